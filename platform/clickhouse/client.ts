@@ -1,0 +1,61 @@
+import { mkdirSync } from 'node:fs';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import type { HalflifeConfig } from '../config.ts';
+import { DependencyError } from '../errors.ts';
+
+export type { ClickHouseClient };
+
+/** Where halflife's tables live: the in-process chDB engine or a ClickHouse server. */
+export type ClickHouseKind = 'embedded' | 'remote';
+
+export interface ClickHouse {
+  client: ClickHouseClient;
+  kind: ClickHouseKind;
+  /** The database every unqualified table name refers to. */
+  database: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Open ClickHouse through @clickhouse/client: chDB (embedded, one data directory per
+ * process) unless `clickhouse.url` is set. Creates the database if needed and makes it the
+ * current one, so all SQL in halflife uses unqualified table names.
+ */
+export async function openClickHouse(config: Pick<HalflifeConfig, 'clickhouse'>): Promise<ClickHouse> {
+  const { url, database, username, password } = config.clickhouse;
+  if (url) {
+    const bootstrap = createClient({ url, username, password, request_timeout: 30_000 });
+    try {
+      await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+    } catch (err) {
+      throw new DependencyError(`ClickHouse at ${url} is unreachable or refused: ${(err as Error).message}. Check CLICKHOUSE_URL and credentials.`, { cause: err });
+    } finally {
+      await bootstrap.close();
+    }
+    const client = createClient({
+      url,
+      username,
+      password,
+      database,
+      request_timeout: 300_000,
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
+    });
+    return { client, kind: 'remote', database, close: () => client.close() };
+  }
+  const dataPath = config.clickhouse.path;
+  if (!dataPath) throw new DependencyError('clickhouse.path is not set: load the configuration with loadConfig()');
+  mkdirSync(dataPath, { recursive: true });
+  const client = createClient({ connection: createChdbConnection({ path: dataPath }) });
+  // The database name is validated by the config schema (identifier characters only).
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  // chDB keeps one session per process, so USE sticks for every later query.
+  await client.command({ query: `USE ${database}` });
+  return { client, kind: 'embedded', database, close: () => client.close() };
+}
+
+/** Run a parameterised query and return its rows as objects. */
+export async function queryRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  const result = await client.query({ query, query_params: params, format: 'JSONEachRow' });
+  return result.json<T>();
+}

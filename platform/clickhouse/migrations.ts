@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { HalflifeError } from '../errors.ts';
+import { queryRows } from './client.ts';
+
+/**
+ * halflife's ClickHouse schema as an ordered list of migrations. A migration is never
+ * edited once released: change the schema by appending one. `applyMigrations` records each
+ * applied version with a checksum and refuses to run against a database whose recorded
+ * history disagrees with this list.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'events, labels and dead letters',
+    statements: [
+      // One row per scoring event. ReplacingMergeTree on (model_id, event_id) is the backstop
+      // for duplicates that slip past ingest's own de-duplication (two consumers racing);
+      // readers that must be exact use FINAL.
+      `CREATE TABLE IF NOT EXISTS scoring_events (
+        event_id String,
+        model_id LowCardinality(String),
+        model_version LowCardinality(String),
+        ts DateTime64(3, 'UTC'),
+        subject_id String DEFAULT '',
+        num_features Map(LowCardinality(String), Float64),
+        cat_features Map(LowCardinality(String), String),
+        missing_features Array(LowCardinality(String)),
+        prediction_score Nullable(Float64),
+        prediction_class Nullable(String),
+        prediction_value Nullable(Float64),
+        metadata Map(String, String),
+        contract_version UInt16,
+        source LowCardinality(String),
+        source_ref String,
+        ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(ingested_at)
+      PARTITION BY toYYYYMM(ts)
+      ORDER BY (model_id, event_id)`,
+      // Labels arrive late and may be corrected: the newest label_ts wins.
+      `CREATE TABLE IF NOT EXISTS labels (
+        event_id String,
+        label String,
+        label_numeric Nullable(Float64),
+        label_ts DateTime64(3, 'UTC'),
+        contract_version UInt16,
+        source LowCardinality(String),
+        source_ref String,
+        ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(label_ts)
+      ORDER BY event_id`,
+      // Records that failed validation, kept whole with the reason. Keyed by where they came
+      // from (topic:partition:offset) so a redelivered bad record is stored once too.
+      `CREATE TABLE IF NOT EXISTS dead_letters (
+        dead_letter_id String,
+        received_at DateTime64(3, 'UTC') DEFAULT now64(3),
+        source LowCardinality(String),
+        topic String,
+        partition Int32,
+        offset Int64,
+        record_key String,
+        payload String,
+        reason String,
+        error_path String,
+        model_id String DEFAULT ''
+      ) ENGINE = ReplacingMergeTree
+      ORDER BY dead_letter_id`,
+    ],
+  },
+];
+
+const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version UInt32,
+  name String,
+  checksum String,
+  applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+) ENGINE = MergeTree ORDER BY version`;
+
+/** Checksum of a migration's statements, so an edited, already-applied migration is caught. */
+export function migrationChecksum(migration: Migration): string {
+  return createHash('sha256').update(migration.statements.join('\n;\n')).digest('hex').slice(0, 16);
+}
+
+export interface MigrationResult {
+  /** Schema version after the run. */
+  version: number;
+  /** Versions applied by this run (empty when already current). */
+  applied: number[];
+}
+
+/** Bring the schema up to date. Idempotent: a second run applies nothing. */
+export async function applyMigrations(client: ClickHouseClient, migrations: Migration[] = MIGRATIONS): Promise<MigrationResult> {
+  await client.command({ query: HISTORY_TABLE });
+  const recorded = await queryRows<{ version: number; name: string; checksum: string }>(
+    client,
+    'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
+  );
+  const known = new Map(migrations.map((m) => [m.version, m]));
+  for (const row of recorded) {
+    const migration = known.get(Number(row.version));
+    if (!migration) {
+      throw new HalflifeError(`database schema is at version ${row.version} (${row.name}), newer than this halflife knows: upgrade halflife`);
+    }
+    if (migrationChecksum(migration) !== row.checksum) {
+      throw new HalflifeError(`migration ${row.version} (${row.name}) was changed after it was applied: append a new migration instead`);
+    }
+  }
+  const done = new Set(recorded.map((r) => Number(r.version)));
+  const applied: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(migration.version)) continue;
+    for (const statement of migration.statements) await client.command({ query: statement });
+    await client.insert({
+      table: 'schema_migrations',
+      values: [{ version: migration.version, name: migration.name, checksum: migrationChecksum(migration) }],
+      format: 'JSONEachRow',
+    });
+    applied.push(migration.version);
+  }
+  const version = Math.max(0, ...migrations.map((m) => m.version));
+  return { version, applied };
+}
