@@ -12,7 +12,7 @@ export default tseslint.config(
       globals: {
         process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly',
         setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly',
-        AbortController: 'readonly', fetch: 'readonly', performance: 'readonly', structuredClone: 'readonly',
+        AbortController: 'readonly', AbortSignal: 'readonly', fetch: 'readonly', performance: 'readonly', structuredClone: 'readonly',
         document: 'readonly', window: 'readonly', EventSource: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly',
       },
     },

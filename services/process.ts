@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** A background process halflife started, found again through its pid file. */
+export interface ManagedProcess {
+  pid: number;
+  logFile: string;
+}
+
+/**
+ * Start a long-running program detached (its own process group, so stopping it stops its
+ * children too), with stdout and stderr appended to a log file and its pid in a pid file.
+ */
+export function startProcess(command: string, args: string[], files: { logFile: string; pidFile: string; cwd?: string; env?: NodeJS.ProcessEnv }): ManagedProcess {
+  mkdirSync(path.dirname(files.logFile), { recursive: true });
+  mkdirSync(path.dirname(files.pidFile), { recursive: true });
+  const out = openSync(files.logFile, 'a');
+  const child = spawn(command, args, { cwd: files.cwd, env: files.env ?? process.env, detached: true, stdio: ['ignore', out, out] });
+  closeSync(out);
+  if (child.pid === undefined) throw new Error(`could not start ${command}: see ${files.logFile}`);
+  child.unref();
+  writeFileSync(files.pidFile, `${child.pid}\n`);
+  return { pid: child.pid, logFile: files.logFile };
+}
+
+/** The pid recorded in a pid file, if that process is still alive. */
+export function runningPid(pidFile: string): number | undefined {
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  return isAlive(pid) ? pid : undefined;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** SIGTERM the process group, wait for a clean exit, SIGKILL after `graceMs`. Removes the pid file. */
+export async function stopProcess(pidFile: string, graceMs = 15_000): Promise<'stopped' | 'killed' | 'not-running'> {
+  const pid = runningPid(pidFile);
+  rmSafe(pidFile);
+  if (pid === undefined) return 'not-running';
+  signalGroup(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return 'stopped';
+    await sleep(100);
+  }
+  signalGroup(pid, 'SIGKILL');
+  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+  return 'killed';
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function rmSafe(file: string): void {
+  rmSync(file, { force: true });
+}
+
+/** True when something accepts TCP connections on host:port. */
+export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** A TCP port nobody listens on right now (for tests and throwaway stacks). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Poll `check` until it returns true or `timeoutMs` passes; the last error explains a failure. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, logFile?: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = (err as Error).message;
+    }
+    await sleep(250);
+  }
+  const tail = logFile && existsSync(logFile) ? `\n--- last lines of ${logFile} ---\n${readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}` : '';
+  throw new Error(`${what} did not become healthy within ${Math.round(timeoutMs / 1000)}s${lastError ? ` (${lastError})` : ''}${tail}`);
+}

@@ -1,0 +1,120 @@
+import type { HalflifeConfig } from '../platform/config.ts';
+import { DependencyError } from '../platform/errors.ts';
+import { kafkaBroker } from './kafka.ts';
+import { portOpen, runningPid, stopProcess, waitFor } from './process.ts';
+import type { LocalService } from './service.ts';
+import { temporalDevServer } from './temporal.ts';
+
+/** One line of `halflife services status`. */
+export interface ServiceStatus {
+  name: string;
+  address: string;
+  /** `local`: run by halflife on this machine; `external`: configured address; `embedded`: in-process. */
+  mode: 'local' | 'external' | 'embedded';
+  healthy: boolean;
+  state: 'running' | 'stopped' | 'unhealthy' | 'port-busy';
+  pid?: number;
+  log?: string;
+  extra?: Record<string, string>;
+  detail?: string;
+}
+
+/** Local services for this configuration; a service with an external address configured is left out. */
+export function localServices(config: HalflifeConfig): LocalService[] {
+  const services: LocalService[] = [];
+  if (!config.temporal.address) {
+    services.push(temporalDevServer({ dataDir: config.dataDir, port: config.services.temporalPort, uiPort: config.services.temporalUiPort, namespace: config.temporal.namespace }));
+  }
+  if (!config.kafka.brokers) {
+    services.push(kafkaBroker({ dataDir: config.dataDir, port: config.services.kafkaPort, controllerPort: config.services.kafkaControllerPort, heap: config.services.kafkaHeap, partitions: config.kafka.partitions }));
+  }
+  return services;
+}
+
+export interface UpOptions {
+  /** Called with progress lines. */
+  onProgress?: (line: string) => void;
+  /** Per-service start timeout. @default 90000 */
+  timeoutMs?: number;
+}
+
+/**
+ * Start every local service that is not already running and wait until each is healthy.
+ * Returns the services this call started (so a caller can stop exactly those).
+ */
+export async function servicesUp(config: HalflifeConfig, options: UpOptions = {}): Promise<LocalService[]> {
+  const progress = options.onProgress ?? (() => {});
+  const started: LocalService[] = [];
+  const services = localServices(config);
+  for (const service of services) {
+    if (runningPid(service.pidFile) !== undefined) {
+      progress(`${service.name}: already running at ${service.address}`);
+      continue;
+    }
+    for (const port of service.ports) {
+      if (await portOpen(port)) {
+        throw new DependencyError(`${service.name}: port ${port} is already in use by another program. Stop it, or choose other ports (see \`halflife config --docs\`: services.*).`);
+      }
+    }
+    progress(`${service.name}: starting at ${service.address} (log: ${service.logFile})`);
+    service.start();
+    started.push(service);
+  }
+  // Start both first, then wait: Kafka's JVM and Temporal boot in parallel.
+  for (const service of services) {
+    const t0 = Date.now();
+    await waitFor(service.name, () => service.health(), options.timeoutMs ?? 90_000, service.logFile);
+    if (started.includes(service)) progress(`${service.name}: healthy after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  }
+  return started;
+}
+
+/** Stop local services (all of them, or the given ones). */
+export async function servicesDown(config: HalflifeConfig, only?: LocalService[], onProgress: (line: string) => void = () => {}): Promise<void> {
+  const services = only ?? localServices(config);
+  // Reverse order of start; each gets a clean SIGTERM first.
+  for (const service of [...services].reverse()) {
+    const result = await stopProcess(service.pidFile);
+    onProgress(`${service.name}: ${result}`);
+  }
+}
+
+/** Health of every service halflife uses, local, external or embedded. */
+export async function servicesStatus(config: HalflifeConfig): Promise<ServiceStatus[]> {
+  const statuses: ServiceStatus[] = [];
+  const local = localServices(config);
+  for (const service of local) {
+    const pid = runningPid(service.pidFile);
+    const healthy = await service.health().catch(() => false);
+    let state: ServiceStatus['state'] = pid === undefined ? 'stopped' : healthy ? 'running' : 'unhealthy';
+    if (pid === undefined && (await portOpen(service.ports[0]!))) state = 'port-busy';
+    statuses.push({ name: service.name, address: service.address, mode: 'local', healthy: pid !== undefined && healthy, state, pid, log: service.logFile, extra: service.extra });
+  }
+  if (config.temporal.address) statuses.push(await externalStatus('temporal', config.temporal.address));
+  if (config.kafka.brokers) statuses.push(await externalStatus('kafka', config.kafka.brokers));
+  statuses.push(
+    config.clickhouse.url
+      ? await remoteClickHouseStatus(config.clickhouse.url)
+      : { name: 'clickhouse', address: config.clickhouse.path ?? '', mode: 'embedded', healthy: true, state: 'running', detail: 'chDB inside the halflife process' },
+  );
+  return statuses;
+}
+
+async function externalStatus(name: string, addresses: string): Promise<ServiceStatus> {
+  const [first] = addresses.split(',');
+  const [host, port] = (first ?? '').trim().split(':');
+  const healthy = await portOpen(Number(port), host);
+  return { name, address: addresses, mode: 'external', healthy, state: healthy ? 'running' : 'stopped' };
+}
+
+async function remoteClickHouseStatus(url: string): Promise<ServiceStatus> {
+  let healthy = false;
+  let detail: string | undefined;
+  try {
+    const response = await fetch(new URL('/ping', url), { signal: AbortSignal.timeout(2000) });
+    healthy = response.ok;
+  } catch (err) {
+    detail = (err as Error).message;
+  }
+  return { name: 'clickhouse', address: url, mode: 'external', healthy, state: healthy ? 'running' : 'stopped', detail };
+}
