@@ -1,0 +1,161 @@
+/**
+ * The shape of a parsed, defaults-applied retrain policy.
+ *
+ * This file is pure types so that both the validator (`platform/policy.ts`, which uses zod and
+ * YAML) and the evaluator (`detectors/policy/evaluate.ts`, which must stay importable from
+ * Temporal workflow code) share one definition. `platform/policy.ts` asserts at compile time
+ * that the zod schema's output type is exactly {@link RetrainPolicy}.
+ *
+ * Durations are kept as the strings the user wrote ("6h", "2d") so that the canonical JSON —
+ * and therefore the policy's content hash — reads like the YAML; {@link parseDuration} turns
+ * them into milliseconds where needed.
+ */
+
+/** A duration such as "90s", "30m", "6h", "2d" or "1w" (one number, one unit). */
+export type DurationText = string;
+
+/** Which way a metric improves. */
+export type MetricDirection = 'higher-is-better' | 'lower-is-better';
+
+/** Where the cost-aware trigger gets its traffic (events per hour) from. */
+export type TrafficSource =
+  /** Use the event count of recent windows; fall back to `fallbackPerHour` when none are known. */
+  | { kind: 'observed'; fallbackPerHour: number }
+  /** Assume a fixed rate, e.g. for what-if analysis or low-traffic models. */
+  | { kind: 'fixed'; eventsPerHour: number };
+
+/**
+ * Which comparison the cost-aware trigger uses.
+ * - `forecast`: expected staleness cost over the horizon (from the decay fit, at a quantile) versus
+ *   retraining cost plus deployment risk (UPF-style forecast with uncertainty).
+ * - `cumulative`: staleness cost accumulated since the last retrain versus retraining cost plus
+ *   deployment risk (Cara's rule). Needs no decay fit, only per-window quality.
+ * - `forecast-then-cumulative`: `forecast` when a decay fit exists, otherwise `cumulative`.
+ */
+export type CostRule = 'forecast' | 'cumulative' | 'forecast-then-cumulative';
+
+/** Retrain when what staleness is expected to cost exceeds what retraining costs. */
+export interface CostAwareTrigger {
+  kind: 'cost-aware';
+  /** Money (any unit, used consistently) lost per scored event per 1.0 of quality lost. No default: it is the policy's core assumption. */
+  valuePerQualityUnit: number;
+  /** Traffic source. @default { kind: 'observed', fallbackPerHour: 0 } */
+  traffic: TrafficSource;
+  /** How far ahead the forecast rule looks. @default "7d" */
+  horizon: DurationText;
+  /** Cost of one retrain (compute, people, review), in the same money unit. No default. */
+  retrainCost: number;
+  /** Deployment risk: probability a retrain fails or regresses, and what that costs. @default { probability: 0.05, cost: 0 } */
+  deploymentRisk: { probability: number; cost: number };
+  /**
+   * Quantile of the predicted staleness cost to compare with the retrain cost. 0.5 (the median)
+   * is neutral; higher retrains earlier when the decay forecast is uncertain (risk-averse),
+   * lower waits for more evidence. @default 0.5
+   */
+  quantile: number;
+  /** Which comparison to use. @default "forecast-then-cumulative" */
+  rule: CostRule;
+}
+
+/** Retrain when a quality metric crosses a threshold for N consecutive windows. */
+export interface ThresholdTrigger {
+  kind: 'threshold';
+  /** Metric name as recorded in window stats, e.g. "accuracy", "auc", "rmse". @default "quality" */
+  metric: string;
+  /** @default "higher-is-better" */
+  direction: MetricDirection;
+  /** Breach when the metric is worse than this value. */
+  threshold: number;
+  /** How many consecutive breaching windows are needed. @default 1 */
+  consecutiveWindows: number;
+  /** Whether estimated (label-free) quality counts, or only realised quality. @default true */
+  acceptEstimated: boolean;
+}
+
+/** Retrain on a fixed schedule measured from the last retrain. */
+export interface PeriodicTrigger {
+  kind: 'periodic';
+  /** Retrain when the current version is at least this old. */
+  every: DurationText;
+}
+
+/** Retrain when the input data drift for N consecutive windows. */
+export interface DriftTrigger {
+  kind: 'drift-triggered';
+  /** `dataset-drift`: the window's dataset-level verdict; `drifted-share`: share of drifted features ≥ `share`. @default "dataset-drift" */
+  signal: 'dataset-drift' | 'drifted-share';
+  /** Share of drifted features (0–1) for `drifted-share`. @default 0.5 */
+  share: number;
+  /** How many consecutive drifted windows are needed. @default 2 */
+  consecutiveWindows: number;
+}
+
+/** Never retrain on its own; only on a manual request. */
+export interface ManualTrigger {
+  kind: 'manual';
+}
+
+export type PolicyTrigger = CostAwareTrigger | ThresholdTrigger | PeriodicTrigger | DriftTrigger | ManualTrigger;
+export type TriggerKind = PolicyTrigger['kind'];
+
+/** Lower-case three-letter weekday names, Monday first. */
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+
+/**
+ * A period in which no retrain may start.
+ * - `weekly`: on the given weekdays, between `from` and `to` ("HH:MM", 24-hour clock, `to` may be
+ *   "24:00"; `from` > `to` wraps past midnight into the next day) in an IANA time zone.
+ * - `dates`: between two absolute instants (e.g. a holiday code freeze).
+ */
+export type BlackoutWindow =
+  | { kind: 'weekly'; days: Weekday[]; from: string; to: string; timeZone: string; label?: string }
+  | { kind: 'dates'; start: string; end: string; label?: string };
+
+export interface PolicyGuards {
+  /** Minimum time between the end of one retrain and the start of the next. @default "6h" */
+  cooldown: DurationText;
+  /** At most `maxRetrains` retrains in any sliding window of length `per`. @default { maxRetrains: 4, per: "7d" } */
+  budget: { maxRetrains: number; per: DurationText };
+  /** Never start a retrain while another one of the same model is running. @default true */
+  oneAtATime: boolean;
+  /** Periods in which retrains do not start. @default [] */
+  blackout: BlackoutWindow[];
+  /** Whether a person must approve each retrain, and how long to wait before rejecting. @default { required: false, timeout: "24h" } */
+  approval: { required: boolean; timeout: DurationText };
+  /** Block retrains when the latest window failed its data-quality checks (training on broken data makes things worse). @default true */
+  requireDataQuality: boolean;
+}
+
+/**
+ * How far back the next training set reaches.
+ * - `fixed`: the last `duration`.
+ * - `since-change-point`: from the last detected change point, but at least `minimum` of data;
+ *   `fallback` when no change point is known.
+ * - `all`: all retained history.
+ */
+export type TrainingWindowPolicy =
+  | { kind: 'fixed'; duration: DurationText }
+  | { kind: 'since-change-point'; minimum: DurationText; fallback: DurationText }
+  | { kind: 'all' };
+
+/** A complete, validated, defaults-applied retrain policy. */
+export interface RetrainPolicy {
+  /** Policy name, e.g. "fraud-scorer-cost". */
+  name: string;
+  /** Policy version chosen by its author, e.g. "3" or "2026-01-31". */
+  version: string;
+  /** Model id the policy is for. */
+  model: string;
+  /** Free text for people. @default "" */
+  description: string;
+  trigger: PolicyTrigger;
+  guards: PolicyGuards;
+  trainingWindow: TrainingWindowPolicy;
+}
+
+/** Identifies the exact policy that drove a decision (the hash is sha256 of its canonical JSON). */
+export interface PolicyRef {
+  name: string;
+  version: string;
+  hash: string;
+}
