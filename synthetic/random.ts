@@ -1,0 +1,77 @@
+/**
+ * Seeded pseudo-random numbers for tests, benchmarks and the demo.
+ *
+ * mulberry32 (Tommy Ettinger's 32-bit generator): one 32-bit word of state, period 2^32, fast, and
+ * good enough for simulation (not for cryptography). Normals by the Box–Muller transform, caching
+ * the second variate. The whole state is two numbers, so a stream can be paused and resumed.
+ */
+
+export interface RandomState {
+  seed: number;
+  /** Second Box–Muller variate waiting to be returned, if any. */
+  spareNormal: number | null;
+}
+
+export class Random {
+  private state: number;
+  private spareNormal: number | null = null;
+
+  /** @param seed any number; only its low 32 bits matter. */
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** Uniform on [0, 1), 32 bits of resolution. */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** Uniform on [low, high). */
+  uniform(low = 0, high = 1): number {
+    return low + (high - low) * this.next();
+  }
+
+  /** Uniform integer in [low, high], both inclusive. */
+  integer(low: number, high: number): number {
+    return low + Math.floor(this.next() * (high - low + 1));
+  }
+
+  /** True with probability p. */
+  bernoulli(p: number): boolean {
+    return this.next() < p;
+  }
+
+  /** Normal(mean, sd) by Box–Muller. */
+  normal(mean = 0, standardDeviation = 1): number {
+    if (this.spareNormal !== null) {
+      const z = this.spareNormal;
+      this.spareNormal = null;
+      return mean + standardDeviation * z;
+    }
+    let u = 0;
+    while (u === 0) u = this.next();
+    const v = this.next();
+    const radius = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = radius * Math.sin(2 * Math.PI * v);
+    return mean + standardDeviation * radius * Math.cos(2 * Math.PI * v);
+  }
+
+  /** An independent generator derived from this one (for sub-streams). */
+  fork(): Random {
+    return new Random(Math.floor(this.next() * 4294967296));
+  }
+
+  serialize(): RandomState {
+    return { seed: this.state, spareNormal: this.spareNormal };
+  }
+
+  static restore(state: RandomState): Random {
+    const random = new Random(state.seed);
+    random.spareNormal = state.spareNormal;
+    return random;
+  }
+}
