@@ -1,0 +1,370 @@
+import { exponentialQuality } from './curve.ts';
+import { profileCutoff, weightedLine } from './stats.ts';
+import type { DecayFit, DecayFitOptions, GoodnessOfFit, HalfLifePrior, ProfilePoint, QualityObservation, TimeToBreach } from './types.ts';
+
+/**
+ * Fit how a model version's quality decays with age.
+ *
+ * Family: exponential decay toward a floor, q(a) = floor + (q0 − floor)·exp(−ln2·a/h). It has
+ * the three things a retrain decision needs — a fresh quality, a floor the model settles at
+ * (models rarely fall to zero: stable patterns stay learnt) and a rate, expressed as the
+ * half-life h of the excess quality — and it covers Vela et al.'s gradual (h comparable to the
+ * observed ages) and explosive (h short) patterns. Their variance-growing pattern is handled by
+ * weights and by the profile interval, which widens with the scatter.
+ *
+ * Method: profile likelihood over h. For a fixed h the curve is linear in (floor, q0), so those
+ * come from a closed-form 2×2 weighted least-squares solve (with floor kept within its bounds
+ * and not above q0). Scanning ln h on a grid and refining the minimum by golden-section search
+ * finds the global optimum with no starting values and no divergence — the usual failure of
+ * Levenberg–Marquardt on flat, three-parameter decay curves — and the same profile gives the
+ * half-life interval directly (profile-likelihood interval with a small-sample F cut-off).
+ *
+ * Fallbacks: fewer than two points, or quality that does not fall significantly with age, give
+ * `model: 'none'` with a reason; a decay the exponential cannot pin down (best h at the top of
+ * the grid, floor not identifiable, or a straight line with a lower AIC — the curvature must earn
+ * its extra parameter) gives `linear`.
+ */
+
+const LN2 = Math.LN2;
+const GRID_POINTS = 161;
+/** Keep profile points up to this deviance for uncertainty propagation (≈ a 99.9% region). */
+const PROFILE_KEEP_DEVIANCE = 12;
+const PROFILE_MAX_POINTS = 41;
+
+interface Prepared {
+  age: number[];
+  y: number[];
+  w: number[];
+  sign: 1 | -1;
+  floorMin: number | null;
+  floorMax: number | null;
+}
+
+interface CurveAtH {
+  h: number;
+  q0: number;
+  floor: number;
+  rss: number;
+}
+
+/** Fit a decay curve to one version's quality-versus-age observations. */
+export function fitDecay(observations: readonly QualityObservation[], options: DecayFitOptions = {}): DecayFit {
+  const direction = options.direction ?? 'higher-is-better';
+  const level = options.level ?? 0.9;
+  const minPoints = options.minPointsExponential ?? 4;
+  const minTrendT = options.minTrendT ?? 2;
+  const prior = options.prior ?? null;
+  const data = prepare(observations, options);
+  const n = data.age.length;
+  const maxAge = n > 0 ? Math.max(...data.age) : 0;
+  const nowAge = options.nowAgeHours ?? maxAge;
+  const base: DecayFit = {
+    model: 'none',
+    reason: '',
+    direction,
+    n,
+    totalWeight: data.w.reduce((s, v) => s + v, 0),
+    maxAgeHours: maxAge,
+    nowAgeHours: nowAge,
+    q0: null,
+    floor: null,
+    halfLifeHours: null,
+    halfLifeInterval: null,
+    slopePerHour: null,
+    slopeStdError: null,
+    goodness: null,
+    profile: [],
+    prior,
+    timeToBreach: null,
+  };
+  if (n < 2) return { ...base, reason: `too few observations (${n}); need at least 2 (4 without a population prior)` };
+  const distinctAges = new Set(data.age).size;
+  if (distinctAges < 2) return { ...base, reason: 'all observations have the same age: cannot see a trend' };
+
+  const line = weightedLine(data.age, data.y, data.w);
+  const slopeT = line.slopeSe !== null && line.slopeSe > 0 ? line.slope / line.slopeSe : null;
+  const meanY = weightedMean(data.y, data.w);
+  if (line.slope >= 0) {
+    return { ...base, q0: data.sign * meanY, reason: 'quality does not decrease with age: no decay detected' };
+  }
+  if (slopeT !== null && slopeT > -minTrendT) {
+    return { ...base, q0: data.sign * meanY, reason: `no significant decreasing trend (slope t = ${slopeT.toFixed(2)} > −${minTrendT})` };
+  }
+
+  const linearFit = (reason: string): DecayFit => finishLinear(base, data, line, reason, options);
+  if (n < minPoints && prior === null) return linearFit(`only ${n} observations: a straight line instead of a 3-parameter curve (need ${minPoints}, or a population prior)`);
+
+  const minPositiveAge = Math.min(...data.age.filter((a) => a > 0), maxAge);
+  const hMin = Math.max(minPositiveAge / 20, maxAge / 2000, 1e-6);
+  const hMax = maxAge * 200;
+
+  // Grid over ln h, then golden-section refinement around the best grid point.
+  const grid: CurveAtH[] = [];
+  for (let i = 0; i < GRID_POINTS; i++) grid.push(curveAt(data, hMin * (hMax / hMin) ** (i / (GRID_POINTS - 1))));
+  const objective = (c: CurveAtH): number => n * Math.log(Math.max(c.rss, 1e-300)) + priorPenalty(prior, c.h);
+  let bestIndex = 0;
+  grid.forEach((c, i) => {
+    if (objective(c) < objective(grid[bestIndex] as CurveAtH)) bestIndex = i;
+  });
+  const lo = grid[Math.max(0, bestIndex - 1)] as CurveAtH;
+  const hi = grid[Math.min(GRID_POINTS - 1, bestIndex + 1)] as CurveAtH;
+  const best = goldenSection(data, lo.h, hi.h, objective);
+  const all = [...grid, best].sort((a, b) => a.h - b.h);
+  const bestObjective = objective(best);
+  const profileAll = all.map((c) => ({ c, dev: objective(c) - bestObjective }));
+
+  const atTop = best.h >= hMax / 1.2;
+  const flatFloor = best.q0 - best.floor <= 1e-9;
+  const expGoodness = goodness(data, (a) => exponentialQuality({ q0: best.q0, floor: best.floor, halfLifeHours: best.h }, a), 3, line.rss);
+  if (atTop) return linearFit('decay looks linear over the observed ages: the floor cannot be identified yet');
+  if (flatFloor) return linearFit('the exponential fit has no excess quality above its floor');
+  if (expGoodness.aicLinear !== null && expGoodness.aicLinear < expGoodness.aic && prior === null) {
+    return linearFit(`a straight line fits better (AIC ${expGoodness.aicLinear.toFixed(1)} vs ${expGoodness.aic.toFixed(1)})`);
+  }
+
+  const cutoff = profileCutoff(level, n, 3);
+  const interval = profileInterval(profileAll, best.h, cutoff, hMin, hMax);
+  const kept = profileAll.filter((p) => p.dev <= Math.max(PROFILE_KEEP_DEVIANCE, Number.isFinite(cutoff) ? cutoff * 2 : 0));
+  const step = Math.max(1, Math.ceil(kept.length / PROFILE_MAX_POINTS));
+  const profile: ProfilePoint[] = kept
+    .filter((_, i) => i % step === 0 || kept[i]?.c === best)
+    .map((p) => ({ halfLifeHours: p.c.h, q0: data.sign * p.c.q0, floor: data.sign * p.c.floor, deviance: Math.max(0, p.dev) }));
+
+  const fit: DecayFit = {
+    ...base,
+    model: 'exponential',
+    reason: prior !== null ? 'exponential decay toward a floor (half-life shrunk toward the population prior)' : 'exponential decay toward a floor',
+    q0: data.sign * best.q0,
+    floor: data.sign * best.floor,
+    halfLifeHours: best.h,
+    halfLifeInterval: { lower: interval.lower, upper: interval.upper, level, method: 'profile-likelihood' },
+    goodness: expGoodness,
+    profile,
+  };
+  if (options.slo !== undefined) {
+    const inside = profileAll.filter((p) => p.dev <= cutoff).map((p) => p.c);
+    fit.timeToBreach = exponentialBreach(best, inside, interval.upper === null, options.slo, data.sign, nowAge);
+  }
+  return fit;
+}
+
+function prepare(observations: readonly QualityObservation[], options: DecayFitOptions): Prepared {
+  const direction = options.direction ?? 'higher-is-better';
+  const sign: 1 | -1 = direction === 'higher-is-better' ? 1 : -1;
+  const factor = options.estimatedWeightFactor ?? 0.5;
+  const bounds = options.bounds ?? (direction === 'higher-is-better' ? { min: 0, max: 1 } : { min: 0, max: null });
+  const age: number[] = [];
+  const y: number[] = [];
+  const w: number[] = [];
+  for (const o of observations) {
+    const weight = (o.weight ?? 1) * (o.source === 'estimated' ? factor : 1);
+    if (!Number.isFinite(o.ageHours) || o.ageHours < 0 || !Number.isFinite(o.quality) || !(weight > 0) || !Number.isFinite(weight)) continue;
+    age.push(o.ageHours);
+    y.push(sign * o.quality);
+    w.push(weight);
+  }
+  // In the sign-flipped space quality always falls; the floor's bounds flip with it.
+  const floorMin = sign > 0 ? bounds.min : bounds.max === null ? null : -bounds.max;
+  const floorMax = sign > 0 ? bounds.max : bounds.min === null ? null : -bounds.min;
+  return { age, y, w, sign, floorMin, floorMax };
+}
+
+/** Best (q0, floor) for a fixed half-life: weighted least squares on the basis [e, 1 − e]. */
+function curveAt(data: Prepared, h: number): CurveAtH {
+  const k = LN2 / h;
+  let see = 0;
+  let sef = 0;
+  let sff = 0;
+  let sey = 0;
+  let sfy = 0;
+  let sw = 0;
+  let swy = 0;
+  const e: number[] = [];
+  for (let i = 0; i < data.age.length; i++) {
+    const ei = Math.exp(-k * (data.age[i] ?? 0));
+    const fi = 1 - ei;
+    const wi = data.w[i] ?? 0;
+    const yi = data.y[i] ?? 0;
+    e.push(ei);
+    see += wi * ei * ei;
+    sef += wi * ei * fi;
+    sff += wi * fi * fi;
+    sey += wi * ei * yi;
+    sfy += wi * fi * yi;
+    sw += wi;
+    swy += wi * yi;
+  }
+  const det = see * sff - sef * sef;
+  let q0: number;
+  let floor: number;
+  if (Math.abs(det) > 1e-12 * Math.max(1, see * sff)) {
+    q0 = (sey * sff - sfy * sef) / det;
+    floor = (sfy * see - sey * sef) / det;
+  } else {
+    q0 = swy / sw;
+    floor = q0;
+  }
+  const fixFloor = (value: number): void => {
+    floor = value;
+    q0 = see > 0 ? (sey - floor * sef) / see : swy / sw;
+  };
+  if (data.floorMin !== null && floor < data.floorMin) fixFloor(data.floorMin);
+  else if (data.floorMax !== null && floor > data.floorMax) fixFloor(data.floorMax);
+  if (floor > q0) {
+    // Quality would rise with age: the constrained optimum is a flat line.
+    q0 = swy / sw;
+    floor = q0;
+  }
+  let rss = 0;
+  for (let i = 0; i < data.age.length; i++) {
+    const r = (data.y[i] ?? 0) - floor - (q0 - floor) * (e[i] ?? 0);
+    rss += (data.w[i] ?? 0) * r * r;
+  }
+  return { h, q0, floor, rss };
+}
+
+function goldenSection(data: Prepared, hLo: number, hHi: number, objective: (c: CurveAtH) => number): CurveAtH {
+  const phi = (Math.sqrt(5) - 1) / 2;
+  let a = Math.log(hLo);
+  let b = Math.log(hHi);
+  let c = b - phi * (b - a);
+  let d = a + phi * (b - a);
+  let fc = curveAt(data, Math.exp(c));
+  let fd = curveAt(data, Math.exp(d));
+  for (let i = 0; i < 60 && b - a > 1e-7; i++) {
+    if (objective(fc) < objective(fd)) {
+      b = d;
+      d = c;
+      fd = fc;
+      c = b - phi * (b - a);
+      fc = curveAt(data, Math.exp(c));
+    } else {
+      a = c;
+      c = d;
+      fc = fd;
+      d = a + phi * (b - a);
+      fd = curveAt(data, Math.exp(d));
+    }
+  }
+  return objective(fc) < objective(fd) ? fc : fd;
+}
+
+/** Normal prior on ln(h), as a deviance penalty: shrinks a thinly observed version toward its population. */
+function priorPenalty(prior: HalfLifePrior | null, h: number): number {
+  if (prior === null) return 0;
+  const z = (Math.log(h) - Math.log(prior.halfLifeHours)) / Math.max(prior.logSd, 1e-6);
+  return z * z;
+}
+
+/** Where the profile deviance crosses the cut-off on each side of the best h (interpolated in ln h). */
+function profileInterval(profile: { c: CurveAtH; dev: number }[], bestH: number, cutoff: number, hMin: number, hMax: number): { lower: number; upper: number | null } {
+  if (!Number.isFinite(cutoff)) return { lower: hMin, upper: null };
+  const crossing = (inner: { c: CurveAtH; dev: number }, outer: { c: CurveAtH; dev: number }): number => {
+    const t = (cutoff - inner.dev) / (outer.dev - inner.dev);
+    return Math.exp(Math.log(inner.c.h) + t * (Math.log(outer.c.h) - Math.log(inner.c.h)));
+  };
+  let lower = hMin;
+  let upper: number | null = null;
+  const below = profile.filter((p) => p.c.h <= bestH).reverse();
+  for (let i = 1; i < below.length; i++) {
+    const inner = below[i - 1] as { c: CurveAtH; dev: number };
+    const outer = below[i] as { c: CurveAtH; dev: number };
+    if (outer.dev > cutoff) {
+      lower = crossing(inner, outer);
+      break;
+    }
+  }
+  const above = profile.filter((p) => p.c.h >= bestH);
+  for (let i = 1; i < above.length; i++) {
+    const inner = above[i - 1] as { c: CurveAtH; dev: number };
+    const outer = above[i] as { c: CurveAtH; dev: number };
+    if (outer.dev > cutoff) {
+      upper = crossing(inner, outer);
+      break;
+    }
+  }
+  if (upper !== null && upper >= hMax / 1.2) upper = null;
+  return { lower, upper };
+}
+
+function weightedMean(y: readonly number[], w: readonly number[]): number {
+  let s = 0;
+  let sw = 0;
+  y.forEach((v, i) => {
+    s += (w[i] ?? 0) * v;
+    sw += w[i] ?? 0;
+  });
+  return s / sw;
+}
+
+function goodness(data: Prepared, predict: (age: number) => number, parameters: number, linearRss: number | null): GoodnessOfFit {
+  const n = data.age.length;
+  const mean = weightedMean(data.y, data.w);
+  let rss = 0;
+  let tss = 0;
+  let sw = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = data.w[i] ?? 0;
+    const yi = data.y[i] ?? 0;
+    const r = yi - predict(data.age[i] ?? 0);
+    rss += wi * r * r;
+    tss += wi * (yi - mean) ** 2;
+    sw += wi;
+  }
+  const aicOf = (value: number, k: number): number => n * Math.log(Math.max(value, 1e-300) / n) + 2 * (k + 1);
+  return {
+    rmse: Math.sqrt(rss / sw),
+    r2: tss > 0 ? 1 - rss / tss : 0,
+    aic: aicOf(rss, parameters),
+    aicLinear: linearRss === null ? null : aicOf(linearRss, 2),
+  };
+}
+
+function finishLinear(base: DecayFit, data: Prepared, line: ReturnType<typeof weightedLine>, reason: string, options: DecayFitOptions): DecayFit {
+  const bound = data.floorMin;
+  const q0 = line.intercept;
+  // Half-life of a line: the age at which half the quality above the lower bound is gone.
+  const halfLife = bound !== null && q0 > bound ? (q0 - bound) / 2 / -line.slope : null;
+  const fit: DecayFit = {
+    ...base,
+    model: 'linear',
+    reason,
+    q0: data.sign * q0,
+    floor: bound === null ? null : data.sign * bound,
+    halfLifeHours: halfLife,
+    slopePerHour: data.sign * line.slope,
+    slopeStdError: line.slopeSe,
+    goodness: goodness(data, (a) => line.intercept + line.slope * a, 2, line.rss),
+  };
+  if (options.slo !== undefined) {
+    const slo = data.sign * options.slo;
+    const t = 1.645;
+    const breachAge = (slope: number): number | null => (slope < 0 ? Math.max(0, (slo - q0) / slope) : null);
+    const toHours = (age: number | null): number | null => (age === null ? null : Math.max(0, age - base.nowAgeHours));
+    const se = line.slopeSe ?? 0;
+    const fast = toHours(breachAge(line.slope - t * se));
+    const slow = toHours(breachAge(line.slope + t * se));
+    fit.timeToBreach = {
+      slo: options.slo,
+      hours: q0 <= slo ? 0 : toHours(breachAge(line.slope)),
+      interval: q0 <= slo ? { lower: 0, upper: 0 } : { lower: fast ?? 0, upper: slow },
+    };
+  }
+  return fit;
+}
+
+function exponentialBreach(best: CurveAtH, inside: CurveAtH[], unbounded: boolean, sloMetric: number, sign: 1 | -1, nowAge: number): TimeToBreach {
+  const slo = sign * sloMetric;
+  const breachIn = (c: CurveAtH): number | null => {
+    if (c.floor >= slo) return null;
+    if (c.q0 <= slo) return 0;
+    const age = c.h * Math.log2((c.q0 - c.floor) / (slo - c.floor));
+    return Math.max(0, age - nowAge);
+  };
+  const hours = breachIn(best);
+  const candidates = [best, ...inside].map(breachIn);
+  const finite = candidates.filter((v): v is number => v !== null);
+  const lower = finite.length > 0 ? Math.min(...finite) : null;
+  const upper = unbounded || candidates.some((v) => v === null) ? null : Math.max(...finite);
+  return { slo: sloMetric, hours, interval: lower === null ? null : { lower, upper } };
+}

@@ -1,0 +1,7 @@
+/** Decay model: how fast a model version's quality falls with age, and when it breaches its SLO. */
+export { fitDecay } from './fit.ts';
+export { fitPopulation, fitVersionWithPopulation } from './population.ts';
+export type { PopulationDecay, PopulationOptions, VersionObservations } from './population.ts';
+export { exponentialLoss, exponentialQuality, predictQuality, qualityLoss } from './curve.ts';
+export type { ExponentialCurve } from './curve.ts';
+export type { DecayFit, DecayFitOptions, GoodnessOfFit, HalfLifePrior, ProfilePoint, QualityDirection, QualityObservation, TimeToBreach } from './types.ts';
