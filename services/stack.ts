@@ -36,6 +36,8 @@ export interface UpOptions {
   onProgress?: (line: string) => void;
   /** Per-service start timeout. @default 90000 */
   timeoutMs?: number;
+  /** Called as soon as a service process is spawned, before it is healthy (so a caller interrupted mid-start can still stop it). */
+  onStarted?: (service: LocalService) => void;
 }
 
 /**
@@ -59,6 +61,7 @@ export async function servicesUp(config: HalflifeConfig, options: UpOptions = {}
     progress(`${service.name}: starting at ${service.address} (log: ${service.logFile})`);
     service.start();
     started.push(service);
+    options.onStarted?.(service);
   }
   // Start both first, then wait: Kafka's JVM and Temporal boot in parallel.
   for (const service of services) {

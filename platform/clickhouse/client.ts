@@ -46,7 +46,10 @@ export async function openClickHouse(config: Pick<HalflifeConfig, 'clickhouse'>)
   const dataPath = config.clickhouse.path;
   if (!dataPath) throw new DependencyError('clickhouse.path is not set: load the configuration with loadConfig()');
   mkdirSync(dataPath, { recursive: true });
-  const client = createClient({ connection: createChdbConnection({ path: dataPath }) });
+  // chdb types its connection against its own copy of @clickhouse/client-common; the runtime
+  // contract is the same, so bridge the nominal type difference here, once.
+  const connection = createChdbConnection({ path: dataPath }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'];
+  const client = createClient({ connection });
   // The database name is validated by the config schema (identifier characters only).
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
   // chDB keeps one session per process, so USE sticks for every later query.

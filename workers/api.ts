@@ -1,0 +1,75 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { roleAllows, type Identity, type Role, type TokenStore } from '../platform/auth.ts';
+import type { Logger } from '../platform/logger.ts';
+
+/** A named readiness check; the daemon passes one per dependency (ClickHouse, Kafka, Temporal). */
+export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: string }>;
+
+/** Something that adds routes to the API (ingest, models, audit...). */
+export type RouteModule = (app: FastifyInstance, guard: Guard) => void | Promise<void>;
+
+/** `guard('operator')` as a preHandler: 401 without a valid token, 403 when the role is too low. */
+export type Guard = (role: Role) => (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity?: Identity;
+  }
+}
+
+export interface ApiOptions {
+  tokens: TokenStore;
+  logger: Logger;
+  readiness: Record<string, ReadinessCheck>;
+  routes?: RouteModule[];
+  /** Largest request body accepted (bytes). @default 16 MiB */
+  bodyLimit?: number;
+}
+
+/**
+ * The daemon's HTTP API. `/healthz` (liveness) and `/readyz` (every dependency answers)
+ * are open, for orchestrators; everything under `/v1` needs `Authorization: Bearer <token>`.
+ */
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  // Request logs at warn and above only: a scrape or health probe every few seconds is noise.
+  const logger = options.logger.child({ subsystem: 'api' }, { level: 'warn' }) as unknown as FastifyBaseLogger;
+  const app = Fastify({ loggerInstance: logger, bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024 }) as unknown as FastifyInstance;
+
+  // NDJSON bodies arrive as text; routes parse them line by line.
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  const guard: Guard = (role) => async (request, reply) => {
+    const header = request.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+    const identity = options.tokens.identify(token);
+    if (!identity) {
+      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'send Authorization: Bearer <token> (see <dataDir>/api-token)' });
+      return;
+    }
+    if (!roleAllows(identity.role, role)) {
+      await reply.code(403).send({ error: 'forbidden', message: `this needs the ${role} role; your token has ${identity.role}` });
+      return;
+    }
+    request.identity = identity;
+  };
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const results: Record<string, { ok: boolean; detail?: string }> = {};
+    await Promise.all(
+      Object.entries(options.readiness).map(async ([name, check]) => {
+        try {
+          results[name] = await check();
+        } catch (err) {
+          results[name] = { ok: false, detail: (err as Error).message };
+        }
+      }),
+    );
+    const ready = Object.values(results).every((r) => r.ok);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks: results });
+  });
+
+  for (const route of options.routes ?? []) await route(app, guard);
+  return app;
+}

@@ -1,0 +1,109 @@
+import { adminToken, TokenStore } from '../platform/auth.ts';
+import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
+import { applyMigrations } from '../platform/clickhouse/migrations.ts';
+import { loadConfig, type HalflifeConfig } from '../platform/config.ts';
+import { createLogger } from '../platform/logger.ts';
+import { temporalAddress } from '../platform/temporal.ts';
+import { servicesDown, servicesUp } from '../services/stack.ts';
+import type { LocalService } from '../services/service.ts';
+import { buildApi } from './api.ts';
+
+export interface DaemonOptions {
+  configFile?: string;
+  /** Use this configuration instead of loading one (tests). */
+  config?: HalflifeConfig;
+  /** Stop on SIGINT/SIGTERM. @default true */
+  handleSignals?: boolean;
+}
+
+/** A running daemon; `stop()` shuts everything down in reverse order of start. */
+export interface Daemon {
+  config: HalflifeConfig;
+  apiUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The halflife daemon: local services (unless configured as external), embedded or remote
+ * ClickHouse with migrations applied, the ingest worker, the Temporal worker and the HTTP API,
+ * in one process. Each part registers its own shutdown step.
+ */
+export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
+  const config = options.config ?? loadConfig({ file: options.configFile });
+  const log = createLogger('daemon', config.logLevel);
+  const shutdown: { name: string; run: () => Promise<void> }[] = [];
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const step of shutdown.reverse()) {
+        try {
+          await step.run();
+          log.info({ part: step.name }, 'stopped');
+        } catch (err) {
+          log.error({ part: step.name, err }, 'failed to stop cleanly');
+        }
+      }
+    })());
+
+  // Signals are handled from the first moment: Ctrl-C during start-up must still stop the
+  // services this process has already spawned (they run in their own process groups).
+  if (options.handleSignals !== false) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info({ signal }, 'shutting down');
+      void stop().then(() => process.exit(0));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+
+  try {
+    await servicesUp(config, {
+      onProgress: (line) => log.info(line),
+      onStarted: (service: LocalService) => shutdown.push({ name: service.name, run: () => servicesDown(config, [service]) }),
+    });
+
+    const clickhouse: ClickHouse = await openClickHouse(config);
+    shutdown.push({ name: 'clickhouse', run: () => clickhouse.close() });
+    const migrations = await applyMigrations(clickhouse.client);
+    log.info({ kind: clickhouse.kind, schemaVersion: migrations.version, applied: migrations.applied }, 'clickhouse ready');
+
+    const tokens = new TokenStore();
+    const admin = adminToken(config);
+    tokens.add(admin.token, { name: 'admin', role: 'admin' });
+
+    const api = await buildApi({
+      tokens,
+      logger: log,
+      readiness: {
+        clickhouse: async () => ({ ok: await clickhouse.client.ping().then((r) => r.success) }),
+      },
+    });
+    await api.listen({ host: config.api.host, port: config.api.port });
+    shutdown.push({ name: 'api', run: () => api.close() });
+    const apiUrl = `http://${config.api.host}:${config.api.port}`;
+
+    const banner = [
+      'halflife is running.',
+      `  API:          ${apiUrl}  (health: ${apiUrl}/healthz, readiness: ${apiUrl}/readyz)`,
+      `  API token:    ${admin.file ? `in ${admin.file}` : 'from api.token / HALFLIFE_API_TOKEN'}`,
+      `  Temporal:     ${temporalAddress(config)}${config.temporal.address ? '' : `  (Web UI: http://127.0.0.1:${config.services.temporalUiPort})`}`,
+      `  Kafka:        ${config.kafka.brokers ?? `127.0.0.1:${config.services.kafkaPort}`}`,
+      `  ClickHouse:   ${clickhouse.kind === 'embedded' ? `embedded chDB in ${config.clickhouse.path}` : config.clickhouse.url}`,
+      'Press Ctrl-C to stop.',
+    ];
+    process.stderr.write(`\n${banner.join('\n')}\n\n`);
+
+    return { config, apiUrl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+// `tsx workers/daemon.ts` (what `npm start` runs) starts the daemon directly.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runDaemon().catch((err: unknown) => {
+    process.stderr.write(`halflife: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(typeof (err as { exitCode?: unknown }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1);
+  });
+}
