@@ -1,0 +1,93 @@
+import type { DecayFit } from '../decay/types.ts';
+
+/** Which comparison drove a cost-aware decision. */
+export type EconomicsRule = 'forecast' | 'cumulative';
+
+export interface EconomicsInput {
+  /** Decay fit of the version in service. */
+  fit: DecayFit;
+  /** How a freshly retrained version would decay; @default the same fit (versions of a model age alike — use the population fit when there is one) */
+  freshFit?: DecayFit | null;
+  /** Age of the version in service now, in hours. @default fit.nowAgeHours */
+  nowAgeHours?: number;
+  /** Forecast horizon in hours. */
+  horizonHours: number;
+  /** Scored events per hour. */
+  eventsPerHour: number;
+  /** Money lost per event per 1.0 of quality lost. */
+  valuePerQualityUnit: number;
+  /** Cost of one retrain. */
+  retrainCost: number;
+  /** Probability a retrain fails or regresses, and what that costs. @default { probability: 0, cost: 0 } */
+  deploymentRisk?: { probability: number; cost: number };
+  /** Quantile of the predicted (avoidable) staleness cost used for the decision. @default 0.5 */
+  quantile?: number;
+  /** Quality of a freshly retrained version, in metric units. @default the fit's q0 */
+  freshQuality?: number | null;
+  /** Staleness cost accumulated since the last retrain (see `accumulatedStalenessCost`). @default null (unknown) */
+  accumulatedStalenessCost?: number | null;
+  /** Which rule to apply. @default "forecast-then-cumulative" */
+  rule?: 'forecast' | 'cumulative' | 'forecast-then-cumulative';
+}
+
+/** The outcome of weighing staleness against retraining, with every number that drove it. */
+export interface RetrainEconomics {
+  shouldRetrain: boolean;
+  /** Rule that was applied, or `none` when neither could run (no decay fit, no accumulated cost). */
+  rule: EconomicsRule | 'none';
+  /** Staleness cost of keeping the current version over the horizon, at the quantile. */
+  expectedStalenessCost: number;
+  /** Staleness cost a freshly retrained version would itself incur over the horizon (it ages too). */
+  freshStalenessCost: number;
+  /** What retraining now would save over the horizon: the difference of the two, at the quantile. */
+  avoidableStalenessCost: number;
+  /** Mean of the avoidable cost over the half-life uncertainty, for reference. */
+  meanAvoidableStalenessCost: number;
+  /** Staleness cost accumulated since the last retrain (Cara's cumulative rule), when known. */
+  accumulatedStalenessCost: number | null;
+  retrainCost: number;
+  /** Deployment risk: probability × cost. */
+  riskCost: number;
+  /** Savings minus retrain cost minus risk cost; positive means retrain. */
+  netBenefit: number;
+  /** Hours of waiting after which retraining now pays for itself (forecast rule), or `null` when it never does within a year. */
+  breakEvenHours: number | null;
+  reason: string;
+  inputs: {
+    horizonHours: number;
+    eventsPerHour: number;
+    valuePerQualityUnit: number;
+    quantile: number;
+    nowAgeHours: number;
+    freshQuality: number | null;
+    decayModel: DecayFit['model'];
+    halfLifeHours: number | null;
+  };
+}
+
+/**
+ * A benchmark cost model on a discrete time grid: the true quality at each step of a model
+ * retrained at any step. Step 0 holds the initial model (already paid for).
+ */
+export interface CostModel {
+  /** Number of time steps. */
+  steps: number;
+  /** Quality at `step` of the model retrained at `retrainedAt` (≤ step), higher is better. */
+  qualityAt(retrainedAt: number, step: number): number;
+  /** Best achievable quality at `step`; staleness is measured against it. @default qualityAt(step, step) */
+  referenceQuality?(step: number): number;
+  /** Scored events during `step`. */
+  eventsAt(step: number): number;
+  /** Money lost per event per 1.0 of quality lost. */
+  valuePerQualityUnit: number;
+  /** Cost of one retrain (including its expected deployment risk, if you model one). */
+  retrainCost: number;
+}
+
+export interface ScheduleCost {
+  /** Steps at which a retrain happens (the new model serves from that step on). */
+  retrainSteps: number[];
+  stalenessCost: number;
+  retrainCost: number;
+  totalCost: number;
+}

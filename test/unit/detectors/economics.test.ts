@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { fitDecay } from '../../../detectors/decay/index.ts';
+import type { DecayFit } from '../../../detectors/decay/index.ts';
+import { accumulatedStalenessCost, evaluateRetrainEconomics, oracleSchedule, scheduleCost, weightedQuantile } from '../../../detectors/economics/index.ts';
+import type { CostModel } from '../../../detectors/economics/index.ts';
+
+/** A near-exact exponential decay (q0 0.9, floor 0.6, h 48 h) observed for 10 days. */
+function decayFit(nowAgeHours = 96): DecayFit {
+  const obs = Array.from({ length: 41 }, (_, i) => {
+    const a = i * 6;
+    return { ageHours: a, quality: 0.6 + 0.3 * Math.exp((-Math.LN2 * a) / 48) + (i % 2 === 0 ? 0.003 : -0.003), weight: 1000 };
+  });
+  return fitDecay(obs, { nowAgeHours });
+}
+
+const BASE = { horizonHours: 168, valuePerQualityUnit: 0.02, retrainCost: 400, deploymentRisk: { probability: 0.1, cost: 1000 } };
+
+describe('evaluateRetrainEconomics (forecast rule)', () => {
+  it('retrains when avoidable staleness exceeds retrain + risk cost, and reports every number', () => {
+    const e = evaluateRetrainEconomics({ ...BASE, fit: decayFit(), eventsPerHour: 5000 });
+    expect(e.rule).toBe('forecast');
+    expect(e.shouldRetrain).toBe(true);
+    expect(e.riskCost).toBeCloseTo(100);
+    expect(e.netBenefit).toBeCloseTo(e.avoidableStalenessCost - 400 - 100, 6);
+    expect(e.expectedStalenessCost).toBeGreaterThan(e.freshStalenessCost);
+    // Sanity against a hand calculation: staleness of the old model ≈ rate × ∫ (q0 − q(96 + t)) dt.
+    const k = Math.LN2 / 48;
+    const handLoss = 0.3 * (168 - (Math.exp(-k * 96) - Math.exp(-k * 264)) / k);
+    expect(e.expectedStalenessCost).toBeGreaterThan(0.9 * handLoss * 0.02 * 5000);
+    expect(e.expectedStalenessCost).toBeLessThan(1.1 * handLoss * 0.02 * 5000);
+    expect(e.reason).toMatch(/^retrain/);
+    expect(e.inputs).toMatchObject({ horizonHours: 168, eventsPerHour: 5000, decayModel: 'exponential' });
+  });
+
+  it('waits when traffic is too low for staleness to pay for a retrain', () => {
+    const e = evaluateRetrainEconomics({ ...BASE, fit: decayFit(), eventsPerHour: 5 });
+    expect(e.shouldRetrain).toBe(false);
+    expect(e.netBenefit).toBeLessThan(0);
+    expect(e.reason).toMatch(/^wait/);
+  });
+
+  it('sees nothing to gain right after a retrain: a fresh version ages the same way', () => {
+    const e = evaluateRetrainEconomics({ ...BASE, fit: decayFit(0), nowAgeHours: 0, eventsPerHour: 1e6 });
+    expect(e.avoidableStalenessCost).toBeCloseTo(0, 6);
+    expect(e.shouldRetrain).toBe(false);
+  });
+
+  it('a higher quantile never lowers the avoidable cost (risk-averse retrains earlier)', () => {
+    const fit = fitDecay(Array.from({ length: 12 }, (_, i) => ({ ageHours: i * 8, quality: 0.6 + 0.3 * Math.exp((-Math.LN2 * i * 8) / 48) + (i % 3 === 0 ? 0.02 : -0.01), weight: 200 })));
+    const low = evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 1000, quantile: 0.2 });
+    const high = evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 1000, quantile: 0.9 });
+    expect(high.avoidableStalenessCost).toBeGreaterThan(low.avoidableStalenessCost);
+  });
+
+  it('break-even: waiting that long makes retraining worth exactly its cost', () => {
+    const fit = decayFit(24);
+    const e = evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 5000 });
+    expect(e.breakEvenHours).not.toBeNull();
+    const atBreakEven = evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 5000, horizonHours: e.breakEvenHours ?? 0 });
+    expect(Math.abs(atBreakEven.netBenefit)).toBeLessThan(25);
+    expect(evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 5000, horizonHours: (e.breakEvenHours ?? 0) * 0.5 }).shouldRetrain).toBe(false);
+    expect(evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 5000, horizonHours: (e.breakEvenHours ?? 0) * 2 }).shouldRetrain).toBe(true);
+  });
+
+  it('counts a fresh version that would be better than the old one started (freshQuality)', () => {
+    const plain = evaluateRetrainEconomics({ ...BASE, fit: decayFit(), eventsPerHour: 100 });
+    const better = evaluateRetrainEconomics({ ...BASE, fit: decayFit(), eventsPerHour: 100, freshQuality: 0.95 });
+    expect(better.expectedStalenessCost).toBeGreaterThan(plain.expectedStalenessCost);
+  });
+});
+
+describe('evaluateRetrainEconomics (cumulative rule and fallbacks)', () => {
+  const none = fitDecay([{ ageHours: 1, quality: 0.9 }]);
+
+  it('falls back to the cumulative rule without a decay fit', () => {
+    const e = evaluateRetrainEconomics({ ...BASE, fit: none, eventsPerHour: 100, accumulatedStalenessCost: 600 });
+    expect(e.rule).toBe('cumulative');
+    expect(e.shouldRetrain).toBe(true);
+    expect(e.netBenefit).toBeCloseTo(100);
+    const below = evaluateRetrainEconomics({ ...BASE, fit: none, eventsPerHour: 100, accumulatedStalenessCost: 499 });
+    expect(below.shouldRetrain).toBe(false);
+  });
+
+  it('uses the cumulative rule when asked even with a decay fit', () => {
+    const e = evaluateRetrainEconomics({ ...BASE, fit: decayFit(), eventsPerHour: 1e6, accumulatedStalenessCost: 10, rule: 'cumulative' });
+    expect(e.rule).toBe('cumulative');
+    expect(e.shouldRetrain).toBe(false);
+  });
+
+  it('does nothing when neither rule can run', () => {
+    const e = evaluateRetrainEconomics({ ...BASE, fit: none, eventsPerHour: 100, rule: 'forecast' });
+    expect(e.rule).toBe('none');
+    expect(e.shouldRetrain).toBe(false);
+    expect(e.reason).toMatch(/no decay forecast/);
+  });
+
+  it('accumulates value × events × shortfall since the last retrain', () => {
+    const windows = [
+      { start: 0, end: 10, events: 100, quality: 0.7 },
+      { start: 10, end: 20, events: 100, quality: 0.8 },
+      { start: 20, end: 30, events: 200, quality: 0.85 },
+      { start: 30, end: 40, events: 100, quality: 0.95 },
+      { start: 40, end: 50, events: 100, quality: null },
+    ];
+    const total = accumulatedStalenessCost(windows, { freshQuality: 0.9, valuePerQualityUnit: 2, sinceMs: 15 });
+    // Half of window 2 (0.1 × 100 × 0.5), all of window 3 (0.05 × 200); window 4 is better than fresh.
+    expect(total).toBeCloseTo(2 * (0.1 * 100 * 0.5 + 0.05 * 200), 9);
+    expect(accumulatedStalenessCost(windows, { freshQuality: 0.1, valuePerQualityUnit: 1, direction: 'lower-is-better' })).toBeCloseTo(
+      100 * 0.6 + 100 * 0.7 + 200 * 0.75 + 100 * 0.85, 9);
+  });
+});
+
+describe('weightedQuantile', () => {
+  it('inverts the cumulative weight', () => {
+    const v = [{ value: 1, weight: 1 }, { value: 2, weight: 1 }, { value: 3, weight: 2 }];
+    expect(weightedQuantile(v, 0.25)).toBe(1);
+    expect(weightedQuantile(v, 0.5)).toBe(2);
+    expect(weightedQuantile(v, 0.75)).toBe(3);
+    expect(weightedQuantile([], 0.5)).toBe(0);
+  });
+});
+
+describe('oracle and schedule cost', () => {
+  /** Each model decays exponentially from 0.9 toward 0.6 (h = 5 steps); 100 events a step. */
+  function model(steps: number, retrainCost: number): CostModel {
+    return {
+      steps,
+      qualityAt: (r, t) => 0.6 + 0.3 * Math.exp((-Math.LN2 * (t - r)) / 5),
+      eventsAt: () => 100,
+      valuePerQualityUnit: 1,
+      retrainCost,
+    };
+  }
+
+  it('prices a schedule: staleness per step plus retrains', () => {
+    const m = model(4, 7);
+    const never = scheduleCost(m, []);
+    const expected = [0, 1, 2, 3].reduce((s, t) => s + 100 * 0.3 * (1 - Math.exp((-Math.LN2 * t) / 5)), 0);
+    expect(never.stalenessCost).toBeCloseTo(expected, 9);
+    expect(never.retrainCost).toBe(0);
+    const once = scheduleCost(m, [2, 2, 0, 9]);
+    expect(once.retrainSteps).toEqual([2]);
+    expect(once.retrainCost).toBe(7);
+    expect(once.stalenessCost).toBeLessThan(never.stalenessCost);
+  });
+
+  it('the DP matches brute force over every schedule', () => {
+    for (const cost of [5, 40, 200]) {
+      const m = model(11, cost);
+      let bruteBest = Number.POSITIVE_INFINITY;
+      for (let mask = 0; mask < 1 << 10; mask++) {
+        const steps = Array.from({ length: 10 }, (_, i) => i + 1).filter((_, i) => (mask >> i) & 1);
+        bruteBest = Math.min(bruteBest, scheduleCost(m, steps).totalCost);
+      }
+      expect(oracleSchedule(m).totalCost).toBeCloseTo(bruteBest, 9);
+    }
+  });
+
+  it('retrains more often when retraining is cheap, and beats every periodic schedule', () => {
+    const cheap = oracleSchedule(model(200, 20));
+    const dear = oracleSchedule(model(200, 400));
+    expect(cheap.retrainSteps.length).toBeGreaterThan(dear.retrainSteps.length);
+    for (let period = 1; period <= 60; period++) {
+      const periodic = Array.from({ length: Math.floor(199 / period) }, (_, i) => (i + 1) * period);
+      expect(dear.totalCost).toBeLessThanOrEqual(scheduleCost(model(200, 400), periodic).totalCost + 1e-9);
+    }
+  });
+});
