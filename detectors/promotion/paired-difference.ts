@@ -1,0 +1,135 @@
+/**
+ * Confidence intervals for how much better the challenger is than the champion on the same events.
+ * "Improvement" is signed so that positive always means the challenger is better.
+ *
+ * Accuracy, log loss and Brier are means of per-event contributions, so the paired bootstrap
+ * resamples events and averages the per-event differences (seeded, percentile interval).
+ * ROC AUC is not a per-event mean; it uses the paired DeLong variance of AUC₁ − AUC₀
+ * (DeLong, DeLong & Clarke-Pearson 1988), which accounts for the correlation of the two models.
+ */
+import { Random } from '../../synthetic/random.ts';
+import { twoSidedZ } from '../quality/distributions.ts';
+import { percentileInterval } from '../quality/intervals.ts';
+import { brierContribution, logLossContribution } from '../quality/probabilistic.ts';
+import { delongComponents } from '../quality/roc-auc.ts';
+
+export type PromotionMetric = 'accuracy' | 'logLoss' | 'brier' | 'rocAuc';
+
+export interface ImprovementInterval {
+  metric: PromotionMetric;
+  champion: number;
+  challenger: number;
+  /** Challenger better by this much (sign-adjusted so higher is better for every metric). */
+  improvement: number;
+  lower: number;
+  upper: number;
+  level: number;
+  method: 'paired-bootstrap-percentile' | 'paired-delong';
+}
+
+export interface PairedBootstrapOptions {
+  /** @default 2000 */
+  replicates: number;
+  /** @default 20240611 */
+  seed: number;
+  /** @default 0.95 */
+  level: number;
+  /** Score >= threshold predicts positive (accuracy only). @default 0.5 */
+  threshold: number;
+}
+
+export const PAIRED_BOOTSTRAP_DEFAULTS: Readonly<PairedBootstrapOptions> = Object.freeze({ replicates: 2000, seed: 20240611, level: 0.95, threshold: 0.5 });
+
+/** Per-event loss-like contribution; the metric is the mean. Higher is better only for accuracy. */
+function contribution(metric: 'accuracy' | 'logLoss' | 'brier', label: number, score: number, threshold: number): number {
+  if (metric === 'accuracy') return (score >= threshold ? 1 : 0) === label ? 1 : 0;
+  return metric === 'logLoss' ? logLossContribution(label, score) : brierContribution(label, score);
+}
+
+/** Paired bootstrap of a per-event metric difference. */
+export function pairedBootstrapImprovement(
+  metric: 'accuracy' | 'logLoss' | 'brier',
+  labels: readonly number[],
+  championScores: readonly number[],
+  challengerScores: readonly number[],
+  options: Partial<PairedBootstrapOptions> = {},
+): ImprovementInterval {
+  const o = { ...PAIRED_BOOTSTRAP_DEFAULTS, ...options };
+  const n = labels.length;
+  if (n === 0) throw new RangeError('pairedBootstrapImprovement needs at least one event');
+  const sign = metric === 'accuracy' ? 1 : -1;
+  const differences = new Float64Array(n);
+  let championSum = 0;
+  let challengerSum = 0;
+  for (let i = 0; i < n; i++) {
+    const y = labels[i] as number;
+    const a = contribution(metric, y, championScores[i] as number, o.threshold);
+    const b = contribution(metric, y, challengerScores[i] as number, o.threshold);
+    championSum += a;
+    challengerSum += b;
+    differences[i] = sign * (b - a);
+  }
+  const random = new Random(o.seed);
+  const replicates: number[] = [];
+  for (let r = 0; r < o.replicates; r++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += differences[Math.floor(random.next() * n)] as number;
+    replicates.push(sum / n);
+  }
+  const { interval } = percentileInterval(replicates, o.level);
+  const improvement = (sign * (challengerSum - championSum)) / n;
+  return {
+    metric,
+    champion: championSum / n,
+    challenger: challengerSum / n,
+    improvement,
+    lower: interval?.lower ?? improvement,
+    upper: interval?.upper ?? improvement,
+    level: o.level,
+    method: 'paired-bootstrap-percentile',
+  };
+}
+
+function covariance(a: Float64Array, b: Float64Array): number {
+  let meanA = 0;
+  let meanB = 0;
+  for (let i = 0; i < a.length; i++) {
+    meanA += a[i] as number;
+    meanB += b[i] as number;
+  }
+  meanA /= a.length;
+  meanB /= b.length;
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += ((a[i] as number) - meanA) * ((b[i] as number) - meanB);
+  return sum / (a.length - 1);
+}
+
+/** Paired DeLong interval of AUC(challenger) − AUC(champion); null when a class has < 2 events. */
+export function pairedAucImprovement(
+  labels: readonly number[],
+  championScores: readonly number[],
+  challengerScores: readonly number[],
+  level = 0.95,
+): ImprovementInterval | null {
+  const champion = delongComponents(labels, championScores);
+  const challenger = delongComponents(labels, challengerScores);
+  if (champion === null || challenger === null) return null;
+  const m = champion.positivePlacements.length;
+  const n = champion.negativePlacements.length;
+  if (m < 2 || n < 2) return null;
+  const v10 = covariance(challenger.positivePlacements, challenger.positivePlacements) + covariance(champion.positivePlacements, champion.positivePlacements) - 2 * covariance(challenger.positivePlacements, champion.positivePlacements);
+  const v01 = covariance(challenger.negativePlacements, challenger.negativePlacements) + covariance(champion.negativePlacements, champion.negativePlacements) - 2 * covariance(challenger.negativePlacements, champion.negativePlacements);
+  const variance = Math.max(0, v10 / m + v01 / n);
+  const improvement = challenger.auc - champion.auc;
+  const half = twoSidedZ(level) * Math.sqrt(variance);
+  return {
+    metric: 'rocAuc',
+    champion: champion.auc,
+    challenger: challenger.auc,
+    improvement,
+    lower: improvement - half,
+    upper: improvement + half,
+    level,
+    method: 'paired-delong',
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * Champion vs challenger promotion decision on the same events.
+ *
+ * "One better number is not enough": the challenger is promoted only when the whole confidence
+ * interval of its improvement clears the bar — above `minimumImprovement` (superiority) or above
+ * −`margin` (non-inferiority) — the guardrails pass, and, for accuracy under superiority,
+ * McNemar's test agrees. It is rejected when the interval lies entirely below the bar or a
+ * guardrail fails. Anything in between is inconclusive: keep shadowing and collect more events.
+ */
+import { assertBinaryLabels, assertProbabilities, assertSameLength } from '../quality/types.ts';
+import { evaluateGuardrails } from './guardrails.ts';
+import type { GuardrailInput, GuardrailOptions, GuardrailResult } from './guardrails.ts';
+import { DEFAULT_MCNEMAR_EXACT_BELOW, discordantPairs, mcnemarTest } from './mcnemar.ts';
+import type { McNemarResult } from './mcnemar.ts';
+import { pairedAucImprovement, pairedBootstrapImprovement } from './paired-difference.ts';
+import type { ImprovementInterval, PromotionMetric } from './paired-difference.ts';
+
+export type PromotionDecision = 'promote' | 'reject' | 'inconclusive';
+export type PromotionTestKind = 'superiority' | 'non-inferiority';
+
+export interface PromotionOptions {
+  /** Metric the decision rests on. @default 'logLoss' */
+  metric: PromotionMetric;
+  /** Superiority: must be better; non-inferiority: must not be worse by more than `margin`. @default 'superiority' */
+  test: PromotionTestKind;
+  /** Non-inferiority margin, in metric units (a loss increase or score decrease). @default 0.005 */
+  margin: number;
+  /** Superiority: smallest improvement worth a deployment, in metric units. @default 0 */
+  minimumImprovement: number;
+  /** Two-sided confidence level of the improvement interval. @default 0.95 */
+  level: number;
+  /** Fewer paired events than this is always inconclusive. @default 500 */
+  minEvents: number;
+  /** Score >= threshold predicts positive (accuracy and McNemar). @default 0.5 */
+  threshold: number;
+  /** @default 2000 */
+  bootstrapReplicates: number;
+  /** @default 20240611 */
+  seed: number;
+  /** McNemar uses the exact binomial test below this many discordant pairs. @default 25 */
+  mcnemarExactBelow: number;
+  /** @default GUARDRAIL_DEFAULTS */
+  guardrails: Partial<GuardrailOptions>;
+}
+
+export const PROMOTION_DEFAULTS: Readonly<PromotionOptions> = Object.freeze({
+  metric: 'logLoss',
+  test: 'superiority',
+  margin: 0.005,
+  minimumImprovement: 0,
+  level: 0.95,
+  minEvents: 500,
+  threshold: 0.5,
+  bootstrapReplicates: 2000,
+  seed: 20240611,
+  mcnemarExactBelow: DEFAULT_MCNEMAR_EXACT_BELOW,
+  guardrails: {},
+});
+
+export interface PairedScores {
+  /** 0/1 outcome per event. */
+  labels: readonly number[];
+  /** Champion's probability of class 1 per event. */
+  champion: readonly number[];
+  /** Challenger's probability of class 1 per event (same events, same order). */
+  challenger: readonly number[];
+}
+
+export interface PromotionStatistics {
+  n: number;
+  metric: PromotionMetric;
+  test: PromotionTestKind;
+  level: number;
+  /** The bar the interval is compared with: minimumImprovement or −margin. */
+  bar: number;
+  improvement: ImprovementInterval | null;
+  mcnemar: McNemarResult;
+  guardrails: GuardrailResult;
+}
+
+export interface PromotionVerdict {
+  decision: PromotionDecision;
+  reasons: string[];
+  statistics: PromotionStatistics;
+}
+
+const fmt = (x: number) => (Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(4) : x.toExponential(2));
+
+export function promotionVerdict(scores: PairedScores, guardrailInput: GuardrailInput = {}, options: Partial<PromotionOptions> = {}): PromotionVerdict {
+  const o = { ...PROMOTION_DEFAULTS, ...options };
+  const { labels, champion, challenger } = scores;
+  assertSameLength(labels, champion, 'promotionVerdict champion');
+  assertSameLength(labels, challenger, 'promotionVerdict challenger');
+  assertBinaryLabels(labels);
+  assertProbabilities(champion);
+  assertProbabilities(challenger);
+  const n = labels.length;
+  const bar = o.test === 'superiority' ? o.minimumImprovement : -o.margin;
+
+  const predict = (s: readonly number[]) => s.map((p) => (p >= o.threshold ? 1 : 0));
+  const pairs = discordantPairs(labels, predict(champion), predict(challenger));
+  const mcnemar = mcnemarTest(pairs.championOnlyCorrect, pairs.challengerOnlyCorrect, o.mcnemarExactBelow);
+  const guardrails = evaluateGuardrails(guardrailInput, o.guardrails);
+
+  let improvement: ImprovementInterval | null = null;
+  if (n > 0) {
+    improvement =
+      o.metric === 'rocAuc'
+        ? pairedAucImprovement(labels, champion, challenger, o.level)
+        : pairedBootstrapImprovement(o.metric, labels, champion, challenger, {
+            replicates: o.bootstrapReplicates,
+            seed: o.seed,
+            level: o.level,
+            threshold: o.threshold,
+          });
+  }
+  const statistics: PromotionStatistics = { n, metric: o.metric, test: o.test, level: o.level, bar, improvement, mcnemar, guardrails };
+  const reasons: string[] = [];
+  const verdict = (decision: PromotionDecision): PromotionVerdict => ({ decision, reasons, statistics });
+
+  if (guardrails.violations.length > 0) {
+    reasons.push(...guardrails.violations.map((v) => `guardrail failed: ${v}`));
+    return verdict('reject');
+  }
+  if (n < o.minEvents) {
+    reasons.push(`only ${n} paired events; at least ${o.minEvents} are needed for a decision`);
+    return verdict('inconclusive');
+  }
+  if (improvement === null) {
+    reasons.push(`${o.metric} difference undefined: need at least 2 events of each class`);
+    return verdict('inconclusive');
+  }
+  const pct = Math.round(o.level * 100);
+  const summary = `${o.metric}: champion ${fmt(improvement.champion)}, challenger ${fmt(improvement.challenger)}; improvement ${fmt(improvement.improvement)} (${pct}% CI ${fmt(improvement.lower)} to ${fmt(improvement.upper)}, ${improvement.method})`;
+  reasons.push(summary);
+  const barText = o.test === 'superiority' ? `minimum improvement ${fmt(bar)}` : `non-inferiority margin ${fmt(o.margin)}`;
+
+  if (improvement.upper < bar) {
+    reasons.push(`the whole interval is below the ${barText}`);
+    return verdict('reject');
+  }
+  if (improvement.lower <= bar) {
+    reasons.push(`the interval reaches below the ${barText}: the difference is within noise; collect more events`);
+    return verdict('inconclusive');
+  }
+  if (o.metric === 'accuracy' && o.test === 'superiority') {
+    const alpha = 1 - o.level;
+    if (mcnemar.pValue >= alpha) {
+      reasons.push(`McNemar p = ${fmt(mcnemar.pValue)} (${mcnemar.method}, b=${mcnemar.championOnlyCorrect}, c=${mcnemar.challengerOnlyCorrect}) does not confirm the accuracy gain at α = ${fmt(alpha)}`);
+      return verdict('inconclusive');
+    }
+    reasons.push(`McNemar p = ${fmt(mcnemar.pValue)} (${mcnemar.method}) confirms the accuracy gain`);
+  }
+  reasons.push(o.test === 'superiority' ? `the whole interval is above the ${barText}` : `the whole interval is above −${fmt(o.margin)}: not worse than the champion by more than the margin`);
+  if (guardrails.notEvaluated.length > 0) reasons.push(...guardrails.notEvaluated.map((g) => `guardrail not evaluated: ${g}`));
+  return verdict('promote');
+}
