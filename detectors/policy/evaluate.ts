@@ -1,0 +1,160 @@
+import { activeBlackout, describeBlackout } from './blackout.ts';
+import { HOUR_MS, parseDuration } from './duration.ts';
+import type { ApprovalOutcome, GuardCheck, PolicyDecision, PolicyState, TrainingWindowChoice } from './state.ts';
+import { evaluateTrigger } from './triggers.ts';
+import type { RetrainPolicy } from './types.ts';
+
+/**
+ * Evaluate a retrain policy: trigger first, then guards, then the training window.
+ *
+ * Deterministic by construction — it runs inside Temporal workflow code: no clock (`now` is an
+ * argument), no randomness, no I/O, no Node built-ins. The same policy, state and `now` always
+ * give the same decision, which is what lets `halflife replay` re-derive any decision.
+ *
+ * Guard order (the first failing one is reported as `blockedBy`; all are evaluated and listed):
+ * one-at-a-time → data quality → cooldown → budget → blackout → approval. Approval is last so a
+ * person is only asked when nothing else stands in the way.
+ */
+export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: number): PolicyDecision {
+  const manual = state.manualRequest ?? null;
+  const outcome = evaluateTrigger(policy.trigger, state, now);
+  const fired = outcome.fired || manual !== null;
+  const trigger = manual !== null
+    ? { kind: 'manual-request' as const, fired: true, reason: `requested by ${manual.by}${manual.reason ? `: ${manual.reason}` : ''}${manual.force ? ' (forced)' : ''}; policy trigger: ${outcome.reason}` }
+    : { kind: policy.trigger.kind, fired: outcome.fired, reason: outcome.reason };
+
+  const guards = evaluateGuards(policy, state, now);
+  const approval = approvalOutcome(policy, state, now);
+  const blocking = guards.find((g) => !g.passed && !g.overridden) ?? null;
+  const timeBased = guards.filter((g) => !g.passed && !g.overridden);
+  const notBefore = blocking !== null && timeBased.every((g) => g.until !== null) ? Math.max(...timeBased.map((g) => g.until as number)) : null;
+
+  const kind: PolicyDecision['kind'] = !fired ? 'no-action' : blocking === null ? 'retrain' : 'blocked';
+  const reason =
+    kind === 'no-action'
+      ? `no action: ${trigger.reason}`
+      : kind === 'retrain'
+        ? `retrain: ${trigger.reason}`
+        : `blocked by ${blocking?.guard}: ${blocking?.detail}; trigger: ${trigger.reason}`;
+
+  return {
+    kind,
+    reason,
+    policy: { name: policy.name, version: policy.version },
+    model: policy.model,
+    evaluatedAt: now,
+    trigger,
+    guardsApplied: guards,
+    blockedBy: kind === 'blocked' ? (blocking?.guard ?? null) : null,
+    notBefore: kind === 'blocked' ? notBefore : null,
+    approval,
+    thresholds: { ...outcome.thresholds, cooldown: policy.guards.cooldown, budgetMaxRetrains: policy.guards.budget.maxRetrains, budgetPer: policy.guards.budget.per },
+    inputs: {
+      ...outcome.inputs,
+      lastRetrainAt: state.lastRetrainAt ?? null,
+      retrainInFlight: state.retrainInFlight ?? false,
+      latestWindowEnd: state.windows?.at(-1)?.end ?? null,
+      manualRequestBy: manual?.by ?? null,
+    },
+    economics: outcome.economics,
+    trainingWindow: chooseTrainingWindow(policy, state, now),
+  };
+}
+
+function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number): GuardCheck[] {
+  const g = policy.guards;
+  const force = state.manualRequest?.force === true;
+  const checks: GuardCheck[] = [];
+  const add = (guard: GuardCheck['guard'], passed: boolean, detail: string, until: number | null, overridable: boolean): void => {
+    checks.push({ guard, passed, overridden: !passed && overridable && force, detail: !passed && overridable && force ? `${detail} (overridden by a forced request)` : detail, until: passed ? null : until });
+  };
+
+  // One retrain at a time: never overridable (two trainings of one model would race to promote).
+  if (g.oneAtATime) add('one-at-a-time', !(state.retrainInFlight ?? false), state.retrainInFlight ? 'a retrain of this model is already running' : 'no retrain running', null, false);
+
+  if (g.requireDataQuality) {
+    const latest = state.windows?.at(-1);
+    const ok = latest?.dataQualityOk ?? true;
+    add('data-quality', ok, ok ? 'latest window passed data-quality checks' : 'latest window failed data-quality checks: training on broken data would make things worse', null, true);
+  }
+
+  const cooldownMs = parseDuration(g.cooldown);
+  const last = state.lastRetrainAt ?? null;
+  if (cooldownMs > 0) {
+    const until = last === null ? null : last + cooldownMs;
+    const passed = until === null || now >= until;
+    add('cooldown', passed, last === null ? 'no previous retrain' : passed ? `last retrain ${((now - last) / HOUR_MS).toFixed(1)} h ago ≥ ${g.cooldown}` : `last retrain ${((now - last) / HOUR_MS).toFixed(1)} h ago < cooldown ${g.cooldown}`, until, true);
+  }
+
+  const perMs = parseDuration(g.budget.per);
+  const inPeriod = (state.recentRetrains ?? []).filter((t) => t > now - perMs && t <= now).sort((a, b) => a - b);
+  const budgetOk = inPeriod.length < g.budget.maxRetrains;
+  // The budget frees up when enough of the retrains in the window have aged out of it.
+  const freesAt = budgetOk ? null : (inPeriod[inPeriod.length - g.budget.maxRetrains] ?? now) + perMs;
+  add('budget', budgetOk, `${inPeriod.length} retrain(s) in the last ${g.budget.per}, at most ${g.budget.maxRetrains}`, freesAt, true);
+
+  if (g.blackout.length > 0) {
+    const active = activeBlackout(g.blackout, now);
+    add('blackout', active === null, active === null ? 'outside blackout windows' : `inside ${describeBlackout(active.window)}`, active?.until ?? null, true);
+  }
+
+  if (g.approval.required) {
+    const a = approvalOutcome(policy, state, now);
+    const passed = a.status === 'approved';
+    const detail = {
+      'not-required': 'approval not required',
+      needed: `a person must approve this retrain (request expires after ${g.approval.timeout})`,
+      pending: `awaiting approval (expires ${a.expiresAt !== null ? new Date(a.expiresAt).toISOString() : 'never'})`,
+      approved: state.manualRequest ? `requested by ${state.manualRequest.by}, which counts as approval` : `approved by ${state.approval?.status === 'approved' ? state.approval.by : '?'}`,
+      rejected: `rejected by ${state.approval?.status === 'rejected' ? state.approval.by : '?'}`,
+      expired: `approval request timed out after ${g.approval.timeout}: treated as rejected`,
+    }[a.status];
+    add('approval', passed, detail, null, false);
+  }
+  return checks;
+}
+
+function approvalOutcome(policy: RetrainPolicy, state: PolicyState, now: number): PolicyDecision['approval'] {
+  const required = policy.guards.approval.required;
+  const timeoutMs = parseDuration(policy.guards.approval.timeout);
+  if (!required) return { required, status: 'not-required', expiresAt: null };
+  if (state.manualRequest != null) return { required, status: 'approved', expiresAt: null };
+  const a = state.approval ?? { status: 'none' as const };
+  let status: ApprovalOutcome;
+  let expiresAt: number | null = null;
+  switch (a.status) {
+    case 'none':
+      status = 'needed';
+      expiresAt = now + timeoutMs;
+      break;
+    case 'pending':
+      expiresAt = a.requestedAt + timeoutMs;
+      status = now >= expiresAt ? 'expired' : 'pending';
+      break;
+    case 'approved':
+      status = 'approved';
+      break;
+    case 'rejected':
+      status = 'rejected';
+      break;
+  }
+  return { required, status, expiresAt };
+}
+
+/** "How far back do we train?" — recorded with every decision. */
+export function chooseTrainingWindow(policy: RetrainPolicy, state: PolicyState, now: number): TrainingWindowChoice {
+  const w = policy.trainingWindow;
+  switch (w.kind) {
+    case 'fixed':
+      return { kind: 'fixed', start: now - parseDuration(w.duration), end: now, reason: `the last ${w.duration}` };
+    case 'all':
+      return { kind: 'all', start: null, end: now, reason: 'all retained history' };
+    case 'since-change-point': {
+      const cp = state.lastChangePointAt ?? null;
+      if (cp === null || cp > now) return { kind: 'since-change-point', start: now - parseDuration(w.fallback), end: now, reason: `no change point known: the last ${w.fallback}` };
+      const minimumStart = now - parseDuration(w.minimum);
+      if (cp > minimumStart) return { kind: 'since-change-point', start: minimumStart, end: now, reason: `change point at ${new Date(cp).toISOString()} is less than ${w.minimum} ago: the last ${w.minimum}` };
+      return { kind: 'since-change-point', start: cp, end: now, reason: `since the change point at ${new Date(cp).toISOString()}` };
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import type { DecayFit } from '../decay/types.ts';
+import type { RetrainEconomics } from '../economics/types.ts';
+import type { TriggerKind } from './types.ts';
+
+/**
+ * What the policy evaluator is given and what it returns. Plain JSON both ways: the state is
+ * carried by the ModelMonitor workflow (and across continue-as-new), the decision is stored
+ * with its provenance. All instants are epoch milliseconds.
+ */
+
+/** One monitoring window, as the monitor summarises it. */
+export interface WindowSummary {
+  start: number;
+  end: number;
+  /** Events scored in the window. */
+  events: number;
+  /** Whether the window passed its data-quality checks. @default true */
+  dataQualityOk?: boolean;
+  /** Drift verdict summary, or `null` when drift was not evaluated. */
+  drift?: { datasetDrift: boolean; driftedShare: number } | null;
+  /** Model quality in the window, realised (labels) or estimated (label-free), or `null` when unknown. */
+  quality?: { metric: string; value: number; source: 'realised' | 'estimated' } | null;
+}
+
+export type ApprovalState =
+  /** No approval has been requested for the pending retrain. */
+  | { status: 'none' }
+  /** Requested at `requestedAt`, not yet answered. */
+  | { status: 'pending'; requestedAt: number }
+  | { status: 'approved'; by: string; at: number }
+  | { status: 'rejected'; by: string; at: number };
+
+/** Everything the evaluator looks at. Optional fields have the defaults noted. */
+export interface PolicyState {
+  /** Recent windows, oldest first; the last one is the latest. Only windows that start at or after the last retrain count toward triggers. @default [] */
+  windows?: WindowSummary[];
+  /** Decay fit of the version in service. @default null */
+  decay?: DecayFit | null;
+  /** Quality of the version in service when it was fresh (e.g. validation), in the decay metric. @default decay.q0 */
+  freshQuality?: number | null;
+  /** When the version in service was trained (its age is measured from here). @default lastRetrainAt */
+  versionTrainedAt?: number | null;
+  /** When the last retrain finished (or the version was deployed). @default null (never) */
+  lastRetrainAt?: number | null;
+  /** Start times of recent retrains, for the budget guard (older ones are ignored). @default [] */
+  recentRetrains?: number[];
+  /** Whether a retrain of this model is running now. @default false */
+  retrainInFlight?: boolean;
+  /** Last detected change point in the data, for `since-change-point` training windows. @default null */
+  lastChangePointAt?: number | null;
+  /** Approval of the retrain the policy wants (when approval is required). @default { status: 'none' } */
+  approval?: ApprovalState;
+  /**
+   * A person asked for a retrain (`forceRetrain`). It fires whatever the trigger kind and counts as
+   * approval; with `force` it also overrides cooldown, budget, blackout and data quality — but never
+   * one-at-a-time. @default null
+   */
+  manualRequest?: { by: string; reason: string; force: boolean } | null;
+}
+
+export type GuardName = 'one-at-a-time' | 'data-quality' | 'cooldown' | 'budget' | 'blackout' | 'approval';
+
+/** The outcome of one guard. */
+export interface GuardCheck {
+  guard: GuardName;
+  passed: boolean;
+  /** Whether a forced manual request overrode a failing guard. */
+  overridden: boolean;
+  detail: string;
+  /** When a failing time-based guard stops blocking, if known. */
+  until: number | null;
+}
+
+export type ApprovalOutcome = 'not-required' | 'needed' | 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface TrainingWindowChoice {
+  kind: 'fixed' | 'since-change-point' | 'all';
+  /** First instant of training data, or `null` for all history. */
+  start: number | null;
+  end: number;
+  reason: string;
+}
+
+export type DecisionValue = number | string | boolean | null;
+
+/** The decision, with every threshold and input that drove it. */
+export interface PolicyDecision {
+  /** `retrain`: start one now; `blocked`: the trigger fired but a guard stopped it; `no-action`: the trigger did not fire. */
+  kind: 'retrain' | 'no-action' | 'blocked';
+  reason: string;
+  policy: { name: string; version: string };
+  model: string;
+  evaluatedAt: number;
+  trigger: { kind: TriggerKind | 'manual-request'; fired: boolean; reason: string };
+  guardsApplied: GuardCheck[];
+  /** First guard that blocked, when `kind` is `blocked`. */
+  blockedBy: GuardName | null;
+  /** Earliest instant the blocking guards could let a retrain through, when known. */
+  notBefore: number | null;
+  /** Approval status. With `kind: "blocked"` and `blockedBy: "approval"`, `needed` tells the monitor to ask a person now; `expiresAt` is when that request lapses. */
+  approval: { required: boolean; status: ApprovalOutcome; expiresAt: number | null };
+  thresholds: Record<string, DecisionValue>;
+  inputs: Record<string, DecisionValue>;
+  /** The cost-aware trigger's full computation. */
+  economics: RetrainEconomics | null;
+  trainingWindow: TrainingWindowChoice;
+}
