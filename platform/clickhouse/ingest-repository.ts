@@ -1,0 +1,201 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { LabelRow, ScoringEventRow } from '../contracts.ts';
+import { queryRows } from './client.ts';
+
+/**
+ * The ClickHouse side of ingest: inserts into scoring_events / labels / dead_letters and the
+ * look-ups ingest uses to drop rows that are already stored (its exactly-once guarantee, see
+ * workers/ingest.ts). Every value goes through query parameters; identifiers are constants.
+ */
+
+/** A record that failed parsing or validation, kept whole with where it came from and why. */
+export interface DeadLetterRow {
+  /** `kafka:<topic>:<partition>:<offset>` or `http:<sha256 of payload>`: a redelivery maps to the same id. */
+  dead_letter_id: string;
+  source: 'kafka' | 'http';
+  topic: string;
+  partition: number;
+  offset: number;
+  record_key: string;
+  payload: string;
+  reason: string;
+  error_path: string;
+  model_id: string;
+}
+
+/** Time spent on one insert: turning rows into the wire format, then the engine's write. */
+export interface InsertTiming {
+  rows: number;
+  serializeMs: number;
+  insertMs: number;
+}
+
+export interface IngestRepository {
+  insertScoringEvents(rows: readonly ScoringEventRow[]): Promise<InsertTiming>;
+  insertLabels(rows: readonly LabelRow[]): Promise<InsertTiming>;
+  insertDeadLetters(rows: readonly DeadLetterRow[]): Promise<InsertTiming>;
+  /** Keys ({@link eventKey}) of the given events that are already stored. */
+  existingEventIds(modelIds: readonly string[], eventIds: readonly string[]): Promise<Set<string>>;
+  /** Keys ({@link labelKey}) of labels of these events that are already stored. */
+  existingLabelIds(eventIds: readonly string[]): Promise<Set<string>>;
+  existingDeadLetterIds(ids: readonly string[]): Promise<Set<string>>;
+  countEvents(options?: CountOptions): Promise<number>;
+  countLabels(options?: CountOptions): Promise<number>;
+  countDeadLetters(options?: CountOptions): Promise<number>;
+}
+
+export interface CountOptions {
+  /** Count after ReplacingMergeTree collapsing (FINAL). @default true */
+  final?: boolean;
+  /** Only this model's rows (events and dead letters). */
+  modelId?: string;
+}
+
+/** Identity of a scoring event: the table's ReplacingMergeTree key (model_id, event_id). */
+export function eventKey(modelId: string, eventId: string): string {
+  return `${modelId}\u0000${eventId}`;
+}
+
+/** Identity of a label: a correction (newer label_ts) of the same event is a new label. */
+export function labelKey(eventId: string, labelTs: number): string {
+  return `${eventId}\u0000${labelTs}`;
+}
+
+const EVENT_COLUMNS = [
+  'event_id', 'model_id', 'model_version', 'ts', 'subject_id', 'num_features', 'cat_features', 'missing_features',
+  'prediction_score', 'prediction_class', 'prediction_value', 'metadata', 'contract_version', 'source', 'source_ref',
+] as const;
+const LABEL_COLUMNS = ['event_id', 'label', 'label_numeric', 'label_ts', 'contract_version', 'source', 'source_ref'] as const;
+const DEAD_LETTER_COLUMNS = ['dead_letter_id', 'source', 'topic', 'partition', 'offset', 'record_key', 'payload', 'reason', 'error_path', 'model_id'] as const;
+
+/** Positional rows (JSONCompactEachRow): no key repeated per row, ~30% less to write and parse. */
+function eventTuple(r: ScoringEventRow): unknown[] {
+  return [r.event_id, r.model_id, r.model_version, r.ts, r.subject_id, r.num_features, r.cat_features, r.missing_features,
+    r.prediction_score, r.prediction_class, r.prediction_value, r.metadata, r.contract_version, r.source, r.source_ref];
+}
+function labelTuple(r: LabelRow): unknown[] {
+  return [r.event_id, r.label, r.label_numeric, r.label_ts, r.contract_version, r.source, r.source_ref];
+}
+function deadLetterTuple(r: DeadLetterRow): unknown[] {
+  return [r.dead_letter_id, r.source, r.topic, r.partition, r.offset, r.record_key, r.payload, r.reason, r.error_path, r.model_id];
+}
+
+type RawInsert = (params: { table: string; values: Buffer; format: 'JSONCompactEachRow'; columns: readonly string[] }) => Promise<unknown>;
+
+/**
+ * chDB's connection has a zero-copy insert (`connection.chdb.rawInsert`) that hands a Buffer
+ * to the engine's parser; @clickhouse/client's own path for chDB concatenates the body into
+ * one SQL string first. Measured on 50k realistic events: ~0.85 s vs ~1–2 s. The connection
+ * is a private field of the client, so this is probed defensively and falls back to the
+ * public API (always used for a remote server).
+ */
+function chdbRawInsert(client: ClickHouseClient): RawInsert | undefined {
+  const connection = (client as unknown as { connection?: { chdb?: { rawInsert?: RawInsert } } }).connection;
+  const raw = connection?.chdb?.rawInsert;
+  return typeof raw === 'function' ? raw.bind(connection?.chdb) : undefined;
+}
+
+/** Id look-ups go in chunks so one query's parameter stays a few MB at most. */
+const LOOKUP_CHUNK = 50_000;
+
+export class ClickHouseIngestRepository implements IngestRepository {
+  readonly #client: ClickHouseClient;
+  readonly #raw: RawInsert | undefined;
+
+  constructor(client: ClickHouseClient) {
+    this.#client = client;
+    this.#raw = chdbRawInsert(client);
+  }
+
+  insertScoringEvents(rows: readonly ScoringEventRow[]): Promise<InsertTiming> {
+    return this.#insert('scoring_events', EVENT_COLUMNS, rows, eventTuple);
+  }
+
+  insertLabels(rows: readonly LabelRow[]): Promise<InsertTiming> {
+    return this.#insert('labels', LABEL_COLUMNS, rows, labelTuple);
+  }
+
+  insertDeadLetters(rows: readonly DeadLetterRow[]): Promise<InsertTiming> {
+    return this.#insert('dead_letters', DEAD_LETTER_COLUMNS, rows, deadLetterTuple);
+  }
+
+  async existingEventIds(modelIds: readonly string[], eventIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    if (eventIds.length === 0) return found;
+    const models = [...new Set(modelIds)];
+    for (let i = 0; i < eventIds.length; i += LOOKUP_CHUNK) {
+      // model_id IN … lets the primary key (model_id, event_id) prune granules.
+      const rows = await queryRows<{ model_id: string; event_id: string }>(
+        this.#client,
+        'SELECT model_id, event_id FROM scoring_events WHERE model_id IN {models:Array(String)} AND event_id IN {ids:Array(String)}',
+        { models, ids: eventIds.slice(i, i + LOOKUP_CHUNK) },
+      );
+      for (const r of rows) found.add(eventKey(r.model_id, r.event_id));
+    }
+    return found;
+  }
+
+  async existingLabelIds(eventIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const ids = [...new Set(eventIds)];
+    for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+      const rows = await queryRows<{ event_id: string; ts: string | number }>(
+        this.#client,
+        'SELECT event_id, toUnixTimestamp64Milli(label_ts) AS ts FROM labels WHERE event_id IN {ids:Array(String)}',
+        { ids: ids.slice(i, i + LOOKUP_CHUNK) },
+      );
+      for (const r of rows) found.add(labelKey(r.event_id, Number(r.ts)));
+    }
+    return found;
+  }
+
+  async existingDeadLetterIds(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+      const rows = await queryRows<{ dead_letter_id: string }>(
+        this.#client,
+        'SELECT dead_letter_id FROM dead_letters WHERE dead_letter_id IN {ids:Array(String)}',
+        { ids: ids.slice(i, i + LOOKUP_CHUNK) },
+      );
+      for (const r of rows) found.add(r.dead_letter_id);
+    }
+    return found;
+  }
+
+  countEvents(options: CountOptions = {}): Promise<number> {
+    return this.#count('scoring_events', options, true);
+  }
+
+  countLabels(options: CountOptions = {}): Promise<number> {
+    return this.#count('labels', options, false);
+  }
+
+  countDeadLetters(options: CountOptions = {}): Promise<number> {
+    return this.#count('dead_letters', options, true);
+  }
+
+  async #count(table: 'scoring_events' | 'labels' | 'dead_letters', options: CountOptions, byModel: boolean): Promise<number> {
+    const final = options.final ?? true;
+    const where = byModel && options.modelId !== undefined ? ' WHERE model_id = {model:String}' : '';
+    const params = byModel && options.modelId !== undefined ? { model: options.modelId } : {};
+    const rows = await queryRows<{ c: string | number }>(this.#client, `SELECT count() AS c FROM ${table}${final ? ' FINAL' : ''}${where}`, params);
+    return Number(rows[0]?.c ?? 0);
+  }
+
+  async #insert<R>(table: string, columns: readonly string[], rows: readonly R[], tuple: (row: R) => unknown[]): Promise<InsertTiming> {
+    if (rows.length === 0) return { rows: 0, serializeMs: 0, insertMs: 0 };
+    if (this.#raw) {
+      const t0 = performance.now();
+      const lines = new Array<string>(rows.length);
+      for (let i = 0; i < rows.length; i++) lines[i] = JSON.stringify(tuple(rows[i]!));
+      const body = Buffer.from(lines.join('\n'));
+      const t1 = performance.now();
+      await this.#raw({ table, values: body, format: 'JSONCompactEachRow', columns });
+      return { rows: rows.length, serializeMs: t1 - t0, insertMs: performance.now() - t1 };
+    }
+    const t1 = performance.now();
+    await this.#client.insert({ table, columns: columns as [string, ...string[]], values: rows.map(tuple), format: 'JSONCompactEachRow' });
+    // The client serialises while streaming: serialisation is inside the insert time here.
+    return { rows: rows.length, serializeMs: 0, insertMs: performance.now() - t1 };
+  }
+}

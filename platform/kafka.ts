@@ -1,0 +1,117 @@
+import { Kafka, logLevel, Partitioners, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
+import type { HalflifeConfig } from './config.ts';
+import { DependencyError } from './errors.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+/**
+ * The one way halflife talks to Kafka (kafkajs 2.2.4, unmaintained but protocol-negotiating,
+ * so it works against Kafka 4's KRaft brokers). kafkajs logs go through pino so every line
+ * of the process is structured JSON on stderr.
+ */
+
+type KafkaConfig = Pick<HalflifeConfig, 'kafka' | 'services'> & Partial<Pick<HalflifeConfig, 'logLevel'>>;
+
+/** Brokers from `kafka.brokers`, or the local broker `halflife services up` runs. */
+export function kafkaBrokers(config: KafkaConfig): string[] {
+  const configured = config.kafka.brokers;
+  if (configured) {
+    const brokers = configured.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+    if (brokers.length > 0) return brokers;
+  }
+  return [`127.0.0.1:${config.services.kafkaPort}`];
+}
+
+const PINO_LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** kafkajs' own level, derived from ours so its debug chatter costs nothing at info. */
+function kafkajsLevel(level: string | undefined): logLevel {
+  switch (level) {
+    case 'trace':
+    case 'debug':
+      return logLevel.DEBUG;
+    case 'info':
+      // kafkajs INFO is per-connection noise (joins, "Starting"); keep it at warn unless debugging.
+      return logLevel.WARN;
+    case 'silent':
+      return logLevel.NOTHING;
+    case 'fatal':
+    case 'error':
+      return logLevel.ERROR;
+    default:
+      return logLevel.WARN;
+  }
+}
+
+/** A kafkajs logCreator writing to a pino logger. */
+export function pinoLogCreator(logger: Logger): () => (entry: LogEntry) => void {
+  return () => (entry: LogEntry) => {
+    const level = PINO_LEVEL[entry.level] ?? 'info';
+    const { message, timestamp: _ts, logger: _l, ...extra } = entry.log as { message: string; timestamp?: string; logger?: string } & Record<string, unknown>;
+    logger[level]({ kafkajs: entry.namespace, ...extra }, message);
+  };
+}
+
+export interface CreateKafkaOptions {
+  /** Overrides `kafka.clientId` (e.g. `halflife-ingest`). */
+  clientId?: string;
+  logger?: Logger;
+}
+
+/** A kafkajs client for the configured brokers with bounded, jittered retries. */
+export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {}): Kafka {
+  const logger = options.logger ?? createLogger('kafka', config.logLevel);
+  return new Kafka({
+    clientId: options.clientId ?? config.kafka.clientId,
+    brokers: kafkaBrokers(config),
+    connectionTimeout: 3000,
+    requestTimeout: 30_000,
+    // kafkajs retries each request with exponential back-off; ~1 minute in total lets a broker
+    // restart pass unnoticed while a wrong address still fails within a reasonable time.
+    retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 8, factor: 0.2, multiplier: 2 },
+    logLevel: kafkajsLevel(config.logLevel),
+    logCreator: pinoLogCreator(logger),
+  });
+}
+
+/**
+ * Create the topics that do not exist yet, with `kafka.partitions` partitions. Idempotent:
+ * existing topics are left as they are (their partition count is not changed).
+ */
+export async function ensureTopics(config: KafkaConfig, topics: string[], kafka: Kafka = createKafka(config)): Promise<string[]> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new DependencyError(`Kafka at ${kafkaBrokers(config).join(',')} is unreachable: ${(err as Error).message}. Start it with \`halflife services up\` or set KAFKA_BROKERS.`, { cause: err });
+  }
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = [...new Set(topics)].filter((t) => !existing.has(t));
+    if (missing.length === 0) return [];
+    try {
+      await admin.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions: config.kafka.partitions })),
+        waitForLeaders: true,
+      });
+    } catch (err) {
+      // Another process may have created it between listTopics and createTopics.
+      if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+    }
+    return missing;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * A producer with the partitioner chosen explicitly (the default murmur2 one, same as the
+ * Java client), which also silences kafkajs' KAFKAJS_NO_PARTITIONER_WARNING.
+ */
+export function createProducer(kafka: Kafka, options: Omit<ProducerConfig, 'createPartitioner'> = {}): Producer {
+  return kafka.producer({ allowAutoTopicCreation: false, ...options, createPartitioner: Partitioners.DefaultPartitioner });
+}

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
+import type { HalflifeConfig } from '../../platform/config.ts';
+import { IngestWorker } from '../../workers/ingest.ts';
+import { createIngestTopics, groupProgress, ingestTestConfig, label, produceAll, scoringEvent, waitUntil, type OutMessage } from '../helpers/kafka.ts';
+import { uniqueName } from '../helpers/stack.ts';
+
+/**
+ * 100k+ scoring events through the real broker into real chDB, with malformed records of
+ * several kinds and duplicates both adjacent and re-sent much later under another key (so in
+ * another partition and another batch).
+ */
+describe('ingest: Kafka → ClickHouse, exactly once', () => {
+  let config: HalflifeConfig;
+  let ch: ClickHouse;
+  let repo: ClickHouseIngestRepository;
+
+  beforeAll(async () => {
+    config = ingestTestConfig();
+    ch = await openClickHouse(config);
+    await applyMigrations(ch.client);
+    repo = new ClickHouseIngestRepository(ch.client);
+    await createIngestTopics(config);
+  });
+
+  afterAll(async () => {
+    await ch?.close();
+  });
+
+  it('stores exactly the valid unique events and dead-letters exactly the malformed ones, naming the field', async () => {
+    const modelId = uniqueName('model');
+    const N = 100_000;
+    const events: OutMessage[] = [];
+    /** payload → text its dead letter's reason must contain. */
+    const expectedDead = new Map<string, string>();
+    let duplicates = 0;
+    const malformedKinds: Array<(k: number) => { value: string | Buffer; expect: string }> = [
+      (k) => ({ value: `{"event_id":"${modelId}-badjson-${k}","model_id":"${modelId}","features":{`, expect: 'not valid JSON' }),
+      (k) => {
+        const e = scoringEvent(k, modelId, { eventId: `${modelId}-nomv-${k}` });
+        delete e.model_version;
+        return { value: JSON.stringify(e), expect: 'model_version' };
+      },
+      (k) => ({ value: JSON.stringify({ ...scoringEvent(k, modelId, { eventId: `${modelId}-type-${k}` }), prediction: { score: 'high' } }), expect: 'prediction.score' }),
+      (k) => ({ value: JSON.stringify({ ...scoringEvent(k, modelId, { eventId: `${modelId}-unknown-${k}` }), colour: 'blue' }), expect: 'colour' }),
+      (k) => ({ value: JSON.stringify({ ...scoringEvent(k, modelId, { eventId: `${modelId}-ts-${k}` }), timestamp: 'yesterday at noon' }), expect: 'timestamp' }),
+    ];
+    let malformed = 0;
+    for (let i = 0; i < N; i++) {
+      const value = JSON.stringify(scoringEvent(i, modelId));
+      events.push({ key: `k${i}`, value });
+      if (i % 250 === 7) {
+        events.push({ key: `k${i}`, value }); // adjacent re-send: same partition, same batch
+        duplicates++;
+      }
+      if (i % 80 === 3) {
+        const bad = malformedKinds[malformed % malformedKinds.length]!(malformed);
+        events.push({ key: `bad${malformed}`, value: bad.value });
+        expectedDead.set(String(bad.value), bad.expect);
+        malformed++;
+      }
+    }
+    for (let k = 0; k < 10; k++) {
+      // Not UTF-8 at all: stored base64-encoded, reason says so.
+      const value = Buffer.from([0x7b, 0xff, 0xfe, 0x00, k]);
+      events.push({ key: null, value });
+      expectedDead.set(`base64:${value.toString('base64')}`, 'UTF-8');
+      malformed++;
+    }
+    for (let i = 0; i < 800; i++) {
+      // Re-sent long after, under another key: another partition, a later batch.
+      events.push({ key: `again${i}`, value: JSON.stringify(scoringEvent(i * 7, modelId)) });
+      duplicates++;
+    }
+    const labels: OutMessage[] = [];
+    const L = 5000;
+    for (let i = 0; i < L; i++) labels.push({ key: `k${i}`, value: JSON.stringify(label(`${modelId}-e${i}`, i)) });
+    for (let i = 0; i < 100; i++) {
+      labels.push({ key: `k${i}`, value: JSON.stringify(label(`${modelId}-e${i}`, i)) });
+      duplicates++;
+    }
+    for (let i = 0; i < 25; i++) {
+      const value = JSON.stringify({ event_id: `${modelId}-e${i}`, timestamp: 1_760_000_100_000 });
+      labels.push({ key: null, value });
+      expectedDead.set(value, 'label');
+      malformed++;
+    }
+    expect(malformed / events.length).toBeGreaterThanOrEqual(0.01);
+    expect(duplicates / events.length).toBeGreaterThanOrEqual(0.01);
+    const total = events.length + labels.length;
+
+    const t0 = Date.now();
+    await Promise.all([produceAll(config, config.kafka.scoringEventsTopic, events, { chunk: 4000 }), produceAll(config, config.kafka.labelsTopic, labels)]);
+    const produced = Date.now() - t0;
+
+    const worker = new IngestWorker({ config, repository: repo });
+    const t1 = Date.now();
+    await worker.start();
+    const m = worker.metrics;
+    // Every record ends in exactly one place: a stored row, a dead letter, or a counted duplicate.
+    await waitUntil('every record accounted for', () => m.inserted_events_total + m.inserted_labels_total + m.dead_letters_total + m.duplicates_total === total, 120_000);
+    const ingested = Date.now() - t1;
+    await worker.stop();
+    process.stderr.write(`[ingest.test] produced ${total} in ${produced} ms, ingested in ${ingested} ms (${Math.round(total / (ingested / 1000))}/s), ${m.flushes_total} flushes\n`);
+
+    expect(m.consumed_total).toBe(total);
+    expect(m.inserted_events_total).toBe(N);
+    expect(m.inserted_labels_total).toBe(L);
+    expect(m.dead_letters_total).toBe(malformed);
+    expect(m.duplicates_total).toBe(duplicates);
+    expect(m.insert_failures_total).toBe(0);
+
+    // Without FINAL equal to with FINAL: ingest de-duplicated, merges did not have to.
+    expect(await repo.countEvents({ final: false, modelId })).toBe(N);
+    expect(await repo.countEvents({ final: true, modelId })).toBe(N);
+    const [distinct] = await queryRows<{ n: string }>(ch.client, 'SELECT uniqExact(event_id) AS n FROM scoring_events WHERE model_id = {m:String}', { m: modelId });
+    expect(Number(distinct?.n)).toBe(N);
+    expect(await repo.countLabels({ final: false })).toBe(L);
+    expect(await repo.countLabels({ final: true })).toBe(L);
+    expect(await repo.countDeadLetters({ final: false })).toBe(malformed);
+    expect(await repo.countDeadLetters({ final: true })).toBe(malformed);
+
+    // A stored event is the produced one, field for field.
+    const [e123] = await queryRows<{ event_id: string; model_version: string; ts: string; f7: number; c2: string; score: number; source_ref: string }>(
+      ch.client,
+      "SELECT event_id, model_version, toString(ts) AS ts, num_features['f7'] AS f7, cat_features['c2'] AS c2, prediction_score AS score, source_ref FROM scoring_events WHERE model_id = {m:String} AND event_id = {id:String}",
+      { m: modelId, id: `${modelId}-e123` },
+    );
+    const src = scoringEvent(123, modelId) as { features: Record<string, unknown>; prediction: { score: number } };
+    expect(e123).toMatchObject({ event_id: `${modelId}-e123`, model_version: 'v1', f7: src.features.f7, c2: src.features.c2, score: src.prediction.score });
+    expect(e123?.ts).toBe(new Date(1_760_000_000_123).toISOString().replace('T', ' ').replace('Z', ''));
+    expect(e123?.source_ref).toMatch(new RegExp(`^${config.kafka.scoringEventsTopic}:\\d:\\d+$`));
+
+    const dead = await queryRows<{ dead_letter_id: string; topic: string; partition: number; offset: string; payload: string; reason: string; model_id: string }>(
+      ch.client,
+      'SELECT dead_letter_id, topic, partition, offset, payload, reason, model_id FROM dead_letters',
+    );
+    expect(dead).toHaveLength(malformed);
+    for (const d of dead) {
+      const must = expectedDead.get(d.payload);
+      expect(must, `unexpected dead letter ${d.dead_letter_id}: ${d.payload.slice(0, 80)}`).toBeDefined();
+      expect(d.reason).toContain(must!);
+      expect(d.dead_letter_id).toBe(`kafka:${d.topic}:${d.partition}:${d.offset}`);
+      if (d.topic === config.kafka.scoringEventsTopic && !d.payload.startsWith('base64:') && must !== 'not valid JSON') expect(d.model_id).toBe(modelId);
+    }
+    expect(new Set(dead.map((d) => d.payload)).size).toBe(expectedDead.size);
+
+    // Offsets committed to the end: a restarted consumer would get nothing new.
+    const progress = await groupProgress(config, config.ingest.groupId, [config.kafka.scoringEventsTopic, config.kafka.labelsTopic]);
+    expect(progress.committed).toBe(progress.end);
+    expect(progress.end).toBe(total);
+  });
+});

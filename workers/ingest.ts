@@ -1,0 +1,725 @@
+/**
+ * The ingest worker: Kafka (scoring events, labels) → validated, batched, de-duplicated rows in
+ * ClickHouse; anything malformed → dead_letters with its raw payload and the reason.
+ *
+ * Why this is exactly-once *in storage* (Kafka delivery itself is at-least-once):
+ *  1. Offsets are committed only after every insert of a batch succeeded, so a crash loses
+ *     nothing: uncommitted records are redelivered.
+ *  2. A redelivered record is recognised by its identity — (model_id, event_id) for events,
+ *     (event_id, label_ts) for labels, `kafka:<topic>:<partition>:<offset>` for dead letters —
+ *     twice over: within a batch (first wins; later copies are counted as duplicates) and
+ *     against what is already stored (`existing*Ids`, looked up just before the insert). A crash
+ *     between insert and commit therefore re-reads rows that are all found and dropped.
+ *  3. A batch is retried as a whole, look-up included, so a partial failure (events stored,
+ *     labels not) is completed on retry without doubling the part that made it.
+ * The remaining race: two consumers of one group holding the same event_id in different
+ *  partitions at the same moment (a producer re-sent it with another key, or a rebalance
+ *  overlapped a flush) both pass the look-up before either inserts. The tables are
+ *  ReplacingMergeTree on the same identity, so merges collapse such a pair, and readers that
+ *  must be exact use FINAL. chDB/ClickHouse `insert_deduplication_token` was checked and is
+ *  inert here: the tables are non-replicated without `non_replicated_deduplication_window`.
+ *
+ * Flushing is pipelined: while one batch is being written, eachBatch keeps filling the next
+ * (at most one full batch ahead, then it waits, heart-beating), so parsing overlaps chDB's
+ * native insert threads. When ClickHouse fails, the consumed topics are paused and the same
+ * batch is retried with exponential back-off and jitter; consumption resumes once it is stored.
+ */
+import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import { EventEmitter } from 'node:events';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { HalflifeConfig } from '../platform/config.ts';
+import { parseJsonRecord, validateLabel, validateScoringEvent, type LabelRow, type ScoringEventRow, type Validated } from '../platform/contracts.ts';
+import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
+import { applyMigrations } from '../platform/clickhouse/migrations.ts';
+import { ClickHouseIngestRepository, eventKey, labelKey, type DeadLetterRow, type IngestRepository, type InsertTiming } from '../platform/clickhouse/ingest-repository.ts';
+import { createKafka, ensureTopics } from '../platform/kafka.ts';
+import { createLogger, type Logger } from '../platform/logger.ts';
+
+/** Largest payload kept in a dead letter; longer ones are cut and the reason says so. */
+export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 1024 * 1024;
+
+export type RecordKind = 'events' | 'labels';
+
+/** One consumed or posted record, decided: a row for its table, or a dead letter. */
+export type Prepared =
+  | { kind: 'event'; row: ScoringEventRow }
+  | { kind: 'label'; row: LabelRow }
+  | { kind: 'dead'; row: DeadLetterRow };
+
+// ---------------------------------------------------------------------------------------------
+// Metrics. Names are stable: the Prometheus exporter maps them 1:1 (halflife_ingest_<name>).
+
+export interface IngestTimings {
+  /** Time kafkajs spent between our eachBatch calls (fetching, decompressing, decoding). */
+  consume_ms: number;
+  /** JSON.parse and UTF-8 checks. */
+  parse_ms: number;
+  /** Contract validation (zod) and row building. */
+  validate_ms: number;
+  /** Look-up of already-stored ids before insert. */
+  dedupe_ms: number;
+  /** Rows → insert format. */
+  serialize_ms: number;
+  /** Engine write time of all inserts. */
+  insert_ms: number;
+  /** Offset commits. */
+  commit_ms: number;
+}
+
+export interface IngestMetrics {
+  /** Records taken from Kafka (every message, valid or not, duplicates included). */
+  consumed_total: number;
+  inserted_events_total: number;
+  inserted_labels_total: number;
+  dead_letters_total: number;
+  /** Records not stored because their identity was already seen: in the batch or in storage. */
+  duplicates_total: number;
+  duplicates_in_batch_total: number;
+  duplicates_stored_total: number;
+  flushes_total: number;
+  /** Failed attempts to write a batch (each is retried). */
+  insert_failures_total: number;
+  commit_failures_total: number;
+  /** Rows of the last flushed batch (events + labels + dead letters, before storage de-dupe). */
+  batch_size_last: number;
+  batch_rows_sum: number;
+  /** Wall time of the last flush's writes (look-up + inserts), and their sum. */
+  insert_latency_ms_last: number;
+  insert_latency_ms_sum: number;
+  /** Per `topic:partition`: records behind the high watermark at the last fetch. */
+  lag: Record<string, number>;
+  lag_total: number;
+  /** 1 while consumption is paused because ClickHouse is failing. */
+  paused: number;
+  time_ms: IngestTimings;
+}
+
+export function emptyMetrics(): IngestMetrics {
+  return {
+    consumed_total: 0,
+    inserted_events_total: 0,
+    inserted_labels_total: 0,
+    dead_letters_total: 0,
+    duplicates_total: 0,
+    duplicates_in_batch_total: 0,
+    duplicates_stored_total: 0,
+    flushes_total: 0,
+    insert_failures_total: 0,
+    commit_failures_total: 0,
+    batch_size_last: 0,
+    batch_rows_sum: 0,
+    insert_latency_ms_last: 0,
+    insert_latency_ms_sum: 0,
+    lag: {},
+    lag_total: 0,
+    paused: 0,
+    time_ms: { consume_ms: 0, parse_ms: 0, validate_ms: 0, dedupe_ms: 0, serialize_ms: 0, insert_ms: 0, commit_ms: 0 },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Turning one raw record into a row or a dead letter.
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** Path of the first string (or key) holding an unpaired UTF-16 surrogate; ClickHouse rejects those. */
+export function findLoneSurrogate(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path || '(record)' : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const hit = findLoneSurrogate(value[i], `${path}${path ? '.' : ''}${i}`);
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const p = `${path}${path ? '.' : ''}${k}`;
+    if (LONE_SURROGATE.test(k)) return p;
+    const hit = findLoneSurrogate(v, p);
+    if (hit !== undefined) return hit;
+  }
+  return undefined;
+}
+
+/** Replace unpaired surrogates so any text (reasons quoting input) can be stored. */
+function wellFormed(s: string): string {
+  return LONE_SURROGATE.test(s) ? s.replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD') : s;
+}
+
+/** Raw bytes as storable text: UTF-8 as is, anything else as `base64:…`; both capped. */
+export function payloadText(raw: Buffer | null): { text: string; note: string } {
+  if (raw === null) return { text: '', note: '' };
+  const cut = raw.length > MAX_DEAD_LETTER_PAYLOAD_BYTES;
+  const bytes = cut ? raw.subarray(0, MAX_DEAD_LETTER_PAYLOAD_BYTES) : raw;
+  const notes: string[] = [];
+  let text: string;
+  // A cut may split a multi-byte character; judge UTF-8-ness on the whole record.
+  if (isUtf8(raw)) {
+    text = wellFormed(bytes.toString('utf8'));
+  } else {
+    text = `base64:${bytes.toString('base64')}`;
+    notes.push('payload is not UTF-8, stored base64-encoded');
+  }
+  if (cut) notes.push(`payload of ${raw.length} bytes truncated to the first ${MAX_DEAD_LETTER_PAYLOAD_BYTES} bytes`);
+  return { text, note: notes.join('; ') };
+}
+
+function extractModelId(value: unknown): string {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const m = (value as Record<string, unknown>).model_id;
+    if (typeof m === 'string') return wellFormed(m.slice(0, 256));
+  }
+  return '';
+}
+
+export interface RawRecord {
+  /** Where the record came from: a Kafka coordinate or an HTTP request. */
+  source: 'kafka' | 'http';
+  topic: string;
+  partition: number;
+  /** Kafka offset as a decimal string; -1 for HTTP. */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Dead-letter id if this record is rejected. */
+  deadLetterId: string;
+  /** Provenance kept on stored rows (`topic:partition:offset`). */
+  ref: string;
+}
+
+export interface PrepareTimer {
+  parse_ms: number;
+  validate_ms: number;
+}
+
+/**
+ * Parse and validate one record. Never throws: whatever the bytes, the answer is a row or a
+ * dead letter whose reason names the failing field.
+ */
+export function prepareRecord(record: RawRecord, kind: RecordKind, timer?: PrepareTimer): Prepared {
+  const t0 = timer ? performance.now() : 0;
+  const dead = (reason: string, errorPath: string, modelId = ''): Prepared => {
+    const { text, note } = payloadText(record.value);
+    return {
+      kind: 'dead',
+      row: {
+        dead_letter_id: record.deadLetterId,
+        source: record.source,
+        topic: record.topic,
+        partition: record.partition,
+        offset: Number(record.offset),
+        record_key: record.key === null ? '' : payloadText(record.key.subarray(0, 4096)).text,
+        payload: text,
+        reason: wellFormed(note ? `${reason} (${note})` : reason),
+        error_path: wellFormed(errorPath),
+        model_id: modelId,
+      },
+    };
+  };
+  const raw = record.value;
+  if (raw === null) return dead('empty message (tombstone): expected a JSON object', '');
+  if (!isUtf8(raw)) return dead('not valid UTF-8: expected a UTF-8 JSON object', '');
+  const text = raw.toString('utf8');
+  const parsed = parseJsonRecord(text);
+  const t1 = timer ? performance.now() : 0;
+  if (timer) timer.parse_ms += t1 - t0;
+  if (!parsed.ok) return dead(parsed.reason, parsed.issues[0]?.path ?? '');
+  const modelId = kind === 'events' ? extractModelId(parsed.value) : '';
+  if (SURROGATE_ESCAPE.test(text)) {
+    const at = findLoneSurrogate(parsed.value);
+    if (at !== undefined) return dead(`${at}: contains an unpaired UTF-16 surrogate (invalid Unicode text)`, at, modelId);
+  }
+  const from = { source: record.source, ref: record.ref };
+  let prepared: Prepared;
+  if (kind === 'events') {
+    const v: Validated<ScoringEventRow> = validateScoringEvent(parsed.value, from);
+    prepared = v.ok ? { kind: 'event', row: v.value } : dead(v.reason, v.issues.map((i) => i.path).join(','), modelId);
+  } else {
+    const v: Validated<LabelRow> = validateLabel(parsed.value, from);
+    prepared = v.ok ? { kind: 'label', row: v.value } : dead(v.reason, v.issues.map((i) => i.path).join(','));
+  }
+  if (timer) timer.validate_ms += performance.now() - t1;
+  return prepared;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A batch: rows by identity (first wins) and the highest offset seen per partition.
+
+export class PendingBatch {
+  readonly events = new Map<string, ScoringEventRow>();
+  readonly labels = new Map<string, LabelRow>();
+  readonly deadLetters = new Map<string, DeadLetterRow>();
+  /** `topic\u0000partition` → highest offset taken (decimal string). */
+  readonly offsets = new Map<string, { topic: string; partition: number; offset: string }>();
+  /** Records added, duplicates included. */
+  records = 0;
+  duplicates = 0;
+  /** When the first record was added (ms since epoch), 0 when empty. */
+  firstAt = 0;
+
+  get rows(): number {
+    return this.events.size + this.labels.size + this.deadLetters.size;
+  }
+
+  /** Add a record; false if its identity is already in this batch (a duplicate, not stored). */
+  add(p: Prepared, now = Date.now()): boolean {
+    if (this.records === 0) this.firstAt = now;
+    this.records++;
+    let map: Map<string, unknown>;
+    let key: string;
+    if (p.kind === 'event') {
+      map = this.events;
+      key = eventKey(p.row.model_id, p.row.event_id);
+    } else if (p.kind === 'label') {
+      map = this.labels;
+      key = labelKey(p.row.event_id, p.row.label_ts);
+    } else {
+      map = this.deadLetters;
+      key = p.row.dead_letter_id;
+    }
+    if (map.has(key)) {
+      this.duplicates++;
+      return false;
+    }
+    map.set(key, p.row);
+    return true;
+  }
+
+  /** Remember that everything up to `offset` of this partition is in the batch. */
+  noteOffset(topic: string, partition: number, offset: string): void {
+    const k = `${topic}\u0000${partition}`;
+    const seen = this.offsets.get(k);
+    if (seen === undefined || BigInt(offset) > BigInt(seen.offset)) this.offsets.set(k, { topic, partition, offset });
+  }
+
+  /** Offsets to commit once stored: the next offset to read, as kafkajs wants it (a string). */
+  commitOffsets(): Array<{ topic: string; partition: number; offset: string }> {
+    return [...this.offsets.values()].map((o) => ({ topic: o.topic, partition: o.partition, offset: (BigInt(o.offset) + 1n).toString() }));
+  }
+}
+
+export interface StoreResult {
+  insertedEvents: number;
+  insertedLabels: number;
+  deadLetters: number;
+  /** Rows dropped because they were already stored. */
+  duplicatesStored: number;
+  dedupeMs: number;
+  serializeMs: number;
+  insertMs: number;
+}
+
+/**
+ * Write a batch: drop what storage already has, then insert events, labels and dead letters.
+ * Idempotent — calling it again after a partial or full success stores nothing twice.
+ */
+export async function storeBatch(repo: IngestRepository, batch: PendingBatch): Promise<StoreResult> {
+  let dedupeMs = 0;
+  let serializeMs = 0;
+  let insertMs = 0;
+  // Table by table, look-up then insert: after a failure half-way (events stored, labels not),
+  // the retry finds the stored part and writes only the rest.
+  const step = async <R>(rows: R[], existing: (rows: R[]) => Promise<Set<string>>, key: (row: R) => string, insert: (rows: R[]) => Promise<InsertTiming>): Promise<number> => {
+    if (rows.length === 0) return 0;
+    const t0 = performance.now();
+    const have = await existing(rows);
+    const fresh = have.size > 0 ? rows.filter((r) => !have.has(key(r))) : rows;
+    dedupeMs += performance.now() - t0;
+    const timing = await insert(fresh);
+    serializeMs += timing.serializeMs;
+    insertMs += timing.insertMs;
+    return fresh.length;
+  };
+  const events = [...batch.events.values()];
+  const labels = [...batch.labels.values()];
+  const dead = [...batch.deadLetters.values()];
+  const insertedEvents = await step(
+    events,
+    (rows) => repo.existingEventIds(rows.map((e) => e.model_id), rows.map((e) => e.event_id)),
+    (e) => eventKey(e.model_id, e.event_id),
+    (rows) => repo.insertScoringEvents(rows),
+  );
+  const insertedLabels = await step(labels, (rows) => repo.existingLabelIds(rows.map((l) => l.event_id)), (l) => labelKey(l.event_id, l.label_ts), (rows) => repo.insertLabels(rows));
+  const deadLetters = await step(dead, (rows) => repo.existingDeadLetterIds(rows.map((d) => d.dead_letter_id)), (d) => d.dead_letter_id, (rows) => repo.insertDeadLetters(rows));
+  return {
+    insertedEvents,
+    insertedLabels,
+    deadLetters,
+    duplicatesStored: events.length - insertedEvents + labels.length - insertedLabels + dead.length - deadLetters,
+    dedupeMs,
+    serializeMs,
+    insertMs,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP ingest: the same validation and storage for users without Kafka.
+
+export interface HttpIngestResult {
+  /** Records stored by this call. */
+  accepted: number;
+  /** Valid records already stored (or repeated within the request): not stored again. */
+  duplicates: number;
+  /** Invalid records, by position in the request, each stored as an `http:` dead letter. */
+  rejected: Array<{ index: number; reason: string }>;
+}
+
+/**
+ * Validate and store records posted over HTTP (POST /v1/events, /v1/labels). Per-record results;
+ * a rejected record is kept as a dead letter with id `http:<sha256 of its payload>`, so posting the
+ * same body twice stores nothing twice. `records` are the parsed JSON values of the request body.
+ */
+export async function ingestHttp(repo: IngestRepository, records: readonly unknown[], kind: RecordKind, options: { ref?: string } = {}): Promise<HttpIngestResult> {
+  const batch = new PendingBatch();
+  const rejected: HttpIngestResult['rejected'] = [];
+  let valid = 0;
+  records.forEach((record, index) => {
+    const payload = Buffer.from(JSON.stringify(record) ?? 'null');
+    const digest = createHash('sha256').update(payload).digest('hex');
+    const prepared = prepareRecord(
+      { source: 'http', topic: '', partition: -1, offset: '-1', key: null, value: payload, deadLetterId: `http:${digest}`, ref: options.ref ?? `http:${digest.slice(0, 16)}` },
+      kind,
+    );
+    if (prepared.kind === 'dead') rejected.push({ index, reason: prepared.row.reason });
+    else valid++;
+    batch.add(prepared);
+  });
+  const validInBatch = batch.events.size + batch.labels.size;
+  const stored = await storeBatch(repo, batch);
+  const accepted = stored.insertedEvents + stored.insertedLabels;
+  return { accepted, duplicates: valid - validInBatch + (validInBatch - accepted), rejected };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worker.
+
+export interface IngestWorkerOptions {
+  config: HalflifeConfig;
+  /** Storage; default: the configured ClickHouse (opened, migrated and closed by the worker). */
+  repository?: IngestRepository;
+  /** Kafka client; default: {@link createKafka} with client id `<clientId>-ingest`. */
+  kafka?: Kafka;
+  logger?: Logger;
+  /** A new consumer group starts at the beginning of the topics. @default true */
+  fromBeginning?: boolean;
+  /** Create the topics if missing. @default true */
+  createTopics?: boolean;
+  /** How long stop() keeps retrying to store the in-flight batch before giving up (it is then redelivered). @default 60000 */
+  drainTimeoutMs?: number;
+  /** First back-off after a failed write; doubles up to ingest.maxRetryBackoffMs. @default 200 */
+  initialRetryBackoffMs?: number;
+  /** Test hook: called after a batch is stored and before its offsets are committed. */
+  afterStore?: (batch: PendingBatch) => void | Promise<void>;
+}
+
+export interface FlushEvent {
+  rows: number;
+  records: number;
+  insertedEvents: number;
+  insertedLabels: number;
+  deadLetters: number;
+  duplicates: number;
+  latencyMs: number;
+  attempts: number;
+  /** Oldest record's age when the batch was stored. */
+  ageMs: number;
+}
+
+/**
+ * Events: `flush` (FlushEvent), `retry` ({ attempt, delayMs, error }), `paused`, `resumed`,
+ * `commit-failed` ({ error }).
+ */
+export class IngestWorker extends EventEmitter {
+  readonly metrics: IngestMetrics = emptyMetrics();
+  readonly #config: HalflifeConfig;
+  readonly #options: IngestWorkerOptions;
+  readonly #log: Logger;
+  readonly #topics: string[];
+  #kind: Map<string, RecordKind>;
+  #repo: IngestRepository | undefined;
+  #clickhouse: ClickHouse | undefined;
+  #consumer: Consumer | undefined;
+  #pending = new PendingBatch();
+  #flushing: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #inBatch = 0;
+  #inBatchDone: (() => void) | undefined;
+  #lastBatchEnd = 0;
+  #paused = false;
+  #stopping = false;
+  #started = false;
+  #giveUp = false;
+  #timings: IngestTimings;
+
+  constructor(options: IngestWorkerOptions) {
+    super();
+    this.#options = options;
+    this.#config = options.config;
+    this.#log = options.logger ?? createLogger('ingest', options.config.logLevel);
+    const { scoringEventsTopic, labelsTopic } = options.config.kafka;
+    this.#topics = [scoringEventsTopic, labelsTopic];
+    this.#kind = new Map<string, RecordKind>([[scoringEventsTopic, 'events'], [labelsTopic, 'labels']]);
+    this.#repo = options.repository;
+    this.#timings = this.metrics.time_ms;
+  }
+
+  /** Storage in use (after start()). */
+  get repository(): IngestRepository | undefined {
+    return this.#repo;
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    const config = this.#config;
+    if (!this.#repo) {
+      this.#clickhouse = await openClickHouse(config);
+      await applyMigrations(this.#clickhouse.client);
+      this.#repo = new ClickHouseIngestRepository(this.#clickhouse.client);
+    }
+    const kafka = this.#options.kafka ?? createKafka(config, { clientId: `${config.kafka.clientId}-ingest`, logger: this.#log });
+    if (this.#options.createTopics ?? true) await ensureTopics(config, this.#topics, kafka);
+    const consumer = kafka.consumer({
+      groupId: config.ingest.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      // Large fetches: ingest is throughput-bound and batches are thousands of records.
+      maxBytesPerPartition: 8 * 1024 * 1024,
+      maxBytes: 64 * 1024 * 1024,
+      maxWaitTimeInMs: Math.min(500, config.ingest.batchMaxWaitMs),
+      allowAutoTopicCreation: false,
+    });
+    this.#consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.#topics, fromBeginning: this.#options.fromBeginning ?? true });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => this.#log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group'));
+    consumer.on(consumer.events.CRASH, (e) => this.#log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed'));
+    this.#lastBatchEnd = performance.now();
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    });
+    const tick = Math.max(20, Math.min(250, Math.floor(config.ingest.batchMaxWaitMs / 4)));
+    this.#timer = setInterval(() => this.#maybeFlush(), tick);
+    this.#log.info({ topics: this.#topics, groupId: config.ingest.groupId, batchSize: config.ingest.batchSize, batchMaxWaitMs: config.ingest.batchMaxWaitMs }, 'ingest worker started');
+  }
+
+  /**
+   * Stop (the SIGTERM path): take no new records, store the in-flight and pending batches,
+   * commit their offsets, leave the group. If ClickHouse stays down past drainTimeoutMs the
+   * batch is left uncommitted — it is redelivered to the next consumer, so nothing is lost.
+   */
+  async stop(): Promise<void> {
+    if (!this.#started || this.#stopping) return;
+    this.#stopping = true;
+    const t0 = Date.now();
+    if (this.#timer) clearInterval(this.#timer);
+    this.#pauseAll();
+    if (this.#inBatch > 0) await new Promise<void>((resolve) => (this.#inBatchDone = resolve));
+    const drainTimeout = this.#options.drainTimeoutMs ?? 60_000;
+    const deadline = setTimeout(() => {
+      this.#giveUp = true;
+    }, drainTimeout);
+    try {
+      if (this.#flushing) await this.#flushing;
+      if (this.#pending.records > 0) {
+        this.#startFlush();
+        await this.#flushing;
+      }
+    } finally {
+      clearTimeout(deadline);
+    }
+    await this.#consumer?.disconnect();
+    await this.#clickhouse?.close();
+    this.#log.info({ ms: Date.now() - t0, drained: !this.#giveUp, metrics: this.#summary() }, 'ingest worker stopped');
+  }
+
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const start = performance.now();
+    this.#timings.consume_ms += start - this.#lastBatchEnd;
+    this.#inBatch++;
+    try {
+      if (this.#stopping) return; // not taken, not resolved: redelivered after restart
+      const kind = this.#kind.get(batch.topic);
+      const pending = this.#pending;
+      const { topic, partition } = batch;
+      let last: string | undefined;
+      let taken = 0;
+      const messages = batch.messages;
+      for (let i = 0; i < messages.length; i++) {
+        if (this.#stopping || (i % 1000 === 999 && (!isRunning() || isStale()))) break;
+        const m = messages[i]!;
+        const coordinate = `${topic}:${partition}:${m.offset}`;
+        const record: RawRecord = { source: 'kafka', topic, partition, offset: m.offset, key: m.key, value: m.value, deadLetterId: `kafka:${coordinate}`, ref: coordinate };
+        // Only the two subscribed topics arrive here; anything else would be validated as an event.
+        if (!pending.add(prepareRecord(record, kind ?? 'events', this.#timings))) {
+          this.metrics.duplicates_in_batch_total++;
+          this.metrics.duplicates_total++;
+        }
+        last = m.offset;
+        taken++;
+      }
+      this.metrics.consumed_total += taken;
+      if (last !== undefined) {
+        pending.noteOffset(topic, partition, last);
+        // Moves kafkajs' fetch position only; the commit happens after the insert.
+        resolveOffset(last);
+      }
+      const lag = Number(batch.offsetLag());
+      const lagKey = `${topic}:${partition}`;
+      this.metrics.lag_total += lag - (this.metrics.lag[lagKey] ?? 0);
+      this.metrics.lag[lagKey] = lag;
+      this.#maybeFlush();
+      // Back-pressure: at most one full batch waits behind the one being written.
+      while (this.#pending.records >= this.#config.ingest.batchSize && this.#flushing && !this.#stopping && isRunning()) {
+        await Promise.race([this.#flushing, sleep(1000)]);
+        await heartbeat();
+        this.#maybeFlush();
+      }
+    } finally {
+      this.#inBatch--;
+      if (this.#inBatch === 0) this.#inBatchDone?.();
+      this.#lastBatchEnd = performance.now();
+    }
+  }
+
+  #maybeFlush(): void {
+    if (this.#flushing || this.#pending.records === 0 || (this.#stopping && this.#inBatch > 0)) return;
+    const full = this.#pending.records >= this.#config.ingest.batchSize;
+    const old = Date.now() - this.#pending.firstAt >= this.#config.ingest.batchMaxWaitMs;
+    if (full || old) this.#startFlush();
+  }
+
+  #startFlush(): void {
+    const batch = this.#pending;
+    this.#pending = new PendingBatch();
+    this.#flushing = this.#flush(batch).finally(() => {
+      this.#flushing = undefined;
+      if (!this.#stopping) this.#maybeFlush();
+    });
+  }
+
+  async #flush(batch: PendingBatch): Promise<void> {
+    const repo = this.#repo!;
+    const t0 = performance.now();
+    const maxBackoff = this.#config.ingest.maxRetryBackoffMs;
+    let backoff = this.#options.initialRetryBackoffMs ?? 200;
+    let attempts = 0;
+    let result: StoreResult;
+    for (;;) {
+      attempts++;
+      try {
+        result = await storeBatch(repo, batch);
+        break;
+      } catch (err) {
+        this.metrics.insert_failures_total++;
+        if (this.#giveUp) {
+          this.#log.error({ err, rows: batch.rows, attempts }, 'ClickHouse still failing at shutdown: batch left uncommitted, it will be redelivered');
+          return;
+        }
+        if (!this.#paused) this.#pauseAll();
+        // Full jitter on the upper half keeps several workers from retrying in lock-step.
+        const delayMs = Math.round(backoff / 2 + (Math.random() * backoff) / 2);
+        this.#log.warn({ err: (err as Error).message, attempt: attempts, delayMs, rows: batch.rows }, 'ClickHouse write failed: consumption paused, retrying');
+        this.emit('retry', { attempt: attempts, delayMs, error: err });
+        await sleep(delayMs);
+        if (this.#giveUp) {
+          this.#log.error({ rows: batch.rows, attempts }, 'ClickHouse still failing at shutdown: batch left uncommitted, it will be redelivered');
+          return;
+        }
+        backoff = Math.min(maxBackoff, backoff * 2);
+      }
+    }
+    const latencyMs = performance.now() - t0;
+    const m = this.metrics;
+    m.flushes_total++;
+    m.inserted_events_total += result.insertedEvents;
+    m.inserted_labels_total += result.insertedLabels;
+    m.dead_letters_total += result.deadLetters;
+    m.duplicates_stored_total += result.duplicatesStored;
+    m.duplicates_total += result.duplicatesStored;
+    m.batch_size_last = batch.rows;
+    m.batch_rows_sum += batch.rows;
+    m.insert_latency_ms_last = latencyMs;
+    m.insert_latency_ms_sum += latencyMs;
+    m.time_ms.dedupe_ms += result.dedupeMs;
+    m.time_ms.serialize_ms += result.serializeMs;
+    m.time_ms.insert_ms += result.insertMs;
+    if (this.#options.afterStore) await this.#options.afterStore(batch);
+    await this.#commit(batch);
+    if (this.#paused && !this.#stopping) this.#resumeAll();
+    const event: FlushEvent = {
+      rows: batch.rows,
+      records: batch.records,
+      insertedEvents: result.insertedEvents,
+      insertedLabels: result.insertedLabels,
+      deadLetters: result.deadLetters,
+      duplicates: batch.duplicates + result.duplicatesStored,
+      latencyMs,
+      attempts,
+      ageMs: Date.now() - batch.firstAt,
+    };
+    this.#log.debug(event, 'batch stored');
+    this.emit('flush', event);
+  }
+
+  async #commit(batch: PendingBatch): Promise<void> {
+    const offsets = batch.commitOffsets();
+    if (offsets.length === 0 || !this.#consumer) return;
+    const t0 = performance.now();
+    try {
+      await this.#consumer.commitOffsets(offsets);
+    } catch (err) {
+      // The rows are stored; an uncommitted offset only means a redelivery, which de-dupe absorbs
+      // (typical cause: a rebalance moved the partition while the batch was being written).
+      this.metrics.commit_failures_total++;
+      this.#log.warn({ err: (err as Error).message, offsets }, 'offset commit failed: records will be redelivered and de-duplicated');
+      this.emit('commit-failed', { error: err });
+    } finally {
+      this.metrics.time_ms.commit_ms += performance.now() - t0;
+    }
+  }
+
+  #pauseAll(): void {
+    if (this.#paused || !this.#consumer) return;
+    try {
+      this.#consumer.pause(this.#topics.map((topic) => ({ topic })));
+      this.#paused = true;
+      this.metrics.paused = 1;
+      if (!this.#stopping) this.emit('paused');
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message }, 'could not pause consumption');
+    }
+  }
+
+  #resumeAll(): void {
+    if (!this.#paused || !this.#consumer) return;
+    this.#consumer.resume(this.#topics.map((topic) => ({ topic })));
+    this.#paused = false;
+    this.metrics.paused = 0;
+    this.#log.info({}, 'ClickHouse writes succeed again: consumption resumed');
+    this.emit('resumed');
+  }
+
+  #summary(): Record<string, number> {
+    const m = this.metrics;
+    return {
+      consumed: m.consumed_total,
+      events: m.inserted_events_total,
+      labels: m.inserted_labels_total,
+      deadLetters: m.dead_letters_total,
+      duplicates: m.duplicates_total,
+      flushes: m.flushes_total,
+    };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
