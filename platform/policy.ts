@@ -26,7 +26,8 @@ const duration = z
   .string({ error: DURATION_HINT })
   .regex(new RegExp(DURATION_PATTERN), { error: DURATION_HINT })
   .describe('A duration: one number and one unit of ms, s, m, h, d, w, e.g. "6h" or "2d".');
-const positiveDuration = duration.refine((d) => (tryParseDuration(d) ?? 0) > 0, { error: 'must be longer than zero, e.g. "1h"' });
+// A malformed duration is already reported by the pattern; only well-formed zero durations fail here.
+const positiveDuration = duration.refine((d) => (tryParseDuration(d) ?? 1) > 0, { error: 'must be longer than zero, e.g. "1h"' });
 
 function requiredNumber(what: string) {
   return z.number({ error: (iss) => (iss.input === undefined ? `required: ${what}` : `expected a number: ${what}`) });
@@ -342,7 +343,10 @@ function closest(name: string, allowed: readonly string[]): string | null {
       best = candidate;
     }
   }
-  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
+  if (bestDistance <= Math.max(2, Math.floor(name.length / 3))) return best;
+  // A truncated name ("consecutive" for "consecutiveWindows") is a typo too.
+  const lower = name.toLowerCase();
+  return name.length >= 4 ? (allowed.find((c) => c.toLowerCase().startsWith(lower) || lower.startsWith(c.toLowerCase())) ?? null) : null;
 }
 
 function editDistance(a: string, b: string): number {
