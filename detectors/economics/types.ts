@@ -35,6 +35,11 @@ export interface RetrainEconomics {
   shouldRetrain: boolean;
   /** Rule that was applied, or `none` when neither could run (no decay fit, no accumulated cost). */
   rule: EconomicsRule | 'none';
+  /**
+   * Forecast rule: R·(A·loss(A) − L(A)) at the current age A, at the quantile — how far the current
+   * staleness cost rate has risen above the cycle's average; retrain when it exceeds retrain + risk cost.
+   */
+  restartValue: number;
   /** Staleness cost of keeping the current version over the horizon, at the quantile. */
   expectedStalenessCost: number;
   /** Staleness cost a freshly retrained version would itself incur over the horizon (it ages too). */
@@ -48,9 +53,9 @@ export interface RetrainEconomics {
   retrainCost: number;
   /** Deployment risk: probability × cost. */
   riskCost: number;
-  /** Savings minus retrain cost minus risk cost; positive means retrain. */
+  /** restartValue (forecast) or accumulated cost (cumulative) minus retrain cost minus risk cost; positive means retrain. */
   netBenefit: number;
-  /** Hours of waiting after which retraining now pays for itself (forecast rule), or `null` when it never does within a year. */
+  /** Forecast rule: hours until the restart condition is predicted to hold (0 when it holds now), or `null` when not within a year. */
   breakEvenHours: number | null;
   reason: string;
   inputs: {

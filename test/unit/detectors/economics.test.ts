@@ -16,15 +16,21 @@ function decayFit(nowAgeHours = 96): DecayFit {
 const BASE = { horizonHours: 168, valuePerQualityUnit: 0.02, retrainCost: 400, deploymentRisk: { probability: 0.1, cost: 1000 } };
 
 describe('evaluateRetrainEconomics (forecast rule)', () => {
-  it('retrains when avoidable staleness exceeds retrain + risk cost, and reports every number', () => {
+  it('retrains when the restart value exceeds retrain + risk cost, and reports every number', () => {
     const e = evaluateRetrainEconomics({ ...BASE, fit: decayFit(), eventsPerHour: 5000 });
     expect(e.rule).toBe('forecast');
     expect(e.shouldRetrain).toBe(true);
     expect(e.riskCost).toBeCloseTo(100);
-    expect(e.netBenefit).toBeCloseTo(e.avoidableStalenessCost - 400 - 100, 6);
-    expect(e.expectedStalenessCost).toBeGreaterThan(e.freshStalenessCost);
-    // Sanity against a hand calculation: staleness of the old model ≈ rate × ∫ (q0 − q(96 + t)) dt.
+    expect(e.netBenefit).toBeCloseTo(e.restartValue - 400 - 100, 6);
+    // Hand calculation at age A = 96 h: R·(A·loss(A) − L(A)) with R = 0.02 × 5000.
     const k = Math.LN2 / 48;
+    const lossAtA = 0.3 * (1 - Math.exp(-k * 96));
+    const accumulated = 0.3 * (96 - (1 - Math.exp(-k * 96)) / k);
+    expect(e.restartValue).toBeGreaterThan(0.9 * 100 * (96 * lossAtA - accumulated));
+    expect(e.restartValue).toBeLessThan(1.1 * 100 * (96 * lossAtA - accumulated));
+    expect(e.breakEvenHours).toBe(0);
+    expect(e.expectedStalenessCost).toBeGreaterThan(e.freshStalenessCost);
+    // Staleness of the old model over the horizon ≈ rate × ∫ (q0 − q(96 + t)) dt.
     const handLoss = 0.3 * (168 - (Math.exp(-k * 96) - Math.exp(-k * 264)) / k);
     expect(e.expectedStalenessCost).toBeGreaterThan(0.9 * handLoss * 0.02 * 5000);
     expect(e.expectedStalenessCost).toBeLessThan(1.1 * handLoss * 0.02 * 5000);
@@ -52,14 +58,28 @@ describe('evaluateRetrainEconomics (forecast rule)', () => {
     expect(high.avoidableStalenessCost).toBeGreaterThan(low.avoidableStalenessCost);
   });
 
-  it('break-even: waiting that long makes retraining worth exactly its cost', () => {
+  it('break-even: predicts how many hours until retraining becomes worth it', () => {
     const fit = decayFit(24);
     const e = evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 5000 });
-    expect(e.breakEvenHours).not.toBeNull();
-    const atBreakEven = evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 5000, horizonHours: e.breakEvenHours ?? 0 });
-    expect(Math.abs(atBreakEven.netBenefit)).toBeLessThan(25);
-    expect(evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 5000, horizonHours: (e.breakEvenHours ?? 0) * 0.5 }).shouldRetrain).toBe(false);
-    expect(evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 5000, horizonHours: (e.breakEvenHours ?? 0) * 2 }).shouldRetrain).toBe(true);
+    expect(e.shouldRetrain).toBe(false);
+    const wait = e.breakEvenHours ?? 0;
+    expect(wait).toBeGreaterThan(0);
+    expect(e.reason).toMatch(/due in/);
+    const later = (hours: number) => evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 5000, nowAgeHours: 24 + hours });
+    expect(Math.abs(later(wait).netBenefit)).toBeLessThan(25);
+    expect(later(wait * 0.8).shouldRetrain).toBe(false);
+    expect(later(wait * 1.2).shouldRetrain).toBe(true);
+  });
+
+  it('under linear decay the forecast rule agrees with the cumulative rule (both retrain when R·L(A) = C)', () => {
+    const line = fitDecay(Array.from({ length: 25 }, (_, i) => ({ ageHours: i * 4, quality: 0.9 - 0.001 * i * 4 + (i % 2 ? 0.0005 : -0.0005), weight: 1000 })), { bounds: { min: null, max: null } });
+    expect(line.model).toBe('linear');
+    // R = 0.02 × 1000 = 20; L(A) = 0.001·A²/2; R·L(A) = C + risk = 500 at A = 223.6 h.
+    const at = (age: number) => evaluateRetrainEconomics({ ...BASE, fit: line, eventsPerHour: 1000, nowAgeHours: age });
+    expect(at(215).shouldRetrain).toBe(false);
+    expect(at(232).shouldRetrain).toBe(true);
+    expect(at(100).breakEvenHours).toBeGreaterThan(118);
+    expect(at(100).breakEvenHours).toBeLessThan(130);
   });
 
   it('counts a fresh version that would be better than the old one started (freshQuality)', () => {
