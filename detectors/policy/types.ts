@@ -26,8 +26,10 @@ export type TrafficSource =
 
 /**
  * Which comparison the cost-aware trigger uses.
- * - `forecast`: expected staleness cost over the horizon (from the decay fit, at a quantile) versus
- *   retraining cost plus deployment risk (UPF-style forecast with uncertainty).
+ * - `forecast`: from the decay fit (at a quantile of its uncertainty, UPF-style), retrain when the
+ *   current staleness cost rate has risen far enough above the retrain cycle's average that
+ *   restarting the cycle pays: R·(A·loss(A) − L(A)) > retrain cost + deployment risk (see
+ *   `detectors/economics/retrain-economics.ts` for the derivation).
  * - `cumulative`: staleness cost accumulated since the last retrain versus retraining cost plus
  *   deployment risk (Cara's rule). Needs no decay fit, only per-window quality.
  * - `forecast-then-cumulative`: `forecast` when a decay fit exists, otherwise `cumulative`.
@@ -41,7 +43,7 @@ export interface CostAwareTrigger {
   valuePerQualityUnit: number;
   /** Traffic source. @default { kind: 'observed', fallbackPerHour: 0 } */
   traffic: TrafficSource;
-  /** How far ahead the forecast rule looks. @default "7d" */
+  /** Horizon of the staleness forecast recorded with each decision (what keeping the version that long costs, and what a retrain would avoid). @default "7d" */
   horizon: DurationText;
   /** Cost of one retrain (compute, people, review), in the same money unit. No default. */
   retrainCost: number;
