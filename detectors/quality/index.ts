@@ -10,3 +10,5 @@ export * from './regression.ts';
 export * from './multiclass.ts';
 export * from './score-histogram.ts';
 export * from './binary-report.ts';
+export * from './recalibration.ts';
+export * from './cbpe.ts';
