@@ -5,7 +5,11 @@
  * cut test and the same floating-point operation order), so detections agree index for index on
  * the same stream; see test/unit/detectors/sequential.test.ts. Like River 0.23, the update after a
  * detection starts from an empty window (`resetOnDrift: true`). Set `resetOnDrift: false` for the
- * paper's behaviour of keeping the post-cut window — that is the one intentional option River lacks.
+ * paper's behaviour of keeping the post-cut window — that is the one intentional option River lacks
+ * (besides throwing on non-finite input).
+ * False alarms with the defaults: about 0.01 per 10,000 observations on stationary N(0, 1) and
+ * Bernoulli(0.3) streams (seeded measurement in the unit tests); the price is a detection delay of
+ * one clock period or more (32 observations by default).
  *
  * The window is a list of rows; row r holds up to `maxBuckets + 1` buckets of 2^r observations,
  * oldest first. Row 0 is the newest.

@@ -9,6 +9,9 @@
  * - `threshold` and `delta` are in the units of the input: the test is not scale invariant
  *   (on a stream with standard deviation 20 the defaults alarm every `minInstances` points).
  *   Standardize the input, or use {@link Cusum}, whose k and h are in standard deviations.
+ * False alarms with the defaults: about 6 per 10,000 observations of a stationary N(0, 1) stream
+ * (seeded measurement in the unit tests) — the forgetting factor lets the statistic wander.
+ * Intentional difference from River: non-finite input throws instead of poisoning the state.
  */
 import { assertFinite } from './types.ts';
 import type { SequentialUpdate, SerializedDetector } from './types.ts';

@@ -160,7 +160,7 @@ describe('CUSUM', () => {
         direction = update.direction;
       }
     }
-    // Out-of-control ARL for a 1-sd shift with k=0.5, h=8.05 is ≈ 18 observations.
+    // Out-of-control ARL for a 1-sd shift with k=0.5, h=8.05 is ≈ 17 observations.
     expect(detectedAt).toBeGreaterThanOrEqual(1000);
     expect(detectedAt).toBeLessThan(1080);
     expect(direction).toBe('up');
@@ -226,5 +226,16 @@ describe('input validation', () => {
     const resetting = new Adwin();
     const widths = stream.map((x) => resetting.update(x).width);
     expect(widths[1024]).toBe(1);
+  });
+});
+
+describe('CUSUM warm-up on a constant start', () => {
+  it('keeps warming up while the warm-up is constant instead of alarming on the first change', () => {
+    const cusum = new Cusum({ warmup: 50 });
+    for (let i = 0; i < 200; i++) expect(cusum.update(0).warmingUp).toBe(true);
+    expect(cusum.reference).toBeNull();
+    const first = cusum.update(1);
+    expect(first.drift).toBe(false);
+    expect(cusum.reference?.standardDeviation).toBeGreaterThan(0);
   });
 });
