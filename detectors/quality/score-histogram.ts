@@ -13,8 +13,10 @@
  * - ECE is exact when `scoreSums` are given and the ECE bin count divides the histogram's
  *   (100 histogram bins → 10 ECE bins); otherwise bin midpoints stand in for mean scores.
  * - Brier is exact with `scoreSums` and `scoreSquareSums`; otherwise midpoints (error ≤ 1/(2B)·…).
- * - Log loss uses each bin's mean score (or midpoint): Jensen's inequality makes it a lower bound
- *   of the raw-score log loss when scores within a bin differ.
+ * - Log loss uses each bin's per-label mean score (needs `scoreSums` and `positiveScoreSums`;
+ *   Jensen's inequality then makes it a lower bound of the raw-score log loss), else the bin mean or
+ *   midpoint (no bound: scores of exactly 0 or 1 on the wrong label cost ~36 each in the raw log
+ *   loss but ~5 at the midpoint).
  * - Threshold metrics are exact when the threshold is a bin edge (0.5 with 100 bins is).
  */
 import { twoSidedZ } from './distributions.ts';
@@ -39,7 +41,7 @@ export interface LabelledScoreHistogram {
   scoreSums?: number[];
   /** Optional Σ score² per bin (both labels): with scoreSums makes the Brier score exact. */
   scoreSquareSums?: number[];
-  /** Optional Σ score per bin over positives only: with the above makes the Brier score exact. */
+  /** Optional Σ score per bin over positives only: with the above makes Brier exact and log loss a lower bound. */
   positiveScoreSums?: number[];
 }
 
@@ -194,7 +196,12 @@ export function qualityFromScoreHistogram(h: LabelledScoreHistogram, options: Pa
       // Σ (p − y)² = Σp² − 2 Σ_{y=1} p + P_b
       brierSum += (h.scoreSquareSums?.[b] as number) - 2 * (h.positiveScoreSums?.[b] as number) + pos;
     } else brierSum += pos * (m - 1) ** 2 + neg * m * m;
-    logLossSum += pos * logLossContribution(1, m) + neg * logLossContribution(0, m);
+    // Per-label bin means when available (then −log is convex per label: a Jensen lower bound).
+    const positiveSum = h.positiveScoreSums?.[b];
+    const totalSum = h.scoreSums?.[b];
+    const positiveMean = positiveSum !== undefined && pos > 0 ? positiveSum / pos : m;
+    const negativeMean = positiveSum !== undefined && totalSum !== undefined && neg > 0 ? (totalSum - positiveSum) / neg : m;
+    logLossSum += pos * logLossContribution(1, positiveMean) + neg * logLossContribution(0, negativeMean);
   }
 
   const firstPositiveBin = threshold * bins;
@@ -234,7 +241,10 @@ export function qualityFromScoreHistogram(h: LabelledScoreHistogram, options: Pa
       value: empty ? null : logLossSum / n,
       n,
       interval: null,
-      note: 'approximate: bin mean scores stand in for scores (a lower bound by Jensen)',
+      note:
+        h.scoreSums && h.positiveScoreSums
+          ? 'approximate: per-label bin mean scores stand in for scores (a lower bound by Jensen)'
+          : 'approximate: bin means or midpoints stand in for scores',
     },
     threshold: { ...thresholdMetricsFromConfusion(confusion, level), confusion, thresholdIsBinEdge },
   };

@@ -288,3 +288,13 @@ describe('regression and multiclass vs scikit-learn', () => {
     expect(m.interval?.method).toBe('wilson');
   });
 });
+
+describe('histogram log loss with bin sums', () => {
+  it('is a lower bound of the raw-score log loss (Jensen), within 0.01 on smooth scores', () => {
+    for (const c of binary.cases) {
+      const fromBins = qualityFromScoreHistogram(buildScoreHistogram(c.y_true, c.y_score, 100));
+      expect(fromBins.logLoss.value as number).toBeLessThanOrEqual(c.expected.log_loss + 1e-12);
+      if (c.name === 'random_400') expect(c.expected.log_loss - (fromBins.logLoss.value as number)).toBeLessThan(0.01);
+    }
+  });
+});
