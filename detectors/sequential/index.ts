@@ -7,3 +7,5 @@ export { Cusum, CUSUM_DEFAULTS, CUSUM_DEFAULT_H } from './cusum.ts';
 export type { CusumOptions, CusumState, CusumUpdate, SerializedCusum } from './cusum.ts';
 export { cusumThresholdForArl, siegmundOneSidedArl, siegmundTwoSidedArl } from './cusum-calibration.ts';
 export type { SequentialDetector, SequentialUpdate, SerializedDetector } from './types.ts';
+export { restoreDetector } from './restore.ts';
+export type { AnySequentialDetector, SerializedSequentialDetector } from './restore.ts';

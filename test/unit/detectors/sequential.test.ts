@@ -6,6 +6,7 @@ import {
   CUSUM_DEFAULT_H,
   PageHinkley,
   cusumThresholdForArl,
+  restoreDetector,
   siegmundTwoSidedArl,
 } from '../../../detectors/sequential/index.ts';
 import type { AdwinOptions, PageHinkleyOptions } from '../../../detectors/sequential/index.ts';
@@ -131,6 +132,16 @@ describe('serialize/restore survives JSON (continue-as-new)', () => {
       expect(whole.length).toBeGreaterThan(0);
       expect(split).toEqual(whole);
     }
+  });
+
+  it('restoreDetector dispatches on kind', () => {
+    for (const detector of [new Adwin(), new PageHinkley(), new Cusum()]) {
+      for (const x of streamOf('gauss_mean_shift_6k').slice(0, 700)) detector.update(x);
+      const revived = restoreDetector(JSON.parse(JSON.stringify(detector.serialize())) as ReturnType<typeof detector.serialize>);
+      expect(revived.constructor).toBe(detector.constructor);
+      expect(revived.serialize()).toEqual(detector.serialize());
+    }
+    expect(() => restoreDetector({ kind: 'kswin' } as never)).toThrow(TypeError);
   });
 
   it('rejects a snapshot of another detector', () => {
