@@ -73,6 +73,37 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY dead_letter_id`,
     ],
   },
+  {
+    version: 2,
+    name: 'decisions with provenance',
+    statements: [
+      // Append-only: a decision is never updated. Everything that drove it is kept as JSON so
+      // `halflife explain` can tell the whole story without re-running anything.
+      `CREATE TABLE IF NOT EXISTS decisions (
+        decision_id String,
+        model_id LowCardinality(String),
+        model_version String,
+        workflow_id String,
+        run_id String,
+        decided_at DateTime64(3, 'UTC'),
+        kind LowCardinality(String),
+        actor String,
+        reason String,
+        policy_name String,
+        policy_version String,
+        policy_hash String,
+        statistics String,
+        thresholds String,
+        windows String,
+        training_window String,
+        lineage_id String,
+        details String,
+        recorded_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(recorded_at)
+      PARTITION BY toYYYYMM(decided_at)
+      ORDER BY (model_id, decided_at, decision_id)`,
+    ],
+  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
