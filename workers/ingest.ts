@@ -288,11 +288,15 @@ export class PendingBatch {
     return true;
   }
 
-  /** Remember that everything up to `offset` of this partition is in the batch. */
-  noteOffset(topic: string, partition: number, offset: string): void {
-    const k = `${topic}\u0000${partition}`;
-    const seen = this.offsets.get(k);
-    if (seen === undefined || BigInt(offset) > BigInt(seen.offset)) this.offsets.set(k, { topic, partition, offset });
+  /**
+   * Remember the last offset of this partition added to the batch. Overwritten, not maxed:
+   * offsets only go backwards after a rebalance re-fetch, and committing the lower one then
+   * is safe (it only causes a redelivery, which de-dupe absorbs).
+   */
+  noteOffset(partitionKey: string, topic: string, partition: number, offset: string): void {
+    const seen = this.offsets.get(partitionKey);
+    if (seen === undefined) this.offsets.set(partitionKey, { topic, partition, offset });
+    else seen.offset = offset;
   }
 
   /** Offsets to commit once stored: the next offset to read, as kafkajs wants it (a string). */
@@ -310,49 +314,61 @@ export interface StoreResult {
   dedupeMs: number;
   serializeMs: number;
   insertMs: number;
+  /** Tables of this batch already written (a retry skips them). */
+  done: { events: boolean; labels: boolean; deadLetters: boolean };
+}
+
+export function emptyStoreResult(): StoreResult {
+  return { insertedEvents: 0, insertedLabels: 0, deadLetters: 0, duplicatesStored: 0, dedupeMs: 0, serializeMs: 0, insertMs: 0, done: { events: false, labels: false, deadLetters: false } };
 }
 
 /**
- * Write a batch: drop what storage already has, then insert events, labels and dead letters.
- * Idempotent — calling it again after a partial or full success stores nothing twice.
+ * Write a batch: drop what storage already has, then insert events, labels and dead letters,
+ * table by table. Pass the same `result` to a retry after a failure half-way (events stored,
+ * labels not): tables already written are skipped, so counts stay exact. Even from scratch it is
+ * idempotent — a rerun finds the stored rows and writes nothing twice.
  */
-export async function storeBatch(repo: IngestRepository, batch: PendingBatch): Promise<StoreResult> {
-  let dedupeMs = 0;
-  let serializeMs = 0;
-  let insertMs = 0;
-  // Table by table, look-up then insert: after a failure half-way (events stored, labels not),
-  // the retry finds the stored part and writes only the rest.
+export async function storeBatch(repo: IngestRepository, batch: PendingBatch, result: StoreResult = emptyStoreResult()): Promise<StoreResult> {
   const step = async <R>(rows: R[], existing: (rows: R[]) => Promise<Set<string>>, key: (row: R) => string, insert: (rows: R[]) => Promise<InsertTiming>): Promise<number> => {
     if (rows.length === 0) return 0;
     const t0 = performance.now();
     const have = await existing(rows);
     const fresh = have.size > 0 ? rows.filter((r) => !have.has(key(r))) : rows;
-    dedupeMs += performance.now() - t0;
+    result.dedupeMs += performance.now() - t0;
     const timing = await insert(fresh);
-    serializeMs += timing.serializeMs;
-    insertMs += timing.insertMs;
+    result.serializeMs += timing.serializeMs;
+    result.insertMs += timing.insertMs;
+    result.duplicatesStored += rows.length - fresh.length;
     return fresh.length;
   };
-  const events = [...batch.events.values()];
-  const labels = [...batch.labels.values()];
-  const dead = [...batch.deadLetters.values()];
-  const insertedEvents = await step(
-    events,
-    (rows) => repo.existingEventIds(rows.map((e) => e.model_id), rows.map((e) => e.event_id)),
-    (e) => eventKey(e.model_id, e.event_id),
-    (rows) => repo.insertScoringEvents(rows),
-  );
-  const insertedLabels = await step(labels, (rows) => repo.existingLabelIds(rows.map((l) => l.event_id)), (l) => labelKey(l.event_id, l.label_ts), (rows) => repo.insertLabels(rows));
-  const deadLetters = await step(dead, (rows) => repo.existingDeadLetterIds(rows.map((d) => d.dead_letter_id)), (d) => d.dead_letter_id, (rows) => repo.insertDeadLetters(rows));
-  return {
-    insertedEvents,
-    insertedLabels,
-    deadLetters,
-    duplicatesStored: events.length - insertedEvents + labels.length - insertedLabels + dead.length - deadLetters,
-    dedupeMs,
-    serializeMs,
-    insertMs,
-  };
+  if (!result.done.events) {
+    result.insertedEvents += await step(
+      [...batch.events.values()],
+      (rows) => repo.existingEventIds(rows.map((e) => e.model_id), rows.map((e) => e.event_id)),
+      (e) => eventKey(e.model_id, e.event_id),
+      (rows) => repo.insertScoringEvents(rows),
+    );
+    result.done.events = true;
+  }
+  if (!result.done.labels) {
+    result.insertedLabels += await step(
+      [...batch.labels.values()],
+      (rows) => repo.existingLabelIds(rows.map((l) => l.event_id)),
+      (l) => labelKey(l.event_id, l.label_ts),
+      (rows) => repo.insertLabels(rows),
+    );
+    result.done.labels = true;
+  }
+  if (!result.done.deadLetters) {
+    result.deadLetters += await step(
+      [...batch.deadLetters.values()],
+      (rows) => repo.existingDeadLetterIds(rows.map((d) => d.dead_letter_id)),
+      (d) => d.dead_letter_id,
+      (rows) => repo.insertDeadLetters(rows),
+    );
+    result.done.deadLetters = true;
+  }
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,6 +427,10 @@ export interface IngestWorkerOptions {
   drainTimeoutMs?: number;
   /** First back-off after a failed write; doubles up to ingest.maxRetryBackoffMs. @default 200 */
   initialRetryBackoffMs?: number;
+  /** Interval of the `ingest progress` log line with the counters; 0 = never. @default 10000 */
+  statsIntervalMs?: number;
+  /** Consumer session timeout: how long a dead worker keeps its partitions. @default 10000 */
+  sessionTimeoutMs?: number;
   /** Test hook: called after a batch is stored and before its offsets are committed. */
   afterStore?: (batch: PendingBatch) => void | Promise<void>;
 }
@@ -445,6 +465,7 @@ export class IngestWorker extends EventEmitter {
   #pending = new PendingBatch();
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #statsTimer: NodeJS.Timeout | undefined;
   #inBatch = 0;
   #inBatchDone: (() => void) | undefined;
   #lastBatchEnd = 0;
@@ -452,6 +473,8 @@ export class IngestWorker extends EventEmitter {
   #stopping = false;
   #started = false;
   #giveUp = false;
+  /** A batch was left unstored at shutdown: later offsets must not be committed past it. */
+  #abandoned = false;
   #timings: IngestTimings;
 
   constructor(options: IngestWorkerOptions) {
@@ -484,8 +507,11 @@ export class IngestWorker extends EventEmitter {
     if (this.#options.createTopics ?? true) await ensureTopics(config, this.#topics, kafka);
     const consumer = kafka.consumer({
       groupId: config.ingest.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      // A SIGKILLed member holds its partitions until its session expires: keep that short.
+      // eachBatch heart-beats at least every second while it waits, so 10 s is ample.
+      sessionTimeout: this.#options.sessionTimeoutMs ?? 10_000,
+      rebalanceTimeout: 30_000,
+      heartbeatInterval: 1000,
       // Large fetches: ingest is throughput-bound and batches are thousands of records.
       maxBytesPerPartition: 8 * 1024 * 1024,
       maxBytes: 64 * 1024 * 1024,
@@ -506,6 +532,11 @@ export class IngestWorker extends EventEmitter {
     });
     const tick = Math.max(20, Math.min(250, Math.floor(config.ingest.batchMaxWaitMs / 4)));
     this.#timer = setInterval(() => this.#maybeFlush(), tick);
+    const statsEvery = this.#options.statsIntervalMs ?? 10_000;
+    if (statsEvery > 0) {
+      this.#statsTimer = setInterval(() => this.#log.info({ ...this.#summary(), pending: this.#pending.records, flushing: this.#flushing !== undefined, paused: this.#paused, inBatch: this.#inBatch, lag: this.metrics.lag_total }, 'ingest progress'), statsEvery);
+      this.#statsTimer.unref();
+    }
     this.#log.info({ topics: this.#topics, groupId: config.ingest.groupId, batchSize: config.ingest.batchSize, batchMaxWaitMs: config.ingest.batchMaxWaitMs }, 'ingest worker started');
   }
 
@@ -519,6 +550,7 @@ export class IngestWorker extends EventEmitter {
     this.#stopping = true;
     const t0 = Date.now();
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#statsTimer) clearInterval(this.#statsTimer);
     this.#pauseAll();
     if (this.#inBatch > 0) await new Promise<void>((resolve) => (this.#inBatchDone = resolve));
     const drainTimeout = this.#options.drainTimeoutMs ?? 60_000;
@@ -527,7 +559,7 @@ export class IngestWorker extends EventEmitter {
     }, drainTimeout);
     try {
       if (this.#flushing) await this.#flushing;
-      if (this.#pending.records > 0) {
+      if (this.#pending.records > 0 && !this.#abandoned) {
         this.#startFlush();
         await this.#flushing;
       }
@@ -536,7 +568,7 @@ export class IngestWorker extends EventEmitter {
     }
     await this.#consumer?.disconnect();
     await this.#clickhouse?.close();
-    this.#log.info({ ms: Date.now() - t0, drained: !this.#giveUp, metrics: this.#summary() }, 'ingest worker stopped');
+    this.#log.info({ ms: Date.now() - t0, drained: !this.#abandoned, metrics: this.#summary() }, 'ingest worker stopped');
   }
 
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -546,42 +578,46 @@ export class IngestWorker extends EventEmitter {
     this.#inBatch++;
     try {
       if (this.#stopping) return; // not taken, not resolved: redelivered after restart
-      const kind = this.#kind.get(batch.topic);
-      const pending = this.#pending;
+      const kind = this.#kind.get(batch.topic) ?? 'events'; // only the two subscribed topics arrive
       const { topic, partition } = batch;
-      let last: string | undefined;
+      const partitionKey = `${topic}\u0000${partition}`;
+      const batchSize = this.#config.ingest.batchSize;
       let taken = 0;
+      let last: string | undefined;
       const messages = batch.messages;
       for (let i = 0; i < messages.length; i++) {
         if (this.#stopping || (i % 1000 === 999 && (!isRunning() || isStale()))) break;
         const m = messages[i]!;
         const coordinate = `${topic}:${partition}:${m.offset}`;
         const record: RawRecord = { source: 'kafka', topic, partition, offset: m.offset, key: m.key, value: m.value, deadLetterId: `kafka:${coordinate}`, ref: coordinate };
-        // Only the two subscribed topics arrive here; anything else would be validated as an event.
-        if (!pending.add(prepareRecord(record, kind ?? 'events', this.#timings))) {
+        const pending = this.#pending;
+        if (!pending.add(prepareRecord(record, kind, this.#timings))) {
           this.metrics.duplicates_in_batch_total++;
           this.metrics.duplicates_total++;
         }
-        last = m.offset;
+        // Recorded with every record, on the batch that holds it, so a flush started at any
+        // moment (here or by the timer) commits exactly what it stored.
+        pending.noteOffset(partitionKey, topic, partition, m.offset);
         taken++;
+        last = m.offset;
+        if (pending.records >= batchSize) {
+          // Full: hand it to the writer; if the previous batch is still being written, wait
+          // (heart-beating) — at most one full batch waits behind the one in flight.
+          while (this.#flushing && !this.#stopping && isRunning()) {
+            await Promise.race([this.#flushing, sleep(1000)]);
+            await heartbeat();
+          }
+          if (this.#pending === pending && !this.#flushing) this.#startFlush();
+        }
       }
       this.metrics.consumed_total += taken;
-      if (last !== undefined) {
-        pending.noteOffset(topic, partition, last);
-        // Moves kafkajs' fetch position only; the commit happens after the insert.
-        resolveOffset(last);
-      }
+      // Moves kafkajs' fetch position only; the commit happens after the insert.
+      if (last !== undefined) resolveOffset(last);
       const lag = Number(batch.offsetLag());
       const lagKey = `${topic}:${partition}`;
       this.metrics.lag_total += lag - (this.metrics.lag[lagKey] ?? 0);
       this.metrics.lag[lagKey] = lag;
       this.#maybeFlush();
-      // Back-pressure: at most one full batch waits behind the one being written.
-      while (this.#pending.records >= this.#config.ingest.batchSize && this.#flushing && !this.#stopping && isRunning()) {
-        await Promise.race([this.#flushing, sleep(1000)]);
-        await heartbeat();
-        this.#maybeFlush();
-      }
     } finally {
       this.#inBatch--;
       if (this.#inBatch === 0) this.#inBatchDone?.();
@@ -611,25 +647,27 @@ export class IngestWorker extends EventEmitter {
     const maxBackoff = this.#config.ingest.maxRetryBackoffMs;
     let backoff = this.#options.initialRetryBackoffMs ?? 200;
     let attempts = 0;
-    let result: StoreResult;
+    const result = emptyStoreResult();
     for (;;) {
       attempts++;
       try {
-        result = await storeBatch(repo, batch);
+        await storeBatch(repo, batch, result);
         break;
       } catch (err) {
         this.metrics.insert_failures_total++;
         if (this.#giveUp) {
-          this.#log.error({ err, rows: batch.rows, attempts }, 'ClickHouse still failing at shutdown: batch left uncommitted, it will be redelivered');
+          this.#abandoned = true;
+          this.#log.error({ err: brief(err), rows: batch.rows, attempts }, 'ClickHouse still failing at shutdown: batch left uncommitted, it will be redelivered');
           return;
         }
         if (!this.#paused) this.#pauseAll();
         // Full jitter on the upper half keeps several workers from retrying in lock-step.
         const delayMs = Math.round(backoff / 2 + (Math.random() * backoff) / 2);
-        this.#log.warn({ err: (err as Error).message, attempt: attempts, delayMs, rows: batch.rows }, 'ClickHouse write failed: consumption paused, retrying');
+        this.#log.warn({ err: brief(err), attempt: attempts, delayMs, rows: batch.rows }, 'ClickHouse write failed: consumption paused, retrying');
         this.emit('retry', { attempt: attempts, delayMs, error: err });
         await sleep(delayMs);
         if (this.#giveUp) {
+          this.#abandoned = true;
           this.#log.error({ rows: batch.rows, attempts }, 'ClickHouse still failing at shutdown: batch left uncommitted, it will be redelivered');
           return;
         }
@@ -671,7 +709,7 @@ export class IngestWorker extends EventEmitter {
 
   async #commit(batch: PendingBatch): Promise<void> {
     const offsets = batch.commitOffsets();
-    if (offsets.length === 0 || !this.#consumer) return;
+    if (offsets.length === 0 || !this.#consumer || this.#abandoned) return;
     const t0 = performance.now();
     try {
       await this.#consumer.commitOffsets(offsets);
@@ -691,8 +729,11 @@ export class IngestWorker extends EventEmitter {
     try {
       this.#consumer.pause(this.#topics.map((topic) => ({ topic })));
       this.#paused = true;
-      this.metrics.paused = 1;
-      if (!this.#stopping) this.emit('paused');
+      // The metric (and event) report pauses caused by ClickHouse failing, not by shutdown.
+      if (!this.#stopping) {
+        this.metrics.paused = 1;
+        this.emit('paused');
+      }
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'could not pause consumption');
     }
@@ -718,6 +759,12 @@ export class IngestWorker extends EventEmitter {
       flushes: m.flushes_total,
     };
   }
+}
+
+/** An error's message, cut short: ClickHouse quotes the failed query, ids and all. */
+function brief(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.length > 300 ? `${message.slice(0, 300)}… (${message.length} chars)` : message;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,0 +1,269 @@
+import { describe, expect, it } from 'vitest';
+import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
+import { eventKey, labelKey, type DeadLetterRow, type IngestRepository, type InsertTiming } from '../../platform/clickhouse/ingest-repository.ts';
+import {
+  findLoneSurrogate,
+  ingestHttp,
+  MAX_DEAD_LETTER_PAYLOAD_BYTES,
+  payloadText,
+  PendingBatch,
+  prepareRecord,
+  storeBatch,
+  emptyStoreResult,
+  type Prepared,
+  type RawRecord,
+} from '../../workers/ingest.ts';
+
+const event = (i: number, extra: Record<string, unknown> = {}) => ({
+  event_id: `e${i}`,
+  model_id: 'm1',
+  model_version: 'v1',
+  timestamp: 1_760_000_000_000 + i,
+  features: { x: i, colour: 'red', gone: null },
+  prediction: { score: 0.25 },
+  ...extra,
+});
+
+function kafkaRecord(value: string | Buffer | null, offset = '7', partition = 2): RawRecord {
+  const coordinate = `t:${partition}:${offset}`;
+  return {
+    source: 'kafka',
+    topic: 't',
+    partition,
+    offset,
+    key: Buffer.from('k'),
+    value: typeof value === 'string' ? Buffer.from(value) : value,
+    deadLetterId: `kafka:${coordinate}`,
+    ref: coordinate,
+  };
+}
+
+function deadOf(p: Prepared): DeadLetterRow {
+  if (p.kind !== 'dead') throw new Error(`expected a dead letter, got ${p.kind}`);
+  return p.row;
+}
+
+describe('prepareRecord', () => {
+  it('turns a valid event into a row with provenance', () => {
+    const p = prepareRecord(kafkaRecord(JSON.stringify(event(1))), 'events');
+    expect(p.kind).toBe('event');
+    if (p.kind !== 'event') return;
+    expect(p.row).toMatchObject({ event_id: 'e1', model_id: 'm1', ts: 1_760_000_000_001, num_features: { x: 1 }, cat_features: { colour: 'red' }, missing_features: ['gone'], source: 'kafka', source_ref: 't:2:7' });
+  });
+
+  it.each([
+    ['bad JSON', '{"event_id": "e1",', 'not valid JSON', ''],
+    ['missing field', JSON.stringify({ ...event(1), model_version: undefined }), 'model_version', 'model_version'],
+    ['wrong type', JSON.stringify(event(1, { prediction: { score: 'high' } })), 'prediction.score', 'prediction.score'],
+    ['unknown field', JSON.stringify(event(1, { colour: 'blue' })), 'colour', '(record)'],
+    ['bad timestamp', JSON.stringify(event(1, { timestamp: 'tomorrow' })), 'timestamp', 'timestamp'],
+    ['not an object', '[1,2,3]', '(record)', '(record)'],
+  ])('dead-letters %s with a reason naming the field', (_name, raw, inReason, errorPath) => {
+    const d = deadOf(prepareRecord(kafkaRecord(raw), 'events'));
+    expect(d.reason).toContain(inReason);
+    expect(d.error_path).toBe(errorPath);
+    expect(d).toMatchObject({ dead_letter_id: 'kafka:t:2:7', source: 'kafka', topic: 't', partition: 2, offset: 7, record_key: 'k', payload: raw });
+  });
+
+  it('keeps the model id of an invalid event when it can be read', () => {
+    expect(deadOf(prepareRecord(kafkaRecord(JSON.stringify(event(1, { timestamp: 'x' }))), 'events')).model_id).toBe('m1');
+  });
+
+  it('dead-letters tombstones, non-UTF-8 bytes (stored base64) and unpaired surrogates', () => {
+    expect(deadOf(prepareRecord(kafkaRecord(null), 'events')).reason).toContain('empty message');
+    const bytes = Buffer.from([0x7b, 0xff, 0x00]);
+    const bin = deadOf(prepareRecord(kafkaRecord(bytes), 'events'));
+    expect(bin.reason).toContain('UTF-8');
+    expect(bin.payload).toBe(`base64:${bytes.toString('base64')}`);
+    const lone = deadOf(prepareRecord(kafkaRecord(JSON.stringify(event(1, { event_id: 'a\ud800b' }))), 'events'));
+    expect(lone.error_path).toBe('event_id');
+    expect(lone.reason).toContain('surrogate');
+  });
+
+  it('validates labels on the labels topic', () => {
+    const ok = prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'e1', label: true, timestamp: 5 })), 'labels');
+    expect(ok).toMatchObject({ kind: 'label', row: { event_id: 'e1', label: 'true', label_numeric: 1, label_ts: 5 } });
+    expect(deadOf(prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'e1', timestamp: 5 })), 'labels')).reason).toContain('label');
+  });
+
+  it('accumulates parse and validate time when given a timer', () => {
+    const timer = { parse_ms: 0, validate_ms: 0 };
+    for (let i = 0; i < 50; i++) prepareRecord(kafkaRecord(JSON.stringify(event(i))), 'events', timer);
+    expect(timer.parse_ms).toBeGreaterThan(0);
+    expect(timer.validate_ms).toBeGreaterThan(0);
+  });
+});
+
+describe('payloadText and findLoneSurrogate', () => {
+  it('caps stored payloads at 1 MB and says so', () => {
+    const big = Buffer.alloc(MAX_DEAD_LETTER_PAYLOAD_BYTES + 10, 0x61);
+    const { text, note } = payloadText(big);
+    expect(text).toHaveLength(MAX_DEAD_LETTER_PAYLOAD_BYTES);
+    expect(note).toContain('truncated');
+    const d = deadOf(prepareRecord(kafkaRecord(big), 'events'));
+    expect(d.payload).toHaveLength(MAX_DEAD_LETTER_PAYLOAD_BYTES);
+    expect(d.reason).toMatch(/not valid JSON.*truncated/);
+  });
+
+  it('finds unpaired surrogates in nested values and keys, not in valid pairs', () => {
+    expect(findLoneSurrogate({ a: { b: ['ok', 'x\udc00'] } })).toBe('a.b.1');
+    expect(findLoneSurrogate({ ['k\ud801']: 1 })).toBe('k\ud801');
+    expect(findLoneSurrogate({ a: '😀' })).toBeUndefined();
+  });
+});
+
+function eventRow(id: string, model = 'm1'): Prepared {
+  const p = prepareRecord(kafkaRecord(JSON.stringify(event(0, { event_id: id, model_id: model }))), 'events');
+  if (p.kind !== 'event') throw new Error('fixture invalid');
+  return p;
+}
+
+describe('PendingBatch', () => {
+  it('keeps the first of each identity and counts later copies as duplicates, not dead letters', () => {
+    const b = new PendingBatch();
+    expect(b.add(eventRow('a'))).toBe(true);
+    expect(b.add(eventRow('b'))).toBe(true);
+    expect(b.add(eventRow('a'))).toBe(false);
+    // Same event id under another model is another event (the table's key is (model_id, event_id)).
+    expect(b.add(eventRow('a', 'm2'))).toBe(true);
+    const dead = prepareRecord(kafkaRecord('nope'), 'events');
+    expect(b.add(dead)).toBe(true);
+    expect(b.add(dead)).toBe(false);
+    expect({ rows: b.rows, records: b.records, duplicates: b.duplicates, dead: b.deadLetters.size }).toEqual({ rows: 4, records: 6, duplicates: 2, dead: 1 });
+  });
+
+  it('treats a corrected label (newer timestamp) as new and a re-sent one as a duplicate', () => {
+    const b = new PendingBatch();
+    const l = (ts: number) => prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'e1', label: 1, timestamp: ts })), 'labels');
+    expect(b.add(l(1))).toBe(true);
+    expect(b.add(l(1))).toBe(false);
+    expect(b.add(l(2))).toBe(true);
+    expect(b.labels.size).toBe(2);
+  });
+
+  it('commits offset + 1 as a string for each partition, beyond 2^53 too', () => {
+    const b = new PendingBatch();
+    b.noteOffset('t\u00000', 't', 0, '5');
+    b.noteOffset('t\u00000', 't', 0, '6');
+    b.noteOffset('t\u00001', 't', 1, '9007199254740993');
+    b.noteOffset('u\u00000', 'u', 0, '0');
+    expect(b.commitOffsets()).toEqual([
+      { topic: 't', partition: 0, offset: '7' },
+      { topic: 't', partition: 1, offset: '9007199254740994' },
+      { topic: 'u', partition: 0, offset: '1' },
+    ]);
+  });
+});
+
+/** In-memory repository: the identity rules of the real tables, and failure injection. */
+class MemoryRepository implements IngestRepository {
+  events = new Map<string, ScoringEventRow>();
+  labels = new Map<string, LabelRow>();
+  dead = new Map<string, DeadLetterRow>();
+  inserts = { events: 0, labels: 0, dead: 0 };
+  failLabelsTimes = 0;
+  private timing(rows: number): InsertTiming {
+    return { rows, serializeMs: 0, insertMs: 0 };
+  }
+  async insertScoringEvents(rows: readonly ScoringEventRow[]) {
+    for (const r of rows) {
+      if (this.events.has(eventKey(r.model_id, r.event_id))) throw new Error(`doubled ${r.event_id}`);
+      this.events.set(eventKey(r.model_id, r.event_id), r);
+    }
+    this.inserts.events += rows.length;
+    return this.timing(rows.length);
+  }
+  async insertLabels(rows: readonly LabelRow[]) {
+    if (this.failLabelsTimes > 0) {
+      this.failLabelsTimes--;
+      throw new Error('labels unavailable');
+    }
+    for (const r of rows) this.labels.set(labelKey(r.event_id, r.label_ts), r);
+    this.inserts.labels += rows.length;
+    return this.timing(rows.length);
+  }
+  async insertDeadLetters(rows: readonly DeadLetterRow[]) {
+    for (const r of rows) {
+      if (this.dead.has(r.dead_letter_id)) throw new Error(`doubled ${r.dead_letter_id}`);
+      this.dead.set(r.dead_letter_id, r);
+    }
+    this.inserts.dead += rows.length;
+    return this.timing(rows.length);
+  }
+  async existingEventIds(modelIds: readonly string[], eventIds: readonly string[]) {
+    return new Set(eventIds.map((id, i) => eventKey(modelIds[i]!, id)).filter((k) => this.events.has(k)));
+  }
+  async existingLabelIds(eventIds: readonly string[]) {
+    const ids = new Set(eventIds);
+    return new Set([...this.labels.values()].filter((l) => ids.has(l.event_id)).map((l) => labelKey(l.event_id, l.label_ts)));
+  }
+  async existingDeadLetterIds(ids: readonly string[]) {
+    return new Set(ids.filter((id) => this.dead.has(id)));
+  }
+  async countEvents() {
+    return this.events.size;
+  }
+  async countLabels() {
+    return this.labels.size;
+  }
+  async countDeadLetters() {
+    return this.dead.size;
+  }
+}
+
+describe('storeBatch', () => {
+  it('drops rows storage already has, so a redelivered batch stores nothing twice', async () => {
+    const repo = new MemoryRepository();
+    const first = new PendingBatch();
+    for (const id of ['a', 'b', 'c']) first.add(eventRow(id));
+    expect(await storeBatch(repo, first)).toMatchObject({ insertedEvents: 3, duplicatesStored: 0 });
+    const redelivered = new PendingBatch();
+    for (const id of ['b', 'c', 'd']) redelivered.add(eventRow(id));
+    expect(await storeBatch(repo, redelivered)).toMatchObject({ insertedEvents: 1, duplicatesStored: 2 });
+    expect(repo.events.size).toBe(4);
+  });
+
+  it('a retry after a half-way failure finishes the batch with exact counts', async () => {
+    const repo = new MemoryRepository();
+    repo.failLabelsTimes = 2;
+    const batch = new PendingBatch();
+    batch.add(eventRow('a'));
+    batch.add(prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'a', label: 0, timestamp: 1 })), 'labels'));
+    batch.add(prepareRecord(kafkaRecord('{', '8'), 'events'));
+    const result = emptyStoreResult();
+    await expect(storeBatch(repo, batch, result)).rejects.toThrow('labels unavailable');
+    expect(result.done).toEqual({ events: true, labels: false, deadLetters: false });
+    await expect(storeBatch(repo, batch, result)).rejects.toThrow('labels unavailable');
+    await storeBatch(repo, batch, result);
+    expect(result).toMatchObject({ insertedEvents: 1, insertedLabels: 1, deadLetters: 1, duplicatesStored: 0 });
+    // A fresh retry (another process after a crash) is idempotent as well.
+    expect(await storeBatch(repo, batch)).toMatchObject({ insertedEvents: 0, insertedLabels: 0, deadLetters: 0, duplicatesStored: 3 });
+  });
+});
+
+describe('ingestHttp', () => {
+  it('returns per-record results and keeps rejected records as idempotent http dead letters', async () => {
+    const repo = new MemoryRepository();
+    const body = [event(1), event(2), { ...event(3), model_version: 5 }, event(1), 'junk'];
+    const first = await ingestHttp(repo, body, 'events');
+    expect(first.accepted).toBe(2);
+    expect(first.duplicates).toBe(1);
+    expect(first.rejected.map((r) => r.index)).toEqual([2, 4]);
+    expect(first.rejected[0]!.reason).toContain('model_version');
+    expect([...repo.dead.keys()].every((id) => /^http:[0-9a-f]{64}$/.test(id))).toBe(true);
+    expect([...repo.dead.values()][0]).toMatchObject({ source: 'http', topic: '', partition: -1, offset: -1 });
+
+    const again = await ingestHttp(repo, body, 'events');
+    expect(again).toEqual({ accepted: 0, duplicates: 3, rejected: first.rejected });
+    expect(repo.events.size).toBe(2);
+    expect(repo.dead.size).toBe(2);
+  });
+
+  it('ingests labels with the label contract', async () => {
+    const repo = new MemoryRepository();
+    const r = await ingestHttp(repo, [{ event_id: 'e1', label: 'fraud', timestamp: '2026-01-31T12:00:00Z' }, { event_id: 'e2' }], 'labels');
+    expect(r.accepted).toBe(1);
+    expect(r.rejected).toEqual([{ index: 1, reason: expect.stringContaining('label') }]);
+    expect([...repo.labels.values()][0]).toMatchObject({ event_id: 'e1', label: 'fraud', label_ts: Date.parse('2026-01-31T12:00:00Z'), source: 'http' });
+  });
+});
