@@ -6,7 +6,11 @@ import { createLogger } from '../platform/logger.ts';
 import { temporalAddress } from '../platform/temporal.ts';
 import { servicesDown, servicesUp } from '../services/stack.ts';
 import type { LocalService } from '../services/service.ts';
+import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-repository.ts';
 import { buildApi } from './api.ts';
+import { IngestWorker } from './ingest.ts';
+import { decisionRoutes } from './routes/decisions.ts';
+import { ingestRoutes } from './routes/ingest.ts';
 
 export interface DaemonOptions {
   configFile?: string;
@@ -67,6 +71,11 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
     const migrations = await applyMigrations(clickhouse.client);
     log.info({ kind: clickhouse.kind, schemaVersion: migrations.version, applied: migrations.applied }, 'clickhouse ready');
 
+    const repository = new ClickHouseIngestRepository(clickhouse.client);
+    const ingest = new IngestWorker({ config, repository, logger: log.child({ subsystem: 'ingest' }) });
+    await ingest.start();
+    shutdown.push({ name: 'ingest', run: () => ingest.stop() });
+
     const tokens = new TokenStore();
     const admin = adminToken(config);
     tokens.add(admin.token, { name: 'admin', role: 'admin' });
@@ -76,7 +85,9 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
       logger: log,
       readiness: {
         clickhouse: async () => ({ ok: await clickhouse.client.ping().then((r) => r.success) }),
+        ingest: async () => ({ ok: ingest.metrics.paused === 0, detail: ingest.metrics.paused ? 'paused: ClickHouse writes failing' : undefined }),
       },
+      routes: [ingestRoutes(repository), decisionRoutes(clickhouse.client)],
     });
     await api.listen({ host: config.api.host, port: config.api.port });
     shutdown.push({ name: 'api', run: () => api.close() });

@@ -10,16 +10,12 @@ import { loadConfig, type HalflifeConfig } from '../../platform/config.ts';
 export function testConfig(overrides: Record<string, unknown> = {}): HalflifeConfig {
   const stack = inject('stack');
   const dataDir = mkdtempSync(path.join(stack.dataDir, 'case-'));
-  return loadConfig({
-    env: {},
-    overrides: {
-      dataDir,
-      temporal: { address: stack.temporalAddress },
-      kafka: { brokers: stack.kafkaBrokers },
-      logLevel: 'warn',
-      ...overrides,
-    },
-  });
+  const base: Record<string, unknown> = { dataDir, temporal: { address: stack.temporalAddress }, kafka: { brokers: stack.kafkaBrokers }, logLevel: 'warn' };
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = base[key];
+    base[key] = current && typeof current === 'object' && value && typeof value === 'object' ? { ...current, ...value } : value;
+  }
+  return loadConfig({ env: {}, overrides: base });
 }
 
 /** A unique name for topics, groups and models, so tests never see each other's data. */

@@ -1,0 +1,258 @@
+/**
+ * One monitoring tick, as a pure function: window aggregates in, decision out.
+ *
+ * The ModelMonitor workflow calls it with the aggregates its statistics activity computed,
+ * and `halflife backtest` calls it on windows cut from a file, so a policy behaves the same in
+ * a backtest as in production, and replaying a workflow history re-derives every decision.
+ * No clock, no randomness: `now` is an argument.
+ */
+import { fitDecay } from '../decay/fit.ts';
+import { fitPopulation } from '../decay/population.ts';
+import type { DecayFit } from '../decay/types.ts';
+import { compareBinnedFeature } from '../drift/compare-feature.ts';
+import { dataQualityReport, outOfRangeFromCounts, unseenFromProfiles, type FeatureQualityCounts } from '../drift/data-quality.ts';
+import type { FeatureDriftResult } from '../drift/feature-result.ts';
+import type { CategoricalProfile, NumericCounts } from '../drift/profiles.ts';
+import { driftReport } from '../drift/report.ts';
+import { evaluatePolicy } from '../policy/evaluate.ts';
+import type { PolicyState, WindowSummary } from '../policy/state.ts';
+import type { RetrainPolicy } from '../policy/types.ts';
+import { qualityFromScoreHistogram } from '../quality/score-histogram.ts';
+import { calibrate } from '../quality/recalibration.ts';
+import { PageHinkley } from '../sequential/page-hinkley.ts';
+import {
+  DEFAULT_MONITOR_SETTINGS,
+  type MonitorReference,
+  type MonitorSettings,
+  type MonitorState,
+  type QualityPoint,
+  type TickResult,
+  type WindowEvaluation,
+  type WindowObservation,
+} from './types.ts';
+
+const HOUR = 3_600_000;
+
+/**
+ * Change detection on the quality series. Quality moves in steps of a few points, so the
+ * detector works in those units: a drop of more than `delta` per window accumulates evidence
+ * and 0.15 of accumulated drop (e.g. five windows each 3 points down) signals a change.
+ */
+const CHANGE_DETECTOR = { minInstances: 5, delta: 0.005, threshold: 0.15, alpha: 1, mode: 'down' as const };
+
+export function initialMonitorState(modelId: string): MonitorState {
+  return {
+    modelId,
+    version: null,
+    versionTrainedAt: null,
+    freshQuality: null,
+    windows: [],
+    points: [],
+    decay: null,
+    changeDetector: null,
+    lastChangePointAt: null,
+    lastRetrainAt: null,
+    recentRetrains: [],
+    retrainInFlight: false,
+    approval: { status: 'none' },
+    manualRequest: null,
+    paused: false,
+    ticks: 0,
+  };
+}
+
+/** Evaluate a window against its reference: drift, data quality, realised and estimated quality. */
+export function evaluateWindow(reference: MonitorReference | null, observation: WindowObservation, settings: MonitorSettings = DEFAULT_MONITOR_SETTINGS): Omit<WindowEvaluation, 'changePoint'> {
+  const featureResults: FeatureDriftResult[] = [];
+  const qualityCounts: FeatureQualityCounts[] = [];
+  if (reference) {
+    for (const [name, profile] of Object.entries(reference.features)) {
+      const current = observation.features[name];
+      if (!current) continue;
+      featureResults.push(compareBinnedFeature(profile, current, { name }));
+      const referenceRows = profile.kind === 'numeric' ? sum(profile.counts) + profile.missing : sum(Object.values(profile.counts)) + profile.missing;
+      const rows = 'kind' in current && current.kind === 'categorical' ? sum(Object.values(current.counts)) + current.missing : sum((current as NumericCounts).counts) + current.missing;
+      qualityCounts.push({
+        name,
+        kind: profile.kind,
+        rows,
+        missing: current.missing,
+        out_of_range: profile.kind === 'numeric' ? outOfRangeFromCounts(profile, current as NumericCounts) : 0,
+        unseen: profile.kind === 'categorical' ? unseenFromProfiles(profile, current as CategoricalProfile) : 0,
+        reference_missing_rate: referenceRows > 0 ? profile.missing / referenceRows : 0,
+      });
+    }
+    if (reference.prediction && observation.prediction) {
+      featureResults.push(compareBinnedFeature(reference.prediction, observation.prediction, { name: 'prediction', role: 'prediction' }));
+    }
+  }
+  const drift = featureResults.length > 0 ? driftReport(featureResults) : null;
+  const dataQuality = dataQualityReport({ rows: observation.events, dead_lettered: observation.deadLettered, features: qualityCounts });
+
+  let realised: WindowEvaluation['quality']['realised'] = null;
+  if (observation.labelled && observation.labelled.events > 0) {
+    const q = qualityFromScoreHistogram(observation.labelled.histogram);
+    const estimate = settings.qualityMetric === 'auc' ? q.rocAuc : q.threshold.accuracy;
+    realised = { value: estimate.value, n: q.n, interval: estimate.interval ? { lower: estimate.interval.lower, upper: estimate.interval.upper } : null };
+  }
+  const estimated = estimateQuality(reference, observation, settings);
+  const realisedUsable = realised !== null && realised.value !== null && realised.n >= settings.minLabelledEvents;
+  const estimatedUsable = estimated !== null && estimated.value !== null && estimated.trustworthy;
+  const used = realisedUsable ? 'realised' : estimatedUsable ? 'estimated' : null;
+  const value = used === 'realised' ? realised!.value : used === 'estimated' ? estimated!.value : null;
+
+  const window: WindowSummary = {
+    start: observation.start,
+    end: observation.end,
+    events: observation.events,
+    dataQualityOk: dataQuality.ok,
+    drift: drift ? { datasetDrift: drift.dataset_drift, driftedShare: drift.share_drifted } : null,
+    quality: value === null || used === null ? null : { metric: settings.qualityMetric, value, source: used },
+  };
+  return { window, drift, dataQuality, quality: { metric: settings.qualityMetric, realised, estimated, used } };
+}
+
+/**
+ * Label-free accuracy from the window's score histogram and the reference's calibrator:
+ * expected accuracy = mean over events of max(c(p), 1 − c(p)) at threshold 0.5.
+ */
+function estimateQuality(reference: MonitorReference | null, observation: WindowObservation, settings: MonitorSettings): WindowEvaluation['quality']['estimated'] {
+  if (!reference?.cbpe || !observation.scoreHistogram || settings.qualityMetric !== 'accuracy') return null;
+  const bins = observation.scoreHistogram.length;
+  let n = 0;
+  let expectedCorrect = 0;
+  observation.scoreHistogram.forEach((count, b) => {
+    if (count === 0) return;
+    const p = calibrate(reference.cbpe!.calibrator, (b + 0.5) / bins);
+    const threshold = reference.cbpe!.options.threshold;
+    expectedCorrect += count * ((b + 0.5) / bins >= threshold ? p : 1 - p);
+    n += count;
+  });
+  const reasons = [...reference.cbpe.check.reasons];
+  return { value: n > 0 ? expectedCorrect / n : null, n, trustworthy: reference.cbpe.check.trustworthy && n > 0, reasons };
+}
+
+/** Decay fit of the version in service, borrowing the half-life of earlier versions as a prior. */
+export function fitVersionDecay(state: MonitorState, settings: MonitorSettings, nowAgeHours: number): DecayFit | null {
+  if (state.version === null) return null;
+  const own = state.points.filter((p) => p.version === state.version).map(toObservation);
+  if (own.length === 0) return null;
+  const others = groupByVersion(state.points.filter((p) => p.version !== state.version));
+  const options = { slo: settings.qualitySlo ?? undefined, nowAgeHours };
+  if (others.length > 0) {
+    const population = fitPopulation(others);
+    if (population.prior) return fitDecay(own, { ...options, prior: population.prior });
+  }
+  return fitDecay(own, options);
+}
+
+/**
+ * One tick: evaluate the window, feed the change detector and the decay model, and ask the
+ * policy. Returns the next state (the input is not modified).
+ */
+export function monitorTick(
+  previous: MonitorState,
+  reference: MonitorReference | null,
+  observation: WindowObservation,
+  policy: RetrainPolicy,
+  now: number,
+  settings: MonitorSettings = DEFAULT_MONITOR_SETTINGS,
+): TickResult {
+  const state: MonitorState = structuredCloneJson(previous);
+  state.ticks += 1;
+  const base = evaluateWindow(reference, observation, settings);
+
+  // The version in service is the one that scored most of the window (a canary is a minority).
+  // A change that halflife did not make itself (the team deployed a version) starts its age too.
+  const dominant = [...observation.versions].sort((a, b) => b.events - a.events)[0];
+  if (dominant && dominant.version !== state.version && dominant.events * 2 > observation.events) {
+    state.version = dominant.version;
+    state.versionTrainedAt = dominant.trainedAt ?? observation.start;
+    state.freshQuality = null;
+    state.changeDetector = null;
+  }
+
+  let changePoint: WindowEvaluation['changePoint'] = { detected: false, statistic: null };
+  const quality = base.window.quality;
+  if (quality) {
+    const detector = state.changeDetector ? PageHinkley.restore(state.changeDetector) : new PageHinkley(CHANGE_DETECTOR);
+    const update = detector.update(quality.value);
+    state.changeDetector = detector.serialize();
+    changePoint = { detected: update.drift, statistic: update.decreaseStatistic };
+    if (update.drift) state.lastChangePointAt = observation.end;
+
+    if (state.version !== null && state.versionTrainedAt !== null) {
+      const ageHours = Math.max(0, (observation.end - state.versionTrainedAt) / HOUR);
+      const weight = quality.source === 'realised' ? (base.quality.realised?.n ?? 1) : (base.quality.estimated?.n ?? 1);
+      state.points.push({ version: state.version, ageHours, quality: quality.value, weight: Math.max(1, weight), source: quality.source });
+      state.points = capPoints(state.points, state.version, settings);
+    }
+  }
+  state.windows.push(base.window);
+  if (state.windows.length > settings.maxWindows) state.windows = state.windows.slice(-settings.maxWindows);
+
+  const nowAgeHours = state.versionTrainedAt === null ? 0 : Math.max(0, (now - state.versionTrainedAt) / HOUR);
+  state.decay = fitVersionDecay(state, settings, nowAgeHours);
+
+  const decision = evaluatePolicy(policy, policyStateOf(state), now);
+  return { state, evaluation: { ...base, changePoint }, decision };
+}
+
+/** What the policy evaluator sees of the monitor's state. */
+export function policyStateOf(state: MonitorState): PolicyState {
+  return {
+    windows: state.windows,
+    decay: state.decay,
+    freshQuality: state.freshQuality,
+    versionTrainedAt: state.versionTrainedAt,
+    lastRetrainAt: state.lastRetrainAt,
+    recentRetrains: state.recentRetrains,
+    retrainInFlight: state.retrainInFlight,
+    lastChangePointAt: state.lastChangePointAt,
+    approval: state.approval,
+    manualRequest: state.manualRequest,
+  };
+}
+
+/** A new version took over (after a promotion): its age starts at its training time. */
+export function startVersion(previous: MonitorState, version: string, trainedAt: number, freshQuality: number | null, retrainStartedAt: number | null, now: number): MonitorState {
+  const state = structuredCloneJson(previous);
+  state.version = version;
+  state.versionTrainedAt = trainedAt;
+  state.freshQuality = freshQuality;
+  state.lastRetrainAt = now;
+  if (retrainStartedAt !== null) state.recentRetrains = [...state.recentRetrains, retrainStartedAt].slice(-50);
+  // A new concept: the change detector and the decay fit start over.
+  state.changeDetector = null;
+  state.decay = null;
+  return state;
+}
+
+function capPoints(points: QualityPoint[], current: string, settings: MonitorSettings): QualityPoint[] {
+  const versions = [...new Set(points.map((p) => p.version))];
+  const keep = new Set([current, ...versions.filter((v) => v !== current).slice(-(settings.maxVersions - 1))]);
+  const out: QualityPoint[] = [];
+  for (const version of keep) out.push(...points.filter((p) => p.version === version).slice(-settings.maxPointsPerVersion));
+  return out;
+}
+
+function groupByVersion(points: QualityPoint[]) {
+  const byVersion = new Map<string, QualityPoint[]>();
+  for (const p of points) byVersion.set(p.version, [...(byVersion.get(p.version) ?? []), p]);
+  return [...byVersion].map(([version, ps]) => ({ version, observations: ps.map(toObservation) }));
+}
+
+function toObservation(p: QualityPoint) {
+  return { ageHours: p.ageHours, quality: p.quality, weight: p.weight, source: p.source };
+}
+
+function sum(values: readonly number[]): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
+/** Deep copy of plain JSON data (works in the workflow sandbox too). */
+function structuredCloneJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

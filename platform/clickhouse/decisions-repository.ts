@@ -1,0 +1,171 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { queryRows } from './client.ts';
+
+/** Kinds of decision halflife records. "no-action" is a decision too. */
+export type DecisionKind =
+  | 'no-action'
+  | 'retrain'
+  | 'blocked'
+  | 'approval-requested'
+  | 'approve'
+  | 'reject'
+  | 'approval-expired'
+  | 'training-failed'
+  | 'promote'
+  | 'rollback'
+  | 'pause'
+  | 'resume'
+  | 'policy-change'
+  | 'force-retrain';
+
+/** One decision with its full provenance, as stored in `decisions`. */
+export interface DecisionRecord {
+  /** Deterministic id (workflow id + what was decided), so a retried activity stores it once. */
+  decisionId: string;
+  modelId: string;
+  modelVersion: string;
+  workflowId: string;
+  runId: string;
+  decidedAt: number;
+  kind: DecisionKind;
+  /** "system" or the named person/token that acted. */
+  actor: string;
+  reason: string;
+  policy: { name: string; version: string; hash: string };
+  /** Statistics that drove the decision (drift, quality, decay, economics). */
+  statistics: unknown;
+  thresholds: unknown;
+  /** The data windows the decision looked at. */
+  windows: unknown;
+  trainingWindow: unknown;
+  /** Training lineage (snapshot id) when there was training. */
+  lineageId: string;
+  /** Anything else worth keeping: guards, approval, retrain outcome. */
+  details: unknown;
+}
+
+interface DecisionRow {
+  decision_id: string;
+  model_id: string;
+  model_version: string;
+  workflow_id: string;
+  run_id: string;
+  decided_at: string;
+  kind: string;
+  actor: string;
+  reason: string;
+  policy_name: string;
+  policy_version: string;
+  policy_hash: string;
+  statistics: string;
+  thresholds: string;
+  windows: string;
+  training_window: string;
+  lineage_id: string;
+  details: string;
+}
+
+/** Store a decision once: a second call with the same id (an activity retry) is a no-op. */
+export async function recordDecision(client: ClickHouseClient, d: DecisionRecord): Promise<{ stored: boolean }> {
+  const existing = await queryRows<{ n: string }>(client, 'SELECT count() AS n FROM decisions WHERE model_id = {model:String} AND decision_id = {id:String}', {
+    model: d.modelId,
+    id: d.decisionId,
+  });
+  if (Number(existing[0]?.n ?? 0) > 0) return { stored: false };
+  await client.insert({
+    table: 'decisions',
+    format: 'JSONEachRow',
+    values: [
+      {
+        decision_id: d.decisionId,
+        model_id: d.modelId,
+        model_version: d.modelVersion,
+        workflow_id: d.workflowId,
+        run_id: d.runId,
+        decided_at: d.decidedAt,
+        kind: d.kind,
+        actor: d.actor,
+        reason: d.reason,
+        policy_name: d.policy.name,
+        policy_version: d.policy.version,
+        policy_hash: d.policy.hash,
+        statistics: JSON.stringify(d.statistics ?? null),
+        thresholds: JSON.stringify(d.thresholds ?? null),
+        windows: JSON.stringify(d.windows ?? null),
+        training_window: JSON.stringify(d.trainingWindow ?? null),
+        lineage_id: d.lineageId,
+        details: JSON.stringify(d.details ?? null),
+      },
+    ],
+  });
+  return { stored: true };
+}
+
+const COLUMNS = `decision_id, model_id, model_version, workflow_id, run_id, toUnixTimestamp64Milli(decided_at) AS decided_at, kind, actor, reason,
+  policy_name, policy_version, policy_hash, statistics, thresholds, windows, training_window, lineage_id, details`;
+
+export async function getDecision(client: ClickHouseClient, decisionId: string): Promise<DecisionRecord | undefined> {
+  const rows = await queryRows<DecisionRow>(client, `SELECT ${COLUMNS} FROM decisions FINAL WHERE decision_id = {id:String} LIMIT 1`, { id: decisionId });
+  return rows[0] ? fromRow(rows[0]) : undefined;
+}
+
+export interface DecisionQuery {
+  modelId?: string;
+  kinds?: DecisionKind[];
+  since?: number;
+  /** @default 100 */
+  limit?: number;
+}
+
+/** Decisions, newest first. */
+export async function listDecisions(client: ClickHouseClient, q: DecisionQuery = {}): Promise<DecisionRecord[]> {
+  const where: string[] = [];
+  const params: Record<string, unknown> = { limit: q.limit ?? 100 };
+  if (q.modelId) {
+    where.push('model_id = {model:String}');
+    params.model = q.modelId;
+  }
+  if (q.kinds && q.kinds.length > 0) {
+    where.push('kind IN {kinds:Array(String)}');
+    params.kinds = q.kinds;
+  }
+  if (q.since !== undefined) {
+    where.push('decided_at >= fromUnixTimestamp64Milli({since:Int64})');
+    params.since = q.since;
+  }
+  const rows = await queryRows<DecisionRow>(
+    client,
+    `SELECT ${COLUMNS} FROM decisions FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY decided_at DESC, decision_id DESC LIMIT {limit:UInt32}`,
+    params,
+  );
+  return rows.map(fromRow);
+}
+
+function fromRow(r: DecisionRow): DecisionRecord {
+  return {
+    decisionId: r.decision_id,
+    modelId: r.model_id,
+    modelVersion: r.model_version,
+    workflowId: r.workflow_id,
+    runId: r.run_id,
+    decidedAt: Number(r.decided_at),
+    kind: r.kind as DecisionKind,
+    actor: r.actor,
+    reason: r.reason,
+    policy: { name: r.policy_name, version: r.policy_version, hash: r.policy_hash },
+    statistics: parse(r.statistics),
+    thresholds: parse(r.thresholds),
+    windows: parse(r.windows),
+    trainingWindow: parse(r.training_window),
+    lineageId: r.lineage_id,
+    details: parse(r.details),
+  };
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
