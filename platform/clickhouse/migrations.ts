@@ -104,6 +104,29 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (model_id, decided_at, decision_id)`,
     ],
   },
+  {
+    version: 3,
+    name: 'drift references',
+    statements: [
+      // One row per reference: the fixed bin cuts, counts and moments of every feature and of
+      // the prediction columns, computed once in SQL (platform/clickhouse/statistics-repository.ts)
+      // and read back whole (a few KB), so each window is counted into the same bins. The id is
+      // derived from the build inputs: a retried build writes the same row, which
+      // ReplacingMergeTree collapses.
+      `CREATE TABLE IF NOT EXISTS references (
+        model_id LowCardinality(String),
+        model_version String,
+        reference_id String,
+        created_at DateTime64(3, 'UTC') DEFAULT now64(3),
+        window_start DateTime64(3, 'UTC'),
+        window_end DateTime64(3, 'UTC'),
+        row_count UInt64,
+        n_bins UInt16,
+        profiles String
+      ) ENGINE = ReplacingMergeTree(created_at)
+      ORDER BY (model_id, reference_id)`,
+    ],
+  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
