@@ -1,0 +1,314 @@
+/**
+ * Ingest benchmark: sustained Kafka → ClickHouse events/s through the real worker
+ * (workers/ingest.ts), real broker, embedded chDB, for a realistic event (20 numeric + 5
+ * categorical features).
+ *
+ *   tsx bench/ingest.ts [--events 200000] [--batch-sizes 5000,20000,50000] [--rate 30000]
+ *                       [--live-seconds 15] [--brokers host:port] [--json] [--write-md]
+ *
+ * Two modes per batch size:
+ *  - pre-produced: the topic is filled first, then the worker drains it — ingest alone, the
+ *    producer does not compete for the 2 cores. Throughput = events / (last stored − first consumed).
+ *  - live: a producer in a separate process sends at --rate events/s while the worker runs;
+ *    end-to-end lag = ingested_at (set by ClickHouse at insert) − event timestamp (set at produce).
+ * The breakdown comes from the worker's own cheap timers (metrics.time_ms). Insert runs on
+ * chDB's native threads while JS keeps parsing the next batch, so the parts can sum to more
+ * than the wall time.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { openClickHouse, queryRows, type ClickHouseClient } from '../platform/clickhouse/client.ts';
+import { applyMigrations } from '../platform/clickhouse/migrations.ts';
+import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-repository.ts';
+import { loadConfig, type HalflifeConfig } from '../platform/config.ts';
+import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts';
+import { IngestWorker, type IngestTimings } from '../workers/ingest.ts';
+import { startBroker } from './lib/broker.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '200000' },
+    'batch-sizes': { type: 'string', default: '5000,20000,50000' },
+    rate: { type: 'string', default: '30000' },
+    'live-seconds': { type: 'string', default: '15' },
+    partitions: { type: 'string', default: '4' },
+    brokers: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    'write-md': { type: 'boolean', default: false },
+    // Internal: the live producer runs as a child process of the benchmark.
+    role: { type: 'string', default: 'bench' },
+    topic: { type: 'string' },
+    'model-id': { type: 'string' },
+  },
+});
+
+const progress = (line: string) => process.stderr.write(`[bench:ingest] ${line}\n`);
+
+/** A realistic scoring event: 20 numeric and 5 categorical features, a score. */
+function benchEvent(i: number, modelId: string, ts: number): string {
+  const features: Record<string, number | string> = {};
+  for (let f = 0; f < 20; f++) features[`num_${f}`] = Math.round(((i * 7919 + f * 104729) % 100_000) / 7) / 1000;
+  for (let c = 0; c < 5; c++) features[`cat_${c}`] = `level_${(i + c * 13) % (5 + c * 7)}`;
+  return JSON.stringify({ event_id: `${modelId}-${i}`, model_id: modelId, model_version: '3', timestamp: ts, features, prediction: { score: (i % 997) / 997 } });
+}
+
+function baseConfig(brokers: string, dataDir: string, extra: { topic: string; groupId: string; batchSize: number; partitions: number }): HalflifeConfig {
+  return loadConfig({
+    env: {},
+    overrides: {
+      dataDir,
+      logLevel: 'warn',
+      kafka: { brokers, scoringEventsTopic: extra.topic, labelsTopic: `${extra.topic}-labels`, partitions: extra.partitions },
+      ingest: { groupId: extra.groupId, batchSize: extra.batchSize, batchMaxWaitMs: 1000, maxRetryBackoffMs: 5000 },
+    },
+  });
+}
+
+/** Produce `count` events as fast as the producer goes, or at `rate`/s; returns events/s achieved. */
+async function produce(brokers: string, topic: string, modelId: string, count: number, rate?: number, seconds?: number): Promise<{ sent: number; perSec: number }> {
+  const config = baseConfig(brokers, os.tmpdir(), { topic, groupId: 'unused', batchSize: 1, partitions: 4 });
+  const producer = createProducer(createKafka(config, { clientId: 'halflife-bench-producer' }));
+  await producer.connect();
+  const t0 = performance.now();
+  let sent = 0;
+  const chunk = rate ? Math.max(100, Math.round(rate / 20)) : 4000;
+  try {
+    const endAt = seconds ? t0 + seconds * 1000 : Infinity;
+    while (sent < count && performance.now() < endAt) {
+      const now = Date.now();
+      const messages = [];
+      for (let i = 0; i < chunk && sent + i < count; i++) messages.push({ key: String(sent + i), value: benchEvent(sent + i, modelId, now) });
+      await producer.send({ topic, acks: -1, messages });
+      sent += messages.length;
+      if (rate) {
+        // Pace: the sent count may not run ahead of the wall clock.
+        const ahead = (sent / rate) * 1000 - (performance.now() - t0);
+        if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
+      }
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return { sent, perSec: sent / ((performance.now() - t0) / 1000) };
+}
+
+interface RunResult {
+  mode: 'pre-produced' | 'live';
+  batchSize: number;
+  events: number;
+  seconds: number;
+  eventsPerSec: number;
+  lagP50Ms: number | null;
+  lagP99Ms: number | null;
+  producerPerSec: number | null;
+  flushes: number;
+  /** ms per 1000 events, by stage. */
+  breakdownMsPer1k: Record<keyof IngestTimings, number>;
+}
+
+async function runWorker(
+  config: HalflifeConfig,
+  repo: ClickHouseIngestRepository,
+  expected: () => number,
+  label: string,
+): Promise<{ seconds: number; worker: IngestWorker }> {
+  const worker = new IngestWorker({ config, repository: repo, statsIntervalMs: 0 });
+  await worker.start();
+  const m = worker.metrics;
+  let firstAt = 0;
+  let lastReport = 0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 20));
+    const now = performance.now();
+    if (firstAt === 0 && m.consumed_total > 0) firstAt = now;
+    if (now - lastReport > 1000) {
+      lastReport = now;
+      const secs = firstAt ? (now - firstAt) / 1000 : 0;
+      progress(`${label}: stored ${m.inserted_events_total}/${expected() || '?'} events, ${secs > 0 ? Math.round(m.inserted_events_total / secs) : 0}/s, lag ${m.lag_total}`);
+    }
+    if (expected() > 0 && m.inserted_events_total >= expected()) break;
+  }
+  const seconds = (performance.now() - firstAt) / 1000;
+  await worker.stop();
+  return { seconds, worker };
+}
+
+function breakdown(t: IngestTimings, events: number): Record<keyof IngestTimings, number> {
+  const per1k = (ms: number) => Math.round((ms / events) * 1000 * 100) / 100;
+  return {
+    consume_ms: per1k(t.consume_ms),
+    parse_ms: per1k(t.parse_ms),
+    validate_ms: per1k(t.validate_ms),
+    dedupe_ms: per1k(t.dedupe_ms),
+    serialize_ms: per1k(t.serialize_ms),
+    insert_ms: per1k(t.insert_ms),
+    commit_ms: per1k(t.commit_ms),
+  };
+}
+
+async function lagQuantiles(client: ClickHouseClient, modelId: string): Promise<{ p50: number; p99: number }> {
+  const [row] = await queryRows<{ q: number[] }>(
+    client,
+    'SELECT quantilesExact(0.5, 0.99)(toUnixTimestamp64Milli(ingested_at) - toUnixTimestamp64Milli(ts)) AS q FROM scoring_events WHERE model_id = {m:String}',
+    { m: modelId },
+  );
+  return { p50: Number(row?.q[0] ?? NaN), p99: Number(row?.q[1] ?? NaN) };
+}
+
+/** Each run starts from empty tables, so the pre-insert look-ups see the same table size. */
+async function truncate(client: ClickHouseClient): Promise<void> {
+  for (const t of ['scoring_events', 'labels', 'dead_letters']) await client.command({ query: `TRUNCATE TABLE IF EXISTS ${t}` });
+}
+
+function machine(): Record<string, string> {
+  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.+)/)?.[1] ?? 'unknown';
+  const mem = execFileSync('free', ['-h'], { encoding: 'utf8' }).split('\n')[1]?.trim().split(/\s+/)[1] ?? '?';
+  return { nproc: execFileSync('nproc', { encoding: 'utf8' }).trim(), memory: mem, cpu, node: process.version, os: `${os.type()} ${os.release()}` };
+}
+
+async function main(): Promise<void> {
+  if (args.role === 'producer') {
+    const r = await produce(args.brokers!, args.topic!, args['model-id']!, Number.MAX_SAFE_INTEGER, Number(args.rate), Number(args['live-seconds']));
+    process.stdout.write(JSON.stringify(r));
+    return;
+  }
+  const events = Number(args.events);
+  const batchSizes = args['batch-sizes']!.split(',').map(Number);
+  const partitions = Number(args.partitions);
+  const rate = Number(args.rate);
+  const liveSeconds = Number(args['live-seconds']);
+  const broker = await startBroker({ brokers: args.brokers, onProgress: progress });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-bench-ingest-'));
+  const results: RunResult[] = [];
+  let producePerSec: number;
+  try {
+    const run = Date.now().toString(36);
+    const preTopic = `bench-pre-${run}`;
+    const config0 = baseConfig(broker.brokers, dataDir, { topic: preTopic, groupId: 'g', batchSize: 1, partitions });
+    const ch = await openClickHouse(config0);
+    await applyMigrations(ch.client);
+    const repo = new ClickHouseIngestRepository(ch.client);
+    await ensureTopics(config0, [preTopic, `${preTopic}-labels`]);
+    progress(`pre-producing ${events} events to ${preTopic} (${partitions} partitions)`);
+    const modelPre = `bench-${run}`;
+    const pre = await produce(broker.brokers, preTopic, modelPre, events);
+    producePerSec = pre.perSec;
+    progress(`produced ${pre.sent} in ${(pre.sent / pre.perSec).toFixed(1)} s (${Math.round(pre.perSec)}/s, producer alone)`);
+
+    for (const batchSize of batchSizes) {
+      await truncate(ch.client);
+      const config = baseConfig(broker.brokers, dataDir, { topic: preTopic, groupId: `bench-${run}-${batchSize}`, batchSize, partitions });
+      const { seconds, worker } = await runWorker(config, repo, () => events, `pre-produced batch=${batchSize}`);
+      const m = worker.metrics;
+      results.push({
+        mode: 'pre-produced',
+        batchSize,
+        events: m.inserted_events_total,
+        seconds: Math.round(seconds * 100) / 100,
+        eventsPerSec: Math.round(m.inserted_events_total / seconds),
+        lagP50Ms: null,
+        lagP99Ms: null,
+        producerPerSec: null,
+        flushes: m.flushes_total,
+        breakdownMsPer1k: breakdown(m.time_ms, m.inserted_events_total),
+      });
+      progress(`pre-produced batch=${batchSize}: ${results.at(-1)!.eventsPerSec}/s`);
+    }
+
+    for (const batchSize of liveSeconds > 0 ? batchSizes : []) {
+      await truncate(ch.client);
+      const topic = `bench-live-${run}-${batchSize}`;
+      const modelId = `live-${run}-${batchSize}`;
+      const config = baseConfig(broker.brokers, dataDir, { topic, groupId: `bench-live-${run}-${batchSize}`, batchSize, partitions });
+      await ensureTopics(config, [topic, `${topic}-labels`]);
+      let produced = 0;
+      let producerPerSec = 0;
+      const child = spawn(process.execPath, ['--import', 'tsx', 'bench/ingest.ts', '--role', 'producer', '--brokers', broker.brokers, '--topic', topic, '--model-id', modelId, '--rate', String(rate), '--live-seconds', String(liveSeconds)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const done = new Promise<void>((resolve, reject) =>
+        child.on('exit', (code) => {
+          if (code !== 0) return reject(new Error(`producer exited with ${code}`));
+          const r = JSON.parse(out) as { sent: number; perSec: number };
+          produced = r.sent;
+          producerPerSec = r.perSec;
+          resolve();
+        }),
+      );
+      const [{ seconds, worker }] = await Promise.all([runWorker(config, repo, () => produced, `live rate=${rate}/s batch=${batchSize}`), done]);
+      const m = worker.metrics;
+      const lag = await lagQuantiles(ch.client, modelId);
+      results.push({
+        mode: 'live',
+        batchSize,
+        events: m.inserted_events_total,
+        seconds: Math.round(seconds * 100) / 100,
+        eventsPerSec: Math.round(m.inserted_events_total / seconds),
+        lagP50Ms: lag.p50,
+        lagP99Ms: lag.p99,
+        producerPerSec: Math.round(producerPerSec),
+        flushes: m.flushes_total,
+        breakdownMsPer1k: breakdown(m.time_ms, m.inserted_events_total),
+      });
+      progress(`live batch=${batchSize}: ${results.at(-1)!.eventsPerSec}/s, lag p50 ${lag.p50} ms p99 ${lag.p99} ms`);
+    }
+    await ch.close();
+  } finally {
+    await broker.stop();
+  }
+
+  const command = `npx tsx bench/ingest.ts ${process.argv.slice(2).join(' ')}`.trim();
+  const report = { benchmark: 'ingest', date: new Date().toISOString(), command, machine: machine(), events, producerAlonePerSec: Math.round(producePerSec), liveRate: rate, results };
+  if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else printTable(report.results);
+  if (args['write-md']) writeMarkdown(report);
+}
+
+function printTable(results: RunResult[]): void {
+  for (const r of results) {
+    process.stdout.write(`${r.mode.padEnd(13)} batch=${String(r.batchSize).padEnd(6)} ${String(r.eventsPerSec).padStart(7)} ev/s  lag p50=${r.lagP50Ms ?? '-'} p99=${r.lagP99Ms ?? '-'} ms  ${JSON.stringify(r.breakdownMsPer1k)}\n`);
+  }
+}
+
+function writeMarkdown(report: { date: string; command: string; machine: Record<string, string>; events: number; producerAlonePerSec: number; liveRate: number; results: RunResult[] }): void {
+  const file = path.join(ROOT, 'BENCHMARKS.md');
+  const rows = report.results.map((r) => {
+    const b = r.breakdownMsPer1k;
+    return `| ${r.mode} | ${r.batchSize} | ${r.events} | ${r.eventsPerSec.toLocaleString('en-US')} | ${r.lagP50Ms ?? '–'} | ${r.lagP99Ms ?? '–'} | ${b.consume_ms} | ${b.parse_ms} | ${b.validate_ms} | ${b.dedupe_ms} | ${b.serialize_ms} | ${b.insert_ms} | ${b.commit_ms} |`;
+  });
+  const section = [
+    '<!-- ingest:begin (generated by `tsx bench/ingest.ts --write-md`; the analysis below the table is hand-written) -->',
+    `Run ${report.date} — \`${report.command}\``,
+    '',
+    `Machine: ${report.machine.nproc} cores (nproc), ${report.machine.memory} RAM, ${report.machine.cpu}, Node ${report.machine.node}, ${report.machine.os}.`,
+    `Producer alone (kafkajs, acks=all, 4000-message requests): ${report.producerAlonePerSec.toLocaleString('en-US')} events/s. Live runs: producer in its own process at ${report.liveRate.toLocaleString('en-US')} events/s target.`,
+    '',
+    '| mode | batch | events | events/s | lag p50 ms | lag p99 ms | consume | parse | validate | dedupe | serialize | insert | commit |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+    'Stage columns: milliseconds per 1,000 stored events, from the worker\'s own timers (`metrics.time_ms`). `consume` is time inside kafkajs between our eachBatch calls; `insert` runs on chDB\'s native threads concurrently with JS parsing the next batch, so stages can add up to more than the wall time.',
+    '<!-- ingest:end -->',
+  ].join('\n');
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const begin = text.indexOf('<!-- ingest:begin');
+  const end = text.indexOf('<!-- ingest:end -->');
+  if (begin >= 0 && end > begin) {
+    text = text.slice(0, begin) + section + text.slice(end + '<!-- ingest:end -->'.length);
+  } else {
+    text = `${text.trimEnd()}\n\n## Ingest (Kafka → ClickHouse)\n\n${section}\n`;
+  }
+  writeFileSync(file, text);
+  progress(`wrote ${file}`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[bench:ingest] failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
