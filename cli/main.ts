@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommand } from './commands/config.ts';
+import { registerDriftCommand } from './commands/drift.ts';
 import { registerServicesCommand } from './commands/services.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { fail } from './output.ts';
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExit codes: 0 ok, 1 failure, 2 bad configuration or usage, 3 invalid input, 4 dependency unavailable, 5 not found.');
   registerStartCommand(program);
   registerServicesCommand(program);
+  registerDriftCommand(program);
   registerConfigCommand(program);
   return program;
 }

@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { DriftOutput } from '../../cli/commands/drift.ts';
+
+/** `halflife drift` run as users run it: the real binary in a child process, on committed CSV fixtures. */
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '../..');
+const fixture = (name: string): string => path.join('test/fixtures/csv', name);
+
+async function halflife(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/halflife.mjs', 'drift', ...args], { cwd: root, env: { ...process.env, HALFLIFE_CONFIG: '' } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+describe('halflife drift (CLI on CSV files)', () => {
+  it('prints a readable table and the dataset verdict', async () => {
+    const { code, stdout } = await halflife('--reference', fixture('reference.csv'), '--current', fixture('current-drifted.csv'));
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^column\s+kind\s+n_ref\s+n_cur/);
+    expect(stdout).toMatch(/^age\s+numeric\s+400\s+300\s+ks\b.*DRIFT$/m);
+    expect(stdout).toMatch(/^segment\s+categorical\s+400\s+300\s+chi2\b.*DRIFT$/m);
+    expect(stdout).toMatch(/dataset drift: YES \(2 of 4 tested columns drifted\)/);
+  });
+
+  it('prints the JSON contract of issue 3, numeric columns detected automatically', async () => {
+    const { code, stdout } = await halflife('--reference', fixture('reference.csv'), '--current', fixture('current-drifted.csv'), '--json');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as DriftOutput;
+    expect(Object.keys(out).sort()).toEqual(['dataset_drift', 'features']);
+    expect(out.dataset_drift).toBe(true);
+    const byName = new Map(out.features.map((f) => [f.name, f]));
+    expect([...byName.keys()]).toEqual(['age', 'income', 'segment', 'score']);
+    const age = byName.get('age')!;
+    expect(age).toMatchObject({ kind: 'numeric', n_reference: 400, n_current: 300, drifted: true });
+    for (const key of ['ks', 'wasserstein', 'psi', 'jensen_shannon', 'hellinger', 'pvalue_adjusted']) expect(age).toHaveProperty(key);
+    expect(Object.keys(age.ks!).sort()).toEqual(['pvalue', 'statistic']);
+    expect(Object.keys(age.wasserstein!).sort()).toEqual(['distance', 'normalized']);
+    expect(age.chi2).toBeUndefined();
+    // Empty cells are missing, not zeros.
+    expect(byName.get('income')).toMatchObject({ kind: 'numeric', n_reference: 390, missing_reference: 10 });
+    const segment = byName.get('segment')!;
+    expect(segment).toMatchObject({ kind: 'categorical', drifted: true, unseen_categories: ['d'] });
+    for (const key of ['chi2', 'psi', 'jensen_shannon', 'linf']) expect(segment).toHaveProperty(key);
+    expect(Object.keys(segment.chi2!).sort()).toEqual(['dof', 'pvalue', 'statistic']);
+    expect(segment.ks).toBeUndefined();
+  });
+
+  it('does not call a stable sample drifted', async () => {
+    const { code, stdout } = await halflife('--reference', fixture('reference.csv'), '--current', fixture('current-stable.csv'), '--json');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as DriftOutput;
+    expect(out.dataset_drift).toBe(false);
+    expect(out.features.filter((f) => f.drifted)).toEqual([]);
+  });
+
+  it('honours --categorical, --columns and --bins, and matches columns by name, not position', async () => {
+    const { code, stdout } = await halflife('--reference', fixture('reference.csv'), '--current', fixture('reordered.csv'), '--json', '--columns', 'age,segment', '--categorical', 'age', '--bins', '5');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as DriftOutput;
+    expect(out.features.map((f) => [f.name, f.kind])).toEqual([['age', 'categorical'], ['segment', 'categorical']]);
+    expect(out.features[1]?.n_current).toBe(50);
+  });
+
+  it('gives the same verdicts with --engine clickhouse (binned KS in embedded ClickHouse)', async () => {
+    const memory = JSON.parse((await halflife('--reference', fixture('reference.csv'), '--current', fixture('current-drifted.csv'), '--json')).stdout) as DriftOutput;
+    const sql = await halflife('--reference', fixture('reference.csv'), '--current', fixture('current-drifted.csv'), '--json', '--engine', 'clickhouse');
+    expect(sql.code).toBe(0);
+    const out = JSON.parse(sql.stdout) as DriftOutput;
+    expect(out.features.map((f) => f.name)).toEqual(memory.features.map((f) => f.name));
+    expect(out.features.map((f) => f.drifted)).toEqual(memory.features.map((f) => f.drifted));
+    expect(out.features.find((f) => f.name === 'age')?.test).toBe('ks_binned');
+    // PSI and JS use the same reference-quantile bins on both paths.
+    for (const f of out.features) {
+      const m = memory.features.find((x) => x.name === f.name)!;
+      expect(f.psi).toBeCloseTo(m.psi!, 10);
+      expect(f.jensen_shannon).toBeCloseTo(m.jensen_shannon!, 10);
+    }
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ['a missing file', ['--current', fixture('nope.csv')], /nope\.csv: file not found/],
+    ['an empty file', ['--current', fixture('empty.csv')], /empty\.csv: the file is empty/],
+    ['a header without rows', ['--current', fixture('header-only.csv')], /header-only\.csv: no data rows/],
+    ['a row with too few cells', ['--current', fixture('ragged.csv')], /ragged\.csv: line 11: 3 cells, but the header has 4 columns/],
+    ['mismatched columns', ['--current', fixture('missing-column.csv')], /missing-column\.csv lacks column "score" of .*reference\.csv/],
+    ['text in a numeric column', ['--current', fixture('text-in-numeric.csv')], /text-in-numeric\.csv: line 18, column "income": "lots" is not a number.*--categorical income/],
+    ['an unknown --columns name', ['--current', fixture('current-stable.csv'), '--columns', 'age,height'], /reference\.csv: no column "height"/],
+    ['an unknown --categorical name', ['--current', fixture('current-stable.csv'), '--categorical', 'height'], /--categorical names column "height"/],
+    ['a bad --bins', ['--current', fixture('current-stable.csv'), '--bins', '0'], /--bins must be an integer/],
+  ];
+  for (const [what, args, message] of bad) {
+    it(`rejects ${what} with exit code 3 and a message naming it`, async () => {
+      const { code, stderr } = await halflife('--reference', fixture('reference.csv'), ...args);
+      expect(code).toBe(3);
+      expect(stderr).toMatch(message);
+    });
+  }
+
+  it('accepts text in a numeric-looking column once it is declared categorical', async () => {
+    const { code } = await halflife('--reference', fixture('reference.csv'), '--current', fixture('text-in-numeric.csv'), '--categorical', 'income');
+    expect(code).toBe(0);
+  });
+});
