@@ -127,6 +127,111 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (model_id, reference_id)`,
     ],
   },
+  {
+    version: 4,
+    name: 'model registry, training lineage, shadow results, model updates',
+    statements: [
+      // The current state of every model version. A stage change writes a new row with a later
+      // updated_at (ReplacingMergeTree keeps the newest; readers use FINAL); the history of
+      // changes is also appended to model_stage_events, which is never rewritten.
+      `CREATE TABLE IF NOT EXISTS model_versions (
+        model_id LowCardinality(String),
+        version String,
+        stage LowCardinality(String),
+        artifact_uri String,
+        sha256 String,
+        parent_version String,
+        lineage_id String,
+        retrain_id String,
+        trainer String,
+        params String,
+        metrics String,
+        features String,
+        code_version String,
+        seed Int64,
+        created_at DateTime64(3, 'UTC'),
+        created_by String,
+        promoted_at Nullable(DateTime64(3, 'UTC')),
+        promoted_by String,
+        stage_reason String,
+        updated_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(updated_at)
+      ORDER BY (model_id, version)`,
+      `CREATE TABLE IF NOT EXISTS model_stage_events (
+        model_id LowCardinality(String),
+        version String,
+        from_stage LowCardinality(String),
+        to_stage LowCardinality(String),
+        actor String,
+        reason String,
+        at DateTime64(3, 'UTC')
+      ) ENGINE = MergeTree
+      ORDER BY (model_id, version, at)`,
+      // One row per training snapshot, written last (after its files and lineage rows), so a
+      // snapshot that exists is complete. Keyed by snapshot id, derived from the retrain id.
+      `CREATE TABLE IF NOT EXISTS training_snapshots (
+        snapshot_id String,
+        model_id LowCardinality(String),
+        retrain_id String,
+        window_start DateTime64(3, 'UTC'),
+        window_end DateTime64(3, 'UTC'),
+        row_count UInt64,
+        labelled_rows UInt64,
+        train_rows UInt64,
+        holdout_rows UInt64,
+        skipped_rows UInt64,
+        holdout_fraction Float64,
+        excluded_subjects UInt64,
+        content_hash String,
+        features String,
+        train_uri String,
+        holdout_uri String,
+        created_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(created_at)
+      ORDER BY snapshot_id`,
+      // Which records went into which snapshot ("which records trained this model?"), with the
+      // subject for "which models were trained on subject X?" (bloom-filter index on subject).
+      `CREATE TABLE IF NOT EXISTS training_lineage (
+        snapshot_id String,
+        model_id LowCardinality(String),
+        event_id String,
+        subject_id String,
+        split LowCardinality(String),
+        INDEX subject_idx subject_id TYPE bloom_filter GRANULARITY 4
+      ) ENGINE = ReplacingMergeTree
+      ORDER BY (snapshot_id, event_id)`,
+      // Champion and challenger scores on the same events, per evaluation.
+      `CREATE TABLE IF NOT EXISTS shadow_results (
+        evaluation_id String,
+        model_id LowCardinality(String),
+        candidate_version String,
+        champion_version String,
+        event_id String,
+        source LowCardinality(String),
+        label UInt8,
+        champion_score Float64,
+        candidate_score Float64,
+        champion_latency_ms Float64,
+        candidate_latency_ms Float64,
+        evaluated_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(evaluated_at)
+      ORDER BY (model_id, evaluation_id, event_id)`,
+      // Model-update messages published on the control topic, keyed by idempotency key so a
+      // retried activity finds its earlier publication instead of publishing again.
+      `CREATE TABLE IF NOT EXISTS model_updates (
+        idempotency_key String,
+        model_id LowCardinality(String),
+        version String,
+        status LowCardinality(String),
+        payload String,
+        topic String,
+        kafka_partition Int32,
+        kafka_offset Int64,
+        published_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(published_at)
+      ORDER BY (model_id, idempotency_key)`,
+    ],
+  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -1,0 +1,252 @@
+/**
+ * shadowEvaluate: champion and challenger score the SAME recent labelled events, per-event
+ * results go to `shadow_results`, and the decision is detectors/promotion's paired verdict
+ * (bootstrap CI of the metric difference, McNemar for accuracy, superiority or non-inferiority
+ * margin, guardrails). Only the verdict and summary statistics are returned (the return value
+ * lands in Temporal history).
+ *
+ * Sources: 'replay' re-scores events stored in ClickHouse with both models; 'live' pairs the
+ * production events of the champion with the shadow events the scorer emitted for the
+ * challenger (model id `<model>.shadow`, same event ids). Events that trained the challenger
+ * are always left out, so its score is out-of-sample.
+ */
+import { createHash } from 'node:crypto';
+import { promotionVerdict, type PromotionMetric, type PromotionVerdict } from '../detectors/promotion/index.ts';
+import type { GuardrailOptions } from '../detectors/promotion/guardrails.ts';
+import { p99 } from '../detectors/promotion/guardrails.ts';
+import { queryRows } from '../platform/clickhouse/client.ts';
+import type { RawFeatures } from '../platform/onnx/features.ts';
+import { shadowModelId } from '../platform/registry/shadow.ts';
+import { heartbeat, ms, nonRetryable, type RetrainContext } from './training/context.ts';
+import { binaryLabel } from './snapshot.ts';
+import { loadVersion, scoreRows, summaryMetrics, type SummaryMetrics } from './training/scoring.ts';
+
+export interface ShadowEvaluateInput {
+  modelId: string;
+  candidateVersion: string;
+  championVersion: string;
+  window: { start: number | string; end: number | string };
+  /** Superiority: the smallest improvement worth deploying; non-inferiority: the allowed loss. In metric units. */
+  margin: number;
+  mode: 'superiority' | 'non-inferiority';
+  /** Most recent labelled events used. @default 20000 */
+  maxEvents?: number;
+  /** @default 'logLoss' */
+  metric?: PromotionMetric;
+  /** @default 'replay' */
+  source?: 'replay' | 'live';
+  /** Fewer paired events is always inconclusive. @default 500 */
+  minEvents?: number;
+  /** @default { maxLatencyP99Ratio: 2 } (replay latencies are measured on a shared machine) */
+  guardrails?: Partial<GuardrailOptions>;
+  /** Rows per onnxruntime call in a replay. @default 64 */
+  batchSize?: number;
+}
+
+export interface ShadowEvaluateResult {
+  evaluationId: string;
+  n: number;
+  verdict: PromotionVerdict;
+  statistics: {
+    source: 'replay' | 'live';
+    /** How the champion's scores were obtained. */
+    championScoredBy: 'onnx' | 'recorded';
+    candidate: SummaryMetrics;
+    champion: SummaryMetrics;
+    candidateErrors: number;
+    championErrors: number;
+    /** Events left out because they were in the challenger's training split. */
+    excludedTrainingEvents: number;
+    latencyP99Ms: { candidate: number | null; champion: number | null };
+  };
+}
+
+interface EventRow {
+  event_id: string;
+  num_features: Record<string, number>;
+  cat_features: Record<string, string>;
+  prediction_score: number | null;
+  model_version: string;
+  label: string;
+  label_numeric: number | null;
+  shadow_score?: number | null;
+  shadow_latency?: string;
+  live_latency?: string;
+}
+
+export function createShadowActivity(ctx: RetrainContext) {
+  return async function shadowEvaluate(input: ShadowEvaluateInput): Promise<ShadowEvaluateResult> {
+    const source = input.source ?? 'replay';
+    const maxEvents = input.maxEvents ?? 20_000;
+    const metric = input.metric ?? 'logLoss';
+    const start = ms(input.window.start);
+    const end = ms(input.window.end);
+    if (!(start < end)) throw nonRetryable('ValidationError', `shadow window is empty: ${JSON.stringify(input.window)}`);
+    const candidate = await ctx.registry.requireVersion(input.modelId, input.candidateVersion).catch((e: Error) => {
+      throw nonRetryable('ValidationError', e.message);
+    });
+    const championVersion = await ctx.registry.getVersion(input.modelId, input.championVersion);
+    const evaluationId = `shadow-${createHash('sha256').update(JSON.stringify([input.modelId, input.candidateVersion, input.championVersion, start, end, maxEvents, source])).digest('hex').slice(0, 24)}`;
+    const log = ctx.log.child({ modelId: input.modelId, candidate: input.candidateVersion, champion: input.championVersion, evaluationId });
+
+    const params = { m: input.modelId, shadow: shadowModelId(input.modelId), start, end, limit: maxEvents, lineage: candidate.lineageId, champion: input.championVersion, candidate: input.candidateVersion };
+    const [excludedRow] = await queryRows<{ n: string }>(
+      ctx.clickhouse,
+      `SELECT count() AS n FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train'`,
+      params,
+    );
+    const events =
+      source === 'replay'
+        ? await queryRows<EventRow>(
+            ctx.clickhouse,
+            `SELECT e.event_id AS event_id, e.num_features AS num_features, e.cat_features AS cat_features, e.prediction_score AS prediction_score,
+                    e.model_version AS model_version, l.label AS label, l.label_numeric AS label_numeric
+             FROM (SELECT event_id, ts, num_features, cat_features, prediction_score, model_version FROM scoring_events FINAL
+                   WHERE model_id = {m:String} AND ts >= fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({end:Int64}, 'UTC')
+                     AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train')) AS e
+             INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric FROM labels GROUP BY event_id) AS l
+               ON l.event_id = e.event_id
+             ORDER BY e.ts DESC, e.event_id LIMIT {limit:UInt32}`,
+            params,
+          )
+        : await queryRows<EventRow>(
+            ctx.clickhouse,
+            `SELECT e.event_id AS event_id, e.num_features AS num_features, e.cat_features AS cat_features, e.prediction_score AS prediction_score,
+                    e.model_version AS model_version, s.prediction_score AS shadow_score, s.metadata['latency_ms'] AS shadow_latency,
+                    e.metadata['latency_ms'] AS live_latency, l.label AS label, l.label_numeric AS label_numeric
+             FROM (SELECT event_id, ts, num_features, cat_features, prediction_score, model_version, metadata FROM scoring_events FINAL
+                   WHERE model_id = {m:String} AND model_version = {champion:String}
+                     AND ts >= fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({end:Int64}, 'UTC')) AS e
+             INNER JOIN (SELECT event_id, prediction_score, metadata FROM scoring_events FINAL
+                   WHERE model_id = {shadow:String} AND model_version = {candidate:String}
+                     AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train')) AS s
+               ON s.event_id = e.event_id
+             INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric FROM labels GROUP BY event_id) AS l
+               ON l.event_id = e.event_id
+             ORDER BY e.ts DESC, e.event_id LIMIT {limit:UInt32}`,
+            params,
+          );
+    heartbeat({ evaluationId, events: events.length });
+    const usable = events
+      .map((e) => ({ e, y: binaryLabel(e.label, e.label_numeric === null ? null : Number(e.label_numeric)) }))
+      .filter((x): x is { e: EventRow; y: 0 | 1 } => x.y !== null);
+    const rows: RawFeatures[] = usable.map((x) => ({ ...x.e.num_features, ...x.e.cat_features }));
+    const batchSize = input.batchSize ?? 64;
+
+    let championScores: Float64Array;
+    let championLatency: Float64Array;
+    let championBatchMs: number[] = [];
+    let championErrors = 0;
+    let championScoredBy: 'onnx' | 'recorded';
+    let candidateScores: Float64Array;
+    let candidateLatency: Float64Array;
+    let candidateBatchMs: number[];
+    let candidateErrors = 0;
+
+    if (source === 'live') {
+      championScoredBy = 'recorded';
+      championScores = Float64Array.from(usable.map((x) => (x.e.prediction_score === null ? Number.NaN : Number(x.e.prediction_score))));
+      candidateScores = Float64Array.from(usable.map((x) => (x.e.shadow_score === null || x.e.shadow_score === undefined ? Number.NaN : Number(x.e.shadow_score))));
+      championLatency = Float64Array.from(usable.map((x) => Number(x.e.live_latency || Number.NaN)));
+      candidateLatency = Float64Array.from(usable.map((x) => Number(x.e.shadow_latency || Number.NaN)));
+      championBatchMs = [...championLatency].filter((v) => !Number.isNaN(v));
+      candidateBatchMs = [...candidateLatency].filter((v) => !Number.isNaN(v));
+    } else {
+      const candidateRunner = await loadVersion(ctx, candidate);
+      try {
+        const scored = await scoreRows(candidateRunner, rows, batchSize, () => heartbeat({ evaluationId, step: 'candidate' }));
+        ({ scores: candidateScores, latencyMs: candidateLatency, batchMs: candidateBatchMs, errors: candidateErrors } = scored);
+      } finally {
+        await candidateRunner.unload();
+      }
+      if (championVersion && championVersion.artifactUri) {
+        championScoredBy = 'onnx';
+        const championRunner = await loadVersion(ctx, championVersion);
+        try {
+          const scored = await scoreRows(championRunner, rows, batchSize, () => heartbeat({ evaluationId, step: 'champion' }));
+          ({ scores: championScores, latencyMs: championLatency, batchMs: championBatchMs, errors: championErrors } = scored);
+        } finally {
+          await championRunner.unload();
+        }
+      } else {
+        // A champion outside the registry (e.g. the user's own serving): use the scores it
+        // recorded live, on the events it scored.
+        championScoredBy = 'recorded';
+        championScores = Float64Array.from(usable.map((x) => (x.e.model_version === input.championVersion && x.e.prediction_score !== null ? Number(x.e.prediction_score) : Number.NaN)));
+        championLatency = new Float64Array(usable.length).fill(Number.NaN);
+        if (championScores.every((s) => Number.isNaN(s)) && usable.length > 0) {
+          throw nonRetryable('ValidationError', `champion ${input.championVersion} is not in the registry and scored none of the ${usable.length} events in the window`);
+        }
+      }
+    }
+
+    // Paired events only: both models produced a probability.
+    const pairedLabels: number[] = [];
+    const pairedChampion: number[] = [];
+    const pairedCandidate: number[] = [];
+    const stored: Record<string, unknown>[] = [];
+    const now = Date.now();
+    usable.forEach((x, i) => {
+      const c = championScores[i] as number;
+      const k = candidateScores[i] as number;
+      if (Number.isNaN(c) || Number.isNaN(k)) return;
+      pairedLabels.push(x.y);
+      pairedChampion.push(c);
+      pairedCandidate.push(k);
+      stored.push({
+        evaluation_id: evaluationId,
+        model_id: input.modelId,
+        candidate_version: input.candidateVersion,
+        champion_version: input.championVersion,
+        event_id: x.e.event_id,
+        source,
+        label: x.y,
+        champion_score: c,
+        candidate_score: k,
+        champion_latency_ms: Number.isNaN(championLatency[i] as number) ? 0 : championLatency[i],
+        candidate_latency_ms: Number.isNaN(candidateLatency[i] as number) ? 0 : candidateLatency[i],
+        evaluated_at: now,
+      });
+    });
+    for (let i = 0; i < stored.length; i += 50_000) {
+      await ctx.clickhouse.insert({ table: 'shadow_results', values: stored.slice(i, i + 50_000), format: 'JSONEachRow' });
+    }
+    if (source === 'live') {
+      championErrors = usable.length - stored.length;
+    }
+
+    const verdict = promotionVerdict(
+      { labels: pairedLabels, champion: pairedChampion, challenger: pairedCandidate },
+      {
+        ...(championBatchMs.length > 0 ? { championLatenciesMs: championBatchMs } : {}),
+        ...(candidateBatchMs.length > 0 ? { challengerLatenciesMs: candidateBatchMs } : {}),
+        championServing: { requests: usable.length, errors: championErrors },
+        challengerServing: { requests: usable.length, errors: candidateErrors },
+      },
+      {
+        metric,
+        test: input.mode,
+        ...(input.mode === 'superiority' ? { minimumImprovement: input.margin } : { margin: input.margin }),
+        minEvents: input.minEvents ?? 500,
+        guardrails: { maxLatencyP99Ratio: 2, ...input.guardrails },
+      },
+    );
+    const result: ShadowEvaluateResult = {
+      evaluationId,
+      n: pairedLabels.length,
+      verdict,
+      statistics: {
+        source,
+        championScoredBy,
+        candidate: summaryMetrics(pairedLabels, pairedCandidate),
+        champion: summaryMetrics(pairedLabels, pairedChampion),
+        candidateErrors,
+        championErrors,
+        excludedTrainingEvents: Number(excludedRow?.n ?? 0),
+        latencyP99Ms: { candidate: candidateBatchMs.length > 0 ? p99(candidateBatchMs) : null, champion: championBatchMs.length > 0 ? p99(championBatchMs) : null },
+      },
+    };
+    log.info({ n: result.n, decision: verdict.decision }, 'shadow evaluation');
+    return result;
+  };
+}

@@ -1,0 +1,84 @@
+/** Scoring labelled rows with registered versions, for offline validation and shadow replays. */
+import { brierScore, logLoss } from '../../detectors/quality/probabilistic.ts';
+import { rocAuc } from '../../detectors/quality/roc-auc.ts';
+import { loadModelRunner, type ModelRunner } from '../../platform/onnx/runner.ts';
+import type { RawFeatures } from '../../platform/onnx/features.ts';
+import type { ModelVersion } from '../../platform/registry/types.ts';
+import type { RetrainContext } from './context.ts';
+
+export interface BatchScores {
+  scores: Float64Array;
+  /** Per row: the onnxruntime time of its batch divided by the batch size (ms). */
+  latencyMs: Float64Array;
+  /** onnxruntime time per batch (ms). */
+  batchMs: number[];
+  /** Rows whose batch failed or whose score is not a probability (scored as NaN). */
+  errors: number;
+}
+
+export async function loadVersion(ctx: RetrainContext, v: ModelVersion): Promise<ModelRunner> {
+  return loadModelRunner(ctx.pool(), ctx.artifacts, { modelId: v.modelId, version: v.version, artifactUri: v.artifactUri, sha256: v.sha256, features: v.features });
+}
+
+export async function scoreRows(runner: ModelRunner, rows: readonly RawFeatures[], batchSize = 256, onBatch?: () => void): Promise<BatchScores> {
+  const scores = new Float64Array(rows.length).fill(Number.NaN);
+  const latencyMs = new Float64Array(rows.length);
+  const batchMs: number[] = [];
+  let errors = 0;
+  for (let start = 0; start < rows.length; start += batchSize) {
+    const batch = rows.slice(start, start + batchSize);
+    try {
+      const result = await runner.score(batch);
+      batchMs.push(result.runMs);
+      for (let i = 0; i < batch.length; i++) {
+        const p = result.scores[i] as number;
+        if (p >= 0 && p <= 1) scores[start + i] = p;
+        else errors++;
+        latencyMs[start + i] = result.runMs / batch.length;
+      }
+    } catch {
+      errors += batch.length;
+    }
+    onBatch?.();
+  }
+  return { scores, latencyMs, batchMs, errors };
+}
+
+export interface SummaryMetrics {
+  n: number;
+  positives: number;
+  accuracy: number | null;
+  logLoss: number | null;
+  brier: number | null;
+  rocAuc: number | null;
+  meanScore: number | null;
+}
+
+export function summaryMetrics(labels: readonly number[], scores: ArrayLike<number>): SummaryMetrics {
+  const y: number[] = [];
+  const p: number[] = [];
+  for (let i = 0; i < labels.length; i++) {
+    const s = scores[i] as number;
+    if (!Number.isNaN(s)) {
+      y.push(labels[i] as number);
+      p.push(s);
+    }
+  }
+  const n = y.length;
+  if (n === 0) return { n, positives: 0, accuracy: null, logLoss: null, brier: null, rocAuc: null, meanScore: null };
+  let correct = 0;
+  let mean = 0;
+  for (let i = 0; i < n; i++) {
+    if (((p[i] as number) >= 0.5 ? 1 : 0) === y[i]) correct++;
+    mean += p[i] as number;
+  }
+  return {
+    n,
+    positives: y.reduce((a, b) => a + b, 0),
+    accuracy: correct / n,
+    logLoss: logLoss(y, p),
+    brier: brierScore(y, p),
+    rocAuc: rocAuc(y, p),
+    meanScore: mean / n,
+  };
+}

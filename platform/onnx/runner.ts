@@ -1,0 +1,42 @@
+/**
+ * A registered model version ready to score: its artifact read through the artifact store with
+ * the registry's sha256 (a mismatch is never loaded), loaded into an {@link OnnxPool}.
+ */
+import type { ArtifactStore } from '../registry/artifact-store.ts';
+import { encodeBatch, type FeatureNames, type RawFeatures } from './features.ts';
+import type { LoadedModelInfo, OnnxPool, RunResult } from './pool.ts';
+
+export interface ModelRef {
+  modelId: string;
+  version: string;
+  artifactUri: string;
+  sha256: string;
+  features: FeatureNames;
+}
+
+export interface ModelRunner {
+  readonly ref: ModelRef;
+  readonly key: string;
+  readonly info: LoadedModelInfo;
+  /** Probability of class 1 for each row, in order. */
+  score(rows: readonly RawFeatures[]): Promise<RunResult>;
+  unload(): Promise<void>;
+}
+
+export function runnerKey(ref: Pick<ModelRef, 'modelId' | 'version' | 'sha256'>): string {
+  return `${ref.modelId}@${ref.version}#${ref.sha256.slice(0, 16)}`;
+}
+
+/** Verify and load a model. Throws ArtifactIntegrityError (sha256 mismatch) or OnnxModelError (not servable). */
+export async function loadModelRunner(pool: OnnxPool, artifacts: ArtifactStore, ref: ModelRef): Promise<ModelRunner> {
+  const key = runnerKey(ref);
+  const bytes = await artifacts.get(ref.artifactUri, ref.sha256);
+  const info = await pool.load(key, bytes, ref.features);
+  return {
+    ref,
+    key,
+    info,
+    score: (rows) => pool.run(key, encodeBatch(ref.features, rows)),
+    unload: () => pool.unload(key),
+  };
+}
