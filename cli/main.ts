@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerBacktestCommand } from './commands/backtest.ts';
 import { registerConfigCommand } from './commands/config.ts';
 import { registerDriftCommand } from './commands/drift.ts';
 import { registerServicesCommand } from './commands/services.ts';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerServicesCommand(program);
   registerDriftCommand(program);
   registerConfigCommand(program);
+  registerBacktestCommand(program);
   return program;
 }
 

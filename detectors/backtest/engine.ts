@@ -1,0 +1,350 @@
+/**
+ * The backtest engine: replay a labelled scoring history through the monitor's own tick.
+ *
+ * The history is cut into cadence-long windows aligned to the epoch (as the ModelMonitor
+ * workflow aligns its windows). The first `referenceWindowMs` is the reference period: it is
+ * profiled into the reference the windows are compared with, and — when the file has no scores —
+ * the first model is trained on it. Every later window becomes exactly the `WindowObservation`
+ * the workflow's statistics activity returns from ClickHouse (counts over the reference's bins,
+ * a 100-bin score histogram, a labelled score histogram), goes through `monitorTick`, and the
+ * policy's decision is acted on at once: a retrain trains the trainer on the decision's training
+ * window, the new model scores every following row, its reference is rebuilt from its training
+ * data (as the workflow does from the training lineage) and `startVersion` restarts its age.
+ *
+ * Differences from production, on purpose: training is instantaneous (the new version serves
+ * from the next window), approval is assumed granted at once (the backtest measures a policy's
+ * timing, not a person's), labels arrive with their events, and a failed training (e.g. a
+ * single-class window) starts the cooldown and counts against the budget like a failed Retrain
+ * workflow but costs nothing.
+ *
+ * Memory: every row is kept, because a training window may reach back to the start ("all").
+ */
+import { categoricalProfile, numericReferenceProfile, numericWindowCounts } from '../drift/profiles.ts';
+import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from '../drift/profiles.ts';
+import { initialMonitorState, monitorTick, startVersion } from '../monitor/tick.ts';
+import { DEFAULT_MONITOR_SETTINGS } from '../monitor/types.ts';
+import type { MonitorReference, MonitorSettings, MonitorState, WindowObservation } from '../monitor/types.ts';
+import { equalWidthBin } from '../quality/calibration.ts';
+import { fitCbpe } from '../quality/cbpe.ts';
+import { buildScoreHistogram, DEFAULT_SCORE_HISTOGRAM_BINS, qualityFromScoreHistogram } from '../quality/score-histogram.ts';
+import type { BacktestDecision, BacktestModel, BacktestOptions, BacktestReport, BacktestRow, BacktestTrainer, BacktestVersion, BacktestWindow } from './types.ts';
+
+/** Input the engine cannot use (out-of-order rows, nothing to train on, …). The CLI maps it to exit code 3. */
+export class BacktestInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BacktestInputError';
+  }
+}
+
+/** Labelled reference events needed to fit the label-free estimator (as the monitor activity). */
+const MIN_CBPE_REFERENCE = 500;
+/** Fewest labelled rows a training window needs (both classes present). */
+const MIN_TRAINING_ROWS = 20;
+/** Most consecutive empty windows tolerated between two rows (guards against a mis-scaled timestamp). */
+const MAX_EMPTY_WINDOWS = 100_000;
+
+/** The model serving: a trained one, or the file's own scores. */
+interface Serving {
+  version: string;
+  model: BacktestModel | null;
+}
+
+export async function runBacktest(options: BacktestOptions): Promise<BacktestReport> {
+  const { policy, cadenceMs, referenceWindowMs, trainer, hasPrediction } = options;
+  if (!(cadenceMs > 0)) throw new BacktestInputError(`cadence must be longer than zero, got ${cadenceMs} ms`);
+  if (!(referenceWindowMs > 0)) throw new BacktestInputError(`reference window must be longer than zero, got ${referenceWindowMs} ms`);
+  const numeric = [...options.numeric];
+  const categorical = [...(options.categorical ?? [])];
+  const settings: MonitorSettings = { ...DEFAULT_MONITOR_SETTINGS, ...options.settings };
+  const costModel = options.costModel ? { ...options.costModel, riskCost: options.costModel.riskCost ?? 0 } : null;
+  const validationShare = options.validationShare ?? 0.2;
+  const seed = options.seed ?? 1;
+
+  const history: BacktestRow[] = [];
+  let labelledRows = 0;
+  let state: MonitorState = initialMonitorState(policy.model);
+  let reference: MonitorReference | null = null;
+  let serving: Serving | null = null;
+  let referenceInfo = { start: 0, end: 0, rows: 0 };
+  const decisions: BacktestDecision[] = [];
+  const windows: BacktestWindow[] = [];
+  const versions: BacktestVersion[] = [];
+  let retrains = 0;
+  let failedRetrains = 0;
+
+  let origin: number | null = null;
+  let windowStart = 0; // start of the window being filled (valid once monitoring)
+  let windowFirstIndex = 0; // index in `history` of its first row
+  let monitoring = false;
+
+  const score = (row: BacktestRow, index: number): number => {
+    if (serving?.model) return clampProbability(serving.model.predict(row.features));
+    if (row.prediction === null) throw new BacktestInputError(`row ${index + 1}: no prediction score, and the file's model is the one serving`);
+    return row.prediction;
+  };
+
+  const startMonitoring = (referenceEnd: number): void => {
+    const rows = history.slice(0, windowFirstIndex);
+    const start = origin as number;
+    referenceInfo = { start, end: referenceEnd, rows: rows.length };
+    if (hasPrediction) {
+      serving = { version: 'file', model: null };
+      const fresh = qualityOf(rows.map((r, i) => score(r, i)), rows.map((r) => r.label), settings);
+      versions.push({ version: 'file', trainedAt: start, freshQuality: fresh, source: 'file', trainingRows: 0 });
+      // The file's model is taken as deployed when the history starts; its age runs from there.
+      state = startVersion(state, 'file', start, fresh, null, start);
+    } else {
+      const trained = trainVersion(trainer, rows, numeric, categorical, seed, validationShare, settings);
+      if ('error' in trained) throw new BacktestInputError(`cannot train the first model on the reference period (${rows.length} rows): ${trained.error}`);
+      serving = { version: 'v1', model: trained.model };
+      versions.push({ version: 'v1', trainedAt: referenceEnd, freshQuality: trained.freshQuality, source: 'trainer', trainingRows: trained.trainingRows });
+      state = startVersion(state, 'v1', referenceEnd, trained.freshQuality, null, referenceEnd);
+    }
+    reference = buildReference(`${serving.version}@${start}`, serving.version, rows, rows.map((r, i) => score(r, i)), numeric, categorical);
+    monitoring = true;
+    windowStart = referenceEnd;
+  };
+
+  const closeWindow = (end: number, endIndex: number): void => {
+    const rows = history.slice(windowFirstIndex, endIndex);
+    const current = serving as Serving;
+    const scores = rows.map((r, i) => score(r, windowFirstIndex + i));
+    const observation = buildObservation(windowStart, end, rows, scores, reference, current.version, state.versionTrainedAt);
+    if (policy.guards.approval.required) state = { ...state, approval: { status: 'approved', by: 'backtest', at: end } };
+    const tick = monitorTick(state, reference, observation, policy, end, settings);
+    state = tick.state;
+    const realised = tick.evaluation.quality.realised?.value ?? null;
+    const fresh = state.freshQuality;
+    const drift = tick.evaluation.drift;
+    windows.push({
+      start: windowStart,
+      end,
+      events: rows.length,
+      labelled: observation.labelled?.events ?? 0,
+      version: current.version,
+      quality: realised,
+      estimatedQuality: tick.evaluation.quality.estimated?.value ?? null,
+      qualityUsed: tick.evaluation.quality.used,
+      drift: drift ? { detected: drift.dataset_drift, driftedShare: drift.share_drifted, driftedFeatures: drift.drifted_features } : null,
+      // Unlabelled windows cost nothing measurable; a version without a fresh quality is not priced.
+      stalenessCost: costModel && realised !== null && fresh !== null ? costModel.valuePerQualityUnit * rows.length * Math.max(0, fresh - realised) : null,
+    });
+
+    const decision: BacktestDecision = { time: end, kind: tick.decision.kind, reason: tick.decision.reason, version: current.version };
+    if (tick.decision.kind === 'retrain') {
+      const w = tick.decision.trainingWindow;
+      const from = w.start === null ? 0 : lowerBound(history, w.start);
+      const to = lowerBound(history, w.end);
+      const trainingRows = history.slice(from, Math.min(to, endIndex));
+      // The seed depends on nothing but the options, so one training window always gives one model.
+      const trained = trainVersion(trainer, trainingRows, numeric, categorical, seed, validationShare, settings);
+      if ('error' in trained) {
+        failedRetrains += 1;
+        decision.kind = 'retrain-failed';
+        decision.reason = `${tick.decision.reason}; training failed: ${trained.error}`;
+        decision.retrain = { newVersion: null, trainingStart: w.start, trainingEnd: w.end, trainingRows: trainingRows.length, freshQuality: null, error: trained.error };
+        // As the workflow does after a failed Retrain: the attempt starts the cooldown and uses budget.
+        state = { ...state, lastRetrainAt: end, recentRetrains: [...state.recentRetrains, end].slice(-50) };
+      } else {
+        retrains += 1;
+        const version = `v${versions.filter((v) => v.source === 'trainer').length + 1}`;
+        serving = { version, model: trained.model };
+        versions.push({ version, trainedAt: end, freshQuality: trained.freshQuality, source: 'trainer', trainingRows: trained.trainingRows });
+        state = startVersion(state, version, end, trained.freshQuality, end, end);
+        state = { ...state, approval: { status: 'none' } };
+        // The new version's reference is the data it was trained on, scored by itself.
+        reference = buildReference(`${version}@${end}`, version, trainingRows, trainingRows.map((r) => clampProbability(trained.model.predict(r.features))), numeric, categorical);
+        decision.retrain = { newVersion: version, trainingStart: w.start, trainingEnd: w.end, trainingRows: trainingRows.length, freshQuality: trained.freshQuality };
+      }
+    }
+    decisions.push(decision);
+    options.onWindow?.({ windows: windows.length, rows: endIndex, retrains, time: end });
+    windowStart = end;
+    windowFirstIndex = endIndex;
+  };
+
+  /** Close every window that ends at or before `time` (rows at `time` belong to a later window). */
+  const advanceTo = (time: number, index: number): void => {
+    let empty = 0;
+    while (time >= windowStart + cadenceMs) {
+      closeWindow(windowStart + cadenceMs, index);
+      if (++empty > MAX_EMPTY_WINDOWS) throw new BacktestInputError(`row ${index + 1}: more than ${MAX_EMPTY_WINDOWS} empty windows before it; is the timestamp in the unit you think (seconds vs milliseconds)?`);
+    }
+  };
+
+  let previousTime = Number.NEGATIVE_INFINITY;
+  for await (const row of options.rows) {
+    const index = history.length;
+    if (!Number.isFinite(row.time)) throw new BacktestInputError(`row ${index + 1}: timestamp is not a finite instant`);
+    if (row.time < previousTime) throw new BacktestInputError(`row ${index + 1}: rows must be in time order (${new Date(row.time).toISOString()} comes after ${new Date(previousTime).toISOString()})`);
+    previousTime = row.time;
+    if (origin === null) {
+      origin = Math.floor(row.time / cadenceMs) * cadenceMs;
+    }
+    const referenceEnd = origin + referenceWindowMs;
+    if (!monitoring && row.time >= referenceEnd) {
+      windowFirstIndex = index;
+      startMonitoring(referenceEnd);
+    }
+    if (monitoring) advanceTo(row.time, index);
+    history.push(row);
+    if (row.label !== null) labelledRows += 1;
+  }
+  if (origin === null) throw new BacktestInputError('no rows to backtest');
+  if (!monitoring) throw new BacktestInputError(`all ${history.length} rows fall in the reference period (the first ${formatHours(referenceWindowMs)}); nothing is left to backtest: shorten the reference or give more data`);
+  if (history.length > windowFirstIndex) closeWindow(windowStart + cadenceMs, history.length);
+
+  const stalenessCost = costModel ? windows.reduce((s, w) => s + (w.stalenessCost ?? 0), 0) : null;
+  const retrainCost = costModel ? retrains * (costModel.retrainCost + costModel.riskCost) : null;
+  return {
+    model: policy.model,
+    policy: { name: policy.name, version: policy.version, trigger: policy.trigger.kind },
+    trainer: trainer.name,
+    cadenceMs,
+    reference: referenceInfo,
+    rows: history.length,
+    labelledRows,
+    decisions,
+    retrains,
+    failedRetrains,
+    windows,
+    versions,
+    costModel,
+    stalenessCost,
+    retrainCost,
+    totalCost: stalenessCost !== null && retrainCost !== null ? stalenessCost + retrainCost : null,
+  };
+}
+
+/**
+ * Train on the labelled rows of a training window: every k-th row (k = 1/validationShare) is held
+ * out to measure the fresh version's quality, the rest train the model.
+ */
+export function trainVersion(
+  trainer: BacktestTrainer,
+  rows: readonly BacktestRow[],
+  numeric: readonly string[],
+  categorical: readonly string[],
+  seed: number,
+  validationShare: number,
+  settings: Pick<MonitorSettings, 'qualityMetric'>,
+): { model: BacktestModel; freshQuality: number | null; trainingRows: number } | { error: string } {
+  const labelled = rows.filter((r) => r.label !== null);
+  if (labelled.length < MIN_TRAINING_ROWS) return { error: `only ${labelled.length} labelled rows in the training window (need ${MIN_TRAINING_ROWS})` };
+  const every = validationShare > 0 ? Math.max(2, Math.round(1 / validationShare)) : 0;
+  const train: BacktestRow[] = [];
+  const holdout: BacktestRow[] = [];
+  labelled.forEach((r, i) => (every > 0 && i % every === every - 1 ? holdout : train).push(r));
+  const positives = train.reduce((s, r) => s + (r.label === 1 ? 1 : 0), 0);
+  if (positives === 0 || positives === train.length) return { error: `the training window has a single class (${train.length} rows, all labelled ${positives === 0 ? 0 : 1})` };
+  let model: BacktestModel;
+  try {
+    model = trainer.train({ rows: train, numeric, categorical }, seed);
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+  const check = holdout.length > 0 ? holdout : train;
+  const freshQuality = qualityOf(check.map((r) => clampProbability(model.predict(r.features))), check.map((r) => r.label), settings);
+  return { model, freshQuality, trainingRows: train.length };
+}
+
+/** Realised quality (the monitor's metric, from the same histogram form) of scored rows; null without labels. */
+export function qualityOf(scores: readonly number[], labels: readonly (0 | 1 | null)[], settings: Pick<MonitorSettings, 'qualityMetric'>): number | null {
+  const s: number[] = [];
+  const y: number[] = [];
+  labels.forEach((label, i) => {
+    if (label === null) return;
+    y.push(label);
+    s.push(scores[i] as number);
+  });
+  if (y.length === 0) return null;
+  const q = qualityFromScoreHistogram(buildScoreHistogram(y, s));
+  return settings.qualityMetric === 'auc' ? q.rocAuc.value : q.threshold.accuracy.value;
+}
+
+/** The reference of a version: profiles of its features and scores, and CBPE when enough labels. */
+function buildReference(referenceId: string, version: string, rows: readonly BacktestRow[], scores: readonly number[], numeric: readonly string[], categorical: readonly string[]): MonitorReference {
+  const features: MonitorReference['features'] = {};
+  for (const name of numeric) features[name] = numericReferenceProfile(numericColumn(rows, name));
+  for (const name of categorical) features[name] = categoricalProfile(rows.map((r) => r.features[name] ?? null));
+  const labels: number[] = [];
+  const labelledScores: number[] = [];
+  rows.forEach((r, i) => {
+    if (r.label === null) return;
+    labels.push(r.label);
+    labelledScores.push(scores[i] as number);
+  });
+  let cbpe: MonitorReference['cbpe'] = null;
+  if (labels.length >= MIN_CBPE_REFERENCE) {
+    try {
+      cbpe = fitCbpe(labels, labelledScores);
+    } catch {
+      cbpe = null; // e.g. a single class: the monitor then has realised quality only
+    }
+  }
+  return { referenceId, modelVersion: version, features, prediction: scores.length > 0 ? numericReferenceProfile(scores) : null, cbpe };
+}
+
+/** The window's aggregates, as `collectWindow` computes them in ClickHouse. */
+function buildObservation(start: number, end: number, rows: readonly BacktestRow[], scores: readonly number[], reference: MonitorReference | null, version: string, trainedAt: number | null): WindowObservation {
+  const features: Record<string, NumericCounts | CategoricalProfile> = {};
+  if (reference) {
+    for (const [name, profile] of Object.entries(reference.features)) {
+      features[name] = profile.kind === 'numeric' ? numericWindowCounts(numericColumn(rows, name), profile.cuts) : categoricalProfile(rows.map((r) => r.features[name] ?? null));
+    }
+  }
+  const bins = DEFAULT_SCORE_HISTOGRAM_BINS;
+  const scoreHistogram = new Array<number>(bins).fill(0);
+  for (const p of scores) {
+    const b = equalWidthBin(p, bins);
+    scoreHistogram[b] = (scoreHistogram[b] as number) + 1;
+  }
+  const labels: number[] = [];
+  const labelledScores: number[] = [];
+  rows.forEach((r, i) => {
+    if (r.label === null) return;
+    labels.push(r.label);
+    labelledScores.push(scores[i] as number);
+  });
+  const predictionProfile: NumericReferenceProfile | null = reference?.prediction ?? null;
+  return {
+    start,
+    end,
+    events: rows.length,
+    versions: rows.length > 0 ? [{ version, events: rows.length, trainedAt }] : [],
+    deadLettered: 0,
+    features,
+    prediction: predictionProfile ? numericWindowCounts(scores, predictionProfile.cuts) : null,
+    scoreHistogram: rows.length > 0 ? scoreHistogram : null,
+    labelled: labels.length > 0 ? { events: labels.length, histogram: buildScoreHistogram(labels, labelledScores), labelDelayHoursP50: null } : null,
+  };
+}
+
+function numericColumn(rows: readonly BacktestRow[], name: string): (number | null)[] {
+  return rows.map((r) => {
+    const v = r.features[name];
+    return typeof v === 'number' ? v : v === null || v === undefined || v === '' ? null : Number(v);
+  });
+}
+
+/** First index whose time is ≥ `time` (history is sorted by time). */
+function lowerBound(rows: readonly BacktestRow[], time: number): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((rows[mid] as BacktestRow).time < time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function clampProbability(p: number): number {
+  return Number.isFinite(p) ? Math.min(1, Math.max(0, p)) : 0.5;
+}
+
+function formatHours(ms: number): string {
+  const h = ms / 3_600_000;
+  return h >= 48 && h % 24 === 0 ? `${h / 24} d` : `${h} h`;
+}

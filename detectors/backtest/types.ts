@@ -1,0 +1,139 @@
+/**
+ * Types of `halflife backtest`: a labelled scoring history replayed through the monitor's tick
+ * (same windowing, detectors, decay model and policy code as the ModelMonitor workflow) with
+ * in-process training whenever the policy retrains. Pure types; the engine is `engine.ts`.
+ */
+import type { MonitorSettings } from '../monitor/types.ts';
+import type { RetrainPolicy } from '../policy/types.ts';
+
+/** One event of the history: when it was scored, its features, the file's score and its label. */
+export interface BacktestRow {
+  /** Epoch milliseconds. Rows must arrive in non-decreasing time order. */
+  time: number;
+  /** Raw feature values by name; null marks a missing value. */
+  features: Readonly<Record<string, number | string | null>>;
+  /** The serving model's score in [0, 1] from the file, or null when the file has none. */
+  prediction: number | null;
+  /** Binary label, or null when the event was never labelled. */
+  label: 0 | 1 | null;
+}
+
+/** Data handed to a trainer: labelled rows of the chosen training window. */
+export interface TrainingSet {
+  rows: readonly BacktestRow[];
+  numeric: readonly string[];
+  categorical: readonly string[];
+}
+
+/** A trained model: a probability of label 1 for a row's features. */
+export interface BacktestModel {
+  predict(features: BacktestRow['features']): number;
+}
+
+/**
+ * Trains a model in process. Must be deterministic for a given training set and seed, so that a
+ * backtest is reproducible (and the benchmark's oracle sees exactly the models the engine trains).
+ */
+export interface BacktestTrainer {
+  readonly name: string;
+  train(data: TrainingSet, seed: number): BacktestModel;
+}
+
+/**
+ * How the backtest prices a schedule. Per window: staleness = valuePerQualityUnit × events ×
+ * max(0, freshQuality − quality), where freshQuality is the serving version's validation quality
+ * and quality the window's realised quality; per retrain: retrainCost + riskCost.
+ */
+export interface BacktestCostModel {
+  /** Money lost per scored event per 1.0 of quality lost. */
+  valuePerQualityUnit: number;
+  /** Cost of one retrain. */
+  retrainCost: number;
+  /** Expected deployment-risk cost added to each retrain (probability × cost). @default 0 */
+  riskCost?: number;
+}
+
+export interface BacktestOptions {
+  /** The history, in time order (an array, any iterable or an async iterable). */
+  rows: Iterable<BacktestRow> | AsyncIterable<BacktestRow>;
+  /** Numeric feature names. */
+  numeric: readonly string[];
+  /** Categorical feature names. @default [] */
+  categorical?: readonly string[];
+  /** Whether rows carry the serving model's score; if not, the first model is trained on the reference period. */
+  hasPrediction: boolean;
+  policy: RetrainPolicy;
+  /** Window length (the monitor's cadence). */
+  cadenceMs: number;
+  /** Length of the reference period at the start of the history (a whole number of cadences is natural). */
+  referenceWindowMs: number;
+  trainer: BacktestTrainer;
+  /** Prices the schedule; when null the report's costs are null. @default null */
+  costModel?: BacktestCostModel | null;
+  /** Monitor settings (quality metric, labelled events needed per window, …). @default DEFAULT_MONITOR_SETTINGS */
+  settings?: Partial<MonitorSettings>;
+  /** Seed passed to the trainer (the same for every training, so equal windows give equal models). @default 1 */
+  seed?: number;
+  /** Share of each training window held out to measure the fresh version's quality. @default 0.2 */
+  validationShare?: number;
+  /** Called after each window with the windows done so far (for progress output). */
+  onWindow?: (done: { windows: number; rows: number; retrains: number; time: number }) => void;
+}
+
+export interface BacktestDecision {
+  /** When the decision was taken (the end of the window that triggered it), epoch ms. */
+  time: number;
+  /** The policy's decision, or `retrain-failed` when the policy said retrain but training could not run. */
+  kind: 'retrain' | 'no-action' | 'blocked' | 'retrain-failed';
+  reason: string;
+  /** Version serving when the decision was taken. */
+  version: string | null;
+  /** For retrains: the new version, its training window (and the rows in it, validation included) and fresh (validation) quality. */
+  retrain?: { newVersion: string | null; trainingStart: number | null; trainingEnd: number; trainingRows: number; freshQuality: number | null; error?: string };
+}
+
+export interface BacktestWindow {
+  start: number;
+  end: number;
+  events: number;
+  labelled: number;
+  /** Version that scored the window. */
+  version: string;
+  /** Realised quality (settings metric) of the window, or null without labels. */
+  quality: number | null;
+  /** Label-free estimate from the reference's CBPE calibrator, when available. */
+  estimatedQuality: number | null;
+  /** Which quality the monitor used for its decay fit and triggers. */
+  qualityUsed: 'realised' | 'estimated' | null;
+  drift: { detected: boolean; driftedShare: number; driftedFeatures: string[] } | null;
+  /** Staleness cost of the window, or null when unpriced or unlabelled. */
+  stalenessCost: number | null;
+}
+
+export interface BacktestVersion {
+  version: string;
+  /** Epoch ms; for the file's own model, the start of the history. */
+  trainedAt: number;
+  freshQuality: number | null;
+  source: 'file' | 'trainer';
+  trainingRows: number;
+}
+
+export interface BacktestReport {
+  model: string;
+  policy: { name: string; version: string; trigger: string };
+  trainer: string;
+  cadenceMs: number;
+  reference: { start: number; end: number; rows: number };
+  rows: number;
+  labelledRows: number;
+  decisions: BacktestDecision[];
+  retrains: number;
+  failedRetrains: number;
+  windows: BacktestWindow[];
+  versions: BacktestVersion[];
+  costModel: (BacktestCostModel & { riskCost: number }) | null;
+  stalenessCost: number | null;
+  retrainCost: number | null;
+  totalCost: number | null;
+}
