@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { predictProbability, type LogisticModel } from '../../activities/training/logistic.ts';
+import { closeRetrainActivities, createRetrainActivities, type RetrainActivities } from '../../activities/retrain.ts';
+import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
+import type { HalflifeConfig } from '../../platform/config.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { OnnxPool } from '../../platform/onnx/pool.ts';
+import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
+import { shadowModelId } from '../../platform/registry/shadow.ts';
+import type { ModelVersion } from '../../platform/registry/types.ts';
+import { testConfig } from '../helpers/stack.ts';
+import { registerTrainedModel, seedLabelledEvents, T0 } from './training-fixtures.ts';
+
+/**
+ * Events follow SEA concept 0 (θ = 8). Models: A and B are both fitted on concept 0 (different
+ * samples: equally good up to noise); S is fitted on concept 3 (θ = 9.5), i.e. stale.
+ */
+describe('shadow evaluation: paired statistics on the same events (chDB)', () => {
+  let config: HalflifeConfig;
+  let ch: ClickHouse;
+  let acts: RetrainActivities;
+  let pool: OnnxPool;
+  let A: ModelVersion;
+  let B: ModelVersion;
+  let S: ModelVersion;
+  let modelB: LogisticModel;
+  let modelS: LogisticModel;
+  const modelId = 'fraud';
+  const N = 4000;
+  const window = { start: T0, end: T0 + N * 1000 };
+
+  beforeAll(async () => {
+    config = testConfig();
+    ch = await openClickHouse(config);
+    await applyMigrations(ch.client);
+    pool = new OnnxPool({ threads: 1 });
+    acts = createRetrainActivities({ clickhouse: ch.client, config, log: createLogger('test', 'warn'), pool });
+    const registry = new ClickHouseRegistryRepository(ch.client);
+    const artifacts = LocalArtifactStore.forDataDir(config.dataDir);
+    A = (await registerTrainedModel(registry, artifacts, modelId, { seed: 24, n: 5000, concept: 0, stage: 'production' })).version;
+    ({ version: B, model: modelB } = await registerTrainedModel(registry, artifacts, modelId, { seed: 21, n: 5000, concept: 0 }));
+    ({ version: S, model: modelS } = await registerTrainedModel(registry, artifacts, modelId, { seed: 22, n: 5000, concept: 3 }));
+    await seedLabelledEvents(ch.client, modelId, { seed: 5, n: N });
+  });
+  afterAll(async () => {
+    await closeRetrainActivities(acts);
+    await pool.close();
+    await ch.close();
+  });
+
+  it('rejects a worse challenger, with the statistics in the verdict', async () => {
+    for (const mode of ['superiority', 'non-inferiority'] as const) {
+      const result = await acts.shadowEvaluate({ modelId, candidateVersion: S.version, championVersion: B.version, window, margin: 0.01, mode, maxEvents: 20_000 });
+      expect(result.n).toBe(N);
+      expect(result.verdict.decision).toBe('reject');
+      const imp = result.verdict.statistics.improvement!;
+      expect(imp.upper).toBeLessThan(mode === 'superiority' ? 0.01 : -0.01);
+      expect(result.verdict.statistics.mcnemar.pValue).toBeGreaterThanOrEqual(0);
+      expect(result.verdict.reasons.join(' ')).toMatch(/whole interval is below/);
+      expect(result.statistics.championScoredBy).toBe('onnx');
+      // Small enough for Temporal history.
+      expect(JSON.stringify(result).length).toBeLessThan(100_000);
+    }
+  });
+
+  it('does not promote a challenger that is only noisily better: inconclusive, interval straddles the bar', async () => {
+    const result = await acts.shadowEvaluate({ modelId, candidateVersion: B.version, championVersion: A.version, window, margin: 0, mode: 'superiority', maxEvents: 20_000 });
+    const imp = result.verdict.statistics.improvement!;
+    expect(imp.improvement).toBeGreaterThan(0);
+    expect(imp.lower).toBeLessThan(0);
+    expect(result.verdict.decision).toBe('inconclusive');
+    expect(result.verdict.reasons.join(' ')).toMatch(/within noise/);
+  });
+
+  it('promotes a clearly better challenger, and stores every paired event in shadow_results', async () => {
+    const result = await acts.shadowEvaluate({ modelId, candidateVersion: B.version, championVersion: S.version, window, margin: 0.005, mode: 'superiority', maxEvents: 3000 });
+    expect(result.n).toBe(3000);
+    expect(result.verdict.decision).toBe('promote');
+    expect(result.verdict.statistics.improvement!.lower).toBeGreaterThan(0.005);
+    expect(result.statistics.candidate.logLoss!).toBeLessThan(result.statistics.champion.logLoss!);
+    const rows = await queryRows<{ n: string; label_sum: string; diff: number }>(
+      ch.client,
+      `SELECT count() AS n, sum(label) AS label_sum, max(abs(candidate_score - champion_score)) AS diff FROM shadow_results FINAL WHERE evaluation_id = {e:String}`,
+      { e: result.evaluationId },
+    );
+    expect(Number(rows[0]!.n)).toBe(3000);
+    expect(rows[0]!.diff).toBeGreaterThan(0);
+
+    // Accuracy as the metric: McNemar must agree before promotion.
+    const acc = await acts.shadowEvaluate({ modelId, candidateVersion: B.version, championVersion: S.version, window, margin: 0, mode: 'superiority', maxEvents: 20_000, metric: 'accuracy' });
+    expect(acc.verdict.decision).toBe('promote');
+    expect(acc.verdict.statistics.mcnemar.pValue).toBeLessThan(0.05);
+    expect(acc.verdict.reasons.join(' ')).toMatch(/McNemar p = .* confirms/);
+  });
+
+  it('pairs live shadow traffic (events of <model>.shadow) with the champion’s production events', async () => {
+    // What the scorer would have emitted: production events scored by S, shadow events scored by B.
+    const liveModel = 'fraud-live';
+    const start = T0 + 10 * 86_400_000;
+    const registry = new ClickHouseRegistryRepository(ch.client);
+    const artifacts = LocalArtifactStore.forDataDir(config.dataDir);
+    const champ = (await registerTrainedModel(registry, artifacts, liveModel, { seed: 22, n: 5000, concept: 3, stage: 'production' })).version;
+    const cand = (await registerTrainedModel(registry, artifacts, liveModel, { seed: 21, n: 5000, concept: 0 })).version;
+    await seedLabelledEvents(ch.client, liveModel, { seed: 6, n: 1500, start, modelVersion: champ.version, prefix: 'live', score: (row) => predictProbability(modelS, row) });
+    await seedLabelledEvents(ch.client, shadowModelId(liveModel), { seed: 6, n: 1500, start, modelVersion: cand.version, prefix: 'live', score: (row) => predictProbability(modelB, row) });
+    const result = await acts.shadowEvaluate({ modelId: liveModel, candidateVersion: cand.version, championVersion: champ.version, window: { start, end: start + 1500 * 1000 }, margin: 0.005, mode: 'superiority', maxEvents: 20_000, source: 'live' });
+    expect(result.statistics.source).toBe('live');
+    expect(result.statistics.championScoredBy).toBe('recorded');
+    expect(result.n).toBe(1500);
+    expect(result.verdict.decision).toBe('promote');
+  });
+});
