@@ -1,0 +1,403 @@
+/**
+ * The reference scoring service: model serving inside the stream.
+ *
+ * - Consumes scoring requests (`kafka.scoringRequestsTopic`, JSON `{ request_id, model_id,
+ *   timestamp?, features, subject_id?, metadata? }`), scores each with the version its traffic
+ *   split assigns (deterministic by hash of request_id, so a request always lands on the same
+ *   side and a ramp from 5% to 25% keeps the first 5% on the candidate), and emits a scoring
+ *   event (docs/contracts.md) with that model_version to `kafka.scoringEventsTopic`.
+ * - Shadow versions score the same requests; their events go out under the model id
+ *   `<model>.shadow` (metadata shadow=true, shadow_of=<model>), so production quality and drift
+ *   statistics of `<model>` never include them, while labels (joined by event id) still reach
+ *   them for live shadow evaluation.
+ * - Consumes the model-update control topic (its own consumer group, from the beginning, so a
+ *   restarted scorer rebuilds the current routing) and hot-swaps: new versions are verified
+ *   (sha256) and loaded first, then the routing is swapped under the same lock that scoring
+ *   holds per batch — swaps happen between batches, so no request is scored twice or dropped.
+ *   An update whose artifact fails verification or loading is refused; the old routing stays.
+ * - onnxruntime runs in worker threads ({@link OnnxPool}), never on the event loop.
+ * - Offsets are committed after the events are acknowledged: a crash re-scores at most the
+ *   uncommitted requests, and ingest stores each (model_id, event_id) once.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { z } from 'zod';
+import type { HalflifeConfig } from '../platform/config.ts';
+import { CONTRACT_VERSION } from '../platform/contracts.ts';
+import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { RawFeatures } from '../platform/onnx/features.ts';
+import { OnnxPool } from '../platform/onnx/pool.ts';
+import { loadModelRunner, type ModelRunner } from '../platform/onnx/runner.ts';
+import { LocalArtifactStore, type ArtifactStore } from '../platform/registry/artifact-store.ts';
+import { modelUpdateSchema, type ModelUpdateMessage } from '../platform/registry/model-update.ts';
+import { shadowModelId } from '../platform/registry/shadow.ts';
+import type { Guard } from './api.ts';
+
+export const scoringRequestSchema = z
+  .object({
+    request_id: z.string().min(1).max(128),
+    model_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/),
+    timestamp: z.union([z.number().int().min(0), z.iso.datetime({ offset: true })]).optional(),
+    features: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])),
+    subject_id: z.string().min(1).max(256).optional(),
+    metadata: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+export type ScoringRequest = z.infer<typeof scoringRequestSchema>;
+
+export interface ScoreResult {
+  request_id: string;
+  model_id: string;
+  model_version: string;
+  score: number;
+}
+
+export interface ScorerOptions {
+  config: HalflifeConfig;
+  log: Logger;
+  kafka?: Kafka;
+  /** @default LocalArtifactStore in <dataDir>/artifacts */
+  artifacts?: ArtifactStore;
+  /** @default a new pool (closed by stop()) */
+  pool?: OnnxPool;
+  /** Consumer group of scoring requests. @default "halflife-scorer" */
+  groupId?: string;
+  /** Consumer group of model updates; unique per instance since every scorer needs every update. @default "halflife-scorer-updates-<pid>-<random>" */
+  updatesGroupId?: string;
+  /** Requests per onnxruntime call. @default 256 */
+  maxBatch?: number;
+}
+
+export interface ScorerStats {
+  requests: number;
+  scored: number;
+  shadowScored: number;
+  /** Requests that could not be parsed or validated. */
+  invalid: number;
+  /** Requests for a model the scorer has no version of. */
+  unscorable: number;
+  fallbacks: number;
+  updatesApplied: number;
+  updatesRefused: number;
+}
+
+interface ServingState {
+  updateKeys: Set<string>;
+  /** Live versions in routing order (the update's subject first) with cumulative share bounds. */
+  routes: Array<{ version: string; upTo: number }>;
+  shadow: string[];
+  runners: Map<string, ModelRunner>;
+}
+
+/** Position of a request in [0, 1): stable across processes and restarts. */
+export function routingPoint(requestId: string): number {
+  return createHash('sha256').update(requestId).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+export class Scorer {
+  readonly stats: ScorerStats = { requests: 0, scored: 0, shadowScored: 0, invalid: 0, unscorable: 0, fallbacks: 0, updatesApplied: 0, updatesRefused: 0 };
+  readonly #config: HalflifeConfig;
+  readonly #log: Logger;
+  readonly #kafka: Kafka;
+  readonly #artifacts: ArtifactStore;
+  readonly #pool: OnnxPool;
+  readonly #ownsPool: boolean;
+  readonly #maxBatch: number;
+  readonly #groupId: string;
+  readonly #updatesGroupId: string;
+  #states = new Map<string, ServingState>();
+  #lock: Promise<void> = Promise.resolve();
+  #producer: Producer | undefined;
+  #requests: Consumer | undefined;
+  #updates: Consumer | undefined;
+  /** Serialises updates so two swaps never interleave. */
+  #updateChain: Promise<void> = Promise.resolve();
+
+  constructor(options: ScorerOptions) {
+    this.#config = options.config;
+    this.#log = options.log.child({ subsystem: 'scorer' });
+    this.#kafka = options.kafka ?? createKafka(options.config, { clientId: `${options.config.kafka.clientId}-scorer`, logger: options.log });
+    this.#artifacts = options.artifacts ?? LocalArtifactStore.forDataDir(options.config.dataDir);
+    this.#ownsPool = !options.pool;
+    this.#pool = options.pool ?? new OnnxPool({ log: this.#log });
+    this.#maxBatch = options.maxBatch ?? 256;
+    this.#groupId = options.groupId ?? 'halflife-scorer';
+    this.#updatesGroupId = options.updatesGroupId ?? `halflife-scorer-updates-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  }
+
+  /** Versions currently routed for a model (for tests, /metrics and the API). */
+  routing(modelId: string): { live: Array<{ version: string; share: number }>; shadow: string[] } | null {
+    const s = this.#states.get(modelId);
+    if (!s) return null;
+    let prev = 0;
+    return { live: s.routes.map((r) => ({ version: r.version, share: (() => { const share = r.upTo - prev; prev = r.upTo; return share; })() })), shadow: [...s.shadow] };
+  }
+
+  async start(): Promise<void> {
+    const { scoringRequestsTopic, modelUpdatesTopic, scoringEventsTopic } = this.#config.kafka;
+    await ensureTopics(this.#config, [scoringRequestsTopic, modelUpdatesTopic, scoringEventsTopic], this.#kafka);
+    this.#producer = createProducer(this.#kafka, { idempotent: true, maxInFlightRequests: 1 });
+    await this.#producer.connect();
+
+    // Catch up on model updates before scoring anything, so the first request sees the current routing.
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(modelUpdatesTopic);
+    await admin.disconnect();
+    const pending = new Map(ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]));
+    let caughtUp!: () => void;
+    const ready = new Promise<void>((resolve) => (caughtUp = resolve));
+    if (pending.size === 0) caughtUp();
+    this.#updates = this.#kafka.consumer({ groupId: this.#updatesGroupId, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+    await this.#updates.connect();
+    await this.#updates.subscribe({ topic: modelUpdatesTopic, fromBeginning: true });
+    await this.#updates.run({
+      eachMessage: async ({ partition, message }) => {
+        await this.#onUpdateMessage(message.value);
+        const end = pending.get(partition);
+        if (end !== undefined && Number(message.offset) + 1 >= end) {
+          pending.delete(partition);
+          if (pending.size === 0) caughtUp();
+        }
+      },
+    });
+    await ready;
+
+    this.#requests = this.#kafka.consumer({ groupId: this.#groupId, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+    await this.#requests.connect();
+    await this.#requests.subscribe({ topic: scoringRequestsTopic, fromBeginning: true });
+    await this.#requests.run({ eachBatchAutoResolve: false, autoCommit: false, eachBatch: (payload) => this.#eachBatch(payload) });
+    this.#log.info({ groupId: this.#groupId, models: [...this.#states.keys()] }, 'scorer started');
+  }
+
+  async stop(): Promise<void> {
+    await this.#requests?.disconnect().catch(() => undefined);
+    await this.#updates?.disconnect().catch(() => undefined);
+    await this.#updateChain.catch(() => undefined);
+    await this.#producer?.disconnect().catch(() => undefined);
+    for (const s of this.#states.values()) for (const r of s.runners.values()) await r.unload().catch(() => undefined);
+    this.#states = new Map();
+    if (this.#ownsPool) await this.#pool.close();
+  }
+
+  /** Apply a model update (also used directly by tests and by an API that bypasses Kafka). */
+  applyUpdate(message: ModelUpdateMessage): Promise<void> {
+    const next = this.#updateChain.then(() => this.#apply(message));
+    this.#updateChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Score requests and emit their scoring events (and shadow events). Used by the Kafka loop
+   * and by the HTTP route. Runs under the routing lock: a model swap waits for it.
+   */
+  async scoreAndEmit(requests: readonly ScoringRequest[], source: 'kafka' | 'http'): Promise<ScoreResult[]> {
+    const { results, events } = await this.#exclusive(() => this.#score(requests));
+    if (events.length > 0) {
+      if (!this.#producer) throw new Error('the scorer is not started');
+      await this.#producer.send({ topic: this.#config.kafka.scoringEventsTopic, acks: -1, messages: events.map((e) => ({ key: e.model_id, value: JSON.stringify({ ...e, metadata: { ...e.metadata, scored_via: source } }) })) });
+    }
+    return results;
+  }
+
+  async #onUpdateMessage(value: Buffer | null): Promise<void> {
+    let parsed: ModelUpdateMessage;
+    try {
+      parsed = modelUpdateSchema.parse(JSON.parse(value?.toString('utf8') ?? ''));
+    } catch (err) {
+      this.stats.updatesRefused++;
+      this.#log.error({ err: (err as Error).message }, 'ignoring a malformed model-update message');
+      return;
+    }
+    await this.applyUpdate(parsed).catch(() => undefined);
+  }
+
+  async #apply(m: ModelUpdateMessage): Promise<void> {
+    const log = this.#log.child({ modelId: m.model_id, version: m.version, key: m.idempotency_key });
+    const current = this.#states.get(m.model_id);
+    if (current?.updateKeys.has(m.idempotency_key)) {
+      log.debug('model update already applied');
+      return;
+    }
+    const wanted = [...new Set([...Object.keys(m.traffic_split).filter((v) => (m.traffic_split[v] ?? 0) > 0), ...m.shadow])];
+    const runners = new Map<string, ModelRunner>();
+    const loadedHere: ModelRunner[] = [];
+    try {
+      for (const version of wanted) {
+        const spec = m.models[version]!;
+        const reuse = current?.runners.get(version);
+        if (reuse && reuse.ref.sha256 === spec.sha256) {
+          runners.set(version, reuse);
+          continue;
+        }
+        // loadModelRunner reads through the artifact store with the message's sha256: a
+        // mismatch throws before anything reaches onnxruntime.
+        const runner = await loadModelRunner(this.#pool, this.#artifacts, { modelId: m.model_id, version, artifactUri: spec.artifact_uri, sha256: spec.sha256, features: spec.features });
+        runners.set(version, runner);
+        loadedHere.push(runner);
+      }
+    } catch (err) {
+      for (const r of loadedHere) await r.unload().catch(() => undefined);
+      this.stats.updatesRefused++;
+      log.error({ err: (err as Error).message }, 'model update refused: keeping the current models');
+      throw err;
+    }
+    const order = [m.version, ...Object.keys(m.traffic_split).filter((v) => v !== m.version).sort()];
+    let acc = 0;
+    const routes = order.filter((v) => (m.traffic_split[v] ?? 0) > 0).map((version) => ({ version, upTo: (acc += m.traffic_split[version] ?? 0) }));
+    const last = routes[routes.length - 1];
+    if (last) last.upTo = 1; // rounding: the last route takes the remainder
+    const keys = new Set(current?.updateKeys ?? []);
+    keys.add(m.idempotency_key);
+    const next: ServingState = { updateKeys: keys, routes, shadow: m.shadow.filter((v) => runners.has(v)), runners };
+    await this.#exclusive(async () => {
+      this.#states = new Map(this.#states).set(m.model_id, next);
+    });
+    // Old runners no longer routed are unloaded after the swap; no batch can be using them now.
+    for (const [version, r] of current?.runners ?? []) if (next.runners.get(version) !== r) await r.unload().catch(() => undefined);
+    this.stats.updatesApplied++;
+    log.info({ split: m.traffic_split, shadow: m.shadow, reason: m.reason }, 'model update applied');
+  }
+
+  async #score(requests: readonly ScoringRequest[]): Promise<{ results: ScoreResult[]; events: Array<Record<string, unknown> & { model_id: string; metadata: Record<string, string> }> }> {
+    const results: ScoreResult[] = [];
+    const events: Array<Record<string, unknown> & { model_id: string; metadata: Record<string, string> }> = [];
+    // Group by (model, routed version) so each group is one onnxruntime call.
+    const groups = new Map<string, { state: ServingState; version: string; items: ScoringRequest[] }>();
+    for (const r of requests) {
+      const state = this.#states.get(r.model_id);
+      if (!state || state.routes.length === 0) {
+        this.stats.unscorable++;
+        this.#log.error({ modelId: r.model_id, requestId: r.request_id }, 'no model version to score this request with');
+        continue;
+      }
+      const point = routingPoint(r.request_id);
+      const version = (state.routes.find((route) => point < route.upTo) ?? state.routes[state.routes.length - 1]!).version;
+      const key = `${r.model_id}\u0000${version}`;
+      const g = groups.get(key) ?? { state, version, items: [] };
+      g.items.push(r);
+      groups.set(key, g);
+    }
+    const ts = Date.now();
+    const event = (r: ScoringRequest, modelId: string, version: string, score: number, metadata: Record<string, string>) => ({
+      contract_version: CONTRACT_VERSION,
+      event_id: r.request_id,
+      model_id: modelId,
+      model_version: version,
+      timestamp: r.timestamp ?? ts,
+      features: r.features,
+      prediction: { score },
+      ...(r.subject_id ? { subject_id: r.subject_id } : {}),
+      metadata: { ...r.metadata, ...metadata },
+    });
+    for (const { state, version, items } of groups.values()) {
+      const modelId = items[0]!.model_id;
+      let scored = await this.#run(state.runners.get(version)!, items);
+      let servedBy = version;
+      let fallbackFrom: string | undefined;
+      if (!scored) {
+        // The routed version failed: serve from the largest other live route, and say so.
+        const fallback = state.routes.filter((r) => r.version !== version).map((r) => r.version)[0];
+        if (fallback) {
+          scored = await this.#run(state.runners.get(fallback)!, items);
+          servedBy = fallback;
+          fallbackFrom = version;
+          this.stats.fallbacks += items.length;
+        }
+      }
+      if (!scored) {
+        this.stats.unscorable += items.length;
+        continue;
+      }
+      items.forEach((r, i) => {
+        const score = scored.scores[i] as number;
+        results.push({ request_id: r.request_id, model_id: modelId, model_version: servedBy, score });
+        events.push(event(r, modelId, servedBy, score, { latency_ms: scored.perRowMs.toFixed(4), ...(fallbackFrom ? { fallback_from: fallbackFrom } : {}) }));
+      });
+      this.stats.scored += items.length;
+      for (const shadowVersion of state.shadow) {
+        const shadowScores = await this.#run(state.runners.get(shadowVersion)!, items);
+        if (!shadowScores) continue;
+        items.forEach((r, i) => {
+          events.push(event(r, shadowModelId(modelId), shadowVersion, shadowScores.scores[i] as number, { shadow: 'true', shadow_of: modelId, latency_ms: shadowScores.perRowMs.toFixed(4) }));
+        });
+        this.stats.shadowScored += items.length;
+      }
+    }
+    return { results, events };
+  }
+
+  async #run(runner: ModelRunner, items: readonly ScoringRequest[]): Promise<{ scores: Float64Array; perRowMs: number } | null> {
+    try {
+      const out = await runner.score(items.map((r) => r.features as RawFeatures));
+      for (const s of out.scores) if (!(s >= 0 && s <= 1)) throw new Error(`score ${s} is not a probability`);
+      return { scores: out.scores, perRowMs: out.runMs / items.length };
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message, model: runner.key }, 'scoring failed');
+      return null;
+    }
+  }
+
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    for (let i = 0; i < batch.messages.length; i += this.#maxBatch) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(i, i + this.#maxBatch);
+      const requests: ScoringRequest[] = [];
+      for (const message of chunk) {
+        this.stats.requests++;
+        try {
+          requests.push(scoringRequestSchema.parse(JSON.parse(message.value?.toString('utf8') ?? '')));
+        } catch (err) {
+          this.stats.invalid++;
+          this.#log.error({ partition: batch.partition, offset: message.offset, err: (err as Error).message.slice(0, 500) }, 'invalid scoring request skipped');
+        }
+      }
+      await this.scoreAndEmit(requests, 'kafka');
+      resolveOffset(chunk[chunk.length - 1]!.offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+    await commitOffsetsIfNecessary();
+  }
+
+  async #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = this.#lock;
+    let release!: () => void;
+    this.#lock = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+/** POST /v1/score: `{ request_id?, model_id, features, … }` or an array of them → scores (and scoring events). */
+export function scoreRoute(scorer: Scorer) {
+  return (app: FastifyInstance, guard: Guard): void => {
+    app.post('/v1/score', { preHandler: guard('operator') }, async (request, reply) => {
+      const body = request.body;
+      const items = (Array.isArray(body) ? body : [body]).map((item: unknown) =>
+        item && typeof item === 'object' && !('request_id' in item) ? { ...item, request_id: `http-${createHash('sha256').update(`${Date.now()}:${Math.random()}`).digest('hex').slice(0, 20)}` } : item,
+      );
+      const parsed = items.map((item) => scoringRequestSchema.safeParse(item));
+      const bad = parsed.findIndex((p) => !p.success);
+      if (bad >= 0) {
+        const issues = parsed[bad]!.error!.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`);
+        return reply.code(400).send({ error: `request ${bad}: ${issues.join('; ')}` });
+      }
+      const results = await scorer.scoreAndEmit(parsed.map((p) => p.data!), 'http');
+      if (results.length < parsed.length) {
+        const scoredIds = new Set(results.map((r) => r.request_id));
+        const missing = parsed.map((p) => p.data!).filter((r) => !scoredIds.has(r.request_id));
+        return reply.code(results.length === 0 ? 404 : 207).send({ results, unscored: missing.map((r) => ({ request_id: r.request_id, model_id: r.model_id, error: 'no servable model version for this model' })) });
+      }
+      return { results };
+    });
+  };
+}
