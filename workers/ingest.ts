@@ -700,7 +700,10 @@ export class IngestWorker extends EventEmitter {
         last = m.offset;
         // Let the writer's continuations run (its chDB calls finish on other threads) instead of
         // parsing a whole multi-MB fetch in one go.
-        if (i % 2000 === 1999) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (i % 2000 === 1999) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          await heartbeat();
+        }
         if (pending.records >= batchSize) {
           // Full: hand it to the writer; if the previous batch is still being written, wait
           // (heart-beating) — at most one full batch waits behind the one in flight.
@@ -712,8 +715,9 @@ export class IngestWorker extends EventEmitter {
         }
       }
       this.metrics.consumed_total += taken;
-      // Moves kafkajs' fetch position only; the commit happens after the insert.
-      if (last !== undefined) resolveOffset(last);
+      // Moves kafkajs' fetch position only; the commit happens after the insert. A stale batch
+      // (the partition was seeked or reassigned) is not resolved: kafkajs re-fetches from its new position.
+      if (last !== undefined && !isStale()) resolveOffset(last);
       const lag = Number(batch.offsetLag());
       const lagKey = `${topic}:${partition}`;
       this.metrics.lag_total += lag - (this.metrics.lag[lagKey] ?? 0);

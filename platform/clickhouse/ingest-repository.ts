@@ -98,6 +98,14 @@ function chdbRawInsert(client: ClickHouseClient): RawInsert | undefined {
 /** Id look-ups go in chunks so one query's parameter stays a few MB at most. */
 const LOOKUP_CHUNK = 50_000;
 
+/**
+ * The ids of a look-up, as one String parameter expanded server-side. `IN {ids:Array(String)}`
+ * hits a cliff here: with 50k ids against a 50k-row table it took 43 s (the literal set goes
+ * through primary-key analysis), against 0.2 s for this subquery form — measured on chDB 26.7.
+ * JSON, not a delimiter, because an id may contain any character.
+ */
+const IDS_SUBQUERY = "(SELECT arrayJoin(JSONExtract({ids:String}, 'Array(String)')))";
+
 export class ClickHouseIngestRepository implements IngestRepository {
   readonly #client: ClickHouseClient;
   readonly #raw: RawInsert | undefined;
@@ -127,8 +135,8 @@ export class ClickHouseIngestRepository implements IngestRepository {
       // model_id IN … lets the primary key (model_id, event_id) prune granules.
       const rows = await queryRows<{ model_id: string; event_id: string }>(
         this.#client,
-        'SELECT model_id, event_id FROM scoring_events WHERE model_id IN {models:Array(String)} AND event_id IN {ids:Array(String)}',
-        { models, ids: eventIds.slice(i, i + LOOKUP_CHUNK) },
+        `SELECT model_id, event_id FROM scoring_events WHERE model_id IN {models:Array(String)} AND event_id IN ${IDS_SUBQUERY}`,
+        { models, ids: JSON.stringify(eventIds.slice(i, i + LOOKUP_CHUNK)) },
       );
       for (const r of rows) found.add(eventKey(r.model_id, r.event_id));
     }
@@ -141,8 +149,8 @@ export class ClickHouseIngestRepository implements IngestRepository {
     for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
       const rows = await queryRows<{ event_id: string; ts: string | number }>(
         this.#client,
-        'SELECT event_id, toUnixTimestamp64Milli(label_ts) AS ts FROM labels WHERE event_id IN {ids:Array(String)}',
-        { ids: ids.slice(i, i + LOOKUP_CHUNK) },
+        `SELECT event_id, toUnixTimestamp64Milli(label_ts) AS ts FROM labels WHERE event_id IN ${IDS_SUBQUERY}`,
+        { ids: JSON.stringify(ids.slice(i, i + LOOKUP_CHUNK)) },
       );
       for (const r of rows) found.add(labelKey(r.event_id, Number(r.ts)));
     }
@@ -154,8 +162,8 @@ export class ClickHouseIngestRepository implements IngestRepository {
     for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
       const rows = await queryRows<{ dead_letter_id: string }>(
         this.#client,
-        'SELECT dead_letter_id FROM dead_letters WHERE dead_letter_id IN {ids:Array(String)}',
-        { ids: ids.slice(i, i + LOOKUP_CHUNK) },
+        `SELECT dead_letter_id FROM dead_letters WHERE dead_letter_id IN ${IDS_SUBQUERY}`,
+        { ids: JSON.stringify(ids.slice(i, i + LOOKUP_CHUNK)) },
       );
       for (const r of rows) found.add(r.dead_letter_id);
     }

@@ -74,6 +74,14 @@ describe('ingest: Kafka → ClickHouse, exactly once', () => {
       events.push({ key: `again${i}`, value: JSON.stringify(scoringEvent(i * 7, modelId)) });
       duplicates++;
     }
+    // Ids with quotes, newlines, backslashes and non-ASCII, stored once and re-sent at the end:
+    // the storage look-up must match them exactly.
+    const tricky = [`${modelId}-it's "q"`, `${modelId}-line\nbreak\\tab\t`, `${modelId}-é😀]')`];
+    for (const [k, id] of tricky.entries()) events.unshift({ key: `t${k}`, value: JSON.stringify(scoringEvent(N + k, modelId, { eventId: id })) });
+    for (const [k, id] of tricky.entries()) {
+      events.push({ key: `t-again${k}`, value: JSON.stringify(scoringEvent(N + k, modelId, { eventId: id })) });
+      duplicates++;
+    }
     const labels: OutMessage[] = [];
     const L = 5000;
     for (let i = 0; i < L; i++) labels.push({ key: `k${i}`, value: JSON.stringify(label(`${modelId}-e${i}`, i)) });
@@ -106,17 +114,19 @@ describe('ingest: Kafka → ClickHouse, exactly once', () => {
     process.stderr.write(`[ingest.test] produced ${total} in ${produced} ms, ingested in ${ingested} ms (${Math.round(total / (ingested / 1000))}/s), ${m.flushes_total} flushes\n`);
 
     expect(m.consumed_total).toBe(total);
-    expect(m.inserted_events_total).toBe(N);
+    expect(m.inserted_events_total).toBe(N + tricky.length);
     expect(m.inserted_labels_total).toBe(L);
     expect(m.dead_letters_total).toBe(malformed);
     expect(m.duplicates_total).toBe(duplicates);
     expect(m.insert_failures_total).toBe(0);
 
     // Without FINAL equal to with FINAL: ingest de-duplicated, merges did not have to.
-    expect(await repo.countEvents({ final: false, modelId })).toBe(N);
-    expect(await repo.countEvents({ final: true, modelId })).toBe(N);
+    expect(await repo.countEvents({ final: false, modelId })).toBe(N + tricky.length);
+    expect(await repo.countEvents({ final: true, modelId })).toBe(N + tricky.length);
     const [distinct] = await queryRows<{ n: string }>(ch.client, 'SELECT uniqExact(event_id) AS n FROM scoring_events WHERE model_id = {m:String}', { m: modelId });
-    expect(Number(distinct?.n)).toBe(N);
+    expect(Number(distinct?.n)).toBe(N + tricky.length);
+    const storedTricky = await queryRows<{ event_id: string }>(ch.client, 'SELECT event_id FROM scoring_events WHERE event_id IN {ids:Array(String)}', { ids: tricky });
+    expect(storedTricky.map((r) => r.event_id).sort()).toEqual([...tricky].sort());
     expect(await repo.countLabels({ final: false })).toBe(L);
     expect(await repo.countLabels({ final: true })).toBe(L);
     expect(await repo.countDeadLetters({ final: false })).toBe(malformed);
