@@ -132,8 +132,8 @@ export class Scorer {
   routing(modelId: string): { live: Array<{ version: string; share: number }>; shadow: string[] } | null {
     const s = this.#states.get(modelId);
     if (!s) return null;
-    let prev = 0;
-    return { live: s.routes.map((r) => ({ version: r.version, share: (() => { const share = r.upTo - prev; prev = r.upTo; return share; })() })), shadow: [...s.shadow] };
+    const live = s.routes.map((r, i) => ({ version: r.version, share: Math.round((r.upTo - (s.routes[i - 1]?.upTo ?? 0)) * 1e9) / 1e9 }));
+    return { live, shadow: [...s.shadow] };
   }
 
   async start(): Promise<void> {
@@ -266,8 +266,9 @@ export class Scorer {
     const results: ScoreResult[] = [];
     const events: Array<Record<string, unknown> & { model_id: string; metadata: Record<string, string> }> = [];
     // Group by (model, routed version) so each group is one onnxruntime call.
-    const groups = new Map<string, { state: ServingState; version: string; items: ScoringRequest[] }>();
-    for (const r of requests) {
+    const groups = new Map<string, { state: ServingState; version: string; items: ScoringRequest[]; positions: number[] }>();
+    const ordered: Array<ScoreResult | undefined> = new Array(requests.length);
+    for (const [position, r] of requests.entries()) {
       const state = this.#states.get(r.model_id);
       if (!state || state.routes.length === 0) {
         this.stats.unscorable++;
@@ -277,8 +278,9 @@ export class Scorer {
       const point = routingPoint(r.request_id);
       const version = (state.routes.find((route) => point < route.upTo) ?? state.routes[state.routes.length - 1]!).version;
       const key = `${r.model_id}\u0000${version}`;
-      const g = groups.get(key) ?? { state, version, items: [] };
+      const g = groups.get(key) ?? { state, version, items: [], positions: [] };
       g.items.push(r);
+      g.positions.push(position);
       groups.set(key, g);
     }
     const ts = Date.now();
@@ -293,7 +295,7 @@ export class Scorer {
       ...(r.subject_id ? { subject_id: r.subject_id } : {}),
       metadata: { ...r.metadata, ...metadata },
     });
-    for (const { state, version, items } of groups.values()) {
+    for (const { state, version, items, positions } of groups.values()) {
       const modelId = items[0]!.model_id;
       let scored = await this.#run(state.runners.get(version)!, items);
       let servedBy = version;
@@ -314,7 +316,7 @@ export class Scorer {
       }
       items.forEach((r, i) => {
         const score = scored.scores[i] as number;
-        results.push({ request_id: r.request_id, model_id: modelId, model_version: servedBy, score });
+        ordered[positions[i] as number] = { request_id: r.request_id, model_id: modelId, model_version: servedBy, score };
         events.push(event(r, modelId, servedBy, score, { latency_ms: scored.perRowMs.toFixed(4), ...(fallbackFrom ? { fallback_from: fallbackFrom } : {}) }));
       });
       this.stats.scored += items.length;
@@ -327,6 +329,7 @@ export class Scorer {
         this.stats.shadowScored += items.length;
       }
     }
+    for (const r of ordered) if (r) results.push(r);
     return { results, events };
   }
 
