@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBacktestCommand } from './commands/backtest.ts';
 import { registerConfigCommand } from './commands/config.ts';
+import { registerModelsCommand } from './commands/models.ts';
 import { registerDriftCommand } from './commands/drift.ts';
 import { registerServicesCommand } from './commands/services.ts';
 import { registerStartCommand } from './commands/start.ts';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerStartCommand(program);
   registerServicesCommand(program);
   registerDriftCommand(program);
+  registerModelsCommand(program);
   registerConfigCommand(program);
   registerBacktestCommand(program);
   return program;
