@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
@@ -24,6 +24,13 @@ interface Child {
   waitForLog(msg: string, count?: number, timeoutMs?: number): Promise<void>;
 }
 
+/** Children of the running test, killed afterwards if a failed assertion left one running. */
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 function spawnIngest(config: HalflifeConfig, extraEnv: Record<string, string> = {}): Child {
   // The child reads its configuration from the environment, like a deployed worker.
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HALFLIFE_') && k !== 'KAFKA_BROKERS' && k !== 'CLICKHOUSE_URL'));
@@ -41,6 +48,7 @@ function spawnIngest(config: HalflifeConfig, extraEnv: Record<string, string> = 
     ...extraEnv,
   });
   const proc = spawn(process.execPath, ['--import', 'tsx', 'workers/ingest-main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(proc);
   const logs: Array<Record<string, unknown>> = [];
   let buffered = '';
   proc.stderr!.on('data', (chunk: Buffer) => {
