@@ -122,6 +122,7 @@ export class OnnxPool {
       if (!p) return;
       runner.pending.delete(msg.id);
       runner.inflight--;
+      if (runner.inflight === 0) worker.unref();
       if (msg.ok) p.resolve(msg);
       else p.reject(new Error(msg.error ?? 'runner error'));
     });
@@ -143,7 +144,7 @@ export class OnnxPool {
     worker.on('exit', (code) => {
       if (!this.#closed) fail(new Error(`ONNX runner thread exited with code ${code}`));
     });
-    // Runner threads must not keep a finished process alive.
+    // Idle runner threads must not keep a finished process alive; busy ones must (see #call).
     worker.unref();
     return runner;
   }
@@ -152,7 +153,8 @@ export class OnnxPool {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       runner.pending.set(id, { resolve, reject });
-      runner.inflight++;
+      // A pending call keeps the process alive until its reply arrives.
+      if (runner.inflight++ === 0) runner.worker.ref();
       runner.worker.postMessage({ id, ...message });
     });
   }
