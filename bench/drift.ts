@@ -1,0 +1,264 @@
+/**
+ * Drift report benchmark (issue 3): windows of 1M and 10M rows × 20 numeric + 5 categorical
+ * features in embedded ClickHouse, counted into a 1M-row reference's bins by the SQL
+ * push-down; beside it, on the same 1M rows, halflife's in-process raw-array path (exact KS),
+ * per-column scipy (ks_2samp + chi2_contingency) and Evidently's DataDriftPreset.
+ *
+ *   npx tsx bench/drift.ts [--rows 1000000,10000000] [--reference-rows 1000000] [--no-peers] [--json] [--dir D]
+ *   npm run bench -- drift --rows 100000 --reference-rows 100000      (a quick run)
+ *
+ * Each measurement runs in a fresh child process so its peak RSS (VmHWM, which includes the
+ * embedded ClickHouse engine's memory) belongs to that measurement alone.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compareFeature } from '../detectors/drift/compare-feature.ts';
+import { driftReport } from '../detectors/drift/report.ts';
+import { openClickHouse, queryRows, type ClickHouse } from '../platform/clickhouse/client.ts';
+import { applyMigrations } from '../platform/clickhouse/migrations.ts';
+import { buildReference, driftForWindow, latestReference } from '../platform/clickhouse/statistics-repository.ts';
+import { loadConfig } from '../platform/config.ts';
+
+const NUMERIC = 20;
+const CATEGORICAL = 5;
+const MODEL = 'bench-drift';
+const REF_START = Date.UTC(2025, 0, 1);
+/** Windows are one per size, spaced far apart; row i of a window has ts = start + i ms. */
+const windowStart = (rows: number): number => REF_START + 30 * 86_400_000 + Math.round(Math.log10(rows) * 10) * 86_400_000;
+
+const root = path.resolve(import.meta.dirname, '..');
+let args: readonly string[] = [];
+const flag = (name: string): boolean => args.includes(`--${name}`);
+const option = (name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+};
+const log = (line: string): void => void process.stderr.write(`[drift-bench] ${line}\n`);
+
+function peakRssMiB(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 1048576;
+}
+
+async function open(dir: string): Promise<ClickHouse> {
+  return openClickHouse(loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: 'warn' } }));
+}
+
+/**
+ * Seeded synthetic events generated inside ClickHouse: numeric f_j ~ N(j, (j+1)²) by
+ * Box–Muller over cityHash64 uniforms; categorical c_j uniform over 3 + 4j labels; a score.
+ * The current windows shift f0..f4 by 0.3 σ, double the spread of f5 and skew c0.
+ */
+async function generate(ch: ClickHouse, start: number, rows: number, seed: number, shifted: boolean): Promise<void> {
+  const chunk = 1_000_000;
+  for (let offset = 0; offset < rows; offset += chunk) {
+    const n = Math.min(chunk, rows - offset);
+    await ch.client.command({
+      query: `INSERT INTO scoring_events (event_id, model_id, model_version, ts, num_features, cat_features, missing_features, prediction_score, prediction_class, contract_version, source, source_ref)
+        SELECT concat(toString({seed:UInt32}), '-', toString(number)), {model:String}, 'v1', fromUnixTimestamp64Milli(toInt64({start:Int64} + number)),
+          mapFromArrays(
+            arrayMap(j -> concat('f', toString(j)), range(${NUMERIC})),
+            arrayMap(j -> j + (j + 1) * (if({shifted:UInt8} AND j < 5, 0.3, 0) + if({shifted:UInt8} AND j = 5, 2, 1)
+              * sqrt(-2 * log((cityHash64({seed:UInt32}, number, j, 1) % 1000000 + 1) / 1000001))
+              * cos(2 * pi() * (cityHash64({seed:UInt32}, number, j, 2) % 1000000) / 1000000)), range(${NUMERIC}))),
+          mapFromArrays(
+            arrayMap(j -> concat('c', toString(j)), range(${CATEGORICAL})),
+            arrayMap(j -> concat('k', toString(if({shifted:UInt8} AND j = 0 AND cityHash64({seed:UInt32}, number, 7) % 10 < 3, 0,
+              cityHash64({seed:UInt32}, number, j, 3) % (3 + 4 * j)))), range(${CATEGORICAL}))),
+          [], (cityHash64({seed:UInt32}, number, 4) % 1000000) / 1000000, if(cityHash64({seed:UInt32}, number, 5) % 3 = 0, 'pos', 'neg'), 1, 'bench', ''
+        FROM numbers({offset:UInt64}, {n:UInt64})`,
+      query_params: { seed, model: MODEL, start, shifted: shifted ? 1 : 0, offset, n },
+    });
+    log(`  inserted ${(offset + n).toLocaleString('en-US')} / ${rows.toLocaleString('en-US')} rows`);
+  }
+}
+
+async function countRows(ch: ClickHouse, start: number, rows: number): Promise<number> {
+  const r = await queryRows<{ n: number }>(ch.client, 'SELECT count() AS n FROM scoring_events WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({s:Int64}) AND ts < fromUnixTimestamp64Milli({e:Int64})', { model: MODEL, s: start, e: start + rows });
+  return Number(r[0]?.n ?? 0);
+}
+
+/** Column-oriented JSON: the engine has it; the client's format type does not list it. */
+const COLUMNS_FORMAT = 'JSONColumns' as unknown as 'JSONEachRow';
+
+const columnSql = (): string =>
+  [...Array.from({ length: NUMERIC }, (_, j) => `num_features['f${j}'] AS f${j}`), ...Array.from({ length: CATEGORICAL }, (_, j) => `cat_features['c${j}'] AS c${j}`)].join(', ');
+
+// ------------------------------------------------------------------------------------------
+// child measurements
+
+async function measurePushdown(dir: string, rows: number): Promise<Record<string, unknown>> {
+  const ch = await open(dir);
+  const reference = await latestReference(ch.client, { modelId: MODEL });
+  if (!reference) throw new Error('no reference');
+  const start = windowStart(rows);
+  const runs: number[] = [];
+  let report;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const out = await driftForWindow(ch.client, { modelId: MODEL, start, end: start + rows, reference });
+    runs.push((performance.now() - t0) / 1000);
+    report = out;
+  }
+  await ch.close();
+  return {
+    rows: report?.counts.rows,
+    seconds_first: runs[0],
+    seconds_best: Math.min(...runs),
+    peak_rss_mib: peakRssMiB(),
+    drifted: report?.report.drifted_features,
+    dataset_drift: report?.report.dataset_drift,
+  };
+}
+
+async function measureRaw(dir: string, rows: number, referenceRows: number): Promise<Record<string, unknown>> {
+  const ch = await open(dir);
+  const load = async (start: number, n: number) =>
+    (await ch.client.query({ query: `SELECT ${columnSql()} FROM scoring_events WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({s:Int64}) AND ts < fromUnixTimestamp64Milli({e:Int64})`, query_params: { model: MODEL, s: start, e: start + n }, format: COLUMNS_FORMAT })).text().then((t) => JSON.parse(t) as Record<string, (number | string)[]>);
+  const ref = await load(REF_START, referenceRows);
+  const cur = await load(windowStart(rows), rows);
+  await ch.close();
+  const loadedRss = process.memoryUsage().rss / 1048576;
+  const t0 = performance.now();
+  const names = Object.keys(ref);
+  const results = names.map((name) => compareFeature(ref[name] as number[] | string[], cur[name] as number[] | string[], { name, kind: name.startsWith('f') ? 'numeric' : 'categorical' }));
+  const report = driftReport(results);
+  return { rows, seconds: (performance.now() - t0) / 1000, rss_after_load_mib: loadedRss, peak_rss_mib: peakRssMiB(), drifted: report.drifted_features };
+}
+
+// ------------------------------------------------------------------------------------------
+// orchestration
+
+function child(mode: string, extra: string[]): Record<string, unknown> {
+  const out = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'drift.ts'), '--child', mode, ...extra], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (out.status !== 0) throw new Error(`child ${mode} failed (${out.status})`);
+  return JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+}
+
+function benchVenv(): string {
+  const venv = path.join(root, '.halflife', 'venv-bench');
+  const python = path.join(venv, 'bin', 'python');
+  if (!existsSync(python)) {
+    log('creating .halflife/venv-bench (python3 -m venv + pip install -r setup/requirements-bench.txt, PyPI only)');
+    execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+    execFileSync(python, ['-m', 'pip', 'install', '-q', '-r', path.join(root, 'setup', 'requirements-bench.txt')], { stdio: 'inherit' });
+  }
+  return python;
+}
+
+function peer(python: string, tool: string, refFile: string, curFile: string): Record<string, unknown> {
+  log(`peer: ${tool} on ${path.basename(refFile)} vs ${path.basename(curFile)}`);
+  const out = execFileSync(python, [path.join(import.meta.dirname, 'peers', 'drift_peers.py'), '--tool', tool, '--reference', refFile, '--current', curFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+}
+
+function machine(): Record<string, string> {
+  const sh = (cmd: string): string => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }).trim();
+  return { nproc: sh('nproc'), memory: sh("free -h | awk '/Mem:/ {print $2}'"), cpu: sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").trim(), node: process.version, date: new Date().toISOString() };
+}
+
+/** Entry point (also for bench/run.ts): `argv` are the options after the benchmark's name. */
+export async function main(argv: readonly string[]): Promise<void> {
+  args = argv;
+  const mode = option('child', '');
+  const dir = option('dir', path.join(root, '.halflife', 'bench-drift'));
+  if (mode === 'pushdown') return void process.stdout.write(`${JSON.stringify(await measurePushdown(dir, Number(option('rows', '0'))))}\n`);
+  if (mode === 'raw') return void process.stdout.write(`${JSON.stringify(await measureRaw(dir, Number(option('rows', '0')), Number(option('reference-rows', '0'))))}\n`);
+
+  const sizes = option('rows', '1000000,10000000').split(',').map(Number);
+  const referenceRows = Number(option('reference-rows', '1000000'));
+  const peerRows = Math.min(...sizes);
+  mkdirSync(dir, { recursive: true });
+
+  // 1. Data and reference (kept between runs in --dir; regenerated when missing).
+  const ch = await open(dir);
+  await applyMigrations(ch.client);
+  const t0 = performance.now();
+  if ((await countRows(ch, REF_START, referenceRows)) !== referenceRows) {
+    log(`generating the reference window: ${referenceRows.toLocaleString('en-US')} rows`);
+    await generate(ch, REF_START, referenceRows, 1, false);
+  }
+  for (const rows of sizes) {
+    if ((await countRows(ch, windowStart(rows), rows)) !== rows) {
+      log(`generating a current window: ${rows.toLocaleString('en-US')} rows`);
+      await generate(ch, windowStart(rows), rows, 1000 + rows, true);
+    }
+  }
+  await ch.client.command({ query: 'OPTIMIZE TABLE scoring_events FINAL' });
+  log(`data ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const tb = performance.now();
+  const reference = await buildReference(ch.client, { modelId: MODEL, start: REF_START, end: REF_START + referenceRows });
+  const buildSeconds = (performance.now() - tb) / 1000;
+  log(`reference built in SQL in ${buildSeconds.toFixed(2)} s (${reference.referenceId}, ${JSON.stringify(reference).length} bytes)`);
+
+  // Parquet for the Python peers: the same rows, one file per window.
+  const peerDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-drift-bench-'));
+  const refFile = path.join(peerDir, 'reference.parquet');
+  const curFile = path.join(peerDir, 'current.parquet');
+  const withPeers = !flag('no-peers');
+  if (withPeers) {
+    for (const [file, start, rows] of [[refFile, REF_START, referenceRows], [curFile, windowStart(peerRows), peerRows]] as const) {
+      await ch.client.command({
+        query: `INSERT INTO FUNCTION file({file:String}, 'Parquet') SELECT ${columnSql()} FROM scoring_events
+          WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({s:Int64}) AND ts < fromUnixTimestamp64Milli({e:Int64}) ORDER BY ts`,
+        query_params: { file, model: MODEL, s: start, e: start + rows },
+      });
+    }
+    log(`exported ${peerRows.toLocaleString('en-US')}-row windows to Parquet for the peers`);
+  }
+  await ch.close();
+
+  // 2. Measurements, each in its own process.
+  const pushdown: Record<string, unknown>[] = [];
+  for (const rows of sizes) {
+    log(`push-down drift report over ${rows.toLocaleString('en-US')} rows (3 runs, fresh process)`);
+    const r = child('pushdown', ['--dir', dir, '--rows', String(rows)]);
+    log(`  first ${Number(r.seconds_first).toFixed(2)} s, best ${Number(r.seconds_best).toFixed(2)} s, peak RSS ${Number(r.peak_rss_mib).toFixed(0)} MiB`);
+    pushdown.push(r);
+  }
+  log(`in-process raw arrays (exact KS) over ${peerRows.toLocaleString('en-US')} rows`);
+  const raw = child('raw', ['--dir', dir, '--rows', String(peerRows), '--reference-rows', String(referenceRows)]);
+  log(`  ${Number(raw.seconds).toFixed(2)} s`);
+  const peers: Record<string, Record<string, unknown>> = {};
+  if (withPeers) {
+    const python = benchVenv();
+    peers.scipy = peer(python, 'scipy', refFile, curFile);
+    log(`  scipy ${Number(peers.scipy.seconds).toFixed(2)} s`);
+    peers.evidently = peer(python, 'evidently', refFile, curFile);
+    log(`  evidently ${Number(peers.evidently.seconds).toFixed(2)} s`);
+  }
+  rmSync(peerDir, { recursive: true, force: true });
+
+  const atPeerRows = pushdown[sizes.indexOf(peerRows)];
+  const halflifeSeconds = Number(atPeerRows?.seconds_best);
+  const result = {
+    machine: machine(),
+    command: `npx tsx bench/drift.ts ${args.join(' ')}`.trim(),
+    features: { numeric: NUMERIC, categorical: CATEGORICAL },
+    reference_rows: referenceRows,
+    reference_build_seconds: buildSeconds,
+    pushdown: pushdown.map((p, i): Record<string, unknown> => ({ window_rows: sizes[i], ...p })),
+    raw_in_process: raw,
+    peers,
+    ratio_vs_evidently: peers.evidently ? Number(peers.evidently.seconds) / halflifeSeconds : null,
+    ratio_vs_scipy: peers.scipy ? Number(peers.scipy.seconds) / halflifeSeconds : null,
+  };
+  if (flag('json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    const lines = [
+      `machine: ${result.machine.nproc} cores, ${result.machine.memory}, ${result.machine.cpu}; ${result.machine.date}`,
+      `reference: ${referenceRows.toLocaleString('en-US')} rows, built in SQL in ${buildSeconds.toFixed(2)} s`,
+      ...result.pushdown.map((p) => `push-down ${Number(p.window_rows).toLocaleString('en-US')} rows: best ${Number(p.seconds_best).toFixed(2)} s (first ${Number(p.seconds_first).toFixed(2)} s), peak RSS ${Number(p.peak_rss_mib).toFixed(0)} MiB`),
+      `in-process raw arrays ${peerRows.toLocaleString('en-US')} rows: ${Number(raw.seconds).toFixed(2)} s, peak RSS ${Number(raw.peak_rss_mib).toFixed(0)} MiB`,
+      ...Object.entries(peers).map(([k, v]) => `${k} ${peerRows.toLocaleString('en-US')} rows: ${Number(v.seconds).toFixed(2)} s, peak RSS ${Number(v.peak_rss_mib).toFixed(0)} MiB`),
+      result.ratio_vs_evidently ? `halflife push-down is ${result.ratio_vs_evidently.toFixed(1)}× faster than Evidently, ${result.ratio_vs_scipy?.toFixed(1)}× faster than per-column scipy` : '',
+    ];
+    process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`);
+  }
+}
+
+// Run when executed directly (bench/run.ts imports main instead; measurements re-run this file).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));
