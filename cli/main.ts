@@ -3,6 +3,8 @@ import { registerBacktestCommand } from './commands/backtest.ts';
 import { registerConfigCommand } from './commands/config.ts';
 import { registerModelsCommand } from './commands/models.ts';
 import { registerDriftCommand } from './commands/drift.ts';
+import { registerMonitorCommands } from './commands/monitor.ts';
+import { registerReplayCommand } from './commands/replay.ts';
 import { registerServicesCommand } from './commands/services.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { fail } from './output.ts';
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerStartCommand(program);
   registerServicesCommand(program);
   registerDriftCommand(program);
+  registerMonitorCommands(program);
+  registerReplayCommand(program);
   registerModelsCommand(program);
   registerConfigCommand(program);
   registerBacktestCommand(program);

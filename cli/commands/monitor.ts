@@ -1,0 +1,214 @@
+import os from 'node:os';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { Command } from 'commander';
+import { getDecision, listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
+import { loadConfig, type HalflifeConfig } from '../../platform/config.ts';
+import { HalflifeError, NotFoundError, ValidationError } from '../../platform/errors.ts';
+import { loadPolicyFile } from '../../platform/policy.ts';
+import { connectTemporal } from '../../platform/temporal.ts';
+import {
+  approveUpdate,
+  forceRetrainUpdate,
+  monitorWorkflowId,
+  pauseUpdate,
+  rejectUpdate,
+  resumeUpdate,
+  setPolicyUpdate,
+  statusQuery,
+  type MonitorStatus,
+} from '../../workflows/messages.ts';
+import type { ModelMonitorInput } from '../../workflows/model-monitor.ts';
+import { readFromStore } from '../daemon-client.ts';
+import { renderDecision } from '../explain.ts';
+import { emit, table } from '../output.ts';
+import type { DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
+
+interface CommonOptions {
+  json?: boolean;
+  as?: string;
+  reason?: string;
+}
+
+/** Monitors, approvals, retrains, policies and decisions: the daily operations on models. */
+export function registerMonitorCommands(program: Command): void {
+  const config = () => loadConfig({ file: program.opts<{ config?: string }>().config });
+  const actor = (opts: CommonOptions) => opts.as ?? process.env.USER ?? os.userInfo().username ?? 'cli';
+
+  const monitor = program.command('monitor').description('start, inspect, pause and resume model monitors (Temporal workflows)');
+
+  monitor
+    .command('start <model>')
+    .description('start the monitor of a model with a retrain policy (no-op if it already runs)')
+    .requiredOption('-p, --policy <file>', 'retrain policy YAML (see examples/policies)')
+    .option('--cadence <duration>', 'window length and tick interval', '1h')
+    .option('--settle <duration>', 'wait after a window closes, for late events', '1m')
+    .option('--json', 'machine-readable output')
+    .action(async (model: string, opts: { policy: string; cadence: string; settle: string; json?: boolean }) => {
+      const loaded = loadPolicyFile(opts.policy);
+      if (loaded.policy.model !== model) throw new ValidationError(`policy ${opts.policy} is for model "${loaded.policy.model}", not "${model}": fix its \`model\` field`);
+      const cfg = config();
+      const { client, connection } = await connectTemporal(cfg);
+      try {
+        const input: ModelMonitorInput = { modelId: model, policy: loaded.policy, policyRef: loaded.ref, cadence: opts.cadence, settle: opts.settle };
+        const handle = await client.workflow.start('ModelMonitor', {
+          workflowId: monitorWorkflowId(model),
+          taskQueue: cfg.temporal.taskQueue,
+          args: [input],
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        });
+        const result = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, policy: loaded.ref };
+        emit(!!opts.json, result, () => `monitor of ${model} running as workflow ${handle.workflowId} with policy ${loaded.ref.name} v${loaded.ref.version}`);
+      } finally {
+        await connection.close();
+      }
+    });
+
+  monitor
+    .command('status [model]')
+    .description('status of one monitor, or of every running monitor')
+    .option('--json', 'machine-readable output')
+    .action(async (model: string | undefined, opts: CommonOptions) => {
+      const cfg = config();
+      const statuses = await withTemporal(cfg, async (client) => {
+        const ids: string[] = [];
+        if (model) ids.push(monitorWorkflowId(model));
+        else for await (const wf of client.workflow.list({ query: "WorkflowType = 'ModelMonitor' AND ExecutionStatus = 'Running'" })) ids.push(wf.workflowId);
+        return Promise.all(ids.map((id) => client.workflow.getHandle(id).query(statusQuery)));
+      });
+      emit(!!opts.json, model ? statuses[0] : statuses, () => renderStatuses(statuses));
+    });
+
+  for (const [name, description] of [
+    ['pause', 'pause a monitor: no windows evaluated, no retrains started'],
+    ['resume', 'resume a paused monitor'],
+  ] as const) {
+    monitor
+      .command(`${name} <model>`)
+      .description(description)
+      .option('--reason <text>', 'why (recorded with the decision)')
+      .option('--as <name>', 'who is acting (recorded); default: $USER')
+      .option('--json', 'machine-readable output')
+      .action(async (model: string, opts: CommonOptions) => {
+        const status = await update(config(), model, name === 'pause' ? pauseUpdate : resumeUpdate, { actor: actor(opts), reason: opts.reason });
+        emit(!!opts.json, status, () => renderStatuses([status]));
+      });
+  }
+
+  program
+    .command('retrain <model>')
+    .description('ask the monitor for a retrain now (guards still apply unless --force)')
+    .option('--force', 'override cooldown, budget, blackout and data-quality guards (never one-at-a-time)')
+    .option('--reason <text>', 'why (recorded)')
+    .option('--as <name>', 'who is acting (recorded); default: $USER')
+    .option('--json', 'machine-readable output')
+    .action(async (model: string, opts: CommonOptions & { force?: boolean }) => {
+      const result = await update(config(), model, forceRetrainUpdate, { actor: actor(opts), reason: opts.reason, force: opts.force });
+      emit(!!opts.json, result, () => `retrain requested; decision ${result.decisionId} (halflife explain it)`);
+    });
+
+  for (const [name, definition] of [
+    ['approve', approveUpdate],
+    ['reject', rejectUpdate],
+  ] as const) {
+    program
+      .command(`${name} <model>`)
+      .description(`${name} the retrain a monitor is waiting on`)
+      .option('--reason <text>', 'why (recorded)')
+      .option('--as <name>', 'who is acting (recorded); default: $USER')
+      .option('--json', 'machine-readable output')
+      .action(async (model: string, opts: CommonOptions) => {
+        const result: { decisionId: string } = await update<{ decisionId: string }, { actor: string; reason?: string }>(config(), model, definition, { actor: actor(opts), reason: opts.reason });
+        emit(!!opts.json, result, () => `${name}d; decision ${result.decisionId}`);
+      });
+  }
+
+  const policy = program.command('policy').description('validate and apply retrain policies');
+  policy
+    .command('validate <file>')
+    .description('check a policy file against the schema (exit 3 with every problem named)')
+    .option('--json', 'machine-readable output')
+    .action((file: string, opts: CommonOptions) => {
+      const loaded = loadPolicyFile(file);
+      emit(!!opts.json, loaded, () => `${file}: valid — policy ${loaded.ref.name} v${loaded.ref.version} for model ${loaded.policy.model}, ${loaded.policy.trigger.kind} trigger, sha256 ${loaded.ref.hash}`);
+    });
+  policy
+    .command('apply <model> <file>')
+    .description("replace a running monitor's policy (recorded as a decision)")
+    .option('--reason <text>', 'why (recorded)')
+    .option('--as <name>', 'who is acting (recorded); default: $USER')
+    .option('--json', 'machine-readable output')
+    .action(async (model: string, file: string, opts: CommonOptions) => {
+      const loaded = loadPolicyFile(file);
+      const ref = await update(config(), model, setPolicyUpdate, { policy: loaded.policy, ref: loaded.ref, actor: actor(opts), reason: opts.reason });
+      emit(!!opts.json, ref, () => `policy ${loaded.ref.name} v${loaded.ref.version} applied to ${model}`);
+    });
+
+  program
+    .command('explain <decision-id>')
+    .description('a decision with its full provenance, as an account a person can follow')
+    .option('--json', 'the stored decision record')
+    .action(async (decisionId: string, opts: CommonOptions) => {
+      const decision = await readFromStore<DecisionRecord | undefined>(config(), `/v1/decisions/${encodeURIComponent(decisionId)}`, (ch) => getDecision(ch.client, decisionId));
+      if (!decision) throw new NotFoundError(`no decision ${decisionId}: list them with \`halflife decisions --model <id>\``);
+      emit(!!opts.json, decision, () => renderDecision(decision));
+    });
+
+  program
+    .command('decisions')
+    .description("a model's decision history, newest first")
+    .option('--model <id>', 'only this model')
+    .option('--kind <kinds>', 'comma-separated kinds, e.g. retrain,promote')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { model?: string; kind?: string; limit: string; json?: boolean }) => {
+      const params = new URLSearchParams({ limit: opts.limit, ...(opts.model ? { model: opts.model } : {}), ...(opts.kind ? { kind: opts.kind } : {}) });
+      const decisions = await readFromStore<DecisionRecord[]>(config(), `/v1/decisions?${params}`, (ch) =>
+        listDecisions(ch.client, { modelId: opts.model, kinds: opts.kind?.split(',') as DecisionRecord['kind'][] | undefined, limit: Number(opts.limit) }),
+      );
+      emit(!!opts.json, decisions, () =>
+        table(['decided at', 'model', 'version', 'kind', 'actor', 'reason', 'decision id'], decisions.map((d) => [new Date(d.decidedAt).toISOString(), d.modelId, d.modelVersion, d.kind, d.actor, d.reason.slice(0, 60), d.decisionId])),
+      );
+    });
+}
+
+async function withTemporal<T>(config: HalflifeConfig, fn: (client: Awaited<ReturnType<typeof connectTemporal>>['client']) => Promise<T>): Promise<T> {
+  const { client, connection } = await connectTemporal(config);
+  try {
+    return await fn(client);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no monitor is running for that model (${err.message}): start one with \`halflife monitor start <model> --policy <file>\``);
+    throw err;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Send an Update to a model's monitor; a validator's refusal becomes a clear error. */
+async function update<Ret, Arg>(config: HalflifeConfig, model: string, definition: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+  return withTemporal(config, async (client) => {
+    try {
+      return await client.workflow.getHandle(monitorWorkflowId(model)).executeUpdate(definition, { args: [arg] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new HalflifeError(`the monitor of ${model} refused: ${err.cause?.message ?? err.message}`);
+      throw err;
+    }
+  });
+}
+
+function renderStatuses(statuses: MonitorStatus[]): string {
+  if (statuses.length === 0) return 'no monitors are running (start one with `halflife monitor start <model> --policy <file>`)';
+  return table(
+    ['model', 'health', 'stage', 'version', 'quality', 'half-life', 'last decision', 'next tick'],
+    statuses.map((s) => [
+      s.modelId,
+      s.health,
+      s.stage,
+      s.version ?? '—',
+      s.lastWindow?.quality ? `${s.lastWindow.quality.value.toFixed(3)} (${s.lastWindow.quality.source})` : '—',
+      s.decay?.halfLifeHours ? `${s.decay.halfLifeHours.toFixed(1)} h` : '—',
+      s.lastDecision ? `${s.lastDecision.kind}: ${s.lastDecision.reason.slice(0, 40)}` : '—',
+      s.nextTickAt ? new Date(s.nextTickAt).toISOString() : '—',
+    ]),
+  );
+}

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import type { DerivedDecision } from '../workflows/messages.ts';
+import { workflowBundle } from './temporal-worker.ts';
+
+type History = temporal.api.history.v1.IHistory;
+
+export interface ReplayOutcome {
+  workflowId: string;
+  ok: boolean;
+  /** Decisions the current code derived from the recorded history, in order. */
+  decisions: DerivedDecision[];
+  /** Why the replay failed: nondeterminism (with the event where it diverged) or another error. */
+  error: { kind: 'nondeterminism' | 'failure'; message: string; eventId: number | null } | null;
+}
+
+/** A history as exported by `temporal workflow show --output json` or the Web UI (proto3 JSON). */
+export function loadHistoryFile(path: string): History {
+  return historyFromJSON(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+/**
+ * Replay one recorded history against the current workflow code, collecting every decision the
+ * code re-derives (through the monitor's decisions sink, which runs during replay).
+ */
+export async function replayHistory(history: History, workflowId: string, onDecision: (d: DerivedDecision) => void = () => {}): Promise<ReplayOutcome> {
+  const decisions: DerivedDecision[] = [];
+  try {
+    await Worker.runReplayHistory(
+      {
+        workflowBundle: await workflowBundle(),
+        sinks: {
+          decisions: {
+            derived: {
+              fn: (_info, decision: DerivedDecision) => {
+                decisions.push(decision);
+                onDecision(decision);
+              },
+              callDuringReplay: true,
+            },
+          },
+        },
+      },
+      history,
+      workflowId,
+    );
+    return { workflowId, ok: true, decisions, error: null };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const nondeterministic = err instanceof Error && (err.name === 'DeterminismViolationError' || /nondetermin/i.test(message));
+    const eventMatch = /event(?:\s+id)?\s*[:#]?\s*(\d+)/i.exec(message);
+    return { workflowId, ok: false, decisions, error: { kind: nondeterministic ? 'nondeterminism' : 'failure', message, eventId: eventMatch ? Number(eventMatch[1]) : null } };
+  }
+}

@@ -1,0 +1,94 @@
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { createMonitorActivities } from '../activities/monitor.ts';
+import { createRetrainActivities } from '../activities/retrain.ts';
+import type { HalflifeConfig } from '../platform/config.ts';
+import type { Logger } from '../platform/logger.ts';
+import { ConfigError, NotFoundError, ValidationError } from '../platform/errors.ts';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptors, Next } from '@temporalio/worker';
+import type { WorkflowInfo } from '@temporalio/workflow';
+import type { DerivedDecision } from '../workflows/messages.ts';
+import { temporalAddress } from '../platform/temporal.ts';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** Bundle the workflow code once per process (webpack takes a few seconds). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundle;
+}
+
+export interface TemporalWorkerDeps {
+  config: HalflifeConfig;
+  clickhouse: ClickHouseClient;
+  log: Logger;
+  /** Connection to use (tests pass the test environment's). @default a new connection to temporal.address */
+  connection?: NativeConnection;
+}
+
+/** Every activity the workflows call, bound to this process's ClickHouse, Kafka and artifact store. */
+export function createActivities(deps: TemporalWorkerDeps) {
+  return {
+    ...createMonitorActivities({ clickhouse: deps.clickhouse, log: deps.log.child({ subsystem: 'monitor-activities' }) }),
+    ...createRetrainActivities({ clickhouse: deps.clickhouse, config: deps.config, log: deps.log.child({ subsystem: 'retrain-activities' }) }),
+  };
+}
+
+/** The Temporal worker: ModelMonitor and Retrain workflows plus their activities on one task queue. */
+export async function createTemporalWorker(deps: TemporalWorkerDeps): Promise<Worker> {
+  const connection = deps.connection ?? (await NativeConnection.connect({ address: temporalAddress(deps.config) }));
+  return Worker.create({
+    connection,
+    namespace: deps.config.temporal.namespace,
+    taskQueue: deps.config.temporal.taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities(deps),
+    sinks: decisionLogSink(deps.log),
+    interceptors: { activity: [nonRetryableErrors] },
+  });
+}
+
+/**
+ * Bad input and missing things do not get better by retrying: such errors fail the activity
+ * for good (the workflow sees them at once) instead of being retried forever.
+ */
+export const nonRetryableErrors = (): ActivityInterceptors => ({
+  inbound: {
+    async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>) {
+      try {
+        return await next(input);
+      } catch (err) {
+        if (err instanceof ValidationError || err instanceof NotFoundError || err instanceof ConfigError) {
+          throw ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: true, cause: err });
+        }
+        throw err;
+      }
+    },
+  },
+});
+
+/** The monitor reports each decision through a sink; the live worker logs it (replay prints it instead). */
+export function decisionLogSink(log: Logger) {
+  return {
+    decisions: {
+      derived: {
+        fn: (info: WorkflowInfo, decision: DerivedDecision) =>
+          log.info({ workflowId: info.workflowId, runId: info.runId, modelId: decision.modelId, decisionId: decision.decisionId, kind: decision.kind }, decision.reason),
+        callDuringReplay: false,
+      },
+    },
+  };
+}
+
+const quietBundlerLogger = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: (message: string) => process.stderr.write(`workflow bundler: ${message}\n`),
+  error: (message: string) => process.stderr.write(`workflow bundler: ${message}\n`),
+};

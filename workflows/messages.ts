@@ -1,0 +1,84 @@
+/**
+ * Messages of the ModelMonitor workflow, shared by the workflow, the CLI and the API.
+ * Only definitions and plain types here: this file is imported from workflow code.
+ */
+import { defineQuery, defineUpdate, type Sinks } from '@temporalio/workflow';
+import type { DecayFit } from '../detectors/decay/types.ts';
+import type { RetrainPolicy } from '../detectors/policy/types.ts';
+import type { WindowSummary } from '../detectors/policy/state.ts';
+
+/** Health of a model as its monitor sees it (also a search attribute). */
+export type MonitorHealth = 'unknown' | 'healthy' | 'drifting' | 'degraded' | 'data-quality' | 'paused';
+/** What the monitor is doing (also a search attribute). */
+export type MonitorStage = 'monitoring' | 'awaiting-approval' | 'retraining' | 'paused';
+
+export interface PolicyRef {
+  name: string;
+  version: string;
+  /** sha256 of the canonical policy JSON (platform/policy.ts). */
+  hash: string;
+}
+
+export interface MonitorStatus {
+  modelId: string;
+  health: MonitorHealth;
+  stage: MonitorStage;
+  version: string | null;
+  versionTrainedAt: number | null;
+  policy: PolicyRef;
+  ticks: number;
+  nextTickAt: number | null;
+  lastWindow: WindowSummary | null;
+  lastDecision: { decisionId: string; kind: string; reason: string; at: number } | null;
+  decay: DecayFit | null;
+  retrain: { retrainId: string; startedAt: number } | null;
+  approval: { status: string; expiresAt: number | null };
+  paused: boolean;
+}
+
+/** Who asks, and why (recorded as the decision's actor and reason). */
+export interface Actor {
+  actor: string;
+  reason?: string;
+}
+
+export const statusQuery = defineQuery<MonitorStatus>('status');
+
+/** Replace the policy (validated by the caller with platform/policy.ts; checked again here). */
+export const setPolicyUpdate = defineUpdate<PolicyRef, [{ policy: RetrainPolicy; ref: PolicyRef } & Actor]>('setPolicy');
+export const pauseUpdate = defineUpdate<MonitorStatus, [Actor]>('pause');
+export const resumeUpdate = defineUpdate<MonitorStatus, [Actor]>('resume');
+/** Ask for a retrain now; `force` also overrides cooldown, budget, blackout and data quality. */
+export const forceRetrainUpdate = defineUpdate<{ accepted: true; decisionId: string }, [Actor & { force?: boolean }]>('forceRetrain');
+/** Answer a pending approval request. */
+export const approveUpdate = defineUpdate<{ approved: true; decisionId: string }, [Actor]>('approve');
+export const rejectUpdate = defineUpdate<{ rejected: true; decisionId: string }, [Actor]>('reject');
+
+/** Workflow id of a model's monitor: one monitor per model. */
+export function monitorWorkflowId(modelId: string): string {
+  return `halflife-monitor-${modelId}`;
+}
+
+/** Workflow id of a retrain: derived from the monitor and the decision that asked for it. */
+export function retrainWorkflowId(modelId: string, sequence: number): string {
+  return `halflife-retrain-${modelId}-${sequence}`;
+}
+
+/** A decision as the workflow derived it, reported through a sink (also during replay). */
+export interface DerivedDecision {
+  modelId: string;
+  decisionId: string;
+  kind: string;
+  reason: string;
+  at: number;
+  window: { start: number; end: number } | null;
+  quality: number | null;
+}
+
+/**
+ * Sinks the monitor calls. `derived` is registered with callDuringReplay so `halflife replay`
+ * can print every decision as the current code re-derives it from the recorded history.
+ */
+export interface MonitorSinks extends Sinks {
+  decisions: { derived(decision: DerivedDecision): void };
+}

@@ -1,0 +1,180 @@
+/**
+ * Retrain(model): snapshot → train → validate → shadow → decide → canary → promote | reject | rollback.
+ *
+ * A child of the model's monitor, one at a time. Every step is an activity with a timeout and
+ * retries; long steps heartbeat; each is idempotent by the retrain id, so a retried or replayed
+ * step never trains twice or promotes twice.
+ */
+import { ApplicationFailure, proxyActivities, sleep, workflowInfo, log } from '@temporalio/workflow';
+import type { MonitorActivities } from '../activities/monitor.ts';
+import type { RetrainActivities } from '../activities/retrain.ts';
+import { parseDuration } from '../detectors/policy/duration.ts';
+import type { PromotionVerdict } from '../detectors/promotion/verdict.ts';
+import type { PolicyRef } from './messages.ts';
+
+/** How a retrain trains, evaluates and rolls out. */
+export interface RetrainSettings {
+  /** The trainer: built-in logistic regression, or an external command. @default { kind: "builtin", params: {} } */
+  trainer: { kind: 'builtin'; params: Record<string, unknown> } | { kind: 'command'; command: string[]; params: Record<string, unknown> };
+  /** Seed of the training run (recorded). @default 42 */
+  seed: number;
+  /** Shadow evaluation: superiority (must be better) or non-inferiority (must not be worse by more than `margin`). @default "non-inferiority", 0.01 */
+  shadow: { mode: 'superiority' | 'non-inferiority'; margin: number; lookback: string; maxEvents: number };
+  /** Canary traffic shares and how long each is watched; empty = promote straight after shadow. `darkLaunch` stops after shadow. */
+  canary: { steps: number[]; stepDuration: string; minEvents: number; darkLaunch: boolean };
+}
+
+export const DEFAULT_RETRAIN_SETTINGS: RetrainSettings = {
+  trainer: { kind: 'builtin', params: {} },
+  seed: 42,
+  shadow: { mode: 'non-inferiority', margin: 0.01, lookback: '1d', maxEvents: 20_000 },
+  canary: { steps: [], stepDuration: '10m', minEvents: 100, darkLaunch: false },
+};
+
+export interface RetrainInput {
+  retrainId: string;
+  modelId: string;
+  championVersion: string | null;
+  /** Training data window chosen by the policy. */
+  trainingWindow: { start: number | null; end: number };
+  /** The decision that asked for this retrain. */
+  decisionId: string;
+  policy: PolicyRef;
+  actor: string;
+  settings: RetrainSettings;
+}
+
+export interface RetrainResult {
+  outcome: 'promoted' | 'rejected' | 'rolled-back' | 'failed' | 'dark-launched';
+  reason: string;
+  version: string | null;
+  trainedAt: number | null;
+  /** Quality of the new version on the held-out slice (the decay curve's starting point). */
+  freshQuality: number | null;
+  lineageId: string | null;
+  verdict: PromotionVerdict | null;
+}
+
+const MINUTE = 60_000;
+
+const training = proxyActivities<RetrainActivities>({
+  startToCloseTimeout: '2h',
+  heartbeatTimeout: '2m',
+  retry: { initialInterval: '10s', maximumInterval: '5m', maximumAttempts: 5, nonRetryableErrorTypes: ['TrainingInputError', 'ValidationError'] },
+});
+const quick = proxyActivities<RetrainActivities>({ startToCloseTimeout: '5m', retry: { maximumAttempts: 10, maximumInterval: '1m' } });
+const record = proxyActivities<MonitorActivities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 20, maximumInterval: '1m' } });
+
+export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
+  const { retrainId, modelId } = input;
+  const info = workflowInfo();
+  let step = 0;
+  const decide = async (kind: 'reject' | 'promote' | 'rollback' | 'training-failed', reason: string, statistics: unknown, version: string | null, lineageId: string | null) => {
+    step += 1;
+    await record.recordDecision({
+      decisionId: `${retrainId}/${kind}/${step}`,
+      modelId,
+      modelVersion: version ?? input.championVersion ?? '',
+      workflowId: info.workflowId,
+      runId: info.runId,
+      decidedAt: Date.now(),
+      kind,
+      actor: input.actor,
+      reason,
+      policy: input.policy,
+      statistics,
+      thresholds: { shadow: input.settings.shadow, canary: input.settings.canary },
+      windows: null,
+      trainingWindow: input.trainingWindow,
+      lineageId: lineageId ?? '',
+      details: { retrainId, requestedBy: input.decisionId, championVersion: input.championVersion },
+    });
+  };
+
+  const snapshot = await training.snapshotTrainingData({
+    retrainId,
+    modelId,
+    window: { start: input.trainingWindow.start ?? 0, end: input.trainingWindow.end },
+  });
+
+  let trained: Awaited<ReturnType<RetrainActivities['trainModel']>>;
+  try {
+    trained = await training.trainModel({ retrainId, modelId, snapshotId: snapshot.snapshotId, trainer: input.settings.trainer, seed: input.settings.seed });
+  } catch (err) {
+    const reason = `training failed: ${failureMessage(err)}`;
+    await decide('training-failed', reason, { snapshot }, null, snapshot.snapshotId);
+    return { outcome: 'failed', reason, version: null, trainedAt: null, freshQuality: null, lineageId: snapshot.snapshotId, verdict: null };
+  }
+  const version = trained.modelVersion;
+  const trainedAt = Date.now();
+
+  const validation = await quick.validateOffline({ modelId, candidateVersion: version, championVersion: input.championVersion ?? undefined, snapshotId: snapshot.snapshotId });
+  const freshQuality = typeof validation.candidate?.accuracy === 'number' ? validation.candidate.accuracy : null;
+  if (!validation.passed) {
+    const reason = `offline validation failed: ${validation.reasons.join('; ')}`;
+    await quick.rejectVersion({ modelId, version, actor: input.actor, reason });
+    await decide('reject', reason, { validation, training: trained.metrics }, version, snapshot.snapshotId);
+    return { outcome: 'rejected', reason, version, trainedAt, freshQuality, lineageId: snapshot.snapshotId, verdict: null };
+  }
+
+  let verdict: PromotionVerdict | null = null;
+  if (input.championVersion !== null) {
+    const lookbackMs = parseDuration(input.settings.shadow.lookback);
+    const shadow = await training.shadowEvaluate({
+      modelId,
+      candidateVersion: version,
+      championVersion: input.championVersion,
+      window: { start: input.trainingWindow.end - lookbackMs, end: input.trainingWindow.end },
+      margin: input.settings.shadow.margin,
+      mode: input.settings.shadow.mode,
+      maxEvents: input.settings.shadow.maxEvents,
+    });
+    verdict = shadow.verdict;
+    if (shadow.verdict.decision !== 'promote') {
+      const reason = `shadow evaluation: ${shadow.verdict.decision}: ${shadow.verdict.reasons.join('; ')}`;
+      await quick.rejectVersion({ modelId, version, actor: input.actor, reason });
+      await decide('reject', reason, { validation, shadow }, version, snapshot.snapshotId);
+      return { outcome: 'rejected', reason, version, trainedAt, freshQuality, lineageId: snapshot.snapshotId, verdict };
+    }
+  }
+
+  if (input.settings.canary.darkLaunch) {
+    const reason = 'dark launch: the challenger passed shadow evaluation and stays in shadow';
+    return { outcome: 'dark-launched', reason, version, trainedAt, freshQuality, lineageId: snapshot.snapshotId, verdict };
+  }
+
+  for (const [index, share] of input.settings.canary.steps.entries()) {
+    const since = Date.now();
+    await quick.publishModelUpdate({
+      modelId,
+      version,
+      artifactUri: trained.artifactUri,
+      sha256: trained.sha256,
+      trafficSplit: { [version]: share, ...(input.championVersion ? { [input.championVersion]: 1 - share } : {}) },
+      reason: `canary step ${index + 1}: ${Math.round(share * 100)}%`,
+      idempotencyKey: `${retrainId}/canary/${index}`,
+    });
+    await sleep(Math.max(MINUTE, parseDuration(input.settings.canary.stepDuration)));
+    const check = await quick.canaryCheck({ modelId, candidateVersion: version, championVersion: input.championVersion ?? undefined, since, minEvents: input.settings.canary.minEvents });
+    if (!check.healthy) {
+      const reason = `canary at ${Math.round(share * 100)}% regressed: ${check.reasons.join('; ')}`;
+      await quick.rollbackVersion({ retrainId, modelId, version, actor: input.actor, reason });
+      await decide('rollback', reason, { validation, verdict, canary: check }, version, snapshot.snapshotId);
+      return { outcome: 'rolled-back', reason, version, trainedAt, freshQuality, lineageId: snapshot.snapshotId, verdict };
+    }
+  }
+
+  const promoted = await quick.promoteVersion({ retrainId, modelId, version, actor: input.actor });
+  const reason = input.championVersion === null ? 'first version: promoted after offline validation' : 'challenger passed validation, shadow evaluation and canary';
+  await decide('promote', reason, { validation, verdict, training: trained.metrics, promoted }, version, snapshot.snapshotId);
+  log.info('promoted', { modelId, version });
+  return { outcome: 'promoted', reason, version, trainedAt, freshQuality, lineageId: snapshot.snapshotId, verdict };
+}
+
+function failureMessage(err: unknown): string {
+  let current: unknown = err;
+  // Activity failures wrap the trainer's error as their cause.
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  if (current instanceof ApplicationFailure) return current.message;
+  return current instanceof Error ? current.message : String(current);
+}
