@@ -9,6 +9,8 @@ import type { LocalService } from '../services/service.ts';
 import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-repository.ts';
 import { buildApi } from './api.ts';
 import { IngestWorker } from './ingest.ts';
+import { Scorer, scoreRoute } from './scorer.ts';
+import { createTemporalWorker } from './temporal-worker.ts';
 import { decisionRoutes } from './routes/decisions.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 
@@ -76,6 +78,21 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
     await ingest.start();
     shutdown.push({ name: 'ingest', run: () => ingest.stop() });
 
+    const { worker, close: closeWorker } = await createTemporalWorker({ config, clickhouse: clickhouse.client, log: log.child({ subsystem: 'temporal-worker' }) });
+    const workerRun = worker.run();
+    shutdown.push({
+      name: 'temporal worker',
+      run: async () => {
+        worker.shutdown();
+        await workerRun;
+        await closeWorker();
+      },
+    });
+
+    const scorer = new Scorer({ config, log: log.child({ subsystem: 'scorer' }) });
+    await scorer.start();
+    shutdown.push({ name: 'scorer', run: () => scorer.stop() });
+
     const tokens = new TokenStore();
     const admin = adminToken(config);
     tokens.add(admin.token, { name: 'admin', role: 'admin' });
@@ -86,8 +103,9 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
       readiness: {
         clickhouse: async () => ({ ok: await clickhouse.client.ping().then((r) => r.success) }),
         ingest: async () => ({ ok: ingest.metrics.paused === 0, detail: ingest.metrics.paused ? 'paused: ClickHouse writes failing' : undefined }),
+        temporal: async () => ({ ok: worker.getState() === 'RUNNING', detail: worker.getState() }),
       },
-      routes: [ingestRoutes(repository), decisionRoutes(clickhouse.client)],
+      routes: [ingestRoutes(repository), decisionRoutes(clickhouse.client), scoreRoute(scorer)],
     });
     await api.listen({ host: config.api.host, port: config.api.port });
     shutdown.push({ name: 'api', run: () => api.close() });

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createMonitorActivities } from '../activities/monitor.ts';
-import { createRetrainActivities } from '../activities/retrain.ts';
+import { closeRetrainActivities, createRetrainActivities } from '../activities/retrain.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import { ConfigError, NotFoundError, ValidationError } from '../platform/errors.ts';
@@ -39,17 +39,24 @@ export function createActivities(deps: TemporalWorkerDeps) {
 }
 
 /** The Temporal worker: ModelMonitor and Retrain workflows plus their activities on one task queue. */
-export async function createTemporalWorker(deps: TemporalWorkerDeps): Promise<Worker> {
+export async function createTemporalWorker(deps: TemporalWorkerDeps): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const connection = deps.connection ?? (await NativeConnection.connect({ address: temporalAddress(deps.config) }));
-  return Worker.create({
+  const activities = createActivities(deps);
+  const worker = await Worker.create({
     connection,
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities(deps),
+    activities,
     sinks: decisionLogSink(deps.log),
     interceptors: { activity: [nonRetryableErrors] },
   });
+  // Stops the runner threads and the Kafka producer the retrain activities started.
+  const close = async () => {
+    await closeRetrainActivities(activities);
+    if (!deps.connection) await connection.close();
+  };
+  return { worker, close };
 }
 
 /**

@@ -45,7 +45,7 @@ describe('daemon: API, HTTP ingest, readiness', () => {
     expect((await fetch(`${daemon.apiUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${daemon.apiUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { clickhouse: { ok: true }, ingest: { ok: true } } });
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { clickhouse: { ok: true }, ingest: { ok: true }, temporal: { ok: true } } });
   });
 
   it('refuses requests without a valid token and stores nothing', async () => {
