@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import type { HalflifeConfig } from './config.ts';
 import { DependencyError } from './errors.ts';
 
@@ -27,4 +28,16 @@ export async function connectTemporal(config: HalflifeConfig): Promise<{ connect
     throw new DependencyError(`Temporal at ${address} is unreachable: ${(err as Error).message}. Start it with \`halflife services up\` or set TEMPORAL_ADDRESS.`, { cause: err });
   }
   return { connection, client: new Client({ connection, namespace: config.temporal.namespace }) };
+}
+
+/**
+ * Register halflife's search attributes on a server that does not have them yet (the
+ * time-skipping test server, or your own cluster). The local dev server gets them at start.
+ */
+export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const keyword = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, keyword])),
+  });
 }

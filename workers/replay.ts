@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DerivedDecision } from '../workflows/messages.ts';
 import { workflowBundle } from './temporal-worker.ts';
 
@@ -25,12 +25,17 @@ export function loadHistoryFile(path: string): History {
  * Replay one recorded history against the current workflow code, collecting every decision the
  * code re-derives (through the monitor's decisions sink, which runs during replay).
  */
-export async function replayHistory(history: History, workflowId: string, onDecision: (d: DerivedDecision) => void = () => {}): Promise<ReplayOutcome> {
+export async function replayHistory(
+  history: History,
+  workflowId: string,
+  onDecision: (d: DerivedDecision) => void = () => {},
+  bundle?: WorkflowBundleWithSourceMap,
+): Promise<ReplayOutcome> {
   const decisions: DerivedDecision[] = [];
   try {
     await Worker.runReplayHistory(
       {
-        workflowBundle: await workflowBundle(),
+        workflowBundle: bundle ?? (await workflowBundle()),
         sinks: {
           decisions: {
             derived: {
@@ -50,7 +55,8 @@ export async function replayHistory(history: History, workflowId: string, onDeci
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const nondeterministic = err instanceof Error && (err.name === 'DeterminismViolationError' || /nondetermin/i.test(message));
-    const eventMatch = /event(?:\s+id)?\s*[:#]?\s*(\d+)/i.exec(message);
+    // Core names the event as `HistoryEvent(id: N, Type)`.
+    const eventMatch = /HistoryEvent\(id: (\d+)/.exec(message) ?? /event(?:\s+id)?\s*[:#]?\s*(\d+)/i.exec(message);
     return { workflowId, ok: false, decisions, error: { kind: nondeterministic ? 'nondeterminism' : 'failure', message, eventId: eventMatch ? Number(eventMatch[1]) : null } };
   }
 }

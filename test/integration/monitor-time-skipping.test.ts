@@ -7,8 +7,7 @@ import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/de
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { installed } from '../../platform/paths.ts';
-import { SEARCH_ATTRIBUTES } from '../../platform/temporal.ts';
-import { temporal } from '@temporalio/proto';
+import { registerSearchAttributes } from '../../platform/temporal.ts';
 import { parsePolicy } from '../../platform/policy.ts';
 import { createActivities, decisionLogSink, nonRetryableErrors, workflowBundle } from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId, statusQuery, type MonitorStatus } from '../../workflows/messages.ts';
@@ -34,10 +33,7 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
 
   beforeAll(async () => {
     env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: installed.temporalTestServer } } });
-    await env.connection.operatorService.addSearchAttributes({
-      namespace: env.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
-    });
+    await registerSearchAttributes(env.connection, 'default');
     ch = await openClickHouse(config);
     await applyMigrations(ch.client);
     const log = createLogger('test', 'warn');
