@@ -6,6 +6,7 @@
  * written after the broker acknowledged. A crash between the two can publish twice; scorers
  * ignore an idempotency key they have already applied, so the effect is still once.
  */
+import { crashPoint } from '../platform/fault-injection.ts';
 import { queryRows } from '../platform/clickhouse/client.ts';
 import { modelUpdateSchema, MODEL_UPDATE_SCHEMA_VERSION, type ModelUpdateMessage } from '../platform/registry/model-update.ts';
 import { TERMINAL_STAGES, type ModelVersion } from '../platform/registry/types.ts';
@@ -268,6 +269,7 @@ export function createPromotionActivities(ctx: RetrainContext) {
     const previous = alreadyPromoted ? await ctx.registry.previousProductionVersion(input.modelId) : await ctx.registry.productionVersion(input.modelId);
     const reason = input.reason ?? 'promoted';
     if (!alreadyPromoted) await ctx.registry.setStage(input.modelId, input.version, 'production', input.actor, reason);
+    crashPoint('promote:after-stage');
     // Published on every call: the key makes it once, and a retry after a crash between the
     // stage change and the publish completes the promotion.
     const published = await publishFull(input.modelId, v, `${input.retrainId}/promote`, reason);

@@ -157,7 +157,7 @@ export const ENV_VARS: Record<string, string> = {
 };
 
 /** HALFLIFE_* variables that are not settings but are read elsewhere (not config errors). */
-const NON_SETTING_ENV = new Set(['HALFLIFE_CONFIG']);
+const NON_SETTING_ENV = new Set(['HALFLIFE_CONFIG', 'HALFLIFE_CRASH_AT', 'HALFLIFE_CRASH_MARKER_DIR']);
 
 export interface LoadConfigOptions {
   /** Environment to read. @default process.env */

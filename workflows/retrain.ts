@@ -22,6 +22,11 @@ export interface RetrainSettings {
   shadow: { mode: 'superiority' | 'non-inferiority'; margin: number; lookback: string; maxEvents: number };
   /** Canary traffic shares and how long each is watched; empty = promote straight after shadow. `darkLaunch` stops after shadow. */
   canary: { steps: number[]; stepDuration: string; minEvents: number; darkLaunch: boolean };
+  /**
+   * How soon a step whose worker died is retried elsewhere: long steps (training, shadow) by their
+   * heartbeat timeout, short ones by their start-to-close timeout. @default { heartbeat: "2m", shortStep: "5m" }
+   */
+  timeouts: { heartbeat: string; shortStep: string };
 }
 
 export const DEFAULT_RETRAIN_SETTINGS: RetrainSettings = {
@@ -29,6 +34,7 @@ export const DEFAULT_RETRAIN_SETTINGS: RetrainSettings = {
   seed: 42,
   shadow: { mode: 'non-inferiority', margin: 0.01, lookback: '1d', maxEvents: 20_000 },
   canary: { steps: [], stepDuration: '10m', minEvents: 100, darkLaunch: false },
+  timeouts: { heartbeat: '2m', shortStep: '5m' },
 };
 
 export interface RetrainInput {
@@ -57,16 +63,17 @@ export interface RetrainResult {
 
 const MINUTE = 60_000;
 
-const training = proxyActivities<RetrainActivities>({
-  startToCloseTimeout: '2h',
-  heartbeatTimeout: '2m',
-  retry: { initialInterval: '10s', maximumInterval: '5m', maximumAttempts: 5, nonRetryableErrorTypes: ['TrainingInputError', 'ValidationError'] },
-});
-const quick = proxyActivities<RetrainActivities>({ startToCloseTimeout: '5m', retry: { maximumAttempts: 10, maximumInterval: '1m' } });
 const record = proxyActivities<MonitorActivities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 20, maximumInterval: '1m' } });
 
 export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
   const { retrainId, modelId } = input;
+  const timeouts = input.settings.timeouts ?? DEFAULT_RETRAIN_SETTINGS.timeouts;
+  const training = proxyActivities<RetrainActivities>({
+    startToCloseTimeout: '2h',
+    heartbeatTimeout: timeouts.heartbeat,
+    retry: { initialInterval: '1s', maximumInterval: '5m', maximumAttempts: 5, nonRetryableErrorTypes: ['TrainingInputError', 'ValidationError'] },
+  });
+  const quick = proxyActivities<RetrainActivities>({ startToCloseTimeout: timeouts.shortStep, retry: { initialInterval: '1s', maximumAttempts: 10, maximumInterval: '1m' } });
   const info = workflowInfo();
   let step = 0;
   const decide = async (kind: 'reject' | 'promote' | 'rollback' | 'training-failed', reason: string, statistics: unknown, version: string | null, lineageId: string | null) => {

@@ -11,6 +11,7 @@ import { asyncLocalStorage } from '@temporalio/activity';
 import { OnnxModelError } from '../../platform/onnx/pool.ts';
 import { builtinLogisticTrainer } from './builtin.ts';
 import { commandTrainer } from './command.ts';
+import { crashPoint } from '../../platform/fault-injection.ts';
 import { heartbeat, nonRetryable, retryable, type RetrainContext } from './context.ts';
 import { TrainerError, type Trainer } from './trainer.ts';
 
@@ -105,6 +106,8 @@ export function createTrainModelActivity(ctx: RetrainContext) {
       await ctx.pool().unload(probeKey);
     }
     const stored = await ctx.artifacts.put(`models/${modelId}/${retrainKey}/model.onnx`, bytes);
+    // Dying here leaves an artifact without a registry row: the retry must reuse the key, not add a second artifact.
+    crashPoint('train:after-artifact');
     const parent = await ctx.registry.productionVersion(modelId);
     const version = await ctx.registry.registerVersion({
       modelId,

@@ -1,0 +1,34 @@
+/**
+ * The Temporal worker as its own process (`tsx workers/temporal-worker-main.ts`), for
+ * deployments that run the parts separately (with a ClickHouse server) and for the crash tests.
+ * SIGTERM/SIGINT: finish in-flight tasks, then exit 0.
+ */
+import { openClickHouse } from '../platform/clickhouse/client.ts';
+import { applyMigrations } from '../platform/clickhouse/migrations.ts';
+import { loadConfig } from '../platform/config.ts';
+import { createLogger } from '../platform/logger.ts';
+import { createTemporalWorker } from './temporal-worker.ts';
+
+async function run(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('temporal-worker', config.logLevel);
+  const clickhouse = await openClickHouse(config);
+  await applyMigrations(clickhouse.client);
+  const { worker, close } = await createTemporalWorker({ config, clickhouse: clickhouse.client, log });
+  const stop = () => worker.shutdown();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+  await worker.run();
+  await close();
+  await clickhouse.close();
+}
+
+run().then(
+  // Clients keep sockets and timers open; once everything is closed, leave.
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`temporal worker: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
