@@ -46,11 +46,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'send Authorization: Bearer <token> (see <dataDir>/api-token)' });
       return;
     }
+    // Set before the role check so the access log can name who was refused.
+    request.identity = identity;
     if (!roleAllows(identity.role, role)) {
       await reply.code(403).send({ error: 'forbidden', message: `this needs the ${role} role; your token has ${identity.role}` });
       return;
     }
-    request.identity = identity;
   };
 
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -1,4 +1,4 @@
-import { adminToken, TokenStore } from '../platform/auth.ts';
+import { adminToken, TokenStore, tokensFile } from '../platform/auth.ts';
 import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import { loadConfig, type HalflifeConfig } from '../platform/config.ts';
@@ -13,6 +13,8 @@ import { Scorer, scoreRoute } from './scorer.ts';
 import { createTemporalWorker } from './temporal-worker.ts';
 import { decisionRoutes } from './routes/decisions.ts';
 import { ingestRoutes } from './routes/ingest.ts';
+import { operatorRoutes } from './routes/operator-api.ts';
+import { metricsRoutes } from './metrics.ts';
 
 export interface DaemonOptions {
   configFile?: string;
@@ -96,6 +98,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
     const tokens = new TokenStore();
     const admin = adminToken(config);
     tokens.add(admin.token, { name: 'admin', role: 'admin' });
+    tokens.useFile(tokensFile(config));
 
     const api = await buildApi({
       tokens,
@@ -105,7 +108,13 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
         ingest: async () => ({ ok: ingest.metrics.paused === 0, detail: ingest.metrics.paused ? 'paused: ClickHouse writes failing' : undefined }),
         temporal: async () => ({ ok: worker.getState() === 'RUNNING', detail: worker.getState() }),
       },
-      routes: [ingestRoutes(repository), decisionRoutes(clickhouse.client), scoreRoute(scorer)],
+      routes: [
+        ...operatorRoutes({ config, clickhouse: clickhouse.client, log }),
+        ingestRoutes(repository),
+        decisionRoutes(clickhouse.client),
+        scoreRoute(scorer),
+        metricsRoutes({ config, clickhouse: clickhouse.client, log, ingest, scorer }),
+      ],
     });
     await api.listen({ host: config.api.host, port: config.api.port });
     shutdown.push({ name: 'api', run: () => api.close() });

@@ -16,7 +16,8 @@ export type DecisionKind =
   | 'pause'
   | 'resume'
   | 'policy-change'
-  | 'force-retrain';
+  | 'force-retrain'
+  | 'gdpr-erasure';
 
 /** One decision with its full provenance, as stored in `decisions`. */
 export interface DecisionRecord {

@@ -232,6 +232,34 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (model_id, idempotency_key)`,
     ],
   },
+  {
+    version: 5,
+    name: 'access log',
+    statements: [
+      // Who read or changed what, when, from where, with what outcome: API requests (source
+      // 'api', denied ones included) and the CLI's direct-database path (source 'cli').
+      // Append-only (plain MergeTree, never updated); ordered by model for "who accessed model M".
+      `CREATE TABLE IF NOT EXISTS access_log (
+        access_id String,
+        at DateTime64(3, 'UTC'),
+        actor String,
+        role LowCardinality(String),
+        source LowCardinality(String),
+        action LowCardinality(String),
+        method LowCardinality(String),
+        route String,
+        path String,
+        model_id String,
+        model_version String,
+        status UInt16,
+        ip String,
+        user_agent String,
+        detail String
+      ) ENGINE = MergeTree
+      PARTITION BY toYYYYMM(at)
+      ORDER BY (model_id, at, access_id)`,
+    ],
+  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

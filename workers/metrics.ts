@@ -1,0 +1,260 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { queryRows } from '../platform/clickhouse/client.ts';
+import type { HalflifeConfig } from '../platform/config.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { RouteModule } from './api.ts';
+import type { IngestMetrics } from './ingest.ts';
+import type { Scorer } from './scorer.ts';
+
+/**
+ * Prometheus metrics at GET /metrics.
+ *
+ * - Ingest counters and lag are read from the running IngestWorker's `metrics` at scrape time.
+ * - Decisions by kind, monitor ticks, training durations and the stored dead-letter count are
+ *   counted from ClickHouse at scrape time (cached a few seconds) rather than hooked into
+ *   `recordDecision`: decisions are written by Temporal activities that may run in another
+ *   process (remote ClickHouse deployments), and the tables are the record, so the numbers
+ *   survive restarts and agree with `halflife decisions`. The counters are therefore totals since
+ *   the table began, which is what Prometheus' rate() expects of a counter.
+ * - Scorer latency: the scorer's one entry point (`scoreAndEmit`, used by Kafka and HTTP) is
+ *   timed per batch; the scorer's own counters come from `Scorer.stats`.
+ * - HTTP request durations per route, and Node process metrics (CPU, memory, event loop lag).
+ *
+ * Access: no token when the API listens on a loopback address (the default, 127.0.0.1: only
+ * local processes, e.g. a local Prometheus or agent, can reach it and the numbers carry no
+ * personal data); a viewer token otherwise (Prometheus sends it with `authorization`/`bearer_token`).
+ */
+
+export interface MetricsDeps {
+  config: HalflifeConfig;
+  clickhouse: ClickHouseClient;
+  log: Logger;
+  ingest?: { metrics: IngestMetrics };
+  scorer?: Scorer;
+  /** How long ClickHouse-derived values are reused between scrapes (ms). @default 5000 */
+  cacheMs?: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function metricsNeedToken(config: Pick<HalflifeConfig, 'api'>): boolean {
+  return !LOOPBACK.has(config.api.host);
+}
+
+const INGEST_COUNTERS: Array<[keyof IngestMetrics, string]> = [
+  ['consumed_total', 'records taken from Kafka (valid or not, duplicates included)'],
+  ['inserted_events_total', 'scoring events stored'],
+  ['inserted_labels_total', 'labels stored'],
+  ['dead_letters_total', 'records dead-lettered by this process'],
+  ['duplicates_total', 'records not stored because their id was already seen'],
+  ['flushes_total', 'batches written'],
+  ['insert_failures_total', 'failed batch writes (each is retried)'],
+  ['commit_failures_total', 'failed offset commits'],
+];
+
+interface StoreSnapshot {
+  decisions: Array<{ model_id: string; kind: string; n: string }>;
+  ticks: Array<{ model_id: string; n: string }>;
+  trainings: Array<{ model_id: string; seconds: number; created_ms: string }>;
+  deadLetters: number;
+}
+
+export function createMetrics(deps: MetricsDeps): { registry: Registry; route: RouteModule } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'halflife_process_' });
+
+  const ingest = deps.ingest;
+  for (const [name, help] of INGEST_COUNTERS) {
+    new Counter({
+      name: `halflife_ingest_${name}`,
+      help: `Ingest: ${help}.`,
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (ingest) this.inc(Number(ingest.metrics[name]) || 0);
+      },
+    });
+  }
+  new Gauge({
+    name: 'halflife_ingest_lag_records',
+    help: 'Ingest: records behind the high watermark at the last fetch, per topic partition.',
+    labelNames: ['partition'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [partition, lag] of Object.entries(ingest?.metrics.lag ?? {})) this.set({ partition }, lag);
+    },
+  });
+  new Gauge({
+    name: 'halflife_ingest_lag_total_records',
+    help: 'Ingest: records behind the high watermark, all partitions.',
+    registers: [registry],
+    collect() {
+      this.set(ingest?.metrics.lag_total ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'halflife_ingest_paused',
+    help: 'Ingest: 1 while consumption is paused because ClickHouse writes fail.',
+    registers: [registry],
+    collect() {
+      this.set(ingest?.metrics.paused ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'halflife_ingest_insert_latency_seconds_last',
+    help: "Ingest: wall time of the last batch's writes.",
+    registers: [registry],
+    collect() {
+      this.set((ingest?.metrics.insert_latency_ms_last ?? 0) / 1000);
+    },
+  });
+
+  // ClickHouse-derived values, fetched once per cache period whatever the number of metrics.
+  const cacheMs = deps.cacheMs ?? 5000;
+  let cached: { at: number; value: Promise<StoreSnapshot> } | undefined;
+  const store = (): Promise<StoreSnapshot> => {
+    if (cached && Date.now() - cached.at < cacheMs) return cached.value;
+    const value = (async (): Promise<StoreSnapshot> => {
+      const ch = deps.clickhouse;
+      const [decisions, ticks, trainings, dead] = await Promise.all([
+        queryRows<{ model_id: string; kind: string; n: string }>(ch, 'SELECT model_id, kind, uniqExact(decision_id) AS n FROM decisions GROUP BY model_id, kind'),
+        // A tick evaluates one window: decisions that carry a window, counted once per window.
+        queryRows<{ model_id: string; n: string }>(ch, "SELECT model_id, uniqExact(windows) AS n FROM decisions WHERE windows NOT IN ('', 'null') AND startsWith(workflow_id, 'halflife-monitor-') GROUP BY model_id"),
+        // Training time: from the snapshot written to the version registered (train + store + register).
+        queryRows<{ model_id: string; seconds: number; created_ms: string }>(
+          ch,
+          `SELECT v.model_id AS model_id, greatest(0, toUnixTimestamp64Milli(v.created_at) - toUnixTimestamp64Milli(s.created_at)) / 1000 AS seconds,
+                  toUnixTimestamp64Milli(v.created_at) AS created_ms
+           FROM (SELECT model_id, lineage_id, created_at FROM model_versions FINAL WHERE lineage_id != '') AS v
+           INNER JOIN (SELECT snapshot_id, created_at FROM training_snapshots FINAL) AS s ON s.snapshot_id = v.lineage_id
+           ORDER BY created_ms`,
+        ),
+        queryRows<{ n: string }>(ch, 'SELECT count() AS n FROM dead_letters'),
+      ]);
+      return { decisions, ticks, trainings, deadLetters: Number(dead[0]?.n ?? 0) };
+    })().catch((err: unknown) => {
+      deps.log.warn({ err: (err as Error).message }, 'metrics: ClickHouse values unavailable');
+      cached = undefined;
+      return { decisions: [], ticks: [], trainings: [], deadLetters: 0 };
+    });
+    cached = { at: Date.now(), value };
+    return value;
+  };
+
+  new Counter({
+    name: 'halflife_decisions_total',
+    help: 'Decisions recorded, by model and kind (no-action included).',
+    labelNames: ['model', 'kind'],
+    registers: [registry],
+    async collect() {
+      const s = await store();
+      this.reset();
+      for (const d of s.decisions) this.inc({ model: d.model_id, kind: d.kind }, Number(d.n));
+    },
+  });
+  new Counter({
+    name: 'halflife_monitor_ticks_total',
+    help: 'Windows evaluated by model monitors.',
+    labelNames: ['model'],
+    registers: [registry],
+    async collect() {
+      const s = await store();
+      this.reset();
+      for (const t of s.ticks) this.inc({ model: t.model_id }, Number(t.n));
+    },
+  });
+  new Histogram({
+    name: 'halflife_training_duration_seconds',
+    help: 'Training time of registered versions: from the training snapshot to the registered version.',
+    labelNames: ['model'],
+    buckets: [1, 5, 15, 60, 300, 900, 3600, 4 * 3600],
+    registers: [registry],
+    async collect() {
+      const s = await store();
+      this.reset();
+      for (const t of s.trainings) this.observe({ model: t.model_id }, Number(t.seconds));
+    },
+  });
+  new Gauge({
+    name: 'halflife_dead_letters_stored',
+    help: 'Dead letters stored in ClickHouse (all time, all processes).',
+    registers: [registry],
+    async collect() {
+      this.set((await store()).deadLetters);
+    },
+  });
+
+  const scorer = deps.scorer;
+  const scorerCounters: Array<[keyof Scorer['stats'], string]> = [
+    ['requests', 'scoring requests received'],
+    ['scored', 'requests scored'],
+    ['shadowScored', 'requests also scored by a shadow version'],
+    ['invalid', 'requests that could not be parsed or validated'],
+    ['unscorable', 'requests for a model without a served version'],
+    ['fallbacks', 'requests served by a fallback version'],
+    ['updatesApplied', 'model updates applied'],
+    ['updatesRefused', 'model updates refused (bad sha256, unknown artifact)'],
+  ];
+  for (const [key, help] of scorerCounters) {
+    new Counter({
+      name: `halflife_scorer_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`,
+      help: `Scorer: ${help}.`,
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (scorer) this.inc(scorer.stats[key]);
+      },
+    });
+  }
+  const scoreLatency = new Histogram({
+    name: 'halflife_scorer_batch_duration_seconds',
+    help: 'Scorer: time to score a batch and emit its scoring events, by source (kafka, http).',
+    labelNames: ['source', 'outcome'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const scoreRows = new Counter({ name: 'halflife_scorer_batch_rows_total', help: 'Scorer: requests in timed batches.', labelNames: ['source'], registers: [registry] });
+  if (scorer) {
+    // Timing the scorer's single entry point keeps metrics out of the scorer itself.
+    const original = scorer.scoreAndEmit.bind(scorer);
+    scorer.scoreAndEmit = async (requests, source) => {
+      const end = scoreLatency.startTimer({ source });
+      try {
+        const results = await original(requests, source);
+        end({ outcome: 'ok' });
+        scoreRows.inc({ source }, requests.length);
+        return results;
+      } catch (err) {
+        end({ outcome: 'error' });
+        throw err;
+      }
+    };
+  }
+
+  const httpDuration = new Histogram({
+    name: 'halflife_http_request_duration_seconds',
+    help: 'HTTP API: request duration by method, route and status.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+
+  const route: RouteModule = (app, guard) => {
+    app.addHook('onResponse', async (request, reply) => {
+      // Unmatched URLs share one label, so probes cannot blow up the label set.
+      httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    });
+    app.get('/metrics', { ...(metricsNeedToken(deps.config) ? { preHandler: guard('viewer') } : {}) }, async (_request, reply) => {
+      const text = await registry.metrics();
+      return reply.header('content-type', registry.contentType).send(text);
+    });
+  };
+  return { registry, route };
+}
+
+/** The daemon's entry: the /metrics route module. */
+export function metricsRoutes(deps: MetricsDeps): RouteModule {
+  return createMetrics(deps).route;
+}

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import type { Role } from '../platform/auth.ts';
+import type { RouteModule } from './api.ts';
+import type { HalflifeRouteConfig, RouteDoc } from './routes/define.ts';
+
+/**
+ * The OpenAPI 3.1 document of the daemon's API, built from the routes themselves: routes declared
+ * with defineRoute carry their zod schemas (converted with zod's own JSON Schema output); routes
+ * written without it are described by the table below. Served at GET /openapi.json without a
+ * token (it holds no data). Must be the first route module so it sees every route being added.
+ */
+
+interface PlainDoc {
+  role: Role | null;
+  summary: string;
+  tags: string[];
+}
+
+/** Routes of other modules that predate defineRoute. */
+const KNOWN: Record<string, PlainDoc> = {
+  'GET /healthz': { role: null, summary: 'liveness', tags: ['health'] },
+  'GET /readyz': { role: null, summary: 'readiness: every dependency answers (503 otherwise)', tags: ['health'] },
+  'GET /v1/decisions': { role: 'viewer', summary: 'decisions with provenance, newest first (?model, ?kind, ?since, ?limit)', tags: ['decisions'] },
+  'GET /v1/decisions/:id': { role: 'viewer', summary: 'one decision with its full provenance', tags: ['decisions'] },
+  'POST /v1/events': { role: 'operator', summary: 'ingest scoring events (JSON object, array or NDJSON); invalid ones are dead-lettered', tags: ['ingest'] },
+  'POST /v1/labels': { role: 'operator', summary: 'ingest labels (JSON object, array or NDJSON)', tags: ['ingest'] },
+  'POST /v1/score': { role: 'operator', summary: 'score requests with the reference scorer', tags: ['scoring'] },
+  'GET /metrics': { role: null, summary: 'Prometheus metrics (open on a loopback address; viewer token otherwise)', tags: ['operations'] },
+  'GET /openapi.json': { role: null, summary: 'this document', tags: ['operations'] },
+};
+
+type Operation = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const out = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete out.$schema;
+  return out;
+}
+
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Operation[] {
+  if (!schema) return [];
+  const js = jsonSchema(schema) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(js.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (js.required ?? []).includes(name),
+    schema: s,
+    ...(typeof s.description === 'string' ? { description: s.description } : {}),
+  }));
+}
+
+const ROLE_TEXT: Record<Role, string> = { viewer: 'viewer or higher', operator: 'operator or admin', admin: 'admin' };
+
+function operation(method: string, url: string, doc: RouteDoc | PlainDoc): Operation {
+  const full = 'method' in doc ? doc : undefined;
+  const op: Operation = {
+    operationId: `${method.toLowerCase()}${url.replace(/[/:{}.-]+(\w)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+    summary: doc.summary,
+    tags: doc.tags,
+    description: [full?.description, doc.role ? `Role: ${ROLE_TEXT[doc.role]}.` : 'No token needed.', full?.access ? `Recorded in the access log as a ${full.access}.` : '']
+      .filter(Boolean)
+      .join(' '),
+    security: doc.role ? [{ bearer: [] }] : [],
+    'x-halflife-role': doc.role ?? 'none',
+    parameters: [...parameters(full?.params, 'path'), ...parameters(full?.query, 'query')],
+    responses: {
+      [String(full?.status ?? 200)]: { description: 'ok', content: { 'application/json': {} } },
+      ...(doc.role ? { 401: { $ref: '#/components/responses/Unauthorized' }, 403: { $ref: '#/components/responses/Forbidden' } } : {}),
+      400: { $ref: '#/components/responses/BadRequest' },
+    },
+  };
+  if (full?.body) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(full.body) } } };
+  return op;
+}
+
+export function openApiRoutes(info: { version: string } = { version: '0.1.0' }): RouteModule {
+  return (app) => {
+    const paths: Record<string, Record<string, Operation>> = {};
+    const add = (method: string, url: string, doc: RouteDoc | PlainDoc | undefined) => {
+      if (method === 'HEAD' || method === 'OPTIONS') return;
+      const openApiPath = url.replace(/:(\w+)/g, '{$1}');
+      paths[openApiPath] ??= {};
+      paths[openApiPath][method.toLowerCase()] = operation(method, url, doc ?? { role: null, summary: `${method} ${url}`, tags: ['other'] });
+    };
+    for (const [key, doc] of Object.entries(KNOWN).filter(([k]) => k.startsWith('GET /healthz') || k.startsWith('GET /readyz'))) add(key.split(' ')[0] as string, key.split(' ')[1] as string, doc);
+
+    app.addHook('onRoute', (route) => {
+      const doc = (route.config as HalflifeRouteConfig | undefined)?.halflife;
+      for (const method of [route.method].flat()) add(method, route.url, doc ?? KNOWN[`${method} ${route.url}`]);
+    });
+
+    app.get('/openapi.json', async () => ({
+      openapi: '3.1.0',
+      info: {
+        title: 'halflife API',
+        version: info.version,
+        description:
+          'Drift monitoring and cost-aware retraining. Send `Authorization: Bearer <token>`. Roles: viewer (reads), operator (acts on models and monitors), admin (everything, incl. GDPR erasure, forced retrains and the access log). Every read of a model or artifact and every write is recorded in the access log.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+        responses: {
+          Unauthorized: { description: 'no or unknown token' },
+          Forbidden: { description: "the token's role is too low" },
+          BadRequest: { description: 'a parameter or the body does not match the schema' },
+        },
+      },
+      paths,
+    }));
+  };
+}

@@ -1,0 +1,47 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { z } from 'zod';
+import { getDecision } from '../../platform/clickhouse/decisions-repository.ts';
+import { eraseSubject } from '../../platform/clickhouse/gdpr-repository.ts';
+import type { ArtifactStore } from '../../platform/registry/artifact-store.ts';
+import type { RouteModule } from '../api.ts';
+import { noteAccess } from './access-log.ts';
+import { actorOf, defineRoute } from './define.ts';
+import type { MonitorClient } from './monitor-client.ts';
+
+/** POST /v1/gdpr/erase (admin): erase a data subject; see platform/clickhouse/gdpr-repository.ts. */
+export function gdprRoutes(clickhouse: ClickHouseClient, monitors: MonitorClient, artifacts: ArtifactStore): RouteModule {
+  return (app, guard) => {
+    defineRoute(
+      app,
+      guard,
+      {
+        method: 'POST',
+        url: '/v1/gdpr/erase',
+        role: 'admin',
+        tags: ['gdpr'],
+        summary: "erase a subject's events, labels, dead letters, shadow results and lineage; taint versions trained on them; ask their monitors to retrain",
+        body: z
+          .object({
+            subject: z.string().min(1).max(256),
+            dryRun: z.boolean().default(false),
+            as: z.string().min(1).max(128).optional(),
+          })
+          .strict(),
+        access: 'write',
+      },
+      async ({ body, identity, request }) => {
+        const actor = actorOf(identity, body.as);
+        const report = await eraseSubject(clickhouse, {
+          subjectId: body.subject,
+          dryRun: body.dryRun,
+          actor,
+          artifacts,
+          requestRetrain: (modelId, reason) => monitors.requestRetrain(modelId, reason, actor, async (id) => (await getDecision(clickhouse, id))?.kind),
+        });
+        // The access entry keeps the digest and counts, never the subject id.
+        noteAccess(request, { erasureId: report.erasureId, subjectDigest: report.subjectDigest, dryRun: report.dryRun, deleted: report.deleted, tainted: report.tainted.length });
+        return report;
+      },
+    );
+  };
+}

@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { z } from 'zod';
+import type { RetrainActivities } from '../../activities/retrain.ts';
+import { recordDecision } from '../../platform/clickhouse/decisions-repository.ts';
+import { ClickHouseLineageRepository } from '../../platform/clickhouse/lineage-repository.ts';
+import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
+import { NotFoundError, ValidationError } from '../../platform/errors.ts';
+import type { ArtifactStore } from '../../platform/registry/artifact-store.ts';
+import { MODEL_STAGES } from '../../platform/registry/types.ts';
+import type { RouteModule } from '../api.ts';
+import { actorOf, defineRoute, modelId, versionId } from './define.ts';
+import { noteAccess } from './access-log.ts';
+
+export interface ModelRoutesDeps {
+  clickhouse: ClickHouseClient;
+  artifacts: ArtifactStore;
+  /** The retrain activities that promote and roll back (they publish model updates), opened on first use. */
+  activities: () => RetrainActivities;
+}
+
+const modelParams = z.object({ model: modelId }).strict();
+const versionParams = z.object({ model: modelId, version: versionId }).strict();
+const actBody = z
+  .object({
+    reason: z.string().max(1000).optional(),
+    as: z.string().min(1).max(128).optional().describe('the person the token acts for (recorded with the token name)'),
+  })
+  .strict();
+
+/**
+ * The model registry over HTTP. Reads are viewer; promote, rollback and archive are operator and
+ * are recorded as decisions (kind promote / rollback, actor = token name) besides the stage events.
+ */
+export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
+  const registry = new ClickHouseRegistryRepository(deps.clickhouse);
+  const lineage = new ClickHouseLineageRepository(deps.clickhouse);
+
+  const manualDecision = async (kind: 'promote' | 'rollback', model: string, version: string, actor: string, reason: string, details: unknown) => {
+    const decisionId = `manual-${randomUUID()}/${kind}`;
+    await recordDecision(deps.clickhouse, {
+      decisionId,
+      modelId: model,
+      modelVersion: version,
+      workflowId: '',
+      runId: '',
+      decidedAt: Date.now(),
+      kind,
+      actor,
+      reason,
+      policy: { name: '', version: '', hash: '' },
+      statistics: null,
+      thresholds: null,
+      windows: null,
+      trainingWindow: null,
+      lineageId: '',
+      details,
+    });
+    return decisionId;
+  };
+
+  return (app, guard) => {
+    defineRoute(app, guard, { method: 'GET', url: '/v1/models', role: 'viewer', tags: ['models'], summary: 'models with their version count and production version', access: 'read' }, () => registry.listModels());
+
+    defineRoute(
+      app,
+      guard,
+      {
+        method: 'GET',
+        url: '/v1/models/:model',
+        role: 'viewer',
+        tags: ['models'],
+        summary: "a model's versions, newest first",
+        params: modelParams,
+        query: z.object({ stage: z.enum(MODEL_STAGES).optional() }).strict(),
+        access: 'read',
+      },
+      async ({ params, query }) => {
+        const versions = await registry.listVersions(params.model, query.stage ? { stage: query.stage } : {});
+        if (versions.length === 0 && !query.stage) throw new NotFoundError(`no model ${params.model} in the registry`);
+        return { modelId: params.model, versions };
+      },
+    );
+
+    defineRoute(
+      app,
+      guard,
+      { method: 'GET', url: '/v1/models/:model/versions/:version', role: 'viewer', tags: ['models'], summary: 'one version: stage, artifact sha256, trainer, metrics, training snapshot, stage history', params: versionParams, access: 'read' },
+      async ({ params }) => {
+        const v = await registry.requireVersion(params.model, params.version);
+        const history = await registry.stageHistory(params.model, params.version);
+        const snapshot = v.lineageId ? await lineage.getSnapshot(v.lineageId) : null;
+        return { ...v, history, snapshot };
+      },
+    );
+
+    defineRoute(
+      app,
+      guard,
+      {
+        method: 'GET',
+        url: '/v1/models/:model/versions/:version/artifact',
+        role: 'operator',
+        tags: ['models'],
+        summary: "the version's artifact bytes (ONNX), checked against its sha256; operator because weights can leak training data",
+        params: versionParams,
+        access: 'read',
+      },
+      async ({ params, reply }) => {
+        const v = await registry.requireVersion(params.model, params.version);
+        const bytes = await deps.artifacts.get(v.artifactUri, v.sha256);
+        return reply.code(200).header('content-type', 'application/octet-stream').header('x-halflife-sha256', v.sha256).send(Buffer.from(bytes));
+      },
+    );
+
+    defineRoute(
+      app,
+      guard,
+      { method: 'POST', url: '/v1/models/:model/versions/:version/promote', role: 'operator', tags: ['models'], summary: 'make a version production (the previous one is archived) and publish a 100% model update', params: versionParams, body: actBody, access: 'write' },
+      async ({ params, body, identity, request }) => {
+        const actor = actorOf(identity, body.as);
+        const reason = body.reason ?? 'promoted through the API';
+        await registry.requireVersion(params.model, params.version);
+        const result = await deps.activities().promoteVersion({ retrainId: `api-${randomUUID()}`, modelId: params.model, version: params.version, actor, reason });
+        const decisionId = result.alreadyPromoted ? null : await manualDecision('promote', params.model, params.version, actor, reason, { manual: true, previousVersion: result.previousVersion, published: result.published });
+        noteAccess(request, { decisionId, previousVersion: result.previousVersion });
+        return { ...result, decisionId };
+      },
+    );
+
+    defineRoute(
+      app,
+      guard,
+      {
+        method: 'POST',
+        url: '/v1/models/:model/rollback',
+        role: 'operator',
+        tags: ['models'],
+        summary: 'return to the previous (or a given) production version; the current one is rejected',
+        params: modelParams,
+        body: actBody.extend({ to: versionId.optional() }).strict(),
+        access: 'write',
+      },
+      async ({ params, body, identity, request }) => {
+        const actor = actorOf(identity, body.as);
+        const reason = body.reason ?? 'rolled back through the API';
+        const current = await registry.productionVersion(params.model);
+        if (!current) throw new ValidationError(`${params.model} has no production version to roll back`);
+        const result = await deps.activities().rollbackVersion({ retrainId: `api-${randomUUID()}`, modelId: params.model, version: current.version, ...(body.to ? { toVersion: body.to } : {}), actor, reason });
+        const decisionId = result.alreadyRolledBack ? null : await manualDecision('rollback', params.model, result.restoredVersion ?? '', actor, reason, { manual: true, rolledBackVersion: result.rolledBackVersion });
+        noteAccess(request, { decisionId, rolledBack: result.rolledBackVersion, restored: result.restoredVersion });
+        return { ...result, decisionId };
+      },
+    );
+
+    defineRoute(
+      app,
+      guard,
+      { method: 'POST', url: '/v1/models/:model/versions/:version/archive', role: 'operator', tags: ['models'], summary: 'retire a version that is not in production', params: versionParams, body: actBody, access: 'write' },
+      async ({ params, body, identity }) => {
+        const v = await registry.requireVersion(params.model, params.version);
+        if (v.stage === 'production') throw new ValidationError(`${params.model} ${params.version} is in production: promote another version or roll back first`);
+        return registry.setStage(params.model, params.version, 'archived', actorOf(identity, body.as), body.reason ?? 'archived through the API');
+      },
+    );
+  };
+}

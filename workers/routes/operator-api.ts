@@ -1,0 +1,48 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { closeRetrainActivities, createRetrainActivities, type RetrainActivities } from '../../activities/retrain.ts';
+import { AccessLogWriter } from '../../platform/clickhouse/access-log-repository.ts';
+import type { HalflifeConfig } from '../../platform/config.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
+import type { RouteModule } from '../api.ts';
+import { openApiRoutes } from '../openapi.ts';
+import { accessLogRoutes } from './access-log.ts';
+import { auditRoutes } from './audit.ts';
+import { gdprRoutes } from './gdpr.ts';
+import { modelRoutes } from './models.ts';
+import { MonitorClient } from './monitor-client.ts';
+import { monitorRoutes } from './monitors.ts';
+
+export interface OperatorApiDeps {
+  config: HalflifeConfig;
+  clickhouse: ClickHouseClient;
+  log: Logger;
+}
+
+/**
+ * The operator's API: OpenAPI document, access log, models, monitors/policies/approvals, audit and
+ * GDPR. Spread it first into the daemon's route list: the OpenAPI module documents the routes
+ * added after it, and the access log hook covers every route.
+ */
+export function operatorRoutes(deps: OperatorApiDeps): RouteModule[] {
+  const log = deps.log.child({ subsystem: 'api' });
+  const accessLog = new AccessLogWriter(deps.clickhouse, { onError: (err, lost) => log.error({ err: (err as Error).message, entries: lost }, 'access log write failed; kept for the next attempt') });
+  const monitors = new MonitorClient(deps.config);
+  const artifacts = LocalArtifactStore.forDataDir(deps.config.dataDir);
+  let activities: RetrainActivities | undefined;
+  const lifecycle: RouteModule = (app) => {
+    app.addHook('onClose', async () => {
+      await monitors.close();
+      if (activities) await closeRetrainActivities(activities);
+    });
+  };
+  return [
+    openApiRoutes(),
+    accessLogRoutes(accessLog),
+    lifecycle,
+    modelRoutes({ clickhouse: deps.clickhouse, artifacts, activities: () => (activities ??= createRetrainActivities({ clickhouse: deps.clickhouse, config: deps.config, log: log.child({ part: 'registry' }) })) }),
+    monitorRoutes(monitors),
+    auditRoutes(deps.clickhouse, accessLog),
+    gdprRoutes(deps.clickhouse, monitors, artifacts),
+  ];
+}
