@@ -1,0 +1,144 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../platform/paths.ts';
+import { freePort } from '../../services/process.ts';
+import { runDaemon, type Daemon } from '../../workers/daemon.ts';
+import { testConfig, uniqueName } from '../helpers/stack.ts';
+
+const exec = promisify(execFile);
+const TOKEN = 'monitor-cli-token-0123456789';
+
+/** The operator's path end to end: the daemon runs; the `halflife` command drives a monitor on the real dev server. */
+describe('halflife monitor / decisions / explain / replay against a running daemon', () => {
+  let daemon: Daemon;
+  let env: NodeJS.ProcessEnv;
+  let traffic: NodeJS.Timeout | undefined;
+  const model = uniqueName('cli-model');
+  let sent = 0;
+
+  const halflife = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await exec(process.execPath, [path.join(projectRoot, 'bin/halflife.mjs'), ...args], { env, cwd: projectRoot, timeout: 60_000 });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const prefix = uniqueName('topics');
+    const config = testConfig({
+      api: { port, token: TOKEN },
+      temporal: { taskQueue: uniqueName('cli-tq') },
+      kafka: { scoringEventsTopic: `${prefix}.events`, labelsTopic: `${prefix}.labels`, scoringRequestsTopic: `${prefix}.requests`, modelUpdatesTopic: `${prefix}.updates` },
+      ingest: { groupId: uniqueName('group') },
+    });
+    daemon = await runDaemon({ handleSignals: false, config });
+    env = {
+      ...process.env,
+      HALFLIFE_DATA_DIR: config.dataDir,
+      HALFLIFE_API_PORT: String(port),
+      HALFLIFE_API_TOKEN: TOKEN,
+      TEMPORAL_ADDRESS: config.temporal.address,
+      KAFKA_BROKERS: config.kafka.brokers,
+      HALFLIFE_TASK_QUEUE: config.temporal.taskQueue,
+      HALFLIFE_LOG_LEVEL: 'warn',
+    };
+    // Live traffic with labels, through the HTTP ingest endpoint.
+    traffic = setInterval(() => {
+      const now = Date.now();
+      const events = Array.from({ length: 40 }, (_, i) => {
+        const x = Math.sin(sent + i) * 3;
+        return { event_id: `${model}-${sent + i}`, model_id: model, model_version: 'v1', timestamp: now, features: { x, plan: i % 3 ? 'basic' : 'pro' }, prediction: { score: 1 / (1 + Math.exp(-x)) } };
+      });
+      const labels = events.map((e) => ({ event_id: e.event_id, label: e.prediction.score > 0.5 ? 1 : 0, timestamp: now }));
+      sent += events.length;
+      const post = (p: string, body: unknown) => fetch(`${daemon.apiUrl}${p}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
+      void post('/v1/events', events).then(() => post('/v1/labels', labels)).catch(() => undefined);
+    }, 500);
+  });
+
+  afterAll(async () => {
+    if (traffic) clearInterval(traffic);
+    await daemon?.stop();
+  });
+
+  it('starts a monitor from a policy file, and it ticks, decides and explains itself', async () => {
+    const policyFile = path.join(dataDirOf(env), 'policy.yaml');
+    writeFileSync(policyFile, `name: cli-threshold\nversion: "1"\nmodel: ${model}\ntrigger:\n  kind: threshold\n  metric: accuracy\n  threshold: 0.5\n  consecutiveWindows: 2\nguards:\n  cooldown: 1h\n`);
+    const validated = await halflife('policy', 'validate', policyFile, '--json');
+    expect(validated.code).toBe(0);
+    const started = await halflife('monitor', 'start', model, '--policy', policyFile, '--cadence', '10s', '--settle', '1s', '--json');
+    expect(started.code, started.stderr).toBe(0);
+    const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
+    expect(workflowId).toBe(`halflife-monitor-${model}`);
+    // Starting again is a no-op, not an error.
+    expect((await halflife('monitor', 'start', model, '--policy', policyFile, '--cadence', '10s')).code).toBe(0);
+
+    let status: { ticks: number; health: string; stage: string } = { ticks: 0, health: '', stage: '' };
+    for (let i = 0; i < 40 && status.ticks < 2; i++) {
+      await new Promise((r) => setTimeout(r, 2000));
+      status = JSON.parse((await halflife('monitor', 'status', model, '--json')).stdout) as typeof status;
+    }
+    expect(status.ticks).toBeGreaterThanOrEqual(2);
+    expect(status.stage).toBe('monitoring');
+
+    const listed = await halflife('decisions', '--model', model, '--json');
+    expect(listed.code, listed.stderr).toBe(0);
+    const decisions = JSON.parse(listed.stdout) as { decisionId: string; kind: string; policy: { hash: string } }[];
+    expect(decisions.length).toBeGreaterThanOrEqual(2);
+    expect(decisions.every((d) => d.kind === 'no-action')).toBe(true);
+    const explained = await halflife('explain', decisions[0]!.decisionId);
+    expect(explained.code, explained.stderr).toBe(0);
+    expect(explained.stdout).toContain('NO-ACTION');
+    expect(explained.stdout).toContain('policy cli-threshold v1');
+    expect(explained.stdout).toMatch(/accuracy \(realised from [\d,]+ labels\)/);
+    expect(explained.stdout).toContain(`halflife replay ${workflowId}`);
+
+    const replayed = await halflife('replay', workflowId, '--json');
+    expect(replayed.code, replayed.stderr).toBe(0);
+    const outcome = JSON.parse(replayed.stdout) as { ok: boolean; decisions: unknown[] };
+    expect(outcome.ok).toBe(true);
+    expect(outcome.decisions.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('pauses and resumes with the actor recorded, and refuses what makes no sense with a clear error', async () => {
+    const paused = await halflife('monitor', 'pause', model, '--as', 'carol', '--reason', 'maintenance', '--json');
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(JSON.parse(paused.stdout)).toMatchObject({ stage: 'paused', paused: true });
+    const again = await halflife('monitor', 'pause', model);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain('already paused');
+    const approve = await halflife('approve', model);
+    expect(approve.code).not.toBe(0);
+    expect(approve.stderr).toContain('nothing is waiting for approval');
+    const resumed = await halflife('monitor', 'resume', model, '--as', 'carol', '--json');
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ paused: false });
+    const decisions = JSON.parse((await halflife('decisions', '--model', model, '--kind', 'pause,resume', '--json')).stdout) as { kind: string; actor: string; reason: string }[];
+    expect(decisions.map((d) => [d.kind, d.actor]).sort()).toEqual([
+      ['pause', 'carol'],
+      ['resume', 'carol'],
+    ]);
+  });
+
+  it('names an unknown model and an invalid policy file, with their exit codes', async () => {
+    const unknown = await halflife('monitor', 'status', 'no-such-model', '--json');
+    expect(unknown.code).toBe(5);
+    expect(unknown.stderr).toContain('no monitor is running');
+    const bad = path.join(dataDirOf(env), 'bad-policy.yaml');
+    writeFileSync(bad, 'name: x\nversion: "1"\nmodel: m\ntrigger:\n  kind: threshold\n  threshold: high\nguards:\n  cooldown: soon\n');
+    const invalid = await halflife('policy', 'validate', bad);
+    expect(invalid.code).toBe(3);
+    expect(invalid.stderr).toContain('cooldown');
+    expect(invalid.stderr).toContain('threshold');
+  });
+});
+
+function dataDirOf(env: NodeJS.ProcessEnv): string {
+  return env.HALFLIFE_DATA_DIR!;
+}
