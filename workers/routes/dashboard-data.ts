@@ -1,0 +1,467 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { z } from 'zod';
+import { queryRows } from '../../platform/clickhouse/client.ts';
+import type { HalflifeConfig } from '../../platform/config.ts';
+import type { MonitorStatus } from '../../workflows/messages.ts';
+import type { RouteModule } from '../api.ts';
+
+/**
+ * Read-only data for the web dashboard (viewer and up), shaped for its pages so each page is
+ * one request: GET /v1/dashboard/config, /v1/dashboard/fleet, /v1/dashboard/models/:model.
+ * Everything comes from the tables the monitor and retrain workflows write (decisions with
+ * their statistics, model_versions, model_stage_events, shadow_results, scoring_events,
+ * labels, dead_letters); the monitor's live status (a Temporal query) is added when a status
+ * source is given and answers. Every value goes through query parameters.
+ */
+
+/** Live monitor status of a model, or null when its monitor is not running or not reachable. */
+export type MonitorStatusSource = (modelId: string) => Promise<MonitorStatus | null>;
+
+export interface DashboardDataOptions {
+  config: Pick<HalflifeConfig, 'temporal' | 'services'>;
+  /** Live status from the model's ModelMonitor workflow (statusQuery). */
+  status?: MonitorStatusSource;
+}
+
+const modelParam = z.string().min(1).max(128);
+const detailQuery = z
+  .object({
+    /** Most recent monitor windows returned. */
+    windows: z.coerce.number().int().min(1).max(5000).default(500),
+    /** Most recent decisions in the timeline. */
+    decisions: z.coerce.number().int().min(1).max(5000).default(300),
+  })
+  .strict();
+
+const HOUR = 3_600_000;
+
+/** Health as the monitor computes it (workflows/model-monitor.ts), re-derived from its last window decision. */
+export type Health = 'unknown' | 'healthy' | 'drifting' | 'degraded' | 'data-quality' | 'paused';
+
+interface WindowRow {
+  model_id: string;
+  decision_id: string;
+  at: string;
+  kind: string;
+  version: string;
+  window: string;
+  quality: string;
+  drift_dataset: number | null;
+  drift_share: number | null;
+  drift_features: string;
+  data_quality: string;
+  decay: string;
+  change_point: string;
+  economics: string;
+}
+
+interface DecisionSummaryRow {
+  model_id: string;
+  decision_id: string;
+  at: string;
+  kind: string;
+  version: string;
+  actor: string;
+  reason: string;
+  workflow_id: string;
+  run_id: string;
+}
+
+const json = (text: string | null | undefined): unknown => {
+  if (text === null || text === undefined || text === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+};
+const obj = (v: unknown): Record<string, unknown> | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** Only what the window decisions' statistics the pages draw; the full statistics stay behind GET /v1/decisions/:id. */
+const WINDOW_COLUMNS = `model_id, decision_id, toUnixTimestamp64Milli(decided_at) AS at, kind, model_version AS version,
+  JSONExtractRaw(statistics, 'window') AS window,
+  JSONExtractRaw(statistics, 'quality') AS quality,
+  JSONExtract(statistics, 'drift', 'dataset_drift', 'Nullable(Bool)') AS drift_dataset,
+  JSONExtract(statistics, 'drift', 'share_drifted', 'Nullable(Float64)') AS drift_share,
+  JSONExtractRaw(statistics, 'drift', 'features') AS drift_features,
+  JSONExtractRaw(statistics, 'dataQuality') AS data_quality,
+  JSONExtractRaw(statistics, 'decay') AS decay,
+  JSONExtractRaw(statistics, 'changePoint') AS change_point,
+  JSONExtractRaw(statistics, 'economics') AS economics`;
+
+/** Decisions a monitor tick made (they carry the evaluated window). */
+const IS_WINDOW_DECISION = `JSONExtractRaw(statistics, 'window') NOT IN ('', 'null')`;
+
+const DECISION_COLUMNS = `model_id, decision_id, toUnixTimestamp64Milli(decided_at) AS at, kind, model_version AS version, actor, reason, workflow_id, run_id`;
+
+function decayOf(raw: string): Record<string, unknown> | null {
+  const d = obj(json(raw));
+  if (!d) return null;
+  // The likelihood profile is for the economics; the page needs the curve and its interval.
+  const { profile: _profile, ...rest } = d;
+  return rest;
+}
+
+function windowOf(r: WindowRow) {
+  const w = obj(json(r.window)) ?? {};
+  const q = obj(json(r.quality)) ?? {};
+  const wq = obj(w.quality);
+  const realised = obj(q.realised);
+  const estimated = obj(q.estimated);
+  const dq = obj(json(r.data_quality));
+  const features = Array.isArray(json(r.drift_features)) ? (json(r.drift_features) as unknown[]) : [];
+  return {
+    decisionId: r.decision_id,
+    at: Number(r.at),
+    kind: r.kind,
+    version: r.version,
+    start: num(w.start),
+    end: num(w.end),
+    events: num(w.events),
+    quality: wq ? { metric: String(wq.metric ?? q.metric ?? ''), value: num(wq.value), source: String(wq.source ?? '') } : null,
+    realised: realised ? { value: num(realised.value), n: num(realised.n), interval: obj(realised.interval) } : null,
+    estimated: estimated ? { value: num(estimated.value), n: num(estimated.n), trustworthy: estimated.trustworthy === true } : null,
+    drift:
+      r.drift_dataset === null && features.length === 0
+        ? null
+        : {
+            dataset: r.drift_dataset === null ? null : Boolean(Number(r.drift_dataset)),
+            share: r.drift_share === null ? null : Number(r.drift_share),
+            features: features.map((f) => {
+              const o = obj(f) ?? {};
+              const wasserstein = obj(o.wasserstein);
+              return {
+                name: String(o.name ?? ''),
+                kind: String(o.kind ?? ''),
+                role: String(o.role ?? ''),
+                drifted: o.drifted === true,
+                tested: o.tested === true,
+                jensenShannon: num(o.jensen_shannon),
+                psi: num(o.psi),
+                wassersteinNormalized: num(wasserstein?.normalized),
+                linf: num(o.linf),
+                pvalueAdjusted: num(o.pvalue_adjusted),
+              };
+            }),
+          },
+    dataQuality: dq
+      ? {
+          ok: dq.ok === true,
+          rows: num(dq.rows),
+          deadLettered: num(dq.dead_lettered),
+          deadLetterRate: num(dq.dead_letter_rate),
+          alerts: Array.isArray(dq.alerts) ? dq.alerts.map(String) : [],
+          features: (Array.isArray(dq.features) ? dq.features : []).map((f) => {
+            const o = obj(f) ?? {};
+            return { name: String(o.name ?? ''), missingRate: num(o.missing_rate), outOfRangeRate: num(o.out_of_range_rate), unseenRate: num(o.unseen_rate), alerts: Array.isArray(o.alerts) ? o.alerts.map(String) : [] };
+          }),
+        }
+      : null,
+    changePoint: obj(json(r.change_point)),
+    decay: decayOf(r.decay),
+    economics: obj(json(r.economics)),
+  };
+}
+
+type WindowView = ReturnType<typeof windowOf>;
+
+/** Health from the last evaluated window, as workflows/model-monitor.ts computes it. */
+export function deriveHealth(last: WindowView | null, lastKind: string | null): Health {
+  if (lastKind === 'pause') return 'paused';
+  if (!last) return 'unknown';
+  if (last.dataQuality && !last.dataQuality.ok) return 'data-quality';
+  const ttb = obj(last.decay?.timeToBreach);
+  if (ttb && ttb.hours === 0) return 'degraded';
+  if (last.drift?.dataset) return 'drifting';
+  return 'healthy';
+}
+
+/** What the monitor is doing, from the newest decision when its live status is not available. */
+function deriveStage(lastKind: string | null): string {
+  switch (lastKind) {
+    case 'retrain':
+    case 'force-retrain':
+    case 'approve':
+      return 'retraining';
+    case 'approval-requested':
+      return 'awaiting-approval';
+    case 'pause':
+      return 'paused';
+    case null:
+      return 'unknown';
+    default:
+      return 'monitoring';
+  }
+}
+
+/** Time to SLO breach counted from now: the fit's prediction was made at its decision's time. */
+function breachFromNow(decay: Record<string, unknown> | null, decidedAt: number, now: number) {
+  const ttb = obj(decay?.timeToBreach);
+  if (!ttb) return null;
+  const hours = num(ttb.hours);
+  const elapsed = (now - decidedAt) / HOUR;
+  const interval = obj(ttb.interval);
+  return {
+    slo: num(ttb.slo),
+    predictedAt: decidedAt,
+    hours: hours === null ? null : Math.max(0, hours - elapsed),
+    interval: interval ? { lower: Math.max(0, (num(interval.lower) ?? 0) - elapsed), upper: num(interval.upper) === null ? null : Math.max(0, (num(interval.upper) as number) - elapsed) } : null,
+    at: hours === null ? null : decidedAt + hours * HOUR,
+  };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  try {
+    return await Promise.race([promise.catch(() => null), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: DashboardDataOptions): RouteModule {
+  const liveStatus = async (modelId: string): Promise<MonitorStatus | null> => (options.status ? withTimeout(options.status(modelId), 2000) : null);
+
+  return (app, guard) => {
+    app.get('/v1/dashboard/config', { preHandler: guard('viewer') }, async (request) => {
+      // The local dev server's UI is known; with an external Temporal the UI address is not.
+      const local = !options.config.temporal.address;
+      return {
+        identity: request.identity,
+        temporal: {
+          namespace: options.config.temporal.namespace,
+          uiUrl: local ? `http://127.0.0.1:${options.config.services.temporalUiPort}` : null,
+        },
+      };
+    });
+
+    app.get('/v1/dashboard/fleet', { preHandler: guard('viewer') }, async () => {
+      const now = Date.now();
+      const [models, windows, lastDecisions] = await Promise.all([
+        queryRows<{ model_id: string; versions: string; production: string; production_created: string | null; stages: Record<string, string> }>(
+          clickhouse,
+          `SELECT model_id, count() AS versions, anyIf(version, stage = 'production') AS production,
+                  toUnixTimestamp64Milli(anyIf(created_at, stage = 'production')) AS production_created,
+                  CAST(sumMap(map(toString(stage), toUInt64(1))) AS Map(String, UInt64)) AS stages
+           FROM model_versions FINAL GROUP BY model_id`,
+        ),
+        queryRows<WindowRow>(
+          clickhouse,
+          `SELECT ${WINDOW_COLUMNS} FROM decisions FINAL WHERE ${IS_WINDOW_DECISION}
+           ORDER BY decided_at DESC, decision_id DESC LIMIT 1 BY model_id`,
+        ),
+        queryRows<DecisionSummaryRow>(clickhouse, `SELECT ${DECISION_COLUMNS} FROM decisions FINAL ORDER BY decided_at DESC, decision_id DESC LIMIT 1 BY model_id`),
+      ]);
+      // The latest decay fit can be older than the last window (a window without quality keeps the fit).
+      const fits = await queryRows<{ model_id: string; at: string; version: string; decay: string }>(
+        clickhouse,
+        `SELECT model_id, toUnixTimestamp64Milli(decided_at) AS at, model_version AS version, JSONExtractRaw(statistics, 'decay') AS decay
+         FROM decisions FINAL WHERE JSONExtractRaw(statistics, 'decay') NOT IN ('', 'null')
+         ORDER BY decided_at DESC, decision_id DESC LIMIT 1 BY model_id`,
+      );
+      const ids = [...new Set([...models.map((m) => m.model_id), ...windows.map((w) => w.model_id), ...lastDecisions.map((d) => d.model_id)])].sort();
+      const statuses = await Promise.all(ids.map((id) => liveStatus(id)));
+      return {
+        generatedAt: now,
+        models: ids.map((modelId, i) => {
+          const m = models.find((x) => x.model_id === modelId);
+          const wRow = windows.find((x) => x.model_id === modelId);
+          const w = wRow ? windowOf(wRow) : null;
+          const d = lastDecisions.find((x) => x.model_id === modelId) ?? null;
+          const fitRow = fits.find((x) => x.model_id === modelId);
+          const decay = fitRow ? decayOf(fitRow.decay) : null;
+          const live = statuses[i] ?? null;
+          return {
+            modelId,
+            production: m && m.production !== '' ? { version: m.production, trainedAt: m.production_created === null ? null : Number(m.production_created) } : null,
+            versions: m ? Number(m.versions) : 0,
+            stages: m ? Object.fromEntries(Object.entries(m.stages).map(([k, v]) => [k, Number(v)])) : {},
+            health: live?.health ?? deriveHealth(w, d?.kind ?? null),
+            stage: live?.stage ?? deriveStage(d?.kind ?? null),
+            live: live !== null,
+            quality: w?.quality ? { ...w.quality, at: w.end, interval: w.realised?.interval ?? null, n: w.quality.source === 'realised' ? w.realised?.n : w.estimated?.n } : null,
+            drift: w?.drift ? { dataset: w.drift.dataset, share: w.drift.share } : null,
+            decay: decay && fitRow
+              ? {
+                  version: fitRow.version,
+                  fittedAt: Number(fitRow.at),
+                  model: decay.model,
+                  halfLifeHours: num(decay.halfLifeHours),
+                  halfLifeInterval: obj(decay.halfLifeInterval),
+                  q0: num(decay.q0),
+                  floor: num(decay.floor),
+                  timeToBreach: breachFromNow(decay, Number(fitRow.at), now),
+                }
+              : null,
+            lastDecision: d ? { decisionId: d.decision_id, at: Number(d.at), kind: d.kind, reason: d.reason, version: d.version } : null,
+          };
+        }),
+      };
+    });
+
+    app.get<{ Params: { model: string } }>('/v1/dashboard/models/:model', { preHandler: guard('viewer') }, async (request, reply) => {
+      const model = modelParam.safeParse(request.params.model);
+      const query = detailQuery.safeParse(request.query);
+      if (!model.success || !query.success) {
+        const issues = [...(model.success ? [] : model.error.issues), ...(query.success ? [] : query.error.issues)];
+        return reply.code(400).send({ error: 'bad-request', message: issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      }
+      const modelId = model.data;
+      const p = { model: modelId };
+      const [versions, stageEvents, windowRows, decisionRows, shadowRows, verdictRows] = await Promise.all([
+        queryRows<{ version: string; stage: string; created: string; promoted: string | null; parent_version: string; trainer: string; metrics: string; stage_reason: string; lineage_id: string }>(
+          clickhouse,
+          `SELECT version, stage, toUnixTimestamp64Milli(created_at) AS created, toUnixTimestamp64Milli(promoted_at) AS promoted, parent_version, trainer, metrics, stage_reason, lineage_id
+           FROM model_versions FINAL WHERE model_id = {model:String} ORDER BY toUInt64OrZero(substring(version, 2)), version`,
+          p,
+        ),
+        queryRows<{ version: string; from_stage: string; to_stage: string; actor: string; reason: string; at: string }>(
+          clickhouse,
+          `SELECT version, from_stage, to_stage, actor, reason, toUnixTimestamp64Milli(at) AS at FROM model_stage_events WHERE model_id = {model:String} ORDER BY at`,
+          p,
+        ),
+        queryRows<WindowRow>(
+          clickhouse,
+          `SELECT * FROM (SELECT ${WINDOW_COLUMNS} FROM decisions FINAL WHERE model_id = {model:String} AND ${IS_WINDOW_DECISION}
+             ORDER BY decided_at DESC, decision_id DESC LIMIT {limit:UInt32}) ORDER BY at, decision_id`,
+          { ...p, limit: query.data.windows },
+        ),
+        queryRows<DecisionSummaryRow>(
+          clickhouse,
+          `SELECT ${DECISION_COLUMNS} FROM decisions FINAL WHERE model_id = {model:String} ORDER BY decided_at DESC, decision_id DESC LIMIT {limit:UInt32}`,
+          { ...p, limit: query.data.decisions },
+        ),
+        // Champion vs challenger on the same events: accuracy of each and the paired difference.
+        queryRows<{ evaluation_id: string; candidate: string; champion: string; source: string; n: string; acc_candidate: number; acc_champion: number; diff_mean: number; diff_sd: number | null; ll_candidate: number; ll_champion: number; first: string; last: string }>(
+          clickhouse,
+          `SELECT evaluation_id, candidate_version AS candidate, champion_version AS champion, any(source) AS source, count() AS n,
+                  avg((candidate_score >= 0.5) = (label = 1)) AS acc_candidate,
+                  avg((champion_score >= 0.5) = (label = 1)) AS acc_champion,
+                  avg(toFloat64((candidate_score >= 0.5) = (label = 1)) - toFloat64((champion_score >= 0.5) = (label = 1))) AS diff_mean,
+                  stddevSamp(toFloat64((candidate_score >= 0.5) = (label = 1)) - toFloat64((champion_score >= 0.5) = (label = 1))) AS diff_sd,
+                  avg(-if(label = 1, log(greatest(candidate_score, 1e-15)), log(greatest(1 - candidate_score, 1e-15)))) AS ll_candidate,
+                  avg(-if(label = 1, log(greatest(champion_score, 1e-15)), log(greatest(1 - champion_score, 1e-15)))) AS ll_champion,
+                  toUnixTimestamp64Milli(min(evaluated_at)) AS first, toUnixTimestamp64Milli(max(evaluated_at)) AS last
+           FROM shadow_results FINAL WHERE model_id = {model:String}
+           GROUP BY evaluation_id, candidate_version, champion_version ORDER BY last`,
+          p,
+        ),
+        queryRows<{ decision_id: string; at: string; kind: string; version: string; reason: string; verdict: string; evaluation_id: string; champion: string }>(
+          clickhouse,
+          `SELECT decision_id, toUnixTimestamp64Milli(decided_at) AS at, kind, model_version AS version, reason,
+                  if(JSONExtractRaw(statistics, 'verdict') NOT IN ('', 'null'), JSONExtractRaw(statistics, 'verdict'), JSONExtractRaw(statistics, 'shadow', 'verdict')) AS verdict,
+                  JSONExtractString(statistics, 'shadow', 'evaluationId') AS evaluation_id,
+                  JSONExtractString(details, 'championVersion') AS champion
+           FROM decisions FINAL WHERE model_id = {model:String} AND kind IN ('promote', 'reject', 'rollback') ORDER BY decided_at`,
+          p,
+        ),
+      ]);
+
+      const windows = windowRows.map(windowOf);
+      const first = windows[0]?.start ?? Date.now() - 7 * 24 * HOUR;
+      const ingest = await queryRows<{ hour: string; events: string; labels: string; dead: string }>(
+        clickhouse,
+        `SELECT hour, sum(events) AS events, sum(labels) AS labels, sum(dead) AS dead FROM (
+           SELECT toUnixTimestamp(toStartOfHour(ts)) * 1000 AS hour, count() AS events, 0 AS labels, 0 AS dead
+             FROM scoring_events FINAL WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({since:Int64}) GROUP BY hour
+           UNION ALL
+           SELECT toUnixTimestamp(toStartOfHour(e.ts)) * 1000 AS hour, 0, count(), 0
+             FROM (SELECT event_id, ts FROM scoring_events FINAL WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({since:Int64})) AS e
+             INNER JOIN (SELECT DISTINCT event_id FROM labels) AS l USING (event_id) GROUP BY hour
+           UNION ALL
+           SELECT toUnixTimestamp(toStartOfHour(received_at)) * 1000 AS hour, 0, 0, count()
+             FROM dead_letters FINAL WHERE model_id = {model:String} AND received_at >= fromUnixTimestamp64Milli({since:Int64}) GROUP BY hour
+         ) GROUP BY hour ORDER BY hour`,
+        { ...p, since: Math.floor(first) },
+      );
+
+      // The latest decay fit of each version (the curve drawn over its age axis).
+      const fits: Record<string, { fittedAt: number; decisionId: string; fit: Record<string, unknown> }> = {};
+      for (const w of windows) if (w.decay && w.version) fits[w.version] = { fittedAt: w.at, decisionId: w.decisionId, fit: w.decay };
+      const latestFit = [...windows].reverse().find((w) => w.decay);
+      const live = await liveStatus(modelId);
+      const lastKind = decisionRows[0]?.kind ?? null;
+      const now = Date.now();
+
+      if (versions.length === 0 && windows.length === 0 && decisionRows.length === 0) {
+        return reply.code(404).send({ error: 'not-found', message: `no model ${modelId}: nothing in the registry and no decisions` });
+      }
+
+      return {
+        modelId,
+        generatedAt: now,
+        health: live?.health ?? deriveHealth(windows[windows.length - 1] ?? null, lastKind),
+        stage: live?.stage ?? deriveStage(lastKind),
+        live,
+        versions: versions.map((v) => ({
+          version: v.version,
+          stage: v.stage,
+          trainedAt: Number(v.created),
+          promotedAt: v.promoted === null ? null : Number(v.promoted),
+          parentVersion: v.parent_version || null,
+          trainer: v.trainer,
+          metrics: json(v.metrics),
+          stageReason: v.stage_reason,
+          lineageId: v.lineage_id,
+        })),
+        stageEvents: stageEvents.map((e) => ({ version: e.version, from: e.from_stage, to: e.to_stage, actor: e.actor, reason: e.reason, at: Number(e.at) })),
+        windows: windows.map(({ decay: _decay, economics: _economics, ...w }) => w),
+        decay: {
+          latest: latestFit ? { version: latestFit.version, fittedAt: latestFit.at, decisionId: latestFit.decisionId, fit: latestFit.decay, timeToBreach: breachFromNow(latestFit.decay, latestFit.at, now) } : null,
+          byVersion: fits,
+        },
+        economics: [...windows].reverse().find((w) => w.economics)?.economics ?? null,
+        decisions: decisionRows.map((d) => ({ decisionId: d.decision_id, at: Number(d.at), kind: d.kind, version: d.version, actor: d.actor, reason: d.reason, workflowId: d.workflow_id, runId: d.run_id })),
+        comparisons: verdictRows.map((r) => {
+          const verdict = obj(json(r.verdict));
+          const shadow = shadowRows.find((s) => (r.evaluation_id ? s.evaluation_id === r.evaluation_id : s.candidate === r.version)) ?? null;
+          return {
+            decisionId: r.decision_id,
+            at: Number(r.at),
+            kind: r.kind,
+            candidate: r.version,
+            champion: r.champion || shadow?.champion || null,
+            reason: r.reason,
+            verdict,
+            shadow: shadow ? shadowSummary(shadow) : null,
+          };
+        }),
+        shadowEvaluations: shadowRows.map(shadowSummary),
+        ingest: ingest.map((r) => ({ hour: Number(r.hour), events: Number(r.events), labelled: Number(r.labels), deadLetters: Number(r.dead) })),
+      };
+    });
+  };
+}
+
+/** Accuracy of each side with a Wilson interval and the paired accuracy difference with a normal interval (95%). */
+function shadowSummary(s: { evaluation_id: string; candidate: string; champion: string; source: string; n: string; acc_candidate: number; acc_champion: number; diff_mean: number; diff_sd: number | null; ll_candidate: number; ll_champion: number; first: string; last: string }) {
+  const n = Number(s.n);
+  const z = 1.959963984540054;
+  const wilson = (p: number) => {
+    const denom = 1 + (z * z) / n;
+    const centre = (p + (z * z) / (2 * n)) / denom;
+    const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
+    return { lower: centre - half, upper: centre + half };
+  };
+  const se = s.diff_sd === null || !Number.isFinite(Number(s.diff_sd)) ? null : Number(s.diff_sd) / Math.sqrt(n);
+  return {
+    evaluationId: s.evaluation_id,
+    candidate: s.candidate,
+    champion: s.champion,
+    source: s.source,
+    n,
+    level: 0.95,
+    accuracy: {
+      candidate: { value: Number(s.acc_candidate), ...wilson(Number(s.acc_candidate)) },
+      champion: { value: Number(s.acc_champion), ...wilson(Number(s.acc_champion)) },
+      difference: { value: Number(s.diff_mean), lower: se === null ? null : Number(s.diff_mean) - z * se, upper: se === null ? null : Number(s.diff_mean) + z * se },
+    },
+    logLoss: { candidate: Number(s.ll_candidate), champion: Number(s.ll_champion) },
+    from: Number(s.first),
+    to: Number(s.last),
+  };
+}
