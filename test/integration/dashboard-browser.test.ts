@@ -134,7 +134,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
 
     // The decay chart has the fitted curve as a series, and it is the seeded exponential.
     const decay = await page.evaluate(() => {
-      const chart = (window as unknown as { __halflife: { charts: Record<string, { series: { label: string }[]; data: (number | null)[][] }> } }).__halflife.charts.decay!;
+      const chart = (globalThis as unknown as { __halflife: { charts: Record<string, { series: { label: string }[]; data: (number | null)[][] }> } }).__halflife.charts.decay!;
       return { labels: chart.series.map((s) => s.label), data: chart.data };
     });
     const curveIndex = decay.labels.findIndex((l) => l.startsWith('v2 fitted decay (exponential'));
