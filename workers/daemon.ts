@@ -15,6 +15,7 @@ import { decisionRoutes } from './routes/decisions.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { operatorRoutes } from './routes/operator-api.ts';
 import { metricsRoutes } from './metrics.ts';
+import { dashboardRoutes } from './routes/dashboard-data.ts';
 
 export interface DaemonOptions {
   configFile?: string;
@@ -114,6 +115,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
         decisionRoutes(clickhouse.client),
         scoreRoute(scorer),
         metricsRoutes({ config, clickhouse: clickhouse.client, log, ingest, scorer }),
+        ...dashboardRoutes({ config, clickhouse: clickhouse.client, log }),
       ],
     });
     await api.listen({ host: config.api.host, port: config.api.port });

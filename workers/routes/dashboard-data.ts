@@ -4,6 +4,8 @@ import { queryRows } from '../../platform/clickhouse/client.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import type { MonitorStatus } from '../../workflows/messages.ts';
 import type { RouteModule } from '../api.ts';
+import { dashboardStaticRoutes } from './dashboard-static.ts';
+import { MonitorClient } from './monitor-client.ts';
 
 /**
  * Read-only data for the web dashboard (viewer and up), shaped for its pages so each page is
@@ -221,6 +223,22 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Everything the daemon mounts for the dashboard: the page and its assets, and the data routes
+ * with the monitors' live status from Temporal (one lazily opened connection, closed with the API).
+ */
+export function dashboardRoutes(deps: { config: HalflifeConfig; clickhouse: ClickHouseClient; log?: { warn(obj: object, msg: string): void } }): RouteModule[] {
+  const monitors = new MonitorClient(deps.config);
+  const data = dashboardDataRoutes(deps.clickhouse, { config: deps.config, status: (model) => monitors.status(model) });
+  return [
+    dashboardStaticRoutes({ log: deps.log }),
+    async (app, guard) => {
+      app.addHook('onClose', async () => monitors.close());
+      await data(app, guard);
+    },
+  ];
 }
 
 export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: DashboardDataOptions): RouteModule {
