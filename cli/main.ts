@@ -1,8 +1,11 @@
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommand } from './commands/audit.ts';
 import { registerBacktestCommand } from './commands/backtest.ts';
 import { registerConfigCommand } from './commands/config.ts';
 import { registerModelsCommand } from './commands/models.ts';
 import { registerDriftCommand } from './commands/drift.ts';
+import { registerGdprCommand } from './commands/gdpr.ts';
+import { registerTokensCommand } from './commands/tokens.ts';
 import { registerMonitorCommands } from './commands/monitor.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerServicesCommand } from './commands/services.ts';
@@ -23,6 +26,9 @@ export function buildProgram(): Command {
   registerMonitorCommands(program);
   registerReplayCommand(program);
   registerModelsCommand(program);
+  registerAuditCommand(program);
+  registerGdprCommand(program);
+  registerTokensCommand(program);
   registerConfigCommand(program);
   registerBacktestCommand(program);
   return program;

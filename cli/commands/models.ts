@@ -1,55 +1,38 @@
-import os from 'node:os';
 import type { Command } from 'commander';
-import { closeRetrainActivities, createRetrainActivities } from '../../activities/retrain.ts';
-import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
-import { ClickHouseLineageRepository } from '../../platform/clickhouse/lineage-repository.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import { closeRetrainActivities, createRetrainActivities, type PromoteVersionResult, type RollbackVersionResult } from '../../activities/retrain.ts';
+import type { ClickHouse } from '../../platform/clickhouse/client.ts';
+import { ClickHouseLineageRepository, type TrainingSnapshot } from '../../platform/clickhouse/lineage-repository.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
 import { loadConfig, type HalflifeConfig } from '../../platform/config.ts';
-import { DependencyError, ValidationError } from '../../platform/errors.ts';
+import { NotFoundError, ValidationError } from '../../platform/errors.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { isModelStage, type ModelVersion } from '../../platform/registry/types.ts';
+import { isModelStage, type ModelVersion, type StageChange, type StageEvent } from '../../platform/registry/types.ts';
+import { recordManualDecision } from '../../workers/routes/models.ts';
 import { emit, table } from '../output.ts';
+import { cliActor, viaStore } from '../store-access.ts';
 
 /**
  * `halflife models list|show|promote|rollback|archive`: the model registry from the command line.
- * These commands open the registry directly. The embedded ClickHouse belongs to one process, so
- * while a daemon owns it they stop with a clear error (stop the daemon, or use the API).
+ * While the daemon owns the embedded database these go through its API (/v1/models…); otherwise
+ * they open the registry directly and record the access (source 'cli') in the access log.
+ * Promotions and rollbacks are recorded as decisions either way.
  */
 
 interface Common {
   json?: boolean;
+  as?: string;
 }
 
-async function daemonAnswers(config: HalflifeConfig): Promise<boolean> {
-  const host = config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host;
-  try {
-    return (await fetch(`http://${host}:${config.api.port}/healthz`, { signal: AbortSignal.timeout(1000) })).ok;
-  } catch {
-    return false;
-  }
-}
+const enc = encodeURIComponent;
 
-async function withRegistry<T>(program: Command, fn: (ch: ClickHouse, config: HalflifeConfig) => Promise<T>): Promise<T> {
-  const config = loadConfig({ file: program.opts<{ config?: string }>().config });
-  const locked = 'the embedded database is in use by another process (the daemon?): stop the daemon or use the API';
-  if (!config.clickhouse.url && (await daemonAnswers(config))) throw new DependencyError(locked);
-  let ch: ClickHouse;
+async function withActivities<T>(ch: ClickHouse, config: HalflifeConfig, fn: (acts: ReturnType<typeof createRetrainActivities>) => Promise<T>): Promise<T> {
+  const acts = createRetrainActivities({ clickhouse: ch.client, config, log: createLogger('cli', 'warn') });
   try {
-    ch = await openClickHouse(config);
-  } catch (err) {
-    const message = (err as Error).message;
-    throw new DependencyError(/lock|in use|busy|already/i.test(message) ? `${locked} (${message})` : `cannot open ClickHouse: ${message}`, { cause: err });
-  }
-  try {
-    await applyMigrations(ch.client);
-    return await fn(ch, config);
+    return await fn(acts);
   } finally {
-    await ch.close();
+    await closeRetrainActivities(acts);
   }
 }
-
-const actorDefault = () => `user:${os.userInfo().username}`;
 
 function versionRows(versions: ModelVersion[]): string {
   return table(
@@ -59,100 +42,151 @@ function versionRows(versions: ModelVersion[]): string {
 }
 
 export function registerModelsCommand(program: Command): void {
+  const config = () => loadConfig({ file: program.opts<{ config?: string }>().config });
   const models = program.command('models').description('the model registry: versions, stages, promotion and rollback');
 
   models
     .command('list [model]')
     .description('list models, or the versions of one model (newest first)')
     .option('--stage <stage>', 'only versions in this stage')
+    .option('--as <name>', 'who is reading (access log, direct path); default: $USER')
     .option('--json', 'machine-readable output')
     .action(async (model: string | undefined, opts: Common & { stage?: string }) => {
-      if (opts.stage !== undefined && !isModelStage(opts.stage)) throw new ValidationError(`unknown stage ${opts.stage}: use candidate, shadow, canary, production, archived, rejected or tainted`);
-      await withRegistry(program, async (ch) => {
-        const registry = new ClickHouseRegistryRepository(ch.client);
-        if (!model) {
-          const list = await registry.listModels();
-          emit(!!opts.json, list, () => (list.length === 0 ? 'no models registered' : table(['model', 'versions', 'production'], list.map((m) => [m.modelId, m.versions, m.production ?? '-']))));
-          return;
-        }
-        const versions = await registry.listVersions(model, opts.stage && isModelStage(opts.stage) ? { stage: opts.stage } : {});
-        emit(!!opts.json, versions, () => (versions.length === 0 ? `no versions of ${model}` : versionRows(versions)));
+      const stage = opts.stage;
+      if (stage !== undefined && !isModelStage(stage)) throw new ValidationError(`unknown stage ${stage}: use candidate, shadow, canary, production, archived, rejected or tainted`);
+      if (!model) {
+        const list = await viaStore(config(), {
+          method: 'GET',
+          apiPath: '/v1/models',
+          direct: (ch) => new ClickHouseRegistryRepository(ch.client).listModels(),
+          access: { action: 'read', command: 'models list', actor: cliActor(opts.as) },
+        });
+        emit(!!opts.json, list, () => (list.length === 0 ? 'no models registered' : table(['model', 'versions', 'production'], list.map((m) => [m.modelId, m.versions, m.production ?? '-']))));
+        return;
+      }
+      const answer = await viaStore(config(), {
+        method: 'GET',
+        apiPath: `/v1/models/${enc(model)}${stage ? `?stage=${enc(stage)}` : ''}`,
+        direct: async (ch) => {
+          const versions = await new ClickHouseRegistryRepository(ch.client).listVersions(model, stage && isModelStage(stage) ? { stage } : {});
+          if (versions.length === 0 && !stage) throw new NotFoundError(`no model ${model} in the registry`);
+          return { modelId: model, versions };
+        },
+        access: { action: 'read', command: 'models list', actor: cliActor(opts.as), modelId: model },
       });
+      emit(!!opts.json, answer.versions, () => (answer.versions.length === 0 ? `no versions of ${model}` : versionRows(answer.versions)));
     });
 
   models
     .command('show <model> <version>')
     .description('one version: stage, artifact, trainer, params, metrics, training snapshot and stage history')
+    .option('--as <name>', 'who is reading (access log, direct path); default: $USER')
     .option('--json', 'machine-readable output')
     .action(async (model: string, version: string, opts: Common) => {
-      await withRegistry(program, async (ch) => {
-        const registry = new ClickHouseRegistryRepository(ch.client);
-        const v = await registry.requireVersion(model, version);
-        const history = await registry.stageHistory(model, version);
-        const snapshot = v.lineageId ? await new ClickHouseLineageRepository(ch.client).getSnapshot(v.lineageId) : null;
-        const value = { ...v, history, snapshot };
-        emit(!!opts.json, value, () =>
-          [
-            `${v.modelId} ${v.version}: ${v.stage}${v.stageReason ? ` (${v.stageReason})` : ''}`,
-            `artifact   ${v.artifactUri}`,
-            `sha256     ${v.sha256}`,
-            `trainer    ${v.trainer}, code ${v.codeVersion}, seed ${v.seed}`,
-            `params     ${JSON.stringify(v.params)}`,
-            `metrics    ${JSON.stringify(v.metrics)}`,
-            `features   numeric: ${v.features.numeric.join(', ') || '-'}; categorical: ${v.features.categorical.join(', ') || '-'}`,
-            `created    ${v.createdAt} by ${v.createdBy}${v.parentVersion ? `, parent ${v.parentVersion}` : ''}`,
-            `promoted   ${v.promotedAt ? `${v.promotedAt} by ${v.promotedBy}` : '-'}`,
-            snapshot
-              ? `training   snapshot ${snapshot.snapshotId}: ${snapshot.trainRows} rows (+${snapshot.holdoutRows} held out) from ${snapshot.window.start} to ${snapshot.window.end}, content ${snapshot.contentHash.slice(0, 16)}`
-              : 'training   (no snapshot: imported)',
-            '',
-            table(['at', 'from', 'to', 'actor', 'reason'], history.map((h) => [h.at, h.fromStage || '-', h.toStage, h.actor, h.reason])),
-          ].join('\n'),
-        );
+      const value = await viaStore<ModelVersion & { history: StageEvent[]; snapshot: TrainingSnapshot | null }>(config(), {
+        method: 'GET',
+        apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}`,
+        direct: async (ch) => {
+          const registry = new ClickHouseRegistryRepository(ch.client);
+          const v = await registry.requireVersion(model, version);
+          const history = await registry.stageHistory(model, version);
+          const snapshot = v.lineageId ? await new ClickHouseLineageRepository(ch.client).getSnapshot(v.lineageId) : null;
+          return { ...v, history, snapshot };
+        },
+        access: { action: 'read', command: 'models show', actor: cliActor(opts.as), modelId: model, modelVersion: version },
       });
+      const v = value;
+      const { history, snapshot } = value;
+      emit(!!opts.json, value, () =>
+        [
+          `${v.modelId} ${v.version}: ${v.stage}${v.stageReason ? ` (${v.stageReason})` : ''}`,
+          `artifact   ${v.artifactUri}`,
+          `sha256     ${v.sha256}`,
+          `trainer    ${v.trainer}, code ${v.codeVersion}, seed ${v.seed}`,
+          `params     ${JSON.stringify(v.params)}`,
+          `metrics    ${JSON.stringify(v.metrics)}`,
+          `features   numeric: ${v.features.numeric.join(', ') || '-'}; categorical: ${v.features.categorical.join(', ') || '-'}`,
+          `created    ${v.createdAt} by ${v.createdBy}${v.parentVersion ? `, parent ${v.parentVersion}` : ''}`,
+          `promoted   ${v.promotedAt ? `${v.promotedAt} by ${v.promotedBy}` : '-'}`,
+          snapshot
+            ? `training   snapshot ${snapshot.snapshotId}: ${snapshot.trainRows} rows (+${snapshot.holdoutRows} held out) from ${snapshot.window.start} to ${snapshot.window.end}, content ${snapshot.contentHash.slice(0, 16)}`
+            : 'training   (no snapshot: imported)',
+          '',
+          table(['at', 'from', 'to', 'actor', 'reason'], history.map((h) => [h.at, h.fromStage || '-', h.toStage, h.actor, h.reason])),
+        ].join('\n'),
+      );
     });
 
   const mutate = (name: string, description: string) =>
-    models.command(name).description(description).option('--actor <name>', 'who does it (recorded)').option('--reason <text>', 'why (recorded)').option('--json', 'machine-readable output');
+    models
+      .command(name)
+      .description(description)
+      .option('--as <name>', 'who does it (recorded); default: $USER')
+      .option('--actor <name>', 'same as --as (kept for scripts)')
+      .option('--reason <text>', 'why (recorded)')
+      .option('--json', 'machine-readable output');
+  const who = (opts: Common & { actor?: string }) => cliActor(opts.as ?? opts.actor);
 
   mutate('promote <model> <version>', 'make a version production (the previous one is archived) and publish a 100% model update').action(
     async (model: string, version: string, opts: Common & { actor?: string; reason?: string }) => {
-      await withRegistry(program, async (ch, config) => {
-        const acts = createRetrainActivities({ clickhouse: ch.client, config, log: createLogger('cli', 'warn') });
-        try {
-          const result = await acts.promoteVersion({ retrainId: `cli-${Date.now()}`, modelId: model, version, actor: opts.actor ?? actorDefault(), reason: opts.reason ?? 'promoted from the CLI' });
-          emit(!!opts.json, result, () => (result.alreadyPromoted ? `${model} ${version} was already production` : `${model} ${version} is production${result.previousVersion ? ` (${result.previousVersion} archived)` : ''}`));
-        } finally {
-          await closeRetrainActivities(acts);
-        }
+      const cfg = config();
+      const actor = who(opts);
+      const reason = opts.reason ?? 'promoted from the CLI';
+      const result = await viaStore<PromoteVersionResult & { decisionId: string | null }>(cfg, {
+        method: 'POST',
+        apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}/promote`,
+        body: { as: actor, reason },
+        direct: (ch) =>
+          withActivities(ch, cfg, async (acts) => {
+            const r = await acts.promoteVersion({ retrainId: `cli-${Date.now()}`, modelId: model, version, actor, reason });
+            const decisionId = r.alreadyPromoted ? null : await recordManualDecision(ch.client, 'promote', model, version, actor, reason, { manual: true, previousVersion: r.previousVersion, published: r.published });
+            return { ...r, decisionId };
+          }),
+        access: { action: 'write', command: 'models promote', actor, modelId: model, modelVersion: version, detail: (r) => ({ decisionId: r.decisionId }) },
       });
+      emit(!!opts.json, result, () => (result.alreadyPromoted ? `${model} ${version} was already production` : `${model} ${version} is production${result.previousVersion ? ` (${result.previousVersion} archived)` : ''}; decision ${result.decisionId}`));
     },
   );
 
   mutate('rollback <model>', 'return to the previous production version (the current one is rejected) and publish it').option('--to <version>', 'the version to return to').action(
     async (model: string, opts: Common & { actor?: string; reason?: string; to?: string }) => {
-      await withRegistry(program, async (ch, config) => {
-        const registry = new ClickHouseRegistryRepository(ch.client);
-        const current = await registry.productionVersion(model);
-        if (!current) throw new ValidationError(`${model} has no production version to roll back`);
-        const acts = createRetrainActivities({ clickhouse: ch.client, config, log: createLogger('cli', 'warn') });
-        try {
-          const result = await acts.rollbackVersion({ retrainId: `cli-${Date.now()}`, modelId: model, version: current.version, ...(opts.to ? { toVersion: opts.to } : {}), actor: opts.actor ?? actorDefault(), reason: opts.reason ?? 'rolled back from the CLI' });
-          emit(!!opts.json, result, () => `${model}: ${result.rolledBackVersion} rolled back, ${result.restoredVersion} is production`);
-        } finally {
-          await closeRetrainActivities(acts);
-        }
+      const cfg = config();
+      const actor = who(opts);
+      const reason = opts.reason ?? 'rolled back from the CLI';
+      const result = await viaStore<RollbackVersionResult & { decisionId: string | null }>(cfg, {
+        method: 'POST',
+        apiPath: `/v1/models/${enc(model)}/rollback`,
+        body: { as: actor, reason, ...(opts.to ? { to: opts.to } : {}) },
+        direct: async (ch) => {
+          const current = await new ClickHouseRegistryRepository(ch.client).productionVersion(model);
+          if (!current) throw new ValidationError(`${model} has no production version to roll back`);
+          return withActivities(ch, cfg, async (acts) => {
+            const r = await acts.rollbackVersion({ retrainId: `cli-${Date.now()}`, modelId: model, version: current.version, ...(opts.to ? { toVersion: opts.to } : {}), actor, reason });
+            const decisionId = r.alreadyRolledBack ? null : await recordManualDecision(ch.client, 'rollback', model, r.restoredVersion ?? '', actor, reason, { manual: true, rolledBackVersion: r.rolledBackVersion });
+            return { ...r, decisionId };
+          });
+        },
+        access: { action: 'write', command: 'models rollback', actor, modelId: model },
       });
+      emit(!!opts.json, result, () => `${model}: ${result.rolledBackVersion} rolled back, ${result.restoredVersion ?? 'no version'} is production`);
     },
   );
 
   mutate('archive <model> <version>', 'retire a version that is not in production').action(async (model: string, version: string, opts: Common & { actor?: string; reason?: string }) => {
-    await withRegistry(program, async (ch) => {
-      const registry = new ClickHouseRegistryRepository(ch.client);
-      const v = await registry.requireVersion(model, version);
-      if (v.stage === 'production') throw new ValidationError(`${model} ${version} is in production: promote another version or roll back first`);
-      const change = await registry.setStage(model, version, 'archived', opts.actor ?? actorDefault(), opts.reason ?? 'archived from the CLI');
-      emit(!!opts.json, change, () => (change.changed ? `${model} ${version}: ${change.previousStage} → archived` : `${model} ${version} was already archived`));
+    const actor = who(opts);
+    const reason = opts.reason ?? 'archived from the CLI';
+    const change = await viaStore<StageChange>(config(), {
+      method: 'POST',
+      apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}/archive`,
+      body: { as: actor, reason },
+      direct: async (ch) => {
+        const registry = new ClickHouseRegistryRepository(ch.client);
+        const v = await registry.requireVersion(model, version);
+        if (v.stage === 'production') throw new ValidationError(`${model} ${version} is in production: promote another version or roll back first`);
+        return registry.setStage(model, version, 'archived', actor, reason);
+      },
+      access: { action: 'write', command: 'models archive', actor, modelId: model, modelVersion: version },
     });
+    emit(!!opts.json, change, () => (change.changed ? `${model} ${version}: ${change.previousStage} → archived` : `${model} ${version} was already archived`));
   });
 }

@@ -153,9 +153,14 @@ describe('operator API: token roles, injection, access log', () => {
     const promote = await call('POST', `/v1/models/${seeded.model}/versions/v1/promote`, operator, { reason: 'back to v1 for the test', as: 'olga' });
     expect(promote.status).toBe(200);
     expect(promote.body).toMatchObject({ version: 'v1', previousVersion: 'v2', decisionId: expect.stringMatching(/^manual-/) });
-    const log = await call('GET', `/v1/audit/accessed/${seeded.model}?since=${started}`, ADMIN);
-    expect(log.status).toBe(200);
-    const entries = log.body as Array<Record<string, unknown>>;
+    // The access hook runs after each response is sent: poll briefly rather than race it.
+    let entries: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 20 && !entries.some((e) => e.route === '/v1/models/:model/versions/:version/promote'); i++) {
+      const log = await call('GET', `/v1/audit/accessed/${seeded.model}?since=${started}`, ADMIN);
+      expect(log.status).toBe(200);
+      entries = log.body as Array<Record<string, unknown>>;
+      if (!entries.some((e) => e.route === '/v1/models/:model/versions/:version/promote')) await new Promise((r) => setTimeout(r, 100));
+    }
     const read = entries.find((e) => e.method === 'GET' && e.route === '/v1/models/:model/versions/:version');
     expect(read).toMatchObject({ actor: 'vera', role: 'viewer', source: 'api', action: 'read', modelId: seeded.model, modelVersion: 'v2', status: 200, ip: '127.0.0.1', userAgent: 'api-auth-test/1.0' });
     expect(Date.parse(read?.at as string)).toBeGreaterThanOrEqual(started - 1000);

@@ -86,8 +86,8 @@ export async function seedModel(client: ClickHouseClient, dataDir: string, model
       actor: kind === 'approve' ? 'carol' : 'system', reason: `${kind} for the test`, policy, statistics: { window: null }, thresholds: null,
       windows: null, trainingWindow: null, lineageId: kind === 'promote' ? snapshotId : '', details,
     });
-  await decision(`halflife-monitor-${model}/run/6`, 'approve', Date.now() - 20_000, 'v1', null);
-  await decision(retrainDecisionId, 'retrain', Date.now() - 10_000, 'v1', { trigger: 'cost-aware' });
+  await decision(`halflife-monitor-${model}/run/6`, 'approve', Date.now(), 'v1', null);
+  await decision(retrainDecisionId, 'retrain', Date.now() + 1, 'v1', { trigger: 'cost-aware' });
   const a2 = await artifacts.put(`${model}/v2/model.onnx`, Buffer.from('not really onnx v2'));
   await registry.registerVersion({ modelId: model, version: 'v2', artifactUri: a2.uri, sha256: a2.sha256, trainer: 'builtin:logistic-regression', features, codeVersion: 'test', createdBy: 'retrain', lineageId: snapshotId, retrainId, parentVersion: 'v1' });
   await registry.setStage(model, 'v2', 'production', 'system', 'promoted by the test retrain');

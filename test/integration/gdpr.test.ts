@@ -107,6 +107,8 @@ describe('GDPR erasure', () => {
     expect(decisions[0]).toMatchObject({ actor: 'dpo-anna (token dpo)', statistics: { deleted: report.deleted }, details: { erasureId: report.erasureId, subjectDigest: digest } });
     const access = await app.inject({ method: 'GET', url: `/v1/audit/history/${seeded.model}`, headers: { authorization: `Bearer ${ADMIN}` } });
     expect(access.json()).toMatchObject({ entries: expect.arrayContaining([expect.objectContaining({ type: 'decision', kind: 'gdpr-erasure' }), expect.objectContaining({ type: 'stage', kind: 'production → tainted' })]) });
+    // Access entries are buffered; asking for an access report stores them first.
+    await app.inject({ method: 'GET', url: `/v1/audit/accessed/${seeded.model}`, headers: { authorization: `Bearer ${ADMIN}` } });
     const [logged] = await queryRows<{ actor: string; role: string; action: string; status: number; detail: string }>(
       ch.client,
       "SELECT actor, role, action, status, detail FROM access_log WHERE route = '/v1/gdpr/erase' AND position(detail, {id:String}) > 0",

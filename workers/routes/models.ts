@@ -12,6 +12,30 @@ import type { RouteModule } from '../api.ts';
 import { actorOf, defineRoute, modelId, versionId } from './define.ts';
 import { noteAccess } from './access-log.ts';
 
+/** A person's promotion or rollback, recorded as a decision like the monitor's own (API and CLI). */
+export async function recordManualDecision(client: ClickHouseClient, kind: 'promote' | 'rollback', model: string, version: string, actor: string, reason: string, details: unknown): Promise<string> {
+  const decisionId = `manual-${randomUUID()}/${kind}`;
+  await recordDecision(client, {
+    decisionId,
+    modelId: model,
+    modelVersion: version,
+    workflowId: '',
+    runId: '',
+    decidedAt: Date.now(),
+    kind,
+    actor,
+    reason,
+    policy: { name: '', version: '', hash: '' },
+    statistics: null,
+    thresholds: null,
+    windows: null,
+    trainingWindow: null,
+    lineageId: '',
+    details,
+  });
+  return decisionId;
+}
+
 export interface ModelRoutesDeps {
   clickhouse: ClickHouseClient;
   artifacts: ArtifactStore;
@@ -36,28 +60,8 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
   const registry = new ClickHouseRegistryRepository(deps.clickhouse);
   const lineage = new ClickHouseLineageRepository(deps.clickhouse);
 
-  const manualDecision = async (kind: 'promote' | 'rollback', model: string, version: string, actor: string, reason: string, details: unknown) => {
-    const decisionId = `manual-${randomUUID()}/${kind}`;
-    await recordDecision(deps.clickhouse, {
-      decisionId,
-      modelId: model,
-      modelVersion: version,
-      workflowId: '',
-      runId: '',
-      decidedAt: Date.now(),
-      kind,
-      actor,
-      reason,
-      policy: { name: '', version: '', hash: '' },
-      statistics: null,
-      thresholds: null,
-      windows: null,
-      trainingWindow: null,
-      lineageId: '',
-      details,
-    });
-    return decisionId;
-  };
+  const manualDecision = (kind: 'promote' | 'rollback', model: string, version: string, actor: string, reason: string, details: unknown) =>
+    recordManualDecision(deps.clickhouse, kind, model, version, actor, reason, details);
 
   return (app, guard) => {
     defineRoute(app, guard, { method: 'GET', url: '/v1/models', role: 'viewer', tags: ['models'], summary: 'models with their version count and production version', access: 'read' }, () => registry.listModels());
