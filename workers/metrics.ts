@@ -62,7 +62,7 @@ interface StoreSnapshot {
 
 export function createMetrics(deps: MetricsDeps): { registry: Registry; route: RouteModule } {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'halflife_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'halflife_' });
 
   const ingest = deps.ingest;
   for (const [name, help] of INGEST_COUNTERS) {

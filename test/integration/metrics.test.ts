@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken, tokensFile } from '../../platform/auth.ts';
+import { freePort } from '../../services/process.ts';
+import { runDaemon, type Daemon } from '../../workers/daemon.ts';
+import { testConfig, uniqueName } from '../helpers/stack.ts';
+
+const TOKEN = 'test-admin-token-0123456789';
+
+describe('daemon: /metrics, /openapi.json and file tokens', () => {
+  let daemon: Daemon;
+  const model = uniqueName('metrics-model');
+
+  beforeAll(async () => {
+    const prefix = uniqueName('topics');
+    daemon = await runDaemon({
+      handleSignals: false,
+      config: testConfig({
+        api: { port: await freePort(), token: TOKEN },
+        kafka: { scoringEventsTopic: `${prefix}.events`, labelsTopic: `${prefix}.labels`, scoringRequestsTopic: `${prefix}.requests`, modelUpdatesTopic: `${prefix}.updates` },
+        ingest: { groupId: uniqueName('group') },
+      }),
+    });
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it('serves Prometheus metrics without a token on the loopback address', async () => {
+    const bad = { event_id: 'm1', model_id: model, model_version: 'v1', timestamp: '2026-11-26T10:00:00Z', features: { x: 1 }, prediction: { score: 7 } };
+    const post = await fetch(`${daemon.apiUrl}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify([bad]) });
+    expect(post.status).toBe(207);
+    const response = await fetch(`${daemon.apiUrl}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    for (const name of [
+      'halflife_ingest_consumed_total',
+      'halflife_ingest_lag_total_records',
+      'halflife_ingest_paused',
+      'halflife_dead_letters_stored 1',
+      'halflife_decisions_total',
+      'halflife_monitor_ticks_total',
+      'halflife_training_duration_seconds',
+      'halflife_scorer_requests_total',
+      'halflife_scorer_batch_duration_seconds',
+      'halflife_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/v1/events",status="207"}',
+      'halflife_process_resident_memory_bytes',
+    ]) {
+      expect(text, name).toContain(name);
+    }
+  });
+
+  it('documents its API and accepts tokens created while it runs', async () => {
+    const doc = (await (await fetch(`${daemon.apiUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, { 'x-halflife-role': string }>> };
+    expect(doc.paths['/v1/events']?.post?.['x-halflife-role']).toBe('operator');
+    expect(doc.paths['/v1/audit/lineage/{model}']?.get?.['x-halflife-role']).toBe('viewer');
+    expect(doc.paths['/metrics']?.get).toBeDefined();
+
+    const { token } = createToken(tokensFile(daemon.config), 'grafana', 'viewer', 'test');
+    await new Promise((r) => setTimeout(r, 1100));
+    const models = await fetch(`${daemon.apiUrl}/v1/models`, { headers: { authorization: `Bearer ${token}` } });
+    expect(models.status).toBe(200);
+    const erase = await fetch(`${daemon.apiUrl}/v1/gdpr/erase`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ subject: 'x' }) });
+    expect(erase.status).toBe(403);
+    // Monitors' status through Temporal: none runs for this model.
+    const status = await fetch(`${daemon.apiUrl}/v1/monitors/${model}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(status.status).toBe(404);
+  });
+});
