@@ -77,7 +77,7 @@ function statistics(s) {
   if (s.changePoint) pairs.push(['change point', `${s.changePoint.detected ? 'detected' : 'none'} (Page–Hinkley ${fixed(s.changePoint.statistic, 3)})`]);
   if (s.decay) {
     pairs.push(['decay fit', h('span', { 'data-stat': 'decay' }, `${s.decay.model}: half-life ${halfLifeText(s.decay)}, q0 ${pct(s.decay.q0)}, floor ${pct(s.decay.floor)}, n=${s.decay.n}${s.decay.prior ? ', with population prior' : ''}`)]);
-    if (s.decay.timeToBreach) pairs.push(['time to SLO breach (at decision)', `${s.decay.timeToBreach.hours === null ? 'never' : hours(s.decay.timeToBreach.hours)} (SLO ${pct(s.decay.timeToBreach.slo, 0)})`]);
+    if (s.decay.timeToBreach) pairs.push(['time to SLO breach (at decision)', `${s.decay.timeToBreach.hours === null ? 'never' : s.decay.timeToBreach.hours === 0 ? 'already breached' : hours(s.decay.timeToBreach.hours)} (SLO ${pct(s.decay.timeToBreach.slo, 0)})`]);
   }
   if (s.economics) {
     const e = s.economics;
