@@ -31,6 +31,24 @@ import type { EconomicsInput, RetrainEconomics } from './types.ts';
  *
  * Cumulative rule (Cara): retrain when the staleness cost accumulated since the last retrain
  * exceeds C + risk. It needs no fit, so it is the fallback when there is none.
+ *
+ * What the cost-aware trigger feeds the cumulative rule (detectors/policy/triggers.ts with
+ * economics/staleness.ts), and why — each fixes a cause measured on the decision benchmark
+ * (bench/decisions.ts; tuned on seeds 101–105, reported on 1–3), where this rule went from
+ * 2.04× to the numbers in BENCHMARKS.md of the DP oracle:
+ * - Staleness is measured against the *attainable* quality — the median early-life quality of
+ *   the recent versions — not the serving version's own validation quality, so a version trained
+ *   across a change (validates low, serves low) is seen as stale.
+ * - The accumulation is signed (windows better than attainable offset worse ones) and compared
+ *   at one standard error below its estimate, so sampling noise and a slightly optimistic
+ *   attainable value do not add up to a retrain (the clipped sum retrained on noise every 1–2 days).
+ * - With a decay fit, `forecast-then-cumulative` still lets the cumulative rule retrain when the
+ *   fit is blind: the version's quality stepped down (best single split of its windows, ≥ 4
+ *   standard errors and better than a straight line) or it started below the attainable quality
+ *   (`fitBlindSpot`). The fit describes smooth ageing; it cannot see either.
+ * - After a step, the trigger waits until the training window no longer holds the old concept
+ *   (step onset + training span, for spans ≤ 12 h): a retrain into a change trains a mixed model
+ *   that is stale from the start. Detection delay then costs little: the wait is needed anyway.
  */
 
 const MAX_BREAK_EVEN_HOURS = 24 * 365;
@@ -91,6 +109,23 @@ export function evaluateRetrainEconomics(input: EconomicsInput): RetrainEconomic
     const netBenefit = restartValue - hurdle;
     const shouldRetrain = netBenefit > 0;
     const breakEvenHours = shouldRetrain ? 0 : breakEven(fit, nowAge, rate, hurdle);
+    const blindSpot = input.fitBlindSpot ?? null;
+    if (!shouldRetrain && rule === 'forecast-then-cumulative' && blindSpot !== null && accumulated !== null && accumulated > hurdle) {
+      // The fit describes smooth ageing; it cannot see a step or a version that started low.
+      return {
+        ...base,
+        shouldRetrain: true,
+        rule: 'cumulative',
+        restartValue,
+        expectedStalenessCost: q((v) => v.stale),
+        freshStalenessCost: q((v) => v.fresh),
+        avoidableStalenessCost: avoidable,
+        meanAvoidableStalenessCost: mean,
+        netBenefit: accumulated - hurdle,
+        breakEvenHours: 0,
+        reason: `retrain: ${blindSpot}, which the ${fit.model} decay fit cannot see; staleness cost accumulated against the attainable quality ${money(accumulated)} > retrain ${money(input.retrainCost)} + risk ${money(riskCost)} (the forecast alone would wait: restart value ${money(restartValue)})`,
+      };
+    }
     return {
       ...base,
       shouldRetrain,

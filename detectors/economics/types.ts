@@ -26,6 +26,13 @@ export interface EconomicsInput {
   freshQuality?: number | null;
   /** Staleness cost accumulated since the last retrain (see `accumulatedStalenessCost`). @default null (unknown) */
   accumulatedStalenessCost?: number | null;
+  /**
+   * Why the decay fit cannot see this version's staleness (a step down at a change point, or a
+   * start below the attainable quality), or `null`. When set, `forecast-then-cumulative` also
+   * retrains when the accumulated cost exceeds the hurdle even though the forecast says wait.
+   * @default null
+   */
+  fitBlindSpot?: string | null;
   /** Which rule to apply. @default "forecast-then-cumulative" */
   rule?: 'forecast' | 'cumulative' | 'forecast-then-cumulative';
 }

@@ -9,6 +9,7 @@
 import { fitDecay } from '../decay/fit.ts';
 import { fitPopulation } from '../decay/population.ts';
 import type { DecayFit } from '../decay/types.ts';
+import type { VersionEarlyQuality } from '../economics/staleness.ts';
 import { compareBinnedFeature } from '../drift/compare-feature.ts';
 import { dataQualityReport, outOfRangeFromCounts, unseenFromProfiles, type FeatureQualityCounts } from '../drift/data-quality.ts';
 import type { FeatureDriftResult } from '../drift/feature-result.ts';
@@ -209,9 +210,34 @@ export function policyStateOf(state: MonitorState): PolicyState {
     recentRetrains: state.recentRetrains,
     retrainInFlight: state.retrainInFlight,
     lastChangePointAt: state.lastChangePointAt,
+    recentVersions: earlyQualityByVersion(state.points, state.version),
     approval: state.approval,
     manualRequest: state.manualRequest,
   };
+}
+
+/** Windows of a version's early life that `earlyQualityByVersion` pools (its first points). */
+const EARLY_POINTS = 3;
+
+/**
+ * Added for the cost-aware trigger (economics/staleness.ts): each version's realised quality over
+ * its first {@link EARLY_POINTS} quality points, event-weighted, for the versions the monitor keeps
+ * points of (at most `maxVersions`), the version in service last. Derived from `state.points` only
+ * (no new state); a version with no realised points is left out.
+ */
+export function earlyQualityByVersion(points: readonly QualityPoint[], current: string | null = null): VersionEarlyQuality[] {
+  const byVersion = new Map<string, { quality: number; events: number; count: number }>();
+  for (const p of points) {
+    if (p.source !== 'realised') continue;
+    const entry = byVersion.get(p.version) ?? { quality: 0, events: 0, count: 0 };
+    if (entry.count >= EARLY_POINTS) continue;
+    entry.quality += p.quality * p.weight;
+    entry.events += p.weight;
+    entry.count += 1;
+    byVersion.set(p.version, entry);
+  }
+  const out = [...byVersion].map(([version, e]) => ({ version, quality: e.quality / e.events, events: e.events }));
+  return [...out.filter((v) => v.version !== current), ...out.filter((v) => v.version === current)];
 }
 
 /** A new version took over (after a promotion): its age starts at its training time. */

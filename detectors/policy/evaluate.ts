@@ -17,7 +17,7 @@ import type { RetrainPolicy } from './types.ts';
  */
 export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: number): PolicyDecision {
   const manual = state.manualRequest ?? null;
-  const outcome = evaluateTrigger(policy.trigger, state, now);
+  const outcome = evaluateTrigger(policy.trigger, state, now, policy.trainingWindow);
   const fired = outcome.fired || manual !== null;
   const trigger = manual !== null
     ? { kind: 'manual-request' as const, fired: true, reason: `requested by ${manual.by}${manual.reason ? `: ${manual.reason}` : ''}${manual.force ? ' (forced)' : ''}; policy trigger: ${outcome.reason}` }

@@ -1,4 +1,5 @@
 import type { DecayFit } from '../decay/types.ts';
+import type { VersionEarlyQuality } from '../economics/staleness.ts';
 import type { RetrainEconomics } from '../economics/types.ts';
 import type { TriggerKind } from './types.ts';
 
@@ -48,6 +49,13 @@ export interface PolicyState {
   retrainInFlight?: boolean;
   /** Last detected change point in the data, for `since-change-point` training windows. @default null */
   lastChangePointAt?: number | null;
+  /**
+   * Early-life realised quality of recent versions (their first windows in service), oldest first,
+   * the version in service last when it has any. The cost-aware trigger measures staleness against
+   * their median — what a fresh version attains — rather than the serving version's own validation
+   * quality. @default [] (falls back to `freshQuality`)
+   */
+  recentVersions?: VersionEarlyQuality[];
   /** Approval of the retrain the policy wants (when approval is required). @default { status: 'none' } */
   approval?: ApprovalState;
   /**

@@ -1,10 +1,11 @@
 import { fitDecay } from '../decay/fit.ts';
-import { accumulatedStalenessCost } from '../economics/cumulative.ts';
 import { evaluateRetrainEconomics } from '../economics/retrain-economics.ts';
+import { attainableQuality, cleanTrainingAt, localiseStep, netStalenessCost, startedBelowAttainable } from '../economics/staleness.ts';
+import type { QualityWindow, VersionEarlyQuality } from '../economics/staleness.ts';
 import type { RetrainEconomics } from '../economics/types.ts';
 import { HOUR_MS, durationHours, parseDuration } from './duration.ts';
 import type { DecisionValue, PolicyState, WindowSummary } from './state.ts';
-import type { CostAwareTrigger, DriftTrigger, PeriodicTrigger, PolicyTrigger, ThresholdTrigger } from './types.ts';
+import type { CostAwareTrigger, DriftTrigger, PeriodicTrigger, PolicyTrigger, ThresholdTrigger, TrainingWindowPolicy } from './types.ts';
 
 /**
  * Trigger evaluation: does the policy's trigger want a retrain now? One function per kind;
@@ -22,10 +23,14 @@ export interface TriggerOutcome {
 /** How many recent windows the observed-traffic estimate averages over. */
 const TRAFFIC_WINDOWS = 6;
 
-export function evaluateTrigger(trigger: PolicyTrigger, state: PolicyState, now: number): TriggerOutcome {
+/**
+ * `trainingWindow` (optional, for the cost-aware trigger): how far back the next retrain would
+ * train, so that it can wait for a window clean of a step change it has just seen.
+ */
+export function evaluateTrigger(trigger: PolicyTrigger, state: PolicyState, now: number, trainingWindow?: TrainingWindowPolicy): TriggerOutcome {
   switch (trigger.kind) {
     case 'cost-aware':
-      return costAware(trigger, state, now);
+      return costAware(trigger, state, now, trainingWindow);
     case 'threshold':
       return threshold(trigger, state);
     case 'periodic':
@@ -118,21 +123,75 @@ export function observedTraffic(state: PolicyState): number | null {
   return recent.reduce((s, w) => s + w.events, 0) / hours;
 }
 
-function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number): TriggerOutcome {
+/** Windows of the version's early life pooled for `startedBelowAttainable`. */
+const EARLY_WINDOWS = 3;
+
+/** Standard errors subtracted from the accumulated staleness cost before it is compared with the hurdle. */
+const CUMULATIVE_EVIDENCE_Z = 1;
+
+/** Early-life events behind the attainable median (those of the usable versions). */
+function attainableEventsOf(recent: readonly VersionEarlyQuality[]): number {
+  return recent.filter((v) => v.events >= 100).reduce((s, v) => s + v.events, 0);
+}
+
+/** Training-data span of the next retrain, when it is bounded. */
+function trainingSpanMs(w: TrainingWindowPolicy | undefined): number | null {
+  if (w === undefined) return null;
+  if (w.kind === 'fixed') return parseDuration(w.duration);
+  if (w.kind === 'since-change-point') return parseDuration(w.minimum);
+  return null; // "all" is never clean of an old concept
+}
+
+function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number, trainingWindow?: TrainingWindowPolicy): TriggerOutcome {
   const observed = observedTraffic(state);
   const eventsPerHour = trigger.traffic.kind === 'fixed' ? trigger.traffic.eventsPerHour : observed ?? trigger.traffic.fallbackPerHour;
   const fit = state.decay ?? fitDecay([]);
+  const direction = fit.direction;
   const trainedAt = state.versionTrainedAt ?? state.lastRetrainAt ?? null;
   const nowAgeHours = trainedAt !== null ? Math.max(0, (now - trainedAt) / HOUR_MS) : fit.nowAgeHours;
   const freshQuality = state.freshQuality ?? fit.q0;
-  const accumulated =
-    freshQuality === null
-      ? null
-      : accumulatedStalenessCost(
-          // All windows: the accumulation prorates a window that straddles the retrain.
-          (state.windows ?? []).map((w) => ({ start: w.start, end: w.end, events: w.events, quality: w.quality?.value ?? null })),
-          { freshQuality, valuePerQualityUnit: trigger.valuePerQualityUnit, sinceMs: state.lastRetrainAt ?? undefined, direction: fit.direction },
-        );
+  // Staleness is measured against what a fresh version attains (recent versions' early life),
+  // not against the serving version's own validation quality (see economics/staleness.ts).
+  const own: QualityWindow[] = windowsSinceRetrain(state).map((w) => ({ start: w.start, end: w.end, events: w.events, quality: w.quality?.value ?? null }));
+  const observedQualities = own.flatMap((w) => (w.quality === null ? [] : [w.quality]));
+  // A fit's q0 extrapolated from a few points can be far outside anything observed: keep it within them.
+  const fallbackFresh = state.freshQuality ?? (fit.q0 === null || observedQualities.length === 0 ? fit.q0 : Math.min(Math.max(fit.q0, Math.min(...observedQualities)), Math.max(...observedQualities)));
+  const attainable = attainableQuality(state.recentVersions ?? [], fallbackFresh, direction);
+  const step = localiseStep(own, direction);
+  // The version's early life: its first windows, only when the kept windows reach back to its start.
+  const since = state.lastRetrainAt ?? null;
+  const first = own[0];
+  const seesStart = since !== null && first !== undefined && first.start - since < Math.max(1, first.end - first.start);
+  const measured = seesStart ? own.filter((w) => w.quality !== null).slice(0, EARLY_WINDOWS) : [];
+  const earlyEvents = measured.reduce((s, w) => s + w.events, 0);
+  const early: VersionEarlyQuality | null = measured.length === EARLY_WINDOWS && earlyEvents > 0 ? { version: 'current', quality: measured.reduce((s, w) => s + w.events * (w.quality as number), 0) / earlyEvents, events: earlyEvents } : null;
+  const belowAttainable = startedBelowAttainable(early, attainable.value, direction);
+  let accumulated: number | null = null;
+  let accumulatedEstimate: number | null = null;
+  let accumulatedSd: number | null = null;
+  if (attainable.value !== null) {
+    const net = (sinceMs?: number, until?: number) => netStalenessCost(until === undefined ? own : own.filter((w) => w.start < until), { attainable: attainable.value as number, valuePerQualityUnit: trigger.valuePerQualityUnit, sinceMs, direction });
+    // Signed, so noise averages out; credit earned before a step down does not offset the loss after it.
+    const before = step === null ? 0 : net(undefined, step.at);
+    const estimate = step === null ? net() : Math.max(0, before) + net(step.at);
+    // Evidence, not a point estimate: subtract one standard error — the attainable level's own
+    // error (it multiplies every event) and the windows' sampling noise — so that a slightly
+    // optimistic attainable value or a run of unlucky windows does not add up to a retrain.
+    const p = Math.min(0.99, Math.max(0.01, attainable.value));
+    const counted = own.filter((w) => w.quality !== null && (step === null || before > 0 || w.start >= step.at));
+    const events = counted.reduce((s, w) => s + w.events, 0);
+    const attainableEvents = attainable.source === 'versions' ? attainableEventsOf(state.recentVersions ?? []) : EARLY_WINDOWS * (events / Math.max(1, counted.length));
+    const attainableSe = Math.sqrt((p * (1 - p)) / Math.max(1, attainableEvents)) * (attainable.versions > 1 ? 1.25 : 1);
+    const windowVar = counted.reduce((s, w) => s + w.events * p * (1 - p), 0);
+    accumulatedSd = trigger.valuePerQualityUnit * Math.sqrt((events * attainableSe) ** 2 + windowVar);
+    accumulatedEstimate = estimate;
+    accumulated = estimate - CUMULATIVE_EVIDENCE_Z * accumulatedSd;
+  }
+  const blindSpot = step !== null
+    ? `quality stepped down from ${step.before.toFixed(3)} to ${step.after.toFixed(3)} at ${new Date(step.at).toISOString()} (z ${step.z.toFixed(1)})`
+    : belowAttainable && early !== null
+      ? `the version started at ${early.quality.toFixed(3)}, below the attainable ${(attainable.value as number).toFixed(3)}`
+      : null;
   const economics = evaluateRetrainEconomics({
     fit,
     nowAgeHours,
@@ -144,11 +203,15 @@ function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number): 
     quantile: trigger.quantile,
     freshQuality,
     accumulatedStalenessCost: accumulated,
+    fitBlindSpot: blindSpot,
     rule: trigger.rule,
   });
+  // Retraining now would train across the step just seen: wait until the training window is clean.
+  const cleanAt = economics.shouldRetrain && step !== null ? cleanTrainingAt(step.at, trainingSpanMs(trainingWindow), now) : null;
+  const fired = economics.shouldRetrain && cleanAt === null;
   return {
-    fired: economics.shouldRetrain,
-    reason: economics.reason,
+    fired,
+    reason: cleanAt === null ? economics.reason : `wait for a clean training window: ${economics.reason}; but the training window still holds data from before the step at ${new Date((step as { at: number }).at).toISOString()}, clean from ${new Date(cleanAt).toISOString()}`,
     thresholds: {
       valuePerQualityUnit: trigger.valuePerQualityUnit,
       horizon: trigger.horizon,
@@ -167,7 +230,15 @@ function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number): 
       halfLifeHours: fit.halfLifeHours,
       expectedStalenessCost: economics.expectedStalenessCost,
       avoidableStalenessCost: economics.avoidableStalenessCost,
-      accumulatedStalenessCost: accumulated,
+      accumulatedStalenessCost: accumulatedEstimate,
+      accumulatedStalenessLowerBound: accumulated,
+      accumulatedStalenessSd: accumulatedSd,
+      attainableQuality: attainable.value,
+      attainableSource: attainable.source,
+      stepChangeAt: step?.at ?? null,
+      stepZ: step?.z ?? null,
+      startedBelowAttainable: belowAttainable,
+      cleanTrainingAt: cleanAt,
       netBenefit: economics.netBenefit,
     },
     economics,

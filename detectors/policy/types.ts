@@ -32,7 +32,12 @@ export type TrafficSource =
  *   `detectors/economics/retrain-economics.ts` for the derivation).
  * - `cumulative`: staleness cost accumulated since the last retrain versus retraining cost plus
  *   deployment risk (Cara's rule). Needs no decay fit, only per-window quality.
- * - `forecast-then-cumulative`: `forecast` when a decay fit exists, otherwise `cumulative`.
+ * - `forecast-then-cumulative`: `forecast` when a decay fit exists, otherwise `cumulative`; with a
+ *   fit, the cumulative rule may still retrain when the fit cannot see the staleness (a step down
+ *   in quality, or a version that started below the attainable quality of recent versions).
+ *   The cumulative evidence is signed, measured against the attainable quality, and taken one
+ *   standard error low. Either way, after a step the trigger waits for a training window clean
+ *   of the old concept (fixed or since-change-point spans up to 12 h).
  */
 export type CostRule = 'forecast' | 'cumulative' | 'forecast-then-cumulative';
 
