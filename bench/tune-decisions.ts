@@ -1,0 +1,128 @@
+/**
+ * Tuning harness for the cost-aware retrain rule (not part of `npm run bench`): runs only the
+ * cost-aware policy and the oracle on the decision benchmark's streams, for chosen seeds, and can
+ * print a per-window timeline. Tune on seeds 101–105; the committed table uses seeds 1–3.
+ *
+ * `--noise` measures how much the oracle gains from seeing each window's sampling noise: every
+ * window's events are split in two halves (even/odd); the oracle planned on the odd half is
+ * priced on the even half and compared with the oracle planned on the even half itself.
+ *
+ * Usage: npx tsx bench/tune-decisions.ts [--seeds 101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--timeline] [--noise]
+ */
+import { parseArgs } from 'node:util';
+import { builtInTrainer } from '../cli/commands/backtest.ts';
+import { qualityOf, runBacktest, trainVersion } from '../detectors/backtest/engine.ts';
+import type { BacktestRow } from '../detectors/backtest/types.ts';
+import { oracleSchedule, scheduleCost } from '../detectors/economics/oracle.ts';
+import type { CostModel } from '../detectors/economics/types.ts';
+import { parseDuration } from '../detectors/policy/duration.ts';
+import type { PolicyTrigger, RetrainPolicy } from '../detectors/policy/types.ts';
+import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './decisions.ts';
+
+const HOUR = 3_600_000;
+
+function range(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const [a, b] = part.split('-').map(Number);
+    const from = a ?? 0;
+    for (let s = from; s <= (b ?? from); s++) out.push(s);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { seeds: { type: 'string' }, days: { type: 'string' }, kinds: { type: 'string' }, timeline: { type: 'boolean' }, noise: { type: 'boolean' } } });
+  const seeds = range(values.seeds ?? '101-105');
+  const days = Number(values.days ?? 14);
+  const kinds = (values.kinds ?? 'gradual,abrupt,recurring').split(',') as ScenarioKind[];
+  const ratios = new Map<string, number[]>();
+  for (const kind of kinds) {
+    for (const seed of seeds) {
+      const spec: ScenarioSpec = { kind, seed, days, eventsPerHour: 300, referenceHours: 12, trainingWindow: '4h' };
+      const scenario = buildScenario(spec);
+      const trainer = builtInTrainer();
+      const origin = Math.floor((scenario.rows[0] as BacktestRow).time / HOUR) * HOUR;
+      const monitoredStart = origin + spec.referenceHours * HOUR;
+      const steps = Math.ceil(((scenario.rows.at(-1) as BacktestRow).time + 1 - monitoredStart) / HOUR);
+      const windowRows: BacktestRow[][] = Array.from({ length: steps }, () => []);
+      for (const r of scenario.rows) {
+        const t = Math.floor((r.time - monitoredStart) / HOUR);
+        if (t >= 0 && t < steps) (windowRows[t] as BacktestRow[]).push(r);
+      }
+      const settings = { qualityMetric: 'accuracy' as const };
+      const windowMs = parseDuration(spec.trainingWindow);
+      const between = (from: number, to: number) => scenario.rows.filter((r) => r.time >= from && r.time < to);
+      const quality: Float64Array[] = [];
+      for (let k = 0; k < steps; k++) {
+        const end = monitoredStart + k * HOUR;
+        const trained = trainVersion(trainer, k === 0 ? between(origin, monitoredStart) : between(end - windowMs, end), scenario.numeric, [], 1, 0.2, settings);
+        if ('error' in trained) throw new Error(trained.error);
+        const row = new Float64Array(steps);
+        for (let t = k; t < steps; t++) {
+          const rows = windowRows[t] as BacktestRow[];
+          row[t] = qualityOf(rows.map((r) => trained.model.predict(r.features)), rows.map((r) => r.label), settings) ?? 0;
+        }
+        quality.push(row);
+      }
+      if (values.noise) {
+        const half = (parity: number): CostModel => {
+          const m: Float64Array[] = [];
+          for (let k = 0; k < steps; k++) {
+            const end = monitoredStart + k * HOUR;
+            const trained = trainVersion(trainer, k === 0 ? between(origin, monitoredStart) : between(end - windowMs, end), scenario.numeric, [], 1, 0.2, settings);
+            if ('error' in trained) throw new Error(trained.error);
+            const row = new Float64Array(steps);
+            for (let t = k; t < steps; t++) {
+              const rows = (windowRows[t] as BacktestRow[]).filter((_, i) => i % 2 === parity);
+              row[t] = qualityOf(rows.map((r) => trained.model.predict(r.features)), rows.map((r) => r.label), settings) ?? 0;
+            }
+            m.push(row);
+          }
+          return { steps, qualityAt: (k, t) => (m[k] as Float64Array)[t] as number, eventsAt: (t) => Math.ceil((windowRows[t] as BacktestRow[]).length / 2), ...COSTS };
+        };
+        const even = half(0);
+        const odd = half(1);
+        const clairvoyant = oracleSchedule(even);
+        const blind = scheduleCost(even, oracleSchedule(odd).retrainSteps);
+        const r = blind.totalCost / clairvoyant.totalCost;
+        ratios.set(`noise ${kind}`, [...(ratios.get(`noise ${kind}`) ?? []), r]);
+        process.stdout.write(`${kind} ${seed}: oracle on its own noise ${clairvoyant.totalCost.toFixed(0)}, oracle planned on independent noise ${blind.totalCost.toFixed(0)} (×${r.toFixed(3)}, 150 events a window)\n`);
+        continue;
+      }
+      const costModel: CostModel = { steps, qualityAt: (k, t) => (quality[k] as Float64Array)[t] as number, eventsAt: (t) => (windowRows[t] as BacktestRow[]).length, ...COSTS };
+      const trigger: PolicyTrigger = { kind: 'cost-aware', valuePerQualityUnit: COSTS.valuePerQualityUnit, traffic: { kind: 'observed', fallbackPerHour: 0 }, horizon: '7d', retrainCost: COSTS.retrainCost, deploymentRisk: { probability: 0, cost: 0 }, quantile: 0.5, rule: 'forecast-then-cumulative' };
+      const policy: RetrainPolicy = { name: 'ca', version: '1', model: 'bench', description: '', trigger, guards: { cooldown: '1h', budget: { maxRetrains: 1000, per: '7d' }, oneAtATime: true, blackout: [], approval: { required: false, timeout: '1h' }, requireDataQuality: false }, trainingWindow: { kind: 'fixed', duration: spec.trainingWindow } };
+      const report = await runBacktest({ rows: scenario.rows, numeric: scenario.numeric, hasPrediction: false, policy, cadenceMs: HOUR, referenceWindowMs: spec.referenceHours * HOUR, trainer, costModel: COSTS });
+      const retrainSteps = report.decisions.filter((d) => d.kind === 'retrain').map((d) => Math.round((d.time - monitoredStart) / HOUR)).filter((s) => s < steps);
+      const mine = scheduleCost(costModel, retrainSteps);
+      const oracle = oracleSchedule(costModel);
+      const ratio = mine.totalCost / oracle.totalCost;
+      ratios.set(kind, [...(ratios.get(kind) ?? []), ratio]);
+      process.stdout.write(`${kind} ${seed}: cost-aware ${mine.totalCost.toFixed(0)} (${mine.retrainSteps.length} rt) oracle ${oracle.totalCost.toFixed(0)} (${oracle.retrainSteps.length} rt) ×${ratio.toFixed(2)}\n`);
+      if (values.timeline) {
+        process.stdout.write(`  cost-aware retrains at ${mine.retrainSteps.join(' ')}\n  oracle     retrains at ${oracle.retrainSteps.join(' ')}\n`);
+        let k = 0;
+        let ko = 0;
+        for (let t = 0; t < steps; t++) {
+          if (mine.retrainSteps.includes(t)) k = t;
+          if (oracle.retrainSteps.includes(t)) ko = t;
+          const fresh = costModel.qualityAt(t, t);
+          const d = report.decisions[t];
+          process.stdout.write(`  t=${t} k=${k} q=${costModel.qualityAt(k, t).toFixed(3)} fresh=${fresh.toFixed(3)} oracle k=${ko} q=${costModel.qualityAt(ko, t).toFixed(3)} | ${d?.kind} ${d?.reason.slice(0, 160)}\n`);
+        }
+      }
+    }
+  }
+  const all: number[] = [];
+  for (const [kind, rs] of ratios) {
+    all.push(...rs);
+    process.stdout.write(`${kind}: mean ×${(rs.reduce((a, b) => a + b, 0) / rs.length).toFixed(3)}\n`);
+  }
+  process.stdout.write(`all: mean ×${(all.reduce((a, b) => a + b, 0) / all.length).toFixed(3)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
