@@ -157,23 +157,16 @@ describe('binned KS and Wasserstein vs raw', () => {
 });
 
 describe('scale: one million values', () => {
-  it('counts a 1e6-row window into reference bins and compares in well under a second', () => {
+  // Timings live in bench/drift.ts (BENCHMARKS.md); this checks the large-n behaviour.
+  it('counts a 1e6-row window into reference bins and calls a negligible shift no drift', () => {
     const r = seededRandom(1234);
     const reference = numericReferenceProfile(normalSample(r, 1_000_000));
     const current = normalSample(r, 1_000_000, 0.02);
-    const start = performance.now();
     const counts = numericWindowCounts(current, reference.cuts);
     const result = compareBinnedFeature(reference, counts, { name: 'x' });
-    const elapsed = performance.now() - start;
     expect(counts.counts.reduce((a, b) => a + b, 0)).toBe(1_000_000);
-    // Measured ~80 ms here; 1 s leaves room for a loaded CI machine.
-    expect(elapsed).toBeLessThan(1_000);
     // 0.02σ on 1e6 rows is significant (even binned) and negligible: no drift.
     expect(result.pvalue).toBeLessThan(1e-6);
     expect(result.drifted).toBe(false);
-    // The comparison itself is O(bins): time it alone.
-    const t0 = performance.now();
-    for (let i = 0; i < 100; i++) compareBinnedFeature(reference, counts, { name: 'x' });
-    expect((performance.now() - t0) / 100).toBeLessThan(5);
   });
 });
