@@ -115,3 +115,21 @@ export async function ensureTopics(config: KafkaConfig, topics: string[], kafka:
 export function createProducer(kafka: Kafka, options: Omit<ProducerConfig, 'createPartitioner'> = {}): Producer {
   return kafka.producer({ allowAutoTopicCreation: false, ...options, createPartitioner: Partitioners.DefaultPartitioner });
 }
+
+/**
+ * Retry a Kafka admin call while the broker is still electing leaders for topics that were
+ * just created (a fresh broker or topic answers NOT_LEADER / LEADER_NOT_AVAILABLE for a moment).
+ * @default attempts 40, 250 ms apart
+ */
+export async function whileLeadersSettle<T>(call: () => Promise<T>, attempts = 40, delayMs = 250): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      const type = (err as { type?: string }).type ?? '';
+      const settling = ['NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER'].includes(type);
+      if (!settling || attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}

@@ -25,7 +25,7 @@ import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { z } from 'zod';
 import type { HalflifeConfig } from '../platform/config.ts';
 import { CONTRACT_VERSION } from '../platform/contracts.ts';
-import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts';
+import { createKafka, createProducer, ensureTopics, whileLeadersSettle } from '../platform/kafka.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RawFeatures } from '../platform/onnx/features.ts';
 import { OnnxPool } from '../platform/onnx/pool.ts';
@@ -145,7 +145,7 @@ export class Scorer {
     // Catch up on model updates before scoring anything, so the first request sees the current routing.
     const admin = this.#kafka.admin();
     await admin.connect();
-    const ends = await admin.fetchTopicOffsets(modelUpdatesTopic);
+    const ends = await whileLeadersSettle(() => admin.fetchTopicOffsets(modelUpdatesTopic));
     await admin.disconnect();
     const pending = new Map(ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]));
     let caughtUp!: () => void;
