@@ -4,6 +4,7 @@
  */
 const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[]) => Promise<void> }>> = {
   decisions: () => import('./decisions.ts'),
+  detection: () => import('./detection.ts'),
   drift: () => import('./drift.ts'),
 };
 
