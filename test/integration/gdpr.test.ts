@@ -107,13 +107,18 @@ describe('GDPR erasure', () => {
     expect(decisions[0]).toMatchObject({ actor: 'dpo-anna (token dpo)', statistics: { deleted: report.deleted }, details: { erasureId: report.erasureId, subjectDigest: digest } });
     const access = await app.inject({ method: 'GET', url: `/v1/audit/history/${seeded.model}`, headers: { authorization: `Bearer ${ADMIN}` } });
     expect(access.json()).toMatchObject({ entries: expect.arrayContaining([expect.objectContaining({ type: 'decision', kind: 'gdpr-erasure' }), expect.objectContaining({ type: 'stage', kind: 'production → tainted' })]) });
-    // Access entries are buffered; asking for an access report stores them first.
-    await app.inject({ method: 'GET', url: `/v1/audit/accessed/${seeded.model}`, headers: { authorization: `Bearer ${ADMIN}` } });
-    const [logged] = await queryRows<{ actor: string; role: string; action: string; status: number; detail: string }>(
-      ch.client,
-      "SELECT actor, role, action, status, detail FROM access_log WHERE route = '/v1/gdpr/erase' AND position(detail, {id:String}) > 0",
-      { id: report.erasureId },
-    );
+    // Access entries are buffered, and a request's entry is added by a hook that can run just after
+    // its response: ask for the access report (which stores the buffer first) until it is there.
+    let logged: { actor: string; role: string; action: string; status: number; detail: string } | undefined;
+    for (let attempt = 0; attempt < 50 && !logged; attempt++) {
+      await app.inject({ method: 'GET', url: `/v1/audit/accessed/${seeded.model}`, headers: { authorization: `Bearer ${ADMIN}` } });
+      [logged] = await queryRows<{ actor: string; role: string; action: string; status: number; detail: string }>(
+        ch.client,
+        "SELECT actor, role, action, status, detail FROM access_log WHERE route = '/v1/gdpr/erase' AND position(detail, {id:String}) > 0",
+        { id: report.erasureId },
+      );
+      if (!logged) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     expect(logged).toMatchObject({ actor: 'dpo', role: 'admin', action: 'write', status: 200 });
     expect(JSON.parse(logged?.detail ?? '{}')).toMatchObject({ subjectDigest: digest, deleted: report.deleted });
   });
