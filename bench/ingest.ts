@@ -45,8 +45,27 @@ const { values: args } = parseArgs({
     role: { type: 'string', default: 'bench' },
     topic: { type: 'string' },
     'model-id': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+
+if (args.help) {
+  process.stdout.write(`Usage: npm run bench -- ingest [options]   (or: npx tsx bench/ingest.ts [options])
+
+Sustained Kafka → ClickHouse ingest on a local broker: pre-produced (ingest alone) and live
+(producer running), batch sizes swept, end-to-end lag p50/p99, time per stage.
+
+  --events N           events per pre-produced run (default 200000)
+  --batch-sizes a,b,c  ingest batch sizes to sweep (default 5000,20000,50000)
+  --rate N             live producer target events/s (default 30000)
+  --live-seconds N     length of the live run (default 15)
+  --partitions N       topic partitions (default 4)
+  --brokers host:port  use this broker instead of starting one
+  --json               machine-readable results on stdout
+  --write-md           write the Ingest section of BENCHMARKS.md
+`);
+  process.exit(0);
+}
 
 const progress = (line: string) => process.stderr.write(`[bench:ingest] ${line}\n`);
 

@@ -2,7 +2,19 @@
  * Benchmark dispatcher: `npm run bench -- <name> [options]` runs bench/<name>.ts's `main(args)`.
  * Each benchmark prints its own usage; results go to BENCHMARKS.md by hand, with machine, date and command.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** A benchmark written as a standalone script (it parses its own argv and runs on import). */
+const script = (file: string) => async () => ({
+  main: async (argv: readonly string[]) => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...argv], { stdio: 'inherit' });
+    process.exitCode = result.status ?? 1;
+  },
+});
+
 const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[]) => Promise<void> }>> = {
+  ingest: script('./ingest.ts'),
   decisions: () => import('./decisions.ts'),
   detection: () => import('./detection.ts'),
   drift: () => import('./drift.ts'),
