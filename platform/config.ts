@@ -109,6 +109,15 @@ export const configSchema = z
       })
       .strict()
       .default({ groupId: 'halflife-ingest', batchSize: 20_000, batchMaxWaitMs: 1000, maxRetryBackoffMs: 30_000 }),
+    demo: z
+      .object({
+        /** Run the newcomer's demo (workers/demo.ts). Unset: on only when no external service is configured and no model but the demo's is registered. @default undefined */
+        enabled: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]).optional(),
+        /** Pace of the demo: its world, cadence and rollout durations shrink by this factor. @default 1 */
+        speed: z.coerce.number().positive().max(20).default(1),
+      })
+      .strict()
+      .default({ speed: 1 }),
     /** pino log level. @default "info" */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -153,6 +162,8 @@ export const ENV_VARS: Record<string, string> = {
   HALFLIFE_INGEST_BATCH_SIZE: 'ingest.batchSize',
   HALFLIFE_INGEST_BATCH_MAX_WAIT_MS: 'ingest.batchMaxWaitMs',
   HALFLIFE_INGEST_MAX_RETRY_BACKOFF_MS: 'ingest.maxRetryBackoffMs',
+  HALFLIFE_DEMO: 'demo.enabled',
+  HALFLIFE_DEMO_SPEED: 'demo.speed',
   HALFLIFE_LOG_LEVEL: 'logLevel',
 };
 
@@ -270,6 +281,8 @@ const SETTING_DOCS: Record<string, string> = {
   'ingest.batchSize': 'Rows per ClickHouse insert. Default 20000.',
   'ingest.batchMaxWaitMs': 'Longest a record waits for its batch (ms). Default 1000.',
   'ingest.maxRetryBackoffMs': 'Longest back-off while ClickHouse is down (ms). Default 30000.',
+  'demo.enabled': 'Run the newcomer\'s demo (`demo-churn` fed by a drifting stream). Default: on only when no external Temporal/Kafka/ClickHouse is configured and no model but `demo-churn` is registered.',
+  'demo.speed': 'Pace of the demo (durations shrink by this factor). Default 1.',
   logLevel: 'Log level (fatal…trace, silent). Default `info`.',
 };
 

@@ -15,6 +15,7 @@ import { decisionRoutes } from './routes/decisions.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { operatorRoutes } from './routes/operator-api.ts';
 import { metricsRoutes } from './metrics.ts';
+import { demoWanted, startDemo } from './demo.ts';
 import { dashboardRoutes } from './routes/dashboard-data.ts';
 
 export interface DaemonOptions {
@@ -122,6 +123,10 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
     shutdown.push({ name: 'api', run: () => api.close() });
     const apiUrl = `http://${config.api.host}:${config.api.port}`;
 
+    // The newcomer's demo (workers/demo.ts) on a fresh machine; Ctrl-C stops its traffic, its monitor stays in Temporal.
+    const demo = (await demoWanted(config, clickhouse.client)) ? await startDemo({ config, clickhouse: clickhouse.client, log }) : null;
+    if (demo) shutdown.push({ name: 'demo', run: () => demo.stop() });
+
     const banner = [
       'halflife is running.',
       `  API:          ${apiUrl}  (health: ${apiUrl}/healthz, readiness: ${apiUrl}/readyz)`,
@@ -129,6 +134,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
       `  Temporal:     ${temporalAddress(config)}${config.temporal.address ? '' : `  (Web UI: http://127.0.0.1:${config.services.temporalUiPort})`}`,
       `  Kafka:        ${config.kafka.brokers ?? `127.0.0.1:${config.services.kafkaPort}`}`,
       `  ClickHouse:   ${clickhouse.kind === 'embedded' ? `embedded chDB in ${config.clickhouse.path}` : config.clickhouse.url}`,
+      ...(demo ? demo.banner(apiUrl) : []),
       'Press Ctrl-C to stop.',
     ];
     process.stderr.write(`\n${banner.join('\n')}\n\n`);

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
+import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { connectTemporal } from '../../platform/temporal.ts';
+import { demoPolicy, startDemo, type Demo } from '../../workers/demo.ts';
+import { IngestWorker } from '../../workers/ingest.ts';
+import { Scorer } from '../../workers/scorer.ts';
+import { createTemporalWorker } from '../../workers/temporal-worker.ts';
+import { monitorWorkflowId } from '../../workflows/messages.ts';
+import { testConfig, uniqueName } from '../helpers/stack.ts';
+
+const SPEED = 2;
+
+/**
+ * The newcomer's demo on real services (Kafka, Temporal dev server, chDB), at twice its
+ * pace and without the canary step: the concept moves → the monitor sees quality decay → a
+ * costed retrain → training → shadow evaluation → promotion → the scorer switches → measured
+ * quality recovers. Parts are composed as the daemon composes them, so the test can read ClickHouse.
+ */
+describe('the demo end to end: drift → decay → retrain → shadow → promote → recovery', () => {
+  const modelId = uniqueName('demo-churn');
+  const prefix = uniqueName('demo');
+  const config = testConfig({
+    temporal: { taskQueue: uniqueName('demo-tq') },
+    kafka: { scoringEventsTopic: `${prefix}.events`, labelsTopic: `${prefix}.labels`, scoringRequestsTopic: `${prefix}.requests`, modelUpdatesTopic: `${prefix}.updates` },
+    ingest: { groupId: uniqueName('demo-ingest'), batchMaxWaitMs: 500 },
+    demo: { enabled: true, speed: SPEED },
+  });
+  const log = createLogger('demo-e2e', 'warn');
+  const stops: Array<() => Promise<void>> = [];
+  let ch: ClickHouse;
+  let demo: Demo;
+  let decisions: DecisionRecord[] = [];
+  let promoted: DecisionRecord | undefined;
+  let newVersion = '';
+  const started = Date.now();
+
+  beforeAll(async () => {
+    ch = await openClickHouse(config);
+    stops.push(() => ch.close());
+    await applyMigrations(ch.client);
+    const ingest = new IngestWorker({ config, repository: new ClickHouseIngestRepository(ch.client), logger: log });
+    await ingest.start();
+    stops.push(() => ingest.stop());
+    const { worker, close } = await createTemporalWorker({ config, clickhouse: ch.client, log });
+    const running = worker.run();
+    stops.push(async () => {
+      worker.shutdown();
+      await running;
+      await close();
+    });
+    const scorer = new Scorer({ config, log, groupId: uniqueName('demo-scorer') });
+    await scorer.start();
+    stops.push(() => scorer.stop());
+    demo = await startDemo({ config, clickhouse: ch.client, log, modelId, requestsPerSecond: 100, canary: false });
+    stops.push(() => demo.stop());
+
+    // Wait for the promotion that the retrain child records, then for windows served by the new version.
+    const deadline = started + 200_000;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 2000));
+      decisions = (await listDecisions(ch.client, { modelId, limit: 500 })).reverse();
+      promoted = decisions.find((d) => d.kind === 'promote');
+      if (promoted) {
+        newVersion = promoted.modelVersion;
+        const after = decisions.filter((d) => d.decidedAt > (promoted as DecisionRecord).decidedAt && d.modelVersion === newVersion && quality(d) !== null);
+        // The first window after the promotion is partly served by v1 still; the second is the new version's.
+        if (after.length >= 2) break;
+      }
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    // The monitor would outlive the test on the shared dev server: end it.
+    const { client, connection } = await connectTemporal(config);
+    await client.workflow.getHandle(monitorWorkflowId(modelId)).terminate('test over').catch(() => undefined);
+    await connection.close();
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  });
+
+  const quality = (d: DecisionRecord) => (d.statistics as { window?: { quality?: { value: number } | null } } | null)?.window?.quality?.value ?? null;
+
+  it('bootstraps v1, sends traffic through the scorer, and the monitor decides every window with provenance', async () => {
+    expect(demo.sent.requests).toBeGreaterThan(1000);
+    expect(demo.sent.labels).toBeGreaterThan(1000);
+    const hash = demoPolicy(SPEED, modelId).ref.hash;
+    const ticks = decisions.filter((d) => ['no-action', 'retrain', 'blocked'].includes(d.kind));
+    expect(ticks.length).toBeGreaterThanOrEqual(4);
+    for (const d of decisions) {
+      expect(d.policy.hash, `${d.kind} ${d.decisionId}`).toBe(hash);
+      expect(d.reason.length).toBeGreaterThan(0);
+      expect(d.statistics).not.toBeNull();
+    }
+    // Every tick decision carries the window's measured quality and its costed economics.
+    for (const d of ticks.slice(1)) {
+      expect(quality(d), d.decisionId).not.toBeNull();
+      expect((d.statistics as { economics: unknown }).economics, d.decisionId).not.toBeNull();
+    }
+    const served = await queryRows<{ v: string; n: string }>(ch.client, 'SELECT model_version AS v, count() AS n FROM scoring_events WHERE model_id = {m:String} GROUP BY v ORDER BY v', { m: modelId });
+    expect(served.find((r) => r.v === 'v1')?.n).toBeDefined();
+    expect(Number(served.find((r) => r.v === 'v1')!.n)).toBeGreaterThan(500);
+  });
+
+  it('sees decay after the concept moves and makes a costed retrain decision', () => {
+    const retrain = decisions.find((d) => d.kind === 'retrain');
+    expect(retrain, decisions.map((d) => `${d.kind} ${quality(d)?.toFixed(3)} ${d.reason}`).join('\n')).toBeDefined();
+    const r = retrain as DecisionRecord;
+    // Decided after the concept moved, on a window whose quality fell below the stable windows'.
+    expect(r.decidedAt).toBeGreaterThan(demo.world.epoch + demo.world.holdMs);
+    const stable = decisions.filter((d) => d.kind === 'no-action' && quality(d) !== null && d.decidedAt < demo.world.epoch + demo.world.holdMs).map((d) => quality(d) as number);
+    expect(stable.length).toBeGreaterThanOrEqual(1);
+    expect(quality(r)).not.toBeNull();
+    expect(quality(r) as number).toBeLessThan(Math.max(...stable) - 0.05);
+    const economics = (r.statistics as { economics: { shouldRetrain: boolean } | null }).economics;
+    expect(economics?.shouldRetrain).toBe(true);
+    expect((r.thresholds as { retrainCost?: number }).retrainCost).toBe(60);
+    expect(r.trainingWindow).not.toBeNull();
+  });
+
+  it('trains, shadow-evaluates and promotes a new version; its decision links the retrain, the lineage and the statistics', async () => {
+    expect(promoted, decisions.map((d) => `${d.kind}: ${d.reason}`).join('\n')).toBeDefined();
+    const p = promoted as DecisionRecord;
+    const retrain = decisions.find((d) => d.kind === 'retrain') as DecisionRecord;
+    expect((p.details as { requestedBy: string }).requestedBy).toBe(retrain.decisionId);
+    expect(p.lineageId).not.toBe('');
+    const stats = p.statistics as { validation: { passed: boolean }; verdict: { decision: string; reasons: string[] } | null };
+    expect(stats.validation.passed).toBe(true);
+    expect(stats.verdict?.decision).toBe('promote');
+    expect(newVersion).not.toBe('v1');
+    const production = await new ClickHouseRegistryRepository(ch.client).productionVersion(modelId);
+    expect(production?.version).toBe(newVersion);
+  });
+
+  it('the scorer switches to the new version and measured quality recovers', async () => {
+    const served = await queryRows<{ v: string; n: string; first: string }>(
+      ch.client,
+      'SELECT model_version AS v, count() AS n, toUnixTimestamp64Milli(min(ts)) AS first FROM scoring_events WHERE model_id = {m:String} GROUP BY v',
+      { m: modelId },
+    );
+    const fresh = served.find((r) => r.v === newVersion);
+    expect(fresh, JSON.stringify(served)).toBeDefined();
+    expect(Number(fresh!.n)).toBeGreaterThan(200);
+    // Accuracy of each version on the new concept (after the move), from events joined with their labels.
+    const moved = demo.world.epoch + demo.world.holdMs + demo.world.rampMs;
+    const accuracy = await queryRows<{ v: string; acc: number; n: string }>(
+      ch.client,
+      `SELECT e.model_version AS v, avg(toUInt8(e.prediction_score >= 0.5) = toUInt8(l.label_numeric = 1)) AS acc, count() AS n
+       FROM scoring_events AS e INNER JOIN labels AS l ON l.event_id = e.event_id
+       WHERE e.model_id = {m:String} AND e.ts >= fromUnixTimestamp64Milli({moved:Int64})
+       GROUP BY v`,
+      { m: modelId, moved },
+    );
+    const old = accuracy.find((r) => r.v === 'v1');
+    const now = accuracy.find((r) => r.v === newVersion);
+    expect(old && now, JSON.stringify(accuracy)).toBeTruthy();
+    expect(Number(now!.acc)).toBeGreaterThan(Number(old!.acc) + 0.08);
+    // The monitor sees it too: windows served by the new version are better than the decayed ones.
+    const p = promoted as DecisionRecord;
+    const before = decisions.filter((d) => d.decidedAt <= p.decidedAt && quality(d) !== null).map((d) => quality(d) as number);
+    const after = decisions.filter((d) => d.decidedAt > p.decidedAt && d.modelVersion === newVersion && quality(d) !== null).map((d) => quality(d) as number);
+    expect(after.length).toBeGreaterThanOrEqual(2);
+    expect(after.at(-1) as number).toBeGreaterThan(Math.min(...before) + 0.08);
+  });
+});
