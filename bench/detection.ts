@@ -401,7 +401,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const out: string[] = [];
-  out.push(`Streams: ${length} events, changes every ${period} (covariate: one shift at ${Math.round(length / 2)}), gradual width ${GRADUAL_WIDTH}, seeds 1..${seeds} (River KSWIN: seeds 1..${kswinSeeds}); monitoring from event ${BURN_IN}.`);
+  out.push(`Streams: ${length} events, changes every ${period} (covariate: one shift at ${Math.round(length / 2)}), gradual width ${GRADUAL_WIDTH}, seeds 1..${seeds} (River KSWIN: ${kswinSeeds > 0 ? `seeds 1..${kswinSeeds}` : 'not run'}); monitoring from event ${BURN_IN}.`);
   out.push(`Learner: ${setup.learner}.`);
   out.push(`Matching (horizon ${horizon}): ${rule}.`);
   if (parity) out.push(`Parity: halflife ADWIN/Page–Hinkley vs River ${riverVersion}: identical detection indices on ${parity.identical}/${parity.compared} series.`);

@@ -9,6 +9,7 @@ Prints one JSON object: {"river": version, "results": {id: {detector: {"detectio
 """
 import argparse
 import json
+import sys
 import time
 import zlib
 
@@ -44,7 +45,7 @@ def main() -> None:
     results = {}
     for k, s in enumerate(series):
         results[s['id']] = {name: run(lambda: MAKERS[name](s['id']), s['values']) for name in names}
-        print(f"[river] {k + 1}/{len(series)} {s['id']}", file=__import__('sys').stderr, flush=True)
+        print(f"[river] {k + 1}/{len(series)} {s['id']}", file=sys.stderr, flush=True)
     print(json.dumps({'river': river.__version__, 'results': results}))
 
 
