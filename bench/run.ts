@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[])
   decisions: () => import('./decisions.ts'),
   detection: () => import('./detection.ts'),
   drift: () => import('./drift.ts'),
+  scorer: () => import('./scorer.ts'),
 };
 
 const [name, ...rest] = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
