@@ -87,7 +87,8 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
     shutdown.push({
       name: 'temporal worker',
       run: async () => {
-        worker.shutdown();
+        // The SDK also reacts to SIGINT/SIGTERM itself and may already be stopping.
+        if (worker.getState() === 'RUNNING') worker.shutdown();
         await workerRun;
         await closeWorker();
       },
