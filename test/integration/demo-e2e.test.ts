@@ -5,6 +5,9 @@ import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
 import { createLogger } from '../../platform/logger.ts';
+import { eraseSubject } from '../../platform/clickhouse/gdpr-repository.ts';
+import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
+import { MonitorClient } from '../../workers/routes/monitor-client.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
 import { demoPolicy, startDemo, type Demo } from '../../workers/demo.ts';
 import { IngestWorker } from '../../workers/ingest.ts';
@@ -165,4 +168,34 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
     expect(after.length).toBeGreaterThanOrEqual(2);
     expect(after.at(-1) as number).toBeGreaterThan(Math.min(...before) + 0.08);
   });
+
+  it('GDPR: erasing a subject the new version trained on taints it and asks the running monitor to retrain without them', async () => {
+    const promotedDecision = promoted as DecisionRecord;
+    const [row] = await queryRows<{ subject: string }>(ch.client, 'SELECT subject_id AS subject FROM training_lineage WHERE snapshot_id = {s:String} AND subject_id != {empty:String} LIMIT 1', {
+      s: promotedDecision.lineageId,
+      empty: '',
+    });
+    expect(row?.subject).toBeTruthy();
+    const monitors = new MonitorClient(config);
+    try {
+      const report = await eraseSubject(ch.client, {
+        subjectId: row!.subject,
+        actor: 'dpo-test',
+        artifacts: LocalArtifactStore.forDataDir(config.dataDir),
+        requestRetrain: (model, reason) => monitors.requestRetrain(model, reason, 'dpo-test', async (id) => (await listDecisions(ch.client, { modelId: model, limit: 1000 })).find((d) => d.decisionId === id)?.kind),
+      });
+      expect(report.tainted.map((t) => t.version)).toContain(newVersion);
+      expect((await new ClickHouseRegistryRepository(ch.client).getVersion(modelId, newVersion!))?.stage).toBe('tainted');
+      expect(report.deleted.training_lineage).toBeGreaterThan(0);
+      expect(report.remaining?.training_lineage).toBe(0);
+      // The monitor is running and has evaluated windows: it accepts the request and decides on it.
+      const outcome = report.retrains.find((r) => r.modelId === modelId);
+      expect(outcome, JSON.stringify(report.retrains)).toMatchObject({ requested: true });
+      const forced = (await listDecisions(ch.client, { modelId, kinds: ['force-retrain'] }))[0];
+      expect(forced).toMatchObject({ actor: 'dpo-test', reason: expect.stringMatching(/gdpr|erasure/i) });
+    } finally {
+      await monitors.close();
+    }
+  });
 });
+
