@@ -30,14 +30,10 @@ import { agrawalStream, hyperplaneStream, recurringSchedule, seaStream, take } f
 import type { AgrawalRecord, ConceptChange, ConceptSchedule, SyntheticEvent } from '../synthetic/index.ts';
 import { matchDetections, summarizeMatches } from './lib/detection-metrics.ts';
 import type { DetectionMatch, DetectionSummary, TrueChange } from './lib/detection-metrics.ts';
+import { argReader, machine } from './lib/cli.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-let args: readonly string[] = [];
-const flag = (name: string): boolean => args.includes(`--${name}`);
-const option = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-};
+let { flag, option } = argReader([]);
 const log = (line: string): void => void process.stderr.write(`[detection-bench] ${line}\n`);
 
 const BURN_IN = 1000;
@@ -304,14 +300,10 @@ function table(list: readonly Row[]): string {
   return [head, ...list.map((r) => `| ${r.detector} | ${r.series} | ${r.detected} / ${r.changes} | ${r.missed} | ${fmt(r.meanDelay)} | ${fmt(r.medianDelay)} | ${fmt(r.falseAlarmsPer10k, 2)} | ${r.extraDetections} | ${fmt(r.msPer10k, 1)} |`)].join('\n');
 }
 
-function machine(): Record<string, string> {
-  const sh = (cmd: string): string => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }).trim();
-  return { nproc: sh('nproc'), memory: sh("free -h | awk '/Mem:/ {print $2}'"), cpu: sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").trim(), node: process.version, date: new Date().toISOString() };
-}
 
 /** Entry point (also for bench/run.ts): `argv` are the options after the benchmark's name. */
 export async function main(argv: readonly string[]): Promise<void> {
-  args = argv;
+  ({ flag, option } = argReader(argv));
   const quick = flag('quick');
   const seeds = Number(option('seeds', quick ? '1' : '3'));
   const length = Number(option('length', quick ? '20000' : '30000'));

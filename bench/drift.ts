@@ -21,6 +21,7 @@ import { openClickHouse, queryRows, type ClickHouse } from '../platform/clickhou
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import { buildReference, driftForWindow, latestReference } from '../platform/clickhouse/statistics-repository.ts';
 import { loadConfig } from '../platform/config.ts';
+import { argReader, machine } from './lib/cli.ts';
 
 const NUMERIC = 20;
 const CATEGORICAL = 5;
@@ -30,12 +31,7 @@ const REF_START = Date.UTC(2025, 0, 1);
 const windowStart = (rows: number): number => REF_START + 30 * 86_400_000 + Math.round(Math.log10(rows) * 10) * 86_400_000;
 
 const root = path.resolve(import.meta.dirname, '..');
-let args: readonly string[] = [];
-const flag = (name: string): boolean => args.includes(`--${name}`);
-const option = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-};
+let { flag, option } = argReader([]);
 const log = (line: string): void => void process.stderr.write(`[drift-bench] ${line}\n`);
 
 function peakRssMiB(): number {
@@ -155,14 +151,10 @@ function peer(python: string, tool: string, refFile: string, curFile: string): R
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
 }
 
-function machine(): Record<string, string> {
-  const sh = (cmd: string): string => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }).trim();
-  return { nproc: sh('nproc'), memory: sh("free -h | awk '/Mem:/ {print $2}'"), cpu: sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").trim(), node: process.version, date: new Date().toISOString() };
-}
 
 /** Entry point (also for bench/run.ts): `argv` are the options after the benchmark's name. */
 export async function main(argv: readonly string[]): Promise<void> {
-  args = argv;
+  ({ flag, option } = argReader(argv));
   const mode = option('child', '');
   const dir = option('dir', path.join(root, '.halflife', 'bench-drift'));
   if (mode === 'pushdown') return void process.stdout.write(`${JSON.stringify(await measurePushdown(dir, Number(option('rows', '0'))))}\n`);
@@ -236,7 +228,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const halflifeSeconds = Number(atPeerRows?.seconds_best);
   const result = {
     machine: machine(),
-    command: `npx tsx bench/drift.ts ${args.join(' ')}`.trim(),
+    command: `npx tsx bench/drift.ts ${argv.join(' ')}`.trim(),
     features: { numeric: NUMERIC, categorical: CATEGORICAL },
     reference_rows: referenceRows,
     reference_build_seconds: buildSeconds,
