@@ -10,7 +10,7 @@ import { fitCbpe } from '../detectors/quality/cbpe.ts';
 import { DEFAULT_SCORE_HISTOGRAM_BINS } from '../detectors/quality/score-histogram.ts';
 import { queryRows } from '../platform/clickhouse/client.ts';
 import { recordDecision as storeDecision, type DecisionRecord } from '../platform/clickhouse/decisions-repository.ts';
-import { buildReference as buildReferenceProfiles, loadReference, windowCounts } from '../platform/clickhouse/statistics-repository.ts';
+import { buildReference as buildReferenceProfiles, loadReference, windowCounts, type StoredReference } from '../platform/clickhouse/statistics-repository.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 
@@ -25,10 +25,22 @@ const MIN_CBPE_REFERENCE = 500;
 const MAX_CBPE_REFERENCE = 50_000;
 
 export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps) {
+  // A reference never changes once stored (its id is derived from its inputs): read each once.
+  const references = new Map<string, Promise<StoredReference>>();
+  const referenceById = (id: string): Promise<StoredReference> => {
+    let cached = references.get(id);
+    if (!cached) {
+      cached = loadReference(clickhouse, id);
+      cached.catch(() => references.delete(id));
+      references.set(id, cached);
+    }
+    return cached;
+  };
+
   /** The window's aggregates: per-feature counts over the reference bins, versions, quality histograms. */
   async function collectWindow(input: { modelId: string; start: number; end: number; referenceId: string | null }): Promise<WindowObservation> {
     const params = { model: input.modelId, start: input.start, end: input.end };
-    const reference = input.referenceId ? await loadReference(clickhouse, input.referenceId) : null;
+    const reference = input.referenceId ? await referenceById(input.referenceId) : null;
     Context.current().heartbeat('counting features');
     const counts = reference ? await windowCounts(clickhouse, { modelId: input.modelId, start: input.start, end: input.end, reference }) : null;
 
@@ -41,12 +53,19 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
       params,
     );
     const trainedAt = await versionTrainedAt(input.modelId, versions.map((v) => v.version));
-    const deadLettered = await queryRows<{ n: string }>(
-      clickhouse,
-      `SELECT count() AS n FROM dead_letters FINAL
-       WHERE model_id = {model:String} AND received_at >= fromUnixTimestamp64Milli({start:Int64}) AND received_at < fromUnixTimestamp64Milli({end:Int64})`,
-      params,
-    );
+    // windowCounts already counted the window's dead letters; without a reference, count them here.
+    const deadLettered =
+      counts?.deadLettered ??
+      Number(
+        (
+          await queryRows<{ n: string }>(
+            clickhouse,
+            `SELECT count() AS n FROM dead_letters FINAL
+             WHERE model_id = {model:String} AND received_at >= fromUnixTimestamp64Milli({start:Int64}) AND received_at < fromUnixTimestamp64Milli({end:Int64})`,
+            params,
+          )
+        )[0]?.n ?? 0,
+      );
 
     Context.current().heartbeat('quality histograms');
     const bins = DEFAULT_SCORE_HISTOGRAM_BINS;
@@ -101,9 +120,10 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
       end: input.end,
       events: versions.reduce((total, v) => total + Number(v.events), 0),
       versions: versions.map((v) => ({ version: v.version, events: Number(v.events), trainedAt: trainedAt.get(v.version) ?? Number(v.first_seen) })),
-      deadLettered: Number(deadLettered[0]?.n ?? 0),
+      deadLettered,
       features: counts?.features ?? {},
       prediction: counts?.prediction ?? null,
+      quality: counts?.quality ?? null,
       scoreHistogram: scoreRows.length > 0 ? scoreHistogram : null,
       labelled: labelledSummary,
     };
@@ -113,8 +133,6 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
   async function versionTrainedAt(modelId: string, versions: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     if (versions.length === 0) return out;
-    const exists = await queryRows<{ n: string }>(clickhouse, "SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = 'model_versions'");
-    if (Number(exists[0]?.n ?? 0) === 0) return out;
     const rows = await queryRows<{ version: string; created: string }>(
       clickhouse,
       'SELECT version, toUnixTimestamp64Milli(max(created_at)) AS created FROM model_versions FINAL WHERE model_id = {model:String} AND version IN {versions:Array(String)} GROUP BY version',

@@ -88,7 +88,8 @@ export function evaluateWindow(reference: MonitorReference | null, observation: 
     }
   }
   const drift = featureResults.length > 0 ? driftReport(featureResults) : null;
-  const dataQuality = dataQualityReport({ rows: observation.events, dead_lettered: observation.deadLettered, features: qualityCounts });
+  // ClickHouse counts data quality in the same pass (type violations included); a backtest derives it from the profiles.
+  const dataQuality = dataQualityReport({ rows: observation.events, dead_lettered: observation.deadLettered, features: observation.quality ?? qualityCounts });
 
   let realised: WindowEvaluation['quality']['realised'] = null;
   if (observation.labelled && observation.labelled.events > 0) {

@@ -6,7 +6,7 @@
  */
 import type { DecayFit } from '../decay/types.ts';
 import type { DriftReport } from '../drift/report.ts';
-import type { DataQualityReport } from '../drift/data-quality.ts';
+import type { DataQualityReport, FeatureQualityCounts } from '../drift/data-quality.ts';
 import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from '../drift/profiles.ts';
 import type { ApprovalState, PolicyDecision, WindowSummary } from '../policy/state.ts';
 import type { LabelledScoreHistogram } from '../quality/score-histogram.ts';
@@ -40,6 +40,8 @@ export interface WindowObservation {
   prediction: NumericCounts | null;
   /** Score histogram (equal-width bins over [0, 1]) of all scored events, for label-free estimation. */
   scoreHistogram: number[] | null;
+  /** Data-quality counts per feature from the statistics pass (with type violations); absent: derived from the profiles. */
+  quality?: FeatureQualityCounts[] | null;
   /** Labelled events of the window (labels joined by event_id), split by label, or null when none. */
   labelled: { events: number; histogram: LabelledScoreHistogram; labelDelayHoursP50: number | null } | null;
 }
