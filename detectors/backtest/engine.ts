@@ -263,11 +263,8 @@ export function qualityOf(scores: readonly number[], labels: readonly (0 | 1 | n
   return settings.qualityMetric === 'auc' ? q.rocAuc.value : q.threshold.accuracy.value;
 }
 
-/** The reference of a version: profiles of its features and scores, and CBPE when enough labels. */
-function buildReference(referenceId: string, version: string, rows: readonly BacktestRow[], scores: readonly number[], numeric: readonly string[], categorical: readonly string[]): MonitorReference {
-  const features: MonitorReference['features'] = {};
-  for (const name of numeric) features[name] = numericReferenceProfile(numericColumn(rows, name));
-  for (const name of categorical) features[name] = categoricalProfile(rows.map((r) => r.features[name] ?? null));
+/** Labels of the labelled rows and the scores given to those same rows. */
+function labelledPairs(rows: readonly BacktestRow[], scores: readonly number[]): { labels: number[]; labelledScores: number[] } {
   const labels: number[] = [];
   const labelledScores: number[] = [];
   rows.forEach((r, i) => {
@@ -275,6 +272,15 @@ function buildReference(referenceId: string, version: string, rows: readonly Bac
     labels.push(r.label);
     labelledScores.push(scores[i] as number);
   });
+  return { labels, labelledScores };
+}
+
+/** The reference of a version: profiles of its features and scores, and CBPE when enough labels. */
+function buildReference(referenceId: string, version: string, rows: readonly BacktestRow[], scores: readonly number[], numeric: readonly string[], categorical: readonly string[]): MonitorReference {
+  const features: MonitorReference['features'] = {};
+  for (const name of numeric) features[name] = numericReferenceProfile(numericColumn(rows, name));
+  for (const name of categorical) features[name] = categoricalProfile(rows.map((r) => r.features[name] ?? null));
+  const { labels, labelledScores } = labelledPairs(rows, scores);
   let cbpe: MonitorReference['cbpe'] = null;
   if (labels.length >= MIN_CBPE_REFERENCE) {
     try {
@@ -300,13 +306,7 @@ function buildObservation(start: number, end: number, rows: readonly BacktestRow
     const b = equalWidthBin(p, bins);
     scoreHistogram[b] = (scoreHistogram[b] as number) + 1;
   }
-  const labels: number[] = [];
-  const labelledScores: number[] = [];
-  rows.forEach((r, i) => {
-    if (r.label === null) return;
-    labels.push(r.label);
-    labelledScores.push(scores[i] as number);
-  });
+  const { labels, labelledScores } = labelledPairs(rows, scores);
   const predictionProfile: NumericReferenceProfile | null = reference?.prediction ?? null;
   return {
     start,
