@@ -57,7 +57,7 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
       manualRequestBy: manual?.by ?? null,
     },
     economics: outcome.economics,
-    trainingWindow: chooseTrainingWindow(policy, state, now),
+    trainingWindow: chooseTrainingWindow(policy, state, now, typeof outcome.inputs.stepChangeAt === 'number' ? outcome.inputs.stepChangeAt : null),
   };
 }
 
@@ -141,8 +141,14 @@ function approvalOutcome(policy: RetrainPolicy, state: PolicyState, now: number)
   return { required, status, expiresAt };
 }
 
-/** "How far back do we train?" — recorded with every decision. */
-export function chooseTrainingWindow(policy: RetrainPolicy, state: PolicyState, now: number): TrainingWindowChoice {
+/**
+ * "How far back do we train?" — recorded with every decision.
+ *
+ * For `since-change-point`, the change point is the latest of the monitor's detected change
+ * point and the quality step the trigger localised (`stepAt`): the trigger often sees a step
+ * before Page–Hinkley fires, and training from before it would mix the old concept back in.
+ */
+export function chooseTrainingWindow(policy: RetrainPolicy, state: PolicyState, now: number, stepAt: number | null = null): TrainingWindowChoice {
   const w = policy.trainingWindow;
   switch (w.kind) {
     case 'fixed':
@@ -150,11 +156,14 @@ export function chooseTrainingWindow(policy: RetrainPolicy, state: PolicyState, 
     case 'all':
       return { kind: 'all', start: null, end: now, reason: 'all retained history' };
     case 'since-change-point': {
-      const cp = state.lastChangePointAt ?? null;
-      if (cp === null || cp > now) return { kind: 'since-change-point', start: now - parseDuration(w.fallback), end: now, reason: `no change point known: the last ${w.fallback}` };
+      const detected = state.lastChangePointAt ?? null;
+      const known = [detected, stepAt].filter((t): t is number => t !== null && t <= now);
+      if (known.length === 0) return { kind: 'since-change-point', start: now - parseDuration(w.fallback), end: now, reason: `no change point known: the last ${w.fallback}` };
+      const cp = Math.max(...known);
+      const what = cp === stepAt && cp !== detected ? 'quality step' : 'change point';
       const minimumStart = now - parseDuration(w.minimum);
-      if (cp > minimumStart) return { kind: 'since-change-point', start: minimumStart, end: now, reason: `change point at ${new Date(cp).toISOString()} is less than ${w.minimum} ago: the last ${w.minimum}` };
-      return { kind: 'since-change-point', start: cp, end: now, reason: `since the change point at ${new Date(cp).toISOString()}` };
+      if (cp > minimumStart) return { kind: 'since-change-point', start: minimumStart, end: now, reason: `${what} at ${new Date(cp).toISOString()} is less than ${w.minimum} ago: the last ${w.minimum}` };
+      return { kind: 'since-change-point', start: cp, end: now, reason: `since the ${what} at ${new Date(cp).toISOString()}` };
     }
   }
 }

@@ -85,6 +85,17 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   });
 
+  /** The decision timeline relative to the world's clock, printed when an assertion fails. */
+  const timeline = () =>
+    decisions
+      .map((d) => {
+        const t = (ms: number) => `${((ms - demo.world.epoch) / 1000).toFixed(1)}s`;
+        const w = d.trainingWindow as { start: number; end: number; reason: string } | null;
+        const step = (d.details as { inputs?: { stepChangeAt?: number | null } | null } | null)?.inputs?.stepChangeAt ?? null;
+        return `${t(d.decidedAt)} ${d.kind} ${d.modelVersion} q=${quality(d)?.toFixed(3) ?? '-'}${step !== null ? ` step@${t(step)}` : ''}${w ? ` train [${t(w.start)}, ${t(w.end)}) ${w.reason}` : ''}`;
+      })
+      .join('\n');
+
   const quality = (d: DecisionRecord) => (d.statistics as { window?: { quality?: { value: number } | null } } | null)?.window?.quality?.value ?? null;
 
   it('bootstraps v1, sends traffic through the scorer, and the monitor decides every window with provenance', async () => {
@@ -160,7 +171,7 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
     const old = accuracy.find((r) => r.v === 'v1');
     const now = accuracy.find((r) => r.v === newVersion);
     expect(old && now, JSON.stringify(accuracy)).toBeTruthy();
-    expect(Number(now!.acc)).toBeGreaterThan(Number(old!.acc) + 0.08);
+    expect(Number(now!.acc), `${JSON.stringify(accuracy)}\n${timeline()}`).toBeGreaterThan(Number(old!.acc) + 0.08);
     // The monitor sees it too: windows served by the new version are better than the decayed ones.
     const p = promoted as DecisionRecord;
     const before = decisions.filter((d) => d.decidedAt <= p.decidedAt && quality(d) !== null).map((d) => quality(d) as number);

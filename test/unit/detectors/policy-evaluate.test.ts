@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fitDecay } from '../../../detectors/decay/index.ts';
-import { activeBlackout, evaluatePolicy, parseDuration, tryParseDuration } from '../../../detectors/policy/index.ts';
+import { activeBlackout, chooseTrainingWindow, evaluatePolicy, parseDuration, tryParseDuration } from '../../../detectors/policy/index.ts';
 import type { PolicyGuards, PolicyState, PolicyTrigger, RetrainPolicy, TrainingWindowPolicy, WindowSummary } from '../../../detectors/policy/index.ts';
 
 const H = 3_600_000;
@@ -275,6 +275,19 @@ describe('evaluatePolicy: training window', () => {
     expect(recent.start).toBe(NOW - 3 * 24 * H);
     expect(recent.reason).toMatch(/less than 3d/);
     expect(evaluatePolicy(policy(THRESHOLD, {}, w), FIRING, NOW).trainingWindow).toMatchObject({ start: NOW - 30 * 24 * H, reason: expect.stringMatching(/no change point/) });
+  });
+
+  it('since-change-point: a quality step the trigger localised counts as a change point, the latest one wins', () => {
+    const w: TrainingWindowPolicy = { kind: 'since-change-point', minimum: '3d', fallback: '30d' };
+    const p = policy(THRESHOLD, {}, w);
+    // Page–Hinkley has not fired, the trigger saw a step 5 days ago: train from the step, not the 30-day fallback.
+    expect(chooseTrainingWindow(p, FIRING, NOW, NOW - 5 * 24 * H)).toMatchObject({ start: NOW - 5 * 24 * H, reason: expect.stringMatching(/since the quality step/) });
+    // An older detected change point does not widen the window past a newer step; a newer one narrows it.
+    expect(chooseTrainingWindow(p, { ...FIRING, lastChangePointAt: NOW - 9 * 24 * H }, NOW, NOW - 5 * 24 * H).start).toBe(NOW - 5 * 24 * H);
+    expect(chooseTrainingWindow(p, { ...FIRING, lastChangePointAt: NOW - 4 * 24 * H }, NOW, NOW - 5 * 24 * H)).toMatchObject({ start: NOW - 4 * 24 * H, reason: expect.stringMatching(/since the change point/) });
+    // A step less than `minimum` ago still gets `minimum` of data; a step in the future is ignored.
+    expect(chooseTrainingWindow(p, FIRING, NOW, NOW - 24 * H)).toMatchObject({ start: NOW - 3 * 24 * H, reason: expect.stringMatching(/quality step .* less than 3d/) });
+    expect(chooseTrainingWindow(p, FIRING, NOW, NOW + H).reason).toMatch(/no change point known/);
   });
 });
 
