@@ -136,8 +136,9 @@ export interface PolicyGuards {
 /**
  * How far back the next training set reaches.
  * - `fixed`: the last `duration`.
- * - `since-change-point`: from the last detected change point, but at least `minimum` of data;
- *   `fallback` when no change point is known.
+ * - `since-change-point`: from the last change point — the later of the monitor's Page–Hinkley
+ *   detection and the quality step the cost-aware trigger localised — but at least `minimum` of
+ *   data; `fallback` when no change point is known.
  * - `all`: all retained history.
  */
 export type TrainingWindowPolicy =
