@@ -21,6 +21,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   log,
+  patched,
 } from '@temporalio/workflow';
 import type { MonitorActivities } from '../activities/monitor.ts';
 import { initialMonitorState, monitorTick, policyStateOf, startVersion } from '../detectors/monitor/tick.ts';
@@ -82,9 +83,15 @@ const monitor = proxyActivities<MonitorActivities>({
 
 const { decisions } = proxySinks<MonitorSinks>();
 
+/** `patched` id of rule revision 2 of the decay fit and cost-aware trigger (see `MonitorSettings.ruleRevision`). */
+const COST_AWARE_RULE_REVISION_2 = 'cost-aware-rule-revision-2';
+
 export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const info = workflowInfo();
-  const settings: MonitorSettings = { ...DEFAULT_MONITOR_SETTINGS, ...input.settings };
+  // Rule revision 2 (2026-11-26) changes cost-aware decisions: runs recorded before it have no
+  // marker and keep revision 1, so replaying their histories re-derives the same decisions.
+  const revision2 = patched(COST_AWARE_RULE_REVISION_2);
+  const settings: MonitorSettings = { ...DEFAULT_MONITOR_SETTINGS, ...input.settings, ruleRevision: revision2 ? (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) : 1 };
   const retrainSettings: RetrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
   const cadenceMs = parseDuration(input.cadence ?? '1h');
   const settleMs = input.settle ? parseDuration(input.settle) : 0;
@@ -256,7 +263,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
 
   const reevaluate = async (actor: string): Promise<string> => {
     if (!lastEvaluation) throw ApplicationFailure.nonRetryable('no window has been evaluated yet; wait for the first tick');
-    const decision = evaluatePolicy(policy, policyStateOf(state), Date.now());
+    const decision = evaluatePolicy(policy, policyStateOf(state, settings), Date.now());
     return act(decision, lastEvaluation, actor);
   };
 

@@ -81,7 +81,19 @@ export function fitDecay(observations: readonly QualityObservation[], options: D
   const distinctAges = new Set(data.age).size;
   if (distinctAges < 2) return { ...base, reason: 'all observations have the same age: cannot see a trend' };
 
-  const line = weightedLine(data.age, data.y, data.w);
+  const rawLine = weightedLine(data.age, data.y, data.w);
+  // Windows that come in runs (every model scores low for a few hours) carry less independent
+  // evidence of a trend than their count suggests: widen the slope's error by the AR(1) factor.
+  const inflation = options.serialCorrelation === true ? serialInflation(data, rawLine) : 1;
+  const ownLine = inflation === 1 || rawLine.slopeSe === null ? rawLine : { ...rawLine, slopeSe: rawLine.slopeSe * inflation };
+  if (options.serialCorrelation === true) base.slopeSeInflation = inflation;
+  const ratePrior = options.ratePrior ?? null;
+  const line = ratePrior === null ? ownLine : shrinkLine(data, ownLine, data.sign * ratePrior.slopePerHour, ratePrior.sd);
+  if (ratePrior !== null) {
+    base.ratePrior = ratePrior;
+    base.ownSlopePerHour = data.sign * ownLine.slope;
+    base.ownSlopeStdError = ownLine.slopeSe;
+  }
   const slopeT = line.slopeSe !== null && line.slopeSe > 0 ? line.slope / line.slopeSe : null;
   const meanY = weightedMean(data.y, data.w);
   if (line.slope >= 0) {
@@ -115,7 +127,7 @@ export function fitDecay(observations: readonly QualityObservation[], options: D
 
   const atTop = best.h >= hMax / 1.2;
   const flatFloor = best.q0 - best.floor <= 1e-9;
-  const expGoodness = goodness(data, (a) => exponentialQuality({ q0: best.q0, floor: best.floor, halfLifeHours: best.h }, a), 3, line.rss);
+  const expGoodness = goodness(data, (a) => exponentialQuality({ q0: best.q0, floor: best.floor, halfLifeHours: best.h }, a), 3, ownLine.rss);
   if (atTop) return linearFit('decay looks linear over the observed ages: the floor cannot be identified yet');
   if (flatFloor) return linearFit('the exponential fit has no excess quality above its floor');
   if (expGoodness.aicLinear !== null && expGoodness.aicLinear < expGoodness.aic && prior === null) {
@@ -285,6 +297,45 @@ function profileInterval(profile: { c: CurveAtH; dev: number }[], bestH: number,
   }
   if (upper !== null && upper >= hMax / 1.2) upper = null;
   return { lower, upper };
+}
+
+/**
+ * Variance inflation of a trend's slope under lag-1 autocorrelation ρ of the residuals (in age
+ * order): √((1 + ρ)/(1 − ρ)), the effective-sample-size correction n_eff = n(1 − ρ)/(1 + ρ) used
+ * for trends in serially correlated series; 1 when ρ ≤ 0 or there are fewer than 5 points. ρ is
+ * capped at 0.8 (a few points cannot measure more).
+ */
+function serialInflation(data: Prepared, line: ReturnType<typeof weightedLine>): number {
+  const order = data.age.map((a, i) => ({ a, i })).sort((x, y) => x.a - y.a).map((x) => x.i);
+  if (order.length < 5) return 1;
+  const r = order.map((i) => ((data.y[i] ?? 0) - line.intercept - line.slope * (data.age[i] ?? 0)) * Math.sqrt(data.w[i] ?? 0));
+  let num = 0;
+  let den = 0;
+  r.forEach((v, k) => {
+    den += v * v;
+    if (k > 0) num += v * (r[k - 1] as number);
+  });
+  const rho = den > 0 ? Math.min(0.8, num / den) : 0;
+  return rho > 0 ? Math.sqrt((1 + rho) / (1 - rho)) : 1;
+}
+
+/**
+ * The version's own line with its slope replaced by the precision-weighted combination of its
+ * own slope and the population's (normal–normal posterior), through the weighted means.
+ */
+function shrinkLine(data: Prepared, own: ReturnType<typeof weightedLine>, priorSlope: number, priorSd: number): ReturnType<typeof weightedLine> {
+  if (own.slopeSe === null || !(own.slopeSe > 0) || !(priorSd > 0)) return own;
+  const wOwn = 1 / own.slopeSe ** 2;
+  const wPrior = 1 / priorSd ** 2;
+  const slope = (wOwn * own.slope + wPrior * priorSlope) / (wOwn + wPrior);
+  const mx = weightedMean(data.age, data.w);
+  const my = weightedMean(data.y, data.w);
+  const intercept = my - slope * mx;
+  let rss = 0;
+  data.age.forEach((a, i) => {
+    rss += (data.w[i] ?? 0) * ((data.y[i] ?? 0) - intercept - slope * a) ** 2;
+  });
+  return { intercept, slope, slopeSe: 1 / Math.sqrt(wOwn + wPrior), rss };
 }
 
 function weightedMean(y: readonly number[], w: readonly number[]): number {

@@ -1,6 +1,7 @@
+import { localiseStep } from '../economics/staleness.ts';
 import { fitDecay } from './fit.ts';
-import { profileCutoff } from './stats.ts';
-import type { DecayFit, DecayFitOptions, HalfLifePrior, QualityObservation } from './types.ts';
+import { profileCutoff, weightedLine } from './stats.ts';
+import type { DecayFit, DecayFitOptions, HalfLifePrior, QualityObservation, RatePrior } from './types.ts';
 
 /**
  * The population view: how fast do a model's versions age?
@@ -149,4 +150,85 @@ function versionRss(age: readonly number[], y: readonly number[], w: readonly nu
     floor = q0;
   }
   return e.reduce((s, ei, i) => s + (w[i] ?? 0) * ((y[i] ?? 0) - floor - (q0 - floor) * ei) ** 2, 0);
+}
+
+/** A version's own linear rate of quality change, from the part of its life before any step down. */
+export interface VersionRate {
+  version: string;
+  /** Change of quality per hour of age (negative while a higher-is-better metric decays). */
+  slopePerHour: number;
+  /** Its standard error (residual scale, so overdispersed windows widen it). */
+  slopeStdError: number;
+  /** Points used (before the step, when one was cut off). */
+  points: number;
+  /** Age at which the version's quality stepped down, when it did (later points are left out). */
+  stepAtAgeHours: number | null;
+}
+
+/** How fast versions of this model lose quality per hour of age, pooled over versions. */
+export interface PopulationRate {
+  /** Prior for a new version's rate, or `null` when no version has enough points. */
+  prior: RatePrior | null;
+  versions: VersionRate[];
+  reason: string;
+}
+
+export interface PopulationRateOptions {
+  /** @default "higher-is-better" */
+  direction?: 'higher-is-better' | 'lower-is-better';
+  /** Fewest points (before a step) for a version to count. @default 4 */
+  minPointsPerVersion?: number;
+  /** Smallest prior standard deviation, in quality per hour. @default 0.0005 (0.05 accuracy points an hour) */
+  minSd?: number;
+  /** Smallest prior standard deviation as a multiple of the mean rate's size. @default 2 */
+  relativeSd?: number;
+}
+
+/**
+ * Population rate of decay, for the linear view of ageing: each earlier version's least-squares
+ * rate of quality change per hour — over its life *before* a step down, if its quality stepped
+ * (a change point is not ageing, and most versions of an abruptly changing model end with one) —
+ * pooled by a random-effects mean (DerSimonian–Laird: between-version variance τ² from Cochran's
+ * Q). The prior for a new version is normal with that mean and a standard deviation of at least
+ * √(τ² + se(mean)²) (the predictive spread of a new version's rate), `relativeSd` × |mean| and
+ * `minSd`.
+ *
+ * Why, and why so wide: a version's own rate from 10–40 hourly points is noisy, and in a model
+ * whose versions do not age (abrupt changes only) a run of low windows reads as decay — and the
+ * forecast's restart value grows with the square of the age, so a long-lived flat version
+ * retrains on a slope of a few hundredths of a point an hour. A prior centred near zero holds
+ * those slopes at what they are. When the versions do age (gradual drift) they age at different
+ * rates (measured: shrinking toward the mean cost more than it saved on the tuning streams), so
+ * the prior is kept at least twice as wide as the mean rate and hardly moves such a version.
+ */
+export function populationRate(versions: readonly VersionObservations[], options: PopulationRateOptions = {}): PopulationRate {
+  const direction = options.direction ?? 'higher-is-better';
+  const minPoints = options.minPointsPerVersion ?? 4;
+  const minSd = options.minSd ?? 0.0005;
+  const relativeSd = options.relativeSd ?? 2;
+  const rates: VersionRate[] = [];
+  for (const v of versions) {
+    const points = v.observations.filter((o) => Number.isFinite(o.ageHours) && o.ageHours >= 0 && Number.isFinite(o.quality) && (o.weight ?? 1) > 0).sort((a, b) => a.ageHours - b.ageHours);
+    const step = localiseStep(points.map((o) => ({ start: o.ageHours, end: o.ageHours, events: o.weight ?? 1, quality: o.quality })), direction);
+    const before = step === null ? points : points.filter((o) => o.ageHours < step.at);
+    if (before.length < minPoints) continue;
+    const line = weightedLine(before.map((o) => o.ageHours), before.map((o) => o.quality), before.map((o) => o.weight ?? 1));
+    if (line.slopeSe === null || !(line.slopeSe > 0)) continue;
+    rates.push({ version: v.version, slopePerHour: line.slope, slopeStdError: line.slopeSe, points: before.length, stepAtAgeHours: step?.at ?? null });
+  }
+  if (rates.length === 0) return { prior: null, versions: rates, reason: `no version has ${minPoints} or more points before any step` };
+  const w = rates.map((r) => 1 / r.slopeStdError ** 2);
+  const sw = w.reduce((s, x) => s + x, 0);
+  const fixed = rates.reduce((s, r, i) => s + (w[i] as number) * r.slopePerHour, 0) / sw;
+  const q = rates.reduce((s, r, i) => s + (w[i] as number) * (r.slopePerHour - fixed) ** 2, 0);
+  const tau2 = rates.length < 2 ? 0 : Math.max(0, (q - (rates.length - 1)) / (sw - w.reduce((s, x) => s + x * x, 0) / sw));
+  const wr = rates.map((r) => 1 / (r.slopeStdError ** 2 + tau2));
+  const swr = wr.reduce((s, x) => s + x, 0);
+  const mean = rates.reduce((s, r, i) => s + (wr[i] as number) * r.slopePerHour, 0) / swr;
+  const sd = Math.max(minSd, Math.sqrt(tau2 + 1 / swr), relativeSd * Math.abs(mean));
+  return {
+    prior: { slopePerHour: mean, sd, versions: rates.length },
+    versions: rates,
+    reason: `${rates.length} version(s): mean rate ${mean.toExponential(2)}/h, between-version sd ${Math.sqrt(tau2).toExponential(2)}, prior sd ${sd.toExponential(2)}`,
+  };
 }

@@ -32,6 +32,19 @@ export interface HalfLifePrior {
   logSd: number;
 }
 
+/**
+ * A prior on the linear rate of quality change (per hour of age) borrowed from the model's other
+ * versions (see `populationRate` in `population.ts`): normal, in the metric's units.
+ */
+export interface RatePrior {
+  /** Mean rate, quality per hour (negative while a higher-is-better metric decays). */
+  slopePerHour: number;
+  /** Standard deviation of a new version's rate around it. */
+  sd: number;
+  /** Versions behind it. */
+  versions: number;
+}
+
 export interface DecayFitOptions {
   /** Which way the metric improves. Lower-is-better metrics decay upward toward a ceiling. @default "higher-is-better" */
   direction?: QualityDirection;
@@ -55,6 +68,17 @@ export interface DecayFitOptions {
   nowAgeHours?: number;
   /** Prior on the half-life (from the population of versions); allows a fit from as few as 2 points. @default undefined */
   prior?: HalfLifePrior;
+  /**
+   * Widen the linear slope's standard error for lag-1 autocorrelation of the residuals (runs of
+   * windows that are all low or all high are weaker evidence of a trend). @default false
+   */
+  serialCorrelation?: boolean;
+  /**
+   * Prior on the linear rate (from the population of versions). The version's own least-squares
+   * rate is combined with it by precision (normal–normal); the posterior rate is what the trend
+   * test and a linear fit use. @default undefined
+   */
+  ratePrior?: RatePrior;
 }
 
 /** One point of the half-life profile: the best curve with the half-life held at this value. */
@@ -121,5 +145,11 @@ export interface DecayFit {
   profile: ProfilePoint[];
   /** Whether a population prior shaped the fit. */
   prior: HalfLifePrior | null;
+  /** With `serialCorrelation`: the factor the slope's standard error was widened by (≥ 1). */
+  slopeSeInflation?: number;
+  /** With a rate prior: the prior, and the version's own rate (per hour) and standard error before it was combined. */
+  ratePrior?: RatePrior | null;
+  ownSlopePerHour?: number | null;
+  ownSlopeStdError?: number | null;
   timeToBreach: TimeToBreach | null;
 }

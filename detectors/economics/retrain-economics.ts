@@ -49,6 +49,14 @@ import type { EconomicsInput, RetrainEconomics } from './types.ts';
  * - After a step, the trigger waits until the training window no longer holds the old concept
  *   (step onset + training span, for spans ≤ 12 h): a retrain into a change trains a mixed model
  *   that is stale from the start. Detection delay then costs little: the wait is needed anyway.
+ *
+ * Rule revision 2 (`EconomicsInput.step`, set by the trigger; `MonitorSettings.ruleRevision`):
+ * - Step rule: a credible step (≥ 6 standard errors) is priced for as long as it is expected to
+ *   last (economics/staleness.ts `stepStaleness`) and retrains when that exceeds C + risk — a
+ *   step is not ageing, so neither the renewal argument nor the past loss applies.
+ * - The cumulative yardstick is the version's own early life when nothing says it is stale
+ *   (`cumulativeYardstick`), and the decay fit widens its slope's error for runs of windows and
+ *   shrinks its rate toward earlier versions' (decay/fit.ts, decay/population.ts).
  */
 
 const MAX_BREAK_EVEN_HOURS = 24 * 365;
@@ -63,6 +71,26 @@ interface Scenario {
 
 /** Weigh staleness against retraining. Pure; every number that drove the answer is returned. */
 export function evaluateRetrainEconomics(input: EconomicsInput): RetrainEconomics {
+  const result = forecastOrCumulative(input);
+  const step = input.step;
+  if (step === undefined) return result;
+  const rule = input.rule ?? 'forecast-then-cumulative';
+  const hurdle = result.retrainCost + result.riskCost;
+  if (result.shouldRetrain || step === null || rule === 'forecast' || !(step.value > hurdle)) return { ...result, step };
+  // A step is not ageing: the version will not recover, and a retrain does not reset a clock
+  // that runs out again (the renewal argument of the forecast rule does not apply).
+  return {
+    ...result,
+    step,
+    shouldRetrain: true,
+    rule: 'step',
+    netBenefit: step.value - hurdle,
+    breakEvenHours: 0,
+    reason: `retrain: ${step.description}; a quality loss of ${step.lossRate.toFixed(3)} per event (one standard error low) for the ${step.expectedHours.toFixed(1)} h it is expected to last costs ${money(step.value)} > retrain ${money(result.retrainCost)} + risk ${money(result.riskCost)} (${result.reason})`,
+  };
+}
+
+function forecastOrCumulative(input: EconomicsInput): RetrainEconomics {
   const fit = input.fit;
   const freshFit = input.freshFit ?? fit;
   const nowAge = input.nowAgeHours ?? fit.nowAgeHours;

@@ -14,6 +14,7 @@
  *
  * Pure: no clock, no I/O; instants are epoch milliseconds.
  */
+import type { StepEvidence } from './types.ts';
 
 /** Early-life realised quality of one model version (its first few windows after deployment). */
 export interface VersionEarlyQuality {
@@ -146,6 +147,21 @@ export function netStalenessCost(windows: readonly QualityWindow[], options: { a
 }
 
 /**
+ * What the cumulative rule measures staleness against (rule revision 2): the attainable quality,
+ * except when nothing says the version is worse than a fresh one would be — no step down in its
+ * quality, no start below the attainable level — and its own early life was worse than the
+ * attainable median: then its own early-life quality. The median pools versions trained on
+ * earlier concepts; when the current concept is harder (SEA's θ = 9.5 against θ = 7), every
+ * version trained on it looks stale against the median, and the signed accumulation of that gap
+ * retrains a version that a retrain cannot improve. `null` when the attainable level is unknown.
+ */
+export function cumulativeYardstick(attainable: number | null, early: VersionEarlyQuality | null, staleSignal: boolean, direction: 'higher-is-better' | 'lower-is-better' = 'higher-is-better'): number | null {
+  if (attainable === null) return null;
+  if (staleSignal || early === null) return attainable;
+  return direction === 'higher-is-better' ? Math.min(attainable, early.quality) : Math.max(attainable, early.quality);
+}
+
+/**
  * Whether the version in service started below the attainable quality by more than sampling
  * noise: its early-life quality is at least `minZ` standard errors (binomial, with the
  * attainable value's own error taken as equal) below. Such a version never looks stale against
@@ -158,6 +174,59 @@ export function startedBelowAttainable(early: VersionEarlyQuality | null, attain
   const gap = direction === 'higher-is-better' ? attainable - early.quality : early.quality - attainable;
   return gap / se >= minZ;
 }
+
+/**
+ * Price a step down (rule revision 2). After a change point the serving version does not
+ * recover, and a retrain does not start a clock that runs out again — so the forecast rule's
+ * renewal argument does not apply, and the cumulative rule (the loss already paid) reacts late:
+ * at a 7-point drop and 300 events an hour it needs 7 windows to reach a retrain cost of 150.
+ * What keeping the version costs is the loss rate it now runs at, for as long as the new
+ * concept lasts. That duration is unknown; the rule expects it to last as long as the concept
+ * before it did (the version's age at the step — how long the world stayed as the version was
+ * trained on) or as long as it already has, whichever is longer.
+ *
+ * loss rate = attainable − mean quality since the step, one standard error low (the windows'
+ * binomial error and the attainable level's own); value = value per unit × events per hour ×
+ * loss rate × expected hours. Returns `null` when the loss is not credibly positive.
+ */
+export function stepStaleness(
+  step: StepChange,
+  options: {
+    attainable: number;
+    /** Standard error of the attainable level. */
+    attainableSe: number;
+    /** Events since the step (behind `step.after`). */
+    eventsAfter: number;
+    /** When the version started serving (its age runs from here). */
+    versionStart: number;
+    now: number;
+    eventsPerHour: number;
+    valuePerQualityUnit: number;
+    direction?: 'higher-is-better' | 'lower-is-better';
+  },
+): StepEvidence | null {
+  const sign = (options.direction ?? 'higher-is-better') === 'higher-is-better' ? 1 : -1;
+  if (step.z < STEP_RULE_MIN_Z) return null;
+  const p = Math.min(0.99, Math.max(0.01, step.after));
+  const se = Math.sqrt((p * (1 - p)) / Math.max(1, options.eventsAfter) + options.attainableSe ** 2);
+  const lossRate = sign * (options.attainable - step.after) - se;
+  if (!(lossRate > 0)) return null;
+  const ageAtStep = Math.max(0, (step.at - options.versionStart) / 3_600_000);
+  const sinceStep = Math.max(0, (options.now - step.at) / 3_600_000);
+  const expectedHours = Math.max(ageAtStep, sinceStep);
+  return {
+    value: options.valuePerQualityUnit * options.eventsPerHour * lossRate * expectedHours,
+    lossRate,
+    expectedHours,
+    description: `quality stepped down from ${step.before.toFixed(3)} to ${step.after.toFixed(3)} at ${new Date(step.at).toISOString()} (z ${step.z.toFixed(1)}), ${(sign * (options.attainable - step.after)).toFixed(3)} below the attainable ${options.attainable.toFixed(3)}; the version had served ${ageAtStep.toFixed(1)} h before it`,
+  };
+}
+
+/**
+ * A step prices a retrain on its own only at this many standard errors (runs of bad windows
+ * that every model shares reach 4; the wait for a clean training window leaves time to get there).
+ */
+export const STEP_RULE_MIN_Z = 6;
 
 /** Longest training window the rule will wait to clear of a step (12 h). */
 export const MAX_CLEAN_WAIT_MS = 12 * 3_600_000;

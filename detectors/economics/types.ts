@@ -1,7 +1,22 @@
 import type { DecayFit } from '../decay/types.ts';
 
 /** Which comparison drove a cost-aware decision. */
-export type EconomicsRule = 'forecast' | 'cumulative';
+export type EconomicsRule = 'forecast' | 'cumulative' | 'step';
+
+/**
+ * A step down in the serving version's quality, priced (see `stepStaleness` in staleness.ts):
+ * the loss rate it left, taken one standard error low, times how long it is expected to last.
+ */
+export interface StepEvidence {
+  /** Value × events per hour × loss-rate lower bound × expected duration (hours). */
+  value: number;
+  /** Lower bound of the quality lost per event since the step (metric units, ≥ 0). */
+  lossRate: number;
+  /** Hours the loss is expected to last: the longer of the version's age at the step and the step's own age. */
+  expectedHours: number;
+  /** For the decision's reason. */
+  description: string;
+}
 
 export interface EconomicsInput {
   /** Decay fit of the version in service. */
@@ -35,6 +50,11 @@ export interface EconomicsInput {
   fitBlindSpot?: string | null;
   /** Which rule to apply. @default "forecast-then-cumulative" */
   rule?: 'forecast' | 'cumulative' | 'forecast-then-cumulative';
+  /**
+   * A credible step down, priced. With `cumulative` or `forecast-then-cumulative`, a retrain is
+   * also worth it when its value exceeds retrain + risk (rule `step`). @default null (rule revision 1)
+   */
+  step?: StepEvidence | null;
 }
 
 /** The outcome of weighing staleness against retraining, with every number that drove it. */
@@ -57,6 +77,8 @@ export interface RetrainEconomics {
   meanAvoidableStalenessCost: number;
   /** Staleness cost accumulated since the last retrain (Cara's cumulative rule), when known. */
   accumulatedStalenessCost: number | null;
+  /** Step rule (rule revision 2): the priced step, when a step down was found; absent under revision 1. */
+  step?: StepEvidence | null;
   retrainCost: number;
   /** Deployment risk: probability × cost. */
   riskCost: number;

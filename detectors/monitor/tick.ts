@@ -7,7 +7,7 @@
  * No clock, no randomness: `now` is an argument.
  */
 import { fitDecay } from '../decay/fit.ts';
-import { fitPopulation } from '../decay/population.ts';
+import { fitPopulation, populationRate } from '../decay/population.ts';
 import type { DecayFit } from '../decay/types.ts';
 import type { VersionEarlyQuality } from '../economics/staleness.ts';
 import { compareBinnedFeature } from '../drift/compare-feature.ts';
@@ -140,7 +140,11 @@ export function fitVersionDecay(state: MonitorState, settings: MonitorSettings, 
   const own = state.points.filter((p) => p.version === state.version).map(toObservation);
   if (own.length === 0) return null;
   const others = groupByVersion(state.points.filter((p) => p.version !== state.version));
-  const options = { slo: settings.qualitySlo ?? undefined, nowAgeHours };
+  // Rule revision 2: runs of low or high windows are weaker evidence of a trend (fit.ts,
+  // serialCorrelation), and the rate is shrunk toward earlier versions' rates (population.ts, populationRate).
+  const revision2 = (settings.ruleRevision ?? 1) >= 2;
+  const rate = revision2 && others.length > 0 ? populationRate(others).prior : null;
+  const options = { slo: settings.qualitySlo ?? undefined, nowAgeHours, ...(revision2 ? { serialCorrelation: true } : {}), ...(rate === null ? {} : { ratePrior: rate }) };
   if (others.length > 0) {
     const population = fitPopulation(others);
     if (population.prior) return fitDecay(own, { ...options, prior: population.prior });
@@ -196,13 +200,14 @@ export function monitorTick(
   const nowAgeHours = state.versionTrainedAt === null ? 0 : Math.max(0, (now - state.versionTrainedAt) / HOUR);
   state.decay = fitVersionDecay(state, settings, nowAgeHours);
 
-  const decision = evaluatePolicy(policy, policyStateOf(state), now);
+  const decision = evaluatePolicy(policy, policyStateOf(state, settings), now);
   return { state, evaluation: { ...base, changePoint }, decision };
 }
 
-/** What the policy evaluator sees of the monitor's state. */
-export function policyStateOf(state: MonitorState): PolicyState {
+/** What the policy evaluator sees of the monitor's state (and the rule revision of its settings). */
+export function policyStateOf(state: MonitorState, settings: Pick<MonitorSettings, 'ruleRevision'> = DEFAULT_MONITOR_SETTINGS): PolicyState {
   return {
+    ruleRevision: settings.ruleRevision ?? 1,
     windows: state.windows,
     decay: state.decay,
     freshQuality: state.freshQuality,

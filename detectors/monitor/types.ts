@@ -68,6 +68,18 @@ export interface MonitorSettings {
   /** Quality points kept per version and versions kept for the population view. @default 500, 8 */
   maxPointsPerVersion: number;
   maxVersions: number;
+  /**
+   * Revision of the decay fit and cost-aware rule the monitor applies (ARCHITECTURE.md, "How
+   * halflife decides to retrain"). 1: as shipped until 2026-11-26. 2: the linear decay rate is
+   * shrunk toward earlier versions' rates and its error widened for runs of windows
+   * (decay/population.ts `populationRate`, decay/fit.ts `serialCorrelation`); a credible step down
+   * is priced for as long as it is expected to last (economics/staleness.ts `stepStaleness`); the
+   * cumulative rule measures a version with no sign of staleness against its own early life
+   * (`cumulativeYardstick`). The ModelMonitor workflow keeps 1 for runs that started before
+   * revision 2 (no `patched` marker in their history), so replay re-derives their decisions.
+   * @default 2
+   */
+  ruleRevision: 1 | 2;
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
@@ -77,6 +89,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxWindows: 168,
   maxPointsPerVersion: 500,
   maxVersions: 8,
+  ruleRevision: 2,
 };
 
 /** Everything a monitor remembers between ticks (and across continue-as-new). */

@@ -56,6 +56,12 @@ export interface PolicyState {
    * quality. @default [] (falls back to `freshQuality`)
    */
   recentVersions?: VersionEarlyQuality[];
+  /**
+   * Revision of the cost-aware rule (see `MonitorSettings.ruleRevision`): 1 as shipped until
+   * 2026-11; 2 adds the step rule (a step down priced for as long as it is expected to last).
+   * Replayed workflow histories recorded under revision 1 keep it. @default LATEST_RULE_REVISION
+   */
+  ruleRevision?: number;
   /** Approval of the retrain the policy wants (when approval is required). @default { status: 'none' } */
   approval?: ApprovalState;
   /**
@@ -65,6 +71,9 @@ export interface PolicyState {
    */
   manualRequest?: { by: string; reason: string; force: boolean } | null;
 }
+
+/** The newest revision of the cost-aware rule (what a state without `ruleRevision` gets). */
+export const LATEST_RULE_REVISION = 2;
 
 export type GuardName = 'one-at-a-time' | 'data-quality' | 'cooldown' | 'budget' | 'blackout' | 'approval';
 

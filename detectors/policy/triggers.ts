@@ -1,10 +1,10 @@
 import { fitDecay } from '../decay/fit.ts';
 import { evaluateRetrainEconomics } from '../economics/retrain-economics.ts';
-import { attainableQuality, cleanTrainingAt, localiseStep, netStalenessCost, startedBelowAttainable } from '../economics/staleness.ts';
+import { attainableQuality, cleanTrainingAt, cumulativeYardstick, localiseStep, netStalenessCost, startedBelowAttainable, stepStaleness } from '../economics/staleness.ts';
 import type { QualityWindow, VersionEarlyQuality } from '../economics/staleness.ts';
-import type { RetrainEconomics } from '../economics/types.ts';
+import type { RetrainEconomics, StepEvidence } from '../economics/types.ts';
 import { HOUR_MS, durationHours, parseDuration } from './duration.ts';
-import type { DecisionValue, PolicyState, WindowSummary } from './state.ts';
+import { LATEST_RULE_REVISION, type DecisionValue, type PolicyState, type WindowSummary } from './state.ts';
 import type { CostAwareTrigger, DriftTrigger, PeriodicTrigger, PolicyTrigger, ThresholdTrigger, TrainingWindowPolicy } from './types.ts';
 
 /**
@@ -169,8 +169,14 @@ function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number, t
   let accumulated: number | null = null;
   let accumulatedEstimate: number | null = null;
   let accumulatedSd: number | null = null;
-  if (attainable.value !== null) {
-    const net = (sinceMs?: number, until?: number) => netStalenessCost(until === undefined ? own : own.filter((w) => w.start < until), { attainable: attainable.value as number, valuePerQualityUnit: trigger.valuePerQualityUnit, sinceMs, direction });
+  let attainableSe: number | null = null;
+  const revision = state.ruleRevision ?? LATEST_RULE_REVISION;
+  // Revision 2: with no step and no sign the version started low, what it attained when fresh is
+  // the best evidence of what a fresh version attains now — the median of earlier versions may
+  // come from easier concepts (see economics/staleness.ts, `cumulativeYardstick`).
+  const yardstick = revision >= 2 ? cumulativeYardstick(attainable.value, early, step !== null || belowAttainable, direction) : attainable.value;
+  if (attainable.value !== null && yardstick !== null) {
+    const net = (sinceMs?: number, until?: number) => netStalenessCost(until === undefined ? own : own.filter((w) => w.start < until), { attainable: yardstick, valuePerQualityUnit: trigger.valuePerQualityUnit, sinceMs, direction });
     // Signed, so noise averages out; credit earned before a step down does not offset the loss after it.
     const before = step === null ? 0 : net(undefined, step.at);
     const estimate = step === null ? net() : Math.max(0, before) + net(step.at);
@@ -181,7 +187,7 @@ function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number, t
     const counted = own.filter((w) => w.quality !== null && (step === null || before > 0 || w.start >= step.at));
     const events = counted.reduce((s, w) => s + w.events, 0);
     const attainableEvents = attainable.source === 'versions' ? attainableEventsOf(state.recentVersions ?? []) : EARLY_WINDOWS * (events / Math.max(1, counted.length));
-    const attainableSe = Math.sqrt((p * (1 - p)) / Math.max(1, attainableEvents)) * (attainable.versions > 1 ? 1.25 : 1);
+    attainableSe = Math.sqrt((p * (1 - p)) / Math.max(1, attainableEvents)) * (attainable.versions > 1 ? 1.25 : 1);
     const windowVar = counted.reduce((s, w) => s + w.events * p * (1 - p), 0);
     accumulatedSd = trigger.valuePerQualityUnit * Math.sqrt((events * attainableSe) ** 2 + windowVar);
     accumulatedEstimate = estimate;
@@ -192,6 +198,14 @@ function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number, t
     : belowAttainable && early !== null
       ? `the version started at ${early.quality.toFixed(3)}, below the attainable ${(attainable.value as number).toFixed(3)}`
       : null;
+  // Rule revision 2: a step is priced for as long as it is expected to last (economics/staleness.ts).
+  let stepEvidence: StepEvidence | null | undefined;
+  if (revision >= 2) {
+    const eventsAfter = step === null ? 0 : own.filter((w) => w.quality !== null && w.start >= step.at).reduce((s, w) => s + w.events, 0);
+    stepEvidence = step === null || attainable.value === null || attainableSe === null || trainedAt === null
+      ? null
+      : stepStaleness(step, { attainable: attainable.value, attainableSe, eventsAfter, versionStart: trainedAt, now, eventsPerHour, valuePerQualityUnit: trigger.valuePerQualityUnit, direction });
+  }
   const economics = evaluateRetrainEconomics({
     fit,
     nowAgeHours,
@@ -205,6 +219,7 @@ function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number, t
     accumulatedStalenessCost: accumulated,
     fitBlindSpot: blindSpot,
     rule: trigger.rule,
+    ...(stepEvidence === undefined ? {} : { step: stepEvidence }),
   });
   // Retraining now would train across the step just seen: wait until the training window is clean.
   const cleanAt = economics.shouldRetrain && step !== null ? cleanTrainingAt(step.at, trainingSpanMs(trainingWindow), now) : null;
@@ -234,12 +249,14 @@ function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number, t
       accumulatedStalenessLowerBound: accumulated,
       accumulatedStalenessSd: accumulatedSd,
       attainableQuality: attainable.value,
+      ...(revision >= 2 ? { stalenessYardstick: yardstick } : {}),
       attainableSource: attainable.source,
       stepChangeAt: step?.at ?? null,
       stepZ: step?.z ?? null,
       startedBelowAttainable: belowAttainable,
       cleanTrainingAt: cleanAt,
       netBenefit: economics.netBenefit,
+      ...(stepEvidence === undefined ? {} : { ruleRevision: revision, stepValue: stepEvidence?.value ?? null, stepLossRate: stepEvidence?.lossRate ?? null, stepExpectedHours: stepEvidence?.expectedHours ?? null }),
     },
     economics,
   };

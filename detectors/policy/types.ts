@@ -38,6 +38,8 @@ export type TrafficSource =
  *   The cumulative evidence is signed, measured against the attainable quality, and taken one
  *   standard error low. Either way, after a step the trigger waits for a training window clean
  *   of the old concept (fixed or since-change-point spans up to 12 h).
+ * With either cumulative variant, rule revision 2 also retrains on a credible step priced for as
+ * long as it is expected to last (economics rule `step`).
  */
 export type CostRule = 'forecast' | 'cumulative' | 'forecast-then-cumulative';
 
