@@ -7,7 +7,7 @@
  * window's events are split in two halves (even/odd); the oracle planned on the odd half is
  * priced on the even half and compared with the oracle planned on the even half itself.
  *
- * Usage: npx tsx bench/tune-decisions.ts [--seeds 101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--timeline] [--noise]
+ * Usage: npx tsx bench/tune-decisions.ts [--seeds 101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--timeline] [--noise]
  */
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../cli/commands/backtest.ts';
@@ -32,7 +32,7 @@ function range(text: string): number[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seeds: { type: 'string' }, days: { type: 'string' }, kinds: { type: 'string' }, timeline: { type: 'boolean' }, noise: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { seeds: { type: 'string' }, days: { type: 'string' }, kinds: { type: 'string' }, timeline: { type: 'boolean' }, noise: { type: 'boolean' }, rule: { type: 'string' } } });
   const seeds = range(values.seeds ?? '101-105');
   const days = Number(values.days ?? 14);
   const kinds = (values.kinds ?? 'gradual,abrupt,recurring').split(',') as ScenarioKind[];
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
         continue;
       }
       const costModel: CostModel = { steps, qualityAt: (k, t) => (quality[k] as Float64Array)[t] as number, eventsAt: (t) => (windowRows[t] as BacktestRow[]).length, ...COSTS };
-      const trigger: PolicyTrigger = { kind: 'cost-aware', valuePerQualityUnit: COSTS.valuePerQualityUnit, traffic: { kind: 'observed', fallbackPerHour: 0 }, horizon: '7d', retrainCost: COSTS.retrainCost, deploymentRisk: { probability: 0, cost: 0 }, quantile: 0.5, rule: 'forecast-then-cumulative' };
+      const trigger: PolicyTrigger = { kind: 'cost-aware', valuePerQualityUnit: COSTS.valuePerQualityUnit, traffic: { kind: 'observed', fallbackPerHour: 0 }, horizon: '7d', retrainCost: COSTS.retrainCost, deploymentRisk: { probability: 0, cost: 0 }, quantile: 0.5, rule: (values.rule ?? 'forecast-then-cumulative') as 'forecast' | 'cumulative' | 'forecast-then-cumulative' };
       const policy: RetrainPolicy = { name: 'ca', version: '1', model: 'bench', description: '', trigger, guards: { cooldown: '1h', budget: { maxRetrains: 1000, per: '7d' }, oneAtATime: true, blackout: [], approval: { required: false, timeout: '1h' }, requireDataQuality: false }, trainingWindow: { kind: 'fixed', duration: spec.trainingWindow } };
       const report = await runBacktest({ rows: scenario.rows, numeric: scenario.numeric, hasPrediction: false, policy, cadenceMs: HOUR, referenceWindowMs: spec.referenceHours * HOUR, trainer, costModel: COSTS });
       const retrainSteps = report.decisions.filter((d) => d.kind === 'retrain').map((d) => Math.round((d.time - monitoredStart) / HOUR)).filter((s) => s < steps);
