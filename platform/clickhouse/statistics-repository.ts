@@ -10,10 +10,13 @@
  * O(features × bins + categories), never O(rows).
  *
  * How a window is counted, and why this shape (measured, see BENCHMARKS.md "Drift report"):
- * each feature is read with `arrayElementOrNull(num_features, name)` and binned with
- * `arrayCount(c -> c <= x, cuts)` over a per-feature CONSTANT cuts parameter, then counted
- * with `countResample(0, bins, 1)`. ARRAY JOIN over the map with the cuts looked up per row
- * was ~10× slower (the per-row cut array is materialised for every value).
+ * the window is filtered in PREWHERE, before FINAL de-duplicates (see `windowSource`); each
+ * feature is read with `arrayElementOrNull(num_features, name)` (a by-key look-up is cheap:
+ * reading map values positionally was not faster), and binned without a lambda
+ * (`binKey`: spelled-out comparisons over per-cut parameters, or `roundDown` for many cuts),
+ * then counted with `countResample(0, bins, 1)`. ARRAY JOIN over the map with the cuts
+ * looked up per row was ~10× slower, and `arrayCount(c -> c <= x, cuts)` (the previous form)
+ * took ~3× the CPU for the binning, both because a lambda materialises the cut array per row.
  *
  * Every value travels as a query parameter. What is spliced into SQL text are parameter
  * placeholders named by position (`{n3:String}`), and integers derived from validated
@@ -165,17 +168,31 @@ function windowParams(modelId: string, start: TimeBound, end: TimeBound, modelVe
   return { model: modelId, version: modelVersion ?? '', start: s, end: e };
 }
 
-/** The WHERE clause of a window; `version = ''` means all versions. */
-const WINDOW_WHERE = `model_id = {model:String}
+/** The filter of a window; `version = ''` means all versions. */
+const WINDOW_FILTER = `model_id = {model:String}
   AND ({version:String} = '' OR model_version = {version:String})
   AND ts >= fromUnixTimestamp64Milli({start:Int64}) AND ts < fromUnixTimestamp64Milli({end:Int64})`;
 
-const source = (final: boolean | undefined): string => (final === false ? 'scoring_events' : 'scoring_events FINAL');
+/**
+ * `FROM … PREWHERE <window>` of every window query, and the SETTINGS that go with it.
+ *
+ * With FINAL, ClickHouse does not move a WHERE on a non-key column (ts) into PREWHERE, so it
+ * read and de-duplicated every row of the partitions (all feature maps) before filtering the
+ * window; and since `ts` is not in the sorting key it also merged across partitions, which
+ * defers partition pruning. Both are needless here: a duplicate row is the same event
+ * redelivered (ingest keys it by (model_id, event_id) and drops ids it has already stored),
+ * so all copies of an event carry the same ts, hence lie in the same window and the same
+ * monthly partition. Filtering first (PREWHERE, applied before FINAL) and de-duplicating per
+ * partition therefore gives exactly the rows of FINAL-then-filter, reading only the window's
+ * maps (see BENCHMARKS.md "Drift report": 1M of 11M rows in a partition, 3.6 → 2.2 CPU s).
+ */
+const windowSource = (final: boolean | undefined): string => `${final === false ? 'scoring_events' : 'scoring_events FINAL'}\n  PREWHERE ${WINDOW_FILTER}`;
+const windowSettings = (final: boolean | undefined): string => (final === false ? '' : '\nSETTINGS do_not_merge_across_partitions_select_final = 1');
 
 /**
  * An Array(Float64) parameter as text: the chDB binder refuses integer-valued numbers
  * beyond 2^53 (e.g. a cut at 1e20), and String(x) is the shortest round-trip decimal,
- * which ClickHouse parses back to the same double.
+ * which ClickHouse parses back to the same double (and '-Infinity' to −∞).
  */
 const floatArrayParam = (values: readonly number[]): string => `[${values.map((v) => String(v)).join(',')}]`;
 
@@ -187,15 +204,67 @@ function countsFromMap(value: unknown): Record<string, number> {
   return out;
 }
 
-/** Columns of one numeric expression: binned counts and moments of its finite values. */
-function numericColumns(alias: string, expr: string, cutsParam: string, bins: number): string[] {
+/**
+ * Cuts a window query may spell out as comparisons (`multiIf`); features with more cuts, or
+ * beyond the budget, use the compact `roundDown` form. Spelled-out comparisons are the fastest
+ * at ~20 cuts but grow the query (≈10 AST nodes and ≈30 bytes per cut, and a server refuses
+ * more than `max_ast_elements`, 50,000, or `max_query_size`, 256 KiB, by default: without the
+ * budget a 300-feature model failed); `roundDown` searches the cuts in O(log n) and wins from
+ * ~64 cuts (measured, BENCHMARKS.md "Drift report").
+ */
+export const LINEAR_BIN_MAX_CUTS = 32;
+export const LINEAR_BIN_BUDGET = 1024;
+
+/**
+ * Which numeric columns of one query get the spelled-out form: called once per column in
+ * query order, true while the column has ≤ `maxCuts` cuts and they fit in what is left of
+ * `budget`.
+ */
+export function linearBinning(maxCuts = LINEAR_BIN_MAX_CUTS, budget = LINEAR_BIN_BUDGET): (cuts: readonly number[]) => boolean {
+  let left = budget;
+  return (cuts) => {
+    if (cuts.length > maxCuts || cuts.length > left) return false;
+    left -= cuts.length;
+    return true;
+  };
+}
+
+/**
+ * The bin of a finite value `v` among strictly increasing `cuts`: the number of cuts ≤ v, in
+ * 0..cuts.length (what `arrayCount(c -> c <= v, cuts)` computes, without a lambda per row:
+ * that form spent ~70% of the window query's CPU materialising the cuts for every row).
+ * Rows where `ok` is false get key `cuts.length + 1`, outside `countResample`'s range.
+ */
+function binKey(v: string, ok: string, cuts: readonly number[], param: string, params: Record<string, unknown>, linear: boolean): string {
+  const outside = cuts.length + 1;
+  if (linear) {
+    if (cuts.length === 0) return `if(${ok}, 0, ${outside})`;
+    const arms = cuts.map((c, j) => {
+      params[`${param}_${j}`] = String(c);
+      return `${v} < {${param}_${j}:Float64}, ${j}`;
+    });
+    return `multiIf(NOT ${ok}, ${outside}, ${arms.join(', ')}, ${cuts.length})`;
+  }
+  // With −∞ in front of the cuts, roundDown returns the greatest element ≤ v (bit for bit an
+  // element of the array) and transform maps it to its 0-based position: the bin.
+  params[param] = floatArrayParam([Number.NEGATIVE_INFINITY, ...cuts]);
+  const arr = `{${param}:Array(Float64)}`;
+  return `if(${ok}, transform(roundDown(${v}, ${arr}), ${arr}, range(${outside}), 0), ${outside})`;
+}
+
+/**
+ * Columns of one numeric value: binned counts and moments of its finite values. `v` is a
+ * non-Nullable Float64 (NaN where the value is absent) and `ok` says it is finite, so the
+ * bin key and the -If aggregates stay on plain columns.
+ */
+function numericColumns(alias: string, v: string, ok: string, key: string, bins: number): string[] {
   return [
-    `countResample(0, ${bins}, 1)(if(${expr} IS NULL, NULL, arrayCount(c -> c <= ${expr}, {${cutsParam}:Array(Float64)}))) AS ${alias}_counts`,
-    `count(${expr}) AS ${alias}_n`,
-    `min(${expr}) AS ${alias}_min`,
-    `max(${expr}) AS ${alias}_max`,
-    `avg(${expr}) AS ${alias}_mean`,
-    `stddevPop(${expr}) AS ${alias}_std`,
+    `countResample(0, ${bins}, 1)(${key}) AS ${alias}_counts`,
+    `countIf(${ok}) AS ${alias}_n`,
+    `minIf(${v}, ${ok}) AS ${alias}_min`,
+    `maxIf(${v}, ${ok}) AS ${alias}_max`,
+    `avgIf(${v}, ${ok}) AS ${alias}_mean`,
+    `stddevPopIf(${v}, ${ok}) AS ${alias}_std`,
   ];
 }
 
@@ -214,6 +283,9 @@ function readNumeric(row: Record<string, unknown>, alias: string, rows: number):
 
 /** A finite-or-NULL Float64 expression (NaN and ±Inf are missing, like the in-process side). */
 const finiteOrNull = (raw: string): string => `if(isFinite(${raw}), ${raw}, NULL)`;
+
+/** Inner columns of one numeric value: `<a>_v` (NaN when absent) and `<a>_ok` (finite). */
+const numericInner = (a: string, raw: string): string[] => [`ifNull(${raw}, nan) AS ${a}_v`, `isFinite(${a}_v) AS ${a}_ok`];
 
 interface Counted {
   features: WindowCounts['features'];
@@ -240,15 +312,16 @@ function planWindow(reference: Shape): Plan {
   const inner: string[] = [];
   const params: Record<string, unknown> = {};
   const readers: ((row: Record<string, unknown>, rows: number, out: Counted) => void)[] = [];
+  const linear = linearBinning();
   let i = 0;
   for (const [name, profile] of Object.entries(reference.features)) {
     const k = i++;
     params[`n${k}`] = name;
     if (profile.kind === 'numeric') {
       assertValidCuts(profile.cuts);
-      params[`c${k}`] = floatArrayParam(profile.cuts);
-      inner.push(`${finiteOrNull(`arrayElementOrNull(num_features, {n${k}:String})`)} AS x${k}`);
-      select.push(...numericColumns(`f${k}`, `x${k}`, `c${k}`, profile.cuts.length + 1));
+      inner.push(...numericInner(`x${k}`, `arrayElementOrNull(num_features, {n${k}:String})`));
+      const key = binKey(`x${k}_v`, `x${k}_ok`, profile.cuts, `c${k}`, params, linear(profile.cuts));
+      select.push(...numericColumns(`f${k}`, `x${k}_v`, `x${k}_ok`, key, profile.cuts.length + 1));
       inner.push(`mapContains(cat_features, {n${k}:String}) AS t${k}`);
       select.push(`countIf(t${k}) AS f${k}_type`);
       readers.push((row, rows, out) => {
@@ -299,9 +372,10 @@ function planWindow(reference: Shape): Plan {
   for (const key of ['score', 'value'] as const) {
     const profile = p[key];
     if (!profile) continue;
-    params[`p_${key}`] = floatArrayParam(profile.cuts);
-    inner.push(`${finiteOrNull(`prediction_${key}`)} AS p_${key}_x`);
-    select.push(...numericColumns(`p_${key}`, `p_${key}_x`, `p_${key}`, profile.cuts.length + 1));
+    assertValidCuts(profile.cuts);
+    inner.push(...numericInner(`p_${key}_x`, `prediction_${key}`));
+    const bin = binKey(`p_${key}_x_v`, `p_${key}_x_ok`, profile.cuts, `p_${key}`, params, linear(profile.cuts));
+    select.push(...numericColumns(`p_${key}`, `p_${key}_x_v`, `p_${key}_x_ok`, bin, profile.cuts.length + 1));
     readers.push((row, rows, out) => {
       const counts = readNumeric(row, `p_${key}`, rows);
       out.prediction[key] = counts;
@@ -354,7 +428,7 @@ async function countWindow(
 ): Promise<{ rows: number } & Counted> {
   const plan = planWindow(reference);
   const innerColumns = plan.inner.length > 0 ? plan.inner.join(',\n    ') : '1 AS one';
-  const sql = `SELECT\n  ${plan.select.join(',\n  ')}\nFROM (\n  SELECT\n    ${innerColumns}\n  FROM ${source(window.final)}\n  WHERE ${WINDOW_WHERE}\n)`;
+  const sql = `SELECT\n  ${plan.select.join(',\n  ')}\nFROM (\n  SELECT\n    ${innerColumns}\n  FROM ${windowSource(window.final)}\n)${windowSettings(window.final)}`;
   const params = { ...plan.params, ...windowParams(window.modelId, window.start, window.end, window.modelVersion) };
   const [row] = await queryRows<Record<string, unknown>>(client, sql, params);
   const rows = num(row?.rows ?? 0);
@@ -451,7 +525,7 @@ export async function buildReference(client: ClickHouseClient, options: BuildRef
        sumMap(mapFromArrays(mapKeys(num_features), arrayMap(v -> toUInt64(1), mapValues(num_features)))) AS num_present,
        sumMap(mapFromArrays(mapKeys(cat_features), arrayMap(v -> toUInt64(1), mapValues(cat_features)))) AS cat_present,
        count(prediction_score) AS score_n, count(prediction_class) AS class_n, count(prediction_value) AS value_n
-     FROM ${source(options.final)} WHERE ${WINDOW_WHERE}`,
+     FROM ${windowSource(options.final)}${windowSettings(options.final)}`,
     params,
   );
   const rowCount = num(discovery?.rows ?? 0);
@@ -596,7 +670,7 @@ async function referenceCuts(
   let row: Record<string, unknown> | undefined;
   if (queried.length > 0) {
     const select = queried.map((c, i) => `quantilesExact(${c.plan.levels.join(', ')})(${finiteOrNull(c.expr)}) AS q${i}`);
-    [row] = await queryRows<Record<string, unknown>>(client, `SELECT ${select.join(',\n  ')} FROM ${source(window.final)} WHERE ${WINDOW_WHERE}`, params);
+    [row] = await queryRows<Record<string, unknown>>(client, `SELECT ${select.join(',\n  ')} FROM ${windowSource(window.final)}${windowSettings(window.final)}`, params);
   }
   for (const c of planned) {
     const index = queried.indexOf(c);

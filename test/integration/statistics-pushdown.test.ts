@@ -14,6 +14,8 @@ import {
 import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import {
+  LINEAR_BIN_BUDGET,
+  LINEAR_BIN_MAX_CUTS,
   OTHER_CATEGORY,
   buildReference,
   driftForWindow,
@@ -273,6 +275,76 @@ describe('statistics push-down (embedded chDB)', () => {
     expect(Object.keys(window.counts).sort()).toEqual(Object.keys(profile.counts).sort());
     const kept = new Set(Object.keys(profile.counts).filter((l) => l !== OTHER_CATEGORY));
     expect(window.counts[OTHER_CATEGORY]).toBe(current.filter((e) => typeof e.features.city === 'string' && !kept.has(e.features.city)).length);
+  });
+
+  it('counts exactly with the roundDown form too (more cuts than are spelled out as comparisons)', async () => {
+    const fine = await buildReference(ch.client, { modelId, start: REF_START, end: REF_START + DAY, nBins: 50 });
+    expect((fine.features.normal as NumericReferenceProfile).cuts.length).toBeGreaterThan(LINEAR_BIN_MAX_CUTS);
+    for (const name of numeric) {
+      const column = numericColumn(reference, name);
+      const expected = numericReferenceProfile(column, 50);
+      expect((fine.features[name] as NumericReferenceProfile).cuts, name).toEqual(expected.cuts);
+      expectMomentsClose(fine.features[name] as NumericReferenceProfile, expected);
+    }
+    const counts = await windowCounts(ch.client, { modelId, start: CUR_START, end: CUR_START + DAY, reference: fine });
+    for (const name of numeric) {
+      const cuts = (fine.features[name] as NumericReferenceProfile).cuts;
+      expectMomentsClose(counts.features[name] as NumericCounts, numericWindowCounts(numericColumn(current, name), cuts));
+    }
+    expectMomentsClose(counts.prediction!, numericWindowCounts(current.map((e) => e.score), fine.prediction!.cuts));
+  });
+
+  it('counts a redelivered event once (window filtered before FINAL de-duplicates), also across a month boundary', async () => {
+    const dupModel = uniqueName('pushdown-dup');
+    const events = generate(new Random(7), 400, CUR_START, false);
+    // The same events again (same ids, same ts, later ingested_at), as a racing consumer would store them.
+    await insert(ch, dupModel, events);
+    await insert(ch, dupModel, events.slice(0, 150));
+    // And a few in the next month's partition, with their own redelivery.
+    const nextMonth = generate(new Random(8), 50, Date.UTC(2025, 1, 1), false);
+    await insert(ch, dupModel, nextMonth);
+    await insert(ch, dupModel, nextMonth);
+    const ref = await buildReference(ch.client, { modelId: dupModel, start: CUR_START, end: CUR_START + DAY, nBins: 10 });
+    expect(ref.rowCount).toBe(events.length);
+    const window = await windowCounts(ch.client, { modelId: dupModel, start: CUR_START, end: Date.UTC(2025, 1, 2), reference: ref });
+    expect(window.rows).toBe(events.length + nextMonth.length);
+    const all = [...events, ...nextMonth];
+    for (const name of numeric) {
+      expectMomentsClose(window.features[name] as NumericCounts, numericWindowCounts(numericColumn(all, name), (ref.features[name] as NumericReferenceProfile).cuts));
+    }
+    for (const name of categorical) expect(window.features[name], name).toEqual(categoricalProfile(categoricalColumn(all, name)));
+    // Without FINAL the copies are counted (what the FINAL default protects against).
+    const raw = await windowCounts(ch.client, { modelId: dupModel, start: CUR_START, end: Date.UTC(2025, 1, 2), reference: ref, final: false });
+    expect(raw.rows).toBeGreaterThanOrEqual(events.length + nextMonth.length);
+  });
+
+  it('keeps a wide model within the server query limits (comparison budget) and counts it exactly', async () => {
+    const wideModel = uniqueName('pushdown-wide');
+    const width = 300;
+    const n = 2000;
+    // f_j of row i: a deterministic spread with ties, computed the same way below.
+    const value = (i: number, j: number): number => ((i * 7919 + j * 104729) % 1000) / 10 - j;
+    await ch.client.command({
+      query: `INSERT INTO scoring_events (event_id, model_id, model_version, ts, num_features, cat_features, missing_features, prediction_score, prediction_class, contract_version, source, source_ref)
+        SELECT concat({model:String}, '-', toString(number)), {model:String}, 'v1', fromUnixTimestamp64Milli(toInt64({ts:Int64} + number)),
+          mapFromArrays(arrayMap(j -> concat('w', leftPad(toString(j), 3, '0')), range({width:UInt32})),
+            arrayMap(j -> ((number * 7919 + j * 104729) % 1000) / 10 - j, range({width:UInt32}))),
+          map(), [], NULL, NULL, 1, 'test', ''
+        FROM numbers({n:UInt32})`,
+      query_params: { model: wideModel, ts: REF_START, width, n },
+    });
+    const ref = await buildReference(ch.client, { modelId: wideModel, start: REF_START, end: REF_START + DAY });
+    const names = Object.keys(ref.features);
+    expect(names).toHaveLength(width);
+    const spelled = names.reduce((sum, name) => sum + (ref.features[name] as NumericReferenceProfile).cuts.length, 0);
+    expect(spelled).toBeGreaterThan(LINEAR_BIN_BUDGET); // both forms are in the query
+    const counts = await windowCounts(ch.client, { modelId: wideModel, start: REF_START, end: REF_START + DAY, reference: ref });
+    expect(counts.rows).toBe(n);
+    for (const j of [0, 1, 150, width - 1]) {
+      const name = `w${String(j).padStart(3, '0')}`;
+      const column = Array.from({ length: n }, (_, i) => value(i, j));
+      expectMomentsClose(counts.features[name] as NumericCounts, numericWindowCounts(column, (ref.features[name] as NumericReferenceProfile).cuts));
+    }
   });
 
   it('rejects an empty window and unknown features', async () => {
