@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { queryBind } from 'chdb';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { DriftOutput } from '../../cli/commands/drift.ts';
 
 /** `halflife drift` run as users run it: the real binary in a child process, on committed CSV fixtures. */
@@ -102,6 +105,41 @@ describe('halflife drift (CLI on CSV files)', () => {
       expect(stderr).toMatch(message);
     });
   }
+
+  describe('Parquet input', () => {
+    // The CSV fixtures written as Parquet by ClickHouse (typed columns: Nullable Int64/Float64/String).
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-drift-parquet-'));
+    const parquet = (name: string): string => {
+      const out = path.join(dir, name.replace(/\.csv$/, '.parquet'));
+      queryBind('INSERT INTO FUNCTION file({out:String}, Parquet) SELECT * FROM file({csv:String}, CSVWithNames) SETTINGS engine_file_truncate_on_insert = 1', { out, csv: path.join(root, fixture(name)) });
+      return out;
+    };
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('gives exactly the CSV report from Parquet files, with either engine and mixed with CSV', async () => {
+      const reference = parquet('reference.csv');
+      const current = parquet('current-drifted.csv');
+      for (const engine of ['memory', 'clickhouse']) {
+        const fromCsv = await halflife('--reference', fixture('reference.csv'), '--current', fixture('current-drifted.csv'), '--json', '--engine', engine);
+        const fromParquet = await halflife('--reference', reference, '--current', current, '--json', '--engine', engine);
+        const mixed = await halflife('--reference', reference, '--current', fixture('current-drifted.csv'), '--json', '--engine', engine);
+        expect(fromParquet.code, fromParquet.stderr).toBe(0);
+        expect(JSON.parse(fromParquet.stdout)).toEqual(JSON.parse(fromCsv.stdout));
+        expect(JSON.parse(mixed.stdout)).toEqual(JSON.parse(fromCsv.stdout));
+      }
+    });
+
+    it('rejects a file that is not Parquet, and text in a numeric column, naming the file', async () => {
+      const fake = path.join(dir, 'not-really.parquet');
+      copyFileSync(path.join(root, fixture('reference.csv')), fake);
+      const notParquet = await halflife('--reference', fixture('reference.csv'), '--current', fake);
+      expect(notParquet.code).toBe(3);
+      expect(notParquet.stderr).toMatch(/not-really\.parquet: not a readable Parquet file/);
+      const text = await halflife('--reference', fixture('reference.csv'), '--current', parquet('text-in-numeric.csv'));
+      expect(text.code).toBe(3);
+      expect(text.stderr).toMatch(/text-in-numeric\.parquet: line 18, column "income": "lots" is not a number/);
+    });
+  });
 
   it('accepts text in a numeric-looking column once it is declared categorical', async () => {
     const { code } = await halflife('--reference', fixture('reference.csv'), '--current', fixture('text-in-numeric.csv'), '--categorical', 'income');
