@@ -70,7 +70,7 @@ export interface DemoSchedule {
 }
 
 /** Durations shrink by `speed`; 1 is the pace a person watches (decay within ~2 minutes, a promotion within ~5). */
-export function demoSchedule(speed: number, requestsPerSecond = 50): DemoSchedule {
+export function demoSchedule(speed: number, requestsPerSecond = 100): DemoSchedule {
   const s = (ms: number) => Math.max(1000, Math.round(ms / speed));
   const text = (ms: number) => `${Math.round(s(ms) / 1000)}s`;
   return {
@@ -150,7 +150,11 @@ export interface DemoOptions {
   modelId?: string;
   /** Pace; a test passes a larger one. @default config.demo.speed */
   speed?: number;
-  /** Scoring requests per second (shadow evaluation needs ≥ 500 held-out labelled events in its lookback). @default 50 */
+  /**
+   * Scoring requests per second. Shadow evaluation needs ≥ 500 held-out labelled events since the
+   * change point, and a fifth of the events are held out: 100/s gives that within a minute.
+   * @default 100
+   */
   requestsPerSecond?: number;
   /** Roll out through a 50% canary step (at least a minute) before promoting. @default true */
   canary?: boolean;

@@ -210,7 +210,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
           retrainId,
           modelId: input.modelId,
           championVersion: state.version,
-          trainingWindow: { start: decision.trainingWindow.start, end: decision.trainingWindow.end },
+          trainingWindow: { kind: decision.trainingWindow.kind, start: decision.trainingWindow.start, end: decision.trainingWindow.end },
           decisionId,
           policy: policyRef,
           actor,

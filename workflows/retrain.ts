@@ -41,8 +41,11 @@ export interface RetrainInput {
   retrainId: string;
   modelId: string;
   championVersion: string | null;
-  /** Training data window chosen by the policy. */
-  trainingWindow: { start: number | null; end: number };
+  /**
+   * Training data window chosen by the policy. Its `kind` bounds the shadow evaluation: after a
+   * change point the challenger is judged on traffic since the change, not on the old concept's.
+   */
+  trainingWindow: { kind?: 'fixed' | 'since-change-point' | 'all'; start: number | null; end: number };
   /** The decision that asked for this retrain. */
   decisionId: string;
   policy: PolicyRef;
@@ -126,12 +129,13 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
 
   let verdict: PromotionVerdict | null = null;
   if (input.championVersion !== null) {
-    const lookbackMs = parseDuration(input.settings.shadow.lookback);
+    const lookbackStart = input.trainingWindow.end - parseDuration(input.settings.shadow.lookback);
+    const sinceChange = input.trainingWindow.kind === 'since-change-point' && input.trainingWindow.start !== null;
     const shadow = await training.shadowEvaluate({
       modelId,
       candidateVersion: version,
       championVersion: input.championVersion,
-      window: { start: input.trainingWindow.end - lookbackMs, end: input.trainingWindow.end },
+      window: { start: sinceChange ? Math.max(lookbackStart, input.trainingWindow.start as number) : lookbackStart, end: input.trainingWindow.end },
       margin: input.settings.shadow.margin,
       mode: input.settings.shadow.mode,
       maxEvents: input.settings.shadow.maxEvents,

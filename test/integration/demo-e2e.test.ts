@@ -59,7 +59,8 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
     const scorer = new Scorer({ config, log, groupId: uniqueName('demo-scorer') });
     await scorer.start();
     stops.push(() => scorer.stop());
-    demo = await startDemo({ config, clickhouse: ch.client, log, modelId, requestsPerSecond: 100, canary: false });
+    // Twice the pace, twice the traffic: as many events per demo-minute as the default demo.
+    demo = await startDemo({ config, clickhouse: ch.client, log, modelId, requestsPerSecond: 200, canary: false });
     stops.push(() => demo.stop());
 
     // Wait for the promotion that the retrain child records, then for windows served by the new version.
@@ -92,7 +93,7 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
         const t = (ms: number) => `${((ms - demo.world.epoch) / 1000).toFixed(1)}s`;
         const w = d.trainingWindow as { start: number; end: number; reason: string } | null;
         const step = (d.details as { inputs?: { stepChangeAt?: number | null } | null } | null)?.inputs?.stepChangeAt ?? null;
-        return `${t(d.decidedAt)} ${d.kind} ${d.modelVersion} q=${quality(d)?.toFixed(3) ?? '-'}${step !== null ? ` step@${t(step)}` : ''}${w ? ` train [${t(w.start)}, ${t(w.end)}) ${w.reason}` : ''}`;
+        return `${t(d.decidedAt)} ${d.decisionId} ${d.kind} ${d.modelVersion} q=${quality(d)?.toFixed(3) ?? '-'}${step !== null ? ` step@${t(step)}` : ''}${w ? ` train [${t(w.start)}, ${t(w.end)}) ${w.reason}` : ''} — ${d.reason.slice(0, 160)}`;
       })
       .join('\n');
 
@@ -138,8 +139,11 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
   it('trains, shadow-evaluates and promotes a new version; its decision links the retrain, the lineage and the statistics', async () => {
     expect(promoted, decisions.map((d) => `${d.kind}: ${d.reason}`).join('\n')).toBeDefined();
     const p = promoted as DecisionRecord;
-    const retrain = decisions.find((d) => d.kind === 'retrain') as DecisionRecord;
-    expect((p.details as { requestedBy: string }).requestedBy).toBe(retrain.decisionId);
+    // The promotion names the retrain decision that asked for it. An earlier challenger may have
+    // been rejected (inconclusive shadow evaluation); then its rejection carries the statistics.
+    const retrain = decisions.find((d) => d.decisionId === (p.details as { requestedBy: string }).requestedBy);
+    expect(retrain?.kind, timeline()).toBe('retrain');
+    for (const rejected of decisions.filter((d) => d.kind === 'reject' && d.decidedAt < p.decidedAt)) expect(rejected.reason, timeline()).toMatch(/shadow evaluation|validation/);
     expect(p.lineageId).not.toBe('');
     const stats = p.statistics as { validation: { passed: boolean }; verdict: { decision: string; reasons: string[] } | null };
     expect(stats.validation.passed).toBe(true);
@@ -172,12 +176,13 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
     const now = accuracy.find((r) => r.v === newVersion);
     expect(old && now, JSON.stringify(accuracy)).toBeTruthy();
     expect(Number(now!.acc), `${JSON.stringify(accuracy)}\n${timeline()}`).toBeGreaterThan(Number(old!.acc) + 0.08);
-    // The monitor sees it too: windows served by the new version are better than the decayed ones.
+    // The monitor sees it too: the latest window served by the new version measures well above
+    // what v1 attains on the moved concept. (Not against the decayed windows: a quick retrain
+    // leaves only partly decayed ones.)
     const p = promoted as DecisionRecord;
-    const before = decisions.filter((d) => d.decidedAt <= p.decidedAt && quality(d) !== null).map((d) => quality(d) as number);
     const after = decisions.filter((d) => d.decidedAt > p.decidedAt && d.modelVersion === newVersion && quality(d) !== null).map((d) => quality(d) as number);
     expect(after.length).toBeGreaterThanOrEqual(2);
-    expect(after.at(-1) as number).toBeGreaterThan(Math.min(...before) + 0.08);
+    expect(after.at(-1) as number, timeline()).toBeGreaterThan(Number(old!.acc) + 0.08);
   });
 
   it('GDPR: erasing a subject the new version trained on taints it and asks the running monitor to retrain without them', async () => {
