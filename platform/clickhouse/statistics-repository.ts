@@ -284,8 +284,8 @@ function readNumeric(row: Record<string, unknown>, alias: string, rows: number):
 /** A finite-or-NULL Float64 expression (NaN and ±Inf are missing, like the in-process side). */
 const finiteOrNull = (raw: string): string => `if(isFinite(${raw}), ${raw}, NULL)`;
 
-/** Inner columns of one numeric value: `<a>_v` (NaN when absent) and `<a>_ok` (finite). */
-const numericInner = (a: string, raw: string): string[] => [`ifNull(${raw}, nan) AS ${a}_v`, `isFinite(${a}_v) AS ${a}_ok`];
+/** Inner columns of one numeric value: `v` (NaN when absent) and `ok` (finite). Short aliases: they recur ~12 times per column in the query text. */
+const numericInner = (v: string, ok: string, raw: string): string[] => [`ifNull(${raw}, nan) AS ${v}`, `isFinite(${v}) AS ${ok}`];
 
 interface Counted {
   features: WindowCounts['features'];
@@ -319,9 +319,9 @@ function planWindow(reference: Shape): Plan {
     params[`n${k}`] = name;
     if (profile.kind === 'numeric') {
       assertValidCuts(profile.cuts);
-      inner.push(...numericInner(`x${k}`, `arrayElementOrNull(num_features, {n${k}:String})`));
-      const key = binKey(`x${k}_v`, `x${k}_ok`, profile.cuts, `c${k}`, params, linear(profile.cuts));
-      select.push(...numericColumns(`f${k}`, `x${k}_v`, `x${k}_ok`, key, profile.cuts.length + 1));
+      inner.push(...numericInner(`x${k}`, `o${k}`, `arrayElementOrNull(num_features, {n${k}:String})`));
+      const key = binKey(`x${k}`, `o${k}`, profile.cuts, `c${k}`, params, linear(profile.cuts));
+      select.push(...numericColumns(`f${k}`, `x${k}`, `o${k}`, key, profile.cuts.length + 1));
       inner.push(`mapContains(cat_features, {n${k}:String}) AS t${k}`);
       select.push(`countIf(t${k}) AS f${k}_type`);
       readers.push((row, rows, out) => {
@@ -373,9 +373,9 @@ function planWindow(reference: Shape): Plan {
     const profile = p[key];
     if (!profile) continue;
     assertValidCuts(profile.cuts);
-    inner.push(...numericInner(`p_${key}_x`, `prediction_${key}`));
-    const bin = binKey(`p_${key}_x_v`, `p_${key}_x_ok`, profile.cuts, `p_${key}`, params, linear(profile.cuts));
-    select.push(...numericColumns(`p_${key}`, `p_${key}_x_v`, `p_${key}_x_ok`, bin, profile.cuts.length + 1));
+    inner.push(...numericInner(`p_${key}_x`, `p_${key}_o`, `prediction_${key}`));
+    const bin = binKey(`p_${key}_x`, `p_${key}_o`, profile.cuts, `p_${key}`, params, linear(profile.cuts));
+    select.push(...numericColumns(`p_${key}`, `p_${key}_x`, `p_${key}_o`, bin, profile.cuts.length + 1));
     readers.push((row, rows, out) => {
       const counts = readNumeric(row, `p_${key}`, rows);
       out.prediction[key] = counts;
