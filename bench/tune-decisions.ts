@@ -7,7 +7,11 @@
  * window's events are split in two halves (even/odd); the oracle planned on the odd half is
  * priced on the even half and compared with the oracle planned on the even half itself.
  *
- * Usage: npx tsx bench/tune-decisions.ts [--seeds 101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--timeline] [--noise]
+ * `--explain` decomposes each stream's gap to the oracle (bench/decision-gap.ts): detection delay
+ * behind oracle retrains, oracle retrains never followed, retrains the oracle did not make, and
+ * retrains made ahead of the oracle's; a table per scenario at the end.
+ *
+ * Usage: npx tsx bench/tune-decisions.ts [--seeds 101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--timeline] [--noise] [--explain]
  */
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../cli/commands/backtest.ts';
@@ -17,6 +21,7 @@ import { oracleSchedule, scheduleCost } from '../detectors/economics/oracle.ts';
 import type { CostModel } from '../detectors/economics/types.ts';
 import { parseDuration } from '../detectors/policy/duration.ts';
 import type { PolicyTrigger, RetrainPolicy } from '../detectors/policy/types.ts';
+import { decomposeGap, gapLine, gapTable, gapTotals, type GapBreakdown } from './decision-gap.ts';
 import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './decisions.ts';
 
 const HOUR = 3_600_000;
@@ -32,8 +37,13 @@ function range(text: string): number[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seeds: { type: 'string' }, days: { type: 'string' }, kinds: { type: 'string' }, timeline: { type: 'boolean' }, noise: { type: 'boolean' }, rule: { type: 'string' } } });
+  const { values } = parseArgs({ options: { seeds: { type: 'string' }, days: { type: 'string' }, kinds: { type: 'string' }, timeline: { type: 'boolean' }, noise: { type: 'boolean' }, explain: { type: 'boolean' }, help: { type: 'boolean' }, rule: { type: 'string' } } });
+  if (values.help) {
+    process.stdout.write('Usage: npx tsx bench/tune-decisions.ts [--seeds 101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--timeline] [--noise] [--explain]\n');
+    return;
+  }
   const seeds = range(values.seeds ?? '101-105');
+  const gaps = new Map<string, { g: GapBreakdown; retrainCost: number }[]>();
   const days = Number(values.days ?? 14);
   const kinds = (values.kinds ?? 'gradual,abrupt,recurring').split(',') as ScenarioKind[];
   const ratios = new Map<string, number[]>();
@@ -100,6 +110,11 @@ async function main(): Promise<void> {
       const ratio = mine.totalCost / oracle.totalCost;
       ratios.set(kind, [...(ratios.get(kind) ?? []), ratio]);
       process.stdout.write(`${kind} ${seed}: cost-aware ${mine.totalCost.toFixed(0)} (${mine.retrainSteps.length} rt) oracle ${oracle.totalCost.toFixed(0)} (${oracle.retrainSteps.length} rt) ×${ratio.toFixed(2)}\n`);
+      if (values.explain) {
+        const g = decomposeGap(costModel, mine.retrainSteps, oracle.retrainSteps);
+        gaps.set(kind, [...(gaps.get(kind) ?? []), { g, retrainCost: COSTS.retrainCost }]);
+        process.stdout.write(`${gapLine(`  gap ${kind} ${seed}`, g, COSTS.retrainCost)}\n`);
+      }
       if (values.timeline) {
         process.stdout.write(`  cost-aware retrains at ${mine.retrainSteps.join(' ')}\n  oracle     retrains at ${oracle.retrainSteps.join(' ')}\n`);
         let k = 0;
@@ -120,6 +135,11 @@ async function main(): Promise<void> {
     process.stdout.write(`${kind}: mean ×${(rs.reduce((a, b) => a + b, 0) / rs.length).toFixed(3)}\n`);
   }
   process.stdout.write(`all: mean ×${(all.reduce((a, b) => a + b, 0) / all.length).toFixed(3)}\n`);
+  if (values.explain && gaps.size > 0) {
+    const groups: [string, ReturnType<typeof gapTotals>][] = [...gaps].map(([kind, rows]) => [kind, gapTotals(rows)]);
+    groups.push(['all', gapTotals([...gaps.values()].flat())]);
+    process.stdout.write(`\nGap to the oracle, mean per stream as a share of the oracle's cost (parts add up to × oracle − 1):\n${gapTable(groups)}\n`);
+  }
 }
 
 main().catch((err: unknown) => {
