@@ -4,7 +4,7 @@
  * push-down; beside it, on the same 1M rows, halflife's in-process raw-array path (exact KS),
  * per-column scipy (ks_2samp + chi2_contingency) and Evidently's DataDriftPreset.
  *
- *   npx tsx bench/drift.ts [--rows 1000000,10000000] [--reference-rows 1000000] [--no-peers] [--json] [--dir D]
+ *   npx tsx bench/drift.ts [--rows 1000000,10000000] [--reference-rows 1000000] [--repeat 3] [--no-peers] [--json] [--dir D]
  *   npm run bench -- drift --rows 100000 --reference-rows 100000      (a quick run)
  *
  * Each measurement runs in a fresh child process so its peak RSS (VmHWM, which includes the
@@ -91,19 +91,25 @@ async function measurePushdown(dir: string, rows: number): Promise<Record<string
   const reference = await latestReference(ch.client, { modelId: MODEL });
   if (!reference) throw new Error('no reference');
   const start = windowStart(rows);
-  const runs: number[] = [];
+  const runs: { seconds: number; cpu_seconds: number; load1: number }[] = [];
   let report;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < Number(option('repeat', '3')); i++) {
+    // The machine may be shared: the 1-minute load average and this process's CPU time go
+    // beside every wall time (CPU seconds move much less with other work than wall time).
+    const load1 = os.loadavg()[0] ?? Number.NaN;
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const out = await driftForWindow(ch.client, { modelId: MODEL, start, end: start + rows, reference });
-    runs.push((performance.now() - t0) / 1000);
+    const cpu = process.cpuUsage(c0);
+    runs.push({ seconds: (performance.now() - t0) / 1000, cpu_seconds: (cpu.user + cpu.system) / 1e6, load1 });
     report = out;
   }
   await ch.close();
   return {
     rows: report?.counts.rows,
-    seconds_first: runs[0],
-    seconds_best: Math.min(...runs),
+    seconds_first: runs[0]?.seconds,
+    seconds_best: Math.min(...runs.map((r) => r.seconds)),
+    runs,
     peak_rss_mib: peakRssMiB(),
     drifted: report?.report.drifted_features,
     dataset_drift: report?.report.dataset_drift,
@@ -128,6 +134,10 @@ async function measureRaw(dir: string, rows: number, referenceRows: number): Pro
 // ------------------------------------------------------------------------------------------
 // orchestration
 
+/** `1.23 s (cpu 2.01 s, load 0.4)` per run of a push-down measurement. */
+const runText = (r: Record<string, unknown>): string =>
+  ((r.runs as { seconds: number; cpu_seconds: number; load1: number }[] | undefined) ?? []).map((x) => `${x.seconds.toFixed(2)} s (cpu ${x.cpu_seconds.toFixed(2)} s, load ${x.load1.toFixed(2)})`).join(', ');
+
 function child(mode: string, extra: string[]): Record<string, unknown> {
   const out = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'drift.ts'), '--child', mode, ...extra], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
   if (out.status !== 0) throw new Error(`child ${mode} failed (${out.status})`);
@@ -147,14 +157,27 @@ function benchVenv(): string {
 
 function peer(python: string, tool: string, refFile: string, curFile: string): Record<string, unknown> {
   log(`peer: ${tool} on ${path.basename(refFile)} vs ${path.basename(curFile)}`);
+  const load1 = os.loadavg()[0];
   const out = execFileSync(python, [path.join(import.meta.dirname, 'peers', 'drift_peers.py'), '--tool', tool, '--reference', refFile, '--current', curFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
-  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+  return { ...(JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>), load1_start: load1, load1_end: os.loadavg()[0] };
 }
 
 
 /** Entry point (also for bench/run.ts): `argv` are the options after the benchmark's name. */
 export async function main(argv: readonly string[]): Promise<void> {
   ({ flag, option } = argReader(argv));
+  if (flag('help') || argv.includes('-h')) {
+    process.stdout.write(`usage: npx tsx bench/drift.ts [options]   (or: npm run bench -- drift [options])
+  --rows N[,N…]         current-window sizes (default 1000000,10000000)
+  --reference-rows N    reference window size (default 1000000)
+  --repeat N            push-down runs per size, each size in a fresh process (default 3)
+  --no-peers            skip the Python peers (scipy, Evidently) and their Parquet export
+  --json                print the result as JSON
+  --dir D               data directory of the embedded ClickHouse (default .halflife/bench-drift; data is kept between runs)
+Each push-down run records wall seconds, CPU seconds and the 1-minute load average.
+`);
+    return;
+  }
   const mode = option('child', '');
   const dir = option('dir', path.join(root, '.halflife', 'bench-drift'));
   if (mode === 'pushdown') return void process.stdout.write(`${JSON.stringify(await measurePushdown(dir, Number(option('rows', '0'))))}\n`);
@@ -207,12 +230,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   const pushdown: Record<string, unknown>[] = [];
   for (const rows of sizes) {
     log(`push-down drift report over ${rows.toLocaleString('en-US')} rows (3 runs, fresh process)`);
-    const r = child('pushdown', ['--dir', dir, '--rows', String(rows)]);
-    log(`  first ${Number(r.seconds_first).toFixed(2)} s, best ${Number(r.seconds_best).toFixed(2)} s, peak RSS ${Number(r.peak_rss_mib).toFixed(0)} MiB`);
+    const r = child('pushdown', ['--dir', dir, '--rows', String(rows), '--repeat', option('repeat', '3')]);
+    log(`  first ${Number(r.seconds_first).toFixed(2)} s, best ${Number(r.seconds_best).toFixed(2)} s, peak RSS ${Number(r.peak_rss_mib).toFixed(0)} MiB; runs ${runText(r)}`);
     pushdown.push(r);
   }
   log(`in-process raw arrays (exact KS) over ${peerRows.toLocaleString('en-US')} rows`);
-  const raw = child('raw', ['--dir', dir, '--rows', String(peerRows), '--reference-rows', String(referenceRows)]);
+  const rawLoad = os.loadavg()[0];
+  const raw: Record<string, unknown> = { ...child('raw', ['--dir', dir, '--rows', String(peerRows), '--reference-rows', String(referenceRows)]), load1_start: rawLoad };
   log(`  ${Number(raw.seconds).toFixed(2)} s`);
   const peers: Record<string, Record<string, unknown>> = {};
   if (withPeers) {
@@ -243,9 +267,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     const lines = [
       `machine: ${result.machine.nproc} cores, ${result.machine.memory}, ${result.machine.cpu}; ${result.machine.date}`,
       `reference: ${referenceRows.toLocaleString('en-US')} rows, built in SQL in ${buildSeconds.toFixed(2)} s`,
-      ...result.pushdown.map((p) => `push-down ${Number(p.window_rows).toLocaleString('en-US')} rows: best ${Number(p.seconds_best).toFixed(2)} s (first ${Number(p.seconds_first).toFixed(2)} s), peak RSS ${Number(p.peak_rss_mib).toFixed(0)} MiB`),
+      ...result.pushdown.map((p) => `push-down ${Number(p.window_rows).toLocaleString('en-US')} rows: best ${Number(p.seconds_best).toFixed(2)} s (first ${Number(p.seconds_first).toFixed(2)} s), peak RSS ${Number(p.peak_rss_mib).toFixed(0)} MiB; runs ${runText(p)}`),
       `in-process raw arrays ${peerRows.toLocaleString('en-US')} rows: ${Number(raw.seconds).toFixed(2)} s, peak RSS ${Number(raw.peak_rss_mib).toFixed(0)} MiB`,
-      ...Object.entries(peers).map(([k, v]) => `${k} ${peerRows.toLocaleString('en-US')} rows: ${Number(v.seconds).toFixed(2)} s, peak RSS ${Number(v.peak_rss_mib).toFixed(0)} MiB`),
+      ...Object.entries(peers).map(([k, v]) => `${k} ${peerRows.toLocaleString('en-US')} rows: ${Number(v.seconds).toFixed(2)} s, peak RSS ${Number(v.peak_rss_mib).toFixed(0)} MiB (load ${Number(v.load1_start).toFixed(2)} → ${Number(v.load1_end).toFixed(2)})`),
       result.ratio_vs_evidently ? `halflife push-down is ${result.ratio_vs_evidently.toFixed(1)}× faster than Evidently, ${result.ratio_vs_scipy?.toFixed(1)}× faster than per-column scipy` : '',
     ];
     process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`);
