@@ -46,8 +46,16 @@ export interface CanaryCheckInput {
   minEvents: number;
   /** Largest allowed candidate − champion log loss on labelled canary events. @default 0.05 */
   maxLogLossIncrease?: number;
-  /** Largest allowed |candidate mean score − champion mean score|. @default 0.2 */
+  /**
+   * Largest allowed |candidate mean score − champion mean score| — a label-free sign of a broken
+   * model. A larger shift passes when labelled canary events vindicate it: the candidate's mean
+   * score is at least as close to the observed positive rate as the champion's (plus
+   * `calibrationTolerance`), as when the base rate itself moved and the candidate learned it.
+   * @default 0.2
+   */
   maxMeanScoreShift?: number;
+  /** Slack, in the calibration-in-the-large comparison above. @default 0.02 */
+  calibrationTolerance?: number;
   /** Largest share of candidate requests that failed and fell back to the champion. @default 0.01 */
   maxFallbackRate?: number;
   /** Largest candidate/champion p99 latency ratio. @default 2 */
@@ -64,6 +72,10 @@ export interface VersionServingMetrics {
   latencyP99Ms: number | null;
   labelled: number;
   logLoss: number | null;
+  /** Share of positive labels among the labelled events. */
+  positiveRate: number | null;
+  /** Mean score over the labelled events (compared with `positiveRate`: calibration in the large). */
+  labelledMeanScore: number | null;
   fallbacks: number;
 }
 
@@ -194,13 +206,25 @@ export function createPromotionActivities(ctx: RetrainContext) {
   }
 
   async function servingMetrics(modelId: string, version: string, since: number, fallbackOf?: string): Promise<VersionServingMetrics> {
-    const [row] = await queryRows<{ events: string; mean_score: number | null; saturated: number | null; p99: number | null; labelled: string; log_loss: number | null; fallbacks: string }>(
+    const [row] = await queryRows<{
+      events: string;
+      mean_score: number | null;
+      saturated: number | null;
+      p99: number | null;
+      labelled: string;
+      log_loss: number | null;
+      positive_rate: number | null;
+      labelled_mean_score: number | null;
+      fallbacks: string;
+    }>(
       ctx.clickhouse,
       `SELECT count() AS events, avgOrNull(e.prediction_score) AS mean_score,
               avgOrNull(if(e.prediction_score IN (0, 1), 1, 0)) AS saturated,
               quantileExactOrNull(0.99)(toFloat64OrNull(e.metadata['latency_ms'])) AS p99,
               countIf(l.y IS NOT NULL) AS labelled,
               avgOrNullIf(-(l.y * log(greatest(e.prediction_score, 1e-15)) + (1 - l.y) * log(greatest(1 - e.prediction_score, 1e-15))), l.y IS NOT NULL) AS log_loss,
+              avgOrNullIf(l.y, l.y IS NOT NULL) AS positive_rate,
+              avgOrNullIf(e.prediction_score, l.y IS NOT NULL) AS labelled_mean_score,
               countIf(e.metadata['fallback_from'] = {fallback:String} AND {fallback:String} != '') AS fallbacks
        FROM (SELECT event_id, prediction_score, metadata FROM scoring_events FINAL
              WHERE model_id = {m:String} AND model_version = {v:String} AND ts >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')) AS e
@@ -216,13 +240,15 @@ export function createPromotionActivities(ctx: RetrainContext) {
       latencyP99Ms: row?.p99 ?? null,
       labelled: Number(row?.labelled ?? 0),
       logLoss: row?.log_loss ?? null,
+      positiveRate: row?.positive_rate ?? null,
+      labelledMeanScore: row?.labelled_mean_score ?? null,
       fallbacks: Number(row?.fallbacks ?? 0),
     };
   }
 
   async function canaryCheck(input: CanaryCheckInput): Promise<CanaryCheckResult> {
     const since = ms(input.since);
-    const o = { maxLogLossIncrease: 0.05, maxMeanScoreShift: 0.2, maxFallbackRate: 0.01, maxLatencyP99Ratio: 2, minLabelled: 100, ...input };
+    const o = { maxLogLossIncrease: 0.05, maxMeanScoreShift: 0.2, calibrationTolerance: 0.02, maxFallbackRate: 0.01, maxLatencyP99Ratio: 2, minLabelled: 100, ...input };
     const candidate = await servingMetrics(input.modelId, input.candidateVersion, since);
     // Candidate failures are served by the champion and marked fallback_from=<candidate>.
     const champion = input.championVersion ? await servingMetrics(input.modelId, input.championVersion, since, input.candidateVersion) : null;
@@ -239,7 +265,12 @@ export function createPromotionActivities(ctx: RetrainContext) {
     if (candidate.saturatedShare !== null && candidate.saturatedShare > 0.05) fail(`${(candidate.saturatedShare * 100).toFixed(1)}% of the candidate's scores are exactly 0 or 1`);
     if (champion && champion.events > 0) {
       if (candidate.meanScore !== null && champion.meanScore !== null && Math.abs(candidate.meanScore - champion.meanScore) > o.maxMeanScoreShift) {
-        fail(`mean score ${candidate.meanScore.toFixed(3)} vs champion ${champion.meanScore.toFixed(3)}: shift above ${o.maxMeanScoreShift}`);
+        const shift = `mean score ${candidate.meanScore.toFixed(3)} vs champion ${champion.meanScore.toFixed(3)}: shift above ${o.maxMeanScoreShift}`;
+        const gap = calibrationGap(candidate, o.minLabelled);
+        const championGap = calibrationGap(champion, o.minLabelled);
+        if (gap === null || championGap === null) fail(`${shift}, and too few labelled canary events to tell a moved base rate from a broken model`);
+        else if (gap > championGap + o.calibrationTolerance) fail(`${shift}; on labelled events the candidate's mean score is ${gap.toFixed(3)} from the positive rate, the champion's ${championGap.toFixed(3)}`);
+        else reasons.push(`${shift}, but the labels agree with it: the candidate's mean score is ${gap.toFixed(3)} from the positive rate ${(candidate.positiveRate as number).toFixed(3)}, the champion's ${championGap.toFixed(3)}`);
       }
       if (candidate.latencyP99Ms !== null && champion.latencyP99Ms !== null && champion.latencyP99Ms > 0 && candidate.latencyP99Ms / champion.latencyP99Ms > o.maxLatencyP99Ratio) {
         fail(`p99 latency ${candidate.latencyP99Ms.toFixed(2)} ms is ${(candidate.latencyP99Ms / champion.latencyP99Ms).toFixed(2)}× the champion's (> ${o.maxLatencyP99Ratio}×)`);
@@ -322,4 +353,10 @@ export function createPromotionActivities(ctx: RetrainContext) {
   }
 
   return { publishModelUpdate, canaryCheck, promoteVersion, rejectVersion, rollbackVersion };
+}
+
+/** |mean score − positive rate| on a version's labelled events (calibration in the large), or null with too few labels. */
+function calibrationGap(m: VersionServingMetrics, minLabelled: number): number | null {
+  if (m.labelled < minLabelled || m.positiveRate === null || m.labelledMeanScore === null) return null;
+  return Math.abs(m.labelledMeanScore - m.positiveRate);
 }

@@ -114,6 +114,31 @@ describe('canary and promotion activities (chDB + Kafka)', () => {
     expect(broken.reasons.join(' ')).toMatch(/log loss/);
   });
 
+  it('lets a mean-score shift pass only when the labels vindicate it (the base rate moved and the candidate learned it)', async () => {
+    const since3 = T0 + 102 * 86_400_000;
+    const model2Score = (row: Parameters<typeof predictProbability>[1]) => predictProbability(model2, row);
+    // The champion under-predicts by a lot (scores a third of the truth); the candidate is calibrated.
+    await seedLabelledEvents(ch.client, modelId, { seed: 11, n: 300, start: since3, modelVersion: 'v1', prefix: 'm1', score: (row) => model2Score(row) / 3 });
+    await seedLabelledEvents(ch.client, modelId, { seed: 12, n: 300, start: since3, modelVersion: 'v2', prefix: 'm2', score: model2Score });
+    const moved = await acts.canaryCheck({ modelId, candidateVersion: 'v2', championVersion: 'v1', since: since3, minEvents: 100, maxLogLossIncrease: 1 });
+    expect(Math.abs(moved.metrics.candidate.meanScore! - moved.metrics.champion!.meanScore!)).toBeGreaterThan(0.2);
+    expect(moved.healthy, moved.reasons.join('; ')).toBe(true);
+    expect(moved.reasons.join(' ')).toMatch(/shift above 0.2, but the labels agree/);
+    expect(Math.abs(moved.metrics.candidate.labelledMeanScore! - moved.metrics.candidate.positiveRate!)).toBeLessThan(0.1);
+    // Without labels nothing vindicates a shift.
+    const unlabelled = await acts.canaryCheck({ modelId, candidateVersion: 'v2', championVersion: 'v1', since: since3, minEvents: 100, maxLogLossIncrease: 1, minLabelled: 10_000 });
+    expect(unlabelled.healthy).toBe(false);
+    expect(unlabelled.reasons.join(' ')).toMatch(/too few labelled canary events to tell a moved base rate from a broken model/);
+
+    // Reversed (a later window; the check reads everything since its start): the candidate is off the positive rate.
+    const since4 = since3 + 86_400_000;
+    await seedLabelledEvents(ch.client, modelId, { seed: 13, n: 300, start: since4, modelVersion: 'v1', prefix: 'n1', score: model2Score });
+    await seedLabelledEvents(ch.client, modelId, { seed: 14, n: 300, start: since4, modelVersion: 'v2', prefix: 'n2', score: (row) => model2Score(row) / 3 });
+    const off = await acts.canaryCheck({ modelId, candidateVersion: 'v2', championVersion: 'v1', since: since4, minEvents: 100, maxLogLossIncrease: 1 });
+    expect(off.healthy).toBe(false);
+    expect(off.reasons.join(' ')).toMatch(/shift above 0.2; on labelled events the candidate's mean score is/);
+  });
+
   it('promotes once (previous production archived, 100% published), then rolls back to the previous version', async () => {
     const promoted = await acts.promoteVersion({ retrainId: 'retrain-1', modelId, version: v2.version, actor: 'system' });
     expect(promoted).toEqual({ alreadyPromoted: false, version: 'v2', previousVersion: 'v1', published: true });
