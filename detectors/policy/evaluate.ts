@@ -57,7 +57,7 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
       manualRequestBy: manual?.by ?? null,
     },
     economics: outcome.economics,
-    trainingWindow: chooseTrainingWindow(policy, state, now, typeof outcome.inputs.stepChangeAt === 'number' ? outcome.inputs.stepChangeAt : null),
+    trainingWindow: chooseTrainingWindow(policy, state, now, outcome.stepChangeAt ?? null),
   };
 }
 

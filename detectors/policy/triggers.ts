@@ -18,6 +18,8 @@ export interface TriggerOutcome {
   thresholds: Record<string, DecisionValue>;
   inputs: Record<string, DecisionValue>;
   economics: RetrainEconomics | null;
+  /** Start of the quality step the trigger localised (cost-aware only): a change point for the training window. */
+  stepChangeAt?: number | null;
 }
 
 /** How many recent windows the observed-traffic estimate averages over. */
@@ -226,6 +228,7 @@ function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number, t
   const fired = economics.shouldRetrain && cleanAt === null;
   return {
     fired,
+    stepChangeAt: step?.at ?? null,
     reason: cleanAt === null ? economics.reason : `wait for a clean training window: ${economics.reason}; but the training window still holds data from before the step at ${new Date((step as { at: number }).at).toISOString()}, clean from ${new Date(cleanAt).toISOString()}`,
     thresholds: {
       valuePerQualityUnit: trigger.valuePerQualityUnit,
