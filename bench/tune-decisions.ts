@@ -63,32 +63,27 @@ async function main(): Promise<void> {
       const settings = { qualityMetric: 'accuracy' as const };
       const windowMs = parseDuration(spec.trainingWindow);
       const between = (from: number, to: number) => scenario.rows.filter((r) => r.time >= from && r.time < to);
-      const quality: Float64Array[] = [];
-      for (let k = 0; k < steps; k++) {
+      // One model per step (trained on the window before it), measured on every later window;
+      // the --noise check reuses the same models on each half of the windows' events.
+      const models = Array.from({ length: steps }, (_, k) => {
         const end = monitoredStart + k * HOUR;
         const trained = trainVersion(trainer, k === 0 ? between(origin, monitoredStart) : between(end - windowMs, end), scenario.numeric, [], 1, 0.2, settings);
         if ('error' in trained) throw new Error(trained.error);
-        const row = new Float64Array(steps);
-        for (let t = k; t < steps; t++) {
-          const rows = windowRows[t] as BacktestRow[];
-          row[t] = qualityOf(rows.map((r) => trained.model.predict(r.features)), rows.map((r) => r.label), settings) ?? 0;
-        }
-        quality.push(row);
-      }
+        return trained.model;
+      });
+      const qualityMatrix = (keep: (index: number) => boolean): Float64Array[] =>
+        models.map((model, k) => {
+          const row = new Float64Array(steps);
+          for (let t = k; t < steps; t++) {
+            const rows = (windowRows[t] as BacktestRow[]).filter((_, i) => keep(i));
+            row[t] = qualityOf(rows.map((r) => model.predict(r.features)), rows.map((r) => r.label), settings) ?? 0;
+          }
+          return row;
+        });
+      const quality = qualityMatrix(() => true);
       if (values.noise) {
         const half = (parity: number): CostModel => {
-          const m: Float64Array[] = [];
-          for (let k = 0; k < steps; k++) {
-            const end = monitoredStart + k * HOUR;
-            const trained = trainVersion(trainer, k === 0 ? between(origin, monitoredStart) : between(end - windowMs, end), scenario.numeric, [], 1, 0.2, settings);
-            if ('error' in trained) throw new Error(trained.error);
-            const row = new Float64Array(steps);
-            for (let t = k; t < steps; t++) {
-              const rows = (windowRows[t] as BacktestRow[]).filter((_, i) => i % 2 === parity);
-              row[t] = qualityOf(rows.map((r) => trained.model.predict(r.features)), rows.map((r) => r.label), settings) ?? 0;
-            }
-            m.push(row);
-          }
+          const m = qualityMatrix((i) => i % 2 === parity);
           return { steps, qualityAt: (k, t) => (m[k] as Float64Array)[t] as number, eventsAt: (t) => Math.ceil((windowRows[t] as BacktestRow[]).length / 2), ...COSTS };
         };
         const even = half(0);
