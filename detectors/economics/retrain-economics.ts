@@ -137,32 +137,24 @@ function forecastOrCumulative(input: EconomicsInput): RetrainEconomics {
     const netBenefit = restartValue - hurdle;
     const shouldRetrain = netBenefit > 0;
     const breakEvenHours = shouldRetrain ? 0 : breakEven(fit, nowAge, rate, hurdle);
+    // What the forecast says, recorded whichever rule decides.
+    const forecast = { ...base, restartValue, expectedStalenessCost: q((v) => v.stale), freshStalenessCost: q((v) => v.fresh), avoidableStalenessCost: avoidable, meanAvoidableStalenessCost: mean };
     const blindSpot = input.fitBlindSpot ?? null;
     if (!shouldRetrain && rule === 'forecast-then-cumulative' && blindSpot !== null && accumulated !== null && accumulated > hurdle) {
       // The fit describes smooth ageing; it cannot see a step or a version that started low.
       return {
-        ...base,
+        ...forecast,
         shouldRetrain: true,
         rule: 'cumulative',
-        restartValue,
-        expectedStalenessCost: q((v) => v.stale),
-        freshStalenessCost: q((v) => v.fresh),
-        avoidableStalenessCost: avoidable,
-        meanAvoidableStalenessCost: mean,
         netBenefit: accumulated - hurdle,
         breakEvenHours: 0,
         reason: `retrain: ${blindSpot}, which the ${fit.model} decay fit cannot see; staleness cost accumulated against the attainable quality ${money(accumulated)} > retrain ${money(input.retrainCost)} + risk ${money(riskCost)} (the forecast alone would wait: restart value ${money(restartValue)})`,
       };
     }
     return {
-      ...base,
+      ...forecast,
       shouldRetrain,
       rule: 'forecast',
-      restartValue,
-      expectedStalenessCost: q((v) => v.stale),
-      freshStalenessCost: q((v) => v.fresh),
-      avoidableStalenessCost: avoidable,
-      meanAvoidableStalenessCost: mean,
       netBenefit,
       breakEvenHours,
       reason: `${shouldRetrain ? 'retrain' : 'wait'}: staleness now costs ${money(rate * lossRate(fit, nowAge))}/h against a cycle average that makes restarting worth ${money(restartValue)} (q${Math.round(quantile * 100)}, ${fit.model} decay, age ${nowAge.toFixed(1)} h) ${shouldRetrain ? '>' : '≤'} retrain ${money(input.retrainCost)} + risk ${money(riskCost)}${shouldRetrain ? '' : breakEvenHours === null ? '; not within a year' : `; due in ${breakEvenHours.toFixed(1)} h`}`,
