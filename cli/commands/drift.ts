@@ -11,7 +11,7 @@ import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { buildReference, driftForWindow } from '../../platform/clickhouse/statistics-repository.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { ValidationError } from '../../platform/errors.ts';
-import { categoricalColumn, detectKinds, numericColumn, readCsv, selectColumns, type RawTable } from '../../platform/tabular.ts';
+import { categoricalColumn, detectKinds, numericColumn, readCsv, selectColumns, type RawTable, type ReadOptions } from '../../platform/tabular.ts';
 import { emit, table } from '../output.ts';
 
 interface DriftOptions {
@@ -58,7 +58,7 @@ export function registerDriftCommand(program: Command): void {
       const needed = opts.engine === 'clickhouse' || isParquet(opts.reference) || isParquet(opts.current);
       const engine = needed ? await openThrowaway() : undefined;
       try {
-        const read = (file: string): Promise<RawTable> => (isParquet(file) && engine ? readParquet(engine.ch, file) : readCsv(file, { onProgress: progress }));
+        const read = (file: string): Promise<RawTable> => (isParquet(file) && engine ? readParquet(engine.ch, file, { onProgress: progress }) : readCsv(file, { onProgress: progress }));
         const reference = await read(opts.reference);
         const current = await read(opts.current);
         const forced = list(opts.categorical) ?? [];
@@ -100,7 +100,7 @@ async function openThrowaway(): Promise<{ ch: ClickHouse; close: () => Promise<v
  * to the same double), NaN/±Inf their names, NULL becomes an empty (missing) cell; nested
  * values become their JSON text (categorical).
  */
-async function readParquet(ch: ClickHouse, file: string): Promise<RawTable> {
+async function readParquet(ch: ClickHouse, file: string, options: ReadOptions = {}): Promise<RawTable> {
   if (!existsSync(file)) throw new ValidationError(`${file}: file not found`);
   if (!statSync(file).isFile()) throw new ValidationError(`${file}: not a regular file`);
   let rows: unknown[][];
@@ -123,6 +123,7 @@ async function readParquet(ch: ClickHouse, file: string): Promise<RawTable> {
     const row = rows[r] ?? [];
     for (let c = 0; c < columns.length; c++) cells[c]!.push(cellText(row[c]));
     lines.push(r + 1);
+    if (options.onProgress && lines.length % (options.progressEvery ?? 250_000) === 0) options.onProgress(file, lines.length);
   }
   if (lines.length === 0) throw new ValidationError(`${file}: no data rows`);
   return { file, columns, cells, lines };
