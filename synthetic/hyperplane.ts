@@ -14,7 +14,13 @@ import { conceptAt, isShifted } from './schedule.ts';
 import type { ConceptSchedule, ShiftTiming, SyntheticEvent } from './schedule.ts';
 
 export interface HyperplaneOptions {
+  /** Seeds everything — or, with `sampleSeed`, only the concept path (concept weights, rotation reversals, schedule draws). */
   seed: number;
+  /**
+   * Seeds the events drawn on the concept path (features and label noise), so two streams can share
+   * one concept path with independent samples. @default `seed` (one generator for both, as before)
+   */
+  sampleSeed?: number;
   /** Number of features. @default 10 */
   dimensions: number;
   /** Features whose weights rotate. @default 2 */
@@ -39,6 +45,7 @@ interface ConceptWeights {
 export function* hyperplaneStream(options: Partial<HyperplaneOptions> & { seed: number }): Generator<SyntheticEvent<number[]>> {
   const {
     seed,
+    sampleSeed,
     dimensions = 10,
     driftingFeatures = 2,
     magnitude = 0.001,
@@ -49,6 +56,7 @@ export function* hyperplaneStream(options: Partial<HyperplaneOptions> & { seed: 
   } = options;
   if (driftingFeatures > dimensions) throw new RangeError('driftingFeatures cannot exceed dimensions');
   const random = new Random(seed);
+  const sampleRandom = sampleSeed === undefined ? random : new Random(sampleSeed);
   const concepts = new Map<number, ConceptWeights>();
   const weightsOf = (concept: number): ConceptWeights => {
     let c = concepts.get(concept);
@@ -66,7 +74,7 @@ export function* hyperplaneStream(options: Partial<HyperplaneOptions> & { seed: 
     const concept = conceptAt(schedule, index, random);
     const shifted = isShifted(covariateShift?.timing, index, random);
     const [low, high] = shifted && covariateShift ? covariateShift.range : [0, 1];
-    const features = Array.from({ length: dimensions }, () => random.uniform(low, high));
+    const features = Array.from({ length: dimensions }, () => sampleRandom.uniform(low, high));
     const { weights, directions } = weightsOf(concept);
     let dot = 0;
     let total = 0;
@@ -75,7 +83,7 @@ export function* hyperplaneStream(options: Partial<HyperplaneOptions> & { seed: 
       total += weights[j] as number;
     }
     let label: 0 | 1 = dot >= total / 2 ? 1 : 0;
-    if (random.next() < noise) label = label === 1 ? 0 : 1;
+    if (sampleRandom.next() < noise) label = label === 1 ? 0 : 1;
     for (let j = 0; j < driftingFeatures; j++) {
       weights[j] = (weights[j] as number) + (directions[j] as number) * magnitude;
       if (random.next() < reversalProbability) directions[j] = -(directions[j] as number);
