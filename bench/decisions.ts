@@ -23,75 +23,16 @@
  */
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../cli/commands/backtest.ts';
-import { runBacktest, qualityOf, trainVersion } from '../detectors/backtest/engine.ts';
-import type { BacktestModel, BacktestRow, BacktestTrainer, TrainingSet } from '../detectors/backtest/types.ts';
+import { runBacktest } from '../detectors/backtest/engine.ts';
+import type { BacktestModel, BacktestTrainer, TrainingSet } from '../detectors/backtest/types.ts';
 import { oracleSchedule, scheduleCost } from '../detectors/economics/oracle.ts';
-import type { CostModel } from '../detectors/economics/types.ts';
-import { parseDuration } from '../detectors/policy/duration.ts';
 import type { PolicyTrigger, RetrainPolicy } from '../detectors/policy/types.ts';
-import { hyperplaneStream, recurringSchedule, seaStream, take } from '../synthetic/index.ts';
-import type { ConceptChange } from '../synthetic/index.ts';
-import { Random } from '../synthetic/random.ts';
+import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
+import { buildQualityMatrix, CADENCE_MS } from './lib/quality-matrix.ts';
+
+export { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec };
 
 const HOUR = 3_600_000;
-const T0 = Date.UTC(2026, 0, 5);
-
-/** The stated cost model: money per event per 1.0 of accuracy lost, and per retrain. */
-export const COSTS = { valuePerQualityUnit: 1, retrainCost: 150 } as const;
-
-export type ScenarioKind = 'gradual' | 'abrupt' | 'recurring';
-
-export interface ScenarioSpec {
-  kind: ScenarioKind;
-  seed: number;
-  days: number;
-  eventsPerHour: number;
-  referenceHours: number;
-  trainingWindow: string;
-}
-
-interface Scenario extends ScenarioSpec {
-  rows: BacktestRow[];
-  numeric: string[];
-  description: string;
-}
-
-export function buildScenario(spec: ScenarioSpec): Scenario {
-  const n = Math.round((spec.days * 24 + spec.referenceHours) * spec.eventsPerHour);
-  const random = new Random(spec.seed ^ 0x5bd1e995);
-  let events: { features: number[]; label: 0 | 1 }[];
-  let description: string;
-  if (spec.kind === 'gradual') {
-    // Two of five weights rotate steadily (rare reversals): a frozen model loses accuracy smoothly.
-    events = take(hyperplaneStream({ seed: spec.seed, dimensions: 5, driftingFeatures: 2, magnitude: 0.4 / (24 * spec.eventsPerHour), reversalProbability: 1 / (3 * 24 * spec.eventsPerHour), noise: 0.05 }), n);
-    description = 'rotating hyperplane, 5 features, 2 rotating ~0.4 weight units a day, noise 5%';
-  } else if (spec.kind === 'abrupt') {
-    // Concept changes at seeded times, 1–3 days apart, cycling through SEA's thresholds.
-    const changes: ConceptChange[] = [];
-    let position = Math.round(spec.referenceHours * spec.eventsPerHour + random.uniform(0.5, 2) * 24 * spec.eventsPerHour);
-    let concept = 0;
-    while (position < n) {
-      concept = (concept + 1 + random.integer(0, 2)) % 4;
-      changes.push({ position, concept });
-      position += Math.round(random.uniform(1, 3) * 24 * spec.eventsPerHour);
-    }
-    events = take(seaStream({ seed: spec.seed, schedule: { initial: 0, changes }, noise: 0.1 }), n);
-    description = `SEA, abrupt concept changes every 1–3 days (${changes.length} changes), noise 10%`;
-  } else {
-    // Two concepts alternate every 2 days: a stale model is right again when its concept returns.
-    const period = 2 * 24 * spec.eventsPerHour;
-    events = take(seaStream({ seed: spec.seed, schedule: recurringSchedule({ concepts: [2, 3], period, start: Math.round(spec.referenceHours * spec.eventsPerHour + period / 2), length: n }), noise: 0.1 }), n);
-    description = 'SEA, concepts θ=7 and θ=9.5 alternating every 2 days, noise 10%';
-  }
-  const numeric = (events[0]?.features ?? []).map((_, j) => `x${j + 1}`);
-  const rows: BacktestRow[] = events.map((e, i) => ({
-    time: T0 + Math.floor((i * HOUR) / spec.eventsPerHour),
-    features: Object.fromEntries(e.features.map((v, j) => [`x${j + 1}`, v])),
-    prediction: null,
-    label: e.label,
-  }));
-  return { ...spec, rows, numeric, description };
-}
 
 /** The trainer, memoised by training window: equal windows give equal models, so this only saves time. */
 function memoTrainer(inner: BacktestTrainer): BacktestTrainer {
@@ -110,7 +51,8 @@ function memoTrainer(inner: BacktestTrainer): BacktestTrainer {
   };
 }
 
-function policy(name: string, trigger: PolicyTrigger, trainingWindow: string): RetrainPolicy {
+/** A benchmark policy: the trigger under test, guards out of the way, a fixed training window. */
+export function benchPolicy(name: string, trigger: PolicyTrigger, trainingWindow: string): RetrainPolicy {
   return {
     name,
     version: '1',
@@ -123,7 +65,8 @@ function policy(name: string, trigger: PolicyTrigger, trainingWindow: string): R
   };
 }
 
-const costAwareTrigger: PolicyTrigger = {
+/** The cost-aware trigger as the benchmark runs it: the stated costs, observed traffic, median forecast. */
+export const costAwareTrigger: PolicyTrigger = {
   kind: 'cost-aware',
   valuePerQualityUnit: COSTS.valuePerQualityUnit,
   traffic: { kind: 'observed', fallbackPerHour: 0 },
@@ -159,49 +102,10 @@ export interface ScenarioResult {
 
 export async function runScenario(spec: ScenarioSpec, periods: readonly string[], log: (line: string) => void = () => {}): Promise<ScenarioResult> {
   const started = Date.now();
-  const scenario = buildScenario(spec);
   const trainer = memoTrainer(builtInTrainer());
-  const cadenceMs = HOUR;
+  const { scenario, steps, monitoredStart, costModel } = buildQualityMatrix(spec, { trainer, onProgress: log });
+  const cadenceMs = CADENCE_MS;
   const referenceMs = spec.referenceHours * HOUR;
-  const origin = Math.floor((scenario.rows[0] as BacktestRow).time / cadenceMs) * cadenceMs;
-  const monitoredStart = origin + referenceMs;
-  const steps = Math.ceil(((scenario.rows.at(-1) as BacktestRow).time + 1 - monitoredStart) / cadenceMs);
-
-  // Rows per monitored window.
-  const windowRows: BacktestRow[][] = Array.from({ length: steps }, () => []);
-  for (const r of scenario.rows) {
-    const t = Math.floor((r.time - monitoredStart) / cadenceMs);
-    if (t >= 0 && t < steps) (windowRows[t] as BacktestRow[]).push(r);
-  }
-  const rowsBetween = (from: number, to: number) => scenario.rows.filter((r) => r.time >= from && r.time < to);
-  const settings = { qualityMetric: 'accuracy' as const };
-  // Model of step k: step 0 is the first model (reference period); k ≥ 1 retrained on the training window ending at window k's start.
-  const windowMs = parseDuration(spec.trainingWindow);
-  const modelAt = (k: number): BacktestModel => {
-    const end = monitoredStart + k * cadenceMs;
-    const rows = k === 0 ? rowsBetween(origin, monitoredStart) : rowsBetween(end - windowMs, end);
-    const trained = trainVersion(trainer, rows, scenario.numeric, [], 1, 0.2, settings);
-    if ('error' in trained) throw new Error(`step ${k}: ${trained.error}`);
-    return trained.model;
-  };
-  log(`  ${spec.kind} seed ${spec.seed}: ${scenario.rows.length} events, ${steps} windows; quality matrix…`);
-  const quality: Float64Array[] = [];
-  for (let k = 0; k < steps; k++) {
-    const model = modelAt(k);
-    const row = new Float64Array(steps);
-    for (let t = k; t < steps; t++) {
-      const rows = windowRows[t] as BacktestRow[];
-      row[t] = qualityOf(rows.map((r) => model.predict(r.features)), rows.map((r) => r.label), settings) ?? 0;
-    }
-    quality.push(row);
-  }
-  const costModel: CostModel = {
-    steps,
-    qualityAt: (k, t) => (quality[k] as Float64Array)[t] as number,
-    eventsAt: (t) => (windowRows[t] as BacktestRow[]).length,
-    valuePerQualityUnit: COSTS.valuePerQualityUnit,
-    retrainCost: COSTS.retrainCost,
-  };
 
   const run = async (p: RetrainPolicy): Promise<number[]> => {
     const report = await runBacktest({ rows: scenario.rows, numeric: scenario.numeric, hasPrediction: false, policy: p, cadenceMs, referenceWindowMs: referenceMs, trainer, costModel: COSTS });
@@ -223,19 +127,19 @@ export async function runScenario(spec: ScenarioSpec, periods: readonly string[]
   };
   log(`  ${spec.kind} seed ${spec.seed}: policies…`);
   const outcomes: PolicyOutcome[] = [];
-  outcomes.push(priced('cost-aware', await run(policy('cost-aware', costAwareTrigger, spec.trainingWindow))));
+  outcomes.push(priced('cost-aware', await run(benchPolicy('cost-aware', costAwareTrigger, spec.trainingWindow))));
   let bestPeriodic: PolicyOutcome | null = null;
   let bestPeriod = '';
   for (const every of periods) {
-    const o = priced(`periodic ${every}`, await run(policy(`periodic-${every}`, { kind: 'periodic', every }, spec.trainingWindow)));
+    const o = priced(`periodic ${every}`, await run(benchPolicy(`periodic-${every}`, { kind: 'periodic', every }, spec.trainingWindow)));
     if (bestPeriodic === null || o.totalCost < bestPeriodic.totalCost) {
       bestPeriodic = o;
       bestPeriod = every;
     }
   }
   outcomes.push({ ...(bestPeriodic as PolicyOutcome), policy: 'best periodic' });
-  outcomes.push(priced('drift-triggered', await run(policy('drift', { kind: 'drift-triggered', signal: 'dataset-drift', share: 0.5, consecutiveWindows: 2 }, spec.trainingWindow))));
-  outcomes.push(priced('never', await run(policy('never', { kind: 'manual' }, spec.trainingWindow))));
+  outcomes.push(priced('drift-triggered', await run(benchPolicy('drift', { kind: 'drift-triggered', signal: 'dataset-drift', share: 0.5, consecutiveWindows: 2 }, spec.trainingWindow))));
+  outcomes.push(priced('never', await run(benchPolicy('never', { kind: 'manual' }, spec.trainingWindow))));
   outcomes.push({ policy: 'oracle', retrains: oracle.retrainSteps.length, stalenessCost: oracle.stalenessCost, retrainCost: oracle.retrainCost, totalCost: oracle.totalCost, ratioToOracle: 1 });
   return { kind: spec.kind, seed: spec.seed, description: scenario.description, windows: steps, events: scenario.rows.length, outcomes, bestPeriod, seconds: (Date.now() - started) / 1000 };
 }

@@ -15,14 +15,13 @@
  */
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../cli/commands/backtest.ts';
-import { qualityOf, runBacktest, trainVersion } from '../detectors/backtest/engine.ts';
-import type { BacktestRow } from '../detectors/backtest/types.ts';
+import { runBacktest } from '../detectors/backtest/engine.ts';
 import { oracleSchedule, scheduleCost } from '../detectors/economics/oracle.ts';
 import type { CostModel } from '../detectors/economics/types.ts';
-import { parseDuration } from '../detectors/policy/duration.ts';
-import type { PolicyTrigger, RetrainPolicy } from '../detectors/policy/types.ts';
 import { decomposeGap, gapLine, gapTable, gapTotals, type GapBreakdown } from './decision-gap.ts';
-import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './decisions.ts';
+import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
+import { buildQualityMatrix } from './lib/quality-matrix.ts';
+import { benchPolicy, costAwareTrigger } from './decisions.ts';
 
 const HOUR = 3_600_000;
 
@@ -52,40 +51,9 @@ async function main(): Promise<void> {
       const spec: ScenarioSpec = { kind, seed, days, eventsPerHour: 300, referenceHours: 12, trainingWindow: '4h' };
       const scenario = buildScenario(spec);
       const trainer = builtInTrainer();
-      const origin = Math.floor((scenario.rows[0] as BacktestRow).time / HOUR) * HOUR;
-      const monitoredStart = origin + spec.referenceHours * HOUR;
-      const steps = Math.ceil(((scenario.rows.at(-1) as BacktestRow).time + 1 - monitoredStart) / HOUR);
-      const windowRows: BacktestRow[][] = Array.from({ length: steps }, () => []);
-      for (const r of scenario.rows) {
-        const t = Math.floor((r.time - monitoredStart) / HOUR);
-        if (t >= 0 && t < steps) (windowRows[t] as BacktestRow[]).push(r);
-      }
-      const settings = { qualityMetric: 'accuracy' as const };
-      const windowMs = parseDuration(spec.trainingWindow);
-      const between = (from: number, to: number) => scenario.rows.filter((r) => r.time >= from && r.time < to);
-      // One model per step (trained on the window before it), measured on every later window;
-      // the --noise check reuses the same models on each half of the windows' events.
-      const models = Array.from({ length: steps }, (_, k) => {
-        const end = monitoredStart + k * HOUR;
-        const trained = trainVersion(trainer, k === 0 ? between(origin, monitoredStart) : between(end - windowMs, end), scenario.numeric, [], 1, 0.2, settings);
-        if ('error' in trained) throw new Error(trained.error);
-        return trained.model;
-      });
-      const qualityMatrix = (keep: (index: number) => boolean): Float64Array[] =>
-        models.map((model, k) => {
-          const row = new Float64Array(steps);
-          for (let t = k; t < steps; t++) {
-            const rows = (windowRows[t] as BacktestRow[]).filter((_, i) => keep(i));
-            row[t] = qualityOf(rows.map((r) => model.predict(r.features)), rows.map((r) => r.label), settings) ?? 0;
-          }
-          return row;
-        });
-      const quality = qualityMatrix(() => true);
       if (values.noise) {
-        const half = (parity: number): CostModel => {
-          const m = qualityMatrix((i) => i % 2 === parity);
-          return { steps, qualityAt: (k, t) => (m[k] as Float64Array)[t] as number, eventsAt: (t) => Math.ceil((windowRows[t] as BacktestRow[]).length / 2), ...COSTS };
-        };
+        // The same models (trained on whole windows), measured on each half of every window's events.
+        const half = (parity: number): CostModel => buildQualityMatrix(spec, { scenario, trainer, windowEvents: (i) => i % 2 === parity }).costModel;
         const even = half(0);
         const odd = half(1);
         const clairvoyant = oracleSchedule(even);
@@ -95,9 +63,9 @@ async function main(): Promise<void> {
         process.stdout.write(`${kind} ${seed}: oracle on its own noise ${clairvoyant.totalCost.toFixed(0)}, oracle planned on independent noise ${blind.totalCost.toFixed(0)} (×${r.toFixed(3)}, 150 events a window)\n`);
         continue;
       }
-      const costModel: CostModel = { steps, qualityAt: (k, t) => (quality[k] as Float64Array)[t] as number, eventsAt: (t) => (windowRows[t] as BacktestRow[]).length, ...COSTS };
-      const trigger: PolicyTrigger = { kind: 'cost-aware', valuePerQualityUnit: COSTS.valuePerQualityUnit, traffic: { kind: 'observed', fallbackPerHour: 0 }, horizon: '7d', retrainCost: COSTS.retrainCost, deploymentRisk: { probability: 0, cost: 0 }, quantile: 0.5, rule: (values.rule ?? 'forecast-then-cumulative') as 'forecast' | 'cumulative' | 'forecast-then-cumulative' };
-      const policy: RetrainPolicy = { name: 'ca', version: '1', model: 'bench', description: '', trigger, guards: { cooldown: '1h', budget: { maxRetrains: 1000, per: '7d' }, oneAtATime: true, blackout: [], approval: { required: false, timeout: '1h' }, requireDataQuality: false }, trainingWindow: { kind: 'fixed', duration: spec.trainingWindow } };
+      const { steps, monitoredStart, costModel } = buildQualityMatrix(spec, { scenario, trainer });
+      const trigger = { ...costAwareTrigger, rule: (values.rule ?? 'forecast-then-cumulative') as 'forecast' | 'cumulative' | 'forecast-then-cumulative' };
+      const policy = benchPolicy('ca', trigger, spec.trainingWindow);
       const report = await runBacktest({ rows: scenario.rows, numeric: scenario.numeric, hasPrediction: false, policy, cadenceMs: HOUR, referenceWindowMs: spec.referenceHours * HOUR, trainer, costModel: COSTS });
       const retrainSteps = report.decisions.filter((d) => d.kind === 'retrain').map((d) => Math.round((d.time - monitoredStart) / HOUR)).filter((s) => s < steps);
       const mine = scheduleCost(costModel, retrainSteps);
