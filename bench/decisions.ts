@@ -14,12 +14,16 @@
  * is deterministic, the benchmark can train a model at every step and measure it on every later
  * window: that matrix is the cost model, and the oracle is the DP over retrain times on it
  * (`oracleSchedule`) — the best any policy using the same trainer and training window can do.
+ * That oracle is clairvoyant: it also knows which trained models turn out lucky and each window's
+ * sampling noise. The expected-cost oracle knows only how the concept will move: it plans on the
+ * mean staleness of `--twins` twins of the stream (same concept path, independent events) and is
+ * priced on the stream itself (bench/decision-bounds.ts prices the other kinds of foresight).
  *
  * Policies: cost-aware (forecast-then-cumulative, median), periodic (best period on a grid,
  * chosen in hindsight per stream — a generous baseline), drift-triggered (dataset drift in two
- * consecutive windows), never (manual), oracle.
+ * consecutive windows), never (manual), expected-cost oracle, oracle.
  *
- * Usage: npm run bench -- decisions [--quick] [--json] [--seeds 3]
+ * Usage: npm run bench -- decisions [--quick] [--json] [--seeds 3] [--twins 4]
  */
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../cli/commands/backtest.ts';
@@ -28,7 +32,7 @@ import type { BacktestModel, BacktestTrainer, TrainingSet } from '../detectors/b
 import { oracleSchedule, scheduleCost } from '../detectors/economics/oracle.ts';
 import type { PolicyTrigger, RetrainPolicy } from '../detectors/policy/types.ts';
 import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
-import { buildQualityMatrix, CADENCE_MS } from './lib/quality-matrix.ts';
+import { buildQualityMatrix, CADENCE_MS, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
 
 export { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec };
 
@@ -100,7 +104,10 @@ export interface ScenarioResult {
   seconds: number;
 }
 
-export async function runScenario(spec: ScenarioSpec, periods: readonly string[], log: (line: string) => void = () => {}): Promise<ScenarioResult> {
+/** Twins behind the expected-cost oracle (0: leave it out). */
+export const DEFAULT_TWINS = 4;
+
+export async function runScenario(spec: ScenarioSpec, periods: readonly string[], log: (line: string) => void = () => {}, twins = DEFAULT_TWINS): Promise<ScenarioResult> {
   const started = Date.now();
   const trainer = memoTrainer(builtInTrainer());
   const { scenario, steps, monitoredStart, costModel } = buildQualityMatrix(spec, { trainer, onProgress: log });
@@ -140,6 +147,7 @@ export async function runScenario(spec: ScenarioSpec, periods: readonly string[]
   outcomes.push({ ...(bestPeriodic as PolicyOutcome), policy: 'best periodic' });
   outcomes.push(priced('drift-triggered', await run(benchPolicy('drift', { kind: 'drift-triggered', signal: 'dataset-drift', share: 0.5, consecutiveWindows: 2 }, spec.trainingWindow))));
   outcomes.push(priced('never', await run(benchPolicy('never', { kind: 'manual' }, spec.trainingWindow))));
+  if (twins > 0) outcomes.push(priced('expected-cost oracle', oracleSchedule(meanStaleness(twinCostModels(spec, twins, { trainer: builtInTrainer(), onProgress: log }))).retrainSteps));
   outcomes.push({ policy: 'oracle', retrains: oracle.retrainSteps.length, stalenessCost: oracle.stalenessCost, retrainCost: oracle.retrainCost, totalCost: oracle.totalCost, ratioToOracle: 1 });
   return { kind: spec.kind, seed: spec.seed, description: scenario.description, windows: steps, events: scenario.rows.length, outcomes, bestPeriod, seconds: (Date.now() - started) / 1000 };
 }
@@ -160,16 +168,25 @@ function summarise(results: ScenarioResult[]) {
   const byKind = new Map<string, ScenarioResult[]>();
   for (const r of results) byKind.set(r.kind, [...(byKind.get(r.kind) ?? []), r]);
   const mean = (rs: ScenarioResult[], name: string, f: (o: PolicyOutcome) => number): number => rs.reduce((s, r) => s + f(r.outcomes.find((o) => o.policy === name) as PolicyOutcome), 0) / rs.length;
+  const cost = (r: ScenarioResult, name: string): number => (r.outcomes.find((o) => o.policy === name) as PolicyOutcome).totalCost;
   const groups = [...byKind.entries(), ['all', results] as [string, ScenarioResult[]]];
   return groups.map(([kind, rs]) => ({
     scenario: kind,
     runs: rs.length,
     policies: names.map((name) => ({ policy: name, meanTotalCost: mean(rs, name, (o) => o.totalCost), meanRatioToOracle: mean(rs, name, (o) => o.ratioToOracle), meanRetrains: mean(rs, name, (o) => o.retrains) })),
+    // Cost-aware against the oracle that knows the concept's future but not the dice (when run).
+    costAwareToExpectedCostOracle: names.includes('expected-cost oracle') ? rs.reduce((sum, r) => sum + cost(r, 'cost-aware') / cost(r, 'expected-cost oracle'), 0) / rs.length : null,
   }));
 }
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const { values } = parseArgs({ args: argv.filter((a) => a !== '--'), options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, seeds: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv.filter((a) => a !== '--'), options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, seeds: { type: 'string' }, twins: { type: 'string' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    process.stdout.write('Usage: npm run bench -- decisions [--quick] [--json] [--seeds 3] [--twins 4]\n');
+    return;
+  }
+  const twins = Number(values.twins ?? DEFAULT_TWINS);
+  if (!(Number.isInteger(twins) && twins >= 0)) throw new Error(`--twins must be a whole number ≥ 0 (0 leaves the expected-cost oracle out), got ${values.twins}`);
   const quick = values.quick === true;
   const seeds = Number(values.seeds ?? (quick ? 1 : 3));
   const specs = scenarioSpecs(quick, seeds);
@@ -177,33 +194,36 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   log(`decision-quality benchmark: ${specs.length} streams (${quick ? 'quick' : 'full'}), cost model V=${COSTS.valuePerQualityUnit} per event per accuracy unit, C=${COSTS.retrainCost} per retrain`);
   const results: ScenarioResult[] = [];
   for (const spec of specs) {
-    const r = await runScenario(spec, quick ? QUICK_PERIODS : PERIODS, log);
+    const r = await runScenario(spec, quick ? QUICK_PERIODS : PERIODS, log, twins);
     log(`  ${spec.kind} seed ${spec.seed}: ${r.outcomes.map((o) => `${o.policy} ${o.totalCost.toFixed(0)} (${o.retrains})`).join(', ')} [${r.seconds.toFixed(1)} s]`);
     results.push(r);
   }
   const summary = summarise(results);
-  const out = { benchmark: 'decisions', date: new Date().toISOString(), quick, costs: COSTS, cadence: '1h', results, summary };
+  const out = { benchmark: 'decisions', date: new Date().toISOString(), quick, twins, costs: COSTS, cadence: '1h', results, summary };
   if (values.json) {
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
   }
   const lines: string[] = [];
-  lines.push('| stream | seed | cost-aware | best periodic (period) | drift-triggered | never | oracle |', '|---|---|---|---|---|---|---|');
+  const expected = twins > 0 ? ' expected-cost oracle |' : '';
+  const expectedRule = twins > 0 ? '---|' : '';
+  lines.push(`| stream | seed | cost-aware | best periodic (period) | drift-triggered | never |${expected} oracle |`, `|---|---|---|---|---|---|${expectedRule}---|`);
   for (const r of results) {
     const cell = (name: string) => {
       const o = r.outcomes.find((x) => x.policy === name) as PolicyOutcome;
       return `${o.totalCost.toFixed(0)} (×${o.ratioToOracle.toFixed(2)}, ${o.retrains} rt)`;
     };
-    lines.push(`| ${r.kind} | ${r.seed} | ${cell('cost-aware')} | ${cell('best periodic')} ${r.bestPeriod} | ${cell('drift-triggered')} | ${cell('never')} | ${cell('oracle')} |`);
+    lines.push(`| ${r.kind} | ${r.seed} | ${cell('cost-aware')} | ${cell('best periodic')} ${r.bestPeriod} | ${cell('drift-triggered')} | ${cell('never')} |${twins > 0 ? ` ${cell('expected-cost oracle')} |` : ''} ${cell('oracle')} |`);
   }
-  lines.push('', '| scenario | runs | cost-aware | best periodic | drift-triggered | never | oracle |', '|---|---|---|---|---|---|---|');
+  lines.push('', `| scenario | runs | cost-aware | best periodic | drift-triggered | never |${expected} oracle |`, `|---|---|---|---|---|---|${expectedRule}---|`);
   for (const g of summary) {
     const cell = (name: string) => {
       const p = g.policies.find((x) => x.policy === name);
       return p ? `${p.meanTotalCost.toFixed(0)} (×${p.meanRatioToOracle.toFixed(3)})` : '';
     };
-    lines.push(`| ${g.scenario} | ${g.runs} | ${cell('cost-aware')} | ${cell('best periodic')} | ${cell('drift-triggered')} | ${cell('never')} | ${cell('oracle')} |`);
+    lines.push(`| ${g.scenario} | ${g.runs} | ${cell('cost-aware')} | ${cell('best periodic')} | ${cell('drift-triggered')} | ${cell('never')} |${twins > 0 ? ` ${cell('expected-cost oracle')} |` : ''} ${cell('oracle')} |`);
   }
+  if (twins > 0) lines.push('', `cost-aware ÷ expected-cost oracle (mean per stream): ${summary.map((g) => `${g.scenario} ×${(g.costAwareToExpectedCostOracle as number).toFixed(3)}`).join(', ')}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -23,9 +23,10 @@ export interface ScenarioSpec {
   referenceHours: number;
   trainingWindow: string;
   /**
-   * Draw the events (features, label noise) from this seed instead of `seed`, on the same concept
-   * path (rotation and its reversals, change times and concepts): a twin of the stream whose
-   * trained models and windows have independent luck. @default `seed`
+   * Seed of the events (features, label noise), drawn on the concept path that `seed` fixes
+   * (rotation and its reversals, change times and concepts). Another value gives a twin of the
+   * stream: same concept path, trained models and windows with independent luck. (The gradual
+   * stream therefore draws its events from their own generator, even at the default.) @default `seed`
    */
   sampleSeed?: number;
 }
@@ -43,7 +44,7 @@ export function buildScenario(spec: ScenarioSpec): Scenario {
   let description: string;
   if (spec.kind === 'gradual') {
     // Two of five weights rotate steadily (rare reversals): a frozen model loses accuracy smoothly.
-    events = take(hyperplaneStream({ seed: spec.seed, sampleSeed: spec.sampleSeed, dimensions: 5, driftingFeatures: 2, magnitude: 0.4 / (24 * spec.eventsPerHour), reversalProbability: 1 / (3 * 24 * spec.eventsPerHour), noise: 0.05 }), n);
+    events = take(hyperplaneStream({ seed: spec.seed, sampleSeed: spec.sampleSeed ?? spec.seed, dimensions: 5, driftingFeatures: 2, magnitude: 0.4 / (24 * spec.eventsPerHour), reversalProbability: 1 / (3 * 24 * spec.eventsPerHour), noise: 0.05 }), n);
     description = 'rotating hyperplane, 5 features, 2 rotating ~0.4 weight units a day, noise 5%';
   } else if (spec.kind === 'abrupt') {
     // Concept changes at seeded times, 1–3 days apart, cycling through SEA's thresholds.

@@ -87,3 +87,37 @@ export function buildQualityMatrix(spec: ScenarioSpec, options: QualityMatrixOpt
   };
   return { scenario, steps, origin, monitoredStart, windowRows, quality, costModel };
 }
+
+/** Twins' sample seeds are spaced by this from the stream's seed. */
+const TWIN_SEED_STRIDE = 7919;
+
+/**
+ * The cost models of `count` twins of a stream: the same concept path, events drawn from other
+ * sample seeds, so their trained models and windows have luck independent of the stream's.
+ */
+export function twinCostModels(spec: ScenarioSpec, count: number, options: Pick<QualityMatrixOptions, 'trainer' | 'onProgress'> = {}): CostModel[] {
+  const models: CostModel[] = [];
+  for (let i = 1; i <= count; i++) {
+    options.onProgress?.(`  ${spec.kind} seed ${spec.seed}: twin ${i} of ${count}…`);
+    models.push(buildQualityMatrix({ ...spec, sampleSeed: (spec.sampleSeed ?? spec.seed) + i * TWIN_SEED_STRIDE }, { trainer: options.trainer }).costModel);
+  }
+  return models;
+}
+
+/**
+ * A cost model whose staleness is the mean of several models' — the oracle planned on it is the
+ * expected-cost oracle: it knows how the concept will move (the twins share it), not how the dice
+ * fall. The oracle's DP reads only staleness, max(0, reference − quality): a reference of 1 and a
+ * quality of 1 − mean staleness per event give exactly the mean. Events per window are the first model's.
+ */
+export function meanStaleness(models: readonly CostModel[]): CostModel {
+  const first = models[0];
+  if (first === undefined) throw new Error('meanStaleness needs at least one cost model');
+  if (models.some((m) => m.steps !== first.steps)) throw new Error(`meanStaleness: the cost models have different numbers of windows (${models.map((m) => m.steps).join(', ')})`);
+  const perEvent = (m: CostModel, k: number, t: number) => Math.max(0, m.qualityAt(t, t) - m.qualityAt(k, t));
+  return {
+    ...first,
+    qualityAt: (k, t) => 1 - models.reduce((sum, m) => sum + perEvent(m, k, t), 0) / models.length,
+    referenceQuality: () => 1,
+  };
+}

@@ -13,9 +13,10 @@
  *
  * Differences from production, on purpose: training is instantaneous (the new version serves
  * from the next window), approval is assumed granted at once (the backtest measures a policy's
- * timing, not a person's), labels arrive with their events, and a failed training (e.g. a
- * single-class window) starts the cooldown and counts against the budget like a failed Retrain
- * workflow but costs nothing.
+ * timing, not a person's), every trained version is promoted (no shadow evaluation or canary:
+ * those judge a trainer's output, not when to retrain), labels arrive with their events, and a
+ * failed training (e.g. a single-class window) starts the cooldown and counts against the budget
+ * like a failed Retrain workflow but costs nothing.
  *
  * Memory: every row is kept, because a training window may reach back to the start ("all").
  */

@@ -1,0 +1,160 @@
+/**
+ * How close to the oracle can a policy that does not see the future get? The decision benchmark's
+ * oracle (a DP over the quality matrix) knows three things no monitor can: how the concept will
+ * move, which trained models will turn out lucky, and each window's sampling noise. This
+ * benchmark prices that foresight, so cost-aware's gap to the oracle can be read against what is
+ * reachable at all. Per stream, all as ratios to the (clairvoyant) oracle of that stream:
+ *
+ * - **cost-aware**: the shipped rule, run through `runBacktest` as in bench/decisions.ts.
+ * - **dice-blind oracles**: *twins* of the stream share its concept path (rotation and reversals,
+ *   change times) but draw their own events (`sampleSeed`), so their trained models and windows
+ *   have independent luck. The oracle planned on one twin's matrix, priced on the stream's own
+ *   (mean over the twins), knows exactly how the data will change but not how the dice fall. The
+ *   expected-cost oracle plans on the twins' mean staleness — close to the best schedule for
+ *   someone who knows the concept's future but not the dice.
+ * - **perfect-hindsight Cara**: a causal rule given what no monitor has — the exact staleness of
+ *   the serving model in every past window (against the model retrained just before it): retrain
+ *   when the accumulated staleness reaches θ × C, θ the best of a grid per scenario, in hindsight.
+ *
+ * The streams are bench/decisions.ts's (same seeds, same events), so its cost-aware figures recur here.
+ *
+ * Usage: npx tsx bench/decision-bounds.ts [--seeds 1-3] [--days 14] [--kinds gradual,abrupt,recurring] [--twins 4] [--json]
+ */
+import { parseArgs } from 'node:util';
+import { builtInTrainer } from '../cli/commands/backtest.ts';
+import { runBacktest } from '../detectors/backtest/engine.ts';
+import { oracleSchedule, scheduleCost } from '../detectors/economics/oracle.ts';
+import type { CostModel } from '../detectors/economics/types.ts';
+import { benchPolicy, costAwareTrigger } from './decisions.ts';
+import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
+import { buildQualityMatrix, CADENCE_MS, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
+
+const USAGE = 'Usage: npx tsx bench/decision-bounds.ts [--seeds 1-3] [--days 14] [--kinds gradual,abrupt,recurring] [--twins 4] [--json]\n';
+/** Thresholds of the perfect-hindsight cumulative rule, as multiples of the retrain cost. */
+export const CARA_THETAS = [0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.5] as const;
+
+export interface StreamBounds {
+  kind: ScenarioKind;
+  seed: number;
+  oracleCost: number;
+  costAware: number;
+  /** Each twin's oracle priced on the stream. */
+  twinPlanned: number[];
+  /** The oracle of the twins' mean staleness, priced on the stream. */
+  expectedCostPlanned: number;
+  /** Perfect-hindsight Cara at each θ of CARA_THETAS. */
+  caraByTheta: number[];
+}
+
+/** Staleness of the model retrained at k in window t (against the model retrained just before t). */
+function staleness(model: CostModel, k: number, t: number): number {
+  return model.valuePerQualityUnit * model.eventsAt(t) * Math.max(0, model.qualityAt(t, t) - model.qualityAt(k, t));
+}
+
+/** Retrain steps of Cara's rule when the serving model's past staleness is known exactly. */
+export function perfectHindsightCara(model: CostModel, theta: number): number[] {
+  const retrains: number[] = [];
+  let serving = 0;
+  let accumulated = 0;
+  for (let t = 1; t < model.steps; t++) {
+    accumulated += staleness(model, serving, t - 1);
+    if (accumulated >= theta * model.retrainCost) {
+      retrains.push(t);
+      serving = t;
+      accumulated = 0;
+    }
+  }
+  return retrains;
+}
+
+export async function streamBounds(spec: ScenarioSpec, twins: number, log: (line: string) => void = () => {}): Promise<StreamBounds> {
+  const trainer = builtInTrainer();
+  const scenario = buildScenario(spec);
+  const { costModel: stream, steps, monitoredStart } = buildQualityMatrix(spec, { scenario, trainer, onProgress: log });
+  const oracle = oracleSchedule(stream);
+  const ratio = (retrainSteps: readonly number[]) => scheduleCost(stream, retrainSteps).totalCost / oracle.totalCost;
+
+  const report = await runBacktest({ rows: scenario.rows, numeric: scenario.numeric, hasPrediction: false, policy: benchPolicy('cost-aware', costAwareTrigger, spec.trainingWindow), cadenceMs: CADENCE_MS, referenceWindowMs: spec.referenceHours * CADENCE_MS, trainer, costModel: COSTS });
+  const costAwareSteps = report.decisions.filter((d) => d.kind === 'retrain').map((d) => Math.round((d.time - monitoredStart) / CADENCE_MS)).filter((s) => s < steps);
+
+  const twinModels = twinCostModels(spec, twins, { trainer });
+  return {
+    kind: spec.kind,
+    seed: spec.seed,
+    oracleCost: oracle.totalCost,
+    costAware: ratio(costAwareSteps),
+    twinPlanned: twinModels.map((m) => ratio(oracleSchedule(m).retrainSteps)),
+    expectedCostPlanned: twinModels.length > 0 ? ratio(oracleSchedule(meanStaleness(twinModels)).retrainSteps) : Number.NaN,
+    caraByTheta: CARA_THETAS.map((theta) => ratio(perfectHindsightCara(stream, theta))),
+  };
+}
+
+function range(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const [from, to] = part.split('-').map(Number) as [number, number | undefined];
+    for (let s = from; s <= (to ?? from); s++) out.push(s);
+  }
+  return out;
+}
+
+const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+/** Mean ratios per scenario (and over all streams); Cara's θ is the best for the group, in hindsight. */
+export function summariseBounds(results: readonly StreamBounds[]) {
+  const groups = new Map<string, StreamBounds[]>();
+  for (const r of results) groups.set(r.kind, [...(groups.get(r.kind) ?? []), r]);
+  groups.set('all', [...results]);
+  return [...groups].map(([scenario, rs]) => {
+    const caraMeans = CARA_THETAS.map((_, i) => mean(rs.map((r) => r.caraByTheta[i] as number)));
+    const best = caraMeans.indexOf(Math.min(...caraMeans));
+    return {
+      scenario,
+      runs: rs.length,
+      costAware: mean(rs.map((r) => r.costAware)),
+      twinPlanned: mean(rs.map((r) => mean(r.twinPlanned))),
+      expectedCostPlanned: mean(rs.map((r) => r.expectedCostPlanned)),
+      perfectHindsightCara: { theta: CARA_THETAS[best] as number, ratio: caraMeans[best] as number },
+    };
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { seeds: { type: 'string' }, days: { type: 'string' }, kinds: { type: 'string' }, twins: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const seeds = range(values.seeds ?? '1-3');
+  const days = Number(values.days ?? 14);
+  const twins = Number(values.twins ?? 4);
+  const kinds = (values.kinds ?? 'gradual,abrupt,recurring').split(',') as ScenarioKind[];
+  for (const kind of kinds) if (!['gradual', 'abrupt', 'recurring'].includes(kind)) throw new Error(`--kinds: unknown stream "${kind}"; use gradual, abrupt and/or recurring\n${USAGE}`);
+  if (!(days > 0) || !(Number.isInteger(twins) && twins >= 1) || seeds.some((s) => !Number.isInteger(s))) throw new Error(`--days must be positive, --twins a whole number ≥ 1 and --seeds a range like 1-3 (got --days ${values.days}, --twins ${values.twins}, --seeds ${values.seeds})\n${USAGE}`);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log(`decision bounds: ${kinds.length * seeds.length} streams, ${days} days, ${twins} twins each; load ${(await import('node:os')).loadavg()[0]?.toFixed(2)}`);
+  const results: StreamBounds[] = [];
+  for (const kind of kinds) {
+    for (const seed of seeds) {
+      const started = Date.now();
+      const r = await streamBounds({ kind, seed, days, eventsPerHour: 300, referenceHours: 12, trainingWindow: '4h' }, twins, log);
+      log(`  ${kind} seed ${seed}: oracle ${r.oracleCost.toFixed(0)}; cost-aware ×${r.costAware.toFixed(3)}, twin-planned oracle ×${mean(r.twinPlanned).toFixed(3)} (${r.twinPlanned.map((x) => x.toFixed(3)).join(' ')}), expected-cost oracle ×${r.expectedCostPlanned.toFixed(3)}, perfect-hindsight Cara ×${Math.min(...r.caraByTheta).toFixed(3)} [${((Date.now() - started) / 1000).toFixed(1)} s]`);
+      results.push(r);
+    }
+  }
+  const summary = summariseBounds(results);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ benchmark: 'decision-bounds', date: new Date().toISOString(), days, seeds, twins, costs: COSTS, caraThetas: CARA_THETAS, results, summary }, null, 2)}\n`);
+    return;
+  }
+  const lines = ['| scenario | runs | cost-aware | dice-blind oracle (one twin) | expected-cost oracle (twins) | perfect-hindsight Cara (best θ) |', '|---|---|---|---|---|---|'];
+  for (const g of summary) lines.push(`| ${g.scenario} | ${g.runs} | ×${g.costAware.toFixed(3)} | ×${g.twinPlanned.toFixed(3)} | ×${g.expectedCostPlanned.toFixed(3)} | ×${g.perfectHindsightCara.ratio.toFixed(3)} (θ ${g.perfectHindsightCara.theta}) |`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
