@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../cli/commands/backtest.ts';
 import { runBacktest } from '../detectors/backtest/engine.ts';
 import type { BacktestModel, BacktestTrainer, TrainingSet } from '../detectors/backtest/types.ts';
+import { studentTQuantile } from '../detectors/decay/stats.ts';
 import { oracleSchedule, scheduleCost } from '../detectors/economics/oracle.ts';
 import type { PolicyTrigger, RetrainPolicy } from '../detectors/policy/types.ts';
 import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
@@ -163,7 +164,16 @@ export function scenarioSpecs(quick: boolean, seeds: number): ScenarioSpec[] {
   return specs;
 }
 
-function summarise(results: ScenarioResult[]) {
+/** 95% t-interval of a mean over streams (streams are independent draws; a few seeds give a wide one). */
+export function meanInterval(values: readonly number[]): [number, number] | null {
+  if (values.length < 2) return null;
+  const m = values.reduce((s, v) => s + v, 0) / values.length;
+  const sd = Math.sqrt(values.reduce((s, v) => s + (v - m) ** 2, 0) / (values.length - 1));
+  const half = studentTQuantile(0.975, values.length - 1) * (sd / Math.sqrt(values.length));
+  return [m - half, m + half];
+}
+
+export function summarise(results: ScenarioResult[]) {
   const names = results[0]?.outcomes.map((o) => o.policy) ?? [];
   const byKind = new Map<string, ScenarioResult[]>();
   for (const r of results) byKind.set(r.kind, [...(byKind.get(r.kind) ?? []), r]);
@@ -173,7 +183,7 @@ function summarise(results: ScenarioResult[]) {
   return groups.map(([kind, rs]) => ({
     scenario: kind,
     runs: rs.length,
-    policies: names.map((name) => ({ policy: name, meanTotalCost: mean(rs, name, (o) => o.totalCost), meanRatioToOracle: mean(rs, name, (o) => o.ratioToOracle), meanRetrains: mean(rs, name, (o) => o.retrains) })),
+    policies: names.map((name) => ({ policy: name, meanTotalCost: mean(rs, name, (o) => o.totalCost), meanRatioToOracle: mean(rs, name, (o) => o.ratioToOracle), ratioToOracleCi95: meanInterval(rs.map((r) => (r.outcomes.find((o) => o.policy === name) as PolicyOutcome).ratioToOracle)), meanRetrains: mean(rs, name, (o) => o.retrains) })),
     // Cost-aware against the oracle that knows the concept's future but not the dice (when run).
     costAwareToExpectedCostOracle: names.includes('expected-cost oracle') ? rs.reduce((sum, r) => sum + cost(r, 'cost-aware') / cost(r, 'expected-cost oracle'), 0) / rs.length : null,
   }));
@@ -204,6 +214,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
   }
+  process.stdout.write(markdownTables(results, summary, twins));
+}
+
+/** The report's two tables (per stream, per scenario) as BENCHMARKS.md has them. */
+export function markdownTables(results: readonly ScenarioResult[], summary: ReturnType<typeof summarise>, twins: number): string {
   const lines: string[] = [];
   const expected = twins > 0 ? ' expected-cost oracle |' : '';
   const expectedRule = twins > 0 ? '---|' : '';
@@ -219,12 +234,13 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   for (const g of summary) {
     const cell = (name: string) => {
       const p = g.policies.find((x) => x.policy === name);
-      return p ? `${p.meanTotalCost.toFixed(0)} (×${p.meanRatioToOracle.toFixed(3)})` : '';
+      const ci = p?.ratioToOracleCi95 && name !== 'oracle' ? `, 95% CI ${p.ratioToOracleCi95[0].toFixed(2)}–${p.ratioToOracleCi95[1].toFixed(2)}` : '';
+      return p ? `${p.meanTotalCost.toFixed(0)} (×${p.meanRatioToOracle.toFixed(3)}${ci})` : '';
     };
     lines.push(`| ${g.scenario} | ${g.runs} | ${cell('cost-aware')} | ${cell('best periodic')} | ${cell('drift-triggered')} | ${cell('never')} |${twins > 0 ? ` ${cell('expected-cost oracle')} |` : ''} ${cell('oracle')} |`);
   }
   if (twins > 0) lines.push('', `cost-aware ÷ expected-cost oracle (mean per stream): ${summary.map((g) => `${g.scenario} ×${(g.costAwareToExpectedCostOracle as number).toFixed(3)}`).join(', ')}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return `${lines.join('\n')}\n`;
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {

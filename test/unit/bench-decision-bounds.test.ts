@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { perfectHindsightCara } from '../../bench/decision-bounds.ts';
+import { meanInterval } from '../../bench/decisions.ts';
 import { buildQualityMatrix, meanStaleness } from '../../bench/lib/quality-matrix.ts';
 import { oracleSchedule, scheduleCost } from '../../detectors/economics/oracle.ts';
 import type { CostModel } from '../../detectors/economics/types.ts';
@@ -62,5 +63,20 @@ describe('twin streams (sampleSeed)', () => {
       const b = buildQualityMatrix({ ...spec, kind, sampleSeed: 5 });
       expect(b.scenario.rows.map((r) => r.label)).toEqual(a.scenario.rows.map((r) => r.label));
     }
+  });
+});
+
+describe('meanInterval (the report’s 95% interval of a mean ratio over streams)', () => {
+  it('is the t-interval: mean ± t(0.975, n−1) × s / √n', () => {
+    // 30 values 1…30: mean 15.5, s = √77.5; t(0.975, 29) = 2.0452 (scipy.stats.t.ppf).
+    const values = Array.from({ length: 30 }, (_, i) => i + 1);
+    const [low, high] = meanInterval(values) as [number, number];
+    const half = (2.0452 * Math.sqrt(77.5)) / Math.sqrt(30);
+    expect((low + high) / 2).toBeCloseTo(15.5, 9);
+    expect(high - 15.5).toBeCloseTo(half, 2);
+  });
+
+  it('has no interval for a single stream', () => {
+    expect(meanInterval([1.2])).toBeNull();
   });
 });
