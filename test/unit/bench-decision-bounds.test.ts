@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { perfectHindsightCara } from '../../bench/decision-bounds.ts';
+import { adaptiveExpectedCostSchedule, perfectHindsightCara } from '../../bench/decision-bounds.ts';
 import { meanInterval } from '../../bench/decisions.ts';
 import { buildQualityMatrix, meanStaleness } from '../../bench/lib/quality-matrix.ts';
 import { oracleSchedule, scheduleCost } from '../../detectors/economics/oracle.ts';
@@ -78,5 +78,23 @@ describe('meanInterval (the report’s 95% interval of a mean ratio over streams
 
   it('has no interval for a single stream', () => {
     expect(meanInterval([1.2])).toBeNull();
+  });
+});
+
+describe('adaptiveExpectedCostSchedule', () => {
+  it('is the oracle when the expectation is exact (no luck to learn)', () => {
+    const model = linearModel(120, 0.003, (k) => (k % 7 === 3 ? 0.01 : 0));
+    const adaptive = scheduleCost(model, adaptiveExpectedCostSchedule(model, model)).totalCost;
+    expect(adaptive).toBeCloseTo(oracleSchedule(model).totalCost, 6);
+  });
+
+  it('keeps a model that turns out luckier than expected for longer, and retires an unlucky one sooner', () => {
+    const expected = linearModel(80, 0.004);
+    const planned = oracleSchedule(expected).retrainSteps;
+    // The initial model ages at half the expected rate; later models as expected.
+    const lucky: CostModel = { ...expected, qualityAt: (k, t) => (k === 0 ? 0.95 - 0.002 * t : expected.qualityAt(k, t)) };
+    const unlucky: CostModel = { ...expected, qualityAt: (k, t) => (k === 0 ? 0.95 - 0.008 * t : expected.qualityAt(k, t)) };
+    expect(adaptiveExpectedCostSchedule(lucky, expected)[0]).toBeGreaterThan(planned[0] as number);
+    expect(adaptiveExpectedCostSchedule(unlucky, expected)[0]).toBeLessThan(planned[0] as number);
   });
 });
