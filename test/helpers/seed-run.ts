@@ -133,15 +133,9 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
 
   const v1: VersionStory = { version: 'v1', trainedAt: start - 4 * HOUR, q0: 0.93, floor: 0.66, halfLifeHours: 18 };
   setClock(v1.trainedAt);
-  await registry.registerVersion({
-    modelId,
-    version: 'v1',
+  await registerSeedVersion(registry, modelId, 'v1', {
     stage: 'production',
-    artifactUri: `file://artifacts/${modelId}/v1/model.onnx`,
-    sha256: createHash('sha256').update(`${modelId}/v1`).digest('hex'),
-    trainer: 'builtin:logistic-regression',
     features,
-    codeVersion: 'seed',
     metrics: { accuracy: 0.93 },
     createdBy: 'team-churn',
   });
@@ -267,17 +261,11 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
       // Retrain 1: v2 trained, shadow-evaluated against v1 (better), promoted.
       const retrainId = retrainWorkflowId(modelId, 1);
       setClock(v2.trainedAt);
-      await registry.registerVersion({
-        modelId,
-        version: 'v2',
+      await registerSeedVersion(registry, modelId, 'v2', {
         parentVersion: 'v1',
         retrainId,
         lineageId: `snapshot-${retrainId}`,
-        artifactUri: `file://artifacts/${modelId}/v2/model.onnx`,
-        sha256: createHash('sha256').update(`${modelId}/v2`).digest('hex'),
-        trainer: 'builtin:logistic-regression',
         features,
-        codeVersion: 'seed',
         metrics: { accuracy: 0.92, logLoss: 0.24 },
         createdBy: 'system',
       });
@@ -313,17 +301,11 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
       const retrainId = retrainWorkflowId(modelId, 2);
       const trainedAt = wEnd + 20 * 60_000;
       setClock(trainedAt);
-      await registry.registerVersion({
-        modelId,
-        version: 'v3',
+      await registerSeedVersion(registry, modelId, 'v3', {
         parentVersion: 'v2',
         retrainId,
         lineageId: `snapshot-${retrainId}`,
-        artifactUri: `file://artifacts/${modelId}/v3/model.onnx`,
-        sha256: createHash('sha256').update(`${modelId}/v3`).digest('hex'),
-        trainer: 'builtin:logistic-regression',
         features,
-        codeVersion: 'seed',
         metrics: { accuracy: 0.84 },
         createdBy: 'system',
       });
@@ -376,6 +358,21 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
 }
 
 /** Paired champion/challenger scores on the same labelled events, and the verdict the retrain recorded. */
+/** A seeded registry version: the artifact, checksum, trainer and code version every seeded version shares, plus its own fields. */
+type SeedVersionFields = Omit<Parameters<ClickHouseRegistryRepository['registerVersion']>[0], 'modelId' | 'version' | 'artifactUri' | 'sha256' | 'trainer' | 'codeVersion'>;
+
+async function registerSeedVersion(registry: ClickHouseRegistryRepository, modelId: string, version: string, fields: SeedVersionFields): Promise<void> {
+  await registry.registerVersion({
+    modelId,
+    version,
+    artifactUri: `file://artifacts/${modelId}/${version}/model.onnx`,
+    sha256: createHash('sha256').update(`${modelId}/${version}`).digest('hex'),
+    trainer: 'builtin:logistic-regression',
+    codeVersion: 'seed',
+    ...fields,
+  });
+}
+
 async function seedShadow(client: ClickHouseClient, modelId: string, candidate: string, champion: string, at: number, candidateAccuracy: number, championAccuracy: number, seed: number) {
   const random = rng(seed);
   const n = 800;
@@ -448,15 +445,9 @@ async function seedFraud(client: ClickHouseClient, modelId: string, start: numbe
   const runId = '9a7d0c55-1e2f-4f6b-8c11-seeded000004';
   const trainedAt = start - 30 * HOUR;
   setClock(trainedAt);
-  await registry.registerVersion({
-    modelId,
-    version: 'v1',
+  await registerSeedVersion(registry, modelId, 'v1', {
     stage: 'production',
-    artifactUri: `file://artifacts/${modelId}/v1/model.onnx`,
-    sha256: createHash('sha256').update(`${modelId}/v1`).digest('hex'),
-    trainer: 'builtin:logistic-regression',
     features: { numeric: ['amount', 'velocity_1h'], categorical: ['country'] },
-    codeVersion: 'seed',
     createdBy: 'team-fraud',
   });
   let state: MonitorState = { ...initialMonitorState(modelId), version: 'v1', versionTrainedAt: trainedAt };
