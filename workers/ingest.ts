@@ -32,7 +32,7 @@ import type { HalflifeConfig } from '../platform/config.ts';
 import { CONTRACT_VERSION, parseJsonRecord, validateLabel, validateScoringEvent, type LabelRow, type ScoringEventRow, type Validated } from '../platform/contracts.ts';
 import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
-import { ClickHouseIngestRepository, eventKey, labelKey, type DeadLetterRow, type IngestRepository, type InsertTiming } from '../platform/clickhouse/ingest-repository.ts';
+import { ClickHouseIngestRepository, encodeDeadLetter, encodeLabel, encodeScoringEvent, eventKey, labelKey, type DeadLetterRow, type IngestRepository, type IngestTable } from '../platform/clickhouse/ingest-repository.ts';
 import { createKafka, ensureTopics } from '../platform/kafka.ts';
 import { createLogger, type Logger } from '../platform/logger.ts';
 
@@ -289,41 +289,46 @@ export function fastScoringEventRow(input: unknown, from: { source: 'kafka' | 'h
 }
 
 /**
+ * A record's dead letter. Module-level rather than a closure in prepareRecord: the closure was
+ * allocated (and, under tsx, named through a defineProperty call) for every record, valid or not.
+ */
+function deadLetter(record: RawRecord, reason: string, errorPath: string, modelId = ''): Prepared {
+  const { text, note } = payloadText(record.value);
+  return {
+    kind: 'dead',
+    row: {
+      dead_letter_id: record.deadLetterId ?? `${record.source}:${record.ref}`,
+      source: record.source,
+      topic: record.topic,
+      partition: record.partition,
+      offset: Number(record.offset),
+      record_key: record.key === null ? '' : payloadText(record.key.subarray(0, 4096)).text,
+      payload: text,
+      reason: wellFormed(note ? `${reason} (${note})` : reason),
+      error_path: wellFormed(errorPath),
+      model_id: modelId,
+    },
+  };
+}
+
+/**
  * Parse and validate one record. Never throws: whatever the bytes, the answer is a row or a
  * dead letter whose reason names the failing field.
  */
 export function prepareRecord(record: RawRecord, kind: RecordKind, timer?: PrepareTimer): Prepared {
   const t0 = timer ? performance.now() : 0;
-  const dead = (reason: string, errorPath: string, modelId = ''): Prepared => {
-    const { text, note } = payloadText(record.value);
-    return {
-      kind: 'dead',
-      row: {
-        dead_letter_id: record.deadLetterId ?? `${record.source}:${record.ref}`,
-        source: record.source,
-        topic: record.topic,
-        partition: record.partition,
-        offset: Number(record.offset),
-        record_key: record.key === null ? '' : payloadText(record.key.subarray(0, 4096)).text,
-        payload: text,
-        reason: wellFormed(note ? `${reason} (${note})` : reason),
-        error_path: wellFormed(errorPath),
-        model_id: modelId,
-      },
-    };
-  };
   const raw = record.value;
-  if (raw === null) return dead('empty message (tombstone): expected a JSON object', '');
-  if (!isUtf8(raw)) return dead('not valid UTF-8: expected a UTF-8 JSON object', '');
+  if (raw === null) return deadLetter(record, 'empty message (tombstone): expected a JSON object', '');
+  if (!isUtf8(raw)) return deadLetter(record, 'not valid UTF-8: expected a UTF-8 JSON object', '');
   const text = raw.toString('utf8');
   const parsed = parseJsonRecord(text);
   const t1 = timer ? performance.now() : 0;
   if (timer) timer.parse_ms += t1 - t0;
-  if (!parsed.ok) return dead(parsed.reason, parsed.issues[0]?.path ?? '');
+  if (!parsed.ok) return deadLetter(record, parsed.reason, parsed.issues[0]?.path ?? '');
   const modelId = kind === 'events' ? extractModelId(parsed.value) : '';
   if (SURROGATE_ESCAPE.test(text)) {
     const at = findLoneSurrogate(parsed.value);
-    if (at !== undefined) return dead(`${at}: contains an unpaired UTF-16 surrogate (invalid Unicode text)`, at, modelId);
+    if (at !== undefined) return deadLetter(record, `${at}: contains an unpaired UTF-16 surrogate (invalid Unicode text)`, at, modelId);
   }
   const from = { source: record.source, ref: record.ref };
   let prepared: Prepared;
@@ -334,22 +339,43 @@ export function prepareRecord(record: RawRecord, kind: RecordKind, timer?: Prepa
       return { kind: 'event', row: fast };
     }
     const v: Validated<ScoringEventRow> = validateScoringEvent(parsed.value, from);
-    prepared = v.ok ? { kind: 'event', row: v.value } : dead(v.reason, v.issues.map((i) => i.path).join(','), modelId);
+    prepared = v.ok ? { kind: 'event', row: v.value } : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','), modelId);
   } else {
     const v: Validated<LabelRow> = validateLabel(parsed.value, from);
-    prepared = v.ok ? { kind: 'label', row: v.value } : dead(v.reason, v.issues.map((i) => i.path).join(','));
+    prepared = v.ok ? { kind: 'label', row: v.value } : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','));
   }
   if (timer) timer.validate_ms += performance.now() - t1;
   return prepared;
 }
 
 // ---------------------------------------------------------------------------------------------
-// A batch: rows by identity (first wins) and the highest offset seen per partition.
+// A batch: rows by identity (first wins), each encoded for its table when added, and the highest
+// offset seen per partition.
+
+/** An event in a batch: its look-up identity and its encoded row. */
+export interface BatchedEvent {
+  modelId: string;
+  eventId: string;
+  line: string;
+}
+
+/** A label in a batch: the id its look-up uses and its encoded row. */
+export interface BatchedLabel {
+  eventId: string;
+  line: string;
+}
+
+export interface EncodeTimer {
+  serialize_ms: number;
+}
 
 export class PendingBatch {
-  readonly events = new Map<string, ScoringEventRow>();
-  readonly labels = new Map<string, LabelRow>();
-  readonly deadLetters = new Map<string, DeadLetterRow>();
+  /** By {@link eventKey}. */
+  readonly events = new Map<string, BatchedEvent>();
+  /** By {@link labelKey}. */
+  readonly labels = new Map<string, BatchedLabel>();
+  /** Encoded dead letters by dead_letter_id. */
+  readonly deadLetters = new Map<string, string>();
   /** `topic\u0000partition` → highest offset taken (decimal string). */
   readonly offsets = new Map<string, { topic: string; partition: number; offset: string }>();
   /** Records added, duplicates included. */
@@ -362,28 +388,33 @@ export class PendingBatch {
     return this.events.size + this.labels.size + this.deadLetters.size;
   }
 
-  /** Add a record; false if its identity is already in this batch (a duplicate, not stored). */
-  add(p: Prepared, now = Date.now()): boolean {
+  /**
+   * Add a record; false if its identity is already in this batch (a duplicate, not stored).
+   * The row is encoded here, once, so the batch keeps one string per row rather than the row's
+   * object graph (which would outlive the young generation and cost full GCs), and the write
+   * path only joins lines.
+   */
+  add(p: Prepared, now = Date.now(), timer?: EncodeTimer): boolean {
     if (this.records === 0) this.firstAt = now;
     this.records++;
-    let map: Map<string, unknown>;
-    let key: string;
+    const t0 = timer ? performance.now() : 0;
+    let added: boolean;
     if (p.kind === 'event') {
-      map = this.events;
-      key = eventKey(p.row.model_id, p.row.event_id);
+      const key = eventKey(p.row.model_id, p.row.event_id);
+      added = !this.events.has(key);
+      if (added) this.events.set(key, { modelId: p.row.model_id, eventId: p.row.event_id, line: encodeScoringEvent(p.row) });
     } else if (p.kind === 'label') {
-      map = this.labels;
-      key = labelKey(p.row.event_id, p.row.label_ts);
+      const key = labelKey(p.row.event_id, p.row.label_ts);
+      added = !this.labels.has(key);
+      if (added) this.labels.set(key, { eventId: p.row.event_id, line: encodeLabel(p.row) });
     } else {
-      map = this.deadLetters;
-      key = p.row.dead_letter_id;
+      const key = p.row.dead_letter_id;
+      added = !this.deadLetters.has(key);
+      if (added) this.deadLetters.set(key, encodeDeadLetter(p.row));
     }
-    if (map.has(key)) {
-      this.duplicates++;
-      return false;
-    }
-    map.set(key, p.row);
-    return true;
+    if (timer) timer.serialize_ms += performance.now() - t0;
+    if (!added) this.duplicates++;
+    return added;
   }
 
   /**
@@ -427,43 +458,34 @@ export function emptyStoreResult(): StoreResult {
  * idempotent — a rerun finds the stored rows and writes nothing twice.
  */
 export async function storeBatch(repo: IngestRepository, batch: PendingBatch, result: StoreResult = emptyStoreResult()): Promise<StoreResult> {
-  const step = async <R>(rows: R[], existing: (rows: R[]) => Promise<Set<string>>, key: (row: R) => string, insert: (rows: R[]) => Promise<InsertTiming>): Promise<number> => {
-    if (rows.length === 0) return 0;
+  const step = async <R>(table: IngestTable, rows: Map<string, R>, existing: (rows: R[]) => Promise<Set<string>>, line: (row: R) => string): Promise<number> => {
+    if (rows.size === 0) return 0;
     const t0 = performance.now();
-    const have = await existing(rows);
-    const fresh = have.size > 0 ? rows.filter((r) => !have.has(key(r))) : rows;
+    const have = await existing([...rows.values()]);
+    const fresh: string[] = [];
+    for (const [key, row] of rows) if (!have.has(key)) fresh.push(line(row));
     result.dedupeMs += performance.now() - t0;
-    const timing = await insert(fresh);
+    const timing = await repo.insertEncoded(table, fresh);
     result.serializeMs += timing.serializeMs;
     result.insertMs += timing.insertMs;
-    result.duplicatesStored += rows.length - fresh.length;
+    result.duplicatesStored += rows.size - fresh.length;
     return fresh.length;
   };
   if (!result.done.events) {
     result.insertedEvents += await step(
-      [...batch.events.values()],
-      (rows) => repo.existingEventIds(rows.map((e) => e.model_id), rows.map((e) => e.event_id)),
-      (e) => eventKey(e.model_id, e.event_id),
-      (rows) => repo.insertScoringEvents(rows),
+      'scoring_events',
+      batch.events,
+      (rows) => repo.existingEventIds(rows.map((e) => e.modelId), rows.map((e) => e.eventId)),
+      (e) => e.line,
     );
     result.done.events = true;
   }
   if (!result.done.labels) {
-    result.insertedLabels += await step(
-      [...batch.labels.values()],
-      (rows) => repo.existingLabelIds(rows.map((l) => l.event_id)),
-      (l) => labelKey(l.event_id, l.label_ts),
-      (rows) => repo.insertLabels(rows),
-    );
+    result.insertedLabels += await step('labels', batch.labels, (rows) => repo.existingLabelIds(rows.map((l) => l.eventId)), (l) => l.line);
     result.done.labels = true;
   }
   if (!result.done.deadLetters) {
-    result.deadLetters += await step(
-      [...batch.deadLetters.values()],
-      (rows) => repo.existingDeadLetterIds(rows.map((d) => d.dead_letter_id)),
-      (d) => d.dead_letter_id,
-      (rows) => repo.insertDeadLetters(rows),
-    );
+    result.deadLetters += await step('dead_letters', batch.deadLetters, () => repo.existingDeadLetterIds([...batch.deadLetters.keys()]), (line) => line);
     result.done.deadLetters = true;
   }
   return result;
@@ -689,7 +711,7 @@ export class IngestWorker extends EventEmitter {
         const coordinate = `${topic}:${partition}:${m.offset}`;
         const record: RawRecord = { source: 'kafka', topic, partition, offset: m.offset, key: m.key, value: m.value, ref: coordinate };
         const pending = this.#pending;
-        if (!pending.add(prepareRecord(record, kind, this.#timings))) {
+        if (!pending.add(prepareRecord(record, kind, this.#timings), Date.now(), this.#timings)) {
           this.metrics.duplicates_in_batch_total++;
           this.metrics.duplicates_total++;
         }

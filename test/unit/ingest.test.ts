@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
-import { eventKey, labelKey, type DeadLetterRow, type IngestRepository, type InsertTiming } from '../../platform/clickhouse/ingest-repository.ts';
+import { encodedColumns, eventKey, labelKey, type DeadLetterRow, type IngestRepository, type IngestTable, type InsertTiming } from '../../platform/clickhouse/ingest-repository.ts';
 import { validateScoringEvent } from '../../platform/contracts.ts';
 import {
   fastScoringEventRow,
@@ -220,6 +220,18 @@ class MemoryRepository implements IngestRepository {
   failLabelsTimes = 0;
   private timing(rows: number): InsertTiming {
     return { rows, serializeMs: 0, insertMs: 0 };
+  }
+  /** Decodes the lines back into row objects, so the encoding is checked on every insert. */
+  async insertEncoded(table: IngestTable, lines: readonly string[]) {
+    const columns = encodedColumns(table);
+    const rows = lines.map((line) => {
+      const values = JSON.parse(line) as unknown[];
+      if (values.length !== columns.length) throw new Error(`${table}: ${values.length} values for ${columns.length} columns`);
+      return Object.fromEntries(columns.map((c, i) => [c, values[i]]));
+    });
+    if (table === 'scoring_events') return this.insertScoringEvents(rows as unknown as ScoringEventRow[]);
+    if (table === 'labels') return this.insertLabels(rows as unknown as LabelRow[]);
+    return this.insertDeadLetters(rows as unknown as DeadLetterRow[]);
   }
   async insertScoringEvents(rows: readonly ScoringEventRow[]) {
     for (const r of rows) {
