@@ -94,7 +94,16 @@ export function encodedColumns(table: IngestTable): readonly string[] {
   return COLUMNS[table];
 }
 
-type RawInsert = (params: { table: string; values: Buffer; format: 'JSONCompactEachRow'; columns: readonly string[] }) => Promise<unknown>;
+type RawInsert = (params: { table: string; values: Buffer; format: 'JSONCompactEachRow'; columns: readonly string[]; settings?: Record<string, number> }) => Promise<unknown>;
+
+/**
+ * Settings of every ingest insert. `optimize_on_insert = 0`: ReplacingMergeTree would otherwise
+ * collapse duplicate keys inside each inserted block, but ingest never inserts two rows with one
+ * identity (a batch is de-duplicated by key before it is written), so that pass finds nothing;
+ * skipping it took ~15% off chDB's insert CPU (20k events: ~395 -> ~340 ms, interleaved runs).
+ * Merges and FINAL still collapse duplicates across parts, as before.
+ */
+const INSERT_SETTINGS = { optimize_on_insert: 0 } as const;
 
 /**
  * chDB's connection has a zero-copy insert (`connection.chdb.rawInsert`) that hands a Buffer
@@ -210,9 +219,9 @@ export class ClickHouseIngestRepository implements IngestRepository {
     const body = Buffer.from(lines.join('\n'));
     const t1 = performance.now();
     const columns = COLUMNS[table];
-    if (this.#raw) await this.#raw({ table, values: body, format: 'JSONCompactEachRow', columns });
+    if (this.#raw) await this.#raw({ table, values: body, format: 'JSONCompactEachRow', columns, settings: INSERT_SETTINGS });
     // A byte stream (not object mode) is sent as is: the lines already are JSONCompactEachRow.
-    else await this.#client.insert({ table, columns: columns as [string, ...string[]], values: Readable.from([body], { objectMode: false }), format: 'JSONCompactEachRow' });
+    else await this.#client.insert({ table, columns: columns as [string, ...string[]], values: Readable.from([body], { objectMode: false }), format: 'JSONCompactEachRow', clickhouse_settings: INSERT_SETTINGS });
     return { rows: lines.length, serializeMs: t1 - t0, insertMs: performance.now() - t1 };
   }
 }
