@@ -7,9 +7,11 @@
  *     nothing: uncommitted records are redelivered.
  *  2. A redelivered record is recognised by its identity — (model_id, event_id) for events,
  *     (event_id, label_ts) for labels, `kafka:<topic>:<partition>:<offset>` for dead letters —
- *     twice over: within a batch (first wins; later copies are counted as duplicates) and
- *     against what is already stored (`existing*Ids`, looked up just before the insert). A crash
- *     between insert and commit therefore re-reads rows that are all found and dropped.
+ *     three times over: within a batch (first wins; later copies are counted as duplicates),
+ *     against an earlier batch still being written (an in-process set of in-flight keys,
+ *     {@link InFlightKeys}: its rows are not visible to a look-up yet) and against what is
+ *     already stored (`existing*Ids`, looked up just before the insert). A crash between insert
+ *     and commit therefore re-reads rows that are all found and dropped.
  *  3. A batch is retried as a whole, look-up included, so a partial failure (events stored,
  *     labels not) is completed on retry without doubling the part that made it.
  * The remaining race: two consumers of one group holding the same event_id in different
@@ -19,10 +21,13 @@
  *  must be exact use FINAL. chDB/ClickHouse `insert_deduplication_token` was checked and is
  *  inert here: the tables are non-replicated without `non_replicated_deduplication_window`.
  *
- * Flushing is pipelined: while one batch is being written, eachBatch keeps filling the next
- * (at most one full batch ahead, then it waits, heart-beating), so parsing overlaps chDB's
- * native insert threads. When ClickHouse fails, the consumed topics are paused and the same
- * batch is retried with exponential back-off and jitter; consumption resumes once it is stored.
+ * Writing is pipelined: two batches are written at once (batch N+1's look-up and insert overlap
+ * batch N's insert) and eachBatch keeps filling a third (then it waits, heart-beating), so
+ * parsing overlaps chDB's native threads. Offsets are committed in batch order, each only once
+ * its batch and every earlier one are stored ({@link OrderedBatchWriter}): a later insert that
+ * finishes first waits. When ClickHouse fails, the consumed topics are paused, no further batch
+ * is handed to the writer, and the failed batch is retried with exponential back-off and
+ * jitter; consumption resumes once it is stored.
  */
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
@@ -35,6 +40,9 @@ import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import { ClickHouseIngestRepository, encodeDeadLetter, encodeLabel, encodeScoringEvent, eventKey, labelKey, type DeadLetterRow, type IngestRepository, type IngestTable } from '../platform/clickhouse/ingest-repository.ts';
 import { createKafka, ensureTopics } from '../platform/kafka.ts';
 import { createLogger, type Logger } from '../platform/logger.ts';
+
+/** Batches written at once (see IngestWorker #writerFull). */
+const MAX_BATCHES_WRITING = 2;
 
 /** Largest payload kept in a dead letter; longer ones are cut and the reason says so. */
 export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 1024 * 1024;
@@ -492,6 +500,111 @@ export async function storeBatch(repo: IngestRepository, batch: PendingBatch, re
 }
 
 // ---------------------------------------------------------------------------------------------
+// Pipelined writing: a second batch is looked up and inserted while the first is still being
+// written, without giving up exactly-once.
+
+/**
+ * Identities of rows in batches handed to the writer whose insert is not yet durable. A later
+ * batch's storage look-up cannot see them, so the later batch drops them itself: the earlier
+ * batch stores them (or, if it never does, no later offset is committed either — see
+ * {@link OrderedBatchWriter}).
+ */
+export class InFlightKeys {
+  readonly #events = new Set<string>();
+  readonly #labels = new Set<string>();
+  readonly #deadLetters = new Set<string>();
+
+  get size(): number {
+    return this.#events.size + this.#labels.size + this.#deadLetters.size;
+  }
+
+  /** Drop from `batch` the rows an earlier unfinished batch holds and claim the rest; returns how many were dropped. */
+  claim(batch: PendingBatch): number {
+    return claimKeys(batch.events, this.#events) + claimKeys(batch.labels, this.#labels) + claimKeys(batch.deadLetters, this.#deadLetters);
+  }
+
+  /** The batch's rows are durable: a storage look-up finds them from now on. */
+  release(batch: PendingBatch): void {
+    for (const key of batch.events.keys()) this.#events.delete(key);
+    for (const key of batch.labels.keys()) this.#labels.delete(key);
+    for (const key of batch.deadLetters.keys()) this.#deadLetters.delete(key);
+  }
+}
+
+function claimKeys(rows: Map<string, unknown>, claimed: Set<string>): number {
+  let dropped = 0;
+  for (const key of rows.keys()) {
+    if (claimed.has(key)) {
+      rows.delete(key);
+      dropped++;
+    } else claimed.add(key);
+  }
+  return dropped;
+}
+
+export interface BatchWriterSteps<Stored> {
+  /**
+   * Store the batch (look-up and inserts), retrying as long as it takes; `undefined` when it gave
+   * up (shutdown with ClickHouse down): the batch stays uncommitted and is redelivered.
+   */
+  store(batch: PendingBatch, droppedInFlight: number): Promise<Stored | undefined>;
+  /** Commit the batch's offsets. Called in submission order, and only when it and every earlier batch were stored. */
+  commit(batch: PendingBatch, stored: Stored): Promise<void>;
+}
+
+/**
+ * Writes batches concurrently and commits them in order. A batch is committed only after it and
+ * every batch submitted before it are stored, so a committed offset never passes an unstored
+ * record, whichever insert finishes first. Rows an earlier unfinished batch holds are dropped
+ * from a later one ({@link InFlightKeys}) before its look-up, so concurrent writes never store one
+ * identity twice.
+ */
+export class OrderedBatchWriter<Stored> {
+  readonly keys = new InFlightKeys();
+  readonly #steps: BatchWriterSteps<Stored>;
+  readonly #writing = new Set<Promise<boolean>>();
+  /** Resolves to whether every batch submitted so far was stored (and so may be committed past). */
+  #tail: Promise<boolean> = Promise.resolve(true);
+
+  constructor(steps: BatchWriterSteps<Stored>) {
+    this.#steps = steps;
+  }
+
+  /** Batches submitted and not yet finished (stored and committed, or given up). */
+  get size(): number {
+    return this.#writing.size;
+  }
+
+  /** Start writing `batch`; the promise settles when it is committed (true) or left uncommitted (false). */
+  submit(batch: PendingBatch): Promise<boolean> {
+    const dropped = this.keys.claim(batch);
+    const earlier = this.#tail;
+    const write = (async () => {
+      const stored = await this.#steps.store(batch, dropped);
+      if (stored !== undefined) this.keys.release(batch);
+      const earlierStored = await earlier;
+      if (stored === undefined || !earlierStored) return false;
+      await this.#steps.commit(batch, stored);
+      return true;
+    })();
+    this.#tail = write.catch(() => false);
+    const tracked = write.finally(() => this.#writing.delete(tracked));
+    this.#writing.add(tracked);
+    return tracked;
+  }
+
+  /** Settles when any batch being written finishes (immediately when none is). */
+  async anyDone(): Promise<void> {
+    if (this.#writing.size > 0) await Promise.race([...this.#writing].map((w) => w.catch(() => false)));
+  }
+
+  /** Settles when every batch submitted so far has finished. */
+  async idle(): Promise<void> {
+    while (this.#writing.size > 0) await Promise.allSettled([...this.#writing]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // HTTP ingest: the same validation and storage for users without Kafka.
 
 export interface HttpIngestResult {
@@ -583,7 +696,7 @@ export class IngestWorker extends EventEmitter {
   #clickhouse: ClickHouse | undefined;
   #consumer: Consumer | undefined;
   #pending = new PendingBatch();
-  #flushing: Promise<void> | undefined;
+  readonly #writer: OrderedBatchWriter<FlushEvent>;
   #timer: NodeJS.Timeout | undefined;
   #statsTimer: NodeJS.Timeout | undefined;
   #inBatch = 0;
@@ -607,6 +720,7 @@ export class IngestWorker extends EventEmitter {
     this.#kind = new Map<string, RecordKind>([[scoringEventsTopic, 'events'], [labelsTopic, 'labels']]);
     this.#repo = options.repository;
     this.#timings = this.metrics.time_ms;
+    this.#writer = new OrderedBatchWriter<FlushEvent>({ store: (batch, dropped) => this.#store(batch, dropped), commit: (batch, stored) => this.#finish(batch, stored) });
   }
 
   /** Storage in use (after start()). */
@@ -654,7 +768,7 @@ export class IngestWorker extends EventEmitter {
     this.#timer = setInterval(() => this.#maybeFlush(), tick);
     const statsEvery = this.#options.statsIntervalMs ?? 10_000;
     if (statsEvery > 0) {
-      this.#statsTimer = setInterval(() => this.#log.info({ ...this.#summary(), pending: this.#pending.records, flushing: this.#flushing !== undefined, paused: this.#paused, inBatch: this.#inBatch, lag: this.metrics.lag_total }, 'ingest progress'), statsEvery);
+      this.#statsTimer = setInterval(() => this.#log.info({ ...this.#summary(), pending: this.#pending.records, writing: this.#writer.size, paused: this.#paused, inBatch: this.#inBatch, lag: this.metrics.lag_total }, 'ingest progress'), statsEvery);
       this.#statsTimer.unref();
     }
     this.#log.info({ topics: this.#topics, groupId: config.ingest.groupId, batchSize: config.ingest.batchSize, batchMaxWaitMs: config.ingest.batchMaxWaitMs }, 'ingest worker started');
@@ -678,10 +792,10 @@ export class IngestWorker extends EventEmitter {
       this.#giveUp = true;
     }, drainTimeout);
     try {
-      if (this.#flushing) await this.#flushing;
+      await this.#writer.idle();
       if (this.#pending.records > 0 && !this.#abandoned) {
         this.#startFlush();
-        await this.#flushing;
+        await this.#writer.idle();
       }
     } finally {
       clearTimeout(deadline);
@@ -727,13 +841,13 @@ export class IngestWorker extends EventEmitter {
           await heartbeat();
         }
         if (pending.records >= batchSize) {
-          // Full: hand it to the writer; if the previous batch is still being written, wait
-          // (heart-beating) — at most one full batch waits behind the one in flight.
-          while (this.#flushing && !this.#stopping && isRunning()) {
-            await Promise.race([this.#flushing, sleep(1000)]);
+          // Full: hand it to the writer; if the writer is full, wait (heart-beating) — at most
+          // one full batch waits behind the ones being written.
+          while (this.#writerFull() && !this.#stopping && isRunning()) {
+            await Promise.race([this.#writer.anyDone(), sleep(1000)]);
             await heartbeat();
           }
-          if (this.#pending === pending && !this.#flushing) this.#startFlush();
+          if (this.#pending === pending && !this.#writerFull()) this.#startFlush();
         }
       }
       this.metrics.consumed_total += taken;
@@ -753,22 +867,34 @@ export class IngestWorker extends EventEmitter {
   }
 
   #maybeFlush(): void {
-    if (this.#flushing || this.#pending.records === 0 || (this.#stopping && this.#inBatch > 0)) return;
+    if (this.#writerFull() || this.#pending.records === 0 || (this.#stopping && this.#inBatch > 0)) return;
     const full = this.#pending.records >= this.#config.ingest.batchSize;
     const old = Date.now() - this.#pending.firstAt >= this.#config.ingest.batchMaxWaitMs;
     if (full || old) this.#startFlush();
   }
 
+  /**
+   * Two batches are written at once: the second's look-up and insert overlap the first's insert.
+   * While ClickHouse is failing only one is, so an outage holds at most the batch being retried
+   * and one pending batch — plus a second batch if it had been handed over before the failure.
+   */
+  #writerFull(): boolean {
+    return this.#writer.size >= MAX_BATCHES_WRITING || (this.#paused && this.#writer.size > 0);
+  }
+
   #startFlush(): void {
     const batch = this.#pending;
     this.#pending = new PendingBatch();
-    this.#flushing = this.#flush(batch).finally(() => {
-      this.#flushing = undefined;
-      if (!this.#stopping) this.#maybeFlush();
-    });
+    this.#writer.submit(batch).then(
+      () => {
+        if (!this.#stopping) this.#maybeFlush();
+      },
+      (err: unknown) => this.#log.error({ err: brief(err), rows: batch.rows }, 'batch write failed unexpectedly: left uncommitted, it will be redelivered'),
+    );
   }
 
-  async #flush(batch: PendingBatch): Promise<void> {
+  /** Store one batch, retrying with back-off (consumption paused) until it is stored or shutdown gives up. */
+  async #store(batch: PendingBatch, droppedInFlight: number): Promise<FlushEvent | undefined> {
     const repo = this.#repo!;
     const t0 = performance.now();
     const maxBackoff = this.#config.ingest.maxRetryBackoffMs;
@@ -785,7 +911,7 @@ export class IngestWorker extends EventEmitter {
         if (this.#giveUp) {
           this.#abandoned = true;
           this.#log.error({ err: brief(err), rows: batch.rows, attempts }, 'ClickHouse still failing at shutdown: batch left uncommitted, it will be redelivered');
-          return;
+          return undefined;
         }
         if (!this.#paused) this.#pauseAll();
         // Full jitter on the upper half keeps several workers from retrying in lock-step.
@@ -796,40 +922,48 @@ export class IngestWorker extends EventEmitter {
         if (this.#giveUp) {
           this.#abandoned = true;
           this.#log.error({ rows: batch.rows, attempts }, 'ClickHouse still failing at shutdown: batch left uncommitted, it will be redelivered');
-          return;
+          return undefined;
         }
         backoff = Math.min(maxBackoff, backoff * 2);
       }
     }
     const latencyMs = performance.now() - t0;
+    // Rows an earlier batch was still writing count as already stored: by the time this batch
+    // is committed, they are.
+    const duplicatesStored = result.duplicatesStored + droppedInFlight;
     const m = this.metrics;
     m.flushes_total++;
     m.inserted_events_total += result.insertedEvents;
     m.inserted_labels_total += result.insertedLabels;
     m.dead_letters_total += result.deadLetters;
-    m.duplicates_stored_total += result.duplicatesStored;
-    m.duplicates_total += result.duplicatesStored;
-    m.batch_size_last = batch.rows;
-    m.batch_rows_sum += batch.rows;
+    m.duplicates_stored_total += duplicatesStored;
+    m.duplicates_total += duplicatesStored;
+    m.batch_size_last = batch.rows + droppedInFlight;
+    m.batch_rows_sum += batch.rows + droppedInFlight;
     m.insert_latency_ms_last = latencyMs;
     m.insert_latency_ms_sum += latencyMs;
     m.time_ms.dedupe_ms += result.dedupeMs;
     m.time_ms.serialize_ms += result.serializeMs;
     m.time_ms.insert_ms += result.insertMs;
-    if (this.#options.afterStore) await this.#options.afterStore(batch);
-    await this.#commit(batch);
-    if (this.#paused && !this.#stopping) this.#resumeAll();
-    const event: FlushEvent = {
-      rows: batch.rows,
+    return {
+      rows: batch.rows + droppedInFlight,
       records: batch.records,
       insertedEvents: result.insertedEvents,
       insertedLabels: result.insertedLabels,
       deadLetters: result.deadLetters,
-      duplicates: batch.duplicates + result.duplicatesStored,
+      duplicates: batch.duplicates + duplicatesStored,
       latencyMs,
       attempts,
-      ageMs: Date.now() - batch.firstAt,
+      ageMs: 0,
     };
+  }
+
+  /** A stored batch, its turn come: commit its offsets, resume consumption, report it. */
+  async #finish(batch: PendingBatch, stored: FlushEvent): Promise<void> {
+    if (this.#options.afterStore) await this.#options.afterStore(batch);
+    await this.#commit(batch);
+    if (this.#paused && !this.#stopping) this.#resumeAll();
+    const event: FlushEvent = { ...stored, ageMs: Date.now() - batch.firstAt };
     this.#log.debug(event, 'batch stored');
     this.emit('flush', event);
   }
