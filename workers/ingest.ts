@@ -7,9 +7,11 @@
  *     nothing: uncommitted records are redelivered.
  *  2. A redelivered record is recognised by its identity — (model_id, event_id) for events,
  *     (event_id, label_ts) for labels, `kafka:<topic>:<partition>:<offset>` for dead letters —
- *     twice over: within a batch (first wins; later copies are counted as duplicates) and
- *     against what is already stored (`existing*Ids`, looked up just before the insert). A crash
- *     between insert and commit therefore re-reads rows that are all found and dropped.
+ *     three times over: within a batch (first wins; later copies are counted as duplicates),
+ *     against an earlier batch still being written (an in-process set of in-flight keys,
+ *     {@link InFlightKeys}: its rows are not visible to a look-up yet) and against what is
+ *     already stored (`existing*Ids`, looked up just before the insert). A crash between insert
+ *     and commit therefore re-reads rows that are all found and dropped.
  *  3. A batch is retried as a whole, look-up included, so a partial failure (events stored,
  *     labels not) is completed on retry without doubling the part that made it.
  * The remaining race: two consumers of one group holding the same event_id in different
@@ -19,10 +21,13 @@
  *  must be exact use FINAL. chDB/ClickHouse `insert_deduplication_token` was checked and is
  *  inert here: the tables are non-replicated without `non_replicated_deduplication_window`.
  *
- * Flushing is pipelined: while one batch is being written, eachBatch keeps filling the next
- * (at most one full batch ahead, then it waits, heart-beating), so parsing overlaps chDB's
- * native insert threads. When ClickHouse fails, the consumed topics are paused and the same
- * batch is retried with exponential back-off and jitter; consumption resumes once it is stored.
+ * Writing is pipelined: two batches are written at once (batch N+1's look-up and insert overlap
+ * batch N's insert) and eachBatch keeps filling a third (then it waits, heart-beating), so
+ * parsing overlaps chDB's native threads. Offsets are committed in batch order, each only once
+ * its batch and every earlier one are stored ({@link OrderedBatchWriter}): a later insert that
+ * finishes first waits. When ClickHouse fails, the consumed topics are paused, no further batch
+ * is handed to the writer, and the failed batch is retried with exponential back-off and
+ * jitter; consumption resumes once it is stored.
  */
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
@@ -32,9 +37,12 @@ import type { HalflifeConfig } from '../platform/config.ts';
 import { CONTRACT_VERSION, parseJsonRecord, validateLabel, validateScoringEvent, type LabelRow, type ScoringEventRow, type Validated } from '../platform/contracts.ts';
 import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
-import { ClickHouseIngestRepository, eventKey, labelKey, type DeadLetterRow, type IngestRepository, type InsertTiming } from '../platform/clickhouse/ingest-repository.ts';
+import { ClickHouseIngestRepository, encodeDeadLetter, encodeLabel, encodeScoringEvent, eventKey, labelKey, type DeadLetterRow, type IngestRepository, type IngestTable } from '../platform/clickhouse/ingest-repository.ts';
 import { createKafka, ensureTopics } from '../platform/kafka.ts';
 import { createLogger, type Logger } from '../platform/logger.ts';
+
+/** Batches written at once (see IngestWorker #writerFull). */
+const MAX_BATCHES_WRITING = 2;
 
 /** Largest payload kept in a dead letter; longer ones are cut and the reason says so. */
 export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 1024 * 1024;
@@ -289,41 +297,46 @@ export function fastScoringEventRow(input: unknown, from: { source: 'kafka' | 'h
 }
 
 /**
+ * A record's dead letter. Module-level rather than a closure in prepareRecord: the closure was
+ * allocated (and, under tsx, named through a defineProperty call) for every record, valid or not.
+ */
+function deadLetter(record: RawRecord, reason: string, errorPath: string, modelId = ''): Prepared {
+  const { text, note } = payloadText(record.value);
+  return {
+    kind: 'dead',
+    row: {
+      dead_letter_id: record.deadLetterId ?? `${record.source}:${record.ref}`,
+      source: record.source,
+      topic: record.topic,
+      partition: record.partition,
+      offset: Number(record.offset),
+      record_key: record.key === null ? '' : payloadText(record.key.subarray(0, 4096)).text,
+      payload: text,
+      reason: wellFormed(note ? `${reason} (${note})` : reason),
+      error_path: wellFormed(errorPath),
+      model_id: modelId,
+    },
+  };
+}
+
+/**
  * Parse and validate one record. Never throws: whatever the bytes, the answer is a row or a
  * dead letter whose reason names the failing field.
  */
 export function prepareRecord(record: RawRecord, kind: RecordKind, timer?: PrepareTimer): Prepared {
   const t0 = timer ? performance.now() : 0;
-  const dead = (reason: string, errorPath: string, modelId = ''): Prepared => {
-    const { text, note } = payloadText(record.value);
-    return {
-      kind: 'dead',
-      row: {
-        dead_letter_id: record.deadLetterId ?? `${record.source}:${record.ref}`,
-        source: record.source,
-        topic: record.topic,
-        partition: record.partition,
-        offset: Number(record.offset),
-        record_key: record.key === null ? '' : payloadText(record.key.subarray(0, 4096)).text,
-        payload: text,
-        reason: wellFormed(note ? `${reason} (${note})` : reason),
-        error_path: wellFormed(errorPath),
-        model_id: modelId,
-      },
-    };
-  };
   const raw = record.value;
-  if (raw === null) return dead('empty message (tombstone): expected a JSON object', '');
-  if (!isUtf8(raw)) return dead('not valid UTF-8: expected a UTF-8 JSON object', '');
+  if (raw === null) return deadLetter(record, 'empty message (tombstone): expected a JSON object', '');
+  if (!isUtf8(raw)) return deadLetter(record, 'not valid UTF-8: expected a UTF-8 JSON object', '');
   const text = raw.toString('utf8');
   const parsed = parseJsonRecord(text);
   const t1 = timer ? performance.now() : 0;
   if (timer) timer.parse_ms += t1 - t0;
-  if (!parsed.ok) return dead(parsed.reason, parsed.issues[0]?.path ?? '');
+  if (!parsed.ok) return deadLetter(record, parsed.reason, parsed.issues[0]?.path ?? '');
   const modelId = kind === 'events' ? extractModelId(parsed.value) : '';
   if (SURROGATE_ESCAPE.test(text)) {
     const at = findLoneSurrogate(parsed.value);
-    if (at !== undefined) return dead(`${at}: contains an unpaired UTF-16 surrogate (invalid Unicode text)`, at, modelId);
+    if (at !== undefined) return deadLetter(record, `${at}: contains an unpaired UTF-16 surrogate (invalid Unicode text)`, at, modelId);
   }
   const from = { source: record.source, ref: record.ref };
   let prepared: Prepared;
@@ -334,22 +347,43 @@ export function prepareRecord(record: RawRecord, kind: RecordKind, timer?: Prepa
       return { kind: 'event', row: fast };
     }
     const v: Validated<ScoringEventRow> = validateScoringEvent(parsed.value, from);
-    prepared = v.ok ? { kind: 'event', row: v.value } : dead(v.reason, v.issues.map((i) => i.path).join(','), modelId);
+    prepared = v.ok ? { kind: 'event', row: v.value } : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','), modelId);
   } else {
     const v: Validated<LabelRow> = validateLabel(parsed.value, from);
-    prepared = v.ok ? { kind: 'label', row: v.value } : dead(v.reason, v.issues.map((i) => i.path).join(','));
+    prepared = v.ok ? { kind: 'label', row: v.value } : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','));
   }
   if (timer) timer.validate_ms += performance.now() - t1;
   return prepared;
 }
 
 // ---------------------------------------------------------------------------------------------
-// A batch: rows by identity (first wins) and the highest offset seen per partition.
+// A batch: rows by identity (first wins), each encoded for its table when added, and the highest
+// offset seen per partition.
+
+/** An event in a batch: its look-up identity and its encoded row. */
+export interface BatchedEvent {
+  modelId: string;
+  eventId: string;
+  line: string;
+}
+
+/** A label in a batch: the id its look-up uses and its encoded row. */
+export interface BatchedLabel {
+  eventId: string;
+  line: string;
+}
+
+export interface EncodeTimer {
+  serialize_ms: number;
+}
 
 export class PendingBatch {
-  readonly events = new Map<string, ScoringEventRow>();
-  readonly labels = new Map<string, LabelRow>();
-  readonly deadLetters = new Map<string, DeadLetterRow>();
+  /** By {@link eventKey}. */
+  readonly events = new Map<string, BatchedEvent>();
+  /** By {@link labelKey}. */
+  readonly labels = new Map<string, BatchedLabel>();
+  /** Encoded dead letters by dead_letter_id. */
+  readonly deadLetters = new Map<string, string>();
   /** `topic\u0000partition` → highest offset taken (decimal string). */
   readonly offsets = new Map<string, { topic: string; partition: number; offset: string }>();
   /** Records added, duplicates included. */
@@ -362,28 +396,33 @@ export class PendingBatch {
     return this.events.size + this.labels.size + this.deadLetters.size;
   }
 
-  /** Add a record; false if its identity is already in this batch (a duplicate, not stored). */
-  add(p: Prepared, now = Date.now()): boolean {
+  /**
+   * Add a record; false if its identity is already in this batch (a duplicate, not stored).
+   * The row is encoded here, once, so the batch keeps one string per row rather than the row's
+   * object graph (which would outlive the young generation and cost full GCs), and the write
+   * path only joins lines.
+   */
+  add(p: Prepared, now = Date.now(), timer?: EncodeTimer): boolean {
     if (this.records === 0) this.firstAt = now;
     this.records++;
-    let map: Map<string, unknown>;
-    let key: string;
+    const t0 = timer ? performance.now() : 0;
+    let added: boolean;
     if (p.kind === 'event') {
-      map = this.events;
-      key = eventKey(p.row.model_id, p.row.event_id);
+      const key = eventKey(p.row.model_id, p.row.event_id);
+      added = !this.events.has(key);
+      if (added) this.events.set(key, { modelId: p.row.model_id, eventId: p.row.event_id, line: encodeScoringEvent(p.row) });
     } else if (p.kind === 'label') {
-      map = this.labels;
-      key = labelKey(p.row.event_id, p.row.label_ts);
+      const key = labelKey(p.row.event_id, p.row.label_ts);
+      added = !this.labels.has(key);
+      if (added) this.labels.set(key, { eventId: p.row.event_id, line: encodeLabel(p.row) });
     } else {
-      map = this.deadLetters;
-      key = p.row.dead_letter_id;
+      const key = p.row.dead_letter_id;
+      added = !this.deadLetters.has(key);
+      if (added) this.deadLetters.set(key, encodeDeadLetter(p.row));
     }
-    if (map.has(key)) {
-      this.duplicates++;
-      return false;
-    }
-    map.set(key, p.row);
-    return true;
+    if (timer) timer.serialize_ms += performance.now() - t0;
+    if (!added) this.duplicates++;
+    return added;
   }
 
   /**
@@ -427,46 +466,142 @@ export function emptyStoreResult(): StoreResult {
  * idempotent — a rerun finds the stored rows and writes nothing twice.
  */
 export async function storeBatch(repo: IngestRepository, batch: PendingBatch, result: StoreResult = emptyStoreResult()): Promise<StoreResult> {
-  const step = async <R>(rows: R[], existing: (rows: R[]) => Promise<Set<string>>, key: (row: R) => string, insert: (rows: R[]) => Promise<InsertTiming>): Promise<number> => {
-    if (rows.length === 0) return 0;
+  const step = async <R>(table: IngestTable, rows: Map<string, R>, existing: (rows: R[]) => Promise<Set<string>>, line: (row: R) => string): Promise<number> => {
+    if (rows.size === 0) return 0;
     const t0 = performance.now();
-    const have = await existing(rows);
-    const fresh = have.size > 0 ? rows.filter((r) => !have.has(key(r))) : rows;
+    const have = await existing([...rows.values()]);
+    const fresh: string[] = [];
+    for (const [key, row] of rows) if (!have.has(key)) fresh.push(line(row));
     result.dedupeMs += performance.now() - t0;
-    const timing = await insert(fresh);
+    const timing = await repo.insertEncoded(table, fresh);
     result.serializeMs += timing.serializeMs;
     result.insertMs += timing.insertMs;
-    result.duplicatesStored += rows.length - fresh.length;
+    result.duplicatesStored += rows.size - fresh.length;
     return fresh.length;
   };
   if (!result.done.events) {
     result.insertedEvents += await step(
-      [...batch.events.values()],
-      (rows) => repo.existingEventIds(rows.map((e) => e.model_id), rows.map((e) => e.event_id)),
-      (e) => eventKey(e.model_id, e.event_id),
-      (rows) => repo.insertScoringEvents(rows),
+      'scoring_events',
+      batch.events,
+      (rows) => repo.existingEventIds(rows.map((e) => e.modelId), rows.map((e) => e.eventId)),
+      (e) => e.line,
     );
     result.done.events = true;
   }
   if (!result.done.labels) {
-    result.insertedLabels += await step(
-      [...batch.labels.values()],
-      (rows) => repo.existingLabelIds(rows.map((l) => l.event_id)),
-      (l) => labelKey(l.event_id, l.label_ts),
-      (rows) => repo.insertLabels(rows),
-    );
+    result.insertedLabels += await step('labels', batch.labels, (rows) => repo.existingLabelIds(rows.map((l) => l.eventId)), (l) => l.line);
     result.done.labels = true;
   }
   if (!result.done.deadLetters) {
-    result.deadLetters += await step(
-      [...batch.deadLetters.values()],
-      (rows) => repo.existingDeadLetterIds(rows.map((d) => d.dead_letter_id)),
-      (d) => d.dead_letter_id,
-      (rows) => repo.insertDeadLetters(rows),
-    );
+    result.deadLetters += await step('dead_letters', batch.deadLetters, () => repo.existingDeadLetterIds([...batch.deadLetters.keys()]), (line) => line);
     result.done.deadLetters = true;
   }
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipelined writing: a second batch is looked up and inserted while the first is still being
+// written, without giving up exactly-once.
+
+/**
+ * Identities of rows in batches handed to the writer whose insert is not yet durable. A later
+ * batch's storage look-up cannot see them, so the later batch drops them itself: the earlier
+ * batch stores them (or, if it never does, no later offset is committed either — see
+ * {@link OrderedBatchWriter}).
+ */
+export class InFlightKeys {
+  readonly #events = new Set<string>();
+  readonly #labels = new Set<string>();
+  readonly #deadLetters = new Set<string>();
+
+  get size(): number {
+    return this.#events.size + this.#labels.size + this.#deadLetters.size;
+  }
+
+  /** Drop from `batch` the rows an earlier unfinished batch holds and claim the rest; returns how many were dropped. */
+  claim(batch: PendingBatch): number {
+    return claimKeys(batch.events, this.#events) + claimKeys(batch.labels, this.#labels) + claimKeys(batch.deadLetters, this.#deadLetters);
+  }
+
+  /** The batch's rows are durable: a storage look-up finds them from now on. */
+  release(batch: PendingBatch): void {
+    for (const key of batch.events.keys()) this.#events.delete(key);
+    for (const key of batch.labels.keys()) this.#labels.delete(key);
+    for (const key of batch.deadLetters.keys()) this.#deadLetters.delete(key);
+  }
+}
+
+function claimKeys(rows: Map<string, unknown>, claimed: Set<string>): number {
+  let dropped = 0;
+  for (const key of rows.keys()) {
+    if (claimed.has(key)) {
+      rows.delete(key);
+      dropped++;
+    } else claimed.add(key);
+  }
+  return dropped;
+}
+
+export interface BatchWriterSteps<Stored> {
+  /**
+   * Store the batch (look-up and inserts), retrying as long as it takes; `undefined` when it gave
+   * up (shutdown with ClickHouse down): the batch stays uncommitted and is redelivered.
+   */
+  store(batch: PendingBatch, droppedInFlight: number): Promise<Stored | undefined>;
+  /** Commit the batch's offsets. Called in submission order, and only when it and every earlier batch were stored. */
+  commit(batch: PendingBatch, stored: Stored): Promise<void>;
+}
+
+/**
+ * Writes batches concurrently and commits them in order. A batch is committed only after it and
+ * every batch submitted before it are stored, so a committed offset never passes an unstored
+ * record, whichever insert finishes first. Rows an earlier unfinished batch holds are dropped
+ * from a later one ({@link InFlightKeys}) before its look-up, so concurrent writes never store one
+ * identity twice.
+ */
+export class OrderedBatchWriter<Stored> {
+  readonly keys = new InFlightKeys();
+  readonly #steps: BatchWriterSteps<Stored>;
+  readonly #writing = new Set<Promise<boolean>>();
+  /** Resolves to whether every batch submitted so far was stored (and so may be committed past). */
+  #tail: Promise<boolean> = Promise.resolve(true);
+
+  constructor(steps: BatchWriterSteps<Stored>) {
+    this.#steps = steps;
+  }
+
+  /** Batches submitted and not yet finished (stored and committed, or given up). */
+  get size(): number {
+    return this.#writing.size;
+  }
+
+  /** Start writing `batch`; the promise settles when it is committed (true) or left uncommitted (false). */
+  submit(batch: PendingBatch): Promise<boolean> {
+    const dropped = this.keys.claim(batch);
+    const earlier = this.#tail;
+    const write = (async () => {
+      const stored = await this.#steps.store(batch, dropped);
+      if (stored !== undefined) this.keys.release(batch);
+      const earlierStored = await earlier;
+      if (stored === undefined || !earlierStored) return false;
+      await this.#steps.commit(batch, stored);
+      return true;
+    })();
+    this.#tail = write.catch(() => false);
+    const tracked = write.finally(() => this.#writing.delete(tracked));
+    this.#writing.add(tracked);
+    return tracked;
+  }
+
+  /** Settles when any batch being written finishes (immediately when none is). */
+  async anyDone(): Promise<void> {
+    if (this.#writing.size > 0) await Promise.race([...this.#writing].map((w) => w.catch(() => false)));
+  }
+
+  /** Settles when every batch submitted so far has finished. */
+  async idle(): Promise<void> {
+    while (this.#writing.size > 0) await Promise.allSettled([...this.#writing]);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -561,7 +696,7 @@ export class IngestWorker extends EventEmitter {
   #clickhouse: ClickHouse | undefined;
   #consumer: Consumer | undefined;
   #pending = new PendingBatch();
-  #flushing: Promise<void> | undefined;
+  readonly #writer: OrderedBatchWriter<FlushEvent>;
   #timer: NodeJS.Timeout | undefined;
   #statsTimer: NodeJS.Timeout | undefined;
   #inBatch = 0;
@@ -585,6 +720,7 @@ export class IngestWorker extends EventEmitter {
     this.#kind = new Map<string, RecordKind>([[scoringEventsTopic, 'events'], [labelsTopic, 'labels']]);
     this.#repo = options.repository;
     this.#timings = this.metrics.time_ms;
+    this.#writer = new OrderedBatchWriter<FlushEvent>({ store: (batch, dropped) => this.#store(batch, dropped), commit: (batch, stored) => this.#finish(batch, stored) });
   }
 
   /** Storage in use (after start()). */
@@ -632,7 +768,7 @@ export class IngestWorker extends EventEmitter {
     this.#timer = setInterval(() => this.#maybeFlush(), tick);
     const statsEvery = this.#options.statsIntervalMs ?? 10_000;
     if (statsEvery > 0) {
-      this.#statsTimer = setInterval(() => this.#log.info({ ...this.#summary(), pending: this.#pending.records, flushing: this.#flushing !== undefined, paused: this.#paused, inBatch: this.#inBatch, lag: this.metrics.lag_total }, 'ingest progress'), statsEvery);
+      this.#statsTimer = setInterval(() => this.#log.info({ ...this.#summary(), pending: this.#pending.records, writing: this.#writer.size, paused: this.#paused, inBatch: this.#inBatch, lag: this.metrics.lag_total }, 'ingest progress'), statsEvery);
       this.#statsTimer.unref();
     }
     this.#log.info({ topics: this.#topics, groupId: config.ingest.groupId, batchSize: config.ingest.batchSize, batchMaxWaitMs: config.ingest.batchMaxWaitMs }, 'ingest worker started');
@@ -656,10 +792,10 @@ export class IngestWorker extends EventEmitter {
       this.#giveUp = true;
     }, drainTimeout);
     try {
-      if (this.#flushing) await this.#flushing;
+      await this.#writer.idle();
       if (this.#pending.records > 0 && !this.#abandoned) {
         this.#startFlush();
-        await this.#flushing;
+        await this.#writer.idle();
       }
     } finally {
       clearTimeout(deadline);
@@ -689,7 +825,7 @@ export class IngestWorker extends EventEmitter {
         const coordinate = `${topic}:${partition}:${m.offset}`;
         const record: RawRecord = { source: 'kafka', topic, partition, offset: m.offset, key: m.key, value: m.value, ref: coordinate };
         const pending = this.#pending;
-        if (!pending.add(prepareRecord(record, kind, this.#timings))) {
+        if (!pending.add(prepareRecord(record, kind, this.#timings), Date.now(), this.#timings)) {
           this.metrics.duplicates_in_batch_total++;
           this.metrics.duplicates_total++;
         }
@@ -705,13 +841,13 @@ export class IngestWorker extends EventEmitter {
           await heartbeat();
         }
         if (pending.records >= batchSize) {
-          // Full: hand it to the writer; if the previous batch is still being written, wait
-          // (heart-beating) — at most one full batch waits behind the one in flight.
-          while (this.#flushing && !this.#stopping && isRunning()) {
-            await Promise.race([this.#flushing, sleep(1000)]);
+          // Full: hand it to the writer; if the writer is full, wait (heart-beating) — at most
+          // one full batch waits behind the ones being written.
+          while (this.#writerFull() && !this.#stopping && isRunning()) {
+            await Promise.race([this.#writer.anyDone(), sleep(1000)]);
             await heartbeat();
           }
-          if (this.#pending === pending && !this.#flushing) this.#startFlush();
+          if (this.#pending === pending && !this.#writerFull()) this.#startFlush();
         }
       }
       this.metrics.consumed_total += taken;
@@ -731,22 +867,34 @@ export class IngestWorker extends EventEmitter {
   }
 
   #maybeFlush(): void {
-    if (this.#flushing || this.#pending.records === 0 || (this.#stopping && this.#inBatch > 0)) return;
+    if (this.#writerFull() || this.#pending.records === 0 || (this.#stopping && this.#inBatch > 0)) return;
     const full = this.#pending.records >= this.#config.ingest.batchSize;
     const old = Date.now() - this.#pending.firstAt >= this.#config.ingest.batchMaxWaitMs;
     if (full || old) this.#startFlush();
   }
 
+  /**
+   * Two batches are written at once: the second's look-up and insert overlap the first's insert.
+   * While ClickHouse is failing only one is, so an outage holds at most the batch being retried
+   * and one pending batch — plus a second batch if it had been handed over before the failure.
+   */
+  #writerFull(): boolean {
+    return this.#writer.size >= MAX_BATCHES_WRITING || (this.#paused && this.#writer.size > 0);
+  }
+
   #startFlush(): void {
     const batch = this.#pending;
     this.#pending = new PendingBatch();
-    this.#flushing = this.#flush(batch).finally(() => {
-      this.#flushing = undefined;
-      if (!this.#stopping) this.#maybeFlush();
-    });
+    this.#writer.submit(batch).then(
+      () => {
+        if (!this.#stopping) this.#maybeFlush();
+      },
+      (err: unknown) => this.#log.error({ err: brief(err), rows: batch.rows }, 'batch write failed unexpectedly: left uncommitted, it will be redelivered'),
+    );
   }
 
-  async #flush(batch: PendingBatch): Promise<void> {
+  /** Store one batch, retrying with back-off (consumption paused) until it is stored or shutdown gives up. */
+  async #store(batch: PendingBatch, droppedInFlight: number): Promise<FlushEvent | undefined> {
     const repo = this.#repo!;
     const t0 = performance.now();
     const maxBackoff = this.#config.ingest.maxRetryBackoffMs;
@@ -763,7 +911,7 @@ export class IngestWorker extends EventEmitter {
         if (this.#giveUp) {
           this.#abandoned = true;
           this.#log.error({ err: brief(err), rows: batch.rows, attempts }, 'ClickHouse still failing at shutdown: batch left uncommitted, it will be redelivered');
-          return;
+          return undefined;
         }
         if (!this.#paused) this.#pauseAll();
         // Full jitter on the upper half keeps several workers from retrying in lock-step.
@@ -774,40 +922,48 @@ export class IngestWorker extends EventEmitter {
         if (this.#giveUp) {
           this.#abandoned = true;
           this.#log.error({ rows: batch.rows, attempts }, 'ClickHouse still failing at shutdown: batch left uncommitted, it will be redelivered');
-          return;
+          return undefined;
         }
         backoff = Math.min(maxBackoff, backoff * 2);
       }
     }
     const latencyMs = performance.now() - t0;
+    // Rows an earlier batch was still writing count as already stored: by the time this batch
+    // is committed, they are.
+    const duplicatesStored = result.duplicatesStored + droppedInFlight;
     const m = this.metrics;
     m.flushes_total++;
     m.inserted_events_total += result.insertedEvents;
     m.inserted_labels_total += result.insertedLabels;
     m.dead_letters_total += result.deadLetters;
-    m.duplicates_stored_total += result.duplicatesStored;
-    m.duplicates_total += result.duplicatesStored;
-    m.batch_size_last = batch.rows;
-    m.batch_rows_sum += batch.rows;
+    m.duplicates_stored_total += duplicatesStored;
+    m.duplicates_total += duplicatesStored;
+    m.batch_size_last = batch.rows + droppedInFlight;
+    m.batch_rows_sum += batch.rows + droppedInFlight;
     m.insert_latency_ms_last = latencyMs;
     m.insert_latency_ms_sum += latencyMs;
     m.time_ms.dedupe_ms += result.dedupeMs;
     m.time_ms.serialize_ms += result.serializeMs;
     m.time_ms.insert_ms += result.insertMs;
-    if (this.#options.afterStore) await this.#options.afterStore(batch);
-    await this.#commit(batch);
-    if (this.#paused && !this.#stopping) this.#resumeAll();
-    const event: FlushEvent = {
-      rows: batch.rows,
+    return {
+      rows: batch.rows + droppedInFlight,
       records: batch.records,
       insertedEvents: result.insertedEvents,
       insertedLabels: result.insertedLabels,
       deadLetters: result.deadLetters,
-      duplicates: batch.duplicates + result.duplicatesStored,
+      duplicates: batch.duplicates + duplicatesStored,
       latencyMs,
       attempts,
-      ageMs: Date.now() - batch.firstAt,
+      ageMs: 0,
     };
+  }
+
+  /** A stored batch, its turn come: commit its offsets, resume consumption, report it. */
+  async #finish(batch: PendingBatch, stored: FlushEvent): Promise<void> {
+    if (this.#options.afterStore) await this.#options.afterStore(batch);
+    await this.#commit(batch);
+    if (this.#paused && !this.#stopping) this.#resumeAll();
+    const event: FlushEvent = { ...stored, ageMs: Date.now() - batch.firstAt };
     this.#log.debug(event, 'batch stored');
     this.emit('flush', event);
   }

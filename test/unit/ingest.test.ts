@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
-import { eventKey, labelKey, type DeadLetterRow, type IngestRepository, type InsertTiming } from '../../platform/clickhouse/ingest-repository.ts';
+import { encodedColumns, eventKey, labelKey, type DeadLetterRow, type IngestRepository, type IngestTable, type InsertTiming } from '../../platform/clickhouse/ingest-repository.ts';
 import { validateScoringEvent } from '../../platform/contracts.ts';
 import {
   fastScoringEventRow,
@@ -8,6 +8,7 @@ import {
   ingestHttp,
   MAX_DEAD_LETTER_PAYLOAD_BYTES,
   payloadText,
+  OrderedBatchWriter,
   PendingBatch,
   prepareRecord,
   storeBatch,
@@ -221,6 +222,18 @@ class MemoryRepository implements IngestRepository {
   private timing(rows: number): InsertTiming {
     return { rows, serializeMs: 0, insertMs: 0 };
   }
+  /** Decodes the lines back into row objects, so the encoding is checked on every insert. */
+  async insertEncoded(table: IngestTable, lines: readonly string[]) {
+    const columns = encodedColumns(table);
+    const rows = lines.map((line) => {
+      const values = JSON.parse(line) as unknown[];
+      if (values.length !== columns.length) throw new Error(`${table}: ${values.length} values for ${columns.length} columns`);
+      return Object.fromEntries(columns.map((c, i) => [c, values[i]]));
+    });
+    if (table === 'scoring_events') return this.insertScoringEvents(rows as unknown as ScoringEventRow[]);
+    if (table === 'labels') return this.insertLabels(rows as unknown as LabelRow[]);
+    return this.insertDeadLetters(rows as unknown as DeadLetterRow[]);
+  }
   async insertScoringEvents(rows: readonly ScoringEventRow[]) {
     for (const r of rows) {
       if (this.events.has(eventKey(r.model_id, r.event_id))) throw new Error(`doubled ${r.event_id}`);
@@ -321,5 +334,89 @@ describe('ingestHttp', () => {
     expect(r.accepted).toBe(1);
     expect(r.rejected).toEqual([{ index: 1, reason: expect.stringContaining('label') }]);
     expect([...repo.labels.values()][0]).toMatchObject({ event_id: 'e1', label: 'fraud', label_ts: Date.parse('2026-01-31T12:00:00Z'), source: 'http' });
+  });
+});
+
+describe('OrderedBatchWriter (two batches written at once)', () => {
+  /** A gate an insert waits behind until the test opens it. */
+  function gate(): { wait: Promise<void>; open: () => void } {
+    let open!: () => void;
+    const wait = new Promise<void>((resolve) => (open = resolve));
+    return { wait, open };
+  }
+
+  function writer(repo: MemoryRepository, commits: string[], abandon = new Set<string>()) {
+    const names = new WeakMap<PendingBatch, string>();
+    const w = new OrderedBatchWriter<number>({
+      store: async (batch, dropped) => (abandon.has(names.get(batch)!) ? undefined : (await storeBatch(repo, batch)).insertedEvents + dropped * 1000),
+      commit: async (batch) => {
+        commits.push(names.get(batch)!);
+      },
+    });
+    const submit = (name: string, ids: string[]) => {
+      const batch = new PendingBatch();
+      for (const id of ids) batch.add(eventRow(id));
+      names.set(batch, name);
+      return w.submit(batch);
+    };
+    return { w, submit };
+  }
+
+  it('stores once an event that batch N+1 repeats while batch N is still being inserted', async () => {
+    const repo = new MemoryRepository();
+    const insertN = gate();
+    const insert = repo.insertEncoded.bind(repo);
+    let calls = 0;
+    repo.insertEncoded = async (table, lines) => {
+      if (calls++ === 0) await insertN.wait; // batch N's insert hangs until released
+      return insert(table, lines);
+    };
+    const commits: string[] = [];
+    const { w, submit } = writer(repo, commits);
+    const n = submit('N', ['a', 'b']);
+    await new Promise((r) => setTimeout(r, 5)); // N has looked up and is inserting
+    expect(w.keys.size).toBe(2);
+    // N+1 repeats 'a': N's insert is not durable, so the look-up cannot see it — the in-flight set does.
+    const n1 = submit('N+1', ['a', 'c']);
+    await new Promise((r) => setTimeout(r, 5));
+    expect([...repo.events.keys()].map((k) => k.split('\u0000')[1])).toEqual(['c']);
+    insertN.open();
+    await expect(Promise.all([n, n1])).resolves.toEqual([true, true]);
+    expect([...repo.events.keys()].map((k) => k.split('\u0000')[1]).sort()).toEqual(['a', 'b', 'c']);
+    expect(repo.inserts.events).toBe(3); // MemoryRepository throws on a doubled id
+    expect(commits).toEqual(['N', 'N+1']);
+    expect(w.keys.size).toBe(0);
+  });
+
+  it('commits in submission order when the later insert finishes first', async () => {
+    const repo = new MemoryRepository();
+    const insertN = gate();
+    const insert = repo.insertEncoded.bind(repo);
+    repo.insertEncoded = async (table, lines) => {
+      if (lines.some((l) => l.includes('"slow-'))) await insertN.wait;
+      return insert(table, lines);
+    };
+    const commits: string[] = [];
+    const { w, submit } = writer(repo, commits);
+    const n = submit('N', ['slow-1']);
+    const n1 = submit('N+1', ['fast-1']);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(w.size).toBe(2); // neither finished: N+1 waits for N before committing
+    expect(repo.events.size).toBe(1); // N+1 is stored…
+    expect(commits).toEqual([]); // …but not committed past N's unstored record
+    insertN.open();
+    await Promise.all([n, n1]);
+    expect(commits).toEqual(['N', 'N+1']);
+  });
+
+  it('commits nothing after a batch that was given up (left for redelivery)', async () => {
+    const repo = new MemoryRepository();
+    const commits: string[] = [];
+    const { w, submit } = writer(repo, commits, new Set(['N']));
+    expect(await submit('N', ['a'])).toBe(false);
+    expect(await submit('N+1', ['b'])).toBe(false);
+    await w.idle();
+    expect(commits).toEqual([]);
+    expect(repo.events.size).toBe(1); // N+1's rows are stored; redelivery of both de-duplicates
   });
 });
