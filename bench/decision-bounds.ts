@@ -26,9 +26,10 @@
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../cli/commands/backtest.ts';
 import { runBacktest } from '../detectors/backtest/engine.ts';
-import { oracleSchedule, scheduleCost } from '../detectors/economics/oracle.ts';
+import { oracleSchedule, scheduleCost, stalenessPerEvent, stepStaleness } from '../detectors/economics/oracle.ts';
 import type { CostModel } from '../detectors/economics/types.ts';
-import { benchPolicy, costAwareTrigger } from './decisions.ts';
+import { benchPolicy, costAwareTrigger, memoTrainer } from './decisions.ts';
+import { seedRange } from './lib/cli.ts';
 import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
 import { buildQualityMatrix, CADENCE_MS, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
 
@@ -53,10 +54,6 @@ export interface StreamBounds {
   caraByTheta: number[];
 }
 
-/** Staleness of the model retrained at k in window t (against the model retrained just before t). */
-function staleness(model: CostModel, k: number, t: number): number {
-  return model.valuePerQualityUnit * model.eventsAt(t) * Math.max(0, model.qualityAt(t, t) - model.qualityAt(k, t));
-}
 
 /** Retrain steps of Cara's rule when the serving model's past staleness is known exactly. */
 export function perfectHindsightCara(model: CostModel, theta: number): number[] {
@@ -64,7 +61,7 @@ export function perfectHindsightCara(model: CostModel, theta: number): number[] 
   let serving = 0;
   let accumulated = 0;
   for (let t = 1; t < model.steps; t++) {
-    accumulated += staleness(model, serving, t - 1);
+    accumulated += stepStaleness(model, serving, t - 1);
     if (accumulated >= theta * model.retrainCost) {
       retrains.push(t);
       serving = t;
@@ -86,10 +83,6 @@ export function perfectHindsightCara(model: CostModel, theta: number): number[] 
 export function adaptiveExpectedCostSchedule(stream: CostModel, expected: CostModel, priorWindows = 0): number[] {
   const T = stream.steps;
   const C = stream.retrainCost;
-  const perEvent = (m: CostModel, k: number, u: number): number => {
-    const reference = m.referenceQuality !== undefined ? m.referenceQuality(u) : m.qualityAt(u, u);
-    return Math.max(0, reference - m.qualityAt(k, u));
-  };
   const value = (u: number) => stream.valuePerQualityUnit * stream.eventsAt(u);
   // bestNew[j]: expected cost from j on, a new model trained at j (the DP over expected staleness).
   const bestNew = new Float64Array(T + 1);
@@ -97,7 +90,7 @@ export function adaptiveExpectedCostSchedule(stream: CostModel, expected: CostMo
     let segment = 0;
     let best = Number.POSITIVE_INFINITY;
     for (let l = j + 1; l <= T; l++) {
-      segment += value(l - 1) * perEvent(expected, j, l - 1);
+      segment += value(l - 1) * stalenessPerEvent(expected, j, l - 1);
       best = Math.min(best, segment + (l < T ? C + (bestNew[l] as number) : 0));
     }
     bestNew[j] = best;
@@ -107,13 +100,13 @@ export function adaptiveExpectedCostSchedule(stream: CostModel, expected: CostMo
   let residual = 0;
   let seen = 0;
   for (let t = 1; t < T; t++) {
-    residual += perEvent(stream, serving, t - 1) - perEvent(expected, serving, t - 1);
+    residual += stalenessPerEvent(stream, serving, t - 1) - stalenessPerEvent(expected, serving, t - 1);
     seen += 1;
     const luck = residual / (seen + priorWindows);
     let keep = Number.POSITIVE_INFINITY;
     let segment = 0;
     for (let l = t + 1; l <= T; l++) {
-      segment += value(l - 1) * Math.max(0, perEvent(expected, serving, l - 1) + luck);
+      segment += value(l - 1) * Math.max(0, stalenessPerEvent(expected, serving, l - 1) + luck);
       keep = Math.min(keep, segment + (l < T ? C + (bestNew[l] as number) : 0));
     }
     if (C + (bestNew[t] as number) < keep) {
@@ -127,7 +120,8 @@ export function adaptiveExpectedCostSchedule(stream: CostModel, expected: CostMo
 }
 
 export async function streamBounds(spec: ScenarioSpec, twins: number, log: (line: string) => void = () => {}): Promise<StreamBounds> {
-  const trainer = builtInTrainer();
+  // Memoised: the cost-aware backtest retrains on windows the quality matrix has already trained on.
+  const trainer = memoTrainer(builtInTrainer());
   const scenario = buildScenario(spec);
   const { costModel: stream, steps, monitoredStart } = buildQualityMatrix(spec, { scenario, trainer, onProgress: log });
   const oracle = oracleSchedule(stream);
@@ -136,7 +130,8 @@ export async function streamBounds(spec: ScenarioSpec, twins: number, log: (line
   const report = await runBacktest({ rows: scenario.rows, numeric: scenario.numeric, hasPrediction: false, policy: benchPolicy('cost-aware', costAwareTrigger, spec.trainingWindow), cadenceMs: CADENCE_MS, referenceWindowMs: spec.referenceHours * CADENCE_MS, trainer, costModel: COSTS });
   const costAwareSteps = report.decisions.filter((d) => d.kind === 'retrain').map((d) => Math.round((d.time - monitoredStart) / CADENCE_MS)).filter((s) => s < steps);
 
-  const twinModels = twinCostModels(spec, twins, { trainer });
+  // Twins train their own models: the memo is keyed by window times, which twins share.
+  const twinModels = twinCostModels(spec, twins, { trainer: builtInTrainer() });
   const expected = meanStaleness(twinModels);
   return {
     kind: spec.kind,
@@ -148,15 +143,6 @@ export async function streamBounds(spec: ScenarioSpec, twins: number, log: (line
     adaptiveByPrior: ADAPTIVE_PRIOR_WINDOWS.map((prior) => ratio(adaptiveExpectedCostSchedule(stream, expected, prior))),
     caraByTheta: CARA_THETAS.map((theta) => ratio(perfectHindsightCara(stream, theta))),
   };
-}
-
-function range(text: string): number[] {
-  const out: number[] = [];
-  for (const part of text.split(',')) {
-    const [from, to] = part.split('-').map(Number) as [number, number | undefined];
-    for (let s = from; s <= (to ?? from); s++) out.push(s);
-  }
-  return out;
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -193,7 +179,7 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const seeds = range(values.seeds ?? '1-3');
+  const seeds = seedRange(values.seeds ?? '1-3');
   const days = Number(values.days ?? 14);
   const twins = Number(values.twins ?? 4);
   const kinds = (values.kinds ?? 'gradual,abrupt,recurring').split(',') as ScenarioKind[];

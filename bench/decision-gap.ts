@@ -22,7 +22,7 @@
  * For each extra retrain, `saved` is the staleness the policy's schedule would have paid without it
  * minus what it paid (positive: the retrain bought something, worth it when > C).
  */
-import { scheduleCost } from '../detectors/economics/oracle.ts';
+import { scheduleCost, stepStaleness } from '../detectors/economics/oracle.ts';
 import type { CostModel } from '../detectors/economics/types.ts';
 
 export interface MatchedRetrain { oracle: number; policy: number; delay: number; cost: number }
@@ -50,10 +50,6 @@ export interface GapBreakdown {
   extra: ExtraRetrain[];
 }
 
-function stale(model: CostModel, k: number, t: number): number {
-  const reference = model.referenceQuality !== undefined ? model.referenceQuality(t) : model.qualityAt(t, t);
-  return model.valuePerQualityUnit * model.eventsAt(t) * Math.max(0, reference - model.qualityAt(k, t));
-}
 
 /** Step of the model serving each window under a schedule (0 = the initial model). */
 function servingSteps(steps: number, schedule: readonly number[]): number[] {
@@ -95,7 +91,7 @@ export function decomposeGap(model: CostModel, policySteps: readonly number[], o
     const a = k[t] as number;
     const b = ko[t] as number;
     if (a === b) continue;
-    const diff = stale(model, a, t) - stale(model, b, t);
+    const diff = stepStaleness(model, a, t) - stepStaleness(model, b, t);
     if (a < b) {
       // Behind the oracle's model b (b > 0: the oracle retrained at b).
       const m = matchOf.get(b);

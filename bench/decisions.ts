@@ -39,8 +39,8 @@ export { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec };
 
 const HOUR = 3_600_000;
 
-/** The trainer, memoised by training window: equal windows give equal models, so this only saves time. */
-function memoTrainer(inner: BacktestTrainer): BacktestTrainer {
+/** The trainer, memoised by training window: equal windows give equal models, so this only saves time. One stream per memo (the key is the window's times and size, which twin streams share). */
+export function memoTrainer(inner: BacktestTrainer): BacktestTrainer {
   const cache = new Map<string, BacktestModel>();
   return {
     name: inner.name,

@@ -20,20 +20,11 @@ import { oracleSchedule, scheduleCost } from '../detectors/economics/oracle.ts';
 import type { CostModel } from '../detectors/economics/types.ts';
 import { decomposeGap, gapLine, gapTable, gapTotals, type GapBreakdown } from './decision-gap.ts';
 import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
+import { seedRange } from './lib/cli.ts';
 import { buildQualityMatrix } from './lib/quality-matrix.ts';
-import { benchPolicy, costAwareTrigger } from './decisions.ts';
+import { benchPolicy, costAwareTrigger, memoTrainer } from './decisions.ts';
 
 const HOUR = 3_600_000;
-
-function range(text: string): number[] {
-  const out: number[] = [];
-  for (const part of text.split(',')) {
-    const [a, b] = part.split('-').map(Number);
-    const from = a ?? 0;
-    for (let s = from; s <= (b ?? from); s++) out.push(s);
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { seeds: { type: 'string' }, days: { type: 'string' }, kinds: { type: 'string' }, timeline: { type: 'boolean' }, noise: { type: 'boolean' }, explain: { type: 'boolean' }, help: { type: 'boolean' }, rule: { type: 'string' } } });
@@ -41,7 +32,7 @@ async function main(): Promise<void> {
     process.stdout.write('Usage: npx tsx bench/tune-decisions.ts [--seeds 101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--timeline] [--noise] [--explain]\n');
     return;
   }
-  const seeds = range(values.seeds ?? '101-105');
+  const seeds = seedRange(values.seeds ?? '101-105');
   const gaps = new Map<string, { g: GapBreakdown; retrainCost: number }[]>();
   const days = Number(values.days ?? 14);
   const kinds = (values.kinds ?? 'gradual,abrupt,recurring').split(',') as ScenarioKind[];
@@ -50,7 +41,7 @@ async function main(): Promise<void> {
     for (const seed of seeds) {
       const spec: ScenarioSpec = { kind, seed, days, eventsPerHour: 300, referenceHours: 12, trainingWindow: '4h' };
       const scenario = buildScenario(spec);
-      const trainer = builtInTrainer();
+      const trainer = memoTrainer(builtInTrainer());
       if (values.noise) {
         // The same models (trained on whole windows), measured on each half of every window's events.
         const half = (parity: number): CostModel => buildQualityMatrix(spec, { scenario, trainer, windowEvents: (i) => i % 2 === parity }).costModel;

@@ -16,3 +16,13 @@ export function argReader(argv: readonly string[]) {
     },
   };
 }
+
+/** Seeds from a `--seeds` value: "1-3", "101-105", "1,4,7-9". */
+export function seedRange(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const [from, to] = part.split('-').map(Number) as [number, number | undefined];
+    for (let s = from; s <= (to ?? from); s++) out.push(s);
+  }
+  return out;
+}

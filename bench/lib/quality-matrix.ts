@@ -10,6 +10,7 @@
 import { builtInTrainer } from '../../cli/commands/backtest.ts';
 import { qualityOf, trainVersion } from '../../detectors/backtest/engine.ts';
 import type { BacktestModel, BacktestRow, BacktestTrainer } from '../../detectors/backtest/types.ts';
+import { stalenessPerEvent } from '../../detectors/economics/oracle.ts';
 import type { CostModel } from '../../detectors/economics/types.ts';
 import { parseDuration } from '../../detectors/policy/duration.ts';
 import { buildScenario, COSTS, type Scenario, type ScenarioSpec } from './decision-streams.ts';
@@ -114,10 +115,9 @@ export function meanStaleness(models: readonly CostModel[]): CostModel {
   const first = models[0];
   if (first === undefined) throw new Error('meanStaleness needs at least one cost model');
   if (models.some((m) => m.steps !== first.steps)) throw new Error(`meanStaleness: the cost models have different numbers of windows (${models.map((m) => m.steps).join(', ')})`);
-  const perEvent = (m: CostModel, k: number, t: number) => Math.max(0, m.qualityAt(t, t) - m.qualityAt(k, t));
   return {
     ...first,
-    qualityAt: (k, t) => 1 - models.reduce((sum, m) => sum + perEvent(m, k, t), 0) / models.length,
+    qualityAt: (k, t) => 1 - models.reduce((sum, m) => sum + stalenessPerEvent(m, k, t), 0) / models.length,
     referenceQuality: () => 1,
   };
 }

@@ -13,9 +13,15 @@ import type { CostModel, ScheduleCost } from './types.ts';
  * O(T²) time (segment sums are built incrementally), O(T) memory.
  */
 
-function stepStaleness(model: CostModel, retrainedAt: number, step: number): number {
+/** Accuracy the model retrained at `retrainedAt` is short of the reference in window `step`, per event (≥ 0). */
+export function stalenessPerEvent(model: CostModel, retrainedAt: number, step: number): number {
   const reference = model.referenceQuality !== undefined ? model.referenceQuality(step) : model.qualityAt(step, step);
-  return model.valuePerQualityUnit * model.eventsAt(step) * Math.max(0, reference - model.qualityAt(retrainedAt, step));
+  return Math.max(0, reference - model.qualityAt(retrainedAt, step));
+}
+
+/** Staleness cost of window `step` when the model retrained at `retrainedAt` serves it. */
+export function stepStaleness(model: CostModel, retrainedAt: number, step: number): number {
+  return model.valuePerQualityUnit * model.eventsAt(step) * stalenessPerEvent(model, retrainedAt, step);
 }
 
 /** Total cost of retraining at `retrainSteps` (sorted, deduplicated; step 0 is the initial model and is free). */
