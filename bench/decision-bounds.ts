@@ -26,7 +26,7 @@
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../cli/commands/backtest.ts';
 import { runBacktest } from '../detectors/backtest/engine.ts';
-import { oracleSchedule, scheduleCost, stalenessPerEvent, stepStaleness } from '../detectors/economics/oracle.ts';
+import { oracleSchedule, scheduleCost, stalenessPerEvent, windowStaleness } from '../detectors/economics/oracle.ts';
 import type { CostModel } from '../detectors/economics/types.ts';
 import { benchPolicy, costAwareTrigger, memoTrainer } from './decisions.ts';
 import { seedRange } from './lib/cli.ts';
@@ -61,7 +61,7 @@ export function perfectHindsightCara(model: CostModel, theta: number): number[] 
   let serving = 0;
   let accumulated = 0;
   for (let t = 1; t < model.steps; t++) {
-    accumulated += stepStaleness(model, serving, t - 1);
+    accumulated += windowStaleness(model, serving, t - 1);
     if (accumulated >= theta * model.retrainCost) {
       retrains.push(t);
       serving = t;

@@ -22,7 +22,7 @@
  * For each extra retrain, `saved` is the staleness the policy's schedule would have paid without it
  * minus what it paid (positive: the retrain bought something, worth it when > C).
  */
-import { scheduleCost, stepStaleness } from '../detectors/economics/oracle.ts';
+import { scheduleCost, windowStaleness } from '../detectors/economics/oracle.ts';
 import type { CostModel } from '../detectors/economics/types.ts';
 
 export interface MatchedRetrain { oracle: number; policy: number; delay: number; cost: number }
@@ -91,7 +91,7 @@ export function decomposeGap(model: CostModel, policySteps: readonly number[], o
     const a = k[t] as number;
     const b = ko[t] as number;
     if (a === b) continue;
-    const diff = stepStaleness(model, a, t) - stepStaleness(model, b, t);
+    const diff = windowStaleness(model, a, t) - windowStaleness(model, b, t);
     if (a < b) {
       // Behind the oracle's model b (b > 0: the oracle retrained at b).
       const m = matchOf.get(b);

@@ -20,7 +20,7 @@ export function stalenessPerEvent(model: CostModel, retrainedAt: number, step: n
 }
 
 /** Staleness cost of window `step` when the model retrained at `retrainedAt` serves it. */
-export function stepStaleness(model: CostModel, retrainedAt: number, step: number): number {
+export function windowStaleness(model: CostModel, retrainedAt: number, step: number): number {
   return model.valuePerQualityUnit * model.eventsAt(step) * stalenessPerEvent(model, retrainedAt, step);
 }
 
@@ -32,7 +32,7 @@ export function scheduleCost(model: CostModel, retrainSteps: readonly number[]):
   let next = 0;
   for (let t = 0; t < model.steps; t++) {
     while (next < steps.length && (steps[next] as number) <= t) current = steps[next++] as number;
-    staleness += stepStaleness(model, current, t);
+    staleness += windowStaleness(model, current, t);
   }
   const retrainCost = steps.length * model.retrainCost;
   return { retrainSteps: steps, stalenessCost: staleness, retrainCost, totalCost: staleness + retrainCost };
@@ -50,7 +50,7 @@ export function oracleSchedule(model: CostModel): ScheduleCost {
     let bestCost = Number.POSITIVE_INFINITY;
     let bestNext = T;
     for (let k = j + 1; k <= T; k++) {
-      segment += stepStaleness(model, j, k - 1);
+      segment += windowStaleness(model, j, k - 1);
       const cost = segment + (k < T ? model.retrainCost + (best[k] as number) : 0);
       if (cost < bestCost) {
         bestCost = cost;
