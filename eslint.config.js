@@ -10,10 +10,24 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: {
-        process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly',
-        setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly',
-        AbortController: 'readonly', AbortSignal: 'readonly', fetch: 'readonly', performance: 'readonly', structuredClone: 'readonly',
-        document: 'readonly', window: 'readonly', EventSource: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        fetch: 'readonly',
+        performance: 'readonly',
+        structuredClone: 'readonly',
+        document: 'readonly',
+        window: 'readonly',
+        EventSource: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
       },
     },
     rules: {
@@ -25,13 +39,27 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O libraries.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net'], message: 'Workflows must stay deterministic: no Node built-ins.' },
-          { group: ['kafkajs', '@clickhouse/*', 'chdb', 'chdb/*', 'onnxruntime-node', 'pino', 'fastify'], message: 'Workflows must not do I/O: call an activity instead.' },
-          { group: ['../activities/*', '../activities/**'], importNamePattern: '^(?!type )', allowTypeImports: true, message: 'Import activities as types only (proxyActivities).' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net'],
+              message: 'Workflows must stay deterministic: no Node built-ins.',
+            },
+            {
+              group: ['kafkajs', '@clickhouse/*', 'chdb', 'chdb/*', 'onnxruntime-node', 'pino', 'fastify'],
+              message: 'Workflows must not do I/O: call an activity instead.',
+            },
+            {
+              group: ['../activities/*', '../activities/**'],
+              importNamePattern: '^(?!type )',
+              allowTypeImports: true,
+              message: 'Import activities as types only (proxyActivities).',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -10,7 +10,12 @@ import { fitCbpe } from '../detectors/quality/cbpe.ts';
 import { DEFAULT_SCORE_HISTOGRAM_BINS } from '../detectors/quality/score-histogram.ts';
 import { queryRows } from '../platform/clickhouse/client.ts';
 import { recordDecision as storeDecision, type DecisionRecord } from '../platform/clickhouse/decisions-repository.ts';
-import { buildReference as buildReferenceProfiles, loadReference, windowCounts, type StoredReference } from '../platform/clickhouse/statistics-repository.ts';
+import {
+  buildReference as buildReferenceProfiles,
+  loadReference,
+  windowCounts,
+  type StoredReference,
+} from '../platform/clickhouse/statistics-repository.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 
@@ -38,11 +43,18 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
   };
 
   /** The window's aggregates: per-feature counts over the reference bins, versions, quality histograms. */
-  async function collectWindow(input: { modelId: string; start: number; end: number; referenceId: string | null }): Promise<WindowObservation> {
+  async function collectWindow(input: {
+    modelId: string;
+    start: number;
+    end: number;
+    referenceId: string | null;
+  }): Promise<WindowObservation> {
     const params = { model: input.modelId, start: input.start, end: input.end };
     const reference = input.referenceId ? await referenceById(input.referenceId) : null;
     Context.current().heartbeat('counting features');
-    const counts = reference ? await windowCounts(clickhouse, { modelId: input.modelId, start: input.start, end: input.end, reference }) : null;
+    const counts = reference
+      ? await windowCounts(clickhouse, { modelId: input.modelId, start: input.start, end: input.end, reference })
+      : null;
 
     const versions = await queryRows<{ version: string; events: string; first_seen: string }>(
       clickhouse,
@@ -52,7 +64,10 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
        GROUP BY model_version`,
       params,
     );
-    const trainedAt = await versionTrainedAt(input.modelId, versions.map((v) => v.version));
+    const trainedAt = await versionTrainedAt(
+      input.modelId,
+      versions.map((v) => v.version),
+    );
     // windowCounts already counted the window's dead letters; without a reference, count them here.
     const deadLettered =
       counts?.deadLettered ??
@@ -79,7 +94,14 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
       { ...params, bins },
     );
     // Labels join by event_id; the newest label of an event wins (labels is ReplacingMergeTree by label_ts).
-    const labelled = await queryRows<{ bin: number; positive: number; events: string; score_sum: number; score_sq: number; delay_p50: number | null }>(
+    const labelled = await queryRows<{
+      bin: number;
+      positive: number;
+      events: string;
+      score_sum: number;
+      score_sq: number;
+      delay_p50: number | null;
+    }>(
       clickhouse,
       `SELECT least(toUInt32(floor(e.prediction_score * {bins:UInt32})), {bins:UInt32} - 1) AS bin,
               l.label_numeric >= 0.5 AS positive,
@@ -97,7 +119,13 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
     for (const r of scoreRows) scoreHistogram[Number(r.bin)] = Number(r.events);
     let labelledSummary: WindowObservation['labelled'] = null;
     if (labelled.length > 0) {
-      const h = { positives: zeros(bins), negatives: zeros(bins), scoreSums: zeros(bins), scoreSquareSums: zeros(bins), positiveScoreSums: zeros(bins) };
+      const h = {
+        positives: zeros(bins),
+        negatives: zeros(bins),
+        scoreSums: zeros(bins),
+        scoreSquareSums: zeros(bins),
+        positiveScoreSums: zeros(bins),
+      };
       let events = 0;
       let delayWeighted = 0;
       for (const r of labelled) {
@@ -119,7 +147,11 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
       start: input.start,
       end: input.end,
       events: versions.reduce((total, v) => total + Number(v.events), 0),
-      versions: versions.map((v) => ({ version: v.version, events: Number(v.events), trainedAt: trainedAt.get(v.version) ?? Number(v.first_seen) })),
+      versions: versions.map((v) => ({
+        version: v.version,
+        events: Number(v.events),
+        trainedAt: trainedAt.get(v.version) ?? Number(v.first_seen),
+      })),
       deadLettered,
       features: counts?.features ?? {},
       prediction: counts?.prediction ?? null,
@@ -147,7 +179,12 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
    * training snapshot it was trained on. Also fits the label-free estimator when the reference
    * has enough labelled events.
    */
-  async function buildReference(input: { modelId: string; modelVersion: string | null; window?: { start: number; end: number }; lineageId?: string }): Promise<MonitorReference | null> {
+  async function buildReference(input: {
+    modelId: string;
+    modelVersion: string | null;
+    window?: { start: number; end: number };
+    lineageId?: string;
+  }): Promise<MonitorReference | null> {
     let window = input.window;
     if (!window && input.lineageId) {
       const rows = await queryRows<{ start: string; end: string }>(
@@ -157,7 +194,8 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
          WHERE t.snapshot_id = {snapshot:String}`,
         { snapshot: input.lineageId },
       );
-      if (rows[0] && Number(rows[0].end) > Number(rows[0].start)) window = { start: Number(rows[0].start), end: Number(rows[0].end) };
+      if (rows[0] && Number(rows[0].end) > Number(rows[0].start))
+        window = { start: Number(rows[0].start), end: Number(rows[0].end) };
     }
     if (!window) return null;
     // From a training snapshot the reference is the training data, whichever version scored it
@@ -166,10 +204,18 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
     const fromTraining = !input.window;
     let profiles: Awaited<ReturnType<typeof buildReferenceProfiles>>;
     try {
-      profiles = await buildReferenceProfiles(clickhouse, { modelId: input.modelId, modelVersion: fromTraining ? undefined : (input.modelVersion ?? undefined), start: window.start, end: window.end });
+      profiles = await buildReferenceProfiles(clickhouse, {
+        modelId: input.modelId,
+        modelVersion: fromTraining ? undefined : (input.modelVersion ?? undefined),
+        start: window.start,
+        end: window.end,
+      });
     } catch (err) {
       if (err instanceof NotFoundError) {
-        log.warn({ modelId: input.modelId, window }, 'no events to build a reference from; keeping the previous reference');
+        log.warn(
+          { modelId: input.modelId, window },
+          'no events to build a reference from; keeping the previous reference',
+        );
         return null;
       }
       throw err;
@@ -187,12 +233,21 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
     let cbpe: MonitorReference['cbpe'] = null;
     if (sample.length >= MIN_CBPE_REFERENCE) {
       try {
-        cbpe = fitCbpe(sample.map((s) => Number(s.label)), sample.map((s) => Number(s.score)));
+        cbpe = fitCbpe(
+          sample.map((s) => Number(s.label)),
+          sample.map((s) => Number(s.score)),
+        );
       } catch (err) {
         log.warn({ modelId: input.modelId, err: (err as Error).message }, 'label-free estimator not fitted');
       }
     }
-    return { referenceId: profiles.referenceId, modelVersion: input.modelVersion ?? '', features: profiles.features, prediction: profiles.prediction, cbpe };
+    return {
+      referenceId: profiles.referenceId,
+      modelVersion: input.modelVersion ?? '',
+      features: profiles.features,
+      prediction: profiles.prediction,
+      cbpe,
+    };
   }
 
   async function recordDecision(decision: DecisionRecord): Promise<{ stored: boolean }> {

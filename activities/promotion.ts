@@ -8,7 +8,11 @@
  */
 import { crashPoint } from '../platform/fault-injection.ts';
 import { queryRows } from '../platform/clickhouse/client.ts';
-import { modelUpdateSchema, MODEL_UPDATE_SCHEMA_VERSION, type ModelUpdateMessage } from '../platform/registry/model-update.ts';
+import {
+  modelUpdateSchema,
+  MODEL_UPDATE_SCHEMA_VERSION,
+  type ModelUpdateMessage,
+} from '../platform/registry/model-update.ts';
 import { TERMINAL_STAGES, type ModelVersion } from '../platform/registry/types.ts';
 import { ms, nonRetryable, type RetrainContext } from './training/context.ts';
 
@@ -142,7 +146,11 @@ interface ModelUpdateRow {
 }
 
 export function createPromotionActivities(ctx: RetrainContext) {
-  const artifactOf = (v: Pick<ModelVersion, 'artifactUri' | 'sha256' | 'features'>) => ({ artifact_uri: v.artifactUri, sha256: v.sha256, features: v.features });
+  const artifactOf = (v: Pick<ModelVersion, 'artifactUri' | 'sha256' | 'features'>) => ({
+    artifact_uri: v.artifactUri,
+    sha256: v.sha256,
+    features: v.features,
+  });
 
   async function publishModelUpdate(input: PublishModelUpdateInput): Promise<PublishModelUpdateResult> {
     const topic = ctx.config.kafka.modelUpdatesTopic;
@@ -154,23 +162,46 @@ export function createPromotionActivities(ctx: RetrainContext) {
       { m: input.modelId, k: input.idempotencyKey },
     );
     if (previous?.status === 'published') {
-      return { published: false, idempotencyKey: input.idempotencyKey, topic: previous.topic, partition: Number(previous.kafka_partition), offset: previous.kafka_offset, trafficSplit: input.trafficSplit };
+      return {
+        published: false,
+        idempotencyKey: input.idempotencyKey,
+        topic: previous.topic,
+        partition: Number(previous.kafka_partition),
+        offset: previous.kafka_offset,
+        trafficSplit: input.trafficSplit,
+      };
     }
     const total = Object.values(input.trafficSplit).reduce((a, b) => a + b, 0);
     if (Object.values(input.trafficSplit).some((s) => !(s >= 0 && s <= 1)) || Math.abs(total - 1) > 1e-6) {
-      throw nonRetryable('ValidationError', `traffic split ${JSON.stringify(input.trafficSplit)} must have shares in [0, 1] summing to 1`);
+      throw nonRetryable(
+        'ValidationError',
+        `traffic split ${JSON.stringify(input.trafficSplit)} must have shares in [0, 1] summing to 1`,
+      );
     }
     const subject = await ctx.registry.getVersion(input.modelId, input.version);
     const models: ModelUpdateMessage['models'] = {};
     for (const v of new Set([...Object.keys(input.trafficSplit), ...shadow])) {
       if (v === input.version) {
-        models[v] = { artifact_uri: input.artifactUri, sha256: input.sha256, features: subject?.features ?? { numeric: [], categorical: [] } };
-        if (subject && subject.sha256 !== input.sha256) throw nonRetryable('ValidationError', `${input.modelId} ${v}: sha256 ${input.sha256} differs from the registry's ${subject.sha256}`);
+        models[v] = {
+          artifact_uri: input.artifactUri,
+          sha256: input.sha256,
+          features: subject?.features ?? { numeric: [], categorical: [] },
+        };
+        if (subject && subject.sha256 !== input.sha256)
+          throw nonRetryable(
+            'ValidationError',
+            `${input.modelId} ${v}: sha256 ${input.sha256} differs from the registry's ${subject.sha256}`,
+          );
         continue;
       }
       const other = await ctx.registry.getVersion(input.modelId, v);
-      if (!other) throw nonRetryable('ValidationError', `traffic split names ${input.modelId} ${v}, which is not in the registry`);
-      if (TERMINAL_STAGES.includes(other.stage)) throw nonRetryable('ValidationError', `traffic split names ${input.modelId} ${v}, which is ${other.stage}`);
+      if (!other)
+        throw nonRetryable(
+          'ValidationError',
+          `traffic split names ${input.modelId} ${v}, which is not in the registry`,
+        );
+      if (TERMINAL_STAGES.includes(other.stage))
+        throw nonRetryable('ValidationError', `traffic split names ${input.modelId} ${v}, which is ${other.stage}`);
       models[v] = artifactOf(other);
     }
     const message: ModelUpdateMessage = modelUpdateSchema.parse({
@@ -188,24 +219,65 @@ export function createPromotionActivities(ctx: RetrainContext) {
     // Keep the registry's stage in step with the traffic the version gets.
     const share = input.trafficSplit[input.version] ?? 0;
     if (subject && (subject.stage === 'candidate' || subject.stage === 'shadow' || subject.stage === 'canary')) {
-      const stage = share > 0 && share < 1 ? 'canary' : shadow.includes(input.version) && share === 0 ? 'shadow' : subject.stage;
-      if (stage !== subject.stage) await ctx.registry.setStage(input.modelId, input.version, stage, 'system', input.reason);
+      const stage =
+        share > 0 && share < 1 ? 'canary' : shadow.includes(input.version) && share === 0 ? 'shadow' : subject.stage;
+      if (stage !== subject.stage)
+        await ctx.registry.setStage(input.modelId, input.version, stage, 'system', input.reason);
     }
     const producer = await ctx.producer();
     const payload = JSON.stringify(message);
-    const [meta] = await producer.send({ topic, acks: -1, messages: [{ key: input.modelId, value: payload, headers: { 'idempotency-key': input.idempotencyKey } }] });
+    const [meta] = await producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: input.modelId, value: payload, headers: { 'idempotency-key': input.idempotencyKey } }],
+    });
     const partition = meta?.partition ?? -1;
     const offset = meta?.baseOffset ?? meta?.offset ?? '-1';
     await ctx.clickhouse.insert({
       table: 'model_updates',
-      values: [{ idempotency_key: input.idempotencyKey, model_id: input.modelId, version: input.version, status: 'published', payload, topic, kafka_partition: partition, kafka_offset: offset, published_at: message.published_at }],
+      values: [
+        {
+          idempotency_key: input.idempotencyKey,
+          model_id: input.modelId,
+          version: input.version,
+          status: 'published',
+          payload,
+          topic,
+          kafka_partition: partition,
+          kafka_offset: offset,
+          published_at: message.published_at,
+        },
+      ],
       format: 'JSONEachRow',
     });
-    ctx.log.info({ modelId: input.modelId, version: input.version, split: input.trafficSplit, shadow, key: input.idempotencyKey, partition, offset }, 'model update published');
-    return { published: true, idempotencyKey: input.idempotencyKey, topic, partition, offset: String(offset), trafficSplit: input.trafficSplit };
+    ctx.log.info(
+      {
+        modelId: input.modelId,
+        version: input.version,
+        split: input.trafficSplit,
+        shadow,
+        key: input.idempotencyKey,
+        partition,
+        offset,
+      },
+      'model update published',
+    );
+    return {
+      published: true,
+      idempotencyKey: input.idempotencyKey,
+      topic,
+      partition,
+      offset: String(offset),
+      trafficSplit: input.trafficSplit,
+    };
   }
 
-  async function servingMetrics(modelId: string, version: string, since: number, fallbackOf?: string): Promise<VersionServingMetrics> {
+  async function servingMetrics(
+    modelId: string,
+    version: string,
+    since: number,
+    fallbackOf?: string,
+  ): Promise<VersionServingMetrics> {
     const [row] = await queryRows<{
       events: string;
       mean_score: number | null;
@@ -248,38 +320,86 @@ export function createPromotionActivities(ctx: RetrainContext) {
 
   async function canaryCheck(input: CanaryCheckInput): Promise<CanaryCheckResult> {
     const since = ms(input.since);
-    const o = { maxLogLossIncrease: 0.05, maxMeanScoreShift: 0.2, calibrationTolerance: 0.02, maxFallbackRate: 0.01, maxLatencyP99Ratio: 2, minLabelled: 100, ...input };
+    const o = {
+      maxLogLossIncrease: 0.05,
+      maxMeanScoreShift: 0.2,
+      calibrationTolerance: 0.02,
+      maxFallbackRate: 0.01,
+      maxLatencyP99Ratio: 2,
+      minLabelled: 100,
+      ...input,
+    };
     const candidate = await servingMetrics(input.modelId, input.candidateVersion, since);
     // Candidate failures are served by the champion and marked fallback_from=<candidate>.
-    const champion = input.championVersion ? await servingMetrics(input.modelId, input.championVersion, since, input.candidateVersion) : null;
+    const champion = input.championVersion
+      ? await servingMetrics(input.modelId, input.championVersion, since, input.candidateVersion)
+      : null;
     const reasons: string[] = [];
     let healthy = true;
     const fail = (r: string) => {
       healthy = false;
       reasons.push(r);
     };
-    if (candidate.events < input.minEvents) fail(`only ${candidate.events} events scored by ${input.candidateVersion} since the split; at least ${input.minEvents} are needed to judge the canary`);
+    if (candidate.events < input.minEvents)
+      fail(
+        `only ${candidate.events} events scored by ${input.candidateVersion} since the split; at least ${input.minEvents} are needed to judge the canary`,
+      );
     const fallbacks = champion?.fallbacks ?? 0;
     const fallbackRate = candidate.events + fallbacks > 0 ? fallbacks / (candidate.events + fallbacks) : 0;
-    if (fallbackRate > o.maxFallbackRate) fail(`${(fallbackRate * 100).toFixed(2)}% of the candidate's requests failed (> ${(o.maxFallbackRate * 100).toFixed(2)}%)`);
-    if (candidate.saturatedShare !== null && candidate.saturatedShare > 0.05) fail(`${(candidate.saturatedShare * 100).toFixed(1)}% of the candidate's scores are exactly 0 or 1`);
+    if (fallbackRate > o.maxFallbackRate)
+      fail(
+        `${(fallbackRate * 100).toFixed(2)}% of the candidate's requests failed (> ${(o.maxFallbackRate * 100).toFixed(2)}%)`,
+      );
+    if (candidate.saturatedShare !== null && candidate.saturatedShare > 0.05)
+      fail(`${(candidate.saturatedShare * 100).toFixed(1)}% of the candidate's scores are exactly 0 or 1`);
     if (champion && champion.events > 0) {
-      if (candidate.meanScore !== null && champion.meanScore !== null && Math.abs(candidate.meanScore - champion.meanScore) > o.maxMeanScoreShift) {
+      if (
+        candidate.meanScore !== null &&
+        champion.meanScore !== null &&
+        Math.abs(candidate.meanScore - champion.meanScore) > o.maxMeanScoreShift
+      ) {
         const shift = `mean score ${candidate.meanScore.toFixed(3)} vs champion ${champion.meanScore.toFixed(3)}: shift above ${o.maxMeanScoreShift}`;
         const gap = calibrationGap(candidate, o.minLabelled);
         const championGap = calibrationGap(champion, o.minLabelled);
-        if (gap === null || championGap === null) fail(`${shift}, and too few labelled canary events to tell a moved base rate from a broken model`);
-        else if (gap > championGap + o.calibrationTolerance) fail(`${shift}; on labelled events the candidate's mean score is ${gap.toFixed(3)} from the positive rate, the champion's ${championGap.toFixed(3)}`);
-        else reasons.push(`${shift}, but the labels agree with it: the candidate's mean score is ${gap.toFixed(3)} from the positive rate ${(candidate.positiveRate as number).toFixed(3)}, the champion's ${championGap.toFixed(3)}`);
+        if (gap === null || championGap === null)
+          fail(`${shift}, and too few labelled canary events to tell a moved base rate from a broken model`);
+        else if (gap > championGap + o.calibrationTolerance)
+          fail(
+            `${shift}; on labelled events the candidate's mean score is ${gap.toFixed(3)} from the positive rate, the champion's ${championGap.toFixed(3)}`,
+          );
+        else
+          reasons.push(
+            `${shift}, but the labels agree with it: the candidate's mean score is ${gap.toFixed(3)} from the positive rate ${(candidate.positiveRate as number).toFixed(3)}, the champion's ${championGap.toFixed(3)}`,
+          );
       }
-      if (candidate.latencyP99Ms !== null && champion.latencyP99Ms !== null && champion.latencyP99Ms > 0 && candidate.latencyP99Ms / champion.latencyP99Ms > o.maxLatencyP99Ratio) {
-        fail(`p99 latency ${candidate.latencyP99Ms.toFixed(2)} ms is ${(candidate.latencyP99Ms / champion.latencyP99Ms).toFixed(2)}× the champion's (> ${o.maxLatencyP99Ratio}×)`);
+      if (
+        candidate.latencyP99Ms !== null &&
+        champion.latencyP99Ms !== null &&
+        champion.latencyP99Ms > 0 &&
+        candidate.latencyP99Ms / champion.latencyP99Ms > o.maxLatencyP99Ratio
+      ) {
+        fail(
+          `p99 latency ${candidate.latencyP99Ms.toFixed(2)} ms is ${(candidate.latencyP99Ms / champion.latencyP99Ms).toFixed(2)}× the champion's (> ${o.maxLatencyP99Ratio}×)`,
+        );
       }
-      if (candidate.labelled >= o.minLabelled && champion.labelled >= o.minLabelled && candidate.logLoss !== null && champion.logLoss !== null) {
-        if (candidate.logLoss - champion.logLoss > o.maxLogLossIncrease) fail(`log loss ${candidate.logLoss.toFixed(4)} vs champion ${champion.logLoss.toFixed(4)} on labelled canary events`);
-        else reasons.push(`log loss ${candidate.logLoss.toFixed(4)} vs champion ${champion.logLoss.toFixed(4)} on labelled canary events`);
+      if (
+        candidate.labelled >= o.minLabelled &&
+        champion.labelled >= o.minLabelled &&
+        candidate.logLoss !== null &&
+        champion.logLoss !== null
+      ) {
+        if (candidate.logLoss - champion.logLoss > o.maxLogLossIncrease)
+          fail(
+            `log loss ${candidate.logLoss.toFixed(4)} vs champion ${champion.logLoss.toFixed(4)} on labelled canary events`,
+          );
+        else
+          reasons.push(
+            `log loss ${candidate.logLoss.toFixed(4)} vs champion ${champion.logLoss.toFixed(4)} on labelled canary events`,
+          );
       } else {
-        reasons.push(`too few labelled canary events for a quality check (${candidate.labelled} / ${champion.labelled}; need ${o.minLabelled} each)`);
+        reasons.push(
+          `too few labelled canary events for a quality check (${candidate.labelled} / ${champion.labelled}; need ${o.minLabelled} each)`,
+        );
       }
     }
     if (healthy) reasons.unshift(`${candidate.events} canary events, no regression found`);
@@ -287,7 +407,15 @@ export function createPromotionActivities(ctx: RetrainContext) {
   }
 
   async function publishFull(modelId: string, v: ModelVersion, key: string, reason: string): Promise<boolean> {
-    const result = await publishModelUpdate({ modelId, version: v.version, artifactUri: v.artifactUri, sha256: v.sha256, trafficSplit: { [v.version]: 1 }, reason, idempotencyKey: key });
+    const result = await publishModelUpdate({
+      modelId,
+      version: v.version,
+      artifactUri: v.artifactUri,
+      sha256: v.sha256,
+      trafficSplit: { [v.version]: 1 },
+      reason,
+      idempotencyKey: key,
+    });
     return result.published;
   }
 
@@ -295,9 +423,12 @@ export function createPromotionActivities(ctx: RetrainContext) {
     const v = await ctx.registry.requireVersion(input.modelId, input.version).catch((e: Error) => {
       throw nonRetryable('ValidationError', e.message);
     });
-    if (TERMINAL_STAGES.includes(v.stage)) throw nonRetryable('ValidationError', `${input.modelId} ${input.version} is ${v.stage} and cannot be promoted`);
+    if (TERMINAL_STAGES.includes(v.stage))
+      throw nonRetryable('ValidationError', `${input.modelId} ${input.version} is ${v.stage} and cannot be promoted`);
     const alreadyPromoted = v.stage === 'production';
-    const previous = alreadyPromoted ? await ctx.registry.previousProductionVersion(input.modelId) : await ctx.registry.productionVersion(input.modelId);
+    const previous = alreadyPromoted
+      ? await ctx.registry.previousProductionVersion(input.modelId)
+      : await ctx.registry.productionVersion(input.modelId);
     const reason = input.reason ?? 'promoted';
     if (!alreadyPromoted) await ctx.registry.setStage(input.modelId, input.version, 'production', input.actor, reason);
     crashPoint('promote:after-stage');
@@ -311,9 +442,14 @@ export function createPromotionActivities(ctx: RetrainContext) {
     const v = await ctx.registry.requireVersion(input.modelId, input.version).catch((e: Error) => {
       throw nonRetryable('ValidationError', e.message);
     });
-    if (v.stage === 'production') throw nonRetryable('ValidationError', `${input.modelId} ${input.version} is in production: roll it back instead of rejecting it`);
+    if (v.stage === 'production')
+      throw nonRetryable(
+        'ValidationError',
+        `${input.modelId} ${input.version} is in production: roll it back instead of rejecting it`,
+      );
     const alreadyRejected = v.stage === 'rejected';
-    if (!alreadyRejected) await ctx.registry.setStage(input.modelId, input.version, 'rejected', input.actor, input.reason);
+    if (!alreadyRejected)
+      await ctx.registry.setStage(input.modelId, input.version, 'rejected', input.actor, input.reason);
     // A version that received traffic (canary or shadow) must be taken out of serving: all
     // traffic goes back to production. Decided from the stage history so a retry decides alike.
     const history = await ctx.registry.stageHistory(input.modelId, input.version);
@@ -322,7 +458,12 @@ export function createPromotionActivities(ctx: RetrainContext) {
     if (hadTraffic) {
       const production = await ctx.registry.productionVersion(input.modelId);
       if (production) {
-        await publishFull(input.modelId, production, `${input.retrainId ?? 'manual'}/reject/${input.version}`, `${input.version} rejected: ${input.reason}`);
+        await publishFull(
+          input.modelId,
+          production,
+          `${input.retrainId ?? 'manual'}/reject/${input.version}`,
+          `${input.version} rejected: ${input.reason}`,
+        );
         restoredVersion = production.version;
       }
     }
@@ -337,15 +478,45 @@ export function createPromotionActivities(ctx: RetrainContext) {
     const alreadyRolledBack = v.stage === 'rejected';
     let restored: ModelVersion | null;
     if (v.stage === 'production') {
-      restored = input.toVersion ? await ctx.registry.requireVersion(input.modelId, input.toVersion) : await ctx.registry.previousProductionVersion(input.modelId);
-      if (!restored) throw nonRetryable('ValidationError', `${input.modelId} has no earlier production version to roll back to`);
-      await ctx.registry.setStage(input.modelId, restored.version, 'production', input.actor, `rollback from ${input.version}: ${input.reason}`);
-      await ctx.registry.setStage(input.modelId, input.version, 'rejected', input.actor, `rolled back: ${input.reason}`);
+      restored = input.toVersion
+        ? await ctx.registry.requireVersion(input.modelId, input.toVersion)
+        : await ctx.registry.previousProductionVersion(input.modelId);
+      if (!restored)
+        throw nonRetryable('ValidationError', `${input.modelId} has no earlier production version to roll back to`);
+      await ctx.registry.setStage(
+        input.modelId,
+        restored.version,
+        'production',
+        input.actor,
+        `rollback from ${input.version}: ${input.reason}`,
+      );
+      await ctx.registry.setStage(
+        input.modelId,
+        input.version,
+        'rejected',
+        input.actor,
+        `rolled back: ${input.reason}`,
+      );
     } else {
-      if (!alreadyRolledBack) await ctx.registry.setStage(input.modelId, input.version, 'rejected', input.actor, `rolled back: ${input.reason}`);
-      restored = input.toVersion ? await ctx.registry.requireVersion(input.modelId, input.toVersion) : await ctx.registry.productionVersion(input.modelId);
+      if (!alreadyRolledBack)
+        await ctx.registry.setStage(
+          input.modelId,
+          input.version,
+          'rejected',
+          input.actor,
+          `rolled back: ${input.reason}`,
+        );
+      restored = input.toVersion
+        ? await ctx.registry.requireVersion(input.modelId, input.toVersion)
+        : await ctx.registry.productionVersion(input.modelId);
       if (restored && input.toVersion && restored.stage !== 'production') {
-        await ctx.registry.setStage(input.modelId, restored.version, 'production', input.actor, `rollback from ${input.version}: ${input.reason}`);
+        await ctx.registry.setStage(
+          input.modelId,
+          restored.version,
+          'production',
+          input.actor,
+          `rollback from ${input.version}: ${input.reason}`,
+        );
       }
     }
     if (restored) await publishFull(input.modelId, restored, key, `rollback from ${input.version}: ${input.reason}`);

@@ -37,7 +37,8 @@ export interface RetrainDeps {
 const contexts = new WeakMap<object, { ctx: RetrainContext; close: () => Promise<void> }>();
 
 export function createRetrainContext(deps: RetrainDeps): { ctx: RetrainContext; close: () => Promise<void> } {
-  const kafka = deps.kafka ?? createKafka(deps.config, { clientId: `${deps.config.kafka.clientId}-retrain`, logger: deps.log });
+  const kafka =
+    deps.kafka ?? createKafka(deps.config, { clientId: `${deps.config.kafka.clientId}-retrain`, logger: deps.log });
   let pool = deps.pool;
   let producer: Promise<Producer> | undefined;
   const ctx: RetrainContext = {

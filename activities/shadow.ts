@@ -81,15 +81,35 @@ export function createShadowActivity(ctx: RetrainContext) {
     const metric = input.metric ?? 'logLoss';
     const start = ms(input.window.start);
     const end = ms(input.window.end);
-    if (!(start < end)) throw nonRetryable('ValidationError', `shadow window is empty: ${JSON.stringify(input.window)}`);
+    if (!(start < end))
+      throw nonRetryable('ValidationError', `shadow window is empty: ${JSON.stringify(input.window)}`);
     const candidate = await ctx.registry.requireVersion(input.modelId, input.candidateVersion).catch((e: Error) => {
       throw nonRetryable('ValidationError', e.message);
     });
     const championVersion = await ctx.registry.getVersion(input.modelId, input.championVersion);
-    const evaluationId = `shadow-${createHash('sha256').update(JSON.stringify([input.modelId, input.candidateVersion, input.championVersion, start, end, maxEvents, source])).digest('hex').slice(0, 24)}`;
-    const log = ctx.log.child({ modelId: input.modelId, candidate: input.candidateVersion, champion: input.championVersion, evaluationId });
+    const evaluationId = `shadow-${createHash('sha256')
+      .update(
+        JSON.stringify([input.modelId, input.candidateVersion, input.championVersion, start, end, maxEvents, source]),
+      )
+      .digest('hex')
+      .slice(0, 24)}`;
+    const log = ctx.log.child({
+      modelId: input.modelId,
+      candidate: input.candidateVersion,
+      champion: input.championVersion,
+      evaluationId,
+    });
 
-    const params = { m: input.modelId, shadow: shadowModelId(input.modelId), start, end, limit: maxEvents, lineage: candidate.lineageId, champion: input.championVersion, candidate: input.candidateVersion };
+    const params = {
+      m: input.modelId,
+      shadow: shadowModelId(input.modelId),
+      start,
+      end,
+      limit: maxEvents,
+      lineage: candidate.lineageId,
+      champion: input.championVersion,
+      candidate: input.candidateVersion,
+    };
     const [excludedRow] = await queryRows<{ n: string }>(
       ctx.clickhouse,
       `SELECT count() AS n FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train'`,
@@ -145,8 +165,14 @@ export function createShadowActivity(ctx: RetrainContext) {
 
     if (source === 'live') {
       championScoredBy = 'recorded';
-      championScores = Float64Array.from(usable.map((x) => (x.e.prediction_score === null ? Number.NaN : Number(x.e.prediction_score))));
-      candidateScores = Float64Array.from(usable.map((x) => (x.e.shadow_score === null || x.e.shadow_score === undefined ? Number.NaN : Number(x.e.shadow_score))));
+      championScores = Float64Array.from(
+        usable.map((x) => (x.e.prediction_score === null ? Number.NaN : Number(x.e.prediction_score))),
+      );
+      candidateScores = Float64Array.from(
+        usable.map((x) =>
+          x.e.shadow_score === null || x.e.shadow_score === undefined ? Number.NaN : Number(x.e.shadow_score),
+        ),
+      );
       championLatency = Float64Array.from(usable.map((x) => Number(x.e.live_latency || Number.NaN)));
       candidateLatency = Float64Array.from(usable.map((x) => Number(x.e.shadow_latency || Number.NaN)));
       championBatchMs = [...championLatency].filter((v) => !Number.isNaN(v));
@@ -154,8 +180,15 @@ export function createShadowActivity(ctx: RetrainContext) {
     } else {
       const candidateRunner = await loadVersion(ctx, candidate);
       try {
-        const scored = await scoreRows(candidateRunner, rows, batchSize, () => heartbeat({ evaluationId, step: 'candidate' }));
-        ({ scores: candidateScores, latencyMs: candidateLatency, batchMs: candidateBatchMs, errors: candidateErrors } = scored);
+        const scored = await scoreRows(candidateRunner, rows, batchSize, () =>
+          heartbeat({ evaluationId, step: 'candidate' }),
+        );
+        ({
+          scores: candidateScores,
+          latencyMs: candidateLatency,
+          batchMs: candidateBatchMs,
+          errors: candidateErrors,
+        } = scored);
       } finally {
         await candidateRunner.unload();
       }
@@ -163,8 +196,15 @@ export function createShadowActivity(ctx: RetrainContext) {
         championScoredBy = 'onnx';
         const championRunner = await loadVersion(ctx, championVersion);
         try {
-          const scored = await scoreRows(championRunner, rows, batchSize, () => heartbeat({ evaluationId, step: 'champion' }));
-          ({ scores: championScores, latencyMs: championLatency, batchMs: championBatchMs, errors: championErrors } = scored);
+          const scored = await scoreRows(championRunner, rows, batchSize, () =>
+            heartbeat({ evaluationId, step: 'champion' }),
+          );
+          ({
+            scores: championScores,
+            latencyMs: championLatency,
+            batchMs: championBatchMs,
+            errors: championErrors,
+          } = scored);
         } finally {
           await championRunner.unload();
         }
@@ -172,10 +212,19 @@ export function createShadowActivity(ctx: RetrainContext) {
         // A champion outside the registry (e.g. the user's own serving): use the scores it
         // recorded live, on the events it scored.
         championScoredBy = 'recorded';
-        championScores = Float64Array.from(usable.map((x) => (x.e.model_version === input.championVersion && x.e.prediction_score !== null ? Number(x.e.prediction_score) : Number.NaN)));
+        championScores = Float64Array.from(
+          usable.map((x) =>
+            x.e.model_version === input.championVersion && x.e.prediction_score !== null
+              ? Number(x.e.prediction_score)
+              : Number.NaN,
+          ),
+        );
         championLatency = new Float64Array(usable.length).fill(Number.NaN);
         if (championScores.every((s) => Number.isNaN(s)) && usable.length > 0) {
-          throw nonRetryable('ValidationError', `champion ${input.championVersion} is not in the registry and scored none of the ${usable.length} events in the window`);
+          throw nonRetryable(
+            'ValidationError',
+            `champion ${input.championVersion} is not in the registry and scored none of the ${usable.length} events in the window`,
+          );
         }
       }
     }
@@ -209,7 +258,11 @@ export function createShadowActivity(ctx: RetrainContext) {
       });
     });
     for (let i = 0; i < stored.length; i += 50_000) {
-      await ctx.clickhouse.insert({ table: 'shadow_results', values: stored.slice(i, i + 50_000), format: 'JSONEachRow' });
+      await ctx.clickhouse.insert({
+        table: 'shadow_results',
+        values: stored.slice(i, i + 50_000),
+        format: 'JSONEachRow',
+      });
     }
     if (source === 'live') {
       championErrors = usable.length - stored.length;
@@ -243,7 +296,10 @@ export function createShadowActivity(ctx: RetrainContext) {
         candidateErrors,
         championErrors,
         excludedTrainingEvents: Number(excludedRow?.n ?? 0),
-        latencyP99Ms: { candidate: candidateBatchMs.length > 0 ? p99(candidateBatchMs) : null, champion: championBatchMs.length > 0 ? p99(championBatchMs) : null },
+        latencyP99Ms: {
+          candidate: candidateBatchMs.length > 0 ? p99(candidateBatchMs) : null,
+          champion: championBatchMs.length > 0 ? p99(championBatchMs) : null,
+        },
       },
     };
     log.info({ n: result.n, decision: verdict.decision }, 'shadow evaluation');

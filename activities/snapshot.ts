@@ -103,7 +103,8 @@ export function createSnapshotActivity(ctx: RetrainContext) {
   return async function snapshotTrainingData(input: SnapshotInput): Promise<SnapshotResult> {
     const { retrainId, modelId } = input;
     const holdoutFraction = input.holdoutFraction ?? 0.2;
-    if (!(holdoutFraction > 0 && holdoutFraction < 1)) throw nonRetryable('TrainingInputError', `holdoutFraction must be in (0, 1), got ${holdoutFraction}`);
+    if (!(holdoutFraction > 0 && holdoutFraction < 1))
+      throw nonRetryable('TrainingInputError', `holdoutFraction must be in (0, 1), got ${holdoutFraction}`);
     const start = ms(input.window.start);
     const end = ms(input.window.end);
     if (!Number.isFinite(start) || !Number.isFinite(end) || start >= end) {
@@ -134,11 +135,17 @@ export function createSnapshotActivity(ctx: RetrainContext) {
     const features: FeatureNames = { numeric, categorical };
     for (const reserved of [CSV_ID_COLUMN, CSV_LABEL_COLUMN]) {
       if (numeric.includes(reserved) || categorical.includes(reserved)) {
-        throw nonRetryable('TrainingInputError', `feature name ${reserved} collides with a reserved training-file column; rename the feature`);
+        throw nonRetryable(
+          'TrainingInputError',
+          `feature name ${reserved} collides with a reserved training-file column; rename the feature`,
+        );
       }
     }
     if (Number(summary?.n ?? 0) === 0) {
-      throw nonRetryable('TrainingInputError', `no labelled events for ${modelId} in ${new Date(start).toISOString()} – ${new Date(end).toISOString()}: nothing to train on`);
+      throw nonRetryable(
+        'TrainingInputError',
+        `no labelled events for ${modelId} in ${new Date(start).toISOString()} – ${new Date(end).toISOString()}: nothing to train on`,
+      );
     }
 
     const header = csvHeader(features);
@@ -149,7 +156,14 @@ export function createSnapshotActivity(ctx: RetrainContext) {
     let skipped = 0;
     let after = '';
     for (;;) {
-      const page = await queryRows<{ event_id: string; subject_id: string; num_features: Record<string, number>; cat_features: Record<string, string>; label: string; label_numeric: number | null }>(
+      const page = await queryRows<{
+        event_id: string;
+        subject_id: string;
+        num_features: Record<string, number>;
+        cat_features: Record<string, string>;
+        label: string;
+        label_numeric: number | null;
+      }>(
         ctx.clickhouse,
         `SELECT * FROM (${LABELLED_EVENTS}) WHERE event_id > {after:String} ORDER BY event_id LIMIT {page:UInt32}`,
         { ...params, after, page: PAGE },
@@ -171,7 +185,13 @@ export function createSnapshotActivity(ctx: RetrainContext) {
           holdout.push(line);
           holdoutRows++;
         }
-        lineage.push({ snapshot_id: snapshotId, model_id: modelId, event_id: r.event_id, subject_id: r.subject_id, split } as const);
+        lineage.push({
+          snapshot_id: snapshotId,
+          model_id: modelId,
+          event_id: r.event_id,
+          subject_id: r.subject_id,
+          split,
+        } as const);
       }
       await ctx.lineage.insertLineage(lineage);
       after = (page[page.length - 1] as { event_id: string }).event_id;
@@ -182,7 +202,9 @@ export function createSnapshotActivity(ctx: RetrainContext) {
     const holdoutBytes = Buffer.from(holdout.join(''));
     const trainPut = await ctx.artifacts.put(`snapshots/${modelId}/${snapshotId}/train.csv`, trainBytes);
     const holdoutPut = await ctx.artifacts.put(`snapshots/${modelId}/${snapshotId}/holdout.csv`, holdoutBytes);
-    const contentHash = createHash('sha256').update(`train:${trainPut.sha256}\nholdout:${holdoutPut.sha256}\n`).digest('hex');
+    const contentHash = createHash('sha256')
+      .update(`train:${trainPut.sha256}\nholdout:${holdoutPut.sha256}\n`)
+      .digest('hex');
     const snapshot: TrainingSnapshot = {
       snapshotId,
       modelId,
@@ -202,7 +224,10 @@ export function createSnapshotActivity(ctx: RetrainContext) {
       createdAt: new Date().toISOString(),
     };
     await ctx.lineage.insertSnapshot(snapshot);
-    log.info({ trainRows, holdoutRows, skipped, features: numeric.length + categorical.length, contentHash }, 'training snapshot written');
+    log.info(
+      { trainRows, holdoutRows, skipped, features: numeric.length + categorical.length, contentHash },
+      'training snapshot written',
+    );
     return toResult(snapshot, false);
   };
 }

@@ -37,14 +37,22 @@ export function createValidationActivity(ctx: RetrainContext) {
     const maxIncrease = input.maxLogLossIncrease ?? 0.02;
     const snapshot = await ctx.lineage.getSnapshot(input.snapshotId);
     if (!snapshot) throw nonRetryable('ValidationError', `training snapshot ${input.snapshotId} does not exist`);
-    const candidateVersion = await ctx.registry.requireVersion(input.modelId, input.candidateVersion).catch((err: Error) => {
-      throw nonRetryable('ValidationError', err.message);
-    });
+    const candidateVersion = await ctx.registry
+      .requireVersion(input.modelId, input.candidateVersion)
+      .catch((err: Error) => {
+        throw nonRetryable('ValidationError', err.message);
+      });
     const reasons: string[] = [];
     const holdout = await readTrainingCsv(await ctx.artifacts.localPath(snapshot.holdoutUri), snapshot.features);
     const holdoutRows = holdout.rows.length;
     if (holdoutRows === 0) {
-      return { holdoutRows, candidate: null, champion: null, passed: false, reasons: ['the held-out slice is empty: not enough labelled data to validate'] };
+      return {
+        holdoutRows,
+        candidate: null,
+        champion: null,
+        passed: false,
+        reasons: ['the held-out slice is empty: not enough labelled data to validate'],
+      };
     }
 
     let candidate: SummaryMetrics;
@@ -53,13 +61,20 @@ export function createValidationActivity(ctx: RetrainContext) {
       try {
         const scored = await scoreRows(runner, holdout.rows, 1024, () => heartbeat({ step: 'candidate' }));
         candidate = summaryMetrics(holdout.labels, scored.scores);
-        if (scored.errors > 0) reasons.push(`candidate failed to score ${scored.errors} of ${holdoutRows} held-out rows`);
+        if (scored.errors > 0)
+          reasons.push(`candidate failed to score ${scored.errors} of ${holdoutRows} held-out rows`);
       } finally {
         await runner.unload();
       }
     } catch (err) {
       if (err instanceof ArtifactIntegrityError || err instanceof OnnxModelError) {
-        return { holdoutRows, candidate: null, champion: null, passed: false, reasons: [`candidate ${input.candidateVersion} cannot be loaded: ${(err as Error).message}`] };
+        return {
+          holdoutRows,
+          candidate: null,
+          champion: null,
+          passed: false,
+          reasons: [`candidate ${input.candidateVersion} cannot be loaded: ${(err as Error).message}`],
+        };
       }
       throw err;
     }
@@ -68,18 +83,25 @@ export function createValidationActivity(ctx: RetrainContext) {
     if (input.championVersion) {
       const championVersion = await ctx.registry.getVersion(input.modelId, input.championVersion);
       if (!championVersion) {
-        reasons.push(`champion ${input.championVersion} is not in the registry: no side-by-side comparison on the held-out slice`);
+        reasons.push(
+          `champion ${input.championVersion} is not in the registry: no side-by-side comparison on the held-out slice`,
+        );
       } else {
         try {
           const runner = await loadVersion(ctx, championVersion);
           try {
-            champion = summaryMetrics(holdout.labels, (await scoreRows(runner, holdout.rows, 1024, () => heartbeat({ step: 'champion' }))).scores);
+            champion = summaryMetrics(
+              holdout.labels,
+              (await scoreRows(runner, holdout.rows, 1024, () => heartbeat({ step: 'champion' }))).scores,
+            );
           } finally {
             await runner.unload();
           }
         } catch (err) {
           if (!(err instanceof ArtifactIntegrityError || err instanceof OnnxModelError)) throw err;
-          reasons.push(`champion ${input.championVersion} could not be scored (${(err as Error).message}): no side-by-side comparison`);
+          reasons.push(
+            `champion ${input.championVersion} could not be scored (${(err as Error).message}): no side-by-side comparison`,
+          );
         }
       }
     }
@@ -96,12 +118,19 @@ export function createValidationActivity(ctx: RetrainContext) {
       const increase = candidate.logLoss - champion.logLoss;
       if (increase > maxIncrease) {
         passed = false;
-        reasons.push(`candidate log loss ${fmt(candidate.logLoss)} exceeds the champion's ${fmt(champion.logLoss)} by ${fmt(increase)} (> ${fmt(maxIncrease)})`);
+        reasons.push(
+          `candidate log loss ${fmt(candidate.logLoss)} exceeds the champion's ${fmt(champion.logLoss)} by ${fmt(increase)} (> ${fmt(maxIncrease)})`,
+        );
       } else {
-        reasons.push(`candidate log loss ${fmt(candidate.logLoss)} vs champion ${fmt(champion.logLoss)} on the same ${holdoutRows} held-out rows`);
+        reasons.push(
+          `candidate log loss ${fmt(candidate.logLoss)} vs champion ${fmt(champion.logLoss)} on the same ${holdoutRows} held-out rows`,
+        );
       }
     }
-    if (passed) reasons.push(`candidate ROC AUC ${fmt(candidate.rocAuc)}, accuracy ${fmt(candidate.accuracy)} on ${holdoutRows} held-out rows`);
+    if (passed)
+      reasons.push(
+        `candidate ROC AUC ${fmt(candidate.rocAuc)}, accuracy ${fmt(candidate.accuracy)} on ${holdoutRows} held-out rows`,
+      );
     ctx.log.info({ modelId: input.modelId, candidate: input.candidateVersion, passed }, 'offline validation');
     return { holdoutRows, candidate, champion, passed, reasons };
   };

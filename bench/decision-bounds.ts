@@ -33,7 +33,8 @@ import { seedRange } from './lib/cli.ts';
 import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
 import { buildQualityMatrix, CADENCE_MS, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
 
-const USAGE = 'Usage: npx tsx bench/decision-bounds.ts [--seeds 1-3] [--days 14] [--kinds gradual,abrupt,recurring] [--twins 4] [--json]\n';
+const USAGE =
+  'Usage: npx tsx bench/decision-bounds.ts [--seeds 1-3] [--days 14] [--kinds gradual,abrupt,recurring] [--twins 4] [--json]\n';
 /** Shrinkage of the adaptive oracle's luck estimate, in windows of no luck; the best per scenario is reported. */
 export const ADAPTIVE_PRIOR_WINDOWS = [0, 2, 6] as const;
 /** Thresholds of the perfect-hindsight cumulative rule, as multiples of the retrain cost. */
@@ -53,7 +54,6 @@ export interface StreamBounds {
   /** Perfect-hindsight Cara at each θ of CARA_THETAS. */
   caraByTheta: number[];
 }
-
 
 /** Retrain steps of Cara's rule when the serving model's past staleness is known exactly. */
 export function perfectHindsightCara(model: CostModel, theta: number): number[] {
@@ -119,7 +119,11 @@ export function adaptiveExpectedCostSchedule(stream: CostModel, expected: CostMo
   return retrains;
 }
 
-export async function streamBounds(spec: ScenarioSpec, twins: number, log: (line: string) => void = () => {}): Promise<StreamBounds> {
+export async function streamBounds(
+  spec: ScenarioSpec,
+  twins: number,
+  log: (line: string) => void = () => {},
+): Promise<StreamBounds> {
   // Memoised: the cost-aware backtest retrains on windows the quality matrix has already trained on.
   const trainer = memoTrainer(builtInTrainer());
   const scenario = buildScenario(spec);
@@ -127,8 +131,20 @@ export async function streamBounds(spec: ScenarioSpec, twins: number, log: (line
   const oracle = oracleSchedule(stream);
   const ratio = (retrainSteps: readonly number[]) => scheduleCost(stream, retrainSteps).totalCost / oracle.totalCost;
 
-  const report = await runBacktest({ rows: scenario.rows, numeric: scenario.numeric, hasPrediction: false, policy: benchPolicy('cost-aware', costAwareTrigger, spec.trainingWindow), cadenceMs: CADENCE_MS, referenceWindowMs: spec.referenceHours * CADENCE_MS, trainer, costModel: COSTS });
-  const costAwareSteps = report.decisions.filter((d) => d.kind === 'retrain').map((d) => Math.round((d.time - monitoredStart) / CADENCE_MS)).filter((s) => s < steps);
+  const report = await runBacktest({
+    rows: scenario.rows,
+    numeric: scenario.numeric,
+    hasPrediction: false,
+    policy: benchPolicy('cost-aware', costAwareTrigger, spec.trainingWindow),
+    cadenceMs: CADENCE_MS,
+    referenceWindowMs: spec.referenceHours * CADENCE_MS,
+    trainer,
+    costModel: COSTS,
+  });
+  const costAwareSteps = report.decisions
+    .filter((d) => d.kind === 'retrain')
+    .map((d) => Math.round((d.time - monitoredStart) / CADENCE_MS))
+    .filter((s) => s < steps);
 
   // Twins train their own models: the memo is keyed by window times, which twins share.
   const twinModels = twinCostModels(spec, twins, { trainer: builtInTrainer() });
@@ -140,7 +156,9 @@ export async function streamBounds(spec: ScenarioSpec, twins: number, log: (line
     costAware: ratio(costAwareSteps),
     twinPlanned: twinModels.map((m) => ratio(oracleSchedule(m).retrainSteps)),
     expectedCostPlanned: ratio(oracleSchedule(expected).retrainSteps),
-    adaptiveByPrior: ADAPTIVE_PRIOR_WINDOWS.map((prior) => ratio(adaptiveExpectedCostSchedule(stream, expected, prior))),
+    adaptiveByPrior: ADAPTIVE_PRIOR_WINDOWS.map((prior) =>
+      ratio(adaptiveExpectedCostSchedule(stream, expected, prior)),
+    ),
     caraByTheta: CARA_THETAS.map((theta) => ratio(perfectHindsightCara(stream, theta))),
   };
 }
@@ -148,7 +166,11 @@ export async function streamBounds(spec: ScenarioSpec, twins: number, log: (line
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 /** The grid setting with the lowest mean ratio over a group of streams (chosen in hindsight), and that mean. */
-function bestOfGrid<T extends number>(rs: readonly StreamBounds[], ratios: (r: StreamBounds) => readonly number[], grid: readonly T[]): { setting: T; ratio: number } {
+function bestOfGrid<T extends number>(
+  rs: readonly StreamBounds[],
+  ratios: (r: StreamBounds) => readonly number[],
+  grid: readonly T[],
+): { setting: T; ratio: number } {
   const means = grid.map((_, i) => mean(rs.map((r) => ratios(r)[i] as number)));
   const best = means.indexOf(Math.min(...means));
   return { setting: grid[best] as T, ratio: means[best] as number };
@@ -174,7 +196,16 @@ export function summariseBounds(results: readonly StreamBounds[]) {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seeds: { type: 'string' }, days: { type: 'string' }, kinds: { type: 'string' }, twins: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      seeds: { type: 'string' },
+      days: { type: 'string' },
+      kinds: { type: 'string' },
+      twins: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return;
@@ -183,26 +214,47 @@ async function main(): Promise<void> {
   const days = Number(values.days ?? 14);
   const twins = Number(values.twins ?? 4);
   const kinds = (values.kinds ?? 'gradual,abrupt,recurring').split(',') as ScenarioKind[];
-  for (const kind of kinds) if (!['gradual', 'abrupt', 'recurring'].includes(kind)) throw new Error(`--kinds: unknown stream "${kind}"; use gradual, abrupt and/or recurring\n${USAGE}`);
-  if (!(days > 0) || !(Number.isInteger(twins) && twins >= 1) || seeds.some((s) => !Number.isInteger(s))) throw new Error(`--days must be positive, --twins a whole number ≥ 1 and --seeds a range like 1-3 (got --days ${values.days}, --twins ${values.twins}, --seeds ${values.seeds})\n${USAGE}`);
+  for (const kind of kinds)
+    if (!['gradual', 'abrupt', 'recurring'].includes(kind))
+      throw new Error(`--kinds: unknown stream "${kind}"; use gradual, abrupt and/or recurring\n${USAGE}`);
+  if (!(days > 0) || !(Number.isInteger(twins) && twins >= 1) || seeds.some((s) => !Number.isInteger(s)))
+    throw new Error(
+      `--days must be positive, --twins a whole number ≥ 1 and --seeds a range like 1-3 (got --days ${values.days}, --twins ${values.twins}, --seeds ${values.seeds})\n${USAGE}`,
+    );
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  log(`decision bounds: ${kinds.length * seeds.length} streams, ${days} days, ${twins} twins each; load ${(await import('node:os')).loadavg()[0]?.toFixed(2)}`);
+  log(
+    `decision bounds: ${kinds.length * seeds.length} streams, ${days} days, ${twins} twins each; load ${(await import('node:os')).loadavg()[0]?.toFixed(2)}`,
+  );
   const results: StreamBounds[] = [];
   for (const kind of kinds) {
     for (const seed of seeds) {
       const started = Date.now();
-      const r = await streamBounds({ kind, seed, days, eventsPerHour: 300, referenceHours: 12, trainingWindow: '4h' }, twins, log);
-      log(`  ${kind} seed ${seed}: oracle ${r.oracleCost.toFixed(0)}; cost-aware ×${r.costAware.toFixed(3)}, twin-planned oracle ×${mean(r.twinPlanned).toFixed(3)} (${r.twinPlanned.map((x) => x.toFixed(3)).join(' ')}), expected-cost oracle ×${r.expectedCostPlanned.toFixed(3)}, adaptive ×${Math.min(...r.adaptiveByPrior).toFixed(3)}, perfect-hindsight Cara ×${Math.min(...r.caraByTheta).toFixed(3)} [${((Date.now() - started) / 1000).toFixed(1)} s]`);
+      const r = await streamBounds(
+        { kind, seed, days, eventsPerHour: 300, referenceHours: 12, trainingWindow: '4h' },
+        twins,
+        log,
+      );
+      log(
+        `  ${kind} seed ${seed}: oracle ${r.oracleCost.toFixed(0)}; cost-aware ×${r.costAware.toFixed(3)}, twin-planned oracle ×${mean(r.twinPlanned).toFixed(3)} (${r.twinPlanned.map((x) => x.toFixed(3)).join(' ')}), expected-cost oracle ×${r.expectedCostPlanned.toFixed(3)}, adaptive ×${Math.min(...r.adaptiveByPrior).toFixed(3)}, perfect-hindsight Cara ×${Math.min(...r.caraByTheta).toFixed(3)} [${((Date.now() - started) / 1000).toFixed(1)} s]`,
+      );
       results.push(r);
     }
   }
   const summary = summariseBounds(results);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ benchmark: 'decision-bounds', date: new Date().toISOString(), days, seeds, twins, costs: COSTS, caraThetas: CARA_THETAS, adaptivePriorWindows: ADAPTIVE_PRIOR_WINDOWS, results, summary }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ benchmark: 'decision-bounds', date: new Date().toISOString(), days, seeds, twins, costs: COSTS, caraThetas: CARA_THETAS, adaptivePriorWindows: ADAPTIVE_PRIOR_WINDOWS, results, summary }, null, 2)}\n`,
+    );
     return;
   }
-  const lines = ['| scenario | runs | cost-aware | dice-blind oracle (one twin) | expected-cost oracle (twins) | adaptive expected-cost oracle | perfect-hindsight Cara (best θ) |', '|---|---|---|---|---|---|---|'];
-  for (const g of summary) lines.push(`| ${g.scenario} | ${g.runs} | ×${g.costAware.toFixed(3)} | ×${g.twinPlanned.toFixed(3)} | ×${g.expectedCostPlanned.toFixed(3)} | ×${g.adaptiveExpectedCost.ratio.toFixed(3)} (prior ${g.adaptiveExpectedCost.setting}) | ×${g.perfectHindsightCara.ratio.toFixed(3)} (θ ${g.perfectHindsightCara.theta}) |`);
+  const lines = [
+    '| scenario | runs | cost-aware | dice-blind oracle (one twin) | expected-cost oracle (twins) | adaptive expected-cost oracle | perfect-hindsight Cara (best θ) |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const g of summary)
+    lines.push(
+      `| ${g.scenario} | ${g.runs} | ×${g.costAware.toFixed(3)} | ×${g.twinPlanned.toFixed(3)} | ×${g.expectedCostPlanned.toFixed(3)} | ×${g.adaptiveExpectedCost.ratio.toFixed(3)} (prior ${g.adaptiveExpectedCost.setting}) | ×${g.perfectHindsightCara.ratio.toFixed(3)} (θ ${g.perfectHindsightCara.theta}) |`,
+    );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -25,9 +25,21 @@
 import { scheduleCost, windowStaleness } from '../detectors/economics/oracle.ts';
 import type { CostModel } from '../detectors/economics/types.ts';
 
-export interface MatchedRetrain { oracle: number; policy: number; delay: number; cost: number }
-export interface MissedRetrain { oracle: number; cost: number }
-export interface ExtraRetrain { policy: number; windowCost: number; saved: number }
+export interface MatchedRetrain {
+  oracle: number;
+  policy: number;
+  delay: number;
+  cost: number;
+}
+export interface MissedRetrain {
+  oracle: number;
+  cost: number;
+}
+export interface ExtraRetrain {
+  policy: number;
+  windowCost: number;
+  saved: number;
+}
 
 export interface GapBreakdown {
   policyStaleness: number;
@@ -50,7 +62,6 @@ export interface GapBreakdown {
   extra: ExtraRetrain[];
 }
 
-
 /** Step of the model serving each window under a schedule (0 = the initial model). */
 function servingSteps(steps: number, schedule: readonly number[]): number[] {
   const out: number[] = [];
@@ -63,7 +74,11 @@ function servingSteps(steps: number, schedule: readonly number[]): number[] {
   return out;
 }
 
-export function decomposeGap(model: CostModel, policySteps: readonly number[], oracleSteps: readonly number[]): GapBreakdown {
+export function decomposeGap(
+  model: CostModel,
+  policySteps: readonly number[],
+  oracleSteps: readonly number[],
+): GapBreakdown {
   const mine = scheduleCost(model, policySteps);
   const oracle = scheduleCost(model, oracleSteps);
   const P = mine.retrainSteps;
@@ -105,9 +120,22 @@ export function decomposeGap(model: CostModel, policySteps: readonly number[], o
       else add(modelCost, o, diff);
     }
   }
-  const matched = O.filter((o) => matchOf.has(o)).map((o) => ({ oracle: o, policy: matchOf.get(o) as number, delay: (matchOf.get(o) as number) - o, cost: delayCost.get(o) ?? 0 }));
+  const matched = O.filter((o) => matchOf.has(o)).map((o) => ({
+    oracle: o,
+    policy: matchOf.get(o) as number,
+    delay: (matchOf.get(o) as number) - o,
+    cost: delayCost.get(o) ?? 0,
+  }));
   const missed = O.filter((o) => !matchOf.has(o)).map((o) => ({ oracle: o, cost: missedCost.get(o) ?? 0 }));
-  const extra = P.filter((p) => !matchedPolicy.has(p)).map((p) => ({ policy: p, windowCost: extraCost.get(p) ?? 0, saved: scheduleCost(model, P.filter((q) => q !== p)).stalenessCost - mine.stalenessCost }));
+  const extra = P.filter((p) => !matchedPolicy.has(p)).map((p) => ({
+    policy: p,
+    windowCost: extraCost.get(p) ?? 0,
+    saved:
+      scheduleCost(
+        model,
+        P.filter((q) => q !== p),
+      ).stalenessCost - mine.stalenessCost,
+  }));
   const sum = (m: Map<number, number>) => [...m.values()].reduce((s, v) => s + v, 0);
   return {
     policyStaleness: mine.stalenessCost,
@@ -139,12 +167,38 @@ export function gapLine(label: string, g: GapBreakdown, retrainCost: number): st
   ].join('\n');
 }
 
-export interface GapTotals { runs: number; ratio: number; delay: number; ahead: number; model: number; missed: number; extra: number; matched: number; missedCount: number; extraCount: number; extraSaved: number; meanDelay: number }
+export interface GapTotals {
+  runs: number;
+  ratio: number;
+  delay: number;
+  ahead: number;
+  model: number;
+  missed: number;
+  extra: number;
+  matched: number;
+  missedCount: number;
+  extraCount: number;
+  extraSaved: number;
+  meanDelay: number;
+}
 
 /** Mean per stream, each part as a share of that stream's oracle cost (so the parts add up to ratio − 1). */
 export function gapTotals(rows: readonly { g: GapBreakdown; retrainCost: number }[]): GapTotals {
   const n = Math.max(1, rows.length);
-  const t: GapTotals = { runs: rows.length, ratio: 0, delay: 0, ahead: 0, model: 0, missed: 0, extra: 0, matched: 0, missedCount: 0, extraCount: 0, extraSaved: 0, meanDelay: 0 };
+  const t: GapTotals = {
+    runs: rows.length,
+    ratio: 0,
+    delay: 0,
+    ahead: 0,
+    model: 0,
+    missed: 0,
+    extra: 0,
+    matched: 0,
+    missedCount: 0,
+    extraCount: 0,
+    extraSaved: 0,
+    meanDelay: 0,
+  };
   let delays = 0;
   for (const { g, retrainCost } of rows) {
     const o = g.oracleStaleness + g.oracleRetrains * retrainCost;
@@ -172,7 +226,9 @@ export function gapTable(groups: readonly [string, GapTotals][]): string {
   ];
   const sg = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(3)}`;
   for (const [name, t] of groups) {
-    lines.push(`| ${name} | ${t.runs} | ${t.ratio.toFixed(3)} | +${t.delay.toFixed(3)} (${t.matched.toFixed(1)}, ${t.meanDelay.toFixed(1)}) | ${sg(t.ahead)} | ${sg(t.model)} | ${t.missed >= 0 ? '+' : ''}${t.missed.toFixed(3)} (${t.missedCount.toFixed(1)}) | ${t.extra >= 0 ? '+' : ''}${t.extra.toFixed(3)} (${t.extraCount.toFixed(1)}, ${t.extraSaved.toFixed(0)}) |`);
+    lines.push(
+      `| ${name} | ${t.runs} | ${t.ratio.toFixed(3)} | +${t.delay.toFixed(3)} (${t.matched.toFixed(1)}, ${t.meanDelay.toFixed(1)}) | ${sg(t.ahead)} | ${sg(t.model)} | ${t.missed >= 0 ? '+' : ''}${t.missed.toFixed(3)} (${t.missedCount.toFixed(1)}) | ${t.extra >= 0 ? '+' : ''}${t.extra.toFixed(3)} (${t.extraCount.toFixed(1)}, ${t.extraSaved.toFixed(0)}) |`,
+    );
   }
   return lines.join('\n');
 }

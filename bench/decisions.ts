@@ -65,7 +65,14 @@ export function benchPolicy(name: string, trigger: PolicyTrigger, trainingWindow
     description: '',
     trigger,
     // Guards out of the way: the benchmark compares triggers, not budgets.
-    guards: { cooldown: '1h', budget: { maxRetrains: 1000, per: '7d' }, oneAtATime: true, blackout: [], approval: { required: false, timeout: '1h' }, requireDataQuality: false },
+    guards: {
+      cooldown: '1h',
+      budget: { maxRetrains: 1000, per: '7d' },
+      oneAtATime: true,
+      blackout: [],
+      approval: { required: false, timeout: '1h' },
+      requireDataQuality: false,
+    },
     trainingWindow: { kind: 'fixed', duration: trainingWindow },
   };
 }
@@ -108,7 +115,12 @@ export interface ScenarioResult {
 /** Twins behind the expected-cost oracle (0: leave it out). */
 export const DEFAULT_TWINS = 4;
 
-export async function runScenario(spec: ScenarioSpec, periods: readonly string[], log: (line: string) => void = () => {}, twins = DEFAULT_TWINS): Promise<ScenarioResult> {
+export async function runScenario(
+  spec: ScenarioSpec,
+  periods: readonly string[],
+  log: (line: string) => void = () => {},
+  twins = DEFAULT_TWINS,
+): Promise<ScenarioResult> {
   const started = Date.now();
   const trainer = memoTrainer(builtInTrainer());
   const { scenario, steps, monitoredStart, costModel } = buildQualityMatrix(spec, { trainer, onProgress: log });
@@ -116,14 +128,29 @@ export async function runScenario(spec: ScenarioSpec, periods: readonly string[]
   const referenceMs = spec.referenceHours * HOUR;
 
   const run = async (p: RetrainPolicy): Promise<number[]> => {
-    const report = await runBacktest({ rows: scenario.rows, numeric: scenario.numeric, hasPrediction: false, policy: p, cadenceMs, referenceWindowMs: referenceMs, trainer, costModel: COSTS });
-    const retrainSteps = report.decisions.filter((d) => d.kind === 'retrain').map((d) => Math.round((d.time - monitoredStart) / cadenceMs)).filter((s) => s < steps);
+    const report = await runBacktest({
+      rows: scenario.rows,
+      numeric: scenario.numeric,
+      hasPrediction: false,
+      policy: p,
+      cadenceMs,
+      referenceWindowMs: referenceMs,
+      trainer,
+      costModel: COSTS,
+    });
+    const retrainSteps = report.decisions
+      .filter((d) => d.kind === 'retrain')
+      .map((d) => Math.round((d.time - monitoredStart) / cadenceMs))
+      .filter((s) => s < steps);
     // Sanity: the engine's realised quality is the matrix's (same models, same windows).
     let version = 0;
     report.windows.forEach((w, t) => {
       while (version < retrainSteps.length && (retrainSteps[version] as number) <= t) version++;
       const k = version === 0 ? 0 : (retrainSteps[version - 1] as number);
-      if (w.quality !== null && t < steps && Math.abs(w.quality - costModel.qualityAt(k, t)) > 1e-9) throw new Error(`${p.name}: window ${t} quality ${w.quality} differs from the matrix ${costModel.qualityAt(k, t)}`);
+      if (w.quality !== null && t < steps && Math.abs(w.quality - costModel.qualityAt(k, t)) > 1e-9)
+        throw new Error(
+          `${p.name}: window ${t} quality ${w.quality} differs from the matrix ${costModel.qualityAt(k, t)}`,
+        );
     });
     return retrainSteps;
   };
@@ -131,7 +158,14 @@ export async function runScenario(spec: ScenarioSpec, periods: readonly string[]
   const oracle = oracleSchedule(costModel);
   const priced = (name: string, retrainSteps: number[]): PolicyOutcome => {
     const c = scheduleCost(costModel, retrainSteps);
-    return { policy: name, retrains: c.retrainSteps.length, stalenessCost: c.stalenessCost, retrainCost: c.retrainCost, totalCost: c.totalCost, ratioToOracle: c.totalCost / oracle.totalCost };
+    return {
+      policy: name,
+      retrains: c.retrainSteps.length,
+      stalenessCost: c.stalenessCost,
+      retrainCost: c.retrainCost,
+      totalCost: c.totalCost,
+      ratioToOracle: c.totalCost / oracle.totalCost,
+    };
   };
   log(`  ${spec.kind} seed ${spec.seed}: policies…`);
   const outcomes: PolicyOutcome[] = [];
@@ -139,18 +173,55 @@ export async function runScenario(spec: ScenarioSpec, periods: readonly string[]
   let bestPeriodic: PolicyOutcome | null = null;
   let bestPeriod = '';
   for (const every of periods) {
-    const o = priced(`periodic ${every}`, await run(benchPolicy(`periodic-${every}`, { kind: 'periodic', every }, spec.trainingWindow)));
+    const o = priced(
+      `periodic ${every}`,
+      await run(benchPolicy(`periodic-${every}`, { kind: 'periodic', every }, spec.trainingWindow)),
+    );
     if (bestPeriodic === null || o.totalCost < bestPeriodic.totalCost) {
       bestPeriodic = o;
       bestPeriod = every;
     }
   }
   outcomes.push({ ...(bestPeriodic as PolicyOutcome), policy: 'best periodic' });
-  outcomes.push(priced('drift-triggered', await run(benchPolicy('drift', { kind: 'drift-triggered', signal: 'dataset-drift', share: 0.5, consecutiveWindows: 2 }, spec.trainingWindow))));
+  outcomes.push(
+    priced(
+      'drift-triggered',
+      await run(
+        benchPolicy(
+          'drift',
+          { kind: 'drift-triggered', signal: 'dataset-drift', share: 0.5, consecutiveWindows: 2 },
+          spec.trainingWindow,
+        ),
+      ),
+    ),
+  );
   outcomes.push(priced('never', await run(benchPolicy('never', { kind: 'manual' }, spec.trainingWindow))));
-  if (twins > 0) outcomes.push(priced('expected-cost oracle', oracleSchedule(meanStaleness(twinCostModels(spec, twins, { trainer: builtInTrainer(), onProgress: log }))).retrainSteps));
-  outcomes.push({ policy: 'oracle', retrains: oracle.retrainSteps.length, stalenessCost: oracle.stalenessCost, retrainCost: oracle.retrainCost, totalCost: oracle.totalCost, ratioToOracle: 1 });
-  return { kind: spec.kind, seed: spec.seed, description: scenario.description, windows: steps, events: scenario.rows.length, outcomes, bestPeriod, seconds: (Date.now() - started) / 1000 };
+  if (twins > 0)
+    outcomes.push(
+      priced(
+        'expected-cost oracle',
+        oracleSchedule(meanStaleness(twinCostModels(spec, twins, { trainer: builtInTrainer(), onProgress: log })))
+          .retrainSteps,
+      ),
+    );
+  outcomes.push({
+    policy: 'oracle',
+    retrains: oracle.retrainSteps.length,
+    stalenessCost: oracle.stalenessCost,
+    retrainCost: oracle.retrainCost,
+    totalCost: oracle.totalCost,
+    ratioToOracle: 1,
+  });
+  return {
+    kind: spec.kind,
+    seed: spec.seed,
+    description: scenario.description,
+    windows: steps,
+    events: scenario.rows.length,
+    outcomes,
+    bestPeriod,
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 export function scenarioSpecs(quick: boolean, seeds: number): ScenarioSpec[] {
@@ -177,39 +248,74 @@ export function summarise(results: ScenarioResult[]) {
   const names = results[0]?.outcomes.map((o) => o.policy) ?? [];
   const byKind = new Map<string, ScenarioResult[]>();
   for (const r of results) byKind.set(r.kind, [...(byKind.get(r.kind) ?? []), r]);
-  const mean = (rs: ScenarioResult[], name: string, f: (o: PolicyOutcome) => number): number => rs.reduce((s, r) => s + f(r.outcomes.find((o) => o.policy === name) as PolicyOutcome), 0) / rs.length;
-  const cost = (r: ScenarioResult, name: string): number => (r.outcomes.find((o) => o.policy === name) as PolicyOutcome).totalCost;
+  const mean = (rs: ScenarioResult[], name: string, f: (o: PolicyOutcome) => number): number =>
+    rs.reduce((s, r) => s + f(r.outcomes.find((o) => o.policy === name) as PolicyOutcome), 0) / rs.length;
+  const cost = (r: ScenarioResult, name: string): number =>
+    (r.outcomes.find((o) => o.policy === name) as PolicyOutcome).totalCost;
   const groups = [...byKind.entries(), ['all', results] as [string, ScenarioResult[]]];
   return groups.map(([kind, rs]) => ({
     scenario: kind,
     runs: rs.length,
-    policies: names.map((name) => ({ policy: name, meanTotalCost: mean(rs, name, (o) => o.totalCost), meanRatioToOracle: mean(rs, name, (o) => o.ratioToOracle), ratioToOracleCi95: meanInterval(rs.map((r) => (r.outcomes.find((o) => o.policy === name) as PolicyOutcome).ratioToOracle)), meanRetrains: mean(rs, name, (o) => o.retrains) })),
+    policies: names.map((name) => ({
+      policy: name,
+      meanTotalCost: mean(rs, name, (o) => o.totalCost),
+      meanRatioToOracle: mean(rs, name, (o) => o.ratioToOracle),
+      ratioToOracleCi95: meanInterval(
+        rs.map((r) => (r.outcomes.find((o) => o.policy === name) as PolicyOutcome).ratioToOracle),
+      ),
+      meanRetrains: mean(rs, name, (o) => o.retrains),
+    })),
     // Cost-aware against the oracle that knows the concept's future but not the dice (when run).
-    costAwareToExpectedCostOracle: names.includes('expected-cost oracle') ? rs.reduce((sum, r) => sum + cost(r, 'cost-aware') / cost(r, 'expected-cost oracle'), 0) / rs.length : null,
+    costAwareToExpectedCostOracle: names.includes('expected-cost oracle')
+      ? rs.reduce((sum, r) => sum + cost(r, 'cost-aware') / cost(r, 'expected-cost oracle'), 0) / rs.length
+      : null,
   }));
 }
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const { values } = parseArgs({ args: argv.filter((a) => a !== '--'), options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, seeds: { type: 'string' }, twins: { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args: argv.filter((a) => a !== '--'),
+    options: {
+      quick: { type: 'boolean' },
+      json: { type: 'boolean' },
+      seeds: { type: 'string' },
+      twins: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
   if (values.help) {
     process.stdout.write('Usage: npm run bench -- decisions [--quick] [--json] [--seeds 3] [--twins 4]\n');
     return;
   }
   const twins = Number(values.twins ?? DEFAULT_TWINS);
-  if (!(Number.isInteger(twins) && twins >= 0)) throw new Error(`--twins must be a whole number ≥ 0 (0 leaves the expected-cost oracle out), got ${values.twins}`);
+  if (!(Number.isInteger(twins) && twins >= 0))
+    throw new Error(`--twins must be a whole number ≥ 0 (0 leaves the expected-cost oracle out), got ${values.twins}`);
   const quick = values.quick === true;
   const seeds = Number(values.seeds ?? (quick ? 1 : 3));
   const specs = scenarioSpecs(quick, seeds);
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  log(`decision-quality benchmark: ${specs.length} streams (${quick ? 'quick' : 'full'}), cost model V=${COSTS.valuePerQualityUnit} per event per accuracy unit, C=${COSTS.retrainCost} per retrain`);
+  log(
+    `decision-quality benchmark: ${specs.length} streams (${quick ? 'quick' : 'full'}), cost model V=${COSTS.valuePerQualityUnit} per event per accuracy unit, C=${COSTS.retrainCost} per retrain`,
+  );
   const results: ScenarioResult[] = [];
   for (const spec of specs) {
     const r = await runScenario(spec, quick ? QUICK_PERIODS : PERIODS, log, twins);
-    log(`  ${spec.kind} seed ${spec.seed}: ${r.outcomes.map((o) => `${o.policy} ${o.totalCost.toFixed(0)} (${o.retrains})`).join(', ')} [${r.seconds.toFixed(1)} s]`);
+    log(
+      `  ${spec.kind} seed ${spec.seed}: ${r.outcomes.map((o) => `${o.policy} ${o.totalCost.toFixed(0)} (${o.retrains})`).join(', ')} [${r.seconds.toFixed(1)} s]`,
+    );
     results.push(r);
   }
   const summary = summarise(results);
-  const out = { benchmark: 'decisions', date: new Date().toISOString(), quick, twins, costs: COSTS, cadence: '1h', results, summary };
+  const out = {
+    benchmark: 'decisions',
+    date: new Date().toISOString(),
+    quick,
+    twins,
+    costs: COSTS,
+    cadence: '1h',
+    results,
+    summary,
+  };
   if (values.json) {
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
@@ -218,28 +324,50 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
 }
 
 /** The report's two tables (per stream, per scenario) as BENCHMARKS.md has them. */
-export function markdownTables(results: readonly ScenarioResult[], summary: ReturnType<typeof summarise>, twins: number): string {
+export function markdownTables(
+  results: readonly ScenarioResult[],
+  summary: ReturnType<typeof summarise>,
+  twins: number,
+): string {
   const lines: string[] = [];
   const expected = twins > 0 ? ' expected-cost oracle |' : '';
   const expectedRule = twins > 0 ? '---|' : '';
-  lines.push(`| stream | seed | cost-aware | best periodic (period) | drift-triggered | never |${expected} oracle |`, `|---|---|---|---|---|---|${expectedRule}---|`);
+  lines.push(
+    `| stream | seed | cost-aware | best periodic (period) | drift-triggered | never |${expected} oracle |`,
+    `|---|---|---|---|---|---|${expectedRule}---|`,
+  );
   for (const r of results) {
     const cell = (name: string) => {
       const o = r.outcomes.find((x) => x.policy === name) as PolicyOutcome;
       return `${o.totalCost.toFixed(0)} (×${o.ratioToOracle.toFixed(2)}, ${o.retrains} rt)`;
     };
-    lines.push(`| ${r.kind} | ${r.seed} | ${cell('cost-aware')} | ${cell('best periodic')} ${r.bestPeriod} | ${cell('drift-triggered')} | ${cell('never')} |${twins > 0 ? ` ${cell('expected-cost oracle')} |` : ''} ${cell('oracle')} |`);
+    lines.push(
+      `| ${r.kind} | ${r.seed} | ${cell('cost-aware')} | ${cell('best periodic')} ${r.bestPeriod} | ${cell('drift-triggered')} | ${cell('never')} |${twins > 0 ? ` ${cell('expected-cost oracle')} |` : ''} ${cell('oracle')} |`,
+    );
   }
-  lines.push('', `| scenario | runs | cost-aware | best periodic | drift-triggered | never |${expected} oracle |`, `|---|---|---|---|---|---|${expectedRule}---|`);
+  lines.push(
+    '',
+    `| scenario | runs | cost-aware | best periodic | drift-triggered | never |${expected} oracle |`,
+    `|---|---|---|---|---|---|${expectedRule}---|`,
+  );
   for (const g of summary) {
     const cell = (name: string) => {
       const p = g.policies.find((x) => x.policy === name);
-      const ci = p?.ratioToOracleCi95 && name !== 'oracle' ? `, 95% CI ${p.ratioToOracleCi95[0].toFixed(2)}–${p.ratioToOracleCi95[1].toFixed(2)}` : '';
+      const ci =
+        p?.ratioToOracleCi95 && name !== 'oracle'
+          ? `, 95% CI ${p.ratioToOracleCi95[0].toFixed(2)}–${p.ratioToOracleCi95[1].toFixed(2)}`
+          : '';
       return p ? `${p.meanTotalCost.toFixed(0)} (×${p.meanRatioToOracle.toFixed(3)}${ci})` : '';
     };
-    lines.push(`| ${g.scenario} | ${g.runs} | ${cell('cost-aware')} | ${cell('best periodic')} | ${cell('drift-triggered')} | ${cell('never')} |${twins > 0 ? ` ${cell('expected-cost oracle')} |` : ''} ${cell('oracle')} |`);
+    lines.push(
+      `| ${g.scenario} | ${g.runs} | ${cell('cost-aware')} | ${cell('best periodic')} | ${cell('drift-triggered')} | ${cell('never')} |${twins > 0 ? ` ${cell('expected-cost oracle')} |` : ''} ${cell('oracle')} |`,
+    );
   }
-  if (twins > 0) lines.push('', `cost-aware ÷ expected-cost oracle (mean per stream): ${summary.map((g) => `${g.scenario} ×${(g.costAwareToExpectedCostOracle as number).toFixed(3)}`).join(', ')}`);
+  if (twins > 0)
+    lines.push(
+      '',
+      `cost-aware ÷ expected-cost oracle (mean per stream): ${summary.map((g) => `${g.scenario} ×${(g.costAwareToExpectedCostOracle as number).toFixed(3)}`).join(', ')}`,
+    );
   return `${lines.join('\n')}\n`;
 }
 

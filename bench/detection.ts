@@ -96,26 +96,71 @@ function scaled(generator: GeneratorName, features: number[] | AgrawalRecord): n
 
 function scenarioChanges(kind: Kind, length: number, period: number): ConceptChange[] {
   const changes: ConceptChange[] = [];
-  if (kind.startsWith('covariate')) return [{ position: Math.round(length / 2), concept: 0, width: kind === 'covariate-gradual' ? GRADUAL_WIDTH : 0 }];
-  for (let p = period, k = 1; p < length; p += period, k++) changes.push({ position: p, concept: k, width: kind === 'gradual' ? GRADUAL_WIDTH : 0 });
+  if (kind.startsWith('covariate'))
+    return [{ position: Math.round(length / 2), concept: 0, width: kind === 'covariate-gradual' ? GRADUAL_WIDTH : 0 }];
+  for (let p = period, k = 1; p < length; p += period, k++)
+    changes.push({ position: p, concept: k, width: kind === 'gradual' ? GRADUAL_WIDTH : 0 });
   return changes;
 }
 
-function events(generator: GeneratorName, kind: Kind, seed: number, length: number, period: number): SyntheticEvent<number[] | AgrawalRecord>[] {
+function events(
+  generator: GeneratorName,
+  kind: Kind,
+  seed: number,
+  length: number,
+  period: number,
+): SyntheticEvent<number[] | AgrawalRecord>[] {
   const changes = scenarioChanges(kind, length, period);
   const { sequence, recurring } = CONCEPTS[generator];
   let schedule: ConceptSchedule = { initial: 0 };
-  if (kind === 'abrupt' || kind === 'gradual') schedule = { initial: sequence[0] ?? 0, changes: changes.map((c, i) => ({ ...c, concept: sequence[(i + 1) % sequence.length] ?? 0 })) };
+  if (kind === 'abrupt' || kind === 'gradual')
+    schedule = {
+      initial: sequence[0] ?? 0,
+      changes: changes.map((c, i) => ({ ...c, concept: sequence[(i + 1) % sequence.length] ?? 0 })),
+    };
   if (kind === 'recurring') schedule = recurringSchedule({ concepts: recurring, period, length });
   const c0 = changes[0];
   const timing = kind.startsWith('covariate') && c0 ? { position: c0.position, width: c0.width ?? 0 } : undefined;
   if (generator === 'sea') {
-    return take(seaStream({ seed, schedule, ...(timing ? { covariateShift: { timing, ranges: [[2, 12], [0, 10], [0, 10]] as const } } : {}) }), length);
+    return take(
+      seaStream({
+        seed,
+        schedule,
+        ...(timing
+          ? {
+              covariateShift: {
+                timing,
+                ranges: [
+                  [2, 12],
+                  [0, 10],
+                  [0, 10],
+                ] as const,
+              },
+            }
+          : {}),
+      }),
+      length,
+    );
   }
   if (generator === 'hyperplane') {
-    return take(hyperplaneStream({ seed, schedule, ...(timing ? { covariateShift: { timing, range: [0.1, 1.1] as const } } : {}) }), length);
+    return take(
+      hyperplaneStream({
+        seed,
+        schedule,
+        ...(timing ? { covariateShift: { timing, range: [0.1, 1.1] as const } } : {}),
+      }),
+      length,
+    );
   }
-  return take(agrawalStream({ seed, schedule, noise: 0.05, ...(timing ? { covariateShift: { timing, salary: [50_000, 150_000] as const } } : {}) }), length);
+  return take(
+    agrawalStream({
+      seed,
+      schedule,
+      noise: 0.05,
+      ...(timing ? { covariateShift: { timing, salary: [50_000, 150_000] as const } } : {}),
+    }),
+    length,
+  );
 }
 
 /**
@@ -124,7 +169,10 @@ function events(generator: GeneratorName, kind: Kind, seed: number, length: numb
  */
 class OnlineLogistic {
   private weights: Float64Array | undefined;
-  constructor(private readonly step = 0.01, private readonly bins = 8) {}
+  constructor(
+    private readonly step = 0.01,
+    private readonly bins = 8,
+  ) {}
 
   private encode(x: readonly number[]): number[] {
     const out = [1];
@@ -165,7 +213,10 @@ function buildSeries(scenario: Scenario, seed: number, length: number, period: n
     const seg = values.slice(Math.max(0, a - BURN_IN), Math.max(0, b - BURN_IN));
     return seg.reduce((t, v) => t + v, 0) / Math.max(1, seg.length);
   };
-  const segmentMeans = scenario.changes.flatMap((c) => [mean(c.position - 1000, c.position), mean(c.position, c.position + 1000)]);
+  const segmentMeans = scenario.changes.flatMap((c) => [
+    mean(c.position - 1000, c.position),
+    mean(c.position, c.position + 1000),
+  ]);
   return { id: `${scenario.id}#${seed}`, scenario: scenario.id, seed, offset: BURN_IN, values, segmentMeans };
 }
 
@@ -228,8 +279,10 @@ const HALFLIFE_DETECTORS: Record<string, (values: readonly number[]) => number[]
     }
     return hits;
   },
-  'halflife windowed KS (binned, 1000, p<0.001)': (values) => windowed(values, 1000, (r, c) => ksFromBinnedCounts(r, c).pvalue < 0.001),
-  'halflife windowed PSI (1000, ≥0.2)': (values) => windowed(values, 1000, (r, c) => populationStabilityIndex(r, c) >= 0.2),
+  'halflife windowed KS (binned, 1000, p<0.001)': (values) =>
+    windowed(values, 1000, (r, c) => ksFromBinnedCounts(r, c).pvalue < 0.001),
+  'halflife windowed PSI (1000, ≥0.2)': (values) =>
+    windowed(values, 1000, (r, c) => populationStabilityIndex(r, c) >= 0.2),
 };
 
 function runHalflife(values: readonly number[]): Record<string, Run> {
@@ -244,21 +297,36 @@ function runHalflife(values: readonly number[]): Record<string, Run> {
 
 function python(): string {
   const p = path.join(root, '.halflife', 'venv-dev', 'bin', 'python');
-  if (!existsSync(p)) throw new Error('no .halflife/venv-dev: run `node setup/setup.mjs --dev` (River 0.23.0), or pass --no-peers');
+  if (!existsSync(p))
+    throw new Error('no .halflife/venv-dev: run `node setup/setup.mjs --dev` (River 0.23.0), or pass --no-peers');
   return p;
 }
 
-function runRiver(series: readonly Series[], detectors: string, dir: string, tag: string): Record<string, Record<string, Run>> {
+function runRiver(
+  series: readonly Series[],
+  detectors: string,
+  dir: string,
+  tag: string,
+): Record<string, Record<string, Run>> {
   if (series.length === 0) return {};
   const file = path.join(dir, `series-${tag}.json`);
   writeFileSync(file, JSON.stringify({ series: series.map((s) => ({ id: s.id, values: s.values })) }));
-  log(`River (${detectors}) on ${series.length} series — python ${path.relative(root, path.join(import.meta.dirname, 'peers', 'river_detectors.py'))}`);
-  const out = execFileSync(python(), [path.join(import.meta.dirname, 'peers', 'river_detectors.py'), '--input', file, '--detectors', detectors], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 1 << 28,
-  });
-  const parsed = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { river: string; results: Record<string, Record<string, Run>> };
+  log(
+    `River (${detectors}) on ${series.length} series — python ${path.relative(root, path.join(import.meta.dirname, 'peers', 'river_detectors.py'))}`,
+  );
+  const out = execFileSync(
+    python(),
+    [path.join(import.meta.dirname, 'peers', 'river_detectors.py'), '--input', file, '--detectors', detectors],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 28,
+    },
+  );
+  const parsed = JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
+    river: string;
+    results: Record<string, Record<string, Run>>;
+  };
   riverVersion = parsed.river;
   const renamed: Record<string, Record<string, Run>> = {};
   for (const [id, runs] of Object.entries(parsed.results)) {
@@ -277,29 +345,53 @@ interface Row extends DetectionSummary {
   msPer10k: number;
 }
 
-function rows(seriesList: readonly Series[], runs: Map<string, Record<string, Run>>, scenarios: Map<string, Scenario>, horizon: number, length: number): Row[] {
+function rows(
+  seriesList: readonly Series[],
+  runs: Map<string, Record<string, Run>>,
+  scenarios: Map<string, Scenario>,
+  horizon: number,
+  length: number,
+): Row[] {
   const byDetector = new Map<string, { matches: DetectionMatch[]; seconds: number; updates: number }>();
   for (const s of seriesList) {
     const scenario = scenarios.get(s.scenario) as Scenario;
     for (const [detector, run] of Object.entries(runs.get(s.id) ?? {})) {
       const acc = byDetector.get(detector) ?? { matches: [], seconds: 0, updates: 0 };
-      acc.matches.push(matchDetections(scenario.changes, run.detections.map((i) => i + s.offset), horizon, length - s.offset));
+      acc.matches.push(
+        matchDetections(
+          scenario.changes,
+          run.detections.map((i) => i + s.offset),
+          horizon,
+          length - s.offset,
+        ),
+      );
       acc.seconds += run.seconds;
       acc.updates += s.values.length;
       byDetector.set(detector, acc);
     }
   }
   return [...byDetector.entries()]
-    .map(([detector, acc]) => ({ detector, series: acc.matches.length, ...summarizeMatches(acc.matches), msPer10k: (acc.seconds * 1000 * 10_000) / acc.updates }))
+    .map(([detector, acc]) => ({
+      detector,
+      series: acc.matches.length,
+      ...summarizeMatches(acc.matches),
+      msPer10k: (acc.seconds * 1000 * 10_000) / acc.updates,
+    }))
     .sort((a, b) => a.detector.localeCompare(b.detector));
 }
 
 const fmt = (x: number | null, digits = 0): string => (x === null ? '–' : x.toFixed(digits));
 function table(list: readonly Row[]): string {
-  const head = '| detector | series | detected / changes | missed | mean delay | median delay | false alarms / 10k | extra in horizon | ms / 10k updates |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|';
-  return [head, ...list.map((r) => `| ${r.detector} | ${r.series} | ${r.detected} / ${r.changes} | ${r.missed} | ${fmt(r.meanDelay)} | ${fmt(r.medianDelay)} | ${fmt(r.falseAlarmsPer10k, 2)} | ${r.extraDetections} | ${fmt(r.msPer10k, 1)} |`)].join('\n');
+  const head =
+    '| detector | series | detected / changes | missed | mean delay | median delay | false alarms / 10k | extra in horizon | ms / 10k updates |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|';
+  return [
+    head,
+    ...list.map(
+      (r) =>
+        `| ${r.detector} | ${r.series} | ${r.detected} / ${r.changes} | ${r.missed} | ${fmt(r.meanDelay)} | ${fmt(r.medianDelay)} | ${fmt(r.falseAlarmsPer10k, 2)} | ${r.extraDetections} | ${fmt(r.msPer10k, 1)} |`,
+    ),
+  ].join('\n');
 }
-
 
 /** Entry point (also for bench/run.ts): `argv` are the options after the benchmark's name. */
 export async function main(argv: readonly string[]): Promise<void> {
@@ -318,7 +410,15 @@ export async function main(argv: readonly string[]): Promise<void> {
     for (const kind of KINDS) {
       const id = `${generator}/${kind}`;
       const changes = scenarioChanges(kind, length, period).map((c) => ({ position: c.position, width: c.width ?? 0 }));
-      scenarios.set(id, { id, generator, kind, monitored: kind.startsWith('covariate') ? `feature 0 (${generator === 'agrawal' ? 'salary' : 'x0'}) scaled to [0,1]` : 'prequential 0/1 error', changes });
+      scenarios.set(id, {
+        id,
+        generator,
+        kind,
+        monitored: kind.startsWith('covariate')
+          ? `feature 0 (${generator === 'agrawal' ? 'salary' : 'x0'}) scaled to [0,1]`
+          : 'prequential 0/1 error',
+        changes,
+      });
     }
   }
 
@@ -330,7 +430,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       seriesList.push(s);
       runs.set(s.id, runHalflife(s.values));
     }
-    log(`${scenario.id}: ${seeds} seed(s), mean before/after each change (seed 1) ${(seriesList[seriesList.length - seeds]?.segmentMeans ?? []).map((m, i) => `${m.toFixed(3)}${i % 2 === 0 ? '→' : ' '}`).join('')}`);
+    log(
+      `${scenario.id}: ${seeds} seed(s), mean before/after each change (seed 1) ${(seriesList[seriesList.length - seeds]?.segmentMeans ?? []).map((m, i) => `${m.toFixed(3)}${i % 2 === 0 ? '→' : ' '}`).join('')}`,
+    );
   }
   load.push(os.loadavg());
 
@@ -339,13 +441,21 @@ export async function main(argv: readonly string[]): Promise<void> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-detection-bench-'));
     try {
       const river = runRiver(seriesList, 'adwin,page-hinkley', dir, 'main');
-      const kswin = runRiver(seriesList.filter((s) => s.seed <= kswinSeeds), 'kswin', dir, 'kswin');
+      const kswin = runRiver(
+        seriesList.filter((s) => s.seed <= kswinSeeds),
+        'kswin',
+        dir,
+        'kswin',
+      );
       parity = { identical: 0, compared: 0 };
       for (const s of seriesList) {
         const mine = runs.get(s.id) ?? {};
         const theirs = { ...river[s.id], ...kswin[s.id] };
         runs.set(s.id, { ...mine, ...theirs });
-        for (const [a, b] of [['halflife adwin', 'river adwin'], ['halflife page-hinkley', 'river page-hinkley']] as const) {
+        for (const [a, b] of [
+          ['halflife adwin', 'river adwin'],
+          ['halflife page-hinkley', 'river page-hinkley'],
+        ] as const) {
           if (theirs[b] && mine[a]) {
             parity.compared += 1;
             if (JSON.stringify(theirs[b].detections) === JSON.stringify(mine[a].detections)) parity.identical += 1;
@@ -363,7 +473,13 @@ export async function main(argv: readonly string[]): Promise<void> {
     monitored: scenario.monitored,
     changes: scenario.changes,
     segmentMeans: seriesList.filter((s) => s.scenario === scenario.id).map((s) => s.segmentMeans),
-    rows: rows(seriesList.filter((s) => s.scenario === scenario.id), runs, scenarios, horizon, length),
+    rows: rows(
+      seriesList.filter((s) => s.scenario === scenario.id),
+      runs,
+      scenarios,
+      horizon,
+      length,
+    ),
   }));
   const concept = seriesList.filter((s) => !s.scenario.includes('covariate'));
   const covariate = seriesList.filter((s) => s.scenario.includes('covariate'));
@@ -381,7 +497,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     gradualWidth: GRADUAL_WIDTH,
     horizon,
     rule,
-    learner: 'online logistic regression (SGD, step 0.01; each scaled feature + one-hot of 8 bins), test-then-train, never reset',
+    learner:
+      'online logistic regression (SGD, step 0.01; each scaled feature + one-hot of 8 bins), test-then-train, never reset',
     river: riverVersion || null,
     parity,
     machine: machine(),
@@ -393,17 +510,30 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const out: string[] = [];
-  out.push(`Streams: ${length} events, changes every ${period} (covariate: one shift at ${Math.round(length / 2)}), gradual width ${GRADUAL_WIDTH}, seeds 1..${seeds} (River KSWIN: ${kswinSeeds > 0 ? `seeds 1..${kswinSeeds}` : 'not run'}); monitoring from event ${BURN_IN}.`);
+  out.push(
+    `Streams: ${length} events, changes every ${period} (covariate: one shift at ${Math.round(length / 2)}), gradual width ${GRADUAL_WIDTH}, seeds 1..${seeds} (River KSWIN: ${kswinSeeds > 0 ? `seeds 1..${kswinSeeds}` : 'not run'}); monitoring from event ${BURN_IN}.`,
+  );
   out.push(`Learner: ${setup.learner}.`);
   out.push(`Matching (horizon ${horizon}): ${rule}.`);
-  if (parity) out.push(`Parity: halflife ADWIN/Page–Hinkley vs River ${riverVersion}: identical detection indices on ${parity.identical}/${parity.compared} series.`);
-  out.push(`Load average (1/5/15 min) at start, after TS detectors, after River: ${setup.loadAverage.map((l) => l.join(' ')).join(' | ')}; ${setup.machine.nproc} cores, ${setup.machine.cpu}.`);
+  if (parity)
+    out.push(
+      `Parity: halflife ADWIN/Page–Hinkley vs River ${riverVersion}: identical detection indices on ${parity.identical}/${parity.compared} series.`,
+    );
+  out.push(
+    `Load average (1/5/15 min) at start, after TS detectors, after River: ${setup.loadAverage.map((l) => l.join(' ')).join(' | ')}; ${setup.machine.nproc} cores, ${setup.machine.cpu}.`,
+  );
   for (const s of perScenario) {
-    out.push('', `### ${s.scenario} — ${s.monitored}; changes at ${s.changes.map((c) => c.position).join(', ')}`, '', table(s.rows));
+    out.push(
+      '',
+      `### ${s.scenario} — ${s.monitored}; changes at ${s.changes.map((c) => c.position).join(', ')}`,
+      '',
+      table(s.rows),
+    );
   }
   out.push('', '### Summary: concept drift (error stream), all generators', '', table(summary.concept));
   out.push('', '### Summary: covariate drift (feature stream), all generators', '', table(summary.covariate));
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  await main(process.argv.slice(2));

@@ -28,7 +28,8 @@ const CATEGORICAL = 5;
 const MODEL = 'bench-drift';
 const REF_START = Date.UTC(2025, 0, 1);
 /** Windows are one per size, spaced far apart; row i of a window has ts = start + i ms. */
-const windowStart = (rows: number): number => REF_START + 30 * 86_400_000 + Math.round(Math.log10(rows) * 10) * 86_400_000;
+const windowStart = (rows: number): number =>
+  REF_START + 30 * 86_400_000 + Math.round(Math.log10(rows) * 10) * 86_400_000;
 
 const root = path.resolve(import.meta.dirname, '..');
 let { flag, option } = argReader([]);
@@ -73,7 +74,11 @@ async function generate(ch: ClickHouse, start: number, rows: number, seed: numbe
 }
 
 async function countRows(ch: ClickHouse, start: number, rows: number): Promise<number> {
-  const r = await queryRows<{ n: number }>(ch.client, 'SELECT count() AS n FROM scoring_events WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({s:Int64}) AND ts < fromUnixTimestamp64Milli({e:Int64})', { model: MODEL, s: start, e: start + rows });
+  const r = await queryRows<{ n: number }>(
+    ch.client,
+    'SELECT count() AS n FROM scoring_events WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({s:Int64}) AND ts < fromUnixTimestamp64Milli({e:Int64})',
+    { model: MODEL, s: start, e: start + rows },
+  );
   return Number(r[0]?.n ?? 0);
 }
 
@@ -81,7 +86,10 @@ async function countRows(ch: ClickHouse, start: number, rows: number): Promise<n
 const COLUMNS_FORMAT = 'JSONColumns' as unknown as 'JSONEachRow';
 
 const columnSql = (): string =>
-  [...Array.from({ length: NUMERIC }, (_, j) => `num_features['f${j}'] AS f${j}`), ...Array.from({ length: CATEGORICAL }, (_, j) => `cat_features['c${j}'] AS c${j}`)].join(', ');
+  [
+    ...Array.from({ length: NUMERIC }, (_, j) => `num_features['f${j}'] AS f${j}`),
+    ...Array.from({ length: CATEGORICAL }, (_, j) => `cat_features['c${j}'] AS c${j}`),
+  ].join(', ');
 
 // ------------------------------------------------------------------------------------------
 // child measurements
@@ -119,16 +127,35 @@ async function measurePushdown(dir: string, rows: number): Promise<Record<string
 async function measureRaw(dir: string, rows: number, referenceRows: number): Promise<Record<string, unknown>> {
   const ch = await open(dir);
   const load = async (start: number, n: number) =>
-    (await ch.client.query({ query: `SELECT ${columnSql()} FROM scoring_events WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({s:Int64}) AND ts < fromUnixTimestamp64Milli({e:Int64})`, query_params: { model: MODEL, s: start, e: start + n }, format: COLUMNS_FORMAT })).text().then((t) => JSON.parse(t) as Record<string, (number | string)[]>);
+    (
+      await ch.client.query({
+        query: `SELECT ${columnSql()} FROM scoring_events WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({s:Int64}) AND ts < fromUnixTimestamp64Milli({e:Int64})`,
+        query_params: { model: MODEL, s: start, e: start + n },
+        format: COLUMNS_FORMAT,
+      })
+    )
+      .text()
+      .then((t) => JSON.parse(t) as Record<string, (number | string)[]>);
   const ref = await load(REF_START, referenceRows);
   const cur = await load(windowStart(rows), rows);
   await ch.close();
   const loadedRss = process.memoryUsage().rss / 1048576;
   const t0 = performance.now();
   const names = Object.keys(ref);
-  const results = names.map((name) => compareFeature(ref[name] as number[] | string[], cur[name] as number[] | string[], { name, kind: name.startsWith('f') ? 'numeric' : 'categorical' }));
+  const results = names.map((name) =>
+    compareFeature(ref[name] as number[] | string[], cur[name] as number[] | string[], {
+      name,
+      kind: name.startsWith('f') ? 'numeric' : 'categorical',
+    }),
+  );
   const report = driftReport(results);
-  return { rows, seconds: (performance.now() - t0) / 1000, rss_after_load_mib: loadedRss, peak_rss_mib: peakRssMiB(), drifted: report.drifted_features };
+  return {
+    rows,
+    seconds: (performance.now() - t0) / 1000,
+    rss_after_load_mib: loadedRss,
+    peak_rss_mib: peakRssMiB(),
+    drifted: report.drifted_features,
+  };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -136,10 +163,16 @@ async function measureRaw(dir: string, rows: number, referenceRows: number): Pro
 
 /** `1.23 s (cpu 2.01 s, load 0.4)` per run of a push-down measurement. */
 const runText = (r: Record<string, unknown>): string =>
-  ((r.runs as { seconds: number; cpu_seconds: number; load1: number }[] | undefined) ?? []).map((x) => `${x.seconds.toFixed(2)} s (cpu ${x.cpu_seconds.toFixed(2)} s, load ${x.load1.toFixed(2)})`).join(', ');
+  ((r.runs as { seconds: number; cpu_seconds: number; load1: number }[] | undefined) ?? [])
+    .map((x) => `${x.seconds.toFixed(2)} s (cpu ${x.cpu_seconds.toFixed(2)} s, load ${x.load1.toFixed(2)})`)
+    .join(', ');
 
 function child(mode: string, extra: string[]): Record<string, unknown> {
-  const out = spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'drift.ts'), '--child', mode, ...extra], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(import.meta.dirname, 'drift.ts'), '--child', mode, ...extra],
+    { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   if (out.status !== 0) throw new Error(`child ${mode} failed (${out.status})`);
   return JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
 }
@@ -150,7 +183,9 @@ function benchVenv(): string {
   if (!existsSync(python)) {
     log('creating .halflife/venv-bench (python3 -m venv + pip install -r setup/requirements-bench.txt, PyPI only)');
     execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
-    execFileSync(python, ['-m', 'pip', 'install', '-q', '-r', path.join(root, 'setup', 'requirements-bench.txt')], { stdio: 'inherit' });
+    execFileSync(python, ['-m', 'pip', 'install', '-q', '-r', path.join(root, 'setup', 'requirements-bench.txt')], {
+      stdio: 'inherit',
+    });
   }
   return python;
 }
@@ -158,10 +193,25 @@ function benchVenv(): string {
 function peer(python: string, tool: string, refFile: string, curFile: string): Record<string, unknown> {
   log(`peer: ${tool} on ${path.basename(refFile)} vs ${path.basename(curFile)}`);
   const load1 = os.loadavg()[0];
-  const out = execFileSync(python, [path.join(import.meta.dirname, 'peers', 'drift_peers.py'), '--tool', tool, '--reference', refFile, '--current', curFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
-  return { ...(JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>), load1_start: load1, load1_end: os.loadavg()[0] };
+  const out = execFileSync(
+    python,
+    [
+      path.join(import.meta.dirname, 'peers', 'drift_peers.py'),
+      '--tool',
+      tool,
+      '--reference',
+      refFile,
+      '--current',
+      curFile,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 },
+  );
+  return {
+    ...(JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>),
+    load1_start: load1,
+    load1_end: os.loadavg()[0],
+  };
 }
-
 
 /** Entry point (also for bench/run.ts): `argv` are the options after the benchmark's name. */
 export async function main(argv: readonly string[]): Promise<void> {
@@ -180,8 +230,12 @@ Each push-down run records wall seconds, CPU seconds and the 1-minute load avera
   }
   const mode = option('child', '');
   const dir = option('dir', path.join(root, '.halflife', 'bench-drift'));
-  if (mode === 'pushdown') return void process.stdout.write(`${JSON.stringify(await measurePushdown(dir, Number(option('rows', '0'))))}\n`);
-  if (mode === 'raw') return void process.stdout.write(`${JSON.stringify(await measureRaw(dir, Number(option('rows', '0')), Number(option('reference-rows', '0'))))}\n`);
+  if (mode === 'pushdown')
+    return void process.stdout.write(`${JSON.stringify(await measurePushdown(dir, Number(option('rows', '0'))))}\n`);
+  if (mode === 'raw')
+    return void process.stdout.write(
+      `${JSON.stringify(await measureRaw(dir, Number(option('rows', '0')), Number(option('reference-rows', '0'))))}\n`,
+    );
 
   const sizes = option('rows', '1000000,10000000').split(',').map(Number);
   const referenceRows = Number(option('reference-rows', '1000000'));
@@ -205,9 +259,15 @@ Each push-down run records wall seconds, CPU seconds and the 1-minute load avera
   await ch.client.command({ query: 'OPTIMIZE TABLE scoring_events FINAL' });
   log(`data ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const tb = performance.now();
-  const reference = await buildReference(ch.client, { modelId: MODEL, start: REF_START, end: REF_START + referenceRows });
+  const reference = await buildReference(ch.client, {
+    modelId: MODEL,
+    start: REF_START,
+    end: REF_START + referenceRows,
+  });
   const buildSeconds = (performance.now() - tb) / 1000;
-  log(`reference built in SQL in ${buildSeconds.toFixed(2)} s (${reference.referenceId}, ${JSON.stringify(reference).length} bytes)`);
+  log(
+    `reference built in SQL in ${buildSeconds.toFixed(2)} s (${reference.referenceId}, ${JSON.stringify(reference).length} bytes)`,
+  );
 
   // Parquet for the Python peers: the same rows, one file per window.
   const peerDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-drift-bench-'));
@@ -215,7 +275,10 @@ Each push-down run records wall seconds, CPU seconds and the 1-minute load avera
   const curFile = path.join(peerDir, 'current.parquet');
   const withPeers = !flag('no-peers');
   if (withPeers) {
-    for (const [file, start, rows] of [[refFile, REF_START, referenceRows], [curFile, windowStart(peerRows), peerRows]] as const) {
+    for (const [file, start, rows] of [
+      [refFile, REF_START, referenceRows],
+      [curFile, windowStart(peerRows), peerRows],
+    ] as const) {
       await ch.client.command({
         query: `INSERT INTO FUNCTION file({file:String}, 'Parquet') SELECT ${columnSql()} FROM scoring_events
           WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({s:Int64}) AND ts < fromUnixTimestamp64Milli({e:Int64}) ORDER BY ts`,
@@ -231,12 +294,17 @@ Each push-down run records wall seconds, CPU seconds and the 1-minute load avera
   for (const rows of sizes) {
     log(`push-down drift report over ${rows.toLocaleString('en-US')} rows (3 runs, fresh process)`);
     const r = child('pushdown', ['--dir', dir, '--rows', String(rows), '--repeat', option('repeat', '3')]);
-    log(`  first ${Number(r.seconds_first).toFixed(2)} s, best ${Number(r.seconds_best).toFixed(2)} s, peak RSS ${Number(r.peak_rss_mib).toFixed(0)} MiB; runs ${runText(r)}`);
+    log(
+      `  first ${Number(r.seconds_first).toFixed(2)} s, best ${Number(r.seconds_best).toFixed(2)} s, peak RSS ${Number(r.peak_rss_mib).toFixed(0)} MiB; runs ${runText(r)}`,
+    );
     pushdown.push(r);
   }
   log(`in-process raw arrays (exact KS) over ${peerRows.toLocaleString('en-US')} rows`);
   const rawLoad = os.loadavg()[0];
-  const raw: Record<string, unknown> = { ...child('raw', ['--dir', dir, '--rows', String(peerRows), '--reference-rows', String(referenceRows)]), load1_start: rawLoad };
+  const raw: Record<string, unknown> = {
+    ...child('raw', ['--dir', dir, '--rows', String(peerRows), '--reference-rows', String(referenceRows)]),
+    load1_start: rawLoad,
+  };
   log(`  ${Number(raw.seconds).toFixed(2)} s`);
   const peers: Record<string, Record<string, unknown>> = {};
   if (withPeers) {
@@ -267,14 +335,23 @@ Each push-down run records wall seconds, CPU seconds and the 1-minute load avera
     const lines = [
       `machine: ${result.machine.nproc} cores, ${result.machine.memory}, ${result.machine.cpu}; ${result.machine.date}`,
       `reference: ${referenceRows.toLocaleString('en-US')} rows, built in SQL in ${buildSeconds.toFixed(2)} s`,
-      ...result.pushdown.map((p) => `push-down ${Number(p.window_rows).toLocaleString('en-US')} rows: best ${Number(p.seconds_best).toFixed(2)} s (first ${Number(p.seconds_first).toFixed(2)} s), peak RSS ${Number(p.peak_rss_mib).toFixed(0)} MiB; runs ${runText(p)}`),
+      ...result.pushdown.map(
+        (p) =>
+          `push-down ${Number(p.window_rows).toLocaleString('en-US')} rows: best ${Number(p.seconds_best).toFixed(2)} s (first ${Number(p.seconds_first).toFixed(2)} s), peak RSS ${Number(p.peak_rss_mib).toFixed(0)} MiB; runs ${runText(p)}`,
+      ),
       `in-process raw arrays ${peerRows.toLocaleString('en-US')} rows: ${Number(raw.seconds).toFixed(2)} s, peak RSS ${Number(raw.peak_rss_mib).toFixed(0)} MiB`,
-      ...Object.entries(peers).map(([k, v]) => `${k} ${peerRows.toLocaleString('en-US')} rows: ${Number(v.seconds).toFixed(2)} s, peak RSS ${Number(v.peak_rss_mib).toFixed(0)} MiB (load ${Number(v.load1_start).toFixed(2)} → ${Number(v.load1_end).toFixed(2)})`),
-      result.ratio_vs_evidently ? `halflife push-down is ${result.ratio_vs_evidently.toFixed(1)}× faster than Evidently, ${result.ratio_vs_scipy?.toFixed(1)}× faster than per-column scipy` : '',
+      ...Object.entries(peers).map(
+        ([k, v]) =>
+          `${k} ${peerRows.toLocaleString('en-US')} rows: ${Number(v.seconds).toFixed(2)} s, peak RSS ${Number(v.peak_rss_mib).toFixed(0)} MiB (load ${Number(v.load1_start).toFixed(2)} → ${Number(v.load1_end).toFixed(2)})`,
+      ),
+      result.ratio_vs_evidently
+        ? `halflife push-down is ${result.ratio_vs_evidently.toFixed(1)}× faster than Evidently, ${result.ratio_vs_scipy?.toFixed(1)}× faster than per-column scipy`
+        : '',
     ];
     process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`);
   }
 }
 
 // Run when executed directly (bench/run.ts imports main instead; measurements re-run this file).
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  await main(process.argv.slice(2));

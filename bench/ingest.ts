@@ -74,23 +74,46 @@ function benchEvent(i: number, modelId: string, ts: number): string {
   const features: Record<string, number | string> = {};
   for (let f = 0; f < 20; f++) features[`num_${f}`] = Math.round(((i * 7919 + f * 104729) % 100_000) / 7) / 1000;
   for (let c = 0; c < 5; c++) features[`cat_${c}`] = `level_${(i + c * 13) % (5 + c * 7)}`;
-  return JSON.stringify({ event_id: `${modelId}-${i}`, model_id: modelId, model_version: '3', timestamp: ts, features, prediction: { score: (i % 997) / 997 } });
+  return JSON.stringify({
+    event_id: `${modelId}-${i}`,
+    model_id: modelId,
+    model_version: '3',
+    timestamp: ts,
+    features,
+    prediction: { score: (i % 997) / 997 },
+  });
 }
 
-function baseConfig(brokers: string, dataDir: string, extra: { topic: string; groupId: string; batchSize: number; partitions: number }): HalflifeConfig {
+function baseConfig(
+  brokers: string,
+  dataDir: string,
+  extra: { topic: string; groupId: string; batchSize: number; partitions: number },
+): HalflifeConfig {
   return loadConfig({
     env: {},
     overrides: {
       dataDir,
       logLevel: 'warn',
-      kafka: { brokers, scoringEventsTopic: extra.topic, labelsTopic: `${extra.topic}-labels`, partitions: extra.partitions },
+      kafka: {
+        brokers,
+        scoringEventsTopic: extra.topic,
+        labelsTopic: `${extra.topic}-labels`,
+        partitions: extra.partitions,
+      },
       ingest: { groupId: extra.groupId, batchSize: extra.batchSize, batchMaxWaitMs: 1000, maxRetryBackoffMs: 5000 },
     },
   });
 }
 
 /** Produce `count` events as fast as the producer goes, or at `rate`/s; returns events/s achieved. */
-async function produce(brokers: string, topic: string, modelId: string, count: number, rate?: number, seconds?: number): Promise<{ sent: number; perSec: number }> {
+async function produce(
+  brokers: string,
+  topic: string,
+  modelId: string,
+  count: number,
+  rate?: number,
+  seconds?: number,
+): Promise<{ sent: number; perSec: number }> {
   const config = baseConfig(brokers, os.tmpdir(), { topic, groupId: 'unused', batchSize: 1, partitions: 4 });
   const producer = createProducer(createKafka(config, { clientId: 'halflife-bench-producer' }));
   await producer.connect();
@@ -102,7 +125,8 @@ async function produce(brokers: string, topic: string, modelId: string, count: n
     while (sent < count && performance.now() < endAt) {
       const now = Date.now();
       const messages = [];
-      for (let i = 0; i < chunk && sent + i < count; i++) messages.push({ key: String(sent + i), value: benchEvent(sent + i, modelId, now) });
+      for (let i = 0; i < chunk && sent + i < count; i++)
+        messages.push({ key: String(sent + i), value: benchEvent(sent + i, modelId, now) });
       await producer.send({ topic, acks: -1, messages });
       sent += messages.length;
       if (rate) {
@@ -149,7 +173,9 @@ async function runWorker(
     if (now - lastReport > 1000) {
       lastReport = now;
       const secs = firstAt ? (now - firstAt) / 1000 : 0;
-      progress(`${label}: stored ${m.inserted_events_total}/${expected() || '?'} events, ${secs > 0 ? Math.round(m.inserted_events_total / secs) : 0}/s, lag ${m.lag_total}`);
+      progress(
+        `${label}: stored ${m.inserted_events_total}/${expected() || '?'} events, ${secs > 0 ? Math.round(m.inserted_events_total / secs) : 0}/s, lag ${m.lag_total}`,
+      );
     }
     if (expected() > 0 && m.inserted_events_total >= expected()) break;
   }
@@ -182,18 +208,32 @@ async function lagQuantiles(client: ClickHouseClient, modelId: string): Promise<
 
 /** Each run starts from empty tables, so the pre-insert look-ups see the same table size. */
 async function truncate(client: ClickHouseClient): Promise<void> {
-  for (const t of ['scoring_events', 'labels', 'dead_letters']) await client.command({ query: `TRUNCATE TABLE IF EXISTS ${t}` });
+  for (const t of ['scoring_events', 'labels', 'dead_letters'])
+    await client.command({ query: `TRUNCATE TABLE IF EXISTS ${t}` });
 }
 
 function machine(): Record<string, string> {
   const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.+)/)?.[1] ?? 'unknown';
   const mem = execFileSync('free', ['-h'], { encoding: 'utf8' }).split('\n')[1]?.trim().split(/\s+/)[1] ?? '?';
-  return { nproc: execFileSync('nproc', { encoding: 'utf8' }).trim(), memory: mem, cpu, node: process.version, os: `${os.type()} ${os.release()}` };
+  return {
+    nproc: execFileSync('nproc', { encoding: 'utf8' }).trim(),
+    memory: mem,
+    cpu,
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+  };
 }
 
 async function main(): Promise<void> {
   if (args.role === 'producer') {
-    const r = await produce(args.brokers!, args.topic!, args['model-id']!, Number.MAX_SAFE_INTEGER, Number(args.rate), Number(args['live-seconds']));
+    const r = await produce(
+      args.brokers!,
+      args.topic!,
+      args['model-id']!,
+      Number.MAX_SAFE_INTEGER,
+      Number(args.rate),
+      Number(args['live-seconds']),
+    );
     process.stdout.write(JSON.stringify(r));
     return;
   }
@@ -226,11 +266,18 @@ async function main(): Promise<void> {
     const modelPre = `bench-${run}`;
     const pre = await produce(broker.brokers, preTopic, modelPre, events);
     producePerSec = pre.perSec;
-    progress(`produced ${pre.sent} in ${(pre.sent / pre.perSec).toFixed(1)} s (${Math.round(pre.perSec)}/s, producer alone)`);
+    progress(
+      `produced ${pre.sent} in ${(pre.sent / pre.perSec).toFixed(1)} s (${Math.round(pre.perSec)}/s, producer alone)`,
+    );
 
     for (const batchSize of batchSizes) {
       await truncate(ch.client);
-      const config = baseConfig(broker.brokers, dataDir, { topic: preTopic, groupId: `bench-${run}-${batchSize}`, batchSize, partitions });
+      const config = baseConfig(broker.brokers, dataDir, {
+        topic: preTopic,
+        groupId: `bench-${run}-${batchSize}`,
+        batchSize,
+        partitions,
+      });
       const { seconds, worker } = await runWorker(config, repo, () => events, `pre-produced batch=${batchSize}`);
       const m = worker.metrics;
       results.push({
@@ -252,11 +299,36 @@ async function main(): Promise<void> {
       await truncate(ch.client);
       const topic = `bench-live-${run}-${batchSize}`;
       const modelId = `live-${run}-${batchSize}`;
-      const config = baseConfig(broker.brokers, dataDir, { topic, groupId: `bench-live-${run}-${batchSize}`, batchSize, partitions });
+      const config = baseConfig(broker.brokers, dataDir, {
+        topic,
+        groupId: `bench-live-${run}-${batchSize}`,
+        batchSize,
+        partitions,
+      });
       await ensureTopics(config, [topic, `${topic}-labels`]);
       let produced = 0;
       let producerPerSec = 0;
-      const child = spawn(process.execPath, ['--import', 'tsx', 'bench/ingest.ts', '--role', 'producer', '--brokers', broker.brokers, '--topic', topic, '--model-id', modelId, '--rate', String(rate), '--live-seconds', String(liveSeconds)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'bench/ingest.ts',
+          '--role',
+          'producer',
+          '--brokers',
+          broker.brokers,
+          '--topic',
+          topic,
+          '--model-id',
+          modelId,
+          '--rate',
+          String(rate),
+          '--live-seconds',
+          String(liveSeconds),
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       const done = new Promise<void>((resolve, reject) =>
@@ -268,7 +340,10 @@ async function main(): Promise<void> {
           resolve();
         }),
       );
-      const [{ seconds, worker }] = await Promise.all([runWorker(config, repo, () => produced, `live rate=${rate}/s batch=${batchSize}`), done]);
+      const [{ seconds, worker }] = await Promise.all([
+        runWorker(config, repo, () => produced, `live rate=${rate}/s batch=${batchSize}`),
+        done,
+      ]);
       const m = worker.metrics;
       const lag = await lagQuantiles(ch.client, modelId);
       results.push({
@@ -293,7 +368,17 @@ async function main(): Promise<void> {
   const command = `npx tsx bench/ingest.ts ${process.argv.slice(2).join(' ')}`.trim();
   // Other work on the machine skews a 2-core benchmark: record the 1-minute load average.
   const load = { before: Math.round(loadBefore * 100) / 100, after: Math.round(os.loadavg()[0]! * 100) / 100 };
-  const report = { benchmark: 'ingest', date: new Date().toISOString(), command, machine: machine(), load, events, producerAlonePerSec: Math.round(producePerSec), liveRate: rate, results };
+  const report = {
+    benchmark: 'ingest',
+    date: new Date().toISOString(),
+    command,
+    machine: machine(),
+    load,
+    events,
+    producerAlonePerSec: Math.round(producePerSec),
+    liveRate: rate,
+    results,
+  };
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else printTable(report.results);
   if (args['write-md']) writeMarkdown(report);
@@ -301,11 +386,22 @@ async function main(): Promise<void> {
 
 function printTable(results: RunResult[]): void {
   for (const r of results) {
-    process.stdout.write(`${r.mode.padEnd(13)} batch=${String(r.batchSize).padEnd(6)} ${String(r.eventsPerSec).padStart(7)} ev/s  lag p50=${r.lagP50Ms ?? '-'} p99=${r.lagP99Ms ?? '-'} ms  ${JSON.stringify(r.breakdownMsPer1k)}\n`);
+    process.stdout.write(
+      `${r.mode.padEnd(13)} batch=${String(r.batchSize).padEnd(6)} ${String(r.eventsPerSec).padStart(7)} ev/s  lag p50=${r.lagP50Ms ?? '-'} p99=${r.lagP99Ms ?? '-'} ms  ${JSON.stringify(r.breakdownMsPer1k)}\n`,
+    );
   }
 }
 
-function writeMarkdown(report: { date: string; command: string; machine: Record<string, string>; load: { before: number; after: number }; events: number; producerAlonePerSec: number; liveRate: number; results: RunResult[] }): void {
+function writeMarkdown(report: {
+  date: string;
+  command: string;
+  machine: Record<string, string>;
+  load: { before: number; after: number };
+  events: number;
+  producerAlonePerSec: number;
+  liveRate: number;
+  results: RunResult[];
+}): void {
   const file = path.join(ROOT, 'BENCHMARKS.md');
   const rows = report.results.map((r) => {
     const b = r.breakdownMsPer1k;
@@ -322,7 +418,7 @@ function writeMarkdown(report: { date: string; command: string; machine: Record<
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
-    'Stage columns: milliseconds per 1,000 stored events, from the worker\'s own timers (`metrics.time_ms`). `consume` is time inside kafkajs between our eachBatch calls; `insert` runs on chDB\'s native threads concurrently with JS parsing the next batch, so stages can add up to more than the wall time.',
+    "Stage columns: milliseconds per 1,000 stored events, from the worker's own timers (`metrics.time_ms`). `consume` is time inside kafkajs between our eachBatch calls; `insert` runs on chDB's native threads concurrently with JS parsing the next batch, so stages can add up to more than the wall time.",
     '<!-- ingest:end -->',
   ].join('\n');
   let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';

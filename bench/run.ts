@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 /** A benchmark written as a standalone script (it parses its own argv and runs on import). */
 const script = (file: string) => async () => ({
   main: async (argv: readonly string[]) => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...argv], { stdio: 'inherit' });
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...argv],
+      { stdio: 'inherit' },
+    );
     process.exitCode = result.status ?? 1;
   },
 });

@@ -37,7 +37,8 @@ interface Figures {
   p99Ms: number;
 }
 
-const quantile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+const quantile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 
 export async function main(argv: readonly string[]): Promise<void> {
   const arg = (name: string, d: number) => {
@@ -51,7 +52,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   const world = { epoch: 0, ...demoSchedule(1).world };
   const rng = new Random(7);
   const train = Array.from({ length: 4000 }, () => demoRow(world, 0, rng));
-  const { model } = fitLogistic({ features: FEATURES, rows: train.map((r) => r.features), labels: train.map((r) => r.label) }, { l2: 1 }, 7);
+  const { model } = fitLogistic(
+    { features: FEATURES, rows: train.map((r) => r.features), labels: train.map((r) => r.label) },
+    { l2: 1 },
+    7,
+  );
   const bytes = logisticToOnnx(model);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-bench-scorer-'));
   const file = path.join(dir, 'model.onnx');
@@ -60,7 +65,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   const stored = await store.put('m/model.onnx', bytes);
 
   const pool = new OnnxPool();
-  const runner = await loadModelRunner(pool, store, { modelId: 'bench', version: 'v1', artifactUri: stored.uri, sha256: stored.sha256, features: FEATURES });
+  const runner = await loadModelRunner(pool, store, {
+    modelId: 'bench',
+    version: 'v1',
+    artifactUri: stored.uri,
+    sha256: stored.sha256,
+    features: FEATURES,
+  });
   const data = Array.from({ length: rows }, () => demoRow(world, 0, rng).features);
   for (let i = 0; i < 200; i++) await runner.score([data[i]!]);
 
@@ -99,17 +110,40 @@ export async function main(argv: readonly string[]): Promise<void> {
   await pool.close();
 
   const shadowEvents = arg('shadow-events', 1_000_000);
-  const shadowLine = shadowEvents > 0 ? await shadowBench(shadowEvents, bytes, logisticToOnnx(fitLogistic({ features: FEATURES, rows: train.map((r) => r.features), labels: train.map((r) => 1 - r.label) }, { l2: 1 }, 7).model)) : null;
+  const shadowLine =
+    shadowEvents > 0
+      ? await shadowBench(
+          shadowEvents,
+          bytes,
+          logisticToOnnx(
+            fitLogistic(
+              { features: FEATURES, rows: train.map((r) => r.features), labels: train.map((r) => 1 - r.label) },
+              { l2: 1 },
+              7,
+            ).model,
+          ),
+        )
+      : null;
 
   const python = path.join(projectRoot, '.halflife/venv-dev/bin/python');
-  const peer = JSON.parse(execFileSync(python, [path.join(projectRoot, 'bench/peers/onnx_peer.py'), file, String(rows), String(single), String(batch)], { encoding: 'utf8' })) as {
+  const peer = JSON.parse(
+    execFileSync(
+      python,
+      [path.join(projectRoot, 'bench/peers/onnx_peer.py'), file, String(rows), String(single), String(batch)],
+      { encoding: 'utf8' },
+    ),
+  ) as {
     engine: string;
     single: Figures;
     batched: Figures;
   };
-  const fmt = (f: Figures) => `${Math.round(f.eventsPerSec).toLocaleString('en')} ev/s, p50 ${f.p50Ms.toFixed(3)} ms, p99 ${f.p99Ms.toFixed(3)} ms`;
+  const fmt = (f: Figures) =>
+    `${Math.round(f.eventsPerSec).toLocaleString('en')} ev/s, p50 ${f.p50Ms.toFixed(3)} ms, p99 ${f.p99Ms.toFixed(3)} ms`;
   const out = [
-    `scorer ONNX path, demo logistic regression, ${rows.toLocaleString('en')} rows; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `scorer ONNX path, demo logistic regression, ${rows.toLocaleString('en')} rows; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
     `single-row  halflife OnnxPool: ${fmt(ts)}`,
     `single-row  ${peer.engine}: ${fmt(peer.single)}  (halflife/python throughput ${(ts.eventsPerSec / peer.single.eventsPerSec).toFixed(2)}×)`,
     `batch ${batch}   halflife OnnxPool (2 threads): ${fmt(tb)}`,
@@ -130,7 +164,19 @@ async function shadowBench(n: number, champion: Uint8Array, candidate: Uint8Arra
     const store = LocalArtifactStore.forDataDir(dataDir);
     const reg = async (bytes: Uint8Array, name: string) => {
       const a = await store.put(`models/bench/${name}/model.onnx`, bytes);
-      return registry.registerVersion({ modelId: 'bench', stage: 'candidate', artifactUri: a.uri, sha256: a.sha256, trainer: 'builtin:logistic-regression', params: {}, metrics: {}, features: FEATURES, codeVersion: 'bench', seed: 7, createdBy: 'bench' });
+      return registry.registerVersion({
+        modelId: 'bench',
+        stage: 'candidate',
+        artifactUri: a.uri,
+        sha256: a.sha256,
+        trainer: 'builtin:logistic-regression',
+        params: {},
+        metrics: {},
+        features: FEATURES,
+        codeVersion: 'bench',
+        seed: 7,
+        createdBy: 'bench',
+      });
     };
     const champ = await reg(champion, 'champion');
     const cand = await reg(candidate, 'candidate');
@@ -140,18 +186,62 @@ async function shadowBench(n: number, champion: Uint8Array, candidate: Uint8Arra
     const t0 = Date.UTC(2026, 0, 1);
     const seedStart = performance.now();
     for (let done = 0; done < n; done += 100_000) {
-      const rows = Array.from({ length: Math.min(100_000, n - done) }, (_, i) => ({ id: `e${done + i}`, ts: t0 + done + i, ...demoRow(world, 0, rng) }));
-      await ingest.insertScoringEvents(rows.map((r) => ({ event_id: r.id, model_id: 'bench', model_version: champ.version, ts: r.ts, subject_id: 's', num_features: r.features, cat_features: {}, missing_features: [], prediction_score: 0.5, prediction_class: null, prediction_value: null, metadata: {}, contract_version: 1, source: 'test', source_ref: 'bench' })));
-      await ingest.insertLabels(rows.map((r) => ({ event_id: r.id, label: String(r.label), label_numeric: r.label, label_ts: r.ts + 1000, contract_version: 1, source: 'test', source_ref: 'bench' })));
+      const rows = Array.from({ length: Math.min(100_000, n - done) }, (_, i) => ({
+        id: `e${done + i}`,
+        ts: t0 + done + i,
+        ...demoRow(world, 0, rng),
+      }));
+      await ingest.insertScoringEvents(
+        rows.map((r) => ({
+          event_id: r.id,
+          model_id: 'bench',
+          model_version: champ.version,
+          ts: r.ts,
+          subject_id: 's',
+          num_features: r.features,
+          cat_features: {},
+          missing_features: [],
+          prediction_score: 0.5,
+          prediction_class: null,
+          prediction_value: null,
+          metadata: {},
+          contract_version: 1,
+          source: 'test',
+          source_ref: 'bench',
+        })),
+      );
+      await ingest.insertLabels(
+        rows.map((r) => ({
+          event_id: r.id,
+          label: String(r.label),
+          label_numeric: r.label,
+          label_ts: r.ts + 1000,
+          contract_version: 1,
+          source: 'test',
+          source_ref: 'bench',
+        })),
+      );
     }
     const seedS = (performance.now() - seedStart) / 1000;
     const { ctx, close } = createRetrainContext({ clickhouse: ch.client, config, log: createLogger('bench', 'warn') });
     try {
       const shadowEvaluate = createShadowActivity(ctx);
       const s = performance.now();
-      const result = await shadowEvaluate({ modelId: 'bench', candidateVersion: cand.version, championVersion: champ.version, window: { start: t0, end: t0 + n + 1 }, margin: 0.01, mode: 'non-inferiority', maxEvents: n, batchSize: 1024 });
+      const result = await shadowEvaluate({
+        modelId: 'bench',
+        candidateVersion: cand.version,
+        championVersion: champ.version,
+        window: { start: t0, end: t0 + n + 1 },
+        margin: 0.01,
+        mode: 'non-inferiority',
+        maxEvents: n,
+        batchSize: 1024,
+      });
       const sec = (performance.now() - s) / 1000;
-      return `shadow replay ${result.n.toLocaleString('en')} paired events: ${sec.toFixed(1)} s = ${Math.round(result.n / sec).toLocaleString('en')} events/s (both models scored through OnnxPool, bootstrap CI + McNemar; verdict ${result.verdict.decision}); seeding ${n.toLocaleString('en')} events + labels took ${seedS.toFixed(1)} s; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+      return `shadow replay ${result.n.toLocaleString('en')} paired events: ${sec.toFixed(1)} s = ${Math.round(result.n / sec).toLocaleString('en')} events/s (both models scored through OnnxPool, bootstrap CI + McNemar; verdict ${result.verdict.decision}); seeding ${n.toLocaleString('en')} events + labels took ${seedS.toFixed(1)} s; load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`;
     } finally {
       await close();
     }

@@ -27,9 +27,22 @@ import { benchPolicy, costAwareTrigger, memoTrainer } from './decisions.ts';
 const HOUR = 3_600_000;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seeds: { type: 'string' }, days: { type: 'string' }, kinds: { type: 'string' }, timeline: { type: 'boolean' }, noise: { type: 'boolean' }, explain: { type: 'boolean' }, help: { type: 'boolean' }, rule: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      seeds: { type: 'string' },
+      days: { type: 'string' },
+      kinds: { type: 'string' },
+      timeline: { type: 'boolean' },
+      noise: { type: 'boolean' },
+      explain: { type: 'boolean' },
+      help: { type: 'boolean' },
+      rule: { type: 'string' },
+    },
+  });
   if (values.help) {
-    process.stdout.write('Usage: npx tsx bench/tune-decisions.ts [--seeds 101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--timeline] [--noise] [--explain]\n');
+    process.stdout.write(
+      'Usage: npx tsx bench/tune-decisions.ts [--seeds 101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--timeline] [--noise] [--explain]\n',
+    );
     return;
   }
   const seeds = seedRange(values.seeds ?? '101-105');
@@ -44,33 +57,55 @@ async function main(): Promise<void> {
       const trainer = memoTrainer(builtInTrainer());
       if (values.noise) {
         // The same models (trained on whole windows), measured on each half of every window's events.
-        const half = (parity: number): CostModel => buildQualityMatrix(spec, { scenario, trainer, windowEvents: (i) => i % 2 === parity }).costModel;
+        const half = (parity: number): CostModel =>
+          buildQualityMatrix(spec, { scenario, trainer, windowEvents: (i) => i % 2 === parity }).costModel;
         const even = half(0);
         const odd = half(1);
         const clairvoyant = oracleSchedule(even);
         const blind = scheduleCost(even, oracleSchedule(odd).retrainSteps);
         const r = blind.totalCost / clairvoyant.totalCost;
         ratios.set(`noise ${kind}`, [...(ratios.get(`noise ${kind}`) ?? []), r]);
-        process.stdout.write(`${kind} ${seed}: oracle on its own noise ${clairvoyant.totalCost.toFixed(0)}, oracle planned on independent noise ${blind.totalCost.toFixed(0)} (×${r.toFixed(3)}, 150 events a window)\n`);
+        process.stdout.write(
+          `${kind} ${seed}: oracle on its own noise ${clairvoyant.totalCost.toFixed(0)}, oracle planned on independent noise ${blind.totalCost.toFixed(0)} (×${r.toFixed(3)}, 150 events a window)\n`,
+        );
         continue;
       }
       const { steps, monitoredStart, costModel } = buildQualityMatrix(spec, { scenario, trainer });
-      const trigger = { ...costAwareTrigger, rule: (values.rule ?? 'forecast-then-cumulative') as 'forecast' | 'cumulative' | 'forecast-then-cumulative' };
+      const trigger = {
+        ...costAwareTrigger,
+        rule: (values.rule ?? 'forecast-then-cumulative') as 'forecast' | 'cumulative' | 'forecast-then-cumulative',
+      };
       const policy = benchPolicy('ca', trigger, spec.trainingWindow);
-      const report = await runBacktest({ rows: scenario.rows, numeric: scenario.numeric, hasPrediction: false, policy, cadenceMs: HOUR, referenceWindowMs: spec.referenceHours * HOUR, trainer, costModel: COSTS });
-      const retrainSteps = report.decisions.filter((d) => d.kind === 'retrain').map((d) => Math.round((d.time - monitoredStart) / HOUR)).filter((s) => s < steps);
+      const report = await runBacktest({
+        rows: scenario.rows,
+        numeric: scenario.numeric,
+        hasPrediction: false,
+        policy,
+        cadenceMs: HOUR,
+        referenceWindowMs: spec.referenceHours * HOUR,
+        trainer,
+        costModel: COSTS,
+      });
+      const retrainSteps = report.decisions
+        .filter((d) => d.kind === 'retrain')
+        .map((d) => Math.round((d.time - monitoredStart) / HOUR))
+        .filter((s) => s < steps);
       const mine = scheduleCost(costModel, retrainSteps);
       const oracle = oracleSchedule(costModel);
       const ratio = mine.totalCost / oracle.totalCost;
       ratios.set(kind, [...(ratios.get(kind) ?? []), ratio]);
-      process.stdout.write(`${kind} ${seed}: cost-aware ${mine.totalCost.toFixed(0)} (${mine.retrainSteps.length} rt) oracle ${oracle.totalCost.toFixed(0)} (${oracle.retrainSteps.length} rt) ×${ratio.toFixed(2)}\n`);
+      process.stdout.write(
+        `${kind} ${seed}: cost-aware ${mine.totalCost.toFixed(0)} (${mine.retrainSteps.length} rt) oracle ${oracle.totalCost.toFixed(0)} (${oracle.retrainSteps.length} rt) ×${ratio.toFixed(2)}\n`,
+      );
       if (values.explain) {
         const g = decomposeGap(costModel, mine.retrainSteps, oracle.retrainSteps);
         gaps.set(kind, [...(gaps.get(kind) ?? []), { g, retrainCost: COSTS.retrainCost }]);
         process.stdout.write(`${gapLine(`  gap ${kind} ${seed}`, g, COSTS.retrainCost)}\n`);
       }
       if (values.timeline) {
-        process.stdout.write(`  cost-aware retrains at ${mine.retrainSteps.join(' ')}\n  oracle     retrains at ${oracle.retrainSteps.join(' ')}\n`);
+        process.stdout.write(
+          `  cost-aware retrains at ${mine.retrainSteps.join(' ')}\n  oracle     retrains at ${oracle.retrainSteps.join(' ')}\n`,
+        );
         let k = 0;
         let ko = 0;
         for (let t = 0; t < steps; t++) {
@@ -78,7 +113,9 @@ async function main(): Promise<void> {
           if (oracle.retrainSteps.includes(t)) ko = t;
           const fresh = costModel.qualityAt(t, t);
           const d = report.decisions[t];
-          process.stdout.write(`  t=${t} k=${k} q=${costModel.qualityAt(k, t).toFixed(3)} fresh=${fresh.toFixed(3)} oracle k=${ko} q=${costModel.qualityAt(ko, t).toFixed(3)} | ${d?.kind} ${d?.reason.slice(0, 160)}\n`);
+          process.stdout.write(
+            `  t=${t} k=${k} q=${costModel.qualityAt(k, t).toFixed(3)} fresh=${fresh.toFixed(3)} oracle k=${ko} q=${costModel.qualityAt(ko, t).toFixed(3)} | ${d?.kind} ${d?.reason.slice(0, 160)}\n`,
+          );
         }
       }
     }
@@ -92,7 +129,9 @@ async function main(): Promise<void> {
   if (values.explain && gaps.size > 0) {
     const groups: [string, ReturnType<typeof gapTotals>][] = [...gaps].map(([kind, rows]) => [kind, gapTotals(rows)]);
     groups.push(['all', gapTotals([...gaps.values()].flat())]);
-    process.stdout.write(`\nGap to the oracle, mean per stream as a share of the oracle's cost (parts add up to × oracle − 1):\n${gapTable(groups)}\n`);
+    process.stdout.write(
+      `\nGap to the oracle, mean per stream as a share of the oracle's cost (parts add up to × oracle − 1):\n${gapTable(groups)}\n`,
+    );
   }
 }
 

@@ -9,7 +9,12 @@ import { cliActor, viaStore } from './store-access.ts';
  * A read for a CLI command: through the daemon's API while it owns the embedded database,
  * directly otherwise (see {@link viaStore}, which also keeps the access log).
  */
-export function readFromStore<T>(config: HalflifeConfig, apiPath: string, direct: (ch: ClickHouse) => Promise<T>, command = apiPath): Promise<T> {
+export function readFromStore<T>(
+  config: HalflifeConfig,
+  apiPath: string,
+  direct: (ch: ClickHouse) => Promise<T>,
+  command = apiPath,
+): Promise<T> {
   return viaStore(config, { method: 'GET', apiPath, direct, access: { action: 'read', command, actor: cliActor() } });
 }
 
@@ -17,6 +22,7 @@ export function readFromStore<T>(config: HalflifeConfig, apiPath: string, direct
 export function apiToken(config: HalflifeConfig): string {
   if (config.api.token) return config.api.token;
   const file = path.join(config.dataDir, 'api-token');
-  if (!existsSync(file)) throw new DependencyError(`no API token: set HALFLIFE_API_TOKEN or start the daemon once to generate ${file}`);
+  if (!existsSync(file))
+    throw new DependencyError(`no API token: set HALFLIFE_API_TOKEN or start the daemon once to generate ${file}`);
   return readFileSync(file, 'utf8').trim();
 }

@@ -12,7 +12,8 @@ export function renderDecision(d: DecisionRecord): string {
   lines.push(`  ${d.kind.toUpperCase()} for model ${d.modelId}${d.modelVersion ? `, version ${d.modelVersion}` : ''}`);
   lines.push(`  decided ${iso(d.decidedAt)} by ${d.actor}`);
   lines.push(`  workflow ${d.workflowId} (run ${d.runId})`);
-  if (d.policy.name) lines.push(`  policy ${d.policy.name} v${d.policy.version} (sha256 ${d.policy.hash.slice(0, 16)}…)`);
+  if (d.policy.name)
+    lines.push(`  policy ${d.policy.name} v${d.policy.version} (sha256 ${d.policy.hash.slice(0, 16)}…)`);
   lines.push('');
   lines.push(`Why: ${d.reason}`);
 
@@ -35,16 +36,22 @@ export function renderDecision(d: DecisionRecord): string {
     const estimated = quality.estimated;
     if (realised?.value !== null && realised !== null && realised !== undefined) {
       const ci = realised.interval ? `, 95% CI ${fmt(realised.interval.lower)}–${fmt(realised.interval.upper)}` : '';
-      lines.push(`  ${quality.metric} (realised from ${fmt(realised.n, 0)} labels): ${fmt(realised.value)}${ci}${used === 'realised' ? '  ← used' : ''}`);
+      lines.push(
+        `  ${quality.metric} (realised from ${fmt(realised.n, 0)} labels): ${fmt(realised.value)}${ci}${used === 'realised' ? '  ← used' : ''}`,
+      );
     }
     if (estimated?.value !== null && estimated !== null && estimated !== undefined) {
-      lines.push(`  ${quality.metric} (estimated without labels, ${estimated.trustworthy ? 'calibration ok' : `not trusted: ${estimated.reasons.join('; ')}`}): ${fmt(estimated.value)}${used === 'estimated' ? '  ← used' : ''}`);
+      lines.push(
+        `  ${quality.metric} (estimated without labels, ${estimated.trustworthy ? 'calibration ok' : `not trusted: ${estimated.reasons.join('; ')}`}): ${fmt(estimated.value)}${used === 'estimated' ? '  ← used' : ''}`,
+      );
     }
     if (!used) lines.push(`  ${quality.metric}: unknown in this window (too few labels, no trustworthy estimate)`);
   }
   if (drift) {
     const drifted = (drift.features as any[]).filter((f) => f.drifted); // eslint-disable-line @typescript-eslint/no-explicit-any
-    lines.push(`  drift: ${drifted.length} of ${drift.n_tested ?? drift.features.length} columns drifted (BH-adjusted α ${drift.alpha}); dataset drift: ${drift.dataset_drift ? 'YES' : 'no'}`);
+    lines.push(
+      `  drift: ${drifted.length} of ${drift.n_tested ?? drift.features.length} columns drifted (BH-adjusted α ${drift.alpha}); dataset drift: ${drift.dataset_drift ? 'YES' : 'no'}`,
+    );
     for (const f of drifted.slice(0, 8)) {
       const effects = [
         f.wasserstein ? `W/σ ${fmt(f.wasserstein.normalized)}` : '',
@@ -60,33 +67,55 @@ export function renderDecision(d: DecisionRecord): string {
   if (stats.changePoint?.detected) lines.push('  change point: detected in the quality series (Page–Hinkley)');
   if (decay) {
     if (decay.model === 'exponential') {
-      const ci = decay.halfLifeInterval ? ` (90% CI ${fmt(decay.halfLifeInterval.lower, 1)}–${decay.halfLifeInterval.upper === null ? '∞' : fmt(decay.halfLifeInterval.upper, 1)} h)` : '';
-      lines.push(`  decay: exponential, half-life ${fmt(decay.halfLifeHours, 1)} h${ci}, fresh ${fmt(decay.q0)} → floor ${fmt(decay.floor)}`);
+      const ci = decay.halfLifeInterval
+        ? ` (90% CI ${fmt(decay.halfLifeInterval.lower, 1)}–${decay.halfLifeInterval.upper === null ? '∞' : fmt(decay.halfLifeInterval.upper, 1)} h)`
+        : '';
+      lines.push(
+        `  decay: exponential, half-life ${fmt(decay.halfLifeHours, 1)} h${ci}, fresh ${fmt(decay.q0)} → floor ${fmt(decay.floor)}`,
+      );
     } else {
       lines.push(`  decay: ${decay.model} (${decay.reason})`);
     }
-    if (decay.timeToBreach) lines.push(`  time to SLO breach: ${decay.timeToBreach.hours === null ? 'not within reach' : `${fmt(decay.timeToBreach.hours, 1)} h`}`);
+    if (decay.timeToBreach)
+      lines.push(
+        `  time to SLO breach: ${decay.timeToBreach.hours === null ? 'not within reach' : `${fmt(decay.timeToBreach.hours, 1)} h`}`,
+      );
   }
   if (economics) {
     lines.push(
       `  economics (${economics.rule} rule): expected staleness cost ${fmt(economics.expectedStalenessCost, 2)}, retrain cost ${fmt(economics.retrainCost, 2)} + risk ${fmt(economics.riskCost, 2)}, net benefit ${fmt(economics.netBenefit, 2)}`,
     );
-    if (economics.breakEvenHours !== null && economics.breakEvenHours !== undefined) lines.push(`  retraining pays in ${fmt(economics.breakEvenHours, 1)} h`);
+    if (economics.breakEvenHours !== null && economics.breakEvenHours !== undefined)
+      lines.push(`  retraining pays in ${fmt(economics.breakEvenHours, 1)} h`);
   }
 
   const guards = details.guards as { guard: string; passed: boolean; overridden: boolean; detail: string }[] | null;
   if (details.trigger || (guards && guards.length > 0)) {
     lines.push('');
-    if (details.trigger) lines.push(`Trigger ${details.trigger.kind}: ${details.trigger.fired ? 'fired' : 'did not fire'} — ${details.trigger.reason}`);
-    for (const g of guards ?? []) lines.push(`  guard ${g.guard}: ${g.passed ? 'passed' : g.overridden ? 'overridden' : 'BLOCKED'} — ${g.detail}`);
+    if (details.trigger)
+      lines.push(
+        `Trigger ${details.trigger.kind}: ${details.trigger.fired ? 'fired' : 'did not fire'} — ${details.trigger.reason}`,
+      );
+    for (const g of guards ?? [])
+      lines.push(`  guard ${g.guard}: ${g.passed ? 'passed' : g.overridden ? 'overridden' : 'BLOCKED'} — ${g.detail}`);
   }
   if (d.thresholds && typeof d.thresholds === 'object' && Object.keys(d.thresholds).length > 0) {
     lines.push('');
-    lines.push(`Thresholds: ${Object.entries(d.thresholds as Record<string, unknown>).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')}`);
+    lines.push(
+      `Thresholds: ${Object.entries(d.thresholds as Record<string, unknown>)
+        .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+        .join(', ')}`,
+    );
   }
   const tw = d.trainingWindow as { kind?: string; start?: number | null; end?: number; reason?: string } | null;
-  if (tw && tw.kind) lines.push(`Training window: ${tw.kind}, ${tw.start === null || tw.start === undefined ? 'all history' : iso(tw.start)} → ${tw.end ? iso(tw.end) : ''}${tw.reason ? ` (${tw.reason})` : ''}`);
-  if (d.lineageId) lines.push(`Training lineage: snapshot ${d.lineageId} (\`halflife audit trained-on ${d.modelId} ${d.modelVersion}\`)`);
+  if (tw && tw.kind)
+    lines.push(
+      `Training window: ${tw.kind}, ${tw.start === null || tw.start === undefined ? 'all history' : iso(tw.start)} → ${tw.end ? iso(tw.end) : ''}${tw.reason ? ` (${tw.reason})` : ''}`,
+    );
+  if (d.lineageId)
+    lines.push(
+      `Training lineage: snapshot ${d.lineageId} (\`halflife audit trained-on ${d.modelId} ${d.modelVersion}\`)`,
+    );
   lines.push('');
   lines.push(`Replay: halflife replay ${d.workflowId} --run ${d.runId}`);
   return lines.join('\n');
@@ -98,7 +127,10 @@ function iso(ms: number): string {
 
 function fmt(value: unknown, digits = 3): string {
   if (typeof value !== 'number' || !Number.isFinite(value)) return String(value ?? '—');
-  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits === 0 ? 0 : Math.min(digits, 2) });
+  return value.toLocaleString('en-US', {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits === 0 ? 0 : Math.min(digits, 2),
+  });
 }
 
 function sci(value: unknown): string {

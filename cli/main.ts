@@ -19,7 +19,10 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'config file (default: ./halflife.yaml if present; env HALFLIFE_CONFIG)')
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: false })
-    .addHelpText('after', '\nExit codes: 0 ok, 1 failure, 2 bad configuration or usage, 3 invalid input, 4 dependency unavailable, 5 not found.');
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 failure, 2 bad configuration or usage, 3 invalid input, 4 dependency unavailable, 5 not found.',
+    );
   registerStartCommand(program);
   registerServicesCommand(program);
   registerDriftCommand(program);

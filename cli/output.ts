@@ -10,7 +10,14 @@ export function emit(json: boolean, value: unknown, render: () => string): void 
 export function table(headers: string[], rows: (string | number | boolean | undefined | null)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === undefined || c === null ? '' : String(c))))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => (c ?? '').padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /**
@@ -20,7 +27,10 @@ export function table(headers: string[], rows: (string | number | boolean | unde
 export function fail(err: unknown, json: boolean): never {
   const code = err instanceof HalflifeError ? err.exitCode : 1;
   const message = err instanceof Error ? err.message : String(err);
-  if (json) process.stdout.write(`${JSON.stringify({ error: { kind: err instanceof Error ? err.name : 'Error', message } })}\n`);
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({ error: { kind: err instanceof Error ? err.name : 'Error', message } })}\n`,
+    );
   process.stderr.write(`halflife: ${message}\n`);
   process.exit(code);
 }

@@ -19,7 +19,14 @@ export interface StoreCall<T> {
   body?: unknown;
   direct: (ch: ClickHouse) => Promise<T>;
   /** The access-log entry of the direct path. */
-  access: { action: AccessAction; command: string; actor: string; modelId?: string; modelVersion?: string; detail?: (result: T) => unknown };
+  access: {
+    action: AccessAction;
+    command: string;
+    actor: string;
+    modelId?: string;
+    modelVersion?: string;
+    detail?: (result: T) => unknown;
+  };
 }
 
 export function cliActor(as?: string): string {
@@ -42,7 +49,8 @@ async function daemonRunning(base: string): Promise<boolean> {
 function apiError(status: number, message: string): HalflifeError {
   if (status === 404) return new NotFoundError(message);
   if (status === 400) return new ValidationError(message);
-  if (status === 401 || status === 403) return new ConfigError(`the daemon refused the CLI's token (${status}): ${message}`);
+  if (status === 401 || status === 403)
+    return new ConfigError(`the daemon refused the CLI's token (${status}): ${message}`);
   if (status === 503) return new DependencyError(message);
   return new HalflifeError(`the daemon's API answered ${status}: ${message}`);
 }
@@ -54,7 +62,11 @@ export async function viaStore<T>(config: HalflifeConfig, call: StoreCall<T>): P
   if (!config.clickhouse.url && (await daemonRunning(base))) {
     const response = await fetch(`${base}${call.apiPath}`, {
       method: call.method,
-      headers: { authorization: `Bearer ${apiToken(config)}`, 'user-agent': `halflife-cli (${call.access.actor})`, ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${apiToken(config)}`,
+        'user-agent': `halflife-cli (${call.access.actor})`,
+        ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
     });
     const body = (await response.json().catch(() => ({}))) as { message?: string };
@@ -65,7 +77,10 @@ export async function viaStore<T>(config: HalflifeConfig, call: StoreCall<T>): P
   try {
     ch = await openClickHouse(config);
   } catch (err) {
-    throw new DependencyError(`cannot open ClickHouse (${(err as Error).message}). If a daemon owns the embedded database, make sure its API is reachable at ${base}.`, { cause: err });
+    throw new DependencyError(
+      `cannot open ClickHouse (${(err as Error).message}). If a daemon owns the embedded database, make sure its API is reachable at ${base}.`,
+      { cause: err },
+    );
   }
   try {
     await applyMigrations(ch.client);
@@ -89,7 +104,9 @@ export async function viaStore<T>(config: HalflifeConfig, call: StoreCall<T>): P
       return result;
     } catch (err) {
       const code = err instanceof HalflifeError ? err.exitCode : 1;
-      await writeAccess(ch.client, [{ ...entry, status: STATUS_OF[code] ?? 500, detail: { error: (err as Error).message.slice(0, 500) } }]).catch(() => undefined);
+      await writeAccess(ch.client, [
+        { ...entry, status: STATUS_OF[code] ?? 500, detail: { error: (err as Error).message.slice(0, 500) } },
+      ]).catch(() => undefined);
       throw err;
     }
   } finally {

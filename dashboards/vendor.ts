@@ -37,5 +37,9 @@ export function vendorAssets(): string[] {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const copied = vendorAssets();
-  process.stderr.write(copied.length ? `dashboards: vendored ${copied.join(', ')} into ${VENDOR_DIR}\n` : 'dashboards: vendor assets up to date\n');
+  process.stderr.write(
+    copied.length
+      ? `dashboards: vendored ${copied.join(', ')} into ${VENDOR_DIR}\n`
+      : 'dashboards: vendor assets up to date\n',
+  );
 }

@@ -73,7 +73,11 @@ export class TokenStore {
     }
     if (mtimeMs !== f.mtimeMs) {
       // A broken file means no file tokens (fail closed), never the previous set.
-      f.tokens = new Map(readTokensFile(f.path).tokens.filter((t) => !t.revokedAt).map((t) => [t.sha256, { name: t.name, role: t.role }]));
+      f.tokens = new Map(
+        readTokensFile(f.path)
+          .tokens.filter((t) => !t.revokedAt)
+          .map((t) => [t.sha256, { name: t.name, role: t.role }]),
+      );
       f.mtimeMs = mtimeMs;
     }
     return f.tokens;
@@ -108,7 +112,12 @@ export function readTokensFile(file: string): TokensFile {
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<TokensFile>;
     const tokens = Array.isArray(parsed.tokens) ? parsed.tokens : [];
-    return { version: 1, tokens: tokens.filter((t) => t && typeof t.sha256 === 'string' && typeof t.name === 'string' && isRole(String(t.role))) };
+    return {
+      version: 1,
+      tokens: tokens.filter(
+        (t) => t && typeof t.sha256 === 'string' && typeof t.name === 'string' && isRole(String(t.role)),
+      ),
+    };
   } catch {
     return { version: 1, tokens: [] };
   }
@@ -126,13 +135,29 @@ function writeTokensFile(file: string, content: TokensFile): void {
 const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._@:-]{0,63}$/;
 
 /** Create a named token with a role; the plain token is returned once and never stored. */
-export function createToken(file: string, name: string, role: Role, createdBy: string): { token: string; entry: StoredToken } {
-  if (!TOKEN_NAME.test(name)) throw new ValidationError(`token name ${JSON.stringify(name)}: use 1–64 letters, digits and . _ @ : - (starting with a letter or digit)`);
+export function createToken(
+  file: string,
+  name: string,
+  role: Role,
+  createdBy: string,
+): { token: string; entry: StoredToken } {
+  if (!TOKEN_NAME.test(name))
+    throw new ValidationError(
+      `token name ${JSON.stringify(name)}: use 1–64 letters, digits and . _ @ : - (starting with a letter or digit)`,
+    );
   if (!isRole(role)) throw new ValidationError(`role ${JSON.stringify(role)}: use viewer, operator or admin`);
   const content = readTokensFile(file);
-  if (content.tokens.some((t) => t.name === name && !t.revokedAt)) throw new ValidationError(`a token named ${name} exists: revoke it first or pick another name`);
+  if (content.tokens.some((t) => t.name === name && !t.revokedAt))
+    throw new ValidationError(`a token named ${name} exists: revoke it first or pick another name`);
   const token = `hl_${randomBytes(24).toString('base64url')}`;
-  const entry: StoredToken = { id: randomBytes(6).toString('hex'), name, role, sha256: digest(token), createdAt: new Date().toISOString(), createdBy };
+  const entry: StoredToken = {
+    id: randomBytes(6).toString('hex'),
+    name,
+    role,
+    sha256: digest(token),
+    createdAt: new Date().toISOString(),
+    createdBy,
+  };
   content.tokens.push(entry);
   writeTokensFile(file, content);
   return { token, entry };
@@ -143,7 +168,10 @@ export function revokeToken(file: string, nameOrId: string, revokedBy: string): 
   const content = readTokensFile(file);
   const now = new Date().toISOString();
   const revoked = content.tokens.filter((t) => !t.revokedAt && (t.name === nameOrId || t.id === nameOrId));
-  if (revoked.length === 0) throw new NotFoundError(`no active token named or with id ${JSON.stringify(nameOrId)} (see \`halflife tokens list\`)`);
+  if (revoked.length === 0)
+    throw new NotFoundError(
+      `no active token named or with id ${JSON.stringify(nameOrId)} (see \`halflife tokens list\`)`,
+    );
   for (const t of revoked) Object.assign(t, { revokedAt: now, revokedBy });
   writeTokensFile(file, content);
   return revoked;

@@ -23,7 +23,10 @@ export const configSchema = z
         /** Remote ClickHouse server (http[s]://host:port). Unset = embedded chDB. @default undefined */
         url: z.url().optional(),
         /** Database that holds halflife's tables. @default "halflife" */
-        database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and _ only').default('halflife'),
+        database: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and _ only')
+          .default('halflife'),
         /** User for a remote server. @default "default" */
         username: z.string().default('default'),
         /** Password for a remote server. @default "" */
@@ -81,10 +84,19 @@ export const configSchema = z
         /** Local Kafka KRaft controller port. @default 9093 */
         kafkaControllerPort: port.default(9093),
         /** Heap of the local Kafka broker. @default "512m" */
-        kafkaHeap: z.string().regex(/^\d+[mg]$/, 'like 512m or 1g').default('512m'),
+        kafkaHeap: z
+          .string()
+          .regex(/^\d+[mg]$/, 'like 512m or 1g')
+          .default('512m'),
       })
       .strict()
-      .default({ temporalPort: 7233, temporalUiPort: 8233, kafkaPort: 9092, kafkaControllerPort: 9093, kafkaHeap: '512m' }),
+      .default({
+        temporalPort: 7233,
+        temporalUiPort: 8233,
+        kafkaPort: 9092,
+        kafkaControllerPort: 9093,
+        kafkaHeap: '512m',
+      }),
     api: z
       .object({
         /** Interface the HTTP API listens on. @default "127.0.0.1" */
@@ -112,7 +124,9 @@ export const configSchema = z
     demo: z
       .object({
         /** Run the newcomer's demo (workers/demo.ts). Unset: on only when no external service is configured and no model but the demo's is registered. @default undefined */
-        enabled: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]).optional(),
+        enabled: z
+          .union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')])
+          .optional(),
         /** Pace of the demo: its world, cadence and rollout durations shrink by this factor. @default 1 */
         speed: z.coerce.number().positive().max(20).default(1),
       })
@@ -187,10 +201,12 @@ export function loadConfig(options: LoadConfigOptions = {}): HalflifeConfig {
   const cwd = options.cwd ?? process.cwd();
   const raw: Record<string, unknown> = {};
 
-  const file = options.file ?? env.HALFLIFE_CONFIG ?? (existsSync(path.join(cwd, 'halflife.yaml')) ? 'halflife.yaml' : undefined);
+  const file =
+    options.file ?? env.HALFLIFE_CONFIG ?? (existsSync(path.join(cwd, 'halflife.yaml')) ? 'halflife.yaml' : undefined);
   if (file !== undefined) {
     const filePath = path.resolve(cwd, file);
-    if (!existsSync(filePath)) throw new ConfigError(`config file ${filePath} does not exist (set by HALFLIFE_CONFIG or --config)`);
+    if (!existsSync(filePath))
+      throw new ConfigError(`config file ${filePath} does not exist (set by HALFLIFE_CONFIG or --config)`);
     let parsed: unknown;
     try {
       parsed = parseYaml(readFileSync(filePath, 'utf8'));
@@ -198,14 +214,19 @@ export function loadConfig(options: LoadConfigOptions = {}): HalflifeConfig {
       throw new ConfigError(`config file ${filePath} is not valid YAML: ${(err as Error).message}`);
     }
     if (parsed !== null && parsed !== undefined) {
-      if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${filePath} must be a mapping of settings`);
+      if (typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new ConfigError(`config file ${filePath} must be a mapping of settings`);
       deepMerge(raw, parsed as Record<string, unknown>);
     }
   }
 
-  const unknownEnv = Object.keys(env).filter((k) => k.startsWith('HALFLIFE_') && !(k in ENV_VARS) && !NON_SETTING_ENV.has(k));
+  const unknownEnv = Object.keys(env).filter(
+    (k) => k.startsWith('HALFLIFE_') && !(k in ENV_VARS) && !NON_SETTING_ENV.has(k),
+  );
   if (unknownEnv.length > 0) {
-    throw new ConfigError(`unknown environment variable(s) ${unknownEnv.join(', ')}: see \`halflife config --docs\` for the settings`);
+    throw new ConfigError(
+      `unknown environment variable(s) ${unknownEnv.join(', ')}: see \`halflife config --docs\` for the settings`,
+    );
   }
   for (const [name, key] of Object.entries(ENV_VARS)) {
     const value = env[name];
@@ -218,10 +239,15 @@ export function loadConfig(options: LoadConfigOptions = {}): HalflifeConfig {
     const lines = result.error.issues.map((issue) => {
       const key = issue.path.join('.');
       const envName = Object.entries(ENV_VARS).find(([, k]) => k === key)?.[0];
-      const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.map((k) => [...issue.path, k].join('.')).join(', ')})` : '';
+      const keys =
+        issue.code === 'unrecognized_keys'
+          ? ` (${issue.keys.map((k) => [...issue.path, k].join('.')).join(', ')})`
+          : '';
       return `  ${key || '(top level)'}${envName ? ` [${envName}]` : ''}: ${issue.message}${keys}`;
     });
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}\nSee \`halflife config --docs\` for every setting and its default.`);
+    throw new ConfigError(
+      `invalid configuration:\n${lines.join('\n')}\nSee \`halflife config --docs\` for every setting and its default.`,
+    );
   }
   const config = result.data;
   config.dataDir = path.resolve(cwd, config.dataDir);
@@ -235,7 +261,8 @@ export function describeSettings(): SettingDoc[] {
   const walk = (schema: z.ZodType, prefix: string) => {
     const inner = unwrap(schema);
     if (inner instanceof z.ZodObject) {
-      for (const [key, child] of Object.entries(inner.shape as Record<string, z.ZodType>)) walk(child, prefix ? `${prefix}.${key}` : key);
+      for (const [key, child] of Object.entries(inner.shape as Record<string, z.ZodType>))
+        walk(child, prefix ? `${prefix}.${key}` : key);
       return;
     }
     const env = Object.entries(ENV_VARS).find(([, k]) => k === prefix)?.[0] ?? '';
@@ -281,7 +308,8 @@ const SETTING_DOCS: Record<string, string> = {
   'ingest.batchSize': 'Rows per ClickHouse insert. Default 20000.',
   'ingest.batchMaxWaitMs': 'Longest a record waits for its batch (ms). Default 1000.',
   'ingest.maxRetryBackoffMs': 'Longest back-off while ClickHouse is down (ms). Default 30000.',
-  'demo.enabled': 'Run the newcomer\'s demo (`demo-churn` fed by a drifting stream). Default: on only when no external Temporal/Kafka/ClickHouse is configured and no model but `demo-churn` is registered.',
+  'demo.enabled':
+    "Run the newcomer's demo (`demo-churn` fed by a drifting stream). Default: on only when no external Temporal/Kafka/ClickHouse is configured and no model but `demo-churn` is registered.",
   'demo.speed': 'Pace of the demo (durations shrink by this factor). Default 1.',
   logLevel: 'Log level (fatal…trace, silent). Default `info`.',
 };
@@ -298,7 +326,13 @@ function setPath(target: Record<string, unknown>, key: string, value: unknown): 
 
 function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(source)) {
-    if (value && typeof value === 'object' && !Array.isArray(value) && typeof target[key] === 'object' && target[key] !== null) {
+    if (
+      value &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      typeof target[key] === 'object' &&
+      target[key] !== null
+    ) {
       deepMerge(target[key] as Record<string, unknown>, value as Record<string, unknown>);
     } else {
       target[key] = value;

@@ -8,17 +8,29 @@ import type { ValidationIssue } from './errors.ts';
  */
 export const CONTRACT_VERSION = 1;
 
-const identifier = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'use letters, digits and . _ : - (starting with a letter or digit)');
+const identifier = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'use letters, digits and . _ : - (starting with a letter or digit)');
 const featureName = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 const MAX_FEATURES = 1000;
 
 /** Epoch milliseconds or an ISO-8601 string with a time zone. */
 const timestamp = z.union([
   z.number().int().min(0, 'epoch milliseconds must be ≥ 0').max(253402300799999, 'epoch milliseconds beyond year 9999'),
-  z.iso.datetime({ offset: true, message: 'an ISO-8601 date-time with a time zone (e.g. 2026-01-31T12:00:00Z) or epoch milliseconds' }),
+  z.iso.datetime({
+    offset: true,
+    message: 'an ISO-8601 date-time with a time zone (e.g. 2026-01-31T12:00:00Z) or epoch milliseconds',
+  }),
 ]);
 
-const featureValue = z.union([z.number().refine(Number.isFinite, 'must be a finite number'), z.string().max(1024), z.boolean(), z.null()]);
+const featureValue = z.union([
+  z.number().refine(Number.isFinite, 'must be a finite number'),
+  z.string().max(1024),
+  z.boolean(),
+  z.null(),
+]);
 
 export const scoringEventSchema = z
   .object({
@@ -28,7 +40,10 @@ export const scoringEventSchema = z
     model_version: z.string().min(1).max(64),
     timestamp,
     features: z
-      .record(z.string().regex(featureName, 'feature names start with a letter or _ and use letters, digits, _ . -'), featureValue)
+      .record(
+        z.string().regex(featureName, 'feature names start with a letter or _ and use letters, digits, _ . -'),
+        featureValue,
+      )
       .refine((f) => Object.keys(f).length > 0, 'at least one feature is required')
       .refine((f) => Object.keys(f).length <= MAX_FEATURES, `at most ${MAX_FEATURES} features`),
     prediction: z
@@ -41,7 +56,10 @@ export const scoringEventSchema = z
         value: z.number().refine(Number.isFinite, 'must be a finite number').optional(),
       })
       .strict()
-      .refine((p) => p.score !== undefined || p.class !== undefined || p.value !== undefined, 'needs at least one of score, class, value'),
+      .refine(
+        (p) => p.score !== undefined || p.class !== undefined || p.value !== undefined,
+        'needs at least one of score, class, value',
+      ),
     subject_id: z.string().min(1).max(256).optional(),
     metadata: z.record(z.string(), z.string().max(4096)).optional(),
   })
@@ -53,7 +71,11 @@ export const labelSchema = z
   .object({
     contract_version: z.literal(CONTRACT_VERSION).optional(),
     event_id: z.string().min(1).max(128),
-    label: z.union([z.string().min(1).max(256), z.number().refine(Number.isFinite, 'must be a finite number'), z.boolean()]),
+    label: z.union([
+      z.string().min(1).max(256),
+      z.number().refine(Number.isFinite, 'must be a finite number'),
+      z.boolean(),
+    ]),
     timestamp,
   })
   .strict();
@@ -152,12 +174,19 @@ export function validateLabel(input: unknown, from: RecordSource): Validated<Lab
 }
 
 /** Parse raw bytes as JSON, turning a syntax error into a dead-letter reason. */
-export function parseJsonRecord(raw: string): { ok: true; value: unknown } | { ok: false; reason: string; issues: ValidationIssue[] } {
-  if (raw.length === 0) return { ok: false, reason: 'empty message: expected a JSON object', issues: [{ path: '', message: 'empty' }] };
+export function parseJsonRecord(
+  raw: string,
+): { ok: true; value: unknown } | { ok: false; reason: string; issues: ValidationIssue[] } {
+  if (raw.length === 0)
+    return { ok: false, reason: 'empty message: expected a JSON object', issues: [{ path: '', message: 'empty' }] };
   try {
     return { ok: true, value: JSON.parse(raw) };
   } catch (err) {
-    return { ok: false, reason: `not valid JSON: ${(err as Error).message}`, issues: [{ path: '', message: 'not JSON' }] };
+    return {
+      ok: false,
+      reason: `not valid JSON: ${(err as Error).message}`,
+      issues: [{ path: '', message: 'not JSON' }],
+    };
   }
 }
 

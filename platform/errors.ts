@@ -19,7 +19,10 @@ export class ConfigError extends HalflifeError {
 /** Input data (an event, a file, a policy) does not match its contract. Exit code 3. */
 export class ValidationError extends HalflifeError {
   override readonly exitCode = 3;
-  constructor(message: string, readonly issues: ValidationIssue[] = []) {
+  constructor(
+    message: string,
+    readonly issues: ValidationIssue[] = [],
+  ) {
     super(message);
   }
 }

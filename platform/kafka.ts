@@ -15,7 +15,10 @@ type KafkaConfig = Pick<HalflifeConfig, 'kafka' | 'services'> & Partial<Pick<Hal
 export function kafkaBrokers(config: KafkaConfig): string[] {
   const configured = config.kafka.brokers;
   if (configured) {
-    const brokers = configured.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+    const brokers = configured
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b.length > 0);
     if (brokers.length > 0) return brokers;
   }
   return [`127.0.0.1:${config.services.kafkaPort}`];
@@ -51,7 +54,12 @@ function kafkajsLevel(level: string | undefined): logLevel {
 export function pinoLogCreator(logger: Logger): () => (entry: LogEntry) => void {
   return () => (entry: LogEntry) => {
     const level = PINO_LEVEL[entry.level] ?? 'info';
-    const { message, timestamp: _ts, logger: _l, ...extra } = entry.log as { message: string; timestamp?: string; logger?: string } & Record<string, unknown>;
+    const {
+      message,
+      timestamp: _ts,
+      logger: _l,
+      ...extra
+    } = entry.log as { message: string; timestamp?: string; logger?: string } & Record<string, unknown>;
     logger[level]({ kafkajs: entry.namespace, ...extra }, message);
   };
 }
@@ -82,12 +90,19 @@ export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {
  * Create the topics that do not exist yet, with `kafka.partitions` partitions. Idempotent:
  * existing topics are left as they are (their partition count is not changed).
  */
-export async function ensureTopics(config: KafkaConfig, topics: string[], kafka: Kafka = createKafka(config)): Promise<string[]> {
+export async function ensureTopics(
+  config: KafkaConfig,
+  topics: string[],
+  kafka: Kafka = createKafka(config),
+): Promise<string[]> {
   const admin = kafka.admin();
   try {
     await admin.connect();
   } catch (err) {
-    throw new DependencyError(`Kafka at ${kafkaBrokers(config).join(',')} is unreachable: ${(err as Error).message}. Start it with \`halflife services up\` or set KAFKA_BROKERS.`, { cause: err });
+    throw new DependencyError(
+      `Kafka at ${kafkaBrokers(config).join(',')} is unreachable: ${(err as Error).message}. Start it with \`halflife services up\` or set KAFKA_BROKERS.`,
+      { cause: err },
+    );
   }
   try {
     const existing = new Set(await admin.listTopics());
@@ -113,7 +128,11 @@ export async function ensureTopics(config: KafkaConfig, topics: string[], kafka:
  * Java client), which also silences kafkajs' KAFKAJS_NO_PARTITIONER_WARNING.
  */
 export function createProducer(kafka: Kafka, options: Omit<ProducerConfig, 'createPartitioner'> = {}): Producer {
-  return kafka.producer({ allowAutoTopicCreation: false, ...options, createPartitioner: Partitioners.DefaultPartitioner });
+  return kafka.producer({
+    allowAutoTopicCreation: false,
+    ...options,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
 }
 
 /**
@@ -127,7 +146,12 @@ export async function whileLeadersSettle<T>(call: () => Promise<T>, attempts = 4
       return await call();
     } catch (err) {
       const type = (err as { type?: string }).type ?? '';
-      const settling = ['NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER'].includes(type);
+      const settling = [
+        'NOT_LEADER_FOR_PARTITION',
+        'LEADER_NOT_AVAILABLE',
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        'NOT_LEADER_OR_FOLLOWER',
+      ].includes(type);
       if (!settling || attempt >= attempts) throw err;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }

@@ -27,22 +27,39 @@ const duration = z
   .regex(new RegExp(DURATION_PATTERN), { error: DURATION_HINT })
   .describe('A duration: one number and one unit of ms, s, m, h, d, w, e.g. "6h" or "2d".');
 // A malformed duration is already reported by the pattern; only well-formed zero durations fail here.
-const positiveDuration = duration.refine((d) => (tryParseDuration(d) ?? 1) > 0, { error: 'must be longer than zero, e.g. "1h"' });
+const positiveDuration = duration.refine((d) => (tryParseDuration(d) ?? 1) > 0, {
+  error: 'must be longer than zero, e.g. "1h"',
+});
 
 function requiredNumber(what: string) {
   return z.number({ error: (iss) => (iss.input === undefined ? `required: ${what}` : `expected a number: ${what}`) });
 }
 const nonNegative = (what: string) => requiredNumber(what).min(0, { error: `must be ≥ 0: ${what}` });
-const probability = (what: string) => requiredNumber(what).min(0, { error: `must be between 0 and 1: ${what}` }).max(1, { error: `must be between 0 and 1: ${what}` });
-const positiveInt = (what: string) => requiredNumber(what).int({ error: `must be a whole number: ${what}` }).min(1, { error: `must be at least 1: ${what}` });
-const direction = z.enum(['higher-is-better', 'lower-is-better'], { error: 'expected "higher-is-better" or "lower-is-better"' });
-const clock = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, { error: 'expected a 24-hour time like "09:00" (or "24:00" for end of day)' });
-const isoInstant = z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time with a time zone, e.g. "2026-12-24T00:00:00Z"' });
+const probability = (what: string) =>
+  requiredNumber(what)
+    .min(0, { error: `must be between 0 and 1: ${what}` })
+    .max(1, { error: `must be between 0 and 1: ${what}` });
+const positiveInt = (what: string) =>
+  requiredNumber(what)
+    .int({ error: `must be a whole number: ${what}` })
+    .min(1, { error: `must be at least 1: ${what}` });
+const direction = z.enum(['higher-is-better', 'lower-is-better'], {
+  error: 'expected "higher-is-better" or "lower-is-better"',
+});
+const clock = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, {
+  error: 'expected a 24-hour time like "09:00" (or "24:00" for end of day)',
+});
+const isoInstant = z.iso.datetime({
+  offset: true,
+  error: 'expected an ISO-8601 date-time with a time zone, e.g. "2026-12-24T00:00:00Z"',
+});
 const identifier = z
   .string({ error: (iss) => (iss.input === undefined ? 'required: add a name' : 'expected a string') })
   .min(1, { error: 'must not be empty' })
   .max(128, { error: 'at most 128 characters' })
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, { error: 'use letters, digits and . _ : - (starting with a letter or digit)' });
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, {
+    error: 'use letters, digits and . _ : - (starting with a letter or digit)',
+  });
 
 const DEFAULT_TRAFFIC = { kind: 'observed' as const, fallbackPerHour: 0 };
 const DEFAULT_RISK = { probability: 0.05, cost: 0 };
@@ -50,10 +67,12 @@ const DEFAULT_RISK = { probability: 0.05, cost: 0 };
 const trafficSchema = z.discriminatedUnion(
   'kind',
   [
-    z.object({
-      kind: z.literal('observed'),
-      fallbackPerHour: nonNegative('events per hour assumed when no window has been counted yet').default(0),
-    }).strict(),
+    z
+      .object({
+        kind: z.literal('observed'),
+        fallbackPerHour: nonNegative('events per hour assumed when no window has been counted yet').default(0),
+      })
+      .strict(),
     z.object({ kind: z.literal('fixed'), eventsPerHour: nonNegative('scored events per hour') }).strict(),
   ],
   { error: 'expected traffic.kind "observed" or "fixed"' },
@@ -78,7 +97,9 @@ const costAwareSchema = z
       .lt(1, { error: 'must be strictly between 0 and 1, e.g. 0.5 for the median' })
       .default(0.5),
     rule: z
-      .enum(['forecast', 'cumulative', 'forecast-then-cumulative'], { error: 'expected "forecast", "cumulative" or "forecast-then-cumulative"' })
+      .enum(['forecast', 'cumulative', 'forecast-then-cumulative'], {
+        error: 'expected "forecast", "cumulative" or "forecast-then-cumulative"',
+      })
       .default('forecast-then-cumulative'),
   })
   .strict();
@@ -99,7 +120,9 @@ const periodicSchema = z.object({ kind: z.literal('periodic'), every: positiveDu
 const driftSchema = z
   .object({
     kind: z.literal('drift-triggered'),
-    signal: z.enum(['dataset-drift', 'drifted-share'], { error: 'expected "dataset-drift" or "drifted-share"' }).default('dataset-drift'),
+    signal: z
+      .enum(['dataset-drift', 'drifted-share'], { error: 'expected "dataset-drift" or "drifted-share"' })
+      .default('dataset-drift'),
     share: probability('share of drifted features that counts as drift').default(0.5),
     consecutiveWindows: positiveInt('consecutive drifted windows needed').default(2),
   })
@@ -108,11 +131,17 @@ const driftSchema = z
 const manualSchema = z.object({ kind: z.literal('manual') }).strict();
 
 const TRIGGER_KINDS = ['cost-aware', 'threshold', 'periodic', 'drift-triggered', 'manual'] as const;
-const triggerSchema = z.discriminatedUnion('kind', [costAwareSchema, thresholdSchema, periodicSchema, driftSchema, manualSchema], {
-  error: `expected trigger.kind to be one of ${TRIGGER_KINDS.map((k) => `"${k}"`).join(', ')} (omit it for "cost-aware")`,
-});
+const triggerSchema = z.discriminatedUnion(
+  'kind',
+  [costAwareSchema, thresholdSchema, periodicSchema, driftSchema, manualSchema],
+  {
+    error: `expected trigger.kind to be one of ${TRIGGER_KINDS.map((k) => `"${k}"`).join(', ')} (omit it for "cost-aware")`,
+  },
+);
 
-const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], { error: 'expected a weekday: mon, tue, wed, thu, fri, sat, sun' });
+const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], {
+  error: 'expected a weekday: mon, tue, wed, thu, fri, sat, sun',
+});
 const blackoutSchema = z.discriminatedUnion(
   'kind',
   [
@@ -122,11 +151,17 @@ const blackoutSchema = z.discriminatedUnion(
         days: z.array(weekday).min(1, { error: 'list at least one weekday' }),
         from: clock,
         to: clock,
-        timeZone: z.string().refine(isKnownTimeZone, { error: 'expected an IANA time zone such as "UTC" or "Europe/Berlin"' }).default('UTC'),
+        timeZone: z
+          .string()
+          .refine(isKnownTimeZone, { error: 'expected an IANA time zone such as "UTC" or "Europe/Berlin"' })
+          .default('UTC'),
         label: z.string().optional(),
       })
       .strict()
-      .refine((w) => w.from !== w.to, { error: 'from and to must differ (use "00:00" to "24:00" for a whole day)', path: ['to'] }),
+      .refine((w) => w.from !== w.to, {
+        error: 'from and to must differ (use "00:00" to "24:00" for a whole day)',
+        path: ['to'],
+      }),
     z
       .object({ kind: z.literal('dates'), start: isoInstant, end: isoInstant, label: z.string().optional() })
       .strict()
@@ -148,13 +183,19 @@ const guardsSchema = z
   .object({
     cooldown: duration.default('6h'),
     budget: z
-      .object({ maxRetrains: positiveInt('retrains allowed per budget period').default(4), per: positiveDuration.default('7d') })
+      .object({
+        maxRetrains: positiveInt('retrains allowed per budget period').default(4),
+        per: positiveDuration.default('7d'),
+      })
       .strict()
       .default({ maxRetrains: 4, per: '7d' }),
     oneAtATime: z.boolean({ error: 'expected true or false' }).default(true),
     blackout: z.array(blackoutSchema).default([]),
     approval: z
-      .object({ required: z.boolean({ error: 'expected true or false' }).default(false), timeout: positiveDuration.default('24h') })
+      .object({
+        required: z.boolean({ error: 'expected true or false' }).default(false),
+        timeout: positiveDuration.default('24h'),
+      })
       .strict()
       .default({ required: false, timeout: '24h' }),
     requireDataQuality: z.boolean({ error: 'expected true or false' }).default(true),
@@ -165,7 +206,13 @@ const trainingWindowSchema = z.discriminatedUnion(
   'kind',
   [
     z.object({ kind: z.literal('fixed'), duration: positiveDuration.default('30d') }).strict(),
-    z.object({ kind: z.literal('since-change-point'), minimum: positiveDuration.default('3d'), fallback: positiveDuration.default('30d') }).strict(),
+    z
+      .object({
+        kind: z.literal('since-change-point'),
+        minimum: positiveDuration.default('3d'),
+        fallback: positiveDuration.default('30d'),
+      })
+      .strict(),
     z.object({ kind: z.literal('all') }).strict(),
   ],
   { error: 'expected trainingWindow.kind "fixed", "since-change-point" or "all"' },
@@ -202,7 +249,8 @@ export interface LoadedPolicy {
   ref: PolicyRef;
 }
 
-export type PolicyParseResult = { ok: true; value: LoadedPolicy } | { ok: false; reason: string; issues: ValidationIssue[] };
+export type PolicyParseResult =
+  { ok: true; value: LoadedPolicy } | { ok: false; reason: string; issues: ValidationIssue[] };
 
 /** JSON with object keys sorted recursively and no whitespace: the same policy always gives the same text. */
 export function canonicalJson(value: unknown): string {
@@ -241,7 +289,10 @@ export function parsePolicy(input: unknown, source = 'policy'): LoadedPolicy {
 export function parsePolicyYaml(text: string, source = 'policy'): LoadedPolicy {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const issues = doc.errors.map((e) => ({ path: 'policy', message: `YAML syntax: ${e.message.split('\n')[0] ?? e.message}` }));
+    const issues = doc.errors.map((e) => ({
+      path: 'policy',
+      message: `YAML syntax: ${e.message.split('\n')[0] ?? e.message}`,
+    }));
     throw new ValidationError(`invalid retrain policy ${source}: ${issues.map((i) => i.message).join('; ')}`, issues);
   }
   return parsePolicy(doc.toJS(), source);
@@ -279,7 +330,10 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): ValidationIssue
     const list = allowed.length > 0 ? `; allowed fields: ${allowed.join(', ')}` : '';
     return { path: where, message: `unknown field ${hints.join(', ')}${list}` };
   }
-  const missing = (issue.code === 'invalid_union' || issue.code === 'invalid_type') && issue.path.length > 0 && valueAt(input, issue.path) === undefined;
+  const missing =
+    (issue.code === 'invalid_union' || issue.code === 'invalid_type') &&
+    issue.path.length > 0 &&
+    valueAt(input, issue.path) === undefined;
   if (missing && !issue.message.startsWith('required')) {
     return { path: where, message: `required field is missing: ${issue.message}` };
   }
@@ -323,7 +377,11 @@ function unwrap(schema: z.ZodType, value: unknown): z.ZodType {
         const inner = unwrap(o, value);
         if (!(inner instanceof z.ZodObject)) return false;
         const k = unwrap((inner.shape as Record<string, z.ZodType>)['kind'] ?? z.never(), undefined);
-        return k instanceof z.ZodLiteral && (k.values.has(kind as never) || (kind === undefined && (inner.shape as Record<string, z.ZodType>)['kind'] instanceof z.ZodDefault));
+        return (
+          k instanceof z.ZodLiteral &&
+          (k.values.has(kind as never) ||
+            (kind === undefined && (inner.shape as Record<string, z.ZodType>)['kind'] instanceof z.ZodDefault))
+        );
       });
       if (match === undefined) return cur;
       cur = match;
@@ -346,7 +404,9 @@ function closest(name: string, allowed: readonly string[]): string | null {
   if (bestDistance <= Math.max(2, Math.floor(name.length / 3))) return best;
   // A truncated name ("consecutive" for "consecutiveWindows") is a typo too.
   const lower = name.toLowerCase();
-  return name.length >= 4 ? (allowed.find((c) => c.toLowerCase().startsWith(lower) || lower.startsWith(c.toLowerCase())) ?? null) : null;
+  return name.length >= 4
+    ? (allowed.find((c) => c.toLowerCase().startsWith(lower) || lower.startsWith(c.toLowerCase())) ?? null)
+    : null;
 }
 
 function editDistance(a: string, b: string): number {
@@ -363,7 +423,11 @@ function editDistance(a: string, b: string): number {
 }
 
 // `npx tsx platform/policy.ts --write-schema` regenerates the committed JSON Schema.
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url) && process.argv.includes('--write-schema')) {
+if (
+  process.argv[1] !== undefined &&
+  path.resolve(process.argv[1]) === fileURLToPath(import.meta.url) &&
+  process.argv.includes('--write-schema')
+) {
   writeFileSync(POLICY_SCHEMA_FILE, policyJsonSchemaText());
   console.log(`wrote ${POLICY_SCHEMA_FILE}`);
 }

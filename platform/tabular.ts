@@ -41,7 +41,9 @@ export async function readCsv(file: string, options: ReadOptions = {}): Promise<
   if (!existsSync(file)) throw new ValidationError(`${file}: file not found`);
   if (!statSync(file).isFile()) throw new ValidationError(`${file}: not a regular file`);
   const every = options.progressEvery ?? 250_000;
-  const parser = createReadStream(file).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, trim: false }));
+  const parser = createReadStream(file).pipe(
+    parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, trim: false }),
+  );
   let columns: string[] | undefined;
   let cells: string[][] = [];
   const lines: number[] = [];
@@ -53,14 +55,17 @@ export async function readCsv(file: string, options: ReadOptions = {}): Promise<
         const seen = new Set<string>();
         columns.forEach((name, i) => {
           if (name === '') throw new ValidationError(`${file}: line ${info.lines}: header column ${i + 1} has no name`);
-          if (seen.has(name)) throw new ValidationError(`${file}: line ${info.lines}: column "${name}" appears twice in the header`);
+          if (seen.has(name))
+            throw new ValidationError(`${file}: line ${info.lines}: column "${name}" appears twice in the header`);
           seen.add(name);
         });
         cells = columns.map(() => []);
         continue;
       }
       if (record.length !== columns.length) {
-        throw new ValidationError(`${file}: line ${info.lines}: ${record.length} cells, but the header has ${columns.length} columns`);
+        throw new ValidationError(
+          `${file}: line ${info.lines}: ${record.length} cells, but the header has ${columns.length} columns`,
+        );
       }
       for (let c = 0; c < record.length; c++) cells[c]!.push(record[c] ?? '');
       lines.push(info.lines);
@@ -69,7 +74,9 @@ export async function readCsv(file: string, options: ReadOptions = {}): Promise<
   } catch (err) {
     if (err instanceof ValidationError) throw err;
     const e = err as Error & { lines?: number };
-    throw new ValidationError(`${file}: ${e.lines !== undefined ? `line ${e.lines}: ` : ''}not valid CSV (${e.message})`);
+    throw new ValidationError(
+      `${file}: ${e.lines !== undefined ? `line ${e.lines}: ` : ''}not valid CSV (${e.message})`,
+    );
   }
   if (!columns) throw new ValidationError(`${file}: the file is empty (expected a header line and data rows)`);
   if (lines.length === 0) throw new ValidationError(`${file}: no data rows after the header`);
@@ -96,7 +103,11 @@ export interface KindOptions {
 }
 
 /** Decide numeric vs categorical per column from both files (majority of non-empty cells). */
-export function detectKinds(tables: readonly RawTable[], columns: readonly string[], options: KindOptions = {}): Map<string, FeatureKind> {
+export function detectKinds(
+  tables: readonly RawTable[],
+  columns: readonly string[],
+  options: KindOptions = {},
+): Map<string, FeatureKind> {
   const forced = new Set(options.categorical ?? []);
   const kinds = new Map<string, FeatureKind>();
   for (const name of columns) {
@@ -126,7 +137,10 @@ export function selectColumns(reference: RawTable, current: RawTable, wanted?: r
   if (wanted && wanted.length > 0) {
     for (const table of [reference, current]) {
       const missing = wanted.filter((c) => !table.columns.includes(c));
-      if (missing.length > 0) throw new ValidationError(`${table.file}: no column ${missing.map((m) => `"${m}"`).join(', ')} (it has: ${table.columns.join(', ')})`);
+      if (missing.length > 0)
+        throw new ValidationError(
+          `${table.file}: no column ${missing.map((m) => `"${m}"`).join(', ')} (it has: ${table.columns.join(', ')})`,
+        );
     }
     return [...wanted];
   }
@@ -134,9 +148,13 @@ export function selectColumns(reference: RawTable, current: RawTable, wanted?: r
   const onlyCurrent = current.columns.filter((c) => !reference.columns.includes(c));
   if (onlyReference.length > 0 || onlyCurrent.length > 0) {
     const parts: string[] = [];
-    if (onlyReference.length > 0) parts.push(`${current.file} lacks column ${onlyReference.map((c) => `"${c}"`).join(', ')} of ${reference.file}`);
-    if (onlyCurrent.length > 0) parts.push(`${reference.file} lacks column ${onlyCurrent.map((c) => `"${c}"`).join(', ')} of ${current.file}`);
-    throw new ValidationError(`the files have different columns: ${parts.join('; ')} (use --columns to compare the shared ones)`);
+    if (onlyReference.length > 0)
+      parts.push(`${current.file} lacks column ${onlyReference.map((c) => `"${c}"`).join(', ')} of ${reference.file}`);
+    if (onlyCurrent.length > 0)
+      parts.push(`${reference.file} lacks column ${onlyCurrent.map((c) => `"${c}"`).join(', ')} of ${current.file}`);
+    throw new ValidationError(
+      `the files have different columns: ${parts.join('; ')} (use --columns to compare the shared ones)`,
+    );
   }
   return [...reference.columns];
 }

@@ -25,7 +25,10 @@ export async function connectTemporal(config: HalflifeConfig): Promise<{ connect
   try {
     connection = await Connection.connect({ address, connectTimeout: 5000 });
   } catch (err) {
-    throw new DependencyError(`Temporal at ${address} is unreachable: ${(err as Error).message}. Start it with \`halflife services up\` or set TEMPORAL_ADDRESS.`, { cause: err });
+    throw new DependencyError(
+      `Temporal at ${address} is unreachable: ${(err as Error).message}. Start it with \`halflife services up\` or set TEMPORAL_ADDRESS.`,
+      { cause: err },
+    );
   }
   return { connection, client: new Client({ connection, namespace: config.temporal.namespace }) };
 }

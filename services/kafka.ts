@@ -41,23 +41,49 @@ export function kafkaBroker(options: KafkaBrokerOptions): LocalService {
       // KRaft storage is formatted once; after that the cluster id lives in meta.properties.
       if (!existsSync(path.join(logDir, 'meta.properties'))) {
         const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
-        execFileSync('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, '--ignore-formatted'], { stdio: 'pipe' });
+        execFileSync(
+          'java',
+          [
+            '-cp',
+            classpath,
+            'kafka.tools.StorageTool',
+            'format',
+            '-t',
+            clusterId,
+            '-c',
+            configFile,
+            '--ignore-formatted',
+          ],
+          { stdio: 'pipe' },
+        );
       }
       return startProcess(
         'java',
         [
-          `-Xmx${options.heap}`, `-Xms${options.heap}`,
-          '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true',
+          `-Xmx${options.heap}`,
+          `-Xms${options.heap}`,
+          '-XX:+UseG1GC',
+          '-XX:MaxGCPauseMillis=20',
+          '-Djava.awt.headless=true',
           `-Dlog4j2.configurationFile=${path.join(dirs.kafkaData, 'log4j2.properties')}`,
           `-Dkafka.logs.dir=${dirs.logs}`,
-          '-cp', classpath, 'kafka.Kafka', configFile,
+          '-cp',
+          classpath,
+          'kafka.Kafka',
+          configFile,
         ],
         { logFile: this.logFile, pidFile: this.pidFile },
       );
     },
     async health() {
       if (!(await portOpen(options.port))) return false;
-      const kafka = new Kafka({ brokers: [address], clientId: 'halflife-health', logLevel: logLevel.NOTHING, connectionTimeout: 2000, retry: { retries: 0 } });
+      const kafka = new Kafka({
+        brokers: [address],
+        clientId: 'halflife-health',
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 2000,
+        retry: { retries: 0 },
+      });
       const admin = kafka.admin();
       try {
         await admin.connect();

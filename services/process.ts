@@ -14,11 +14,20 @@ export interface ManagedProcess {
  * Start a long-running program detached (its own process group, so stopping it stops its
  * children too), with stdout and stderr appended to a log file and its pid in a pid file.
  */
-export function startProcess(command: string, args: string[], files: { logFile: string; pidFile: string; cwd?: string; env?: NodeJS.ProcessEnv }): ManagedProcess {
+export function startProcess(
+  command: string,
+  args: string[],
+  files: { logFile: string; pidFile: string; cwd?: string; env?: NodeJS.ProcessEnv },
+): ManagedProcess {
   mkdirSync(path.dirname(files.logFile), { recursive: true });
   mkdirSync(path.dirname(files.pidFile), { recursive: true });
   const out = openSync(files.logFile, 'a');
-  const child = spawn(command, args, { cwd: files.cwd, env: files.env ?? process.env, detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(command, args, {
+    cwd: files.cwd,
+    env: files.env ?? process.env,
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
   closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${command}: see ${files.logFile}`);
   child.unref();
@@ -97,13 +106,20 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
 
 /** Poll `check` until it returns true or `timeoutMs` passes; the last error explains a failure. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, logFile?: string): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  logFile?: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   while (Date.now() < deadline) {
@@ -114,6 +130,11 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     }
     await sleep(250);
   }
-  const tail = logFile && existsSync(logFile) ? `\n--- last lines of ${logFile} ---\n${readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}` : '';
-  throw new Error(`${what} did not become healthy within ${Math.round(timeoutMs / 1000)}s${lastError ? ` (${lastError})` : ''}${tail}`);
+  const tail =
+    logFile && existsSync(logFile)
+      ? `\n--- last lines of ${logFile} ---\n${readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}`
+      : '';
+  throw new Error(
+    `${what} did not become healthy within ${Math.round(timeoutMs / 1000)}s${lastError ? ` (${lastError})` : ''}${tail}`,
+  );
 }

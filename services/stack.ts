@@ -23,10 +23,25 @@ export interface ServiceStatus {
 export function localServices(config: HalflifeConfig): LocalService[] {
   const services: LocalService[] = [];
   if (!config.temporal.address) {
-    services.push(temporalDevServer({ dataDir: config.dataDir, port: config.services.temporalPort, uiPort: config.services.temporalUiPort, namespace: config.temporal.namespace }));
+    services.push(
+      temporalDevServer({
+        dataDir: config.dataDir,
+        port: config.services.temporalPort,
+        uiPort: config.services.temporalUiPort,
+        namespace: config.temporal.namespace,
+      }),
+    );
   }
   if (!config.kafka.brokers) {
-    services.push(kafkaBroker({ dataDir: config.dataDir, port: config.services.kafkaPort, controllerPort: config.services.kafkaControllerPort, heap: config.services.kafkaHeap, partitions: config.kafka.partitions }));
+    services.push(
+      kafkaBroker({
+        dataDir: config.dataDir,
+        port: config.services.kafkaPort,
+        controllerPort: config.services.kafkaControllerPort,
+        heap: config.services.kafkaHeap,
+        partitions: config.kafka.partitions,
+      }),
+    );
   }
   return services;
 }
@@ -55,7 +70,9 @@ export async function servicesUp(config: HalflifeConfig, options: UpOptions = {}
     }
     for (const port of service.ports) {
       if (await portOpen(port)) {
-        throw new DependencyError(`${service.name}: port ${port} is already in use by another program. Stop it, or choose other ports (see \`halflife config --docs\`: services.*).`);
+        throw new DependencyError(
+          `${service.name}: port ${port} is already in use by another program. Stop it, or choose other ports (see \`halflife config --docs\`: services.*).`,
+        );
       }
     }
     progress(`${service.name}: starting at ${service.address} (log: ${service.logFile})`);
@@ -73,7 +90,11 @@ export async function servicesUp(config: HalflifeConfig, options: UpOptions = {}
 }
 
 /** Stop local services (all of them, or the given ones). */
-export async function servicesDown(config: HalflifeConfig, only?: LocalService[], onProgress: (line: string) => void = () => {}): Promise<void> {
+export async function servicesDown(
+  config: HalflifeConfig,
+  only?: LocalService[],
+  onProgress: (line: string) => void = () => {},
+): Promise<void> {
   const services = only ?? localServices(config);
   // Reverse order of start; each gets a clean SIGTERM first.
   for (const service of [...services].reverse()) {
@@ -91,14 +112,30 @@ export async function servicesStatus(config: HalflifeConfig): Promise<ServiceSta
     const healthy = await service.health().catch(() => false);
     let state: ServiceStatus['state'] = pid === undefined ? 'stopped' : healthy ? 'running' : 'unhealthy';
     if (pid === undefined && (await portOpen(service.ports[0]!))) state = 'port-busy';
-    statuses.push({ name: service.name, address: service.address, mode: 'local', healthy: pid !== undefined && healthy, state, pid, log: service.logFile, extra: service.extra });
+    statuses.push({
+      name: service.name,
+      address: service.address,
+      mode: 'local',
+      healthy: pid !== undefined && healthy,
+      state,
+      pid,
+      log: service.logFile,
+      extra: service.extra,
+    });
   }
   if (config.temporal.address) statuses.push(await externalStatus('temporal', config.temporal.address));
   if (config.kafka.brokers) statuses.push(await externalStatus('kafka', config.kafka.brokers));
   statuses.push(
     config.clickhouse.url
       ? await remoteClickHouseStatus(config.clickhouse.url)
-      : { name: 'clickhouse', address: config.clickhouse.path ?? '', mode: 'embedded', healthy: true, state: 'running', detail: 'chDB inside the halflife process' },
+      : {
+          name: 'clickhouse',
+          address: config.clickhouse.path ?? '',
+          mode: 'embedded',
+          healthy: true,
+          state: 'running',
+          detail: 'chDB inside the halflife process',
+        },
   );
   return statuses;
 }
@@ -119,5 +156,12 @@ async function remoteClickHouseStatus(url: string): Promise<ServiceStatus> {
   } catch (err) {
     detail = (err as Error).message;
   }
-  return { name: 'clickhouse', address: url, mode: 'external', healthy, state: healthy ? 'running' : 'stopped', detail };
+  return {
+    name: 'clickhouse',
+    address: url,
+    mode: 'external',
+    healthy,
+    state: healthy ? 'running' : 'stopped',
+    detail,
+  };
 }

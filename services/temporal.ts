@@ -31,15 +31,23 @@ export function temporalDevServer(options: TemporalDevServerOptions): LocalServi
     start() {
       mkdirSync(path.dirname(dirs.temporalDb), { recursive: true });
       const args = [
-        'server', 'start-dev',
-        '--db-filename', dirs.temporalDb,
-        '--ip', '127.0.0.1',
-        '--port', String(options.port),
+        'server',
+        'start-dev',
+        '--db-filename',
+        dirs.temporalDb,
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(options.port),
         // Pin the side ports too, so two stacks on one machine do not collide.
-        '--http-port', String(options.port + 10),
-        '--metrics-port', String(options.port + 11),
-        '--namespace', options.namespace,
-        '--log-level', 'warn',
+        '--http-port',
+        String(options.port + 10),
+        '--metrics-port',
+        String(options.port + 11),
+        '--namespace',
+        options.namespace,
+        '--log-level',
+        'warn',
         ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
       ];
       if (options.ui === false) args.push('--headless');

@@ -46,10 +46,17 @@ if (args.has('-h') || args.has('--help')) {
 }
 const quiet = args.has('--quiet') || args.has('--json');
 const checkOnly = args.has('--check');
-const say = (msg) => { if (!quiet || msg.startsWith('!')) console.error(`setup: ${msg}`); };
+const say = (msg) => {
+  if (!quiet || msg.startsWith('!')) console.error(`setup: ${msg}`);
+};
 
 function run(cmd, argv, opts = {}) {
-  const res = spawnSync(cmd, argv, { cwd: root, stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit', encoding: 'utf8', ...opts });
+  const res = spawnSync(cmd, argv, {
+    cwd: root,
+    stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    encoding: 'utf8',
+    ...opts,
+  });
   if (res.error || res.status !== 0) {
     const detail = res.error ? res.error.message : `${(res.stderr ?? '').slice(-2000)}`;
     console.error(`setup: ! \`${cmd} ${argv.join(' ')}\` failed (exit ${res.status}).\n${detail}`);
@@ -61,7 +68,7 @@ function run(cmd, argv, opts = {}) {
 function probe(cmd, argv) {
   const res = spawnSync(cmd, argv, { encoding: 'utf8' });
   if (res.error || res.status !== 0) return null;
-  return `${res.stdout}${res.stderr}` || "ok";
+  return `${res.stdout}${res.stderr}` || 'ok';
 }
 
 function hashFiles(...files) {
@@ -84,13 +91,16 @@ function writeStamp(name, hash) {
 // ---- prerequisites ---------------------------------------------------------------------
 const missing = [];
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 20 || (major === 20 && minor < 19)) missing.push(`Node >= 20.19 (found ${process.version}): install Node 20 LTS or newer`);
+if (major < 20 || (major === 20 && minor < 19))
+  missing.push(`Node >= 20.19 (found ${process.version}): install Node 20 LTS or newer`);
 if (!probe('npm', ['--version'])) missing.push('npm: it ships with Node.js');
-if (!probe('python3', ['-c', 'import venv, ensurepip'])) missing.push('python3 with venv and ensurepip: `apt-get install python3 python3-venv`');
+if (!probe('python3', ['-c', 'import venv, ensurepip']))
+  missing.push('python3 with venv and ensurepip: `apt-get install python3 python3-venv`');
 const javaVersion = probe('java', ['-version']);
 const javaMajor = javaVersion ? Number((/version "(\d+)/.exec(javaVersion) ?? [])[1]) : 0;
 if (!javaVersion) missing.push('Java 17 or newer (runs the Kafka broker): `apt-get install openjdk-17-jre-headless`');
-else if (javaMajor < 17) missing.push(`Java 17 or newer (found ${javaMajor}): \`apt-get install openjdk-17-jre-headless\``);
+else if (javaMajor < 17)
+  missing.push(`Java 17 or newer (found ${javaMajor}): \`apt-get install openjdk-17-jre-headless\``);
 if (!probe('mvn', ['--version'])) missing.push('Maven (fetches the Kafka broker jars): `apt-get install maven`');
 if (missing.length > 0) {
   console.error(`setup: ! missing prerequisites:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
@@ -116,7 +126,9 @@ const parts = [
       // `npm ci` would refuse our lock: chdb lists platform packages the registry does not serve,
       // so npm never writes them into the lock. `npm install` follows the lock all the same.
       // CUDA binaries would come from outside the registries; the CPU build ships in the package.
-      run('npm', ['install', '--no-audit', '--no-fund'], { env: { ...process.env, ONNXRUNTIME_NODE_INSTALL_CUDA: 'skip', ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+      run('npm', ['install', '--no-audit', '--no-fund'], {
+        env: { ...process.env, ONNXRUNTIME_NODE_INSTALL_CUDA: 'skip', ONNXRUNTIME_NODE_INSTALL: 'skip' },
+      });
     },
   },
   {
@@ -127,7 +139,15 @@ const parts = [
     install() {
       rmSync(venv, { recursive: true, force: true });
       run('python3', ['-m', 'venv', venv]);
-      run(path.join(venv, 'bin/python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', runtimeReq]);
+      run(path.join(venv, 'bin/python'), [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '-r',
+        runtimeReq,
+      ]);
     },
   },
   {
@@ -137,7 +157,16 @@ const parts = [
     exists: [kafkaLibs],
     install() {
       rmSync(kafkaLibs, { recursive: true, force: true });
-      run('mvn', ['-q', '-B', '-f', pom, `-Dmaven.repo.local=${path.join(home, 'm2')}`, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${kafkaLibs}`]);
+      run('mvn', [
+        '-q',
+        '-B',
+        '-f',
+        pom,
+        `-Dmaven.repo.local=${path.join(home, 'm2')}`,
+        'dependency:copy-dependencies',
+        '-DincludeScope=runtime',
+        `-DoutputDirectory=${kafkaLibs}`,
+      ]);
     },
   },
 ];
@@ -150,7 +179,15 @@ if (args.has('--dev')) {
     install() {
       rmSync(devVenv, { recursive: true, force: true });
       run('python3', ['-m', 'venv', devVenv]);
-      run(path.join(devVenv, 'bin/python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', devReq]);
+      run(path.join(devVenv, 'bin/python'), [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '-r',
+        devReq,
+      ]);
     },
   });
 }
@@ -167,18 +204,26 @@ if (args.has('--browser') || args.has('--dev')) {
     install() {
       if (existsSync(chromium)) return;
       if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-        console.error(`setup: ! ${chromium} is missing and setup is not running as root: run \`apt-get install chromium\` (Debian) as root, then setup again`);
+        console.error(
+          `setup: ! ${chromium} is missing and setup is not running as root: run \`apt-get install chromium\` (Debian) as root, then setup again`,
+        );
         process.exit(1);
       }
       const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-      const first = spawnSync('apt-get', ['install', '-y', 'chromium'], { cwd: root, stdio: quiet ? 'ignore' : 'inherit', env });
+      const first = spawnSync('apt-get', ['install', '-y', 'chromium'], {
+        cwd: root,
+        stdio: quiet ? 'ignore' : 'inherit',
+        env,
+      });
       // Stale package lists are the usual reason for a failure: refresh them once and retry.
       if (first.error || first.status !== 0) {
         run('apt-get', ['update'], { env });
         run('apt-get', ['install', '-y', 'chromium'], { env });
       }
       if (!existsSync(chromium)) {
-        console.error(`setup: ! apt-get installed chromium but ${chromium} is missing: run \`apt-get install chromium\` and check its output`);
+        console.error(
+          `setup: ! apt-get installed chromium but ${chromium} is missing: run \`apt-get install chromium\` and check its output`,
+        );
         process.exit(1);
       }
     },

@@ -33,21 +33,33 @@ const disposableBase = (r: AgrawalRecord) => 0.67 * (r.salary + r.commission);
 export const AGRAWAL_FUNCTIONS: readonly ((r: AgrawalRecord) => boolean)[] = Object.freeze([
   (r) => r.age < 40 || r.age >= 60,
   (r) =>
-    r.age < 40 ? between(r.salary, 50_000, 100_000) : r.age < 60 ? between(r.salary, 75_000, 125_000) : between(r.salary, 25_000, 75_000),
+    r.age < 40
+      ? between(r.salary, 50_000, 100_000)
+      : r.age < 60
+        ? between(r.salary, 75_000, 125_000)
+        : between(r.salary, 25_000, 75_000),
   (r) => (r.age < 40 ? between(r.elevel, 0, 1) : r.age < 60 ? between(r.elevel, 1, 3) : between(r.elevel, 2, 4)),
   (r) => {
-    if (r.age < 40) return between(r.elevel, 0, 1) ? between(r.salary, 25_000, 75_000) : between(r.salary, 50_000, 100_000);
-    if (r.age < 60) return between(r.elevel, 1, 3) ? between(r.salary, 50_000, 100_000) : between(r.salary, 75_000, 125_000);
+    if (r.age < 40)
+      return between(r.elevel, 0, 1) ? between(r.salary, 25_000, 75_000) : between(r.salary, 50_000, 100_000);
+    if (r.age < 60)
+      return between(r.elevel, 1, 3) ? between(r.salary, 50_000, 100_000) : between(r.salary, 75_000, 125_000);
     return between(r.elevel, 2, 4) ? between(r.salary, 50_000, 100_000) : between(r.salary, 25_000, 75_000);
   },
   (r) => {
-    if (r.age < 40) return between(r.salary, 50_000, 100_000) ? between(r.loan, 100_000, 300_000) : between(r.loan, 200_000, 400_000);
-    if (r.age < 60) return between(r.salary, 75_000, 125_000) ? between(r.loan, 200_000, 400_000) : between(r.loan, 300_000, 500_000);
+    if (r.age < 40)
+      return between(r.salary, 50_000, 100_000) ? between(r.loan, 100_000, 300_000) : between(r.loan, 200_000, 400_000);
+    if (r.age < 60)
+      return between(r.salary, 75_000, 125_000) ? between(r.loan, 200_000, 400_000) : between(r.loan, 300_000, 500_000);
     return between(r.salary, 25_000, 75_000) ? between(r.loan, 300_000, 500_000) : between(r.loan, 100_000, 300_000);
   },
   (r) => {
     const total = r.salary + r.commission;
-    return r.age < 40 ? between(total, 50_000, 100_000) : r.age < 60 ? between(total, 75_000, 125_000) : between(total, 25_000, 75_000);
+    return r.age < 40
+      ? between(total, 50_000, 100_000)
+      : r.age < 60
+        ? between(total, 75_000, 125_000)
+        : between(total, 25_000, 75_000);
   },
   (r) => disposableBase(r) - 0.2 * r.loan - 20_000 > 0,
   (r) => disposableBase(r) - 5000 * r.elevel - 20_000 > 0,
@@ -70,7 +82,11 @@ export interface AgrawalOptions {
   covariateShift?: { timing: ShiftTiming; salary?: readonly [number, number]; age?: readonly [number, number] };
 }
 
-function drawRecord(random: Random, salaryRange: readonly [number, number], ageRange: readonly [number, number]): AgrawalRecord {
+function drawRecord(
+  random: Random,
+  salaryRange: readonly [number, number],
+  ageRange: readonly [number, number],
+): AgrawalRecord {
   const salary = random.uniform(salaryRange[0], salaryRange[1]);
   const commission = salary >= 75_000 ? 0 : random.uniform(10_000, 75_000);
   const age = random.integer(ageRange[0], ageRange[1]);
@@ -88,7 +104,9 @@ function perturb(random: Random, value: number, low: number, high: number, share
   return Math.min(high, Math.max(low, value + (high - low) * share * (random.next() - 0.5)));
 }
 
-export function* agrawalStream(options: Partial<AgrawalOptions> & { seed: number }): Generator<SyntheticEvent<AgrawalRecord>> {
+export function* agrawalStream(
+  options: Partial<AgrawalOptions> & { seed: number },
+): Generator<SyntheticEvent<AgrawalRecord>> {
   const { seed, schedule = { initial: 0 }, perturbation = 0, noise = 0, covariateShift } = options;
   const random = new Random(seed);
   for (let index = 0; ; index++) {

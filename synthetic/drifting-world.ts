@@ -31,12 +31,21 @@ export interface WorldRow {
 
 const DAY = 86_400_000;
 
-export function worldTheta(options: Pick<DriftingWorldOptions, 'thetaStart' | 'thetaPerDay' | 'epoch'>, ts: number): number {
+export function worldTheta(
+  options: Pick<DriftingWorldOptions, 'thetaStart' | 'thetaPerDay' | 'epoch'>,
+  ts: number,
+): number {
   return options.thetaStart + (options.thetaPerDay * (ts - options.epoch)) / DAY;
 }
 
 /** The rows of one window, `count` events spread evenly over [start, end). */
-export function worldWindow(options: DriftingWorldOptions, start: number, end: number, count: number, prefix = 'w'): WorldRow[] {
+export function worldWindow(
+  options: DriftingWorldOptions,
+  start: number,
+  end: number,
+  count: number,
+  prefix = 'w',
+): WorldRow[] {
   // One generator per window, seeded from the window start: windows are independent and repeatable.
   const rng = new Random((options.seed * 1_000_003 + Math.floor(start / 1000)) >>> 0);
   const rows: WorldRow[] = [];

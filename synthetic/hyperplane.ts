@@ -42,7 +42,9 @@ interface ConceptWeights {
   directions: number[];
 }
 
-export function* hyperplaneStream(options: Partial<HyperplaneOptions> & { seed: number }): Generator<SyntheticEvent<number[]>> {
+export function* hyperplaneStream(
+  options: Partial<HyperplaneOptions> & { seed: number },
+): Generator<SyntheticEvent<number[]>> {
   const {
     seed,
     sampleSeed,

@@ -44,7 +44,13 @@ export function conceptAt(schedule: ConceptSchedule, t: number, random: Random):
  * A recurring schedule: cycle through `concepts`, switching every `period` events from `start`,
  * each switch with the same `width` — e.g. seasons that come back.
  */
-export function recurringSchedule(options: { concepts: readonly number[]; period: number; start?: number; width?: number; length: number }): ConceptSchedule {
+export function recurringSchedule(options: {
+  concepts: readonly number[];
+  period: number;
+  start?: number;
+  width?: number;
+  length: number;
+}): ConceptSchedule {
   const { concepts, period, start = period, width = 0, length } = options;
   if (concepts.length < 2) throw new RangeError('a recurring schedule needs at least two concepts');
   if (!(period > 0)) throw new RangeError('period must be > 0');

@@ -22,7 +22,10 @@ export interface SeaOptions {
    * Covariate shift: after `timing`, features are drawn uniformly from `ranges` instead of
    * [0, 10]³ (labels still follow the concept, so only P(x) changes). @default none
    */
-  covariateShift?: { timing: ShiftTiming; ranges: readonly [readonly [number, number], readonly [number, number], readonly [number, number]] };
+  covariateShift?: {
+    timing: ShiftTiming;
+    ranges: readonly [readonly [number, number], readonly [number, number], readonly [number, number]];
+  };
 }
 
 export function* seaStream(options: Partial<SeaOptions> & { seed: number }): Generator<SyntheticEvent<number[]>> {

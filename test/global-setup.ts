@@ -25,15 +25,28 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-test-'));
-  const [temporalPort, temporalUiPort, kafkaPort, kafkaControllerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [temporalPort, temporalUiPort, kafkaPort, kafkaControllerPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const config = loadConfig({
     env: {},
-    overrides: { dataDir, services: { temporalPort, temporalUiPort, kafkaPort, kafkaControllerPort, kafkaHeap: '384m' }, kafka: { partitions: 4 } },
+    overrides: {
+      dataDir,
+      services: { temporalPort, temporalUiPort, kafkaPort, kafkaControllerPort, kafkaHeap: '384m' },
+      kafka: { partitions: 4 },
+    },
   });
   const t0 = Date.now();
   const started = await servicesUp(config, { onProgress: (line) => process.stderr.write(`[stack] ${line}\n`) });
   process.stderr.write(`[stack] services ready in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
-  project.provide('stack', { dataDir, temporalAddress: `127.0.0.1:${temporalPort}`, kafkaBrokers: `127.0.0.1:${kafkaPort}` });
+  project.provide('stack', {
+    dataDir,
+    temporalAddress: `127.0.0.1:${temporalPort}`,
+    kafkaBrokers: `127.0.0.1:${kafkaPort}`,
+  });
   return async () => {
     await servicesDown(config, started);
     rmSync(dataDir, { recursive: true, force: true });

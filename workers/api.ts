@@ -33,7 +33,10 @@ export interface ApiOptions {
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // Request logs at warn and above only: a scrape or health probe every few seconds is noise.
   const logger = options.logger.child({ subsystem: 'api' }, { level: 'warn' }) as unknown as FastifyBaseLogger;
-  const app = Fastify({ loggerInstance: logger, bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024 }) as unknown as FastifyInstance;
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+  }) as unknown as FastifyInstance;
 
   // NDJSON bodies arrive as text; routes parse them line by line.
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -43,13 +46,18 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
     const identity = options.tokens.identify(token);
     if (!identity) {
-      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'send Authorization: Bearer <token> (see <dataDir>/api-token)' });
+      await reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'unauthorized', message: 'send Authorization: Bearer <token> (see <dataDir>/api-token)' });
       return;
     }
     // Set before the role check so the access log can name who was refused.
     request.identity = identity;
     if (!roleAllows(identity.role, role)) {
-      await reply.code(403).send({ error: 'forbidden', message: `this needs the ${role} role; your token has ${identity.role}` });
+      await reply
+        .code(403)
+        .send({ error: 'forbidden', message: `this needs the ${role} role; your token has ${identity.role}` });
       return;
     }
   };

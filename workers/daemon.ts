@@ -69,20 +69,28 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
   try {
     await servicesUp(config, {
       onProgress: (line) => log.info(line),
-      onStarted: (service: LocalService) => shutdown.push({ name: service.name, run: () => servicesDown(config, [service]) }),
+      onStarted: (service: LocalService) =>
+        shutdown.push({ name: service.name, run: () => servicesDown(config, [service]) }),
     });
 
     const clickhouse: ClickHouse = await openClickHouse(config);
     shutdown.push({ name: 'clickhouse', run: () => clickhouse.close() });
     const migrations = await applyMigrations(clickhouse.client);
-    log.info({ kind: clickhouse.kind, schemaVersion: migrations.version, applied: migrations.applied }, 'clickhouse ready');
+    log.info(
+      { kind: clickhouse.kind, schemaVersion: migrations.version, applied: migrations.applied },
+      'clickhouse ready',
+    );
 
     const repository = new ClickHouseIngestRepository(clickhouse.client);
     const ingest = new IngestWorker({ config, repository, logger: log.child({ subsystem: 'ingest' }) });
     await ingest.start();
     shutdown.push({ name: 'ingest', run: () => ingest.stop() });
 
-    const { worker, close: closeWorker } = await createTemporalWorker({ config, clickhouse: clickhouse.client, log: log.child({ subsystem: 'temporal-worker' }) });
+    const { worker, close: closeWorker } = await createTemporalWorker({
+      config,
+      clickhouse: clickhouse.client,
+      log: log.child({ subsystem: 'temporal-worker' }),
+    });
     const workerRun = worker.run();
     shutdown.push({
       name: 'temporal worker',
@@ -108,7 +116,10 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
       logger: log,
       readiness: {
         clickhouse: async () => ({ ok: await clickhouse.client.ping().then((r) => r.success) }),
-        ingest: async () => ({ ok: ingest.metrics.paused === 0, detail: ingest.metrics.paused ? 'paused: ClickHouse writes failing' : undefined }),
+        ingest: async () => ({
+          ok: ingest.metrics.paused === 0,
+          detail: ingest.metrics.paused ? 'paused: ClickHouse writes failing' : undefined,
+        }),
         temporal: async () => ({ ok: worker.getState() === 'RUNNING', detail: worker.getState() }),
       },
       routes: [
@@ -125,7 +136,9 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
     const apiUrl = `http://${config.api.host}:${config.api.port}`;
 
     // The newcomer's demo (workers/demo.ts) on a fresh machine; Ctrl-C stops its traffic, its monitor stays in Temporal.
-    const demo = (await demoWanted(config, clickhouse.client)) ? await startDemo({ config, clickhouse: clickhouse.client, log }) : null;
+    const demo = (await demoWanted(config, clickhouse.client))
+      ? await startDemo({ config, clickhouse: clickhouse.client, log })
+      : null;
     if (demo) shutdown.push({ name: 'demo', run: () => demo.stop() });
 
     const banner = [
@@ -151,6 +164,8 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   runDaemon().catch((err: unknown) => {
     process.stderr.write(`halflife: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(typeof (err as { exitCode?: unknown }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1);
+    process.exit(
+      typeof (err as { exitCode?: unknown }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1,
+    );
   });
 }

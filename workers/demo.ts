@@ -74,7 +74,14 @@ export function demoSchedule(speed: number, requestsPerSecond = 100): DemoSchedu
   const s = (ms: number) => Math.max(1000, Math.round(ms / speed));
   const text = (ms: number) => `${Math.round(s(ms) / 1000)}s`;
   return {
-    world: { holdMs: s(120_000), rampMs: s(20_000), plateauMs: s(360_000), thetaLow: 8, thetaHigh: 10.5, labelNoise: 0.05 },
+    world: {
+      holdMs: s(120_000),
+      rampMs: s(20_000),
+      plateauMs: s(360_000),
+      thetaLow: 8,
+      thetaHigh: 10.5,
+      labelNoise: 0.05,
+    },
     cadence: text(30_000),
     settle: text(9_000),
     labelDelayMs: s(3_000),
@@ -120,7 +127,11 @@ export function demoRow(world: DemoWorld, ts: number, rng: Random): DemoRow {
  * The demo policy at a speed: the file's durations shrink by `speed` (a test runs the same
  * policy faster); it is re-validated, so the hash in every decision is that of the policy in effect.
  */
-export function demoPolicy(speed: number, modelId = DEMO_MODEL, file = DEMO_POLICY_FILE): ReturnType<typeof parsePolicy> {
+export function demoPolicy(
+  speed: number,
+  modelId = DEMO_MODEL,
+  file = DEMO_POLICY_FILE,
+): ReturnType<typeof parsePolicy> {
   const raw = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;
   raw.model = modelId;
   if (speed !== 1) {
@@ -184,11 +195,22 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   const first = (await registry.listVersions(modelId)).find((v) => v.version === 'v1') ?? null;
   const epoch = first ? parseStoredTime(first.createdAt) : Date.now();
   const world: DemoWorld = { epoch, ...schedule.world };
-  if (!first || (await registry.productionVersion(modelId)) === null) await bootstrap(options, modelId, world, registry, first !== null);
+  if (!first || (await registry.productionVersion(modelId)) === null)
+    await bootstrap(options, modelId, world, registry, first !== null);
 
   const policy = demoPolicy(speed, modelId);
-  const retrain = options.canary === false ? { ...schedule.retrain, canary: { ...schedule.retrain.canary!, steps: [] } } : schedule.retrain;
-  const input: ModelMonitorInput = { modelId, policy: policy.policy, policyRef: policy.ref, cadence: schedule.cadence, settle: schedule.settle, retrain };
+  const retrain =
+    options.canary === false
+      ? { ...schedule.retrain, canary: { ...schedule.retrain.canary!, steps: [] } }
+      : schedule.retrain;
+  const input: ModelMonitorInput = {
+    modelId,
+    policy: policy.policy,
+    policyRef: policy.ref,
+    cadence: schedule.cadence,
+    settle: schedule.settle,
+    retrain,
+  };
   const { client, connection } = await connectTemporal(config);
   try {
     await client.workflow.start('ModelMonitor', {
@@ -236,14 +258,29 @@ function parseStoredTime(text: string): number {
 }
 
 /** Train v1 on the initial concept, register and promote it (publishing the model update the scorer loads). */
-async function bootstrap(options: DemoOptions, modelId: string, world: DemoWorld, registry: ClickHouseRegistryRepository, registered: boolean) {
+async function bootstrap(
+  options: DemoOptions,
+  modelId: string,
+  world: DemoWorld,
+  registry: ClickHouseRegistryRepository,
+  registered: boolean,
+) {
   const rng = new Random(7);
-  const rows = Array.from({ length: 4000 }, () => demoRow({ ...world, holdMs: Number.POSITIVE_INFINITY }, world.epoch, rng));
+  const rows = Array.from({ length: 4000 }, () =>
+    demoRow({ ...world, holdMs: Number.POSITIVE_INFINITY }, world.epoch, rng),
+  );
   const params = { l2: 1 };
   let v = registered ? await registry.getVersion(modelId, 'v1') : null;
   if (!v) {
-    const { model } = fitLogistic({ features: FEATURES, rows: rows.map((r) => r.features), labels: rows.map((r) => r.label) }, params, 7);
-    const stored = await LocalArtifactStore.forDataDir(options.config.dataDir).put(`models/${modelId}/demo-v1/model.onnx`, logisticToOnnx(model, { trained_by: 'halflife demo' }));
+    const { model } = fitLogistic(
+      { features: FEATURES, rows: rows.map((r) => r.features), labels: rows.map((r) => r.label) },
+      params,
+      7,
+    );
+    const stored = await LocalArtifactStore.forDataDir(options.config.dataDir).put(
+      `models/${modelId}/demo-v1/model.onnx`,
+      logisticToOnnx(model, { trained_by: 'halflife demo' }),
+    );
     v = await registry.registerVersion({
       modelId,
       stage: 'candidate',
@@ -258,9 +295,19 @@ async function bootstrap(options: DemoOptions, modelId: string, world: DemoWorld
       createdBy: 'demo',
     });
   }
-  const activities = createRetrainActivities({ config: options.config, clickhouse: options.clickhouse, log: options.log });
+  const activities = createRetrainActivities({
+    config: options.config,
+    clickhouse: options.clickhouse,
+    log: options.log,
+  });
   try {
-    await activities.promoteVersion({ retrainId: `${modelId}-demo-bootstrap`, modelId, version: v.version, actor: 'demo', reason: 'the demo bootstrap: v1 trained on the initial concept' });
+    await activities.promoteVersion({
+      retrainId: `${modelId}-demo-bootstrap`,
+      modelId,
+      version: v.version,
+      actor: 'demo',
+      reason: 'the demo bootstrap: v1 trained on the initial concept',
+    });
   } finally {
     await closeRetrainActivities(activities);
   }
@@ -303,8 +350,23 @@ class Traffic {
     for (let i = 0; i < n; i++) {
       const row = demoRow(this.world, now, this.#rng);
       const id = `${this.modelId}-${this.#run}-${this.#seq++}`;
-      requests.push({ key: id, value: JSON.stringify({ request_id: id, model_id: this.modelId, timestamp: now, features: row.features, subject_id: `customer-${Math.floor(this.#rng.next() * 500)}` }) });
-      this.#pendingLabels.push({ at: now + this.schedule.labelDelayMs, message: { key: id, value: JSON.stringify({ event_id: id, label: row.label, timestamp: now + this.schedule.labelDelayMs }) } });
+      requests.push({
+        key: id,
+        value: JSON.stringify({
+          request_id: id,
+          model_id: this.modelId,
+          timestamp: now,
+          features: row.features,
+          subject_id: `customer-${Math.floor(this.#rng.next() * 500)}`,
+        }),
+      });
+      this.#pendingLabels.push({
+        at: now + this.schedule.labelDelayMs,
+        message: {
+          key: id,
+          value: JSON.stringify({ event_id: id, label: row.label, timestamp: now + this.schedule.labelDelayMs }),
+        },
+      });
     }
     const due = this.#pendingLabels.filter((l) => l.at <= now);
     this.#pendingLabels = this.#pendingLabels.filter((l) => l.at > now);

@@ -34,10 +34,28 @@ import { isUtf8 } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { HalflifeConfig } from '../platform/config.ts';
-import { CONTRACT_VERSION, parseJsonRecord, validateLabel, validateScoringEvent, type LabelRow, type ScoringEventRow, type Validated } from '../platform/contracts.ts';
+import {
+  CONTRACT_VERSION,
+  parseJsonRecord,
+  validateLabel,
+  validateScoringEvent,
+  type LabelRow,
+  type ScoringEventRow,
+  type Validated,
+} from '../platform/contracts.ts';
 import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
-import { ClickHouseIngestRepository, encodeDeadLetter, encodeLabel, encodeScoringEvent, eventKey, labelKey, type DeadLetterRow, type IngestRepository, type IngestTable } from '../platform/clickhouse/ingest-repository.ts';
+import {
+  ClickHouseIngestRepository,
+  encodeDeadLetter,
+  encodeLabel,
+  encodeScoringEvent,
+  eventKey,
+  labelKey,
+  type DeadLetterRow,
+  type IngestRepository,
+  type IngestTable,
+} from '../platform/clickhouse/ingest-repository.ts';
 import { createKafka, ensureTopics } from '../platform/kafka.ts';
 import { createLogger, type Logger } from '../platform/logger.ts';
 
@@ -51,9 +69,7 @@ export type RecordKind = 'events' | 'labels';
 
 /** One consumed or posted record, decided: a row for its table, or a dead letter. */
 export type Prepared =
-  | { kind: 'event'; row: ScoringEventRow }
-  | { kind: 'label'; row: LabelRow }
-  | { kind: 'dead'; row: DeadLetterRow };
+  { kind: 'event'; row: ScoringEventRow } | { kind: 'label'; row: LabelRow } | { kind: 'dead'; row: DeadLetterRow };
 
 // ---------------------------------------------------------------------------------------------
 // Metrics. Names are stable: the Prometheus exporter maps them 1:1 (halflife_ingest_<name>).
@@ -211,7 +227,17 @@ export interface PrepareTimer {
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 const FEATURE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 const MAX_EPOCH_MS = 253402300799999;
-const EVENT_KEYS = new Set(['contract_version', 'event_id', 'model_id', 'model_version', 'timestamp', 'features', 'prediction', 'subject_id', 'metadata']);
+const EVENT_KEYS = new Set([
+  'contract_version',
+  'event_id',
+  'model_id',
+  'model_version',
+  'timestamp',
+  'features',
+  'prediction',
+  'subject_id',
+  'metadata',
+]);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -221,13 +247,19 @@ function str(v: unknown, min: number, max: number): v is string {
   return typeof v === 'string' && v.length >= min && v.length <= max;
 }
 
-export function fastScoringEventRow(input: unknown, from: { source: 'kafka' | 'http'; ref: string }): ScoringEventRow | undefined {
+export function fastScoringEventRow(
+  input: unknown,
+  from: { source: 'kafka' | 'http'; ref: string },
+): ScoringEventRow | undefined {
   if (!isPlainObject(input)) return undefined;
   for (const k in input) if (!EVENT_KEYS.has(k)) return undefined;
-  const { contract_version, event_id, model_id, model_version, timestamp, features, prediction, subject_id, metadata } = input;
+  const { contract_version, event_id, model_id, model_version, timestamp, features, prediction, subject_id, metadata } =
+    input;
   if (contract_version !== undefined && contract_version !== CONTRACT_VERSION) return undefined;
-  if (!str(event_id, 1, 128) || !str(model_id, 1, 128) || !IDENTIFIER.test(model_id) || !str(model_version, 1, 64)) return undefined;
-  if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > MAX_EPOCH_MS) return undefined;
+  if (!str(event_id, 1, 128) || !str(model_id, 1, 128) || !IDENTIFIER.test(model_id) || !str(model_version, 1, 64))
+    return undefined;
+  if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > MAX_EPOCH_MS)
+    return undefined;
   if (subject_id !== undefined && !str(subject_id, 1, 256)) return undefined;
   if (!isPlainObject(features) || !isPlainObject(prediction)) return undefined;
   const num: Record<string, number> = {};
@@ -336,7 +368,8 @@ export function prepareRecord(record: RawRecord, kind: RecordKind, timer?: Prepa
   const modelId = kind === 'events' ? extractModelId(parsed.value) : '';
   if (SURROGATE_ESCAPE.test(text)) {
     const at = findLoneSurrogate(parsed.value);
-    if (at !== undefined) return deadLetter(record, `${at}: contains an unpaired UTF-16 surrogate (invalid Unicode text)`, at, modelId);
+    if (at !== undefined)
+      return deadLetter(record, `${at}: contains an unpaired UTF-16 surrogate (invalid Unicode text)`, at, modelId);
   }
   const from = { source: record.source, ref: record.ref };
   let prepared: Prepared;
@@ -347,10 +380,14 @@ export function prepareRecord(record: RawRecord, kind: RecordKind, timer?: Prepa
       return { kind: 'event', row: fast };
     }
     const v: Validated<ScoringEventRow> = validateScoringEvent(parsed.value, from);
-    prepared = v.ok ? { kind: 'event', row: v.value } : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','), modelId);
+    prepared = v.ok
+      ? { kind: 'event', row: v.value }
+      : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','), modelId);
   } else {
     const v: Validated<LabelRow> = validateLabel(parsed.value, from);
-    prepared = v.ok ? { kind: 'label', row: v.value } : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','));
+    prepared = v.ok
+      ? { kind: 'label', row: v.value }
+      : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','));
   }
   if (timer) timer.validate_ms += performance.now() - t1;
   return prepared;
@@ -410,7 +447,8 @@ export class PendingBatch {
     if (p.kind === 'event') {
       const key = eventKey(p.row.model_id, p.row.event_id);
       added = !this.events.has(key);
-      if (added) this.events.set(key, { modelId: p.row.model_id, eventId: p.row.event_id, line: encodeScoringEvent(p.row) });
+      if (added)
+        this.events.set(key, { modelId: p.row.model_id, eventId: p.row.event_id, line: encodeScoringEvent(p.row) });
     } else if (p.kind === 'label') {
       const key = labelKey(p.row.event_id, p.row.label_ts);
       added = !this.labels.has(key);
@@ -438,7 +476,11 @@ export class PendingBatch {
 
   /** Offsets to commit once stored: the next offset to read, as kafkajs wants it (a string). */
   commitOffsets(): Array<{ topic: string; partition: number; offset: string }> {
-    return [...this.offsets.values()].map((o) => ({ topic: o.topic, partition: o.partition, offset: (BigInt(o.offset) + 1n).toString() }));
+    return [...this.offsets.values()].map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      offset: (BigInt(o.offset) + 1n).toString(),
+    }));
   }
 }
 
@@ -456,7 +498,16 @@ export interface StoreResult {
 }
 
 export function emptyStoreResult(): StoreResult {
-  return { insertedEvents: 0, insertedLabels: 0, deadLetters: 0, duplicatesStored: 0, dedupeMs: 0, serializeMs: 0, insertMs: 0, done: { events: false, labels: false, deadLetters: false } };
+  return {
+    insertedEvents: 0,
+    insertedLabels: 0,
+    deadLetters: 0,
+    duplicatesStored: 0,
+    dedupeMs: 0,
+    serializeMs: 0,
+    insertMs: 0,
+    done: { events: false, labels: false, deadLetters: false },
+  };
 }
 
 /**
@@ -465,8 +516,17 @@ export function emptyStoreResult(): StoreResult {
  * labels not): tables already written are skipped, so counts stay exact. Even from scratch it is
  * idempotent — a rerun finds the stored rows and writes nothing twice.
  */
-export async function storeBatch(repo: IngestRepository, batch: PendingBatch, result: StoreResult = emptyStoreResult()): Promise<StoreResult> {
-  const step = async <R>(table: IngestTable, rows: Map<string, R>, existing: (rows: R[]) => Promise<Set<string>>, line: (row: R) => string): Promise<number> => {
+export async function storeBatch(
+  repo: IngestRepository,
+  batch: PendingBatch,
+  result: StoreResult = emptyStoreResult(),
+): Promise<StoreResult> {
+  const step = async <R>(
+    table: IngestTable,
+    rows: Map<string, R>,
+    existing: (rows: R[]) => Promise<Set<string>>,
+    line: (row: R) => string,
+  ): Promise<number> => {
     if (rows.size === 0) return 0;
     const t0 = performance.now();
     const have = await existing([...rows.values()]);
@@ -483,17 +543,31 @@ export async function storeBatch(repo: IngestRepository, batch: PendingBatch, re
     result.insertedEvents += await step(
       'scoring_events',
       batch.events,
-      (rows) => repo.existingEventIds(rows.map((e) => e.modelId), rows.map((e) => e.eventId)),
+      (rows) =>
+        repo.existingEventIds(
+          rows.map((e) => e.modelId),
+          rows.map((e) => e.eventId),
+        ),
       (e) => e.line,
     );
     result.done.events = true;
   }
   if (!result.done.labels) {
-    result.insertedLabels += await step('labels', batch.labels, (rows) => repo.existingLabelIds(rows.map((l) => l.eventId)), (l) => l.line);
+    result.insertedLabels += await step(
+      'labels',
+      batch.labels,
+      (rows) => repo.existingLabelIds(rows.map((l) => l.eventId)),
+      (l) => l.line,
+    );
     result.done.labels = true;
   }
   if (!result.done.deadLetters) {
-    result.deadLetters += await step('dead_letters', batch.deadLetters, () => repo.existingDeadLetterIds([...batch.deadLetters.keys()]), (line) => line);
+    result.deadLetters += await step(
+      'dead_letters',
+      batch.deadLetters,
+      () => repo.existingDeadLetterIds([...batch.deadLetters.keys()]),
+      (line) => line,
+    );
     result.done.deadLetters = true;
   }
   return result;
@@ -520,7 +594,11 @@ export class InFlightKeys {
 
   /** Drop from `batch` the rows an earlier unfinished batch holds and claim the rest; returns how many were dropped. */
   claim(batch: PendingBatch): number {
-    return claimKeys(batch.events, this.#events) + claimKeys(batch.labels, this.#labels) + claimKeys(batch.deadLetters, this.#deadLetters);
+    return (
+      claimKeys(batch.events, this.#events) +
+      claimKeys(batch.labels, this.#labels) +
+      claimKeys(batch.deadLetters, this.#deadLetters)
+    );
   }
 
   /** The batch's rows are durable: a storage look-up finds them from now on. */
@@ -621,7 +699,12 @@ export interface HttpIngestResult {
  * a rejected record is kept as a dead letter with id `http:<sha256 of its payload>`, so posting the
  * same body twice stores nothing twice. `records` are the parsed JSON values of the request body.
  */
-export async function ingestHttp(repo: IngestRepository, records: readonly unknown[], kind: RecordKind, options: { ref?: string } = {}): Promise<HttpIngestResult> {
+export async function ingestHttp(
+  repo: IngestRepository,
+  records: readonly unknown[],
+  kind: RecordKind,
+  options: { ref?: string } = {},
+): Promise<HttpIngestResult> {
   const batch = new PendingBatch();
   const rejected: HttpIngestResult['rejected'] = [];
   let valid = 0;
@@ -629,7 +712,16 @@ export async function ingestHttp(repo: IngestRepository, records: readonly unkno
     const payload = Buffer.from(JSON.stringify(record) ?? 'null');
     const digest = createHash('sha256').update(payload).digest('hex');
     const prepared = prepareRecord(
-      { source: 'http', topic: '', partition: -1, offset: '-1', key: null, value: payload, deadLetterId: `http:${digest}`, ref: options.ref ?? `http:${digest.slice(0, 16)}` },
+      {
+        source: 'http',
+        topic: '',
+        partition: -1,
+        offset: '-1',
+        key: null,
+        value: payload,
+        deadLetterId: `http:${digest}`,
+        ref: options.ref ?? `http:${digest.slice(0, 16)}`,
+      },
       kind,
     );
     if (prepared.kind === 'dead') rejected.push({ index, reason: prepared.row.reason });
@@ -717,10 +809,16 @@ export class IngestWorker extends EventEmitter {
     this.#log = options.logger ?? createLogger('ingest', options.config.logLevel);
     const { scoringEventsTopic, labelsTopic } = options.config.kafka;
     this.#topics = [scoringEventsTopic, labelsTopic];
-    this.#kind = new Map<string, RecordKind>([[scoringEventsTopic, 'events'], [labelsTopic, 'labels']]);
+    this.#kind = new Map<string, RecordKind>([
+      [scoringEventsTopic, 'events'],
+      [labelsTopic, 'labels'],
+    ]);
     this.#repo = options.repository;
     this.#timings = this.metrics.time_ms;
-    this.#writer = new OrderedBatchWriter<FlushEvent>({ store: (batch, dropped) => this.#store(batch, dropped), commit: (batch, stored) => this.#finish(batch, stored) });
+    this.#writer = new OrderedBatchWriter<FlushEvent>({
+      store: (batch, dropped) => this.#store(batch, dropped),
+      commit: (batch, stored) => this.#finish(batch, stored),
+    });
   }
 
   /** Storage in use (after start()). */
@@ -737,7 +835,8 @@ export class IngestWorker extends EventEmitter {
       await applyMigrations(this.#clickhouse.client);
       this.#repo = new ClickHouseIngestRepository(this.#clickhouse.client);
     }
-    const kafka = this.#options.kafka ?? createKafka(config, { clientId: `${config.kafka.clientId}-ingest`, logger: this.#log });
+    const kafka =
+      this.#options.kafka ?? createKafka(config, { clientId: `${config.kafka.clientId}-ingest`, logger: this.#log });
     if (this.#options.createTopics ?? true) await ensureTopics(config, this.#topics, kafka);
     const consumer = kafka.consumer({
       groupId: config.ingest.groupId,
@@ -755,8 +854,12 @@ export class IngestWorker extends EventEmitter {
     this.#consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: this.#topics, fromBeginning: this.#options.fromBeginning ?? true });
-    consumer.on(consumer.events.GROUP_JOIN, (e) => this.#log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group'));
-    consumer.on(consumer.events.CRASH, (e) => this.#log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed'));
+    consumer.on(consumer.events.GROUP_JOIN, (e) =>
+      this.#log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group'),
+    );
+    consumer.on(consumer.events.CRASH, (e) =>
+      this.#log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed'),
+    );
     this.#lastBatchEnd = performance.now();
     await consumer.run({
       autoCommit: false,
@@ -768,10 +871,32 @@ export class IngestWorker extends EventEmitter {
     this.#timer = setInterval(() => this.#maybeFlush(), tick);
     const statsEvery = this.#options.statsIntervalMs ?? 10_000;
     if (statsEvery > 0) {
-      this.#statsTimer = setInterval(() => this.#log.info({ ...this.#summary(), pending: this.#pending.records, writing: this.#writer.size, paused: this.#paused, inBatch: this.#inBatch, lag: this.metrics.lag_total }, 'ingest progress'), statsEvery);
+      this.#statsTimer = setInterval(
+        () =>
+          this.#log.info(
+            {
+              ...this.#summary(),
+              pending: this.#pending.records,
+              writing: this.#writer.size,
+              paused: this.#paused,
+              inBatch: this.#inBatch,
+              lag: this.metrics.lag_total,
+            },
+            'ingest progress',
+          ),
+        statsEvery,
+      );
       this.#statsTimer.unref();
     }
-    this.#log.info({ topics: this.#topics, groupId: config.ingest.groupId, batchSize: config.ingest.batchSize, batchMaxWaitMs: config.ingest.batchMaxWaitMs }, 'ingest worker started');
+    this.#log.info(
+      {
+        topics: this.#topics,
+        groupId: config.ingest.groupId,
+        batchSize: config.ingest.batchSize,
+        batchMaxWaitMs: config.ingest.batchMaxWaitMs,
+      },
+      'ingest worker started',
+    );
   }
 
   /**
@@ -802,7 +927,10 @@ export class IngestWorker extends EventEmitter {
     }
     await this.#consumer?.disconnect();
     await this.#clickhouse?.close();
-    this.#log.info({ ms: Date.now() - t0, drained: !this.#abandoned, metrics: this.#summary() }, 'ingest worker stopped');
+    this.#log.info(
+      { ms: Date.now() - t0, drained: !this.#abandoned, metrics: this.#summary() },
+      'ingest worker stopped',
+    );
   }
 
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -823,7 +951,15 @@ export class IngestWorker extends EventEmitter {
         if (this.#stopping || (i % 1000 === 999 && (!isRunning() || isStale()))) break;
         const m = messages[i]!;
         const coordinate = `${topic}:${partition}:${m.offset}`;
-        const record: RawRecord = { source: 'kafka', topic, partition, offset: m.offset, key: m.key, value: m.value, ref: coordinate };
+        const record: RawRecord = {
+          source: 'kafka',
+          topic,
+          partition,
+          offset: m.offset,
+          key: m.key,
+          value: m.value,
+          ref: coordinate,
+        };
         const pending = this.#pending;
         if (!pending.add(prepareRecord(record, kind, this.#timings), Date.now(), this.#timings)) {
           this.metrics.duplicates_in_batch_total++;
@@ -889,7 +1025,11 @@ export class IngestWorker extends EventEmitter {
       () => {
         if (!this.#stopping) this.#maybeFlush();
       },
-      (err: unknown) => this.#log.error({ err: brief(err), rows: batch.rows }, 'batch write failed unexpectedly: left uncommitted, it will be redelivered'),
+      (err: unknown) =>
+        this.#log.error(
+          { err: brief(err), rows: batch.rows },
+          'batch write failed unexpectedly: left uncommitted, it will be redelivered',
+        ),
     );
   }
 
@@ -910,18 +1050,27 @@ export class IngestWorker extends EventEmitter {
         this.metrics.insert_failures_total++;
         if (this.#giveUp) {
           this.#abandoned = true;
-          this.#log.error({ err: brief(err), rows: batch.rows, attempts }, 'ClickHouse still failing at shutdown: batch left uncommitted, it will be redelivered');
+          this.#log.error(
+            { err: brief(err), rows: batch.rows, attempts },
+            'ClickHouse still failing at shutdown: batch left uncommitted, it will be redelivered',
+          );
           return undefined;
         }
         if (!this.#paused) this.#pauseAll();
         // Full jitter on the upper half keeps several workers from retrying in lock-step.
         const delayMs = Math.round(backoff / 2 + (Math.random() * backoff) / 2);
-        this.#log.warn({ err: brief(err), attempt: attempts, delayMs, rows: batch.rows }, 'ClickHouse write failed: consumption paused, retrying');
+        this.#log.warn(
+          { err: brief(err), attempt: attempts, delayMs, rows: batch.rows },
+          'ClickHouse write failed: consumption paused, retrying',
+        );
         this.emit('retry', { attempt: attempts, delayMs, error: err });
         await sleep(delayMs);
         if (this.#giveUp) {
           this.#abandoned = true;
-          this.#log.error({ rows: batch.rows, attempts }, 'ClickHouse still failing at shutdown: batch left uncommitted, it will be redelivered');
+          this.#log.error(
+            { rows: batch.rows, attempts },
+            'ClickHouse still failing at shutdown: batch left uncommitted, it will be redelivered',
+          );
           return undefined;
         }
         backoff = Math.min(maxBackoff, backoff * 2);
@@ -978,7 +1127,10 @@ export class IngestWorker extends EventEmitter {
       // The rows are stored; an uncommitted offset only means a redelivery, which de-dupe absorbs
       // (typical cause: a rebalance moved the partition while the batch was being written).
       this.metrics.commit_failures_total++;
-      this.#log.warn({ err: (err as Error).message, offsets }, 'offset commit failed: records will be redelivered and de-duplicated');
+      this.#log.warn(
+        { err: (err as Error).message, offsets },
+        'offset commit failed: records will be redelivered and de-duplicated',
+      );
       this.emit('commit-failed', { error: err });
     } finally {
       this.metrics.time_ms.commit_ms += performance.now() - t0;

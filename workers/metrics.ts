@@ -119,9 +119,15 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
     const value = (async (): Promise<StoreSnapshot> => {
       const ch = deps.clickhouse;
       const [decisions, ticks, trainings, dead] = await Promise.all([
-        queryRows<{ model_id: string; kind: string; n: string }>(ch, 'SELECT model_id, kind, uniqExact(decision_id) AS n FROM decisions GROUP BY model_id, kind'),
+        queryRows<{ model_id: string; kind: string; n: string }>(
+          ch,
+          'SELECT model_id, kind, uniqExact(decision_id) AS n FROM decisions GROUP BY model_id, kind',
+        ),
         // A tick evaluates one window: decisions that carry a window, counted once per window.
-        queryRows<{ model_id: string; n: string }>(ch, "SELECT model_id, uniqExact(windows) AS n FROM decisions WHERE windows NOT IN ('', 'null') AND startsWith(workflow_id, 'halflife-monitor-') GROUP BY model_id"),
+        queryRows<{ model_id: string; n: string }>(
+          ch,
+          "SELECT model_id, uniqExact(windows) AS n FROM decisions WHERE windows NOT IN ('', 'null') AND startsWith(workflow_id, 'halflife-monitor-') GROUP BY model_id",
+        ),
         // Training time: from the snapshot written to the version registered (train + store + register).
         queryRows<{ model_id: string; seconds: number; created_ms: string }>(
           ch,
@@ -215,7 +221,12 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const scoreRows = new Counter({ name: 'halflife_scorer_batch_rows_total', help: 'Scorer: requests in timed batches.', labelNames: ['source'], registers: [registry] });
+  const scoreRows = new Counter({
+    name: 'halflife_scorer_batch_rows_total',
+    help: 'Scorer: requests in timed batches.',
+    labelNames: ['source'],
+    registers: [registry],
+  });
   if (scorer) {
     // Timing the scorer's single entry point keeps metrics out of the scorer itself.
     const original = scorer.scoreAndEmit.bind(scorer);
@@ -244,12 +255,19 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
   const route: RouteModule = (app, guard) => {
     app.addHook('onResponse', async (request, reply) => {
       // Unmatched URLs share one label, so probes cannot blow up the label set.
-      httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      httpDuration.observe(
+        { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
     });
-    app.get('/metrics', { ...(metricsNeedToken(deps.config) ? { preHandler: guard('viewer') } : {}) }, async (_request, reply) => {
-      const text = await registry.metrics();
-      return reply.header('content-type', registry.contentType).send(text);
-    });
+    app.get(
+      '/metrics',
+      { ...(metricsNeedToken(deps.config) ? { preHandler: guard('viewer') } : {}) },
+      async (_request, reply) => {
+        const text = await registry.metrics();
+        return reply.header('content-type', registry.contentType).send(text);
+      },
+    );
   };
   return { registry, route };
 }

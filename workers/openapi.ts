@@ -20,12 +20,24 @@ interface PlainDoc {
 const KNOWN: Record<string, PlainDoc> = {
   'GET /healthz': { role: null, summary: 'liveness', tags: ['health'] },
   'GET /readyz': { role: null, summary: 'readiness: every dependency answers (503 otherwise)', tags: ['health'] },
-  'GET /v1/decisions': { role: 'viewer', summary: 'decisions with provenance, newest first (?model, ?kind, ?since, ?limit)', tags: ['decisions'] },
+  'GET /v1/decisions': {
+    role: 'viewer',
+    summary: 'decisions with provenance, newest first (?model, ?kind, ?since, ?limit)',
+    tags: ['decisions'],
+  },
   'GET /v1/decisions/:id': { role: 'viewer', summary: 'one decision with its full provenance', tags: ['decisions'] },
-  'POST /v1/events': { role: 'operator', summary: 'ingest scoring events (JSON object, array or NDJSON); invalid ones are dead-lettered', tags: ['ingest'] },
+  'POST /v1/events': {
+    role: 'operator',
+    summary: 'ingest scoring events (JSON object, array or NDJSON); invalid ones are dead-lettered',
+    tags: ['ingest'],
+  },
   'POST /v1/labels': { role: 'operator', summary: 'ingest labels (JSON object, array or NDJSON)', tags: ['ingest'] },
   'POST /v1/score': { role: 'operator', summary: 'score requests with the reference scorer', tags: ['scoring'] },
-  'GET /metrics': { role: null, summary: 'Prometheus metrics (open on a loopback address; viewer token otherwise)', tags: ['operations'] },
+  'GET /metrics': {
+    role: null,
+    summary: 'Prometheus metrics (open on a loopback address; viewer token otherwise)',
+    tags: ['operations'],
+  },
   'GET /openapi.json': { role: null, summary: 'this document', tags: ['operations'] },
 };
 
@@ -57,7 +69,11 @@ function operation(method: string, url: string, doc: RouteDoc | PlainDoc): Opera
     operationId: `${method.toLowerCase()}${url.replace(/[/:{}.-]+(\w)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
     summary: doc.summary,
     tags: doc.tags,
-    description: [full?.description, doc.role ? `Role: ${ROLE_TEXT[doc.role]}.` : 'No token needed.', full?.access ? `Recorded in the access log as a ${full.access}.` : '']
+    description: [
+      full?.description,
+      doc.role ? `Role: ${ROLE_TEXT[doc.role]}.` : 'No token needed.',
+      full?.access ? `Recorded in the access log as a ${full.access}.` : '',
+    ]
       .filter(Boolean)
       .join(' '),
     security: doc.role ? [{ bearer: [] }] : [],
@@ -65,11 +81,14 @@ function operation(method: string, url: string, doc: RouteDoc | PlainDoc): Opera
     parameters: [...parameters(full?.params, 'path'), ...parameters(full?.query, 'query')],
     responses: {
       [String(full?.status ?? 200)]: { description: 'ok', content: { 'application/json': {} } },
-      ...(doc.role ? { 401: { $ref: '#/components/responses/Unauthorized' }, 403: { $ref: '#/components/responses/Forbidden' } } : {}),
+      ...(doc.role
+        ? { 401: { $ref: '#/components/responses/Unauthorized' }, 403: { $ref: '#/components/responses/Forbidden' } }
+        : {}),
       400: { $ref: '#/components/responses/BadRequest' },
     },
   };
-  if (full?.body) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(full.body) } } };
+  if (full?.body)
+    op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(full.body) } } };
   return op;
 }
 
@@ -80,9 +99,16 @@ export function openApiRoutes(info: { version: string } = { version: '0.1.0' }):
       if (method === 'HEAD' || method === 'OPTIONS') return;
       const openApiPath = url.replace(/:(\w+)/g, '{$1}');
       paths[openApiPath] ??= {};
-      paths[openApiPath][method.toLowerCase()] = operation(method, url, doc ?? { role: null, summary: `${method} ${url}`, tags: ['other'] });
+      paths[openApiPath][method.toLowerCase()] = operation(
+        method,
+        url,
+        doc ?? { role: null, summary: `${method} ${url}`, tags: ['other'] },
+      );
     };
-    for (const [key, doc] of Object.entries(KNOWN).filter(([k]) => k.startsWith('GET /healthz') || k.startsWith('GET /readyz'))) add(key.split(' ')[0] as string, key.split(' ')[1] as string, doc);
+    for (const [key, doc] of Object.entries(KNOWN).filter(
+      ([k]) => k.startsWith('GET /healthz') || k.startsWith('GET /readyz'),
+    ))
+      add(key.split(' ')[0] as string, key.split(' ')[1] as string, doc);
 
     app.addHook('onRoute', (route) => {
       const doc = (route.config as HalflifeRouteConfig | undefined)?.halflife;

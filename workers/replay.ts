@@ -54,9 +54,19 @@ export async function replayHistory(
     return { workflowId, ok: true, decisions, error: null };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const nondeterministic = err instanceof Error && (err.name === 'DeterminismViolationError' || /nondetermin/i.test(message));
+    const nondeterministic =
+      err instanceof Error && (err.name === 'DeterminismViolationError' || /nondetermin/i.test(message));
     // Core names the event as `HistoryEvent(id: N, Type)`.
     const eventMatch = /HistoryEvent\(id: (\d+)/.exec(message) ?? /event(?:\s+id)?\s*[:#]?\s*(\d+)/i.exec(message);
-    return { workflowId, ok: false, decisions, error: { kind: nondeterministic ? 'nondeterminism' : 'failure', message, eventId: eventMatch ? Number(eventMatch[1]) : null } };
+    return {
+      workflowId,
+      ok: false,
+      decisions,
+      error: {
+        kind: nondeterministic ? 'nondeterminism' : 'failure',
+        message,
+        eventId: eventMatch ? Number(eventMatch[1]) : null,
+      },
+    };
   }
 }

@@ -38,7 +38,11 @@ import type { Guard } from './api.ts';
 export const scoringRequestSchema = z
   .object({
     request_id: z.string().min(1).max(128),
-    model_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/),
+    model_id: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/),
     timestamp: z.union([z.number().int().min(0), z.iso.datetime({ offset: true })]).optional(),
     features: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])),
     subject_id: z.string().min(1).max(256).optional(),
@@ -98,7 +102,16 @@ export function routingPoint(requestId: string): number {
 }
 
 export class Scorer {
-  readonly stats: ScorerStats = { requests: 0, scored: 0, shadowScored: 0, invalid: 0, unscorable: 0, fallbacks: 0, updatesApplied: 0, updatesRefused: 0 };
+  readonly stats: ScorerStats = {
+    requests: 0,
+    scored: 0,
+    shadowScored: 0,
+    invalid: 0,
+    unscorable: 0,
+    fallbacks: 0,
+    updatesApplied: 0,
+    updatesRefused: 0,
+  };
   readonly #config: HalflifeConfig;
   readonly #log: Logger;
   readonly #kafka: Kafka;
@@ -119,20 +132,26 @@ export class Scorer {
   constructor(options: ScorerOptions) {
     this.#config = options.config;
     this.#log = options.log.child({ subsystem: 'scorer' });
-    this.#kafka = options.kafka ?? createKafka(options.config, { clientId: `${options.config.kafka.clientId}-scorer`, logger: options.log });
+    this.#kafka =
+      options.kafka ??
+      createKafka(options.config, { clientId: `${options.config.kafka.clientId}-scorer`, logger: options.log });
     this.#artifacts = options.artifacts ?? LocalArtifactStore.forDataDir(options.config.dataDir);
     this.#ownsPool = !options.pool;
     this.#pool = options.pool ?? new OnnxPool({ log: this.#log });
     this.#maxBatch = options.maxBatch ?? 256;
     this.#groupId = options.groupId ?? 'halflife-scorer';
-    this.#updatesGroupId = options.updatesGroupId ?? `halflife-scorer-updates-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    this.#updatesGroupId =
+      options.updatesGroupId ?? `halflife-scorer-updates-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   }
 
   /** Versions currently routed for a model (for tests, /metrics and the API). */
   routing(modelId: string): { live: Array<{ version: string; share: number }>; shadow: string[] } | null {
     const s = this.#states.get(modelId);
     if (!s) return null;
-    const live = s.routes.map((r, i) => ({ version: r.version, share: Math.round((r.upTo - (s.routes[i - 1]?.upTo ?? 0)) * 1e9) / 1e9 }));
+    const live = s.routes.map((r, i) => ({
+      version: r.version,
+      share: Math.round((r.upTo - (s.routes[i - 1]?.upTo ?? 0)) * 1e9) / 1e9,
+    }));
     return { live, shadow: [...s.shadow] };
   }
 
@@ -147,11 +166,17 @@ export class Scorer {
     await admin.connect();
     const ends = await whileLeadersSettle(() => admin.fetchTopicOffsets(modelUpdatesTopic));
     await admin.disconnect();
-    const pending = new Map(ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]));
+    const pending = new Map(
+      ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]),
+    );
     let caughtUp!: () => void;
     const ready = new Promise<void>((resolve) => (caughtUp = resolve));
     if (pending.size === 0) caughtUp();
-    this.#updates = this.#kafka.consumer({ groupId: this.#updatesGroupId, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+    this.#updates = this.#kafka.consumer({
+      groupId: this.#updatesGroupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+    });
     await this.#updates.connect();
     await this.#updates.subscribe({ topic: modelUpdatesTopic, fromBeginning: true });
     await this.#updates.run({
@@ -169,7 +194,11 @@ export class Scorer {
     this.#requests = this.#kafka.consumer({ groupId: this.#groupId, sessionTimeout: 30_000, heartbeatInterval: 3000 });
     await this.#requests.connect();
     await this.#requests.subscribe({ topic: scoringRequestsTopic, fromBeginning: true });
-    await this.#requests.run({ eachBatchAutoResolve: false, autoCommit: false, eachBatch: (payload) => this.#eachBatch(payload) });
+    await this.#requests.run({
+      eachBatchAutoResolve: false,
+      autoCommit: false,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    });
     this.#log.info({ groupId: this.#groupId, models: [...this.#states.keys()] }, 'scorer started');
   }
 
@@ -198,7 +227,14 @@ export class Scorer {
     const { results, events } = await this.#exclusive(() => this.#score(requests));
     if (events.length > 0) {
       if (!this.#producer) throw new Error('the scorer is not started');
-      await this.#producer.send({ topic: this.#config.kafka.scoringEventsTopic, acks: -1, messages: events.map((e) => ({ key: e.model_id, value: JSON.stringify({ ...e, metadata: { ...e.metadata, scored_via: source } }) })) });
+      await this.#producer.send({
+        topic: this.#config.kafka.scoringEventsTopic,
+        acks: -1,
+        messages: events.map((e) => ({
+          key: e.model_id,
+          value: JSON.stringify({ ...e, metadata: { ...e.metadata, scored_via: source } }),
+        })),
+      });
     }
     return results;
   }
@@ -222,7 +258,9 @@ export class Scorer {
       log.debug('model update already applied');
       return;
     }
-    const wanted = [...new Set([...Object.keys(m.traffic_split).filter((v) => (m.traffic_split[v] ?? 0) > 0), ...m.shadow])];
+    const wanted = [
+      ...new Set([...Object.keys(m.traffic_split).filter((v) => (m.traffic_split[v] ?? 0) > 0), ...m.shadow]),
+    ];
     const runners = new Map<string, ModelRunner>();
     const loadedHere: ModelRunner[] = [];
     try {
@@ -235,7 +273,13 @@ export class Scorer {
         }
         // loadModelRunner reads through the artifact store with the message's sha256: a
         // mismatch throws before anything reaches onnxruntime.
-        const runner = await loadModelRunner(this.#pool, this.#artifacts, { modelId: m.model_id, version, artifactUri: spec.artifact_uri, sha256: spec.sha256, features: spec.features });
+        const runner = await loadModelRunner(this.#pool, this.#artifacts, {
+          modelId: m.model_id,
+          version,
+          artifactUri: spec.artifact_uri,
+          sha256: spec.sha256,
+          features: spec.features,
+        });
         runners.set(version, runner);
         loadedHere.push(runner);
       }
@@ -245,9 +289,16 @@ export class Scorer {
       log.error({ err: (err as Error).message }, 'model update refused: keeping the current models');
       throw err;
     }
-    const order = [m.version, ...Object.keys(m.traffic_split).filter((v) => v !== m.version).sort()];
+    const order = [
+      m.version,
+      ...Object.keys(m.traffic_split)
+        .filter((v) => v !== m.version)
+        .sort(),
+    ];
     let acc = 0;
-    const routes = order.filter((v) => (m.traffic_split[v] ?? 0) > 0).map((version) => ({ version, upTo: (acc += m.traffic_split[version] ?? 0) }));
+    const routes = order
+      .filter((v) => (m.traffic_split[v] ?? 0) > 0)
+      .map((version) => ({ version, upTo: (acc += m.traffic_split[version] ?? 0) }));
     const last = routes[routes.length - 1];
     if (last) last.upTo = 1; // rounding: the last route takes the remainder
     const keys = new Set(current?.updateKeys ?? []);
@@ -257,26 +308,37 @@ export class Scorer {
       this.#states = new Map(this.#states).set(m.model_id, next);
     });
     // Old runners no longer routed are unloaded after the swap; no batch can be using them now.
-    for (const [version, r] of current?.runners ?? []) if (next.runners.get(version) !== r) await r.unload().catch(() => undefined);
+    for (const [version, r] of current?.runners ?? [])
+      if (next.runners.get(version) !== r) await r.unload().catch(() => undefined);
     this.stats.updatesApplied++;
     log.info({ split: m.traffic_split, shadow: m.shadow, reason: m.reason }, 'model update applied');
   }
 
-  async #score(requests: readonly ScoringRequest[]): Promise<{ results: ScoreResult[]; events: Array<Record<string, unknown> & { model_id: string; metadata: Record<string, string> }> }> {
+  async #score(requests: readonly ScoringRequest[]): Promise<{
+    results: ScoreResult[];
+    events: Array<Record<string, unknown> & { model_id: string; metadata: Record<string, string> }>;
+  }> {
     const results: ScoreResult[] = [];
     const events: Array<Record<string, unknown> & { model_id: string; metadata: Record<string, string> }> = [];
     // Group by (model, routed version) so each group is one onnxruntime call.
-    const groups = new Map<string, { state: ServingState; version: string; items: ScoringRequest[]; positions: number[] }>();
+    const groups = new Map<
+      string,
+      { state: ServingState; version: string; items: ScoringRequest[]; positions: number[] }
+    >();
     const ordered: Array<ScoreResult | undefined> = new Array(requests.length);
     for (const [position, r] of requests.entries()) {
       const state = this.#states.get(r.model_id);
       if (!state || state.routes.length === 0) {
         this.stats.unscorable++;
-        this.#log.error({ modelId: r.model_id, requestId: r.request_id }, 'no model version to score this request with');
+        this.#log.error(
+          { modelId: r.model_id, requestId: r.request_id },
+          'no model version to score this request with',
+        );
         continue;
       }
       const point = routingPoint(r.request_id);
-      const version = (state.routes.find((route) => point < route.upTo) ?? state.routes[state.routes.length - 1]!).version;
+      const version = (state.routes.find((route) => point < route.upTo) ?? state.routes[state.routes.length - 1]!)
+        .version;
       const key = `${r.model_id}\u0000${version}`;
       const g = groups.get(key) ?? { state, version, items: [], positions: [] };
       g.items.push(r);
@@ -284,7 +346,13 @@ export class Scorer {
       groups.set(key, g);
     }
     const ts = Date.now();
-    const event = (r: ScoringRequest, modelId: string, version: string, score: number, metadata: Record<string, string>) => ({
+    const event = (
+      r: ScoringRequest,
+      modelId: string,
+      version: string,
+      score: number,
+      metadata: Record<string, string>,
+    ) => ({
       contract_version: CONTRACT_VERSION,
       event_id: r.request_id,
       model_id: modelId,
@@ -316,15 +384,31 @@ export class Scorer {
       }
       items.forEach((r, i) => {
         const score = scored.scores[i] as number;
-        ordered[positions[i] as number] = { request_id: r.request_id, model_id: modelId, model_version: servedBy, score };
-        events.push(event(r, modelId, servedBy, score, { latency_ms: scored.perRowMs.toFixed(4), ...(fallbackFrom ? { fallback_from: fallbackFrom } : {}) }));
+        ordered[positions[i] as number] = {
+          request_id: r.request_id,
+          model_id: modelId,
+          model_version: servedBy,
+          score,
+        };
+        events.push(
+          event(r, modelId, servedBy, score, {
+            latency_ms: scored.perRowMs.toFixed(4),
+            ...(fallbackFrom ? { fallback_from: fallbackFrom } : {}),
+          }),
+        );
       });
       this.stats.scored += items.length;
       for (const shadowVersion of state.shadow) {
         const shadowScores = await this.#run(state.runners.get(shadowVersion)!, items);
         if (!shadowScores) continue;
         items.forEach((r, i) => {
-          events.push(event(r, shadowModelId(modelId), shadowVersion, shadowScores.scores[i] as number, { shadow: 'true', shadow_of: modelId, latency_ms: shadowScores.perRowMs.toFixed(4) }));
+          events.push(
+            event(r, shadowModelId(modelId), shadowVersion, shadowScores.scores[i] as number, {
+              shadow: 'true',
+              shadow_of: modelId,
+              latency_ms: shadowScores.perRowMs.toFixed(4),
+            }),
+          );
         });
         this.stats.shadowScored += items.length;
       }
@@ -333,7 +417,10 @@ export class Scorer {
     return { results, events };
   }
 
-  async #run(runner: ModelRunner, items: readonly ScoringRequest[]): Promise<{ scores: Float64Array; perRowMs: number } | null> {
+  async #run(
+    runner: ModelRunner,
+    items: readonly ScoringRequest[],
+  ): Promise<{ scores: Float64Array; perRowMs: number } | null> {
     try {
       const out = await runner.score(items.map((r) => r.features as RawFeatures));
       for (const s of out.scores) if (!(s >= 0 && s <= 1)) throw new Error(`score ${s} is not a probability`);
@@ -356,7 +443,10 @@ export class Scorer {
           requests.push(scoringRequestSchema.parse(JSON.parse(message.value?.toString('utf8') ?? '')));
         } catch (err) {
           this.stats.invalid++;
-          this.#log.error({ partition: batch.partition, offset: message.offset, err: (err as Error).message.slice(0, 500) }, 'invalid scoring request skipped');
+          this.#log.error(
+            { partition: batch.partition, offset: message.offset, err: (err as Error).message.slice(0, 500) },
+            'invalid scoring request skipped',
+          );
         }
       }
       await this.scoreAndEmit(requests, 'kafka');
@@ -386,7 +476,12 @@ export function scoreRoute(scorer: Scorer) {
     app.post('/v1/score', { preHandler: guard('operator') }, async (request, reply) => {
       const body = request.body;
       const items = (Array.isArray(body) ? body : [body]).map((item: unknown) =>
-        item && typeof item === 'object' && !('request_id' in item) ? { ...item, request_id: `http-${createHash('sha256').update(`${Date.now()}:${Math.random()}`).digest('hex').slice(0, 20)}` } : item,
+        item && typeof item === 'object' && !('request_id' in item)
+          ? {
+              ...item,
+              request_id: `http-${createHash('sha256').update(`${Date.now()}:${Math.random()}`).digest('hex').slice(0, 20)}`,
+            }
+          : item,
       );
       const parsed = items.map((item) => scoringRequestSchema.safeParse(item));
       const bad = parsed.findIndex((p) => !p.success);
@@ -394,11 +489,21 @@ export function scoreRoute(scorer: Scorer) {
         const issues = parsed[bad]!.error!.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`);
         return reply.code(400).send({ error: `request ${bad}: ${issues.join('; ')}` });
       }
-      const results = await scorer.scoreAndEmit(parsed.map((p) => p.data!), 'http');
+      const results = await scorer.scoreAndEmit(
+        parsed.map((p) => p.data!),
+        'http',
+      );
       if (results.length < parsed.length) {
         const scoredIds = new Set(results.map((r) => r.request_id));
         const missing = parsed.map((p) => p.data!).filter((r) => !scoredIds.has(r.request_id));
-        return reply.code(results.length === 0 ? 404 : 207).send({ results, unscored: missing.map((r) => ({ request_id: r.request_id, model_id: r.model_id, error: 'no servable model version for this model' })) });
+        return reply.code(results.length === 0 ? 404 : 207).send({
+          results,
+          unscored: missing.map((r) => ({
+            request_id: r.request_id,
+            model_id: r.model_id,
+            error: 'no servable model version for this model',
+          })),
+        });
       }
       return { results };
     });

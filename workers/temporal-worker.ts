@@ -7,7 +7,12 @@ import type { HalflifeConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import { ConfigError, NotFoundError, ValidationError } from '../platform/errors.ts';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptors, Next } from '@temporalio/worker';
+import type {
+  ActivityExecuteInput,
+  ActivityInboundCallsInterceptor,
+  ActivityInterceptors,
+  Next,
+} from '@temporalio/worker';
 import type { WorkflowInfo } from '@temporalio/workflow';
 import type { DerivedDecision } from '../workflows/messages.ts';
 import { temporalAddress } from '../platform/temporal.ts';
@@ -33,13 +38,22 @@ export interface TemporalWorkerDeps {
 /** Every activity the workflows call, bound to this process's ClickHouse, Kafka and artifact store. */
 export function createActivities(deps: TemporalWorkerDeps) {
   return {
-    ...createMonitorActivities({ clickhouse: deps.clickhouse, log: deps.log.child({ subsystem: 'monitor-activities' }) }),
-    ...createRetrainActivities({ clickhouse: deps.clickhouse, config: deps.config, log: deps.log.child({ subsystem: 'retrain-activities' }) }),
+    ...createMonitorActivities({
+      clickhouse: deps.clickhouse,
+      log: deps.log.child({ subsystem: 'monitor-activities' }),
+    }),
+    ...createRetrainActivities({
+      clickhouse: deps.clickhouse,
+      config: deps.config,
+      log: deps.log.child({ subsystem: 'retrain-activities' }),
+    }),
   };
 }
 
 /** The Temporal worker: ModelMonitor and Retrain workflows plus their activities on one task queue. */
-export async function createTemporalWorker(deps: TemporalWorkerDeps): Promise<{ worker: Worker; close: () => Promise<void> }> {
+export async function createTemporalWorker(
+  deps: TemporalWorkerDeps,
+): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const connection = deps.connection ?? (await NativeConnection.connect({ address: temporalAddress(deps.config) }));
   const activities = createActivities(deps);
   const worker = await Worker.create({
@@ -84,7 +98,16 @@ export function decisionLogSink(log: Logger) {
     decisions: {
       derived: {
         fn: (info: WorkflowInfo, decision: DerivedDecision) =>
-          log.info({ workflowId: info.workflowId, runId: info.runId, modelId: decision.modelId, decisionId: decision.decisionId, kind: decision.kind }, decision.reason),
+          log.info(
+            {
+              workflowId: info.workflowId,
+              runId: info.runId,
+              modelId: decision.modelId,
+              decisionId: decision.decisionId,
+              kind: decision.kind,
+            },
+            decision.reason,
+          ),
         callDuringReplay: false,
       },
     },

@@ -45,11 +45,15 @@ export interface Actor {
 export const statusQuery = defineQuery<MonitorStatus>('status');
 
 /** Replace the policy (validated by the caller with platform/policy.ts; checked again here). */
-export const setPolicyUpdate = defineUpdate<PolicyRef, [{ policy: RetrainPolicy; ref: PolicyRef } & Actor]>('setPolicy');
+export const setPolicyUpdate = defineUpdate<PolicyRef, [{ policy: RetrainPolicy; ref: PolicyRef } & Actor]>(
+  'setPolicy',
+);
 export const pauseUpdate = defineUpdate<MonitorStatus, [Actor]>('pause');
 export const resumeUpdate = defineUpdate<MonitorStatus, [Actor]>('resume');
 /** Ask for a retrain now; `force` also overrides cooldown, budget, blackout and data quality. */
-export const forceRetrainUpdate = defineUpdate<{ accepted: true; decisionId: string }, [Actor & { force?: boolean }]>('forceRetrain');
+export const forceRetrainUpdate = defineUpdate<{ accepted: true; decisionId: string }, [Actor & { force?: boolean }]>(
+  'forceRetrain',
+);
 /** Answer a pending approval request. */
 export const approveUpdate = defineUpdate<{ approved: true; decisionId: string }, [Actor]>('approve');
 export const rejectUpdate = defineUpdate<{ rejected: true; decisionId: string }, [Actor]>('reject');

@@ -26,7 +26,13 @@ import {
 import type { MonitorActivities } from '../activities/monitor.ts';
 import { initialMonitorState, monitorTick, policyStateOf, startVersion } from '../detectors/monitor/tick.ts';
 import { evaluatePolicy } from '../detectors/policy/evaluate.ts';
-import { DEFAULT_MONITOR_SETTINGS, type MonitorReference, type MonitorSettings, type MonitorState, type WindowEvaluation } from '../detectors/monitor/types.ts';
+import {
+  DEFAULT_MONITOR_SETTINGS,
+  type MonitorReference,
+  type MonitorSettings,
+  type MonitorState,
+  type WindowEvaluation,
+} from '../detectors/monitor/types.ts';
 import { parseDuration } from '../detectors/policy/duration.ts';
 import type { PolicyDecision } from '../detectors/policy/state.ts';
 import type { RetrainPolicy } from '../detectors/policy/types.ts';
@@ -91,7 +97,11 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Rule revision 2 (2026-11-26) changes cost-aware decisions: runs recorded before it have no
   // marker and keep revision 1, so replaying their histories re-derives the same decisions.
   const revision2 = patched(COST_AWARE_RULE_REVISION_2);
-  const settings: MonitorSettings = { ...DEFAULT_MONITOR_SETTINGS, ...input.settings, ruleRevision: revision2 ? (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) : 1 };
+  const settings: MonitorSettings = {
+    ...DEFAULT_MONITOR_SETTINGS,
+    ...input.settings,
+    ruleRevision: revision2 ? (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) : 1,
+  };
   const retrainSettings: RetrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
   const cadenceMs = parseDuration(input.cadence ?? '1h');
   const settleMs = input.settle ? parseDuration(input.settle) : 0;
@@ -120,7 +130,14 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     if (last.drift?.datasetDrift) return 'drifting';
     return 'healthy';
   };
-  const stage = (): MonitorStage => (state.paused ? 'paused' : retrain ? 'retraining' : state.approval.status === 'pending' ? 'awaiting-approval' : 'monitoring');
+  const stage = (): MonitorStage =>
+    state.paused
+      ? 'paused'
+      : retrain
+        ? 'retraining'
+        : state.approval.status === 'pending'
+          ? 'awaiting-approval'
+          : 'monitoring';
   const publishSearchAttributes = () =>
     upsertSearchAttributes({ HalflifeModelId: [input.modelId], HalflifeHealth: [health()], HalflifeStage: [stage()] });
 
@@ -137,12 +154,28 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     lastDecision,
     decay: state.decay,
     retrain: retrain ? { retrainId: retrain.retrainId, startedAt: retrain.startedAt } : null,
-    approval: { status: state.approval.status, expiresAt: state.approval.status === 'pending' ? state.approval.requestedAt + parseDuration(policy.guards.approval.timeout) : null },
+    approval: {
+      status: state.approval.status,
+      expiresAt:
+        state.approval.status === 'pending'
+          ? state.approval.requestedAt + parseDuration(policy.guards.approval.timeout)
+          : null,
+    },
     paused: state.paused,
   });
 
   /** Record a decision with provenance; the id is deterministic so a retried activity stores it once. */
-  const record = async (kind: DecisionKind, actor: string, reason: string, extra: { decision?: PolicyDecision; evaluation?: WindowEvaluation | null; details?: unknown; lineageId?: string } = {}) => {
+  const record = async (
+    kind: DecisionKind,
+    actor: string,
+    reason: string,
+    extra: {
+      decision?: PolicyDecision;
+      evaluation?: WindowEvaluation | null;
+      details?: unknown;
+      lineageId?: string;
+    } = {},
+  ) => {
     decisionCounter += 1;
     const decisionId = `${info.workflowId}/${info.runId}/${decisionCounter}`;
     const at = Date.now();
@@ -210,7 +243,11 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
           retrainId,
           modelId: input.modelId,
           championVersion: state.version,
-          trainingWindow: { kind: decision.trainingWindow.kind, start: decision.trainingWindow.start, end: decision.trainingWindow.end },
+          trainingWindow: {
+            kind: decision.trainingWindow.kind,
+            start: decision.trainingWindow.start,
+            end: decision.trainingWindow.end,
+          },
           decisionId,
           policy: policyRef,
           actor,
@@ -221,16 +258,37 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     retrain = { retrainId, startedAt, result: handle.result() };
     void retrain.result.then(
       (result) => onRetrainFinished(retrainId, startedAt, result),
-      (err: unknown) => onRetrainFinished(retrainId, startedAt, { outcome: 'failed', reason: String(err), version: null, trainedAt: null, freshQuality: null, lineageId: null, verdict: null }),
+      (err: unknown) =>
+        onRetrainFinished(retrainId, startedAt, {
+          outcome: 'failed',
+          reason: String(err),
+          version: null,
+          trainedAt: null,
+          freshQuality: null,
+          lineageId: null,
+          verdict: null,
+        }),
     );
     publishSearchAttributes();
   };
 
   const onRetrainFinished = async (retrainId: string, startedAt: number, result: RetrainResult) => {
     if (result.outcome === 'promoted' && result.version) {
-      state = startVersion(state, result.version, result.trainedAt ?? Date.now(), result.freshQuality, startedAt, Date.now());
+      state = startVersion(
+        state,
+        result.version,
+        result.trainedAt ?? Date.now(),
+        result.freshQuality,
+        startedAt,
+        Date.now(),
+      );
       // The new version's reference is the data it was trained on (kept as is when that fails).
-      reference = (await monitor.buildReference({ modelId: input.modelId, modelVersion: result.version, lineageId: result.lineageId ?? undefined })) ?? reference;
+      reference =
+        (await monitor.buildReference({
+          modelId: input.modelId,
+          modelVersion: result.version,
+          lineageId: result.lineageId ?? undefined,
+        })) ?? reference;
     } else {
       // A failed or rejected retrain still counts against the budget and starts the cooldown.
       state.recentRetrains = [...state.recentRetrains, startedAt].slice(-50);
@@ -256,13 +314,18 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     }
     if (decision.approval.status === 'expired' || decision.approval.status === 'rejected') {
       state.approval = { status: 'none' };
-      if (decision.approval.status === 'expired') return record('approval-expired', 'system', 'nobody approved the retrain before the approval timeout', { decision, evaluation });
+      if (decision.approval.status === 'expired')
+        return record('approval-expired', 'system', 'nobody approved the retrain before the approval timeout', {
+          decision,
+          evaluation,
+        });
     }
     return record(decision.kind, 'system', decision.reason, { decision, evaluation });
   };
 
   const reevaluate = async (actor: string): Promise<string> => {
-    if (!lastEvaluation) throw ApplicationFailure.nonRetryable('no window has been evaluated yet; wait for the first tick');
+    if (!lastEvaluation)
+      throw ApplicationFailure.nonRetryable('no window has been evaluated yet; wait for the first tick');
     const decision = evaluatePolicy(policy, policyStateOf(state, settings), Date.now());
     return act(decision, lastEvaluation, actor);
   };
@@ -275,13 +338,17 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     async ({ policy: next, ref, actor, reason }) => {
       policy = next;
       policyRef = ref;
-      await record('policy-change', actor, reason ?? `policy ${ref.name} v${ref.version} (${ref.hash.slice(0, 12)})`, { details: { policy: ref } });
+      await record('policy-change', actor, reason ?? `policy ${ref.name} v${ref.version} (${ref.hash.slice(0, 12)})`, {
+        details: { policy: ref },
+      });
       return ref;
     },
     {
       validator: ({ policy: next, ref }) => {
-        if (next.model !== input.modelId) throw new Error(`policy is for model "${next.model}", this monitor watches "${input.modelId}"`);
-        if (!/^[0-9a-f]{64}$/.test(ref.hash)) throw new Error('policy ref needs the sha256 content hash from platform/policy.ts');
+        if (next.model !== input.modelId)
+          throw new Error(`policy is for model "${next.model}", this monitor watches "${input.modelId}"`);
+        if (!/^[0-9a-f]{64}$/.test(ref.hash))
+          throw new Error('policy ref needs the sha256 content hash from platform/policy.ts');
       },
     },
   );
@@ -336,7 +403,13 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
       publishSearchAttributes();
       return { approved: true as const, decisionId };
     },
-    { validator: (_request: Actor) => void (state.approval.status !== 'pending' && fail(`nothing is waiting for approval (approval is ${state.approval.status})`)) },
+    {
+      validator: (_request: Actor) =>
+        void (
+          state.approval.status !== 'pending' &&
+          fail(`nothing is waiting for approval (approval is ${state.approval.status})`)
+        ),
+    },
   );
 
   setHandler(
@@ -347,7 +420,13 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
       publishSearchAttributes();
       return { rejected: true as const, decisionId };
     },
-    { validator: (_request: Actor) => void (state.approval.status !== 'pending' && fail(`nothing is waiting for approval (approval is ${state.approval.status})`)) },
+    {
+      validator: (_request: Actor) =>
+        void (
+          state.approval.status !== 'pending' &&
+          fail(`nothing is waiting for approval (approval is ${state.approval.status})`)
+        ),
+    },
   );
 
   publishSearchAttributes();
@@ -364,11 +443,20 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     const end = start + cadenceMs;
     nextWindowStart = end;
 
-    const observation = await monitor.collectWindow({ modelId: input.modelId, start, end, referenceId: reference?.referenceId ?? null });
+    const observation = await monitor.collectWindow({
+      modelId: input.modelId,
+      start,
+      end,
+      referenceId: reference?.referenceId ?? null,
+    });
     if (!reference && observation.events > 0) {
       const dominant = [...observation.versions].sort((a, b) => b.events - a.events)[0];
       // No reference yet: this first window becomes the reference of the version in service.
-      reference = await monitor.buildReference({ modelId: input.modelId, modelVersion: dominant?.version ?? null, window: { start, end } });
+      reference = await monitor.buildReference({
+        modelId: input.modelId,
+        modelVersion: dominant?.version ?? null,
+        window: { start, end },
+      });
     }
     const tick = monitorTick(state, reference, observation, policy, Date.now(), settings);
     state = tick.state;

@@ -15,7 +15,9 @@ import type { PolicyRef } from './messages.ts';
 /** How a retrain trains, evaluates and rolls out. */
 export interface RetrainSettings {
   /** The trainer: built-in logistic regression, or an external command. @default { kind: "builtin", params: {} } */
-  trainer: { kind: 'builtin'; params: Record<string, unknown> } | { kind: 'command'; command: string[]; params: Record<string, unknown> };
+  trainer:
+    | { kind: 'builtin'; params: Record<string, unknown> }
+    | { kind: 'command'; command: string[]; params: Record<string, unknown> };
   /** Seed of the training run (recorded). @default 42 */
   seed: number;
   /** Shadow evaluation: superiority (must be better) or non-inferiority (must not be worse by more than `margin`). @default "non-inferiority", 0.01 */
@@ -66,7 +68,10 @@ export interface RetrainResult {
 
 const MINUTE = 60_000;
 
-const record = proxyActivities<MonitorActivities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 20, maximumInterval: '1m' } });
+const record = proxyActivities<MonitorActivities>({
+  startToCloseTimeout: '1m',
+  retry: { maximumAttempts: 20, maximumInterval: '1m' },
+});
 
 export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
   const { retrainId, modelId } = input;
@@ -74,12 +79,26 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
   const training = proxyActivities<RetrainActivities>({
     startToCloseTimeout: '2h',
     heartbeatTimeout: timeouts.heartbeat,
-    retry: { initialInterval: '1s', maximumInterval: '5m', maximumAttempts: 5, nonRetryableErrorTypes: ['TrainingInputError', 'ValidationError'] },
+    retry: {
+      initialInterval: '1s',
+      maximumInterval: '5m',
+      maximumAttempts: 5,
+      nonRetryableErrorTypes: ['TrainingInputError', 'ValidationError'],
+    },
   });
-  const quick = proxyActivities<RetrainActivities>({ startToCloseTimeout: timeouts.shortStep, retry: { initialInterval: '1s', maximumAttempts: 10, maximumInterval: '1m' } });
+  const quick = proxyActivities<RetrainActivities>({
+    startToCloseTimeout: timeouts.shortStep,
+    retry: { initialInterval: '1s', maximumAttempts: 10, maximumInterval: '1m' },
+  });
   const info = workflowInfo();
   let step = 0;
-  const decide = async (kind: 'reject' | 'promote' | 'rollback' | 'training-failed', reason: string, statistics: unknown, version: string | null, lineageId: string | null) => {
+  const decide = async (
+    kind: 'reject' | 'promote' | 'rollback' | 'training-failed',
+    reason: string,
+    statistics: unknown,
+    version: string | null,
+    lineageId: string | null,
+  ) => {
     step += 1;
     await record.recordDecision({
       decisionId: `${retrainId}/${kind}/${step}`,
@@ -109,22 +128,49 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
 
   let trained: Awaited<ReturnType<RetrainActivities['trainModel']>>;
   try {
-    trained = await training.trainModel({ retrainId, modelId, snapshotId: snapshot.snapshotId, trainer: input.settings.trainer, seed: input.settings.seed });
+    trained = await training.trainModel({
+      retrainId,
+      modelId,
+      snapshotId: snapshot.snapshotId,
+      trainer: input.settings.trainer,
+      seed: input.settings.seed,
+    });
   } catch (err) {
     const reason = `training failed: ${failureMessage(err)}`;
     await decide('training-failed', reason, { snapshot }, null, snapshot.snapshotId);
-    return { outcome: 'failed', reason, version: null, trainedAt: null, freshQuality: null, lineageId: snapshot.snapshotId, verdict: null };
+    return {
+      outcome: 'failed',
+      reason,
+      version: null,
+      trainedAt: null,
+      freshQuality: null,
+      lineageId: snapshot.snapshotId,
+      verdict: null,
+    };
   }
   const version = trained.modelVersion;
   const trainedAt = Date.now();
 
-  const validation = await quick.validateOffline({ modelId, candidateVersion: version, championVersion: input.championVersion ?? undefined, snapshotId: snapshot.snapshotId });
+  const validation = await quick.validateOffline({
+    modelId,
+    candidateVersion: version,
+    championVersion: input.championVersion ?? undefined,
+    snapshotId: snapshot.snapshotId,
+  });
   const freshQuality = typeof validation.candidate?.accuracy === 'number' ? validation.candidate.accuracy : null;
   if (!validation.passed) {
     const reason = `offline validation failed: ${validation.reasons.join('; ')}`;
     await quick.rejectVersion({ modelId, version, actor: input.actor, reason });
     await decide('reject', reason, { validation, training: trained.metrics }, version, snapshot.snapshotId);
-    return { outcome: 'rejected', reason, version, trainedAt, freshQuality, lineageId: snapshot.snapshotId, verdict: null };
+    return {
+      outcome: 'rejected',
+      reason,
+      version,
+      trainedAt,
+      freshQuality,
+      lineageId: snapshot.snapshotId,
+      verdict: null,
+    };
   }
 
   let verdict: PromotionVerdict | null = null;
@@ -135,7 +181,10 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
       modelId,
       candidateVersion: version,
       championVersion: input.championVersion,
-      window: { start: sinceChange ? Math.max(lookbackStart, input.trainingWindow.start as number) : lookbackStart, end: input.trainingWindow.end },
+      window: {
+        start: sinceChange ? Math.max(lookbackStart, input.trainingWindow.start as number) : lookbackStart,
+        end: input.trainingWindow.end,
+      },
       margin: input.settings.shadow.margin,
       mode: input.settings.shadow.mode,
       maxEvents: input.settings.shadow.maxEvents,
@@ -151,7 +200,15 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
 
   if (input.settings.canary.darkLaunch) {
     const reason = 'dark launch: the challenger passed shadow evaluation and stays in shadow';
-    return { outcome: 'dark-launched', reason, version, trainedAt, freshQuality, lineageId: snapshot.snapshotId, verdict };
+    return {
+      outcome: 'dark-launched',
+      reason,
+      version,
+      trainedAt,
+      freshQuality,
+      lineageId: snapshot.snapshotId,
+      verdict,
+    };
   }
 
   for (const [index, share] of input.settings.canary.steps.entries()) {
@@ -166,18 +223,41 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
       idempotencyKey: `${retrainId}/canary/${index}`,
     });
     await sleep(Math.max(MINUTE, parseDuration(input.settings.canary.stepDuration)));
-    const check = await quick.canaryCheck({ modelId, candidateVersion: version, championVersion: input.championVersion ?? undefined, since, minEvents: input.settings.canary.minEvents });
+    const check = await quick.canaryCheck({
+      modelId,
+      candidateVersion: version,
+      championVersion: input.championVersion ?? undefined,
+      since,
+      minEvents: input.settings.canary.minEvents,
+    });
     if (!check.healthy) {
       const reason = `canary at ${Math.round(share * 100)}% regressed: ${check.reasons.join('; ')}`;
       await quick.rollbackVersion({ retrainId, modelId, version, actor: input.actor, reason });
       await decide('rollback', reason, { validation, verdict, canary: check }, version, snapshot.snapshotId);
-      return { outcome: 'rolled-back', reason, version, trainedAt, freshQuality, lineageId: snapshot.snapshotId, verdict };
+      return {
+        outcome: 'rolled-back',
+        reason,
+        version,
+        trainedAt,
+        freshQuality,
+        lineageId: snapshot.snapshotId,
+        verdict,
+      };
     }
   }
 
   const promoted = await quick.promoteVersion({ retrainId, modelId, version, actor: input.actor });
-  const reason = input.championVersion === null ? 'first version: promoted after offline validation' : 'challenger passed validation, shadow evaluation and canary';
-  await decide('promote', reason, { validation, verdict, training: trained.metrics, promoted }, version, snapshot.snapshotId);
+  const reason =
+    input.championVersion === null
+      ? 'first version: promoted after offline validation'
+      : 'challenger passed validation, shadow evaluation and canary';
+  await decide(
+    'promote',
+    reason,
+    { validation, verdict, training: trained.metrics, promoted },
+    version,
+    snapshot.snapshotId,
+  );
   log.info('promoted', { modelId, version });
   return { outcome: 'promoted', reason, version, trainedAt, freshQuality, lineageId: snapshot.snapshotId, verdict };
 }

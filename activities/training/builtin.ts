@@ -24,7 +24,13 @@ export function halflifeCodeVersion(): string {
   }
   let commit = '';
   try {
-    commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim();
+    commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
+      cwd: projectRoot,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    })
+      .toString()
+      .trim();
   } catch {
     // not a checkout
   }
@@ -35,8 +41,13 @@ export function halflifeCodeVersion(): string {
 function parseParams(params: Record<string, unknown>): Partial<LogisticParams> {
   const out: Partial<LogisticParams> = {};
   for (const [key, value] of Object.entries(params)) {
-    if (!(key in LOGISTIC_DEFAULTS)) throw new TrainerError(`unknown logistic-regression parameter ${JSON.stringify(key)}; known: ${Object.keys(LOGISTIC_DEFAULTS).join(', ')}`, true);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TrainerError(`parameter ${key} must be a non-negative number, got ${JSON.stringify(value)}`, true);
+    if (!(key in LOGISTIC_DEFAULTS))
+      throw new TrainerError(
+        `unknown logistic-regression parameter ${JSON.stringify(key)}; known: ${Object.keys(LOGISTIC_DEFAULTS).join(', ')}`,
+        true,
+      );
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw new TrainerError(`parameter ${key} must be a non-negative number, got ${JSON.stringify(value)}`, true);
     (out as Record<string, number>)[key] = value;
   }
   return out;
@@ -48,20 +59,27 @@ export const builtinLogisticTrainer: Trainer = {
     const params = { ...LOGISTIC_DEFAULTS, ...parseParams(request.params) };
     const t0 = performance.now();
     const data = await readTrainingCsv(request.trainFile, request.featureNames);
-    if (data.rows.length < 2) throw new TrainerError(`the training file has ${data.rows.length} rows: too few to train`, true);
+    if (data.rows.length < 2)
+      throw new TrainerError(`the training file has ${data.rows.length} rows: too few to train`, true);
     let fit;
     try {
-      fit = fitLogistic({ features: request.featureNames, rows: data.rows, labels: data.labels }, params, request.seed, (iteration, objective) => {
-        if (request.signal?.aborted) throw new TrainerError('training cancelled', false);
-        request.heartbeat({ iteration, objective });
-      });
+      fit = fitLogistic(
+        { features: request.featureNames, rows: data.rows, labels: data.labels },
+        params,
+        request.seed,
+        (iteration, objective) => {
+          if (request.signal?.aborted) throw new TrainerError('training cancelled', false);
+          request.heartbeat({ iteration, objective });
+        },
+      );
     } catch (err) {
       if (err instanceof TrainerError) throw err;
       throw new TrainerError(`logistic regression failed: ${(err as Error).message}`, err instanceof RangeError);
     }
     const trainSeconds = (performance.now() - t0) / 1000;
     const scores = data.rows.map((r) => predictProbability(fit.model, r));
-    const accuracy = scores.reduce((acc, p, i) => acc + ((p >= 0.5 ? 1 : 0) === data.labels[i] ? 1 : 0), 0) / scores.length;
+    const accuracy =
+      scores.reduce((acc, p, i) => acc + ((p >= 0.5 ? 1 : 0) === data.labels[i] ? 1 : 0), 0) / scores.length;
     const metrics = {
       rows: data.rows.length,
       positives: data.labels.reduce((a, b) => a + b, 0),
@@ -77,7 +95,14 @@ export const builtinLogisticTrainer: Trainer = {
     await mkdir(request.outDir, { recursive: true });
     const codeVersion = halflifeCodeVersion();
     const onnxPath = path.join(request.outDir, 'model.onnx');
-    await writeFile(onnxPath, logisticToOnnx(fit.model, { 'halflife.trainer': 'builtin:logistic-regression', 'halflife.code_version': codeVersion, 'halflife.seed': String(request.seed) }));
+    await writeFile(
+      onnxPath,
+      logisticToOnnx(fit.model, {
+        'halflife.trainer': 'builtin:logistic-regression',
+        'halflife.code_version': codeVersion,
+        'halflife.seed': String(request.seed),
+      }),
+    );
     // The fitted coefficients, for audits and for comparing with the ONNX graph.
     await writeFile(path.join(request.outDir, 'model.json'), JSON.stringify(fit.model));
     await writeFile(path.join(request.outDir, 'metrics.json'), JSON.stringify(metrics));

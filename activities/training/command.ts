@@ -42,13 +42,32 @@ export function commandTrainer(command: readonly string[], options: CommandTrain
     async train(request: TrainRequest): Promise<TrainOutput> {
       await mkdir(request.outDir, { recursive: true });
       const paramsFile = path.join(request.outDir, 'params.json');
-      const file: CommandParamsFile = { params: request.params, features: request.featureNames, id_column: CSV_ID_COLUMN, label_column: CSV_LABEL_COLUMN };
+      const file: CommandParamsFile = {
+        params: request.params,
+        features: request.featureNames,
+        id_column: CSV_ID_COLUMN,
+        label_column: CSV_LABEL_COLUMN,
+      };
       await writeFile(paramsFile, JSON.stringify(file, null, 2));
-      const args = [...command.slice(1), '--train', request.trainFile, '--params', paramsFile, '--out-dir', request.outDir, '--seed', String(request.seed)];
+      const args = [
+        ...command.slice(1),
+        '--train',
+        request.trainFile,
+        '--params',
+        paramsFile,
+        '--out-dir',
+        request.outDir,
+        '--seed',
+        String(request.seed),
+      ];
       const tailBytes = options.stderrTailBytes ?? 4096;
       let stderr = Buffer.alloc(0);
       const started = performance.now();
-      const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: NodeJS.ErrnoException }>((resolve) => {
+      const exit = await new Promise<{
+        code: number | null;
+        signal: NodeJS.Signals | null;
+        spawnError?: NodeJS.ErrnoException;
+      }>((resolve) => {
         const child = spawn(program, args, {
           cwd: request.outDir,
           env: { ...process.env, ...options.env, PYTHONUNBUFFERED: '1' },
@@ -65,14 +84,21 @@ export function commandTrainer(command: readonly string[], options: CommandTrain
             }
           }
         };
-        const beat = setInterval(() => request.heartbeat({ trainer: 'command', elapsedMs: Math.round(performance.now() - started) }), options.heartbeatMs ?? 5000);
+        const beat = setInterval(
+          () => request.heartbeat({ trainer: 'command', elapsedMs: Math.round(performance.now() - started) }),
+          options.heartbeatMs ?? 5000,
+        );
         const timeout = setTimeout(kill, options.timeoutMs ?? 2 * 3600_000);
         request.signal?.addEventListener('abort', kill, { once: true });
         child.stderr.on('data', (chunk: Buffer) => {
           stderr = Buffer.concat([stderr, chunk]);
           if (stderr.length > tailBytes * 2) stderr = stderr.subarray(stderr.length - tailBytes);
         });
-        const done = (result: { code: number | null; signal: NodeJS.Signals | null; spawnError?: NodeJS.ErrnoException }) => {
+        const done = (result: {
+          code: number | null;
+          signal: NodeJS.Signals | null;
+          spawnError?: NodeJS.ErrnoException;
+        }) => {
           clearInterval(beat);
           clearTimeout(timeout);
           request.signal?.removeEventListener('abort', kill);
@@ -81,29 +107,58 @@ export function commandTrainer(command: readonly string[], options: CommandTrain
         child.on('error', (err: NodeJS.ErrnoException) => done({ code: null, signal: null, spawnError: err }));
         child.on('close', (code, signal) => done({ code, signal }));
       });
-      const tail = stderr.subarray(Math.max(0, stderr.length - tailBytes)).toString('utf8').trim();
+      const tail = stderr
+        .subarray(Math.max(0, stderr.length - tailBytes))
+        .toString('utf8')
+        .trim();
       if (exit.spawnError) {
-        throw new TrainerError(`could not run ${program}: ${exit.spawnError.message}`, exit.spawnError.code === 'ENOENT' || exit.spawnError.code === 'EACCES');
+        throw new TrainerError(
+          `could not run ${program}: ${exit.spawnError.message}`,
+          exit.spawnError.code === 'ENOENT' || exit.spawnError.code === 'EACCES',
+        );
       }
       if (exit.code !== 0) {
         const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-        throw new TrainerError(`trainer ${path.basename(program)} ${how}${tail ? `: ${tail}` : ' (no stderr output)'}`, exit.code !== null && BAD_INPUT_EXIT_CODES.has(exit.code), tail, exit.code);
+        throw new TrainerError(
+          `trainer ${path.basename(program)} ${how}${tail ? `: ${tail}` : ' (no stderr output)'}`,
+          exit.code !== null && BAD_INPUT_EXIT_CODES.has(exit.code),
+          tail,
+          exit.code,
+        );
       }
       const onnxPath = path.join(request.outDir, 'model.onnx');
       try {
         await access(onnxPath);
       } catch {
-        throw new TrainerError(`trainer ${path.basename(program)} exited 0 but wrote no model.onnx in its --out-dir`, true, tail, 0);
+        throw new TrainerError(
+          `trainer ${path.basename(program)} exited 0 but wrote no model.onnx in its --out-dir`,
+          true,
+          tail,
+          0,
+        );
       }
       let metrics: Record<string, unknown>;
       try {
-        metrics = JSON.parse(await readFile(path.join(request.outDir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
-        if (metrics === null || typeof metrics !== 'object' || Array.isArray(metrics)) throw new Error('not a JSON object');
+        metrics = JSON.parse(await readFile(path.join(request.outDir, 'metrics.json'), 'utf8')) as Record<
+          string,
+          unknown
+        >;
+        if (metrics === null || typeof metrics !== 'object' || Array.isArray(metrics))
+          throw new Error('not a JSON object');
       } catch (err) {
-        throw new TrainerError(`trainer ${path.basename(program)} wrote no valid metrics.json: ${(err as Error).message}`, true, tail, 0);
+        throw new TrainerError(
+          `trainer ${path.basename(program)} wrote no valid metrics.json: ${(err as Error).message}`,
+          true,
+          tail,
+          0,
+        );
       }
-      const usedParams = metrics.params && typeof metrics.params === 'object' ? (metrics.params as Record<string, unknown>) : request.params;
-      const codeVersion = typeof metrics.code_version === 'string' ? metrics.code_version : await fallbackCodeVersion(command);
+      const usedParams =
+        metrics.params && typeof metrics.params === 'object'
+          ? (metrics.params as Record<string, unknown>)
+          : request.params;
+      const codeVersion =
+        typeof metrics.code_version === 'string' ? metrics.code_version : await fallbackCodeVersion(command);
       metrics.trainSeconds ??= (performance.now() - started) / 1000;
       return { onnxPath, metrics, params: usedParams, codeVersion };
     },

@@ -42,8 +42,19 @@ export function nonRetryable(type: string, message: string, details?: Record<str
 }
 
 /** A failure that may pass on retry (a dependency was down, a process was killed). */
-export function retryable(type: string, message: string, details?: Record<string, unknown>, cause?: Error): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: false, details: details ? [details] : [], ...(cause ? { cause } : {}) });
+export function retryable(
+  type: string,
+  message: string,
+  details?: Record<string, unknown>,
+  cause?: Error,
+): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: false,
+    details: details ? [details] : [],
+    ...(cause ? { cause } : {}),
+  });
 }
 
 export const ms = (iso: string | number): number => (typeof iso === 'number' ? iso : Date.parse(iso));

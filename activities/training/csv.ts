@@ -21,8 +21,17 @@ export function csvHeader(features: FeatureNames): string {
   return [CSV_ID_COLUMN, ...features.numeric, ...features.categorical, CSV_LABEL_COLUMN].map(cell).join(',') + '\n';
 }
 
-export function csvLine(features: FeatureNames, eventId: string, values: Readonly<Record<string, unknown>>, label: number): string {
-  return [eventId, ...features.numeric.map((f) => values[f]), ...features.categorical.map((f) => values[f]), label].map(cell).join(',') + '\n';
+export function csvLine(
+  features: FeatureNames,
+  eventId: string,
+  values: Readonly<Record<string, unknown>>,
+  label: number,
+): string {
+  return (
+    [eventId, ...features.numeric.map((f) => values[f]), ...features.categorical.map((f) => values[f]), label]
+      .map(cell)
+      .join(',') + '\n'
+  );
 }
 
 export interface LabelledRows {
@@ -33,13 +42,18 @@ export interface LabelledRows {
 
 /** Read a training/holdout CSV: numeric columns as numbers (empty → null), categorical as strings (empty → null). */
 export async function readTrainingCsv(file: string, features: FeatureNames): Promise<LabelledRows> {
-  const records = parse(await readFile(file), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+  const records = parse(await readFile(file), { columns: true, skip_empty_lines: true }) as Array<
+    Record<string, string>
+  >;
   const out: LabelledRows = { eventIds: [], rows: [], labels: [] };
   const numeric = new Set(features.numeric);
   const all = [...features.numeric, ...features.categorical];
   records.forEach((rec, i) => {
     const label = Number(rec[CSV_LABEL_COLUMN]);
-    if (label !== 0 && label !== 1) throw new ValidationError(`${file} row ${i + 2}: label must be 0 or 1, got ${JSON.stringify(rec[CSV_LABEL_COLUMN])}`);
+    if (label !== 0 && label !== 1)
+      throw new ValidationError(
+        `${file} row ${i + 2}: label must be 0 or 1, got ${JSON.stringify(rec[CSV_LABEL_COLUMN])}`,
+      );
     const row: Record<string, number | string | null> = {};
     for (const name of all) {
       const raw = rec[name] ?? '';

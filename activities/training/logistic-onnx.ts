@@ -56,7 +56,12 @@ export function logisticToOnnx(model: LogisticModel, metadata: Record<string, st
           default_float: { float: enc.unknownWeight },
         },
       },
-      { opType: 'Cast', inputs: [`cat${j}_w`], outputs: [`cat${j}_logit`], attributes: { to: { int: OnnxType.DOUBLE } } },
+      {
+        opType: 'Cast',
+        inputs: [`cat${j}_w`],
+        outputs: [`cat${j}_logit`],
+        attributes: { to: { int: OnnxType.DOUBLE } },
+      },
     );
     terms.push(`cat${j}_logit`);
   });
@@ -68,7 +73,11 @@ export function logisticToOnnx(model: LogisticModel, metadata: Record<string, st
     if (keys && 'strings' in keys && keys.strings.length === 0) {
       const unknown = n.attributes?.default_float;
       const w = unknown && 'float' in unknown ? unknown.float : 0;
-      (n as { attributes: Record<string, unknown> }).attributes = { ...n.attributes, keys_strings: { strings: [''] }, values_floats: { floats: [w] } };
+      (n as { attributes: Record<string, unknown> }).attributes = {
+        ...n.attributes,
+        keys_strings: { strings: [''] },
+        values_floats: { floats: [w] },
+      };
     }
   }
   initializers.push({ name: 'bias', dataType: OnnxType.DOUBLE, dims: [1], values: [model.bias] });
@@ -77,7 +86,10 @@ export function logisticToOnnx(model: LogisticModel, metadata: Record<string, st
     nodes.push({ opType: 'Add', inputs: [acc, t], outputs: [`sum${i}`] });
     acc = `sum${i}`;
   });
-  nodes.push({ opType: 'Add', inputs: [acc, 'bias'], outputs: ['logit'] }, { opType: 'Sigmoid', inputs: ['logit'], outputs: ['probability'] });
+  nodes.push(
+    { opType: 'Add', inputs: [acc, 'bias'], outputs: ['logit'] },
+    { opType: 'Sigmoid', inputs: ['logit'], outputs: ['probability'] },
+  );
 
   return encodeModel({
     graphName: 'halflife_logistic_regression',
@@ -91,7 +103,12 @@ export function logisticToOnnx(model: LogisticModel, metadata: Record<string, st
     opsets: LOGISTIC_OPSETS,
     producerName: 'halflife',
     producerVersion: '0.1.0',
-    docString: 'Binary logistic regression trained by halflife; inputs follow the packed convention of docs/trainers.md.',
-    metadata: { 'halflife.features': JSON.stringify(model.features), 'halflife.output': 'probability of class 1', ...metadata },
+    docString:
+      'Binary logistic regression trained by halflife; inputs follow the packed convention of docs/trainers.md.',
+    metadata: {
+      'halflife.features': JSON.stringify(model.features),
+      'halflife.output': 'probability of class 1',
+      ...metadata,
+    },
   });
 }

@@ -73,7 +73,9 @@ export function logit(model: LogisticModel, row: RawFeatures): number {
     const raw = numericValue(row[name]);
     // The graph receives float32 inputs: round here too so both see the same number.
     const x = Number.isNaN(raw) ? (model.numeric.mean[j] as number) : f32(raw);
-    numericPart += ((x - (model.numeric.mean[j] as number)) / (model.numeric.scale[j] as number)) * (model.numeric.weight[j] as number);
+    numericPart +=
+      ((x - (model.numeric.mean[j] as number)) / (model.numeric.scale[j] as number)) *
+      (model.numeric.weight[j] as number);
   });
   let z = numericPart;
   model.features.categorical.forEach((name, j) => {
@@ -105,12 +107,18 @@ interface Design {
   interceptIndex: number;
 }
 
-export function fitLogistic(data: TrainingData, options: Partial<LogisticParams> = {}, seed = 1, onIteration?: (iteration: number, objective: number) => void): FitResult {
+export function fitLogistic(
+  data: TrainingData,
+  options: Partial<LogisticParams> = {},
+  seed = 1,
+  onIteration?: (iteration: number, objective: number) => void,
+): FitResult {
   const o = { ...LOGISTIC_DEFAULTS, ...options };
   const n = data.rows.length;
   if (n === 0) throw new RangeError('no training rows');
   const positives = data.labels.reduce((a, b) => a + b, 0);
-  if (positives === 0 || positives === n) throw new RangeError('training data has a single class: need both 0 and 1 labels');
+  if (positives === 0 || positives === n)
+    throw new RangeError('training data has a single class: need both 0 and 1 labels');
   const { numeric: numNames, categorical: catNames } = data.features;
 
   // Standardisation from non-missing values.
@@ -159,7 +167,13 @@ export function fitLogistic(data: TrainingData, options: Partial<LogisticParams>
   const interceptIndex = dim;
   dim += 1;
   const active = dn + catNames.length + 1;
-  const design: Design = { dim, active, index: new Int32Array(n * active), value: new Float64Array(n * active), interceptIndex };
+  const design: Design = {
+    dim,
+    active,
+    index: new Int32Array(n * active),
+    value: new Float64Array(n * active),
+    interceptIndex,
+  };
   const lookups = vocab.map((v) => new Map(v.map((c, k) => [c, k])));
   data.rows.forEach((row, i) => {
     let a = i * active;
@@ -192,7 +206,13 @@ export function fitLogistic(data: TrainingData, options: Partial<LogisticParams>
     })),
     bias: f32(beta[interceptIndex] as number),
   };
-  return { model, iterations: fit.iterations, converged: fit.converged, solver: dim <= o.maxNewtonDim ? 'newton' : 'adam', objective: fit.objective };
+  return {
+    model,
+    iterations: fit.iterations,
+    converged: fit.converged,
+    solver: dim <= o.maxNewtonDim ? 'newton' : 'adam',
+    objective: fit.objective,
+  };
 }
 
 interface RawFit {
@@ -204,7 +224,8 @@ interface RawFit {
 
 function linear(d: Design, beta: Float64Array, i: number): number {
   let z = 0;
-  for (let a = i * d.active, end = a + d.active; a < end; a++) z += (d.value[a] as number) * (beta[d.index[a] as number] as number);
+  for (let a = i * d.active, end = a + d.active; a < end; a++)
+    z += (d.value[a] as number) * (beta[d.index[a] as number] as number);
   return z;
 }
 
@@ -222,7 +243,12 @@ function objective(d: Design, y: Float64Array, beta: Float64Array, l2: number): 
   return f;
 }
 
-function newton(d: Design, y: Float64Array, o: LogisticParams, onIteration?: (iteration: number, objective: number) => void): RawFit {
+function newton(
+  d: Design,
+  y: Float64Array,
+  o: LogisticParams,
+  onIteration?: (iteration: number, objective: number) => void,
+): RawFit {
   const n = y.length;
   const D = d.dim;
   const beta = new Float64Array(D);
@@ -276,7 +302,8 @@ function newton(d: Design, y: Float64Array, o: LogisticParams, onIteration?: (it
     const improved = f - fNext;
     f = fNext;
     onIteration?.(iter, f);
-    if (maxStep < o.tol || improved < 1e-12 * Math.max(1, Math.abs(f))) return { beta, iterations: iter, converged: true, objective: f };
+    if (maxStep < o.tol || improved < 1e-12 * Math.max(1, Math.abs(f)))
+      return { beta, iterations: iter, converged: true, objective: f };
   }
   return { beta, iterations: o.maxIter, converged: false, objective: f };
 }
@@ -309,7 +336,13 @@ function choleskySolve(H: Float64Array, g: Float64Array, D: number): Float64Arra
   return x;
 }
 
-function adam(d: Design, y: Float64Array, o: LogisticParams, seed: number, onIteration?: (iteration: number, objective: number) => void): RawFit {
+function adam(
+  d: Design,
+  y: Float64Array,
+  o: LogisticParams,
+  seed: number,
+  onIteration?: (iteration: number, objective: number) => void,
+): RawFit {
   const n = y.length;
   const D = d.dim;
   const beta = new Float64Array(D);
@@ -328,12 +361,15 @@ function adam(d: Design, y: Float64Array, o: LogisticParams, seed: number, onIte
       const g = new Float64Array(D);
       for (const i of batch) {
         const r = sigmoid(linear(d, beta, i)) - (y[i] as number);
-        for (let a = i * d.active, end = a + d.active; a < end; a++) g[d.index[a] as number] = (g[d.index[a] as number] as number) + r * (d.value[a] as number);
+        for (let a = i * d.active, end = a + d.active; a < end; a++)
+          g[d.index[a] as number] = (g[d.index[a] as number] as number) + r * (d.value[a] as number);
       }
       t++;
       const scaleL2 = batch.length / n;
       for (let j = 0; j < D; j++) {
-        const gj = (g[j] as number) / batch.length + (j === d.interceptIndex ? 0 : (o.l2 * scaleL2 * (beta[j] as number)) / batch.length);
+        const gj =
+          (g[j] as number) / batch.length +
+          (j === d.interceptIndex ? 0 : (o.l2 * scaleL2 * (beta[j] as number)) / batch.length);
         m[j] = 0.9 * (m[j] as number) + 0.1 * gj;
         v[j] = 0.999 * (v[j] as number) + 0.001 * gj * gj;
         const mh = (m[j] as number) / (1 - 0.9 ** t);

@@ -17,10 +17,21 @@ export interface BatchScores {
 }
 
 export async function loadVersion(ctx: RetrainContext, v: ModelVersion): Promise<ModelRunner> {
-  return loadModelRunner(ctx.pool(), ctx.artifacts, { modelId: v.modelId, version: v.version, artifactUri: v.artifactUri, sha256: v.sha256, features: v.features });
+  return loadModelRunner(ctx.pool(), ctx.artifacts, {
+    modelId: v.modelId,
+    version: v.version,
+    artifactUri: v.artifactUri,
+    sha256: v.sha256,
+    features: v.features,
+  });
 }
 
-export async function scoreRows(runner: ModelRunner, rows: readonly RawFeatures[], batchSize = 256, onBatch?: () => void): Promise<BatchScores> {
+export async function scoreRows(
+  runner: ModelRunner,
+  rows: readonly RawFeatures[],
+  batchSize = 256,
+  onBatch?: () => void,
+): Promise<BatchScores> {
   const scores = new Float64Array(rows.length).fill(Number.NaN);
   const latencyMs = new Float64Array(rows.length);
   const batchMs: number[] = [];

@@ -15,7 +15,9 @@ import { crashPoint } from '../../platform/fault-injection.ts';
 import { heartbeat, nonRetryable, retryable, type RetrainContext } from './context.ts';
 import { TrainerError, type Trainer } from './trainer.ts';
 
-export type TrainerSpec = { kind: 'builtin'; params: Record<string, unknown> } | { kind: 'command'; command: string[]; params: Record<string, unknown> };
+export type TrainerSpec =
+  | { kind: 'builtin'; params: Record<string, unknown> }
+  | { kind: 'command'; command: string[]; params: Record<string, unknown> };
 
 export interface TrainModelInput {
   retrainId: string;
@@ -49,7 +51,10 @@ export function createTrainModelActivity(ctx: RetrainContext) {
     const log = ctx.log.child({ modelId, retrainId, snapshotId });
     const existing = await ctx.registry.versionByRetrainId(modelId, retrainId);
     if (existing) {
-      log.info({ version: existing.version }, 'training already done for this retrain: returning the registered version');
+      log.info(
+        { version: existing.version },
+        'training already done for this retrain: returning the registered version',
+      );
       return {
         modelVersion: existing.version,
         artifactUri: existing.artifactUri,
@@ -62,8 +67,13 @@ export function createTrainModelActivity(ctx: RetrainContext) {
       };
     }
     const snapshot = await ctx.lineage.getSnapshot(snapshotId);
-    if (!snapshot) throw nonRetryable('TrainingInputError', `training snapshot ${snapshotId} does not exist: run snapshotTrainingData first`);
-    if (snapshot.modelId !== modelId) throw nonRetryable('TrainingInputError', `snapshot ${snapshotId} belongs to ${snapshot.modelId}, not ${modelId}`);
+    if (!snapshot)
+      throw nonRetryable(
+        'TrainingInputError',
+        `training snapshot ${snapshotId} does not exist: run snapshotTrainingData first`,
+      );
+    if (snapshot.modelId !== modelId)
+      throw nonRetryable('TrainingInputError', `snapshot ${snapshotId} belongs to ${snapshot.modelId}, not ${modelId}`);
 
     let trainer: Trainer;
     try {
@@ -89,9 +99,16 @@ export function createTrainModelActivity(ctx: RetrainContext) {
       if (err instanceof TrainerError) {
         log.warn({ err: err.message, exitCode: err.exitCode }, 'training failed');
         const details = { trainer: trainer.name, stderrTail: err.stderrTail, exitCode: err.exitCode };
-        throw err.badInput ? nonRetryable('TrainingInputError', err.message, details) : retryable('TrainingFailed', err.message, details);
+        throw err.badInput
+          ? nonRetryable('TrainingInputError', err.message, details)
+          : retryable('TrainingFailed', err.message, details);
       }
-      throw retryable('TrainingFailed', `${trainer.name} failed: ${(err as Error).message}`, { trainer: trainer.name }, err as Error);
+      throw retryable(
+        'TrainingFailed',
+        `${trainer.name} failed: ${(err as Error).message}`,
+        { trainer: trainer.name },
+        err as Error,
+      );
     }
     const bytes = new Uint8Array(await readFile(output.onnxPath));
     // A model that onnxruntime cannot load or that does not follow the serving contract is a
@@ -100,7 +117,10 @@ export function createTrainModelActivity(ctx: RetrainContext) {
     try {
       await ctx.pool().load(probeKey, bytes, snapshot.features);
     } catch (err) {
-      if (err instanceof OnnxModelError) throw nonRetryable('TrainingInputError', `${trainer.name} produced an unusable model: ${err.message}`, { trainer: trainer.name });
+      if (err instanceof OnnxModelError)
+        throw nonRetryable('TrainingInputError', `${trainer.name} produced an unusable model: ${err.message}`, {
+          trainer: trainer.name,
+        });
       throw err;
     } finally {
       await ctx.pool().unload(probeKey);
@@ -126,7 +146,15 @@ export function createTrainModelActivity(ctx: RetrainContext) {
       createdBy: `retrain:${retrainId}`,
     });
     await rm(outDir, { recursive: true, force: true });
-    log.info({ version: version.version, trainer: trainer.name, seconds: (performance.now() - started) / 1000, sha256: stored.sha256 }, 'trained and registered a candidate');
+    log.info(
+      {
+        version: version.version,
+        trainer: trainer.name,
+        seconds: (performance.now() - started) / 1000,
+        sha256: stored.sha256,
+      },
+      'trained and registered a candidate',
+    );
     return {
       modelVersion: version.version,
       artifactUri: version.artifactUri,

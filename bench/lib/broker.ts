@@ -12,14 +12,21 @@ export interface BenchBroker {
   stop(): Promise<void>;
 }
 
-export async function startBroker(options: { brokers?: string; heap?: string; onProgress?: (line: string) => void } = {}): Promise<BenchBroker> {
+export async function startBroker(
+  options: { brokers?: string; heap?: string; onProgress?: (line: string) => void } = {},
+): Promise<BenchBroker> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-bench-'));
-  if (options.brokers) return { brokers: options.brokers, dataDir, stop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  if (options.brokers)
+    return { brokers: options.brokers, dataDir, stop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   const [kafkaPort, kafkaControllerPort] = [await freePort(), await freePort()];
   const config: HalflifeConfig = loadConfig({
     env: {},
     // Temporal is configured as external so only the broker is started.
-    overrides: { dataDir, temporal: { address: '127.0.0.1:1' }, services: { kafkaPort, kafkaControllerPort, kafkaHeap: options.heap ?? '1g' } },
+    overrides: {
+      dataDir,
+      temporal: { address: '127.0.0.1:1' },
+      services: { kafkaPort, kafkaControllerPort, kafkaHeap: options.heap ?? '1g' },
+    },
   });
   const started = await servicesUp(config, { onProgress: options.onProgress });
   return {

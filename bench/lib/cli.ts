@@ -3,7 +3,13 @@ import { execFileSync } from 'node:child_process';
 /** What every BENCHMARKS.md table records about the machine it ran on. */
 export function machine(): Record<string, string> {
   const sh = (cmd: string): string => execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }).trim();
-  return { nproc: sh('nproc'), memory: sh("free -h | awk '/Mem:/ {print $2}'"), cpu: sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").trim(), node: process.version, date: new Date().toISOString() };
+  return {
+    nproc: sh('nproc'),
+    memory: sh("free -h | awk '/Mem:/ {print $2}'"),
+    cpu: sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").trim(),
+    node: process.version,
+    date: new Date().toISOString(),
+  };
 }
 
 /** `--name` flags and `--name value` options of a benchmark's argv. */

@@ -44,12 +44,25 @@ export function buildScenario(spec: ScenarioSpec): Scenario {
   let description: string;
   if (spec.kind === 'gradual') {
     // Two of five weights rotate steadily (rare reversals): a frozen model loses accuracy smoothly.
-    events = take(hyperplaneStream({ seed: spec.seed, sampleSeed: spec.sampleSeed ?? spec.seed, dimensions: 5, driftingFeatures: 2, magnitude: 0.4 / (24 * spec.eventsPerHour), reversalProbability: 1 / (3 * 24 * spec.eventsPerHour), noise: 0.05 }), n);
+    events = take(
+      hyperplaneStream({
+        seed: spec.seed,
+        sampleSeed: spec.sampleSeed ?? spec.seed,
+        dimensions: 5,
+        driftingFeatures: 2,
+        magnitude: 0.4 / (24 * spec.eventsPerHour),
+        reversalProbability: 1 / (3 * 24 * spec.eventsPerHour),
+        noise: 0.05,
+      }),
+      n,
+    );
     description = 'rotating hyperplane, 5 features, 2 rotating ~0.4 weight units a day, noise 5%';
   } else if (spec.kind === 'abrupt') {
     // Concept changes at seeded times, 1–3 days apart, cycling through SEA's thresholds.
     const changes: ConceptChange[] = [];
-    let position = Math.round(spec.referenceHours * spec.eventsPerHour + random.uniform(0.5, 2) * 24 * spec.eventsPerHour);
+    let position = Math.round(
+      spec.referenceHours * spec.eventsPerHour + random.uniform(0.5, 2) * 24 * spec.eventsPerHour,
+    );
     let concept = 0;
     while (position < n) {
       concept = (concept + 1 + random.integer(0, 2)) % 4;
@@ -61,7 +74,19 @@ export function buildScenario(spec: ScenarioSpec): Scenario {
   } else {
     // Two concepts alternate every 2 days: a stale model is right again when its concept returns.
     const period = 2 * 24 * spec.eventsPerHour;
-    events = take(seaStream({ seed: spec.sampleSeed ?? spec.seed, schedule: recurringSchedule({ concepts: [2, 3], period, start: Math.round(spec.referenceHours * spec.eventsPerHour + period / 2), length: n }), noise: 0.1 }), n);
+    events = take(
+      seaStream({
+        seed: spec.sampleSeed ?? spec.seed,
+        schedule: recurringSchedule({
+          concepts: [2, 3],
+          period,
+          start: Math.round(spec.referenceHours * spec.eventsPerHour + period / 2),
+          length: n,
+        }),
+        noise: 0.1,
+      }),
+      n,
+    );
     description = 'SEA, concepts θ=7 and θ=9.5 alternating every 2 days, noise 10%';
   }
   const numeric = (events[0]?.features ?? []).map((_, j) => `x${j + 1}`);

@@ -35,7 +35,8 @@ export function changeWindows(changes: readonly TrueChange[], horizon: number): 
   if (!(horizon > 0)) throw new RangeError('horizon must be > 0');
   const starts = changes.map((c) => c.position - Math.floor((c.width ?? 0) / 2));
   for (let i = 1; i < starts.length; i++) {
-    if ((starts[i] as number) <= (starts[i - 1] as number)) throw new RangeError('changes must be in increasing position');
+    if ((starts[i] as number) <= (starts[i - 1] as number))
+      throw new RangeError('changes must be in increasing position');
   }
   return changes.map((c, i) => {
     const next = starts[i + 1];
@@ -45,7 +46,12 @@ export function changeWindows(changes: readonly TrueChange[], horizon: number): 
 }
 
 /** Match detection indices (any order) against the true changes of a stream of `length` events. */
-export function matchDetections(changes: readonly TrueChange[], detections: readonly number[], horizon: number, length: number): DetectionMatch {
+export function matchDetections(
+  changes: readonly TrueChange[],
+  detections: readonly number[],
+  horizon: number,
+  length: number,
+): DetectionMatch {
   const windows = changeWindows(changes, horizon);
   const first: (number | undefined)[] = windows.map(() => undefined);
   let falseAlarms = 0;
@@ -60,7 +66,15 @@ export function matchDetections(changes: readonly TrueChange[], detections: read
   first.forEach((t, i) => {
     if (t !== undefined) delays.push(t - (changes[i] as TrueChange).position);
   });
-  return { changes: changes.length, detected: delays.length, missed: changes.length - delays.length, delays, falseAlarms, extraDetections, length };
+  return {
+    changes: changes.length,
+    detected: delays.length,
+    missed: changes.length - delays.length,
+    delays,
+    falseAlarms,
+    extraDetections,
+    length,
+  };
 }
 
 export interface DetectionSummary {
@@ -83,7 +97,12 @@ export function summarizeMatches(matches: readonly DetectionMatch[]): DetectionS
   const events = sum((m) => m.length);
   const falseAlarms = sum((m) => m.falseAlarms);
   const n = delays.length;
-  const median = n === 0 ? null : n % 2 === 1 ? (delays[(n - 1) / 2] as number) : ((delays[n / 2 - 1] as number) + (delays[n / 2] as number)) / 2;
+  const median =
+    n === 0
+      ? null
+      : n % 2 === 1
+        ? (delays[(n - 1) / 2] as number)
+        : ((delays[n / 2 - 1] as number) + (delays[n / 2] as number)) / 2;
   return {
     changes: sum((m) => m.changes),
     detected: sum((m) => m.detected),

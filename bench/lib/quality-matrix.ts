@@ -63,19 +63,28 @@ export function buildQualityMatrix(spec: ScenarioSpec, options: QualityMatrixOpt
   const windowMs = parseDuration(spec.trainingWindow);
   const modelAt = (k: number): BacktestModel => {
     const end = monitoredStart + k * CADENCE_MS;
-    const rows = (k === 0 ? between(origin, monitoredStart) : between(end - windowMs, end)).filter((_, i) => keepTraining(i));
+    const rows = (k === 0 ? between(origin, monitoredStart) : between(end - windowMs, end)).filter((_, i) =>
+      keepTraining(i),
+    );
     const trained = trainVersion(trainer, rows, scenario.numeric, [], 1, 0.2, settings);
     if ('error' in trained) throw new Error(`${spec.kind} seed ${spec.seed}, step ${k}: ${trained.error}`);
     return trained.model;
   };
-  options.onProgress?.(`  ${spec.kind} seed ${spec.seed}: ${scenario.rows.length} events, ${steps} windows; quality matrix…`);
+  options.onProgress?.(
+    `  ${spec.kind} seed ${spec.seed}: ${scenario.rows.length} events, ${steps} windows; quality matrix…`,
+  );
   const quality: Float64Array[] = [];
   for (let k = 0; k < steps; k++) {
     const model = modelAt(k);
     const row = new Float64Array(steps);
     for (let t = k; t < steps; t++) {
       const rows = windowRows[t] as BacktestRow[];
-      row[t] = qualityOf(rows.map((r) => model.predict(r.features)), rows.map((r) => r.label), settings) ?? 0;
+      row[t] =
+        qualityOf(
+          rows.map((r) => model.predict(r.features)),
+          rows.map((r) => r.label),
+          settings,
+        ) ?? 0;
     }
     quality.push(row);
   }
@@ -96,11 +105,20 @@ const TWIN_SEED_STRIDE = 7919;
  * The cost models of `count` twins of a stream: the same concept path, events drawn from other
  * sample seeds, so their trained models and windows have luck independent of the stream's.
  */
-export function twinCostModels(spec: ScenarioSpec, count: number, options: Pick<QualityMatrixOptions, 'trainer' | 'onProgress'> = {}): CostModel[] {
+export function twinCostModels(
+  spec: ScenarioSpec,
+  count: number,
+  options: Pick<QualityMatrixOptions, 'trainer' | 'onProgress'> = {},
+): CostModel[] {
   const models: CostModel[] = [];
   for (let i = 1; i <= count; i++) {
     options.onProgress?.(`  ${spec.kind} seed ${spec.seed}: twin ${i} of ${count}…`);
-    models.push(buildQualityMatrix({ ...spec, sampleSeed: (spec.sampleSeed ?? spec.seed) + i * TWIN_SEED_STRIDE }, { trainer: options.trainer }).costModel);
+    models.push(
+      buildQualityMatrix(
+        { ...spec, sampleSeed: (spec.sampleSeed ?? spec.seed) + i * TWIN_SEED_STRIDE },
+        { trainer: options.trainer },
+      ).costModel,
+    );
   }
   return models;
 }
@@ -114,7 +132,10 @@ export function twinCostModels(spec: ScenarioSpec, count: number, options: Pick<
 export function meanStaleness(models: readonly CostModel[]): CostModel {
   const first = models[0];
   if (first === undefined) throw new Error('meanStaleness needs at least one cost model');
-  if (models.some((m) => m.steps !== first.steps)) throw new Error(`meanStaleness: the cost models have different numbers of windows (${models.map((m) => m.steps).join(', ')})`);
+  if (models.some((m) => m.steps !== first.steps))
+    throw new Error(
+      `meanStaleness: the cost models have different numbers of windows (${models.map((m) => m.steps).join(', ')})`,
+    );
   return {
     ...first,
     qualityAt: (k, t) => 1 - models.reduce((sum, m) => sum + stalenessPerEvent(m, k, t), 0) / models.length,

@@ -7,7 +7,12 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { fitLogistic, predictProbability, type LogisticParams } from '../../activities/training/logistic.ts';
 import { BacktestInputError, runBacktest } from '../../detectors/backtest/engine.ts';
-import type { BacktestCostModel, BacktestReport, BacktestRow, BacktestTrainer } from '../../detectors/backtest/types.ts';
+import type {
+  BacktestCostModel,
+  BacktestReport,
+  BacktestRow,
+  BacktestTrainer,
+} from '../../detectors/backtest/types.ts';
 import { tryParseDuration } from '../../detectors/policy/duration.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { categoricalColumn, detectKinds, numericColumn, readCsv, type RawTable } from '../../platform/tabular.ts';
@@ -21,7 +26,11 @@ export function builtInTrainer(params: Partial<LogisticParams> = {}): BacktestTr
     name: 'built-in logistic regression',
     train(data, seed) {
       const fit = fitLogistic(
-        { features: { numeric: [...data.numeric], categorical: [...data.categorical] }, rows: data.rows.map((r) => r.features), labels: data.rows.map((r) => (r.label === 1 ? 1 : 0)) },
+        {
+          features: { numeric: [...data.numeric], categorical: [...data.categorical] },
+          rows: data.rows.map((r) => r.features),
+          labels: data.rows.map((r) => (r.label === 1 ? 1 : 0)),
+        },
         params,
         seed,
       );
@@ -56,20 +65,32 @@ export function registerBacktestCommand(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--timestamp <column>', 'timestamp column (ISO-8601, or epoch seconds / milliseconds)', 'timestamp')
     .option('--label <column>', 'label column (0/1, true/false; empty = not labelled)', 'label')
-    .option('--prediction <column>', 'score column of the model that served the history (default: "prediction" if present)')
+    .option(
+      '--prediction <column>',
+      'score column of the model that served the history (default: "prediction" if present)',
+    )
     .option('--no-prediction', 'ignore any score column: train the first model on the reference period')
     .option('--features <names>', 'feature columns, comma-separated (default: every other column)')
     .option('--categorical <names>', 'which features are categorical, comma-separated (default: non-numeric ones)')
     .option('--cadence <duration>', 'window length, as the monitor cadence', '1h')
     .option('--reference <duration>', 'reference period at the start of the history', '1d')
-    .option('--value-per-quality-unit <money>', 'price of staleness: money per event per 1.0 of quality lost (default: the cost-aware policy\'s)')
-    .option('--retrain-cost <money>', 'price of one retrain (default: the cost-aware policy\'s retrainCost + expected deployment risk)')
+    .option(
+      '--value-per-quality-unit <money>',
+      "price of staleness: money per event per 1.0 of quality lost (default: the cost-aware policy's)",
+    )
+    .option(
+      '--retrain-cost <money>',
+      "price of one retrain (default: the cost-aware policy's retrainCost + expected deployment risk)",
+    )
     .option('--quiet', 'no progress on stderr')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Costs: staleness per window = value per quality unit × events × max(0, fresh quality − window quality),
 where fresh quality is the serving version's validation quality; each retrain costs the retrain cost
 (plus, for a cost-aware policy, its expected deployment risk). Without a cost-aware policy or the two
-price options, costs are reported as null.`)
+price options, costs are reported as null.`,
+    )
     .action(async (opts: BacktestCliOptions) => {
       const json = !!opts.json;
       const report = await backtestFile(opts);
@@ -80,7 +101,10 @@ price options, costs are reported as null.`)
 async function backtestFile(opts: BacktestCliOptions): Promise<BacktestReport> {
   const cadenceMs = durationOption('--cadence', opts.cadence);
   const referenceMs = durationOption('--reference', opts.reference);
-  if (referenceMs < cadenceMs) throw new ConfigError(`--reference ${opts.reference} is shorter than --cadence ${opts.cadence}: the reference needs at least one window`);
+  if (referenceMs < cadenceMs)
+    throw new ConfigError(
+      `--reference ${opts.reference} is shorter than --cadence ${opts.cadence}: the reference needs at least one window`,
+    );
   const { policy } = loadPolicyFile(opts.policy);
   const costModel = costModelOf(policy, opts);
   const file = opts.data;
@@ -89,7 +113,9 @@ async function backtestFile(opts: BacktestCliOptions): Promise<BacktestReport> {
   const table = await readCsv(file, { onProgress: (_f, n) => progress.reading(n) });
   const columns = resolveColumns(file, table.columns, opts);
   // Kinds as `halflife drift` decides them: numeric when most cells are numbers, unless listed categorical.
-  const kinds = detectKinds([table], [...columns.numeric, ...columns.categorical], { categorical: columns.categorical });
+  const kinds = detectKinds([table], [...columns.numeric, ...columns.categorical], {
+    categorical: columns.categorical,
+  });
   columns.numeric = [...kinds].filter(([, k]) => k === 'numeric').map(([n]) => n);
   columns.categorical = [...kinds].filter(([, k]) => k === 'categorical').map(([n]) => n);
   const rows = buildRows(table, columns);
@@ -128,20 +154,42 @@ interface ResolvedColumns {
 function resolveColumns(file: string, header: string[], opts: BacktestCliOptions): ResolvedColumns {
   const has = new Set(header);
   const need = (column: string, option: string): string => {
-    if (!has.has(column)) throw new ValidationError(`${file}: no column "${column}" (${option}); the header has: ${header.join(', ')}`);
+    if (!has.has(column))
+      throw new ValidationError(`${file}: no column "${column}" (${option}); the header has: ${header.join(', ')}`);
     return column;
   };
   const timestamp = need(opts.timestamp, '--timestamp');
   const label = need(opts.label, '--label');
-  const prediction = opts.prediction === false ? null : opts.prediction !== undefined ? need(opts.prediction, '--prediction') : has.has('prediction') ? 'prediction' : null;
-  const list = (text: string | undefined): string[] | null => (text === undefined ? null : text.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  const prediction =
+    opts.prediction === false
+      ? null
+      : opts.prediction !== undefined
+        ? need(opts.prediction, '--prediction')
+        : has.has('prediction')
+          ? 'prediction'
+          : null;
+  const list = (text: string | undefined): string[] | null =>
+    text === undefined
+      ? null
+      : text
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
   const categorical = (list(opts.categorical) ?? []).map((c) => need(c, '--categorical'));
   const roles = new Set([timestamp, label, ...(prediction ? [prediction] : [])]);
-  const features = (list(opts.features) ?? header.filter((h) => !roles.has(h) && !(opts.prediction === false && h === 'prediction'))).map((c) => need(c, '--features'));
-  if (features.length === 0) throw new ValidationError(`${file}: no feature columns (the header has only ${header.join(', ')}); name them with --features`);
+  const features = (
+    list(opts.features) ?? header.filter((h) => !roles.has(h) && !(opts.prediction === false && h === 'prediction'))
+  ).map((c) => need(c, '--features'));
+  if (features.length === 0)
+    throw new ValidationError(
+      `${file}: no feature columns (the header has only ${header.join(', ')}); name them with --features`,
+    );
   for (const c of categorical) if (!features.includes(c)) features.push(c);
   const role = features.find((f) => roles.has(f));
-  if (role !== undefined) throw new ValidationError(`${file}: column "${role}" cannot be both a feature and the timestamp, label or prediction`);
+  if (role !== undefined)
+    throw new ValidationError(
+      `${file}: column "${role}" cannot be both a feature and the timestamp, label or prediction`,
+    );
   return { timestamp, label, prediction, numeric: features.filter((f) => !categorical.includes(f)), categorical };
 }
 
@@ -161,20 +209,29 @@ function buildRows(table: RawTable, columns: ResolvedColumns): BacktestRow[] {
   for (let r = 0; r < times.length; r++) {
     const rawTime = times[r] ?? '';
     const time = parseTimestamp(rawTime);
-    if (time === null) throw new ValidationError(`${at(r, columns.timestamp)}: cannot parse timestamp "${rawTime}" (expected ISO-8601 like 2026-01-31T12:00:00Z, or epoch seconds or milliseconds)`);
+    if (time === null)
+      throw new ValidationError(
+        `${at(r, columns.timestamp)}: cannot parse timestamp "${rawTime}" (expected ISO-8601 like 2026-01-31T12:00:00Z, or epoch seconds or milliseconds)`,
+      );
 
     const rawLabel = (labels[r] ?? '').trim().toLowerCase();
     let label: 0 | 1 | null;
     if (MISSING_LABEL.has(rawLabel)) label = null;
     else if (rawLabel === '1' || rawLabel === '1.0' || rawLabel === 'true') label = 1;
     else if (rawLabel === '0' || rawLabel === '0.0' || rawLabel === 'false') label = 0;
-    else throw new ValidationError(`${at(r, columns.label)}: label "${labels[r]}" is not binary (expected 0/1 or true/false; empty means not labelled)`);
+    else
+      throw new ValidationError(
+        `${at(r, columns.label)}: label "${labels[r]}" is not binary (expected 0/1 or true/false; empty means not labelled)`,
+      );
 
     let prediction: number | null = null;
     if (predictions !== null) {
       const raw = (predictions[r] ?? '').trim();
       prediction = raw === '' ? Number.NaN : Number(raw);
-      if (!(prediction >= 0 && prediction <= 1)) throw new ValidationError(`${at(r, columns.prediction as string)}: score "${raw}" is not a probability in [0, 1] (or pass --no-prediction to train the first model instead)`);
+      if (!(prediction >= 0 && prediction <= 1))
+        throw new ValidationError(
+          `${at(r, columns.prediction as string)}: score "${raw}" is not a probability in [0, 1] (or pass --no-prediction to train the first model instead)`,
+        );
     }
 
     const features: Record<string, number | string | null> = {};
@@ -200,7 +257,10 @@ export function parseTimestamp(text: string): number | null {
 
 function durationOption(option: string, text: string): number {
   const ms = tryParseDuration(text);
-  if (ms === null || ms <= 0) throw new ConfigError(`${option} "${text}": expected a duration like "1h" or "2d" (one number and one unit of ms, s, m, h, d, w)`);
+  if (ms === null || ms <= 0)
+    throw new ConfigError(
+      `${option} "${text}": expected a duration like "1h" or "2d" (one number and one unit of ms, s, m, h, d, w)`,
+    );
   return ms;
 }
 
@@ -223,7 +283,8 @@ function costModelOf(policy: RetrainPolicy, opts: BacktestCliOptions): BacktestC
     };
   }
   if (value === undefined && retrain === undefined) return null;
-  if (value === undefined || retrain === undefined) throw new ConfigError(`a ${t.kind} policy has no prices: pass both --value-per-quality-unit and --retrain-cost`);
+  if (value === undefined || retrain === undefined)
+    throw new ConfigError(`a ${t.kind} policy has no prices: pass both --value-per-quality-unit and --retrain-cost`);
   return { valuePerQualityUnit: value, retrainCost: retrain, riskCost: 0 };
 }
 
@@ -246,7 +307,16 @@ function toJson(r: BacktestReport, opts: BacktestCliOptions): unknown {
       reason: d.reason,
       version: d.version,
       ...(d.retrain
-        ? { retrain: { new_version: d.retrain.newVersion, training_start: iso(d.retrain.trainingStart), training_end: iso(d.retrain.trainingEnd), training_rows: d.retrain.trainingRows, fresh_quality: round(d.retrain.freshQuality), ...(d.retrain.error ? { error: d.retrain.error } : {}) } }
+        ? {
+            retrain: {
+              new_version: d.retrain.newVersion,
+              training_start: iso(d.retrain.trainingStart),
+              training_end: iso(d.retrain.trainingEnd),
+              training_rows: d.retrain.trainingRows,
+              fresh_quality: round(d.retrain.freshQuality),
+              ...(d.retrain.error ? { error: d.retrain.error } : {}),
+            },
+          }
         : {}),
     })),
     retrains: r.retrains,
@@ -254,8 +324,21 @@ function toJson(r: BacktestReport, opts: BacktestCliOptions): unknown {
     total_cost: round(r.totalCost),
     staleness_cost: round(r.stalenessCost),
     retrain_cost: round(r.retrainCost),
-    cost_model: r.costModel === null ? null : { value_per_quality_unit: r.costModel.valuePerQualityUnit, retrain_cost: r.costModel.retrainCost, risk_cost: r.costModel.riskCost },
-    versions: r.versions.map((v) => ({ version: v.version, trained_at: iso(v.trainedAt), fresh_quality: round(v.freshQuality), source: v.source, training_rows: v.trainingRows })),
+    cost_model:
+      r.costModel === null
+        ? null
+        : {
+            value_per_quality_unit: r.costModel.valuePerQualityUnit,
+            retrain_cost: r.costModel.retrainCost,
+            risk_cost: r.costModel.riskCost,
+          },
+    versions: r.versions.map((v) => ({
+      version: v.version,
+      trained_at: iso(v.trainedAt),
+      fresh_quality: round(v.freshQuality),
+      source: v.source,
+      training_rows: v.trainingRows,
+    })),
     windows: r.windows.map((w) => ({
       start: iso(w.start),
       end: iso(w.end),
@@ -265,14 +348,22 @@ function toJson(r: BacktestReport, opts: BacktestCliOptions): unknown {
       quality: round(w.quality),
       estimated_quality: round(w.estimatedQuality),
       quality_used: w.qualityUsed,
-      drift: w.drift === null ? null : { detected: w.drift.detected, drifted_share: round(w.drift.driftedShare), drifted_features: w.drift.driftedFeatures },
+      drift:
+        w.drift === null
+          ? null
+          : {
+              detected: w.drift.detected,
+              drifted_share: round(w.drift.driftedShare),
+              drifted_features: w.drift.driftedFeatures,
+            },
       staleness_cost: round(w.stalenessCost),
     })),
   };
 }
 
 function render(r: BacktestReport, opts: BacktestCliOptions): string {
-  const money = (x: number | null): string => (x === null ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: 2 }));
+  const money = (x: number | null): string =>
+    x === null ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: 2 });
   const q = (x: number | null): string => (x === null ? '—' : x.toFixed(4));
   const measured = r.windows.filter((w) => w.quality !== null);
   const qualities = measured.map((w) => w.quality as number);
@@ -290,8 +381,22 @@ function render(r: BacktestReport, opts: BacktestCliOptions): string {
     '',
   ];
   const notable = r.decisions.filter((d) => d.kind !== 'no-action');
-  lines.push(notable.length === 0 ? 'decisions: no action in every window' : `decisions other than no-action (${notable.length} of ${r.decisions.length}):`);
-  if (notable.length > 0) lines.push(table(['time', 'kind', 'reason'], notable.map((d) => [iso(d.time), d.kind === 'retrain' ? `retrain → ${d.retrain?.newVersion}` : d.kind, truncate(d.reason, 140)])));
+  lines.push(
+    notable.length === 0
+      ? 'decisions: no action in every window'
+      : `decisions other than no-action (${notable.length} of ${r.decisions.length}):`,
+  );
+  if (notable.length > 0)
+    lines.push(
+      table(
+        ['time', 'kind', 'reason'],
+        notable.map((d) => [
+          iso(d.time),
+          d.kind === 'retrain' ? `retrain → ${d.retrain?.newVersion}` : d.kind,
+          truncate(d.reason, 140),
+        ]),
+      ),
+    );
 
   // Quality over time, in about 24 rows whatever the length of the history.
   const per = Math.max(1, Math.ceil(r.windows.length / 24));
@@ -309,7 +414,11 @@ function render(r: BacktestReport, opts: BacktestCliOptions): string {
       r.costModel === null ? '—' : money(cost),
     ]);
   }
-  lines.push('', `quality over time (${per} window${per > 1 ? 's' : ''} per row):`, table(['from', 'events', 'quality', 'drifted windows', 'version', 'staleness cost'], rows));
+  lines.push(
+    '',
+    `quality over time (${per} window${per > 1 ? 's' : ''} per row):`,
+    table(['from', 'events', 'quality', 'drifted windows', 'version', 'staleness cost'], rows),
+  );
   return lines.join('\n');
 }
 

@@ -11,7 +11,12 @@ export function registerConfigCommand(program: Command): void {
     .action((opts: { docs?: boolean; json?: boolean }) => {
       if (opts.docs) {
         const docs = describeSettings();
-        emit(!!opts.json, docs, () => table(['setting', 'environment variable', 'meaning and default'], docs.map((d) => [d.key, d.env, d.doc])));
+        emit(!!opts.json, docs, () =>
+          table(
+            ['setting', 'environment variable', 'meaning and default'],
+            docs.map((d) => [d.key, d.env, d.doc]),
+          ),
+        );
         return;
       }
       const config = loadConfig({ file: program.opts<{ config?: string }>().config });

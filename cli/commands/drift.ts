@@ -11,7 +11,15 @@ import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { buildReference, driftForWindow } from '../../platform/clickhouse/statistics-repository.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { ValidationError } from '../../platform/errors.ts';
-import { categoricalColumn, detectKinds, numericColumn, readCsv, selectColumns, type RawTable, type ReadOptions } from '../../platform/tabular.ts';
+import {
+  categoricalColumn,
+  detectKinds,
+  numericColumn,
+  readCsv,
+  selectColumns,
+  type RawTable,
+  type ReadOptions,
+} from '../../platform/tabular.ts';
 import { emit, table } from '../output.ts';
 
 interface DriftOptions {
@@ -31,47 +39,74 @@ export interface DriftOutput {
 }
 
 const list = (value: string | undefined): string[] | undefined =>
-  value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
 
 export function registerDriftCommand(program: Command): void {
   program
     .command('drift')
-    .description('drift report between two CSV or Parquet files: per column KS/Wasserstein/PSI/JS/Hellinger (numeric) or chi-square/PSI/JS/L∞ (categorical), BH-adjusted, with a dataset verdict')
+    .description(
+      'drift report between two CSV or Parquet files: per column KS/Wasserstein/PSI/JS/Hellinger (numeric) or chi-square/PSI/JS/L∞ (categorical), BH-adjusted, with a dataset verdict',
+    )
     .requiredOption('--reference <file>', 'reference CSV (header line, then rows) or Parquet (*.parquet)')
     .requiredOption('--current <file>', 'current CSV or Parquet with the same columns')
     .option('--json', 'print {"features": [...], "dataset_drift": bool}')
-    .option('--categorical <names>', 'comma-separated columns to compare as categories (default: numeric when most cells are numbers)')
+    .option(
+      '--categorical <names>',
+      'comma-separated columns to compare as categories (default: numeric when most cells are numbers)',
+    )
     .option('--columns <names>', 'comma-separated columns to compare (default: all; both files must have them)')
     .option('--bins <n>', 'reference-quantile bins for PSI/JS/Hellinger', String(DEFAULT_BIN_COUNT))
-    .option('--engine <engine>', 'memory: exact KS on raw values; clickhouse: counts into fixed bins in a throwaway embedded ClickHouse (binned KS)', 'memory')
+    .option(
+      '--engine <engine>',
+      'memory: exact KS on raw values; clickhouse: counts into fixed bins in a throwaway embedded ClickHouse (binned KS)',
+      'memory',
+    )
     .addHelpText(
       'after',
       '\nEmpty cells are missing (in numeric columns also NA, N/A, NaN, null, None). Text in a numeric\ncolumn is an error naming file, line and column (exit 3); --categorical makes the column categorical.\nParquet files are read by the embedded ClickHouse; NULL is missing, and "line" in a message is the\nrow number + 1 (as if a header line came first). Drifted = an effect size over its threshold AND\nBH-adjusted p < 0.05.',
     )
     .action(async (opts: DriftOptions) => {
       const bins = Number(opts.bins);
-      if (!Number.isInteger(bins) || bins < 1 || bins > 1000) throw new ValidationError(`--bins must be an integer in 1..1000, got ${opts.bins}`);
-      if (opts.engine !== 'memory' && opts.engine !== 'clickhouse') throw new ValidationError(`--engine must be memory or clickhouse, got ${opts.engine}`);
-      const progress = (file: string, rows: number) => process.stderr.write(`reading ${file}: ${rows.toLocaleString('en-US')} rows\n`);
+      if (!Number.isInteger(bins) || bins < 1 || bins > 1000)
+        throw new ValidationError(`--bins must be an integer in 1..1000, got ${opts.bins}`);
+      if (opts.engine !== 'memory' && opts.engine !== 'clickhouse')
+        throw new ValidationError(`--engine must be memory or clickhouse, got ${opts.engine}`);
+      const progress = (file: string, rows: number) =>
+        process.stderr.write(`reading ${file}: ${rows.toLocaleString('en-US')} rows\n`);
       // One throwaway embedded ClickHouse (chDB allows one data directory per process), opened
       // only when Parquet is read or the clickhouse engine counts.
       const needed = opts.engine === 'clickhouse' || isParquet(opts.reference) || isParquet(opts.current);
       const engine = needed ? await openThrowaway() : undefined;
       try {
-        const read = (file: string): Promise<RawTable> => (isParquet(file) && engine ? readParquet(engine.ch, file, { onProgress: progress }) : readCsv(file, { onProgress: progress }));
+        const read = (file: string): Promise<RawTable> =>
+          isParquet(file) && engine
+            ? readParquet(engine.ch, file, { onProgress: progress })
+            : readCsv(file, { onProgress: progress });
         const reference = await read(opts.reference);
         const current = await read(opts.current);
         const forced = list(opts.categorical) ?? [];
         for (const name of forced) {
-          if (!reference.columns.includes(name)) throw new ValidationError(`${reference.file}: --categorical names column "${name}", which the file does not have`);
+          if (!reference.columns.includes(name))
+            throw new ValidationError(
+              `${reference.file}: --categorical names column "${name}", which the file does not have`,
+            );
         }
         const columns = selectColumns(reference, current, list(opts.columns));
         const kinds = detectKinds([reference, current], columns, { categorical: forced });
         const t0 = performance.now();
         const output =
-          opts.engine === 'clickhouse' && engine ? await compareInClickHouse(engine.ch, reference, current, columns, kinds, bins) : compareInMemory(reference, current, columns, kinds, bins);
+          opts.engine === 'clickhouse' && engine
+            ? await compareInClickHouse(engine.ch, reference, current, columns, kinds, bins)
+            : compareInMemory(reference, current, columns, kinds, bins);
         if (reference.lines.length + current.lines.length >= 250_000) {
-          process.stderr.write(`compared ${columns.length} columns in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+          process.stderr.write(
+            `compared ${columns.length} columns in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+          );
         }
         emit(!!opts.json, output, () => render(output));
       } finally {
@@ -123,7 +158,8 @@ async function readParquet(ch: ClickHouse, file: string, options: ReadOptions = 
     const row = rows[r] ?? [];
     for (let c = 0; c < columns.length; c++) cells[c]!.push(cellText(row[c]));
     lines.push(r + 1);
-    if (options.onProgress && lines.length % (options.progressEvery ?? 250_000) === 0) options.onProgress(file, lines.length);
+    if (options.onProgress && lines.length % (options.progressEvery ?? 250_000) === 0)
+      options.onProgress(file, lines.length);
   }
   if (lines.length === 0) throw new ValidationError(`${file}: no data rows`);
   return { file, columns, cells, lines };
@@ -136,14 +172,25 @@ function cellText(v: unknown): string {
   return JSON.stringify(v);
 }
 
-function columnsOf(reference: RawTable, current: RawTable, name: string, kind: FeatureKind): [(number | null)[] | (string | null)[], (number | null)[] | (string | null)[]] {
+function columnsOf(
+  reference: RawTable,
+  current: RawTable,
+  name: string,
+  kind: FeatureKind,
+): [(number | null)[] | (string | null)[], (number | null)[] | (string | null)[]] {
   return kind === 'numeric'
     ? [numericColumn(reference, name), numericColumn(current, name)]
     : [categoricalColumn(reference, name), categoricalColumn(current, name)];
 }
 
 /** Raw arrays in this process: exact KS, raw Wasserstein. */
-function compareInMemory(reference: RawTable, current: RawTable, columns: string[], kinds: Map<string, FeatureKind>, bins: number): DriftOutput {
+function compareInMemory(
+  reference: RawTable,
+  current: RawTable,
+  columns: string[],
+  kinds: Map<string, FeatureKind>,
+  bins: number,
+): DriftOutput {
   const results = columns.map((name) => {
     const kind = kinds.get(name) ?? 'categorical';
     const [ref, cur] = columnsOf(reference, current, name, kind);
@@ -157,13 +204,27 @@ function compareInMemory(reference: RawTable, current: RawTable, columns: string
  * The production path on files: rows go into a throwaway embedded ClickHouse as scoring
  * events, the reference is built in SQL and the current file counted into its bins.
  */
-async function compareInClickHouse(ch: ClickHouse, reference: RawTable, current: RawTable, columns: string[], kinds: Map<string, FeatureKind>, bins: number): Promise<DriftOutput> {
+async function compareInClickHouse(
+  ch: ClickHouse,
+  reference: RawTable,
+  current: RawTable,
+  columns: string[],
+  kinds: Map<string, FeatureKind>,
+  bins: number,
+): Promise<DriftOutput> {
   await applyMigrations(ch.client);
   const modelId = 'halflife-drift-cli';
   const referenceStart = Date.UTC(2000, 0, 1);
   const currentStart = referenceStart + 10 * 365 * 86_400_000;
-  const data = columns.map((name) => ({ name, kind: kinds.get(name) ?? 'categorical', columns: columnsOf(reference, current, name, kinds.get(name) ?? 'categorical') }));
-  for (const [side, file, start] of [[0, reference, referenceStart], [1, current, currentStart]] as const) {
+  const data = columns.map((name) => ({
+    name,
+    kind: kinds.get(name) ?? 'categorical',
+    columns: columnsOf(reference, current, name, kinds.get(name) ?? 'categorical'),
+  }));
+  for (const [side, file, start] of [
+    [0, reference, referenceStart],
+    [1, current, currentStart],
+  ] as const) {
     const rows = file.lines.length;
     const batch = 50_000;
     for (let from = 0; from < rows; from += batch) {
@@ -176,13 +237,36 @@ async function compareInClickHouse(ch: ClickHouse, reference: RawTable, current:
           if (typeof v === 'number' && Number.isFinite(v)) num[d.name] = v;
           else if (typeof v === 'string') cat[d.name] = v;
         }
-        values.push({ event_id: `${side}-${r}`, model_id: modelId, model_version: 'file', ts: start + r, num_features: num, cat_features: cat, missing_features: [], contract_version: 1, source: 'file', source_ref: file.file });
+        values.push({
+          event_id: `${side}-${r}`,
+          model_id: modelId,
+          model_version: 'file',
+          ts: start + r,
+          num_features: num,
+          cat_features: cat,
+          missing_features: [],
+          contract_version: 1,
+          source: 'file',
+          source_ref: file.file,
+        });
       }
       await ch.client.insert({ table: 'scoring_events', values, format: 'JSONEachRow' });
     }
   }
-  const stored = await buildReference(ch.client, { modelId, start: referenceStart, end: referenceStart + reference.lines.length, nBins: bins, final: false });
-  const { report } = await driftForWindow(ch.client, { modelId, start: currentStart, end: currentStart + current.lines.length, reference: stored, final: false });
+  const stored = await buildReference(ch.client, {
+    modelId,
+    start: referenceStart,
+    end: referenceStart + reference.lines.length,
+    nBins: bins,
+    final: false,
+  });
+  const { report } = await driftForWindow(ch.client, {
+    modelId,
+    start: currentStart,
+    end: currentStart + current.lines.length,
+    reference: stored,
+    final: false,
+  });
   // Columns with no values at all in the reference have no profile; report them untested, in file order.
   const byName = new Map(report.features.map((f) => [f.name, f]));
   const features = columns.map((name) => byName.get(name) ?? untested(name, kinds.get(name) ?? 'categorical'));
@@ -191,8 +275,20 @@ async function compareInClickHouse(ch: ClickHouse, reference: RawTable, current:
 
 function untested(name: string, kind: FeatureKind): FeatureDriftResult {
   return {
-    name, kind, role: 'feature', n_reference: 0, n_current: 0, missing_reference: 0, missing_current: 0, tested: false, drifted: false,
-    effect_size_exceeded: false, reasons: [], test: null, pvalue: null, pvalue_adjusted: null,
+    name,
+    kind,
+    role: 'feature',
+    n_reference: 0,
+    n_current: 0,
+    missing_reference: 0,
+    missing_current: 0,
+    tested: false,
+    drifted: false,
+    effect_size_exceeded: false,
+    reasons: [],
+    test: null,
+    pvalue: null,
+    pvalue_adjusted: null,
   };
 }
 
@@ -220,7 +316,10 @@ function render(output: DriftOutput): string {
   const drifted = output.features.filter((f) => f.drifted).length;
   const tested = output.features.filter((f) => f.tested).length;
   return [
-    table(['column', 'kind', 'n_ref', 'n_cur', 'test', 'statistic', 'p_adj', 'wass_norm', 'psi', 'js', 'linf', 'verdict'], rows),
+    table(
+      ['column', 'kind', 'n_ref', 'n_cur', 'test', 'statistic', 'p_adj', 'wass_norm', 'psi', 'js', 'linf', 'verdict'],
+      rows,
+    ),
     '',
     `dataset drift: ${output.dataset_drift ? 'YES' : 'no'} (${drifted} of ${tested} tested columns drifted)`,
   ].join('\n');

@@ -14,7 +14,9 @@ export function registerGdprCommand(program: Command): void {
 
   gdpr
     .command('erase')
-    .description("delete a subject's scoring events, labels, dead letters, shadow results and training lineage; taint every version trained on them; ask their monitors to retrain without them")
+    .description(
+      "delete a subject's scoring events, labels, dead letters, shadow results and training lineage; taint every version trained on them; ask their monitors to retrain without them",
+    )
     .requiredOption('--subject <id>', 'the subject id (subject_id of the scoring events)')
     .option('--dry-run', 'report what would be deleted and tainted; change nothing')
     .option('--as <name>', 'who asks (recorded); default: $USER')
@@ -34,14 +36,26 @@ export function registerGdprCommand(program: Command): void {
               dryRun: !!opts.dryRun,
               actor,
               artifacts: LocalArtifactStore.forDataDir(cfg.dataDir),
-              requestRetrain: (modelId, reason) => monitors.requestRetrain(modelId, reason, actor, async (id) => (await getDecision(ch.client, id))?.kind),
+              requestRetrain: (modelId, reason) =>
+                monitors.requestRetrain(modelId, reason, actor, async (id) => (await getDecision(ch.client, id))?.kind),
             });
           } finally {
             await monitors.close();
           }
         },
         // Never the subject id: its digest and the counts.
-        access: { action: 'write', command: 'gdpr erase', actor, detail: (r) => ({ erasureId: r.erasureId, subjectDigest: r.subjectDigest, dryRun: r.dryRun, deleted: r.deleted, tainted: r.tainted.length }) },
+        access: {
+          action: 'write',
+          command: 'gdpr erase',
+          actor,
+          detail: (r) => ({
+            erasureId: r.erasureId,
+            subjectDigest: r.subjectDigest,
+            dryRun: r.dryRun,
+            deleted: r.deleted,
+            tainted: r.tainted.length,
+          }),
+        },
       });
       emit(!!opts.json, report, () => renderErasure(report));
     });
@@ -52,15 +66,46 @@ export function renderErasure(r: ErasureReport): string {
     `${r.dryRun ? 'DRY RUN — nothing was changed. ' : ''}Erasure ${r.erasureId} (subject sha256 ${r.subjectDigest.slice(0, 16)}…)`,
     '',
     r.dryRun ? 'Would delete:' : 'Deleted:',
-    table(['table', 'rows', ...(r.remaining ? ['remaining'] : [])], Object.entries(r.deleted).map(([t, n]) => [t, n, ...(r.remaining ? [r.remaining[t as keyof typeof r.remaining]] : [])])),
+    table(
+      ['table', 'rows', ...(r.remaining ? ['remaining'] : [])],
+      Object.entries(r.deleted).map(([t, n]) => [
+        t,
+        n,
+        ...(r.remaining ? [r.remaining[t as keyof typeof r.remaining]] : []),
+      ]),
+    ),
   ];
-  if (r.snapshotFiles.length > 0) lines.push('', `Training snapshot files rewritten without the subject: ${r.snapshotFiles.map((f) => `${f.uri} (−${f.removedRows})`).join(', ')}`);
-  lines.push('', r.tainted.length === 0 ? 'No model version was trained on this subject.' : r.dryRun ? 'Would taint:' : 'Tainted:');
-  if (r.tainted.length > 0) lines.push(table(['model', 'version', 'was', 'train rows', 'holdout rows'], r.tainted.map((t) => [t.modelId, t.version, t.previousStage, t.trainRows, t.holdoutRows])));
+  if (r.snapshotFiles.length > 0)
+    lines.push(
+      '',
+      `Training snapshot files rewritten without the subject: ${r.snapshotFiles.map((f) => `${f.uri} (−${f.removedRows})`).join(', ')}`,
+    );
+  lines.push(
+    '',
+    r.tainted.length === 0 ? 'No model version was trained on this subject.' : r.dryRun ? 'Would taint:' : 'Tainted:',
+  );
+  if (r.tainted.length > 0)
+    lines.push(
+      table(
+        ['model', 'version', 'was', 'train rows', 'holdout rows'],
+        r.tainted.map((t) => [t.modelId, t.version, t.previousStage, t.trainRows, t.holdoutRows]),
+      ),
+    );
   if (r.retrains.length > 0) {
     lines.push('', 'Retraining without the subject:');
-    lines.push(table(['model', 'requested', 'decision', 'note'], r.retrains.map((x) => [x.modelId, x.requested ? 'yes' : 'no', x.decisionId ? `${x.decisionKind ?? ''} ${x.decisionId}`.trim() : '', x.reason])));
+    lines.push(
+      table(
+        ['model', 'requested', 'decision', 'note'],
+        r.retrains.map((x) => [
+          x.modelId,
+          x.requested ? 'yes' : 'no',
+          x.decisionId ? `${x.decisionKind ?? ''} ${x.decisionId}`.trim() : '',
+          x.reason,
+        ]),
+      ),
+    );
   }
-  if (r.decisions.length > 0) lines.push('', `Recorded as decision(s): ${r.decisions.join(', ')} (halflife explain <id>)`);
+  if (r.decisions.length > 0)
+    lines.push('', `Recorded as decision(s): ${r.decisions.join(', ')} (halflife explain <id>)`);
   return lines.join('\n');
 }

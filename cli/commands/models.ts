@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
-import { closeRetrainActivities, createRetrainActivities, type PromoteVersionResult, type RollbackVersionResult } from '../../activities/retrain.ts';
+import {
+  closeRetrainActivities,
+  createRetrainActivities,
+  type PromoteVersionResult,
+  type RollbackVersionResult,
+} from '../../activities/retrain.ts';
 import type { ClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseLineageRepository, type TrainingSnapshot } from '../../platform/clickhouse/lineage-repository.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
@@ -25,7 +30,11 @@ interface Common {
 
 const enc = encodeURIComponent;
 
-async function withActivities<T>(ch: ClickHouse, config: HalflifeConfig, fn: (acts: ReturnType<typeof createRetrainActivities>) => Promise<T>): Promise<T> {
+async function withActivities<T>(
+  ch: ClickHouse,
+  config: HalflifeConfig,
+  fn: (acts: ReturnType<typeof createRetrainActivities>) => Promise<T>,
+): Promise<T> {
   const acts = createRetrainActivities({ clickhouse: ch.client, config, log: createLogger('cli', 'warn') });
   try {
     return await fn(acts);
@@ -37,7 +46,15 @@ async function withActivities<T>(ch: ClickHouse, config: HalflifeConfig, fn: (ac
 function versionRows(versions: ModelVersion[]): string {
   return table(
     ['version', 'stage', 'trainer', 'created', 'promoted', 'lineage', 'sha256'],
-    versions.map((v) => [v.version, v.stage, v.trainer, v.createdAt, v.promotedAt ?? '', v.lineageId, v.sha256.slice(0, 12)]),
+    versions.map((v) => [
+      v.version,
+      v.stage,
+      v.trainer,
+      v.createdAt,
+      v.promotedAt ?? '',
+      v.lineageId,
+      v.sha256.slice(0, 12),
+    ]),
   );
 }
 
@@ -53,7 +70,10 @@ export function registerModelsCommand(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (model: string | undefined, opts: Common & { stage?: string }) => {
       const stage = opts.stage;
-      if (stage !== undefined && !isModelStage(stage)) throw new ValidationError(`unknown stage ${stage}: use candidate, shadow, canary, production, archived, rejected or tainted`);
+      if (stage !== undefined && !isModelStage(stage))
+        throw new ValidationError(
+          `unknown stage ${stage}: use candidate, shadow, canary, production, archived, rejected or tainted`,
+        );
       if (!model) {
         const list = await viaStore(config(), {
           method: 'GET',
@@ -61,20 +81,32 @@ export function registerModelsCommand(program: Command): void {
           direct: (ch) => new ClickHouseRegistryRepository(ch.client).listModels(),
           access: { action: 'read', command: 'models list', actor: cliActor(opts.as) },
         });
-        emit(!!opts.json, list, () => (list.length === 0 ? 'no models registered' : table(['model', 'versions', 'production'], list.map((m) => [m.modelId, m.versions, m.production ?? '-']))));
+        emit(!!opts.json, list, () =>
+          list.length === 0
+            ? 'no models registered'
+            : table(
+                ['model', 'versions', 'production'],
+                list.map((m) => [m.modelId, m.versions, m.production ?? '-']),
+              ),
+        );
         return;
       }
       const answer = await viaStore(config(), {
         method: 'GET',
         apiPath: `/v1/models/${enc(model)}${stage ? `?stage=${enc(stage)}` : ''}`,
         direct: async (ch) => {
-          const versions = await new ClickHouseRegistryRepository(ch.client).listVersions(model, stage && isModelStage(stage) ? { stage } : {});
+          const versions = await new ClickHouseRegistryRepository(ch.client).listVersions(
+            model,
+            stage && isModelStage(stage) ? { stage } : {},
+          );
           if (versions.length === 0 && !stage) throw new NotFoundError(`no model ${model} in the registry`);
           return { modelId: model, versions };
         },
         access: { action: 'read', command: 'models list', actor: cliActor(opts.as), modelId: model },
       });
-      emit(!!opts.json, answer.versions, () => (answer.versions.length === 0 ? `no versions of ${model}` : versionRows(answer.versions)));
+      emit(!!opts.json, answer.versions, () =>
+        answer.versions.length === 0 ? `no versions of ${model}` : versionRows(answer.versions),
+      );
     });
 
   models
@@ -83,18 +115,29 @@ export function registerModelsCommand(program: Command): void {
     .option('--as <name>', 'who is reading (access log, direct path); default: $USER')
     .option('--json', 'machine-readable output')
     .action(async (model: string, version: string, opts: Common) => {
-      const value = await viaStore<ModelVersion & { history: StageEvent[]; snapshot: TrainingSnapshot | null }>(config(), {
-        method: 'GET',
-        apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}`,
-        direct: async (ch) => {
-          const registry = new ClickHouseRegistryRepository(ch.client);
-          const v = await registry.requireVersion(model, version);
-          const history = await registry.stageHistory(model, version);
-          const snapshot = v.lineageId ? await new ClickHouseLineageRepository(ch.client).getSnapshot(v.lineageId) : null;
-          return { ...v, history, snapshot };
+      const value = await viaStore<ModelVersion & { history: StageEvent[]; snapshot: TrainingSnapshot | null }>(
+        config(),
+        {
+          method: 'GET',
+          apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}`,
+          direct: async (ch) => {
+            const registry = new ClickHouseRegistryRepository(ch.client);
+            const v = await registry.requireVersion(model, version);
+            const history = await registry.stageHistory(model, version);
+            const snapshot = v.lineageId
+              ? await new ClickHouseLineageRepository(ch.client).getSnapshot(v.lineageId)
+              : null;
+            return { ...v, history, snapshot };
+          },
+          access: {
+            action: 'read',
+            command: 'models show',
+            actor: cliActor(opts.as),
+            modelId: model,
+            modelVersion: version,
+          },
         },
-        access: { action: 'read', command: 'models show', actor: cliActor(opts.as), modelId: model, modelVersion: version },
-      });
+      );
       const v = value;
       const { history, snapshot } = value;
       emit(!!opts.json, value, () =>
@@ -112,7 +155,10 @@ export function registerModelsCommand(program: Command): void {
             ? `training   snapshot ${snapshot.snapshotId}: ${snapshot.trainRows} rows (+${snapshot.holdoutRows} held out) from ${snapshot.window.start} to ${snapshot.window.end}, content ${snapshot.contentHash.slice(0, 16)}`
             : 'training   (no snapshot: imported)',
           '',
-          table(['at', 'from', 'to', 'actor', 'reason'], history.map((h) => [h.at, h.fromStage || '-', h.toStage, h.actor, h.reason])),
+          table(
+            ['at', 'from', 'to', 'actor', 'reason'],
+            history.map((h) => [h.at, h.fromStage || '-', h.toStage, h.actor, h.reason]),
+          ),
         ].join('\n'),
       );
     });
@@ -127,29 +173,54 @@ export function registerModelsCommand(program: Command): void {
       .option('--json', 'machine-readable output');
   const who = (opts: Common & { actor?: string }) => cliActor(opts.as ?? opts.actor);
 
-  mutate('promote <model> <version>', 'make a version production (the previous one is archived) and publish a 100% model update').action(
-    async (model: string, version: string, opts: Common & { actor?: string; reason?: string }) => {
-      const cfg = config();
-      const actor = who(opts);
-      const reason = opts.reason ?? 'promoted from the CLI';
-      const result = await viaStore<PromoteVersionResult & { decisionId: string | null }>(cfg, {
-        method: 'POST',
-        apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}/promote`,
-        body: { as: actor, reason },
-        direct: (ch) =>
-          withActivities(ch, cfg, async (acts) => {
-            const r = await acts.promoteVersion({ retrainId: `cli-${Date.now()}`, modelId: model, version, actor, reason });
-            const decisionId = r.alreadyPromoted ? null : await recordManualDecision(ch.client, 'promote', model, version, actor, reason, { manual: true, previousVersion: r.previousVersion, published: r.published });
-            return { ...r, decisionId };
-          }),
-        access: { action: 'write', command: 'models promote', actor, modelId: model, modelVersion: version, detail: (r) => ({ decisionId: r.decisionId }) },
-      });
-      emit(!!opts.json, result, () => (result.alreadyPromoted ? `${model} ${version} was already production` : `${model} ${version} is production${result.previousVersion ? ` (${result.previousVersion} archived)` : ''}; decision ${result.decisionId}`));
-    },
-  );
+  mutate(
+    'promote <model> <version>',
+    'make a version production (the previous one is archived) and publish a 100% model update',
+  ).action(async (model: string, version: string, opts: Common & { actor?: string; reason?: string }) => {
+    const cfg = config();
+    const actor = who(opts);
+    const reason = opts.reason ?? 'promoted from the CLI';
+    const result = await viaStore<PromoteVersionResult & { decisionId: string | null }>(cfg, {
+      method: 'POST',
+      apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}/promote`,
+      body: { as: actor, reason },
+      direct: (ch) =>
+        withActivities(ch, cfg, async (acts) => {
+          const r = await acts.promoteVersion({
+            retrainId: `cli-${Date.now()}`,
+            modelId: model,
+            version,
+            actor,
+            reason,
+          });
+          const decisionId = r.alreadyPromoted
+            ? null
+            : await recordManualDecision(ch.client, 'promote', model, version, actor, reason, {
+                manual: true,
+                previousVersion: r.previousVersion,
+                published: r.published,
+              });
+          return { ...r, decisionId };
+        }),
+      access: {
+        action: 'write',
+        command: 'models promote',
+        actor,
+        modelId: model,
+        modelVersion: version,
+        detail: (r) => ({ decisionId: r.decisionId }),
+      },
+    });
+    emit(!!opts.json, result, () =>
+      result.alreadyPromoted
+        ? `${model} ${version} was already production`
+        : `${model} ${version} is production${result.previousVersion ? ` (${result.previousVersion} archived)` : ''}; decision ${result.decisionId}`,
+    );
+  });
 
-  mutate('rollback <model>', 'return to the previous production version (the current one is rejected) and publish it').option('--to <version>', 'the version to return to').action(
-    async (model: string, opts: Common & { actor?: string; reason?: string; to?: string }) => {
+  mutate('rollback <model>', 'return to the previous production version (the current one is rejected) and publish it')
+    .option('--to <version>', 'the version to return to')
+    .action(async (model: string, opts: Common & { actor?: string; reason?: string; to?: string }) => {
       const cfg = config();
       const actor = who(opts);
       const reason = opts.reason ?? 'rolled back from the CLI';
@@ -161,32 +232,57 @@ export function registerModelsCommand(program: Command): void {
           const current = await new ClickHouseRegistryRepository(ch.client).productionVersion(model);
           if (!current) throw new ValidationError(`${model} has no production version to roll back`);
           return withActivities(ch, cfg, async (acts) => {
-            const r = await acts.rollbackVersion({ retrainId: `cli-${Date.now()}`, modelId: model, version: current.version, ...(opts.to ? { toVersion: opts.to } : {}), actor, reason });
-            const decisionId = r.alreadyRolledBack ? null : await recordManualDecision(ch.client, 'rollback', model, r.restoredVersion ?? '', actor, reason, { manual: true, rolledBackVersion: r.rolledBackVersion });
+            const r = await acts.rollbackVersion({
+              retrainId: `cli-${Date.now()}`,
+              modelId: model,
+              version: current.version,
+              ...(opts.to ? { toVersion: opts.to } : {}),
+              actor,
+              reason,
+            });
+            const decisionId = r.alreadyRolledBack
+              ? null
+              : await recordManualDecision(ch.client, 'rollback', model, r.restoredVersion ?? '', actor, reason, {
+                  manual: true,
+                  rolledBackVersion: r.rolledBackVersion,
+                });
             return { ...r, decisionId };
           });
         },
         access: { action: 'write', command: 'models rollback', actor, modelId: model },
       });
-      emit(!!opts.json, result, () => `${model}: ${result.rolledBackVersion} rolled back, ${result.restoredVersion ?? 'no version'} is production`);
+      emit(
+        !!opts.json,
+        result,
+        () =>
+          `${model}: ${result.rolledBackVersion} rolled back, ${result.restoredVersion ?? 'no version'} is production`,
+      );
+    });
+
+  mutate('archive <model> <version>', 'retire a version that is not in production').action(
+    async (model: string, version: string, opts: Common & { actor?: string; reason?: string }) => {
+      const actor = who(opts);
+      const reason = opts.reason ?? 'archived from the CLI';
+      const change = await viaStore<StageChange>(config(), {
+        method: 'POST',
+        apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}/archive`,
+        body: { as: actor, reason },
+        direct: async (ch) => {
+          const registry = new ClickHouseRegistryRepository(ch.client);
+          const v = await registry.requireVersion(model, version);
+          if (v.stage === 'production')
+            throw new ValidationError(
+              `${model} ${version} is in production: promote another version or roll back first`,
+            );
+          return registry.setStage(model, version, 'archived', actor, reason);
+        },
+        access: { action: 'write', command: 'models archive', actor, modelId: model, modelVersion: version },
+      });
+      emit(!!opts.json, change, () =>
+        change.changed
+          ? `${model} ${version}: ${change.previousStage} → archived`
+          : `${model} ${version} was already archived`,
+      );
     },
   );
-
-  mutate('archive <model> <version>', 'retire a version that is not in production').action(async (model: string, version: string, opts: Common & { actor?: string; reason?: string }) => {
-    const actor = who(opts);
-    const reason = opts.reason ?? 'archived from the CLI';
-    const change = await viaStore<StageChange>(config(), {
-      method: 'POST',
-      apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}/archive`,
-      body: { as: actor, reason },
-      direct: async (ch) => {
-        const registry = new ClickHouseRegistryRepository(ch.client);
-        const v = await registry.requireVersion(model, version);
-        if (v.stage === 'production') throw new ValidationError(`${model} ${version} is in production: promote another version or roll back first`);
-        return registry.setStage(model, version, 'archived', actor, reason);
-      },
-      access: { action: 'write', command: 'models archive', actor, modelId: model, modelVersion: version },
-    });
-    emit(!!opts.json, change, () => (change.changed ? `${model} ${version}: ${change.previousStage} → archived` : `${model} ${version} was already archived`));
-  });
 }

@@ -35,7 +35,9 @@ export function registerMonitorCommands(program: Command): void {
   const config = () => loadConfig({ file: program.opts<{ config?: string }>().config });
   const actor = (opts: CommonOptions) => opts.as ?? process.env.USER ?? os.userInfo().username ?? 'cli';
 
-  const monitor = program.command('monitor').description('start, inspect, pause and resume model monitors (Temporal workflows)');
+  const monitor = program
+    .command('monitor')
+    .description('start, inspect, pause and resume model monitors (Temporal workflows)');
 
   monitor
     .command('start <model>')
@@ -46,11 +48,20 @@ export function registerMonitorCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (model: string, opts: { policy: string; cadence: string; settle: string; json?: boolean }) => {
       const loaded = loadPolicyFile(opts.policy);
-      if (loaded.policy.model !== model) throw new ValidationError(`policy ${opts.policy} is for model "${loaded.policy.model}", not "${model}": fix its \`model\` field`);
+      if (loaded.policy.model !== model)
+        throw new ValidationError(
+          `policy ${opts.policy} is for model "${loaded.policy.model}", not "${model}": fix its \`model\` field`,
+        );
       const cfg = config();
       const { client, connection } = await connectTemporal(cfg);
       try {
-        const input: ModelMonitorInput = { modelId: model, policy: loaded.policy, policyRef: loaded.ref, cadence: opts.cadence, settle: opts.settle };
+        const input: ModelMonitorInput = {
+          modelId: model,
+          policy: loaded.policy,
+          policyRef: loaded.ref,
+          cadence: opts.cadence,
+          settle: opts.settle,
+        };
         const handle = await client.workflow.start('ModelMonitor', {
           workflowId: monitorWorkflowId(model),
           taskQueue: cfg.temporal.taskQueue,
@@ -58,7 +69,12 @@ export function registerMonitorCommands(program: Command): void {
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         });
         const result = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, policy: loaded.ref };
-        emit(!!opts.json, result, () => `monitor of ${model} running as workflow ${handle.workflowId} with policy ${loaded.ref.name} v${loaded.ref.version}`);
+        emit(
+          !!opts.json,
+          result,
+          () =>
+            `monitor of ${model} running as workflow ${handle.workflowId} with policy ${loaded.ref.name} v${loaded.ref.version}`,
+        );
       } finally {
         await connection.close();
       }
@@ -73,7 +89,11 @@ export function registerMonitorCommands(program: Command): void {
       const statuses = await withTemporal(cfg, async (client) => {
         const ids: string[] = [];
         if (model) ids.push(monitorWorkflowId(model));
-        else for await (const wf of client.workflow.list({ query: "WorkflowType = 'ModelMonitor' AND ExecutionStatus = 'Running'" })) ids.push(wf.workflowId);
+        else
+          for await (const wf of client.workflow.list({
+            query: "WorkflowType = 'ModelMonitor' AND ExecutionStatus = 'Running'",
+          }))
+            ids.push(wf.workflowId);
         return Promise.all(ids.map((id) => client.workflow.getHandle(id).query(statusQuery)));
       });
       emit(!!opts.json, model ? statuses[0] : statuses, () => renderStatuses(statuses));
@@ -90,7 +110,10 @@ export function registerMonitorCommands(program: Command): void {
       .option('--as <name>', 'who is acting (recorded); default: $USER')
       .option('--json', 'machine-readable output')
       .action(async (model: string, opts: CommonOptions) => {
-        const status = await update(config(), model, name === 'pause' ? pauseUpdate : resumeUpdate, { actor: actor(opts), reason: opts.reason });
+        const status = await update(config(), model, name === 'pause' ? pauseUpdate : resumeUpdate, {
+          actor: actor(opts),
+          reason: opts.reason,
+        });
         emit(!!opts.json, status, () => renderStatuses([status]));
       });
   }
@@ -103,7 +126,11 @@ export function registerMonitorCommands(program: Command): void {
     .option('--as <name>', 'who is acting (recorded); default: $USER')
     .option('--json', 'machine-readable output')
     .action(async (model: string, opts: CommonOptions & { force?: boolean }) => {
-      const result = await update(config(), model, forceRetrainUpdate, { actor: actor(opts), reason: opts.reason, force: opts.force });
+      const result = await update(config(), model, forceRetrainUpdate, {
+        actor: actor(opts),
+        reason: opts.reason,
+        force: opts.force,
+      });
       emit(!!opts.json, result, () => `retrain requested; decision ${result.decisionId} (halflife explain it)`);
     });
 
@@ -118,7 +145,12 @@ export function registerMonitorCommands(program: Command): void {
       .option('--as <name>', 'who is acting (recorded); default: $USER')
       .option('--json', 'machine-readable output')
       .action(async (model: string, opts: CommonOptions) => {
-        const result: { decisionId: string } = await update<{ decisionId: string }, { actor: string; reason?: string }>(config(), model, definition, { actor: actor(opts), reason: opts.reason });
+        const result: { decisionId: string } = await update<{ decisionId: string }, { actor: string; reason?: string }>(
+          config(),
+          model,
+          definition,
+          { actor: actor(opts), reason: opts.reason },
+        );
         emit(!!opts.json, result, () => `${name}d; decision ${result.decisionId}`);
       });
   }
@@ -130,7 +162,12 @@ export function registerMonitorCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((file: string, opts: CommonOptions) => {
       const loaded = loadPolicyFile(file);
-      emit(!!opts.json, loaded, () => `${file}: valid — policy ${loaded.ref.name} v${loaded.ref.version} for model ${loaded.policy.model}, ${loaded.policy.trigger.kind} trigger, sha256 ${loaded.ref.hash}`);
+      emit(
+        !!opts.json,
+        loaded,
+        () =>
+          `${file}: valid — policy ${loaded.ref.name} v${loaded.ref.version} for model ${loaded.policy.model}, ${loaded.policy.trigger.kind} trigger, sha256 ${loaded.ref.hash}`,
+      );
     });
   policy
     .command('apply <model> <file>')
@@ -140,7 +177,12 @@ export function registerMonitorCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (model: string, file: string, opts: CommonOptions) => {
       const loaded = loadPolicyFile(file);
-      const ref = await update(config(), model, setPolicyUpdate, { policy: loaded.policy, ref: loaded.ref, actor: actor(opts), reason: opts.reason });
+      const ref = await update(config(), model, setPolicyUpdate, {
+        policy: loaded.policy,
+        ref: loaded.ref,
+        actor: actor(opts),
+        reason: opts.reason,
+      });
       emit(!!opts.json, ref, () => `policy ${loaded.ref.name} v${loaded.ref.version} applied to ${model}`);
     });
 
@@ -149,8 +191,13 @@ export function registerMonitorCommands(program: Command): void {
     .description('a decision with its full provenance, as an account a person can follow')
     .option('--json', 'the stored decision record')
     .action(async (decisionId: string, opts: CommonOptions) => {
-      const decision = await readFromStore<DecisionRecord | undefined>(config(), `/v1/decisions/${encodeURIComponent(decisionId)}`, (ch) => getDecision(ch.client, decisionId));
-      if (!decision) throw new NotFoundError(`no decision ${decisionId}: list them with \`halflife decisions --model <id>\``);
+      const decision = await readFromStore<DecisionRecord | undefined>(
+        config(),
+        `/v1/decisions/${encodeURIComponent(decisionId)}`,
+        (ch) => getDecision(ch.client, decisionId),
+      );
+      if (!decision)
+        throw new NotFoundError(`no decision ${decisionId}: list them with \`halflife decisions --model <id>\``);
       emit(!!opts.json, decision, () => renderDecision(decision));
     });
 
@@ -162,22 +209,47 @@ export function registerMonitorCommands(program: Command): void {
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'machine-readable output')
     .action(async (opts: { model?: string; kind?: string; limit: string; json?: boolean }) => {
-      const params = new URLSearchParams({ limit: opts.limit, ...(opts.model ? { model: opts.model } : {}), ...(opts.kind ? { kind: opts.kind } : {}) });
+      const params = new URLSearchParams({
+        limit: opts.limit,
+        ...(opts.model ? { model: opts.model } : {}),
+        ...(opts.kind ? { kind: opts.kind } : {}),
+      });
       const decisions = await readFromStore<DecisionRecord[]>(config(), `/v1/decisions?${params}`, (ch) =>
-        listDecisions(ch.client, { modelId: opts.model, kinds: opts.kind?.split(',') as DecisionRecord['kind'][] | undefined, limit: Number(opts.limit) }),
+        listDecisions(ch.client, {
+          modelId: opts.model,
+          kinds: opts.kind?.split(',') as DecisionRecord['kind'][] | undefined,
+          limit: Number(opts.limit),
+        }),
       );
       emit(!!opts.json, decisions, () =>
-        table(['decided at', 'model', 'version', 'kind', 'actor', 'reason', 'decision id'], decisions.map((d) => [new Date(d.decidedAt).toISOString(), d.modelId, d.modelVersion, d.kind, d.actor, d.reason.slice(0, 60), d.decisionId])),
+        table(
+          ['decided at', 'model', 'version', 'kind', 'actor', 'reason', 'decision id'],
+          decisions.map((d) => [
+            new Date(d.decidedAt).toISOString(),
+            d.modelId,
+            d.modelVersion,
+            d.kind,
+            d.actor,
+            d.reason.slice(0, 60),
+            d.decisionId,
+          ]),
+        ),
       );
     });
 }
 
-async function withTemporal<T>(config: HalflifeConfig, fn: (client: Awaited<ReturnType<typeof connectTemporal>>['client']) => Promise<T>): Promise<T> {
+async function withTemporal<T>(
+  config: HalflifeConfig,
+  fn: (client: Awaited<ReturnType<typeof connectTemporal>>['client']) => Promise<T>,
+): Promise<T> {
   const { client, connection } = await connectTemporal(config);
   try {
     return await fn(client);
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no monitor is running for that model (${err.message}): start one with \`halflife monitor start <model> --policy <file>\``);
+    if (err instanceof WorkflowNotFoundError)
+      throw new NotFoundError(
+        `no monitor is running for that model (${err.message}): start one with \`halflife monitor start <model> --policy <file>\``,
+      );
     throw err;
   } finally {
     await connection.close();
@@ -185,19 +257,26 @@ async function withTemporal<T>(config: HalflifeConfig, fn: (client: Awaited<Retu
 }
 
 /** Send an Update to a model's monitor; a validator's refusal becomes a clear error. */
-async function update<Ret, Arg>(config: HalflifeConfig, model: string, definition: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+async function update<Ret, Arg>(
+  config: HalflifeConfig,
+  model: string,
+  definition: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+): Promise<Ret> {
   return withTemporal(config, async (client) => {
     try {
       return await client.workflow.getHandle(monitorWorkflowId(model)).executeUpdate(definition, { args: [arg] });
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new HalflifeError(`the monitor of ${model} refused: ${err.cause?.message ?? err.message}`);
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new HalflifeError(`the monitor of ${model} refused: ${err.cause?.message ?? err.message}`);
       throw err;
     }
   });
 }
 
 function renderStatuses(statuses: MonitorStatus[]): string {
-  if (statuses.length === 0) return 'no monitors are running (start one with `halflife monitor start <model> --policy <file>`)';
+  if (statuses.length === 0)
+    return 'no monitors are running (start one with `halflife monitor start <model> --policy <file>`)';
   return table(
     ['model', 'health', 'stage', 'version', 'quality', 'half-life', 'last decision', 'next tick'],
     statuses.map((s) => [

@@ -7,9 +7,14 @@ import { emit } from '../output.ts';
 export function registerReplayCommand(program: Command): void {
   program
     .command('replay [workflow-id]')
-    .description("replay a workflow's recorded history against the current code, printing each decision as it is re-derived; exit 1 on nondeterminism")
+    .description(
+      "replay a workflow's recorded history against the current code, printing each decision as it is re-derived; exit 1 on nondeterminism",
+    )
     .option('--run <run-id>', 'a specific run (default: the latest)')
-    .option('--history <file>', 'replay a JSON history exported by `temporal workflow show --output json` or the Web UI instead of fetching it')
+    .option(
+      '--history <file>',
+      'replay a JSON history exported by `temporal workflow show --output json` or the Web UI instead of fetching it',
+    )
     .option('--json', 'machine-readable output')
     .action(async (workflowId: string | undefined, opts: { run?: string; history?: string; json?: boolean }) => {
       const { loadHistoryFile, replayHistory } = await import('../../workers/replay.ts');
@@ -19,19 +24,27 @@ export function registerReplayCommand(program: Command): void {
       if (opts.history) {
         history = loadHistoryFile(opts.history);
       } else {
-        const { client, connection } = await connectTemporal(loadConfig({ file: program.opts<{ config?: string }>().config }));
+        const { client, connection } = await connectTemporal(
+          loadConfig({ file: program.opts<{ config?: string }>().config }),
+        );
         try {
           history = await client.workflow.getHandle(id, opts.run).fetchHistory();
         } finally {
           await connection.close();
         }
       }
-      process.stderr.write(`replaying ${history.events?.length ?? 0} events of ${id} against the current workflow code...\n`);
+      process.stderr.write(
+        `replaying ${history.events?.length ?? 0} events of ${id} against the current workflow code...\n`,
+      );
       const outcome = await replayHistory(history, id, (d) => {
         if (!opts.json) {
-          const window = d.window ? ` window ${new Date(d.window.start).toISOString()} → ${new Date(d.window.end).toISOString()}` : '';
+          const window = d.window
+            ? ` window ${new Date(d.window.start).toISOString()} → ${new Date(d.window.end).toISOString()}`
+            : '';
           const quality = d.quality === null ? '' : ` quality ${d.quality.toFixed(3)}`;
-          process.stdout.write(`${new Date(d.at).toISOString()}  ${d.kind.padEnd(18)}${window}${quality}\n    ${d.reason}\n`);
+          process.stdout.write(
+            `${new Date(d.at).toISOString()}  ${d.kind.padEnd(18)}${window}${quality}\n    ${d.reason}\n`,
+          );
         }
       });
       emit(!!opts.json, outcome, () =>

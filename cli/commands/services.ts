@@ -4,7 +4,9 @@ import { servicesDown, servicesStatus, servicesUp } from '../../services/stack.t
 import { emit, table } from '../output.ts';
 
 export function registerServicesCommand(program: Command): void {
-  const services = program.command('services').description('start, stop and check the local Temporal dev server and Kafka broker');
+  const services = program
+    .command('services')
+    .description('start, stop and check the local Temporal dev server and Kafka broker');
   const config = () => loadConfig({ file: program.opts<{ config?: string }>().config });
   const progress = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -40,6 +42,15 @@ export function registerServicesCommand(program: Command): void {
 function renderStatus(status: Awaited<ReturnType<typeof servicesStatus>>): string {
   return table(
     ['service', 'mode', 'state', 'healthy', 'address', 'more'],
-    status.map((s) => [s.name, s.mode, s.state, s.healthy ? 'yes' : 'NO', s.address, [...Object.entries(s.extra ?? {}).map(([k, v]) => `${k}: ${v}`), s.pid ? `pid ${s.pid}` : '', s.detail ?? ''].filter(Boolean).join(', ')]),
+    status.map((s) => [
+      s.name,
+      s.mode,
+      s.state,
+      s.healthy ? 'yes' : 'NO',
+      s.address,
+      [...Object.entries(s.extra ?? {}).map(([k, v]) => `${k}: ${v}`), s.pid ? `pid ${s.pid}` : '', s.detail ?? '']
+        .filter(Boolean)
+        .join(', '),
+    ]),
   );
 }

@@ -13,7 +13,9 @@ import { cliActor } from '../store-access.ts';
  */
 export function registerTokensCommand(program: Command): void {
   const config = () => loadConfig({ file: program.opts<{ config?: string }>().config });
-  const tokens = program.command('tokens').description('API tokens with roles (viewer, operator, admin), stored hashed in <dataDir>/tokens.json');
+  const tokens = program
+    .command('tokens')
+    .description('API tokens with roles (viewer, operator, admin), stored hashed in <dataDir>/tokens.json');
 
   tokens
     .command('create <name>')
@@ -25,7 +27,12 @@ export function registerTokensCommand(program: Command): void {
       if (!isRole(opts.role)) throw new ValidationError(`role ${opts.role}: use viewer, operator or admin`);
       const { token, entry } = createToken(tokensFile(config()), name, opts.role, cliActor(opts.as));
       const { sha256: _digest, ...shown } = entry;
-      emit(!!opts.json, { ...shown, token }, () => `token ${entry.name} (${entry.role}, id ${entry.id}):\n${token}\nStore it now: it is not shown again. Send it as \`Authorization: Bearer <token>\`.`);
+      emit(
+        !!opts.json,
+        { ...shown, token },
+        () =>
+          `token ${entry.name} (${entry.role}, id ${entry.id}):\n${token}\nStore it now: it is not shown again. Send it as \`Authorization: Bearer <token>\`.`,
+      );
     });
 
   tokens
@@ -40,7 +47,17 @@ export function registerTokensCommand(program: Command): void {
       emit(!!opts.json, entries, () =>
         entries.length === 0
           ? 'no named tokens (the admin token is in <dataDir>/api-token or HALFLIFE_API_TOKEN)'
-          : table(['name', 'role', 'id', 'created', 'by', 'revoked'], entries.map((t) => [t.name, t.role, t.id, t.createdAt, t.createdBy, t.revokedAt ? `${t.revokedAt} by ${t.revokedBy}` : ''])),
+          : table(
+              ['name', 'role', 'id', 'created', 'by', 'revoked'],
+              entries.map((t) => [
+                t.name,
+                t.role,
+                t.id,
+                t.createdAt,
+                t.createdBy,
+                t.revokedAt ? `${t.revokedAt} by ${t.revokedBy}` : '',
+              ]),
+            ),
       );
     });
 
@@ -50,7 +67,9 @@ export function registerTokensCommand(program: Command): void {
     .option('--as <name>', 'who revokes it (recorded); default: $USER')
     .option('--json', 'machine-readable output')
     .action((nameOrId: string, opts: { as?: string; json?: boolean }) => {
-      const revoked = revokeToken(tokensFile(config()), nameOrId, cliActor(opts.as)).map(({ sha256: _digest, ...t }) => t);
+      const revoked = revokeToken(tokensFile(config()), nameOrId, cliActor(opts.as)).map(
+        ({ sha256: _digest, ...t }) => t,
+      );
       emit(!!opts.json, revoked, () => revoked.map((t) => `revoked ${t.name} (${t.role}, id ${t.id})`).join('\n'));
     });
 }

@@ -24,7 +24,8 @@ export async function api(path) {
   const res = await fetch(path, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
   if (res.status === 401 || res.status === 403) {
     const body = await res.json().catch(() => ({}));
-    const message = res.status === 401 ? 'That token is not valid (401). Sign in again.' : `${body.message ?? 'Forbidden'} (403)`;
+    const message =
+      res.status === 401 ? 'That token is not valid (401). Sign in again.' : `${body.message ?? 'Forbidden'} (403)`;
     app.onUnauthorized(message);
     throw new Unauthorized(message);
   }

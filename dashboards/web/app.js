@@ -26,12 +26,25 @@ function showSignIn(message) {
   document.getElementById('updated').textContent = '';
   document.getElementById('crumbs').replaceChildren();
   const error = h('p', { class: 'error', id: 'signin-error', role: 'alert' }, message ?? '');
-  const input = h('input', { type: 'password', id: 'token', name: 'token', autocomplete: 'off', placeholder: 'hl_…', required: true });
+  const input = h('input', {
+    type: 'password',
+    id: 'token',
+    name: 'token',
+    autocomplete: 'off',
+    placeholder: 'hl_…',
+    required: true,
+  });
   const form = h(
     'form',
     { class: 'panel signin', id: 'signin' },
     h('h2', null, 'Sign in'),
-    h('p', { class: 'sub' }, 'Paste an API token (viewer role or higher). The admin token is in ', h('code', null, '<dataDir>/api-token'), ' unless HALFLIFE_API_TOKEN is set. It is kept in this tab only (sessionStorage).'),
+    h(
+      'p',
+      { class: 'sub' },
+      'Paste an API token (viewer role or higher). The admin token is in ',
+      h('code', null, '<dataDir>/api-token'),
+      ' unless HALFLIFE_API_TOKEN is set. It is kept in this tab only (sessionStorage).',
+    ),
     h('label', { for: 'token' }, 'API token'),
     input,
     error,
@@ -52,7 +65,12 @@ function showSignIn(message) {
 
 function parseRoute() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
-  if (parts[0] === 'model' && parts[1]) return { page: 'model', model: parts[1], decision: parts[2] === 'decision' && parts[3] ? parts.slice(3).join('/') : null };
+  if (parts[0] === 'model' && parts[1])
+    return {
+      page: 'model',
+      model: parts[1],
+      decision: parts[2] === 'decision' && parts[3] ? parts.slice(3).join('/') : null,
+    };
   return { page: 'fleet' };
 }
 
@@ -71,7 +89,8 @@ async function refresh(full) {
     if (route.page === 'model' && route.decision) await openProvenance(route.decision);
     else closeProvenance();
     app.lastUpdate = Date.now();
-    document.getElementById('updated').textContent = `updated ${new Date(app.lastUpdate).toISOString().slice(11, 19)} UTC · every ${POLL_MS / 1000} s`;
+    document.getElementById('updated').textContent =
+      `updated ${new Date(app.lastUpdate).toISOString().slice(11, 19)} UTC · every ${POLL_MS / 1000} s`;
   } catch (err) {
     if (!(err instanceof Unauthorized)) {
       document.getElementById('updated').textContent = `update failed: ${err.message ?? err} (retrying)`;
@@ -84,7 +103,9 @@ async function refresh(full) {
 async function start() {
   app.config = await api('/v1/dashboard/config');
   document.getElementById('signout').hidden = false;
-  document.getElementById('who').textContent = app.config.identity ? `${app.config.identity.name} (${app.config.identity.role})` : '';
+  document.getElementById('who').textContent = app.config.identity
+    ? `${app.config.identity.name} (${app.config.identity.role})`
+    : '';
   await refresh(true);
   clearInterval(timer);
   timer = setInterval(() => {
@@ -108,4 +129,3 @@ app.onUnauthorized = (message) => {
 
 if (sessionStorage.getItem(TOKEN_KEY)) start().catch(() => {});
 else showSignIn();
-

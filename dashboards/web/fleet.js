@@ -12,10 +12,32 @@ export async function renderFleet(main, { full }) {
     const ttb = m.decay?.timeToBreach;
     return h(
       'tr',
-      { class: 'clickable', 'data-model': m.modelId, onclick: () => (location.hash = `#/model/${encodeURIComponent(m.modelId)}`) },
+      {
+        class: 'clickable',
+        'data-model': m.modelId,
+        onclick: () => (location.hash = `#/model/${encodeURIComponent(m.modelId)}`),
+      },
       h('td', null, h('a', { href: `#/model/${encodeURIComponent(m.modelId)}` }, h('strong', null, m.modelId))),
-      h('td', null, m.production ? h('span', null, h('strong', null, m.production.version), ' production') : h('span', { class: 'muted' }, 'none in production'), h('div', { class: 'muted' }, `${m.versions} version${m.versions === 1 ? '' : 's'}: ${Object.entries(m.stages).map(([k, v]) => `${v} ${k}`).join(', ')}`)),
-      h('td', { 'data-col': 'health' }, healthBadge(m.health), h('div', { class: 'muted' }, m.live ? 'live from monitor' : 'from last window')),
+      h(
+        'td',
+        null,
+        m.production
+          ? h('span', null, h('strong', null, m.production.version), ' production')
+          : h('span', { class: 'muted' }, 'none in production'),
+        h(
+          'div',
+          { class: 'muted' },
+          `${m.versions} version${m.versions === 1 ? '' : 's'}: ${Object.entries(m.stages)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(', ')}`,
+        ),
+      ),
+      h(
+        'td',
+        { 'data-col': 'health' },
+        healthBadge(m.health),
+        h('div', { class: 'muted' }, m.live ? 'live from monitor' : 'from last window'),
+      ),
       h('td', null, m.stage),
       h(
         'td',
@@ -24,7 +46,12 @@ export async function renderFleet(main, { full }) {
         q?.interval ? h('div', { class: 'muted' }, `95% CI ${pct(q.interval.lower)}–${pct(q.interval.upper)}`) : null,
         q ? h('div', { class: 'muted' }, `${q.metric}, ${q.source}${q.n ? `, n=${q.n}` : ''}`) : null,
       ),
-      h('td', { class: 'num', 'data-col': 'halflife' }, m.decay ? h('span', null, halfLifeText(m.decay)) : h('span', { class: 'muted' }, 'no fit yet'), m.decay ? h('div', { class: 'muted' }, `${m.decay.version}, ${m.decay.model} fit`) : null),
+      h(
+        'td',
+        { class: 'num', 'data-col': 'halflife' },
+        m.decay ? h('span', null, halfLifeText(m.decay)) : h('span', { class: 'muted' }, 'no fit yet'),
+        m.decay ? h('div', { class: 'muted' }, `${m.decay.version}, ${m.decay.model} fit`) : null,
+      ),
       h(
         'td',
         { class: 'num', 'data-col': 'breach' },
@@ -34,12 +61,29 @@ export async function renderFleet(main, { full }) {
             ? h('span', null, `never (floor above SLO ${pct(ttb.slo, 0)})`)
             : ttb.hours === 0
               ? h('strong', { style: { color: 'var(--bad)' } }, `breached (SLO ${pct(ttb.slo, 0)})`)
-              : h('span', null, h('strong', null, `in ${hours(ttb.hours)}`), h('div', { class: 'muted' }, `SLO ${pct(ttb.slo, 0)}${ttb.interval ? `, ${ttb.interval.lower.toFixed(1)}–${ttb.interval.upper === null ? '∞' : ttb.interval.upper.toFixed(1)} h` : ''}`)),
+              : h(
+                  'span',
+                  null,
+                  h('strong', null, `in ${hours(ttb.hours)}`),
+                  h(
+                    'div',
+                    { class: 'muted' },
+                    `SLO ${pct(ttb.slo, 0)}${ttb.interval ? `, ${ttb.interval.lower.toFixed(1)}–${ttb.interval.upper === null ? '∞' : ttb.interval.upper.toFixed(1)} h` : ''}`,
+                  ),
+                ),
       ),
       h(
         'td',
         { 'data-col': 'last-decision' },
-        m.lastDecision ? h('span', null, kindBadge(m.lastDecision.kind), ' ', h('span', { class: 'muted', title: utc(m.lastDecision.at) }, relative(m.lastDecision.at, now))) : '–',
+        m.lastDecision
+          ? h(
+              'span',
+              null,
+              kindBadge(m.lastDecision.kind),
+              ' ',
+              h('span', { class: 'muted', title: utc(m.lastDecision.at) }, relative(m.lastDecision.at, now)),
+            )
+          : '–',
         m.lastDecision ? h('div', { class: 'muted', style: { maxWidth: '380px' } }, m.lastDecision.reason) : null,
       ),
     );
@@ -47,14 +91,58 @@ export async function renderFleet(main, { full }) {
   const table = h(
     'table',
     { id: 'fleet' },
-    h('thead', null, h('tr', null, ...['Model', 'Serving', 'Health', 'Monitor', 'Quality now', 'Half-life', 'Time to SLO breach', 'Last decision'].map((t) => h('th', null, t)))),
-    h('tbody', null, rows.length ? rows : h('tr', null, h('td', { colspan: 8, class: 'muted' }, 'No models yet: halflife lists a model once it is registered or its monitor records a decision.'))),
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        ...[
+          'Model',
+          'Serving',
+          'Health',
+          'Monitor',
+          'Quality now',
+          'Half-life',
+          'Time to SLO breach',
+          'Last decision',
+        ].map((t) => h('th', null, t)),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      rows.length
+        ? rows
+        : h(
+            'tr',
+            null,
+            h(
+              'td',
+              { colspan: 8, class: 'muted' },
+              'No models yet: halflife lists a model once it is registered or its monitor records a decision.',
+            ),
+          ),
+    ),
   );
   const page = h(
     'div',
     { id: 'page-fleet' },
-    h('h1', null, 'Fleet', h('span', { class: 'muted', style: { fontSize: '14px', fontWeight: 400 } }, `${data.models.length} model${data.models.length === 1 ? '' : 's'}`)),
-    h('p', { class: 'sub' }, 'Quality is the last evaluated window (realised from labels, or estimated without them). Half-life: age at which half of the quality above the floor is gone, with its profile-likelihood interval. Time to SLO breach: from the decay fit, counted from now.'),
+    h(
+      'h1',
+      null,
+      'Fleet',
+      h(
+        'span',
+        { class: 'muted', style: { fontSize: '14px', fontWeight: 400 } },
+        `${data.models.length} model${data.models.length === 1 ? '' : 's'}`,
+      ),
+    ),
+    h(
+      'p',
+      { class: 'sub' },
+      'Quality is the last evaluated window (realised from labels, or estimated without them). Half-life: age at which half of the quality above the floor is gone, with its profile-likelihood interval. Time to SLO breach: from the decay fit, counted from now.',
+    ),
     h('div', { class: 'panel' }, table),
   );
   if (full || !main.querySelector('#page-fleet')) main.replaceChildren(page);

@@ -8,13 +8,23 @@ import { h, healthBadge, kindBadge, pct, halfLifeText, hours, relative, utc, ver
 let signature = '';
 let showNoAction = false;
 
-const openDecision = (model, id) => (location.hash = `#/model/${encodeURIComponent(model)}/decision/${encodeURIComponent(id)}`);
+const openDecision = (model, id) =>
+  (location.hash = `#/model/${encodeURIComponent(model)}/decision/${encodeURIComponent(id)}`);
 
 export async function renderModel(main, modelId, { full }) {
   const d = await api(`/v1/dashboard/models/${encodeURIComponent(modelId)}`);
   document.getElementById('crumbs').replaceChildren(h('a', { href: '#/' }, 'Fleet'), ' / ', h('span', null, modelId));
   // Only rebuild when something new was recorded; otherwise the page (and what the user is looking at) stays.
-  const sig = JSON.stringify([modelId, d.windows.length, d.windows.at(-1)?.decisionId, d.decisions[0]?.decisionId, d.versions.map((v) => v.stage), d.health, d.stage, showNoAction]);
+  const sig = JSON.stringify([
+    modelId,
+    d.windows.length,
+    d.windows.at(-1)?.decisionId,
+    d.decisions[0]?.decisionId,
+    d.versions.map((v) => v.stage),
+    d.health,
+    d.stage,
+    showNoAction,
+  ]);
   if (!full && sig === signature && main.querySelector('#page-model')) return;
   signature = sig;
   for (const chart of Object.values(app.charts)) destroy(chart);
@@ -31,12 +41,40 @@ export async function renderModel(main, modelId, { full }) {
   const cards = h(
     'div',
     { class: 'cards' },
-    card('Serving', serving ? `${serving.version}` : 'none', serving ? `production since ${utc(serving.promotedAt ?? serving.trainedAt)}` : ''),
-    card('Quality (last window)', lastWindow?.quality ? pct(lastWindow.quality.value) : '–', lastWindow?.quality ? `${lastWindow.quality.metric}, ${lastWindow.quality.source}${lastWindow.realised?.interval ? `, 95% CI ${pct(lastWindow.realised.interval.lower)}–${pct(lastWindow.realised.interval.upper)}` : ''}` : 'no quality yet'),
-    card('Half-life', fit ? (fit.halfLifeHours ? hours(fit.halfLifeHours) : fit.model === 'none' ? 'no decay' : '–') : '–', fit ? `${latest.version}: ${halfLifeText(fit)}` : 'no decay fit yet'),
-    card('Time to SLO breach', !ttb ? '–' : ttb.hours === null ? 'never' : ttb.hours === 0 ? 'breached' : `in ${hours(ttb.hours)}`, ttb ? `SLO ${pct(ttb.slo, 0)}${ttb.at ? `, at ${utc(ttb.at)}` : ''}` : ''),
-    card('Retrain economics', econ ? `${econ.shouldRetrain ? 'retrain pays' : 'wait'}` : '–', econ ? `avoidable staleness cost ${Math.round(econ.avoidableStalenessCost)} vs retrain ${Math.round(econ.retrainCost)} + risk ${Math.round(econ.riskCost)}` : 'no economics yet'),
-    card('Last decision', d.decisions[0] ? d.decisions[0].kind : '–', d.decisions[0] ? `${relative(d.decisions[0].at)} · ${d.decisions[0].reason}` : ''),
+    card(
+      'Serving',
+      serving ? `${serving.version}` : 'none',
+      serving ? `production since ${utc(serving.promotedAt ?? serving.trainedAt)}` : '',
+    ),
+    card(
+      'Quality (last window)',
+      lastWindow?.quality ? pct(lastWindow.quality.value) : '–',
+      lastWindow?.quality
+        ? `${lastWindow.quality.metric}, ${lastWindow.quality.source}${lastWindow.realised?.interval ? `, 95% CI ${pct(lastWindow.realised.interval.lower)}–${pct(lastWindow.realised.interval.upper)}` : ''}`
+        : 'no quality yet',
+    ),
+    card(
+      'Half-life',
+      fit ? (fit.halfLifeHours ? hours(fit.halfLifeHours) : fit.model === 'none' ? 'no decay' : '–') : '–',
+      fit ? `${latest.version}: ${halfLifeText(fit)}` : 'no decay fit yet',
+    ),
+    card(
+      'Time to SLO breach',
+      !ttb ? '–' : ttb.hours === null ? 'never' : ttb.hours === 0 ? 'breached' : `in ${hours(ttb.hours)}`,
+      ttb ? `SLO ${pct(ttb.slo, 0)}${ttb.at ? `, at ${utc(ttb.at)}` : ''}` : '',
+    ),
+    card(
+      'Retrain economics',
+      econ ? `${econ.shouldRetrain ? 'retrain pays' : 'wait'}` : '–',
+      econ
+        ? `avoidable staleness cost ${Math.round(econ.avoidableStalenessCost)} vs retrain ${Math.round(econ.retrainCost)} + risk ${Math.round(econ.riskCost)}`
+        : 'no economics yet',
+    ),
+    card(
+      'Last decision',
+      d.decisions[0] ? d.decisions[0].kind : '–',
+      d.decisions[0] ? `${relative(d.decisions[0].at)} · ${d.decisions[0].reason}` : '',
+    ),
   );
 
   // Quality over time, one series per version.
@@ -44,7 +82,11 @@ export async function renderModel(main, modelId, { full }) {
   const qualityEl = h('div', { class: 'chart', id: 'chart-quality' });
   const decayEl = h('div', { class: 'chart', id: 'chart-decay' });
   const halfLifeLabel = fit
-    ? h('span', { class: 'halflife-label', id: 'halflife-label', 'data-halflife-hours': fit.halfLifeHours ?? '' }, fit.halfLifeHours ? `Half-life of ${latest.version}: ${halfLifeText(fit)}` : `${latest.version}: ${fit.reason}`)
+    ? h(
+        'span',
+        { class: 'halflife-label', id: 'halflife-label', 'data-halflife-hours': fit.halfLifeHours ?? '' },
+        fit.halfLifeHours ? `Half-life of ${latest.version}: ${halfLifeText(fit)}` : `${latest.version}: ${fit.reason}`,
+      )
     : h('span', { class: 'muted', id: 'halflife-label' }, 'no decay fit yet');
   const dqEl = h('div', { class: 'chart', id: 'chart-data-quality' });
   const ingestEl = h('div', { class: 'chart', id: 'chart-ingest' });
@@ -54,30 +96,121 @@ export async function renderModel(main, modelId, { full }) {
   const page = h(
     'div',
     { id: 'page-model', 'data-model': modelId },
-    h('h1', null, modelId, healthBadge(d.health), h('span', { class: 'badge h-unknown' }, d.stage), h('span', { class: 'muted', style: { fontSize: '13px', fontWeight: 400 } }, d.live ? 'live status from the monitor workflow' : 'status derived from the last recorded window')),
+    h(
+      'h1',
+      null,
+      modelId,
+      healthBadge(d.health),
+      h('span', { class: 'badge h-unknown' }, d.stage),
+      h(
+        'span',
+        { class: 'muted', style: { fontSize: '13px', fontWeight: 400 } },
+        d.live ? 'live status from the monitor workflow' : 'status derived from the last recorded window',
+      ),
+    ),
     cards,
     h(
       'div',
       { class: 'grid2' },
-      h('section', { class: 'panel' }, h('div', { class: 'chart-title' }, h('h2', null, 'Quality over time')), h('p', { class: 'sub' }, 'Accuracy per hourly window (realised from labels, else estimated), coloured by the version that served it; dashed red: SLO.'), qualityEl),
-      h('section', { class: 'panel' }, h('div', { class: 'chart-title' }, h('h2', null, 'Decay: quality by version age'), halfLifeLabel), h('p', { class: 'sub' }, 'Observed points and each version\'s latest decay fit q(a) = floor + (q0 − floor)·2^(−a/h); solid: the version in service.'), decayEl),
+      h(
+        'section',
+        { class: 'panel' },
+        h('div', { class: 'chart-title' }, h('h2', null, 'Quality over time')),
+        h(
+          'p',
+          { class: 'sub' },
+          'Accuracy per hourly window (realised from labels, else estimated), coloured by the version that served it; dashed red: SLO.',
+        ),
+        qualityEl,
+      ),
+      h(
+        'section',
+        { class: 'panel' },
+        h('div', { class: 'chart-title' }, h('h2', null, 'Decay: quality by version age'), halfLifeLabel),
+        h(
+          'p',
+          { class: 'sub' },
+          "Observed points and each version's latest decay fit q(a) = floor + (q0 − floor)·2^(−a/h); solid: the version in service.",
+        ),
+        decayEl,
+      ),
     ),
-    h('section', { class: 'panel' }, h('h2', null, 'Drift by feature and window'), h('p', { class: 'sub' }, `Last ${Math.min(72, d.windows.length)} windows against the serving version's reference. Hover a cell for its statistics.`), heatEl),
+    h(
+      'section',
+      { class: 'panel' },
+      h('h2', null, 'Drift by feature and window'),
+      h(
+        'p',
+        { class: 'sub' },
+        `Last ${Math.min(72, d.windows.length)} windows against the serving version's reference. Hover a cell for its statistics.`,
+      ),
+      heatEl,
+    ),
     h(
       'div',
       { class: 'grid2' },
-      h('section', { class: 'panel' }, h('h2', null, 'Data quality'), h('p', { class: 'sub' }, 'Missing-value rate per feature and dead-letter rate per window (%).'), dqEl, dataQualityAlerts(d.windows)),
-      h('section', { class: 'panel' }, h('h2', null, 'Ingest'), h('p', { class: 'sub' }, 'Scoring events, labelled events and dead letters per hour.'), ingestEl),
+      h(
+        'section',
+        { class: 'panel' },
+        h('h2', null, 'Data quality'),
+        h('p', { class: 'sub' }, 'Missing-value rate per feature and dead-letter rate per window (%).'),
+        dqEl,
+        dataQualityAlerts(d.windows),
+      ),
+      h(
+        'section',
+        { class: 'panel' },
+        h('h2', null, 'Ingest'),
+        h('p', { class: 'sub' }, 'Scoring events, labelled events and dead letters per hour.'),
+        ingestEl,
+      ),
     ),
-    h('section', { class: 'panel', id: 'decisions' }, h('h2', null, 'Decisions'), h('p', { class: 'sub' }, 'Every decision the monitor and its retrains recorded ("no action" included). Click one for its provenance.'), timelineEl, decisionList(modelId, d.decisions)),
-    h('section', { class: 'panel', id: 'comparisons' }, h('h2', null, 'Shadow / canary comparisons'), h('p', { class: 'sub' }, 'Challenger vs champion on the same events: the improvement the promotion test used (with its confidence interval and the bar it had to clear), and accuracy of each side from shadow_results (95% Wilson intervals).'), comparisons(modelId, d)),
+    h(
+      'section',
+      { class: 'panel', id: 'decisions' },
+      h('h2', null, 'Decisions'),
+      h(
+        'p',
+        { class: 'sub' },
+        'Every decision the monitor and its retrains recorded ("no action" included). Click one for its provenance.',
+      ),
+      timelineEl,
+      decisionList(modelId, d.decisions),
+    ),
+    h(
+      'section',
+      { class: 'panel', id: 'comparisons' },
+      h('h2', null, 'Shadow / canary comparisons'),
+      h(
+        'p',
+        { class: 'sub' },
+        'Challenger vs champion on the same events: the improvement the promotion test used (with its confidence interval and the bar it had to clear), and accuracy of each side from shadow_results (95% Wilson intervals).',
+      ),
+      comparisons(modelId, d),
+    ),
   );
   main.replaceChildren(page);
 
   // Charts after the page is in the document (they size to their containers).
   const xs = d.windows.map((w) => w.end);
-  const qSeries = versions.map((v) => ({ label: `${v} accuracy`, color: versionColor(v), values: d.windows.map((w) => (w.version === v && w.quality?.value !== null && w.quality ? w.quality.value * 100 : null)), points: true, pointSize: 5 }));
-  if (slo !== null) qSeries.push({ label: `SLO ${pct(slo, 0)}`, color: '#c53030', dash: [3, 3], width: 1.5, spanGaps: true, values: xs.map(() => slo * 100) });
+  const qSeries = versions.map((v) => ({
+    label: `${v} accuracy`,
+    color: versionColor(v),
+    values: d.windows.map((w) =>
+      w.version === v && w.quality?.value !== null && w.quality ? w.quality.value * 100 : null,
+    ),
+    points: true,
+    pointSize: 5,
+  }));
+  if (slo !== null)
+    qSeries.push({
+      label: `SLO ${pct(slo, 0)}`,
+      color: '#c53030',
+      dash: [3, 3],
+      width: 1.5,
+      spanGaps: true,
+      values: xs.map(() => slo * 100),
+    });
   if (xs.length) app.charts.quality = timeChart(qualityEl, { xs, series: qSeries, yLabel: 'accuracy (%)' });
   else qualityEl.replaceChildren(h('p', { class: 'muted' }, 'No evaluated windows yet.'));
 
@@ -88,10 +221,16 @@ export async function renderModel(main, modelId, { full }) {
       version: v,
       latest: latest?.version === v,
       fit: byVersion[v]?.fit ?? null,
-      points: trainedAt === null ? [] : d.windows.filter((w) => w.version === v && w.quality && w.quality.value !== null).map((w) => ({ age: Math.max(0, (w.end - trainedAt) / 3_600_000), quality: w.quality.value })),
+      points:
+        trainedAt === null
+          ? []
+          : d.windows
+              .filter((w) => w.version === v && w.quality && w.quality.value !== null)
+              .map((w) => ({ age: Math.max(0, (w.end - trainedAt) / 3_600_000), quality: w.quality.value })),
     };
   });
-  if (decayVersions.some((v) => v.points.length)) app.charts.decay = decayChart(decayEl, { versions: decayVersions, slo });
+  if (decayVersions.some((v) => v.points.length))
+    app.charts.decay = decayChart(decayEl, { versions: decayVersions, slo });
   else decayEl.replaceChildren(h('p', { class: 'muted' }, 'No quality points yet.'));
 
   driftHeatmap(heatEl, d.windows.slice(-72));
@@ -103,8 +242,19 @@ export async function renderModel(main, modelId, { full }) {
       xs: dqWindows.map((w) => w.end),
       yLabel: 'rate (%)',
       series: [
-        ...dqFeatures.map((name, i) => ({ label: `${name} missing`, color: ['#4263eb', '#0ca678', '#f59f00', '#ae3ec9', '#1098ad', '#e8590c', '#5c940d'][i % 7], width: 1.5, values: dqWindows.map((w) => (w.dataQuality.features.find((f) => f.name === name)?.missingRate ?? 0) * 100) })),
-        { label: 'dead letters', color: '#c92a2a', width: 2, dash: [5, 3], values: dqWindows.map((w) => (w.dataQuality.deadLetterRate ?? 0) * 100) },
+        ...dqFeatures.map((name, i) => ({
+          label: `${name} missing`,
+          color: ['#4263eb', '#0ca678', '#f59f00', '#ae3ec9', '#1098ad', '#e8590c', '#5c940d'][i % 7],
+          width: 1.5,
+          values: dqWindows.map((w) => (w.dataQuality.features.find((f) => f.name === name)?.missingRate ?? 0) * 100),
+        })),
+        {
+          label: 'dead letters',
+          color: '#c92a2a',
+          width: 2,
+          dash: [5, 3],
+          values: dqWindows.map((w) => (w.dataQuality.deadLetterRate ?? 0) * 100),
+        },
       ],
     });
   }
@@ -117,7 +267,14 @@ export async function renderModel(main, modelId, { full }) {
       series: [
         { label: 'scoring events', color: '#3b5bdb', values: d.ingest.map((r) => r.events), stepped: true, unit: '/h' },
         { label: 'labelled', color: '#2f9e44', values: d.ingest.map((r) => r.labelled), stepped: true, unit: '/h' },
-        { label: 'dead letters', color: '#c92a2a', scale: 'y2', values: d.ingest.map((r) => r.deadLetters), stepped: true, unit: '/h' },
+        {
+          label: 'dead letters',
+          color: '#c92a2a',
+          scale: 'y2',
+          values: d.ingest.map((r) => r.deadLetters),
+          stepped: true,
+          unit: '/h',
+        },
       ],
     });
   } else ingestEl.replaceChildren(h('p', { class: 'muted' }, 'No events in this range.'));
@@ -126,13 +283,23 @@ export async function renderModel(main, modelId, { full }) {
 }
 
 function card(label, value, detail) {
-  return h('div', { class: 'card' }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value), h('div', { class: 'detail' }, detail));
+  return h(
+    'div',
+    { class: 'card' },
+    h('div', { class: 'label' }, label),
+    h('div', { class: 'value' }, value),
+    h('div', { class: 'detail' }, detail),
+  );
 }
 
 function dataQualityAlerts(windows) {
   const recent = windows.slice(-24).filter((w) => w.dataQuality && w.dataQuality.alerts.length);
   if (!recent.length) return h('p', { class: 'muted' }, 'No data-quality alerts in the last 24 windows.');
-  return h('ul', { class: 'alerts' }, recent.slice(-5).map((w) => h('li', null, `${utc(w.end)}: ${w.dataQuality.alerts.join('; ')}`)));
+  return h(
+    'ul',
+    { class: 'alerts' },
+    recent.slice(-5).map((w) => h('li', null, `${utc(w.end)}: ${w.dataQuality.alerts.join('; ')}`)),
+  );
 }
 
 function decisionList(modelId, decisions) {
@@ -146,21 +313,35 @@ function decisionList(modelId, decisions) {
   return h(
     'div',
     null,
-    h('div', { class: 'filters' }, h('label', null, toggle, ' show "no-action" decisions'), h('span', null, `${decisions.length} decisions, newest first`)),
+    h(
+      'div',
+      { class: 'filters' },
+      h('label', null, toggle, ' show "no-action" decisions'),
+      h('span', null, `${decisions.length} decisions, newest first`),
+    ),
     h(
       'div',
       { class: 'list' },
       h(
         'table',
         { id: 'decision-list' },
-        h('thead', null, h('tr', null, ...['When (UTC)', 'Decision', 'Version', 'Actor', 'Reason'].map((t) => h('th', null, t)))),
+        h(
+          'thead',
+          null,
+          h('tr', null, ...['When (UTC)', 'Decision', 'Version', 'Actor', 'Reason'].map((t) => h('th', null, t))),
+        ),
         h(
           'tbody',
           null,
           shown.map((d) =>
             h(
               'tr',
-              { class: 'clickable', 'data-decision': d.decisionId, 'data-kind': d.kind, onclick: () => openDecision(modelId, d.decisionId) },
+              {
+                class: 'clickable',
+                'data-decision': d.decisionId,
+                'data-kind': d.kind,
+                onclick: () => openDecision(modelId, d.decisionId),
+              },
               h('td', { class: 'num' }, utc(d.at).replace(' UTC', '')),
               h('td', null, kindBadge(d.kind)),
               h('td', null, d.version),
@@ -175,7 +356,8 @@ function decisionList(modelId, decisions) {
 }
 
 function comparisons(modelId, d) {
-  if (!d.comparisons.length && !d.shadowEvaluations.length) return h('p', { class: 'muted' }, 'No shadow evaluations yet.');
+  if (!d.comparisons.length && !d.shadowEvaluations.length)
+    return h('p', { class: 'muted' }, 'No shadow evaluations yet.');
   return h(
     'div',
     { class: 'grid2' },
@@ -186,24 +368,86 @@ function comparisons(modelId, d) {
       const scale = isAccuracy ? 100 : 1;
       const unit = isAccuracy ? ' pp' : '';
       const rows = [];
-      if (imp) rows.push({ label: `improvement (${imp.metric})`, value: imp.improvement * scale, lower: imp.lower * scale, upper: imp.upper * scale, color: versionColor(c.candidate) });
-      if (c.shadow && isAccuracy) rows.push({ label: 'accuracy diff (shadow_results)', value: c.shadow.accuracy.difference.value * 100, lower: (c.shadow.accuracy.difference.lower ?? NaN) * 100, upper: (c.shadow.accuracy.difference.upper ?? NaN) * 100, color: '#495057' });
+      if (imp)
+        rows.push({
+          label: `improvement (${imp.metric})`,
+          value: imp.improvement * scale,
+          lower: imp.lower * scale,
+          upper: imp.upper * scale,
+          color: versionColor(c.candidate),
+        });
+      if (c.shadow && isAccuracy)
+        rows.push({
+          label: 'accuracy diff (shadow_results)',
+          value: c.shadow.accuracy.difference.value * 100,
+          lower: (c.shadow.accuracy.difference.lower ?? NaN) * 100,
+          upper: (c.shadow.accuracy.difference.upper ?? NaN) * 100,
+          color: '#495057',
+        });
       const refs = [{ at: 0, label: 'no change', color: '#868e96' }];
-      if (stats && Number.isFinite(stats.bar)) refs.push({ at: stats.bar * scale, label: stats.test === 'non-inferiority' ? `margin ${(stats.bar * scale).toFixed(1)}${unit}` : `bar ${(stats.bar * scale).toFixed(2)}${unit}`, color: '#c53030', dash: true });
+      if (stats && Number.isFinite(stats.bar))
+        refs.push({
+          at: stats.bar * scale,
+          label:
+            stats.test === 'non-inferiority'
+              ? `margin ${(stats.bar * scale).toFixed(1)}${unit}`
+              : `bar ${(stats.bar * scale).toFixed(2)}${unit}`,
+          color: '#c53030',
+          dash: true,
+        });
       const accRows = c.shadow
         ? [
-            { label: `${c.champion ?? 'champion'} (champion)`, value: c.shadow.accuracy.champion.value * 100, lower: c.shadow.accuracy.champion.lower * 100, upper: c.shadow.accuracy.champion.upper * 100, color: versionColor(c.champion ?? 'v1') },
-            { label: `${c.candidate} (challenger)`, value: c.shadow.accuracy.candidate.value * 100, lower: c.shadow.accuracy.candidate.lower * 100, upper: c.shadow.accuracy.candidate.upper * 100, color: versionColor(c.candidate) },
+            {
+              label: `${c.champion ?? 'champion'} (champion)`,
+              value: c.shadow.accuracy.champion.value * 100,
+              lower: c.shadow.accuracy.champion.lower * 100,
+              upper: c.shadow.accuracy.champion.upper * 100,
+              color: versionColor(c.champion ?? 'v1'),
+            },
+            {
+              label: `${c.candidate} (challenger)`,
+              value: c.shadow.accuracy.candidate.value * 100,
+              lower: c.shadow.accuracy.candidate.lower * 100,
+              upper: c.shadow.accuracy.candidate.upper * 100,
+              color: versionColor(c.candidate),
+            },
           ]
         : [];
       return h(
         'div',
         { class: 'comparison', 'data-decision': c.decisionId },
-        h('h2', null, `${c.candidate} vs ${c.champion ?? '–'} `, kindBadge(c.kind), ' ', h('span', { class: 'muted', style: { fontWeight: 400, fontSize: '13px' } }, utc(c.at))),
-        h('p', { class: 'sub' }, c.verdict ? `verdict: ${c.verdict.decision} · ${stats?.test ?? ''} test, ${Math.round((stats?.level ?? 0.95) * 100)}% CI (${imp?.method ?? '–'}), n = ${stats?.n ?? c.shadow?.n ?? '–'} paired events${stats?.mcnemar ? ` · McNemar p = ${fixed(stats.mcnemar.pvalue, 3)}` : ''}` : c.reason),
-        rows.length ? intervalPlot(rows, { refs, unit, axisLabel: `challenger − champion (${isAccuracy ? 'accuracy, percentage points' : imp?.metric ?? ''})` }) : null,
+        h(
+          'h2',
+          null,
+          `${c.candidate} vs ${c.champion ?? '–'} `,
+          kindBadge(c.kind),
+          ' ',
+          h('span', { class: 'muted', style: { fontWeight: 400, fontSize: '13px' } }, utc(c.at)),
+        ),
+        h(
+          'p',
+          { class: 'sub' },
+          c.verdict
+            ? `verdict: ${c.verdict.decision} · ${stats?.test ?? ''} test, ${Math.round((stats?.level ?? 0.95) * 100)}% CI (${imp?.method ?? '–'}), n = ${stats?.n ?? c.shadow?.n ?? '–'} paired events${stats?.mcnemar ? ` · McNemar p = ${fixed(stats.mcnemar.pvalue, 3)}` : ''}`
+            : c.reason,
+        ),
+        rows.length
+          ? intervalPlot(rows, {
+              refs,
+              unit,
+              axisLabel: `challenger − champion (${isAccuracy ? 'accuracy, percentage points' : (imp?.metric ?? '')})`,
+            })
+          : null,
         accRows.length ? intervalPlot(accRows, { unit: '%', axisLabel: 'accuracy on the shadow events (%)' }) : null,
-        h('p', null, h('a', { href: `#/model/${encodeURIComponent(modelId)}/decision/${encodeURIComponent(c.decisionId)}` }, 'provenance of this decision')),
+        h(
+          'p',
+          null,
+          h(
+            'a',
+            { href: `#/model/${encodeURIComponent(modelId)}/decision/${encodeURIComponent(c.decisionId)}` },
+            'provenance of this decision',
+          ),
+        ),
       );
     }),
   );

@@ -28,12 +28,27 @@ export async function openProvenance(decisionId) {
   drawer.replaceChildren(h('p', { class: 'muted' }, 'Loading decision…'));
   const d = await api(`/v1/decisions/${encodeURIComponent(decisionId)}`);
   if (openId !== decisionId) return;
-  const close = h('button', { type: 'button', id: 'drawer-close', onclick: () => (location.hash = location.hash.replace(/\/decision\/.*$/, '')) }, 'Close');
+  const close = h(
+    'button',
+    {
+      type: 'button',
+      id: 'drawer-close',
+      onclick: () => (location.hash = location.hash.replace(/\/decision\/.*$/, '')),
+    },
+    'Close',
+  );
   const link = temporalLink(d.workflowId, d.runId);
   const s = d.statistics ?? {};
   drawer.replaceChildren(
-    h('div', { id: 'provenance', 'data-decision': d.decisionId },
-      h('div', { style: { display: 'flex', justifyContent: 'space-between', alignItems: 'center' } }, h('h2', null, 'Decision ', kindBadge(d.kind)), close),
+    h(
+      'div',
+      { id: 'provenance', 'data-decision': d.decisionId },
+      h(
+        'div',
+        { style: { display: 'flex', justifyContent: 'space-between', alignItems: 'center' } },
+        h('h2', null, 'Decision ', kindBadge(d.kind)),
+        close,
+      ),
       h('p', { style: { fontSize: '15px' } }, d.reason),
       kv([
         ['decided at', utc(d.decidedAt)],
@@ -43,21 +58,49 @@ export async function openProvenance(decisionId) {
         ['policy', h('span', { id: 'prov-policy' }, `${d.policy.name} v${d.policy.version}`)],
         ['policy hash (sha256)', h('code', { id: 'prov-policy-hash' }, d.policy.hash)],
         ['workflow', h('span', null, h('code', null, d.workflowId), ' run ', h('code', null, d.runId))],
-        ['Temporal UI', link ? h('a', { href: link, target: '_blank', rel: 'noopener', id: 'prov-temporal-link' }, 'open this workflow run') : h('span', { class: 'muted' }, 'UI address unknown (external Temporal)')],
+        [
+          'Temporal UI',
+          link
+            ? h(
+                'a',
+                { href: link, target: '_blank', rel: 'noopener', id: 'prov-temporal-link' },
+                'open this workflow run',
+              )
+            : h('span', { class: 'muted' }, 'UI address unknown (external Temporal)'),
+        ],
         ['lineage (snapshot)', d.lineageId || '–'],
         ['training window', d.trainingWindow ? `${utc(d.trainingWindow.start)} → ${utc(d.trainingWindow.end)}` : '–'],
-        ['data windows', Array.isArray(d.windows) ? d.windows.map((w) => `${utc(w.start)} → ${utc(w.end)}`).join('; ') : '–'],
+        [
+          'data windows',
+          Array.isArray(d.windows) ? d.windows.map((w) => `${utc(w.start)} → ${utc(w.end)}`).join('; ') : '–',
+        ],
       ]),
       section('Statistics', statistics(s)),
       section('Thresholds', thresholds(d.thresholds)),
       section('Guards', guards(d.details?.guards)),
-      section('Everything recorded', h('details', null, h('summary', null, 'raw JSON (statistics, thresholds, details)'), h('pre', null, JSON.stringify({ statistics: d.statistics, thresholds: d.thresholds, details: d.details }, null, 2)))),
+      section(
+        'Everything recorded',
+        h(
+          'details',
+          null,
+          h('summary', null, 'raw JSON (statistics, thresholds, details)'),
+          h(
+            'pre',
+            null,
+            JSON.stringify({ statistics: d.statistics, thresholds: d.thresholds, details: d.details }, null, 2),
+          ),
+        ),
+      ),
     ),
   );
 }
 
 function kv(pairs) {
-  return h('dl', { class: 'kv' }, pairs.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
+  return h(
+    'dl',
+    { class: 'kv' },
+    pairs.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
+  );
 }
 
 function section(title, body) {
@@ -68,30 +111,88 @@ function statistics(s) {
   const pairs = [];
   if (s.quality) {
     const r = s.quality.realised;
-    pairs.push(['quality (realised)', r ? h('span', { 'data-stat': 'quality' }, `${pct(r.value)} ${s.quality.metric}, n=${r.n}${r.interval ? `, 95% CI ${pct(r.interval.lower)}–${pct(r.interval.upper)}` : ''}`) : '–']);
-    if (s.quality.estimated) pairs.push(['quality (estimated, CBPE)', `${pct(s.quality.estimated.value)}${s.quality.estimated.trustworthy ? '' : ' (not trusted)'}`]);
+    pairs.push([
+      'quality (realised)',
+      r
+        ? h(
+            'span',
+            { 'data-stat': 'quality' },
+            `${pct(r.value)} ${s.quality.metric}, n=${r.n}${r.interval ? `, 95% CI ${pct(r.interval.lower)}–${pct(r.interval.upper)}` : ''}`,
+          )
+        : '–',
+    ]);
+    if (s.quality.estimated)
+      pairs.push([
+        'quality (estimated, CBPE)',
+        `${pct(s.quality.estimated.value)}${s.quality.estimated.trustworthy ? '' : ' (not trusted)'}`,
+      ]);
     pairs.push(['quality used', s.quality.used ?? '–']);
   }
-  if (s.drift) pairs.push(['drift', `${s.drift.dataset_drift ? 'DATASET DRIFT' : 'no dataset drift'} — ${s.drift.n_drifted}/${s.drift.n_tested} features drifted (share ${fixed(s.drift.share_drifted, 2)})${s.drift.drifted_features?.length ? `: ${s.drift.drifted_features.join(', ')}` : ''}`]);
-  if (s.dataQuality) pairs.push(['data quality', `${s.dataQuality.ok ? 'ok' : 'ALERT'} — ${s.dataQuality.rows} rows, dead-letter rate ${pct(s.dataQuality.dead_letter_rate, 2)}${s.dataQuality.alerts?.length ? `; ${s.dataQuality.alerts.join('; ')}` : ''}`]);
-  if (s.changePoint) pairs.push(['change point', `${s.changePoint.detected ? 'detected' : 'none'} (Page–Hinkley ${fixed(s.changePoint.statistic, 3)})`]);
+  if (s.drift)
+    pairs.push([
+      'drift',
+      `${s.drift.dataset_drift ? 'DATASET DRIFT' : 'no dataset drift'} — ${s.drift.n_drifted}/${s.drift.n_tested} features drifted (share ${fixed(s.drift.share_drifted, 2)})${s.drift.drifted_features?.length ? `: ${s.drift.drifted_features.join(', ')}` : ''}`,
+    ]);
+  if (s.dataQuality)
+    pairs.push([
+      'data quality',
+      `${s.dataQuality.ok ? 'ok' : 'ALERT'} — ${s.dataQuality.rows} rows, dead-letter rate ${pct(s.dataQuality.dead_letter_rate, 2)}${s.dataQuality.alerts?.length ? `; ${s.dataQuality.alerts.join('; ')}` : ''}`,
+    ]);
+  if (s.changePoint)
+    pairs.push([
+      'change point',
+      `${s.changePoint.detected ? 'detected' : 'none'} (Page–Hinkley ${fixed(s.changePoint.statistic, 3)})`,
+    ]);
   if (s.decay) {
-    pairs.push(['decay fit', h('span', { 'data-stat': 'decay' }, `${s.decay.model}: half-life ${halfLifeText(s.decay)}, q0 ${pct(s.decay.q0)}, floor ${pct(s.decay.floor)}, n=${s.decay.n}${s.decay.prior ? ', with population prior' : ''}`)]);
-    if (s.decay.timeToBreach) pairs.push(['time to SLO breach (at decision)', `${s.decay.timeToBreach.hours === null ? 'never' : s.decay.timeToBreach.hours === 0 ? 'already breached' : hours(s.decay.timeToBreach.hours)} (SLO ${pct(s.decay.timeToBreach.slo, 0)})`]);
+    pairs.push([
+      'decay fit',
+      h(
+        'span',
+        { 'data-stat': 'decay' },
+        `${s.decay.model}: half-life ${halfLifeText(s.decay)}, q0 ${pct(s.decay.q0)}, floor ${pct(s.decay.floor)}, n=${s.decay.n}${s.decay.prior ? ', with population prior' : ''}`,
+      ),
+    ]);
+    if (s.decay.timeToBreach)
+      pairs.push([
+        'time to SLO breach (at decision)',
+        `${s.decay.timeToBreach.hours === null ? 'never' : s.decay.timeToBreach.hours === 0 ? 'already breached' : hours(s.decay.timeToBreach.hours)} (SLO ${pct(s.decay.timeToBreach.slo, 0)})`,
+      ]);
   }
   if (s.economics) {
     const e = s.economics;
-    pairs.push(['economics', h('span', { 'data-stat': 'economics' }, `${e.shouldRetrain ? 'retrain pays' : 'does not pay yet'} (${e.rule}): avoidable staleness cost ${fixed(e.avoidableStalenessCost, 0)}, retrain ${fixed(e.retrainCost, 0)} + risk ${fixed(e.riskCost, 0)}, net benefit ${fixed(e.netBenefit, 0)}`)]);
+    pairs.push([
+      'economics',
+      h(
+        'span',
+        { 'data-stat': 'economics' },
+        `${e.shouldRetrain ? 'retrain pays' : 'does not pay yet'} (${e.rule}): avoidable staleness cost ${fixed(e.avoidableStalenessCost, 0)}, retrain ${fixed(e.retrainCost, 0)} + risk ${fixed(e.riskCost, 0)}, net benefit ${fixed(e.netBenefit, 0)}`,
+      ),
+    ]);
   }
   const verdict = s.verdict ?? s.shadow?.verdict;
   if (verdict) {
     const st = verdict.statistics ?? {};
     const imp = st.improvement;
-    pairs.push(['promotion verdict', h('span', { 'data-stat': 'verdict' }, `${verdict.decision} — ${st.test} on ${st.metric}, n=${st.n}`)]);
-    if (imp) pairs.push(['improvement', h('span', { 'data-stat': 'improvement' }, `${fixed(imp.improvement, 4)} (${Math.round((imp.level ?? 0.95) * 100)}% CI ${fixed(imp.lower, 4)} to ${fixed(imp.upper, 4)}; champion ${fixed(imp.champion, 4)}, challenger ${fixed(imp.challenger, 4)}; bar ${fixed(st.bar, 4)})`)]);
+    pairs.push([
+      'promotion verdict',
+      h('span', { 'data-stat': 'verdict' }, `${verdict.decision} — ${st.test} on ${st.metric}, n=${st.n}`),
+    ]);
+    if (imp)
+      pairs.push([
+        'improvement',
+        h(
+          'span',
+          { 'data-stat': 'improvement' },
+          `${fixed(imp.improvement, 4)} (${Math.round((imp.level ?? 0.95) * 100)}% CI ${fixed(imp.lower, 4)} to ${fixed(imp.upper, 4)}; champion ${fixed(imp.champion, 4)}, challenger ${fixed(imp.challenger, 4)}; bar ${fixed(st.bar, 4)})`,
+        ),
+      ]);
     for (const r of verdict.reasons ?? []) pairs.push(['reason', r]);
   }
-  if (s.validation) pairs.push(['offline validation', `${s.validation.passed ? 'passed' : 'failed'}${s.validation.candidate?.accuracy !== undefined ? ` — candidate accuracy ${pct(s.validation.candidate.accuracy)}` : ''}${s.validation.champion?.accuracy !== undefined ? `, champion ${pct(s.validation.champion.accuracy)}` : ''}`]);
+  if (s.validation)
+    pairs.push([
+      'offline validation',
+      `${s.validation.passed ? 'passed' : 'failed'}${s.validation.candidate?.accuracy !== undefined ? ` — candidate accuracy ${pct(s.validation.candidate.accuracy)}` : ''}${s.validation.champion?.accuracy !== undefined ? `, champion ${pct(s.validation.champion.accuracy)}` : ''}`,
+    ]);
   return pairs.length ? kv(pairs) : h('p', { class: 'muted' }, 'No statistics recorded.');
 }
 
@@ -99,11 +200,20 @@ function thresholds(t) {
   if (!t || typeof t !== 'object') return h('p', { class: 'muted' }, 'None recorded.');
   const flat = [];
   const walk = (prefix, v) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x);
+    if (v && typeof v === 'object' && !Array.isArray(v))
+      for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x);
     else flat.push([prefix, Array.isArray(v) ? JSON.stringify(v) : String(v)]);
   };
   walk('', t);
-  return h('table', { id: 'prov-thresholds' }, h('tbody', null, flat.map(([k, v]) => h('tr', null, h('td', null, h('code', null, k)), h('td', { class: 'num' }, v)))));
+  return h(
+    'table',
+    { id: 'prov-thresholds' },
+    h(
+      'tbody',
+      null,
+      flat.map(([k, v]) => h('tr', null, h('td', null, h('code', null, k)), h('td', { class: 'num' }, v))),
+    ),
+  );
 }
 
 function guards(list) {
@@ -112,6 +222,18 @@ function guards(list) {
     'table',
     { id: 'prov-guards' },
     h('thead', null, h('tr', null, h('th', null, 'guard'), h('th', null, 'result'), h('th', null, 'detail'))),
-    h('tbody', null, list.map((g) => h('tr', null, h('td', null, g.guard), h('td', null, g.passed ? 'passed' : g.overridden ? 'overridden' : 'BLOCKED'), h('td', null, g.detail)))),
+    h(
+      'tbody',
+      null,
+      list.map((g) =>
+        h(
+          'tr',
+          null,
+          h('td', null, g.guard),
+          h('td', null, g.passed ? 'passed' : g.overridden ? 'overridden' : 'BLOCKED'),
+          h('td', null, g.detail),
+        ),
+      ),
+    ),
   );
 }

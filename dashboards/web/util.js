@@ -11,7 +11,8 @@ export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs ?? {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), /** @type {EventListener} */ (value));
+    if (key.startsWith('on') && typeof value === 'function')
+      el.addEventListener(key.slice(2), /** @type {EventListener} */ (value));
     else if (key === 'style' && typeof value === 'object') Object.assign(el.style, value);
     else if (key === 'dataset' && typeof value === 'object') Object.assign(el.dataset, value);
     else el.setAttribute(key, value === true ? '' : String(value));
@@ -40,22 +41,32 @@ function append(el, children) {
 }
 
 /** Percent with one decimal, e.g. 0.9234 → "92.3%". */
-export const pct = (x, digits = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(digits)}%`);
+export const pct = (x, digits = 1) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(digits)}%`;
 /** Hours as "25.6 h", or days for long spans. */
 export function hours(x) {
   if (x === null || x === undefined || !Number.isFinite(x)) return '–';
   if (x >= 72) return `${(x / 24).toFixed(1)} d`;
   return `${x.toFixed(1)} h`;
 }
-export const fixed = (x, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+export const fixed = (x, digits = 3) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
 /** UTC date-time, e.g. "2026-11-26 14:00 UTC". */
-export const utc = (ms) => (ms === null || ms === undefined ? '–' : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+export const utc = (ms) =>
+  ms === null || ms === undefined ? '–' : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 export const utcShort = (ms) => new Date(ms).toISOString().slice(5, 16).replace('T', ' ');
 /** "3 h ago" / "in 2.3 h". */
 export function relative(ms, now = Date.now()) {
   const d = (ms - now) / 3_600_000;
   const a = Math.abs(d);
-  const text = a < 1 / 60 ? 'now' : a < 1 ? `${Math.round(a * 60)} min` : a < 72 ? `${a.toFixed(1)} h` : `${(a / 24).toFixed(1)} d`;
+  const text =
+    a < 1 / 60
+      ? 'now'
+      : a < 1
+        ? `${Math.round(a * 60)} min`
+        : a < 72
+          ? `${a.toFixed(1)} h`
+          : `${(a / 24).toFixed(1)} d`;
   if (text === 'now') return text;
   return d < 0 ? `${text} ago` : `in ${text}`;
 }
@@ -72,7 +83,8 @@ export function versionColor(version) {
 
 /** Half-life with its interval, e.g. "25.6 h (90% CI 21.3–32.0 h)". */
 export function halfLifeText(decay) {
-  if (!decay || decay.halfLifeHours === null || decay.halfLifeHours === undefined) return decay?.model === 'none' ? 'no decay detected' : '–';
+  if (!decay || decay.halfLifeHours === null || decay.halfLifeHours === undefined)
+    return decay?.model === 'none' ? 'no decay detected' : '–';
   const i = decay.halfLifeInterval;
   if (!i) return hours(decay.halfLifeHours);
   const level = Math.round((i.level ?? 0.9) * 100);

@@ -27,8 +27,21 @@ import { DEFAULT_MONITOR_SETTINGS } from '../monitor/types.ts';
 import type { MonitorReference, MonitorSettings, MonitorState, WindowObservation } from '../monitor/types.ts';
 import { equalWidthBin } from '../quality/calibration.ts';
 import { fitCbpe } from '../quality/cbpe.ts';
-import { buildScoreHistogram, DEFAULT_SCORE_HISTOGRAM_BINS, qualityFromScoreHistogram } from '../quality/score-histogram.ts';
-import type { BacktestDecision, BacktestModel, BacktestOptions, BacktestReport, BacktestRow, BacktestTrainer, BacktestVersion, BacktestWindow } from './types.ts';
+import {
+  buildScoreHistogram,
+  DEFAULT_SCORE_HISTOGRAM_BINS,
+  qualityFromScoreHistogram,
+} from '../quality/score-histogram.ts';
+import type {
+  BacktestDecision,
+  BacktestModel,
+  BacktestOptions,
+  BacktestReport,
+  BacktestRow,
+  BacktestTrainer,
+  BacktestVersion,
+  BacktestWindow,
+} from './types.ts';
 
 /** Input the engine cannot use (out-of-order rows, nothing to train on, …). The CLI maps it to exit code 3. */
 export class BacktestInputError extends Error {
@@ -54,7 +67,8 @@ interface Serving {
 export async function runBacktest(options: BacktestOptions): Promise<BacktestReport> {
   const { policy, cadenceMs, referenceWindowMs, trainer, hasPrediction } = options;
   if (!(cadenceMs > 0)) throw new BacktestInputError(`cadence must be longer than zero, got ${cadenceMs} ms`);
-  if (!(referenceWindowMs > 0)) throw new BacktestInputError(`reference window must be longer than zero, got ${referenceWindowMs} ms`);
+  if (!(referenceWindowMs > 0))
+    throw new BacktestInputError(`reference window must be longer than zero, got ${referenceWindowMs} ms`);
   const numeric = [...options.numeric];
   const categorical = [...(options.categorical ?? [])];
   const settings: MonitorSettings = { ...DEFAULT_MONITOR_SETTINGS, ...options.settings };
@@ -81,7 +95,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
 
   const score = (row: BacktestRow, index: number): number => {
     if (serving?.model) return clampProbability(serving.model.predict(row.features));
-    if (row.prediction === null) throw new BacktestInputError(`row ${index + 1}: no prediction score, and the file's model is the one serving`);
+    if (row.prediction === null)
+      throw new BacktestInputError(`row ${index + 1}: no prediction score, and the file's model is the one serving`);
     return row.prediction;
   };
 
@@ -91,18 +106,38 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
     referenceInfo = { start, end: referenceEnd, rows: rows.length };
     if (hasPrediction) {
       serving = { version: 'file', model: null };
-      const fresh = qualityOf(rows.map((r, i) => score(r, i)), rows.map((r) => r.label), settings);
+      const fresh = qualityOf(
+        rows.map((r, i) => score(r, i)),
+        rows.map((r) => r.label),
+        settings,
+      );
       versions.push({ version: 'file', trainedAt: start, freshQuality: fresh, source: 'file', trainingRows: 0 });
       // The file's model is taken as deployed when the history starts; its age runs from there.
       state = startVersion(state, 'file', start, fresh, null, start);
     } else {
       const trained = trainVersion(trainer, rows, numeric, categorical, seed, validationShare, settings);
-      if ('error' in trained) throw new BacktestInputError(`cannot train the first model on the reference period (${rows.length} rows): ${trained.error}`);
+      if ('error' in trained)
+        throw new BacktestInputError(
+          `cannot train the first model on the reference period (${rows.length} rows): ${trained.error}`,
+        );
       serving = { version: 'v1', model: trained.model };
-      versions.push({ version: 'v1', trainedAt: referenceEnd, freshQuality: trained.freshQuality, source: 'trainer', trainingRows: trained.trainingRows });
+      versions.push({
+        version: 'v1',
+        trainedAt: referenceEnd,
+        freshQuality: trained.freshQuality,
+        source: 'trainer',
+        trainingRows: trained.trainingRows,
+      });
       state = startVersion(state, 'v1', referenceEnd, trained.freshQuality, null, referenceEnd);
     }
-    reference = buildReference(`${serving.version}@${start}`, serving.version, rows, rows.map((r, i) => score(r, i)), numeric, categorical);
+    reference = buildReference(
+      `${serving.version}@${start}`,
+      serving.version,
+      rows,
+      rows.map((r, i) => score(r, i)),
+      numeric,
+      categorical,
+    );
     monitoring = true;
     windowStart = referenceEnd;
   };
@@ -111,8 +146,17 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
     const rows = history.slice(windowFirstIndex, endIndex);
     const current = serving as Serving;
     const scores = rows.map((r, i) => score(r, windowFirstIndex + i));
-    const observation = buildObservation(windowStart, end, rows, scores, reference, current.version, state.versionTrainedAt);
-    if (policy.guards.approval.required) state = { ...state, approval: { status: 'approved', by: 'backtest', at: end } };
+    const observation = buildObservation(
+      windowStart,
+      end,
+      rows,
+      scores,
+      reference,
+      current.version,
+      state.versionTrainedAt,
+    );
+    if (policy.guards.approval.required)
+      state = { ...state, approval: { status: 'approved', by: 'backtest', at: end } };
     const tick = monitorTick(state, reference, observation, policy, end, settings);
     state = tick.state;
     const realised = tick.evaluation.quality.realised?.value ?? null;
@@ -127,12 +171,22 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
       quality: realised,
       estimatedQuality: tick.evaluation.quality.estimated?.value ?? null,
       qualityUsed: tick.evaluation.quality.used,
-      drift: drift ? { detected: drift.dataset_drift, driftedShare: drift.share_drifted, driftedFeatures: drift.drifted_features } : null,
+      drift: drift
+        ? { detected: drift.dataset_drift, driftedShare: drift.share_drifted, driftedFeatures: drift.drifted_features }
+        : null,
       // Unlabelled windows cost nothing measurable; a version without a fresh quality is not priced.
-      stalenessCost: costModel && realised !== null && fresh !== null ? costModel.valuePerQualityUnit * rows.length * Math.max(0, fresh - realised) : null,
+      stalenessCost:
+        costModel && realised !== null && fresh !== null
+          ? costModel.valuePerQualityUnit * rows.length * Math.max(0, fresh - realised)
+          : null,
     });
 
-    const decision: BacktestDecision = { time: end, kind: tick.decision.kind, reason: tick.decision.reason, version: current.version };
+    const decision: BacktestDecision = {
+      time: end,
+      kind: tick.decision.kind,
+      reason: tick.decision.reason,
+      version: current.version,
+    };
     if (tick.decision.kind === 'retrain') {
       const w = tick.decision.trainingWindow;
       const from = w.start === null ? 0 : lowerBound(history, w.start);
@@ -144,19 +198,45 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
         failedRetrains += 1;
         decision.kind = 'retrain-failed';
         decision.reason = `${tick.decision.reason}; training failed: ${trained.error}`;
-        decision.retrain = { newVersion: null, trainingStart: w.start, trainingEnd: w.end, trainingRows: trainingRows.length, freshQuality: null, error: trained.error };
+        decision.retrain = {
+          newVersion: null,
+          trainingStart: w.start,
+          trainingEnd: w.end,
+          trainingRows: trainingRows.length,
+          freshQuality: null,
+          error: trained.error,
+        };
         // As the workflow does after a failed Retrain: the attempt starts the cooldown and uses budget.
         state = { ...state, lastRetrainAt: end, recentRetrains: [...state.recentRetrains, end].slice(-50) };
       } else {
         retrains += 1;
         const version = `v${versions.filter((v) => v.source === 'trainer').length + 1}`;
         serving = { version, model: trained.model };
-        versions.push({ version, trainedAt: end, freshQuality: trained.freshQuality, source: 'trainer', trainingRows: trained.trainingRows });
+        versions.push({
+          version,
+          trainedAt: end,
+          freshQuality: trained.freshQuality,
+          source: 'trainer',
+          trainingRows: trained.trainingRows,
+        });
         state = startVersion(state, version, end, trained.freshQuality, end, end);
         state = { ...state, approval: { status: 'none' } };
         // The new version's reference is the data it was trained on, scored by itself.
-        reference = buildReference(`${version}@${end}`, version, trainingRows, trainingRows.map((r) => clampProbability(trained.model.predict(r.features))), numeric, categorical);
-        decision.retrain = { newVersion: version, trainingStart: w.start, trainingEnd: w.end, trainingRows: trainingRows.length, freshQuality: trained.freshQuality };
+        reference = buildReference(
+          `${version}@${end}`,
+          version,
+          trainingRows,
+          trainingRows.map((r) => clampProbability(trained.model.predict(r.features))),
+          numeric,
+          categorical,
+        );
+        decision.retrain = {
+          newVersion: version,
+          trainingStart: w.start,
+          trainingEnd: w.end,
+          trainingRows: trainingRows.length,
+          freshQuality: trained.freshQuality,
+        };
       }
     }
     decisions.push(decision);
@@ -170,7 +250,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
     let empty = 0;
     while (time >= windowStart + cadenceMs) {
       closeWindow(windowStart + cadenceMs, index);
-      if (++empty > MAX_EMPTY_WINDOWS) throw new BacktestInputError(`row ${index + 1}: more than ${MAX_EMPTY_WINDOWS} empty windows before it; is the timestamp in the unit you think (seconds vs milliseconds)?`);
+      if (++empty > MAX_EMPTY_WINDOWS)
+        throw new BacktestInputError(
+          `row ${index + 1}: more than ${MAX_EMPTY_WINDOWS} empty windows before it; is the timestamp in the unit you think (seconds vs milliseconds)?`,
+        );
     }
   };
 
@@ -178,7 +261,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
   for await (const row of options.rows) {
     const index = history.length;
     if (!Number.isFinite(row.time)) throw new BacktestInputError(`row ${index + 1}: timestamp is not a finite instant`);
-    if (row.time < previousTime) throw new BacktestInputError(`row ${index + 1}: rows must be in time order (${new Date(row.time).toISOString()} comes after ${new Date(previousTime).toISOString()})`);
+    if (row.time < previousTime)
+      throw new BacktestInputError(
+        `row ${index + 1}: rows must be in time order (${new Date(row.time).toISOString()} comes after ${new Date(previousTime).toISOString()})`,
+      );
     previousTime = row.time;
     if (origin === null) {
       origin = Math.floor(row.time / cadenceMs) * cadenceMs;
@@ -193,7 +279,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
     if (row.label !== null) labelledRows += 1;
   }
   if (origin === null) throw new BacktestInputError('no rows to backtest');
-  if (!monitoring) throw new BacktestInputError(`all ${history.length} rows fall in the reference period (the first ${formatHours(referenceWindowMs)}); nothing is left to backtest: shorten the reference or give more data`);
+  if (!monitoring)
+    throw new BacktestInputError(
+      `all ${history.length} rows fall in the reference period (the first ${formatHours(referenceWindowMs)}); nothing is left to backtest: shorten the reference or give more data`,
+    );
   if (history.length > windowFirstIndex) closeWindow(windowStart + cadenceMs, history.length);
 
   const stalenessCost = costModel ? windows.reduce((s, w) => s + (w.stalenessCost ?? 0), 0) : null;
@@ -232,13 +321,17 @@ export function trainVersion(
   settings: Pick<MonitorSettings, 'qualityMetric'>,
 ): { model: BacktestModel; freshQuality: number | null; trainingRows: number } | { error: string } {
   const labelled = rows.filter((r) => r.label !== null);
-  if (labelled.length < MIN_TRAINING_ROWS) return { error: `only ${labelled.length} labelled rows in the training window (need ${MIN_TRAINING_ROWS})` };
+  if (labelled.length < MIN_TRAINING_ROWS)
+    return { error: `only ${labelled.length} labelled rows in the training window (need ${MIN_TRAINING_ROWS})` };
   const every = validationShare > 0 ? Math.max(2, Math.round(1 / validationShare)) : 0;
   const train: BacktestRow[] = [];
   const holdout: BacktestRow[] = [];
   labelled.forEach((r, i) => (every > 0 && i % every === every - 1 ? holdout : train).push(r));
   const positives = train.reduce((s, r) => s + (r.label === 1 ? 1 : 0), 0);
-  if (positives === 0 || positives === train.length) return { error: `the training window has a single class (${train.length} rows, all labelled ${positives === 0 ? 0 : 1})` };
+  if (positives === 0 || positives === train.length)
+    return {
+      error: `the training window has a single class (${train.length} rows, all labelled ${positives === 0 ? 0 : 1})`,
+    };
   let model: BacktestModel;
   try {
     model = trainer.train({ rows: train, numeric, categorical }, seed);
@@ -246,12 +339,20 @@ export function trainVersion(
     return { error: err instanceof Error ? err.message : String(err) };
   }
   const check = holdout.length > 0 ? holdout : train;
-  const freshQuality = qualityOf(check.map((r) => clampProbability(model.predict(r.features))), check.map((r) => r.label), settings);
+  const freshQuality = qualityOf(
+    check.map((r) => clampProbability(model.predict(r.features))),
+    check.map((r) => r.label),
+    settings,
+  );
   return { model, freshQuality, trainingRows: train.length };
 }
 
 /** Realised quality (the monitor's metric, from the same histogram form) of scored rows; null without labels. */
-export function qualityOf(scores: readonly number[], labels: readonly (0 | 1 | null)[], settings: Pick<MonitorSettings, 'qualityMetric'>): number | null {
+export function qualityOf(
+  scores: readonly number[],
+  labels: readonly (0 | 1 | null)[],
+  settings: Pick<MonitorSettings, 'qualityMetric'>,
+): number | null {
   const s: number[] = [];
   const y: number[] = [];
   labels.forEach((label, i) => {
@@ -265,7 +366,10 @@ export function qualityOf(scores: readonly number[], labels: readonly (0 | 1 | n
 }
 
 /** Labels of the labelled rows and the scores given to those same rows. */
-function labelledPairs(rows: readonly BacktestRow[], scores: readonly number[]): { labels: number[]; labelledScores: number[] } {
+function labelledPairs(
+  rows: readonly BacktestRow[],
+  scores: readonly number[],
+): { labels: number[]; labelledScores: number[] } {
   const labels: number[] = [];
   const labelledScores: number[] = [];
   rows.forEach((r, i) => {
@@ -277,7 +381,14 @@ function labelledPairs(rows: readonly BacktestRow[], scores: readonly number[]):
 }
 
 /** The reference of a version: profiles of its features and scores, and CBPE when enough labels. */
-function buildReference(referenceId: string, version: string, rows: readonly BacktestRow[], scores: readonly number[], numeric: readonly string[], categorical: readonly string[]): MonitorReference {
+function buildReference(
+  referenceId: string,
+  version: string,
+  rows: readonly BacktestRow[],
+  scores: readonly number[],
+  numeric: readonly string[],
+  categorical: readonly string[],
+): MonitorReference {
   const features: MonitorReference['features'] = {};
   for (const name of numeric) features[name] = numericReferenceProfile(numericColumn(rows, name));
   for (const name of categorical) features[name] = categoricalProfile(rows.map((r) => r.features[name] ?? null));
@@ -290,15 +401,32 @@ function buildReference(referenceId: string, version: string, rows: readonly Bac
       cbpe = null; // e.g. a single class: the monitor then has realised quality only
     }
   }
-  return { referenceId, modelVersion: version, features, prediction: scores.length > 0 ? numericReferenceProfile(scores) : null, cbpe };
+  return {
+    referenceId,
+    modelVersion: version,
+    features,
+    prediction: scores.length > 0 ? numericReferenceProfile(scores) : null,
+    cbpe,
+  };
 }
 
 /** The window's aggregates, as `collectWindow` computes them in ClickHouse. */
-function buildObservation(start: number, end: number, rows: readonly BacktestRow[], scores: readonly number[], reference: MonitorReference | null, version: string, trainedAt: number | null): WindowObservation {
+function buildObservation(
+  start: number,
+  end: number,
+  rows: readonly BacktestRow[],
+  scores: readonly number[],
+  reference: MonitorReference | null,
+  version: string,
+  trainedAt: number | null,
+): WindowObservation {
   const features: Record<string, NumericCounts | CategoricalProfile> = {};
   if (reference) {
     for (const [name, profile] of Object.entries(reference.features)) {
-      features[name] = profile.kind === 'numeric' ? numericWindowCounts(numericColumn(rows, name), profile.cuts) : categoricalProfile(rows.map((r) => r.features[name] ?? null));
+      features[name] =
+        profile.kind === 'numeric'
+          ? numericWindowCounts(numericColumn(rows, name), profile.cuts)
+          : categoricalProfile(rows.map((r) => r.features[name] ?? null));
     }
   }
   const bins = DEFAULT_SCORE_HISTOGRAM_BINS;
@@ -318,7 +446,10 @@ function buildObservation(start: number, end: number, rows: readonly BacktestRow
     features,
     prediction: predictionProfile ? numericWindowCounts(scores, predictionProfile.cuts) : null,
     scoreHistogram: rows.length > 0 ? scoreHistogram : null,
-    labelled: labels.length > 0 ? { events: labels.length, histogram: buildScoreHistogram(labels, labelledScores), labelDelayHoursP50: null } : null,
+    labelled:
+      labels.length > 0
+        ? { events: labels.length, histogram: buildScoreHistogram(labels, labelledScores), labelDelayHoursP50: null }
+        : null,
   };
 }
 

@@ -89,7 +89,14 @@ export interface BacktestDecision {
   /** Version serving when the decision was taken. */
   version: string | null;
   /** For retrains: the new version, its training window (and the rows in it, validation included) and fresh (validation) quality. */
-  retrain?: { newVersion: string | null; trainingStart: number | null; trainingEnd: number; trainingRows: number; freshQuality: number | null; error?: string };
+  retrain?: {
+    newVersion: string | null;
+    trainingStart: number | null;
+    trainingEnd: number;
+    trainingRows: number;
+    freshQuality: number | null;
+    error?: string;
+  };
 }
 
 export interface BacktestWindow {

@@ -52,13 +52,17 @@ export function qualityLoss(fit: DecayFit, fromAge: number, toAge: number): numb
   if (fit.model === 'none' || fit.q0 === null || toAge <= fromAge) return 0;
   if (fit.model === 'exponential' && fit.floor !== null && fit.halfLifeHours !== null) {
     const sign = fit.direction === 'higher-is-better' ? 1 : -1;
-    return Math.max(0, sign * exponentialLoss({ q0: fit.q0, floor: fit.floor, halfLifeHours: fit.halfLifeHours }, fromAge, toAge));
+    return Math.max(
+      0,
+      sign * exponentialLoss({ q0: fit.q0, floor: fit.floor, halfLifeHours: fit.halfLifeHours }, fromAge, toAge),
+    );
   }
   // Linear (clamped): integrate numerically with Simpson's rule, exact for the unclamped line.
   const steps = 64;
   const h = (toAge - fromAge) / steps;
   const sign = fit.direction === 'higher-is-better' ? 1 : -1;
-  const loss = (a: number): number => Math.max(0, sign * (fit.q0 as number - (predictQuality(fit, a) ?? fit.q0 as number)));
+  const loss = (a: number): number =>
+    Math.max(0, sign * ((fit.q0 as number) - (predictQuality(fit, a) ?? (fit.q0 as number))));
   let sum = loss(fromAge) + loss(toAge);
   for (let i = 1; i < steps; i++) sum += loss(fromAge + i * h) * (i % 2 === 1 ? 4 : 2);
   return (sum * h) / 3;

@@ -1,6 +1,14 @@
 import { exponentialQuality } from './curve.ts';
 import { profileCutoff, weightedLine } from './stats.ts';
-import type { DecayFit, DecayFitOptions, GoodnessOfFit, HalfLifePrior, ProfilePoint, QualityObservation, TimeToBreach } from './types.ts';
+import type {
+  DecayFit,
+  DecayFitOptions,
+  GoodnessOfFit,
+  HalfLifePrior,
+  ProfilePoint,
+  QualityObservation,
+  TimeToBreach,
+} from './types.ts';
 
 /**
  * Fit how a model version's quality decays with age.
@@ -85,10 +93,12 @@ export function fitDecay(observations: readonly QualityObservation[], options: D
   // Windows that come in runs (every model scores low for a few hours) carry less independent
   // evidence of a trend than their count suggests: widen the slope's error by the AR(1) factor.
   const inflation = options.serialCorrelation === true ? serialInflation(data, rawLine) : 1;
-  const ownLine = inflation === 1 || rawLine.slopeSe === null ? rawLine : { ...rawLine, slopeSe: rawLine.slopeSe * inflation };
+  const ownLine =
+    inflation === 1 || rawLine.slopeSe === null ? rawLine : { ...rawLine, slopeSe: rawLine.slopeSe * inflation };
   if (options.serialCorrelation === true) base.slopeSeInflation = inflation;
   const ratePrior = options.ratePrior ?? null;
-  const line = ratePrior === null ? ownLine : shrinkLine(data, ownLine, data.sign * ratePrior.slopePerHour, ratePrior.sd);
+  const line =
+    ratePrior === null ? ownLine : shrinkLine(data, ownLine, data.sign * ratePrior.slopePerHour, ratePrior.sd);
   if (ratePrior !== null) {
     base.ratePrior = ratePrior;
     base.ownSlopePerHour = data.sign * ownLine.slope;
@@ -100,11 +110,18 @@ export function fitDecay(observations: readonly QualityObservation[], options: D
     return { ...base, q0: data.sign * meanY, reason: 'quality does not decrease with age: no decay detected' };
   }
   if (slopeT !== null && slopeT > -minTrendT) {
-    return { ...base, q0: data.sign * meanY, reason: `no significant decreasing trend (slope t = ${slopeT.toFixed(2)} > −${minTrendT})` };
+    return {
+      ...base,
+      q0: data.sign * meanY,
+      reason: `no significant decreasing trend (slope t = ${slopeT.toFixed(2)} > −${minTrendT})`,
+    };
   }
 
   const linearFit = (reason: string): DecayFit => finishLinear(base, data, line, reason, options);
-  if (n < minPoints && prior === null) return linearFit(`only ${n} observations: a straight line instead of a 3-parameter curve (need ${minPoints}, or a population prior)`);
+  if (n < minPoints && prior === null)
+    return linearFit(
+      `only ${n} observations: a straight line instead of a 3-parameter curve (need ${minPoints}, or a population prior)`,
+    );
 
   const minPositiveAge = Math.min(...data.age.filter((a) => a > 0), maxAge);
   const hMin = Math.max(minPositiveAge / 20, maxAge / 2000, 1e-6);
@@ -127,25 +144,42 @@ export function fitDecay(observations: readonly QualityObservation[], options: D
 
   const atTop = best.h >= hMax / 1.2;
   const flatFloor = best.q0 - best.floor <= 1e-9;
-  const expGoodness = goodness(data, (a) => exponentialQuality({ q0: best.q0, floor: best.floor, halfLifeHours: best.h }, a), 3, ownLine.rss);
+  const expGoodness = goodness(
+    data,
+    (a) => exponentialQuality({ q0: best.q0, floor: best.floor, halfLifeHours: best.h }, a),
+    3,
+    ownLine.rss,
+  );
   if (atTop) return linearFit('decay looks linear over the observed ages: the floor cannot be identified yet');
   if (flatFloor) return linearFit('the exponential fit has no excess quality above its floor');
   if (expGoodness.aicLinear !== null && expGoodness.aicLinear < expGoodness.aic && prior === null) {
-    return linearFit(`a straight line fits better (AIC ${expGoodness.aicLinear.toFixed(1)} vs ${expGoodness.aic.toFixed(1)})`);
+    return linearFit(
+      `a straight line fits better (AIC ${expGoodness.aicLinear.toFixed(1)} vs ${expGoodness.aic.toFixed(1)})`,
+    );
   }
 
   const cutoff = profileCutoff(level, n, 3);
   const interval = profileInterval(profileAll, best.h, cutoff, hMin, hMax);
-  const kept = profileAll.filter((p) => p.dev <= Math.max(PROFILE_KEEP_DEVIANCE, Number.isFinite(cutoff) ? cutoff * 2 : 0));
+  const kept = profileAll.filter(
+    (p) => p.dev <= Math.max(PROFILE_KEEP_DEVIANCE, Number.isFinite(cutoff) ? cutoff * 2 : 0),
+  );
   const step = Math.max(1, Math.ceil(kept.length / PROFILE_MAX_POINTS));
   const profile: ProfilePoint[] = kept
     .filter((_, i) => i % step === 0 || kept[i]?.c === best)
-    .map((p) => ({ halfLifeHours: p.c.h, q0: data.sign * p.c.q0, floor: data.sign * p.c.floor, deviance: Math.max(0, p.dev) }));
+    .map((p) => ({
+      halfLifeHours: p.c.h,
+      q0: data.sign * p.c.q0,
+      floor: data.sign * p.c.floor,
+      deviance: Math.max(0, p.dev),
+    }));
 
   const fit: DecayFit = {
     ...base,
     model: 'exponential',
-    reason: prior !== null ? 'exponential decay toward a floor (half-life shrunk toward the population prior)' : 'exponential decay toward a floor',
+    reason:
+      prior !== null
+        ? 'exponential decay toward a floor (half-life shrunk toward the population prior)'
+        : 'exponential decay toward a floor',
     q0: data.sign * best.q0,
     floor: data.sign * best.floor,
     halfLifeHours: best.h,
@@ -170,7 +204,14 @@ function prepare(observations: readonly QualityObservation[], options: DecayFitO
   const w: number[] = [];
   for (const o of observations) {
     const weight = (o.weight ?? 1) * (o.source === 'estimated' ? factor : 1);
-    if (!Number.isFinite(o.ageHours) || o.ageHours < 0 || !Number.isFinite(o.quality) || !(weight > 0) || !Number.isFinite(weight)) continue;
+    if (
+      !Number.isFinite(o.ageHours) ||
+      o.ageHours < 0 ||
+      !Number.isFinite(o.quality) ||
+      !(weight > 0) ||
+      !Number.isFinite(weight)
+    )
+      continue;
     age.push(o.ageHours);
     y.push(sign * o.quality);
     w.push(weight);
@@ -269,7 +310,13 @@ function priorPenalty(prior: HalfLifePrior | null, h: number): number {
 }
 
 /** Where the profile deviance crosses the cut-off on each side of the best h (interpolated in ln h). */
-function profileInterval(profile: { c: CurveAtH; dev: number }[], bestH: number, cutoff: number, hMin: number, hMax: number): { lower: number; upper: number | null } {
+function profileInterval(
+  profile: { c: CurveAtH; dev: number }[],
+  bestH: number,
+  cutoff: number,
+  hMin: number,
+  hMax: number,
+): { lower: number; upper: number | null } {
   if (!Number.isFinite(cutoff)) return { lower: hMin, upper: null };
   const crossing = (inner: { c: CurveAtH; dev: number }, outer: { c: CurveAtH; dev: number }): number => {
     const t = (cutoff - inner.dev) / (outer.dev - inner.dev);
@@ -306,9 +353,14 @@ function profileInterval(profile: { c: CurveAtH; dev: number }[], bestH: number,
  * capped at 0.8 (a few points cannot measure more).
  */
 function serialInflation(data: Prepared, line: ReturnType<typeof weightedLine>): number {
-  const order = data.age.map((a, i) => ({ a, i })).sort((x, y) => x.a - y.a).map((x) => x.i);
+  const order = data.age
+    .map((a, i) => ({ a, i }))
+    .sort((x, y) => x.a - y.a)
+    .map((x) => x.i);
   if (order.length < 5) return 1;
-  const r = order.map((i) => ((data.y[i] ?? 0) - line.intercept - line.slope * (data.age[i] ?? 0)) * Math.sqrt(data.w[i] ?? 0));
+  const r = order.map(
+    (i) => ((data.y[i] ?? 0) - line.intercept - line.slope * (data.age[i] ?? 0)) * Math.sqrt(data.w[i] ?? 0),
+  );
   let num = 0;
   let den = 0;
   r.forEach((v, k) => {
@@ -323,7 +375,12 @@ function serialInflation(data: Prepared, line: ReturnType<typeof weightedLine>):
  * The version's own line with its slope replaced by the precision-weighted combination of its
  * own slope and the population's (normal–normal posterior), through the weighted means.
  */
-function shrinkLine(data: Prepared, own: ReturnType<typeof weightedLine>, priorSlope: number, priorSd: number): ReturnType<typeof weightedLine> {
+function shrinkLine(
+  data: Prepared,
+  own: ReturnType<typeof weightedLine>,
+  priorSlope: number,
+  priorSd: number,
+): ReturnType<typeof weightedLine> {
   if (own.slopeSe === null || !(own.slopeSe > 0) || !(priorSd > 0)) return own;
   const wOwn = 1 / own.slopeSe ** 2;
   const wPrior = 1 / priorSd ** 2;
@@ -348,7 +405,12 @@ function weightedMean(y: readonly number[], w: readonly number[]): number {
   return s / sw;
 }
 
-function goodness(data: Prepared, predict: (age: number) => number, parameters: number, linearRss: number | null): GoodnessOfFit {
+function goodness(
+  data: Prepared,
+  predict: (age: number) => number,
+  parameters: number,
+  linearRss: number | null,
+): GoodnessOfFit {
   const n = data.age.length;
   const mean = weightedMean(data.y, data.w);
   let rss = 0;
@@ -371,7 +433,13 @@ function goodness(data: Prepared, predict: (age: number) => number, parameters: 
   };
 }
 
-function finishLinear(base: DecayFit, data: Prepared, line: ReturnType<typeof weightedLine>, reason: string, options: DecayFitOptions): DecayFit {
+function finishLinear(
+  base: DecayFit,
+  data: Prepared,
+  line: ReturnType<typeof weightedLine>,
+  reason: string,
+  options: DecayFitOptions,
+): DecayFit {
   const bound = data.floorMin;
   const q0 = line.intercept;
   // Half-life of a line: the age at which half the quality above the lower bound is gone.
@@ -404,7 +472,14 @@ function finishLinear(base: DecayFit, data: Prepared, line: ReturnType<typeof we
   return fit;
 }
 
-function exponentialBreach(best: CurveAtH, inside: CurveAtH[], unbounded: boolean, sloMetric: number, sign: 1 | -1, nowAge: number): TimeToBreach {
+function exponentialBreach(
+  best: CurveAtH,
+  inside: CurveAtH[],
+  unbounded: boolean,
+  sloMetric: number,
+  sign: 1 | -1,
+  nowAge: number,
+): TimeToBreach {
   const slo = sign * sloMetric;
   const breachIn = (c: CurveAtH): number | null => {
     if (c.floor >= slo) return null;

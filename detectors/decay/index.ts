@@ -4,4 +4,13 @@ export { fitPopulation, fitVersionWithPopulation } from './population.ts';
 export type { PopulationDecay, PopulationOptions, VersionObservations } from './population.ts';
 export { exponentialLoss, exponentialQuality, predictQuality, qualityLoss } from './curve.ts';
 export type { ExponentialCurve } from './curve.ts';
-export type { DecayFit, DecayFitOptions, GoodnessOfFit, HalfLifePrior, ProfilePoint, QualityDirection, QualityObservation, TimeToBreach } from './types.ts';
+export type {
+  DecayFit,
+  DecayFitOptions,
+  GoodnessOfFit,
+  HalfLifePrior,
+  ProfilePoint,
+  QualityDirection,
+  QualityObservation,
+  TimeToBreach,
+} from './types.ts';

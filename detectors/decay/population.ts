@@ -52,15 +52,34 @@ export interface PopulationOptions extends DecayFitOptions {
 const LN2 = Math.LN2;
 
 /** Pool versions of one model into a population half-life and a prior for new versions. */
-export function fitPopulation(versions: readonly VersionObservations[], options: PopulationOptions = {}): PopulationDecay {
+export function fitPopulation(
+  versions: readonly VersionObservations[],
+  options: PopulationOptions = {},
+): PopulationDecay {
   const minPoints = options.minPointsPerVersion ?? 3;
   const level = options.level ?? 0.9;
   const sign = (options.direction ?? 'higher-is-better') === 'higher-is-better' ? 1 : -1;
-  const individual = versions.map((v) => ({ version: v.version, fit: fitDecay(v.observations, { ...options, prior: undefined, slo: undefined }) }));
+  const individual = versions.map((v) => ({
+    version: v.version,
+    fit: fitDecay(v.observations, { ...options, prior: undefined, slo: undefined }),
+  }));
   const usable = versions
-    .map((v) => ({ version: v.version, points: v.observations.filter((o) => Number.isFinite(o.ageHours) && o.ageHours >= 0 && Number.isFinite(o.quality)) }))
+    .map((v) => ({
+      version: v.version,
+      points: v.observations.filter(
+        (o) => Number.isFinite(o.ageHours) && o.ageHours >= 0 && Number.isFinite(o.quality),
+      ),
+    }))
     .filter((v) => v.points.length >= minPoints);
-  const empty: PopulationDecay = { versionsUsed: usable.map((v) => v.version), halfLifeHours: null, halfLifeInterval: null, logSd: options.defaultLogSd ?? 0.5, prior: null, versions: individual, reason: '' };
+  const empty: PopulationDecay = {
+    versionsUsed: usable.map((v) => v.version),
+    halfLifeHours: null,
+    halfLifeInterval: null,
+    logSd: options.defaultLogSd ?? 0.5,
+    prior: null,
+    versions: individual,
+    reason: '',
+  };
   if (usable.length === 0) return { ...empty, reason: `no version has ${minPoints} or more observations` };
   const decaying = individual.filter((v) => v.fit.model !== 'none');
   if (decaying.length === 0) return { ...empty, reason: 'no version shows decay' };
@@ -90,11 +109,16 @@ export function fitPopulation(versions: readonly VersionObservations[], options:
 
   // Between-version spread of ln(h) from the individual exponential fits.
   const logs = individual
-    .filter((v) => v.fit.model === 'exponential' && v.fit.halfLifeHours !== null && v.fit.halfLifeInterval?.upper != null)
+    .filter(
+      (v) => v.fit.model === 'exponential' && v.fit.halfLifeHours !== null && v.fit.halfLifeInterval?.upper != null,
+    )
     .map((v) => {
       const iv = v.fit.halfLifeInterval as { lower: number; upper: number };
       const z = 2 * 1.645;
-      return { logH: Math.log(v.fit.halfLifeHours as number), within: ((Math.log(iv.upper) - Math.log(iv.lower)) / z) ** 2 };
+      return {
+        logH: Math.log(v.fit.halfLifeHours as number),
+        within: ((Math.log(iv.upper) - Math.log(iv.lower)) / z) ** 2,
+      };
     });
   let logSd = options.defaultLogSd ?? 0.5;
   if (logs.length >= 2) {
@@ -118,7 +142,11 @@ export function fitPopulation(versions: readonly VersionObservations[], options:
 }
 
 /** Fit one version with the population prior (shrinkage of its half-life toward the population). */
-export function fitVersionWithPopulation(observations: readonly QualityObservation[], population: PopulationDecay, options: DecayFitOptions = {}): DecayFit {
+export function fitVersionWithPopulation(
+  observations: readonly QualityObservation[],
+  population: PopulationDecay,
+  options: DecayFitOptions = {},
+): DecayFit {
   return fitDecay(observations, population.prior === null ? options : { ...options, prior: population.prior });
 }
 
@@ -201,27 +229,49 @@ export interface PopulationRateOptions {
  * rates (measured: shrinking toward the mean cost more than it saved on the tuning streams), so
  * the prior is kept at least twice as wide as the mean rate and hardly moves such a version.
  */
-export function populationRate(versions: readonly VersionObservations[], options: PopulationRateOptions = {}): PopulationRate {
+export function populationRate(
+  versions: readonly VersionObservations[],
+  options: PopulationRateOptions = {},
+): PopulationRate {
   const direction = options.direction ?? 'higher-is-better';
   const minPoints = options.minPointsPerVersion ?? 4;
   const minSd = options.minSd ?? 0.0005;
   const relativeSd = options.relativeSd ?? 2;
   const rates: VersionRate[] = [];
   for (const v of versions) {
-    const points = v.observations.filter((o) => Number.isFinite(o.ageHours) && o.ageHours >= 0 && Number.isFinite(o.quality) && (o.weight ?? 1) > 0).sort((a, b) => a.ageHours - b.ageHours);
-    const step = localiseStep(points.map((o) => ({ start: o.ageHours, end: o.ageHours, events: o.weight ?? 1, quality: o.quality })), direction);
+    const points = v.observations
+      .filter(
+        (o) => Number.isFinite(o.ageHours) && o.ageHours >= 0 && Number.isFinite(o.quality) && (o.weight ?? 1) > 0,
+      )
+      .sort((a, b) => a.ageHours - b.ageHours);
+    const step = localiseStep(
+      points.map((o) => ({ start: o.ageHours, end: o.ageHours, events: o.weight ?? 1, quality: o.quality })),
+      direction,
+    );
     const before = step === null ? points : points.filter((o) => o.ageHours < step.at);
     if (before.length < minPoints) continue;
-    const line = weightedLine(before.map((o) => o.ageHours), before.map((o) => o.quality), before.map((o) => o.weight ?? 1));
+    const line = weightedLine(
+      before.map((o) => o.ageHours),
+      before.map((o) => o.quality),
+      before.map((o) => o.weight ?? 1),
+    );
     if (line.slopeSe === null || !(line.slopeSe > 0)) continue;
-    rates.push({ version: v.version, slopePerHour: line.slope, slopeStdError: line.slopeSe, points: before.length, stepAtAgeHours: step?.at ?? null });
+    rates.push({
+      version: v.version,
+      slopePerHour: line.slope,
+      slopeStdError: line.slopeSe,
+      points: before.length,
+      stepAtAgeHours: step?.at ?? null,
+    });
   }
-  if (rates.length === 0) return { prior: null, versions: rates, reason: `no version has ${minPoints} or more points before any step` };
+  if (rates.length === 0)
+    return { prior: null, versions: rates, reason: `no version has ${minPoints} or more points before any step` };
   const w = rates.map((r) => 1 / r.slopeStdError ** 2);
   const sw = w.reduce((s, x) => s + x, 0);
   const fixed = rates.reduce((s, r, i) => s + (w[i] as number) * r.slopePerHour, 0) / sw;
   const q = rates.reduce((s, r, i) => s + (w[i] as number) * (r.slopePerHour - fixed) ** 2, 0);
-  const tau2 = rates.length < 2 ? 0 : Math.max(0, (q - (rates.length - 1)) / (sw - w.reduce((s, x) => s + x * x, 0) / sw));
+  const tau2 =
+    rates.length < 2 ? 0 : Math.max(0, (q - (rates.length - 1)) / (sw - w.reduce((s, x) => s + x * x, 0) / sw));
   const wr = rates.map((r) => 1 / (r.slopeStdError ** 2 + tau2));
   const swr = wr.reduce((s, x) => s + x, 0);
   const mean = rates.reduce((s, r, i) => s + (wr[i] as number) * r.slopePerHour, 0) / swr;

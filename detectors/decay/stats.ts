@@ -5,9 +5,14 @@
 /** Standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9). */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) throw new Error(`normalQuantile: p must be in (0, 1), got ${p}`);
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+  ];
   const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const [a0, a1, a2, a3, a4, a5] = a as [number, number, number, number, number, number];
   const [b0, b1, b2, b3, b4] = b as [number, number, number, number, number];
@@ -21,7 +26,10 @@ export function normalQuantile(p: number): number {
   if (p > 1 - low) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) / (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1);
+  return (
+    ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) /
+    (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1)
+  );
 }
 
 /**
@@ -35,7 +43,12 @@ export function studentTQuantile(p: number, dof: number): number {
   const z3 = z ** 3;
   const z5 = z ** 5;
   const z7 = z ** 7;
-  return z + (z3 + z) / (4 * v) + (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v) + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * v ** 3);
+  return (
+    z +
+    (z3 + z) / (4 * v) +
+    (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v) +
+    (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * v ** 3)
+  );
 }
 
 /**
@@ -52,7 +65,11 @@ export function profileCutoff(level: number, n: number, parameters: number): num
 }
 
 /** Weighted least squares of y on x: intercept, slope, slope standard error, residual sum of squares. */
-export function weightedLine(x: readonly number[], y: readonly number[], w: readonly number[]): { intercept: number; slope: number; slopeSe: number | null; rss: number } {
+export function weightedLine(
+  x: readonly number[],
+  y: readonly number[],
+  w: readonly number[],
+): { intercept: number; slope: number; slopeSe: number | null; rss: number } {
   let sw = 0;
   let sx = 0;
   let sy = 0;

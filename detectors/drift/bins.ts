@@ -82,7 +82,8 @@ export function assertValidCuts(cuts: readonly number[]): void {
   for (let i = 0; i < cuts.length; i++) {
     const c = cuts[i] ?? Number.NaN;
     if (!Number.isFinite(c)) throw new RangeError(`bin cut ${i} is not finite: ${c}`);
-    if (i > 0 && !(c > (cuts[i - 1] ?? Number.NEGATIVE_INFINITY))) throw new RangeError('bin cuts must be strictly increasing');
+    if (i > 0 && !(c > (cuts[i - 1] ?? Number.NEGATIVE_INFINITY)))
+      throw new RangeError('bin cuts must be strictly increasing');
   }
 }
 
@@ -130,7 +131,9 @@ export function proportions(counts: readonly number[]): number[] {
 /** Throw unless two count vectors describe the same bins and hold valid counts. */
 export function assertSameBins(reference: readonly number[], current: readonly number[]): void {
   if (reference.length !== current.length) {
-    throw new RangeError(`count vectors differ in length (${reference.length} vs ${current.length}): they must use the same bin edges`);
+    throw new RangeError(
+      `count vectors differ in length (${reference.length} vs ${current.length}): they must use the same bin edges`,
+    );
   }
   for (const c of [...reference, ...current]) {
     if (!(c >= 0) || !Number.isFinite(c)) throw new RangeError(`bin counts must be finite and non-negative, got ${c}`);

@@ -69,5 +69,11 @@ export function alignCategories(reference: Record<string, number>, current: Reco
       currentCounts.push(unseenCount);
     }
   }
-  return { categories, reference: referenceCounts, current: currentCounts, unseen: unseenEntries.map(([c]) => c), unseenCount };
+  return {
+    categories,
+    reference: referenceCounts,
+    current: currentCounts,
+    unseen: unseenEntries.map(([c]) => c),
+    unseenCount,
+  };
 }

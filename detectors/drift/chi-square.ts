@@ -28,7 +28,11 @@ export interface ChiSquareOptions {
 }
 
 /** Chi-square homogeneity test of two count vectors over the same categories. NaN when either side is empty. */
-export function chiSquareHomogeneity(reference: readonly number[], current: readonly number[], options: ChiSquareOptions = {}): ChiSquareResult {
+export function chiSquareHomogeneity(
+  reference: readonly number[],
+  current: readonly number[],
+  options: ChiSquareOptions = {},
+): ChiSquareResult {
   if (reference.length !== current.length) throw new RangeError('count vectors must cover the same categories');
   const nRef = total(reference);
   const nCur = total(current);
@@ -37,7 +41,8 @@ export function chiSquareHomogeneity(reference: readonly number[], current: read
   for (let k = 0; k < reference.length; k++) {
     const r = reference[k] ?? 0;
     const c = current[k] ?? 0;
-    if (r < 0 || c < 0 || !Number.isFinite(r) || !Number.isFinite(c)) throw new RangeError('counts must be finite and non-negative');
+    if (r < 0 || c < 0 || !Number.isFinite(r) || !Number.isFinite(c))
+      throw new RangeError('counts must be finite and non-negative');
     if (r + c > 0) columns.push([r, c]);
   }
   const dof = columns.length - 1;
@@ -46,7 +51,10 @@ export function chiSquareHomogeneity(reference: readonly number[], current: read
   const yates = options.yates === true && dof === 1;
   let statistic = 0;
   for (const [r, c] of columns) {
-    for (const [observed, rowTotal] of [[r, nRef], [c, nCur]] as const) {
+    for (const [observed, rowTotal] of [
+      [r, nRef],
+      [c, nCur],
+    ] as const) {
       const expected = (rowTotal * (r + c)) / n;
       let diff = observed - expected;
       // Yates: move each observed count up to 0.5 towards its expected count.

@@ -31,7 +31,12 @@ import { categoricalProfile } from './profiles.ts';
 import { DEFAULT_PSI_EPSILON, populationStabilityIndex } from './psi.ts';
 import type { VerdictOptions } from './verdict.ts';
 import { applyVerdict } from './verdict.ts';
-import { normalizeWasserstein, standardDeviation, wassersteinDistance, wassersteinFromBinnedCounts } from './wasserstein.ts';
+import {
+  normalizeWasserstein,
+  standardDeviation,
+  wassersteinDistance,
+  wassersteinFromBinnedCounts,
+} from './wasserstein.ts';
 
 export interface CompareOptions extends VerdictOptions {
   /** Column name in the result. @default 'feature' */
@@ -50,7 +55,11 @@ export interface CompareOptions extends VerdictOptions {
   chi2?: ChiSquareOptions;
 }
 
-function baseResult(options: CompareOptions, kind: FeatureKind, counts: { nRef: number; nCur: number; missRef: number; missCur: number }): FeatureDriftResult {
+function baseResult(
+  options: CompareOptions,
+  kind: FeatureKind,
+  counts: { nRef: number; nCur: number; missRef: number; missCur: number },
+): FeatureDriftResult {
   return {
     name: options.name ?? 'feature',
     kind,
@@ -89,12 +98,18 @@ export function inferKind(...columns: ArrayLike<unknown>[]): FeatureKind {
 function compareNumeric(reference: NumericColumn, current: NumericColumn, options: CompareOptions): FeatureDriftResult {
   const ref = splitFinite(reference);
   const cur = splitFinite(current);
-  const result = baseResult(options, 'numeric', { nRef: ref.values.length, nCur: cur.values.length, missRef: ref.missing, missCur: cur.missing });
+  const result = baseResult(options, 'numeric', {
+    nRef: ref.values.length,
+    nCur: cur.values.length,
+    missRef: ref.missing,
+    missCur: cur.missing,
+  });
   if (!result.tested) return finish(result, options);
   const ks = ksTwoSample(ref.values, cur.values, options.ks);
   const distance = wassersteinDistance(ref.values, cur.values);
   const referenceScale = standardDeviation(ref.values);
-  const pooled = referenceScale > 0 ? referenceScale : standardDeviation(Float64Array.from([...ref.values, ...cur.values]));
+  const pooled =
+    referenceScale > 0 ? referenceScale : standardDeviation(Float64Array.from([...ref.values, ...cur.values]));
   const cuts = referenceBinEdges(ref.values, options.bins ?? DEFAULT_BIN_COUNT);
   const refCounts = countIntoBins(ref.values, cuts);
   const curCounts = countIntoBins(cur.values, cuts);
@@ -114,7 +129,11 @@ function compareNumeric(reference: NumericColumn, current: NumericColumn, option
 }
 
 /** Compare two categorical profiles (shared by the raw and the push-down paths). */
-function compareCategorical(reference: CategoricalProfile, current: CategoricalProfile, options: CompareOptions): FeatureDriftResult {
+function compareCategorical(
+  reference: CategoricalProfile,
+  current: CategoricalProfile,
+  options: CompareOptions,
+): FeatureDriftResult {
   const aligned = alignCategories(reference.counts, current.counts);
   const result = baseResult(options, 'categorical', {
     nRef: total(aligned.reference),
@@ -145,10 +164,18 @@ function compareCategorical(reference: CategoricalProfile, current: CategoricalP
  * Compare one column given as raw arrays. Missing values (null, undefined, NaN, ±Infinity
  * for numeric) are excluded from the tests and reported as missing_reference/current.
  */
-export function compareFeature(reference: NumericColumn | CategoricalColumn, current: NumericColumn | CategoricalColumn, options: CompareOptions = {}): FeatureDriftResult {
+export function compareFeature(
+  reference: NumericColumn | CategoricalColumn,
+  current: NumericColumn | CategoricalColumn,
+  options: CompareOptions = {},
+): FeatureDriftResult {
   const kind = options.kind ?? inferKind(reference, current);
   if (kind === 'numeric') return compareNumeric(reference as NumericColumn, current as NumericColumn, options);
-  return compareCategorical(categoricalProfile(reference as CategoricalColumn), categoricalProfile(current as CategoricalColumn), options);
+  return compareCategorical(
+    categoricalProfile(reference as CategoricalColumn),
+    categoricalProfile(current as CategoricalColumn),
+    options,
+  );
 }
 
 /** σ of the union of two groups from their sizes, means and population σs; NaN when unknown. */
@@ -157,18 +184,31 @@ function pooledScale(reference: NumericReferenceProfile, nRef: number, current: 
   const n = nRef + nCur;
   const mean = (nRef * reference.mean + nCur * current.mean) / n;
   const variance =
-    (nRef * (reference.std ** 2 + (reference.mean - mean) ** 2) + nCur * (current.std ** 2 + (current.mean - mean) ** 2)) / n;
+    (nRef * (reference.std ** 2 + (reference.mean - mean) ** 2) +
+      nCur * (current.std ** 2 + (current.mean - mean) ** 2)) /
+    n;
   return Math.sqrt(Math.max(0, variance));
 }
 
 /** Compare a numeric reference profile with window counts over the same cuts. */
-function compareBinnedNumeric(reference: NumericReferenceProfile, current: NumericCounts, options: CompareOptions): FeatureDriftResult {
+function compareBinnedNumeric(
+  reference: NumericReferenceProfile,
+  current: NumericCounts,
+  options: CompareOptions,
+): FeatureDriftResult {
   if (current.counts.length !== reference.cuts.length + 1) {
-    throw new RangeError(`window counts have ${current.counts.length} bins; the reference cuts define ${reference.cuts.length + 1}`);
+    throw new RangeError(
+      `window counts have ${current.counts.length} bins; the reference cuts define ${reference.cuts.length + 1}`,
+    );
   }
   const nRef = total(reference.counts);
   const nCur = total(current.counts);
-  const result = baseResult({ ...options, kind: 'numeric' }, 'numeric', { nRef, nCur, missRef: reference.missing, missCur: current.missing });
+  const result = baseResult({ ...options, kind: 'numeric' }, 'numeric', {
+    nRef,
+    nCur,
+    missRef: reference.missing,
+    missCur: current.missing,
+  });
   if (!result.tested) return finish(result, options);
   const ks = ksFromBinnedCounts(reference.counts, current.counts);
   const range = {
@@ -182,7 +222,10 @@ function compareBinnedNumeric(reference: NumericReferenceProfile, current: Numer
       test: 'ks_binned',
       pvalue: ks.pvalue,
       ks: { statistic: ks.statistic, pvalue: ks.pvalue },
-      wasserstein: { distance, normalized: normalizeWasserstein(distance, reference.std, pooledScale(reference, nRef, current, nCur)) },
+      wasserstein: {
+        distance,
+        normalized: normalizeWasserstein(distance, reference.std, pooledScale(reference, nRef, current, nCur)),
+      },
       psi: populationStabilityIndex(reference.counts, current.counts, options.psiEpsilon ?? DEFAULT_PSI_EPSILON),
       jensen_shannon: jensenShannonDistance(reference.counts, current.counts),
       hellinger: hellingerDistance(reference.counts, current.counts),
@@ -203,10 +246,12 @@ export function compareBinnedFeature(
   options: CompareOptions = {},
 ): FeatureDriftResult {
   if (reference.kind === 'numeric') {
-    if ('kind' in current && current.kind === 'categorical') throw new TypeError('numeric reference compared with categorical window counts');
+    if ('kind' in current && current.kind === 'categorical')
+      throw new TypeError('numeric reference compared with categorical window counts');
     return compareBinnedNumeric(reference, current as NumericCounts, options);
   }
-  if (!('kind' in current) || current.kind !== 'categorical') throw new TypeError('categorical reference needs categorical window counts');
+  if (!('kind' in current) || current.kind !== 'categorical')
+    throw new TypeError('categorical reference needs categorical window counts');
   return compareCategorical(reference, current, options);
 }
 

@@ -89,7 +89,10 @@ export interface DataQualityReport {
 const rate = (count: number, rows: number): number => (rows > 0 ? count / rows : 0);
 
 /** Rates and alerts for one feature. */
-export function featureQuality(counts: FeatureQualityCounts, thresholds: QualityThresholds = DEFAULT_QUALITY_THRESHOLDS): FeatureQuality {
+export function featureQuality(
+  counts: FeatureQualityCounts,
+  thresholds: QualityThresholds = DEFAULT_QUALITY_THRESHOLDS,
+): FeatureQuality {
   const rows = counts.rows;
   const typeViolations = counts.type_violations ?? 0;
   const outOfRange = counts.out_of_range ?? 0;
@@ -98,7 +101,8 @@ export function featureQuality(counts: FeatureQualityCounts, thresholds: Quality
   const alerts: string[] = [];
   const baseline = counts.reference_missing_rate ?? 0;
   if (rows > 0 && counts.missing === rows) alerts.push('all values missing');
-  else if (missingRate - baseline >= thresholds.missing_rate_increase) alerts.push(`missing rate ${missingRate.toFixed(3)} vs reference ${baseline.toFixed(3)}`);
+  else if (missingRate - baseline >= thresholds.missing_rate_increase)
+    alerts.push(`missing rate ${missingRate.toFixed(3)} vs reference ${baseline.toFixed(3)}`);
   const typeRate = rate(typeViolations, rows);
   if (typeRate >= thresholds.type_violation_rate) alerts.push(`type violations ${typeRate.toFixed(3)}`);
   const rangeRate = rate(outOfRange, rows);
@@ -133,7 +137,14 @@ export function dataQualityReport(
   if (window.rows < t.min_rows) alerts.push(`only ${window.rows} rows (< ${t.min_rows})`);
   if (deadLetterRate >= t.dead_letter_rate) alerts.push(`dead-letter rate ${deadLetterRate.toFixed(3)}`);
   for (const f of features) for (const a of f.alerts) alerts.push(`${f.name}: ${a}`);
-  return { rows: window.rows, dead_lettered: window.dead_lettered, dead_letter_rate: deadLetterRate, features, alerts, ok: alerts.length === 0 };
+  return {
+    rows: window.rows,
+    dead_lettered: window.dead_lettered,
+    dead_letter_rate: deadLetterRate,
+    features,
+    alerts,
+    ok: alerts.length === 0,
+  };
 }
 
 /**

@@ -42,7 +42,9 @@ export function smirnovOneSidedSurvival(n: number, x: number): number {
   const logTerm = (j: number): number => {
     const left = 1 - x - j / n;
     // 0^(n−j) with n−j ≥ 1 contributes nothing.
-    return left <= 0 ? Number.NEGATIVE_INFINITY : logBinomial(n, j) + (n - j) * Math.log(left) + (j - 1) * Math.log(x + j / n);
+    return left <= 0
+      ? Number.NEGATIVE_INFINITY
+      : logBinomial(n, j) + (n - j) * Math.log(left) + (j - 1) * Math.log(x + j / n);
   };
   // Ternary search for the largest term on the integers 0…jMax.
   let lo = 0;
@@ -60,7 +62,9 @@ export function smirnovOneSidedSurvival(n: number, x: number): number {
   // Width of the bump from the curvature at the peak: σ² ≈ −δ² / (f(p+δ) + f(p−δ) − 2 f(p)).
   const delta = Math.max(1, Math.floor(Math.sqrt(n) / 4));
   const curvature =
-    peak - delta >= 0 && peak + delta <= jMax ? logTerm(peak + delta) + logTerm(peak - delta) - 2 * peakLog : Number.NEGATIVE_INFINITY;
+    peak - delta >= 0 && peak + delta <= jMax
+      ? logTerm(peak + delta) + logTerm(peak - delta) - 2 * peakLog
+      : Number.NEGATIVE_INFINITY;
   const sigma = curvature < 0 && Number.isFinite(curvature) ? delta / Math.sqrt(-curvature) : 0;
   const step = sigma >= 64 ? Math.floor(sigma / 8) : 1;
   const CUTOFF = 60;
@@ -185,13 +189,15 @@ export function kolmogorovCdfPelzGood(n: number, x: number): number {
     const w = Math.exp((-m2 * pi2) / (8 * z2));
     if (w === 0) break;
     s0 += w;
-    s1 += (pi2 * m2 / 4 - z2) * w;
+    s1 += ((pi2 * m2) / 4 - z2) * w;
     s2 += (6 * z6 + 2 * z4 + ((2 * z4 - 5 * z2) * pi2 * m2) / 4 + (pi4 * (1 - 2 * z2) * m2 * m2) / 16) * w;
     s3 +=
-      (-30 * z6 - 90 * z8 +
+      (-30 * z6 -
+        90 * z8 +
         (pi2 * (135 * z4 - 96 * z6) * m2) / 4 +
         (pi4 * (212 * z4 - 60 * z2) * m2 * m2) / 16 +
-        (pi6 * (5 - 30 * z2) * m2 * m2 * m2) / 64) * w;
+        (pi6 * (5 - 30 * z2) * m2 * m2 * m2) / 64) *
+      w;
     if (w < 1e-18 * Math.abs(s0)) break;
   }
   // Sums over all integers k of k² e^{−k²π²/(2z²)} terms that complete K2 and K3.

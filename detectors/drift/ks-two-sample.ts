@@ -107,7 +107,12 @@ export function ksExactPValue(m: number, n: number, h: number): number {
 }
 
 /** KS p-value from a statistic and the two sample sizes, by the chosen method. */
-export function ksPValue(statistic: number, n1: number, n2: number, method: 'exact' | 'asymptotic'): { statistic: number; pvalue: number } {
+export function ksPValue(
+  statistic: number,
+  n1: number,
+  n2: number,
+  method: 'exact' | 'asymptotic',
+): { statistic: number; pvalue: number } {
   if (method === 'exact') {
     const g = gcd(n1, n2);
     const lcm = (n1 / g) * n2;
@@ -122,7 +127,11 @@ export function ksPValue(statistic: number, n1: number, n2: number, method: 'exa
  * Two-sample KS test on raw finite samples (filter missing values first).
  * @throws RangeError when either sample is empty (as scipy raises ValueError).
  */
-export function ksTwoSample(reference: ArrayLike<number>, current: ArrayLike<number>, options: KsOptions = {}): KsResult {
+export function ksTwoSample(
+  reference: ArrayLike<number>,
+  current: ArrayLike<number>,
+  options: KsOptions = {},
+): KsResult {
   const n1 = reference.length;
   const n2 = current.length;
   if (n1 === 0 || n2 === 0) throw new RangeError('ksTwoSample needs two non-empty samples');

@@ -68,7 +68,10 @@ function moments(values: Float64Array): { mean: number; std: number; min: number
  * Build the reference profile of a numeric column (edges from its quantiles).
  * @param nBins reference-quantile bins. @default 20
  */
-export function numericReferenceProfile(column: NumericColumn, nBins: number = DEFAULT_BIN_COUNT): NumericReferenceProfile {
+export function numericReferenceProfile(
+  column: NumericColumn,
+  nBins: number = DEFAULT_BIN_COUNT,
+): NumericReferenceProfile {
   const { values, missing } = splitFinite(column);
   const cuts = referenceBinEdges(values, nBins);
   return { kind: 'numeric', cuts, counts: countIntoBins(values, cuts), missing, ...moments(values) };

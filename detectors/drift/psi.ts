@@ -15,7 +15,11 @@ import { assertSameBins, proportions, total } from './bins.ts';
 export const DEFAULT_PSI_EPSILON = 1e-4;
 
 /** PSI from counts over the same bins. NaN when either side has no values. */
-export function populationStabilityIndex(reference: readonly number[], current: readonly number[], epsilon: number = DEFAULT_PSI_EPSILON): number {
+export function populationStabilityIndex(
+  reference: readonly number[],
+  current: readonly number[],
+  epsilon: number = DEFAULT_PSI_EPSILON,
+): number {
   assertSameBins(reference, current);
   if (total(reference) === 0 || total(current) === 0) return Number.NaN;
   const p = proportions(reference);

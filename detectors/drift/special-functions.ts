@@ -14,9 +14,7 @@ const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
  * Coefficients B_2k / (2k (2k-1)) of Stirling's series for log Γ, k = 1..8.
  * With the argument shifted to at least 15 the truncation error is below 1e-17.
  */
-const STIRLING_SERIES = [
-  1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156, -3617 / 122400,
-];
+const STIRLING_SERIES = [1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156, -3617 / 122400];
 
 /**
  * Natural log of Γ(x) for x > 0.

@@ -58,7 +58,10 @@ export const DEFAULT_ALPHA = 0.05;
 export const DEFAULT_DATASET_DRIFT_SHARE = 0.5;
 
 /** Merge partial thresholds over the defaults. */
-export function resolveThresholds(partial?: { numeric?: Partial<NumericThresholds>; categorical?: Partial<CategoricalThresholds> }): DriftThresholds {
+export function resolveThresholds(partial?: {
+  numeric?: Partial<NumericThresholds>;
+  categorical?: Partial<CategoricalThresholds>;
+}): DriftThresholds {
   return {
     numeric: { ...DEFAULT_THRESHOLDS.numeric, ...partial?.numeric },
     categorical: { ...DEFAULT_THRESHOLDS.categorical, ...partial?.categorical },

@@ -29,7 +29,8 @@ export interface VerdictOptions {
 const format = (x: number): string => (Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(3) : x.toExponential(2));
 
 function check(reasons: string[], metric: string, value: number | undefined, threshold: number): void {
-  if (value !== undefined && Number.isFinite(value) && value >= threshold) reasons.push(`${metric} ${format(value)} ≥ ${threshold}`);
+  if (value !== undefined && Number.isFinite(value) && value >= threshold)
+    reasons.push(`${metric} ${format(value)} ≥ ${threshold}`);
 }
 
 /** Which effect-size thresholds a result reaches (empty list ⇒ negligible change). */
@@ -50,7 +51,11 @@ export function effectSizeReasons(result: FeatureDriftResult, thresholds: DriftT
 }
 
 /** Set effect-size fields and the drifted flag given an adjusted p-value. Returns a new object. */
-export function applyVerdict(result: FeatureDriftResult, pvalueAdjusted: number | null, options: VerdictOptions = {}): FeatureDriftResult {
+export function applyVerdict(
+  result: FeatureDriftResult,
+  pvalueAdjusted: number | null,
+  options: VerdictOptions = {},
+): FeatureDriftResult {
   const alpha = options.alpha ?? DEFAULT_ALPHA;
   const reasons = result.tested ? effectSizeReasons(result, resolveThresholds(options.thresholds)) : [];
   const significant = pvalueAdjusted !== null && pvalueAdjusted < alpha;
@@ -78,7 +83,10 @@ export interface DatasetVerdict {
 /**
  * BH-adjust the p-values across `results`, apply the feature verdicts, then the dataset rule.
  */
-export function decideDrift(results: readonly FeatureDriftResult[], options: VerdictOptions = {}): { features: FeatureDriftResult[]; dataset: DatasetVerdict } {
+export function decideDrift(
+  results: readonly FeatureDriftResult[],
+  options: VerdictOptions = {},
+): { features: FeatureDriftResult[]; dataset: DatasetVerdict } {
   const adjusted = benjaminiHochberg(results.map((r) => (r.tested && r.pvalue !== null ? r.pvalue : Number.NaN)));
   const features = results.map((r, i) => {
     const p = adjusted[i];

@@ -104,7 +104,8 @@ export function wassersteinFromBinnedCounts(
 ): number {
   assertValidCuts(cuts);
   assertSameBins(reference, current);
-  if (reference.length !== cuts.length + 1) throw new RangeError(`expected ${cuts.length + 1} counts for ${cuts.length} cuts, got ${reference.length}`);
+  if (reference.length !== cuts.length + 1)
+    throw new RangeError(`expected ${cuts.length + 1} counts for ${cuts.length} cuts, got ${reference.length}`);
   const nRef = total(reference);
   const nCur = total(current);
   if (nRef === 0 || nCur === 0) return Number.NaN;

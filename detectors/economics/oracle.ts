@@ -26,7 +26,9 @@ export function windowStaleness(model: CostModel, retrainedAt: number, step: num
 
 /** Total cost of retraining at `retrainSteps` (sorted, deduplicated; step 0 is the initial model and is free). */
 export function scheduleCost(model: CostModel, retrainSteps: readonly number[]): ScheduleCost {
-  const steps = [...new Set(retrainSteps.filter((s) => Number.isInteger(s) && s > 0 && s < model.steps))].sort((a, b) => a - b);
+  const steps = [...new Set(retrainSteps.filter((s) => Number.isInteger(s) && s > 0 && s < model.steps))].sort(
+    (a, b) => a - b,
+  );
   let staleness = 0;
   let current = 0;
   let next = 0;

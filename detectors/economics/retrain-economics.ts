@@ -76,7 +76,8 @@ export function evaluateRetrainEconomics(input: EconomicsInput): RetrainEconomic
   if (step === undefined) return result;
   const rule = input.rule ?? 'forecast-then-cumulative';
   const hurdle = result.retrainCost + result.riskCost;
-  if (result.shouldRetrain || step === null || rule === 'forecast' || !(step.value > hurdle)) return { ...result, step };
+  if (result.shouldRetrain || step === null || rule === 'forecast' || !(step.value > hurdle))
+    return { ...result, step };
   // A step is not ageing: the version will not recover, and a retrain does not reset a clock
   // that runs out again (the renewal argument of the forecast rule does not apply).
   return {
@@ -129,7 +130,11 @@ function forecastOrCumulative(input: EconomicsInput): RetrainEconomics {
   if (canForecast) {
     const offset = freshQuality === null ? 0 : directed(fit, freshQuality - (fit.q0 as number));
     const scenarios = scenariosOf(fit, freshFit, nowAge, input.horizonHours, offset);
-    const q = (f: (v: Scenario) => number): number => weightedQuantile(scenarios.map((v) => ({ value: f(v), weight: v.weight })), quantile) * rate;
+    const q = (f: (v: Scenario) => number): number =>
+      weightedQuantile(
+        scenarios.map((v) => ({ value: f(v), weight: v.weight })),
+        quantile,
+      ) * rate;
     const restartValue = q((v) => v.restart);
     const avoidable = q((v) => v.stale - v.fresh);
     const totalWeight = scenarios.reduce((s, v) => s + v.weight, 0);
@@ -138,9 +143,22 @@ function forecastOrCumulative(input: EconomicsInput): RetrainEconomics {
     const shouldRetrain = netBenefit > 0;
     const breakEvenHours = shouldRetrain ? 0 : breakEven(fit, nowAge, rate, hurdle);
     // What the forecast says, recorded whichever rule decides.
-    const forecast = { ...base, restartValue, expectedStalenessCost: q((v) => v.stale), freshStalenessCost: q((v) => v.fresh), avoidableStalenessCost: avoidable, meanAvoidableStalenessCost: mean };
+    const forecast = {
+      ...base,
+      restartValue,
+      expectedStalenessCost: q((v) => v.stale),
+      freshStalenessCost: q((v) => v.fresh),
+      avoidableStalenessCost: avoidable,
+      meanAvoidableStalenessCost: mean,
+    };
     const blindSpot = input.fitBlindSpot ?? null;
-    if (!shouldRetrain && rule === 'forecast-then-cumulative' && blindSpot !== null && accumulated !== null && accumulated > hurdle) {
+    if (
+      !shouldRetrain &&
+      rule === 'forecast-then-cumulative' &&
+      blindSpot !== null &&
+      accumulated !== null &&
+      accumulated > hurdle
+    ) {
       // The fit describes smooth ageing; it cannot see a step or a version that started low.
       return {
         ...forecast,
@@ -176,7 +194,10 @@ function forecastOrCumulative(input: EconomicsInput): RetrainEconomics {
     shouldRetrain: false,
     rule: 'none',
     netBenefit: -hurdle,
-    reason: rule === 'forecast' ? `no decay forecast: ${fit.reason}` : `no decay forecast (${fit.reason}) and no accumulated staleness cost to compare`,
+    reason:
+      rule === 'forecast'
+        ? `no decay forecast: ${fit.reason}`
+        : `no decay forecast (${fit.reason}) and no accumulated staleness cost to compare`,
   };
 }
 
@@ -194,13 +215,22 @@ function scenariosOf(fit: DecayFit, freshFit: DecayFit, nowAge: number, horizon:
       const prev = points[i - 1]?.halfLifeHours ?? p.halfLifeHours;
       const next = points[i + 1]?.halfLifeHours ?? p.halfLifeHours;
       const span = Math.max(Math.log(next) - Math.log(prev), 1e-9);
-      variants.push({ weight: Math.exp(-p.deviance / 2) * span, fit: { ...fit, q0: p.q0, floor: p.floor, halfLifeHours: p.halfLifeHours } });
+      variants.push({
+        weight: Math.exp(-p.deviance / 2) * span,
+        fit: { ...fit, q0: p.q0, floor: p.floor, halfLifeHours: p.halfLifeHours },
+      });
     });
   } else if (fit.model === 'linear' && fit.slopePerHour !== null) {
     // Loss is linear in the slope, so quantiles of the slope map to quantiles of the loss.
     const se = fit.slopeStdError ?? 0;
     for (const z of [-2.5, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 2.5]) {
-      variants.push({ weight: Math.exp((-z * z) / 2), fit: { ...fit, slopePerHour: (fit.slopePerHour as number) + z * se * (fit.direction === 'higher-is-better' ? 1 : -1) } });
+      variants.push({
+        weight: Math.exp((-z * z) / 2),
+        fit: {
+          ...fit,
+          slopePerHour: (fit.slopePerHour as number) + z * se * (fit.direction === 'higher-is-better' ? 1 : -1),
+        },
+      });
     }
   } else variants.push({ weight: 1, fit });
   return variants.map(({ weight, fit: v }) => ({
@@ -256,7 +286,8 @@ export function weightedQuantile(values: readonly { value: number; weight: numbe
  */
 function breakEven(fit: DecayFit, nowAge: number, rate: number, hurdle: number): number | null {
   if (rate <= 0 || fit.model === 'none') return null;
-  const value = (t: number): number => rate * ((nowAge + t) * lossRate(fit, nowAge + t) - directedLoss(fit, 0, nowAge + t));
+  const value = (t: number): number =>
+    rate * ((nowAge + t) * lossRate(fit, nowAge + t) - directedLoss(fit, 0, nowAge + t));
   if (value(MAX_BREAK_EVEN_HOURS) < hurdle) return null;
   let lo = 0;
   let hi = MAX_BREAK_EVEN_HOURS;
@@ -271,4 +302,3 @@ function breakEven(fit: DecayFit, nowAge: number, rate: number, hurdle: number):
 function money(value: number): string {
   return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(2);
 }
-

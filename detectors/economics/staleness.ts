@@ -43,12 +43,22 @@ export const ATTAINABLE_MIN_EVENTS = 100;
  * or one lucky version — high — does not move it), or `fallback` (the version's validation
  * quality) when no version has early-life data yet.
  */
-export function attainableQuality(recent: readonly VersionEarlyQuality[], fallback: number | null, direction: 'higher-is-better' | 'lower-is-better' = 'higher-is-better'): AttainableQuality {
+export function attainableQuality(
+  recent: readonly VersionEarlyQuality[],
+  fallback: number | null,
+  direction: 'higher-is-better' | 'lower-is-better' = 'higher-is-better',
+): AttainableQuality {
   const usable = recent.filter((v) => v.events >= ATTAINABLE_MIN_EVENTS && Number.isFinite(v.quality));
-  if (usable.length === 0) return fallback === null ? { value: null, source: 'none', versions: 0 } : { value: fallback, source: 'fresh-quality', versions: 0 };
+  if (usable.length === 0)
+    return fallback === null
+      ? { value: null, source: 'none', versions: 0 }
+      : { value: fallback, source: 'fresh-quality', versions: 0 };
   const sorted = usable.map((v) => v.quality).sort((a, b) => (direction === 'higher-is-better' ? a - b : b - a));
   const mid = sorted.length / 2;
-  const median = sorted.length % 2 === 1 ? (sorted[Math.floor(mid)] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  const median =
+    sorted.length % 2 === 1
+      ? (sorted[Math.floor(mid)] as number)
+      : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
   return { value: median, source: 'versions', versions: usable.length };
 }
 
@@ -82,8 +92,13 @@ export const STEP_MIN_Z = 4;
  * unlike the Page–Hinkley detector of the monitor tick, which reports when it *fires*, 2–5
  * windows after the onset.
  */
-export function localiseStep(windows: readonly QualityWindow[], direction: 'higher-is-better' | 'lower-is-better' = 'higher-is-better'): StepChange | null {
-  const ws = windows.filter((w) => w.quality !== null && Number.isFinite(w.quality) && w.events > 0) as (QualityWindow & { quality: number })[];
+export function localiseStep(
+  windows: readonly QualityWindow[],
+  direction: 'higher-is-better' | 'lower-is-better' = 'higher-is-better',
+): StepChange | null {
+  const ws = windows.filter(
+    (w) => w.quality !== null && Number.isFinite(w.quality) && w.events > 0,
+  ) as (QualityWindow & { quality: number })[];
   if (ws.length < 3) return null; // two windows fit a line exactly as well as a step
   const sign = direction === 'higher-is-better' ? 1 : -1;
   const totalN = ws.reduce((s, w) => s + w.events, 0);
@@ -101,7 +116,8 @@ export function localiseStep(windows: readonly QualityWindow[], direction: 'high
     const p = Math.min(0.99, Math.max(0.01, totalQ / totalN));
     const se = Math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2));
     const z = (sign * (before - after)) / se;
-    if (z >= STEP_MIN_Z && (best === null || z > best.z)) best = { at: (ws[j + 1] as QualityWindow).start, before, after, z };
+    if (z >= STEP_MIN_Z && (best === null || z > best.z))
+      best = { at: (ws[j + 1] as QualityWindow).start, before, after, z };
   }
   if (best === null) return null;
   // A smooth decline also splits into a "before" and an "after": keep the step only when it
@@ -135,7 +151,15 @@ function linearRss(ws: readonly { start: number; events: number; quality: number
  * over windows that start at or after `sinceMs`, *signed* — a window better than attainable
  * offsets one worse by as much, so sampling noise averages out instead of accumulating.
  */
-export function netStalenessCost(windows: readonly QualityWindow[], options: { attainable: number; valuePerQualityUnit: number; sinceMs?: number; direction?: 'higher-is-better' | 'lower-is-better' }): number {
+export function netStalenessCost(
+  windows: readonly QualityWindow[],
+  options: {
+    attainable: number;
+    valuePerQualityUnit: number;
+    sinceMs?: number;
+    direction?: 'higher-is-better' | 'lower-is-better';
+  },
+): number {
   const sign = (options.direction ?? 'higher-is-better') === 'higher-is-better' ? 1 : -1;
   const since = options.sinceMs ?? Number.NEGATIVE_INFINITY;
   let total = 0;
@@ -155,7 +179,12 @@ export function netStalenessCost(windows: readonly QualityWindow[], options: { a
  * version trained on it looks stale against the median, and the signed accumulation of that gap
  * retrains a version that a retrain cannot improve. `null` when the attainable level is unknown.
  */
-export function cumulativeYardstick(attainable: number | null, early: VersionEarlyQuality | null, staleSignal: boolean, direction: 'higher-is-better' | 'lower-is-better' = 'higher-is-better'): number | null {
+export function cumulativeYardstick(
+  attainable: number | null,
+  early: VersionEarlyQuality | null,
+  staleSignal: boolean,
+  direction: 'higher-is-better' | 'lower-is-better' = 'higher-is-better',
+): number | null {
   if (attainable === null) return null;
   if (staleSignal || early === null) return attainable;
   return direction === 'higher-is-better' ? Math.min(attainable, early.quality) : Math.max(attainable, early.quality);
@@ -167,7 +196,12 @@ export function cumulativeYardstick(attainable: number | null, early: VersionEar
  * attainable value's own error taken as equal) below. Such a version never looks stale against
  * its own fresh quality, and the decay fit cannot see it either (it is flat at a low level).
  */
-export function startedBelowAttainable(early: VersionEarlyQuality | null, attainable: number | null, direction: 'higher-is-better' | 'lower-is-better' = 'higher-is-better', minZ = 3): boolean {
+export function startedBelowAttainable(
+  early: VersionEarlyQuality | null,
+  attainable: number | null,
+  direction: 'higher-is-better' | 'lower-is-better' = 'higher-is-better',
+  minZ = 3,
+): boolean {
   if (early === null || attainable === null || early.events <= 0) return false;
   const p = Math.min(0.99, Math.max(0.01, attainable));
   const se = Math.sqrt((2 * p * (1 - p)) / early.events);
@@ -239,7 +273,8 @@ export const MAX_CLEAN_WAIT_MS = 12 * 3_600_000;
  * model; train `since-change-point` instead).
  */
 export function cleanTrainingAt(changeAt: number | null, trainingWindowMs: number | null, now: number): number | null {
-  if (changeAt === null || trainingWindowMs === null || !(trainingWindowMs > 0) || trainingWindowMs > MAX_CLEAN_WAIT_MS) return null;
+  if (changeAt === null || trainingWindowMs === null || !(trainingWindowMs > 0) || trainingWindowMs > MAX_CLEAN_WAIT_MS)
+    return null;
   const clean = changeAt + trainingWindowMs;
   return clean > now ? clean : null;
 }

@@ -11,7 +11,12 @@ import { fitPopulation, populationRate } from '../decay/population.ts';
 import type { DecayFit } from '../decay/types.ts';
 import type { VersionEarlyQuality } from '../economics/staleness.ts';
 import { compareBinnedFeature } from '../drift/compare-feature.ts';
-import { dataQualityReport, outOfRangeFromCounts, unseenFromProfiles, type FeatureQualityCounts } from '../drift/data-quality.ts';
+import {
+  dataQualityReport,
+  outOfRangeFromCounts,
+  unseenFromProfiles,
+  type FeatureQualityCounts,
+} from '../drift/data-quality.ts';
 import type { FeatureDriftResult } from '../drift/feature-result.ts';
 import type { CategoricalProfile, NumericCounts } from '../drift/profiles.ts';
 import { driftReport } from '../drift/report.ts';
@@ -63,7 +68,11 @@ export function initialMonitorState(modelId: string): MonitorState {
 }
 
 /** Evaluate a window against its reference: drift, data quality, realised and estimated quality. */
-export function evaluateWindow(reference: MonitorReference | null, observation: WindowObservation, settings: MonitorSettings = DEFAULT_MONITOR_SETTINGS): Omit<WindowEvaluation, 'changePoint'> {
+export function evaluateWindow(
+  reference: MonitorReference | null,
+  observation: WindowObservation,
+  settings: MonitorSettings = DEFAULT_MONITOR_SETTINGS,
+): Omit<WindowEvaluation, 'changePoint'> {
   const featureResults: FeatureDriftResult[] = [];
   const qualityCounts: FeatureQualityCounts[] = [];
   if (reference) {
@@ -71,8 +80,14 @@ export function evaluateWindow(reference: MonitorReference | null, observation: 
       const current = observation.features[name];
       if (!current) continue;
       featureResults.push(compareBinnedFeature(profile, current, { name }));
-      const referenceRows = profile.kind === 'numeric' ? sum(profile.counts) + profile.missing : sum(Object.values(profile.counts)) + profile.missing;
-      const rows = 'kind' in current && current.kind === 'categorical' ? sum(Object.values(current.counts)) + current.missing : sum((current as NumericCounts).counts) + current.missing;
+      const referenceRows =
+        profile.kind === 'numeric'
+          ? sum(profile.counts) + profile.missing
+          : sum(Object.values(profile.counts)) + profile.missing;
+      const rows =
+        'kind' in current && current.kind === 'categorical'
+          ? sum(Object.values(current.counts)) + current.missing
+          : sum((current as NumericCounts).counts) + current.missing;
       qualityCounts.push({
         name,
         kind: profile.kind,
@@ -84,18 +99,28 @@ export function evaluateWindow(reference: MonitorReference | null, observation: 
       });
     }
     if (reference.prediction && observation.prediction) {
-      featureResults.push(compareBinnedFeature(reference.prediction, observation.prediction, { name: 'prediction', role: 'prediction' }));
+      featureResults.push(
+        compareBinnedFeature(reference.prediction, observation.prediction, { name: 'prediction', role: 'prediction' }),
+      );
     }
   }
   const drift = featureResults.length > 0 ? driftReport(featureResults) : null;
   // ClickHouse counts data quality in the same pass (type violations included); a backtest derives it from the profiles.
-  const dataQuality = dataQualityReport({ rows: observation.events, dead_lettered: observation.deadLettered, features: observation.quality ?? qualityCounts });
+  const dataQuality = dataQualityReport({
+    rows: observation.events,
+    dead_lettered: observation.deadLettered,
+    features: observation.quality ?? qualityCounts,
+  });
 
   let realised: WindowEvaluation['quality']['realised'] = null;
   if (observation.labelled && observation.labelled.events > 0) {
     const q = qualityFromScoreHistogram(observation.labelled.histogram);
     const estimate = settings.qualityMetric === 'auc' ? q.rocAuc : q.threshold.accuracy;
-    realised = { value: estimate.value, n: q.n, interval: estimate.interval ? { lower: estimate.interval.lower, upper: estimate.interval.upper } : null };
+    realised = {
+      value: estimate.value,
+      n: q.n,
+      interval: estimate.interval ? { lower: estimate.interval.lower, upper: estimate.interval.upper } : null,
+    };
   }
   const estimated = estimateQuality(reference, observation, settings);
   const realisedUsable = realised !== null && realised.value !== null && realised.n >= settings.minLabelledEvents;
@@ -118,7 +143,11 @@ export function evaluateWindow(reference: MonitorReference | null, observation: 
  * Label-free accuracy from the window's score histogram and the reference's calibrator:
  * expected accuracy = mean over events of max(c(p), 1 − c(p)) at threshold 0.5.
  */
-function estimateQuality(reference: MonitorReference | null, observation: WindowObservation, settings: MonitorSettings): WindowEvaluation['quality']['estimated'] {
+function estimateQuality(
+  reference: MonitorReference | null,
+  observation: WindowObservation,
+  settings: MonitorSettings,
+): WindowEvaluation['quality']['estimated'] {
   if (!reference?.cbpe || !observation.scoreHistogram || settings.qualityMetric !== 'accuracy') return null;
   const bins = observation.scoreHistogram.length;
   let n = 0;
@@ -131,7 +160,12 @@ function estimateQuality(reference: MonitorReference | null, observation: Window
     n += count;
   });
   const reasons = [...reference.cbpe.check.reasons];
-  return { value: n > 0 ? expectedCorrect / n : null, n, trustworthy: reference.cbpe.check.trustworthy && n > 0, reasons };
+  return {
+    value: n > 0 ? expectedCorrect / n : null,
+    n,
+    trustworthy: reference.cbpe.check.trustworthy && n > 0,
+    reasons,
+  };
 }
 
 /** Decay fit of the version in service, borrowing the half-life of earlier versions as a prior. */
@@ -144,7 +178,12 @@ export function fitVersionDecay(state: MonitorState, settings: MonitorSettings, 
   // serialCorrelation), and the rate is shrunk toward earlier versions' rates (population.ts, populationRate).
   const revision2 = (settings.ruleRevision ?? 1) >= 2;
   const rate = revision2 && others.length > 0 ? populationRate(others).prior : null;
-  const options = { slo: settings.qualitySlo ?? undefined, nowAgeHours, ...(revision2 ? { serialCorrelation: true } : {}), ...(rate === null ? {} : { ratePrior: rate }) };
+  const options = {
+    slo: settings.qualitySlo ?? undefined,
+    nowAgeHours,
+    ...(revision2 ? { serialCorrelation: true } : {}),
+    ...(rate === null ? {} : { ratePrior: rate }),
+  };
   if (others.length > 0) {
     const population = fitPopulation(others);
     if (population.prior) return fitDecay(own, { ...options, prior: population.prior });
@@ -181,7 +220,9 @@ export function monitorTick(
   let changePoint: WindowEvaluation['changePoint'] = { detected: false, statistic: null };
   const quality = base.window.quality;
   if (quality) {
-    const detector = state.changeDetector ? PageHinkley.restore(state.changeDetector) : new PageHinkley(CHANGE_DETECTOR);
+    const detector = state.changeDetector
+      ? PageHinkley.restore(state.changeDetector)
+      : new PageHinkley(CHANGE_DETECTOR);
     const update = detector.update(quality.value);
     state.changeDetector = detector.serialize();
     changePoint = { detected: update.drift, statistic: update.decreaseStatistic };
@@ -190,7 +231,13 @@ export function monitorTick(
     if (state.version !== null && state.versionTrainedAt !== null) {
       const ageHours = Math.max(0, (observation.end - state.versionTrainedAt) / HOUR);
       const weight = quality.source === 'realised' ? (base.quality.realised?.n ?? 1) : (base.quality.estimated?.n ?? 1);
-      state.points.push({ version: state.version, ageHours, quality: quality.value, weight: Math.max(1, weight), source: quality.source });
+      state.points.push({
+        version: state.version,
+        ageHours,
+        quality: quality.value,
+        weight: Math.max(1, weight),
+        source: quality.source,
+      });
       state.points = capPoints(state.points, state.version, settings);
     }
   }
@@ -205,7 +252,10 @@ export function monitorTick(
 }
 
 /** What the policy evaluator sees of the monitor's state (and the rule revision of its settings). */
-export function policyStateOf(state: MonitorState, settings: Pick<MonitorSettings, 'ruleRevision'> = DEFAULT_MONITOR_SETTINGS): PolicyState {
+export function policyStateOf(
+  state: MonitorState,
+  settings: Pick<MonitorSettings, 'ruleRevision'> = DEFAULT_MONITOR_SETTINGS,
+): PolicyState {
   return {
     ruleRevision: settings.ruleRevision ?? 1,
     windows: state.windows,
@@ -231,7 +281,10 @@ const EARLY_POINTS = 3;
  * points of (at most `maxVersions`), the version in service last. Derived from `state.points` only
  * (no new state); a version with no realised points is left out.
  */
-export function earlyQualityByVersion(points: readonly QualityPoint[], current: string | null = null): VersionEarlyQuality[] {
+export function earlyQualityByVersion(
+  points: readonly QualityPoint[],
+  current: string | null = null,
+): VersionEarlyQuality[] {
   const byVersion = new Map<string, { quality: number; events: number; count: number }>();
   for (const p of points) {
     if (p.source !== 'realised') continue;
@@ -247,7 +300,14 @@ export function earlyQualityByVersion(points: readonly QualityPoint[], current: 
 }
 
 /** A new version took over (after a promotion): its age starts at its training time. */
-export function startVersion(previous: MonitorState, version: string, trainedAt: number, freshQuality: number | null, retrainStartedAt: number | null, now: number): MonitorState {
+export function startVersion(
+  previous: MonitorState,
+  version: string,
+  trainedAt: number,
+  freshQuality: number | null,
+  retrainStartedAt: number | null,
+  now: number,
+): MonitorState {
   const state = structuredCloneJson(previous);
   state.version = version;
   state.versionTrainedAt = trainedAt;
@@ -264,7 +324,8 @@ function capPoints(points: QualityPoint[], current: string, settings: MonitorSet
   const versions = [...new Set(points.map((p) => p.version))];
   const keep = new Set([current, ...versions.filter((v) => v !== current).slice(-(settings.maxVersions - 1))]);
   const out: QualityPoint[] = [];
-  for (const version of keep) out.push(...points.filter((p) => p.version === version).slice(-settings.maxPointsPerVersion));
+  for (const version of keep)
+    out.push(...points.filter((p) => p.version === version).slice(-settings.maxPointsPerVersion));
   return out;
 }
 

@@ -10,7 +10,15 @@ import type { BlackoutWindow, Weekday } from './types.ts';
  */
 
 const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-const INTL_WEEKDAY: Record<string, Weekday> = { Mon: 'mon', Tue: 'tue', Wed: 'wed', Thu: 'thu', Fri: 'fri', Sat: 'sat', Sun: 'sun' };
+const INTL_WEEKDAY: Record<string, Weekday> = {
+  Mon: 'mon',
+  Tue: 'tue',
+  Wed: 'wed',
+  Thu: 'thu',
+  Fri: 'fri',
+  Sat: 'sat',
+  Sun: 'sun',
+};
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 /** Step used to find when a weekly blackout ends: 5-minute boundaries, exact for windows written in multiples of 5 minutes. */
@@ -22,7 +30,13 @@ const SCAN_LIMIT_MS = 8 * 86_400_000;
 export function localTime(instantMs: number, timeZone: string): { weekday: Weekday; minuteOfDay: number } {
   let fmt = formatters.get(timeZone);
   if (fmt === undefined) {
-    fmt = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
     formatters.set(timeZone, fmt);
   }
   let weekday: Weekday = 'mon';
@@ -70,12 +84,17 @@ export function inBlackoutWindow(window: BlackoutWindow, nowMs: number): boolean
 }
 
 /** The first window covering `nowMs` and the instant retrains may start again, or `null` when none covers it. */
-export function activeBlackout(windows: readonly BlackoutWindow[], nowMs: number): { window: BlackoutWindow; until: number } | null {
+export function activeBlackout(
+  windows: readonly BlackoutWindow[],
+  nowMs: number,
+): { window: BlackoutWindow; until: number } | null {
   const active = windows.find((w) => inBlackoutWindow(w, nowMs));
   if (active === undefined) return null;
   let t = nowMs;
   while (t - nowMs < SCAN_LIMIT_MS && windows.some((w) => inBlackoutWindow(w, t))) {
-    const dateEnds = windows.filter((w) => w.kind === 'dates' && inBlackoutWindow(w, t)).map((w) => (w.kind === 'dates' ? Date.parse(w.end) : t));
+    const dateEnds = windows
+      .filter((w) => w.kind === 'dates' && inBlackoutWindow(w, t))
+      .map((w) => (w.kind === 'dates' ? Date.parse(w.end) : t));
     t = Math.max(Math.floor(t / SCAN_STEP_MS) * SCAN_STEP_MS + SCAN_STEP_MS, ...dateEnds);
   }
   return { window: active, until: t };

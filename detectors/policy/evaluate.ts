@@ -19,15 +19,23 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
   const manual = state.manualRequest ?? null;
   const outcome = evaluateTrigger(policy.trigger, state, now, policy.trainingWindow);
   const fired = outcome.fired || manual !== null;
-  const trigger = manual !== null
-    ? { kind: 'manual-request' as const, fired: true, reason: `requested by ${manual.by}${manual.reason ? `: ${manual.reason}` : ''}${manual.force ? ' (forced)' : ''}; policy trigger: ${outcome.reason}` }
-    : { kind: policy.trigger.kind, fired: outcome.fired, reason: outcome.reason };
+  const trigger =
+    manual !== null
+      ? {
+          kind: 'manual-request' as const,
+          fired: true,
+          reason: `requested by ${manual.by}${manual.reason ? `: ${manual.reason}` : ''}${manual.force ? ' (forced)' : ''}; policy trigger: ${outcome.reason}`,
+        }
+      : { kind: policy.trigger.kind, fired: outcome.fired, reason: outcome.reason };
 
   const guards = evaluateGuards(policy, state, now);
   const approval = approvalOutcome(policy, state, now);
   const blocking = guards.find((g) => !g.passed && !g.overridden) ?? null;
   const timeBased = guards.filter((g) => !g.passed && !g.overridden);
-  const notBefore = blocking !== null && timeBased.every((g) => g.until !== null) ? Math.max(...timeBased.map((g) => g.until as number)) : null;
+  const notBefore =
+    blocking !== null && timeBased.every((g) => g.until !== null)
+      ? Math.max(...timeBased.map((g) => g.until as number))
+      : null;
 
   const kind: PolicyDecision['kind'] = !fired ? 'no-action' : blocking === null ? 'retrain' : 'blocked';
   const reason =
@@ -48,7 +56,12 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
     blockedBy: kind === 'blocked' ? (blocking?.guard ?? null) : null,
     notBefore: kind === 'blocked' ? notBefore : null,
     approval,
-    thresholds: { ...outcome.thresholds, cooldown: policy.guards.cooldown, budgetMaxRetrains: policy.guards.budget.maxRetrains, budgetPer: policy.guards.budget.per },
+    thresholds: {
+      ...outcome.thresholds,
+      cooldown: policy.guards.cooldown,
+      budgetMaxRetrains: policy.guards.budget.maxRetrains,
+      budgetPer: policy.guards.budget.per,
+    },
     inputs: {
       ...outcome.inputs,
       lastRetrainAt: state.lastRetrainAt ?? null,
@@ -65,17 +78,44 @@ function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number):
   const g = policy.guards;
   const force = state.manualRequest?.force === true;
   const checks: GuardCheck[] = [];
-  const add = (guard: GuardCheck['guard'], passed: boolean, detail: string, until: number | null, overridable: boolean): void => {
-    checks.push({ guard, passed, overridden: !passed && overridable && force, detail: !passed && overridable && force ? `${detail} (overridden by a forced request)` : detail, until: passed ? null : until });
+  const add = (
+    guard: GuardCheck['guard'],
+    passed: boolean,
+    detail: string,
+    until: number | null,
+    overridable: boolean,
+  ): void => {
+    checks.push({
+      guard,
+      passed,
+      overridden: !passed && overridable && force,
+      detail: !passed && overridable && force ? `${detail} (overridden by a forced request)` : detail,
+      until: passed ? null : until,
+    });
   };
 
   // One retrain at a time: never overridable (two trainings of one model would race to promote).
-  if (g.oneAtATime) add('one-at-a-time', !(state.retrainInFlight ?? false), state.retrainInFlight ? 'a retrain of this model is already running' : 'no retrain running', null, false);
+  if (g.oneAtATime)
+    add(
+      'one-at-a-time',
+      !(state.retrainInFlight ?? false),
+      state.retrainInFlight ? 'a retrain of this model is already running' : 'no retrain running',
+      null,
+      false,
+    );
 
   if (g.requireDataQuality) {
     const latest = state.windows?.at(-1);
     const ok = latest?.dataQualityOk ?? true;
-    add('data-quality', ok, ok ? 'latest window passed data-quality checks' : 'latest window failed data-quality checks: training on broken data would make things worse', null, true);
+    add(
+      'data-quality',
+      ok,
+      ok
+        ? 'latest window passed data-quality checks'
+        : 'latest window failed data-quality checks: training on broken data would make things worse',
+      null,
+      true,
+    );
   }
 
   const cooldownMs = parseDuration(g.cooldown);
@@ -83,7 +123,17 @@ function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number):
   if (cooldownMs > 0) {
     const until = last === null ? null : last + cooldownMs;
     const passed = until === null || now >= until;
-    add('cooldown', passed, last === null ? 'no previous retrain' : passed ? `last retrain ${((now - last) / HOUR_MS).toFixed(1)} h ago ≥ ${g.cooldown}` : `last retrain ${((now - last) / HOUR_MS).toFixed(1)} h ago < cooldown ${g.cooldown}`, until, true);
+    add(
+      'cooldown',
+      passed,
+      last === null
+        ? 'no previous retrain'
+        : passed
+          ? `last retrain ${((now - last) / HOUR_MS).toFixed(1)} h ago ≥ ${g.cooldown}`
+          : `last retrain ${((now - last) / HOUR_MS).toFixed(1)} h ago < cooldown ${g.cooldown}`,
+      until,
+      true,
+    );
   }
 
   const perMs = parseDuration(g.budget.per);
@@ -91,11 +141,23 @@ function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number):
   const budgetOk = inPeriod.length < g.budget.maxRetrains;
   // The budget frees up when enough of the retrains in the window have aged out of it.
   const freesAt = budgetOk ? null : (inPeriod[inPeriod.length - g.budget.maxRetrains] ?? now) + perMs;
-  add('budget', budgetOk, `${inPeriod.length} retrain(s) in the last ${g.budget.per}, at most ${g.budget.maxRetrains}`, freesAt, true);
+  add(
+    'budget',
+    budgetOk,
+    `${inPeriod.length} retrain(s) in the last ${g.budget.per}, at most ${g.budget.maxRetrains}`,
+    freesAt,
+    true,
+  );
 
   if (g.blackout.length > 0) {
     const active = activeBlackout(g.blackout, now);
-    add('blackout', active === null, active === null ? 'outside blackout windows' : `inside ${describeBlackout(active.window)}`, active?.until ?? null, true);
+    add(
+      'blackout',
+      active === null,
+      active === null ? 'outside blackout windows' : `inside ${describeBlackout(active.window)}`,
+      active?.until ?? null,
+      true,
+    );
   }
 
   if (g.approval.required) {
@@ -105,7 +167,9 @@ function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number):
       'not-required': 'approval not required',
       needed: `a person must approve this retrain (request expires after ${g.approval.timeout})`,
       pending: `awaiting approval (expires ${a.expiresAt !== null ? new Date(a.expiresAt).toISOString() : 'never'})`,
-      approved: state.manualRequest ? `requested by ${state.manualRequest.by}, which counts as approval` : `approved by ${state.approval?.status === 'approved' ? state.approval.by : '?'}`,
+      approved: state.manualRequest
+        ? `requested by ${state.manualRequest.by}, which counts as approval`
+        : `approved by ${state.approval?.status === 'approved' ? state.approval.by : '?'}`,
       rejected: `rejected by ${state.approval?.status === 'rejected' ? state.approval.by : '?'}`,
       expired: `approval request timed out after ${g.approval.timeout}: treated as rejected`,
     }[a.status];
@@ -148,7 +212,12 @@ function approvalOutcome(policy: RetrainPolicy, state: PolicyState, now: number)
  * point and the quality step the trigger localised (`stepAt`): the trigger often sees a step
  * before Page–Hinkley fires, and training from before it would mix the old concept back in.
  */
-export function chooseTrainingWindow(policy: RetrainPolicy, state: PolicyState, now: number, stepAt: number | null = null): TrainingWindowChoice {
+export function chooseTrainingWindow(
+  policy: RetrainPolicy,
+  state: PolicyState,
+  now: number,
+  stepAt: number | null = null,
+): TrainingWindowChoice {
   const w = policy.trainingWindow;
   switch (w.kind) {
     case 'fixed':
@@ -158,12 +227,29 @@ export function chooseTrainingWindow(policy: RetrainPolicy, state: PolicyState, 
     case 'since-change-point': {
       const detected = state.lastChangePointAt ?? null;
       const known = [detected, stepAt].filter((t): t is number => t !== null && t <= now);
-      if (known.length === 0) return { kind: 'since-change-point', start: now - parseDuration(w.fallback), end: now, reason: `no change point known: the last ${w.fallback}` };
+      if (known.length === 0)
+        return {
+          kind: 'since-change-point',
+          start: now - parseDuration(w.fallback),
+          end: now,
+          reason: `no change point known: the last ${w.fallback}`,
+        };
       const cp = Math.max(...known);
       const what = cp === stepAt && cp !== detected ? 'quality step' : 'change point';
       const minimumStart = now - parseDuration(w.minimum);
-      if (cp > minimumStart) return { kind: 'since-change-point', start: minimumStart, end: now, reason: `${what} at ${new Date(cp).toISOString()} is less than ${w.minimum} ago: the last ${w.minimum}` };
-      return { kind: 'since-change-point', start: cp, end: now, reason: `since the ${what} at ${new Date(cp).toISOString()}` };
+      if (cp > minimumStart)
+        return {
+          kind: 'since-change-point',
+          start: minimumStart,
+          end: now,
+          reason: `${what} at ${new Date(cp).toISOString()} is less than ${w.minimum} ago: the last ${w.minimum}`,
+        };
+      return {
+        kind: 'since-change-point',
+        start: cp,
+        end: now,
+        reason: `since the ${what} at ${new Date(cp).toISOString()}`,
+      };
     }
   }
 }

@@ -1,11 +1,26 @@
 import { fitDecay } from '../decay/fit.ts';
 import { evaluateRetrainEconomics } from '../economics/retrain-economics.ts';
-import { attainableQuality, cleanTrainingAt, cumulativeYardstick, localiseStep, netStalenessCost, startedBelowAttainable, stepStaleness } from '../economics/staleness.ts';
+import {
+  attainableQuality,
+  cleanTrainingAt,
+  cumulativeYardstick,
+  localiseStep,
+  netStalenessCost,
+  startedBelowAttainable,
+  stepStaleness,
+} from '../economics/staleness.ts';
 import type { QualityWindow, VersionEarlyQuality } from '../economics/staleness.ts';
 import type { RetrainEconomics, StepEvidence } from '../economics/types.ts';
 import { HOUR_MS, durationHours, parseDuration } from './duration.ts';
 import { LATEST_RULE_REVISION, type DecisionValue, type PolicyState, type WindowSummary } from './state.ts';
-import type { CostAwareTrigger, DriftTrigger, PeriodicTrigger, PolicyTrigger, ThresholdTrigger, TrainingWindowPolicy } from './types.ts';
+import type {
+  CostAwareTrigger,
+  DriftTrigger,
+  PeriodicTrigger,
+  PolicyTrigger,
+  ThresholdTrigger,
+  TrainingWindowPolicy,
+} from './types.ts';
 
 /**
  * Trigger evaluation: does the policy's trigger want a retrain now? One function per kind;
@@ -29,7 +44,12 @@ const TRAFFIC_WINDOWS = 6;
  * `trainingWindow` (optional, for the cost-aware trigger): how far back the next retrain would
  * train, so that it can wait for a window clean of a step change it has just seen.
  */
-export function evaluateTrigger(trigger: PolicyTrigger, state: PolicyState, now: number, trainingWindow?: TrainingWindowPolicy): TriggerOutcome {
+export function evaluateTrigger(
+  trigger: PolicyTrigger,
+  state: PolicyState,
+  now: number,
+  trainingWindow?: TrainingWindowPolicy,
+): TriggerOutcome {
   switch (trigger.kind) {
     case 'cost-aware':
       return costAware(trigger, state, now, trainingWindow);
@@ -40,7 +60,13 @@ export function evaluateTrigger(trigger: PolicyTrigger, state: PolicyState, now:
     case 'drift-triggered':
       return drift(trigger, state);
     case 'manual':
-      return { fired: false, reason: 'manual policy: retrains only when a person asks', thresholds: {}, inputs: {}, economics: null };
+      return {
+        fired: false,
+        reason: 'manual policy: retrains only when a person asks',
+        thresholds: {},
+        inputs: {},
+        economics: null,
+      };
   }
 }
 
@@ -51,7 +77,11 @@ export function windowsSinceRetrain(state: PolicyState): WindowSummary[] {
 }
 
 /** Count the trailing run of windows satisfying `hit`, among windows where `measured` holds. */
-function trailingRun(windows: readonly WindowSummary[], measured: (w: WindowSummary) => boolean, hit: (w: WindowSummary) => boolean): number {
+function trailingRun(
+  windows: readonly WindowSummary[],
+  measured: (w: WindowSummary) => boolean,
+  hit: (w: WindowSummary) => boolean,
+): number {
   let run = 0;
   for (let i = windows.length - 1; i >= 0; i--) {
     const w = windows[i] as WindowSummary;
@@ -65,7 +95,9 @@ function trailingRun(windows: readonly WindowSummary[], measured: (w: WindowSumm
 function threshold(trigger: ThresholdTrigger, state: PolicyState): TriggerOutcome {
   const windows = windowsSinceRetrain(state);
   const usable = (w: WindowSummary): boolean =>
-    w.quality != null && (trigger.metric === 'quality' || w.quality.metric === trigger.metric) && (trigger.acceptEstimated || w.quality.source === 'realised');
+    w.quality != null &&
+    (trigger.metric === 'quality' || w.quality.metric === trigger.metric) &&
+    (trigger.acceptEstimated || w.quality.source === 'realised');
   const breaches = (w: WindowSummary): boolean => {
     const v = w.quality?.value ?? Number.NaN;
     return trigger.direction === 'higher-is-better' ? v < trigger.threshold : v > trigger.threshold;
@@ -76,10 +108,17 @@ function threshold(trigger: ThresholdTrigger, state: PolicyState): TriggerOutcom
   const worse = trigger.direction === 'higher-is-better' ? 'below' : 'above';
   return {
     fired,
-    reason: latest === null
-      ? `no ${trigger.acceptEstimated ? '' : 'realised '}${trigger.metric} measured since the last retrain`
-      : `${trigger.metric} ${latest.value.toFixed(4)} (${latest.source}); ${run} consecutive window(s) ${worse} ${trigger.threshold}, need ${trigger.consecutiveWindows}`,
-    thresholds: { metric: trigger.metric, direction: trigger.direction, threshold: trigger.threshold, consecutiveWindows: trigger.consecutiveWindows, acceptEstimated: trigger.acceptEstimated },
+    reason:
+      latest === null
+        ? `no ${trigger.acceptEstimated ? '' : 'realised '}${trigger.metric} measured since the last retrain`
+        : `${trigger.metric} ${latest.value.toFixed(4)} (${latest.source}); ${run} consecutive window(s) ${worse} ${trigger.threshold}, need ${trigger.consecutiveWindows}`,
+    thresholds: {
+      metric: trigger.metric,
+      direction: trigger.direction,
+      threshold: trigger.threshold,
+      consecutiveWindows: trigger.consecutiveWindows,
+      acceptEstimated: trigger.acceptEstimated,
+    },
     inputs: { latestValue: latest?.value ?? null, latestSource: latest?.source ?? null, consecutiveBreaches: run },
     economics: null,
   };
@@ -89,7 +128,14 @@ function periodic(trigger: PeriodicTrigger, state: PolicyState, now: number): Tr
   const since = state.lastRetrainAt ?? state.versionTrainedAt ?? null;
   const everyMs = parseDuration(trigger.every);
   const thresholds = { every: trigger.every };
-  if (since === null) return { fired: false, reason: 'version age unknown (no retrain or training time recorded)', thresholds, inputs: { ageHours: null }, economics: null };
+  if (since === null)
+    return {
+      fired: false,
+      reason: 'version age unknown (no retrain or training time recorded)',
+      thresholds,
+      inputs: { ageHours: null },
+      economics: null,
+    };
   const age = now - since;
   const fired = age >= everyMs;
   return {
@@ -107,12 +153,20 @@ function drift(trigger: DriftTrigger, state: PolicyState): TriggerOutcome {
     trigger.signal === 'dataset-drift' ? w.drift?.datasetDrift === true : (w.drift?.driftedShare ?? 0) >= trigger.share;
   const run = trailingRun(windows, (w) => w.drift != null, drifted);
   const latest = [...windows].reverse().find((w) => w.drift != null)?.drift ?? null;
-  const what = trigger.signal === 'dataset-drift' ? 'dataset drift' : `≥ ${(trigger.share * 100).toFixed(0)}% of features drifted`;
+  const what =
+    trigger.signal === 'dataset-drift' ? 'dataset drift' : `≥ ${(trigger.share * 100).toFixed(0)}% of features drifted`;
   return {
     fired: run >= trigger.consecutiveWindows,
-    reason: latest === null ? 'no drift evaluated since the last retrain' : `${what} in ${run} consecutive window(s), need ${trigger.consecutiveWindows}`,
+    reason:
+      latest === null
+        ? 'no drift evaluated since the last retrain'
+        : `${what} in ${run} consecutive window(s), need ${trigger.consecutiveWindows}`,
     thresholds: { signal: trigger.signal, share: trigger.share, consecutiveWindows: trigger.consecutiveWindows },
-    inputs: { consecutiveDriftedWindows: run, latestDatasetDrift: latest?.datasetDrift ?? null, latestDriftedShare: latest?.driftedShare ?? null },
+    inputs: {
+      consecutiveDriftedWindows: run,
+      latestDatasetDrift: latest?.datasetDrift ?? null,
+      latestDriftedShare: latest?.driftedShare ?? null,
+    },
     economics: null,
   };
 }
@@ -144,9 +198,15 @@ function trainingSpanMs(w: TrainingWindowPolicy | undefined): number | null {
   return null; // "all" is never clean of an old concept
 }
 
-function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number, trainingWindow?: TrainingWindowPolicy): TriggerOutcome {
+function costAware(
+  trigger: CostAwareTrigger,
+  state: PolicyState,
+  now: number,
+  trainingWindow?: TrainingWindowPolicy,
+): TriggerOutcome {
   const observed = observedTraffic(state);
-  const eventsPerHour = trigger.traffic.kind === 'fixed' ? trigger.traffic.eventsPerHour : observed ?? trigger.traffic.fallbackPerHour;
+  const eventsPerHour =
+    trigger.traffic.kind === 'fixed' ? trigger.traffic.eventsPerHour : (observed ?? trigger.traffic.fallbackPerHour);
   const fit = state.decay ?? fitDecay([]);
   const direction = fit.direction;
   const trainedAt = state.versionTrainedAt ?? state.lastRetrainAt ?? null;
@@ -154,10 +214,19 @@ function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number, t
   const freshQuality = state.freshQuality ?? fit.q0;
   // Staleness is measured against what a fresh version attains (recent versions' early life),
   // not against the serving version's own validation quality (see economics/staleness.ts).
-  const own: QualityWindow[] = windowsSinceRetrain(state).map((w) => ({ start: w.start, end: w.end, events: w.events, quality: w.quality?.value ?? null }));
+  const own: QualityWindow[] = windowsSinceRetrain(state).map((w) => ({
+    start: w.start,
+    end: w.end,
+    events: w.events,
+    quality: w.quality?.value ?? null,
+  }));
   const observedQualities = own.flatMap((w) => (w.quality === null ? [] : [w.quality]));
   // A fit's q0 extrapolated from a few points can be far outside anything observed: keep it within them.
-  const fallbackFresh = state.freshQuality ?? (fit.q0 === null || observedQualities.length === 0 ? fit.q0 : Math.min(Math.max(fit.q0, Math.min(...observedQualities)), Math.max(...observedQualities)));
+  const fallbackFresh =
+    state.freshQuality ??
+    (fit.q0 === null || observedQualities.length === 0
+      ? fit.q0
+      : Math.min(Math.max(fit.q0, Math.min(...observedQualities)), Math.max(...observedQualities)));
   const attainable = attainableQuality(state.recentVersions ?? [], fallbackFresh, direction);
   const step = localiseStep(own, direction);
   // The version's early life: its first windows, only when the kept windows reach back to its start.
@@ -166,7 +235,14 @@ function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number, t
   const seesStart = since !== null && first !== undefined && first.start - since < Math.max(1, first.end - first.start);
   const measured = seesStart ? own.filter((w) => w.quality !== null).slice(0, EARLY_WINDOWS) : [];
   const earlyEvents = measured.reduce((s, w) => s + w.events, 0);
-  const early: VersionEarlyQuality | null = measured.length === EARLY_WINDOWS && earlyEvents > 0 ? { version: 'current', quality: measured.reduce((s, w) => s + w.events * (w.quality as number), 0) / earlyEvents, events: earlyEvents } : null;
+  const early: VersionEarlyQuality | null =
+    measured.length === EARLY_WINDOWS && earlyEvents > 0
+      ? {
+          version: 'current',
+          quality: measured.reduce((s, w) => s + w.events * (w.quality as number), 0) / earlyEvents,
+          events: earlyEvents,
+        }
+      : null;
   const belowAttainable = startedBelowAttainable(early, attainable.value, direction);
   let accumulated: number | null = null;
   let accumulatedEstimate: number | null = null;
@@ -176,9 +252,18 @@ function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number, t
   // Revision 2: with no step and no sign the version started low, what it attained when fresh is
   // the best evidence of what a fresh version attains now — the median of earlier versions may
   // come from easier concepts (see economics/staleness.ts, `cumulativeYardstick`).
-  const yardstick = revision >= 2 ? cumulativeYardstick(attainable.value, early, step !== null || belowAttainable, direction) : attainable.value;
+  const yardstick =
+    revision >= 2
+      ? cumulativeYardstick(attainable.value, early, step !== null || belowAttainable, direction)
+      : attainable.value;
   if (attainable.value !== null && yardstick !== null) {
-    const net = (sinceMs?: number, until?: number) => netStalenessCost(until === undefined ? own : own.filter((w) => w.start < until), { attainable: yardstick, valuePerQualityUnit: trigger.valuePerQualityUnit, sinceMs, direction });
+    const net = (sinceMs?: number, until?: number) =>
+      netStalenessCost(until === undefined ? own : own.filter((w) => w.start < until), {
+        attainable: yardstick,
+        valuePerQualityUnit: trigger.valuePerQualityUnit,
+        sinceMs,
+        direction,
+      });
     // Signed, so noise averages out; credit earned before a step down does not offset the loss after it.
     const before = step === null ? 0 : net(undefined, step.at);
     const estimate = step === null ? net() : Math.max(0, before) + net(step.at);
@@ -188,25 +273,40 @@ function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number, t
     const p = Math.min(0.99, Math.max(0.01, attainable.value));
     const counted = own.filter((w) => w.quality !== null && (step === null || before > 0 || w.start >= step.at));
     const events = counted.reduce((s, w) => s + w.events, 0);
-    const attainableEvents = attainable.source === 'versions' ? attainableEventsOf(state.recentVersions ?? []) : EARLY_WINDOWS * (events / Math.max(1, counted.length));
+    const attainableEvents =
+      attainable.source === 'versions'
+        ? attainableEventsOf(state.recentVersions ?? [])
+        : EARLY_WINDOWS * (events / Math.max(1, counted.length));
     attainableSe = Math.sqrt((p * (1 - p)) / Math.max(1, attainableEvents)) * (attainable.versions > 1 ? 1.25 : 1);
     const windowVar = counted.reduce((s, w) => s + w.events * p * (1 - p), 0);
     accumulatedSd = trigger.valuePerQualityUnit * Math.sqrt((events * attainableSe) ** 2 + windowVar);
     accumulatedEstimate = estimate;
     accumulated = estimate - CUMULATIVE_EVIDENCE_Z * accumulatedSd;
   }
-  const blindSpot = step !== null
-    ? `quality stepped down from ${step.before.toFixed(3)} to ${step.after.toFixed(3)} at ${new Date(step.at).toISOString()} (z ${step.z.toFixed(1)})`
-    : belowAttainable && early !== null
-      ? `the version started at ${early.quality.toFixed(3)}, below the attainable ${(attainable.value as number).toFixed(3)}`
-      : null;
+  const blindSpot =
+    step !== null
+      ? `quality stepped down from ${step.before.toFixed(3)} to ${step.after.toFixed(3)} at ${new Date(step.at).toISOString()} (z ${step.z.toFixed(1)})`
+      : belowAttainable && early !== null
+        ? `the version started at ${early.quality.toFixed(3)}, below the attainable ${(attainable.value as number).toFixed(3)}`
+        : null;
   // Rule revision 2: a step is priced for as long as it is expected to last (economics/staleness.ts).
   let stepEvidence: StepEvidence | null | undefined;
   if (revision >= 2) {
-    const eventsAfter = step === null ? 0 : own.filter((w) => w.quality !== null && w.start >= step.at).reduce((s, w) => s + w.events, 0);
-    stepEvidence = step === null || attainable.value === null || attainableSe === null || trainedAt === null
-      ? null
-      : stepStaleness(step, { attainable: attainable.value, attainableSe, eventsAfter, versionStart: trainedAt, now, eventsPerHour, valuePerQualityUnit: trigger.valuePerQualityUnit, direction });
+    const eventsAfter =
+      step === null ? 0 : own.filter((w) => w.quality !== null && w.start >= step.at).reduce((s, w) => s + w.events, 0);
+    stepEvidence =
+      step === null || attainable.value === null || attainableSe === null || trainedAt === null
+        ? null
+        : stepStaleness(step, {
+            attainable: attainable.value,
+            attainableSe,
+            eventsAfter,
+            versionStart: trainedAt,
+            now,
+            eventsPerHour,
+            valuePerQualityUnit: trigger.valuePerQualityUnit,
+            direction,
+          });
   }
   const economics = evaluateRetrainEconomics({
     fit,
@@ -224,12 +324,16 @@ function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number, t
     ...(stepEvidence === undefined ? {} : { step: stepEvidence }),
   });
   // Retraining now would train across the step just seen: wait until the training window is clean.
-  const cleanAt = economics.shouldRetrain && step !== null ? cleanTrainingAt(step.at, trainingSpanMs(trainingWindow), now) : null;
+  const cleanAt =
+    economics.shouldRetrain && step !== null ? cleanTrainingAt(step.at, trainingSpanMs(trainingWindow), now) : null;
   const fired = economics.shouldRetrain && cleanAt === null;
   return {
     fired,
     stepChangeAt: step?.at ?? null,
-    reason: cleanAt === null ? economics.reason : `wait for a clean training window: ${economics.reason}; but the training window still holds data from before the step at ${new Date((step as { at: number }).at).toISOString()}, clean from ${new Date(cleanAt).toISOString()}`,
+    reason:
+      cleanAt === null
+        ? economics.reason
+        : `wait for a clean training window: ${economics.reason}; but the training window still holds data from before the step at ${new Date((step as { at: number }).at).toISOString()}, clean from ${new Date(cleanAt).toISOString()}`,
     thresholds: {
       valuePerQualityUnit: trigger.valuePerQualityUnit,
       horizon: trigger.horizon,
@@ -259,7 +363,14 @@ function costAware(trigger: CostAwareTrigger, state: PolicyState, now: number, t
       startedBelowAttainable: belowAttainable,
       cleanTrainingAt: cleanAt,
       netBenefit: economics.netBenefit,
-      ...(stepEvidence === undefined ? {} : { ruleRevision: revision, stepValue: stepEvidence?.value ?? null, stepLossRate: stepEvidence?.lossRate ?? null, stepExpectedHours: stepEvidence?.expectedHours ?? null }),
+      ...(stepEvidence === undefined
+        ? {}
+        : {
+            ruleRevision: revision,
+            stepValue: stepEvidence?.value ?? null,
+            stepLossRate: stepEvidence?.lossRate ?? null,
+            stepExpectedHours: stepEvidence?.expectedHours ?? null,
+          }),
     },
     economics,
   };

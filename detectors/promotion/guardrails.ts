@@ -45,7 +45,10 @@ export interface GuardrailResult {
 }
 
 export function p99(values: readonly number[]): number {
-  return sortedQuantile([...values].sort((a, b) => a - b), 0.99);
+  return sortedQuantile(
+    [...values].sort((a, b) => a - b),
+    0.99,
+  );
 }
 
 export function evaluateGuardrails(input: GuardrailInput, options: Partial<GuardrailOptions> = {}): GuardrailResult {
@@ -65,7 +68,8 @@ export function evaluateGuardrails(input: GuardrailInput, options: Partial<Guard
   if (a && b && a.length >= o.minLatencySamples && b.length >= o.minLatencySamples) {
     result.championLatencyP99Ms = p99(a);
     result.challengerLatencyP99Ms = p99(b);
-    result.latencyP99Ratio = result.championLatencyP99Ms > 0 ? result.challengerLatencyP99Ms / result.championLatencyP99Ms : null;
+    result.latencyP99Ratio =
+      result.championLatencyP99Ms > 0 ? result.challengerLatencyP99Ms / result.championLatencyP99Ms : null;
     if (result.latencyP99Ratio !== null && result.latencyP99Ratio > o.maxLatencyP99Ratio) {
       result.violations.push(
         `latency p99 ${result.challengerLatencyP99Ms.toFixed(2)} ms is ${result.latencyP99Ratio.toFixed(2)}x the champion's ${result.championLatencyP99Ms.toFixed(2)} ms (limit ${o.maxLatencyP99Ratio}x)`,

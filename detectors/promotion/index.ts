@@ -6,4 +6,11 @@ export type { ImprovementInterval, PairedBootstrapOptions, PromotionMetric } fro
 export { evaluateGuardrails, p99, GUARDRAIL_DEFAULTS } from './guardrails.ts';
 export type { GuardrailInput, GuardrailOptions, GuardrailResult, ServingCounts } from './guardrails.ts';
 export { promotionVerdict, PROMOTION_DEFAULTS } from './verdict.ts';
-export type { PairedScores, PromotionDecision, PromotionOptions, PromotionStatistics, PromotionTestKind, PromotionVerdict } from './verdict.ts';
+export type {
+  PairedScores,
+  PromotionDecision,
+  PromotionOptions,
+  PromotionStatistics,
+  PromotionTestKind,
+  PromotionVerdict,
+} from './verdict.ts';

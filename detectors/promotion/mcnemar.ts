@@ -24,21 +24,36 @@ export interface McNemarResult {
   pValue: number;
 }
 
-export function mcnemarTest(championOnlyCorrect: number, challengerOnlyCorrect: number, exactBelow = DEFAULT_MCNEMAR_EXACT_BELOW): McNemarResult {
+export function mcnemarTest(
+  championOnlyCorrect: number,
+  challengerOnlyCorrect: number,
+  exactBelow = DEFAULT_MCNEMAR_EXACT_BELOW,
+): McNemarResult {
   const b = championOnlyCorrect;
   const c = challengerOnlyCorrect;
-  if (!(Number.isInteger(b) && Number.isInteger(c) && b >= 0 && c >= 0)) throw new RangeError('McNemar counts must be non-negative integers');
+  if (!(Number.isInteger(b) && Number.isInteger(c) && b >= 0 && c >= 0))
+    throw new RangeError('McNemar counts must be non-negative integers');
   const discordant = b + c;
   if (discordant < exactBelow) {
     const pValue = discordant === 0 ? 1 : Math.min(1, 2 * binomialHalfCdf(Math.min(b, c), discordant));
     return { championOnlyCorrect: b, challengerOnlyCorrect: c, method: 'exact-binomial', statistic: null, pValue };
   }
   const statistic = Math.max(0, Math.abs(b - c) - 1) ** 2 / discordant;
-  return { championOnlyCorrect: b, challengerOnlyCorrect: c, method: 'chi-square-corrected', statistic, pValue: chiSquareSurvival(statistic, 1) };
+  return {
+    championOnlyCorrect: b,
+    challengerOnlyCorrect: c,
+    method: 'chi-square-corrected',
+    statistic,
+    pValue: chiSquareSurvival(statistic, 1),
+  };
 }
 
 /** Count the discordant pairs from labels and the two models' hard predictions. */
-export function discordantPairs(labels: readonly number[], championPredictions: readonly number[], challengerPredictions: readonly number[]): { championOnlyCorrect: number; challengerOnlyCorrect: number } {
+export function discordantPairs(
+  labels: readonly number[],
+  championPredictions: readonly number[],
+  challengerPredictions: readonly number[],
+): { championOnlyCorrect: number; challengerOnlyCorrect: number } {
   let championOnlyCorrect = 0;
   let challengerOnlyCorrect = 0;
   for (let i = 0; i < labels.length; i++) {

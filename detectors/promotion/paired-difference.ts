@@ -38,10 +38,20 @@ export interface PairedBootstrapOptions {
   threshold: number;
 }
 
-export const PAIRED_BOOTSTRAP_DEFAULTS: Readonly<PairedBootstrapOptions> = Object.freeze({ replicates: 2000, seed: 20240611, level: 0.95, threshold: 0.5 });
+export const PAIRED_BOOTSTRAP_DEFAULTS: Readonly<PairedBootstrapOptions> = Object.freeze({
+  replicates: 2000,
+  seed: 20240611,
+  level: 0.95,
+  threshold: 0.5,
+});
 
 /** Per-event loss-like contribution; the metric is the mean. Higher is better only for accuracy. */
-function contribution(metric: 'accuracy' | 'logLoss' | 'brier', label: number, score: number, threshold: number): number {
+function contribution(
+  metric: 'accuracy' | 'logLoss' | 'brier',
+  label: number,
+  score: number,
+  threshold: number,
+): number {
   if (metric === 'accuracy') return (score >= threshold ? 1 : 0) === label ? 1 : 0;
   return metric === 'logLoss' ? logLossContribution(label, score) : brierContribution(label, score);
 }
@@ -117,8 +127,14 @@ export function pairedAucImprovement(
   const m = champion.positivePlacements.length;
   const n = champion.negativePlacements.length;
   if (m < 2 || n < 2) return null;
-  const v10 = covariance(challenger.positivePlacements, challenger.positivePlacements) + covariance(champion.positivePlacements, champion.positivePlacements) - 2 * covariance(challenger.positivePlacements, champion.positivePlacements);
-  const v01 = covariance(challenger.negativePlacements, challenger.negativePlacements) + covariance(champion.negativePlacements, champion.negativePlacements) - 2 * covariance(challenger.negativePlacements, champion.negativePlacements);
+  const v10 =
+    covariance(challenger.positivePlacements, challenger.positivePlacements) +
+    covariance(champion.positivePlacements, champion.positivePlacements) -
+    2 * covariance(challenger.positivePlacements, champion.positivePlacements);
+  const v01 =
+    covariance(challenger.negativePlacements, challenger.negativePlacements) +
+    covariance(champion.negativePlacements, champion.negativePlacements) -
+    2 * covariance(challenger.negativePlacements, champion.negativePlacements);
   const variance = Math.max(0, v10 / m + v01 / n);
   const improvement = challenger.auc - champion.auc;
   const half = twoSidedZ(level) * Math.sqrt(variance);

@@ -86,7 +86,11 @@ export interface PromotionVerdict {
 
 const fmt = (x: number) => (Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(4) : x.toExponential(2));
 
-export function promotionVerdict(scores: PairedScores, guardrailInput: GuardrailInput = {}, options: Partial<PromotionOptions> = {}): PromotionVerdict {
+export function promotionVerdict(
+  scores: PairedScores,
+  guardrailInput: GuardrailInput = {},
+  options: Partial<PromotionOptions> = {},
+): PromotionVerdict {
   const o = { ...PROMOTION_DEFAULTS, ...options };
   const { labels, champion, challenger } = scores;
   assertSameLength(labels, champion, 'promotionVerdict champion');
@@ -114,7 +118,16 @@ export function promotionVerdict(scores: PairedScores, guardrailInput: Guardrail
             threshold: o.threshold,
           });
   }
-  const statistics: PromotionStatistics = { n, metric: o.metric, test: o.test, level: o.level, bar, improvement, mcnemar, guardrails };
+  const statistics: PromotionStatistics = {
+    n,
+    metric: o.metric,
+    test: o.test,
+    level: o.level,
+    bar,
+    improvement,
+    mcnemar,
+    guardrails,
+  };
   const reasons: string[] = [];
   const verdict = (decision: PromotionDecision): PromotionVerdict => ({ decision, reasons, statistics });
 
@@ -133,7 +146,8 @@ export function promotionVerdict(scores: PairedScores, guardrailInput: Guardrail
   const pct = Math.round(o.level * 100);
   const summary = `${o.metric}: champion ${fmt(improvement.champion)}, challenger ${fmt(improvement.challenger)}; improvement ${fmt(improvement.improvement)} (${pct}% CI ${fmt(improvement.lower)} to ${fmt(improvement.upper)}, ${improvement.method})`;
   reasons.push(summary);
-  const barText = o.test === 'superiority' ? `minimum improvement ${fmt(bar)}` : `non-inferiority margin ${fmt(o.margin)}`;
+  const barText =
+    o.test === 'superiority' ? `minimum improvement ${fmt(bar)}` : `non-inferiority margin ${fmt(o.margin)}`;
 
   if (improvement.upper < bar) {
     reasons.push(`the whole interval is below the ${barText}`);
@@ -146,12 +160,19 @@ export function promotionVerdict(scores: PairedScores, guardrailInput: Guardrail
   if (o.metric === 'accuracy' && o.test === 'superiority') {
     const alpha = 1 - o.level;
     if (mcnemar.pValue >= alpha) {
-      reasons.push(`McNemar p = ${fmt(mcnemar.pValue)} (${mcnemar.method}, b=${mcnemar.championOnlyCorrect}, c=${mcnemar.challengerOnlyCorrect}) does not confirm the accuracy gain at α = ${fmt(alpha)}`);
+      reasons.push(
+        `McNemar p = ${fmt(mcnemar.pValue)} (${mcnemar.method}, b=${mcnemar.championOnlyCorrect}, c=${mcnemar.challengerOnlyCorrect}) does not confirm the accuracy gain at α = ${fmt(alpha)}`,
+      );
       return verdict('inconclusive');
     }
     reasons.push(`McNemar p = ${fmt(mcnemar.pValue)} (${mcnemar.method}) confirms the accuracy gain`);
   }
-  reasons.push(o.test === 'superiority' ? `the whole interval is above the ${barText}` : `the whole interval is above −${fmt(o.margin)}: not worse than the champion by more than the margin`);
-  if (guardrails.notEvaluated.length > 0) reasons.push(...guardrails.notEvaluated.map((g) => `guardrail not evaluated: ${g}`));
+  reasons.push(
+    o.test === 'superiority'
+      ? `the whole interval is above the ${barText}`
+      : `the whole interval is above −${fmt(o.margin)}: not worse than the champion by more than the margin`,
+  );
+  if (guardrails.notEvaluated.length > 0)
+    reasons.push(...guardrails.notEvaluated.map((g) => `guardrail not evaluated: ${g}`));
   return verdict('promote');
 }

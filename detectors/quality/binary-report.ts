@@ -66,7 +66,11 @@ interface Point {
   ece: number | null;
 }
 
-export function binaryQuality(labels: readonly number[], scores: readonly number[], options: Partial<BinaryQualityOptions> = {}): BinaryQualityReport {
+export function binaryQuality(
+  labels: readonly number[],
+  scores: readonly number[],
+  options: Partial<BinaryQualityOptions> = {},
+): BinaryQualityReport {
   const o = { ...BINARY_QUALITY_DEFAULTS, ...options };
   assertSameLength(labels, scores, 'binaryQuality');
   assertBinaryLabels(labels);
@@ -101,7 +105,12 @@ export function binaryQuality(labels: readonly number[], scores: readonly number
       bin.scoreSum += p;
       bin.positiveCount += y;
     }
-    return { f1: f1FromConfusion(c), logLoss: logLossSum / indices.length, brier: brierSum / indices.length, ece: eceFromBinSums(bins) };
+    return {
+      f1: f1FromConfusion(c),
+      logLoss: logLossSum / indices.length,
+      brier: brierSum / indices.length,
+      ece: eceFromBinSums(bins),
+    };
   };
 
   const base = {
@@ -145,9 +154,22 @@ export function binaryQuality(labels: readonly number[], scores: readonly number
   };
   return {
     ...base,
-    f1: withInterval(point.f1, replicates.map((r) => r.f1), thresholdMetrics.f1.note),
-    logLoss: withInterval(point.logLoss, replicates.map((r) => r.logLoss)),
-    brier: withInterval(point.brier, replicates.map((r) => r.brier)),
-    expectedCalibrationError: withInterval(ece, replicates.map((r) => r.ece)),
+    f1: withInterval(
+      point.f1,
+      replicates.map((r) => r.f1),
+      thresholdMetrics.f1.note,
+    ),
+    logLoss: withInterval(
+      point.logLoss,
+      replicates.map((r) => r.logLoss),
+    ),
+    brier: withInterval(
+      point.brier,
+      replicates.map((r) => r.brier),
+    ),
+    expectedCalibrationError: withInterval(
+      ece,
+      replicates.map((r) => r.ece),
+    ),
   };
 }

@@ -45,7 +45,11 @@ export function eceFromBinSums(bins: readonly CalibrationBinSums[]): number | nu
   return ece;
 }
 
-export function calibrationBinSums(labels: readonly number[], probabilities: readonly number[], binCount = DEFAULT_ECE_BINS): CalibrationBinSums[] {
+export function calibrationBinSums(
+  labels: readonly number[],
+  probabilities: readonly number[],
+  binCount = DEFAULT_ECE_BINS,
+): CalibrationBinSums[] {
   assertSameLength(labels, probabilities, 'calibration');
   assertBinaryLabels(labels);
   assertProbabilities(probabilities);
@@ -62,12 +66,20 @@ export function calibrationBinSums(labels: readonly number[], probabilities: rea
 }
 
 /** Expected calibration error with `binCount` equal-width bins; null when empty. */
-export function expectedCalibrationError(labels: readonly number[], probabilities: readonly number[], binCount = DEFAULT_ECE_BINS): number | null {
+export function expectedCalibrationError(
+  labels: readonly number[],
+  probabilities: readonly number[],
+  binCount = DEFAULT_ECE_BINS,
+): number | null {
   return eceFromBinSums(calibrationBinSums(labels, probabilities, binCount));
 }
 
 /** Reliability diagram rows (same bins as the ECE). */
-export function reliabilityDiagram(labels: readonly number[], probabilities: readonly number[], binCount = DEFAULT_ECE_BINS): ReliabilityBin[] {
+export function reliabilityDiagram(
+  labels: readonly number[],
+  probabilities: readonly number[],
+  binCount = DEFAULT_ECE_BINS,
+): ReliabilityBin[] {
   return calibrationBinSums(labels, probabilities, binCount).map((b, i) => ({
     lower: i / binCount,
     upper: (i + 1) / binCount,
@@ -88,7 +100,10 @@ export interface HosmerLemeshowOptions {
   degreesOfFreedomReduction: number;
 }
 
-export const HOSMER_LEMESHOW_DEFAULTS: Readonly<HosmerLemeshowOptions> = Object.freeze({ groups: 10, degreesOfFreedomReduction: 0 });
+export const HOSMER_LEMESHOW_DEFAULTS: Readonly<HosmerLemeshowOptions> = Object.freeze({
+  groups: 10,
+  degreesOfFreedomReduction: 0,
+});
 
 export interface HosmerLemeshowResult {
   statistic: number;
@@ -114,7 +129,9 @@ export function hosmerLemeshow(
   assertProbabilities(probabilities);
   const n = labels.length;
   if (n < 2 * groups) return null;
-  const order = Array.from(labels.keys()).sort((a, b) => (probabilities[a] as number) - (probabilities[b] as number) || a - b);
+  const order = Array.from(labels.keys()).sort(
+    (a, b) => (probabilities[a] as number) - (probabilities[b] as number) || a - b,
+  );
   let statistic = 0;
   let groupsUsed = 0;
   for (let g = 0; g < groups; g++) {

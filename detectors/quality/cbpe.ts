@@ -126,7 +126,11 @@ function crossFitted(kind: 'isotonic' | 'platt', labels: readonly number[], scor
 }
 
 /** Fit CBPE on a labelled reference: choose/fit the recalibration map and check calibration. */
-export function fitCbpe(referenceLabels: readonly number[], referenceScores: readonly number[], options: Partial<CbpeOptions> = {}): CbpeModel {
+export function fitCbpe(
+  referenceLabels: readonly number[],
+  referenceScores: readonly number[],
+  options: Partial<CbpeOptions> = {},
+): CbpeModel {
   const o: CbpeOptions = { ...CBPE_DEFAULTS, ...options };
   assertSameLength(referenceLabels, referenceScores, 'fitCbpe');
   assertBinaryLabels(referenceLabels);
@@ -141,13 +145,23 @@ export function fitCbpe(referenceLabels: readonly number[], referenceScores: rea
     if (score > range[1]) range[1] = score;
   }
 
-  if (n < o.minReferenceSize) reasons.push(`reference has ${n} labelled events; at least ${o.minReferenceSize} are needed to check calibration`);
+  if (n < o.minReferenceSize)
+    reasons.push(`reference has ${n} labelled events; at least ${o.minReferenceSize} are needed to check calibration`);
   if (positives === 0 || positives === n) reasons.push('reference has a single class: calibration cannot be checked');
   if (reasons.length > 0) {
     return {
       options: o,
       calibrator: { kind: 'identity' },
-      check: { trustworthy: false, reasons, n, ece: rawEce, hosmerLemeshow: null, recalibration: 'none', evaluatedOn: 'raw', rawEce },
+      check: {
+        trustworthy: false,
+        reasons,
+        n,
+        ece: rawEce,
+        hosmerLemeshow: null,
+        recalibration: 'none',
+        evaluatedOn: 'raw',
+        rawEce,
+      },
       referenceScoreRange: range,
     };
   }
@@ -168,13 +182,17 @@ export function fitCbpe(referenceLabels: readonly number[], referenceScores: rea
   const ece = expectedCalibrationError(referenceLabels, checkedScores, o.eceBins) as number;
   const hl = hosmerLemeshow(referenceLabels, checkedScores);
   const what = recalibration === 'none' ? 'raw scores' : `${recalibration}-recalibrated scores (cross-fitted)`;
-  if (ece > o.maxEce) reasons.push(`ECE ${ece.toFixed(4)} of the ${what} exceeds ${o.maxEce}: scores are not calibrated`);
+  if (ece > o.maxEce)
+    reasons.push(`ECE ${ece.toFixed(4)} of the ${what} exceeds ${o.maxEce}: scores are not calibrated`);
   if (hl !== null && hl.pValue < o.hosmerLemeshowAlpha && ece > o.maxEce / 2) {
-    reasons.push(`Hosmer–Lemeshow rejects calibration of the ${what} (χ² ${hl.statistic.toFixed(1)}, df ${hl.degreesOfFreedom}, p ${hl.pValue.toExponential(2)}) with ECE ${ece.toFixed(4)}`);
+    reasons.push(
+      `Hosmer–Lemeshow rejects calibration of the ${what} (χ² ${hl.statistic.toFixed(1)}, df ${hl.degreesOfFreedom}, p ${hl.pValue.toExponential(2)}) with ECE ${ece.toFixed(4)}`,
+    );
   }
   return {
     options: o,
-    calibrator: recalibration === 'none' ? { kind: 'identity' } : fitCalibrator(recalibration, referenceLabels, referenceScores),
+    calibrator:
+      recalibration === 'none' ? { kind: 'identity' } : fitCalibrator(recalibration, referenceLabels, referenceScores),
     check: {
       trustworthy: reasons.length === 0,
       reasons,
@@ -240,7 +258,9 @@ export function estimateCbpe(model: CbpeModel, scores: readonly number[]): CbpeE
     varianceSum += p * (1 - p);
   }
   if (n > 0 && outOfRange / n > o.maxOutOfRangeShare) {
-    reasons.push(`warning: ${((100 * outOfRange) / n).toFixed(1)}% of scores fall outside the reference score range; calibration there is extrapolated`);
+    reasons.push(
+      `warning: ${((100 * outOfRange) / n).toFixed(1)}% of scores fall outside the reference score range; calibration there is extrapolated`,
+    );
   }
   const accuracy = n > 0 ? (c.truePositives + c.trueNegatives) / n : null;
   const half = n > 0 ? (twoSidedZ(o.level) * Math.sqrt(varianceSum)) / n : 0;
@@ -253,7 +273,10 @@ export function estimateCbpe(model: CbpeModel, scores: readonly number[]): CbpeE
     reasons,
     expectedConfusion: c,
     accuracy,
-    accuracyInterval: accuracy === null ? null : { lower: Math.max(0, accuracy - half), upper: Math.min(1, accuracy + half), level: o.level },
+    accuracyInterval:
+      accuracy === null
+        ? null
+        : { lower: Math.max(0, accuracy - half), upper: Math.min(1, accuracy + half), level: o.level },
     precision: predictedPositive > 0 ? c.truePositives / predictedPositive : null,
     recall: actualPositive > 0 ? c.truePositives / actualPositive : null,
     f1: f1Denominator > 0 ? (2 * c.truePositives) / f1Denominator : null,

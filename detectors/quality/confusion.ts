@@ -20,7 +20,11 @@ export interface ConfusionCounts {
 /** Decision threshold: score >= threshold predicts the positive class (as sklearn's `>=`). @default 0.5 */
 export const DEFAULT_THRESHOLD = 0.5;
 
-export function confusionCounts(labels: readonly number[], scores: readonly number[], threshold = DEFAULT_THRESHOLD): ConfusionCounts {
+export function confusionCounts(
+  labels: readonly number[],
+  scores: readonly number[],
+  threshold = DEFAULT_THRESHOLD,
+): ConfusionCounts {
   assertSameLength(labels, scores, 'confusionCounts');
   assertBinaryLabels(labels);
   const counts: ConfusionCounts = { truePositives: 0, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 };
@@ -77,7 +81,8 @@ function proportion(successes: number, n: number, level: number, emptyNote: stri
 /** Accuracy, precision, recall (Wilson intervals) and F1 from a confusion matrix. */
 export function thresholdMetricsFromConfusion(c: ConfusionCounts, level = DEFAULT_CONFIDENCE_LEVEL): ThresholdMetrics {
   for (const [key, value] of Object.entries(c)) {
-    if (!(Number.isInteger(value) && value >= 0)) throw new RangeError(`confusion count ${key} must be a non-negative integer`);
+    if (!(Number.isInteger(value) && value >= 0))
+      throw new RangeError(`confusion count ${key} must be a non-negative integer`);
   }
   const n = confusionTotal(c);
   const f1 = f1FromConfusion(c);

@@ -17,7 +17,11 @@ export const DEFAULT_BOOTSTRAP_REPLICATES = 1000;
 export const DEFAULT_BOOTSTRAP_SEED = 20240611;
 
 /** Wilson score interval for `successes` out of `n`; null when n = 0. */
-export function wilsonInterval(successes: number, n: number, level = DEFAULT_CONFIDENCE_LEVEL): ConfidenceInterval | null {
+export function wilsonInterval(
+  successes: number,
+  n: number,
+  level = DEFAULT_CONFIDENCE_LEVEL,
+): ConfidenceInterval | null {
   if (n <= 0) return null;
   if (successes < 0 || successes > n) throw new RangeError(`successes ${successes} outside [0, ${n}]`);
   const z = twoSidedZ(level);
@@ -55,7 +59,10 @@ export function percentileInterval(
 ): { interval: ConfidenceInterval | null; note?: string } {
   const defined = replicates.filter((v): v is number => v !== null && Number.isFinite(v));
   if (defined.length < 0.9 * replicates.length || defined.length < 2) {
-    return { interval: null, note: `metric undefined in ${replicates.length - defined.length} of ${replicates.length} bootstrap resamples` };
+    return {
+      interval: null,
+      note: `metric undefined in ${replicates.length - defined.length} of ${replicates.length} bootstrap resamples`,
+    };
   }
   defined.sort((a, b) => a - b);
   const alpha = 1 - level;

@@ -15,7 +15,11 @@ export function brierContribution(label: number, probability: number): number {
   return (probability - label) * (probability - label);
 }
 
-function meanOf(labels: readonly number[], probabilities: readonly number[], f: (y: number, p: number) => number): number | null {
+function meanOf(
+  labels: readonly number[],
+  probabilities: readonly number[],
+  f: (y: number, p: number) => number,
+): number | null {
   assertSameLength(labels, probabilities, 'probabilistic metric');
   assertBinaryLabels(labels);
   assertProbabilities(probabilities);

@@ -69,7 +69,11 @@ export interface RegressionQuality {
   r2: MetricEstimate;
 }
 
-export function regressionQuality(truth: readonly number[], predicted: readonly number[], options: Partial<RegressionOptions> = {}): RegressionQuality {
+export function regressionQuality(
+  truth: readonly number[],
+  predicted: readonly number[],
+  options: Partial<RegressionOptions> = {},
+): RegressionQuality {
   assertSameLength(truth, predicted, 'regressionQuality');
   const { level, bootstrapReplicates, seed, minBootstrapSample } = {
     level: DEFAULT_CONFIDENCE_LEVEL,

@@ -86,17 +86,38 @@ export function delongVariance(components: DelongComponents): number | null {
 }
 
 /** AUC with a DeLong normal interval (clipped to [0, 1]). */
-export function rocAucEstimate(labels: readonly number[], scores: readonly number[], level = DEFAULT_CONFIDENCE_LEVEL): MetricEstimate {
+export function rocAucEstimate(
+  labels: readonly number[],
+  scores: readonly number[],
+  level = DEFAULT_CONFIDENCE_LEVEL,
+): MetricEstimate {
   const components = delongComponents(labels, scores);
   const n = labels.length;
   if (components === null) return { value: null, n, interval: null, note: 'only one class present: ROC AUC undefined' };
   const variance = delongVariance(components);
-  if (variance === null) return { value: components.auc, n, interval: null, note: 'DeLong interval needs at least 2 positives and 2 negatives' };
-  if (variance === 0) return { value: components.auc, n, interval: null, note: 'DeLong variance is 0 (complete separation or constant scores): no informative interval' };
+  if (variance === null)
+    return {
+      value: components.auc,
+      n,
+      interval: null,
+      note: 'DeLong interval needs at least 2 positives and 2 negatives',
+    };
+  if (variance === 0)
+    return {
+      value: components.auc,
+      n,
+      interval: null,
+      note: 'DeLong variance is 0 (complete separation or constant scores): no informative interval',
+    };
   const half = twoSidedZ(level) * Math.sqrt(variance);
   return {
     value: components.auc,
     n,
-    interval: { lower: Math.max(0, components.auc - half), upper: Math.min(1, components.auc + half), level, method: 'delong' },
+    interval: {
+      lower: Math.max(0, components.auc - half),
+      upper: Math.min(1, components.auc + half),
+      level,
+      method: 'delong',
+    },
   };
 }

@@ -55,7 +55,13 @@ export function buildScoreHistogram(
   assertBinaryLabels(labels);
   assertProbabilities(scores);
   const zeros = () => new Array<number>(binCount).fill(0);
-  const h = { positives: zeros(), negatives: zeros(), scoreSums: zeros(), scoreSquareSums: zeros(), positiveScoreSums: zeros() };
+  const h = {
+    positives: zeros(),
+    negatives: zeros(),
+    scoreSums: zeros(),
+    scoreSquareSums: zeros(),
+    positiveScoreSums: zeros(),
+  };
   for (let i = 0; i < labels.length; i++) {
     const p = scores[i] as number;
     const b = equalWidthBin(p, binCount);
@@ -94,7 +100,8 @@ export interface HistogramQuality {
 
 function validateHistogram(h: LabelledScoreHistogram): number {
   const bins = h.positives.length;
-  if (bins < 1 || h.negatives.length !== bins) throw new RangeError('histogram positives/negatives must have the same, non-zero length');
+  if (bins < 1 || h.negatives.length !== bins)
+    throw new RangeError('histogram positives/negatives must have the same, non-zero length');
   for (const key of ['scoreSums', 'scoreSquareSums', 'positiveScoreSums'] as const) {
     const sums = h[key];
     if (sums !== undefined && sums.length !== bins) throw new RangeError(`histogram ${key} must have ${bins} entries`);
@@ -106,7 +113,10 @@ function validateHistogram(h: LabelledScoreHistogram): number {
 }
 
 /** AUC, its DeLong variance and the binning bound, from per-bin label counts. */
-function aucFromBins(positives: readonly number[], negatives: readonly number[]): { auc: number; variance: number | null; bound: number } | null {
+function aucFromBins(
+  positives: readonly number[],
+  negatives: readonly number[],
+): { auc: number; variance: number | null; bound: number } | null {
   let P = 0;
   let N = 0;
   for (let b = 0; b < positives.length; b++) {
@@ -147,8 +157,16 @@ function aucFromBins(positives: readonly number[], negatives: readonly number[])
   return { auc, variance, bound: (0.5 * tiedPairs) / (P * N) };
 }
 
-export function qualityFromScoreHistogram(h: LabelledScoreHistogram, options: Partial<HistogramQualityOptions> = {}): HistogramQuality {
-  const { threshold, eceBins, level } = { threshold: DEFAULT_THRESHOLD, eceBins: DEFAULT_ECE_BINS, level: DEFAULT_CONFIDENCE_LEVEL, ...options };
+export function qualityFromScoreHistogram(
+  h: LabelledScoreHistogram,
+  options: Partial<HistogramQualityOptions> = {},
+): HistogramQuality {
+  const { threshold, eceBins, level } = {
+    threshold: DEFAULT_THRESHOLD,
+    eceBins: DEFAULT_ECE_BINS,
+    level: DEFAULT_CONFIDENCE_LEVEL,
+    ...options,
+  };
   const bins = validateHistogram(h);
   const counts = h.positives.map((p, b) => p + (h.negatives[b] as number));
   const n = counts.reduce((a, b) => a + b, 0);
@@ -161,15 +179,26 @@ export function qualityFromScoreHistogram(h: LabelledScoreHistogram, options: Pa
 
   const aucResult = aucFromBins(h.positives, h.negatives);
   let rocAuc: MetricEstimate;
-  if (aucResult === null) rocAuc = { value: null, n, interval: null, note: 'only one class present: ROC AUC undefined' };
+  if (aucResult === null)
+    rocAuc = { value: null, n, interval: null, note: 'only one class present: ROC AUC undefined' };
   else if (aucResult.variance === null || aucResult.variance === 0) {
-    rocAuc = { value: aucResult.auc, n, interval: null, note: 'DeLong interval needs 2+ events of each class and non-zero variance' };
+    rocAuc = {
+      value: aucResult.auc,
+      n,
+      interval: null,
+      note: 'DeLong interval needs 2+ events of each class and non-zero variance',
+    };
   } else {
     const half = twoSidedZ(level) * Math.sqrt(aucResult.variance);
     rocAuc = {
       value: aucResult.auc,
       n,
-      interval: { lower: Math.max(0, aucResult.auc - half), upper: Math.min(1, aucResult.auc + half), level, method: 'delong' },
+      interval: {
+        lower: Math.max(0, aucResult.auc - half),
+        upper: Math.min(1, aucResult.auc + half),
+        level,
+        method: 'delong',
+      },
       note: 'AUC of scores binned into the histogram (ties within a bin count half)',
     };
   }
@@ -177,7 +206,11 @@ export function qualityFromScoreHistogram(h: LabelledScoreHistogram, options: Pa
   // ECE: regroup histogram bins into eceBins by each histogram bin's lower edge.
   const eceSums = Array.from({ length: eceBins }, () => ({ count: 0, scoreSum: 0, positiveCount: 0 }));
   for (let b = 0; b < bins; b++) {
-    const target = eceSums[equalWidthBin((b + 0.5) / bins, eceBins)] as { count: number; scoreSum: number; positiveCount: number };
+    const target = eceSums[equalWidthBin((b + 0.5) / bins, eceBins)] as {
+      count: number;
+      scoreSum: number;
+      positiveCount: number;
+    };
     target.count += counts[b] as number;
     target.scoreSum += meanScore(b) * (counts[b] as number);
     target.positiveCount += h.positives[b] as number;
@@ -200,13 +233,17 @@ export function qualityFromScoreHistogram(h: LabelledScoreHistogram, options: Pa
     const positiveSum = h.positiveScoreSums?.[b];
     const totalSum = h.scoreSums?.[b];
     const positiveMean = positiveSum !== undefined && pos > 0 ? positiveSum / pos : m;
-    const negativeMean = positiveSum !== undefined && totalSum !== undefined && neg > 0 ? (totalSum - positiveSum) / neg : m;
+    const negativeMean =
+      positiveSum !== undefined && totalSum !== undefined && neg > 0 ? (totalSum - positiveSum) / neg : m;
     logLossSum += pos * logLossContribution(1, positiveMean) + neg * logLossContribution(0, negativeMean);
   }
 
   const firstPositiveBin = threshold * bins;
   const thresholdIsBinEdge = Math.abs(firstPositiveBin - Math.round(firstPositiveBin)) < 1e-9;
-  const edge = Math.min(bins, Math.max(0, thresholdIsBinEdge ? Math.round(firstPositiveBin) : Math.ceil(firstPositiveBin)));
+  const edge = Math.min(
+    bins,
+    Math.max(0, thresholdIsBinEdge ? Math.round(firstPositiveBin) : Math.ceil(firstPositiveBin)),
+  );
   const confusion: ConfusionCounts = { truePositives: 0, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 };
   for (let b = 0; b < bins; b++) {
     if (b >= edge) {

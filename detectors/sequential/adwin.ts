@@ -84,8 +84,10 @@ export class Adwin {
   constructor(options: Partial<AdwinOptions> = {}) {
     const merged = { ...ADWIN_DEFAULTS, ...options };
     if (!(merged.delta > 0 && merged.delta < 1)) throw new RangeError('Adwin.delta must be in (0, 1)');
-    if (!(Number.isInteger(merged.clock) && merged.clock >= 1)) throw new RangeError('Adwin.clock must be an integer >= 1');
-    if (!(Number.isInteger(merged.maxBuckets) && merged.maxBuckets >= 1)) throw new RangeError('Adwin.maxBuckets must be an integer >= 1');
+    if (!(Number.isInteger(merged.clock) && merged.clock >= 1))
+      throw new RangeError('Adwin.clock must be an integer >= 1');
+    if (!(Number.isInteger(merged.maxBuckets) && merged.maxBuckets >= 1))
+      throw new RangeError('Adwin.maxBuckets must be an integer >= 1');
     if (!(merged.minWindowLength >= 1)) throw new RangeError('Adwin.minWindowLength must be >= 1');
     if (!(merged.gracePeriod >= 0)) throw new RangeError('Adwin.gracePeriod must be >= 0');
     this.options = Object.freeze(merged);

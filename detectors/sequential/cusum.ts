@@ -84,7 +84,8 @@ export class Cusum {
 
   constructor(options: Partial<CusumOptions> = {}) {
     const merged = { ...CUSUM_DEFAULTS, ...options };
-    if (!(Number.isInteger(merged.warmup) && merged.warmup >= 2)) throw new RangeError('Cusum.warmup must be an integer >= 2');
+    if (!(Number.isInteger(merged.warmup) && merged.warmup >= 2))
+      throw new RangeError('Cusum.warmup must be an integer >= 2');
     if (!(merged.k >= 0)) throw new RangeError('Cusum.k must be >= 0');
     if (!(merged.h > 0)) throw new RangeError('Cusum.h must be > 0');
     this.options = Object.freeze(merged);

@@ -2,7 +2,13 @@
 export { Adwin, ADWIN_DEFAULTS } from './adwin.ts';
 export type { AdwinOptions, AdwinRow, AdwinState, AdwinUpdate, SerializedAdwin } from './adwin.ts';
 export { PageHinkley, PAGE_HINKLEY_DEFAULTS } from './page-hinkley.ts';
-export type { PageHinkleyMode, PageHinkleyOptions, PageHinkleyState, PageHinkleyUpdate, SerializedPageHinkley } from './page-hinkley.ts';
+export type {
+  PageHinkleyMode,
+  PageHinkleyOptions,
+  PageHinkleyState,
+  PageHinkleyUpdate,
+  SerializedPageHinkley,
+} from './page-hinkley.ts';
 export { Cusum, CUSUM_DEFAULTS, CUSUM_DEFAULT_H } from './cusum.ts';
 export type { CusumOptions, CusumState, CusumUpdate, SerializedCusum } from './cusum.ts';
 export { cusumThresholdForArl, siegmundOneSidedArl, siegmundTwoSidedArl } from './cusum-calibration.ts';

@@ -76,7 +76,8 @@ export class PageHinkley {
     if (!(merged.minInstances >= 1)) throw new RangeError('PageHinkley.minInstances must be >= 1');
     if (!(merged.threshold > 0)) throw new RangeError('PageHinkley.threshold must be > 0');
     if (!(merged.alpha > 0 && merged.alpha <= 1)) throw new RangeError('PageHinkley.alpha must be in (0, 1]');
-    if (!['up', 'down', 'both'].includes(merged.mode)) throw new RangeError(`PageHinkley.mode must be up, down or both`);
+    if (!['up', 'down', 'both'].includes(merged.mode))
+      throw new RangeError(`PageHinkley.mode must be up, down or both`);
     this.options = Object.freeze(merged);
   }
 

@@ -30,7 +30,13 @@ export interface ScoredBy {
 }
 
 export async function scoredBy(client: ClickHouseClient, eventId: string): Promise<ScoredBy> {
-  const rows = await queryRows<{ model_id: string; model_version: string; ts_ms: string; metadata: Record<string, string>; source: string }>(
+  const rows = await queryRows<{
+    model_id: string;
+    model_version: string;
+    ts_ms: string;
+    metadata: Record<string, string>;
+    source: string;
+  }>(
     client,
     `SELECT model_id, model_version, toUnixTimestamp64Milli(ts) AS ts_ms, metadata, source
      FROM scoring_events FINAL WHERE event_id = {e:String} ORDER BY ts, model_id LIMIT 100`,
@@ -39,7 +45,8 @@ export async function scoredBy(client: ClickHouseClient, eventId: string): Promi
   const registry = new ClickHouseRegistryRepository(client);
   const scorings = await Promise.all(
     rows.map(async (r) => {
-      const shadowOf = r.metadata.shadow_of ?? (r.model_id.endsWith('.shadow') ? r.model_id.slice(0, -'.shadow'.length) : null);
+      const shadowOf =
+        r.metadata.shadow_of ?? (r.model_id.endsWith('.shadow') ? r.model_id.slice(0, -'.shadow'.length) : null);
       const registered = await registry.getVersion(shadowOf ?? r.model_id, r.model_version);
       return {
         modelId: r.model_id,
@@ -68,13 +75,25 @@ export interface TrainedOn {
   truncated: boolean;
 }
 
-export async function trainedOn(client: ClickHouseClient, modelId: string, version: string, limit = 10_000): Promise<TrainedOn> {
+export async function trainedOn(
+  client: ClickHouseClient,
+  modelId: string,
+  version: string,
+  limit = 10_000,
+): Promise<TrainedOn> {
   const v = await new ClickHouseRegistryRepository(client).requireVersion(modelId, version);
   const lineage = new ClickHouseLineageRepository(client);
   const snapshot = v.lineageId ? await lineage.getSnapshot(v.lineageId) : null;
-  const [count] = await queryRows<{ n: string }>(client, 'SELECT uniqExact(event_id) AS n FROM training_lineage WHERE snapshot_id = {s:String} AND {s:String} != \'\'', { s: v.lineageId });
+  const [count] = await queryRows<{ n: string }>(
+    client,
+    "SELECT uniqExact(event_id) AS n FROM training_lineage WHERE snapshot_id = {s:String} AND {s:String} != ''",
+    { s: v.lineageId },
+  );
   const train = await lineage.recordsForVersion(modelId, version, { split: 'train', limit });
-  const holdout = train.length < limit ? await lineage.recordsForVersion(modelId, version, { split: 'holdout', limit: limit - train.length }) : [];
+  const holdout =
+    train.length < limit
+      ? await lineage.recordsForVersion(modelId, version, { split: 'holdout', limit: limit - train.length })
+      : [];
   const records = [...train, ...holdout];
   const total = Number(count?.n ?? 0);
   return { modelId, version, sha256: v.sha256, snapshot, records, total, truncated: records.length < total };
@@ -101,8 +120,24 @@ export async function modelHistory(client: ClickHouseClient, modelId: string, li
   const decisions = await listDecisions(client, { modelId, limit });
   const stages = await new ClickHouseRegistryRepository(client).stageHistory(modelId);
   const entries: HistoryEntry[] = [
-    ...decisions.map((d) => ({ at: new Date(d.decidedAt).toISOString(), type: 'decision' as const, kind: d.kind, version: d.modelVersion, actor: d.actor, reason: d.reason, id: d.decisionId })),
-    ...stages.map((s) => ({ at: s.at, type: 'stage' as const, kind: `${s.fromStage || 'new'} → ${s.toStage}`, version: s.version, actor: s.actor, reason: s.reason, id: '' })),
+    ...decisions.map((d) => ({
+      at: new Date(d.decidedAt).toISOString(),
+      type: 'decision' as const,
+      kind: d.kind,
+      version: d.modelVersion,
+      actor: d.actor,
+      reason: d.reason,
+      id: d.decisionId,
+    })),
+    ...stages.map((s) => ({
+      at: s.at,
+      type: 'stage' as const,
+      kind: `${s.fromStage || 'new'} → ${s.toStage}`,
+      version: s.version,
+      actor: s.actor,
+      reason: s.reason,
+      id: '',
+    })),
   ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.type < b.type ? -1 : 1));
   if (entries.length === 0) throw new NotFoundError(`model ${modelId} has no decisions and no registered versions`);
   return { modelId, entries };
@@ -157,13 +192,18 @@ const summary = (d: DecisionRecord): DecisionSummary => ({
 });
 
 /** The chain of decisions that led to the current production version, following parent versions back. */
-export async function productionLineage(client: ClickHouseClient, modelId: string, maxDepth = 50): Promise<ProductionLineage> {
+export async function productionLineage(
+  client: ClickHouseClient,
+  modelId: string,
+  maxDepth = 50,
+): Promise<ProductionLineage> {
   const registry = new ClickHouseRegistryRepository(client);
   const lineage = new ClickHouseLineageRepository(client);
   const production = await registry.productionVersion(modelId);
   const decisions = await listDecisions(client, { modelId, limit: 100_000 });
   const stages = await registry.stageHistory(modelId);
-  if (!production && decisions.length === 0 && stages.length === 0) throw new NotFoundError(`model ${modelId} has no decisions and no registered versions`);
+  if (!production && decisions.length === 0 && stages.length === 0)
+    throw new NotFoundError(`model ${modelId} has no decisions and no registered versions`);
   const byId = new Map(decisions.map((d) => [d.decisionId, d]));
   const chain: LineageLink[] = [];
   const seen = new Set<string>();
@@ -176,13 +216,20 @@ export async function productionLineage(client: ClickHouseClient, modelId: strin
     const requestedBy = (promote?.details as { requestedBy?: unknown } | null)?.requestedBy;
     let retrain = typeof requestedBy === 'string' ? (byId.get(requestedBy) ?? null) : null;
     // Versions from a retrain without a recorded promote decision: find the retrain decision by retrain id.
-    retrain ??= v.retrainId ? (decisions.find((d) => d.kind === 'retrain' && JSON.stringify(d.details ?? '').includes(v.retrainId)) ?? null) : null;
+    retrain ??= v.retrainId
+      ? (decisions.find((d) => d.kind === 'retrain' && JSON.stringify(d.details ?? '').includes(v.retrainId)) ?? null)
+      : null;
     const snapshot = v.lineageId ? await lineage.getSnapshot(v.lineageId) : null;
     const parent = v.parentVersion ? await registry.getVersion(modelId, v.parentVersion) : null;
     const parentPromotedAt = parent?.promotedAt ? Date.parse(parent.promotedAt) : 0;
     const until = retrain?.decidedAt ?? (promotion ? Date.parse(promotion.at) : Date.parse(v.createdAt));
     const preceding = decisions
-      .filter((d) => ['approval-requested', 'approve', 'force-retrain', 'policy-change', 'gdpr-erasure'].includes(d.kind) && d.decidedAt > parentPromotedAt && d.decidedAt <= until)
+      .filter(
+        (d) =>
+          ['approval-requested', 'approve', 'force-retrain', 'policy-change', 'gdpr-erasure'].includes(d.kind) &&
+          d.decidedAt > parentPromotedAt &&
+          d.decidedAt <= until,
+      )
       .sort((a, b) => a.decidedAt - b.decidedAt)
       .map(summary);
     chain.push({

@@ -29,7 +29,10 @@ export async function openClickHouse(config: Pick<HalflifeConfig, 'clickhouse'>)
     try {
       await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
     } catch (err) {
-      throw new DependencyError(`ClickHouse at ${url} is unreachable or refused: ${(err as Error).message}. Check CLICKHOUSE_URL and credentials.`, { cause: err });
+      throw new DependencyError(
+        `ClickHouse at ${url} is unreachable or refused: ${(err as Error).message}. Check CLICKHOUSE_URL and credentials.`,
+        { cause: err },
+      );
     } finally {
       await bootstrap.close();
     }
@@ -48,7 +51,9 @@ export async function openClickHouse(config: Pick<HalflifeConfig, 'clickhouse'>)
   mkdirSync(dataPath, { recursive: true });
   // chdb types its connection against its own copy of @clickhouse/client-common; the runtime
   // contract is the same, so bridge the nominal type difference here, once.
-  const connection = createChdbConnection({ path: dataPath }) as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'];
+  const connection = createChdbConnection({ path: dataPath }) as unknown as NonNullable<
+    Parameters<typeof createClient>[0]
+  >['connection'];
   const client = createClient({ connection });
   // The database name is validated by the config schema (identifier characters only).
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
@@ -58,7 +63,11 @@ export async function openClickHouse(config: Pick<HalflifeConfig, 'clickhouse'>)
 }
 
 /** Run a parameterised query and return its rows as objects. */
-export async function queryRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+export async function queryRows<T>(
+  client: ClickHouseClient,
+  query: string,
+  params: Record<string, unknown> = {},
+): Promise<T[]> {
   const result = await client.query({ query, query_params: params, format: 'JSONEachRow' });
   return result.json<T>();
 }

@@ -68,10 +68,14 @@ interface DecisionRow {
 
 /** Store a decision once: a second call with the same id (an activity retry) is a no-op. */
 export async function recordDecision(client: ClickHouseClient, d: DecisionRecord): Promise<{ stored: boolean }> {
-  const existing = await queryRows<{ n: string }>(client, 'SELECT count() AS n FROM decisions WHERE model_id = {model:String} AND decision_id = {id:String}', {
-    model: d.modelId,
-    id: d.decisionId,
-  });
+  const existing = await queryRows<{ n: string }>(
+    client,
+    'SELECT count() AS n FROM decisions WHERE model_id = {model:String} AND decision_id = {id:String}',
+    {
+      model: d.modelId,
+      id: d.decisionId,
+    },
+  );
   if (Number(existing[0]?.n ?? 0) > 0) return { stored: false };
   await client.insert({
     table: 'decisions',
@@ -106,7 +110,11 @@ const COLUMNS = `decision_id, model_id, model_version, workflow_id, run_id, toUn
   policy_name, policy_version, policy_hash, statistics, thresholds, windows, training_window, lineage_id, details`;
 
 export async function getDecision(client: ClickHouseClient, decisionId: string): Promise<DecisionRecord | undefined> {
-  const rows = await queryRows<DecisionRow>(client, `SELECT ${COLUMNS} FROM decisions FINAL WHERE decision_id = {id:String} LIMIT 1`, { id: decisionId });
+  const rows = await queryRows<DecisionRow>(
+    client,
+    `SELECT ${COLUMNS} FROM decisions FINAL WHERE decision_id = {id:String} LIMIT 1`,
+    { id: decisionId },
+  );
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
 

@@ -19,7 +19,13 @@ import { ClickHouseRegistryRepository } from './registry-repository.ts';
  */
 
 /** Tables that hold a subject's rows, in deletion order (scoring_events last: the others are found through it). */
-export const ERASURE_TABLES = ['labels', 'shadow_results', 'dead_letters', 'training_lineage', 'scoring_events'] as const;
+export const ERASURE_TABLES = [
+  'labels',
+  'shadow_results',
+  'dead_letters',
+  'training_lineage',
+  'scoring_events',
+] as const;
 export type ErasureTable = (typeof ERASURE_TABLES)[number];
 
 export interface RetrainRequestOutcome {
@@ -85,16 +91,24 @@ const WHERE: Record<ErasureTable, string> = {
   labels: 'event_id IN {ids:Array(String)}',
   shadow_results: 'event_id IN {ids:Array(String)}',
   // Bad records are kept whole as text: match the subject or their events inside the JSON payload.
-  dead_letters: "(JSONExtractString(payload, 'subject_id') = {s:String} OR JSONExtractString(payload, 'event_id') IN {ids:Array(String)})",
+  dead_letters:
+    "(JSONExtractString(payload, 'subject_id') = {s:String} OR JSONExtractString(payload, 'event_id') IN {ids:Array(String)})",
 };
 
-async function countRows(client: ClickHouseClient, subjectId: string, eventIds: string[]): Promise<Record<ErasureTable, number>> {
+async function countRows(
+  client: ClickHouseClient,
+  subjectId: string,
+  eventIds: string[],
+): Promise<Record<ErasureTable, number>> {
   const counts = Object.fromEntries(ERASURE_TABLES.map((t) => [t, 0])) as Record<ErasureTable, number>;
   for (const table of ERASURE_TABLES) {
     const idChunks = WHERE[table].includes('{ids') ? chunks(eventIds) : [[]];
     if (idChunks.length === 0) idChunks.push([]);
     for (const ids of idChunks) {
-      const [row] = await queryRows<{ n: string }>(client, `SELECT count() AS n FROM ${table} WHERE ${WHERE[table]}`, { s: subjectId, ids });
+      const [row] = await queryRows<{ n: string }>(client, `SELECT count() AS n FROM ${table} WHERE ${WHERE[table]}`, {
+        s: subjectId,
+        ids,
+      });
       counts[table] += Number(row?.n ?? 0);
     }
   }
@@ -113,7 +127,8 @@ async function subjectEventIds(client: ClickHouseClient, subjectId: string): Pro
 
 export async function eraseSubject(client: ClickHouseClient, options: ErasureOptions): Promise<ErasureReport> {
   const subjectId = options.subjectId;
-  if (typeof subjectId !== 'string' || subjectId.length === 0 || subjectId.length > 256) throw new ValidationError('subject id must be 1–256 characters');
+  if (typeof subjectId !== 'string' || subjectId.length === 0 || subjectId.length > 256)
+    throw new ValidationError('subject id must be 1–256 characters');
   const dryRun = options.dryRun ?? false;
   const erasureId = options.erasureId ?? `gdpr-${randomUUID()}`;
   const digest = subjectDigest(subjectId);
@@ -124,9 +139,22 @@ export async function eraseSubject(client: ClickHouseClient, options: ErasureOpt
   const eventIds = await subjectEventIds(client, subjectId);
   const deleted = await countRows(client, subjectId, eventIds);
   const versions = await lineage.versionsTrainedOnSubject(subjectId);
-  const snapshots = await queryRows<{ snapshot_id: string }>(client, 'SELECT DISTINCT snapshot_id FROM training_lineage WHERE subject_id = {s:String}', { s: subjectId });
-  const [scoredModels] = await queryRows<{ models: string[] }>(client, 'SELECT groupUniqArray(model_id) AS models FROM scoring_events WHERE subject_id = {s:String}', { s: subjectId });
-  const affectedModels = [...new Set([...versions.map((v) => v.modelId), ...(scoredModels?.models ?? []).map((m) => m.replace(/\.shadow$/, ''))])].sort();
+  const snapshots = await queryRows<{ snapshot_id: string }>(
+    client,
+    'SELECT DISTINCT snapshot_id FROM training_lineage WHERE subject_id = {s:String}',
+    { s: subjectId },
+  );
+  const [scoredModels] = await queryRows<{ models: string[] }>(
+    client,
+    'SELECT groupUniqArray(model_id) AS models FROM scoring_events WHERE subject_id = {s:String}',
+    { s: subjectId },
+  );
+  const affectedModels = [
+    ...new Set([
+      ...versions.map((v) => v.modelId),
+      ...(scoredModels?.models ?? []).map((m) => m.replace(/\.shadow$/, '')),
+    ]),
+  ].sort();
   const trainedModels = [...new Set(versions.map((v) => v.modelId))].sort();
 
   const report: ErasureReport = {
@@ -137,7 +165,11 @@ export async function eraseSubject(client: ClickHouseClient, options: ErasureOpt
     remaining: null,
     snapshotFiles: [],
     tainted: versions.map((v) => ({ ...v, previousStage: v.stage, changed: v.stage !== 'tainted' })),
-    retrains: trainedModels.map((modelId) => ({ modelId, requested: false, reason: dryRun ? 'dry run' : 'not requested' })),
+    retrains: trainedModels.map((modelId) => ({
+      modelId,
+      requested: false,
+      reason: dryRun ? 'dry run' : 'not requested',
+    })),
     decisions: [],
   };
   if (dryRun) return report;
@@ -179,7 +211,11 @@ export async function eraseSubject(client: ClickHouseClient, options: ErasureOpt
   report.retrains = [];
   for (const modelId of trainedModels) {
     if (!options.requestRetrain) {
-      report.retrains.push({ modelId, requested: false, reason: 'no monitor connection: retrain with `halflife retrain <model>`' });
+      report.retrains.push({
+        modelId,
+        requested: false,
+        reason: 'no monitor connection: retrain with `halflife retrain <model>`',
+      });
       continue;
     }
     try {
@@ -210,7 +246,14 @@ export async function eraseSubject(client: ClickHouseClient, options: ErasureOpt
       details: {
         erasureId,
         subjectDigest: digest,
-        tainted: report.tainted.filter((t) => t.modelId === modelId).map((t) => ({ version: t.version, previousStage: t.previousStage, trainRows: t.trainRows, holdoutRows: t.holdoutRows })),
+        tainted: report.tainted
+          .filter((t) => t.modelId === modelId)
+          .map((t) => ({
+            version: t.version,
+            previousStage: t.previousStage,
+            trainRows: t.trainRows,
+            holdoutRows: t.holdoutRows,
+          })),
         retrain: report.retrains.find((r) => r.modelId === modelId) ?? null,
         snapshotFiles: report.snapshotFiles.length,
       },
@@ -223,7 +266,10 @@ export async function eraseSubject(client: ClickHouseClient, options: ErasureOpt
 /** Rewrite a snapshot CSV without the rows of the given event ids (first column); returns rows removed. */
 async function scrubCsv(file: string, eventIds: ReadonlySet<string>): Promise<number> {
   const text = await readFile(file, 'utf8');
-  const records = parse(text, { raw: true, relax_column_count: true, skip_empty_lines: true }) as unknown as Array<{ record: string[]; raw: string }>;
+  const records = parse(text, { raw: true, relax_column_count: true, skip_empty_lines: true }) as unknown as Array<{
+    record: string[];
+    raw: string;
+  }>;
   const [header, ...rows] = records;
   if (!header) return 0;
   const kept = rows.filter((r) => !eventIds.has(r.record[0] ?? ''));

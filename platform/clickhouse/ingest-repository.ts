@@ -69,24 +69,86 @@ export function labelKey(eventId: string, labelTs: number): string {
 }
 
 const EVENT_COLUMNS = [
-  'event_id', 'model_id', 'model_version', 'ts', 'subject_id', 'num_features', 'cat_features', 'missing_features',
-  'prediction_score', 'prediction_class', 'prediction_value', 'metadata', 'contract_version', 'source', 'source_ref',
+  'event_id',
+  'model_id',
+  'model_version',
+  'ts',
+  'subject_id',
+  'num_features',
+  'cat_features',
+  'missing_features',
+  'prediction_score',
+  'prediction_class',
+  'prediction_value',
+  'metadata',
+  'contract_version',
+  'source',
+  'source_ref',
 ] as const;
-const LABEL_COLUMNS = ['event_id', 'label', 'label_numeric', 'label_ts', 'contract_version', 'source', 'source_ref'] as const;
-const DEAD_LETTER_COLUMNS = ['dead_letter_id', 'source', 'topic', 'partition', 'offset', 'record_key', 'payload', 'reason', 'error_path', 'model_id'] as const;
+const LABEL_COLUMNS = [
+  'event_id',
+  'label',
+  'label_numeric',
+  'label_ts',
+  'contract_version',
+  'source',
+  'source_ref',
+] as const;
+const DEAD_LETTER_COLUMNS = [
+  'dead_letter_id',
+  'source',
+  'topic',
+  'partition',
+  'offset',
+  'record_key',
+  'payload',
+  'reason',
+  'error_path',
+  'model_id',
+] as const;
 
-const COLUMNS: Record<IngestTable, readonly string[]> = { scoring_events: EVENT_COLUMNS, labels: LABEL_COLUMNS, dead_letters: DEAD_LETTER_COLUMNS };
+const COLUMNS: Record<IngestTable, readonly string[]> = {
+  scoring_events: EVENT_COLUMNS,
+  labels: LABEL_COLUMNS,
+  dead_letters: DEAD_LETTER_COLUMNS,
+};
 
 /** Positional rows (JSONCompactEachRow): no key repeated per row, ~30% less to write and parse. */
 export function encodeScoringEvent(r: ScoringEventRow): string {
-  return JSON.stringify([r.event_id, r.model_id, r.model_version, r.ts, r.subject_id, r.num_features, r.cat_features, r.missing_features,
-    r.prediction_score, r.prediction_class, r.prediction_value, r.metadata, r.contract_version, r.source, r.source_ref]);
+  return JSON.stringify([
+    r.event_id,
+    r.model_id,
+    r.model_version,
+    r.ts,
+    r.subject_id,
+    r.num_features,
+    r.cat_features,
+    r.missing_features,
+    r.prediction_score,
+    r.prediction_class,
+    r.prediction_value,
+    r.metadata,
+    r.contract_version,
+    r.source,
+    r.source_ref,
+  ]);
 }
 export function encodeLabel(r: LabelRow): string {
   return JSON.stringify([r.event_id, r.label, r.label_numeric, r.label_ts, r.contract_version, r.source, r.source_ref]);
 }
 export function encodeDeadLetter(r: DeadLetterRow): string {
-  return JSON.stringify([r.dead_letter_id, r.source, r.topic, r.partition, r.offset, r.record_key, r.payload, r.reason, r.error_path, r.model_id]);
+  return JSON.stringify([
+    r.dead_letter_id,
+    r.source,
+    r.topic,
+    r.partition,
+    r.offset,
+    r.record_key,
+    r.payload,
+    r.reason,
+    r.error_path,
+    r.model_id,
+  ]);
 }
 
 /** Column names of an encoded row of `table`, in line order (for readers of encoded rows, e.g. tests). */
@@ -94,7 +156,13 @@ export function encodedColumns(table: IngestTable): readonly string[] {
   return COLUMNS[table];
 }
 
-type RawInsert = (params: { table: string; values: Buffer; format: 'JSONCompactEachRow'; columns: readonly string[]; settings?: Record<string, number> }) => Promise<unknown>;
+type RawInsert = (params: {
+  table: string;
+  values: Buffer;
+  format: 'JSONCompactEachRow';
+  columns: readonly string[];
+  settings?: Record<string, number>;
+}) => Promise<unknown>;
 
 /**
  * Settings of every ingest insert. `optimize_on_insert = 0`: ReplacingMergeTree would otherwise
@@ -205,11 +273,19 @@ export class ClickHouseIngestRepository implements IngestRepository {
     return this.#count('dead_letters', options, true);
   }
 
-  async #count(table: 'scoring_events' | 'labels' | 'dead_letters', options: CountOptions, byModel: boolean): Promise<number> {
+  async #count(
+    table: 'scoring_events' | 'labels' | 'dead_letters',
+    options: CountOptions,
+    byModel: boolean,
+  ): Promise<number> {
     const final = options.final ?? true;
     const where = byModel && options.modelId !== undefined ? ' WHERE model_id = {model:String}' : '';
     const params = byModel && options.modelId !== undefined ? { model: options.modelId } : {};
-    const rows = await queryRows<{ c: string | number }>(this.#client, `SELECT count() AS c FROM ${table}${final ? ' FINAL' : ''}${where}`, params);
+    const rows = await queryRows<{ c: string | number }>(
+      this.#client,
+      `SELECT count() AS c FROM ${table}${final ? ' FINAL' : ''}${where}`,
+      params,
+    );
     return Number(rows[0]?.c ?? 0);
   }
 
@@ -219,9 +295,17 @@ export class ClickHouseIngestRepository implements IngestRepository {
     const body = Buffer.from(lines.join('\n'));
     const t1 = performance.now();
     const columns = COLUMNS[table];
-    if (this.#raw) await this.#raw({ table, values: body, format: 'JSONCompactEachRow', columns, settings: INSERT_SETTINGS });
+    if (this.#raw)
+      await this.#raw({ table, values: body, format: 'JSONCompactEachRow', columns, settings: INSERT_SETTINGS });
     // A byte stream (not object mode) is sent as is: the lines already are JSONCompactEachRow.
-    else await this.#client.insert({ table, columns: columns as [string, ...string[]], values: Readable.from([body], { objectMode: false }), format: 'JSONCompactEachRow', clickhouse_settings: INSERT_SETTINGS });
+    else
+      await this.#client.insert({
+        table,
+        columns: columns as [string, ...string[]],
+        values: Readable.from([body], { objectMode: false }),
+        format: 'JSONCompactEachRow',
+        clickhouse_settings: INSERT_SETTINGS,
+      });
     return { rows: lines.length, serializeMs: t1 - t0, insertMs: performance.now() - t1 };
   }
 }

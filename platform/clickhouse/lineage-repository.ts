@@ -97,31 +97,35 @@ export class ClickHouseLineageRepository {
   async insertSnapshot(s: TrainingSnapshot): Promise<void> {
     await this.#client.insert({
       table: 'training_snapshots',
-      values: [{
-        snapshot_id: s.snapshotId,
-        model_id: s.modelId,
-        retrain_id: s.retrainId,
-        window_start: Date.parse(s.window.start),
-        window_end: Date.parse(s.window.end),
-        row_count: s.rowCount,
-        labelled_rows: s.labelledRows,
-        train_rows: s.trainRows,
-        holdout_rows: s.holdoutRows,
-        skipped_rows: s.skippedRows,
-        holdout_fraction: s.holdoutFraction,
-        excluded_subjects: s.excludedSubjects,
-        content_hash: s.contentHash,
-        features: JSON.stringify(s.features),
-        train_uri: s.trainUri,
-        holdout_uri: s.holdoutUri,
-        created_at: Date.parse(s.createdAt),
-      }],
+      values: [
+        {
+          snapshot_id: s.snapshotId,
+          model_id: s.modelId,
+          retrain_id: s.retrainId,
+          window_start: Date.parse(s.window.start),
+          window_end: Date.parse(s.window.end),
+          row_count: s.rowCount,
+          labelled_rows: s.labelledRows,
+          train_rows: s.trainRows,
+          holdout_rows: s.holdoutRows,
+          skipped_rows: s.skippedRows,
+          holdout_fraction: s.holdoutFraction,
+          excluded_subjects: s.excludedSubjects,
+          content_hash: s.contentHash,
+          features: JSON.stringify(s.features),
+          train_uri: s.trainUri,
+          holdout_uri: s.holdoutUri,
+          created_at: Date.parse(s.createdAt),
+        },
+      ],
       format: 'JSONEachRow',
     });
   }
 
   async getSnapshot(snapshotId: string): Promise<TrainingSnapshot | null> {
-    const rows = await queryRows<SnapshotRow>(this.#client, `${SELECT_SNAPSHOT} WHERE snapshot_id = {s:String}`, { s: snapshotId });
+    const rows = await queryRows<SnapshotRow>(this.#client, `${SELECT_SNAPSHOT} WHERE snapshot_id = {s:String}`, {
+      s: snapshotId,
+    });
     const r = rows[0];
     if (!r) return null;
     return {
@@ -145,7 +149,11 @@ export class ClickHouseLineageRepository {
   }
 
   /** "Which records trained this model version?" — one query through the version's lineage id. */
-  async recordsForVersion(modelId: string, version: string, options: { split?: Split; limit?: number } = {}): Promise<TrainedRecord[]> {
+  async recordsForVersion(
+    modelId: string,
+    version: string,
+    options: { split?: Split; limit?: number } = {},
+  ): Promise<TrainedRecord[]> {
     const rows = await queryRows<{ event_id: string; subject_id: string; split: Split }>(
       this.#client,
       `SELECT DISTINCT event_id, subject_id, split FROM training_lineage
@@ -159,7 +167,14 @@ export class ClickHouseLineageRepository {
 
   /** "Which model versions were trained on subject X?" — one query joining lineage and the registry. */
   async versionsTrainedOnSubject(subjectId: string): Promise<VersionTrainedOnSubject[]> {
-    const rows = await queryRows<{ model_id: string; version: string; stage: string; snapshot_id: string; train_rows: string; holdout_rows: string }>(
+    const rows = await queryRows<{
+      model_id: string;
+      version: string;
+      stage: string;
+      snapshot_id: string;
+      train_rows: string;
+      holdout_rows: string;
+    }>(
       this.#client,
       `SELECT v.model_id AS model_id, v.version AS version, v.stage AS stage, l.snapshot_id AS snapshot_id,
               countIf(l.split = 'train') AS train_rows, countIf(l.split = 'holdout') AS holdout_rows

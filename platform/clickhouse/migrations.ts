@@ -282,7 +282,10 @@ export interface MigrationResult {
 }
 
 /** Bring the schema up to date. Idempotent: a second run applies nothing. */
-export async function applyMigrations(client: ClickHouseClient, migrations: Migration[] = MIGRATIONS): Promise<MigrationResult> {
+export async function applyMigrations(
+  client: ClickHouseClient,
+  migrations: Migration[] = MIGRATIONS,
+): Promise<MigrationResult> {
   await client.command({ query: HISTORY_TABLE });
   const recorded = await queryRows<{ version: number; name: string; checksum: string }>(
     client,
@@ -292,10 +295,14 @@ export async function applyMigrations(client: ClickHouseClient, migrations: Migr
   for (const row of recorded) {
     const migration = known.get(Number(row.version));
     if (!migration) {
-      throw new HalflifeError(`database schema is at version ${row.version} (${row.name}), newer than this halflife knows: upgrade halflife`);
+      throw new HalflifeError(
+        `database schema is at version ${row.version} (${row.name}), newer than this halflife knows: upgrade halflife`,
+      );
     }
     if (migrationChecksum(migration) !== row.checksum) {
-      throw new HalflifeError(`migration ${row.version} (${row.name}) was changed after it was applied: append a new migration instead`);
+      throw new HalflifeError(
+        `migration ${row.version} (${row.name}) was changed after it was applied: append a new migration instead`,
+      );
     }
   }
   const done = new Set(recorded.map((r) => Number(r.version)));

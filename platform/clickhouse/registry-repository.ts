@@ -1,7 +1,15 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { FeatureNames } from '../onnx/features.ts';
-import { TERMINAL_STAGES, isModelStage, type ModelStage, type ModelVersion, type NewModelVersion, type StageChange, type StageEvent } from '../registry/types.ts';
+import {
+  TERMINAL_STAGES,
+  isModelStage,
+  type ModelStage,
+  type ModelVersion,
+  type NewModelVersion,
+  type StageChange,
+  type StageEvent,
+} from '../registry/types.ts';
 import { queryRows } from './client.ts';
 
 /**
@@ -136,7 +144,8 @@ export class ClickHouseRegistryRepository implements RegistryRepository {
       throw new ValidationError(`version ${JSON.stringify(input.version)} must look like v1, v2, …`);
     }
     const version = input.version ?? (await this.#nextVersion(input.modelId));
-    if (await this.getVersion(input.modelId, version)) throw new ValidationError(`${input.modelId} ${version} is already registered`);
+    if (await this.getVersion(input.modelId, version))
+      throw new ValidationError(`${input.modelId} ${version} is already registered`);
     const now = new Date(this.#now()).toISOString();
     const stage = input.stage ?? 'candidate';
     const v: ModelVersion = {
@@ -162,18 +171,33 @@ export class ClickHouseRegistryRepository implements RegistryRepository {
       updatedAt: now,
     };
     await this.#client.insert({ table: 'model_versions', values: [toRow(v)], format: 'JSONEachRow' });
-    await this.#appendStageEvent({ modelId: v.modelId, version, fromStage: '', toStage: stage, actor: input.createdBy, reason: 'registered', at: now });
+    await this.#appendStageEvent({
+      modelId: v.modelId,
+      version,
+      fromStage: '',
+      toStage: stage,
+      actor: input.createdBy,
+      reason: 'registered',
+      at: now,
+    });
     return v;
   }
 
   async getVersion(modelId: string, version: string): Promise<ModelVersion | null> {
-    const rows = await queryRows<VersionRow>(this.#client, `${SELECT_VERSION} WHERE model_id = {m:String} AND version = {v:String}`, { m: modelId, v: version });
+    const rows = await queryRows<VersionRow>(
+      this.#client,
+      `${SELECT_VERSION} WHERE model_id = {m:String} AND version = {v:String}`,
+      { m: modelId, v: version },
+    );
     return rows[0] ? fromRow(rows[0]) : null;
   }
 
   async requireVersion(modelId: string, version: string): Promise<ModelVersion> {
     const v = await this.getVersion(modelId, version);
-    if (!v) throw new NotFoundError(`model ${modelId} has no version ${version} in the registry (see \`halflife models list ${modelId}\`)`);
+    if (!v)
+      throw new NotFoundError(
+        `model ${modelId} has no version ${version} in the registry (see \`halflife models list ${modelId}\`)`,
+      );
     return v;
   }
 
@@ -193,7 +217,11 @@ export class ClickHouseRegistryRepository implements RegistryRepository {
       `SELECT model_id, count() AS versions, anyIf(version, stage = 'production') AS production
        FROM model_versions FINAL GROUP BY model_id ORDER BY model_id`,
     );
-    return rows.map((r) => ({ modelId: r.model_id, versions: Number(r.versions), production: r.production === '' ? null : r.production }));
+    return rows.map((r) => ({
+      modelId: r.model_id,
+      versions: Number(r.versions),
+      production: r.production === '' ? null : r.production,
+    }));
   }
 
   async productionVersion(modelId: string): Promise<ModelVersion | null> {
@@ -215,12 +243,20 @@ export class ClickHouseRegistryRepository implements RegistryRepository {
     return rows[0] ? fromRow(rows[0]) : null;
   }
 
-  async setStage(modelId: string, version: string, stage: ModelStage, actor: string, reason: string): Promise<StageChange> {
+  async setStage(
+    modelId: string,
+    version: string,
+    stage: ModelStage,
+    actor: string,
+    reason: string,
+  ): Promise<StageChange> {
     if (!isModelStage(stage)) throw new ValidationError(`unknown stage ${JSON.stringify(stage)}`);
     const current = await this.requireVersion(modelId, version);
     if (current.stage === stage) return { changed: false, previousStage: current.stage, version: current };
     if (TERMINAL_STAGES.includes(current.stage) && stage !== 'archived' && !TERMINAL_STAGES.includes(stage)) {
-      throw new ValidationError(`${modelId} ${version} is ${current.stage}: it cannot become ${stage} (retrain and register a new version)`);
+      throw new ValidationError(
+        `${modelId} ${version} is ${current.stage}: it cannot become ${stage} (retrain and register a new version)`,
+      );
     }
     if (stage === 'production') {
       // One production version per model: the previous one is archived first, so a crash in
@@ -240,12 +276,28 @@ export class ClickHouseRegistryRepository implements RegistryRepository {
       ...(stage === 'production' ? { promotedAt: now, promotedBy: actor } : {}),
     };
     await this.#client.insert({ table: 'model_versions', values: [toRow(next)], format: 'JSONEachRow' });
-    await this.#appendStageEvent({ modelId, version, fromStage: current.stage, toStage: stage, actor, reason, at: now });
+    await this.#appendStageEvent({
+      modelId,
+      version,
+      fromStage: current.stage,
+      toStage: stage,
+      actor,
+      reason,
+      at: now,
+    });
     return { changed: true, previousStage: current.stage, version: next };
   }
 
   async stageHistory(modelId: string, version?: string): Promise<StageEvent[]> {
-    const rows = await queryRows<{ model_id: string; version: string; from_stage: string; to_stage: string; actor: string; reason: string; at_ms: string }>(
+    const rows = await queryRows<{
+      model_id: string;
+      version: string;
+      from_stage: string;
+      to_stage: string;
+      actor: string;
+      reason: string;
+      at_ms: string;
+    }>(
       this.#client,
       `SELECT model_id, version, from_stage, to_stage, actor, reason, toUnixTimestamp64Milli(at) AS at_ms
        FROM model_stage_events WHERE model_id = {m:String} AND ({v:String} = '' OR version = {v:String}) ORDER BY at, version`,
@@ -290,7 +342,17 @@ export class ClickHouseRegistryRepository implements RegistryRepository {
   async #appendStageEvent(e: StageEvent): Promise<void> {
     await this.#client.insert({
       table: 'model_stage_events',
-      values: [{ model_id: e.modelId, version: e.version, from_stage: e.fromStage, to_stage: e.toStage, actor: e.actor, reason: e.reason, at: Date.parse(e.at) }],
+      values: [
+        {
+          model_id: e.modelId,
+          version: e.version,
+          from_stage: e.fromStage,
+          to_stage: e.toStage,
+          actor: e.actor,
+          reason: e.reason,
+          at: Date.parse(e.at),
+        },
+      ],
       format: 'JSONEachRow',
     });
   }

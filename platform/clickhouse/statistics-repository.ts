@@ -153,18 +153,31 @@ export interface WindowDrift {
 }
 
 /** Report names of the prediction columns (role 'prediction'). */
-export const PREDICTION_NAMES = { score: 'prediction_score', class: 'prediction_class', value: 'prediction_value' } as const;
+export const PREDICTION_NAMES = {
+  score: 'prediction_score',
+  class: 'prediction_class',
+  value: 'prediction_value',
+} as const;
 
 // ---------------------------------------------------------------------------------------
 // helpers
 
 const toMs = (t: TimeBound): number => (t instanceof Date ? t.getTime() : t);
 
-function windowParams(modelId: string, start: TimeBound, end: TimeBound, modelVersion?: string): Record<string, unknown> {
+function windowParams(
+  modelId: string,
+  start: TimeBound,
+  end: TimeBound,
+  modelVersion?: string,
+): Record<string, unknown> {
   const s = toMs(start);
   const e = toMs(end);
-  if (!Number.isSafeInteger(s) || !Number.isSafeInteger(e)) throw new ValidationError(`window bounds must be whole epoch milliseconds, got ${s} .. ${e}`);
-  if (!(e > s)) throw new ValidationError(`window end (${new Date(e).toISOString()}) must be after its start (${new Date(s).toISOString()})`);
+  if (!Number.isSafeInteger(s) || !Number.isSafeInteger(e))
+    throw new ValidationError(`window bounds must be whole epoch milliseconds, got ${s} .. ${e}`);
+  if (!(e > s))
+    throw new ValidationError(
+      `window end (${new Date(e).toISOString()}) must be after its start (${new Date(s).toISOString()})`,
+    );
   return { model: modelId, version: modelVersion ?? '', start: s, end: e };
 }
 
@@ -186,8 +199,10 @@ const WINDOW_FILTER = `model_id = {model:String}
  * partition therefore gives exactly the rows of FINAL-then-filter, reading only the window's
  * maps (see BENCHMARKS.md "Drift report": 1M of 11M rows in a partition, 3.6 → 2.2 CPU s).
  */
-const windowSource = (final: boolean | undefined): string => `${final === false ? 'scoring_events' : 'scoring_events FINAL'}\n  PREWHERE ${WINDOW_FILTER}`;
-const windowSettings = (final: boolean | undefined): string => (final === false ? '' : '\nSETTINGS do_not_merge_across_partitions_select_final = 1');
+const windowSource = (final: boolean | undefined): string =>
+  `${final === false ? 'scoring_events' : 'scoring_events FINAL'}\n  PREWHERE ${WINDOW_FILTER}`;
+const windowSettings = (final: boolean | undefined): string =>
+  final === false ? '' : '\nSETTINGS do_not_merge_across_partitions_select_final = 1';
 
 /**
  * An Array(Float64) parameter as text: the chDB binder refuses integer-valued numbers
@@ -200,7 +215,8 @@ const num = (v: unknown): number => (v === null || v === undefined ? Number.NaN 
 
 function countsFromMap(value: unknown): Record<string, number> {
   const out: Record<string, number> = {};
-  if (value && typeof value === 'object') for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = Number(v);
+  if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = Number(v);
   return out;
 }
 
@@ -220,7 +236,10 @@ export const LINEAR_BIN_BUDGET = 1024;
  * query order, true while the column has ≤ `maxCuts` cuts and they fit in what is left of
  * `budget`.
  */
-export function linearBinning(maxCuts = LINEAR_BIN_MAX_CUTS, budget = LINEAR_BIN_BUDGET): (cuts: readonly number[]) => boolean {
+export function linearBinning(
+  maxCuts = LINEAR_BIN_MAX_CUTS,
+  budget = LINEAR_BIN_BUDGET,
+): (cuts: readonly number[]) => boolean {
   let left = budget;
   return (cuts) => {
     if (cuts.length > maxCuts || cuts.length > left) return false;
@@ -235,7 +254,14 @@ export function linearBinning(maxCuts = LINEAR_BIN_MAX_CUTS, budget = LINEAR_BIN
  * that form spent ~70% of the window query's CPU materialising the cuts for every row).
  * Rows where `ok` is false get key `cuts.length + 1`, outside `countResample`'s range.
  */
-function binKey(v: string, ok: string, cuts: readonly number[], param: string, params: Record<string, unknown>, linear: boolean): string {
+function binKey(
+  v: string,
+  ok: string,
+  cuts: readonly number[],
+  param: string,
+  params: Record<string, unknown>,
+  linear: boolean,
+): string {
   const outside = cuts.length + 1;
   if (linear) {
     if (cuts.length === 0) return `if(${ok}, 0, ${outside})`;
@@ -285,7 +311,10 @@ function readNumeric(row: Record<string, unknown>, alias: string, rows: number):
 const finiteOrNull = (raw: string): string => `if(isFinite(${raw}), ${raw}, NULL)`;
 
 /** Inner columns of one numeric value: `v` (NaN when absent) and `ok` (finite). Short aliases: they recur ~12 times per column in the query text. */
-const numericInner = (v: string, ok: string, raw: string): string[] => [`ifNull(${raw}, nan) AS ${v}`, `isFinite(${v}) AS ${ok}`];
+const numericInner = (v: string, ok: string, raw: string): string[] => [
+  `ifNull(${raw}, nan) AS ${v}`,
+  `isFinite(${v}) AS ${ok}`,
+];
 
 interface Counted {
   features: WindowCounts['features'];
@@ -300,7 +329,9 @@ interface Plan {
   read: (row: Record<string, unknown>, rows: number) => Counted;
 }
 
-const predictionsOf = (reference: Pick<StoredReference, 'prediction' | 'predictionClass' | 'predictionValue'>): PredictionProfiles => ({
+const predictionsOf = (
+  reference: Pick<StoredReference, 'prediction' | 'predictionClass' | 'predictionValue'>,
+): PredictionProfiles => ({
   ...(reference.prediction ? { score: reference.prediction } : {}),
   ...(reference.predictionClass ? { class: reference.predictionClass } : {}),
   ...(reference.predictionValue ? { value: reference.predictionValue } : {}),
@@ -353,7 +384,11 @@ function planWindow(reference: Shape): Plan {
       inner.push(`mapContains(num_features, {n${k}:String}) AS t${k}`);
       select.push(`countIf(t${k}) AS f${k}_type`);
       readers.push((row, rows, out) => {
-        const counts: CategoricalProfile = { kind: 'categorical', counts: countsFromMap(row[`f${k}_labels`]), missing: rows - num(row[`f${k}_n`]) };
+        const counts: CategoricalProfile = {
+          kind: 'categorical',
+          counts: countsFromMap(row[`f${k}_labels`]),
+          missing: rows - num(row[`f${k}_n`]),
+        };
         const typeViolations = num(row[`f${k}_type`]);
         out.features[name] = counts;
         out.quality.push({
@@ -392,9 +427,16 @@ function planWindow(reference: Shape): Plan {
   const classProfile = p.class;
   if (classProfile) {
     inner.push('prediction_class AS p_class_l');
-    select.push('sumMapIf(map(assumeNotNull(p_class_l), toUInt64(1)), p_class_l IS NOT NULL) AS p_class_labels', 'count(p_class_l) AS p_class_n');
+    select.push(
+      'sumMapIf(map(assumeNotNull(p_class_l), toUInt64(1)), p_class_l IS NOT NULL) AS p_class_labels',
+      'count(p_class_l) AS p_class_n',
+    );
     readers.push((row, rows, out) => {
-      const counts: CategoricalProfile = { kind: 'categorical', counts: countsFromMap(row.p_class_labels), missing: rows - num(row.p_class_n) };
+      const counts: CategoricalProfile = {
+        kind: 'categorical',
+        counts: countsFromMap(row.p_class_labels),
+        missing: rows - num(row.p_class_n),
+      };
       out.prediction.class = counts;
       out.quality.push({
         name: PREDICTION_NAMES.class,
@@ -443,7 +485,10 @@ async function countWindow(
  * `quantileSorted`, so the cuts equal `referenceBinEdges` bit for bit — not merely within
  * rounding, as `quantilesExactInclusive` (h = level·(n−1)+1) would be.
  */
-function quantilePlan(n: number, nBins: number): { indices: number[]; levels: string[]; positions: { lower: number; upper: number; fraction: number }[] } {
+function quantilePlan(
+  n: number,
+  nBins: number,
+): { indices: number[]; levels: string[]; positions: { lower: number; upper: number; fraction: number }[] } {
   const positions: { lower: number; upper: number; fraction: number }[] = [];
   const wanted = new Set<number>();
   for (let k = 1; k < nBins; k++) {
@@ -459,8 +504,24 @@ function quantilePlan(n: number, nBins: number): { indices: number[]; levels: st
 }
 
 /** Deterministic id of a reference build, so a retried activity writes the same row. */
-export function referenceIdFor(inputs: { modelId: string; modelVersion: string; start: number; end: number; nBins: number; maxCategories: number; features?: readonly string[] }): string {
-  const key = JSON.stringify([inputs.modelId, inputs.modelVersion, inputs.start, inputs.end, inputs.nBins, inputs.maxCategories, inputs.features ? [...inputs.features].sort() : null]);
+export function referenceIdFor(inputs: {
+  modelId: string;
+  modelVersion: string;
+  start: number;
+  end: number;
+  nBins: number;
+  maxCategories: number;
+  features?: readonly string[];
+}): string {
+  const key = JSON.stringify([
+    inputs.modelId,
+    inputs.modelVersion,
+    inputs.start,
+    inputs.end,
+    inputs.nBins,
+    inputs.maxCategories,
+    inputs.features ? [...inputs.features].sort() : null,
+  ]);
   return `ref_${createHash('sha256').update(key).digest('hex').slice(0, 20)}`;
 }
 
@@ -508,11 +569,16 @@ function capCategories(profile: CategoricalProfile, max: number): { profile: Cat
  * Then one insert. Throws ValidationError on bad options and NotFoundError when the window
  * holds no events.
  */
-export async function buildReference(client: ClickHouseClient, options: BuildReferenceOptions): Promise<StoredReference> {
+export async function buildReference(
+  client: ClickHouseClient,
+  options: BuildReferenceOptions,
+): Promise<StoredReference> {
   const nBins = options.nBins ?? DEFAULT_BIN_COUNT;
   const maxCategories = options.maxCategories ?? DEFAULT_MAX_CATEGORIES;
-  if (!Number.isInteger(nBins) || nBins < 1 || nBins > 1000) throw new ValidationError(`nBins must be an integer in 1..1000, got ${nBins}`);
-  if (!Number.isInteger(maxCategories) || maxCategories < 2) throw new ValidationError(`maxCategories must be an integer ≥ 2, got ${maxCategories}`);
+  if (!Number.isInteger(nBins) || nBins < 1 || nBins > 1000)
+    throw new ValidationError(`nBins must be an integer in 1..1000, got ${nBins}`);
+  if (!Number.isInteger(maxCategories) || maxCategories < 2)
+    throw new ValidationError(`maxCategories must be an integer ≥ 2, got ${maxCategories}`);
   const params = windowParams(options.modelId, options.start, options.end, options.modelVersion);
   const start = params.start as number;
   const end = params.end as number;
@@ -530,15 +596,20 @@ export async function buildReference(client: ClickHouseClient, options: BuildRef
   );
   const rowCount = num(discovery?.rows ?? 0);
   if (!(rowCount > 0)) {
-    throw new NotFoundError(`no scoring events for model ${options.modelId} between ${new Date(start).toISOString()} and ${new Date(end).toISOString()}: nothing to build a reference from`);
+    throw new NotFoundError(
+      `no scoring events for model ${options.modelId} between ${new Date(start).toISOString()} and ${new Date(end).toISOString()}: nothing to build a reference from`,
+    );
   }
   const numPresent = countsFromMap(discovery?.num_present);
   const catPresent = countsFromMap(discovery?.cat_present);
   const wanted = options.features ? new Set(options.features) : undefined;
-  const names = [...new Set([...Object.keys(numPresent), ...Object.keys(catPresent)])].filter((n) => !wanted || wanted.has(n)).sort();
+  const names = [...new Set([...Object.keys(numPresent), ...Object.keys(catPresent)])]
+    .filter((n) => !wanted || wanted.has(n))
+    .sort();
   if (wanted) {
     const absent = [...wanted].filter((n) => !names.includes(n));
-    if (absent.length > 0) throw new ValidationError(`features not present in the reference window: ${absent.join(', ')}`);
+    if (absent.length > 0)
+      throw new ValidationError(`features not present in the reference window: ${absent.join(', ')}`);
   }
   // A key seen in both maps (a producer sending strings sometimes) takes the majority kind;
   // the minority then shows up as type violations.
@@ -546,7 +617,16 @@ export async function buildReference(client: ClickHouseClient, options: BuildRef
 
   // 2. A first pass with empty cuts (every finite value in bin 0) gives each numeric
   // column's finite count, min and max, and every categorical column's label counts.
-  const emptyNumeric = (cuts: number[] = []): NumericReferenceProfile => ({ kind: 'numeric', cuts, counts: [0], missing: 0, min: 0, max: 0, mean: 0, std: 0 });
+  const emptyNumeric = (cuts: number[] = []): NumericReferenceProfile => ({
+    kind: 'numeric',
+    cuts,
+    counts: [0],
+    missing: 0,
+    min: 0,
+    max: 0,
+    mean: 0,
+    std: 0,
+  });
   const emptyCategorical = (): CategoricalProfile => ({ kind: 'categorical', counts: {}, missing: 0 });
   const skeleton: Shape = {
     features: Object.fromEntries(names.map((n) => [n, isNumeric(n) ? emptyNumeric() : emptyCategorical()])),
@@ -577,7 +657,9 @@ export async function buildReference(client: ClickHouseClient, options: BuildRef
   // 4. The reference's own counts and moments over its cuts: the query every window runs.
   const withCuts: Shape = {
     ...skeleton,
-    features: Object.fromEntries(names.map((n) => [n, isNumeric(n) ? emptyNumeric(cutsById.get(`n:${n}`) ?? []) : emptyCategorical()])),
+    features: Object.fromEntries(
+      names.map((n) => [n, isNumeric(n) ? emptyNumeric(cutsById.get(`n:${n}`) ?? []) : emptyCategorical()]),
+    ),
     prediction: skeleton.prediction ? emptyNumeric(cutsById.get('p:score') ?? []) : null,
     predictionValue: skeleton.predictionValue ? emptyNumeric(cutsById.get('p:value') ?? []) : null,
     predictionClass: null,
@@ -599,7 +681,17 @@ export async function buildReference(client: ClickHouseClient, options: BuildRef
   }
   const modelVersion = options.modelVersion ?? '';
   const reference: StoredReference = {
-    referenceId: options.referenceId ?? referenceIdFor({ modelId: options.modelId, modelVersion, start, end, nBins, maxCategories, features: options.features }),
+    referenceId:
+      options.referenceId ??
+      referenceIdFor({
+        modelId: options.modelId,
+        modelVersion,
+        start,
+        end,
+        nBins,
+        maxCategories,
+        features: options.features,
+      }),
     modelId: options.modelId,
     modelVersion,
     createdAt: Date.now(),
@@ -609,10 +701,14 @@ export async function buildReference(client: ClickHouseClient, options: BuildRef
     nBins,
     maxCategories,
     features,
-    prediction: second.prediction.score ? toReferenceProfile(second.prediction.score, cutsById.get('p:score') ?? []) : null,
+    prediction: second.prediction.score
+      ? toReferenceProfile(second.prediction.score, cutsById.get('p:score') ?? [])
+      : null,
     // Predicted classes are few by nature; never capped.
     predictionClass: first.prediction.class ?? null,
-    predictionValue: second.prediction.value ? toReferenceProfile(second.prediction.value, cutsById.get('p:value') ?? []) : null,
+    predictionValue: second.prediction.value
+      ? toReferenceProfile(second.prediction.value, cutsById.get('p:value') ?? [])
+      : null,
     cappedCategorical,
   };
 
@@ -643,7 +739,10 @@ export async function buildReference(client: ClickHouseClient, options: BuildRef
 }
 
 /** What `planWindow` needs of a reference. */
-type Shape = Pick<StoredReference, 'features' | 'prediction' | 'predictionClass' | 'predictionValue' | 'cappedCategorical' | 'rowCount'>;
+type Shape = Pick<
+  StoredReference,
+  'features' | 'prediction' | 'predictionClass' | 'predictionValue' | 'cappedCategorical' | 'rowCount'
+>;
 
 /** The `profiles` JSON column. */
 interface StoredProfiles {
@@ -669,8 +768,14 @@ async function referenceCuts(
   const queried = planned.filter((c) => c.plan.levels.length > 0);
   let row: Record<string, unknown> | undefined;
   if (queried.length > 0) {
-    const select = queried.map((c, i) => `quantilesExact(${c.plan.levels.join(', ')})(${finiteOrNull(c.expr)}) AS q${i}`);
-    [row] = await queryRows<Record<string, unknown>>(client, `SELECT ${select.join(',\n  ')} FROM ${windowSource(window.final)}${windowSettings(window.final)}`, params);
+    const select = queried.map(
+      (c, i) => `quantilesExact(${c.plan.levels.join(', ')})(${finiteOrNull(c.expr)}) AS q${i}`,
+    );
+    [row] = await queryRows<Record<string, unknown>>(
+      client,
+      `SELECT ${select.join(',\n  ')} FROM ${windowSource(window.final)}${windowSettings(window.final)}`,
+      params,
+    );
   }
   for (const c of planned) {
     const index = queried.indexOf(c);
@@ -686,7 +791,8 @@ async function referenceCuts(
     }
     candidates.push(nextUp(max));
     const cuts: number[] = [];
-    for (const v of candidates) if (cuts.length === 0 || v > (cuts[cuts.length - 1] ?? Number.NEGATIVE_INFINITY)) cuts.push(v);
+    for (const v of candidates)
+      if (cuts.length === 0 || v > (cuts[cuts.length - 1] ?? Number.NEGATIVE_INFINITY)) cuts.push(v);
     assertValidCuts(cuts);
     out.set(c.id, cuts);
   }
@@ -740,7 +846,10 @@ export async function loadReference(client: ClickHouseClient, referenceId: strin
 }
 
 /** The newest reference of a model (optionally of one version), or null when it has none. */
-export async function latestReference(client: ClickHouseClient, options: { modelId: string; modelVersion?: string }): Promise<StoredReference | null> {
+export async function latestReference(
+  client: ClickHouseClient,
+  options: { modelId: string; modelVersion?: string },
+): Promise<StoredReference | null> {
   const rows = await queryRows<ReferenceRow>(
     client,
     `SELECT ${REFERENCE_COLUMNS} FROM references FINAL
@@ -783,19 +892,30 @@ export async function windowCounts(client: ClickHouseClient, options: WindowCoun
 }
 
 /** Per-column results of a counted window against its reference (pure, O(features × bins)). */
-export function compareWindow(reference: StoredReference, counts: WindowCounts, options: Pick<CompareOptions, 'psiEpsilon' | 'chi2'> = {}): FeatureDriftResult[] {
+export function compareWindow(
+  reference: StoredReference,
+  counts: WindowCounts,
+  options: Pick<CompareOptions, 'psiEpsilon' | 'chi2'> = {},
+): FeatureDriftResult[] {
   const results: FeatureDriftResult[] = [];
   for (const [name, profile] of Object.entries(reference.features)) {
     const current = counts.features[name];
     if (current) results.push(compareBinnedFeature(profile, current, { ...options, name }));
   }
-  const pairs: [keyof typeof PREDICTION_NAMES, NumericReferenceProfile | CategoricalProfile | null, NumericCounts | CategoricalProfile | null][] = [
+  const pairs: [
+    keyof typeof PREDICTION_NAMES,
+    NumericReferenceProfile | CategoricalProfile | null,
+    NumericCounts | CategoricalProfile | null,
+  ][] = [
     ['score', reference.prediction, counts.prediction],
     ['class', reference.predictionClass, counts.predictionClass],
     ['value', reference.predictionValue, counts.predictionValue],
   ];
   for (const [key, profile, current] of pairs) {
-    if (profile && current) results.push(compareBinnedFeature(profile, current, { ...options, name: PREDICTION_NAMES[key], role: 'prediction' }));
+    if (profile && current)
+      results.push(
+        compareBinnedFeature(profile, current, { ...options, name: PREDICTION_NAMES[key], role: 'prediction' }),
+      );
   }
   return results;
 }
@@ -807,6 +927,9 @@ export function compareWindow(reference: StoredReference, counts: WindowCounts, 
 export async function driftForWindow(client: ClickHouseClient, options: DriftForWindowOptions): Promise<WindowDrift> {
   const counts = await windowCounts(client, options);
   const report = driftReport(compareWindow(options.reference, counts, options.compare), options.verdict);
-  const quality = dataQualityReport({ rows: counts.rows, dead_lettered: counts.deadLettered, features: counts.quality }, options.qualityThresholds);
+  const quality = dataQualityReport(
+    { rows: counts.rows, dead_lettered: counts.deadLettered, features: counts.quality },
+    options.qualityThresholds,
+  );
   return { report, quality, counts };
 }

@@ -143,6 +143,7 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
     for (const v of spec.outputs) g.message(12, (vi) => writeValueInfo(vi, v));
   });
   for (const o of spec.opsets) w.message(8, (op) => op.string(1, o.domain).int(2, o.version));
-  for (const [key, value] of Object.entries(spec.metadata ?? {})) w.message(14, (kv) => kv.string(1, key).string(2, value));
+  for (const [key, value] of Object.entries(spec.metadata ?? {}))
+    w.message(14, (kv) => kv.string(1, key).string(2, value));
   return w.finish();
 }

@@ -94,7 +94,13 @@ export class OnnxPool {
     if (!this.#models.has(key)) throw new HalflifeError(`model ${key} is not loaded`);
     if (batch.rows === 0) return { scores: new Float64Array(0), runMs: 0 };
     const runner = this.#runners.reduce((best, r) => (r.inflight < best.inflight ? r : best));
-    const reply = (await this.#call(runner, { op: 'run', key, rows: batch.rows, numeric: batch.numeric, categorical: batch.categorical })) as RunResult;
+    const reply = (await this.#call(runner, {
+      op: 'run',
+      key,
+      rows: batch.rows,
+      numeric: batch.numeric,
+      categorical: batch.categorical,
+    })) as RunResult;
     return { scores: reply.scores, runMs: reply.runMs };
   }
 
@@ -137,7 +143,9 @@ export class OnnxPool {
       const fresh = this.#spawn();
       this.#runners[index] = fresh;
       for (const [key, m] of this.#models) {
-        this.#call(fresh, { op: 'load', key, bytes: m.bytes, features: m.features }).catch((e: unknown) => this.#log?.error({ err: e, key }, 'reloading a model into a new runner failed'));
+        this.#call(fresh, { op: 'load', key, bytes: m.bytes, features: m.features }).catch((e: unknown) =>
+          this.#log?.error({ err: e, key }, 'reloading a model into a new runner failed'),
+        );
       }
     };
     worker.on('error', fail);

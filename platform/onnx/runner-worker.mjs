@@ -6,7 +6,11 @@ import * as ort from 'onnxruntime-node';
 
 const sessions = new Map();
 const PROBABILITY_OUTPUTS = ['probability', 'probabilities', 'output_probability'];
-const sessionOptions = { intraOpNumThreads: workerData?.intraOpThreads ?? 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+const sessionOptions = {
+  intraOpNumThreads: workerData?.intraOpThreads ?? 1,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+};
 
 function describe(session, features) {
   const inputs = [...session.inputNames];
@@ -14,7 +18,11 @@ function describe(session, features) {
   if (features.numeric.length > 0) needed.push('numeric');
   if (features.categorical.length > 0) needed.push('categorical');
   let convention;
-  if (inputs.every((n) => n === 'numeric' || n === 'categorical') && needed.every((n) => inputs.includes(n)) && inputs.length === needed.length) {
+  if (
+    inputs.every((n) => n === 'numeric' || n === 'categorical') &&
+    needed.every((n) => inputs.includes(n)) &&
+    inputs.length === needed.length
+  ) {
     convention = 'packed';
   } else {
     const all = new Set([...features.numeric, ...features.categorical]);
@@ -27,7 +35,9 @@ function describe(session, features) {
   }
   const output = PROBABILITY_OUTPUTS.find((n) => session.outputNames.includes(n));
   if (!output) {
-    throw new Error(`model outputs [${session.outputNames.join(', ')}] include none of ${PROBABILITY_OUTPUTS.join(', ')} (a probability tensor [N] or [N, 1], or class probabilities [N, 2]; with skl2onnx pass options {zipmap: False})`);
+    throw new Error(
+      `model outputs [${session.outputNames.join(', ')}] include none of ${PROBABILITY_OUTPUTS.join(', ')} (a probability tensor [N] or [N, 1], or class probabilities [N, 2]; with skl2onnx pass options {zipmap: False})`,
+    );
   }
   return { convention, output, inputs, outputs: [...session.outputNames] };
 }
@@ -60,12 +70,18 @@ function feeds(model, features, rows, numeric, categorical) {
 
 function probabilities(model, out, rows) {
   const t = out[model.output];
-  if (!t || typeof t !== 'object' || !('data' in t)) throw new Error(`output ${model.output} is not a tensor (a ZipMap sequence of maps? pass options {zipmap: False} to skl2onnx)`);
+  if (!t || typeof t !== 'object' || !('data' in t))
+    throw new Error(
+      `output ${model.output} is not a tensor (a ZipMap sequence of maps? pass options {zipmap: False} to skl2onnx)`,
+    );
   const data = t.data;
   const scores = new Float64Array(rows);
   if (data.length === rows) for (let i = 0; i < rows; i++) scores[i] = Number(data[i]);
   else if (data.length === rows * 2) for (let i = 0; i < rows; i++) scores[i] = Number(data[2 * i + 1]);
-  else throw new Error(`output ${model.output} has ${data.length} values for ${rows} rows: expected ${rows} (probability) or ${rows * 2} (two-class probabilities)`);
+  else
+    throw new Error(
+      `output ${model.output} has ${data.length} values for ${rows} rows: expected ${rows} (probability) or ${rows * 2} (two-class probabilities)`,
+    );
   return scores;
 }
 
@@ -98,7 +114,8 @@ parentPort.on('message', async (msg) => {
         const dn = msg.features.numeric.length;
         const dc = msg.features.categorical.length;
         const probe = await run(msg.key, 1, new Float32Array(dn).fill(0), new Array(dc).fill(''));
-        if (!(probe.scores[0] >= 0 && probe.scores[0] <= 1)) throw new Error(`probe row scored ${probe.scores[0]}, not a probability in [0, 1]`);
+        if (!(probe.scores[0] >= 0 && probe.scores[0] <= 1))
+          throw new Error(`probe row scored ${probe.scores[0]}, not a probability in [0, 1]`);
       } catch (err) {
         sessions.delete(msg.key);
         await session.release?.();

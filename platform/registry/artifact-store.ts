@@ -30,7 +30,11 @@ export interface ArtifactStore {
 
 /** The bytes read do not have the expected digest: the artifact is corrupted or was replaced. */
 export class ArtifactIntegrityError extends HalflifeError {
-  constructor(readonly uri: string, readonly expected: string, readonly actual: string) {
+  constructor(
+    readonly uri: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
     super(`artifact ${uri} failed its integrity check: sha256 is ${actual}, expected ${expected}; refusing to use it`);
   }
 }
@@ -74,7 +78,9 @@ export class LocalArtifactStore implements ArtifactStore {
       try {
         const real = await realpath(probe);
         if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
-          throw new ValidationError(`artifact key ${JSON.stringify(key)} resolves outside the artifact store (through a symlink): refused`);
+          throw new ValidationError(
+            `artifact key ${JSON.stringify(key)} resolves outside the artifact store (through a symlink): refused`,
+          );
         }
         break;
       } catch (err) {
@@ -133,7 +139,8 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 
   async #existingFile(uri: string): Promise<string> {
-    if (!uri.startsWith(URI_PREFIX)) throw new ValidationError(`not a local artifact URI: ${JSON.stringify(uri)} (expected ${URI_PREFIX}<key>)`);
+    if (!uri.startsWith(URI_PREFIX))
+      throw new ValidationError(`not a local artifact URI: ${JSON.stringify(uri)} (expected ${URI_PREFIX}<key>)`);
     const file = await this.resolve(uri);
     const info = await lstat(file).catch(() => undefined);
     if (!info) throw new HalflifeError(`artifact ${uri} does not exist in ${this.root}`);
@@ -153,12 +160,16 @@ export class LocalArtifactStore implements ArtifactStore {
   #checkKey(key: string): string[] {
     if (key.length === 0 || key.length > 1024) throw new ValidationError('artifact key must be 1–1024 characters');
     if (path.isAbsolute(key) || key.startsWith('/') || key.includes('\\') || key.includes('\0')) {
-      throw new ValidationError(`artifact key ${JSON.stringify(key)} must be a relative path inside the store: refused`);
+      throw new ValidationError(
+        `artifact key ${JSON.stringify(key)} must be a relative path inside the store: refused`,
+      );
     }
     const segments = key.split('/');
     for (const s of segments) {
       if (s === '..' || s === '.' || !SEGMENT.test(s)) {
-        throw new ValidationError(`artifact key ${JSON.stringify(key)} has a disallowed segment ${JSON.stringify(s)} (no '..', '.', or characters outside A-Z a-z 0-9 . _ : = -): refused`);
+        throw new ValidationError(
+          `artifact key ${JSON.stringify(key)} has a disallowed segment ${JSON.stringify(s)} (no '..', '.', or characters outside A-Z a-z 0-9 . _ : = -): refused`,
+        );
       }
     }
     return segments;

@@ -20,13 +20,24 @@ export const modelUpdateSchema = z
     traffic_split: z.record(z.string(), z.number().min(0).max(1)),
     /** Versions that score every request in shadow (results kept apart, see docs/trainers.md). */
     shadow: z.array(z.string()).default([]),
-    models: z.record(z.string(), z.object({ artifact_uri: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), features: featureNames }).strict()),
+    models: z.record(
+      z.string(),
+      z
+        .object({ artifact_uri: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), features: featureNames })
+        .strict(),
+    ),
     reason: z.string(),
     idempotency_key: z.string().min(1),
     published_at: z.number().int(),
   })
   .strict()
-  .refine((m) => Math.abs(Object.values(m.traffic_split).reduce((a, b) => a + b, 0) - 1) < 1e-6, 'traffic_split shares must sum to 1')
-  .refine((m) => [...Object.keys(m.traffic_split), ...m.shadow].every((v) => v in m.models), 'every routed or shadow version needs an entry in models');
+  .refine(
+    (m) => Math.abs(Object.values(m.traffic_split).reduce((a, b) => a + b, 0) - 1) < 1e-6,
+    'traffic_split shares must sum to 1',
+  )
+  .refine(
+    (m) => [...Object.keys(m.traffic_split), ...m.shadow].every((v) => v in m.models),
+    'every routed or shadow version needs an entry in models',
+  );
 
 export type ModelUpdateMessage = z.infer<typeof modelUpdateSchema>;

@@ -12,7 +12,11 @@ export interface OutMessage {
 }
 
 /** A valid scoring event with `numeric` numeric and `categorical` categorical features. */
-export function scoringEvent(i: number, modelId: string, options: { numeric?: number; categorical?: number; eventId?: string; ts?: number } = {}): Record<string, unknown> {
+export function scoringEvent(
+  i: number,
+  modelId: string,
+  options: { numeric?: number; categorical?: number; eventId?: string; ts?: number } = {},
+): Record<string, unknown> {
   const features: Record<string, number | string | null> = {};
   const numeric = options.numeric ?? 20;
   const categorical = options.categorical ?? 5;
@@ -33,7 +37,12 @@ export function label(eventId: string, i: number): Record<string, unknown> {
 }
 
 /** Produce messages in chunks (one request per chunk), waiting for every ack. */
-export async function produceAll(config: HalflifeConfig, topic: string, messages: OutMessage[], options: { chunk?: number; kafka?: Kafka } = {}): Promise<void> {
+export async function produceAll(
+  config: HalflifeConfig,
+  topic: string,
+  messages: OutMessage[],
+  options: { chunk?: number; kafka?: Kafka } = {},
+): Promise<void> {
   const kafka = options.kafka ?? createKafka(config, { clientId: 'halflife-test-producer' });
   const producer = createProducer(kafka);
   await producer.connect();
@@ -52,10 +61,25 @@ export async function produceAll(config: HalflifeConfig, topic: string, messages
  * A test configuration with fresh ingest topics and consumer group (testConfig's overrides
  * replace whole sections, so the suite's brokers are repeated here).
  */
-export function ingestTestConfig(ingest: Record<string, unknown> = {}, kafka: Record<string, unknown> = {}): HalflifeConfig {
+export function ingestTestConfig(
+  ingest: Record<string, unknown> = {},
+  kafka: Record<string, unknown> = {},
+): HalflifeConfig {
   return testConfig({
-    kafka: { brokers: inject('stack').kafkaBrokers, scoringEventsTopic: uniqueName('events'), labelsTopic: uniqueName('labels'), partitions: 4, ...kafka },
-    ingest: { groupId: uniqueName('ingest'), batchSize: 20_000, batchMaxWaitMs: 500, maxRetryBackoffMs: 1000, ...ingest },
+    kafka: {
+      brokers: inject('stack').kafkaBrokers,
+      scoringEventsTopic: uniqueName('events'),
+      labelsTopic: uniqueName('labels'),
+      partitions: 4,
+      ...kafka,
+    },
+    ingest: {
+      groupId: uniqueName('ingest'),
+      batchSize: 20_000,
+      batchMaxWaitMs: 500,
+      maxRetryBackoffMs: 1000,
+      ...ingest,
+    },
   });
 }
 
@@ -65,7 +89,11 @@ export async function createIngestTopics(config: HalflifeConfig): Promise<void> 
 }
 
 /** Per topic: sum over partitions of (high watermark) and of the group's committed offset. */
-export async function groupProgress(config: HalflifeConfig, groupId: string, topics: string[]): Promise<{ end: number; committed: number }> {
+export async function groupProgress(
+  config: HalflifeConfig,
+  groupId: string,
+  topics: string[],
+): Promise<{ end: number; committed: number }> {
   const admin = createKafka(config, { clientId: 'halflife-test-admin' }).admin();
   await admin.connect();
   try {
@@ -84,7 +112,12 @@ export async function groupProgress(config: HalflifeConfig, groupId: string, top
 }
 
 /** Poll until `check` returns true or fail after `timeoutMs`, naming what was awaited. */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

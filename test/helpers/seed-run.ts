@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { recordDecision, type DecisionKind, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
+import {
+  recordDecision,
+  type DecisionKind,
+  type DecisionRecord,
+} from '../../platform/clickhouse/decisions-repository.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
@@ -30,7 +34,11 @@ import { monitorWorkflowId, retrainWorkflowId } from '../../workflows/messages.t
  */
 
 const HOUR = 3_600_000;
-export const SEED_POLICY = { name: 'cost-aware-default', version: '3', hash: createHash('sha256').update('seed-policy:cost-aware-default:3').digest('hex') };
+export const SEED_POLICY = {
+  name: 'cost-aware-default',
+  version: '3',
+  hash: createHash('sha256').update('seed-policy:cost-aware-default:3').digest('hex'),
+};
 const SETTINGS: MonitorSettings = { ...DEFAULT_MONITOR_SETTINGS, qualitySlo: 0.8 };
 const NUMERIC = ['tenure_days', 'monthly_spend', 'support_calls', 'sessions_7d', 'discount_rate'];
 const CATEGORICAL = ['plan'];
@@ -67,7 +75,14 @@ function rng(seed: number): () => number {
   };
 }
 
-function featureResult(name: string, kind: 'numeric' | 'categorical', role: 'feature' | 'prediction', shift: number, n: number, random: () => number): FeatureDriftResult {
+function featureResult(
+  name: string,
+  kind: 'numeric' | 'categorical',
+  role: 'feature' | 'prediction',
+  shift: number,
+  n: number,
+  random: () => number,
+): FeatureDriftResult {
   const js = Math.max(0.004, shift + (random() - 0.5) * 0.01);
   const psi = js * js * 18;
   const wn = kind === 'numeric' ? js * 1.1 : undefined;
@@ -87,7 +102,9 @@ function featureResult(name: string, kind: 'numeric' | 'categorical', role: 'fea
     test: kind === 'numeric' ? 'ks' : 'chi-square',
     pvalue,
     pvalue_adjusted: null,
-    ...(kind === 'numeric' ? { ks: { statistic: js * 0.9, pvalue }, wasserstein: { distance: (wn ?? 0) * 3.2, normalized: wn ?? 0 } } : { linf: js * 0.8 }),
+    ...(kind === 'numeric'
+      ? { ks: { statistic: js * 0.9, pvalue }, wasserstein: { distance: (wn ?? 0) * 3.2, normalized: wn ?? 0 } }
+      : { linf: js * 0.8 }),
     psi,
     jensen_shannon: js,
     hellinger: js * 0.95,
@@ -102,7 +119,10 @@ interface VersionStory {
   halfLifeHours: number;
 }
 
-export async function seedRun(client: ClickHouseClient, options: { prefix: string; setClock: (ms: number) => void; now?: number }): Promise<SeededRun> {
+export async function seedRun(
+  client: ClickHouseClient,
+  options: { prefix: string; setClock: (ms: number) => void; now?: number },
+): Promise<SeededRun> {
   const now = options.now ?? Date.now();
   const start = Math.floor(now / HOUR) * HOUR - 60 * HOUR;
   const churn = await seedChurn(client, `${options.prefix}-churn`, start, options.setClock);
@@ -111,7 +131,12 @@ export async function seedRun(client: ClickHouseClient, options: { prefix: strin
   return { start, end: start + 60 * HOUR, policy: SEED_POLICY, churn, fraud };
 }
 
-async function seedChurn(client: ClickHouseClient, modelId: string, start: number, setClock: (ms: number) => void): Promise<SeededModel> {
+async function seedChurn(
+  client: ClickHouseClient,
+  modelId: string,
+  start: number,
+  setClock: (ms: number) => void,
+): Promise<SeededModel> {
   const random = rng(7);
   const registry = new ClickHouseRegistryRepository(client);
   const ingest = new ClickHouseIngestRepository(client);
@@ -126,8 +151,16 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
   let promoteDecisionId: string | null = null;
   let rejectDecisionId: string | null = null;
 
-  const record = async (d: Omit<DecisionRecord, 'modelId' | 'policy' | 'workflowId' | 'runId'> & { workflowId?: string; runId?: string }) => {
-    await recordDecision(client, { modelId, policy: SEED_POLICY, workflowId: d.workflowId ?? workflowId, runId: d.runId ?? runId, ...d });
+  const record = async (
+    d: Omit<DecisionRecord, 'modelId' | 'policy' | 'workflowId' | 'runId'> & { workflowId?: string; runId?: string },
+  ) => {
+    await recordDecision(client, {
+      modelId,
+      policy: SEED_POLICY,
+      workflowId: d.workflowId ?? workflowId,
+      runId: d.runId ?? runId,
+      ...d,
+    });
     decisions.push({ decisionId: d.decisionId, kind: d.kind, at: d.decidedAt });
   };
 
@@ -142,7 +175,13 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
   state = { ...state, version: 'v1', versionTrainedAt: v1.trainedAt };
 
   let serving = v1;
-  const v2: VersionStory = { version: 'v2', trainedAt: start + 29 * HOUR + 20 * 60_000, q0: 0.92, floor: 0.7, halfLifeHours: 30 };
+  const v2: VersionStory = {
+    version: 'v2',
+    trainedAt: start + 29 * HOUR + 20 * 60_000,
+    q0: 0.92,
+    floor: 0.7,
+    halfLifeHours: 30,
+  };
   const events: ScoringEventRow[] = [];
   const labels: LabelRow[] = [];
 
@@ -151,10 +190,18 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
     const wEnd = wStart + HOUR;
     if (hour === 30) {
       serving = v2;
-      state = { ...state, version: 'v2', versionTrainedAt: v2.trainedAt, decay: null, changeDetector: null, lastRetrainAt: v2.trainedAt };
+      state = {
+        ...state,
+        version: 'v2',
+        versionTrainedAt: v2.trainedAt,
+        decay: null,
+        changeDetector: null,
+        lastRetrainAt: v2.trainedAt,
+      };
     }
     const age = (wEnd - serving.trainedAt) / HOUR;
-    const quality = serving.floor + (serving.q0 - serving.floor) * 2 ** (-age / serving.halfLifeHours) + (random() - 0.5) * 0.008;
+    const quality =
+      serving.floor + (serving.q0 - serving.floor) * 2 ** (-age / serving.halfLifeHours) + (random() - 0.5) * 0.008;
     const n = 380 + Math.floor(random() * 60);
     const labelled = Math.floor(n * 0.8);
 
@@ -175,14 +222,42 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
       rows: n,
       dead_lettered: hour === 40 ? 9 : hour % 9 === 0 ? 1 : 0,
       features: [
-        ...NUMERIC.map((name) => ({ name, kind: 'numeric' as const, rows: n, missing: Math.floor(random() * 2), out_of_range: name === 'monthly_spend' ? Math.floor(ageShift * n * 0.05) : 0, unseen: 0, reference_missing_rate: 0.002 })),
-        { name: 'plan', kind: 'categorical' as const, rows: n, missing: missingPlan, out_of_range: 0, unseen: hour > 45 ? 2 : 0, reference_missing_rate: 0.004 },
+        ...NUMERIC.map((name) => ({
+          name,
+          kind: 'numeric' as const,
+          rows: n,
+          missing: Math.floor(random() * 2),
+          out_of_range: name === 'monthly_spend' ? Math.floor(ageShift * n * 0.05) : 0,
+          unseen: 0,
+          reference_missing_rate: 0.002,
+        })),
+        {
+          name: 'plan',
+          kind: 'categorical' as const,
+          rows: n,
+          missing: missingPlan,
+          out_of_range: 0,
+          unseen: hour > 45 ? 2 : 0,
+          reference_missing_rate: 0.004,
+        },
       ],
     });
     const half = 1.96 * Math.sqrt((quality * (1 - quality)) / labelled);
     const evaluation = {
-      window: { start: wStart, end: wEnd, events: n, dataQualityOk: dq.ok, drift: { datasetDrift: drift.dataset_drift, driftedShare: drift.share_drifted }, quality: { metric: 'accuracy', value: quality, source: 'realised' } },
-      quality: { metric: 'accuracy', realised: { value: quality, n: labelled, interval: { lower: quality - half, upper: quality + half } }, estimated: { value: quality + (random() - 0.5) * 0.02, n, trustworthy: true, reasons: [] }, used: 'realised' },
+      window: {
+        start: wStart,
+        end: wEnd,
+        events: n,
+        dataQualityOk: dq.ok,
+        drift: { datasetDrift: drift.dataset_drift, driftedShare: drift.share_drifted },
+        quality: { metric: 'accuracy', value: quality, source: 'realised' },
+      },
+      quality: {
+        metric: 'accuracy',
+        realised: { value: quality, n: labelled, interval: { lower: quality - half, upper: quality + half } },
+        estimated: { value: quality + (random() - 0.5) * 0.02, n, trustworthy: true, reasons: [] },
+        used: 'realised',
+      },
     };
     state.points.push({ version: serving.version, ageHours: age, quality, weight: labelled, source: 'realised' });
     state.windows.push(evaluation.window as MonitorState['windows'][number]);
@@ -191,7 +266,14 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
     latestFitVersion = serving.version;
 
     const economics = state.decay
-      ? evaluateRetrainEconomics({ fit: state.decay, horizonHours: 72, eventsPerHour: n, valuePerQualityUnit: 2, retrainCost: 900, deploymentRisk: { probability: 0.05, cost: 2000 } })
+      ? evaluateRetrainEconomics({
+          fit: state.decay,
+          horizonHours: 72,
+          eventsPerHour: n,
+          valuePerQualityUnit: 2,
+          retrainCost: 900,
+          deploymentRisk: { probability: 0.05, cost: 2000 },
+        })
       : null;
     const retrainNow = hour === 28 || hour === 50;
     const kind: DecisionKind = retrainNow ? 'retrain' : 'no-action';
@@ -210,17 +292,47 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
       kind,
       actor: 'system',
       reason,
-      statistics: { window: evaluation.window, drift, dataQuality: dq, quality: evaluation.quality, changePoint: { detected: hour === 24, statistic: hour * 0.004 }, decay: state.decay, economics },
-      thresholds: { retrainCost: 900, valuePerQualityUnit: 2, horizonHours: 72, quantile: 0.5, qualitySlo: 0.8, cooldown: '6h', maxRetrainsPer7d: 3 },
+      statistics: {
+        window: evaluation.window,
+        drift,
+        dataQuality: dq,
+        quality: evaluation.quality,
+        changePoint: { detected: hour === 24, statistic: hour * 0.004 },
+        decay: state.decay,
+        economics,
+      },
+      thresholds: {
+        retrainCost: 900,
+        valuePerQualityUnit: 2,
+        horizonHours: 72,
+        quantile: 0.5,
+        qualitySlo: 0.8,
+        cooldown: '6h',
+        maxRetrainsPer7d: 3,
+      },
       windows: [{ start: wStart, end: wEnd }],
-      trainingWindow: retrainNow ? { kind: 'since-change-point', start: wEnd - 24 * HOUR, end: wEnd, reason: 'since the last change point' } : null,
+      trainingWindow: retrainNow
+        ? { kind: 'since-change-point', start: wEnd - 24 * HOUR, end: wEnd, reason: 'since the last change point' }
+        : null,
       lineageId: '',
       details: {
         trigger: { kind: 'cost', fired: retrainNow, reason },
         guards: [
           { guard: 'cooldown', passed: true, overridden: false, detail: 'last retrain more than 6h ago', until: null },
-          { guard: 'budget', passed: true, overridden: false, detail: `${hour > 28 ? 1 : 0} of 3 retrains in 7 days`, until: null },
-          { guard: 'data-quality', passed: dq.ok, overridden: false, detail: dq.ok ? 'window data quality ok' : dq.alerts.join('; '), until: null },
+          {
+            guard: 'budget',
+            passed: true,
+            overridden: false,
+            detail: `${hour > 28 ? 1 : 0} of 3 retrains in 7 days`,
+            until: null,
+          },
+          {
+            guard: 'data-quality',
+            passed: dq.ok,
+            overridden: false,
+            detail: dq.ok ? 'window data quality ok' : dq.alerts.join('; '),
+            until: null,
+          },
         ],
         blockedBy: null,
         notBefore: null,
@@ -240,7 +352,13 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
         model_version: serving.version,
         ts,
         subject_id: `subject-${i % 25}`,
-        num_features: { tenure_days: 30 + random() * 900, monthly_spend: 20 + random() * 80 + ageShift * 40, support_calls: Math.floor(random() * 5), sessions_7d: Math.floor(random() * 30), discount_rate: random() * 0.3 },
+        num_features: {
+          tenure_days: 30 + random() * 900,
+          monthly_spend: 20 + random() * 80 + ageShift * 40,
+          support_calls: Math.floor(random() * 5),
+          sessions_7d: Math.floor(random() * 30),
+          discount_rate: random() * 0.3,
+        },
         cat_features: { plan: ['basic', 'pro', 'team'][i % 3] as string },
         missing_features: [],
         prediction_score: score,
@@ -253,7 +371,15 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
       });
       if (i % 5 !== 0) {
         const label = random() < quality ? (score >= 0.5 ? 1 : 0) : score >= 0.5 ? 0 : 1;
-        labels.push({ event_id: eventId, label: String(label), label_numeric: label, label_ts: ts + 2 * HOUR, contract_version: 1, source: 'kafka', source_ref: `halflife.labels:0:${hour * 40 + i}` });
+        labels.push({
+          event_id: eventId,
+          label: String(label),
+          label_numeric: label,
+          label_ts: ts + 2 * HOUR,
+          contract_version: 1,
+          source: 'kafka',
+          source_ref: `halflife.labels:0:${hour * 40 + i}`,
+        });
       }
     }
 
@@ -272,7 +398,13 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
       const shadow = await seedShadow(client, modelId, 'v2', 'v1', v2.trainedAt + 10 * 60_000, 0.9, 0.81, 11);
       const promotedAt = v2.trainedAt + 35 * 60_000;
       setClock(promotedAt);
-      await registry.setStage(modelId, 'v2', 'production', 'system', 'challenger passed validation, shadow evaluation and canary');
+      await registry.setStage(
+        modelId,
+        'v2',
+        'production',
+        'system',
+        'challenger passed validation, shadow evaluation and canary',
+      );
       promoteDecisionId = `${retrainId}/promote/1`;
       await record({
         decisionId: promoteDecisionId,
@@ -284,12 +416,20 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
         actor: 'system',
         reason: 'challenger passed validation, shadow evaluation and canary',
         statistics: {
-          validation: { passed: true, candidate: { accuracy: 0.92, logLoss: 0.24 }, champion: { accuracy: 0.81, logLoss: 0.41 }, reasons: [] },
+          validation: {
+            passed: true,
+            candidate: { accuracy: 0.92, logLoss: 0.24 },
+            champion: { accuracy: 0.81, logLoss: 0.41 },
+            reasons: [],
+          },
           verdict: shadow.verdict,
           training: { rows: 8400, seconds: 3.1 },
           promoted: { version: 'v2', previous: 'v1' },
         },
-        thresholds: { shadow: { mode: 'non-inferiority', margin: 0.01, lookback: '1d', maxEvents: 20000 }, canary: { steps: [], stepDuration: '10m', minEvents: 100, darkLaunch: false } },
+        thresholds: {
+          shadow: { mode: 'non-inferiority', margin: 0.01, lookback: '1d', maxEvents: 20000 },
+          canary: { steps: [], stepDuration: '10m', minEvents: 100, darkLaunch: false },
+        },
         windows: null,
         trainingWindow: { start: start + 5 * HOUR, end: start + 29 * HOUR },
         lineageId: `snapshot-${retrainId}`,
@@ -323,8 +463,14 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
         kind: 'reject',
         actor: 'system',
         reason: `shadow evaluation: ${shadow.verdict.decision}: ${shadow.verdict.reasons.join('; ')}`,
-        statistics: { validation: { passed: true, candidate: { accuracy: 0.8 }, champion: { accuracy: 0.84 }, reasons: [] }, shadow: { evaluationId: shadow.evaluationId, n: shadow.n, verdict: shadow.verdict } },
-        thresholds: { shadow: { mode: 'non-inferiority', margin: 0.01, lookback: '1d', maxEvents: 20000 }, canary: { steps: [], stepDuration: '10m', minEvents: 100, darkLaunch: false } },
+        statistics: {
+          validation: { passed: true, candidate: { accuracy: 0.8 }, champion: { accuracy: 0.84 }, reasons: [] },
+          shadow: { evaluationId: shadow.evaluationId, n: shadow.n, verdict: shadow.verdict },
+        },
+        thresholds: {
+          shadow: { mode: 'non-inferiority', margin: 0.01, lookback: '1d', maxEvents: 20000 },
+          canary: { steps: [], stepDuration: '10m', minEvents: 100, darkLaunch: false },
+        },
         windows: null,
         trainingWindow: { start: start + 26 * HOUR, end: start + 51 * HOUR },
         lineageId: `snapshot-${retrainId}`,
@@ -354,14 +500,31 @@ async function seedChurn(client: ClickHouseClient, modelId: string, start: numbe
     })),
   });
 
-  return { modelId, windows: 60, latestFit, latestFitVersion, productionVersion: 'v2', decisions, promoteDecisionId, rejectDecisionId };
+  return {
+    modelId,
+    windows: 60,
+    latestFit,
+    latestFitVersion,
+    productionVersion: 'v2',
+    decisions,
+    promoteDecisionId,
+    rejectDecisionId,
+  };
 }
 
 /** Paired champion/challenger scores on the same labelled events, and the verdict the retrain recorded. */
 /** A seeded registry version: the artifact, checksum, trainer and code version every seeded version shares, plus its own fields. */
-type SeedVersionFields = Omit<Parameters<ClickHouseRegistryRepository['registerVersion']>[0], 'modelId' | 'version' | 'artifactUri' | 'sha256' | 'trainer' | 'codeVersion'>;
+type SeedVersionFields = Omit<
+  Parameters<ClickHouseRegistryRepository['registerVersion']>[0],
+  'modelId' | 'version' | 'artifactUri' | 'sha256' | 'trainer' | 'codeVersion'
+>;
 
-async function registerSeedVersion(registry: ClickHouseRegistryRepository, modelId: string, version: string, fields: SeedVersionFields): Promise<void> {
+async function registerSeedVersion(
+  registry: ClickHouseRegistryRepository,
+  modelId: string,
+  version: string,
+  fields: SeedVersionFields,
+): Promise<void> {
   await registry.registerVersion({
     modelId,
     version,
@@ -373,7 +536,16 @@ async function registerSeedVersion(registry: ClickHouseRegistryRepository, model
   });
 }
 
-async function seedShadow(client: ClickHouseClient, modelId: string, candidate: string, champion: string, at: number, candidateAccuracy: number, championAccuracy: number, seed: number) {
+async function seedShadow(
+  client: ClickHouseClient,
+  modelId: string,
+  candidate: string,
+  champion: string,
+  at: number,
+  candidateAccuracy: number,
+  championAccuracy: number,
+  seed: number,
+) {
   const random = rng(seed);
   const n = 800;
   const evaluationId = `shadow-${createHash('sha256').update(`${modelId}/${candidate}/${champion}`).digest('hex').slice(0, 24)}`;
@@ -412,7 +584,16 @@ async function seedShadow(client: ClickHouseClient, modelId: string, candidate: 
   const champ = championCorrect / n;
   const diff = cand - champ;
   const se = Math.sqrt((cand * (1 - cand) + champ * (1 - champ)) / n);
-  const improvement = { metric: 'accuracy', champion: champ, challenger: cand, improvement: diff, lower: diff - 1.96 * se, upper: diff + 1.96 * se, level: 0.95, method: 'paired-bootstrap-percentile' };
+  const improvement = {
+    metric: 'accuracy',
+    champion: champ,
+    challenger: cand,
+    improvement: diff,
+    lower: diff - 1.96 * se,
+    upper: diff + 1.96 * se,
+    level: 0.95,
+    method: 'paired-bootstrap-percentile',
+  };
   const decision = improvement.lower > -0.01 ? 'promote' : improvement.upper < -0.01 ? 'reject' : 'inconclusive';
   const verdict = {
     decision,
@@ -438,7 +619,12 @@ async function seedShadow(client: ClickHouseClient, modelId: string, candidate: 
   return { evaluationId, n, verdict };
 }
 
-async function seedFraud(client: ClickHouseClient, modelId: string, start: number, setClock: (ms: number) => void): Promise<SeededModel> {
+async function seedFraud(
+  client: ClickHouseClient,
+  modelId: string,
+  start: number,
+  setClock: (ms: number) => void,
+): Promise<SeededModel> {
   const random = rng(21);
   const registry = new ClickHouseRegistryRepository(client);
   const workflowId = monitorWorkflowId(modelId);
@@ -458,10 +644,31 @@ async function seedFraud(client: ClickHouseClient, modelId: string, start: numbe
     const age = (wEnd - trainedAt) / HOUR;
     const quality = 0.955 + (random() - 0.5) * 0.006;
     const n = 900;
-    const drift = driftReport([featureResult('amount', 'numeric', 'feature', 0.01, n, random), featureResult('velocity_1h', 'numeric', 'feature', 0.012, n, random), featureResult('country', 'categorical', 'feature', 0.008, n, random)]);
-    const dq = dataQualityReport({ rows: n, dead_lettered: 0, features: [{ name: 'amount', kind: 'numeric', rows: n, missing: 0, out_of_range: 0, unseen: 0, reference_missing_rate: 0 }] });
-    const window = { start: wStart, end: wEnd, events: n, dataQualityOk: dq.ok, drift: { datasetDrift: drift.dataset_drift, driftedShare: drift.share_drifted }, quality: { metric: 'accuracy', value: quality, source: 'realised' } };
-    state = { ...state, points: [...state.points, { version: 'v1', ageHours: age, quality, weight: 700, source: 'realised' }], windows: [...state.windows, window as MonitorState['windows'][number]] };
+    const drift = driftReport([
+      featureResult('amount', 'numeric', 'feature', 0.01, n, random),
+      featureResult('velocity_1h', 'numeric', 'feature', 0.012, n, random),
+      featureResult('country', 'categorical', 'feature', 0.008, n, random),
+    ]);
+    const dq = dataQualityReport({
+      rows: n,
+      dead_lettered: 0,
+      features: [
+        { name: 'amount', kind: 'numeric', rows: n, missing: 0, out_of_range: 0, unseen: 0, reference_missing_rate: 0 },
+      ],
+    });
+    const window = {
+      start: wStart,
+      end: wEnd,
+      events: n,
+      dataQualityOk: dq.ok,
+      drift: { datasetDrift: drift.dataset_drift, driftedShare: drift.share_drifted },
+      quality: { metric: 'accuracy', value: quality, source: 'realised' },
+    };
+    state = {
+      ...state,
+      points: [...state.points, { version: 'v1', ageHours: age, quality, weight: 700, source: 'realised' }],
+      windows: [...state.windows, window as MonitorState['windows'][number]],
+    };
     state.decay = fitVersionDecay(state, SETTINGS, age);
     const decisionId = `${workflowId}/${runId}/${hour + 1}`;
     await recordDecision(client, {
@@ -475,7 +682,20 @@ async function seedFraud(client: ClickHouseClient, modelId: string, start: numbe
       actor: 'system',
       reason: 'quality within expectations; retraining does not pay yet',
       policy: SEED_POLICY,
-      statistics: { window, drift, dataQuality: dq, quality: { metric: 'accuracy', realised: { value: quality, n: 700, interval: null }, estimated: null, used: 'realised' }, changePoint: { detected: false, statistic: 0 }, decay: state.decay, economics: null },
+      statistics: {
+        window,
+        drift,
+        dataQuality: dq,
+        quality: {
+          metric: 'accuracy',
+          realised: { value: quality, n: 700, interval: null },
+          estimated: null,
+          used: 'realised',
+        },
+        changePoint: { detected: false, statistic: 0 },
+        decay: state.decay,
+        economics: null,
+      },
       thresholds: { retrainCost: 900, qualitySlo: 0.8 },
       windows: [{ start: wStart, end: wEnd }],
       trainingWindow: null,
@@ -484,5 +704,14 @@ async function seedFraud(client: ClickHouseClient, modelId: string, start: numbe
     });
     decisions.push({ decisionId, kind: 'no-action', at: wEnd + 30_000 });
   }
-  return { modelId, windows: 14, latestFit: state.decay, latestFitVersion: 'v1', productionVersion: 'v1', decisions, promoteDecisionId: null, rejectDecisionId: null };
+  return {
+    modelId,
+    windows: 14,
+    latestFit: state.decay,
+    latestFitVersion: 'v1',
+    productionVersion: 'v1',
+    decisions,
+    promoteDecisionId: null,
+    rejectDecisionId: null,
+  };
 }

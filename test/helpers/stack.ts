@@ -10,10 +10,16 @@ import { loadConfig, type HalflifeConfig } from '../../platform/config.ts';
 export function testConfig(overrides: Record<string, unknown> = {}): HalflifeConfig {
   const stack = inject('stack');
   const dataDir = mkdtempSync(path.join(stack.dataDir, 'case-'));
-  const base: Record<string, unknown> = { dataDir, temporal: { address: stack.temporalAddress }, kafka: { brokers: stack.kafkaBrokers }, logLevel: 'warn' };
+  const base: Record<string, unknown> = {
+    dataDir,
+    temporal: { address: stack.temporalAddress },
+    kafka: { brokers: stack.kafkaBrokers },
+    logLevel: 'warn',
+  };
   for (const [key, value] of Object.entries(overrides)) {
     const current = base[key];
-    base[key] = current && typeof current === 'object' && value && typeof value === 'object' ? { ...current, ...value } : value;
+    base[key] =
+      current && typeof current === 'object' && value && typeof value === 'object' ? { ...current, ...value } : value;
   }
   return loadConfig({ env: {}, overrides: base });
 }

@@ -22,7 +22,13 @@ export class SimulatedProduction {
 
   constructor(
     readonly clickhouse: ClickHouseClient,
-    readonly options: { modelId: string; dataDir: string; world: DriftingWorldOptions; eventsPerWindow: number; initialTheta: number },
+    readonly options: {
+      modelId: string;
+      dataDir: string;
+      world: DriftingWorldOptions;
+      eventsPerWindow: number;
+      initialTheta: number;
+    },
   ) {
     this.#registry = new ClickHouseRegistryRepository(clickhouse);
     this.#ingest = new ClickHouseIngestRepository(clickhouse);

@@ -32,7 +32,15 @@ describe('operator API: token roles, injection, access log', () => {
     tokens.useFile(tokensFile(config));
     viewer = createToken(tokensFile(config), 'vera', 'viewer', 'test').token;
     operator = createToken(tokensFile(config), 'otto', 'operator', 'test').token;
-    app = await buildApi({ tokens, logger: createLogger('test', 'warn'), readiness: {}, routes: [...operatorRoutes({ config, clickhouse: ch.client, log: createLogger('test', 'warn') }), decisionRoutes(ch.client)] });
+    app = await buildApi({
+      tokens,
+      logger: createLogger('test', 'warn'),
+      readiness: {},
+      routes: [
+        ...operatorRoutes({ config, clickhouse: ch.client, log: createLogger('test', 'warn') }),
+        decisionRoutes(ch.client),
+      ],
+    });
     await app.ready();
   });
   afterAll(async () => {
@@ -44,10 +52,19 @@ describe('operator API: token roles, injection, access log', () => {
     const response = await app.inject({
       method,
       url,
-      headers: { 'user-agent': 'api-auth-test/1.0', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        'user-agent': 'api-auth-test/1.0',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
     });
-    return { status: response.statusCode, body: response.headers['content-type']?.toString().includes('json') ? (response.json() as unknown) : response.body };
+    return {
+      status: response.statusCode,
+      body: response.headers['content-type']?.toString().includes('json')
+        ? (response.json() as unknown)
+        : response.body,
+    };
   };
 
   /** Everything a refused request must not have changed. */
@@ -85,21 +102,36 @@ describe('operator API: token roles, injection, access log', () => {
     const before = await state();
     for (const w of writes()) {
       expect((await call(w.method, w.url, null, w.body)).status, `${w.method} ${w.url} without a token`).toBe(401);
-      expect((await call(w.method, w.url, 'hl_not-a-real-token-at-all', w.body)).status, `${w.method} ${w.url} with a wrong token`).toBe(401);
+      expect(
+        (await call(w.method, w.url, 'hl_not-a-real-token-at-all', w.body)).status,
+        `${w.method} ${w.url} with a wrong token`,
+      ).toBe(401);
       expect((await call(w.method, w.url, viewer, w.body)).status, `${w.method} ${w.url} as viewer`).toBe(403);
-      if (w.role === 'admin') expect((await call(w.method, w.url, operator, w.body)).status, `${w.method} ${w.url} as operator`).toBe(403);
+      if (w.role === 'admin')
+        expect((await call(w.method, w.url, operator, w.body)).status, `${w.method} ${w.url} as operator`).toBe(403);
     }
     // A forced retrain overrides guards: admin only, even for an operator.
     expect((await call('POST', `/v1/monitors/${seeded.model}/retrain`, operator, { force: true })).status).toBe(403);
     expect(await state()).toEqual(before);
     // Viewers read.
     expect((await call('GET', '/v1/models', viewer)).status).toBe(200);
-    expect((await call('GET', `/v1/models/${seeded.model}/versions/v2`, viewer)).body).toMatchObject({ version: 'v2', stage: 'production' });
+    expect((await call('GET', `/v1/models/${seeded.model}/versions/v2`, viewer)).body).toMatchObject({
+      version: 'v2',
+      stage: 'production',
+    });
   });
 
   it('treats SQL-like and path-like strings in every parameter as plain values', async () => {
     const before = await state();
-    const evil = ["'; DROP TABLE scoring_events; --", "\\' OR 1=1 --", '../../etc/passwd', '..%2F..%2Fetc%2Fpasswd', '{m:String}', 'x\u0000y', "v1' OR '1'='1"];
+    const evil = [
+      "'; DROP TABLE scoring_events; --",
+      "\\' OR 1=1 --",
+      '../../etc/passwd',
+      '..%2F..%2Fetc%2Fpasswd',
+      '{m:String}',
+      'x\u0000y',
+      "v1' OR '1'='1",
+    ];
     const m = seeded.model;
     for (const s of evil) {
       const e = encodeURIComponent(s);
@@ -133,12 +165,22 @@ describe('operator API: token roles, injection, access log', () => {
       for (const [method, url, body] of attempts) {
         const r = await call(method as 'GET', url, ADMIN, body);
         expect(r.status, `${method} ${url} → ${JSON.stringify(r.body).slice(0, 200)}`).toBeLessThan(500);
-        if (r.status === 200 && url.startsWith('/v1/gdpr')) expect((r.body as { deleted: Record<string, number> }).deleted).toEqual({ labels: 0, shadow_results: 0, dead_letters: 0, training_lineage: 0, scoring_events: 0 });
-        if (r.status === 200 && url.startsWith('/v1/audit/scored-by')) expect((r.body as { scorings: unknown[] }).scorings).toEqual([]);
+        if (r.status === 200 && url.startsWith('/v1/gdpr'))
+          expect((r.body as { deleted: Record<string, number> }).deleted).toEqual({
+            labels: 0,
+            shadow_results: 0,
+            dead_letters: 0,
+            training_lineage: 0,
+            scoring_events: 0,
+          });
+        if (r.status === 200 && url.startsWith('/v1/audit/scored-by'))
+          expect((r.body as { scorings: unknown[] }).scorings).toEqual([]);
         if (r.status === 200 && url.startsWith('/v1/decisions?')) expect(r.body).toEqual([]);
       }
       // Unencoded path traversal never reaches a handler with a file path.
-      expect((await call('GET', `/v1/models/${m}/versions/../../../../etc/passwd/artifact`, ADMIN)).status).toBeGreaterThanOrEqual(400);
+      expect(
+        (await call('GET', `/v1/models/${m}/versions/../../../../etc/passwd/artifact`, ADMIN)).status,
+      ).toBeGreaterThanOrEqual(400);
     }
     const after = await state();
     // Only gdpr-erasure decisions (recorded for each erase, none deleting anything) were added.
@@ -149,30 +191,66 @@ describe('operator API: token roles, injection, access log', () => {
   it('records a model read and a write in the access log: who, role, what, when, from where, outcome', async () => {
     const started = Date.now();
     expect((await call('GET', `/v1/models/${seeded.model}/versions/v2`, viewer)).status).toBe(200);
-    expect((await call('POST', `/v1/models/${seeded.model}/versions/v1/archive`, viewer, { reason: 'not allowed' })).status).toBe(403);
-    const promote = await call('POST', `/v1/models/${seeded.model}/versions/v1/promote`, operator, { reason: 'back to v1 for the test', as: 'olga' });
+    expect(
+      (await call('POST', `/v1/models/${seeded.model}/versions/v1/archive`, viewer, { reason: 'not allowed' })).status,
+    ).toBe(403);
+    const promote = await call('POST', `/v1/models/${seeded.model}/versions/v1/promote`, operator, {
+      reason: 'back to v1 for the test',
+      as: 'olga',
+    });
     expect(promote.status).toBe(200);
-    expect(promote.body).toMatchObject({ version: 'v1', previousVersion: 'v2', decisionId: expect.stringMatching(/^manual-/) });
+    expect(promote.body).toMatchObject({
+      version: 'v1',
+      previousVersion: 'v2',
+      decisionId: expect.stringMatching(/^manual-/),
+    });
     // The access hook runs after each response is sent: poll briefly rather than race it.
     let entries: Array<Record<string, unknown>> = [];
     for (let i = 0; i < 20 && !entries.some((e) => e.route === '/v1/models/:model/versions/:version/promote'); i++) {
       const log = await call('GET', `/v1/audit/accessed/${seeded.model}?since=${started}`, ADMIN);
       expect(log.status).toBe(200);
       entries = log.body as Array<Record<string, unknown>>;
-      if (!entries.some((e) => e.route === '/v1/models/:model/versions/:version/promote')) await new Promise((r) => setTimeout(r, 100));
+      if (!entries.some((e) => e.route === '/v1/models/:model/versions/:version/promote'))
+        await new Promise((r) => setTimeout(r, 100));
     }
     const read = entries.find((e) => e.method === 'GET' && e.route === '/v1/models/:model/versions/:version');
-    expect(read).toMatchObject({ actor: 'vera', role: 'viewer', source: 'api', action: 'read', modelId: seeded.model, modelVersion: 'v2', status: 200, ip: '127.0.0.1', userAgent: 'api-auth-test/1.0' });
+    expect(read).toMatchObject({
+      actor: 'vera',
+      role: 'viewer',
+      source: 'api',
+      action: 'read',
+      modelId: seeded.model,
+      modelVersion: 'v2',
+      status: 200,
+      ip: '127.0.0.1',
+      userAgent: 'api-auth-test/1.0',
+    });
     expect(Date.parse(read?.at as string)).toBeGreaterThanOrEqual(started - 1000);
-    expect(entries.find((e) => e.method === 'POST' && e.status === 403)).toMatchObject({ actor: 'vera', role: 'viewer', action: 'write', route: '/v1/models/:model/versions/:version/archive' });
-    expect(entries.find((e) => e.route === '/v1/models/:model/versions/:version/promote')).toMatchObject({ actor: 'otto', role: 'operator', action: 'write', modelVersion: 'v1', status: 200 });
+    expect(entries.find((e) => e.method === 'POST' && e.status === 403)).toMatchObject({
+      actor: 'vera',
+      role: 'viewer',
+      action: 'write',
+      route: '/v1/models/:model/versions/:version/archive',
+    });
+    expect(entries.find((e) => e.route === '/v1/models/:model/versions/:version/promote')).toMatchObject({
+      actor: 'otto',
+      role: 'operator',
+      action: 'write',
+      modelVersion: 'v1',
+      status: 200,
+    });
     const registry = new ClickHouseRegistryRepository(ch.client);
     expect((await registry.productionVersion(seeded.model))?.version).toBe('v1');
-    expect((await registry.stageHistory(seeded.model, 'v1')).at(-1)).toMatchObject({ toStage: 'production', actor: 'olga (token otto)' });
+    expect((await registry.stageHistory(seeded.model, 'v1')).at(-1)).toMatchObject({
+      toStage: 'production',
+      actor: 'olga (token otto)',
+    });
   });
 
   it('serves an OpenAPI document covering every route with its role', async () => {
-    const doc = (await call('GET', '/openapi.json', null)).body as { paths: Record<string, Record<string, { 'x-halflife-role': string }>> };
+    const doc = (await call('GET', '/openapi.json', null)).body as {
+      paths: Record<string, Record<string, { 'x-halflife-role': string }>>;
+    };
     expect(doc.paths['/v1/gdpr/erase']?.post?.['x-halflife-role']).toBe('admin');
     expect(doc.paths['/v1/models/{model}/versions/{version}/promote']?.post?.['x-halflife-role']).toBe('operator');
     expect(doc.paths['/v1/decisions']?.get?.['x-halflife-role']).toBe('viewer');

@@ -21,7 +21,12 @@ export interface SeededModel {
 
 const features = { numeric: ['x'], categorical: [] };
 
-export async function seedModel(client: ClickHouseClient, dataDir: string, model: string, subjects: { alice: string; bob: string } = { alice: 'alice', bob: 'bob' }): Promise<SeededModel> {
+export async function seedModel(
+  client: ClickHouseClient,
+  dataDir: string,
+  model: string,
+  subjects: { alice: string; bob: string } = { alice: 'alice', bob: 'bob' },
+): Promise<SeededModel> {
   const registry = new ClickHouseRegistryRepository(client);
   const lineage = new ClickHouseLineageRepository(client);
   const artifacts = LocalArtifactStore.forDataDir(dataDir);
@@ -35,63 +40,218 @@ export async function seedModel(client: ClickHouseClient, dataDir: string, model
       const id = `${model}-${who}-${i}`;
       events[who].push(id);
       eventRows.push({
-        event_id: id, model_id: model, model_version: 'v1', ts: t0 + i * 60_000, subject_id: subject,
-        num_features: { x: i }, cat_features: {}, missing_features: [], prediction_score: 0.5, prediction_class: null, prediction_value: null,
-        metadata: {}, contract_version: 1, source: 'test', source_ref: 'seed',
+        event_id: id,
+        model_id: model,
+        model_version: 'v1',
+        ts: t0 + i * 60_000,
+        subject_id: subject,
+        num_features: { x: i },
+        cat_features: {},
+        missing_features: [],
+        prediction_score: 0.5,
+        prediction_class: null,
+        prediction_value: null,
+        metadata: {},
+        contract_version: 1,
+        source: 'test',
+        source_ref: 'seed',
       });
-      labelRows.push({ event_id: id, label: String(i % 2), label_numeric: i % 2, label_ts: t0 + i * 60_000 + 1000, contract_version: 1, source: 'test', source_ref: 'seed' });
+      labelRows.push({
+        event_id: id,
+        label: String(i % 2),
+        label_numeric: i % 2,
+        label_ts: t0 + i * 60_000 + 1000,
+        contract_version: 1,
+        source: 'test',
+        source_ref: 'seed',
+      });
     }
   }
   // One event scored in shadow too, so scored-by shows both scorings.
-  eventRows.push({ ...eventRows[0], model_id: `${model}.shadow`, model_version: 'v2', metadata: { shadow: 'true', shadow_of: model } });
+  eventRows.push({
+    ...eventRows[0],
+    model_id: `${model}.shadow`,
+    model_version: 'v2',
+    metadata: { shadow: 'true', shadow_of: model },
+  });
   await client.insert({ table: 'scoring_events', values: eventRows, format: 'JSONEachRow' });
   await client.insert({ table: 'labels', values: labelRows, format: 'JSONEachRow' });
   await client.insert({
     table: 'dead_letters',
     format: 'JSONEachRow',
     values: [
-      { dead_letter_id: `${model}-dl-1`, source: 'kafka', topic: 't', partition: 0, offset: 1, record_key: '', payload: JSON.stringify({ event_id: `${model}-alice-x`, subject_id: subjects.alice, model_id: model }), reason: 'bad', error_path: 'prediction', model_id: model },
-      { dead_letter_id: `${model}-dl-2`, source: 'kafka', topic: 't', partition: 0, offset: 2, record_key: '', payload: JSON.stringify({ event_id: events.alice[1], label: 'x' }), reason: 'bad label', error_path: 'label', model_id: '' },
-      { dead_letter_id: `${model}-dl-3`, source: 'kafka', topic: 't', partition: 0, offset: 3, record_key: '', payload: JSON.stringify({ event_id: events.bob[0], subject_id: subjects.bob }), reason: 'bad', error_path: 'x', model_id: model },
+      {
+        dead_letter_id: `${model}-dl-1`,
+        source: 'kafka',
+        topic: 't',
+        partition: 0,
+        offset: 1,
+        record_key: '',
+        payload: JSON.stringify({ event_id: `${model}-alice-x`, subject_id: subjects.alice, model_id: model }),
+        reason: 'bad',
+        error_path: 'prediction',
+        model_id: model,
+      },
+      {
+        dead_letter_id: `${model}-dl-2`,
+        source: 'kafka',
+        topic: 't',
+        partition: 0,
+        offset: 2,
+        record_key: '',
+        payload: JSON.stringify({ event_id: events.alice[1], label: 'x' }),
+        reason: 'bad label',
+        error_path: 'label',
+        model_id: '',
+      },
+      {
+        dead_letter_id: `${model}-dl-3`,
+        source: 'kafka',
+        topic: 't',
+        partition: 0,
+        offset: 3,
+        record_key: '',
+        payload: JSON.stringify({ event_id: events.bob[0], subject_id: subjects.bob }),
+        reason: 'bad',
+        error_path: 'x',
+        model_id: model,
+      },
     ],
   });
   await client.insert({
     table: 'shadow_results',
     format: 'JSONEachRow',
-    values: [...events.alice, ...events.bob].map((id, i) => ({ evaluation_id: `${model}-eval`, model_id: model, candidate_version: 'v2', champion_version: 'v1', event_id: id, source: 'live', label: i % 2, champion_score: 0.5, candidate_score: 0.6, champion_latency_ms: 1, candidate_latency_ms: 1, evaluated_at: t0 })),
+    values: [...events.alice, ...events.bob].map((id, i) => ({
+      evaluation_id: `${model}-eval`,
+      model_id: model,
+      candidate_version: 'v2',
+      champion_version: 'v1',
+      event_id: id,
+      source: 'live',
+      label: i % 2,
+      champion_score: 0.5,
+      candidate_score: 0.6,
+      champion_latency_ms: 1,
+      candidate_latency_ms: 1,
+      evaluated_at: t0,
+    })),
   });
 
   // v1: imported, production first.
   const a1 = await artifacts.put(`${model}/v1/model.onnx`, Buffer.from('not really onnx v1'));
-  await registry.registerVersion({ modelId: model, version: 'v1', stage: 'production', artifactUri: a1.uri, sha256: a1.sha256, trainer: 'import', features, codeVersion: 'test', createdBy: 'seed' });
+  await registry.registerVersion({
+    modelId: model,
+    version: 'v1',
+    stage: 'production',
+    artifactUri: a1.uri,
+    sha256: a1.sha256,
+    trainer: 'import',
+    features,
+    codeVersion: 'test',
+    createdBy: 'seed',
+  });
 
   // v2: trained on a snapshot with every event of both subjects.
   const retrainId = `${model}-retrain-1`;
   const snapshotId = `${model}-snap-1`;
   const header = 'event_id,x,label\n';
   const all = [...events.alice, ...events.bob];
-  const train = await artifacts.put(`${model}/snapshots/${snapshotId}/train.csv`, Buffer.from(header + all.slice(0, 6).map((id, i) => `${id},${i},${i % 2}\n`).join('')));
-  const holdout = await artifacts.put(`${model}/snapshots/${snapshotId}/holdout.csv`, Buffer.from(header + all.slice(6).map((id, i) => `${id},${i},${i % 2}\n`).join('')));
-  await lineage.insertLineage(all.map((id, i) => ({ snapshot_id: snapshotId, model_id: model, event_id: id, subject_id: id.includes('-alice-') ? subjects.alice : subjects.bob, split: i < 6 ? 'train' : 'holdout' })));
+  const train = await artifacts.put(
+    `${model}/snapshots/${snapshotId}/train.csv`,
+    Buffer.from(
+      header +
+        all
+          .slice(0, 6)
+          .map((id, i) => `${id},${i},${i % 2}\n`)
+          .join(''),
+    ),
+  );
+  const holdout = await artifacts.put(
+    `${model}/snapshots/${snapshotId}/holdout.csv`,
+    Buffer.from(
+      header +
+        all
+          .slice(6)
+          .map((id, i) => `${id},${i},${i % 2}\n`)
+          .join(''),
+    ),
+  );
+  await lineage.insertLineage(
+    all.map((id, i) => ({
+      snapshot_id: snapshotId,
+      model_id: model,
+      event_id: id,
+      subject_id: id.includes('-alice-') ? subjects.alice : subjects.bob,
+      split: i < 6 ? 'train' : 'holdout',
+    })),
+  );
   await lineage.insertSnapshot({
-    snapshotId, modelId: model, retrainId, window: { start: new Date(t0).toISOString(), end: new Date(t0 + 3_600_000).toISOString() },
-    rowCount: 8, labelledRows: 8, trainRows: 6, holdoutRows: 2, skippedRows: 0, holdoutFraction: 0.25, excludedSubjects: 0, contentHash: 'abc',
-    features, trainUri: train.uri, holdoutUri: holdout.uri, createdAt: new Date(Date.now() - 5000).toISOString(),
+    snapshotId,
+    modelId: model,
+    retrainId,
+    window: { start: new Date(t0).toISOString(), end: new Date(t0 + 3_600_000).toISOString() },
+    rowCount: 8,
+    labelledRows: 8,
+    trainRows: 6,
+    holdoutRows: 2,
+    skippedRows: 0,
+    holdoutFraction: 0.25,
+    excludedSubjects: 0,
+    contentHash: 'abc',
+    features,
+    trainUri: train.uri,
+    holdoutUri: holdout.uri,
+    createdAt: new Date(Date.now() - 5000).toISOString(),
   });
   const retrainDecisionId = `halflife-monitor-${model}/run/7`;
   const policy = { name: 'cost-aware', version: '1', hash: 'f'.repeat(64) };
-  const decision = (id: string, kind: 'approve' | 'retrain' | 'promote', at: number, version: string, details: unknown) =>
+  const decision = (
+    id: string,
+    kind: 'approve' | 'retrain' | 'promote',
+    at: number,
+    version: string,
+    details: unknown,
+  ) =>
     recordDecision(client, {
-      decisionId: id, modelId: model, modelVersion: version, workflowId: `halflife-monitor-${model}`, runId: 'run', decidedAt: at, kind,
-      actor: kind === 'approve' ? 'carol' : 'system', reason: `${kind} for the test`, policy, statistics: { window: null }, thresholds: null,
-      windows: null, trainingWindow: null, lineageId: kind === 'promote' ? snapshotId : '', details,
+      decisionId: id,
+      modelId: model,
+      modelVersion: version,
+      workflowId: `halflife-monitor-${model}`,
+      runId: 'run',
+      decidedAt: at,
+      kind,
+      actor: kind === 'approve' ? 'carol' : 'system',
+      reason: `${kind} for the test`,
+      policy,
+      statistics: { window: null },
+      thresholds: null,
+      windows: null,
+      trainingWindow: null,
+      lineageId: kind === 'promote' ? snapshotId : '',
+      details,
     });
   await decision(`halflife-monitor-${model}/run/6`, 'approve', Date.now(), 'v1', null);
   await decision(retrainDecisionId, 'retrain', Date.now() + 1, 'v1', { trigger: 'cost-aware' });
   const a2 = await artifacts.put(`${model}/v2/model.onnx`, Buffer.from('not really onnx v2'));
-  await registry.registerVersion({ modelId: model, version: 'v2', artifactUri: a2.uri, sha256: a2.sha256, trainer: 'builtin:logistic-regression', features, codeVersion: 'test', createdBy: 'retrain', lineageId: snapshotId, retrainId, parentVersion: 'v1' });
+  await registry.registerVersion({
+    modelId: model,
+    version: 'v2',
+    artifactUri: a2.uri,
+    sha256: a2.sha256,
+    trainer: 'builtin:logistic-regression',
+    features,
+    codeVersion: 'test',
+    createdBy: 'retrain',
+    lineageId: snapshotId,
+    retrainId,
+    parentVersion: 'v1',
+  });
   await registry.setStage(model, 'v2', 'production', 'system', 'promoted by the test retrain');
   const promoteDecisionId = `${retrainId}/promote/1`;
-  await decision(promoteDecisionId, 'promote', Date.now(), 'v2', { retrainId, requestedBy: retrainDecisionId, championVersion: 'v1' });
+  await decision(promoteDecisionId, 'promote', Date.now(), 'v2', {
+    retrainId,
+    requestedBy: retrainDecisionId,
+    championVersion: 'v1',
+  });
   return { model, events, snapshotId, retrainDecisionId, promoteDecisionId, trainUri: train.uri };
 }

@@ -14,7 +14,10 @@ const fixture = (name: string): string => path.join('test/fixtures/csv', name);
 
 async function halflife(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/halflife.mjs', 'drift', ...args], { cwd: root, env: { ...process.env, HALFLIFE_CONFIG: '' } });
+    const { stdout, stderr } = await run(process.execPath, ['bin/halflife.mjs', 'drift', ...args], {
+      cwd: root,
+      env: { ...process.env, HALFLIFE_CONFIG: '' },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -24,7 +27,12 @@ async function halflife(...args: string[]): Promise<{ code: number; stdout: stri
 
 describe('halflife drift (CLI on CSV files)', () => {
   it('prints a readable table and the dataset verdict', async () => {
-    const { code, stdout } = await halflife('--reference', fixture('reference.csv'), '--current', fixture('current-drifted.csv'));
+    const { code, stdout } = await halflife(
+      '--reference',
+      fixture('reference.csv'),
+      '--current',
+      fixture('current-drifted.csv'),
+    );
     expect(code).toBe(0);
     expect(stdout).toMatch(/^column\s+kind\s+n_ref\s+n_cur/);
     expect(stdout).toMatch(/^age\s+numeric\s+400\s+300\s+ks\b.*DRIFT$/m);
@@ -33,7 +41,13 @@ describe('halflife drift (CLI on CSV files)', () => {
   });
 
   it('prints the JSON contract of issue 3, numeric columns detected automatically', async () => {
-    const { code, stdout } = await halflife('--reference', fixture('reference.csv'), '--current', fixture('current-drifted.csv'), '--json');
+    const { code, stdout } = await halflife(
+      '--reference',
+      fixture('reference.csv'),
+      '--current',
+      fixture('current-drifted.csv'),
+      '--json',
+    );
     expect(code).toBe(0);
     const out = JSON.parse(stdout) as DriftOutput;
     expect(Object.keys(out).sort()).toEqual(['dataset_drift', 'features']);
@@ -42,7 +56,8 @@ describe('halflife drift (CLI on CSV files)', () => {
     expect([...byName.keys()]).toEqual(['age', 'income', 'segment', 'score']);
     const age = byName.get('age')!;
     expect(age).toMatchObject({ kind: 'numeric', n_reference: 400, n_current: 300, drifted: true });
-    for (const key of ['ks', 'wasserstein', 'psi', 'jensen_shannon', 'hellinger', 'pvalue_adjusted']) expect(age).toHaveProperty(key);
+    for (const key of ['ks', 'wasserstein', 'psi', 'jensen_shannon', 'hellinger', 'pvalue_adjusted'])
+      expect(age).toHaveProperty(key);
     expect(Object.keys(age.ks!).sort()).toEqual(['pvalue', 'statistic']);
     expect(Object.keys(age.wasserstein!).sort()).toEqual(['distance', 'normalized']);
     expect(age.chi2).toBeUndefined();
@@ -56,7 +71,13 @@ describe('halflife drift (CLI on CSV files)', () => {
   });
 
   it('does not call a stable sample drifted', async () => {
-    const { code, stdout } = await halflife('--reference', fixture('reference.csv'), '--current', fixture('current-stable.csv'), '--json');
+    const { code, stdout } = await halflife(
+      '--reference',
+      fixture('reference.csv'),
+      '--current',
+      fixture('current-stable.csv'),
+      '--json',
+    );
     expect(code).toBe(0);
     const out = JSON.parse(stdout) as DriftOutput;
     expect(out.dataset_drift).toBe(false);
@@ -64,16 +85,42 @@ describe('halflife drift (CLI on CSV files)', () => {
   });
 
   it('honours --categorical, --columns and --bins, and matches columns by name, not position', async () => {
-    const { code, stdout } = await halflife('--reference', fixture('reference.csv'), '--current', fixture('reordered.csv'), '--json', '--columns', 'age,segment', '--categorical', 'age', '--bins', '5');
+    const { code, stdout } = await halflife(
+      '--reference',
+      fixture('reference.csv'),
+      '--current',
+      fixture('reordered.csv'),
+      '--json',
+      '--columns',
+      'age,segment',
+      '--categorical',
+      'age',
+      '--bins',
+      '5',
+    );
     expect(code).toBe(0);
     const out = JSON.parse(stdout) as DriftOutput;
-    expect(out.features.map((f) => [f.name, f.kind])).toEqual([['age', 'categorical'], ['segment', 'categorical']]);
+    expect(out.features.map((f) => [f.name, f.kind])).toEqual([
+      ['age', 'categorical'],
+      ['segment', 'categorical'],
+    ]);
     expect(out.features[1]?.n_current).toBe(50);
   });
 
   it('gives the same verdicts with --engine clickhouse (binned KS in embedded ClickHouse)', async () => {
-    const memory = JSON.parse((await halflife('--reference', fixture('reference.csv'), '--current', fixture('current-drifted.csv'), '--json')).stdout) as DriftOutput;
-    const sql = await halflife('--reference', fixture('reference.csv'), '--current', fixture('current-drifted.csv'), '--json', '--engine', 'clickhouse');
+    const memory = JSON.parse(
+      (await halflife('--reference', fixture('reference.csv'), '--current', fixture('current-drifted.csv'), '--json'))
+        .stdout,
+    ) as DriftOutput;
+    const sql = await halflife(
+      '--reference',
+      fixture('reference.csv'),
+      '--current',
+      fixture('current-drifted.csv'),
+      '--json',
+      '--engine',
+      'clickhouse',
+    );
     expect(sql.code).toBe(0);
     const out = JSON.parse(sql.stdout) as DriftOutput;
     expect(out.features.map((f) => f.name)).toEqual(memory.features.map((f) => f.name));
@@ -91,11 +138,31 @@ describe('halflife drift (CLI on CSV files)', () => {
     ['a missing file', ['--current', fixture('nope.csv')], /nope\.csv: file not found/],
     ['an empty file', ['--current', fixture('empty.csv')], /empty\.csv: the file is empty/],
     ['a header without rows', ['--current', fixture('header-only.csv')], /header-only\.csv: no data rows/],
-    ['a row with too few cells', ['--current', fixture('ragged.csv')], /ragged\.csv: line 11: 3 cells, but the header has 4 columns/],
-    ['mismatched columns', ['--current', fixture('missing-column.csv')], /missing-column\.csv lacks column "score" of .*reference\.csv/],
-    ['text in a numeric column', ['--current', fixture('text-in-numeric.csv')], /text-in-numeric\.csv: line 18, column "income": "lots" is not a number.*--categorical income/],
-    ['an unknown --columns name', ['--current', fixture('current-stable.csv'), '--columns', 'age,height'], /reference\.csv: no column "height"/],
-    ['an unknown --categorical name', ['--current', fixture('current-stable.csv'), '--categorical', 'height'], /--categorical names column "height"/],
+    [
+      'a row with too few cells',
+      ['--current', fixture('ragged.csv')],
+      /ragged\.csv: line 11: 3 cells, but the header has 4 columns/,
+    ],
+    [
+      'mismatched columns',
+      ['--current', fixture('missing-column.csv')],
+      /missing-column\.csv lacks column "score" of .*reference\.csv/,
+    ],
+    [
+      'text in a numeric column',
+      ['--current', fixture('text-in-numeric.csv')],
+      /text-in-numeric\.csv: line 18, column "income": "lots" is not a number.*--categorical income/,
+    ],
+    [
+      'an unknown --columns name',
+      ['--current', fixture('current-stable.csv'), '--columns', 'age,height'],
+      /reference\.csv: no column "height"/,
+    ],
+    [
+      'an unknown --categorical name',
+      ['--current', fixture('current-stable.csv'), '--categorical', 'height'],
+      /--categorical names column "height"/,
+    ],
     ['a bad --bins', ['--current', fixture('current-stable.csv'), '--bins', '0'], /--bins must be an integer/],
   ];
   for (const [what, args, message] of bad) {
@@ -111,7 +178,10 @@ describe('halflife drift (CLI on CSV files)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-drift-parquet-'));
     const parquet = (name: string): string => {
       const out = path.join(dir, name.replace(/\.csv$/, '.parquet'));
-      queryBind('INSERT INTO FUNCTION file({out:String}, Parquet) SELECT * FROM file({csv:String}, CSVWithNames) SETTINGS engine_file_truncate_on_insert = 1', { out, csv: path.join(root, fixture(name)) });
+      queryBind(
+        'INSERT INTO FUNCTION file({out:String}, Parquet) SELECT * FROM file({csv:String}, CSVWithNames) SETTINGS engine_file_truncate_on_insert = 1',
+        { out, csv: path.join(root, fixture(name)) },
+      );
       return out;
     };
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -120,9 +190,33 @@ describe('halflife drift (CLI on CSV files)', () => {
       const reference = parquet('reference.csv');
       const current = parquet('current-drifted.csv');
       for (const engine of ['memory', 'clickhouse']) {
-        const fromCsv = await halflife('--reference', fixture('reference.csv'), '--current', fixture('current-drifted.csv'), '--json', '--engine', engine);
-        const fromParquet = await halflife('--reference', reference, '--current', current, '--json', '--engine', engine);
-        const mixed = await halflife('--reference', reference, '--current', fixture('current-drifted.csv'), '--json', '--engine', engine);
+        const fromCsv = await halflife(
+          '--reference',
+          fixture('reference.csv'),
+          '--current',
+          fixture('current-drifted.csv'),
+          '--json',
+          '--engine',
+          engine,
+        );
+        const fromParquet = await halflife(
+          '--reference',
+          reference,
+          '--current',
+          current,
+          '--json',
+          '--engine',
+          engine,
+        );
+        const mixed = await halflife(
+          '--reference',
+          reference,
+          '--current',
+          fixture('current-drifted.csv'),
+          '--json',
+          '--engine',
+          engine,
+        );
         expect(fromParquet.code, fromParquet.stderr).toBe(0);
         expect(JSON.parse(fromParquet.stdout)).toEqual(JSON.parse(fromCsv.stdout));
         expect(JSON.parse(mixed.stdout)).toEqual(JSON.parse(fromCsv.stdout));
@@ -142,7 +236,14 @@ describe('halflife drift (CLI on CSV files)', () => {
   });
 
   it('accepts text in a numeric-looking column once it is declared categorical', async () => {
-    const { code } = await halflife('--reference', fixture('reference.csv'), '--current', fixture('text-in-numeric.csv'), '--categorical', 'income');
+    const { code } = await halflife(
+      '--reference',
+      fixture('reference.csv'),
+      '--current',
+      fixture('text-in-numeric.csv'),
+      '--categorical',
+      'income',
+    );
     expect(code).toBe(0);
   });
 });

@@ -45,7 +45,10 @@ describe('daemon: API, HTTP ingest, readiness', () => {
     expect((await fetch(`${daemon.apiUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${daemon.apiUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { clickhouse: { ok: true }, ingest: { ok: true }, temporal: { ok: true } } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { clickhouse: { ok: true }, ingest: { ok: true }, temporal: { ok: true } },
+    });
   });
 
   it('refuses requests without a valid token and stores nothing', async () => {
@@ -58,18 +61,32 @@ describe('daemon: API, HTTP ingest, readiness', () => {
   it('stores valid events once, dead-letters invalid ones with a reason', async () => {
     const first = await post('/v1/events', [event('h1'), event('h2'), { ...event('h3'), prediction: { score: 7 } }]);
     expect(first.status).toBe(207);
-    const body = (await first.json()) as { accepted: number; duplicates: number; rejected: { index: number; reason: string }[] };
+    const body = (await first.json()) as {
+      accepted: number;
+      duplicates: number;
+      rejected: { index: number; reason: string }[];
+    };
     expect(body.accepted).toBe(2);
     expect(body.rejected).toHaveLength(1);
     expect(body.rejected[0]).toMatchObject({ index: 2, reason: expect.stringContaining('prediction.score') });
 
-    const again = await post('/v1/events', `${JSON.stringify(event('h1'))}\n${JSON.stringify(event('h2'))}\n`, TOKEN, 'application/x-ndjson');
+    const again = await post(
+      '/v1/events',
+      `${JSON.stringify(event('h1'))}\n${JSON.stringify(event('h2'))}\n`,
+      TOKEN,
+      'application/x-ndjson',
+    );
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ accepted: 0, duplicates: 2 });
   });
 
   it('rejects NDJSON with broken lines as a whole, naming the lines', async () => {
-    const response = await post('/v1/events', `${JSON.stringify(event('h9'))}\n{"broken":\n`, TOKEN, 'application/x-ndjson');
+    const response = await post(
+      '/v1/events',
+      `${JSON.stringify(event('h9'))}\n{"broken":\n`,
+      TOKEN,
+      'application/x-ndjson',
+    );
     expect(response.status).toBe(400);
     expect(((await response.json()) as { message: string }).message).toContain('lines 2');
   });

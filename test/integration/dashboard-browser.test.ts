@@ -43,7 +43,10 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-dashboard-'));
     profileDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-chromium-'));
     mkdirSync(SHOTS, { recursive: true });
-    const config = loadConfig({ env: {}, overrides: { dataDir, logLevel: 'warn', services: { temporalUiPort: UI_PORT } } });
+    const config = loadConfig({
+      env: {},
+      overrides: { dataDir, logLevel: 'warn', services: { temporalUiPort: UI_PORT } },
+    });
     clickhouse = await openClickHouse(config);
     await applyMigrations(clickhouse.client);
 
@@ -60,7 +63,11 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
       tokens,
       logger: createLogger('dashboard-test', 'warn'),
       readiness: {},
-      routes: [decisionRoutes(clickhouse.client), dashboardDataRoutes(clickhouse.client, { config }), dashboardStaticRoutes()],
+      routes: [
+        decisionRoutes(clickhouse.client),
+        dashboardDataRoutes(clickhouse.client, { config }),
+        dashboardStaticRoutes(),
+      ],
     });
     await api.listen({ host: '127.0.0.1', port: 0 });
     const address = api.server.address();
@@ -70,7 +77,16 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1440, height: 1000 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (msg) => {
@@ -115,9 +131,13 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
     const churnText = (await churn.textContent()) ?? '';
     expect(churnText).toContain('v2 production');
     expect(churnText).toContain(`${fit.halfLifeHours!.toFixed(1)} h`);
-    expect(churnText).toContain(`${fit.halfLifeInterval!.lower.toFixed(1)}–${fit.halfLifeInterval!.upper!.toFixed(1)} h`);
+    expect(churnText).toContain(
+      `${fit.halfLifeInterval!.lower.toFixed(1)}–${fit.halfLifeInterval!.upper!.toFixed(1)} h`,
+    );
     expect(churnText).toMatch(/in \d+\.\d h/); // predicted time to SLO breach
-    expect(await churn.locator('[data-health]').getAttribute('data-health')).toMatch(/healthy|drifting|degraded|data-quality/);
+    expect(await churn.locator('[data-health]').getAttribute('data-health')).toMatch(
+      /healthy|drifting|degraded|data-quality/,
+    );
     expect((await fraud.textContent()) ?? '').toContain('no decay detected');
     await page.screenshot({ path: path.join(SHOTS, '1-fleet.png'), fullPage: true });
   });
@@ -130,11 +150,17 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
     // The half-life label matches the seeded (monitor's own) fit.
     const label = (await page.textContent('#halflife-label')) ?? '';
     expect(label).toContain(`Half-life of ${run.churn.latestFitVersion}: ${fit.halfLifeHours!.toFixed(1)} h`);
-    expect(label).toContain(`90% CI ${fit.halfLifeInterval!.lower.toFixed(1)}–${fit.halfLifeInterval!.upper!.toFixed(1)} h`);
+    expect(label).toContain(
+      `90% CI ${fit.halfLifeInterval!.lower.toFixed(1)}–${fit.halfLifeInterval!.upper!.toFixed(1)} h`,
+    );
 
     // The decay chart has the fitted curve as a series, and it is the seeded exponential.
     const decay = await page.evaluate(() => {
-      const chart = (globalThis as unknown as { __halflife: { charts: Record<string, { series: { label: string }[]; data: (number | null)[][] }> } }).__halflife.charts.decay!;
+      const chart = (
+        globalThis as unknown as {
+          __halflife: { charts: Record<string, { series: { label: string }[]; data: (number | null)[][] }> };
+        }
+      ).__halflife.charts.decay!;
       return { labels: chart.series.map((s) => s.label), data: chart.data };
     });
     const curveIndex = decay.labels.findIndex((l) => l.startsWith('v2 fitted decay (exponential'));
@@ -143,7 +169,10 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
     expect(decay.labels).toContain('v1 observed');
     const ages = decay.data[0]!;
     const curve = decay.data[curveIndex]!;
-    const drawn = ages.map((a, i) => [a, curve[i]] as const).filter(([, q]) => q !== null && q !== undefined) as [number, number][];
+    const drawn = ages.map((a, i) => [a, curve[i]] as const).filter(([, q]) => q !== null && q !== undefined) as [
+      number,
+      number,
+    ][];
     expect(drawn.length).toBeGreaterThan(40);
     for (const [age, q] of drawn.filter((_, i) => i % 10 === 0)) {
       expect(q).toBeCloseTo((fit.floor! + (fit.q0! - fit.floor!) * 2 ** (-age / fit.halfLifeHours!)) * 100, 6);
@@ -154,26 +183,35 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
     // Drift heatmap: every feature × window; the drifting features are marked.
     const cells = page.locator('#drift-heatmap .cell');
     expect(await cells.count()).toBe(7 * 60);
-    expect(await page.locator('#drift-heatmap .cell[data-feature="monthly_spend"][data-drifted="true"]').count()).toBeGreaterThan(5);
+    expect(
+      await page.locator('#drift-heatmap .cell[data-feature="monthly_spend"][data-drifted="true"]').count(),
+    ).toBeGreaterThan(5);
     expect(await page.locator('#drift-heatmap .cell[data-feature="tenure_days"][data-drifted="true"]').count()).toBe(0);
 
     // Quality, data quality and ingest charts drew; the comparisons show both retrains.
-    for (const id of ['#chart-quality', '#chart-data-quality', '#chart-ingest']) expect(await page.locator(`${id} canvas`).count()).toBe(1);
+    for (const id of ['#chart-quality', '#chart-data-quality', '#chart-ingest'])
+      expect(await page.locator(`${id} canvas`).count()).toBe(1);
     expect(await page.locator('#comparisons .comparison').count()).toBe(2);
-    expect(await page.locator(`#comparisons .comparison[data-decision="${run.churn.promoteDecisionId}"] svg`).count()).toBe(2);
+    expect(
+      await page.locator(`#comparisons .comparison[data-decision="${run.churn.promoteDecisionId}"] svg`).count(),
+    ).toBe(2);
     await page.screenshot({ path: path.join(SHOTS, '2-model.png'), fullPage: true });
   });
 
-  it('opens a decision\'s provenance on click: policy hash, statistics, Temporal link', async () => {
+  it("opens a decision's provenance on click: policy hash, statistics, Temporal link", async () => {
     await page.click(`#decision-list tr[data-decision="${run.churn.promoteDecisionId}"]`);
     await page.waitForSelector(`#provenance[data-decision="${run.churn.promoteDecisionId}"]`);
     expect(await page.textContent('#prov-policy-hash')).toBe(run.policy.hash);
     expect(await page.textContent('#prov-policy')).toBe(`${run.policy.name} v${run.policy.version}`);
     const improvement = (await page.textContent('#provenance [data-stat="improvement"]')) ?? '';
     expect(improvement).toMatch(/^0\.\d{4} \(95% CI 0\.\d{4} to 0\.\d{4}/);
-    expect(await page.textContent('#provenance [data-stat="verdict"]')).toContain('promote — non-inferiority on accuracy, n=800');
+    expect(await page.textContent('#provenance [data-stat="verdict"]')).toContain(
+      'promote — non-inferiority on accuracy, n=800',
+    );
     const link = await page.getAttribute('#prov-temporal-link', 'href');
-    expect(link).toBe(`http://127.0.0.1:${UI_PORT}/namespaces/default/workflows/halflife-retrain-${run.churn.modelId}-1/6f1c2a0e-4b7d-4c1e-9a53-seeded000002`);
+    expect(link).toBe(
+      `http://127.0.0.1:${UI_PORT}/namespaces/default/workflows/halflife-retrain-${run.churn.modelId}-1/6f1c2a0e-4b7d-4c1e-9a53-seeded000002`,
+    );
     await page.screenshot({ path: path.join(SHOTS, '3-provenance-promote.png') });
 
     // A monitor decision (from the timeline strip): its window statistics and economics.
@@ -211,7 +249,12 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
     });
     // The page polls every 5 s (see app.js); no reload here.
     expect(await page.locator('#decision-list tbody tr[data-kind="blocked"]').count()).toBe(0);
-    await expect.poll(() => page.locator('#decision-list tbody tr[data-kind="blocked"]').count(), { timeout: 15_000, interval: 500 }).toBe(1);
+    await expect
+      .poll(() => page.locator('#decision-list tbody tr[data-kind="blocked"]').count(), {
+        timeout: 15_000,
+        interval: 500,
+      })
+      .toBe(1);
     expect(await page.textContent('#decision-list tbody tr:first-child')).toContain('live update test');
     expect(consoleErrors).toEqual([]);
   });

@@ -29,7 +29,12 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
   const prefix = uniqueName('demo');
   const config = testConfig({
     temporal: { taskQueue: uniqueName('demo-tq') },
-    kafka: { scoringEventsTopic: `${prefix}.events`, labelsTopic: `${prefix}.labels`, scoringRequestsTopic: `${prefix}.requests`, modelUpdatesTopic: `${prefix}.updates` },
+    kafka: {
+      scoringEventsTopic: `${prefix}.events`,
+      labelsTopic: `${prefix}.labels`,
+      scoringRequestsTopic: `${prefix}.requests`,
+      modelUpdatesTopic: `${prefix}.updates`,
+    },
     ingest: { groupId: uniqueName('demo-ingest'), batchMaxWaitMs: 500 },
     demo: { enabled: true, speed: SPEED },
   });
@@ -71,7 +76,12 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
       promoted = decisions.find((d) => d.kind === 'promote');
       if (promoted) {
         newVersion = promoted.modelVersion;
-        const after = decisions.filter((d) => d.decidedAt > (promoted as DecisionRecord).decidedAt && d.modelVersion === newVersion && quality(d) !== null);
+        const after = decisions.filter(
+          (d) =>
+            d.decidedAt > (promoted as DecisionRecord).decidedAt &&
+            d.modelVersion === newVersion &&
+            quality(d) !== null,
+        );
         // The first window after the promotion is partly served by v1 still; the second is the new version's.
         if (after.length >= 2) break;
       }
@@ -81,7 +91,10 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
   afterAll(async () => {
     // The monitor would outlive the test on the shared dev server: end it.
     const { client, connection } = await connectTemporal(config);
-    await client.workflow.getHandle(monitorWorkflowId(modelId)).terminate('test over').catch(() => undefined);
+    await client.workflow
+      .getHandle(monitorWorkflowId(modelId))
+      .terminate('test over')
+      .catch(() => undefined);
     await connection.close();
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   });
@@ -92,12 +105,14 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
       .map((d) => {
         const t = (ms: number) => `${((ms - demo.world.epoch) / 1000).toFixed(1)}s`;
         const w = d.trainingWindow as { start: number; end: number; reason: string } | null;
-        const step = (d.details as { inputs?: { stepChangeAt?: number | null } | null } | null)?.inputs?.stepChangeAt ?? null;
+        const step =
+          (d.details as { inputs?: { stepChangeAt?: number | null } | null } | null)?.inputs?.stepChangeAt ?? null;
         return `${t(d.decidedAt)} ${d.decisionId} ${d.kind} ${d.modelVersion} q=${quality(d)?.toFixed(3) ?? '-'}${step !== null ? ` step@${t(step)}` : ''}${w ? ` train [${t(w.start)}, ${t(w.end)}) ${w.reason}` : ''} — ${d.reason.slice(0, 160)}`;
       })
       .join('\n');
 
-  const quality = (d: DecisionRecord) => (d.statistics as { window?: { quality?: { value: number } | null } } | null)?.window?.quality?.value ?? null;
+  const quality = (d: DecisionRecord) =>
+    (d.statistics as { window?: { quality?: { value: number } | null } } | null)?.window?.quality?.value ?? null;
 
   it('bootstraps v1, sends traffic through the scorer, and the monitor decides every window with provenance', async () => {
     expect(demo.sent.requests).toBeGreaterThan(1000);
@@ -115,7 +130,11 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
       expect(quality(d), d.decisionId).not.toBeNull();
       expect((d.statistics as { economics: unknown }).economics, d.decisionId).not.toBeNull();
     }
-    const served = await queryRows<{ v: string; n: string }>(ch.client, 'SELECT model_version AS v, count() AS n FROM scoring_events WHERE model_id = {m:String} GROUP BY v ORDER BY v', { m: modelId });
+    const served = await queryRows<{ v: string; n: string }>(
+      ch.client,
+      'SELECT model_version AS v, count() AS n FROM scoring_events WHERE model_id = {m:String} GROUP BY v ORDER BY v',
+      { m: modelId },
+    );
     expect(served.find((r) => r.v === 'v1')?.n).toBeDefined();
     expect(Number(served.find((r) => r.v === 'v1')!.n)).toBeGreaterThan(500);
   });
@@ -126,7 +145,11 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
     const r = retrain as DecisionRecord;
     // Decided after the concept moved, on a window whose quality fell below the stable windows'.
     expect(r.decidedAt).toBeGreaterThan(demo.world.epoch + demo.world.holdMs);
-    const stable = decisions.filter((d) => d.kind === 'no-action' && quality(d) !== null && d.decidedAt < demo.world.epoch + demo.world.holdMs).map((d) => quality(d) as number);
+    const stable = decisions
+      .filter(
+        (d) => d.kind === 'no-action' && quality(d) !== null && d.decidedAt < demo.world.epoch + demo.world.holdMs,
+      )
+      .map((d) => quality(d) as number);
     expect(stable.length).toBeGreaterThanOrEqual(1);
     expect(quality(r)).not.toBeNull();
     expect(quality(r) as number).toBeLessThan(Math.max(...stable) - 0.05);
@@ -143,9 +166,13 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
     // been rejected (inconclusive shadow evaluation); then its rejection carries the statistics.
     const retrain = decisions.find((d) => d.decisionId === (p.details as { requestedBy: string }).requestedBy);
     expect(retrain?.kind, timeline()).toBe('retrain');
-    for (const rejected of decisions.filter((d) => d.kind === 'reject' && d.decidedAt < p.decidedAt)) expect(rejected.reason, timeline()).toMatch(/shadow evaluation|validation/);
+    for (const rejected of decisions.filter((d) => d.kind === 'reject' && d.decidedAt < p.decidedAt))
+      expect(rejected.reason, timeline()).toMatch(/shadow evaluation|validation/);
     expect(p.lineageId).not.toBe('');
-    const stats = p.statistics as { validation: { passed: boolean }; verdict: { decision: string; reasons: string[] } | null };
+    const stats = p.statistics as {
+      validation: { passed: boolean };
+      verdict: { decision: string; reasons: string[] } | null;
+    };
     expect(stats.validation.passed).toBe(true);
     expect(stats.verdict?.decision).toBe('promote');
     expect(newVersion).not.toBe('v1');
@@ -180,17 +207,23 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
     // what v1 attains on the moved concept. (Not against the decayed windows: a quick retrain
     // leaves only partly decayed ones.)
     const p = promoted as DecisionRecord;
-    const after = decisions.filter((d) => d.decidedAt > p.decidedAt && d.modelVersion === newVersion && quality(d) !== null).map((d) => quality(d) as number);
+    const after = decisions
+      .filter((d) => d.decidedAt > p.decidedAt && d.modelVersion === newVersion && quality(d) !== null)
+      .map((d) => quality(d) as number);
     expect(after.length).toBeGreaterThanOrEqual(2);
     expect(after.at(-1) as number, timeline()).toBeGreaterThan(Number(old!.acc) + 0.08);
   });
 
   it('GDPR: erasing a subject the new version trained on taints it and asks the running monitor to retrain without them', async () => {
     const promotedDecision = promoted as DecisionRecord;
-    const [row] = await queryRows<{ subject: string }>(ch.client, 'SELECT subject_id AS subject FROM training_lineage WHERE snapshot_id = {s:String} AND subject_id != {empty:String} LIMIT 1', {
-      s: promotedDecision.lineageId,
-      empty: '',
-    });
+    const [row] = await queryRows<{ subject: string }>(
+      ch.client,
+      'SELECT subject_id AS subject FROM training_lineage WHERE snapshot_id = {s:String} AND subject_id != {empty:String} LIMIT 1',
+      {
+        s: promotedDecision.lineageId,
+        empty: '',
+      },
+    );
     expect(row?.subject).toBeTruthy();
     const monitors = new MonitorClient(config);
     try {
@@ -198,10 +231,19 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
         subjectId: row!.subject,
         actor: 'dpo-test',
         artifacts: LocalArtifactStore.forDataDir(config.dataDir),
-        requestRetrain: (model, reason) => monitors.requestRetrain(model, reason, 'dpo-test', async (id) => (await listDecisions(ch.client, { modelId: model, limit: 1000 })).find((d) => d.decisionId === id)?.kind),
+        requestRetrain: (model, reason) =>
+          monitors.requestRetrain(
+            model,
+            reason,
+            'dpo-test',
+            async (id) =>
+              (await listDecisions(ch.client, { modelId: model, limit: 1000 })).find((d) => d.decisionId === id)?.kind,
+          ),
       });
       expect(report.tainted.map((t) => t.version)).toContain(newVersion);
-      expect((await new ClickHouseRegistryRepository(ch.client).getVersion(modelId, newVersion!))?.stage).toBe('tainted');
+      expect((await new ClickHouseRegistryRepository(ch.client).getVersion(modelId, newVersion!))?.stage).toBe(
+        'tainted',
+      );
       expect(report.deleted.training_lineage).toBeGreaterThan(0);
       expect(report.remaining?.training_lineage).toBe(0);
       // The monitor is running and has evaluated windows: it accepts the request and decides on it.
@@ -214,4 +256,3 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
     }
   });
 });
-

@@ -20,7 +20,10 @@ const ADMIN = 'test-admin-token-0123456789';
 
 /** Every row of every table of the database, as text: where a subject could hide. */
 async function everyTable(ch: ClickHouse): Promise<Record<string, string>> {
-  const tables = await queryRows<{ name: string }>(ch.client, 'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name');
+  const tables = await queryRows<{ name: string }>(
+    ch.client,
+    'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
+  );
   const out: Record<string, string> = {};
   for (const { name } of tables) {
     const result = await ch.client.query({ query: `SELECT * FROM ${name}`, format: 'JSONEachRow' });
@@ -44,7 +47,12 @@ describe('GDPR erasure', () => {
     seeded = await seedModel(ch.client, config.dataDir, uniqueName('gdpr-model'), { alice, bob });
     const tokens = new TokenStore();
     tokens.add(ADMIN, { name: 'dpo', role: 'admin' });
-    app = await buildApi({ tokens, logger: createLogger('test', 'warn'), readiness: {}, routes: operatorRoutes({ config, clickhouse: ch.client, log: createLogger('test', 'warn') }) });
+    app = await buildApi({
+      tokens,
+      logger: createLogger('test', 'warn'),
+      readiness: {},
+      routes: operatorRoutes({ config, clickhouse: ch.client, log: createLogger('test', 'warn') }),
+    });
     await app.ready();
   });
   afterAll(async () => {
@@ -53,7 +61,12 @@ describe('GDPR erasure', () => {
   });
 
   const erase = async (body: unknown) => {
-    const response = await app.inject({ method: 'POST', url: '/v1/gdpr/erase', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/gdpr/erase',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
     expect(response.statusCode, response.body).toBe(200);
     return response.json() as ErasureReport;
   };
@@ -63,7 +76,13 @@ describe('GDPR erasure', () => {
     const report = await erase({ subject: alice, dryRun: true });
     expect(report.dryRun).toBe(true);
     // 4 events (+1 shadow scoring), 4 labels, 2 dead letters (one by subject, one by event id), 4 shadow results, 4 lineage rows.
-    expect(report.deleted).toEqual({ labels: 4, shadow_results: 4, dead_letters: 2, training_lineage: 4, scoring_events: 5 });
+    expect(report.deleted).toEqual({
+      labels: 4,
+      shadow_results: 4,
+      dead_letters: 2,
+      training_lineage: 4,
+      scoring_events: 5,
+    });
     expect(report.tainted.map((t) => `${t.modelId} ${t.version}`)).toEqual([`${seeded.model} v2`]);
     const after = await everyTable(ch);
     // Only the access log grows (the request itself is recorded).
@@ -73,10 +92,27 @@ describe('GDPR erasure', () => {
   it('erases every row of the subject, taints the versions trained on them, records it, and says what will be retrained', async () => {
     const report = await erase({ subject: alice, as: 'dpo-anna' });
     expect(report.dryRun).toBe(false);
-    expect(report.remaining).toEqual({ labels: 0, shadow_results: 0, dead_letters: 0, training_lineage: 0, scoring_events: 0 });
-    expect(report.tainted).toEqual([expect.objectContaining({ modelId: seeded.model, version: 'v2', previousStage: 'production', changed: true, trainRows: 4, holdoutRows: 0 })]);
+    expect(report.remaining).toEqual({
+      labels: 0,
+      shadow_results: 0,
+      dead_letters: 0,
+      training_lineage: 0,
+      scoring_events: 0,
+    });
+    expect(report.tainted).toEqual([
+      expect.objectContaining({
+        modelId: seeded.model,
+        version: 'v2',
+        previousStage: 'production',
+        changed: true,
+        trainRows: 4,
+        holdoutRows: 0,
+      }),
+    ]);
     // No monitor runs for this model: the report says so instead of pretending a retrain is coming.
-    expect(report.retrains).toEqual([{ modelId: seeded.model, requested: false, reason: expect.stringContaining('no monitor runs') }]);
+    expect(report.retrains).toEqual([
+      { modelId: seeded.model, requested: false, reason: expect.stringContaining('no monitor runs') },
+    ]);
     expect(report.snapshotFiles.map((f) => f.removedRows).reduce((a, b) => a + b, 0)).toBe(4);
 
     // Not one trace of the subject or their events in any table; bob's rows are all there.
@@ -85,12 +121,19 @@ describe('GDPR erasure', () => {
       expect(text.includes(alice), `subject id in ${table}`).toBe(false);
       for (const id of seeded.events.alice) expect(text.includes(`"${id}"`), `event ${id} in ${table}`).toBe(false);
     }
-    const bobRows = await queryRows<{ n: string }>(ch.client, 'SELECT count() AS n FROM scoring_events WHERE subject_id = {s:String}', { s: bob });
+    const bobRows = await queryRows<{ n: string }>(
+      ch.client,
+      'SELECT count() AS n FROM scoring_events WHERE subject_id = {s:String}',
+      { s: bob },
+    );
     expect(Number(bobRows[0]?.n)).toBe(4);
     expect(tables.labels?.includes(seeded.events.bob[0] as string)).toBe(true);
 
     // The snapshot files no longer hold the subject's rows.
-    const train = await readFile(await LocalArtifactStore.forDataDir(config.dataDir).localPath(seeded.trainUri), 'utf8');
+    const train = await readFile(
+      await LocalArtifactStore.forDataDir(config.dataDir).localPath(seeded.trainUri),
+      'utf8',
+    );
     for (const id of seeded.events.alice) expect(train).not.toContain(id);
     expect(train).toContain(seeded.events.bob[0]);
 
@@ -99,19 +142,40 @@ describe('GDPR erasure', () => {
     expect((await registry.getVersion(seeded.model, 'v2'))?.stage).toBe('tainted');
     expect((await registry.getVersion(seeded.model, 'v1'))?.stage).toBe('archived');
     const digest = subjectDigest(alice);
-    expect((await registry.stageHistory(seeded.model, 'v2')).at(-1)).toMatchObject({ toStage: 'tainted', actor: 'dpo-anna (token dpo)', reason: expect.stringContaining(digest.slice(0, 16)) });
+    expect((await registry.stageHistory(seeded.model, 'v2')).at(-1)).toMatchObject({
+      toStage: 'tainted',
+      actor: 'dpo-anna (token dpo)',
+      reason: expect.stringContaining(digest.slice(0, 16)),
+    });
 
     // The decision and the access log record the operation.
     const decisions = await listDecisions(ch.client, { modelId: seeded.model, kinds: ['gdpr-erasure'] });
     expect(decisions).toHaveLength(1);
-    expect(decisions[0]).toMatchObject({ actor: 'dpo-anna (token dpo)', statistics: { deleted: report.deleted }, details: { erasureId: report.erasureId, subjectDigest: digest } });
-    const access = await app.inject({ method: 'GET', url: `/v1/audit/history/${seeded.model}`, headers: { authorization: `Bearer ${ADMIN}` } });
-    expect(access.json()).toMatchObject({ entries: expect.arrayContaining([expect.objectContaining({ type: 'decision', kind: 'gdpr-erasure' }), expect.objectContaining({ type: 'stage', kind: 'production → tainted' })]) });
+    expect(decisions[0]).toMatchObject({
+      actor: 'dpo-anna (token dpo)',
+      statistics: { deleted: report.deleted },
+      details: { erasureId: report.erasureId, subjectDigest: digest },
+    });
+    const access = await app.inject({
+      method: 'GET',
+      url: `/v1/audit/history/${seeded.model}`,
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(access.json()).toMatchObject({
+      entries: expect.arrayContaining([
+        expect.objectContaining({ type: 'decision', kind: 'gdpr-erasure' }),
+        expect.objectContaining({ type: 'stage', kind: 'production → tainted' }),
+      ]),
+    });
     // Access entries are buffered, and a request's entry is added by a hook that can run just after
     // its response: ask for the access report (which stores the buffer first) until it is there.
     let logged: { actor: string; role: string; action: string; status: number; detail: string } | undefined;
     for (let attempt = 0; attempt < 50 && !logged; attempt++) {
-      await app.inject({ method: 'GET', url: `/v1/audit/accessed/${seeded.model}`, headers: { authorization: `Bearer ${ADMIN}` } });
+      await app.inject({
+        method: 'GET',
+        url: `/v1/audit/accessed/${seeded.model}`,
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
       [logged] = await queryRows<{ actor: string; role: string; action: string; status: number; detail: string }>(
         ch.client,
         "SELECT actor, role, action, status, detail FROM access_log WHERE route = '/v1/gdpr/erase' AND position(detail, {id:String}) > 0",

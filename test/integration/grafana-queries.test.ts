@@ -44,19 +44,29 @@ function collectQueries(): Query[] {
       }
     }
     for (const variable of dashboard.templating.list) {
-      if (variable.type === 'query' && typeof variable.query === 'string') out.push({ file, where: `variable ${variable.name}`, sql: variable.query });
+      if (variable.type === 'query' && typeof variable.query === 'string')
+        out.push({ file, where: `variable ${variable.name}`, sql: variable.query });
     }
   }
   return out;
 }
 
-function expandMacros(sql: string, values: { fromMs: number; toMs: number; model: string; intervalSeconds?: number }): string {
+function expandMacros(
+  sql: string,
+  values: { fromMs: number; toMs: number; model: string; intervalSeconds?: number },
+): string {
   const from = Math.floor(values.fromMs / 1000);
   const to = Math.ceil(values.toMs / 1000);
   const interval = values.intervalSeconds ?? 3600;
   return sql
-    .replace(/\$__timeFilter\(([^)]+)\)/g, (_m, col: string) => `${col.trim()} >= toDateTime(${from}) AND ${col.trim()} <= toDateTime(${to})`)
-    .replace(/\$__timeInterval\(([^)]+)\)/g, (_m, col: string) => `toStartOfInterval(toDateTime(${col.trim()}), INTERVAL ${interval} second)`)
+    .replace(
+      /\$__timeFilter\(([^)]+)\)/g,
+      (_m, col: string) => `${col.trim()} >= toDateTime(${from}) AND ${col.trim()} <= toDateTime(${to})`,
+    )
+    .replace(
+      /\$__timeInterval\(([^)]+)\)/g,
+      (_m, col: string) => `toStartOfInterval(toDateTime(${col.trim()}), INTERVAL ${interval} second)`,
+    )
     .replace(/\$__fromTime/g, `toDateTime(${from})`)
     .replace(/\$__toTime/g, `toDateTime(${to})`)
     .replace(/\$__interval_s/g, String(interval))
@@ -97,7 +107,10 @@ describe('Grafana dashboards: every query runs against the schema', () => {
     const failures: string[] = [];
     for (const q of queries) {
       try {
-        results.set(`${q.file} ${q.where}`, await queryRows<Record<string, unknown>>(clickhouse.client, expandMacros(q.sql, values)));
+        results.set(
+          `${q.file} ${q.where}`,
+          await queryRows<Record<string, unknown>>(clickhouse.client, expandMacros(q.sql, values)),
+        );
       } catch (err) {
         failures.push(`${q.file} ${q.where}: ${(err as Error).message.split('\n')[0]}`);
       }

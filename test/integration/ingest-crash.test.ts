@@ -5,7 +5,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
-import { createIngestTopics, groupProgress, ingestTestConfig, label, produceAll, scoringEvent, waitUntil, type OutMessage } from '../helpers/kafka.ts';
+import {
+  createIngestTopics,
+  groupProgress,
+  ingestTestConfig,
+  label,
+  produceAll,
+  scoringEvent,
+  waitUntil,
+  type OutMessage,
+} from '../helpers/kafka.ts';
 import { uniqueName } from '../helpers/stack.ts';
 
 /**
@@ -28,12 +37,17 @@ interface Child {
 const children: ChildProcess[] = [];
 
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
 function spawnIngest(config: HalflifeConfig, extraEnv: Record<string, string> = {}): Child {
   // The child reads its configuration from the environment, like a deployed worker.
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HALFLIFE_') && k !== 'KAFKA_BROKERS' && k !== 'CLICKHOUSE_URL'));
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith('HALFLIFE_') && k !== 'KAFKA_BROKERS' && k !== 'CLICKHOUSE_URL',
+    ),
+  );
   Object.assign(env, {
     HALFLIFE_DATA_DIR: config.dataDir,
     HALFLIFE_CHDB_PATH: config.clickhouse.path,
@@ -47,7 +61,11 @@ function spawnIngest(config: HalflifeConfig, extraEnv: Record<string, string> = 
     HALFLIFE_LOG_LEVEL: 'info',
     ...extraEnv,
   });
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'workers/ingest-main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'workers/ingest-main.ts'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   children.push(proc);
   const logs: Array<Record<string, unknown>> = [];
   let buffered = '';
@@ -64,24 +82,34 @@ function spawnIngest(config: HalflifeConfig, extraEnv: Record<string, string> = 
       }
     }
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
     proc,
     logs,
     exited,
     waitForLog: (msg, count = 1, timeoutMs = 60_000) =>
-      waitUntil(`${count}× log "${msg}"`, () => logs.filter((l) => l.msg === msg).length >= count, timeoutMs, 25).catch((err: Error) => {
-        throw new Error(`${err.message}; child log:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`);
-      }),
+      waitUntil(`${count}× log "${msg}"`, () => logs.filter((l) => l.msg === msg).length >= count, timeoutMs, 25).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}; child log:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`);
+        },
+      ),
   };
 }
 
 function dump(child: Child): string {
-  return child.logs.map((l) => JSON.stringify(l)).join('\n').slice(-4000);
+  return child.logs
+    .map((l) => JSON.stringify(l))
+    .join('\n')
+    .slice(-4000);
 }
 
 /** Events (with duplicates and malformed ones) and labels for one model. */
-function workload(modelId: string, n: number): { events: OutMessage[]; labels: OutMessage[]; unique: number; malformed: number; labelCount: number } {
+function workload(
+  modelId: string,
+  n: number,
+): { events: OutMessage[]; labels: OutMessage[]; unique: number; malformed: number; labelCount: number } {
   const events: OutMessage[] = [];
   let malformed = 0;
   for (let i = 0; i < n; i++) {
@@ -94,7 +122,8 @@ function workload(modelId: string, n: number): { events: OutMessage[]; labels: O
   }
   const labels: OutMessage[] = [];
   const labelCount = Math.floor(n / 10);
-  for (let i = 0; i < labelCount; i++) labels.push({ key: `k${i}`, value: JSON.stringify(label(`${modelId}-e${i}`, i)) });
+  for (let i = 0; i < labelCount; i++)
+    labels.push({ key: `k${i}`, value: JSON.stringify(label(`${modelId}-e${i}`, i)) });
   return { events, labels, unique: n, malformed, labelCount };
 }
 
@@ -143,7 +172,12 @@ describe('ingest worker process: crash and shutdown', () => {
 
     // 3. Runs to the end and is stopped cleanly.
     const third = spawnIngest(config);
-    await waitUntil('all offsets committed', async () => (await groupProgress(config, config.ingest.groupId, topics)).committed === total, 90_000, 250);
+    await waitUntil(
+      'all offsets committed',
+      async () => (await groupProgress(config, config.ingest.groupId, topics)).committed === total,
+      90_000,
+      250,
+    );
     third.proc.kill('SIGTERM');
     expect(await third.exited, dump(third)).toEqual({ code: 0, signal: null });
 
@@ -172,7 +206,10 @@ describe('ingest worker process: crash and shutdown', () => {
     await child.waitForLog('joined consumer group');
     // Consuming 11k records takes well under a second once the group is joined.
     await new Promise((r) => setTimeout(r, 4000));
-    expect(child.logs.filter((l) => l.msg === 'batch stored'), 'nothing may be stored before SIGTERM').toHaveLength(0);
+    expect(
+      child.logs.filter((l) => l.msg === 'batch stored'),
+      'nothing may be stored before SIGTERM',
+    ).toHaveLength(0);
     child.proc.kill('SIGTERM');
     expect(await child.exited, dump(child)).toEqual({ code: 0, signal: null });
     const msgs = child.logs.map((l) => l.msg);

@@ -4,7 +4,16 @@ import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import { IngestWorker } from '../../workers/ingest.ts';
-import { createIngestTopics, groupProgress, ingestTestConfig, label, produceAll, scoringEvent, waitUntil, type OutMessage } from '../helpers/kafka.ts';
+import {
+  createIngestTopics,
+  groupProgress,
+  ingestTestConfig,
+  label,
+  produceAll,
+  scoringEvent,
+  waitUntil,
+  type OutMessage,
+} from '../helpers/kafka.ts';
 import { uniqueName } from '../helpers/stack.ts';
 
 /**
@@ -35,13 +44,17 @@ describe('ingest while ClickHouse fails', () => {
     const N = 20_000;
     const events: OutMessage[] = [];
     for (let i = 0; i < N; i++) events.push({ key: `k${i}`, value: JSON.stringify(scoringEvent(i, modelId)) });
-    for (let i = 0; i < 200; i++) events.push({ key: `again${i}`, value: JSON.stringify(scoringEvent(i * 13, modelId)) });
+    for (let i = 0; i < 200; i++)
+      events.push({ key: `again${i}`, value: JSON.stringify(scoringEvent(i * 13, modelId)) });
     for (let i = 0; i < 50; i++) events.push({ key: null, value: `not json ${i}` });
     const L = 3000;
     const labels: OutMessage[] = [];
     for (let i = 0; i < L; i++) labels.push({ key: `k${i}`, value: JSON.stringify(label(`${modelId}-e${i}`, i)) });
     const total = events.length + labels.length;
-    await Promise.all([produceAll(config, config.kafka.scoringEventsTopic, events), produceAll(config, config.kafka.labelsTopic, labels)]);
+    await Promise.all([
+      produceAll(config, config.kafka.scoringEventsTopic, events),
+      produceAll(config, config.kafka.labelsTopic, labels),
+    ]);
 
     // Phase 1: both tables gone — every write fails from the first batch on.
     await ch.client.command({ query: 'DETACH TABLE scoring_events' });
@@ -66,21 +79,37 @@ describe('ingest while ClickHouse fails', () => {
       expect(consumedDuringOutage).toBeLessThanOrEqual(3 * config.ingest.batchSize);
       expect(m.inserted_events_total).toBe(0);
       // Nothing committed while the batch is not stored.
-      expect((await groupProgress(config, config.ingest.groupId, [config.kafka.scoringEventsTopic, config.kafka.labelsTopic])).committed).toBe(0);
+      expect(
+        (
+          await groupProgress(config, config.ingest.groupId, [
+            config.kafka.scoringEventsTopic,
+            config.kafka.labelsTopic,
+          ])
+        ).committed,
+      ).toBe(0);
 
       // Phase 2: events come back, labels do not — batches holding labels now fail half-way,
       // after their events are stored.
       await ch.client.command({ query: 'ATTACH TABLE scoring_events' });
       attached.events = true;
       const failures = m.insert_failures_total;
-      await waitUntil('events stored while labels still fail', async () => m.insert_failures_total >= failures + 3 && (await repo.countEvents({ final: false, modelId })) > 0, 60_000, 50);
+      await waitUntil(
+        'events stored while labels still fail',
+        async () => m.insert_failures_total >= failures + 3 && (await repo.countEvents({ final: false, modelId })) > 0,
+        60_000,
+        50,
+      );
       expect(m.inserted_labels_total).toBe(0);
     } finally {
       if (!attached.events) await ch.client.command({ query: 'ATTACH TABLE scoring_events' });
       await ch.client.command({ query: 'ATTACH TABLE labels' });
     }
 
-    await waitUntil('every record accounted for', () => m.inserted_events_total + m.inserted_labels_total + m.dead_letters_total + m.duplicates_total === total, 60_000);
+    await waitUntil(
+      'every record accounted for',
+      () => m.inserted_events_total + m.inserted_labels_total + m.dead_letters_total + m.duplicates_total === total,
+      60_000,
+    );
     await worker.stop();
 
     // Each pause (a batch that would not store) ended in a resume once it was stored.
@@ -95,7 +124,10 @@ describe('ingest while ClickHouse fails', () => {
     expect(await repo.countLabels({ final: false })).toBe(L);
     expect(await repo.countDeadLetters({ final: false })).toBe(50);
     expect(m.duplicates_total).toBe(200);
-    const progress = await groupProgress(config, config.ingest.groupId, [config.kafka.scoringEventsTopic, config.kafka.labelsTopic]);
+    const progress = await groupProgress(config, config.ingest.groupId, [
+      config.kafka.scoringEventsTopic,
+      config.kafka.labelsTopic,
+    ]);
     expect(progress).toEqual({ end: total, committed: total });
   });
 });

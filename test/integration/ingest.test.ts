@@ -4,7 +4,16 @@ import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import { IngestWorker } from '../../workers/ingest.ts';
-import { createIngestTopics, groupProgress, ingestTestConfig, label, produceAll, scoringEvent, waitUntil, type OutMessage } from '../helpers/kafka.ts';
+import {
+  createIngestTopics,
+  groupProgress,
+  ingestTestConfig,
+  label,
+  produceAll,
+  scoringEvent,
+  waitUntil,
+  type OutMessage,
+} from '../helpers/kafka.ts';
 import { uniqueName } from '../helpers/stack.ts';
 
 /**
@@ -37,15 +46,33 @@ describe('ingest: Kafka → ClickHouse, exactly once', () => {
     const expectedDead = new Map<string, string>();
     let duplicates = 0;
     const malformedKinds: Array<(k: number) => { value: string | Buffer; expect: string }> = [
-      (k) => ({ value: `{"event_id":"${modelId}-badjson-${k}","model_id":"${modelId}","features":{`, expect: 'not valid JSON' }),
+      (k) => ({
+        value: `{"event_id":"${modelId}-badjson-${k}","model_id":"${modelId}","features":{`,
+        expect: 'not valid JSON',
+      }),
       (k) => {
         const e = scoringEvent(k, modelId, { eventId: `${modelId}-nomv-${k}` });
         delete e.model_version;
         return { value: JSON.stringify(e), expect: 'model_version' };
       },
-      (k) => ({ value: JSON.stringify({ ...scoringEvent(k, modelId, { eventId: `${modelId}-type-${k}` }), prediction: { score: 'high' } }), expect: 'prediction.score' }),
-      (k) => ({ value: JSON.stringify({ ...scoringEvent(k, modelId, { eventId: `${modelId}-unknown-${k}` }), colour: 'blue' }), expect: 'colour' }),
-      (k) => ({ value: JSON.stringify({ ...scoringEvent(k, modelId, { eventId: `${modelId}-ts-${k}` }), timestamp: 'yesterday at noon' }), expect: 'timestamp' }),
+      (k) => ({
+        value: JSON.stringify({
+          ...scoringEvent(k, modelId, { eventId: `${modelId}-type-${k}` }),
+          prediction: { score: 'high' },
+        }),
+        expect: 'prediction.score',
+      }),
+      (k) => ({
+        value: JSON.stringify({ ...scoringEvent(k, modelId, { eventId: `${modelId}-unknown-${k}` }), colour: 'blue' }),
+        expect: 'colour',
+      }),
+      (k) => ({
+        value: JSON.stringify({
+          ...scoringEvent(k, modelId, { eventId: `${modelId}-ts-${k}` }),
+          timestamp: 'yesterday at noon',
+        }),
+        expect: 'timestamp',
+      }),
     ];
     let malformed = 0;
     for (let i = 0; i < N; i++) {
@@ -77,7 +104,8 @@ describe('ingest: Kafka → ClickHouse, exactly once', () => {
     // Ids with quotes, newlines, backslashes and non-ASCII, stored once and re-sent at the end:
     // the storage look-up must match them exactly.
     const tricky = [`${modelId}-it's "q"`, `${modelId}-line\nbreak\\tab\t`, `${modelId}-é😀]')`];
-    for (const [k, id] of tricky.entries()) events.unshift({ key: `t${k}`, value: JSON.stringify(scoringEvent(N + k, modelId, { eventId: id })) });
+    for (const [k, id] of tricky.entries())
+      events.unshift({ key: `t${k}`, value: JSON.stringify(scoringEvent(N + k, modelId, { eventId: id })) });
     for (const [k, id] of tricky.entries()) {
       events.push({ key: `t-again${k}`, value: JSON.stringify(scoringEvent(N + k, modelId, { eventId: id })) });
       duplicates++;
@@ -100,7 +128,10 @@ describe('ingest: Kafka → ClickHouse, exactly once', () => {
     const total = events.length + labels.length;
 
     const t0 = Date.now();
-    await Promise.all([produceAll(config, config.kafka.scoringEventsTopic, events, { chunk: 4000 }), produceAll(config, config.kafka.labelsTopic, labels)]);
+    await Promise.all([
+      produceAll(config, config.kafka.scoringEventsTopic, events, { chunk: 4000 }),
+      produceAll(config, config.kafka.labelsTopic, labels),
+    ]);
     const produced = Date.now() - t0;
 
     const worker = new IngestWorker({ config, repository: repo });
@@ -108,10 +139,16 @@ describe('ingest: Kafka → ClickHouse, exactly once', () => {
     await worker.start();
     const m = worker.metrics;
     // Every record ends in exactly one place: a stored row, a dead letter, or a counted duplicate.
-    await waitUntil('every record accounted for', () => m.inserted_events_total + m.inserted_labels_total + m.dead_letters_total + m.duplicates_total === total, 120_000);
+    await waitUntil(
+      'every record accounted for',
+      () => m.inserted_events_total + m.inserted_labels_total + m.dead_letters_total + m.duplicates_total === total,
+      120_000,
+    );
     const ingested = Date.now() - t1;
     await worker.stop();
-    process.stderr.write(`[ingest.test] produced ${total} in ${produced} ms, ingested in ${ingested} ms (${Math.round(total / (ingested / 1000))}/s), ${m.flushes_total} flushes\n`);
+    process.stderr.write(
+      `[ingest.test] produced ${total} in ${produced} ms, ingested in ${ingested} ms (${Math.round(total / (ingested / 1000))}/s), ${m.flushes_total} flushes\n`,
+    );
 
     expect(m.consumed_total).toBe(total);
     expect(m.inserted_events_total).toBe(N + tricky.length);
@@ -123,9 +160,17 @@ describe('ingest: Kafka → ClickHouse, exactly once', () => {
     // Without FINAL equal to with FINAL: ingest de-duplicated, merges did not have to.
     expect(await repo.countEvents({ final: false, modelId })).toBe(N + tricky.length);
     expect(await repo.countEvents({ final: true, modelId })).toBe(N + tricky.length);
-    const [distinct] = await queryRows<{ n: string }>(ch.client, 'SELECT uniqExact(event_id) AS n FROM scoring_events WHERE model_id = {m:String}', { m: modelId });
+    const [distinct] = await queryRows<{ n: string }>(
+      ch.client,
+      'SELECT uniqExact(event_id) AS n FROM scoring_events WHERE model_id = {m:String}',
+      { m: modelId },
+    );
     expect(Number(distinct?.n)).toBe(N + tricky.length);
-    const storedTricky = await queryRows<{ event_id: string }>(ch.client, 'SELECT event_id FROM scoring_events WHERE event_id IN {ids:Array(String)}', { ids: tricky });
+    const storedTricky = await queryRows<{ event_id: string }>(
+      ch.client,
+      'SELECT event_id FROM scoring_events WHERE event_id IN {ids:Array(String)}',
+      { ids: tricky },
+    );
     expect(storedTricky.map((r) => r.event_id).sort()).toEqual([...tricky].sort());
     expect(await repo.countLabels({ final: false })).toBe(L);
     expect(await repo.countLabels({ final: true })).toBe(L);
@@ -133,32 +178,55 @@ describe('ingest: Kafka → ClickHouse, exactly once', () => {
     expect(await repo.countDeadLetters({ final: true })).toBe(malformed);
 
     // A stored event is the produced one, field for field.
-    const [e123] = await queryRows<{ event_id: string; model_version: string; ts: string; f7: number; c2: string; score: number; source_ref: string }>(
+    const [e123] = await queryRows<{
+      event_id: string;
+      model_version: string;
+      ts: string;
+      f7: number;
+      c2: string;
+      score: number;
+      source_ref: string;
+    }>(
       ch.client,
       "SELECT event_id, model_version, toString(ts) AS ts, num_features['f7'] AS f7, cat_features['c2'] AS c2, prediction_score AS score, source_ref FROM scoring_events WHERE model_id = {m:String} AND event_id = {id:String}",
       { m: modelId, id: `${modelId}-e123` },
     );
     const src = scoringEvent(123, modelId) as { features: Record<string, unknown>; prediction: { score: number } };
-    expect(e123).toMatchObject({ event_id: `${modelId}-e123`, model_version: 'v1', f7: src.features.f7, c2: src.features.c2, score: src.prediction.score });
+    expect(e123).toMatchObject({
+      event_id: `${modelId}-e123`,
+      model_version: 'v1',
+      f7: src.features.f7,
+      c2: src.features.c2,
+      score: src.prediction.score,
+    });
     expect(e123?.ts).toBe(new Date(1_760_000_000_123).toISOString().replace('T', ' ').replace('Z', ''));
     expect(e123?.source_ref).toMatch(new RegExp(`^${config.kafka.scoringEventsTopic}:\\d:\\d+$`));
 
-    const dead = await queryRows<{ dead_letter_id: string; topic: string; partition: number; offset: string; payload: string; reason: string; model_id: string }>(
-      ch.client,
-      'SELECT dead_letter_id, topic, partition, offset, payload, reason, model_id FROM dead_letters',
-    );
+    const dead = await queryRows<{
+      dead_letter_id: string;
+      topic: string;
+      partition: number;
+      offset: string;
+      payload: string;
+      reason: string;
+      model_id: string;
+    }>(ch.client, 'SELECT dead_letter_id, topic, partition, offset, payload, reason, model_id FROM dead_letters');
     expect(dead).toHaveLength(malformed);
     for (const d of dead) {
       const must = expectedDead.get(d.payload);
       expect(must, `unexpected dead letter ${d.dead_letter_id}: ${d.payload.slice(0, 80)}`).toBeDefined();
       expect(d.reason).toContain(must!);
       expect(d.dead_letter_id).toBe(`kafka:${d.topic}:${d.partition}:${d.offset}`);
-      if (d.topic === config.kafka.scoringEventsTopic && !d.payload.startsWith('base64:') && must !== 'not valid JSON') expect(d.model_id).toBe(modelId);
+      if (d.topic === config.kafka.scoringEventsTopic && !d.payload.startsWith('base64:') && must !== 'not valid JSON')
+        expect(d.model_id).toBe(modelId);
     }
     expect(new Set(dead.map((d) => d.payload)).size).toBe(expectedDead.size);
 
     // Offsets committed to the end: a restarted consumer would get nothing new.
-    const progress = await groupProgress(config, config.ingest.groupId, [config.kafka.scoringEventsTopic, config.kafka.labelsTopic]);
+    const progress = await groupProgress(config, config.ingest.groupId, [
+      config.kafka.scoringEventsTopic,
+      config.kafka.labelsTopic,
+    ]);
     expect(progress.committed).toBe(progress.end);
     expect(progress.end).toBe(total);
   });

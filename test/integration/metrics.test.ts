@@ -16,7 +16,12 @@ describe('daemon: /metrics, /openapi.json and file tokens', () => {
       handleSignals: false,
       config: testConfig({
         api: { port: await freePort(), token: TOKEN },
-        kafka: { scoringEventsTopic: `${prefix}.events`, labelsTopic: `${prefix}.labels`, scoringRequestsTopic: `${prefix}.requests`, modelUpdatesTopic: `${prefix}.updates` },
+        kafka: {
+          scoringEventsTopic: `${prefix}.events`,
+          labelsTopic: `${prefix}.labels`,
+          scoringRequestsTopic: `${prefix}.requests`,
+          modelUpdatesTopic: `${prefix}.updates`,
+        },
         ingest: { groupId: uniqueName('group') },
       }),
     });
@@ -26,8 +31,19 @@ describe('daemon: /metrics, /openapi.json and file tokens', () => {
   });
 
   it('serves Prometheus metrics without a token on the loopback address', async () => {
-    const bad = { event_id: 'm1', model_id: model, model_version: 'v1', timestamp: '2026-11-26T10:00:00Z', features: { x: 1 }, prediction: { score: 7 } };
-    const post = await fetch(`${daemon.apiUrl}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify([bad]) });
+    const bad = {
+      event_id: 'm1',
+      model_id: model,
+      model_version: 'v1',
+      timestamp: '2026-11-26T10:00:00Z',
+      features: { x: 1 },
+      prediction: { score: 7 },
+    };
+    const post = await fetch(`${daemon.apiUrl}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify([bad]),
+    });
     expect(post.status).toBe(207);
     const response = await fetch(`${daemon.apiUrl}/metrics`);
     expect(response.status).toBe(200);
@@ -51,7 +67,9 @@ describe('daemon: /metrics, /openapi.json and file tokens', () => {
   });
 
   it('documents its API and accepts tokens created while it runs', async () => {
-    const doc = (await (await fetch(`${daemon.apiUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, { 'x-halflife-role': string }>> };
+    const doc = (await (await fetch(`${daemon.apiUrl}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { 'x-halflife-role': string }>>;
+    };
     expect(doc.paths['/v1/events']?.post?.['x-halflife-role']).toBe('operator');
     expect(doc.paths['/v1/audit/lineage/{model}']?.get?.['x-halflife-role']).toBe('viewer');
     expect(doc.paths['/metrics']?.get).toBeDefined();
@@ -60,10 +78,16 @@ describe('daemon: /metrics, /openapi.json and file tokens', () => {
     await new Promise((r) => setTimeout(r, 1100));
     const models = await fetch(`${daemon.apiUrl}/v1/models`, { headers: { authorization: `Bearer ${token}` } });
     expect(models.status).toBe(200);
-    const erase = await fetch(`${daemon.apiUrl}/v1/gdpr/erase`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ subject: 'x' }) });
+    const erase = await fetch(`${daemon.apiUrl}/v1/gdpr/erase`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ subject: 'x' }),
+    });
     expect(erase.status).toBe(403);
     // Monitors' status through Temporal: none runs for this model.
-    const status = await fetch(`${daemon.apiUrl}/v1/monitors/${model}`, { headers: { authorization: `Bearer ${token}` } });
+    const status = await fetch(`${daemon.apiUrl}/v1/monitors/${model}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(status.status).toBe(404);
   });
 });

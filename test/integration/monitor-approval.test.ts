@@ -10,7 +10,12 @@ import { createLogger } from '../../platform/logger.ts';
 import { installed } from '../../platform/paths.ts';
 import { parsePolicy } from '../../platform/policy.ts';
 import { registerSearchAttributes } from '../../platform/temporal.ts';
-import { createActivities, decisionLogSink, nonRetryableErrors, workflowBundle } from '../../workers/temporal-worker.ts';
+import {
+  createActivities,
+  decisionLogSink,
+  nonRetryableErrors,
+  workflowBundle,
+} from '../../workers/temporal-worker.ts';
 import { approveUpdate, monitorWorkflowId, setPolicyUpdate, statusQuery } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/model-monitor.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
@@ -37,19 +42,33 @@ describe('approvals that time out, and Updates that make no sense (time-skipping
   });
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: installed.temporalTestServer } } });
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
+    });
     await registerSearchAttributes(env.connection, 'default');
     ch = await openClickHouse(config);
     await applyMigrations(ch.client);
     const start = Math.floor(Date.now() / CADENCE) * CADENCE;
-    world = new SimulatedProduction(ch.client, { modelId, dataDir: config.dataDir, world: { seed: 2, thetaStart: 8, thetaPerDay: 0, epoch: start, labelNoise: 0.05 }, eventsPerWindow: 500, initialTheta: 8 });
+    world = new SimulatedProduction(ch.client, {
+      modelId,
+      dataDir: config.dataDir,
+      world: { seed: 2, thetaStart: 8, thetaPerDay: 0, epoch: start, labelNoise: 0.05 },
+      eventsPerWindow: 500,
+      initialTheta: 8,
+    });
     const log = createLogger('test', 'warn');
     activities = createActivities({ config, clickhouse: ch.client, log });
     worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: config.temporal.taskQueue,
       workflowBundle: await workflowBundle(),
-      activities: { ...activities, collectWindow: async (i: Parameters<typeof activities.collectWindow>[0]) => (await world.emit(i.start, i.end), activities.collectWindow(i)) },
+      activities: {
+        ...activities,
+        collectWindow: async (i: Parameters<typeof activities.collectWindow>[0]) => (
+          await world.emit(i.start, i.end),
+          activities.collectWindow(i)
+        ),
+      },
       sinks: decisionLogSink(log),
       interceptors: { activity: [nonRetryableErrors] },
     });
@@ -67,7 +86,11 @@ describe('approvals that time out, and Updates that make no sense (time-skipping
 
   it('asks for approval, lets it expire after the timeout, and refuses a late approval', async () => {
     const input: ModelMonitorInput = { modelId, policy: policy.policy, policyRef: policy.ref, cadence: '6h' };
-    const handle = await env.client.workflow.start('ModelMonitor', { workflowId: monitorWorkflowId(modelId), taskQueue: config.temporal.taskQueue, args: [input] });
+    const handle = await env.client.workflow.start('ModelMonitor', {
+      workflowId: monitorWorkflowId(modelId),
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+    });
     // The 0.99 floor is below what the model does (~0.95): the first window asks for a retrain.
     await env.sleep(CADENCE + HOUR);
     let status = await handle.query(statusQuery);
@@ -98,7 +121,9 @@ describe('approvals that time out, and Updates that make no sense (time-skipping
     expect((error as WorkflowUpdateFailedError).cause?.message).toContain('nothing is waiting for approval');
     // A policy for another model is refused too, and the monitor keeps its policy.
     const other = parsePolicy({ ...policy.policy, model: 'some-other-model' });
-    await expect(handle.executeUpdate(setPolicyUpdate, { args: [{ policy: other.policy, ref: other.ref, actor: 'x' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(
+      handle.executeUpdate(setPolicyUpdate, { args: [{ policy: other.policy, ref: other.ref, actor: 'x' }] }),
+    ).rejects.toThrow(WorkflowUpdateFailedError);
     expect((await handle.query(statusQuery)).policy.hash).toBe(policy.ref.hash);
     await handle.terminate('test over');
   });

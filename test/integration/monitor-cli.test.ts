@@ -21,7 +21,11 @@ describe('halflife monitor / decisions / explain / replay against a running daem
 
   const halflife = async (...args: string[]) => {
     try {
-      const { stdout, stderr } = await exec(process.execPath, [path.join(projectRoot, 'bin/halflife.mjs'), ...args], { env, cwd: projectRoot, timeout: 60_000 });
+      const { stdout, stderr } = await exec(process.execPath, [path.join(projectRoot, 'bin/halflife.mjs'), ...args], {
+        env,
+        cwd: projectRoot,
+        timeout: 60_000,
+      });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };
@@ -35,7 +39,12 @@ describe('halflife monitor / decisions / explain / replay against a running daem
     const config = testConfig({
       api: { port, token: TOKEN },
       temporal: { taskQueue: uniqueName('cli-tq') },
-      kafka: { scoringEventsTopic: `${prefix}.events`, labelsTopic: `${prefix}.labels`, scoringRequestsTopic: `${prefix}.requests`, modelUpdatesTopic: `${prefix}.updates` },
+      kafka: {
+        scoringEventsTopic: `${prefix}.events`,
+        labelsTopic: `${prefix}.labels`,
+        scoringRequestsTopic: `${prefix}.requests`,
+        modelUpdatesTopic: `${prefix}.updates`,
+      },
       ingest: { groupId: uniqueName('group') },
     });
     daemon = await runDaemon({ handleSignals: false, config });
@@ -54,12 +63,30 @@ describe('halflife monitor / decisions / explain / replay against a running daem
       const now = Date.now();
       const events = Array.from({ length: 40 }, (_, i) => {
         const x = Math.sin(sent + i) * 3;
-        return { event_id: `${model}-${sent + i}`, model_id: model, model_version: 'v1', timestamp: now, features: { x, plan: i % 3 ? 'basic' : 'pro' }, prediction: { score: 1 / (1 + Math.exp(-x)) } };
+        return {
+          event_id: `${model}-${sent + i}`,
+          model_id: model,
+          model_version: 'v1',
+          timestamp: now,
+          features: { x, plan: i % 3 ? 'basic' : 'pro' },
+          prediction: { score: 1 / (1 + Math.exp(-x)) },
+        };
       });
-      const labels = events.map((e) => ({ event_id: e.event_id, label: e.prediction.score > 0.5 ? 1 : 0, timestamp: now }));
+      const labels = events.map((e) => ({
+        event_id: e.event_id,
+        label: e.prediction.score > 0.5 ? 1 : 0,
+        timestamp: now,
+      }));
       sent += events.length;
-      const post = (p: string, body: unknown) => fetch(`${daemon.apiUrl}${p}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
-      void post('/v1/events', events).then(() => post('/v1/labels', labels)).catch(() => undefined);
+      const post = (p: string, body: unknown) =>
+        fetch(`${daemon.apiUrl}${p}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+          body: JSON.stringify(body),
+        });
+      void post('/v1/events', events)
+        .then(() => post('/v1/labels', labels))
+        .catch(() => undefined);
     }, 500);
   });
 
@@ -70,10 +97,24 @@ describe('halflife monitor / decisions / explain / replay against a running daem
 
   it('starts a monitor from a policy file, and it ticks, decides and explains itself', async () => {
     const policyFile = path.join(dataDirOf(env), 'policy.yaml');
-    writeFileSync(policyFile, `name: cli-threshold\nversion: "1"\nmodel: ${model}\ntrigger:\n  kind: threshold\n  metric: accuracy\n  threshold: 0.5\n  consecutiveWindows: 2\nguards:\n  cooldown: 1h\n`);
+    writeFileSync(
+      policyFile,
+      `name: cli-threshold\nversion: "1"\nmodel: ${model}\ntrigger:\n  kind: threshold\n  metric: accuracy\n  threshold: 0.5\n  consecutiveWindows: 2\nguards:\n  cooldown: 1h\n`,
+    );
     const validated = await halflife('policy', 'validate', policyFile, '--json');
     expect(validated.code).toBe(0);
-    const started = await halflife('monitor', 'start', model, '--policy', policyFile, '--cadence', '10s', '--settle', '1s', '--json');
+    const started = await halflife(
+      'monitor',
+      'start',
+      model,
+      '--policy',
+      policyFile,
+      '--cadence',
+      '10s',
+      '--settle',
+      '1s',
+      '--json',
+    );
     expect(started.code, started.stderr).toBe(0);
     const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
     expect(workflowId).toBe(`halflife-monitor-${model}`);
@@ -119,7 +160,9 @@ describe('halflife monitor / decisions / explain / replay against a running daem
     expect(approve.stderr).toContain('nothing is waiting for approval');
     const resumed = await halflife('monitor', 'resume', model, '--as', 'carol', '--json');
     expect(JSON.parse(resumed.stdout)).toMatchObject({ paused: false });
-    const decisions = JSON.parse((await halflife('decisions', '--model', model, '--kind', 'pause,resume', '--json')).stdout) as { kind: string; actor: string; reason: string }[];
+    const decisions = JSON.parse(
+      (await halflife('decisions', '--model', model, '--kind', 'pause,resume', '--json')).stdout,
+    ) as { kind: string; actor: string; reason: string }[];
     expect(decisions.map((d) => [d.kind, d.actor]).sort()).toEqual([
       ['pause', 'carol'],
       ['resume', 'carol'],
@@ -131,7 +174,10 @@ describe('halflife monitor / decisions / explain / replay against a running daem
     expect(unknown.code).toBe(5);
     expect(unknown.stderr).toContain('no monitor is running');
     const bad = path.join(dataDirOf(env), 'bad-policy.yaml');
-    writeFileSync(bad, 'name: x\nversion: "1"\nmodel: m\ntrigger:\n  kind: threshold\n  threshold: high\nguards:\n  cooldown: soon\n');
+    writeFileSync(
+      bad,
+      'name: x\nversion: "1"\nmodel: m\ntrigger:\n  kind: threshold\n  threshold: high\nguards:\n  cooldown: soon\n',
+    );
     const invalid = await halflife('policy', 'validate', bad);
     expect(invalid.code).toBe(3);
     expect(invalid.stderr).toContain('cooldown');

@@ -9,7 +9,12 @@ import { createLogger } from '../../platform/logger.ts';
 import { installed } from '../../platform/paths.ts';
 import { registerSearchAttributes } from '../../platform/temporal.ts';
 import { parsePolicy } from '../../platform/policy.ts';
-import { createActivities, decisionLogSink, nonRetryableErrors, workflowBundle } from '../../workers/temporal-worker.ts';
+import {
+  createActivities,
+  decisionLogSink,
+  nonRetryableErrors,
+  workflowBundle,
+} from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId, statusQuery, type MonitorStatus } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/model-monitor.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
@@ -32,7 +37,9 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
   let finalStatus: MonitorStatus;
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: installed.temporalTestServer } } });
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
+    });
     await registerSearchAttributes(env.connection, 'default');
     ch = await openClickHouse(config);
     await applyMigrations(ch.client);
@@ -79,7 +86,11 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
       interceptors: { activity: [nonRetryableErrors] },
     });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('ModelMonitor', { workflowId: monitorWorkflowId(modelId), taskQueue: config.temporal.taskQueue, args: [input] });
+      const handle = await env.client.workflow.start('ModelMonitor', {
+        workflowId: monitorWorkflowId(modelId),
+        taskQueue: config.temporal.taskQueue,
+        args: [input],
+      });
       // 30 days and one tick: skipped time stops while activities run, so every window is evaluated.
       await env.sleep(30 * DAY + CADENCE);
       finalStatus = await handle.query(statusQuery);
@@ -96,7 +107,8 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
   });
 
   const tickDecisions = () => decisions.filter((d) => ['no-action', 'retrain', 'blocked'].includes(d.kind));
-  const qualityOf = (d: DecisionRecord) => (d.statistics as { window: { quality: { value: number } | null } }).window.quality?.value ?? null;
+  const qualityOf = (d: DecisionRecord) =>
+    (d.statistics as { window: { quality: { value: number } | null } }).window.quality?.value ?? null;
 
   it('evaluates one window per cadence and records every decision, "no action" included', () => {
     const ticks = tickDecisions();
@@ -118,17 +130,25 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
       const d = ticks[i]!;
       const window = (d.statistics as { window: { start: number; end: number } }).window;
       // A retrain's outcome lands before later ticks are decided.
-      const finished = decisions.filter((x) => ['promote', 'reject', 'training-failed', 'rollback'].includes(x.kind) && x.decidedAt <= d.decidedAt);
-      const inFlight = decisions.filter((x) => x.kind === 'retrain' && x.decidedAt < d.decidedAt).length > finished.length;
+      const finished = decisions.filter(
+        (x) => ['promote', 'reject', 'training-failed', 'rollback'].includes(x.kind) && x.decidedAt <= d.decidedAt,
+      );
+      const inFlight =
+        decisions.filter((x) => x.kind === 'retrain' && x.decidedAt < d.decidedAt).length > finished.length;
       const last = finished.at(-1);
       if (last) lastRetrainEnd = last.decidedAt;
       // Windows that count start after the last retrain finished (the policy ignores older ones).
       const prev = ticks[i - 1];
       const prevWindow = prev ? (prev.statistics as { window: { start: number } }).window : null;
       const breached = (x: DecisionRecord | undefined) => x !== undefined && (qualityOf(x) ?? 1) < THRESHOLD;
-      const counts = prevWindow !== null && prevWindow.start >= (Number.isFinite(lastRetrainEnd) ? lastRetrainEnd : -Infinity);
-      const shouldRetrain = breached(d) && breached(prev) && counts && !inFlight && d.decidedAt - lastRetrainEnd >= COOLDOWN;
-      expect(d.kind === 'retrain', `tick ${i} (${new Date(window.end).toISOString()}): quality ${qualityOf(d)} → ${d.kind}: ${d.reason}`).toBe(shouldRetrain);
+      const counts =
+        prevWindow !== null && prevWindow.start >= (Number.isFinite(lastRetrainEnd) ? lastRetrainEnd : -Infinity);
+      const shouldRetrain =
+        breached(d) && breached(prev) && counts && !inFlight && d.decidedAt - lastRetrainEnd >= COOLDOWN;
+      expect(
+        d.kind === 'retrain',
+        `tick ${i} (${new Date(window.end).toISOString()}): quality ${qualityOf(d)} → ${d.kind}: ${d.reason}`,
+      ).toBe(shouldRetrain);
       if (shouldRetrain) expected += 1;
     }
     expect(expected).toBe(retrainIds.size);
@@ -147,10 +167,18 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
     expect(promotions.length).toBeGreaterThanOrEqual(1);
     const ticks = tickDecisions();
     const first = promotions[0]!;
-    const before = ticks.filter((d) => d.decidedAt <= first.decidedAt).slice(-2).map(qualityOf);
-    const after = ticks.filter((d) => d.decidedAt > first.decidedAt).slice(1, 3).map(qualityOf);
+    const before = ticks
+      .filter((d) => d.decidedAt <= first.decidedAt)
+      .slice(-2)
+      .map(qualityOf);
+    const after = ticks
+      .filter((d) => d.decidedAt > first.decidedAt)
+      .slice(1, 3)
+      .map(qualityOf);
     expect(Math.min(...(after as number[]))).toBeGreaterThan(Math.max(...(before as number[])) + 0.03);
-    expect(ticks.filter((d) => d.decidedAt > first.decidedAt)[1]!.modelVersion).toBe((first.details as { promoted: { version?: string } } & Record<string, unknown>) && first.modelVersion);
+    expect(ticks.filter((d) => d.decidedAt > first.decidedAt)[1]!.modelVersion).toBe(
+      (first.details as { promoted: { version?: string } } & Record<string, unknown>) && first.modelVersion,
+    );
   });
 
   it('continues as new and carries its state across runs', async () => {
@@ -158,7 +186,11 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
     expect(runs.size).toBeGreaterThanOrEqual(3);
     expect(finalStatus.ticks).toBe(tickDecisions().length);
     expect(finalStatus.version).not.toBe('v1');
-    const versions = await queryRows<{ n: string }>(ch.client, 'SELECT count() AS n FROM model_versions FINAL WHERE model_id = {m:String}', { m: modelId });
+    const versions = await queryRows<{ n: string }>(
+      ch.client,
+      'SELECT count() AS n FROM model_versions FINAL WHERE model_id = {m:String}',
+      { m: modelId },
+    );
     expect(Number(versions[0]!.n)).toBe(decisions.filter((d) => d.kind === 'promote' || d.kind === 'reject').length);
   });
 });

@@ -30,7 +30,14 @@ describe('model registry and training lineage (chDB)', () => {
   });
 
   it('registers versions, keeps one production version, and records every stage change', async () => {
-    const base = { artifactUri: 'local:models/reg/x.onnx', sha256: 'a'.repeat(64), trainer: 'test', features: SEA_FEATURES, codeVersion: 'test', createdBy: 'alice' };
+    const base = {
+      artifactUri: 'local:models/reg/x.onnx',
+      sha256: 'a'.repeat(64),
+      trainer: 'test',
+      features: SEA_FEATURES,
+      codeVersion: 'test',
+      createdBy: 'alice',
+    };
     const v1 = await registry.registerVersion({ modelId: 'reg', ...base, stage: 'production' });
     const v2 = await registry.registerVersion({ modelId: 'reg', ...base, retrainId: 'r-2' });
     expect([v1.version, v2.version]).toEqual(['v1', 'v2']);
@@ -47,10 +54,16 @@ describe('model registry and training lineage (chDB)', () => {
     expect((await registry.previousProductionVersion('reg'))?.version).toBe('v1');
 
     await registry.setStage('reg', 'v1', 'tainted', 'dpo', 'trained on erased subject');
-    await expect(registry.setStage('reg', 'v1', 'production', 'bob', 'no')).rejects.toThrow(/tainted: it cannot become production/);
+    await expect(registry.setStage('reg', 'v1', 'production', 'bob', 'no')).rejects.toThrow(
+      /tainted: it cannot become production/,
+    );
     const history = await registry.stageHistory('reg');
     expect(history.map((h) => `${h.version}:${h.fromStage}->${h.toStage}`)).toEqual([
-      'v1:->production', 'v2:->candidate', 'v1:production->archived', 'v2:candidate->production', 'v1:archived->tainted',
+      'v1:->production',
+      'v2:->candidate',
+      'v1:production->archived',
+      'v2:candidate->production',
+      'v1:archived->tainted',
     ]);
     expect((await registry.listVersions('reg')).map((v) => v.version)).toEqual(['v2', 'v1']);
     expect(await registry.listModels()).toContainEqual({ modelId: 'reg', versions: 2, production: 'v2' });
@@ -83,7 +96,13 @@ describe('model registry and training lineage (chDB)', () => {
     expect(csv.split('\n')[0]).toBe('event_id,f1,f2,f3,region,label');
     expect(csv.trim().split('\n')).toHaveLength(snap.trainRows + 1);
 
-    const trained = await acts.trainModel({ retrainId: 'retrain-lin-1', modelId: 'lin', snapshotId: snap.snapshotId, trainer: { kind: 'builtin', params: {} }, seed: 1 });
+    const trained = await acts.trainModel({
+      retrainId: 'retrain-lin-1',
+      modelId: 'lin',
+      snapshotId: snap.snapshotId,
+      trainer: { kind: 'builtin', params: {} },
+      seed: 1,
+    });
     const lineage = new ClickHouseLineageRepository(ch.client);
     const records = await lineage.recordsForVersion('lin', trained.modelVersion);
     expect(records).toHaveLength(snap.trainRows);
@@ -109,7 +128,11 @@ describe('model registry and training lineage (chDB)', () => {
   });
 
   it('refuses an empty window and a window without labelled events', async () => {
-    await expect(acts.snapshotTrainingData({ retrainId: 'bad-1', modelId: 'lin', window: { start: T0 + 10, end: T0 } })).rejects.toThrow(/empty or invalid/);
-    await expect(acts.snapshotTrainingData({ retrainId: 'bad-2', modelId: 'nobody', window: { start: T0, end: T0 + 1000 } })).rejects.toThrow(/no labelled events/);
+    await expect(
+      acts.snapshotTrainingData({ retrainId: 'bad-1', modelId: 'lin', window: { start: T0 + 10, end: T0 } }),
+    ).rejects.toThrow(/empty or invalid/);
+    await expect(
+      acts.snapshotTrainingData({ retrainId: 'bad-2', modelId: 'nobody', window: { start: T0, end: T0 + 1000 } }),
+    ).rejects.toThrow(/no labelled events/);
   });
 });

@@ -10,21 +10,36 @@ const historyFile = (name: string) => path.join(dir, 'histories', name);
 
 describe('replaying recorded workflow histories against the current code', () => {
   it('re-derives every recorded monitor decision, in order', async () => {
-    const recorded = JSON.parse(readFileSync(historyFile('model-monitor.decisions.json'), 'utf8')) as { decisionId: string; kind: string; reason: string }[];
-    const outcome = await replayHistory(loadHistoryFile(historyFile('model-monitor.json')), 'halflife-monitor-replay-model');
+    const recorded = JSON.parse(readFileSync(historyFile('model-monitor.decisions.json'), 'utf8')) as {
+      decisionId: string;
+      kind: string;
+      reason: string;
+    }[];
+    const outcome = await replayHistory(
+      loadHistoryFile(historyFile('model-monitor.json')),
+      'halflife-monitor-replay-model',
+    );
     expect(outcome.error).toBeNull();
     expect(outcome.ok).toBe(true);
     expect(outcome.decisions.map(({ decisionId, kind, reason }) => ({ decisionId, kind, reason }))).toEqual(recorded);
     // The recording covers the interesting paths: an approval asked for and given, a retrain.
-    expect(recorded.map((d) => d.kind)).toEqual(expect.arrayContaining(['no-action', 'approval-requested', 'approve', 'retrain']));
+    expect(recorded.map((d) => d.kind)).toEqual(
+      expect.arrayContaining(['no-action', 'approval-requested', 'approve', 'retrain']),
+    );
   });
 
   it('replays the retrain child and every committed history with Worker.runReplayHistories', async () => {
-    const histories = ['model-monitor.json', 'retrain.json'].map((name) => ({ workflowId: name, history: loadHistoryFile(historyFile(name)) }));
+    const histories = ['model-monitor.json', 'retrain.json'].map((name) => ({
+      workflowId: name,
+      history: loadHistoryFile(historyFile(name)),
+    }));
     const { workflowBundle } = await import('../../workers/temporal-worker.ts');
     const results = [];
     for await (const result of Worker.runReplayHistories(
-      { workflowBundle: await workflowBundle(), sinks: { decisions: { derived: { fn: () => {}, callDuringReplay: true } } } },
+      {
+        workflowBundle: await workflowBundle(),
+        sinks: { decisions: { derived: { fn: () => {}, callDuringReplay: true } } },
+      },
       histories,
     )) {
       results.push(result);
@@ -34,7 +49,10 @@ describe('replaying recorded workflow histories against the current code', () =>
   });
 
   it('catches a nondeterministic change and says where the history diverged', async () => {
-    const drifted = await bundleWorkflowCode({ workflowsPath: path.join(dir, 'drifted-workflows.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+    const drifted = await bundleWorkflowCode({
+      workflowsPath: path.join(dir, 'drifted-workflows.ts'),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+    });
     let error: unknown;
     try {
       await Worker.runReplayHistory(
@@ -49,7 +67,12 @@ describe('replaying recorded workflow histories against the current code', () =>
     expect((error as Error).name).toBe('DeterminismViolationError');
     expect((error as Error).message).toMatch(/nondetermin/i);
     // What `halflife replay` reports: the kind and the event where replay diverged.
-    const outcome = await replayHistory(loadHistoryFile(historyFile('model-monitor.json')), 'halflife-monitor-replay-model', () => {}, drifted);
+    const outcome = await replayHistory(
+      loadHistoryFile(historyFile('model-monitor.json')),
+      'halflife-monitor-replay-model',
+      () => {},
+      drifted,
+    );
     expect(outcome).toMatchObject({ ok: false, error: { kind: 'nondeterminism', eventId: expect.any(Number) } });
   });
 });

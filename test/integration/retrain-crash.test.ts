@@ -28,22 +28,28 @@ describe('Retrain survives its worker being killed (real Temporal dev server)', 
 
   /** A worker process that SIGKILLs itself at the named crash points (once each). */
   const startWorker = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'workers/temporal-worker-main.ts')], {
-      cwd: projectRoot,
-      env: {
-        ...process.env,
-        HALFLIFE_DATA_DIR: config.dataDir,
-        TEMPORAL_ADDRESS: config.temporal.address,
-        KAFKA_BROKERS: config.kafka.brokers,
-        HALFLIFE_TASK_QUEUE: config.temporal.taskQueue,
-        HALFLIFE_LOG_LEVEL: 'warn',
-        HALFLIFE_CRASH_AT: 'train:after-artifact,promote:after-stage',
-        HALFLIFE_CRASH_MARKER_DIR: markers,
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(projectRoot, 'workers/temporal-worker-main.ts')],
+      {
+        cwd: projectRoot,
+        env: {
+          ...process.env,
+          HALFLIFE_DATA_DIR: config.dataDir,
+          TEMPORAL_ADDRESS: config.temporal.address,
+          KAFKA_BROKERS: config.kafka.brokers,
+          HALFLIFE_TASK_QUEUE: config.temporal.taskQueue,
+          HALFLIFE_LOG_LEVEL: 'warn',
+          HALFLIFE_CRASH_AT: 'train:after-artifact,promote:after-stage',
+          HALFLIFE_CRASH_MARKER_DIR: markers,
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    );
     children.push(child);
-    return new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+    return new Promise<NodeJS.Signals | number | null>((resolve) =>
+      child.once('exit', (code, signal) => resolve(signal ?? code)),
+    );
   };
 
   afterAll(async () => {
@@ -70,7 +76,11 @@ describe('Retrain survives its worker being killed (real Temporal dev server)', 
       actor: 'test',
       settings: { ...DEFAULT_RETRAIN_SETTINGS, timeouts: { heartbeat: '3s', shortStep: '5s' } },
     };
-    const handle = await client.workflow.start('Retrain', { workflowId: retrainId, taskQueue: config.temporal.taskQueue, args: [input] });
+    const handle = await client.workflow.start('Retrain', {
+      workflowId: retrainId,
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+    });
 
     // Each crash point kills the worker once; a new worker takes over every time.
     const exits: (NodeJS.Signals | number | null)[] = [];
@@ -92,20 +102,41 @@ describe('Retrain survives its worker being killed (real Temporal dev server)', 
     const last = children.at(-1)!;
     const stopped = new Promise((resolve) => last.once('exit', resolve));
     last.kill('SIGTERM');
-    const clean = await Promise.race([stopped.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 30_000))]);
+    const clean = await Promise.race([
+      stopped.then(() => true),
+      new Promise((resolve) => setTimeout(() => resolve(false), 30_000)),
+    ]);
     expect(clean, 'the worker exits on SIGTERM').toBe(true);
 
     const after = await openClickHouse(config);
     try {
-      const versions = await queryRows<{ version: string; stage: string }>(after.client, 'SELECT version, stage FROM model_versions FINAL WHERE model_id = {m:String}', { m: modelId });
+      const versions = await queryRows<{ version: string; stage: string }>(
+        after.client,
+        'SELECT version, stage FROM model_versions FINAL WHERE model_id = {m:String}',
+        { m: modelId },
+      );
       expect(versions).toEqual([{ version: final.version, stage: 'production' }]);
-      const artifacts = files(path.join(config.dataDir, 'artifacts')).filter((f) => f.includes(modelId) && f.endsWith('.onnx'));
+      const artifacts = files(path.join(config.dataDir, 'artifacts')).filter(
+        (f) => f.includes(modelId) && f.endsWith('.onnx'),
+      );
       expect(artifacts).toHaveLength(1);
-      const toProduction = await queryRows<{ n: string }>(after.client, "SELECT count() AS n FROM model_stage_events WHERE model_id = {m:String} AND to_stage = 'production'", { m: modelId });
+      const toProduction = await queryRows<{ n: string }>(
+        after.client,
+        "SELECT count() AS n FROM model_stage_events WHERE model_id = {m:String} AND to_stage = 'production'",
+        { m: modelId },
+      );
       expect(Number(toProduction[0]!.n)).toBe(1);
-      const published = await queryRows<{ n: string }>(after.client, 'SELECT count() AS n FROM model_updates FINAL WHERE model_id = {m:String}', { m: modelId });
+      const published = await queryRows<{ n: string }>(
+        after.client,
+        'SELECT count() AS n FROM model_updates FINAL WHERE model_id = {m:String}',
+        { m: modelId },
+      );
       expect(Number(published[0]!.n)).toBe(1);
-      const promotions = await queryRows<{ n: string }>(after.client, "SELECT count() AS n FROM decisions FINAL WHERE model_id = {m:String} AND kind = 'promote'", { m: modelId });
+      const promotions = await queryRows<{ n: string }>(
+        after.client,
+        "SELECT count() AS n FROM decisions FINAL WHERE model_id = {m:String} AND kind = 'promote'",
+        { m: modelId },
+      );
       expect(Number(promotions[0]!.n)).toBe(1);
     } finally {
       await after.close();

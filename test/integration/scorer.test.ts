@@ -28,7 +28,13 @@ describe('reference scorer: Kafka in, scoring events out, hot swap on model upda
   const events: EmittedEvent[] = [];
   let stopReader: () => Promise<void>;
 
-  const update = (key: string, split: Record<string, number>, version: string, shadow: string[] = [], override: Partial<Record<string, { sha256: string }>> = {}): ModelUpdateMessage => ({
+  const update = (
+    key: string,
+    split: Record<string, number>,
+    version: string,
+    shadow: string[] = [],
+    override: Partial<Record<string, { sha256: string }>> = {},
+  ): ModelUpdateMessage => ({
     type: 'model-update',
     schema_version: 1,
     model_id: modelId,
@@ -36,7 +42,10 @@ describe('reference scorer: Kafka in, scoring events out, hot swap on model upda
     traffic_split: split,
     shadow,
     models: Object.fromEntries(
-      [...new Set([...Object.keys(split), ...shadow])].map((v) => [v, { artifact_uri: stored[v]!.uri, sha256: override[v]?.sha256 ?? stored[v]!.sha256, features: SEA_FEATURES }]),
+      [...new Set([...Object.keys(split), ...shadow])].map((v) => [
+        v,
+        { artifact_uri: stored[v]!.uri, sha256: override[v]?.sha256 ?? stored[v]!.sha256, features: SEA_FEATURES },
+      ]),
     ),
     reason: key,
     idempotency_key: key,
@@ -44,27 +53,62 @@ describe('reference scorer: Kafka in, scoring events out, hot swap on model upda
   });
 
   const requests = (from: number, to: number) =>
-    seaSample(77, to).rows.slice(from).map((row, i) => ({ key: modelId, value: JSON.stringify({ request_id: `req-${from + i}`, model_id: modelId, timestamp: 1_760_000_000_000 + from + i, features: row, subject_id: `s-${(from + i) % 10}` }) }));
+    seaSample(77, to)
+      .rows.slice(from)
+      .map((row, i) => ({
+        key: modelId,
+        value: JSON.stringify({
+          request_id: `req-${from + i}`,
+          model_id: modelId,
+          timestamp: 1_760_000_000_000 + from + i,
+          features: row,
+          subject_id: `s-${(from + i) % 10}`,
+        }),
+      }));
 
   beforeAll(async () => {
     config = testConfig({
-      kafka: { brokers: inject('stack').kafkaBrokers, scoringRequestsTopic: uniqueName('requests'), scoringEventsTopic: uniqueName('events'), modelUpdatesTopic: uniqueName('updates'), partitions: 2 },
+      kafka: {
+        brokers: inject('stack').kafkaBrokers,
+        scoringRequestsTopic: uniqueName('requests'),
+        scoringEventsTopic: uniqueName('events'),
+        modelUpdatesTopic: uniqueName('updates'),
+        partitions: 2,
+      },
     });
-    await ensureTopics(config, [config.kafka.scoringRequestsTopic, config.kafka.scoringEventsTopic, config.kafka.modelUpdatesTopic]);
+    await ensureTopics(config, [
+      config.kafka.scoringRequestsTopic,
+      config.kafka.scoringEventsTopic,
+      config.kafka.modelUpdatesTopic,
+    ]);
     const artifacts = LocalArtifactStore.forDataDir(config.dataDir);
-    for (const [v, concept] of [['v1', 3], ['v2', 0]] as const) {
+    for (const [v, concept] of [
+      ['v1', 3],
+      ['v2', 0],
+    ] as const) {
       const { model } = fitLogistic({ features: SEA_FEATURES, ...seaSample(concept + 1, 2000, concept) });
       stored[v] = await artifacts.put(`models/${modelId}/${v}/model.onnx`, logisticToOnnx(model));
     }
     // The first model is published before the scorer starts: it must catch up before scoring.
-    await produceAll(config, config.kafka.modelUpdatesTopic, [{ key: modelId, value: JSON.stringify(update('u1', { v1: 1 }, 'v1')) }]);
-    scorer = new Scorer({ config, log: createLogger('test-scorer', 'warn'), groupId: uniqueName('scorer'), maxBatch: 100 });
+    await produceAll(config, config.kafka.modelUpdatesTopic, [
+      { key: modelId, value: JSON.stringify(update('u1', { v1: 1 }, 'v1')) },
+    ]);
+    scorer = new Scorer({
+      config,
+      log: createLogger('test-scorer', 'warn'),
+      groupId: uniqueName('scorer'),
+      maxBatch: 100,
+    });
     await scorer.start();
 
-    const reader = createKafka(config, { clientId: 'test-events-reader' }).consumer({ groupId: uniqueName('events-reader') });
+    const reader = createKafka(config, { clientId: 'test-events-reader' }).consumer({
+      groupId: uniqueName('events-reader'),
+    });
     await reader.connect();
     await reader.subscribe({ topic: config.kafka.scoringEventsTopic, fromBeginning: true });
-    await reader.run({ eachMessage: async ({ message }) => void events.push(JSON.parse(message.value!.toString()) as EmittedEvent) });
+    await reader.run({
+      eachMessage: async ({ message }) => void events.push(JSON.parse(message.value!.toString()) as EmittedEvent),
+    });
     stopReader = () => reader.disconnect();
   });
   afterAll(async () => {
@@ -80,14 +124,20 @@ describe('reference scorer: Kafka in, scoring events out, hot swap on model upda
         await produceAll(config, config.kafka.scoringRequestsTopic, requests(from, from + 200));
         if (from === 800) {
           // Promote v2 while requests flow, with v1 kept as a shadow.
-          await produceAll(config, config.kafka.modelUpdatesTopic, [{ key: modelId, value: JSON.stringify(update('u2', { v2: 1 }, 'v2', ['v1'])) }]);
+          await produceAll(config, config.kafka.modelUpdatesTopic, [
+            { key: modelId, value: JSON.stringify(update('u2', { v2: 1 }, 'v2', ['v1'])) },
+          ]);
         }
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
     await producing;
     await waitUntil('all requests scored', () => scorer.stats.scored >= total, 60_000);
-    await waitUntil('all events read back', () => events.length >= scorer.stats.scored + scorer.stats.shadowScored, 30_000);
+    await waitUntil(
+      'all events read back',
+      () => events.length >= scorer.stats.scored + scorer.stats.shadowScored,
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 1000));
 
     const production = events.filter((e) => e.model_id === modelId);
@@ -99,11 +149,15 @@ describe('reference scorer: Kafka in, scoring events out, hot swap on model upda
     expect(byVersion('v1')).toBeGreaterThan(0);
     expect(byVersion('v2')).toBeGreaterThan(0);
     expect(byVersion('v1') + byVersion('v2')).toBe(total);
-    expect(production.every((e) => e.prediction.score >= 0 && e.prediction.score <= 1 && Number(e.metadata.latency_ms) >= 0)).toBe(true);
+    expect(
+      production.every((e) => e.prediction.score >= 0 && e.prediction.score <= 1 && Number(e.metadata.latency_ms) >= 0),
+    ).toBe(true);
 
     const shadow = events.filter((e) => e.model_id === `${modelId}.shadow`);
     expect(shadow.length).toBe(byVersion('v2'));
-    expect(shadow.every((e) => e.model_version === 'v1' && e.metadata.shadow === 'true' && e.metadata.shadow_of === modelId)).toBe(true);
+    expect(
+      shadow.every((e) => e.model_version === 'v1' && e.metadata.shadow === 'true' && e.metadata.shadow_of === modelId),
+    ).toBe(true);
     const v2Ids = new Set(production.filter((e) => e.model_version === 'v2').map((e) => e.event_id));
     expect(shadow.every((e) => v2Ids.has(e.event_id))).toBe(true);
     expect(scorer.stats).toMatchObject({ invalid: 0, unscorable: 0, updatesApplied: 2, updatesRefused: 0 });
@@ -115,14 +169,24 @@ describe('reference scorer: Kafka in, scoring events out, hot swap on model upda
     await produceAll(config, config.kafka.modelUpdatesTopic, [{ key: modelId, value: JSON.stringify(bad) }]);
     await waitUntil('the bad update to be refused', () => scorer.stats.updatesRefused >= 1, 30_000);
     expect(scorer.routing(modelId)).toEqual({ live: [{ version: 'v2', share: 1 }], shadow: ['v1'] });
-    const results = await scorer.scoreAndEmit([{ request_id: 'after-bad', model_id: modelId, features: { f1: 1, f2: 1, f3: 1, region: 'eu' } }], 'kafka');
+    const results = await scorer.scoreAndEmit(
+      [{ request_id: 'after-bad', model_id: modelId, features: { f1: 1, f2: 1, f3: 1, region: 'eu' } }],
+      'kafka',
+    );
     expect(results).toMatchObject([{ model_version: 'v2' }]);
   });
 
   it('splits canary traffic deterministically by request id, and serves POST /v1/score', async () => {
     await scorer.applyUpdate(update('u4-canary', { v2: 0.3, v1: 0.7 }, 'v2'));
-    expect(scorer.routing(modelId)?.live).toEqual([{ version: 'v2', share: 0.3 }, { version: 'v1', share: 0.7 }]);
-    const reqs = seaSample(5, 1000).rows.map((features, i) => ({ request_id: `canary-${i}`, model_id: modelId, features: features as Record<string, number | string | null> }));
+    expect(scorer.routing(modelId)?.live).toEqual([
+      { version: 'v2', share: 0.3 },
+      { version: 'v1', share: 0.7 },
+    ]);
+    const reqs = seaSample(5, 1000).rows.map((features, i) => ({
+      request_id: `canary-${i}`,
+      model_id: modelId,
+      features: features as Record<string, number | string | null>,
+    }));
     const results = await scorer.scoreAndEmit(reqs, 'kafka');
     expect(results).toHaveLength(1000);
     for (const r of results) expect(r.model_version).toBe(routingPoint(r.request_id) < 0.3 ? 'v2' : 'v1');
@@ -136,10 +200,18 @@ describe('reference scorer: Kafka in, scoring events out, hot swap on model upda
     const app = Fastify();
     // No auth in this test: the guard lets everything through.
     scoreRoute(scorer)(app, () => async () => {});
-    const ok = await app.inject({ method: 'POST', url: '/v1/score', payload: { request_id: 'http-1', model_id: modelId, features: { f1: 2, f2: 3, f3: 1, region: 'us' } } });
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      payload: { request_id: 'http-1', model_id: modelId, features: { f1: 2, f2: 3, f3: 1, region: 'us' } },
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.json().results[0]).toMatchObject({ request_id: 'http-1', model_id: modelId });
-    const unknown = await app.inject({ method: 'POST', url: '/v1/score', payload: { model_id: 'nope', features: { f1: 1 } } });
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      payload: { model_id: 'nope', features: { f1: 1 } },
+    });
     expect(unknown.statusCode).toBe(404);
     const invalid = await app.inject({ method: 'POST', url: '/v1/score', payload: { model_id: modelId } });
     expect(invalid.statusCode).toBe(400);

@@ -39,9 +39,19 @@ describe('shadow evaluation: paired statistics on the same events (chDB)', () =>
     acts = createRetrainActivities({ clickhouse: ch.client, config, log: createLogger('test', 'warn'), pool });
     const registry = new ClickHouseRegistryRepository(ch.client);
     const artifacts = LocalArtifactStore.forDataDir(config.dataDir);
-    A = (await registerTrainedModel(registry, artifacts, modelId, { seed: 24, n: 5000, concept: 0, stage: 'production' })).version;
-    ({ version: B, model: modelB } = await registerTrainedModel(registry, artifacts, modelId, { seed: 21, n: 5000, concept: 0 }));
-    ({ version: S, model: modelS } = await registerTrainedModel(registry, artifacts, modelId, { seed: 22, n: 5000, concept: 3 }));
+    A = (
+      await registerTrainedModel(registry, artifacts, modelId, { seed: 24, n: 5000, concept: 0, stage: 'production' })
+    ).version;
+    ({ version: B, model: modelB } = await registerTrainedModel(registry, artifacts, modelId, {
+      seed: 21,
+      n: 5000,
+      concept: 0,
+    }));
+    ({ version: S, model: modelS } = await registerTrainedModel(registry, artifacts, modelId, {
+      seed: 22,
+      n: 5000,
+      concept: 3,
+    }));
     await seedLabelledEvents(ch.client, modelId, { seed: 5, n: N });
   });
   afterAll(async () => {
@@ -52,7 +62,15 @@ describe('shadow evaluation: paired statistics on the same events (chDB)', () =>
 
   it('rejects a worse challenger, with the statistics in the verdict', async () => {
     for (const mode of ['superiority', 'non-inferiority'] as const) {
-      const result = await acts.shadowEvaluate({ modelId, candidateVersion: S.version, championVersion: B.version, window, margin: 0.01, mode, maxEvents: 20_000 });
+      const result = await acts.shadowEvaluate({
+        modelId,
+        candidateVersion: S.version,
+        championVersion: B.version,
+        window,
+        margin: 0.01,
+        mode,
+        maxEvents: 20_000,
+      });
       expect(result.n).toBe(N);
       expect(result.verdict.decision).toBe('reject');
       const imp = result.verdict.statistics.improvement!;
@@ -66,7 +84,15 @@ describe('shadow evaluation: paired statistics on the same events (chDB)', () =>
   });
 
   it('does not promote a challenger that is only noisily better: inconclusive, interval straddles the bar', async () => {
-    const result = await acts.shadowEvaluate({ modelId, candidateVersion: B.version, championVersion: A.version, window, margin: 0, mode: 'superiority', maxEvents: 20_000 });
+    const result = await acts.shadowEvaluate({
+      modelId,
+      candidateVersion: B.version,
+      championVersion: A.version,
+      window,
+      margin: 0,
+      mode: 'superiority',
+      maxEvents: 20_000,
+    });
     const imp = result.verdict.statistics.improvement!;
     expect(imp.improvement).toBeGreaterThan(0);
     expect(imp.lower).toBeLessThan(0);
@@ -75,7 +101,15 @@ describe('shadow evaluation: paired statistics on the same events (chDB)', () =>
   });
 
   it('promotes a clearly better challenger, and stores every paired event in shadow_results', async () => {
-    const result = await acts.shadowEvaluate({ modelId, candidateVersion: B.version, championVersion: S.version, window, margin: 0.005, mode: 'superiority', maxEvents: 3000 });
+    const result = await acts.shadowEvaluate({
+      modelId,
+      candidateVersion: B.version,
+      championVersion: S.version,
+      window,
+      margin: 0.005,
+      mode: 'superiority',
+      maxEvents: 3000,
+    });
     expect(result.n).toBe(3000);
     expect(result.verdict.decision).toBe('promote');
     expect(result.verdict.statistics.improvement!.lower).toBeGreaterThan(0.005);
@@ -89,7 +123,16 @@ describe('shadow evaluation: paired statistics on the same events (chDB)', () =>
     expect(rows[0]!.diff).toBeGreaterThan(0);
 
     // Accuracy as the metric: McNemar must agree before promotion.
-    const acc = await acts.shadowEvaluate({ modelId, candidateVersion: B.version, championVersion: S.version, window, margin: 0, mode: 'superiority', maxEvents: 20_000, metric: 'accuracy' });
+    const acc = await acts.shadowEvaluate({
+      modelId,
+      candidateVersion: B.version,
+      championVersion: S.version,
+      window,
+      margin: 0,
+      mode: 'superiority',
+      maxEvents: 20_000,
+      metric: 'accuracy',
+    });
     expect(acc.verdict.decision).toBe('promote');
     expect(acc.verdict.statistics.mcnemar.pValue).toBeLessThan(0.05);
     expect(acc.verdict.reasons.join(' ')).toMatch(/McNemar p = .* confirms/);
@@ -101,11 +144,37 @@ describe('shadow evaluation: paired statistics on the same events (chDB)', () =>
     const start = T0 + 10 * 86_400_000;
     const registry = new ClickHouseRegistryRepository(ch.client);
     const artifacts = LocalArtifactStore.forDataDir(config.dataDir);
-    const champ = (await registerTrainedModel(registry, artifacts, liveModel, { seed: 22, n: 5000, concept: 3, stage: 'production' })).version;
-    const cand = (await registerTrainedModel(registry, artifacts, liveModel, { seed: 21, n: 5000, concept: 0 })).version;
-    await seedLabelledEvents(ch.client, liveModel, { seed: 6, n: 1500, start, modelVersion: champ.version, prefix: 'live', score: (row) => predictProbability(modelS, row) });
-    await seedLabelledEvents(ch.client, shadowModelId(liveModel), { seed: 6, n: 1500, start, modelVersion: cand.version, prefix: 'live', score: (row) => predictProbability(modelB, row) });
-    const result = await acts.shadowEvaluate({ modelId: liveModel, candidateVersion: cand.version, championVersion: champ.version, window: { start, end: start + 1500 * 1000 }, margin: 0.005, mode: 'superiority', maxEvents: 20_000, source: 'live' });
+    const champ = (
+      await registerTrainedModel(registry, artifacts, liveModel, { seed: 22, n: 5000, concept: 3, stage: 'production' })
+    ).version;
+    const cand = (await registerTrainedModel(registry, artifacts, liveModel, { seed: 21, n: 5000, concept: 0 }))
+      .version;
+    await seedLabelledEvents(ch.client, liveModel, {
+      seed: 6,
+      n: 1500,
+      start,
+      modelVersion: champ.version,
+      prefix: 'live',
+      score: (row) => predictProbability(modelS, row),
+    });
+    await seedLabelledEvents(ch.client, shadowModelId(liveModel), {
+      seed: 6,
+      n: 1500,
+      start,
+      modelVersion: cand.version,
+      prefix: 'live',
+      score: (row) => predictProbability(modelB, row),
+    });
+    const result = await acts.shadowEvaluate({
+      modelId: liveModel,
+      candidateVersion: cand.version,
+      championVersion: champ.version,
+      window: { start, end: start + 1500 * 1000 },
+      margin: 0.005,
+      mode: 'superiority',
+      maxEvents: 20_000,
+      source: 'live',
+    });
     expect(result.statistics.source).toBe('live');
     expect(result.statistics.championScoredBy).toBe('recorded');
     expect(result.n).toBe(1500);

@@ -65,7 +65,12 @@ function generate(random: Random, n: number, start: number, shifted: boolean): E
     if (random.bernoulli(0.01)) features.color = 3;
     // Absent keys (not even null).
     if (random.bernoulli(0.05)) delete features.ties;
-    events.push({ ts: start + i, features, score: random.bernoulli(0.02) ? null : random.uniform(0, shifted ? 0.8 : 1), cls: random.bernoulli(0.3) ? 'pos' : 'neg' });
+    events.push({
+      ts: start + i,
+      features,
+      score: random.bernoulli(0.02) ? null : random.uniform(0, shifted ? 0.8 : 1),
+      cls: random.bernoulli(0.3) ? 'pos' : 'neg',
+    });
   }
   return events;
 }
@@ -127,7 +132,8 @@ function expectClose(actual: unknown, expected: unknown, path = '$'): void {
   if (typeof expected === 'number' && typeof actual === 'number') {
     if (expected === actual) return;
     const scale = Math.max(1e-300, Math.abs(expected));
-    if (Math.abs(actual - expected) / scale > 1e-9 && Math.abs(actual - expected) > 1e-12) throw new Error(`${path}: ${actual} vs ${expected}`);
+    if (Math.abs(actual - expected) / scale > 1e-9 && Math.abs(actual - expected) > 1e-12)
+      throw new Error(`${path}: ${actual} vs ${expected}`);
     return;
   }
   if (Array.isArray(expected)) {
@@ -138,7 +144,8 @@ function expectClose(actual: unknown, expected: unknown, path = '$'): void {
   }
   if (expected && typeof expected === 'object') {
     expect(Object.keys(actual as object).sort(), path).toEqual(Object.keys(expected).sort());
-    for (const [k, v] of Object.entries(expected)) expectClose((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
+    for (const [k, v] of Object.entries(expected))
+      expectClose((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
     return;
   }
   expect(actual, path).toEqual(expected);
@@ -167,12 +174,34 @@ describe('statistics push-down (embedded chDB)', () => {
         FROM numbers(30)`,
       query_params: { model: modelId, ts: CUR_START + 10_000 },
     });
-    for (let i = 0; i < 30; i++) current.push({ ts: CUR_START + 10_000 + i, features: { normal: Number.NaN, ties: 2, color: 'red', city: 'c1' }, score: null, cls: 'neg' });
+    for (let i = 0; i < 30; i++)
+      current.push({
+        ts: CUR_START + 10_000 + i,
+        features: { normal: Number.NaN, ties: 2, color: 'red', city: 'c1' },
+        score: null,
+        cls: 'neg',
+      });
     // Dead letters: 7 inside the current window, 2 outside it, 3 of another model.
-    const dead = [...Array.from({ length: 7 }, (_, i) => [modelId, CUR_START + i]), ...Array.from({ length: 2 }, (_, i) => [modelId, REF_START - DAY + i]), ...Array.from({ length: 3 }, (_, i) => ['other', CUR_START + i])];
+    const dead = [
+      ...Array.from({ length: 7 }, (_, i) => [modelId, CUR_START + i]),
+      ...Array.from({ length: 2 }, (_, i) => [modelId, REF_START - DAY + i]),
+      ...Array.from({ length: 3 }, (_, i) => ['other', CUR_START + i]),
+    ];
     await ch.client.insert({
       table: 'dead_letters',
-      values: dead.map(([model, at], i) => ({ dead_letter_id: `${modelId}-dl-${i}`, received_at: at, source: 'kafka', topic: 't', partition: 0, offset: i, record_key: '', payload: '{', reason: 'bad', error_path: '', model_id: model })),
+      values: dead.map(([model, at], i) => ({
+        dead_letter_id: `${modelId}-dl-${i}`,
+        received_at: at,
+        source: 'kafka',
+        topic: 't',
+        partition: 0,
+        offset: i,
+        record_key: '',
+        payload: '{',
+        reason: 'bad',
+        error_path: '',
+        model_id: model,
+      })),
       format: 'JSONEachRow',
     });
     stored = await buildReference(ch.client, { modelId, start: REF_START, end: REF_START + DAY, nBins: 10 });
@@ -190,14 +219,26 @@ describe('statistics push-down (embedded chDB)', () => {
       const expected = numericReferenceProfile(column, 10);
       const actual = stored.features[name] as NumericReferenceProfile;
       expect(actual.kind, name).toBe('numeric');
-      expect(actual.cuts, name).toEqual(referenceBinEdges(column.filter((v): v is number => v !== null), 10));
+      expect(actual.cuts, name).toEqual(
+        referenceBinEdges(
+          column.filter((v): v is number => v !== null),
+          10,
+        ),
+      );
       expect(actual.cuts, name).toEqual(expected.cuts);
       expectMomentsClose(actual, expected);
     }
     expect((stored.features.constant as NumericReferenceProfile).cuts).toHaveLength(2);
-    for (const name of categorical) expect(stored.features[name], name).toEqual(categoricalProfile(categoricalColumn(reference, name)));
+    for (const name of categorical)
+      expect(stored.features[name], name).toEqual(categoricalProfile(categoricalColumn(reference, name)));
     expect(stored.prediction).not.toBeNull();
-    expectMomentsClose(stored.prediction!, numericReferenceProfile(reference.map((e) => e.score), 10));
+    expectMomentsClose(
+      stored.prediction!,
+      numericReferenceProfile(
+        reference.map((e) => e.score),
+        10,
+      ),
+    );
     expect(stored.predictionClass).toEqual(categoricalProfile(reference.map((e) => e.cls)));
     expect(stored.predictionValue).toBeNull();
   });
@@ -214,15 +255,30 @@ describe('statistics push-down (embedded chDB)', () => {
   });
 
   it('counts a window into the reference bins exactly, with data-quality inputs', async () => {
-    const counts = await windowCounts(ch.client, { modelId, start: CUR_START, end: CUR_START + DAY, reference: stored });
+    const counts = await windowCounts(ch.client, {
+      modelId,
+      start: CUR_START,
+      end: CUR_START + DAY,
+      reference: stored,
+    });
     expect(counts.rows).toBe(current.length);
     expect(counts.deadLettered).toBe(7);
     for (const name of numeric) {
       const cuts = (stored.features[name] as NumericReferenceProfile).cuts;
-      expectMomentsClose(counts.features[name] as NumericCounts, numericWindowCounts(numericColumn(current, name), cuts));
+      expectMomentsClose(
+        counts.features[name] as NumericCounts,
+        numericWindowCounts(numericColumn(current, name), cuts),
+      );
     }
-    for (const name of categorical) expect(counts.features[name], name).toEqual(categoricalProfile(categoricalColumn(current, name)));
-    expectMomentsClose(counts.prediction!, numericWindowCounts(current.map((e) => e.score), stored.prediction!.cuts));
+    for (const name of categorical)
+      expect(counts.features[name], name).toEqual(categoricalProfile(categoricalColumn(current, name)));
+    expectMomentsClose(
+      counts.prediction!,
+      numericWindowCounts(
+        current.map((e) => e.score),
+        stored.prediction!.cuts,
+      ),
+    );
     expect(counts.predictionClass).toEqual(categoricalProfile(current.map((e) => e.cls)));
 
     const quality = new Map(counts.quality.map((q) => [q.name, q]));
@@ -230,30 +286,67 @@ describe('statistics push-down (embedded chDB)', () => {
     expect(textInNormal).toBeGreaterThan(0);
     expect(quality.get('normal')?.type_violations).toBe(textInNormal);
     expect(quality.get('normal')?.missing).toBe(30); // the NaN/±Inf rows
-    expect(quality.get('color')?.type_violations).toBe(current.filter((e) => typeof e.features.color === 'number').length);
+    expect(quality.get('color')?.type_violations).toBe(
+      current.filter((e) => typeof e.features.color === 'number').length,
+    );
     expect(quality.get('ties')?.missing).toBe(current.filter((e) => e.features.ties === undefined).length);
     const seenCities = new Set(reference.map((e) => e.features.city));
-    const unseen = current.filter((e) => typeof e.features.city === 'string' && !seenCities.has(e.features.city)).length;
+    const unseen = current.filter(
+      (e) => typeof e.features.city === 'string' && !seenCities.has(e.features.city),
+    ).length;
     expect(unseen).toBeGreaterThan(0);
     expect(quality.get('city')?.unseen).toBe(unseen);
     const tiesMax = (stored.features.ties as NumericReferenceProfile).max;
-    expect(quality.get('ties')?.out_of_range).toBe(current.filter((e) => typeof e.features.ties === 'number' && e.features.ties > tiesMax).length);
+    expect(quality.get('ties')?.out_of_range).toBe(
+      current.filter((e) => typeof e.features.ties === 'number' && e.features.ties > tiesMax).length,
+    );
   });
 
   it('gives the same binned drift report as the in-process path', async () => {
-    const { report, quality } = await driftForWindow(ch.client, { modelId, start: CUR_START, end: CUR_START + DAY, reference: stored });
+    const { report, quality } = await driftForWindow(ch.client, {
+      modelId,
+      start: CUR_START,
+      end: CUR_START + DAY,
+      reference: stored,
+    });
     const inProcess: FeatureDriftResult[] = [];
     for (const name of [...categorical, ...numeric].sort()) {
       if (numeric.includes(name)) {
         const ref = numericReferenceProfile(numericColumn(reference, name), 10);
-        inProcess.push(compareBinnedFeature(ref, numericWindowCounts(numericColumn(current, name), ref.cuts), { name }));
+        inProcess.push(
+          compareBinnedFeature(ref, numericWindowCounts(numericColumn(current, name), ref.cuts), { name }),
+        );
       } else {
-        inProcess.push(compareBinnedFeature(categoricalProfile(categoricalColumn(reference, name)), categoricalProfile(categoricalColumn(current, name)), { name }));
+        inProcess.push(
+          compareBinnedFeature(
+            categoricalProfile(categoricalColumn(reference, name)),
+            categoricalProfile(categoricalColumn(current, name)),
+            { name },
+          ),
+        );
       }
     }
-    const scoreRef = numericReferenceProfile(reference.map((e) => e.score), 10);
-    inProcess.push(compareBinnedFeature(scoreRef, numericWindowCounts(current.map((e) => e.score), scoreRef.cuts), { name: 'prediction_score', role: 'prediction' }));
-    inProcess.push(compareBinnedFeature(categoricalProfile(reference.map((e) => e.cls)), categoricalProfile(current.map((e) => e.cls)), { name: 'prediction_class', role: 'prediction' }));
+    const scoreRef = numericReferenceProfile(
+      reference.map((e) => e.score),
+      10,
+    );
+    inProcess.push(
+      compareBinnedFeature(
+        scoreRef,
+        numericWindowCounts(
+          current.map((e) => e.score),
+          scoreRef.cuts,
+        ),
+        { name: 'prediction_score', role: 'prediction' },
+      ),
+    );
+    inProcess.push(
+      compareBinnedFeature(
+        categoricalProfile(reference.map((e) => e.cls)),
+        categoricalProfile(current.map((e) => e.cls)),
+        { name: 'prediction_class', role: 'prediction' },
+      ),
+    );
     expectClose(report, driftReport(inProcess));
     // The shifted columns drift; the constant one does not.
     const byName = new Map(report.features.map((f) => [f.name, f]));
@@ -265,16 +358,30 @@ describe('statistics push-down (embedded chDB)', () => {
   });
 
   it('caps a large vocabulary, pooling the rest as __other__ on both sides', async () => {
-    const capped = await buildReference(ch.client, { modelId, start: REF_START, end: REF_START + DAY, nBins: 10, maxCategories: 4, features: ['city'] });
+    const capped = await buildReference(ch.client, {
+      modelId,
+      start: REF_START,
+      end: REF_START + DAY,
+      nBins: 10,
+      maxCategories: 4,
+      features: ['city'],
+    });
     expect(capped.cappedCategorical).toEqual(['city']);
     const profile = capped.features.city as CategoricalProfile;
     expect(Object.keys(profile.counts)).toHaveLength(4);
     expect(Object.values(profile.counts).reduce((a, b) => a + b, 0)).toBe(reference.length);
-    const counts = await windowCounts(ch.client, { modelId, start: CUR_START, end: CUR_START + DAY, reference: capped });
+    const counts = await windowCounts(ch.client, {
+      modelId,
+      start: CUR_START,
+      end: CUR_START + DAY,
+      reference: capped,
+    });
     const window = counts.features.city as CategoricalProfile;
     expect(Object.keys(window.counts).sort()).toEqual(Object.keys(profile.counts).sort());
     const kept = new Set(Object.keys(profile.counts).filter((l) => l !== OTHER_CATEGORY));
-    expect(window.counts[OTHER_CATEGORY]).toBe(current.filter((e) => typeof e.features.city === 'string' && !kept.has(e.features.city)).length);
+    expect(window.counts[OTHER_CATEGORY]).toBe(
+      current.filter((e) => typeof e.features.city === 'string' && !kept.has(e.features.city)).length,
+    );
   });
 
   it('counts exactly with the roundDown form too (more cuts than are spelled out as comparisons)', async () => {
@@ -289,9 +396,18 @@ describe('statistics push-down (embedded chDB)', () => {
     const counts = await windowCounts(ch.client, { modelId, start: CUR_START, end: CUR_START + DAY, reference: fine });
     for (const name of numeric) {
       const cuts = (fine.features[name] as NumericReferenceProfile).cuts;
-      expectMomentsClose(counts.features[name] as NumericCounts, numericWindowCounts(numericColumn(current, name), cuts));
+      expectMomentsClose(
+        counts.features[name] as NumericCounts,
+        numericWindowCounts(numericColumn(current, name), cuts),
+      );
     }
-    expectMomentsClose(counts.prediction!, numericWindowCounts(current.map((e) => e.score), fine.prediction!.cuts));
+    expectMomentsClose(
+      counts.prediction!,
+      numericWindowCounts(
+        current.map((e) => e.score),
+        fine.prediction!.cuts,
+      ),
+    );
   });
 
   it('counts a redelivered event once (window filtered before FINAL de-duplicates), also across a month boundary', async () => {
@@ -304,17 +420,37 @@ describe('statistics push-down (embedded chDB)', () => {
     const nextMonth = generate(new Random(8), 50, Date.UTC(2025, 1, 1), false);
     await insert(ch, dupModel, nextMonth);
     await insert(ch, dupModel, nextMonth);
-    const ref = await buildReference(ch.client, { modelId: dupModel, start: CUR_START, end: CUR_START + DAY, nBins: 10 });
+    const ref = await buildReference(ch.client, {
+      modelId: dupModel,
+      start: CUR_START,
+      end: CUR_START + DAY,
+      nBins: 10,
+    });
     expect(ref.rowCount).toBe(events.length);
-    const window = await windowCounts(ch.client, { modelId: dupModel, start: CUR_START, end: Date.UTC(2025, 1, 2), reference: ref });
+    const window = await windowCounts(ch.client, {
+      modelId: dupModel,
+      start: CUR_START,
+      end: Date.UTC(2025, 1, 2),
+      reference: ref,
+    });
     expect(window.rows).toBe(events.length + nextMonth.length);
     const all = [...events, ...nextMonth];
     for (const name of numeric) {
-      expectMomentsClose(window.features[name] as NumericCounts, numericWindowCounts(numericColumn(all, name), (ref.features[name] as NumericReferenceProfile).cuts));
+      expectMomentsClose(
+        window.features[name] as NumericCounts,
+        numericWindowCounts(numericColumn(all, name), (ref.features[name] as NumericReferenceProfile).cuts),
+      );
     }
-    for (const name of categorical) expect(window.features[name], name).toEqual(categoricalProfile(categoricalColumn(all, name)));
+    for (const name of categorical)
+      expect(window.features[name], name).toEqual(categoricalProfile(categoricalColumn(all, name)));
     // Without FINAL the copies are counted (what the FINAL default protects against).
-    const raw = await windowCounts(ch.client, { modelId: dupModel, start: CUR_START, end: Date.UTC(2025, 1, 2), reference: ref, final: false });
+    const raw = await windowCounts(ch.client, {
+      modelId: dupModel,
+      start: CUR_START,
+      end: Date.UTC(2025, 1, 2),
+      reference: ref,
+      final: false,
+    });
     expect(raw.rows).toBeGreaterThanOrEqual(events.length + nextMonth.length);
   });
 
@@ -338,18 +474,32 @@ describe('statistics push-down (embedded chDB)', () => {
     expect(names).toHaveLength(width);
     const spelled = names.reduce((sum, name) => sum + (ref.features[name] as NumericReferenceProfile).cuts.length, 0);
     expect(spelled).toBeGreaterThan(LINEAR_BIN_BUDGET); // both forms are in the query
-    const counts = await windowCounts(ch.client, { modelId: wideModel, start: REF_START, end: REF_START + DAY, reference: ref });
+    const counts = await windowCounts(ch.client, {
+      modelId: wideModel,
+      start: REF_START,
+      end: REF_START + DAY,
+      reference: ref,
+    });
     expect(counts.rows).toBe(n);
     for (const j of [0, 1, 150, width - 1]) {
       const name = `w${String(j).padStart(3, '0')}`;
       const column = Array.from({ length: n }, (_, i) => value(i, j));
-      expectMomentsClose(counts.features[name] as NumericCounts, numericWindowCounts(column, (ref.features[name] as NumericReferenceProfile).cuts));
+      expectMomentsClose(
+        counts.features[name] as NumericCounts,
+        numericWindowCounts(column, (ref.features[name] as NumericReferenceProfile).cuts),
+      );
     }
   });
 
   it('rejects an empty window and unknown features', async () => {
-    await expect(buildReference(ch.client, { modelId, start: REF_START - 2 * DAY, end: REF_START - DAY })).rejects.toThrow(/no scoring events/);
-    await expect(buildReference(ch.client, { modelId, start: REF_START, end: REF_START + DAY, features: ['nope'] })).rejects.toThrow(/nope/);
-    await expect(buildReference(ch.client, { modelId, start: REF_START + DAY, end: REF_START })).rejects.toThrow(/after its start/);
+    await expect(
+      buildReference(ch.client, { modelId, start: REF_START - 2 * DAY, end: REF_START - DAY }),
+    ).rejects.toThrow(/no scoring events/);
+    await expect(
+      buildReference(ch.client, { modelId, start: REF_START, end: REF_START + DAY, features: ['nope'] }),
+    ).rejects.toThrow(/nope/);
+    await expect(buildReference(ch.client, { modelId, start: REF_START + DAY, end: REF_START })).rejects.toThrow(
+      /after its start/,
+    );
   });
 });

@@ -23,7 +23,12 @@ export interface SeaSample {
 export function seaSample(seed: number, n: number, concept = 0): SeaSample {
   const events = take(seaStream({ seed, noise: 0.1, schedule: { initial: concept } }), n);
   return {
-    rows: events.map((e, i) => ({ f1: e.features[0] ?? null, f2: e.features[1] ?? null, f3: e.features[2] ?? null, region: REGIONS[i % 3] ?? 'eu' })),
+    rows: events.map((e, i) => ({
+      f1: e.features[0] ?? null,
+      f2: e.features[1] ?? null,
+      f3: e.features[2] ?? null,
+      region: REGIONS[i % 3] ?? 'eu',
+    })),
     labels: events.map((e) => e.label),
   };
 }
@@ -70,7 +75,15 @@ export async function seedLabelledEvents(client: ClickHouseClient, modelId: stri
       source: 'http',
       source_ref: 'test',
     });
-    labels.push({ event_id: id, label: String(sample.labels[i]), label_numeric: sample.labels[i] as number, label_ts: start + i * step + 60_000, contract_version: 1, source: 'http', source_ref: 'test' });
+    labels.push({
+      event_id: id,
+      label: String(sample.labels[i]),
+      label_numeric: sample.labels[i] as number,
+      label_ts: start + i * step + 60_000,
+      contract_version: 1,
+      source: 'http',
+      source_ref: 'test',
+    });
   });
   const repo = new ClickHouseIngestRepository(client);
   await repo.insertScoringEvents(events);
@@ -88,7 +101,10 @@ export async function registerTrainedModel(
   const sample = seaSample(options.seed, options.n, options.concept);
   const { model } = fitLogistic({ features: SEA_FEATURES, ...sample }, { l2: options.l2 ?? 1 });
   const bytes = logisticToOnnx(model);
-  const stored = await artifacts.put(`models/${modelId}/fixture-${options.seed}-${options.concept}-${options.n}/model.onnx`, bytes);
+  const stored = await artifacts.put(
+    `models/${modelId}/fixture-${options.seed}-${options.concept}-${options.n}/model.onnx`,
+    bytes,
+  );
   const version = await registry.registerVersion({
     modelId,
     stage: options.stage ?? 'candidate',

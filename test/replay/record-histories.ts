@@ -25,7 +25,13 @@ import { registerSearchAttributes } from '../../platform/temporal.ts';
 import { freePort } from '../../services/process.ts';
 import { servicesDown, servicesUp } from '../../services/stack.ts';
 import { createActivities, nonRetryableErrors, workflowBundle } from '../../workers/temporal-worker.ts';
-import { approveUpdate, monitorWorkflowId, retrainWorkflowId, statusQuery, type DerivedDecision } from '../../workflows/messages.ts';
+import {
+  approveUpdate,
+  monitorWorkflowId,
+  retrainWorkflowId,
+  statusQuery,
+  type DerivedDecision,
+} from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/model-monitor.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
 
@@ -35,17 +41,41 @@ const out = path.join(path.dirname(new URL(import.meta.url).pathname), 'historie
 
 async function run(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-record-'));
-  const ports = { temporalPort: await freePort(), temporalUiPort: await freePort(), kafkaPort: await freePort(), kafkaControllerPort: await freePort() };
-  const stackConfig = loadConfig({ env: {}, overrides: { dataDir, services: ports, temporal: { address: 'unused:1' } } });
+  const ports = {
+    temporalPort: await freePort(),
+    temporalUiPort: await freePort(),
+    kafkaPort: await freePort(),
+    kafkaControllerPort: await freePort(),
+  };
+  const stackConfig = loadConfig({
+    env: {},
+    overrides: { dataDir, services: ports, temporal: { address: 'unused:1' } },
+  });
   const started = await servicesUp(stackConfig, { onProgress: (l) => process.stderr.write(`${l}\n`) });
-  const config = loadConfig({ env: {}, overrides: { dataDir, kafka: { brokers: `127.0.0.1:${ports.kafkaPort}` }, temporal: { address: 'unused:1', taskQueue: 'replay-recording' }, logLevel: 'warn' } });
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: installed.temporalTestServer } } });
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      dataDir,
+      kafka: { brokers: `127.0.0.1:${ports.kafkaPort}` },
+      temporal: { address: 'unused:1', taskQueue: 'replay-recording' },
+      logLevel: 'warn',
+    },
+  });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
+  });
   await registerSearchAttributes(env.connection, 'default');
   const ch = await openClickHouse(config);
   await applyMigrations(ch.client);
   const modelId = 'replay-model';
   const start = Math.floor(Date.now() / CADENCE) * CADENCE;
-  const world = new SimulatedProduction(ch.client, { modelId, dataDir, world: { seed: 5, thetaStart: 8, thetaPerDay: 0.35, epoch: start, labelNoise: 0.05 }, eventsPerWindow: 1000, initialTheta: 8 });
+  const world = new SimulatedProduction(ch.client, {
+    modelId,
+    dataDir,
+    world: { seed: 5, thetaStart: 8, thetaPerDay: 0.35, epoch: start, labelNoise: 0.05 },
+    eventsPerWindow: 1000,
+    initialTheta: 8,
+  });
   const log = createLogger('record', 'warn');
   const activities = createActivities({ config, clickhouse: ch.client, log });
   const decisions: DerivedDecision[] = [];
@@ -57,23 +87,43 @@ async function run(): Promise<void> {
     guards: { cooldown: '1d', approval: { required: true, timeout: '1d' } },
     trainingWindow: { kind: 'fixed', duration: '2d' },
   });
-  const input: ModelMonitorInput = { modelId, policy: policy.policy, policyRef: policy.ref, cadence: '6h', maxTicksPerRun: 1000 };
+  const input: ModelMonitorInput = {
+    modelId,
+    policy: policy.policy,
+    policyRef: policy.ref,
+    cadence: '6h',
+    maxTicksPerRun: 1000,
+  };
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: { ...activities, collectWindow: async (i: Parameters<typeof activities.collectWindow>[0]) => (await world.emit(i.start, i.end), activities.collectWindow(i)) },
-    sinks: { decisions: { derived: { fn: (_info, d: DerivedDecision) => void decisions.push(d), callDuringReplay: false } } },
+    activities: {
+      ...activities,
+      collectWindow: async (i: Parameters<typeof activities.collectWindow>[0]) => (
+        await world.emit(i.start, i.end),
+        activities.collectWindow(i)
+      ),
+    },
+    sinks: {
+      decisions: { derived: { fn: (_info, d: DerivedDecision) => void decisions.push(d), callDuringReplay: false } },
+    },
     interceptors: { activity: [nonRetryableErrors] },
   });
   await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('ModelMonitor', { workflowId: monitorWorkflowId(modelId), taskQueue: config.temporal.taskQueue, args: [input] });
+    const handle = await env.client.workflow.start('ModelMonitor', {
+      workflowId: monitorWorkflowId(modelId),
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+    });
     let approved = false;
     for (let t = 0; t < 32; t++) {
       await env.sleep(CADENCE);
       const status = await handle.query(statusQuery);
       if (status.stage === 'awaiting-approval' && !approved) {
-        await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice@example.com', reason: 'reviewed the drift report' }] });
+        await handle.executeUpdate(approveUpdate, {
+          args: [{ actor: 'alice@example.com', reason: 'reviewed the drift report' }],
+        });
         approved = true;
       }
     }
@@ -82,8 +132,17 @@ async function run(): Promise<void> {
     const retrain = env.client.workflow.getHandle(retrainWorkflowId(modelId, 1));
     await retrain.result().catch(() => undefined);
     writeFileSync(path.join(out, 'retrain.json'), historyToJSON(await retrain.fetchHistory()));
-    writeFileSync(path.join(out, 'model-monitor.decisions.json'), `${JSON.stringify(decisions.map(({ decisionId, kind, reason }) => ({ decisionId, kind, reason })), null, 1)}\n`);
-    process.stderr.write(`recorded ${decisions.length} decisions (${[...new Set(decisions.map((d) => d.kind))].join(', ')}); approved: ${approved}\n`);
+    writeFileSync(
+      path.join(out, 'model-monitor.decisions.json'),
+      `${JSON.stringify(
+        decisions.map(({ decisionId, kind, reason }) => ({ decisionId, kind, reason })),
+        null,
+        1,
+      )}\n`,
+    );
+    process.stderr.write(
+      `recorded ${decisions.length} decisions (${[...new Set(decisions.map((d) => d.kind))].join(', ')}); approved: ${approved}\n`,
+    );
   });
   await closeRetrainActivities(activities);
   await world.close();

@@ -10,7 +10,11 @@ const FIXTURE = path.join(ROOT, 'test/fixtures/backtest/sea-abrupt.csv');
 const POLICY = path.join(ROOT, 'test/fixtures/backtest/cost-aware.yaml');
 
 function halflife(...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/halflife.mjs'), 'backtest', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/halflife.mjs'), 'backtest', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

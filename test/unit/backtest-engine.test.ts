@@ -12,7 +12,10 @@ const PER_HOUR = 250;
 /** SEA stream, 12 h reference + 3 days; the concept moves θ 9 → 7 after 30 h, so a frozen model loses ~15 points. */
 function stream(seed: number, withPrediction = false): BacktestRow[] {
   const n = (12 + 72) * PER_HOUR;
-  return take(seaStream({ seed, schedule: { initial: 1, changes: [{ position: 30 * PER_HOUR, concept: 2 }] }, noise: 0.1 }), n).map((e, i) => {
+  return take(
+    seaStream({ seed, schedule: { initial: 1, changes: [{ position: 30 * PER_HOUR, concept: 2 }] }, noise: 0.1 }),
+    n,
+  ).map((e, i) => {
     const [x1, x2, x3] = e.features as [number, number, number];
     return {
       time: T0 + Math.floor((i * HOUR) / PER_HOUR),
@@ -30,18 +33,46 @@ function policy(trigger: PolicyTrigger, guards: Partial<RetrainPolicy['guards']>
     model: 'sea',
     description: '',
     trigger,
-    guards: { cooldown: '1h', budget: { maxRetrains: 100, per: '7d' }, oneAtATime: true, blackout: [], approval: { required: false, timeout: '1h' }, requireDataQuality: false, ...guards },
+    guards: {
+      cooldown: '1h',
+      budget: { maxRetrains: 100, per: '7d' },
+      oneAtATime: true,
+      blackout: [],
+      approval: { required: false, timeout: '1h' },
+      requireDataQuality: false,
+      ...guards,
+    },
     trainingWindow: { kind: 'fixed', duration: '12h' },
   };
 }
 
 const costAware: PolicyTrigger = {
-  kind: 'cost-aware', valuePerQualityUnit: 1, traffic: { kind: 'observed', fallbackPerHour: 0 }, horizon: '7d',
-  retrainCost: 100, deploymentRisk: { probability: 0, cost: 0 }, quantile: 0.5, rule: 'forecast-then-cumulative',
+  kind: 'cost-aware',
+  valuePerQualityUnit: 1,
+  traffic: { kind: 'observed', fallbackPerHour: 0 },
+  horizon: '7d',
+  retrainCost: 100,
+  deploymentRisk: { probability: 0, cost: 0 },
+  quantile: 0.5,
+  rule: 'forecast-then-cumulative',
 };
 
-function options(rows: BacktestOptions['rows'], p: RetrainPolicy, extra: Partial<BacktestOptions> = {}): BacktestOptions {
-  return { rows, numeric: ['x1', 'x2', 'x3'], hasPrediction: false, policy: p, cadenceMs: HOUR, referenceWindowMs: 12 * HOUR, trainer: builtInTrainer(), costModel: { valuePerQualityUnit: 1, retrainCost: 100 }, ...extra };
+function options(
+  rows: BacktestOptions['rows'],
+  p: RetrainPolicy,
+  extra: Partial<BacktestOptions> = {},
+): BacktestOptions {
+  return {
+    rows,
+    numeric: ['x1', 'x2', 'x3'],
+    hasPrediction: false,
+    policy: p,
+    cadenceMs: HOUR,
+    referenceWindowMs: 12 * HOUR,
+    trainer: builtInTrainer(),
+    costModel: { valuePerQualityUnit: 1, retrainCost: 100 },
+    ...extra,
+  };
 }
 
 describe('runBacktest', () => {
@@ -77,7 +108,9 @@ describe('runBacktest', () => {
     const report = await runBacktest(options(rows, policy({ kind: 'periodic', every: '12h' })));
     const times = report.decisions.filter((d) => d.kind === 'retrain').map((d) => (d.time - (T0 + 12 * HOUR)) / HOUR);
     expect(times).toEqual([12, 24, 36, 48, 60, 72]);
-    expect(report.decisions.filter((d) => d.kind === 'retrain').every((d) => d.retrain?.trainingRows === 12 * PER_HOUR)).toBe(true);
+    expect(
+      report.decisions.filter((d) => d.kind === 'retrain').every((d) => d.retrain?.trainingRows === 12 * PER_HOUR),
+    ).toBe(true);
   });
 
   it('is deterministic: the same input gives an identical report, from an array or an async iterator', async () => {
@@ -92,7 +125,9 @@ describe('runBacktest', () => {
   });
 
   it("with a prediction column the file's scores serve until the first retrain", async () => {
-    const report = await runBacktest(options(stream(3, true), policy({ kind: 'periodic', every: '36h' }), { hasPrediction: true }));
+    const report = await runBacktest(
+      options(stream(3, true), policy({ kind: 'periodic', every: '36h' }), { hasPrediction: true }),
+    );
     expect(report.versions[0]).toMatchObject({ version: 'file', source: 'file' });
     expect(report.windows[0]!.version).toBe('file');
     // Periodic counts the file's model age from the start of the history (12 h before monitoring).
@@ -108,8 +143,12 @@ describe('runBacktest', () => {
 
   it('rejects out-of-order rows and histories that end inside the reference period', async () => {
     const shuffled = [rows[0]!, rows[2]!, rows[1]!, ...rows.slice(3)];
-    await expect(runBacktest(options(shuffled, policy({ kind: 'manual' })))).rejects.toThrow(/row 3: rows must be in time order/);
-    await expect(runBacktest(options(rows.slice(0, 100), policy({ kind: 'manual' })))).rejects.toThrow(BacktestInputError);
+    await expect(runBacktest(options(shuffled, policy({ kind: 'manual' })))).rejects.toThrow(
+      /row 3: rows must be in time order/,
+    );
+    await expect(runBacktest(options(rows.slice(0, 100), policy({ kind: 'manual' })))).rejects.toThrow(
+      BacktestInputError,
+    );
     await expect(runBacktest(options([], policy({ kind: 'manual' })))).rejects.toThrow(/no rows/);
   });
 });

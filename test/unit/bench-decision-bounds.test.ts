@@ -7,7 +7,13 @@ import type { CostModel } from '../../detectors/economics/types.ts';
 
 /** A model trained at k loses `rate` per step of age, plus a per-model offset (its luck). */
 function linearModel(steps: number, rate: number, luck: (k: number) => number = () => 0): CostModel {
-  return { steps, qualityAt: (k, t) => 0.95 - rate * (t - k) - luck(k), eventsAt: () => 300, valuePerQualityUnit: 1, retrainCost: 150 };
+  return {
+    steps,
+    qualityAt: (k, t) => 0.95 - rate * (t - k) - luck(k),
+    eventsAt: () => 300,
+    valuePerQualityUnit: 1,
+    retrainCost: 150,
+  };
 }
 
 describe('perfectHindsightCara', () => {
@@ -42,7 +48,14 @@ describe('meanStaleness', () => {
 });
 
 describe('twin streams (sampleSeed)', () => {
-  const spec = { kind: 'gradual' as const, seed: 5, days: 1, eventsPerHour: 300, referenceHours: 12, trainingWindow: '4h' };
+  const spec = {
+    kind: 'gradual' as const,
+    seed: 5,
+    days: 1,
+    eventsPerHour: 300,
+    referenceHours: 12,
+    trainingWindow: '4h',
+  };
   const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
   it('share the concept path, not the events: a twin’s models age like the stream’s, a different seed’s do not', () => {
@@ -92,8 +105,14 @@ describe('adaptiveExpectedCostSchedule', () => {
     const expected = linearModel(80, 0.004);
     const planned = oracleSchedule(expected).retrainSteps;
     // The initial model ages at half the expected rate; later models as expected.
-    const lucky: CostModel = { ...expected, qualityAt: (k, t) => (k === 0 ? 0.95 - 0.002 * t : expected.qualityAt(k, t)) };
-    const unlucky: CostModel = { ...expected, qualityAt: (k, t) => (k === 0 ? 0.95 - 0.008 * t : expected.qualityAt(k, t)) };
+    const lucky: CostModel = {
+      ...expected,
+      qualityAt: (k, t) => (k === 0 ? 0.95 - 0.002 * t : expected.qualityAt(k, t)),
+    };
+    const unlucky: CostModel = {
+      ...expected,
+      qualityAt: (k, t) => (k === 0 ? 0.95 - 0.008 * t : expected.qualityAt(k, t)),
+    };
     expect(adaptiveExpectedCostSchedule(lucky, expected)[0]).toBeGreaterThan(planned[0] as number);
     expect(adaptiveExpectedCostSchedule(unlucky, expected)[0]).toBeLessThan(planned[0] as number);
   });

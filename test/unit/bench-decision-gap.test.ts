@@ -5,7 +5,13 @@ import type { CostModel } from '../../detectors/economics/types.ts';
 
 /** A model trained at k loses `rate` per step of age, plus a per-model offset (its luck). */
 function linearModel(steps: number, rate: number, luck: (k: number) => number = () => 0): CostModel {
-  return { steps, qualityAt: (k, t) => 0.95 - rate * (t - k) - luck(k), eventsAt: () => 300, valuePerQualityUnit: 1, retrainCost: 150 };
+  return {
+    steps,
+    qualityAt: (k, t) => 0.95 - rate * (t - k) - luck(k),
+    eventsAt: () => 300,
+    valuePerQualityUnit: 1,
+    retrainCost: 150,
+  };
 }
 
 function parts(g: ReturnType<typeof decomposeGap>, c: number): number {

@@ -19,11 +19,24 @@ describe('bench detection metrics', () => {
     // 1500: just past the horizon (window is [1000, 1500)) → false alarm. 2900: detects the gradual
     // change before its centre (delay −100). 6000–6499: none → change 3 missed. 7000: false alarm.
     const m = matchDetections(changes, [7000, 1040, 200, 1100, 1500, 2900], 500, 10_000);
-    expect(m).toEqual({ changes: 3, detected: 2, missed: 1, delays: [40, -100], falseAlarms: 3, extraDetections: 1, length: 10_000 });
+    expect(m).toEqual({
+      changes: 3,
+      detected: 2,
+      missed: 1,
+      delays: [40, -100],
+      falseAlarms: 3,
+      extraDetections: 1,
+      length: 10_000,
+    });
   });
 
   it('no detections: every change missed, no false alarms', () => {
-    expect(matchDetections([{ position: 10 }], [], 5, 100)).toMatchObject({ detected: 0, missed: 1, falseAlarms: 0, delays: [] });
+    expect(matchDetections([{ position: 10 }], [], 5, 100)).toMatchObject({
+      detected: 0,
+      missed: 1,
+      falseAlarms: 0,
+      delays: [],
+    });
   });
 
   it('pools seeds: mean and median delay over detected changes, false alarms per 10k events', () => {

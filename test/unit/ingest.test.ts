@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
-import { encodedColumns, eventKey, labelKey, type DeadLetterRow, type IngestRepository, type IngestTable, type InsertTiming } from '../../platform/clickhouse/ingest-repository.ts';
+import {
+  encodedColumns,
+  eventKey,
+  labelKey,
+  type DeadLetterRow,
+  type IngestRepository,
+  type IngestTable,
+  type InsertTiming,
+} from '../../platform/clickhouse/ingest-repository.ts';
 import { validateScoringEvent } from '../../platform/contracts.ts';
 import {
   fastScoringEventRow,
@@ -51,7 +59,16 @@ describe('prepareRecord', () => {
     const p = prepareRecord(kafkaRecord(JSON.stringify(event(1))), 'events');
     expect(p.kind).toBe('event');
     if (p.kind !== 'event') return;
-    expect(p.row).toMatchObject({ event_id: 'e1', model_id: 'm1', ts: 1_760_000_000_001, num_features: { x: 1 }, cat_features: { colour: 'red' }, missing_features: ['gone'], source: 'kafka', source_ref: 't:2:7' });
+    expect(p.row).toMatchObject({
+      event_id: 'e1',
+      model_id: 'm1',
+      ts: 1_760_000_000_001,
+      num_features: { x: 1 },
+      cat_features: { colour: 'red' },
+      missing_features: ['gone'],
+      source: 'kafka',
+      source_ref: 't:2:7',
+    });
   });
 
   it.each([
@@ -65,11 +82,21 @@ describe('prepareRecord', () => {
     const d = deadOf(prepareRecord(kafkaRecord(raw), 'events'));
     expect(d.reason).toContain(inReason);
     expect(d.error_path).toBe(errorPath);
-    expect(d).toMatchObject({ dead_letter_id: 'kafka:t:2:7', source: 'kafka', topic: 't', partition: 2, offset: 7, record_key: 'k', payload: raw });
+    expect(d).toMatchObject({
+      dead_letter_id: 'kafka:t:2:7',
+      source: 'kafka',
+      topic: 't',
+      partition: 2,
+      offset: 7,
+      record_key: 'k',
+      payload: raw,
+    });
   });
 
   it('keeps the model id of an invalid event when it can be read', () => {
-    expect(deadOf(prepareRecord(kafkaRecord(JSON.stringify(event(1, { timestamp: 'x' }))), 'events')).model_id).toBe('m1');
+    expect(deadOf(prepareRecord(kafkaRecord(JSON.stringify(event(1, { timestamp: 'x' }))), 'events')).model_id).toBe(
+      'm1',
+    );
   });
 
   it('dead-letters tombstones, non-UTF-8 bytes (stored base64) and unpaired surrogates', () => {
@@ -86,7 +113,9 @@ describe('prepareRecord', () => {
   it('validates labels on the labels topic', () => {
     const ok = prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'e1', label: true, timestamp: 5 })), 'labels');
     expect(ok).toMatchObject({ kind: 'label', row: { event_id: 'e1', label: 'true', label_numeric: 1, label_ts: 5 } });
-    expect(deadOf(prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'e1', timestamp: 5 })), 'labels')).reason).toContain('label');
+    expect(
+      deadOf(prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'e1', timestamp: 5 })), 'labels')).reason,
+    ).toContain('label');
   });
 
   it('accumulates parse and validate time when given a timer', () => {
@@ -186,12 +215,18 @@ describe('PendingBatch', () => {
     const dead = prepareRecord(kafkaRecord('nope'), 'events');
     expect(b.add(dead)).toBe(true);
     expect(b.add(dead)).toBe(false);
-    expect({ rows: b.rows, records: b.records, duplicates: b.duplicates, dead: b.deadLetters.size }).toEqual({ rows: 4, records: 6, duplicates: 2, dead: 1 });
+    expect({ rows: b.rows, records: b.records, duplicates: b.duplicates, dead: b.deadLetters.size }).toEqual({
+      rows: 4,
+      records: 6,
+      duplicates: 2,
+      dead: 1,
+    });
   });
 
   it('treats a corrected label (newer timestamp) as new and a re-sent one as a duplicate', () => {
     const b = new PendingBatch();
-    const l = (ts: number) => prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'e1', label: 1, timestamp: ts })), 'labels');
+    const l = (ts: number) =>
+      prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'e1', label: 1, timestamp: ts })), 'labels');
     expect(b.add(l(1))).toBe(true);
     expect(b.add(l(1))).toBe(false);
     expect(b.add(l(2))).toBe(true);
@@ -227,7 +262,8 @@ class MemoryRepository implements IngestRepository {
     const columns = encodedColumns(table);
     const rows = lines.map((line) => {
       const values = JSON.parse(line) as unknown[];
-      if (values.length !== columns.length) throw new Error(`${table}: ${values.length} values for ${columns.length} columns`);
+      if (values.length !== columns.length)
+        throw new Error(`${table}: ${values.length} values for ${columns.length} columns`);
       return Object.fromEntries(columns.map((c, i) => [c, values[i]]));
     });
     if (table === 'scoring_events') return this.insertScoringEvents(rows as unknown as ScoringEventRow[]);
@@ -264,7 +300,9 @@ class MemoryRepository implements IngestRepository {
   }
   async existingLabelIds(eventIds: readonly string[]) {
     const ids = new Set(eventIds);
-    return new Set([...this.labels.values()].filter((l) => ids.has(l.event_id)).map((l) => labelKey(l.event_id, l.label_ts)));
+    return new Set(
+      [...this.labels.values()].filter((l) => ids.has(l.event_id)).map((l) => labelKey(l.event_id, l.label_ts)),
+    );
   }
   async existingDeadLetterIds(ids: readonly string[]) {
     return new Set(ids.filter((id) => this.dead.has(id)));
@@ -306,7 +344,12 @@ describe('storeBatch', () => {
     await storeBatch(repo, batch, result);
     expect(result).toMatchObject({ insertedEvents: 1, insertedLabels: 1, deadLetters: 1, duplicatesStored: 0 });
     // A fresh retry (another process after a crash) is idempotent as well.
-    expect(await storeBatch(repo, batch)).toMatchObject({ insertedEvents: 0, insertedLabels: 0, deadLetters: 0, duplicatesStored: 3 });
+    expect(await storeBatch(repo, batch)).toMatchObject({
+      insertedEvents: 0,
+      insertedLabels: 0,
+      deadLetters: 0,
+      duplicatesStored: 3,
+    });
   });
 });
 
@@ -330,10 +373,19 @@ describe('ingestHttp', () => {
 
   it('ingests labels with the label contract', async () => {
     const repo = new MemoryRepository();
-    const r = await ingestHttp(repo, [{ event_id: 'e1', label: 'fraud', timestamp: '2026-01-31T12:00:00Z' }, { event_id: 'e2' }], 'labels');
+    const r = await ingestHttp(
+      repo,
+      [{ event_id: 'e1', label: 'fraud', timestamp: '2026-01-31T12:00:00Z' }, { event_id: 'e2' }],
+      'labels',
+    );
     expect(r.accepted).toBe(1);
     expect(r.rejected).toEqual([{ index: 1, reason: expect.stringContaining('label') }]);
-    expect([...repo.labels.values()][0]).toMatchObject({ event_id: 'e1', label: 'fraud', label_ts: Date.parse('2026-01-31T12:00:00Z'), source: 'http' });
+    expect([...repo.labels.values()][0]).toMatchObject({
+      event_id: 'e1',
+      label: 'fraud',
+      label_ts: Date.parse('2026-01-31T12:00:00Z'),
+      source: 'http',
+    });
   });
 });
 
@@ -348,7 +400,8 @@ describe('OrderedBatchWriter (two batches written at once)', () => {
   function writer(repo: MemoryRepository, commits: string[], abandon = new Set<string>()) {
     const names = new WeakMap<PendingBatch, string>();
     const w = new OrderedBatchWriter<number>({
-      store: async (batch, dropped) => (abandon.has(names.get(batch)!) ? undefined : (await storeBatch(repo, batch)).insertedEvents + dropped * 1000),
+      store: async (batch, dropped) =>
+        abandon.has(names.get(batch)!) ? undefined : (await storeBatch(repo, batch)).insertedEvents + dropped * 1000,
       commit: async (batch) => {
         commits.push(names.get(batch)!);
       },

@@ -52,7 +52,11 @@ describe('built-in logistic regression → ONNX', () => {
     const train = mixedData(7, 3000);
     const { model } = fitLogistic({ features, rows: train.rows, labels: train.labels }, { minCategoryCount: 100 });
     // 'rare' (seen < 100 times) and 'never-seen' share the unknown bucket; nulls are missing.
-    const probe = mixedData(8, 500).rows.concat([{ a: null, b: null, plan: 'never-seen', flag: null }, { a: 1e6, b: -1e6, plan: 'rare', flag: true }, {}]);
+    const probe = mixedData(8, 500).rows.concat([
+      { a: null, b: null, plan: 'never-seen', flag: null },
+      { a: 1e6, b: -1e6, plan: 'rare', flag: true },
+      {},
+    ]);
     const bytes = logisticToOnnx(model);
     const fromOrt = await ortScores(bytes, model, probe);
     const fromTs = probe.map((r) => predictProbability(model, r));
@@ -69,7 +73,10 @@ describe('built-in logistic regression → ONNX', () => {
 
   it('handles numeric-only and categorical-only models', async () => {
     const train = mixedData(9, 1000);
-    for (const f of [{ numeric: ['a', 'b'], categorical: [] }, { numeric: [], categorical: ['plan'] }]) {
+    for (const f of [
+      { numeric: ['a', 'b'], categorical: [] },
+      { numeric: [], categorical: ['plan'] },
+    ]) {
       const { model } = fitLogistic({ features: f, rows: train.rows, labels: train.labels });
       const session = await ort.InferenceSession.create(logisticToOnnx(model));
       expect(session.inputNames).toEqual(f.numeric.length > 0 ? ['numeric'] : ['categorical']);
@@ -84,9 +91,13 @@ describe('built-in logistic regression → ONNX', () => {
     const bytes = logisticToOnnx(model);
     const truncated = bytes.slice(0, Math.floor(bytes.length / 2));
     await expect(pool.load('broken', truncated, features)).rejects.toThrow(OnnxModelError);
-    await expect(pool.load('garbage', new TextEncoder().encode('not a model at all'), features)).rejects.toThrow(/not a loadable ONNX model/);
+    await expect(pool.load('garbage', new TextEncoder().encode('not a model at all'), features)).rejects.toThrow(
+      /not a loadable ONNX model/,
+    );
     // A valid ONNX graph that does not follow the serving contract (wrong features).
-    await expect(pool.load('wrong-inputs', bytes, { numeric: ['a'], categorical: [] })).rejects.toThrow(/match neither input convention/);
+    await expect(pool.load('wrong-inputs', bytes, { numeric: ['a'], categorical: [] })).rejects.toThrow(
+      /match neither input convention/,
+    );
     expect(pool.has('broken')).toBe(false);
     await pool.load('good', bytes, features);
     const out = await pool.run('good', encodeBatch(features, [{ a: 1, b: 2, plan: 'pro', flag: true }]));

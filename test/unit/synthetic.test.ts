@@ -55,7 +55,10 @@ describe('SEA (Street & Kim 2001)', () => {
   });
 
   it('labels follow f1 + f2 ≤ θ and change exactly at an abrupt drift point (θ 8 → 7)', () => {
-    const events = take(seaStream({ seed: 1, noise: 0, schedule: { initial: 0, changes: [{ position: 5000, concept: 2 }] } }), 10_000);
+    const events = take(
+      seaStream({ seed: 1, noise: 0, schedule: { initial: 0, changes: [{ position: 5000, concept: 2 }] } }),
+      10_000,
+    );
     for (const e of events) {
       const theta = e.index < 5000 ? 8 : 7;
       expect(e.concept).toBe(e.index < 5000 ? 0 : 2);
@@ -68,12 +71,17 @@ describe('SEA (Street & Kim 2001)', () => {
 
   it('class noise flips about the requested share of labels', () => {
     const events = take(seaStream({ seed: 2, noise: 0.1 }), 20_000);
-    const flipped = events.filter((e) => e.label !== ((e.features[0] as number) + (e.features[1] as number) <= 8 ? 1 : 0)).length;
+    const flipped = events.filter(
+      (e) => e.label !== ((e.features[0] as number) + (e.features[1] as number) <= 8 ? 1 : 0),
+    ).length;
     expect(Math.abs(flipped / events.length - 0.1)).toBeLessThan(0.01);
   });
 
   it('gradual drift mixes concepts around the position (sigmoid width 1000)', () => {
-    const events = take(seaStream({ seed: 3, schedule: { initial: 0, changes: [{ position: 5000, concept: 1, width: 1000 }] } }), 10_000);
+    const events = take(
+      seaStream({ seed: 3, schedule: { initial: 0, changes: [{ position: 5000, concept: 1, width: 1000 }] } }),
+      10_000,
+    );
     const shareNew = (from: number, to: number) => mean(events.slice(from, to).map((e) => (e.concept === 1 ? 1 : 0)));
     expect(shareNew(0, 4000)).toBeLessThan(0.05);
     expect(Math.abs(shareNew(4900, 5100) - 0.5)).toBeLessThan(0.15);
@@ -83,11 +91,27 @@ describe('SEA (Street & Kim 2001)', () => {
   it('recurring schedule cycles back to the first concept', () => {
     const schedule = recurringSchedule({ concepts: [0, 3], period: 2000, length: 8000 });
     const events = take(seaStream({ seed: 4, schedule }), 8000);
-    expect([events[1000]?.concept, events[3000]?.concept, events[5000]?.concept, events[7000]?.concept]).toEqual([0, 3, 0, 3]);
+    expect([events[1000]?.concept, events[3000]?.concept, events[5000]?.concept, events[7000]?.concept]).toEqual([
+      0, 3, 0, 3,
+    ]);
   });
 
   it('covariate shift moves the features but not the labelling rule', () => {
-    const events = take(seaStream({ seed: 5, noise: 0, covariateShift: { timing: { position: 3000 }, ranges: [[5, 10], [5, 10], [0, 10]] } }), 6000);
+    const events = take(
+      seaStream({
+        seed: 5,
+        noise: 0,
+        covariateShift: {
+          timing: { position: 3000 },
+          ranges: [
+            [5, 10],
+            [5, 10],
+            [0, 10],
+          ],
+        },
+      }),
+      6000,
+    );
     expect(events.slice(3000).every((e) => e.shifted && (e.features[0] as number) >= 5)).toBe(true);
     expect(events.slice(0, 3000).some((e) => (e.features[0] as number) < 5)).toBe(true);
     for (const e of events) expect(e.label).toBe((e.features[0] as number) + (e.features[1] as number) <= 8 ? 1 : 0);
@@ -111,7 +135,15 @@ function centroidAccuracy(train: SyntheticEvent<number[]>[], test: SyntheticEven
 describe('rotating hyperplane (Hulten et al. 2001)', () => {
   it('is deterministic, roughly balanced, and a concept change breaks a model fitted before it', () => {
     expect(take(hyperplaneStream({ seed: 9 }), 20)).toEqual(take(hyperplaneStream({ seed: 9 }), 20));
-    const events = take(hyperplaneStream({ seed: 9, noise: 0, magnitude: 0, schedule: { initial: 0, changes: [{ position: 5000, concept: 1 }] } }), 10_000);
+    const events = take(
+      hyperplaneStream({
+        seed: 9,
+        noise: 0,
+        magnitude: 0,
+        schedule: { initial: 0, changes: [{ position: 5000, concept: 1 }] },
+      }),
+      10_000,
+    );
     expect(Math.abs(positiveRate(events) - 0.5)).toBeLessThan(0.1);
     const train = events.slice(0, 3000);
     const before = centroidAccuracy(train, events.slice(3000, 5000));
@@ -122,7 +154,10 @@ describe('rotating hyperplane (Hulten et al. 2001)', () => {
   });
 
   it('continuous rotation alone degrades a frozen model over time', () => {
-    const events = take(hyperplaneStream({ seed: 10, noise: 0, magnitude: 0.002, driftingFeatures: 10, reversalProbability: 0.001 }), 12_000);
+    const events = take(
+      hyperplaneStream({ seed: 10, noise: 0, magnitude: 0.002, driftingFeatures: 10, reversalProbability: 0.001 }),
+      12_000,
+    );
     const train = events.slice(0, 1000);
     const early = centroidAccuracy(train, events.slice(1000, 2000));
     const late = centroidAccuracy(train, events.slice(11_000, 12_000));
@@ -131,10 +166,21 @@ describe('rotating hyperplane (Hulten et al. 2001)', () => {
 });
 
 describe('Agrawal (Agrawal et al. 1993)', () => {
-  const base: AgrawalRecord = { salary: 60_000, commission: 20_000, age: 30, elevel: 1, car: 5, zipcode: 3, hvalue: 400_000, hyears: 25, loan: 150_000 };
+  const base: AgrawalRecord = {
+    salary: 60_000,
+    commission: 20_000,
+    age: 30,
+    elevel: 1,
+    car: 5,
+    zipcode: 3,
+    hvalue: 400_000,
+    hyears: 25,
+    loan: 150_000,
+  };
 
   it('implements the published functions (spot checks)', () => {
-    const f = (k: number, r: Partial<AgrawalRecord>) => (AGRAWAL_FUNCTIONS[k] as (x: AgrawalRecord) => boolean)({ ...base, ...r });
+    const f = (k: number, r: Partial<AgrawalRecord>) =>
+      (AGRAWAL_FUNCTIONS[k] as (x: AgrawalRecord) => boolean)({ ...base, ...r });
     expect(f(0, { age: 30 })).toBe(true);
     expect(f(0, { age: 50 })).toBe(false);
     expect(f(0, { age: 60 })).toBe(true);
@@ -167,9 +213,13 @@ describe('Agrawal (Agrawal et al. 1993)', () => {
   });
 
   it('an abrupt change from function 1 to function 2 is visible in the labels', () => {
-    const events = take(agrawalStream({ seed: 13, schedule: { initial: 0, changes: [{ position: 4000, concept: 1 }] } }), 8000);
+    const events = take(
+      agrawalStream({ seed: 13, schedule: { initial: 0, changes: [{ position: 4000, concept: 1 }] } }),
+      8000,
+    );
     const f1 = AGRAWAL_FUNCTIONS[0] as (r: AgrawalRecord) => boolean;
-    const agreeWithF1 = (slice: SyntheticEvent<AgrawalRecord>[]) => mean(slice.map((e) => ((f1(e.features) ? 1 : 0) === e.label ? 1 : 0)));
+    const agreeWithF1 = (slice: SyntheticEvent<AgrawalRecord>[]) =>
+      mean(slice.map((e) => ((f1(e.features) ? 1 : 0) === e.label ? 1 : 0)));
     expect(agreeWithF1(events.slice(0, 4000))).toBe(1);
     expect(agreeWithF1(events.slice(4000))).toBeLessThan(0.7);
     // Positive rate of function 1 is 41/61 ≈ 0.672 (ages 20–39 and 60–80); tolerance 0.03.
@@ -177,7 +227,10 @@ describe('Agrawal (Agrawal et al. 1993)', () => {
   });
 
   it('covariate shift of age changes the positive rate under a fixed concept', () => {
-    const events = take(agrawalStream({ seed: 14, covariateShift: { timing: { position: 3000 }, age: [40, 59] } }), 6000);
+    const events = take(
+      agrawalStream({ seed: 14, covariateShift: { timing: { position: 3000 }, age: [40, 59] } }),
+      6000,
+    );
     expect(positiveRate(events.slice(3000))).toBe(0);
     expect(events.slice(3000).every((e) => e.shifted)).toBe(true);
   });

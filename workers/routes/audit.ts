@@ -6,7 +6,10 @@ import type { RouteModule } from '../api.ts';
 import { defineRoute, modelId, versionId } from './define.ts';
 
 /** Epoch ms or an ISO-8601 time. */
-const time = z.union([z.coerce.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
+const time = z.union([
+  z.coerce.number().int().nonnegative(),
+  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+]);
 
 /**
  * The audit questions. Scored-by, history and lineage are viewer (they name models and decisions);
@@ -53,19 +56,38 @@ export function auditRoutes(clickhouse: ClickHouseClient, accessLog: AccessLogWr
         tags: ['audit'],
         summary: 'who read or changed a model, when, from where, with what outcome (newest first)',
         params: z.object({ model: modelId }).strict(),
-        query: z.object({ since: time.optional(), actor: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(100_000).default(1000) }).strict(),
+        query: z
+          .object({
+            since: time.optional(),
+            actor: z.string().max(128).optional(),
+            limit: z.coerce.number().int().min(1).max(100_000).default(1000),
+          })
+          .strict(),
         access: 'read',
       },
       async ({ params, query }) => {
         // Entries are buffered: store them first so the answer includes the latest accesses.
         await accessLog.flush();
-        return listAccess(clickhouse, { modelId: params.model, since: query.since, actor: query.actor, limit: query.limit });
+        return listAccess(clickhouse, {
+          modelId: params.model,
+          since: query.since,
+          actor: query.actor,
+          limit: query.limit,
+        });
       },
     );
     defineRoute(
       app,
       guard,
-      { method: 'GET', url: '/v1/audit/history/:model', role: 'viewer', tags: ['audit'], summary: "a model's decisions and stage changes, oldest first", params: z.object({ model: modelId }).strict(), access: 'read' },
+      {
+        method: 'GET',
+        url: '/v1/audit/history/:model',
+        role: 'viewer',
+        tags: ['audit'],
+        summary: "a model's decisions and stage changes, oldest first",
+        params: z.object({ model: modelId }).strict(),
+        access: 'read',
+      },
       ({ params }) => modelHistory(clickhouse, params.model),
     );
     defineRoute(

@@ -77,7 +77,8 @@ const json = (text: string | null | undefined): unknown => {
     return null;
   }
 };
-const obj = (v: unknown): Record<string, unknown> | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+const obj = (v: unknown): Record<string, unknown> | null =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** Only what the window decisions' statistics the pages draw; the full statistics stay behind GET /v1/decisions/:id. */
@@ -121,9 +122,13 @@ function windowOf(r: WindowRow) {
     start: num(w.start),
     end: num(w.end),
     events: num(w.events),
-    quality: wq ? { metric: String(wq.metric ?? q.metric ?? ''), value: num(wq.value), source: String(wq.source ?? '') } : null,
+    quality: wq
+      ? { metric: String(wq.metric ?? q.metric ?? ''), value: num(wq.value), source: String(wq.source ?? '') }
+      : null,
     realised: realised ? { value: num(realised.value), n: num(realised.n), interval: obj(realised.interval) } : null,
-    estimated: estimated ? { value: num(estimated.value), n: num(estimated.n), trustworthy: estimated.trustworthy === true } : null,
+    estimated: estimated
+      ? { value: num(estimated.value), n: num(estimated.n), trustworthy: estimated.trustworthy === true }
+      : null,
     drift:
       r.drift_dataset === null && features.length === 0
         ? null
@@ -156,7 +161,13 @@ function windowOf(r: WindowRow) {
           alerts: Array.isArray(dq.alerts) ? dq.alerts.map(String) : [],
           features: (Array.isArray(dq.features) ? dq.features : []).map((f) => {
             const o = obj(f) ?? {};
-            return { name: String(o.name ?? ''), missingRate: num(o.missing_rate), outOfRangeRate: num(o.out_of_range_rate), unseenRate: num(o.unseen_rate), alerts: Array.isArray(o.alerts) ? o.alerts.map(String) : [] };
+            return {
+              name: String(o.name ?? ''),
+              missingRate: num(o.missing_rate),
+              outOfRangeRate: num(o.out_of_range_rate),
+              unseenRate: num(o.unseen_rate),
+              alerts: Array.isArray(o.alerts) ? o.alerts.map(String) : [],
+            };
           }),
         }
       : null,
@@ -208,7 +219,12 @@ function breachFromNow(decay: Record<string, unknown> | null, decidedAt: number,
     slo: num(ttb.slo),
     predictedAt: decidedAt,
     hours: hours === null ? null : Math.max(0, hours - elapsed),
-    interval: interval ? { lower: Math.max(0, (num(interval.lower) ?? 0) - elapsed), upper: num(interval.upper) === null ? null : Math.max(0, (num(interval.upper) as number) - elapsed) } : null,
+    interval: interval
+      ? {
+          lower: Math.max(0, (num(interval.lower) ?? 0) - elapsed),
+          upper: num(interval.upper) === null ? null : Math.max(0, (num(interval.upper) as number) - elapsed),
+        }
+      : null,
     at: hours === null ? null : decidedAt + hours * HOUR,
   };
 }
@@ -229,7 +245,11 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null
  * Everything the daemon mounts for the dashboard: the page and its assets, and the data routes
  * with the monitors' live status from Temporal (one lazily opened connection, closed with the API).
  */
-export function dashboardRoutes(deps: { config: HalflifeConfig; clickhouse: ClickHouseClient; log?: { warn(obj: object, msg: string): void } }): RouteModule[] {
+export function dashboardRoutes(deps: {
+  config: HalflifeConfig;
+  clickhouse: ClickHouseClient;
+  log?: { warn(obj: object, msg: string): void };
+}): RouteModule[] {
   const monitors = new MonitorClient(deps.config);
   const data = dashboardDataRoutes(deps.clickhouse, { config: deps.config, status: (model) => monitors.status(model) });
   return [
@@ -242,7 +262,8 @@ export function dashboardRoutes(deps: { config: HalflifeConfig; clickhouse: Clic
 }
 
 export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: DashboardDataOptions): RouteModule {
-  const liveStatus = async (modelId: string): Promise<MonitorStatus | null> => (options.status ? withTimeout(options.status(modelId), 2000) : null);
+  const liveStatus = async (modelId: string): Promise<MonitorStatus | null> =>
+    options.status ? withTimeout(options.status(modelId), 2000) : null;
 
   return (app, guard) => {
     app.get('/v1/dashboard/config', { preHandler: guard('viewer') }, async (request) => {
@@ -260,7 +281,13 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
     app.get('/v1/dashboard/fleet', { preHandler: guard('viewer') }, async () => {
       const now = Date.now();
       const [models, windows, lastDecisions] = await Promise.all([
-        queryRows<{ model_id: string; versions: string; production: string; production_created: string | null; stages: Record<string, string> }>(
+        queryRows<{
+          model_id: string;
+          versions: string;
+          production: string;
+          production_created: string | null;
+          stages: Record<string, string>;
+        }>(
           clickhouse,
           `SELECT model_id, count() AS versions, anyIf(version, stage = 'production') AS production,
                   toUnixTimestamp64Milli(anyIf(created_at, stage = 'production')) AS production_created,
@@ -272,7 +299,10 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
           `SELECT ${WINDOW_COLUMNS} FROM decisions FINAL WHERE ${IS_WINDOW_DECISION}
            ORDER BY decided_at DESC, decision_id DESC LIMIT 1 BY model_id`,
         ),
-        queryRows<DecisionSummaryRow>(clickhouse, `SELECT ${DECISION_COLUMNS} FROM decisions FINAL ORDER BY decided_at DESC, decision_id DESC LIMIT 1 BY model_id`),
+        queryRows<DecisionSummaryRow>(
+          clickhouse,
+          `SELECT ${DECISION_COLUMNS} FROM decisions FINAL ORDER BY decided_at DESC, decision_id DESC LIMIT 1 BY model_id`,
+        ),
       ]);
       // The latest decay fit can be older than the last window (a window without quality keeps the fit).
       const fits = await queryRows<{ model_id: string; at: string; version: string; decay: string }>(
@@ -281,7 +311,13 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
          FROM decisions FINAL WHERE JSONExtractRaw(statistics, 'decay') NOT IN ('', 'null')
          ORDER BY decided_at DESC, decision_id DESC LIMIT 1 BY model_id`,
       );
-      const ids = [...new Set([...models.map((m) => m.model_id), ...windows.map((w) => w.model_id), ...lastDecisions.map((d) => d.model_id)])].sort();
+      const ids = [
+        ...new Set([
+          ...models.map((m) => m.model_id),
+          ...windows.map((w) => w.model_id),
+          ...lastDecisions.map((d) => d.model_id),
+        ]),
+      ].sort();
       const statuses = await Promise.all(ids.map((id) => liveStatus(id)));
       return {
         generatedAt: now,
@@ -295,68 +331,120 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
           const live = statuses[i] ?? null;
           return {
             modelId,
-            production: m && m.production !== '' ? { version: m.production, trainedAt: m.production_created === null ? null : Number(m.production_created) } : null,
+            production:
+              m && m.production !== ''
+                ? {
+                    version: m.production,
+                    trainedAt: m.production_created === null ? null : Number(m.production_created),
+                  }
+                : null,
             versions: m ? Number(m.versions) : 0,
             stages: m ? Object.fromEntries(Object.entries(m.stages).map(([k, v]) => [k, Number(v)])) : {},
             health: live?.health ?? deriveHealth(w, d?.kind ?? null),
             stage: live?.stage ?? deriveStage(d?.kind ?? null),
             live: live !== null,
-            quality: w?.quality ? { ...w.quality, at: w.end, interval: w.realised?.interval ?? null, n: w.quality.source === 'realised' ? w.realised?.n : w.estimated?.n } : null,
-            drift: w?.drift ? { dataset: w.drift.dataset, share: w.drift.share } : null,
-            decay: decay && fitRow
+            quality: w?.quality
               ? {
-                  version: fitRow.version,
-                  fittedAt: Number(fitRow.at),
-                  model: decay.model,
-                  halfLifeHours: num(decay.halfLifeHours),
-                  halfLifeInterval: obj(decay.halfLifeInterval),
-                  q0: num(decay.q0),
-                  floor: num(decay.floor),
-                  timeToBreach: breachFromNow(decay, Number(fitRow.at), now),
+                  ...w.quality,
+                  at: w.end,
+                  interval: w.realised?.interval ?? null,
+                  n: w.quality.source === 'realised' ? w.realised?.n : w.estimated?.n,
                 }
               : null,
-            lastDecision: d ? { decisionId: d.decision_id, at: Number(d.at), kind: d.kind, reason: d.reason, version: d.version } : null,
+            drift: w?.drift ? { dataset: w.drift.dataset, share: w.drift.share } : null,
+            decay:
+              decay && fitRow
+                ? {
+                    version: fitRow.version,
+                    fittedAt: Number(fitRow.at),
+                    model: decay.model,
+                    halfLifeHours: num(decay.halfLifeHours),
+                    halfLifeInterval: obj(decay.halfLifeInterval),
+                    q0: num(decay.q0),
+                    floor: num(decay.floor),
+                    timeToBreach: breachFromNow(decay, Number(fitRow.at), now),
+                  }
+                : null,
+            lastDecision: d
+              ? { decisionId: d.decision_id, at: Number(d.at), kind: d.kind, reason: d.reason, version: d.version }
+              : null,
           };
         }),
       };
     });
 
-    app.get<{ Params: { model: string } }>('/v1/dashboard/models/:model', { preHandler: guard('viewer') }, async (request, reply) => {
-      const model = modelParam.safeParse(request.params.model);
-      const query = detailQuery.safeParse(request.query);
-      if (!model.success || !query.success) {
-        const issues = [...(model.success ? [] : model.error.issues), ...(query.success ? [] : query.error.issues)];
-        return reply.code(400).send({ error: 'bad-request', message: issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-      }
-      const modelId = model.data;
-      const p = { model: modelId };
-      const [versions, stageEvents, windowRows, decisionRows, shadowRows, verdictRows] = await Promise.all([
-        queryRows<{ version: string; stage: string; created: string; promoted: string | null; parent_version: string; trainer: string; metrics: string; stage_reason: string; lineage_id: string }>(
-          clickhouse,
-          `SELECT version, stage, toUnixTimestamp64Milli(created_at) AS created, toUnixTimestamp64Milli(promoted_at) AS promoted, parent_version, trainer, metrics, stage_reason, lineage_id
+    app.get<{ Params: { model: string } }>(
+      '/v1/dashboard/models/:model',
+      { preHandler: guard('viewer') },
+      async (request, reply) => {
+        const model = modelParam.safeParse(request.params.model);
+        const query = detailQuery.safeParse(request.query);
+        if (!model.success || !query.success) {
+          const issues = [...(model.success ? [] : model.error.issues), ...(query.success ? [] : query.error.issues)];
+          return reply
+            .code(400)
+            .send({ error: 'bad-request', message: issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+        }
+        const modelId = model.data;
+        const p = { model: modelId };
+        const [versions, stageEvents, windowRows, decisionRows, shadowRows, verdictRows] = await Promise.all([
+          queryRows<{
+            version: string;
+            stage: string;
+            created: string;
+            promoted: string | null;
+            parent_version: string;
+            trainer: string;
+            metrics: string;
+            stage_reason: string;
+            lineage_id: string;
+          }>(
+            clickhouse,
+            `SELECT version, stage, toUnixTimestamp64Milli(created_at) AS created, toUnixTimestamp64Milli(promoted_at) AS promoted, parent_version, trainer, metrics, stage_reason, lineage_id
            FROM model_versions FINAL WHERE model_id = {model:String} ORDER BY toUInt64OrZero(substring(version, 2)), version`,
-          p,
-        ),
-        queryRows<{ version: string; from_stage: string; to_stage: string; actor: string; reason: string; at: string }>(
-          clickhouse,
-          `SELECT version, from_stage, to_stage, actor, reason, toUnixTimestamp64Milli(at) AS at FROM model_stage_events WHERE model_id = {model:String} ORDER BY at`,
-          p,
-        ),
-        queryRows<WindowRow>(
-          clickhouse,
-          `SELECT * FROM (SELECT ${WINDOW_COLUMNS} FROM decisions FINAL WHERE model_id = {model:String} AND ${IS_WINDOW_DECISION}
+            p,
+          ),
+          queryRows<{
+            version: string;
+            from_stage: string;
+            to_stage: string;
+            actor: string;
+            reason: string;
+            at: string;
+          }>(
+            clickhouse,
+            `SELECT version, from_stage, to_stage, actor, reason, toUnixTimestamp64Milli(at) AS at FROM model_stage_events WHERE model_id = {model:String} ORDER BY at`,
+            p,
+          ),
+          queryRows<WindowRow>(
+            clickhouse,
+            `SELECT * FROM (SELECT ${WINDOW_COLUMNS} FROM decisions FINAL WHERE model_id = {model:String} AND ${IS_WINDOW_DECISION}
              ORDER BY decided_at DESC, decision_id DESC LIMIT {limit:UInt32}) ORDER BY at, decision_id`,
-          { ...p, limit: query.data.windows },
-        ),
-        queryRows<DecisionSummaryRow>(
-          clickhouse,
-          `SELECT ${DECISION_COLUMNS} FROM decisions FINAL WHERE model_id = {model:String} ORDER BY decided_at DESC, decision_id DESC LIMIT {limit:UInt32}`,
-          { ...p, limit: query.data.decisions },
-        ),
-        // Champion vs challenger on the same events: accuracy of each and the paired difference.
-        queryRows<{ evaluation_id: string; candidate: string; champion: string; source: string; n: string; acc_candidate: number; acc_champion: number; diff_mean: number; diff_sd: number | null; ll_candidate: number; ll_champion: number; first: string; last: string }>(
-          clickhouse,
-          `SELECT evaluation_id, candidate_version AS candidate, champion_version AS champion, any(source) AS source, count() AS n,
+            { ...p, limit: query.data.windows },
+          ),
+          queryRows<DecisionSummaryRow>(
+            clickhouse,
+            `SELECT ${DECISION_COLUMNS} FROM decisions FINAL WHERE model_id = {model:String} ORDER BY decided_at DESC, decision_id DESC LIMIT {limit:UInt32}`,
+            { ...p, limit: query.data.decisions },
+          ),
+          // Champion vs challenger on the same events: accuracy of each and the paired difference.
+          queryRows<{
+            evaluation_id: string;
+            candidate: string;
+            champion: string;
+            source: string;
+            n: string;
+            acc_candidate: number;
+            acc_champion: number;
+            diff_mean: number;
+            diff_sd: number | null;
+            ll_candidate: number;
+            ll_champion: number;
+            first: string;
+            last: string;
+          }>(
+            clickhouse,
+            `SELECT evaluation_id, candidate_version AS candidate, champion_version AS champion, any(source) AS source, count() AS n,
                   avg((candidate_score >= 0.5) = (label = 1)) AS acc_candidate,
                   avg((champion_score >= 0.5) = (label = 1)) AS acc_champion,
                   avg(toFloat64((candidate_score >= 0.5) = (label = 1)) - toFloat64((champion_score >= 0.5) = (label = 1))) AS diff_mean,
@@ -366,24 +454,33 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
                   toUnixTimestamp64Milli(min(evaluated_at)) AS first, toUnixTimestamp64Milli(max(evaluated_at)) AS last
            FROM shadow_results FINAL WHERE model_id = {model:String}
            GROUP BY evaluation_id, candidate_version, champion_version ORDER BY last`,
-          p,
-        ),
-        queryRows<{ decision_id: string; at: string; kind: string; version: string; reason: string; verdict: string; evaluation_id: string; champion: string }>(
-          clickhouse,
-          `SELECT decision_id, toUnixTimestamp64Milli(decided_at) AS at, kind, model_version AS version, reason,
+            p,
+          ),
+          queryRows<{
+            decision_id: string;
+            at: string;
+            kind: string;
+            version: string;
+            reason: string;
+            verdict: string;
+            evaluation_id: string;
+            champion: string;
+          }>(
+            clickhouse,
+            `SELECT decision_id, toUnixTimestamp64Milli(decided_at) AS at, kind, model_version AS version, reason,
                   if(JSONExtractRaw(statistics, 'verdict') NOT IN ('', 'null'), JSONExtractRaw(statistics, 'verdict'), JSONExtractRaw(statistics, 'shadow', 'verdict')) AS verdict,
                   JSONExtractString(statistics, 'shadow', 'evaluationId') AS evaluation_id,
                   JSONExtractString(details, 'championVersion') AS champion
            FROM decisions FINAL WHERE model_id = {model:String} AND kind IN ('promote', 'reject', 'rollback') ORDER BY decided_at`,
-          p,
-        ),
-      ]);
+            p,
+          ),
+        ]);
 
-      const windows = windowRows.map(windowOf);
-      const first = windows[0]?.start ?? Date.now() - 7 * 24 * HOUR;
-      const ingest = await queryRows<{ hour: string; events: string; labels: string; dead: string }>(
-        clickhouse,
-        `SELECT hour, sum(events) AS events, sum(labels) AS labels, sum(dead) AS dead FROM (
+        const windows = windowRows.map(windowOf);
+        const first = windows[0]?.start ?? Date.now() - 7 * 24 * HOUR;
+        const ingest = await queryRows<{ hour: string; events: string; labels: string; dead: string }>(
+          clickhouse,
+          `SELECT hour, sum(events) AS events, sum(labels) AS labels, sum(dead) AS dead FROM (
            SELECT toUnixTimestamp(toStartOfHour(ts)) * 1000 AS hour, count() AS events, 0 AS labels, 0 AS dead
              FROM scoring_events FINAL WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({since:Int64}) GROUP BY hour
            UNION ALL
@@ -394,69 +491,119 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
            SELECT toUnixTimestamp(toStartOfHour(received_at)) * 1000 AS hour, 0, 0, count()
              FROM dead_letters FINAL WHERE model_id = {model:String} AND received_at >= fromUnixTimestamp64Milli({since:Int64}) GROUP BY hour
          ) GROUP BY hour ORDER BY hour`,
-        { ...p, since: Math.floor(first) },
-      );
+          { ...p, since: Math.floor(first) },
+        );
 
-      // The latest decay fit of each version (the curve drawn over its age axis).
-      const fits: Record<string, { fittedAt: number; decisionId: string; fit: Record<string, unknown> }> = {};
-      for (const w of windows) if (w.decay && w.version) fits[w.version] = { fittedAt: w.at, decisionId: w.decisionId, fit: w.decay };
-      const latestFit = [...windows].reverse().find((w) => w.decay);
-      const live = await liveStatus(modelId);
-      const lastKind = decisionRows[0]?.kind ?? null;
-      const now = Date.now();
+        // The latest decay fit of each version (the curve drawn over its age axis).
+        const fits: Record<string, { fittedAt: number; decisionId: string; fit: Record<string, unknown> }> = {};
+        for (const w of windows)
+          if (w.decay && w.version) fits[w.version] = { fittedAt: w.at, decisionId: w.decisionId, fit: w.decay };
+        const latestFit = [...windows].reverse().find((w) => w.decay);
+        const live = await liveStatus(modelId);
+        const lastKind = decisionRows[0]?.kind ?? null;
+        const now = Date.now();
 
-      if (versions.length === 0 && windows.length === 0 && decisionRows.length === 0) {
-        return reply.code(404).send({ error: 'not-found', message: `no model ${modelId}: nothing in the registry and no decisions` });
-      }
+        if (versions.length === 0 && windows.length === 0 && decisionRows.length === 0) {
+          return reply
+            .code(404)
+            .send({ error: 'not-found', message: `no model ${modelId}: nothing in the registry and no decisions` });
+        }
 
-      return {
-        modelId,
-        generatedAt: now,
-        health: live?.health ?? deriveHealth(windows[windows.length - 1] ?? null, lastKind),
-        stage: live?.stage ?? deriveStage(lastKind),
-        live,
-        versions: versions.map((v) => ({
-          version: v.version,
-          stage: v.stage,
-          trainedAt: Number(v.created),
-          promotedAt: v.promoted === null ? null : Number(v.promoted),
-          parentVersion: v.parent_version || null,
-          trainer: v.trainer,
-          metrics: json(v.metrics),
-          stageReason: v.stage_reason,
-          lineageId: v.lineage_id,
-        })),
-        stageEvents: stageEvents.map((e) => ({ version: e.version, from: e.from_stage, to: e.to_stage, actor: e.actor, reason: e.reason, at: Number(e.at) })),
-        windows: windows.map(({ decay: _decay, economics: _economics, ...w }) => w),
-        decay: {
-          latest: latestFit ? { version: latestFit.version, fittedAt: latestFit.at, decisionId: latestFit.decisionId, fit: latestFit.decay, timeToBreach: breachFromNow(latestFit.decay, latestFit.at, now) } : null,
-          byVersion: fits,
-        },
-        economics: [...windows].reverse().find((w) => w.economics)?.economics ?? null,
-        decisions: decisionRows.map((d) => ({ decisionId: d.decision_id, at: Number(d.at), kind: d.kind, version: d.version, actor: d.actor, reason: d.reason, workflowId: d.workflow_id, runId: d.run_id })),
-        comparisons: verdictRows.map((r) => {
-          const verdict = obj(json(r.verdict));
-          const shadow = shadowRows.find((s) => (r.evaluation_id ? s.evaluation_id === r.evaluation_id : s.candidate === r.version)) ?? null;
-          return {
-            decisionId: r.decision_id,
-            at: Number(r.at),
-            kind: r.kind,
-            candidate: r.version,
-            champion: r.champion || shadow?.champion || null,
-            reason: r.reason,
-            verdict,
-            shadow: shadow ? shadowSummary(shadow) : null,
-          };
-        }),
-        shadowEvaluations: shadowRows.map(shadowSummary),
-        ingest: ingest.map((r) => ({ hour: Number(r.hour), events: Number(r.events), labelled: Number(r.labels), deadLetters: Number(r.dead) })),
-      };
-    });
+        return {
+          modelId,
+          generatedAt: now,
+          health: live?.health ?? deriveHealth(windows[windows.length - 1] ?? null, lastKind),
+          stage: live?.stage ?? deriveStage(lastKind),
+          live,
+          versions: versions.map((v) => ({
+            version: v.version,
+            stage: v.stage,
+            trainedAt: Number(v.created),
+            promotedAt: v.promoted === null ? null : Number(v.promoted),
+            parentVersion: v.parent_version || null,
+            trainer: v.trainer,
+            metrics: json(v.metrics),
+            stageReason: v.stage_reason,
+            lineageId: v.lineage_id,
+          })),
+          stageEvents: stageEvents.map((e) => ({
+            version: e.version,
+            from: e.from_stage,
+            to: e.to_stage,
+            actor: e.actor,
+            reason: e.reason,
+            at: Number(e.at),
+          })),
+          windows: windows.map(({ decay: _decay, economics: _economics, ...w }) => w),
+          decay: {
+            latest: latestFit
+              ? {
+                  version: latestFit.version,
+                  fittedAt: latestFit.at,
+                  decisionId: latestFit.decisionId,
+                  fit: latestFit.decay,
+                  timeToBreach: breachFromNow(latestFit.decay, latestFit.at, now),
+                }
+              : null,
+            byVersion: fits,
+          },
+          economics: [...windows].reverse().find((w) => w.economics)?.economics ?? null,
+          decisions: decisionRows.map((d) => ({
+            decisionId: d.decision_id,
+            at: Number(d.at),
+            kind: d.kind,
+            version: d.version,
+            actor: d.actor,
+            reason: d.reason,
+            workflowId: d.workflow_id,
+            runId: d.run_id,
+          })),
+          comparisons: verdictRows.map((r) => {
+            const verdict = obj(json(r.verdict));
+            const shadow =
+              shadowRows.find((s) =>
+                r.evaluation_id ? s.evaluation_id === r.evaluation_id : s.candidate === r.version,
+              ) ?? null;
+            return {
+              decisionId: r.decision_id,
+              at: Number(r.at),
+              kind: r.kind,
+              candidate: r.version,
+              champion: r.champion || shadow?.champion || null,
+              reason: r.reason,
+              verdict,
+              shadow: shadow ? shadowSummary(shadow) : null,
+            };
+          }),
+          shadowEvaluations: shadowRows.map(shadowSummary),
+          ingest: ingest.map((r) => ({
+            hour: Number(r.hour),
+            events: Number(r.events),
+            labelled: Number(r.labels),
+            deadLetters: Number(r.dead),
+          })),
+        };
+      },
+    );
   };
 }
 
 /** Accuracy of each side with a Wilson interval and the paired accuracy difference with a normal interval (95%). */
-function shadowSummary(s: { evaluation_id: string; candidate: string; champion: string; source: string; n: string; acc_candidate: number; acc_champion: number; diff_mean: number; diff_sd: number | null; ll_candidate: number; ll_champion: number; first: string; last: string }) {
+function shadowSummary(s: {
+  evaluation_id: string;
+  candidate: string;
+  champion: string;
+  source: string;
+  n: string;
+  acc_candidate: number;
+  acc_champion: number;
+  diff_mean: number;
+  diff_sd: number | null;
+  ll_candidate: number;
+  ll_champion: number;
+  first: string;
+  last: string;
+}) {
   const n = Number(s.n);
   const z = 1.959963984540054;
   const wilson = (p: number) => {
@@ -476,7 +623,11 @@ function shadowSummary(s: { evaluation_id: string; candidate: string; champion: 
     accuracy: {
       candidate: { value: Number(s.acc_candidate), ...wilson(Number(s.acc_candidate)) },
       champion: { value: Number(s.acc_champion), ...wilson(Number(s.acc_champion)) },
-      difference: { value: Number(s.diff_mean), lower: se === null ? null : Number(s.diff_mean) - z * se, upper: se === null ? null : Number(s.diff_mean) + z * se },
+      difference: {
+        value: Number(s.diff_mean),
+        lower: se === null ? null : Number(s.diff_mean) - z * se,
+        upper: se === null ? null : Number(s.diff_mean) + z * se,
+      },
     },
     logLoss: { candidate: Number(s.ll_candidate), champion: Number(s.ll_champion) },
     from: Number(s.first),

@@ -25,7 +25,8 @@ const TYPES: Record<string, string> = {
   '.LICENSE': 'text/plain; charset=utf-8',
 };
 /** Scripts and data from this origin only; uPlot positions its elements with inline styles. */
-const CSP = "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /** A file inside `dir` named by `name`, or null when the name is not a plain file name in it. */
 export function resolveInside(dir: string, name: string): string | null {
@@ -40,7 +41,10 @@ export function dashboardStaticRoutes(options: { log?: { warn(obj: object, msg: 
       try {
         vendorAssets();
       } catch (err) {
-        options.log?.warn({ err: (err as Error).message }, 'dashboard chart library could not be vendored (run npm run dashboards:vendor); charts will not draw');
+        options.log?.warn(
+          { err: (err as Error).message },
+          'dashboard chart library could not be vendored (run npm run dashboards:vendor); charts will not draw',
+        );
       }
     }
 
@@ -63,7 +67,11 @@ export function dashboardStaticRoutes(options: { log?: { warn(obj: object, msg: 
     };
 
     app.get('/', async (_request, reply) => send(path.join(WEB_DIR, 'index.html'), reply));
-    app.get<{ Params: { name: string } }>('/ui/:name', async (request, reply) => send(resolveInside(WEB_DIR, request.params.name), reply));
-    app.get<{ Params: { name: string } }>('/ui/vendor/:name', async (request, reply) => send(resolveInside(VENDOR_DIR, request.params.name), reply));
+    app.get<{ Params: { name: string } }>('/ui/:name', async (request, reply) =>
+      send(resolveInside(WEB_DIR, request.params.name), reply),
+    );
+    app.get<{ Params: { name: string } }>('/ui/vendor/:name', async (request, reply) =>
+      send(resolveInside(VENDOR_DIR, request.params.name), reply),
+    );
   };
 }

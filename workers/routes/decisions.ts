@@ -17,14 +17,27 @@ export function decisionRoutes(clickhouse: ClickHouseClient): RouteModule {
   return (app, guard) => {
     app.get('/v1/decisions', { preHandler: guard('viewer') }, async (request, reply) => {
       const parsed = listQuery.safeParse(request.query);
-      if (!parsed.success) return reply.code(400).send({ error: 'bad-request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      if (!parsed.success)
+        return reply.code(400).send({
+          error: 'bad-request',
+          message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        });
       const q = parsed.data;
-      return listDecisions(clickhouse, { modelId: q.model, kinds: q.kind ? (q.kind.split(',') as DecisionKind[]) : undefined, since: q.since, limit: q.limit });
+      return listDecisions(clickhouse, {
+        modelId: q.model,
+        kinds: q.kind ? (q.kind.split(',') as DecisionKind[]) : undefined,
+        since: q.since,
+        limit: q.limit,
+      });
     });
-    app.get<{ Params: { id: string } }>('/v1/decisions/:id', { preHandler: guard('viewer') }, async (request, reply) => {
-      const decision = await getDecision(clickhouse, request.params.id);
-      if (!decision) return reply.code(404).send({ error: 'not-found', message: `no decision ${request.params.id}` });
-      return decision;
-    });
+    app.get<{ Params: { id: string } }>(
+      '/v1/decisions/:id',
+      { preHandler: guard('viewer') },
+      async (request, reply) => {
+        const decision = await getDecision(clickhouse, request.params.id);
+        if (!decision) return reply.code(404).send({ error: 'not-found', message: `no decision ${request.params.id}` });
+        return decision;
+      },
+    );
   };
 }

@@ -57,8 +57,19 @@ export class HttpError extends Error {
 }
 
 /** Identifier rules of the data contract (model ids): also keeps path-like strings out early. */
-export const modelId = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'model ids use letters, digits and . _ : - (starting with a letter or digit)');
-export const versionId = z.string().min(1).max(32).regex(/^v[1-9][0-9]{0,8}$/, 'versions look like v1, v2, …');
+export const modelId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
+    'model ids use letters, digits and . _ : - (starting with a letter or digit)',
+  );
+export const versionId = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^v[1-9][0-9]{0,8}$/, 'versions look like v1, v2, …');
 
 function issues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ');
@@ -67,11 +78,13 @@ function issues(error: z.ZodError): string {
 export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof HttpError) return reply.code(err.status).send({ error: err.code, message: err.message });
   if (err instanceof NotFoundError) return reply.code(404).send({ error: 'not-found', message: err.message });
-  if (err instanceof ValidationError) return reply.code(400).send({ error: 'bad-request', message: err.message, issues: err.issues });
+  if (err instanceof ValidationError)
+    return reply.code(400).send({ error: 'bad-request', message: err.message, issues: err.issues });
   if (err instanceof DependencyError) return reply.code(503).send({ error: 'unavailable', message: err.message });
   if (err instanceof HalflifeError) return reply.code(409).send({ error: 'conflict', message: err.message });
   // The registry activities refuse with non-retryable failures (a tainted version cannot be promoted).
-  if (err instanceof ApplicationFailure && err.type === 'ValidationError') return reply.code(409).send({ error: 'conflict', message: err.message });
+  if (err instanceof ApplicationFailure && err.type === 'ValidationError')
+    return reply.code(409).send({ error: 'conflict', message: err.message });
   throw err;
 }
 
@@ -93,7 +106,8 @@ export function defineRoute<P = unknown, Q = unknown, B = unknown>(
         const schema = doc[part];
         if (!schema) continue;
         const parsed = schema.safeParse(part === 'body' ? (request.body ?? {}) : request[part]);
-        if (!parsed.success) return reply.code(400).send({ error: 'bad-request', message: `${part}: ${issues(parsed.error)}` });
+        if (!parsed.success)
+          return reply.code(400).send({ error: 'bad-request', message: `${part}: ${issues(parsed.error)}` });
         parts[part] = parsed.data;
       }
       try {

@@ -9,7 +9,11 @@ import { actorOf, defineRoute } from './define.ts';
 import type { MonitorClient } from './monitor-client.ts';
 
 /** POST /v1/gdpr/erase (admin): erase a data subject; see platform/clickhouse/gdpr-repository.ts. */
-export function gdprRoutes(clickhouse: ClickHouseClient, monitors: MonitorClient, artifacts: ArtifactStore): RouteModule {
+export function gdprRoutes(
+  clickhouse: ClickHouseClient,
+  monitors: MonitorClient,
+  artifacts: ArtifactStore,
+): RouteModule {
   return (app, guard) => {
     defineRoute(
       app,
@@ -19,7 +23,8 @@ export function gdprRoutes(clickhouse: ClickHouseClient, monitors: MonitorClient
         url: '/v1/gdpr/erase',
         role: 'admin',
         tags: ['gdpr'],
-        summary: "erase a subject's events, labels, dead letters, shadow results and lineage; taint versions trained on them; ask their monitors to retrain",
+        summary:
+          "erase a subject's events, labels, dead letters, shadow results and lineage; taint versions trained on them; ask their monitors to retrain",
         body: z
           .object({
             subject: z.string().min(1).max(256),
@@ -36,10 +41,17 @@ export function gdprRoutes(clickhouse: ClickHouseClient, monitors: MonitorClient
           dryRun: body.dryRun,
           actor,
           artifacts,
-          requestRetrain: (modelId, reason) => monitors.requestRetrain(modelId, reason, actor, async (id) => (await getDecision(clickhouse, id))?.kind),
+          requestRetrain: (modelId, reason) =>
+            monitors.requestRetrain(modelId, reason, actor, async (id) => (await getDecision(clickhouse, id))?.kind),
         });
         // The access entry keeps the digest and counts, never the subject id.
-        noteAccess(request, { erasureId: report.erasureId, subjectDigest: report.subjectDigest, dryRun: report.dryRun, deleted: report.deleted, tainted: report.tainted.length });
+        noteAccess(request, {
+          erasureId: report.erasureId,
+          subjectDigest: report.subjectDigest,
+          dryRun: report.dryRun,
+          deleted: report.deleted,
+          tainted: report.tainted.length,
+        });
         return report;
       },
     );

@@ -20,8 +20,14 @@ export function ingestRoutes(repository: IngestRepository): RouteModule {
       app.post(path, { preHandler: guard('operator') }, async (request, reply) => {
         const records = parseBody(request.body);
         if ('error' in records) return reply.code(400).send({ error: 'bad-request', message: records.error });
-        if (records.values.length > MAX_RECORDS) return reply.code(413).send({ error: 'too-large', message: `at most ${MAX_RECORDS} records per request; send more through Kafka or in several requests` });
-        const result = await ingestHttp(repository, records.values, kind, { ref: `http:${request.identity?.name ?? 'anonymous'}` });
+        if (records.values.length > MAX_RECORDS)
+          return reply.code(413).send({
+            error: 'too-large',
+            message: `at most ${MAX_RECORDS} records per request; send more through Kafka or in several requests`,
+          });
+        const result = await ingestHttp(repository, records.values, kind, {
+          ref: `http:${request.identity?.name ?? 'anonymous'}`,
+        });
         return reply.code(result.rejected.length > 0 ? 207 : 200).send(result);
       });
     }
@@ -41,7 +47,10 @@ function parseBody(body: unknown): { values: unknown[] } | { error: string } {
       }
     });
     // Nothing is stored when lines are not JSON: the client resends the corrected body whole.
-    if (bad.length > 0) return { error: `NDJSON lines ${bad.slice(0, 20).join(', ')}${bad.length > 20 ? '…' : ''} are not valid JSON; nothing was stored` };
+    if (bad.length > 0)
+      return {
+        error: `NDJSON lines ${bad.slice(0, 20).join(', ')}${bad.length > 20 ? '…' : ''} are not valid JSON; nothing was stored`,
+      };
     return { values };
   }
   if (Array.isArray(body)) return { values: body };

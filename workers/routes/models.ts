@@ -13,7 +13,15 @@ import { actorOf, defineRoute, modelId, versionId } from './define.ts';
 import { noteAccess } from './access-log.ts';
 
 /** A person's promotion or rollback, recorded as a decision like the monitor's own (API and CLI). */
-export async function recordManualDecision(client: ClickHouseClient, kind: 'promote' | 'rollback', model: string, version: string, actor: string, reason: string, details: unknown): Promise<string> {
+export async function recordManualDecision(
+  client: ClickHouseClient,
+  kind: 'promote' | 'rollback',
+  model: string,
+  version: string,
+  actor: string,
+  reason: string,
+  details: unknown,
+): Promise<string> {
   const decisionId = `manual-${randomUUID()}/${kind}`;
   await recordDecision(client, {
     decisionId,
@@ -60,11 +68,29 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
   const registry = new ClickHouseRegistryRepository(deps.clickhouse);
   const lineage = new ClickHouseLineageRepository(deps.clickhouse);
 
-  const manualDecision = (kind: 'promote' | 'rollback', model: string, version: string, actor: string, reason: string, details: unknown) =>
-    recordManualDecision(deps.clickhouse, kind, model, version, actor, reason, details);
+  const manualDecision = (
+    kind: 'promote' | 'rollback',
+    model: string,
+    version: string,
+    actor: string,
+    reason: string,
+    details: unknown,
+  ) => recordManualDecision(deps.clickhouse, kind, model, version, actor, reason, details);
 
   return (app, guard) => {
-    defineRoute(app, guard, { method: 'GET', url: '/v1/models', role: 'viewer', tags: ['models'], summary: 'models with their version count and production version', access: 'read' }, () => registry.listModels());
+    defineRoute(
+      app,
+      guard,
+      {
+        method: 'GET',
+        url: '/v1/models',
+        role: 'viewer',
+        tags: ['models'],
+        summary: 'models with their version count and production version',
+        access: 'read',
+      },
+      () => registry.listModels(),
+    );
 
     defineRoute(
       app,
@@ -89,7 +115,15 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
     defineRoute(
       app,
       guard,
-      { method: 'GET', url: '/v1/models/:model/versions/:version', role: 'viewer', tags: ['models'], summary: 'one version: stage, artifact sha256, trainer, metrics, training snapshot, stage history', params: versionParams, access: 'read' },
+      {
+        method: 'GET',
+        url: '/v1/models/:model/versions/:version',
+        role: 'viewer',
+        tags: ['models'],
+        summary: 'one version: stage, artifact sha256, trainer, metrics, training snapshot, stage history',
+        params: versionParams,
+        access: 'read',
+      },
       async ({ params }) => {
         const v = await registry.requireVersion(params.model, params.version);
         const history = await registry.stageHistory(params.model, params.version);
@@ -106,27 +140,53 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
         url: '/v1/models/:model/versions/:version/artifact',
         role: 'operator',
         tags: ['models'],
-        summary: "the version's artifact bytes (ONNX), checked against its sha256; operator because weights can leak training data",
+        summary:
+          "the version's artifact bytes (ONNX), checked against its sha256; operator because weights can leak training data",
         params: versionParams,
         access: 'read',
       },
       async ({ params, reply }) => {
         const v = await registry.requireVersion(params.model, params.version);
         const bytes = await deps.artifacts.get(v.artifactUri, v.sha256);
-        return reply.code(200).header('content-type', 'application/octet-stream').header('x-halflife-sha256', v.sha256).send(Buffer.from(bytes));
+        return reply
+          .code(200)
+          .header('content-type', 'application/octet-stream')
+          .header('x-halflife-sha256', v.sha256)
+          .send(Buffer.from(bytes));
       },
     );
 
     defineRoute(
       app,
       guard,
-      { method: 'POST', url: '/v1/models/:model/versions/:version/promote', role: 'operator', tags: ['models'], summary: 'make a version production (the previous one is archived) and publish a 100% model update', params: versionParams, body: actBody, access: 'write' },
+      {
+        method: 'POST',
+        url: '/v1/models/:model/versions/:version/promote',
+        role: 'operator',
+        tags: ['models'],
+        summary: 'make a version production (the previous one is archived) and publish a 100% model update',
+        params: versionParams,
+        body: actBody,
+        access: 'write',
+      },
       async ({ params, body, identity, request }) => {
         const actor = actorOf(identity, body.as);
         const reason = body.reason ?? 'promoted through the API';
         await registry.requireVersion(params.model, params.version);
-        const result = await deps.activities().promoteVersion({ retrainId: `api-${randomUUID()}`, modelId: params.model, version: params.version, actor, reason });
-        const decisionId = result.alreadyPromoted ? null : await manualDecision('promote', params.model, params.version, actor, reason, { manual: true, previousVersion: result.previousVersion, published: result.published });
+        const result = await deps.activities().promoteVersion({
+          retrainId: `api-${randomUUID()}`,
+          modelId: params.model,
+          version: params.version,
+          actor,
+          reason,
+        });
+        const decisionId = result.alreadyPromoted
+          ? null
+          : await manualDecision('promote', params.model, params.version, actor, reason, {
+              manual: true,
+              previousVersion: result.previousVersion,
+              published: result.published,
+            });
         noteAccess(request, { decisionId, previousVersion: result.previousVersion });
         return { ...result, decisionId };
       },
@@ -150,8 +210,20 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
         const reason = body.reason ?? 'rolled back through the API';
         const current = await registry.productionVersion(params.model);
         if (!current) throw new ValidationError(`${params.model} has no production version to roll back`);
-        const result = await deps.activities().rollbackVersion({ retrainId: `api-${randomUUID()}`, modelId: params.model, version: current.version, ...(body.to ? { toVersion: body.to } : {}), actor, reason });
-        const decisionId = result.alreadyRolledBack ? null : await manualDecision('rollback', params.model, result.restoredVersion ?? '', actor, reason, { manual: true, rolledBackVersion: result.rolledBackVersion });
+        const result = await deps.activities().rollbackVersion({
+          retrainId: `api-${randomUUID()}`,
+          modelId: params.model,
+          version: current.version,
+          ...(body.to ? { toVersion: body.to } : {}),
+          actor,
+          reason,
+        });
+        const decisionId = result.alreadyRolledBack
+          ? null
+          : await manualDecision('rollback', params.model, result.restoredVersion ?? '', actor, reason, {
+              manual: true,
+              rolledBackVersion: result.rolledBackVersion,
+            });
         noteAccess(request, { decisionId, rolledBack: result.rolledBackVersion, restored: result.restoredVersion });
         return { ...result, decisionId };
       },
@@ -160,11 +232,29 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
     defineRoute(
       app,
       guard,
-      { method: 'POST', url: '/v1/models/:model/versions/:version/archive', role: 'operator', tags: ['models'], summary: 'retire a version that is not in production', params: versionParams, body: actBody, access: 'write' },
+      {
+        method: 'POST',
+        url: '/v1/models/:model/versions/:version/archive',
+        role: 'operator',
+        tags: ['models'],
+        summary: 'retire a version that is not in production',
+        params: versionParams,
+        body: actBody,
+        access: 'write',
+      },
       async ({ params, body, identity }) => {
         const v = await registry.requireVersion(params.model, params.version);
-        if (v.stage === 'production') throw new ValidationError(`${params.model} ${params.version} is in production: promote another version or roll back first`);
-        return registry.setStage(params.model, params.version, 'archived', actorOf(identity, body.as), body.reason ?? 'archived through the API');
+        if (v.stage === 'production')
+          throw new ValidationError(
+            `${params.model} ${params.version} is in production: promote another version or roll back first`,
+          );
+        return registry.setStage(
+          params.model,
+          params.version,
+          'archived',
+          actorOf(identity, body.as),
+          body.reason ?? 'archived through the API',
+        );
       },
     );
   };

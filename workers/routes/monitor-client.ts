@@ -33,8 +33,12 @@ export class MonitorClient {
     try {
       return await fn(client);
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no monitor is running for model ${model}: start one with \`halflife monitor start ${model} --policy <file>\``);
-      if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, 'refused', `the monitor of ${model} refused: ${err.cause?.message ?? err.message}`);
+      if (err instanceof WorkflowNotFoundError)
+        throw new NotFoundError(
+          `no monitor is running for model ${model}: start one with \`halflife monitor start ${model} --policy <file>\``,
+        );
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new HttpError(409, 'refused', `the monitor of ${model} refused: ${err.cause?.message ?? err.message}`);
       throw err;
     }
   }
@@ -47,20 +51,30 @@ export class MonitorClient {
   async statuses(): Promise<MonitorStatus[]> {
     const client = await this.#client();
     const ids: string[] = [];
-    for await (const wf of client.workflow.list({ query: "WorkflowType = 'ModelMonitor' AND ExecutionStatus = 'Running'" })) ids.push(wf.workflowId);
+    for await (const wf of client.workflow.list({
+      query: "WorkflowType = 'ModelMonitor' AND ExecutionStatus = 'Running'",
+    }))
+      ids.push(wf.workflowId);
     const settled = await Promise.allSettled(ids.map((id) => client.workflow.getHandle(id).query(statusQuery)));
     return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   }
 
   async update<Ret, Arg>(model: string, definition: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
-    return this.#call(model, (client) => client.workflow.getHandle(monitorWorkflowId(model)).executeUpdate(definition, { args: [arg] }));
+    return this.#call(model, (client) =>
+      client.workflow.getHandle(monitorWorkflowId(model)).executeUpdate(definition, { args: [arg] }),
+    );
   }
 
   /**
    * Ask a model's monitor to retrain (guards of its policy still apply: not forced). Never throws:
    * the outcome says whether the monitor accepted and, through `kindOf`, what it decided.
    */
-  async requestRetrain(modelId: string, reason: string, actor: string, kindOf?: (decisionId: string) => Promise<string | undefined>): Promise<RetrainRequestOutcome> {
+  async requestRetrain(
+    modelId: string,
+    reason: string,
+    actor: string,
+    kindOf?: (decisionId: string) => Promise<string | undefined>,
+  ): Promise<RetrainRequestOutcome> {
     try {
       const result = await this.update(modelId, forceRetrainUpdate, { actor, reason });
       const decisionKind = kindOf ? await kindOf(result.decisionId).catch(() => undefined) : undefined;
@@ -69,10 +83,18 @@ export class MonitorClient {
         requested: true,
         decisionId: result.decisionId,
         ...(decisionKind ? { decisionKind } : {}),
-        reason: decisionKind === 'retrain' ? 'the monitor started a retrain' : `the monitor accepted the request and decided ${decisionKind ?? 'see the decision'}`,
+        reason:
+          decisionKind === 'retrain'
+            ? 'the monitor started a retrain'
+            : `the monitor accepted the request and decided ${decisionKind ?? 'see the decision'}`,
       };
     } catch (err) {
-      if (err instanceof NotFoundError) return { modelId, requested: false, reason: `no monitor runs for ${modelId}: retrain after starting one (\`halflife monitor start ${modelId} --policy <file>\`, then \`halflife retrain ${modelId}\`)` };
+      if (err instanceof NotFoundError)
+        return {
+          modelId,
+          requested: false,
+          reason: `no monitor runs for ${modelId}: retrain after starting one (\`halflife monitor start ${modelId} --policy <file>\`, then \`halflife retrain ${modelId}\`)`,
+        };
       return { modelId, requested: false, reason: (err as Error).message };
     }
   }

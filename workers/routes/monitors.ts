@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { parsePolicy, parsePolicyYaml, type LoadedPolicy } from '../../platform/policy.ts';
 import { ValidationError } from '../../platform/errors.ts';
-import { approveUpdate, forceRetrainUpdate, pauseUpdate, rejectUpdate, resumeUpdate, setPolicyUpdate } from '../../workflows/messages.ts';
+import {
+  approveUpdate,
+  forceRetrainUpdate,
+  pauseUpdate,
+  rejectUpdate,
+  resumeUpdate,
+  setPolicyUpdate,
+} from '../../workflows/messages.ts';
 import type { RouteModule } from '../api.ts';
 import { actorOf, defineRoute, HttpError, modelId } from './define.ts';
 import type { MonitorClient } from './monitor-client.ts';
@@ -21,7 +28,8 @@ const policyBody = z
   .strict();
 
 function loadPolicy(body: { policy?: Record<string, unknown>; yaml?: string }): LoadedPolicy {
-  if (body.yaml !== undefined && body.policy !== undefined) throw new ValidationError('send either policy (JSON) or yaml, not both');
+  if (body.yaml !== undefined && body.policy !== undefined)
+    throw new ValidationError('send either policy (JSON) or yaml, not both');
   if (body.yaml !== undefined) return parsePolicyYaml(body.yaml, 'request body');
   if (body.policy !== undefined) return parsePolicy(body.policy, 'request body');
   throw new ValidationError('send the policy as `policy` (JSON object) or `yaml` (text)');
@@ -34,25 +42,73 @@ function loadPolicy(body: { policy?: Record<string, unknown>; yaml?: string }): 
  */
 export function monitorRoutes(monitors: MonitorClient): RouteModule {
   return (app, guard) => {
-    defineRoute(app, guard, { method: 'GET', url: '/v1/monitors', role: 'viewer', tags: ['monitors'], summary: 'status of every running monitor', access: false }, () => monitors.statuses());
-
-    defineRoute(app, guard, { method: 'GET', url: '/v1/monitors/:model', role: 'viewer', tags: ['monitors'], summary: "a monitor's status (Temporal query)", params: modelParams, access: 'read' }, ({ params }) => monitors.status(params.model));
+    defineRoute(
+      app,
+      guard,
+      {
+        method: 'GET',
+        url: '/v1/monitors',
+        role: 'viewer',
+        tags: ['monitors'],
+        summary: 'status of every running monitor',
+        access: false,
+      },
+      () => monitors.statuses(),
+    );
 
     defineRoute(
       app,
       guard,
-      { method: 'POST', url: '/v1/policies/validate', role: 'viewer', tags: ['policies'], summary: 'validate a retrain policy (400 naming every problem)', body: policyBody, access: false },
+      {
+        method: 'GET',
+        url: '/v1/monitors/:model',
+        role: 'viewer',
+        tags: ['monitors'],
+        summary: "a monitor's status (Temporal query)",
+        params: modelParams,
+        access: 'read',
+      },
+      ({ params }) => monitors.status(params.model),
+    );
+
+    defineRoute(
+      app,
+      guard,
+      {
+        method: 'POST',
+        url: '/v1/policies/validate',
+        role: 'viewer',
+        tags: ['policies'],
+        summary: 'validate a retrain policy (400 naming every problem)',
+        body: policyBody,
+        access: false,
+      },
       async ({ body }) => loadPolicy(body),
     );
 
     defineRoute(
       app,
       guard,
-      { method: 'PUT', url: '/v1/monitors/:model/policy', role: 'operator', tags: ['policies'], summary: "replace a running monitor's policy (setPolicy Update; recorded as a decision)", params: modelParams, body: policyBody.extend(actBody.shape).strict(), access: 'write' },
+      {
+        method: 'PUT',
+        url: '/v1/monitors/:model/policy',
+        role: 'operator',
+        tags: ['policies'],
+        summary: "replace a running monitor's policy (setPolicy Update; recorded as a decision)",
+        params: modelParams,
+        body: policyBody.extend(actBody.shape).strict(),
+        access: 'write',
+      },
       async ({ params, body, identity }) => {
         const loaded = loadPolicy(body);
-        if (loaded.policy.model !== params.model) throw new ValidationError(`the policy is for model "${loaded.policy.model}", not "${params.model}"`);
-        return monitors.update(params.model, setPolicyUpdate, { policy: loaded.policy, ref: loaded.ref, actor: actorOf(identity, body.as), reason: body.reason });
+        if (loaded.policy.model !== params.model)
+          throw new ValidationError(`the policy is for model "${loaded.policy.model}", not "${params.model}"`);
+        return monitors.update(params.model, setPolicyUpdate, {
+          policy: loaded.policy,
+          ref: loaded.ref,
+          actor: actorOf(identity, body.as),
+          reason: body.reason,
+        });
       },
     );
 
@@ -60,8 +116,21 @@ export function monitorRoutes(monitors: MonitorClient): RouteModule {
       ['pause', pauseUpdate, 'pause a monitor: no windows evaluated, no retrains started'],
       ['resume', resumeUpdate, 'resume a paused monitor'],
     ] as const) {
-      defineRoute(app, guard, { method: 'POST', url: `/v1/monitors/:model/${name}`, role: 'operator', tags: ['monitors'], summary, params: modelParams, body: actBody, access: 'write' }, ({ params, body, identity }) =>
-        monitors.update(params.model, definition, { actor: actorOf(identity, body.as), reason: body.reason }),
+      defineRoute(
+        app,
+        guard,
+        {
+          method: 'POST',
+          url: `/v1/monitors/:model/${name}`,
+          role: 'operator',
+          tags: ['monitors'],
+          summary,
+          params: modelParams,
+          body: actBody,
+          access: 'write',
+        },
+        ({ params, body, identity }) =>
+          monitors.update(params.model, definition, { actor: actorOf(identity, body.as), reason: body.reason }),
       );
     }
 
@@ -79,8 +148,17 @@ export function monitorRoutes(monitors: MonitorClient): RouteModule {
         access: 'write',
       },
       async ({ params, body, identity }) => {
-        if (body.force && identity.role !== 'admin') throw new HttpError(403, 'forbidden', 'a forced retrain overrides the policy guards: it needs the admin role');
-        return monitors.update(params.model, forceRetrainUpdate, { actor: actorOf(identity, body.as), reason: body.reason, force: body.force });
+        if (body.force && identity.role !== 'admin')
+          throw new HttpError(
+            403,
+            'forbidden',
+            'a forced retrain overrides the policy guards: it needs the admin role',
+          );
+        return monitors.update(params.model, forceRetrainUpdate, {
+          actor: actorOf(identity, body.as),
+          reason: body.reason,
+          force: body.force,
+        });
       },
     );
 
@@ -91,8 +169,21 @@ export function monitorRoutes(monitors: MonitorClient): RouteModule {
       defineRoute(
         app,
         guard,
-        { method: 'POST', url: `/v1/monitors/:model/${name}`, role: 'operator', tags: ['approvals'], summary: `${name} the retrain the monitor is waiting on`, params: modelParams, body: actBody, access: 'write' },
-        ({ params, body, identity }) => monitors.update<{ decisionId: string }, { actor: string; reason?: string }>(params.model, definition, { actor: actorOf(identity, body.as), reason: body.reason }),
+        {
+          method: 'POST',
+          url: `/v1/monitors/:model/${name}`,
+          role: 'operator',
+          tags: ['approvals'],
+          summary: `${name} the retrain the monitor is waiting on`,
+          params: modelParams,
+          body: actBody,
+          access: 'write',
+        },
+        ({ params, body, identity }) =>
+          monitors.update<{ decisionId: string }, { actor: string; reason?: string }>(params.model, definition, {
+            actor: actorOf(identity, body.as),
+            reason: body.reason,
+          }),
       );
     }
   };

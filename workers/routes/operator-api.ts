@@ -26,7 +26,10 @@ export interface OperatorApiDeps {
  */
 export function operatorRoutes(deps: OperatorApiDeps): RouteModule[] {
   const log = deps.log.child({ subsystem: 'api' });
-  const accessLog = new AccessLogWriter(deps.clickhouse, { onError: (err, lost) => log.error({ err: (err as Error).message, entries: lost }, 'access log write failed; kept for the next attempt') });
+  const accessLog = new AccessLogWriter(deps.clickhouse, {
+    onError: (err, lost) =>
+      log.error({ err: (err as Error).message, entries: lost }, 'access log write failed; kept for the next attempt'),
+  });
   const monitors = new MonitorClient(deps.config);
   const artifacts = LocalArtifactStore.forDataDir(deps.config.dataDir);
   let activities: RetrainActivities | undefined;
@@ -40,7 +43,16 @@ export function operatorRoutes(deps: OperatorApiDeps): RouteModule[] {
     openApiRoutes(),
     accessLogRoutes(accessLog),
     lifecycle,
-    modelRoutes({ clickhouse: deps.clickhouse, artifacts, activities: () => (activities ??= createRetrainActivities({ clickhouse: deps.clickhouse, config: deps.config, log: log.child({ part: 'registry' }) })) }),
+    modelRoutes({
+      clickhouse: deps.clickhouse,
+      artifacts,
+      activities: () =>
+        (activities ??= createRetrainActivities({
+          clickhouse: deps.clickhouse,
+          config: deps.config,
+          log: log.child({ part: 'registry' }),
+        })),
+    }),
     monitorRoutes(monitors),
     auditRoutes(deps.clickhouse, accessLog),
     gdprRoutes(deps.clickhouse, monitors, artifacts),

@@ -52,7 +52,9 @@ describe('CBPE on calibrated scores', () => {
     expect(Math.abs((estimate.precision as number) - (realized.precision.value as number))).toBeLessThan(0.03);
     expect(Math.abs((estimate.recall as number) - (realized.recall.value as number))).toBeLessThan(0.03);
     expect(Math.abs((estimate.f1 as number) - (realized.f1.value as number))).toBeLessThan(0.03);
-    expect(Math.abs((estimate.rocAuc as number) - (rocAuc(analysis.labels, analysis.probabilities) as number))).toBeLessThan(0.03);
+    expect(
+      Math.abs((estimate.rocAuc as number) - (rocAuc(analysis.labels, analysis.probabilities) as number)),
+    ).toBeLessThan(0.03);
   });
 
   it('the expected confusion matrix sums to n', () => {
@@ -71,7 +73,8 @@ describe('CBPE calibration check', () => {
   const overconfident = distort(reference.probabilities, 2.5);
   const analysis = calibratedEvents(4000, 4);
   const analysisScores = distort(analysis.probabilities, 2.5);
-  const truthAccuracy = binaryQuality(analysis.labels, analysisScores, { bootstrapReplicates: 10 }).accuracy.value as number;
+  const truthAccuracy = binaryQuality(analysis.labels, analysisScores, { bootstrapReplicates: 10 }).accuracy
+    .value as number;
 
   it('says untrustworthy, with a reason, on miscalibrated scores without recalibration', () => {
     const model = fitCbpe(reference.labels, overconfident, { recalibration: 'none' });
@@ -134,7 +137,8 @@ describe('CBPE calibration check', () => {
 describe('isotonic fit', () => {
   it('is a non-decreasing step function that pools violators and ties', () => {
     const iso = fitIsotonic([0, 1, 0, 1, 1, 0, 1], [0.1, 0.2, 0.3, 0.3, 0.6, 0.7, 0.9]);
-    for (let i = 1; i < iso.values.length; i++) expect(iso.values[i]).toBeGreaterThanOrEqual(iso.values[i - 1] as number);
+    for (let i = 1; i < iso.values.length; i++)
+      expect(iso.values[i]).toBeGreaterThanOrEqual(iso.values[i - 1] as number);
     expect(calibrate(iso, 0.05)).toBe(0);
     expect(calibrate(iso, 0.95)).toBe(1);
     // Tied scores share one value.

@@ -9,11 +9,15 @@ import { DEFAULT_MONITOR_SETTINGS, type MonitorState } from '../../../detectors/
 
 /** Deterministic ±`size` wiggle (a fixed pattern, no randomness): mean zero over each 4 points, no run. */
 const wiggle = (i: number, size = 0.01): number => [size, -size, -size, size][i % 4] as number;
-const series = (qualities: number[], events = 300): QualityObservation[] => qualities.map((quality, i) => ({ ageHours: i + 1, quality, weight: events }));
+const series = (qualities: number[], events = 300): QualityObservation[] =>
+  qualities.map((quality, i) => ({ ageHours: i + 1, quality, weight: events }));
 
 describe('serialCorrelation: a run of low windows is weaker evidence of a trend than its count says', () => {
   // 30 windows at 0.9, then four in a row 3 points lower (all models score low for a few hours).
-  const dip = series([...Array.from({ length: 30 }, (_, i) => 0.9 + wiggle(i, 0.005)), ...Array.from({ length: 4 }, (_, i) => 0.87 + wiggle(i, 0.003))]);
+  const dip = series([
+    ...Array.from({ length: 30 }, (_, i) => 0.9 + wiggle(i, 0.005)),
+    ...Array.from({ length: 4 }, (_, i) => 0.87 + wiggle(i, 0.003)),
+  ]);
 
   it('the plain fit calls the dip a significant linear decay; with serialCorrelation it is no trend', () => {
     const plain = fitDecay(dip);
@@ -34,8 +38,14 @@ describe('serialCorrelation: a run of low windows is weaker evidence of a trend 
 });
 
 describe('populationRate: how fast earlier versions aged, before any step', () => {
-  const decaying = (version: string, rate: number) => ({ version, observations: series(Array.from({ length: 20 }, (_, i) => 0.92 + rate * (i + 1) + wiggle(i, 0.005))) });
-  const stepped = (version: string) => ({ version, observations: series([...Array.from({ length: 30 }, (_, i) => 0.9 + wiggle(i)), 0.75, 0.76, 0.74, 0.75, 0.75]) });
+  const decaying = (version: string, rate: number) => ({
+    version,
+    observations: series(Array.from({ length: 20 }, (_, i) => 0.92 + rate * (i + 1) + wiggle(i, 0.005))),
+  });
+  const stepped = (version: string) => ({
+    version,
+    observations: series([...Array.from({ length: 30 }, (_, i) => 0.9 + wiggle(i)), 0.75, 0.76, 0.74, 0.75, 0.75]),
+  });
 
   it('pools versions that age steadily; the prior stays at least twice as wide as the mean rate', () => {
     const p = populationRate([decaying('v1', -0.004), decaying('v2', -0.005), decaying('v3', -0.0045)]);
@@ -60,7 +70,10 @@ describe('populationRate: how fast earlier versions aged, before any step', () =
 
 describe('fitDecay with a rate prior', () => {
   // A long-lived version drifting down half a point over 40 h: a slope of ~ −0.00012/h.
-  const slow = series(Array.from({ length: 40 }, (_, i) => 0.9 - 0.00015 * i + wiggle(i, 0.004)), 1000);
+  const slow = series(
+    Array.from({ length: 40 }, (_, i) => 0.9 - 0.00015 * i + wiggle(i, 0.004)),
+    1000,
+  );
 
   it('a population that does not age holds a small slope near zero and records what it did', () => {
     const own = fitDecay(slow);
@@ -79,12 +92,22 @@ describe('fitDecay with a rate prior', () => {
 });
 
 describe('monitor tick: the rule revision reaches the fit and the policy', () => {
-  const points = (version: string, qualities: number[]) => qualities.map((quality, i) => ({ version, ageHours: i + 1, quality, weight: 300, source: 'realised' as const }));
+  const points = (version: string, qualities: number[]) =>
+    qualities.map((quality, i) => ({ version, ageHours: i + 1, quality, weight: 300, source: 'realised' as const }));
   const state: MonitorState = {
     ...initialMonitorState('m'),
     version: 'v2',
     versionTrainedAt: 0,
-    points: [...points('v1', Array.from({ length: 30 }, (_, i) => 0.9 + wiggle(i))), ...points('v2', Array.from({ length: 20 }, (_, i) => 0.9 - 0.002 * i + wiggle(i)))],
+    points: [
+      ...points(
+        'v1',
+        Array.from({ length: 30 }, (_, i) => 0.9 + wiggle(i)),
+      ),
+      ...points(
+        'v2',
+        Array.from({ length: 20 }, (_, i) => 0.9 - 0.002 * i + wiggle(i)),
+      ),
+    ],
   };
 
   it('revision 2 (the default) fits with serial correlation and the population rate; revision 1 as before', () => {

@@ -1,13 +1,41 @@
 import { describe, expect, it } from 'vitest';
-import { fitDecay, fitPopulation, fitVersionWithPopulation, predictQuality, qualityLoss } from '../../../detectors/decay/index.ts';
+import {
+  fitDecay,
+  fitPopulation,
+  fitVersionWithPopulation,
+  predictQuality,
+  qualityLoss,
+} from '../../../detectors/decay/index.ts';
 import type { DecayFit, QualityObservation } from '../../../detectors/decay/index.ts';
 import { everyHours, synthesize, type SyntheticDecay } from './decay-fixtures.ts';
 
-const GRADUAL: Omit<SyntheticDecay, 'seed'> = { q0: 0.9, floor: 0.6, halfLifeHours: 72, ages: everyHours(12, 24 * 14), eventsPerPoint: 500 };
-const EXPLOSIVE: Omit<SyntheticDecay, 'seed'> = { q0: 0.92, floor: 0.55, halfLifeHours: 6, ages: everyHours(2, 72), eventsPerPoint: 500 };
-const VARIANCE_GROWING: Omit<SyntheticDecay, 'seed'> = { q0: 0.88, floor: 0.65, halfLifeHours: 120, ages: everyHours(12, 24 * 20), eventsPerPoint: 500, varianceGrowth: 3 };
+const GRADUAL: Omit<SyntheticDecay, 'seed'> = {
+  q0: 0.9,
+  floor: 0.6,
+  halfLifeHours: 72,
+  ages: everyHours(12, 24 * 14),
+  eventsPerPoint: 500,
+};
+const EXPLOSIVE: Omit<SyntheticDecay, 'seed'> = {
+  q0: 0.92,
+  floor: 0.55,
+  halfLifeHours: 6,
+  ages: everyHours(2, 72),
+  eventsPerPoint: 500,
+};
+const VARIANCE_GROWING: Omit<SyntheticDecay, 'seed'> = {
+  q0: 0.88,
+  floor: 0.65,
+  halfLifeHours: 120,
+  ages: everyHours(12, 24 * 20),
+  eventsPerPoint: 500,
+  varianceGrowth: 3,
+};
 
-function replicate(spec: Omit<SyntheticDecay, 'seed'>, count: number): { fits: DecayFit[]; coverage: number; medianLogError: number } {
+function replicate(
+  spec: Omit<SyntheticDecay, 'seed'>,
+  count: number,
+): { fits: DecayFit[]; coverage: number; medianLogError: number } {
   const fits: DecayFit[] = [];
   let covered = 0;
   const errors: number[] = [];
@@ -43,8 +71,15 @@ describe('fitDecay on synthetic decays with known half-lives (200 seeded replica
     expect(r.coverage).toBeGreaterThanOrEqual(0.8);
     expect(r.medianLogError).toBeLessThan(Math.log(1.5));
     const width = (f: DecayFit): number => (f.halfLifeInterval?.upper ?? 1e9) / (f.halfLifeInterval?.lower ?? 1);
-    const gradualWidth = replicate(GRADUAL, 20).fits.map(width).sort((a, b) => a - b)[10] ?? 0;
-    const noisyWidth = r.fits.slice(0, 20).map(width).sort((a, b) => a - b)[10] ?? 0;
+    const gradualWidth =
+      replicate(GRADUAL, 20)
+        .fits.map(width)
+        .sort((a, b) => a - b)[10] ?? 0;
+    const noisyWidth =
+      r.fits
+        .slice(0, 20)
+        .map(width)
+        .sort((a, b) => a - b)[10] ?? 0;
     expect(noisyWidth).toBeGreaterThan(gradualWidth);
   });
 
@@ -60,11 +95,15 @@ describe('fitDecay on synthetic decays with known half-lives (200 seeded replica
 });
 
 describe('fitDecay: time to SLO breach', () => {
-  const exact = (h: number, ages: number[]): QualityObservation[] => ages.map((a) => ({ ageHours: a, quality: 0.6 + 0.3 * Math.exp((-Math.LN2 * a) / h), weight: 1000 }));
+  const exact = (h: number, ages: number[]): QualityObservation[] =>
+    ages.map((a) => ({ ageHours: a, quality: 0.6 + 0.3 * Math.exp((-Math.LN2 * a) / h), weight: 1000 }));
 
   it('predicts when quality falls below the SLO, from the current age', () => {
     // 0.6 + 0.3·2^(−a/48) = 0.675  ⇔  a = 48·log2(4) = 96 h; now = 48 h → 48 h to go.
-    const noisy = exact(48, everyHours(6, 48)).map((o, i) => ({ ...o, quality: o.quality + (i % 2 === 0 ? 0.001 : -0.001) }));
+    const noisy = exact(48, everyHours(6, 48)).map((o, i) => ({
+      ...o,
+      quality: o.quality + (i % 2 === 0 ? 0.001 : -0.001),
+    }));
     const fit = fitDecay(noisy, { slo: 0.675, nowAgeHours: 48 });
     expect(fit.timeToBreach?.hours).toBeGreaterThan(40);
     expect(fit.timeToBreach?.hours).toBeLessThan(58);
@@ -74,7 +113,10 @@ describe('fitDecay: time to SLO breach', () => {
   });
 
   it('says "never" (null) when the floor is above the SLO, and 0 when already breached', () => {
-    const noisy = exact(24, everyHours(6, 120)).map((o, i) => ({ ...o, quality: o.quality + (i % 2 === 0 ? 0.002 : -0.002) }));
+    const noisy = exact(24, everyHours(6, 120)).map((o, i) => ({
+      ...o,
+      quality: o.quality + (i % 2 === 0 ? 0.002 : -0.002),
+    }));
     expect(fitDecay(noisy, { slo: 0.5 }).timeToBreach?.hours).toBeNull();
     expect(fitDecay(noisy, { slo: 0.8 }).timeToBreach?.hours).toBe(0);
   });
@@ -94,31 +136,46 @@ describe('fitDecay: fallbacks', () => {
   });
 
   it('reports "none" for a flat, noisy series (no significant trend)', () => {
-    const flat = everyHours(6, 120).map((a, i) => ({ ageHours: a, quality: 0.8 + (i % 3 === 0 ? 0.01 : -0.005) - a * 1e-6, weight: 100 }));
+    const flat = everyHours(6, 120).map((a, i) => ({
+      ageHours: a,
+      quality: 0.8 + (i % 3 === 0 ? 0.01 : -0.005) - a * 1e-6,
+      weight: 100,
+    }));
     const fit = fitDecay(flat);
     expect(fit.model).toBe('none');
   });
 
   it('falls back to a line with fewer than 4 points', () => {
-    const fit = fitDecay([
-      { ageHours: 0, quality: 0.9, weight: 100 },
-      { ageHours: 24, quality: 0.85, weight: 100 },
-      { ageHours: 48, quality: 0.81, weight: 100 },
-    ], { minTrendT: 0 });
+    const fit = fitDecay(
+      [
+        { ageHours: 0, quality: 0.9, weight: 100 },
+        { ageHours: 24, quality: 0.85, weight: 100 },
+        { ageHours: 48, quality: 0.81, weight: 100 },
+      ],
+      { minTrendT: 0 },
+    );
     expect(fit.model).toBe('linear');
     expect(fit.slopePerHour).toBeLessThan(0);
     expect(fit.reason).toMatch(/straight line/);
   });
 
   it('falls back to a line when the decay is linear over the observed ages', () => {
-    const line = everyHours(6, 240).map((a, i) => ({ ageHours: a, quality: 0.9 - 0.0005 * a + (i % 2 === 0 ? 0.001 : -0.001), weight: 1000 }));
+    const line = everyHours(6, 240).map((a, i) => ({
+      ageHours: a,
+      quality: 0.9 - 0.0005 * a + (i % 2 === 0 ? 0.001 : -0.001),
+      weight: 1000,
+    }));
     const fit = fitDecay(line, { bounds: { min: null, max: null } });
     expect(fit.model).toBe('linear');
     expect(fit.slopePerHour).toBeCloseTo(-0.0005, 4);
   });
 
   it('handles lower-is-better metrics (error rising toward a ceiling)', () => {
-    const obs = everyHours(6, 240).map((a, i) => ({ ageHours: a, quality: 0.3 - 0.2 * Math.exp((-Math.LN2 * a) / 36) + (i % 2 === 0 ? 0.002 : -0.002), weight: 1000 }));
+    const obs = everyHours(6, 240).map((a, i) => ({
+      ageHours: a,
+      quality: 0.3 - 0.2 * Math.exp((-Math.LN2 * a) / 36) + (i % 2 === 0 ? 0.002 : -0.002),
+      weight: 1000,
+    }));
     const fit = fitDecay(obs, { direction: 'lower-is-better' });
     expect(fit.model).toBe('exponential');
     expect(fit.halfLifeHours).toBeGreaterThan(30);
@@ -128,11 +185,23 @@ describe('fitDecay: fallbacks', () => {
   });
 
   it('gives estimated points less weight than realised ones', () => {
-    const realised = everyHours(12, 240).map((a) => ({ ageHours: a, quality: 0.6 + 0.3 * Math.exp((-Math.LN2 * a) / 48), weight: 100, source: 'realised' as const }));
-    const estimated = everyHours(12, 240, 6).map((a) => ({ ageHours: a, quality: 0.7 + 0.2 * Math.exp((-Math.LN2 * a) / 200), weight: 100, source: 'estimated' as const }));
+    const realised = everyHours(12, 240).map((a) => ({
+      ageHours: a,
+      quality: 0.6 + 0.3 * Math.exp((-Math.LN2 * a) / 48),
+      weight: 100,
+      source: 'realised' as const,
+    }));
+    const estimated = everyHours(12, 240, 6).map((a) => ({
+      ageHours: a,
+      quality: 0.7 + 0.2 * Math.exp((-Math.LN2 * a) / 200),
+      weight: 100,
+      source: 'estimated' as const,
+    }));
     const trusting = fitDecay([...realised, ...estimated], { estimatedWeightFactor: 1 });
     const sceptical = fitDecay([...realised, ...estimated], { estimatedWeightFactor: 0.01 });
-    expect(Math.abs(Math.log((sceptical.halfLifeHours ?? 0) / 48))).toBeLessThan(Math.abs(Math.log((trusting.halfLifeHours ?? 0) / 48)));
+    expect(Math.abs(Math.log((sceptical.halfLifeHours ?? 0) / 48))).toBeLessThan(
+      Math.abs(Math.log((trusting.halfLifeHours ?? 0) / 48)),
+    );
     expect(sceptical.totalWeight).toBeLessThan(trusting.totalWeight);
   });
 
@@ -145,7 +214,14 @@ describe('fitDecay: fallbacks', () => {
 describe('population view across versions', () => {
   const versions = [48, 60, 72, 84].map((h, i) => ({
     version: `v${i + 1}`,
-    observations: synthesize({ q0: 0.9 - i * 0.01, floor: 0.6 + i * 0.02, halfLifeHours: h, ages: everyHours(12, 24 * 12), eventsPerPoint: 800, seed: 100 + i }),
+    observations: synthesize({
+      q0: 0.9 - i * 0.01,
+      floor: 0.6 + i * 0.02,
+      halfLifeHours: h,
+      ages: everyHours(12, 24 * 12),
+      eventsPerPoint: 800,
+      seed: 100 + i,
+    }),
   }));
 
   it('estimates a shared half-life in the range of the versions', () => {
@@ -174,7 +250,9 @@ describe('population view across versions', () => {
   });
 
   it('reports no pooled decay when no version decays', () => {
-    const flat = [{ version: 'a', observations: everyHours(6, 60).map((a) => ({ ageHours: a, quality: 0.8 + a * 1e-4 })) }];
+    const flat = [
+      { version: 'a', observations: everyHours(6, 60).map((a) => ({ ageHours: a, quality: 0.8 + a * 1e-4 })) },
+    ];
     const pop = fitPopulation(flat);
     expect(pop.halfLifeHours).toBeNull();
     expect(pop.prior).toBeNull();

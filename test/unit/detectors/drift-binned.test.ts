@@ -104,7 +104,10 @@ describe('binned KS and Wasserstein vs raw', () => {
       expect(raw.statistic - binned.statistic).toBeLessThan(0.05);
 
       const wRaw = wassersteinDistance(ref, cur);
-      const range = { min: Math.min(profile.min, window.min ?? Infinity), max: Math.max(profile.max, window.max ?? -Infinity) };
+      const range = {
+        min: Math.min(profile.min, window.min ?? Infinity),
+        max: Math.max(profile.max, window.max ?? -Infinity),
+      };
       const wBinned = wassersteinFromBinnedCounts(profile.cuts, profile.counts, window.counts, range);
       // Documented bound: |W_binned − W_raw| ≤ Σ_k width_k (p_k + q_k).
       const p = proportions(profile.counts);

@@ -48,7 +48,11 @@ describe('KS statistic and exact p-value against brute force', () => {
   });
 
   it('exact p-value equals the share of all C(m+n, n) orderings with D ≥ d (m = 6, n = 4 and 5 vs 5)', () => {
-    for (const [m, n] of [[6, 4], [5, 5], [7, 3]] as const) {
+    for (const [m, n] of [
+      [6, 4],
+      [5, 5],
+      [7, 3],
+    ] as const) {
       const total = m + n;
       const statistics: number[] = [];
       for (const picked of combinations(total, m)) {
@@ -143,7 +147,10 @@ describe('compareFeature edge cases (numeric)', () => {
   });
 
   it('all-missing current window: untested, no p-value, missing counted', () => {
-    const r = compareFeature([1, 2, 3], [null, Number.NaN, undefined, Number.POSITIVE_INFINITY], { name: 'x', kind: 'numeric' });
+    const r = compareFeature([1, 2, 3], [null, Number.NaN, undefined, Number.POSITIVE_INFINITY], {
+      name: 'x',
+      kind: 'numeric',
+    });
     expect(r.tested).toBe(false);
     expect(r.pvalue).toBeNull();
     expect(r.drifted).toBe(false);
@@ -162,7 +169,12 @@ describe('compareFeature edge cases (numeric)', () => {
   });
 
   it('results are JSON-safe (no NaN or Infinity anywhere)', () => {
-    const results = [compareFeature([1], [1]), compareFeature([1, 1, 1], [2, 2, 2]), compareFeature(['a'], ['b']), compareFeature([null], [null], { kind: 'numeric' })];
+    const results = [
+      compareFeature([1], [1]),
+      compareFeature([1, 1, 1], [2, 2, 2]),
+      compareFeature(['a'], ['b']),
+      compareFeature([null], [null], { kind: 'numeric' }),
+    ];
     for (const r of results) {
       const text = JSON.stringify(r);
       // NaN/Infinity would serialise as null and break the round trip.
@@ -174,9 +186,19 @@ describe('compareFeature edge cases (numeric)', () => {
 describe('Wasserstein properties', () => {
   it('a pure shift by c moves W by exactly |c|; scaling multiplies W', () => {
     const x = Array.from(normalSample(seededRandom(3), 300));
-    expect(wassersteinDistance(x, x.map((v) => v + 2.5))).toBeCloseTo(2.5, 12);
+    expect(
+      wassersteinDistance(
+        x,
+        x.map((v) => v + 2.5),
+      ),
+    ).toBeCloseTo(2.5, 12);
     const y = Array.from(normalSample(seededRandom(4), 200));
-    expect(wassersteinDistance(x.map((v) => 3 * v), y.map((v) => 3 * v))).toBeCloseTo(3 * wassersteinDistance(x, y), 12);
+    expect(
+      wassersteinDistance(
+        x.map((v) => 3 * v),
+        y.map((v) => 3 * v),
+      ),
+    ).toBeCloseTo(3 * wassersteinDistance(x, y), 12);
   });
 });
 
@@ -191,7 +213,12 @@ describe('compareFeature edge cases (categorical)', () => {
 
   it('categories unseen in the reference are listed and pooled into __unseen__', () => {
     const reference = [...new Array(300).fill('a'), ...new Array(300).fill('b')];
-    const current = [...new Array(200).fill('a'), ...new Array(200).fill('b'), ...new Array(150).fill('c'), ...new Array(50).fill('d')];
+    const current = [
+      ...new Array(200).fill('a'),
+      ...new Array(200).fill('b'),
+      ...new Array(150).fill('c'),
+      ...new Array(50).fill('d'),
+    ];
     const r = compareFeature(reference, current, { name: 'country' });
     expect(r.unseen_categories).toEqual(['c', 'd']);
     expect(r.unseen_count).toBe(200);
@@ -233,7 +260,13 @@ describe('one-sided Smirnov tail: fast strided sum vs the full Birnbaum–Tingey
     return x * sum * Math.exp(max);
   }
 
-  for (const [n, x] of [[300, 0.1], [20_000, 0.012], [200_000, 0.004], [200_000, 0.01], [50_000, 0.3]] as const) {
+  for (const [n, x] of [
+    [300, 0.1],
+    [20_000, 0.012],
+    [200_000, 0.004],
+    [200_000, 0.01],
+    [50_000, 0.3],
+  ] as const) {
     it(`n = ${n}, x = ${x}`, () => {
       const expected = fullSum(n, x);
       // Trapezoid over a smooth bump with h = σ/8 is exponentially accurate; the remaining

@@ -12,7 +12,15 @@ import {
 
 describe('featureQuality', () => {
   it('computes rates and raises only the alerts whose thresholds are reached', () => {
-    const q = featureQuality({ name: 'age', kind: 'numeric', rows: 1000, missing: 80, type_violations: 5, out_of_range: 60, reference_missing_rate: 0.02 });
+    const q = featureQuality({
+      name: 'age',
+      kind: 'numeric',
+      rows: 1000,
+      missing: 80,
+      type_violations: 5,
+      out_of_range: 60,
+      reference_missing_rate: 0.02,
+    });
     expect(q.missing_rate).toBe(0.08);
     expect(q.type_violation_rate).toBe(0.005);
     expect(q.out_of_range_rate).toBe(0.06);
@@ -23,7 +31,9 @@ describe('featureQuality', () => {
   });
 
   it('all-missing is its own alert, and zero rows do not divide by zero', () => {
-    expect(featureQuality({ name: 'x', kind: 'numeric', rows: 10, missing: 10 }).alerts).toEqual(['all values missing']);
+    expect(featureQuality({ name: 'x', kind: 'numeric', rows: 10, missing: 10 }).alerts).toEqual([
+      'all values missing',
+    ]);
     const empty = featureQuality({ name: 'x', kind: 'numeric', rows: 0, missing: 0 });
     expect(empty.missing_rate).toBe(0);
     expect(empty.alerts).toEqual([]);
@@ -38,12 +48,20 @@ describe('dataQualityReport', () => {
       features: [{ name: 'country', kind: 'categorical', rows: 50, missing: 0, unseen: 10 }],
     });
     expect(report.dead_letter_rate).toBeCloseTo(5 / 55, 15);
-    expect(report.alerts).toEqual(['only 50 rows (< 100)', 'dead-letter rate 0.091', 'country: unseen categories 0.200']);
+    expect(report.alerts).toEqual([
+      'only 50 rows (< 100)',
+      'dead-letter rate 0.091',
+      'country: unseen categories 0.200',
+    ]);
     expect(report.ok).toBe(false);
   });
 
   it('a clean window is ok; thresholds can be overridden', () => {
-    const window = { rows: 10_000, dead_lettered: 20, features: [{ name: 'x', kind: 'numeric' as const, rows: 10_000, missing: 100 }] };
+    const window = {
+      rows: 10_000,
+      dead_lettered: 20,
+      features: [{ name: 'x', kind: 'numeric' as const, rows: 10_000, missing: 100 }],
+    };
     expect(dataQualityReport(window).ok).toBe(true);
     expect(dataQualityReport(window, { dead_letter_rate: 0.001 }).ok).toBe(false);
   });

@@ -30,7 +30,14 @@ function expectClose(actual: number, expected: number, rel: number, abs = 0): vo
   }
 }
 
-interface KsCase { name: string; a: number[]; b: number[]; statistic: number; pvalue: number; method: 'exact' | 'asymptotic' }
+interface KsCase {
+  name: string;
+  a: number[];
+  b: number[];
+  statistic: number;
+  pvalue: number;
+  method: 'exact' | 'asymptotic';
+}
 
 describe('ks_2samp (two-sided, method auto)', () => {
   const { cases } = fixture<{ cases: KsCase[] }>('ks_2samp.json');
@@ -72,7 +79,9 @@ describe('kstwo.sf (one-sample Kolmogorov distribution, all regimes)', () => {
 });
 
 describe('wasserstein_distance', () => {
-  const { cases } = fixture<{ cases: { name: string; a: number[]; b: number[]; distance: number; std_a: number }[] }>('wasserstein.json');
+  const { cases } = fixture<{ cases: { name: string; a: number[]; b: number[]; distance: number; std_a: number }[] }>(
+    'wasserstein.json',
+  );
   for (const c of cases) {
     it(c.name, () => {
       // Same sweep as scipy up to summation order: observed 1.5e-15 relative; 1e-12 bound.
@@ -83,7 +92,15 @@ describe('wasserstein_distance', () => {
   }
 });
 
-interface ChiCase { name: string; reference: number[]; current: number[]; yates: boolean; statistic: number; pvalue: number; dof: number }
+interface ChiCase {
+  name: string;
+  reference: number[];
+  current: number[];
+  yates: boolean;
+  statistic: number;
+  pvalue: number;
+  dof: number;
+}
 
 describe('chi2_contingency on 2×k tables', () => {
   const { cases } = fixture<{ cases: ChiCase[] }>('chi2_contingency.json');
@@ -119,7 +136,17 @@ describe('chi2.sf (regularized upper incomplete gamma)', () => {
 });
 
 describe('Jensen–Shannon (base 2), PSI, Hellinger, L∞', () => {
-  const { cases } = fixture<{ cases: { name: string; reference: number[]; current: number[]; jensen_shannon: number; psi: number; hellinger: number; linf: number }[] }>('divergences.json');
+  const { cases } = fixture<{
+    cases: {
+      name: string;
+      reference: number[];
+      current: number[];
+      jensen_shannon: number;
+      psi: number;
+      hellinger: number;
+      linf: number;
+    }[];
+  }>('divergences.json');
   for (const c of cases) {
     it(c.name, () => {
       // JS = scipy.spatial.distance.jensenshannon(base=2): observed 5e-16 relative; 1e-12 bound.
@@ -137,7 +164,9 @@ describe('Jensen–Shannon (base 2), PSI, Hellinger, L∞', () => {
 });
 
 describe('false_discovery_control (Benjamini–Hochberg)', () => {
-  const { cases } = fixture<{ cases: { name: string; pvalues: number[]; adjusted: number[] }[] }>('false_discovery_control.json');
+  const { cases } = fixture<{ cases: { name: string; pvalues: number[]; adjusted: number[] }[] }>(
+    'false_discovery_control.json',
+  );
   for (const c of cases) {
     it(c.name, () => {
       const adjusted = benjaminiHochberg(c.pvalues);
@@ -148,7 +177,9 @@ describe('false_discovery_control (Benjamini–Hochberg)', () => {
 });
 
 describe('reference quantiles (numpy linear interpolation)', () => {
-  const { cases } = fixture<{ cases: { name: string; values: number[]; n_bins: number; quantiles: number[] }[] }>('quantiles.json');
+  const { cases } = fixture<{ cases: { name: string; values: number[]; n_bins: number; quantiles: number[] }[] }>(
+    'quantiles.json',
+  );
   for (const c of cases) {
     it(c.name, () => {
       const sorted = Float64Array.from(c.values).sort();

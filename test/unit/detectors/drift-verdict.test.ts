@@ -80,7 +80,11 @@ describe('significant but negligible is not drift', () => {
   });
 
   it('categorical: a 10-point swing is drift; a significant 3-point swing is not', () => {
-    const column = (a: number, b: number, c: number): string[] => [...new Array(a).fill('a'), ...new Array(b).fill('b'), ...new Array(c).fill('c')];
+    const column = (a: number, b: number, c: number): string[] => [
+      ...new Array(a).fill('a'),
+      ...new Array(b).fill('b'),
+      ...new Array(c).fill('c'),
+    ];
     const reference = column(2500, 1500, 1000);
     const swing = compareFeature(reference, column(2000, 2000, 1000), { name: 'plan' });
     expect(swing.linf).toBeCloseTo(0.1, 12);
@@ -94,7 +98,10 @@ describe('significant but negligible is not drift', () => {
 
 describe('Benjamini–Hochberg across features', () => {
   it('one small p-value among 20 is not enough once adjusted', () => {
-    const features = [numericResult('f0', 0.01, 0.5), ...Array.from({ length: 19 }, (_, i) => numericResult(`f${i + 1}`, 0.9, 0.5))];
+    const features = [
+      numericResult('f0', 0.01, 0.5),
+      ...Array.from({ length: 19 }, (_, i) => numericResult(`f${i + 1}`, 0.9, 0.5)),
+    ];
     const report = driftReport(features);
     // adjusted = min over ranks ≥ 1 of 20/rank·p: 0.01·20 = 0.2 for f0.
     expect(report.features[0]?.pvalue_adjusted).toBeCloseTo(0.2, 12);
@@ -133,7 +140,9 @@ describe('dataset verdict', () => {
   });
 
   it('a critical feature alone makes the dataset drift', () => {
-    const report = driftReport([drifted('income'), stable('b'), stable('c'), stable('d')], { criticalFeatures: ['income'] });
+    const report = driftReport([drifted('income'), stable('b'), stable('c'), stable('d')], {
+      criticalFeatures: ['income'],
+    });
     expect(report.dataset_drift).toBe(true);
     expect(report.critical_drifted).toEqual(['income']);
   });
@@ -141,7 +150,9 @@ describe('dataset verdict', () => {
   it('thresholds and the share are configurable; Infinity disables a metric', () => {
     const f = numericResult('a', 1e-6, 0.15);
     expect(driftReport([f]).features[0]?.drifted).toBe(true);
-    expect(driftReport([f], { thresholds: { numeric: { wasserstein_normalized: Infinity } } }).features[0]?.drifted).toBe(false);
+    expect(
+      driftReport([f], { thresholds: { numeric: { wasserstein_normalized: Infinity } } }).features[0]?.drifted,
+    ).toBe(false);
     expect(driftReport([f, stable('b'), stable('c')], { datasetDriftShare: 0.3 }).dataset_drift).toBe(true);
     expect(driftReport([f]).thresholds).toEqual(DEFAULT_THRESHOLDS);
   });
@@ -159,8 +170,24 @@ describe('dataset verdict', () => {
     ]);
     const parsed = JSON.parse(JSON.stringify(report)) as Record<string, unknown>;
     expect(parsed).toEqual(report);
-    expect(Object.keys(report.features[0] ?? {})).toEqual(expect.arrayContaining(['name', 'kind', 'n_reference', 'n_current', 'drifted', 'pvalue_adjusted', 'ks', 'wasserstein', 'psi', 'jensen_shannon', 'hellinger']));
-    expect(Object.keys(report.features[1] ?? {})).toEqual(expect.arrayContaining(['chi2', 'linf', 'psi', 'jensen_shannon', 'unseen_categories']));
+    expect(Object.keys(report.features[0] ?? {})).toEqual(
+      expect.arrayContaining([
+        'name',
+        'kind',
+        'n_reference',
+        'n_current',
+        'drifted',
+        'pvalue_adjusted',
+        'ks',
+        'wasserstein',
+        'psi',
+        'jensen_shannon',
+        'hellinger',
+      ]),
+    );
+    expect(Object.keys(report.features[1] ?? {})).toEqual(
+      expect.arrayContaining(['chi2', 'linf', 'psi', 'jensen_shannon', 'unseen_categories']),
+    );
     expect(report.multiple_testing).toBe('benjamini-hochberg');
   });
 });
@@ -168,14 +195,20 @@ describe('dataset verdict', () => {
 describe('prediction drift uses the same statistics', () => {
   it('numeric scores and predicted classes', () => {
     const random = seededRandom(77);
-    const scores = driftOfColumn('numeric', normalSample(random, 2000, 0.3, 0.1), normalSample(random, 2000, 0.45, 0.1));
+    const scores = driftOfColumn(
+      'numeric',
+      normalSample(random, 2000, 0.3, 0.1),
+      normalSample(random, 2000, 0.45, 0.1),
+    );
     expect(scores.role).toBe('prediction');
     expect(scores.name).toBe('prediction');
     expect(scores.drifted).toBe(true);
     const same = compareFeature(normalSample(seededRandom(1), 50), normalSample(seededRandom(2), 50));
     const asPrediction = driftOfColumn('numeric', normalSample(seededRandom(1), 50), normalSample(seededRandom(2), 50));
     expect(asPrediction.ks).toEqual(same.ks);
-    const classes = driftOfColumn('categorical', ['yes', 'no', 'no', 'no'], ['yes', 'yes', 'yes', 'no'], { name: 'predicted_label' });
+    const classes = driftOfColumn('categorical', ['yes', 'no', 'no', 'no'], ['yes', 'yes', 'yes', 'no'], {
+      name: 'predicted_label',
+    });
     expect(classes.kind).toBe('categorical');
     expect(classes.name).toBe('predicted_label');
     expect(classes.chi2?.dof).toBe(1);

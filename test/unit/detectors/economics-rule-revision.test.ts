@@ -13,7 +13,15 @@ const NOW = Date.parse('2026-03-04T12:00:00Z');
 
 describe('stepStaleness: a step down priced for as long as it is expected to last', () => {
   const step: StepChange = { at: NOW - 3 * H, before: 0.9, after: 0.8, z: 8 };
-  const options = { attainable: 0.9, attainableSe: 0.005, eventsAfter: 900, versionStart: NOW - 23 * H, now: NOW, eventsPerHour: 300, valuePerQualityUnit: 1 };
+  const options = {
+    attainable: 0.9,
+    attainableSe: 0.005,
+    eventsAfter: 900,
+    versionStart: NOW - 23 * H,
+    now: NOW,
+    eventsPerHour: 300,
+    valuePerQualityUnit: 1,
+  };
 
   it('loss one standard error low × events an hour × the longer of the age at the step and the step’s age', () => {
     const e = stepStaleness(step, options);
@@ -23,7 +31,9 @@ describe('stepStaleness: a step down priced for as long as it is expected to las
     expect(e?.value).toBeCloseTo(300 * (0.1 - se) * 20, 9);
     expect(e?.description).toContain('served 20.0 h before it');
     // A step older than the concept before it: it has already lasted longer.
-    expect(stepStaleness({ ...step, at: NOW - 30 * H }, { ...options, versionStart: NOW - 32 * H })?.expectedHours).toBeCloseTo(30, 12);
+    expect(
+      stepStaleness({ ...step, at: NOW - 30 * H }, { ...options, versionStart: NOW - 32 * H })?.expectedHours,
+    ).toBeCloseTo(30, 12);
   });
 
   it('needs a step of at least STEP_RULE_MIN_Z standard errors and a loss that survives its error', () => {
@@ -33,7 +43,10 @@ describe('stepStaleness: a step down priced for as long as it is expected to las
   });
 
   it('works the other way round for lower-is-better metrics', () => {
-    const e = stepStaleness({ ...step, before: 0.1, after: 0.2 }, { ...options, attainable: 0.1, direction: 'lower-is-better' });
+    const e = stepStaleness(
+      { ...step, before: 0.1, after: 0.2 },
+      { ...options, attainable: 0.1, direction: 'lower-is-better' },
+    );
     expect(e?.lossRate).toBeGreaterThan(0.08);
   });
 });
@@ -53,7 +66,14 @@ describe('cumulativeYardstick: what the cumulative rule measures staleness again
 
 describe('evaluateRetrainEconomics with a priced step', () => {
   const fit = fitDecay([]);
-  const base = { fit, horizonHours: 168, eventsPerHour: 300, valuePerQualityUnit: 1, retrainCost: 150, accumulatedStalenessCost: 40 };
+  const base = {
+    fit,
+    horizonHours: 168,
+    eventsPerHour: 300,
+    valuePerQualityUnit: 1,
+    retrainCost: 150,
+    accumulatedStalenessCost: 40,
+  };
   const step = { value: 400, lossRate: 0.05, expectedHours: 26.7, description: 'quality stepped down' };
 
   it('retrains by the step rule when the cumulative rule would still wait', () => {
@@ -76,11 +96,46 @@ describe('evaluateRetrainEconomics with a priced step', () => {
 });
 
 describe('cost-aware trigger, rule revision 2 against revision 1', () => {
-  const trigger: PolicyTrigger = { kind: 'cost-aware', valuePerQualityUnit: 1, traffic: { kind: 'observed', fallbackPerHour: 0 }, horizon: '7d', retrainCost: 150, deploymentRisk: { probability: 0, cost: 0 }, quantile: 0.5, rule: 'forecast-then-cumulative' };
-  const policy: RetrainPolicy = { name: 'p', version: '1', model: 'm', description: '', trigger, guards: { cooldown: '1h', budget: { maxRetrains: 100, per: '7d' }, oneAtATime: true, blackout: [], approval: { required: false, timeout: '1h' }, requireDataQuality: false }, trainingWindow: { kind: 'fixed', duration: '4h' } };
+  const trigger: PolicyTrigger = {
+    kind: 'cost-aware',
+    valuePerQualityUnit: 1,
+    traffic: { kind: 'observed', fallbackPerHour: 0 },
+    horizon: '7d',
+    retrainCost: 150,
+    deploymentRisk: { probability: 0, cost: 0 },
+    quantile: 0.5,
+    rule: 'forecast-then-cumulative',
+  };
+  const policy: RetrainPolicy = {
+    name: 'p',
+    version: '1',
+    model: 'm',
+    description: '',
+    trigger,
+    guards: {
+      cooldown: '1h',
+      budget: { maxRetrains: 100, per: '7d' },
+      oneAtATime: true,
+      blackout: [],
+      approval: { required: false, timeout: '1h' },
+      requireDataQuality: false,
+    },
+    trainingWindow: { kind: 'fixed', duration: '4h' },
+  };
   const windows = (qualities: number[]): WindowSummary[] =>
-    qualities.map((value, i) => ({ start: NOW - (qualities.length - i) * H, end: NOW - (qualities.length - i - 1) * H, events: 300, quality: { metric: 'accuracy', value, source: 'realised' } }));
-  const at = (qualities: number[], extra: Partial<PolicyState> = {}): PolicyState => ({ windows: windows(qualities), lastRetrainAt: NOW - qualities.length * H, versionTrainedAt: NOW - qualities.length * H, freshQuality: 0.9, ...extra });
+    qualities.map((value, i) => ({
+      start: NOW - (qualities.length - i) * H,
+      end: NOW - (qualities.length - i - 1) * H,
+      events: 300,
+      quality: { metric: 'accuracy', value, source: 'realised' },
+    }));
+  const at = (qualities: number[], extra: Partial<PolicyState> = {}): PolicyState => ({
+    windows: windows(qualities),
+    lastRetrainAt: NOW - qualities.length * H,
+    versionTrainedAt: NOW - qualities.length * H,
+    freshQuality: 0.9,
+    ...extra,
+  });
   const served = Array.from({ length: 30 }, () => 0.9);
 
   it('a step 8 points down after 30 h of service retrains once the training window is clean; revision 1 still waits', () => {
@@ -106,8 +161,15 @@ describe('cost-aware trigger, rule revision 2 against revision 1', () => {
   });
 
   it('a version flat below the median of earlier versions (a harder concept) is not retrained for it; revision 1 retrains it', () => {
-    const recentVersions = [{ version: 'v1', quality: 0.9, events: 900 }, { version: 'v2', quality: 0.9, events: 900 }, { version: 'v3', quality: 0.87, events: 900 }];
-    const flat = at(Array.from({ length: 40 }, () => 0.87), { freshQuality: 0.87, recentVersions });
+    const recentVersions = [
+      { version: 'v1', quality: 0.9, events: 900 },
+      { version: 'v2', quality: 0.9, events: 900 },
+      { version: 'v3', quality: 0.87, events: 900 },
+    ];
+    const flat = at(
+      Array.from({ length: 40 }, () => 0.87),
+      { freshQuality: 0.87, recentVersions },
+    );
     const d = evaluatePolicy(policy, flat, NOW);
     expect(d.inputs.startedBelowAttainable).toBe(false);
     expect(d.inputs.attainableQuality).toBeCloseTo(0.9, 12);

@@ -1,19 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { fitDecay } from '../../../detectors/decay/index.ts';
 import type { DecayFit } from '../../../detectors/decay/index.ts';
-import { accumulatedStalenessCost, evaluateRetrainEconomics, oracleSchedule, scheduleCost, weightedQuantile } from '../../../detectors/economics/index.ts';
+import {
+  accumulatedStalenessCost,
+  evaluateRetrainEconomics,
+  oracleSchedule,
+  scheduleCost,
+  weightedQuantile,
+} from '../../../detectors/economics/index.ts';
 import type { CostModel } from '../../../detectors/economics/index.ts';
 
 /** A near-exact exponential decay (q0 0.9, floor 0.6, h 48 h) observed for 10 days. */
 function decayFit(nowAgeHours = 96): DecayFit {
   const obs = Array.from({ length: 41 }, (_, i) => {
     const a = i * 6;
-    return { ageHours: a, quality: 0.6 + 0.3 * Math.exp((-Math.LN2 * a) / 48) + (i % 2 === 0 ? 0.003 : -0.003), weight: 1000 };
+    return {
+      ageHours: a,
+      quality: 0.6 + 0.3 * Math.exp((-Math.LN2 * a) / 48) + (i % 2 === 0 ? 0.003 : -0.003),
+      weight: 1000,
+    };
   });
   return fitDecay(obs, { nowAgeHours });
 }
 
-const BASE = { horizonHours: 168, valuePerQualityUnit: 0.02, retrainCost: 400, deploymentRisk: { probability: 0.1, cost: 1000 } };
+const BASE = {
+  horizonHours: 168,
+  valuePerQualityUnit: 0.02,
+  retrainCost: 400,
+  deploymentRisk: { probability: 0.1, cost: 1000 },
+};
 
 describe('evaluateRetrainEconomics (forecast rule)', () => {
   it('retrains when the restart value exceeds retrain + risk cost, and reports every number', () => {
@@ -52,7 +67,13 @@ describe('evaluateRetrainEconomics (forecast rule)', () => {
   });
 
   it('a higher quantile never lowers the avoidable cost (risk-averse retrains earlier)', () => {
-    const fit = fitDecay(Array.from({ length: 12 }, (_, i) => ({ ageHours: i * 8, quality: 0.6 + 0.3 * Math.exp((-Math.LN2 * i * 8) / 48) + (i % 3 === 0 ? 0.02 : -0.01), weight: 200 })));
+    const fit = fitDecay(
+      Array.from({ length: 12 }, (_, i) => ({
+        ageHours: i * 8,
+        quality: 0.6 + 0.3 * Math.exp((-Math.LN2 * i * 8) / 48) + (i % 3 === 0 ? 0.02 : -0.01),
+        weight: 200,
+      })),
+    );
     const low = evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 1000, quantile: 0.2 });
     const high = evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 1000, quantile: 0.9 });
     expect(high.avoidableStalenessCost).toBeGreaterThan(low.avoidableStalenessCost);
@@ -65,14 +86,22 @@ describe('evaluateRetrainEconomics (forecast rule)', () => {
     const wait = e.breakEvenHours ?? 0;
     expect(wait).toBeGreaterThan(0);
     expect(e.reason).toMatch(/due in/);
-    const later = (hours: number) => evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 5000, nowAgeHours: 24 + hours });
+    const later = (hours: number) =>
+      evaluateRetrainEconomics({ ...BASE, fit, eventsPerHour: 5000, nowAgeHours: 24 + hours });
     expect(Math.abs(later(wait).netBenefit)).toBeLessThan(25);
     expect(later(wait * 0.8).shouldRetrain).toBe(false);
     expect(later(wait * 1.2).shouldRetrain).toBe(true);
   });
 
   it('under linear decay the forecast rule agrees with the cumulative rule (both retrain when R·L(A) = C)', () => {
-    const line = fitDecay(Array.from({ length: 25 }, (_, i) => ({ ageHours: i * 4, quality: 0.9 - 0.001 * i * 4 + (i % 2 ? 0.0005 : -0.0005), weight: 1000 })), { bounds: { min: null, max: null } });
+    const line = fitDecay(
+      Array.from({ length: 25 }, (_, i) => ({
+        ageHours: i * 4,
+        quality: 0.9 - 0.001 * i * 4 + (i % 2 ? 0.0005 : -0.0005),
+        weight: 1000,
+      })),
+      { bounds: { min: null, max: null } },
+    );
     expect(line.model).toBe('linear');
     // R = 0.02 × 1000 = 20; L(A) = 0.001·A²/2; R·L(A) = C + risk = 500 at A = 223.6 h.
     const at = (age: number) => evaluateRetrainEconomics({ ...BASE, fit: line, eventsPerHour: 1000, nowAgeHours: age });
@@ -102,7 +131,13 @@ describe('evaluateRetrainEconomics (cumulative rule and fallbacks)', () => {
   });
 
   it('uses the cumulative rule when asked even with a decay fit', () => {
-    const e = evaluateRetrainEconomics({ ...BASE, fit: decayFit(), eventsPerHour: 1e6, accumulatedStalenessCost: 10, rule: 'cumulative' });
+    const e = evaluateRetrainEconomics({
+      ...BASE,
+      fit: decayFit(),
+      eventsPerHour: 1e6,
+      accumulatedStalenessCost: 10,
+      rule: 'cumulative',
+    });
     expect(e.rule).toBe('cumulative');
     expect(e.shouldRetrain).toBe(false);
   });
@@ -125,14 +160,19 @@ describe('evaluateRetrainEconomics (cumulative rule and fallbacks)', () => {
     const total = accumulatedStalenessCost(windows, { freshQuality: 0.9, valuePerQualityUnit: 2, sinceMs: 15 });
     // Half of window 2 (0.1 × 100 × 0.5), all of window 3 (0.05 × 200); window 4 is better than fresh.
     expect(total).toBeCloseTo(2 * (0.1 * 100 * 0.5 + 0.05 * 200), 9);
-    expect(accumulatedStalenessCost(windows, { freshQuality: 0.1, valuePerQualityUnit: 1, direction: 'lower-is-better' })).toBeCloseTo(
-      100 * 0.6 + 100 * 0.7 + 200 * 0.75 + 100 * 0.85, 9);
+    expect(
+      accumulatedStalenessCost(windows, { freshQuality: 0.1, valuePerQualityUnit: 1, direction: 'lower-is-better' }),
+    ).toBeCloseTo(100 * 0.6 + 100 * 0.7 + 200 * 0.75 + 100 * 0.85, 9);
   });
 });
 
 describe('weightedQuantile', () => {
   it('inverts the cumulative weight', () => {
-    const v = [{ value: 1, weight: 1 }, { value: 2, weight: 1 }, { value: 3, weight: 2 }];
+    const v = [
+      { value: 1, weight: 1 },
+      { value: 2, weight: 1 },
+      { value: 3, weight: 2 },
+    ];
     expect(weightedQuantile(v, 0.25)).toBe(1);
     expect(weightedQuantile(v, 0.5)).toBe(2);
     expect(weightedQuantile(v, 0.75)).toBe(3);

@@ -10,7 +10,13 @@ const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5, 0, 0, 0); // a Monday
 
 /** A window of `n` events whose classifier has the given accuracy, with one numeric and one categorical feature. */
-function window(rng: Random, start: number, accuracy: number, shift = 0, n = 1000): { obs: Omit<WindowObservation, 'features' | 'prediction'>; x: number[]; plan: string[] } {
+function window(
+  rng: Random,
+  start: number,
+  accuracy: number,
+  shift = 0,
+  n = 1000,
+): { obs: Omit<WindowObservation, 'features' | 'prediction'>; x: number[]; plan: string[] } {
   const labels: number[] = [];
   const scores: number[] = [];
   const x: number[] = [];
@@ -27,7 +33,15 @@ function window(rng: Random, start: number, accuracy: number, shift = 0, n = 100
   const histogram = buildScoreHistogram(labels, scores);
   const scoreHistogram = histogram.positives.map((p, b) => p + histogram.negatives[b]!);
   return {
-    obs: { start, end: start + 6 * HOUR, events: n, versions: [{ version: 'v1', events: n, trainedAt: T0 }], deadLettered: 0, scoreHistogram, labelled: { events: n, histogram, labelDelayHoursP50: 1 } },
+    obs: {
+      start,
+      end: start + 6 * HOUR,
+      events: n,
+      versions: [{ version: 'v1', events: n, trainedAt: T0 }],
+      deadLettered: 0,
+      scoreHistogram,
+      labelled: { events: n, histogram, labelDelayHoursP50: 1 },
+    },
     x,
     plan,
   };
@@ -54,7 +68,10 @@ describe('monitor tick (the pure core of ModelMonitor and backtest)', () => {
   };
   const observe = (w: ReturnType<typeof window>): WindowObservation => ({
     ...w.obs,
-    features: { x: numericWindowCounts(w.x, (reference.features.x as ReturnType<typeof numericReferenceProfile>).cuts), plan: categoricalProfile(w.plan) },
+    features: {
+      x: numericWindowCounts(w.x, (reference.features.x as ReturnType<typeof numericReferenceProfile>).cuts),
+      plan: categoricalProfile(w.plan),
+    },
     prediction: null,
   });
 
@@ -71,18 +88,46 @@ describe('monitor tick (the pure core of ModelMonitor and backtest)', () => {
       expect(result.evaluation.quality.realised!.value).toBeCloseTo(accuracy, 1);
     });
     // One window at 0.79 is not enough; 0.78 then 0.76 (two in a row) is.
-    expect(kinds).toEqual(['no-action', 'no-action', 'no-action', 'no-action', 'no-action', 'no-action', 'retrain', 'retrain']);
+    expect(kinds).toEqual([
+      'no-action',
+      'no-action',
+      'no-action',
+      'no-action',
+      'no-action',
+      'no-action',
+      'retrain',
+      'retrain',
+    ]);
     expect(state.ticks).toBe(8);
     expect(state.points).toHaveLength(8);
   });
 
   it('a promotion starts the new version: cooldown applies and the decay fit starts over', () => {
     let state: MonitorState = { ...initialMonitorState('m'), version: 'v1', versionTrainedAt: T0 };
-    for (let i = 0; i < 3; i++) state = monitorTick(state, reference, observe(window(rng, T0 + i * 6 * HOUR, 0.7)), policy, T0 + (i + 1) * 6 * HOUR).state;
+    for (let i = 0; i < 3; i++)
+      state = monitorTick(
+        state,
+        reference,
+        observe(window(rng, T0 + i * 6 * HOUR, 0.7)),
+        policy,
+        T0 + (i + 1) * 6 * HOUR,
+      ).state;
     const now = T0 + 18 * HOUR;
     state = startVersion(state, 'v2', now - HOUR, 0.93, now - 2 * HOUR, now);
-    expect(state).toMatchObject({ version: 'v2', versionTrainedAt: now - HOUR, freshQuality: 0.93, decay: null, lastRetrainAt: now });
-    const next = monitorTick(state, reference, { ...observe(window(rng, now, 0.7)), versions: [{ version: 'v2', events: 1000, trainedAt: now - HOUR }] }, policy, now + 6 * HOUR);
+    expect(state).toMatchObject({
+      version: 'v2',
+      versionTrainedAt: now - HOUR,
+      freshQuality: 0.93,
+      decay: null,
+      lastRetrainAt: now,
+    });
+    const next = monitorTick(
+      state,
+      reference,
+      { ...observe(window(rng, now, 0.7)), versions: [{ version: 'v2', events: 1000, trainedAt: now - HOUR }] },
+      policy,
+      now + 6 * HOUR,
+    );
     expect(next.decision.kind).not.toBe('retrain');
     expect(next.decision.guardsApplied.find((g) => g.guard === 'cooldown')?.passed).toBe(false);
   });
@@ -103,7 +148,19 @@ describe('monitor tick (the pure core of ModelMonitor and backtest)', () => {
   it('a version the team deployed itself takes over when it serves most traffic', () => {
     const state: MonitorState = { ...initialMonitorState('m'), version: 'v1', versionTrainedAt: T0 };
     const w = observe(window(rng, T0 + 48 * HOUR, 0.9));
-    const result = monitorTick(state, reference, { ...w, versions: [{ version: 'v9', events: 900, trainedAt: T0 + 40 * HOUR }, { version: 'v1', events: 100, trainedAt: T0 }] }, policy, T0 + 54 * HOUR);
+    const result = monitorTick(
+      state,
+      reference,
+      {
+        ...w,
+        versions: [
+          { version: 'v9', events: 900, trainedAt: T0 + 40 * HOUR },
+          { version: 'v1', events: 100, trainedAt: T0 },
+        ],
+      },
+      policy,
+      T0 + 54 * HOUR,
+    );
     expect(result.state.version).toBe('v9');
     expect(result.state.versionTrainedAt).toBe(T0 + 40 * HOUR);
   });

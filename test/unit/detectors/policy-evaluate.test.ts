@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { fitDecay } from '../../../detectors/decay/index.ts';
-import { activeBlackout, chooseTrainingWindow, evaluatePolicy, parseDuration, tryParseDuration } from '../../../detectors/policy/index.ts';
-import type { PolicyGuards, PolicyState, PolicyTrigger, RetrainPolicy, TrainingWindowPolicy, WindowSummary } from '../../../detectors/policy/index.ts';
+import {
+  activeBlackout,
+  chooseTrainingWindow,
+  evaluatePolicy,
+  parseDuration,
+  tryParseDuration,
+} from '../../../detectors/policy/index.ts';
+import type {
+  PolicyGuards,
+  PolicyState,
+  PolicyTrigger,
+  RetrainPolicy,
+  TrainingWindowPolicy,
+  WindowSummary,
+} from '../../../detectors/policy/index.ts';
 
 const H = 3_600_000;
 const NOW = Date.parse('2026-03-04T12:00:00Z'); // a Wednesday
@@ -15,19 +28,52 @@ const GUARDS: PolicyGuards = {
   requireDataQuality: true,
 };
 
-function policy(trigger: PolicyTrigger, guards: Partial<PolicyGuards> = {}, trainingWindow: TrainingWindowPolicy = { kind: 'fixed', duration: '30d' }): RetrainPolicy {
-  return { name: 'p', version: '1', model: 'm', description: '', trigger, guards: { ...GUARDS, ...guards }, trainingWindow };
+function policy(
+  trigger: PolicyTrigger,
+  guards: Partial<PolicyGuards> = {},
+  trainingWindow: TrainingWindowPolicy = { kind: 'fixed', duration: '30d' },
+): RetrainPolicy {
+  return {
+    name: 'p',
+    version: '1',
+    model: 'm',
+    description: '',
+    trigger,
+    guards: { ...GUARDS, ...guards },
+    trainingWindow,
+  };
 }
 
 /** Hourly windows ending at NOW, oldest first. */
 function windows(specs: Partial<WindowSummary>[]): WindowSummary[] {
-  return specs.map((s, i) => ({ start: NOW - (specs.length - i) * H, end: NOW - (specs.length - i - 1) * H, events: 1000, dataQualityOk: true, drift: null, quality: null, ...s }));
+  return specs.map((s, i) => ({
+    start: NOW - (specs.length - i) * H,
+    end: NOW - (specs.length - i - 1) * H,
+    events: 1000,
+    dataQualityOk: true,
+    drift: null,
+    quality: null,
+    ...s,
+  }));
 }
-const q = (value: number, source: 'realised' | 'estimated' = 'realised', metric = 'accuracy') => ({ quality: { metric, value, source } });
+const q = (value: number, source: 'realised' | 'estimated' = 'realised', metric = 'accuracy') => ({
+  quality: { metric, value, source },
+});
 
-const THRESHOLD: PolicyTrigger = { kind: 'threshold', metric: 'accuracy', direction: 'higher-is-better', threshold: 0.8, consecutiveWindows: 2, acceptEstimated: true };
+const THRESHOLD: PolicyTrigger = {
+  kind: 'threshold',
+  metric: 'accuracy',
+  direction: 'higher-is-better',
+  threshold: 0.8,
+  consecutiveWindows: 2,
+  acceptEstimated: true,
+};
 /** A state in which the threshold trigger fires. */
-const FIRING: PolicyState = { windows: windows([q(0.9), q(0.75), q(0.7)]), lastRetrainAt: NOW - 48 * H, recentRetrains: [NOW - 50 * H] };
+const FIRING: PolicyState = {
+  windows: windows([q(0.9), q(0.75), q(0.7)]),
+  lastRetrainAt: NOW - 48 * H,
+  recentRetrains: [NOW - 50 * H],
+};
 
 describe('evaluatePolicy: threshold trigger', () => {
   it('fires after N consecutive breaching windows', () => {
@@ -51,13 +97,24 @@ describe('evaluatePolicy: threshold trigger', () => {
 
   it('ignores estimated quality when acceptEstimated is false', () => {
     const t = { ...THRESHOLD, acceptEstimated: false } as PolicyTrigger;
-    const d = evaluatePolicy(policy(t), { ...FIRING, windows: windows([q(0.7, 'estimated'), q(0.7, 'estimated')]) }, NOW);
+    const d = evaluatePolicy(
+      policy(t),
+      { ...FIRING, windows: windows([q(0.7, 'estimated'), q(0.7, 'estimated')]) },
+      NOW,
+    );
     expect(d.kind).toBe('no-action');
     expect(d.trigger.reason).toMatch(/no realised accuracy/);
   });
 
   it('handles lower-is-better metrics and ignores other metrics', () => {
-    const t: PolicyTrigger = { kind: 'threshold', metric: 'rmse', direction: 'lower-is-better', threshold: 2, consecutiveWindows: 1, acceptEstimated: true };
+    const t: PolicyTrigger = {
+      kind: 'threshold',
+      metric: 'rmse',
+      direction: 'lower-is-better',
+      threshold: 2,
+      consecutiveWindows: 1,
+      acceptEstimated: true,
+    };
     expect(evaluatePolicy(policy(t), { windows: windows([q(2.5, 'realised', 'rmse')]) }, NOW).kind).toBe('retrain');
     expect(evaluatePolicy(policy(t), { windows: windows([q(1.5, 'realised', 'rmse')]) }, NOW).kind).toBe('no-action');
     expect(evaluatePolicy(policy(t), { windows: windows([q(9, 'realised', 'accuracy')]) }, NOW).kind).toBe('no-action');
@@ -87,8 +144,12 @@ describe('evaluatePolicy: periodic, drift-triggered, manual', () => {
   it('drift-triggered (dataset verdict) needs consecutive drifted windows', () => {
     const t: PolicyTrigger = { kind: 'drift-triggered', signal: 'dataset-drift', share: 0.5, consecutiveWindows: 2 };
     const drift = (d: boolean, share = 0) => ({ drift: { datasetDrift: d, driftedShare: share } });
-    expect(evaluatePolicy(policy(t), { windows: windows([drift(false), drift(true), drift(true)]) }, NOW).kind).toBe('retrain');
-    expect(evaluatePolicy(policy(t), { windows: windows([drift(true), drift(false), drift(true)]) }, NOW).kind).toBe('no-action');
+    expect(evaluatePolicy(policy(t), { windows: windows([drift(false), drift(true), drift(true)]) }, NOW).kind).toBe(
+      'retrain',
+    );
+    expect(evaluatePolicy(policy(t), { windows: windows([drift(true), drift(false), drift(true)]) }, NOW).kind).toBe(
+      'no-action',
+    );
   });
 
   it('drift-triggered (drifted share) compares the share of drifted features', () => {
@@ -103,7 +164,11 @@ describe('evaluatePolicy: periodic, drift-triggered, manual', () => {
   it('manual never fires by itself, but a manual request does', () => {
     const manual: PolicyTrigger = { kind: 'manual' };
     expect(evaluatePolicy(policy(manual), FIRING, NOW).kind).toBe('no-action');
-    const d = evaluatePolicy(policy(manual), { ...FIRING, manualRequest: { by: 'ana', reason: 'new features', force: false } }, NOW);
+    const d = evaluatePolicy(
+      policy(manual),
+      { ...FIRING, manualRequest: { by: 'ana', reason: 'new features', force: false } },
+      NOW,
+    );
     expect(d.kind).toBe('retrain');
     expect(d.trigger.kind).toBe('manual-request');
     expect(d.inputs.manualRequestBy).toBe('ana');
@@ -111,14 +176,32 @@ describe('evaluatePolicy: periodic, drift-triggered, manual', () => {
 });
 
 describe('evaluatePolicy: cost-aware trigger', () => {
-  const decay = fitDecay(Array.from({ length: 30 }, (_, i) => ({ ageHours: i * 4, quality: 0.6 + 0.3 * Math.exp((-Math.LN2 * i * 4) / 24) + (i % 2 ? 0.002 : -0.002), weight: 1000 })));
+  const decay = fitDecay(
+    Array.from({ length: 30 }, (_, i) => ({
+      ageHours: i * 4,
+      quality: 0.6 + 0.3 * Math.exp((-Math.LN2 * i * 4) / 24) + (i % 2 ? 0.002 : -0.002),
+      weight: 1000,
+    })),
+  );
   const costAware = (over: Partial<Extract<PolicyTrigger, { kind: 'cost-aware' }>> = {}): PolicyTrigger => ({
-    kind: 'cost-aware', valuePerQualityUnit: 0.05, traffic: { kind: 'observed', fallbackPerHour: 0 }, horizon: '7d', retrainCost: 300,
-    deploymentRisk: { probability: 0.05, cost: 1000 }, quantile: 0.5, rule: 'forecast-then-cumulative', ...over,
+    kind: 'cost-aware',
+    valuePerQualityUnit: 0.05,
+    traffic: { kind: 'observed', fallbackPerHour: 0 },
+    horizon: '7d',
+    retrainCost: 300,
+    deploymentRisk: { probability: 0.05, cost: 1000 },
+    quantile: 0.5,
+    rule: 'forecast-then-cumulative',
+    ...over,
   });
 
   it('retrains when the forecast staleness cost exceeds retrain cost + risk, using observed traffic', () => {
-    const state: PolicyState = { windows: windows([{ events: 3000 }, { events: 3000 }]), decay, versionTrainedAt: NOW - 72 * H, lastRetrainAt: NOW - 72 * H };
+    const state: PolicyState = {
+      windows: windows([{ events: 3000 }, { events: 3000 }]),
+      decay,
+      versionTrainedAt: NOW - 72 * H,
+      lastRetrainAt: NOW - 72 * H,
+    };
     const d = evaluatePolicy(policy(costAware()), state, NOW);
     expect(d.kind).toBe('retrain');
     expect(d.economics?.rule).toBe('forecast');
@@ -130,24 +213,45 @@ describe('evaluatePolicy: cost-aware trigger', () => {
   });
 
   it('waits when traffic is low (fixed rate)', () => {
-    const d = evaluatePolicy(policy(costAware({ traffic: { kind: 'fixed', eventsPerHour: 1 } })), { decay, versionTrainedAt: NOW - 72 * H }, NOW);
+    const d = evaluatePolicy(
+      policy(costAware({ traffic: { kind: 'fixed', eventsPerHour: 1 } })),
+      { decay, versionTrainedAt: NOW - 72 * H },
+      NOW,
+    );
     expect(d.kind).toBe('no-action');
     expect(d.inputs.trafficSource).toBe('fixed');
   });
 
   it('falls back to the cumulative rule without a decay fit', () => {
-    const state: PolicyState = { windows: windows([{ events: 10_000, ...q(0.7) }, { events: 10_000, ...q(0.65) }]), freshQuality: 0.9, lastRetrainAt: NOW - 10 * H };
+    const state: PolicyState = {
+      windows: windows([
+        { events: 10_000, ...q(0.7) },
+        { events: 10_000, ...q(0.65) },
+      ]),
+      freshQuality: 0.9,
+      lastRetrainAt: NOW - 10 * H,
+    };
     const d = evaluatePolicy(policy(costAware()), state, NOW);
     expect(d.economics?.rule).toBe('cumulative');
     // 0.05 × (10 000 × 0.2 + 10 000 × 0.25) = 225 < 300 + 50.
     expect(d.inputs.accumulatedStalenessCost).toBeCloseTo(225, 6);
     expect(d.kind).toBe('no-action');
-    const more = { ...state, windows: windows([{ events: 20_000, ...q(0.7) }, { events: 20_000, ...q(0.65) }]) };
+    const more = {
+      ...state,
+      windows: windows([
+        { events: 20_000, ...q(0.7) },
+        { events: 20_000, ...q(0.65) },
+      ]),
+    };
     expect(evaluatePolicy(policy(costAware()), more, NOW).kind).toBe('retrain');
   });
 
   it('uses the fallback traffic rate when no window has been counted', () => {
-    const d = evaluatePolicy(policy(costAware({ traffic: { kind: 'observed', fallbackPerHour: 42 } })), { decay, versionTrainedAt: NOW - 10 * H }, NOW);
+    const d = evaluatePolicy(
+      policy(costAware({ traffic: { kind: 'observed', fallbackPerHour: 42 } })),
+      { decay, versionTrainedAt: NOW - 10 * H },
+      NOW,
+    );
     expect(d.inputs.eventsPerHour).toBe(42);
     expect(d.inputs.trafficSource).toBe('fallback');
   });
@@ -155,25 +259,47 @@ describe('evaluatePolicy: cost-aware trigger', () => {
 
 describe('evaluatePolicy: guards', () => {
   it('one at a time: blocks while a retrain runs, even when forced', () => {
-    const d = evaluatePolicy(policy(THRESHOLD), { ...FIRING, retrainInFlight: true, manualRequest: { by: 'ana', reason: '', force: true } }, NOW);
+    const d = evaluatePolicy(
+      policy(THRESHOLD),
+      { ...FIRING, retrainInFlight: true, manualRequest: { by: 'ana', reason: '', force: true } },
+      NOW,
+    );
     expect(d.kind).toBe('blocked');
     expect(d.blockedBy).toBe('one-at-a-time');
     expect(d.notBefore).toBeNull();
   });
 
   it('data quality: blocks when the latest window failed its checks', () => {
-    const d = evaluatePolicy(policy(THRESHOLD), { ...FIRING, windows: windows([q(0.7), { ...q(0.7), dataQualityOk: false }]) }, NOW);
+    const d = evaluatePolicy(
+      policy(THRESHOLD),
+      { ...FIRING, windows: windows([q(0.7), { ...q(0.7), dataQualityOk: false }]) },
+      NOW,
+    );
     expect(d.blockedBy).toBe('data-quality');
-    const off = evaluatePolicy(policy(THRESHOLD, { requireDataQuality: false }), { ...FIRING, windows: windows([q(0.7), { ...q(0.7), dataQualityOk: false }]) }, NOW);
+    const off = evaluatePolicy(
+      policy(THRESHOLD, { requireDataQuality: false }),
+      { ...FIRING, windows: windows([q(0.7), { ...q(0.7), dataQualityOk: false }]) },
+      NOW,
+    );
     expect(off.kind).toBe('retrain');
   });
 
   it('cooldown: blocks until the cooldown has passed and says when', () => {
-    const d = evaluatePolicy(policy(THRESHOLD, { cooldown: '3h' }), { ...FIRING, lastRetrainAt: NOW - 2.5 * H, windows: windows([q(0.7), q(0.7)]) }, NOW);
+    const d = evaluatePolicy(
+      policy(THRESHOLD, { cooldown: '3h' }),
+      { ...FIRING, lastRetrainAt: NOW - 2.5 * H, windows: windows([q(0.7), q(0.7)]) },
+      NOW,
+    );
     expect(d.kind).toBe('blocked');
     expect(d.blockedBy).toBe('cooldown');
     expect(d.notBefore).toBe(NOW + 0.5 * H);
-    expect(evaluatePolicy(policy(THRESHOLD, { cooldown: '2h' }), { ...FIRING, lastRetrainAt: NOW - 2.5 * H, windows: windows([q(0.7), q(0.7)]) }, NOW).kind).toBe('retrain');
+    expect(
+      evaluatePolicy(
+        policy(THRESHOLD, { cooldown: '2h' }),
+        { ...FIRING, lastRetrainAt: NOW - 2.5 * H, windows: windows([q(0.7), q(0.7)]) },
+        NOW,
+      ).kind,
+    ).toBe('retrain');
   });
 
   it('budget: at most N retrains in a sliding window', () => {
@@ -182,11 +308,18 @@ describe('evaluatePolicy: guards', () => {
     const d = evaluatePolicy(policy(THRESHOLD, g), { ...FIRING, recentRetrains: recent }, NOW);
     expect(d.blockedBy).toBe('budget');
     expect(d.notBefore).toBe(NOW - 100 * H + 168 * H);
-    expect(evaluatePolicy(policy(THRESHOLD, g), { ...FIRING, recentRetrains: [NOW - 200 * H, ...recent.slice(1)] }, NOW).kind).toBe('retrain');
+    expect(
+      evaluatePolicy(policy(THRESHOLD, g), { ...FIRING, recentRetrains: [NOW - 200 * H, ...recent.slice(1)] }, NOW)
+        .kind,
+    ).toBe('retrain');
   });
 
   it('blackout (weekly, in a time zone): blocks inside, with the end time', () => {
-    const g = { blackout: [{ kind: 'weekly' as const, days: ['wed' as const], from: '13:00', to: '15:00', timeZone: 'Europe/Berlin' }] };
+    const g = {
+      blackout: [
+        { kind: 'weekly' as const, days: ['wed' as const], from: '13:00', to: '15:00', timeZone: 'Europe/Berlin' },
+      ],
+    };
     // 12:00Z on 2026-03-04 is 13:00 in Berlin (CET, UTC+1).
     const d = evaluatePolicy(policy(THRESHOLD, g), FIRING, NOW);
     expect(d.blockedBy).toBe('blackout');
@@ -203,7 +336,11 @@ describe('evaluatePolicy: guards', () => {
   });
 
   it('blackout (dates): a code freeze', () => {
-    const g = { blackout: [{ kind: 'dates' as const, start: '2026-03-01T00:00:00Z', end: '2026-03-10T00:00:00Z', label: 'freeze' }] };
+    const g = {
+      blackout: [
+        { kind: 'dates' as const, start: '2026-03-01T00:00:00Z', end: '2026-03-10T00:00:00Z', label: 'freeze' },
+      ],
+    };
     const d = evaluatePolicy(policy(THRESHOLD, g), FIRING, NOW);
     expect(d.blockedBy).toBe('blackout');
     expect(d.notBefore).toBe(Date.parse('2026-03-10T00:00:00Z'));
@@ -211,12 +348,33 @@ describe('evaluatePolicy: guards', () => {
   });
 
   it('forced manual requests override cooldown, budget, blackout and data quality', () => {
-    const g = { cooldown: '1d', budget: { maxRetrains: 1, per: '7d' }, blackout: [{ kind: 'dates' as const, start: '2026-03-01T00:00:00Z', end: '2026-03-10T00:00:00Z' }] };
-    const state: PolicyState = { ...FIRING, lastRetrainAt: NOW - H, recentRetrains: [NOW - H], windows: windows([{ dataQualityOk: false }]) };
-    expect(evaluatePolicy(policy(THRESHOLD, g), { ...state, manualRequest: { by: 'ana', reason: '', force: false } }, NOW).kind).toBe('blocked');
-    const forced = evaluatePolicy(policy(THRESHOLD, g), { ...state, manualRequest: { by: 'ana', reason: 'incident', force: true } }, NOW);
+    const g = {
+      cooldown: '1d',
+      budget: { maxRetrains: 1, per: '7d' },
+      blackout: [{ kind: 'dates' as const, start: '2026-03-01T00:00:00Z', end: '2026-03-10T00:00:00Z' }],
+    };
+    const state: PolicyState = {
+      ...FIRING,
+      lastRetrainAt: NOW - H,
+      recentRetrains: [NOW - H],
+      windows: windows([{ dataQualityOk: false }]),
+    };
+    expect(
+      evaluatePolicy(policy(THRESHOLD, g), { ...state, manualRequest: { by: 'ana', reason: '', force: false } }, NOW)
+        .kind,
+    ).toBe('blocked');
+    const forced = evaluatePolicy(
+      policy(THRESHOLD, g),
+      { ...state, manualRequest: { by: 'ana', reason: 'incident', force: true } },
+      NOW,
+    );
     expect(forced.kind).toBe('retrain');
-    expect(forced.guardsApplied.filter((c) => c.overridden).map((c) => c.guard)).toEqual(['data-quality', 'cooldown', 'budget', 'blackout']);
+    expect(forced.guardsApplied.filter((c) => c.overridden).map((c) => c.guard)).toEqual([
+      'data-quality',
+      'cooldown',
+      'budget',
+      'blackout',
+    ]);
   });
 
   describe('approval', () => {
@@ -230,71 +388,139 @@ describe('evaluatePolicy: guards', () => {
     });
 
     it('waits while pending, then treats a timeout as a rejection', () => {
-      const pending = evaluatePolicy(policy(THRESHOLD, g), { ...FIRING, approval: { status: 'pending', requestedAt: NOW - 23 * H } }, NOW);
+      const pending = evaluatePolicy(
+        policy(THRESHOLD, g),
+        { ...FIRING, approval: { status: 'pending', requestedAt: NOW - 23 * H } },
+        NOW,
+      );
       expect(pending.approval.status).toBe('pending');
       expect(pending.blockedBy).toBe('approval');
-      const expired = evaluatePolicy(policy(THRESHOLD, g), { ...FIRING, approval: { status: 'pending', requestedAt: NOW - 24 * H } }, NOW);
+      const expired = evaluatePolicy(
+        policy(THRESHOLD, g),
+        { ...FIRING, approval: { status: 'pending', requestedAt: NOW - 24 * H } },
+        NOW,
+      );
       expect(expired.approval.status).toBe('expired');
       expect(expired.reason).toMatch(/timed out/);
     });
 
     it('retrains once approved; stays blocked when rejected', () => {
-      expect(evaluatePolicy(policy(THRESHOLD, g), { ...FIRING, approval: { status: 'approved', by: 'ana', at: NOW } }, NOW).kind).toBe('retrain');
-      const rejected = evaluatePolicy(policy(THRESHOLD, g), { ...FIRING, approval: { status: 'rejected', by: 'bo', at: NOW } }, NOW);
+      expect(
+        evaluatePolicy(policy(THRESHOLD, g), { ...FIRING, approval: { status: 'approved', by: 'ana', at: NOW } }, NOW)
+          .kind,
+      ).toBe('retrain');
+      const rejected = evaluatePolicy(
+        policy(THRESHOLD, g),
+        { ...FIRING, approval: { status: 'rejected', by: 'bo', at: NOW } },
+        NOW,
+      );
       expect(rejected.kind).toBe('blocked');
       expect(rejected.reason).toMatch(/rejected by bo/);
     });
 
     it('a manual request counts as approval', () => {
-      const d = evaluatePolicy(policy({ kind: 'manual' }, g), { manualRequest: { by: 'ana', reason: '', force: false } }, NOW);
+      const d = evaluatePolicy(
+        policy({ kind: 'manual' }, g),
+        { manualRequest: { by: 'ana', reason: '', force: false } },
+        NOW,
+      );
       expect(d.kind).toBe('retrain');
       expect(d.approval.status).toBe('approved');
     });
   });
 
   it('lists every guard it applied, even when the trigger did not fire', () => {
-    const d = evaluatePolicy(policy(THRESHOLD, { blackout: [{ kind: 'dates', start: '2020-01-01T00:00:00Z', end: '2020-01-02T00:00:00Z' }], approval: { required: true, timeout: '1h' } }), {}, NOW);
+    const d = evaluatePolicy(
+      policy(THRESHOLD, {
+        blackout: [{ kind: 'dates', start: '2020-01-01T00:00:00Z', end: '2020-01-02T00:00:00Z' }],
+        approval: { required: true, timeout: '1h' },
+      }),
+      {},
+      NOW,
+    );
     expect(d.kind).toBe('no-action');
-    expect(d.guardsApplied.map((g) => g.guard)).toEqual(['one-at-a-time', 'data-quality', 'cooldown', 'budget', 'blackout', 'approval']);
+    expect(d.guardsApplied.map((g) => g.guard)).toEqual([
+      'one-at-a-time',
+      'data-quality',
+      'cooldown',
+      'budget',
+      'blackout',
+      'approval',
+    ]);
   });
 });
 
 describe('evaluatePolicy: training window', () => {
   it('fixed: the last `duration`', () => {
-    expect(evaluatePolicy(policy(THRESHOLD), FIRING, NOW).trainingWindow).toMatchObject({ kind: 'fixed', start: NOW - 30 * 24 * H, end: NOW });
+    expect(evaluatePolicy(policy(THRESHOLD), FIRING, NOW).trainingWindow).toMatchObject({
+      kind: 'fixed',
+      start: NOW - 30 * 24 * H,
+      end: NOW,
+    });
   });
 
   it('all: no start', () => {
-    expect(evaluatePolicy(policy(THRESHOLD, {}, { kind: 'all' }), FIRING, NOW).trainingWindow).toMatchObject({ kind: 'all', start: null });
+    expect(evaluatePolicy(policy(THRESHOLD, {}, { kind: 'all' }), FIRING, NOW).trainingWindow).toMatchObject({
+      kind: 'all',
+      start: null,
+    });
   });
 
   it('since-change-point: from the change point, at least `minimum`, `fallback` without one', () => {
     const w: TrainingWindowPolicy = { kind: 'since-change-point', minimum: '3d', fallback: '30d' };
-    expect(evaluatePolicy(policy(THRESHOLD, {}, w), { ...FIRING, lastChangePointAt: NOW - 10 * 24 * H }, NOW).trainingWindow.start).toBe(NOW - 10 * 24 * H);
-    const recent = evaluatePolicy(policy(THRESHOLD, {}, w), { ...FIRING, lastChangePointAt: NOW - 24 * H }, NOW).trainingWindow;
+    expect(
+      evaluatePolicy(policy(THRESHOLD, {}, w), { ...FIRING, lastChangePointAt: NOW - 10 * 24 * H }, NOW).trainingWindow
+        .start,
+    ).toBe(NOW - 10 * 24 * H);
+    const recent = evaluatePolicy(
+      policy(THRESHOLD, {}, w),
+      { ...FIRING, lastChangePointAt: NOW - 24 * H },
+      NOW,
+    ).trainingWindow;
     expect(recent.start).toBe(NOW - 3 * 24 * H);
     expect(recent.reason).toMatch(/less than 3d/);
-    expect(evaluatePolicy(policy(THRESHOLD, {}, w), FIRING, NOW).trainingWindow).toMatchObject({ start: NOW - 30 * 24 * H, reason: expect.stringMatching(/no change point/) });
+    expect(evaluatePolicy(policy(THRESHOLD, {}, w), FIRING, NOW).trainingWindow).toMatchObject({
+      start: NOW - 30 * 24 * H,
+      reason: expect.stringMatching(/no change point/),
+    });
   });
 
   it('since-change-point: a quality step the trigger localised counts as a change point, the latest one wins', () => {
     const w: TrainingWindowPolicy = { kind: 'since-change-point', minimum: '3d', fallback: '30d' };
     const p = policy(THRESHOLD, {}, w);
     // Page–Hinkley has not fired, the trigger saw a step 5 days ago: train from the step, not the 30-day fallback.
-    expect(chooseTrainingWindow(p, FIRING, NOW, NOW - 5 * 24 * H)).toMatchObject({ start: NOW - 5 * 24 * H, reason: expect.stringMatching(/since the quality step/) });
+    expect(chooseTrainingWindow(p, FIRING, NOW, NOW - 5 * 24 * H)).toMatchObject({
+      start: NOW - 5 * 24 * H,
+      reason: expect.stringMatching(/since the quality step/),
+    });
     // An older detected change point does not widen the window past a newer step; a newer one narrows it.
-    expect(chooseTrainingWindow(p, { ...FIRING, lastChangePointAt: NOW - 9 * 24 * H }, NOW, NOW - 5 * 24 * H).start).toBe(NOW - 5 * 24 * H);
-    expect(chooseTrainingWindow(p, { ...FIRING, lastChangePointAt: NOW - 4 * 24 * H }, NOW, NOW - 5 * 24 * H)).toMatchObject({ start: NOW - 4 * 24 * H, reason: expect.stringMatching(/since the change point/) });
+    expect(
+      chooseTrainingWindow(p, { ...FIRING, lastChangePointAt: NOW - 9 * 24 * H }, NOW, NOW - 5 * 24 * H).start,
+    ).toBe(NOW - 5 * 24 * H);
+    expect(
+      chooseTrainingWindow(p, { ...FIRING, lastChangePointAt: NOW - 4 * 24 * H }, NOW, NOW - 5 * 24 * H),
+    ).toMatchObject({ start: NOW - 4 * 24 * H, reason: expect.stringMatching(/since the change point/) });
     // A step less than `minimum` ago still gets `minimum` of data; a step in the future is ignored.
-    expect(chooseTrainingWindow(p, FIRING, NOW, NOW - 24 * H)).toMatchObject({ start: NOW - 3 * 24 * H, reason: expect.stringMatching(/quality step .* less than 3d/) });
+    expect(chooseTrainingWindow(p, FIRING, NOW, NOW - 24 * H)).toMatchObject({
+      start: NOW - 3 * 24 * H,
+      reason: expect.stringMatching(/quality step .* less than 3d/),
+    });
     expect(chooseTrainingWindow(p, FIRING, NOW, NOW + H).reason).toMatch(/no change point known/);
   });
 });
 
 describe('determinism and durations', () => {
   it('the same inputs give the same decision (JSON-equal), and the decision is plain JSON', () => {
-    const a = evaluatePolicy(policy(THRESHOLD, { blackout: [{ kind: 'weekly', days: ['sat'], from: '00:00', to: '24:00', timeZone: 'UTC' }] }), FIRING, NOW);
-    const b = evaluatePolicy(policy(THRESHOLD, { blackout: [{ kind: 'weekly', days: ['sat'], from: '00:00', to: '24:00', timeZone: 'UTC' }] }), structuredClone(FIRING), NOW);
+    const a = evaluatePolicy(
+      policy(THRESHOLD, { blackout: [{ kind: 'weekly', days: ['sat'], from: '00:00', to: '24:00', timeZone: 'UTC' }] }),
+      FIRING,
+      NOW,
+    );
+    const b = evaluatePolicy(
+      policy(THRESHOLD, { blackout: [{ kind: 'weekly', days: ['sat'], from: '00:00', to: '24:00', timeZone: 'UTC' }] }),
+      structuredClone(FIRING),
+      NOW,
+    );
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
     expect(JSON.parse(JSON.stringify(a))).toEqual(a);
   });

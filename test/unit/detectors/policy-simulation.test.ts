@@ -16,13 +16,42 @@ const H = 3_600_000;
 const STEPS = 24 * 30;
 const EVENTS = 1000;
 
-function simulate(halfLifeHours: number, retrainCost: number): { policy: number; oracle: number; never: number; retrains: number } {
-  const quality = (retrainedAt: number, t: number): number => 0.6 + 0.3 * Math.exp((-Math.LN2 * (t - retrainedAt)) / halfLifeHours);
-  const model: CostModel = { steps: STEPS, qualityAt: quality, eventsAt: () => EVENTS, valuePerQualityUnit: 0.05, retrainCost };
+function simulate(
+  halfLifeHours: number,
+  retrainCost: number,
+): { policy: number; oracle: number; never: number; retrains: number } {
+  const quality = (retrainedAt: number, t: number): number =>
+    0.6 + 0.3 * Math.exp((-Math.LN2 * (t - retrainedAt)) / halfLifeHours);
+  const model: CostModel = {
+    steps: STEPS,
+    qualityAt: quality,
+    eventsAt: () => EVENTS,
+    valuePerQualityUnit: 0.05,
+    retrainCost,
+  };
   const policy: RetrainPolicy = {
-    name: 'sim', version: '1', model: 'm', description: '',
-    trigger: { kind: 'cost-aware', valuePerQualityUnit: 0.05, traffic: { kind: 'observed', fallbackPerHour: 0 }, horizon: '7d', retrainCost, deploymentRisk: { probability: 0, cost: 0 }, quantile: 0.5, rule: 'forecast-then-cumulative' },
-    guards: { cooldown: '0h', budget: { maxRetrains: 1000, per: '7d' }, oneAtATime: true, blackout: [], approval: { required: false, timeout: '1h' }, requireDataQuality: true },
+    name: 'sim',
+    version: '1',
+    model: 'm',
+    description: '',
+    trigger: {
+      kind: 'cost-aware',
+      valuePerQualityUnit: 0.05,
+      traffic: { kind: 'observed', fallbackPerHour: 0 },
+      horizon: '7d',
+      retrainCost,
+      deploymentRisk: { probability: 0, cost: 0 },
+      quantile: 0.5,
+      rule: 'forecast-then-cumulative',
+    },
+    guards: {
+      cooldown: '0h',
+      budget: { maxRetrains: 1000, per: '7d' },
+      oneAtATime: true,
+      blackout: [],
+      approval: { required: false, timeout: '1h' },
+      requireDataQuality: true,
+    },
     trainingWindow: { kind: 'all' },
   };
   const noise = gaussian(prng(1));
@@ -32,16 +61,35 @@ function simulate(halfLifeHours: number, retrainCost: number): { policy: number;
   let observations: QualityObservation[] = [];
   for (let t = 0; t < STEPS; t++) {
     const q = quality(last, t) + noise() * Math.sqrt(0.2 / EVENTS);
-    windows.push({ start: t * H, end: (t + 1) * H, events: EVENTS, quality: { metric: 'accuracy', value: q, source: 'realised' } });
+    windows.push({
+      start: t * H,
+      end: (t + 1) * H,
+      events: EVENTS,
+      quality: { metric: 'accuracy', value: q, source: 'realised' },
+    });
     observations.push({ ageHours: t - last + 1, quality: q, weight: EVENTS });
-    const decision = evaluatePolicy(policy, { windows: windows.slice(-48), decay: fitDecay(observations), versionTrainedAt: last * H, lastRetrainAt: last * H }, (t + 1) * H);
+    const decision = evaluatePolicy(
+      policy,
+      {
+        windows: windows.slice(-48),
+        decay: fitDecay(observations),
+        versionTrainedAt: last * H,
+        lastRetrainAt: last * H,
+      },
+      (t + 1) * H,
+    );
     if (decision.kind === 'retrain' && t + 1 < STEPS) {
       last = t + 1;
       retrains.push(last);
       observations = [];
     }
   }
-  return { policy: scheduleCost(model, retrains).totalCost, oracle: oracleSchedule(model).totalCost, never: scheduleCost(model, []).totalCost, retrains: retrains.length };
+  return {
+    policy: scheduleCost(model, retrains).totalCost,
+    oracle: oracleSchedule(model).totalCost,
+    never: scheduleCost(model, []).totalCost,
+    retrains: retrains.length,
+  };
 }
 
 describe('cost-aware policy against the oracle (simulated 30 days, hourly)', () => {

@@ -10,17 +10,31 @@ import {
 import { Random } from '../../../synthetic/random.ts';
 
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as T;
-const mcnemarFixture = readJson<{ cases: { b: number; c: number; exact_p: number; exact_p_statsmodels_formula: number; chi2_corrected_p: number }[] }>(
-  '../../fixtures/quality/mcnemar.json',
-);
+const mcnemarFixture = readJson<{
+  cases: { b: number; c: number; exact_p: number; exact_p_statsmodels_formula: number; chi2_corrected_p: number }[];
+}>('../../fixtures/quality/mcnemar.json');
 const misc = readJson<{
-  paired_auc: { y_true: number[]; champion: number[]; challenger: number[]; auc_champion: number; auc_challenger: number; difference_variance: number };
+  paired_auc: {
+    y_true: number[];
+    champion: number[];
+    challenger: number[];
+    auc_champion: number;
+    auc_challenger: number;
+    difference_variance: number;
+  };
 }>('../../fixtures/quality/reference_misc.json');
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** Labels plus two models' probabilities; `challengerSignal` vs `championSignal` sets who is better. */
-function pairedStream(n: number, seed: number, championSignal: number, challengerSignal: number, sharedNoise = 1.0, ownNoise = 0.5) {
+function pairedStream(
+  n: number,
+  seed: number,
+  championSignal: number,
+  challengerSignal: number,
+  sharedNoise = 1.0,
+  ownNoise = 0.5,
+) {
   const random = new Random(seed);
   const labels: number[] = [];
   const champion: number[] = [];
@@ -65,7 +79,9 @@ describe('McNemar vs scipy (statsmodels formulas)', () => {
 describe('paired differences', () => {
   it('paired DeLong variance of the AUC difference = O(n²) pairwise reference: tolerance 1e-12', () => {
     const f = misc.paired_auc;
-    const result = pairedAucImprovement(f.y_true, f.champion, f.challenger) as NonNullable<ReturnType<typeof pairedAucImprovement>>;
+    const result = pairedAucImprovement(f.y_true, f.champion, f.challenger) as NonNullable<
+      ReturnType<typeof pairedAucImprovement>
+    >;
     expect(Math.abs(result.champion - f.auc_champion)).toBeLessThan(1e-12);
     expect(Math.abs(result.challenger - f.auc_challenger)).toBeLessThan(1e-12);
     const half = (result.upper - result.lower) / 2;
@@ -142,10 +158,16 @@ describe('promotion verdict', () => {
 
   it('guardrails: a better but slower or error-prone challenger is rejected', () => {
     const s = pairedStream(3000, 11, 0.8, 1.4);
-    const slow = promotionVerdict(s, { championLatenciesMs: fastLatencies(1, 10), challengerLatenciesMs: fastLatencies(2, 15) });
+    const slow = promotionVerdict(s, {
+      championLatenciesMs: fastLatencies(1, 10),
+      challengerLatenciesMs: fastLatencies(2, 15),
+    });
     expect(slow.decision).toBe('reject');
     expect(slow.reasons[0]).toMatch(/latency p99/);
-    const failing = promotionVerdict(s, { championServing: { requests: 10000, errors: 5 }, challengerServing: { requests: 10000, errors: 40 } });
+    const failing = promotionVerdict(s, {
+      championServing: { requests: 10000, errors: 5 },
+      challengerServing: { requests: 10000, errors: 40 },
+    });
     expect(failing.decision).toBe('reject');
     expect(failing.reasons[0]).toMatch(/error rate/);
     const unknown = evaluateGuardrails({});

@@ -47,10 +47,17 @@ interface BinaryCase {
 }
 
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as T;
-const binary = readJson<{ versions: Record<string, string>; cases: BinaryCase[] }>('../../fixtures/quality/sklearn_binary.json');
+const binary = readJson<{ versions: Record<string, string>; cases: BinaryCase[] }>(
+  '../../fixtures/quality/sklearn_binary.json',
+);
 const misc = readJson<{
   wilson: { successes: number; n: number; level: number; lower: number; upper: number }[];
-  regression: { name: string; y_true: number[]; y_pred: number[]; expected: { rmse: number; mae: number; r2: number } }[];
+  regression: {
+    name: string;
+    y_true: number[];
+    y_pred: number[];
+    expected: { rmse: number; mae: number; r2: number };
+  }[];
   multiclass: { y_true: number[]; y_pred: number[]; accuracy: number };
   chi2_sf: { x: number; df: number; sf: number }[];
   normal_quantiles: { p: number; z: number }[];
@@ -113,7 +120,9 @@ describe('binary metrics vs scikit-learn 1.7.2 (test/fixtures/quality/sklearn_bi
         const fromBins = qualityFromScoreHistogram(histogram, { threshold: c.threshold });
         expectClose(fromBins.rocAuc.value, c.expected.roc_auc_100_bins, 1e-12);
         if (c.expected.roc_auc !== null) {
-          expect(Math.abs((fromBins.rocAuc.value as number) - c.expected.roc_auc)).toBeLessThanOrEqual((fromBins.aucBinningBound as number) + 1e-12);
+          expect(Math.abs((fromBins.rocAuc.value as number) - c.expected.roc_auc)).toBeLessThanOrEqual(
+            (fromBins.aucBinningBound as number) + 1e-12,
+          );
         }
         // Exact parts of the aggregated form (threshold on a bin edge, sums supplied): tolerance 1e-12.
         expect(fromBins.threshold.thresholdIsBinEdge).toBe(true);
@@ -163,10 +172,17 @@ describe('binary metrics vs scikit-learn 1.7.2 (test/fixtures/quality/sklearn_bi
       return { p, y: random.bernoulli(p) ? 1 : 0 };
     };
     const big = Array.from({ length: 200_000 }, draw);
-    const truth = logLoss(big.map((e) => e.y), big.map((e) => e.p)) as number;
+    const truth = logLoss(
+      big.map((e) => e.y),
+      big.map((e) => e.p),
+    ) as number;
     for (let t = 0; t < trials; t++) {
       const sample = Array.from({ length: 300 }, draw);
-      const report = binaryQuality(sample.map((e) => e.y), sample.map((e) => e.p), { bootstrapReplicates: 300, seed: t });
+      const report = binaryQuality(
+        sample.map((e) => e.y),
+        sample.map((e) => e.p),
+        { bootstrapReplicates: 300, seed: t },
+      );
       const interval = report.logLoss.interval;
       if (interval && interval.lower <= truth && truth <= interval.upper) covered += 1;
     }
@@ -224,13 +240,20 @@ describe('calibration', () => {
 
 describe('aggregated forms', () => {
   it('from a confusion matrix: Wilson intervals, null precision without positive predictions', () => {
-    const m = thresholdMetricsFromConfusion({ truePositives: 0, falsePositives: 0, trueNegatives: 40, falseNegatives: 10 });
+    const m = thresholdMetricsFromConfusion({
+      truePositives: 0,
+      falsePositives: 0,
+      trueNegatives: 40,
+      falseNegatives: 10,
+    });
     expect(m.accuracy.value).toBe(0.8);
     expect(m.accuracy.interval?.method).toBe('wilson');
     expect(m.precision.value).toBeNull();
     expect(m.precision.note).toMatch(/no positive predictions/);
     expect(m.recall.value).toBe(0);
-    expect(() => thresholdMetricsFromConfusion({ truePositives: -1, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 })).toThrow(RangeError);
+    expect(() =>
+      thresholdMetricsFromConfusion({ truePositives: -1, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 }),
+    ).toThrow(RangeError);
   });
 
   it('histogram without sums: approximations stay within their documented bounds', () => {
@@ -238,7 +261,9 @@ describe('aggregated forms', () => {
     const full = buildScoreHistogram(c.y_true, c.y_score, 100);
     const countsOnly = qualityFromScoreHistogram({ positives: full.positives, negatives: full.negatives });
     // Midpoints are at most half a bin (0.005) from each score: ECE moves by at most 0.005, Brier by ≤ 2·0.005.
-    expect(Math.abs((countsOnly.expectedCalibrationError.value as number) - c.expected.ece10)).toBeLessThanOrEqual(0.005);
+    expect(Math.abs((countsOnly.expectedCalibrationError.value as number) - c.expected.ece10)).toBeLessThanOrEqual(
+      0.005,
+    );
     expect(Math.abs((countsOnly.brier.value as number) - c.expected.brier)).toBeLessThanOrEqual(0.01);
     expect(Math.abs((countsOnly.logLoss.value as number) - c.expected.log_loss)).toBeLessThan(0.02);
     expect(countsOnly.expectedCalibrationError.note).toMatch(/approximate/);

@@ -112,7 +112,11 @@ describe('serialize/restore survives JSON (continue-as-new)', () => {
 
   it('ADWIN resumes identically, including right after a detection', () => {
     for (const cut of [1, 777, 2016, 4032, 5000]) {
-      const { whole, split } = splitRun(() => new Adwin(), (json) => Adwin.restore(json), cut);
+      const { whole, split } = splitRun(
+        () => new Adwin(),
+        (json) => Adwin.restore(json),
+        cut,
+      );
       expect(split).toEqual(whole);
     }
   });
@@ -121,14 +125,22 @@ describe('serialize/restore survives JSON (continue-as-new)', () => {
     const fresh = new PageHinkley().serialize();
     expect(fresh.state.minIncrease).toBeNull();
     for (const cut of [0, 10, 600, 2025, 6000]) {
-      const { whole, split } = splitRun(() => new PageHinkley(), (json) => PageHinkley.restore(json), cut);
+      const { whole, split } = splitRun(
+        () => new PageHinkley(),
+        (json) => PageHinkley.restore(json),
+        cut,
+      );
       expect(split).toEqual(whole);
     }
   });
 
   it('CUSUM resumes identically during and after warm-up', () => {
     for (const cut of [3, 499, 500, 2100, 7000]) {
-      const { whole, split } = splitRun(() => new Cusum(), (json) => Cusum.restore(json), cut);
+      const { whole, split } = splitRun(
+        () => new Cusum(),
+        (json) => Cusum.restore(json),
+        cut,
+      );
       expect(whole.length).toBeGreaterThan(0);
       expect(split).toEqual(whole);
     }
@@ -137,7 +149,9 @@ describe('serialize/restore survives JSON (continue-as-new)', () => {
   it('restoreDetector dispatches on kind', () => {
     for (const detector of [new Adwin(), new PageHinkley(), new Cusum()]) {
       for (const x of streamOf('gauss_mean_shift_6k').slice(0, 700)) detector.update(x);
-      const revived = restoreDetector(JSON.parse(JSON.stringify(detector.serialize())) as ReturnType<typeof detector.serialize>);
+      const revived = restoreDetector(
+        JSON.parse(JSON.stringify(detector.serialize())) as ReturnType<typeof detector.serialize>,
+      );
       expect(revived.constructor).toBe(detector.constructor);
       expect(revived.serialize()).toEqual(detector.serialize());
     }
@@ -180,7 +194,10 @@ describe('CUSUM', () => {
   it('is scale invariant: the same stream times 1000 gives the same detections', () => {
     const stream = streamOf('multi_shift_8k');
     const a = detectionIndices(new Cusum(), stream);
-    const b = detectionIndices(new Cusum(), stream.map((x) => x * 1000 + 50));
+    const b = detectionIndices(
+      new Cusum(),
+      stream.map((x) => x * 1000 + 50),
+    );
     expect(a.length).toBeGreaterThanOrEqual(3);
     expect(b).toEqual(a);
   });
@@ -189,29 +206,61 @@ describe('CUSUM', () => {
 describe('false alarms per 10,000 stationary observations (defaults, seeded)', () => {
   // Exact figures (40 streams x 10k) are in the report; bounds here are loose (~3x) to catch regressions.
   it('CUSUM default (h≈8.05, warm-up 500) on N(0,1): about 1 per 10k', () => {
-    const rate = falseAlarmsPer10k(() => new Cusum(), (r) => r.normal(), 101);
+    const rate = falseAlarmsPer10k(
+      () => new Cusum(),
+      (r) => r.normal(),
+      101,
+    );
     expect(rate).toBeLessThan(3);
   });
 
   it('CUSUM default on Bernoulli(0.3) errors: about 1 per 10k', () => {
-    const rate = falseAlarmsPer10k(() => new Cusum(), (r) => (r.bernoulli(0.3) ? 1 : 0), 102);
+    const rate = falseAlarmsPer10k(
+      () => new Cusum(),
+      (r) => (r.bernoulli(0.3) ? 1 : 0),
+      102,
+    );
     expect(rate).toBeLessThan(3.5);
   });
 
   it('CUSUM with the textbook h=5 false-alarms an order of magnitude more often', () => {
-    const textbook = falseAlarmsPer10k(() => new Cusum({ h: 5 }), (r) => r.normal(), 103);
-    const calibrated = falseAlarmsPer10k(() => new Cusum(), (r) => r.normal(), 103);
+    const textbook = falseAlarmsPer10k(
+      () => new Cusum({ h: 5 }),
+      (r) => r.normal(),
+      103,
+    );
+    const calibrated = falseAlarmsPer10k(
+      () => new Cusum(),
+      (r) => r.normal(),
+      103,
+    );
     expect(textbook).toBeGreaterThan(5);
     expect(textbook).toBeGreaterThan(4 * calibrated);
   });
 
   it('ADWIN default almost never false-alarms on N(0,1) or Bernoulli(0.3)', () => {
-    expect(falseAlarmsPer10k(() => new Adwin(), (r) => r.normal(), 104)).toBeLessThan(0.5);
-    expect(falseAlarmsPer10k(() => new Adwin(), (r) => (r.bernoulli(0.3) ? 1 : 0), 105)).toBeLessThan(0.5);
+    expect(
+      falseAlarmsPer10k(
+        () => new Adwin(),
+        (r) => r.normal(),
+        104,
+      ),
+    ).toBeLessThan(0.5);
+    expect(
+      falseAlarmsPer10k(
+        () => new Adwin(),
+        (r) => (r.bernoulli(0.3) ? 1 : 0),
+        105,
+      ),
+    ).toBeLessThan(0.5);
   });
 
   it('Page–Hinkley default (River parameters) false-alarms several times per 10k on N(0,1)', () => {
-    const rate = falseAlarmsPer10k(() => new PageHinkley(), (r) => r.normal(), 106);
+    const rate = falseAlarmsPer10k(
+      () => new PageHinkley(),
+      (r) => r.normal(),
+      106,
+    );
     expect(rate).toBeGreaterThan(2);
     expect(rate).toBeLessThan(12);
   });
