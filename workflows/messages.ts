@@ -4,11 +4,12 @@
  */
 import { defineQuery, defineUpdate, type Sinks } from '@temporalio/workflow';
 import type { DecayFit } from '../detectors/decay/types.ts';
+import type { MonitorHealth } from '../detectors/monitor/health.ts';
 import type { RetrainPolicy } from '../detectors/policy/types.ts';
 import type { WindowSummary } from '../detectors/policy/state.ts';
 
 /** Health of a model as its monitor sees it (also a search attribute). */
-export type MonitorHealth = 'unknown' | 'healthy' | 'drifting' | 'degraded' | 'data-quality' | 'paused';
+export type { MonitorHealth } from '../detectors/monitor/health.ts';
 /** What the monitor is doing (also a search attribute). */
 export type MonitorStage = 'monitoring' | 'awaiting-approval' | 'retraining' | 'paused';
 

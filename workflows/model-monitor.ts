@@ -25,6 +25,7 @@ import {
 } from '@temporalio/workflow';
 import type { MonitorActivities } from '../activities/monitor.ts';
 import { initialMonitorState, monitorTick, policyStateOf, startVersion } from '../detectors/monitor/tick.ts';
+import { monitorHealth } from '../detectors/monitor/health.ts';
 import { evaluatePolicy } from '../detectors/policy/evaluate.ts';
 import {
   DEFAULT_MONITOR_SETTINGS,
@@ -122,13 +123,14 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   let ticksThisRun = 0;
 
   const health = (): MonitorHealth => {
-    if (state.paused) return 'paused';
     const last = state.windows[state.windows.length - 1];
-    if (!last) return 'unknown';
-    if (last.dataQualityOk === false) return 'data-quality';
-    if (state.decay?.timeToBreach?.hours === 0) return 'degraded';
-    if (last.drift?.datasetDrift) return 'drifting';
-    return 'healthy';
+    return monitorHealth({
+      paused: state.paused,
+      evaluated: last !== undefined,
+      dataQualityOk: last?.dataQualityOk ?? null,
+      timeToBreachHours: state.decay?.timeToBreach?.hours ?? null,
+      datasetDrift: last?.drift?.datasetDrift ?? null,
+    });
   };
   const stage = (): MonitorStage =>
     state.paused

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
+import { monitorHealth, type MonitorHealth } from '../../detectors/monitor/health.ts';
 import { queryRows } from '../../platform/clickhouse/client.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import type { MonitorStatus } from '../../workflows/messages.ts';
@@ -38,7 +39,7 @@ const detailQuery = z
 const HOUR = 3_600_000;
 
 /** Health as the monitor computes it (workflows/model-monitor.ts), re-derived from its last window decision. */
-export type Health = 'unknown' | 'healthy' | 'drifting' | 'degraded' | 'data-quality' | 'paused';
+export type Health = MonitorHealth;
 
 interface WindowRow {
   model_id: string;
@@ -181,13 +182,13 @@ type WindowView = ReturnType<typeof windowOf>;
 
 /** Health from the last evaluated window, as workflows/model-monitor.ts computes it. */
 export function deriveHealth(last: WindowView | null, lastKind: string | null): Health {
-  if (lastKind === 'pause') return 'paused';
-  if (!last) return 'unknown';
-  if (last.dataQuality && !last.dataQuality.ok) return 'data-quality';
-  const ttb = obj(last.decay?.timeToBreach);
-  if (ttb && ttb.hours === 0) return 'degraded';
-  if (last.drift?.dataset) return 'drifting';
-  return 'healthy';
+  return monitorHealth({
+    paused: lastKind === 'pause',
+    evaluated: last !== null,
+    dataQualityOk: last?.dataQuality ? last.dataQuality.ok : null,
+    timeToBreachHours: num(obj(last?.decay?.timeToBreach)?.hours),
+    datasetDrift: last?.drift ? last.drift.dataset : null,
+  });
 }
 
 /** What the monitor is doing, from the newest decision when its live status is not available. */
