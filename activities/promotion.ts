@@ -14,7 +14,7 @@ import {
   type ModelUpdateMessage,
 } from '../platform/registry/model-update.ts';
 import { TERMINAL_STAGES, type ModelVersion } from '../platform/registry/types.ts';
-import { ms, nonRetryable, type RetrainContext } from './training/context.ts';
+import { ms, nonRetryable, type RetrainContext } from './retrain-context.ts';
 
 export interface PublishModelUpdateInput {
   modelId: string;

@@ -16,8 +16,8 @@ import { LocalArtifactStore, type ArtifactStore } from '../platform/registry/art
 import { createPromotionActivities } from './promotion.ts';
 import { createShadowActivity } from './shadow.ts';
 import { createSnapshotActivity } from './snapshot.ts';
-import type { RetrainContext } from './training/context.ts';
-import { createTrainModelActivity } from './training/train-model.ts';
+import type { RetrainContext } from './retrain-context.ts';
+import { createTrainModelActivity } from './train-model.ts';
 import { createValidationActivity } from './validation.ts';
 
 export interface RetrainDeps {
@@ -94,7 +94,8 @@ export async function closeRetrainActivities(activities: RetrainActivities): Pro
 }
 
 export type { SnapshotInput, SnapshotResult } from './snapshot.ts';
-export type { TrainModelInput, TrainModelResult, TrainerSpec } from './training/train-model.ts';
+export type { TrainModelInput, TrainModelResult } from './train-model.ts';
+export type { TrainerSpec } from '../training/trainer-spec.ts';
 export type { ValidateOfflineInput, ValidateOfflineResult } from './validation.ts';
 export type { ShadowEvaluateInput, ShadowEvaluateResult } from './shadow.ts';
 export type {

@@ -5,13 +5,13 @@
 import { asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Kafka, Producer } from 'kafkajs';
-import type { ClickHouseClient } from '../../platform/clickhouse/client.ts';
-import type { ClickHouseLineageRepository } from '../../platform/clickhouse/lineage-repository.ts';
-import type { RegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
-import type { HalflifeConfig } from '../../platform/config.ts';
-import type { Logger } from '../../platform/logger.ts';
-import type { OnnxPool } from '../../platform/onnx/pool.ts';
-import type { ArtifactStore } from '../../platform/registry/artifact-store.ts';
+import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
+import type { ClickHouseLineageRepository } from '../platform/clickhouse/lineage-repository.ts';
+import type { RegistryRepository } from '../platform/clickhouse/registry-repository.ts';
+import type { HalflifeConfig } from '../platform/config.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { OnnxPool } from '../platform/onnx/pool.ts';
+import type { ArtifactStore } from '../platform/registry/artifact-store.ts';
 
 export interface RetrainContext {
   clickhouse: ClickHouseClient;
