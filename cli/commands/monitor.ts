@@ -19,7 +19,7 @@ import {
   type MonitorStatus,
 } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/model-monitor.ts';
-import { readFromStore } from '../daemon-client.ts';
+import { readFromStore } from '../store-access.ts';
 import { renderDecision } from '../explain.ts';
 import { emit, table } from '../output.ts';
 import type { DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
