@@ -19,13 +19,13 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import type { Producer } from 'kafkajs';
 import { parse as parseYaml } from 'yaml';
 import { closeRetrainActivities, createRetrainActivities } from '../activities/retrain.ts';
 import { fitLogistic } from '../training/logistic.ts';
 import { logisticToOnnx } from '../training/logistic-onnx.ts';
 import { parseDuration } from '../detectors/policy/duration.ts';
+import { MonitorClient } from '../operations/monitor-control.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts';
@@ -33,9 +33,7 @@ import type { Logger } from '../platform/logger.ts';
 import { projectRoot } from '../platform/paths.ts';
 import { LocalArtifactStore } from '../platform/registry/artifact-store.ts';
 import { parsePolicy } from '../platform/policy.ts';
-import { connectTemporal } from '../platform/temporal.ts';
 import { Random } from '../synthetic/random.ts';
-import { monitorWorkflowId } from '../workflows/messages.ts';
 import type { ModelMonitorInput } from '../workflows/model-monitor.ts';
 
 export const DEMO_MODEL = 'demo-churn';
@@ -211,16 +209,11 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     settle: schedule.settle,
     retrain,
   };
-  const { client, connection } = await connectTemporal(config);
+  const monitors = new MonitorClient(config);
   try {
-    await client.workflow.start('ModelMonitor', {
-      workflowId: monitorWorkflowId(modelId),
-      taskQueue: config.temporal.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    });
+    await monitors.start(input);
   } finally {
-    await connection.close();
+    await monitors.close();
   }
 
   const kafka = createKafka(config, { clientId: `${config.kafka.clientId}-demo`, logger: log });

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { MonitorClient } from '../../operations/monitor-control.ts';
 import { closeRetrainActivities, createRetrainActivities, type RetrainActivities } from '../../activities/retrain.ts';
 import { AccessLogWriter } from '../../platform/clickhouse/access-log-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
@@ -10,7 +11,6 @@ import { accessLogRoutes } from './access-log.ts';
 import { auditRoutes } from './audit.ts';
 import { gdprRoutes } from './gdpr.ts';
 import { modelRoutes } from './models.ts';
-import { MonitorClient } from './monitor-client.ts';
 import { monitorRoutes } from './monitors.ts';
 
 export interface OperatorApiDeps {
