@@ -7,13 +7,13 @@ import {
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { HalflifeConfig } from '../platform/config.ts';
-import { HalflifeError, NotFoundError } from '../platform/errors.ts';
+import { ConflictError, NotFoundError } from '../platform/errors.ts';
 import { connectTemporal } from '../platform/temporal.ts';
 import { forceRetrainUpdate, monitorWorkflowId, statusQuery, type MonitorStatus } from '../workflows/messages.ts';
 import type { ModelMonitorInput } from '../workflows/model-monitor.ts';
 
 /** A monitor's Update validator said no (paused, a retrain runs, nothing awaits approval...). The API answers 409. */
-export class MonitorRefusedError extends HalflifeError {}
+export class MonitorRefusedError extends ConflictError {}
 
 export interface RetrainRequestOutcome {
   modelId: string;

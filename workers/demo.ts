@@ -21,11 +21,12 @@ import { readFileSync } from 'node:fs';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Producer } from 'kafkajs';
 import { parse as parseYaml } from 'yaml';
-import { closeRetrainActivities, createRetrainActivities } from '../activities/retrain.ts';
 import { fitLogistic } from '../training/logistic.ts';
 import { logisticToOnnx } from '../training/logistic-onnx.ts';
 import { parseDuration } from '../detectors/policy/duration.ts';
 import { MonitorClient } from '../operations/monitor-control.ts';
+import { promoteVersion } from '../operations/promote-version.ts';
+import { openPromotionContext } from '../operations/promotion-context.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts';
@@ -288,13 +289,13 @@ async function bootstrap(
       createdBy: 'demo',
     });
   }
-  const activities = createRetrainActivities({
+  const promotion = openPromotionContext({
     config: options.config,
     clickhouse: options.clickhouse,
     log: options.log,
   });
   try {
-    await activities.promoteVersion({
+    await promoteVersion(promotion.ctx, {
       retrainId: `${modelId}-demo-bootstrap`,
       modelId,
       version: v.version,
@@ -302,7 +303,7 @@ async function bootstrap(
       reason: 'the demo bootstrap: v1 trained on the initial concept',
     });
   } finally {
-    await closeRetrainActivities(activities);
+    await promotion.close();
   }
   options.log.info({ modelId, version: v.version }, 'demo model registered and promoted');
   return v;

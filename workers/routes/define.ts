@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Identity, Role } from '../../platform/auth.ts';
@@ -84,9 +83,6 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
     return reply.code(400).send({ error: 'bad-request', message: err.message, issues: err.issues });
   if (err instanceof DependencyError) return reply.code(503).send({ error: 'unavailable', message: err.message });
   if (err instanceof HalflifeError) return reply.code(409).send({ error: 'conflict', message: err.message });
-  // The registry activities refuse with non-retryable failures (a tainted version cannot be promoted).
-  if (err instanceof ApplicationFailure && err.type === 'ValidationError')
-    return reply.code(409).send({ error: 'conflict', message: err.message });
   throw err;
 }
 
