@@ -17,9 +17,9 @@ import { p99 } from '../detectors/promotion/guardrails.ts';
 import { queryRows } from '../platform/clickhouse/client.ts';
 import type { RawFeatures } from '../platform/onnx/features.ts';
 import { shadowModelId } from '../platform/registry/shadow.ts';
-import { heartbeat, ms, nonRetryable, type RetrainContext } from './training/context.ts';
+import { heartbeat, ms, nonRetryable, type RetrainContext } from './retrain-context.ts';
 import { binaryLabel } from './snapshot.ts';
-import { loadVersion, scoreRows, summaryMetrics, type SummaryMetrics } from './training/scoring.ts';
+import { loadVersion, scoreRows, summaryMetrics, type SummaryMetrics } from './scoring.ts';
 
 export interface ShadowEvaluateInput {
   modelId: string;

@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { queryRows } from '../platform/clickhouse/client.ts';
 import type { TrainingSnapshot } from '../platform/clickhouse/lineage-repository.ts';
 import type { FeatureNames } from '../platform/onnx/features.ts';
-import { heartbeat, ms, nonRetryable, type RetrainContext } from './training/context.ts';
-import { CSV_ID_COLUMN, CSV_LABEL_COLUMN, csvHeader, csvLine } from './training/csv.ts';
+import { heartbeat, ms, nonRetryable, type RetrainContext } from './retrain-context.ts';
+import { CSV_ID_COLUMN, CSV_LABEL_COLUMN, csvHeader, csvLine } from '../training/csv.ts';
 
 export interface SnapshotInput {
   retrainId: string;

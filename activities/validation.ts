@@ -6,9 +6,9 @@
  */
 import { ArtifactIntegrityError } from '../platform/registry/artifact-store.ts';
 import { OnnxModelError } from '../platform/onnx/pool.ts';
-import { heartbeat, nonRetryable, type RetrainContext } from './training/context.ts';
-import { readTrainingCsv } from './training/csv.ts';
-import { loadVersion, scoreRows, summaryMetrics, type SummaryMetrics } from './training/scoring.ts';
+import { heartbeat, nonRetryable, type RetrainContext } from './retrain-context.ts';
+import { readTrainingCsv } from '../training/csv.ts';
+import { loadVersion, scoreRows, summaryMetrics, type SummaryMetrics } from './scoring.ts';
 
 export interface ValidateOfflineInput {
   modelId: string;

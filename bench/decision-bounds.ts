@@ -24,7 +24,7 @@
  * Usage: npx tsx bench/decision-bounds.ts [--seeds 1-3] [--days 14] [--kinds gradual,abrupt,recurring] [--twins 4] [--json]
  */
 import { parseArgs } from 'node:util';
-import { builtInTrainer } from '../cli/commands/backtest.ts';
+import { builtInTrainer } from '../training/backtest-trainer.ts';
 import { runBacktest } from '../detectors/backtest/engine.ts';
 import { oracleSchedule, scheduleCost, stalenessPerEvent, windowStaleness } from '../detectors/economics/oracle.ts';
 import type { CostModel } from '../detectors/economics/types.ts';

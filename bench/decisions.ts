@@ -26,7 +26,7 @@
  * Usage: npm run bench -- decisions [--quick] [--json] [--seeds 3] [--twins 4]
  */
 import { parseArgs } from 'node:util';
-import { builtInTrainer } from '../cli/commands/backtest.ts';
+import { builtInTrainer } from '../training/backtest-trainer.ts';
 import { runBacktest } from '../detectors/backtest/engine.ts';
 import type { BacktestModel, BacktestTrainer, TrainingSet } from '../detectors/backtest/types.ts';
 import { studentTQuantile } from '../detectors/decay/stats.ts';

@@ -14,7 +14,7 @@
  * Usage: npx tsx bench/tune-decisions.ts [--seeds 101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--timeline] [--noise] [--explain]
  */
 import { parseArgs } from 'node:util';
-import { builtInTrainer } from '../cli/commands/backtest.ts';
+import { builtInTrainer } from '../training/backtest-trainer.ts';
 import { runBacktest } from '../detectors/backtest/engine.ts';
 import { oracleSchedule, scheduleCost } from '../detectors/economics/oracle.ts';
 import type { CostModel } from '../detectors/economics/types.ts';

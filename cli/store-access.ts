@@ -1,10 +1,10 @@
 import os from 'node:os';
+import { localApiToken } from '../platform/auth.ts';
 import { writeAccess, type AccessAction } from '../platform/clickhouse/access-log-repository.ts';
 import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import { ConfigError, DependencyError, HalflifeError, NotFoundError, ValidationError } from '../platform/errors.ts';
-import { apiToken } from './daemon-client.ts';
 
 /**
  * Reads and writes of CLI commands that touch models, audit data or personal data. The embedded
@@ -63,7 +63,7 @@ export async function viaStore<T>(config: HalflifeConfig, call: StoreCall<T>): P
     const response = await fetch(`${base}${call.apiPath}`, {
       method: call.method,
       headers: {
-        authorization: `Bearer ${apiToken(config)}`,
+        authorization: `Bearer ${localApiToken(config)}`,
         'user-agent': `halflife-cli (${call.access.actor})`,
         ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
@@ -112,4 +112,14 @@ export async function viaStore<T>(config: HalflifeConfig, call: StoreCall<T>): P
   } finally {
     await ch.close();
   }
+}
+
+/** A read for a CLI command, through {@link viaStore} with the access entry of a read by the current user. */
+export function readFromStore<T>(
+  config: HalflifeConfig,
+  apiPath: string,
+  direct: (ch: ClickHouse) => Promise<T>,
+  command = apiPath,
+): Promise<T> {
+  return viaStore(config, { method: 'GET', apiPath, direct, access: { action: 'read', command, actor: cliActor() } });
 }

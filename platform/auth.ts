@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HalflifeConfig } from './config.ts';
-import { NotFoundError, ValidationError } from './errors.ts';
+import { DependencyError, NotFoundError, ValidationError } from './errors.ts';
 
 /** Roles in increasing power: a viewer reads, an operator acts on models, an admin does everything. */
 export type Role = 'viewer' | 'operator' | 'admin';
@@ -187,6 +187,18 @@ export function adminToken(config: HalflifeConfig): { token: string; file?: stri
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return { token, file };
+}
+
+/**
+ * The token a client on this machine (the CLI) sends to the local daemon: configured, or the
+ * admin token the daemon generated into the data dir. Never generates one: that is the daemon's job.
+ */
+export function localApiToken(config: Pick<HalflifeConfig, 'api' | 'dataDir'>): string {
+  if (config.api.token) return config.api.token;
+  const file = path.join(config.dataDir, 'api-token');
+  if (!existsSync(file))
+    throw new DependencyError(`no API token: set HALFLIFE_API_TOKEN or start the daemon once to generate ${file}`);
+  return readFileSync(file, 'utf8').trim();
 }
 
 function digest(token: string): string {

@@ -42,3 +42,9 @@ export class DependencyError extends HalflifeError {
 export class NotFoundError extends HalflifeError {
   override readonly exitCode = 5;
 }
+
+/**
+ * The request contradicts the current state (a tainted version cannot be promoted, nothing to
+ * roll back to). Exit code 1; the API answers 409.
+ */
+export class ConflictError extends HalflifeError {}

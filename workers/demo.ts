@@ -19,13 +19,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import type { Producer } from 'kafkajs';
 import { parse as parseYaml } from 'yaml';
-import { closeRetrainActivities, createRetrainActivities } from '../activities/retrain.ts';
-import { fitLogistic } from '../activities/training/logistic.ts';
-import { logisticToOnnx } from '../activities/training/logistic-onnx.ts';
+import { fitLogistic } from '../training/logistic.ts';
+import { logisticToOnnx } from '../training/logistic-onnx.ts';
 import { parseDuration } from '../detectors/policy/duration.ts';
+import { MonitorClient } from '../operations/monitor-control.ts';
+import { promoteVersion } from '../operations/promote-version.ts';
+import { openPromotionContext } from '../operations/promotion-context.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts';
@@ -33,9 +34,7 @@ import type { Logger } from '../platform/logger.ts';
 import { projectRoot } from '../platform/paths.ts';
 import { LocalArtifactStore } from '../platform/registry/artifact-store.ts';
 import { parsePolicy } from '../platform/policy.ts';
-import { connectTemporal } from '../platform/temporal.ts';
 import { Random } from '../synthetic/random.ts';
-import { monitorWorkflowId } from '../workflows/messages.ts';
 import type { ModelMonitorInput } from '../workflows/model-monitor.ts';
 
 export const DEMO_MODEL = 'demo-churn';
@@ -211,16 +210,11 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     settle: schedule.settle,
     retrain,
   };
-  const { client, connection } = await connectTemporal(config);
+  const monitors = new MonitorClient(config);
   try {
-    await client.workflow.start('ModelMonitor', {
-      workflowId: monitorWorkflowId(modelId),
-      taskQueue: config.temporal.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    });
+    await monitors.start(input);
   } finally {
-    await connection.close();
+    await monitors.close();
   }
 
   const kafka = createKafka(config, { clientId: `${config.kafka.clientId}-demo`, logger: log });
@@ -295,13 +289,13 @@ async function bootstrap(
       createdBy: 'demo',
     });
   }
-  const activities = createRetrainActivities({
+  const promotion = openPromotionContext({
     config: options.config,
     clickhouse: options.clickhouse,
     log: options.log,
   });
   try {
-    await activities.promoteVersion({
+    await promoteVersion(promotion.ctx, {
       retrainId: `${modelId}-demo-bootstrap`,
       modelId,
       version: v.version,
@@ -309,7 +303,7 @@ async function bootstrap(
       reason: 'the demo bootstrap: v1 trained on the initial concept',
     });
   } finally {
-    await closeRetrainActivities(activities);
+    await promotion.close();
   }
   options.log.info({ modelId, version: v.version }, 'demo model registered and promoted');
   return v;

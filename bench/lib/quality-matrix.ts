@@ -7,7 +7,7 @@
  * window's events (by position in that window): the bounds benchmark builds two independent
  * halves of one stream with them.
  */
-import { builtInTrainer } from '../../cli/commands/backtest.ts';
+import { builtInTrainer } from '../../training/backtest-trainer.ts';
 import { qualityOf, trainVersion } from '../../detectors/backtest/engine.ts';
 import type { BacktestModel, BacktestRow, BacktestTrainer } from '../../detectors/backtest/types.ts';
 import { stalenessPerEvent } from '../../detectors/economics/oracle.ts';

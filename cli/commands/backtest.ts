@@ -5,39 +5,15 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { fitLogistic, predictProbability, type LogisticParams } from '../../activities/training/logistic.ts';
 import { BacktestInputError, runBacktest } from '../../detectors/backtest/engine.ts';
-import type {
-  BacktestCostModel,
-  BacktestReport,
-  BacktestRow,
-  BacktestTrainer,
-} from '../../detectors/backtest/types.ts';
+import type { BacktestCostModel, BacktestReport, BacktestRow } from '../../detectors/backtest/types.ts';
 import { tryParseDuration } from '../../detectors/policy/duration.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { categoricalColumn, detectKinds, numericColumn, readCsv, type RawTable } from '../../platform/tabular.ts';
 import { ConfigError, ValidationError } from '../../platform/errors.ts';
 import { loadPolicyFile } from '../../platform/policy.ts';
+import { builtInTrainer } from '../../training/backtest-trainer.ts';
 import { emit, table } from '../output.ts';
-
-/** The built-in trainer (activities/training/logistic.ts) behind the backtest's trainer interface. */
-export function builtInTrainer(params: Partial<LogisticParams> = {}): BacktestTrainer {
-  return {
-    name: 'built-in logistic regression',
-    train(data, seed) {
-      const fit = fitLogistic(
-        {
-          features: { numeric: [...data.numeric], categorical: [...data.categorical] },
-          rows: data.rows.map((r) => r.features),
-          labels: data.rows.map((r) => (r.label === 1 ? 1 : 0)),
-        },
-        params,
-        seed,
-      );
-      return { predict: (features) => predictProbability(fit.model, features) };
-    },
-  };
-}
 
 interface BacktestCliOptions {
   data: string;

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { getDecision } from '../../platform/clickhouse/decisions-repository.ts';
-import { eraseSubject, type ErasureReport } from '../../platform/clickhouse/gdpr-repository.ts';
+import { eraseSubject, type ErasureReport } from '../../operations/erase-subject.ts';
+import { MonitorClient } from '../../operations/monitor-control.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
-import { MonitorClient } from '../../workers/routes/monitor-client.ts';
 import { emit, table } from '../output.ts';
 import { cliActor, viaStore } from '../store-access.ts';
 
@@ -36,8 +35,7 @@ export function registerGdprCommand(program: Command): void {
               dryRun: !!opts.dryRun,
               actor,
               artifacts: LocalArtifactStore.forDataDir(cfg.dataDir),
-              requestRetrain: (modelId, reason) =>
-                monitors.requestRetrain(modelId, reason, actor, async (id) => (await getDecision(ch.client, id))?.kind),
+              monitors,
             });
           } finally {
             await monitors.close();

@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import {
-  closeRetrainActivities,
-  createRetrainActivities,
-  type PromoteVersionResult,
-  type RollbackVersionResult,
-} from '../../activities/retrain.ts';
+import { archiveVersion } from '../../operations/archive-version.ts';
+import { promoteVersionManually, type PromoteVersionResult } from '../../operations/promote-version.ts';
+import { openPromotionContext, type PromotionContext } from '../../operations/promotion-context.ts';
+import { rollbackProductionManually, type RollbackVersionResult } from '../../operations/rollback-version.ts';
 import type { ClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseLineageRepository, type TrainingSnapshot } from '../../platform/clickhouse/lineage-repository.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
@@ -12,7 +10,6 @@ import { loadConfig, type HalflifeConfig } from '../../platform/config.ts';
 import { NotFoundError, ValidationError } from '../../platform/errors.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { isModelStage, type ModelVersion, type StageChange, type StageEvent } from '../../platform/registry/types.ts';
-import { recordManualDecision } from '../../workers/routes/models.ts';
 import { emit, table } from '../output.ts';
 import { cliActor, viaStore } from '../store-access.ts';
 
@@ -30,16 +27,16 @@ interface Common {
 
 const enc = encodeURIComponent;
 
-async function withActivities<T>(
+async function withPromotion<T>(
   ch: ClickHouse,
   config: HalflifeConfig,
-  fn: (acts: ReturnType<typeof createRetrainActivities>) => Promise<T>,
+  fn: (ctx: PromotionContext) => Promise<T>,
 ): Promise<T> {
-  const acts = createRetrainActivities({ clickhouse: ch.client, config, log: createLogger('cli', 'warn') });
+  const { ctx, close } = openPromotionContext({ clickhouse: ch.client, config, log: createLogger('cli', 'warn') });
   try {
-    return await fn(acts);
+    return await fn(ctx);
   } finally {
-    await closeRetrainActivities(acts);
+    await close();
   }
 }
 
@@ -185,23 +182,9 @@ export function registerModelsCommand(program: Command): void {
       apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}/promote`,
       body: { as: actor, reason },
       direct: (ch) =>
-        withActivities(ch, cfg, async (acts) => {
-          const r = await acts.promoteVersion({
-            retrainId: `cli-${Date.now()}`,
-            modelId: model,
-            version,
-            actor,
-            reason,
-          });
-          const decisionId = r.alreadyPromoted
-            ? null
-            : await recordManualDecision(ch.client, 'promote', model, version, actor, reason, {
-                manual: true,
-                previousVersion: r.previousVersion,
-                published: r.published,
-              });
-          return { ...r, decisionId };
-        }),
+        withPromotion(ch, cfg, (ctx) =>
+          promoteVersionManually(ctx, { retrainId: `cli-${Date.now()}`, modelId: model, version, actor, reason }),
+        ),
       access: {
         action: 'write',
         command: 'models promote',
@@ -228,27 +211,16 @@ export function registerModelsCommand(program: Command): void {
         method: 'POST',
         apiPath: `/v1/models/${enc(model)}/rollback`,
         body: { as: actor, reason, ...(opts.to ? { to: opts.to } : {}) },
-        direct: async (ch) => {
-          const current = await new ClickHouseRegistryRepository(ch.client).productionVersion(model);
-          if (!current) throw new ValidationError(`${model} has no production version to roll back`);
-          return withActivities(ch, cfg, async (acts) => {
-            const r = await acts.rollbackVersion({
+        direct: (ch) =>
+          withPromotion(ch, cfg, (ctx) =>
+            rollbackProductionManually(ctx, {
               retrainId: `cli-${Date.now()}`,
               modelId: model,
-              version: current.version,
               ...(opts.to ? { toVersion: opts.to } : {}),
               actor,
               reason,
-            });
-            const decisionId = r.alreadyRolledBack
-              ? null
-              : await recordManualDecision(ch.client, 'rollback', model, r.restoredVersion ?? '', actor, reason, {
-                  manual: true,
-                  rolledBackVersion: r.rolledBackVersion,
-                });
-            return { ...r, decisionId };
-          });
-        },
+            }),
+          ),
         access: { action: 'write', command: 'models rollback', actor, modelId: model },
       });
       emit(
@@ -267,15 +239,8 @@ export function registerModelsCommand(program: Command): void {
         method: 'POST',
         apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}/archive`,
         body: { as: actor, reason },
-        direct: async (ch) => {
-          const registry = new ClickHouseRegistryRepository(ch.client);
-          const v = await registry.requireVersion(model, version);
-          if (v.stage === 'production')
-            throw new ValidationError(
-              `${model} ${version} is in production: promote another version or roll back first`,
-            );
-          return registry.setStage(model, version, 'archived', actor, reason);
-        },
+        direct: (ch) =>
+          archiveVersion(new ClickHouseRegistryRepository(ch.client), { modelId: model, version, actor, reason }),
         access: { action: 'write', command: 'models archive', actor, modelId: model, modelVersion: version },
       });
       emit(!!opts.json, change, () =>

@@ -1,25 +1,22 @@
 import os from 'node:os';
-import { WorkflowIdConflictPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Command } from 'commander';
+import { MonitorClient } from '../../operations/monitor-control.ts';
 import { getDecision, listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
 import { loadConfig, type HalflifeConfig } from '../../platform/config.ts';
-import { HalflifeError, NotFoundError, ValidationError } from '../../platform/errors.ts';
+import { NotFoundError, ValidationError } from '../../platform/errors.ts';
 import { loadPolicyFile } from '../../platform/policy.ts';
-import { connectTemporal } from '../../platform/temporal.ts';
 import {
   approveUpdate,
   forceRetrainUpdate,
-  monitorWorkflowId,
   pauseUpdate,
   rejectUpdate,
   resumeUpdate,
   setPolicyUpdate,
-  statusQuery,
   type MonitorStatus,
 } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/model-monitor.ts';
-import { readFromStore } from '../daemon-client.ts';
+import { readFromStore } from '../store-access.ts';
 import { renderDecision } from '../explain.ts';
 import { emit, table } from '../output.ts';
 import type { DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
@@ -52,32 +49,21 @@ export function registerMonitorCommands(program: Command): void {
         throw new ValidationError(
           `policy ${opts.policy} is for model "${loaded.policy.model}", not "${model}": fix its \`model\` field`,
         );
-      const cfg = config();
-      const { client, connection } = await connectTemporal(cfg);
-      try {
-        const input: ModelMonitorInput = {
-          modelId: model,
-          policy: loaded.policy,
-          policyRef: loaded.ref,
-          cadence: opts.cadence,
-          settle: opts.settle,
-        };
-        const handle = await client.workflow.start('ModelMonitor', {
-          workflowId: monitorWorkflowId(model),
-          taskQueue: cfg.temporal.taskQueue,
-          args: [input],
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        });
-        const result = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, policy: loaded.ref };
-        emit(
-          !!opts.json,
-          result,
-          () =>
-            `monitor of ${model} running as workflow ${handle.workflowId} with policy ${loaded.ref.name} v${loaded.ref.version}`,
-        );
-      } finally {
-        await connection.close();
-      }
+      const input: ModelMonitorInput = {
+        modelId: model,
+        policy: loaded.policy,
+        policyRef: loaded.ref,
+        cadence: opts.cadence,
+        settle: opts.settle,
+      };
+      const started = await withMonitors(config(), (monitors) => monitors.start(input));
+      const result = { ...started, policy: loaded.ref };
+      emit(
+        !!opts.json,
+        result,
+        () =>
+          `monitor of ${model} running as workflow ${started.workflowId} with policy ${loaded.ref.name} v${loaded.ref.version}`,
+      );
     });
 
   monitor
@@ -85,17 +71,9 @@ export function registerMonitorCommands(program: Command): void {
     .description('status of one monitor, or of every running monitor')
     .option('--json', 'machine-readable output')
     .action(async (model: string | undefined, opts: CommonOptions) => {
-      const cfg = config();
-      const statuses = await withTemporal(cfg, async (client) => {
-        const ids: string[] = [];
-        if (model) ids.push(monitorWorkflowId(model));
-        else
-          for await (const wf of client.workflow.list({
-            query: "WorkflowType = 'ModelMonitor' AND ExecutionStatus = 'Running'",
-          }))
-            ids.push(wf.workflowId);
-        return Promise.all(ids.map((id) => client.workflow.getHandle(id).query(statusQuery)));
-      });
+      const statuses = await withMonitors(config(), async (monitors) =>
+        model ? [await monitors.status(model)] : monitors.statuses(),
+      );
       emit(!!opts.json, model ? statuses[0] : statuses, () => renderStatuses(statuses));
     });
 
@@ -238,40 +216,23 @@ export function registerMonitorCommands(program: Command): void {
     });
 }
 
-async function withTemporal<T>(
-  config: HalflifeConfig,
-  fn: (client: Awaited<ReturnType<typeof connectTemporal>>['client']) => Promise<T>,
-): Promise<T> {
-  const { client, connection } = await connectTemporal(config);
+async function withMonitors<T>(config: HalflifeConfig, fn: (monitors: MonitorClient) => Promise<T>): Promise<T> {
+  const monitors = new MonitorClient(config);
   try {
-    return await fn(client);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError)
-      throw new NotFoundError(
-        `no monitor is running for that model (${err.message}): start one with \`halflife monitor start <model> --policy <file>\``,
-      );
-    throw err;
+    return await fn(monitors);
   } finally {
-    await connection.close();
+    await monitors.close();
   }
 }
 
-/** Send an Update to a model's monitor; a validator's refusal becomes a clear error. */
-async function update<Ret, Arg>(
+/** Send an Update to a model's monitor; a validator's refusal is a MonitorRefusedError naming the reason. */
+function update<Ret, Arg>(
   config: HalflifeConfig,
   model: string,
   definition: UpdateDefinition<Ret, [Arg]>,
   arg: Arg,
 ): Promise<Ret> {
-  return withTemporal(config, async (client) => {
-    try {
-      return await client.workflow.getHandle(monitorWorkflowId(model)).executeUpdate(definition, { args: [arg] });
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError)
-        throw new HalflifeError(`the monitor of ${model} refused: ${err.cause?.message ?? err.message}`);
-      throw err;
-    }
-  });
+  return withMonitors(config, (monitors) => monitors.update(model, definition, arg));
 }
 
 function renderStatuses(statuses: MonitorStatus[]): string {

@@ -1,21 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { parse } from 'csv-parse/sync';
-import { ValidationError } from '../errors.ts';
-import type { ArtifactStore } from '../registry/artifact-store.ts';
 import { queryRows } from './client.ts';
-import { recordDecision } from './decisions-repository.ts';
-import { ClickHouseLineageRepository, type VersionTrainedOnSubject } from './lineage-repository.ts';
-import { ClickHouseRegistryRepository } from './registry-repository.ts';
 
 /**
- * GDPR erasure of one data subject: delete their scoring events, labels, dead letters, shadow
- * results and training lineage; scrub their rows from training snapshot files; mark every model
- * version trained on them `tainted`; ask each affected model's monitor to retrain (through a
- * callback, so this module stays free of Temporal); and record the operation as a `gdpr-erasure`
- * decision per affected model. The subject id itself is never written anywhere: records carry its
- * sha256, so the audit trail proves the erasure without keeping the identifier.
+ * The SQL of a data subject's erasure (operations/erase-subject.ts): find the subject's events,
+ * snapshots and models, count their rows per table, delete them. The subject is matched by
+ * `subject_id` where a table has it and through their event ids where it has not.
  */
 
 /** Tables that hold a subject's rows, in deletion order (scoring_events last: the others are found through it). */
@@ -27,54 +16,6 @@ export const ERASURE_TABLES = [
   'scoring_events',
 ] as const;
 export type ErasureTable = (typeof ERASURE_TABLES)[number];
-
-export interface RetrainRequestOutcome {
-  modelId: string;
-  /** True when the monitor accepted the forceRetrain Update. */
-  requested: boolean;
-  /** The monitor's resulting decision (retrain, blocked by a guard, awaiting approval...). */
-  decisionId?: string;
-  decisionKind?: string;
-  /** Why no retrain was requested: no monitor runs, the monitor refused (paused, a retrain runs...). */
-  reason: string;
-}
-
-export interface ErasureOptions {
-  subjectId: string;
-  /** Count and list what would happen; change nothing. @default false */
-  dryRun?: boolean;
-  /** Who asks (recorded). */
-  actor: string;
-  /** Ask the monitor of each affected model to retrain. Omitted: no retrain is requested. */
-  requestRetrain?: (modelId: string, reason: string) => Promise<RetrainRequestOutcome>;
-  /** Where training snapshot CSVs live; omitted: snapshot files are not scrubbed (reported). */
-  artifacts?: ArtifactStore;
-  /** @default a random id */
-  erasureId?: string;
-}
-
-export interface ErasureReport {
-  erasureId: string;
-  dryRun: boolean;
-  /** sha256 of the subject id: what the audit records keep. */
-  subjectDigest: string;
-  /** Rows deleted (or, with dryRun, that would be) per table. */
-  deleted: Record<ErasureTable, number>;
-  /** Rows of the subject still present after deletion (all zero on success). */
-  remaining: Record<ErasureTable, number> | null;
-  /** Training snapshot files rewritten without the subject's rows. */
-  snapshotFiles: Array<{ snapshotId: string; uri: string; removedRows: number }>;
-  /** Versions trained (or validated) on the subject's records, now tainted. */
-  tainted: Array<VersionTrainedOnSubject & { previousStage: string; changed: boolean }>;
-  /** Per affected model: whether a retrain without the subject was requested. */
-  retrains: RetrainRequestOutcome[];
-  /** gdpr-erasure decisions recorded (one per affected model). */
-  decisions: string[];
-}
-
-export function subjectDigest(subjectId: string): string {
-  return createHash('sha256').update(subjectId).digest('hex');
-}
 
 const CHUNK = 20_000;
 
@@ -95,7 +36,8 @@ const WHERE: Record<ErasureTable, string> = {
     "(JSONExtractString(payload, 'subject_id') = {s:String} OR JSONExtractString(payload, 'event_id') IN {ids:Array(String)})",
 };
 
-async function countRows(
+/** The subject's rows per table: what an erasure deletes, and afterwards what it left (all zero on success). */
+export async function countSubjectRows(
   client: ClickHouseClient,
   subjectId: string,
   eventIds: string[],
@@ -115,7 +57,8 @@ async function countRows(
   return counts;
 }
 
-async function subjectEventIds(client: ClickHouseClient, subjectId: string): Promise<string[]> {
+/** Ids of the subject's scoring events, including those only training lineage still names. */
+export async function subjectEventIds(client: ClickHouseClient, subjectId: string): Promise<string[]> {
   const rows = await queryRows<{ event_id: string }>(
     client,
     `SELECT event_id FROM scoring_events WHERE subject_id = {s:String}
@@ -125,71 +68,39 @@ async function subjectEventIds(client: ClickHouseClient, subjectId: string): Pro
   return [...new Set(rows.map((r) => r.event_id))];
 }
 
-export async function eraseSubject(client: ClickHouseClient, options: ErasureOptions): Promise<ErasureReport> {
-  const subjectId = options.subjectId;
-  if (typeof subjectId !== 'string' || subjectId.length === 0 || subjectId.length > 256)
-    throw new ValidationError('subject id must be 1–256 characters');
-  const dryRun = options.dryRun ?? false;
-  const erasureId = options.erasureId ?? `gdpr-${randomUUID()}`;
-  const digest = subjectDigest(subjectId);
-  const registry = new ClickHouseRegistryRepository(client);
-  const lineage = new ClickHouseLineageRepository(client);
-
-  // Everything is found before anything is deleted: lineage is what links versions to the subject.
-  const eventIds = await subjectEventIds(client, subjectId);
-  const deleted = await countRows(client, subjectId, eventIds);
-  const versions = await lineage.versionsTrainedOnSubject(subjectId);
-  const snapshots = await queryRows<{ snapshot_id: string }>(
+/** Training snapshots that hold the subject's rows. */
+export async function subjectSnapshotIds(client: ClickHouseClient, subjectId: string): Promise<string[]> {
+  const rows = await queryRows<{ snapshot_id: string }>(
     client,
     'SELECT DISTINCT snapshot_id FROM training_lineage WHERE subject_id = {s:String}',
     { s: subjectId },
   );
-  const [scoredModels] = await queryRows<{ models: string[] }>(
+  return rows.map((r) => r.snapshot_id);
+}
+
+/** Model ids the subject's events were scored under (shadow scorings under `<model>.shadow`). */
+export async function modelsScoringSubject(client: ClickHouseClient, subjectId: string): Promise<string[]> {
+  const [row] = await queryRows<{ models: string[] }>(
     client,
     'SELECT groupUniqArray(model_id) AS models FROM scoring_events WHERE subject_id = {s:String}',
     { s: subjectId },
   );
-  const affectedModels = [
-    ...new Set([
-      ...versions.map((v) => v.modelId),
-      ...(scoredModels?.models ?? []).map((m) => m.replace(/\.shadow$/, '')),
-    ]),
-  ].sort();
-  const trainedModels = [...new Set(versions.map((v) => v.modelId))].sort();
+  return row?.models ?? [];
+}
 
-  const report: ErasureReport = {
-    erasureId,
-    dryRun,
-    subjectDigest: digest,
-    deleted,
-    remaining: null,
-    snapshotFiles: [],
-    tainted: versions.map((v) => ({ ...v, previousStage: v.stage, changed: v.stage !== 'tainted' })),
-    retrains: trainedModels.map((modelId) => ({
-      modelId,
-      requested: false,
-      reason: dryRun ? 'dry run' : 'not requested',
-    })),
-    decisions: [],
-  };
-  if (dryRun) return report;
-
-  // Snapshot CSVs first (they are found through lineage rows, which are deleted next).
-  const ids = new Set(eventIds);
-  for (const { snapshot_id: snapshotId } of snapshots) {
-    const snapshot = await lineage.getSnapshot(snapshotId);
-    if (!snapshot || !options.artifacts) continue;
-    for (const uri of [snapshot.trainUri, snapshot.holdoutUri]) {
-      if (!uri || !(await options.artifacts.exists(uri))) continue;
-      const removedRows = await scrubCsv(await options.artifacts.localPath(uri), ids);
-      report.snapshotFiles.push({ snapshotId, uri, removedRows });
-    }
-  }
-
-  // ALTER TABLE … DELETE with mutations_sync=2 rewrites the parts before answering, so the rows
-  // are physically gone (a lightweight DELETE only masks them until a merge).
+/**
+ * Delete the subject's rows from every table where `counts` found some. ALTER TABLE … DELETE with
+ * mutations_sync=2 rewrites the parts before answering, so the rows are physically gone (a
+ * lightweight DELETE only masks them until a merge).
+ */
+export async function deleteSubjectRows(
+  client: ClickHouseClient,
+  subjectId: string,
+  eventIds: string[],
+  counts: Record<ErasureTable, number>,
+): Promise<void> {
   for (const table of ERASURE_TABLES) {
-    if (deleted[table] === 0) continue;
+    if (counts[table] === 0) continue;
     const idChunks = WHERE[table].includes('{ids') ? chunks(eventIds) : [[]];
     for (const chunk of idChunks) {
       await client.command({
@@ -199,82 +110,4 @@ export async function eraseSubject(client: ClickHouseClient, options: ErasureOpt
       });
     }
   }
-  report.remaining = await countRows(client, subjectId, eventIds);
-
-  const reason = `gdpr erasure of subject sha256:${digest.slice(0, 16)} (${erasureId})`;
-  report.tainted = [];
-  for (const v of versions) {
-    const change = await registry.setStage(v.modelId, v.version, 'tainted', options.actor, reason);
-    report.tainted.push({ ...v, previousStage: change.previousStage, changed: change.changed });
-  }
-
-  report.retrains = [];
-  for (const modelId of trainedModels) {
-    if (!options.requestRetrain) {
-      report.retrains.push({
-        modelId,
-        requested: false,
-        reason: 'no monitor connection: retrain with `halflife retrain <model>`',
-      });
-      continue;
-    }
-    try {
-      report.retrains.push(await options.requestRetrain(modelId, reason));
-    } catch (err) {
-      report.retrains.push({ modelId, requested: false, reason: `retrain request failed: ${(err as Error).message}` });
-    }
-  }
-
-  for (const modelId of affectedModels.length > 0 ? affectedModels : ['']) {
-    const decisionId = `${erasureId}/${modelId || 'none'}`;
-    await recordDecision(client, {
-      decisionId,
-      modelId,
-      modelVersion: '',
-      workflowId: '',
-      runId: '',
-      decidedAt: Date.now(),
-      kind: 'gdpr-erasure',
-      actor: options.actor,
-      reason,
-      policy: { name: '', version: '', hash: '' },
-      statistics: { deleted: report.deleted, remaining: report.remaining },
-      thresholds: null,
-      windows: null,
-      trainingWindow: null,
-      lineageId: '',
-      details: {
-        erasureId,
-        subjectDigest: digest,
-        tainted: report.tainted
-          .filter((t) => t.modelId === modelId)
-          .map((t) => ({
-            version: t.version,
-            previousStage: t.previousStage,
-            trainRows: t.trainRows,
-            holdoutRows: t.holdoutRows,
-          })),
-        retrain: report.retrains.find((r) => r.modelId === modelId) ?? null,
-        snapshotFiles: report.snapshotFiles.length,
-      },
-    });
-    report.decisions.push(decisionId);
-  }
-  return report;
-}
-
-/** Rewrite a snapshot CSV without the rows of the given event ids (first column); returns rows removed. */
-async function scrubCsv(file: string, eventIds: ReadonlySet<string>): Promise<number> {
-  const text = await readFile(file, 'utf8');
-  const records = parse(text, { raw: true, relax_column_count: true, skip_empty_lines: true }) as unknown as Array<{
-    record: string[];
-    raw: string;
-  }>;
-  const [header, ...rows] = records;
-  if (!header) return 0;
-  const kept = rows.filter((r) => !eventIds.has(r.record[0] ?? ''));
-  if (kept.length === rows.length) return 0;
-  const line = (raw: string) => (raw.endsWith('\n') ? raw : `${raw}\n`);
-  await writeFile(file, [header, ...kept].map((r) => line(r.raw)).join(''));
-  return rows.length - kept.length;
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { queryBind } from 'chdb';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { DriftOutput } from '../../cli/commands/drift.ts';
+import type { DriftOutput } from '../../operations/drift-of-files.ts';
 
 /** `halflife drift` run as users run it: the real binary in a child process, on committed CSV fixtures. */
 const run = promisify(execFile);

@@ -5,9 +5,9 @@ import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { eraseSubject } from '../../platform/clickhouse/gdpr-repository.ts';
+import { eraseSubject } from '../../operations/erase-subject.ts';
 import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
-import { MonitorClient } from '../../workers/routes/monitor-client.ts';
+import { MonitorClient } from '../../operations/monitor-control.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
 import { demoPolicy, startDemo, type Demo } from '../../workers/demo.ts';
 import { IngestWorker } from '../../workers/ingest.ts';
@@ -231,14 +231,7 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
         subjectId: row!.subject,
         actor: 'dpo-test',
         artifacts: LocalArtifactStore.forDataDir(config.dataDir),
-        requestRetrain: (model, reason) =>
-          monitors.requestRetrain(
-            model,
-            reason,
-            'dpo-test',
-            async (id) =>
-              (await listDecisions(ch.client, { modelId: model, limit: 1000 })).find((d) => d.decisionId === id)?.kind,
-          ),
+        monitors,
       });
       expect(report.tainted.map((t) => t.version)).toContain(newVersion);
       expect((await new ClickHouseRegistryRepository(ch.client).getVersion(modelId, newVersion!))?.stage).toBe(

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenStore } from '../../platform/auth.ts';
 import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
-import { subjectDigest, type ErasureReport } from '../../platform/clickhouse/gdpr-repository.ts';
+import { subjectDigest, type ErasureReport } from '../../operations/erase-subject.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';

@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { logisticToOnnx } from '../../activities/training/logistic-onnx.ts';
-import { fitLogistic } from '../../activities/training/logistic.ts';
+import { logisticToOnnx } from '../../training/logistic-onnx.ts';
+import { fitLogistic } from '../../training/logistic.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import { createKafka, ensureTopics } from '../../platform/kafka.ts';
 import { createLogger } from '../../platform/logger.ts';

@@ -1,7 +1,7 @@
 /** Seeded labelled events written straight into ClickHouse, and registered models, for the registry/training/shadow/scorer tests. */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { fitLogistic, type LogisticModel } from '../../activities/training/logistic.ts';
-import { logisticToOnnx } from '../../activities/training/logistic-onnx.ts';
+import { fitLogistic, type LogisticModel } from '../../training/logistic.ts';
+import { logisticToOnnx } from '../../training/logistic-onnx.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
 import type { RawFeatures } from '../../platform/onnx/features.ts';

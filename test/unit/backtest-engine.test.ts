@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { builtInTrainer } from '../../cli/commands/backtest.ts';
+import { builtInTrainer } from '../../training/backtest-trainer.ts';
 import { BacktestInputError, runBacktest } from '../../detectors/backtest/engine.ts';
 import type { BacktestOptions, BacktestRow } from '../../detectors/backtest/types.ts';
 import type { PolicyTrigger, RetrainPolicy } from '../../detectors/policy/types.ts';

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fitLogistic, predictProbability, type LogisticModel } from '../../activities/training/logistic.ts';
-import { logisticToOnnx } from '../../activities/training/logistic-onnx.ts';
+import { fitLogistic, predictProbability, type LogisticModel } from '../../training/logistic.ts';
+import { logisticToOnnx } from '../../training/logistic-onnx.ts';
 import { encodeBatch, type RawFeatures } from '../../platform/onnx/features.ts';
 import { OnnxModelError, OnnxPool } from '../../platform/onnx/pool.ts';
 import { encodeVarint } from '../../platform/onnx/protobuf.ts';

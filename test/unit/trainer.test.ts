@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitLogistic, predictProbability } from '../../activities/training/logistic.ts';
+import { fitLogistic, predictProbability } from '../../training/logistic.ts';
 import { seaStream, take } from '../../synthetic/index.ts';
 
 function sea(seed: number, n: number) {

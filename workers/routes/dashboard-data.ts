@@ -6,7 +6,7 @@ import type { HalflifeConfig } from '../../platform/config.ts';
 import type { MonitorStatus } from '../../workflows/messages.ts';
 import type { RouteModule } from '../api.ts';
 import { dashboardStaticRoutes } from './dashboard-static.ts';
-import { MonitorClient } from './monitor-client.ts';
+import { MonitorClient } from '../../operations/monitor-control.ts';
 
 /**
  * Read-only data for the web dashboard (viewer and up), shaped for its pages so each page is

@@ -1,7 +1,7 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Identity, Role } from '../../platform/auth.ts';
+import { MonitorRefusedError } from '../../operations/monitor-control.ts';
 import { DependencyError, HalflifeError, NotFoundError, ValidationError } from '../../platform/errors.ts';
 import type { Guard } from '../api.ts';
 
@@ -77,14 +77,12 @@ function issues(error: z.ZodError): string {
 
 export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof HttpError) return reply.code(err.status).send({ error: err.code, message: err.message });
+  if (err instanceof MonitorRefusedError) return reply.code(409).send({ error: 'refused', message: err.message });
   if (err instanceof NotFoundError) return reply.code(404).send({ error: 'not-found', message: err.message });
   if (err instanceof ValidationError)
     return reply.code(400).send({ error: 'bad-request', message: err.message, issues: err.issues });
   if (err instanceof DependencyError) return reply.code(503).send({ error: 'unavailable', message: err.message });
   if (err instanceof HalflifeError) return reply.code(409).send({ error: 'conflict', message: err.message });
-  // The registry activities refuse with non-retryable failures (a tainted version cannot be promoted).
-  if (err instanceof ApplicationFailure && err.type === 'ValidationError')
-    return reply.code(409).send({ error: 'conflict', message: err.message });
   throw err;
 }
 

@@ -1,14 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { getDecision } from '../../platform/clickhouse/decisions-repository.ts';
-import { eraseSubject } from '../../platform/clickhouse/gdpr-repository.ts';
+import { eraseSubject } from '../../operations/erase-subject.ts';
+import type { MonitorClient } from '../../operations/monitor-control.ts';
 import type { ArtifactStore } from '../../platform/registry/artifact-store.ts';
 import type { RouteModule } from '../api.ts';
 import { noteAccess } from './access-log.ts';
 import { actorOf, defineRoute } from './define.ts';
-import type { MonitorClient } from './monitor-client.ts';
 
-/** POST /v1/gdpr/erase (admin): erase a data subject; see platform/clickhouse/gdpr-repository.ts. */
+/** POST /v1/gdpr/erase (admin): erase a data subject; see operations/erase-subject.ts. */
 export function gdprRoutes(
   clickhouse: ClickHouseClient,
   monitors: MonitorClient,
@@ -41,8 +40,7 @@ export function gdprRoutes(
           dryRun: body.dryRun,
           actor,
           artifacts,
-          requestRetrain: (modelId, reason) =>
-            monitors.requestRetrain(modelId, reason, actor, async (id) => (await getDecision(clickhouse, id))?.kind),
+          monitors,
         });
         // The access entry keeps the digest and counts, never the subject id.
         noteAccess(request, {

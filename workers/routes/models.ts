@@ -1,54 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import type { RetrainActivities } from '../../activities/retrain.ts';
-import { recordDecision } from '../../platform/clickhouse/decisions-repository.ts';
+import { archiveVersion } from '../../operations/archive-version.ts';
+import { promoteVersionManually } from '../../operations/promote-version.ts';
+import type { PromotionContext } from '../../operations/promotion-context.ts';
+import { rollbackProductionManually } from '../../operations/rollback-version.ts';
 import { ClickHouseLineageRepository } from '../../platform/clickhouse/lineage-repository.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
-import { NotFoundError, ValidationError } from '../../platform/errors.ts';
+import { NotFoundError } from '../../platform/errors.ts';
 import type { ArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { MODEL_STAGES } from '../../platform/registry/types.ts';
 import type { RouteModule } from '../api.ts';
 import { actorOf, defineRoute, modelId, versionId } from './define.ts';
 import { noteAccess } from './access-log.ts';
 
-/** A person's promotion or rollback, recorded as a decision like the monitor's own (API and CLI). */
-export async function recordManualDecision(
-  client: ClickHouseClient,
-  kind: 'promote' | 'rollback',
-  model: string,
-  version: string,
-  actor: string,
-  reason: string,
-  details: unknown,
-): Promise<string> {
-  const decisionId = `manual-${randomUUID()}/${kind}`;
-  await recordDecision(client, {
-    decisionId,
-    modelId: model,
-    modelVersion: version,
-    workflowId: '',
-    runId: '',
-    decidedAt: Date.now(),
-    kind,
-    actor,
-    reason,
-    policy: { name: '', version: '', hash: '' },
-    statistics: null,
-    thresholds: null,
-    windows: null,
-    trainingWindow: null,
-    lineageId: '',
-    details,
-  });
-  return decisionId;
-}
-
 export interface ModelRoutesDeps {
   clickhouse: ClickHouseClient;
   artifacts: ArtifactStore;
-  /** The retrain activities that promote and roll back (they publish model updates), opened on first use. */
-  activities: () => RetrainActivities;
+  /** What promotes and rolls back (it publishes model updates), opened on first use. */
+  promotion: () => PromotionContext;
 }
 
 const modelParams = z.object({ model: modelId }).strict();
@@ -67,15 +37,6 @@ const actBody = z
 export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
   const registry = new ClickHouseRegistryRepository(deps.clickhouse);
   const lineage = new ClickHouseLineageRepository(deps.clickhouse);
-
-  const manualDecision = (
-    kind: 'promote' | 'rollback',
-    model: string,
-    version: string,
-    actor: string,
-    reason: string,
-    details: unknown,
-  ) => recordManualDecision(deps.clickhouse, kind, model, version, actor, reason, details);
 
   return (app, guard) => {
     defineRoute(
@@ -170,25 +131,15 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
         access: 'write',
       },
       async ({ params, body, identity, request }) => {
-        const actor = actorOf(identity, body.as);
-        const reason = body.reason ?? 'promoted through the API';
-        await registry.requireVersion(params.model, params.version);
-        const result = await deps.activities().promoteVersion({
+        const result = await promoteVersionManually(deps.promotion(), {
           retrainId: `api-${randomUUID()}`,
           modelId: params.model,
           version: params.version,
-          actor,
-          reason,
+          actor: actorOf(identity, body.as),
+          reason: body.reason ?? 'promoted through the API',
         });
-        const decisionId = result.alreadyPromoted
-          ? null
-          : await manualDecision('promote', params.model, params.version, actor, reason, {
-              manual: true,
-              previousVersion: result.previousVersion,
-              published: result.published,
-            });
-        noteAccess(request, { decisionId, previousVersion: result.previousVersion });
-        return { ...result, decisionId };
+        noteAccess(request, { decisionId: result.decisionId, previousVersion: result.previousVersion });
+        return result;
       },
     );
 
@@ -206,26 +157,19 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
         access: 'write',
       },
       async ({ params, body, identity, request }) => {
-        const actor = actorOf(identity, body.as);
-        const reason = body.reason ?? 'rolled back through the API';
-        const current = await registry.productionVersion(params.model);
-        if (!current) throw new ValidationError(`${params.model} has no production version to roll back`);
-        const result = await deps.activities().rollbackVersion({
+        const result = await rollbackProductionManually(deps.promotion(), {
           retrainId: `api-${randomUUID()}`,
           modelId: params.model,
-          version: current.version,
           ...(body.to ? { toVersion: body.to } : {}),
-          actor,
-          reason,
+          actor: actorOf(identity, body.as),
+          reason: body.reason ?? 'rolled back through the API',
         });
-        const decisionId = result.alreadyRolledBack
-          ? null
-          : await manualDecision('rollback', params.model, result.restoredVersion ?? '', actor, reason, {
-              manual: true,
-              rolledBackVersion: result.rolledBackVersion,
-            });
-        noteAccess(request, { decisionId, rolledBack: result.rolledBackVersion, restored: result.restoredVersion });
-        return { ...result, decisionId };
+        noteAccess(request, {
+          decisionId: result.decisionId,
+          rolledBack: result.rolledBackVersion,
+          restored: result.restoredVersion,
+        });
+        return result;
       },
     );
 
@@ -242,20 +186,13 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
         body: actBody,
         access: 'write',
       },
-      async ({ params, body, identity }) => {
-        const v = await registry.requireVersion(params.model, params.version);
-        if (v.stage === 'production')
-          throw new ValidationError(
-            `${params.model} ${params.version} is in production: promote another version or roll back first`,
-          );
-        return registry.setStage(
-          params.model,
-          params.version,
-          'archived',
-          actorOf(identity, body.as),
-          body.reason ?? 'archived through the API',
-        );
-      },
+      async ({ params, body, identity }) =>
+        archiveVersion(registry, {
+          modelId: params.model,
+          version: params.version,
+          actor: actorOf(identity, body.as),
+          reason: body.reason ?? 'archived through the API',
+        }),
     );
   };
 }

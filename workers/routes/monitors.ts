@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { MonitorClient } from '../../operations/monitor-control.ts';
 import { parsePolicy, parsePolicyYaml, type LoadedPolicy } from '../../platform/policy.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import {
@@ -11,7 +12,6 @@ import {
 } from '../../workflows/messages.ts';
 import type { RouteModule } from '../api.ts';
 import { actorOf, defineRoute, HttpError, modelId } from './define.ts';
-import type { MonitorClient } from './monitor-client.ts';
 
 const modelParams = z.object({ model: modelId }).strict();
 const actBody = z

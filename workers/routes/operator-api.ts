@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { closeRetrainActivities, createRetrainActivities, type RetrainActivities } from '../../activities/retrain.ts';
+import { MonitorClient } from '../../operations/monitor-control.ts';
+import { openPromotionContext, type PromotionContext } from '../../operations/promotion-context.ts';
 import { AccessLogWriter } from '../../platform/clickhouse/access-log-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -10,7 +11,6 @@ import { accessLogRoutes } from './access-log.ts';
 import { auditRoutes } from './audit.ts';
 import { gdprRoutes } from './gdpr.ts';
 import { modelRoutes } from './models.ts';
-import { MonitorClient } from './monitor-client.ts';
 import { monitorRoutes } from './monitors.ts';
 
 export interface OperatorApiDeps {
@@ -32,11 +32,11 @@ export function operatorRoutes(deps: OperatorApiDeps): RouteModule[] {
   });
   const monitors = new MonitorClient(deps.config);
   const artifacts = LocalArtifactStore.forDataDir(deps.config.dataDir);
-  let activities: RetrainActivities | undefined;
+  let promotion: { ctx: PromotionContext; close: () => Promise<void> } | undefined;
   const lifecycle: RouteModule = (app) => {
     app.addHook('onClose', async () => {
       await monitors.close();
-      if (activities) await closeRetrainActivities(activities);
+      await promotion?.close();
     });
   };
   return [
@@ -46,12 +46,12 @@ export function operatorRoutes(deps: OperatorApiDeps): RouteModule[] {
     modelRoutes({
       clickhouse: deps.clickhouse,
       artifacts,
-      activities: () =>
-        (activities ??= createRetrainActivities({
+      promotion: () =>
+        (promotion ??= openPromotionContext({
           clickhouse: deps.clickhouse,
           config: deps.config,
           log: log.child({ part: 'registry' }),
-        })),
+        })).ctx,
     }),
     monitorRoutes(monitors),
     auditRoutes(deps.clickhouse, accessLog),

@@ -2,7 +2,7 @@
  * One interface for every trainer. A trainer reads the snapshot's training CSV, writes an ONNX
  * model into `outDir`, and reports metrics, the parameters it actually used and its code version.
  */
-import type { FeatureNames } from '../../platform/onnx/features.ts';
+import type { FeatureNames } from '../platform/onnx/features.ts';
 
 export interface TrainRequest {
   trainFile: string;

@@ -1,10 +1,10 @@
 /** Scoring labelled rows with registered versions, for offline validation and shadow replays. */
-import { brierScore, logLoss } from '../../detectors/quality/probabilistic.ts';
-import { rocAuc } from '../../detectors/quality/roc-auc.ts';
-import { loadModelRunner, type ModelRunner } from '../../platform/onnx/runner.ts';
-import type { RawFeatures } from '../../platform/onnx/features.ts';
-import type { ModelVersion } from '../../platform/registry/types.ts';
-import type { RetrainContext } from './context.ts';
+import { brierScore, logLoss } from '../detectors/quality/probabilistic.ts';
+import { rocAuc } from '../detectors/quality/roc-auc.ts';
+import { loadModelRunner, type ModelRunner } from '../platform/onnx/runner.ts';
+import type { RawFeatures } from '../platform/onnx/features.ts';
+import type { ModelVersion } from '../platform/registry/types.ts';
+import type { RetrainContext } from './retrain-context.ts';
 
 export interface BatchScores {
   scores: Float64Array;

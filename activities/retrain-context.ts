@@ -4,27 +4,16 @@
  */
 import { asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Kafka, Producer } from 'kafkajs';
-import type { ClickHouseClient } from '../../platform/clickhouse/client.ts';
-import type { ClickHouseLineageRepository } from '../../platform/clickhouse/lineage-repository.ts';
-import type { RegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
-import type { HalflifeConfig } from '../../platform/config.ts';
-import type { Logger } from '../../platform/logger.ts';
-import type { OnnxPool } from '../../platform/onnx/pool.ts';
-import type { ArtifactStore } from '../../platform/registry/artifact-store.ts';
+import type { PromotionContext } from '../operations/promotion-context.ts';
+import type { ClickHouseLineageRepository } from '../platform/clickhouse/lineage-repository.ts';
+import type { OnnxPool } from '../platform/onnx/pool.ts';
+import type { ArtifactStore } from '../platform/registry/artifact-store.ts';
 
-export interface RetrainContext {
-  clickhouse: ClickHouseClient;
-  config: HalflifeConfig;
+export interface RetrainContext extends PromotionContext {
   artifacts: ArtifactStore;
-  registry: RegistryRepository;
   lineage: ClickHouseLineageRepository;
-  log: Logger;
   /** ONNX runner threads, started on first use. */
   pool(): OnnxPool;
-  /** The control-topic producer, connected on first use. */
-  producer(): Promise<Producer>;
-  kafka: Kafka;
 }
 
 /**

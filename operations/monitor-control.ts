@@ -1,16 +1,42 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type Connection } from '@temporalio/client';
+import {
+  WorkflowIdConflictPolicy,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type Connection,
+} from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { HalflifeConfig } from '../../platform/config.ts';
-import { NotFoundError } from '../../platform/errors.ts';
-import type { RetrainRequestOutcome } from '../../platform/clickhouse/gdpr-repository.ts';
-import { connectTemporal } from '../../platform/temporal.ts';
-import { forceRetrainUpdate, monitorWorkflowId, statusQuery, type MonitorStatus } from '../../workflows/messages.ts';
-import { HttpError } from './define.ts';
+import type { HalflifeConfig } from '../platform/config.ts';
+import { ConflictError, NotFoundError } from '../platform/errors.ts';
+import { connectTemporal } from '../platform/temporal.ts';
+import { forceRetrainUpdate, monitorWorkflowId, statusQuery, type MonitorStatus } from '../workflows/messages.ts';
+import type { ModelMonitorInput } from '../workflows/model-monitor.ts';
+
+/** A monitor's Update validator said no (paused, a retrain runs, nothing awaits approval...). The API answers 409. */
+export class MonitorRefusedError extends ConflictError {}
+
+export interface RetrainRequestOutcome {
+  modelId: string;
+  /** True when the monitor accepted the forceRetrain Update. */
+  requested: boolean;
+  /** The monitor's resulting decision (retrain, blocked by a guard, awaiting approval...). */
+  decisionId?: string;
+  decisionKind?: string;
+  /** Why no retrain was requested: no monitor runs, the monitor refused (paused, a retrain runs...). */
+  reason: string;
+}
+
+export interface StartedMonitor {
+  workflowId: string;
+  /** The first run of the monitor (the running one's, when it already ran). */
+  runId: string;
+}
 
 /**
- * The API's and the GDPR command's way to talk to model monitors: one lazily opened Temporal
- * connection (opened on first use, so the API starts even while Temporal is down), queries and
- * Updates with the monitor's refusals turned into 409s and a missing monitor into a 404.
+ * How the API, the CLI, the demo and the GDPR erasure talk to model monitors: one lazily opened
+ * Temporal connection (opened on first use, so the API starts even while Temporal is down),
+ * queries and Updates with a missing monitor turned into a NotFoundError and a refusal into a
+ * {@link MonitorRefusedError}.
  */
 export class MonitorClient {
   readonly #config: HalflifeConfig;
@@ -38,9 +64,21 @@ export class MonitorClient {
           `no monitor is running for model ${model}: start one with \`halflife monitor start ${model} --policy <file>\``,
         );
       if (err instanceof WorkflowUpdateFailedError)
-        throw new HttpError(409, 'refused', `the monitor of ${model} refused: ${err.cause?.message ?? err.message}`);
+        throw new MonitorRefusedError(`the monitor of ${model} refused: ${err.cause?.message ?? err.message}`);
       throw err;
     }
+  }
+
+  /** Start a model's monitor; a no-op (answering the running one) when it already runs. */
+  async start(input: ModelMonitorInput): Promise<StartedMonitor> {
+    const client = await this.#client();
+    const handle = await client.workflow.start('ModelMonitor', {
+      workflowId: monitorWorkflowId(input.modelId),
+      taskQueue: this.#config.temporal.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    });
+    return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
   }
 
   async status(model: string): Promise<MonitorStatus> {

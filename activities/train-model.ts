@@ -8,16 +8,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { asyncLocalStorage } from '@temporalio/activity';
-import { OnnxModelError } from '../../platform/onnx/pool.ts';
-import { builtinLogisticTrainer } from './builtin.ts';
-import { commandTrainer } from './command.ts';
-import { crashPoint } from '../../platform/fault-injection.ts';
-import { heartbeat, nonRetryable, retryable, type RetrainContext } from './context.ts';
-import { TrainerError, type Trainer } from './trainer.ts';
-
-export type TrainerSpec =
-  | { kind: 'builtin'; params: Record<string, unknown> }
-  | { kind: 'command'; command: string[]; params: Record<string, unknown> };
+import { OnnxModelError } from '../platform/onnx/pool.ts';
+import { crashPoint } from '../platform/fault-injection.ts';
+import { TrainerError, type Trainer } from '../training/trainer.ts';
+import { trainerFor, type TrainerSpec } from '../training/trainer-spec.ts';
+import { heartbeat, nonRetryable, retryable, type RetrainContext } from './retrain-context.ts';
 
 export interface TrainModelInput {
   retrainId: string;
@@ -37,12 +32,6 @@ export interface TrainModelResult {
   trainer: string;
   /** True when the version already existed (a retried call): nothing was trained. */
   reused: boolean;
-}
-
-export function trainerFor(spec: TrainerSpec): Trainer {
-  if (spec.kind === 'builtin') return builtinLogisticTrainer;
-  if (spec.kind === 'command') return commandTrainer(spec.command);
-  throw new TrainerError(`unknown trainer kind ${JSON.stringify((spec as { kind: unknown }).kind)}`, true);
 }
 
 export function createTrainModelActivity(ctx: RetrainContext) {

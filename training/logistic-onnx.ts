@@ -8,7 +8,7 @@
  *
  * The arithmetic is in double so onnxruntime and the TypeScript model agree to ~1e-15.
  */
-import { encodeModel, OnnxType, type GraphNode, type Tensor } from '../../platform/onnx/model-builder.ts';
+import { encodeModel, OnnxType, type GraphNode, type Tensor } from '../platform/onnx/model-builder.ts';
 import type { LogisticModel } from './logistic.ts';
 
 export const LOGISTIC_OPSETS = [

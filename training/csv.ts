@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
-import { ValidationError } from '../../platform/errors.ts';
-import type { FeatureNames, RawFeatures } from '../../platform/onnx/features.ts';
+import { ValidationError } from '../platform/errors.ts';
+import type { FeatureNames, RawFeatures } from '../platform/onnx/features.ts';
 
 export const CSV_ID_COLUMN = 'event_id';
 export const CSV_LABEL_COLUMN = 'label';

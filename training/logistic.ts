@@ -8,8 +8,8 @@
  * Every fitted number is rounded to float32 before it is used or exported, so the TypeScript
  * model and its ONNX graph hold bit-identical parameters and agree to ~1e-15.
  */
-import { Random } from '../../synthetic/random.ts';
-import { categoricalValue, numericValue, type FeatureNames, type RawFeatures } from '../../platform/onnx/features.ts';
+import { Random } from '../synthetic/random.ts';
+import { categoricalValue, numericValue, type FeatureNames, type RawFeatures } from '../platform/onnx/features.ts';
 
 export interface LogisticParams {
   /** L2 penalty strength (1/C of scikit-learn). @default 1 */

@@ -1,0 +1,58 @@
+import type { Kafka, Producer } from 'kafkajs';
+import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
+import { ClickHouseRegistryRepository, type RegistryRepository } from '../platform/clickhouse/registry-repository.ts';
+import type { HalflifeConfig } from '../platform/config.ts';
+import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts';
+import type { Logger } from '../platform/logger.ts';
+
+/** What promoting, rejecting, rolling back and canary-checking a version need. */
+export interface PromotionContext {
+  clickhouse: ClickHouseClient;
+  config: HalflifeConfig;
+  registry: RegistryRepository;
+  log: Logger;
+  /** The control-topic producer, connected on first use. */
+  producer(): Promise<Producer>;
+}
+
+export interface PromotionDeps {
+  clickhouse: ClickHouseClient;
+  config: HalflifeConfig;
+  log: Logger;
+  /** @default a client for config.kafka */
+  kafka?: Kafka;
+  /** @default a ClickHouseRegistryRepository on `clickhouse` */
+  registry?: RegistryRepository;
+}
+
+/**
+ * A {@link PromotionContext}; its idempotent producer connects (creating the model-updates topic
+ * if needed) on first use, so opening one costs nothing until something is published.
+ */
+export function openPromotionContext(deps: PromotionDeps): { ctx: PromotionContext; close: () => Promise<void> } {
+  const kafka =
+    deps.kafka ?? createKafka(deps.config, { clientId: `${deps.config.kafka.clientId}-retrain`, logger: deps.log });
+  let producer: Promise<Producer> | undefined;
+  const ctx: PromotionContext = {
+    clickhouse: deps.clickhouse,
+    config: deps.config,
+    registry: deps.registry ?? new ClickHouseRegistryRepository(deps.clickhouse),
+    log: deps.log,
+    producer() {
+      producer ??= (async () => {
+        await ensureTopics(deps.config, [deps.config.kafka.modelUpdatesTopic], kafka);
+        const p = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
+        await p.connect();
+        return p;
+      })().catch((err: unknown) => {
+        producer = undefined;
+        throw err;
+      });
+      return producer;
+    },
+  };
+  const close = async () => {
+    if (producer) await (await producer.catch(() => undefined))?.disconnect();
+  };
+  return { ctx, close };
+}
