@@ -32,9 +32,9 @@ import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts'
 import type { Logger } from '../platform/logger.ts';
 import { projectRoot } from '../platform/paths.ts';
 import { LocalArtifactStore } from '../platform/registry/artifact-store.ts';
-import { parsePolicy } from '../platform/policy.ts';
+import { parsePolicy } from '../platform/policy-file.ts';
 import { connectTemporal } from '../platform/temporal.ts';
-import { Random } from '../synthetic/random.ts';
+import { Random } from '../detectors/random.ts';
 import { monitorWorkflowId } from '../workflows/messages.ts';
 import type { ModelMonitorInput } from '../workflows/model-monitor.ts';
 

@@ -17,7 +17,7 @@ import { tryParseDuration } from '../../detectors/policy/duration.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { categoricalColumn, detectKinds, numericColumn, readCsv, type RawTable } from '../../platform/tabular.ts';
 import { ConfigError, ValidationError } from '../../platform/errors.ts';
-import { loadPolicyFile } from '../../platform/policy.ts';
+import { loadPolicyFile } from '../../platform/policy-file.ts';
 import { emit, table } from '../output.ts';
 
 /** The built-in trainer (activities/training/logistic.ts) behind the backtest's trainer interface. */

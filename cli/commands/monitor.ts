@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { getDecision, listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
 import { loadConfig, type HalflifeConfig } from '../../platform/config.ts';
 import { HalflifeError, NotFoundError, ValidationError } from '../../platform/errors.ts';
-import { loadPolicyFile } from '../../platform/policy.ts';
+import { loadPolicyFile } from '../../platform/policy-file.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
 import {
   approveUpdate,

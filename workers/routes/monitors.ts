@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parsePolicy, parsePolicyYaml, type LoadedPolicy } from '../../platform/policy.ts';
+import { parsePolicy, parsePolicyYaml, type LoadedPolicy } from '../../platform/policy-file.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import {
   approveUpdate,
