@@ -26,8 +26,7 @@
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../training/backtest-trainer.ts';
 import { runBacktest } from '../detectors/backtest/engine.ts';
-import { oracleSchedule, scheduleCost, stalenessPerEvent, windowStaleness } from '../detectors/economics/oracle.ts';
-import type { CostModel } from '../detectors/economics/types.ts';
+import { type CostModel, oracleSchedule, scheduleCost, stalenessPerEvent, windowStaleness } from './lib/oracle.ts';
 import { benchPolicy, costAwareTrigger, memoTrainer } from './decisions.ts';
 import { seedRange } from './lib/cli.ts';
 import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';

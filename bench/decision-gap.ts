@@ -22,8 +22,7 @@
  * For each extra retrain, `saved` is the staleness the policy's schedule would have paid without it
  * minus what it paid (positive: the retrain bought something, worth it when > C).
  */
-import { scheduleCost, windowStaleness } from '../detectors/economics/oracle.ts';
-import type { CostModel } from '../detectors/economics/types.ts';
+import { type CostModel, scheduleCost, windowStaleness } from './lib/oracle.ts';
 
 export interface MatchedRetrain {
   oracle: number;

@@ -30,7 +30,7 @@ import { builtInTrainer } from '../training/backtest-trainer.ts';
 import { runBacktest } from '../detectors/backtest/engine.ts';
 import type { BacktestModel, BacktestTrainer, TrainingSet } from '../detectors/backtest/types.ts';
 import { studentTQuantile } from '../detectors/decay/stats.ts';
-import { oracleSchedule, scheduleCost } from '../detectors/economics/oracle.ts';
+import { oracleSchedule, scheduleCost } from './lib/oracle.ts';
 import type { PolicyTrigger, RetrainPolicy } from '../detectors/policy/types.ts';
 import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
 import { buildQualityMatrix, CADENCE_MS, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';

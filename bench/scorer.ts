@@ -26,7 +26,7 @@ import { OnnxPool } from '../platform/onnx/pool.ts';
 import { loadModelRunner } from '../platform/onnx/runner.ts';
 import { projectRoot } from '../platform/paths.ts';
 import { LocalArtifactStore } from '../platform/registry/artifact-store.ts';
-import { Random } from '../synthetic/random.ts';
+import { Random } from '../detectors/random.ts';
 import { demoRow, demoSchedule } from '../workers/demo.ts';
 
 const FEATURES = { numeric: ['f1', 'f2', 'f3'], categorical: [] as string[] };

@@ -16,8 +16,7 @@
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../training/backtest-trainer.ts';
 import { runBacktest } from '../detectors/backtest/engine.ts';
-import { oracleSchedule, scheduleCost } from '../detectors/economics/oracle.ts';
-import type { CostModel } from '../detectors/economics/types.ts';
+import { type CostModel, oracleSchedule, scheduleCost } from './lib/oracle.ts';
 import { decomposeGap, gapLine, gapTable, gapTotals, type GapBreakdown } from './decision-gap.ts';
 import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
 import { seedRange } from './lib/cli.ts';

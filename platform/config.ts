@@ -6,180 +6,317 @@ import { ConfigError } from './errors.ts';
 
 /**
  * halflife's configuration. Precedence: defaults < config file (`halflife.yaml`, or
- * HALFLIFE_CONFIG) < environment variables. Every setting is listed in {@link SETTINGS}
- * with its environment variable and default; the README's reference is printed from it
- * (`halflife config --docs`).
+ * HALFLIFE_CONFIG) < environment variables.
+ *
+ * Every setting is declared once, in {@link SETTINGS}: its place in the file, its environment
+ * variable, its type, its default and its meaning. The zod schema, the environment mapping,
+ * `halflife config --docs` and README's configuration table (`npm run docs:config`) are all
+ * derived from that declaration.
  */
+
+interface SettingBase<S extends z.ZodType> {
+  /** Environment variable that sets it. */
+  env: string;
+  /** Type and validation (a zod schema without default). */
+  schema: S;
+  /** What it does, in a sentence; the documented default is appended to it. */
+  doc: string;
+}
+
+/** A setting with a default value. */
+interface DefaultedSetting<S extends z.ZodType = z.ZodType> extends SettingBase<S> {
+  /** Value when neither the file nor the environment sets it. */
+  default: z.output<S>;
+  unset?: never;
+}
+
+/** An optional setting: unset has a meaning of its own. */
+interface OptionalSetting<S extends z.ZodType = z.ZodType> extends SettingBase<S> {
+  default?: never;
+  /** What happens when it is not set. */
+  unset: string;
+}
+
+/** One setting: environment variable, type, meaning, and its default or what unset means. */
+type Setting = DefaultedSetting | OptionalSetting;
+
+/** A section of the config file: settings or nested sections by key. */
+interface SettingsSection {
+  [key: string]: Setting | SettingsSection;
+}
+
+/** Keeps each setting's own schema type and kind, so {@link HalflifeConfig} is inferred exactly. */
+function setting<S extends z.ZodType>(declaration: DefaultedSetting<S>): DefaultedSetting<S>;
+function setting<S extends z.ZodType>(declaration: OptionalSetting<S>): OptionalSetting<S>;
+function setting(declaration: Setting): Setting {
+  return declaration;
+}
 
 const port = z.coerce.number().int().min(1, 'a port is 1–65535').max(65535, 'a port is 1–65535');
 const positiveInt = z.coerce.number().int().positive();
 
-export const configSchema = z
-  .object({
-    /** Where local state lives: embedded ClickHouse, service data, artifacts. @default ".halflife/data" */
-    dataDir: z.string().min(1).default('.halflife/data'),
-    clickhouse: z
-      .object({
-        /** Remote ClickHouse server (http[s]://host:port). Unset = embedded chDB. @default undefined */
-        url: z.url().optional(),
-        /** Database that holds halflife's tables. @default "halflife" */
-        database: z
-          .string()
-          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and _ only')
-          .default('halflife'),
-        /** User for a remote server. @default "default" */
-        username: z.string().default('default'),
-        /** Password for a remote server. @default "" */
-        password: z.string().default(''),
-        /** Embedded engine's data directory. @default "<dataDir>/chdb" */
-        path: z.string().optional(),
-      })
-      .strict()
-      .default({ database: 'halflife', username: 'default', password: '' }),
-    kafka: z
-      .object({
-        /** Comma-separated brokers. Unset = the local broker that `halflife services up` runs. @default undefined */
-        brokers: z.string().optional(),
-        /** Client id sent to the broker. @default "halflife" */
-        clientId: z.string().default('halflife'),
-        /** Topic of scoring events. @default "halflife.scoring-events" */
-        scoringEventsTopic: z.string().default('halflife.scoring-events'),
-        /** Topic of labels. @default "halflife.labels" */
-        labelsTopic: z.string().default('halflife.labels'),
-        /** Control topic on which promotions are published. @default "halflife.model-updates" */
-        modelUpdatesTopic: z.string().default('halflife.model-updates'),
-        /** Topic of scoring requests the reference scorer consumes. @default "halflife.scoring-requests" */
-        scoringRequestsTopic: z.string().default('halflife.scoring-requests'),
-        /** Partitions for topics halflife creates. @default 4 */
-        partitions: positiveInt.default(4),
-      })
-      .strict()
-      .default({
-        clientId: 'halflife',
-        scoringEventsTopic: 'halflife.scoring-events',
-        labelsTopic: 'halflife.labels',
-        modelUpdatesTopic: 'halflife.model-updates',
-        scoringRequestsTopic: 'halflife.scoring-requests',
-        partitions: 4,
-      }),
-    temporal: z
-      .object({
-        /** Temporal frontend host:port. Unset = the local dev server. @default undefined */
-        address: z.string().optional(),
-        /** Temporal namespace. @default "default" */
-        namespace: z.string().default('default'),
-        /** Task queue of halflife's workflows and activities. @default "halflife" */
-        taskQueue: z.string().default('halflife'),
-      })
-      .strict()
-      .default({ namespace: 'default', taskQueue: 'halflife' }),
-    services: z
-      .object({
-        /** Local Temporal dev server gRPC port. @default 7233 */
-        temporalPort: port.default(7233),
-        /** Local Temporal Web UI port. @default 8233 */
-        temporalUiPort: port.default(8233),
-        /** Local Kafka broker port. @default 9092 */
-        kafkaPort: port.default(9092),
-        /** Local Kafka KRaft controller port. @default 9093 */
-        kafkaControllerPort: port.default(9093),
-        /** Heap of the local Kafka broker. @default "512m" */
-        kafkaHeap: z
-          .string()
-          .regex(/^\d+[mg]$/, 'like 512m or 1g')
-          .default('512m'),
-      })
-      .strict()
-      .default({
-        temporalPort: 7233,
-        temporalUiPort: 8233,
-        kafkaPort: 9092,
-        kafkaControllerPort: 9093,
-        kafkaHeap: '512m',
-      }),
-    api: z
-      .object({
-        /** Interface the HTTP API listens on. @default "127.0.0.1" */
-        host: z.string().default('127.0.0.1'),
-        /** HTTP API port (API, dashboard, /metrics, /healthz, /readyz). @default 8080 */
-        port: port.default(8080),
-        /** Admin token; generated into <dataDir>/api-token when unset. @default undefined */
-        token: z.string().min(16, 'use at least 16 characters').optional(),
-      })
-      .strict()
-      .default({ host: '127.0.0.1', port: 8080 }),
-    ingest: z
-      .object({
-        /** Consumer group of the ingest worker. @default "halflife-ingest" */
-        groupId: z.string().default('halflife-ingest'),
-        /** Rows per ClickHouse insert: a batch is flushed when it reaches this size... @default 20000 */
-        batchSize: positiveInt.default(20_000),
-        /** ...or when its oldest record is this old (ms). @default 1000 */
-        batchMaxWaitMs: positiveInt.default(1000),
-        /** Longest back-off between retries while ClickHouse is unavailable (ms). @default 30000 */
-        maxRetryBackoffMs: positiveInt.default(30_000),
-      })
-      .strict()
-      .default({ groupId: 'halflife-ingest', batchSize: 20_000, batchMaxWaitMs: 1000, maxRetryBackoffMs: 30_000 }),
-    demo: z
-      .object({
-        /** Run the newcomer's demo (workers/demo.ts). Unset: on only when no external service is configured and no model but the demo's is registered. @default undefined */
-        enabled: z
-          .union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')])
-          .optional(),
-        /** Pace of the demo: its world, cadence and rollout durations shrink by this factor. @default 1 */
-        speed: z.coerce.number().positive().max(20).default(1),
-      })
-      .strict()
-      .default({ speed: 1 }),
-    /** pino log level. @default "info" */
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  })
-  .strict();
+export const SETTINGS = {
+  dataDir: setting({
+    env: 'HALFLIFE_DATA_DIR',
+    schema: z.string().min(1),
+    default: '.halflife/data',
+    doc: 'Local state: embedded ClickHouse, service data and logs, artifacts.',
+  }),
+  clickhouse: {
+    url: setting({
+      env: 'CLICKHOUSE_URL',
+      schema: z.url(),
+      unset: 'embedded chDB in `<dataDir>/chdb`',
+      doc: 'Remote ClickHouse server URL.',
+    }),
+    database: setting({
+      env: 'CLICKHOUSE_DATABASE',
+      schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and _ only'),
+      default: 'halflife',
+      doc: 'Database holding halflife tables.',
+    }),
+    username: setting({
+      env: 'CLICKHOUSE_USER',
+      schema: z.string(),
+      default: 'default',
+      doc: 'Remote server user.',
+    }),
+    password: setting({
+      env: 'CLICKHOUSE_PASSWORD',
+      schema: z.string(),
+      default: '',
+      doc: 'Remote server password.',
+    }),
+    path: setting({
+      env: 'HALFLIFE_CHDB_PATH',
+      schema: z.string(),
+      default: 'chdb',
+      doc: 'Embedded engine data directory, relative to `dataDir`.',
+    }),
+  },
+  kafka: {
+    brokers: setting({
+      env: 'KAFKA_BROKERS',
+      schema: z.string(),
+      unset: 'the local broker (`halflife services up`)',
+      doc: 'Comma-separated Kafka brokers.',
+    }),
+    clientId: setting({
+      env: 'HALFLIFE_KAFKA_CLIENT_ID',
+      schema: z.string(),
+      default: 'halflife',
+      doc: 'Kafka client id.',
+    }),
+    scoringEventsTopic: setting({
+      env: 'HALFLIFE_TOPIC_SCORING_EVENTS',
+      schema: z.string(),
+      default: 'halflife.scoring-events',
+      doc: 'Scoring events topic.',
+    }),
+    labelsTopic: setting({
+      env: 'HALFLIFE_TOPIC_LABELS',
+      schema: z.string(),
+      default: 'halflife.labels',
+      doc: 'Labels topic.',
+    }),
+    modelUpdatesTopic: setting({
+      env: 'HALFLIFE_TOPIC_MODEL_UPDATES',
+      schema: z.string(),
+      default: 'halflife.model-updates',
+      doc: 'Model-update control topic, on which promotions are published.',
+    }),
+    scoringRequestsTopic: setting({
+      env: 'HALFLIFE_TOPIC_SCORING_REQUESTS',
+      schema: z.string(),
+      default: 'halflife.scoring-requests',
+      doc: 'Scoring requests for the reference scorer.',
+    }),
+    partitions: setting({
+      env: 'HALFLIFE_KAFKA_PARTITIONS',
+      schema: positiveInt,
+      default: 4,
+      doc: 'Partitions of topics halflife creates.',
+    }),
+  },
+  temporal: {
+    address: setting({
+      env: 'TEMPORAL_ADDRESS',
+      schema: z.string(),
+      unset: 'the local dev server',
+      doc: 'Temporal frontend host:port.',
+    }),
+    namespace: setting({
+      env: 'TEMPORAL_NAMESPACE',
+      schema: z.string(),
+      default: 'default',
+      doc: 'Temporal namespace.',
+    }),
+    taskQueue: setting({
+      env: 'HALFLIFE_TASK_QUEUE',
+      schema: z.string(),
+      default: 'halflife',
+      doc: "Task queue of halflife's workflows and activities.",
+    }),
+  },
+  services: {
+    temporalPort: setting({
+      env: 'HALFLIFE_TEMPORAL_PORT',
+      schema: port,
+      default: 7233,
+      doc: 'Local Temporal dev server port.',
+    }),
+    temporalUiPort: setting({
+      env: 'HALFLIFE_TEMPORAL_UI_PORT',
+      schema: port,
+      default: 8233,
+      doc: 'Local Temporal Web UI port.',
+    }),
+    kafkaPort: setting({
+      env: 'HALFLIFE_KAFKA_PORT',
+      schema: port,
+      default: 9092,
+      doc: 'Local Kafka broker port.',
+    }),
+    kafkaControllerPort: setting({
+      env: 'HALFLIFE_KAFKA_CONTROLLER_PORT',
+      schema: port,
+      default: 9093,
+      doc: 'Local Kafka KRaft controller port.',
+    }),
+    kafkaHeap: setting({
+      env: 'HALFLIFE_KAFKA_HEAP',
+      schema: z.string().regex(/^\d+[mg]$/, 'like 512m or 1g'),
+      default: '512m',
+      doc: 'Local Kafka broker heap.',
+    }),
+  },
+  api: {
+    host: setting({
+      env: 'HALFLIFE_API_HOST',
+      schema: z.string(),
+      default: '127.0.0.1',
+      doc: 'HTTP API interface.',
+    }),
+    port: setting({
+      env: 'HALFLIFE_API_PORT',
+      schema: port,
+      default: 8080,
+      doc: 'HTTP API port (API, dashboard, /metrics, /healthz, /readyz).',
+    }),
+    token: setting({
+      env: 'HALFLIFE_API_TOKEN',
+      schema: z.string().min(16, 'use at least 16 characters'),
+      unset: 'generated into `<dataDir>/api-token`',
+      doc: 'Admin API token (≥16 chars).',
+    }),
+  },
+  ingest: {
+    groupId: setting({
+      env: 'HALFLIFE_INGEST_GROUP',
+      schema: z.string(),
+      default: 'halflife-ingest',
+      doc: 'Ingest consumer group.',
+    }),
+    batchSize: setting({
+      env: 'HALFLIFE_INGEST_BATCH_SIZE',
+      schema: positiveInt,
+      default: 20_000,
+      doc: 'Rows per ClickHouse insert: a batch is flushed when it holds this many.',
+    }),
+    batchMaxWaitMs: setting({
+      env: 'HALFLIFE_INGEST_BATCH_MAX_WAIT_MS',
+      schema: positiveInt,
+      default: 1000,
+      doc: 'Longest a record waits for its batch (ms).',
+    }),
+    maxRetryBackoffMs: setting({
+      env: 'HALFLIFE_INGEST_MAX_RETRY_BACKOFF_MS',
+      schema: positiveInt,
+      default: 30_000,
+      doc: 'Longest back-off while ClickHouse is down (ms).',
+    }),
+  },
+  demo: {
+    enabled: setting({
+      env: 'HALFLIFE_DEMO',
+      schema: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]),
+      unset:
+        'on only when no external Temporal/Kafka/ClickHouse is configured and no model but `demo-churn` is registered',
+      doc: "Run the newcomer's demo (`demo-churn` fed by a drifting stream).",
+    }),
+    speed: setting({
+      env: 'HALFLIFE_DEMO_SPEED',
+      schema: z.coerce.number().positive().max(20),
+      default: 1,
+      doc: 'Pace of the demo (its world, cadence and rollout durations shrink by this factor).',
+    }),
+  },
+  logLevel: setting({
+    env: 'HALFLIFE_LOG_LEVEL',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+    doc: 'Log level (fatal…trace, silent).',
+  }),
+} satisfies SettingsSection;
+
+// ---- derived from SETTINGS ----------------------------------------------------------------------
+
+function isSetting(node: Setting | SettingsSection): node is Setting {
+  return node.schema instanceof z.ZodType && typeof node.env === 'string';
+}
+
+/** The zod schema of one declaration: a defaulted or optional setting, or a strict section defaulting to its defaults. */
+type SchemaOf<T> =
+  T extends DefaultedSetting<infer S>
+    ? z.ZodDefault<S>
+    : T extends OptionalSetting<infer S>
+      ? z.ZodOptional<S>
+      : z.ZodPrefault<z.ZodObject<{ [K in keyof T]: SchemaOf<T[K]> }, z.core.$strict>>;
+
+function sectionSchema(section: SettingsSection): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, node] of Object.entries(section)) {
+    if (!isSetting(node)) shape[key] = sectionSchema(node).prefault({});
+    else shape[key] = node.default !== undefined ? node.schema.default(node.default) : node.schema.optional();
+  }
+  return z.object(shape).strict();
+}
+
+export const configSchema = sectionSchema(SETTINGS) as unknown as z.ZodObject<
+  { [K in keyof typeof SETTINGS]: SchemaOf<(typeof SETTINGS)[K]> },
+  z.core.$strict
+>;
 
 export type HalflifeConfig = z.infer<typeof configSchema>;
 
-/** One setting: its place in the config file, its environment variable and its doc. */
+/** One setting as documented: its place in the config file, its environment variable, its meaning and default. */
 export interface SettingDoc {
   key: string;
   env: string;
   doc: string;
 }
 
+/** Every setting in declaration order, keyed by its dotted place in the config file. */
+function flatSettings(section: SettingsSection = SETTINGS, prefix = ''): [key: string, setting: Setting][] {
+  return Object.entries(section).flatMap(([key, node]) => {
+    const dotted = prefix ? `${prefix}.${key}` : key;
+    return isSetting(node) ? [[dotted, node] as [string, Setting]] : flatSettings(node, dotted);
+  });
+}
+
 /** Environment variables and the config keys they set. Unknown HALFLIFE_* variables are errors. */
-export const ENV_VARS: Record<string, string> = {
-  HALFLIFE_DATA_DIR: 'dataDir',
-  CLICKHOUSE_URL: 'clickhouse.url',
-  CLICKHOUSE_DATABASE: 'clickhouse.database',
-  CLICKHOUSE_USER: 'clickhouse.username',
-  CLICKHOUSE_PASSWORD: 'clickhouse.password',
-  HALFLIFE_CHDB_PATH: 'clickhouse.path',
-  KAFKA_BROKERS: 'kafka.brokers',
-  HALFLIFE_KAFKA_CLIENT_ID: 'kafka.clientId',
-  HALFLIFE_TOPIC_SCORING_EVENTS: 'kafka.scoringEventsTopic',
-  HALFLIFE_TOPIC_LABELS: 'kafka.labelsTopic',
-  HALFLIFE_TOPIC_MODEL_UPDATES: 'kafka.modelUpdatesTopic',
-  HALFLIFE_TOPIC_SCORING_REQUESTS: 'kafka.scoringRequestsTopic',
-  HALFLIFE_KAFKA_PARTITIONS: 'kafka.partitions',
-  TEMPORAL_ADDRESS: 'temporal.address',
-  TEMPORAL_NAMESPACE: 'temporal.namespace',
-  HALFLIFE_TASK_QUEUE: 'temporal.taskQueue',
-  HALFLIFE_TEMPORAL_PORT: 'services.temporalPort',
-  HALFLIFE_TEMPORAL_UI_PORT: 'services.temporalUiPort',
-  HALFLIFE_KAFKA_PORT: 'services.kafkaPort',
-  HALFLIFE_KAFKA_CONTROLLER_PORT: 'services.kafkaControllerPort',
-  HALFLIFE_KAFKA_HEAP: 'services.kafkaHeap',
-  HALFLIFE_API_HOST: 'api.host',
-  HALFLIFE_API_PORT: 'api.port',
-  HALFLIFE_API_TOKEN: 'api.token',
-  HALFLIFE_INGEST_GROUP: 'ingest.groupId',
-  HALFLIFE_INGEST_BATCH_SIZE: 'ingest.batchSize',
-  HALFLIFE_INGEST_BATCH_MAX_WAIT_MS: 'ingest.batchMaxWaitMs',
-  HALFLIFE_INGEST_MAX_RETRY_BACKOFF_MS: 'ingest.maxRetryBackoffMs',
-  HALFLIFE_DEMO: 'demo.enabled',
-  HALFLIFE_DEMO_SPEED: 'demo.speed',
-  HALFLIFE_LOG_LEVEL: 'logLevel',
-};
+export const ENV_VARS: Record<string, string> = Object.fromEntries(flatSettings().map(([key, s]) => [s.env, key]));
+
+/** Every setting with its environment variable and documentation, for `halflife config --docs` and README. */
+export function describeSettings(): SettingDoc[] {
+  return flatSettings().map(([key, s]) => ({ key, env: s.env, doc: `${s.doc} ${defaultDoc(s)}` }));
+}
+
+function defaultDoc(s: Setting): string {
+  if (s.unset !== undefined) return `Unset: ${s.unset}.`;
+  if (s.default === '') return 'Default empty.';
+  return typeof s.default === 'string' ? `Default \`${s.default}\`.` : `Default ${String(s.default)}.`;
+}
 
 /** HALFLIFE_* variables that are not settings but are read elsewhere (not config errors). */
 const NON_SETTING_ENV = new Set(['HALFLIFE_CONFIG', 'HALFLIFE_CRASH_AT', 'HALFLIFE_CRASH_MARKER_DIR']);
@@ -251,68 +388,9 @@ export function loadConfig(options: LoadConfigOptions = {}): HalflifeConfig {
   }
   const config = result.data;
   config.dataDir = path.resolve(cwd, config.dataDir);
-  config.clickhouse.path = path.resolve(config.dataDir, config.clickhouse.path ?? 'chdb');
+  config.clickhouse.path = path.resolve(config.dataDir, config.clickhouse.path);
   return config;
 }
-
-/** Every setting with its environment variable and documentation, for `halflife config --docs`. */
-export function describeSettings(): SettingDoc[] {
-  const docs: SettingDoc[] = [];
-  const walk = (schema: z.ZodType, prefix: string) => {
-    const inner = unwrap(schema);
-    if (inner instanceof z.ZodObject) {
-      for (const [key, child] of Object.entries(inner.shape as Record<string, z.ZodType>))
-        walk(child, prefix ? `${prefix}.${key}` : key);
-      return;
-    }
-    const env = Object.entries(ENV_VARS).find(([, k]) => k === prefix)?.[0] ?? '';
-    docs.push({ key: prefix, env, doc: SETTING_DOCS[prefix] ?? '' });
-  };
-  walk(configSchema, '');
-  return docs;
-}
-
-function unwrap(schema: z.ZodType): z.ZodType {
-  let current: z.ZodType = schema;
-  while (current instanceof z.ZodDefault || current instanceof z.ZodOptional) current = current.unwrap() as z.ZodType;
-  return current;
-}
-
-/** One-line docs with defaults, kept beside the schema so README and `--docs` agree. */
-const SETTING_DOCS: Record<string, string> = {
-  dataDir: 'Local state: embedded ClickHouse, service data and logs, artifacts. Default `.halflife/data`.',
-  'clickhouse.url': 'Remote ClickHouse server URL. Unset: embedded chDB in `<dataDir>/chdb`.',
-  'clickhouse.database': 'Database holding halflife tables. Default `halflife`.',
-  'clickhouse.username': 'Remote server user. Default `default`.',
-  'clickhouse.password': 'Remote server password. Default empty.',
-  'clickhouse.path': 'Embedded engine data directory. Default `<dataDir>/chdb`.',
-  'kafka.brokers': 'Comma-separated Kafka brokers. Unset: the local broker (`halflife services up`).',
-  'kafka.clientId': 'Kafka client id. Default `halflife`.',
-  'kafka.scoringEventsTopic': 'Scoring events topic. Default `halflife.scoring-events`.',
-  'kafka.labelsTopic': 'Labels topic. Default `halflife.labels`.',
-  'kafka.modelUpdatesTopic': 'Model-update control topic. Default `halflife.model-updates`.',
-  'kafka.scoringRequestsTopic': 'Scoring requests for the reference scorer. Default `halflife.scoring-requests`.',
-  'kafka.partitions': 'Partitions of topics halflife creates. Default 4.',
-  'temporal.address': 'Temporal frontend host:port. Unset: the local dev server.',
-  'temporal.namespace': 'Temporal namespace. Default `default`.',
-  'temporal.taskQueue': 'Task queue. Default `halflife`.',
-  'services.temporalPort': 'Local Temporal dev server port. Default 7233.',
-  'services.temporalUiPort': 'Local Temporal Web UI port. Default 8233.',
-  'services.kafkaPort': 'Local Kafka broker port. Default 9092.',
-  'services.kafkaControllerPort': 'Local Kafka KRaft controller port. Default 9093.',
-  'services.kafkaHeap': 'Local Kafka broker heap. Default `512m`.',
-  'api.host': 'HTTP API interface. Default `127.0.0.1`.',
-  'api.port': 'HTTP API port (API, dashboard, /metrics, /healthz, /readyz). Default 8080.',
-  'api.token': 'Admin API token (≥16 chars). Unset: generated into `<dataDir>/api-token`.',
-  'ingest.groupId': 'Ingest consumer group. Default `halflife-ingest`.',
-  'ingest.batchSize': 'Rows per ClickHouse insert. Default 20000.',
-  'ingest.batchMaxWaitMs': 'Longest a record waits for its batch (ms). Default 1000.',
-  'ingest.maxRetryBackoffMs': 'Longest back-off while ClickHouse is down (ms). Default 30000.',
-  'demo.enabled':
-    "Run the newcomer's demo (`demo-churn` fed by a drifting stream). Default: on only when no external Temporal/Kafka/ClickHouse is configured and no model but `demo-churn` is registered.",
-  'demo.speed': 'Pace of the demo (durations shrink by this factor). Default 1.',
-  logLevel: 'Log level (fatal…trace, silent). Default `info`.',
-};
 
 function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
   const parts = key.split('.');

@@ -10,7 +10,7 @@
  * Concept k (0–9) uses function k + 1. Optional perturbation adds uniform noise of
  * ±perturbation/2 of each numeric attribute's range after the label is computed (as in the paper).
  */
-import { Random } from './random.ts';
+import { Random } from '../detectors/random.ts';
 import { conceptAt, isShifted } from './schedule.ts';
 import type { ConceptSchedule, ShiftTiming, SyntheticEvent } from './schedule.ts';
 

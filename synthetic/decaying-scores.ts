@@ -11,7 +11,7 @@
  * Event model: label y ~ Bernoulli(prevalence); score = sigmoid((2y − 1)·s(age) + N(0, 1)), where
  * s(age) is the separation. Accuracy at threshold 0.5 is Φ(s): s = 2 gives ≈ 0.977, s → 0 gives 0.5.
  */
-import { Random } from './random.ts';
+import { Random } from '../detectors/random.ts';
 
 export type DecayPattern = 'gradual' | 'explosive' | 'variance-growing' | 'stable';
 

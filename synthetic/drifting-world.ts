@@ -8,7 +8,7 @@
  * Windows are deterministic: the rows of [start, end) depend only on the seed and the window,
  * so a replayed or retried window produces the same events.
  */
-import { Random } from './random.ts';
+import { Random } from '../detectors/random.ts';
 
 export interface DriftingWorldOptions {
   seed: number;

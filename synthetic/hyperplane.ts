@@ -9,7 +9,7 @@
  * where it left off. Weights are non-negative (as in the paper), so two concepts' hyperplanes are
  * positively correlated: a concept change costs a frozen model roughly 10–15 accuracy points, not 50.
  */
-import { Random } from './random.ts';
+import { Random } from '../detectors/random.ts';
 import { conceptAt, isShifted } from './schedule.ts';
 import type { ConceptSchedule, ShiftTiming, SyntheticEvent } from './schedule.ts';
 

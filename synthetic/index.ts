@@ -1,6 +1,4 @@
 /** Seeded synthetic data for tests, benchmarks and the demo. */
-export { Random } from './random.ts';
-export type { RandomState } from './random.ts';
 export { conceptAt, isShifted, recurringSchedule, switchProbability, take } from './schedule.ts';
 export type { ConceptChange, ConceptSchedule, ShiftTiming, SyntheticEvent } from './schedule.ts';
 export { seaStream, SEA_THRESHOLDS } from './sea.ts';

@@ -6,7 +6,7 @@
  * probability 1 / (1 + exp(−4 (t − position) / width)), so about 96% of the switch happens within
  * ± width/2 of `position`. Changes compose in order, like nested drift streams.
  */
-import type { Random } from './random.ts';
+import type { Random } from '../detectors/random.ts';
 
 export interface ConceptChange {
   /** Event index at the centre of the change. */

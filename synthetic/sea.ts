@@ -3,7 +3,7 @@
  * class 1 when f1 + f2 ≤ θ, with θ ∈ {8, 9, 7, 9.5} for concepts 0–3, and a share of labels
  * flipped as class noise (10% in the paper).
  */
-import { Random } from './random.ts';
+import { Random } from '../detectors/random.ts';
 import { conceptAt, isShifted } from './schedule.ts';
 import type { ConceptSchedule, ShiftTiming, SyntheticEvent } from './schedule.ts';
 

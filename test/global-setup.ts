@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../platform/config.ts';
-import { freePort } from '../services/process.ts';
-import { servicesDown, servicesUp } from '../services/stack.ts';
+import { freePort } from '../local-services/process.ts';
+import { servicesDown, servicesUp } from '../local-services/stack.ts';
 
 /**
  * Starts a real Temporal dev server and a real Kafka broker once for the integration

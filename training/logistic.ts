@@ -8,7 +8,7 @@
  * Every fitted number is rounded to float32 before it is used or exported, so the TypeScript
  * model and its ONNX graph hold bit-identical parameters and agree to ~1e-15.
  */
-import { Random } from '../synthetic/random.ts';
+import { Random } from '../detectors/random.ts';
 import { categoricalValue, numericValue, type FeatureNames, type RawFeatures } from '../platform/onnx/features.ts';
 
 export interface LogisticParams {

@@ -33,8 +33,8 @@ import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts'
 import type { Logger } from '../platform/logger.ts';
 import { projectRoot } from '../platform/paths.ts';
 import { LocalArtifactStore } from '../platform/registry/artifact-store.ts';
-import { parsePolicy } from '../platform/policy.ts';
-import { Random } from '../synthetic/random.ts';
+import { parsePolicy } from '../platform/policy-file.ts';
+import { Random } from '../detectors/random.ts';
 import type { ModelMonitorInput } from '../workflows/model-monitor.ts';
 
 export const DEMO_MODEL = 'demo-churn';

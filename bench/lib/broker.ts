@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type HalflifeConfig } from '../../platform/config.ts';
-import { freePort } from '../../services/process.ts';
-import { servicesDown, servicesUp } from '../../services/stack.ts';
+import { freePort } from '../../local-services/process.ts';
+import { servicesDown, servicesUp } from '../../local-services/stack.ts';
 
 /** A throwaway local Kafka broker on free ports (like test/global-setup.ts), or the given brokers. */
 export interface BenchBroker {

@@ -5,7 +5,7 @@
 import type { BacktestRow } from '../../detectors/backtest/types.ts';
 import { hyperplaneStream, recurringSchedule, seaStream, take } from '../../synthetic/index.ts';
 import type { ConceptChange } from '../../synthetic/index.ts';
-import { Random } from '../../synthetic/random.ts';
+import { Random } from '../../detectors/random.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5);

@@ -10,8 +10,7 @@
 import { builtInTrainer } from '../../training/backtest-trainer.ts';
 import { qualityOf, trainVersion } from '../../detectors/backtest/engine.ts';
 import type { BacktestModel, BacktestRow, BacktestTrainer } from '../../detectors/backtest/types.ts';
-import { stalenessPerEvent } from '../../detectors/economics/oracle.ts';
-import type { CostModel } from '../../detectors/economics/types.ts';
+import { type CostModel, stalenessPerEvent } from './oracle.ts';
 import { parseDuration } from '../../detectors/policy/duration.ts';
 import { buildScenario, COSTS, type Scenario, type ScenarioSpec } from './decision-streams.ts';
 

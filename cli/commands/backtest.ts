@@ -11,7 +11,7 @@ import { tryParseDuration } from '../../detectors/policy/duration.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { categoricalColumn, detectKinds, numericColumn, readCsv, type RawTable } from '../../platform/tabular.ts';
 import { ConfigError, ValidationError } from '../../platform/errors.ts';
-import { loadPolicyFile } from '../../platform/policy.ts';
+import { loadPolicyFile } from '../../platform/policy-file.ts';
 import { builtInTrainer } from '../../training/backtest-trainer.ts';
 import { emit, table } from '../output.ts';
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { describeSettings, loadConfig } from '../../platform/config.ts';
+import { SETTINGS_TABLE_HEADERS } from '../../platform/config-docs.ts';
 import { emit, table } from '../output.ts';
 
 export function registerConfigCommand(program: Command): void {
@@ -13,7 +14,7 @@ export function registerConfigCommand(program: Command): void {
         const docs = describeSettings();
         emit(!!opts.json, docs, () =>
           table(
-            ['setting', 'environment variable', 'meaning and default'],
+            [...SETTINGS_TABLE_HEADERS],
             docs.map((d) => [d.key, d.env, d.doc]),
           ),
         );

@@ -5,7 +5,7 @@ import { MonitorClient } from '../../operations/monitor-control.ts';
 import { getDecision, listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
 import { loadConfig, type HalflifeConfig } from '../../platform/config.ts';
 import { NotFoundError, ValidationError } from '../../platform/errors.ts';
-import { loadPolicyFile } from '../../platform/policy.ts';
+import { loadPolicyFile } from '../../platform/policy-file.ts';
 import {
   approveUpdate,
   forceRetrainUpdate,

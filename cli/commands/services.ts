@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../platform/config.ts';
-import { servicesDown, servicesStatus, servicesUp } from '../../services/stack.ts';
+import { servicesDown, servicesStatus, servicesUp } from '../../local-services/stack.ts';
 import { emit, table } from '../output.ts';
 
 export function registerServicesCommand(program: Command): void {

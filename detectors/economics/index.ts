@@ -1,6 +1,5 @@
-/** Retrain economics: staleness cost versus retraining cost, and the benchmark oracle. */
+/** Retrain economics: staleness cost versus retraining cost. */
 export { evaluateRetrainEconomics, weightedQuantile } from './retrain-economics.ts';
 export { accumulatedStalenessCost } from './cumulative.ts';
 export type { AccumulatedCostOptions, WindowQuality } from './cumulative.ts';
-export { oracleSchedule, scheduleCost } from './oracle.ts';
-export type { CostModel, EconomicsInput, EconomicsRule, RetrainEconomics, ScheduleCost } from './types.ts';
+export type { EconomicsInput, EconomicsRule, RetrainEconomics } from './types.ts';

@@ -98,30 +98,3 @@ export interface RetrainEconomics {
     halfLifeHours: number | null;
   };
 }
-
-/**
- * A benchmark cost model on a discrete time grid: the true quality at each step of a model
- * retrained at any step. Step 0 holds the initial model (already paid for).
- */
-export interface CostModel {
-  /** Number of time steps. */
-  steps: number;
-  /** Quality at `step` of the model retrained at `retrainedAt` (≤ step), higher is better. */
-  qualityAt(retrainedAt: number, step: number): number;
-  /** Best achievable quality at `step`; staleness is measured against it. @default qualityAt(step, step) */
-  referenceQuality?(step: number): number;
-  /** Scored events during `step`. */
-  eventsAt(step: number): number;
-  /** Money lost per event per 1.0 of quality lost. */
-  valuePerQualityUnit: number;
-  /** Cost of one retrain (including its expected deployment risk, if you model one). */
-  retrainCost: number;
-}
-
-export interface ScheduleCost {
-  /** Steps at which a retrain happens (the new model serves from that step on). */
-  retrainSteps: number[];
-  stalenessCost: number;
-  retrainCost: number;
-  totalCost: number;
-}

@@ -1,6 +1,6 @@
 /**
  * Pure retrain-policy evaluation. Importable from Temporal workflow code: no clock, no
- * randomness, no I/O, no Node built-ins (the zod schema lives in platform/policy.ts).
+ * randomness, no I/O, no Node built-ins (the zod schema lives in platform/policy-file.ts).
  */
 export { evaluatePolicy, chooseTrainingWindow } from './evaluate.ts';
 export { evaluateTrigger, observedTraffic, windowsSinceRetrain } from './triggers.ts';

@@ -1,9 +1,9 @@
 /**
  * The shape of a parsed, defaults-applied retrain policy.
  *
- * This file is pure types so that both the validator (`platform/policy.ts`, which uses zod and
+ * This file is pure types so that both the validator (`platform/policy-file.ts`, which uses zod and
  * YAML) and the evaluator (`detectors/policy/evaluate.ts`, which must stay importable from
- * Temporal workflow code) share one definition. `platform/policy.ts` asserts at compile time
+ * Temporal workflow code) share one definition. `platform/policy-file.ts` asserts at compile time
  * that the zod schema's output type is exactly {@link RetrainPolicy}.
  *
  * Durations are kept as the strings the user wrote ("6h", "2d") so that the canonical JSON —

@@ -7,7 +7,7 @@
  * ROC AUC is not a per-event mean; it uses the paired DeLong variance of AUC₁ − AUC₀
  * (DeLong, DeLong & Clarke-Pearson 1988), which accounts for the correlation of the two models.
  */
-import { Random } from '../../synthetic/random.ts';
+import { Random } from '../random.ts';
 import { twoSidedZ } from '../quality/distributions.ts';
 import { percentileInterval } from '../quality/intervals.ts';
 import { brierContribution, logLossContribution } from '../quality/probabilistic.ts';

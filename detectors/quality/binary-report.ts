@@ -3,7 +3,7 @@
  * Wilson for accuracy/precision/recall, DeLong for ROC AUC, and one seeded percentile bootstrap
  * (all metrics from the same resamples, O(replicates·n)) for F1, log loss, Brier and ECE.
  */
-import { Random } from '../../synthetic/random.ts';
+import { Random } from '../random.ts';
 import { calibrationBinSums, eceFromBinSums, equalWidthBin, DEFAULT_ECE_BINS } from './calibration.ts';
 import { confusionCounts, f1FromConfusion, thresholdMetricsFromConfusion, DEFAULT_THRESHOLD } from './confusion.ts';
 import type { ConfusionCounts } from './confusion.ts';

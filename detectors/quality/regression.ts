@@ -3,7 +3,7 @@
  * r2_score) with percentile-bootstrap intervals. R² is null when the truth is constant
  * (sklearn's force_finite would report 1.0 or 0.0 there, which is not a measurement).
  */
-import { Random } from '../../synthetic/random.ts';
+import { Random } from '../random.ts';
 import {
   DEFAULT_BOOTSTRAP_REPLICATES,
   DEFAULT_BOOTSTRAP_SEED,

@@ -7,7 +7,7 @@ import { openClickHouse, queryRows, type ClickHouse } from '../../platform/click
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { freePort } from '../../services/process.ts';
+import { freePort } from '../../local-services/process.ts';
 import { buildApi } from '../../workers/api.ts';
 import { operatorRoutes } from '../../workers/routes/operator-api.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';

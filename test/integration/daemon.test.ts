@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../services/process.ts';
+import { freePort } from '../../local-services/process.ts';
 import { runDaemon, type Daemon } from '../../workers/daemon.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 

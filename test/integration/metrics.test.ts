@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, tokensFile } from '../../platform/auth.ts';
-import { freePort } from '../../services/process.ts';
+import { freePort } from '../../local-services/process.ts';
 import { runDaemon, type Daemon } from '../../workers/daemon.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 

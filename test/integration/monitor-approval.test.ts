@@ -8,7 +8,7 @@ import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { installed } from '../../platform/paths.ts';
-import { parsePolicy } from '../../platform/policy.ts';
+import { parsePolicy } from '../../platform/policy-file.ts';
 import { registerSearchAttributes } from '../../platform/temporal.ts';
 import {
   createActivities,

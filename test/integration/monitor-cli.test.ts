@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../platform/paths.ts';
-import { freePort } from '../../services/process.ts';
+import { freePort } from '../../local-services/process.ts';
 import { runDaemon, type Daemon } from '../../workers/daemon.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 

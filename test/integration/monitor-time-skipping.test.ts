@@ -8,7 +8,7 @@ import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { installed } from '../../platform/paths.ts';
 import { registerSearchAttributes } from '../../platform/temporal.ts';
-import { parsePolicy } from '../../platform/policy.ts';
+import { parsePolicy } from '../../platform/policy-file.ts';
 import {
   createActivities,
   decisionLogSink,

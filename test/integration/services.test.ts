@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { servicesStatus } from '../../services/stack.ts';
+import { servicesStatus } from '../../local-services/stack.ts';
 import { testConfig } from '../helpers/stack.ts';
 
 describe('local services', () => {

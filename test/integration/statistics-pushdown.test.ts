@@ -24,7 +24,7 @@ import {
   windowCounts,
   type StoredReference,
 } from '../../platform/clickhouse/statistics-repository.ts';
-import { Random } from '../../synthetic/random.ts';
+import { Random } from '../../detectors/random.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
 /**

@@ -20,10 +20,10 @@ import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { installed } from '../../platform/paths.ts';
-import { parsePolicy } from '../../platform/policy.ts';
+import { parsePolicy } from '../../platform/policy-file.ts';
 import { registerSearchAttributes } from '../../platform/temporal.ts';
-import { freePort } from '../../services/process.ts';
-import { servicesDown, servicesUp } from '../../services/stack.ts';
+import { freePort } from '../../local-services/process.ts';
+import { servicesDown, servicesUp } from '../../local-services/stack.ts';
 import { createActivities, nonRetryableErrors, workflowBundle } from '../../workers/temporal-worker.ts';
 import {
   approveUpdate,

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { adaptiveExpectedCostSchedule, perfectHindsightCara } from '../../bench/decision-bounds.ts';
 import { meanInterval } from '../../bench/decisions.ts';
 import { buildQualityMatrix, meanStaleness } from '../../bench/lib/quality-matrix.ts';
-import { oracleSchedule, scheduleCost } from '../../detectors/economics/oracle.ts';
-import type { CostModel } from '../../detectors/economics/types.ts';
+import { type CostModel, oracleSchedule, scheduleCost } from '../../bench/lib/oracle.ts';
 
 /** A model trained at k loses `rate` per step of age, plus a per-model offset (its luck). */
 function linearModel(steps: number, rate: number, luck: (k: number) => number = () => 0): CostModel {

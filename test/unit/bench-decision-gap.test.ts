@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decomposeGap, gapTotals } from '../../bench/decision-gap.ts';
-import { oracleSchedule, scheduleCost } from '../../detectors/economics/oracle.ts';
-import type { CostModel } from '../../detectors/economics/types.ts';
+import { type CostModel, oracleSchedule, scheduleCost } from '../../bench/lib/oracle.ts';
 
 /** A model trained at k loses `rate` per step of age, plus a per-model offset (its luck). */
 function linearModel(steps: number, rate: number, luck: (k: number) => number = () => 0): CostModel {

@@ -5,7 +5,7 @@ import { logisticToOnnx } from '../../training/logistic-onnx.ts';
 import { encodeBatch, type RawFeatures } from '../../platform/onnx/features.ts';
 import { OnnxModelError, OnnxPool } from '../../platform/onnx/pool.ts';
 import { encodeVarint } from '../../platform/onnx/protobuf.ts';
-import { Random } from '../../synthetic/random.ts';
+import { Random } from '../../detectors/random.ts';
 
 function mixedData(seed: number, n: number): { rows: RawFeatures[]; labels: number[] } {
   const r = new Random(seed);

@@ -1,7 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import {
   AGRAWAL_FUNCTIONS,
-  Random,
   agrawalStream,
   decayingScores,
   hyperplaneStream,
@@ -14,39 +13,6 @@ import { rocAuc } from '../../detectors/quality/index.ts';
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const positiveRate = (events: readonly SyntheticEvent<unknown>[]) => mean(events.map((e) => e.label));
-
-describe('Random (mulberry32 + Box–Muller)', () => {
-  it('is deterministic for a seed and differs across seeds', () => {
-    const a = new Random(7);
-    const b = new Random(7);
-    const c = new Random(8);
-    const xs = Array.from({ length: 5 }, () => a.next());
-    expect(Array.from({ length: 5 }, () => b.next())).toEqual(xs);
-    expect(Array.from({ length: 5 }, () => c.next())).not.toEqual(xs);
-  });
-
-  it('has the right moments (tolerances: 4 standard errors for n = 100k)', () => {
-    const r = new Random(123);
-    const u = Array.from({ length: 100_000 }, () => r.next());
-    expect(Math.abs(mean(u) - 0.5)).toBeLessThan(4 * Math.sqrt(1 / 12 / 1e5));
-    expect(Math.min(...u)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...u)).toBeLessThan(1);
-    const z = Array.from({ length: 100_000 }, () => r.normal());
-    const m = mean(z);
-    const variance = mean(z.map((x) => (x - m) ** 2));
-    expect(Math.abs(m)).toBeLessThan(4 / Math.sqrt(1e5));
-    expect(Math.abs(variance - 1)).toBeLessThan(4 * Math.sqrt(2 / 1e5));
-    const ints = Array.from({ length: 10_000 }, () => r.integer(1, 6));
-    expect(new Set(ints)).toEqual(new Set([1, 2, 3, 4, 5, 6]));
-  });
-
-  it('serialize/restore continues the same sequence (including a pending normal)', () => {
-    const r = new Random(99);
-    r.normal();
-    const revived = Random.restore(JSON.parse(JSON.stringify(r.serialize())) as ReturnType<Random['serialize']>);
-    expect([revived.normal(), revived.next()]).toEqual([r.normal(), r.next()]);
-  });
-});
 
 describe('SEA (Street & Kim 2001)', () => {
   it('is deterministic for a seed', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { MonitorClient } from '../../operations/monitor-control.ts';
-import { parsePolicy, parsePolicyYaml, type LoadedPolicy } from '../../platform/policy.ts';
+import { parsePolicy, parsePolicyYaml, type LoadedPolicy } from '../../platform/policy-file.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import {
   approveUpdate,

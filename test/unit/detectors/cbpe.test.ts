@@ -10,7 +10,7 @@ import {
   rocAuc,
 } from '../../../detectors/quality/index.ts';
 import type { CbpeModel } from '../../../detectors/quality/index.ts';
-import { Random } from '../../../synthetic/random.ts';
+import { Random } from '../../../detectors/random.ts';
 
 const logit = (p: number) => Math.log(p / (1 - p));
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));

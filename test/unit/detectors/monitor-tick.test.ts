@@ -3,8 +3,8 @@ import { categoricalProfile, numericReferenceProfile, numericWindowCounts } from
 import { initialMonitorState, monitorTick, startVersion } from '../../../detectors/monitor/tick.ts';
 import type { MonitorReference, MonitorState, WindowObservation } from '../../../detectors/monitor/types.ts';
 import { buildScoreHistogram } from '../../../detectors/quality/score-histogram.ts';
-import { parsePolicy } from '../../../platform/policy.ts';
-import { Random } from '../../../synthetic/random.ts';
+import { parsePolicy } from '../../../platform/policy-file.ts';
+import { Random } from '../../../detectors/random.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5, 0, 0, 0); // a Monday

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitDecay } from '../../../detectors/decay/index.ts';
 import type { QualityObservation } from '../../../detectors/decay/index.ts';
-import { oracleSchedule, scheduleCost } from '../../../detectors/economics/index.ts';
-import type { CostModel } from '../../../detectors/economics/index.ts';
+import { type CostModel, oracleSchedule, scheduleCost } from '../../../bench/lib/oracle.ts';
 import { evaluatePolicy } from '../../../detectors/policy/index.ts';
 import type { RetrainPolicy, WindowSummary } from '../../../detectors/policy/index.ts';
 import { gaussian, prng } from './decay-fixtures.ts';

@@ -7,7 +7,7 @@ import {
   pairedBootstrapImprovement,
   promotionVerdict,
 } from '../../../detectors/promotion/index.ts';
-import { Random } from '../../../synthetic/random.ts';
+import { Random } from '../../../detectors/random.ts';
 
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as T;
 const mcnemarFixture = readJson<{

@@ -23,7 +23,7 @@ import {
   thresholdMetricsFromConfusion,
   wilsonInterval,
 } from '../../../detectors/quality/index.ts';
-import { Random } from '../../../synthetic/random.ts';
+import { Random } from '../../../detectors/random.ts';
 
 interface BinaryCase {
   name: string;

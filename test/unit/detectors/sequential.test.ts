@@ -10,7 +10,7 @@ import {
   siegmundTwoSidedArl,
 } from '../../../detectors/sequential/index.ts';
 import type { AdwinOptions, PageHinkleyOptions } from '../../../detectors/sequential/index.ts';
-import { Random } from '../../../synthetic/random.ts';
+import { Random } from '../../../detectors/random.ts';
 
 interface RiverCase {
   detector: 'adwin' | 'page_hinkley';

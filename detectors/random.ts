@@ -1,5 +1,6 @@
 /**
- * Seeded pseudo-random numbers for tests, benchmarks and the demo.
+ * Seeded pseudo-random numbers: the detectors' bootstrap resampling draws from it, and so do the
+ * synthetic streams of tests, benchmarks and the demo.
  *
  * mulberry32 (Tommy Ettinger's 32-bit generator): one 32-bit word of state, period 2^32, fast, and
  * good enough for simulation (not for cryptography). Normals by the Box–Muller transform, caching

@@ -1,5 +1,3 @@
-import type { CostModel, ScheduleCost } from './types.ts';
-
 /**
  * Benchmark tools: the total cost of a retrain schedule under a known cost model, and the
  * oracle — the schedule that minimises it, found by dynamic programming over retrain times.
@@ -12,6 +10,33 @@ import type { CostModel, ScheduleCost } from './types.ts';
  * best[j] = min over the next retrain k ∈ (j, T] of staleness(j, j…k−1) + (k < T ? C + best[k] : 0).
  * O(T²) time (segment sums are built incrementally), O(T) memory.
  */
+
+/**
+ * A benchmark cost model on a discrete time grid: the true quality at each step of a model
+ * retrained at any step. Step 0 holds the initial model (already paid for).
+ */
+export interface CostModel {
+  /** Number of time steps. */
+  steps: number;
+  /** Quality at `step` of the model retrained at `retrainedAt` (≤ step), higher is better. */
+  qualityAt(retrainedAt: number, step: number): number;
+  /** Best achievable quality at `step`; staleness is measured against it. @default qualityAt(step, step) */
+  referenceQuality?(step: number): number;
+  /** Scored events during `step`. */
+  eventsAt(step: number): number;
+  /** Money lost per event per 1.0 of quality lost. */
+  valuePerQualityUnit: number;
+  /** Cost of one retrain (including its expected deployment risk, if you model one). */
+  retrainCost: number;
+}
+
+export interface ScheduleCost {
+  /** Steps at which a retrain happens (the new model serves from that step on). */
+  retrainSteps: number[];
+  stalenessCost: number;
+  retrainCost: number;
+  totalCost: number;
+}
 
 /** Accuracy the model retrained at `retrainedAt` is short of the reference in window `step`, per event (≥ 0). */
 export function stalenessPerEvent(model: CostModel, retrainedAt: number, step: number): number {

@@ -10,14 +10,15 @@ import type { PolicyRef, RetrainPolicy } from '../detectors/policy/types.ts';
 import { ValidationError, type ValidationIssue } from './errors.ts';
 
 /**
- * Retrain policies: YAML validated by zod, published as JSON Schema (`platform/policy-schema.json`),
- * identified by name + version + a sha256 of their canonical JSON for provenance.
+ * Retrain policy files: YAML loaded and validated by zod, published as JSON Schema
+ * (`platform/policy-schema.json`), identified by name + version + a sha256 of their canonical JSON
+ * for provenance. The evaluator that applies a policy is `detectors/policy/`.
  *
  * The schema's output type is asserted equal to {@link RetrainPolicy} (the pure type the
  * evaluator in `detectors/policy/` consumes), so the two cannot drift apart silently.
  * Every error names its field as `policy.<path>` and says what would be accepted.
  *
- * Regenerate the published schema with `npx tsx platform/policy.ts --write-schema`.
+ * Regenerate the published schema with `npx tsx platform/policy-file.ts --write-schema`.
  */
 
 const DURATION_HINT = 'expected a duration like "6h" or "2d" (one number and one unit of ms, s, m, h, d, w)';
@@ -422,7 +423,7 @@ function editDistance(a: string, b: string): number {
   return prev[b.length] ?? 0;
 }
 
-// `npx tsx platform/policy.ts --write-schema` regenerates the committed JSON Schema.
+// `npx tsx platform/policy-file.ts --write-schema` regenerates the committed JSON Schema.
 if (
   process.argv[1] !== undefined &&
   path.resolve(process.argv[1]) === fileURLToPath(import.meta.url) &&

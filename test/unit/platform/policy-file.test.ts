@@ -11,7 +11,7 @@ import {
   policyHash,
   policyJsonSchemaText,
   safeParsePolicy,
-} from '../../../platform/policy.ts';
+} from '../../../platform/policy-file.ts';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../../examples/policies');
 const MINIMAL = { name: 'p', version: 1, model: 'fraud', trigger: { valuePerQualityUnit: 0.02, retrainCost: 100 } };
@@ -23,7 +23,7 @@ function messages(input: unknown): string[] {
 }
 
 describe('policy JSON Schema', () => {
-  it('the committed platform/policy-schema.json equals the generated one (regenerate: npx tsx platform/policy.ts --write-schema)', () => {
+  it('the committed platform/policy-schema.json equals the generated one (regenerate: npx tsx platform/policy-file.ts --write-schema)', () => {
     expect(readFileSync(POLICY_SCHEMA_FILE, 'utf8')).toBe(policyJsonSchemaText());
   });
 

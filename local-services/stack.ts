@@ -130,7 +130,7 @@ export async function servicesStatus(config: HalflifeConfig): Promise<ServiceSta
       ? await remoteClickHouseStatus(config.clickhouse.url)
       : {
           name: 'clickhouse',
-          address: config.clickhouse.path ?? '',
+          address: config.clickhouse.path,
           mode: 'embedded',
           healthy: true,
           state: 'running',
