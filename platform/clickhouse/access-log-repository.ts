@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './client.ts';
+import { sinceFilter } from './time-window.ts';
 
 /**
  * The access log (`access_log`, append-only): every API read of a model or artifact, every write,
@@ -149,6 +150,7 @@ export interface AccessQuery {
 
 /** Access entries, newest first. */
 export async function listAccess(client: ClickHouseClient, q: AccessQuery = {}): Promise<AccessRecord[]> {
+  const since = sinceFilter('at', q.since ?? 0);
   const rows = await queryRows<AccessRow>(
     client,
     `SELECT access_id, toUnixTimestamp64Milli(at) AS at_ms, actor, role, source, action, method, route, path, model_id, model_version,
@@ -156,9 +158,9 @@ export async function listAccess(client: ClickHouseClient, q: AccessQuery = {}):
      FROM access_log
      WHERE ({model:String} = '' OR model_id = {model:String})
        AND ({actor:String} = '' OR actor = {actor:String})
-       AND at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
+       AND ${since.sql}
      ORDER BY at DESC, access_id LIMIT {limit:UInt32}`,
-    { model: q.modelId ?? '', actor: q.actor ?? '', since: q.since ?? 0, limit: q.limit ?? 1000 },
+    { model: q.modelId ?? '', actor: q.actor ?? '', ...since.params, limit: q.limit ?? 1000 },
   );
   return rows.map((r) => ({
     accessId: r.access_id,

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './client.ts';
+import { sinceFilter } from './time-window.ts';
 
 /** Kinds of decision halflife records. "no-action" is a decision too. */
 export type DecisionKind =
@@ -139,8 +140,9 @@ export async function listDecisions(client: ClickHouseClient, q: DecisionQuery =
     params.kinds = q.kinds;
   }
   if (q.since !== undefined) {
-    where.push('decided_at >= fromUnixTimestamp64Milli({since:Int64})');
-    params.since = q.since;
+    const since = sinceFilter('decided_at', q.since);
+    where.push(since.sql);
+    Object.assign(params, since.params);
   }
   const rows = await queryRows<DecisionRow>(
     client,
