@@ -17,9 +17,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareFeature } from '../detectors/drift/compare-feature.ts';
 import { driftReport } from '../detectors/drift/report.ts';
+import { buildReference } from '../operations/build-reference.ts';
+import { driftForWindow } from '../operations/window-drift.ts';
 import { openClickHouse, queryRows, type ClickHouse } from '../platform/clickhouse/client.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
-import { buildReference, driftForWindow, latestReference } from '../platform/clickhouse/statistics-repository.ts';
+import { latestReference } from '../platform/clickhouse/reference-repository.ts';
 import { loadConfig } from '../platform/config.ts';
 import { argReader, machine } from './lib/cli.ts';
 

@@ -14,7 +14,6 @@ import { driftReport } from '../detectors/drift/report.ts';
 import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
 import { insertFileEvents, type FileEventRow } from '../platform/clickhouse/file-drift-repository.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
-import { buildReference, driftForWindow } from '../platform/clickhouse/statistics-repository.ts';
 import { loadConfig } from '../platform/config.ts';
 import { ValidationError } from '../platform/errors.ts';
 import {
@@ -25,7 +24,9 @@ import {
   selectColumns,
   type RawTable,
 } from '../platform/tabular.ts';
+import { buildReference } from './build-reference.ts';
 import { isParquet, readParquet } from './parquet-table.ts';
+import { driftForWindow } from './window-drift.ts';
 
 export type DriftEngine = 'memory' | 'clickhouse';
 

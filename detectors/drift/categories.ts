@@ -77,3 +77,24 @@ export function alignCategories(reference: Record<string, number>, current: Reco
     unseenCount,
   };
 }
+
+/** Default cap on the labels a categorical reference keeps; the rest pool into {@link OTHER_CATEGORY}. */
+export const DEFAULT_MAX_CATEGORIES = 1000;
+
+/** Label that stands for every category beyond a capped reference vocabulary (both sides). */
+export const OTHER_CATEGORY = '__other__';
+
+/** Keep the `max` most frequent labels (ties by label), pooling the rest as `__other__`. */
+export function capCategories<T extends CategoryCounts>(profile: T, max: number): { profile: T; capped: boolean } {
+  const entries = Object.entries(profile.counts);
+  if (entries.length <= max) return { profile, capped: false };
+  entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const counts: Record<string, number> = {};
+  let other = 0;
+  entries.forEach(([label, n], index) => {
+    if (index < max - 1 && label !== OTHER_CATEGORY) counts[label] = n;
+    else other += n;
+  });
+  counts[OTHER_CATEGORY] = other;
+  return { profile: { ...profile, counts }, capped: true };
+}

@@ -89,3 +89,17 @@ export function numericWindowCounts(column: NumericColumn, cuts: readonly number
 export function categoricalProfile(column: CategoricalColumn): CategoricalProfile {
   return { kind: 'categorical', ...countCategories(column) };
 }
+
+/** A numeric reference profile from counts over its own `cuts` (absent moments, as of an empty column, are 0). */
+export function toReferenceProfile(counts: NumericCounts, cuts: number[]): NumericReferenceProfile {
+  return {
+    kind: 'numeric',
+    cuts,
+    counts: counts.counts,
+    missing: counts.missing,
+    min: counts.min ?? 0,
+    max: counts.max ?? 0,
+    mean: counts.mean ?? 0,
+    std: counts.std ?? 0,
+  };
+}

@@ -109,10 +109,10 @@ export const MIGRATIONS: Migration[] = [
     name: 'drift references',
     statements: [
       // One row per reference: the fixed bin cuts, counts and moments of every feature and of
-      // the prediction columns, computed once in SQL (platform/clickhouse/statistics-repository.ts)
-      // and read back whole (a few KB), so each window is counted into the same bins. The id is
-      // derived from the build inputs: a retried build writes the same row, which
-      // ReplacingMergeTree collapses.
+      // the prediction columns, computed once in SQL (operations/build-reference.ts) and read
+      // back whole (a few KB, platform/clickhouse/reference-repository.ts), so each window is
+      // counted into the same bins. The id is derived from the build inputs: a retried build
+      // writes the same row, which ReplacingMergeTree collapses.
       `CREATE TABLE IF NOT EXISTS references (
         model_id LowCardinality(String),
         model_version String,

@@ -13,17 +13,15 @@ import {
 } from '../../detectors/drift/index.ts';
 import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import { OTHER_CATEGORY } from '../../detectors/drift/categories.ts';
+import { buildReference } from '../../operations/build-reference.ts';
+import { driftForWindow, windowCounts } from '../../operations/window-drift.ts';
+import { LINEAR_BIN_BUDGET, LINEAR_BIN_MAX_CUTS } from '../../platform/clickhouse/binned-counts-query.ts';
 import {
-  LINEAR_BIN_BUDGET,
-  LINEAR_BIN_MAX_CUTS,
-  OTHER_CATEGORY,
-  buildReference,
-  driftForWindow,
   latestReference,
   loadReference,
-  windowCounts,
   type StoredReference,
-} from '../../platform/clickhouse/statistics-repository.ts';
+} from '../../platform/clickhouse/reference-repository.ts';
 import { Random } from '../../detectors/random.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 

@@ -1,0 +1,102 @@
+/**
+ * The drift of one window against a stored reference: the window counted into the reference's
+ * bins next to the data (one query, plus one for its dead letters), then compared column by
+ * column, BH-adjusted across columns, and checked for data quality, all from the counts.
+ */
+import { OTHER_CATEGORY } from '../detectors/drift/categories.ts';
+import type { CompareOptions } from '../detectors/drift/compare-feature.ts';
+import {
+  dataQualityReport,
+  type DataQualityReport,
+  type FeatureQualityCounts,
+  type QualityThresholds,
+} from '../detectors/drift/data-quality.ts';
+import { driftReport, type DriftReport } from '../detectors/drift/report.ts';
+import type { VerdictOptions } from '../detectors/drift/verdict.ts';
+import {
+  assertCountableReference,
+  compareWindow,
+  windowQualityCounts,
+  type WindowColumnCounts,
+} from '../detectors/drift/window-comparison.ts';
+import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
+import type { EventWindow } from '../platform/clickhouse/event-window.ts';
+import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
+import { checkedTimeWindow } from '../platform/clickhouse/time-window.ts';
+import { countWindowColumns, deadLettersInWindow } from '../platform/clickhouse/window-repository.ts';
+
+export interface WindowCountsOptions extends EventWindow {
+  reference: StoredReference;
+}
+
+/** One window counted into a reference's bins. O(features × bins); JSON-safe. */
+export interface WindowCounts extends WindowColumnCounts {
+  referenceId: string;
+  modelId: string;
+  start: number;
+  end: number;
+  /** Events in the window. */
+  rows: number;
+  /** Dead letters of this model received in the window. */
+  deadLettered: number;
+  /** Data-quality inputs, one per feature (then per prediction column), for `dataQualityReport`. */
+  quality: FeatureQualityCounts[];
+  /** Wall time of the SQL side. */
+  queryMs: number;
+}
+
+/**
+ * Count one window into a reference's bins: every feature and prediction column in ONE
+ * aggregate query (one read of each row), plus one tiny query on `dead_letters`. Throws
+ * ValidationError on bad bounds, RangeError on a reference whose cuts break the edge contract.
+ */
+export async function windowCounts(client: ClickHouseClient, options: WindowCountsOptions): Promise<WindowCounts> {
+  const t0 = performance.now();
+  const window = checkedTimeWindow(options.start, options.end);
+  assertCountableReference(options.reference);
+  const counted = await countWindowColumns(client, { ...options.reference, otherCategory: OTHER_CATEGORY }, options);
+  const deadLettered = await deadLettersInWindow(client, options.modelId, window);
+  return {
+    referenceId: options.reference.referenceId,
+    modelId: options.modelId,
+    start: window.start,
+    end: window.end,
+    rows: counted.rows,
+    deadLettered,
+    features: counted.features,
+    prediction: counted.prediction,
+    predictionClass: counted.predictionClass,
+    predictionValue: counted.predictionValue,
+    quality: windowQualityCounts(options.reference, counted),
+    queryMs: performance.now() - t0,
+  };
+}
+
+export interface DriftForWindowOptions extends WindowCountsOptions {
+  /** Verdict options (alpha, thresholds, dataset share, critical features). @default library defaults */
+  verdict?: VerdictOptions;
+  /** Per-feature comparison options (PSI epsilon, chi-square). @default library defaults */
+  compare?: Pick<CompareOptions, 'psiEpsilon' | 'chi2'>;
+  /** Data-quality alert thresholds. @default DEFAULT_QUALITY_THRESHOLDS */
+  qualityThresholds?: Partial<QualityThresholds>;
+}
+
+export interface WindowDrift {
+  report: DriftReport;
+  quality: DataQualityReport;
+  counts: WindowCounts;
+}
+
+/**
+ * The drift report of one window: windowCounts → compareBinnedFeature per column →
+ * driftReport (BH across columns), plus the data-quality report from the same counts.
+ */
+export async function driftForWindow(client: ClickHouseClient, options: DriftForWindowOptions): Promise<WindowDrift> {
+  const counts = await windowCounts(client, options);
+  const report = driftReport(compareWindow(options.reference, counts, options.compare), options.verdict);
+  const quality = dataQualityReport(
+    { rows: counts.rows, dead_lettered: counts.deadLettered, features: counts.quality },
+    options.qualityThresholds,
+  );
+  return { report, quality, counts };
+}

@@ -1,0 +1,203 @@
+/**
+ * Every query a monitor tick runs over a window of one model's traffic: the features and
+ * predictions counted into a reference's bins, the versions that served, dead letters, score
+ * histograms with and without labels, and when each version was trained; and, to build a
+ * version's reference, the window its training snapshot covers and a labelled score sample.
+ * Each query aggregates in ClickHouse: what comes back is O(features × bins), never rows (the
+ * labelled sample is capped).
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { CountedWindow } from '../../detectors/drift/window-comparison.ts';
+import type { LabelledScoreGroup, ScoreBinCount } from '../../detectors/monitor/window-histograms.ts';
+import { countQuery, type ColumnsToCount } from './binned-counts-query.ts';
+import { queryRows } from './client.ts';
+import { eventWindowSql, type EventWindow } from './event-window.ts';
+import { num } from './sql-values.ts';
+import { windowFilter, type TimeWindow } from './time-window.ts';
+
+/**
+ * Count the events of a window into `columns`' bins and categories: every feature and
+ * prediction column in ONE aggregate query (one read of each row). Throws ValidationError on
+ * bad bounds.
+ */
+export async function countWindowColumns(
+  client: ClickHouseClient,
+  columns: ColumnsToCount,
+  events: EventWindow,
+): Promise<CountedWindow> {
+  const query = countQuery(columns);
+  const window = eventWindowSql(events);
+  const innerColumns = query.inner.length > 0 ? query.inner.join(',\n    ') : '1 AS one';
+  const sql = `SELECT\n  ${query.select.join(',\n  ')}\nFROM (\n  SELECT\n    ${innerColumns}\n  FROM ${window.source}\n)${window.settings}`;
+  const [row] = await queryRows<Record<string, unknown>>(client, sql, { ...query.params, ...window.params });
+  return query.read(row ?? {});
+}
+
+/** Records of this model dead-lettered in the window, by `received_at` (the only time a rejected record has). */
+export async function deadLettersInWindow(
+  client: ClickHouseClient,
+  modelId: string,
+  window: TimeWindow,
+): Promise<number> {
+  const received = windowFilter('received_at', window);
+  const [dead] = await queryRows<{ n: string | number }>(
+    client,
+    `SELECT count() AS n FROM dead_letters FINAL WHERE model_id = {model:String} AND ${received.sql}`,
+    { model: modelId, ...received.params },
+  );
+  return num(dead?.n ?? 0);
+}
+
+export interface VersionInWindow {
+  version: string;
+  events: number;
+  /** Epoch ms of its first event in the window. */
+  firstSeen: number;
+}
+
+/** The versions that scored the window's events, with their event counts. */
+export async function versionsInWindow(
+  client: ClickHouseClient,
+  modelId: string,
+  window: TimeWindow,
+): Promise<VersionInWindow[]> {
+  const ts = windowFilter('ts', window);
+  const rows = await queryRows<{ version: string; events: string; first_seen: string }>(
+    client,
+    `SELECT model_version AS version, count() AS events, toUnixTimestamp64Milli(min(ts)) AS first_seen
+     FROM scoring_events FINAL
+     WHERE model_id = {model:String} AND ${ts.sql}
+     GROUP BY model_version`,
+    { model: modelId, ...ts.params },
+  );
+  return rows.map((r) => ({ version: r.version, events: Number(r.events), firstSeen: Number(r.first_seen) }));
+}
+
+/** When each of `versions` was registered (trained by halflife), epoch ms; versions the registry does not know are absent. */
+export async function versionsTrainedAt(
+  client: ClickHouseClient,
+  modelId: string,
+  versions: string[],
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (versions.length === 0) return out;
+  const rows = await queryRows<{ version: string; created: string }>(
+    client,
+    'SELECT version, toUnixTimestamp64Milli(max(created_at)) AS created FROM model_versions FINAL WHERE model_id = {model:String} AND version IN {versions:Array(String)} GROUP BY version',
+    { model: modelId, versions },
+  );
+  for (const r of rows) out.set(r.version, Number(r.created));
+  return out;
+}
+
+/** The bin of a score among `bins` equal-width bins over [0, 1] (1 goes to the last bin). */
+const scoreBin = (score: string): string => `least(toUInt32(floor(${score} * {bins:UInt32})), {bins:UInt32} - 1)`;
+
+/** Events with a score, per equal-width score bin (empty bins absent). */
+export async function scoreBinCounts(
+  client: ClickHouseClient,
+  modelId: string,
+  window: TimeWindow,
+  bins: number,
+): Promise<ScoreBinCount[]> {
+  const ts = windowFilter('ts', window);
+  const rows = await queryRows<{ bin: number; events: string }>(
+    client,
+    `SELECT ${scoreBin('prediction_score')} AS bin, count() AS events
+     FROM scoring_events FINAL
+     WHERE model_id = {model:String} AND ${ts.sql}
+       AND prediction_score IS NOT NULL
+     GROUP BY bin`,
+    { model: modelId, ...ts.params, bins },
+  );
+  return rows.map((r) => ({ bin: Number(r.bin), events: Number(r.events) }));
+}
+
+/**
+ * The window's scored events joined with their labels by event_id, grouped by score bin and
+ * label (label_numeric ≥ 0.5 is positive), with the median label delay (t-digest) of each group.
+ * The newest label of an event wins (labels is a ReplacingMergeTree by label_ts).
+ */
+export async function labelledScoreGroups(
+  client: ClickHouseClient,
+  modelId: string,
+  window: TimeWindow,
+  bins: number,
+): Promise<LabelledScoreGroup[]> {
+  const ts = windowFilter('ts', window);
+  const rows = await queryRows<{
+    bin: number;
+    positive: number;
+    events: string;
+    score_sum: number;
+    score_sq: number;
+    delay_p50: number | null;
+  }>(
+    client,
+    `SELECT ${scoreBin('e.prediction_score')} AS bin,
+            l.label_numeric >= 0.5 AS positive,
+            count() AS events, sum(e.prediction_score) AS score_sum, sum(e.prediction_score * e.prediction_score) AS score_sq,
+            quantileTDigest(0.5)(dateDiff('second', e.ts, l.label_ts) / 3600.0) AS delay_p50
+     FROM (SELECT event_id, prediction_score, ts FROM scoring_events FINAL
+           WHERE model_id = {model:String} AND ${ts.sql}
+             AND prediction_score IS NOT NULL) AS e
+     INNER JOIN (SELECT event_id, label_numeric, label_ts FROM labels FINAL WHERE label_numeric IS NOT NULL) AS l USING (event_id)
+     GROUP BY bin, positive`,
+    { model: modelId, ...ts.params, bins },
+  );
+  return rows.map((r) => ({
+    bin: Number(r.bin),
+    positive: Number(r.positive) === 1,
+    events: Number(r.events),
+    scoreSum: Number(r.score_sum),
+    scoreSquareSum: Number(r.score_sq),
+    labelDelayHoursP50: r.delay_p50 === null ? null : Number(r.delay_p50),
+  }));
+}
+
+/**
+ * The window a training snapshot's events span ([first ts, last ts + 1 ms)), or null when the
+ * snapshot has no events left (e.g. all erased).
+ */
+export async function snapshotEventWindow(client: ClickHouseClient, snapshotId: string): Promise<TimeWindow | null> {
+  const rows = await queryRows<{ start: string; end: string }>(
+    client,
+    `SELECT toUnixTimestamp64Milli(min(e.ts)) AS start, toUnixTimestamp64Milli(max(e.ts)) + 1 AS end
+     FROM training_lineage AS t INNER JOIN scoring_events AS e ON e.event_id = t.event_id AND e.model_id = t.model_id
+     WHERE t.snapshot_id = {snapshot:String}`,
+    { snapshot: snapshotId },
+  );
+  if (rows[0] && Number(rows[0].end) > Number(rows[0].start))
+    return { start: Number(rows[0].start), end: Number(rows[0].end) };
+  return null;
+}
+
+/** A labelled, scored event: its score and its label as 0/1 (label_numeric ≥ 0.5 is 1). */
+export interface LabelledScore {
+  score: number;
+  label: number;
+}
+
+/**
+ * Up to `limit` labelled, scored events of the window, a deterministic pseudo-random sample
+ * (ordered by a hash of the event id), for fitting the label-free estimator.
+ */
+export async function labelledScoreSample(
+  client: ClickHouseClient,
+  modelId: string,
+  window: TimeWindow,
+  limit: number,
+): Promise<LabelledScore[]> {
+  const ts = windowFilter('ts', window);
+  const rows = await queryRows<{ score: number; label: number }>(
+    client,
+    `SELECT e.prediction_score AS score, if(l.label_numeric >= 0.5, 1, 0) AS label
+     FROM (SELECT event_id, prediction_score FROM scoring_events FINAL
+           WHERE model_id = {model:String} AND ${ts.sql}
+             AND prediction_score IS NOT NULL) AS e
+     INNER JOIN (SELECT event_id, label_numeric FROM labels FINAL WHERE label_numeric IS NOT NULL) AS l USING (event_id)
+     ORDER BY cityHash64(event_id) LIMIT {limit:UInt32}`,
+    { model: modelId, ...ts.params, limit },
+  );
+  return rows.map((r) => ({ score: Number(r.score), label: Number(r.label) }));
+}
