@@ -1,7 +1,22 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { monitorHealth, type MonitorHealth } from '../../detectors/monitor/health.ts';
-import { queryRows } from '../../platform/clickhouse/client.ts';
+import { pairedAccuracy } from '../../detectors/promotion/paired-accuracy.ts';
+import {
+  fleetVersions,
+  hourlyIngest,
+  latestDecayFits,
+  latestDecisions,
+  latestWindowDecisions,
+  modelVersions,
+  promotionVerdicts,
+  recentDecisions,
+  recentWindowDecisions,
+  shadowEvaluations,
+  stageEvents as stageEventRows,
+  type ShadowEvaluationRow,
+  type WindowDecisionRow,
+} from '../../platform/clickhouse/dashboard-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import type { MonitorStatus } from '../../workflows/messages.ts';
 import type { RouteModule } from '../api.ts';
@@ -11,10 +26,10 @@ import { MonitorClient } from '../../operations/monitor-control.ts';
 /**
  * Read-only data for the web dashboard (viewer and up), shaped for its pages so each page is
  * one request: GET /v1/dashboard/config, /v1/dashboard/fleet, /v1/dashboard/models/:model.
- * Everything comes from the tables the monitor and retrain workflows write (decisions with
- * their statistics, model_versions, model_stage_events, shadow_results, scoring_events,
- * labels, dead_letters); the monitor's live status (a Temporal query) is added when a status
- * source is given and answers. Every value goes through query parameters.
+ * Everything comes from the tables the monitor and retrain workflows write, through
+ * platform/clickhouse/dashboard-repository.ts; the monitor's live status (a Temporal query) is
+ * added when a status source is given and answers. Health is the monitor's own rule
+ * (detectors/monitor/health.ts), the comparison intervals detectors/promotion/paired-accuracy.ts.
  */
 
 /** Live monitor status of a model, or null when its monitor is not running or not reachable. */
@@ -41,35 +56,6 @@ const HOUR = 3_600_000;
 /** Health as the monitor computes it (workflows/model-monitor.ts), re-derived from its last window decision. */
 export type Health = MonitorHealth;
 
-interface WindowRow {
-  model_id: string;
-  decision_id: string;
-  at: string;
-  kind: string;
-  version: string;
-  window: string;
-  quality: string;
-  drift_dataset: number | null;
-  drift_share: number | null;
-  drift_features: string;
-  data_quality: string;
-  decay: string;
-  change_point: string;
-  economics: string;
-}
-
-interface DecisionSummaryRow {
-  model_id: string;
-  decision_id: string;
-  at: string;
-  kind: string;
-  version: string;
-  actor: string;
-  reason: string;
-  workflow_id: string;
-  run_id: string;
-}
-
 const json = (text: string | null | undefined): unknown => {
   if (text === null || text === undefined || text === '') return null;
   try {
@@ -82,23 +68,6 @@ const obj = (v: unknown): Record<string, unknown> | null =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** Only what the window decisions' statistics the pages draw; the full statistics stay behind GET /v1/decisions/:id. */
-const WINDOW_COLUMNS = `model_id, decision_id, toUnixTimestamp64Milli(decided_at) AS at, kind, model_version AS version,
-  JSONExtractRaw(statistics, 'window') AS window,
-  JSONExtractRaw(statistics, 'quality') AS quality,
-  JSONExtract(statistics, 'drift', 'dataset_drift', 'Nullable(Bool)') AS drift_dataset,
-  JSONExtract(statistics, 'drift', 'share_drifted', 'Nullable(Float64)') AS drift_share,
-  JSONExtractRaw(statistics, 'drift', 'features') AS drift_features,
-  JSONExtractRaw(statistics, 'dataQuality') AS data_quality,
-  JSONExtractRaw(statistics, 'decay') AS decay,
-  JSONExtractRaw(statistics, 'changePoint') AS change_point,
-  JSONExtractRaw(statistics, 'economics') AS economics`;
-
-/** Decisions a monitor tick made (they carry the evaluated window). */
-const IS_WINDOW_DECISION = `JSONExtractRaw(statistics, 'window') NOT IN ('', 'null')`;
-
-const DECISION_COLUMNS = `model_id, decision_id, toUnixTimestamp64Milli(decided_at) AS at, kind, model_version AS version, actor, reason, workflow_id, run_id`;
-
 function decayOf(raw: string): Record<string, unknown> | null {
   const d = obj(json(raw));
   if (!d) return null;
@@ -107,7 +76,7 @@ function decayOf(raw: string): Record<string, unknown> | null {
   return rest;
 }
 
-function windowOf(r: WindowRow) {
+function windowOf(r: WindowDecisionRow) {
   const w = obj(json(r.window)) ?? {};
   const q = obj(json(r.quality)) ?? {};
   const wq = obj(w.quality);
@@ -282,36 +251,12 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
     app.get('/v1/dashboard/fleet', { preHandler: guard('viewer') }, async () => {
       const now = Date.now();
       const [models, windows, lastDecisions] = await Promise.all([
-        queryRows<{
-          model_id: string;
-          versions: string;
-          production: string;
-          production_created: string | null;
-          stages: Record<string, string>;
-        }>(
-          clickhouse,
-          `SELECT model_id, count() AS versions, anyIf(version, stage = 'production') AS production,
-                  toUnixTimestamp64Milli(anyIf(created_at, stage = 'production')) AS production_created,
-                  CAST(sumMap(map(toString(stage), toUInt64(1))) AS Map(String, UInt64)) AS stages
-           FROM model_versions FINAL GROUP BY model_id`,
-        ),
-        queryRows<WindowRow>(
-          clickhouse,
-          `SELECT ${WINDOW_COLUMNS} FROM decisions FINAL WHERE ${IS_WINDOW_DECISION}
-           ORDER BY decided_at DESC, decision_id DESC LIMIT 1 BY model_id`,
-        ),
-        queryRows<DecisionSummaryRow>(
-          clickhouse,
-          `SELECT ${DECISION_COLUMNS} FROM decisions FINAL ORDER BY decided_at DESC, decision_id DESC LIMIT 1 BY model_id`,
-        ),
+        fleetVersions(clickhouse),
+        latestWindowDecisions(clickhouse),
+        latestDecisions(clickhouse),
       ]);
       // The latest decay fit can be older than the last window (a window without quality keeps the fit).
-      const fits = await queryRows<{ model_id: string; at: string; version: string; decay: string }>(
-        clickhouse,
-        `SELECT model_id, toUnixTimestamp64Milli(decided_at) AS at, model_version AS version, JSONExtractRaw(statistics, 'decay') AS decay
-         FROM decisions FINAL WHERE JSONExtractRaw(statistics, 'decay') NOT IN ('', 'null')
-         ORDER BY decided_at DESC, decision_id DESC LIMIT 1 BY model_id`,
-      );
+      const fits = await latestDecayFits(clickhouse);
       const ids = [
         ...new Set([
           ...models.map((m) => m.model_id),
@@ -387,113 +332,19 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
             .send({ error: 'bad-request', message: issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
         }
         const modelId = model.data;
-        const p = { model: modelId };
         const [versions, stageEvents, windowRows, decisionRows, shadowRows, verdictRows] = await Promise.all([
-          queryRows<{
-            version: string;
-            stage: string;
-            created: string;
-            promoted: string | null;
-            parent_version: string;
-            trainer: string;
-            metrics: string;
-            stage_reason: string;
-            lineage_id: string;
-          }>(
-            clickhouse,
-            `SELECT version, stage, toUnixTimestamp64Milli(created_at) AS created, toUnixTimestamp64Milli(promoted_at) AS promoted, parent_version, trainer, metrics, stage_reason, lineage_id
-           FROM model_versions FINAL WHERE model_id = {model:String} ORDER BY toUInt64OrZero(substring(version, 2)), version`,
-            p,
-          ),
-          queryRows<{
-            version: string;
-            from_stage: string;
-            to_stage: string;
-            actor: string;
-            reason: string;
-            at: string;
-          }>(
-            clickhouse,
-            `SELECT version, from_stage, to_stage, actor, reason, toUnixTimestamp64Milli(at) AS at FROM model_stage_events WHERE model_id = {model:String} ORDER BY at`,
-            p,
-          ),
-          queryRows<WindowRow>(
-            clickhouse,
-            `SELECT * FROM (SELECT ${WINDOW_COLUMNS} FROM decisions FINAL WHERE model_id = {model:String} AND ${IS_WINDOW_DECISION}
-             ORDER BY decided_at DESC, decision_id DESC LIMIT {limit:UInt32}) ORDER BY at, decision_id`,
-            { ...p, limit: query.data.windows },
-          ),
-          queryRows<DecisionSummaryRow>(
-            clickhouse,
-            `SELECT ${DECISION_COLUMNS} FROM decisions FINAL WHERE model_id = {model:String} ORDER BY decided_at DESC, decision_id DESC LIMIT {limit:UInt32}`,
-            { ...p, limit: query.data.decisions },
-          ),
+          modelVersions(clickhouse, modelId),
+          stageEventRows(clickhouse, modelId),
+          recentWindowDecisions(clickhouse, modelId, query.data.windows),
+          recentDecisions(clickhouse, modelId, query.data.decisions),
           // Champion vs challenger on the same events: accuracy of each and the paired difference.
-          queryRows<{
-            evaluation_id: string;
-            candidate: string;
-            champion: string;
-            source: string;
-            n: string;
-            acc_candidate: number;
-            acc_champion: number;
-            diff_mean: number;
-            diff_sd: number | null;
-            ll_candidate: number;
-            ll_champion: number;
-            first: string;
-            last: string;
-          }>(
-            clickhouse,
-            `SELECT evaluation_id, candidate_version AS candidate, champion_version AS champion, any(source) AS source, count() AS n,
-                  avg((candidate_score >= 0.5) = (label = 1)) AS acc_candidate,
-                  avg((champion_score >= 0.5) = (label = 1)) AS acc_champion,
-                  avg(toFloat64((candidate_score >= 0.5) = (label = 1)) - toFloat64((champion_score >= 0.5) = (label = 1))) AS diff_mean,
-                  stddevSamp(toFloat64((candidate_score >= 0.5) = (label = 1)) - toFloat64((champion_score >= 0.5) = (label = 1))) AS diff_sd,
-                  avg(-if(label = 1, log(greatest(candidate_score, 1e-15)), log(greatest(1 - candidate_score, 1e-15)))) AS ll_candidate,
-                  avg(-if(label = 1, log(greatest(champion_score, 1e-15)), log(greatest(1 - champion_score, 1e-15)))) AS ll_champion,
-                  toUnixTimestamp64Milli(min(evaluated_at)) AS first, toUnixTimestamp64Milli(max(evaluated_at)) AS last
-           FROM shadow_results FINAL WHERE model_id = {model:String}
-           GROUP BY evaluation_id, candidate_version, champion_version ORDER BY last`,
-            p,
-          ),
-          queryRows<{
-            decision_id: string;
-            at: string;
-            kind: string;
-            version: string;
-            reason: string;
-            verdict: string;
-            evaluation_id: string;
-            champion: string;
-          }>(
-            clickhouse,
-            `SELECT decision_id, toUnixTimestamp64Milli(decided_at) AS at, kind, model_version AS version, reason,
-                  if(JSONExtractRaw(statistics, 'verdict') NOT IN ('', 'null'), JSONExtractRaw(statistics, 'verdict'), JSONExtractRaw(statistics, 'shadow', 'verdict')) AS verdict,
-                  JSONExtractString(statistics, 'shadow', 'evaluationId') AS evaluation_id,
-                  JSONExtractString(details, 'championVersion') AS champion
-           FROM decisions FINAL WHERE model_id = {model:String} AND kind IN ('promote', 'reject', 'rollback') ORDER BY decided_at`,
-            p,
-          ),
+          shadowEvaluations(clickhouse, modelId),
+          promotionVerdicts(clickhouse, modelId),
         ]);
 
         const windows = windowRows.map(windowOf);
         const first = windows[0]?.start ?? Date.now() - 7 * 24 * HOUR;
-        const ingest = await queryRows<{ hour: string; events: string; labels: string; dead: string }>(
-          clickhouse,
-          `SELECT hour, sum(events) AS events, sum(labels) AS labels, sum(dead) AS dead FROM (
-           SELECT toUnixTimestamp(toStartOfHour(ts)) * 1000 AS hour, count() AS events, 0 AS labels, 0 AS dead
-             FROM scoring_events FINAL WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({since:Int64}) GROUP BY hour
-           UNION ALL
-           SELECT toUnixTimestamp(toStartOfHour(e.ts)) * 1000 AS hour, 0, count(), 0
-             FROM (SELECT event_id, ts FROM scoring_events FINAL WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({since:Int64})) AS e
-             INNER JOIN (SELECT DISTINCT event_id FROM labels) AS l USING (event_id) GROUP BY hour
-           UNION ALL
-           SELECT toUnixTimestamp(toStartOfHour(received_at)) * 1000 AS hour, 0, 0, count()
-             FROM dead_letters FINAL WHERE model_id = {model:String} AND received_at >= fromUnixTimestamp64Milli({since:Int64}) GROUP BY hour
-         ) GROUP BY hour ORDER BY hour`,
-          { ...p, since: Math.floor(first) },
-        );
+        const ingest = await hourlyIngest(clickhouse, modelId, Math.floor(first));
 
         // The latest decay fit of each version (the curve drawn over its age axis).
         const fits: Record<string, { fittedAt: number; decisionId: string; fit: Record<string, unknown> }> = {};
@@ -590,46 +441,26 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
 }
 
 /** Accuracy of each side with a Wilson interval and the paired accuracy difference with a normal interval (95%). */
-function shadowSummary(s: {
-  evaluation_id: string;
-  candidate: string;
-  champion: string;
-  source: string;
-  n: string;
-  acc_candidate: number;
-  acc_champion: number;
-  diff_mean: number;
-  diff_sd: number | null;
-  ll_candidate: number;
-  ll_champion: number;
-  first: string;
-  last: string;
-}) {
+function shadowSummary(s: ShadowEvaluationRow) {
   const n = Number(s.n);
-  const z = 1.959963984540054;
-  const wilson = (p: number) => {
-    const denom = 1 + (z * z) / n;
-    const centre = (p + (z * z) / (2 * n)) / denom;
-    const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
-    return { lower: centre - half, upper: centre + half };
-  };
-  const se = s.diff_sd === null || !Number.isFinite(Number(s.diff_sd)) ? null : Number(s.diff_sd) / Math.sqrt(n);
+  const level = 0.95;
   return {
     evaluationId: s.evaluation_id,
     candidate: s.candidate,
     champion: s.champion,
     source: s.source,
     n,
-    level: 0.95,
-    accuracy: {
-      candidate: { value: Number(s.acc_candidate), ...wilson(Number(s.acc_candidate)) },
-      champion: { value: Number(s.acc_champion), ...wilson(Number(s.acc_champion)) },
-      difference: {
-        value: Number(s.diff_mean),
-        lower: se === null ? null : Number(s.diff_mean) - z * se,
-        upper: se === null ? null : Number(s.diff_mean) + z * se,
+    level,
+    accuracy: pairedAccuracy(
+      {
+        n,
+        candidate: Number(s.acc_candidate),
+        champion: Number(s.acc_champion),
+        differenceMean: Number(s.diff_mean),
+        differenceSd: s.diff_sd === null ? null : Number(s.diff_sd),
       },
-    },
+      level,
+    ),
     logLoss: { candidate: Number(s.ll_candidate), champion: Number(s.ll_champion) },
     from: Number(s.first),
     to: Number(s.last),
