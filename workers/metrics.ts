@@ -1,6 +1,14 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { queryRows } from '../platform/clickhouse/client.ts';
+import {
+  decisionCounts,
+  monitorTicks,
+  storedDeadLetters,
+  trainingDurations,
+  type DecisionCountRow,
+  type MonitorTickRow,
+  type TrainingDurationRow,
+} from '../platform/clickhouse/metrics-repository.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RouteModule } from './api.ts';
@@ -54,9 +62,9 @@ const INGEST_COUNTERS: Array<[keyof IngestMetrics, string]> = [
 ];
 
 interface StoreSnapshot {
-  decisions: Array<{ model_id: string; kind: string; n: string }>;
-  ticks: Array<{ model_id: string; n: string }>;
-  trainings: Array<{ model_id: string; seconds: number; created_ms: string }>;
+  decisions: DecisionCountRow[];
+  ticks: MonitorTickRow[];
+  trainings: TrainingDurationRow[];
   deadLetters: number;
 }
 
@@ -118,28 +126,13 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
     if (cached && Date.now() - cached.at < cacheMs) return cached.value;
     const value = (async (): Promise<StoreSnapshot> => {
       const ch = deps.clickhouse;
-      const [decisions, ticks, trainings, dead] = await Promise.all([
-        queryRows<{ model_id: string; kind: string; n: string }>(
-          ch,
-          'SELECT model_id, kind, uniqExact(decision_id) AS n FROM decisions GROUP BY model_id, kind',
-        ),
-        // A tick evaluates one window: decisions that carry a window, counted once per window.
-        queryRows<{ model_id: string; n: string }>(
-          ch,
-          "SELECT model_id, uniqExact(windows) AS n FROM decisions WHERE windows NOT IN ('', 'null') AND startsWith(workflow_id, 'halflife-monitor-') GROUP BY model_id",
-        ),
-        // Training time: from the snapshot written to the version registered (train + store + register).
-        queryRows<{ model_id: string; seconds: number; created_ms: string }>(
-          ch,
-          `SELECT v.model_id AS model_id, greatest(0, toUnixTimestamp64Milli(v.created_at) - toUnixTimestamp64Milli(s.created_at)) / 1000 AS seconds,
-                  toUnixTimestamp64Milli(v.created_at) AS created_ms
-           FROM (SELECT model_id, lineage_id, created_at FROM model_versions FINAL WHERE lineage_id != '') AS v
-           INNER JOIN (SELECT snapshot_id, created_at FROM training_snapshots FINAL) AS s ON s.snapshot_id = v.lineage_id
-           ORDER BY created_ms`,
-        ),
-        queryRows<{ n: string }>(ch, 'SELECT count() AS n FROM dead_letters'),
+      const [decisions, ticks, trainings, deadLetters] = await Promise.all([
+        decisionCounts(ch),
+        monitorTicks(ch),
+        trainingDurations(ch),
+        storedDeadLetters(ch),
       ]);
-      return { decisions, ticks, trainings, deadLetters: Number(dead[0]?.n ?? 0) };
+      return { decisions, ticks, trainings, deadLetters };
     })().catch((err: unknown) => {
       deps.log.warn({ err: (err as Error).message }, 'metrics: ClickHouse values unavailable');
       cached = undefined;
