@@ -14,7 +14,14 @@ import { createHash } from 'node:crypto';
 import { promotionVerdict, type PromotionMetric, type PromotionVerdict } from '../detectors/promotion/index.ts';
 import type { GuardrailOptions } from '../detectors/promotion/guardrails.ts';
 import { p99 } from '../detectors/promotion/guardrails.ts';
-import { queryRows } from '../platform/clickhouse/client.ts';
+import {
+  insertShadowResults,
+  livePairs,
+  replayEvents,
+  trainingSplitSize,
+  type ShadowEventRow,
+  type ShadowResultRow,
+} from '../platform/clickhouse/shadow-repository.ts';
 import type { RawFeatures } from '../platform/onnx/features.ts';
 import { shadowModelId } from '../platform/registry/shadow.ts';
 import { heartbeat, ms, nonRetryable, type RetrainContext } from './retrain-context.ts';
@@ -61,19 +68,6 @@ export interface ShadowEvaluateResult {
   };
 }
 
-interface EventRow {
-  event_id: string;
-  num_features: Record<string, number>;
-  cat_features: Record<string, string>;
-  prediction_score: number | null;
-  model_version: string;
-  label: string;
-  label_numeric: number | null;
-  shadow_score?: number | null;
-  shadow_latency?: string;
-  live_latency?: string;
-}
-
 export function createShadowActivity(ctx: RetrainContext) {
   return async function shadowEvaluate(input: ShadowEvaluateInput): Promise<ShadowEvaluateResult> {
     const source = input.source ?? 'replay';
@@ -100,56 +94,26 @@ export function createShadowActivity(ctx: RetrainContext) {
       evaluationId,
     });
 
-    const params = {
-      m: input.modelId,
-      shadow: shadowModelId(input.modelId),
-      start,
-      end,
+    const excludedTrainingEvents = await trainingSplitSize(ctx.clickhouse, candidate.lineageId);
+    const query = {
+      modelId: input.modelId,
+      window: { start, end },
+      trainingSnapshotId: candidate.lineageId,
       limit: maxEvents,
-      lineage: candidate.lineageId,
-      champion: input.championVersion,
-      candidate: input.candidateVersion,
     };
-    const [excludedRow] = await queryRows<{ n: string }>(
-      ctx.clickhouse,
-      `SELECT count() AS n FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train'`,
-      params,
-    );
     const events =
       source === 'replay'
-        ? await queryRows<EventRow>(
-            ctx.clickhouse,
-            `SELECT e.event_id AS event_id, e.num_features AS num_features, e.cat_features AS cat_features, e.prediction_score AS prediction_score,
-                    e.model_version AS model_version, l.label AS label, l.label_numeric AS label_numeric
-             FROM (SELECT event_id, ts, num_features, cat_features, prediction_score, model_version FROM scoring_events FINAL
-                   WHERE model_id = {m:String} AND ts >= fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({end:Int64}, 'UTC')
-                     AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train')) AS e
-             INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric FROM labels GROUP BY event_id) AS l
-               ON l.event_id = e.event_id
-             ORDER BY e.ts DESC, e.event_id LIMIT {limit:UInt32}`,
-            params,
-          )
-        : await queryRows<EventRow>(
-            ctx.clickhouse,
-            `SELECT e.event_id AS event_id, e.num_features AS num_features, e.cat_features AS cat_features, e.prediction_score AS prediction_score,
-                    e.model_version AS model_version, s.prediction_score AS shadow_score, s.metadata['latency_ms'] AS shadow_latency,
-                    e.metadata['latency_ms'] AS live_latency, l.label AS label, l.label_numeric AS label_numeric
-             FROM (SELECT event_id, ts, num_features, cat_features, prediction_score, model_version, metadata FROM scoring_events FINAL
-                   WHERE model_id = {m:String} AND model_version = {champion:String}
-                     AND ts >= fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({end:Int64}, 'UTC')) AS e
-             INNER JOIN (SELECT event_id, prediction_score, metadata FROM scoring_events FINAL
-                   WHERE model_id = {shadow:String} AND model_version = {candidate:String}
-                     AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train')) AS s
-               ON s.event_id = e.event_id
-             INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric FROM labels GROUP BY event_id) AS l
-               ON l.event_id = e.event_id
-             ORDER BY e.ts DESC, e.event_id LIMIT {limit:UInt32}`,
-            params,
-          );
+        ? await replayEvents(ctx.clickhouse, query)
+        : await livePairs(ctx.clickhouse, {
+            ...query,
+            shadowModelId: shadowModelId(input.modelId),
+            championVersion: input.championVersion,
+            candidateVersion: input.candidateVersion,
+          });
     heartbeat({ evaluationId, events: events.length });
     const usable = events
       .map((e) => ({ e, y: binaryLabel(e.label, e.label_numeric === null ? null : Number(e.label_numeric)) }))
-      .filter((x): x is { e: EventRow; y: 0 | 1 } => x.y !== null);
+      .filter((x): x is { e: ShadowEventRow; y: 0 | 1 } => x.y !== null);
     const rows: RawFeatures[] = usable.map((x) => ({ ...x.e.num_features, ...x.e.cat_features }));
     const batchSize = input.batchSize ?? 64;
 
@@ -233,7 +197,7 @@ export function createShadowActivity(ctx: RetrainContext) {
     const pairedLabels: number[] = [];
     const pairedChampion: number[] = [];
     const pairedCandidate: number[] = [];
-    const stored: Record<string, unknown>[] = [];
+    const stored: ShadowResultRow[] = [];
     const now = Date.now();
     usable.forEach((x, i) => {
       const c = championScores[i] as number;
@@ -252,18 +216,12 @@ export function createShadowActivity(ctx: RetrainContext) {
         label: x.y,
         champion_score: c,
         candidate_score: k,
-        champion_latency_ms: Number.isNaN(championLatency[i] as number) ? 0 : championLatency[i],
-        candidate_latency_ms: Number.isNaN(candidateLatency[i] as number) ? 0 : candidateLatency[i],
+        champion_latency_ms: Number.isNaN(championLatency[i] as number) ? 0 : (championLatency[i] as number),
+        candidate_latency_ms: Number.isNaN(candidateLatency[i] as number) ? 0 : (candidateLatency[i] as number),
         evaluated_at: now,
       });
     });
-    for (let i = 0; i < stored.length; i += 50_000) {
-      await ctx.clickhouse.insert({
-        table: 'shadow_results',
-        values: stored.slice(i, i + 50_000),
-        format: 'JSONEachRow',
-      });
-    }
+    await insertShadowResults(ctx.clickhouse, stored);
     if (source === 'live') {
       championErrors = usable.length - stored.length;
     }
@@ -295,7 +253,7 @@ export function createShadowActivity(ctx: RetrainContext) {
         champion: summaryMetrics(pairedLabels, pairedChampion),
         candidateErrors,
         championErrors,
-        excludedTrainingEvents: Number(excludedRow?.n ?? 0),
+        excludedTrainingEvents,
         latencyP99Ms: {
           candidate: candidateBatchMs.length > 0 ? p99(candidateBatchMs) : null,
           champion: championBatchMs.length > 0 ? p99(championBatchMs) : null,

@@ -6,8 +6,12 @@
  * either finds the finished snapshot or redoes it from scratch (lineage rows collapse by key).
  */
 import { createHash } from 'node:crypto';
-import { queryRows } from '../platform/clickhouse/client.ts';
 import type { TrainingSnapshot } from '../platform/clickhouse/lineage-repository.ts';
+import {
+  eventsInWindow,
+  labelledEventsPage,
+  labelledEventsSummary,
+} from '../platform/clickhouse/training-data-repository.ts';
 import type { FeatureNames } from '../platform/onnx/features.ts';
 import { heartbeat, ms, nonRetryable, type RetrainContext } from './retrain-context.ts';
 import { CSV_ID_COLUMN, CSV_LABEL_COLUMN, csvHeader, csvLine } from '../training/csv.ts';
@@ -82,23 +86,6 @@ function toResult(s: TrainingSnapshot, reused: boolean): SnapshotResult {
   };
 }
 
-/** The labelled events of the window, the newest label per event, minus excluded subjects. */
-const LABELLED_EVENTS = `
-  SELECT e.event_id AS event_id, e.subject_id AS subject_id, e.num_features AS num_features, e.cat_features AS cat_features,
-         l.label AS label, l.label_numeric AS label_numeric
-  FROM (
-    SELECT event_id, subject_id, num_features, cat_features FROM scoring_events FINAL
-    WHERE model_id = {m:String} AND ts >= fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({end:Int64}, 'UTC')
-      AND NOT has({excluded:Array(String)}, subject_id)
-  ) AS e
-  INNER JOIN (
-    SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric FROM labels
-    WHERE event_id IN (
-      SELECT event_id FROM scoring_events
-      WHERE model_id = {m:String} AND ts >= fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({end:Int64}, 'UTC'))
-    GROUP BY event_id
-  ) AS l ON l.event_id = e.event_id`;
-
 export function createSnapshotActivity(ctx: RetrainContext) {
   return async function snapshotTrainingData(input: SnapshotInput): Promise<SnapshotResult> {
     const { retrainId, modelId } = input;
@@ -115,23 +102,13 @@ export function createSnapshotActivity(ctx: RetrainContext) {
     if (existing) return toResult(existing, true);
 
     const excluded = [...new Set(input.excludeSubjects ?? [])];
-    const params = { m: modelId, start, end, excluded };
+    const query = { modelId, window: { start, end }, excludedSubjects: excluded };
     const log = ctx.log.child({ modelId, retrainId, snapshotId });
-    const [summary] = await queryRows<{ num: string[]; cat: string[]; n: string }>(
-      ctx.clickhouse,
-      `SELECT groupUniqArrayArray(mapKeys(num_features)) AS num, groupUniqArrayArray(mapKeys(cat_features)) AS cat, count() AS n
-       FROM (${LABELLED_EVENTS})`,
-      params,
-    );
-    const [total] = await queryRows<{ n: string }>(
-      ctx.clickhouse,
-      `SELECT count() AS n FROM scoring_events FINAL
-       WHERE model_id = {m:String} AND ts >= fromUnixTimestamp64Milli({start:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({end:Int64}, 'UTC')`,
-      params,
-    );
-    const categorical = [...new Set(summary?.cat ?? [])].sort();
+    const summary = await labelledEventsSummary(ctx.clickhouse, query);
+    const total = await eventsInWindow(ctx.clickhouse, modelId, query.window);
+    const categorical = [...new Set(summary.categorical)].sort();
     // A name seen both as a number and as a string is treated as categorical.
-    const numeric = [...new Set(summary?.num ?? [])].filter((n) => !categorical.includes(n)).sort();
+    const numeric = [...new Set(summary.numeric)].filter((n) => !categorical.includes(n)).sort();
     const features: FeatureNames = { numeric, categorical };
     for (const reserved of [CSV_ID_COLUMN, CSV_LABEL_COLUMN]) {
       if (numeric.includes(reserved) || categorical.includes(reserved)) {
@@ -141,7 +118,7 @@ export function createSnapshotActivity(ctx: RetrainContext) {
         );
       }
     }
-    if (Number(summary?.n ?? 0) === 0) {
+    if (summary.events === 0) {
       throw nonRetryable(
         'TrainingInputError',
         `no labelled events for ${modelId} in ${new Date(start).toISOString()} – ${new Date(end).toISOString()}: nothing to train on`,
@@ -156,18 +133,7 @@ export function createSnapshotActivity(ctx: RetrainContext) {
     let skipped = 0;
     let after = '';
     for (;;) {
-      const page = await queryRows<{
-        event_id: string;
-        subject_id: string;
-        num_features: Record<string, number>;
-        cat_features: Record<string, string>;
-        label: string;
-        label_numeric: number | null;
-      }>(
-        ctx.clickhouse,
-        `SELECT * FROM (${LABELLED_EVENTS}) WHERE event_id > {after:String} ORDER BY event_id LIMIT {page:UInt32}`,
-        { ...params, after, page: PAGE },
-      );
+      const page = await labelledEventsPage(ctx.clickhouse, query, after, PAGE);
       if (page.length === 0) break;
       const lineage = [];
       for (const r of page) {
@@ -210,7 +176,7 @@ export function createSnapshotActivity(ctx: RetrainContext) {
       modelId,
       retrainId,
       window: { start: new Date(start).toISOString(), end: new Date(end).toISOString() },
-      rowCount: Number(total?.n ?? 0),
+      rowCount: total,
       labelledRows: trainRows + holdoutRows,
       trainRows,
       holdoutRows,

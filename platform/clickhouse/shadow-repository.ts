@@ -1,0 +1,120 @@
+/**
+ * Champion–challenger evaluation on the same events (activities/shadow.ts): the recent labelled
+ * events a challenger is scored on, never those of its training split, and the per-event
+ * results (`shadow_results`). The newest label of an event wins.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { queryRows } from './client.ts';
+import { windowFilter, type TimeWindow } from './time-window.ts';
+
+/** A labelled event to evaluate on, newest first. */
+export interface ShadowEventRow {
+  event_id: string;
+  num_features: Record<string, number>;
+  cat_features: Record<string, string>;
+  /** The score recorded when the event was served. */
+  prediction_score: number | null;
+  model_version: string;
+  label: string;
+  label_numeric: number | null;
+  /** Live pairs only: the challenger's shadow score and both latencies (metadata `latency_ms`, text). */
+  shadow_score?: number | null;
+  shadow_latency?: string;
+  live_latency?: string;
+}
+
+export interface ShadowEventsQuery {
+  modelId: string;
+  window: TimeWindow;
+  /** The challenger's training snapshot: its `train` events are left out. */
+  trainingSnapshotId: string;
+  /** Most recent events returned. */
+  limit: number;
+}
+
+/** Events in a challenger's training split. */
+export async function trainingSplitSize(client: ClickHouseClient, snapshotId: string): Promise<number> {
+  const [row] = await queryRows<{ n: string }>(
+    client,
+    `SELECT count() AS n FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train'`,
+    { lineage: snapshotId },
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** Labelled events of the model in the window, any version, to re-score with both models. */
+export async function replayEvents(client: ClickHouseClient, q: ShadowEventsQuery): Promise<ShadowEventRow[]> {
+  const ts = windowFilter('ts', q.window);
+  return queryRows<ShadowEventRow>(
+    client,
+    `SELECT e.event_id AS event_id, e.num_features AS num_features, e.cat_features AS cat_features, e.prediction_score AS prediction_score,
+            e.model_version AS model_version, l.label AS label, l.label_numeric AS label_numeric
+     FROM (SELECT event_id, ts, num_features, cat_features, prediction_score, model_version FROM scoring_events FINAL
+           WHERE model_id = {m:String} AND ${ts.sql}
+             AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train')) AS e
+     INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric FROM labels GROUP BY event_id) AS l
+       ON l.event_id = e.event_id
+     ORDER BY e.ts DESC, e.event_id LIMIT {limit:UInt32}`,
+    { m: q.modelId, ...ts.params, lineage: q.trainingSnapshotId, limit: q.limit },
+  );
+}
+
+/**
+ * Labelled events the champion served in the window, paired with the shadow events the
+ * challenger scored on them (model id `shadowModelId`, same event ids).
+ */
+export async function livePairs(
+  client: ClickHouseClient,
+  q: ShadowEventsQuery & { shadowModelId: string; championVersion: string; candidateVersion: string },
+): Promise<ShadowEventRow[]> {
+  const ts = windowFilter('ts', q.window);
+  return queryRows<ShadowEventRow>(
+    client,
+    `SELECT e.event_id AS event_id, e.num_features AS num_features, e.cat_features AS cat_features, e.prediction_score AS prediction_score,
+            e.model_version AS model_version, s.prediction_score AS shadow_score, s.metadata['latency_ms'] AS shadow_latency,
+            e.metadata['latency_ms'] AS live_latency, l.label AS label, l.label_numeric AS label_numeric
+     FROM (SELECT event_id, ts, num_features, cat_features, prediction_score, model_version, metadata FROM scoring_events FINAL
+           WHERE model_id = {m:String} AND model_version = {champion:String}
+             AND ${ts.sql}) AS e
+     INNER JOIN (SELECT event_id, prediction_score, metadata FROM scoring_events FINAL
+           WHERE model_id = {shadow:String} AND model_version = {candidate:String}
+             AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train')) AS s
+       ON s.event_id = e.event_id
+     INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric FROM labels GROUP BY event_id) AS l
+       ON l.event_id = e.event_id
+     ORDER BY e.ts DESC, e.event_id LIMIT {limit:UInt32}`,
+    {
+      m: q.modelId,
+      shadow: q.shadowModelId,
+      champion: q.championVersion,
+      candidate: q.candidateVersion,
+      ...ts.params,
+      lineage: q.trainingSnapshotId,
+      limit: q.limit,
+    },
+  );
+}
+
+/** One paired event's result (`shadow_results`). */
+export interface ShadowResultRow {
+  evaluation_id: string;
+  model_id: string;
+  candidate_version: string;
+  champion_version: string;
+  event_id: string;
+  source: 'replay' | 'live';
+  label: 0 | 1;
+  champion_score: number;
+  candidate_score: number;
+  champion_latency_ms: number;
+  candidate_latency_ms: number;
+  /** Epoch ms. */
+  evaluated_at: number;
+}
+
+/** Store per-event results, in inserts of at most 50,000 rows. */
+export async function insertShadowResults(client: ClickHouseClient, rows: readonly ShadowResultRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 50_000) {
+    await client.insert({ table: 'shadow_results', values: rows.slice(i, i + 50_000), format: 'JSONEachRow' });
+  }
+}
