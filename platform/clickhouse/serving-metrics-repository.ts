@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './client.ts';
+import { sinceFilter } from './time-window.ts';
 
 /**
  * How one model version served since a time, from the events it scored and their labels: what
@@ -34,6 +35,7 @@ export async function versionServingMetrics(
   client: ClickHouseClient,
   q: ServingMetricsQuery,
 ): Promise<VersionServingMetrics> {
+  const ts = sinceFilter('ts', q.since);
   const [row] = await queryRows<{
     events: string;
     mean_score: number | null;
@@ -55,11 +57,11 @@ export async function versionServingMetrics(
             avgOrNullIf(e.prediction_score, l.y IS NOT NULL) AS labelled_mean_score,
             countIf(e.metadata['fallback_from'] = {fallback:String} AND {fallback:String} != '') AS fallbacks
      FROM (SELECT event_id, prediction_score, metadata FROM scoring_events FINAL
-           WHERE model_id = {m:String} AND model_version = {v:String} AND ts >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')) AS e
+           WHERE model_id = {m:String} AND model_version = {v:String} AND ${ts.sql}) AS e
      LEFT JOIN (SELECT event_id, toNullable(toFloat64(argMax(label_numeric, label_ts))) AS y FROM labels GROUP BY event_id HAVING y IN (0, 1)) AS l
        ON l.event_id = e.event_id
      SETTINGS join_use_nulls = 1`,
-    { m: q.modelId, v: q.version, since: q.since, fallback: q.fallbackOf ?? '' },
+    { m: q.modelId, v: q.version, ...ts.params, fallback: q.fallbackOf ?? '' },
   );
   return {
     events: Number(row?.events ?? 0),
