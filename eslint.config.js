@@ -59,16 +59,6 @@ const EXCEPTIONS = [
     imports: ['workflows/messages.ts', 'workflows/model-monitor.ts'],
   },
   {
-    // Temporary, until statistics leave storage (slice s11-sql).
-    file: 'platform/clickhouse/statistics-repository.ts',
-    imports: [
-      'detectors/drift/compare-feature.ts',
-      'detectors/drift/data-quality.ts',
-      'detectors/drift/bins.ts',
-      'detectors/drift/report.ts',
-    ],
-  },
-  {
     // A policy file is validated with the very duration grammar and time-zone check the evaluator applies.
     file: 'platform/policy-file.ts',
     imports: ['detectors/policy/duration.ts', 'detectors/policy/blackout.ts'],
