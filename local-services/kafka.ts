@@ -40,7 +40,7 @@ export function kafkaBroker(options: KafkaBrokerOptions): LocalService {
       writeFileSync(path.join(dirs.kafkaData, 'log4j2.properties'), LOG4J2);
       // KRaft storage is formatted once; after that the cluster id lives in meta.properties.
       if (!existsSync(path.join(logDir, 'meta.properties'))) {
-        const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+        const clusterId = newClusterId();
         execFileSync(
           'java',
           [
@@ -133,3 +133,14 @@ logger.kafka.level = warn
 logger.server.name = kafka.server.KafkaRaftServer
 logger.server.level = info
 `;
+
+/**
+ * A KRaft cluster id: 16 random bytes in base64url. One that starts with '-' would be read by the
+ * storage tool as an option (about 1 start in 64 failed that way), so such ids are drawn again.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url').slice(0, 22);
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
+}
