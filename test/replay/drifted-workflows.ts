@@ -5,7 +5,7 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { MonitorActivities } from '../../activities/monitor.ts';
-import { ModelMonitor as RecordedModelMonitor, type ModelMonitorInput } from '../../workflows/model-monitor.ts';
+import { ModelMonitor as RecordedModelMonitor, type ModelMonitorInput } from '../../workflows/monitor/model-monitor.ts';
 
 export { Retrain } from '../../workflows/retrain.ts';
 

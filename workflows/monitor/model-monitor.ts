@@ -23,21 +23,21 @@ import {
   log,
   patched,
 } from '@temporalio/workflow';
-import type { MonitorActivities } from '../activities/monitor.ts';
-import { initialMonitorState, monitorTick, policyStateOf, startVersion } from '../detectors/monitor/tick.ts';
-import { monitorHealth } from '../detectors/monitor/health.ts';
-import { evaluatePolicy } from '../detectors/policy/evaluate.ts';
+import type { MonitorActivities } from '../../activities/monitor.ts';
+import { initialMonitorState, monitorTick, policyStateOf, startVersion } from '../../detectors/monitor/tick.ts';
+import { monitorHealth } from '../../detectors/monitor/health.ts';
+import { evaluatePolicy } from '../../detectors/policy/evaluate.ts';
 import {
   DEFAULT_MONITOR_SETTINGS,
   type MonitorReference,
   type MonitorSettings,
   type MonitorState,
   type WindowEvaluation,
-} from '../detectors/monitor/types.ts';
-import { parseDuration } from '../detectors/policy/duration.ts';
-import type { PolicyDecision } from '../detectors/policy/state.ts';
-import type { RetrainPolicy } from '../detectors/policy/types.ts';
-import type { DecisionKind } from '../platform/clickhouse/decisions-repository.ts';
+} from '../../detectors/monitor/types.ts';
+import { parseDuration } from '../../detectors/policy/duration.ts';
+import type { PolicyDecision } from '../../detectors/policy/state.ts';
+import type { RetrainPolicy } from '../../detectors/policy/types.ts';
+import type { DecisionKind } from '../../platform/clickhouse/decisions-repository.ts';
 import {
   approveUpdate,
   forceRetrainUpdate,
@@ -53,8 +53,8 @@ import {
   type MonitorStage,
   type MonitorStatus,
   type PolicyRef,
-} from './messages.ts';
-import { DEFAULT_RETRAIN_SETTINGS, Retrain, type RetrainResult, type RetrainSettings } from './retrain.ts';
+} from '../messages.ts';
+import { DEFAULT_RETRAIN_SETTINGS, Retrain, type RetrainResult, type RetrainSettings } from '../retrain.ts';
 
 export interface ModelMonitorInput {
   modelId: string;
