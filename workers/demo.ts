@@ -36,7 +36,7 @@ import { parsePolicy } from '../platform/policy.ts';
 import { connectTemporal } from '../platform/temporal.ts';
 import { Random } from '../synthetic/random.ts';
 import { monitorWorkflowId } from '../workflows/messages.ts';
-import type { ModelMonitorInput } from '../workflows/monitor/model-monitor.ts';
+import type { ModelMonitorInput } from '../workflows/monitor/input.ts';
 
 export const DEMO_MODEL = 'demo-churn';
 export const DEMO_POLICY_FILE = `${projectRoot}/examples/policies/demo-cost-aware.yaml`;

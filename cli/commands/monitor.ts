@@ -18,7 +18,7 @@ import {
   statusQuery,
   type MonitorStatus,
 } from '../../workflows/messages.ts';
-import type { ModelMonitorInput } from '../../workflows/monitor/model-monitor.ts';
+import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { readFromStore } from '../daemon-client.ts';
 import { renderDecision } from '../explain.ts';
 import { emit, table } from '../output.ts';
