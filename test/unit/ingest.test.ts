@@ -23,7 +23,7 @@ import {
   emptyStoreResult,
   type Prepared,
   type RawRecord,
-} from '../../workers/ingest.ts';
+} from '../../workers/ingest/kafka-worker.ts';
 
 const event = (i: number, extra: Record<string, unknown> = {}) => ({
   event_id: `e${i}`,

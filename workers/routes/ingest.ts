@@ -1,4 +1,4 @@
-import { ingestHttp, type RecordKind } from '../ingest.ts';
+import { ingestHttp, type RecordKind } from '../ingest/kafka-worker.ts';
 import type { IngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import type { RouteModule } from '../api.ts';
 

@@ -33,7 +33,7 @@ import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { HalflifeConfig } from '../platform/config.ts';
+import type { HalflifeConfig } from '../../platform/config.ts';
 import {
   CONTRACT_VERSION,
   parseJsonRecord,
@@ -42,9 +42,9 @@ import {
   type LabelRow,
   type ScoringEventRow,
   type Validated,
-} from '../platform/contracts.ts';
-import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
-import { applyMigrations } from '../platform/clickhouse/migrations.ts';
+} from '../../platform/contracts.ts';
+import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import {
   ClickHouseIngestRepository,
   encodeDeadLetter,
@@ -55,9 +55,9 @@ import {
   type DeadLetterRow,
   type IngestRepository,
   type IngestTable,
-} from '../platform/clickhouse/ingest-repository.ts';
-import { createKafka, ensureTopics } from '../platform/kafka.ts';
-import { createLogger, type Logger } from '../platform/logger.ts';
+} from '../../platform/clickhouse/ingest-repository.ts';
+import { createKafka, ensureTopics } from '../../platform/kafka.ts';
+import { createLogger, type Logger } from '../../platform/logger.ts';
 
 /** Batches written at once (see IngestWorker #writerFull). */
 const MAX_BATCHES_WRITING = 2;
