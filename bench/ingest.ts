@@ -26,7 +26,8 @@ import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-repository.ts';
 import { loadConfig, type HalflifeConfig } from '../platform/config.ts';
 import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts';
-import { IngestWorker, type IngestTimings } from '../workers/ingest/kafka-worker.ts';
+import { IngestWorker } from '../workers/ingest/kafka-worker.ts';
+import type { IngestTimings } from '../workers/ingest/metrics.ts';
 import { startBroker } from './lib/broker.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -4,7 +4,7 @@ import { queryRows } from '../platform/clickhouse/client.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RouteModule } from './api.ts';
-import type { IngestMetrics } from './ingest/kafka-worker.ts';
+import type { IngestMetrics } from './ingest/metrics.ts';
 import type { Scorer } from './scorer.ts';
 
 /**

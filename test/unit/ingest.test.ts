@@ -10,20 +10,19 @@ import {
   type InsertTiming,
 } from '../../platform/clickhouse/ingest-repository.ts';
 import { validateScoringEvent } from '../../platform/contracts.ts';
+import { ingestHttp } from '../../workers/ingest/http.ts';
+import { OrderedBatchWriter } from '../../workers/ingest/ordered-batch-writer.ts';
+import { PendingBatch } from '../../workers/ingest/pending-batch.ts';
 import {
   fastScoringEventRow,
   findLoneSurrogate,
-  ingestHttp,
   MAX_DEAD_LETTER_PAYLOAD_BYTES,
   payloadText,
-  OrderedBatchWriter,
-  PendingBatch,
   prepareRecord,
-  storeBatch,
-  emptyStoreResult,
   type Prepared,
   type RawRecord,
-} from '../../workers/ingest/kafka-worker.ts';
+} from '../../workers/ingest/prepare-record.ts';
+import { emptyStoreResult, storeBatch } from '../../workers/ingest/store-batch.ts';
 
 const event = (i: number, extra: Record<string, unknown> = {}) => ({
   event_id: `e${i}`,
