@@ -8,7 +8,7 @@ export interface IngestTimings {
   consume_ms: number;
   /** JSON.parse and UTF-8 checks. */
   parse_ms: number;
-  /** Contract validation (zod) and row building. */
+  /** Contract validation (the fast check, zod when it is unsure) and row building. */
   validate_ms: number;
   /** Look-up of already-stored ids before insert. */
   dedupe_ms: number;

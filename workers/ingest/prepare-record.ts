@@ -6,7 +6,6 @@
  */
 import { isUtf8 } from 'node:buffer';
 import {
-  CONTRACT_VERSION,
   parseJsonRecord,
   validateLabel,
   validateScoringEvent,
@@ -99,115 +98,6 @@ export interface PrepareTimer {
   validate_ms: number;
 }
 
-// The contract's zod schema costs ~30 µs per realistic event, the largest single cost of
-// ingest. This hand-written check accepts only what the schema surely accepts and builds the
-// same row; anything it is unsure of (ISO timestamps, odd keys, any violation) returns
-// undefined and goes through zod, which decides and words the reason. It may be stricter than
-// the schema, never looser: test/unit/ingest.test.ts compares both on valid and broken events.
-const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
-const FEATURE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
-const MAX_EPOCH_MS = 253402300799999;
-const EVENT_KEYS = new Set([
-  'contract_version',
-  'event_id',
-  'model_id',
-  'model_version',
-  'timestamp',
-  'features',
-  'prediction',
-  'subject_id',
-  'metadata',
-]);
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function str(v: unknown, min: number, max: number): v is string {
-  return typeof v === 'string' && v.length >= min && v.length <= max;
-}
-
-export function fastScoringEventRow(
-  input: unknown,
-  from: { source: 'kafka' | 'http'; ref: string },
-): ScoringEventRow | undefined {
-  if (!isPlainObject(input)) return undefined;
-  for (const k in input) if (!EVENT_KEYS.has(k)) return undefined;
-  const { contract_version, event_id, model_id, model_version, timestamp, features, prediction, subject_id, metadata } =
-    input;
-  if (contract_version !== undefined && contract_version !== CONTRACT_VERSION) return undefined;
-  if (!str(event_id, 1, 128) || !str(model_id, 1, 128) || !IDENTIFIER.test(model_id) || !str(model_version, 1, 64))
-    return undefined;
-  if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > MAX_EPOCH_MS)
-    return undefined;
-  if (subject_id !== undefined && !str(subject_id, 1, 256)) return undefined;
-  if (!isPlainObject(features) || !isPlainObject(prediction)) return undefined;
-  const num: Record<string, number> = {};
-  const cat: Record<string, string> = {};
-  const missing: string[] = [];
-  let count = 0;
-  for (const name in features) {
-    if (name === '__proto__' || !FEATURE_NAME.test(name)) return undefined;
-    const value = features[name];
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) return undefined;
-      num[name] = value;
-    } else if (typeof value === 'string') {
-      if (value.length > 1024) return undefined;
-      cat[name] = value;
-    } else if (typeof value === 'boolean') cat[name] = String(value);
-    else if (value === null) missing.push(name);
-    else return undefined;
-    count++;
-  }
-  if (count === 0 || count > 1000) return undefined;
-  let score: number | null = null;
-  let cls: string | null = null;
-  let value: number | null = null;
-  for (const k in prediction) {
-    const v = prediction[k];
-    if (k === 'score') {
-      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) return undefined;
-      score = v;
-    } else if (k === 'class') {
-      if (typeof v === 'string') {
-        if (v.length < 1 || v.length > 256) return undefined;
-      } else if (!(typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) return undefined;
-      cls = String(v);
-    } else if (k === 'value') {
-      if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
-      value = v;
-    } else return undefined;
-  }
-  if (score === null && cls === null && value === null) return undefined;
-  let meta: Record<string, string> = {};
-  if (metadata !== undefined) {
-    if (!isPlainObject(metadata)) return undefined;
-    for (const k in metadata) {
-      const v = metadata[k];
-      if (k === '__proto__' || typeof v !== 'string' || v.length > 4096) return undefined;
-    }
-    meta = metadata as Record<string, string>;
-  }
-  return {
-    event_id,
-    model_id,
-    model_version,
-    ts: timestamp,
-    subject_id: subject_id ?? '',
-    num_features: num,
-    cat_features: cat,
-    missing_features: missing,
-    prediction_score: score,
-    prediction_class: cls,
-    prediction_value: value,
-    metadata: meta,
-    contract_version: CONTRACT_VERSION,
-    source: from.source,
-    source_ref: from.ref,
-  };
-}
-
 /**
  * A record's dead letter. Module-level rather than a closure in prepareRecord: the closure was
  * allocated (and, under tsx, named through a defineProperty call) for every record, valid or not.
@@ -254,11 +144,6 @@ export function prepareRecord(record: RawRecord, kind: RecordKind, timer?: Prepa
   const from = { source: record.source, ref: record.ref };
   let prepared: Prepared;
   if (kind === 'events') {
-    const fast = fastScoringEventRow(parsed.value, from);
-    if (fast !== undefined) {
-      if (timer) timer.validate_ms += performance.now() - t1;
-      return { kind: 'event', row: fast };
-    }
     const v: Validated<ScoringEventRow> = validateScoringEvent(parsed.value, from);
     prepared = v.ok
       ? { kind: 'event', row: v.value }
