@@ -1,6 +1,6 @@
 /**
  * Ingest benchmark: sustained Kafka → ClickHouse events/s through the real worker
- * (workers/ingest.ts), real broker, embedded chDB, for a realistic event (20 numeric + 5
+ * (workers/ingest/), real broker, embedded chDB, for a realistic event (20 numeric + 5
  * categorical features).
  *
  *   tsx bench/ingest.ts [--events 200000] [--batch-sizes 5000,20000,50000] [--rate 30000]
@@ -26,7 +26,8 @@ import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-repository.ts';
 import { loadConfig, type HalflifeConfig } from '../platform/config.ts';
 import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts';
-import { IngestWorker, type IngestTimings } from '../workers/ingest.ts';
+import { IngestWorker } from '../workers/ingest/kafka-worker.ts';
+import type { IngestTimings } from '../workers/ingest/metrics.ts';
 import { startBroker } from './lib/broker.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -10,7 +10,7 @@ import type { HalflifeConfig } from '../platform/config.ts';
 import { ConflictError, NotFoundError } from '../platform/errors.ts';
 import { connectTemporal } from '../platform/temporal.ts';
 import { forceRetrainUpdate, monitorWorkflowId, statusQuery, type MonitorStatus } from '../workflows/messages.ts';
-import type { ModelMonitorInput } from '../workflows/model-monitor.ts';
+import type { ModelMonitorInput } from '../workflows/monitor/input.ts';
 
 /** A monitor's Update validator said no (paused, a retrain runs, nothing awaits approval...). The API answers 409. */
 export class MonitorRefusedError extends ConflictError {}

@@ -8,7 +8,7 @@ import { servicesDown, servicesUp } from '../local-services/stack.ts';
 import type { LocalService } from '../local-services/service.ts';
 import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-repository.ts';
 import { buildApi } from './api.ts';
-import { IngestWorker } from './ingest.ts';
+import { IngestWorker } from './ingest/kafka-worker.ts';
 import { Scorer, scoreRoute } from './scorer.ts';
 import { createTemporalWorker } from './temporal-worker.ts';
 import { decisionRoutes } from './routes/decisions.ts';

@@ -35,7 +35,7 @@ import { projectRoot } from '../platform/paths.ts';
 import { LocalArtifactStore } from '../platform/registry/artifact-store.ts';
 import { parsePolicy } from '../platform/policy-file.ts';
 import { Random } from '../detectors/random.ts';
-import type { ModelMonitorInput } from '../workflows/model-monitor.ts';
+import type { ModelMonitorInput } from '../workflows/monitor/input.ts';
 
 export const DEMO_MODEL = 'demo-churn';
 export const DEMO_POLICY_FILE = `${projectRoot}/examples/policies/demo-cost-aware.yaml`;

@@ -7,7 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
-import { IngestWorker } from './ingest.ts';
+import { IngestWorker } from './ingest/kafka-worker.ts';
 
 /**
  * Crash-test hook: SIGKILL this process right after the Nth batch is stored and before its

@@ -12,7 +12,7 @@ import {
 import type { HalflifeConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RouteModule } from './api.ts';
-import type { IngestMetrics } from './ingest.ts';
+import type { IngestMetrics } from './ingest/metrics.ts';
 import type { Scorer } from './scorer.ts';
 
 /**

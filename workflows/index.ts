@@ -1,3 +1,3 @@
 // Every workflow the halflife worker runs. Deterministic code only (see ARCHITECTURE.md).
-export { ModelMonitor } from './model-monitor.ts';
+export { ModelMonitor } from './monitor/model-monitor.ts';
 export { Retrain } from './retrain.ts';

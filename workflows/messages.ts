@@ -16,7 +16,7 @@ export type MonitorStage = 'monitoring' | 'awaiting-approval' | 'retraining' | '
 export interface PolicyRef {
   name: string;
   version: string;
-  /** sha256 of the canonical policy JSON (platform/policy.ts). */
+  /** sha256 of the canonical policy JSON (platform/policy-file.ts). */
   hash: string;
 }
 
@@ -43,16 +43,19 @@ export interface Actor {
   reason?: string;
 }
 
+/** A new policy with its reference (validated by the caller with platform/policy-file.ts; checked again by the monitor). */
+export type SetPolicyRequest = { policy: RetrainPolicy; ref: PolicyRef } & Actor;
+/** `force` also overrides cooldown, budget, blackout and data quality. @default false */
+export type ForceRetrainRequest = Actor & { force?: boolean };
+
 export const statusQuery = defineQuery<MonitorStatus>('status');
 
-/** Replace the policy (validated by the caller with platform/policy.ts; checked again here). */
-export const setPolicyUpdate = defineUpdate<PolicyRef, [{ policy: RetrainPolicy; ref: PolicyRef } & Actor]>(
-  'setPolicy',
-);
+/** Replace the policy. */
+export const setPolicyUpdate = defineUpdate<PolicyRef, [SetPolicyRequest]>('setPolicy');
 export const pauseUpdate = defineUpdate<MonitorStatus, [Actor]>('pause');
 export const resumeUpdate = defineUpdate<MonitorStatus, [Actor]>('resume');
-/** Ask for a retrain now; `force` also overrides cooldown, budget, blackout and data quality. */
-export const forceRetrainUpdate = defineUpdate<{ accepted: true; decisionId: string }, [Actor & { force?: boolean }]>(
+/** Ask for a retrain now. */
+export const forceRetrainUpdate = defineUpdate<{ accepted: true; decisionId: string }, [ForceRetrainRequest]>(
   'forceRetrain',
 );
 /** Answer a pending approval request. */

@@ -15,7 +15,7 @@ import {
   setPolicyUpdate,
   type MonitorStatus,
 } from '../../workflows/messages.ts';
-import type { ModelMonitorInput } from '../../workflows/model-monitor.ts';
+import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { readFromStore } from '../store-access.ts';
 import { renderDecision } from '../explain.ts';
 import { emit, table } from '../output.ts';

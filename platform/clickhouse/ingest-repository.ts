@@ -6,7 +6,7 @@ import { queryRows } from './client.ts';
 /**
  * The ClickHouse side of ingest: inserts into scoring_events / labels / dead_letters and the
  * look-ups ingest uses to drop rows that are already stored (its exactly-once guarantee, see
- * workers/ingest.ts). Every value goes through query parameters; identifiers are constants.
+ * workers/ingest/kafka-worker.ts). Every value goes through query parameters; identifiers are constants.
  */
 
 /** A record that failed parsing or validation, kept whole with where it came from and why. */

@@ -10,7 +10,7 @@ import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { MonitorClient } from '../../operations/monitor-control.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
 import { demoPolicy, startDemo, type Demo } from '../../workers/demo.ts';
-import { IngestWorker } from '../../workers/ingest.ts';
+import { IngestWorker } from '../../workers/ingest/kafka-worker.ts';
 import { Scorer } from '../../workers/scorer.ts';
 import { createTemporalWorker } from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';

@@ -3,7 +3,7 @@ import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/clien
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
-import { IngestWorker } from '../../workers/ingest.ts';
+import { IngestWorker } from '../../workers/ingest/kafka-worker.ts';
 import {
   createIngestTopics,
   groupProgress,

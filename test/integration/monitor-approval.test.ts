@@ -17,7 +17,7 @@ import {
   workflowBundle,
 } from '../../workers/temporal-worker.ts';
 import { approveUpdate, monitorWorkflowId, setPolicyUpdate, statusQuery } from '../../workflows/messages.ts';
-import type { ModelMonitorInput } from '../../workflows/model-monitor.ts';
+import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 

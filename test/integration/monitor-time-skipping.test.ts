@@ -16,7 +16,7 @@ import {
   workflowBundle,
 } from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId, statusQuery, type MonitorStatus } from '../../workflows/messages.ts';
-import type { ModelMonitorInput } from '../../workflows/model-monitor.ts';
+import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 

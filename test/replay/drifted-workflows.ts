@@ -5,7 +5,8 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { MonitorActivities } from '../../activities/monitor.ts';
-import { ModelMonitor as RecordedModelMonitor, type ModelMonitorInput } from '../../workflows/model-monitor.ts';
+import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import { ModelMonitor as RecordedModelMonitor } from '../../workflows/monitor/model-monitor.ts';
 
 export { Retrain } from '../../workflows/retrain.ts';
 

@@ -32,7 +32,7 @@ import {
   statusQuery,
   type DerivedDecision,
 } from '../../workflows/messages.ts';
-import type { ModelMonitorInput } from '../../workflows/model-monitor.ts';
+import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
 
 const HOUR = 3_600_000;

@@ -9,21 +9,18 @@ import {
   type IngestTable,
   type InsertTiming,
 } from '../../platform/clickhouse/ingest-repository.ts';
-import { validateScoringEvent } from '../../platform/contracts.ts';
+import { ingestHttp } from '../../workers/ingest/http.ts';
+import { OrderedBatchWriter } from '../../workers/ingest/ordered-batch-writer.ts';
+import { PendingBatch } from '../../workers/ingest/pending-batch.ts';
 import {
-  fastScoringEventRow,
   findLoneSurrogate,
-  ingestHttp,
   MAX_DEAD_LETTER_PAYLOAD_BYTES,
   payloadText,
-  OrderedBatchWriter,
-  PendingBatch,
   prepareRecord,
-  storeBatch,
-  emptyStoreResult,
   type Prepared,
   type RawRecord,
-} from '../../workers/ingest.ts';
+} from '../../workers/ingest/prepare-record.ts';
+import { emptyStoreResult, storeBatch } from '../../workers/ingest/store-batch.ts';
 
 const event = (i: number, extra: Record<string, unknown> = {}) => ({
   event_id: `e${i}`,
@@ -123,60 +120,6 @@ describe('prepareRecord', () => {
     for (let i = 0; i < 50; i++) prepareRecord(kafkaRecord(JSON.stringify(event(i))), 'events', timer);
     expect(timer.parse_ms).toBeGreaterThan(0);
     expect(timer.validate_ms).toBeGreaterThan(0);
-  });
-});
-
-describe('fastScoringEventRow (the fast path in front of the zod contract)', () => {
-  const from = { source: 'kafka' as const, ref: 't:0:1' };
-  const valid: Array<Record<string, unknown>> = [
-    event(1),
-    event(2, { prediction: { class: 'fraud', value: -3.5 } }),
-    event(3, { prediction: { class: 7 }, subject_id: 'cust-9', metadata: { region: 'eu' }, contract_version: 1 }),
-    event(4, { prediction: { class: false }, features: { b: true, s: '', n: -0.5, m: null } }),
-    event(5, { model_id: 'a:b.c-d_e', prediction: { score: 1 } }),
-  ];
-  it.each(valid.map((e, i) => [i, e]))('builds exactly the row zod builds (%i)', (_i, e) => {
-    const z = validateScoringEvent(e, from);
-    expect(z.ok).toBe(true);
-    expect(fastScoringEventRow(e, from)).toEqual(z.ok ? z.value : undefined);
-  });
-
-  // Each mutation breaks or bends the contract; the fast path must never accept what zod rejects.
-  const mutations: Array<[string, (e: Record<string, unknown>) => unknown]> = [
-    ['unknown field', (e) => ({ ...e, extra: 1 })],
-    ['contract_version 2', (e) => ({ ...e, contract_version: 2 })],
-    ['empty event_id', (e) => ({ ...e, event_id: '' })],
-    ['long event_id', (e) => ({ ...e, event_id: 'x'.repeat(129) })],
-    ['bad model_id', (e) => ({ ...e, model_id: '-m' })],
-    ['numeric model_version', (e) => ({ ...e, model_version: 3 })],
-    ['fractional timestamp', (e) => ({ ...e, timestamp: 1.5 })],
-    ['negative timestamp', (e) => ({ ...e, timestamp: -1 })],
-    ['huge timestamp', (e) => ({ ...e, timestamp: 253402300800000 })],
-    ['ISO timestamp', (e) => ({ ...e, timestamp: '2026-01-31T12:00:00Z' })],
-    ['ISO timestamp without zone', (e) => ({ ...e, timestamp: '2026-01-31T12:00:00' })],
-    ['no features', (e) => ({ ...e, features: {} })],
-    ['array features', (e) => ({ ...e, features: [1, 2] })],
-    ['bad feature name', (e) => ({ ...e, features: { '1x': 1 } })],
-    ['object feature', (e) => ({ ...e, features: { x: { y: 1 } } })],
-    ['long string feature', (e) => ({ ...e, features: { x: 'y'.repeat(1025) } })],
-    ['empty prediction', (e) => ({ ...e, prediction: {} })],
-    ['score > 1', (e) => ({ ...e, prediction: { score: 1.01 } })],
-    ['unknown prediction key', (e) => ({ ...e, prediction: { score: 0.1, margin: 2 } })],
-    ['empty class', (e) => ({ ...e, prediction: { class: '' } })],
-    ['null value', (e) => ({ ...e, prediction: { value: null } })],
-    ['empty subject_id', (e) => ({ ...e, subject_id: '' })],
-    ['numeric metadata', (e) => ({ ...e, metadata: { a: 1 } })],
-    ['missing prediction', (e) => ({ ...e, prediction: undefined })],
-    ['not an object', () => [1]],
-    ['null', () => null],
-  ];
-  it.each(mutations)('%s: falls back to zod, which decides', (_name, mutate) => {
-    const input = JSON.parse(JSON.stringify(mutate(event(1)) ?? null)) as unknown;
-    const fast = fastScoringEventRow(input, from);
-    const z = validateScoringEvent(input, from);
-    if (fast !== undefined) expect(z).toEqual({ ok: true, value: fast });
-    // (the ISO cases are valid for zod; the fast path only defers them)
-    if (!z.ok) expect(fast).toBeUndefined();
   });
 });
 

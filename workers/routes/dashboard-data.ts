@@ -53,7 +53,7 @@ const detailQuery = z
 
 const HOUR = 3_600_000;
 
-/** Health as the monitor computes it (workflows/model-monitor.ts), re-derived from its last window decision. */
+/** Health as the monitor computes it (detectors/monitor/health.ts), re-derived from its last window decision. */
 export type Health = MonitorHealth;
 
 const json = (text: string | null | undefined): unknown => {
@@ -149,7 +149,7 @@ function windowOf(r: WindowDecisionRow) {
 
 type WindowView = ReturnType<typeof windowOf>;
 
-/** Health from the last evaluated window, as workflows/model-monitor.ts computes it. */
+/** Health from the last evaluated window, with the one health rule (detectors/monitor/health.ts). */
 export function deriveHealth(last: WindowView | null, lastKind: string | null): Health {
   return monitorHealth({
     paused: lastKind === 'pause',

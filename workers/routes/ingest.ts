@@ -1,4 +1,5 @@
-import { ingestHttp, type RecordKind } from '../ingest.ts';
+import { ingestHttp } from '../ingest/http.ts';
+import type { RecordKind } from '../ingest/prepare-record.ts';
 import type { IngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import type { RouteModule } from '../api.ts';
 

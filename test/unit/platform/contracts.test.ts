@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonRecord, validateLabel, validateScoringEvent } from '../../../platform/contracts.ts';
+import {
+  labelContract,
+  labelRow,
+  labelSchema,
+  parseJsonRecord,
+  scoringEventContract,
+  scoringEventRow,
+  scoringEventSchema,
+  validateLabel,
+  validateScoringEvent,
+} from '../../../platform/contracts.ts';
 
 const from = { source: 'kafka' as const, ref: 't:0:1' };
 const good = {
@@ -73,5 +83,104 @@ describe('raw records', () => {
     expect(parseJsonRecord('{"a":')).toMatchObject({ ok: false, reason: expect.stringContaining('not valid JSON') });
     expect(parseJsonRecord('')).toMatchObject({ ok: false, reason: expect.stringContaining('empty') });
     expect(parseJsonRecord('{"a":1}')).toEqual({ ok: true, value: { a: 1 } });
+  });
+});
+
+const event = (i: number, extra: Record<string, unknown> = {}) => ({
+  event_id: `e${i}`,
+  model_id: 'm1',
+  model_version: 'v1',
+  timestamp: 1_760_000_000_000 + i,
+  features: { x: i, colour: 'red', gone: null },
+  prediction: { score: 0.25 },
+  ...extra,
+});
+
+// The fast check and the zod schema come from one field table; these compare what each accepts.
+describe('the fast check in front of the zod schema', () => {
+  const valid: Array<Record<string, unknown>> = [
+    event(1),
+    event(2, { prediction: { class: 'fraud', value: -3.5 } }),
+    event(3, { prediction: { class: 7 }, subject_id: 'cust-9', metadata: { region: 'eu' }, contract_version: 1 }),
+    event(4, { prediction: { class: false }, features: { b: true, s: '', n: -0.5, m: null } }),
+    event(5, { model_id: 'a:b.c-d_e', prediction: { score: 1 } }),
+  ];
+  it.each(valid.map((e, i) => [i, e]))('takes a valid event and builds exactly the row zod builds (%i)', (_i, e) => {
+    expect(scoringEventContract.accepts(e)).toBe(true);
+    const z = scoringEventSchema.safeParse(e);
+    expect(z.success && z.data).toEqual(e);
+    expect(validateScoringEvent(e, from)).toEqual({ ok: true, value: z.success && scoringEventRow(z.data, from) });
+  });
+
+  // Each mutation breaks or bends the contract; the fast check must never accept what zod rejects.
+  const mutations: Array<[string, (e: Record<string, unknown>) => unknown]> = [
+    ['unknown field', (e) => ({ ...e, extra: 1 })],
+    ['contract_version 2', (e) => ({ ...e, contract_version: 2 })],
+    ['empty event_id', (e) => ({ ...e, event_id: '' })],
+    ['long event_id', (e) => ({ ...e, event_id: 'x'.repeat(129) })],
+    ['bad model_id', (e) => ({ ...e, model_id: '-m' })],
+    ['numeric model_version', (e) => ({ ...e, model_version: 3 })],
+    ['fractional timestamp', (e) => ({ ...e, timestamp: 1.5 })],
+    ['negative timestamp', (e) => ({ ...e, timestamp: -1 })],
+    ['huge timestamp', (e) => ({ ...e, timestamp: 253402300800000 })],
+    ['ISO timestamp', (e) => ({ ...e, timestamp: '2026-01-31T12:00:00Z' })],
+    ['ISO timestamp without zone', (e) => ({ ...e, timestamp: '2026-01-31T12:00:00' })],
+    ['no features', (e) => ({ ...e, features: {} })],
+    ['array features', (e) => ({ ...e, features: [1, 2] })],
+    ['bad feature name', (e) => ({ ...e, features: { '1x': 1 } })],
+    ['__proto__ feature', (e) => ({ ...e, features: JSON.parse('{"__proto__": 1}') as unknown })],
+    ['object feature', (e) => ({ ...e, features: { x: { y: 1 } } })],
+    ['long string feature', (e) => ({ ...e, features: { x: 'y'.repeat(1025) } })],
+    [
+      '1001 features',
+      (e) => ({ ...e, features: Object.fromEntries([...Array(1001).keys()].map((i) => [`f${i}`, i])) }),
+    ],
+    ['empty prediction', (e) => ({ ...e, prediction: {} })],
+    ['score > 1', (e) => ({ ...e, prediction: { score: 1.01 } })],
+    ['unknown prediction key', (e) => ({ ...e, prediction: { score: 0.1, margin: 2 } })],
+    ['empty class', (e) => ({ ...e, prediction: { class: '' } })],
+    ['null value', (e) => ({ ...e, prediction: { value: null } })],
+    ['empty subject_id', (e) => ({ ...e, subject_id: '' })],
+    ['numeric metadata', (e) => ({ ...e, metadata: { a: 1 } })],
+    ['long metadata', (e) => ({ ...e, metadata: { a: 'x'.repeat(4097) } })],
+    ['missing prediction', (e) => ({ ...e, prediction: undefined })],
+    ['not an object', () => [1]],
+    ['null', () => null],
+  ];
+  it.each(mutations)('%s: the fast check defers to zod, which decides', (_name, mutate) => {
+    const input = JSON.parse(JSON.stringify(mutate(event(1)) ?? null)) as unknown;
+    const fast = scoringEventContract.accepts(input);
+    const z = scoringEventSchema.safeParse(input);
+    if (fast) expect(z.success && z.data).toEqual(input);
+    // (the ISO cases are valid for zod; the fast check only defers them)
+    if (!z.success) expect(fast).toBe(false);
+  });
+
+  const label = (extra: Record<string, unknown> = {}) => ({ event_id: 'e1', label: 1, timestamp: 5, ...extra });
+  it.each([label(), label({ label: 'churn' }), label({ label: false, contract_version: 1 }), label({ label: -0.5 })])(
+    'takes a valid label and builds exactly the row zod builds (%j)',
+    (l) => {
+      expect(labelContract.accepts(l)).toBe(true);
+      const z = labelSchema.safeParse(l);
+      expect(z.success && z.data).toEqual(l);
+      expect(validateLabel(l, from)).toEqual({ ok: true, value: z.success && labelRow(z.data, from) });
+    },
+  );
+
+  it.each([
+    label({ extra: 1 }),
+    label({ event_id: '' }),
+    label({ label: '' }),
+    label({ label: 'x'.repeat(257) }),
+    label({ label: null }),
+    label({ label: { a: 1 } }),
+    label({ timestamp: -1 }),
+    label({ timestamp: '2026-01-31T12:00:00Z' }),
+    label({ contract_version: 2 }),
+    { label: 1, timestamp: 5 },
+  ])('a label the fast check does not take goes to zod (%j)', (l) => {
+    const z = labelSchema.safeParse(l);
+    expect(labelContract.accepts(l)).toBe(false);
+    if (z.success) expect(validateLabel(l, from)).toEqual({ ok: true, value: labelRow(z.data, from) });
   });
 });

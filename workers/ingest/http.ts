@@ -1,0 +1,55 @@
+/** HTTP ingest: the Kafka path's validation and storage for users without Kafka (workers/routes/ingest.ts). */
+import { createHash } from 'node:crypto';
+import type { IngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
+import { PendingBatch } from './pending-batch.ts';
+import { prepareRecord, type RecordKind } from './prepare-record.ts';
+import { storeBatch } from './store-batch.ts';
+
+export interface HttpIngestResult {
+  /** Records stored by this call. */
+  accepted: number;
+  /** Valid records already stored (or repeated within the request): not stored again. */
+  duplicates: number;
+  /** Invalid records, by position in the request, each stored as an `http:` dead letter. */
+  rejected: Array<{ index: number; reason: string }>;
+}
+
+/**
+ * Validate and store records posted over HTTP (POST /v1/events, /v1/labels). Per-record results;
+ * a rejected record is kept as a dead letter with id `http:<sha256 of its payload>`, so posting the
+ * same body twice stores nothing twice. `records` are the parsed JSON values of the request body.
+ */
+export async function ingestHttp(
+  repo: IngestRepository,
+  records: readonly unknown[],
+  kind: RecordKind,
+  options: { ref?: string } = {},
+): Promise<HttpIngestResult> {
+  const batch = new PendingBatch();
+  const rejected: HttpIngestResult['rejected'] = [];
+  let valid = 0;
+  records.forEach((record, index) => {
+    const payload = Buffer.from(JSON.stringify(record) ?? 'null');
+    const digest = createHash('sha256').update(payload).digest('hex');
+    const prepared = prepareRecord(
+      {
+        source: 'http',
+        topic: '',
+        partition: -1,
+        offset: '-1',
+        key: null,
+        value: payload,
+        deadLetterId: `http:${digest}`,
+        ref: options.ref ?? `http:${digest.slice(0, 16)}`,
+      },
+      kind,
+    );
+    if (prepared.kind === 'dead') rejected.push({ index, reason: prepared.row.reason });
+    else valid++;
+    batch.add(prepared);
+  });
+  const validInBatch = batch.events.size + batch.labels.size;
+  const stored = await storeBatch(repo, batch);
+  const accepted = stored.insertedEvents + stored.insertedLabels;
+  return { accepted, duplicates: valid - validInBatch + (validInBatch - accepted), rejected };
+}

@@ -1,0 +1,36 @@
+/**
+ * What a ModelMonitor is started with and what it hands to its next run. Types only: the CLI,
+ * the demo and the tests import them as well as the workflow.
+ */
+import type { MonitorReference, MonitorSettings, MonitorState } from '../../detectors/monitor/types.ts';
+import type { RetrainPolicy } from '../../detectors/policy/types.ts';
+import type { MonitorStatus, PolicyRef } from '../messages.ts';
+import type { RetrainSettings } from '../retrain.ts';
+
+export interface ModelMonitorInput {
+  modelId: string;
+  policy: RetrainPolicy;
+  policyRef: PolicyRef;
+  /** How often a window closes and is evaluated, e.g. "1h". @default "1h" */
+  cadence?: string;
+  /** Wait after a window closes before evaluating it, for late events, e.g. "1m". @default "0s" */
+  settle?: string;
+  /** Continue-as-new after this many ticks even if Temporal does not suggest it yet (keeps histories short). @default 500 */
+  maxTicksPerRun?: number;
+  /** @default DEFAULT_MONITOR_SETTINGS (detectors/monitor/types.ts) */
+  settings?: Partial<MonitorSettings>;
+  /** @default DEFAULT_RETRAIN_SETTINGS (workflows/retrain.ts) */
+  retrain?: Partial<RetrainSettings>;
+  /** Carried across continue-as-new. @default undefined (a new monitor) */
+  carried?: CarriedState;
+}
+
+/** What a monitor hands to its next run. */
+export interface CarriedState {
+  state: MonitorState;
+  reference: MonitorReference | null;
+  nextWindowStart: number;
+  retrainSequence: number;
+  lastDecision: MonitorStatus['lastDecision'];
+  runs: number;
+}

@@ -1,0 +1,55 @@
+/**
+ * ModelMonitor(model): one long-lived workflow per model.
+ *
+ * Every cadence it asks ClickHouse (through an activity) for the window's aggregates, runs the
+ * pure tick (detectors/monitor: drift, data quality, quality, change detection, decay fit,
+ * policy) and records the decision — "no action" included — with its provenance. When the
+ * policy says retrain, it starts a Retrain child (one at a time) and keeps monitoring while it
+ * runs. Decisions are derived in workflow code from recorded activity results, so replaying the
+ * history re-derives every one of them.
+ *
+ * This function only drives the windows and continues-as-new; the state and what changes it
+ * are in state.ts, the messages it answers in handlers.ts.
+ */
+import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
+import { registerMonitorHandlers } from './handlers.ts';
+import type { ModelMonitorInput } from './input.ts';
+import { MonitorWorkflowState } from './state.ts';
+
+/** `patched` id of rule revision 2 of the decay fit and cost-aware trigger (see `MonitorSettings.ruleRevision`). */
+const COST_AWARE_RULE_REVISION_2 = 'cost-aware-rule-revision-2';
+
+/** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
+const DEFAULT_MAX_TICKS_PER_RUN = 500;
+
+export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
+  // Rule revision 2 (2026-11-26) changes cost-aware decisions: runs recorded before it have no
+  // marker and keep revision 1, so replaying their histories re-derives the same decisions.
+  const ruleRevision2 = patched(COST_AWARE_RULE_REVISION_2);
+  const monitor = new MonitorWorkflowState(input, { ruleRevision2 });
+  registerMonitorHandlers(monitor);
+  monitor.publishSearchAttributes();
+
+  let ticksThisRun = 0;
+  for (;;) {
+    const dueAt = monitor.nextWindowDueAt;
+    // Sleep until the window closes; a resume or a finished retrain wakes us early only to re-check.
+    await condition(
+      () => monitor.wakeUp || (!monitor.state.paused && Date.now() >= dueAt),
+      Math.max(1, dueAt - Date.now()),
+    );
+    monitor.wakeUp = false;
+    if (monitor.state.paused || Date.now() < dueAt) continue;
+
+    await monitor.evaluateNextWindow();
+
+    ticksThisRun += 1;
+    const longEnough =
+      workflowInfo().continueAsNewSuggested || ticksThisRun >= (input.maxTicksPerRun ?? DEFAULT_MAX_TICKS_PER_RUN);
+    // Never while a retrain child runs: its result would reach this run only, not the next.
+    if (longEnough && !monitor.retrain) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof ModelMonitor>(monitor.nextRunInput());
+    }
+  }
+}

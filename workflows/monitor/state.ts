@@ -1,0 +1,433 @@
+/**
+ * The state of a model's monitor and everything that changes it: evaluating a window, recording
+ * decisions, starting and finishing retrains, and the operations behind its updates. The
+ * workflow function (model-monitor.ts) drives the windows; handlers.ts routes messages here.
+ *
+ * Workflow code: every command (activity, child, search attributes) is issued in the order the
+ * recorded histories in test/replay/ expect, so keep the order of awaits when changing a method.
+ */
+import {
+  ApplicationFailure,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  proxySinks,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { MonitorActivities } from '../../activities/monitor.ts';
+import { monitorHealth } from '../../detectors/monitor/health.ts';
+import { initialMonitorState, monitorTick, policyStateOf, startVersion } from '../../detectors/monitor/tick.ts';
+import {
+  DEFAULT_MONITOR_SETTINGS,
+  type MonitorReference,
+  type MonitorSettings,
+  type MonitorState,
+  type WindowEvaluation,
+} from '../../detectors/monitor/types.ts';
+import { parseDuration } from '../../detectors/policy/duration.ts';
+import { evaluatePolicy } from '../../detectors/policy/evaluate.ts';
+import type { PolicyDecision } from '../../detectors/policy/state.ts';
+import type { RetrainPolicy } from '../../detectors/policy/types.ts';
+import type { DecisionKind } from '../../platform/clickhouse/decisions-repository.ts';
+import {
+  retrainWorkflowId,
+  type Actor,
+  type ForceRetrainRequest,
+  type MonitorHealth,
+  type MonitorSinks,
+  type MonitorStage,
+  type MonitorStatus,
+  type PolicyRef,
+  type SetPolicyRequest,
+} from '../messages.ts';
+import { DEFAULT_RETRAIN_SETTINGS, Retrain, type RetrainResult, type RetrainSettings } from '../retrain.ts';
+import type { ModelMonitorInput } from './input.ts';
+
+const activities = proxyActivities<MonitorActivities>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '2m',
+  retry: { initialInterval: '5s', maximumInterval: '2m', backoffCoefficient: 2 },
+});
+
+const { decisions } = proxySinks<MonitorSinks>();
+
+/** What a decision is recorded with besides its kind, actor and reason. */
+interface DecisionProvenance {
+  decision?: PolicyDecision;
+  evaluation?: WindowEvaluation | null;
+  details?: unknown;
+  lineageId?: string;
+}
+
+/** A retrain child this monitor started and has not yet seen finish. */
+interface RunningRetrain {
+  retrainId: string;
+  startedAt: number;
+  result: Promise<RetrainResult>;
+}
+
+/** A model's monitor within one run; the next run rebuilds it from {@link nextRunInput}. */
+export class MonitorWorkflowState {
+  readonly input: ModelMonitorInput;
+  readonly settings: MonitorSettings;
+  readonly retrainSettings: RetrainSettings;
+  readonly cadenceMs: number;
+  readonly settleMs: number;
+  policy: RetrainPolicy;
+  policyRef: PolicyRef;
+  /** What the pure tick carries from window to window (detectors/monitor/tick.ts). */
+  state: MonitorState;
+  reference: MonitorReference | null;
+  nextWindowStart: number;
+  retrainSequence: number;
+  lastDecision: MonitorStatus['lastDecision'];
+  /** The last window's evaluation: what approve and forceRetrain re-ask the policy with. */
+  lastEvaluation: WindowEvaluation | null = null;
+  retrain: RunningRetrain | null = null;
+  /** Set when the loop should re-check before its window is due (resumed, retrain finished). */
+  wakeUp = false;
+  #decisionCounter = 0;
+
+  /** `ruleRevision2`: whether this run's history carries the revision-2 `patched` marker. */
+  constructor(input: ModelMonitorInput, { ruleRevision2 }: { ruleRevision2: boolean }) {
+    this.input = input;
+    this.settings = {
+      ...DEFAULT_MONITOR_SETTINGS,
+      ...input.settings,
+      ruleRevision: ruleRevision2 ? (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) : 1,
+    };
+    this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
+    this.cadenceMs = parseDuration(input.cadence ?? '1h');
+    this.settleMs = input.settle ? parseDuration(input.settle) : 0;
+    this.policy = input.policy;
+    this.policyRef = input.policyRef;
+    const carried = input.carried;
+    this.state = carried?.state ?? initialMonitorState(input.modelId);
+    this.reference = carried?.reference ?? null;
+    // Windows are aligned to the cadence, so every monitor of the same cadence cuts the same windows.
+    this.nextWindowStart = carried?.nextWindowStart ?? Math.floor(Date.now() / this.cadenceMs) * this.cadenceMs;
+    this.retrainSequence = carried?.retrainSequence ?? 0;
+    this.lastDecision = carried?.lastDecision ?? null;
+  }
+
+  get modelId(): string {
+    return this.input.modelId;
+  }
+
+  /** When the next window closes and may be evaluated. */
+  get nextWindowDueAt(): number {
+    return this.nextWindowStart + this.cadenceMs + this.settleMs;
+  }
+
+  health(): MonitorHealth {
+    const last = this.state.windows[this.state.windows.length - 1];
+    return monitorHealth({
+      paused: this.state.paused,
+      evaluated: last !== undefined,
+      dataQualityOk: last?.dataQualityOk ?? null,
+      timeToBreachHours: this.state.decay?.timeToBreach?.hours ?? null,
+      datasetDrift: last?.drift?.datasetDrift ?? null,
+    });
+  }
+
+  stage(): MonitorStage {
+    if (this.state.paused) return 'paused';
+    if (this.retrain) return 'retraining';
+    return this.state.approval.status === 'pending' ? 'awaiting-approval' : 'monitoring';
+  }
+
+  publishSearchAttributes(): void {
+    upsertSearchAttributes({
+      HalflifeModelId: [this.modelId],
+      HalflifeHealth: [this.health()],
+      HalflifeStage: [this.stage()],
+    });
+  }
+
+  status(): MonitorStatus {
+    const { state, retrain } = this;
+    return {
+      modelId: this.modelId,
+      health: this.health(),
+      stage: this.stage(),
+      version: state.version,
+      versionTrainedAt: state.versionTrainedAt,
+      policy: this.policyRef,
+      ticks: state.ticks,
+      nextTickAt: state.paused ? null : this.nextWindowDueAt,
+      lastWindow: state.windows[state.windows.length - 1] ?? null,
+      lastDecision: this.lastDecision,
+      decay: state.decay,
+      retrain: retrain ? { retrainId: retrain.retrainId, startedAt: retrain.startedAt } : null,
+      approval: {
+        status: state.approval.status,
+        expiresAt:
+          state.approval.status === 'pending'
+            ? state.approval.requestedAt + parseDuration(this.policy.guards.approval.timeout)
+            : null,
+      },
+      paused: state.paused,
+    };
+  }
+
+  /** The input of the next run (continue-as-new): this run's input with everything learnt since. */
+  nextRunInput(): ModelMonitorInput {
+    const { state, reference, nextWindowStart, retrainSequence, lastDecision } = this;
+    return {
+      ...this.input,
+      policy: this.policy,
+      policyRef: this.policyRef,
+      carried: {
+        state,
+        reference,
+        nextWindowStart,
+        retrainSequence,
+        lastDecision,
+        runs: (this.input.carried?.runs ?? 0) + 1,
+      },
+    };
+  }
+
+  // ---- the window ---------------------------------------------------------------------------
+
+  /** Evaluate the next window: its aggregates, the pure tick, and the decision acted on. */
+  async evaluateNextWindow(): Promise<void> {
+    const start = this.nextWindowStart;
+    const end = start + this.cadenceMs;
+    this.nextWindowStart = end;
+
+    const observation = await activities.collectWindow({
+      modelId: this.modelId,
+      start,
+      end,
+      referenceId: this.reference?.referenceId ?? null,
+    });
+    if (!this.reference && observation.events > 0) {
+      const dominant = [...observation.versions].sort((a, b) => b.events - a.events)[0];
+      // No reference yet: this first window becomes the reference of the version in service.
+      this.reference = await activities.buildReference({
+        modelId: this.modelId,
+        modelVersion: dominant?.version ?? null,
+        window: { start, end },
+      });
+    }
+    const tick = monitorTick(this.state, this.reference, observation, this.policy, Date.now(), this.settings);
+    this.state = tick.state;
+    this.lastEvaluation = tick.evaluation;
+    await this.#act(tick.decision, tick.evaluation, 'system');
+    this.publishSearchAttributes();
+  }
+
+  // ---- decisions ----------------------------------------------------------------------------
+
+  /** Record a decision with provenance; the id is deterministic so a retried activity stores it once. */
+  async record(kind: DecisionKind, actor: string, reason: string, extra: DecisionProvenance = {}): Promise<string> {
+    this.#decisionCounter += 1;
+    const info = workflowInfo();
+    const decisionId = `${info.workflowId}/${info.runId}/${this.#decisionCounter}`;
+    const at = Date.now();
+    await activities.recordDecision({
+      decisionId,
+      modelId: this.modelId,
+      modelVersion: this.state.version ?? '',
+      workflowId: info.workflowId,
+      runId: info.runId,
+      decidedAt: at,
+      kind,
+      actor,
+      reason,
+      policy: this.policyRef,
+      statistics: {
+        window: extra.evaluation?.window ?? null,
+        drift: extra.evaluation?.drift ?? null,
+        dataQuality: extra.evaluation?.dataQuality ?? null,
+        quality: extra.evaluation?.quality ?? null,
+        changePoint: extra.evaluation?.changePoint ?? null,
+        decay: this.state.decay,
+        economics: extra.decision?.economics ?? null,
+      },
+      thresholds: extra.decision?.thresholds ?? null,
+      windows: extra.evaluation ? [{ start: extra.evaluation.window.start, end: extra.evaluation.window.end }] : null,
+      trainingWindow: extra.decision?.trainingWindow ?? null,
+      lineageId: extra.lineageId ?? '',
+      details: {
+        trigger: extra.decision?.trigger ?? null,
+        guards: extra.decision?.guardsApplied ?? null,
+        blockedBy: extra.decision?.blockedBy ?? null,
+        notBefore: extra.decision?.notBefore ?? null,
+        approval: extra.decision?.approval ?? null,
+        inputs: extra.decision?.inputs ?? null,
+        referenceId: this.reference?.referenceId ?? null,
+        ...(typeof extra.details === 'object' && extra.details !== null ? extra.details : {}),
+      },
+    });
+    this.lastDecision = { decisionId, kind, reason, at };
+    decisions.derived({
+      modelId: this.modelId,
+      decisionId,
+      kind,
+      reason,
+      at,
+      window: extra.evaluation ? { start: extra.evaluation.window.start, end: extra.evaluation.window.end } : null,
+      quality: extra.evaluation?.window.quality?.value ?? null,
+    });
+    return decisionId;
+  }
+
+  /** Act on a policy decision: record it, and start a retrain or ask for approval when it says so. */
+  async #act(decision: PolicyDecision, evaluation: WindowEvaluation | null, actor: string): Promise<string> {
+    if (decision.kind === 'retrain') {
+      const decisionId = await this.record('retrain', actor, decision.reason, { decision, evaluation });
+      await this.#startRetrain(decision, actor, decisionId);
+      return decisionId;
+    }
+    if (decision.kind === 'blocked' && decision.blockedBy === 'approval' && decision.approval.status === 'needed') {
+      this.state.approval = { status: 'pending', requestedAt: Date.now() };
+      return this.record('approval-requested', 'system', decision.reason, { decision, evaluation });
+    }
+    if (decision.approval.status === 'expired' || decision.approval.status === 'rejected') {
+      this.state.approval = { status: 'none' };
+      if (decision.approval.status === 'expired')
+        return this.record('approval-expired', 'system', 'nobody approved the retrain before the approval timeout', {
+          decision,
+          evaluation,
+        });
+    }
+    return this.record(decision.kind, 'system', decision.reason, { decision, evaluation });
+  }
+
+  /** Ask the policy again without a new window (after approve/forceRetrain) and act on it. */
+  async #reevaluate(actor: string): Promise<string> {
+    if (!this.lastEvaluation)
+      throw ApplicationFailure.nonRetryable('no window has been evaluated yet; wait for the first tick');
+    const decision = evaluatePolicy(this.policy, policyStateOf(this.state, this.settings), Date.now());
+    return this.#act(decision, this.lastEvaluation, actor);
+  }
+
+  // ---- retrains -----------------------------------------------------------------------------
+
+  async #startRetrain(decision: PolicyDecision, actor: string, decisionId: string): Promise<void> {
+    this.retrainSequence += 1;
+    const retrainId = retrainWorkflowId(this.modelId, this.retrainSequence);
+    this.state.retrainInFlight = true;
+    this.state.manualRequest = null;
+    this.state.approval = { status: 'none' };
+    const startedAt = Date.now();
+    const handle = await startChild(Retrain, {
+      workflowId: retrainId,
+      // A monitor that continues-as-new waits for its retrain first; a terminated monitor leaves it running.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [
+        {
+          retrainId,
+          modelId: this.modelId,
+          championVersion: this.state.version,
+          trainingWindow: {
+            kind: decision.trainingWindow.kind,
+            start: decision.trainingWindow.start,
+            end: decision.trainingWindow.end,
+          },
+          decisionId,
+          policy: this.policyRef,
+          actor,
+          settings: this.retrainSettings,
+        },
+      ],
+    });
+    const retrain: RunningRetrain = { retrainId, startedAt, result: handle.result() };
+    this.retrain = retrain;
+    void retrain.result.then(
+      (result) => this.#onRetrainFinished(retrainId, startedAt, result),
+      (err: unknown) =>
+        this.#onRetrainFinished(retrainId, startedAt, {
+          outcome: 'failed',
+          reason: String(err),
+          version: null,
+          trainedAt: null,
+          freshQuality: null,
+          lineageId: null,
+          verdict: null,
+        }),
+    );
+    this.publishSearchAttributes();
+  }
+
+  async #onRetrainFinished(retrainId: string, startedAt: number, result: RetrainResult): Promise<void> {
+    if (result.outcome === 'promoted' && result.version) {
+      this.state = startVersion(
+        this.state,
+        result.version,
+        result.trainedAt ?? Date.now(),
+        result.freshQuality,
+        startedAt,
+        Date.now(),
+      );
+      // The new version's reference is the data it was trained on (kept as is when that fails).
+      this.reference =
+        (await activities.buildReference({
+          modelId: this.modelId,
+          modelVersion: result.version,
+          lineageId: result.lineageId ?? undefined,
+        })) ?? this.reference;
+    } else {
+      // A failed or rejected retrain still counts against the budget and starts the cooldown.
+      this.state.recentRetrains = [...this.state.recentRetrains, startedAt].slice(-50);
+      this.state.lastRetrainAt = Date.now();
+    }
+    this.state.retrainInFlight = false;
+    this.retrain = null;
+    log.info('retrain finished', { retrainId, outcome: result.outcome });
+    this.publishSearchAttributes();
+    this.wakeUp = true;
+  }
+
+  // ---- operations behind the updates (validated in handlers.ts) -----------------------------
+
+  async setPolicy({ policy, ref, actor, reason }: SetPolicyRequest): Promise<PolicyRef> {
+    this.policy = policy;
+    this.policyRef = ref;
+    const why = reason ?? `policy ${ref.name} v${ref.version} (${ref.hash.slice(0, 12)})`;
+    await this.record('policy-change', actor, why, { details: { policy: ref } });
+    return ref;
+  }
+
+  async pause({ actor, reason }: Actor): Promise<MonitorStatus> {
+    this.state.paused = true;
+    await this.record('pause', actor, reason ?? 'paused');
+    this.publishSearchAttributes();
+    return this.status();
+  }
+
+  async resume({ actor, reason }: Actor): Promise<MonitorStatus> {
+    this.state.paused = false;
+    this.wakeUp = true;
+    await this.record('resume', actor, reason ?? 'resumed');
+    this.publishSearchAttributes();
+    return this.status();
+  }
+
+  async forceRetrain({ actor, reason, force }: ForceRetrainRequest): Promise<{ accepted: true; decisionId: string }> {
+    this.state.manualRequest = { by: actor, reason: reason ?? 'manual request', force: force ?? false };
+    await this.record('force-retrain', actor, this.state.manualRequest.reason, { details: { force: force ?? false } });
+    const decisionId = await this.#reevaluate(actor);
+    this.publishSearchAttributes();
+    return { accepted: true, decisionId };
+  }
+
+  async approve({ actor, reason }: Actor): Promise<{ approved: true; decisionId: string }> {
+    this.state.approval = { status: 'approved', by: actor, at: Date.now() };
+    await this.record('approve', actor, reason ?? 'approved');
+    const decisionId = await this.#reevaluate(actor);
+    this.publishSearchAttributes();
+    return { approved: true, decisionId };
+  }
+
+  async reject({ actor, reason }: Actor): Promise<{ rejected: true; decisionId: string }> {
+    this.state.approval = { status: 'none' };
+    const decisionId = await this.record('reject', actor, reason ?? 'retrain rejected by a person');
+    this.publishSearchAttributes();
+    return { rejected: true, decisionId };
+  }
+}
