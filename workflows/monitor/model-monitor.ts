@@ -19,6 +19,9 @@ import { MonitorWorkflowState } from './state.ts';
 /** `patched` id of rule revision 2 of the decay fit and cost-aware trigger (see `MonitorSettings.ruleRevision`). */
 const COST_AWARE_RULE_REVISION_2 = 'cost-aware-rule-revision-2';
 
+/** `patched` id of the paused monitor that waits for a message instead of polling. */
+const PAUSED_MONITOR_WAITS = 'paused-monitor-waits';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -33,11 +36,17 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   let ticksThisRun = 0;
   for (;;) {
     const dueAt = monitor.nextWindowDueAt;
-    // Sleep until the window closes; a resume or a finished retrain wakes us early only to re-check.
-    await condition(
-      () => monitor.wakeUp || (!monitor.state.paused && Date.now() >= dueAt),
-      Math.max(1, dueAt - Date.now()),
-    );
+    if (monitor.state.paused && Date.now() >= dueAt && patched(PAUSED_MONITOR_WAITS)) {
+      // A paused monitor past its due time waits for a message, not on a 1 ms timer per turn
+      // (which filled its history with timers and kept the time-skipping server busy).
+      await condition(() => monitor.wakeUp);
+    } else {
+      // Sleep until the window closes; a resume or a finished retrain wakes us early only to re-check.
+      await condition(
+        () => monitor.wakeUp || (!monitor.state.paused && Date.now() >= dueAt),
+        Math.max(1, dueAt - Date.now()),
+      );
+    }
     monitor.wakeUp = false;
     if (monitor.state.paused || Date.now() < dueAt) continue;
 

@@ -1,0 +1,97 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeRetrainActivities } from '../../activities/retrain.ts';
+import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { installed } from '../../platform/paths.ts';
+import { parsePolicy } from '../../platform/policy-file.ts';
+import { registerSearchAttributes } from '../../platform/temporal.ts';
+import {
+  createActivities,
+  decisionLogSink,
+  nonRetryableErrors,
+  workflowBundle,
+} from '../../workers/temporal-worker.ts';
+import { monitorWorkflowId, pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/messages.ts';
+import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import { testConfig, uniqueName } from '../helpers/stack.ts';
+
+const HOUR = 3_600_000;
+
+describe('a paused ModelMonitor (time-skipping test server)', () => {
+  let env: TestWorkflowEnvironment;
+  let ch: ClickHouse;
+  let activities: ReturnType<typeof createActivities>;
+  const modelId = uniqueName('paused');
+  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
+  let eventsWhilePaused = 0;
+  let ticksAfterResume = 0;
+  let pausedStage = '';
+
+  beforeAll(async () => {
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
+    });
+    await registerSearchAttributes(env.connection, 'default');
+    ch = await openClickHouse(config);
+    await applyMigrations(ch.client);
+    const log = createLogger('test', 'warn');
+    activities = createActivities({ config, clickhouse: ch.client, log });
+    const policy = parsePolicy({
+      name: 'paused',
+      version: '1',
+      model: modelId,
+      trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.8, consecutiveWindows: 2 },
+    });
+    const input: ModelMonitorInput = { modelId, policy: policy.policy, policyRef: policy.ref, cadence: '1h' };
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: config.temporal.taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities,
+      sinks: decisionLogSink(log),
+      interceptors: { activity: [nonRetryableErrors] },
+    });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('ModelMonitor', {
+        workflowId: monitorWorkflowId(modelId),
+        taskQueue: config.temporal.taskQueue,
+        args: [input],
+      });
+      await handle.executeUpdate(pauseUpdate, { args: [{ actor: 'test', reason: 'maintenance' }] });
+      const historyLength = async () => (await handle.fetchHistory()).events?.length ?? 0;
+      const beforeSleep = await historyLength();
+      // Three days paused: every window comes due while nothing may be evaluated.
+      await env.sleep(72 * HOUR);
+      pausedStage = (await handle.query(statusQuery)).stage;
+      eventsWhilePaused = (await historyLength()) - beforeSleep;
+      await handle.executeUpdate(resumeUpdate, { args: [{ actor: 'test', reason: 'back' }] });
+      await env.sleep(2 * HOUR);
+      ticksAfterResume = (await handle.query(statusQuery)).ticks;
+      await handle.terminate('test over');
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    if (activities) await closeRetrainActivities(activities);
+    await ch?.close();
+    await env?.teardown();
+  });
+
+  it('waits for a message instead of polling: its history barely grows while paused', () => {
+    expect(pausedStage).toBe('paused');
+    // One timer to the first due time and the wake-up that finds the monitor paused; a poll
+    // on a 1 ms timer would add thousands of events over three simulated days.
+    expect(eventsWhilePaused).toBeLessThan(20);
+  });
+
+  it('evaluates the windows it missed once resumed, and records both decisions', async () => {
+    expect(ticksAfterResume).toBeGreaterThanOrEqual(72);
+    const kinds = (await listDecisions(ch.client, { modelId, limit: 1000 })).map((d) => d.kind);
+    expect(kinds).toContain('pause');
+    expect(kinds).toContain('resume');
+  });
+});
