@@ -1,5 +1,5 @@
 /**
- * Drift report benchmark (issue 3): windows of 1M and 10M rows × 20 numeric + 5 categorical
+ * Drift report benchmark: windows of 1M and 10M rows × 20 numeric + 5 categorical
  * features in embedded ClickHouse, counted into a 1M-row reference's bins by the SQL
  * push-down; beside it, on the same 1M rows, halflife's in-process raw-array path (exact KS),
  * per-column scipy (ks_2samp + chi2_contingency) and Evidently's DataDriftPreset.
