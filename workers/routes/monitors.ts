@@ -112,9 +112,12 @@ export function monitorRoutes(monitors: MonitorClient): RouteModule {
       },
     );
 
-    for (const [name, definition, summary] of [
-      ['pause', pauseUpdate, 'pause a monitor: no windows evaluated, no retrains started'],
-      ['resume', resumeUpdate, 'resume a paused monitor'],
+    // Pause/resume act on the monitor, approve/reject on the retrain it waits on: one route each, same shape.
+    for (const [name, definition, tag, summary] of [
+      ['pause', pauseUpdate, 'monitors', 'pause a monitor: no windows evaluated, no retrains started'],
+      ['resume', resumeUpdate, 'monitors', 'resume a paused monitor'],
+      ['approve', approveUpdate, 'approvals', 'approve the retrain the monitor is waiting on'],
+      ['reject', rejectUpdate, 'approvals', 'reject the retrain the monitor is waiting on'],
     ] as const) {
       defineRoute(
         app,
@@ -123,14 +126,17 @@ export function monitorRoutes(monitors: MonitorClient): RouteModule {
           method: 'POST',
           url: `/v1/monitors/:model/${name}`,
           role: 'operator',
-          tags: ['monitors'],
+          tags: [tag],
           summary,
           params: modelParams,
           body: actBody,
           access: 'write',
         },
         ({ params, body, identity }) =>
-          monitors.update(params.model, definition, { actor: actorOf(identity, body.as), reason: body.reason }),
+          monitors.update<unknown, { actor: string; reason?: string }>(params.model, definition, {
+            actor: actorOf(identity, body.as),
+            reason: body.reason,
+          }),
       );
     }
 
@@ -161,30 +167,5 @@ export function monitorRoutes(monitors: MonitorClient): RouteModule {
         });
       },
     );
-
-    for (const [name, definition] of [
-      ['approve', approveUpdate],
-      ['reject', rejectUpdate],
-    ] as const) {
-      defineRoute(
-        app,
-        guard,
-        {
-          method: 'POST',
-          url: `/v1/monitors/:model/${name}`,
-          role: 'operator',
-          tags: ['approvals'],
-          summary: `${name} the retrain the monitor is waiting on`,
-          params: modelParams,
-          body: actBody,
-          access: 'write',
-        },
-        ({ params, body, identity }) =>
-          monitors.update<{ decisionId: string }, { actor: string; reason?: string }>(params.model, definition, {
-            actor: actorOf(identity, body.as),
-            reason: body.reason,
-          }),
-      );
-    }
   };
 }
