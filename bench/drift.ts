@@ -11,7 +11,7 @@
  * embedded ClickHouse engine's memory) belongs to that measurement alone.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,7 @@ import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import { latestReference } from '../platform/clickhouse/reference-repository.ts';
 import { loadConfig } from '../platform/config.ts';
 import { argReader, machine } from './lib/cli.ts';
+import { benchVenvPython } from './lib/bench-venv.ts';
 
 const NUMERIC = 20;
 const CATEGORICAL = 5;
@@ -200,19 +201,6 @@ function child(mode: string, extra: string[]): Record<string, unknown> {
   return JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
 }
 
-function benchVenv(): string {
-  const venv = path.join(root, '.halflife', 'venv-bench');
-  const python = path.join(venv, 'bin', 'python');
-  if (!existsSync(python)) {
-    log('creating .halflife/venv-bench (python3 -m venv + pip install -r setup/requirements-bench.txt, PyPI only)');
-    execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
-    execFileSync(python, ['-m', 'pip', 'install', '-q', '-r', path.join(root, 'setup', 'requirements-bench.txt')], {
-      stdio: 'inherit',
-    });
-  }
-  return python;
-}
-
 function peer(python: string, tool: string, refFile: string, curFile: string): Record<string, unknown> {
   log(`peer: ${tool} on ${path.basename(refFile)} vs ${path.basename(curFile)}`);
   const load1 = os.loadavg()[0];
@@ -350,7 +338,7 @@ imports are outside their timers (as halflife's imports are outside its own).
   log(`  ${Number(raw.seconds).toFixed(2)} s`);
   const peers: Record<string, Record<string, unknown>> = {};
   if (withPeers) {
-    const python = benchVenv();
+    const python = benchVenvPython(log);
     peers.scipy = peer(python, 'scipy', refFile, curFile);
     log(`  scipy ${Number(peers.scipy.seconds).toFixed(2)} s`);
     peers.evidently = peer(python, 'evidently', refFile, curFile);
