@@ -3,7 +3,8 @@
  * (data files shipped inside PyPI wheels) goes through `halflife backtest` — the CLI, in a child
  * process, as a user runs it — with four policies: cost-aware (default guards), the best periodic
  * schedule (every period that is a whole number of windows, chosen in hindsight, guards out of
- * its way), drift-triggered (default guards) and never.
+ * its way), drift-triggered (default guards) and never; and, as a diagnostic, cost-aware with
+ * its data-quality guard not blocking (what the guard's blocks cost or saved).
  *
  * Every policy is priced by its **true cost**: V × events × (1 − realised quality) per window +
  * C × retrains, a retrain decided as the last window closes not counted (it serves nothing).
@@ -264,6 +265,20 @@ function policyYaml(kind: string, spec: DatasetSpec, retrainCost: number, period
         ...training,
         '',
       ].join('\n');
+    case 'cost-aware-no-dq-block':
+      // A diagnostic: the same trigger and default guards, but the data-quality check does not block.
+      return [
+        ...head,
+        'trigger:',
+        '  kind: cost-aware',
+        `  valuePerQualityUnit: ${VALUE_PER_QUALITY_UNIT}`,
+        `  retrainCost: ${retrainCost}`,
+        '  deploymentRisk: { probability: 0, cost: 0 }',
+        'guards:',
+        '  requireDataQuality: false',
+        ...training,
+        '',
+      ].join('\n');
     case 'periodic':
       return [...head, 'trigger:', '  kind: periodic', `  every: ${period}`, ...open, ...training, ''].join('\n');
     case 'drift-triggered':
@@ -481,6 +496,7 @@ async function runDataset(spec: DatasetSpec, dir: string, retrainCosts: readonly
       );
     const drift = cli('drift-triggered');
     const never = cli('never');
+    const noBlock = cli('cost-aware-no-dq-block');
     const strip = ({ retrainSteps: _steps, ...r }: PolicyRun & { retrainSteps: number[] }): PolicyRun => r;
     results.push({
       dataset: spec.name,
@@ -499,7 +515,13 @@ async function runDataset(spec: DatasetSpec, dir: string, retrainCosts: readonly
         matrix.monitoredStart,
         matrix.cadenceMs,
       ),
-      runs: [costAware, { ...periodic, policy: 'best periodic' }, drift, never].map(strip),
+      runs: [
+        costAware,
+        { ...periodic, policy: 'best periodic' },
+        drift,
+        never,
+        { ...noBlock, policy: 'cost-aware, no data-quality block' },
+      ].map(strip),
       targets: {
         costAwareAtMostBestPeriodic: costAware.trueCost <= periodic.trueCost,
         costAwareAtMostNever: costAware.trueCost <= never.trueCost,
@@ -516,8 +538,8 @@ export function markdownTable(results: readonly DatasetResult[]): string {
   const lines = [
     'Cells: true cost (× best periodic; retrains, blocked decisions). True cost = Σ events × (1 − accuracy) + C × retrains (V = 1 per event).',
     '',
-    '| dataset | C | cost-aware | best periodic (period) | drift-triggered | never | oracle | cost-aware ≤ best periodic | ≤ never |',
-    '|---|---:|---|---|---|---|---|---|---|',
+    '| dataset | C | cost-aware | best periodic (period) | drift-triggered | never | oracle | cost-aware ≤ best periodic | ≤ never | diagnostic: cost-aware, data-quality guard not blocking |',
+    '|---|---:|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     const base = (r.runs.find((x) => x.policy === 'best periodic') as PolicyRun).trueCost;
@@ -526,7 +548,7 @@ export function markdownTable(results: readonly DatasetResult[]): string {
       return `${x.trueCost.toFixed(0)} (×${(x.trueCost / base).toFixed(3)}; ${x.retrains} rt, ${x.blocked} blocked)`;
     };
     lines.push(
-      `| ${r.dataset} | ${r.retrainCost} | ${cell('cost-aware')} | ${cell('best periodic')} ${r.bestPeriod} | ${cell('drift-triggered')} | ${cell('never')} | ${r.oracle.trueCost.toFixed(0)} (×${(r.oracle.trueCost / base).toFixed(3)}; ${r.oracle.retrains} rt) | ${r.targets.costAwareAtMostBestPeriodic ? 'yes' : '**no**'} | ${r.targets.costAwareAtMostNever ? 'yes' : '**no**'} |`,
+      `| ${r.dataset} | ${r.retrainCost} | ${cell('cost-aware')} | ${cell('best periodic')} ${r.bestPeriod} | ${cell('drift-triggered')} | ${cell('never')} | ${r.oracle.trueCost.toFixed(0)} (×${(r.oracle.trueCost / base).toFixed(3)}; ${r.oracle.retrains} rt) | ${r.targets.costAwareAtMostBestPeriodic ? 'yes' : '**no**'} | ${r.targets.costAwareAtMostNever ? 'yes' : '**no**'} | ${cell('cost-aware, no data-quality block')} |`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -168,7 +168,7 @@ def flights(out: str) -> dict:
 def write(out: str, name: str, csv: pd.DataFrame, info: dict) -> dict:
     path = os.path.join(out, f"{name}.csv")
     csv.to_csv(path, index=False, lineterminator="\n")
-    info = {"name": name, "file": path, "rows": len(csv), "positive_rate": float(csv["label"].mean()), **info}
+    info = {"name": name, "file": f"{name}.csv", "rows": len(csv), "positive_rate": float(csv["label"].mean()), **info}
     log(f"{name}: {len(csv):,} rows → {path}")
     return info
 
