@@ -52,6 +52,8 @@ export interface DatasetSpec {
   categorical: string[];
   /** The file has the served model's scores (`prediction`): it serves until the first retrain. */
   hasPrediction: boolean;
+  /** How long labels take to arrive, passed as `--label-delay` (none of the current datasets has one: their labels are known with the event). @default none */
+  labelDelay?: string;
   /** Why these settings (for BENCHMARKS.md). */
   note: string;
 }
@@ -238,6 +240,8 @@ interface CliReport {
   retrains: number;
   failed_retrains: number;
   total_cost: number | null;
+  /** The backtest's own policy-independent cost, where the CLI reports one. */
+  true_cost?: number | null;
   decisions: CliDecision[];
   windows: CliWindow[];
 }
@@ -312,6 +316,8 @@ export interface PolicyRun {
   blocked: number;
   /** The CLI's own total_cost (staleness against each version's validation quality), for reference. */
   cliTotalCost: number | null;
+  /** The CLI's true_cost when it reports one (to compare with the harness's `trueCost`). */
+  cliTrueCost: number | null;
   meanQuality: number;
   unlabelledWindows: number;
 }
@@ -362,6 +368,7 @@ export function priceRun(
     retrainsAtTheEnd: retrainTimes.length - retrains,
     blocked: report.decisions.filter((d) => d.kind === 'blocked').length,
     cliTotalCost: report.total_cost,
+    cliTrueCost: report.true_cost ?? null,
     meanQuality: qualitySum / Math.max(1, report.windows.length - unlabelled),
     unlabelledWindows: unlabelled,
     retrainSteps,
@@ -466,6 +473,7 @@ async function runDataset(spec: DatasetSpec, dir: string, retrainCosts: readonly
         [...spec.numeric, ...spec.categorical].join(','),
         ...(spec.categorical.length > 0 ? ['--categorical', spec.categorical.join(',')] : []),
         ...(spec.hasPrediction ? [] : ['--no-prediction']),
+        ...(spec.labelDelay ? ['--label-delay', spec.labelDelay] : []),
         '--value-per-quality-unit',
         String(VALUE_PER_QUALITY_UNIT),
         '--retrain-cost',

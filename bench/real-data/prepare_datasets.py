@@ -14,8 +14,11 @@ Datasets (source, version and path inside the wheel are also written to datasets
 - employment-ma: NannyML 0.13.1, nannyml/datasets/data/employment_MA_{reference,analysis,
   analysis_target}.pq — US Census ACS person records for Massachusetts, 2015–2018 (folktables'
   employment task), with the probability a model trained on 2015 gave each person. The data has
-  only the survey year, so rows are spread evenly over their year in file order: the year-to-year
-  changes are real, the order within a year is not.
+  only the survey year, so each year's rows are put in a seeded random order and spread evenly
+  over the year: the year-to-year changes are real, the order within a year is not. (File order
+  would invent structure: in 2017 and 2018 the group-quarters records — dormitories, prisons,
+  nursing homes — come as one block at the end or start of the year, a 6-week "step" that is an
+  artefact of the file, not of time.)
 - california-housing: NannyML 0.13.1, nannyml/datasets/data/california_housing_{reference,
   analysis,analysis_gt}.csv — the 1990 census California housing blocks, label "value above the
   median", one row an hour with the order and timestamps NannyML assigned (so the drift is
@@ -89,7 +92,7 @@ def employment(out: str) -> dict:
     parts = []
     for year, rows in df.groupby("year", sort=True):
         start = pd.Timestamp(f"{year}-01-01T00:00:00Z")
-        rows = rows.copy()
+        rows = rows.sample(frac=1, random_state=int(year)).copy()
         rows["timestamp"] = spread(rows["id"], start, pd.Timestamp(f"{year + 1}-01-01T00:00:00Z") - start)
         parts.append(rows)
     df = pd.concat(parts)
@@ -104,7 +107,7 @@ def employment(out: str) -> dict:
         "package": "nannyml", "version": PACKAGES["nannyml"]["version"],
         "paths": [base + f for f in ["employment_MA_reference.pq", "employment_MA_analysis.pq", "employment_MA_analysis_target.pq"]],
         "what": "US Census ACS person records, Massachusetts 2015–2018 (folktables employment task); label employed; prediction = the served model's probability (trained on 2015)",
-        "time": "survey year only: rows spread evenly over their year in file order",
+        "time": "survey year only: each year's rows in a seeded random order (numpy seed = the year), spread evenly over the year",
         "features": {"numeric": ["AGEP"], "categorical": EMPLOYMENT_CATEGORICAL},
         "label_delay": None,
     })
