@@ -394,6 +394,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     throw new Error(`--policy ${values.policy}: the policy under test must be cost-aware, got ${policy.trigger.kind}`);
   const specs = scenarioSpecs(seeds, days, kinds);
   const set = seedSet(seeds);
+  if (values['write-md'] && !(set === 'report' && days === 14 && kinds.length === STREAM_KINDS.length && !policy))
+    throw new Error(
+      '--write-md writes the report table: use it with --seeds report and the default --days, --kinds and policy (print other runs with --json or as markdown)',
+    );
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const load = () => os.loadavg()[0] ?? Number.NaN;
   const loadBefore = load();
