@@ -22,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[])
   decisions: () => import('./decisions.ts'),
   detection: () => import('./detection.ts'),
   drift: () => import('./drift.ts'),
+  'real-data': () => import('./real-data.ts'),
   scorer: () => import('./scorer.ts'),
 };
 
