@@ -240,7 +240,7 @@ export function registerModelsCommand(program: Command): void {
         apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}/archive`,
         body: { as: actor, reason },
         direct: (ch) =>
-          archiveVersion(new ClickHouseRegistryRepository(ch.client), { modelId: model, version, actor, reason }),
+          archiveVersion(ch.client, new ClickHouseRegistryRepository(ch.client), { modelId: model, version, actor, reason }),
         access: { action: 'write', command: 'models archive', actor, modelId: model, modelVersion: version },
       });
       emit(!!opts.json, change, () =>

@@ -187,7 +187,7 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
         access: 'write',
       },
       async ({ params, body, identity }) =>
-        archiveVersion(registry, {
+        archiveVersion(deps.clickhouse, registry, {
           modelId: params.model,
           version: params.version,
           actor: actorOf(identity, body.as),
