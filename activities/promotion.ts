@@ -11,6 +11,7 @@ import type { PromotionContext } from '../operations/promotion-context.ts';
 import { publishModelUpdate, type PublishModelUpdateInput } from '../operations/publish-model-update.ts';
 import { rejectVersion, type RejectVersionInput } from '../operations/reject-version.ts';
 import { resolveChampion } from '../operations/resolve-champion.ts';
+import { withdrawTainted, type WithdrawTaintedInput } from '../operations/withdraw-tainted.ts';
 import { rollbackVersion, type RollbackVersionInput } from '../operations/rollback-version.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.ts';
 import { nonRetryable } from './retrain-context.ts';
@@ -24,6 +25,7 @@ export function createPromotionActivities(ctx: PromotionContext) {
     rollbackVersion: (input: RollbackVersionInput) => refusalsFail(rollbackVersion(ctx, input)),
     resolveChampion: (input: { modelId: string; championVersion: string | null }) =>
       resolveChampion(ctx.registry, input),
+    withdrawTainted: (input: WithdrawTaintedInput) => refusalsFail(withdrawTainted(ctx, input)),
   };
 }
 

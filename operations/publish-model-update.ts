@@ -50,7 +50,6 @@ export async function publishModelUpdate(
   ctx: PromotionContext,
   input: PublishModelUpdateInput,
 ): Promise<PublishModelUpdateResult> {
-  const topic = ctx.config.kafka.modelUpdatesTopic;
   const shadow = input.shadowVersions ?? [];
   const previous = await findModelUpdate(ctx.clickhouse, input.modelId, input.idempotencyKey);
   if (previous?.status === 'published') {

@@ -80,7 +80,13 @@ export async function rollbackVersion(
     const why = `serving did not confirm the rollback to ${restored.version}: ${serving.summary}`;
     ctx.log.warn({ modelId: input.modelId, version: input.version, serving }, 'rollback undone');
     await ctx.registry.undoStage(input.modelId, restored.version, restoredFrom, input.actor, `rollback undone: ${why}`);
-    const back = await ctx.registry.undoStage(input.modelId, input.version, 'production', input.actor, `restored: ${why}`);
+    const back = await ctx.registry.undoStage(
+      input.modelId,
+      input.version,
+      'production',
+      input.actor,
+      `restored: ${why}`,
+    );
     const restore = await restoreRouting(
       ctx,
       input.modelId,

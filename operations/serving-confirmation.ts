@@ -72,7 +72,9 @@ export async function confirmServing(ctx: PromotionContext, input: ConfirmServin
   }
   let lastLivenessCheck = t0;
   for (;;) {
-    const answers = new Map((await updateConfirmations(ctx.clickhouse, input.modelId, input.updateKey)).map((a) => [a.scorerId, a]));
+    const answers = new Map(
+      (await updateConfirmations(ctx.clickhouse, input.modelId, input.updateKey)).map((a) => [a.scorerId, a]),
+    );
     // A scorer that stopped (or died) while we waited is no longer serving anything to confirm.
     if (Date.now() - lastLivenessCheck >= 2000) {
       lastLivenessCheck = Date.now();
@@ -102,7 +104,9 @@ export async function confirmServing(ctx: PromotionContext, input: ConfirmServin
         : scorers.some((s) => s.outcome === 'silent' && required.has(s.scorerId))
           ? 'timeout'
           : 'confirmed';
-      const problems = scorers.filter((s) => s.outcome === 'refused' || (s.outcome === 'silent' && required.has(s.scorerId)));
+      const problems = scorers.filter(
+        (s) => s.outcome === 'refused' || (s.outcome === 'silent' && required.has(s.scorerId)),
+      );
       return {
         ...base,
         status,

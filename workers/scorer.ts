@@ -366,7 +366,10 @@ export class Scorer {
     const checked = servingReportSchema.safeParse(report);
     if (!checked.success) {
       this.stats.reportsFailed++;
-      this.#log.error({ err: checked.error.message.slice(0, 500), event, modelId }, 'serving report not valid: not sent');
+      this.#log.error(
+        { err: checked.error.message.slice(0, 500), event, modelId },
+        'serving report not valid: not sent',
+      );
       return;
     }
     const value = JSON.stringify(checked.data);

@@ -200,7 +200,11 @@ export async function updateConfirmations(
 }
 
 /** Versions that scored the model's events since `since` (from the events; approximate counts, no FINAL). */
-export async function scoredVersions(client: ClickHouseClient, modelId: string, since: number): Promise<ScoredVersion[]> {
+export async function scoredVersions(
+  client: ClickHouseClient,
+  modelId: string,
+  since: number,
+): Promise<ScoredVersion[]> {
   const filter = sinceFilter('ts', since);
   const rows = await queryRows<{ version: string; events: string | number; last_ms: string | number }>(
     client,

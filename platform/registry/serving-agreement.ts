@@ -84,9 +84,7 @@ function scorerDisagreement(requested: RequestedServing, scorer: ScorerServing):
   const served = routes.length === 0 ? 'nothing' : routes.map((r) => r.version).join(' + ');
   const { production } = requested;
   if (!production) {
-    return routes.length === 0
-      ? null
-      : `serves ${served} while the registry has no production version${refused}`;
+    return routes.length === 0 ? null : `serves ${served} while the registry has no production version${refused}`;
   }
   const prod = routes.find((r) => r.version === production.version);
   if (!prod) return `serves ${served} while the registry's production version is ${production.version}${refused}`;

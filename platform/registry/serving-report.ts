@@ -52,7 +52,11 @@ export const servingReportSchema = z
     serving: servedRoutingSchema.nullable(),
     /** applied / refused: the update concerned. */
     update: z
-      .object({ key: z.string().min(1).max(512), version: z.string().max(64), sha256: z.union([sha256, z.literal('')]) })
+      .object({
+        key: z.string().min(1).max(512),
+        version: z.string().max(64),
+        sha256: z.union([sha256, z.literal('')]),
+      })
       .strict()
       .nullable(),
     /** refused: why, in the scorer's words. */

@@ -79,7 +79,12 @@ describe('manual promotion, rollback and archive (chDB + Kafka)', () => {
   });
 
   it('archives a version that is not in production as an archive decision, and refuses the production one', async () => {
-    const change = await archiveVersion(ch.client, registry, { modelId, version: 'v3', actor: 'carol', reason: 'stale' });
+    const change = await archiveVersion(ch.client, registry, {
+      modelId,
+      version: 'v3',
+      actor: 'carol',
+      reason: 'stale',
+    });
     expect(change).toMatchObject({ changed: true, previousStage: 'candidate' });
     expect((await registry.requireVersion(modelId, 'v3')).stage).toBe('archived');
     expect(await getDecision(ch.client, change.decisionId!)).toMatchObject({

@@ -39,7 +39,10 @@ export class ServingReportsConsumer {
     this.#log = options.log.child({ subsystem: 'serving-reports' });
     this.#kafka =
       options.kafka ??
-      createKafka(options.config, { clientId: `${options.config.kafka.clientId}-serving-reports`, logger: options.log });
+      createKafka(options.config, {
+        clientId: `${options.config.kafka.clientId}-serving-reports`,
+        logger: options.log,
+      });
     this.#groupId = options.groupId ?? `${options.config.ingest.groupId}-serving-reports`;
   }
 
