@@ -1,4 +1,4 @@
-import { ConfigResourceTypes, type Kafka } from 'kafkajs';
+import type { ConfigResourceTypes, Kafka } from 'kafkajs';
 import type { HalflifeConfig } from './config.ts';
 import { DependencyError } from './errors.ts';
 import { createKafka, kafkaBrokers, whileLeadersSettle } from './kafka.ts';
@@ -15,6 +15,9 @@ export const COMPACTED_TOPIC_CONFIG = [
   { name: 'segment.ms', value: String(60 * 60 * 1000) },
   { name: 'min.cleanable.dirty.ratio', value: '0.1' },
 ];
+
+/** kafkajs' ConfigResourceTypes.TOPIC (its enum is not a named export of the CommonJS module under ESM). */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 type KafkaConfig = Pick<HalflifeConfig, 'kafka' | 'services'> & Partial<Pick<HalflifeConfig, 'logLevel'>>;
 
@@ -51,7 +54,7 @@ export async function ensureCompactedTopic(
     }
     const described = await whileLeadersSettle(() =>
       admin.describeConfigs({
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy'] }],
+        resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ['cleanup.policy'] }],
         includeSynonyms: false,
       }),
     );
@@ -59,7 +62,7 @@ export async function ensureCompactedTopic(
     if (policy?.split(',').includes('compact')) return 'unchanged';
     await admin.alterConfigs({
       validateOnly: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: COMPACTED_TOPIC_CONFIG }],
+      resources: [{ type: TOPIC_RESOURCE, name: topic, configEntries: COMPACTED_TOPIC_CONFIG }],
     });
     return 'altered';
   } finally {
