@@ -480,10 +480,7 @@ export class Scorer {
       const state = this.#states.get(r.model_id);
       if (!state || state.routes.length === 0) {
         this.stats.unscorable++;
-        this.#log.error(
-          { modelId: r.model_id, requestId: r.request_id },
-          'no model version to score this request with',
-        );
+        this.#noteUnscorable(r);
         continue;
       }
       const point = routingPoint(r.request_id);
@@ -567,6 +564,27 @@ export class Scorer {
     return { results, events };
   }
 
+  /** Requests without a servable version, logged once per model every 10 s (a withdrawn model gets many). */
+  #unscorableLog = new Map<string, { at: number; since: number }>();
+  #noteUnscorable(r: ScoringRequest): void {
+    const now = Date.now();
+    const seen = this.#unscorableLog.get(r.model_id);
+    if (seen && now - seen.at < 10_000) {
+      seen.since++;
+      return;
+    }
+    this.#unscorableLog.set(r.model_id, { at: now, since: 0 });
+    this.#log.error(
+      {
+        modelId: r.model_id,
+        requestId: r.request_id,
+        withdrawn: this.#states.has(r.model_id),
+        unscoredSinceLastLine: seen?.since ?? 0,
+      },
+      'no model version to score this request with',
+    );
+  }
+
   async #run(
     runner: ModelRunner,
     items: readonly ScoringRequest[],
@@ -582,9 +600,10 @@ export class Scorer {
   }
 
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale } =
+      payload;
     for (let i = 0; i < batch.messages.length; i += this.#maxBatch) {
-      if (!isRunning() || isStale()) return;
+      if (!isRunning() || isStale()) break;
       const chunk = batch.messages.slice(i, i + this.#maxBatch);
       const requests: ScoringRequest[] = [];
       for (const message of chunk) {
@@ -601,10 +620,11 @@ export class Scorer {
       }
       await this.scoreAndEmit(requests, 'kafka');
       resolveOffset(chunk[chunk.length - 1]!.offset);
-      await commitOffsetsIfNecessary();
       await heartbeat();
     }
-    await commitOffsetsIfNecessary();
+    // With autoCommit off kafkajs commits only the offsets it is handed (called bare it commits
+    // nothing): a restarted scorer resumes after the last batch instead of re-scoring the topic.
+    await commitOffsetsIfNecessary(uncommittedOffsets());
   }
 
   async #exclusive<T>(fn: () => Promise<T>): Promise<T> {

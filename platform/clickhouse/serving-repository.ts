@@ -70,15 +70,16 @@ export async function insertServingReports(client: ClickHouseClient, reports: re
 export async function scorersSeen(client: ClickHouseClient): Promise<ScorerSeen[]> {
   const rows = await queryRows<{
     scorer_id: string;
-    host: string;
-    pid: string | number;
-    heartbeat_ms: string | number;
+    r_host: string;
+    r_pid: string | number;
+    r_heartbeat_ms: string | number;
     last_seen_ms: string | number;
     age_ms: string | number;
     last_event: string;
   }>(
     client,
-    `SELECT scorer_id, argMax(host, seq) AS host, argMax(pid, seq) AS pid, argMax(heartbeat_ms, seq) AS heartbeat_ms,
+    // Aliases differ from column names: ClickHouse would resolve a column name to its alias.
+    `SELECT scorer_id, argMax(host, seq) AS r_host, argMax(pid, seq) AS r_pid, argMax(heartbeat_ms, seq) AS r_heartbeat_ms,
        toUnixTimestamp64Milli(max(ingested_at)) AS last_seen_ms,
        toUnixTimestamp64Milli(now64(3)) - toUnixTimestamp64Milli(max(ingested_at)) AS age_ms,
        argMaxIf(event, seq, model_id = '') AS last_event
@@ -87,12 +88,12 @@ export async function scorersSeen(client: ClickHouseClient): Promise<ScorerSeen[
   );
   return rows.map((r) => ({
     scorerId: r.scorer_id,
-    host: r.host,
-    pid: num(r.pid),
-    heartbeatMs: num(r.heartbeat_ms),
+    host: r.r_host,
+    pid: num(r.r_pid),
+    heartbeatMs: num(r.r_heartbeat_ms),
     lastSeenAt: num(r.last_seen_ms),
     lastEvent: r.last_event,
-    live: r.last_event !== 'stopped' && num(r.age_ms) <= MISSED_HEARTBEATS * num(r.heartbeat_ms),
+    live: r.last_event !== 'stopped' && num(r.age_ms) <= MISSED_HEARTBEATS * num(r.r_heartbeat_ms),
   }));
 }
 
@@ -103,13 +104,13 @@ export async function liveScorers(client: ClickHouseClient): Promise<ScorerSeen[
 
 interface ModelRow {
   scorer_id: string;
-  serves_nothing: string | number;
-  version: string;
-  sha256: string;
+  r_serves_nothing: string | number;
+  r_version: string;
+  r_sha256: string;
   since_ms: string | number | null;
-  update_key: string;
-  routes: string;
-  shadow: string[];
+  r_update_key: string;
+  r_routes: string;
+  r_shadow: string[];
   applied_seq: string | number;
   refused_seq: string | number;
   refused_key: string;
@@ -125,9 +126,9 @@ export async function scorersServing(client: ClickHouseClient, modelId: string):
   const rows = await queryRows<ModelRow>(
     client,
     `SELECT scorer_id,
-       argMax(serves_nothing, seq) AS serves_nothing, argMax(version, seq) AS version, argMax(sha256, seq) AS sha256,
-       toUnixTimestamp64Milli(argMax(serving_since, seq)) AS since_ms, argMax(serving_update_key, seq) AS update_key,
-       argMax(routes, seq) AS routes, argMax(shadow, seq) AS shadow,
+       argMax(serves_nothing, seq) AS r_serves_nothing, argMax(version, seq) AS r_version, argMax(sha256, seq) AS r_sha256,
+       toUnixTimestamp64Milli(argMax(serving_since, seq)) AS since_ms, argMax(serving_update_key, seq) AS r_update_key,
+       argMax(routes, seq) AS r_routes, argMax(shadow, seq) AS r_shadow,
        maxIf(seq, event = 'applied') AS applied_seq, maxIf(seq, event = 'refused') AS refused_seq,
        argMaxIf(update_key, seq, event = 'refused') AS refused_key,
        argMaxIf(update_version, seq, event = 'refused') AS refused_version,
@@ -141,16 +142,16 @@ export async function scorersServing(client: ClickHouseClient, modelId: string):
   const byScorer = new Map(rows.map((r) => [r.scorer_id, r]));
   return seen.map((s) => {
     const r = byScorer.get(s.scorerId);
-    const routes = r ? (JSON.parse(r.routes || '[]') as ServedRouting['routes']) : [];
+    const routes = r ? (JSON.parse(r.r_routes || '[]') as ServedRouting['routes']) : [];
     const serving: ServedRouting | null =
-      r && num(r.serves_nothing) === 0
+      r && num(r.r_serves_nothing) === 0
         ? {
-            version: r.version,
-            sha256: r.sha256,
+            version: r.r_version,
+            sha256: r.r_sha256,
             since: num(r.since_ms),
-            update_key: r.update_key,
+            update_key: r.r_update_key,
             routes,
-            shadow: r.shadow,
+            shadow: r.r_shadow,
           }
         : null;
     const refused = r !== undefined && num(r.refused_seq) > num(r.applied_seq);
@@ -181,9 +182,9 @@ export async function updateConfirmations(
   modelId: string,
   updateKey: string,
 ): Promise<UpdateConfirmation[]> {
-  const rows = await queryRows<{ scorer_id: string; event: string; reason: string; at_ms: string | number }>(
+  const rows = await queryRows<{ scorer_id: string; r_event: string; r_reason: string; at_ms: string | number }>(
     client,
-    `SELECT scorer_id, argMax(event, seq) AS event, argMax(reason, seq) AS reason,
+    `SELECT scorer_id, argMax(event, seq) AS r_event, argMax(reason, seq) AS r_reason,
        toUnixTimestamp64Milli(argMax(reported_at, seq)) AS at_ms
      FROM serving_reports
      WHERE model_id = {m:String}
@@ -193,8 +194,8 @@ export async function updateConfirmations(
   );
   return rows.map((r) => ({
     scorerId: r.scorer_id,
-    outcome: r.event === 'refused' ? 'refused' : 'applied',
-    reason: r.reason,
+    outcome: r.r_event === 'refused' ? 'refused' : 'applied',
+    reason: r.r_reason,
     at: num(r.at_ms),
   }));
 }
@@ -206,14 +207,14 @@ export async function scoredVersions(
   since: number,
 ): Promise<ScoredVersion[]> {
   const filter = sinceFilter('ts', since);
-  const rows = await queryRows<{ version: string; events: string | number; last_ms: string | number }>(
+  const rows = await queryRows<{ r_version: string; events: string | number; last_ms: string | number }>(
     client,
-    `SELECT model_version AS version, count() AS events, toUnixTimestamp64Milli(max(ts)) AS last_ms
+    `SELECT model_version AS r_version, count() AS events, toUnixTimestamp64Milli(max(ts)) AS last_ms
      FROM scoring_events WHERE model_id = {m:String} AND ${filter.sql}
-     GROUP BY model_version ORDER BY events DESC, version`,
+     GROUP BY model_version ORDER BY events DESC, r_version`,
     { m: modelId, ...filter.params },
   );
-  return rows.map((r) => ({ version: r.version, events: num(r.events), lastAt: num(r.last_ms) }));
+  return rows.map((r) => ({ version: r.r_version, events: num(r.events), lastAt: num(r.last_ms) }));
 }
 
 /** When the model's current request took effect: its newest stage change or published update (epoch ms), null if none. */
