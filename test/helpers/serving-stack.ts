@@ -33,8 +33,11 @@ export interface ServingStack {
   /** Send scoring requests for these models every 200 ms until stopped. */
   startTraffic(models: string[], subject?: (i: number) => string): void;
   stopTraffic(): Promise<void>;
-  /** Versions of the events of `model` stored after `since` (by ingest time), with counts. */
-  versionsSince(model: string, since: number): Promise<Record<string, number>>;
+  /**
+   * Versions of the newest `limit` events of `model` stored after `since` (by ingest time), with
+   * counts. The newest ones: an event scored just before a swap may still arrive just after it.
+   */
+  versionsSince(model: string, since: number, limit?: number): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -128,12 +131,15 @@ export async function startServingStack(overrides: Record<string, unknown> = {})
       clearInterval(traffic);
       await sending;
     },
-    async versionsSince(model, since) {
+    async versionsSince(model, since, limit = 100) {
       const found = await queryRows<{ version: string; n: string }>(
         ch.client,
-        `SELECT model_version AS version, count() AS n FROM scoring_events
-         WHERE model_id = {m:String} AND ingested_at > fromUnixTimestamp64Milli({since:Int64}) GROUP BY model_version`,
-        { m: model, since },
+        `SELECT model_version AS version, count() AS n FROM (
+           SELECT model_version FROM scoring_events
+           WHERE model_id = {m:String} AND ingested_at > fromUnixTimestamp64Milli({since:Int64})
+           ORDER BY ingested_at DESC LIMIT {limit:UInt32})
+         GROUP BY model_version`,
+        { m: model, since, limit },
       );
       return Object.fromEntries(found.map((r) => [r.version, Number(r.n)]));
     },
