@@ -87,9 +87,18 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
     await ingest.start();
     shutdown.push({ name: 'ingest', run: () => ingest.stop() });
     // What the scorers serve (theirs and any other serving's reports), which promotions wait for.
+    // Not awaited: a member left by a killed daemon can hold the group's join for a session timeout.
     const servingReports = new ServingReportsConsumer({ config, clickhouse: clickhouse.client, log });
-    await servingReports.start();
-    shutdown.push({ name: 'serving reports', run: () => servingReports.stop() });
+    const reportsStarted = servingReports
+      .start()
+      .catch((err: unknown) => log.error({ err }, 'serving reports consumer failed to start'));
+    shutdown.push({
+      name: 'serving reports',
+      run: async () => {
+        await reportsStarted;
+        await servingReports.stop();
+      },
+    });
 
     const { worker, close: closeWorker } = await createTemporalWorker({
       config,

@@ -49,7 +49,8 @@ export class ServingReportsConsumer {
   async start(): Promise<void> {
     const topic = this.#config.kafka.servingReportsTopic;
     await ensureTopics(this.#config, [topic], this.#kafka);
-    this.#consumer = this.#kafka.consumer({ groupId: this.#groupId, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+    // A short session: a member left by a killed process holds its partitions only this long.
+    this.#consumer = this.#kafka.consumer({ groupId: this.#groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 });
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topic, fromBeginning: true });
     await this.#consumer.run({
