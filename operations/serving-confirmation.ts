@@ -99,24 +99,29 @@ export async function confirmServing(ctx: PromotionContext, input: ConfirmServin
             at: null,
           };
         });
+      const applied = scorers.filter((s) => s.outcome === 'applied' && required.has(s.scorerId)).length;
       const status: ServingConfirmationStatus = refused
         ? 'refused'
         : scorers.some((s) => s.outcome === 'silent' && required.has(s.scorerId))
           ? 'timeout'
-          : 'confirmed';
+          : applied === 0
+            ? 'no-live-scorer'
+            : 'confirmed';
       const problems = scorers.filter(
         (s) => s.outcome === 'refused' || (s.outcome === 'silent' && required.has(s.scorerId)),
       );
       return {
         ...base,
         status,
-        ok: status === 'confirmed',
+        ok: status === 'confirmed' || (status === 'no-live-scorer' && !ctx.config.serving.requireLiveScorer),
         scorers,
         waitedMs,
         summary:
           status === 'confirmed'
-            ? `confirmed by ${scorers.filter((s) => s.outcome === 'applied').length} scorer(s)`
-            : problems.map((s) => `scorer ${s.scorerId} ${s.outcome}: ${s.reason}`).join('; '),
+            ? `confirmed by ${applied} scorer(s)`
+            : status === 'no-live-scorer'
+              ? 'every scorer that was live stopped before answering: nothing to confirm'
+              : problems.map((s) => `scorer ${s.scorerId} ${s.outcome}: ${s.reason}`).join('; '),
       };
     }
     await sleep(pollMs);
