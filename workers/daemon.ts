@@ -10,6 +10,7 @@ import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-reposi
 import { buildApi } from './api.ts';
 import { IngestWorker } from './ingest/kafka-worker.ts';
 import { Scorer, scoreRoute } from './scorer.ts';
+import { ServingReportsConsumer } from './serving-reports/consumer.ts';
 import { createTemporalWorker } from './temporal-worker.ts';
 import { decisionRoutes } from './routes/decisions.ts';
 import { ingestRoutes } from './routes/ingest.ts';
@@ -85,6 +86,19 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
     const ingest = new IngestWorker({ config, repository, logger: log.child({ subsystem: 'ingest' }) });
     await ingest.start();
     shutdown.push({ name: 'ingest', run: () => ingest.stop() });
+    // What the scorers serve (theirs and any other serving's reports), which promotions wait for.
+    // Not awaited: a member left by a killed daemon can hold the group's join for a session timeout.
+    const servingReports = new ServingReportsConsumer({ config, clickhouse: clickhouse.client, log });
+    const reportsStarted = servingReports
+      .start()
+      .catch((err: unknown) => log.error({ err }, 'serving reports consumer failed to start'));
+    shutdown.push({
+      name: 'serving reports',
+      run: async () => {
+        await reportsStarted;
+        await servingReports.stop();
+      },
+    });
 
     const { worker, close: closeWorker } = await createTemporalWorker({
       config,

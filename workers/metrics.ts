@@ -195,6 +195,7 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
     ['fallbacks', 'requests served by a fallback version'],
     ['updatesApplied', 'model updates applied'],
     ['updatesRefused', 'model updates refused (bad sha256, unknown artifact)'],
+    ['reportsFailed', 'serving reports that could not be sent'],
   ];
   for (const [key, help] of scorerCounters) {
     new Counter({

@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Command } from 'commander';
 import { MonitorClient } from '../../operations/monitor-control.ts';
+import { servingStatus, servingSummary, type ServingStatus } from '../../operations/serving-status.ts';
 import { getDecision, listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
 import { loadConfig, type HalflifeConfig } from '../../platform/config.ts';
 import { NotFoundError, ValidationError } from '../../platform/errors.ts';
@@ -71,8 +72,21 @@ export function registerMonitorCommands(program: Command): void {
     .description('status of one monitor, or of every running monitor')
     .option('--json', 'machine-readable output')
     .action(async (model: string | undefined, opts: CommonOptions) => {
-      const statuses = await withMonitors(config(), async (monitors) =>
+      const cfg = config();
+      const bare = await withMonitors(cfg, async (monitors) =>
         model ? [await monitors.status(model)] : monitors.statuses(),
+      );
+      // What actually scores each model, next to the version its monitor evaluates (null: not readable).
+      const statuses = await Promise.all(
+        bare.map(async (s) => ({
+          ...s,
+          serving: await readFromStore<ServingStatus>(
+            cfg,
+            `/v1/models/${encodeURIComponent(s.modelId)}/serving`,
+            (ch) => servingStatus(ch.client, cfg, s.modelId),
+            'monitor status',
+          ).catch(() => null),
+        })),
       );
       emit(!!opts.json, model ? statuses[0] : statuses, () => renderStatuses(statuses));
     });
@@ -235,16 +249,17 @@ function update<Ret, Arg>(
   return withMonitors(config, (monitors) => monitors.update(model, definition, arg));
 }
 
-function renderStatuses(statuses: MonitorStatus[]): string {
+function renderStatuses(statuses: Array<MonitorStatus & { serving?: ServingStatus | null }>): string {
   if (statuses.length === 0)
     return 'no monitors are running (start one with `halflife monitor start <model> --policy <file>`)';
   return table(
-    ['model', 'health', 'stage', 'version', 'quality', 'half-life', 'last decision', 'next tick'],
+    ['model', 'health', 'stage', 'version', 'serving', 'quality', 'half-life', 'last decision', 'next tick'],
     statuses.map((s) => [
       s.modelId,
       s.health,
       s.stage,
       s.version ?? '—',
+      s.serving ? servingSummary(s.serving) : '?',
       s.lastWindow?.quality ? `${s.lastWindow.quality.value.toFixed(3)} (${s.lastWindow.quality.source})` : '—',
       s.decay?.halfLifeHours ? `${s.decay.halfLifeHours.toFixed(1)} h` : '—',
       s.lastDecision ? `${s.lastDecision.kind}: ${s.lastDecision.reason.slice(0, 40)}` : '—',

@@ -23,6 +23,8 @@ export async function renderModel(main, modelId, { full }) {
     d.versions.map((v) => v.stage),
     d.health,
     d.stage,
+    d.serving?.agreement,
+    d.serving?.scoredBy,
     showNoAction,
   ]);
   if (!full && sig === signature && main.querySelector('#page-model')) return;
@@ -41,11 +43,7 @@ export async function renderModel(main, modelId, { full }) {
   const cards = h(
     'div',
     { class: 'cards' },
-    card(
-      'Serving',
-      serving ? `${serving.version}` : 'none',
-      serving ? `production since ${utc(serving.promotedAt ?? serving.trainedAt)}` : '',
-    ),
+    servingCard(d.serving, serving),
     card(
       'Quality (last window)',
       lastWindow?.quality ? pct(lastWindow.quality.value) : '–',
@@ -280,6 +278,54 @@ export async function renderModel(main, modelId, { full }) {
   } else ingestEl.replaceChildren(h('p', { class: 'muted' }, 'No events in this range.'));
 
   decisionTimeline(timelineEl, d.decisions, (id) => openDecision(modelId, id));
+}
+
+// What the events are actually scored by (the scorers' reports and the events themselves), next to
+// what the registry asks for; flagged when they disagree.
+function servingCard(s, production) {
+  const registry = production
+    ? `registry: ${production.version} production since ${utc(production.promotedAt ?? production.trainedAt)}`
+    : 'registry: no production version';
+  if (!s) return card('Serving', production ? production.version : 'none', registry);
+  const live = s.scorers.filter((x) => x.live);
+  const routed = [
+    ...new Set(
+      live.map(
+        (x) =>
+          (x.serving?.routes ?? [])
+            .filter((r) => r.share > 0)
+            .map((r) => r.version)
+            .join(' + ') || 'nothing',
+      ),
+    ),
+  ];
+  const scorers = live.length
+    ? `${live.length} scorer${live.length === 1 ? '' : 's'}: ${routed.join(' | ')}`
+    : 'no scorer reports';
+  const disagrees = s.agreement === 'disagrees';
+  const el = h(
+    'div',
+    { class: 'card', id: 'card-serving', 'data-agreement': s.agreement, 'data-scored-by': s.scoredBy ?? '' },
+    h('div', { class: 'label' }, 'Serving'),
+    h('div', { class: 'value' }, s.scoredBy ?? (production ? production.version : 'none')),
+    h(
+      'div',
+      { class: 'detail' },
+      s.scoredBy ? `events scored by ${s.scoredBy} · ` : 'no events in the last 10 minutes · ',
+      `${scorers} · ${registry}`,
+    ),
+  );
+  if (disagrees || s.agreement === 'pending')
+    el.append(
+      h(
+        'div',
+        { class: 'detail', style: { color: disagrees ? 'var(--bad)' : 'var(--warn)' } },
+        disagrees
+          ? `Disagrees with the registry: ${s.disagreements.map((x) => `${x.source}: ${x.reason}`).join('; ')}`
+          : 'A routing change is reaching serving.',
+      ),
+    );
+  return el;
 }
 
 function card(label, value, detail) {

@@ -260,6 +260,41 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (model_id, at, access_id)`,
     ],
   },
+  {
+    version: 10,
+    name: 'serving reports',
+    statements: [
+      // What each scorer says it serves (platform/registry/serving-report.ts), as ingested from
+      // kafka.servingReportsTopic. Keyed by (model_id, scorer_id, seq): a redelivered report is
+      // stored once. Heartbeats ('heartbeat', 'serving') age out after 30 days; what was applied,
+      // refused, started or stopped is kept as the serving history.
+      `CREATE TABLE IF NOT EXISTS serving_reports (
+        scorer_id String,
+        seq UInt64,
+        event LowCardinality(String),
+        model_id String,
+        version String,
+        sha256 String,
+        serving_since Nullable(DateTime64(3, 'UTC')),
+        serving_update_key String,
+        routes String,
+        shadow Array(String),
+        serves_nothing UInt8,
+        update_key String,
+        update_version String,
+        update_sha256 String,
+        reason String,
+        heartbeat_ms UInt32,
+        host String,
+        pid UInt32,
+        reported_at DateTime64(3, 'UTC'),
+        ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(ingested_at)
+      PARTITION BY toYYYYMM(reported_at)
+      ORDER BY (model_id, scorer_id, seq)
+      TTL toDateTime(reported_at) + INTERVAL 30 DAY DELETE WHERE event IN ('heartbeat', 'serving')`,
+    ],
+  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -198,6 +198,19 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
     await page.screenshot({ path: path.join(SHOTS, '2-model.png'), fullPage: true });
   });
 
+  it('shows on the Serving card what the registry asks for and what serving reports, with their agreement', async () => {
+    const card = page.locator('#card-serving');
+    // The seeded run's recent events were scored by the production version; no scorer reports.
+    expect(await card.getAttribute('data-agreement')).toBe('no-live-scorer');
+    expect(await card.getAttribute('data-scored-by')).toBe(run.churn.productionVersion);
+    expect(await card.locator('.value').textContent()).toBe(run.churn.productionVersion);
+    const text = (await card.textContent()) ?? '';
+    expect(text).toContain(`events scored by ${run.churn.productionVersion}`);
+    expect(text).toContain(`registry: ${run.churn.productionVersion} production since`);
+    expect(text).toContain('no scorer reports');
+    await card.screenshot({ path: path.join(SHOTS, '2-model-serving-card.png') });
+  });
+
   it("opens a decision's provenance on click: policy hash, statistics, Temporal link", async () => {
     await page.click(`#decision-list tr[data-decision="${run.churn.promoteDecisionId}"]`);
     await page.waitForSelector(`#provenance[data-decision="${run.churn.promoteDecisionId}"]`);

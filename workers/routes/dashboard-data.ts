@@ -22,6 +22,7 @@ import type { MonitorStatus } from '../../workflows/messages.ts';
 import type { RouteModule } from '../api.ts';
 import { dashboardStaticRoutes } from './dashboard-static.ts';
 import { MonitorClient } from '../../operations/monitor-control.ts';
+import { servingStatus } from '../../operations/serving-status.ts';
 
 /**
  * Read-only data for the web dashboard (viewer and up), shaped for its pages so each page is
@@ -36,7 +37,7 @@ import { MonitorClient } from '../../operations/monitor-control.ts';
 export type MonitorStatusSource = (modelId: string) => Promise<MonitorStatus | null>;
 
 export interface DashboardDataOptions {
-  config: Pick<HalflifeConfig, 'temporal' | 'services'>;
+  config: Pick<HalflifeConfig, 'temporal' | 'services' | 'serving'>;
   /** Live status from the model's ModelMonitor workflow (statusQuery). */
   status?: MonitorStatusSource;
 }
@@ -352,6 +353,8 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
           if (w.decay && w.version) fits[w.version] = { fittedAt: w.at, decisionId: w.decisionId, fit: w.decay };
         const latestFit = [...windows].reverse().find((w) => w.decay);
         const live = await liveStatus(modelId);
+        // What actually scores the model's events, and whether it agrees with the registry (the Serving card).
+        const serving = await servingStatus(clickhouse, options.config, modelId);
         const lastKind = decisionRows[0]?.kind ?? null;
         const now = Date.now();
 
@@ -367,6 +370,7 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
           health: live?.health ?? deriveHealth(windows[windows.length - 1] ?? null, lastKind),
           stage: live?.stage ?? deriveStage(lastKind),
           live,
+          serving,
           versions: versions.map((v) => ({
             version: v.version,
             stage: v.stage,

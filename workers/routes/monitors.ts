@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { MonitorClient } from '../../operations/monitor-control.ts';
+import { servingStatus } from '../../operations/serving-status.ts';
+import type { HalflifeConfig } from '../../platform/config.ts';
+import type { MonitorStatus } from '../../workflows/messages.ts';
 import { parsePolicy, parsePolicyYaml, type LoadedPolicy } from '../../platform/policy-file.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import {
@@ -40,7 +44,16 @@ function loadPolicy(body: { policy?: Record<string, unknown>; yaml?: string }): 
  * viewer; everything that changes a monitor is operator; a forced retrain (overrides cooldown,
  * budget, blackout and data-quality guards) is admin.
  */
-export function monitorRoutes(monitors: MonitorClient): RouteModule {
+export function monitorRoutes(
+  monitors: MonitorClient,
+  clickhouse: ClickHouseClient,
+  config: Pick<HalflifeConfig, 'serving'>,
+): RouteModule {
+  // The monitor's version is the one it evaluates; serving says what actually scores (and whether it agrees).
+  const withServing = async (status: MonitorStatus) => ({
+    ...status,
+    serving: await servingStatus(clickhouse, config, status.modelId),
+  });
   return (app, guard) => {
     defineRoute(
       app,
@@ -50,10 +63,10 @@ export function monitorRoutes(monitors: MonitorClient): RouteModule {
         url: '/v1/monitors',
         role: 'viewer',
         tags: ['monitors'],
-        summary: 'status of every running monitor',
+        summary: 'status of every running monitor, with what serves each model',
         access: false,
       },
-      () => monitors.statuses(),
+      async () => Promise.all((await monitors.statuses()).map(withServing)),
     );
 
     defineRoute(
@@ -64,11 +77,11 @@ export function monitorRoutes(monitors: MonitorClient): RouteModule {
         url: '/v1/monitors/:model',
         role: 'viewer',
         tags: ['monitors'],
-        summary: "a monitor's status (Temporal query)",
+        summary: "a monitor's status (Temporal query), with what serves the model",
         params: modelParams,
         access: 'read',
       },
-      ({ params }) => monitors.status(params.model),
+      async ({ params }) => withServing(await monitors.status(params.model)),
     );
 
     defineRoute(

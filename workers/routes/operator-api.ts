@@ -39,22 +39,20 @@ export function operatorRoutes(deps: OperatorApiDeps): RouteModule[] {
       await promotion?.close();
     });
   };
+  // What promotes, rolls back and withdraws (it publishes model updates), opened on first use.
+  const promotionContext = () =>
+    (promotion ??= openPromotionContext({
+      clickhouse: deps.clickhouse,
+      config: deps.config,
+      log: log.child({ part: 'registry' }),
+    })).ctx;
   return [
     openApiRoutes(),
     accessLogRoutes(accessLog),
     lifecycle,
-    modelRoutes({
-      clickhouse: deps.clickhouse,
-      artifacts,
-      promotion: () =>
-        (promotion ??= openPromotionContext({
-          clickhouse: deps.clickhouse,
-          config: deps.config,
-          log: log.child({ part: 'registry' }),
-        })).ctx,
-    }),
-    monitorRoutes(monitors),
+    modelRoutes({ clickhouse: deps.clickhouse, artifacts, promotion: promotionContext, config: deps.config }),
+    monitorRoutes(monitors, deps.clickhouse, deps.config),
     auditRoutes(deps.clickhouse, accessLog),
-    gdprRoutes(deps.clickhouse, monitors, artifacts),
+    gdprRoutes(deps.clickhouse, monitors, artifacts, promotionContext),
   ];
 }
