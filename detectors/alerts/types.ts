@@ -277,3 +277,22 @@ export interface AlertEvaluation {
   fire: AlertNotice[];
   resolve: AlertResolution[];
 }
+
+// ---- what is sent --------------------------------------------------------------------------------
+
+/** One message about an alert: its firing, a reminder while it fires, or its resolution. */
+export interface AlertNotification {
+  /** `<episode id>/<sequence>`: stable, so a retried record or send is recognised. */
+  notificationId: string;
+  /** 1 for the firing, then one more per reminder, and the resolution last. */
+  sequence: number;
+  type: 'firing' | 'renotify' | 'resolved';
+  alert: AlertNotice;
+  /** When it resolved and why (resolutions only). */
+  resolvedAt: number | null;
+  resolution: string | null;
+  /** When the notification was made (workflow time). */
+  notifiedAt: number;
+  /** Who raised it: the monitor's workflow and run, and the policy whose rule fired. */
+  source: { workflowId: string; runId: string; policy: { name: string; version: string; hash: string } | null };
+}
