@@ -390,17 +390,18 @@ export interface FiringAlertRow {
   model_id: string;
   rule: string;
   rule_kind: string;
+  subject: string;
   severity: string;
   n: string;
 }
 
-/** Alerts firing now (their episode has no resolution), per model, rule, kind and severity. */
+/** Alerts firing now (their episode has no resolution), per model, rule, kind, subject and severity. */
 export async function firingAlertCounts(client: ClickHouseClient): Promise<FiringAlertRow[]> {
   return queryRows<FiringAlertRow>(
     client,
-    `SELECT model_id, rule, rule_kind, severity, uniqExact(episode_id) AS n FROM alert_notifications
+    `SELECT model_id, rule, rule_kind, subject, severity, uniqExact(episode_id) AS n FROM alert_notifications
      WHERE type = 'firing' AND episode_id NOT IN (${RESOLVED_EPISODES})
-     GROUP BY model_id, rule, rule_kind, severity`,
+     GROUP BY model_id, rule, rule_kind, subject, severity`,
   );
 }
 

@@ -1,0 +1,404 @@
+import { randomBytes } from 'node:crypto';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeRetrainActivities } from '../../activities/retrain.ts';
+import { Random } from '../../detectors/random.ts';
+import { payloadDigest } from '../../operations/alerts/send-alert.ts';
+import { verifyAlertSignature } from '../../operations/alerts/signing.ts';
+import { deliveryAttempts, listAlerts } from '../../platform/clickhouse/alerts-repository.ts';
+import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
+import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import type { ScoringEventRow } from '../../platform/contracts.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { installed } from '../../platform/paths.ts';
+import { parsePolicy } from '../../platform/policy-file.ts';
+import { registerSearchAttributes } from '../../platform/temporal.ts';
+import {
+  createActivities,
+  decisionLogSink,
+  nonRetryableErrors,
+  workflowBundle,
+} from '../../workers/temporal-worker.ts';
+import { approveUpdate, monitorWorkflowId, servingReportSignal, statusQuery } from '../../workflows/messages.ts';
+import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import { AlertReceiver, waitFor } from '../helpers/alert-receiver.ts';
+import { testConfig, uniqueName } from '../helpers/stack.ts';
+import { SimulatedProduction } from '../helpers/world.ts';
+
+const HOUR = 3_600_000;
+const secret = () => randomBytes(12).toString('hex');
+
+/** Environment variables the policies name; their values are the secrets no record may hold. */
+const ENV = {
+  jsonUrl: 'ALERTS_IT_JSON_URL',
+  jsonKey: 'ALERTS_IT_JSON_SIGNING_KEY',
+  slackUrl: 'ALERTS_IT_SLACK_URL',
+  amUrl: 'ALERTS_IT_AM_URL',
+  amToken: 'ALERTS_IT_AM_TOKEN',
+};
+
+describe('alerts from a real monitor reach webhook receivers (time-skipping server, loopback receivers)', () => {
+  let env: TestWorkflowEnvironment;
+  let ch: ClickHouse;
+  let worker: Worker;
+  let running: Promise<void>;
+  let activities: ReturnType<typeof createActivities>;
+  const receiver = new AlertReceiver();
+  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
+  const secrets = { jsonPath: secret(), jsonKey: secret(), slackPath: secret(), amToken: secret() };
+  const paths = {
+    json: `/json/${secrets.jsonPath}`,
+    slack: `/slack/T0/B0/${secrets.slackPath}`,
+    am: '/am/api/v2/alerts',
+  };
+  /** Traffic per window start, by test: each test's emitter decides what a window looks like. */
+  const emitters = new Map<string, (start: number, end: number) => Promise<void>>();
+  const worlds: SimulatedProduction[] = [];
+
+  beforeAll(async () => {
+    const url = await receiver.start();
+    process.env[ENV.jsonUrl] = `${url}${paths.json}`;
+    process.env[ENV.jsonKey] = secrets.jsonKey;
+    process.env[ENV.slackUrl] = `${url}${paths.slack}`;
+    process.env[ENV.amUrl] = `${url}${paths.am}`;
+    process.env[ENV.amToken] = secrets.amToken;
+
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
+    });
+    await registerSearchAttributes(env.connection, 'default');
+    ch = await openClickHouse(config);
+    await applyMigrations(ch.client);
+    const log = createLogger('test', 'warn');
+    activities = createActivities({ config, clickhouse: ch.client, log });
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: config.temporal.taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: {
+        ...activities,
+        // Production traffic arrives as time passes: a window's events exist once the window has closed.
+        collectWindow: async (input: Parameters<typeof activities.collectWindow>[0]) => {
+          await emitters.get(input.modelId)?.(input.start, input.end);
+          return activities.collectWindow(input);
+        },
+      },
+      sinks: decisionLogSink(log),
+      interceptors: { activity: [nonRetryableErrors] },
+    });
+    running = worker.run();
+  });
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    if (activities) await closeRetrainActivities(activities);
+    for (const world of worlds) await world.close();
+    await ch?.close();
+    await env?.teardown();
+    await receiver.stop();
+    for (const name of Object.values(ENV)) delete process.env[name];
+  });
+
+  it('sends a drift alert once in each format, through a receiver that fails and recovers, and a resolution when it clears', async () => {
+    const modelId = uniqueName('alerted');
+    // Windows 2–4 (0 is the reference) have x1 shifted by two standard deviations: drift.
+    const windowsSeen: number[] = [];
+    const ingest = new ClickHouseIngestRepository(ch.client);
+    emitters.set(modelId, async (start, end) => {
+      if (windowsSeen.includes(start)) return;
+      windowsSeen.push(start);
+      const k = windowsSeen.length - 1;
+      await ingest.insertScoringEvents(shiftedWindow(modelId, start, end, k, k >= 2 && k <= 4 ? 2 : 0));
+    });
+    // The JSON receiver answers 500, then never answers (a timeout), then takes the message.
+    receiver.script(paths.json, [{ status: 500 }, 'hang']);
+    const { policy, ref } = parsePolicy({
+      name: 'alerting',
+      version: 1,
+      model: modelId,
+      trigger: { kind: 'manual' },
+      alerts: {
+        receivers: [
+          {
+            name: 'webhook',
+            format: 'json',
+            url: { env: ENV.jsonUrl },
+            signingKey: { env: ENV.jsonKey },
+            timeout: '2s',
+          },
+          { name: 'chat', format: 'slack', url: { env: ENV.slackUrl } },
+          {
+            name: 'alertmanager',
+            format: 'alertmanager',
+            url: { env: ENV.amUrl },
+            token: { env: ENV.amToken },
+            resendEvery: '2h',
+          },
+        ],
+        rules: [{ kind: 'drift', consecutiveWindows: 1 }],
+        retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', giveUpAfter: '1h' },
+      },
+    });
+    const input: ModelMonitorInput = { modelId, policy, policyRef: ref, cadence: '1h' };
+    const handle = await env.client.workflow.start('ModelMonitor', {
+      workflowId: monitorWorkflowId(modelId),
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+    });
+    // Seven windows: reference, clean, three drifted, two clean.
+    await env.sleep(7 * HOUR + 10 * 60_000);
+    expect((await handle.query(statusQuery)).ticks).toBeGreaterThanOrEqual(7);
+
+    // Recorded: one firing (the drift held for three ticks) and one resolution, for one key.
+    const notifications = await waitFor('the firing and its resolution, recorded', async () => {
+      const rows = await listAlerts(ch.client, { modelId });
+      return rows.length === 2 && rows.every((r) => r.deliveries.filter((d) => d.delivered).length === 3) ? rows : null;
+    });
+    const [resolved, firing] = notifications;
+    expect(firing!).toMatchObject({
+      type: 'firing',
+      key: `${modelId}/drift`,
+      rule: 'drift',
+      kind: 'drift',
+      severity: 'warning',
+      firing: false,
+      receivers: ['webhook', 'chat', 'alertmanager'],
+      source: { workflowId: monitorWorkflowId(modelId), policy: ref },
+    });
+    expect(firing!.summary).toMatch(new RegExp(`^${modelId}: input drift: x1`));
+    expect(resolved!).toMatchObject({ type: 'resolved', key: firing!.key, episodeId: firing!.episodeId });
+    expect(resolved!.resolution).toBe('the last window did not drift');
+    expect(firing!.digest).toMatch(/^[0-9a-f]{64}$/);
+
+    // The failing receiver: a 500, a timeout, then delivered — three attempts recorded, one message arrived.
+    const attempts = (await deliveryAttempts(ch.client, firing!.notificationId)).filter(
+      (a) => a.receiver === 'webhook',
+    );
+    expect(attempts.map((a) => [a.attempt, a.outcome, a.httpStatus])).toEqual([
+      [1, 'failed', 500],
+      [2, 'timeout', null],
+      [3, 'delivered', 200],
+    ]);
+    expect(attempts[1]!.error).toBe('no answer within 2s');
+    expect(new Set(attempts.map((a) => a.payloadDigest)).size).toBe(1);
+
+    // Generic JSON: the firing and the resolution, each arrived once, signed.
+    const json = receiver.accepted(paths.json);
+    expect(json.map(({ body }) => (body as { type: string }).type)).toEqual(['firing', 'resolved']);
+    for (const { request, body } of json) {
+      const timestamp = Number(request.headers['x-halflife-timestamp']);
+      const signature = String(request.headers['x-halflife-signature']);
+      expect(verifyAlertSignature(secrets.jsonKey, timestamp, request.body, signature)).toBe(true);
+      expect(verifyAlertSignature('another key', timestamp, request.body, signature)).toBe(false);
+      expect(body).toMatchObject({
+        schema: 'halflife.alert/v1',
+        key: firing!.key,
+        model: modelId,
+        rule: 'drift',
+        alertname: 'HalflifeInputDrift',
+      });
+    }
+    expect(json[0]!.body).toMatchObject({ id: firing!.notificationId, status: 'firing', endsAt: null });
+    expect(json[1]!.body).toMatchObject({ id: resolved!.notificationId, status: 'resolved' });
+    expect(receiver.requests.filter((r) => r.path === paths.json)).toHaveLength(4);
+    // The recorded digest is the sha256 of the bytes the receiver got.
+    expect(attempts[2]!.payloadDigest).toBe(payloadDigest(json[0]!.request.body));
+
+    // Slack: a firing and a resolved message.
+    const slack = receiver.accepted(paths.slack).map(({ body }) => body as { text: string; blocks: unknown[] });
+    expect(slack).toHaveLength(2);
+    expect(slack[0]!.text).toMatch(/^:warning: \[FIRING\] .*input drift/);
+    expect(slack[1]!.text).toMatch(/^:white_check_mark: \[RESOLVED\] /);
+    expect(slack[1]!.text).toContain('Resolved: the last window did not drift.');
+    for (const message of slack) expect(message.blocks).toHaveLength(2);
+
+    // Alertmanager: the same labels every time; firing ends ahead (re-sent while it fires), resolved ends when it resolved.
+    const am = receiver.accepted(paths.am);
+    expect(am.length).toBeGreaterThanOrEqual(2);
+    for (const { request } of am) expect(request.headers.authorization).toBe(`Bearer ${secrets.amToken}`);
+    const alertsSent = am.map(({ body }) => {
+      expect(Array.isArray(body) && body.length === 1).toBe(true);
+      return (body as { labels: Record<string, string>; startsAt: string; endsAt: string }[])[0]!;
+    });
+    for (const a of alertsSent) {
+      expect(a.labels).toEqual({
+        alertname: 'HalflifeInputDrift',
+        model: modelId,
+        rule: 'drift',
+        severity: 'warning',
+        source: 'halflife',
+      });
+      expect(Date.parse(a.startsAt)).toBe(firing!.startsAt);
+    }
+    const last = alertsSent.at(-1)!;
+    expect(Date.parse(last.endsAt)).toBe(resolved!.resolvedAt);
+    for (const a of alertsSent.slice(0, -1)) expect(Date.parse(a.endsAt)).toBeGreaterThan(resolved!.resolvedAt!);
+
+    // Alerting changes no decision: the monitor decided every window as before.
+    const decisions = await listDecisions(ch.client, { modelId, limit: 100 });
+    expect(decisions.filter((d) => d.kind === 'no-action').length).toBeGreaterThanOrEqual(7);
+
+    // No secret is in any record, nor in the workflow histories.
+    await expectNoSecrets(modelId, [handle.workflowId, firing!.episodeId]);
+    await handle.terminate('test over');
+  });
+
+  it('alerts on a retrain awaiting approval, on the failed retrain after it, and on serving disagreement', async () => {
+    const modelId = uniqueName('events');
+    const start = Math.floor(Date.now() / HOUR) * HOUR;
+    const world = new SimulatedProduction(ch.client, {
+      modelId,
+      dataDir: config.dataDir,
+      world: { seed: 4, thetaStart: 8, thetaPerDay: 0, epoch: start, labelNoise: 0.05 },
+      eventsPerWindow: 400,
+      initialTheta: 8,
+    });
+    worlds.push(world);
+    emitters.set(modelId, (s, e) => world.emit(s, e));
+    const { policy, ref } = parsePolicy({
+      name: 'events',
+      version: 1,
+      model: modelId,
+      // The model does ~0.95; a 0.99 floor asks for a retrain at the first window, which needs approval.
+      trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.99, consecutiveWindows: 1 },
+      guards: { cooldown: '2d', approval: { required: true, timeout: '2d' } },
+      alerts: {
+        receivers: [{ name: 'webhook', format: 'json', url: { env: ENV.jsonUrl }, signingKey: { env: ENV.jsonKey } }],
+        rules: [{ kind: 'approval-pending' }, { kind: 'promotion-failed' }, { kind: 'serving-disagreement' }],
+        retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', giveUpAfter: '1h' },
+      },
+    });
+    const input: ModelMonitorInput = {
+      modelId,
+      policy,
+      policyRef: ref,
+      cadence: '1h',
+      // A trainer that fails on its input: the retrain fails, nothing is promoted.
+      retrain: { trainer: { kind: 'command', command: ['sh', '-c', 'echo broken features >&2; exit 3'], params: {} } },
+    };
+    const handle = await env.client.workflow.start('ModelMonitor', {
+      workflowId: monitorWorkflowId(modelId),
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+    });
+    await env.sleep(2 * HOUR + 60_000);
+
+    const kinds = async (type?: string) =>
+      (await listAlerts(ch.client, { modelId })).filter((a) => !type || a.type === type).map((a) => a.kind);
+    // The policy asked for a retrain, and it waits for a person: an approval-pending alert fires (once, over two ticks).
+    expect((await handle.query(statusQuery)).stage).toBe('awaiting-approval');
+    await waitFor('approval-pending firing', async () => (await kinds('firing')).includes('approval-pending'));
+
+    // Approved: it resolves; the retrain runs and its trainer fails: promotion-failed fires.
+    await handle.executeUpdate(approveUpdate, { args: [{ actor: 'pat' }] });
+    await waitFor('approval-pending resolved', async () => (await kinds('resolved')).includes('approval-pending'));
+    await env.sleep(HOUR);
+    await waitFor('promotion-failed firing', async () => (await kinds('firing')).includes('promotion-failed'));
+    const failed = (await listAlerts(ch.client, { modelId, status: 'firing' })).find(
+      (a) => a.kind === 'promotion-failed',
+    )!;
+    expect(failed.summary).toBe(`${modelId}: a retrain failed`);
+    expect(failed.description).toContain('broken features');
+    expect(failed.details).toMatchObject({ outcome: 'failed', source: `halflife-retrain-${modelId}-1` });
+    expect((await listDecisions(ch.client, { modelId, limit: 50 })).map((d) => d.kind)).toContain('training-failed');
+
+    // Serving disagrees (what serving acknowledgements report), then agrees again.
+    await handle.signal(servingReportSignal, {
+      agrees: false,
+      requested: 'v1',
+      serving: ['v2'],
+      reason: 'a scorer refused the update: sha256 mismatch',
+      at: Date.now(),
+    });
+    await waitFor('serving-disagreement firing', async () => (await kinds('firing')).includes('serving-disagreement'));
+    await handle.signal(servingReportSignal, {
+      agrees: true,
+      requested: 'v1',
+      serving: ['v1'],
+      reason: '',
+      at: Date.now(),
+    });
+    await waitFor('serving-disagreement resolved', async () =>
+      (await kinds('resolved')).includes('serving-disagreement'),
+    );
+
+    // Firing now: only the failed promotion (nothing promoted since). Every message reached the receiver.
+    const firingNow = await listAlerts(ch.client, { modelId, status: 'firing' });
+    expect(firingNow.map((a) => a.kind)).toEqual(['promotion-failed']);
+    const all = await waitFor('every message delivered', async () => {
+      const rows = await listAlerts(ch.client, { modelId });
+      return rows.length === 5 && rows.every((r) => r.deliveries.some((d) => d.delivered)) ? rows : null;
+    });
+    const bodies = receiver
+      .accepted(paths.json)
+      .map(({ body }) => body as { model: string; kind: string; type: string })
+      .filter((b) => b.model === modelId)
+      .map((b) => `${b.type} ${b.kind}`);
+    expect(bodies).toEqual([
+      'firing approval-pending',
+      'resolved approval-pending',
+      'firing promotion-failed',
+      'firing serving-disagreement',
+      'resolved serving-disagreement',
+    ]);
+    expect(all.map((a) => `${a.type} ${a.kind}`).reverse()).toEqual(bodies);
+    await expectNoSecrets(modelId, [handle.workflowId, ...all.map((a) => a.episodeId)]);
+    await handle.terminate('test over');
+  });
+
+  /** Neither a receiver URL (or any part of it) nor a token or key in the alert tables, the decisions or the histories. */
+  async function expectNoSecrets(modelId: string, workflowIds: string[]): Promise<void> {
+    const values = [secrets.jsonPath, secrets.jsonKey, secrets.slackPath, secrets.amToken, receiver.url];
+    const tables = await Promise.all(
+      ['alert_notifications', 'alert_deliveries', 'decisions'].map((table) =>
+        queryRows<Record<string, unknown>>(ch.client, `SELECT * FROM ${table} WHERE model_id = {m:String}`, {
+          m: modelId,
+        }),
+      ),
+    );
+    expect(tables[0]!.length).toBeGreaterThan(0);
+    expect(tables[1]!.length).toBeGreaterThan(0);
+    const stored = JSON.stringify(tables);
+    const histories = await Promise.all(
+      [...new Set(workflowIds)].map(async (id) =>
+        historyToJSON(await env.client.workflow.getHandle(id).fetchHistory()),
+      ),
+    );
+    for (const value of values) {
+      expect(stored).not.toContain(value);
+      for (const history of histories) expect(history).not.toContain(value);
+    }
+  }
+});
+
+/** One window of scoring events: x1 ~ N(shift, 1), x2 ~ N(0, 1), a logistic score. */
+function shiftedWindow(modelId: string, start: number, end: number, k: number, shift: number): ScoringEventRow[] {
+  const random = new Random(1000 + k);
+  const n = 400;
+  return Array.from({ length: n }, (_, i) => {
+    const x1 = random.normal(shift, 1);
+    const x2 = random.normal(0, 1);
+    return {
+      event_id: `${modelId}-${k}-${i}`,
+      model_id: modelId,
+      model_version: 'v1',
+      ts: start + Math.floor(((end - start) * i) / n),
+      subject_id: `s-${i % 20}`,
+      num_features: { x1, x2 },
+      cat_features: {},
+      missing_features: [],
+      prediction_score: 1 / (1 + Math.exp(-(x1 + x2))),
+      prediction_class: null,
+      prediction_value: null,
+      metadata: {},
+      contract_version: 1,
+      source: 'test',
+      source_ref: 'alerts-delivery',
+    };
+  });
+}
