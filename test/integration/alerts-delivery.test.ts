@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createAlertActivities } from '../../activities/alerts.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeRetrainActivities } from '../../activities/retrain.ts';
 import { Random } from '../../detectors/random.ts';
@@ -17,6 +19,12 @@ import { createLogger } from '../../platform/logger.ts';
 import { installed } from '../../platform/paths.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
 import { registerSearchAttributes } from '../../platform/temporal.ts';
+import { TokenStore } from '../../platform/auth.ts';
+import { buildApi } from '../../workers/api.ts';
+import { createMetrics } from '../../workers/metrics.ts';
+import { openApiRoutes } from '../../workers/openapi.ts';
+import { replayHistory } from '../../workers/replay.ts';
+import { alertRoutes } from '../../workers/routes/alerts.ts';
 import {
   createActivities,
   decisionLogSink,
@@ -24,6 +32,7 @@ import {
   workflowBundle,
 } from '../../workers/temporal-worker.ts';
 import { approveUpdate, monitorWorkflowId, servingReportSignal, statusQuery } from '../../workflows/messages.ts';
+import { resolveAlertSignal } from '../../workflows/alerts/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { AlertReceiver, waitFor } from '../helpers/alert-receiver.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
@@ -245,6 +254,12 @@ describe('alerts from a real monitor reach webhook receivers (time-skipping serv
 
     // No secret is in any record, nor in the workflow histories.
     await expectNoSecrets(modelId, [handle.workflowId, firing!.episodeId]);
+
+    // The monitor's and the episode's histories replay against the current code (deterministic alerting).
+    for (const id of [handle.workflowId, firing!.episodeId]) {
+      const outcome = await replayHistory(await env.client.workflow.getHandle(id).fetchHistory(), id);
+      expect(outcome.error, id).toBeNull();
+    }
     await handle.terminate('test over');
   });
 
@@ -349,6 +364,63 @@ describe('alerts from a real monitor reach webhook receivers (time-skipping serv
     expect(all.map((a) => `${a.type} ${a.kind}`).reverse()).toEqual(bodies);
     await expectNoSecrets(modelId, [handle.workflowId, ...all.map((a) => a.episodeId)]);
     await handle.terminate('test over');
+
+    // The API lists them (viewer token), one message with every attempt, and documents both routes.
+    const tokens = new TokenStore();
+    tokens.add('viewer-token-0123456789', { name: 'viewer', role: 'viewer' });
+    const api = await buildApi({
+      tokens,
+      logger: createLogger('test', 'warn'),
+      readiness: {},
+      routes: [openApiRoutes(), alertRoutes(ch.client)],
+    });
+    try {
+      const auth = { authorization: 'Bearer viewer-token-0123456789' };
+      expect((await api.inject({ method: 'GET', url: '/v1/alerts' })).statusCode).toBe(401);
+      const listed = await api.inject({
+        method: 'GET',
+        url: `/v1/alerts?model=${modelId}&status=firing`,
+        headers: auth,
+      });
+      expect(listed.statusCode).toBe(200);
+      const firing = listed.json() as { notificationId: string; kind: string; deliveries: { delivered: boolean }[] }[];
+      expect(firing.map((a) => a.kind)).toEqual(['promotion-failed']);
+      expect(firing[0]!.deliveries).toEqual([expect.objectContaining({ receiver: 'webhook', delivered: true })]);
+      const one = await api.inject({
+        method: 'GET',
+        url: `/v1/alerts/${encodeURIComponent(firing[0]!.notificationId)}`,
+        headers: auth,
+      });
+      expect(one.statusCode).toBe(200);
+      expect((one.json() as { attempts: { outcome: string }[] }).attempts.map((a) => a.outcome)).toEqual(['delivered']);
+      expect((await api.inject({ method: 'GET', url: '/v1/alerts?kind=drfit', headers: auth })).json()).toMatchObject({
+        error: 'bad-request',
+      });
+      expect((await api.inject({ method: 'GET', url: '/v1/alerts/nope', headers: auth })).statusCode).toBe(404);
+      const paths = (await api.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+        paths: Record<string, unknown>;
+      };
+      expect(Object.keys(paths.paths)).toEqual(expect.arrayContaining(['/v1/alerts', '/v1/alerts/{id}']));
+    } finally {
+      await api.close();
+    }
+
+    // /metrics: the failed promotion fires; the resolved ones do not; the deliveries are counted.
+    const { registry } = createMetrics({
+      config,
+      clickhouse: ch.client,
+      log: createLogger('test', 'warn'),
+      cacheMs: 0,
+    });
+    const text = await registry.metrics();
+    const firingSeries = text.split('\n').filter((l) => l.startsWith('halflife_alerts_firing{') && l.includes(modelId));
+    expect(firingSeries).toEqual([
+      `halflife_alerts_firing{model="${modelId}",rule="promotion-failed",kind="promotion-failed",subject="",severity="critical"} 1`,
+    ]);
+    expect(text).toMatch(/halflife_alert_delivery_attempts_total\{receiver="webhook",outcome="delivered"\} \d+/);
+    expect(text).toContain(
+      `halflife_alert_notifications_total{model="${modelId}",kind="approval-pending",type="resolved"} 1`,
+    );
   });
 
   /** Neither a receiver URL (or any part of it) nor a token or key in the alert tables, the decisions or the histories. */
@@ -374,6 +446,124 @@ describe('alerts from a real monitor reach webhook receivers (time-skipping serv
       for (const history of histories) expect(history).not.toContain(value);
     }
   }
+});
+
+describe('delivery across a worker restart (Temporal dev server)', () => {
+  const receiver = new AlertReceiver();
+  const config = testConfig({ temporal: { taskQueue: uniqueName('tq-restart') } });
+  let ch: ClickHouse;
+  let connection: Connection;
+
+  beforeAll(async () => {
+    await receiver.start();
+    ch = await openClickHouse(config);
+    await applyMigrations(ch.client);
+    connection = await Connection.connect({ address: config.temporal.address! });
+  });
+
+  afterAll(async () => {
+    await connection?.close();
+    await ch?.close();
+    await receiver.stop();
+  });
+
+  it('a delivery that is being retried when the worker stops is resumed by the next worker, and arrives once', async () => {
+    const client = new Client({ connection });
+    const modelId = uniqueName('restart');
+    const path = `/restart/${modelId}`;
+    const urlEnv = 'ALERTS_IT_RESTART_URL';
+    process.env[urlEnv] = `${receiver.url}${path}`;
+    // The receiver is down (500) for the first three attempts, then takes the message.
+    receiver.script(path, [{ status: 500 }, { status: 500 }, { status: 500 }]);
+    const log = createLogger('test', 'warn');
+    const startWorker = async () => {
+      const workerConnection = await NativeConnection.connect({ address: config.temporal.address! });
+      const w = await Worker.create({
+        connection: workerConnection,
+        taskQueue: config.temporal.taskQueue,
+        workflowBundle: await workflowBundle(),
+        activities: createAlertActivities({ clickhouse: ch.client, log }),
+        interceptors: { activity: [nonRetryableErrors] },
+      });
+      const running = w.run();
+      return {
+        stop: async () => {
+          w.shutdown();
+          await running;
+          await workerConnection.close();
+        },
+      };
+    };
+    const startsAt = Date.now();
+    const notice = {
+      key: `${modelId}/drift`,
+      episodeId: `halflife-alert/${modelId}/drift/${startsAt}`,
+      modelId,
+      modelVersion: 'v1',
+      rule: 'drift',
+      kind: 'drift' as const,
+      severity: 'warning' as const,
+      subject: null,
+      summary: `${modelId}: input drift`,
+      description: 'drift',
+      details: {},
+      startsAt,
+      receivers: ['webhook'],
+    };
+    const first = await startWorker();
+    const episode = await client.workflow.start('AlertEpisode', {
+      workflowId: notice.episodeId,
+      taskQueue: config.temporal.taskQueue,
+      args: [
+        {
+          alert: notice,
+          receivers: [{ name: 'webhook', format: 'json', url: { env: urlEnv }, timeout: '2s', resendEvery: '5m' }],
+          retry: { initialInterval: '2s', backoffCoefficient: 1, maximumInterval: '2s', giveUpAfter: '1h' },
+          renotifyEvery: null,
+          source: { workflowId: 'test', runId: 'test', policy: null },
+        },
+      ],
+    });
+    const attemptsOf = async () => {
+      const [firing] = await listAlerts(ch.client, { modelId });
+      return firing ? deliveryAttempts(ch.client, firing.notificationId) : [];
+    };
+    await waitFor('a failed attempt', async () => (await attemptsOf()).length >= 1);
+    // The daemon stops while the message waits for its next attempt; nothing has arrived yet.
+    await first.stop();
+    const deliveredBeforeRestart = receiver.accepted(path).length;
+
+    const second = await startWorker();
+    try {
+      const attempts = await waitFor('delivered after the restart', async () => {
+        const rows = await attemptsOf();
+        return rows.some((a) => a.outcome === 'delivered') ? rows : null;
+      });
+      expect(deliveredBeforeRestart).toBe(0);
+      expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([
+        [1, 'failed'],
+        [2, 'failed'],
+        [3, 'failed'],
+        [4, 'delivered'],
+      ]);
+      expect(receiver.accepted(path)).toHaveLength(1);
+      // Resolved through the restarted worker too; the episode ends.
+      await episode.signal(resolveAlertSignal, {
+        key: notice.key,
+        episodeId: notice.episodeId,
+        at: Date.now(),
+        reason: 'cleared',
+      });
+      expect(await episode.result()).toEqual({ notifications: 2 });
+      expect(receiver.accepted(path).map(({ body }) => (body as { type: string }).type)).toEqual([
+        'firing',
+        'resolved',
+      ]);
+    } finally {
+      await second.stop();
+      delete process.env[urlEnv];
+    }
+  });
 });
 
 /** One window of scoring events: x1 ~ N(shift, 1), x2 ~ N(0, 1), a logistic score. */
