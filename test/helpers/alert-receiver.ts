@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from 'node:net';
 
 /** What a receiver does with a request: answer 200 (or another status), or never answer. */
-export type ReceiverBehaviour = { status: number } | 'hang';
+export type ReceiverBehaviour = { status: number; headers?: Record<string, string> } | 'hang';
 
 export interface ReceivedRequest {
   path: string;
@@ -48,7 +48,7 @@ export class AlertReceiver {
           this.#hanging.add(response);
           return;
         }
-        response.writeHead(behaviour.status, { 'content-type': 'text/plain' });
+        response.writeHead(behaviour.status, { 'content-type': 'text/plain', ...behaviour.headers });
         response.end(behaviour.status < 300 ? 'ok' : 'receiver error');
       });
     });
