@@ -146,10 +146,12 @@ describe('alerts from a real monitor reach webhook receivers (time-skipping serv
             format: 'alertmanager',
             url: { env: ENV.amUrl },
             token: { env: ENV.amToken },
-            resendEvery: '2h',
+            // Re-sends fall at least 10 minutes from any tick, reminder or resolution: the count is exact.
+            resendEvery: '50m',
           },
         ],
         rules: [{ kind: 'drift', consecutiveWindows: 1 }],
+        renotifyEvery: '2h',
         retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', giveUpAfter: '1h' },
       },
     });
@@ -163,12 +165,15 @@ describe('alerts from a real monitor reach webhook receivers (time-skipping serv
     await env.sleep(7 * HOUR + 10 * 60_000);
     expect((await handle.query(statusQuery)).ticks).toBeGreaterThanOrEqual(7);
 
-    // Recorded: one firing (the drift held for three ticks) and one resolution, for one key.
-    const notifications = await waitFor('the firing and its resolution, recorded', async () => {
+    // Recorded for one key: one firing (the drift held for three ticks), one reminder (renotifyEvery 2h), one resolution.
+    const notifications = await waitFor('the firing, its reminder and its resolution, recorded', async () => {
       const rows = await listAlerts(ch.client, { modelId });
-      return rows.length === 2 && rows.every((r) => r.deliveries.filter((d) => d.delivered).length === 3) ? rows : null;
+      return rows.length === 3 && rows.every((r) => r.deliveries.filter((d) => d.delivered).length === 3) ? rows : null;
     });
-    const [resolved, firing] = notifications;
+    const [resolved, reminder, firing] = notifications;
+    expect(reminder!).toMatchObject({ type: 'renotify', key: `${modelId}/drift`, episodeId: firing!.episodeId });
+    expect(reminder!.notifiedAt - firing!.startsAt).toBeGreaterThanOrEqual(2 * HOUR);
+    expect(reminder!.notifiedAt - firing!.startsAt).toBeLessThan(2 * HOUR + 60_000);
     expect(firing!).toMatchObject({
       type: 'firing',
       key: `${modelId}/drift`,
@@ -196,9 +201,9 @@ describe('alerts from a real monitor reach webhook receivers (time-skipping serv
     expect(attempts[1]!.error).toBe('no answer within 2s');
     expect(new Set(attempts.map((a) => a.payloadDigest)).size).toBe(1);
 
-    // Generic JSON: the firing and the resolution, each arrived once, signed.
+    // Generic JSON: the firing, the reminder and the resolution, each arrived once, signed.
     const json = receiver.accepted(paths.json);
-    expect(json.map(({ body }) => (body as { type: string }).type)).toEqual(['firing', 'resolved']);
+    expect(json.map(({ body }) => (body as { type: string }).type)).toEqual(['firing', 'renotify', 'resolved']);
     for (const { request, body } of json) {
       const timestamp = Number(request.headers['x-halflife-timestamp']);
       const signature = String(request.headers['x-halflife-signature']);
@@ -213,22 +218,35 @@ describe('alerts from a real monitor reach webhook receivers (time-skipping serv
       });
     }
     expect(json[0]!.body).toMatchObject({ id: firing!.notificationId, status: 'firing', endsAt: null });
-    expect(json[1]!.body).toMatchObject({ id: resolved!.notificationId, status: 'resolved' });
-    expect(receiver.requests.filter((r) => r.path === paths.json)).toHaveLength(4);
+    expect(json[1]!.body).toMatchObject({ id: reminder!.notificationId, status: 'firing', sequence: 2 });
+    expect(json[2]!.body).toMatchObject({ id: resolved!.notificationId, status: 'resolved', sequence: 3 });
+    expect(receiver.requests.filter((r) => r.path === paths.json)).toHaveLength(5);
     // The recorded digest is the sha256 of the bytes the receiver got.
     expect(attempts[2]!.payloadDigest).toBe(payloadDigest(json[0]!.request.body));
 
-    // Slack: a firing and a resolved message.
+    // Slack: the firing, the reminder and the resolved message.
     const slack = receiver.accepted(paths.slack).map(({ body }) => body as { text: string; blocks: unknown[] });
-    expect(slack).toHaveLength(2);
+    expect(slack).toHaveLength(3);
     expect(slack[0]!.text).toMatch(/^:warning: \[FIRING\] .*input drift/);
-    expect(slack[1]!.text).toMatch(/^:white_check_mark: \[RESOLVED\] /);
-    expect(slack[1]!.text).toContain('Resolved: the last window did not drift.');
+    expect(slack[1]!.text).toMatch(/^:warning: \[STILL FIRING since .*\] .*input drift/);
+    expect(slack[2]!.text).toMatch(/^:white_check_mark: \[RESOLVED\] /);
+    expect(slack[2]!.text).toContain('Resolved: the last window did not drift.');
     for (const message of slack) expect(message.blocks).toHaveLength(2);
 
     // Alertmanager: the same labels every time; firing ends ahead (re-sent while it fires), resolved ends when it resolved.
+    // Firing (T), re-sent at T+50m and T+1h40m, the reminder (T+2h) re-sent at T+2h50m, the resolution (T+3h).
     const am = receiver.accepted(paths.am);
-    expect(am.length).toBeGreaterThanOrEqual(2);
+    expect(am).toHaveLength(6);
+    const amSends = async (id: string) =>
+      (await deliveryAttempts(ch.client, id))
+        .filter((a) => a.receiver === 'alertmanager')
+        .map((a) => `${a.send} ${a.outcome}`);
+    expect(await amSends(firing!.notificationId)).toEqual([
+      'notify delivered',
+      'refresh-1 delivered',
+      'refresh-2 delivered',
+    ]);
+    expect(await amSends(reminder!.notificationId)).toEqual(['notify delivered', 'refresh-3 delivered']);
     for (const { request } of am) expect(request.headers.authorization).toBe(`Bearer ${secrets.amToken}`);
     const alertsSent = am.map(({ body }) => {
       expect(Array.isArray(body) && body.length === 1).toBe(true);
@@ -561,6 +579,86 @@ describe('delivery across a worker restart (Temporal dev server)', () => {
       ]);
     } finally {
       await second.stop();
+      delete process.env[urlEnv];
+    }
+  });
+
+  it('a long-firing alert re-sends to Alertmanager, continues as new with its sequence and refreshes, and resolves', async () => {
+    const client = new Client({ connection });
+    const modelId = uniqueName('long');
+    const path = `/am-long/${modelId}/api/v2/alerts`;
+    const urlEnv = 'ALERTS_IT_LONG_AM_URL';
+    process.env[urlEnv] = `${receiver.url}${path}`;
+    const workerConnection = await NativeConnection.connect({ address: config.temporal.address! });
+    const worker = await Worker.create({
+      connection: workerConnection,
+      taskQueue: config.temporal.taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: createAlertActivities({ clickhouse: ch.client, log: createLogger('test', 'warn') }),
+      interceptors: { activity: [nonRetryableErrors] },
+    });
+    const running = worker.run();
+    try {
+      const startsAt = Date.now();
+      const key = `${modelId}/health/degraded`;
+      const episodeId = `halflife-alert/${key}/${startsAt}`;
+      const episode = await client.workflow.start('AlertEpisode', {
+        workflowId: episodeId,
+        taskQueue: config.temporal.taskQueue,
+        args: [
+          {
+            alert: {
+              key,
+              episodeId,
+              modelId,
+              modelVersion: 'v1',
+              rule: 'health',
+              kind: 'health',
+              severity: 'warning',
+              subject: 'degraded',
+              summary: `${modelId} is degraded`,
+              description: 'degraded',
+              details: {},
+              startsAt,
+              receivers: ['am'],
+            },
+            receivers: [{ name: 'am', format: 'alertmanager', url: { env: urlEnv }, timeout: '2s', resendEvery: '1s' }],
+            retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5s', giveUpAfter: '1h' },
+            renotifyEvery: null,
+            source: { workflowId: 'test', runId: 'test', policy: null },
+            maxHistoryEvents: 60,
+          },
+        ],
+      });
+      const firstRun = episode.firstExecutionRunId;
+      // Refreshes grow the history past 60 events: the episode continues as new, and refreshes go on.
+      await waitFor('a second run', async () => (await episode.describe()).runId !== firstRun);
+      const sentBefore = receiver.accepted(path).length;
+      await waitFor('a refresh from the second run', () => receiver.accepted(path).length > sentBefore);
+      const resolvedAt = Date.now();
+      await episode.signal(resolveAlertSignal, { key, episodeId, at: resolvedAt, reason: 'health is now healthy' });
+      expect(await client.workflow.getHandle(episodeId).result()).toEqual({ notifications: 2 });
+
+      const received = receiver.accepted(path);
+      const sent = received.map(({ body }) => (body as { labels: object; endsAt: string }[])[0]!);
+      expect(sent.length).toBeGreaterThanOrEqual(4);
+      for (const alert of sent) expect(alert.labels).toEqual(sent[0]!.labels);
+      expect(sent[0]!.labels).toMatchObject({ alertname: 'HalflifeModelUnhealthy', subject: 'degraded' });
+      // While it fires, each message ends ahead of its arrival (4 × resendEvery); the resolution ends when it resolved.
+      for (const [i, alert] of sent.slice(0, -1).entries())
+        expect(Date.parse(alert.endsAt)).toBeGreaterThan(received[i]!.request.at);
+      expect(Date.parse(sent.at(-1)!.endsAt)).toBe(resolvedAt);
+      // Two messages recorded (the sequence went on across runs); each refresh recorded once, numbered on.
+      const records = await listAlerts(ch.client, { modelId });
+      expect(records.map((r) => r.notificationId)).toEqual([`${episodeId}/2`, `${episodeId}/1`]);
+      const sends = (await deliveryAttempts(ch.client, `${episodeId}/1`)).map((a) => a.send);
+      expect(sends[0]).toBe('notify');
+      expect(sends.slice(1)).toEqual(sends.slice(1).map((_, i) => `refresh-${i + 1}`));
+      expect(sends.length).toBe(sent.length - 1);
+    } finally {
+      worker.shutdown();
+      await running;
+      await workerConnection.close();
       delete process.env[urlEnv];
     }
   });

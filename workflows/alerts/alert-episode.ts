@@ -26,7 +26,7 @@ const record = proxyActivities<AlertActivities>({
 });
 
 /** Events in a run before it continues as new (when Temporal has not suggested it earlier). */
-const MAX_HISTORY_EVENTS = 5_000;
+const DEFAULT_MAX_HISTORY_EVENTS = 5_000;
 
 /** Time an attempt may take beyond the receiver's own timeout (recording a failed attempt). */
 const ATTEMPT_MARGIN_MS = 30_000;
@@ -94,7 +94,8 @@ export async function AlertEpisode(input: AlertEpisodeInput): Promise<{ notifica
 
   const renotifyMs = input.renotifyEvery === null ? null : parseDuration(input.renotifyEvery);
   let nextRenotifyAt = carried?.nextRenotifyAt ?? (renotifyMs === null ? null : alert.startsAt + renotifyMs);
-  const longEnough = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= MAX_HISTORY_EVENTS;
+  const maxEvents = input.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
+  const longEnough = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxEvents;
   while (resolution === null) {
     const wake = () => resolution !== null || longEnough();
     if (nextRenotifyAt === null) await condition(wake);

@@ -20,6 +20,8 @@ export interface AlertEpisodeInput {
   /** Send the alert again this often while it fires. @default null (never) */
   renotifyEvery: string | null;
   source: AlertNotification['source'];
+  /** History events in a run before it continues as new (when Temporal has not suggested it earlier). @default 5000 */
+  maxHistoryEvents?: number;
   /** Carried across continue-as-new. @default undefined (a new episode) */
   carried?: AlertEpisodeCarried;
 }
