@@ -18,6 +18,7 @@ import { operatorRoutes } from './routes/operator-api.ts';
 import { metricsRoutes } from './metrics.ts';
 import { demoWanted, startDemo } from './demo.ts';
 import { dashboardRoutes } from './routes/dashboard-data.ts';
+import { alertRoutes } from './routes/alerts.ts';
 
 export interface DaemonOptions {
   configFile?: string;
@@ -140,6 +141,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
         ...operatorRoutes({ config, clickhouse: clickhouse.client, log }),
         ingestRoutes(repository),
         decisionRoutes(clickhouse.client),
+        alertRoutes(clickhouse.client),
         scoreRoute(scorer),
         metricsRoutes({ config, clickhouse: clickhouse.client, log, ingest, scorer }),
         ...dashboardRoutes({ config, clickhouse: clickhouse.client, log }),

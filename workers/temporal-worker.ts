@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { createAlertActivities } from '../activities/alerts.ts';
 import { createMonitorActivities } from '../activities/monitor.ts';
 import { closeRetrainActivities, createRetrainActivities } from '../activities/retrain.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
@@ -47,10 +48,11 @@ export function createActivities(deps: TemporalWorkerDeps) {
       config: deps.config,
       log: deps.log.child({ subsystem: 'retrain-activities' }),
     }),
+    ...createAlertActivities({ clickhouse: deps.clickhouse, log: deps.log.child({ subsystem: 'alerts' }) }),
   };
 }
 
-/** The Temporal worker: ModelMonitor and Retrain workflows plus their activities on one task queue. */
+/** The Temporal worker: ModelMonitor, Retrain and AlertEpisode workflows plus their activities on one task queue. */
 export async function createTemporalWorker(
   deps: TemporalWorkerDeps,
 ): Promise<{ worker: Worker; close: () => Promise<void> }> {

@@ -2,3 +2,4 @@
 export { ModelMonitor } from './monitor/model-monitor.ts';
 export { Retrain } from './retrain.ts';
 export { TaintedWithdrawal } from './tainted-withdrawal.ts';
+export { AlertEpisode } from './alerts/alert-episode.ts';

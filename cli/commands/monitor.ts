@@ -21,6 +21,7 @@ import { readFromStore } from '../store-access.ts';
 import { renderDecision } from '../explain.ts';
 import { emit, table } from '../output.ts';
 import type { DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
+import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 
 interface CommonOptions {
   json?: boolean;
@@ -154,11 +155,11 @@ export function registerMonitorCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((file: string, opts: CommonOptions) => {
       const loaded = loadPolicyFile(file);
-      emit(
-        !!opts.json,
-        loaded,
-        () =>
+      emit(!!opts.json, loaded, () =>
+        [
           `${file}: valid — policy ${loaded.ref.name} v${loaded.ref.version} for model ${loaded.policy.model}, ${loaded.policy.trigger.kind} trigger, sha256 ${loaded.ref.hash}`,
+          ...alertVariablesText(loaded.policy),
+        ].join('\n'),
       );
     });
   policy
@@ -266,4 +267,16 @@ function renderStatuses(statuses: Array<MonitorStatus & { serving?: ServingStatu
       s.nextTickAt ? new Date(s.nextTickAt).toISOString() : '—',
     ]),
   );
+}
+
+/** The alert receivers' environment variables, and whether this shell has them (the worker's environment is what counts). */
+function alertVariablesText(policy: RetrainPolicy): string[] {
+  const alerts = policy.alerts;
+  if (!alerts) return [];
+  const names = alerts.receivers.flatMap((r) => [r.url, r.token, r.signingKey].flatMap((v) => (v ? [v.env] : [])));
+  const variables = names.map((name) => `${name} (${process.env[name] ? 'set' : 'not set'} here)`);
+  return [
+    `alerts: ${alerts.rules.length} rule(s) (${alerts.rules.map((r) => r.name).join(', ')}) to ${alerts.receivers.length} receiver(s)${alerts.receivers.length ? ` (${alerts.receivers.map((r) => `${r.name}: ${r.format}`).join(', ')})` : ': recorded and shown, not sent'}`,
+    ...(variables.length ? [`the worker's environment needs: ${variables.join(', ')}`] : []),
+  ];
 }

@@ -1,5 +1,6 @@
 /* global location */
 // Fleet view: every model with its stage, health, quality, half-life, time to SLO breach and last decision.
+import { alertsPanel } from './alerts.js';
 import { api } from './api.js';
 import { h, healthBadge, kindBadge, pct, halfLifeText, hours, relative, utc } from './util.js';
 
@@ -144,6 +145,7 @@ export async function renderFleet(main, { full }) {
       'Quality is the last evaluated window (realised from labels, or estimated without them). Half-life: age at which half of the quality above the floor is gone, with its profile-likelihood interval. Time to SLO breach: from the decay fit, counted from now.',
     ),
     h('div', { class: 'panel' }, table),
+    alertsPanel(),
   );
   if (full || !main.querySelector('#page-fleet')) main.replaceChildren(page);
   else main.querySelector('#page-fleet').replaceWith(page);

@@ -1,6 +1,7 @@
 /* global location, Event */
 // Model view: quality per version with the fitted decay curve, drift heatmap, data quality,
 // ingest, decision timeline (click → provenance) and the shadow/canary comparisons.
+import { alertsPanel } from './alerts.js';
 import { api, app } from './api.js';
 import { decayChart, decisionTimeline, destroy, driftHeatmap, intervalPlot, timeChart } from './charts.js';
 import { h, healthBadge, kindBadge, pct, halfLifeText, hours, relative, utc, versionColor, fixed } from './util.js';
@@ -107,6 +108,7 @@ export async function renderModel(main, modelId, { full }) {
       ),
     ),
     cards,
+    alertsPanel({ model: modelId }),
     h(
       'div',
       { class: 'grid2' },

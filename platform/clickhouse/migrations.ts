@@ -295,6 +295,65 @@ export const MIGRATIONS: Migration[] = [
       TTL toDateTime(reported_at) + INTERVAL 30 DAY DELETE WHERE event IN ('heartbeat', 'serving')`,
     ],
   },
+  {
+    version: 50,
+    name: 'alert notifications and delivery attempts',
+    statements: [
+      // One row per alert message: its firing, each reminder, its resolution. Keyed by a
+      // notification id derived from the alert's episode, so a retried record is stored once.
+      // Receiver URLs and secrets are never stored: rows name receivers, not where they are.
+      `CREATE TABLE IF NOT EXISTS alert_notifications (
+        notification_id String,
+        episode_id String,
+        alert_key String,
+        model_id LowCardinality(String),
+        model_version String,
+        rule String,
+        rule_kind LowCardinality(String),
+        severity LowCardinality(String),
+        subject String,
+        type LowCardinality(String),
+        summary String,
+        description String,
+        details String,
+        starts_at DateTime64(3, 'UTC'),
+        resolved_at Nullable(DateTime64(3, 'UTC')),
+        resolution String,
+        notified_at DateTime64(3, 'UTC'),
+        receivers Array(String),
+        digest String,
+        workflow_id String,
+        run_id String,
+        policy_name String,
+        policy_version String,
+        policy_hash String,
+        recorded_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(recorded_at)
+      PARTITION BY toYYYYMM(notified_at)
+      ORDER BY (model_id, notified_at, notification_id)`,
+      // One row per attempt to send a message to a receiver (and one when halflife gave up),
+      // keyed by the send and its attempt number.
+      `CREATE TABLE IF NOT EXISTS alert_deliveries (
+        notification_id String,
+        episode_id String,
+        alert_key String,
+        model_id LowCardinality(String),
+        receiver String,
+        format LowCardinality(String),
+        send String,
+        attempt UInt32,
+        attempted_at DateTime64(3, 'UTC'),
+        outcome LowCardinality(String),
+        http_status UInt16,
+        error String,
+        duration_ms Float64,
+        payload_digest String,
+        recorded_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(recorded_at)
+      PARTITION BY toYYYYMM(attempted_at)
+      ORDER BY (model_id, notification_id, receiver, send, attempt)`,
+    ],
+  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

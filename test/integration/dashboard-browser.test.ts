@@ -13,6 +13,7 @@ import { buildApi } from '../../workers/api.ts';
 import { dashboardDataRoutes } from '../../workers/routes/dashboard-data.ts';
 import { dashboardStaticRoutes } from '../../workers/routes/dashboard-static.ts';
 import { decisionRoutes } from '../../workers/routes/decisions.ts';
+import { alertRoutes } from '../../workers/routes/alerts.ts';
 import { seedRun, type SeededRun } from '../helpers/seed-run.ts';
 
 /**
@@ -65,6 +66,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
       readiness: {},
       routes: [
         decisionRoutes(clickhouse.client),
+        alertRoutes(clickhouse.client),
         dashboardDataRoutes(clickhouse.client, { config }),
         dashboardStaticRoutes(),
       ],

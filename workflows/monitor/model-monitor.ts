@@ -22,6 +22,9 @@ const COST_AWARE_RULE_REVISION_2 = 'cost-aware-rule-revision-2';
 /** `patched` id of the paused monitor that waits for a message instead of polling. */
 const PAUSED_MONITOR_WAITS = 'paused-monitor-waits';
 
+/** `patched` id of alert rules: a run evaluates its policy's alert rules and starts AlertEpisode children. */
+const ALERT_RULES = 'alert-rules';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -29,7 +32,9 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Rule revision 2 (2026-11-26) changes cost-aware decisions: runs recorded before it have no
   // marker and keep revision 1, so replaying their histories re-derives the same decisions.
   const ruleRevision2 = patched(COST_AWARE_RULE_REVISION_2);
-  const monitor = new MonitorWorkflowState(input, { ruleRevision2 });
+  // Runs recorded before alerts existed keep none, so replaying them issues no new commands.
+  const alerting = patched(ALERT_RULES);
+  const monitor = new MonitorWorkflowState(input, { ruleRevision2, alerting });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
 

@@ -17,6 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MonitorActivities } from '../../activities/monitor.ts';
+import type { PromotionOutcome, ServingReport } from '../../detectors/alerts/types.ts';
 import { monitorHealth } from '../../detectors/monitor/health.ts';
 import { initialMonitorState, monitorTick, policyStateOf, startVersion } from '../../detectors/monitor/tick.ts';
 import {
@@ -43,6 +44,7 @@ import {
   type SetPolicyRequest,
 } from '../messages.ts';
 import { DEFAULT_RETRAIN_SETTINGS, Retrain, type RetrainResult, type RetrainSettings } from '../retrain.ts';
+import { MonitorAlerts } from './alerts.ts';
 import type { ModelMonitorInput } from './input.ts';
 
 const activities = proxyActivities<MonitorActivities>({
@@ -88,10 +90,15 @@ export class MonitorWorkflowState {
   retrain: RunningRetrain | null = null;
   /** Set when the loop should re-check before its window is due (resumed, retrain finished). */
   wakeUp = false;
+  /** Alert rules evaluated after each tick and event (./alerts.ts). */
+  readonly alerts: MonitorAlerts;
   #decisionCounter = 0;
 
-  /** `ruleRevision2`: whether this run's history carries the revision-2 `patched` marker. */
-  constructor(input: ModelMonitorInput, { ruleRevision2 }: { ruleRevision2: boolean }) {
+  /** `ruleRevision2`, `alerting`: whether this run's history carries the revision-2 and the alerts `patched` markers. */
+  constructor(
+    input: ModelMonitorInput,
+    { ruleRevision2, alerting = false }: { ruleRevision2: boolean; alerting?: boolean },
+  ) {
     this.input = input;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
@@ -110,6 +117,7 @@ export class MonitorWorkflowState {
     this.nextWindowStart = carried?.nextWindowStart ?? Math.floor(Date.now() / this.cadenceMs) * this.cadenceMs;
     this.retrainSequence = carried?.retrainSequence ?? 0;
     this.lastDecision = carried?.lastDecision ?? null;
+    this.alerts = new MonitorAlerts(alerting, carried?.alerts);
   }
 
   get modelId(): string {
@@ -186,6 +194,7 @@ export class MonitorWorkflowState {
         retrainSequence,
         lastDecision,
         runs: (this.input.carried?.runs ?? 0) + 1,
+        ...(this.alerts.enabled ? { alerts: this.alerts.memory } : {}),
       },
     };
   }
@@ -217,7 +226,36 @@ export class MonitorWorkflowState {
     this.state = tick.state;
     this.lastEvaluation = tick.evaluation;
     await this.#act(tick.decision, tick.evaluation, 'system');
+    await this.#updateAlerts();
     this.publishSearchAttributes();
+  }
+
+  // ---- alerts -------------------------------------------------------------------------------
+
+  /** Ask the alert rules what fires and what resolves now (./alerts.ts); never waits for a delivery. */
+  async #updateAlerts(): Promise<void> {
+    const info = workflowInfo();
+    await this.alerts.update(
+      this.policy.alerts,
+      {
+        state: this.state,
+        evaluation: this.lastEvaluation,
+        health: this.health(),
+        slo: this.settings.qualitySlo,
+        now: Date.now(),
+      },
+      { workflowId: info.workflowId, runId: info.runId, policy: this.policyRef },
+    );
+  }
+
+  async onServingReport(report: ServingReport): Promise<void> {
+    this.alerts.noteServing(report);
+    await this.#updateAlerts();
+  }
+
+  async onPromotionOutcome(outcome: PromotionOutcome): Promise<void> {
+    this.alerts.notePromotion(outcome);
+    await this.#updateAlerts();
   }
 
   // ---- decisions ----------------------------------------------------------------------------
@@ -379,6 +417,14 @@ export class MonitorWorkflowState {
     this.state.retrainInFlight = false;
     this.retrain = null;
     log.info('retrain finished', { retrainId, outcome: result.outcome });
+    this.alerts.notePromotion({
+      outcome: result.outcome,
+      version: result.version,
+      reason: result.reason,
+      at: Date.now(),
+      source: retrainId,
+    });
+    await this.#updateAlerts();
     this.publishSearchAttributes();
     this.wakeUp = true;
   }
@@ -390,12 +436,14 @@ export class MonitorWorkflowState {
     this.policyRef = ref;
     const why = reason ?? `policy ${ref.name} v${ref.version} (${ref.hash.slice(0, 12)})`;
     await this.record('policy-change', actor, why, { details: { policy: ref } });
+    await this.#updateAlerts();
     return ref;
   }
 
   async pause({ actor, reason }: Actor): Promise<MonitorStatus> {
     this.state.paused = true;
     await this.record('pause', actor, reason ?? 'paused');
+    await this.#updateAlerts();
     this.publishSearchAttributes();
     return this.status();
   }
@@ -404,6 +452,7 @@ export class MonitorWorkflowState {
     this.state.paused = false;
     this.wakeUp = true;
     await this.record('resume', actor, reason ?? 'resumed');
+    await this.#updateAlerts();
     this.publishSearchAttributes();
     return this.status();
   }
@@ -412,6 +461,7 @@ export class MonitorWorkflowState {
     this.state.manualRequest = { by: actor, reason: reason ?? 'manual request', force: force ?? false };
     await this.record('force-retrain', actor, this.state.manualRequest.reason, { details: { force: force ?? false } });
     const decisionId = await this.#reevaluate(actor);
+    await this.#updateAlerts();
     this.publishSearchAttributes();
     return { accepted: true, decisionId };
   }
@@ -420,6 +470,7 @@ export class MonitorWorkflowState {
     this.state.approval = { status: 'approved', by: actor, at: Date.now() };
     await this.record('approve', actor, reason ?? 'approved');
     const decisionId = await this.#reevaluate(actor);
+    await this.#updateAlerts();
     this.publishSearchAttributes();
     return { approved: true, decisionId };
   }
@@ -427,6 +478,7 @@ export class MonitorWorkflowState {
   async reject({ actor, reason }: Actor): Promise<{ rejected: true; decisionId: string }> {
     this.state.approval = { status: 'none' };
     const decisionId = await this.record('reject', actor, reason ?? 'retrain rejected by a person');
+    await this.#updateAlerts();
     this.publishSearchAttributes();
     return { rejected: true, decisionId };
   }
