@@ -19,6 +19,9 @@ import { MonitorWorkflowState } from './state.ts';
 /** `patched` id of rule revision 2 of the decay fit and cost-aware trigger (see `MonitorSettings.ruleRevision`). */
 const COST_AWARE_RULE_REVISION_2 = 'cost-aware-rule-revision-2';
 
+/** `patched` id of revision 2 of the decision texts (see `MonitorSettings.textRevision`). */
+const DECISION_TEXTS_REVISION_2 = 'decision-texts-revision-2';
+
 /** `patched` id of the paused monitor that waits for a message instead of polling. */
 const PAUSED_MONITOR_WAITS = 'paused-monitor-waits';
 
@@ -29,7 +32,10 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Rule revision 2 (2026-11-26) changes cost-aware decisions: runs recorded before it have no
   // marker and keep revision 1, so replaying their histories re-derives the same decisions.
   const ruleRevision2 = patched(COST_AWARE_RULE_REVISION_2);
-  const monitor = new MonitorWorkflowState(input, { ruleRevision2 });
+  // Decision reasons are recorded and re-derived on replay: runs recorded before revision 2 of the
+  // texts keep revision 1.
+  const textRevision2 = patched(DECISION_TEXTS_REVISION_2);
+  const monitor = new MonitorWorkflowState(input, { ruleRevision2, textRevision2 });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
 

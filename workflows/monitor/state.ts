@@ -90,13 +90,17 @@ export class MonitorWorkflowState {
   wakeUp = false;
   #decisionCounter = 0;
 
-  /** `ruleRevision2`: whether this run's history carries the revision-2 `patched` marker. */
-  constructor(input: ModelMonitorInput, { ruleRevision2 }: { ruleRevision2: boolean }) {
+  /** `ruleRevision2`, `textRevision2`: whether this run's history carries those revisions' `patched` markers. */
+  constructor(
+    input: ModelMonitorInput,
+    { ruleRevision2, textRevision2 = false }: { ruleRevision2: boolean; textRevision2?: boolean },
+  ) {
     this.input = input;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
       ruleRevision: ruleRevision2 ? (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) : 1,
+      textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
     this.cadenceMs = parseDuration(input.cadence ?? '1h');
