@@ -147,6 +147,8 @@ export function describeEconomics(e: RetrainEconomics, context: EconomicsContext
 
 /** The cumulative figure explained: why it can be negative, and why it sits below its estimate. */
 export function accumulationText(value: number, a: AccumulationFacts | null): string {
+  if (a !== null && a.estimate === 0 && a.sd === 0)
+    return 'nothing accumulated yet: no measured window of this version';
   const yardstick = a?.yardstick == null ? 'the attainable quality' : `the attainable ${a.yardstick.toFixed(3)}`;
   const signed = `the sum is signed (windows better than ${yardstick} offset worse ones${value < 0 ? ': negative, the version has done better so far' : ''})`;
   const low =

@@ -41,6 +41,31 @@ export function formatHours(hours: number): string {
   return formatDuration(hours * HOUR_MS);
 }
 
+/**
+ * An estimated duration in hours (a half-life, a time to an SLO breach), in one unit chosen by
+ * its size — minutes under an hour, hours under three days, days beyond — to three significant
+ * figures at most, with its interval in the same unit when given: "24.2 h (90% CI 20.1–30.4 h)",
+ * "42 min", "4.5 d (90% CI 3.1 d–∞)". An estimate's precision is its interval's, so it is not
+ * split into "24 h 12 min".
+ */
+export function formatEstimateHours(
+  hours: number,
+  interval?: { lower: number; upper: number | null; level?: number } | null,
+): string {
+  if (!Number.isFinite(hours)) return hours > 0 ? 'never' : '—';
+  const [unit, per] = hours < 1 ? (['min', 1 / 60] as const) : hours < 72 ? (['h', 1] as const) : (['d', 24] as const);
+  const figure = (h: number): string => {
+    const v = h / per;
+    return v >= 100 ? v.toFixed(0) : v.toFixed(1);
+  };
+  const text = `${figure(hours)} ${unit}`;
+  if (!interval) return text;
+  const level = `${Math.round((interval.level ?? 0.9) * 100)}% CI`;
+  return interval.upper === null
+    ? `${text} (${level} ${figure(interval.lower)} ${unit}–∞)`
+    : `${text} (${level} ${figure(interval.lower)}–${figure(interval.upper)} ${unit})`;
+}
+
 /** A policy duration ("2m", "6h", "1.5d") in {@link formatDuration}'s form; other text is returned as is. */
 export function formatDurationText(text: string): string {
   const ms = tryParseDuration(text);
