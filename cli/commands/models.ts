@@ -11,6 +11,7 @@ import { NotFoundError, ValidationError } from '../../platform/errors.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { isModelStage, type ModelVersion, type StageChange, type StageEvent } from '../../platform/registry/types.ts';
 import { emit, table } from '../output.ts';
+import { formatInstant } from '../../detectors/texts/format.ts';
 import { cliActor, viaStore } from '../store-access.ts';
 
 /**
@@ -47,8 +48,8 @@ function versionRows(versions: ModelVersion[]): string {
       v.version,
       v.stage,
       v.trainer,
-      v.createdAt,
-      v.promotedAt ?? '',
+      formatInstant(v.createdAt),
+      v.promotedAt ? formatInstant(v.promotedAt) : '',
       v.lineageId,
       v.sha256.slice(0, 12),
     ]),
@@ -146,15 +147,16 @@ export function registerModelsCommand(program: Command): void {
           `params     ${JSON.stringify(v.params)}`,
           `metrics    ${JSON.stringify(v.metrics)}`,
           `features   numeric: ${v.features.numeric.join(', ') || '-'}; categorical: ${v.features.categorical.join(', ') || '-'}`,
-          `created    ${v.createdAt} by ${v.createdBy}${v.parentVersion ? `, parent ${v.parentVersion}` : ''}`,
-          `promoted   ${v.promotedAt ? `${v.promotedAt} by ${v.promotedBy}` : '-'}`,
+          `created    ${formatInstant(v.createdAt)} by ${v.createdBy}${v.parentVersion ? `, parent ${v.parentVersion}` : ''}`,
+          `promoted   ${v.promotedAt ? `${formatInstant(v.promotedAt)} by ${v.promotedBy}` : '-'}`,
           snapshot
             ? `training   snapshot ${snapshot.snapshotId}: ${snapshot.trainRows} rows (+${snapshot.holdoutRows} held out) from ${snapshot.window.start} to ${snapshot.window.end}, content ${snapshot.contentHash.slice(0, 16)}`
             : 'training   (no snapshot: imported)',
           '',
           table(
             ['at', 'from', 'to', 'actor', 'reason'],
-            history.map((h) => [h.at, h.fromStage || '-', h.toStage, h.actor, h.reason]),
+            history.map((h) => [formatInstant(h.at), h.fromStage || '-', h.toStage, h.actor, h.reason]),
+            { wrap: [4] },
           ),
         ].join('\n'),
       );

@@ -13,12 +13,12 @@ import {
   rejectUpdate,
   resumeUpdate,
   setPolicyUpdate,
-  type MonitorStatus,
 } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { readFromStore } from '../store-access.ts';
 import { renderDecision } from '../explain.ts';
-import { emit, table } from '../output.ts';
+import { renderDecisionList, renderStatuses } from '../decision-tables.ts';
+import { emit } from '../output.ts';
 import type { DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 
 interface CommonOptions {
@@ -199,20 +199,7 @@ export function registerMonitorCommands(program: Command): void {
           limit: Number(opts.limit),
         }),
       );
-      emit(!!opts.json, decisions, () =>
-        table(
-          ['decided at', 'model', 'version', 'kind', 'actor', 'reason', 'decision id'],
-          decisions.map((d) => [
-            new Date(d.decidedAt).toISOString(),
-            d.modelId,
-            d.modelVersion,
-            d.kind,
-            d.actor,
-            d.reason.slice(0, 60),
-            d.decisionId,
-          ]),
-        ),
-      );
+      emit(!!opts.json, decisions, () => renderDecisionList(decisions));
     });
 }
 
@@ -233,22 +220,4 @@ function update<Ret, Arg>(
   arg: Arg,
 ): Promise<Ret> {
   return withMonitors(config, (monitors) => monitors.update(model, definition, arg));
-}
-
-function renderStatuses(statuses: MonitorStatus[]): string {
-  if (statuses.length === 0)
-    return 'no monitors are running (start one with `halflife monitor start <model> --policy <file>`)';
-  return table(
-    ['model', 'health', 'stage', 'version', 'quality', 'half-life', 'last decision', 'next tick'],
-    statuses.map((s) => [
-      s.modelId,
-      s.health,
-      s.stage,
-      s.version ?? '—',
-      s.lastWindow?.quality ? `${s.lastWindow.quality.value.toFixed(3)} (${s.lastWindow.quality.source})` : '—',
-      s.decay?.halfLifeHours ? `${s.decay.halfLifeHours.toFixed(1)} h` : '—',
-      s.lastDecision ? `${s.lastDecision.kind}: ${s.lastDecision.reason.slice(0, 40)}` : '—',
-      s.nextTickAt ? new Date(s.nextTickAt).toISOString() : '—',
-    ]),
-  );
 }

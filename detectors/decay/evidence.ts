@@ -32,7 +32,7 @@ export function halfLifeEvidence(
       reason: `only ${fit.n} window${fit.n === 1 ? '' : 's'} of this version: a half-life needs at least ${minPoints}`,
     };
   if (fit.model === 'linear')
-    return { reportable: false, reason: `a straight-line fit has no half-life of its own (${fit.reason})` };
+    return { reportable: false, reason: `a straight-line fit has no half-life of its own: ${fit.reason}` };
   const interval = fit.halfLifeInterval;
   if (fit.halfLifeHours === null || interval === null)
     return { reportable: false, reason: 'the fit has no half-life interval' };
