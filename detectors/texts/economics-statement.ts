@@ -145,17 +145,23 @@ export function describeEconomics(e: RetrainEconomics, context: EconomicsContext
   };
 }
 
-/** The cumulative figure explained: why it can be negative, and why it sits below its estimate. */
+/** The cumulative figure explained: how it is reached, and why it is negative when it is. */
 export function accumulationText(value: number, a: AccumulationFacts | null): string {
   if (a !== null && a.estimate === 0 && a.sd === 0)
     return 'nothing accumulated yet: no measured window of this version';
   const yardstick = a?.yardstick == null ? 'the attainable quality' : `the attainable ${a.yardstick.toFixed(3)}`;
-  const signed = `the sum is signed (windows better than ${yardstick} offset worse ones${value < 0 ? ': negative, the version has done better so far' : ''})`;
+  const signed = `the sum is signed (windows better than ${yardstick} offset worse ones)`;
   const low =
     a === null
       ? 'and taken one standard error low'
-      : `and taken one standard error low (estimate ${formatMoney(a.estimate)} − ${formatMoney(a.sd)})`;
-  return `${signed} ${low}, so sampling noise does not add up to a retrain`;
+      : `and taken one standard error low (estimate ${formatMoney(a.estimate)} less ${formatMoney(a.sd)})`;
+  const negative =
+    value >= 0
+      ? ''
+      : a === null || a.estimate < 0
+        ? '; negative: the version has done better than that so far'
+        : '; negative: its standard error is larger than the estimate, which is not evidence of staleness';
+  return `${signed} ${low}, so sampling noise does not add up to a retrain${negative}`;
 }
 
 function stepText(s: StepFacts): string {

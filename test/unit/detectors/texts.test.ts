@@ -246,8 +246,19 @@ describe('the economics statement agrees with its verdict', () => {
       'staleness accumulated since the last retrain -43 ≤ retrain 60 + risk 10; cumulative rule, with no decay forecast: too few observations',
     );
     expect(e.reason).toContain(
-      'the sum is signed (windows better than the attainable 0.912 offset worse ones: negative, the version has done better so far) and taken one standard error low (estimate 12 − 55)',
+      'the sum is signed (windows better than the attainable 0.912 offset worse ones) and taken one standard error low (estimate 12 less 55), so sampling noise does not add up to a retrain; negative: its standard error is larger than the estimate, which is not evidence of staleness',
     );
+    const better = evaluateRetrainEconomics({
+      fit: fitDecay([]),
+      horizonHours: 168,
+      eventsPerHour: 300,
+      valuePerQualityUnit: 1,
+      retrainCost: 60,
+      deploymentRisk: { probability: 0.1, cost: 100 },
+      accumulatedStalenessCost: -80,
+      accumulation: { estimate: -30, sd: 50, lowerBound: -80, yardstick: 0.912 },
+    });
+    expect(better.reason).toMatch(/negative: the version has done better than that so far$/);
   });
 
   it('states a forecast wait beside an accumulation above the hurdle, saying why the accumulation does not decide', () => {
