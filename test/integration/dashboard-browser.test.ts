@@ -338,7 +338,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
     ).json()) as {
       windowMs: number;
       ingestBucketMs: number;
-      ingest: { start: number }[];
+      ingest: { start: number; events: number }[];
       economics: {
         avoidableStalenessCost: number;
         retrainCost: number;
@@ -381,6 +381,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
 
     // Ingest: per 30-second bucket, and the time axis spans the data, not years.
     expect(api.ingestBucketMs).toBe(30_000);
+    // Every bucket from the first to the last, the two without events (retrain and promotion) as zeros.
+    for (let i = 1; i < api.ingest.length; i++) expect(api.ingest[i]!.start - api.ingest[i - 1]!.start).toBe(30_000);
+    expect(api.ingest.filter((r) => r.events === 0)).toHaveLength(2);
     const ingest = await chartView(page, 'ingest');
     const first = api.ingest[0]!.start / 1000;
     const last = api.ingest.at(-1)!.start / 1000;

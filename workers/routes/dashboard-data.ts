@@ -242,6 +242,20 @@ function windowLength(windows: { start: number | null; end: number | null }[]): 
   return lengths.length === 0 ? null : (lengths[Math.floor(lengths.length / 2)] as number);
 }
 
+/** Buckets from the first to the last with data, the empty ones as zeros (a gap in ingest is a gap, not a flat line). */
+function denseBuckets<T extends { start: number; events: number; labelled: number; deadLetters: number }>(
+  rows: T[],
+  bucketMs: number,
+): { start: number; events: number; labelled: number; deadLetters: number }[] {
+  if (rows.length === 0) return [];
+  const byStart = new Map(rows.map((r) => [r.start, r]));
+  const out = [];
+  const last = rows[rows.length - 1]!.start;
+  for (let t = rows[0]!.start; t <= last; t += bucketMs)
+    out.push(byStart.get(t) ?? { start: t, events: 0, labelled: 0, deadLetters: 0 });
+  return out;
+}
+
 /** Most ingest buckets a page draws; longer histories use buckets of several windows. */
 const MAX_INGEST_BUCKETS = 500;
 
@@ -401,7 +415,8 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
         const first = windows[0]?.start ?? Date.now() - 7 * 24 * HOUR;
         // Ingest per window (the monitor's cadence), or per several windows for a long history.
         const cadence = windowMs ?? HOUR;
-        const bucketMs = cadence * Math.max(1, Math.ceil((Date.now() - first) / (cadence * MAX_INGEST_BUCKETS)));
+        const perBucket = Math.max(1, Math.ceil((Date.now() - first) / (cadence * MAX_INGEST_BUCKETS)));
+        const bucketMs = Math.max(1000, Math.round((cadence * perBucket) / 1000) * 1000); // whole seconds, as stored
         const ingest = await ingestPerBucket(clickhouse, modelId, Math.floor(first), bucketMs);
 
         // Each version's age at each window (hours since it was trained), for its decay curve.
@@ -536,12 +551,15 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
           }),
           shadowEvaluations: shadowRows.map(shadowSummary),
           ingestBucketMs: bucketMs,
-          ingest: ingest.map((r) => ({
-            start: Number(r.start),
-            events: Number(r.events),
-            labelled: Number(r.labels),
-            deadLetters: Number(r.dead),
-          })),
+          ingest: denseBuckets(
+            ingest.map((r) => ({
+              start: Number(r.start),
+              events: Number(r.events),
+              labelled: Number(r.labels),
+              deadLetters: Number(r.dead),
+            })),
+            bucketMs,
+          ),
         };
       },
     );
