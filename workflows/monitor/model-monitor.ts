@@ -19,6 +19,9 @@ import { MonitorWorkflowState } from './state.ts';
 /** `patched` id of rule revision 2 of the decay fit and cost-aware trigger (see `MonitorSettings.ruleRevision`). */
 const COST_AWARE_RULE_REVISION_2 = 'cost-aware-rule-revision-2';
 
+/** `patched` id of revision 2 of the decision texts (see `MonitorSettings.textRevision`). */
+const DECISION_TEXTS_REVISION_2 = 'decision-texts-revision-2';
+
 /** `patched` id of the paused monitor that waits for a message instead of polling. */
 const PAUSED_MONITOR_WAITS = 'paused-monitor-waits';
 
@@ -34,7 +37,10 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const ruleRevision2 = patched(COST_AWARE_RULE_REVISION_2);
   // Runs recorded before alerts existed keep none, so replaying them issues no new commands.
   const alerting = patched(ALERT_RULES);
-  const monitor = new MonitorWorkflowState(input, { ruleRevision2, alerting });
+  // Decision reasons are recorded and re-derived on replay: runs recorded before revision 2 of the
+  // texts keep revision 1.
+  const textRevision2 = patched(DECISION_TEXTS_REVISION_2);
+  const monitor = new MonitorWorkflowState(input, { ruleRevision2, alerting, textRevision2 });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
 

@@ -94,16 +94,21 @@ export class MonitorWorkflowState {
   readonly alerts: MonitorAlerts;
   #decisionCounter = 0;
 
-  /** `ruleRevision2`, `alerting`: whether this run's history carries the revision-2 and the alerts `patched` markers. */
+  /** `ruleRevision2`, `alerting`, `textRevision2`: whether this run's history carries those `patched` markers. */
   constructor(
     input: ModelMonitorInput,
-    { ruleRevision2, alerting = false }: { ruleRevision2: boolean; alerting?: boolean },
+    {
+      ruleRevision2,
+      alerting = false,
+      textRevision2 = false,
+    }: { ruleRevision2: boolean; alerting?: boolean; textRevision2?: boolean },
   ) {
     this.input = input;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
       ruleRevision: ruleRevision2 ? (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) : 1,
+      textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
     this.cadenceMs = parseDuration(input.cadence ?? '1h');
