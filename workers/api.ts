@@ -2,8 +2,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { roleAllows, type Identity, type Role, type TokenStore } from '../platform/auth.ts';
 import type { Logger } from '../platform/logger.ts';
 
-/** A named readiness check; the daemon passes one per dependency (ClickHouse, Kafka, Temporal). */
-export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: string }>;
+/** Longest one readiness check may take before it counts as not ready (ms). */
+const READYZ_CHECK_TIMEOUT_MS = 3000;
+
+/** A named readiness check; the daemon passes one per dependency (workers/readiness.ts). */
+export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: string; [more: string]: unknown }>;
 
 /** Something that adds routes to the API (ingest, models, audit...). */
 export type RouteModule = (app: FastifyInstance, guard: Guard) => void | Promise<void>;
@@ -65,18 +68,34 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
-    const results: Record<string, { ok: boolean; detail?: string }> = {};
+    const results: Record<string, Awaited<ReturnType<ReadinessCheck>>> = {};
     await Promise.all(
       Object.entries(options.readiness).map(async ([name, check]) => {
+        let timer: NodeJS.Timeout | undefined;
+        // A dependency that does not answer must not hang the probe: it is not ready.
+        const deadline = new Promise<Awaited<ReturnType<ReadinessCheck>>>(
+          (resolve) =>
+            (timer = setTimeout(
+              () => resolve({ ok: false, detail: `no answer within ${READYZ_CHECK_TIMEOUT_MS} ms` }),
+              READYZ_CHECK_TIMEOUT_MS,
+            )),
+        );
         try {
-          results[name] = await check();
+          results[name] = await Promise.race([check(), deadline]);
         } catch (err) {
           results[name] = { ok: false, detail: (err as Error).message };
+        } finally {
+          clearTimeout(timer);
         }
       }),
     );
     const ready = Object.values(results).every((r) => r.ok);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks: results });
+    const failing = Object.keys(results).filter((name) => !results[name]!.ok);
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? 'ready' : 'not-ready',
+      ...(ready ? {} : { failing }),
+      checks: results,
+    });
   });
 
   for (const route of options.routes ?? []) await route(app, guard);

@@ -9,6 +9,7 @@ import type { LocalService } from '../local-services/service.ts';
 import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-repository.ts';
 import { buildApi } from './api.ts';
 import { IngestWorker } from './ingest/kafka-worker.ts';
+import { ingestObservation } from './ingest/metrics.ts';
 import { Scorer, scoreRoute } from './scorer.ts';
 import { ServingReportsConsumer } from './serving-reports/consumer.ts';
 import { createTemporalWorker } from './temporal-worker.ts';
@@ -20,6 +21,7 @@ import { demoWanted, startDemo } from './demo.ts';
 import { dashboardRoutes } from './routes/dashboard-data.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { ShutdownSequence, stopOnSignals } from './shutdown.ts';
+import { clickhouseReadiness, ingestReadiness, kafkaReadiness, temporalReadiness } from './readiness.ts';
 
 export interface DaemonOptions {
   configFile?: string;
@@ -93,7 +95,11 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
       },
     });
 
-    const { worker, close: closeWorker } = await createTemporalWorker({
+    const {
+      worker,
+      connection,
+      close: closeWorker,
+    } = await createTemporalWorker({
       config,
       clickhouse: clickhouse.client,
       log: log.child({ subsystem: 'temporal-worker' }),
@@ -123,21 +129,29 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
       tokens,
       logger: log,
       readiness: {
-        clickhouse: async () => ({ ok: await clickhouse.client.ping().then((r) => r.success) }),
-        ingest: async () => ({
-          ok: ingest.metrics.paused === 0,
-          detail: ingest.metrics.paused ? 'paused: ClickHouse writes failing' : undefined,
-        }),
-        temporal: async () => ({ ok: worker.getState() === 'RUNNING', detail: worker.getState() }),
+        clickhouse: clickhouseReadiness(clickhouse, config),
+        kafka: kafkaReadiness(config),
+        temporal: temporalReadiness(config, connection, worker),
+        ingest: ingestReadiness(ingest),
       },
       routes: [
-        ...operatorRoutes({ config, clickhouse: clickhouse.client, log }),
+        ...operatorRoutes({
+          config,
+          clickhouse: clickhouse.client,
+          log,
+          ingest: () => ingestObservation(ingest.metrics),
+        }),
         ingestRoutes(repository),
         decisionRoutes(clickhouse.client),
         alertRoutes(clickhouse.client),
         scoreRoute(scorer),
         metricsRoutes({ config, clickhouse: clickhouse.client, log, ingest, scorer }),
-        ...dashboardRoutes({ config, clickhouse: clickhouse.client, log }),
+        ...dashboardRoutes({
+          config,
+          clickhouse: clickhouse.client,
+          log,
+          ingest: () => ingestObservation(ingest.metrics),
+        }),
       ],
     });
     await api.listen({ host: config.api.host, port: config.api.port });

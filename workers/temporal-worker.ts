@@ -55,7 +55,7 @@ export function createActivities(deps: TemporalWorkerDeps) {
 /** The Temporal worker: ModelMonitor, Retrain and AlertEpisode workflows plus their activities on one task queue. */
 export async function createTemporalWorker(
   deps: TemporalWorkerDeps,
-): Promise<{ worker: Worker; close: () => Promise<void> }> {
+): Promise<{ worker: Worker; connection: NativeConnection; close: () => Promise<void> }> {
   const connection = deps.connection ?? (await NativeConnection.connect({ address: temporalAddress(deps.config) }));
   const activities = createActivities(deps);
   const worker = await Worker.create({
@@ -72,7 +72,7 @@ export async function createTemporalWorker(
     await closeRetrainActivities(activities);
     if (!deps.connection) await connection.close();
   };
-  return { worker, close };
+  return { worker, connection, close };
 }
 
 /**

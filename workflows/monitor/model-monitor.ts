@@ -25,6 +25,9 @@ const PAUSED_MONITOR_WAITS = 'paused-monitor-waits';
 /** `patched` id of alert rules: a run evaluates its policy's alert rules and starts AlertEpisode children. */
 const ALERT_RULES = 'alert-rules';
 
+/** `patched` id of the health rule that holds quality to the SLO or the attainable level (detectors/monitor/health.ts). */
+const HEALTH_QUALITY_TARGET = 'health-quality-target';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -34,7 +37,10 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const ruleRevision2 = patched(COST_AWARE_RULE_REVISION_2);
   // Runs recorded before alerts existed keep none, so replaying them issues no new commands.
   const alerting = patched(ALERT_RULES);
-  const monitor = new MonitorWorkflowState(input, { ruleRevision2, alerting });
+  // The health search attribute follows the rule with a quality target from this marker on;
+  // histories recorded before it keep the first rule, so they replay with the same commands.
+  const healthQualityTarget = patched(HEALTH_QUALITY_TARGET);
+  const monitor = new MonitorWorkflowState(input, { ruleRevision2, alerting, healthQualityTarget });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
 
