@@ -10,6 +10,7 @@ import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-reposi
 import { buildApi } from './api.ts';
 import { IngestWorker } from './ingest/kafka-worker.ts';
 import { ingestObservation } from './ingest/metrics.ts';
+import { timestampWindowOf } from './ingest/prepare-record.ts';
 import { Scorer, scoreRoute } from './scorer.ts';
 import { ServingReportsConsumer } from './serving-reports/consumer.ts';
 import { createTemporalWorker } from './temporal-worker.ts';
@@ -141,7 +142,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
           log,
           ingest: () => ingestObservation(ingest.metrics),
         }),
-        ingestRoutes(repository),
+        ingestRoutes(repository, timestampWindowOf(config)),
         decisionRoutes(clickhouse.client),
         alertRoutes(clickhouse.client),
         scoreRoute(scorer),

@@ -40,7 +40,13 @@ import { createLogger, type Logger } from '../../platform/logger.ts';
 import { emptyMetrics, type IngestMetrics, type IngestTimings } from './metrics.ts';
 import { OrderedBatchWriter } from './ordered-batch-writer.ts';
 import { PendingBatch } from './pending-batch.ts';
-import { prepareRecord, type RawRecord, type RecordKind } from './prepare-record.ts';
+import {
+  prepareRecord,
+  timestampWindowOf,
+  type RawRecord,
+  type RecordKind,
+  type TimestampWindow,
+} from './prepare-record.ts';
 import { emptyStoreResult, storeBatch } from './store-batch.ts';
 
 /** Batches written at once (see IngestWorker #writerFull). */
@@ -123,6 +129,7 @@ export class IngestWorker extends EventEmitter {
   /** A batch was left unstored at shutdown: later offsets must not be committed past it. */
   #abandoned = false;
   #timings: IngestTimings;
+  readonly #timestamps: TimestampWindow;
 
   constructor(options: IngestWorkerOptions) {
     super();
@@ -137,6 +144,7 @@ export class IngestWorker extends EventEmitter {
     ]);
     this.#repo = options.repository;
     this.#timings = this.metrics.time_ms;
+    this.#timestamps = timestampWindowOf(options.config);
     this.#writer = new OrderedBatchWriter<FlushEvent>({
       store: (batch, dropped) => this.#store(batch, dropped),
       commit: (batch, stored) => this.#finish(batch, stored),
@@ -283,6 +291,8 @@ export class IngestWorker extends EventEmitter {
       let taken = 0;
       let last: string | undefined;
       const messages = batch.messages;
+      // One clock reading per fetched batch: the timestamp window and the batch age need no more.
+      const now = Date.now();
       for (let i = 0; i < messages.length; i++) {
         if (this.#stopping || (i % 1000 === 999 && (!isRunning() || isStale()))) break;
         const m = messages[i]!;
@@ -297,7 +307,8 @@ export class IngestWorker extends EventEmitter {
           ref: coordinate,
         };
         const pending = this.#pending;
-        if (!pending.add(prepareRecord(record, kind, this.#timings), Date.now(), this.#timings)) {
+        const prepared = prepareRecord(record, kind, { timer: this.#timings, timestamps: this.#timestamps, now });
+        if (!pending.add(prepared, now, this.#timings)) {
           this.metrics.duplicates_in_batch_total++;
           this.metrics.duplicates_total++;
         }
