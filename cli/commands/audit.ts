@@ -52,20 +52,18 @@ export function registerAuditCommand(program: Command): void {
       access: { action: 'read', command: 'audit scored-by', actor: cliActor(opts.as) },
     });
     emit(!!opts.json, r, () =>
-      r.scorings.length === 0
-        ? `no scoring event ${eventId}`
-        : table(
-            ['scored at', 'model', 'version', 'sha256', 'stage now', 'shadow of', 'source'],
-            r.scorings.map((s) => [
-              s.scoredAt,
-              s.modelId,
-              s.version,
-              s.sha256 ?? '(not in registry)',
-              s.stage ?? '',
-              s.shadowOf ?? '',
-              s.source,
-            ]),
-          ),
+      table(
+        ['scored at', 'model', 'version', 'sha256', 'stage now', 'shadow of', 'source'],
+        r.scorings.map((s) => [
+          s.scoredAt,
+          s.modelId,
+          s.version,
+          s.sha256 ?? '(not in registry)',
+          s.stage ?? '',
+          s.shadowOf ?? '',
+          s.source,
+        ]),
+      ),
     );
   });
 
