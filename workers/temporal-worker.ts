@@ -17,6 +17,7 @@ import type {
 import type { WorkflowInfo } from '@temporalio/workflow';
 import type { DerivedDecision } from '../workflows/messages.ts';
 import { temporalAddress } from '../platform/temporal.ts';
+import { installTemporalRuntime, sdkLevelOf } from './temporal-runtime.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -56,6 +57,8 @@ export function createActivities(deps: TemporalWorkerDeps) {
 export async function createTemporalWorker(
   deps: TemporalWorkerDeps,
 ): Promise<{ worker: Worker; connection: NativeConnection; close: () => Promise<void> }> {
+  // Before the first connection: the SDK's logs go to ours, at our level.
+  installTemporalRuntime(deps.log, sdkLevelOf(deps.config.logLevel));
   const connection = deps.connection ?? (await NativeConnection.connect({ address: temporalAddress(deps.config) }));
   const activities = createActivities(deps);
   const worker = await Worker.create({
