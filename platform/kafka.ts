@@ -50,10 +50,34 @@ function kafkajsLevel(level: string | undefined): logLevel {
   }
 }
 
+/**
+ * Broker answers that mean "not yet, ask again" while a group coordinator or a partition leader
+ * settles (a fresh broker, a restart, a rebalance). kafkajs logs every such response at ERROR and
+ * then retries it; a request that keeps failing surfaces as its caller's error (a crashed
+ * consumer, a failed send), and a broker that cannot be reached logs connection errors, which
+ * stay errors. Matched on kafkajs' messages (its log carries no error code).
+ */
+const TRANSIENT_RESPONSE_ERRORS = new Set([
+  'The group coordinator is not available', // GROUP_COORDINATOR_NOT_AVAILABLE
+  "The coordinator is loading and hence can't process requests for this group", // GROUP_LOAD_IN_PROGRESS
+  'This is not the correct coordinator for this group', // NOT_COORDINATOR_FOR_GROUP
+  'There is no leader for this topic-partition as we are in the middle of a leadership election', // LEADER_NOT_AVAILABLE
+  'This server is not the leader for that topic-partition', // NOT_LEADER_FOR_PARTITION
+  'The group is rebalancing, so a rejoin is needed', // REBALANCE_IN_PROGRESS
+]);
+
+/** The level a kafkajs log entry is written at: its own, except transient broker answers (debug). */
+export function kafkajsEntryLevel(entry: LogEntry): 'error' | 'warn' | 'info' | 'debug' {
+  const error = (entry.log as { error?: unknown }).error;
+  if (entry.namespace === 'Connection' && typeof error === 'string' && TRANSIENT_RESPONSE_ERRORS.has(error))
+    return 'debug';
+  return PINO_LEVEL[entry.level] ?? 'info';
+}
+
 /** A kafkajs logCreator writing to a pino logger. */
 export function pinoLogCreator(logger: Logger): () => (entry: LogEntry) => void {
   return () => (entry: LogEntry) => {
-    const level = PINO_LEVEL[entry.level] ?? 'info';
+    const level = kafkajsEntryLevel(entry);
     const {
       message,
       timestamp: _ts,
@@ -124,12 +148,27 @@ export async function ensureTopics(
 }
 
 /**
+ * Retries of an idempotent producer: unbounded, as idempotence requires (giving up and sending
+ * again would start a new sequence, and the broker could no longer drop the duplicate), with the
+ * client's back-off. A send then waits out a broker outage instead of failing after a minute.
+ */
+const IDEMPOTENT_RETRY = {
+  initialRetryTime: 300,
+  maxRetryTime: 10_000,
+  retries: Number.MAX_SAFE_INTEGER,
+  factor: 0.2,
+  multiplier: 2,
+};
+
+/**
  * A producer with the partitioner chosen explicitly (the default murmur2 one, same as the
- * Java client), which also silences kafkajs' KAFKAJS_NO_PARTITIONER_WARNING.
+ * Java client), which also silences kafkajs' KAFKAJS_NO_PARTITIONER_WARNING. An idempotent one
+ * retries without limit (kafkajs warns, rightly, that limited retries void idempotence).
  */
 export function createProducer(kafka: Kafka, options: Omit<ProducerConfig, 'createPartitioner'> = {}): Producer {
   return kafka.producer({
     allowAutoTopicCreation: false,
+    ...(options.idempotent ? { retry: IDEMPOTENT_RETRY } : {}),
     ...options,
     createPartitioner: Partitioners.DefaultPartitioner,
   });

@@ -49,6 +49,9 @@ import {
 } from './prepare-record.ts';
 import { emptyStoreResult, storeBatch } from './store-batch.ts';
 
+/** How long joining the consumer group may take before ingest counts as stalled (ms). */
+const START_UP_GRACE_MS = 30_000;
+
 /** Batches written at once (see IngestWorker #writerFull). */
 const MAX_BATCHES_WRITING = 2;
 
@@ -186,13 +189,14 @@ export class IngestWorker extends EventEmitter {
     await consumer.subscribe({ topics: this.#topics, fromBeginning: this.#options.fromBeginning ?? true });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.#joined = true;
+      this.#kafkaAnswered();
       this.#log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
     });
     consumer.on(consumer.events.CRASH, (e) => {
       const { error, restart } = e.payload;
       // A fresh broker answers "coordinator loading/not available" for a moment: kafkajs restarts
       // the consumer and it joins. Before the first join that is start-up, after it a failure.
-      if (restart && !this.#joined)
+      if (restart && !this.#joined && performance.now() - this.#lastKafkaAnswer < START_UP_GRACE_MS)
         this.#log.debug({ err: error.message }, 'consumer restarting while the group coordinator starts');
       else this.#log.error({ err: error, restart }, restart ? 'consumer crashed: restarting' : 'consumer crashed');
     });
@@ -534,7 +538,9 @@ export class IngestWorker extends EventEmitter {
   #checkKafka(): void {
     if (this.#stopping || this.#paused || this.metrics.kafka_stalled === 1) return;
     const silentMs = performance.now() - this.#lastKafkaAnswer;
-    if (silentMs < (this.#options.stallAfterMs ?? 5000)) return;
+    // Joining the group takes a fresh broker several seconds (its coordinator loads): more time before the first join.
+    const stallAfterMs = this.#options.stallAfterMs ?? 5000;
+    if (silentMs < (this.#joined ? stallAfterMs : Math.max(stallAfterMs, START_UP_GRACE_MS))) return;
     this.metrics.kafka_stalled = 1;
     this.#refreshPaused();
     this.#log.warn(
