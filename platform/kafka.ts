@@ -66,18 +66,50 @@ const TRANSIENT_RESPONSE_ERRORS = new Set([
   'The group is rebalancing, so a rejoin is needed', // REBALANCE_IN_PROGRESS
 ]);
 
-/** The level a kafkajs log entry is written at: its own, except transient broker answers (debug). */
+/** Whether an error (or its cause) is one of the transient broker answers above. */
+export function isTransientKafkaError(err: unknown): boolean {
+  for (let e = err as { message?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    if (typeof e.message === 'string' && TRANSIENT_RESPONSE_ERRORS.has(e.message)) return true;
+  return false;
+}
+
+const CRASH = /^Crash: \w+: (.*)$/;
+
+/**
+ * The level of kafkajs log entries: their own, except transient broker answers, a consumer crash
+ * on one and the restart announced after it (debug). Keeps, per consumer group, whether its last
+ * crash was transient: kafkajs logs the restart in a separate entry.
+ */
+export function kafkajsLevels(): (entry: LogEntry) => 'error' | 'warn' | 'info' | 'debug' {
+  const transientCrash = new Set<string>();
+  return (entry) => {
+    const log = entry.log as { message?: string; error?: unknown; groupId?: unknown };
+    const own = PINO_LEVEL[entry.level] ?? 'info';
+    if (entry.namespace === 'Connection')
+      return typeof log.error === 'string' && TRANSIENT_RESPONSE_ERRORS.has(log.error) ? 'debug' : own;
+    if (entry.namespace !== 'Consumer' || typeof log.message !== 'string') return own;
+    const group = String(log.groupId ?? '');
+    const crash = CRASH.exec(log.message);
+    if (crash) {
+      if (!TRANSIENT_RESPONSE_ERRORS.has(crash[1]!)) return own;
+      transientCrash.add(group);
+      return 'debug';
+    }
+    if (log.message.startsWith('Restarting the consumer') && transientCrash.delete(group)) return 'debug';
+    return own;
+  };
+}
+
+/** The level a kafkajs log entry is written at, taken alone (see {@link kafkajsLevels}). */
 export function kafkajsEntryLevel(entry: LogEntry): 'error' | 'warn' | 'info' | 'debug' {
-  const error = (entry.log as { error?: unknown }).error;
-  if (entry.namespace === 'Connection' && typeof error === 'string' && TRANSIENT_RESPONSE_ERRORS.has(error))
-    return 'debug';
-  return PINO_LEVEL[entry.level] ?? 'info';
+  return kafkajsLevels()(entry);
 }
 
 /** A kafkajs logCreator writing to a pino logger. */
 export function pinoLogCreator(logger: Logger): () => (entry: LogEntry) => void {
+  const levelOf = kafkajsLevels();
   return () => (entry: LogEntry) => {
-    const level = kafkajsEntryLevel(entry);
+    const level = levelOf(entry);
     const {
       message,
       timestamp: _ts,

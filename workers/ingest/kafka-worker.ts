@@ -35,7 +35,7 @@ import type { HalflifeConfig } from '../../platform/config.ts';
 import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { ClickHouseIngestRepository, type IngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
-import { createKafka, ensureTopics } from '../../platform/kafka.ts';
+import { createKafka, ensureTopics, isTransientKafkaError } from '../../platform/kafka.ts';
 import { createLogger, type Logger } from '../../platform/logger.ts';
 import { emptyMetrics, type IngestMetrics, type IngestTimings } from './metrics.ts';
 import { OrderedBatchWriter } from './ordered-batch-writer.ts';
@@ -195,8 +195,10 @@ export class IngestWorker extends EventEmitter {
     consumer.on(consumer.events.CRASH, (e) => {
       const { error, restart } = e.payload;
       // A fresh broker answers "coordinator loading/not available" for a moment: kafkajs restarts
-      // the consumer and it joins. Before the first join that is start-up, after it a failure.
-      if (restart && !this.#joined && performance.now() - this.#lastKafkaAnswer < START_UP_GRACE_MS)
+      // the consumer and it joins. Such answers, and any crash while first joining, are start-up;
+      // anything else is a failure.
+      const startingUp = !this.#joined && performance.now() - this.#lastKafkaAnswer < START_UP_GRACE_MS;
+      if (restart && (startingUp || isTransientKafkaError(error)))
         this.#log.debug({ err: error.message }, 'consumer restarting while the group coordinator starts');
       else this.#log.error({ err: error, restart }, restart ? 'consumer crashed: restarting' : 'consumer crashed');
     });

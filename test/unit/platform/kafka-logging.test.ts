@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { createProducer, kafkajsEntryLevel } from '../../../platform/kafka.ts';
+import { createProducer, isTransientKafkaError, kafkajsEntryLevel, kafkajsLevels } from '../../../platform/kafka.ts';
 
 const response = (error: string): LogEntry => ({
   namespace: 'Connection',
@@ -31,6 +31,28 @@ describe('kafkajs log levels', () => {
       },
     };
     expect(kafkajsEntryLevel(crash)).toBe('error');
+  });
+
+  it('writes a consumer crash on such an answer, and the restart kafkajs announces after it, at debug', () => {
+    const levelOf = kafkajsLevels();
+    const consumer = (message: string): LogEntry => ({
+      namespace: 'Consumer',
+      level: logLevel.ERROR,
+      label: 'ERROR',
+      log: { timestamp: '', message, groupId: 'g' },
+    });
+    const loading = "The coordinator is loading and hence can't process requests for this group";
+    expect(levelOf(consumer(`Crash: KafkaJSProtocolError: ${loading}`))).toBe('debug');
+    expect(levelOf(consumer('Restarting the consumer in 300ms'))).toBe('debug');
+    // A crash on a real failure, and its restart, stay errors.
+    expect(levelOf(consumer('Crash: KafkaJSNumberOfRetriesExceeded: Connection error: connect ECONNREFUSED'))).toBe(
+      'error',
+    );
+    expect(levelOf(consumer('Restarting the consumer in 300ms'))).toBe('error');
+    expect(isTransientKafkaError(Object.assign(new Error('retries exceeded'), { cause: new Error(loading) }))).toBe(
+      true,
+    );
+    expect(isTransientKafkaError(new Error('Connection error: connect ECONNREFUSED'))).toBe(false);
   });
 
   it('gives an idempotent producer unbounded retries, so kafkajs has nothing to warn about', () => {
