@@ -34,7 +34,7 @@ export function renderStatuses(
 ): string {
   if (statuses.length === 0)
     return 'no monitors are running (start one with `halflife monitor start <model> --policy <file>`)';
-  return table(
+  const rows = table(
     ['model', 'health', 'stage', 'version', 'serving', 'quality', 'half-life', 'next tick', 'last decision', 'why'],
     statuses.map((s) => [
       s.modelId,
@@ -52,4 +52,6 @@ export function renderStatuses(
     ]),
     { wrap: [9], ...(width === undefined ? {} : { width }) },
   );
+  const why = statuses.flatMap((s) => (s.healthFindings ?? []).map((f) => `  ${s.modelId}: ${f.state} — ${f.reason}`));
+  return why.length > 0 ? `${rows}\nwhy (README "Health" says what to do):\n${why.join('\n')}` : rows;
 }

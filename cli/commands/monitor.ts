@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Command } from 'commander';
+import { reassessStatus } from '../../detectors/monitor/health.ts';
 import { MonitorClient } from '../../operations/monitor-control.ts';
 import { servingStatus, type ServingStatus } from '../../operations/serving-status.ts';
 import { getDecision, listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
@@ -16,6 +17,7 @@ import {
   setPolicyUpdate,
 } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import { daemonIngest } from '../daemon-ingest.ts';
 import { readFromStore } from '../store-access.ts';
 import { renderDecision } from '../explain.ts';
 import { renderDecisionList, renderStatuses } from '../decision-tables.ts';
@@ -74,20 +76,24 @@ export function registerMonitorCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (model: string | undefined, opts: CommonOptions) => {
       const cfg = config();
-      const bare = await withMonitors(cfg, async (monitors) =>
-        model ? [await monitors.status(model)] : monitors.statuses(),
-      );
+      const [bare, ingest] = await Promise.all([
+        withMonitors(cfg, async (monitors) => (model ? [await monitors.status(model)] : monitors.statuses())),
+        daemonIngest(cfg),
+      ]);
       // What actually scores each model, next to the version its monitor evaluates (null: not readable).
       const statuses = await Promise.all(
-        bare.map(async (s) => ({
-          ...s,
-          serving: await readFromStore<ServingStatus>(
+        bare.map(async (s) => {
+          const serving = await readFromStore<ServingStatus>(
             cfg,
             `/v1/models/${encodeURIComponent(s.modelId)}/serving`,
             (ch) => servingStatus(ch.client, cfg, s.modelId),
             'monitor status',
-          ).catch(() => null),
-        })),
+          ).catch(() => null);
+          // The monitor's health with what is observed here added: ingest as the daemon sees it, and
+          // whether serving agrees with the registry (one rule: detectors/monitor/health.ts).
+          const servingDisagreement = serving ? serving.agreement === 'disagrees' : null;
+          return { ...reassessStatus(s, { ingest, servingDisagreement }), serving };
+        }),
       );
       emit(!!opts.json, model ? statuses[0] : statuses, () => renderStatuses(statuses));
     });

@@ -220,7 +220,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
     );
     expect(churnText).toMatch(/in \d+\.\d h/); // predicted time to SLO breach
     expect(await churn.locator('[data-health]').getAttribute('data-health')).toMatch(
-      /healthy|drifting|degraded|data-quality/,
+      /healthy|drifting|decaying|degraded|data-quality/,
     );
     expect((await fraud.textContent()) ?? '').toContain('no decay detected');
     // The demo's healthy v2 has a straight line through two windows: no half-life, and the page says why.

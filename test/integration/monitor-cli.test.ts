@@ -159,6 +159,8 @@ describe('halflife monitor / decisions / explain / replay against a running daem
 
     const replayed = await halflife('replay', workflowId, '--json');
     expect(replayed.code, replayed.stderr).toBe(0);
+    // The SDK's worker chatter stays out of a command's output (its warnings would be JSON lines).
+    expect(replayed.stderr).not.toMatch(/\[INFO\]|Worker state changed/);
     const outcome = JSON.parse(replayed.stdout) as { ok: boolean; decisions: unknown[] };
     expect(outcome.ok).toBe(true);
     expect(outcome.decisions.length).toBeGreaterThanOrEqual(2);

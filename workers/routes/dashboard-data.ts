@@ -1,6 +1,12 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { monitorHealth, type MonitorHealth } from '../../detectors/monitor/health.ts';
+import {
+  monitorHealth,
+  reassessStatus,
+  type IngestObservation,
+  type MonitorHealth,
+} from '../../detectors/monitor/health.ts';
+import { MIN_INGEST_LAG_LIMIT_SECONDS } from '../../detectors/monitor/health-inputs.ts';
 import { pairedAccuracy } from '../../detectors/promotion/paired-accuracy.ts';
 import { decayCurveBand } from '../../detectors/decay/band.ts';
 import { halfLifeEvidence } from '../../detectors/decay/evidence.ts';
@@ -44,6 +50,8 @@ export interface DashboardDataOptions {
   config: Pick<HalflifeConfig, 'temporal' | 'services' | 'serving'>;
   /** Live status from the model's ModelMonitor workflow (statusQuery). */
   status?: MonitorStatusSource;
+  /** Ingest as this process sees it, added to every model's health; absent: not observed. */
+  ingest?: () => IngestObservation | null;
 }
 
 const modelParam = z.string().min(1).max(128);
@@ -156,14 +164,38 @@ function windowOf(r: WindowDecisionRow) {
 
 type WindowView = ReturnType<typeof windowOf>;
 
-/** Health from the last evaluated window, with the one health rule (detectors/monitor/health.ts). */
-export function deriveHealth(last: WindowView | null, lastKind: string | null): Health {
+/**
+ * Health from the last evaluated window, with the one health rule (detectors/monitor/health.ts),
+ * when the monitor does not answer: its SLO is known from the decay fit, its attainable level is not.
+ */
+export function deriveHealth(
+  last: WindowView | null,
+  lastKind: string | null,
+  ingest: IngestObservation | null = null,
+): Health {
+  const ttb = obj(last?.decay?.timeToBreach);
+  const slo = num(ttb?.slo);
+  const interval = obj(last?.realised?.interval);
+  const windowHours = last && last.start !== null && last.end !== null ? (last.end - last.start) / HOUR : 1;
   return monitorHealth({
     paused: lastKind === 'pause',
     evaluated: last !== null,
     dataQualityOk: last?.dataQuality ? last.dataQuality.ok : null,
-    timeToBreachHours: num(obj(last?.decay?.timeToBreach)?.hours),
+    quality:
+      last?.quality?.value === null || last?.quality?.value === undefined
+        ? null
+        : {
+            value: last.quality.value,
+            lower: last.quality.source === 'realised' ? num(interval?.lower) : null,
+            upper: last.quality.source === 'realised' ? num(interval?.upper) : null,
+          },
+    target: slo === null ? null : { value: slo, source: 'slo' },
+    timeToBreachHours: num(ttb?.hours),
+    breachWarningHours: 24 * windowHours,
     datasetDrift: last?.drift ? last.drift.dataset : null,
+    ingest,
+    ingestLagLimitSeconds: MIN_INGEST_LAG_LIMIT_SECONDS,
+    servingDisagreement: null,
   });
 }
 
@@ -280,9 +312,14 @@ export function dashboardRoutes(deps: {
   config: HalflifeConfig;
   clickhouse: ClickHouseClient;
   log?: { warn(obj: object, msg: string): void };
+  ingest?: () => IngestObservation | null;
 }): RouteModule[] {
   const monitors = new MonitorClient(deps.config);
-  const data = dashboardDataRoutes(deps.clickhouse, { config: deps.config, status: (model) => monitors.status(model) });
+  const data = dashboardDataRoutes(deps.clickhouse, {
+    config: deps.config,
+    status: (model) => monitors.status(model),
+    ingest: deps.ingest,
+  });
   return [
     dashboardStaticRoutes({ log: deps.log }),
     async (app, guard) => {
@@ -293,8 +330,12 @@ export function dashboardRoutes(deps: {
 }
 
 export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: DashboardDataOptions): RouteModule {
-  const liveStatus = async (modelId: string): Promise<MonitorStatus | null> =>
-    options.status ? withTimeout(options.status(modelId), 2000) : null;
+  const observedIngest = () => options.ingest?.() ?? null;
+  // The monitor's health with what this process sees of ingest added (serving: not observed here).
+  const liveStatus = async (modelId: string): Promise<MonitorStatus | null> => {
+    const status = options.status ? await withTimeout(options.status(modelId), 2000) : null;
+    return status ? reassessStatus(status, { ingest: observedIngest() }) : null;
+  };
 
   return (app, guard) => {
     app.get('/v1/dashboard/config', { preHandler: guard('viewer') }, async (request) => {
@@ -347,7 +388,7 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
                 : null,
             versions: m ? Number(m.versions) : 0,
             stages: m ? Object.fromEntries(Object.entries(m.stages).map(([k, v]) => [k, Number(v)])) : {},
-            health: live?.health ?? deriveHealth(w, d?.kind ?? null),
+            health: live?.health ?? deriveHealth(w, d?.kind ?? null, observedIngest()),
             stage: live?.stage ?? deriveStage(d?.kind ?? null),
             live: live !== null,
             quality: w?.quality
@@ -471,7 +512,7 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
         return {
           modelId,
           generatedAt: now,
-          health: live?.health ?? deriveHealth(windows[windows.length - 1] ?? null, lastKind),
+          health: live?.health ?? deriveHealth(windows[windows.length - 1] ?? null, lastKind, observedIngest()),
           stage: live?.stage ?? deriveStage(lastKind),
           live,
           serving,

@@ -28,6 +28,9 @@ const PAUSED_MONITOR_WAITS = 'paused-monitor-waits';
 /** `patched` id of alert rules: a run evaluates its policy's alert rules and starts AlertEpisode children. */
 const ALERT_RULES = 'alert-rules';
 
+/** `patched` id of the health rule that holds quality to the SLO or the attainable level (detectors/monitor/health.ts). */
+const HEALTH_QUALITY_TARGET = 'health-quality-target';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -40,7 +43,10 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Decision reasons are recorded and re-derived on replay: runs recorded before revision 2 of the
   // texts keep revision 1.
   const textRevision2 = patched(DECISION_TEXTS_REVISION_2);
-  const monitor = new MonitorWorkflowState(input, { ruleRevision2, alerting, textRevision2 });
+  // The health search attribute follows the rule with a quality target from this marker on;
+  // histories recorded before it keep the first rule, so they replay with the same commands.
+  const healthQualityTarget = patched(HEALTH_QUALITY_TARGET);
+  const monitor = new MonitorWorkflowState(input, { ruleRevision2, alerting, textRevision2, healthQualityTarget });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
 

@@ -18,7 +18,8 @@ import {
 } from '@temporalio/workflow';
 import type { MonitorActivities } from '../../activities/monitor.ts';
 import type { PromotionOutcome, ServingReport } from '../../detectors/alerts/types.ts';
-import { monitorHealth } from '../../detectors/monitor/health.ts';
+import { assessHealth, monitorHealthRevision1, type HealthInputs } from '../../detectors/monitor/health.ts';
+import { monitorHealthInputs } from '../../detectors/monitor/health-inputs.ts';
 import { initialMonitorState, monitorTick, policyStateOf, startVersion } from '../../detectors/monitor/tick.ts';
 import {
   DEFAULT_MONITOR_SETTINGS,
@@ -94,16 +95,24 @@ export class MonitorWorkflowState {
   readonly alerts: MonitorAlerts;
   #decisionCounter = 0;
 
-  /** `ruleRevision2`, `alerting`, `textRevision2`: whether this run's history carries those `patched` markers. */
+  /** The search attribute uses the health rule with a quality target (see {@link health}). */
+  readonly #healthQualityTarget: boolean;
+
+  /**
+   * `ruleRevision2`, `alerting`, `textRevision2`, `healthQualityTarget`: whether this run's history
+   * carries those `patched` markers.
+   */
   constructor(
     input: ModelMonitorInput,
     {
       ruleRevision2,
       alerting = false,
       textRevision2 = false,
-    }: { ruleRevision2: boolean; alerting?: boolean; textRevision2?: boolean },
+      healthQualityTarget = false,
+    }: { ruleRevision2: boolean; alerting?: boolean; textRevision2?: boolean; healthQualityTarget?: boolean },
   ) {
     this.input = input;
+    this.#healthQualityTarget = healthQualityTarget;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
@@ -134,9 +143,25 @@ export class MonitorWorkflowState {
     return this.nextWindowStart + this.cadenceMs + this.settleMs;
   }
 
+  /** What the health rule is given from this monitor's state (ingest and serving: not seen here). */
+  healthInputs(): HealthInputs {
+    return monitorHealthInputs(this.state, {
+      settings: this.settings,
+      policy: this.policy,
+      cadenceMs: this.cadenceMs,
+      settleMs: this.settleMs,
+    });
+  }
+
+  /**
+   * Health as published in the search attribute. A run whose history predates the quality
+   * target keeps the first rule there, so replaying it issues the same commands; the status
+   * query (not part of the history) always answers with the current rule.
+   */
   health(): MonitorHealth {
+    if (this.#healthQualityTarget) return assessHealth(this.healthInputs()).health;
     const last = this.state.windows[this.state.windows.length - 1];
-    return monitorHealth({
+    return monitorHealthRevision1({
       paused: this.state.paused,
       evaluated: last !== undefined,
       dataQualityOk: last?.dataQualityOk ?? null,
@@ -161,9 +186,13 @@ export class MonitorWorkflowState {
 
   status(): MonitorStatus {
     const { state, retrain } = this;
+    const healthInputs = this.healthInputs();
+    const assessment = assessHealth(healthInputs);
     return {
       modelId: this.modelId,
-      health: this.health(),
+      health: assessment.health,
+      healthFindings: assessment.findings,
+      healthInputs,
       stage: this.stage(),
       version: state.version,
       versionTrainedAt: state.versionTrainedAt,
