@@ -1,7 +1,7 @@
 // Alerts panel for the fleet and model pages: what fires now, and the latest alert messages with
 // how their delivery went per receiver (GET /v1/alerts). It loads on its own, after the page.
 import { api } from './api.js';
-import { h, relative, utc } from './util.js';
+import { h, instant, relative } from './util.js';
 
 /** Messages shown at most. */
 const RECENT = 10;
@@ -79,7 +79,7 @@ function table(alerts, withModel) {
         h(
           'tr',
           { 'data-alert': a.notificationId, 'data-type': a.type },
-          h('td', { title: utc(a.notifiedAt) }, relative(a.notifiedAt, now)),
+          h('td', { title: instant(a.notifiedAt) }, relative(a.notifiedAt, now)),
           withModel ? h('td', null, h('a', { href: `#/model/${encodeURIComponent(a.modelId)}` }, a.modelId)) : null,
           h('td', null, severityBadge(a.severity)),
           h('td', null, h('span', { class: `badge a-${a.type}` }, a.type)),

@@ -6,6 +6,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TokenStore } from '../../platform/auth.ts';
 import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createLogger } from '../../platform/logger.ts';
@@ -535,8 +536,32 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
   });
 
   it('shows on the Serving card what the registry asks for and what serving reports, with their agreement', async () => {
+    // The seeded story ends on the hour; traffic of the last minutes (what "scored by" looks at) is
+    // scored by the production version, as a scorer without acknowledgements would do.
+    const recent = Date.now() - 60_000;
+    await new ClickHouseIngestRepository(clickhouse.client).insertScoringEvents(
+      Array.from({ length: 20 }, (_, i) => ({
+        event_id: `dash-live-${i}`,
+        model_id: run.churn.modelId,
+        model_version: run.churn.productionVersion,
+        ts: recent + i * 1000,
+        subject_id: `subject-live-${i}`,
+        num_features: { tenure_days: 100 + i },
+        cat_features: {},
+        missing_features: [],
+        prediction_score: 0.4,
+        prediction_class: '0',
+        prediction_value: null,
+        metadata: {},
+        contract_version: 1,
+        source: 'kafka',
+        source_ref: `halflife.scoring-events:1:${i}`,
+      })),
+    );
+    await page.reload();
+    await page.waitForSelector(`#page-model[data-model="${run.churn.modelId}"] #card-serving`);
     const card = page.locator('#card-serving');
-    // The seeded run's recent events were scored by the production version; no scorer reports.
+    // No scorer reports: the card shows the registry's request and the version the events name.
     expect(await card.getAttribute('data-agreement')).toBe('no-live-scorer');
     expect(await card.getAttribute('data-scored-by')).toBe(run.churn.productionVersion);
     expect(await card.locator('.value').textContent()).toBe(run.churn.productionVersion);
