@@ -1,6 +1,15 @@
 import { activeBlackout, describeBlackout } from './blackout.ts';
 import { HOUR_MS, parseDuration } from './duration.ts';
-import type { ApprovalOutcome, GuardCheck, PolicyDecision, PolicyState, TrainingWindowChoice } from './state.ts';
+import { resolveEvidence, type ResolvedEvidence } from './evidence.ts';
+import {
+  LATEST_RULE_REVISION,
+  type ApprovalOutcome,
+  type GuardCheck,
+  type PolicyDecision,
+  type PolicyState,
+  type TrainingWindowChoice,
+  type WindowSummary,
+} from './state.ts';
 import { evaluateTrigger } from './triggers.ts';
 import type { RetrainPolicy } from './types.ts';
 
@@ -17,7 +26,26 @@ import type { RetrainPolicy } from './types.ts';
  */
 export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: number): PolicyDecision {
   const manual = state.manualRequest ?? null;
-  const outcome = evaluateTrigger(policy.trigger, state, now, policy.trainingWindow);
+  const revision3 = (state.ruleRevision ?? LATEST_RULE_REVISION) >= 3;
+  const evidence = resolveEvidence(policy.evidence, state.featureCount ?? null);
+  const outcome = evaluateTrigger(policy.trigger, state, now, policy.trainingWindow, evidence);
+  let trainingWindow = chooseTrainingWindow(policy, state, now, outcome.stepChangeAt ?? null);
+  if (revision3) {
+    // After a change, train on enough of the new data: wait for labelled rows, not only for time.
+    const wait = outcome.fired
+      ? waitForPostChangeData(policy, state, now, outcome.stepChangeAt ?? null, evidence)
+      : null;
+    if (wait !== null) {
+      outcome.fired = false;
+      outcome.reason = `wait for enough data after the change: ${outcome.reason}; but ${wait}`;
+    }
+    outcome.inputs = { ...outcome.inputs, minTrainingLabelled: evidence.minTrainingLabelled };
+    const note = state.qualityNote ?? null;
+    if (note !== null && (policy.trigger.kind === 'cost-aware' || policy.trigger.kind === 'threshold')) {
+      outcome.reason = `${outcome.reason}; quality: ${note}`;
+      outcome.inputs = { ...outcome.inputs, qualityNote: note };
+    }
+  }
   const fired = outcome.fired || manual !== null;
   const trigger =
     manual !== null
@@ -28,7 +56,9 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
         }
       : { kind: policy.trigger.kind, fired: outcome.fired, reason: outcome.reason };
 
-  const guards = evaluateGuards(policy, state, now);
+  const guarded = evaluateGuards(policy, state, now, revision3 ? { trainingWindow, evidence } : null);
+  const guards = guarded.checks;
+  trainingWindow = guarded.trainingWindow ?? trainingWindow;
   const approval = approvalOutcome(policy, state, now);
   const blocking = guards.find((g) => !g.passed && !g.overridden) ?? null;
   const timeBased = guards.filter((g) => !g.passed && !g.overridden);
@@ -70,11 +100,101 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
       manualRequestBy: manual?.by ?? null,
     },
     economics: outcome.economics,
-    trainingWindow: chooseTrainingWindow(policy, state, now, outcome.stepChangeAt ?? null),
+    trainingWindow,
   };
 }
 
-function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number): GuardCheck[] {
+/**
+ * Why a retrain should wait for more data after a change (rule revision 3), or null. A
+ * `since-change-point` training window trains on what follows the latest change (the monitor's
+ * change point or the trigger's quality step); until that holds the policy's
+ * `evidence.minTrainingLabelled` labelled rows, a retrain would learn the new concept from too
+ * little of it (or mix the old one back in through the window's minimum length). A bounded
+ * `fixed` window is kept clean of a step by the cost-aware trigger's own wait.
+ */
+export function waitForPostChangeData(
+  policy: RetrainPolicy,
+  state: PolicyState,
+  now: number,
+  stepAt: number | null,
+  evidence: ResolvedEvidence,
+): string | null {
+  if (policy.trainingWindow.kind !== 'since-change-point') return null;
+  const known = [state.lastChangePointAt ?? null, stepAt].filter((t): t is number => t !== null && t <= now);
+  if (known.length === 0) return null;
+  const changeAt = Math.max(...known);
+  const labelled = labelledBetween(state.windows ?? [], changeAt, now);
+  if (labelled >= evidence.minTrainingLabelled) return null;
+  return `only ${labelled} labelled rows since the change at ${new Date(changeAt).toISOString()} (need ${evidence.minTrainingLabelled}; ${evidence.minTrainingLabelledSource})`;
+}
+
+/** Labelled events of the windows that lie within [start, end). */
+function labelledBetween(windows: readonly WindowSummary[], start: number, end: number): number {
+  return windows.filter((w) => w.start >= start && w.end <= end).reduce((s, w) => s + (w.labelled ?? 0), 0);
+}
+
+const clock = (ms: number): string => new Date(ms).toISOString().replace(':00.000Z', 'Z');
+
+/**
+ * The data-quality guard of rule revision 3: every window the retrain would train on is judged.
+ * Broken windows are kept out by starting the training window after the last of them; while the
+ * latest window is broken, or too few labelled rows follow the breakage, the retrain waits.
+ * Every failing window is named with its failed checks and their figures.
+ */
+export function dataQualityGuard(
+  state: PolicyState,
+  window: TrainingWindowChoice,
+  evidence: ResolvedEvidence,
+): { passed: boolean; detail: string; trainingWindow: TrainingWindowChoice } {
+  const windows = state.windows ?? [];
+  const from = window.start ?? Number.NEGATIVE_INFINITY;
+  const span = windows.filter((w) => w.end > from && w.start < window.end);
+  const broken = span.filter((w) => w.dataQualityOk === false);
+  if (broken.length === 0)
+    return {
+      passed: true,
+      detail: `no breakage in the ${span.length} window(s) the retrain would train on`,
+      trainingWindow: window,
+    };
+  const named = broken
+    .slice(-3)
+    .reverse()
+    .map((w) => `${clock(w.start)}–${clock(w.end)}: ${(w.broken ?? []).join('; ') || 'failed data-quality checks'}`)
+    .join(' | ');
+  const which = `${named}${broken.length > 3 ? ` (and ${broken.length - 3} more broken window(s))` : ''}`;
+  const latest = windows.at(-1);
+  if (latest !== undefined && latest.dataQualityOk === false)
+    return {
+      passed: false,
+      detail: `the latest window is broken: training on broken data would make things worse; waiting for clean data — ${which}`,
+      trainingWindow: window,
+    };
+  const cleanStart = (broken.at(-1) as WindowSummary).end;
+  const labelled = labelledBetween(windows, cleanStart, window.end);
+  if (labelled < evidence.minTrainingLabelled)
+    return {
+      passed: false,
+      detail: `${broken.length} broken window(s) in the training window; only ${labelled} labelled rows since the breakage ended at ${new Date(cleanStart).toISOString()} (need ${evidence.minTrainingLabelled}): waiting — ${which}`,
+      trainingWindow: window,
+    };
+  return {
+    passed: true,
+    detail: `training starts after broken data at ${new Date(cleanStart).toISOString()} (${labelled} labelled rows since), leaving out ${broken.length} broken window(s) — ${which}`,
+    trainingWindow: {
+      ...window,
+      start: cleanStart,
+      reason: `${window.reason}, from the end of broken data at ${new Date(cleanStart).toISOString()}`,
+    },
+  };
+}
+
+function evaluateGuards(
+  policy: RetrainPolicy,
+  state: PolicyState,
+  now: number,
+  revision3: { trainingWindow: TrainingWindowChoice; evidence: ResolvedEvidence } | null,
+): { checks: GuardCheck[]; trainingWindow: TrainingWindowChoice | null } {
+  let trainingWindow: TrainingWindowChoice | null = null;
   const g = policy.guards;
   const force = state.manualRequest?.force === true;
   const checks: GuardCheck[] = [];
@@ -104,7 +224,11 @@ function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number):
       false,
     );
 
-  if (g.requireDataQuality) {
+  if (g.requireDataQuality && revision3 !== null) {
+    const guard = dataQualityGuard(state, revision3.trainingWindow, revision3.evidence);
+    add('data-quality', guard.passed, guard.detail, null, true);
+    trainingWindow = guard.trainingWindow;
+  } else if (g.requireDataQuality) {
     const latest = state.windows?.at(-1);
     const ok = latest?.dataQualityOk ?? true;
     add(
@@ -175,7 +299,7 @@ function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number):
     }[a.status];
     add('approval', passed, detail, null, false);
   }
-  return checks;
+  return { checks, trainingWindow };
 }
 
 function approvalOutcome(policy: RetrainPolicy, state: PolicyState, now: number): PolicyDecision['approval'] {

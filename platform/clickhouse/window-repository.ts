@@ -201,3 +201,57 @@ export async function labelledScoreSample(
   );
   return rows.map((r) => ({ score: Number(r.score), label: Number(r.label) }));
 }
+
+/**
+ * The most frequent finite value of each of `features` (numeric) in the window and its share of
+ * the finite values, counted exactly: one GROUP BY per feature. Meant for the few features whose
+ * counts suggest a stuck value (detectors/drift/data-quality.ts `stuckValueCandidates`), not for
+ * every feature of every window. A feature with no finite value maps to null.
+ */
+export async function topValueShares(
+  client: ClickHouseClient,
+  features: readonly string[],
+  events: EventWindow,
+): Promise<Record<string, { value: number; share: number } | null>> {
+  const out: Record<string, { value: number; share: number } | null> = {};
+  const window = eventWindowSql(events);
+  for (const name of features) {
+    const [row] = await queryRows<{ value: number | null; top: string; finite: string }>(
+      client,
+      `SELECT argMax(v, c) AS value, max(c) AS top, sum(c) AS finite
+       FROM (
+         SELECT v, count() AS c
+         FROM (SELECT arrayElementOrNull(num_features, {name:String}) AS v FROM ${window.source})
+         WHERE v IS NOT NULL AND isFinite(v)
+         GROUP BY v
+       )${window.settings}`,
+      { ...window.params, name },
+    );
+    const finite = num(row?.finite ?? 0);
+    out[name] = finite > 0 && row?.value != null ? { value: Number(row.value), share: num(row.top) / finite } : null;
+  }
+  return out;
+}
+
+/**
+ * Feature keys the window's rows carry that are not in `known`, with the rows carrying each,
+ * most frequent first (at most `limit`). Run only when the window's key count says there are some.
+ */
+export async function unknownFeatureKeys(
+  client: ClickHouseClient,
+  known: readonly string[],
+  events: EventWindow,
+  limit = 10,
+): Promise<{ name: string; rows: number }[]> {
+  const window = eventWindowSql(events);
+  const rows = await queryRows<{ name: string; rows: string }>(
+    client,
+    `SELECT k AS name, count() AS rows
+     FROM (SELECT arrayConcat(mapKeys(num_features), mapKeys(cat_features)) AS ks FROM ${window.source})
+     ARRAY JOIN ks AS k
+     WHERE NOT has({known:Array(String)}, k)
+     GROUP BY k ORDER BY rows DESC, k LIMIT {limit:UInt32}${window.settings}`,
+    { ...window.params, known: [...known], limit },
+  );
+  return rows.map((r) => ({ name: r.name, rows: Number(r.rows) }));
+}
