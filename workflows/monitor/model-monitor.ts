@@ -19,6 +19,13 @@ import { MonitorWorkflowState } from './state.ts';
 /** `patched` id of rule revision 2 of the decay fit and cost-aware trigger (see `MonitorSettings.ruleRevision`). */
 const COST_AWARE_RULE_REVISION_2 = 'cost-aware-rule-revision-2';
 
+/**
+ * `patched` id of rule revision 3: data quality tells breakage from shift and the guard judges
+ * the whole training window; the policy's window minimums; labels counted once arrived, late
+ * ones filling in earlier windows, pooled until enough; a wait for labelled rows after a change.
+ */
+const DECISIONS_REVISION_3 = 'decisions-revision-3';
+
 /** `patched` id of the paused monitor that waits for a message instead of polling. */
 const PAUSED_MONITOR_WAITS = 'paused-monitor-waits';
 
@@ -34,7 +41,9 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const ruleRevision2 = patched(COST_AWARE_RULE_REVISION_2);
   // Runs recorded before alerts existed keep none, so replaying them issues no new commands.
   const alerting = patched(ALERT_RULES);
-  const monitor = new MonitorWorkflowState(input, { ruleRevision2, alerting });
+  // Revision 3 likewise: runs recorded before it keep revision 2 (or 1).
+  const ruleRevision3 = ruleRevision2 && patched(DECISIONS_REVISION_3);
+  const monitor = new MonitorWorkflowState(input, { ruleRevision2, ruleRevision3, alerting });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
 

@@ -19,7 +19,13 @@ import {
 import type { MonitorActivities } from '../../activities/monitor.ts';
 import type { PromotionOutcome, ServingReport } from '../../detectors/alerts/types.ts';
 import { monitorHealth } from '../../detectors/monitor/health.ts';
-import { initialMonitorState, monitorTick, policyStateOf, startVersion } from '../../detectors/monitor/tick.ts';
+import {
+  featureCountOf,
+  initialMonitorState,
+  monitorTick,
+  policyStateOf,
+  startVersion,
+} from '../../detectors/monitor/tick.ts';
 import {
   DEFAULT_MONITOR_SETTINGS,
   type MonitorReference,
@@ -94,16 +100,23 @@ export class MonitorWorkflowState {
   readonly alerts: MonitorAlerts;
   #decisionCounter = 0;
 
-  /** `ruleRevision2`, `alerting`: whether this run's history carries the revision-2 and the alerts `patched` markers. */
+  /** `ruleRevision2`, `ruleRevision3`, `alerting`: whether this run's history carries each revision's and the alerts' `patched` marker. */
   constructor(
     input: ModelMonitorInput,
-    { ruleRevision2, alerting = false }: { ruleRevision2: boolean; alerting?: boolean },
+    {
+      ruleRevision2,
+      ruleRevision3 = false,
+      alerting = false,
+    }: { ruleRevision2: boolean; ruleRevision3?: boolean; alerting?: boolean },
   ) {
     this.input = input;
+    const newest = ruleRevision3 ? 3 : ruleRevision2 ? 2 : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
-      ruleRevision: ruleRevision2 ? (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) : 1,
+      // A revision the code of this run's history did not have is never used; a lower one asked for is.
+      ruleRevision: Math.min(newest, input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) as
+        1 | 2 | 3,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
     this.cadenceMs = parseDuration(input.cadence ?? '1h');
@@ -207,11 +220,21 @@ export class MonitorWorkflowState {
     const end = start + this.cadenceMs;
     this.nextWindowStart = end;
 
+    // Revision 3: only labels arrived by the decision time count, and late ones fill in earlier windows.
+    const revision3 = this.settings.ruleRevision >= 3;
+    const since = this.state.labelsArrivedBy ?? null;
+    const from = this.state.maturing?.[0]?.start ?? null;
     const observation = await activities.collectWindow({
       modelId: this.modelId,
       start,
       end,
       referenceId: this.reference?.referenceId ?? null,
+      ...(revision3
+        ? {
+            labelsArrivedBy: end + this.settleMs,
+            lateLabels: since !== null && from !== null ? { since, from, cadenceMs: this.cadenceMs } : null,
+          }
+        : {}),
     });
     if (!this.reference && observation.events > 0) {
       const dominant = [...observation.versions].sort((a, b) => b.events - a.events)[0];
@@ -340,7 +363,14 @@ export class MonitorWorkflowState {
   async #reevaluate(actor: string): Promise<string> {
     if (!this.lastEvaluation)
       throw ApplicationFailure.nonRetryable('no window has been evaluated yet; wait for the first tick');
-    const decision = evaluatePolicy(this.policy, policyStateOf(this.state, this.settings), Date.now());
+    const decision = evaluatePolicy(
+      this.policy,
+      policyStateOf(this.state, this.settings, {
+        featureCount: featureCountOf(this.reference),
+        qualityNote: this.lastEvaluation.quality.reason ?? null,
+      }),
+      Date.now(),
+    );
     return this.#act(decision, this.lastEvaluation, actor);
   }
 
