@@ -183,7 +183,11 @@ export interface DataQualityReport {
 }
 
 const rate = (count: number, rows: number): number => (rows > 0 ? count / rows : 0);
-const pct = (x: number, digits = 1): string => `${(x * 100).toFixed(digits)}%`;
+/** A share as a percentage: one decimal, or two significant digits under 1% (a reference share is often tiny). */
+const pct = (x: number): string => {
+  const p = x * 100;
+  return p > 0 && p < 1 ? `${Number(p.toPrecision(2))}%` : `${p.toFixed(1)}%`;
+};
 const valueText = (v: number | string | null | undefined): string =>
   v === null || v === undefined ? '?' : typeof v === 'number' ? String(Number(v.toPrecision(6))) : `"${v}"`;
 
