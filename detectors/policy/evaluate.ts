@@ -32,14 +32,16 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
   let trainingWindow = chooseTrainingWindow(policy, state, now, outcome.stepChangeAt ?? null);
   if (revision3) {
     // After a change, train on enough of the new data: wait for labelled rows, not only for time.
-    const wait = outcome.fired
-      ? waitForPostChangeData(policy, state, now, outcome.stepChangeAt ?? null, evidence)
-      : null;
-    if (wait !== null) {
+    const postChange = postChangeData(policy, state, now, outcome.stepChangeAt ?? null, evidence);
+    if (outcome.fired && postChange?.wait) {
       outcome.fired = false;
-      outcome.reason = `wait for enough data after the change: ${outcome.reason}; but ${wait}`;
+      outcome.reason = `wait for enough data after the change: ${outcome.reason}; but ${postChange.wait}`;
     }
-    outcome.inputs = { ...outcome.inputs, minTrainingLabelled: evidence.minTrainingLabelled };
+    outcome.inputs = {
+      ...outcome.inputs,
+      minTrainingLabelled: evidence.minTrainingLabelled,
+      ...(postChange ? { changeAt: postChange.changeAt, labelledSinceChange: postChange.labelled } : {}),
+    };
     const note = state.qualityNote ?? null;
     if (note !== null && (policy.trigger.kind === 'cost-aware' || policy.trigger.kind === 'threshold')) {
       outcome.reason = `${outcome.reason}; quality: ${note}`;
@@ -105,27 +107,34 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
 }
 
 /**
- * Why a retrain should wait for more data after a change (rule revision 3), or null. A
+ * The labelled rows since the latest change and, when they are too few, why a retrain should
+ * wait (rule revision 3); null without a known change or a since-change-point window. A
  * `since-change-point` training window trains on what follows the latest change (the monitor's
  * change point or the trigger's quality step); until that holds the policy's
  * `evidence.minTrainingLabelled` labelled rows, a retrain would learn the new concept from too
  * little of it (or mix the old one back in through the window's minimum length). A bounded
  * `fixed` window is kept clean of a step by the cost-aware trigger's own wait.
  */
-export function waitForPostChangeData(
+export function postChangeData(
   policy: RetrainPolicy,
   state: PolicyState,
   now: number,
   stepAt: number | null,
   evidence: ResolvedEvidence,
-): string | null {
+): { changeAt: number; labelled: number; wait: string | null } | null {
   if (policy.trainingWindow.kind !== 'since-change-point') return null;
   const known = [state.lastChangePointAt ?? null, stepAt].filter((t): t is number => t !== null && t <= now);
   if (known.length === 0) return null;
   const changeAt = Math.max(...known);
   const labelled = labelledBetween(state.windows ?? [], changeAt, now);
-  if (labelled >= evidence.minTrainingLabelled) return null;
-  return `only ${labelled} labelled rows since the change at ${new Date(changeAt).toISOString()} (need ${evidence.minTrainingLabelled}; ${evidence.minTrainingLabelledSource})`;
+  return {
+    changeAt,
+    labelled,
+    wait:
+      labelled >= evidence.minTrainingLabelled
+        ? null
+        : `only ${labelled} labelled rows since the change at ${new Date(changeAt).toISOString()} (need ${evidence.minTrainingLabelled}; ${evidence.minTrainingLabelledSource})`,
+  };
 }
 
 /** Labelled events of the windows that lie within [start, end). */

@@ -169,6 +169,9 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
     expect(retrains, timeline()).toHaveLength(1);
     const window = r.trainingWindow as { start: number; end: number };
     expect(window.start, timeline()).toBeGreaterThanOrEqual(demo.world.epoch + demo.world.holdMs);
+    const inputs = (r.details as { inputs: Record<string, number> }).inputs;
+    expect(inputs.minTrainingLabelled).toBe(4000);
+    expect(inputs.labelledSinceChange, timeline()).toBeGreaterThanOrEqual(4000);
     expect((r.thresholds as { retrainCost?: number }).retrainCost).toBe(60);
     expect(r.trainingWindow).not.toBeNull();
   });
