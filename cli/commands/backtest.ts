@@ -8,7 +8,7 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { BacktestInputError, runBacktest } from '../../detectors/backtest/engine.ts';
-import type { BacktestCostModel, BacktestReport, BacktestRow } from '../../detectors/backtest/types.ts';
+import type { BacktestCostModel, BacktestRow } from '../../detectors/backtest/types.ts';
 import { tryParseDuration } from '../../detectors/policy/duration.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { categoricalColumn, detectKinds, numericColumn, readCsv, type RawTable } from '../../platform/tabular.ts';
@@ -112,7 +112,7 @@ costs are null.`,
 export function policyFiles(entries: readonly string[]): string[] {
   const files: string[] = [];
   for (const entry of entries) {
-    let isDirectory = false;
+    let isDirectory: boolean;
     try {
       isDirectory = statSync(entry).isDirectory();
     } catch {

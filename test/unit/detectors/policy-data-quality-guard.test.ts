@@ -73,7 +73,9 @@ describe('data-quality guard (revision 3)', () => {
   it('the latest window broken: waits for clean data', () => {
     const d = evaluatePolicy(policy(), due(windows(24, { 22: ['x1: a'], 23: ['x1: b'] })), NOW);
     expect(d.kind).toBe('blocked');
-    expect(d.reason).toMatch(/^blocked by data-quality: the latest window is broken: .* — .*: x1: b \| .*: x1: a; trigger: /);
+    expect(d.reason).toMatch(
+      /^blocked by data-quality: the latest window is broken: .* — .*: x1: b \| .*: x1: a; trigger: /,
+    );
   });
 
   it('breakage before the training window does not matter; shift never blocks (dataQualityOk stays true)', () => {
