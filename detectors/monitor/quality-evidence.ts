@@ -61,8 +61,13 @@ export function updateQualityEvidence(
     current = addLabels(current, observation.labelled.events, observation.labelled.histogram);
 
   // Late labels fill in earlier windows still kept; labels of windows no longer kept are dropped.
+  // A pool leaves whole (its first window decides): re-pooling what is left of it would shift
+  // every later pool, and count its labels twice in the decay points.
   const oldest = state.windows[0]?.start ?? window.start;
-  const maturing = [...(state.maturing ?? []).filter((m) => m.start >= oldest && m.start !== window.start), current];
+  const maturing = [
+    ...(state.maturing ?? []).filter((m) => (m.pool ?? m.start) >= oldest && m.start !== window.start),
+    current,
+  ];
   let lateWindows = 0;
   let lateLabels = 0;
   for (const late of observation.lateLabelled ?? []) {
@@ -78,6 +83,11 @@ export function updateQualityEvidence(
   const pools = poolWindows(maturing, min, metric);
   const poolOf = new Map<number, PooledQuality>();
   for (const pool of pools) for (const start of pool.starts) poolOf.set(start, pool);
+  state.maturing = maturing.map((m) => {
+    const pool = poolOf.get(m.start)?.starts[0];
+    const { pool: _previous, ...rest } = m;
+    return pool === undefined ? rest : { ...rest, pool };
+  });
 
   const summaries = new Map(state.windows.map((w) => [w.start, w]));
   const rebuilt: QualityPoint[] = [];

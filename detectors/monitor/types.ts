@@ -90,6 +90,8 @@ export interface MaturingWindow {
   estimated: number | null;
   /** Whether breakage was found in it: its labels measure broken data, so it is never pooled. */
   broken: boolean;
+  /** Start of the pool it belonged to after the last tick: a pool leaves the kept windows whole. @default undefined */
+  pool?: number;
 }
 
 /** Settings of a monitor that are not part of the retrain policy. */

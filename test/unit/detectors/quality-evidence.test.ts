@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { LabelQueue } from '../../../detectors/backtest/label-queue.ts';
 import { addLabels, MATURING_BINS, poolWindows, rebin } from '../../../detectors/monitor/label-pooling.ts';
 import { initialMonitorState, monitorTick } from '../../../detectors/monitor/tick.ts';
-import type { MaturingWindow, WindowObservation } from '../../../detectors/monitor/types.ts';
+import {
+  DEFAULT_MONITOR_SETTINGS,
+  type MaturingWindow,
+  type WindowObservation,
+} from '../../../detectors/monitor/types.ts';
 import { buildScoreHistogram, qualityFromScoreHistogram } from '../../../detectors/quality/score-histogram.ts';
 import { Random } from '../../../detectors/random.ts';
 import { parsePolicy } from '../../../platform/policy-file.ts';
@@ -146,5 +150,32 @@ describe('the tick under revision 3: late labels reach the windows they belong t
     expect(second.evaluation.quality.reason).toMatch(/; late labels \(100\) updated 1 earlier window\(s\)$/);
     expect(second.decision.reason).toMatch(/quality: no accuracy yet/);
     expect(second.state.labelsArrivedBy).toBe(T0 + 2 * HOUR);
+  });
+
+  it('a pool leaves the kept windows whole: pools keep their boundaries and no window is counted twice', () => {
+    let state = initialMonitorState('m');
+    const settings = { ...DEFAULT_MONITOR_SETTINGS, maxWindows: 5 };
+    const heads: number[][] = [];
+    for (let i = 0; i < 14; i++) {
+      const start = T0 + i * HOUR;
+      const l = labelled(random, 12, 0.8);
+      const tick = monitorTick(
+        state,
+        null,
+        observation(start, { labelled: { events: 12, histogram: l.histogram, labelDelayHoursP50: null } }),
+        policy,
+        start + HOUR,
+        settings,
+      );
+      state = tick.state;
+      const realised = state.points.filter((p) => p.source === 'realised');
+      // Every pool holds three windows of 12 labels; pools never overlap.
+      expect(realised.every((p) => p.weight === 36)).toBe(true);
+      const starts = realised.map((p) => p.start as number).sort((a, b) => a - b);
+      for (let k = 1; k < starts.length; k++) expect(starts[k]! - starts[k - 1]!).toBeGreaterThanOrEqual(3 * HOUR);
+      heads.push(starts.map((x) => (x - T0) / HOUR));
+    }
+    // Pool heads stay on 0, 3, 6, 9 as old windows leave.
+    expect(new Set(heads.flat())).toEqual(new Set([0, 3, 6, 9]));
   });
 });
