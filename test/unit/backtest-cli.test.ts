@@ -175,6 +175,22 @@ describe('halflife backtest (CLI)', () => {
     const out = JSON.parse(r.stdout) as RunJson & { label_delay: string };
     expect(out.label_delay).toBe('2h');
     expect(out.windows.every((w) => w.labelled_at_close === 0)).toBe(true);
+    // Or each label's own arrival time: here a column saying 2 hours, as the delay did.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-backtest-'));
+    const withTimes = path.join(dir, 'label-times.csv');
+    const [header, ...lines] = readFileSync(FIXTURE, 'utf8').trim().split('\n');
+    writeFileSync(
+      withTimes,
+      [
+        `${header},label_time`,
+        ...lines.map((l) => `${l},${new Date(Date.parse(l.split(',')[0]!) + 2 * 3_600_000).toISOString()}`),
+      ].join('\n'),
+    );
+    const timed = halflife('--data', withTimes, '--policy', POLICY, '--label-time', 'label_time', '--json', '--quiet');
+    expect(timed.code, timed.stderr).toBe(0);
+    const byColumn = JSON.parse(timed.stdout) as RunJson;
+    expect(byColumn.windows.map((w) => w.quality)).toEqual(out.windows.map((w) => w.quality));
+    expect(byColumn.decisions.map((d) => d.kind)).toEqual(out.decisions.map((d) => d.kind));
     const bad = halflife('--data', FIXTURE, '--policy', POLICY, '--label-delay', 'soon');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--label-delay "soon"');
