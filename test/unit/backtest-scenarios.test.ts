@@ -112,6 +112,32 @@ describe('an incident of broken data: retrains never train on it', () => {
     }
 });
 
+describe('an incident under rule revision 2 (the failure measured)', () => {
+  it('a value stuck in range for 12 h: revision 2 saw nothing and trained on it', async () => {
+    const incidents: Incident[] = [
+      {
+        feature: 'x1',
+        kind: 'stuck-in-range',
+        start: T0 + 3 * DAY + 7 * HOUR + 20 * 60_000,
+        end: T0 + 3 * DAY + 19 * HOUR + 20 * 60_000,
+      },
+    ];
+    const rows = scenario({ seed: 3, days: 6, perHour: 200, incidents });
+    const r = await backtest(
+      rows,
+      policy(
+        { kind: 'periodic', every: '5h' },
+        { guards: { cooldown: '1h', budget: { maxRetrains: 100, per: '7d' } } },
+      ),
+      { settings: { ruleRevision: 2 } },
+    );
+    const shares = retrains(r).map((d) =>
+      brokenShare({ start: d.retrain!.trainingStart, end: d.retrain!.trainingEnd }, incidents),
+    );
+    expect(Math.max(...shares)).toBeGreaterThan(0.5);
+  });
+});
+
 describe('stable and covariate-only streams: at most one retrain in 12 days, shift never blocks', () => {
   // 12 days after a one-day reference.
   const stable = (seed: number) => scenario({ seed, days: 13, perHour: 200 });
