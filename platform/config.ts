@@ -241,6 +241,18 @@ export const SETTINGS = {
       default: 30_000,
       doc: 'Longest back-off while ClickHouse is down (ms).',
     }),
+    timestampMin: setting({
+      env: 'HALFLIFE_INGEST_TIMESTAMP_MIN',
+      schema: z.iso.datetime({ offset: true, message: 'an ISO-8601 date-time with a time zone' }),
+      default: '2000-01-01T00:00:00Z',
+      doc: 'Earliest plausible event or label timestamp; older records are dead-lettered (a backfill of older data lowers it).',
+    }),
+    timestampMaxAheadMs: setting({
+      env: 'HALFLIFE_INGEST_TIMESTAMP_MAX_AHEAD_MS',
+      schema: z.coerce.number().int().min(0),
+      default: 86_400_000,
+      doc: "How far a timestamp may lie ahead of the ingesting machine's clock (ms; clock skew); later ones are dead-lettered.",
+    }),
   },
   serving: {
     heartbeatMs: setting({

@@ -122,10 +122,26 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
   });
   new Gauge({
     name: 'halflife_ingest_paused',
-    help: 'Ingest: 1 while consumption is paused because ClickHouse writes fail.',
+    help: 'Ingest: 1 while not consuming, because ClickHouse writes fail (consumption paused) or Kafka does not answer (halflife_ingest_kafka_stalled).',
     registers: [registry],
     collect() {
       this.set(ingest?.metrics.paused ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'halflife_ingest_kafka_stalled',
+    help: 'Ingest: 1 while Kafka has answered no fetch or heartbeat for 5 s (broker unreachable, consumer restarting).',
+    registers: [registry],
+    collect() {
+      this.set(ingest?.metrics.kafka_stalled ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'halflife_ingest_lag_seconds',
+    help: 'Ingest: age of the newest record taken from partitions still behind their high watermark (0 when caught up).',
+    registers: [registry],
+    collect() {
+      this.set(ingest?.metrics.lag_seconds ?? 0);
     },
   });
   new Gauge({

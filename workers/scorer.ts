@@ -664,7 +664,7 @@ function updateKeyOf(value: Buffer | null): string | null {
 /** POST /v1/score: `{ request_id?, model_id, features, … }` or an array of them → scores (and scoring events). */
 export function scoreRoute(scorer: Scorer) {
   return (app: FastifyInstance, guard: Guard): void => {
-    app.post('/v1/score', { preHandler: guard('operator') }, async (request, reply) => {
+    app.post('/v1/score', { onRequest: guard('operator') }, async (request, reply) => {
       const body = request.body;
       const items = (Array.isArray(body) ? body : [body]).map((item: unknown) =>
         item && typeof item === 'object' && !('request_id' in item)

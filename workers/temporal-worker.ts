@@ -17,6 +17,7 @@ import type {
 import type { WorkflowInfo } from '@temporalio/workflow';
 import type { DerivedDecision } from '../workflows/messages.ts';
 import { temporalAddress } from '../platform/temporal.ts';
+import { installTemporalRuntime, sdkLevelOf } from './temporal-runtime.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -55,7 +56,9 @@ export function createActivities(deps: TemporalWorkerDeps) {
 /** The Temporal worker: ModelMonitor, Retrain and AlertEpisode workflows plus their activities on one task queue. */
 export async function createTemporalWorker(
   deps: TemporalWorkerDeps,
-): Promise<{ worker: Worker; close: () => Promise<void> }> {
+): Promise<{ worker: Worker; connection: NativeConnection; close: () => Promise<void> }> {
+  // Before the first connection: the SDK's logs go to ours, at our level.
+  installTemporalRuntime(deps.log, sdkLevelOf(deps.config.logLevel));
   const connection = deps.connection ?? (await NativeConnection.connect({ address: temporalAddress(deps.config) }));
   const activities = createActivities(deps);
   const worker = await Worker.create({
@@ -72,7 +75,7 @@ export async function createTemporalWorker(
     await closeRetrainActivities(activities);
     if (!deps.connection) await connection.close();
   };
-  return { worker, close };
+  return { worker, connection, close };
 }
 
 /**

@@ -5,7 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate, type Sinks } from '@temporalio/workflow';
 import type { PromotionOutcome, ServingReport } from '../detectors/alerts/types.ts';
 import type { DecayFit } from '../detectors/decay/types.ts';
-import type { MonitorHealth } from '../detectors/monitor/health.ts';
+import type { HealthFinding, HealthInputs, MonitorHealth } from '../detectors/monitor/health.ts';
 import type { RetrainPolicy } from '../detectors/policy/types.ts';
 import type { WindowSummary } from '../detectors/policy/state.ts';
 
@@ -23,7 +23,12 @@ export interface PolicyRef {
 
 export interface MonitorStatus {
   modelId: string;
+  /** The health rule on the monitor's own inputs (observers add ingest and serving: operations/monitor-health.ts). */
   health: MonitorHealth;
+  /** Why it is not healthy, in rule order (absent from monitors started on older code). */
+  healthFindings?: HealthFinding[];
+  /** What the rule was given, so an observer can add what it sees and re-assess (absent on older code). */
+  healthInputs?: HealthInputs;
   stage: MonitorStage;
   version: string | null;
   versionTrainedAt: number | null;

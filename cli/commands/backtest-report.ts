@@ -3,6 +3,8 @@
  * each run and a comparison table ranked by true cost.
  */
 import type { BacktestReport } from '../../detectors/backtest/types.ts';
+import { displayReason } from '../../detectors/texts/decision-reason.ts';
+import { formatInstant } from '../../detectors/texts/format.ts';
 import { table } from '../output.ts';
 
 /** What the report says about how the run was made. */
@@ -130,7 +132,7 @@ export function renderReport(r: BacktestReport, opts: ReportOptions, _policyFile
   const broken = r.windows.filter((w) => w.dataQuality.broken).length;
   const lines = [
     `backtest: policy ${r.policy.name} v${r.policy.version} (${r.policy.trigger}) on ${opts.data}`,
-    `  ${r.rows} rows (${r.labelledRows} labelled), reference ${iso(r.reference.start)} → ${iso(r.reference.end)} (${r.reference.rows} rows), ${r.windows.length} windows of ${opts.cadence}${r.labelDelayMs > 0 ? `, labels arrive ${opts.labelDelay} late` : ''}`,
+    `  ${r.rows} rows (${r.labelledRows} labelled), reference ${formatInstant(r.reference.start)} → ${formatInstant(r.reference.end)} (${r.reference.rows} rows), ${r.windows.length} windows of ${opts.cadence}${r.labelDelayMs > 0 ? `, labels arrive ${opts.labelDelay} late` : ''}`,
     `  trainer: ${r.trainer}; first model: ${r.versions[0]?.source === 'file' ? "the file's scores" : 'trained on the reference period'}`,
     '',
     `retrains: ${r.retrains}${r.failedRetrains > 0 ? ` (+${r.failedRetrains} failed)` : ''}${r.trueCostParts && r.trueCostParts.retrainsServingNothing > 0 ? ` (${r.trueCostParts.retrainsServingNothing} decided as the last window closed: serves nothing)` : ''}`,
@@ -157,10 +159,11 @@ export function renderReport(r: BacktestReport, opts: ReportOptions, _policyFile
       table(
         ['time', 'kind', 'reason'],
         notable.map((d) => [
-          iso(d.time),
+          formatInstant(d.time),
           d.kind === 'retrain' ? `retrain → ${d.retrain?.newVersion}` : d.kind,
-          truncate(d.reason, 140),
+          displayReason(d.reason),
         ]),
+        { wrap: [2] },
       ),
     );
 
@@ -172,7 +175,7 @@ export function renderReport(r: BacktestReport, opts: ReportOptions, _policyFile
     const qs = group.filter((w) => w.quality !== null).map((w) => w.quality as number);
     const cost = group.reduce((s, w) => s + (w.stalenessCost ?? 0), 0);
     rows.push([
-      iso(group[0]?.start ?? 0) as string,
+      formatInstant(group[0]?.start ?? 0),
       group.reduce((s, w) => s + w.events, 0),
       q(qs.length > 0 ? qs.reduce((a, b) => a + b, 0) / qs.length : null),
       group.filter((w) => w.drift?.detected).length,
@@ -278,8 +281,4 @@ export function renderComparison(runs: readonly RunInfo[], opts: ReportOptions):
   ];
   if (opts.plot) lines.push(`chart: ${opts.plot}`);
   return lines.join('\n');
-}
-
-function truncate(text: string, n: number): string {
-  return text.length <= n ? text : `${text.slice(0, n - 1)}…`;
 }

@@ -12,6 +12,7 @@ import { NotFoundError, ValidationError } from '../../platform/errors.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { isModelStage, type ModelVersion, type StageChange, type StageEvent } from '../../platform/registry/types.ts';
 import { emit, table } from '../output.ts';
+import { formatInstant } from '../../detectors/texts/format.ts';
 import { cliActor, viaStore } from '../store-access.ts';
 
 /** Each scorer's routing of a model, next to the registry's request, and whether they agree. */
@@ -75,8 +76,8 @@ function versionRows(versions: ModelVersion[]): string {
       v.version,
       v.stage,
       v.trainer,
-      v.createdAt,
-      v.promotedAt ?? '',
+      formatInstant(v.createdAt),
+      v.promotedAt ? formatInstant(v.promotedAt) : '',
       v.lineageId,
       v.sha256.slice(0, 12),
     ]),
@@ -192,8 +193,8 @@ export function registerModelsCommand(program: Command): void {
           `params     ${JSON.stringify(v.params)}`,
           `metrics    ${JSON.stringify(v.metrics)}`,
           `features   numeric: ${v.features.numeric.join(', ') || '-'}; categorical: ${v.features.categorical.join(', ') || '-'}`,
-          `created    ${v.createdAt} by ${v.createdBy}${v.parentVersion ? `, parent ${v.parentVersion}` : ''}`,
-          `promoted   ${v.promotedAt ? `${v.promotedAt} by ${v.promotedBy}` : '-'}`,
+          `created    ${formatInstant(v.createdAt)} by ${v.createdBy}${v.parentVersion ? `, parent ${v.parentVersion}` : ''}`,
+          `promoted   ${v.promotedAt ? `${formatInstant(v.promotedAt)} by ${v.promotedBy}` : '-'}`,
           `served by  ${
             servedBy.scorers.length === 0
               ? 'no scorer'
@@ -210,7 +211,8 @@ export function registerModelsCommand(program: Command): void {
           '',
           table(
             ['at', 'from', 'to', 'actor', 'reason'],
-            history.map((h) => [h.at, h.fromStage || '-', h.toStage, h.actor, h.reason]),
+            history.map((h) => [formatInstant(h.at), h.fromStage || '-', h.toStage, h.actor, h.reason]),
+            { wrap: [4] },
           ),
         ].join('\n'),
       );

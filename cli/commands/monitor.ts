@@ -1,8 +1,9 @@
 import os from 'node:os';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Command } from 'commander';
+import { reassessStatus } from '../../detectors/monitor/health.ts';
 import { MonitorClient } from '../../operations/monitor-control.ts';
-import { servingStatus, servingSummary, type ServingStatus } from '../../operations/serving-status.ts';
+import { servingStatus, type ServingStatus } from '../../operations/serving-status.ts';
 import { getDecision, listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
 import { loadConfig, type HalflifeConfig } from '../../platform/config.ts';
 import { NotFoundError, ValidationError } from '../../platform/errors.ts';
@@ -14,12 +15,13 @@ import {
   rejectUpdate,
   resumeUpdate,
   setPolicyUpdate,
-  type MonitorStatus,
 } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import { daemonIngest } from '../daemon-ingest.ts';
 import { readFromStore } from '../store-access.ts';
 import { renderDecision } from '../explain.ts';
-import { emit, table } from '../output.ts';
+import { renderDecisionList, renderStatuses } from '../decision-tables.ts';
+import { emit } from '../output.ts';
 import type { DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 
@@ -74,20 +76,24 @@ export function registerMonitorCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (model: string | undefined, opts: CommonOptions) => {
       const cfg = config();
-      const bare = await withMonitors(cfg, async (monitors) =>
-        model ? [await monitors.status(model)] : monitors.statuses(),
-      );
+      const [bare, ingest] = await Promise.all([
+        withMonitors(cfg, async (monitors) => (model ? [await monitors.status(model)] : monitors.statuses())),
+        daemonIngest(cfg),
+      ]);
       // What actually scores each model, next to the version its monitor evaluates (null: not readable).
       const statuses = await Promise.all(
-        bare.map(async (s) => ({
-          ...s,
-          serving: await readFromStore<ServingStatus>(
+        bare.map(async (s) => {
+          const serving = await readFromStore<ServingStatus>(
             cfg,
             `/v1/models/${encodeURIComponent(s.modelId)}/serving`,
             (ch) => servingStatus(ch.client, cfg, s.modelId),
             'monitor status',
-          ).catch(() => null),
-        })),
+          ).catch(() => null);
+          // The monitor's health with what is observed here added: ingest as the daemon sees it, and
+          // whether serving agrees with the registry (one rule: detectors/monitor/health.ts).
+          const servingDisagreement = serving ? serving.agreement === 'disagrees' : null;
+          return { ...reassessStatus(s, { ingest, servingDisagreement }), serving };
+        }),
       );
       emit(!!opts.json, model ? statuses[0] : statuses, () => renderStatuses(statuses));
     });
@@ -214,20 +220,7 @@ export function registerMonitorCommands(program: Command): void {
           limit: Number(opts.limit),
         }),
       );
-      emit(!!opts.json, decisions, () =>
-        table(
-          ['decided at', 'model', 'version', 'kind', 'actor', 'reason', 'decision id'],
-          decisions.map((d) => [
-            new Date(d.decidedAt).toISOString(),
-            d.modelId,
-            d.modelVersion,
-            d.kind,
-            d.actor,
-            d.reason.slice(0, 60),
-            d.decisionId,
-          ]),
-        ),
-      );
+      emit(!!opts.json, decisions, () => renderDecisionList(decisions));
     });
 }
 
@@ -248,25 +241,6 @@ function update<Ret, Arg>(
   arg: Arg,
 ): Promise<Ret> {
   return withMonitors(config, (monitors) => monitors.update(model, definition, arg));
-}
-
-function renderStatuses(statuses: Array<MonitorStatus & { serving?: ServingStatus | null }>): string {
-  if (statuses.length === 0)
-    return 'no monitors are running (start one with `halflife monitor start <model> --policy <file>`)';
-  return table(
-    ['model', 'health', 'stage', 'version', 'serving', 'quality', 'half-life', 'last decision', 'next tick'],
-    statuses.map((s) => [
-      s.modelId,
-      s.health,
-      s.stage,
-      s.version ?? '—',
-      s.serving ? servingSummary(s.serving) : '?',
-      s.lastWindow?.quality ? `${s.lastWindow.quality.value.toFixed(3)} (${s.lastWindow.quality.source})` : '—',
-      s.decay?.halfLifeHours ? `${s.decay.halfLifeHours.toFixed(1)} h` : '—',
-      s.lastDecision ? `${s.lastDecision.kind}: ${s.lastDecision.reason.slice(0, 40)}` : '—',
-      s.nextTickAt ? new Date(s.nextTickAt).toISOString() : '—',
-    ]),
-  );
 }
 
 /** The alert receivers' environment variables, and whether this shell has them (the worker's environment is what counts). */

@@ -42,7 +42,7 @@ export function activeConditions(rule: AlertRule, s: AlertSignals): ActiveCondit
 function healthCondition(states: readonly string[], severity: AlertSeverity, s: AlertSignals): ActiveCondition[] {
   if (!states.includes(s.health)) return [];
   const why: Record<string, string> = {
-    degraded: 'its quality is below the SLO (the decay fit has crossed it)',
+    degraded: 'its quality is below the SLO (or, with none, below what recent versions attain)',
     'data-quality': `its last window failed data-quality checks${listed(s.dataQualityAlerts)}`,
     drifting: `its inputs drifted${listed(s.driftedFeatures)}`,
     unknown: 'no window has been evaluated yet',

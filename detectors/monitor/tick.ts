@@ -349,7 +349,8 @@ function tickWithPooledQuality(
 /** What the policy evaluator sees of the monitor's state (and the rule revision of its settings). */
 export function policyStateOf(
   state: MonitorState,
-  settings: Pick<MonitorSettings, 'ruleRevision'> = DEFAULT_MONITOR_SETTINGS,
+  settings: Pick<MonitorSettings, 'ruleRevision'> &
+    Partial<Pick<MonitorSettings, 'textRevision'>> = DEFAULT_MONITOR_SETTINGS,
   extra: { featureCount?: number | null; qualityNote?: string | null } = {},
 ): PolicyState {
   return {
@@ -357,6 +358,7 @@ export function policyStateOf(
       ? { featureCount: extra.featureCount ?? null, qualityNote: extra.qualityNote ?? null }
       : {}),
     ruleRevision: settings.ruleRevision ?? 1,
+    textRevision: settings.textRevision ?? 1,
     windows: state.windows,
     decay: state.decay,
     freshQuality: state.freshQuality,

@@ -127,6 +127,13 @@ export interface MonitorSettings {
    * @default 3
    */
   ruleRevision: 1 | 2 | 3;
+  /**
+   * Revision of the decision texts (detectors/texts/revision.ts): 2 states reasons without
+   * repeating the decision's kind, with one duration and time format and the economics statement.
+   * The ModelMonitor workflow keeps 1 for runs that started before it (no `patched` marker), so
+   * replay re-derives the reasons they recorded. @default 2
+   */
+  textRevision: 1 | 2;
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
@@ -137,6 +144,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxPointsPerVersion: 500,
   maxVersions: 8,
   ruleRevision: 3,
+  textRevision: 2,
 };
 
 /** Everything a monitor remembers between ticks (and across continue-as-new). */

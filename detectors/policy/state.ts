@@ -78,6 +78,13 @@ export interface PolicyState {
   featureCount?: number | null;
   /** Which quality the latest window used and why, in words: decision reasons carry it (rule revision 3). @default null */
   qualityNote?: string | null;
+  /**
+   * Revision of the decision texts (see `MonitorSettings.textRevision`): 1 as shipped until
+   * 2026-12 ("no action: …", "retrain: retrain: …", hours with one decimal, ISO instants); 2
+   * without a repeated kind, durations and instants in detectors/texts' form, and the economics
+   * statement. Replayed histories recorded under revision 1 keep it. @default LATEST_TEXT_REVISION
+   */
+  textRevision?: number;
   /** Approval of the retrain the policy wants (when approval is required). @default { status: 'none' } */
   approval?: ApprovalState;
   /**

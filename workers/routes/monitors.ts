@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { reassessStatus, type IngestObservation } from '../../detectors/monitor/health.ts';
 import type { MonitorClient } from '../../operations/monitor-control.ts';
 import { servingStatus } from '../../operations/serving-status.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
@@ -48,12 +49,16 @@ export function monitorRoutes(
   monitors: MonitorClient,
   clickhouse: ClickHouseClient,
   config: Pick<HalflifeConfig, 'serving'>,
+  observed: { ingest?: () => IngestObservation | null } = {},
 ): RouteModule {
-  // The monitor's version is the one it evaluates; serving says what actually scores (and whether it agrees).
-  const withServing = async (status: MonitorStatus) => ({
-    ...status,
-    serving: await servingStatus(clickhouse, config, status.modelId),
-  });
+  // The monitor's version is the one it evaluates; serving says what actually scores (and whether it
+  // agrees). Health adds what is observed here — that, and ingest as this process sees it — by the
+  // one rule (detectors/monitor/health.ts).
+  const withServing = async (status: MonitorStatus) => {
+    const serving = await servingStatus(clickhouse, config, status.modelId);
+    const observation = { ingest: observed.ingest?.() ?? null, servingDisagreement: serving.agreement === 'disagrees' };
+    return { ...reassessStatus(status, observation), serving };
+  };
   return (app, guard) => {
     defineRoute(
       app,

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { IngestObservation } from '../../detectors/monitor/health.ts';
 import { MonitorClient } from '../../operations/monitor-control.ts';
 import { openPromotionContext, type PromotionContext } from '../../operations/promotion-context.ts';
 import { AccessLogWriter } from '../../platform/clickhouse/access-log-repository.ts';
@@ -17,6 +18,8 @@ export interface OperatorApiDeps {
   config: HalflifeConfig;
   clickhouse: ClickHouseClient;
   log: Logger;
+  /** Ingest as this process sees it, added to monitors' health; absent: not observed. */
+  ingest?: () => IngestObservation | null;
 }
 
 /**
@@ -51,7 +54,7 @@ export function operatorRoutes(deps: OperatorApiDeps): RouteModule[] {
     accessLogRoutes(accessLog),
     lifecycle,
     modelRoutes({ clickhouse: deps.clickhouse, artifacts, promotion: promotionContext, config: deps.config }),
-    monitorRoutes(monitors, deps.clickhouse, deps.config),
+    monitorRoutes(monitors, deps.clickhouse, deps.config, { ingest: deps.ingest }),
     auditRoutes(deps.clickhouse, accessLog),
     gdprRoutes(deps.clickhouse, monitors, artifacts, promotionContext),
   ];

@@ -19,6 +19,9 @@ import { MonitorWorkflowState } from './state.ts';
 /** `patched` id of rule revision 2 of the decay fit and cost-aware trigger (see `MonitorSettings.ruleRevision`). */
 const COST_AWARE_RULE_REVISION_2 = 'cost-aware-rule-revision-2';
 
+/** `patched` id of revision 2 of the decision texts (see `MonitorSettings.textRevision`). */
+const DECISION_TEXTS_REVISION_2 = 'decision-texts-revision-2';
+
 /**
  * `patched` id of rule revision 3: data quality tells breakage from shift and the guard judges
  * the whole training window; the policy's window minimums; labels counted once arrived, late
@@ -32,6 +35,9 @@ const PAUSED_MONITOR_WAITS = 'paused-monitor-waits';
 /** `patched` id of alert rules: a run evaluates its policy's alert rules and starts AlertEpisode children. */
 const ALERT_RULES = 'alert-rules';
 
+/** `patched` id of the health rule that holds quality to the SLO or the attainable level (detectors/monitor/health.ts). */
+const HEALTH_QUALITY_TARGET = 'health-quality-target';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -41,9 +47,22 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const ruleRevision2 = patched(COST_AWARE_RULE_REVISION_2);
   // Runs recorded before alerts existed keep none, so replaying them issues no new commands.
   const alerting = patched(ALERT_RULES);
-  // Revision 3 likewise: runs recorded before it keep revision 2 (or 1).
+  // Decision reasons are recorded and re-derived on replay: runs recorded before revision 2 of the
+  // texts keep revision 1.
+  const textRevision2 = patched(DECISION_TEXTS_REVISION_2);
+  // The health search attribute follows the rule with a quality target from this marker on;
+  // histories recorded before it keep the first rule, so they replay with the same commands.
+  const healthQualityTarget = patched(HEALTH_QUALITY_TARGET);
+  // Rule revision 3 likewise: runs recorded before it keep revision 2 (or 1). Asked last, so the
+  // markers of histories recorded before or after the others come in the order they were written.
   const ruleRevision3 = ruleRevision2 && patched(DECISIONS_REVISION_3);
-  const monitor = new MonitorWorkflowState(input, { ruleRevision2, ruleRevision3, alerting });
+  const monitor = new MonitorWorkflowState(input, {
+    ruleRevision2,
+    ruleRevision3,
+    alerting,
+    textRevision2,
+    healthQualityTarget,
+  });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
 

@@ -18,7 +18,8 @@ import {
 } from '@temporalio/workflow';
 import type { MonitorActivities } from '../../activities/monitor.ts';
 import type { PromotionOutcome, ServingReport } from '../../detectors/alerts/types.ts';
-import { monitorHealth } from '../../detectors/monitor/health.ts';
+import { assessHealth, monitorHealthRevision1, type HealthInputs } from '../../detectors/monitor/health.ts';
+import { monitorHealthInputs } from '../../detectors/monitor/health-inputs.ts';
 import {
   featureCountOf,
   initialMonitorState,
@@ -100,16 +101,31 @@ export class MonitorWorkflowState {
   readonly alerts: MonitorAlerts;
   #decisionCounter = 0;
 
-  /** `ruleRevision2`, `ruleRevision3`, `alerting`: whether this run's history carries each revision's and the alerts' `patched` marker. */
+  /** The search attribute uses the health rule with a quality target (see {@link health}). */
+  readonly #healthQualityTarget: boolean;
+
+  /**
+   * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`: whether
+   * this run's history carries those `patched` markers.
+   */
   constructor(
     input: ModelMonitorInput,
     {
       ruleRevision2,
       ruleRevision3 = false,
       alerting = false,
-    }: { ruleRevision2: boolean; ruleRevision3?: boolean; alerting?: boolean },
+      textRevision2 = false,
+      healthQualityTarget = false,
+    }: {
+      ruleRevision2: boolean;
+      ruleRevision3?: boolean;
+      alerting?: boolean;
+      textRevision2?: boolean;
+      healthQualityTarget?: boolean;
+    },
   ) {
     this.input = input;
+    this.#healthQualityTarget = healthQualityTarget;
     const newest = ruleRevision3 ? 3 : ruleRevision2 ? 2 : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
@@ -117,6 +133,7 @@ export class MonitorWorkflowState {
       // A revision the code of this run's history did not have is never used; a lower one asked for is.
       ruleRevision: Math.min(newest, input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) as
         1 | 2 | 3,
+      textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
     this.cadenceMs = parseDuration(input.cadence ?? '1h');
@@ -142,9 +159,25 @@ export class MonitorWorkflowState {
     return this.nextWindowStart + this.cadenceMs + this.settleMs;
   }
 
+  /** What the health rule is given from this monitor's state (ingest and serving: not seen here). */
+  healthInputs(): HealthInputs {
+    return monitorHealthInputs(this.state, {
+      settings: this.settings,
+      policy: this.policy,
+      cadenceMs: this.cadenceMs,
+      settleMs: this.settleMs,
+    });
+  }
+
+  /**
+   * Health as published in the search attribute. A run whose history predates the quality
+   * target keeps the first rule there, so replaying it issues the same commands; the status
+   * query (not part of the history) always answers with the current rule.
+   */
   health(): MonitorHealth {
+    if (this.#healthQualityTarget) return assessHealth(this.healthInputs()).health;
     const last = this.state.windows[this.state.windows.length - 1];
-    return monitorHealth({
+    return monitorHealthRevision1({
       paused: this.state.paused,
       evaluated: last !== undefined,
       dataQualityOk: last?.dataQualityOk ?? null,
@@ -169,9 +202,13 @@ export class MonitorWorkflowState {
 
   status(): MonitorStatus {
     const { state, retrain } = this;
+    const healthInputs = this.healthInputs();
+    const assessment = assessHealth(healthInputs);
     return {
       modelId: this.modelId,
-      health: this.health(),
+      health: assessment.health,
+      healthFindings: assessment.findings,
+      healthInputs,
       stage: this.stage(),
       version: state.version,
       versionTrainedAt: state.versionTrainedAt,
