@@ -10,6 +10,8 @@
  * data: it is never pooled and gives the decay fit no point (a retrain cannot fix a pipeline).
  */
 import type { ResolvedEvidence } from '../policy/evidence.ts';
+import { formatInstant, plural } from '../texts/format.ts';
+import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 import type { WindowSummary } from '../policy/state.ts';
 import { addLabels, poolWindows, type PooledQuality } from './label-pooling.ts';
 import type {
@@ -40,7 +42,7 @@ export function updateQualityEvidence(
   window: WindowSummary,
   observation: WindowObservation,
   base: Pick<WindowEvaluation, 'quality'>,
-  settings: Pick<MonitorSettings, 'qualityMetric'>,
+  settings: Pick<MonitorSettings, 'qualityMetric'> & Partial<Pick<MonitorSettings, 'textRevision'>>,
   evidence: Pick<ResolvedEvidence, 'minLabelledEvents'>,
 ): QualityEvidenceUpdate {
   const min = evidence.minLabelledEvents;
@@ -136,9 +138,11 @@ export function updateQualityEvidence(
   ];
 
   const pool = poolOf.get(current.start);
-  const late = lateWindows > 0 ? `; late labels (${lateLabels}) updated ${lateWindows} earlier window(s)` : '';
+  const texts = settings.textRevision ?? LATEST_TEXT_REVISION;
+  const windowsText = texts >= 2 ? plural(lateWindows, 'earlier window') : `${lateWindows} earlier window(s)`;
+  const late = lateWindows > 0 ? `; late labels (${lateLabels}) updated ${windowsText}` : '';
   return {
-    note: `${describe(current, pool, min, metric, estimate?.reasons ?? [])}${late}`,
+    note: `${describe(current, pool, min, metric, estimate?.reasons ?? [], texts)}${late}`,
     pooledWindows: pool?.starts.length ?? 0,
   };
 }
@@ -149,13 +153,14 @@ function describe(
   min: number,
   metric: string,
   estimateReasons: readonly string[],
+  texts: number,
 ): string {
   if (current.broken)
     return `broken data: the window's ${metric} is not evidence of staleness (${current.labelled} labelled events)`;
   if (pool && pool.starts.length === 1)
     return `realised ${metric} ${pool.value.toFixed(4)} from ${pool.labelled} labelled events (≥ ${min})`;
   if (pool)
-    return `realised ${metric} ${pool.value.toFixed(4)} from ${pool.labelled} labelled events pooled over ${pool.starts.length} windows since ${new Date(pool.starts[0] as number).toISOString()} (this window has ${current.labelled}, < ${min})`;
+    return `realised ${metric} ${pool.value.toFixed(4)} from ${pool.labelled} labelled events pooled over ${pool.starts.length} windows since ${texts >= 2 ? formatInstant(pool.starts[0]) : new Date(pool.starts[0] as number).toISOString()} (this window has ${current.labelled}, < ${min})`;
   if (current.estimated !== null)
     return `estimated ${metric} ${current.estimated.toFixed(4)} (label-free): ${current.labelled} labelled events so far (< ${min}); realised quality follows when the window, pooled with the next ones, has ${min}`;
   const why = estimateReasons.length > 0 ? ` (${estimateReasons.join('; ')})` : '';

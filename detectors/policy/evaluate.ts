@@ -12,7 +12,7 @@ import {
 } from './state.ts';
 import { evaluateTrigger } from './triggers.ts';
 import type { RetrainPolicy } from './types.ts';
-import { composeDecisionReason } from '../texts/decision-reason.ts';
+import { composeDecisionReason, heldTriggerReason } from '../texts/decision-reason.ts';
 import { formatDuration, formatDurationText, formatInstant, plural } from '../texts/format.ts';
 import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 
@@ -39,7 +39,10 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
     const postChange = postChangeData(policy, state, now, outcome.stepChangeAt ?? null, evidence);
     if (outcome.fired && postChange?.wait) {
       outcome.fired = false;
-      outcome.reason = `wait for enough data after the change: ${outcome.reason}; but ${postChange.wait}`;
+      outcome.reason =
+        texts >= 2
+          ? heldTriggerReason(postChange.wait, outcome.reason)
+          : `wait for enough data after the change: ${outcome.reason}; but ${postChange.wait}`;
     }
     outcome.inputs = {
       ...outcome.inputs,
@@ -133,13 +136,16 @@ export function postChangeData(
   if (known.length === 0) return null;
   const changeAt = Math.max(...known);
   const labelled = labelledBetween(state.windows ?? [], changeAt, now);
+  const need = evidence.minTrainingLabelled;
   return {
     changeAt,
     labelled,
     wait:
-      labelled >= evidence.minTrainingLabelled
+      labelled >= need
         ? null
-        : `only ${labelled} labelled rows since the change at ${new Date(changeAt).toISOString()} (need ${evidence.minTrainingLabelled}; ${evidence.minTrainingLabelledSource})`,
+        : (state.textRevision ?? LATEST_TEXT_REVISION) >= 2
+          ? `waiting for enough labelled rows after the change at ${formatInstant(changeAt)}: ${labelled} of ${need} (${evidence.minTrainingLabelledSource})`
+          : `only ${labelled} labelled rows since the change at ${new Date(changeAt).toISOString()} (need ${need}; ${evidence.minTrainingLabelledSource})`,
   };
 }
 
@@ -148,7 +154,18 @@ function labelledBetween(windows: readonly WindowSummary[], start: number, end: 
   return windows.filter((w) => w.start >= start && w.end <= end).reduce((s, w) => s + (w.labelled ?? 0), 0);
 }
 
-const clock = (ms: number): string => new Date(ms).toISOString().replace(':00.000Z', 'Z');
+/** Instants and counts of the data-quality guard's texts, in the decision texts' revision. */
+function guardTexts(revision: number) {
+  const latest = revision >= 2;
+  return {
+    instant: (ms: number): string => (latest ? formatInstant(ms) : new Date(ms).toISOString()),
+    span: (start: number, end: number): string =>
+      latest
+        ? `${formatInstant(start)} → ${formatInstant(end)}`
+        : `${new Date(start).toISOString().replace(':00.000Z', 'Z')}–${new Date(end).toISOString().replace(':00.000Z', 'Z')}`,
+    count: (n: number, singular: string): string => (latest ? plural(n, singular) : `${n} ${singular}(s)`),
+  };
+}
 
 /**
  * The data-quality guard of rule revision 3: every window the retrain would train on is judged.
@@ -161,6 +178,7 @@ export function dataQualityGuard(
   window: TrainingWindowChoice,
   evidence: ResolvedEvidence,
 ): { passed: boolean; detail: string; trainingWindow: TrainingWindowChoice } {
+  const t = guardTexts(state.textRevision ?? LATEST_TEXT_REVISION);
   const windows = state.windows ?? [];
   const from = window.start ?? Number.NEGATIVE_INFINITY;
   const span = windows.filter((w) => w.end > from && w.start < window.end);
@@ -168,15 +186,15 @@ export function dataQualityGuard(
   if (broken.length === 0)
     return {
       passed: true,
-      detail: `no breakage in the ${span.length} window(s) the retrain would train on`,
+      detail: `no breakage in the ${t.count(span.length, 'window')} the retrain would train on`,
       trainingWindow: window,
     };
   const named = broken
     .slice(-3)
     .reverse()
-    .map((w) => `${clock(w.start)}–${clock(w.end)}: ${(w.broken ?? []).join('; ') || 'failed data-quality checks'}`)
+    .map((w) => `${t.span(w.start, w.end)}: ${(w.broken ?? []).join('; ') || 'failed data-quality checks'}`)
     .join(' | ');
-  const which = `${named}${broken.length > 3 ? ` (and ${broken.length - 3} more broken window(s))` : ''}`;
+  const which = `${named}${broken.length > 3 ? ` (and ${t.count(broken.length - 3, 'more broken window')})` : ''}`;
   const latest = windows.at(-1);
   if (latest !== undefined && latest.dataQualityOk === false)
     return {
@@ -189,16 +207,16 @@ export function dataQualityGuard(
   if (labelled < evidence.minTrainingLabelled)
     return {
       passed: false,
-      detail: `${broken.length} broken window(s) in the training window; only ${labelled} labelled rows since the breakage ended at ${new Date(cleanStart).toISOString()} (need ${evidence.minTrainingLabelled}): waiting — ${which}`,
+      detail: `${t.count(broken.length, 'broken window')} in the training window; only ${labelled} labelled rows since the breakage ended at ${t.instant(cleanStart)} (need ${evidence.minTrainingLabelled}): waiting — ${which}`,
       trainingWindow: window,
     };
   return {
     passed: true,
-    detail: `training starts after broken data at ${new Date(cleanStart).toISOString()} (${labelled} labelled rows since), leaving out ${broken.length} broken window(s) — ${which}`,
+    detail: `training starts after broken data at ${t.instant(cleanStart)} (${labelled} labelled rows since), leaving out ${t.count(broken.length, 'broken window')} — ${which}`,
     trainingWindow: {
       ...window,
       start: cleanStart,
-      reason: `${window.reason}, from the end of broken data at ${new Date(cleanStart).toISOString()}`,
+      reason: `${window.reason}, from the end of broken data at ${t.instant(cleanStart)}`,
     },
   };
 }

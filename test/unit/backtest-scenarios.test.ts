@@ -102,7 +102,7 @@ describe('an incident of broken data: retrains never train on it', () => {
         // Periodic falls due during the incident: blocked, naming the check and its figures.
         const blocked = periodic.decisions.filter((d) => d.kind === 'blocked');
         expect(blocked.length).toBeGreaterThan(0);
-        for (const d of blocked) expect(d.reason).toMatch(/^blocked by data-quality: /);
+        for (const d of blocked) expect(d.reason).toMatch(/^data-quality guard: /);
         expect(blocked[0]!.reason).toMatch(expected[kind]);
         // After the incident it retrains again, from the end of the broken data.
         const after = retrains(periodic).find((d) => d.time > incidents[0]!.end);
@@ -298,7 +298,7 @@ describe('enough data after a change', () => {
     expect(first!.retrain!.trainingRows + first!.retrain!.validationRows).toBeGreaterThanOrEqual(800);
     expect(
       patient.decisions.some((d) =>
-        /^wait for enough data after the change: .*only \d+ labelled rows since the change/.test(d.reason),
+        /^waiting for enough labelled rows after the change at .*: \d+ of 800 /.test(d.reason),
       ),
     ).toBe(true);
     // One retrain per change: the first one trains on the new concept alone.

@@ -43,7 +43,7 @@ describe('data-quality guard (revision 3)', () => {
     const d = evaluatePolicy(policy(), due(windows(24)), NOW);
     expect(d.kind).toBe('retrain');
     expect(d.guardsApplied.find((g) => g.guard === 'data-quality')?.detail).toBe(
-      'no breakage in the 12 window(s) the retrain would train on',
+      'no breakage in the 12 windows the retrain would train on',
     );
   });
 
@@ -54,9 +54,9 @@ describe('data-quality guard (revision 3)', () => {
     const d = evaluatePolicy(policy(), due(w), NOW);
     expect(d.kind).toBe('retrain');
     expect(d.trainingWindow.start).toBe(w[15]!.end);
-    expect(d.trainingWindow.reason).toMatch(/^the last 12h, from the end of broken data at /);
+    expect(d.trainingWindow.reason).toBe('the last 12 h, from the end of broken data at 2026-03-10 04:00:00 UTC');
     expect(d.guardsApplied.find((g) => g.guard === 'data-quality')?.detail).toMatch(
-      /^training starts after broken data at .* \(800 labelled rows since\), leaving out 1 broken window\(s\) — .*x1: value 0 in 100\.0%/,
+      /^training starts after broken data at 2026-03-10 04:00:00 UTC \(800 labelled rows since\), leaving out 1 broken window — 2026-03-10 03:00:00 UTC → 2026-03-10 04:00:00 UTC: x1: value 0 in 100\.0%/,
     );
   });
 
@@ -66,7 +66,7 @@ describe('data-quality guard (revision 3)', () => {
     expect(d.kind).toBe('blocked');
     expect(d.blockedBy).toBe('data-quality');
     expect(d.reason).toMatch(
-      /^blocked by data-quality: 1 broken window\(s\) in the training window; only 120 labelled rows since the breakage ended at .* \(need 200\): waiting — .*x2: missing rate 0\.400 vs reference 0\.000/,
+      /^data-quality guard: 1 broken window in the training window; only 120 labelled rows since the breakage ended at 2026-03-10 10:00:00 UTC \(need 200\): waiting — .*x2: missing rate 0\.400 vs reference 0\.000; trigger: /,
     );
   });
 
@@ -74,7 +74,19 @@ describe('data-quality guard (revision 3)', () => {
     const d = evaluatePolicy(policy(), due(windows(24, { 22: ['x1: a'], 23: ['x1: b'] })), NOW);
     expect(d.kind).toBe('blocked');
     expect(d.reason).toMatch(
-      /^blocked by data-quality: the latest window is broken: .* — .*: x1: b \| .*: x1: a; trigger: /,
+      /^data-quality guard: the latest window is broken: .* — .*: x1: b \| .*: x1: a; trigger: /,
+    );
+  });
+
+  it('runs recorded under decision texts revision 1 keep the texts they recorded', () => {
+    const rev1 = (w: WindowSummary[]): PolicyState => ({ ...due(w), textRevision: 1 });
+    expect(evaluatePolicy(policy(), rev1(windows(24, { 22: ['x1: a'], 23: ['x1: b'] })), NOW).reason).toBe(
+      'blocked by data-quality: the latest window is broken: training on broken data would make things worse; waiting for clean data — 2026-03-10T11:00Z–2026-03-10T12:00Z: x1: b | 2026-03-10T10:00Z–2026-03-10T11:00Z: x1: a; trigger: version is 30.0 h old; retrain every 1d',
+    );
+    const d = evaluatePolicy(policy(), rev1(windows(24, { 15: ['x1: stuck'] })), NOW);
+    expect(d.trainingWindow.reason).toBe('the last 12h, from the end of broken data at 2026-03-10T04:00:00.000Z');
+    expect(d.guardsApplied.find((g) => g.guard === 'data-quality')?.detail).toBe(
+      'training starts after broken data at 2026-03-10T04:00:00.000Z (800 labelled rows since), leaving out 1 broken window(s) — 2026-03-10T03:00Z–2026-03-10T04:00Z: x1: stuck',
     );
   });
 
@@ -101,8 +113,14 @@ describe('enough data after a change (revision 3)', () => {
     const state = { ...due(windows(24, {}, 50)), lastChangePointAt: NOW - 3 * H };
     const d = evaluatePolicy(sinceChange, state, NOW);
     expect(d.kind).toBe('no-action');
-    expect(d.reason).toMatch(
-      /^no action: wait for enough data after the change: .*; but only 150 labelled rows since the change at .* \(need 200; auto: 50 × \(3 features \+ 1\), at least 200\)$/,
+    expect(d.reason).toBe(
+      'waiting for enough labelled rows after the change at 2026-03-10 09:00:00 UTC: 150 of 200 (auto: 50 × (3 features + 1), at least 200); version is 1 d 6 h old; retrain every 1 h',
+    );
+    expect(d.trigger.fired).toBe(false);
+    expect(d.inputs).toMatchObject({ changeAt: NOW - 3 * H, labelledSinceChange: 150, minTrainingLabelled: 200 });
+    // Decision texts revision 1 (runs recorded before it) keep the text they recorded.
+    expect(evaluatePolicy(sinceChange, { ...state, textRevision: 1 }, NOW).reason).toBe(
+      'no action: wait for enough data after the change: version is 30.0 h old; retrain every 1h; but only 150 labelled rows since the change at 2026-03-10T09:00:00.000Z (need 200; auto: 50 × (3 features + 1), at least 200)',
     );
     expect(evaluatePolicy(sinceChange, { ...state, lastChangePointAt: NOW - 4 * H }, NOW).kind).toBe('retrain');
     // A fixed training window does not wait (the cost-aware trigger keeps it clean of a step).

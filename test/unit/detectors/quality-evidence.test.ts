@@ -147,7 +147,7 @@ describe('the tick under revision 3: late labels reach the windows they belong t
     });
     expect(earlier?.labelled).toBe(100);
     expect(second.state.points).toMatchObject([{ version: 'v1', start: T0, weight: 100, source: 'realised' }]);
-    expect(second.evaluation.quality.reason).toMatch(/; late labels \(100\) updated 1 earlier window\(s\)$/);
+    expect(second.evaluation.quality.reason).toMatch(/; late labels \(100\) updated 1 earlier window$/);
     expect(second.decision.reason).toMatch(/quality: no accuracy yet/);
     expect(second.state.labelsArrivedBy).toBe(T0 + 2 * HOUR);
   });
