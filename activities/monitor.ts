@@ -6,7 +6,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Context } from '@temporalio/activity';
 import type { MonitorReference, WindowObservation } from '../detectors/monitor/types.ts';
-import { labelledFromGroups, scoreHistogramFromBins } from '../detectors/monitor/window-histograms.ts';
+import {
+  labelledFromGroups,
+  lateLabelledFromGroups,
+  scoreHistogramFromBins,
+} from '../detectors/monitor/window-histograms.ts';
 import { fitCbpe } from '../detectors/quality/cbpe.ts';
 import { DEFAULT_SCORE_HISTOGRAM_BINS } from '../detectors/quality/score-histogram.ts';
 import { buildReference as buildReferenceProfiles } from '../operations/build-reference.ts';
@@ -17,6 +21,7 @@ import {
   deadLettersInWindow,
   labelledScoreGroups,
   labelledScoreSample,
+  lateLabelledScoreGroups,
   scoreBinCounts,
   snapshotEventWindow,
   versionsInWindow,
@@ -54,6 +59,10 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
     start: number;
     end: number;
     referenceId: string | null;
+    /** Count only labels that arrived (label_ts) before this instant, the decision time. @default every stored label */
+    labelsArrivedBy?: number | null;
+    /** Also collect labels that arrived since `since` for events of earlier windows from `from` (cadence-aligned). @default none */
+    lateLabels?: { since: number; from: number; cadenceMs: number } | null;
   }): Promise<WindowObservation> {
     const window = { start: input.start, end: input.end };
     const reference = input.referenceId ? await referenceById(input.referenceId) : null;
@@ -72,7 +81,20 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
     Context.current().heartbeat('quality histograms');
     const bins = DEFAULT_SCORE_HISTOGRAM_BINS;
     const scoreBins = await scoreBinCounts(clickhouse, input.modelId, window, bins);
-    const labelled = await labelledScoreGroups(clickhouse, input.modelId, window, bins);
+    const arrivedBy = input.labelsArrivedBy ?? null;
+    const labelled = await labelledScoreGroups(clickhouse, input.modelId, window, bins, arrivedBy);
+    const late = input.lateLabels;
+    const lateGroups =
+      late && arrivedBy !== null && late.from < input.start && late.since < arrivedBy
+        ? await lateLabelledScoreGroups(
+            clickhouse,
+            input.modelId,
+            { start: late.from, end: input.start },
+            { start: late.since, end: arrivedBy },
+            late.cadenceMs,
+            bins,
+          )
+        : null;
 
     return {
       start: input.start,
@@ -89,6 +111,13 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
       quality: counts?.quality ?? null,
       scoreHistogram: scoreHistogramFromBins(scoreBins, bins),
       labelled: labelledFromGroups(labelled, bins),
+      ...(arrivedBy === null
+        ? {}
+        : {
+            labelsArrivedBy: arrivedBy,
+            lateLabelled: lateGroups === null ? null : lateLabelledFromGroups(lateGroups, bins),
+            appeared: counts?.appeared ?? null,
+          }),
     };
   }
 
