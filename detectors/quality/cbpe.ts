@@ -5,9 +5,9 @@
  * If p = P(y = 1 | score) is calibrated, every prediction is right with probability p (predicted
  * positive) or 1 − p (predicted negative), so the *expected* confusion matrix of an unlabelled
  * window is E[TP] = Σ_{ŷ=1} p, E[FP] = Σ_{ŷ=1} (1 − p), E[FN] = Σ_{ŷ=0} p, E[TN] = Σ_{ŷ=0} (1 − p).
- * Accuracy, precision, recall and F1 are computed from that matrix (ratios of expectations).
- * ROC AUC is estimated by treating each event as p of a positive and 1 − p of a negative, ranked
- * by the model's own score (ties, including an event with itself, count half).
+ * Accuracy, precision, recall and F1 are computed from that matrix (ratios of expectations), at
+ * the model's own decision threshold. ROC AUC is the area under the expected ROC curve
+ * (cbpe-roc-auc.ts). Accuracy and ROC AUC carry sampling intervals assuming calibration holds.
  *
  * It only holds while scores stay calibrated: it sees covariate shift but is blind to concept
  * drift (P(y|x) changing). Hence the calibration check on a labelled reference, which returns
@@ -22,6 +22,7 @@ import { expectedCalibrationError, hosmerLemeshow, DEFAULT_ECE_BINS } from './ca
 import type { HosmerLemeshowResult } from './calibration.ts';
 import { twoSidedZ } from './distributions.ts';
 import { DEFAULT_CONFIDENCE_LEVEL } from './intervals.ts';
+import { expectedRocAuc } from './cbpe-roc-auc.ts';
 import { calibrate, fitIsotonic, fitPlatt } from './recalibration.ts';
 import type { Calibrator } from './recalibration.ts';
 import { assertBinaryLabels, assertProbabilities, assertSameLength } from './types.ts';
@@ -29,7 +30,7 @@ import { assertBinaryLabels, assertProbabilities, assertSameLength } from './typ
 export type RecalibrationChoice = 'auto' | 'none' | 'isotonic' | 'platt';
 
 export interface CbpeOptions {
-  /** Score >= threshold is a positive prediction. @default 0.5 */
+  /** The model's decision threshold: score >= threshold is a positive prediction. @default 0.5 */
   threshold: number;
   /** 'auto' uses isotonic when it lowers the cross-fitted ECE, else none. @default 'auto' */
   recalibration: RecalibrationChoice;
@@ -41,7 +42,7 @@ export interface CbpeOptions {
   minReferenceSize: number;
   /** @default 10 */
   eceBins: number;
-  /** Confidence level of the accuracy sampling interval. @default 0.95 */
+  /** Confidence level of the accuracy and ROC AUC sampling intervals. @default 0.95 */
   level: number;
   /** Share of analysis scores outside the reference score range that triggers a warning. @default 0.05 */
   maxOutOfRangeShare: number;
@@ -99,6 +100,22 @@ export interface CbpeEstimate {
   recall: number | null;
   f1: number | null;
   rocAuc: number | null;
+  /** Sampling interval of the realised ROC AUC assuming calibration holds (normal, delta method). */
+  rocAucInterval: { lower: number; upper: number; level: number } | null;
+  /** The decision threshold the accuracy-type metrics used. */
+  threshold: number;
+}
+
+export interface CbpeEstimateOptions {
+  /** The model's decision threshold, when it differs from the one the estimator was fitted with. @default model.options.threshold */
+  threshold?: number;
+}
+
+function assertThreshold(threshold: number): void {
+  if (!(Number.isFinite(threshold) && threshold >= 0 && threshold <= 1))
+    throw new RangeError(
+      `CBPE decision threshold ${threshold} must be a number between 0 and 1 (the score at or above which the model predicts positive)`,
+    );
 }
 
 function fitCalibrator(kind: 'isotonic' | 'platt', labels: readonly number[], scores: readonly number[]): Calibrator {
@@ -132,6 +149,7 @@ export function fitCbpe(
   options: Partial<CbpeOptions> = {},
 ): CbpeModel {
   const o: CbpeOptions = { ...CBPE_DEFAULTS, ...options };
+  assertThreshold(o.threshold);
   assertSameLength(referenceLabels, referenceScores, 'fitCbpe');
   assertBinaryLabels(referenceLabels);
   assertProbabilities(referenceScores);
@@ -207,37 +225,16 @@ export function fitCbpe(
   };
 }
 
-/** Expected ROC AUC: events weighted p as positives and 1 − p as negatives, ranked by score. */
-function expectedAuc(scores: readonly number[], probabilities: readonly number[]): number | null {
-  const order = Array.from(scores.keys()).sort((a, b) => (scores[a] as number) - (scores[b] as number));
-  let positiveWeight = 0;
-  let negativeWeight = 0;
-  let negativesBelow = 0;
-  let sum = 0;
-  let start = 0;
-  while (start < order.length) {
-    let end = start;
-    while (end + 1 < order.length && scores[order[end + 1] as number] === scores[order[start] as number]) end += 1;
-    let groupPositive = 0;
-    let groupNegative = 0;
-    for (let k = start; k <= end; k++) {
-      const p = probabilities[order[k] as number] as number;
-      groupPositive += p;
-      groupNegative += 1 - p;
-    }
-    sum += groupPositive * (negativesBelow + 0.5 * groupNegative);
-    negativesBelow += groupNegative;
-    positiveWeight += groupPositive;
-    negativeWeight += groupNegative;
-    start = end + 1;
-  }
-  return positiveWeight > 0 && negativeWeight > 0 ? sum / (positiveWeight * negativeWeight) : null;
-}
-
 /** Estimate performance of an unlabelled window of scores. */
-export function estimateCbpe(model: CbpeModel, scores: readonly number[]): CbpeEstimate {
+export function estimateCbpe(
+  model: CbpeModel,
+  scores: readonly number[],
+  estimateOptions: CbpeEstimateOptions = {},
+): CbpeEstimate {
   assertProbabilities(scores);
   const o = model.options;
+  const threshold = estimateOptions.threshold ?? o.threshold;
+  assertThreshold(threshold);
   const n = scores.length;
   const reasons = [...model.check.reasons];
   const probabilities = scores.map((s) => calibrate(model.calibrator, s));
@@ -248,7 +245,7 @@ export function estimateCbpe(model: CbpeModel, scores: readonly number[]): CbpeE
     const s = scores[i] as number;
     const p = probabilities[i] as number;
     if (s < model.referenceScoreRange[0] || s > model.referenceScoreRange[1]) outOfRange += 1;
-    if (s >= o.threshold) {
+    if (s >= threshold) {
       c.truePositives += p;
       c.falsePositives += 1 - p;
     } else {
@@ -267,6 +264,8 @@ export function estimateCbpe(model: CbpeModel, scores: readonly number[]): CbpeE
   const predictedPositive = c.truePositives + c.falsePositives;
   const actualPositive = c.truePositives + c.falseNegatives;
   const f1Denominator = 2 * c.truePositives + c.falsePositives + c.falseNegatives;
+  const auc = n > 0 ? expectedRocAuc(scores, probabilities) : null;
+  const aucHalf = auc ? twoSidedZ(o.level) * auc.standardError : 0;
   return {
     n,
     trustworthy: model.check.trustworthy,
@@ -280,6 +279,10 @@ export function estimateCbpe(model: CbpeModel, scores: readonly number[]): CbpeE
     precision: predictedPositive > 0 ? c.truePositives / predictedPositive : null,
     recall: actualPositive > 0 ? c.truePositives / actualPositive : null,
     f1: f1Denominator > 0 ? (2 * c.truePositives) / f1Denominator : null,
-    rocAuc: n > 0 ? expectedAuc(scores, probabilities) : null,
+    rocAuc: auc?.value ?? null,
+    rocAucInterval: auc
+      ? { lower: Math.max(0, auc.value - aucHalf), upper: Math.min(1, auc.value + aucHalf), level: o.level }
+      : null,
+    threshold,
   };
 }

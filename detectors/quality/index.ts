@@ -11,4 +11,5 @@ export * from './multiclass.ts';
 export * from './score-histogram.ts';
 export * from './binary-report.ts';
 export * from './recalibration.ts';
+export * from './cbpe-roc-auc.ts';
 export * from './cbpe.ts';

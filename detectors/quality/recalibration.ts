@@ -1,9 +1,9 @@
 /**
  * Recalibration maps fitted on a labelled reference, stored as plain JSON.
  *
- * - isotonic: pool-adjacent-violators on the labels ordered by score, giving a non-decreasing
- *   step function (no interpolation between steps, unlike sklearn's IsotonicRegression; scores
- *   outside the fitted range take the nearest step). Flexible; needs a few hundred events.
+ * - isotonic: pool-adjacent-violators on the labels ordered by score (tied scores merged first),
+ *   giving a non-decreasing step function (no interpolation between steps, unlike sklearn's
+ *   IsotonicRegression; scores outside the fitted range take the nearest step). Flexible; needs a few hundred events.
  * - platt: logistic regression of the label on logit(score), fitted by Newton's method with the
  *   plain maximum-likelihood targets (Platt's smoothed targets are not used). Two parameters, so
  *   it works on small references but only fixes sigmoid-shaped miscalibration.
@@ -31,40 +31,70 @@ export interface IdentityCalibrator {
 
 export type Calibrator = IsotonicCalibrator | PlattCalibrator | IdentityCalibrator;
 
-export function fitIsotonic(labels: readonly number[], scores: readonly number[]): IsotonicCalibrator {
+/**
+ * Isotonic fit: events with the same score are first merged into one block (their labels
+ * averaged, weighted), then adjacent blocks are pooled while their means decrease. Merging ties
+ * before pooling makes the result independent of the row order, as in scikit-learn's
+ * IsotonicRegression (which averages tied inputs before its own pool-adjacent-violators pass).
+ * `weights` are per-event sample weights (@default 1 each).
+ */
+export function fitIsotonic(
+  labels: readonly number[],
+  scores: readonly number[],
+  weights?: readonly number[],
+): IsotonicCalibrator {
   assertSameLength(labels, scores, 'fitIsotonic');
   assertBinaryLabels(labels);
   if (labels.length === 0) throw new RangeError('fitIsotonic needs at least one event');
-  const order = Array.from(labels.keys()).sort((a, b) => (scores[a] as number) - (scores[b] as number));
-  // Blocks: [upper score, sum of labels, weight]; tied scores start in one block.
-  const upper: number[] = [];
-  const sums: number[] = [];
-  const weights: number[] = [];
+  if (weights !== undefined) {
+    assertSameLength(labels, weights, 'fitIsotonic weights');
+    const bad = weights.findIndex((w) => !(Number.isFinite(w) && w >= 0));
+    if (bad >= 0)
+      throw new RangeError(`fitIsotonic: weight ${weights[bad]} at index ${bad} must be a finite number >= 0`);
+  }
+  const weightOf = (i: number) => (weights === undefined ? 1 : (weights[i] as number));
+  const order = Array.from(labels.keys())
+    .filter((i) => weightOf(i) > 0)
+    .sort((a, b) => (scores[a] as number) - (scores[b] as number));
+  if (order.length === 0) throw new RangeError('fitIsotonic needs at least one event with a positive weight');
+  // One block per distinct score: [upper score, weighted sum of labels, weight].
+  const tiedUpper: number[] = [];
+  const tiedSums: number[] = [];
+  const tiedWeights: number[] = [];
   for (const i of order) {
     const s = scores[i] as number;
-    const y = labels[i] as number;
-    const last = upper.length - 1;
-    if (last >= 0 && upper[last] === s) {
-      sums[last] = (sums[last] as number) + y;
-      weights[last] = (weights[last] as number) + 1;
+    const w = weightOf(i);
+    const last = tiedUpper.length - 1;
+    if (last >= 0 && tiedUpper[last] === s) {
+      tiedSums[last] = (tiedSums[last] as number) + w * (labels[i] as number);
+      tiedWeights[last] = (tiedWeights[last] as number) + w;
     } else {
-      upper.push(s);
-      sums.push(y);
-      weights.push(1);
+      tiedUpper.push(s);
+      tiedSums.push(w * (labels[i] as number));
+      tiedWeights.push(w);
     }
-    // Pool while the previous block's mean exceeds the last block's mean.
+  }
+  // Pool adjacent violators over the distinct-score blocks.
+  const upper: number[] = [];
+  const sums: number[] = [];
+  const blockWeights: number[] = [];
+  for (let t = 0; t < tiedUpper.length; t++) {
+    upper.push(tiedUpper[t] as number);
+    sums.push(tiedSums[t] as number);
+    blockWeights.push(tiedWeights[t] as number);
     while (upper.length >= 2) {
       const k = upper.length - 1;
-      if ((sums[k - 1] as number) / (weights[k - 1] as number) <= (sums[k] as number) / (weights[k] as number)) break;
+      const previousMean = (sums[k - 1] as number) / (blockWeights[k - 1] as number);
+      if (previousMean <= (sums[k] as number) / (blockWeights[k] as number)) break;
       sums[k - 1] = (sums[k - 1] as number) + (sums[k] as number);
-      weights[k - 1] = (weights[k - 1] as number) + (weights[k] as number);
+      blockWeights[k - 1] = (blockWeights[k - 1] as number) + (blockWeights[k] as number);
       upper[k - 1] = upper[k] as number;
       upper.pop();
       sums.pop();
-      weights.pop();
+      blockWeights.pop();
     }
   }
-  return { kind: 'isotonic', upperScores: upper, values: sums.map((s, k) => s / (weights[k] as number)) };
+  return { kind: 'isotonic', upperScores: upper, values: sums.map((s, k) => s / (blockWeights[k] as number)) };
 }
 
 const clipLogit = (p: number) => {
