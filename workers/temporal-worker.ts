@@ -16,6 +16,7 @@ import type {
 import type { WorkflowInfo } from '@temporalio/workflow';
 import type { DerivedDecision } from '../workflows/messages.ts';
 import { temporalAddress } from '../platform/temporal.ts';
+import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -63,7 +64,7 @@ export async function createTemporalWorker(
     workflowBundle: await workflowBundle(),
     activities,
     sinks: decisionLogSink(deps.log),
-    interceptors: { activity: [nonRetryableErrors] },
+    interceptors: { activity: [nonRetryableErrors, backgroundQueries] },
   });
   // Stops the runner threads and the Kafka producer the retrain activities started.
   const close = async () => {
@@ -89,6 +90,18 @@ export const nonRetryableErrors = (): ActivityInterceptors => ({
         throw err;
       }
     },
+  },
+});
+
+/**
+ * Activities (monitor statistics, training, shadow evaluation) read ClickHouse in the background:
+ * in the embedded engine their parameterised queries wait while ingest's or the API's are queued
+ * (platform/clickhouse/query-scheduler.ts).
+ */
+export const backgroundQueries = (): ActivityInterceptors => ({
+  inbound: {
+    execute: (input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>) =>
+      withQueryPriority('background', () => next(input)),
   },
 });
 
