@@ -10,10 +10,15 @@ import { labelledFromGroups, scoreHistogramFromBins } from '../detectors/monitor
 import { fitCbpe } from '../detectors/quality/cbpe.ts';
 import { DEFAULT_SCORE_HISTOGRAM_BINS } from '../detectors/quality/score-histogram.ts';
 import { buildReference as buildReferenceProfiles } from '../operations/build-reference.ts';
-import { windowCounts } from '../operations/window-drift.ts';
 import { recordDecision as storeDecision, type DecisionRecord } from '../platform/clickhouse/decisions-repository.ts';
 import { loadReference, type StoredReference } from '../platform/clickhouse/reference-repository.ts';
+import { OTHER_CATEGORY } from '../detectors/drift/categories.ts';
+import { assertCountableReference, windowQualityCounts } from '../detectors/drift/window-comparison.ts';
+import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
+import type { BatchedWindowStatistics } from '../platform/clickhouse/window-batch-repository.ts';
+import { WindowBatcher, type WindowBatcherOptions } from './window-batcher.ts';
 import {
+  countWindowColumns,
   deadLettersInWindow,
   labelledScoreGroups,
   labelledScoreSample,
@@ -28,14 +33,37 @@ import type { Logger } from '../platform/logger.ts';
 export interface MonitorActivityDeps {
   clickhouse: ClickHouseClient;
   log: Logger;
+  /** How window reads are batched across monitors (window-batcher.ts). @default WindowBatcher's defaults */
+  batching?: Omit<WindowBatcherOptions, 'scoreBins'> & {
+    /** A model whose last window held more events is read on its own. @default 20000 */
+    maxBatchedEvents?: number;
+  };
+  /** The batcher to read windows through (its stats are the caller's to report). @default a new one with `batching` */
+  batcher?: WindowBatcher;
 }
+
+/** A window batcher with the monitor's score-histogram bins. */
+export function createWindowBatcher(
+  clickhouse: ClickHouseClient,
+  options: Omit<WindowBatcherOptions, 'scoreBins'> = {},
+): WindowBatcher {
+  return new WindowBatcher(clickhouse, { ...options, scoreBins: SCORE_BINS });
+}
+
+/** Events in a window above which a batch would hold too many values in memory (the batched query groups them). */
+const DEFAULT_MAX_BATCHED_EVENTS = 20_000;
+const SCORE_BINS = DEFAULT_SCORE_HISTOGRAM_BINS;
 
 /** Labelled events needed to fit the label-free estimator on a reference. */
 const MIN_CBPE_REFERENCE = 500;
 /** Cap on labelled reference events pulled for CBPE fitting (scores and labels only). */
 const MAX_CBPE_REFERENCE = 50_000;
 
-export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps) {
+export function createMonitorActivities({ clickhouse, log, batching = {}, batcher: shared }: MonitorActivityDeps) {
+  const batcher = shared ?? new WindowBatcher(clickhouse, { ...batching, scoreBins: SCORE_BINS });
+  const maxBatchedEvents = batching.maxBatchedEvents ?? DEFAULT_MAX_BATCHED_EVENTS;
+  /** Events of each model's last window read by this process: what routes its next one. */
+  const lastWindowEvents = new Map<string, number>();
   // A reference never changes once stored (its id is derived from its inputs): read each once.
   const references = new Map<string, Promise<StoredReference>>();
   const referenceById = (id: string): Promise<StoredReference> => {
@@ -57,39 +85,65 @@ export function createMonitorActivities({ clickhouse, log }: MonitorActivityDeps
   }): Promise<WindowObservation> {
     const window = { start: input.start, end: input.end };
     const reference = input.referenceId ? await referenceById(input.referenceId) : null;
-    Context.current().heartbeat('counting features');
-    const counts = reference ? await windowCounts(clickhouse, { modelId: input.modelId, ...window, reference }) : null;
-
-    const versions = await versionsInWindow(clickhouse, input.modelId, window);
-    const trainedAt = await versionsTrainedAt(
-      clickhouse,
-      input.modelId,
-      versions.map((v) => v.version),
-    );
-    // windowCounts already counted the window's dead letters; without a reference, count them here.
-    const deadLettered = counts?.deadLettered ?? (await deadLettersInWindow(clickhouse, input.modelId, window));
-
-    Context.current().heartbeat('quality histograms');
-    const bins = DEFAULT_SCORE_HISTOGRAM_BINS;
-    const scoreBins = await scoreBinCounts(clickhouse, input.modelId, window, bins);
-    const labelled = await labelledScoreGroups(clickhouse, input.modelId, window, bins);
-
+    if (reference) assertCountableReference(reference);
+    Context.current().heartbeat('reading the window');
+    // Windows of a model whose last window was large are counted on their own, with the query
+    // that spells out each cut (fastest per row); the rest are read in batches with other monitors'.
+    const statistics =
+      (lastWindowEvents.get(input.modelId) ?? 0) > maxBatchedEvents
+        ? await singleWindowStatistics(input.modelId, window, reference)
+        : await batcher.read({
+            modelId: input.modelId,
+            ...window,
+            columns: reference ? { ...reference, otherCategory: OTHER_CATEGORY } : null,
+          });
+    const { versions, trainedAt } = statistics;
+    const events = versions.reduce((total, v) => total + v.events, 0);
+    lastWindowEvents.set(input.modelId, events);
+    const counted = statistics.counted;
     return {
       start: input.start,
       end: input.end,
-      events: versions.reduce((total, v) => total + v.events, 0),
+      events,
       versions: versions.map((v) => ({
         version: v.version,
         events: v.events,
         trainedAt: trainedAt.get(v.version) ?? v.firstSeen,
       })),
-      deadLettered,
-      features: counts?.features ?? {},
-      prediction: counts?.prediction ?? null,
-      quality: counts?.quality ?? null,
-      scoreHistogram: scoreHistogramFromBins(scoreBins, bins),
-      labelled: labelledFromGroups(labelled, bins),
+      deadLettered: statistics.deadLettered,
+      features: counted?.features ?? {},
+      prediction: counted?.prediction ?? null,
+      quality: reference && counted ? windowQualityCounts(reference, counted) : null,
+      scoreHistogram: scoreHistogramFromBins(statistics.scoreBins, SCORE_BINS),
+      labelled: labelledFromGroups(statistics.labelled, SCORE_BINS),
     };
+  }
+
+  /** One window read on its own, by the single-window queries (window-repository.ts). */
+  async function singleWindowStatistics(
+    modelId: string,
+    window: { start: number; end: number },
+    reference: StoredReference | null,
+  ): Promise<BatchedWindowStatistics> {
+    return withQueryPriority('background', async () => {
+      const counted = reference
+        ? await countWindowColumns(clickhouse, { ...reference, otherCategory: OTHER_CATEGORY }, { modelId, ...window })
+        : null;
+      const versions = await versionsInWindow(clickhouse, modelId, window);
+      const trainedAt = await versionsTrainedAt(
+        clickhouse,
+        modelId,
+        versions.map((v) => v.version),
+      );
+      return {
+        counted,
+        versions,
+        trainedAt,
+        deadLettered: await deadLettersInWindow(clickhouse, modelId, window),
+        scoreBins: await scoreBinCounts(clickhouse, modelId, window, SCORE_BINS),
+        labelled: await labelledScoreGroups(clickhouse, modelId, window, SCORE_BINS),
+      };
+    });
   }
 
   /**

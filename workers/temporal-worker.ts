@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { createMonitorActivities } from '../activities/monitor.ts';
+import { availableParallelism } from 'node:os';
+import { createMonitorActivities, createWindowBatcher } from '../activities/monitor.ts';
+import type { WindowBatcher } from '../activities/window-batcher.ts';
 import { closeRetrainActivities, createRetrainActivities } from '../activities/retrain.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -37,11 +39,12 @@ export interface TemporalWorkerDeps {
 }
 
 /** Every activity the workflows call, bound to this process's ClickHouse, Kafka and artifact store. */
-export function createActivities(deps: TemporalWorkerDeps) {
+export function createActivities(deps: TemporalWorkerDeps & { batcher?: WindowBatcher }) {
   return {
     ...createMonitorActivities({
       clickhouse: deps.clickhouse,
       log: deps.log.child({ subsystem: 'monitor-activities' }),
+      batcher: deps.batcher,
     }),
     ...createRetrainActivities({
       clickhouse: deps.clickhouse,
@@ -54,13 +57,15 @@ export function createActivities(deps: TemporalWorkerDeps) {
 /** The Temporal worker: ModelMonitor and Retrain workflows plus their activities on one task queue. */
 export async function createTemporalWorker(
   deps: TemporalWorkerDeps,
-): Promise<{ worker: Worker; close: () => Promise<void> }> {
+): Promise<{ worker: Worker; close: () => Promise<void>; windowBatcher: WindowBatcher }> {
   const connection = deps.connection ?? (await NativeConnection.connect({ address: temporalAddress(deps.config) }));
-  const activities = createActivities(deps);
+  const windowBatcher = createWindowBatcher(deps.clickhouse);
+  const activities = createActivities({ ...deps, batcher: windowBatcher });
   const worker = await Worker.create({
     connection,
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
+    maxConcurrentActivityTaskExecutions: maxConcurrentActivities(deps.config),
     workflowBundle: await workflowBundle(),
     activities,
     sinks: decisionLogSink(deps.log),
@@ -71,7 +76,15 @@ export async function createTemporalWorker(
     await closeRetrainActivities(activities);
     if (!deps.connection) await connection.close();
   };
-  return { worker, close };
+  return { worker, close, windowBatcher };
+}
+
+/**
+ * Activities at once: monitor window reads mostly wait for their batch (a few milliseconds of
+ * engine time each), so the limit is about memory, not CPU; retrains are one per model at a time.
+ */
+export function maxConcurrentActivities(config: Pick<HalflifeConfig, 'temporal'>): number {
+  return config.temporal.maxConcurrentActivities ?? Math.max(32, 16 * availableParallelism());
 }
 
 /**
