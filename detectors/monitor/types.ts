@@ -80,6 +80,12 @@ export interface MonitorSettings {
    * @default 2
    */
   ruleRevision: 1 | 2;
+  /**
+   * Most cadences one evaluation covers when the monitor wakes with several windows due (it fell
+   * behind): they are evaluated as one coalesced window and older ones are skipped, both recorded
+   * with the decision (schedule.ts). @default 24
+   */
+  maxCoalescedWindows: number;
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
@@ -90,6 +96,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxPointsPerVersion: 500,
   maxVersions: 8,
   ruleRevision: 2,
+  maxCoalescedWindows: 24,
 };
 
 /** Everything a monitor remembers between ticks (and across continue-as-new). */

@@ -33,4 +33,6 @@ export interface CarriedState {
   retrainSequence: number;
   lastDecision: MonitorStatus['lastDecision'];
   runs: number;
+  /** Windows due up to this time (missed while paused) are still being evaluated one by one. @default null */
+  catchUpUntil?: number | null;
 }

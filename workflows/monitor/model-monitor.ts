@@ -22,6 +22,12 @@ const COST_AWARE_RULE_REVISION_2 = 'cost-aware-rule-revision-2';
 /** `patched` id of the paused monitor that waits for a message instead of polling. */
 const PAUSED_MONITOR_WAITS = 'paused-monitor-waits';
 
+/** `patched` id of windows shifted by a per-model offset within the cadence (detectors/monitor/schedule.ts). */
+const STAGGERED_WINDOWS = 'staggered-windows';
+
+/** `patched` id of several due windows evaluated as one coalesced window (detectors/monitor/schedule.ts). */
+const COALESCE_LATE_WINDOWS = 'coalesce-late-windows';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -29,7 +35,10 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Rule revision 2 (2026-11-26) changes cost-aware decisions: runs recorded before it have no
   // marker and keep revision 1, so replaying their histories re-derives the same decisions.
   const ruleRevision2 = patched(COST_AWARE_RULE_REVISION_2);
-  const monitor = new MonitorWorkflowState(input, { ruleRevision2 });
+  // Runs recorded before these two keep epoch-aligned windows and evaluate late windows one by one.
+  const staggered = patched(STAGGERED_WINDOWS);
+  const coalescing = patched(COALESCE_LATE_WINDOWS);
+  const monitor = new MonitorWorkflowState(input, { ruleRevision2, staggered, coalescing });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
 

@@ -18,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { MonitorActivities } from '../../activities/monitor.ts';
 import { monitorHealth } from '../../detectors/monitor/health.ts';
+import { planWindow, staggerOffsetMs, windowStartAt, type WindowPlan } from '../../detectors/monitor/schedule.ts';
 import { initialMonitorState, monitorTick, policyStateOf, startVersion } from '../../detectors/monitor/tick.ts';
 import {
   DEFAULT_MONITOR_SETTINGS,
@@ -88,10 +89,24 @@ export class MonitorWorkflowState {
   retrain: RunningRetrain | null = null;
   /** Set when the loop should re-check before its window is due (resumed, retrain finished). */
   wakeUp = false;
+  /** Windows due up to this time were missed while paused: evaluated one by one, not coalesced. */
+  catchUpUntil: number | null;
+  /** Whether several due windows are evaluated as one (this run's history has the `patched` marker). */
+  readonly coalescing: boolean;
   #decisionCounter = 0;
 
-  /** `ruleRevision2`: whether this run's history carries the revision-2 `patched` marker. */
-  constructor(input: ModelMonitorInput, { ruleRevision2 }: { ruleRevision2: boolean }) {
+  /**
+   * `ruleRevision2`, `staggered`, `coalescing`: whether this run's history carries the `patched`
+   * marker of rule revision 2, of staggered windows and of coalesced late windows.
+   */
+  constructor(
+    input: ModelMonitorInput,
+    {
+      ruleRevision2,
+      staggered = false,
+      coalescing = false,
+    }: { ruleRevision2: boolean; staggered?: boolean; coalescing?: boolean },
+  ) {
     this.input = input;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
@@ -106,8 +121,13 @@ export class MonitorWorkflowState {
     const carried = input.carried;
     this.state = carried?.state ?? initialMonitorState(input.modelId);
     this.reference = carried?.reference ?? null;
-    // Windows are aligned to the cadence, so every monitor of the same cadence cuts the same windows.
-    this.nextWindowStart = carried?.nextWindowStart ?? Math.floor(Date.now() / this.cadenceMs) * this.cadenceMs;
+    // A model's windows are shifted by its own offset within the cadence, so a fleet's ticks spread
+    // over the cadence instead of all coming due in the same second (runs from before: aligned).
+    this.nextWindowStart =
+      carried?.nextWindowStart ??
+      windowStartAt(Date.now(), this.cadenceMs, staggered ? staggerOffsetMs(input.modelId, this.cadenceMs) : 0);
+    this.catchUpUntil = carried?.catchUpUntil ?? null;
+    this.coalescing = coalescing;
     this.retrainSequence = carried?.retrainSequence ?? 0;
     this.lastDecision = carried?.lastDecision ?? null;
   }
@@ -186,16 +206,31 @@ export class MonitorWorkflowState {
         retrainSequence,
         lastDecision,
         runs: (this.input.carried?.runs ?? 0) + 1,
+        catchUpUntil: this.catchUpUntil,
       },
     };
   }
 
   // ---- the window ---------------------------------------------------------------------------
 
+  /** What to evaluate now: the next window, or the due windows coalesced when the monitor fell behind. */
+  planNextWindow(): WindowPlan {
+    const start = this.nextWindowStart;
+    if (!this.coalescing) return { start, end: start + this.cadenceMs, windows: 1, skipped: null };
+    return planWindow({
+      nextWindowStart: start,
+      cadenceMs: this.cadenceMs,
+      settleMs: this.settleMs,
+      now: Date.now(),
+      catchUpUntil: this.catchUpUntil ?? undefined,
+      maxCoalesced: this.settings.maxCoalescedWindows,
+    });
+  }
+
   /** Evaluate the next window: its aggregates, the pure tick, and the decision acted on. */
   async evaluateNextWindow(): Promise<void> {
-    const start = this.nextWindowStart;
-    const end = start + this.cadenceMs;
+    const plan = this.planNextWindow();
+    const { start, end } = plan;
     this.nextWindowStart = end;
 
     const observation = await activities.collectWindow({
@@ -216,7 +251,7 @@ export class MonitorWorkflowState {
     const tick = monitorTick(this.state, this.reference, observation, this.policy, Date.now(), this.settings);
     this.state = tick.state;
     this.lastEvaluation = tick.evaluation;
-    await this.#act(tick.decision, tick.evaluation, 'system');
+    await this.#act(tick.decision, tick.evaluation, 'system', lateWindows(plan, this.cadenceMs));
     this.publishSearchAttributes();
   }
 
@@ -276,26 +311,43 @@ export class MonitorWorkflowState {
     return decisionId;
   }
 
-  /** Act on a policy decision: record it, and start a retrain or ask for approval when it says so. */
-  async #act(decision: PolicyDecision, evaluation: WindowEvaluation | null, actor: string): Promise<string> {
+  /**
+   * Act on a policy decision: record it, and start a retrain or ask for approval when it says so.
+   * `late`: the window was several due windows coalesced (and older ones skipped), said in the
+   * decision's reason and details.
+   */
+  async #act(
+    decision: PolicyDecision,
+    evaluation: WindowEvaluation | null,
+    actor: string,
+    late: LateWindows | null = null,
+  ): Promise<string> {
+    const reason = (text: string) => (late ? `${late.summary}; ${text}` : text);
+    const details = late ? { lateWindows: late } : undefined;
     if (decision.kind === 'retrain') {
-      const decisionId = await this.record('retrain', actor, decision.reason, { decision, evaluation });
+      const decisionId = await this.record('retrain', actor, reason(decision.reason), {
+        decision,
+        evaluation,
+        details,
+      });
       await this.#startRetrain(decision, actor, decisionId);
       return decisionId;
     }
     if (decision.kind === 'blocked' && decision.blockedBy === 'approval' && decision.approval.status === 'needed') {
       this.state.approval = { status: 'pending', requestedAt: Date.now() };
-      return this.record('approval-requested', 'system', decision.reason, { decision, evaluation });
+      return this.record('approval-requested', 'system', reason(decision.reason), { decision, evaluation, details });
     }
     if (decision.approval.status === 'expired' || decision.approval.status === 'rejected') {
       this.state.approval = { status: 'none' };
       if (decision.approval.status === 'expired')
-        return this.record('approval-expired', 'system', 'nobody approved the retrain before the approval timeout', {
-          decision,
-          evaluation,
-        });
+        return this.record(
+          'approval-expired',
+          'system',
+          reason('nobody approved the retrain before the approval timeout'),
+          { decision, evaluation, details },
+        );
     }
-    return this.record(decision.kind, 'system', decision.reason, { decision, evaluation });
+    return this.record(decision.kind, 'system', reason(decision.reason), { decision, evaluation, details });
   }
 
   /** Ask the policy again without a new window (after approve/forceRetrain) and act on it. */
@@ -403,6 +455,8 @@ export class MonitorWorkflowState {
   async resume({ actor, reason }: Actor): Promise<MonitorStatus> {
     this.state.paused = false;
     this.wakeUp = true;
+    // The windows that came due while paused are evaluated one by one, not coalesced.
+    this.catchUpUntil = Date.now();
     await this.record('resume', actor, reason ?? 'resumed');
     this.publishSearchAttributes();
     return this.status();
@@ -430,4 +484,34 @@ export class MonitorWorkflowState {
     this.publishSearchAttributes();
     return { rejected: true, decisionId };
   }
+}
+
+/** How a coalesced evaluation is recorded: which due windows it covered and which it skipped. */
+interface LateWindows {
+  /** Cadences the evaluated window spans. */
+  coalesced: number;
+  window: { start: number; end: number };
+  skipped: { start: number; end: number; windows: number } | null;
+  /** The sentence the decision's reason starts with. */
+  summary: string;
+}
+
+function lateWindows(plan: WindowPlan, cadenceMs: number): LateWindows | null {
+  if (plan.windows === 1 && plan.skipped === null) return null;
+  const iso = (t: number) => new Date(t).toISOString();
+  const cadenceMinutes = Math.round(cadenceMs / 60_000);
+  const cadence = cadenceMinutes >= 1 ? `${cadenceMinutes} min` : `${Math.round(cadenceMs / 1000)} s`;
+  const parts = [
+    `the monitor fell behind: ${plan.windows} due windows of ${cadence} coalesced into one (${iso(plan.start)} to ${iso(plan.end)})`,
+  ];
+  if (plan.skipped)
+    parts.push(
+      `${plan.skipped.windows} older windows skipped (${iso(plan.skipped.start)} to ${iso(plan.skipped.end)})`,
+    );
+  return {
+    coalesced: plan.windows,
+    window: { start: plan.start, end: plan.end },
+    skipped: plan.skipped,
+    summary: parts.join(', '),
+  };
 }
