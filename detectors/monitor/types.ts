@@ -86,6 +86,14 @@ export interface MonitorSettings {
    * with the decision (schedule.ts). @default 24
    */
   maxCoalescedWindows: number;
+  /**
+   * Bounded decay fits (decay/fit.ts `windowHours`): the fit's fresh quality and floor stay within
+   * the metric's range, and a half-life shorter than the monitor's windows (or a decay over before
+   * its first window) is no fit, so the cumulative rule decides. Gated like rule revision 2: the
+   * ModelMonitor workflow keeps it off for runs that started before it (no `patched` marker), so
+   * replay re-derives their decisions. @default true
+   */
+  boundedDecayFits: boolean;
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
@@ -97,6 +105,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxVersions: 8,
   ruleRevision: 2,
   maxCoalescedWindows: 24,
+  boundedDecayFits: true,
 };
 
 /** Everything a monitor remembers between ticks (and across continue-as-new). */

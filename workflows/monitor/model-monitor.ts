@@ -28,6 +28,9 @@ const STAGGERED_WINDOWS = 'staggered-windows';
 /** `patched` id of several due windows evaluated as one coalesced window (detectors/monitor/schedule.ts). */
 const COALESCE_LATE_WINDOWS = 'coalesce-late-windows';
 
+/** `patched` id of bounded decay fits (see `MonitorSettings.boundedDecayFits`). */
+const BOUNDED_DECAY_FITS = 'bounded-decay-fits';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -38,7 +41,9 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before these two keep epoch-aligned windows and evaluate late windows one by one.
   const staggered = patched(STAGGERED_WINDOWS);
   const coalescing = patched(COALESCE_LATE_WINDOWS);
-  const monitor = new MonitorWorkflowState(input, { ruleRevision2, staggered, coalescing });
+  // Bounded decay fits change decisions: runs recorded before them keep the unbounded fit.
+  const boundedDecayFits = patched(BOUNDED_DECAY_FITS);
+  const monitor = new MonitorWorkflowState(input, { ruleRevision2, staggered, coalescing, boundedDecayFits });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
 

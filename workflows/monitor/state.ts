@@ -96,8 +96,9 @@ export class MonitorWorkflowState {
   #decisionCounter = 0;
 
   /**
-   * `ruleRevision2`, `staggered`, `coalescing`: whether this run's history carries the `patched`
-   * marker of rule revision 2, of staggered windows and of coalesced late windows.
+   * `ruleRevision2`, `staggered`, `coalescing`, `boundedDecayFits`: whether this run's history
+   * carries the `patched` marker of rule revision 2, of staggered windows, of coalesced late
+   * windows and of bounded decay fits.
    */
   constructor(
     input: ModelMonitorInput,
@@ -105,13 +106,17 @@ export class MonitorWorkflowState {
       ruleRevision2,
       staggered = false,
       coalescing = false,
-    }: { ruleRevision2: boolean; staggered?: boolean; coalescing?: boolean },
+      boundedDecayFits = false,
+    }: { ruleRevision2: boolean; staggered?: boolean; coalescing?: boolean; boundedDecayFits?: boolean },
   ) {
     this.input = input;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
       ruleRevision: ruleRevision2 ? (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) : 1,
+      boundedDecayFits: boundedDecayFits
+        ? (input.settings?.boundedDecayFits ?? DEFAULT_MONITOR_SETTINGS.boundedDecayFits)
+        : false,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
     this.cadenceMs = parseDuration(input.cadence ?? '1h');
