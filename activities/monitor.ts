@@ -28,6 +28,8 @@ import {
   versionsTrainedAt,
 } from '../platform/clickhouse/window-repository.ts';
 import { NotFoundError } from '../platform/errors.ts';
+import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
+import { registeredReference } from '../operations/register-model.ts';
 import type { Logger } from '../platform/logger.ts';
 
 export interface MonitorActivityDeps {
@@ -59,7 +61,23 @@ const MIN_CBPE_REFERENCE = 500;
 /** Cap on labelled reference events pulled for CBPE fitting (scores and labels only). */
 const MAX_CBPE_REFERENCE = 50_000;
 
+/** What the monitor keeps of a stored reference. */
+function monitorReference(
+  profiles: StoredReference,
+  modelVersion: string,
+  cbpe: MonitorReference['cbpe'],
+): MonitorReference {
+  return {
+    referenceId: profiles.referenceId,
+    modelVersion,
+    features: profiles.features,
+    prediction: profiles.prediction,
+    cbpe,
+  };
+}
+
 export function createMonitorActivities({ clickhouse, log, batching = {}, batcher: shared }: MonitorActivityDeps) {
+  const registry = new ClickHouseRegistryRepository(clickhouse);
   const batcher = shared ?? new WindowBatcher(clickhouse, { ...batching, scoreBins: SCORE_BINS });
   const maxBatchedEvents = batching.maxBatchedEvents ?? DEFAULT_MAX_BATCHED_EVENTS;
   /** Events of each model's last window read by this process: what routes its next one. */
@@ -157,6 +175,16 @@ export function createMonitorActivities({ clickhouse, log, batching = {}, batche
     window?: { start: number; end: number };
     lineageId?: string;
   }): Promise<MonitorReference | null> {
+    // A version registered with its reference (operations/register-model.ts) is compared with that.
+    if (input.window && input.modelVersion) {
+      const registered = await registeredReference({ clickhouse, registry }, input.modelId, input.modelVersion).catch(
+        (err: unknown) => {
+          if (err instanceof NotFoundError) return null;
+          throw err;
+        },
+      );
+      if (registered) return monitorReference(registered, input.modelVersion, null);
+    }
     let window = input.window;
     if (!window && input.lineageId) window = (await snapshotEventWindow(clickhouse, input.lineageId)) ?? undefined;
     if (!window) return null;
@@ -194,13 +222,7 @@ export function createMonitorActivities({ clickhouse, log, batching = {}, batche
         log.warn({ modelId: input.modelId, err: (err as Error).message }, 'label-free estimator not fitted');
       }
     }
-    return {
-      referenceId: profiles.referenceId,
-      modelVersion: input.modelVersion ?? '',
-      features: profiles.features,
-      prediction: profiles.prediction,
-      cbpe,
-    };
+    return monitorReference(profiles, input.modelVersion ?? '', cbpe);
   }
 
   async function recordDecision(decision: DecisionRecord): Promise<{ stored: boolean }> {
