@@ -86,7 +86,11 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
     await ingest.start();
     shutdown.push({ name: 'ingest', run: () => ingest.stop() });
 
-    const { worker, close: closeWorker } = await createTemporalWorker({
+    const {
+      worker,
+      close: closeWorker,
+      windowBatcher,
+    } = await createTemporalWorker({
       config,
       clickhouse: clickhouse.client,
       log: log.child({ subsystem: 'temporal-worker' }),
@@ -127,7 +131,15 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
         ingestRoutes(repository),
         decisionRoutes(clickhouse.client),
         scoreRoute(scorer),
-        metricsRoutes({ config, clickhouse: clickhouse.client, log, ingest, scorer }),
+        metricsRoutes({
+          config,
+          clickhouse: clickhouse.client,
+          log,
+          ingest,
+          scorer,
+          windowReads: windowBatcher,
+          queryScheduler: clickhouse.scheduler,
+        }),
         ...dashboardRoutes({ config, clickhouse: clickhouse.client, log }),
       ],
     });
