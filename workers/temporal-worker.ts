@@ -131,6 +131,7 @@ export function decisionLogSink(log: Logger) {
               modelId: decision.modelId,
               decisionId: decision.decisionId,
               kind: decision.kind,
+              ...(decision.window ? { windowStart: decision.window.start, windowEnd: decision.window.end } : {}),
             },
             decision.reason,
           ),
