@@ -81,6 +81,12 @@ export function createShadowActivity(ctx: RetrainContext) {
       throw nonRetryable('ValidationError', e.message);
     });
     const championVersion = await ctx.registry.getVersion(input.modelId, input.championVersion);
+    // A tainted version is never a champion (the workflow resolves another one first; this is the backstop).
+    if (championVersion?.stage === 'tainted')
+      throw nonRetryable(
+        'ValidationError',
+        `${input.modelId} ${input.championVersion} is tainted: a tainted version is never a shadow champion`,
+      );
     const evaluationId = `shadow-${createHash('sha256')
       .update(
         JSON.stringify([input.modelId, input.candidateVersion, input.championVersion, start, end, maxEvents, source]),

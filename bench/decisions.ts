@@ -19,12 +19,21 @@
  * mean staleness of `--twins` twins of the stream (same concept path, independent events) and is
  * priced on the stream itself (bench/decision-bounds.ts prices the other kinds of foresight).
  *
- * Policies: cost-aware (forecast-then-cumulative, median), periodic (best period on a grid,
- * chosen in hindsight per stream — a generous baseline), drift-triggered (dataset drift in two
- * consecutive windows), never (manual), expected-cost oracle, oracle.
+ * Policies: cost-aware (forecast-then-cumulative, median), best periodic (every whole-hour
+ * period searched, the cheapest chosen in hindsight per stream — a generous baseline; priced on
+ * the matrix, the winner replayed through the engine), drift-triggered (dataset drift in two
+ * consecutive windows), never (manual), expected-cost oracle, oracle. Every policy's cost is also
+ * given as a ratio to both oracles.
  *
- * Usage: npm run bench -- decisions [--quick] [--json] [--seeds 3] [--twins 4]
+ * Seeds: tuning seeds by default; `--seeds report` runs the round's fresh report seeds, once,
+ * after the rule is frozen (bench/lib/decision-seeds.ts). `--write-md` writes the tables into
+ * BENCHMARKS.md.
+ *
+ * Usage: npm run bench -- decisions [--seeds tuning|report|1-3] [--days 14] [--twins 4] [--policy FILE] [--json] [--write-md] [--quick]
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../training/backtest-trainer.ts';
 import { runBacktest } from '../detectors/backtest/engine.ts';
@@ -34,6 +43,11 @@ import { oracleSchedule, scheduleCost } from './lib/oracle.ts';
 import type { PolicyTrigger, RetrainPolicy } from '../detectors/policy/types.ts';
 import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
 import { buildQualityMatrix, CADENCE_MS, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
+import { bestPeriodic, hoursText } from './lib/periodic.ts';
+import { parseSeeds, REPORT_SEEDS, seedSet, TUNING_SEEDS } from './lib/decision-seeds.ts';
+import { machine } from './lib/cli.ts';
+import { replaceSection } from './lib/markdown-section.ts';
+import { loadPolicyFile } from '../platform/policy-file.ts';
 
 export { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec };
 
@@ -89,8 +103,8 @@ export const costAwareTrigger: PolicyTrigger = {
   rule: 'forecast-then-cumulative',
 };
 
-const PERIODS = ['2h', '3h', '4h', '6h', '8h', '12h', '18h', '1d', '36h', '2d', '3d', '5d'];
-const QUICK_PERIODS = ['3h', '6h', '12h', '1d', '2d', '4d'];
+/** The 12 periods the report searched before the full search (kept to show what the full search changes). */
+export const OLD_GRID_HOURS = [2, 3, 4, 6, 8, 12, 18, 24, 36, 48, 72, 120] as const;
 
 export interface PolicyOutcome {
   policy: string;
@@ -99,6 +113,8 @@ export interface PolicyOutcome {
   retrainCost: number;
   totalCost: number;
   ratioToOracle: number;
+  /** Total cost ÷ the expected-cost oracle's (null when it is not run). */
+  ratioToExpectedCostOracle: number | null;
 }
 
 export interface ScenarioResult {
@@ -108,19 +124,27 @@ export interface ScenarioResult {
   windows: number;
   events: number;
   outcomes: PolicyOutcome[];
+  /** The cheapest periodic policy's period (every whole hour searched), e.g. "17h". */
   bestPeriod: string;
+  /** The best of the old 12-period grid, for comparison: its period and total cost. */
+  oldGridBest: { period: string; totalCost: number };
   seconds: number;
 }
 
 /** Twins behind the expected-cost oracle (0: leave it out). */
 export const DEFAULT_TWINS = 4;
 
-export async function runScenario(
-  spec: ScenarioSpec,
-  periods: readonly string[],
-  log: (line: string) => void = () => {},
-  twins = DEFAULT_TWINS,
-): Promise<ScenarioResult> {
+export interface ScenarioOptions {
+  /** Twins behind the expected-cost oracle (0: leave it out). @default DEFAULT_TWINS */
+  twins?: number;
+  /** The cost-aware policy under test (its trigger and any other sections; the bench's guards and training window replace its own). @default the built-in cost-aware trigger */
+  policy?: RetrainPolicy;
+  log?: (line: string) => void;
+}
+
+export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions = {}): Promise<ScenarioResult> {
+  const twins = options.twins ?? DEFAULT_TWINS;
+  const log = options.log ?? (() => {});
   const started = Date.now();
   const trainer = memoTrainer(builtInTrainer());
   const { scenario, steps, monitoredStart, costModel } = buildQualityMatrix(spec, { trainer, onProgress: log });
@@ -156,7 +180,8 @@ export async function runScenario(
   };
 
   const oracle = oracleSchedule(costModel);
-  const priced = (name: string, retrainSteps: number[]): PolicyOutcome => {
+  const outcomes: PolicyOutcome[] = [];
+  const priced = (name: string, retrainSteps: readonly number[]): PolicyOutcome => {
     const c = scheduleCost(costModel, retrainSteps);
     return {
       policy: name,
@@ -165,24 +190,30 @@ export async function runScenario(
       retrainCost: c.retrainCost,
       totalCost: c.totalCost,
       ratioToOracle: c.totalCost / oracle.totalCost,
+      ratioToExpectedCostOracle: null,
     };
   };
   log(`  ${spec.kind} seed ${spec.seed}: policies…`);
-  const outcomes: PolicyOutcome[] = [];
-  outcomes.push(priced('cost-aware', await run(benchPolicy('cost-aware', costAwareTrigger, spec.trainingWindow))));
-  let bestPeriodic: PolicyOutcome | null = null;
-  let bestPeriod = '';
-  for (const every of periods) {
-    const o = priced(
-      `periodic ${every}`,
-      await run(benchPolicy(`periodic-${every}`, { kind: 'periodic', every }, spec.trainingWindow)),
+  const underTest = options.policy
+    ? {
+        ...benchPolicy(options.policy.name, options.policy.trigger, spec.trainingWindow),
+        ...withoutGuards(options.policy),
+      }
+    : benchPolicy('cost-aware', costAwareTrigger, spec.trainingWindow);
+  outcomes.push(priced('cost-aware', await run(underTest)));
+
+  // Every whole-hour period, priced on the matrix; the best one replayed through the engine.
+  const search = bestPeriodic(costModel);
+  const every = hoursText(search.period);
+  const replayed = await run(benchPolicy(`periodic-${every}`, { kind: 'periodic', every }, spec.trainingWindow));
+  const predicted = search.cost.retrainSteps;
+  if (replayed.length !== predicted.length || replayed.some((s, i) => s !== predicted[i]))
+    throw new Error(
+      `periodic ${every}: the engine retrained at steps ${replayed.join(' ')}, the period predicts ${predicted.join(' ')}`,
     );
-    if (bestPeriodic === null || o.totalCost < bestPeriodic.totalCost) {
-      bestPeriodic = o;
-      bestPeriod = every;
-    }
-  }
-  outcomes.push({ ...(bestPeriodic as PolicyOutcome), policy: 'best periodic' });
+  outcomes.push(priced('best periodic', replayed));
+  const grid = bestPeriodic(costModel, OLD_GRID_HOURS);
+
   outcomes.push(
     priced(
       'drift-triggered',
@@ -204,14 +235,9 @@ export async function runScenario(
           .retrainSteps,
       ),
     );
-  outcomes.push({
-    policy: 'oracle',
-    retrains: oracle.retrainSteps.length,
-    stalenessCost: oracle.stalenessCost,
-    retrainCost: oracle.retrainCost,
-    totalCost: oracle.totalCost,
-    ratioToOracle: 1,
-  });
+  outcomes.push({ ...priced('oracle', oracle.retrainSteps), ratioToOracle: 1 });
+  const expected = outcomes.find((o) => o.policy === 'expected-cost oracle');
+  if (expected) for (const o of outcomes) o.ratioToExpectedCostOracle = o.totalCost / expected.totalCost;
   return {
     kind: spec.kind,
     seed: spec.seed,
@@ -219,18 +245,31 @@ export async function runScenario(
     windows: steps,
     events: scenario.rows.length,
     outcomes,
-    bestPeriod,
+    bestPeriod: every,
+    oldGridBest: { period: hoursText(grid.period), totalCost: grid.cost.totalCost },
     seconds: (Date.now() - started) / 1000,
   };
 }
 
-export function scenarioSpecs(quick: boolean, seeds: number): ScenarioSpec[] {
-  const base = { days: quick ? 7 : 14, eventsPerHour: 300, referenceHours: 12 };
+/** A policy's sections other than its guards and training window (which the bench sets for every policy alike). */
+function withoutGuards(policy: RetrainPolicy): Partial<RetrainPolicy> {
+  const { guards: _guards, trainingWindow: _window, ...rest } = policy;
+  return rest;
+}
+
+export const STREAM_KINDS: readonly ScenarioKind[] = ['gradual', 'abrupt', 'recurring'];
+
+export function scenarioSpecs(
+  seeds: readonly number[],
+  days = 14,
+  kinds: readonly ScenarioKind[] = STREAM_KINDS,
+): ScenarioSpec[] {
+  const base = { days, eventsPerHour: 300, referenceHours: 12 };
   const specs: ScenarioSpec[] = [];
-  for (const kind of ['gradual', 'abrupt', 'recurring'] as const) {
+  for (const kind of kinds) {
     // One training window for every stream and policy (the oracle's matrix assumes it): short, so a
     // retrain soon after a change inherits little of the superseded concept.
-    for (let s = 1; s <= seeds; s++) specs.push({ ...base, kind, seed: s, trainingWindow: '4h' });
+    for (const seed of seeds) specs.push({ ...base, kind, seed, trainingWindow: '4h' });
   }
   return specs;
 }
@@ -244,33 +283,81 @@ export function meanInterval(values: readonly number[]): [number, number] | null
   return [m - half, m + half];
 }
 
-export function summarise(results: ScenarioResult[]) {
+export function summarise(results: readonly ScenarioResult[]) {
   const names = results[0]?.outcomes.map((o) => o.policy) ?? [];
   const byKind = new Map<string, ScenarioResult[]>();
   for (const r of results) byKind.set(r.kind, [...(byKind.get(r.kind) ?? []), r]);
-  const mean = (rs: ScenarioResult[], name: string, f: (o: PolicyOutcome) => number): number =>
-    rs.reduce((s, r) => s + f(r.outcomes.find((o) => o.policy === name) as PolicyOutcome), 0) / rs.length;
-  const cost = (r: ScenarioResult, name: string): number =>
-    (r.outcomes.find((o) => o.policy === name) as PolicyOutcome).totalCost;
-  const groups = [...byKind.entries(), ['all', results] as [string, ScenarioResult[]]];
+  const outcome = (r: ScenarioResult, name: string): PolicyOutcome =>
+    r.outcomes.find((o) => o.policy === name) as PolicyOutcome;
+  const mean = (rs: readonly ScenarioResult[], f: (r: ScenarioResult) => number): number =>
+    rs.reduce((s, r) => s + f(r), 0) / rs.length;
+  const hasExpected = names.includes('expected-cost oracle');
+  const groups: [string, readonly ScenarioResult[]][] = [...byKind.entries(), ['all', results]];
   return groups.map(([kind, rs]) => ({
     scenario: kind,
     runs: rs.length,
     policies: names.map((name) => ({
       policy: name,
-      meanTotalCost: mean(rs, name, (o) => o.totalCost),
-      meanRatioToOracle: mean(rs, name, (o) => o.ratioToOracle),
-      ratioToOracleCi95: meanInterval(
-        rs.map((r) => (r.outcomes.find((o) => o.policy === name) as PolicyOutcome).ratioToOracle),
-      ),
-      meanRetrains: mean(rs, name, (o) => o.retrains),
+      meanTotalCost: mean(rs, (r) => outcome(r, name).totalCost),
+      meanRatioToOracle: mean(rs, (r) => outcome(r, name).ratioToOracle),
+      ratioToOracleCi95: meanInterval(rs.map((r) => outcome(r, name).ratioToOracle)),
+      meanRatioToExpectedCostOracle: hasExpected
+        ? mean(rs, (r) => outcome(r, name).ratioToExpectedCostOracle as number)
+        : null,
+      ratioToExpectedCostOracleCi95: hasExpected
+        ? meanInterval(rs.map((r) => outcome(r, name).ratioToExpectedCostOracle as number))
+        : null,
+      meanRetrains: mean(rs, (r) => outcome(r, name).retrains),
     })),
     // Cost-aware against the oracle that knows the concept's future but not the dice (when run).
-    costAwareToExpectedCostOracle: names.includes('expected-cost oracle')
-      ? rs.reduce((sum, r) => sum + cost(r, 'cost-aware') / cost(r, 'expected-cost oracle'), 0) / rs.length
+    costAwareToExpectedCostOracle: hasExpected
+      ? mean(rs, (r) => outcome(r, 'cost-aware').ratioToExpectedCostOracle as number)
       : null,
+    oldGridBestRatioToOracle: mean(rs, (r) => r.oldGridBest.totalCost / outcome(r, 'oracle').totalCost),
   }));
 }
+
+/** A tie within this share counts as cost-aware matching the best periodic schedule. */
+export const TIE_TOLERANCE = 0.005;
+/** The target for cost-aware's mean ratio to the expected-cost oracle. */
+export const EXPECTED_COST_ORACLE_TARGET = 1.05;
+
+/** The issue's two targets on these streams, with the figures that decide them. */
+export function targets(results: readonly ScenarioResult[], summary: ReturnType<typeof summarise>) {
+  const cost = (r: ScenarioResult, name: string) =>
+    (r.outcomes.find((o) => o.policy === name) as PolicyOutcome).totalCost;
+  const perStream = results.map((r) => ({
+    stream: `${r.kind} ${r.seed}`,
+    costAware: cost(r, 'cost-aware'),
+    bestPeriodic: cost(r, 'best periodic'),
+    period: r.bestPeriod,
+    ratio: cost(r, 'cost-aware') / cost(r, 'best periodic'),
+  }));
+  const misses = perStream.filter((s) => s.ratio > 1 + TIE_TOLERANCE);
+  const all = summary.find((g) => g.scenario === 'all');
+  const meanToExpected = all?.costAwareToExpectedCostOracle ?? null;
+  return {
+    costAwareAtMostBestPeriodic: { met: misses.length === 0, tolerance: TIE_TOLERANCE, misses, perStream },
+    meanToExpectedCostOracle: {
+      met: meanToExpected === null ? null : meanToExpected <= EXPECTED_COST_ORACLE_TARGET,
+      target: EXPECTED_COST_ORACLE_TARGET,
+      value: meanToExpected,
+    },
+  };
+}
+
+const USAGE = `Usage: npm run bench -- decisions [options]   (or: npx tsx bench/decisions.ts [options])
+  --seeds S        "tuning" (default: ${TUNING_SEEDS.join(', ')}), "report" (${REPORT_SEEDS.join(', ')}: run once, when the
+                   round's rule is frozen — see bench/lib/decision-seeds.ts) or a list like 1-3,101
+  --days D         days monitored per stream (default 14)
+  --kinds K        streams, comma-separated (default gradual,abrupt,recurring)
+  --twins N        twins behind the expected-cost oracle (default ${DEFAULT_TWINS}; 0 leaves it out)
+  --policy FILE    the cost-aware policy under test, from a policy YAML (its trigger and other sections;
+                   the bench's guards and 4h training window replace its own). Default: the built-in cost-aware trigger
+  --quick          one seed (101), 7 days: a smoke run
+  --json           print the results as JSON
+  --write-md       write the decision tables of BENCHMARKS.md (between its decisions:begin/end markers)
+`;
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   const { values } = parseArgs({
@@ -278,52 +365,130 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     options: {
       quick: { type: 'boolean' },
       json: { type: 'boolean' },
+      'write-md': { type: 'boolean' },
       seeds: { type: 'string' },
+      days: { type: 'string' },
+      kinds: { type: 'string' },
       twins: { type: 'string' },
+      policy: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
   if (values.help) {
-    process.stdout.write('Usage: npm run bench -- decisions [--quick] [--json] [--seeds 3] [--twins 4]\n');
+    process.stdout.write(USAGE);
     return;
   }
   const twins = Number(values.twins ?? DEFAULT_TWINS);
   if (!(Number.isInteger(twins) && twins >= 0))
     throw new Error(`--twins must be a whole number ≥ 0 (0 leaves the expected-cost oracle out), got ${values.twins}`);
   const quick = values.quick === true;
-  const seeds = Number(values.seeds ?? (quick ? 1 : 3));
-  const specs = scenarioSpecs(quick, seeds);
+  const seeds = parseSeeds(values.seeds ?? (quick ? '101' : 'tuning'));
+  const days = Number(values.days ?? (quick ? 7 : 14));
+  if (!(days > 0)) throw new Error(`--days must be a positive number of days, got ${values.days}`);
+  const kinds = (values.kinds ?? STREAM_KINDS.join(',')).split(',') as ScenarioKind[];
+  for (const kind of kinds)
+    if (!STREAM_KINDS.includes(kind))
+      throw new Error(`--kinds: unknown stream "${kind}"; use ${STREAM_KINDS.join(', ')}\n${USAGE}`);
+  const policy = values.policy ? loadPolicyFile(values.policy).policy : undefined;
+  if (policy && policy.trigger.kind !== 'cost-aware')
+    throw new Error(`--policy ${values.policy}: the policy under test must be cost-aware, got ${policy.trigger.kind}`);
+  const specs = scenarioSpecs(seeds, days, kinds);
+  const set = seedSet(seeds);
+  if (values['write-md'] && !(set === 'report' && days === 14 && kinds.length === STREAM_KINDS.length && !policy))
+    throw new Error(
+      '--write-md writes the report table: use it with --seeds report and the default --days, --kinds and policy (print other runs with --json or as markdown)',
+    );
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const load = () => os.loadavg()[0] ?? Number.NaN;
+  const loadBefore = load();
   log(
-    `decision-quality benchmark: ${specs.length} streams (${quick ? 'quick' : 'full'}), cost model V=${COSTS.valuePerQualityUnit} per event per accuracy unit, C=${COSTS.retrainCost} per retrain`,
+    `decision-quality benchmark: ${specs.length} streams (${set} seeds ${seeds.join(', ')}; ${days} days), cost model V=${COSTS.valuePerQualityUnit} per event per accuracy unit, C=${COSTS.retrainCost} per retrain; load ${loadBefore.toFixed(2)}`,
   );
+  if (set === 'report')
+    log('  the report seeds: run them once, after the rule is frozen for this round (bench/lib/decision-seeds.ts)');
   const results: ScenarioResult[] = [];
   for (const spec of specs) {
-    const r = await runScenario(spec, quick ? QUICK_PERIODS : PERIODS, log, twins);
+    const r = await runScenario(spec, { twins, policy, log });
     log(
-      `  ${spec.kind} seed ${spec.seed}: ${r.outcomes.map((o) => `${o.policy} ${o.totalCost.toFixed(0)} (${o.retrains})`).join(', ')} [${r.seconds.toFixed(1)} s]`,
+      `  ${spec.kind} seed ${spec.seed}: ${r.outcomes.map((o) => `${o.policy} ${o.totalCost.toFixed(0)} (${o.retrains})`).join(', ')}; best period ${r.bestPeriod} [${r.seconds.toFixed(1)} s]`,
     );
     results.push(r);
   }
   const summary = summarise(results);
   const out = {
     benchmark: 'decisions',
-    date: new Date().toISOString(),
-    quick,
+    command: `npx tsx bench/decisions.ts ${argv.filter((a) => a !== '--').join(' ')}`.trim(),
+    machine: machine(),
+    load1: { before: loadBefore, after: load() },
+    seedSet: set,
+    seeds,
+    days,
     twins,
+    policy: policy ? { file: values.policy, name: policy.name, version: policy.version } : 'built-in cost-aware',
     costs: COSTS,
     cadence: '1h',
     results,
     summary,
+    targets: targets(results, summary),
   };
+  if (values['write-md']) {
+    const file = path.join(import.meta.dirname, '..', 'BENCHMARKS.md');
+    writeFileSync(
+      file,
+      replaceSection(readFileSync(file, 'utf8'), 'decisions', decisionSection(out, results, summary, twins)),
+    );
+    log(`wrote the decision tables into ${file}`);
+  }
   if (values.json) {
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
   }
   process.stdout.write(markdownTables(results, summary, twins));
+  process.stdout.write(targetLines(out.targets));
 }
 
-/** The report's two tables (per stream, per scenario) as BENCHMARKS.md has them. */
+/** The generated part of BENCHMARKS.md's decision section: run facts, the tables, the targets. */
+function decisionSection(
+  out: {
+    command: string;
+    machine: Record<string, string>;
+    load1: { before: number; after: number };
+    seedSet: string;
+    seeds: number[];
+    days: number;
+    twins: number;
+    targets: ReturnType<typeof targets>;
+  },
+  results: readonly ScenarioResult[],
+  summary: ReturnType<typeof summarise>,
+  twins: number,
+): string {
+  const m = out.machine;
+  return [
+    `Run ${m.date} — \`${out.command}\``,
+    '',
+    `Machine: ${m.nproc} cores (nproc), ${m.memory} RAM, ${m.cpu}, Node ${m.node}. 1-minute load average before/after: ${out.load1.before.toFixed(2)}/${out.load1.after.toFixed(2)} (the figures are costs, not timings: training and the rule are deterministic, so load does not change them). Seeds: ${out.seedSet} (${out.seeds.join(', ')}), ${out.days} days, ${twins} twins.`,
+    '',
+    markdownTables(results, summary, twins).trimEnd(),
+    '',
+    targetLines(out.targets).trimEnd(),
+  ].join('\n');
+}
+
+/** The targets as lines of text. */
+export function targetLines(t: ReturnType<typeof targets>): string {
+  const a = t.costAwareAtMostBestPeriodic;
+  const b = t.meanToExpectedCostOracle;
+  const lines = [
+    `Target: cost-aware ≤ best periodic on every stream (a tie within ${(a.tolerance * 100).toFixed(1)}% counts): **${a.met ? 'met' : 'not met'}**${a.misses.length > 0 ? ` — missed on ${a.misses.map((s) => `${s.stream} (${s.costAware.toFixed(0)} vs ${s.bestPeriodic.toFixed(0)} at ${s.period}, ×${s.ratio.toFixed(3)})`).join(', ')}` : ''}; cost-aware ÷ best periodic per stream: ${a.perStream.map((s) => `${s.stream} ×${s.ratio.toFixed(3)}`).join(', ')}.`,
+    b.value === null
+      ? 'Target: mean ≤ 1.05× the expected-cost oracle: not measured (run with --twins ≥ 1).'
+      : `Target: cost-aware's mean ≤ ${b.target}× the expected-cost oracle: **${b.met ? 'met' : 'not met'}** — ×${b.value.toFixed(3)}.`,
+  ];
+  return `${lines.join('\n\n')}\n`;
+}
+
+/** The report's two tables (per stream, per scenario): each cell is cost (× oracle, × expected-cost oracle, retrains). */
 export function markdownTables(
   results: readonly ScenarioResult[],
   summary: ReturnType<typeof summarise>,
@@ -332,14 +497,18 @@ export function markdownTables(
   const lines: string[] = [];
   const expected = twins > 0 ? ' expected-cost oracle |' : '';
   const expectedRule = twins > 0 ? '---|' : '';
+  const ratios = (o: { ratioToOracle: number; ratioToExpectedCostOracle: number | null }) =>
+    `×${o.ratioToOracle.toFixed(2)}${o.ratioToExpectedCostOracle !== null ? ` / ×${o.ratioToExpectedCostOracle.toFixed(2)}` : ''}`;
   lines.push(
+    `Cells: total cost (× oracle${twins > 0 ? ' / × expected-cost oracle' : ''}, retrains). Best periodic: every whole-hour period searched, the period found after the cell.`,
+    '',
     `| stream | seed | cost-aware | best periodic (period) | drift-triggered | never |${expected} oracle |`,
     `|---|---|---|---|---|---|${expectedRule}---|`,
   );
   for (const r of results) {
     const cell = (name: string) => {
       const o = r.outcomes.find((x) => x.policy === name) as PolicyOutcome;
-      return `${o.totalCost.toFixed(0)} (×${o.ratioToOracle.toFixed(2)}, ${o.retrains} rt)`;
+      return `${o.totalCost.toFixed(0)} (${ratios(o)}, ${o.retrains} rt)`;
     };
     lines.push(
       `| ${r.kind} | ${r.seed} | ${cell('cost-aware')} | ${cell('best periodic')} ${r.bestPeriod} | ${cell('drift-triggered')} | ${cell('never')} |${twins > 0 ? ` ${cell('expected-cost oracle')} |` : ''} ${cell('oracle')} |`,
@@ -347,27 +516,31 @@ export function markdownTables(
   }
   lines.push(
     '',
+    `Per scenario: mean cost (mean × oracle, 95% CI${twins > 0 ? '; mean × expected-cost oracle, 95% CI' : ''}).`,
+    '',
     `| scenario | runs | cost-aware | best periodic | drift-triggered | never |${expected} oracle |`,
     `|---|---|---|---|---|---|${expectedRule}---|`,
   );
+  const ci = (c: [number, number] | null) => (c ? `, 95% CI ${c[0].toFixed(2)}–${c[1].toFixed(2)}` : '');
   for (const g of summary) {
     const cell = (name: string) => {
       const p = g.policies.find((x) => x.policy === name);
-      const ci =
-        p?.ratioToOracleCi95 && name !== 'oracle'
-          ? `, 95% CI ${p.ratioToOracleCi95[0].toFixed(2)}–${p.ratioToOracleCi95[1].toFixed(2)}`
-          : '';
-      return p ? `${p.meanTotalCost.toFixed(0)} (×${p.meanRatioToOracle.toFixed(3)}${ci})` : '';
+      if (!p) return '';
+      const toOracle = name === 'oracle' ? '×1.000' : `×${p.meanRatioToOracle.toFixed(3)}${ci(p.ratioToOracleCi95)}`;
+      const toExpected =
+        p.meanRatioToExpectedCostOracle === null || name === 'expected-cost oracle'
+          ? ''
+          : `; ×${p.meanRatioToExpectedCostOracle.toFixed(3)}${ci(p.ratioToExpectedCostOracleCi95)}`;
+      return `${p.meanTotalCost.toFixed(0)} (${toOracle}${toExpected})`;
     };
     lines.push(
       `| ${g.scenario} | ${g.runs} | ${cell('cost-aware')} | ${cell('best periodic')} | ${cell('drift-triggered')} | ${cell('never')} |${twins > 0 ? ` ${cell('expected-cost oracle')} |` : ''} ${cell('oracle')} |`,
     );
   }
-  if (twins > 0)
-    lines.push(
-      '',
-      `cost-aware ÷ expected-cost oracle (mean per stream): ${summary.map((g) => `${g.scenario} ×${(g.costAwareToExpectedCostOracle as number).toFixed(3)}`).join(', ')}`,
-    );
+  lines.push(
+    '',
+    `Best of the old 12-period grid (${OLD_GRID_HOURS.map(hoursText).join(', ')}), for comparison: ${summary.map((g) => `${g.scenario} ×${g.oldGridBestRatioToOracle.toFixed(3)}`).join(', ')} the oracle.`,
+  );
   return `${lines.join('\n')}\n`;
 }
 

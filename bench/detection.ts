@@ -1,5 +1,5 @@
 /**
- * Detection quality on synthetic streams with known change points (issue 3, last benchmark):
+ * Detection quality on synthetic streams with known change points:
  * halflife's Adwin, PageHinkley, Cusum and windowed binned-KS / PSI checks against River 0.23's
  * ADWIN, PageHinkley and KSWIN, all on the same monitored series in one run.
  *

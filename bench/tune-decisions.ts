@@ -1,7 +1,9 @@
 /**
  * Tuning harness for the cost-aware retrain rule (not part of `npm run bench`): runs only the
  * cost-aware policy and the oracle on the decision benchmark's streams, for chosen seeds, and can
- * print a per-window timeline. Tune on seeds 101–105; the committed table uses seeds 1–3.
+ * print a per-window timeline. Tune on the tuning seeds (`--seeds tuning`: 1–3 and 101–105, see
+ * bench/lib/decision-seeds.ts); never on the report seeds, which are run once per round by
+ * bench/decisions.ts.
  *
  * `--noise` measures how much the oracle gains from seeing each window's sampling noise: every
  * window's events are split in two halves (even/odd); the oracle planned on the odd half is
@@ -11,7 +13,7 @@
  * behind oracle retrains, oracle retrains never followed, retrains the oracle did not make, and
  * retrains made ahead of the oracle's; a table per scenario at the end.
  *
- * Usage: npx tsx bench/tune-decisions.ts [--seeds 101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--timeline] [--noise] [--explain]
+ * Usage: npx tsx bench/tune-decisions.ts [--seeds tuning|1-3,101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--timeline] [--noise] [--explain]
  */
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../training/backtest-trainer.ts';
@@ -19,7 +21,7 @@ import { runBacktest } from '../detectors/backtest/engine.ts';
 import { type CostModel, oracleSchedule, scheduleCost } from './lib/oracle.ts';
 import { decomposeGap, gapLine, gapTable, gapTotals, type GapBreakdown } from './decision-gap.ts';
 import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
-import { seedRange } from './lib/cli.ts';
+import { parseSeeds, seedSet } from './lib/decision-seeds.ts';
 import { buildQualityMatrix } from './lib/quality-matrix.ts';
 import { benchPolicy, costAwareTrigger, memoTrainer } from './decisions.ts';
 
@@ -40,11 +42,15 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npx tsx bench/tune-decisions.ts [--seeds 101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--timeline] [--noise] [--explain]\n',
+      'Usage: npx tsx bench/tune-decisions.ts [--seeds tuning|1-3,101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--timeline] [--noise] [--explain]\n',
     );
     return;
   }
-  const seeds = seedRange(values.seeds ?? '101-105');
+  const seeds = parseSeeds(values.seeds ?? 'tuning');
+  if (seedSet(seeds) !== 'tuning')
+    process.stderr.write(
+      `note: seeds ${seeds.join(', ')} are not all tuning seeds; tuning on report seeds makes them tuning seeds (bench/lib/decision-seeds.ts)\n`,
+    );
   const gaps = new Map<string, { g: GapBreakdown; retrainCost: number }[]>();
   const days = Number(values.days ?? 14);
   const kinds = (values.kinds ?? 'gradual,abrupt,recurring').split(',') as ScenarioKind[];

@@ -1,3 +1,7 @@
+import { halfLifeEvidence } from '../detectors/decay/evidence.ts';
+import { displayReason } from '../detectors/texts/decision-reason.ts';
+import { decisionTexts } from '../detectors/texts/decision-view.ts';
+import { formatEstimateHours, formatInstant } from '../detectors/texts/format.ts';
 import type { DecisionRecord } from '../platform/clickhouse/decisions-repository.ts';
 
 /**
@@ -14,8 +18,9 @@ export function renderDecision(d: DecisionRecord): string {
   lines.push(`  workflow ${d.workflowId} (run ${d.runId})`);
   if (d.policy.name)
     lines.push(`  policy ${d.policy.name} v${d.policy.version} (sha256 ${d.policy.hash.slice(0, 16)}…)`);
+  const texts = decisionTexts(d);
   lines.push('');
-  lines.push(`Why: ${d.reason}`);
+  lines.push(`Why: ${texts.reasonText}`);
 
   const window = stats.window;
   const quality = stats.quality;
@@ -66,27 +71,23 @@ export function renderDecision(d: DecisionRecord): string {
   if (dq) lines.push(`  data quality: ${dq.ok ? 'ok' : `ALERTS: ${(dq.alerts as string[]).join('; ')}`}`);
   if (stats.changePoint?.detected) lines.push('  change point: detected in the quality series (Page–Hinkley)');
   if (decay) {
-    if (decay.model === 'exponential') {
-      const ci = decay.halfLifeInterval
-        ? ` (90% CI ${fmt(decay.halfLifeInterval.lower, 1)}–${decay.halfLifeInterval.upper === null ? '∞' : fmt(decay.halfLifeInterval.upper, 1)} h)`
-        : '';
+    // The half-life only when the fit has the evidence for one (detectors/decay/evidence.ts).
+    const evidence = halfLifeEvidence(decay);
+    if (evidence.reportable)
       lines.push(
-        `  decay: exponential, half-life ${fmt(decay.halfLifeHours, 1)} h${ci}, fresh ${fmt(decay.q0)} → floor ${fmt(decay.floor)}`,
+        `  decay: ${decay.model}, half-life ${formatEstimateHours(decay.halfLifeHours, decay.halfLifeInterval)}, fresh ${fmt(decay.q0)} → floor ${fmt(decay.floor)}`,
       );
-    } else {
-      lines.push(`  decay: ${decay.model} (${decay.reason})`);
-    }
-    if (decay.timeToBreach)
+    else lines.push(`  decay: ${decay.model}, no half-life reported (${evidence.reason})`);
+    if (decay.timeToBreach && evidence.reportable)
       lines.push(
-        `  time to SLO breach: ${decay.timeToBreach.hours === null ? 'not within reach' : `${fmt(decay.timeToBreach.hours, 1)} h`}`,
+        `  time to SLO breach: ${decay.timeToBreach.hours === null ? 'not within reach' : decay.timeToBreach.hours === 0 ? 'already breached' : formatEstimateHours(decay.timeToBreach.hours)}`,
       );
   }
-  if (economics) {
-    lines.push(
-      `  economics (${economics.rule} rule): expected staleness cost ${fmt(economics.expectedStalenessCost, 2)}, retrain cost ${fmt(economics.retrainCost, 2)} + risk ${fmt(economics.riskCost, 2)}, net benefit ${fmt(economics.netBenefit, 2)}`,
-    );
-    if (economics.breakEvenHours !== null && economics.breakEvenHours !== undefined)
-      lines.push(`  retraining pays in ${fmt(economics.breakEvenHours, 1)} h`);
+  if (economics && texts.economics) {
+    // The one statement of the economics (detectors/texts): the deciding figure against the hurdle.
+    const e = texts.economics;
+    lines.push(`  economics: ${e.label} (${e.rule} rule): ${e.headline}`);
+    for (const detail of e.details) lines.push(`    - ${detail}`);
   }
 
   const guards = details.guards as { guard: string; passed: boolean; overridden: boolean; detail: string }[] | null;
@@ -94,7 +95,7 @@ export function renderDecision(d: DecisionRecord): string {
     lines.push('');
     if (details.trigger)
       lines.push(
-        `Trigger ${details.trigger.kind}: ${details.trigger.fired ? 'fired' : 'did not fire'} — ${details.trigger.reason}`,
+        `Trigger ${details.trigger.kind}: ${details.trigger.fired ? 'fired' : 'did not fire'} — ${displayReason(details.trigger.reason)}`,
       );
     for (const g of guards ?? [])
       lines.push(`  guard ${g.guard}: ${g.passed ? 'passed' : g.overridden ? 'overridden' : 'BLOCKED'} — ${g.detail}`);
@@ -121,9 +122,7 @@ export function renderDecision(d: DecisionRecord): string {
   return lines.join('\n');
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString().replace('.000Z', 'Z');
-}
+const iso = formatInstant;
 
 function fmt(value: unknown, digits = 3): string {
   if (typeof value !== 'number' || !Number.isFinite(value)) return String(value ?? '—');

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAlertsCommand } from './commands/alerts.ts';
 import { registerAuditCommand } from './commands/audit.ts';
 import { registerBacktestCommand } from './commands/backtest.ts';
 import { registerConfigCommand } from './commands/config.ts';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerServicesCommand(program);
   registerDriftCommand(program);
   registerMonitorCommands(program);
+  registerAlertsCommand(program);
   registerReplayCommand(program);
   registerModelsCommand(program);
   registerAuditCommand(program);

@@ -33,7 +33,8 @@ export function cliActor(as?: string): string {
   return as ?? process.env.USER ?? os.userInfo().username ?? 'cli';
 }
 
-function apiBase(config: HalflifeConfig): string {
+/** The daemon's API address as this configuration's CLI reaches it. */
+export function apiBase(config: HalflifeConfig): string {
   return `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
 }
 

@@ -9,10 +9,15 @@ import { temporalDevServer } from './temporal.ts';
 export interface ServiceStatus {
   name: string;
   address: string;
-  /** `local`: run by halflife on this machine; `external`: configured address; `embedded`: in-process. */
+  /** `local`: run by halflife on this machine; `external`: configured address; `embedded`: a library in the daemon's process. */
   mode: 'local' | 'external' | 'embedded';
-  healthy: boolean;
-  state: 'running' | 'stopped' | 'unhealthy' | 'port-busy';
+  /** null for the embedded engine: not a service, nothing to be healthy on its own. */
+  healthy: boolean | null;
+  /**
+   * `in-daemon`: embedded, open in the daemon answering at the API address; `not-open`: embedded,
+   * no daemon answers (it is opened by the daemon's process when it starts).
+   */
+  state: 'running' | 'stopped' | 'unhealthy' | 'port-busy' | 'in-daemon' | 'not-open';
   pid?: number;
   log?: string;
   extra?: Record<string, string>;
@@ -128,16 +133,31 @@ export async function servicesStatus(config: HalflifeConfig): Promise<ServiceSta
   statuses.push(
     config.clickhouse.url
       ? await remoteClickHouseStatus(config.clickhouse.url)
-      : {
-          name: 'clickhouse',
-          address: config.clickhouse.path,
-          mode: 'embedded',
-          healthy: true,
-          state: 'running',
-          detail: 'chDB inside the halflife process',
-        },
+      : await embeddedClickHouseStatus(config),
   );
   return statuses;
+}
+
+/**
+ * The embedded engine is a library, not a service: it is open only inside the daemon's process.
+ * Say whether a daemon answers at the configured API address, and nothing about its health.
+ */
+async function embeddedClickHouseStatus(config: HalflifeConfig): Promise<ServiceStatus> {
+  const api = `${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
+  const daemon = await fetch(`http://${api}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+    (response) => response.ok,
+    () => false,
+  );
+  return {
+    name: 'clickhouse',
+    address: config.clickhouse.path,
+    mode: 'embedded',
+    healthy: null,
+    state: daemon ? 'in-daemon' : 'not-open',
+    detail: daemon
+      ? `embedded chDB, open in the daemon's process (API at ${api}; its readiness: /readyz)`
+      : `embedded chDB, opened by the daemon's process (\`halflife start\`); no daemon answers at ${api}`,
+  };
 }
 
 async function externalStatus(name: string, addresses: string): Promise<ServiceStatus> {

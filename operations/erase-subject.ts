@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { parse } from 'csv-parse/sync';
 import { getDecision, recordDecision } from '../platform/clickhouse/decisions-repository.ts';
@@ -19,13 +19,21 @@ import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-re
 import { ValidationError } from '../platform/errors.ts';
 import type { ArtifactStore } from '../platform/registry/artifact-store.ts';
 import type { MonitorClient, RetrainRequestOutcome } from './monitor-control.ts';
+import type { PromotionContext } from './promotion-context.ts';
+import { withdrawTainted, type WithdrawalOutcome } from './withdraw-tainted.ts';
 
 /**
- * GDPR erasure of one data subject: delete their scoring events, labels, dead letters, shadow
- * results and training lineage; scrub their rows from training snapshot files; mark every model
- * version trained on them `tainted`; ask the monitor of each model trained on them to retrain; and
- * record the operation as a `gdpr-erasure` decision per affected model. The subject id itself is never written anywhere: records carry its
- * sha256, so the audit trail proves the erasure without keeping the identifier.
+ * GDPR erasure of one data subject: scrub their rows from training snapshot files (each rewritten
+ * with a new sha256 sidecar); mark every model version trained on them `tainted`; withdraw a
+ * tainted version from serving at once (operations/withdraw-tainted.ts: the newest untainted
+ * version serves instead, or nothing — `gdpr.withdrawal`; after `gdpr.withdrawalGraceMs` when one
+ * is set); delete their scoring events, labels, dead letters, shadow results and training lineage;
+ * ask the monitor of each model trained on them to retrain; and record the operation as a
+ * `gdpr-erasure` decision per affected model. The withdrawal comes before the deletion: if it
+ * cannot be published (Kafka down), the erasure fails before deleting anything and can be run
+ * again (lineage, which links versions to the subject, is deleted last). The subject id itself is
+ * never written anywhere: records carry its sha256, so the audit trail proves the erasure without
+ * keeping the identifier.
  */
 
 export interface ErasureOptions {
@@ -34,8 +42,13 @@ export interface ErasureOptions {
   dryRun?: boolean;
   /** Who asks (recorded). */
   actor: string;
-  /** The monitors to ask for a retrain of each model trained on the subject. Omitted: no retrain is requested. */
-  monitors?: Pick<MonitorClient, 'requestRetrain'>;
+  /**
+   * The monitors to ask for a retrain of each model trained on the subject (and, with a grace
+   * period, where the withdrawal's timer runs). Omitted: no retrain is requested.
+   */
+  monitors?: Pick<MonitorClient, 'requestRetrain'> & Partial<Pick<MonitorClient, 'scheduleWithdrawal'>>;
+  /** Publishes the withdrawal of tainted versions and waits for serving. Omitted: nothing is withdrawn (reported). */
+  promotion?: PromotionContext;
   /** Where training snapshot CSVs live; omitted: snapshot files are not scrubbed (reported). */
   artifacts?: ArtifactStore;
   /** @default a random id */
@@ -51,10 +64,25 @@ export interface ErasureReport {
   deleted: Record<ErasureTable, number>;
   /** Rows of the subject still present after deletion (all zero on success). */
   remaining: Record<ErasureTable, number> | null;
-  /** Training snapshot files rewritten without the subject's rows. */
-  snapshotFiles: Array<{ snapshotId: string; uri: string; removedRows: number }>;
-  /** Versions trained (or validated) on the subject's records, now tainted. */
+  /**
+   * Training snapshot files holding the subject's rows, each rewritten without them (with dryRun:
+   * that would be) together with its sha256 sidecar (`<uri>.sha256`); `sha256` is the new digest
+   * (null in a dry run).
+   */
+  snapshotFiles: Array<{
+    snapshotId: string;
+    uri: string;
+    sidecar: string;
+    removedRows: number;
+    sha256: string | null;
+  }>;
+  /**
+   * Versions trained (or validated) on the subject's records. `stage` is the stage after the
+   * erasure (`tainted`; with dryRun, what it would be), `previousStage` the one before.
+   */
   tainted: Array<VersionTrainedOnSubject & { previousStage: string; changed: boolean }>;
+  /** Per model with a tainted version: what serves instead (with dryRun: action 'dry-run'). */
+  withdrawals: Array<WithdrawalOutcome | { modelId: string; action: 'dry-run' | 'not-withdrawn'; reason: string }>;
   /** Per affected model: whether a retrain without the subject was requested. */
   retrains: RetrainRequestOutcome[];
   /** gdpr-erasure decisions recorded (one per affected model). */
@@ -93,7 +121,12 @@ export async function eraseSubject(client: ClickHouseClient, options: ErasureOpt
     deleted,
     remaining: null,
     snapshotFiles: [],
-    tainted: versions.map((v) => ({ ...v, previousStage: v.stage, changed: v.stage !== 'tainted' })),
+    tainted: versions.map((v) => ({ ...v, stage: 'tainted', previousStage: v.stage, changed: v.stage !== 'tainted' })),
+    withdrawals: trainedModels.map((modelId) => ({
+      modelId,
+      action: 'dry-run' as const,
+      reason: `a tainted version still served is withdrawn (gdpr.withdrawal: ${options.promotion?.config.gdpr.withdrawal ?? 'newest-untainted'})`,
+    })),
     retrains: trainedModels.map((modelId) => ({
       modelId,
       requested: false,
@@ -101,29 +134,45 @@ export async function eraseSubject(client: ClickHouseClient, options: ErasureOpt
     })),
     decisions: [],
   };
-  if (dryRun) return report;
-
-  // Snapshot CSVs first (they are found through lineage rows, which are deleted next).
+  // Snapshot CSVs first (they are found through lineage rows, which are deleted last). A dry run
+  // reads them to list every file it would rewrite.
   const ids = new Set(eventIds);
   for (const snapshotId of snapshots) {
     const snapshot = await lineage.getSnapshot(snapshotId);
     if (!snapshot || !options.artifacts) continue;
     for (const uri of [snapshot.trainUri, snapshot.holdoutUri]) {
       if (!uri || !(await options.artifacts.exists(uri))) continue;
-      const removedRows = await scrubCsv(await options.artifacts.localPath(uri), ids);
-      report.snapshotFiles.push({ snapshotId, uri, removedRows });
+      const scrubbed = await scrubCsv(await options.artifacts.localPath(uri), ids);
+      if (scrubbed.removedRows === 0) continue;
+      const sha256 = dryRun ? null : (await options.artifacts.rewrite(uri, scrubbed.bytes)).sha256;
+      report.snapshotFiles.push({
+        snapshotId,
+        uri,
+        sidecar: `${uri}.sha256`,
+        removedRows: scrubbed.removedRows,
+        sha256,
+      });
     }
   }
-
-  await deleteSubjectRows(client, subjectId, eventIds, deleted);
-  report.remaining = await countSubjectRows(client, subjectId, eventIds);
+  if (dryRun) return report;
 
   const reason = `gdpr erasure of subject sha256:${digest.slice(0, 16)} (${erasureId})`;
   report.tainted = [];
   for (const v of versions) {
     const change = await registry.setStage(v.modelId, v.version, 'tainted', options.actor, reason);
-    report.tainted.push({ ...v, previousStage: change.previousStage, changed: change.changed });
+    report.tainted.push({
+      ...v,
+      stage: change.version.stage,
+      previousStage: change.previousStage,
+      changed: change.changed,
+    });
   }
+
+  report.withdrawals = [];
+  for (const modelId of trainedModels) report.withdrawals.push(await withdraw(options, modelId, erasureId, reason));
+
+  await deleteSubjectRows(client, subjectId, eventIds, deleted);
+  report.remaining = await countSubjectRows(client, subjectId, eventIds);
 
   report.retrains = [];
   for (const modelId of trainedModels) {
@@ -179,6 +228,7 @@ export async function eraseSubject(client: ClickHouseClient, options: ErasureOpt
             holdoutRows: t.holdoutRows,
           })),
         retrain: report.retrains.find((r) => r.modelId === modelId) ?? null,
+        withdrawal: report.withdrawals.find((w) => w.modelId === modelId) ?? null,
         snapshotFiles: report.snapshotFiles.length,
       },
     });
@@ -187,18 +237,62 @@ export async function eraseSubject(client: ClickHouseClient, options: ErasureOpt
   return report;
 }
 
-/** Rewrite a snapshot CSV without the rows of the given event ids (first column); returns rows removed. */
-async function scrubCsv(file: string, eventIds: ReadonlySet<string>): Promise<number> {
+/** Take a model's tainted versions out of serving: now, or after the grace period (a durable timer). */
+async function withdraw(
+  options: ErasureOptions,
+  modelId: string,
+  erasureId: string,
+  reason: string,
+): Promise<ErasureReport['withdrawals'][number]> {
+  const ctx = options.promotion;
+  if (!ctx)
+    return {
+      modelId,
+      action: 'not-withdrawn',
+      reason: 'no connection to serving: withdraw with `halflife models promote` or `models rollback`',
+    };
+  const input = { modelId, erasureId, actor: options.actor, reason };
+  const graceMs = ctx.config.gdpr.withdrawalGraceMs;
+  let note = '';
+  if (graceMs > 0) {
+    if (options.monitors?.scheduleWithdrawal) {
+      try {
+        const scheduled = await options.monitors.scheduleWithdrawal({ ...input, graceMs });
+        return {
+          modelId,
+          taintedServed: [],
+          action: 'scheduled',
+          version: null,
+          serving: null,
+          reason: `withdrawn after the grace period (gdpr.withdrawalGraceMs = ${graceMs}) by workflow ${scheduled.workflowId}, unless a retrain promotes a fresh version first`,
+          decisionId: null,
+          withdrawAt: scheduled.withdrawAt,
+        };
+      } catch (err) {
+        note = ` (the grace period's timer could not start: ${(err as Error).message})`;
+      }
+    } else note = ' (no Temporal connection for the grace period: withdrawn at once)';
+  }
+  const outcome = await withdrawTainted(ctx, input);
+  return note ? { ...outcome, reason: `${outcome.reason}${note}` } : outcome;
+}
+
+/** A snapshot CSV without the rows of the given event ids (first column), and how many rows that removes. */
+async function scrubCsv(
+  file: string,
+  eventIds: ReadonlySet<string>,
+): Promise<{ bytes: Uint8Array; removedRows: number }> {
   const text = await readFile(file, 'utf8');
   const records = parse(text, { raw: true, relax_column_count: true, skip_empty_lines: true }) as unknown as Array<{
     record: string[];
     raw: string;
   }>;
   const [header, ...rows] = records;
-  if (!header) return 0;
+  if (!header) return { bytes: new Uint8Array(), removedRows: 0 };
   const kept = rows.filter((r) => !eventIds.has(r.record[0] ?? ''));
-  if (kept.length === rows.length) return 0;
   const line = (raw: string) => (raw.endsWith('\n') ? raw : `${raw}\n`);
-  await writeFile(file, [header, ...kept].map((r) => line(r.raw)).join(''));
-  return rows.length - kept.length;
+  return {
+    bytes: new TextEncoder().encode([header, ...kept].map((r) => line(r.raw)).join('')),
+    removedRows: rows.length - kept.length,
+  };
 }

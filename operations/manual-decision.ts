@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
-import { recordDecision } from '../platform/clickhouse/decisions-repository.ts';
+import { recordDecision, type DecisionKind } from '../platform/clickhouse/decisions-repository.ts';
 
-/** A person's promotion or rollback, recorded as a decision like the monitor's own (API and CLI). */
+/** A person's stage change (promote, rollback, archive, and their failures), recorded as a decision like the monitor's own (API and CLI). */
 export async function recordManualDecision(
   client: ClickHouseClient,
-  kind: 'promote' | 'rollback',
+  kind: Extract<DecisionKind, 'promote' | 'rollback' | 'archive' | 'promotion-failed' | 'rollback-failed'>,
   model: string,
   version: string,
   actor: string,

@@ -137,6 +137,28 @@ export class MonitorClient {
     }
   }
 
+  /**
+   * Start the durable timer of a GDPR grace period (the TaintedWithdrawal workflow): after
+   * `graceMs` it withdraws what tainted version the model still serves. One per erasure and model.
+   */
+  async scheduleWithdrawal(input: {
+    modelId: string;
+    erasureId: string;
+    actor: string;
+    reason: string;
+    graceMs: number;
+  }): Promise<{ workflowId: string; withdrawAt: number }> {
+    const client = await this.#client();
+    const workflowId = `halflife-withdrawal-${input.modelId}-${input.erasureId}`;
+    await client.workflow.start('TaintedWithdrawal', {
+      workflowId,
+      taskQueue: this.#config.temporal.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    });
+    return { workflowId, withdrawAt: Date.now() + input.graceMs };
+  }
+
   async close(): Promise<void> {
     const connecting = this.#connecting;
     this.#connecting = undefined;

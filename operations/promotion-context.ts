@@ -2,7 +2,8 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
 import { ClickHouseRegistryRepository, type RegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
-import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts';
+import { createKafka, createProducer } from '../platform/kafka.ts';
+import { ensureCompactedTopic } from '../platform/kafka-compaction.ts';
 import type { Logger } from '../platform/logger.ts';
 
 /** What promoting, rejecting, rolling back and canary-checking a version need. */
@@ -40,7 +41,7 @@ export function openPromotionContext(deps: PromotionDeps): { ctx: PromotionConte
     log: deps.log,
     producer() {
       producer ??= (async () => {
-        await ensureTopics(deps.config, [deps.config.kafka.modelUpdatesTopic], kafka);
+        await ensureCompactedTopic(deps.config, deps.config.kafka.modelUpdatesTopic, kafka);
         const p = createProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
         await p.connect();
         return p;

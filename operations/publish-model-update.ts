@@ -50,7 +50,6 @@ export async function publishModelUpdate(
   ctx: PromotionContext,
   input: PublishModelUpdateInput,
 ): Promise<PublishModelUpdateResult> {
-  const topic = ctx.config.kafka.modelUpdatesTopic;
   const shadow = input.shadowVersions ?? [];
   const previous = await findModelUpdate(ctx.clickhouse, input.modelId, input.idempotencyKey);
   if (previous?.status === 'published') {
@@ -70,6 +69,8 @@ export async function publishModelUpdate(
     );
   }
   const subject = await ctx.registry.getVersion(input.modelId, input.version);
+  if (subject && TERMINAL_STAGES.includes(subject.stage) && (input.trafficSplit[input.version] ?? 0) > 0)
+    throw new ConflictError(`${input.modelId} ${input.version} is ${subject.stage}: it is never served`);
   const models: ModelUpdateMessage['models'] = {};
   for (const v of new Set([...Object.keys(input.trafficSplit), ...shadow])) {
     if (v === input.version) {
@@ -110,6 +111,18 @@ export async function publishModelUpdate(
     if (stage !== subject.stage)
       await ctx.registry.setStage(input.modelId, input.version, stage, 'system', input.reason);
   }
+  return send(ctx, message, input.trafficSplit);
+}
+
+/** Send a checked update on the control topic, keyed by model, and record it under its key. */
+async function send(
+  ctx: PromotionContext,
+  message: ModelUpdateMessage,
+  trafficSplit: Record<string, number>,
+): Promise<PublishModelUpdateResult> {
+  const topic = ctx.config.kafka.modelUpdatesTopic;
+  const input = { modelId: message.model_id, version: message.version, idempotencyKey: message.idempotency_key };
+  const shadow = message.shadow;
   const producer = await ctx.producer();
   const payload = JSON.stringify(message);
   const [meta] = await producer.send({
@@ -134,7 +147,7 @@ export async function publishModelUpdate(
     {
       modelId: input.modelId,
       version: input.version,
-      split: input.trafficSplit,
+      split: trafficSplit,
       shadow,
       key: input.idempotencyKey,
       partition,
@@ -148,8 +161,44 @@ export async function publishModelUpdate(
     topic,
     partition,
     offset: String(offset),
-    trafficSplit: input.trafficSplit,
+    trafficSplit,
   };
+}
+
+/**
+ * Withdraw a model from serving: an update with no traffic at all, so scorers serve nothing for it
+ * (a tainted production version with no untainted version to fall back to). Idempotent by key.
+ */
+export async function publishWithdrawal(
+  ctx: PromotionContext,
+  modelId: string,
+  withdrawnVersion: string,
+  idempotencyKey: string,
+  reason: string,
+): Promise<PublishModelUpdateResult> {
+  const previous = await findModelUpdate(ctx.clickhouse, modelId, idempotencyKey);
+  if (previous?.status === 'published')
+    return {
+      published: false,
+      idempotencyKey,
+      topic: previous.topic,
+      partition: previous.partition,
+      offset: previous.offset,
+      trafficSplit: {},
+    };
+  const message = modelUpdateSchema.parse({
+    type: 'model-update',
+    schema_version: MODEL_UPDATE_SCHEMA_VERSION,
+    model_id: modelId,
+    version: withdrawnVersion,
+    traffic_split: {},
+    shadow: [],
+    models: {},
+    reason,
+    idempotency_key: idempotencyKey,
+    published_at: Date.now(),
+  });
+  return send(ctx, message, {});
 }
 
 /** All traffic to one version (promotion, rollback, taking a rejected canary out). False: the key was published before. */

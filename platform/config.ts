@@ -125,6 +125,12 @@ export const SETTINGS = {
       default: 'halflife.model-updates',
       doc: 'Model-update control topic, on which promotions are published.',
     }),
+    servingReportsTopic: setting({
+      env: 'HALFLIFE_TOPIC_SERVING_REPORTS',
+      schema: z.string(),
+      default: 'halflife.serving-reports',
+      doc: 'Serving reports: what each scorer serves, on start, on every applied or refused model update and every heartbeat (docs/contracts.md).',
+    }),
     scoringRequestsTopic: setting({
       env: 'HALFLIFE_TOPIC_SCORING_REQUESTS',
       schema: z.string(),
@@ -240,6 +246,52 @@ export const SETTINGS = {
       schema: positiveInt,
       default: 30_000,
       doc: 'Longest back-off while ClickHouse is down (ms).',
+    }),
+    timestampMin: setting({
+      env: 'HALFLIFE_INGEST_TIMESTAMP_MIN',
+      schema: z.iso.datetime({ offset: true, message: 'an ISO-8601 date-time with a time zone' }),
+      default: '2000-01-01T00:00:00Z',
+      doc: 'Earliest plausible event or label timestamp; older records are dead-lettered (a backfill of older data lowers it).',
+    }),
+    timestampMaxAheadMs: setting({
+      env: 'HALFLIFE_INGEST_TIMESTAMP_MAX_AHEAD_MS',
+      schema: z.coerce.number().int().min(0),
+      default: 86_400_000,
+      doc: "How far a timestamp may lie ahead of the ingesting machine's clock (ms; clock skew); later ones are dead-lettered.",
+    }),
+  },
+  serving: {
+    heartbeatMs: setting({
+      env: 'HALFLIFE_SERVING_HEARTBEAT_MS',
+      schema: positiveInt.min(100, 'at least 100 ms'),
+      default: 10_000,
+      doc: 'How often a scorer reports what it serves (ms); a scorer silent for three heartbeats is no longer counted as serving.',
+    }),
+    confirmTimeoutMs: setting({
+      env: 'HALFLIFE_SERVING_CONFIRM_TIMEOUT_MS',
+      schema: positiveInt,
+      default: 30_000,
+      doc: 'How long a promotion, rollback or withdrawal waits for every live scorer to confirm it serves the new routing (ms); past it the change is recorded as failed and undone.',
+    }),
+    requireLiveScorer: setting({
+      env: 'HALFLIFE_SERVING_REQUIRE_LIVE_SCORER',
+      schema: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]),
+      default: false,
+      doc: 'Fail a promotion or rollback when no scorer reports at all (true), instead of completing it as unconfirmed (false: your serving may not speak the serving-report protocol).',
+    }),
+  },
+  gdpr: {
+    withdrawal: setting({
+      env: 'HALFLIFE_GDPR_WITHDRAWAL',
+      schema: z.enum(['newest-untainted', 'stop-serving']),
+      default: 'newest-untainted',
+      doc: 'What an erasure that taints the production version serves instead: `newest-untainted` promotes the newest untainted version that has been production before (none: stop serving), `stop-serving` serves nothing for the model until a retrain promotes a new version.',
+    }),
+    withdrawalGraceMs: setting({
+      env: 'HALFLIFE_GDPR_WITHDRAWAL_GRACE_MS',
+      schema: z.coerce.number().int().min(0),
+      default: 0,
+      doc: 'How long a tainted production version may keep serving after the erasure (ms) while its retrain runs; 0 withdraws it at once. A grace period needs Temporal (a durable timer).',
     }),
   },
   demo: {

@@ -28,9 +28,32 @@ import type { ValidationIssue } from './errors.ts';
  */
 export const CONTRACT_VERSION = 1;
 
-const MAX_FEATURES = 1000;
+/** Limits of one record (docs/contracts.md "Limits"). */
+export const CONTRACT_LIMITS = {
+  features: 1000,
+  metadataKeys: 64,
+  metadataKeyChars: 128,
+  metadataValueChars: 4096,
+  eventIdChars: 128,
+  modelVersionChars: 64,
+  subjectIdChars: 256,
+  labelChars: 256,
+  categoryChars: 1024,
+} as const;
 
 const contractVersion = optional(literal(CONTRACT_VERSION));
+
+/**
+ * Free-text ids (event, version, subject): any text but control characters, and not U+FFFD,
+ * which is what invalid UTF-8 turns into when decoded. An id is copied into logs, URLs and
+ * audit answers; a NUL or an escape sequence in one breaks them.
+ */
+const ID_TEXT = {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what ids may not hold
+  regex: /^[^\u0000-\u001f\u007f-\u009f\ufffd]*$/,
+  message: 'no control characters (U+0000–U+001F, U+007F–U+009F) and no U+FFFD (the mark of invalid UTF-8)',
+};
+const idText = (max: number) => text({ min: 1, max, pattern: ID_TEXT });
 
 const identifier = text({
   min: 1,
@@ -59,14 +82,14 @@ const featureName = remembered(
   }),
 );
 
-const featureValue = oneOf(finiteNumber(), text({ max: 1024 }), boolean(), nullValue());
+const featureValue = oneOf(finiteNumber(), text({ max: CONTRACT_LIMITS.categoryChars }), boolean(), nullValue());
 
 const prediction = object(
   {
     /** Probability of the positive class, for binary classifiers. */
     score: optional(numberBetween(0, 1)),
     /** Predicted class, for classifiers. */
-    class: optional(oneOf(text({ min: 1, max: 256 }), number(), boolean())),
+    class: optional(oneOf(text({ min: 1, max: CONTRACT_LIMITS.labelChars }), number(), boolean())),
     /** Predicted value, for regressors. */
     value: optional(finiteNumber()),
   },
@@ -79,17 +102,24 @@ const prediction = object(
 /** A scoring event, as a client sends it. */
 export const scoringEventContract = object({
   contract_version: contractVersion,
-  event_id: text({ min: 1, max: 128 }),
+  event_id: idText(CONTRACT_LIMITS.eventIdChars),
   model_id: identifier,
-  model_version: text({ min: 1, max: 64 }),
+  model_version: idText(CONTRACT_LIMITS.modelVersionChars),
   timestamp,
   features: record(featureName, featureValue, {
     min: { count: 1, message: 'at least one feature is required' },
-    max: { count: MAX_FEATURES, message: `at most ${MAX_FEATURES} features` },
+    max: { count: CONTRACT_LIMITS.features, message: `at most ${CONTRACT_LIMITS.features} features` },
   }),
   prediction,
-  subject_id: optional(text({ min: 1, max: 256 })),
-  metadata: optional(record(text({}), text({ max: 4096 }))),
+  subject_id: optional(idText(CONTRACT_LIMITS.subjectIdChars)),
+  metadata: optional(
+    record(remembered(idText(CONTRACT_LIMITS.metadataKeyChars)), text({ max: CONTRACT_LIMITS.metadataValueChars }), {
+      max: {
+        count: CONTRACT_LIMITS.metadataKeys,
+        message: `at most ${CONTRACT_LIMITS.metadataKeys} metadata keys`,
+      },
+    }),
+  ),
 });
 
 export const scoringEventSchema = scoringEventContract.schema;
@@ -98,8 +128,8 @@ export type ScoringEvent = z.infer<typeof scoringEventSchema>;
 /** A label (the observed outcome of a scoring event), as a client sends it. */
 export const labelContract = object({
   contract_version: contractVersion,
-  event_id: text({ min: 1, max: 128 }),
-  label: oneOf(text({ min: 1, max: 256 }), finiteNumber(), boolean()),
+  event_id: idText(CONTRACT_LIMITS.eventIdChars),
+  label: oneOf(text({ min: 1, max: CONTRACT_LIMITS.labelChars }), finiteNumber(), boolean()),
   timestamp,
 });
 
@@ -151,14 +181,14 @@ export interface RecordSource {
 export function validateScoringEvent(input: unknown, from: RecordSource): Validated<ScoringEventRow> {
   if (scoringEventContract.accepts(input)) return { ok: true, value: scoringEventRow(input, from) };
   const parsed = scoringEventSchema.safeParse(input);
-  return parsed.success ? { ok: true, value: scoringEventRow(parsed.data, from) } : invalid(parsed.error);
+  return parsed.success ? { ok: true, value: scoringEventRow(parsed.data, from) } : invalid(parsed.error, input);
 }
 
 /** Validate a label, as {@link validateScoringEvent} does an event. */
 export function validateLabel(input: unknown, from: RecordSource): Validated<LabelRow> {
   if (labelContract.accepts(input)) return { ok: true, value: labelRow(input, from) };
   const parsed = labelSchema.safeParse(input);
-  return parsed.success ? { ok: true, value: labelRow(parsed.data, from) } : invalid(parsed.error);
+  return parsed.success ? { ok: true, value: labelRow(parsed.data, from) } : invalid(parsed.error, input);
 }
 
 /** A valid scoring event as its row: features split into numeric, categorical and missing. */
@@ -229,10 +259,36 @@ function toEpochMs(ts: number | string): number {
   return typeof ts === 'number' ? ts : Date.parse(ts);
 }
 
-function invalid(error: z.ZodError): { ok: false; reason: string; issues: ValidationIssue[] } {
-  const issues = error.issues.map((i) => ({
+/**
+ * The path and value of the first number that is not finite. JSON has no such numbers, but a
+ * literal beyond ±1.8e308 (`1e309`) parses to ±Infinity: zod alone would call it "Invalid input".
+ */
+export function findNonFinite(value: unknown, path = ''): { path: string; value: number } | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path: path || '(record)', value };
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const hit = findNonFinite(inner, path ? `${path}.${key}` : key);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** The reason of a record that is not a finite number where one is required. */
+export function nonFiniteMessage(value: number): string {
+  return `${value} is not a finite number (a JSON number beyond ±1.8e308 overflows): clip it, or send it as a string`;
+}
+
+function invalid(error: z.ZodError, input: unknown): { ok: false; reason: string; issues: ValidationIssue[] } {
+  let issues = error.issues.map((i) => ({
     path: i.path.length > 0 ? i.path.join('.') : '(record)',
     message: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
   }));
+  // Only on the way out (the record is rejected anyway): say what zod's union cannot.
+  const overflow = findNonFinite(input);
+  if (overflow)
+    issues = [
+      { path: overflow.path, message: nonFiniteMessage(overflow.value) },
+      ...issues.filter((i) => i.path !== overflow.path),
+    ];
   return { ok: false, reason: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues };
 }

@@ -50,10 +50,66 @@ function kafkajsLevel(level: string | undefined): logLevel {
   }
 }
 
+/**
+ * Broker answers that mean "not yet, ask again" while a group coordinator or a partition leader
+ * settles (a fresh broker, a restart, a rebalance). kafkajs logs every such response at ERROR and
+ * then retries it; a request that keeps failing surfaces as its caller's error (a crashed
+ * consumer, a failed send), and a broker that cannot be reached logs connection errors, which
+ * stay errors. Matched on kafkajs' messages (its log carries no error code).
+ */
+const TRANSIENT_RESPONSE_ERRORS = new Set([
+  'The group coordinator is not available', // GROUP_COORDINATOR_NOT_AVAILABLE
+  "The coordinator is loading and hence can't process requests for this group", // GROUP_LOAD_IN_PROGRESS
+  'This is not the correct coordinator for this group', // NOT_COORDINATOR_FOR_GROUP
+  'There is no leader for this topic-partition as we are in the middle of a leadership election', // LEADER_NOT_AVAILABLE
+  'This server is not the leader for that topic-partition', // NOT_LEADER_FOR_PARTITION
+  'The group is rebalancing, so a rejoin is needed', // REBALANCE_IN_PROGRESS
+]);
+
+/** Whether an error (or its cause) is one of the transient broker answers above. */
+export function isTransientKafkaError(err: unknown): boolean {
+  for (let e = err as { message?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    if (typeof e.message === 'string' && TRANSIENT_RESPONSE_ERRORS.has(e.message)) return true;
+  return false;
+}
+
+const CRASH = /^Crash: \w+: (.*)$/;
+
+/**
+ * The level of kafkajs log entries: their own, except transient broker answers, a consumer crash
+ * on one and the restart announced after it (debug). Keeps, per consumer group, whether its last
+ * crash was transient: kafkajs logs the restart in a separate entry.
+ */
+export function kafkajsLevels(): (entry: LogEntry) => 'error' | 'warn' | 'info' | 'debug' {
+  const transientCrash = new Set<string>();
+  return (entry) => {
+    const log = entry.log as { message?: string; error?: unknown; groupId?: unknown };
+    const own = PINO_LEVEL[entry.level] ?? 'info';
+    if (entry.namespace === 'Connection')
+      return typeof log.error === 'string' && TRANSIENT_RESPONSE_ERRORS.has(log.error) ? 'debug' : own;
+    if (entry.namespace !== 'Consumer' || typeof log.message !== 'string') return own;
+    const group = String(log.groupId ?? '');
+    const crash = CRASH.exec(log.message);
+    if (crash) {
+      if (!TRANSIENT_RESPONSE_ERRORS.has(crash[1]!)) return own;
+      transientCrash.add(group);
+      return 'debug';
+    }
+    if (log.message.startsWith('Restarting the consumer') && transientCrash.delete(group)) return 'debug';
+    return own;
+  };
+}
+
+/** The level a kafkajs log entry is written at, taken alone (see {@link kafkajsLevels}). */
+export function kafkajsEntryLevel(entry: LogEntry): 'error' | 'warn' | 'info' | 'debug' {
+  return kafkajsLevels()(entry);
+}
+
 /** A kafkajs logCreator writing to a pino logger. */
 export function pinoLogCreator(logger: Logger): () => (entry: LogEntry) => void {
+  const levelOf = kafkajsLevels();
   return () => (entry: LogEntry) => {
-    const level = PINO_LEVEL[entry.level] ?? 'info';
+    const level = levelOf(entry);
     const {
       message,
       timestamp: _ts,
@@ -124,12 +180,27 @@ export async function ensureTopics(
 }
 
 /**
+ * Retries of an idempotent producer: unbounded, as idempotence requires (giving up and sending
+ * again would start a new sequence, and the broker could no longer drop the duplicate), with the
+ * client's back-off. A send then waits out a broker outage instead of failing after a minute.
+ */
+const IDEMPOTENT_RETRY = {
+  initialRetryTime: 300,
+  maxRetryTime: 10_000,
+  retries: Number.MAX_SAFE_INTEGER,
+  factor: 0.2,
+  multiplier: 2,
+};
+
+/**
  * A producer with the partitioner chosen explicitly (the default murmur2 one, same as the
- * Java client), which also silences kafkajs' KAFKAJS_NO_PARTITIONER_WARNING.
+ * Java client), which also silences kafkajs' KAFKAJS_NO_PARTITIONER_WARNING. An idempotent one
+ * retries without limit (kafkajs warns, rightly, that limited retries void idempotence).
  */
 export function createProducer(kafka: Kafka, options: Omit<ProducerConfig, 'createPartitioner'> = {}): Producer {
   return kafka.producer({
     allowAutoTopicCreation: false,
+    ...(options.idempotent ? { retry: IDEMPOTENT_RETRY } : {}),
     ...options,
     createPartitioner: Partitioners.DefaultPartitioner,
   });

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isKnownTimeZone } from '../detectors/policy/blackout.ts';
 import { DURATION_PATTERN, tryParseDuration } from '../detectors/policy/duration.ts';
 import type { PolicyRef, RetrainPolicy } from '../detectors/policy/types.ts';
+import { alertPolicySchema } from './alert-policy-schema.ts';
 import { ValidationError, type ValidationIssue } from './errors.ts';
 
 /**
@@ -232,6 +233,8 @@ export const policySchema = z
     trigger: triggerSchema,
     guards: guardsSchema.default(DEFAULT_GUARDS),
     trainingWindow: trainingWindowSchema.default({ kind: 'fixed', duration: '30d' }),
+    // Optional without a default, so a policy without alerts keeps the hash it always had.
+    alerts: alertPolicySchema.optional(),
   })
   .strict()
   .meta({

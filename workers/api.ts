@@ -1,14 +1,24 @@
+import { isUtf8 } from 'node:buffer';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { roleAllows, type Identity, type Role, type TokenStore } from '../platform/auth.ts';
 import type { Logger } from '../platform/logger.ts';
 
-/** A named readiness check; the daemon passes one per dependency (ClickHouse, Kafka, Temporal). */
-export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: string }>;
+/** Largest request body (bytes). */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** Longest one readiness check may take before it counts as not ready (ms). */
+const READYZ_CHECK_TIMEOUT_MS = 3000;
+
+/** A named readiness check; the daemon passes one per dependency (workers/readiness.ts). */
+export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: string; [more: string]: unknown }>;
 
 /** Something that adds routes to the API (ingest, models, audit...). */
 export type RouteModule = (app: FastifyInstance, guard: Guard) => void | Promise<void>;
 
-/** `guard('operator')` as a preHandler: 401 without a valid token, 403 when the role is too low. */
+/**
+ * `guard('operator')` as an onRequest hook (before the body is read, so an anonymous client cannot
+ * make the daemon read a large body): 401 without a valid token, 403 when the role is too low.
+ */
 export type Guard = (role: Role) => (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 declare module 'fastify' {
@@ -22,7 +32,7 @@ export interface ApiOptions {
   logger: Logger;
   readiness: Record<string, ReadinessCheck>;
   routes?: RouteModule[];
-  /** Largest request body accepted (bytes). @default 16 MiB */
+  /** Largest request body accepted (bytes); larger ones get 413 (docs/contracts.md "Limits"). @default 16 MiB */
   bodyLimit?: number;
 }
 
@@ -35,11 +45,22 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const logger = options.logger.child({ subsystem: 'api' }, { level: 'warn' }) as unknown as FastifyBaseLogger;
   const app = Fastify({
     loggerInstance: logger,
-    bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+    bodyLimit: options.bodyLimit ?? MAX_BODY_BYTES,
   }) as unknown as FastifyInstance;
 
-  // NDJSON bodies arrive as text; routes parse them line by line.
-  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // Bodies are read as bytes and refused unless they are UTF-8: decoded blindly, invalid bytes
+  // would become U+FFFD inside ids. JSON is then parsed by fastify's own parser (prototype
+  // poisoning refused); NDJSON arrives as text and routes parse it line by line.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    if (!isUtf8(body as Buffer)) return done(notUtf8(), undefined);
+    json(request, (body as Buffer).toString('utf8'), done);
+  });
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer' }, (_req, body, done) => {
+    if (!isUtf8(body as Buffer)) return done(notUtf8(), undefined);
+    done(null, (body as Buffer).toString('utf8'));
+  });
 
   const guard: Guard = (role) => async (request, reply) => {
     const header = request.headers.authorization;
@@ -65,20 +86,40 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
-    const results: Record<string, { ok: boolean; detail?: string }> = {};
+    const results: Record<string, Awaited<ReturnType<ReadinessCheck>>> = {};
     await Promise.all(
       Object.entries(options.readiness).map(async ([name, check]) => {
+        let timer: NodeJS.Timeout | undefined;
+        // A dependency that does not answer must not hang the probe: it is not ready.
+        const deadline = new Promise<Awaited<ReturnType<ReadinessCheck>>>(
+          (resolve) =>
+            (timer = setTimeout(
+              () => resolve({ ok: false, detail: `no answer within ${READYZ_CHECK_TIMEOUT_MS} ms` }),
+              READYZ_CHECK_TIMEOUT_MS,
+            )),
+        );
         try {
-          results[name] = await check();
+          results[name] = await Promise.race([check(), deadline]);
         } catch (err) {
           results[name] = { ok: false, detail: (err as Error).message };
+        } finally {
+          clearTimeout(timer);
         }
       }),
     );
     const ready = Object.values(results).every((r) => r.ok);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks: results });
+    const failing = Object.keys(results).filter((name) => !results[name]!.ok);
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? 'ready' : 'not-ready',
+      ...(ready ? {} : { failing }),
+      checks: results,
+    });
   });
 
   for (const route of options.routes ?? []) await route(app, guard);
   return app;
+}
+
+function notUtf8(): Error {
+  return Object.assign(new Error('the request body is not valid UTF-8: send UTF-8 encoded JSON'), { statusCode: 400 });
 }

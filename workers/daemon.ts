@@ -9,7 +9,10 @@ import type { LocalService } from '../local-services/service.ts';
 import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-repository.ts';
 import { buildApi } from './api.ts';
 import { IngestWorker } from './ingest/kafka-worker.ts';
+import { ingestObservation } from './ingest/metrics.ts';
+import { timestampWindowOf } from './ingest/prepare-record.ts';
 import { Scorer, scoreRoute } from './scorer.ts';
+import { ServingReportsConsumer } from './serving-reports/consumer.ts';
 import { createTemporalWorker } from './temporal-worker.ts';
 import { decisionRoutes } from './routes/decisions.ts';
 import { ingestRoutes } from './routes/ingest.ts';
@@ -17,6 +20,9 @@ import { operatorRoutes } from './routes/operator-api.ts';
 import { metricsRoutes } from './metrics.ts';
 import { demoWanted, startDemo } from './demo.ts';
 import { dashboardRoutes } from './routes/dashboard-data.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { ShutdownSequence, stopOnSignals } from './shutdown.ts';
+import { clickhouseReadiness, ingestReadiness, kafkaReadiness, temporalReadiness } from './readiness.ts';
 
 export interface DaemonOptions {
   configFile?: string;
@@ -41,53 +47,58 @@ export interface Daemon {
 export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
   const config = options.config ?? loadConfig({ file: options.configFile });
   const log = createLogger('daemon', config.logLevel);
-  const shutdown: { name: string; run: () => Promise<void> }[] = [];
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      for (const step of shutdown.reverse()) {
-        try {
-          await step.run();
-          log.info({ part: step.name }, 'stopped');
-        } catch (err) {
-          log.error({ part: step.name, err }, 'failed to stop cleanly');
-        }
-      }
-    })());
+  const shutdown = new ShutdownSequence({ log });
+  const stop = () => shutdown.stop();
+  /** Start nothing more once a signal asked to stop (start-up may still be under way). */
+  const startNothingMore = () => {
+    if (shutdown.stopping) throw new StoppedDuringStartup();
+  };
 
   // Signals are handled from the first moment: Ctrl-C during start-up must still stop the
   // services this process has already spawned (they run in their own process groups).
-  if (options.handleSignals !== false) {
-    const onSignal = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'shutting down');
-      void stop().then(() => process.exit(0));
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  }
+  if (options.handleSignals !== false) stopOnSignals(shutdown, log);
 
   try {
     await servicesUp(config, {
       onProgress: (line) => log.info(line),
+      // The local services are stopped last: a part that hangs while stopping cannot keep them running.
       onStarted: (service: LocalService) =>
-        shutdown.push({ name: service.name, run: () => servicesDown(config, [service]) }),
+        shutdown.add({ name: service.name, run: () => servicesDown(config, [service]), timeoutMs: 30_000 }),
     });
+    startNothingMore();
 
     const clickhouse: ClickHouse = await openClickHouse(config);
-    shutdown.push({ name: 'clickhouse', run: () => clickhouse.close() });
+    shutdown.add({ name: 'clickhouse', run: () => clickhouse.close() });
     const migrations = await applyMigrations(clickhouse.client);
     log.info(
       { kind: clickhouse.kind, schemaVersion: migrations.version, applied: migrations.applied },
       'clickhouse ready',
     );
 
+    startNothingMore();
+
     const repository = new ClickHouseIngestRepository(clickhouse.client);
     const ingest = new IngestWorker({ config, repository, logger: log.child({ subsystem: 'ingest' }) });
     await ingest.start();
-    shutdown.push({ name: 'ingest', run: () => ingest.stop() });
+    shutdown.add({ name: 'ingest', run: () => ingest.stop() });
+    startNothingMore();
+    // What the scorers serve (theirs and any other serving's reports), which promotions wait for.
+    // Not awaited: a member left by a killed daemon can hold the group's join for a session timeout.
+    const servingReports = new ServingReportsConsumer({ config, clickhouse: clickhouse.client, log });
+    const reportsStarted = servingReports
+      .start()
+      .catch((err: unknown) => log.error({ err }, 'serving reports consumer failed to start'));
+    shutdown.add({
+      name: 'serving reports',
+      run: async () => {
+        await reportsStarted;
+        await servingReports.stop();
+      },
+    });
 
     const {
       worker,
+      connection,
       close: closeWorker,
       windowBatcher,
     } = await createTemporalWorker({
@@ -96,7 +107,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
       log: log.child({ subsystem: 'temporal-worker' }),
     });
     const workerRun = worker.run();
-    shutdown.push({
+    shutdown.add({
       name: 'temporal worker',
       run: async () => {
         // The SDK also reacts to SIGINT/SIGTERM itself and may already be stopping.
@@ -108,7 +119,8 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
 
     const scorer = new Scorer({ config, log: log.child({ subsystem: 'scorer' }) });
     await scorer.start();
-    shutdown.push({ name: 'scorer', run: () => scorer.stop() });
+    shutdown.add({ name: 'scorer', run: () => scorer.stop() });
+    startNothingMore();
 
     const tokens = new TokenStore();
     const admin = adminToken(config);
@@ -119,17 +131,21 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
       tokens,
       logger: log,
       readiness: {
-        clickhouse: async () => ({ ok: await clickhouse.client.ping().then((r) => r.success) }),
-        ingest: async () => ({
-          ok: ingest.metrics.paused === 0,
-          detail: ingest.metrics.paused ? 'paused: ClickHouse writes failing' : undefined,
-        }),
-        temporal: async () => ({ ok: worker.getState() === 'RUNNING', detail: worker.getState() }),
+        clickhouse: clickhouseReadiness(clickhouse, config),
+        kafka: kafkaReadiness(config),
+        temporal: temporalReadiness(config, connection, worker),
+        ingest: ingestReadiness(ingest),
       },
       routes: [
-        ...operatorRoutes({ config, clickhouse: clickhouse.client, log }),
-        ingestRoutes(repository),
+        ...operatorRoutes({
+          config,
+          clickhouse: clickhouse.client,
+          log,
+          ingest: () => ingestObservation(ingest.metrics),
+        }),
+        ingestRoutes(repository, timestampWindowOf(config)),
         decisionRoutes(clickhouse.client),
+        alertRoutes(clickhouse.client),
         scoreRoute(scorer),
         metricsRoutes({
           config,
@@ -140,18 +156,23 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
           windowReads: windowBatcher,
           queryScheduler: clickhouse.scheduler,
         }),
-        ...dashboardRoutes({ config, clickhouse: clickhouse.client, log }),
+        ...dashboardRoutes({
+          config,
+          clickhouse: clickhouse.client,
+          log,
+          ingest: () => ingestObservation(ingest.metrics),
+        }),
       ],
     });
     await api.listen({ host: config.api.host, port: config.api.port });
-    shutdown.push({ name: 'api', run: () => api.close() });
+    shutdown.add({ name: 'api', run: () => api.close() });
     const apiUrl = `http://${config.api.host}:${config.api.port}`;
 
     // The newcomer's demo (workers/demo.ts) on a fresh machine; Ctrl-C stops its traffic, its monitor stays in Temporal.
     const demo = (await demoWanted(config, clickhouse.client))
       ? await startDemo({ config, clickhouse: clickhouse.client, log })
       : null;
-    if (demo) shutdown.push({ name: 'demo', run: () => demo.stop() });
+    if (demo) shutdown.add({ name: 'demo', run: () => demo.stop() });
 
     const banner = [
       'halflife is running.',
@@ -172,9 +193,17 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
   }
 }
 
+/** Start-up was interrupted by a signal; the shutdown it started exits the process. */
+export class StoppedDuringStartup extends Error {
+  constructor() {
+    super('stopped during start-up');
+  }
+}
+
 // `tsx workers/daemon.ts` (what `npm start` runs) starts the daemon directly.
 if (import.meta.url === `file://${process.argv[1]}`) {
   runDaemon().catch((err: unknown) => {
+    if (err instanceof StoppedDuringStartup) return;
     process.stderr.write(`halflife: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(
       typeof (err as { exitCode?: unknown }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1,

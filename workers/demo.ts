@@ -72,11 +72,15 @@ export interface DemoSchedule {
 export function demoSchedule(speed: number, requestsPerSecond = 100): DemoSchedule {
   const s = (ms: number) => Math.max(1000, Math.round(ms / speed));
   const text = (ms: number) => `${Math.round(s(ms) / 1000)}s`;
+  // Each move starts a whole number of windows after the last (the first is aligned in demoWorld).
+  const cadenceMs = Math.round(s(30_000) / 1000) * 1000;
+  const rampMs = s(20_000);
+  const plateauMs = Math.ceil((rampMs + s(360_000)) / cadenceMs) * cadenceMs - rampMs;
   return {
     world: {
       holdMs: s(120_000),
-      rampMs: s(20_000),
-      plateauMs: s(360_000),
+      rampMs,
+      plateauMs,
       thetaLow: 8,
       thetaHigh: 10.5,
       labelNoise: 0.05,
@@ -94,6 +98,18 @@ export function demoSchedule(speed: number, requestsPerSecond = 100): DemoSchedu
       timeouts: { heartbeat: '1m', shortStep: '2m' },
     },
   };
+}
+
+/**
+ * The world of a demo that began at `epoch`: the first move starts on a window boundary of the
+ * monitor's cadence (windows are aligned to it), later than `holdMs` by less than a window, and so
+ * does every later move (demoSchedule). No window then holds a sliver of a move: each one the
+ * monitor evaluates is either before a move or begins with it, wherever in a window the demo began.
+ */
+export function demoWorld(epoch: number, schedule: DemoSchedule): DemoWorld {
+  const cadenceMs = parseDuration(schedule.cadence);
+  const firstMove = Math.ceil((epoch + schedule.world.holdMs) / cadenceMs) * cadenceMs;
+  return { epoch, ...schedule.world, holdMs: firstMove - epoch };
 }
 
 export function demoTheta(world: DemoWorld, ts: number): number {
@@ -193,7 +209,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
 
   const first = (await registry.listVersions(modelId)).find((v) => v.version === 'v1') ?? null;
   const epoch = first ? parseStoredTime(first.createdAt) : Date.now();
-  const world: DemoWorld = { epoch, ...schedule.world };
+  const world = demoWorld(epoch, schedule);
   if (!first || (await registry.productionVersion(modelId)) === null)
     await bootstrap(options, modelId, world, registry, first !== null);
 

@@ -9,6 +9,14 @@ import {
   type MonitorTickRow,
   type TrainingDurationRow,
 } from '../platform/clickhouse/metrics-repository.ts';
+import {
+  deliveryCounts,
+  firingAlertCounts,
+  notificationCounts,
+  type DeliveryCountRow,
+  type FiringAlertRow,
+  type NotificationCountRow,
+} from '../platform/clickhouse/alerts-repository.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RouteModule } from './api.ts';
@@ -52,6 +60,13 @@ export interface MetricsDeps {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
+/** Names of the alert metrics (the generated Prometheus rules read them). */
+export const ALERT_METRICS = {
+  firing: 'halflife_alerts_firing',
+  notifications: 'halflife_alert_notifications_total',
+  deliveries: 'halflife_alert_delivery_attempts_total',
+} as const;
+
 export function metricsNeedToken(config: Pick<HalflifeConfig, 'api'>): boolean {
   return !LOOPBACK.has(config.api.host);
 }
@@ -72,6 +87,9 @@ interface StoreSnapshot {
   ticks: MonitorTickRow[];
   trainings: TrainingDurationRow[];
   deadLetters: number;
+  alertsFiring: FiringAlertRow[];
+  alertNotifications: NotificationCountRow[];
+  alertDeliveries: DeliveryCountRow[];
 }
 
 export function createMetrics(deps: MetricsDeps): { registry: Registry; route: RouteModule } {
@@ -110,10 +128,26 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
   });
   new Gauge({
     name: 'halflife_ingest_paused',
-    help: 'Ingest: 1 while consumption is paused because ClickHouse writes fail.',
+    help: 'Ingest: 1 while not consuming, because ClickHouse writes fail (consumption paused) or Kafka does not answer (halflife_ingest_kafka_stalled).',
     registers: [registry],
     collect() {
       this.set(ingest?.metrics.paused ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'halflife_ingest_kafka_stalled',
+    help: 'Ingest: 1 while Kafka has answered no fetch or heartbeat for 5 s (broker unreachable, consumer restarting).',
+    registers: [registry],
+    collect() {
+      this.set(ingest?.metrics.kafka_stalled ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'halflife_ingest_lag_seconds',
+    help: 'Ingest: age of the newest record taken from partitions still behind their high watermark (0 when caught up).',
+    registers: [registry],
+    collect() {
+      this.set(ingest?.metrics.lag_seconds ?? 0);
     },
   });
   new Gauge({
@@ -206,17 +240,29 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
     if (cached && Date.now() - cached.at < cacheMs) return cached.value;
     const value = (async (): Promise<StoreSnapshot> => {
       const ch = deps.clickhouse;
-      const [decisions, ticks, trainings, deadLetters] = await Promise.all([
-        decisionCounts(ch),
-        monitorTicks(ch),
-        trainingDurations(ch),
-        storedDeadLetters(ch),
-      ]);
-      return { decisions, ticks, trainings, deadLetters };
+      const [decisions, ticks, trainings, deadLetters, alertsFiring, alertNotifications, alertDeliveries] =
+        await Promise.all([
+          decisionCounts(ch),
+          monitorTicks(ch),
+          trainingDurations(ch),
+          storedDeadLetters(ch),
+          firingAlertCounts(ch),
+          notificationCounts(ch),
+          deliveryCounts(ch),
+        ]);
+      return { decisions, ticks, trainings, deadLetters, alertsFiring, alertNotifications, alertDeliveries };
     })().catch((err: unknown) => {
       deps.log.warn({ err: (err as Error).message }, 'metrics: ClickHouse values unavailable');
       cached = undefined;
-      return { decisions: [], ticks: [], trainings: [], deadLetters: 0 };
+      return {
+        decisions: [],
+        ticks: [],
+        trainings: [],
+        deadLetters: 0,
+        alertsFiring: [],
+        alertNotifications: [],
+        alertDeliveries: [],
+      };
     });
     cached = { at: Date.now(), value };
     return value;
@@ -265,6 +311,46 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
     },
   });
 
+  // Alerts: what fires now (from the record, whichever process sent it) and what was sent.
+  new Gauge({
+    name: ALERT_METRICS.firing,
+    help: 'Alerts firing now (fired, not yet resolved), by model, rule, rule kind, subject (a health state, "breached" or "forecast"; empty for most kinds) and severity.',
+    labelNames: ['model', 'rule', 'kind', 'subject', 'severity'],
+    registers: [registry],
+    async collect() {
+      const s = await store();
+      this.reset();
+      for (const a of s.alertsFiring)
+        this.set(
+          { model: a.model_id, rule: a.rule, kind: a.rule_kind, subject: a.subject, severity: a.severity },
+          Number(a.n),
+        );
+    },
+  });
+  new Counter({
+    name: ALERT_METRICS.notifications,
+    help: 'Alert messages recorded, by model, rule kind and type (firing, renotify, resolved).',
+    labelNames: ['model', 'kind', 'type'],
+    registers: [registry],
+    async collect() {
+      const s = await store();
+      this.reset();
+      for (const n of s.alertNotifications)
+        this.inc({ model: n.model_id, kind: n.rule_kind, type: n.type }, Number(n.n));
+    },
+  });
+  new Counter({
+    name: ALERT_METRICS.deliveries,
+    help: 'Alert delivery attempts recorded, by receiver and outcome (delivered, failed, timeout, rejected, misconfigured, gave-up).',
+    labelNames: ['receiver', 'outcome'],
+    registers: [registry],
+    async collect() {
+      const s = await store();
+      this.reset();
+      for (const d of s.alertDeliveries) this.inc({ receiver: d.receiver, outcome: d.outcome }, Number(d.n));
+    },
+  });
+
   const scorer = deps.scorer;
   const scorerCounters: Array<[keyof Scorer['stats'], string]> = [
     ['requests', 'scoring requests received'],
@@ -275,6 +361,7 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
     ['fallbacks', 'requests served by a fallback version'],
     ['updatesApplied', 'model updates applied'],
     ['updatesRefused', 'model updates refused (bad sha256, unknown artifact)'],
+    ['reportsFailed', 'serving reports that could not be sent'],
   ];
   for (const [key, help] of scorerCounters) {
     new Counter({

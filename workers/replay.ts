@@ -3,6 +3,8 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DerivedDecision } from '../workflows/messages.ts';
+import { createLogger } from '../platform/logger.ts';
+import { installTemporalRuntime } from './temporal-runtime.ts';
 import { workflowBundle } from './temporal-worker.ts';
 
 type History = temporal.api.history.v1.IHistory;
@@ -32,6 +34,8 @@ export async function replayHistory(
   bundle?: WorkflowBundleWithSourceMap,
 ): Promise<ReplayOutcome> {
   const decisions: DerivedDecision[] = [];
+  // Only the SDK's warnings and errors, structured on stderr: a replay prints decisions, not worker states.
+  installTemporalRuntime(createLogger('replay'), 'WARN');
   try {
     await Worker.runReplayHistory(
       {

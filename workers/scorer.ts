@@ -10,28 +10,42 @@
  *   `<model>.shadow` (metadata shadow=true, shadow_of=<model>), so production quality and drift
  *   statistics of `<model>` never include them, while labels (joined by event id) still reach
  *   them for live shadow evaluation.
- * - Consumes the model-update control topic (its own consumer group, from the beginning, so a
- *   restarted scorer rebuilds the current routing) and hot-swaps: new versions are verified
- *   (sha256) and loaded first, then the routing is swapped under the same lock that scoring
- *   holds per batch — swaps happen between batches, so no request is scored twice or dropped.
- *   An update whose artifact fails verification or loading is refused; the old routing stays.
+ * - Consumes the model-update control topic (compacted, keyed by model; its own consumer group,
+ *   from the beginning) and hot-swaps: new versions are verified (sha256) and loaded first, then
+ *   the routing is swapped under the same lock that scoring holds per batch — swaps happen between
+ *   batches, so no request is scored twice or dropped. An update whose artifact fails verification
+ *   or loading is refused; the old routing stays. On start only the newest update of each model
+ *   is applied — the registry's current routing — never an older one: if the newest is refused,
+ *   the model is not served rather than served by a stale version.
+ * - Reports what it serves (platform/registry/serving-report.ts) on `kafka.servingReportsTopic`:
+ *   on start, on every update applied or refused (with the scorer's reason), every
+ *   `serving.heartbeatMs`, and when it stops. Promotions wait for these reports.
  * - onnxruntime runs in worker threads ({@link OnnxPool}), never on the event loop.
  * - Offsets are committed after the events are acknowledged: a crash re-scores at most the
  *   uncommitted requests, and ingest stores each (model_id, event_id) once.
  */
 import { createHash } from 'node:crypto';
+import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { z } from 'zod';
 import type { HalflifeConfig } from '../platform/config.ts';
 import { CONTRACT_VERSION } from '../platform/contracts.ts';
 import { createKafka, createProducer, ensureTopics, whileLeadersSettle } from '../platform/kafka.ts';
+import { ensureCompactedTopic } from '../platform/kafka-compaction.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RawFeatures } from '../platform/onnx/features.ts';
 import { OnnxPool } from '../platform/onnx/pool.ts';
 import { loadModelRunner, type ModelRunner } from '../platform/onnx/runner.ts';
 import { LocalArtifactStore, type ArtifactStore } from '../platform/registry/artifact-store.ts';
-import { modelUpdateSchema, type ModelUpdateMessage } from '../platform/registry/model-update.ts';
+import { isWithdrawal, modelUpdateSchema, type ModelUpdateMessage } from '../platform/registry/model-update.ts';
+import {
+  SERVING_REPORT_SCHEMA_VERSION,
+  servingReportSchema,
+  type ServedRouting,
+  type ServingReport,
+  type ServingReportEvent,
+} from '../platform/registry/serving-report.ts';
 import { shadowModelId } from '../platform/registry/shadow.ts';
 import type { Guard } from './api.ts';
 
@@ -73,6 +87,10 @@ export interface ScorerOptions {
   updatesGroupId?: string;
   /** Requests per onnxruntime call. @default 256 */
   maxBatch?: number;
+  /** This scorer's id in its serving reports. @default "scorer-<host>-<pid>-<random>" */
+  instanceId?: string;
+  /** How often it reports what it serves (ms). @default config.serving.heartbeatMs */
+  heartbeatMs?: number;
 }
 
 export interface ScorerStats {
@@ -86,10 +104,15 @@ export interface ScorerStats {
   fallbacks: number;
   updatesApplied: number;
   updatesRefused: number;
+  /** Serving reports that could not be sent (the broker was unreachable). */
+  reportsFailed: number;
 }
 
 interface ServingState {
   updateKeys: Set<string>;
+  /** The update this routing came from, and when it was put in place. */
+  updateKey: string;
+  since: number;
   /** Live versions in routing order (the update's subject first) with cumulative share bounds. */
   routes: Array<{ version: string; upTo: number }>;
   shadow: string[];
@@ -111,7 +134,10 @@ export class Scorer {
     fallbacks: 0,
     updatesApplied: 0,
     updatesRefused: 0,
+    reportsFailed: 0,
   };
+  /** This scorer's id in its serving reports. */
+  readonly instanceId: string;
   readonly #config: HalflifeConfig;
   readonly #log: Logger;
   readonly #kafka: Kafka;
@@ -128,6 +154,11 @@ export class Scorer {
   #updates: Consumer | undefined;
   /** Serialises updates so two swaps never interleave. */
   #updateChain: Promise<void> = Promise.resolve();
+  readonly #heartbeatMs: number;
+  #seq = 0;
+  #heartbeat: NodeJS.Timeout | undefined;
+  /** Reports go out one at a time, in order. */
+  #reportChain: Promise<void> = Promise.resolve();
 
   constructor(options: ScorerOptions) {
     this.#config = options.config;
@@ -142,6 +173,10 @@ export class Scorer {
     this.#groupId = options.groupId ?? 'halflife-scorer';
     this.#updatesGroupId =
       options.updatesGroupId ?? `halflife-scorer-updates-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    this.instanceId =
+      options.instanceId ??
+      `scorer-${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-') || 'host'}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    this.#heartbeatMs = options.heartbeatMs ?? options.config.serving.heartbeatMs;
   }
 
   /** Versions currently routed for a model (for tests, /metrics and the API). */
@@ -155,9 +190,30 @@ export class Scorer {
     return { live, shadow: [...s.shadow] };
   }
 
+  /** What this scorer serves for a model, as its reports say it (null: nothing known of the model). */
+  served(modelId: string): ServedRouting | null {
+    const s = this.#states.get(modelId);
+    if (!s) return null;
+    const routes = s.routes.map((r, i) => ({
+      version: r.version,
+      share: Math.round((r.upTo - (s.routes[i - 1]?.upTo ?? 0)) * 1e9) / 1e9,
+      sha256: s.runners.get(r.version)!.ref.sha256,
+    }));
+    const primary = [...routes].sort((a, b) => b.share - a.share)[0];
+    return {
+      version: primary?.version ?? '',
+      sha256: primary?.sha256 ?? '',
+      since: s.since,
+      update_key: s.updateKey,
+      routes,
+      shadow: [...s.shadow],
+    };
+  }
+
   async start(): Promise<void> {
-    const { scoringRequestsTopic, modelUpdatesTopic, scoringEventsTopic } = this.#config.kafka;
-    await ensureTopics(this.#config, [scoringRequestsTopic, modelUpdatesTopic, scoringEventsTopic], this.#kafka);
+    const { scoringRequestsTopic, modelUpdatesTopic, scoringEventsTopic, servingReportsTopic } = this.#config.kafka;
+    await ensureTopics(this.#config, [scoringRequestsTopic, scoringEventsTopic, servingReportsTopic], this.#kafka);
+    await ensureCompactedTopic(this.#config, modelUpdatesTopic, this.#kafka);
     this.#producer = createProducer(this.#kafka, { idempotent: true, maxInFlightRequests: 1 });
     await this.#producer.connect();
 
@@ -171,6 +227,16 @@ export class Scorer {
     );
     let caughtUp!: () => void;
     const ready = new Promise<void>((resolve) => (caughtUp = resolve));
+    // While catching up only the newest update of each model is kept (the topic is keyed by
+    // model, so a model's updates are in order on one partition); it alone is applied.
+    let catchingUp = pending.size > 0;
+    const newest = new Map<string, { value: Buffer | null; at: string }>();
+    const finishCatchUp = async () => {
+      catchingUp = false;
+      for (const [, message] of newest) await this.#onUpdateMessage(message.value, message.at);
+      newest.clear();
+      caughtUp();
+    };
     if (pending.size === 0) caughtUp();
     this.#updates = this.#kafka.consumer({
       groupId: this.#updatesGroupId,
@@ -181,15 +247,24 @@ export class Scorer {
     await this.#updates.subscribe({ topic: modelUpdatesTopic, fromBeginning: true });
     await this.#updates.run({
       eachMessage: async ({ partition, message }) => {
-        await this.#onUpdateMessage(message.value);
+        const at = `${partition}:${message.offset}`;
+        if (catchingUp) newest.set(updateModelOf(message.key, message.value) ?? `?${at}`, { value: message.value, at });
+        else await this.#onUpdateMessage(message.value, at);
         const end = pending.get(partition);
-        if (end !== undefined && Number(message.offset) + 1 >= end) {
+        if (catchingUp && end !== undefined && Number(message.offset) + 1 >= end) {
           pending.delete(partition);
-          if (pending.size === 0) caughtUp();
+          if (pending.size === 0) await finishCatchUp();
         }
       },
     });
     await ready;
+    this.#report('started', '');
+    for (const modelId of this.#states.keys()) this.#report('serving', modelId);
+    this.#heartbeat = setInterval(() => {
+      this.#report('heartbeat', '');
+      for (const modelId of this.#states.keys()) this.#report('serving', modelId);
+    }, this.#heartbeatMs);
+    this.#heartbeat.unref();
 
     this.#requests = this.#kafka.consumer({ groupId: this.#groupId, sessionTimeout: 30_000, heartbeatInterval: 3000 });
     await this.#requests.connect();
@@ -203,9 +278,14 @@ export class Scorer {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.#heartbeat);
     await this.#requests?.disconnect().catch(() => undefined);
     await this.#updates?.disconnect().catch(() => undefined);
     await this.#updateChain.catch(() => undefined);
+    // Said last, so a promotion waiting on this scorer stops waiting for it.
+    if (this.#producer && this.#heartbeat) this.#report('stopped', '');
+    await this.#reportChain;
+    this.#heartbeat = undefined;
     await this.#producer?.disconnect().catch(() => undefined);
     for (const s of this.#states.values()) for (const r of s.runners.values()) await r.unload().catch(() => undefined);
     this.#states = new Map();
@@ -239,16 +319,72 @@ export class Scorer {
     return results;
   }
 
-  async #onUpdateMessage(value: Buffer | null): Promise<void> {
+  async #onUpdateMessage(value: Buffer | null, at: string): Promise<void> {
     let parsed: ModelUpdateMessage;
     try {
       parsed = modelUpdateSchema.parse(JSON.parse(value?.toString('utf8') ?? ''));
     } catch (err) {
       this.stats.updatesRefused++;
-      this.#log.error({ err: (err as Error).message }, 'ignoring a malformed model-update message');
+      const reason = `malformed model update: ${(err as Error).message.slice(0, 1000)}`;
+      this.#log.error({ err: reason, at }, 'ignoring a malformed model-update message');
+      // Said to the model's owners when the message names its model at all.
+      const modelId = updateModelOf(null, value);
+      if (modelId)
+        this.#report('refused', modelId, {
+          update: { key: updateKeyOf(value) ?? `kafka:${at}`, version: '', sha256: '' },
+          reason,
+        });
       return;
     }
     await this.applyUpdate(parsed).catch(() => undefined);
+  }
+
+  /** Send a serving report (never blocks or fails scoring: a report that cannot be sent is counted and logged). */
+  #report(
+    event: ServingReportEvent,
+    modelId: string,
+    extra: { update?: ServingReport['update']; reason?: string } = {},
+  ): void {
+    const producer = this.#producer;
+    if (!producer) return;
+    this.#seq += 1;
+    const report: ServingReport = {
+      type: 'serving-report',
+      schema_version: SERVING_REPORT_SCHEMA_VERSION,
+      scorer_id: this.instanceId,
+      seq: this.#seq,
+      event,
+      model_id: modelId,
+      serving: modelId === '' ? null : this.served(modelId),
+      update: extra.update ?? null,
+      reason: extra.reason ?? '',
+      heartbeat_ms: this.#heartbeatMs,
+      host: os.hostname().slice(0, 256),
+      pid: process.pid,
+      reported_at: Date.now(),
+    };
+    const checked = servingReportSchema.safeParse(report);
+    if (!checked.success) {
+      this.stats.reportsFailed++;
+      this.#log.error(
+        { err: checked.error.message.slice(0, 500), event, modelId },
+        'serving report not valid: not sent',
+      );
+      return;
+    }
+    const value = JSON.stringify(checked.data);
+    this.#reportChain = this.#reportChain.then(async () => {
+      try {
+        await producer.send({
+          topic: this.#config.kafka.servingReportsTopic,
+          acks: -1,
+          messages: [{ key: this.instanceId, value }],
+        });
+      } catch (err) {
+        this.stats.reportsFailed++;
+        this.#log.warn({ err: (err as Error).message, event, modelId }, 'serving report not sent');
+      }
+    });
   }
 
   async #apply(m: ModelUpdateMessage): Promise<void> {
@@ -258,9 +394,9 @@ export class Scorer {
       log.debug('model update already applied');
       return;
     }
-    const wanted = [
-      ...new Set([...Object.keys(m.traffic_split).filter((v) => (m.traffic_split[v] ?? 0) > 0), ...m.shadow]),
-    ];
+    const wanted = isWithdrawal(m)
+      ? []
+      : [...new Set([...Object.keys(m.traffic_split).filter((v) => (m.traffic_split[v] ?? 0) > 0), ...m.shadow])];
     const runners = new Map<string, ModelRunner>();
     const loadedHere: ModelRunner[] = [];
     try {
@@ -287,6 +423,10 @@ export class Scorer {
       for (const r of loadedHere) await r.unload().catch(() => undefined);
       this.stats.updatesRefused++;
       log.error({ err: (err as Error).message }, 'model update refused: keeping the current models');
+      this.#report('refused', m.model_id, {
+        update: { key: m.idempotency_key, version: m.version, sha256: m.models[m.version]?.sha256 ?? '' },
+        reason: (err as Error).message.slice(0, 4000),
+      });
       throw err;
     }
     const order = [
@@ -303,7 +443,14 @@ export class Scorer {
     if (last) last.upTo = 1; // rounding: the last route takes the remainder
     const keys = new Set(current?.updateKeys ?? []);
     keys.add(m.idempotency_key);
-    const next: ServingState = { updateKeys: keys, routes, shadow: m.shadow.filter((v) => runners.has(v)), runners };
+    const next: ServingState = {
+      updateKeys: keys,
+      updateKey: m.idempotency_key,
+      since: Date.now(),
+      routes,
+      shadow: m.shadow.filter((v) => runners.has(v)),
+      runners,
+    };
     await this.#exclusive(async () => {
       this.#states = new Map(this.#states).set(m.model_id, next);
     });
@@ -312,6 +459,9 @@ export class Scorer {
       if (next.runners.get(version) !== r) await r.unload().catch(() => undefined);
     this.stats.updatesApplied++;
     log.info({ split: m.traffic_split, shadow: m.shadow, reason: m.reason }, 'model update applied');
+    this.#report('applied', m.model_id, {
+      update: { key: m.idempotency_key, version: m.version, sha256: m.models[m.version]?.sha256 ?? '' },
+    });
   }
 
   async #score(requests: readonly ScoringRequest[]): Promise<{
@@ -330,10 +480,7 @@ export class Scorer {
       const state = this.#states.get(r.model_id);
       if (!state || state.routes.length === 0) {
         this.stats.unscorable++;
-        this.#log.error(
-          { modelId: r.model_id, requestId: r.request_id },
-          'no model version to score this request with',
-        );
+        this.#noteUnscorable(r);
         continue;
       }
       const point = routingPoint(r.request_id);
@@ -417,6 +564,27 @@ export class Scorer {
     return { results, events };
   }
 
+  /** Requests without a servable version, logged once per model every 10 s (a withdrawn model gets many). */
+  #unscorableLog = new Map<string, { at: number; since: number }>();
+  #noteUnscorable(r: ScoringRequest): void {
+    const now = Date.now();
+    const seen = this.#unscorableLog.get(r.model_id);
+    if (seen && now - seen.at < 10_000) {
+      seen.since++;
+      return;
+    }
+    this.#unscorableLog.set(r.model_id, { at: now, since: 0 });
+    this.#log.error(
+      {
+        modelId: r.model_id,
+        requestId: r.request_id,
+        withdrawn: this.#states.has(r.model_id),
+        unscoredSinceLastLine: seen?.since ?? 0,
+      },
+      'no model version to score this request with',
+    );
+  }
+
   async #run(
     runner: ModelRunner,
     items: readonly ScoringRequest[],
@@ -432,9 +600,10 @@ export class Scorer {
   }
 
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale } =
+      payload;
     for (let i = 0; i < batch.messages.length; i += this.#maxBatch) {
-      if (!isRunning() || isStale()) return;
+      if (!isRunning() || isStale()) break;
       const chunk = batch.messages.slice(i, i + this.#maxBatch);
       const requests: ScoringRequest[] = [];
       for (const message of chunk) {
@@ -451,10 +620,11 @@ export class Scorer {
       }
       await this.scoreAndEmit(requests, 'kafka');
       resolveOffset(chunk[chunk.length - 1]!.offset);
-      await commitOffsetsIfNecessary();
       await heartbeat();
     }
-    await commitOffsetsIfNecessary();
+    // With autoCommit off kafkajs commits only the offsets it is handed (called bare it commits
+    // nothing): a restarted scorer resumes after the last batch instead of re-scoring the topic.
+    await commitOffsetsIfNecessary(uncommittedOffsets());
   }
 
   async #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -470,10 +640,31 @@ export class Scorer {
   }
 }
 
+/** The model id of a model-update message: its Kafka key, or the model_id of its body; null when neither says. */
+function updateModelOf(key: Buffer | null, value: Buffer | null): string | null {
+  const fromKey = key?.toString('utf8');
+  if (fromKey) return fromKey;
+  try {
+    const id = (JSON.parse(value?.toString('utf8') ?? '') as { model_id?: unknown }).model_id;
+    return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+function updateKeyOf(value: Buffer | null): string | null {
+  try {
+    const key = (JSON.parse(value?.toString('utf8') ?? '') as { idempotency_key?: unknown }).idempotency_key;
+    return typeof key === 'string' && key.length > 0 && key.length <= 512 ? key : null;
+  } catch {
+    return null;
+  }
+}
+
 /** POST /v1/score: `{ request_id?, model_id, features, … }` or an array of them → scores (and scoring events). */
 export function scoreRoute(scorer: Scorer) {
   return (app: FastifyInstance, guard: Guard): void => {
-    app.post('/v1/score', { preHandler: guard('operator') }, async (request, reply) => {
+    app.post('/v1/score', { onRequest: guard('operator') }, async (request, reply) => {
       const body = request.body;
       const items = (Array.isArray(body) ? body : [body]).map((item: unknown) =>
         item && typeof item === 'object' && !('request_id' in item)

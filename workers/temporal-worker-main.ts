@@ -7,6 +7,7 @@ import { openClickHouse } from '../platform/clickhouse/client.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
+import { ServingReportsConsumer } from './serving-reports/consumer.ts';
 import { createTemporalWorker } from './temporal-worker.ts';
 
 async function run(): Promise<void> {
@@ -14,12 +15,21 @@ async function run(): Promise<void> {
   const log = createLogger('temporal-worker', config.logLevel);
   const clickhouse = await openClickHouse(config);
   await applyMigrations(clickhouse.client);
+  // Promotions this worker runs wait for the scorers' reports: it stores them too. Not awaited: a
+  // group member left by a killed process can hold the join for a session timeout, and the
+  // worker must poll meanwhile.
+  const reports = new ServingReportsConsumer({ config, clickhouse: clickhouse.client, log });
+  const reportsStarted = reports
+    .start()
+    .catch((err: unknown) => log.error({ err }, 'serving reports consumer failed to start'));
   const { worker, close } = await createTemporalWorker({ config, clickhouse: clickhouse.client, log });
   const stop = () => worker.shutdown();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
   await worker.run();
+  await reportsStarted;
+  await reports.stop();
   await close();
   await clickhouse.close();
 }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { availableParallelism } from 'node:os';
+import { createAlertActivities } from '../activities/alerts.ts';
 import { createMonitorActivities, createWindowBatcher } from '../activities/monitor.ts';
 import type { WindowBatcher } from '../activities/window-batcher.ts';
 import { closeRetrainActivities, createRetrainActivities } from '../activities/retrain.ts';
@@ -19,6 +20,7 @@ import type { WorkflowInfo } from '@temporalio/workflow';
 import type { DerivedDecision } from '../workflows/messages.ts';
 import { temporalAddress } from '../platform/temporal.ts';
 import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
+import { installTemporalRuntime, sdkLevelOf } from './temporal-runtime.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -51,13 +53,16 @@ export function createActivities(deps: TemporalWorkerDeps & { batcher?: WindowBa
       config: deps.config,
       log: deps.log.child({ subsystem: 'retrain-activities' }),
     }),
+    ...createAlertActivities({ clickhouse: deps.clickhouse, log: deps.log.child({ subsystem: 'alerts' }) }),
   };
 }
 
-/** The Temporal worker: ModelMonitor and Retrain workflows plus their activities on one task queue. */
+/** The Temporal worker: ModelMonitor, Retrain and AlertEpisode workflows plus their activities on one task queue. */
 export async function createTemporalWorker(
   deps: TemporalWorkerDeps,
-): Promise<{ worker: Worker; close: () => Promise<void>; windowBatcher: WindowBatcher }> {
+): Promise<{ worker: Worker; connection: NativeConnection; close: () => Promise<void>; windowBatcher: WindowBatcher }> {
+  // Before the first connection: the SDK's logs go to ours, at our level.
+  installTemporalRuntime(deps.log, sdkLevelOf(deps.config.logLevel));
   const connection = deps.connection ?? (await NativeConnection.connect({ address: temporalAddress(deps.config) }));
   const windowBatcher = createWindowBatcher(deps.clickhouse);
   const activities = createActivities({ ...deps, batcher: windowBatcher });
@@ -76,7 +81,7 @@ export async function createTemporalWorker(
     await closeRetrainActivities(activities);
     if (!deps.connection) await connection.close();
   };
-  return { worker, close, windowBatcher };
+  return { worker, connection, close, windowBatcher };
 }
 
 /**

@@ -2,9 +2,10 @@
  * Messages of the ModelMonitor workflow, shared by the workflow, the CLI and the API.
  * Only definitions and plain types here: this file is imported from workflow code.
  */
-import { defineQuery, defineUpdate, type Sinks } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate, type Sinks } from '@temporalio/workflow';
+import type { PromotionOutcome, ServingReport } from '../detectors/alerts/types.ts';
 import type { DecayFit } from '../detectors/decay/types.ts';
-import type { MonitorHealth } from '../detectors/monitor/health.ts';
+import type { HealthFinding, HealthInputs, MonitorHealth } from '../detectors/monitor/health.ts';
 import type { RetrainPolicy } from '../detectors/policy/types.ts';
 import type { WindowSummary } from '../detectors/policy/state.ts';
 
@@ -22,7 +23,12 @@ export interface PolicyRef {
 
 export interface MonitorStatus {
   modelId: string;
+  /** The health rule on the monitor's own inputs (observers add ingest and serving: operations/monitor-health.ts). */
   health: MonitorHealth;
+  /** Why it is not healthy, in rule order (absent from monitors started on older code). */
+  healthFindings?: HealthFinding[];
+  /** What the rule was given, so an observer can add what it sees and re-assess (absent on older code). */
+  healthInputs?: HealthInputs;
   stage: MonitorStage;
   version: string | null;
   versionTrainedAt: number | null;
@@ -61,6 +67,11 @@ export const forceRetrainUpdate = defineUpdate<{ accepted: true; decisionId: str
 /** Answer a pending approval request. */
 export const approveUpdate = defineUpdate<{ approved: true; decisionId: string }, [Actor]>('approve');
 export const rejectUpdate = defineUpdate<{ rejected: true; decisionId: string }, [Actor]>('reject');
+
+/** What serving acknowledges against the registry (fires and resolves `serving-disagreement` alerts). */
+export const servingReportSignal = defineSignal<[ServingReport]>('servingReport');
+/** A promotion or rollback made outside the monitor's own retrains ended (a failure fires `promotion-failed`). */
+export const promotionOutcomeSignal = defineSignal<[PromotionOutcome]>('promotionOutcome');
 
 /** Workflow id of a model's monitor: one monitor per model. */
 export function monitorWorkflowId(modelId: string): string {

@@ -5,7 +5,7 @@
  * retries; long steps heartbeat; each is idempotent by the retrain id, so a retried or replayed
  * step never trains twice or promotes twice.
  */
-import { ApplicationFailure, proxyActivities, sleep, workflowInfo, log } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, sleep, workflowInfo, log } from '@temporalio/workflow';
 import type { MonitorActivities } from '../activities/monitor.ts';
 import type { RetrainActivities } from '../activities/retrain.ts';
 import { parseDuration } from '../detectors/policy/duration.ts';
@@ -92,8 +92,11 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
   });
   const info = workflowInfo();
   let step = 0;
+  // The champion the challenger is judged against: the monitor's, unless it became tainted (resolved below).
+  let championVersion = input.championVersion;
+  let championNote: string | null = null;
   const decide = async (
-    kind: 'reject' | 'promote' | 'rollback' | 'training-failed',
+    kind: 'reject' | 'promote' | 'rollback' | 'training-failed' | 'promotion-failed',
     reason: string,
     statistics: unknown,
     version: string | null,
@@ -103,7 +106,7 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
     await record.recordDecision({
       decisionId: `${retrainId}/${kind}/${step}`,
       modelId,
-      modelVersion: version ?? input.championVersion ?? '',
+      modelVersion: version ?? championVersion ?? '',
       workflowId: info.workflowId,
       runId: info.runId,
       decidedAt: Date.now(),
@@ -116,7 +119,12 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
       windows: null,
       trainingWindow: input.trainingWindow,
       lineageId: lineageId ?? '',
-      details: { retrainId, requestedBy: input.decisionId, championVersion: input.championVersion },
+      details: {
+        retrainId,
+        requestedBy: input.decisionId,
+        championVersion,
+        ...(championNote ? { championRequested: input.championVersion, championNote } : {}),
+      },
     });
   };
 
@@ -151,10 +159,19 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
   const version = trained.modelVersion;
   const trainedAt = Date.now();
 
+  // A tainted version is never a shadow champion (a GDPR erasure may have tainted it since the
+  // retrain started): the registry names the champion to use, or none, with its reason.
+  const resolvesChampion = patched('retrain-untainted-champion');
+  if (resolvesChampion) {
+    const champion = await quick.resolveChampion({ modelId, championVersion: input.championVersion });
+    championVersion = champion.version;
+    championNote = champion.reason;
+  }
+
   const validation = await quick.validateOffline({
     modelId,
     candidateVersion: version,
-    championVersion: input.championVersion ?? undefined,
+    championVersion: championVersion ?? undefined,
     snapshotId: snapshot.snapshotId,
   });
   const freshQuality = typeof validation.candidate?.accuracy === 'number' ? validation.candidate.accuracy : null;
@@ -174,13 +191,13 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
   }
 
   let verdict: PromotionVerdict | null = null;
-  if (input.championVersion !== null) {
+  if (championVersion !== null) {
     const lookbackStart = input.trainingWindow.end - parseDuration(input.settings.shadow.lookback);
     const sinceChange = input.trainingWindow.kind === 'since-change-point' && input.trainingWindow.start !== null;
     const shadow = await training.shadowEvaluate({
       modelId,
       candidateVersion: version,
-      championVersion: input.championVersion,
+      championVersion,
       window: {
         start: sinceChange ? Math.max(lookbackStart, input.trainingWindow.start as number) : lookbackStart,
         end: input.trainingWindow.end,
@@ -211,14 +228,16 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
     };
   }
 
-  for (const [index, share] of input.settings.canary.steps.entries()) {
+  // Without a champion there is nothing to split traffic with: a canary would be all or nothing.
+  const canarySteps = resolvesChampion && championVersion === null ? [] : input.settings.canary.steps;
+  for (const [index, share] of canarySteps.entries()) {
     const since = Date.now();
     await quick.publishModelUpdate({
       modelId,
       version,
       artifactUri: trained.artifactUri,
       sha256: trained.sha256,
-      trafficSplit: { [version]: share, ...(input.championVersion ? { [input.championVersion]: 1 - share } : {}) },
+      trafficSplit: { [version]: share, ...(championVersion ? { [championVersion]: 1 - share } : {}) },
       reason: `canary step ${index + 1}: ${Math.round(share * 100)}%`,
       idempotencyKey: `${retrainId}/canary/${index}`,
     });
@@ -226,14 +245,14 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
     const check = await quick.canaryCheck({
       modelId,
       candidateVersion: version,
-      championVersion: input.championVersion ?? undefined,
+      championVersion: championVersion ?? undefined,
       since,
       minEvents: input.settings.canary.minEvents,
     });
     if (!check.healthy) {
       const reason = `canary at ${Math.round(share * 100)}% regressed: ${check.reasons.join('; ')}`;
-      await quick.rollbackVersion({ retrainId, modelId, version, actor: input.actor, reason });
-      await decide('rollback', reason, { validation, verdict, canary: check }, version, snapshot.snapshotId);
+      const rollback = await quick.rollbackVersion({ retrainId, modelId, version, actor: input.actor, reason });
+      await decide('rollback', reason, { validation, verdict, canary: check, rollback }, version, snapshot.snapshotId);
       return {
         outcome: 'rolled-back',
         reason,
@@ -247,9 +266,18 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
   }
 
   const promoted = await quick.promoteVersion({ retrainId, modelId, version, actor: input.actor });
+  // The promotion stands only when serving confirmed it; otherwise the activity undid it.
+  if (patched('retrain-serving-confirmed-promotion') && promoted.confirmed === false) {
+    const restored = promoted.undone?.restore.restoredVersion ?? null;
+    const reason = `promotion not confirmed by serving: ${promoted.serving.summary}; undone (${version} back to ${promoted.undone?.stage ?? 'its stage'}, ${restored ? `${restored} is production again` : 'no version is production'})`;
+    await decide('promotion-failed', reason, { validation, verdict, promoted }, version, snapshot.snapshotId);
+    return { outcome: 'failed', reason, version, trainedAt, freshQuality, lineageId: snapshot.snapshotId, verdict };
+  }
   const reason =
-    input.championVersion === null
-      ? 'first version: promoted after offline validation'
+    championVersion === null
+      ? championNote
+        ? `promoted after offline validation: ${championNote}`
+        : 'first version: promoted after offline validation'
       : 'challenger passed validation, shadow evaluation and canary';
   await decide(
     'promote',

@@ -14,6 +14,8 @@ import {
 import { loadConfig } from '../../platform/config.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import { emit, table } from '../output.ts';
+import { displayReason } from '../../detectors/texts/decision-reason.ts';
+import { formatInstant } from '../../detectors/texts/format.ts';
 import { cliActor, viaStore } from '../store-access.ts';
 
 const enc = encodeURIComponent;
@@ -57,7 +59,7 @@ export function registerAuditCommand(program: Command): void {
         : table(
             ['scored at', 'model', 'version', 'sha256', 'stage now', 'shadow of', 'source'],
             r.scorings.map((s) => [
-              s.scoredAt,
+              formatInstant(s.scoredAt),
               s.modelId,
               s.version,
               s.sha256 ?? '(not in registry)',
@@ -118,7 +120,7 @@ export function registerAuditCommand(program: Command): void {
           : table(
               ['at', 'who', 'role', 'via', 'action', 'what', 'version', 'status', 'from'],
               rows.map((a) => [
-                a.at,
+                formatInstant(a.at),
                 a.actor || '(no token)',
                 a.role,
                 a.source,
@@ -142,8 +144,17 @@ export function registerAuditCommand(program: Command): void {
       });
       emit(!!opts.json, h, () =>
         table(
-          ['at', 'type', 'kind', 'version', 'actor', 'reason', 'decision id'],
-          h.entries.map((e) => [e.at, e.type, e.kind, e.version, e.actor, e.reason.slice(0, 60), e.id]),
+          ['at', 'type', 'kind', 'version', 'actor', 'decision id', 'reason'],
+          h.entries.map((e) => [
+            formatInstant(e.at),
+            e.type,
+            e.kind,
+            e.version,
+            e.actor,
+            e.id,
+            displayReason(e.reason),
+          ]),
+          { wrap: [6] },
         ),
       );
     },
@@ -168,24 +179,28 @@ export function renderLineage(l: ProductionLineage): string {
   for (const link of l.chain) {
     lines.push(
       '',
-      `${link.version} (${link.stage}) sha256 ${link.sha256.slice(0, 16)}… trainer ${link.trainer}, created ${link.createdAt}`,
+      `${link.version} (${link.stage}) sha256 ${link.sha256.slice(0, 16)}… trainer ${link.trainer}, created ${formatInstant(link.createdAt)}`,
     );
     if (link.snapshotId)
       lines.push(
         `  trained on snapshot ${link.snapshotId}${link.trainingWindow ? ` (${link.trainingWindow.start} → ${link.trainingWindow.end}, ${link.trainRows} rows)` : ''}`,
       );
     for (const d of link.preceding)
-      lines.push(`  ${d.decidedAt}  ${d.kind} by ${d.actor}: ${d.reason}  [${d.decisionId}]`);
+      lines.push(
+        `  ${formatInstant(d.decidedAt)}  ${d.kind} by ${d.actor}: ${displayReason(d.reason)}  [${d.decisionId}]`,
+      );
     if (link.retrainDecision)
       lines.push(
-        `  ${link.retrainDecision.decidedAt}  retrain decided by ${link.retrainDecision.actor}${link.retrainDecision.policy ? ` under ${link.retrainDecision.policy}` : ''}: ${link.retrainDecision.reason}  [${link.retrainDecision.decisionId}]`,
+        `  ${formatInstant(link.retrainDecision.decidedAt)}  retrain decided by ${link.retrainDecision.actor}${link.retrainDecision.policy ? ` under ${link.retrainDecision.policy}` : ''}: ${displayReason(link.retrainDecision.reason)}  [${link.retrainDecision.decisionId}]`,
       );
     if (link.promoteDecision)
       lines.push(
-        `  ${link.promoteDecision.decidedAt}  promoted by ${link.promoteDecision.actor}: ${link.promoteDecision.reason}  [${link.promoteDecision.decisionId}]`,
+        `  ${formatInstant(link.promoteDecision.decidedAt)}  promoted by ${link.promoteDecision.actor}: ${displayReason(link.promoteDecision.reason)}  [${link.promoteDecision.decisionId}]`,
       );
     else if (link.promotion)
-      lines.push(`  ${link.promotion.at}  became production by ${link.promotion.actor}: ${link.promotion.reason}`);
+      lines.push(
+        `  ${formatInstant(link.promotion.at)}  became production by ${link.promotion.actor}: ${link.promotion.reason}`,
+      );
     if (link.parentVersion) lines.push(`  replaced ${link.parentVersion} ↓`);
   }
   lines.push('', 'Explain any decision with `halflife explain <decision-id>`.');

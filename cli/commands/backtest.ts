@@ -13,6 +13,8 @@ import { categoricalColumn, detectKinds, numericColumn, readCsv, type RawTable }
 import { ConfigError, ValidationError } from '../../platform/errors.ts';
 import { loadPolicyFile } from '../../platform/policy-file.ts';
 import { builtInTrainer } from '../../training/backtest-trainer.ts';
+import { displayReason } from '../../detectors/texts/decision-reason.ts';
+import { formatInstant } from '../../detectors/texts/format.ts';
 import { emit, table } from '../output.ts';
 
 interface BacktestCliOptions {
@@ -346,7 +348,7 @@ function render(r: BacktestReport, opts: BacktestCliOptions): string {
   const mean = qualities.length > 0 ? qualities.reduce((a, b) => a + b, 0) / qualities.length : null;
   const lines = [
     `backtest: policy ${r.policy.name} v${r.policy.version} (${r.policy.trigger}) on ${opts.data}`,
-    `  ${r.rows} rows (${r.labelledRows} labelled), reference ${iso(r.reference.start)} → ${iso(r.reference.end)} (${r.reference.rows} rows), ${r.windows.length} windows of ${opts.cadence}`,
+    `  ${r.rows} rows (${r.labelledRows} labelled), reference ${formatInstant(r.reference.start)} → ${formatInstant(r.reference.end)} (${r.reference.rows} rows), ${r.windows.length} windows of ${opts.cadence}`,
     `  trainer: ${r.trainer}; first model: ${r.versions[0]?.source === 'file' ? "the file's scores" : 'trained on the reference period'}`,
     '',
     `retrains: ${r.retrains}${r.failedRetrains > 0 ? ` (+${r.failedRetrains} failed)` : ''}`,
@@ -367,10 +369,11 @@ function render(r: BacktestReport, opts: BacktestCliOptions): string {
       table(
         ['time', 'kind', 'reason'],
         notable.map((d) => [
-          iso(d.time),
+          formatInstant(d.time),
           d.kind === 'retrain' ? `retrain → ${d.retrain?.newVersion}` : d.kind,
-          truncate(d.reason, 140),
+          displayReason(d.reason),
         ]),
+        { wrap: [2] },
       ),
     );
 
@@ -382,7 +385,7 @@ function render(r: BacktestReport, opts: BacktestCliOptions): string {
     const qs = group.filter((w) => w.quality !== null).map((w) => w.quality as number);
     const cost = group.reduce((s, w) => s + (w.stalenessCost ?? 0), 0);
     rows.push([
-      iso(group[0]?.start ?? 0) as string,
+      formatInstant(group[0]?.start ?? 0),
       group.reduce((s, w) => s + w.events, 0),
       q(qs.length > 0 ? qs.reduce((a, b) => a + b, 0) / qs.length : null),
       group.filter((w) => w.drift?.detected).length,
@@ -396,10 +399,6 @@ function render(r: BacktestReport, opts: BacktestCliOptions): string {
     table(['from', 'events', 'quality', 'drifted windows', 'version', 'staleness cost'], rows),
   );
   return lines.join('\n');
-}
-
-function truncate(text: string, n: number): string {
-  return text.length <= n ? text : `${text.slice(0, n - 1)}…`;
 }
 
 /** Progress on stderr, at most every two seconds and only once a run has lasted two seconds. */

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { eraseSubject, type ErasureReport } from '../../operations/erase-subject.ts';
 import { MonitorClient } from '../../operations/monitor-control.ts';
+import { openPromotionContext } from '../../operations/promotion-context.ts';
+import { createLogger } from '../../platform/logger.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { emit, table } from '../output.ts';
@@ -14,7 +16,7 @@ export function registerGdprCommand(program: Command): void {
   gdpr
     .command('erase')
     .description(
-      "delete a subject's scoring events, labels, dead letters, shadow results and training lineage; taint every version trained on them; ask their monitors to retrain without them",
+      "delete a subject's scoring events, labels, dead letters, shadow results and training lineage; taint every version trained on them and withdraw a tainted version from serving; ask their monitors to retrain without them",
     )
     .requiredOption('--subject <id>', 'the subject id (subject_id of the scoring events)')
     .option('--dry-run', 'report what would be deleted and tainted; change nothing')
@@ -29,6 +31,11 @@ export function registerGdprCommand(program: Command): void {
         body: { subject: opts.subject, dryRun: !!opts.dryRun, as: actor },
         direct: async (ch) => {
           const monitors = new MonitorClient(cfg);
+          const promotion = openPromotionContext({
+            clickhouse: ch.client,
+            config: cfg,
+            log: createLogger('cli', 'warn'),
+          });
           try {
             return await eraseSubject(ch.client, {
               subjectId: opts.subject,
@@ -36,8 +43,10 @@ export function registerGdprCommand(program: Command): void {
               actor,
               artifacts: LocalArtifactStore.forDataDir(cfg.dataDir),
               monitors,
+              promotion: promotion.ctx,
             });
           } finally {
+            await promotion.close();
             await monitors.close();
           }
         },
@@ -52,6 +61,7 @@ export function registerGdprCommand(program: Command): void {
             dryRun: r.dryRun,
             deleted: r.deleted,
             tainted: r.tainted.length,
+            withdrawals: r.withdrawals.map((w) => ({ modelId: w.modelId, action: w.action })),
           }),
         },
       });
@@ -76,7 +86,13 @@ export function renderErasure(r: ErasureReport): string {
   if (r.snapshotFiles.length > 0)
     lines.push(
       '',
-      `Training snapshot files rewritten without the subject: ${r.snapshotFiles.map((f) => `${f.uri} (−${f.removedRows})`).join(', ')}`,
+      r.dryRun
+        ? 'Training snapshot files that would be rewritten without the subject (each with its sha256 sidecar):'
+        : 'Training snapshot files rewritten without the subject (each with a new sha256 sidecar):',
+      table(
+        ['file', 'sidecar', 'rows removed', 'new sha256'],
+        r.snapshotFiles.map((f) => [f.uri, f.sidecar, f.removedRows, f.sha256 ?? '(dry run)']),
+      ),
     );
   lines.push(
     '',
@@ -85,10 +101,25 @@ export function renderErasure(r: ErasureReport): string {
   if (r.tainted.length > 0)
     lines.push(
       table(
-        ['model', 'version', 'was', 'train rows', 'holdout rows'],
-        r.tainted.map((t) => [t.modelId, t.version, t.previousStage, t.trainRows, t.holdoutRows]),
+        ['model', 'version', 'was', 'now', 'train rows', 'holdout rows'],
+        r.tainted.map((t) => [t.modelId, t.version, t.previousStage, t.stage, t.trainRows, t.holdoutRows]),
       ),
     );
+  if (r.withdrawals.length > 0) {
+    lines.push('', r.dryRun ? 'Serving (would be checked for tainted versions):' : 'Serving:');
+    lines.push(
+      table(
+        ['model', 'action', 'serves now', 'confirmed', 'note'],
+        r.withdrawals.map((w) => [
+          w.modelId,
+          w.action,
+          'version' in w ? (w.version ?? 'nothing') : '',
+          'serving' in w && w.serving ? w.serving.status : '',
+          w.reason,
+        ]),
+      ),
+    );
+  }
   if (r.retrains.length > 0) {
     lines.push('', 'Retraining without the subject:');
     lines.push(

@@ -12,6 +12,7 @@ import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { promoteVersionManually, type PromoteVersionResult } from '../../operations/promote-version.ts';
 import { openPromotionContext, type PromotionContext } from '../../operations/promotion-context.ts';
 import { rollbackProductionManually, type RollbackVersionResult } from '../../operations/rollback-version.ts';
+import { servedByOf, servingStatus, servingSummary, type ServingStatus } from '../../operations/serving-status.ts';
 import type { ClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseLineageRepository, type TrainingSnapshot } from '../../platform/clickhouse/lineage-repository.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
@@ -20,7 +21,35 @@ import { NotFoundError, ValidationError } from '../../platform/errors.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { isModelStage, type ModelVersion, type StageChange, type StageEvent } from '../../platform/registry/types.ts';
 import { emit, table } from '../output.ts';
+import { formatInstant } from '../../detectors/texts/format.ts';
 import { cliActor, viaStore } from '../store-access.ts';
+
+/** Each scorer's routing of a model, next to the registry's request, and whether they agree. */
+function servingRows(s: ServingStatus): string {
+  const lines = [
+    `requested: ${s.requested.production ? `${s.requested.production.version} (production, sha256 ${s.requested.production.sha256.slice(0, 12)})` : 'no production version'}${s.requested.canary.length ? `, canary ${s.requested.canary.map((c) => c.version).join(', ')}` : ''}`,
+    `serving:   ${servingSummary(s)}`,
+    `events:    ${s.scored.length ? s.scored.map((v) => `${v.version} ${v.events}`).join(', ') : 'none'} in the last 10 minutes`,
+  ];
+  if (s.scorers.length > 0)
+    lines.push(
+      table(
+        ['scorer', 'live', 'serves', 'since', 'refused'],
+        s.scorers.map((x) => [
+          x.scorerId,
+          x.live ? 'yes' : `no (last seen ${new Date(x.lastSeenAt).toISOString()})`,
+          x.serving?.routes
+            .filter((r) => r.share > 0)
+            .map((r) => `${r.version}${r.share < 1 ? ` ${Math.round(r.share * 100)}%` : ''}`)
+            .join(' + ') || 'nothing',
+          x.serving ? new Date(x.serving.since).toISOString() : '',
+          x.refusal ? `${x.refusal.version || 'withdrawal'}: ${x.refusal.reason}` : '',
+        ]),
+      ),
+    );
+  for (const d of s.disagreements) lines.push(`DISAGREES (${d.source}): ${d.reason}`);
+  return lines.join('\n');
+}
 
 /**
  * `halflife models list|show|promote|rollback|archive`: the model registry from the command line.
@@ -56,8 +85,8 @@ function versionRows(versions: ModelVersion[]): string {
       v.version,
       v.stage,
       v.trainer,
-      v.createdAt,
-      v.promotedAt ?? '',
+      formatInstant(v.createdAt),
+      v.promotedAt ? formatInstant(v.promotedAt) : '',
       v.lineageId,
       v.sha256.slice(0, 12),
     ]),
@@ -81,23 +110,31 @@ export function registerModelsCommand(program: Command): void {
           `unknown stage ${stage}: use candidate, shadow, canary, production, archived, rejected or tainted`,
         );
       if (!model) {
-        const list = await viaStore(config(), {
+        const cfg = config();
+        const list = await viaStore(cfg, {
           method: 'GET',
           apiPath: '/v1/models',
-          direct: (ch) => new ClickHouseRegistryRepository(ch.client).listModels(),
+          direct: async (ch) =>
+            Promise.all(
+              (await new ClickHouseRegistryRepository(ch.client).listModels()).map(async (m) => ({
+                ...m,
+                serving: await servingStatus(ch.client, cfg, m.modelId),
+              })),
+            ),
           access: { action: 'read', command: 'models list', actor: cliActor(opts.as) },
         });
         emit(!!opts.json, list, () =>
           list.length === 0
             ? 'no models registered'
             : table(
-                ['model', 'versions', 'production'],
-                list.map((m) => [m.modelId, m.versions, m.production ?? '-']),
+                ['model', 'versions', 'production', 'serving'],
+                list.map((m) => [m.modelId, m.versions, m.production ?? '-', servingSummary(m.serving)]),
               ),
         );
         return;
       }
-      const answer = await viaStore(config(), {
+      const cfg = config();
+      const answer = await viaStore(cfg, {
         method: 'GET',
         apiPath: `/v1/models/${enc(model)}${stage ? `?stage=${enc(stage)}` : ''}`,
         direct: async (ch) => {
@@ -106,12 +143,18 @@ export function registerModelsCommand(program: Command): void {
             stage && isModelStage(stage) ? { stage } : {},
           );
           if (versions.length === 0 && !stage) throw new NotFoundError(`no model ${model} in the registry`);
-          return { modelId: model, versions };
+          return { modelId: model, versions, serving: await servingStatus(ch.client, cfg, model) };
         },
         access: { action: 'read', command: 'models list', actor: cliActor(opts.as), modelId: model },
       });
-      emit(!!opts.json, answer.versions, () =>
-        answer.versions.length === 0 ? `no versions of ${model}` : versionRows(answer.versions),
+      // JSON stays a list of versions (scripts read it); each says which scorers serve it.
+      const versions = answer.versions.map((v) => ({ ...v, servedBy: servedByOf(answer.serving, v.version) }));
+      emit(!!opts.json, versions, () =>
+        [
+          answer.versions.length === 0 ? `no versions of ${model}` : versionRows(answer.versions),
+          '',
+          servingRows(answer.serving),
+        ].join('\n'),
       );
     });
 
@@ -121,31 +164,35 @@ export function registerModelsCommand(program: Command): void {
     .option('--as <name>', 'who is reading (access log, direct path); default: $USER')
     .option('--json', 'machine-readable output')
     .action(async (model: string, version: string, opts: Common) => {
-      const value = await viaStore<ModelVersion & { history: StageEvent[]; snapshot: TrainingSnapshot | null }>(
-        config(),
-        {
-          method: 'GET',
-          apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}`,
-          direct: async (ch) => {
-            const registry = new ClickHouseRegistryRepository(ch.client);
-            const v = await registry.requireVersion(model, version);
-            const history = await registry.stageHistory(model, version);
-            const snapshot = v.lineageId
-              ? await new ClickHouseLineageRepository(ch.client).getSnapshot(v.lineageId)
-              : null;
-            return { ...v, history, snapshot };
-          },
-          access: {
-            action: 'read',
-            command: 'models show',
-            actor: cliActor(opts.as),
-            modelId: model,
-            modelVersion: version,
-          },
+      const cfg = config();
+      const value = await viaStore<
+        ModelVersion & {
+          history: StageEvent[];
+          snapshot: TrainingSnapshot | null;
+          servedBy: ReturnType<typeof servedByOf>;
+        }
+      >(cfg, {
+        method: 'GET',
+        apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}`,
+        direct: async (ch) => {
+          const registry = new ClickHouseRegistryRepository(ch.client);
+          const v = await registry.requireVersion(model, version);
+          const history = await registry.stageHistory(model, version);
+          const snapshot = v.lineageId
+            ? await new ClickHouseLineageRepository(ch.client).getSnapshot(v.lineageId)
+            : null;
+          return { ...v, history, snapshot, servedBy: servedByOf(await servingStatus(ch.client, cfg, model), version) };
         },
-      );
+        access: {
+          action: 'read',
+          command: 'models show',
+          actor: cliActor(opts.as),
+          modelId: model,
+          modelVersion: version,
+        },
+      });
       const v = value;
-      const { history, snapshot } = value;
+      const { history, snapshot, servedBy } = value;
       emit(!!opts.json, value, () =>
         [
           `${v.modelId} ${v.version}: ${v.stage}${v.stageReason ? ` (${v.stageReason})` : ''}`,
@@ -155,15 +202,26 @@ export function registerModelsCommand(program: Command): void {
           `params     ${JSON.stringify(v.params)}`,
           `metrics    ${JSON.stringify(v.metrics)}`,
           `features   numeric: ${v.features.numeric.join(', ') || '-'}; categorical: ${v.features.categorical.join(', ') || '-'}`,
-          `created    ${v.createdAt} by ${v.createdBy}${v.parentVersion ? `, parent ${v.parentVersion}` : ''}`,
-          `promoted   ${v.promotedAt ? `${v.promotedAt} by ${v.promotedBy}` : '-'}`,
+          `created    ${formatInstant(v.createdAt)} by ${v.createdBy}${v.parentVersion ? `, parent ${v.parentVersion}` : ''}`,
+          `promoted   ${v.promotedAt ? `${formatInstant(v.promotedAt)} by ${v.promotedBy}` : '-'}`,
+          `served by  ${
+            servedBy.scorers.length === 0
+              ? 'no scorer'
+              : servedBy.scorers
+                  .map(
+                    (x) =>
+                      `${x.scorerId}${x.shadow ? ' (shadow)' : ` ${Math.round(x.share * 100)}%`}${x.live ? '' : ' (not live)'}`,
+                  )
+                  .join(', ')
+          }; ${servedBy.recentEvents} event(s) in the last 10 minutes`,
           snapshot
             ? `training   snapshot ${snapshot.snapshotId}: ${snapshot.trainRows} rows (+${snapshot.holdoutRows} held out) from ${snapshot.window.start} to ${snapshot.window.end}, content ${snapshot.contentHash.slice(0, 16)}`
             : 'training   (no snapshot: imported)',
           '',
           table(
             ['at', 'from', 'to', 'actor', 'reason'],
-            history.map((h) => [h.at, h.fromStage || '-', h.toStage, h.actor, h.reason]),
+            history.map((h) => [formatInstant(h.at), h.fromStage || '-', h.toStage, h.actor, h.reason]),
+            { wrap: [4] },
           ),
         ].join('\n'),
       );
@@ -328,8 +386,8 @@ export function registerModelsCommand(program: Command): void {
     });
     emit(!!opts.json, result, () =>
       result.alreadyPromoted
-        ? `${model} ${version} was already production`
-        : `${model} ${version} is production${result.previousVersion ? ` (${result.previousVersion} archived)` : ''}; decision ${result.decisionId}`,
+        ? `${model} ${version} was already production; serving: ${result.serving.summary}`
+        : `${model} ${version} is production${result.previousVersion ? ` (${result.previousVersion} archived)` : ''}; serving: ${result.serving.summary}; decision ${result.decisionId}`,
     );
   });
 
@@ -359,7 +417,7 @@ export function registerModelsCommand(program: Command): void {
         !!opts.json,
         result,
         () =>
-          `${model}: ${result.rolledBackVersion} rolled back, ${result.restoredVersion ?? 'no version'} is production`,
+          `${model}: ${result.rolledBackVersion} rolled back, ${result.restoredVersion ?? 'no version'} is production${result.serving ? `; serving: ${result.serving.summary}` : ''}`,
       );
     });
 
@@ -372,7 +430,12 @@ export function registerModelsCommand(program: Command): void {
         apiPath: `/v1/models/${enc(model)}/versions/${enc(version)}/archive`,
         body: { as: actor, reason },
         direct: (ch) =>
-          archiveVersion(new ClickHouseRegistryRepository(ch.client), { modelId: model, version, actor, reason }),
+          archiveVersion(ch.client, new ClickHouseRegistryRepository(ch.client), {
+            modelId: model,
+            version,
+            actor,
+            reason,
+          }),
         access: { action: 'write', command: 'models archive', actor, modelId: model, modelVersion: version },
       });
       emit(!!opts.json, change, () =>

@@ -1,7 +1,9 @@
 import os from 'node:os';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Command } from 'commander';
+import { reassessStatus } from '../../detectors/monitor/health.ts';
 import { MonitorClient } from '../../operations/monitor-control.ts';
+import { servingStatus, type ServingStatus } from '../../operations/serving-status.ts';
 import { getDecision, listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
 import { loadConfig, type HalflifeConfig } from '../../platform/config.ts';
 import { NotFoundError, ValidationError } from '../../platform/errors.ts';
@@ -13,13 +15,15 @@ import {
   rejectUpdate,
   resumeUpdate,
   setPolicyUpdate,
-  type MonitorStatus,
 } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import { daemonIngest } from '../daemon-ingest.ts';
 import { readFromStore } from '../store-access.ts';
 import { renderDecision } from '../explain.ts';
-import { emit, table } from '../output.ts';
+import { renderDecisionList, renderStatuses } from '../decision-tables.ts';
+import { emit } from '../output.ts';
 import type { DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
+import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 
 interface CommonOptions {
   json?: boolean;
@@ -71,8 +75,25 @@ export function registerMonitorCommands(program: Command): void {
     .description('status of one monitor, or of every running monitor')
     .option('--json', 'machine-readable output')
     .action(async (model: string | undefined, opts: CommonOptions) => {
-      const statuses = await withMonitors(config(), async (monitors) =>
-        model ? [await monitors.status(model)] : monitors.statuses(),
+      const cfg = config();
+      const [bare, ingest] = await Promise.all([
+        withMonitors(cfg, async (monitors) => (model ? [await monitors.status(model)] : monitors.statuses())),
+        daemonIngest(cfg),
+      ]);
+      // What actually scores each model, next to the version its monitor evaluates (null: not readable).
+      const statuses = await Promise.all(
+        bare.map(async (s) => {
+          const serving = await readFromStore<ServingStatus>(
+            cfg,
+            `/v1/models/${encodeURIComponent(s.modelId)}/serving`,
+            (ch) => servingStatus(ch.client, cfg, s.modelId),
+            'monitor status',
+          ).catch(() => null);
+          // The monitor's health with what is observed here added: ingest as the daemon sees it, and
+          // whether serving agrees with the registry (one rule: detectors/monitor/health.ts).
+          const servingDisagreement = serving ? serving.agreement === 'disagrees' : null;
+          return { ...reassessStatus(s, { ingest, servingDisagreement }), serving };
+        }),
       );
       emit(!!opts.json, model ? statuses[0] : statuses, () => renderStatuses(statuses));
     });
@@ -140,11 +161,11 @@ export function registerMonitorCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((file: string, opts: CommonOptions) => {
       const loaded = loadPolicyFile(file);
-      emit(
-        !!opts.json,
-        loaded,
-        () =>
+      emit(!!opts.json, loaded, () =>
+        [
           `${file}: valid — policy ${loaded.ref.name} v${loaded.ref.version} for model ${loaded.policy.model}, ${loaded.policy.trigger.kind} trigger, sha256 ${loaded.ref.hash}`,
+          ...alertVariablesText(loaded.policy),
+        ].join('\n'),
       );
     });
   policy
@@ -199,20 +220,7 @@ export function registerMonitorCommands(program: Command): void {
           limit: Number(opts.limit),
         }),
       );
-      emit(!!opts.json, decisions, () =>
-        table(
-          ['decided at', 'model', 'version', 'kind', 'actor', 'reason', 'decision id'],
-          decisions.map((d) => [
-            new Date(d.decidedAt).toISOString(),
-            d.modelId,
-            d.modelVersion,
-            d.kind,
-            d.actor,
-            d.reason.slice(0, 60),
-            d.decisionId,
-          ]),
-        ),
-      );
+      emit(!!opts.json, decisions, () => renderDecisionList(decisions));
     });
 }
 
@@ -235,20 +243,14 @@ function update<Ret, Arg>(
   return withMonitors(config, (monitors) => monitors.update(model, definition, arg));
 }
 
-function renderStatuses(statuses: MonitorStatus[]): string {
-  if (statuses.length === 0)
-    return 'no monitors are running (start one with `halflife monitor start <model> --policy <file>`)';
-  return table(
-    ['model', 'health', 'stage', 'version', 'quality', 'half-life', 'last decision', 'next tick'],
-    statuses.map((s) => [
-      s.modelId,
-      s.health,
-      s.stage,
-      s.version ?? '—',
-      s.lastWindow?.quality ? `${s.lastWindow.quality.value.toFixed(3)} (${s.lastWindow.quality.source})` : '—',
-      s.decay?.halfLifeHours ? `${s.decay.halfLifeHours.toFixed(1)} h` : '—',
-      s.lastDecision ? `${s.lastDecision.kind}: ${s.lastDecision.reason.slice(0, 40)}` : '—',
-      s.nextTickAt ? new Date(s.nextTickAt).toISOString() : '—',
-    ]),
-  );
+/** The alert receivers' environment variables, and whether this shell has them (the worker's environment is what counts). */
+function alertVariablesText(policy: RetrainPolicy): string[] {
+  const alerts = policy.alerts;
+  if (!alerts) return [];
+  const names = alerts.receivers.flatMap((r) => [r.url, r.token, r.signingKey].flatMap((v) => (v ? [v.env] : [])));
+  const variables = names.map((name) => `${name} (${process.env[name] ? 'set' : 'not set'} here)`);
+  return [
+    `alerts: ${alerts.rules.length} rule(s) (${alerts.rules.map((r) => r.name).join(', ')}) to ${alerts.receivers.length} receiver(s)${alerts.receivers.length ? ` (${alerts.receivers.map((r) => `${r.name}: ${r.format}`).join(', ')})` : ': recorded and shown, not sent'}`,
+    ...(variables.length ? [`the worker's environment needs: ${variables.join(', ')}`] : []),
+  ];
 }

@@ -3,6 +3,7 @@ import { loadConfig } from '../../platform/config.ts';
 import { HalflifeError } from '../../platform/errors.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
 import { emit } from '../output.ts';
+import { formatInstant } from '../../detectors/texts/format.ts';
 
 export function registerReplayCommand(program: Command): void {
   program
@@ -38,13 +39,9 @@ export function registerReplayCommand(program: Command): void {
       );
       const outcome = await replayHistory(history, id, (d) => {
         if (!opts.json) {
-          const window = d.window
-            ? ` window ${new Date(d.window.start).toISOString()} → ${new Date(d.window.end).toISOString()}`
-            : '';
+          const window = d.window ? ` window ${formatInstant(d.window.start)} → ${formatInstant(d.window.end)}` : '';
           const quality = d.quality === null ? '' : ` quality ${d.quality.toFixed(3)}`;
-          process.stdout.write(
-            `${new Date(d.at).toISOString()}  ${d.kind.padEnd(18)}${window}${quality}\n    ${d.reason}\n`,
-          );
+          process.stdout.write(`${formatInstant(d.at)}  ${d.kind.padEnd(18)}${window}${quality}\n    ${d.reason}\n`);
         }
       });
       emit(!!opts.json, outcome, () =>

@@ -30,12 +30,14 @@ export function registerServicesCommand(program: Command): void {
 
   services
     .command('status')
-    .description('each service with its address and health; exit 1 if any is unhealthy')
+    .description(
+      'each service with its address and health (embedded chDB: whether a daemon has it open); exit 1 if any is unhealthy',
+    )
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
       const status = await servicesStatus(config());
       emit(!!opts.json, status, () => renderStatus(status));
-      if (status.some((s) => !s.healthy)) process.exitCode = 1;
+      if (status.some((s) => s.healthy === false)) process.exitCode = 1;
     });
 }
 
@@ -46,7 +48,7 @@ function renderStatus(status: Awaited<ReturnType<typeof servicesStatus>>): strin
       s.name,
       s.mode,
       s.state,
-      s.healthy ? 'yes' : 'NO',
+      s.healthy === null ? '—' : s.healthy ? 'yes' : 'NO',
       s.address,
       [...Object.entries(s.extra ?? {}).map(([k, v]) => `${k}: ${v}`), s.pid ? `pid ${s.pid}` : '', s.detail ?? '']
         .filter(Boolean)

@@ -3,6 +3,7 @@ import { createToken, isRole, readTokensFile, revokeToken, tokensFile } from '..
 import { loadConfig } from '../../platform/config.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import { emit, table } from '../output.ts';
+import { formatInstant } from '../../detectors/texts/format.ts';
 import { cliActor } from '../store-access.ts';
 
 /**
@@ -53,9 +54,9 @@ export function registerTokensCommand(program: Command): void {
                 t.name,
                 t.role,
                 t.id,
-                t.createdAt,
+                formatInstant(t.createdAt),
                 t.createdBy,
-                t.revokedAt ? `${t.revokedAt} by ${t.revokedBy}` : '',
+                t.revokedAt ? `${formatInstant(t.revokedAt)} by ${t.revokedBy}` : '',
               ]),
             ),
       );

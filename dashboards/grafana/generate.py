@@ -7,6 +7,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DS = {"type": "grafana-clickhouse-datasource", "uid": "${datasource}"}
 WIN = "JSONExtractRaw(statistics, 'window') NOT IN ('', 'null')"
 DECAY = "JSONExtractRaw(statistics, 'decay') NOT IN ('', 'null')"
+# A half-life is shown only when the fit has the evidence for one: detectors/decay/evidence.ts (halfLifeEvidence).
+HALF_LIFE_EVIDENCE = ("JSONExtractString(statistics, 'decay', 'model') = 'exponential' AND JSONExtractUInt(statistics, 'decay', 'n') >= 4"
+                      " AND JSONExtract(statistics, 'decay', 'halfLifeInterval', 'upper', 'Nullable(Float64)') IS NOT NULL")
+# The figure the cost-aware rule compared with retrain + risk (detectors/texts/economics-statement.ts).
+DECIDING_FIGURE = """multiIf(JSONExtractString(statistics, 'economics', 'rule') = 'forecast', JSONExtractFloat(statistics, 'economics', 'restartValue'),
+  JSONExtractString(statistics, 'economics', 'rule') = 'cumulative', JSONExtract(statistics, 'economics', 'accumulatedStalenessCost', 'Nullable(Float64)'),
+  JSONExtractString(statistics, 'economics', 'rule') = 'step', JSONExtract(statistics, 'economics', 'step', 'value', 'Nullable(Float64)'), NULL)"""
 
 def target(sql, fmt="table", ref="A"):
     return {"datasource": DS, "editorType": "sql", "format": 1 if fmt == "table" else 0, "queryType": fmt, "rawSql": " ".join(sql.split()), "refId": ref}
@@ -57,10 +64,11 @@ FROM (
   FROM decisions FINAL WHERE {WIN} ORDER BY decided_at DESC LIMIT 1 BY model_id
 ) AS w
 LEFT JOIN (
-  SELECT model_id, decided_at AS fitted_at, JSONExtract(statistics, 'decay', 'halfLifeHours', 'Nullable(Float64)') AS half_life_h,
-    JSONExtract(statistics, 'decay', 'halfLifeInterval', 'lower', 'Nullable(Float64)') AS half_life_lower_h,
-    JSONExtract(statistics, 'decay', 'halfLifeInterval', 'upper', 'Nullable(Float64)') AS half_life_upper_h,
-    JSONExtract(statistics, 'decay', 'timeToBreach', 'hours', 'Nullable(Float64)') AS breach_h
+  SELECT model_id, decided_at AS fitted_at, {HALF_LIFE_EVIDENCE} AS evidence,
+    if(evidence, JSONExtract(statistics, 'decay', 'halfLifeHours', 'Nullable(Float64)'), NULL) AS half_life_h,
+    if(evidence, JSONExtract(statistics, 'decay', 'halfLifeInterval', 'lower', 'Nullable(Float64)'), NULL) AS half_life_lower_h,
+    if(evidence, JSONExtract(statistics, 'decay', 'halfLifeInterval', 'upper', 'Nullable(Float64)'), NULL) AS half_life_upper_h,
+    if(evidence, JSONExtract(statistics, 'decay', 'timeToBreach', 'hours', 'Nullable(Float64)'), NULL) AS breach_h
   FROM decisions FINAL WHERE {DECAY} ORDER BY decided_at DESC LIMIT 1 BY model_id
 ) AS f ON f.model_id = w.model_id
 LEFT JOIN (SELECT model_id, decided_at, kind, reason FROM decisions FINAL ORDER BY decided_at DESC LIMIT 1 BY model_id) AS d ON d.model_id = w.model_id
@@ -81,8 +89,8 @@ FROM decisions FINAL WHERE $__timeFilter(decided_at) AND {WIN} AND JSONExtract(s
 GROUP BY time, model_id ORDER BY time""", 0, 8, 12, 8, "Quality of each evaluated window (realised from labels, else estimated).", unit="percent"),
     panel("Half-life by model (hours)", "timeseries", f"""
 SELECT $__timeInterval(decided_at) AS time, model_id, avg(JSONExtractFloat(statistics, 'decay', 'halfLifeHours')) AS half_life_h
-FROM decisions FINAL WHERE $__timeFilter(decided_at) AND {DECAY} AND JSONExtract(statistics, 'decay', 'halfLifeHours', 'Nullable(Float64)') IS NOT NULL
-GROUP BY time, model_id ORDER BY time""", 12, 8, 12, 8, "Half-life of the serving version's latest decay fit at each decision.", unit="h"),
+FROM decisions FINAL WHERE $__timeFilter(decided_at) AND {DECAY} AND {HALF_LIFE_EVIDENCE}
+GROUP BY time, model_id ORDER BY time""", 12, 8, 12, 8, "Half-life of the serving version's latest decay fit at each decision, once the fit has the evidence for one (an exponential fit from 4 or more windows with a bounded interval).", unit="h"),
     panel("Decisions by kind", "barchart", """
 SELECT $__timeInterval(decided_at) AS time, kind, count() AS decisions
 FROM decisions FINAL WHERE $__timeFilter(decided_at) AND kind != 'no-action' GROUP BY time, kind ORDER BY time""", 0, 16, 12, 8, "Retrains, promotions, rejections, blocks… ('no action' left out).", unit="short", fmt="timeseries",
@@ -108,22 +116,22 @@ model_panels = [
     panel("Quality per version (%)", "timeseries", f"""
 SELECT decided_at AS time, model_version AS version, JSONExtractFloat(statistics, 'window', 'quality', 'value') * 100 AS quality
 FROM decisions FINAL WHERE {M} AND $__timeFilter(decided_at) AND {WIN} AND JSONExtract(statistics, 'window', 'quality', 'value', 'Nullable(Float64)') IS NOT NULL
-ORDER BY time""", 0, 0, 12, 9, "Quality of each hourly window, one series per serving version.", unit="percent",
+ORDER BY time""", 0, 0, 12, 9, "Quality of each monitor window (the cadence the monitor runs at), one series per serving version.", unit="percent",
           extra={"defaults": {"custom": {"drawStyle": "line", "showPoints": "always", "pointSize": 4}}}),
     panel("Decay fit: half-life with interval (hours)", "timeseries", None, 12, 0, 12, 9, "Half-life of the serving version's decay fit at each decision, with its profile-likelihood interval (lower/upper).", unit="h",
           targets=[target(f"""SELECT decided_at AS time, JSONExtractFloat(statistics, 'decay', 'halfLifeHours') AS half_life_h,
   JSONExtract(statistics, 'decay', 'halfLifeInterval', 'lower', 'Nullable(Float64)') AS lower_h,
   JSONExtract(statistics, 'decay', 'halfLifeInterval', 'upper', 'Nullable(Float64)') AS upper_h
-FROM decisions FINAL WHERE {M} AND $__timeFilter(decided_at) AND {DECAY} AND JSONExtractString(statistics, 'decay', 'model') = 'exponential' ORDER BY time""", "timeseries")]),
+FROM decisions FINAL WHERE {M} AND $__timeFilter(decided_at) AND {DECAY} AND {HALF_LIFE_EVIDENCE} ORDER BY time""", "timeseries")]),
     panel("Predicted time to SLO breach (hours)", "timeseries", f"""
 SELECT decided_at AS time, JSONExtract(statistics, 'decay', 'timeToBreach', 'hours', 'Nullable(Float64)') AS hours_to_breach,
   JSONExtract(statistics, 'decay', 'timeToBreach', 'interval', 'lower', 'Nullable(Float64)') AS lower_h,
   JSONExtract(statistics, 'decay', 'timeToBreach', 'interval', 'upper', 'Nullable(Float64)') AS upper_h
-FROM decisions FINAL WHERE {M} AND $__timeFilter(decided_at) AND {DECAY} ORDER BY time""", 0, 9, 12, 8, "At each decision: hours until the decay fit predicts quality crosses the SLO (0 = breached).", unit="h"),
+FROM decisions FINAL WHERE {M} AND $__timeFilter(decided_at) AND {DECAY} AND {HALF_LIFE_EVIDENCE} ORDER BY time""", 0, 9, 12, 8, "At each decision: hours until the decay fit predicts quality crosses the SLO (0 = breached), once the fit has the evidence for a half-life.", unit="h"),
     panel("Retrain economics", "timeseries", f"""
-SELECT decided_at AS time, JSONExtractFloat(statistics, 'economics', 'avoidableStalenessCost') AS avoidable_staleness_cost,
+SELECT decided_at AS time, {DECIDING_FIGURE} AS deciding_figure,
   JSONExtractFloat(statistics, 'economics', 'retrainCost') + JSONExtractFloat(statistics, 'economics', 'riskCost') AS retrain_plus_risk_cost
-FROM decisions FINAL WHERE {M} AND $__timeFilter(decided_at) AND JSONExtractRaw(statistics, 'economics') NOT IN ('', 'null') ORDER BY time""", 12, 9, 12, 8, "What retraining now would save over the horizon vs what it costs: retrain when the first crosses the second.", unit="short"),
+FROM decisions FINAL WHERE {M} AND $__timeFilter(decided_at) AND JSONExtractRaw(statistics, 'economics') NOT IN ('', 'null') ORDER BY time""", 12, 9, 12, 8, "The figure the cost-aware rule compared with retrain + risk at each decision — what restarting the version is worth (forecast rule), the staleness accumulated since the last retrain (cumulative rule: a signed sum, one standard error low, so it can be negative), or the priced step (step rule): retraining pays when it is above retrain + risk.", unit="short"),
     panel("Drift by feature (Jensen–Shannon distance)", "status-history", drift_rows, 0, 17, 24, 9,
           "Features × windows, colour = Jensen–Shannon distance (base 2) of the window against the reference; the drift threshold is 0.1.", fmt="timeseries",
           extra={"defaults": {"color": {"mode": "thresholds"}, "thresholds": {"mode": "absolute", "steps": [{"color": "#e9f0f7", "value": None}, {"color": "#ffe08c", "value": 0.05}, {"color": "#f59f00", "value": 0.1}, {"color": "#e8590c", "value": 0.2}, {"color": "#b01e1e", "value": 0.3}]}, "decimals": 3},

@@ -2,13 +2,34 @@
 // Charts: time series and the decay curve with uPlot (vendored), the drift heatmap, decision
 // timeline and confidence-interval plots as plain DOM/SVG. Every axis says what and in which unit.
 import uPlot from '/ui/vendor/uPlot.esm.js';
-import { h, svg, versionColor, utcShort } from './util.js';
+import { h, svg, versionColor, instant, percentTickLabels, timeTickLabels } from './util.js';
 
 const utcDate = (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC');
+
+/** A y range for a bounded metric in percent: around the data, never outside 0–100, at least `minSpan` wide. */
+export function boundedPercentRange(min, max, minSpan = 4) {
+  if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 100];
+  const pad = Math.max((max - min) * 0.1, (minSpan - (max - min)) / 2, 0.5);
+  let lo = Math.max(0, min - pad);
+  let hi = Math.min(100, max + pad);
+  if (hi - lo < minSpan) {
+    if (lo === 0) hi = Math.min(100, lo + minSpan);
+    else lo = Math.max(0, hi - minSpan);
+  }
+  return [lo, hi];
+}
+
 const pctAxis = (label) => ({
   label,
-  values: (_u, splits) => splits.map((v) => `${v.toFixed(Math.abs(v) < 10 && v % 1 !== 0 ? 1 : 0)}%`),
+  values: (_u, splits) => percentTickLabels(splits),
+  size: 64,
+});
+
+const timeAxis = () => ({
+  label: 'time (UTC)',
   size: 56,
+  space: 90,
+  values: (_u, splits) => timeTickLabels(splits.map((s) => s * 1000)),
 });
 
 function sized(el, make) {
@@ -28,19 +49,30 @@ export function destroy(chart) {
 
 /**
  * Time-series chart. `series`: [{ label, values, color, dash?, points?: 'only' | boolean, scale? }].
- * x in ms (converted to seconds for uPlot), y as given.
+ * x in ms (converted to seconds for uPlot), y as given. `yFormat`: 'quality' (a bounded metric in
+ * percent: 0–100, zoomed to the data), 'rate' (percent from 0) or 'count' (from 0). `stepMs`: the
+ * spacing of the x values (a window or bucket), so one point still gets a sane time axis.
  */
-export function timeChart(el, { xs, series, yLabel, yFormat = 'pct', y2Label, height = 300 }) {
-  const axes = [{ label: 'time (UTC)', size: 44 }, yFormat === 'pct' ? pctAxis(yLabel) : { label: yLabel, size: 60 }];
-  // Counts start at zero, so a flat rate does not look like a swing.
-  const fromZero = { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] };
-  const scales = { x: { time: true }, ...(yFormat === 'pct' ? {} : { y: fromZero }) };
+export function timeChart(el, { xs, series, yLabel, yFormat = 'quality', y2Label, stepMs = 3_600_000, height = 300 }) {
+  const percent = yFormat === 'quality' || yFormat === 'rate';
+  const axes = [timeAxis(), percent ? pctAxis(yLabel) : { label: yLabel, size: 60 }];
+  // Counts and rates start at zero, so a flat rate does not look like a swing.
+  const fromZero = {
+    range: (_u, _min, max) => [0, max > 0 ? (yFormat === 'rate' ? Math.min(100, max * 1.15) : max * 1.1) : 1],
+  };
+  const quality = { range: (_u, min, max) => boundedPercentRange(min, max) };
+  // One x value (or all equal) would make uPlot invent a span (a day, or years): pad by a step instead.
+  const pad = Math.max(1, stepMs / 1000);
+  const first = Math.min(...xs) / 1000;
+  const last = Math.max(...xs) / 1000;
+  const x = { time: true, range: () => (first === last ? [first - pad, last + pad] : [first, last]) };
+  const scales = { x, y: yFormat === 'quality' ? quality : fromZero };
   if (y2Label) {
     axes.push({ scale: 'y2', side: 1, label: y2Label, grid: { show: false }, size: 56 });
     scales.y2 = fromZero;
   }
   const uSeries = [
-    { label: 'time (UTC)', value: (_u, v) => (v === null ? '–' : `${utcShort(v * 1000)} UTC`) },
+    { label: 'time (UTC)', value: (_u, v) => (v === null ? '–' : instant(v * 1000)) },
     ...series.map((s) => ({
       label: s.label,
       stroke: s.color,
@@ -54,7 +86,7 @@ export function timeChart(el, { xs, series, yLabel, yFormat = 'pct', y2Label, he
       value: (_u, v) =>
         v === null || v === undefined
           ? '–'
-          : yFormat === 'pct' && (s.scale ?? 'y') === 'y'
+          : percent && (s.scale ?? 'y') === 'y'
             ? `${v.toFixed(1)}%`
             : `${Math.round(v * 100) / 100}${s.unit ?? ''}`,
     })),
@@ -64,41 +96,56 @@ export function timeChart(el, { xs, series, yLabel, yFormat = 'pct', y2Label, he
     (width) =>
       new uPlot(
         { width, height, tzDate: utcDate, scales, axes, series: uSeries, legend: { live: false } },
-        [xs.map((x) => x / 1000), ...series.map((s) => s.values)],
+        [xs.map((v) => v / 1000), ...series.map((s) => s.values)],
         el,
       ),
   );
 }
 
+/** The unit a version-age axis reads in: minutes for short lives, hours, days for long ones. */
+function ageUnit(maxHours) {
+  if (maxHours < 2) return { name: 'min', per: 1 / 60 };
+  if (maxHours < 72) return { name: 'h', per: 1 };
+  return { name: 'd', per: 24 };
+}
+
 /**
- * Quality against version age with the fitted exponential decay curves:
- * q(a) = floor + (q0 − floor)·2^(−a/h). `versions`: [{ version, points: [{age, quality}], fit, latest }] (quality in 0..1).
+ * Quality against version age: each version's observed windows, and each version's latest decay
+ * fit drawn over the ages it was observed at (never extrapolated), the version in service with the
+ * fit's band. `versions`: [{ version, latest, points: [{age, quality}], curve: [{ageHours, quality,
+ * lower, upper}], halfLife }] (quality in 0..1, ages in hours). The half-life is marked only when
+ * the API says the fit has the evidence for one, and only inside the observed ages.
  */
 export function decayChart(el, { versions, slo, height = 320 }) {
-  const latest = versions.find((v) => v.latest && v.fit);
+  const latest = versions.find((v) => v.latest);
   let maxAge = 0;
-  for (const v of versions) for (const p of v.points) maxAge = Math.max(maxAge, p.age);
-  if (latest?.fit?.halfLifeHours) maxAge = Math.max(maxAge, Math.min(latest.fit.halfLifeHours * 2.2, maxAge * 2 + 1));
-  maxAge = Math.ceil(Math.max(1, maxAge));
-  const grid = Array.from({ length: 81 }, (_, i) => (maxAge * i) / 80);
-  const key = (a) => Math.round(a * 1000) / 1000;
-  const xsSet = new Set(grid.map(key));
-  for (const v of versions) for (const p of v.points) xsSet.add(key(p.age));
+  for (const v of versions) {
+    for (const p of v.points) maxAge = Math.max(maxAge, p.age);
+    for (const c of v.curve) maxAge = Math.max(maxAge, c.ageHours);
+  }
+  const unit = ageUnit(maxAge);
+  const toX = (hours) => Math.round((hours / unit.per) * 1e6) / 1e6;
+  const xsSet = new Set();
+  for (const v of versions) {
+    for (const p of v.points) xsSet.add(toX(p.age));
+    for (const c of v.curve) xsSet.add(toX(c.ageHours));
+  }
   const xs = [...xsSet].sort((a, b) => a - b);
   const index = new Map(xs.map((x, i) => [x, i]));
   const empty = () => new Array(xs.length).fill(null);
 
-  const series = [{ label: 'version age (h)', value: (_u, v) => (v === null ? '–' : `${v.toFixed(1)} h`) }];
+  const series = [
+    { label: `version age (${unit.name})`, value: (_u, v) => (v === null ? '–' : `${v.toFixed(1)} ${unit.name}`) },
+  ];
   const data = [xs];
-  const curve = (fit, a) => {
-    if (fit.model === 'exponential') return fit.floor + (fit.q0 - fit.floor) * 2 ** (-a / fit.halfLifeHours);
-    if (fit.model === 'linear') return Math.max(fit.floor ?? -Infinity, fit.q0 + fit.slopePerHour * a);
-    return fit.q0;
-  };
+  const ys = [];
   for (const v of versions) {
     const color = versionColor(v.version);
     const observed = empty();
-    for (const p of v.points) observed[index.get(key(p.age))] = p.quality * 100;
+    for (const p of v.points) {
+      observed[index.get(toX(p.age))] = p.quality * 100;
+      ys.push(p.quality * 100);
+    }
     series.push({
       label: `${v.version} observed`,
       stroke: color,
@@ -107,12 +154,11 @@ export function decayChart(el, { versions, slo, height = 320 }) {
       value: (_u, y) => (y === null ? '–' : `${y.toFixed(1)}%`),
     });
     data.push(observed);
-    if (v.fit && v.fit.q0 !== null && v.fit.model !== 'none') {
+    if (v.curve.length > 0) {
       const fitted = empty();
-      const until = v.latest ? maxAge : Math.max(...v.points.map((p) => p.age), 1);
-      for (const a of grid) if (a <= until + 1e-9) fitted[index.get(key(a))] = curve(v.fit, a) * 100;
+      for (const c of v.curve) fitted[index.get(toX(c.ageHours))] = c.quality * 100;
       series.push({
-        label: `${v.version} fitted decay (${v.fit.model}${v.fit.halfLifeHours ? `, h = ${v.fit.halfLifeHours.toFixed(1)} h` : ''})`,
+        label: `${v.version} fitted decay (${v.model}${v.halfLife?.reportable ? `, half-life ${v.halfLife.text.split(' (')[0]}` : ''})`,
         stroke: color,
         width: v.latest ? 2.5 : 1.5,
         dash: v.latest ? undefined : [6, 4],
@@ -121,6 +167,11 @@ export function decayChart(el, { versions, slo, height = 320 }) {
         value: (_u, y) => (y === null ? '–' : `${y.toFixed(1)}%`),
       });
       data.push(fitted);
+      if (v.latest)
+        for (const c of v.curve) {
+          ys.push(c.quality * 100);
+          if (c.lower !== null) ys.push(c.lower * 100, c.upper * 100);
+        }
     }
   }
   if (slo !== null && slo !== undefined) {
@@ -134,50 +185,76 @@ export function decayChart(el, { versions, slo, height = 320 }) {
       value: () => `${(slo * 100).toFixed(0)}%`,
     });
     data.push(xs.map(() => slo * 100));
+    ys.push(slo * 100);
   }
+  const [yMin, yMax] = boundedPercentRange(Math.min(...ys), Math.max(...ys));
 
-  const marker = (u) => {
-    const fit = latest?.fit;
-    if (!fit || fit.model !== 'exponential' || !fit.halfLifeHours) return;
-    const x = u.valToPos(fit.halfLifeHours, 'x', true);
-    const qh = (fit.floor + (fit.q0 - fit.floor) / 2) * 100;
-    const y = u.valToPos(qh, 'y', true);
+  const band = latest && latest.curve.some((c) => c.lower !== null) ? latest : null;
+  const drawBand = (u) => {
+    if (!band) return;
+    const pts = band.curve.filter((c) => c.lower !== null);
     const ctx = u.ctx;
+    ctx.save();
+    ctx.beginPath();
+    pts.forEach((c, i) => {
+      const px = u.valToPos(toX(c.ageHours), 'x', true);
+      const py = u.valToPos(Math.min(100, c.upper * 100), 'y', true);
+      if (i === 0) ctx.moveTo(px, py);
+      else ctx.lineTo(px, py);
+    });
+    for (const c of [...pts].reverse())
+      ctx.lineTo(u.valToPos(toX(c.ageHours), 'x', true), u.valToPos(Math.max(0, c.lower * 100), 'y', true));
+    ctx.closePath();
+    ctx.fillStyle = `${versionColor(band.version)}26`;
+    ctx.fill();
+    ctx.restore();
+  };
+  const marker = (u) => {
+    const hl = latest?.halfLife;
+    if (!hl?.reportable || hl.hours === null || toX(hl.hours) > xs[xs.length - 1] || toX(hl.hours) < xs[0]) return;
+    const x = u.valToPos(toX(hl.hours), 'x', true);
+    const ctx = u.ctx;
+    const dpr = devicePixelRatioSafe();
     ctx.save();
     ctx.strokeStyle = versionColor(latest.version);
     ctx.setLineDash([4, 4]);
-    ctx.lineWidth = 1.5 * devicePixelRatioSafe();
+    ctx.lineWidth = 1.5 * dpr;
     ctx.beginPath();
     ctx.moveTo(x, u.bbox.top + u.bbox.height);
-    ctx.lineTo(x, y);
+    ctx.lineTo(x, u.bbox.top);
     ctx.stroke();
     ctx.setLineDash([]);
     ctx.fillStyle = '#1d2430';
-    ctx.font = `${12 * devicePixelRatioSafe()}px system-ui, sans-serif`;
-    ctx.fillText(
-      `half-life ${fit.halfLifeHours.toFixed(1)} h`,
-      x + 6 * devicePixelRatioSafe(),
-      y - 6 * devicePixelRatioSafe(),
-    );
+    ctx.font = `${12 * dpr}px system-ui, sans-serif`;
+    ctx.fillText(`half-life ${hl.text.split(' (')[0]}`, x + 6 * dpr, u.bbox.top + 14 * dpr);
     ctx.restore();
   };
-  return sized(
+  const chart = sized(
     el,
     (width) =>
       new uPlot(
         {
           width,
           height,
-          scales: { x: { time: false } },
-          axes: [{ label: 'version age (hours since training)', size: 44 }, pctAxis('accuracy (%)')],
+          scales: {
+            x: { time: false, range: (_u, min, max) => (min === max ? [Math.max(0, min - 1), max + 1] : [min, max]) },
+            y: { range: () => [yMin, yMax] },
+          },
+          axes: [
+            { label: `version age (${unit.name} since training)`, size: 44 },
+            pctAxis(`${latest?.metric ?? 'quality'} (%)`),
+          ],
           series,
-          hooks: { draw: [marker] },
+          hooks: { drawClear: [drawBand], draw: [marker] },
           legend: { live: false },
         },
         data,
         el,
       ),
   );
+  chart.__ageUnit = unit.name;
+  chart.__band = band ? band.curve : null;
+  return chart;
 }
 
 function devicePixelRatioSafe() {
@@ -209,6 +286,14 @@ export function jsColor(v) {
 /** Drift heatmap: features (rows) × windows (columns), colour = Jensen–Shannon distance, ● = drifted. */
 export function driftHeatmap(el, windows) {
   const cols = windows.filter((w) => w.drift);
+  if (cols.length === 0)
+    return el.replaceChildren(
+      h(
+        'p',
+        { class: 'muted no-data' },
+        'No drift evaluated yet: windows are compared once the version has a reference.',
+      ),
+    );
   const names = [];
   for (const w of cols) for (const f of w.drift.features) if (!names.includes(f.name)) names.push(f.name);
   names.sort((a, b) => (a === 'prediction') - (b === 'prediction') || a.localeCompare(b));
@@ -230,7 +315,7 @@ export function driftHeatmap(el, windows) {
             'data-feature': name,
             'data-drifted': f?.drifted ? 'true' : 'false',
             style: { background: jsColor(v), color: v !== null && v > 0.12 ? '#fff' : '#1d2430' },
-            title: `${name} · window ending ${utcShort(w.end)} UTC\nJensen–Shannon ${v === null ? '–' : v.toFixed(3)}${f?.psi !== null && f?.psi !== undefined ? ` · PSI ${f.psi.toFixed(3)}` : ''}${f?.wassersteinNormalized !== null && f?.wassersteinNormalized !== undefined ? ` · Wasserstein/σ ${f.wassersteinNormalized.toFixed(3)}` : ''}\nBH-adjusted p ${f?.pvalueAdjusted === null || f?.pvalueAdjusted === undefined ? '–' : f.pvalueAdjusted.toExponential(1)} · ${f?.drifted ? 'DRIFTED' : 'not drifted'}`,
+            title: `${name} · window ending ${instant(w.end)}\nJensen–Shannon ${v === null ? '–' : v.toFixed(3)}${f?.psi !== null && f?.psi !== undefined ? ` · PSI ${f.psi.toFixed(3)}` : ''}${f?.wassersteinNormalized !== null && f?.wassersteinNormalized !== undefined ? ` · Wasserstein/σ ${f.wassersteinNormalized.toFixed(3)}` : ''}\nBH-adjusted p ${f?.pvalueAdjusted === null || f?.pvalueAdjusted === undefined ? '–' : f.pvalueAdjusted.toExponential(1)} · ${f?.drifted ? 'DRIFTED' : 'not drifted'}`,
           },
           f?.drifted ? '●' : '',
         ),
@@ -239,7 +324,11 @@ export function driftHeatmap(el, windows) {
   }
   grid.append(h('div', null));
   const every = Math.max(1, Math.ceil(cols.length / 8));
-  cols.forEach((w, i) => grid.append(h('div', { class: 'collabel' }, i % every === 0 ? utcShort(w.end).slice(6) : '')));
+  const ends = cols.filter((_, i) => i % every === 0).map((w) => w.end);
+  const labels = timeTickLabels(ends).map((l) => l.split('\n')[0]);
+  cols.forEach((w, i) =>
+    grid.append(h('div', { class: 'collabel' }, i % every === 0 ? labels[Math.floor(i / every)] : '')),
+  );
   const gradient = `linear-gradient(to right, ${[0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3].map((v) => jsColor(v)).join(', ')})`;
   el.replaceChildren(
     grid,
@@ -271,13 +360,56 @@ const KIND_COLOR = {
   'approval-requested': '#f08c00',
 };
 
-/** Decision timeline strip: one marker per decision; click opens its provenance. */
+/** Tick spacings a time axis may use (ms): round seconds, minutes, hours and days. */
+const TIME_STEPS = [
+  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+].map((s) => s * 1000);
+
+/** Ticks at multiples of the smallest round step that gives at most `max` of them within [t0, t1]. */
+export function roundTimeTicks(t0, t1, max) {
+  const step = TIME_STEPS.find((s) => Math.floor(t1 / s) - Math.ceil(t0 / s) + 1 <= max) ?? TIME_STEPS.at(-1);
+  const ticks = [];
+  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) ticks.push(t);
+  return ticks;
+}
+
+/** Width of a label in the timeline's font, measured once per text. */
+const measureCanvas = document.createElement('canvas').getContext('2d');
+function labelWidth(text) {
+  measureCanvas.font = '600 11px system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif';
+  return measureCanvas.measureText(text).width;
+}
+
+/** Rows of labels above the timeline; a label that fits none is left to its marker's tooltip. */
+const LABEL_ROWS = [14, 28, 42];
+
+/**
+ * Lay labels out in rows without overlap: each label (centred on its x, kept inside the strip)
+ * takes the first row where it clears the previous label by `gap`. Returns the row per label id,
+ * or -1 for a label that fits no row.
+ * @param {{ id: string, x: number, text: string }[]} labels sorted by x
+ */
+export function layoutLabels(labels, { width, rows = LABEL_ROWS.length, gap = 6, measure = labelWidth }) {
+  const rightEdge = new Array(rows).fill(-Infinity);
+  const placed = new Map();
+  for (const label of labels) {
+    const w = measure(label.text);
+    const left = Math.min(Math.max(label.x - w / 2, 2), width - w - 2);
+    const row = rightEdge.findIndex((edge) => left >= edge + gap);
+    placed.set(label.id, { row, left, width: w });
+    if (row >= 0) rightEdge[row] = left + w;
+  }
+  return placed;
+}
+
+/** Decision timeline strip: one marker per decision, labels that never overlap; click opens its provenance. */
 export function decisionTimeline(el, decisions, onOpen) {
   const width = Math.max(400, el.clientWidth - 4);
-  const height = 92;
+  const height = 104;
+  const lineY = 62;
   if (decisions.length === 0) return el.replaceChildren(h('p', { class: 'muted' }, 'No decisions yet.'));
   const t0 = Math.min(...decisions.map((d) => d.at));
-  const t1 = Math.max(...decisions.map((d) => d.at), t0 + 3_600_000);
+  const t1 = Math.max(...decisions.map((d) => d.at), t0 + 60_000);
   const x = (t) => 50 + ((t - t0) / (t1 - t0)) * (width - 100);
   const root = svg('svg', {
     viewBox: `0 0 ${width} ${height}`,
@@ -286,20 +418,35 @@ export function decisionTimeline(el, decisions, onOpen) {
     role: 'img',
     'aria-label': 'decision timeline',
   });
-  root.append(svg('line', { x1: 40, x2: width - 40, y1: 50, y2: 50, stroke: '#ced4da' }));
-  const ticks = 6;
-  for (let i = 0; i <= ticks; i++) {
-    const t = t0 + ((t1 - t0) * i) / ticks;
+  root.append(svg('line', { x1: 40, x2: width - 40, y1: lineY, y2: lineY, stroke: '#ced4da' }));
+  // Time ticks at round times, as many as fit, 24-hour UTC, the date where the day changes.
+  const ticks = roundTimeTicks(t0, t1, Math.max(2, Math.min(8, Math.floor((width - 100) / 130))));
+  timeTickLabels(ticks).forEach((text, i) => {
+    const [clock, day] = text.split('\n');
     root.append(
-      svg('text', { x: x(t), y: 86, 'text-anchor': 'middle', 'font-size': 11, fill: '#5f6b7a' }, `${utcShort(t)}`),
+      svg(
+        'text',
+        { class: 'tick', x: x(ticks[i]), y: day ? 84 : 90, 'text-anchor': 'middle', 'font-size': 11, fill: '#5f6b7a' },
+        clock,
+      ),
     );
-  }
+    if (day)
+      root.append(
+        svg('text', { x: x(ticks[i]), y: 98, 'text-anchor': 'middle', 'font-size': 10, fill: '#8a94a3' }, day),
+      );
+  });
   const sorted = [...decisions]
     .sort((a, b) => (a.kind === 'no-action') - (b.kind === 'no-action') || a.at - b.at)
     .reverse();
-  // Labels of neighbouring major decisions alternate between two rows so they do not overlap.
   const majors = decisions.filter((d) => d.kind !== 'no-action').sort((a, b) => a.at - b.at);
-  const labelRow = new Map(majors.map((d, i) => [d.decisionId, i % 2]));
+  const layout = layoutLabels(
+    majors.map((d) => ({ id: d.decisionId, x: x(d.at), text: d.kind })),
+    { width },
+  );
+  // Leader lines under everything, so no line crosses another decision's label.
+  const leaders = svg('g', { class: 'leaders' });
+  root.append(leaders);
+  let hidden = 0;
   for (const d of sorted) {
     const major = d.kind !== 'no-action';
     const g = svg('g', {
@@ -308,38 +455,59 @@ export function decisionTimeline(el, decisions, onOpen) {
       'data-kind': d.kind,
       onclick: () => onOpen(d.decisionId),
     });
-    g.append(svg('title', null, `${d.kind} · ${utcShort(d.at)} UTC · ${d.version}\n${d.reason}`));
+    g.append(svg('title', null, `${d.kind} · ${instant(d.at)} · ${d.version}\n${d.reasonText ?? d.reason}`));
     if (major) {
       g.append(
         svg('circle', {
           cx: x(d.at),
-          cy: 50,
-          r: 8,
+          cy: lineY,
+          r: 7,
           fill: KIND_COLOR[d.kind] ?? '#495057',
           stroke: '#fff',
           'stroke-width': 2,
         }),
       );
-      g.append(
-        svg(
-          'text',
-          {
-            x: x(d.at),
-            y: labelRow.get(d.decisionId) ? 14 : 32,
-            'text-anchor': 'middle',
-            'font-size': 11,
-            'font-weight': 600,
-            fill: KIND_COLOR[d.kind] ?? '#495057',
-          },
-          d.kind,
-        ),
-      );
+      const place = layout.get(d.decisionId);
+      if (place && place.row >= 0) {
+        const y = LABEL_ROWS[place.row];
+        leaders.append(svg('line', { x1: x(d.at), x2: x(d.at), y1: y + 3, y2: lineY - 8, stroke: '#dde2e8' }));
+        g.append(
+          svg(
+            'text',
+            {
+              class: 'label',
+              x: place.left,
+              y,
+              'font-size': 11,
+              'font-weight': 600,
+              fill: KIND_COLOR[d.kind] ?? '#495057',
+              // A white halo hides the leader lines that pass behind it.
+              stroke: '#fff',
+              'stroke-width': 3,
+              'paint-order': 'stroke',
+            },
+            d.kind,
+          ),
+        );
+      } else hidden += 1;
     } else {
-      g.append(svg('rect', { x: x(d.at) - 1.5, y: 42, width: 3, height: 16, fill: KIND_COLOR['no-action'] }));
+      g.append(svg('rect', { x: x(d.at) - 1.5, y: lineY - 8, width: 3, height: 16, fill: KIND_COLOR['no-action'] }));
+      // A wider transparent target, so the thin bar is easy to click.
+      g.append(svg('rect', { x: x(d.at) - 4, y: lineY - 10, width: 8, height: 20, fill: 'transparent' }));
     }
     root.append(g);
   }
-  el.replaceChildren(root);
+  const note =
+    hidden > 0
+      ? [
+          h(
+            'p',
+            { class: 'muted', id: 'timeline-hidden' },
+            `${hidden === 1 ? '1 label' : `${hidden} labels`} left out where markers crowd: hover a marker for its decision.`,
+          ),
+        ]
+      : [];
+  el.replaceChildren(root, ...note);
 }
 
 /**

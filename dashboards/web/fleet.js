@@ -1,7 +1,8 @@
 /* global location */
 // Fleet view: every model with its stage, health, quality, half-life, time to SLO breach and last decision.
+import { alertsPanel } from './alerts.js';
 import { api } from './api.js';
-import { h, healthBadge, kindBadge, pct, halfLifeText, hours, relative, utc } from './util.js';
+import { h, healthBadge, kindBadge, pct, estimateHours, relative, instant } from './util.js';
 
 export async function renderFleet(main, { full }) {
   const data = await api('/v1/dashboard/fleet');
@@ -49,13 +50,25 @@ export async function renderFleet(main, { full }) {
       h(
         'td',
         { class: 'num', 'data-col': 'halflife' },
-        m.decay ? h('span', null, halfLifeText(m.decay)) : h('span', { class: 'muted' }, 'no fit yet'),
-        m.decay ? h('div', { class: 'muted' }, `${m.decay.version}, ${m.decay.model} fit`) : null,
+        !m.decay
+          ? h('span', { class: 'muted' }, 'no fit yet')
+          : m.decay.halfLife.reportable
+            ? h('span', null, m.decay.halfLife.text)
+            : h('span', { class: 'muted' }, m.decay.model === 'none' ? 'no decay detected' : 'not yet'),
+        m.decay
+          ? h(
+              'div',
+              { class: 'muted' },
+              m.decay.halfLife.reportable
+                ? `${m.decay.version}, ${m.decay.model} fit`
+                : `${m.decay.version}: ${m.decay.halfLife.reason.replace(/^no decay detected: /, '')}`,
+            )
+          : null,
       ),
       h(
         'td',
         { class: 'num', 'data-col': 'breach' },
-        !ttb
+        !ttb || !m.decay.halfLife.reportable
           ? h('span', { class: 'muted' }, m.decay?.model === 'none' ? 'not predicted (no decay)' : '–')
           : ttb.hours === null
             ? h('span', null, `never (floor above SLO ${pct(ttb.slo, 0)})`)
@@ -64,11 +77,17 @@ export async function renderFleet(main, { full }) {
               : h(
                   'span',
                   null,
-                  h('strong', null, `in ${hours(ttb.hours)}`),
+                  h('strong', null, `in ${estimateHours(ttb.hours)}`),
                   h(
                     'div',
                     { class: 'muted' },
-                    `SLO ${pct(ttb.slo, 0)}${ttb.interval ? `, ${ttb.interval.lower.toFixed(1)}–${ttb.interval.upper === null ? '∞' : ttb.interval.upper.toFixed(1)} h` : ''}`,
+                    `SLO ${pct(ttb.slo, 0)}${
+                      ttb.interval
+                        ? `, ${estimateHours(ttb.hours, { ...ttb.interval, level: 0.9 })
+                            .split(' (')[1]
+                            .replace(')', '')}`
+                        : ''
+                    }`,
                   ),
                 ),
       ),
@@ -81,10 +100,16 @@ export async function renderFleet(main, { full }) {
               null,
               kindBadge(m.lastDecision.kind),
               ' ',
-              h('span', { class: 'muted', title: utc(m.lastDecision.at) }, relative(m.lastDecision.at, now)),
+              h('span', { class: 'muted', title: instant(m.lastDecision.at) }, relative(m.lastDecision.at, now)),
             )
           : '–',
-        m.lastDecision ? h('div', { class: 'muted', style: { maxWidth: '380px' } }, m.lastDecision.reason) : null,
+        m.lastDecision
+          ? h(
+              'div',
+              { class: 'muted reason', style: { maxWidth: '380px' } },
+              m.lastDecision.reasonText ?? m.lastDecision.reason,
+            )
+          : null,
       ),
     );
   });
@@ -144,6 +169,7 @@ export async function renderFleet(main, { full }) {
       'Quality is the last evaluated window (realised from labels, or estimated without them). Half-life: age at which half of the quality above the floor is gone, with its profile-likelihood interval. Time to SLO breach: from the decay fit, counted from now.',
     ),
     h('div', { class: 'panel' }, table),
+    alertsPanel(),
   );
   if (full || !main.querySelector('#page-fleet')) main.replaceChildren(page);
   else main.querySelector('#page-fleet').replaceWith(page);

@@ -1,9 +1,21 @@
 /* global location, Event */
 // Model view: quality per version with the fitted decay curve, drift heatmap, data quality,
 // ingest, decision timeline (click → provenance) and the shadow/canary comparisons.
+import { alertsPanel } from './alerts.js';
 import { api, app } from './api.js';
 import { decayChart, decisionTimeline, destroy, driftHeatmap, intervalPlot, timeChart } from './charts.js';
-import { h, healthBadge, kindBadge, pct, halfLifeText, hours, relative, utc, versionColor, fixed } from './util.js';
+import {
+  duration,
+  estimateHours,
+  fixed,
+  h,
+  healthBadge,
+  instant,
+  kindBadge,
+  pct,
+  relative,
+  versionColor,
+} from './util.js';
 
 let signature = '';
 let showNoAction = false;
@@ -23,6 +35,8 @@ export async function renderModel(main, modelId, { full }) {
     d.versions.map((v) => v.stage),
     d.health,
     d.stage,
+    d.serving?.agreement,
+    d.serving?.scoredBy,
     showNoAction,
   ]);
   if (!full && sig === signature && main.querySelector('#page-model')) return;
@@ -34,18 +48,19 @@ export async function renderModel(main, modelId, { full }) {
   const lastWindow = d.windows.at(-1);
   const latest = d.decay.latest;
   const fit = latest?.fit;
+  const halfLife = latest?.halfLife;
   const ttb = latest?.timeToBreach;
   const slo = fit?.timeToBreach?.slo ?? null;
   const econ = d.economics;
+  const statement = econ?.statement ?? null;
+  const lastDecision = d.decisions[0];
+  const windowText = d.windowMs ? `${duration(d.windowMs)} window` : 'window';
+  const bucketText = duration(d.ingestBucketMs ?? 3_600_000);
 
   const cards = h(
     'div',
     { class: 'cards' },
-    card(
-      'Serving',
-      serving ? `${serving.version}` : 'none',
-      serving ? `production since ${utc(serving.promotedAt ?? serving.trainedAt)}` : '',
-    ),
+    servingCard(d.serving, serving),
     card(
       'Quality (last window)',
       lastWindow?.quality ? pct(lastWindow.quality.value) : '–',
@@ -55,25 +70,56 @@ export async function renderModel(main, modelId, { full }) {
     ),
     card(
       'Half-life',
-      fit ? (fit.halfLifeHours ? hours(fit.halfLifeHours) : fit.model === 'none' ? 'no decay' : '–') : '–',
-      fit ? `${latest.version}: ${halfLifeText(fit)}` : 'no decay fit yet',
+      halfLife?.reportable ? halfLife.text.split(' (')[0] : fit?.model === 'none' ? 'no decay' : '–',
+      halfLife ? `${latest.version}: ${halfLife.reportable ? halfLife.text : halfLife.reason}` : 'no decay fit yet',
+      { id: 'card-halflife' },
     ),
     card(
       'Time to SLO breach',
-      !ttb ? '–' : ttb.hours === null ? 'never' : ttb.hours === 0 ? 'breached' : `in ${hours(ttb.hours)}`,
-      ttb ? `SLO ${pct(ttb.slo, 0)}${ttb.at ? `, at ${utc(ttb.at)}` : ''}` : '',
+      !ttb || !halfLife?.reportable
+        ? '–'
+        : ttb.hours === null
+          ? 'never'
+          : ttb.hours === 0
+            ? 'breached'
+            : `in ${estimateHours(ttb.hours)}`,
+      ttb && halfLife?.reportable
+        ? `SLO ${pct(ttb.slo, 0)}${ttb.at ? `, at ${instant(ttb.at)}` : ''}`
+        : ttb
+          ? 'not predicted until the decay fit has the evidence'
+          : '',
     ),
     card(
       'Retrain economics',
-      econ ? `${econ.shouldRetrain ? 'retrain pays' : 'wait'}` : '–',
-      econ
-        ? `avoidable staleness cost ${Math.round(econ.avoidableStalenessCost)} vs retrain ${Math.round(econ.retrainCost)} + risk ${Math.round(econ.riskCost)}`
-        : 'no economics yet',
+      statement ? statement.label : '–',
+      statement
+        ? h(
+            'span',
+            null,
+            statement.headline,
+            h(
+              'a',
+              { href: decisionHref(modelId, econ.decisionId), class: 'more', title: statement.text },
+              `why (${econ.decisionKind}, ${relative(econ.decidedAt)})`,
+            ),
+          )
+        : 'no cost-aware decision yet',
+      { id: 'card-economics', 'data-verdict': statement?.verdict ?? '' },
     ),
     card(
       'Last decision',
-      d.decisions[0] ? d.decisions[0].kind : '–',
-      d.decisions[0] ? `${relative(d.decisions[0].at)} · ${d.decisions[0].reason}` : '',
+      lastDecision ? lastDecision.kind : '–',
+      lastDecision
+        ? h(
+            'span',
+            null,
+            `${relative(lastDecision.at)} · ${firstClause(lastDecision.reasonText)}`,
+            firstClause(lastDecision.reasonText) === lastDecision.reasonText
+              ? null
+              : h('a', { href: decisionHref(modelId, lastDecision.decisionId), class: 'more' }, 'the whole reason'),
+          )
+        : '',
+      { id: 'card-last-decision' },
     ),
   );
 
@@ -81,11 +127,17 @@ export async function renderModel(main, modelId, { full }) {
   const versions = [...new Set(d.windows.map((w) => w.version))];
   const qualityEl = h('div', { class: 'chart', id: 'chart-quality' });
   const decayEl = h('div', { class: 'chart', id: 'chart-decay' });
-  const halfLifeLabel = fit
+  const halfLifeLabel = halfLife
     ? h(
         'span',
-        { class: 'halflife-label', id: 'halflife-label', 'data-halflife-hours': fit.halfLifeHours ?? '' },
-        fit.halfLifeHours ? `Half-life of ${latest.version}: ${halfLifeText(fit)}` : `${latest.version}: ${fit.reason}`,
+        {
+          class: halfLife.reportable ? 'halflife-label' : 'halflife-label pending',
+          id: 'halflife-label',
+          'data-halflife-hours': halfLife.reportable ? halfLife.hours : '',
+        },
+        halfLife.reportable
+          ? `Half-life of ${latest.version}: ${halfLife.text}`
+          : `${latest.version}: no half-life yet — ${halfLife.reason}`,
       )
     : h('span', { class: 'muted', id: 'halflife-label' }, 'no decay fit yet');
   const dqEl = h('div', { class: 'chart', id: 'chart-data-quality' });
@@ -109,6 +161,7 @@ export async function renderModel(main, modelId, { full }) {
       ),
     ),
     cards,
+    alertsPanel({ model: modelId }),
     h(
       'div',
       { class: 'grid2' },
@@ -119,7 +172,7 @@ export async function renderModel(main, modelId, { full }) {
         h(
           'p',
           { class: 'sub' },
-          'Accuracy per hourly window (realised from labels, else estimated), coloured by the version that served it; dashed red: SLO.',
+          `Accuracy per ${windowText} (realised from labels, else estimated), coloured by the version that served it; dashed red: SLO.`,
         ),
         qualityEl,
       ),
@@ -130,7 +183,7 @@ export async function renderModel(main, modelId, { full }) {
         h(
           'p',
           { class: 'sub' },
-          "Observed points and each version's latest decay fit q(a) = floor + (q0 − floor)·2^(−a/h); solid: the version in service.",
+          "Observed windows and each version's latest decay fit, drawn over the ages it was observed at; solid with its 90% band: the version in service.",
         ),
         decayEl,
       ),
@@ -161,7 +214,11 @@ export async function renderModel(main, modelId, { full }) {
         'section',
         { class: 'panel' },
         h('h2', null, 'Ingest'),
-        h('p', { class: 'sub' }, 'Scoring events, labelled events and dead letters per hour.'),
+        h(
+          'p',
+          { class: 'sub', id: 'ingest-sub' },
+          `Scoring events, labelled events and dead letters per ${bucketText}.`,
+        ),
         ingestEl,
       ),
     ),
@@ -211,16 +268,27 @@ export async function renderModel(main, modelId, { full }) {
       spanGaps: true,
       values: xs.map(() => slo * 100),
     });
-  if (xs.length) app.charts.quality = timeChart(qualityEl, { xs, series: qSeries, yLabel: 'accuracy (%)' });
-  else qualityEl.replaceChildren(h('p', { class: 'muted' }, 'No evaluated windows yet.'));
+  if (xs.length)
+    app.charts.quality = timeChart(qualityEl, {
+      xs,
+      series: qSeries,
+      yLabel: 'accuracy (%)',
+      yFormat: 'quality',
+      stepMs: d.windowMs ?? 3_600_000,
+    });
+  else qualityEl.replaceChildren(noData('No evaluated windows yet.'));
 
   const byVersion = d.decay.byVersion;
   const decayVersions = versions.map((v) => {
     const trainedAt = d.versions.find((x) => x.version === v)?.trainedAt ?? null;
+    const entry = byVersion[v];
     return {
       version: v,
       latest: latest?.version === v,
-      fit: byVersion[v]?.fit ?? null,
+      model: entry?.fit?.model ?? 'none',
+      metric: d.windows.find((w) => w.version === v && w.quality)?.quality?.metric,
+      curve: entry?.curve ?? [],
+      halfLife: entry?.halfLife ?? null,
       points:
         trainedAt === null
           ? []
@@ -231,7 +299,7 @@ export async function renderModel(main, modelId, { full }) {
   });
   if (decayVersions.some((v) => v.points.length))
     app.charts.decay = decayChart(decayEl, { versions: decayVersions, slo });
-  else decayEl.replaceChildren(h('p', { class: 'muted' }, 'No quality points yet.'));
+  else decayEl.replaceChildren(noData('No quality points yet.'));
 
   driftHeatmap(heatEl, d.windows.slice(-72));
 
@@ -241,6 +309,8 @@ export async function renderModel(main, modelId, { full }) {
     app.charts.dataQuality = timeChart(dqEl, {
       xs: dqWindows.map((w) => w.end),
       yLabel: 'rate (%)',
+      yFormat: 'rate',
+      stepMs: d.windowMs ?? 3_600_000,
       series: [
         ...dqFeatures.map((name, i) => ({
           label: `${name} missing`,
@@ -258,34 +328,93 @@ export async function renderModel(main, modelId, { full }) {
       ],
     });
   }
+  if (!dqWindows.length) dqEl.replaceChildren(noData('No data-quality checks yet.'));
   if (d.ingest.length) {
+    const per = ` per ${bucketText}`;
     app.charts.ingest = timeChart(ingestEl, {
-      xs: d.ingest.map((r) => r.hour),
+      xs: d.ingest.map((r) => r.start),
       yFormat: 'count',
-      yLabel: 'events per hour',
-      y2Label: 'dead letters per hour',
+      yLabel: `events${per}`,
+      y2Label: `dead letters${per}`,
+      stepMs: d.ingestBucketMs,
       series: [
-        { label: 'scoring events', color: '#3b5bdb', values: d.ingest.map((r) => r.events), stepped: true, unit: '/h' },
-        { label: 'labelled', color: '#2f9e44', values: d.ingest.map((r) => r.labelled), stepped: true, unit: '/h' },
+        { label: 'scoring events', color: '#3b5bdb', values: d.ingest.map((r) => r.events), stepped: true, unit: per },
+        { label: 'labelled', color: '#2f9e44', values: d.ingest.map((r) => r.labelled), stepped: true, unit: per },
         {
           label: 'dead letters',
           color: '#c92a2a',
           scale: 'y2',
           values: d.ingest.map((r) => r.deadLetters),
           stepped: true,
-          unit: '/h',
+          unit: per,
         },
       ],
     });
-  } else ingestEl.replaceChildren(h('p', { class: 'muted' }, 'No events in this range.'));
+  } else ingestEl.replaceChildren(noData('No data yet: no scoring events, labels or dead letters in this range.'));
 
   decisionTimeline(timelineEl, d.decisions, (id) => openDecision(modelId, id));
 }
 
-function card(label, value, detail) {
+// What the events are actually scored by (the scorers' reports and the events themselves), next to
+// what the registry asks for; flagged when they disagree.
+function servingCard(s, production) {
+  const registry = production
+    ? `registry: ${production.version} production since ${instant(production.promotedAt ?? production.trainedAt)}`
+    : 'registry: no production version';
+  if (!s) return card('Serving', production ? production.version : 'none', registry);
+  const live = s.scorers.filter((x) => x.live);
+  const routed = [
+    ...new Set(
+      live.map(
+        (x) =>
+          (x.serving?.routes ?? [])
+            .filter((r) => r.share > 0)
+            .map((r) => r.version)
+            .join(' + ') || 'nothing',
+      ),
+    ),
+  ];
+  const scorers = live.length
+    ? `${live.length} scorer${live.length === 1 ? '' : 's'}: ${routed.join(' | ')}`
+    : 'no scorer reports';
+  const disagrees = s.agreement === 'disagrees';
+  const el = h(
+    'div',
+    { class: 'card', id: 'card-serving', 'data-agreement': s.agreement, 'data-scored-by': s.scoredBy ?? '' },
+    h('div', { class: 'label' }, 'Serving'),
+    h('div', { class: 'value' }, s.scoredBy ?? (production ? production.version : 'none')),
+    h(
+      'div',
+      { class: 'detail' },
+      s.scoredBy ? `events scored by ${s.scoredBy} · ` : 'no events in the last 10 minutes · ',
+      `${scorers} · ${registry}`,
+    ),
+  );
+  if (disagrees || s.agreement === 'pending')
+    el.append(
+      h(
+        'div',
+        { class: 'detail', style: { color: disagrees ? 'var(--bad)' : 'var(--warn)' } },
+        disagrees
+          ? `Disagrees with the registry: ${s.disagreements.map((x) => `${x.source}: ${x.reason}`).join('; ')}`
+          : 'A routing change is reaching serving.',
+      ),
+    );
+  return el;
+}
+
+const decisionHref = (model, id) => `#/model/${encodeURIComponent(model)}/decision/${encodeURIComponent(id)}`;
+
+/** The first clause of a reason (up to "; "): a card shows it, the decision's provenance the whole. */
+const firstClause = (text) => (text.includes('; ') ? text.slice(0, text.indexOf('; ')) : text);
+
+/** An empty chart says so, instead of drawing axes over a made-up range. */
+const noData = (text) => h('p', { class: 'muted no-data' }, text);
+
+function card(label, value, detail, attrs = {}) {
   return h(
     'div',
-    { class: 'card' },
+    { class: 'card', ...attrs },
     h('div', { class: 'label' }, label),
     h('div', { class: 'value' }, value),
     h('div', { class: 'detail' }, detail),
@@ -298,7 +427,7 @@ function dataQualityAlerts(windows) {
   return h(
     'ul',
     { class: 'alerts' },
-    recent.slice(-5).map((w) => h('li', null, `${utc(w.end)}: ${w.dataQuality.alerts.join('; ')}`)),
+    recent.slice(-5).map((w) => h('li', null, `${instant(w.end)}: ${w.dataQuality.alerts.join('; ')}`)),
   );
 }
 
@@ -328,7 +457,7 @@ function decisionList(modelId, decisions) {
         h(
           'thead',
           null,
-          h('tr', null, ...['When (UTC)', 'Decision', 'Version', 'Actor', 'Reason'].map((t) => h('th', null, t))),
+          h('tr', null, ...['When', 'Decision', 'Version', 'Actor', 'Reason'].map((t) => h('th', null, t))),
         ),
         h(
           'tbody',
@@ -342,11 +471,11 @@ function decisionList(modelId, decisions) {
                 'data-kind': d.kind,
                 onclick: () => openDecision(modelId, d.decisionId),
               },
-              h('td', { class: 'num' }, utc(d.at).replace(' UTC', '')),
+              h('td', { class: 'num when' }, instant(d.at)),
               h('td', null, kindBadge(d.kind)),
               h('td', null, d.version),
               h('td', null, d.actor),
-              h('td', null, d.reason),
+              h('td', { class: 'reason' }, d.reasonText ?? d.reason),
             ),
           ),
         ),
@@ -422,7 +551,7 @@ function comparisons(modelId, d) {
           `${c.candidate} vs ${c.champion ?? '–'} `,
           kindBadge(c.kind),
           ' ',
-          h('span', { class: 'muted', style: { fontWeight: 400, fontSize: '13px' } }, utc(c.at)),
+          h('span', { class: 'muted', style: { fontWeight: 400, fontSize: '13px' } }, instant(c.at)),
         ),
         h(
           'p',

@@ -2,7 +2,7 @@
 // Provenance of one decision: what was decided, why, under which policy, on which statistics,
 // thresholds and guards, and where its workflow is in the Temporal UI.
 import { api, app } from './api.js';
-import { h, kindBadge, pct, halfLifeText, hours, utc, fixed } from './util.js';
+import { h, kindBadge, pct, estimateHours, instant, fixed } from './util.js';
 
 let openId = null;
 
@@ -49,9 +49,9 @@ export async function openProvenance(decisionId) {
         h('h2', null, 'Decision ', kindBadge(d.kind)),
         close,
       ),
-      h('p', { style: { fontSize: '15px' } }, d.reason),
+      h('p', { id: 'prov-reason', style: { fontSize: '15px' } }, d.reasonText ?? d.reason),
       kv([
-        ['decided at', utc(d.decidedAt)],
+        ['decided at', instant(d.decidedAt)],
         ['model / version', `${d.modelId} ${d.modelVersion || '–'}`],
         ['actor', d.actor],
         ['decision id', h('code', null, d.decisionId)],
@@ -69,13 +69,18 @@ export async function openProvenance(decisionId) {
             : h('span', { class: 'muted' }, 'UI address unknown (external Temporal)'),
         ],
         ['lineage (snapshot)', d.lineageId || '–'],
-        ['training window', d.trainingWindow ? `${utc(d.trainingWindow.start)} → ${utc(d.trainingWindow.end)}` : '–'],
+        [
+          'training window',
+          d.trainingWindow
+            ? `${d.trainingWindow.start === null ? 'all history' : instant(d.trainingWindow.start)} → ${instant(d.trainingWindow.end)}`
+            : '–',
+        ],
         [
           'data windows',
-          Array.isArray(d.windows) ? d.windows.map((w) => `${utc(w.start)} → ${utc(w.end)}`).join('; ') : '–',
+          Array.isArray(d.windows) ? d.windows.map((w) => `${instant(w.start)} → ${instant(w.end)}`).join('; ') : '–',
         ],
       ]),
-      section('Statistics', statistics(s)),
+      section('Statistics', statistics(s, d.economicsStatement, d.halfLife)),
       section('Thresholds', thresholds(d.thresholds)),
       section('Guards', guards(d.details?.guards)),
       section(
@@ -107,7 +112,13 @@ function section(title, body) {
   return h('div', { class: 'section' }, h('h2', null, title), body);
 }
 
-function statistics(s) {
+/** The recorded fit's half-life, only when it had the evidence for one (the API says: detectors/decay/evidence.ts). */
+function halfLifeOf(halfLife) {
+  if (!halfLife) return '–';
+  return halfLife.reportable ? `half-life ${halfLife.text}` : `no half-life (${halfLife.reason})`;
+}
+
+function statistics(s, statement, halfLife) {
   const pairs = [];
   if (s.quality) {
     const r = s.quality.realised;
@@ -149,23 +160,23 @@ function statistics(s) {
       h(
         'span',
         { 'data-stat': 'decay' },
-        `${s.decay.model}: half-life ${halfLifeText(s.decay)}, q0 ${pct(s.decay.q0)}, floor ${pct(s.decay.floor)}, n=${s.decay.n}${s.decay.prior ? ', with population prior' : ''}`,
+        `${s.decay.model}: ${halfLifeOf(halfLife)}, q0 ${pct(s.decay.q0)}, floor ${pct(s.decay.floor)}, n=${s.decay.n}${s.decay.prior ? ', with population prior' : ''}`,
       ),
     ]);
     if (s.decay.timeToBreach)
       pairs.push([
         'time to SLO breach (at decision)',
-        `${s.decay.timeToBreach.hours === null ? 'never' : s.decay.timeToBreach.hours === 0 ? 'already breached' : hours(s.decay.timeToBreach.hours)} (SLO ${pct(s.decay.timeToBreach.slo, 0)})`,
+        `${s.decay.timeToBreach.hours === null ? 'never' : s.decay.timeToBreach.hours === 0 ? 'already breached' : estimateHours(s.decay.timeToBreach.hours)} (SLO ${pct(s.decay.timeToBreach.slo, 0)})`,
       ]);
   }
-  if (s.economics) {
-    const e = s.economics;
+  if (statement) {
     pairs.push([
       'economics',
       h(
         'span',
-        { 'data-stat': 'economics' },
-        `${e.shouldRetrain ? 'retrain pays' : 'does not pay yet'} (${e.rule}): avoidable staleness cost ${fixed(e.avoidableStalenessCost, 0)}, retrain ${fixed(e.retrainCost, 0)} + risk ${fixed(e.riskCost, 0)}, net benefit ${fixed(e.netBenefit, 0)}`,
+        { 'data-stat': 'economics', 'data-verdict': statement.verdict },
+        h('strong', null, statement.label),
+        ` (${statement.rule} rule): ${statement.text}`,
       ),
     ]);
   }

@@ -43,32 +43,94 @@ function append(el, children) {
 /** Percent with one decimal, e.g. 0.9234 → "92.3%". */
 export const pct = (x, digits = 1) =>
   x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(digits)}%`;
-/** Hours as "25.6 h", or days for long spans. */
-export function hours(x) {
-  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
-  if (x >= 72) return `${(x / 24).toFixed(1)} d`;
-  return `${x.toFixed(1)} h`;
-}
 export const fixed = (x, digits = 3) =>
   x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
-/** UTC date-time, e.g. "2026-11-26 14:00 UTC". */
-export const utc = (ms) =>
-  ms === null || ms === undefined ? '–' : `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-export const utcShort = (ms) => new Date(ms).toISOString().slice(5, 16).replace('T', ' ');
-/** "3 h ago" / "in 2.3 h". */
+
+// The three formats below are detectors/texts/format.ts written again for the browser (the
+// dashboard loads no project code); test/unit/dashboard-formats.test.ts holds them equal.
+
+const HOUR = 3_600_000;
+
+/** A duration as a person says it: "0.4 s", "45 s", "2 min 30 s", "1 h 5 min", "3 d 4 h" (formatDuration). */
+export function duration(ms) {
+  if (Number.isNaN(ms) || ms === null || ms === undefined) return '—';
+  if (ms < 0) return `-${duration(-ms)}`;
+  if (!Number.isFinite(ms)) return 'forever';
+  const pair = (major, majorUnit, minor, minorUnit) =>
+    minor === 0 ? `${major} ${majorUnit}` : `${major} ${majorUnit} ${minor} ${minorUnit}`;
+  const seconds = ms / 1000;
+  if (seconds === 0) return '0 s';
+  if (seconds < 0.05) return '< 0.1 s';
+  if (seconds < 9.95) return `${seconds.toFixed(1).replace(/\.0$/, '')} s`;
+  if (seconds < 59.5) return `${Math.round(seconds)} s`;
+  const wholeSeconds = Math.round(seconds);
+  if (wholeSeconds < 600) return pair(Math.floor(wholeSeconds / 60), 'min', wholeSeconds % 60, 's');
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 24 * 60) return pair(Math.floor(minutes / 60), 'h', minutes % 60, 'min');
+  const hoursTotal = Math.round(ms / HOUR);
+  if (hoursTotal < 100 * 24) return pair(Math.floor(hoursTotal / 24), 'd', hoursTotal % 24, 'h');
+  return `${Math.round(ms / (24 * HOUR))} d`;
+}
+
+/** An instant as "2026-12-04 13:45:10 UTC": 24-hour clock, the zone named (formatInstant). */
+export const instant = (ms) =>
+  ms === null || ms === undefined || !Number.isFinite(ms)
+    ? '—'
+    : `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+
+/** An estimated duration in hours with its interval, one unit: "24.2 h (90% CI 20.1–30.4 h)" (formatEstimateHours). */
+export function estimateHours(hours, interval) {
+  if (hours === null || hours === undefined || Number.isNaN(hours)) return '—';
+  if (!Number.isFinite(hours)) return hours > 0 ? 'never' : '—';
+  const [unit, per] = hours < 1 ? ['min', 1 / 60] : hours < 72 ? ['h', 1] : ['d', 24];
+  const figure = (x) => {
+    const v = x / per;
+    return v >= 100 ? v.toFixed(0) : v.toFixed(1);
+  };
+  const text = `${figure(hours)} ${unit}`;
+  if (!interval) return text;
+  const level = `${Math.round((interval.level ?? 0.9) * 100)}% CI`;
+  return interval.upper === null || interval.upper === undefined
+    ? `${text} (${level} ${figure(interval.lower)} ${unit}–∞)`
+    : `${text} (${level} ${figure(interval.lower)}–${figure(interval.upper)} ${unit})`;
+}
+
+/** "3 h 5 min ago" / "in 2 min" / "now", in {@link duration}'s form. */
 export function relative(ms, now = Date.now()) {
-  const d = (ms - now) / 3_600_000;
-  const a = Math.abs(d);
-  const text =
-    a < 1 / 60
-      ? 'now'
-      : a < 1
-        ? `${Math.round(a * 60)} min`
-        : a < 72
-          ? `${a.toFixed(1)} h`
-          : `${(a / 24).toFixed(1)} d`;
-  if (text === 'now') return text;
-  return d < 0 ? `${text} ago` : `in ${text}`;
+  const d = ms - now;
+  if (Math.abs(d) < 1000) return 'now';
+  return d < 0 ? `${duration(-d)} ago` : `in ${duration(d)}`;
+}
+
+/**
+ * Labels for a time axis (UTC, 24-hour): "HH:MM", with seconds when ticks are under a minute
+ * apart, and the date under the first tick and wherever the day changes.
+ * @param {number[]} ticks epoch ms
+ */
+export function timeTickLabels(ticks) {
+  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : HOUR;
+  return ticks.map((t, i) => {
+    const iso = new Date(t).toISOString();
+    const clock = step < 60_000 ? iso.slice(11, 19) : iso.slice(11, 16);
+    const day = iso.slice(0, 10);
+    const dayBefore = i > 0 ? new Date(ticks[i - 1]).toISOString().slice(0, 10) : null;
+    return day !== dayBefore ? `${clock}\n${day}` : clock;
+  });
+}
+
+/**
+ * Labels for a percent axis with as many decimals as the tick step needs, so neighbouring ticks
+ * never read the same ("94.2%", "94.4%", not "94%", "94%").
+ * @param {number[]} ticks values in percent
+ */
+export function percentTickLabels(ticks) {
+  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : 1;
+  // The fewest decimals that write the step exactly (2.5 → 1, 0.25 → 2).
+  let decimals = 0;
+  while (decimals < 4 && Math.abs(Math.round(step * 10 ** decimals) - step * 10 ** decimals) > 1e-6 * 10 ** decimals)
+    decimals++;
+  return ticks.map((v) => `${v.toFixed(decimals)}%`);
 }
 
 export const healthBadge = (health) => h('span', { class: `badge h-${health}`, 'data-health': health }, health);
@@ -79,14 +141,4 @@ const PALETTE = ['#3b5bdb', '#e8590c', '#2f9e44', '#ae3ec9', '#1098ad', '#f08c00
 export function versionColor(version) {
   const n = Number(String(version).replace(/^v/, ''));
   return PALETTE[(Number.isFinite(n) ? n - 1 : 0) % PALETTE.length];
-}
-
-/** Half-life with its interval, e.g. "25.6 h (90% CI 21.3–32.0 h)". */
-export function halfLifeText(decay) {
-  if (!decay || decay.halfLifeHours === null || decay.halfLifeHours === undefined)
-    return decay?.model === 'none' ? 'no decay detected' : '–';
-  const i = decay.halfLifeInterval;
-  if (!i) return hours(decay.halfLifeHours);
-  const level = Math.round((i.level ?? 0.9) * 100);
-  return `${hours(decay.halfLifeHours)} (${level}% CI ${i.lower.toFixed(1)}–${i.upper === null ? '∞' : i.upper.toFixed(1)} h)`;
 }

@@ -1,7 +1,7 @@
 import type { DecayFit } from './types.ts';
 
 /**
- * When a decay fit has the evidence to show a half-life: the one rule the API, CLI and dashboard
+ * When a decay fit has the evidence to report a half-life: the one rule the API, CLI and dashboard
  * read before they show a half-life (with its interval) as a property of the model.
  *
  * A fit can carry a `halfLifeHours` without it: a straight line has one (the age at which half of
@@ -23,7 +23,7 @@ export interface HalfLifeEvidence {
 /** Fewest windows of its own a version needs before its half-life is reported. @default 4 */
 export const MIN_POINTS_FOR_HALF_LIFE = 4;
 
-/** Whether `fit` has the evidence to show its half-life (see the module comment). */
+/** Whether `fit` has the evidence to report its half-life (see the module comment). */
 export function halfLifeEvidence(
   fit: DecayFit | null | undefined,
   options: { minPoints?: number } = {},
@@ -37,7 +37,7 @@ export function halfLifeEvidence(
       reason: `only ${fit.n} window${fit.n === 1 ? '' : 's'} of this version: a half-life needs at least ${minPoints}`,
     };
   if (fit.model === 'linear')
-    return { reportable: false, reason: `a straight-line fit has no half-life of its own (${fit.reason})` };
+    return { reportable: false, reason: `a straight-line fit has no half-life of its own: ${fit.reason}` };
   const interval = fit.halfLifeInterval;
   if (fit.halfLifeHours === null || interval === null)
     return { reportable: false, reason: 'the fit has no half-life interval' };

@@ -1,5 +1,5 @@
 /**
- * The per-feature drift result: a published JSON contract (issue 3), hence snake_case.
+ * The per-feature drift result: part of the drift report's published JSON contract, hence snake_case.
  * Statistics that could not be computed are absent rather than NaN, and p-values that do
  * not exist are null, so the object serialises to JSON without loss.
  */

@@ -1,6 +1,6 @@
 /**
  * The window-level drift report: all feature results, BH-adjusted across features,
- * with the dataset verdict. Shaped as issue 3's JSON (snake_case, JSON-safe).
+ * with the dataset verdict. A published JSON contract (snake_case, JSON-safe): `halflife drift --json` prints it.
  */
 import type { FeatureDriftResult } from './feature-result.ts';
 import type { DatasetVerdict, VerdictOptions } from './verdict.ts';

@@ -1,5 +1,7 @@
 import { exponentialLoss, predictQuality } from '../decay/curve.ts';
 import type { DecayFit } from '../decay/types.ts';
+import { describeEconomics } from '../texts/economics-statement.ts';
+import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 import type { EconomicsInput, RetrainEconomics } from './types.ts';
 
 /**
@@ -69,8 +71,34 @@ interface Scenario {
   fresh: number;
 }
 
-/** Weigh staleness against retraining. Pure; every number that drove the answer is returned. */
+/**
+ * Weigh staleness against retraining. Pure; every number that drove the answer is returned.
+ * Under text revision 2 the `reason` is the economics statement (detectors/texts); revision 1
+ * keeps the texts replayed histories recorded.
+ */
 export function evaluateRetrainEconomics(input: EconomicsInput): RetrainEconomics {
+  const result = weighStaleness(input);
+  if ((input.textRevision ?? LATEST_TEXT_REVISION) < 2) return result;
+  const fit = input.fit;
+  const canForecast = fit.model !== 'none' && fit.q0 !== null;
+  const stated: RetrainEconomics = {
+    ...result,
+    ...(result.rule === 'forecast'
+      ? {
+          stalenessCostPerHour:
+            input.valuePerQualityUnit * input.eventsPerHour * lossRate(fit, input.nowAgeHours ?? fit.nowAgeHours),
+        }
+      : {}),
+    // Only the forecast-then-cumulative rule lets the cumulative figure decide because of a blind spot.
+    fitBlindSpot:
+      result.rule === 'cumulative' && canForecast && input.rule !== 'cumulative' ? (input.fitBlindSpot ?? null) : null,
+    noForecastReason: canForecast ? null : fit.reason,
+    accumulation: input.accumulation ?? null,
+  };
+  return { ...stated, reason: describeEconomics(stated).text };
+}
+
+function weighStaleness(input: EconomicsInput): RetrainEconomics {
   const result = forecastOrCumulative(input);
   const step = input.step;
   if (step === undefined) return result;

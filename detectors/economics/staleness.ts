@@ -253,6 +253,14 @@ export function stepStaleness(
     lossRate,
     expectedHours,
     description: `quality stepped down from ${step.before.toFixed(3)} to ${step.after.toFixed(3)} at ${new Date(step.at).toISOString()} (z ${step.z.toFixed(1)}), ${(sign * (options.attainable - step.after)).toFixed(3)} below the attainable ${options.attainable.toFixed(3)}; the version had served ${ageAtStep.toFixed(1)} h before it`,
+    change: {
+      at: step.at,
+      before: step.before,
+      after: step.after,
+      z: step.z,
+      attainable: options.attainable,
+      ageAtStepHours: ageAtStep,
+    },
   };
 }
 

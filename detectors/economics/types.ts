@@ -16,6 +16,35 @@ export interface StepEvidence {
   expectedHours: number;
   /** For the decision's reason. */
   description: string;
+  /** The step itself, for texts that state it their own way (absent from records made before it was added). */
+  change?: StepFacts;
+}
+
+/** A step down as the step rule saw it. */
+export interface StepFacts {
+  /** Start of the first window after the step. */
+  at: number;
+  /** Mean quality before and after. */
+  before: number;
+  after: number;
+  /** Standardised size of the drop. */
+  z: number;
+  /** The attainable quality it is measured against. */
+  attainable: number;
+  /** How long the version had served before the step, in hours. */
+  ageAtStepHours: number;
+}
+
+/**
+ * How the cumulative rule's figure was reached: a signed sum against the yardstick (windows
+ * better than it earn credit), taken `sd` below its estimate. `lowerBound` is what is compared.
+ */
+export interface AccumulationFacts {
+  estimate: number;
+  sd: number;
+  lowerBound: number;
+  /** Quality the staleness is measured against. */
+  yardstick: number | null;
 }
 
 export interface EconomicsInput {
@@ -50,6 +79,13 @@ export interface EconomicsInput {
   fitBlindSpot?: string | null;
   /** Which rule to apply. @default "forecast-then-cumulative" */
   rule?: 'forecast' | 'cumulative' | 'forecast-then-cumulative';
+  /** How the accumulated cost was reached, for the statement of the decision. @default null */
+  accumulation?: AccumulationFacts | null;
+  /**
+   * Revision of the texts (see `MonitorSettings.textRevision`): 1 writes `reason` as shipped until
+   * 2026-12 ("retrain: …", "wait: …"); 2 writes the economics statement of detectors/texts. @default 2
+   */
+  textRevision?: number;
   /**
    * A credible step down, priced. With `cumulative` or `forecast-then-cumulative`, a retrain is
    * also worth it when its value exceeds retrain + risk (rule `step`). @default null (rule revision 1)
@@ -86,7 +122,16 @@ export interface RetrainEconomics {
   netBenefit: number;
   /** Forecast rule: hours until the restart condition is predicted to hold (0 when it holds now), or `null` when not within a year. */
   breakEvenHours: number | null;
+  /** The statement of this outcome (text revision 2: without a verdict prefix; the verdict is `shouldRetrain`). */
   reason: string;
+  /** Forecast rule: what staleness costs per hour at the current age (text revision 2). */
+  stalenessCostPerHour?: number;
+  /** Why the decay fit cannot see this version's staleness, when the cumulative rule was let decide (text revision 2). */
+  fitBlindSpot?: string | null;
+  /** Why there is no decay forecast, when there is none (text revision 2). */
+  noForecastReason?: string | null;
+  /** How the accumulated cost was reached (text revision 2). */
+  accumulation?: AccumulationFacts | null;
   inputs: {
     horizonHours: number;
     eventsPerHour: number;

@@ -264,10 +264,12 @@ export function monitorTick(
 /** What the policy evaluator sees of the monitor's state (and the rule revision of its settings). */
 export function policyStateOf(
   state: MonitorState,
-  settings: Pick<MonitorSettings, 'ruleRevision'> = DEFAULT_MONITOR_SETTINGS,
+  settings: Pick<MonitorSettings, 'ruleRevision'> &
+    Partial<Pick<MonitorSettings, 'textRevision'>> = DEFAULT_MONITOR_SETTINGS,
 ): PolicyState {
   return {
     ruleRevision: settings.ruleRevision ?? 1,
+    textRevision: settings.textRevision ?? 1,
     windows: state.windows,
     decay: state.decay,
     freshQuality: state.freshQuality,

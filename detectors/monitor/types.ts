@@ -94,6 +94,13 @@ export interface MonitorSettings {
    * replay re-derives their decisions. @default true
    */
   boundedDecayFits: boolean;
+  /**
+   * Revision of the decision texts (detectors/texts/revision.ts): 2 states reasons without
+   * repeating the decision's kind, with one duration and time format and the economics statement.
+   * The ModelMonitor workflow keeps 1 for runs that started before it (no `patched` marker), so
+   * replay re-derives the reasons they recorded. @default 2
+   */
+  textRevision: 1 | 2;
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
@@ -106,6 +113,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   ruleRevision: 2,
   maxCoalescedWindows: 24,
   boundedDecayFits: true,
+  textRevision: 2,
 };
 
 /** Everything a monitor remembers between ticks (and across continue-as-new). */

@@ -3,6 +3,9 @@ import { HOUR_MS, parseDuration } from './duration.ts';
 import type { ApprovalOutcome, GuardCheck, PolicyDecision, PolicyState, TrainingWindowChoice } from './state.ts';
 import { evaluateTrigger } from './triggers.ts';
 import type { RetrainPolicy } from './types.ts';
+import { composeDecisionReason } from '../texts/decision-reason.ts';
+import { formatDuration, formatDurationText, formatInstant, plural } from '../texts/format.ts';
+import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 
 /**
  * Evaluate a retrain policy: trigger first, then guards, then the training window.
@@ -16,6 +19,7 @@ import type { RetrainPolicy } from './types.ts';
  * person is only asked when nothing else stands in the way.
  */
 export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: number): PolicyDecision {
+  const texts = state.textRevision ?? LATEST_TEXT_REVISION;
   const manual = state.manualRequest ?? null;
   const outcome = evaluateTrigger(policy.trigger, state, now, policy.trainingWindow);
   const fired = outcome.fired || manual !== null;
@@ -39,11 +43,13 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
 
   const kind: PolicyDecision['kind'] = !fired ? 'no-action' : blocking === null ? 'retrain' : 'blocked';
   const reason =
-    kind === 'no-action'
-      ? `no action: ${trigger.reason}`
-      : kind === 'retrain'
-        ? `retrain: ${trigger.reason}`
-        : `blocked by ${blocking?.guard}: ${blocking?.detail}; trigger: ${trigger.reason}`;
+    texts >= 2
+      ? composeDecisionReason(trigger.reason, kind === 'blocked' ? blocking : null)
+      : kind === 'no-action'
+        ? `no action: ${trigger.reason}`
+        : kind === 'retrain'
+          ? `retrain: ${trigger.reason}`
+          : `blocked by ${blocking?.guard}: ${blocking?.detail}; trigger: ${trigger.reason}`;
 
   return {
     kind,
@@ -76,6 +82,7 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
 
 function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number): GuardCheck[] {
   const g = policy.guards;
+  const texts = state.textRevision ?? LATEST_TEXT_REVISION;
   const force = state.manualRequest?.force === true;
   const checks: GuardCheck[] = [];
   const add = (
@@ -128,9 +135,13 @@ function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number):
       passed,
       last === null
         ? 'no previous retrain'
-        : passed
-          ? `last retrain ${((now - last) / HOUR_MS).toFixed(1)} h ago ≥ ${g.cooldown}`
-          : `last retrain ${((now - last) / HOUR_MS).toFixed(1)} h ago < cooldown ${g.cooldown}`,
+        : texts >= 2
+          ? passed
+            ? `last retrain ${formatDuration(now - last)} ago, past the ${formatDurationText(g.cooldown)} cooldown`
+            : `last retrain ${formatDuration(now - last)} ago, within the ${formatDurationText(g.cooldown)} cooldown (over at ${formatInstant(until)})`
+          : passed
+            ? `last retrain ${((now - last) / HOUR_MS).toFixed(1)} h ago ≥ ${g.cooldown}`
+            : `last retrain ${((now - last) / HOUR_MS).toFixed(1)} h ago < cooldown ${g.cooldown}`,
       until,
       true,
     );
@@ -144,7 +155,9 @@ function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number):
   add(
     'budget',
     budgetOk,
-    `${inPeriod.length} retrain(s) in the last ${g.budget.per}, at most ${g.budget.maxRetrains}`,
+    texts >= 2
+      ? `${plural(inPeriod.length, 'retrain')} in the last ${formatDurationText(g.budget.per)}, at most ${g.budget.maxRetrains}${freesAt === null ? '' : ` (the next frees up at ${formatInstant(freesAt)})`}`
+      : `${inPeriod.length} retrain(s) in the last ${g.budget.per}, at most ${g.budget.maxRetrains}`,
     freesAt,
     true,
   );
@@ -163,15 +176,18 @@ function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number):
   if (g.approval.required) {
     const a = approvalOutcome(policy, state, now);
     const passed = a.status === 'approved';
+    const timeout = texts >= 2 ? formatDurationText(g.approval.timeout) : g.approval.timeout;
+    const expires =
+      a.expiresAt === null ? 'never' : texts >= 2 ? formatInstant(a.expiresAt) : new Date(a.expiresAt).toISOString();
     const detail = {
       'not-required': 'approval not required',
-      needed: `a person must approve this retrain (request expires after ${g.approval.timeout})`,
-      pending: `awaiting approval (expires ${a.expiresAt !== null ? new Date(a.expiresAt).toISOString() : 'never'})`,
+      needed: `a person must approve this retrain (request expires after ${timeout})`,
+      pending: `awaiting approval (expires ${expires})`,
       approved: state.manualRequest
         ? `requested by ${state.manualRequest.by}, which counts as approval`
         : `approved by ${state.approval?.status === 'approved' ? state.approval.by : '?'}`,
       rejected: `rejected by ${state.approval?.status === 'rejected' ? state.approval.by : '?'}`,
-      expired: `approval request timed out after ${g.approval.timeout}: treated as rejected`,
+      expired: `approval request timed out after ${timeout}: treated as rejected`,
     }[a.status];
     add('approval', passed, detail, null, false);
   }
@@ -219,9 +235,17 @@ export function chooseTrainingWindow(
   stepAt: number | null = null,
 ): TrainingWindowChoice {
   const w = policy.trainingWindow;
+  const texts = state.textRevision ?? LATEST_TEXT_REVISION;
+  const span = (d: string): string => (texts >= 2 ? formatDurationText(d) : d);
+  const instant = (t: number): string => (texts >= 2 ? formatInstant(t) : new Date(t).toISOString());
   switch (w.kind) {
     case 'fixed':
-      return { kind: 'fixed', start: now - parseDuration(w.duration), end: now, reason: `the last ${w.duration}` };
+      return {
+        kind: 'fixed',
+        start: now - parseDuration(w.duration),
+        end: now,
+        reason: `the last ${texts >= 2 ? formatDurationText(w.duration) : w.duration}`,
+      };
     case 'all':
       return { kind: 'all', start: null, end: now, reason: 'all retained history' };
     case 'since-change-point': {
@@ -232,7 +256,7 @@ export function chooseTrainingWindow(
           kind: 'since-change-point',
           start: now - parseDuration(w.fallback),
           end: now,
-          reason: `no change point known: the last ${w.fallback}`,
+          reason: `no change point known: the last ${span(w.fallback)}`,
         };
       const cp = Math.max(...known);
       const what = cp === stepAt && cp !== detected ? 'quality step' : 'change point';
@@ -242,13 +266,13 @@ export function chooseTrainingWindow(
           kind: 'since-change-point',
           start: minimumStart,
           end: now,
-          reason: `${what} at ${new Date(cp).toISOString()} is less than ${w.minimum} ago: the last ${w.minimum}`,
+          reason: `${what} at ${instant(cp)} is less than ${span(w.minimum)} ago: the last ${span(w.minimum)}`,
         };
       return {
         kind: 'since-change-point',
         start: cp,
         end: now,
-        reason: `since the ${what} at ${new Date(cp).toISOString()}`,
+        reason: `since the ${what} at ${instant(cp)}`,
       };
     }
   }

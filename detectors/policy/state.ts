@@ -62,6 +62,13 @@ export interface PolicyState {
    * Replayed workflow histories recorded under revision 1 keep it. @default LATEST_RULE_REVISION
    */
   ruleRevision?: number;
+  /**
+   * Revision of the decision texts (see `MonitorSettings.textRevision`): 1 as shipped until
+   * 2026-12 ("no action: …", "retrain: retrain: …", hours with one decimal, ISO instants); 2
+   * without a repeated kind, durations and instants in detectors/texts' form, and the economics
+   * statement. Replayed histories recorded under revision 1 keep it. @default LATEST_TEXT_REVISION
+   */
+  textRevision?: number;
   /** Approval of the retrain the policy wants (when approval is required). @default { status: 'none' } */
   approval?: ApprovalState;
   /**

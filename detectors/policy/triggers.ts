@@ -11,6 +11,9 @@ import {
 } from '../economics/staleness.ts';
 import type { QualityWindow, VersionEarlyQuality } from '../economics/staleness.ts';
 import type { RetrainEconomics, StepEvidence } from '../economics/types.ts';
+import { describeEconomics } from '../texts/economics-statement.ts';
+import { formatDuration, formatDurationText, formatInstant } from '../texts/format.ts';
+import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 import { HOUR_MS, durationHours, parseDuration } from './duration.ts';
 import { LATEST_RULE_REVISION, type DecisionValue, type PolicyState, type WindowSummary } from './state.ts';
 import type {
@@ -140,7 +143,10 @@ function periodic(trigger: PeriodicTrigger, state: PolicyState, now: number): Tr
   const fired = age >= everyMs;
   return {
     fired,
-    reason: `version is ${(age / HOUR_MS).toFixed(1)} h old; retrain every ${trigger.every}`,
+    reason:
+      (state.textRevision ?? LATEST_TEXT_REVISION) >= 2
+        ? `version is ${formatDuration(age)} old; retrain every ${formatDurationText(trigger.every)}${fired ? '' : ` (next at ${formatInstant(since + everyMs)})`}`
+        : `version is ${(age / HOUR_MS).toFixed(1)} h old; retrain every ${trigger.every}`,
     thresholds,
     inputs: { ageHours: age / HOUR_MS, dueAt: since + everyMs },
     economics: null,
@@ -249,6 +255,8 @@ function costAware(
   let accumulatedSd: number | null = null;
   let attainableSe: number | null = null;
   const revision = state.ruleRevision ?? LATEST_RULE_REVISION;
+  const texts = state.textRevision ?? LATEST_TEXT_REVISION;
+  const instant = (t: number): string => (texts >= 2 ? formatInstant(t) : new Date(t).toISOString());
   // Revision 2: with no step and no sign the version started low, what it attained when fresh is
   // the best evidence of what a fresh version attains now — the median of earlier versions may
   // come from easier concepts (see economics/staleness.ts, `cumulativeYardstick`).
@@ -285,7 +293,7 @@ function costAware(
   }
   const blindSpot =
     step !== null
-      ? `quality stepped down from ${step.before.toFixed(3)} to ${step.after.toFixed(3)} at ${new Date(step.at).toISOString()} (z ${step.z.toFixed(1)})`
+      ? `quality stepped down from ${step.before.toFixed(3)} to ${step.after.toFixed(3)} at ${instant(step.at)} (z ${step.z.toFixed(1)})`
       : belowAttainable && early !== null
         ? `the version started at ${early.quality.toFixed(3)}, below the attainable ${(attainable.value as number).toFixed(3)}`
         : null;
@@ -322,6 +330,11 @@ function costAware(
     fitBlindSpot: blindSpot,
     rule: trigger.rule,
     ...(stepEvidence === undefined ? {} : { step: stepEvidence }),
+    textRevision: texts,
+    accumulation:
+      accumulated === null || accumulatedEstimate === null || accumulatedSd === null
+        ? null
+        : { estimate: accumulatedEstimate, sd: accumulatedSd, lowerBound: accumulated, yardstick },
   });
   // Retraining now would train across the step just seen: wait until the training window is clean.
   const cleanAt =
@@ -333,7 +346,9 @@ function costAware(
     reason:
       cleanAt === null
         ? economics.reason
-        : `wait for a clean training window: ${economics.reason}; but the training window still holds data from before the step at ${new Date((step as { at: number }).at).toISOString()}, clean from ${new Date(cleanAt).toISOString()}`,
+        : texts >= 2
+          ? describeEconomics(economics, { cleanTrainingAt: cleanAt, stepAt: step?.at ?? null }).text
+          : `wait for a clean training window: ${economics.reason}; but the training window still holds data from before the step at ${new Date((step as { at: number }).at).toISOString()}, clean from ${new Date(cleanAt).toISOString()}`,
     thresholds: {
       valuePerQualityUnit: trigger.valuePerQualityUnit,
       horizon: trigger.horizon,

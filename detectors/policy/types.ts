@@ -11,6 +11,8 @@
  * them into milliseconds where needed.
  */
 
+import type { AlertPolicy } from '../alerts/types.ts';
+
 /** A duration such as "90s", "30m", "6h", "2d" or "1w" (one number, one unit). */
 export type DurationText = string;
 
@@ -161,6 +163,8 @@ export interface RetrainPolicy {
   trigger: PolicyTrigger;
   guards: PolicyGuards;
   trainingWindow: TrainingWindowPolicy;
+  /** Alert rules and receivers (detectors/alerts/types.ts). @default none: no alerts */
+  alerts?: AlertPolicy;
 }
 
 /** Identifies the exact policy that drove a decision (the hash is sha256 of its canonical JSON). */

@@ -42,6 +42,8 @@ export async function scoredBy(client: ClickHouseClient, eventId: string): Promi
      FROM scoring_events FINAL WHERE event_id = {e:String} ORDER BY ts, model_id LIMIT 100`,
     { e: eventId },
   );
+  if (rows.length === 0)
+    throw new NotFoundError(`no scoring event ${eventId}: nothing with this event id was scored (or it was erased)`);
   const registry = new ClickHouseRegistryRepository(client);
   const scorings = await Promise.all(
     rows.map(async (r) => {

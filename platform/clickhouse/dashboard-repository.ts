@@ -1,7 +1,7 @@
 /**
  * The web dashboard's statements (workers/routes/dashboard-data.ts shapes their rows for its
  * pages): the fleet's latest state per model, and one model's versions, stage changes, window
- * decisions, decisions, champion–challenger comparisons and hourly ingest. Everything is read
+ * decisions, decisions, champion–challenger comparisons and ingest per window. Everything is read
  * from the tables the monitor and retrain workflows write; the decisions' statistics are read
  * only as far as the pages draw them (the full statistics stay behind GET /v1/decisions/:id).
  */
@@ -26,6 +26,8 @@ export interface WindowDecisionRow {
   decay: string;
   change_point: string;
   economics: string;
+  /** The trigger's inputs (`details.inputs`, JSON text): what the economics statement explains. */
+  inputs: string;
 }
 
 export interface DecisionSummaryRow {
@@ -50,7 +52,8 @@ const WINDOW_COLUMNS = `model_id, decision_id, toUnixTimestamp64Milli(decided_at
   JSONExtractRaw(statistics, 'dataQuality') AS data_quality,
   JSONExtractRaw(statistics, 'decay') AS decay,
   JSONExtractRaw(statistics, 'changePoint') AS change_point,
-  JSONExtractRaw(statistics, 'economics') AS economics`;
+  JSONExtractRaw(statistics, 'economics') AS economics,
+  JSONExtractRaw(details, 'inputs') AS inputs`;
 
 /** Decisions a monitor tick made (they carry the evaluated window). */
 const IS_WINDOW_DECISION = `JSONExtractRaw(statistics, 'window') NOT IN ('', 'null')`;
@@ -256,31 +259,40 @@ export async function promotionVerdicts(client: ClickHouseClient, modelId: strin
   );
 }
 
-export interface IngestHourRow {
-  /** Epoch ms of the hour's start. */
-  hour: string;
+export interface IngestBucketRow {
+  /** Epoch ms of the bucket's start. */
+  start: string;
   events: string;
   labels: string;
   dead: string;
 }
 
-/** Per hour since `since` (epoch ms): the model's scored events, those of them labelled, and its dead letters. */
-export async function hourlyIngest(client: ClickHouseClient, modelId: string, since: number): Promise<IngestHourRow[]> {
+/**
+ * Per bucket of `bucketMs` (whole seconds; buckets aligned to the epoch, as monitor windows are)
+ * since `since` (epoch ms): the model's scored events, those of them labelled, and its dead letters.
+ */
+export async function ingestPerBucket(
+  client: ClickHouseClient,
+  modelId: string,
+  since: number,
+  bucketMs: number,
+): Promise<IngestBucketRow[]> {
   const ts = sinceFilter('ts', since);
   const received = sinceFilter('received_at', since);
-  return queryRows<IngestHourRow>(
+  const bucket = (column: string) => `intDiv(toUnixTimestamp64Milli(${column}), {bucket:UInt64}) * {bucket:UInt64}`;
+  return queryRows<IngestBucketRow>(
     client,
-    `SELECT hour, sum(events) AS events, sum(labels) AS labels, sum(dead) AS dead FROM (
-       SELECT toUnixTimestamp(toStartOfHour(ts)) * 1000 AS hour, count() AS events, 0 AS labels, 0 AS dead
-         FROM scoring_events FINAL WHERE model_id = {model:String} AND ${ts.sql} GROUP BY hour
+    `SELECT start, sum(events) AS events, sum(labels) AS labels, sum(dead) AS dead FROM (
+       SELECT ${bucket('ts')} AS start, count() AS events, 0 AS labels, 0 AS dead
+         FROM scoring_events FINAL WHERE model_id = {model:String} AND ${ts.sql} GROUP BY start
        UNION ALL
-       SELECT toUnixTimestamp(toStartOfHour(e.ts)) * 1000 AS hour, 0, count(), 0
+       SELECT ${bucket('e.ts')} AS start, 0, count(), 0
          FROM (SELECT event_id, ts FROM scoring_events FINAL WHERE model_id = {model:String} AND ${ts.sql}) AS e
-         INNER JOIN (SELECT DISTINCT event_id FROM labels) AS l USING (event_id) GROUP BY hour
+         INNER JOIN (SELECT DISTINCT event_id FROM labels) AS l USING (event_id) GROUP BY start
        UNION ALL
-       SELECT toUnixTimestamp(toStartOfHour(received_at)) * 1000 AS hour, 0, 0, count()
-         FROM dead_letters FINAL WHERE model_id = {model:String} AND ${received.sql} GROUP BY hour
-     ) GROUP BY hour ORDER BY hour`,
-    { model: modelId, ...ts.params, ...received.params },
+       SELECT ${bucket('received_at')} AS start, 0, 0, count()
+         FROM dead_letters FINAL WHERE model_id = {model:String} AND ${received.sql} GROUP BY start
+     ) GROUP BY start ORDER BY start`,
+    { model: modelId, bucket: Math.max(1000, Math.round(bucketMs / 1000) * 1000), ...ts.params, ...received.params },
   );
 }

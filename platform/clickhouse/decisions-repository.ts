@@ -14,11 +14,17 @@ export type DecisionKind =
   | 'training-failed'
   | 'promote'
   | 'rollback'
+  /** Serving did not confirm a promotion or rollback within the timeout (or refused it): undone. */
+  | 'promotion-failed'
+  | 'rollback-failed'
+  | 'archive'
   | 'pause'
   | 'resume'
   | 'policy-change'
   | 'force-retrain'
-  | 'gdpr-erasure';
+  | 'gdpr-erasure'
+  /** An erasure tainted the production version: what serves instead (or that nothing does). */
+  | 'gdpr-withdrawal';
 
 /** One decision with its full provenance, as stored in `decisions`. */
 export interface DecisionRecord {

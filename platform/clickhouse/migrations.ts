@@ -261,6 +261,41 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
+    version: 10,
+    name: 'serving reports',
+    statements: [
+      // What each scorer says it serves (platform/registry/serving-report.ts), as ingested from
+      // kafka.servingReportsTopic. Keyed by (model_id, scorer_id, seq): a redelivered report is
+      // stored once. Heartbeats ('heartbeat', 'serving') age out after 30 days; what was applied,
+      // refused, started or stopped is kept as the serving history.
+      `CREATE TABLE IF NOT EXISTS serving_reports (
+        scorer_id String,
+        seq UInt64,
+        event LowCardinality(String),
+        model_id String,
+        version String,
+        sha256 String,
+        serving_since Nullable(DateTime64(3, 'UTC')),
+        serving_update_key String,
+        routes String,
+        shadow Array(String),
+        serves_nothing UInt8,
+        update_key String,
+        update_version String,
+        update_sha256 String,
+        reason String,
+        heartbeat_ms UInt32,
+        host String,
+        pid UInt32,
+        reported_at DateTime64(3, 'UTC'),
+        ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(ingested_at)
+      PARTITION BY toYYYYMM(reported_at)
+      ORDER BY (model_id, scorer_id, seq)
+      TTL toDateTime(reported_at) + INTERVAL 30 DAY DELETE WHERE event IN ('heartbeat', 'serving')`,
+    ],
+  },
+  {
     version: 40,
     name: 'labels indexed for look-ups of a few event ids; dead letters indexed by arrival',
     statements: [
@@ -282,6 +317,65 @@ export const MIGRATIONS: Migration[] = [
       // Dead letters are keyed by where they came from; a window's are found by arrival time.
       'ALTER TABLE dead_letters ADD INDEX IF NOT EXISTS received_at_minmax received_at TYPE minmax GRANULARITY 1',
       'ALTER TABLE dead_letters MATERIALIZE INDEX received_at_minmax',
+    ],
+  },
+  {
+    version: 50,
+    name: 'alert notifications and delivery attempts',
+    statements: [
+      // One row per alert message: its firing, each reminder, its resolution. Keyed by a
+      // notification id derived from the alert's episode, so a retried record is stored once.
+      // Receiver URLs and secrets are never stored: rows name receivers, not where they are.
+      `CREATE TABLE IF NOT EXISTS alert_notifications (
+        notification_id String,
+        episode_id String,
+        alert_key String,
+        model_id LowCardinality(String),
+        model_version String,
+        rule String,
+        rule_kind LowCardinality(String),
+        severity LowCardinality(String),
+        subject String,
+        type LowCardinality(String),
+        summary String,
+        description String,
+        details String,
+        starts_at DateTime64(3, 'UTC'),
+        resolved_at Nullable(DateTime64(3, 'UTC')),
+        resolution String,
+        notified_at DateTime64(3, 'UTC'),
+        receivers Array(String),
+        digest String,
+        workflow_id String,
+        run_id String,
+        policy_name String,
+        policy_version String,
+        policy_hash String,
+        recorded_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(recorded_at)
+      PARTITION BY toYYYYMM(notified_at)
+      ORDER BY (model_id, notified_at, notification_id)`,
+      // One row per attempt to send a message to a receiver (and one when halflife gave up),
+      // keyed by the send and its attempt number.
+      `CREATE TABLE IF NOT EXISTS alert_deliveries (
+        notification_id String,
+        episode_id String,
+        alert_key String,
+        model_id LowCardinality(String),
+        receiver String,
+        format LowCardinality(String),
+        send String,
+        attempt UInt32,
+        attempted_at DateTime64(3, 'UTC'),
+        outcome LowCardinality(String),
+        http_status UInt16,
+        error String,
+        duration_ms Float64,
+        payload_digest String,
+        recorded_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(recorded_at)
+      PARTITION BY toYYYYMM(attempted_at)
+      ORDER BY (model_id, notification_id, receiver, send, attempt)`,
     ],
   },
 ];

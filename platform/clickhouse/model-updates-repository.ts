@@ -73,3 +73,24 @@ export async function recordModelUpdate(client: ClickHouseClient, update: Publis
     format: 'JSONEachRow',
   });
 }
+
+/** The newest update published for a model (what serving was last asked to do), or null. */
+export async function latestModelUpdate(
+  client: ClickHouseClient,
+  modelId: string,
+): Promise<{ idempotencyKey: string; version: string; payload: string; publishedAt: number } | null> {
+  const [row] = await queryRows<{ idempotency_key: string; version: string; payload: string; at_ms: string | number }>(
+    client,
+    `SELECT idempotency_key, version, payload, toUnixTimestamp64Milli(published_at) AS at_ms FROM model_updates FINAL
+     WHERE model_id = {m:String} AND status = 'published' ORDER BY published_at DESC, idempotency_key DESC LIMIT 1`,
+    { m: modelId },
+  );
+  return row
+    ? {
+        idempotencyKey: row.idempotency_key,
+        version: row.version,
+        payload: row.payload,
+        publishedAt: Number(row.at_ms),
+      }
+    : null;
+}

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { FeatureNames } from '../onnx/features.ts';
 import {
   TERMINAL_STAGES,
@@ -34,6 +34,12 @@ export interface RegistryRepository {
   productionVersion(modelId: string): Promise<ModelVersion | null>;
   versionByRetrainId(modelId: string, retrainId: string): Promise<ModelVersion | null>;
   setStage(modelId: string, version: string, stage: ModelStage, actor: string, reason: string): Promise<StageChange>;
+  /**
+   * Put a version back in the stage an operation just moved it out of, because serving did not
+   * confirm the change. Unlike setStage it may leave `rejected` (the rejection is what is undone),
+   * never `tainted`; to `production` it archives nothing (the caller undid the other side first).
+   */
+  undoStage(modelId: string, version: string, stage: ModelStage, actor: string, reason: string): Promise<StageChange>;
   stageHistory(modelId: string, version?: string): Promise<StageEvent[]>;
   /** The version that was production before the current one (for rollback). */
   previousProductionVersion(modelId: string): Promise<ModelVersion | null>;
@@ -266,6 +272,33 @@ export class ClickHouseRegistryRepository implements RegistryRepository {
         await this.setStage(modelId, previous.version, 'archived', actor, `superseded by ${version}: ${reason}`);
       }
     }
+    return this.#writeStage(current, stage, actor, reason);
+  }
+
+  async undoStage(
+    modelId: string,
+    version: string,
+    stage: ModelStage,
+    actor: string,
+    reason: string,
+  ): Promise<StageChange> {
+    if (!isModelStage(stage)) throw new ValidationError(`unknown stage ${JSON.stringify(stage)}`);
+    const current = await this.requireVersion(modelId, version);
+    if (current.stage === stage) return { changed: false, previousStage: current.stage, version: current };
+    if (current.stage === 'tainted')
+      throw new ConflictError(`${modelId} ${version} is tainted: it never serves again, so its stage is not restored`);
+    if (stage === 'production') {
+      const other = await this.productionVersion(modelId);
+      if (other && other.version !== version)
+        throw new ConflictError(
+          `${modelId} ${version} cannot be restored to production: ${other.version} is production now`,
+        );
+    }
+    return this.#writeStage(current, stage, actor, reason);
+  }
+
+  async #writeStage(current: ModelVersion, stage: ModelStage, actor: string, reason: string): Promise<StageChange> {
+    const { modelId, version } = current;
     const nowMs = this.#now();
     const now = new Date(nowMs).toISOString();
     const next: ModelVersion = {

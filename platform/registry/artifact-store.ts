@@ -18,6 +18,8 @@ export interface StoredArtifact {
 export interface ArtifactStore {
   /** Store bytes under a relative key (`models/churn/v3/model.onnx`); overwrites. */
   put(key: string, bytes: Uint8Array): Promise<StoredArtifact>;
+  /** Replace the content of an existing artifact (a snapshot scrubbed by an erasure), recording its new sha256. */
+  rewrite(uri: string, bytes: Uint8Array): Promise<StoredArtifact>;
   /**
    * Read an artifact, verifying its sha256 against `expectedSha256` (the registry's record)
    * or, when not given, against the digest recorded at `put`.
@@ -106,6 +108,11 @@ export class LocalArtifactStore implements ArtifactStore {
     await rename(tmp, file);
     await writeFile(`${file}.sha256`, `${digest}\n`);
     return { uri: this.uriFor(key), sha256: digest, size: bytes.length };
+  }
+
+  async rewrite(uri: string, bytes: Uint8Array): Promise<StoredArtifact> {
+    await this.#existingFile(uri);
+    return this.put(uri.slice(URI_PREFIX.length), bytes);
   }
 
   async get(uri: string, expectedSha256?: string): Promise<Uint8Array> {

@@ -2,6 +2,11 @@
  * The model-update control message (Kafka `kafka.modelUpdatesTopic`, keyed by model id so a
  * model's updates stay in order). Self-contained: every version it routes traffic to comes with
  * its artifact URI, sha256 and features, so a scorer needs no registry access to apply it.
+ *
+ * The topic is compacted: only the newest update of each model is guaranteed to stay, and that
+ * is the one a starting scorer applies (never an older one). An empty `traffic_split` withdraws
+ * the model: the scorer serves nothing for it until the next update (a GDPR withdrawal with no
+ * untainted version to fall back to).
  */
 import { z } from 'zod';
 
@@ -16,7 +21,7 @@ export const modelUpdateSchema = z
     model_id: z.string().min(1),
     /** The version this update is about (promoted, canaried, rolled back to…). */
     version: z.string().min(1),
-    /** Share of live traffic per version; shares sum to 1. */
+    /** Share of live traffic per version; shares sum to 1, or none at all (withdrawn: nothing served). */
     traffic_split: z.record(z.string(), z.number().min(0).max(1)),
     /** Versions that score every request in shadow (results kept apart, see docs/trainers.md). */
     shadow: z.array(z.string()).default([]),
@@ -32,8 +37,10 @@ export const modelUpdateSchema = z
   })
   .strict()
   .refine(
-    (m) => Math.abs(Object.values(m.traffic_split).reduce((a, b) => a + b, 0) - 1) < 1e-6,
-    'traffic_split shares must sum to 1',
+    (m) =>
+      Object.keys(m.traffic_split).length === 0 ||
+      Math.abs(Object.values(m.traffic_split).reduce((a, b) => a + b, 0) - 1) < 1e-6,
+    'traffic_split shares must sum to 1 (or be empty: the model is withdrawn)',
   )
   .refine(
     (m) => [...Object.keys(m.traffic_split), ...m.shadow].every((v) => v in m.models),
@@ -41,3 +48,8 @@ export const modelUpdateSchema = z
   );
 
 export type ModelUpdateMessage = z.infer<typeof modelUpdateSchema>;
+
+/** True when the update serves nothing for its model (withdrawn). */
+export function isWithdrawal(m: Pick<ModelUpdateMessage, 'traffic_split'>): boolean {
+  return Object.values(m.traffic_split).every((share) => !(share > 0));
+}

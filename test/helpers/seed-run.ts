@@ -15,7 +15,9 @@ import { driftReport } from '../../detectors/drift/report.ts';
 import { evaluateRetrainEconomics } from '../../detectors/economics/index.ts';
 import { fitVersionDecay, initialMonitorState } from '../../detectors/monitor/tick.ts';
 import { DEFAULT_MONITOR_SETTINGS, type MonitorSettings, type MonitorState } from '../../detectors/monitor/types.ts';
+import { composeDecisionReason } from '../../detectors/texts/decision-reason.ts';
 import { monitorWorkflowId, retrainWorkflowId } from '../../workflows/messages.ts';
+import { seedDemo, type SeededDemo } from './seed-demo.ts';
 
 /**
  * A "seeded run" for dashboard tests: the rows a ModelMonitor + Retrain run leaves in
@@ -61,6 +63,8 @@ export interface SeededRun {
   policy: typeof SEED_POLICY;
   churn: SeededModel;
   fraud: SeededModel;
+  /** A model as the `npm start` demo leaves it (30-second windows; see seed-demo.ts). */
+  demo: SeededDemo;
 }
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -127,8 +131,9 @@ export async function seedRun(
   const start = Math.floor(now / HOUR) * HOUR - 60 * HOUR;
   const churn = await seedChurn(client, `${options.prefix}-churn`, start, options.setClock);
   const fraud = await seedFraud(client, `${options.prefix}-fraud`, start + 46 * HOUR, options.setClock);
+  const demo = await seedDemo(client, `${options.prefix}-demo`, { now, setClock: options.setClock });
   options.setClock(now);
-  return { start, end: start + 60 * HOUR, policy: SEED_POLICY, churn, fraud };
+  return { start, end: start + 60 * HOUR, policy: SEED_POLICY, churn, fraud, demo };
 }
 
 async function seedChurn(
@@ -200,8 +205,9 @@ async function seedChurn(
       };
     }
     const age = (wEnd - serving.trainedAt) / HOUR;
+    // Noise of about the binomial error of ~320 labelled events (sd ≈ 1.2 points).
     const quality =
-      serving.floor + (serving.q0 - serving.floor) * 2 ** (-age / serving.halfLifeHours) + (random() - 0.5) * 0.008;
+      serving.floor + (serving.q0 - serving.floor) * 2 ** (-age / serving.halfLifeHours) + (random() - 0.5) * 0.04;
     const n = 380 + Math.floor(random() * 60);
     const labelled = Math.floor(n * 0.8);
 
@@ -275,13 +281,18 @@ async function seedChurn(
           deploymentRisk: { probability: 0.05, cost: 2000 },
         })
       : null;
+    // The team approves retrains (the policy requires approval): at hours 28 and 50 they ask for
+    // one; while the economics say a retrain pays before that, the approval guard holds it.
     const retrainNow = hour === 28 || hour === 50;
-    const kind: DecisionKind = retrainNow ? 'retrain' : 'no-action';
+    const pays = economics?.shouldRetrain === true;
+    const kind: DecisionKind = retrainNow ? 'retrain' : pays ? 'blocked' : 'no-action';
+    const statement = economics?.reason ?? 'no decay fit yet: nothing to weigh';
+    const approvalDetail = 'awaiting approval by team-churn';
     const reason = retrainNow
-      ? `expected avoidable staleness cost over 72 h (${Math.round(economics?.avoidableStalenessCost ?? 0)}) exceeds retrain cost 900 + risk 100`
-      : drift.dataset_drift
-        ? `drift in ${drift.drifted_features.join(', ')} but retraining does not pay yet (net benefit ${Math.round(economics?.netBenefit ?? 0)})`
-        : 'quality within expectations; retraining does not pay yet';
+      ? `requested by team-churn: drift in ${drift.drifted_features.join(', ') || 'no feature'}; policy trigger: ${statement}`
+      : pays
+        ? composeDecisionReason(statement, { guard: 'approval', detail: approvalDetail })
+        : statement;
     counter += 1;
     const at = wEnd + 30_000;
     const decisionId = `${workflowId}/${runId}/${counter}`;
@@ -316,9 +327,9 @@ async function seedChurn(
         : null,
       lineageId: '',
       details: {
-        trigger: { kind: 'cost', fired: retrainNow, reason },
+        trigger: { kind: 'cost-aware', fired: retrainNow || pays, reason: statement },
         guards: [
-          { guard: 'cooldown', passed: true, overridden: false, detail: 'last retrain more than 6h ago', until: null },
+          { guard: 'cooldown', passed: true, overridden: false, detail: 'last retrain more than 6 h ago', until: null },
           {
             guard: 'budget',
             passed: true,
@@ -333,8 +344,9 @@ async function seedChurn(
             detail: dq.ok ? 'window data quality ok' : dq.alerts.join('; '),
             until: null,
           },
+          { guard: 'approval', passed: !pays || retrainNow, overridden: false, detail: approvalDetail, until: null },
         ],
-        blockedBy: null,
+        blockedBy: kind === 'blocked' ? 'approval' : null,
         notBefore: null,
         approval: { required: false, status: 'not-required', expiresAt: null },
         inputs: { ageHours: Number(age.toFixed(2)), quality: Number(quality.toFixed(4)) },

@@ -157,4 +157,29 @@ describe('audit answers', () => {
       expect.objectContaining({ route: 'audit history', model_id: 'no-such-model', status: 404 }),
     ]);
   });
+
+  it('every not-found answer of audit, models and explain exits 5 (README, exit codes)', async () => {
+    await ch?.close();
+    ch = undefined;
+    const env = {
+      ...process.env,
+      HALFLIFE_DATA_DIR: config.dataDir,
+      HALFLIFE_API_PORT: String(config.api.port),
+      HALFLIFE_API_TOKEN: ADMIN,
+      HALFLIFE_LOG_LEVEL: 'warn',
+    };
+    delete (env as Record<string, string | undefined>).HALFLIFE_CONFIG;
+    const cli = (...args: string[]) => run('npx', ['tsx', 'cli/main.ts', ...args], { env, cwd: process.cwd() });
+    for (const args of [
+      ['audit', 'scored-by', 'no-such-event'],
+      ['audit', 'lineage', 'no-such-model'],
+      ['audit', 'trained-on', seeded.model, 'v99'],
+      ['models', 'list', 'no-such-model'],
+      ['models', 'show', seeded.model, 'v99'],
+      ['explain', 'no-such-decision'],
+    ]) {
+      const missing = (await cli(...args).catch((e: unknown) => e)) as { code?: number; stderr?: string };
+      expect(missing.code, `halflife ${args.join(' ')}: ${missing.stderr ?? ''}`).toBe(5);
+    }
+  });
 });

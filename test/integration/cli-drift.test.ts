@@ -40,7 +40,7 @@ describe('halflife drift (CLI on CSV files)', () => {
     expect(stdout).toMatch(/dataset drift: YES \(2 of 4 tested columns drifted\)/);
   });
 
-  it('prints the JSON contract of issue 3, numeric columns detected automatically', async () => {
+  it('prints the drift report JSON contract, numeric columns detected automatically', async () => {
     const { code, stdout } = await halflife(
       '--reference',
       fixture('reference.csv'),

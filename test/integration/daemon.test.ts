@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local-services/process.ts';
+import { servicesStatus } from '../../local-services/stack.ts';
 import { runDaemon, type Daemon } from '../../workers/daemon.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
@@ -47,8 +48,13 @@ describe('daemon: API, HTTP ingest, readiness', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({
       status: 'ready',
-      checks: { clickhouse: { ok: true }, ingest: { ok: true }, temporal: { ok: true } },
+      checks: { clickhouse: { ok: true }, ingest: { ok: true }, kafka: { ok: true }, temporal: { ok: true } },
     });
+  });
+
+  it('services status reports the embedded chDB as open in this daemon, not as a service of its own', async () => {
+    const [status] = (await servicesStatus(daemon.config)).filter((s) => s.name === 'clickhouse');
+    expect(status).toMatchObject({ mode: 'embedded', healthy: null, state: 'in-daemon' });
   });
 
   it('refuses requests without a valid token and stores nothing', async () => {

@@ -12,6 +12,9 @@ import { connectTemporal } from '../../platform/temporal.ts';
 import { demoPolicy, startDemo, type Demo } from '../../workers/demo.ts';
 import { IngestWorker } from '../../workers/ingest/kafka-worker.ts';
 import { Scorer } from '../../workers/scorer.ts';
+import { ServingReportsConsumer } from '../../workers/serving-reports/consumer.ts';
+import { openPromotionContext } from '../../operations/promotion-context.ts';
+import { waitUntil } from '../helpers/kafka.ts';
 import { createTemporalWorker } from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
@@ -34,6 +37,7 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
       labelsTopic: `${prefix}.labels`,
       scoringRequestsTopic: `${prefix}.requests`,
       modelUpdatesTopic: `${prefix}.updates`,
+      servingReportsTopic: `${prefix}.reports`,
     },
     ingest: { groupId: uniqueName('demo-ingest'), batchMaxWaitMs: 500 },
     demo: { enabled: true, speed: SPEED },
@@ -54,6 +58,9 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
     const ingest = new IngestWorker({ config, repository: new ClickHouseIngestRepository(ch.client), logger: log });
     await ingest.start();
     stops.push(() => ingest.stop());
+    const reports = new ServingReportsConsumer({ config, clickhouse: ch.client, log });
+    await reports.start();
+    stops.push(() => reports.stop());
     const { worker, close } = await createTemporalWorker({ config, clickhouse: ch.client, log });
     const running = worker.run();
     stops.push(async () => {
@@ -69,7 +76,8 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
     stops.push(() => demo.stop());
 
     // Wait for the promotion that the retrain child records, then for windows served by the new version.
-    const deadline = started + 200_000;
+    // The loop ends on that condition (~170 s on an idle machine); the bound is for a loaded one.
+    const deadline = started + 330_000;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 2000));
       decisions = (await listDecisions(ch.client, { modelId, limit: 500 })).reverse();
@@ -86,7 +94,7 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
         if (after.length >= 2) break;
       }
     }
-  }, 240_000);
+  }, 360_000);
 
   afterAll(async () => {
     // The monitor would outlive the test on the shared dev server: end it.
@@ -214,7 +222,7 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
     expect(after.at(-1) as number, timeline()).toBeGreaterThan(Number(old!.acc) + 0.08);
   });
 
-  it('GDPR: erasing a subject the new version trained on taints it and asks the running monitor to retrain without them', async () => {
+  it('GDPR: erasing a subject the new version trained on taints it, withdraws it from serving, and asks the running monitor to retrain without them', async () => {
     const promotedDecision = promoted as DecisionRecord;
     const [row] = await queryRows<{ subject: string }>(
       ch.client,
@@ -226,13 +234,16 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
     );
     expect(row?.subject).toBeTruthy();
     const monitors = new MonitorClient(config);
+    const promotion = openPromotionContext({ clickhouse: ch.client, config, log });
     try {
       const report = await eraseSubject(ch.client, {
         subjectId: row!.subject,
         actor: 'dpo-test',
         artifacts: LocalArtifactStore.forDataDir(config.dataDir),
         monitors,
+        promotion: promotion.ctx,
       });
+      const answered = Date.now();
       expect(report.tainted.map((t) => t.version)).toContain(newVersion);
       expect((await new ClickHouseRegistryRepository(ch.client).getVersion(modelId, newVersion!))?.stage).toBe(
         'tainted',
@@ -244,7 +255,37 @@ describe('the demo end to end: drift → decay → retrain → shadow → promot
       expect(outcome, JSON.stringify(report.retrains)).toMatchObject({ requested: true });
       const forced = (await listDecisions(ch.client, { modelId, kinds: ['force-retrain'] }))[0];
       expect(forced).toMatchObject({ actor: 'dpo-test', reason: expect.stringMatching(/gdpr|erasure/i) });
+      // The tainted version was withdrawn at once (v1 never saw the subject: it serves again) …
+      expect(report.withdrawals).toEqual([
+        expect.objectContaining({ modelId, taintedServed: [newVersion], action: 'promoted', version: 'v1' }),
+      ]);
+      // … and no event stored from then on is scored by a tainted version.
+      const registry = new ClickHouseRegistryRepository(ch.client);
+      await waitUntil(
+        'the newest events after the erasure, none by a tainted version',
+        async () => {
+          // The newest 200: an event scored just before the swap may still arrive just after it.
+          const rows = await queryRows<{ version: string; n: string }>(
+            ch.client,
+            `SELECT model_version AS version, count() AS n FROM (
+               SELECT model_version FROM scoring_events
+               WHERE model_id = {m:String} AND ingested_at > fromUnixTimestamp64Milli({t:Int64})
+               ORDER BY ingested_at DESC LIMIT 200)
+             GROUP BY model_version`,
+            { m: modelId, t: answered },
+          );
+          let total = 0;
+          for (const r of rows) {
+            if ((await registry.getVersion(modelId, r.version))?.stage === 'tainted') return false;
+            total += Number(r.n);
+          }
+          return total >= 200;
+        },
+        60_000,
+        500,
+      );
     } finally {
+      await promotion.close();
       await monitors.close();
     }
   });

@@ -73,6 +73,10 @@ describe('ingest: Kafka → ClickHouse, exactly once', () => {
         }),
         expect: 'timestamp',
       }),
+      (k) => ({
+        value: JSON.stringify(scoringEvent(k, modelId, { eventId: `${modelId}-newline\n${k}` })),
+        expect: 'event_id: no control characters',
+      }),
     ];
     let malformed = 0;
     for (let i = 0; i < N; i++) {
@@ -101,9 +105,9 @@ describe('ingest: Kafka → ClickHouse, exactly once', () => {
       events.push({ key: `again${i}`, value: JSON.stringify(scoringEvent(i * 7, modelId)) });
       duplicates++;
     }
-    // Ids with quotes, newlines, backslashes and non-ASCII, stored once and re-sent at the end:
-    // the storage look-up must match them exactly.
-    const tricky = [`${modelId}-it's "q"`, `${modelId}-line\nbreak\\tab\t`, `${modelId}-é😀]')`];
+    // Ids with quotes, backslashes (a literal `\n`, not a newline: ids hold no control characters)
+    // and non-ASCII, stored once and re-sent at the end: the storage look-up must match them exactly.
+    const tricky = [`${modelId}-it's "q"`, `${modelId}-line\\nbreak\\tab`, `${modelId}-é😀]')`];
     for (const [k, id] of tricky.entries())
       events.unshift({ key: `t${k}`, value: JSON.stringify(scoringEvent(N + k, modelId, { eventId: id })) });
     for (const [k, id] of tricky.entries()) {

@@ -78,13 +78,30 @@ describe('manual promotion, rollback and archive (chDB + Kafka)', () => {
     ).rejects.toThrow(ConflictError);
   });
 
-  it('archives a version that is not in production, and refuses the production one', async () => {
-    const change = await archiveVersion(registry, { modelId, version: 'v3', actor: 'carol', reason: 'stale' });
+  it('archives a version that is not in production as an archive decision, and refuses the production one', async () => {
+    const change = await archiveVersion(ch.client, registry, {
+      modelId,
+      version: 'v3',
+      actor: 'carol',
+      reason: 'stale',
+    });
     expect(change).toMatchObject({ changed: true, previousStage: 'candidate' });
     expect((await registry.requireVersion(modelId, 'v3')).stage).toBe('archived');
-    await expect(archiveVersion(registry, { modelId, version: 'v1', actor: 'carol', reason: 'oops' })).rejects.toThrow(
-      ValidationError,
-    );
+    expect(await getDecision(ch.client, change.decisionId!)).toMatchObject({
+      kind: 'archive',
+      modelId,
+      modelVersion: 'v3',
+      actor: 'carol',
+      reason: 'stale',
+      details: { manual: true, previousStage: 'candidate' },
+    });
+    // Archiving it again changes nothing and records nothing.
+    expect(
+      await archiveVersion(ch.client, registry, { modelId, version: 'v3', actor: 'carol', reason: 'again' }),
+    ).toMatchObject({ changed: false, decisionId: null });
+    await expect(
+      archiveVersion(ch.client, registry, { modelId, version: 'v1', actor: 'carol', reason: 'oops' }),
+    ).rejects.toThrow(ValidationError);
     expect((await registry.productionVersion(modelId))?.version).toBe('v1');
   });
 });

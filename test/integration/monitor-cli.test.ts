@@ -131,9 +131,25 @@ describe('halflife monitor / decisions / explain / replay against a running daem
 
     const listed = await halflife('decisions', '--model', model, '--json');
     expect(listed.code, listed.stderr).toBe(0);
-    const decisions = JSON.parse(listed.stdout) as { decisionId: string; kind: string; policy: { hash: string } }[];
+    const decisions = JSON.parse(listed.stdout) as {
+      decisionId: string;
+      kind: string;
+      reason: string;
+      policy: { hash: string };
+    }[];
     expect(decisions.length).toBeGreaterThanOrEqual(2);
     expect(decisions.every((d) => d.kind === 'no-action')).toBe(true);
+    // A monitor started on this code records revision-2 texts: the kind is not repeated in the reason.
+    for (const d of decisions) expect(d.reason).toMatch(/^(accuracy \d\.\d{4} \(realised\)|no accuracy measured)/);
+    // The table: times in the one format, each reason whole (piped output: one line per decision).
+    const table = await halflife('decisions', '--model', model);
+    expect(table.code, table.stderr).toBe(0);
+    const rows = table.stdout.trim().split('\n').slice(1);
+    expect(rows).toHaveLength(decisions.length);
+    for (const [i, row] of rows.entries()) {
+      expect(row).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC {2}/);
+      expect(row.endsWith(decisions[i]!.reason)).toBe(true);
+    }
     const explained = await halflife('explain', decisions[0]!.decisionId);
     expect(explained.code, explained.stderr).toBe(0);
     expect(explained.stdout).toContain('NO-ACTION');
@@ -143,6 +159,8 @@ describe('halflife monitor / decisions / explain / replay against a running daem
 
     const replayed = await halflife('replay', workflowId, '--json');
     expect(replayed.code, replayed.stderr).toBe(0);
+    // The SDK's worker chatter stays out of a command's output (its warnings would be JSON lines).
+    expect(replayed.stderr).not.toMatch(/\[INFO\]|Worker state changed/);
     const outcome = JSON.parse(replayed.stdout) as { ok: boolean; decisions: unknown[] };
     expect(outcome.ok).toBe(true);
     expect(outcome.decisions.length).toBeGreaterThanOrEqual(2);

@@ -138,7 +138,7 @@ describe('ModelMonitor schedules (time-skipping test server)', () => {
       expect(due).toBeLessThanOrEqual(dueAfterOutage(windowOf(first!).end, RETRY_GAP));
       expect(lateWindows?.skipped).toBeNull();
       expect(coalesced!.reason).toMatch(
-        new RegExp(`^the monitor fell behind: ${due} due windows of 60 min coalesced into one`),
+        new RegExp(`^the monitor fell behind: ${due} due windows of 1 h coalesced into one`),
       );
       expect(windowOf(coalesced!)).toMatchObject({
         start: windowOf(first!).end,

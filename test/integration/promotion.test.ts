@@ -263,7 +263,16 @@ describe('canary and promotion activities (chDB + Kafka)', () => {
       version: v2.version,
       actor: 'system',
     });
-    expect(promoted).toEqual({ alreadyPromoted: false, version: 'v2', previousVersion: 'v1', published: true });
+    // No scorer reports in this test: nothing to confirm, so the promotion stands, and says so.
+    expect(promoted).toEqual({
+      alreadyPromoted: false,
+      version: 'v2',
+      previousVersion: 'v1',
+      published: true,
+      confirmed: true,
+      serving: expect.objectContaining({ status: 'no-live-scorer', ok: true, updateKey: 'retrain-1/promote' }),
+      undone: null,
+    });
     expect(
       await acts.promoteVersion({ retrainId: 'retrain-1', modelId, version: v2.version, actor: 'system' }),
     ).toMatchObject({ alreadyPromoted: true, published: false });
@@ -277,7 +286,14 @@ describe('canary and promotion activities (chDB + Kafka)', () => {
       actor: 'oncall',
       reason: 'conversion dropped',
     });
-    expect(rolled).toEqual({ alreadyRolledBack: false, rolledBackVersion: 'v2', restoredVersion: 'v1' });
+    expect(rolled).toMatchObject({
+      alreadyRolledBack: false,
+      rolledBackVersion: 'v2',
+      restoredVersion: 'v1',
+      confirmed: true,
+      serving: { status: 'no-live-scorer' },
+      undone: null,
+    });
     expect(
       (
         await acts.rollbackVersion({

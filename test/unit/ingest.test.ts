@@ -108,16 +108,17 @@ describe('prepareRecord', () => {
   });
 
   it('validates labels on the labels topic', () => {
-    const ok = prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'e1', label: true, timestamp: 5 })), 'labels');
-    expect(ok).toMatchObject({ kind: 'label', row: { event_id: 'e1', label: 'true', label_numeric: 1, label_ts: 5 } });
+    const at = 1_760_000_000_005;
+    const ok = prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'e1', label: true, timestamp: at })), 'labels');
+    expect(ok).toMatchObject({ kind: 'label', row: { event_id: 'e1', label: 'true', label_numeric: 1, label_ts: at } });
     expect(
-      deadOf(prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'e1', timestamp: 5 })), 'labels')).reason,
+      deadOf(prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'e1', timestamp: at })), 'labels')).reason,
     ).toContain('label');
   });
 
   it('accumulates parse and validate time when given a timer', () => {
     const timer = { parse_ms: 0, validate_ms: 0 };
-    for (let i = 0; i < 50; i++) prepareRecord(kafkaRecord(JSON.stringify(event(i))), 'events', timer);
+    for (let i = 0; i < 50; i++) prepareRecord(kafkaRecord(JSON.stringify(event(i))), 'events', { timer });
     expect(timer.parse_ms).toBeGreaterThan(0);
     expect(timer.validate_ms).toBeGreaterThan(0);
   });
@@ -169,7 +170,10 @@ describe('PendingBatch', () => {
   it('treats a corrected label (newer timestamp) as new and a re-sent one as a duplicate', () => {
     const b = new PendingBatch();
     const l = (ts: number) =>
-      prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'e1', label: 1, timestamp: ts })), 'labels');
+      prepareRecord(
+        kafkaRecord(JSON.stringify({ event_id: 'e1', label: 1, timestamp: 1_760_000_000_000 + ts })),
+        'labels',
+      );
     expect(b.add(l(1))).toBe(true);
     expect(b.add(l(1))).toBe(false);
     expect(b.add(l(2))).toBe(true);
@@ -278,7 +282,9 @@ describe('storeBatch', () => {
     repo.failLabelsTimes = 2;
     const batch = new PendingBatch();
     batch.add(eventRow('a'));
-    batch.add(prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'a', label: 0, timestamp: 1 })), 'labels'));
+    batch.add(
+      prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'a', label: 0, timestamp: 1_760_000_000_001 })), 'labels'),
+    );
     batch.add(prepareRecord(kafkaRecord('{', '8'), 'events'));
     const result = emptyStoreResult();
     await expect(storeBatch(repo, batch, result)).rejects.toThrow('labels unavailable');
@@ -312,6 +318,19 @@ describe('ingestHttp', () => {
     expect(again).toEqual({ accepted: 0, duplicates: 3, rejected: first.rejected });
     expect(repo.events.size).toBe(2);
     expect(repo.dead.size).toBe(2);
+  });
+
+  it('dead-letters a number that overflowed to Infinity (1e309) instead of storing the feature as missing', async () => {
+    const repo = new MemoryRepository();
+    // What fastify's JSON parser makes of `"features":{"x":1e309}`; JSON.stringify would make it null.
+    const body = [event(1, { features: { x: JSON.parse('1e309') as number, colour: 'red' } })];
+    const result = await ingestHttp(repo, body, 'events');
+    expect(result.accepted).toBe(0);
+    expect(result.rejected).toEqual([
+      { index: 0, reason: expect.stringMatching(/^features\.x: Infinity is not a finite number/) },
+    ]);
+    expect(repo.events.size).toBe(0);
+    expect([...repo.dead.values()][0]!.payload).toContain('"x":"Infinity"');
   });
 
   it('ingests labels with the label contract', async () => {

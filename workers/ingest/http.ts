@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import type { IngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { PendingBatch } from './pending-batch.ts';
-import { prepareRecord, type RecordKind } from './prepare-record.ts';
+import { findNonFinite } from '../../platform/contracts.ts';
+import { prepareRecord, type RecordKind, type TimestampWindow } from './prepare-record.ts';
 import { storeBatch } from './store-batch.ts';
 
 export interface HttpIngestResult {
@@ -23,13 +24,20 @@ export async function ingestHttp(
   repo: IngestRepository,
   records: readonly unknown[],
   kind: RecordKind,
-  options: { ref?: string } = {},
+  options: { ref?: string; timestamps?: TimestampWindow } = {},
 ): Promise<HttpIngestResult> {
   const batch = new PendingBatch();
   const rejected: HttpIngestResult['rejected'] = [];
   let valid = 0;
+  const now = Date.now();
   records.forEach((record, index) => {
-    const payload = Buffer.from(JSON.stringify(record) ?? 'null');
+    // The record as posted is validated as parsed (an overflowed 1e309 is Infinity here); the
+    // payload kept for a dead letter writes such numbers as text, so it does not read as null.
+    const payload = Buffer.from(
+      (findNonFinite(record)
+        ? JSON.stringify(record, (_k, v: unknown) => nonFiniteAsText(v))
+        : JSON.stringify(record)) ?? 'null',
+    );
     const digest = createHash('sha256').update(payload).digest('hex');
     const prepared = prepareRecord(
       {
@@ -41,8 +49,10 @@ export async function ingestHttp(
         value: payload,
         deadLetterId: `http:${digest}`,
         ref: options.ref ?? `http:${digest.slice(0, 16)}`,
+        parsed: { value: record },
       },
       kind,
+      { timestamps: options.timestamps, now },
     );
     if (prepared.kind === 'dead') rejected.push({ index, reason: prepared.row.reason });
     else valid++;
@@ -52,4 +62,8 @@ export async function ingestHttp(
   const stored = await storeBatch(repo, batch);
   const accepted = stored.insertedEvents + stored.insertedLabels;
   return { accepted, duplicates: valid - validInBatch + (validInBatch - accepted), rejected };
+}
+
+function nonFiniteAsText(value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }

@@ -35,13 +35,22 @@ import type { HalflifeConfig } from '../../platform/config.ts';
 import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { ClickHouseIngestRepository, type IngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
-import { createKafka, ensureTopics } from '../../platform/kafka.ts';
+import { createKafka, ensureTopics, isTransientKafkaError } from '../../platform/kafka.ts';
 import { createLogger, type Logger } from '../../platform/logger.ts';
 import { emptyMetrics, type IngestMetrics, type IngestTimings } from './metrics.ts';
 import { OrderedBatchWriter } from './ordered-batch-writer.ts';
 import { PendingBatch } from './pending-batch.ts';
-import { prepareRecord, type RawRecord, type RecordKind } from './prepare-record.ts';
+import {
+  prepareRecord,
+  timestampWindowOf,
+  type RawRecord,
+  type RecordKind,
+  type TimestampWindow,
+} from './prepare-record.ts';
 import { emptyStoreResult, storeBatch } from './store-batch.ts';
+
+/** How long joining the consumer group may take before ingest counts as stalled (ms). */
+const START_UP_GRACE_MS = 30_000;
 
 /** Batches written at once (see IngestWorker #writerFull). */
 const MAX_BATCHES_WRITING = 2;
@@ -65,6 +74,11 @@ export interface IngestWorkerOptions {
   statsIntervalMs?: number;
   /** Consumer session timeout: how long a dead worker keeps its partitions. @default 10000 */
   sessionTimeoutMs?: number;
+  /**
+   * Kafka is stalled (ingest `paused`, not ready) when no fetch or heartbeat has completed for this
+   * long: kafkajs fetches at least every `maxWaitTimeInMs` (≤ 500 ms) while it can. @default 5000
+   */
+  stallAfterMs?: number;
   /** Test hook: called after a batch is stored and before its offsets are committed. */
   afterStore?: (batch: PendingBatch) => void | Promise<void>;
 }
@@ -84,7 +98,7 @@ export interface FlushEvent {
 
 /**
  * Events: `flush` (FlushEvent), `retry` ({ attempt, delayMs, error }), `paused`, `resumed`,
- * `commit-failed` ({ error }).
+ * `commit-failed` ({ error }), `kafka-stalled`, `kafka-answers`.
  */
 export class IngestWorker extends EventEmitter {
   readonly metrics: IngestMetrics = emptyMetrics();
@@ -104,12 +118,21 @@ export class IngestWorker extends EventEmitter {
   #inBatchDone: (() => void) | undefined;
   #lastBatchEnd = 0;
   #paused = false;
+  /** Consumption is paused because ClickHouse writes fail (not because of shutdown). */
+  #clickhouseFailing = false;
+  /** performance.now() of the last completed fetch or heartbeat. */
+  #lastKafkaAnswer = 0;
+  /** Joined the group at least once: later consumer crashes are failures, earlier ones start-up. */
+  #joined = false;
+  /** Per `topic:partition`: age (s) of the newest record taken while the partition is behind. */
+  readonly #lagSeconds = new Map<string, number>();
   #stopping = false;
   #started = false;
   #giveUp = false;
   /** A batch was left unstored at shutdown: later offsets must not be committed past it. */
   #abandoned = false;
   #timings: IngestTimings;
+  readonly #timestamps: TimestampWindow;
 
   constructor(options: IngestWorkerOptions) {
     super();
@@ -124,6 +147,7 @@ export class IngestWorker extends EventEmitter {
     ]);
     this.#repo = options.repository;
     this.#timings = this.metrics.time_ms;
+    this.#timestamps = timestampWindowOf(options.config);
     this.#writer = new OrderedBatchWriter<FlushEvent>({
       store: (batch, dropped) => this.#store(batch, dropped),
       commit: (batch, stored) => this.#finish(batch, stored),
@@ -163,12 +187,24 @@ export class IngestWorker extends EventEmitter {
     this.#consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: this.#topics, fromBeginning: this.#options.fromBeginning ?? true });
-    consumer.on(consumer.events.GROUP_JOIN, (e) =>
-      this.#log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group'),
-    );
-    consumer.on(consumer.events.CRASH, (e) =>
-      this.#log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed'),
-    );
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.#joined = true;
+      this.#kafkaAnswered();
+      this.#log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      const { error, restart } = e.payload;
+      // A fresh broker answers "coordinator loading/not available" for a moment: kafkajs restarts
+      // the consumer and it joins. Such answers, and any crash while first joining, are start-up;
+      // anything else is a failure.
+      const startingUp = !this.#joined && performance.now() - this.#lastKafkaAnswer < START_UP_GRACE_MS;
+      if (restart && (startingUp || isTransientKafkaError(error)))
+        this.#log.debug({ err: error.message }, 'consumer restarting while the group coordinator starts');
+      else this.#log.error({ err: error, restart }, restart ? 'consumer crashed: restarting' : 'consumer crashed');
+    });
+    consumer.on(consumer.events.FETCH, () => this.#kafkaAnswered());
+    consumer.on(consumer.events.HEARTBEAT, () => this.#kafkaAnswered());
+    this.#lastKafkaAnswer = performance.now();
     this.#lastBatchEnd = performance.now();
     await consumer.run({
       autoCommit: false,
@@ -177,7 +213,10 @@ export class IngestWorker extends EventEmitter {
       eachBatch: (payload) => this.#eachBatch(payload),
     });
     const tick = Math.max(20, Math.min(250, Math.floor(config.ingest.batchMaxWaitMs / 4)));
-    this.#timer = setInterval(() => this.#maybeFlush(), tick);
+    this.#timer = setInterval(() => {
+      this.#maybeFlush();
+      this.#checkKafka();
+    }, tick);
     const statsEvery = this.#options.statsIntervalMs ?? 10_000;
     if (statsEvery > 0) {
       this.#statsTimer = setInterval(
@@ -188,8 +227,10 @@ export class IngestWorker extends EventEmitter {
               pending: this.#pending.records,
               writing: this.#writer.size,
               paused: this.#paused,
+              kafkaStalled: this.metrics.kafka_stalled === 1,
               inBatch: this.#inBatch,
               lag: this.metrics.lag_total,
+              lagSeconds: this.metrics.lag_seconds,
             },
             'ingest progress',
           ),
@@ -256,6 +297,8 @@ export class IngestWorker extends EventEmitter {
       let taken = 0;
       let last: string | undefined;
       const messages = batch.messages;
+      // One clock reading per fetched batch: the timestamp window and the batch age need no more.
+      const now = Date.now();
       for (let i = 0; i < messages.length; i++) {
         if (this.#stopping || (i % 1000 === 999 && (!isRunning() || isStale()))) break;
         const m = messages[i]!;
@@ -270,7 +313,8 @@ export class IngestWorker extends EventEmitter {
           ref: coordinate,
         };
         const pending = this.#pending;
-        if (!pending.add(prepareRecord(record, kind, this.#timings), Date.now(), this.#timings)) {
+        const prepared = prepareRecord(record, kind, { timer: this.#timings, timestamps: this.#timestamps, now });
+        if (!pending.add(prepared, now, this.#timings)) {
           this.metrics.duplicates_in_batch_total++;
           this.metrics.duplicates_total++;
         }
@@ -303,6 +347,11 @@ export class IngestWorker extends EventEmitter {
       const lagKey = `${topic}:${partition}`;
       this.metrics.lag_total += lag - (this.metrics.lag[lagKey] ?? 0);
       this.metrics.lag[lagKey] = lag;
+      const newest = last === undefined ? undefined : messages[taken - 1];
+      this.#lagSeconds.set(lagKey, lag > 0 && newest ? Math.max(0, (Date.now() - Number(newest.timestamp)) / 1000) : 0);
+      let lagSeconds = 0;
+      for (const seconds of this.#lagSeconds.values()) lagSeconds = Math.max(lagSeconds, seconds);
+      this.metrics.lag_seconds = lagSeconds;
       this.#maybeFlush();
     } finally {
       this.#inBatch--;
@@ -453,7 +502,8 @@ export class IngestWorker extends EventEmitter {
       this.#paused = true;
       // The metric (and event) report pauses caused by ClickHouse failing, not by shutdown.
       if (!this.#stopping) {
-        this.metrics.paused = 1;
+        this.#clickhouseFailing = true;
+        this.#refreshPaused();
         this.emit('paused');
       }
     } catch (err) {
@@ -465,9 +515,41 @@ export class IngestWorker extends EventEmitter {
     if (!this.#paused || !this.#consumer) return;
     this.#consumer.resume(this.#topics.map((topic) => ({ topic })));
     this.#paused = false;
-    this.metrics.paused = 0;
+    this.#clickhouseFailing = false;
+    // Fetching starts again now: a pause is not a Kafka stall.
+    this.#lastKafkaAnswer = performance.now();
+    this.#refreshPaused();
     this.#log.info({}, 'ClickHouse writes succeed again: consumption resumed');
     this.emit('resumed');
+  }
+
+  #refreshPaused(): void {
+    this.metrics.paused = this.#clickhouseFailing || this.metrics.kafka_stalled === 1 ? 1 : 0;
+  }
+
+  #kafkaAnswered(): void {
+    this.#lastKafkaAnswer = performance.now();
+    if (this.metrics.kafka_stalled === 0) return;
+    this.metrics.kafka_stalled = 0;
+    this.#refreshPaused();
+    this.#log.info({}, 'Kafka answers again: ingest consumes');
+    this.emit('kafka-answers');
+  }
+
+  /** No fetch or heartbeat for the stall time while consuming: Kafka is unreachable or the consumer is down. */
+  #checkKafka(): void {
+    if (this.#stopping || this.#paused || this.metrics.kafka_stalled === 1) return;
+    const silentMs = performance.now() - this.#lastKafkaAnswer;
+    // Joining the group takes a fresh broker several seconds (its coordinator loads): more time before the first join.
+    const stallAfterMs = this.#options.stallAfterMs ?? 5000;
+    if (silentMs < (this.#joined ? stallAfterMs : Math.max(stallAfterMs, START_UP_GRACE_MS))) return;
+    this.metrics.kafka_stalled = 1;
+    this.#refreshPaused();
+    this.#log.warn(
+      { silentMs: Math.round(silentMs), brokers: this.#config.kafka.brokers ?? 'local' },
+      'no answer from Kafka: ingest is stalled until the broker answers',
+    );
+    this.emit('kafka-stalled');
   }
 
   #summary(): Record<string, number> {

@@ -43,9 +43,27 @@ export interface IngestMetrics {
   /** Per `topic:partition`: records behind the high watermark at the last fetch. */
   lag: Record<string, number>;
   lag_total: number;
-  /** 1 while consumption is paused because ClickHouse is failing. */
+  /**
+   * Age (s) of the newest record taken from the partitions still behind their high watermark:
+   * how far ingest trails what producers wrote; 0 when every partition is caught up.
+   */
+  lag_seconds: number;
+  /** 1 while ingest is not consuming: ClickHouse writes fail (consumption paused) or Kafka is stalled. */
   paused: number;
+  /** 1 while Kafka has answered no fetch or heartbeat for the stall time (broker unreachable, consumer crashed). */
+  kafka_stalled: number;
   time_ms: IngestTimings;
+}
+
+/** Ingest as the health rule and readiness see it (detectors/monitor/health.ts IngestObservation). */
+export function ingestObservation(m: IngestMetrics): { stalled: boolean; lagSeconds: number; detail?: string } {
+  const stalled = m.paused === 1;
+  const detail = !stalled
+    ? undefined
+    : m.kafka_stalled === 1
+      ? 'no answer from Kafka: the broker is unreachable or the consumer is restarting'
+      : 'consumption paused: ClickHouse writes are failing';
+  return { stalled, lagSeconds: m.lag_seconds, ...(detail ? { detail } : {}) };
 }
 
 export function emptyMetrics(): IngestMetrics {
@@ -66,7 +84,9 @@ export function emptyMetrics(): IngestMetrics {
     insert_latency_ms_sum: 0,
     lag: {},
     lag_total: 0,
+    lag_seconds: 0,
     paused: 0,
+    kafka_stalled: 0,
     time_ms: { consume_ms: 0, parse_ms: 0, validate_ms: 0, dedupe_ms: 0, serialize_ms: 0, insert_ms: 0, commit_ms: 0 },
   };
 }

@@ -1,8 +1,8 @@
 /**
  * Turning one raw record (a Kafka message or a posted JSON value) into a row for its table or a
  * dead letter: UTF-8 and JSON checks, unpaired surrogates (ClickHouse rejects them), the
- * contract (platform/contracts.ts), and the dead letter's shape — payload kept, capped, and the
- * reason naming the failing field.
+ * contract (platform/contracts.ts), the plausibility window of timestamps, and the dead letter's
+ * shape — payload kept, capped, and the reason naming the failing field.
  */
 import { isUtf8 } from 'node:buffer';
 import {
@@ -14,6 +14,7 @@ import {
   type Validated,
 } from '../../platform/contracts.ts';
 import type { DeadLetterRow } from '../../platform/clickhouse/ingest-repository.ts';
+import { SETTINGS, type HalflifeConfig } from '../../platform/config.ts';
 
 /** Largest payload kept in a dead letter; longer ones are cut and the reason says so. */
 export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 1024 * 1024;
@@ -78,6 +79,25 @@ function extractModelId(value: unknown): string {
   return '';
 }
 
+/** Timestamps outside [min, now + maxAheadMs] are implausible (a unit mistake, a zeroed or garbage clock). */
+export interface TimestampWindow {
+  /** Earliest plausible timestamp (epoch ms). */
+  min: number;
+  /** How far ahead of this machine's clock a timestamp may be (ms). */
+  maxAheadMs: number;
+}
+
+/** The window `ingest.timestampMin` and `ingest.timestampMaxAheadMs` configure. */
+export function timestampWindowOf(config: Pick<HalflifeConfig, 'ingest'>): TimestampWindow {
+  return { min: Date.parse(config.ingest.timestampMin), maxAheadMs: config.ingest.timestampMaxAheadMs };
+}
+
+/** The configuration's defaults. */
+export const DEFAULT_TIMESTAMP_WINDOW: TimestampWindow = {
+  min: Date.parse(SETTINGS.ingest.timestampMin.default),
+  maxAheadMs: SETTINGS.ingest.timestampMaxAheadMs.default,
+};
+
 export interface RawRecord {
   /** Where the record came from: a Kafka coordinate or an HTTP request. */
   source: 'kafka' | 'http';
@@ -91,6 +111,12 @@ export interface RawRecord {
   deadLetterId?: string;
   /** Provenance kept on stored rows (`topic:partition:offset`). */
   ref: string;
+  /**
+   * The record already parsed (HTTP: the body was JSON-parsed whole); `value` is then only the
+   * payload kept if it is rejected. Parsing it again from `value` would lose what JSON text cannot
+   * carry (an overflowed `1e309` is Infinity in memory and `null` once stringified).
+   */
+  parsed?: { value: unknown };
 }
 
 export interface PrepareTimer {
@@ -121,39 +147,70 @@ function deadLetter(record: RawRecord, reason: string, errorPath: string, modelI
   };
 }
 
+export interface PrepareOptions {
+  /** Adds parse and validation time. */
+  timer?: PrepareTimer;
+  /** Plausible timestamps. @default DEFAULT_TIMESTAMP_WINDOW */
+  timestamps?: TimestampWindow;
+  /** This machine's clock (ms), read once per batch by callers that prepare many. @default Date.now() */
+  now?: number;
+}
+
 /**
  * Parse and validate one record. Never throws: whatever the bytes, the answer is a row or a
  * dead letter whose reason names the failing field.
  */
-export function prepareRecord(record: RawRecord, kind: RecordKind, timer?: PrepareTimer): Prepared {
+export function prepareRecord(record: RawRecord, kind: RecordKind, options: PrepareOptions = {}): Prepared {
+  const { timer } = options;
   const t0 = timer ? performance.now() : 0;
   const raw = record.value;
-  if (raw === null) return deadLetter(record, 'empty message (tombstone): expected a JSON object', '');
-  if (!isUtf8(raw)) return deadLetter(record, 'not valid UTF-8: expected a UTF-8 JSON object', '');
-  const text = raw.toString('utf8');
-  const parsed = parseJsonRecord(text);
+  let value: unknown;
+  let text: string | undefined;
+  if (record.parsed) {
+    value = record.parsed.value;
+  } else {
+    if (raw === null) return deadLetter(record, 'empty message (tombstone): expected a JSON object', '');
+    if (!isUtf8(raw)) return deadLetter(record, 'not valid UTF-8: expected a UTF-8 JSON object', '');
+    text = raw.toString('utf8');
+    const parsed = parseJsonRecord(text);
+    if (!parsed.ok) return deadLetter(record, parsed.reason, parsed.issues[0]?.path ?? '');
+    value = parsed.value;
+  }
   const t1 = timer ? performance.now() : 0;
   if (timer) timer.parse_ms += t1 - t0;
-  if (!parsed.ok) return deadLetter(record, parsed.reason, parsed.issues[0]?.path ?? '');
-  const modelId = kind === 'events' ? extractModelId(parsed.value) : '';
-  if (SURROGATE_ESCAPE.test(text)) {
-    const at = findLoneSurrogate(parsed.value);
+  const modelId = kind === 'events' ? extractModelId(value) : '';
+  if (text === undefined || SURROGATE_ESCAPE.test(text)) {
+    const at = findLoneSurrogate(value);
     if (at !== undefined)
       return deadLetter(record, `${at}: contains an unpaired UTF-16 surrogate (invalid Unicode text)`, at, modelId);
   }
   const from = { source: record.source, ref: record.ref };
   let prepared: Prepared;
   if (kind === 'events') {
-    const v: Validated<ScoringEventRow> = validateScoringEvent(parsed.value, from);
+    const v: Validated<ScoringEventRow> = validateScoringEvent(value, from);
     prepared = v.ok
       ? { kind: 'event', row: v.value }
       : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','), modelId);
   } else {
-    const v: Validated<LabelRow> = validateLabel(parsed.value, from);
+    const v: Validated<LabelRow> = validateLabel(value, from);
     prepared = v.ok
       ? { kind: 'label', row: v.value }
       : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','));
   }
+  if (prepared.kind !== 'dead') {
+    const ts = prepared.kind === 'event' ? prepared.row.ts : prepared.row.label_ts;
+    const window = options.timestamps ?? DEFAULT_TIMESTAMP_WINDOW;
+    const latest = (options.now ?? Date.now()) + window.maxAheadMs;
+    if (ts < window.min || ts > latest)
+      prepared = deadLetter(record, implausibleTimestamp(ts, window, latest), 'timestamp', modelId);
+  }
   if (timer) timer.validate_ms += performance.now() - t1;
   return prepared;
+}
+
+function implausibleTimestamp(ts: number, window: TimestampWindow, latest: number): string {
+  const when = new Date(ts).toISOString();
+  return ts < window.min
+    ? `timestamp: ${when} is before ${new Date(window.min).toISOString()}, the earliest plausible time (ingest.timestampMin; epoch milliseconds, not seconds?)`
+    : `timestamp: ${when} is more than ${Math.round(window.maxAheadMs / 60_000)} min ahead of this machine's clock, after ${new Date(latest).toISOString()} (ingest.timestampMaxAheadMs)`;
 }

@@ -1,10 +1,20 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { monitorHealth, type MonitorHealth } from '../../detectors/monitor/health.ts';
+import {
+  monitorHealth,
+  reassessStatus,
+  type IngestObservation,
+  type MonitorHealth,
+} from '../../detectors/monitor/health.ts';
+import { MIN_INGEST_LAG_LIMIT_SECONDS } from '../../detectors/monitor/health-inputs.ts';
 import { pairedAccuracy } from '../../detectors/promotion/paired-accuracy.ts';
+import { decayCurveBand } from '../../detectors/decay/band.ts';
+import { halfLifeEvidence } from '../../detectors/decay/evidence.ts';
+import type { DecayFit } from '../../detectors/decay/types.ts';
+import { decisionTexts, displayReason, formatEstimateHours } from '../../detectors/texts/index.ts';
 import {
   fleetVersions,
-  hourlyIngest,
+  ingestPerBucket,
   latestDecayFits,
   latestDecisions,
   latestWindowDecisions,
@@ -22,6 +32,7 @@ import type { MonitorStatus } from '../../workflows/messages.ts';
 import type { RouteModule } from '../api.ts';
 import { dashboardStaticRoutes } from './dashboard-static.ts';
 import { MonitorClient } from '../../operations/monitor-control.ts';
+import { servingStatus } from '../../operations/serving-status.ts';
 
 /**
  * Read-only data for the web dashboard (viewer and up), shaped for its pages so each page is
@@ -36,9 +47,11 @@ import { MonitorClient } from '../../operations/monitor-control.ts';
 export type MonitorStatusSource = (modelId: string) => Promise<MonitorStatus | null>;
 
 export interface DashboardDataOptions {
-  config: Pick<HalflifeConfig, 'temporal' | 'services'>;
+  config: Pick<HalflifeConfig, 'temporal' | 'services' | 'serving'>;
   /** Live status from the model's ModelMonitor workflow (statusQuery). */
   status?: MonitorStatusSource;
+  /** Ingest as this process sees it, added to every model's health; absent: not observed. */
+  ingest?: () => IngestObservation | null;
 }
 
 const modelParam = z.string().min(1).max(128);
@@ -143,20 +156,46 @@ function windowOf(r: WindowDecisionRow) {
       : null,
     changePoint: obj(json(r.change_point)),
     decay: decayOf(r.decay),
+    fullDecay: obj(json(r.decay)),
     economics: obj(json(r.economics)),
+    inputs: obj(json(r.inputs)),
   };
 }
 
 type WindowView = ReturnType<typeof windowOf>;
 
-/** Health from the last evaluated window, with the one health rule (detectors/monitor/health.ts). */
-export function deriveHealth(last: WindowView | null, lastKind: string | null): Health {
+/**
+ * Health from the last evaluated window, with the one health rule (detectors/monitor/health.ts),
+ * when the monitor does not answer: its SLO is known from the decay fit, its attainable level is not.
+ */
+export function deriveHealth(
+  last: WindowView | null,
+  lastKind: string | null,
+  ingest: IngestObservation | null = null,
+): Health {
+  const ttb = obj(last?.decay?.timeToBreach);
+  const slo = num(ttb?.slo);
+  const interval = obj(last?.realised?.interval);
+  const windowHours = last && last.start !== null && last.end !== null ? (last.end - last.start) / HOUR : 1;
   return monitorHealth({
     paused: lastKind === 'pause',
     evaluated: last !== null,
     dataQualityOk: last?.dataQuality ? last.dataQuality.ok : null,
-    timeToBreachHours: num(obj(last?.decay?.timeToBreach)?.hours),
+    quality:
+      last?.quality?.value === null || last?.quality?.value === undefined
+        ? null
+        : {
+            value: last.quality.value,
+            lower: last.quality.source === 'realised' ? num(interval?.lower) : null,
+            upper: last.quality.source === 'realised' ? num(interval?.upper) : null,
+          },
+    target: slo === null ? null : { value: slo, source: 'slo' },
+    timeToBreachHours: num(ttb?.hours),
+    breachWarningHours: 24 * windowHours,
     datasetDrift: last?.drift ? last.drift.dataset : null,
+    ingest,
+    ingestLagLimitSeconds: MIN_INGEST_LAG_LIMIT_SECONDS,
+    servingDisagreement: null,
   });
 }
 
@@ -199,6 +238,60 @@ function breachFromNow(decay: Record<string, unknown> | null, decidedAt: number,
   };
 }
 
+/** The half-life a page may show: only once the fit has the evidence (detectors/decay/evidence.ts). */
+function halfLifeOf(decay: Record<string, unknown> | null) {
+  const fit = decay as DecayFit | null;
+  const evidence = halfLifeEvidence(fit);
+  const hours = num(fit?.halfLifeHours);
+  return {
+    reportable: evidence.reportable,
+    reason: evidence.reason,
+    hours: evidence.reportable ? hours : null,
+    interval: evidence.reportable ? (fit?.halfLifeInterval ?? null) : null,
+    text: evidence.reportable && hours !== null ? formatEstimateHours(hours, fit?.halfLifeInterval) : null,
+  };
+}
+
+/** Points of a version's fitted curve: drawn over the ages it was observed at, never beyond. */
+const CURVE_POINTS = 60;
+
+/** The fitted curve with its band over [first, last] observed age (hours), metric units. */
+function curveOver(decay: Record<string, unknown> | null, ages: number[]) {
+  const fit = decay as DecayFit | null;
+  if (!fit || !Array.isArray(fit.profile) || ages.length === 0) return [];
+  const lo = Math.min(...ages);
+  const hi = Math.max(...ages);
+  const grid =
+    hi > lo ? Array.from({ length: CURVE_POINTS }, (_, i) => lo + ((hi - lo) * i) / (CURVE_POINTS - 1)) : [lo];
+  return decayCurveBand(fit, grid);
+}
+
+/** The cadence the windows were cut at: the median window length (ms), or null without windows. */
+function windowLength(windows: { start: number | null; end: number | null }[]): number | null {
+  const lengths = windows
+    .map((w) => (w.start !== null && w.end !== null ? w.end - w.start : null))
+    .filter((x): x is number => x !== null && x > 0)
+    .sort((a, b) => a - b);
+  return lengths.length === 0 ? null : (lengths[Math.floor(lengths.length / 2)] as number);
+}
+
+/** Buckets from the first to the last with data, the empty ones as zeros (a gap in ingest is a gap, not a flat line). */
+function denseBuckets<T extends { start: number; events: number; labelled: number; deadLetters: number }>(
+  rows: T[],
+  bucketMs: number,
+): { start: number; events: number; labelled: number; deadLetters: number }[] {
+  if (rows.length === 0) return [];
+  const byStart = new Map(rows.map((r) => [r.start, r]));
+  const out = [];
+  const last = rows[rows.length - 1]!.start;
+  for (let t = rows[0]!.start; t <= last; t += bucketMs)
+    out.push(byStart.get(t) ?? { start: t, events: 0, labelled: 0, deadLetters: 0 });
+  return out;
+}
+
+/** Most ingest buckets a page draws; longer histories use buckets of several windows. */
+const MAX_INGEST_BUCKETS = 500;
+
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<null>((resolve) => {
@@ -219,9 +312,14 @@ export function dashboardRoutes(deps: {
   config: HalflifeConfig;
   clickhouse: ClickHouseClient;
   log?: { warn(obj: object, msg: string): void };
+  ingest?: () => IngestObservation | null;
 }): RouteModule[] {
   const monitors = new MonitorClient(deps.config);
-  const data = dashboardDataRoutes(deps.clickhouse, { config: deps.config, status: (model) => monitors.status(model) });
+  const data = dashboardDataRoutes(deps.clickhouse, {
+    config: deps.config,
+    status: (model) => monitors.status(model),
+    ingest: deps.ingest,
+  });
   return [
     dashboardStaticRoutes({ log: deps.log }),
     async (app, guard) => {
@@ -232,8 +330,12 @@ export function dashboardRoutes(deps: {
 }
 
 export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: DashboardDataOptions): RouteModule {
-  const liveStatus = async (modelId: string): Promise<MonitorStatus | null> =>
-    options.status ? withTimeout(options.status(modelId), 2000) : null;
+  const observedIngest = () => options.ingest?.() ?? null;
+  // The monitor's health with what this process sees of ingest added (serving: not observed here).
+  const liveStatus = async (modelId: string): Promise<MonitorStatus | null> => {
+    const status = options.status ? await withTimeout(options.status(modelId), 2000) : null;
+    return status ? reassessStatus(status, { ingest: observedIngest() }) : null;
+  };
 
   return (app, guard) => {
     app.get('/v1/dashboard/config', { preHandler: guard('viewer') }, async (request) => {
@@ -286,7 +388,7 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
                 : null,
             versions: m ? Number(m.versions) : 0,
             stages: m ? Object.fromEntries(Object.entries(m.stages).map(([k, v]) => [k, Number(v)])) : {},
-            health: live?.health ?? deriveHealth(w, d?.kind ?? null),
+            health: live?.health ?? deriveHealth(w, d?.kind ?? null, observedIngest()),
             stage: live?.stage ?? deriveStage(d?.kind ?? null),
             live: live !== null,
             quality: w?.quality
@@ -308,11 +410,19 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
                     halfLifeInterval: obj(decay.halfLifeInterval),
                     q0: num(decay.q0),
                     floor: num(decay.floor),
+                    halfLife: halfLifeOf(decay),
                     timeToBreach: breachFromNow(decay, Number(fitRow.at), now),
                   }
                 : null,
             lastDecision: d
-              ? { decisionId: d.decision_id, at: Number(d.at), kind: d.kind, reason: d.reason, version: d.version }
+              ? {
+                  decisionId: d.decision_id,
+                  at: Number(d.at),
+                  kind: d.kind,
+                  reason: d.reason,
+                  reasonText: displayReason(d.reason),
+                  version: d.version,
+                }
               : null,
           };
         }),
@@ -343,15 +453,53 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
         ]);
 
         const windows = windowRows.map(windowOf);
+        const windowMs = windowLength(windows);
         const first = windows[0]?.start ?? Date.now() - 7 * 24 * HOUR;
-        const ingest = await hourlyIngest(clickhouse, modelId, Math.floor(first));
+        // Ingest per window (the monitor's cadence), or per several windows for a long history.
+        const cadence = windowMs ?? HOUR;
+        const perBucket = Math.max(1, Math.ceil((Date.now() - first) / (cadence * MAX_INGEST_BUCKETS)));
+        const bucketMs = Math.max(1000, Math.round((cadence * perBucket) / 1000) * 1000); // whole seconds, as stored
+        const ingest = await ingestPerBucket(clickhouse, modelId, Math.floor(first), bucketMs);
 
-        // The latest decay fit of each version (the curve drawn over its age axis).
-        const fits: Record<string, { fittedAt: number; decisionId: string; fit: Record<string, unknown> }> = {};
+        // Each version's age at each window (hours since it was trained), for its decay curve.
+        const trainedAt = new Map(versions.map((v) => [v.version, Number(v.created)]));
+        const agesOf = (version: string) => {
+          const t = trainedAt.get(version);
+          if (t === undefined) return [];
+          return windows
+            .filter((w) => w.version === version && w.end !== null && w.quality?.value !== null && w.quality)
+            .map((w) => Math.max(0, ((w.end as number) - t) / HOUR));
+        };
+        // The latest decay fit of each version, its curve over the ages it was observed at, and its half-life.
+        const fits: Record<
+          string,
+          {
+            fittedAt: number;
+            decisionId: string;
+            fit: Record<string, unknown>;
+            curve: ReturnType<typeof curveOver>;
+            halfLife: ReturnType<typeof halfLifeOf>;
+          }
+        > = {};
+        const fullFits = new Map<string, Record<string, unknown>>();
         for (const w of windows)
-          if (w.decay && w.version) fits[w.version] = { fittedAt: w.at, decisionId: w.decisionId, fit: w.decay };
+          if (w.decay && w.version) {
+            fits[w.version] = {
+              fittedAt: w.at,
+              decisionId: w.decisionId,
+              fit: w.decay,
+              curve: [],
+              halfLife: halfLifeOf(w.decay),
+            };
+            if (w.fullDecay) fullFits.set(w.version, w.fullDecay);
+          }
+        for (const [version, entry] of Object.entries(fits))
+          entry.curve = curveOver(fullFits.get(version) ?? null, agesOf(version));
         const latestFit = [...windows].reverse().find((w) => w.decay);
+        const economicsWindow = [...windows].reverse().find((w) => w.economics);
         const live = await liveStatus(modelId);
+        // What actually scores the model's events, and whether it agrees with the registry (the Serving card).
+        const serving = await servingStatus(clickhouse, options.config, modelId);
         const lastKind = decisionRows[0]?.kind ?? null;
         const now = Date.now();
 
@@ -364,9 +512,10 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
         return {
           modelId,
           generatedAt: now,
-          health: live?.health ?? deriveHealth(windows[windows.length - 1] ?? null, lastKind),
+          health: live?.health ?? deriveHealth(windows[windows.length - 1] ?? null, lastKind, observedIngest()),
           stage: live?.stage ?? deriveStage(lastKind),
           live,
+          serving,
           versions: versions.map((v) => ({
             version: v.version,
             stage: v.stage,
@@ -386,7 +535,10 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
             reason: e.reason,
             at: Number(e.at),
           })),
-          windows: windows.map(({ decay: _decay, economics: _economics, ...w }) => w),
+          windowMs,
+          windows: windows.map(
+            ({ decay: _decay, fullDecay: _full, economics: _economics, inputs: _inputs, ...w }) => w,
+          ),
           decay: {
             latest: latestFit
               ? {
@@ -394,12 +546,26 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
                   fittedAt: latestFit.at,
                   decisionId: latestFit.decisionId,
                   fit: latestFit.decay,
+                  halfLife: halfLifeOf(latestFit.decay),
                   timeToBreach: breachFromNow(latestFit.decay, latestFit.at, now),
                 }
               : null,
             byVersion: fits,
           },
-          economics: [...windows].reverse().find((w) => w.economics)?.economics ?? null,
+          // The latest cost-aware outcome, stated the one way (detectors/texts), with the decision it belongs to.
+          economics: economicsWindow
+            ? {
+                ...economicsWindow.economics,
+                decisionId: economicsWindow.decisionId,
+                decisionKind: economicsWindow.kind,
+                decidedAt: economicsWindow.at,
+                statement: decisionTexts({
+                  reason: '',
+                  statistics: { economics: economicsWindow.economics, decay: economicsWindow.fullDecay },
+                  details: { inputs: economicsWindow.inputs },
+                }).economics,
+              }
+            : null,
           decisions: decisionRows.map((d) => ({
             decisionId: d.decision_id,
             at: Number(d.at),
@@ -407,6 +573,7 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
             version: d.version,
             actor: d.actor,
             reason: d.reason,
+            reasonText: displayReason(d.reason),
             workflowId: d.workflow_id,
             runId: d.run_id,
           })),
@@ -428,12 +595,16 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
             };
           }),
           shadowEvaluations: shadowRows.map(shadowSummary),
-          ingest: ingest.map((r) => ({
-            hour: Number(r.hour),
-            events: Number(r.events),
-            labelled: Number(r.labels),
-            deadLetters: Number(r.dead),
-          })),
+          ingestBucketMs: bucketMs,
+          ingest: denseBuckets(
+            ingest.map((r) => ({
+              start: Number(r.start),
+              events: Number(r.events),
+              labelled: Number(r.labels),
+              deadLetters: Number(r.dead),
+            })),
+            bucketMs,
+          ),
         };
       },
     );

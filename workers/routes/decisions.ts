@@ -1,6 +1,15 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { getDecision, listDecisions, type DecisionKind } from '../../platform/clickhouse/decisions-repository.ts';
+import { halfLifeEvidence } from '../../detectors/decay/evidence.ts';
+import type { DecayFit } from '../../detectors/decay/types.ts';
+import { decisionTexts } from '../../detectors/texts/decision-view.ts';
+import { formatEstimateHours } from '../../detectors/texts/format.ts';
+import {
+  getDecision,
+  listDecisions,
+  type DecisionKind,
+  type DecisionRecord,
+} from '../../platform/clickhouse/decisions-repository.ts';
 import type { RouteModule } from '../api.ts';
 
 const listQuery = z
@@ -11,6 +20,34 @@ const listQuery = z
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .strict();
+
+/**
+ * A stored decision as the API returns it: the record verbatim (its `reason` as written), plus
+ * `reasonText` (the reason as people read it: older records' doubled prefixes removed),
+ * `economicsStatement` (the one statement of a cost-aware outcome, or null) from detectors/texts,
+ * and `halfLife` (whether the recorded decay fit had the evidence to report one, and the text).
+ */
+export function withTexts(d: DecisionRecord) {
+  const texts = decisionTexts(d);
+  const statistics = d.statistics as { decay?: DecayFit | null } | null;
+  const decay = statistics?.decay ?? null;
+  const evidence = halfLifeEvidence(decay);
+  return {
+    ...d,
+    reasonText: texts.reasonText,
+    economicsStatement: texts.economics,
+    halfLife:
+      decay === null
+        ? null
+        : {
+            ...evidence,
+            text:
+              evidence.reportable && decay.halfLifeHours !== null
+                ? formatEstimateHours(decay.halfLifeHours, decay.halfLifeInterval)
+                : null,
+          },
+  };
+}
 
 /** Decisions with provenance: GET /v1/decisions, GET /v1/decisions/:id (viewer and up). */
 export function decisionRoutes(clickhouse: ClickHouseClient): RouteModule {
@@ -23,12 +60,13 @@ export function decisionRoutes(clickhouse: ClickHouseClient): RouteModule {
           message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
         });
       const q = parsed.data;
-      return listDecisions(clickhouse, {
+      const decisions = await listDecisions(clickhouse, {
         modelId: q.model,
         kinds: q.kind ? (q.kind.split(',') as DecisionKind[]) : undefined,
         since: q.since,
         limit: q.limit,
       });
+      return decisions.map(withTexts);
     });
     app.get<{ Params: { id: string } }>(
       '/v1/decisions/:id',
@@ -36,7 +74,7 @@ export function decisionRoutes(clickhouse: ClickHouseClient): RouteModule {
       async (request, reply) => {
         const decision = await getDecision(clickhouse, request.params.id);
         if (!decision) return reply.code(404).send({ error: 'not-found', message: `no decision ${request.params.id}` });
-        return decision;
+        return withTexts(decision);
       },
     );
   };

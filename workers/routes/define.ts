@@ -100,7 +100,8 @@ export function defineRoute<P = unknown, Q = unknown, B = unknown>(
     url: doc.url,
     config: { halflife: doc } satisfies HalflifeRouteConfig,
     ...(doc.bodyLimit ? { bodyLimit: doc.bodyLimit } : {}),
-    ...(doc.role ? { preHandler: guard(doc.role) } : {}),
+    // onRequest: the token is checked before the body is read.
+    ...(doc.role ? { onRequest: guard(doc.role) } : {}),
     handler: async (request, reply) => {
       const parts: Record<'params' | 'query' | 'body', unknown> = { params: {}, query: {}, body: undefined };
       for (const part of ['params', 'query', 'body'] as const) {

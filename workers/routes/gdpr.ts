@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { eraseSubject } from '../../operations/erase-subject.ts';
 import type { MonitorClient } from '../../operations/monitor-control.ts';
+import type { PromotionContext } from '../../operations/promotion-context.ts';
 import type { ArtifactStore } from '../../platform/registry/artifact-store.ts';
 import type { RouteModule } from '../api.ts';
 import { noteAccess } from './access-log.ts';
@@ -12,6 +13,7 @@ export function gdprRoutes(
   clickhouse: ClickHouseClient,
   monitors: MonitorClient,
   artifacts: ArtifactStore,
+  promotion: () => PromotionContext,
 ): RouteModule {
   return (app, guard) => {
     defineRoute(
@@ -23,7 +25,7 @@ export function gdprRoutes(
         role: 'admin',
         tags: ['gdpr'],
         summary:
-          "erase a subject's events, labels, dead letters, shadow results and lineage; taint versions trained on them; ask their monitors to retrain",
+          "erase a subject's events, labels, dead letters, shadow results and lineage; taint versions trained on them and withdraw a tainted version from serving; ask their monitors to retrain",
         body: z
           .object({
             subject: z.string().min(1).max(256),
@@ -41,6 +43,7 @@ export function gdprRoutes(
           actor,
           artifacts,
           monitors,
+          promotion: promotion(),
         });
         // The access entry keeps the digest and counts, never the subject id.
         noteAccess(request, {
@@ -49,6 +52,7 @@ export function gdprRoutes(
           dryRun: report.dryRun,
           deleted: report.deleted,
           tainted: report.tainted.length,
+          withdrawals: report.withdrawals.map((w) => ({ modelId: w.modelId, action: w.action })),
         });
         return report;
       },

@@ -1,10 +1,10 @@
 import { ingestHttp } from '../ingest/http.ts';
-import type { RecordKind } from '../ingest/prepare-record.ts';
+import { DEFAULT_TIMESTAMP_WINDOW, type RecordKind, type TimestampWindow } from '../ingest/prepare-record.ts';
 import type { IngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import type { RouteModule } from '../api.ts';
 
 /** Most records one request may carry; larger loads belong on Kafka. */
-const MAX_RECORDS = 50_000;
+export const MAX_RECORDS = 50_000;
 
 /**
  * POST /v1/events and /v1/labels (operator and up): the Kafka path's validation and storage
@@ -12,13 +12,17 @@ const MAX_RECORDS = 50_000;
  * (`Content-Type: application/x-ndjson`). Invalid records are stored as dead letters and
  * listed in the answer; a re-POST of the same body stores nothing twice.
  */
-export function ingestRoutes(repository: IngestRepository): RouteModule {
+export function ingestRoutes(
+  repository: IngestRepository,
+  timestamps: TimestampWindow = DEFAULT_TIMESTAMP_WINDOW,
+): RouteModule {
   return (app, guard) => {
     for (const [path, kind] of [
       ['/v1/events', 'events'],
       ['/v1/labels', 'labels'],
     ] as const satisfies readonly (readonly [string, RecordKind])[]) {
-      app.post(path, { preHandler: guard('operator') }, async (request, reply) => {
+      // onRequest: the token is checked before the body is read (an anonymous 16 MB body gets 401).
+      app.post(path, { onRequest: guard('operator') }, async (request, reply) => {
         const records = parseBody(request.body);
         if ('error' in records) return reply.code(400).send({ error: 'bad-request', message: records.error });
         if (records.values.length > MAX_RECORDS)
@@ -28,6 +32,7 @@ export function ingestRoutes(repository: IngestRepository): RouteModule {
           });
         const result = await ingestHttp(repository, records.values, kind, {
           ref: `http:${request.identity?.name ?? 'anonymous'}`,
+          timestamps,
         });
         return reply.code(result.rejected.length > 0 ? 207 : 200).send(result);
       });

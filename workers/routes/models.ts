@@ -9,6 +9,8 @@ import { readReferenceFile, registerModel, type ReferenceSource } from '../../op
 import { promoteVersionManually } from '../../operations/promote-version.ts';
 import type { PromotionContext } from '../../operations/promotion-context.ts';
 import { rollbackProductionManually } from '../../operations/rollback-version.ts';
+import { servedByOf, servingStatus } from '../../operations/serving-status.ts';
+import type { HalflifeConfig } from '../../platform/config.ts';
 import { ClickHouseLineageRepository } from '../../platform/clickhouse/lineage-repository.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
 import { NotFoundError } from '../../platform/errors.ts';
@@ -23,6 +25,8 @@ export interface ModelRoutesDeps {
   artifacts: ArtifactStore;
   /** What promotes and rolls back (it publishes model updates), opened on first use. */
   promotion: () => PromotionContext;
+  /** Its serving settings (how long a change may take to reach serving). */
+  config: Pick<HalflifeConfig, 'serving'>;
 }
 
 const modelParams = z.object({ model: modelId }).strict();
@@ -63,8 +67,11 @@ const actBody = z
   .strict();
 
 /**
- * The model registry over HTTP. Reads are viewer; promote, rollback and archive are operator and
- * are recorded as decisions (kind promote / rollback, actor = token name) besides the stage events.
+ * The model registry over HTTP. Reads are viewer and show, next to each stage, what serving
+ * actually serves (operations/serving-status.ts); promote, rollback and archive are operator and
+ * are recorded as decisions (kind promote / rollback / archive, actor = token name) besides the
+ * stage events. A promotion or rollback serving does not confirm answers 409 naming the scorer
+ * and its reason (it was undone and recorded as promotion-failed / rollback-failed).
  */
 export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
   const registry = new ClickHouseRegistryRepository(deps.clickhouse);
@@ -79,10 +86,31 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
         url: '/v1/models',
         role: 'viewer',
         tags: ['models'],
-        summary: 'models with their version count and production version',
+        summary: 'models with their version count, production version, and what serving actually serves',
         access: 'read',
       },
-      () => registry.listModels(),
+      async () => {
+        const models = await registry.listModels();
+        return Promise.all(
+          models.map(async (m) => ({ ...m, serving: await servingStatus(deps.clickhouse, deps.config, m.modelId) })),
+        );
+      },
+    );
+
+    defineRoute(
+      app,
+      guard,
+      {
+        method: 'GET',
+        url: '/v1/models/:model/serving',
+        role: 'viewer',
+        tags: ['models'],
+        summary:
+          "what serves a model: the registry's request, each scorer's report, the versions events were scored by, and whether they agree",
+        params: modelParams,
+        access: 'read',
+      },
+      ({ params }) => servingStatus(deps.clickhouse, deps.config, params.model),
     );
 
     defineRoute(
@@ -101,7 +129,11 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
       async ({ params, query }) => {
         const versions = await registry.listVersions(params.model, query.stage ? { stage: query.stage } : {});
         if (versions.length === 0 && !query.stage) throw new NotFoundError(`no model ${params.model} in the registry`);
-        return { modelId: params.model, versions };
+        return {
+          modelId: params.model,
+          versions,
+          serving: await servingStatus(deps.clickhouse, deps.config, params.model),
+        };
       },
     );
 
@@ -121,7 +153,12 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
         const v = await registry.requireVersion(params.model, params.version);
         const history = await registry.stageHistory(params.model, params.version);
         const snapshot = v.lineageId ? await lineage.getSnapshot(v.lineageId) : null;
-        return { ...v, history, snapshot };
+        return {
+          ...v,
+          history,
+          snapshot,
+          servedBy: servedByOf(await servingStatus(deps.clickhouse, deps.config, params.model), v.version),
+        };
       },
     );
 
@@ -278,7 +315,7 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
         access: 'write',
       },
       async ({ params, body, identity }) =>
-        archiveVersion(registry, {
+        archiveVersion(deps.clickhouse, registry, {
           modelId: params.model,
           version: params.version,
           actor: actorOf(identity, body.as),

@@ -1,5 +1,10 @@
 import { z } from 'zod';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { reassessStatus, type IngestObservation } from '../../detectors/monitor/health.ts';
 import type { MonitorClient } from '../../operations/monitor-control.ts';
+import { servingStatus } from '../../operations/serving-status.ts';
+import type { HalflifeConfig } from '../../platform/config.ts';
+import type { MonitorStatus } from '../../workflows/messages.ts';
 import { parsePolicy, parsePolicyYaml, type LoadedPolicy } from '../../platform/policy-file.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import {
@@ -40,7 +45,20 @@ function loadPolicy(body: { policy?: Record<string, unknown>; yaml?: string }): 
  * viewer; everything that changes a monitor is operator; a forced retrain (overrides cooldown,
  * budget, blackout and data-quality guards) is admin.
  */
-export function monitorRoutes(monitors: MonitorClient): RouteModule {
+export function monitorRoutes(
+  monitors: MonitorClient,
+  clickhouse: ClickHouseClient,
+  config: Pick<HalflifeConfig, 'serving'>,
+  observed: { ingest?: () => IngestObservation | null } = {},
+): RouteModule {
+  // The monitor's version is the one it evaluates; serving says what actually scores (and whether it
+  // agrees). Health adds what is observed here — that, and ingest as this process sees it — by the
+  // one rule (detectors/monitor/health.ts).
+  const withServing = async (status: MonitorStatus) => {
+    const serving = await servingStatus(clickhouse, config, status.modelId);
+    const observation = { ingest: observed.ingest?.() ?? null, servingDisagreement: serving.agreement === 'disagrees' };
+    return { ...reassessStatus(status, observation), serving };
+  };
   return (app, guard) => {
     defineRoute(
       app,
@@ -50,10 +68,10 @@ export function monitorRoutes(monitors: MonitorClient): RouteModule {
         url: '/v1/monitors',
         role: 'viewer',
         tags: ['monitors'],
-        summary: 'status of every running monitor',
+        summary: 'status of every running monitor, with what serves each model',
         access: false,
       },
-      () => monitors.statuses(),
+      async () => Promise.all((await monitors.statuses()).map(withServing)),
     );
 
     defineRoute(
@@ -64,11 +82,11 @@ export function monitorRoutes(monitors: MonitorClient): RouteModule {
         url: '/v1/monitors/:model',
         role: 'viewer',
         tags: ['monitors'],
-        summary: "a monitor's status (Temporal query)",
+        summary: "a monitor's status (Temporal query), with what serves the model",
         params: modelParams,
         access: 'read',
       },
-      ({ params }) => monitors.status(params.model),
+      async ({ params }) => withServing(await monitors.status(params.model)),
     );
 
     defineRoute(
@@ -112,9 +130,12 @@ export function monitorRoutes(monitors: MonitorClient): RouteModule {
       },
     );
 
-    for (const [name, definition, summary] of [
-      ['pause', pauseUpdate, 'pause a monitor: no windows evaluated, no retrains started'],
-      ['resume', resumeUpdate, 'resume a paused monitor'],
+    // Pause/resume act on the monitor, approve/reject on the retrain it waits on: one route each, same shape.
+    for (const [name, definition, tag, summary] of [
+      ['pause', pauseUpdate, 'monitors', 'pause a monitor: no windows evaluated, no retrains started'],
+      ['resume', resumeUpdate, 'monitors', 'resume a paused monitor'],
+      ['approve', approveUpdate, 'approvals', 'approve the retrain the monitor is waiting on'],
+      ['reject', rejectUpdate, 'approvals', 'reject the retrain the monitor is waiting on'],
     ] as const) {
       defineRoute(
         app,
@@ -123,14 +144,17 @@ export function monitorRoutes(monitors: MonitorClient): RouteModule {
           method: 'POST',
           url: `/v1/monitors/:model/${name}`,
           role: 'operator',
-          tags: ['monitors'],
+          tags: [tag],
           summary,
           params: modelParams,
           body: actBody,
           access: 'write',
         },
         ({ params, body, identity }) =>
-          monitors.update(params.model, definition, { actor: actorOf(identity, body.as), reason: body.reason }),
+          monitors.update<unknown, { actor: string; reason?: string }>(params.model, definition, {
+            actor: actorOf(identity, body.as),
+            reason: body.reason,
+          }),
       );
     }
 
@@ -161,30 +185,5 @@ export function monitorRoutes(monitors: MonitorClient): RouteModule {
         });
       },
     );
-
-    for (const [name, definition] of [
-      ['approve', approveUpdate],
-      ['reject', rejectUpdate],
-    ] as const) {
-      defineRoute(
-        app,
-        guard,
-        {
-          method: 'POST',
-          url: `/v1/monitors/:model/${name}`,
-          role: 'operator',
-          tags: ['approvals'],
-          summary: `${name} the retrain the monitor is waiting on`,
-          params: modelParams,
-          body: actBody,
-          access: 'write',
-        },
-        ({ params, body, identity }) =>
-          monitors.update<{ decisionId: string }, { actor: string; reason?: string }>(params.model, definition, {
-            actor: actorOf(identity, body.as),
-            reason: body.reason,
-          }),
-      );
-    }
   };
 }

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { IngestObservation } from '../../detectors/monitor/health.ts';
 import { MonitorClient } from '../../operations/monitor-control.ts';
 import { openPromotionContext, type PromotionContext } from '../../operations/promotion-context.ts';
 import { AccessLogWriter } from '../../platform/clickhouse/access-log-repository.ts';
@@ -17,6 +18,8 @@ export interface OperatorApiDeps {
   config: HalflifeConfig;
   clickhouse: ClickHouseClient;
   log: Logger;
+  /** Ingest as this process sees it, added to monitors' health; absent: not observed. */
+  ingest?: () => IngestObservation | null;
 }
 
 /**
@@ -39,22 +42,20 @@ export function operatorRoutes(deps: OperatorApiDeps): RouteModule[] {
       await promotion?.close();
     });
   };
+  // What promotes, rolls back and withdraws (it publishes model updates), opened on first use.
+  const promotionContext = () =>
+    (promotion ??= openPromotionContext({
+      clickhouse: deps.clickhouse,
+      config: deps.config,
+      log: log.child({ part: 'registry' }),
+    })).ctx;
   return [
     openApiRoutes(),
     accessLogRoutes(accessLog),
     lifecycle,
-    modelRoutes({
-      clickhouse: deps.clickhouse,
-      artifacts,
-      promotion: () =>
-        (promotion ??= openPromotionContext({
-          clickhouse: deps.clickhouse,
-          config: deps.config,
-          log: log.child({ part: 'registry' }),
-        })).ctx,
-    }),
-    monitorRoutes(monitors),
+    modelRoutes({ clickhouse: deps.clickhouse, artifacts, promotion: promotionContext, config: deps.config }),
+    monitorRoutes(monitors, deps.clickhouse, deps.config, { ingest: deps.ingest }),
     auditRoutes(deps.clickhouse, accessLog),
-    gdprRoutes(deps.clickhouse, monitors, artifacts),
+    gdprRoutes(deps.clickhouse, monitors, artifacts, promotionContext),
   ];
 }

@@ -8,8 +8,10 @@ import {
   approveUpdate,
   forceRetrainUpdate,
   pauseUpdate,
+  promotionOutcomeSignal,
   rejectUpdate,
   resumeUpdate,
+  servingReportSignal,
   setPolicyUpdate,
   statusQuery,
   type Actor,
@@ -56,6 +58,9 @@ export function registerMonitorHandlers(monitor: MonitorWorkflowState): void {
   setHandler(rejectUpdate, (request) => monitor.reject(request), {
     validator: (_request: Actor) => expectPendingApproval(monitor),
   });
+
+  setHandler(servingReportSignal, (report) => monitor.onServingReport(report));
+  setHandler(promotionOutcomeSignal, (outcome) => monitor.onPromotionOutcome(outcome));
 }
 
 function expectPendingApproval(monitor: MonitorWorkflowState): void {

@@ -2,6 +2,7 @@
  * What a ModelMonitor is started with and what it hands to its next run. Types only: the CLI,
  * the demo and the tests import them as well as the workflow.
  */
+import type { AlertMemory } from '../../detectors/alerts/types.ts';
 import type { MonitorReference, MonitorSettings, MonitorState } from '../../detectors/monitor/types.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import type { MonitorStatus, PolicyRef } from '../messages.ts';
@@ -33,6 +34,8 @@ export interface CarriedState {
   retrainSequence: number;
   lastDecision: MonitorStatus['lastDecision'];
   runs: number;
+  /** Alerts firing and the events they remember. @default none firing */
+  alerts?: AlertMemory;
   /** Windows due up to this time (missed while paused) are still being evaluated one by one. @default null */
   catchUpUntil?: number | null;
 }

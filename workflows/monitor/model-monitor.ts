@@ -19,6 +19,9 @@ import { MonitorWorkflowState } from './state.ts';
 /** `patched` id of rule revision 2 of the decay fit and cost-aware trigger (see `MonitorSettings.ruleRevision`). */
 const COST_AWARE_RULE_REVISION_2 = 'cost-aware-rule-revision-2';
 
+/** `patched` id of revision 2 of the decision texts (see `MonitorSettings.textRevision`). */
+const DECISION_TEXTS_REVISION_2 = 'decision-texts-revision-2';
+
 /** `patched` id of the paused monitor that waits for a message instead of polling. */
 const PAUSED_MONITOR_WAITS = 'paused-monitor-waits';
 
@@ -31,6 +34,12 @@ const COALESCE_LATE_WINDOWS = 'coalesce-late-windows';
 /** `patched` id of bounded decay fits (see `MonitorSettings.boundedDecayFits`). */
 const BOUNDED_DECAY_FITS = 'bounded-decay-fits';
 
+/** `patched` id of alert rules: a run evaluates its policy's alert rules and starts AlertEpisode children. */
+const ALERT_RULES = 'alert-rules';
+
+/** `patched` id of the health rule that holds quality to the SLO or the attainable level (detectors/monitor/health.ts). */
+const HEALTH_QUALITY_TARGET = 'health-quality-target';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -38,12 +47,28 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Rule revision 2 (2026-11-26) changes cost-aware decisions: runs recorded before it have no
   // marker and keep revision 1, so replaying their histories re-derives the same decisions.
   const ruleRevision2 = patched(COST_AWARE_RULE_REVISION_2);
+  // Runs recorded before alerts existed keep none, so replaying them issues no new commands.
+  const alerting = patched(ALERT_RULES);
+  // Decision reasons are recorded and re-derived on replay: runs recorded before revision 2 of the
+  // texts keep revision 1.
+  const textRevision2 = patched(DECISION_TEXTS_REVISION_2);
+  // The health search attribute follows the rule with a quality target from this marker on;
+  // histories recorded before it keep the first rule, so they replay with the same commands.
+  const healthQualityTarget = patched(HEALTH_QUALITY_TARGET);
   // Runs recorded before these two keep epoch-aligned windows and evaluate late windows one by one.
   const staggered = patched(STAGGERED_WINDOWS);
   const coalescing = patched(COALESCE_LATE_WINDOWS);
   // Bounded decay fits change decisions: runs recorded before them keep the unbounded fit.
   const boundedDecayFits = patched(BOUNDED_DECAY_FITS);
-  const monitor = new MonitorWorkflowState(input, { ruleRevision2, staggered, coalescing, boundedDecayFits });
+  const monitor = new MonitorWorkflowState(input, {
+    ruleRevision2,
+    alerting,
+    textRevision2,
+    healthQualityTarget,
+    staggered,
+    coalescing,
+    boundedDecayFits,
+  });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
 

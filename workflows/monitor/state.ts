@@ -17,7 +17,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MonitorActivities } from '../../activities/monitor.ts';
-import { monitorHealth } from '../../detectors/monitor/health.ts';
+import type { PromotionOutcome, ServingReport } from '../../detectors/alerts/types.ts';
+import { assessHealth, monitorHealthRevision1, type HealthInputs } from '../../detectors/monitor/health.ts';
+import { monitorHealthInputs } from '../../detectors/monitor/health-inputs.ts';
 import { planWindow, staggerOffsetMs, windowStartAt, type WindowPlan } from '../../detectors/monitor/schedule.ts';
 import { initialMonitorState, monitorTick, policyStateOf, startVersion } from '../../detectors/monitor/tick.ts';
 import {
@@ -31,6 +33,7 @@ import { parseDuration } from '../../detectors/policy/duration.ts';
 import { evaluatePolicy } from '../../detectors/policy/evaluate.ts';
 import type { PolicyDecision } from '../../detectors/policy/state.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
+import { formatDuration, formatInstant, plural } from '../../detectors/texts/format.ts';
 import type { DecisionKind } from '../../platform/clickhouse/decisions-repository.ts';
 import {
   retrainWorkflowId,
@@ -44,6 +47,7 @@ import {
   type SetPolicyRequest,
 } from '../messages.ts';
 import { DEFAULT_RETRAIN_SETTINGS, Retrain, type RetrainResult, type RetrainSettings } from '../retrain.ts';
+import { MonitorAlerts } from './alerts.ts';
 import type { ModelMonitorInput } from './input.ts';
 
 const activities = proxyActivities<MonitorActivities>({
@@ -93,27 +97,45 @@ export class MonitorWorkflowState {
   catchUpUntil: number | null;
   /** Whether several due windows are evaluated as one (this run's history has the `patched` marker). */
   readonly coalescing: boolean;
+  /** Alert rules evaluated after each tick and event (./alerts.ts). */
+  readonly alerts: MonitorAlerts;
   #decisionCounter = 0;
 
+  /** The search attribute uses the health rule with a quality target (see {@link health}). */
+  readonly #healthQualityTarget: boolean;
+
   /**
-   * `ruleRevision2`, `staggered`, `coalescing`, `boundedDecayFits`: whether this run's history
-   * carries the `patched` marker of rule revision 2, of staggered windows, of coalesced late
-   * windows and of bounded decay fits.
+   * `ruleRevision2`, `alerting`, `textRevision2`, `healthQualityTarget`, `staggered`,
+   * `coalescing`, `boundedDecayFits`: whether this run's history carries those `patched` markers
+   * (staggered windows, coalesced late windows, bounded decay fits for the last three).
    */
   constructor(
     input: ModelMonitorInput,
     {
       ruleRevision2,
+      alerting = false,
+      textRevision2 = false,
+      healthQualityTarget = false,
       staggered = false,
       coalescing = false,
       boundedDecayFits = false,
-    }: { ruleRevision2: boolean; staggered?: boolean; coalescing?: boolean; boundedDecayFits?: boolean },
+    }: {
+      ruleRevision2: boolean;
+      alerting?: boolean;
+      textRevision2?: boolean;
+      healthQualityTarget?: boolean;
+      staggered?: boolean;
+      coalescing?: boolean;
+      boundedDecayFits?: boolean;
+    },
   ) {
     this.input = input;
+    this.#healthQualityTarget = healthQualityTarget;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
       ruleRevision: ruleRevision2 ? (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) : 1,
+      textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
       boundedDecayFits: boundedDecayFits
         ? (input.settings?.boundedDecayFits ?? DEFAULT_MONITOR_SETTINGS.boundedDecayFits)
         : false,
@@ -135,6 +157,7 @@ export class MonitorWorkflowState {
     this.coalescing = coalescing;
     this.retrainSequence = carried?.retrainSequence ?? 0;
     this.lastDecision = carried?.lastDecision ?? null;
+    this.alerts = new MonitorAlerts(alerting, carried?.alerts);
   }
 
   get modelId(): string {
@@ -146,9 +169,25 @@ export class MonitorWorkflowState {
     return this.nextWindowStart + this.cadenceMs + this.settleMs;
   }
 
+  /** What the health rule is given from this monitor's state (ingest and serving: not seen here). */
+  healthInputs(): HealthInputs {
+    return monitorHealthInputs(this.state, {
+      settings: this.settings,
+      policy: this.policy,
+      cadenceMs: this.cadenceMs,
+      settleMs: this.settleMs,
+    });
+  }
+
+  /**
+   * Health as published in the search attribute. A run whose history predates the quality
+   * target keeps the first rule there, so replaying it issues the same commands; the status
+   * query (not part of the history) always answers with the current rule.
+   */
   health(): MonitorHealth {
+    if (this.#healthQualityTarget) return assessHealth(this.healthInputs()).health;
     const last = this.state.windows[this.state.windows.length - 1];
-    return monitorHealth({
+    return monitorHealthRevision1({
       paused: this.state.paused,
       evaluated: last !== undefined,
       dataQualityOk: last?.dataQualityOk ?? null,
@@ -173,9 +212,13 @@ export class MonitorWorkflowState {
 
   status(): MonitorStatus {
     const { state, retrain } = this;
+    const healthInputs = this.healthInputs();
+    const assessment = assessHealth(healthInputs);
     return {
       modelId: this.modelId,
-      health: this.health(),
+      health: assessment.health,
+      healthFindings: assessment.findings,
+      healthInputs,
       stage: this.stage(),
       version: state.version,
       versionTrainedAt: state.versionTrainedAt,
@@ -212,6 +255,7 @@ export class MonitorWorkflowState {
         lastDecision,
         runs: (this.input.carried?.runs ?? 0) + 1,
         catchUpUntil: this.catchUpUntil,
+        ...(this.alerts.enabled ? { alerts: this.alerts.memory } : {}),
       },
     };
   }
@@ -257,7 +301,36 @@ export class MonitorWorkflowState {
     this.state = tick.state;
     this.lastEvaluation = tick.evaluation;
     await this.#act(tick.decision, tick.evaluation, 'system', lateWindows(plan, this.cadenceMs));
+    await this.#updateAlerts();
     this.publishSearchAttributes();
+  }
+
+  // ---- alerts -------------------------------------------------------------------------------
+
+  /** Ask the alert rules what fires and what resolves now (./alerts.ts); never waits for a delivery. */
+  async #updateAlerts(): Promise<void> {
+    const info = workflowInfo();
+    await this.alerts.update(
+      this.policy.alerts,
+      {
+        state: this.state,
+        evaluation: this.lastEvaluation,
+        health: this.health(),
+        slo: this.settings.qualitySlo,
+        now: Date.now(),
+      },
+      { workflowId: info.workflowId, runId: info.runId, policy: this.policyRef },
+    );
+  }
+
+  async onServingReport(report: ServingReport): Promise<void> {
+    this.alerts.noteServing(report);
+    await this.#updateAlerts();
+  }
+
+  async onPromotionOutcome(outcome: PromotionOutcome): Promise<void> {
+    this.alerts.notePromotion(outcome);
+    await this.#updateAlerts();
   }
 
   // ---- decisions ----------------------------------------------------------------------------
@@ -436,6 +509,14 @@ export class MonitorWorkflowState {
     this.state.retrainInFlight = false;
     this.retrain = null;
     log.info('retrain finished', { retrainId, outcome: result.outcome });
+    this.alerts.notePromotion({
+      outcome: result.outcome,
+      version: result.version,
+      reason: result.reason,
+      at: Date.now(),
+      source: retrainId,
+    });
+    await this.#updateAlerts();
     this.publishSearchAttributes();
     this.wakeUp = true;
   }
@@ -447,12 +528,14 @@ export class MonitorWorkflowState {
     this.policyRef = ref;
     const why = reason ?? `policy ${ref.name} v${ref.version} (${ref.hash.slice(0, 12)})`;
     await this.record('policy-change', actor, why, { details: { policy: ref } });
+    await this.#updateAlerts();
     return ref;
   }
 
   async pause({ actor, reason }: Actor): Promise<MonitorStatus> {
     this.state.paused = true;
     await this.record('pause', actor, reason ?? 'paused');
+    await this.#updateAlerts();
     this.publishSearchAttributes();
     return this.status();
   }
@@ -463,6 +546,7 @@ export class MonitorWorkflowState {
     // The windows that came due while paused are evaluated one by one, not coalesced.
     this.catchUpUntil = Date.now();
     await this.record('resume', actor, reason ?? 'resumed');
+    await this.#updateAlerts();
     this.publishSearchAttributes();
     return this.status();
   }
@@ -471,6 +555,7 @@ export class MonitorWorkflowState {
     this.state.manualRequest = { by: actor, reason: reason ?? 'manual request', force: force ?? false };
     await this.record('force-retrain', actor, this.state.manualRequest.reason, { details: { force: force ?? false } });
     const decisionId = await this.#reevaluate(actor);
+    await this.#updateAlerts();
     this.publishSearchAttributes();
     return { accepted: true, decisionId };
   }
@@ -479,6 +564,7 @@ export class MonitorWorkflowState {
     this.state.approval = { status: 'approved', by: actor, at: Date.now() };
     await this.record('approve', actor, reason ?? 'approved');
     const decisionId = await this.#reevaluate(actor);
+    await this.#updateAlerts();
     this.publishSearchAttributes();
     return { approved: true, decisionId };
   }
@@ -486,6 +572,7 @@ export class MonitorWorkflowState {
   async reject({ actor, reason }: Actor): Promise<{ rejected: true; decisionId: string }> {
     this.state.approval = { status: 'none' };
     const decisionId = await this.record('reject', actor, reason ?? 'retrain rejected by a person');
+    await this.#updateAlerts();
     this.publishSearchAttributes();
     return { rejected: true, decisionId };
   }
@@ -503,15 +590,12 @@ interface LateWindows {
 
 function lateWindows(plan: WindowPlan, cadenceMs: number): LateWindows | null {
   if (plan.windows === 1 && plan.skipped === null) return null;
-  const iso = (t: number) => new Date(t).toISOString();
-  const cadenceMinutes = Math.round(cadenceMs / 60_000);
-  const cadence = cadenceMinutes >= 1 ? `${cadenceMinutes} min` : `${Math.round(cadenceMs / 1000)} s`;
   const parts = [
-    `the monitor fell behind: ${plan.windows} due windows of ${cadence} coalesced into one (${iso(plan.start)} to ${iso(plan.end)})`,
+    `the monitor fell behind: ${plan.windows} due windows of ${formatDuration(cadenceMs)} coalesced into one (${formatInstant(plan.start)} to ${formatInstant(plan.end)})`,
   ];
   if (plan.skipped)
     parts.push(
-      `${plan.skipped.windows} older windows skipped (${iso(plan.skipped.start)} to ${iso(plan.skipped.end)})`,
+      `${plural(plan.skipped.windows, 'older window')} skipped (${formatInstant(plan.skipped.start)} to ${formatInstant(plan.skipped.end)})`,
     );
   return {
     coalesced: plan.windows,

@@ -478,7 +478,7 @@ describe('evaluatePolicy: training window', () => {
       NOW,
     ).trainingWindow;
     expect(recent.start).toBe(NOW - 3 * 24 * H);
-    expect(recent.reason).toMatch(/less than 3d/);
+    expect(recent.reason).toMatch(/less than 3 d ago: the last 3 d$/);
     expect(evaluatePolicy(policy(THRESHOLD, {}, w), FIRING, NOW).trainingWindow).toMatchObject({
       start: NOW - 30 * 24 * H,
       reason: expect.stringMatching(/no change point/),
@@ -503,7 +503,7 @@ describe('evaluatePolicy: training window', () => {
     // A step less than `minimum` ago still gets `minimum` of data; a step in the future is ignored.
     expect(chooseTrainingWindow(p, FIRING, NOW, NOW - 24 * H)).toMatchObject({
       start: NOW - 3 * 24 * H,
-      reason: expect.stringMatching(/quality step .* less than 3d/),
+      reason: expect.stringMatching(/quality step at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC is less than 3 d ago/),
     });
     expect(chooseTrainingWindow(p, FIRING, NOW, NOW + H).reason).toMatch(/no change point known/);
   });

@@ -186,7 +186,10 @@ describe('cost-aware trigger with the new evidence', () => {
     expect(early.economics?.shouldRetrain).toBe(true);
     expect(early.kind).toBe('no-action');
     expect(early.inputs.cleanTrainingAt).toBe(NOW + H);
-    expect(early.reason).toContain('clean training window');
+    // The decision says first what holds the retrain, then why it will come.
+    expect(early.reason).toMatch(
+      /^waiting for a training window clean of the step at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: clean from .* UTC; staleness accumulated since the last retrain \d+ > retrain 150 \+ risk 0;/,
+    );
     const clean = evaluatePolicy(policy, at([...before, 0.7, 0.7, 0.7, 0.7]), NOW);
     expect(clean.kind).toBe('retrain');
     expect(clean.economics?.rule).toBe('cumulative');

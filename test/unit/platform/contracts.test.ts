@@ -72,6 +72,13 @@ describe('label contract', () => {
     expect(b.ok && b.value).toMatchObject({ label: 'churn', label_numeric: null });
   });
 
+  it('refuses an overflowing numeric label and an event_id with control characters', () => {
+    const overflow = validateLabel({ event_id: 'e1', label: JSON.parse('1e999') as number, timestamp: 0 }, from);
+    expect(!overflow.ok && overflow.reason).toMatch(/^label: Infinity is not a finite number/);
+    const nul = validateLabel({ event_id: 'e\u0000', label: 1, timestamp: 0 }, from);
+    expect(!nul.ok && nul.reason).toContain('event_id: no control characters');
+  });
+
   it('rejects a label without event_id', () => {
     const result = validateLabel({ label: 1, timestamp: 0 }, from);
     expect(!result.ok && result.reason).toContain('event_id');
@@ -143,6 +150,21 @@ describe('the fast check in front of the zod schema', () => {
     ['empty subject_id', (e) => ({ ...e, subject_id: '' })],
     ['numeric metadata', (e) => ({ ...e, metadata: { a: 1 } })],
     ['long metadata', (e) => ({ ...e, metadata: { a: 'x'.repeat(4097) } })],
+    ['NUL in event_id', (e) => ({ ...e, event_id: 'e\u00001' })],
+    ['escape sequence in model_version', (e) => ({ ...e, model_version: 'v1\u001b[31m' })],
+    ['C1 control in subject_id', (e) => ({ ...e, subject_id: 'cust\u0085' })],
+    ['U+FFFD (invalid UTF-8 decoded) in event_id', (e) => ({ ...e, event_id: 'e\ufffd' })],
+    ['DEL in a metadata key', (e) => ({ ...e, metadata: { 'k\u007f': 'v' } })],
+    ['empty metadata key', (e) => ({ ...e, metadata: { '': 'v' } })],
+    ['long metadata key', (e) => ({ ...e, metadata: { ['k'.repeat(129)]: 'v' } })],
+    [
+      '65 metadata keys',
+      (e) => ({ ...e, metadata: Object.fromEntries([...Array(65).keys()].map((i) => [`k${i}`, 'v'])) }),
+    ],
+    [
+      '100,000 metadata keys',
+      (e) => ({ ...e, metadata: Object.fromEntries([...Array(100_000).keys()].map((i) => [`k${i}`, 'v'])) }),
+    ],
     ['missing prediction', (e) => ({ ...e, prediction: undefined })],
     ['not an object', () => [1]],
     ['null', () => null],
@@ -154,6 +176,47 @@ describe('the fast check in front of the zod schema', () => {
     if (fast) expect(z.success && z.data).toEqual(input);
     // (the ISO cases are valid for zod; the fast check only defers them)
     if (!z.success) expect(fast).toBe(false);
+  });
+
+  // What the limits refuse, with the field named; what they must keep accepting.
+  it.each([
+    ['NUL in event_id', { event_id: 'a\u0000b' }, 'event_id: no control characters'],
+    ['U+FFFD in event_id', { event_id: 'a\ufffdb' }, 'event_id: no control characters'],
+    ['newline in model_version', { model_version: 'v\n1' }, 'model_version'],
+    ['C1 control in subject_id', { subject_id: 'c\u009b1' }, 'subject_id'],
+    [
+      '65 metadata keys',
+      { metadata: Object.fromEntries([...Array(65).keys()].map((i) => [`k${i}`, 'v'])) },
+      'at most 64 metadata keys',
+    ],
+    ['a 129-char metadata key', { metadata: { ['k'.repeat(129)]: 'v' } }, 'metadata'],
+  ])('refuses %s, naming the field', (_name, extra, reason) => {
+    const result = validateScoringEvent(event(1, extra), from);
+    expect(!result.ok && result.reason).toContain(reason);
+  });
+
+  it('keeps accepting ids in any script, 64 metadata keys and 128-char keys', () => {
+    const ok = event(1, {
+      event_id: 'ereignis-ä-事件-🙂',
+      subject_id: 'kunde ü',
+      metadata: { ...Object.fromEntries([...Array(63).keys()].map((i) => [`k${i}`, 'v'])), ['k'.repeat(128)]: 'v' },
+    });
+    expect(scoringEventContract.accepts(ok)).toBe(true);
+    expect(validateScoringEvent(ok, from).ok).toBe(true);
+  });
+
+  // JSON text beyond ±1.8e308 parses to ±Infinity: it must be refused by name, never stored as missing.
+  it.each([
+    ['{"x":1e309}', 'features', 'features.x'],
+    ['{"score":0.5,"value":-1e400}', 'prediction', 'prediction.value'],
+    ['{"score":1e309}', 'prediction', 'prediction.score'],
+  ])('refuses the overflowing number in %s (%s) as not finite', (json, field, path) => {
+    const input = { ...event(1), [field]: JSON.parse(json) as unknown };
+    expect(scoringEventContract.accepts(input)).toBe(false);
+    const result = validateScoringEvent(input, from);
+    expect(!result.ok && result.reason).toMatch(
+      new RegExp(`^${path.replace('.', '\\.')}: -?Infinity is not a finite number`),
+    );
   });
 
   const label = (extra: Record<string, unknown> = {}) => ({ event_id: 'e1', label: 1, timestamp: 5, ...extra });

