@@ -439,7 +439,11 @@ interface WindowOutcome {
  */
 function windowOutcomes(decisions: readonly Decision[], from: number, to: number): WindowOutcome[] {
   const byModel = new Map<string, Decision[]>();
-  for (const d of decisions) byModel.set(d.modelId, [...(byModel.get(d.modelId) ?? []), d]);
+  for (const d of decisions) {
+    const mine = byModel.get(d.modelId);
+    if (mine) mine.push(d);
+    else byModel.set(d.modelId, [d]);
+  }
   const out: WindowOutcome[] = [];
   for (const modelId of modelIds) {
     const mine = byModel.get(modelId) ?? [];
