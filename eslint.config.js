@@ -59,9 +59,10 @@ const EXCEPTIONS = [
     imports: ['workflows/messages.ts', 'workflows/monitor/input.ts'],
   },
   {
-    // A policy file is validated with the very duration grammar and time-zone check the evaluator applies.
+    // A policy file is validated with the very duration grammar and time-zone check the evaluator applies,
+    // and documents the evaluator's own evidence defaults.
     file: 'platform/policy-file.ts',
-    imports: ['detectors/policy/duration.ts', 'detectors/policy/blackout.ts'],
+    imports: ['detectors/policy/duration.ts', 'detectors/policy/blackout.ts', 'detectors/policy/evidence.ts'],
   },
   {
     // The alerts section of a policy is validated with the same duration grammar and the rule kinds the evaluator knows.

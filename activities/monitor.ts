@@ -6,7 +6,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Context } from '@temporalio/activity';
 import type { MonitorReference, WindowObservation } from '../detectors/monitor/types.ts';
-import { labelledFromGroups, scoreHistogramFromBins } from '../detectors/monitor/window-histograms.ts';
+import {
+  labelledFromGroups,
+  lateLabelledFromGroups,
+  scoreHistogramFromBins,
+} from '../detectors/monitor/window-histograms.ts';
 import { fitCbpe } from '../detectors/quality/cbpe.ts';
 import { DEFAULT_SCORE_HISTOGRAM_BINS } from '../detectors/quality/score-histogram.ts';
 import { buildReference as buildReferenceProfiles } from '../operations/build-reference.ts';
@@ -22,12 +26,14 @@ import {
   deadLettersInWindow,
   labelledScoreGroups,
   labelledScoreSample,
+  lateLabelledScoreGroups,
   scoreBinCounts,
   snapshotEventWindow,
   versionsInWindow,
   versionsTrainedAt,
 } from '../platform/clickhouse/window-repository.ts';
 import { NotFoundError } from '../platform/errors.ts';
+import { windowCounts } from '../operations/window-drift.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import { registeredReference } from '../operations/register-model.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -100,9 +106,16 @@ export function createMonitorActivities({ clickhouse, log, batching = {}, batche
     start: number;
     end: number;
     referenceId: string | null;
+    /** Count only labels that arrived (label_ts) before this instant, the decision time. @default every stored label */
+    labelsArrivedBy?: number | null;
+    /** Also collect labels that arrived since `since` for events of earlier windows from `from` (cadence-aligned). @default none */
+    lateLabels?: { since: number; from: number; cadenceMs: number } | null;
   }): Promise<WindowObservation> {
     const window = { start: input.start, end: input.end };
     const reference = input.referenceId ? await referenceById(input.referenceId) : null;
+    // Rule revision 3 reads more than the batched queries count (labels by arrival, stuck values,
+    // appeared features): its windows are read on their own for now.
+    if ((input.labelsArrivedBy ?? null) !== null) return revision3Window(input, reference);
     if (reference) assertCountableReference(reference);
     Context.current().heartbeat('reading the window');
     // Windows of a model whose last window was large are counted on their own, with the query
@@ -135,6 +148,70 @@ export function createMonitorActivities({ clickhouse, log, batching = {}, batche
       scoreHistogram: scoreHistogramFromBins(statistics.scoreBins, SCORE_BINS),
       labelled: labelledFromGroups(statistics.labelled, SCORE_BINS),
     };
+  }
+
+  /** A revision-3 window read on its own: labels by arrival, late labels, data-quality follow-ups. */
+  async function revision3Window(
+    input: Parameters<typeof collectWindow>[0],
+    reference: StoredReference | null,
+  ): Promise<WindowObservation> {
+    const window = { start: input.start, end: input.end };
+    return withQueryPriority('background', async () => {
+      Context.current().heartbeat('counting features');
+      const counts = reference
+        ? await windowCounts(clickhouse, { modelId: input.modelId, ...window, reference })
+        : null;
+      const versions = await versionsInWindow(clickhouse, input.modelId, window);
+      const trainedAt = await versionsTrainedAt(
+        clickhouse,
+        input.modelId,
+        versions.map((v) => v.version),
+      );
+      // windowCounts already counted the window's dead letters; without a reference, count them here.
+      const deadLettered = counts?.deadLettered ?? (await deadLettersInWindow(clickhouse, input.modelId, window));
+
+      Context.current().heartbeat('quality histograms');
+      const scoreBins = await scoreBinCounts(clickhouse, input.modelId, window, SCORE_BINS);
+      const arrivedBy = input.labelsArrivedBy ?? null;
+      const labelled = await labelledScoreGroups(clickhouse, input.modelId, window, SCORE_BINS, arrivedBy);
+      const late = input.lateLabels;
+      const lateGroups =
+        late && arrivedBy !== null && late.from < input.start && late.since < arrivedBy
+          ? await lateLabelledScoreGroups(
+              clickhouse,
+              input.modelId,
+              { start: late.from, end: input.start },
+              { start: late.since, end: arrivedBy },
+              late.cadenceMs,
+              SCORE_BINS,
+            )
+          : null;
+      const events = versions.reduce((total, v) => total + v.events, 0);
+      lastWindowEvents.set(input.modelId, events);
+      return {
+        start: input.start,
+        end: input.end,
+        events,
+        versions: versions.map((v) => ({
+          version: v.version,
+          events: v.events,
+          trainedAt: trainedAt.get(v.version) ?? v.firstSeen,
+        })),
+        deadLettered,
+        features: counts?.features ?? {},
+        prediction: counts?.prediction ?? null,
+        quality: counts?.quality ?? null,
+        scoreHistogram: scoreHistogramFromBins(scoreBins, SCORE_BINS),
+        labelled: labelledFromGroups(labelled, SCORE_BINS),
+        ...(arrivedBy === null
+          ? {}
+          : {
+              labelsArrivedBy: arrivedBy,
+              lateLabelled: lateGroups === null ? null : lateLabelledFromGroups(lateGroups, SCORE_BINS),
+              appeared: counts?.appeared ?? null,
+            }),
+      };
+    });
   }
 
   /** One window read on its own, by the single-window queries (window-repository.ts). */

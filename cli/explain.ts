@@ -51,6 +51,7 @@ export function renderDecision(d: DecisionRecord): string {
       );
     }
     if (!used) lines.push(`  ${quality.metric}: unknown in this window (too few labels, no trustworthy estimate)`);
+    if (typeof quality.reason === 'string') lines.push(`  quality source: ${quality.reason}`);
   }
   if (drift) {
     const drifted = (drift.features as any[]).filter((f) => f.drifted); // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -68,7 +69,21 @@ export function renderDecision(d: DecisionRecord): string {
     }
     if (drifted.length > 8) lines.push(`    … and ${drifted.length - 8} more`);
   }
-  if (dq) lines.push(`  data quality: ${dq.ok ? 'ok' : `ALERTS: ${(dq.alerts as string[]).join('; ')}`}`);
+  if (dq) {
+    // Revision 3 reports shift and small windows beside breakage; only breakage makes a window not ok.
+    const alerts = (dq.alerts as string[] | undefined) ?? [];
+    const verdict =
+      dq.broken === undefined
+        ? dq.ok
+          ? 'ok'
+          : 'ALERTS' // recorded before breakage and shift were told apart
+        : dq.broken
+          ? 'BROKEN'
+          : alerts.length > 0
+            ? 'ok (no breakage)'
+            : 'ok';
+    lines.push(`  data quality: ${verdict}${alerts.length > 0 ? `: ${alerts.join('; ')}` : ''}`);
+  }
   if (stats.changePoint?.detected) lines.push('  change point: detected in the quality series (Page–Hinkley)');
   if (decay) {
     // The half-life only when the fit has the evidence for one (detectors/decay/evidence.ts).

@@ -20,6 +20,7 @@ import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
 import type { EventWindow } from '../platform/clickhouse/event-window.ts';
 import {
   orderStatistics,
+  referenceTopValues,
   storeReference,
   windowColumns,
   type NumericColumn,
@@ -86,13 +87,14 @@ const emptyCategorical = (): CategoricalProfile => ({ kind: 'categorical', count
 
 /**
  * Build a reference from the events of `modelId` in [start, end), store it in `references` and
- * return it. Four aggregate queries, none returning rows:
+ * return it. Five aggregate queries, none returning rows:
  *  1. which features exist and in which map (numeric vs categorical by majority);
  *  2. the window count query with empty cuts: finite count, min and max per numeric column,
  *     label counts per categorical column;
  *  3. the exact order statistics behind each numeric column's quantile cuts;
  *  4. the window count query over the new cuts: the reference's own counts and moments,
- *     computed by exactly the SQL that will count every later window.
+ *     computed by exactly the SQL that will count every later window;
+ *  5. each numeric feature's most frequent value share (the stuck-value baseline).
  * Then one insert. Throws ValidationError on bad options and NotFoundError when the window
  * holds no events.
  */
@@ -185,6 +187,9 @@ export async function buildReference(
     predictionClass: null,
   });
 
+  // 5. Each numeric feature's most frequent value share: the stuck-value check's baseline.
+  const topValues = await referenceTopValues(client, window, names.filter(isNumeric));
+
   const features: StoredReference['features'] = {};
   const cappedCategorical: string[] = [];
   for (const n of names) {
@@ -195,7 +200,12 @@ export async function buildReference(
       features[n] = capped.profile;
       if (capped.capped) cappedCategorical.push(n);
     } else {
-      features[n] = toReferenceProfile(c, cutsById.get(`n:${n}`) ?? []);
+      const top = topValues[n] ?? null;
+      features[n] = {
+        ...toReferenceProfile(c, cutsById.get(`n:${n}`) ?? []),
+        topShare: top?.share ?? null,
+        topValue: top?.value ?? null,
+      };
     }
   }
   const modelVersion = options.modelVersion ?? '';
@@ -229,7 +239,7 @@ export async function buildReference(
     cappedCategorical,
   };
 
-  // 5. Store (a few KB of JSON).
+  // 6. Store (a few KB of JSON).
   await storeReference(client, reference);
   return reference;
 }

@@ -6,7 +6,10 @@
 import { OTHER_CATEGORY } from '../detectors/drift/categories.ts';
 import type { CompareOptions } from '../detectors/drift/compare-feature.ts';
 import {
+  DEFAULT_QUALITY_THRESHOLDS,
   dataQualityReport,
+  stuckValueCandidates,
+  type AppearedFeatures,
   type DataQualityReport,
   type FeatureQualityCounts,
   type QualityThresholds,
@@ -14,6 +17,7 @@ import {
 import { driftReport, type DriftReport } from '../detectors/drift/report.ts';
 import type { VerdictOptions } from '../detectors/drift/verdict.ts';
 import {
+  appearedOccurrences,
   assertCountableReference,
   compareWindow,
   windowQualityCounts,
@@ -23,7 +27,12 @@ import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
 import type { EventWindow } from '../platform/clickhouse/event-window.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
 import { checkedTimeWindow } from '../platform/clickhouse/time-window.ts';
-import { countWindowColumns, deadLettersInWindow } from '../platform/clickhouse/window-repository.ts';
+import {
+  countWindowColumns,
+  deadLettersInWindow,
+  topValueShares,
+  unknownFeatureKeys,
+} from '../platform/clickhouse/window-repository.ts';
 
 export interface WindowCountsOptions extends EventWindow {
   reference: StoredReference;
@@ -41,6 +50,8 @@ export interface WindowCounts extends WindowColumnCounts {
   deadLettered: number;
   /** Data-quality inputs, one per feature (then per prediction column), for `dataQualityReport`. */
   quality: FeatureQualityCounts[];
+  /** Feature keys the reference does not know (null when not counted). */
+  appeared: AppearedFeatures | null;
   /** Wall time of the SQL side. */
   queryMs: number;
 }
@@ -56,6 +67,21 @@ export async function windowCounts(client: ClickHouseClient, options: WindowCoun
   assertCountableReference(options.reference);
   const counted = await countWindowColumns(client, { ...options.reference, otherCategory: OTHER_CATEGORY }, options);
   const deadLettered = await deadLettersInWindow(client, options.modelId, window);
+  // Rare follow-ups, only when the counts point at them: the exact most frequent value of a
+  // feature whose values crowded into one bin, and the names of keys the reference lacks.
+  const candidates = stuckValueCandidates(options.reference.features, counted.features);
+  const topValues = candidates.length > 0 ? await topValueShares(client, candidates, options) : {};
+  const occurrences = appearedOccurrences(options.reference, counted);
+  const appeared: AppearedFeatures | null =
+    occurrences === null
+      ? null
+      : {
+          occurrences,
+          names:
+            occurrences > 0 && occurrences >= DEFAULT_QUALITY_THRESHOLDS.appeared_rate * counted.rows
+              ? await unknownFeatureKeys(client, Object.keys(options.reference.features), options)
+              : [],
+        };
   return {
     referenceId: options.reference.referenceId,
     modelId: options.modelId,
@@ -67,7 +93,8 @@ export async function windowCounts(client: ClickHouseClient, options: WindowCoun
     prediction: counted.prediction,
     predictionClass: counted.predictionClass,
     predictionValue: counted.predictionValue,
-    quality: windowQualityCounts(options.reference, counted),
+    quality: windowQualityCounts(options.reference, counted, topValues),
+    appeared,
     queryMs: performance.now() - t0,
   };
 }
@@ -95,7 +122,7 @@ export async function driftForWindow(client: ClickHouseClient, options: DriftFor
   const counts = await windowCounts(client, options);
   const report = driftReport(compareWindow(options.reference, counts, options.compare), options.verdict);
   const quality = dataQualityReport(
-    { rows: counts.rows, dead_lettered: counts.deadLettered, features: counts.quality },
+    { rows: counts.rows, dead_lettered: counts.deadLettered, features: counts.quality, appeared: counts.appeared },
     options.qualityThresholds,
   );
   return { report, quality, counts };

@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { isKnownTimeZone } from '../detectors/policy/blackout.ts';
 import { DURATION_PATTERN, tryParseDuration } from '../detectors/policy/duration.ts';
+import { DEFAULT_EVIDENCE } from '../detectors/policy/evidence.ts';
 import type { PolicyRef, RetrainPolicy } from '../detectors/policy/types.ts';
 import { alertPolicySchema } from './alert-policy-schema.ts';
 import { ValidationError, type ValidationIssue } from './errors.ts';
@@ -220,6 +221,29 @@ const trainingWindowSchema = z.discriminatedUnion(
   { error: 'expected trainingWindow.kind "fixed", "since-change-point" or "all"' },
 );
 
+const evidenceSchema = z
+  .object({
+    minLabelledEvents: positiveInt(
+      'labelled events behind a realised quality value (fewer are pooled with the next windows)',
+    ).default(DEFAULT_EVIDENCE.minLabelledEvents),
+    minDecayPoints: requiredNumber('quality points before the decay is fitted as a curve')
+      .int({ error: 'must be a whole number: quality points before the decay is fitted as a curve' })
+      .min(3, { error: 'must be at least 3: a curve has three parameters' })
+      .default(DEFAULT_EVIDENCE.minDecayPoints),
+    minWindowRows: positiveInt('scored events under which a window is weak evidence').default(
+      DEFAULT_EVIDENCE.minWindowRows,
+    ),
+    minTrainingLabelled: z
+      .union([z.literal('auto'), positiveInt('labelled rows a retrain needs after a change or broken data')], {
+        error: 'expected "auto" or a whole number ≥ 1 of labelled rows',
+      })
+      .default(DEFAULT_EVIDENCE.minTrainingLabelled),
+  })
+  .strict()
+  .describe(
+    'Window minimums: labelled events per realised quality value (fewer are pooled), points for a decay curve, rows for a drift verdict, labelled rows a retrain needs after a change or broken data. Omit for the defaults.',
+  );
+
 /** The retrain policy schema. Its output is a {@link RetrainPolicy}. */
 export const policySchema = z
   .object({
@@ -235,6 +259,8 @@ export const policySchema = z
     trainingWindow: trainingWindowSchema.default({ kind: 'fixed', duration: '30d' }),
     // Optional without a default, so a policy without alerts keeps the hash it always had.
     alerts: alertPolicySchema.optional(),
+    // Optional, not defaulted: a policy that does not set it keeps the content hash it had.
+    evidence: evidenceSchema.optional(),
   })
   .strict()
   .meta({

@@ -20,8 +20,19 @@ export interface RetrainSettings {
     | { kind: 'command'; command: string[]; params: Record<string, unknown> };
   /** Seed of the training run (recorded). @default 42 */
   seed: number;
-  /** Shadow evaluation: superiority (must be better) or non-inferiority (must not be worse by more than `margin`). @default "non-inferiority", 0.01 */
-  shadow: { mode: 'superiority' | 'non-inferiority'; margin: number; lookback: string; maxEvents: number };
+  /**
+   * Shadow evaluation: superiority (must be better) or non-inferiority (must not be worse by more
+   * than `margin`), on up to `maxEvents` labelled events of the last `lookback`; fewer paired events
+   * than `minEvents` is inconclusive (a low-volume model lowers it, or lengthens `lookback`).
+   * @default "non-inferiority", 0.01, "1d", 20000, minEvents 500
+   */
+  shadow: {
+    mode: 'superiority' | 'non-inferiority';
+    margin: number;
+    lookback: string;
+    maxEvents: number;
+    minEvents?: number;
+  };
   /** Canary traffic shares and how long each is watched; empty = promote straight after shadow. `darkLaunch` stops after shadow. */
   canary: { steps: number[]; stepDuration: string; minEvents: number; darkLaunch: boolean };
   /**
@@ -205,6 +216,7 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
       margin: input.settings.shadow.margin,
       mode: input.settings.shadow.mode,
       maxEvents: input.settings.shadow.maxEvents,
+      ...(input.settings.shadow.minEvents === undefined ? {} : { minEvents: input.settings.shadow.minEvents }),
     });
     verdict = shadow.verdict;
     if (shadow.verdict.decision !== 'promote') {

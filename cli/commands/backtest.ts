@@ -1,25 +1,28 @@
 /**
- * `halflife backtest`: replay a labelled scoring history (CSV) through the monitor's tick and a
- * retrain policy, training the built-in logistic regression whenever the policy retrains, and
- * report the decisions, the quality over time and what the schedule cost.
+ * `halflife backtest`: replay a labelled scoring history (CSV) through the monitor's tick and one
+ * or more retrain policies, training the built-in logistic regression whenever a policy
+ * retrains, and report the decisions, the quality over time and what each schedule cost —
+ * with several policies, a comparison table (and, with --plot, a chart file).
  */
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { BacktestInputError, runBacktest } from '../../detectors/backtest/engine.ts';
-import type { BacktestCostModel, BacktestReport, BacktestRow } from '../../detectors/backtest/types.ts';
+import type { BacktestCostModel, BacktestRow } from '../../detectors/backtest/types.ts';
 import { tryParseDuration } from '../../detectors/policy/duration.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { categoricalColumn, detectKinds, numericColumn, readCsv, type RawTable } from '../../platform/tabular.ts';
 import { ConfigError, ValidationError } from '../../platform/errors.ts';
-import { loadPolicyFile } from '../../platform/policy-file.ts';
+import { loadPolicyFile, type LoadedPolicy } from '../../platform/policy-file.ts';
 import { builtInTrainer } from '../../training/backtest-trainer.ts';
-import { displayReason } from '../../detectors/texts/decision-reason.ts';
-import { formatInstant } from '../../detectors/texts/format.ts';
-import { emit, table } from '../output.ts';
+import { emit } from '../output.ts';
+import { backtestPlotHtml } from './backtest-plot.ts';
+import { comparisonJson, renderComparison, renderReport, reportJson, type RunInfo } from './backtest-report.ts';
 
-interface BacktestCliOptions {
+export interface BacktestCliOptions {
   data: string;
-  policy: string;
+  /** Policy files or directories of them (--policy repeated). */
+  policy: string[];
   json?: boolean;
   timestamp: string;
   label: string;
@@ -31,15 +34,24 @@ interface BacktestCliOptions {
   reference: string;
   valuePerQualityUnit?: string;
   retrainCost?: string;
+  labelDelay: string;
+  labelTime?: string;
+  plot?: string;
   quiet?: boolean;
 }
 
 export function registerBacktestCommand(program: Command): void {
   program
     .command('backtest')
-    .description('replay a labelled scoring history through a retrain policy: decisions, quality over time, costs')
+    .description(
+      'replay a labelled scoring history through one or more retrain policies: decisions, quality over time, costs',
+    )
     .requiredOption('--data <file>', 'CSV with a header: timestamp, features, optional prediction score, label')
-    .requiredOption('--policy <file>', 'retrain policy YAML (see examples/policies)')
+    .requiredOption(
+      '--policy <file|dir>',
+      'retrain policy YAML (see examples/policies); repeat it, or name a directory of .yaml files, to compare policies',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('--json', 'machine-readable output')
     .option('--timestamp <column>', 'timestamp column (ISO-8601, or epoch seconds / milliseconds)', 'timestamp')
     .option('--label <column>', 'label column (0/1, true/false; empty = not labelled)', 'label')
@@ -53,38 +65,86 @@ export function registerBacktestCommand(program: Command): void {
     .option('--cadence <duration>', 'window length, as the monitor cadence', '1h')
     .option('--reference <duration>', 'reference period at the start of the history', '1d')
     .option(
+      '--label-delay <duration>',
+      'how long labels take to arrive after their event: windows and retrains use only labels arrived by the decision time',
+      '0s',
+    )
+    .option(
+      '--label-time <column>',
+      'column with when each label arrived (ISO-8601 or epoch); rows without one use --label-delay',
+    )
+    .option(
       '--value-per-quality-unit <money>',
-      "price of staleness: money per event per 1.0 of quality lost (default: the cost-aware policy's)",
+      "price of staleness: money per event per 1.0 of quality lost (default: the (first) cost-aware policy's)",
     )
     .option(
       '--retrain-cost <money>',
-      "price of one retrain (default: the cost-aware policy's retrainCost + expected deployment risk)",
+      "price of one retrain (default: the (first) cost-aware policy's retrainCost + expected deployment risk)",
     )
+    .option('--plot <file.html>', 'write a chart of quality and cumulative true cost per policy (self-contained HTML)')
     .option('--quiet', 'no progress on stderr')
     .addHelpText(
       'after',
       `
-Costs: staleness per window = value per quality unit × events × max(0, fresh quality − window quality),
-where fresh quality is the serving version's validation quality; each retrain costs the retrain cost
-(plus, for a cost-aware policy, its expected deployment risk). Without a cost-aware policy or the two
-price options, costs are reported as null.`,
+Costs, two ways:
+  true cost  = value per quality unit × events × (1 − window quality) summed over windows, quality measured
+               in hindsight on every label, + retrain cost × retrains (a retrain decided as the last window
+               closes serves nothing: flagged, not charged). Policy-independent: compare policies by it.
+  total cost = staleness per window, value per quality unit × events × max(0, fresh quality − window
+               quality) where fresh quality is the serving version's own validation quality, + retrain cost ×
+               retrains. Policy-relative: a version trained on bad data validates low and looks cheap.
+Each retrain costs the retrain cost (plus, for a cost-aware policy, its expected deployment risk). Several
+policies are priced alike: by the two price options, else by the first cost-aware policy. Without either,
+costs are null.`,
     )
     .action(async (opts: BacktestCliOptions) => {
       const json = !!opts.json;
-      const report = await backtestFile(opts);
-      emit(json, toJson(report, opts), () => render(report, opts));
+      const runs = await backtestFile(opts);
+      if (opts.plot) writeFileSync(opts.plot, backtestPlotHtml(runs, opts.data));
+      if (runs.length === 1) {
+        const only = runs[0] as RunInfo;
+        emit(json, reportJson(only.report, opts, only.file), () => renderReport(only.report, opts, only.file));
+      } else emit(json, comparisonJson(runs, opts), () => renderComparison(runs, opts));
     });
 }
 
-async function backtestFile(opts: BacktestCliOptions): Promise<BacktestReport> {
+/** The policy files named by --policy: files as given, directories as their *.yaml / *.yml files (sorted). */
+export function policyFiles(entries: readonly string[]): string[] {
+  const files: string[] = [];
+  for (const entry of entries) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(entry).isDirectory();
+    } catch {
+      throw new ConfigError(`--policy ${entry}: no such file or directory`);
+    }
+    if (!isDirectory) {
+      files.push(entry);
+      continue;
+    }
+    const found = readdirSync(entry)
+      .filter((f) => /\.ya?ml$/i.test(f))
+      .sort()
+      .map((f) => path.join(entry, f));
+    if (found.length === 0) throw new ConfigError(`--policy ${entry}: the directory holds no .yaml or .yml policy`);
+    files.push(...found);
+  }
+  return files;
+}
+
+async function backtestFile(opts: BacktestCliOptions): Promise<RunInfo[]> {
   const cadenceMs = durationOption('--cadence', opts.cadence);
   const referenceMs = durationOption('--reference', opts.reference);
+  const labelDelayMs = durationOption('--label-delay', opts.labelDelay, true);
   if (referenceMs < cadenceMs)
     throw new ConfigError(
       `--reference ${opts.reference} is shorter than --cadence ${opts.cadence}: the reference needs at least one window`,
     );
-  const { policy } = loadPolicyFile(opts.policy);
-  const costModel = costModelOf(policy, opts);
+  const policies: (LoadedPolicy & { file: string })[] = policyFiles(opts.policy).map((file) => ({
+    file,
+    ...loadPolicyFile(file),
+  }));
+  const shared = policies.length > 1 ? sharedCostModel(policies, opts) : null;
   const file = opts.data;
   const progress = new Progress(!opts.quiet, path.basename(file));
 
@@ -100,31 +160,49 @@ async function backtestFile(opts: BacktestCliOptions): Promise<BacktestReport> {
   // Files are not always sorted; the stable sort keeps the file order within one instant.
   rows.sort((a, b) => a.time - b.time);
 
+  const runs: RunInfo[] = [];
   try {
-    return await runBacktest({
-      rows,
-      numeric: columns.numeric,
-      categorical: columns.categorical,
-      hasPrediction: columns.prediction !== null,
-      policy,
-      cadenceMs,
-      referenceWindowMs: referenceMs,
-      trainer: builtInTrainer(),
-      costModel,
-      onWindow: (done) => progress.windows(done.windows, done.time, done.retrains),
-    });
+    for (const { policy, file: policyFile } of policies) {
+      progress.policy(policy.name);
+      const report = await runBacktest({
+        rows,
+        numeric: columns.numeric,
+        categorical: columns.categorical,
+        hasPrediction: columns.prediction !== null,
+        policy,
+        cadenceMs,
+        referenceWindowMs: referenceMs,
+        trainer: builtInTrainer(),
+        costModel: shared ?? costModelOf(policy, opts),
+        labelDelayMs,
+        onWindow: (done) => progress.windows(done.windows, done.time, done.retrains),
+      });
+      runs.push({ report, file: policyFile });
+    }
   } catch (err) {
     if (err instanceof BacktestInputError) throw new ValidationError(`${file}: ${err.message}`);
     throw err;
   } finally {
     progress.done();
   }
+  return runs;
+}
+
+/** One price for every policy of a comparison: the options, else the first cost-aware policy's. */
+function sharedCostModel(policies: readonly LoadedPolicy[], opts: BacktestCliOptions): BacktestCostModel | null {
+  const first = policies.find((p) => p.policy.trigger.kind === 'cost-aware');
+  if (opts.valuePerQualityUnit !== undefined || opts.retrainCost !== undefined || first === undefined) {
+    const priced = policies.map((p) => costModelOf(p.policy, opts));
+    return priced.find((c) => c !== null) ?? null;
+  }
+  return costModelOf(first.policy, opts);
 }
 
 interface ResolvedColumns {
   timestamp: string;
   label: string;
   prediction: string | null;
+  labelTime: string | null;
   numeric: string[];
   categorical: string[];
 }
@@ -138,6 +216,7 @@ function resolveColumns(file: string, header: string[], opts: BacktestCliOptions
   };
   const timestamp = need(opts.timestamp, '--timestamp');
   const label = need(opts.label, '--label');
+  const labelTime = opts.labelTime === undefined ? null : need(opts.labelTime, '--label-time');
   const prediction =
     opts.prediction === false
       ? null
@@ -154,7 +233,7 @@ function resolveColumns(file: string, header: string[], opts: BacktestCliOptions
           .map((s) => s.trim())
           .filter((s) => s !== '');
   const categorical = (list(opts.categorical) ?? []).map((c) => need(c, '--categorical'));
-  const roles = new Set([timestamp, label, ...(prediction ? [prediction] : [])]);
+  const roles = new Set([timestamp, label, ...(prediction ? [prediction] : []), ...(labelTime ? [labelTime] : [])]);
   const features = (
     list(opts.features) ?? header.filter((h) => !roles.has(h) && !(opts.prediction === false && h === 'prediction'))
   ).map((c) => need(c, '--features'));
@@ -166,9 +245,16 @@ function resolveColumns(file: string, header: string[], opts: BacktestCliOptions
   const role = features.find((f) => roles.has(f));
   if (role !== undefined)
     throw new ValidationError(
-      `${file}: column "${role}" cannot be both a feature and the timestamp, label or prediction`,
+      `${file}: column "${role}" cannot be both a feature and the timestamp, label, label time or prediction`,
     );
-  return { timestamp, label, prediction, numeric: features.filter((f) => !categorical.includes(f)), categorical };
+  return {
+    timestamp,
+    label,
+    prediction,
+    labelTime,
+    numeric: features.filter((f) => !categorical.includes(f)),
+    categorical,
+  };
 }
 
 const MISSING_LABEL = new Set(['', 'na', 'n/a', 'nan', 'null', 'none', '<na>']);
@@ -183,6 +269,7 @@ function buildRows(table: RawTable, columns: ResolvedColumns): BacktestRow[] {
   const times = cells(columns.timestamp);
   const labels = cells(columns.label);
   const predictions = columns.prediction === null ? null : cells(columns.prediction);
+  const labelTimes = columns.labelTime === null ? null : cells(columns.labelTime);
   const rows: BacktestRow[] = new Array<BacktestRow>(times.length);
   for (let r = 0; r < times.length; r++) {
     const rawTime = times[r] ?? '';
@@ -212,11 +299,25 @@ function buildRows(table: RawTable, columns: ResolvedColumns): BacktestRow[] {
         );
     }
 
+    let labelTime: number | null = null;
+    if (labelTimes !== null && label !== null) {
+      const raw = labelTimes[r] ?? '';
+      labelTime = raw.trim() === '' ? null : parseTimestamp(raw);
+      if (raw.trim() !== '' && labelTime === null)
+        throw new ValidationError(
+          `${at(r, columns.labelTime as string)}: cannot parse label time "${raw}" (expected ISO-8601 or epoch seconds or milliseconds; empty uses --label-delay)`,
+        );
+      if (labelTime !== null && labelTime < time)
+        throw new ValidationError(
+          `${at(r, columns.labelTime as string)}: the label arrives (${new Date(labelTime).toISOString()}) before its event (${new Date(time).toISOString()})`,
+        );
+    }
+
     const features: Record<string, number | string | null> = {};
     // Non-finite numbers count as missing, as the drift tests treat them.
     for (const [name, values] of numeric) features[name] = Number.isFinite(values[r]) ? (values[r] as number) : null;
     for (const [name, values] of categorical) features[name] = values[r] ?? null;
-    rows[r] = { time, features, prediction, label };
+    rows[r] = { time, features, prediction, label, ...(labelTime === null ? {} : { labelTime }) };
   }
   return rows;
 }
@@ -233,9 +334,9 @@ export function parseTimestamp(text: string): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
-function durationOption(option: string, text: string): number {
+function durationOption(option: string, text: string, zeroAllowed = false): number {
   const ms = tryParseDuration(text);
-  if (ms === null || ms <= 0)
+  if (ms === null || ms < 0 || (ms === 0 && !zeroAllowed))
     throw new ConfigError(
       `${option} "${text}": expected a duration like "1h" or "2d" (one number and one unit of ms, s, m, h, d, w)`,
     );
@@ -266,141 +367,6 @@ function costModelOf(policy: RetrainPolicy, opts: BacktestCliOptions): BacktestC
   return { valuePerQualityUnit: value, retrainCost: retrain, riskCost: 0 };
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-const round = (x: number | null, digits = 6): number | null => (x === null ? null : Number(x.toFixed(digits)));
-
-function toJson(r: BacktestReport, opts: BacktestCliOptions): unknown {
-  return {
-    data: opts.data,
-    policy: r.policy,
-    model: r.model,
-    trainer: r.trainer,
-    cadence: opts.cadence,
-    reference: { start: iso(r.reference.start), end: iso(r.reference.end), rows: r.reference.rows },
-    rows: r.rows,
-    labelled_rows: r.labelledRows,
-    decisions: r.decisions.map((d) => ({
-      time: iso(d.time),
-      kind: d.kind,
-      reason: d.reason,
-      version: d.version,
-      ...(d.retrain
-        ? {
-            retrain: {
-              new_version: d.retrain.newVersion,
-              training_start: iso(d.retrain.trainingStart),
-              training_end: iso(d.retrain.trainingEnd),
-              training_rows: d.retrain.trainingRows,
-              fresh_quality: round(d.retrain.freshQuality),
-              ...(d.retrain.error ? { error: d.retrain.error } : {}),
-            },
-          }
-        : {}),
-    })),
-    retrains: r.retrains,
-    failed_retrains: r.failedRetrains,
-    total_cost: round(r.totalCost),
-    staleness_cost: round(r.stalenessCost),
-    retrain_cost: round(r.retrainCost),
-    cost_model:
-      r.costModel === null
-        ? null
-        : {
-            value_per_quality_unit: r.costModel.valuePerQualityUnit,
-            retrain_cost: r.costModel.retrainCost,
-            risk_cost: r.costModel.riskCost,
-          },
-    versions: r.versions.map((v) => ({
-      version: v.version,
-      trained_at: iso(v.trainedAt),
-      fresh_quality: round(v.freshQuality),
-      source: v.source,
-      training_rows: v.trainingRows,
-    })),
-    windows: r.windows.map((w) => ({
-      start: iso(w.start),
-      end: iso(w.end),
-      events: w.events,
-      labelled: w.labelled,
-      version: w.version,
-      quality: round(w.quality),
-      estimated_quality: round(w.estimatedQuality),
-      quality_used: w.qualityUsed,
-      drift:
-        w.drift === null
-          ? null
-          : {
-              detected: w.drift.detected,
-              drifted_share: round(w.drift.driftedShare),
-              drifted_features: w.drift.driftedFeatures,
-            },
-      staleness_cost: round(w.stalenessCost),
-    })),
-  };
-}
-
-function render(r: BacktestReport, opts: BacktestCliOptions): string {
-  const money = (x: number | null): string =>
-    x === null ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: 2 });
-  const q = (x: number | null): string => (x === null ? '—' : x.toFixed(4));
-  const measured = r.windows.filter((w) => w.quality !== null);
-  const qualities = measured.map((w) => w.quality as number);
-  const mean = qualities.length > 0 ? qualities.reduce((a, b) => a + b, 0) / qualities.length : null;
-  const lines = [
-    `backtest: policy ${r.policy.name} v${r.policy.version} (${r.policy.trigger}) on ${opts.data}`,
-    `  ${r.rows} rows (${r.labelledRows} labelled), reference ${formatInstant(r.reference.start)} → ${formatInstant(r.reference.end)} (${r.reference.rows} rows), ${r.windows.length} windows of ${opts.cadence}`,
-    `  trainer: ${r.trainer}; first model: ${r.versions[0]?.source === 'file' ? "the file's scores" : 'trained on the reference period'}`,
-    '',
-    `retrains: ${r.retrains}${r.failedRetrains > 0 ? ` (+${r.failedRetrains} failed)` : ''}`,
-    r.costModel === null
-      ? 'cost: not priced (pass --value-per-quality-unit and --retrain-cost, or use a cost-aware policy)'
-      : `cost: staleness ${money(r.stalenessCost)} + retraining ${money(r.retrainCost)} = total ${money(r.totalCost)}  (${r.costModel.valuePerQualityUnit} per event per quality unit; ${r.costModel.retrainCost} + risk ${r.costModel.riskCost} per retrain)`,
-    `quality (${measured.length} measured windows): first ${q(qualities[0] ?? null)}, mean ${q(mean)}, min ${q(qualities.length > 0 ? Math.min(...qualities) : null)}, last ${q(qualities.at(-1) ?? null)}`,
-    '',
-  ];
-  const notable = r.decisions.filter((d) => d.kind !== 'no-action');
-  lines.push(
-    notable.length === 0
-      ? 'decisions: no action in every window'
-      : `decisions other than no-action (${notable.length} of ${r.decisions.length}):`,
-  );
-  if (notable.length > 0)
-    lines.push(
-      table(
-        ['time', 'kind', 'reason'],
-        notable.map((d) => [
-          formatInstant(d.time),
-          d.kind === 'retrain' ? `retrain → ${d.retrain?.newVersion}` : d.kind,
-          displayReason(d.reason),
-        ]),
-        { wrap: [2] },
-      ),
-    );
-
-  // Quality over time, in about 24 rows whatever the length of the history.
-  const per = Math.max(1, Math.ceil(r.windows.length / 24));
-  const rows: (string | number)[][] = [];
-  for (let i = 0; i < r.windows.length; i += per) {
-    const group = r.windows.slice(i, i + per);
-    const qs = group.filter((w) => w.quality !== null).map((w) => w.quality as number);
-    const cost = group.reduce((s, w) => s + (w.stalenessCost ?? 0), 0);
-    rows.push([
-      formatInstant(group[0]?.start ?? 0),
-      group.reduce((s, w) => s + w.events, 0),
-      q(qs.length > 0 ? qs.reduce((a, b) => a + b, 0) / qs.length : null),
-      group.filter((w) => w.drift?.detected).length,
-      [...new Set(group.map((w) => w.version))].join(' '),
-      r.costModel === null ? '—' : money(cost),
-    ]);
-  }
-  lines.push(
-    '',
-    `quality over time (${per} window${per > 1 ? 's' : ''} per row):`,
-    table(['from', 'events', 'quality', 'drifted windows', 'version', 'staleness cost'], rows),
-  );
-  return lines.join('\n');
-}
-
 /** Progress on stderr, at most every two seconds and only once a run has lasted two seconds. */
 class Progress {
   private last = Date.now();
@@ -409,6 +375,9 @@ class Progress {
     private readonly enabled: boolean,
     private readonly label: string,
   ) {}
+  policy(name: string): void {
+    this.tick(() => `${this.label}: policy ${name}`);
+  }
   reading(rows: number): void {
     this.tick(() => `${this.label}: read ${rows} rows`);
   }

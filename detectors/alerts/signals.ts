@@ -4,6 +4,7 @@
  * features), the one health rule's verdict, and the events the evaluator remembers (the last
  * failed promotion, serving's last report). Nothing is recomputed here.
  */
+import { breakageDetails } from '../drift/data-quality.ts';
 import type { MonitorState, WindowEvaluation } from '../monitor/types.ts';
 import type { AlertMemory, AlertSignals } from './types.ts';
 
@@ -31,7 +32,7 @@ export function monitorAlertSignals({ state, evaluation, health, slo, memory, no
     windows: state.windows.slice(-WINDOWS_KEPT),
     slo,
     timeToBreachHours: state.decay?.timeToBreach?.hours ?? null,
-    dataQualityAlerts: evaluation?.dataQuality.alerts ?? [],
+    dataQualityAlerts: failingQualityChecks(evaluation),
     driftedFeatures: evaluation?.drift?.drifted_features ?? [],
     approval: {
       pending: approval.status === 'pending',
@@ -40,4 +41,16 @@ export function monitorAlertSignals({ state, evaluation, health, slo, memory, no
     promotionFailure: memory.promotionFailure,
     serving: memory.serving,
   };
+}
+
+/**
+ * The checks that failed the last window: its breakage (shift and small windows do not fail a
+ * window since rule revision 3), or every alert when it has none (earlier revisions failed a
+ * window on any alert), or when its report predates the split.
+ */
+function failingQualityChecks(evaluation: WindowEvaluation | null): string[] {
+  const report = evaluation?.dataQuality;
+  if (!report) return [];
+  const broken = report.checks ? breakageDetails(report) : [];
+  return broken.length > 0 ? broken : report.alerts;
 }

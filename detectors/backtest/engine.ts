@@ -14,14 +14,21 @@
  * Differences from production, on purpose: training is instantaneous (the new version serves
  * from the next window), approval is assumed granted at once (the backtest measures a policy's
  * timing, not a person's), every trained version is promoted (no shadow evaluation or canary:
- * those judge a trainer's output, not when to retrain), labels arrive with their events, and a
- * failed training (e.g. a single-class window) starts the cooldown and counts against the budget
- * like a failed Retrain workflow but costs nothing.
+ * those judge a trainer's output, not when to retrain), and a failed training (e.g. a
+ * single-class window) starts the cooldown and counts against the budget like a failed Retrain
+ * workflow but costs nothing.
+ *
+ * Labels arrive when they would in production (`labelDelayMs`, or a row's own `labelTime`): a
+ * window sees the labels that arrived before it closed, later ones reach it as late labels at a
+ * later window's close, and a retrain trains only on labels that had arrived. The report's
+ * `trueCost` is measured in hindsight, on every label.
  *
  * Memory: every row is kept, because a training window may reach back to the start ("all").
  */
-import { categoricalProfile, numericReferenceProfile, numericWindowCounts } from '../drift/profiles.ts';
+import { categoricalProfile, numericReferenceProfile, numericWindowCounts, topValueOf } from '../drift/profiles.ts';
 import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from '../drift/profiles.ts';
+import { windowQualityCounts } from '../drift/window-comparison.ts';
+import { LabelQueue, type PendingLabel } from './label-queue.ts';
 import { initialMonitorState, monitorTick, startVersion } from '../monitor/tick.ts';
 import { DEFAULT_MONITOR_SETTINGS } from '../monitor/types.ts';
 import type { MonitorReference, MonitorSettings, MonitorState, WindowObservation } from '../monitor/types.ts';
@@ -64,6 +71,22 @@ interface Serving {
   model: BacktestModel | null;
 }
 
+/** A reference and the rows it was profiled from (the denominator of its missing rates). */
+interface Reference {
+  profiles: MonitorReference;
+  rows: number;
+}
+
+/** "retrain: retrain: …" and "no action: wait: …" read as one verdict: the kind is reported beside the reason. */
+export function reasonWithoutVerdict(reason: string): string {
+  let out = reason;
+  for (;;) {
+    const next = out.replace(/^(retrain|no action|wait): /, '');
+    if (next === out) return out;
+    out = next;
+  }
+}
+
 export async function runBacktest(options: BacktestOptions): Promise<BacktestReport> {
   const { policy, cadenceMs, referenceWindowMs, trainer, hasPrediction } = options;
   if (!(cadenceMs > 0)) throw new BacktestInputError(`cadence must be longer than zero, got ${cadenceMs} ms`);
@@ -75,11 +98,15 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
   const costModel = options.costModel ? { ...options.costModel, riskCost: options.costModel.riskCost ?? 0 } : null;
   const validationShare = options.validationShare ?? 0.2;
   const seed = options.seed ?? 1;
+  const labelDelayMs = options.labelDelayMs ?? 0;
+  if (!(labelDelayMs >= 0)) throw new BacktestInputError(`label delay must be zero or more, got ${labelDelayMs} ms`);
+  const arrivalOf = (row: BacktestRow): number => row.labelTime ?? row.time + labelDelayMs;
+  const inFlight = new LabelQueue();
 
   const history: BacktestRow[] = [];
   let labelledRows = 0;
   let state: MonitorState = initialMonitorState(policy.model);
-  let reference: MonitorReference | null = null;
+  let reference: Reference | null = null;
   let serving: Serving | null = null;
   let referenceInfo = { start: 0, end: 0, rows: 0 };
   const decisions: BacktestDecision[] = [];
@@ -108,14 +135,22 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
       serving = { version: 'file', model: null };
       const fresh = qualityOf(
         rows.map((r, i) => score(r, i)),
-        rows.map((r) => r.label),
+        rows.map((r) => (r.label !== null && arrivalOf(r) < referenceEnd ? r.label : null)),
         settings,
       );
-      versions.push({ version: 'file', trainedAt: start, freshQuality: fresh, source: 'file', trainingRows: 0 });
+      versions.push({
+        version: 'file',
+        trainedAt: start,
+        freshQuality: fresh,
+        source: 'file',
+        trainingRows: 0,
+        validationRows: 0,
+      });
       // The file's model is taken as deployed when the history starts; its age runs from there.
       state = startVersion(state, 'file', start, fresh, null, start);
     } else {
-      const trained = trainVersion(trainer, rows, numeric, categorical, seed, validationShare, settings);
+      const arrived = rows.filter((r) => r.label !== null && arrivalOf(r) < referenceEnd);
+      const trained = trainVersion(trainer, arrived, numeric, categorical, seed, validationShare, settings);
       if ('error' in trained)
         throw new BacktestInputError(
           `cannot train the first model on the reference period (${rows.length} rows): ${trained.error}`,
@@ -127,6 +162,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
         freshQuality: trained.freshQuality,
         source: 'trainer',
         trainingRows: trained.trainingRows,
+        validationRows: trained.validationRows,
       });
       state = startVersion(state, 'v1', referenceEnd, trained.freshQuality, null, referenceEnd);
     }
@@ -137,6 +173,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
       rows.map((r, i) => score(r, i)),
       numeric,
       categorical,
+      (r) => r.label !== null && arrivalOf(r) < referenceEnd,
     );
     monitoring = true;
     windowStart = referenceEnd;
@@ -146,63 +183,91 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
     const rows = history.slice(windowFirstIndex, endIndex);
     const current = serving as Serving;
     const scores = rows.map((r, i) => score(r, windowFirstIndex + i));
+    // Labels that arrived before the window closed count now; the rest travel on, and those of
+    // earlier windows that arrived since the last close fill those windows in.
+    const late = inFlight.takeBefore(end);
+    const arrived: boolean[] = rows.map((r) => r.label !== null && arrivalOf(r) < end);
+    rows.forEach((r, i) => {
+      if (r.label !== null && !arrived[i])
+        inFlight.push({ arrival: arrivalOf(r), windowStart, score: scores[i] as number, label: r.label });
+    });
     const observation = buildObservation(
       windowStart,
       end,
       rows,
       scores,
+      arrived,
+      late,
       reference,
       current.version,
       state.versionTrainedAt,
     );
     if (policy.guards.approval.required)
       state = { ...state, approval: { status: 'approved', by: 'backtest', at: end } };
-    const tick = monitorTick(state, reference, observation, policy, end, settings);
+    const tick = monitorTick(state, reference?.profiles ?? null, observation, policy, end, settings);
     state = tick.state;
     const realised = tick.evaluation.quality.realised?.value ?? null;
     const fresh = state.freshQuality;
     const drift = tick.evaluation.drift;
+    const hindsight = qualityOf(
+      scores,
+      rows.map((r) => r.label),
+      settings,
+    );
+    const dq = tick.evaluation.dataQuality;
     windows.push({
       start: windowStart,
       end,
       events: rows.length,
-      labelled: observation.labelled?.events ?? 0,
+      labelled: rows.filter((r) => r.label !== null).length,
+      labelledAtClose: observation.labelled?.events ?? 0,
       version: current.version,
       quality: realised,
+      hindsightQuality: hindsight,
       estimatedQuality: tick.evaluation.quality.estimated?.value ?? null,
       qualityUsed: tick.evaluation.quality.used,
+      ...(tick.evaluation.quality.reason === undefined ? {} : { qualityReason: tick.evaluation.quality.reason }),
       drift: drift
         ? { detected: drift.dataset_drift, driftedShare: drift.share_drifted, driftedFeatures: drift.drifted_features }
         : null,
+      dataQuality: {
+        broken: dq.broken,
+        checks: dq.checks.map((c) => ({ check: c.check, kind: c.kind, feature: c.feature, detail: c.detail })),
+      },
       // Unlabelled windows cost nothing measurable; a version without a fresh quality is not priced.
       stalenessCost:
         costModel && realised !== null && fresh !== null
           ? costModel.valuePerQualityUnit * rows.length * Math.max(0, fresh - realised)
           : null,
+      trueCost: costModel && hindsight !== null ? costModel.valuePerQualityUnit * rows.length * (1 - hindsight) : null,
     });
 
     const decision: BacktestDecision = {
       time: end,
       kind: tick.decision.kind,
-      reason: tick.decision.reason,
+      reason: reasonWithoutVerdict(tick.decision.reason),
       version: current.version,
     };
     if (tick.decision.kind === 'retrain') {
       const w = tick.decision.trainingWindow;
       const from = w.start === null ? 0 : lowerBound(history, w.start);
       const to = lowerBound(history, w.end);
-      const trainingRows = history.slice(from, Math.min(to, endIndex));
+      const windowRows = history.slice(from, Math.min(to, endIndex));
+      // As in production: only labels that had arrived by the decision can be trained on.
+      const trainingRows = windowRows.filter((r) => r.label !== null && arrivalOf(r) < end);
       // The seed depends on nothing but the options, so one training window always gives one model.
       const trained = trainVersion(trainer, trainingRows, numeric, categorical, seed, validationShare, settings);
       if ('error' in trained) {
         failedRetrains += 1;
         decision.kind = 'retrain-failed';
-        decision.reason = `${tick.decision.reason}; training failed: ${trained.error}`;
+        decision.reason = `${decision.reason}; training failed: ${trained.error}`;
         decision.retrain = {
           newVersion: null,
           trainingStart: w.start,
           trainingEnd: w.end,
-          trainingRows: trainingRows.length,
+          trainingRows: 0,
+          validationRows: 0,
+          windowRows: windowRows.length,
           freshQuality: null,
           error: trained.error,
         };
@@ -218,23 +283,27 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
           freshQuality: trained.freshQuality,
           source: 'trainer',
           trainingRows: trained.trainingRows,
+          validationRows: trained.validationRows,
         });
         state = startVersion(state, version, end, trained.freshQuality, end, end);
         state = { ...state, approval: { status: 'none' } };
-        // The new version's reference is the data it was trained on, scored by itself.
+        // The new version's reference is the data of its training window, scored by itself.
         reference = buildReference(
           `${version}@${end}`,
           version,
-          trainingRows,
-          trainingRows.map((r) => clampProbability(trained.model.predict(r.features))),
+          windowRows,
+          windowRows.map((r) => clampProbability(trained.model.predict(r.features))),
           numeric,
           categorical,
+          (r) => r.label !== null && arrivalOf(r) < end,
         );
         decision.retrain = {
           newVersion: version,
           trainingStart: w.start,
           trainingEnd: w.end,
-          trainingRows: trainingRows.length,
+          trainingRows: trained.trainingRows,
+          validationRows: trained.validationRows,
+          windowRows: windowRows.length,
           freshQuality: trained.freshQuality,
         };
       }
@@ -287,6 +356,22 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
 
   const stalenessCost = costModel ? windows.reduce((s, w) => s + (w.stalenessCost ?? 0), 0) : null;
   const retrainCost = costModel ? retrains * (costModel.retrainCost + costModel.riskCost) : null;
+  // A retrain decided as the last window closed serves nothing: flagged, and not charged in true cost.
+  const lastEnd = windows.at(-1)?.end ?? null;
+  let servingNothing = 0;
+  for (const d of decisions)
+    if (d.kind === 'retrain' && d.time === lastEnd && d.retrain) {
+      d.retrain.servesNothing = true;
+      servingNothing += 1;
+    }
+  const trueParts = costModel
+    ? {
+        staleness: windows.reduce((s, w) => s + (w.trueCost ?? 0), 0),
+        retrains: (retrains - servingNothing) * (costModel.retrainCost + costModel.riskCost),
+        retrainsServingNothing: servingNothing,
+        unlabelledWindows: windows.filter((w) => w.hindsightQuality === null).length,
+      }
+    : null;
   return {
     model: policy.model,
     policy: { name: policy.name, version: policy.version, trigger: policy.trigger.kind },
@@ -304,6 +389,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
     stalenessCost,
     retrainCost,
     totalCost: stalenessCost !== null && retrainCost !== null ? stalenessCost + retrainCost : null,
+    trueCost: trueParts === null ? null : trueParts.staleness + trueParts.retrains,
+    trueCostParts: trueParts,
+    labelDelayMs,
   };
 }
 
@@ -319,7 +407,9 @@ export function trainVersion(
   seed: number,
   validationShare: number,
   settings: Pick<MonitorSettings, 'qualityMetric'>,
-): { model: BacktestModel; freshQuality: number | null; trainingRows: number } | { error: string } {
+):
+  | { model: BacktestModel; freshQuality: number | null; trainingRows: number; validationRows: number }
+  | { error: string } {
   const labelled = rows.filter((r) => r.label !== null);
   if (labelled.length < MIN_TRAINING_ROWS)
     return { error: `only ${labelled.length} labelled rows in the training window (need ${MIN_TRAINING_ROWS})` };
@@ -344,7 +434,7 @@ export function trainVersion(
     check.map((r) => r.label),
     settings,
   );
-  return { model, freshQuality, trainingRows: train.length };
+  return { model, freshQuality, trainingRows: train.length, validationRows: holdout.length };
 }
 
 /** Realised quality (the monitor's metric, from the same histogram form) of scored rows; null without labels. */
@@ -365,22 +455,23 @@ export function qualityOf(
   return settings.qualityMetric === 'auc' ? q.rocAuc.value : q.threshold.accuracy.value;
 }
 
-/** Labels of the labelled rows and the scores given to those same rows. */
+/** Labels of the labelled rows (those `use` keeps) and the scores given to those same rows. */
 function labelledPairs(
   rows: readonly BacktestRow[],
   scores: readonly number[],
+  use: (row: BacktestRow, index: number) => boolean = () => true,
 ): { labels: number[]; labelledScores: number[] } {
   const labels: number[] = [];
   const labelledScores: number[] = [];
   rows.forEach((r, i) => {
-    if (r.label === null) return;
+    if (r.label === null || !use(r, i)) return;
     labels.push(r.label);
     labelledScores.push(scores[i] as number);
   });
   return { labels, labelledScores };
 }
 
-/** The reference of a version: profiles of its features and scores, and CBPE when enough labels. */
+/** The reference of a version: profiles of its features and scores, and CBPE when enough labels (those `known`). */
 function buildReference(
   referenceId: string,
   version: string,
@@ -388,11 +479,12 @@ function buildReference(
   scores: readonly number[],
   numeric: readonly string[],
   categorical: readonly string[],
-): MonitorReference {
+  known: (row: BacktestRow) => boolean,
+): Reference {
   const features: MonitorReference['features'] = {};
   for (const name of numeric) features[name] = numericReferenceProfile(numericColumn(rows, name));
   for (const name of categorical) features[name] = categoricalProfile(rows.map((r) => r.features[name] ?? null));
-  const { labels, labelledScores } = labelledPairs(rows, scores);
+  const { labels, labelledScores } = labelledPairs(rows, scores, known);
   let cbpe: MonitorReference['cbpe'] = null;
   if (labels.length >= MIN_CBPE_REFERENCE) {
     try {
@@ -402,31 +494,40 @@ function buildReference(
     }
   }
   return {
-    referenceId,
-    modelVersion: version,
-    features,
-    prediction: scores.length > 0 ? numericReferenceProfile(scores) : null,
-    cbpe,
+    profiles: {
+      referenceId,
+      modelVersion: version,
+      features,
+      prediction: scores.length > 0 ? numericReferenceProfile(scores) : null,
+      cbpe,
+    },
+    rows: rows.length,
   };
 }
 
-/** The window's aggregates, as `collectWindow` computes them in ClickHouse. */
+/** The window's aggregates, as `collectWindow` computes them in ClickHouse (the labels: those that had `arrived`). */
 function buildObservation(
   start: number,
   end: number,
   rows: readonly BacktestRow[],
   scores: readonly number[],
-  reference: MonitorReference | null,
+  arrived: readonly boolean[],
+  late: readonly PendingLabel[],
+  withReference: Reference | null,
   version: string,
   trainedAt: number | null,
 ): WindowObservation {
+  const reference = withReference?.profiles ?? null;
   const features: Record<string, NumericCounts | CategoricalProfile> = {};
+  const topValues: Record<string, { value: number; share: number } | null> = {};
   if (reference) {
     for (const [name, profile] of Object.entries(reference.features)) {
-      features[name] =
-        profile.kind === 'numeric'
-          ? numericWindowCounts(numericColumn(rows, name), profile.cuts)
-          : categoricalProfile(rows.map((r) => r.features[name] ?? null));
+      if (profile.kind === 'numeric') {
+        const column = numericColumn(rows, name);
+        features[name] = numericWindowCounts(column, profile.cuts);
+        // Counted for every feature here (in process it is cheap); SQL counts it for candidates only.
+        topValues[name] = topValueOf(column.map((v) => (v === null ? Number.NaN : v)));
+      } else features[name] = categoricalProfile(rows.map((r) => r.features[name] ?? null));
     }
   }
   const bins = DEFAULT_SCORE_HISTOGRAM_BINS;
@@ -435,8 +536,24 @@ function buildObservation(
     const b = equalWidthBin(p, bins);
     scoreHistogram[b] = (scoreHistogram[b] as number) + 1;
   }
-  const { labels, labelledScores } = labelledPairs(rows, scores);
+  const { labels, labelledScores } = labelledPairs(rows, scores, (_r, i) => arrived[i] === true);
   const predictionProfile: NumericReferenceProfile | null = reference?.prediction ?? null;
+  const prediction = predictionProfile ? numericWindowCounts(scores, predictionProfile.cuts) : null;
+  const quality =
+    reference && withReference
+      ? windowQualityCounts(
+          {
+            features: reference.features,
+            prediction: reference.prediction,
+            predictionClass: null,
+            predictionValue: null,
+            cappedCategorical: [],
+            rowCount: withReference.rows,
+          },
+          { rows: rows.length, features, prediction, predictionClass: null, predictionValue: null, typeViolations: {} },
+          topValues,
+        )
+      : null;
   return {
     start,
     end,
@@ -444,13 +561,33 @@ function buildObservation(
     versions: rows.length > 0 ? [{ version, events: rows.length, trainedAt }] : [],
     deadLettered: 0,
     features,
-    prediction: predictionProfile ? numericWindowCounts(scores, predictionProfile.cuts) : null,
+    prediction,
     scoreHistogram: rows.length > 0 ? scoreHistogram : null,
+    quality,
     labelled:
       labels.length > 0
         ? { events: labels.length, histogram: buildScoreHistogram(labels, labelledScores), labelDelayHoursP50: null }
         : null,
+    labelsArrivedBy: end,
+    lateLabelled: lateLabelsByWindow(late),
   };
+}
+
+/** Late labels grouped into one labelled histogram per window start, oldest first. */
+function lateLabelsByWindow(late: readonly PendingLabel[]): NonNullable<WindowObservation['lateLabelled']> {
+  const byWindow = new Map<number, { labels: number[]; scores: number[] }>();
+  for (const l of late) {
+    const entry = byWindow.get(l.windowStart) ?? { labels: [], scores: [] };
+    entry.labels.push(l.label);
+    entry.scores.push(l.score);
+    byWindow.set(l.windowStart, entry);
+  }
+  return [...byWindow]
+    .sort(([a], [b]) => a - b)
+    .map(([start, e]) => {
+      const h = buildScoreHistogram(e.labels, e.scores);
+      return { start, events: e.labels.length, histogram: { positives: h.positives, negatives: h.negatives } };
+    });
 }
 
 function numericColumn(rows: readonly BacktestRow[], name: string): (number | null)[] {

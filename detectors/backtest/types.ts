@@ -16,6 +16,8 @@ export interface BacktestRow {
   prediction: number | null;
   /** Binary label, or null when the event was never labelled. */
   label: 0 | 1 | null;
+  /** When the label arrived (epoch ms); absent: `time` + the run's `labelDelayMs`. @default undefined */
+  labelTime?: number | null;
 }
 
 /** Data handed to a trainer: labelled rows of the chosen training window. */
@@ -40,9 +42,14 @@ export interface BacktestTrainer {
 }
 
 /**
- * How the backtest prices a schedule. Per window: staleness = valuePerQualityUnit × events ×
- * max(0, freshQuality − quality), where freshQuality is the serving version's validation quality
- * and quality the window's realised quality; per retrain: retrainCost + riskCost.
+ * How the backtest prices a schedule, two ways:
+ * - `totalCost` (policy-relative, as before): per window, valuePerQualityUnit × events ×
+ *   max(0, freshQuality − quality), where freshQuality is the serving version's validation quality
+ *   and quality the window's realised quality; per retrain, retrainCost + riskCost. A version
+ *   trained on bad data validates low and so looks cheap: do not compare policies by it.
+ * - `trueCost` (policy-independent): per window, valuePerQualityUnit × events × (1 − quality),
+ *   quality measured in hindsight on every labelled event of the window; per retrain that served
+ *   a window, retrainCost + riskCost. Compare policies by this.
  */
 export interface BacktestCostModel {
   /** Money lost per scored event per 1.0 of quality lost. */
@@ -76,6 +83,12 @@ export interface BacktestOptions {
   seed?: number;
   /** Share of each training window held out to measure the fresh version's quality. @default 0.2 */
   validationShare?: number;
+  /**
+   * How long a label takes to arrive after its event, for rows without `labelTime`: a window sees
+   * only labels that arrived before it closed, later ones reach earlier windows as late labels,
+   * and a retrain trains only on labels that had arrived. @default 0
+   */
+  labelDelayMs?: number;
   /** Called after each window with the windows done so far (for progress output). */
   onWindow?: (done: { windows: number; rows: number; retrains: number; time: number }) => void;
 }
@@ -88,13 +101,20 @@ export interface BacktestDecision {
   reason: string;
   /** Version serving when the decision was taken. */
   version: string | null;
-  /** For retrains: the new version, its training window (and the rows in it, validation included) and fresh (validation) quality. */
+  /** For retrains: the new version, its training window, the rows it was fitted and validated on, and fresh (validation) quality. */
   retrain?: {
     newVersion: string | null;
     trainingStart: number | null;
     trainingEnd: number;
+    /** Labelled rows the model was fitted on (as `versions[].trainingRows`). */
     trainingRows: number;
+    /** Labelled rows held out to measure its fresh quality. */
+    validationRows: number;
+    /** Every row in the training window, labelled or not (or not yet). */
+    windowRows: number;
     freshQuality: number | null;
+    /** Decided as the last window closed: the new version served nothing, and `trueCost` does not charge it. */
+    servesNothing?: boolean;
     error?: string;
   };
 }
@@ -110,8 +130,21 @@ export interface BacktestWindow {
   quality: number | null;
   /** Label-free estimate from the reference's CBPE calibrator, when available. */
   estimatedQuality: number | null;
-  /** Which quality the monitor used for its decay fit and triggers. */
+  /** Which quality the monitor used for its decay fit and triggers (as it stood when the window closed). */
   qualityUsed: 'realised' | 'estimated' | null;
+  /** Why that source, in words. @default undefined */
+  qualityReason?: string;
+  /** Labels that had arrived when the window closed (the rest arrive late). */
+  labelledAtClose: number;
+  /** Realised quality in hindsight, over every labelled event of the window whenever its label arrived. */
+  hindsightQuality: number | null;
+  /** valuePerQualityUnit × events × (1 − hindsight quality), or null when unpriced or unlabelled. */
+  trueCost: number | null;
+  /** The window's data-quality result: whether it was broken, and every failing check (breakage, shift, evidence). */
+  dataQuality: {
+    broken: boolean;
+    checks: { check: string; kind: 'breakage' | 'shift' | 'evidence'; feature: string | null; detail: string }[];
+  };
   drift: { detected: boolean; driftedShare: number; driftedFeatures: string[] } | null;
   /** Staleness cost of the window, or null when unpriced or unlabelled. */
   stalenessCost: number | null;
@@ -123,7 +156,10 @@ export interface BacktestVersion {
   trainedAt: number;
   freshQuality: number | null;
   source: 'file' | 'trainer';
+  /** Labelled rows it was fitted on (0 for the file's own model). */
   trainingRows: number;
+  /** Labelled rows held out to measure its fresh quality. */
+  validationRows: number;
 }
 
 export interface BacktestReport {
@@ -143,4 +179,17 @@ export interface BacktestReport {
   stalenessCost: number | null;
   retrainCost: number | null;
   totalCost: number | null;
+  /** Policy-independent cost (see {@link BacktestCostModel}); null when unpriced. */
+  trueCost: number | null;
+  /** What `trueCost` is made of. */
+  trueCostParts: {
+    staleness: number;
+    retrains: number;
+    /** Retrains decided as the last window closed: flagged, not charged. */
+    retrainsServingNothing: number;
+    /** Windows without a single labelled event: not priced. */
+    unlabelledWindows: number;
+  } | null;
+  /** The label delay the run assumed for rows without their own label time (ms). */
+  labelDelayMs: number;
 }

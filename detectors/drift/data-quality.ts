@@ -2,17 +2,34 @@
  * Data quality of one window, from counts only (all computed by SQL next to the data).
  * Drift tests exclude missing and malformed values, so without this report a feature
  * that silently turns 40% null, or a producer that starts sending strings, would look
- * "stable". Quality alerts are reported beside drift, never folded into it.
+ * "stable". Quality findings are reported beside drift, never folded into it.
  *
- * Default alert thresholds (each configurable, each a rate over the window's rows):
- *  - missing rate rises ≥ 0.05 above the reference's missing rate (5 points: beyond the
- *    noise of any window of a few hundred rows, well before a model degrades);
+ * Every check is one of three kinds, because they call for different actions:
+ *  - **breakage**: the pipeline delivers wrong data — training on it makes a model worse, and
+ *    a retrain cannot fix it. The retrain guard keeps broken windows out of training data.
+ *    Missing-rate rise, type violations, dead letters, a stuck value (one value far more
+ *    frequent than in the reference, or no variance where the reference had spread), a feature
+ *    vanishing (every value missing) or appearing (keys the reference never had).
+ *  - **shift**: the world moved — values outside the reference's range, categories it never
+ *    saw. Reported, fed to drift and decisions, never a block: a retrain on shifted data is
+ *    often exactly what is needed (seasonal values outside last season's range are not broken).
+ *  - **evidence**: the window is small, so its verdicts are weak. Reported, never a block.
+ *
+ * Default thresholds (each configurable, each a rate over the window's rows):
+ *  - missing rate rises ≥ 0.05 above the reference's missing rate (5 points: beyond the noise of
+ *    a window of a few hundred rows), and by at least 3 binomial standard errors (so a handful
+ *    of rows with one missing value is not breakage);
  *  - type violations ≥ 0.01 (1% of values of the wrong type is a producer bug, not noise);
- *  - out-of-reference-range ≥ 0.05 (under no drift about 2/n_ref of values land outside
- *    [min_ref, max_ref]; 5% means the feature left the range the model was trained on);
- *  - unseen categories ≥ 0.05 (same reasoning for labels the model never saw);
  *  - dead-lettered events ≥ 0.01 of the window (events rejected at ingest);
- *  - fewer than 100 rows: drift verdicts on such windows are weak.
+ *  - stuck value: the most frequent value's share of the non-missing values ≥ 0.2 above the
+ *    reference's most frequent value share, at least 3 standard errors, over ≥ 20 values (a
+ *    sensor frozen at an in-range reading for 12 minutes of an hour is 20%);
+ *  - zero variance: every one of ≥ 5 values equal where the reference had spread, and (when the
+ *    reference's most frequent value share r is known) r^n ≤ 0.001, so it is not chance;
+ *  - a feature appearing: keys unknown to the reference in ≥ 5% of rows;
+ *  - out-of-reference-range ≥ 0.05 (shift; under no drift about 2/n_ref of values land outside
+ *    [min_ref, max_ref]); unseen categories ≥ 0.05 (shift);
+ *  - fewer than 100 rows (evidence).
  */
 import type { FeatureKind } from './feature-result.ts';
 import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from './profiles.ts';
@@ -34,11 +51,26 @@ export interface FeatureQualityCounts {
   unseen?: number;
   /** The reference's own missing rate, the baseline for the missing-rate alert. @default 0 */
   reference_missing_rate?: number;
+  /**
+   * Share of the non-missing values taken by the most frequent one (a lower bound when the
+   * counting is approximate), or absent when not measured. @default undefined (no stuck-value check)
+   */
+  top_value_share?: number | null;
+  /** The most frequent value itself, for the message. @default undefined */
+  top_value?: number | string | null;
+  /** The reference's most frequent value share. @default undefined (no stuck-value check) */
+  reference_top_value_share?: number | null;
+  /** Population standard deviation of the window's finite values (numeric). @default undefined */
+  std?: number | null;
+  /** The reference's standard deviation (numeric). @default undefined (no zero-variance check) */
+  reference_std?: number | null;
 }
 
 export interface QualityThresholds {
   /** @default 0.05 */
   missing_rate_increase: number;
+  /** Binomial standard errors the missing-rate rise must also reach. @default 3 */
+  missing_rate_z: number;
   /** @default 0.01 */
   type_violation_rate: number;
   /** @default 0.05 */
@@ -49,16 +81,72 @@ export interface QualityThresholds {
   dead_letter_rate: number;
   /** @default 100 */
   min_rows: number;
+  /** Rise of the most frequent value's share over the reference's that counts as stuck. @default 0.2 */
+  stuck_share_increase: number;
+  /** Non-missing values a window needs before the stuck-value check applies. @default 20 */
+  stuck_min_values: number;
+  /** Non-missing values a window needs before zero variance counts. @default 5 */
+  zero_variance_min_values: number;
+  /** Share of rows carrying feature keys unknown to the reference. @default 0.05 */
+  appeared_rate: number;
 }
 
 export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
   missing_rate_increase: 0.05,
+  missing_rate_z: 3,
   type_violation_rate: 0.01,
   out_of_range_rate: 0.05,
   unseen_rate: 0.05,
   dead_letter_rate: 0.01,
   min_rows: 100,
+  stuck_share_increase: 0.2,
+  stuck_min_values: 20,
+  zero_variance_min_values: 5,
+  appeared_rate: 0.05,
 };
+
+/** What a failing check means for retraining (see the module comment). */
+export type QualityCheckKind = 'breakage' | 'shift' | 'evidence';
+
+export type QualityCheckName =
+  | 'missing-rate'
+  | 'type-violations'
+  | 'dead-letters'
+  | 'stuck-value'
+  | 'zero-variance'
+  | 'feature-vanished'
+  | 'feature-appeared'
+  | 'out-of-range'
+  | 'unseen-categories'
+  | 'few-rows';
+
+const CHECK_KINDS: Record<QualityCheckName, QualityCheckKind> = {
+  'missing-rate': 'breakage',
+  'type-violations': 'breakage',
+  'dead-letters': 'breakage',
+  'stuck-value': 'breakage',
+  'zero-variance': 'breakage',
+  'feature-vanished': 'breakage',
+  'feature-appeared': 'breakage',
+  'out-of-range': 'shift',
+  'unseen-categories': 'shift',
+  'few-rows': 'evidence',
+};
+
+/** One failing check, with the figure that failed it and what it was compared with. */
+export interface QualityCheck {
+  check: QualityCheckName;
+  kind: QualityCheckKind;
+  /** The feature, or null for a window-level check. */
+  feature: string | null;
+  /** The window's figure (a rate or share, or a row count for `few-rows`). */
+  value: number;
+  /** The reference's figure, when the check compares with one. */
+  reference: number | null;
+  threshold: number;
+  /** The check in words, with its figures, e.g. "x1: value 0 in 100.0% of values (reference at most 0.4%)". */
+  detail: string;
+}
 
 export interface FeatureQuality {
   name: string;
@@ -72,6 +160,9 @@ export interface FeatureQuality {
   out_of_range_rate: number;
   unseen: number;
   unseen_rate: number;
+  /** Most frequent value's share of the non-missing values, when measured. */
+  top_value_share: number | null;
+  /** Failing checks in words (without the feature name). */
   alerts: string[];
 }
 
@@ -81,14 +172,161 @@ export interface DataQualityReport {
   /** Dead-lettered / (accepted rows + dead-lettered). */
   dead_letter_rate: number;
   features: FeatureQuality[];
-  /** Window-level alerts followed by "feature: alert" lines. */
+  /** Every failing check in words: window-level ones, then "feature: check" lines. */
   alerts: string[];
+  /** Every failing check with its kind and figures. */
+  checks: QualityCheck[];
+  /** Whether any breakage check failed: a retrain must not train on this window. */
+  broken: boolean;
+  /** No breakage (shift and small windows are reported, but a window with only those is ok). */
   ok: boolean;
 }
 
 const rate = (count: number, rows: number): number => (rows > 0 ? count / rows : 0);
+/** A share as a percentage: one decimal, or two significant digits under 1% (a reference share is often tiny). */
+const pct = (x: number): string => {
+  const p = x * 100;
+  return p > 0 && p < 1 ? `${Number(p.toPrecision(2))}%` : `${p.toFixed(1)}%`;
+};
+const valueText = (v: number | string | null | undefined): string =>
+  v === null || v === undefined ? '?' : typeof v === 'number' ? String(Number(v.toPrecision(6))) : `"${v}"`;
 
-/** Rates and alerts for one feature. */
+function check(
+  name: QualityCheckName,
+  feature: string | null,
+  value: number,
+  reference: number | null,
+  threshold: number,
+  text: string,
+): QualityCheck {
+  return { check: name, kind: CHECK_KINDS[name], feature, value, reference, threshold, detail: text };
+}
+
+/** One-sided binomial z of `count` of `n` against a rate `p0` (floored so an empty baseline is not infinitely surprising). */
+function binomialZ(count: number, n: number, p0: number): number {
+  if (n <= 0) return 0;
+  const p = Math.min(0.99, Math.max(0.01, p0));
+  return (count - n * p) / Math.sqrt(n * p * (1 - p));
+}
+
+/** The failing checks of one feature. */
+export function featureChecks(
+  counts: FeatureQualityCounts,
+  thresholds: QualityThresholds = DEFAULT_QUALITY_THRESHOLDS,
+): QualityCheck[] {
+  const out: QualityCheck[] = [];
+  const { name, rows } = counts;
+  const baseline = counts.reference_missing_rate ?? 0;
+  const missingRate = rate(counts.missing, rows);
+  if (rows > 0 && counts.missing === rows && baseline < 0.5)
+    out.push(
+      check(
+        'feature-vanished',
+        name,
+        1,
+        baseline,
+        1,
+        `all ${rows} values missing (reference ${pct(baseline)} missing): the feature vanished`,
+      ),
+    );
+  else if (
+    missingRate - baseline >= thresholds.missing_rate_increase &&
+    binomialZ(counts.missing, rows, baseline) >= thresholds.missing_rate_z
+  )
+    out.push(
+      check(
+        'missing-rate',
+        name,
+        missingRate,
+        baseline,
+        thresholds.missing_rate_increase,
+        `missing rate ${missingRate.toFixed(3)} vs reference ${baseline.toFixed(3)}`,
+      ),
+    );
+  const typeRate = rate(counts.type_violations ?? 0, rows);
+  if (typeRate >= thresholds.type_violation_rate)
+    out.push(
+      check(
+        'type-violations',
+        name,
+        typeRate,
+        0,
+        thresholds.type_violation_rate,
+        `type violations ${typeRate.toFixed(3)}`,
+      ),
+    );
+  const present = rows - counts.missing - (counts.type_violations ?? 0);
+  const top = counts.top_value_share;
+  const referenceTop = counts.reference_top_value_share;
+  let stuck = false;
+  if (top != null && referenceTop != null && present >= thresholds.stuck_min_values) {
+    const rise = top - referenceTop;
+    const p0 = Math.max(referenceTop, 1 / present);
+    if (rise >= thresholds.stuck_share_increase && binomialZ(top * present, present, p0) >= 3) {
+      stuck = true;
+      out.push(
+        check(
+          'stuck-value',
+          name,
+          top,
+          referenceTop,
+          thresholds.stuck_share_increase,
+          `value ${valueText(counts.top_value)} in ${pct(top)} of ${present} values (reference: most frequent value ${pct(referenceTop)}): stuck`,
+        ),
+      );
+    }
+  }
+  // All values equal is stuck only when the reference makes it implausible: a binary feature
+  // that is 0 in 95% of the reference is all 0 in a window of 30 one time in five.
+  const allEqualPlausible =
+    referenceTop != null ? referenceTop ** present > 1e-3 : present < thresholds.zero_variance_min_values;
+  if (
+    !stuck &&
+    counts.std != null &&
+    counts.reference_std != null &&
+    counts.std === 0 &&
+    counts.reference_std > 0 &&
+    present >= thresholds.zero_variance_min_values &&
+    !allEqualPlausible
+  )
+    out.push(
+      check(
+        'zero-variance',
+        name,
+        0,
+        counts.reference_std,
+        0,
+        `all ${present} values equal${counts.top_value != null ? ` (${valueText(counts.top_value)})` : ''}, reference std ${counts.reference_std.toPrecision(3)}: stuck`,
+      ),
+    );
+  const rangeRate = rate(counts.out_of_range ?? 0, rows);
+  if (rangeRate >= thresholds.out_of_range_rate)
+    out.push(
+      check(
+        'out-of-range',
+        name,
+        rangeRate,
+        null,
+        thresholds.out_of_range_rate,
+        `out of reference range ${rangeRate.toFixed(3)}`,
+      ),
+    );
+  const unseenRate = rate(counts.unseen ?? 0, rows);
+  if (unseenRate >= thresholds.unseen_rate)
+    out.push(
+      check(
+        'unseen-categories',
+        name,
+        unseenRate,
+        null,
+        thresholds.unseen_rate,
+        `unseen categories ${unseenRate.toFixed(3)}`,
+      ),
+    );
+  return out;
+}
+
+/** Rates and failing checks of one feature. */
 export function featureQuality(
   counts: FeatureQualityCounts,
   thresholds: QualityThresholds = DEFAULT_QUALITY_THRESHOLDS,
@@ -97,54 +335,123 @@ export function featureQuality(
   const typeViolations = counts.type_violations ?? 0;
   const outOfRange = counts.out_of_range ?? 0;
   const unseen = counts.unseen ?? 0;
-  const missingRate = rate(counts.missing, rows);
-  const alerts: string[] = [];
-  const baseline = counts.reference_missing_rate ?? 0;
-  if (rows > 0 && counts.missing === rows) alerts.push('all values missing');
-  else if (missingRate - baseline >= thresholds.missing_rate_increase)
-    alerts.push(`missing rate ${missingRate.toFixed(3)} vs reference ${baseline.toFixed(3)}`);
-  const typeRate = rate(typeViolations, rows);
-  if (typeRate >= thresholds.type_violation_rate) alerts.push(`type violations ${typeRate.toFixed(3)}`);
-  const rangeRate = rate(outOfRange, rows);
-  if (rangeRate >= thresholds.out_of_range_rate) alerts.push(`out of reference range ${rangeRate.toFixed(3)}`);
-  const unseenRate = rate(unseen, rows);
-  if (unseenRate >= thresholds.unseen_rate) alerts.push(`unseen categories ${unseenRate.toFixed(3)}`);
   return {
     name: counts.name,
     kind: counts.kind,
     rows,
     missing: counts.missing,
-    missing_rate: missingRate,
+    missing_rate: rate(counts.missing, rows),
     type_violations: typeViolations,
-    type_violation_rate: typeRate,
+    type_violation_rate: rate(typeViolations, rows),
     out_of_range: outOfRange,
-    out_of_range_rate: rangeRate,
+    out_of_range_rate: rate(outOfRange, rows),
     unseen,
-    unseen_rate: unseenRate,
-    alerts,
+    unseen_rate: rate(unseen, rows),
+    top_value_share: counts.top_value_share ?? null,
+    alerts: featureChecks(counts, thresholds).map((c) => c.detail),
   };
+}
+
+/** Feature keys the window carried that the reference does not know, and in how many rows. */
+export interface AppearedFeatures {
+  /** Key occurrences unknown to the reference (a row carrying two unknown keys counts twice). */
+  occurrences: number;
+  /** The keys, most frequent first, when they were looked up. @default [] */
+  names?: { name: string; rows: number }[];
 }
 
 /** The data quality report of one window. */
 export function dataQualityReport(
-  window: { rows: number; dead_lettered: number; features: readonly FeatureQualityCounts[] },
+  window: {
+    rows: number;
+    dead_lettered: number;
+    features: readonly FeatureQualityCounts[];
+    /** Keys unknown to the reference. @default none */
+    appeared?: AppearedFeatures | null;
+  },
   thresholds: Partial<QualityThresholds> = {},
 ): DataQualityReport {
   const t = { ...DEFAULT_QUALITY_THRESHOLDS, ...thresholds };
-  const features = window.features.map((f) => featureQuality(f, t));
   const deadLetterRate = rate(window.dead_lettered, window.rows + window.dead_lettered);
-  const alerts: string[] = [];
-  if (window.rows < t.min_rows) alerts.push(`only ${window.rows} rows (< ${t.min_rows})`);
-  if (deadLetterRate >= t.dead_letter_rate) alerts.push(`dead-letter rate ${deadLetterRate.toFixed(3)}`);
-  for (const f of features) for (const a of f.alerts) alerts.push(`${f.name}: ${a}`);
+  const windowChecks: QualityCheck[] = [];
+  if (window.rows < t.min_rows)
+    windowChecks.push(
+      check('few-rows', null, window.rows, null, t.min_rows, `only ${window.rows} rows (< ${t.min_rows})`),
+    );
+  if (deadLetterRate >= t.dead_letter_rate)
+    windowChecks.push(
+      check(
+        'dead-letters',
+        null,
+        deadLetterRate,
+        0,
+        t.dead_letter_rate,
+        `dead-letter rate ${deadLetterRate.toFixed(3)}`,
+      ),
+    );
+  const appeared = window.appeared;
+  const appearedRate = rate(appeared?.occurrences ?? 0, window.rows);
+  if (appeared && appearedRate >= t.appeared_rate) {
+    const names = (appeared.names ?? []).map((n) => `${n.name} (${n.rows} rows)`).join(', ');
+    windowChecks.push(
+      check(
+        'feature-appeared',
+        null,
+        appearedRate,
+        0,
+        t.appeared_rate,
+        `features unknown to the reference in ${pct(appearedRate)} of rows${names ? `: ${names}` : ''}`,
+      ),
+    );
+  }
+  const featureCheckLists = window.features.map((f) => featureChecks(f, t));
+  const features = window.features.map((f, i) => {
+    const q = featureQuality(f, t);
+    return { ...q, alerts: (featureCheckLists[i] ?? []).map((c) => c.detail) };
+  });
+  const checks = [
+    ...windowChecks,
+    ...featureCheckLists.flat().map((c) => ({ ...c, detail: `${c.feature}: ${c.detail}` })),
+  ];
+  const broken = checks.some((c) => c.kind === 'breakage');
   return {
     rows: window.rows,
     dead_lettered: window.dead_lettered,
     dead_letter_rate: deadLetterRate,
     features,
-    alerts,
-    ok: alerts.length === 0,
+    alerts: checks.map((c) => c.detail),
+    checks,
+    broken,
+    ok: !broken,
   };
+}
+
+/**
+ * Whether the window passed the checks as they stood before breakage and shift were told apart
+ * (rule revisions 1 and 2): every rate alert failed it, out-of-range, unseen categories and
+ * fewer than `min_rows` rows included. Kept so replayed monitors decide as they did.
+ */
+export function legacyQualityOk(
+  window: { rows: number; dead_lettered: number; features: readonly FeatureQualityCounts[] },
+  thresholds: Partial<QualityThresholds> = {},
+): boolean {
+  const t = { ...DEFAULT_QUALITY_THRESHOLDS, ...thresholds };
+  if (window.rows < t.min_rows) return false;
+  if (rate(window.dead_lettered, window.rows + window.dead_lettered) >= t.dead_letter_rate) return false;
+  for (const f of window.features) {
+    const baseline = f.reference_missing_rate ?? 0;
+    if (f.rows > 0 && f.missing === f.rows) return false;
+    if (rate(f.missing, f.rows) - baseline >= t.missing_rate_increase) return false;
+    if (rate(f.type_violations ?? 0, f.rows) >= t.type_violation_rate) return false;
+    if (rate(f.out_of_range ?? 0, f.rows) >= t.out_of_range_rate) return false;
+    if (rate(f.unseen ?? 0, f.rows) >= t.unseen_rate) return false;
+  }
+  return true;
+}
+
+/** The breakage checks of a report, in words (what a blocked retrain names). */
+export function breakageDetails(report: Pick<DataQualityReport, 'checks'>): string[] {
+  return report.checks.filter((c) => c.kind === 'breakage').map((c) => c.detail);
 }
 
 /**
@@ -160,4 +467,56 @@ export function outOfRangeFromCounts(reference: NumericReferenceProfile, current
 /** Unseen-category count of a categorical window against its reference. */
 export function unseenFromProfiles(reference: CategoricalProfile, current: CategoricalProfile): number {
   return alignCategories(reference.counts, current.counts).unseenCount;
+}
+
+/** The most frequent category and its share of the non-missing values, or null when there are none. */
+export function topCategory(profile: CategoricalProfile): { value: string; share: number } | null {
+  let total = 0;
+  let best: string | null = null;
+  let bestCount = -1;
+  for (const [label, count] of Object.entries(profile.counts)) {
+    total += count;
+    if (count > bestCount) {
+      best = label;
+      bestCount = count;
+    }
+  }
+  return best === null || total <= 0 ? null : { value: best, share: bestCount / total };
+}
+
+/**
+ * Numeric features whose window might hold a stuck value: one of the reference's bins gained at
+ * least `minRise` of the window's values. A stuck value lands in one bin, so this finds every
+ * candidate from the counts alone; the exact most-frequent-value share is then counted next to
+ * the data for these features only (a frozen sensor is rare, an exact count per feature and
+ * window is not free). `minRise` defaults to half the stuck threshold: a bin of a quantile
+ * reference holds ~1/bins of it, so a value whose share rose by the threshold lifts its bin by
+ * at least that much less the bin's own reference share.
+ */
+export function stuckValueCandidates(
+  reference: Record<string, NumericReferenceProfile | CategoricalProfile>,
+  window: Record<string, NumericCounts | CategoricalProfile>,
+  minRise = DEFAULT_QUALITY_THRESHOLDS.stuck_share_increase / 2,
+): string[] {
+  const out: string[] = [];
+  for (const [name, profile] of Object.entries(reference)) {
+    if (profile.kind !== 'numeric') continue;
+    const current = window[name] as NumericCounts | undefined;
+    if (!current || 'kind' in current) continue;
+    const n = sumOf(current.counts);
+    const nRef = sumOf(profile.counts);
+    if (n <= 0 || nRef <= 0) continue;
+    let rise = 0;
+    current.counts.forEach((c, b) => {
+      rise = Math.max(rise, c / n - (profile.counts[b] ?? 0) / nRef);
+    });
+    if (rise >= minRise) out.push(name);
+  }
+  return out;
+}
+
+function sumOf(values: readonly number[]): number {
+  let s = 0;
+  for (const v of values) s += v;
+  return s;
 }

@@ -37,6 +37,34 @@ export interface NumericReferenceProfile extends NumericCounts {
   max: number;
   mean: number;
   std: number;
+  /**
+   * Share of the finite values taken by the most frequent one (a lower bound when counted
+   * approximately in SQL), the baseline of the stuck-value check; absent in references built
+   * before it was kept. @default undefined
+   */
+  topShare?: number | null;
+  /** The most frequent finite value. @default undefined */
+  topValue?: number | null;
+}
+
+/** The most frequent finite value and its share of the finite values (exact), or null when there are none. */
+export function topValueOf(values: ArrayLike<number>): { value: number; share: number } | null {
+  const counts = new Map<number, number>();
+  let n = 0;
+  let best = 0;
+  let bestCount = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!Number.isFinite(v)) continue;
+    n += 1;
+    const c = (counts.get(v) ?? 0) + 1;
+    counts.set(v, c);
+    if (c > bestCount || (c === bestCount && v < best)) {
+      best = v;
+      bestCount = c;
+    }
+  }
+  return n === 0 ? null : { value: best, share: bestCount / n };
 }
 
 /** Counts per category label, as `SELECT value, count() … GROUP BY value` gives them. */
@@ -74,7 +102,16 @@ export function numericReferenceProfile(
 ): NumericReferenceProfile {
   const { values, missing } = splitFinite(column);
   const cuts = referenceBinEdges(values, nBins);
-  return { kind: 'numeric', cuts, counts: countIntoBins(values, cuts), missing, ...moments(values) };
+  const top = topValueOf(values);
+  return {
+    kind: 'numeric',
+    cuts,
+    counts: countIntoBins(values, cuts),
+    missing,
+    ...moments(values),
+    topShare: top?.share ?? null,
+    topValue: top?.value ?? null,
+  };
 }
 
 /** Count a window's numeric column into the reference cuts (in-process twin of the SQL push-down). */

@@ -6,7 +6,7 @@
  */
 import { assertValidCuts } from './bins.ts';
 import { compareBinnedFeature, type CompareOptions } from './compare-feature.ts';
-import { outOfRangeFromCounts, unseenFromProfiles, type FeatureQualityCounts } from './data-quality.ts';
+import { outOfRangeFromCounts, topCategory, unseenFromProfiles, type FeatureQualityCounts } from './data-quality.ts';
 import type { FeatureDriftResult } from './feature-result.ts';
 import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from './profiles.ts';
 
@@ -45,6 +45,8 @@ export interface WindowColumnCounts {
 /** What one count query returns for a window: the counts, its rows, and per feature the values of the wrong type. */
 export interface CountedWindow extends WindowColumnCounts {
   rows: number;
+  /** Feature keys carried by the rows, both maps together (absent: not counted). @default undefined */
+  keyOccurrences?: number;
   /** Per feature: rows carrying it in the other map (a string in a numeric feature, a number in a categorical one). */
   typeViolations: Record<string, number>;
 }
@@ -94,7 +96,11 @@ const referenceMissingRate = (missing: number, rows: number): number => (rows > 
  * prediction column (score, value, class), for `dataQualityReport`. A value of the wrong type
  * is absent from its own map, so it is a type violation, not a missing value.
  */
-export function windowQualityCounts(reference: ReferenceProfiles, window: CountedWindow): FeatureQualityCounts[] {
+export function windowQualityCounts(
+  reference: ReferenceProfiles,
+  window: CountedWindow,
+  topValues: Readonly<Record<string, { value: number; share: number } | null>> = {},
+): FeatureQualityCounts[] {
   const rows = window.rows;
   const out: FeatureQualityCounts[] = [];
   for (const [name, profile] of Object.entries(reference.features)) {
@@ -103,6 +109,7 @@ export function windowQualityCounts(reference: ReferenceProfiles, window: Counte
     const typeViolations = window.typeViolations[name] ?? 0;
     if (profile.kind === 'numeric') {
       const counts = current as NumericCounts;
+      const top = topValues[name];
       out.push({
         name,
         kind: 'numeric',
@@ -111,9 +118,11 @@ export function windowQualityCounts(reference: ReferenceProfiles, window: Counte
         type_violations: typeViolations,
         out_of_range: outOfRangeFromCounts(profile, counts),
         reference_missing_rate: referenceMissingRate(profile.missing, reference.rowCount),
+        ...stuckValueInputs(profile, counts, top),
       });
     } else {
       const counts = current as CategoricalProfile;
+      const top = topCategory(counts);
       out.push({
         name,
         kind: 'categorical',
@@ -122,6 +131,9 @@ export function windowQualityCounts(reference: ReferenceProfiles, window: Counte
         type_violations: typeViolations,
         unseen: unseenFromProfiles(profile, counts),
         reference_missing_rate: referenceMissingRate(profile.missing, reference.rowCount),
+        top_value_share: top?.share ?? null,
+        top_value: top?.value ?? null,
+        reference_top_value_share: topCategory(profile)?.share ?? null,
       });
     }
   }
@@ -151,4 +163,47 @@ export function windowQualityCounts(reference: ReferenceProfiles, window: Counte
     });
   }
   return out;
+}
+
+/**
+ * The stuck-value inputs of a numeric feature: the window's most frequent value (when it was
+ * counted: only for candidates, data-quality.ts `stuckValueCandidates`), the reference's, and
+ * both spreads for the zero-variance check.
+ */
+export function stuckValueInputs(
+  profile: NumericReferenceProfile,
+  counts: NumericCounts,
+  top: { value: number; share: number } | null | undefined,
+): Pick<FeatureQualityCounts, 'top_value_share' | 'top_value' | 'reference_top_value_share' | 'std' | 'reference_std'> {
+  const n = counts.counts.reduce((s, c) => s + c, 0);
+  return {
+    ...(top ? { top_value_share: top.share, top_value: top.value } : {}),
+    // One value left in the window: its share is 1 whether or not it was counted.
+    ...(!top && n > 0 && counts.min !== undefined && counts.min === counts.max
+      ? { top_value_share: 1, top_value: counts.min }
+      : {}),
+    reference_top_value_share: profile.topShare ?? null,
+    std: n > 0 ? (counts.std ?? null) : null,
+    reference_std: profile.std,
+  };
+}
+
+/**
+ * Occurrences of feature keys the reference does not know: every key a row carries is a known
+ * feature in its own map (its present values), a known feature in the other map (a type
+ * violation), or unknown. Null when the window's keys were not counted.
+ */
+export function appearedOccurrences(reference: ReferenceProfiles, window: CountedWindow): number | null {
+  if (window.keyOccurrences === undefined) return null;
+  let known = 0;
+  for (const [name, profile] of Object.entries(reference.features)) {
+    const current = window.features[name];
+    if (!current) continue;
+    const present =
+      profile.kind === 'numeric'
+        ? (current as NumericCounts).counts.reduce((s, c) => s + c, 0)
+        : window.rows - current.missing;
+    known += present + (window.typeViolations[name] ?? 0);
+  }
+  return Math.max(0, window.keyOccurrences - known);
 }

@@ -13,19 +13,25 @@ import type { VersionEarlyQuality } from '../economics/staleness.ts';
 import { compareBinnedFeature } from '../drift/compare-feature.ts';
 import {
   dataQualityReport,
+  legacyQualityOk,
   outOfRangeFromCounts,
+  topCategory,
   unseenFromProfiles,
+  breakageDetails,
   type FeatureQualityCounts,
 } from '../drift/data-quality.ts';
+import { stuckValueInputs } from '../drift/window-comparison.ts';
 import type { FeatureDriftResult } from '../drift/feature-result.ts';
 import type { CategoricalProfile, NumericCounts } from '../drift/profiles.ts';
 import { driftReport } from '../drift/report.ts';
 import { evaluatePolicy } from '../policy/evaluate.ts';
+import { resolveEvidence, type ResolvedEvidence } from '../policy/evidence.ts';
 import type { PolicyState, WindowSummary } from '../policy/state.ts';
 import type { RetrainPolicy } from '../policy/types.ts';
 import { qualityFromScoreHistogram } from '../quality/score-histogram.ts';
 import { calibrate } from '../quality/recalibration.ts';
 import { PageHinkley } from '../sequential/page-hinkley.ts';
+import { updateQualityEvidence } from './quality-evidence.ts';
 import {
   DEFAULT_MONITOR_SETTINGS,
   type MonitorReference,
@@ -72,7 +78,9 @@ export function evaluateWindow(
   reference: MonitorReference | null,
   observation: WindowObservation,
   settings: MonitorSettings = DEFAULT_MONITOR_SETTINGS,
+  evidence: ResolvedEvidence = resolveEvidence(undefined, featureCountOf(reference)),
 ): Omit<WindowEvaluation, 'changePoint'> {
+  const revision3 = (settings.ruleRevision ?? 1) >= 3;
   const featureResults: FeatureDriftResult[] = [];
   const qualityCounts: FeatureQualityCounts[] = [];
   if (reference) {
@@ -96,6 +104,13 @@ export function evaluateWindow(
         out_of_range: profile.kind === 'numeric' ? outOfRangeFromCounts(profile, current as NumericCounts) : 0,
         unseen: profile.kind === 'categorical' ? unseenFromProfiles(profile, current as CategoricalProfile) : 0,
         reference_missing_rate: referenceRows > 0 ? profile.missing / referenceRows : 0,
+        ...(profile.kind === 'numeric'
+          ? stuckValueInputs(profile, current as NumericCounts, null)
+          : {
+              top_value_share: topCategory(current as CategoricalProfile)?.share ?? null,
+              top_value: topCategory(current as CategoricalProfile)?.value ?? null,
+              reference_top_value_share: topCategory(profile)?.share ?? null,
+            }),
       });
     }
     if (reference.prediction && observation.prediction) {
@@ -106,11 +121,13 @@ export function evaluateWindow(
   }
   const drift = featureResults.length > 0 ? driftReport(featureResults) : null;
   // ClickHouse counts data quality in the same pass (type violations included); a backtest derives it from the profiles.
-  const dataQuality = dataQualityReport({
+  const qualityInputs = {
     rows: observation.events,
     dead_lettered: observation.deadLettered,
     features: observation.quality ?? qualityCounts,
-  });
+    appeared: observation.appeared ?? null,
+  };
+  const dataQuality = dataQualityReport(qualityInputs, revision3 ? { min_rows: evidence.minWindowRows } : {});
 
   let realised: WindowEvaluation['quality']['realised'] = null;
   if (observation.labelled && observation.labelled.events > 0) {
@@ -123,7 +140,10 @@ export function evaluateWindow(
     };
   }
   const estimated = estimateQuality(reference, observation, settings);
-  const realisedUsable = realised !== null && realised.value !== null && realised.n >= settings.minLabelledEvents;
+  // Revision 3 decides the source once labels are pooled (quality-evidence.ts); until then, the
+  // window's own labels count when they reach the policy's minimum.
+  const minLabelled = revision3 ? evidence.minLabelledEvents : settings.minLabelledEvents;
+  const realisedUsable = realised !== null && realised.value !== null && realised.n >= minLabelled;
   const estimatedUsable = estimated !== null && estimated.value !== null && estimated.trustworthy;
   const used = realisedUsable ? 'realised' : estimatedUsable ? 'estimated' : null;
   const value = used === 'realised' ? realised!.value : used === 'estimated' ? estimated!.value : null;
@@ -132,10 +152,15 @@ export function evaluateWindow(
     start: observation.start,
     end: observation.end,
     events: observation.events,
-    dataQualityOk: dataQuality.ok,
+    // Revisions 1–2 failed a window on any alert (shift and few rows included); replays keep that.
+    dataQualityOk: revision3 ? !dataQuality.broken : legacyQualityOk(qualityInputs),
     drift: drift ? { datasetDrift: drift.dataset_drift, driftedShare: drift.share_drifted } : null,
     quality: value === null || used === null ? null : { metric: settings.qualityMetric, value, source: used },
   };
+  if (revision3) {
+    window.broken = breakageDetails(dataQuality);
+    window.labelled = realised?.n ?? 0;
+  }
   return { window, drift, dataQuality, quality: { metric: settings.qualityMetric, realised, estimated, used } };
 }
 
@@ -168,8 +193,18 @@ function estimateQuality(
   };
 }
 
+/** Features of the model, from its reference (null without one). */
+export function featureCountOf(reference: MonitorReference | null): number | null {
+  return reference ? Object.keys(reference.features).length : null;
+}
+
 /** Decay fit of the version in service, borrowing the half-life of earlier versions as a prior. */
-export function fitVersionDecay(state: MonitorState, settings: MonitorSettings, nowAgeHours: number): DecayFit | null {
+export function fitVersionDecay(
+  state: MonitorState,
+  settings: MonitorSettings,
+  nowAgeHours: number,
+  minPoints?: number,
+): DecayFit | null {
   if (state.version === null) return null;
   const own = state.points.filter((p) => p.version === state.version).map(toObservation);
   if (own.length === 0) return null;
@@ -183,6 +218,7 @@ export function fitVersionDecay(state: MonitorState, settings: MonitorSettings, 
   const options = {
     slo: settings.qualitySlo ?? undefined,
     nowAgeHours,
+    ...(minPoints === undefined ? {} : { minPointsExponential: minPoints }),
     ...(revision2 ? { serialCorrelation: true } : {}),
     ...(rate === null ? {} : { ratePrior: rate }),
     ...(windowHours === null ? {} : { windowHours }),
@@ -215,7 +251,9 @@ export function monitorTick(
 ): TickResult {
   const state: MonitorState = structuredCloneJson(previous);
   state.ticks += 1;
-  const base = evaluateWindow(reference, observation, settings);
+  const revision3 = (settings.ruleRevision ?? 1) >= 3;
+  const evidence = resolveEvidence(policy.evidence, featureCountOf(reference));
+  const base = evaluateWindow(reference, observation, settings, evidence);
 
   // The version in service is the one that scored most of the window (a canary is a minority).
   // A change that halflife did not make itself (the team deployed a version) starts its age too.
@@ -226,6 +264,8 @@ export function monitorTick(
     state.freshQuality = null;
     state.changeDetector = null;
   }
+
+  if (revision3) return tickWithPooledQuality(state, reference, observation, base, policy, now, settings, evidence);
 
   let changePoint: WindowEvaluation['changePoint'] = { detected: false, statistic: null };
   const quality = base.window.quality;
@@ -261,13 +301,72 @@ export function monitorTick(
   return { state, evaluation: { ...base, changePoint }, decision };
 }
 
+/**
+ * Rule revision 3's tick: the window's labels (those arrived by now) and late labels of earlier
+ * windows update the maturing windows, pooled into realised quality values; broken windows stay
+ * out of the quality evidence; the decay fit takes the policy's minimum points.
+ */
+function tickWithPooledQuality(
+  state: MonitorState,
+  reference: MonitorReference | null,
+  observation: WindowObservation,
+  base: Omit<WindowEvaluation, 'changePoint'>,
+  policy: RetrainPolicy,
+  now: number,
+  settings: MonitorSettings,
+  evidence: ResolvedEvidence,
+): TickResult {
+  const window: WindowSummary = { ...base.window, quality: null };
+  state.windows.push(window);
+  if (state.windows.length > settings.maxWindows) state.windows = state.windows.slice(-settings.maxWindows);
+  const update = updateQualityEvidence(state, window, observation, base, settings, evidence);
+  const quality = state.windows.at(-1)?.quality ?? null;
+
+  let changePoint: WindowEvaluation['changePoint'] = { detected: false, statistic: null };
+  if (quality && window.dataQualityOk !== false) {
+    const detector = state.changeDetector
+      ? PageHinkley.restore(state.changeDetector)
+      : new PageHinkley(CHANGE_DETECTOR);
+    const result = detector.update(quality.value);
+    state.changeDetector = detector.serialize();
+    changePoint = { detected: result.drift, statistic: result.decreaseStatistic };
+    if (result.drift) state.lastChangePointAt = observation.end;
+  }
+  state.points = capPoints(state.points, state.version ?? '', settings);
+
+  const nowAgeHours = state.versionTrainedAt === null ? 0 : Math.max(0, (now - state.versionTrainedAt) / HOUR);
+  state.decay = fitVersionDecay(state, settings, nowAgeHours, evidence.minDecayPoints);
+
+  const decision = evaluatePolicy(
+    policy,
+    policyStateOf(state, settings, { featureCount: featureCountOf(reference), qualityNote: update.note }),
+    now,
+  );
+  const evaluation: WindowEvaluation = {
+    ...base,
+    window: state.windows.at(-1) as WindowSummary,
+    quality: {
+      ...base.quality,
+      used: quality?.source ?? null,
+      reason: update.note,
+      ...(update.pooledWindows > 1 ? { pooledWindows: update.pooledWindows } : {}),
+    },
+    changePoint,
+  };
+  return { state, evaluation, decision };
+}
+
 /** What the policy evaluator sees of the monitor's state (and the rule revision of its settings). */
 export function policyStateOf(
   state: MonitorState,
   settings: Pick<MonitorSettings, 'ruleRevision'> &
     Partial<Pick<MonitorSettings, 'textRevision'>> = DEFAULT_MONITOR_SETTINGS,
+  extra: { featureCount?: number | null; qualityNote?: string | null } = {},
 ): PolicyState {
   return {
+    ...((settings.ruleRevision ?? 1) >= 3
+      ? { featureCount: extra.featureCount ?? null, qualityNote: extra.qualityNote ?? null }
+      : {}),
     ruleRevision: settings.ruleRevision ?? 1,
     textRevision: settings.textRevision ?? 1,
     windows: state.windows,
@@ -332,7 +431,7 @@ export function startVersion(
   return state;
 }
 
-function capPoints(points: QualityPoint[], current: string, settings: MonitorSettings): QualityPoint[] {
+export function capPoints(points: QualityPoint[], current: string, settings: MonitorSettings): QualityPoint[] {
   const versions = [...new Set(points.map((p) => p.version))];
   const keep = new Set([current, ...versions.filter((v) => v !== current).slice(-(settings.maxVersions - 1))]);
   const out: QualityPoint[] = [];

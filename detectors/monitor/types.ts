@@ -6,7 +6,7 @@
  */
 import type { DecayFit } from '../decay/types.ts';
 import type { DriftReport } from '../drift/report.ts';
-import type { DataQualityReport, FeatureQualityCounts } from '../drift/data-quality.ts';
+import type { AppearedFeatures, DataQualityReport, FeatureQualityCounts } from '../drift/data-quality.ts';
 import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from '../drift/profiles.ts';
 import type { ApprovalState, PolicyDecision, WindowSummary } from '../policy/state.ts';
 import type { LabelledScoreHistogram } from '../quality/score-histogram.ts';
@@ -44,6 +44,19 @@ export interface WindowObservation {
   quality?: FeatureQualityCounts[] | null;
   /** Labelled events of the window (labels joined by event_id), split by label, or null when none. */
   labelled: { events: number; histogram: LabelledScoreHistogram; labelDelayHoursP50: number | null } | null;
+  /**
+   * Labels counted are those that had arrived (`label_ts`) by this instant, the decision time, as
+   * in production (rule revision 3). @default null (every stored label)
+   */
+  labelsArrivedBy?: number | null;
+  /**
+   * Labels that arrived after the previous observation's `labelsArrivedBy` (and by this one's) for
+   * events of earlier windows, per window start: late labels fill in those windows' realised
+   * quality (rule revision 3). @default null
+   */
+  lateLabelled?: { start: number; events: number; histogram: LabelledScoreHistogram }[] | null;
+  /** Feature keys the reference does not know (absent: not counted). @default null */
+  appeared?: AppearedFeatures | null;
 }
 
 /** A quality point of one model version at an age, for the decay fit. */
@@ -53,13 +66,43 @@ export interface QualityPoint {
   quality: number;
   weight: number;
   source: 'realised' | 'estimated';
+  /** Start of the window (or of the pooled windows) the point measures; lets late labels replace it (rule revision 3). @default undefined */
+  start?: number;
+}
+
+/**
+ * A window whose realised quality can still change (rule revision 3): its labels so far, binned
+ * coarsely (accuracy at 0.5 stays exact: 0.5 is a bin edge), so late labels can be added and
+ * windows with too few labels pooled with their neighbours.
+ */
+export interface MaturingWindow {
+  start: number;
+  end: number;
+  /** The version that scored most of it, and when that version was trained (its age runs from there). */
+  version: string | null;
+  trainedAt: number | null;
+  /** Labelled events so far. */
+  labelled: number;
+  /** Labels 1 and 0 per score bin (`MATURING_BINS` bins), or null while it has none. */
+  positives: number[] | null;
+  negatives: number[] | null;
+  /** The label-free estimate at close, when trustworthy: stands in until enough labels arrive. */
+  estimated: number | null;
+  /** Whether breakage was found in it: its labels measure broken data, so it is never pooled. */
+  broken: boolean;
+  /** Start of the pool it belonged to after the last tick: a pool leaves the kept windows whole. @default undefined */
+  pool?: number;
 }
 
 /** Settings of a monitor that are not part of the retrain policy. */
 export interface MonitorSettings {
   /** Quality metric the monitor tracks and the decay model fits. @default "accuracy" */
   qualityMetric: 'accuracy' | 'auc';
-  /** Labelled events a window needs before its realised quality is used. @default 200 */
+  /**
+   * Labelled events a window needs before its realised quality is used, under rule revisions 1
+   * and 2. Revision 3 takes the policy's `evidence.minLabelledEvents` (default 30) and pools
+   * windows with fewer. @default 200
+   */
   minLabelledEvents: number;
   /** Quality SLO: the decay fit predicts when quality falls below it. @default null (none) */
   qualitySlo: number | null;
@@ -75,11 +118,15 @@ export interface MonitorSettings {
    * (decay/population.ts `populationRate`, decay/fit.ts `serialCorrelation`); a credible step down
    * is priced for as long as it is expected to last (economics/staleness.ts `stepStaleness`); the
    * cumulative rule measures a version with no sign of staleness against its own early life
-   * (`cumulativeYardstick`). The ModelMonitor workflow keeps 1 for runs that started before
-   * revision 2 (no `patched` marker in their history), so replay re-derives their decisions.
-   * @default 2
+   * (`cumulativeYardstick`). 3: data quality tells breakage from shift and the guard judges every
+   * window a retrain would train on, keeping broken ones out; the policy's window minimums
+   * (`evidence`) apply, windows with too few labels are pooled, labels count only once arrived
+   * and late labels fill in earlier windows; after a change the trigger waits for enough
+   * labelled rows. The ModelMonitor workflow keeps the revision a run started with (`patched`
+   * markers in its history), so replay re-derives its decisions.
+   * @default 3
    */
-  ruleRevision: 1 | 2;
+  ruleRevision: 1 | 2 | 3;
   /**
    * Most cadences one evaluation covers when the monitor wakes with several windows due (it fell
    * behind): they are evaluated as one coalesced window and older ones are skipped, both recorded
@@ -110,7 +157,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxWindows: 168,
   maxPointsPerVersion: 500,
   maxVersions: 8,
-  ruleRevision: 2,
+  ruleRevision: 3,
   maxCoalescedWindows: 24,
   boundedDecayFits: true,
   textRevision: 2,
@@ -136,6 +183,10 @@ export interface MonitorState {
   manualRequest: { by: string; reason: string; force: boolean } | null;
   paused: boolean;
   ticks: number;
+  /** Windows whose realised quality late labels can still change (rule revision 3), oldest first. @default [] */
+  maturing?: MaturingWindow[];
+  /** The previous observation's `labelsArrivedBy`: labels arriving after it are new to the monitor. @default null */
+  labelsArrivedBy?: number | null;
 }
 
 /** What one tick found, kept in the decision's provenance. */
@@ -148,6 +199,10 @@ export interface WindowEvaluation {
     realised: { value: number | null; n: number; interval: { lower: number; upper: number } | null } | null;
     estimated: { value: number | null; n: number; trustworthy: boolean; reasons: string[] } | null;
     used: 'realised' | 'estimated' | null;
+    /** Which source was used and why, in words (rule revision 3). @default undefined */
+    reason?: string;
+    /** Windows the realised value is pooled over, when more than this one (rule revision 3). @default undefined */
+    pooledWindows?: number;
   };
   changePoint: { detected: boolean; statistic: number | null };
 }

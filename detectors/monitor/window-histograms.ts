@@ -65,3 +65,20 @@ export function labelledFromGroups(
   }
   return { events, histogram, labelDelayHoursP50: events > 0 ? delayWeighted / events : null };
 }
+
+/** Late labels grouped per window (one row per window, bin and label) into one labelled histogram per window start, oldest first. */
+export function lateLabelledFromGroups(
+  groups: readonly (LabelledScoreGroup & { windowStart: number })[],
+  binCount: number,
+): NonNullable<WindowObservation['lateLabelled']> {
+  const byWindow = new Map<number, LabelledScoreGroup[]>();
+  for (const g of groups) byWindow.set(g.windowStart, [...(byWindow.get(g.windowStart) ?? []), g]);
+  return [...byWindow]
+    .sort(([a], [b]) => a - b)
+    .flatMap(([start, rows]) => {
+      const labelled = labelledFromGroups(rows, binCount);
+      // Label counts only: late labels fill in realised quality (score sums would only grow the history).
+      const { positives, negatives } = labelled?.histogram ?? { positives: [], negatives: [] };
+      return labelled === null ? [] : [{ start, events: labelled.events, histogram: { positives, negatives } }];
+    });
+}

@@ -1,9 +1,18 @@
 import { activeBlackout, describeBlackout } from './blackout.ts';
 import { HOUR_MS, parseDuration } from './duration.ts';
-import type { ApprovalOutcome, GuardCheck, PolicyDecision, PolicyState, TrainingWindowChoice } from './state.ts';
+import { resolveEvidence, type ResolvedEvidence } from './evidence.ts';
+import {
+  LATEST_RULE_REVISION,
+  type ApprovalOutcome,
+  type GuardCheck,
+  type PolicyDecision,
+  type PolicyState,
+  type TrainingWindowChoice,
+  type WindowSummary,
+} from './state.ts';
 import { evaluateTrigger } from './triggers.ts';
 import type { RetrainPolicy } from './types.ts';
-import { composeDecisionReason } from '../texts/decision-reason.ts';
+import { composeDecisionReason, heldTriggerReason } from '../texts/decision-reason.ts';
 import { formatDuration, formatDurationText, formatInstant, plural } from '../texts/format.ts';
 import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 
@@ -21,7 +30,31 @@ import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: number): PolicyDecision {
   const texts = state.textRevision ?? LATEST_TEXT_REVISION;
   const manual = state.manualRequest ?? null;
-  const outcome = evaluateTrigger(policy.trigger, state, now, policy.trainingWindow);
+  const revision3 = (state.ruleRevision ?? LATEST_RULE_REVISION) >= 3;
+  const evidence = resolveEvidence(policy.evidence, state.featureCount ?? null);
+  const outcome = evaluateTrigger(policy.trigger, state, now, policy.trainingWindow, evidence);
+  let trainingWindow = chooseTrainingWindow(policy, state, now, outcome.stepChangeAt ?? null);
+  if (revision3) {
+    // After a change, train on enough of the new data: wait for labelled rows, not only for time.
+    const postChange = postChangeData(policy, state, now, outcome.stepChangeAt ?? null, evidence);
+    if (outcome.fired && postChange?.wait) {
+      outcome.fired = false;
+      outcome.reason =
+        texts >= 2
+          ? heldTriggerReason(postChange.wait, outcome.reason)
+          : `wait for enough data after the change: ${outcome.reason}; but ${postChange.wait}`;
+    }
+    outcome.inputs = {
+      ...outcome.inputs,
+      minTrainingLabelled: evidence.minTrainingLabelled,
+      ...(postChange ? { changeAt: postChange.changeAt, labelledSinceChange: postChange.labelled } : {}),
+    };
+    const note = state.qualityNote ?? null;
+    if (note !== null && (policy.trigger.kind === 'cost-aware' || policy.trigger.kind === 'threshold')) {
+      outcome.reason = `${outcome.reason}; quality: ${note}`;
+      outcome.inputs = { ...outcome.inputs, qualityNote: note };
+    }
+  }
   const fired = outcome.fired || manual !== null;
   const trigger =
     manual !== null
@@ -32,7 +65,9 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
         }
       : { kind: policy.trigger.kind, fired: outcome.fired, reason: outcome.reason };
 
-  const guards = evaluateGuards(policy, state, now);
+  const guarded = evaluateGuards(policy, state, now, revision3 ? { trainingWindow, evidence } : null);
+  const guards = guarded.checks;
+  trainingWindow = guarded.trainingWindow ?? trainingWindow;
   const approval = approvalOutcome(policy, state, now);
   const blocking = guards.find((g) => !g.passed && !g.overridden) ?? null;
   const timeBased = guards.filter((g) => !g.passed && !g.overridden);
@@ -76,11 +111,123 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
       manualRequestBy: manual?.by ?? null,
     },
     economics: outcome.economics,
-    trainingWindow: chooseTrainingWindow(policy, state, now, outcome.stepChangeAt ?? null),
+    trainingWindow,
   };
 }
 
-function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number): GuardCheck[] {
+/**
+ * The labelled rows since the latest change and, when they are too few, why a retrain should
+ * wait (rule revision 3); null without a known change or a since-change-point window. A
+ * `since-change-point` training window trains on what follows the latest change (the monitor's
+ * change point or the trigger's quality step); until that holds the policy's
+ * `evidence.minTrainingLabelled` labelled rows, a retrain would learn the new concept from too
+ * little of it (or mix the old one back in through the window's minimum length). A bounded
+ * `fixed` window is kept clean of a step by the cost-aware trigger's own wait.
+ */
+export function postChangeData(
+  policy: RetrainPolicy,
+  state: PolicyState,
+  now: number,
+  stepAt: number | null,
+  evidence: ResolvedEvidence,
+): { changeAt: number; labelled: number; wait: string | null } | null {
+  if (policy.trainingWindow.kind !== 'since-change-point') return null;
+  const known = [state.lastChangePointAt ?? null, stepAt].filter((t): t is number => t !== null && t <= now);
+  if (known.length === 0) return null;
+  const changeAt = Math.max(...known);
+  const labelled = labelledBetween(state.windows ?? [], changeAt, now);
+  const need = evidence.minTrainingLabelled;
+  return {
+    changeAt,
+    labelled,
+    wait:
+      labelled >= need
+        ? null
+        : (state.textRevision ?? LATEST_TEXT_REVISION) >= 2
+          ? `waiting for enough labelled rows after the change at ${formatInstant(changeAt)}: ${labelled} of ${need} (${evidence.minTrainingLabelledSource})`
+          : `only ${labelled} labelled rows since the change at ${new Date(changeAt).toISOString()} (need ${need}; ${evidence.minTrainingLabelledSource})`,
+  };
+}
+
+/** Labelled events of the windows that lie within [start, end). */
+function labelledBetween(windows: readonly WindowSummary[], start: number, end: number): number {
+  return windows.filter((w) => w.start >= start && w.end <= end).reduce((s, w) => s + (w.labelled ?? 0), 0);
+}
+
+/** Instants and counts of the data-quality guard's texts, in the decision texts' revision. */
+function guardTexts(revision: number) {
+  const latest = revision >= 2;
+  return {
+    instant: (ms: number): string => (latest ? formatInstant(ms) : new Date(ms).toISOString()),
+    span: (start: number, end: number): string =>
+      latest
+        ? `${formatInstant(start)} → ${formatInstant(end)}`
+        : `${new Date(start).toISOString().replace(':00.000Z', 'Z')}–${new Date(end).toISOString().replace(':00.000Z', 'Z')}`,
+    count: (n: number, singular: string): string => (latest ? plural(n, singular) : `${n} ${singular}(s)`),
+  };
+}
+
+/**
+ * The data-quality guard of rule revision 3: every window the retrain would train on is judged.
+ * Broken windows are kept out by starting the training window after the last of them; while the
+ * latest window is broken, or too few labelled rows follow the breakage, the retrain waits.
+ * Every failing window is named with its failed checks and their figures.
+ */
+export function dataQualityGuard(
+  state: PolicyState,
+  window: TrainingWindowChoice,
+  evidence: ResolvedEvidence,
+): { passed: boolean; detail: string; trainingWindow: TrainingWindowChoice } {
+  const t = guardTexts(state.textRevision ?? LATEST_TEXT_REVISION);
+  const windows = state.windows ?? [];
+  const from = window.start ?? Number.NEGATIVE_INFINITY;
+  const span = windows.filter((w) => w.end > from && w.start < window.end);
+  const broken = span.filter((w) => w.dataQualityOk === false);
+  if (broken.length === 0)
+    return {
+      passed: true,
+      detail: `no breakage in the ${t.count(span.length, 'window')} the retrain would train on`,
+      trainingWindow: window,
+    };
+  const named = broken
+    .slice(-3)
+    .reverse()
+    .map((w) => `${t.span(w.start, w.end)}: ${(w.broken ?? []).join('; ') || 'failed data-quality checks'}`)
+    .join(' | ');
+  const which = `${named}${broken.length > 3 ? ` (and ${t.count(broken.length - 3, 'more broken window')})` : ''}`;
+  const latest = windows.at(-1);
+  if (latest !== undefined && latest.dataQualityOk === false)
+    return {
+      passed: false,
+      detail: `the latest window is broken: training on broken data would make things worse; waiting for clean data — ${which}`,
+      trainingWindow: window,
+    };
+  const cleanStart = (broken.at(-1) as WindowSummary).end;
+  const labelled = labelledBetween(windows, cleanStart, window.end);
+  if (labelled < evidence.minTrainingLabelled)
+    return {
+      passed: false,
+      detail: `${t.count(broken.length, 'broken window')} in the training window; only ${labelled} labelled rows since the breakage ended at ${t.instant(cleanStart)} (need ${evidence.minTrainingLabelled}): waiting — ${which}`,
+      trainingWindow: window,
+    };
+  return {
+    passed: true,
+    detail: `training starts after broken data at ${t.instant(cleanStart)} (${labelled} labelled rows since), leaving out ${t.count(broken.length, 'broken window')} — ${which}`,
+    trainingWindow: {
+      ...window,
+      start: cleanStart,
+      reason: `${window.reason}, from the end of broken data at ${t.instant(cleanStart)}`,
+    },
+  };
+}
+
+function evaluateGuards(
+  policy: RetrainPolicy,
+  state: PolicyState,
+  now: number,
+  revision3: { trainingWindow: TrainingWindowChoice; evidence: ResolvedEvidence } | null,
+): { checks: GuardCheck[]; trainingWindow: TrainingWindowChoice | null } {
+  let trainingWindow: TrainingWindowChoice | null = null;
   const g = policy.guards;
   const texts = state.textRevision ?? LATEST_TEXT_REVISION;
   const force = state.manualRequest?.force === true;
@@ -111,7 +258,11 @@ function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number):
       false,
     );
 
-  if (g.requireDataQuality) {
+  if (g.requireDataQuality && revision3 !== null) {
+    const guard = dataQualityGuard(state, revision3.trainingWindow, revision3.evidence);
+    add('data-quality', guard.passed, guard.detail, null, true);
+    trainingWindow = guard.trainingWindow;
+  } else if (g.requireDataQuality) {
     const latest = state.windows?.at(-1);
     const ok = latest?.dataQualityOk ?? true;
     add(
@@ -191,7 +342,7 @@ function evaluateGuards(policy: RetrainPolicy, state: PolicyState, now: number):
     }[a.status];
     add('approval', passed, detail, null, false);
   }
-  return checks;
+  return { checks, trainingWindow };
 }
 
 function approvalOutcome(policy: RetrainPolicy, state: PolicyState, now: number): PolicyDecision['approval'] {

@@ -15,12 +15,22 @@ export interface WindowSummary {
   end: number;
   /** Events scored in the window. */
   events: number;
-  /** Whether the window passed its data-quality checks. @default true */
+  /** Whether the window passed its data-quality checks (rule revision 3: no breakage; shift and few rows pass). @default true */
   dataQualityOk?: boolean;
+  /** The breakage checks it failed, with their figures (rule revision 3). @default [] */
+  broken?: string[];
+  /** Labelled events behind its realised quality (of the pool, when pooled), or that have arrived for it. @default undefined */
+  labelled?: number;
   /** Drift verdict summary, or `null` when drift was not evaluated. */
   drift?: { datasetDrift: boolean; driftedShare: number } | null;
   /** Model quality in the window, realised (labels) or estimated (label-free), or `null` when unknown. */
-  quality?: { metric: string; value: number; source: 'realised' | 'estimated' } | null;
+  quality?: {
+    metric: string;
+    value: number;
+    source: 'realised' | 'estimated';
+    /** Windows a realised value is pooled over, when more than one (rule revision 3). @default undefined */
+    pooledWindows?: number;
+  } | null;
 }
 
 export type ApprovalState =
@@ -58,10 +68,16 @@ export interface PolicyState {
   recentVersions?: VersionEarlyQuality[];
   /**
    * Revision of the cost-aware rule (see `MonitorSettings.ruleRevision`): 1 as shipped until
-   * 2026-11; 2 adds the step rule (a step down priced for as long as it is expected to last).
-   * Replayed workflow histories recorded under revision 1 keep it. @default LATEST_RULE_REVISION
+   * 2026-11; 2 adds the step rule (a step down priced for as long as it is expected to last);
+   * 3 adds the data-quality guard over the training window, the window minimums and the wait
+   * for enough labelled rows after a change. Replayed workflow histories keep the revision they
+   * were recorded under. @default LATEST_RULE_REVISION
    */
   ruleRevision?: number;
+  /** Features of the model (of its reference), for window minimums sized to the model. @default null (unknown) */
+  featureCount?: number | null;
+  /** Which quality the latest window used and why, in words: decision reasons carry it (rule revision 3). @default null */
+  qualityNote?: string | null;
   /**
    * Revision of the decision texts (see `MonitorSettings.textRevision`): 1 as shipped until
    * 2026-12 ("no action: …", "retrain: retrain: …", hours with one decimal, ISO instants); 2
@@ -80,7 +96,7 @@ export interface PolicyState {
 }
 
 /** The newest revision of the cost-aware rule (what a state without `ruleRevision` gets). */
-export const LATEST_RULE_REVISION = 2;
+export const LATEST_RULE_REVISION = 3;
 
 export type GuardName = 'one-at-a-time' | 'data-quality' | 'cooldown' | 'budget' | 'blackout' | 'approval';
 

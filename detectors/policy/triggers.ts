@@ -15,6 +15,7 @@ import { describeEconomics } from '../texts/economics-statement.ts';
 import { formatDuration, formatDurationText, formatInstant } from '../texts/format.ts';
 import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 import { HOUR_MS, durationHours, parseDuration } from './duration.ts';
+import { resolveEvidence, type ResolvedEvidence } from './evidence.ts';
 import { LATEST_RULE_REVISION, type DecisionValue, type PolicyState, type WindowSummary } from './state.ts';
 import type {
   CostAwareTrigger,
@@ -52,6 +53,7 @@ export function evaluateTrigger(
   state: PolicyState,
   now: number,
   trainingWindow?: TrainingWindowPolicy,
+  evidence: ResolvedEvidence = resolveEvidence(undefined, state.featureCount ?? null),
 ): TriggerOutcome {
   switch (trigger.kind) {
     case 'cost-aware':
@@ -61,7 +63,7 @@ export function evaluateTrigger(
     case 'periodic':
       return periodic(trigger, state, now);
     case 'drift-triggered':
-      return drift(trigger, state);
+      return drift(trigger, state, evidence);
     case 'manual':
       return {
         fired: false,
@@ -97,8 +99,11 @@ function trailingRun(
 
 function threshold(trigger: ThresholdTrigger, state: PolicyState): TriggerOutcome {
   const windows = windowsSinceRetrain(state);
+  const revision3 = (state.ruleRevision ?? LATEST_RULE_REVISION) >= 3;
   const usable = (w: WindowSummary): boolean =>
     w.quality != null &&
+    // Revision 3: a broken window's quality measures broken data, which a retrain cannot fix.
+    (!revision3 || w.dataQualityOk !== false) &&
     (trigger.metric === 'quality' || w.quality.metric === trigger.metric) &&
     (trigger.acceptEstimated || w.quality.source === 'realised');
   const breaches = (w: WindowSummary): boolean => {
@@ -153,12 +158,15 @@ function periodic(trigger: PeriodicTrigger, state: PolicyState, now: number): Tr
   };
 }
 
-function drift(trigger: DriftTrigger, state: PolicyState): TriggerOutcome {
+function drift(trigger: DriftTrigger, state: PolicyState, evidence: ResolvedEvidence): TriggerOutcome {
   const windows = windowsSinceRetrain(state);
   const drifted = (w: WindowSummary): boolean =>
     trigger.signal === 'dataset-drift' ? w.drift?.datasetDrift === true : (w.drift?.driftedShare ?? 0) >= trigger.share;
-  const run = trailingRun(windows, (w) => w.drift != null, drifted);
-  const latest = [...windows].reverse().find((w) => w.drift != null)?.drift ?? null;
+  // Revision 3: a verdict on fewer rows than the policy's minimum is weak evidence; it neither extends nor breaks a run.
+  const minRows = (state.ruleRevision ?? LATEST_RULE_REVISION) >= 3 ? evidence.minWindowRows : 0;
+  const measured = (w: WindowSummary): boolean => w.drift != null && w.events >= minRows;
+  const run = trailingRun(windows, measured, drifted);
+  const latest = [...windows].reverse().find(measured)?.drift ?? null;
   const what =
     trigger.signal === 'dataset-drift' ? 'dataset drift' : `≥ ${(trigger.share * 100).toFixed(0)}% of features drifted`;
   return {
@@ -220,12 +228,16 @@ function costAware(
   const freshQuality = state.freshQuality ?? fit.q0;
   // Staleness is measured against what a fresh version attains (recent versions' early life),
   // not against the serving version's own validation quality (see economics/staleness.ts).
-  const own: QualityWindow[] = windowsSinceRetrain(state).map((w) => ({
-    start: w.start,
-    end: w.end,
-    events: w.events,
-    quality: w.quality?.value ?? null,
-  }));
+  // Revision 3: a broken window's quality measures the broken data, not the version's staleness.
+  const revision3 = (state.ruleRevision ?? LATEST_RULE_REVISION) >= 3;
+  const own: QualityWindow[] = windowsSinceRetrain(state)
+    .filter((w) => !revision3 || w.dataQualityOk !== false)
+    .map((w) => ({
+      start: w.start,
+      end: w.end,
+      events: w.events,
+      quality: w.quality?.value ?? null,
+    }));
   const observedQualities = own.flatMap((w) => (w.quality === null ? [] : [w.quality]));
   // A fit's q0 extrapolated from a few points can be far outside anything observed: keep it within them.
   const fallbackFresh =

@@ -133,7 +133,14 @@ export interface PolicyGuards {
   blackout: BlackoutWindow[];
   /** Whether a person must approve each retrain, and how long to wait before rejecting. @default { required: false, timeout: "24h" } */
   approval: { required: boolean; timeout: DurationText };
-  /** Block retrains when the latest window failed its data-quality checks (training on broken data makes things worse). @default true */
+  /**
+   * Keep broken data out of training (training on it makes things worse, and a retrain cannot
+   * fix a broken pipeline). Rule revision 3 judges every window the retrain would train on: the
+   * training window starts after the last broken one, and the retrain waits while the latest
+   * window is broken or too few labelled rows follow the breakage. Shift (values out of the
+   * reference's range, unseen categories) and small windows never block. Earlier revisions
+   * blocked on any data-quality alert of the latest window. @default true
+   */
   requireDataQuality: boolean;
 }
 
@@ -150,6 +157,36 @@ export type TrainingWindowPolicy =
   | { kind: 'since-change-point'; minimum: DurationText; fallback: DurationText }
   | { kind: 'all' };
 
+/**
+ * How much evidence a window, a decay fit and a retrain need: the window minimums. The defaults
+ * suit anything from hourly windows of thousands of events to daily or weekly batch scoring of
+ * tens to hundreds of events (rule revision 3; earlier revisions use fixed minimums).
+ */
+export interface EvidencePolicy {
+  /**
+   * Labelled events behind a realised quality value. A window with fewer is pooled with the next
+   * windows of the same version (labels that arrive late included) until together they have this
+   * many; until then the label-free estimate stands in when it is trustworthy. 30 labelled events
+   * give an accuracy of 0.85 a 95% interval of about ±0.13: noisy alone, and the rules weigh every
+   * window by its events, so noise averages out instead of deciding. @default 30
+   */
+  minLabelledEvents: number;
+  /** Quality points a version needs before its decay is fitted as a curve (fewer: a straight line, unless earlier versions give a prior). @default 4 */
+  minDecayPoints: number;
+  /**
+   * Scored events under which a window's drift verdict is weak evidence: it does not count
+   * toward a drift trigger, and the window's data-quality report notes it (never a block). @default 100
+   */
+  minWindowRows: number;
+  /**
+   * Labelled rows a retrain needs from after a detected change (a quality step or a change point)
+   * or after broken data: the trigger waits for them, not only for time to pass. "auto" sizes it
+   * to the model: 50 × (features + 1), at least 200. A bounded training window (`fixed`) that is
+   * wholly after the change is enough whatever it holds. @default "auto"
+   */
+  minTrainingLabelled: number | 'auto';
+}
+
 /** A complete, validated, defaults-applied retrain policy. */
 export interface RetrainPolicy {
   /** Policy name, e.g. "fraud-scorer-cost". */
@@ -165,6 +202,11 @@ export interface RetrainPolicy {
   trainingWindow: TrainingWindowPolicy;
   /** Alert rules and receivers (detectors/alerts/types.ts). @default none: no alerts */
   alerts?: AlertPolicy;
+  /**
+   * Window minimums (rule revision 3). Absent in a policy that does not set them, so its content
+   * hash stays what it was; {@link resolveEvidence} applies the defaults. @default DEFAULT_EVIDENCE
+   */
+  evidence?: EvidencePolicy;
 }
 
 /** Identifies the exact policy that drove a decision (the hash is sha256 of its canonical JSON). */

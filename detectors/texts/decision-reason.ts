@@ -22,6 +22,16 @@ export function composeDecisionReason(triggerReason: string, blocking: BlockingG
   return `${blocking.guard} guard: ${blocking.detail}; trigger: ${triggerReason}`;
 }
 
+/**
+ * A trigger's reason when the data holds back the retrain it wants (too few labelled rows since a
+ * change, say): what holds it first — "waiting for …", with what it waits for — then the
+ * trigger's own reason, which says why the retrain will come. The decision's kind (`no-action`)
+ * is not repeated.
+ */
+export function heldTriggerReason(hold: string, triggerReason: string): string {
+  return `${hold}; ${triggerReason}`;
+}
+
 /** Prefixes earlier texts put before the reason, by the kind they repeat. */
 const LEGACY_PREFIXES: readonly RegExp[] = [/^no action: /, /^retrain: /, /^wait: /, /^training failed: /];
 
@@ -46,6 +56,10 @@ export function displayReason(reason: string): string {
   text = text.replace(/^blocked by ([a-z-]+): /, '$1 guard: ');
   text = text.replace(/; trigger: (?:retrain|wait): /, '; trigger: ');
   text = text.replace(/^wait for a clean training window: (?:retrain: )?/, 'waiting for a clean training window: ');
+  text = text.replace(
+    /^wait for enough data after the change: (?:retrain: )?/,
+    'waiting for enough data after the change: ',
+  );
   return text;
 }
 

@@ -11,7 +11,7 @@ export {
   formatMoney,
   plural,
 } from './format.ts';
-export { composeDecisionReason, displayReason, reasonHeadline } from './decision-reason.ts';
+export { composeDecisionReason, displayReason, heldTriggerReason, reasonHeadline } from './decision-reason.ts';
 export type { BlockingGuard } from './decision-reason.ts';
 export { accumulationText, describeEconomics } from './economics-statement.ts';
 export type { EconomicsContext, EconomicsStatement, EconomicsVerdict } from './economics-statement.ts';

@@ -127,6 +127,18 @@ const numericInner = (v: string, ok: string, raw: string): string[] => [
   `isFinite(${v}) AS ${ok}`,
 ];
 
+/**
+ * Feature keys carried by the window's rows, both maps together (the lengths of the maps: no
+ * key is looked at). Every occurrence is a known feature in its own map, a known feature in
+ * the other map (a type violation) or a key the reference does not know, so the unknown ones
+ * are what is left once the known are subtracted (window-comparison.ts `appearedOccurrences`);
+ * their names are looked up only when there are some (window-repository.ts `unknownFeatureKeys`).
+ */
+const keyOccurrenceColumns = {
+  inner: ['length(num_features) + length(cat_features) AS key_n'],
+  select: ['sum(key_n) AS key_occurrences'],
+};
+
 /** The query's pieces: outer aggregates over inner per-row columns, its parameters, and the reader of its one row. */
 export interface CountQuery {
   select: string[];
@@ -137,8 +149,8 @@ export interface CountQuery {
 
 /** Plan the single-pass count query for `columns`: every feature and prediction column at once. */
 export function countQuery(columns: ColumnsToCount): CountQuery {
-  const select: string[] = ['count() AS rows'];
-  const inner: string[] = [];
+  const select: string[] = ['count() AS rows', ...keyOccurrenceColumns.select];
+  const inner: string[] = [...keyOccurrenceColumns.inner];
   const params: Record<string, unknown> = {};
   const readers: ((row: Record<string, unknown>, rows: number, out: CountedWindow) => void)[] = [];
   const linear = linearBinning();
@@ -218,6 +230,7 @@ export function countQuery(columns: ColumnsToCount): CountQuery {
       const rows = num(row.rows ?? 0);
       const out: CountedWindow = {
         rows,
+        ...(row.key_occurrences === undefined ? {} : { keyOccurrences: num(row.key_occurrences) }),
         features: {},
         prediction: null,
         predictionClass: null,

@@ -97,6 +97,46 @@ export async function orderStatistics(
   return out;
 }
 
+/**
+ * Per numeric feature, its most frequent finite value and a lower bound of that value's share
+ * of the finite values: Space-Saving with 64 counters (`approx_top_kIf`), whose count overstates
+ * by at most its reported error, so (count − error) / n never overstates the share. The baseline
+ * of the stuck-value check: an understated reference share makes the check a little more
+ * sensitive, never blind. One pass for all features, once per reference.
+ */
+export async function referenceTopValues(
+  client: ClickHouseClient,
+  events: EventWindow,
+  features: readonly string[],
+): Promise<Record<string, { value: number; share: number } | null>> {
+  if (features.length === 0) return {};
+  const window = eventWindowSql(events);
+  const params: Record<string, unknown> = { ...window.params };
+  const inner: string[] = [];
+  const select: string[] = [];
+  features.forEach((name, i) => {
+    params[`n${i}`] = name;
+    inner.push(`ifNull(arrayElementOrNull(num_features, {n${i}:String}), nan) AS v${i}`);
+    select.push(`approx_top_kIf(1, 64)(v${i}, isFinite(v${i})) AS t${i}`, `countIf(isFinite(v${i})) AS n${i}`);
+  });
+  const [row] = await queryRows<Record<string, unknown>>(
+    client,
+    `SELECT ${select.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${window.source})${window.settings}`,
+    params,
+  );
+  const out: Record<string, { value: number; share: number } | null> = {};
+  features.forEach((name, i) => {
+    const n = num(row?.[`n${i}`] ?? 0);
+    const [top] =
+      (row?.[`t${i}`] as { item: number; count: number | string; error: number | string }[] | undefined) ?? [];
+    out[name] =
+      n > 0 && top !== undefined
+        ? { value: Number(top.item), share: Math.max(0, num(top.count) - num(top.error)) / n }
+        : null;
+  });
+  return out;
+}
+
 /** The `profiles` JSON column. */
 interface StoredProfiles {
   features: StoredReference['features'];

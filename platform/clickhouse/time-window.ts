@@ -29,6 +29,24 @@ export function windowFilter(column: string, window: TimeWindow): TimeFilter<Tim
   };
 }
 
+/**
+ * `column` in [start, end) under other parameter names, for a query that filters a second time
+ * column beside the window's own (labels by arrival, events by time); reads `{<name>_start:Int64}`
+ * and `{<name>_end:Int64}`. An open start is −∞.
+ */
+export function namedWindowFilter(
+  column: string,
+  name: string,
+  window: { start: number | null; end: number },
+): TimeFilter<Record<string, number>> {
+  const end = `${column} < fromUnixTimestamp64Milli({${name}_end:Int64})`;
+  if (window.start === null) return { sql: end, params: { [`${name}_end`]: window.end } };
+  return {
+    sql: `${column} >= fromUnixTimestamp64Milli({${name}_start:Int64}) AND ${end}`,
+    params: { [`${name}_start`]: window.start, [`${name}_end`]: window.end },
+  };
+}
+
 /** `column` at or after `since` (a window open to the right); reads `{since:Int64}`. */
 export function sinceFilter(column: string, since: number): TimeFilter<{ since: number }> {
   return { sql: `${column} >= fromUnixTimestamp64Milli({since:Int64})`, params: { since } };

@@ -13,7 +13,7 @@ import { countQuery, type ColumnsToCount } from './binned-counts-query.ts';
 import { queryRows } from './client.ts';
 import { eventWindowSql, type EventWindow } from './event-window.ts';
 import { num } from './sql-values.ts';
-import { windowFilter, type TimeWindow } from './time-window.ts';
+import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
 
 /**
  * Count the events of a window into `columns`' bins and categories: every feature and
@@ -123,8 +123,12 @@ export async function labelledScoreGroups(
   modelId: string,
   window: TimeWindow,
   bins: number,
+  /** Only labels that had arrived (label_ts) before this instant. @default every stored label */
+  arrivedBefore: number | null = null,
 ): Promise<LabelledScoreGroup[]> {
   const ts = windowFilter('ts', window);
+  const arrived =
+    arrivedBefore === null ? null : namedWindowFilter('label_ts', 'arrived', { start: null, end: arrivedBefore });
   const rows = await queryRows<{
     bin: number;
     positive: number;
@@ -141,9 +145,9 @@ export async function labelledScoreGroups(
      FROM (SELECT event_id, prediction_score, ts FROM scoring_events FINAL
            WHERE model_id = {model:String} AND ${ts.sql}
              AND prediction_score IS NOT NULL) AS e
-     INNER JOIN (SELECT event_id, label_numeric, label_ts FROM labels FINAL WHERE label_numeric IS NOT NULL) AS l USING (event_id)
+     INNER JOIN (SELECT event_id, label_numeric, label_ts FROM labels FINAL WHERE label_numeric IS NOT NULL${arrived ? ` AND ${arrived.sql}` : ''}) AS l USING (event_id)
      GROUP BY bin, positive`,
-    { model: modelId, ...ts.params, bins },
+    { model: modelId, ...ts.params, bins, ...arrived?.params },
   );
   return rows.map((r) => ({
     bin: Number(r.bin),
@@ -152,6 +156,59 @@ export async function labelledScoreGroups(
     scoreSum: Number(r.score_sum),
     scoreSquareSum: Number(r.score_sq),
     labelDelayHoursP50: r.delay_p50 === null ? null : Number(r.delay_p50),
+  }));
+}
+
+/** Late labels of one earlier window (cadence-aligned start), grouped as {@link labelledScoreGroups} groups them. */
+export interface LateLabelGroup extends LabelledScoreGroup {
+  windowStart: number;
+}
+
+/**
+ * Labels that arrived (label_ts) in [arrived.start, arrived.end) for the model's events scored in
+ * `events`, grouped by the cadence-aligned window of the event, score bin and label: what late
+ * labels add to windows already evaluated. The labels are picked by arrival first, so the
+ * events are looked up by key, not scanned. A corrected label that arrives late counts again
+ * (rare; the newest label of an event is the one joined).
+ */
+export async function lateLabelledScoreGroups(
+  client: ClickHouseClient,
+  modelId: string,
+  events: TimeWindow,
+  arrived: TimeWindow,
+  cadenceMs: number,
+  bins: number,
+): Promise<LateLabelGroup[]> {
+  const ts = windowFilter('ts', events);
+  const arrival = namedWindowFilter('label_ts', 'arrived', arrived);
+  const rows = await queryRows<{
+    window_start: string;
+    bin: number;
+    positive: number;
+    events: string;
+    score_sum: number;
+    score_sq: number;
+  }>(
+    client,
+    `SELECT intDiv(toUnixTimestamp64Milli(e.ts), {cadence:UInt64}) * {cadence:UInt64} AS window_start,
+            ${scoreBin('e.prediction_score')} AS bin,
+            l.label_numeric >= 0.5 AS positive,
+            count() AS events, sum(e.prediction_score) AS score_sum, sum(e.prediction_score * e.prediction_score) AS score_sq
+     FROM (SELECT event_id, label_numeric FROM labels FINAL WHERE label_numeric IS NOT NULL AND ${arrival.sql}) AS l
+     INNER JOIN (SELECT event_id, prediction_score, ts FROM scoring_events FINAL
+                 WHERE model_id = {model:String} AND ${ts.sql} AND prediction_score IS NOT NULL
+                   AND event_id IN (SELECT event_id FROM labels WHERE ${arrival.sql})) AS e USING (event_id)
+     GROUP BY window_start, bin, positive`,
+    { model: modelId, ...ts.params, ...arrival.params, cadence: cadenceMs, bins },
+  );
+  return rows.map((r) => ({
+    windowStart: Number(r.window_start),
+    bin: Number(r.bin),
+    positive: Number(r.positive) === 1,
+    events: Number(r.events),
+    scoreSum: Number(r.score_sum),
+    scoreSquareSum: Number(r.score_sq),
+    labelDelayHoursP50: null,
   }));
 }
 
@@ -200,4 +257,58 @@ export async function labelledScoreSample(
     { model: modelId, ...ts.params, limit },
   );
   return rows.map((r) => ({ score: Number(r.score), label: Number(r.label) }));
+}
+
+/**
+ * The most frequent finite value of each of `features` (numeric) in the window and its share of
+ * the finite values, counted exactly: one GROUP BY per feature. Meant for the few features whose
+ * counts suggest a stuck value (detectors/drift/data-quality.ts `stuckValueCandidates`), not for
+ * every feature of every window. A feature with no finite value maps to null.
+ */
+export async function topValueShares(
+  client: ClickHouseClient,
+  features: readonly string[],
+  events: EventWindow,
+): Promise<Record<string, { value: number; share: number } | null>> {
+  const out: Record<string, { value: number; share: number } | null> = {};
+  const window = eventWindowSql(events);
+  for (const name of features) {
+    const [row] = await queryRows<{ value: number | null; top: string; finite: string }>(
+      client,
+      `SELECT argMax(v, c) AS value, max(c) AS top, sum(c) AS finite
+       FROM (
+         SELECT v, count() AS c
+         FROM (SELECT arrayElementOrNull(num_features, {name:String}) AS v FROM ${window.source})
+         WHERE v IS NOT NULL AND isFinite(v)
+         GROUP BY v
+       )${window.settings}`,
+      { ...window.params, name },
+    );
+    const finite = num(row?.finite ?? 0);
+    out[name] = finite > 0 && row?.value != null ? { value: Number(row.value), share: num(row.top) / finite } : null;
+  }
+  return out;
+}
+
+/**
+ * Feature keys the window's rows carry that are not in `known`, with the rows carrying each,
+ * most frequent first (at most `limit`). Run only when the window's key count says there are some.
+ */
+export async function unknownFeatureKeys(
+  client: ClickHouseClient,
+  known: readonly string[],
+  events: EventWindow,
+  limit = 10,
+): Promise<{ name: string; rows: number }[]> {
+  const window = eventWindowSql(events);
+  const rows = await queryRows<{ name: string; rows: string }>(
+    client,
+    `SELECT k AS name, count() AS rows
+     FROM (SELECT arrayConcat(mapKeys(num_features), mapKeys(cat_features)) AS ks FROM ${window.source})
+     ARRAY JOIN ks AS k
+     WHERE NOT has({known:Array(String)}, k)
+     GROUP BY k ORDER BY rows DESC, k LIMIT {limit:UInt32}${window.settings}`,
+    { ...window.params, known: [...known], limit },
+  );
+  return rows.map((r) => ({ name: r.name, rows: Number(r.rows) }));
 }

@@ -28,6 +28,8 @@ export class SimulatedProduction {
       world: DriftingWorldOptions;
       eventsPerWindow: number;
       initialTheta: number;
+      /** How long after its event a label arrives (its label_ts). @default 60_000 */
+      labelDelayMs?: number;
     },
   ) {
     this.#registry = new ClickHouseRegistryRepository(clickhouse);
@@ -79,7 +81,7 @@ export class SimulatedProduction {
       event_id: r.eventId,
       label: String(r.label),
       label_numeric: r.label,
-      label_ts: r.ts + 60_000,
+      label_ts: r.ts + (this.options.labelDelayMs ?? 60_000),
       contract_version: 1,
       source: 'test',
       source_ref: 'simulated-production',

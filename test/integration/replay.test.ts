@@ -28,8 +28,24 @@ describe('replaying recorded workflow histories against the current code', () =>
     );
   });
 
+  it('re-derives a rule revision 3 run: labels 8 h late fill in earlier windows; a retrain after approval', async () => {
+    const recorded = JSON.parse(readFileSync(historyFile('model-monitor-r3.decisions.json'), 'utf8')) as {
+      decisionId: string;
+      kind: string;
+      reason: string;
+    }[];
+    const outcome = await replayHistory(
+      loadHistoryFile(historyFile('model-monitor-r3.json')),
+      'halflife-monitor-replay-model',
+    );
+    expect(outcome.error).toBeNull();
+    expect(outcome.decisions.map(({ decisionId, kind, reason }) => ({ decisionId, kind, reason }))).toEqual(recorded);
+    expect(recorded.map((d) => d.kind)).toEqual(expect.arrayContaining(['no-action', 'approval-requested', 'retrain']));
+    expect(recorded.filter((d) => /late labels \(\d+\) updated/.test(d.reason)).length).toBeGreaterThan(20);
+  });
+
   it('replays the retrain child and every committed history with Worker.runReplayHistories', async () => {
-    const histories = ['model-monitor.json', 'retrain.json'].map((name) => ({
+    const histories = ['model-monitor.json', 'model-monitor-r3.json', 'retrain.json'].map((name) => ({
       workflowId: name,
       history: loadHistoryFile(historyFile(name)),
     }));
@@ -44,7 +60,7 @@ describe('replaying recorded workflow histories against the current code', () =>
     )) {
       results.push(result);
     }
-    expect(results).toHaveLength(2);
+    expect(results).toHaveLength(3);
     for (const result of results) expect(result.error, result.workflowId).toBeUndefined();
   });
 

@@ -2,6 +2,12 @@
  * Records the workflow histories the replay suite checks the workflow code against:
  * `npx tsx test/replay/record-histories.ts` (run it again only on purpose, after a change that
  * is allowed to break replay — i.e. a new workflow version with `patched()` guards for old runs).
+ * `--name <name>` writes `<name>.json` and `<name>.decisions.json` instead of the original
+ * recording (kept: it replays runs from before rule revision 2), and no retrain history;
+ * `--label-delay-hours <h>` makes labels arrive that much after their events (default 1 minute),
+ * so a window is measured by late labels; `--realised-only` makes the threshold trigger ignore
+ * label-free estimates. `--name model-monitor-r3 --label-delay-hours 8 --realised-only` is the
+ * rule revision 3 recording.
  *
  * It runs a real ModelMonitor for 8 simulated days on the time-skipping test server, against a
  * real Kafka broker and embedded ClickHouse, with traffic from a drifting world; a person
@@ -39,6 +45,14 @@ const HOUR = 3_600_000;
 const CADENCE = 6 * HOUR;
 const out = path.join(path.dirname(new URL(import.meta.url).pathname), 'histories');
 
+function argument(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const NAME = argument('--name') ?? 'model-monitor';
+const LABEL_DELAY_HOURS = Number(argument('--label-delay-hours') ?? 1 / 60);
+const REALISED_ONLY = process.argv.includes('--realised-only');
+
 async function run(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-record-'));
   const ports = {
@@ -75,6 +89,7 @@ async function run(): Promise<void> {
     world: { seed: 5, thetaStart: 8, thetaPerDay: 0.35, epoch: start, labelNoise: 0.05 },
     eventsPerWindow: 1000,
     initialTheta: 8,
+    labelDelayMs: Math.round(LABEL_DELAY_HOURS * 3_600_000),
   });
   const log = createLogger('record', 'warn');
   const activities = createActivities({ config, clickhouse: ch.client, log });
@@ -83,7 +98,13 @@ async function run(): Promise<void> {
     name: 'replay-floor',
     version: '1',
     model: modelId,
-    trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.85, consecutiveWindows: 2 },
+    trigger: {
+      kind: 'threshold',
+      metric: 'accuracy',
+      threshold: 0.85,
+      consecutiveWindows: 2,
+      ...(REALISED_ONLY ? { acceptEstimated: false } : {}),
+    },
     guards: { cooldown: '1d', approval: { required: true, timeout: '1d' } },
     trainingWindow: { kind: 'fixed', duration: '2d' },
   });
@@ -128,12 +149,13 @@ async function run(): Promise<void> {
       }
     }
     await handle.terminate('recording over');
-    writeFileSync(path.join(out, 'model-monitor.json'), historyToJSON(await handle.fetchHistory()));
+    writeFileSync(path.join(out, `${NAME}.json`), historyToJSON(await handle.fetchHistory()));
     const retrain = env.client.workflow.getHandle(retrainWorkflowId(modelId, 1));
     await retrain.result().catch(() => undefined);
-    writeFileSync(path.join(out, 'retrain.json'), historyToJSON(await retrain.fetchHistory()));
+    if (NAME === 'model-monitor')
+      writeFileSync(path.join(out, 'retrain.json'), historyToJSON(await retrain.fetchHistory()));
     writeFileSync(
-      path.join(out, 'model-monitor.decisions.json'),
+      path.join(out, `${NAME}.decisions.json`),
       `${JSON.stringify(
         decisions.map(({ decisionId, kind, reason }) => ({ decisionId, kind, reason })),
         null,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,31 @@ import { describe, expect, it } from 'vitest';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE = path.join(ROOT, 'test/fixtures/backtest/sea-abrupt.csv');
 const POLICY = path.join(ROOT, 'test/fixtures/backtest/cost-aware.yaml');
+const NEVER = path.join(ROOT, 'test/fixtures/backtest/never.yaml');
+const PERIODIC = path.join(ROOT, 'test/fixtures/backtest/periodic-12h.yaml');
+
+interface ComparisonJson {
+  comparison: { rank: number; policy: string; retrains: number; true_cost: number; total_cost: number }[];
+  runs: RunJson[];
+}
+interface RunJson {
+  policy: { name: string };
+  retrains: number;
+  true_cost: number;
+  true_cost_parts: { staleness: number; retrains: number; retrains_serving_nothing: number };
+  decisions: {
+    kind: string;
+    reason: string;
+    retrain?: { training_rows: number; validation_rows: number; new_version: string };
+  }[];
+  versions: { version: string; training_rows: number; validation_rows: number }[];
+  windows: {
+    quality: number | null;
+    quality_used: string | null;
+    labelled_at_close: number;
+    data_quality: { broken: boolean; checks: unknown[] };
+  }[];
+}
 
 function halflife(...args: string[]) {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/halflife.mjs'), 'backtest', ...args], {
@@ -87,5 +112,87 @@ describe('halflife backtest (CLI)', () => {
     const p = halflife('--data', FIXTURE, '--policy', policy);
     expect(p.code).toBe(3);
     expect(p.stderr).toContain('policy.trigger.every');
+  });
+
+  it('the fixture at its default cadence: realised quality from 35 labels a window, a retrain after the change, cheaper than never', () => {
+    // Under rule revision 2 the 200-label minimum swapped in the label-free estimate, blind to the
+    // concept change: 0 retrains while quality fell 0.90 → 0.69.
+    const r = halflife('--data', FIXTURE, '--policy', POLICY, '--policy', NEVER, '--json', '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as ComparisonJson;
+    const costAware = out.runs.find((x) => x.policy.name === 'fixture-cost-aware') as RunJson;
+    const never = out.runs.find((x) => x.policy.name === 'fixture-never') as RunJson;
+    expect(costAware.windows.every((w) => w.quality_used === 'realised')).toBe(true);
+    expect(costAware.retrains).toBeGreaterThanOrEqual(1);
+    expect(costAware.true_cost).toBeLessThan(never.true_cost);
+    expect(out.comparison[0]?.policy).toBe('fixture-cost-aware');
+    expect(out.comparison.map((c) => c.rank)).toEqual([1, 2]);
+  });
+
+  it('compares several policies, from files or a directory, priced alike, and writes a chart', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-backtest-'));
+    const policies = path.join(dir, 'policies');
+    mkdirSync(policies);
+    for (const f of [POLICY, NEVER, PERIODIC]) copyFileSync(f, path.join(policies, path.basename(f)));
+    writeFileSync(path.join(policies, 'README.txt'), 'not a policy');
+    const plot = path.join(dir, 'chart.html');
+    const r = halflife('--data', FIXTURE, '--policy', policies, '--plot', plot, '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/3 policies on/);
+    expect(r.stdout).toMatch(/ranked by true cost/);
+    expect(r.stdout).toMatch(/fixture-periodic-12h v1 +periodic +\d+/);
+    const html = readFileSync(plot, 'utf8');
+    expect(html).toContain('uPlot');
+    expect(html).toContain('fixture-periodic-12h v1 (periodic)');
+    expect(html).not.toMatch(/<script[^>]+src=/); // self-contained
+
+    const json = halflife('--data', FIXTURE, '--policy', policies, '--json', '--quiet');
+    const out = JSON.parse(json.stdout) as ComparisonJson;
+    expect(out.runs).toHaveLength(3);
+    const costs = out.comparison.map((c) => c.true_cost);
+    expect([...costs].sort((a, b) => a - b)).toEqual(costs);
+    for (const run of out.runs) {
+      // One meaning of training_rows: the rows fitted on, in decisions and versions alike.
+      for (const d of run.decisions.filter((x) => x.kind === 'retrain')) {
+        const v = run.versions.find((x) => x.version === d.retrain?.new_version);
+        expect(v?.training_rows).toBe(d.retrain?.training_rows);
+        expect(v?.validation_rows).toBe(d.retrain?.validation_rows);
+      }
+      // No doubled verdict ("retrain: retrain: …"): the kind is reported beside the reason.
+      for (const d of run.decisions) expect(d.reason).not.toMatch(/^(retrain|no action|wait): /);
+      for (const w of run.windows) expect(w.data_quality).toMatchObject({ broken: false, checks: expect.any(Array) });
+    }
+    // Priced alike, by the cost-aware policy's prices: 40 + 10% × 100 risk per retrain that served a window.
+    for (const run of out.runs)
+      expect(run.true_cost_parts.retrains).toBe((run.retrains - run.true_cost_parts.retrains_serving_nothing) * 50);
+    const periodic = out.runs.find((x) => x.policy.name === 'fixture-periodic-12h') as RunJson;
+    expect(periodic.retrains).toBe(6);
+  });
+
+  it('--label-delay: windows see only labels arrived by their close', () => {
+    const r = halflife('--data', FIXTURE, '--policy', POLICY, '--label-delay', '2h', '--json', '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as RunJson & { label_delay: string };
+    expect(out.label_delay).toBe('2h');
+    expect(out.windows.every((w) => w.labelled_at_close === 0)).toBe(true);
+    // Or each label's own arrival time: here a column saying 2 hours, as the delay did.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-backtest-'));
+    const withTimes = path.join(dir, 'label-times.csv');
+    const [header, ...lines] = readFileSync(FIXTURE, 'utf8').trim().split('\n');
+    writeFileSync(
+      withTimes,
+      [
+        `${header},label_time`,
+        ...lines.map((l) => `${l},${new Date(Date.parse(l.split(',')[0]!) + 2 * 3_600_000).toISOString()}`),
+      ].join('\n'),
+    );
+    const timed = halflife('--data', withTimes, '--policy', POLICY, '--label-time', 'label_time', '--json', '--quiet');
+    expect(timed.code, timed.stderr).toBe(0);
+    const byColumn = JSON.parse(timed.stdout) as RunJson;
+    expect(byColumn.windows.map((w) => w.quality)).toEqual(out.windows.map((w) => w.quality));
+    expect(byColumn.decisions.map((d) => d.kind)).toEqual(out.decisions.map((d) => d.kind));
+    const bad = halflife('--data', FIXTURE, '--policy', POLICY, '--label-delay', 'soon');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--label-delay "soon"');
   });
 });

@@ -108,9 +108,23 @@ describe('runBacktest', () => {
     const report = await runBacktest(options(rows, policy({ kind: 'periodic', every: '12h' })));
     const times = report.decisions.filter((d) => d.kind === 'retrain').map((d) => (d.time - (T0 + 12 * HOUR)) / HOUR);
     expect(times).toEqual([12, 24, 36, 48, 60, 72]);
-    expect(
-      report.decisions.filter((d) => d.kind === 'retrain').every((d) => d.retrain?.trainingRows === 12 * PER_HOUR),
-    ).toBe(true);
+    const retrains = report.decisions.filter((d) => d.kind === 'retrain');
+    for (const d of retrains) {
+      expect(d.retrain?.windowRows).toBe(12 * PER_HOUR);
+      // Every row is labelled: fitted + held out = the window; a fifth is held out.
+      expect((d.retrain?.trainingRows ?? 0) + (d.retrain?.validationRows ?? 0)).toBe(12 * PER_HOUR);
+      expect(d.retrain?.validationRows).toBe((12 * PER_HOUR) / 5);
+      // training_rows means the same in decisions and versions: the rows the model was fitted on.
+      const version = report.versions.find((v) => v.version === d.retrain?.newVersion);
+      expect(version?.trainingRows).toBe(d.retrain?.trainingRows);
+      expect(version?.validationRows).toBe(d.retrain?.validationRows);
+    }
+    // The retrain at the close of the last window serves nothing: flagged, and true cost does not charge it.
+    expect(retrains.at(-1)?.retrain?.servesNothing).toBe(true);
+    expect(retrains.slice(0, -1).some((d) => d.retrain?.servesNothing)).toBe(false);
+    expect(report.trueCostParts?.retrainsServingNothing).toBe(1);
+    expect(report.trueCostParts?.retrains).toBe(100 * (retrains.length - 1));
+    expect(report.retrainCost).toBe(100 * retrains.length);
   });
 
   it('is deterministic: the same input gives an identical report, from an array or an async iterator', async () => {

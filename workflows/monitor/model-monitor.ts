@@ -22,6 +22,13 @@ const COST_AWARE_RULE_REVISION_2 = 'cost-aware-rule-revision-2';
 /** `patched` id of revision 2 of the decision texts (see `MonitorSettings.textRevision`). */
 const DECISION_TEXTS_REVISION_2 = 'decision-texts-revision-2';
 
+/**
+ * `patched` id of rule revision 3: data quality tells breakage from shift and the guard judges
+ * the whole training window; the policy's window minimums; labels counted once arrived, late
+ * ones filling in earlier windows, pooled until enough; a wait for labelled rows after a change.
+ */
+const DECISIONS_REVISION_3 = 'decisions-revision-3';
+
 /** `patched` id of the paused monitor that waits for a message instead of polling. */
 const PAUSED_MONITOR_WAITS = 'paused-monitor-waits';
 
@@ -55,6 +62,10 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // The health search attribute follows the rule with a quality target from this marker on;
   // histories recorded before it keep the first rule, so they replay with the same commands.
   const healthQualityTarget = patched(HEALTH_QUALITY_TARGET);
+  // Rule revision 3 likewise: runs recorded before it keep revision 2 (or 1). Asked after the
+  // markers above, so the markers of histories recorded before or after the others come in the
+  // order they were written.
+  const ruleRevision3 = ruleRevision2 && patched(DECISIONS_REVISION_3);
   // Runs recorded before these two keep epoch-aligned windows and evaluate late windows one by one.
   const staggered = patched(STAGGERED_WINDOWS);
   const coalescing = patched(COALESCE_LATE_WINDOWS);
@@ -62,6 +73,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const boundedDecayFits = patched(BOUNDED_DECAY_FITS);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
+    ruleRevision3,
     alerting,
     textRevision2,
     healthQualityTarget,

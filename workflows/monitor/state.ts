@@ -21,7 +21,13 @@ import type { PromotionOutcome, ServingReport } from '../../detectors/alerts/typ
 import { assessHealth, monitorHealthRevision1, type HealthInputs } from '../../detectors/monitor/health.ts';
 import { monitorHealthInputs } from '../../detectors/monitor/health-inputs.ts';
 import { planWindow, staggerOffsetMs, windowStartAt, type WindowPlan } from '../../detectors/monitor/schedule.ts';
-import { initialMonitorState, monitorTick, policyStateOf, startVersion } from '../../detectors/monitor/tick.ts';
+import {
+  featureCountOf,
+  initialMonitorState,
+  monitorTick,
+  policyStateOf,
+  startVersion,
+} from '../../detectors/monitor/tick.ts';
 import {
   DEFAULT_MONITOR_SETTINGS,
   type MonitorReference,
@@ -105,14 +111,15 @@ export class MonitorWorkflowState {
   readonly #healthQualityTarget: boolean;
 
   /**
-   * `ruleRevision2`, `alerting`, `textRevision2`, `healthQualityTarget`, `staggered`,
-   * `coalescing`, `boundedDecayFits`: whether this run's history carries those `patched` markers
-   * (staggered windows, coalesced late windows, bounded decay fits for the last three).
+   * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
+   * `staggered`, `coalescing`, `boundedDecayFits`: whether this run's history carries those
+   * `patched` markers (staggered windows, coalesced late windows, bounded decay fits for the last three).
    */
   constructor(
     input: ModelMonitorInput,
     {
       ruleRevision2,
+      ruleRevision3 = false,
       alerting = false,
       textRevision2 = false,
       healthQualityTarget = false,
@@ -121,6 +128,7 @@ export class MonitorWorkflowState {
       boundedDecayFits = false,
     }: {
       ruleRevision2: boolean;
+      ruleRevision3?: boolean;
       alerting?: boolean;
       textRevision2?: boolean;
       healthQualityTarget?: boolean;
@@ -131,10 +139,13 @@ export class MonitorWorkflowState {
   ) {
     this.input = input;
     this.#healthQualityTarget = healthQualityTarget;
+    const newest = ruleRevision3 ? 3 : ruleRevision2 ? 2 : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
-      ruleRevision: ruleRevision2 ? (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) : 1,
+      // A revision the code of this run's history did not have is never used; a lower one asked for is.
+      ruleRevision: Math.min(newest, input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) as
+        1 | 2 | 3,
       textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
       boundedDecayFits: boundedDecayFits
         ? (input.settings?.boundedDecayFits ?? DEFAULT_MONITOR_SETTINGS.boundedDecayFits)
@@ -282,11 +293,21 @@ export class MonitorWorkflowState {
     const { start, end } = plan;
     this.nextWindowStart = end;
 
+    // Revision 3: only labels arrived by the decision time count, and late ones fill in earlier windows.
+    const revision3 = this.settings.ruleRevision >= 3;
+    const since = this.state.labelsArrivedBy ?? null;
+    const from = this.state.maturing?.[0]?.start ?? null;
     const observation = await activities.collectWindow({
       modelId: this.modelId,
       start,
       end,
       referenceId: this.reference?.referenceId ?? null,
+      ...(revision3
+        ? {
+            labelsArrivedBy: end + this.settleMs,
+            lateLabels: since !== null && from !== null ? { since, from, cadenceMs: this.cadenceMs } : null,
+          }
+        : {}),
     });
     if (!this.reference && observation.events > 0) {
       const dominant = [...observation.versions].sort((a, b) => b.events - a.events)[0];
@@ -432,7 +453,14 @@ export class MonitorWorkflowState {
   async #reevaluate(actor: string): Promise<string> {
     if (!this.lastEvaluation)
       throw ApplicationFailure.nonRetryable('no window has been evaluated yet; wait for the first tick');
-    const decision = evaluatePolicy(this.policy, policyStateOf(this.state, this.settings), Date.now());
+    const decision = evaluatePolicy(
+      this.policy,
+      policyStateOf(this.state, this.settings, {
+        featureCount: featureCountOf(this.reference),
+        qualityNote: this.lastEvaluation.quality.reason ?? null,
+      }),
+      Date.now(),
+    );
     return this.#act(decision, this.lastEvaluation, actor);
   }
 

@@ -137,6 +137,10 @@ describe('a counted window against its reference', () => {
         type_violations: 2,
         out_of_range: (amountCounts.counts[0] ?? 0) + (amountCounts.counts[amountCounts.counts.length - 1] ?? 0),
         reference_missing_rate: 0,
+        // Stuck-value inputs: the window's top value was not counted (not a candidate), the reference's was.
+        reference_top_value_share: amount.topShare,
+        std: amountCounts.std,
+        reference_std: amount.std,
       },
       {
         name: 'colour',
@@ -146,6 +150,9 @@ describe('a counted window against its reference', () => {
         type_violations: 5,
         unseen: 40,
         reference_missing_rate: 0.1,
+        top_value: 'blue',
+        top_value_share: 150 / 290,
+        reference_top_value_share: colour.counts.blue! / 400,
       },
       {
         name: 'prediction_score',

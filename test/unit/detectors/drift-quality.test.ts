@@ -30,9 +30,9 @@ describe('featureQuality', () => {
     expect(q.alerts.join(' ')).toMatch(/out of reference range/);
   });
 
-  it('all-missing is its own alert, and zero rows do not divide by zero', () => {
+  it('all-missing is its own alert (the feature vanished), and zero rows do not divide by zero', () => {
     expect(featureQuality({ name: 'x', kind: 'numeric', rows: 10, missing: 10 }).alerts).toEqual([
-      'all values missing',
+      'all 10 values missing (reference 0.0% missing): the feature vanished',
     ]);
     const empty = featureQuality({ name: 'x', kind: 'numeric', rows: 0, missing: 0 });
     expect(empty.missing_rate).toBe(0);

@@ -140,7 +140,7 @@ describe('cost-aware trigger, rule revision 2 against revision 1', () => {
 
   it('a step 8 points down after 30 h of service retrains once the training window is clean; revision 1 still waits', () => {
     const four = at([...served, 0.82, 0.82, 0.82, 0.82]);
-    const d = evaluatePolicy(policy, four, NOW);
+    const d = evaluatePolicy(policy, { ...four, ruleRevision: 2 }, NOW);
     expect(d.kind).toBe('retrain');
     expect(d.economics?.rule).toBe('step');
     expect(d.inputs.ruleRevision).toBe(2);

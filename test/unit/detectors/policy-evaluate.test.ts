@@ -269,16 +269,16 @@ describe('evaluatePolicy: guards', () => {
     expect(d.notBefore).toBeNull();
   });
 
-  it('data quality: blocks when the latest window failed its checks', () => {
+  it('data quality (rule revision 2): blocks when the latest window failed its checks', () => {
     const d = evaluatePolicy(
       policy(THRESHOLD),
-      { ...FIRING, windows: windows([q(0.7), { ...q(0.7), dataQualityOk: false }]) },
+      { ...FIRING, ruleRevision: 2, windows: windows([q(0.7), { ...q(0.7), dataQualityOk: false }]) },
       NOW,
     );
     expect(d.blockedBy).toBe('data-quality');
     const off = evaluatePolicy(
       policy(THRESHOLD, { requireDataQuality: false }),
-      { ...FIRING, windows: windows([q(0.7), { ...q(0.7), dataQualityOk: false }]) },
+      { ...FIRING, ruleRevision: 2, windows: windows([q(0.7), { ...q(0.7), dataQualityOk: false }]) },
       NOW,
     );
     expect(off.kind).toBe('retrain');

@@ -88,6 +88,13 @@ describe('decision reasons: the kind is a field, never repeated', () => {
     expect(displayReason('no action: wait for a clean training window: retrain: quality stepped down')).toBe(
       'waiting for a clean training window: quality stepped down',
     );
+    expect(
+      displayReason(
+        'no action: wait for enough data after the change: retrain: staleness accumulated 155 > retrain 60 + risk 10; but only 150 labelled rows since the change',
+      ),
+    ).toBe(
+      'waiting for enough data after the change: staleness accumulated 155 > retrain 60 + risk 10; but only 150 labelled rows since the change',
+    );
     expect(displayReason('training failed: trainer exited 1')).toBe('trainer exited 1');
     const clean = 'accuracy 0.9470 (realised); 0 consecutive windows below 0.85, need 2';
     expect(displayReason(clean)).toBe(clean);

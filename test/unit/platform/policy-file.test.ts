@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_EVIDENCE, resolveEvidence } from '../../../detectors/policy/evidence.ts';
 import { ValidationError } from '../../../platform/errors.ts';
 import {
   POLICY_SCHEMA_FILE,
@@ -110,6 +111,47 @@ describe('content hash', () => {
       '{"a":{"c":null,"d":[2,{"y":2,"z":1}]},"b":1}',
     );
     expect(policyHash(parsePolicy(MINIMAL).policy)).toBe(parsePolicy(MINIMAL).ref.hash);
+  });
+});
+
+describe('window minimums (evidence)', () => {
+  it('are optional: a policy without them has no evidence section, so its content hash is what it was', () => {
+    const { policy } = parsePolicy(MINIMAL);
+    expect(policy.evidence).toBeUndefined();
+    expect(canonicalJson(policy)).not.toContain('evidence');
+  });
+
+  it('get documented defaults when written, and "auto" sizes the post-change minimum to the model', () => {
+    const { policy, ref } = parsePolicy({ ...MINIMAL, evidence: { minLabelledEvents: 50 } });
+    expect(policy.evidence).toEqual({
+      minLabelledEvents: 50,
+      minDecayPoints: 4,
+      minWindowRows: 100,
+      minTrainingLabelled: 'auto',
+    });
+    expect(ref.hash).not.toBe(parsePolicy(MINIMAL).ref.hash);
+    expect(resolveEvidence(policy.evidence, 3)).toMatchObject({ minTrainingLabelled: 200 });
+    expect(resolveEvidence(policy.evidence, 30)).toMatchObject({ minTrainingLabelled: 50 * 31 });
+    expect(resolveEvidence({ ...DEFAULT_EVIDENCE, minTrainingLabelled: 5000 }, 30)).toMatchObject({
+      minTrainingLabelled: 5000,
+      minTrainingLabelledSource: 'policy evidence.minTrainingLabelled',
+    });
+    expect(resolveEvidence(undefined, null)).toMatchObject({ minLabelledEvents: 30, minTrainingLabelled: 200 });
+  });
+
+  it('bad values name the field and what is accepted', () => {
+    expect(messages({ ...MINIMAL, evidence: { minLabelledEvents: 0 } })).toEqual([
+      'policy.evidence.minLabelledEvents: must be at least 1: labelled events behind a realised quality value (fewer are pooled with the next windows)',
+    ]);
+    expect(messages({ ...MINIMAL, evidence: { minDecayPoints: 2 } })).toEqual([
+      'policy.evidence.minDecayPoints: must be at least 3: a curve has three parameters',
+    ]);
+    expect(messages({ ...MINIMAL, evidence: { minTrainingLabelled: 'lots' } })).toEqual([
+      'policy.evidence.minTrainingLabelled: expected "auto" or a whole number ≥ 1 of labelled rows',
+    ]);
+    expect(messages({ ...MINIMAL, evidence: { minLabelled: 5 } })[0]).toMatch(
+      /unknown field "minLabelled" \(did you mean "minLabelledEvents"\?\)/,
+    );
   });
 });
 

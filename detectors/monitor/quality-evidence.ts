@@ -1,0 +1,168 @@
+/**
+ * The quality evidence of a tick under rule revision 3: the window's labels and late labels of
+ * earlier windows go into the maturing windows, which are pooled (label-pooling.ts) into
+ * realised values; each kept window's quality and decay point is rebuilt from them, and the
+ * tick's note says which source the latest window used and why.
+ *
+ * Sources, in order: realised quality when the window, alone or pooled with the windows before
+ * it, holds the policy's `minLabelledEvents`; else the label-free estimate (CBPE) when it is
+ * trustworthy, until enough labels arrive; else none. A broken window's labels measure broken
+ * data: it is never pooled and gives the decay fit no point (a retrain cannot fix a pipeline).
+ */
+import type { ResolvedEvidence } from '../policy/evidence.ts';
+import { formatInstant, plural } from '../texts/format.ts';
+import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
+import type { WindowSummary } from '../policy/state.ts';
+import { addLabels, poolWindows, type PooledQuality } from './label-pooling.ts';
+import type {
+  MaturingWindow,
+  MonitorSettings,
+  MonitorState,
+  QualityPoint,
+  WindowEvaluation,
+  WindowObservation,
+} from './types.ts';
+
+const HOUR = 3_600_000;
+
+export interface QualityEvidenceUpdate {
+  /** Which quality the latest window used and why, in words. */
+  note: string;
+  /** Windows the latest window's realised value is pooled over (1 when alone, 0 when none). */
+  pooledWindows: number;
+}
+
+/**
+ * Update `state` in place: `window` (the latest summary, already the last of `state.windows`)
+ * gets its quality; earlier kept windows get theirs from late labels and pooling; the decay
+ * points of kept windows are rebuilt; `state.maturing` and `state.labelsArrivedBy` move on.
+ */
+export function updateQualityEvidence(
+  state: MonitorState,
+  window: WindowSummary,
+  observation: WindowObservation,
+  base: Pick<WindowEvaluation, 'quality'>,
+  settings: Pick<MonitorSettings, 'qualityMetric'> & Partial<Pick<MonitorSettings, 'textRevision'>>,
+  evidence: Pick<ResolvedEvidence, 'minLabelledEvents'>,
+): QualityEvidenceUpdate {
+  const min = evidence.minLabelledEvents;
+  const metric = settings.qualityMetric;
+  const estimate = base.quality.estimated;
+  let current: MaturingWindow = {
+    start: window.start,
+    end: window.end,
+    version: state.version,
+    trainedAt: state.versionTrainedAt,
+    labelled: 0,
+    positives: null,
+    negatives: null,
+    estimated: estimate && estimate.trustworthy && estimate.value !== null ? estimate.value : null,
+    broken: window.dataQualityOk === false,
+  };
+  if (observation.labelled && observation.labelled.events > 0)
+    current = addLabels(current, observation.labelled.events, observation.labelled.histogram);
+
+  // Late labels fill in earlier windows still kept; labels of windows no longer kept are dropped.
+  // A pool leaves whole (its first window decides): re-pooling what is left of it would shift
+  // every later pool, and count its labels twice in the decay points.
+  const oldest = state.windows[0]?.start ?? window.start;
+  const maturing = [
+    ...(state.maturing ?? []).filter((m) => (m.pool ?? m.start) >= oldest && m.start !== window.start),
+    current,
+  ];
+  let lateWindows = 0;
+  let lateLabels = 0;
+  for (const late of observation.lateLabelled ?? []) {
+    const i = maturing.findIndex((m) => m.start === late.start);
+    if (i < 0 || late.events <= 0 || maturing[i] === current) continue;
+    maturing[i] = addLabels(maturing[i] as MaturingWindow, late.events, late.histogram);
+    lateWindows += 1;
+    lateLabels += late.events;
+  }
+  state.maturing = maturing;
+  state.labelsArrivedBy = observation.labelsArrivedBy ?? observation.end;
+
+  const pools = poolWindows(maturing, min, metric);
+  const poolOf = new Map<number, PooledQuality>();
+  for (const pool of pools) for (const start of pool.starts) poolOf.set(start, pool);
+  state.maturing = maturing.map((m) => {
+    const pool = poolOf.get(m.start)?.starts[0];
+    const { pool: _previous, ...rest } = m;
+    return pool === undefined ? rest : { ...rest, pool };
+  });
+
+  const summaries = new Map(state.windows.map((w) => [w.start, w]));
+  const rebuilt: QualityPoint[] = [];
+  for (const m of maturing) {
+    const summary = summaries.get(m.start);
+    if (!summary) continue;
+    summary.labelled = m.labelled;
+    const pool = poolOf.get(m.start);
+    if (pool) {
+      summary.quality = {
+        metric,
+        value: pool.value,
+        source: 'realised',
+        ...(pool.starts.length > 1 ? { pooledWindows: pool.starts.length } : {}),
+      };
+      if (pool.starts[0] === m.start && pool.version !== null && pool.trainedAt !== null)
+        rebuilt.push({
+          version: pool.version,
+          ageHours: Math.max(0, (pool.end - pool.trainedAt) / HOUR),
+          quality: pool.value,
+          weight: Math.max(1, pool.labelled),
+          source: 'realised',
+          start: m.start,
+        });
+      continue;
+    }
+    summary.quality = m.estimated === null ? null : { metric, value: m.estimated, source: 'estimated' };
+    if (m.estimated !== null && !m.broken && m.version !== null && m.trainedAt !== null)
+      rebuilt.push({
+        version: m.version,
+        ageHours: Math.max(0, (m.end - m.trainedAt) / HOUR),
+        quality: m.estimated,
+        weight: Math.max(1, summary.events),
+        source: 'estimated',
+        start: m.start,
+      });
+  }
+  const maturingStarts = new Set(maturing.map((m) => m.start));
+  const kept = state.points.filter((p) => p.start === undefined || !maturingStarts.has(p.start));
+  // Points stay in time order: the early-life yardstick takes each version's first ones.
+  state.points = [
+    ...kept.filter((p) => p.start === undefined),
+    ...[...kept.filter((p) => p.start !== undefined), ...rebuilt].sort(
+      (a, b) => (a.start as number) - (b.start as number),
+    ),
+  ];
+
+  const pool = poolOf.get(current.start);
+  const texts = settings.textRevision ?? LATEST_TEXT_REVISION;
+  const windowsText = texts >= 2 ? plural(lateWindows, 'earlier window') : `${lateWindows} earlier window(s)`;
+  const late = lateWindows > 0 ? `; late labels (${lateLabels}) updated ${windowsText}` : '';
+  return {
+    note: `${describe(current, pool, min, metric, estimate?.reasons ?? [], texts)}${late}`,
+    pooledWindows: pool?.starts.length ?? 0,
+  };
+}
+
+function describe(
+  current: MaturingWindow,
+  pool: PooledQuality | undefined,
+  min: number,
+  metric: string,
+  estimateReasons: readonly string[],
+  texts: number,
+): string {
+  if (current.broken)
+    return `broken data: the window's ${metric} is not evidence of staleness (${current.labelled} labelled events)`;
+  if (pool && pool.starts.length === 1)
+    return `realised ${metric} ${pool.value.toFixed(4)} from ${pool.labelled} labelled events (≥ ${min})`;
+  if (pool)
+    return `realised ${metric} ${pool.value.toFixed(4)} from ${pool.labelled} labelled events pooled over ${pool.starts.length} windows since ${texts >= 2 ? formatInstant(pool.starts[0]) : new Date(pool.starts[0] as number).toISOString()} (this window has ${current.labelled}, < ${min})`;
+  if (current.estimated !== null)
+    return `estimated ${metric} ${current.estimated.toFixed(4)} (label-free): ${current.labelled} labelled events so far (< ${min}); realised quality follows when the window, pooled with the next ones, has ${min}`;
+  const why = estimateReasons.length > 0 ? ` (${estimateReasons.join('; ')})` : '';
+  return `no ${metric} yet: ${current.labelled} labelled events so far (< ${min}) and no trustworthy label-free estimate${why}`;
+}
