@@ -16,24 +16,16 @@ import { DEFAULT_SCORE_HISTOGRAM_BINS } from '../detectors/quality/score-histogr
 import { buildReference as buildReferenceProfiles } from '../operations/build-reference.ts';
 import { recordDecision as storeDecision, type DecisionRecord } from '../platform/clickhouse/decisions-repository.ts';
 import { loadReference, type StoredReference } from '../platform/clickhouse/reference-repository.ts';
-import { OTHER_CATEGORY } from '../detectors/drift/categories.ts';
-import { assertCountableReference, windowQualityCounts } from '../detectors/drift/window-comparison.ts';
+import { assertCountableReference } from '../detectors/drift/window-comparison.ts';
 import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
-import type { BatchedWindowStatistics } from '../platform/clickhouse/window-batch-repository.ts';
 import { WindowBatcher, type WindowBatcherOptions } from './window-batcher.ts';
+import { readWindowAlone } from './window-read.ts';
 import {
-  countWindowColumns,
-  deadLettersInWindow,
-  labelledScoreGroups,
   labelledScoreSample,
   lateLabelledScoreGroups,
-  scoreBinCounts,
   snapshotEventWindow,
-  versionsInWindow,
-  versionsTrainedAt,
 } from '../platform/clickhouse/window-repository.ts';
 import { NotFoundError } from '../platform/errors.ts';
-import { windowCounts } from '../operations/window-drift.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import { registeredReference } from '../operations/register-model.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -113,25 +105,37 @@ export function createMonitorActivities({ clickhouse, log, batching = {}, batche
   }): Promise<WindowObservation> {
     const window = { start: input.start, end: input.end };
     const reference = input.referenceId ? await referenceById(input.referenceId) : null;
-    // Rule revision 3 reads more than the batched queries count (labels by arrival, stuck values,
-    // appeared features): its windows are read on their own for now.
-    if ((input.labelsArrivedBy ?? null) !== null) return revision3Window(input, reference);
     if (reference) assertCountableReference(reference);
     Context.current().heartbeat('reading the window');
+    const arrivedBy = input.labelsArrivedBy ?? null;
+    const request = { modelId: input.modelId, ...window, reference, labelsArrivedBy: arrivedBy };
     // Windows of a model whose last window was large are counted on their own, with the query
     // that spells out each cut (fastest per row); the rest are read in batches with other monitors'.
-    const statistics =
+    const read =
       (lastWindowEvents.get(input.modelId) ?? 0) > maxBatchedEvents
-        ? await singleWindowStatistics(input.modelId, window, reference)
-        : await batcher.read({
-            modelId: input.modelId,
-            ...window,
-            columns: reference ? { ...reference, otherCategory: OTHER_CATEGORY } : null,
-          });
-    const { versions, trainedAt } = statistics;
+        ? await withQueryPriority('background', () => readWindowAlone(clickhouse, request, SCORE_BINS))
+        : await batcher.read(request);
+    const { versions, trainedAt, counts } = read;
     const events = versions.reduce((total, v) => total + v.events, 0);
     lastWindowEvents.set(input.modelId, events);
-    const counted = statistics.counted;
+
+    // Labels that arrived since the last decision for events of earlier windows: another time
+    // range than the window's, read for this model alone.
+    const late = input.lateLabels;
+    const lateGroups =
+      late && arrivedBy !== null && late.from < input.start && late.since < arrivedBy
+        ? await withQueryPriority('background', () =>
+            lateLabelledScoreGroups(
+              clickhouse,
+              input.modelId,
+              { start: late.from, end: input.start },
+              { start: late.since, end: arrivedBy },
+              late.cadenceMs,
+              SCORE_BINS,
+            ),
+          )
+        : null;
+
     return {
       start: input.start,
       end: input.end,
@@ -141,104 +145,20 @@ export function createMonitorActivities({ clickhouse, log, batching = {}, batche
         events: v.events,
         trainedAt: trainedAt.get(v.version) ?? v.firstSeen,
       })),
-      deadLettered: statistics.deadLettered,
-      features: counted?.features ?? {},
-      prediction: counted?.prediction ?? null,
-      quality: reference && counted ? windowQualityCounts(reference, counted) : null,
-      scoreHistogram: scoreHistogramFromBins(statistics.scoreBins, SCORE_BINS),
-      labelled: labelledFromGroups(statistics.labelled, SCORE_BINS),
+      deadLettered: read.deadLettered,
+      features: counts?.features ?? {},
+      prediction: counts?.prediction ?? null,
+      quality: counts?.quality ?? null,
+      scoreHistogram: scoreHistogramFromBins(read.scoreBins, SCORE_BINS),
+      labelled: labelledFromGroups(read.labelled, SCORE_BINS),
+      ...(arrivedBy === null
+        ? {}
+        : {
+            labelsArrivedBy: arrivedBy,
+            lateLabelled: lateGroups === null ? null : lateLabelledFromGroups(lateGroups, SCORE_BINS),
+            appeared: counts?.appeared ?? null,
+          }),
     };
-  }
-
-  /** A revision-3 window read on its own: labels by arrival, late labels, data-quality follow-ups. */
-  async function revision3Window(
-    input: Parameters<typeof collectWindow>[0],
-    reference: StoredReference | null,
-  ): Promise<WindowObservation> {
-    const window = { start: input.start, end: input.end };
-    return withQueryPriority('background', async () => {
-      Context.current().heartbeat('counting features');
-      const counts = reference
-        ? await windowCounts(clickhouse, { modelId: input.modelId, ...window, reference })
-        : null;
-      const versions = await versionsInWindow(clickhouse, input.modelId, window);
-      const trainedAt = await versionsTrainedAt(
-        clickhouse,
-        input.modelId,
-        versions.map((v) => v.version),
-      );
-      // windowCounts already counted the window's dead letters; without a reference, count them here.
-      const deadLettered = counts?.deadLettered ?? (await deadLettersInWindow(clickhouse, input.modelId, window));
-
-      Context.current().heartbeat('quality histograms');
-      const scoreBins = await scoreBinCounts(clickhouse, input.modelId, window, SCORE_BINS);
-      const arrivedBy = input.labelsArrivedBy ?? null;
-      const labelled = await labelledScoreGroups(clickhouse, input.modelId, window, SCORE_BINS, arrivedBy);
-      const late = input.lateLabels;
-      const lateGroups =
-        late && arrivedBy !== null && late.from < input.start && late.since < arrivedBy
-          ? await lateLabelledScoreGroups(
-              clickhouse,
-              input.modelId,
-              { start: late.from, end: input.start },
-              { start: late.since, end: arrivedBy },
-              late.cadenceMs,
-              SCORE_BINS,
-            )
-          : null;
-      const events = versions.reduce((total, v) => total + v.events, 0);
-      lastWindowEvents.set(input.modelId, events);
-      return {
-        start: input.start,
-        end: input.end,
-        events,
-        versions: versions.map((v) => ({
-          version: v.version,
-          events: v.events,
-          trainedAt: trainedAt.get(v.version) ?? v.firstSeen,
-        })),
-        deadLettered,
-        features: counts?.features ?? {},
-        prediction: counts?.prediction ?? null,
-        quality: counts?.quality ?? null,
-        scoreHistogram: scoreHistogramFromBins(scoreBins, SCORE_BINS),
-        labelled: labelledFromGroups(labelled, SCORE_BINS),
-        ...(arrivedBy === null
-          ? {}
-          : {
-              labelsArrivedBy: arrivedBy,
-              lateLabelled: lateGroups === null ? null : lateLabelledFromGroups(lateGroups, SCORE_BINS),
-              appeared: counts?.appeared ?? null,
-            }),
-      };
-    });
-  }
-
-  /** One window read on its own, by the single-window queries (window-repository.ts). */
-  async function singleWindowStatistics(
-    modelId: string,
-    window: { start: number; end: number },
-    reference: StoredReference | null,
-  ): Promise<BatchedWindowStatistics> {
-    return withQueryPriority('background', async () => {
-      const counted = reference
-        ? await countWindowColumns(clickhouse, { ...reference, otherCategory: OTHER_CATEGORY }, { modelId, ...window })
-        : null;
-      const versions = await versionsInWindow(clickhouse, modelId, window);
-      const trainedAt = await versionsTrainedAt(
-        clickhouse,
-        modelId,
-        versions.map((v) => v.version),
-      );
-      return {
-        counted,
-        versions,
-        trainedAt,
-        deadLettered: await deadLettersInWindow(clickhouse, modelId, window),
-        scoreBins: await scoreBinCounts(clickhouse, modelId, window, SCORE_BINS),
-        labelled: await labelledScoreGroups(clickhouse, modelId, window, SCORE_BINS),
-      };
-    });
   }
 
   /**

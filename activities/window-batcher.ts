@@ -6,16 +6,13 @@
  * reads one window per batch, and a busy one reads many per batch at nearly the cost of one:
  * the batch size grows with the load, which is what keeps a fleet's SQL time per tick bounded.
  * A batch holds at most one window per model (a model's second window waits for the next).
+ * What a batch reads, and that it equals a window read on its own: ./window-read.ts.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
 import { checkedTimeWindow } from '../platform/clickhouse/time-window.ts';
-import {
-  batchedWindowStatistics,
-  type BatchedWindowRequest,
-  type BatchedWindowStatistics,
-  type BatchQueryTimings,
-} from '../platform/clickhouse/window-batch-repository.ts';
+import type { BatchQueryTimings } from '../platform/clickhouse/window-batch-repository.ts';
+import { readWindowsBatched, type WindowRead, type WindowReadRequest } from './window-read.ts';
 
 export interface WindowBatcherOptions {
   /** Most windows read by one batch (bounds how long one batch holds the embedded engine's query lane). @default 32 */
@@ -38,8 +35,8 @@ export interface WindowBatcherStats {
 }
 
 interface Pending {
-  request: BatchedWindowRequest;
-  resolve: (statistics: BatchedWindowStatistics) => void;
+  request: WindowReadRequest;
+  resolve: (read: WindowRead) => void;
   reject: (err: unknown) => void;
 }
 
@@ -60,8 +57,8 @@ export class WindowBatcher {
     this.#scoreBins = options.scoreBins;
   }
 
-  /** The statistics of one window, read with whichever windows are waiting too. Throws ValidationError on bad bounds. */
-  read(request: BatchedWindowRequest): Promise<BatchedWindowStatistics> {
+  /** One window, read with whichever windows are waiting too. Throws ValidationError on bad bounds. */
+  read(request: WindowReadRequest): Promise<WindowRead> {
     checkedTimeWindow(request.start, request.end);
     return new Promise((resolve, reject) => {
       this.#pending.push({ request, resolve, reject });
@@ -96,7 +93,7 @@ export class WindowBatcher {
     const t0 = performance.now();
     try {
       const results = await withQueryPriority('background', () =>
-        batchedWindowStatistics(
+        readWindowsBatched(
           this.#client,
           batch.map((p) => p.request),
           this.#scoreBins,

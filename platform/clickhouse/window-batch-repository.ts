@@ -20,8 +20,13 @@
  *   version) — all sums, so the window's totals add up exactly;
  * - **labelled score groups**: the windows' scored events joined with the labels of *those
  *   events only* (`event_id IN` the batch's events: the label side reads O(window), not every
- *   label ever stored);
- * - **dead letters** and **when each version was trained**.
+ *   label ever stored), each window's labels cut at its own arrival instant (`labelsArrivedBy`);
+ * - **dead letters** and **when each version was trained**;
+ * - **feature keys** the rows carry (what tells appeared features): the (window, name) groups
+ *   above already count every key of both maps, so their sum is the count query's `key_occurrences`;
+ * - and the two follow-ups the counts may call for, batched alike: the exact most frequent value
+ *   of stuck-value candidates ({@link batchedTopValueShares}) and the names of keys a window's
+ *   reference does not know ({@link batchedUnknownFeatureKeys}).
  *
  * Results equal the single-window queries of window-repository.ts on the same data (counts
  * exactly; means and deviations up to summation order), which the integration test
@@ -46,6 +51,8 @@ export interface BatchedWindowRequest extends TimeWindow {
   modelId: string;
   /** The reference's columns and cuts; null counts no columns (no reference yet). */
   columns: ColumnsToCount | null;
+  /** Count only labels that arrived (label_ts) before this instant, the decision time. @default null (every stored label) */
+  labelsArrivedBy?: number | null;
 }
 
 /** Everything a monitor tick reads of one window. */
@@ -68,6 +75,8 @@ export interface BatchQueryTimings {
   labelled?: number;
   deadLetters?: number;
   trainedAt?: number;
+  topValues?: number;
+  unknownKeys?: number;
 }
 
 /** Reserved slot names of the prediction columns: feature names start with a letter or `_` (contracts.ts). */
@@ -138,7 +147,11 @@ SELECT w, model_version AS version, count() AS events, toUnixTimestamp64Milli(mi
 FROM ${eventsOfWindows('model_version, ts, prediction_class, prediction_score')}
 GROUP BY w, version`;
 
-/** The windows' scored events joined with their labels (only those events' labels are read). */
+/**
+ * The windows' scored events joined with their labels (only those events' labels are read); a
+ * window with an arrival instant keeps the labels that arrived before it (the newest label of an
+ * event, as the single-window query: a correction arriving later leaves the event unlabelled).
+ */
 const LABELLED_SQL = `
 SELECT e.w AS w, ${scoreBin('e.prediction_score')} AS bin, l.label_numeric >= 0.5 AS positive,
        count() AS events, sum(e.prediction_score) AS score_sum, sum(e.prediction_score * e.prediction_score) AS score_sq,
@@ -154,6 +167,7 @@ INNER JOIN (
   )
   WHERE label_numeric IS NOT NULL
 ) AS l USING (event_id)
+WHERE ifNull(l.label_ts < fromUnixTimestamp64Milli({arrivedBy:Array(Nullable(Int64))}[e.w]), 1)
 GROUP BY w, bin, positive`;
 
 /** Dead letters of each window's model received in its window. */
@@ -184,28 +198,10 @@ export async function batchedWindowStatistics(
   timings?: BatchQueryTimings,
 ): Promise<BatchedWindowStatistics[]> {
   if (requests.length === 0) return [];
-  const timed = async <T>(
-    name: keyof BatchQueryTimings,
-    sql: string,
-    params: Record<string, unknown>,
-  ): Promise<T[]> => {
-    const t0 = performance.now();
-    try {
-      return await queryRows<T>(client, sql, params);
-    } finally {
-      if (timings) timings[name] = (timings[name] ?? 0) + performance.now() - t0;
-    }
-  };
-  const windows = requests.map((r) => checkedTimeWindow(r.start, r.end));
-  const models = requests.map((r) => r.modelId);
-  if (new Set(models).size !== models.length) throw new Error('a batch holds at most one window per model');
-  const batch: BatchParams = {
-    models,
-    starts: windows.map((w) => w.start),
-    ends: windows.map((w) => w.end),
-    from: Math.min(...windows.map((w) => w.start)),
-    to: Math.max(...windows.map((w) => w.end)),
-  };
+  const timed = <T>(name: keyof BatchQueryTimings, sql: string, params: Record<string, unknown>): Promise<T[]> =>
+    timedRows<T>(client, name, sql, params, timings);
+  const batch = batchParams(requests);
+  const models = batch.models;
 
   const versionRows = await timed<VersionRow>('versions', VERSIONS_SQL, { ...batch, bins: scoreBins });
   const counting = requests.some((r) => r.columns !== null);
@@ -213,7 +209,11 @@ export async function batchedWindowStatistics(
     ? await timed<NumericSlotRow>('numeric', NUMERIC_SLOTS_SQL, slotParams(requests, batch))
     : [];
   const categoricalRows = counting ? await timed<CategoricalRow>('categorical', CATEGORICAL_SQL, batch) : [];
-  const labelledRows = await timed<LabelledRow>('labelled', LABELLED_SQL, { ...batch, bins: scoreBins });
+  const labelledRows = await timed<LabelledRow>('labelled', LABELLED_SQL, {
+    ...batch,
+    bins: scoreBins,
+    arrivedBy: requests.map((r) => r.labelsArrivedBy ?? null),
+  });
   const deadRows = await timed<{ w: number; n: string }>('deadLetters', DEAD_LETTERS_SQL, batch);
   const versions = [...new Set(versionRows.map((r) => r.version))];
   const trainedRows =
@@ -277,6 +277,141 @@ export async function batchedWindowStatistics(
       categorical.get(i + 1) ?? [],
     );
   });
+  return out;
+}
+
+/** The batch's windows as parameters. Throws ValidationError on bad bounds, Error when a model appears twice. */
+function batchParams(requests: readonly ({ modelId: string } & TimeWindow)[]): BatchParams {
+  const windows = requests.map((r) => checkedTimeWindow(r.start, r.end));
+  const models = requests.map((r) => r.modelId);
+  if (new Set(models).size !== models.length) throw new Error('a batch holds at most one window per model');
+  return {
+    models,
+    starts: windows.map((w) => w.start),
+    ends: windows.map((w) => w.end),
+    from: Math.min(...windows.map((w) => w.start)),
+    to: Math.max(...windows.map((w) => w.end)),
+  };
+}
+
+async function timedRows<T>(
+  client: ClickHouseClient,
+  name: keyof BatchQueryTimings,
+  sql: string,
+  params: Record<string, unknown>,
+  timings: BatchQueryTimings | undefined,
+): Promise<T[]> {
+  const t0 = performance.now();
+  try {
+    return await queryRows<T>(client, sql, params);
+  } finally {
+    if (timings) timings[name] = (timings[name] ?? 0) + performance.now() - t0;
+  }
+}
+
+/**
+ * Per (window, numeric feature) asked for: the most frequent finite value, its rows and the
+ * finite values, counted exactly as window-repository.ts `topValueShares` counts them (ties: the
+ * largest value).
+ */
+const TOP_VALUES_SQL = `
+SELECT w, name, argMax(v, (c, v)) AS value, max(c) AS top, sum(c) AS finite
+FROM (
+  SELECT w, name, v, count() AS c
+  FROM ${eventsOfWindows('num_features')}
+  ARRAY JOIN mapKeys(num_features) AS name, mapValues(num_features) AS v
+  WHERE isFinite(v)
+    AND (w, name) IN (
+      SELECT tupleElement(t, 1), tupleElement(t, 2)
+      FROM (SELECT arrayJoin(arrayZip({topWindows:Array(UInt64)}, {topNames:Array(String)})) AS t)
+    )
+  GROUP BY w, name, v
+)
+GROUP BY w, name`;
+
+/** One window's stuck-value candidates: numeric features whose most frequent value to count exactly. */
+export interface TopValueRequest extends TimeWindow {
+  modelId: string;
+  features: readonly string[];
+}
+
+/**
+ * The most frequent finite value of each feature asked for, per window, and its share of the
+ * finite values (null when the feature has none): window-repository.ts `topValueShares` for a
+ * batch of windows (at most one per model), in one query.
+ */
+export async function batchedTopValueShares(
+  client: ClickHouseClient,
+  requests: readonly TopValueRequest[],
+  timings?: BatchQueryTimings,
+): Promise<Record<string, { value: number; share: number } | null>[]> {
+  const out = requests.map((r) => Object.fromEntries(r.features.map((name) => [name, null]))) as Record<
+    string,
+    { value: number; share: number } | null
+  >[];
+  if (requests.every((r) => r.features.length === 0)) return out;
+  const topWindows: number[] = [];
+  const topNames: string[] = [];
+  requests.forEach((r, i) => {
+    for (const name of r.features) {
+      topWindows.push(i + 1);
+      topNames.push(name);
+    }
+  });
+  const rows = await timedRows<{ w: number; name: string; value: number | null; top: string; finite: string }>(
+    client,
+    'topValues',
+    TOP_VALUES_SQL,
+    { ...batchParams(requests), topWindows, topNames },
+    timings,
+  );
+  for (const r of rows) {
+    const finite = num(r.finite);
+    const slot = out[Number(r.w) - 1];
+    if (slot && r.name in slot && finite > 0 && r.value != null)
+      slot[r.name] = { value: Number(r.value), share: num(r.top) / finite };
+  }
+  return out;
+}
+
+/** Per window: the feature keys its rows carry that its reference does not know, most frequent first. */
+const UNKNOWN_KEYS_SQL = `
+SELECT w, k AS name, count() AS rows
+FROM ${eventsOfWindows('num_features, cat_features')}
+ARRAY JOIN arrayConcat(mapKeys(num_features), mapKeys(cat_features)) AS k
+WHERE NOT has({known:Array(Array(String))}[w], k)
+GROUP BY w, k
+ORDER BY w, rows DESC, k
+LIMIT {limit:UInt32} BY w`;
+
+/** One window whose unknown keys to name, with the keys its reference knows. */
+export interface UnknownKeysRequest extends TimeWindow {
+  modelId: string;
+  known: readonly string[];
+}
+
+/**
+ * Feature keys each window's rows carry that are not in its `known`, with the rows carrying
+ * each, most frequent first (at most `limit` per window): window-repository.ts
+ * `unknownFeatureKeys` for a batch of windows (at most one per model), in one query.
+ */
+export async function batchedUnknownFeatureKeys(
+  client: ClickHouseClient,
+  requests: readonly UnknownKeysRequest[],
+  /** Keys named per window. @default 10 (as `unknownFeatureKeys`) */
+  limit = 10,
+  timings?: BatchQueryTimings,
+): Promise<{ name: string; rows: number }[][]> {
+  const out = requests.map((): { name: string; rows: number }[] => []);
+  if (requests.length === 0) return out;
+  const rows = await timedRows<{ w: number; name: string; rows: string }>(
+    client,
+    'unknownKeys',
+    UNKNOWN_KEYS_SQL,
+    { ...batchParams(requests), known: requests.map((r) => [...r.known]), limit },
+    timings,
+  );
+  for (const r of rows) out[Number(r.w) - 1]?.push({ name: r.name, rows: num(r.rows) });
   return out;
 }
 
@@ -350,6 +485,11 @@ function countedWindow(
 ): CountedWindow {
   const rows = totals.rows;
   const numericByName = new Map(numericRows.map((r) => [r.name, r]));
+  // Every key of either map is in exactly one group: its numeric (window, name) group or a
+  // categorical (window, name, label) group; the prediction slots are not keys.
+  let keyOccurrences = 0;
+  for (const r of numericRows) if (r.name !== SCORE_SLOT && r.name !== VALUE_SLOT) keyOccurrences += num(r.present);
+  for (const r of categoricalRows) keyOccurrences += num(r.n);
   const labelsByName = new Map<string, Record<string, number>>();
   for (const r of categoricalRows) {
     const labels = labelsByName.get(r.name) ?? {};
@@ -360,6 +500,7 @@ function countedWindow(
     labels ? Object.values(labels).reduce((s, n) => s + n, 0) : 0;
   const out: CountedWindow = {
     rows,
+    keyOccurrences,
     features: {},
     prediction: null,
     predictionClass: null,

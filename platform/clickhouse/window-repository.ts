@@ -263,7 +263,8 @@ export async function labelledScoreSample(
  * The most frequent finite value of each of `features` (numeric) in the window and its share of
  * the finite values, counted exactly: one GROUP BY per feature. Meant for the few features whose
  * counts suggest a stuck value (detectors/drift/data-quality.ts `stuckValueCandidates`), not for
- * every feature of every window. A feature with no finite value maps to null.
+ * every feature of every window. A feature with no finite value maps to null. Of values equally
+ * frequent, the largest is named, so the answer does not depend on the order rows are read in.
  */
 export async function topValueShares(
   client: ClickHouseClient,
@@ -275,7 +276,7 @@ export async function topValueShares(
   for (const name of features) {
     const [row] = await queryRows<{ value: number | null; top: string; finite: string }>(
       client,
-      `SELECT argMax(v, c) AS value, max(c) AS top, sum(c) AS finite
+      `SELECT argMax(v, (c, v)) AS value, max(c) AS top, sum(c) AS finite
        FROM (
          SELECT v, count() AS c
          FROM (SELECT arrayElementOrNull(num_features, {name:String}) AS v FROM ${window.source})

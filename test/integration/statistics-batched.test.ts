@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWindowBatcher } from '../../activities/monitor.ts';
+import {
+  readWindowAlone,
+  readWindowsBatched,
+  type WindowRead,
+  type WindowReadRequest,
+} from '../../activities/window-read.ts';
 import { OTHER_CATEGORY } from '../../detectors/drift/categories.ts';
 import { DEFAULT_SCORE_HISTOGRAM_BINS } from '../../detectors/quality/score-histogram.ts';
 import { Random } from '../../detectors/random.ts';
@@ -40,7 +46,9 @@ import { testConfig, uniqueName } from '../helpers/stack.ts';
  * categorical feature, events without a score, labels that arrive after their window closed,
  * corrected labels, labels that are not numbers, event ids two models share, dead letters,
  * windows that do not line up (staggered monitors), an empty window and a window with no
- * reference yet.
+ * reference yet. And what rule revision 3 reads of a window: labels counted only once arrived by
+ * the window's own instant (windows with and without one in the same batch), a feature stuck at
+ * one value, and feature keys the reference never saw (numeric and categorical).
  */
 
 const MINUTE = 60_000;
@@ -123,7 +131,10 @@ describe('batched window statistics equal the single-window queries', () => {
     { id: uniqueName('fleet-c'), offset: 23_456, events: [] },
     { id: uniqueName('fleet-empty'), offset: 0, events: [] },
     { id: uniqueName('fleet-noref'), offset: 3_000, events: [] },
+    { id: uniqueName('fleet-broken'), offset: 11_000, events: [] },
   ];
+  const BROKEN = 5;
+  const STUCK_VALUE = 4.2;
   const references = new Map<string, StoredReference>();
   let newReference: StoredReference;
 
@@ -133,6 +144,16 @@ describe('batched window statistics equal the single-window queries', () => {
     const repo = new ClickHouseIngestRepository(ch.client);
     for (const m of models.slice(0, 3)) m.events = events(random, m.id, T0, T0 + 40 * MINUTE, 40);
     models[4]!.events = events(random, models[4]!.id, T0 + 20 * MINUTE, T0 + 40 * MINUTE, 30);
+    // From 20 min on, half its rows carry x stuck at one value, and keys its reference never saw.
+    models[BROKEN]!.events = events(random, models[BROKEN]!.id, T0, T0 + 40 * MINUTE, 40).map((e, i) => {
+      if (e.ts < T0 + 20 * MINUTE) return e;
+      const num = { ...e.num_features };
+      const cat = { ...e.cat_features };
+      if (i % 2 === 0 && 'x' in num) num.x = STUCK_VALUE;
+      if (i % 3 === 0) num.brand_new = random.uniform(0, 1);
+      if (i % 5 === 0) cat.channel = i % 10 === 0 ? 'web' : 'app';
+      return { ...e, num_features: num, cat_features: cat };
+    });
     // Model c reuses some of model a's event ids: a label of that id is the label of both.
     const shared = models[0]!.events.filter((_, i) => i % 7 === 0);
     models[2]!.events.push(
@@ -197,7 +218,7 @@ describe('batched window statistics equal the single-window queries', () => {
       createdBy: 'test',
     });
 
-    for (const m of models.slice(0, 4)) {
+    for (const m of [...models.slice(0, 4), models[BROKEN]!]) {
       const source = m.events.length > 0 ? m : models[0]!;
       references.set(
         m.id,
@@ -239,9 +260,32 @@ describe('batched window statistics equal the single-window queries', () => {
       ),
       deadLettered: await deadLettersInWindow(ch.client, request.modelId, window),
       scoreBins: await scoreBinCounts(ch.client, request.modelId, window, bins),
-      labelled: await labelledScoreGroups(ch.client, request.modelId, window, bins),
+      labelled: await labelledScoreGroups(ch.client, request.modelId, window, bins, request.labelsArrivedBy ?? null),
     };
   }
+
+  function expectSameRead(batched: WindowRead, expected: WindowRead): void {
+    const byVersion = (v: { version: string }, w: { version: string }) => v.version.localeCompare(w.version);
+    const byBin = (a: { bin: number; positive?: boolean }, b: { bin: number; positive?: boolean }) =>
+      a.bin - b.bin || Number(a.positive ?? 0) - Number(b.positive ?? 0);
+    expectClose(batched.counts, expected.counts);
+    expect([...batched.versions].sort(byVersion)).toEqual([...expected.versions].sort(byVersion));
+    expect(Object.fromEntries(batched.trainedAt)).toEqual(Object.fromEntries(expected.trainedAt));
+    expect(batched.deadLettered).toBe(expected.deadLettered);
+    expect([...batched.scoreBins].sort(byBin)).toEqual([...expected.scoreBins].sort(byBin));
+    expectClose([...batched.labelled].sort(byBin), [...expected.labelled].sort(byBin));
+  }
+
+  /** The windows a monitor tick reads at `windowStart` (each model at its offset), labels cut `arrivalMs` after each window's end. */
+  const readRequestsFor = (windowStart: number, arrivalMs: number | null = null): WindowReadRequest[] =>
+    models.map((m, i) => ({
+      modelId: m.id,
+      start: windowStart + m.offset,
+      end: windowStart + 10 * MINUTE + m.offset,
+      reference: i === 4 ? null : (references.get(m.id) ?? null),
+      // One window of the batch without a cutoff: revision 2's monitors share batches with revision 3's.
+      labelsArrivedBy: arrivalMs === null || i === 1 ? null : windowStart + 10 * MINUTE + m.offset + arrivalMs,
+    }));
 
   function expectSame(batched: BatchedWindowStatistics, expected: BatchedWindowStatistics): void {
     const byVersion = (v: { version: string }, w: { version: string }) => v.version.localeCompare(w.version);
@@ -261,6 +305,7 @@ describe('batched window statistics equal the single-window queries', () => {
       start: windowStart + m.offset,
       end: windowStart + 10 * MINUTE + m.offset,
       columns: i === 4 ? null : columnsOf(references.get(m.id)),
+      labelsArrivedBy: null,
     }));
 
   it('reads a batch of staggered windows as the single-window queries do, window by window', async () => {
@@ -301,29 +346,59 @@ describe('batched window statistics equal the single-window queries', () => {
     const now = Date.now();
     const requests = models.map((m) => ({ modelId: m.id, start: now - 3_600_000, end: now + 60_000, columns: null }));
     const batched = await batchedWindowStatistics(ch.client, requests, BINS);
-    expect(batched.map((b) => b.deadLettered)).toEqual([3, 4, 0, 0, 0]);
+    expect(batched.map((b) => b.deadLettered)).toEqual([3, 4, 0, 0, 0, 0]);
     for (const [i, request] of requests.entries()) expectSame(batched[i]!, await single(request));
   });
 
   it('coalesces the reads that wait together into one batch, and gives each its own window', async () => {
     const batcher = createWindowBatcher(ch.client);
-    const requests = requestsFor(T0 + 30 * MINUTE);
+    const requests = readRequestsFor(T0 + 30 * MINUTE, 5 * MINUTE);
     const results = await Promise.all(requests.map((r) => batcher.read(r)));
     expect(batcher.stats()).toMatchObject({ batches: 1, windows: requests.length, waiting: 0 });
     for (const [i, request] of requests.entries())
-      expectSame(results[i]!, await single(request, DEFAULT_SCORE_HISTOGRAM_BINS));
+      expectSameRead(results[i]!, await readWindowAlone(ch.client, request, DEFAULT_SCORE_HISTOGRAM_BINS));
     // Two windows of one model never share a batch.
-    const twice = await Promise.all([
-      batcher.read(requests[0]!),
-      batcher.read({ ...requests[0]!, start: requests[0]!.start - 10 * MINUTE, end: requests[0]!.start }),
-    ]);
+    const earlier = { ...requests[0]!, start: requests[0]!.start - 10 * MINUTE, end: requests[0]!.start };
+    const twice = await Promise.all([batcher.read(requests[0]!), batcher.read(earlier)]);
     expect(batcher.stats().batches).toBe(3);
-    expectSame(
-      twice[1]!,
-      await single(
-        { ...requests[0]!, start: requests[0]!.start - 10 * MINUTE, end: requests[0]!.start },
-        DEFAULT_SCORE_HISTOGRAM_BINS,
-      ),
-    );
+    expectSameRead(twice[1]!, await readWindowAlone(ch.client, earlier, DEFAULT_SCORE_HISTOGRAM_BINS));
+  });
+
+  it('reads a revision-3 window as the single-window path does: labels by arrival, a stuck value, appeared features', async () => {
+    const arrivalMs = 5 * MINUTE;
+    for (const start of [T0 + 20 * MINUTE, T0 + 30 * MINUTE]) {
+      const requests = readRequestsFor(start, arrivalMs);
+      const batched = await readWindowsBatched(ch.client, requests, BINS);
+      const alone = await Promise.all(requests.map((r) => readWindowAlone(ch.client, r, BINS)));
+      for (const [i, read] of batched.entries()) expectSameRead(read, alone[i]!);
+      // The raw batched statistics agree with the single-window queries under a cutoff too.
+      const raw = await batchedWindowStatistics(
+        ch.client,
+        requests.map((r) => ({ ...r, columns: columnsOf(r.reference ?? undefined) })),
+        BINS,
+      );
+      for (const [i, r] of requests.entries())
+        expectSame(raw[i]!, await single({ ...r, columns: columnsOf(r.reference ?? undefined) }));
+
+      // What the comparison covers is there to compare. The stuck feature: its exact most
+      // frequent value (a follow-up query) found, a candidate the counts pointed at.
+      const broken = alone[BROKEN]!.counts!;
+      const x = broken.quality.find((q) => q.name === 'x')!;
+      expect(x.top_value).toBe(STUCK_VALUE);
+      expect(x.top_value_share).toBeGreaterThan(0.4);
+      // Keys the reference never saw, counted and named (another follow-up).
+      expect(broken.appeared!.occurrences).toBeGreaterThan(0.3 * broken.rows);
+      expect(broken.appeared!.names!.map((n) => n.name).sort()).toEqual(['brand_new', 'channel']);
+      // A healthy window of the same batch: nothing appeared, nothing named.
+      expect(alone[0]!.counts!.appeared).toEqual({ occurrences: 0, names: [] });
+      // Labels: the cutoff leaves some out (late, and corrections arrived after it: the newest label wins).
+      const everyLabel = await readWindowAlone(ch.client, { ...requests[BROKEN]!, labelsArrivedBy: null }, BINS);
+      const count = (read: WindowRead) => read.labelled.reduce((s, g) => s + g.events, 0);
+      expect(count(alone[BROKEN]!)).toBeGreaterThan(0);
+      expect(count(alone[BROKEN]!)).toBeLessThan(count(everyLabel));
+      expect(count(batched[1]!)).toBe(
+        count(await readWindowAlone(ch.client, { ...requests[1]!, labelsArrivedBy: null }, BINS)),
+      );
+    }
   });
 });
