@@ -54,6 +54,21 @@ export function createWindowBatcher(
 const DEFAULT_MAX_BATCHED_EVENTS = 20_000;
 const SCORE_BINS = DEFAULT_SCORE_HISTOGRAM_BINS;
 
+/** The windows of `cadenceMs` from `from` up to `until` (what a late-label request names without its windows). */
+function cadenceWindows(from: number, until: number, cadenceMs: number): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  for (let start = from; start + cadenceMs <= until; start += cadenceMs) out.push({ start, end: start + cadenceMs });
+  return out;
+}
+
+/** `windows` that end by `until`, ascending, each kept only when it starts after the previous one ends. */
+function disjointBefore(windows: readonly { start: number; end: number }[], until: number) {
+  const out: { start: number; end: number }[] = [];
+  for (const w of [...windows].sort((a, b) => a.start - b.start))
+    if (w.start < w.end && w.end <= until && (out.length === 0 || w.start >= out[out.length - 1]!.end)) out.push(w);
+  return out;
+}
+
 /** Labelled events needed to fit the label-free estimator on a reference. */
 const MIN_CBPE_REFERENCE = 500;
 /** Cap on labelled reference events pulled for CBPE fitting (scores and labels only). */
@@ -100,8 +115,12 @@ export function createMonitorActivities({ clickhouse, log, batching = {}, batche
     referenceId: string | null;
     /** Count only labels that arrived (label_ts) before this instant, the decision time. @default every stored label */
     labelsArrivedBy?: number | null;
-    /** Also collect labels that arrived since `since` for events of earlier windows from `from` (cadence-aligned). @default none */
-    lateLabels?: { since: number; from: number; cadenceMs: number } | null;
+    /**
+     * Also collect labels that arrived since `since` for events of earlier windows: `windows`
+     * (the monitor's own bounds, staggered or coalesced), or without them the windows of
+     * `cadenceMs` from `from` up to this window. @default none
+     */
+    lateLabels?: { since: number; from: number; cadenceMs: number; windows?: { start: number; end: number }[] } | null;
   }): Promise<WindowObservation> {
     const window = { start: input.start, end: input.end };
     const reference = input.referenceId ? await referenceById(input.referenceId) : null;
@@ -122,15 +141,17 @@ export function createMonitorActivities({ clickhouse, log, batching = {}, batche
     // Labels that arrived since the last decision for events of earlier windows: another time
     // range than the window's, read for this model alone.
     const late = input.lateLabels;
+    const lateWindows = late
+      ? disjointBefore(late.windows ?? cadenceWindows(late.from, input.start, late.cadenceMs), input.start)
+      : [];
     const lateGroups =
-      late && arrivedBy !== null && late.from < input.start && late.since < arrivedBy
+      late && arrivedBy !== null && lateWindows.length > 0 && late.since < arrivedBy
         ? await withQueryPriority('background', () =>
             lateLabelledScoreGroups(
               clickhouse,
               input.modelId,
-              { start: late.from, end: input.start },
+              lateWindows,
               { start: late.since, end: arrivedBy },
-              late.cadenceMs,
               SCORE_BINS,
             ),
           )

@@ -305,7 +305,19 @@ export class MonitorWorkflowState {
       ...(revision3
         ? {
             labelsArrivedBy: end + this.settleMs,
-            lateLabels: since !== null && from !== null ? { since, from, cadenceMs: this.cadenceMs } : null,
+            // The earlier windows by their own bounds: staggered and coalesced windows are not
+            // cut at multiples of the cadence.
+            lateLabels:
+              since !== null && from !== null
+                ? {
+                    since,
+                    from,
+                    cadenceMs: this.cadenceMs,
+                    windows: (this.state.maturing ?? [])
+                      .filter((m) => m.end <= start)
+                      .map((m) => ({ start: m.start, end: m.end })),
+                  }
+                : null,
           }
         : {}),
     });
