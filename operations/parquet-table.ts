@@ -10,7 +10,11 @@ import type { RawTable, ReadOptions } from '../platform/tabular.ts';
  * to the same double), NaN/±Inf their names, NULL becomes an empty (missing) cell; nested
  * values become their JSON text (categorical).
  */
-export async function readParquet(ch: ClickHouse, file: string, options: ReadOptions = {}): Promise<RawTable> {
+export async function readParquet(
+  ch: Pick<ClickHouse, 'client'>,
+  file: string,
+  options: ReadOptions = {},
+): Promise<RawTable> {
   if (!existsSync(file)) throw new ValidationError(`${file}: file not found`);
   if (!statSync(file).isFile()) throw new ValidationError(`${file}: not a regular file`);
   let parquet: { columns: string[]; rows: unknown[][] };

@@ -6,9 +6,7 @@
 import { OTHER_CATEGORY } from '../detectors/drift/categories.ts';
 import type { CompareOptions } from '../detectors/drift/compare-feature.ts';
 import {
-  DEFAULT_QUALITY_THRESHOLDS,
   dataQualityReport,
-  stuckValueCandidates,
   type AppearedFeatures,
   type DataQualityReport,
   type FeatureQualityCounts,
@@ -17,12 +15,12 @@ import {
 import { driftReport, type DriftReport } from '../detectors/drift/report.ts';
 import type { VerdictOptions } from '../detectors/drift/verdict.ts';
 import {
-  appearedOccurrences,
   assertCountableReference,
   compareWindow,
   windowQualityCounts,
   type WindowColumnCounts,
 } from '../detectors/drift/window-comparison.ts';
+import { appearedFeatures, windowFollowUps } from '../detectors/drift/window-follow-ups.ts';
 import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
 import type { EventWindow } from '../platform/clickhouse/event-window.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
@@ -69,19 +67,13 @@ export async function windowCounts(client: ClickHouseClient, options: WindowCoun
   const deadLettered = await deadLettersInWindow(client, options.modelId, window);
   // Rare follow-ups, only when the counts point at them: the exact most frequent value of a
   // feature whose values crowded into one bin, and the names of keys the reference lacks.
-  const candidates = stuckValueCandidates(options.reference.features, counted.features);
-  const topValues = candidates.length > 0 ? await topValueShares(client, candidates, options) : {};
-  const occurrences = appearedOccurrences(options.reference, counted);
-  const appeared: AppearedFeatures | null =
-    occurrences === null
-      ? null
-      : {
-          occurrences,
-          names:
-            occurrences > 0 && occurrences >= DEFAULT_QUALITY_THRESHOLDS.appeared_rate * counted.rows
-              ? await unknownFeatureKeys(client, Object.keys(options.reference.features), options)
-              : [],
-        };
+  const followUps = windowFollowUps(options.reference, counted);
+  const topValues =
+    followUps.stuckCandidates.length > 0 ? await topValueShares(client, followUps.stuckCandidates, options) : {};
+  const appeared = appearedFeatures(
+    followUps,
+    followUps.nameAppeared ? await unknownFeatureKeys(client, Object.keys(options.reference.features), options) : [],
+  );
   return {
     referenceId: options.reference.referenceId,
     modelId: options.modelId,

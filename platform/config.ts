@@ -163,6 +163,12 @@ export const SETTINGS = {
       default: 'halflife',
       doc: "Task queue of halflife's workflows and activities.",
     }),
+    maxConcurrentActivities: setting({
+      env: 'HALFLIFE_MAX_CONCURRENT_ACTIVITIES',
+      schema: positiveInt,
+      unset: '16 per CPU core, at least 32',
+      doc: 'Activities the worker runs at once (window reads wait in batches, so more only queue in memory).',
+    }),
   },
   services: {
     temporalPort: setting({

@@ -100,6 +100,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
       worker,
       connection,
       close: closeWorker,
+      windowBatcher,
     } = await createTemporalWorker({
       config,
       clickhouse: clickhouse.client,
@@ -146,7 +147,15 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
         decisionRoutes(clickhouse.client),
         alertRoutes(clickhouse.client),
         scoreRoute(scorer),
-        metricsRoutes({ config, clickhouse: clickhouse.client, log, ingest, scorer }),
+        metricsRoutes({
+          config,
+          clickhouse: clickhouse.client,
+          log,
+          ingest,
+          scorer,
+          windowReads: windowBatcher,
+          queryScheduler: clickhouse.scheduler,
+        }),
         ...dashboardRoutes({
           config,
           clickhouse: clickhouse.client,

@@ -22,6 +22,8 @@ import type { Logger } from '../platform/logger.ts';
 import type { RouteModule } from './api.ts';
 import type { IngestMetrics } from './ingest/metrics.ts';
 import type { Scorer } from './scorer.ts';
+import type { WindowBatcherStats } from '../activities/window-batcher.ts';
+import { QUERY_PRIORITIES, type QueryScheduler } from '../platform/clickhouse/query-scheduler.ts';
 
 /**
  * Prometheus metrics at GET /metrics.
@@ -48,6 +50,10 @@ export interface MetricsDeps {
   log: Logger;
   ingest?: { metrics: IngestMetrics };
   scorer?: Scorer;
+  /** The Temporal worker's window reads (activities/window-batcher.ts). */
+  windowReads?: { stats(): WindowBatcherStats };
+  /** The embedded engine's query lane (platform/clickhouse/query-scheduler.ts). */
+  queryScheduler?: QueryScheduler | null;
   /** How long ClickHouse-derived values are reused between scrapes (ms). @default 5000 */
   cacheMs?: number;
 }
@@ -150,6 +156,80 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
     registers: [registry],
     collect() {
       this.set((ingest?.metrics.insert_latency_ms_last ?? 0) / 1000);
+    },
+  });
+
+  // Monitor window reads, batched across monitors: windows, batches and the SQL time they took.
+  const reads = deps.windowReads;
+  const readCounter = (name: string, help: string, value: (s: WindowBatcherStats) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (reads) this.inc(value(reads.stats()));
+      },
+    });
+  readCounter('halflife_monitor_window_reads_total', 'Monitor windows read (one per tick).', (s) => s.windows);
+  readCounter('halflife_monitor_window_batches_total', 'Batches the window reads were grouped into.', (s) => s.batches);
+  new Counter({
+    name: 'halflife_monitor_window_sql_seconds_total',
+    help: 'Wall time of the window reads, per query of a batch (embedded: includes waiting for the query lane).',
+    labelNames: ['query'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [query, ms] of Object.entries(reads?.stats().queryMs ?? {})) this.inc({ query }, (ms ?? 0) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'halflife_monitor_window_reads_waiting',
+    help: 'Monitor windows waiting for their batch.',
+    registers: [registry],
+    collect() {
+      this.set(reads?.stats().waiting ?? 0);
+    },
+  });
+  // The embedded engine's one-at-a-time lane for parameterised queries, per priority.
+  const lane = deps.queryScheduler ?? null;
+  type LaneStats = ReturnType<QueryScheduler['stats']>['ingest'];
+  const laneCounter = (name: string, help: string, value: (s: LaneStats) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['priority'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const stats = lane?.stats();
+        if (stats) for (const priority of QUERY_PRIORITIES) this.inc({ priority }, value(stats[priority]));
+      },
+    });
+  laneCounter(
+    'halflife_clickhouse_queries_total',
+    'Embedded: parameterised queries run, by priority.',
+    (s) => s.queries,
+  );
+  laneCounter(
+    'halflife_clickhouse_query_wait_seconds_total',
+    'Embedded: time parameterised queries waited for the query lane.',
+    (s) => s.waitMsTotal / 1000,
+  );
+  laneCounter(
+    'halflife_clickhouse_query_seconds_total',
+    'Embedded: time parameterised queries ran in the engine.',
+    (s) => s.runMsTotal / 1000,
+  );
+  new Gauge({
+    name: 'halflife_clickhouse_query_wait_seconds_max',
+    help: 'Embedded: longest wait for the query lane since start, by priority.',
+    labelNames: ['priority'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const stats = lane?.stats();
+      if (stats) for (const priority of QUERY_PRIORITIES) this.set({ priority }, stats[priority].waitMsMax / 1000);
     },
   });
 

@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { availableParallelism } from 'node:os';
 import { createAlertActivities } from '../activities/alerts.ts';
-import { createMonitorActivities } from '../activities/monitor.ts';
+import { createMonitorActivities, createWindowBatcher } from '../activities/monitor.ts';
+import type { WindowBatcher } from '../activities/window-batcher.ts';
 import { closeRetrainActivities, createRetrainActivities } from '../activities/retrain.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -17,6 +19,7 @@ import type {
 import type { WorkflowInfo } from '@temporalio/workflow';
 import type { DerivedDecision } from '../workflows/messages.ts';
 import { temporalAddress } from '../platform/temporal.ts';
+import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
 import { installTemporalRuntime, sdkLevelOf } from './temporal-runtime.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -38,11 +41,12 @@ export interface TemporalWorkerDeps {
 }
 
 /** Every activity the workflows call, bound to this process's ClickHouse, Kafka and artifact store. */
-export function createActivities(deps: TemporalWorkerDeps) {
+export function createActivities(deps: TemporalWorkerDeps & { batcher?: WindowBatcher }) {
   return {
     ...createMonitorActivities({
       clickhouse: deps.clickhouse,
       log: deps.log.child({ subsystem: 'monitor-activities' }),
+      batcher: deps.batcher,
     }),
     ...createRetrainActivities({
       clickhouse: deps.clickhouse,
@@ -56,26 +60,36 @@ export function createActivities(deps: TemporalWorkerDeps) {
 /** The Temporal worker: ModelMonitor, Retrain and AlertEpisode workflows plus their activities on one task queue. */
 export async function createTemporalWorker(
   deps: TemporalWorkerDeps,
-): Promise<{ worker: Worker; connection: NativeConnection; close: () => Promise<void> }> {
+): Promise<{ worker: Worker; connection: NativeConnection; close: () => Promise<void>; windowBatcher: WindowBatcher }> {
   // Before the first connection: the SDK's logs go to ours, at our level.
   installTemporalRuntime(deps.log, sdkLevelOf(deps.config.logLevel));
   const connection = deps.connection ?? (await NativeConnection.connect({ address: temporalAddress(deps.config) }));
-  const activities = createActivities(deps);
+  const windowBatcher = createWindowBatcher(deps.clickhouse);
+  const activities = createActivities({ ...deps, batcher: windowBatcher });
   const worker = await Worker.create({
     connection,
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
+    maxConcurrentActivityTaskExecutions: maxConcurrentActivities(deps.config),
     workflowBundle: await workflowBundle(),
     activities,
     sinks: decisionLogSink(deps.log),
-    interceptors: { activity: [nonRetryableErrors] },
+    interceptors: { activity: [nonRetryableErrors, backgroundQueries] },
   });
   // Stops the runner threads and the Kafka producer the retrain activities started.
   const close = async () => {
     await closeRetrainActivities(activities);
     if (!deps.connection) await connection.close();
   };
-  return { worker, connection, close };
+  return { worker, connection, close, windowBatcher };
+}
+
+/**
+ * Activities at once: monitor window reads mostly wait for their batch (a few milliseconds of
+ * engine time each), so the limit is about memory, not CPU; retrains are one per model at a time.
+ */
+export function maxConcurrentActivities(config: Pick<HalflifeConfig, 'temporal'>): number {
+  return config.temporal.maxConcurrentActivities ?? Math.max(32, 16 * availableParallelism());
 }
 
 /**
@@ -97,6 +111,18 @@ export const nonRetryableErrors = (): ActivityInterceptors => ({
   },
 });
 
+/**
+ * Activities (monitor statistics, training, shadow evaluation) read ClickHouse in the background:
+ * in the embedded engine their parameterised queries wait while ingest's or the API's are queued
+ * (platform/clickhouse/query-scheduler.ts).
+ */
+export const backgroundQueries = (): ActivityInterceptors => ({
+  inbound: {
+    execute: (input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>) =>
+      withQueryPriority('background', () => next(input)),
+  },
+});
+
 /** The monitor reports each decision through a sink; the live worker logs it (replay prints it instead). */
 export function decisionLogSink(log: Logger) {
   return {
@@ -110,6 +136,7 @@ export function decisionLogSink(log: Logger) {
               modelId: decision.modelId,
               decisionId: decision.decisionId,
               kind: decision.kind,
+              ...(decision.window ? { windowStart: decision.window.start, windowEnd: decision.window.end } : {}),
             },
             decision.reason,
           ),

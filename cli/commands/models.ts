@@ -1,5 +1,14 @@
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { archiveVersion } from '../../operations/archive-version.ts';
+import {
+  readReferenceFile,
+  registerModel,
+  type ReferenceSource,
+  type RegisterModelResult,
+} from '../../operations/register-model.ts';
+import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { promoteVersionManually, type PromoteVersionResult } from '../../operations/promote-version.ts';
 import { openPromotionContext, type PromotionContext } from '../../operations/promotion-context.ts';
 import { rollbackProductionManually, type RollbackVersionResult } from '../../operations/rollback-version.ts';
@@ -218,6 +227,129 @@ export function registerModelsCommand(program: Command): void {
       );
     });
 
+  models
+    .command('register <model>')
+    .description(
+      'register a version halflife did not train: an ONNX artifact (its inputs checked against the reference), or none for a monitor-only model served elsewhere',
+    )
+    .option('--artifact <file>', 'the ONNX model (omit for a monitor-only model: its events arrive with their version)')
+    .option(
+      '--reference <file>',
+      'reference data, CSV or Parquet (.parquet): its columns check the inputs and become the drift reference',
+    )
+    .option(
+      '--reference-window <from..to>',
+      'reference from stored events of the model, e.g. 2026-03-01T00:00Z..2026-03-02T00:00Z (or epoch ms)',
+    )
+    .option('--categorical <columns>', 'comma-separated reference columns to read as categories')
+    .option(
+      '--stage <stage>',
+      'candidate or production (production archives the current one; nothing is published to serving)',
+      'candidate',
+    )
+    .option('--version <version>', 'the version name, v<n> (default: the next one)')
+    .option('--reason <text>', 'why (recorded)')
+    .option('--as <name>', 'who registers it (recorded); default: $USER')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        model: string,
+        opts: Common & {
+          artifact?: string;
+          reference?: string;
+          referenceWindow?: string;
+          categorical?: string;
+          stage: string;
+          version?: string;
+          reason?: string;
+        },
+      ) => {
+        if (opts.stage !== 'candidate' && opts.stage !== 'production')
+          throw new ValidationError(`--stage ${opts.stage}: a registered version starts as candidate or production`);
+        if (opts.reference && opts.referenceWindow)
+          throw new ValidationError('give --reference <file> or --reference-window <from..to>, not both');
+        const cfg = config();
+        const actor = cliActor(opts.as);
+        const artifact = opts.artifact
+          ? { name: path.basename(opts.artifact), bytes: readArtifact(opts.artifact) }
+          : undefined;
+        const categorical = opts.categorical
+          ? opts.categorical
+              .split(',')
+              .map((c) => c.trim())
+              .filter(Boolean)
+          : undefined;
+        const window = opts.referenceWindow ? parseWindow(opts.referenceWindow) : undefined;
+        const stage = opts.stage;
+        const result = await viaStore<RegisterModelResult>(cfg, {
+          method: 'POST',
+          apiPath: `/v1/models/${enc(model)}/versions`,
+          body: {
+            ...(opts.version ? { version: opts.version } : {}),
+            ...(artifact
+              ? { artifact: { name: artifact.name, base64: Buffer.from(artifact.bytes).toString('base64') } }
+              : {}),
+            ...(opts.reference
+              ? {
+                  reference: {
+                    file: {
+                      name: path.basename(opts.reference),
+                      base64: readFileOrFail(opts.reference).toString('base64'),
+                    },
+                    ...(categorical ? { categorical } : {}),
+                  },
+                }
+              : {}),
+            ...(window ? { reference: { window } } : {}),
+            stage,
+            as: actor,
+            ...(opts.reason ? { reason: opts.reason } : {}),
+          },
+          direct: async (ch) => {
+            let reference: ReferenceSource | undefined;
+            if (opts.reference)
+              reference = { kind: 'file', table: await readReferenceFile(ch.client, opts.reference), categorical };
+            if (window) reference = { kind: 'window', ...window };
+            return registerModel(
+              {
+                clickhouse: ch.client,
+                registry: new ClickHouseRegistryRepository(ch.client),
+                artifacts: LocalArtifactStore.forDataDir(cfg.dataDir),
+              },
+              {
+                modelId: model,
+                ...(opts.version ? { version: opts.version } : {}),
+                ...(artifact ? { artifact } : {}),
+                ...(reference ? { reference } : {}),
+                stage,
+                actor,
+                ...(opts.reason ? { reason: opts.reason } : {}),
+              },
+            );
+          },
+          access: {
+            action: 'write',
+            command: 'models register',
+            actor,
+            modelId: model,
+            detail: (r) => ({ version: r.version.version, sha256: r.version.sha256, referenceId: r.referenceId }),
+          },
+        });
+        const v = result.version;
+        emit(!!opts.json, result, () =>
+          [
+            `${model} ${v.version} registered as ${v.stage} by ${v.createdBy}${result.previousProduction ? ` (${result.previousProduction} archived)` : ''}`,
+            result.monitorOnly
+              ? 'artifact   none (monitor-only: served elsewhere)'
+              : `artifact   ${v.artifactUri} (${result.convention} inputs)`,
+            ...(result.monitorOnly ? [] : [`sha256     ${v.sha256}`]),
+            `features   numeric: ${v.features.numeric.join(', ') || '-'}; categorical: ${v.features.categorical.join(', ') || '-'}`,
+            `reference  ${result.referenceId ?? 'none (the monitor will use its first window)'}`,
+          ].join('\n'),
+        );
+      },
+    );
+
   const mutate = (name: string, description: string) =>
     models
       .command(name)
@@ -313,4 +445,35 @@ export function registerModelsCommand(program: Command): void {
       );
     },
   );
+}
+
+function readFileOrFail(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ValidationError(
+      `${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
+  }
+}
+
+function readArtifact(file: string): Uint8Array {
+  const bytes = readFileOrFail(file);
+  if (bytes.length === 0) throw new ValidationError(`${file}: the artifact is empty`);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** `<from>..<to>`: ISO-8601 date-times with a zone, or epoch milliseconds. */
+function parseWindow(text: string): { start: number; end: number } {
+  const parts = text.split('..');
+  const at = (t: string | undefined): number => {
+    const v = t === undefined ? Number.NaN : /^\d+$/.test(t.trim()) ? Number(t.trim()) : Date.parse(t.trim());
+    if (!Number.isFinite(v))
+      throw new ValidationError(
+        `--reference-window ${text}: use <from>..<to> with ISO-8601 date-times (2026-03-01T00:00Z) or epoch milliseconds`,
+      );
+    return v;
+  };
+  if (parts.length !== 2) at(undefined);
+  return { start: at(parts[0]), end: at(parts[1]) };
 }

@@ -63,6 +63,7 @@ export function fitDecay(observations: readonly QualityObservation[], options: D
   const minTrendT = options.minTrendT ?? 2;
   const prior = options.prior ?? null;
   const data = prepare(observations, options);
+  const windowHours = options.windowHours !== undefined && options.windowHours > 0 ? options.windowHours : null;
   const n = data.age.length;
   const maxAge = n > 0 ? Math.max(...data.age) : 0;
   const nowAge = options.nowAgeHours ?? maxAge;
@@ -85,6 +86,7 @@ export function fitDecay(observations: readonly QualityObservation[], options: D
     prior,
     timeToBreach: null,
   };
+  if (windowHours !== null) base.windowHours = windowHours;
   if (n < 2) return { ...base, reason: `too few observations (${n}); need at least 2 (4 without a population prior)` };
   const distinctAges = new Set(data.age).size;
   if (distinctAges < 2) return { ...base, reason: 'all observations have the same age: cannot see a trend' };
@@ -117,19 +119,22 @@ export function fitDecay(observations: readonly QualityObservation[], options: D
     };
   }
 
-  const linearFit = (reason: string): DecayFit => finishLinear(base, data, line, reason, options);
+  const linearFit = (reason: string): DecayFit => finishLinear(base, data, line, reason, options, meanY);
   if (n < minPoints && prior === null)
     return linearFit(
       `only ${n} observations: a straight line instead of a 3-parameter curve (need ${minPoints}, or a population prior)`,
     );
 
   const minPositiveAge = Math.min(...data.age.filter((a) => a > 0), maxAge);
-  const hMin = Math.max(minPositiveAge / 20, maxAge / 2000, 1e-6);
-  const hMax = maxAge * 200;
+  // Bounded: no half-life shorter than the windows that measured the points.
+  const hMin = Math.max(minPositiveAge / 20, maxAge / 2000, 1e-6, windowHours ?? 0);
+  const hMax = Math.max(maxAge * 200, hMin * 2);
+  const bounded = windowHours !== null;
+  const at = (h: number): CurveAtH => curveAt(data, h, bounded);
 
   // Grid over ln h, then golden-section refinement around the best grid point.
   const grid: CurveAtH[] = [];
-  for (let i = 0; i < GRID_POINTS; i++) grid.push(curveAt(data, hMin * (hMax / hMin) ** (i / (GRID_POINTS - 1))));
+  for (let i = 0; i < GRID_POINTS; i++) grid.push(at(hMin * (hMax / hMin) ** (i / (GRID_POINTS - 1))));
   const objective = (c: CurveAtH): number => n * Math.log(Math.max(c.rss, 1e-300)) + priorPenalty(prior, c.h);
   let bestIndex = 0;
   grid.forEach((c, i) => {
@@ -137,7 +142,7 @@ export function fitDecay(observations: readonly QualityObservation[], options: D
   });
   const lo = grid[Math.max(0, bestIndex - 1)] as CurveAtH;
   const hi = grid[Math.min(GRID_POINTS - 1, bestIndex + 1)] as CurveAtH;
-  const best = goldenSection(data, lo.h, hi.h, objective);
+  const best = goldenSection(at, lo.h, hi.h, objective);
   const all = [...grid, best].sort((a, b) => a.h - b.h);
   const bestObjective = objective(best);
   const profileAll = all.map((c) => ({ c, dev: objective(c) - bestObjective }));
@@ -152,6 +157,23 @@ export function fitDecay(observations: readonly QualityObservation[], options: D
   );
   if (atTop) return linearFit('decay looks linear over the observed ages: the floor cannot be identified yet');
   if (flatFloor) return linearFit('the exponential fit has no excess quality above its floor');
+  if (bounded) {
+    const none = (reason: string): DecayFit => ({ ...base, q0: data.sign * meanY, reason });
+    const hours = (h: number) => `${(h * 60).toPrecision(3)} min`;
+    if (best.h <= hMin * 1.05)
+      return none(
+        `quality falls faster than one window (${hours(hMin)}) can show: a half-life that short is no evidence of decay`,
+      );
+    if (data.floorMax !== null && best.q0 >= data.floorMax)
+      return none(
+        `the fitted decay starts beyond the metric's range (half-life ${hours(best.h)}): the windows do not show where it starts`,
+      );
+    const leftAtFirst = 2 ** (-Math.min(...data.age) / best.h);
+    if (leftAtFirst < 0.25)
+      return none(
+        `the fitted decay (half-life ${hours(best.h)}) is over before the first window: the windows show only its end`,
+      );
+  }
   if (expGoodness.aicLinear !== null && expGoodness.aicLinear < expGoodness.aic && prior === null) {
     return linearFit(
       `a straight line fits better (AIC ${expGoodness.aicLinear.toFixed(1)} vs ${expGoodness.aic.toFixed(1)})`,
@@ -222,8 +244,12 @@ function prepare(observations: readonly QualityObservation[], options: DecayFitO
   return { age, y, w, sign, floorMin, floorMax };
 }
 
-/** Best (q0, floor) for a fixed half-life: weighted least squares on the basis [e, 1 − e]. */
-function curveAt(data: Prepared, h: number): CurveAtH {
+/**
+ * Best (q0, floor) for a fixed half-life: weighted least squares on the basis [e, 1 − e].
+ * `bounded`: q0 is kept within the metric's bounds too (the exact box-constrained optimum).
+ */
+function curveAt(data: Prepared, h: number, bounded = false): CurveAtH {
+  if (bounded) return boundedCurveAt(data, h);
   const k = LN2 / h;
   let see = 0;
   let sef = 0;
@@ -276,27 +302,99 @@ function curveAt(data: Prepared, h: number): CurveAtH {
   return { h, q0, floor, rss };
 }
 
-function goldenSection(data: Prepared, hLo: number, hHi: number, objective: (c: CurveAtH) => number): CurveAtH {
+/**
+ * Best (q0, floor) for a fixed half-life with both inside the metric's bounds and floor ≤ q0:
+ * the least-squares problem is a convex quadratic in (q0, floor), so its optimum over the box is
+ * the best of the unconstrained optimum (if inside), the optima along each edge, and the corners.
+ */
+function boundedCurveAt(data: Prepared, h: number): CurveAtH {
+  const k = LN2 / h;
+  let see = 0;
+  let sef = 0;
+  let sff = 0;
+  let sey = 0;
+  let sfy = 0;
+  let sw = 0;
+  let swy = 0;
+  let syy = 0;
+  const e: number[] = [];
+  for (let i = 0; i < data.age.length; i++) {
+    const ei = Math.exp(-k * (data.age[i] ?? 0));
+    const fi = 1 - ei;
+    const wi = data.w[i] ?? 0;
+    const yi = data.y[i] ?? 0;
+    e.push(ei);
+    see += wi * ei * ei;
+    sef += wi * ei * fi;
+    sff += wi * fi * fi;
+    sey += wi * ei * yi;
+    sfy += wi * fi * yi;
+    sw += wi;
+    swy += wi * yi;
+    syy += wi * yi * yi;
+  }
+  const lo = data.floorMin ?? Number.NEGATIVE_INFINITY;
+  const hi = data.floorMax ?? Number.POSITIVE_INFINITY;
+  const clamp = (v: number) => Math.min(hi, Math.max(lo, v));
+  const objective = (q: number, f: number) =>
+    syy - 2 * q * sey - 2 * f * sfy + q * q * see + 2 * q * f * sef + f * f * sff;
+  const candidates: [number, number][] = [];
+  const det = see * sff - sef * sef;
+  if (Math.abs(det) > 1e-12 * Math.max(1, see * sff))
+    candidates.push([(sey * sff - sfy * sef) / det, (sfy * see - sey * sef) / det]);
+  const mean = clamp(swy / sw);
+  candidates.push([mean, mean]);
+  for (const b of [lo, hi].filter(Number.isFinite)) {
+    candidates.push([b, clamp(sff > 0 ? (sfy - b * sef) / sff : b)]);
+    candidates.push([clamp(see > 0 ? (sey - b * sef) / see : b), b]);
+    for (const c of [lo, hi].filter(Number.isFinite)) candidates.push([b, c]);
+  }
+  let q0 = mean;
+  let floor = mean;
+  let bestValue = objective(mean, mean);
+  for (const [q, f] of candidates) {
+    if (!(q >= lo && q <= hi && f >= lo && f <= hi && f <= q)) continue;
+    const value = objective(q, f);
+    if (value < bestValue) {
+      bestValue = value;
+      q0 = q;
+      floor = f;
+    }
+  }
+  let rss = 0;
+  for (let i = 0; i < data.age.length; i++) {
+    const r = (data.y[i] ?? 0) - floor - (q0 - floor) * (e[i] ?? 0);
+    rss += (data.w[i] ?? 0) * r * r;
+  }
+  return { h, q0, floor, rss };
+}
+
+function goldenSection(
+  curveAtH: (h: number) => CurveAtH,
+  hLo: number,
+  hHi: number,
+  objective: (c: CurveAtH) => number,
+): CurveAtH {
   const phi = (Math.sqrt(5) - 1) / 2;
   let a = Math.log(hLo);
   let b = Math.log(hHi);
   let c = b - phi * (b - a);
   let d = a + phi * (b - a);
-  let fc = curveAt(data, Math.exp(c));
-  let fd = curveAt(data, Math.exp(d));
+  let fc = curveAtH(Math.exp(c));
+  let fd = curveAtH(Math.exp(d));
   for (let i = 0; i < 60 && b - a > 1e-7; i++) {
     if (objective(fc) < objective(fd)) {
       b = d;
       d = c;
       fd = fc;
       c = b - phi * (b - a);
-      fc = curveAt(data, Math.exp(c));
+      fc = curveAtH(Math.exp(c));
     } else {
       a = c;
       c = d;
       fc = fd;
       d = a + phi * (b - a);
-      fd = curveAt(data, Math.exp(d));
+      fd = curveAtH(Math.exp(d));
     }
   }
   return objective(fc) < objective(fd) ? fc : fd;
@@ -439,11 +537,21 @@ function finishLinear(
   line: ReturnType<typeof weightedLine>,
   reason: string,
   options: DecayFitOptions,
+  meanY: number,
 ): DecayFit {
   const bound = data.floorMin;
-  const q0 = line.intercept;
+  const bounded = base.windowHours !== undefined;
+  // Bounded: the fresh quality stays within the metric's range (a steep line through a few
+  // points may cross it when extended back to age 0).
+  const q0 = bounded && data.floorMax !== null ? Math.min(line.intercept, data.floorMax) : line.intercept;
   // Half-life of a line: the age at which half the quality above the lower bound is gone.
   const halfLife = bound !== null && q0 > bound ? (q0 - bound) / 2 / -line.slope : null;
+  if (bounded && halfLife !== null && halfLife < (base.windowHours as number))
+    return {
+      ...base,
+      q0: data.sign * meanY,
+      reason: `a line losing half the quality within one window (${((base.windowHours as number) * 60).toPrecision(3)} min) is no evidence of decay`,
+    };
   const fit: DecayFit = {
     ...base,
     model: 'linear',

@@ -92,8 +92,10 @@ export function fitPopulation(
   }));
   const n = series.reduce((s, v) => s + v.age.length, 0);
   const maxAge = Math.max(...series.flatMap((v) => v.age));
-  const hMin = maxAge / 2000;
-  const hMax = maxAge * 200;
+  // Bounded fits (windowHours): no shared half-life shorter than a window either.
+  const windowHours = options.windowHours !== undefined && options.windowHours > 0 ? options.windowHours : null;
+  const hMin = Math.max(maxAge / 2000, windowHours ?? 0);
+  const hMax = Math.max(maxAge * 200, hMin * 2);
   const totalRss = (h: number): number => series.reduce((s, v) => s + versionRss(v.age, v.y, v.w, h), 0);
   const grid: { h: number; dev: number }[] = [];
   for (let i = 0; i < 161; i++) {
@@ -129,6 +131,12 @@ export function fitPopulation(
   }
   logSd = Math.max(logSd, options.minLogSd ?? 0.15);
   const atTop = best.h >= hMax / 1.2;
+  if (windowHours !== null && best.h <= hMin * 1.05)
+    return {
+      ...empty,
+      logSd,
+      reason: 'versions lose quality faster than one window can show: no shared half-life to borrow',
+    };
   return {
     ...empty,
     halfLifeHours: atTop ? null : best.h,

@@ -79,6 +79,14 @@ export interface DecayFitOptions {
    * test and a linear fit use. @default undefined
    */
   ratePrior?: RatePrior;
+  /**
+   * Length of the windows the observations were measured over, in hours. Given, the fit is
+   * bounded by what such windows can show: its fresh quality and floor stay within `bounds`, a
+   * half-life shorter than one window, or a decay that the windows only saw the end of (more than
+   * two half-lives gone by the first of them), is no evidence and gives `model: 'none'`, as does a
+   * straight line that would lose half its quality within one window. @default undefined (unbounded)
+   */
+  windowHours?: number;
 }
 
 /** One point of the half-life profile: the best curve with the half-life held at this value. */
@@ -151,5 +159,7 @@ export interface DecayFit {
   ratePrior?: RatePrior | null;
   ownSlopePerHour?: number | null;
   ownSlopeStdError?: number | null;
+  /** With `windowHours`: the window length the fit was bounded by. */
+  windowHours?: number;
   timeToBreach: TimeToBreach | null;
 }

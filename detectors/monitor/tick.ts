@@ -213,18 +213,28 @@ export function fitVersionDecay(
   // serialCorrelation), and the rate is shrunk toward earlier versions' rates (population.ts, populationRate).
   const revision2 = (settings.ruleRevision ?? 1) >= 2;
   const rate = revision2 && others.length > 0 ? populationRate(others).prior : null;
+  // Bounded fits: by what the monitor's windows can show (the shortest window it kept).
+  const windowHours = settings.boundedDecayFits === true ? shortestWindowHours(state) : null;
   const options = {
     slo: settings.qualitySlo ?? undefined,
     nowAgeHours,
     ...(minPoints === undefined ? {} : { minPointsExponential: minPoints }),
     ...(revision2 ? { serialCorrelation: true } : {}),
     ...(rate === null ? {} : { ratePrior: rate }),
+    ...(windowHours === null ? {} : { windowHours }),
   };
   if (others.length > 0) {
-    const population = fitPopulation(others);
+    const population = fitPopulation(others, windowHours === null ? {} : { windowHours });
     if (population.prior) return fitDecay(own, { ...options, prior: population.prior });
   }
   return fitDecay(own, options);
+}
+
+/** Length of the shortest window the monitor keeps, in hours; null before its first. */
+function shortestWindowHours(state: MonitorState): number | null {
+  let shortest = Number.POSITIVE_INFINITY;
+  for (const w of state.windows) if (w.end > w.start) shortest = Math.min(shortest, w.end - w.start);
+  return Number.isFinite(shortest) ? shortest / HOUR : null;
 }
 
 /**

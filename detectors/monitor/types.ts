@@ -128,6 +128,20 @@ export interface MonitorSettings {
    */
   ruleRevision: 1 | 2 | 3;
   /**
+   * Most cadences one evaluation covers when the monitor wakes with several windows due (it fell
+   * behind): they are evaluated as one coalesced window and older ones are skipped, both recorded
+   * with the decision (schedule.ts). @default 24
+   */
+  maxCoalescedWindows: number;
+  /**
+   * Bounded decay fits (decay/fit.ts `windowHours`): the fit's fresh quality and floor stay within
+   * the metric's range, and a half-life shorter than the monitor's windows (or a decay over before
+   * its first window) is no fit, so the cumulative rule decides. Gated like rule revision 2: the
+   * ModelMonitor workflow keeps it off for runs that started before it (no `patched` marker), so
+   * replay re-derives their decisions. @default true
+   */
+  boundedDecayFits: boolean;
+  /**
    * Revision of the decision texts (detectors/texts/revision.ts): 2 states reasons without
    * repeating the decision's kind, with one duration and time format and the economics statement.
    * The ModelMonitor workflow keeps 1 for runs that started before it (no `patched` marker), so
@@ -144,6 +158,8 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxPointsPerVersion: 500,
   maxVersions: 8,
   ruleRevision: 3,
+  maxCoalescedWindows: 24,
+  boundedDecayFits: true,
   textRevision: 2,
 };
 

@@ -3,6 +3,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import type { HalflifeConfig } from '../config.ts';
 import { DependencyError } from '../errors.ts';
+import { QueryScheduler } from './query-scheduler.ts';
 
 export type { ClickHouseClient };
 
@@ -14,6 +15,8 @@ export interface ClickHouse {
   kind: ClickHouseKind;
   /** The database every unqualified table name refers to. */
   database: string;
+  /** Embedded only: the order parameterised queries enter chDB's one-at-a-time lane (query-scheduler.ts). */
+  scheduler: QueryScheduler | null;
   close(): Promise<void>;
 }
 
@@ -44,14 +47,16 @@ export async function openClickHouse(config: Pick<HalflifeConfig, 'clickhouse'>)
       request_timeout: 300_000,
       clickhouse_settings: { date_time_input_format: 'best_effort' },
     });
-    return { client, kind: 'remote', database, close: () => client.close() };
+    return { client, kind: 'remote', database, scheduler: null, close: () => client.close() };
   }
   const dataPath = config.clickhouse.path;
   if (!dataPath) throw new DependencyError('clickhouse.path is not set: load the configuration with loadConfig()');
   mkdirSync(dataPath, { recursive: true });
   // chdb types its connection against its own copy of @clickhouse/client-common; the runtime
   // contract is the same, so bridge the nominal type difference here, once.
-  const connection = createChdbConnection({ path: dataPath }) as unknown as NonNullable<
+  const chdb = createChdbConnection({ path: dataPath });
+  const scheduler = new QueryScheduler();
+  const connection = scheduledConnection(chdb, scheduler) as unknown as NonNullable<
     Parameters<typeof createClient>[0]
   >['connection'];
   const client = createClient({ connection });
@@ -59,7 +64,30 @@ export async function openClickHouse(config: Pick<HalflifeConfig, 'clickhouse'>)
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
   // chDB keeps one session per process, so USE sticks for every later query.
   await client.command({ query: `USE ${database}` });
-  return { client, kind: 'embedded', database, close: () => client.close() };
+  return { client, kind: 'embedded', database, scheduler, close: () => client.close() };
+}
+
+/** The connection methods that may carry query parameters. */
+const PARAMETERISED = new Set<PropertyKey>(['query', 'exec', 'command']);
+
+/**
+ * The chDB connection with its parameterised calls put through `scheduler` (priority order, one
+ * at a time); calls without parameters (inserts, DDL) go straight to the engine, in parallel.
+ * Everything else (the `.chdb` raw-insert extension included) is the connection's own.
+ */
+function scheduledConnection<C extends object>(connection: C, scheduler: QueryScheduler): C {
+  return new Proxy(connection, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const method = (value as (...args: unknown[]) => unknown).bind(target);
+      if (!PARAMETERISED.has(property)) return method;
+      return (params: { query_params?: Record<string, unknown> }) =>
+        params.query_params && Object.keys(params.query_params).length > 0
+          ? scheduler.run(() => method(params) as Promise<unknown>)
+          : method(params);
+    },
+  });
 }
 
 /** Run a parameterised query and return its rows as objects. */

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LabelRow, ScoringEventRow } from '../contracts.ts';
 import { queryRows } from './client.ts';
+import { withQueryPriority } from './query-scheduler.ts';
 
 /**
  * The ClickHouse side of ingest: inserts into scoring_events / labels / dead_letters and the
@@ -218,47 +219,56 @@ export class ClickHouseIngestRepository implements IngestRepository {
     return this.insertEncoded('dead_letters', rows.map(encodeDeadLetter));
   }
 
-  async existingEventIds(modelIds: readonly string[], eventIds: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    if (eventIds.length === 0) return found;
-    const models = [...new Set(modelIds)];
-    for (let i = 0; i < eventIds.length; i += LOOKUP_CHUNK) {
-      // model_id IN … lets the primary key (model_id, event_id) prune granules.
-      const rows = await queryRows<{ model_id: string; event_id: string }>(
-        this.#client,
-        `SELECT model_id, event_id FROM scoring_events WHERE model_id IN {models:Array(String)} AND event_id IN ${IDS_SUBQUERY}`,
-        { models, ids: JSON.stringify(eventIds.slice(i, i + LOOKUP_CHUNK)) },
-      );
-      for (const r of rows) found.add(eventKey(r.model_id, r.event_id));
-    }
-    return found;
+  existingEventIds(modelIds: readonly string[], eventIds: readonly string[]): Promise<Set<string>> {
+    // On the write path: ahead of monitor reads in the embedded engine's one-query lane.
+    return withQueryPriority('ingest', async () => {
+      const found = new Set<string>();
+      if (eventIds.length === 0) return found;
+      const models = [...new Set(modelIds)];
+      for (let i = 0; i < eventIds.length; i += LOOKUP_CHUNK) {
+        // model_id IN … lets the primary key (model_id, event_id) prune granules.
+        const rows = await queryRows<{ model_id: string; event_id: string }>(
+          this.#client,
+          `SELECT model_id, event_id FROM scoring_events WHERE model_id IN {models:Array(String)} AND event_id IN ${IDS_SUBQUERY}`,
+          { models, ids: JSON.stringify(eventIds.slice(i, i + LOOKUP_CHUNK)) },
+        );
+        for (const r of rows) found.add(eventKey(r.model_id, r.event_id));
+      }
+      return found;
+    });
   }
 
-  async existingLabelIds(eventIds: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    const ids = [...new Set(eventIds)];
-    for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
-      const rows = await queryRows<{ event_id: string; ts: string | number }>(
-        this.#client,
-        `SELECT event_id, toUnixTimestamp64Milli(label_ts) AS ts FROM labels WHERE event_id IN ${IDS_SUBQUERY}`,
-        { ids: JSON.stringify(ids.slice(i, i + LOOKUP_CHUNK)) },
-      );
-      for (const r of rows) found.add(labelKey(r.event_id, Number(r.ts)));
-    }
-    return found;
+  existingLabelIds(eventIds: readonly string[]): Promise<Set<string>> {
+    // On the write path: ahead of monitor reads in the embedded engine's one-query lane.
+    return withQueryPriority('ingest', async () => {
+      const found = new Set<string>();
+      const ids = [...new Set(eventIds)];
+      for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+        const rows = await queryRows<{ event_id: string; ts: string | number }>(
+          this.#client,
+          `SELECT event_id, toUnixTimestamp64Milli(label_ts) AS ts FROM labels WHERE event_id IN ${IDS_SUBQUERY}`,
+          { ids: JSON.stringify(ids.slice(i, i + LOOKUP_CHUNK)) },
+        );
+        for (const r of rows) found.add(labelKey(r.event_id, Number(r.ts)));
+      }
+      return found;
+    });
   }
 
-  async existingDeadLetterIds(ids: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
-      const rows = await queryRows<{ dead_letter_id: string }>(
-        this.#client,
-        `SELECT dead_letter_id FROM dead_letters WHERE dead_letter_id IN ${IDS_SUBQUERY}`,
-        { ids: JSON.stringify(ids.slice(i, i + LOOKUP_CHUNK)) },
-      );
-      for (const r of rows) found.add(r.dead_letter_id);
-    }
-    return found;
+  existingDeadLetterIds(ids: readonly string[]): Promise<Set<string>> {
+    // On the write path: ahead of monitor reads in the embedded engine's one-query lane.
+    return withQueryPriority('ingest', async () => {
+      const found = new Set<string>();
+      for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+        const rows = await queryRows<{ dead_letter_id: string }>(
+          this.#client,
+          `SELECT dead_letter_id FROM dead_letters WHERE dead_letter_id IN ${IDS_SUBQUERY}`,
+          { ids: JSON.stringify(ids.slice(i, i + LOOKUP_CHUNK)) },
+        );
+        for (const r of rows) found.add(r.dead_letter_id);
+      }
+      return found;
+    });
   }
 
   countEvents(options: CountOptions = {}): Promise<number> {

@@ -296,6 +296,30 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
+    version: 40,
+    name: 'labels indexed for look-ups of a few event ids; dead letters indexed by arrival',
+    statements: [
+      // A monitor joins a window's labels by the window's event ids, and ingest looks up the
+      // labels of each batch by id: a set of random ids touches about one granule per id, so with
+      // 8192-row granules every look-up read nearly the whole table (its cost grew with every
+      // label stored) and with 256-row granules it reads ~256 rows per id, however many labels
+      // there are (BENCHMARKS.md "Fleet"). Granularity is fixed when a table is created: the table
+      // is rebuilt and swapped. Each step can be re-run after a crash (the copy is dropped first,
+      // and after the swap the "copy" is the old table, rebuilt again from the new one).
+      'DROP TABLE IF EXISTS labels_rebuilt',
+      `CREATE TABLE labels_rebuilt AS labels
+      ENGINE = ReplacingMergeTree(label_ts)
+      ORDER BY event_id
+      SETTINGS index_granularity = 256`,
+      'INSERT INTO labels_rebuilt SELECT * FROM labels',
+      'EXCHANGE TABLES labels AND labels_rebuilt',
+      'DROP TABLE labels_rebuilt',
+      // Dead letters are keyed by where they came from; a window's are found by arrival time.
+      'ALTER TABLE dead_letters ADD INDEX IF NOT EXISTS received_at_minmax received_at TYPE minmax GRANULARITY 1',
+      'ALTER TABLE dead_letters MATERIALIZE INDEX received_at_minmax',
+    ],
+  },
+  {
     version: 50,
     name: 'alert notifications and delivery attempts',
     statements: [

@@ -159,27 +159,32 @@ export async function labelledScoreGroups(
   }));
 }
 
-/** Late labels of one earlier window (cadence-aligned start), grouped as {@link labelledScoreGroups} groups them. */
+/** Late labels of one earlier window (its start), grouped as {@link labelledScoreGroups} groups them. */
 export interface LateLabelGroup extends LabelledScoreGroup {
   windowStart: number;
 }
 
 /**
  * Labels that arrived (label_ts) in [arrived.start, arrived.end) for the model's events scored in
- * `events`, grouped by the cadence-aligned window of the event, score bin and label: what late
- * labels add to windows already evaluated. The labels are picked by arrival first, so the
+ * one of `windows` (ascending, not overlapping: the monitor's earlier windows, whatever their
+ * offset within the cadence or length), grouped by that window's start, score bin and label: what
+ * late labels add to windows already evaluated. The labels are picked by arrival first, so the
  * events are looked up by key, not scanned. A corrected label that arrives late counts again
- * (rare; the newest label of an event is the one joined).
+ * (rare; the newest label of an event is the one joined). Throws RangeError on unordered windows.
  */
 export async function lateLabelledScoreGroups(
   client: ClickHouseClient,
   modelId: string,
-  events: TimeWindow,
+  windows: readonly TimeWindow[],
   arrived: TimeWindow,
-  cadenceMs: number,
   bins: number,
 ): Promise<LateLabelGroup[]> {
-  const ts = windowFilter('ts', events);
+  if (windows.length === 0) return [];
+  windows.forEach((w, i) => {
+    if (!(w.start < w.end) || (i > 0 && w.start < windows[i - 1]!.end))
+      throw new RangeError(`late-label windows must be ascending and not overlap (window ${i}: ${w.start}..${w.end})`);
+  });
+  const ts = windowFilter('ts', { start: windows[0]!.start, end: windows[windows.length - 1]!.end });
   const arrival = namedWindowFilter('label_ts', 'arrived', arrived);
   const rows = await queryRows<{
     window_start: string;
@@ -190,16 +195,25 @@ export async function lateLabelledScoreGroups(
     score_sq: number;
   }>(
     client,
-    `SELECT intDiv(toUnixTimestamp64Milli(e.ts), {cadence:UInt64}) * {cadence:UInt64} AS window_start,
+    `SELECT {starts:Array(Int64)}[e.k] AS window_start,
             ${scoreBin('e.prediction_score')} AS bin,
             l.label_numeric >= 0.5 AS positive,
             count() AS events, sum(e.prediction_score) AS score_sum, sum(e.prediction_score * e.prediction_score) AS score_sq
      FROM (SELECT event_id, label_numeric FROM labels FINAL WHERE label_numeric IS NOT NULL AND ${arrival.sql}) AS l
-     INNER JOIN (SELECT event_id, prediction_score, ts FROM scoring_events FINAL
-                 WHERE model_id = {model:String} AND ${ts.sql} AND prediction_score IS NOT NULL
-                   AND event_id IN (SELECT event_id FROM labels WHERE ${arrival.sql})) AS e USING (event_id)
+     INNER JOIN (SELECT event_id, prediction_score, ms, arrayCount(s -> s <= ms, {starts:Array(Int64)}) AS k
+                 FROM (SELECT event_id, prediction_score, toUnixTimestamp64Milli(ts) AS ms FROM scoring_events FINAL
+                       WHERE model_id = {model:String} AND ${ts.sql} AND prediction_score IS NOT NULL
+                         AND event_id IN (SELECT event_id FROM labels WHERE ${arrival.sql}))) AS e USING (event_id)
+     WHERE e.k > 0 AND e.ms < {ends:Array(Int64)}[e.k]
      GROUP BY window_start, bin, positive`,
-    { model: modelId, ...ts.params, ...arrival.params, cadence: cadenceMs, bins },
+    {
+      model: modelId,
+      ...ts.params,
+      ...arrival.params,
+      starts: windows.map((w) => w.start),
+      ends: windows.map((w) => w.end),
+      bins,
+    },
   );
   return rows.map((r) => ({
     windowStart: Number(r.window_start),
@@ -263,7 +277,8 @@ export async function labelledScoreSample(
  * The most frequent finite value of each of `features` (numeric) in the window and its share of
  * the finite values, counted exactly: one GROUP BY per feature. Meant for the few features whose
  * counts suggest a stuck value (detectors/drift/data-quality.ts `stuckValueCandidates`), not for
- * every feature of every window. A feature with no finite value maps to null.
+ * every feature of every window. A feature with no finite value maps to null. Of values equally
+ * frequent, the largest is named, so the answer does not depend on the order rows are read in.
  */
 export async function topValueShares(
   client: ClickHouseClient,
@@ -275,7 +290,7 @@ export async function topValueShares(
   for (const name of features) {
     const [row] = await queryRows<{ value: number | null; top: string; finite: string }>(
       client,
-      `SELECT argMax(v, c) AS value, max(c) AS top, sum(c) AS finite
+      `SELECT argMax(v, (c, v)) AS value, max(c) AS top, sum(c) AS finite
        FROM (
          SELECT v, count() AS c
          FROM (SELECT arrayElementOrNull(num_features, {name:String}) AS v FROM ${window.source})

@@ -64,4 +64,51 @@ describe('ClickHouse schema (embedded chDB)', () => {
       await ch.close();
     }
   });
+
+  it('rebuilds labels with small granules, keeping every label stored before the upgrade', async () => {
+    const ch = await openClickHouse(testConfig());
+    try {
+      await applyMigrations(
+        ch.client,
+        MIGRATIONS.filter((m) => m.version < 40),
+      );
+      const labels = Array.from({ length: 1000 }, (_, i) => ({
+        event_id: `e-${i}`,
+        label: String(i % 2),
+        label_numeric: i % 2,
+        label_ts: '2026-01-01 00:00:00.000',
+        contract_version: 1,
+        source: 'test',
+        source_ref: '',
+      }));
+      await ch.client.insert({ table: 'labels', values: labels, format: 'JSONEachRow' });
+      // A correction of one label: the newer label_ts wins after the rebuild as before it.
+      await ch.client.insert({
+        table: 'labels',
+        values: [{ ...labels[0]!, label: '1', label_numeric: 1, label_ts: '2026-01-02 00:00:00.000' }],
+        format: 'JSONEachRow',
+      });
+      const upgraded = await applyMigrations(ch.client);
+      expect(upgraded.applied).toContain(40);
+      const settings = await queryRows<{ engine_full: string }>(
+        ch.client,
+        'SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}',
+        { db: ch.database, table: 'labels' },
+      );
+      expect(settings[0]!.engine_full).toMatch(/index_granularity = 256/);
+      const stored = await queryRows<{ n: number; positives: number; first: string }>(
+        ch.client,
+        "SELECT count() AS n, sum(label_numeric) AS positives, anyIf(label, event_id = 'e-0') AS first FROM labels FINAL",
+      );
+      expect(stored[0]).toEqual({ n: 1000, positives: 501, first: '1' });
+      const leftovers = await queryRows<{ name: string }>(
+        ch.client,
+        "SELECT name FROM system.tables WHERE database = {db:String} AND name = 'labels_rebuilt'",
+        { db: ch.database },
+      );
+      expect(leftovers).toEqual([]);
+    } finally {
+      await ch.close();
+    }
+  });
 });

@@ -181,9 +181,11 @@ describe('data quality and label arrival in SQL (embedded chDB)', () => {
     const late = await lateLabelledScoreGroups(
       ch.client,
       modelId,
-      { start: CUR, end: CUR + 2 * HOUR },
+      [
+        { start: CUR, end: CUR + HOUR },
+        { start: CUR + HOUR, end: CUR + 2 * HOUR },
+      ],
       { start: decision, end: decision + DAY },
-      HOUR,
       100,
     );
     const byWindow = lateLabelledFromGroups(late, 100);
@@ -195,5 +197,26 @@ describe('data quality and label arrival in SQL (embedded chDB)', () => {
     });
     expect(byWindow.map((w) => ({ start: w.start, events: w.events }))).toEqual(expected);
     expect(expected[0]!.events).toBeGreaterThan(0);
+
+    // Windows shifted within the cadence (staggered monitors), one of them two cadences long (a
+    // coalesced window): each late label goes to the window holding its event, none elsewhere.
+    const shifted = [
+      { start: CUR + 7 * 60_000, end: CUR + HOUR + 7 * 60_000 },
+      { start: CUR + HOUR + 7 * 60_000, end: CUR + 3 * HOUR + 7 * 60_000 },
+    ];
+    const lateShifted = lateLabelledFromGroups(
+      await lateLabelledScoreGroups(ch.client, modelId, shifted, { start: decision, end: decision + DAY }, 100),
+      100,
+    );
+    const expectedShifted = shifted
+      .map(({ start, end }) => ({
+        start,
+        events: current.filter(
+          (x) => x.ts >= start && x.ts < end && x.labelTs >= decision && x.labelTs < decision + DAY,
+        ).length,
+      }))
+      .filter((w) => w.events > 0);
+    expect(lateShifted.map((w) => ({ start: w.start, events: w.events }))).toEqual(expectedShifted);
+    expect(expectedShifted.length).toBeGreaterThan(0);
   });
 });

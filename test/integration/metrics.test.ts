@@ -61,6 +61,12 @@ describe('daemon: /metrics, /openapi.json and file tokens', () => {
       'halflife_scorer_batch_duration_seconds',
       'halflife_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/v1/events",status="207"}',
       'halflife_process_resident_memory_bytes',
+      'halflife_monitor_window_reads_total',
+      'halflife_monitor_window_batches_total',
+      'halflife_monitor_window_reads_waiting',
+      'halflife_clickhouse_queries_total{priority="ingest"}',
+      'halflife_clickhouse_query_wait_seconds_total{priority="background"}',
+      'halflife_clickhouse_query_wait_seconds_max{priority="interactive"}',
     ]) {
       expect(text, name).toContain(name);
     }

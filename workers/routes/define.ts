@@ -29,6 +29,8 @@ export interface RouteDoc {
   status?: number;
   /** Access-log classification; false: not logged. */
   access: AccessKind | false;
+  /** Largest request body (bytes). @default the server's (1 MiB) */
+  bodyLimit?: number;
 }
 
 export interface RouteContext<P, Q, B> {
@@ -97,6 +99,7 @@ export function defineRoute<P = unknown, Q = unknown, B = unknown>(
     method: doc.method,
     url: doc.url,
     config: { halflife: doc } satisfies HalflifeRouteConfig,
+    ...(doc.bodyLimit ? { bodyLimit: doc.bodyLimit } : {}),
     // onRequest: the token is checked before the body is read.
     ...(doc.role ? { onRequest: guard(doc.role) } : {}),
     handler: async (request, reply) => {

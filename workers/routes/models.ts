@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { archiveVersion } from '../../operations/archive-version.ts';
+import { readReferenceFile, registerModel, type ReferenceSource } from '../../operations/register-model.ts';
 import { promoteVersionManually } from '../../operations/promote-version.ts';
 import type { PromotionContext } from '../../operations/promotion-context.ts';
 import { rollbackProductionManually } from '../../operations/rollback-version.ts';
@@ -26,6 +30,34 @@ export interface ModelRoutesDeps {
 }
 
 const modelParams = z.object({ model: modelId }).strict();
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+const epochOrIso = z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })]);
+/** What POST /v1/models/:model/versions takes (the CLI's `models register` sends the same). */
+export const registerBody = z
+  .object({
+    version: versionId.optional().describe('@default the next v<n>'),
+    artifact: z
+      .object({ name: z.string().min(1).max(256), base64 })
+      .strict()
+      .optional()
+      .describe('the ONNX model; absent for a monitor-only model served elsewhere'),
+    reference: z
+      .union([
+        z
+          .object({
+            file: z.object({ name: z.string().min(1).max(256), base64 }).strict(),
+            categorical: z.array(z.string().max(128)).max(10_000).optional(),
+          })
+          .strict(),
+        z.object({ window: z.object({ start: epochOrIso, end: epochOrIso }).strict() }).strict(),
+      ])
+      .optional()
+      .describe('a CSV or Parquet file (by its name), or a window of stored events'),
+    stage: z.enum(['candidate', 'production']).optional().describe('@default candidate'),
+    reason: z.string().max(1000).optional(),
+    as: z.string().min(1).max(128).optional(),
+  })
+  .strict();
 const versionParams = z.object({ model: modelId, version: versionId }).strict();
 const actBody = z
   .object({
@@ -151,6 +183,65 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
           .header('content-type', 'application/octet-stream')
           .header('x-halflife-sha256', v.sha256)
           .send(Buffer.from(bytes));
+      },
+    );
+
+    defineRoute(
+      app,
+      guard,
+      {
+        method: 'POST',
+        url: '/v1/models/:model/versions',
+        role: 'operator',
+        tags: ['models'],
+        summary:
+          'register a version halflife did not train: an ONNX artifact (sha256, inputs checked against the reference, loaded once) or none (monitor-only), with its reference',
+        params: modelParams,
+        body: registerBody,
+        status: 201,
+        access: 'write',
+        bodyLimit: 256 * 1024 * 1024,
+      },
+      async ({ params, body, identity, request }) => {
+        const dir = await mkdtemp(path.join(os.tmpdir(), 'halflife-register-'));
+        try {
+          let reference: ReferenceSource | undefined;
+          if (body.reference && 'file' in body.reference) {
+            const file = path.join(dir, path.basename(body.reference.file.name));
+            await writeFile(file, Buffer.from(body.reference.file.base64, 'base64'));
+            const table = await readReferenceFile(deps.clickhouse, file);
+            reference = {
+              kind: 'file',
+              table: { ...table, file: body.reference.file.name },
+              categorical: body.reference.categorical,
+            };
+          } else if (body.reference && 'window' in body.reference) {
+            const at = (t: number | string) => (typeof t === 'number' ? t : Date.parse(t));
+            reference = { kind: 'window', start: at(body.reference.window.start), end: at(body.reference.window.end) };
+          }
+          const result = await registerModel(
+            { clickhouse: deps.clickhouse, registry, artifacts: deps.artifacts },
+            {
+              modelId: params.model,
+              ...(body.version ? { version: body.version } : {}),
+              ...(body.artifact
+                ? { artifact: { name: body.artifact.name, bytes: Buffer.from(body.artifact.base64, 'base64') } }
+                : {}),
+              ...(reference ? { reference } : {}),
+              stage: body.stage ?? 'candidate',
+              actor: actorOf(identity, body.as),
+              ...(body.reason ? { reason: body.reason } : {}),
+            },
+          );
+          noteAccess(request, {
+            version: result.version.version,
+            sha256: result.version.sha256,
+            referenceId: result.referenceId,
+          });
+          return result;
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
       },
     );
 

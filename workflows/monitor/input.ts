@@ -36,4 +36,6 @@ export interface CarriedState {
   runs: number;
   /** Alerts firing and the events they remember. @default none firing */
   alerts?: AlertMemory;
+  /** Windows due up to this time (missed while paused) are still being evaluated one by one. @default null */
+  catchUpUntil?: number | null;
 }

@@ -32,6 +32,15 @@ const DECISIONS_REVISION_3 = 'decisions-revision-3';
 /** `patched` id of the paused monitor that waits for a message instead of polling. */
 const PAUSED_MONITOR_WAITS = 'paused-monitor-waits';
 
+/** `patched` id of windows shifted by a per-model offset within the cadence (detectors/monitor/schedule.ts). */
+const STAGGERED_WINDOWS = 'staggered-windows';
+
+/** `patched` id of several due windows evaluated as one coalesced window (detectors/monitor/schedule.ts). */
+const COALESCE_LATE_WINDOWS = 'coalesce-late-windows';
+
+/** `patched` id of bounded decay fits (see `MonitorSettings.boundedDecayFits`). */
+const BOUNDED_DECAY_FITS = 'bounded-decay-fits';
+
 /** `patched` id of alert rules: a run evaluates its policy's alert rules and starts AlertEpisode children. */
 const ALERT_RULES = 'alert-rules';
 
@@ -53,15 +62,24 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // The health search attribute follows the rule with a quality target from this marker on;
   // histories recorded before it keep the first rule, so they replay with the same commands.
   const healthQualityTarget = patched(HEALTH_QUALITY_TARGET);
-  // Rule revision 3 likewise: runs recorded before it keep revision 2 (or 1). Asked last, so the
-  // markers of histories recorded before or after the others come in the order they were written.
+  // Rule revision 3 likewise: runs recorded before it keep revision 2 (or 1). Asked after the
+  // markers above, so the markers of histories recorded before or after the others come in the
+  // order they were written.
   const ruleRevision3 = ruleRevision2 && patched(DECISIONS_REVISION_3);
+  // Runs recorded before these two keep epoch-aligned windows and evaluate late windows one by one.
+  const staggered = patched(STAGGERED_WINDOWS);
+  const coalescing = patched(COALESCE_LATE_WINDOWS);
+  // Bounded decay fits change decisions: runs recorded before them keep the unbounded fit.
+  const boundedDecayFits = patched(BOUNDED_DECAY_FITS);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
     alerting,
     textRevision2,
     healthQualityTarget,
+    staggered,
+    coalescing,
+    boundedDecayFits,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

@@ -20,6 +20,7 @@ import type { MonitorActivities } from '../../activities/monitor.ts';
 import type { PromotionOutcome, ServingReport } from '../../detectors/alerts/types.ts';
 import { assessHealth, monitorHealthRevision1, type HealthInputs } from '../../detectors/monitor/health.ts';
 import { monitorHealthInputs } from '../../detectors/monitor/health-inputs.ts';
+import { planWindow, staggerOffsetMs, windowStartAt, type WindowPlan } from '../../detectors/monitor/schedule.ts';
 import {
   featureCountOf,
   initialMonitorState,
@@ -38,6 +39,7 @@ import { parseDuration } from '../../detectors/policy/duration.ts';
 import { evaluatePolicy } from '../../detectors/policy/evaluate.ts';
 import type { PolicyDecision } from '../../detectors/policy/state.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
+import { formatDuration, formatInstant, plural } from '../../detectors/texts/format.ts';
 import type { DecisionKind } from '../../platform/clickhouse/decisions-repository.ts';
 import {
   retrainWorkflowId,
@@ -97,6 +99,10 @@ export class MonitorWorkflowState {
   retrain: RunningRetrain | null = null;
   /** Set when the loop should re-check before its window is due (resumed, retrain finished). */
   wakeUp = false;
+  /** Windows due up to this time were missed while paused: evaluated one by one, not coalesced. */
+  catchUpUntil: number | null;
+  /** Whether several due windows are evaluated as one (this run's history has the `patched` marker). */
+  readonly coalescing: boolean;
   /** Alert rules evaluated after each tick and event (./alerts.ts). */
   readonly alerts: MonitorAlerts;
   #decisionCounter = 0;
@@ -105,8 +111,9 @@ export class MonitorWorkflowState {
   readonly #healthQualityTarget: boolean;
 
   /**
-   * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`: whether
-   * this run's history carries those `patched` markers.
+   * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
+   * `staggered`, `coalescing`, `boundedDecayFits`: whether this run's history carries those
+   * `patched` markers (staggered windows, coalesced late windows, bounded decay fits for the last three).
    */
   constructor(
     input: ModelMonitorInput,
@@ -116,12 +123,18 @@ export class MonitorWorkflowState {
       alerting = false,
       textRevision2 = false,
       healthQualityTarget = false,
+      staggered = false,
+      coalescing = false,
+      boundedDecayFits = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
       alerting?: boolean;
       textRevision2?: boolean;
       healthQualityTarget?: boolean;
+      staggered?: boolean;
+      coalescing?: boolean;
+      boundedDecayFits?: boolean;
     },
   ) {
     this.input = input;
@@ -134,6 +147,9 @@ export class MonitorWorkflowState {
       ruleRevision: Math.min(newest, input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) as
         1 | 2 | 3,
       textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
+      boundedDecayFits: boundedDecayFits
+        ? (input.settings?.boundedDecayFits ?? DEFAULT_MONITOR_SETTINGS.boundedDecayFits)
+        : false,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
     this.cadenceMs = parseDuration(input.cadence ?? '1h');
@@ -143,8 +159,13 @@ export class MonitorWorkflowState {
     const carried = input.carried;
     this.state = carried?.state ?? initialMonitorState(input.modelId);
     this.reference = carried?.reference ?? null;
-    // Windows are aligned to the cadence, so every monitor of the same cadence cuts the same windows.
-    this.nextWindowStart = carried?.nextWindowStart ?? Math.floor(Date.now() / this.cadenceMs) * this.cadenceMs;
+    // A model's windows are shifted by its own offset within the cadence, so a fleet's ticks spread
+    // over the cadence instead of all coming due in the same second (runs from before: aligned).
+    this.nextWindowStart =
+      carried?.nextWindowStart ??
+      windowStartAt(Date.now(), this.cadenceMs, staggered ? staggerOffsetMs(input.modelId, this.cadenceMs) : 0);
+    this.catchUpUntil = carried?.catchUpUntil ?? null;
+    this.coalescing = coalescing;
     this.retrainSequence = carried?.retrainSequence ?? 0;
     this.lastDecision = carried?.lastDecision ?? null;
     this.alerts = new MonitorAlerts(alerting, carried?.alerts);
@@ -244,6 +265,7 @@ export class MonitorWorkflowState {
         retrainSequence,
         lastDecision,
         runs: (this.input.carried?.runs ?? 0) + 1,
+        catchUpUntil: this.catchUpUntil,
         ...(this.alerts.enabled ? { alerts: this.alerts.memory } : {}),
       },
     };
@@ -251,10 +273,24 @@ export class MonitorWorkflowState {
 
   // ---- the window ---------------------------------------------------------------------------
 
+  /** What to evaluate now: the next window, or the due windows coalesced when the monitor fell behind. */
+  planNextWindow(): WindowPlan {
+    const start = this.nextWindowStart;
+    if (!this.coalescing) return { start, end: start + this.cadenceMs, windows: 1, skipped: null };
+    return planWindow({
+      nextWindowStart: start,
+      cadenceMs: this.cadenceMs,
+      settleMs: this.settleMs,
+      now: Date.now(),
+      catchUpUntil: this.catchUpUntil ?? undefined,
+      maxCoalesced: this.settings.maxCoalescedWindows,
+    });
+  }
+
   /** Evaluate the next window: its aggregates, the pure tick, and the decision acted on. */
   async evaluateNextWindow(): Promise<void> {
-    const start = this.nextWindowStart;
-    const end = start + this.cadenceMs;
+    const plan = this.planNextWindow();
+    const { start, end } = plan;
     this.nextWindowStart = end;
 
     // Revision 3: only labels arrived by the decision time count, and late ones fill in earlier windows.
@@ -269,7 +305,19 @@ export class MonitorWorkflowState {
       ...(revision3
         ? {
             labelsArrivedBy: end + this.settleMs,
-            lateLabels: since !== null && from !== null ? { since, from, cadenceMs: this.cadenceMs } : null,
+            // The earlier windows by their own bounds: staggered and coalesced windows are not
+            // cut at multiples of the cadence.
+            lateLabels:
+              since !== null && from !== null
+                ? {
+                    since,
+                    from,
+                    cadenceMs: this.cadenceMs,
+                    windows: (this.state.maturing ?? [])
+                      .filter((m) => m.end <= start)
+                      .map((m) => ({ start: m.start, end: m.end })),
+                  }
+                : null,
           }
         : {}),
     });
@@ -285,7 +333,7 @@ export class MonitorWorkflowState {
     const tick = monitorTick(this.state, this.reference, observation, this.policy, Date.now(), this.settings);
     this.state = tick.state;
     this.lastEvaluation = tick.evaluation;
-    await this.#act(tick.decision, tick.evaluation, 'system');
+    await this.#act(tick.decision, tick.evaluation, 'system', lateWindows(plan, this.cadenceMs));
     await this.#updateAlerts();
     this.publishSearchAttributes();
   }
@@ -374,26 +422,43 @@ export class MonitorWorkflowState {
     return decisionId;
   }
 
-  /** Act on a policy decision: record it, and start a retrain or ask for approval when it says so. */
-  async #act(decision: PolicyDecision, evaluation: WindowEvaluation | null, actor: string): Promise<string> {
+  /**
+   * Act on a policy decision: record it, and start a retrain or ask for approval when it says so.
+   * `late`: the window was several due windows coalesced (and older ones skipped), said in the
+   * decision's reason and details.
+   */
+  async #act(
+    decision: PolicyDecision,
+    evaluation: WindowEvaluation | null,
+    actor: string,
+    late: LateWindows | null = null,
+  ): Promise<string> {
+    const reason = (text: string) => (late ? `${late.summary}; ${text}` : text);
+    const details = late ? { lateWindows: late } : undefined;
     if (decision.kind === 'retrain') {
-      const decisionId = await this.record('retrain', actor, decision.reason, { decision, evaluation });
+      const decisionId = await this.record('retrain', actor, reason(decision.reason), {
+        decision,
+        evaluation,
+        details,
+      });
       await this.#startRetrain(decision, actor, decisionId);
       return decisionId;
     }
     if (decision.kind === 'blocked' && decision.blockedBy === 'approval' && decision.approval.status === 'needed') {
       this.state.approval = { status: 'pending', requestedAt: Date.now() };
-      return this.record('approval-requested', 'system', decision.reason, { decision, evaluation });
+      return this.record('approval-requested', 'system', reason(decision.reason), { decision, evaluation, details });
     }
     if (decision.approval.status === 'expired' || decision.approval.status === 'rejected') {
       this.state.approval = { status: 'none' };
       if (decision.approval.status === 'expired')
-        return this.record('approval-expired', 'system', 'nobody approved the retrain before the approval timeout', {
-          decision,
-          evaluation,
-        });
+        return this.record(
+          'approval-expired',
+          'system',
+          reason('nobody approved the retrain before the approval timeout'),
+          { decision, evaluation, details },
+        );
     }
-    return this.record(decision.kind, 'system', decision.reason, { decision, evaluation });
+    return this.record(decision.kind, 'system', reason(decision.reason), { decision, evaluation, details });
   }
 
   /** Ask the policy again without a new window (after approve/forceRetrain) and act on it. */
@@ -518,6 +583,8 @@ export class MonitorWorkflowState {
   async resume({ actor, reason }: Actor): Promise<MonitorStatus> {
     this.state.paused = false;
     this.wakeUp = true;
+    // The windows that came due while paused are evaluated one by one, not coalesced.
+    this.catchUpUntil = Date.now();
     await this.record('resume', actor, reason ?? 'resumed');
     await this.#updateAlerts();
     this.publishSearchAttributes();
@@ -549,4 +616,31 @@ export class MonitorWorkflowState {
     this.publishSearchAttributes();
     return { rejected: true, decisionId };
   }
+}
+
+/** How a coalesced evaluation is recorded: which due windows it covered and which it skipped. */
+interface LateWindows {
+  /** Cadences the evaluated window spans. */
+  coalesced: number;
+  window: { start: number; end: number };
+  skipped: { start: number; end: number; windows: number } | null;
+  /** The sentence the decision's reason starts with. */
+  summary: string;
+}
+
+function lateWindows(plan: WindowPlan, cadenceMs: number): LateWindows | null {
+  if (plan.windows === 1 && plan.skipped === null) return null;
+  const parts = [
+    `the monitor fell behind: ${plan.windows} due windows of ${formatDuration(cadenceMs)} coalesced into one (${formatInstant(plan.start)} to ${formatInstant(plan.end)})`,
+  ];
+  if (plan.skipped)
+    parts.push(
+      `${plural(plan.skipped.windows, 'older window')} skipped (${formatInstant(plan.skipped.start)} to ${formatInstant(plan.skipped.end)})`,
+    );
+  return {
+    coalesced: plan.windows,
+    window: { start: plan.start, end: plan.end },
+    skipped: plan.skipped,
+    summary: parts.join(', '),
+  };
 }

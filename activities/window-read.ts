@@ -1,0 +1,163 @@
+/**
+ * What a monitor tick reads of one window, two ways that must agree: on its own, by the
+ * single-window queries (operations/window-drift.ts and platform/clickhouse/window-repository.ts),
+ * and with other monitors' windows, by the batched queries
+ * (platform/clickhouse/window-batch-repository.ts). Both count the window into its reference's
+ * bins, settle the same follow-ups from those counts (detectors/drift/window-follow-ups.ts:
+ * stuck-value candidates, unknown keys), and count only the labels arrived by the window's
+ * arrival instant; the integration test `statistics-batched` holds them equal.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { OTHER_CATEGORY } from '../detectors/drift/categories.ts';
+import type { AppearedFeatures, FeatureQualityCounts } from '../detectors/drift/data-quality.ts';
+import { windowQualityCounts, type WindowColumnCounts } from '../detectors/drift/window-comparison.ts';
+import { appearedFeatures, windowFollowUps } from '../detectors/drift/window-follow-ups.ts';
+import type { LabelledScoreGroup, ScoreBinCount } from '../detectors/monitor/window-histograms.ts';
+import { windowCounts } from '../operations/window-drift.ts';
+import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
+import {
+  batchedTopValueShares,
+  batchedUnknownFeatureKeys,
+  batchedWindowStatistics,
+  type BatchQueryTimings,
+} from '../platform/clickhouse/window-batch-repository.ts';
+import {
+  deadLettersInWindow,
+  labelledScoreGroups,
+  scoreBinCounts,
+  versionsInWindow,
+  versionsTrainedAt,
+  type VersionInWindow,
+} from '../platform/clickhouse/window-repository.ts';
+
+/** One window of one model to read. */
+export interface WindowReadRequest {
+  modelId: string;
+  start: number;
+  end: number;
+  /** The reference to count the window against; null counts no columns (no reference yet). */
+  reference: StoredReference | null;
+  /** Count only labels that arrived (label_ts) before this instant, the decision time. @default null (every stored label) */
+  labelsArrivedBy?: number | null;
+}
+
+/** The window counted against its reference, with its data-quality inputs. */
+export interface WindowReadCounts extends WindowColumnCounts {
+  rows: number;
+  /** Data-quality inputs per feature (stuck values settled by their exact most frequent value). */
+  quality: FeatureQualityCounts[];
+  /** Feature keys the reference does not know. */
+  appeared: AppearedFeatures | null;
+}
+
+/** Everything a monitor tick reads of one window. */
+export interface WindowRead {
+  /** Null without a reference. */
+  counts: WindowReadCounts | null;
+  versions: VersionInWindow[];
+  /** Registration time (epoch ms) of the window's versions the registry knows. */
+  trainedAt: Map<string, number>;
+  deadLettered: number;
+  scoreBins: ScoreBinCount[];
+  labelled: LabelledScoreGroup[];
+}
+
+/** One window read on its own, by the single-window queries. */
+export async function readWindowAlone(
+  client: ClickHouseClient,
+  request: WindowReadRequest,
+  scoreBins: number,
+): Promise<WindowRead> {
+  const { modelId, reference } = request;
+  const window = { start: request.start, end: request.end };
+  const counted = reference ? await windowCounts(client, { modelId, ...window, reference }) : null;
+  const versions = await versionsInWindow(client, modelId, window);
+  const trainedAt = await versionsTrainedAt(
+    client,
+    modelId,
+    versions.map((v) => v.version),
+  );
+  return {
+    counts: counted && {
+      rows: counted.rows,
+      features: counted.features,
+      prediction: counted.prediction,
+      predictionClass: counted.predictionClass,
+      predictionValue: counted.predictionValue,
+      quality: counted.quality,
+      appeared: counted.appeared,
+    },
+    versions,
+    trainedAt,
+    // windowCounts counted the window's dead letters; without a reference, count them here.
+    deadLettered: counted?.deadLettered ?? (await deadLettersInWindow(client, modelId, window)),
+    scoreBins: await scoreBinCounts(client, modelId, window, scoreBins),
+    labelled: await labelledScoreGroups(client, modelId, window, scoreBins, request.labelsArrivedBy ?? null),
+  };
+}
+
+/**
+ * The windows of `requests` (at most one per model) read together: the batched statistics, then
+ * each follow-up the counts call for, batched across the windows that call for it. In request order.
+ */
+export async function readWindowsBatched(
+  client: ClickHouseClient,
+  requests: readonly WindowReadRequest[],
+  scoreBins: number,
+  timings?: BatchQueryTimings,
+): Promise<WindowRead[]> {
+  const statistics = await batchedWindowStatistics(
+    client,
+    requests.map((r) => ({
+      modelId: r.modelId,
+      start: r.start,
+      end: r.end,
+      columns: r.reference ? { ...r.reference, otherCategory: OTHER_CATEGORY } : null,
+      labelsArrivedBy: r.labelsArrivedBy ?? null,
+    })),
+    scoreBins,
+    timings,
+  );
+  const followUps = requests.map((r, i) => {
+    const counted = statistics[i]!.counted;
+    return r.reference && counted ? windowFollowUps(r.reference, counted) : null;
+  });
+  const stuck = requests.flatMap((_, i) => ((followUps[i]?.stuckCandidates.length ?? 0) > 0 ? [i] : []));
+  const topValues = await batchedTopValueShares(
+    client,
+    stuck.map((i) => ({ ...bounds(requests[i]!), features: followUps[i]!.stuckCandidates })),
+    timings,
+  );
+  const topValuesOf = new Map(stuck.map((i, k) => [i, topValues[k]!]));
+  const named = requests.flatMap((_, i) => (followUps[i]?.nameAppeared ? [i] : []));
+  const unknownKeys = await batchedUnknownFeatureKeys(
+    client,
+    named.map((i) => ({ ...bounds(requests[i]!), known: Object.keys(requests[i]!.reference!.features) })),
+    undefined,
+    timings,
+  );
+  const unknownKeysOf = new Map(named.map((i, k) => [i, unknownKeys[k]!]));
+
+  return requests.map((request, i) => {
+    const { counted, ...rest } = statistics[i]!;
+    const reference = request.reference;
+    const followUp = followUps[i];
+    return {
+      ...rest,
+      counts:
+        reference && counted && followUp
+          ? {
+              rows: counted.rows,
+              features: counted.features,
+              prediction: counted.prediction,
+              predictionClass: counted.predictionClass,
+              predictionValue: counted.predictionValue,
+              quality: windowQualityCounts(reference, counted, topValuesOf.get(i) ?? {}),
+              appeared: appearedFeatures(followUp, unknownKeysOf.get(i) ?? []),
+            }
+          : null,
+    };
+  });
+}
+
+const bounds = (r: WindowReadRequest) => ({ modelId: r.modelId, start: r.start, end: r.end });

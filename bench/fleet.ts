@@ -1,0 +1,720 @@
+/**
+ * Fleet benchmark: one halflife daemon watching N models, measured as a platform team would run it.
+ *
+ *   npm run bench -- fleet [--models 1000] [--minutes 30] [--cadence 1m] [--rate 5] [--json] [--out file]
+ *
+ * A fresh daemon (its own data directory, Temporal dev server and Kafka broker, demo off) in a
+ * child process; N models registered through the API (`POST /v1/models/:model/versions`: one
+ * ONNX artifact, a CSV reference, stage production); their events and labels posted to
+ * POST /v1/events and /v1/labels at --rate events/s per model (labels --label-delay later); N
+ * monitors started at --cadence. Measured, per minute of the run:
+ *
+ * - every window that came due (each model's windows are staggered by its offset within the
+ *   cadence, detectors/monitor/schedule.ts): decided on its own, decided as part of a coalesced
+ *   window (the monitor fell behind), or missed (skipped, or no decision by the end of the run);
+ * - tick latency per decided window: when its decision was derived (the daemon's decision log
+ *   line) minus when the window was due (its end plus --settle): p50, p99, max, within 10 s;
+ * - POST /v1/events latency (client side) p50/p99/max and the events/s the API accepted while
+ *   the ticks ran;
+ * - daemon CPU (% of one core) and RSS, and the Temporal server's CPU;
+ * - SQL time per window read (the window batcher's counters at /metrics) and the longest wait of
+ *   ingest's queries for the embedded engine's query lane;
+ * - labels stored so far.
+ * Also: registration time, monitor start-up time, machine, date and load. `--json` prints the
+ * whole report on stdout; progress goes to stderr as the run goes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { staggerOffsetMs, windowStartAt } from '../detectors/monitor/schedule.ts';
+import { parseDuration } from '../detectors/policy/duration.ts';
+import { Random } from '../detectors/random.ts';
+import { freePort, portOpen } from '../local-services/process.ts';
+import { MonitorClient } from '../operations/monitor-control.ts';
+import { loadConfig } from '../platform/config.ts';
+import { parsePolicy } from '../platform/policy-file.ts';
+import { fitLogistic, predictProbability, type LogisticModel } from '../training/logistic.ts';
+import { logisticToOnnx } from '../training/logistic-onnx.ts';
+import type { ModelMonitorInput } from '../workflows/monitor/input.ts';
+import { machine } from './lib/cli.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TOKEN = 'fleet-bench-admin-token-0123456789';
+const FEATURES = { numeric: ['f1', 'f2', 'f3'], categorical: ['region'] };
+const REGIONS = ['eu', 'us', 'apac'];
+
+const USAGE = `Usage: npm run bench -- fleet [options]   (or: npx tsx bench/fleet.ts [options])
+
+One daemon, N models with a production version, traffic and labels over HTTP, N monitors:
+tick latency per window over time (and windows coalesced or missed), ingest latency and
+throughput while ticks run, CPU, RSS, SQL time per window read. Progress on stderr.
+
+  --models N           models (and monitors) (default 20)
+  --minutes M          minutes of traffic after the monitors start (default 3)
+  --cadence D          monitor cadence (default 1m)
+  --settle D           monitor settle time: a window is due this long after it ends (default 10s)
+  --rate R             events per second per model (default 5)
+  --label-delay D      labels are posted this long after their events (default 30s)
+  --post-every D       how often the load generator posts (default 1s)
+  --max-post N         most events per POST (default 2000)
+  --start-concurrency N  monitors started at once (default 32)
+  --data-dir DIR       the daemon's data directory (default: a new temporary one, removed after)
+  --keep               keep the data directory
+  --out FILE           also write the JSON report here
+  --json               print the JSON report on stdout
+  -h, --help           this text
+
+The defaults finish in about six minutes. The figures in BENCHMARKS.md ("Fleet") are taken on a
+quiet machine, one run per N, e.g. the target fleet:
+  npm run bench -- fleet --models 1000 --minutes 30 --json --out fleet-1000.json
+`;
+
+const { values: args } = parseArgs({
+  options: {
+    models: { type: 'string', default: '20' },
+    minutes: { type: 'string', default: '3' },
+    cadence: { type: 'string', default: '1m' },
+    settle: { type: 'string', default: '10s' },
+    rate: { type: 'string', default: '5' },
+    'label-delay': { type: 'string', default: '30s' },
+    'post-every': { type: 'string', default: '1s' },
+    'max-post': { type: 'string', default: '2000' },
+    'start-concurrency': { type: 'string', default: '32' },
+    'data-dir': { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (args.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+const N = positive('models');
+const MINUTES = positive('minutes');
+const RATE = positive('rate');
+const MAX_POST = positive('max-post');
+const START_CONCURRENCY = positive('start-concurrency');
+const CADENCE_MS = parseDuration(args.cadence);
+const SETTLE_MS = parseDuration(args.settle);
+const LABEL_DELAY_MS = parseDuration(args['label-delay']);
+const POST_EVERY_MS = parseDuration(args['post-every']);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function positive(name: 'models' | 'minutes' | 'rate' | 'max-post' | 'start-concurrency'): number {
+  const v = Number(args[name]);
+  if (!(v > 0)) {
+    process.stderr.write(`--${name} ${args[name]}: a positive number\n${USAGE}`);
+    process.exit(2);
+  }
+  return v;
+}
+
+// ---- the daemon ----------------------------------------------------------------------------
+
+interface Daemon {
+  child: ChildProcess;
+  api: string;
+  temporalAddress: string;
+  dataDir: string;
+  /** Decisions the daemon logged on a window: model, when derived, the window. */
+  decisions: Decision[];
+}
+
+interface Decision {
+  modelId: string;
+  at: number;
+  windowStart: number;
+  windowEnd: number;
+  kind: string;
+}
+
+/** A port p with p, p+10 and p+11 free (the Temporal dev server also takes its HTTP and metrics ports there). */
+async function temporalPort(): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p + 11 < 65536 && !(await portOpen(p + 10)) && !(await portOpen(p + 11))) return p;
+  }
+}
+
+async function startDaemon(dataDir: string): Promise<Daemon> {
+  const [apiPort, temporal, temporalUi, kafka, kafkaController] = [
+    await freePort(),
+    await temporalPort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  // The embedded stack: no ClickHouse server, Kafka or Temporal from the environment.
+  const { CLICKHOUSE_URL: _c, KAFKA_BROKERS: _k, TEMPORAL_ADDRESS: _t, ...env } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers/daemon.ts')], {
+    cwd: ROOT,
+    env: {
+      ...env,
+      HALFLIFE_DATA_DIR: dataDir,
+      HALFLIFE_DEMO: 'false',
+      HALFLIFE_API_PORT: String(apiPort),
+      HALFLIFE_API_TOKEN: TOKEN,
+      HALFLIFE_TEMPORAL_PORT: String(temporal),
+      HALFLIFE_TEMPORAL_UI_PORT: String(temporalUi),
+      HALFLIFE_KAFKA_PORT: String(kafka),
+      HALFLIFE_KAFKA_CONTROLLER_PORT: String(kafkaController),
+      HALFLIFE_LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const daemon: Daemon = {
+    child,
+    api: `http://127.0.0.1:${apiPort}`,
+    temporalAddress: `127.0.0.1:${temporal}`,
+    dataDir,
+    decisions: [],
+  };
+  // The daemon logs JSON on stderr, one line per decision (workers/temporal-worker.ts decisionLogSink).
+  const errors: string[] = [];
+  readline.createInterface({ input: child.stderr! }).on('line', (line) => {
+    if (line.includes('"decisionId"')) {
+      try {
+        const entry = JSON.parse(line) as {
+          time: string;
+          modelId: string;
+          kind: string;
+          windowStart?: number;
+          windowEnd?: number;
+        };
+        // Decisions without a window (approvals, retrain outcomes) are not ticks.
+        if (entry.windowStart !== undefined && entry.windowEnd !== undefined)
+          daemon.decisions.push({
+            modelId: entry.modelId,
+            at: Date.parse(entry.time),
+            windowStart: entry.windowStart,
+            windowEnd: entry.windowEnd,
+            kind: entry.kind,
+          });
+        return;
+      } catch {
+        // not one of its JSON lines
+      }
+    }
+    errors.push(line);
+    if (errors.length > 50) errors.shift();
+  });
+  child.stdout!.resume();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const ready = await fetch(`${daemon.api}/readyz`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ready) return daemon;
+    const code = await Promise.race([exited, sleep(1000).then(() => undefined)]);
+    if (code !== undefined || Date.now() > deadline)
+      throw new Error(`the daemon did not become ready (exit ${code ?? 'timeout'}):\n${errors.join('\n')}`);
+  }
+}
+
+async function stopDaemon(daemon: Daemon): Promise<void> {
+  if (daemon.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => daemon.child.once('exit', resolve));
+  daemon.child.kill('SIGINT');
+  await Promise.race([exited, sleep(60_000)]);
+  if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
+}
+
+// ---- the models and their traffic ---------------------------------------------------------
+
+const modelIds = Array.from({ length: N }, (_, i) => `fleet-${String(i).padStart(4, '0')}`);
+
+/** A SEA-style world: label 1 when f1 + f2 ≤ 9, 10% of labels flipped. */
+function row(rng: Random): { features: Record<string, number | string>; label: number } {
+  const f1 = 10 * rng.next();
+  const f2 = 10 * rng.next();
+  const f3 = 10 * rng.next();
+  let label = f1 + f2 <= 9 ? 1 : 0;
+  if (rng.next() < 0.1) label = 1 - label;
+  return { features: { f1, f2, f3, region: REGIONS[Math.floor(rng.next() * 3)]! }, label };
+}
+
+function trainModel(): { model: LogisticModel; onnx: Uint8Array; referenceCsv: string } {
+  const rng = new Random(17);
+  const rows = Array.from({ length: 2000 }, () => row(rng));
+  const { model } = fitLogistic(
+    { features: FEATURES, rows: rows.map((r) => r.features), labels: rows.map((r) => r.label) },
+    { l2: 1 },
+  );
+  const csv = [
+    'f1,f2,f3,region',
+    ...rows.map((r) => [r.features.f1, r.features.f2, r.features.f3, r.features.region].join(',')),
+  ];
+  return { model, onnx: logisticToOnnx(model), referenceCsv: `${csv.join('\n')}\n` };
+}
+
+async function api(daemon: Daemon, method: string, url: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${daemon.api}${url}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text.slice(0, 500)}`);
+  return text ? (JSON.parse(text) as unknown) : null;
+}
+
+/** Run `task(i)` for i in [0, n), `concurrency` at a time (each is a round trip to the daemon or Temporal). */
+async function inPool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < n; i = next++) await task(i);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, n)) }, worker));
+}
+
+async function registerFleet(daemon: Daemon, onnx: Uint8Array, referenceCsv: string): Promise<number> {
+  const t0 = performance.now();
+  const body = {
+    artifact: { name: 'model.onnx', base64: Buffer.from(onnx).toString('base64') },
+    reference: { file: { name: 'reference.csv', base64: Buffer.from(referenceCsv).toString('base64') } },
+    stage: 'production',
+    version: 'v1',
+    as: 'fleet-bench',
+  };
+  let done = 0;
+  await inPool(N, 4, async (i) => {
+    await api(daemon, 'POST', `/v1/models/${modelIds[i]}/versions`, body);
+    if (++done % 50 === 0) log(`  registered ${done}/${N}`);
+  });
+  return (performance.now() - t0) / 1000;
+}
+
+interface Traffic {
+  stop(): Promise<void>;
+  /** Per POST /v1/events: when it was sent, its latency (ms), events the API accepted. */
+  posts: { at: number; ms: number; accepted: number }[];
+  /** Per POST /v1/labels: when it was answered and labels the API accepted. */
+  labelPosts: { at: number; accepted: number }[];
+  failures: number;
+}
+
+function startTraffic(daemon: Daemon, model: LogisticModel): Traffic {
+  const rng = new Random(99);
+  const posts: Traffic['posts'] = [];
+  const labelPosts: Traffic['labelPosts'] = [];
+  const pendingLabels: { due: number; label: { event_id: string; label: number; timestamp: number } }[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+  const traffic: Traffic = { stop: async () => {}, posts, labelPosts, failures: 0 };
+  let sequence = 0;
+  let owed = 0;
+  const send = (url: '/v1/events' | '/v1/labels', records: unknown[]) => {
+    const t0 = performance.now();
+    const at = Date.now();
+    const p = api(daemon, 'POST', url, records)
+      .then((answer) => {
+        const accepted = (answer as { accepted: number }).accepted;
+        if (url === '/v1/events') posts.push({ at, ms: performance.now() - t0, accepted });
+        else labelPosts.push({ at: Date.now(), accepted });
+      })
+      .catch(() => {
+        traffic.failures += 1;
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  const tick = () => {
+    const now = Date.now();
+    owed += (RATE * POST_EVERY_MS) / 1000;
+    const perModel = Math.floor(owed);
+    owed -= perModel;
+    const events: unknown[] = [];
+    for (const modelId of modelIds)
+      for (let k = 0; k < perModel; k++) {
+        const r = row(rng);
+        const id = `${modelId}-${sequence++}`;
+        const ts = now - Math.floor(rng.next() * POST_EVERY_MS);
+        events.push({
+          event_id: id,
+          model_id: modelId,
+          model_version: 'v1',
+          timestamp: ts,
+          features: r.features,
+          prediction: { score: predictProbability(model, r.features) },
+        });
+        pendingLabels.push({ due: now + LABEL_DELAY_MS, label: { event_id: id, label: r.label, timestamp: ts } });
+      }
+    for (let i = 0; i < events.length; i += MAX_POST) send('/v1/events', events.slice(i, i + MAX_POST));
+    let due = 0;
+    while (due < pendingLabels.length && pendingLabels[due]!.due <= now) due++;
+    const labels = pendingLabels.splice(0, due).map((l) => ({ ...l.label, timestamp: now }));
+    for (let i = 0; i < labels.length; i += MAX_POST) send('/v1/labels', labels.slice(i, i + MAX_POST));
+  };
+  const timer = setInterval(tick, POST_EVERY_MS);
+  traffic.stop = async () => {
+    clearInterval(timer);
+    await Promise.allSettled([...inFlight]);
+  };
+  return traffic;
+}
+
+// ---- sampling --------------------------------------------------------------------------------
+
+interface ProcessSample {
+  at: number;
+  /** CPU seconds (user + system) so far. */
+  cpu: number;
+  rssMb: number;
+}
+
+const CLOCK_TICKS = 100;
+
+function processSample(pid: number): ProcessSample | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { at: Date.now(), cpu, rssMb: rss ? Number(rss[1]) / 1024 : 0 };
+  } catch {
+    return null;
+  }
+}
+
+/** The Temporal dev server and Kafka the daemon started: processes whose command line names its data directory. */
+function servicePids(dataDir: string): { temporal: number | null; kafka: number | null } {
+  const out = { temporal: null as number | null, kafka: null as number | null };
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue;
+    }
+    if (!cmd.includes(dataDir)) continue;
+    if (/temporal/.test(cmd) && /start-dev/.test(cmd)) out.temporal = Number(entry);
+    else if (/kafka/i.test(cmd) && /java/.test(cmd)) out.kafka = Number(entry);
+  }
+  return out;
+}
+
+/** Counters of the daemon's /metrics this benchmark reads. */
+async function scrape(daemon: Daemon): Promise<Record<string, number>> {
+  const text = await fetch(`${daemon.api}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(halflife_(?:monitor_window_\w+|clickhouse_\w+)(?:\{[^}]*\})?) (\S+)$/.exec(line);
+    if (m) out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+// ---- windows -------------------------------------------------------------------------------
+
+interface WindowOutcome {
+  modelId: string;
+  start: number;
+  /** When the window was due: its end plus the settle time. */
+  due: number;
+  /** When the decision covering the window was derived; null when none did. */
+  decidedAt: number | null;
+  /** Decided as part of a window spanning several cadences (the monitor had fallen behind). */
+  coalesced: boolean;
+  /** No decision covers it but a later window was decided: the monitor skipped it. */
+  skipped: boolean;
+}
+
+/**
+ * Every window of every model that starts at or after `from` and is due by `to` (each model's
+ * windows shifted by its stagger offset, as the monitor cuts them), and what became of it.
+ */
+function windowOutcomes(decisions: readonly Decision[], from: number, to: number): WindowOutcome[] {
+  const byModel = new Map<string, Decision[]>();
+  for (const d of decisions) {
+    const mine = byModel.get(d.modelId);
+    if (mine) mine.push(d);
+    else byModel.set(d.modelId, [d]);
+  }
+  const out: WindowOutcome[] = [];
+  for (const modelId of modelIds) {
+    const mine = byModel.get(modelId) ?? [];
+    const offset = staggerOffsetMs(modelId, CADENCE_MS);
+    let start = windowStartAt(from, CADENCE_MS, offset);
+    if (start < from) start += CADENCE_MS;
+    for (; start + CADENCE_MS + SETTLE_MS <= to; start += CADENCE_MS) {
+      const end = start + CADENCE_MS;
+      const covering = mine.find((d) => d.windowStart <= start && d.windowEnd >= end);
+      out.push({
+        modelId,
+        start,
+        due: end + SETTLE_MS,
+        decidedAt: covering?.at ?? null,
+        coalesced: covering !== undefined && covering.windowEnd - covering.windowStart > CADENCE_MS,
+        skipped: covering === undefined && mine.some((d) => d.windowStart >= end),
+      });
+    }
+  }
+  return out;
+}
+
+/** Tick latency (decision derived − window due, seconds) and what became of the windows. */
+function tickSummary(windows: readonly WindowOutcome[]) {
+  const lags = windows.filter((w) => w.decidedAt !== null).map((w) => (w.decidedAt! - w.due) / 1000);
+  return {
+    windowsDue: windows.length,
+    decided: lags.length,
+    coalesced: windows.filter((w) => w.coalesced).length,
+    skipped: windows.filter((w) => w.skipped).length,
+    undecided: windows.filter((w) => w.decidedAt === null && !w.skipped).length,
+    lagP50S: round(quantile(lags, 0.5)),
+    lagP99S: round(quantile(lags, 0.99)),
+    lagMaxS: round(lags.length ? Math.max(...lags) : null),
+    within10s: lags.filter((l) => l <= 10).length,
+    within60s: lags.filter((l) => l <= 60).length,
+  };
+}
+
+// ---- report ----------------------------------------------------------------------------------
+
+const quantile = (xs: readonly number[], q: number): number | null => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
+const round = (v: number | null, digits = 1) => (v === null ? null : Number(v.toFixed(digits)));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
+
+interface Sample {
+  at: number;
+  daemon: ProcessSample | null;
+  temporal: ProcessSample | null;
+  metrics: Record<string, number>;
+}
+
+/** Resources, ingest and SQL between two samples. */
+function interval(a: Sample, b: Sample, traffic: Traffic) {
+  const seconds = (b.at - a.at) / 1000;
+  const cpu = (x: ProcessSample | null, y: ProcessSample | null) =>
+    x && y ? round(((y.cpu - x.cpu) / seconds) * 100) : null;
+  const delta = (name: string) => (b.metrics[name] ?? 0) - (a.metrics[name] ?? 0);
+  const sqlSeconds = sum(
+    Object.keys(b.metrics)
+      .filter((k) => k.startsWith('halflife_monitor_window_sql_seconds_total'))
+      .map(delta),
+  );
+  const reads = delta('halflife_monitor_window_reads_total');
+  const batches = delta('halflife_monitor_window_batches_total');
+  const ingestQueries = delta('halflife_clickhouse_queries_total{priority="ingest"}');
+  const ingestWait = delta('halflife_clickhouse_query_wait_seconds_total{priority="ingest"}');
+  const posts = traffic.posts.filter((p) => p.at >= a.at && p.at < b.at);
+  const ms = posts.map((p) => p.ms);
+  return {
+    postP50Ms: round(quantile(ms, 0.5), 0),
+    postP99Ms: round(quantile(ms, 0.99), 0),
+    postMaxMs: round(ms.length ? Math.max(...ms) : null, 0),
+    eventsPerSecond: Math.round(sum(posts.map((p) => p.accepted)) / seconds),
+    daemonCpuPct: cpu(a.daemon, b.daemon),
+    daemonRssMb: b.daemon ? Math.round(b.daemon.rssMb) : null,
+    temporalCpuPct: cpu(a.temporal, b.temporal),
+    windowReads: reads,
+    sqlMsPerWindow: reads > 0 ? round((sqlSeconds * 1000) / reads) : null,
+    windowsPerBatch: batches > 0 ? round(reads / batches) : null,
+    windowReadsWaiting: b.metrics.halflife_monitor_window_reads_waiting ?? null,
+    ingestQueryWaitAvgMs: ingestQueries > 0 ? round((ingestWait * 1000) / ingestQueries) : null,
+    labelsStored: sum(traffic.labelPosts.filter((p) => p.at < b.at).map((p) => p.accepted)),
+  };
+}
+
+async function main(): Promise<void> {
+  const dataDir = args['data-dir'] ?? mkdtempSync(path.join(os.tmpdir(), 'halflife-fleet-'));
+  const load = os.loadavg();
+  log(`fleet: ${N} models, ${MINUTES} min at ${args.cadence}, ${RATE} events/s each; data in ${dataDir}`);
+  const { model, onnx, referenceCsv } = trainModel();
+  log('starting the daemon…');
+  const daemon = await startDaemon(dataDir);
+  const pids = servicePids(dataDir);
+  let traffic: Traffic | undefined;
+  try {
+    log('registering the models…');
+    const registerSeconds = await registerFleet(daemon, onnx, referenceCsv);
+    log(`  ${N} registered in ${registerSeconds.toFixed(1)} s`);
+
+    const monitors = new MonitorClient(
+      loadConfig({ env: {}, overrides: { dataDir, temporal: { address: daemon.temporalAddress }, logLevel: 'warn' } }),
+    );
+    const inputs: ModelMonitorInput[] = modelIds.map((modelId) => {
+      const policy = parsePolicy({
+        name: 'fleet',
+        version: '1',
+        model: modelId,
+        // A retrain would add training to the load being measured: its cost is out of reach.
+        trigger: {
+          kind: 'cost-aware',
+          valuePerQualityUnit: 1,
+          retrainCost: 1e9,
+          deploymentRisk: { probability: 0, cost: 0 },
+        },
+        guards: { approval: { required: false } },
+      });
+      return { modelId, policy: policy.policy, policyRef: policy.ref, cadence: args.cadence, settle: args.settle };
+    });
+    const trafficStartedAt = Date.now();
+    traffic = startTraffic(daemon, model);
+    log('starting the monitors…');
+    const t0 = performance.now();
+    let started = 0;
+    try {
+      await inPool(N, START_CONCURRENCY, async (i) => {
+        await monitors.start(inputs[i]!);
+        if (++started % 100 === 0) log(`  started ${started}/${N}`);
+      });
+    } finally {
+      await monitors.close();
+    }
+    const startSeconds = (performance.now() - t0) / 1000;
+    const monitorsStartedAt = Date.now();
+    log(`  ${N} monitors started in ${startSeconds.toFixed(1)} s`);
+
+    const samples: Sample[] = [];
+    const sample = async () =>
+      samples.push({
+        at: Date.now(),
+        daemon: processSample(daemon.child.pid!),
+        temporal: pids.temporal ? processSample(pids.temporal) : null,
+        metrics: await scrape(daemon),
+      });
+    await sample();
+    const end = monitorsStartedAt + MINUTES * 60_000;
+    for (let minute = 1; Date.now() < end; minute++) {
+      await sleep(Math.max(0, monitorsStartedAt + minute * 60_000 - Date.now()));
+      await sample();
+      const [a, b] = [samples.at(-2)!, samples.at(-1)!];
+      const r = interval(a, b, traffic);
+      const decided = daemon.decisions.filter((d) => d.at >= a.at && d.at < b.at).length;
+      log(
+        `  min ${String(minute).padStart(3)}: ${decided} decisions, POST p50 ${r.postP50Ms ?? '-'} ms p99 ${r.postP99Ms ?? '-'} ms, ` +
+          `${r.eventsPerSecond} ev/s, CPU ${r.daemonCpuPct ?? '-'}% RSS ${r.daemonRssMb ?? '-'} MB, ` +
+          `SQL ${r.sqlMsPerWindow ?? '-'} ms/window (${r.windowsPerBatch ?? '-'} per batch), ${r.windowReadsWaiting ?? '-'} reads waiting`,
+      );
+    }
+    await traffic.stop();
+    const trafficEndedAt = Date.now();
+    // The windows due by now are counted; wait (up to a minute) for their decisions to come in.
+    const graceEnd = Date.now() + 60_000;
+    while (
+      Date.now() < graceEnd &&
+      windowOutcomes(daemon.decisions, monitorsStartedAt, trafficEndedAt).some((w) => w.decidedAt === null)
+    )
+      await sleep(1000);
+    const windows = windowOutcomes(daemon.decisions, monitorsStartedAt, trafficEndedAt);
+
+    const minutes = samples.slice(1).map((b, i) => {
+      const a = samples[i]!;
+      return {
+        minute: i + 1,
+        ...tickSummary(windows.filter((w) => w.due >= a.at && w.due < b.at)),
+        ...interval(a, b, traffic!),
+      };
+    });
+    const whole = interval(samples[0]!, samples.at(-1)!, traffic);
+    const eventMs = traffic.posts.map((p) => p.ms);
+    const report = {
+      benchmark: 'fleet',
+      command: `npm run bench -- fleet ${process.argv.slice(2).join(' ')}`.trim(),
+      machine: {
+        ...(machine() as { nproc: string; date: string; memory: string; cpu: string; node: string }),
+        loadAtStart: load.map((l) => Number(l.toFixed(2))),
+        loadAtEnd: os.loadavg().map((l) => Number(l.toFixed(2))),
+      },
+      settings: {
+        models: N,
+        minutes: MINUTES,
+        cadence: args.cadence,
+        settle: args.settle,
+        eventsPerSecondPerModel: RATE,
+        labelDelay: args['label-delay'],
+        postEvery: args['post-every'],
+        maxPost: MAX_POST,
+      },
+      startup: { registerSeconds: round(registerSeconds), monitorStartSeconds: round(startSeconds) },
+      ticks: tickSummary(windows),
+      /** Every decision on a window during the run, by kind (a retrain would add training to the load). */
+      decisionKinds: Object.fromEntries(
+        [...new Set(daemon.decisions.map((d) => d.kind))].map((k) => [
+          k,
+          daemon.decisions.filter((d) => d.kind === k).length,
+        ]),
+      ),
+      ingest: {
+        postP50Ms: round(quantile(eventMs, 0.5), 0),
+        postP99Ms: round(quantile(eventMs, 0.99), 0),
+        postMaxMs: round(eventMs.length ? Math.max(...eventMs) : null, 0),
+        eventsPerSecondTarget: N * RATE,
+        eventsPerSecondAccepted: Math.round(
+          sum(traffic.posts.map((p) => p.accepted)) / ((trafficEndedAt - trafficStartedAt) / 1000),
+        ),
+        labelsStored: sum(traffic.labelPosts.map((p) => p.accepted)),
+        failedPosts: traffic.failures,
+        ingestQueryWaitMaxMs: round(
+          (samples.at(-1)!.metrics['halflife_clickhouse_query_wait_seconds_max{priority="ingest"}'] ?? 0) * 1000,
+          0,
+        ),
+      },
+      resources: {
+        daemonCpuAvgPct: whole.daemonCpuPct,
+        daemonRssMaxMb: Math.round(Math.max(...samples.map((s) => s.daemon?.rssMb ?? 0))),
+        temporalCpuAvgPct: whole.temporalCpuPct,
+        sqlMsPerWindow: whole.sqlMsPerWindow,
+        windowsPerBatch: whole.windowsPerBatch,
+      },
+      minutes,
+    };
+    const json = JSON.stringify(report, null, 2);
+    if (args.out) writeFileSync(args.out, `${json}\n`);
+    log(renderSummary(report));
+    if (args.json) process.stdout.write(`${json}\n`);
+  } finally {
+    await traffic?.stop();
+    log('stopping the daemon…');
+    await stopDaemon(daemon);
+    if (!args.keep && !args['data-dir']) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function renderSummary(report: {
+  settings: { models: number; cadence: string; minutes: number; eventsPerSecondPerModel: number };
+  machine: { nproc: string; date: string; loadAtStart: number[] };
+  startup: { registerSeconds: number | null; monitorStartSeconds: number | null };
+  ticks: ReturnType<typeof tickSummary>;
+  ingest: {
+    postP50Ms: number | null;
+    postP99Ms: number | null;
+    postMaxMs: number | null;
+    eventsPerSecondAccepted: number;
+    eventsPerSecondTarget: number;
+    failedPosts: number;
+  };
+  resources: { daemonCpuAvgPct: number | null; daemonRssMaxMb: number; temporalCpuAvgPct: number | null };
+}): string {
+  const { settings: s, machine: m, startup, ticks: t, ingest: i, resources: r } = report;
+  return [
+    `fleet: ${s.models} models at ${s.cadence}, ${s.minutes} min, ${s.eventsPerSecondPerModel} ev/s each (${m.nproc} cores, load ${m.loadAtStart.join(' ')}, ${m.date})`,
+    `  start-up: registered in ${startup.registerSeconds} s, monitors started in ${startup.monitorStartSeconds} s`,
+    `  windows due: ${t.windowsDue}; decided ${t.decided} (${t.coalesced} as part of a coalesced window), skipped ${t.skipped}, undecided ${t.undecided}`,
+    `  tick latency: p50 ${t.lagP50S} s, p99 ${t.lagP99S} s, max ${t.lagMaxS} s; within 10 s: ${t.within10s}, within 60 s: ${t.within60s}`,
+    `  POST /v1/events: p50 ${i.postP50Ms} ms, p99 ${i.postP99Ms} ms, max ${i.postMaxMs} ms; ${i.eventsPerSecondAccepted}/${i.eventsPerSecondTarget} ev/s accepted; ${i.failedPosts} failed`,
+    `  daemon: CPU ${r.daemonCpuAvgPct}% of a core, RSS max ${r.daemonRssMaxMb} MB; Temporal server CPU ${r.temporalCpuAvgPct}%`,
+  ].join('\n');
+}
+
+await main();

@@ -1,0 +1,38 @@
+/**
+ * What a counted window points at that only a second look at its rows can settle: numeric
+ * features whose values crowd into one bin more than the reference's did (stuck-value
+ * candidates: their exact most frequent value is counted next), and feature keys the reference
+ * does not know (named only when they are frequent enough to report). One rule for every way a
+ * window is read (operations/window-drift.ts one by one, activities/window-batcher.ts in batches),
+ * so both ask the same follow-up questions of the same counts.
+ */
+import { DEFAULT_QUALITY_THRESHOLDS, stuckValueCandidates, type AppearedFeatures } from './data-quality.ts';
+import { appearedOccurrences, type CountedWindow, type ReferenceProfiles } from './window-comparison.ts';
+
+export interface WindowFollowUps {
+  /** Numeric features whose most frequent value to count exactly. */
+  stuckCandidates: string[];
+  /** Key occurrences the reference does not know; null when the keys were not counted. */
+  appearedOccurrences: number | null;
+  /** Whether the unknown keys are frequent enough to be looked up by name. */
+  nameAppeared: boolean;
+}
+
+export function windowFollowUps(reference: ReferenceProfiles, counted: CountedWindow): WindowFollowUps {
+  const occurrences = appearedOccurrences(reference, counted);
+  return {
+    stuckCandidates: stuckValueCandidates(reference.features, counted.features),
+    appearedOccurrences: occurrences,
+    nameAppeared:
+      occurrences !== null && occurrences > 0 && occurrences >= DEFAULT_QUALITY_THRESHOLDS.appeared_rate * counted.rows,
+  };
+}
+
+/** The appeared features of a window from its follow-ups and the unknown keys looked up (if any). */
+export function appearedFeatures(
+  followUps: WindowFollowUps,
+  names: readonly { name: string; rows: number }[],
+): AppearedFeatures | null {
+  if (followUps.appearedOccurrences === null) return null;
+  return { occurrences: followUps.appearedOccurrences, names: followUps.nameAppeared ? [...names] : [] };
+}

@@ -1,0 +1,571 @@
+/**
+ * The statistics of many monitors' windows at once: one set of queries for a batch of windows
+ * (each its own model, bounds and reference), whose SQL text does not depend on the batch.
+ *
+ * Why (measured, BENCHMARKS.md "Fleet"): a monitor tick's SQL cost is almost all fixed cost per
+ * query (parsing and planning an expression per bin and aggregate: the single-window count query
+ * spells out ~30 aggregates and a comparison per cut, ~15 ms for a window of 300 events), not
+ * reading the window. Here the references travel as parameters, so one query serves every window
+ * of the batch and its cost is paid once per batch:
+ *
+ * - **numeric columns**: the feature map (and the prediction score and value, as the reserved
+ *   slots `:score` and `:value`) is unrolled with ARRAY JOIN and grouped by (window, name), giving
+ *   counts and moments of the finite values with the same aggregates as the single-window query;
+ *   each group's values are then counted below each of its reference's cuts (a small join on
+ *   (window, name)), and bin j = below(cut j+1) − below(cut j): the number of cuts ≤ x, exactly
+ *   as the single-window query bins;
+ * - **categorical features**: the label map unrolled and counted per (window, name, label); a
+ *   capped feature's labels outside its reference are pooled in TypeScript (same counts);
+ * - **versions**: events, first event, predicted classes and score-histogram bins per (window,
+ *   version) — all sums, so the window's totals add up exactly;
+ * - **labelled score groups**: the windows' scored events joined with the labels of *those
+ *   events only* (`event_id IN` the batch's events: the label side reads O(window), not every
+ *   label ever stored), each window's labels cut at its own arrival instant (`labelsArrivedBy`);
+ * - **dead letters** and **when each version was trained**;
+ * - **feature keys** the rows carry (what tells appeared features): the (window, name) groups
+ *   above already count every key of both maps, so their sum is the count query's `key_occurrences`;
+ * - and the two follow-ups the counts may call for, batched alike: the exact most frequent value
+ *   of stuck-value candidates ({@link batchedTopValueShares}) and the names of keys a window's
+ *   reference does not know ({@link batchedUnknownFeatureKeys}).
+ *
+ * Results equal the single-window queries of window-repository.ts on the same data (counts
+ * exactly; means and deviations up to summation order), which the integration test
+ * `statistics-batched.test.ts` checks. Values are read into memory per group (`groupArray`), so
+ * this is for windows of up to tens of thousands of events: larger ones are counted one by one
+ * (activities/window-batcher.ts routes them).
+ *
+ * Every value travels as a query parameter; the SQL text is constant.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from '../../detectors/drift/profiles.ts';
+import type { CountedWindow } from '../../detectors/drift/window-comparison.ts';
+import type { LabelledScoreGroup, ScoreBinCount } from '../../detectors/monitor/window-histograms.ts';
+import type { ColumnsToCount } from './binned-counts-query.ts';
+import { queryRows } from './client.ts';
+import { countsFromMap, floatArrayParam, num } from './sql-values.ts';
+import { checkedTimeWindow, type TimeWindow } from './time-window.ts';
+import type { VersionInWindow } from './window-repository.ts';
+
+/** One window of a batch: a model's events in [start, end), counted into `columns` when given. */
+export interface BatchedWindowRequest extends TimeWindow {
+  modelId: string;
+  /** The reference's columns and cuts; null counts no columns (no reference yet). */
+  columns: ColumnsToCount | null;
+  /** Count only labels that arrived (label_ts) before this instant, the decision time. @default null (every stored label) */
+  labelsArrivedBy?: number | null;
+}
+
+/** Everything a monitor tick reads of one window. */
+export interface BatchedWindowStatistics {
+  /** The window counted into its reference's bins; null without columns. */
+  counted: CountedWindow | null;
+  versions: VersionInWindow[];
+  /** Registration time (epoch ms) of the window's versions the registry knows. */
+  trainedAt: Map<string, number>;
+  deadLettered: number;
+  scoreBins: ScoreBinCount[];
+  labelled: LabelledScoreGroup[];
+}
+
+/** Wall time of each query of a batch (ms), summed over the batches it is passed to; in the embedded engine it includes the wait for the query lane. */
+export interface BatchQueryTimings {
+  versions?: number;
+  numeric?: number;
+  categorical?: number;
+  labelled?: number;
+  deadLetters?: number;
+  trainedAt?: number;
+  topValues?: number;
+  unknownKeys?: number;
+}
+
+/** Reserved slot names of the prediction columns: feature names start with a letter or `_` (contracts.ts). */
+const SCORE_SLOT = ':score';
+const VALUE_SLOT = ':value';
+
+/** The batch's windows, as parameters: window i+1 (SQL arrays are 1-based) is model models[i] in [starts[i], ends[i]). */
+type BatchParams = {
+  models: string[];
+  starts: number[];
+  ends: number[];
+  from: number;
+  to: number;
+};
+
+/**
+ * The batch's scored events of their own windows, with `w` the 1-based window number. PREWHERE
+ * narrows to the batch's models and the span of all its windows before FINAL de-duplicates (exact:
+ * every copy of an event has the same model and ts, see event-window.ts); WHERE then keeps each
+ * model's own window.
+ */
+const eventsOfWindows = (columns: string, where = ''): string => `(
+  SELECT indexOf({models:Array(String)}, model_id) AS w, ${columns}
+  FROM scoring_events FINAL
+  PREWHERE model_id IN {models:Array(String)}
+    AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})
+  WHERE ts >= fromUnixTimestamp64Milli({starts:Array(Int64)}[w]) AND ts < fromUnixTimestamp64Milli({ends:Array(Int64)}[w])${where}
+  SETTINGS do_not_merge_across_partitions_select_final = 1
+)`;
+
+/** Per (window, numeric name): rows carrying it, finite values and their moments, and counts below each reference cut. */
+const NUMERIC_SLOTS_SQL = `
+SELECT g.w AS w, g.name AS name, g.present AS present, g.n AS n, g.mn AS mn, g.mx AS mx, g.mean AS mean, g.sd AS sd,
+       arrayMap(c -> arrayCount(x -> x < c, g.vs), s.cuts) AS below
+FROM (
+  SELECT w, name, count() AS present, countIf(ok) AS n, minIf(v, ok) AS mn, maxIf(v, ok) AS mx,
+         avgIf(v, ok) AS mean, stddevPopIf(v, ok) AS sd, groupArrayIf(v, ok) AS vs
+  FROM (
+    SELECT w, name, v, isFinite(v) AS ok
+    FROM ${eventsOfWindows('num_features, prediction_score, prediction_value')}
+    ARRAY JOIN
+      arrayConcat(mapKeys(num_features), ['${SCORE_SLOT}', '${VALUE_SLOT}']) AS name,
+      arrayConcat(mapValues(num_features), [ifNull(prediction_score, nan), ifNull(prediction_value, nan)]) AS v
+  )
+  GROUP BY w, name
+) AS g
+LEFT JOIN (
+  SELECT tupleElement(t, 1) AS w, tupleElement(t, 2) AS name, tupleElement(t, 3) AS cuts
+  FROM (SELECT arrayJoin(arrayZip({slotWindows:Array(UInt32)}, {slotNames:Array(String)}, {slotCuts:Array(Array(Float64))})) AS t)
+) AS s ON g.w = s.w AND g.name = s.name`;
+
+/** Per (window, categorical name, label): rows. */
+const CATEGORICAL_SQL = `
+SELECT w, name, label, count() AS n
+FROM ${eventsOfWindows('cat_features')}
+ARRAY JOIN mapKeys(cat_features) AS name, mapValues(cat_features) AS label
+GROUP BY w, name, label`;
+
+/** The score bin of the single-window queries (window-repository.ts `scoreBin`). */
+const scoreBin = (score: string): string => `least(toUInt32(floor(${score} * {bins:UInt32})), {bins:UInt32} - 1)`;
+
+/** Per (window, version): events, first event, predicted classes and score-histogram bins (all additive). */
+const VERSIONS_SQL = `
+SELECT w, model_version AS version, count() AS events, toUnixTimestamp64Milli(min(ts)) AS first_seen,
+       sumMapIf(map(assumeNotNull(prediction_class), toUInt64(1)), prediction_class IS NOT NULL) AS class_labels,
+       count(prediction_class) AS class_n,
+       sumMapIf(map(${scoreBin('assumeNotNull(prediction_score)')}, toUInt64(1)), prediction_score IS NOT NULL) AS score_bins
+FROM ${eventsOfWindows('model_version, ts, prediction_class, prediction_score')}
+GROUP BY w, version`;
+
+/**
+ * The windows' scored events joined with their labels (only those events' labels are read); a
+ * window with an arrival instant keeps the labels that arrived before it (the newest label of an
+ * event, as the single-window query: a correction arriving later leaves the event unlabelled).
+ */
+const LABELLED_SQL = `
+SELECT e.w AS w, ${scoreBin('e.prediction_score')} AS bin, l.label_numeric >= 0.5 AS positive,
+       count() AS events, sum(e.prediction_score) AS score_sum, sum(e.prediction_score * e.prediction_score) AS score_sq,
+       quantileTDigest(0.5)(dateDiff('second', e.ts, l.label_ts) / 3600.0) AS delay_p50
+FROM ${eventsOfWindows('event_id, ts, prediction_score', '\n    AND prediction_score IS NOT NULL')} AS e
+INNER JOIN (
+  SELECT event_id, label_numeric, label_ts FROM labels FINAL
+  PREWHERE event_id IN (
+    SELECT event_id FROM scoring_events
+    PREWHERE model_id IN {models:Array(String)}
+      AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})
+      AND prediction_score IS NOT NULL
+  )
+  WHERE label_numeric IS NOT NULL
+) AS l USING (event_id)
+WHERE ifNull(l.label_ts < fromUnixTimestamp64Milli({arrivedBy:Array(Nullable(Int64))}[e.w]), 1)
+GROUP BY w, bin, positive`;
+
+/** Dead letters of each window's model received in its window. */
+const DEAD_LETTERS_SQL = `
+SELECT w, count() AS n FROM (
+  SELECT indexOf({models:Array(String)}, model_id) AS w, received_at FROM dead_letters FINAL
+  WHERE model_id IN {models:Array(String)}
+    AND received_at >= fromUnixTimestamp64Milli({from:Int64}) AND received_at < fromUnixTimestamp64Milli({to:Int64})
+)
+WHERE received_at >= fromUnixTimestamp64Milli({starts:Array(Int64)}[w]) AND received_at < fromUnixTimestamp64Milli({ends:Array(Int64)}[w])
+GROUP BY w`;
+
+/** When each version of the batch's models was registered (a superset of the pairs wanted: picked in TypeScript). */
+const TRAINED_AT_SQL = `
+SELECT model_id, version, toUnixTimestamp64Milli(max(created_at)) AS created
+FROM model_versions FINAL
+WHERE model_id IN {models:Array(String)} AND version IN {versions:Array(String)}
+GROUP BY model_id, version`;
+
+/**
+ * The statistics of every window of `requests` (at most one window per model), in request order.
+ * Throws ValidationError on bad bounds, and Error when a model appears twice.
+ */
+export async function batchedWindowStatistics(
+  client: ClickHouseClient,
+  requests: readonly BatchedWindowRequest[],
+  scoreBins: number,
+  timings?: BatchQueryTimings,
+): Promise<BatchedWindowStatistics[]> {
+  if (requests.length === 0) return [];
+  const timed = <T>(name: keyof BatchQueryTimings, sql: string, params: Record<string, unknown>): Promise<T[]> =>
+    timedRows<T>(client, name, sql, params, timings);
+  const batch = batchParams(requests);
+  const models = batch.models;
+
+  const versionRows = await timed<VersionRow>('versions', VERSIONS_SQL, { ...batch, bins: scoreBins });
+  const counting = requests.some((r) => r.columns !== null);
+  const numericRows = counting
+    ? await timed<NumericSlotRow>('numeric', NUMERIC_SLOTS_SQL, slotParams(requests, batch))
+    : [];
+  const categoricalRows = counting ? await timed<CategoricalRow>('categorical', CATEGORICAL_SQL, batch) : [];
+  const labelledRows = await timed<LabelledRow>('labelled', LABELLED_SQL, {
+    ...batch,
+    bins: scoreBins,
+    arrivedBy: requests.map((r) => r.labelsArrivedBy ?? null),
+  });
+  const deadRows = await timed<{ w: number; n: string }>('deadLetters', DEAD_LETTERS_SQL, batch);
+  const versions = [...new Set(versionRows.map((r) => r.version))];
+  const trainedRows =
+    versions.length > 0
+      ? await timed<{ model_id: string; version: string; created: string }>('trainedAt', TRAINED_AT_SQL, {
+          models,
+          versions,
+        })
+      : [];
+
+  const out: BatchedWindowStatistics[] = requests.map(() => ({
+    counted: null,
+    versions: [],
+    trainedAt: new Map(),
+    deadLettered: 0,
+    scoreBins: [],
+    labelled: [],
+  }));
+  const totals = requests.map(() => ({ rows: 0, classLabels: {} as Record<string, number>, classN: 0 }));
+  const scoreBinTotals = requests.map(() => new Map<number, number>());
+  for (const r of versionRows) {
+    const i = Number(r.w) - 1;
+    const events = num(r.events);
+    out[i]!.versions.push({ version: r.version, events, firstSeen: num(r.first_seen) });
+    totals[i]!.rows += events;
+    totals[i]!.classN += num(r.class_n);
+    addCounts(totals[i]!.classLabels, countsFromMap(r.class_labels));
+    for (const [bin, n] of Object.entries(countsFromMap(r.score_bins)))
+      scoreBinTotals[i]!.set(Number(bin), (scoreBinTotals[i]!.get(Number(bin)) ?? 0) + n);
+  }
+  scoreBinTotals.forEach((bins, i) => {
+    out[i]!.scoreBins = [...bins].sort((a, b) => a[0] - b[0]).map(([bin, events]) => ({ bin, events }));
+  });
+  for (const r of labelledRows) {
+    out[Number(r.w) - 1]!.labelled.push({
+      bin: Number(r.bin),
+      positive: Number(r.positive) === 1,
+      events: num(r.events),
+      scoreSum: Number(r.score_sum),
+      scoreSquareSum: Number(r.score_sq),
+      labelDelayHoursP50: r.delay_p50 === null ? null : Number(r.delay_p50),
+    });
+  }
+  for (const r of deadRows) out[Number(r.w) - 1]!.deadLettered = num(r.n);
+  const trained = new Map(trainedRows.map((r) => [`${r.model_id}\u0000${r.version}`, num(r.created)]));
+  out.forEach((o, i) => {
+    for (const v of o.versions) {
+      const at = trained.get(`${models[i]}\u0000${v.version}`);
+      if (at !== undefined) o.trainedAt.set(v.version, at);
+    }
+  });
+
+  const numeric = groupByWindow(numericRows, (r) => r.w);
+  const categorical = groupByWindow(categoricalRows, (r) => r.w);
+  requests.forEach((request, i) => {
+    if (!request.columns) return;
+    out[i]!.counted = countedWindow(
+      request.columns,
+      totals[i]!,
+      numeric.get(i + 1) ?? [],
+      categorical.get(i + 1) ?? [],
+    );
+  });
+  return out;
+}
+
+/** The batch's windows as parameters. Throws ValidationError on bad bounds, Error when a model appears twice. */
+function batchParams(requests: readonly ({ modelId: string } & TimeWindow)[]): BatchParams {
+  const windows = requests.map((r) => checkedTimeWindow(r.start, r.end));
+  const models = requests.map((r) => r.modelId);
+  if (new Set(models).size !== models.length) throw new Error('a batch holds at most one window per model');
+  return {
+    models,
+    starts: windows.map((w) => w.start),
+    ends: windows.map((w) => w.end),
+    from: Math.min(...windows.map((w) => w.start)),
+    to: Math.max(...windows.map((w) => w.end)),
+  };
+}
+
+async function timedRows<T>(
+  client: ClickHouseClient,
+  name: keyof BatchQueryTimings,
+  sql: string,
+  params: Record<string, unknown>,
+  timings: BatchQueryTimings | undefined,
+): Promise<T[]> {
+  const t0 = performance.now();
+  try {
+    return await queryRows<T>(client, sql, params);
+  } finally {
+    if (timings) timings[name] = (timings[name] ?? 0) + performance.now() - t0;
+  }
+}
+
+/**
+ * Per (window, numeric feature) asked for: the most frequent finite value, its rows and the
+ * finite values, counted exactly as window-repository.ts `topValueShares` counts them (ties: the
+ * largest value).
+ */
+const TOP_VALUES_SQL = `
+SELECT w, name, argMax(v, (c, v)) AS value, max(c) AS top, sum(c) AS finite
+FROM (
+  SELECT w, name, v, count() AS c
+  FROM ${eventsOfWindows('num_features')}
+  ARRAY JOIN mapKeys(num_features) AS name, mapValues(num_features) AS v
+  WHERE isFinite(v)
+    AND (w, name) IN (
+      SELECT tupleElement(t, 1), tupleElement(t, 2)
+      FROM (SELECT arrayJoin(arrayZip({topWindows:Array(UInt64)}, {topNames:Array(String)})) AS t)
+    )
+  GROUP BY w, name, v
+)
+GROUP BY w, name`;
+
+/** One window's stuck-value candidates: numeric features whose most frequent value to count exactly. */
+export interface TopValueRequest extends TimeWindow {
+  modelId: string;
+  features: readonly string[];
+}
+
+/**
+ * The most frequent finite value of each feature asked for, per window, and its share of the
+ * finite values (null when the feature has none): window-repository.ts `topValueShares` for a
+ * batch of windows (at most one per model), in one query.
+ */
+export async function batchedTopValueShares(
+  client: ClickHouseClient,
+  requests: readonly TopValueRequest[],
+  timings?: BatchQueryTimings,
+): Promise<Record<string, { value: number; share: number } | null>[]> {
+  const out = requests.map((r) => Object.fromEntries(r.features.map((name) => [name, null]))) as Record<
+    string,
+    { value: number; share: number } | null
+  >[];
+  if (requests.every((r) => r.features.length === 0)) return out;
+  const topWindows: number[] = [];
+  const topNames: string[] = [];
+  requests.forEach((r, i) => {
+    for (const name of r.features) {
+      topWindows.push(i + 1);
+      topNames.push(name);
+    }
+  });
+  const rows = await timedRows<{ w: number; name: string; value: number | null; top: string; finite: string }>(
+    client,
+    'topValues',
+    TOP_VALUES_SQL,
+    { ...batchParams(requests), topWindows, topNames },
+    timings,
+  );
+  for (const r of rows) {
+    const finite = num(r.finite);
+    const slot = out[Number(r.w) - 1];
+    if (slot && r.name in slot && finite > 0 && r.value != null)
+      slot[r.name] = { value: Number(r.value), share: num(r.top) / finite };
+  }
+  return out;
+}
+
+/** Per window: the feature keys its rows carry that its reference does not know, most frequent first. */
+const UNKNOWN_KEYS_SQL = `
+SELECT w, k AS name, count() AS rows
+FROM ${eventsOfWindows('num_features, cat_features')}
+ARRAY JOIN arrayConcat(mapKeys(num_features), mapKeys(cat_features)) AS k
+WHERE NOT has({known:Array(Array(String))}[w], k)
+GROUP BY w, k
+ORDER BY w, rows DESC, k
+LIMIT {limit:UInt32} BY w`;
+
+/** One window whose unknown keys to name, with the keys its reference knows. */
+export interface UnknownKeysRequest extends TimeWindow {
+  modelId: string;
+  known: readonly string[];
+}
+
+/**
+ * Feature keys each window's rows carry that are not in its `known`, with the rows carrying
+ * each, most frequent first (at most `limit` per window): window-repository.ts
+ * `unknownFeatureKeys` for a batch of windows (at most one per model), in one query.
+ */
+export async function batchedUnknownFeatureKeys(
+  client: ClickHouseClient,
+  requests: readonly UnknownKeysRequest[],
+  /** Keys named per window. @default 10 (as `unknownFeatureKeys`) */
+  limit = 10,
+  timings?: BatchQueryTimings,
+): Promise<{ name: string; rows: number }[][]> {
+  const out = requests.map((): { name: string; rows: number }[] => []);
+  if (requests.length === 0) return out;
+  const rows = await timedRows<{ w: number; name: string; rows: string }>(
+    client,
+    'unknownKeys',
+    UNKNOWN_KEYS_SQL,
+    { ...batchParams(requests), known: requests.map((r) => [...r.known]), limit },
+    timings,
+  );
+  for (const r of rows) out[Number(r.w) - 1]?.push({ name: r.name, rows: num(r.rows) });
+  return out;
+}
+
+interface VersionRow {
+  w: number;
+  version: string;
+  events: string;
+  first_seen: string;
+  class_labels: unknown;
+  class_n: string;
+  score_bins: unknown;
+}
+
+interface NumericSlotRow {
+  w: number;
+  name: string;
+  present: string;
+  n: string;
+  mn: number;
+  mx: number;
+  mean: number;
+  sd: number;
+  below: (string | number)[];
+}
+
+interface CategoricalRow {
+  w: number;
+  name: string;
+  label: string;
+  n: string;
+}
+
+interface LabelledRow {
+  w: number;
+  bin: number;
+  positive: number;
+  events: string;
+  score_sum: number;
+  score_sq: number;
+  delay_p50: number | null;
+}
+
+/** The cuts of every numeric column of every window, as three parallel arrays. */
+function slotParams(requests: readonly BatchedWindowRequest[], batch: BatchParams): Record<string, unknown> {
+  const slotWindows: number[] = [];
+  const slotNames: string[] = [];
+  const slotCuts: string[] = [];
+  requests.forEach((r, i) => {
+    if (!r.columns) return;
+    const add = (name: string, profile: NumericReferenceProfile | null) => {
+      if (!profile) return;
+      slotWindows.push(i + 1);
+      slotNames.push(name);
+      slotCuts.push(floatArrayParam(profile.cuts));
+    };
+    for (const [name, profile] of Object.entries(r.columns.features))
+      if (profile.kind === 'numeric') add(name, profile);
+    add(SCORE_SLOT, r.columns.prediction);
+    add(VALUE_SLOT, r.columns.predictionValue);
+  });
+  // An Array(Array(Float64)) parameter as text, each inner array already rendered (floatArrayParam: bit-exact).
+  return { ...batch, slotWindows, slotNames, slotCuts: `[${slotCuts.join(',')}]` };
+}
+
+/** The window's counts in the shape of the single-window query's (binned-counts-query.ts `read`). */
+function countedWindow(
+  columns: ColumnsToCount,
+  totals: { rows: number; classLabels: Record<string, number>; classN: number },
+  numericRows: readonly NumericSlotRow[],
+  categoricalRows: readonly CategoricalRow[],
+): CountedWindow {
+  const rows = totals.rows;
+  const numericByName = new Map(numericRows.map((r) => [r.name, r]));
+  // Every key of either map is in exactly one group: its numeric (window, name) group or a
+  // categorical (window, name, label) group; the prediction slots are not keys.
+  let keyOccurrences = 0;
+  for (const r of numericRows) if (r.name !== SCORE_SLOT && r.name !== VALUE_SLOT) keyOccurrences += num(r.present);
+  for (const r of categoricalRows) keyOccurrences += num(r.n);
+  const labelsByName = new Map<string, Record<string, number>>();
+  for (const r of categoricalRows) {
+    const labels = labelsByName.get(r.name) ?? {};
+    labels[r.label] = (labels[r.label] ?? 0) + num(r.n);
+    labelsByName.set(r.name, labels);
+  }
+  const present = (labels: Record<string, number> | undefined): number =>
+    labels ? Object.values(labels).reduce((s, n) => s + n, 0) : 0;
+  const out: CountedWindow = {
+    rows,
+    keyOccurrences,
+    features: {},
+    prediction: null,
+    predictionClass: null,
+    predictionValue: null,
+    typeViolations: {},
+  };
+  for (const [name, profile] of Object.entries(columns.features)) {
+    if (profile.kind === 'numeric') {
+      out.features[name] = numericCounts(numericByName.get(name), profile.cuts.length, rows);
+      out.typeViolations[name] = present(labelsByName.get(name));
+    } else {
+      const labels = labelsByName.get(name) ?? {};
+      const counts = columns.cappedCategorical.includes(name) ? capped(labels, profile, columns.otherCategory) : labels;
+      const counted: CategoricalProfile = { kind: 'categorical', counts, missing: rows - present(labels) };
+      out.features[name] = counted;
+      out.typeViolations[name] = num(numericByName.get(name)?.present ?? 0);
+    }
+  }
+  if (columns.prediction)
+    out.prediction = numericCounts(numericByName.get(SCORE_SLOT), columns.prediction.cuts.length, rows);
+  if (columns.predictionValue)
+    out.predictionValue = numericCounts(numericByName.get(VALUE_SLOT), columns.predictionValue.cuts.length, rows);
+  if (columns.predictionClass)
+    out.predictionClass = { kind: 'categorical', counts: totals.classLabels, missing: rows - totals.classN };
+  return out;
+}
+
+/** Bin counts from the counts below each cut: bin j holds the values in [cut j, cut j+1). */
+function numericCounts(row: NumericSlotRow | undefined, cuts: number, rows: number): NumericCounts {
+  const n = row ? num(row.n) : 0;
+  const below = row ? row.below.map(Number) : [];
+  const counts: number[] = [];
+  for (let j = 0; j <= cuts; j++) counts.push((j < cuts ? (below[j] ?? 0) : n) - (j > 0 ? (below[j - 1] ?? 0) : 0));
+  const out: NumericCounts = { counts, missing: rows - n };
+  if (row && n > 0) {
+    out.min = num(row.mn);
+    out.max = num(row.mx);
+    out.mean = num(row.mean);
+    out.std = num(row.sd);
+  }
+  return out;
+}
+
+/** A capped feature's labels: those of its reference kept, the rest pooled as `other`. */
+function capped(labels: Record<string, number>, profile: CategoricalProfile, other: string): Record<string, number> {
+  const kept = new Set(Object.keys(profile.counts).filter((l) => l !== other));
+  const out: Record<string, number> = {};
+  for (const [label, n] of Object.entries(labels)) {
+    const key = kept.has(label) ? label : other;
+    out[key] = (out[key] ?? 0) + n;
+  }
+  return out;
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+}
+
+function groupByWindow<R>(rows: readonly R[], windowOf: (r: R) => number): Map<number, R[]> {
+  const out = new Map<number, R[]>();
+  for (const r of rows) {
+    const w = Number(windowOf(r));
+    const list = out.get(w) ?? [];
+    list.push(r);
+    out.set(w, list);
+  }
+  return out;
+}

@@ -1,0 +1,404 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWindowBatcher } from '../../activities/monitor.ts';
+import {
+  readWindowAlone,
+  readWindowsBatched,
+  type WindowRead,
+  type WindowReadRequest,
+} from '../../activities/window-read.ts';
+import { OTHER_CATEGORY } from '../../detectors/drift/categories.ts';
+import { DEFAULT_SCORE_HISTOGRAM_BINS } from '../../detectors/quality/score-histogram.ts';
+import { Random } from '../../detectors/random.ts';
+import { buildReference } from '../../operations/build-reference.ts';
+import type { ColumnsToCount } from '../../platform/clickhouse/binned-counts-query.ts';
+import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import {
+  ClickHouseIngestRepository,
+  encodeDeadLetter,
+  encodeLabel,
+  encodeScoringEvent,
+} from '../../platform/clickhouse/ingest-repository.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import type { StoredReference } from '../../platform/clickhouse/reference-repository.ts';
+import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
+import {
+  batchedWindowStatistics,
+  type BatchedWindowRequest,
+  type BatchedWindowStatistics,
+} from '../../platform/clickhouse/window-batch-repository.ts';
+import {
+  countWindowColumns,
+  deadLettersInWindow,
+  labelledScoreGroups,
+  scoreBinCounts,
+  versionsInWindow,
+  versionsTrainedAt,
+} from '../../platform/clickhouse/window-repository.ts';
+import type { ScoringEventRow } from '../../platform/contracts.ts';
+import { testConfig, uniqueName } from '../helpers/stack.ts';
+
+/**
+ * The batched window statistics a monitor tick reads (many monitors' windows per query) must
+ * equal the single-window queries on the same data: counts exactly, moments to rounding. The
+ * data has what a fleet's windows have: a version change mid-window (and a reference built
+ * after it, so one window is counted against the reference that replaced the one in force when
+ * it began), duplicate deliveries, absent features, values of the wrong type, a capped
+ * categorical feature, events without a score, labels that arrive after their window closed,
+ * corrected labels, labels that are not numbers, event ids two models share, dead letters,
+ * windows that do not line up (staggered monitors), an empty window and a window with no
+ * reference yet. And what rule revision 3 reads of a window: labels counted only once arrived by
+ * the window's own instant (windows with and without one in the same batch), a feature stuck at
+ * one value, and feature keys the reference never saw (numeric and categorical).
+ */
+
+const MINUTE = 60_000;
+const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
+const BINS = 20;
+
+interface Model {
+  id: string;
+  /** Offset of its windows (staggered monitors). */
+  offset: number;
+  events: ScoringEventRow[];
+}
+
+function events(random: Random, modelId: string, from: number, to: number, perMinute: number, idPrefix = modelId) {
+  const out: ScoringEventRow[] = [];
+  const n = Math.round(((to - from) / MINUTE) * perMinute);
+  for (let i = 0; i < n; i++) {
+    const ts = from + Math.floor(((to - from) * i) / n);
+    const num: Record<string, number> = {
+      x: random.normal(ts > T0 + 25 * MINUTE ? 0.5 : 0, 1),
+      t: random.integer(0, 6),
+    };
+    const cat: Record<string, string> = { color: ['red', 'green', 'blue', 'teal', 'plum'][random.integer(0, 5)]! };
+    if (random.bernoulli(0.1)) delete num.t;
+    if (random.bernoulli(0.05)) num.sparse = random.uniform(-100, 100);
+    // Values of the wrong type: text in a numeric feature, a number in a categorical one.
+    if (random.bernoulli(0.02)) {
+      delete num.x;
+      cat.x = 'n/a';
+    }
+    if (random.bernoulli(0.02)) {
+      delete cat.color;
+      num.color = 3;
+    }
+    out.push({
+      event_id: `${idPrefix}-${i}-${ts}`,
+      model_id: modelId,
+      model_version: ts < T0 + 25 * MINUTE ? 'v1' : 'v2',
+      ts,
+      subject_id: '',
+      num_features: num,
+      cat_features: cat,
+      missing_features: [],
+      prediction_score: random.bernoulli(0.03) ? null : random.next(),
+      prediction_class: random.bernoulli(0.4) ? 'pos' : 'neg',
+      prediction_value: random.bernoulli(0.5) ? random.normal(10, 3) : null,
+      metadata: {},
+      contract_version: 1,
+      source: 'test',
+      source_ref: '',
+    });
+  }
+  return out;
+}
+
+/** Every number of `actual` within rounding of `expected`'s; everything else equal. */
+function expectClose(actual: unknown, expected: unknown, path = '$'): void {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    const scale = Math.max(1, Math.abs(expected));
+    if (Math.abs(actual - expected) / scale > 1e-9) throw new Error(`${path}: ${actual} vs ${expected}`);
+    return;
+  }
+  if (expected !== null && typeof expected === 'object') {
+    expect(actual !== null && typeof actual === 'object', path).toBe(true);
+    const a = actual as Record<string, unknown>;
+    const e = expected as Record<string, unknown>;
+    expect(Object.keys(a).sort(), path).toEqual(Object.keys(e).sort());
+    for (const k of Object.keys(e)) expectClose(a[k], e[k], `${path}.${k}`);
+    return;
+  }
+  expect(actual, path).toEqual(expected);
+}
+
+describe('batched window statistics equal the single-window queries', () => {
+  let ch: ClickHouse;
+  const random = new Random(20260301);
+  const models: Model[] = [
+    { id: uniqueName('fleet-a'), offset: 0, events: [] },
+    { id: uniqueName('fleet-b'), offset: 7_000, events: [] },
+    { id: uniqueName('fleet-c'), offset: 23_456, events: [] },
+    { id: uniqueName('fleet-empty'), offset: 0, events: [] },
+    { id: uniqueName('fleet-noref'), offset: 3_000, events: [] },
+    { id: uniqueName('fleet-broken'), offset: 11_000, events: [] },
+  ];
+  const BROKEN = 5;
+  const STUCK_VALUE = 4.2;
+  const references = new Map<string, StoredReference>();
+  let newReference: StoredReference;
+
+  beforeAll(async () => {
+    ch = await openClickHouse(testConfig());
+    await applyMigrations(ch.client);
+    const repo = new ClickHouseIngestRepository(ch.client);
+    for (const m of models.slice(0, 3)) m.events = events(random, m.id, T0, T0 + 40 * MINUTE, 40);
+    models[4]!.events = events(random, models[4]!.id, T0 + 20 * MINUTE, T0 + 40 * MINUTE, 30);
+    // From 20 min on, half its rows carry x stuck at one value, and keys its reference never saw.
+    models[BROKEN]!.events = events(random, models[BROKEN]!.id, T0, T0 + 40 * MINUTE, 40).map((e, i) => {
+      if (e.ts < T0 + 20 * MINUTE) return e;
+      const num = { ...e.num_features };
+      const cat = { ...e.cat_features };
+      if (i % 2 === 0 && 'x' in num) num.x = STUCK_VALUE;
+      if (i % 3 === 0) num.brand_new = random.uniform(0, 1);
+      if (i % 5 === 0) cat.channel = i % 10 === 0 ? 'web' : 'app';
+      return { ...e, num_features: num, cat_features: cat };
+    });
+    // Model c reuses some of model a's event ids: a label of that id is the label of both.
+    const shared = models[0]!.events.filter((_, i) => i % 7 === 0);
+    models[2]!.events.push(
+      ...shared.map((e) => ({ ...e, model_id: models[2]!.id, ts: e.ts + 1, prediction_score: random.next() })),
+    );
+    for (const m of models) await repo.insertEncoded('scoring_events', m.events.map(encodeScoringEvent));
+    // Duplicate deliveries (a racing consumer): the same events again, later ingested_at.
+    await repo.insertEncoded(
+      'scoring_events',
+      models[0]!.events.filter((_, i) => i % 11 === 0).map(encodeScoringEvent),
+    );
+
+    const all = models.flatMap((m) => m.events);
+    const labelOf = (e: ScoringEventRow, delayMs: number, value?: string) =>
+      encodeLabel({
+        event_id: e.event_id,
+        label: value ?? (random.bernoulli(0.6) ? '1' : '0'),
+        label_numeric: value === 'cat' ? null : Number(value ?? (random.bernoulli(0.6) ? 1 : 0)),
+        label_ts: e.ts + delayMs,
+        contract_version: 1,
+        source: 'test',
+        source_ref: '',
+      });
+    await repo.insertEncoded(
+      'labels',
+      all.filter((_, i) => i % 5 !== 0).map((e) => labelOf(e, 30_000 + random.integer(0, 600_000))),
+    );
+    // Late labels (after their window closed) and corrections (a later label_ts wins), inserted last.
+    await repo.insertEncoded('labels', [
+      ...all.filter((_, i) => i % 5 === 0 && i % 2 === 0).map((e) => labelOf(e, 3 * 3_600_000)),
+      ...all.filter((_, i) => i % 13 === 1).map((e) => labelOf(e, 7_200_000, random.bernoulli(0.5) ? '1' : '0')),
+      ...all.filter((_, i) => i % 17 === 2).map((e) => labelOf(e, 9_000_000, 'cat')),
+    ]);
+    await repo.insertEncoded(
+      'dead_letters',
+      models.slice(0, 2).flatMap((m, k) =>
+        Array.from({ length: 3 + k }, (_, i) =>
+          encodeDeadLetter({
+            dead_letter_id: `http:${m.id}-${i}`,
+            source: 'http',
+            topic: '',
+            partition: -1,
+            offset: -1,
+            record_key: '',
+            payload: '{}',
+            reason: 'bad',
+            error_path: '',
+            model_id: m.id,
+          }),
+        ),
+      ),
+    );
+    const registry = new ClickHouseRegistryRepository(ch.client);
+    await registry.registerVersion({
+      modelId: models[0]!.id,
+      version: 'v2',
+      artifactUri: 'file:///dev/null',
+      sha256: '0'.repeat(64),
+      trainer: 'test',
+      features: { numeric: ['x', 't'], categorical: ['color'] },
+      codeVersion: 'test',
+      createdBy: 'test',
+    });
+
+    for (const m of [...models.slice(0, 4), models[BROKEN]!]) {
+      const source = m.events.length > 0 ? m : models[0]!;
+      references.set(
+        m.id,
+        await buildReference(ch.client, {
+          modelId: source.id,
+          start: T0 + m.offset,
+          end: T0 + 10 * MINUTE + m.offset,
+          maxCategories: 3,
+        }),
+      );
+    }
+    // The reference of v2, built from its first minutes: it replaced v1's while [20, 30) was open.
+    newReference = await buildReference(ch.client, {
+      modelId: models[0]!.id,
+      modelVersion: 'v2',
+      start: T0 + 25 * MINUTE,
+      end: T0 + 28 * MINUTE,
+      maxCategories: 3,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await ch?.close();
+  });
+
+  const columnsOf = (reference: StoredReference | undefined): ColumnsToCount | null =>
+    reference ? { ...reference, otherCategory: OTHER_CATEGORY } : null;
+
+  async function single(request: BatchedWindowRequest, bins = BINS): Promise<BatchedWindowStatistics> {
+    const window = { start: request.start, end: request.end };
+    const versions = await versionsInWindow(ch.client, request.modelId, window);
+    return {
+      counted: request.columns ? await countWindowColumns(ch.client, request.columns, request) : null,
+      versions,
+      trainedAt: await versionsTrainedAt(
+        ch.client,
+        request.modelId,
+        versions.map((v) => v.version),
+      ),
+      deadLettered: await deadLettersInWindow(ch.client, request.modelId, window),
+      scoreBins: await scoreBinCounts(ch.client, request.modelId, window, bins),
+      labelled: await labelledScoreGroups(ch.client, request.modelId, window, bins, request.labelsArrivedBy ?? null),
+    };
+  }
+
+  function expectSameRead(batched: WindowRead, expected: WindowRead): void {
+    const byVersion = (v: { version: string }, w: { version: string }) => v.version.localeCompare(w.version);
+    const byBin = (a: { bin: number; positive?: boolean }, b: { bin: number; positive?: boolean }) =>
+      a.bin - b.bin || Number(a.positive ?? 0) - Number(b.positive ?? 0);
+    expectClose(batched.counts, expected.counts);
+    expect([...batched.versions].sort(byVersion)).toEqual([...expected.versions].sort(byVersion));
+    expect(Object.fromEntries(batched.trainedAt)).toEqual(Object.fromEntries(expected.trainedAt));
+    expect(batched.deadLettered).toBe(expected.deadLettered);
+    expect([...batched.scoreBins].sort(byBin)).toEqual([...expected.scoreBins].sort(byBin));
+    expectClose([...batched.labelled].sort(byBin), [...expected.labelled].sort(byBin));
+  }
+
+  /** The windows a monitor tick reads at `windowStart` (each model at its offset), labels cut `arrivalMs` after each window's end. */
+  const readRequestsFor = (windowStart: number, arrivalMs: number | null = null): WindowReadRequest[] =>
+    models.map((m, i) => ({
+      modelId: m.id,
+      start: windowStart + m.offset,
+      end: windowStart + 10 * MINUTE + m.offset,
+      reference: i === 4 ? null : (references.get(m.id) ?? null),
+      // One window of the batch without a cutoff: revision 2's monitors share batches with revision 3's.
+      labelsArrivedBy: arrivalMs === null || i === 1 ? null : windowStart + 10 * MINUTE + m.offset + arrivalMs,
+    }));
+
+  function expectSame(batched: BatchedWindowStatistics, expected: BatchedWindowStatistics): void {
+    const byVersion = (v: { version: string }, w: { version: string }) => v.version.localeCompare(w.version);
+    const byBin = (a: { bin: number; positive?: boolean }, b: { bin: number; positive?: boolean }) =>
+      a.bin - b.bin || Number(a.positive ?? 0) - Number(b.positive ?? 0);
+    expectClose(batched.counted, expected.counted);
+    expect([...batched.versions].sort(byVersion)).toEqual([...expected.versions].sort(byVersion));
+    expect(Object.fromEntries(batched.trainedAt)).toEqual(Object.fromEntries(expected.trainedAt));
+    expect(batched.deadLettered).toBe(expected.deadLettered);
+    expect([...batched.scoreBins].sort(byBin)).toEqual([...expected.scoreBins].sort(byBin));
+    expectClose([...batched.labelled].sort(byBin), [...expected.labelled].sort(byBin));
+  }
+
+  const requestsFor = (windowStart: number): BatchedWindowRequest[] =>
+    models.map((m, i) => ({
+      modelId: m.id,
+      start: windowStart + m.offset,
+      end: windowStart + 10 * MINUTE + m.offset,
+      columns: i === 4 ? null : columnsOf(references.get(m.id)),
+      labelsArrivedBy: null,
+    }));
+
+  it('reads a batch of staggered windows as the single-window queries do, window by window', async () => {
+    for (const start of [T0 + 10 * MINUTE, T0 + 20 * MINUTE, T0 + 30 * MINUTE]) {
+      const requests = requestsFor(start);
+      const batched = await batchedWindowStatistics(ch.client, requests, BINS);
+      expect(batched).toHaveLength(requests.length);
+      for (const [i, request] of requests.entries()) expectSame(batched[i]!, await single(request));
+      // The data is what the test says it is: counted windows, versions, labels, dead letters, violations.
+      expect(batched[0]!.counted!.rows).toBeGreaterThan(300);
+      expect(batched[0]!.labelled.reduce((s, g) => s + g.events, 0)).toBeGreaterThan(200);
+      expect(batched[3]!.counted!.rows).toBe(0);
+      expect(batched[4]!.counted).toBeNull();
+      // Its traffic began at 20 min; its windows end 3 s past the others'.
+      expect(batched[4]!.versions.length).toBeGreaterThan(0);
+    }
+    const midWindow = await batchedWindowStatistics(ch.client, requestsFor(T0 + 20 * MINUTE), BINS);
+    expect(midWindow[0]!.versions.map((v) => v.version).sort()).toEqual(['v1', 'v2']);
+    expect(midWindow[0]!.trainedAt.has('v2')).toBe(true);
+    expect(midWindow[0]!.deadLettered + midWindow[1]!.deadLettered).toBe(0);
+    expect(Object.values(midWindow[0]!.counted!.typeViolations).some((n) => n > 0)).toBe(true);
+    expect(references.get(models[0]!.id)!.cappedCategorical).toContain('color');
+  });
+
+  it('counts a window against the reference that replaced the one in force when it began', async () => {
+    const requests = requestsFor(T0 + 20 * MINUTE).map((r, i) =>
+      i === 0 ? { ...r, columns: columnsOf(newReference) } : r,
+    );
+    const batched = await batchedWindowStatistics(ch.client, requests, BINS);
+    expectSame(batched[0]!, await single(requests[0]!));
+    const before = (await batchedWindowStatistics(ch.client, requestsFor(T0 + 20 * MINUTE), BINS))[0]!;
+    // Same events, other cuts: the bins differ, the rows do not.
+    expect(batched[0]!.counted!.rows).toBe(before.counted!.rows);
+    expect(batched[0]!.counted!.features.x).not.toEqual(before.counted!.features.x);
+  });
+
+  it('counts the dead letters of the window they arrived in', async () => {
+    const now = Date.now();
+    const requests = models.map((m) => ({ modelId: m.id, start: now - 3_600_000, end: now + 60_000, columns: null }));
+    const batched = await batchedWindowStatistics(ch.client, requests, BINS);
+    expect(batched.map((b) => b.deadLettered)).toEqual([3, 4, 0, 0, 0, 0]);
+    for (const [i, request] of requests.entries()) expectSame(batched[i]!, await single(request));
+  });
+
+  it('coalesces the reads that wait together into one batch, and gives each its own window', async () => {
+    const batcher = createWindowBatcher(ch.client);
+    const requests = readRequestsFor(T0 + 30 * MINUTE, 5 * MINUTE);
+    const results = await Promise.all(requests.map((r) => batcher.read(r)));
+    expect(batcher.stats()).toMatchObject({ batches: 1, windows: requests.length, waiting: 0 });
+    for (const [i, request] of requests.entries())
+      expectSameRead(results[i]!, await readWindowAlone(ch.client, request, DEFAULT_SCORE_HISTOGRAM_BINS));
+    // Two windows of one model never share a batch.
+    const earlier = { ...requests[0]!, start: requests[0]!.start - 10 * MINUTE, end: requests[0]!.start };
+    const twice = await Promise.all([batcher.read(requests[0]!), batcher.read(earlier)]);
+    expect(batcher.stats().batches).toBe(3);
+    expectSameRead(twice[1]!, await readWindowAlone(ch.client, earlier, DEFAULT_SCORE_HISTOGRAM_BINS));
+  });
+
+  it('reads a revision-3 window as the single-window path does: labels by arrival, a stuck value, appeared features', async () => {
+    const arrivalMs = 5 * MINUTE;
+    for (const start of [T0 + 20 * MINUTE, T0 + 30 * MINUTE]) {
+      const requests = readRequestsFor(start, arrivalMs);
+      const batched = await readWindowsBatched(ch.client, requests, BINS);
+      const alone = await Promise.all(requests.map((r) => readWindowAlone(ch.client, r, BINS)));
+      for (const [i, read] of batched.entries()) expectSameRead(read, alone[i]!);
+      // The raw batched statistics agree with the single-window queries under a cutoff too.
+      const raw = await batchedWindowStatistics(
+        ch.client,
+        requests.map((r) => ({ ...r, columns: columnsOf(r.reference ?? undefined) })),
+        BINS,
+      );
+      for (const [i, r] of requests.entries())
+        expectSame(raw[i]!, await single({ ...r, columns: columnsOf(r.reference ?? undefined) }));
+
+      // What the comparison covers is there to compare. The stuck feature: its exact most
+      // frequent value (a follow-up query) found, a candidate the counts pointed at.
+      const broken = alone[BROKEN]!.counts!;
+      const x = broken.quality.find((q) => q.name === 'x')!;
+      expect(x.top_value).toBe(STUCK_VALUE);
+      expect(x.top_value_share).toBeGreaterThan(0.4);
+      // Keys the reference never saw, counted and named (another follow-up).
+      expect(broken.appeared!.occurrences).toBeGreaterThan(0.3 * broken.rows);
+      expect(broken.appeared!.names!.map((n) => n.name).sort()).toEqual(['brand_new', 'channel']);
+      // A healthy window of the same batch: nothing appeared, nothing named.
+      expect(alone[0]!.counts!.appeared).toEqual({ occurrences: 0, names: [] });
+      // Labels: the cutoff leaves some out (late, and corrections arrived after it: the newest label wins).
+      const everyLabel = await readWindowAlone(ch.client, { ...requests[BROKEN]!, labelsArrivedBy: null }, BINS);
+      const count = (read: WindowRead) => read.labelled.reduce((s, g) => s + g.events, 0);
+      expect(count(alone[BROKEN]!)).toBeGreaterThan(0);
+      expect(count(alone[BROKEN]!)).toBeLessThan(count(everyLabel));
+      expect(count(batched[1]!)).toBe(
+        count(await readWindowAlone(ch.client, { ...requests[1]!, labelsArrivedBy: null }, BINS)),
+      );
+    }
+  });
+});
