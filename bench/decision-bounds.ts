@@ -29,7 +29,14 @@ import { runBacktest } from '../detectors/backtest/engine.ts';
 import { type CostModel, oracleSchedule, scheduleCost, stalenessPerEvent, windowStaleness } from './lib/oracle.ts';
 import { benchPolicy, costAwareTrigger, memoTrainer } from './decisions.ts';
 import { seedRange } from './lib/cli.ts';
-import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
+import {
+  buildScenario,
+  COSTS,
+  parseStreamKinds,
+  STREAM_OPTIONS,
+  type ScenarioKind,
+  type ScenarioSpec,
+} from './lib/decision-streams.ts';
 import { buildQualityMatrix, CADENCE_MS, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
 
 const USAGE =
@@ -196,14 +203,7 @@ export function summariseBounds(results: readonly StreamBounds[]) {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: {
-      seeds: { type: 'string' },
-      days: { type: 'string' },
-      kinds: { type: 'string' },
-      twins: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
+    options: { ...STREAM_OPTIONS, twins: { type: 'string' }, json: { type: 'boolean' } },
   });
   if (values.help) {
     process.stdout.write(USAGE);
@@ -212,10 +212,7 @@ async function main(): Promise<void> {
   const seeds = seedRange(values.seeds ?? '1-3');
   const days = Number(values.days ?? 14);
   const twins = Number(values.twins ?? 4);
-  const kinds = (values.kinds ?? 'gradual,abrupt,recurring').split(',') as ScenarioKind[];
-  for (const kind of kinds)
-    if (!['gradual', 'abrupt', 'recurring'].includes(kind))
-      throw new Error(`--kinds: unknown stream "${kind}"; use gradual, abrupt and/or recurring\n${USAGE}`);
+  const kinds = parseStreamKinds(values.kinds, USAGE);
   if (!(days > 0) || !(Number.isInteger(twins) && twins >= 1) || seeds.some((s) => !Number.isInteger(s)))
     throw new Error(
       `--days must be positive, --twins a whole number ≥ 1 and --seeds a range like 1-3 (got --days ${values.days}, --twins ${values.twins}, --seeds ${values.seeds})\n${USAGE}`,

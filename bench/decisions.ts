@@ -41,7 +41,15 @@ import type { BacktestModel, BacktestTrainer, TrainingSet } from '../detectors/b
 import { studentTQuantile } from '../detectors/decay/stats.ts';
 import { oracleSchedule, scheduleCost } from './lib/oracle.ts';
 import type { PolicyTrigger, RetrainPolicy } from '../detectors/policy/types.ts';
-import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
+import {
+  buildScenario,
+  COSTS,
+  parseStreamKinds,
+  STREAM_KINDS,
+  STREAM_OPTIONS,
+  type ScenarioKind,
+  type ScenarioSpec,
+} from './lib/decision-streams.ts';
 import { buildQualityMatrix, CADENCE_MS, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
 import { bestPeriodic, hoursText } from './lib/periodic.ts';
 import { parseSeeds, REPORT_SEEDS, seedSet, TUNING_SEEDS } from './lib/decision-seeds.ts';
@@ -49,7 +57,7 @@ import { machine } from './lib/cli.ts';
 import { replaceSection } from './lib/markdown-section.ts';
 import { loadPolicyFile } from '../platform/policy-file.ts';
 
-export { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec };
+export { buildScenario, COSTS, STREAM_KINDS, type ScenarioKind, type ScenarioSpec };
 
 const HOUR = 3_600_000;
 
@@ -257,8 +265,6 @@ function withoutGuards(policy: RetrainPolicy): Partial<RetrainPolicy> {
   return rest;
 }
 
-export const STREAM_KINDS: readonly ScenarioKind[] = ['gradual', 'abrupt', 'recurring'];
-
 export function scenarioSpecs(
   seeds: readonly number[],
   days = 14,
@@ -363,15 +369,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const { values } = parseArgs({
     args: argv.filter((a) => a !== '--'),
     options: {
+      ...STREAM_OPTIONS,
       quick: { type: 'boolean' },
       json: { type: 'boolean' },
       'write-md': { type: 'boolean' },
-      seeds: { type: 'string' },
-      days: { type: 'string' },
-      kinds: { type: 'string' },
       twins: { type: 'string' },
       policy: { type: 'string' },
-      help: { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -385,10 +388,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const seeds = parseSeeds(values.seeds ?? (quick ? '101' : 'tuning'));
   const days = Number(values.days ?? (quick ? 7 : 14));
   if (!(days > 0)) throw new Error(`--days must be a positive number of days, got ${values.days}`);
-  const kinds = (values.kinds ?? STREAM_KINDS.join(',')).split(',') as ScenarioKind[];
-  for (const kind of kinds)
-    if (!STREAM_KINDS.includes(kind))
-      throw new Error(`--kinds: unknown stream "${kind}"; use ${STREAM_KINDS.join(', ')}\n${USAGE}`);
+  const kinds = parseStreamKinds(values.kinds, USAGE);
   const policy = values.policy ? loadPolicyFile(values.policy).policy : undefined;
   if (policy && policy.trigger.kind !== 'cost-aware')
     throw new Error(`--policy ${values.policy}: the policy under test must be cost-aware, got ${policy.trigger.kind}`);

@@ -20,7 +20,7 @@ import { builtInTrainer } from '../training/backtest-trainer.ts';
 import { runBacktest } from '../detectors/backtest/engine.ts';
 import { type CostModel, oracleSchedule, scheduleCost } from './lib/oracle.ts';
 import { decomposeGap, gapLine, gapTable, gapTotals, type GapBreakdown } from './decision-gap.ts';
-import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
+import { buildScenario, COSTS, parseStreamKinds, STREAM_OPTIONS, type ScenarioSpec } from './lib/decision-streams.ts';
 import { parseSeeds, seedSet } from './lib/decision-seeds.ts';
 import { buildQualityMatrix } from './lib/quality-matrix.ts';
 import { benchPolicy, costAwareTrigger, memoTrainer } from './decisions.ts';
@@ -30,13 +30,10 @@ const HOUR = 3_600_000;
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      seeds: { type: 'string' },
-      days: { type: 'string' },
-      kinds: { type: 'string' },
+      ...STREAM_OPTIONS,
       timeline: { type: 'boolean' },
       noise: { type: 'boolean' },
       explain: { type: 'boolean' },
-      help: { type: 'boolean' },
       rule: { type: 'string' },
     },
   });
@@ -53,7 +50,7 @@ async function main(): Promise<void> {
     );
   const gaps = new Map<string, { g: GapBreakdown; retrainCost: number }[]>();
   const days = Number(values.days ?? 14);
-  const kinds = (values.kinds ?? 'gradual,abrupt,recurring').split(',') as ScenarioKind[];
+  const kinds = parseStreamKinds(values.kinds);
   const ratios = new Map<string, number[]>();
   for (const kind of kinds) {
     for (const seed of seeds) {
