@@ -25,7 +25,6 @@
  */
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../training/backtest-trainer.ts';
-import { runBacktest } from '../detectors/backtest/engine.ts';
 import { type CostModel, oracleSchedule, scheduleCost, stalenessPerEvent, windowStaleness } from './lib/oracle.ts';
 import { benchPolicy, costAwareTrigger, memoTrainer } from './decisions.ts';
 import { seedRange } from './lib/cli.ts';
@@ -37,7 +36,7 @@ import {
   type ScenarioKind,
   type ScenarioSpec,
 } from './lib/decision-streams.ts';
-import { buildQualityMatrix, CADENCE_MS, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
+import { backtestOnMatrix, buildQualityMatrix, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
 
 const USAGE =
   'Usage: npx tsx bench/decision-bounds.ts [--seeds 1-3] [--days 14] [--kinds gradual,abrupt,recurring] [--twins 4] [--json]\n';
@@ -133,24 +132,13 @@ export async function streamBounds(
   // Memoised: the cost-aware backtest retrains on windows the quality matrix has already trained on.
   const trainer = memoTrainer(builtInTrainer());
   const scenario = buildScenario(spec);
-  const { costModel: stream, steps, monitoredStart } = buildQualityMatrix(spec, { scenario, trainer, onProgress: log });
+  const matrix = buildQualityMatrix(spec, { scenario, trainer, onProgress: log });
+  const stream = matrix.costModel;
   const oracle = oracleSchedule(stream);
   const ratio = (retrainSteps: readonly number[]) => scheduleCost(stream, retrainSteps).totalCost / oracle.totalCost;
 
-  const report = await runBacktest({
-    rows: scenario.rows,
-    numeric: scenario.numeric,
-    hasPrediction: false,
-    policy: benchPolicy('cost-aware', costAwareTrigger, spec.trainingWindow),
-    cadenceMs: CADENCE_MS,
-    referenceWindowMs: spec.referenceHours * CADENCE_MS,
-    trainer,
-    costModel: COSTS,
-  });
-  const costAwareSteps = report.decisions
-    .filter((d) => d.kind === 'retrain')
-    .map((d) => Math.round((d.time - monitoredStart) / CADENCE_MS))
-    .filter((s) => s < steps);
+  const policy = benchPolicy('cost-aware', costAwareTrigger, spec.trainingWindow);
+  const { retrainSteps: costAwareSteps } = await backtestOnMatrix(matrix, policy, trainer);
 
   // Twins train their own models: the memo is keyed by window times, which twins share.
   const twinModels = twinCostModels(spec, twins, { trainer: builtInTrainer() });

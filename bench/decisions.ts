@@ -36,7 +36,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../training/backtest-trainer.ts';
-import { runBacktest } from '../detectors/backtest/engine.ts';
 import type { BacktestModel, BacktestTrainer, TrainingSet } from '../detectors/backtest/types.ts';
 import { studentTQuantile } from '../detectors/decay/stats.ts';
 import { oracleSchedule, scheduleCost } from './lib/oracle.ts';
@@ -50,7 +49,7 @@ import {
   type ScenarioKind,
   type ScenarioSpec,
 } from './lib/decision-streams.ts';
-import { buildQualityMatrix, CADENCE_MS, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
+import { backtestOnMatrix, buildQualityMatrix, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
 import { bestPeriodic, hoursText } from './lib/periodic.ts';
 import { parseSeeds, REPORT_SEEDS, seedSet, TUNING_SEEDS } from './lib/decision-seeds.ts';
 import { machine } from './lib/cli.ts';
@@ -58,8 +57,6 @@ import { replaceSection } from './lib/markdown-section.ts';
 import { loadPolicyFile } from '../platform/policy-file.ts';
 
 export { buildScenario, COSTS, STREAM_KINDS, type ScenarioKind, type ScenarioSpec };
-
-const HOUR = 3_600_000;
 
 /** The trainer, memoised by training window: equal windows give equal models, so this only saves time. One stream per memo (the key is the window's times and size, which twin streams share). */
 export function memoTrainer(inner: BacktestTrainer): BacktestTrainer {
@@ -155,25 +152,11 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const log = options.log ?? (() => {});
   const started = Date.now();
   const trainer = memoTrainer(builtInTrainer());
-  const { scenario, steps, monitoredStart, costModel } = buildQualityMatrix(spec, { trainer, onProgress: log });
-  const cadenceMs = CADENCE_MS;
-  const referenceMs = spec.referenceHours * HOUR;
+  const matrix = buildQualityMatrix(spec, { trainer, onProgress: log });
+  const { scenario, steps, costModel } = matrix;
 
   const run = async (p: RetrainPolicy): Promise<number[]> => {
-    const report = await runBacktest({
-      rows: scenario.rows,
-      numeric: scenario.numeric,
-      hasPrediction: false,
-      policy: p,
-      cadenceMs,
-      referenceWindowMs: referenceMs,
-      trainer,
-      costModel: COSTS,
-    });
-    const retrainSteps = report.decisions
-      .filter((d) => d.kind === 'retrain')
-      .map((d) => Math.round((d.time - monitoredStart) / cadenceMs))
-      .filter((s) => s < steps);
+    const { report, retrainSteps } = await backtestOnMatrix(matrix, p, trainer);
     // Sanity: the engine's realised quality is the matrix's (same models, same windows).
     let version = 0;
     report.windows.forEach((w, t) => {

@@ -17,15 +17,12 @@
  */
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../training/backtest-trainer.ts';
-import { runBacktest } from '../detectors/backtest/engine.ts';
 import { type CostModel, oracleSchedule, scheduleCost } from './lib/oracle.ts';
 import { decomposeGap, gapLine, gapTable, gapTotals, type GapBreakdown } from './decision-gap.ts';
 import { buildScenario, COSTS, parseStreamKinds, STREAM_OPTIONS, type ScenarioSpec } from './lib/decision-streams.ts';
 import { parseSeeds, seedSet } from './lib/decision-seeds.ts';
-import { buildQualityMatrix } from './lib/quality-matrix.ts';
+import { backtestOnMatrix, buildQualityMatrix } from './lib/quality-matrix.ts';
 import { benchPolicy, costAwareTrigger, memoTrainer } from './decisions.ts';
-
-const HOUR = 3_600_000;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -72,26 +69,14 @@ async function main(): Promise<void> {
         );
         continue;
       }
-      const { steps, monitoredStart, costModel } = buildQualityMatrix(spec, { scenario, trainer });
+      const matrix = buildQualityMatrix(spec, { scenario, trainer });
+      const { steps, costModel } = matrix;
       const trigger = {
         ...costAwareTrigger,
         rule: (values.rule ?? 'forecast-then-cumulative') as 'forecast' | 'cumulative' | 'forecast-then-cumulative',
       };
       const policy = benchPolicy('ca', trigger, spec.trainingWindow);
-      const report = await runBacktest({
-        rows: scenario.rows,
-        numeric: scenario.numeric,
-        hasPrediction: false,
-        policy,
-        cadenceMs: HOUR,
-        referenceWindowMs: spec.referenceHours * HOUR,
-        trainer,
-        costModel: COSTS,
-      });
-      const retrainSteps = report.decisions
-        .filter((d) => d.kind === 'retrain')
-        .map((d) => Math.round((d.time - monitoredStart) / HOUR))
-        .filter((s) => s < steps);
+      const { report, retrainSteps } = await backtestOnMatrix(matrix, policy, trainer);
       const mine = scheduleCost(costModel, retrainSteps);
       const oracle = oracleSchedule(costModel);
       const ratio = mine.totalCost / oracle.totalCost;
