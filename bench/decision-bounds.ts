@@ -25,12 +25,18 @@
  */
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../training/backtest-trainer.ts';
-import { runBacktest } from '../detectors/backtest/engine.ts';
 import { type CostModel, oracleSchedule, scheduleCost, stalenessPerEvent, windowStaleness } from './lib/oracle.ts';
 import { benchPolicy, costAwareTrigger, memoTrainer } from './decisions.ts';
 import { seedRange } from './lib/cli.ts';
-import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
-import { buildQualityMatrix, CADENCE_MS, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
+import {
+  buildScenario,
+  COSTS,
+  parseStreamKinds,
+  STREAM_OPTIONS,
+  type ScenarioKind,
+  type ScenarioSpec,
+} from './lib/decision-streams.ts';
+import { backtestOnMatrix, buildQualityMatrix, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
 
 const USAGE =
   'Usage: npx tsx bench/decision-bounds.ts [--seeds 1-3] [--days 14] [--kinds gradual,abrupt,recurring] [--twins 4] [--json]\n';
@@ -126,24 +132,13 @@ export async function streamBounds(
   // Memoised: the cost-aware backtest retrains on windows the quality matrix has already trained on.
   const trainer = memoTrainer(builtInTrainer());
   const scenario = buildScenario(spec);
-  const { costModel: stream, steps, monitoredStart } = buildQualityMatrix(spec, { scenario, trainer, onProgress: log });
+  const matrix = buildQualityMatrix(spec, { scenario, trainer, onProgress: log });
+  const stream = matrix.costModel;
   const oracle = oracleSchedule(stream);
   const ratio = (retrainSteps: readonly number[]) => scheduleCost(stream, retrainSteps).totalCost / oracle.totalCost;
 
-  const report = await runBacktest({
-    rows: scenario.rows,
-    numeric: scenario.numeric,
-    hasPrediction: false,
-    policy: benchPolicy('cost-aware', costAwareTrigger, spec.trainingWindow),
-    cadenceMs: CADENCE_MS,
-    referenceWindowMs: spec.referenceHours * CADENCE_MS,
-    trainer,
-    costModel: COSTS,
-  });
-  const costAwareSteps = report.decisions
-    .filter((d) => d.kind === 'retrain')
-    .map((d) => Math.round((d.time - monitoredStart) / CADENCE_MS))
-    .filter((s) => s < steps);
+  const policy = benchPolicy('cost-aware', costAwareTrigger, spec.trainingWindow);
+  const { retrainSteps: costAwareSteps } = await backtestOnMatrix(matrix, policy, trainer);
 
   // Twins train their own models: the memo is keyed by window times, which twins share.
   const twinModels = twinCostModels(spec, twins, { trainer: builtInTrainer() });
@@ -196,14 +191,7 @@ export function summariseBounds(results: readonly StreamBounds[]) {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: {
-      seeds: { type: 'string' },
-      days: { type: 'string' },
-      kinds: { type: 'string' },
-      twins: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
+    options: { ...STREAM_OPTIONS, twins: { type: 'string' }, json: { type: 'boolean' } },
   });
   if (values.help) {
     process.stdout.write(USAGE);
@@ -212,10 +200,7 @@ async function main(): Promise<void> {
   const seeds = seedRange(values.seeds ?? '1-3');
   const days = Number(values.days ?? 14);
   const twins = Number(values.twins ?? 4);
-  const kinds = (values.kinds ?? 'gradual,abrupt,recurring').split(',') as ScenarioKind[];
-  for (const kind of kinds)
-    if (!['gradual', 'abrupt', 'recurring'].includes(kind))
-      throw new Error(`--kinds: unknown stream "${kind}"; use gradual, abrupt and/or recurring\n${USAGE}`);
+  const kinds = parseStreamKinds(values.kinds, USAGE);
   if (!(days > 0) || !(Number.isInteger(twins) && twins >= 1) || seeds.some((s) => !Number.isInteger(s)))
     throw new Error(
       `--days must be positive, --twins a whole number ≥ 1 and --seeds a range like 1-3 (got --days ${values.days}, --twins ${values.twins}, --seeds ${values.seeds})\n${USAGE}`,

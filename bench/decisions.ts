@@ -36,22 +36,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../training/backtest-trainer.ts';
-import { runBacktest } from '../detectors/backtest/engine.ts';
 import type { BacktestModel, BacktestTrainer, TrainingSet } from '../detectors/backtest/types.ts';
 import { studentTQuantile } from '../detectors/decay/stats.ts';
 import { oracleSchedule, scheduleCost } from './lib/oracle.ts';
 import type { PolicyTrigger, RetrainPolicy } from '../detectors/policy/types.ts';
-import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
-import { buildQualityMatrix, CADENCE_MS, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
+import {
+  buildScenario,
+  COSTS,
+  parseStreamKinds,
+  STREAM_KINDS,
+  STREAM_OPTIONS,
+  type ScenarioKind,
+  type ScenarioSpec,
+} from './lib/decision-streams.ts';
+import { backtestOnMatrix, buildQualityMatrix, meanStaleness, twinCostModels } from './lib/quality-matrix.ts';
 import { bestPeriodic, hoursText } from './lib/periodic.ts';
 import { parseSeeds, REPORT_SEEDS, seedSet, TUNING_SEEDS } from './lib/decision-seeds.ts';
 import { machine } from './lib/cli.ts';
 import { replaceSection } from './lib/markdown-section.ts';
 import { loadPolicyFile } from '../platform/policy-file.ts';
 
-export { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec };
-
-const HOUR = 3_600_000;
+export { buildScenario, COSTS, STREAM_KINDS, type ScenarioKind, type ScenarioSpec };
 
 /** The trainer, memoised by training window: equal windows give equal models, so this only saves time. One stream per memo (the key is the window's times and size, which twin streams share). */
 export function memoTrainer(inner: BacktestTrainer): BacktestTrainer {
@@ -147,25 +152,11 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const log = options.log ?? (() => {});
   const started = Date.now();
   const trainer = memoTrainer(builtInTrainer());
-  const { scenario, steps, monitoredStart, costModel } = buildQualityMatrix(spec, { trainer, onProgress: log });
-  const cadenceMs = CADENCE_MS;
-  const referenceMs = spec.referenceHours * HOUR;
+  const matrix = buildQualityMatrix(spec, { trainer, onProgress: log });
+  const { scenario, steps, costModel } = matrix;
 
   const run = async (p: RetrainPolicy): Promise<number[]> => {
-    const report = await runBacktest({
-      rows: scenario.rows,
-      numeric: scenario.numeric,
-      hasPrediction: false,
-      policy: p,
-      cadenceMs,
-      referenceWindowMs: referenceMs,
-      trainer,
-      costModel: COSTS,
-    });
-    const retrainSteps = report.decisions
-      .filter((d) => d.kind === 'retrain')
-      .map((d) => Math.round((d.time - monitoredStart) / cadenceMs))
-      .filter((s) => s < steps);
+    const { report, retrainSteps } = await backtestOnMatrix(matrix, p, trainer);
     // Sanity: the engine's realised quality is the matrix's (same models, same windows).
     let version = 0;
     report.windows.forEach((w, t) => {
@@ -256,8 +247,6 @@ function withoutGuards(policy: RetrainPolicy): Partial<RetrainPolicy> {
   const { guards: _guards, trainingWindow: _window, ...rest } = policy;
   return rest;
 }
-
-export const STREAM_KINDS: readonly ScenarioKind[] = ['gradual', 'abrupt', 'recurring'];
 
 export function scenarioSpecs(
   seeds: readonly number[],
@@ -363,15 +352,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const { values } = parseArgs({
     args: argv.filter((a) => a !== '--'),
     options: {
+      ...STREAM_OPTIONS,
       quick: { type: 'boolean' },
       json: { type: 'boolean' },
       'write-md': { type: 'boolean' },
-      seeds: { type: 'string' },
-      days: { type: 'string' },
-      kinds: { type: 'string' },
       twins: { type: 'string' },
       policy: { type: 'string' },
-      help: { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -385,10 +371,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const seeds = parseSeeds(values.seeds ?? (quick ? '101' : 'tuning'));
   const days = Number(values.days ?? (quick ? 7 : 14));
   if (!(days > 0)) throw new Error(`--days must be a positive number of days, got ${values.days}`);
-  const kinds = (values.kinds ?? STREAM_KINDS.join(',')).split(',') as ScenarioKind[];
-  for (const kind of kinds)
-    if (!STREAM_KINDS.includes(kind))
-      throw new Error(`--kinds: unknown stream "${kind}"; use ${STREAM_KINDS.join(', ')}\n${USAGE}`);
+  const kinds = parseStreamKinds(values.kinds, USAGE);
   const policy = values.policy ? loadPolicyFile(values.policy).policy : undefined;
   if (policy && policy.trigger.kind !== 'cost-aware')
     throw new Error(`--policy ${values.policy}: the policy under test must be cost-aware, got ${policy.trigger.kind}`);

@@ -257,32 +257,19 @@ function policyYaml(kind: string, spec: DatasetSpec, retrainCost: number, period
     '  budget: { maxRetrains: 100000, per: 1d }',
     '  requireDataQuality: false',
   ];
+  const costAware = [
+    'trigger:',
+    '  kind: cost-aware',
+    `  valuePerQualityUnit: ${VALUE_PER_QUALITY_UNIT}`,
+    `  retrainCost: ${retrainCost}`,
+    '  deploymentRisk: { probability: 0, cost: 0 }',
+  ];
   switch (kind) {
     case 'cost-aware':
-      return [
-        ...head,
-        'trigger:',
-        '  kind: cost-aware',
-        `  valuePerQualityUnit: ${VALUE_PER_QUALITY_UNIT}`,
-        `  retrainCost: ${retrainCost}`,
-        '  deploymentRisk: { probability: 0, cost: 0 }',
-        ...training,
-        '',
-      ].join('\n');
+      return [...head, ...costAware, ...training, ''].join('\n');
     case 'cost-aware-no-dq-block':
       // A diagnostic: the same trigger and default guards, but the data-quality check does not block.
-      return [
-        ...head,
-        'trigger:',
-        '  kind: cost-aware',
-        `  valuePerQualityUnit: ${VALUE_PER_QUALITY_UNIT}`,
-        `  retrainCost: ${retrainCost}`,
-        '  deploymentRisk: { probability: 0, cost: 0 }',
-        'guards:',
-        '  requireDataQuality: false',
-        ...training,
-        '',
-      ].join('\n');
+      return [...head, ...costAware, 'guards:', '  requireDataQuality: false', ...training, ''].join('\n');
     case 'periodic':
       return [...head, 'trigger:', '  kind: periodic', `  every: ${period}`, ...open, ...training, ''].join('\n');
     case 'drift-triggered':

@@ -17,26 +17,20 @@
  */
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../training/backtest-trainer.ts';
-import { runBacktest } from '../detectors/backtest/engine.ts';
 import { type CostModel, oracleSchedule, scheduleCost } from './lib/oracle.ts';
 import { decomposeGap, gapLine, gapTable, gapTotals, type GapBreakdown } from './decision-gap.ts';
-import { buildScenario, COSTS, type ScenarioKind, type ScenarioSpec } from './lib/decision-streams.ts';
+import { buildScenario, COSTS, parseStreamKinds, STREAM_OPTIONS, type ScenarioSpec } from './lib/decision-streams.ts';
 import { parseSeeds, seedSet } from './lib/decision-seeds.ts';
-import { buildQualityMatrix } from './lib/quality-matrix.ts';
+import { backtestOnMatrix, buildQualityMatrix } from './lib/quality-matrix.ts';
 import { benchPolicy, costAwareTrigger, memoTrainer } from './decisions.ts';
-
-const HOUR = 3_600_000;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      seeds: { type: 'string' },
-      days: { type: 'string' },
-      kinds: { type: 'string' },
+      ...STREAM_OPTIONS,
       timeline: { type: 'boolean' },
       noise: { type: 'boolean' },
       explain: { type: 'boolean' },
-      help: { type: 'boolean' },
       rule: { type: 'string' },
     },
   });
@@ -53,7 +47,7 @@ async function main(): Promise<void> {
     );
   const gaps = new Map<string, { g: GapBreakdown; retrainCost: number }[]>();
   const days = Number(values.days ?? 14);
-  const kinds = (values.kinds ?? 'gradual,abrupt,recurring').split(',') as ScenarioKind[];
+  const kinds = parseStreamKinds(values.kinds);
   const ratios = new Map<string, number[]>();
   for (const kind of kinds) {
     for (const seed of seeds) {
@@ -75,26 +69,14 @@ async function main(): Promise<void> {
         );
         continue;
       }
-      const { steps, monitoredStart, costModel } = buildQualityMatrix(spec, { scenario, trainer });
+      const matrix = buildQualityMatrix(spec, { scenario, trainer });
+      const { steps, costModel } = matrix;
       const trigger = {
         ...costAwareTrigger,
         rule: (values.rule ?? 'forecast-then-cumulative') as 'forecast' | 'cumulative' | 'forecast-then-cumulative',
       };
       const policy = benchPolicy('ca', trigger, spec.trainingWindow);
-      const report = await runBacktest({
-        rows: scenario.rows,
-        numeric: scenario.numeric,
-        hasPrediction: false,
-        policy,
-        cadenceMs: HOUR,
-        referenceWindowMs: spec.referenceHours * HOUR,
-        trainer,
-        costModel: COSTS,
-      });
-      const retrainSteps = report.decisions
-        .filter((d) => d.kind === 'retrain')
-        .map((d) => Math.round((d.time - monitoredStart) / HOUR))
-        .filter((s) => s < steps);
+      const { report, retrainSteps } = await backtestOnMatrix(matrix, policy, trainer);
       const mine = scheduleCost(costModel, retrainSteps);
       const oracle = oracleSchedule(costModel);
       const ratio = mine.totalCost / oracle.totalCost;

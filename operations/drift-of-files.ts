@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_BIN_COUNT } from '../detectors/drift/bins.ts';
 import { compareFeature } from '../detectors/drift/compare-feature.ts';
-import type { FeatureDriftResult, FeatureKind } from '../detectors/drift/feature-result.ts';
+import { resultBeforeTests, type FeatureDriftResult, type FeatureKind } from '../detectors/drift/feature-result.ts';
 import { driftReport } from '../detectors/drift/report.ts';
 import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
 import { insertFileEvents, type FileEventRow } from '../platform/clickhouse/file-drift-repository.ts';
@@ -213,20 +213,5 @@ async function compareInClickHouse(
 }
 
 function untested(name: string, kind: FeatureKind): FeatureDriftResult {
-  return {
-    name,
-    kind,
-    role: 'feature',
-    n_reference: 0,
-    n_current: 0,
-    missing_reference: 0,
-    missing_current: 0,
-    tested: false,
-    drifted: false,
-    effect_size_exceeded: false,
-    reasons: [],
-    test: null,
-    pvalue: null,
-    pvalue_adjusted: null,
-  };
+  return resultBeforeTests({ name, kind, role: 'feature' }, { nRef: 0, nCur: 0, missRef: 0, missCur: 0 });
 }

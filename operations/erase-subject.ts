@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { parse } from 'csv-parse/sync';
-import { getDecision, recordDecision } from '../platform/clickhouse/decisions-repository.ts';
+import { getDecision } from '../platform/clickhouse/decisions-repository.ts';
 import {
   countSubjectRows,
   deleteSubjectRows,
@@ -18,6 +18,7 @@ import {
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import { ValidationError } from '../platform/errors.ts';
 import type { ArtifactStore } from '../platform/registry/artifact-store.ts';
+import { recordOperationDecision } from './manual-decision.ts';
 import type { MonitorClient, RetrainRequestOutcome } from './monitor-control.ts';
 import type { PromotionContext } from './promotion-context.ts';
 import { withdrawTainted, type WithdrawalOutcome } from './withdraw-tainted.ts';
@@ -200,22 +201,14 @@ export async function eraseSubject(client: ClickHouseClient, options: ErasureOpt
 
   for (const modelId of affectedModels.length > 0 ? affectedModels : ['']) {
     const decisionId = `${erasureId}/${modelId || 'none'}`;
-    await recordDecision(client, {
+    await recordOperationDecision(client, {
       decisionId,
+      kind: 'gdpr-erasure',
       modelId,
       modelVersion: '',
-      workflowId: '',
-      runId: '',
-      decidedAt: Date.now(),
-      kind: 'gdpr-erasure',
       actor: options.actor,
       reason,
-      policy: { name: '', version: '', hash: '' },
       statistics: { deleted: report.deleted, remaining: report.remaining },
-      thresholds: null,
-      windows: null,
-      trainingWindow: null,
-      lineageId: '',
       details: {
         erasureId,
         subjectDigest: digest,

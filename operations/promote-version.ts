@@ -1,16 +1,11 @@
 import { ConflictError } from '../platform/errors.ts';
 import { crashPoint } from '../platform/fault-injection.ts';
 import { TERMINAL_STAGES, type ModelStage, type ModelVersion } from '../platform/registry/types.ts';
-import { recordManualDecision } from './manual-decision.ts';
+import { failUnconfirmed, recordManualDecision } from './manual-decision.ts';
 import type { PromotionContext } from './promotion-context.ts';
 import { publishFullTraffic } from './publish-model-update.ts';
 import { restoreRouting, type RoutingRestore } from './restore-routing.ts';
-import {
-  confirmServing,
-  scorersToConfirm,
-  ServingNotConfirmedError,
-  type ServingConfirmation,
-} from './serving-confirmation.ts';
+import { confirmServing, scorersToConfirm, type ServingConfirmation } from './serving-confirmation.ts';
 
 export interface PromoteVersionInput {
   /** Keys the model update: a retry with the same id publishes once. */
@@ -107,19 +102,14 @@ export async function promoteVersionManually(
   const result = await promoteVersion(ctx, input);
   if (!result.confirmed) {
     const restored = result.undone?.restore.restoredVersion ?? null;
-    const decisionId = await recordManualDecision(
+    await failUnconfirmed(
       ctx.clickhouse,
       'promotion-failed',
-      input.modelId,
-      input.version,
-      input.actor,
-      `${input.reason}: not confirmed by serving: ${result.serving.summary}`,
-      { manual: true, serving: result.serving, undone: result.undone, previousVersion: result.previousVersion },
-    );
-    throw new ServingNotConfirmedError(
-      `${input.modelId} ${input.version} was not promoted: ${result.serving.summary}. The promotion was undone: ${input.version} is ${result.undone?.stage ?? 'back in its stage'}, ${restored ? `${restored} is production again` : 'no version is production'} (decision ${decisionId}).`,
+      input,
       result.serving,
-      decisionId,
+      { manual: true, serving: result.serving, undone: result.undone, previousVersion: result.previousVersion },
+      (decisionId) =>
+        `${input.modelId} ${input.version} was not promoted: ${result.serving.summary}. The promotion was undone: ${input.version} is ${result.undone?.stage ?? 'back in its stage'}, ${restored ? `${restored} is production again` : 'no version is production'} (decision ${decisionId}).`,
     );
   }
   const decisionId = result.alreadyPromoted

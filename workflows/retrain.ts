@@ -202,6 +202,16 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
   }
 
   let verdict: PromotionVerdict | null = null;
+  // Every outcome from here on names the trained version and the verdict reached so far.
+  const trainedOutcome = (outcome: RetrainResult['outcome'], reason: string): RetrainResult => ({
+    outcome,
+    reason,
+    version,
+    trainedAt,
+    freshQuality,
+    lineageId: snapshot.snapshotId,
+    verdict,
+  });
   if (championVersion !== null) {
     const lookbackStart = input.trainingWindow.end - parseDuration(input.settings.shadow.lookback);
     const sinceChange = input.trainingWindow.kind === 'since-change-point' && input.trainingWindow.start !== null;
@@ -223,21 +233,13 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
       const reason = `shadow evaluation: ${shadow.verdict.decision}: ${shadow.verdict.reasons.join('; ')}`;
       await quick.rejectVersion({ modelId, version, actor: input.actor, reason });
       await decide('reject', reason, { validation, shadow }, version, snapshot.snapshotId);
-      return { outcome: 'rejected', reason, version, trainedAt, freshQuality, lineageId: snapshot.snapshotId, verdict };
+      return trainedOutcome('rejected', reason);
     }
   }
 
   if (input.settings.canary.darkLaunch) {
     const reason = 'dark launch: the challenger passed shadow evaluation and stays in shadow';
-    return {
-      outcome: 'dark-launched',
-      reason,
-      version,
-      trainedAt,
-      freshQuality,
-      lineageId: snapshot.snapshotId,
-      verdict,
-    };
+    return trainedOutcome('dark-launched', reason);
   }
 
   // Without a champion there is nothing to split traffic with: a canary would be all or nothing.
@@ -265,15 +267,7 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
       const reason = `canary at ${Math.round(share * 100)}% regressed: ${check.reasons.join('; ')}`;
       const rollback = await quick.rollbackVersion({ retrainId, modelId, version, actor: input.actor, reason });
       await decide('rollback', reason, { validation, verdict, canary: check, rollback }, version, snapshot.snapshotId);
-      return {
-        outcome: 'rolled-back',
-        reason,
-        version,
-        trainedAt,
-        freshQuality,
-        lineageId: snapshot.snapshotId,
-        verdict,
-      };
+      return trainedOutcome('rolled-back', reason);
     }
   }
 
@@ -283,7 +277,7 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
     const restored = promoted.undone?.restore.restoredVersion ?? null;
     const reason = `promotion not confirmed by serving: ${promoted.serving.summary}; undone (${version} back to ${promoted.undone?.stage ?? 'its stage'}, ${restored ? `${restored} is production again` : 'no version is production'})`;
     await decide('promotion-failed', reason, { validation, verdict, promoted }, version, snapshot.snapshotId);
-    return { outcome: 'failed', reason, version, trainedAt, freshQuality, lineageId: snapshot.snapshotId, verdict };
+    return trainedOutcome('failed', reason);
   }
   const reason =
     championVersion === null
@@ -299,7 +293,7 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
     snapshot.snapshotId,
   );
   log.info('promoted', { modelId, version });
-  return { outcome: 'promoted', reason, version, trainedAt, freshQuality, lineageId: snapshot.snapshotId, verdict };
+  return trainedOutcome('promoted', reason);
 }
 
 function failureMessage(err: unknown): string {

@@ -15,6 +15,29 @@ export const COSTS = { valuePerQualityUnit: 1, retrainCost: 150 } as const;
 
 export type ScenarioKind = 'gradual' | 'abrupt' | 'recurring';
 
+/** The stream kinds, in the report's order. */
+export const STREAM_KINDS: readonly ScenarioKind[] = ['gradual', 'abrupt', 'recurring'];
+
+/** The `parseArgs` options every decision benchmark takes: which streams to run, and `--help`. */
+export const STREAM_OPTIONS = {
+  seeds: { type: 'string' },
+  days: { type: 'string' },
+  kinds: { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+/**
+ * Stream kinds from a `--kinds` value like "gradual,abrupt" (@default every kind); an unknown one
+ * is an error that names the known ones, followed by `usage`.
+ */
+export function parseStreamKinds(text: string | undefined, usage = ''): ScenarioKind[] {
+  const kinds = (text ?? STREAM_KINDS.join(',')).split(',') as ScenarioKind[];
+  for (const kind of kinds)
+    if (!STREAM_KINDS.includes(kind))
+      throw new Error(`--kinds: unknown stream "${kind}"; use ${STREAM_KINDS.join(', ')}${usage ? `\n${usage}` : ''}`);
+  return kinds;
+}
+
 export interface ScenarioSpec {
   kind: ScenarioKind;
   seed: number;

@@ -8,8 +8,9 @@
  * halves of one stream with them.
  */
 import { builtInTrainer } from '../../training/backtest-trainer.ts';
-import { qualityOf, trainVersion } from '../../detectors/backtest/engine.ts';
-import type { BacktestModel, BacktestRow, BacktestTrainer } from '../../detectors/backtest/types.ts';
+import { qualityOf, runBacktest, trainVersion } from '../../detectors/backtest/engine.ts';
+import type { BacktestModel, BacktestReport, BacktestRow, BacktestTrainer } from '../../detectors/backtest/types.ts';
+import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { type CostModel, stalenessPerEvent } from './oracle.ts';
 import { parseDuration } from '../../detectors/policy/duration.ts';
 import { buildScenario, COSTS, type Scenario, type ScenarioSpec } from './decision-streams.ts';
@@ -100,6 +101,32 @@ export function buildQualityMatrix(spec: ScenarioSpec, options: QualityMatrixOpt
 /** Twins' sample seeds are spaced by this from the stream's seed. */
 const TWIN_SEED_STRIDE = 7919;
 
+/**
+ * Backtest `policy` on the matrix's stream at the benchmark's cadence, with its retrains as the
+ * matrix's steps (those after the last monitored window left out), ready to price on the matrix.
+ */
+export async function backtestOnMatrix(
+  matrix: Pick<QualityMatrix, 'scenario' | 'steps' | 'monitoredStart'>,
+  policy: RetrainPolicy,
+  trainer: BacktestTrainer,
+): Promise<{ report: BacktestReport; retrainSteps: number[] }> {
+  const { scenario, steps, monitoredStart } = matrix;
+  const report = await runBacktest({
+    rows: scenario.rows,
+    numeric: scenario.numeric,
+    hasPrediction: false,
+    policy,
+    cadenceMs: CADENCE_MS,
+    referenceWindowMs: scenario.referenceHours * CADENCE_MS,
+    trainer,
+    costModel: COSTS,
+  });
+  const retrainSteps = report.decisions
+    .filter((d) => d.kind === 'retrain')
+    .map((d) => Math.round((d.time - monitoredStart) / CADENCE_MS))
+    .filter((s) => s < steps);
+  return { report, retrainSteps };
+}
 /**
  * The cost models of `count` twins of a stream: the same concept path, events drawn from other
  * sample seeds, so their trained models and windows have luck independent of the stream's.

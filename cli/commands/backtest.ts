@@ -15,6 +15,7 @@ import { categoricalColumn, detectKinds, numericColumn, readCsv, type RawTable }
 import { ConfigError, ValidationError } from '../../platform/errors.ts';
 import { loadPolicyFile, type LoadedPolicy } from '../../platform/policy-file.ts';
 import { builtInTrainer } from '../../training/backtest-trainer.ts';
+import { commaList } from '../option-values.ts';
 import { emit } from '../output.ts';
 import { backtestPlotHtml } from './backtest-plot.ts';
 import { comparisonJson, renderComparison, renderReport, reportJson, type RunInfo } from './backtest-report.ts';
@@ -225,17 +226,11 @@ function resolveColumns(file: string, header: string[], opts: BacktestCliOptions
         : has.has('prediction')
           ? 'prediction'
           : null;
-  const list = (text: string | undefined): string[] | null =>
-    text === undefined
-      ? null
-      : text
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== '');
-  const categorical = (list(opts.categorical) ?? []).map((c) => need(c, '--categorical'));
+  const categorical = (commaList(opts.categorical) ?? []).map((c) => need(c, '--categorical'));
   const roles = new Set([timestamp, label, ...(prediction ? [prediction] : []), ...(labelTime ? [labelTime] : [])]);
   const features = (
-    list(opts.features) ?? header.filter((h) => !roles.has(h) && !(opts.prediction === false && h === 'prediction'))
+    commaList(opts.features) ??
+    header.filter((h) => !roles.has(h) && !(opts.prediction === false && h === 'prediction'))
   ).map((c) => need(c, '--features'));
   if (features.length === 0)
     throw new ValidationError(

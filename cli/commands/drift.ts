@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_BIN_COUNT } from '../../detectors/drift/bins.ts';
 import { driftOfFiles, type DriftOutput } from '../../operations/drift-of-files.ts';
 import { ValidationError } from '../../platform/errors.ts';
+import { commaList } from '../option-values.ts';
 import { emit, table } from '../output.ts';
 
 interface DriftOptions {
@@ -13,14 +14,6 @@ interface DriftOptions {
   bins: string;
   engine: string;
 }
-
-const list = (value: string | undefined): string[] | undefined =>
-  value === undefined
-    ? undefined
-    : value
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0);
 
 export function registerDriftCommand(program: Command): void {
   program
@@ -55,8 +48,8 @@ export function registerDriftCommand(program: Command): void {
       const drift = await driftOfFiles({
         reference: opts.reference,
         current: opts.current,
-        categorical: list(opts.categorical) ?? [],
-        columns: list(opts.columns),
+        categorical: commaList(opts.categorical) ?? [],
+        columns: commaList(opts.columns),
         bins,
         engine: opts.engine,
         onProgress: (file, rows) => process.stderr.write(`reading ${file}: ${rows.toLocaleString('en-US')} rows\n`),

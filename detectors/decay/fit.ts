@@ -420,26 +420,17 @@ function profileInterval(
     const t = (cutoff - inner.dev) / (outer.dev - inner.dev);
     return Math.exp(Math.log(inner.c.h) + t * (Math.log(outer.c.h) - Math.log(inner.c.h)));
   };
-  let lower = hMin;
-  let upper: number | null = null;
-  const below = profile.filter((p) => p.c.h <= bestH).reverse();
-  for (let i = 1; i < below.length; i++) {
-    const inner = below[i - 1] as { c: CurveAtH; dev: number };
-    const outer = below[i] as { c: CurveAtH; dev: number };
-    if (outer.dev > cutoff) {
-      lower = crossing(inner, outer);
-      break;
+  // Walk outwards from the best h; null when the deviance never crosses the cut-off on that side.
+  const firstCrossing = (outwards: { c: CurveAtH; dev: number }[]): number | null => {
+    for (let i = 1; i < outwards.length; i++) {
+      const inner = outwards[i - 1] as { c: CurveAtH; dev: number };
+      const outer = outwards[i] as { c: CurveAtH; dev: number };
+      if (outer.dev > cutoff) return crossing(inner, outer);
     }
-  }
-  const above = profile.filter((p) => p.c.h >= bestH);
-  for (let i = 1; i < above.length; i++) {
-    const inner = above[i - 1] as { c: CurveAtH; dev: number };
-    const outer = above[i] as { c: CurveAtH; dev: number };
-    if (outer.dev > cutoff) {
-      upper = crossing(inner, outer);
-      break;
-    }
-  }
+    return null;
+  };
+  const lower = firstCrossing(profile.filter((p) => p.c.h <= bestH).reverse()) ?? hMin;
+  let upper = firstCrossing(profile.filter((p) => p.c.h >= bestH));
   if (upper !== null && upper >= hMax / 1.2) upper = null;
   return { lower, upper };
 }

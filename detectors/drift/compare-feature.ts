@@ -17,7 +17,8 @@ import { DEFAULT_BIN_COUNT, countIntoBins, referenceBinEdges } from './bins.ts';
 import { alignCategories } from './categories.ts';
 import type { ChiSquareOptions } from './chi-square.ts';
 import { chiSquareHomogeneity } from './chi-square.ts';
-import type { ColumnRole, FeatureDriftResult, FeatureKind } from './feature-result.ts';
+import type { ColumnCounts, ColumnRole, FeatureDriftResult, FeatureKind } from './feature-result.ts';
+import { resultBeforeTests } from './feature-result.ts';
 import { hellingerDistance } from './hellinger.ts';
 import { jensenShannonDistance } from './jensen-shannon.ts';
 import { ksFromBinnedCounts } from './ks-binned.ts';
@@ -55,27 +56,8 @@ export interface CompareOptions extends VerdictOptions {
   chi2?: ChiSquareOptions;
 }
 
-function baseResult(
-  options: CompareOptions,
-  kind: FeatureKind,
-  counts: { nRef: number; nCur: number; missRef: number; missCur: number },
-): FeatureDriftResult {
-  return {
-    name: options.name ?? 'feature',
-    kind,
-    role: options.role ?? 'feature',
-    n_reference: counts.nRef,
-    n_current: counts.nCur,
-    missing_reference: counts.missRef,
-    missing_current: counts.missCur,
-    tested: counts.nRef > 0 && counts.nCur > 0,
-    drifted: false,
-    effect_size_exceeded: false,
-    reasons: [],
-    test: null,
-    pvalue: null,
-    pvalue_adjusted: null,
-  };
+function baseResult(options: CompareOptions, kind: FeatureKind, counts: ColumnCounts): FeatureDriftResult {
+  return resultBeforeTests({ name: options.name ?? 'feature', kind, role: options.role ?? 'feature' }, counts);
 }
 
 /** Finalise: the lone-feature verdict uses the raw p-value as the adjusted one. */

@@ -49,3 +49,37 @@ export interface FeatureDriftResult {
   /** Categorical only: current rows in unseen categories. */
   unseen_count?: number;
 }
+
+/** Non-missing values and missing ones on each side of a comparison. */
+export interface ColumnCounts {
+  nRef: number;
+  nCur: number;
+  missRef: number;
+  missCur: number;
+}
+
+/**
+ * A column's result before any test ran: its counts, no verdict. `tested` says whether both sides
+ * had values to compare; a column left untested stays like this.
+ */
+export function resultBeforeTests(
+  column: { name: string; kind: FeatureKind; role: ColumnRole },
+  counts: ColumnCounts,
+): FeatureDriftResult {
+  return {
+    name: column.name,
+    kind: column.kind,
+    role: column.role,
+    n_reference: counts.nRef,
+    n_current: counts.nCur,
+    missing_reference: counts.missRef,
+    missing_current: counts.missCur,
+    tested: counts.nRef > 0 && counts.nCur > 0,
+    drifted: false,
+    effect_size_exceeded: false,
+    reasons: [],
+    test: null,
+    pvalue: null,
+    pvalue_adjusted: null,
+  };
+}
