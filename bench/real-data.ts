@@ -230,6 +230,8 @@ interface CliWindow {
   labelled: number;
   version: string;
   quality: number | null;
+  /** Every label of the window, whenever it arrived: what the quality matrix measures. */
+  hindsight_quality: number | null;
 }
 interface CliDecision {
   time: string;
@@ -329,18 +331,21 @@ export function priceRun(
   let next = 0;
   report.windows.forEach((w, t) => {
     while (next < retrainSteps.length && (retrainSteps[next] as number) <= t) serving = retrainSteps[next++] as number;
-    if (w.quality === null) {
+    // The window's quality in hindsight (every label): the monitor's own reading at close may lack
+    // late labels or be pooled with neighbours, which decides but does not price.
+    const quality = w.hindsight_quality;
+    if (quality === null) {
       unlabelled += 1;
       return;
     }
     const expected = (matrix.quality[serving] as Float64Array)[t] as number;
     // The CLI prints 6 decimals.
-    if (!(Math.abs(w.quality - expected) <= 1e-6))
+    if (!(Math.abs(quality - expected) <= 1e-6))
       throw new Error(
-        `${policy}: window ${t} quality ${w.quality} differs from the matrix's ${expected} (model of window ${serving}); the harness no longer replays what the CLI does`,
+        `${policy}: window ${t} quality ${quality} differs from the matrix's ${expected} (model of window ${serving}); the harness no longer replays what the CLI does`,
       );
-    staleness += VALUE_PER_QUALITY_UNIT * w.events * (1 - w.quality);
-    qualitySum += w.quality;
+    staleness += VALUE_PER_QUALITY_UNIT * w.events * (1 - quality);
+    qualitySum += quality;
   });
   if (report.windows.length !== matrix.steps)
     throw new Error(`${policy}: the CLI closed ${report.windows.length} windows, the matrix has ${matrix.steps}`);

@@ -20,13 +20,14 @@ const matrix: RealMatrix = {
 };
 
 const iso = (t: number) => new Date(START + t * WEEK).toISOString();
-const window = (t: number, version: string, quality: number) => ({
+const window = (t: number, version: string, quality: number, atClose: number = quality) => ({
   start: iso(t),
   end: iso(t + 1),
   events: matrix.events[t] as number,
   labelled: matrix.events[t] as number,
   version,
-  quality,
+  quality: atClose,
+  hindsight_quality: quality,
 });
 
 describe('real-data harness: true cost from a backtest run', () => {
@@ -40,7 +41,8 @@ describe('real-data harness: true cost from a backtest run', () => {
         { time: iso(2), kind: 'blocked', reason: '' },
         { time: iso(3), kind: 'retrain', reason: 'after the last window: serves nothing' },
       ],
-      windows: [window(0, 'file', 0.9), window(1, 'v1', 0.95), window(2, 'v1', 0.9)],
+      // Window 1 read 0.5 when it closed (labels still to come, or pooled): priced on every label.
+      windows: [window(0, 'file', 0.9), window(1, 'v1', 0.95, 0.5), window(2, 'v1', 0.9)],
     };
     const run = priceRun('cost-aware', 'cmd', report, matrix, 40);
     expect(run.retrains).toBe(1);
