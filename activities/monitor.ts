@@ -5,6 +5,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Context } from '@temporalio/activity';
+import type { ServingReport } from '../detectors/alerts/types.ts';
 import type { MonitorReference, WindowObservation } from '../detectors/monitor/types.ts';
 import {
   labelledFromGroups,
@@ -29,10 +30,14 @@ import { NotFoundError } from '../platform/errors.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import { registeredReference } from '../operations/register-model.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { HalflifeConfig } from '../platform/config.ts';
+import { servingAlertReport, servingStatus } from '../operations/serving-status.ts';
 
 export interface MonitorActivityDeps {
   clickhouse: ClickHouseClient;
   log: Logger;
+  /** How long a routing change may take to reach serving before serving is said to disagree. */
+  config: Pick<HalflifeConfig, 'serving'>;
   /** How window reads are batched across monitors (window-batcher.ts). @default WindowBatcher's defaults */
   batching?: Omit<WindowBatcherOptions, 'scoreBins'> & {
     /** A model whose last window held more events is read on its own. @default 20000 */
@@ -89,7 +94,19 @@ function monitorReference(
   };
 }
 
-export function createMonitorActivities({ clickhouse, log, batching = {}, batcher: shared }: MonitorActivityDeps) {
+/** A window's aggregates and, when asked for, serving against the registry at the time it was read. */
+export type WindowObservationWithServing = WindowObservation & {
+  /** Null when serving could not be read (the window is evaluated anyway). */
+  serving?: ServingReport | null;
+};
+
+export function createMonitorActivities({
+  clickhouse,
+  log,
+  config,
+  batching = {},
+  batcher: shared,
+}: MonitorActivityDeps) {
   const registry = new ClickHouseRegistryRepository(clickhouse);
   const batcher = shared ?? new WindowBatcher(clickhouse, { ...batching, scoreBins: SCORE_BINS });
   const maxBatchedEvents = batching.maxBatchedEvents ?? DEFAULT_MAX_BATCHED_EVENTS;
@@ -121,8 +138,12 @@ export function createMonitorActivities({ clickhouse, log, batching = {}, batche
      * `cadenceMs` from `from` up to this window. @default none
      */
     lateLabels?: { since: number; from: number; cadenceMs: number; windows?: { start: number; end: number }[] } | null;
-  }): Promise<WindowObservation> {
+    /** Also say whether serving agrees with the registry (for the alert and health rules). @default false */
+    serving?: boolean;
+  }): Promise<WindowObservationWithServing> {
     const window = { start: input.start, end: input.end };
+    // Read beside the window: a few small queries on the registry and the serving reports.
+    const serving = input.serving ? readServing(input.modelId) : null;
     const reference = input.referenceId ? await referenceById(input.referenceId) : null;
     if (reference) assertCountableReference(reference);
     Context.current().heartbeat('reading the window');
@@ -158,6 +179,7 @@ export function createMonitorActivities({ clickhouse, log, batching = {}, batche
         : null;
 
     return {
+      ...(serving ? { serving: await serving } : {}),
       start: input.start,
       end: input.end,
       events,
@@ -180,6 +202,16 @@ export function createMonitorActivities({ clickhouse, log, batching = {}, batche
             appeared: counts?.appeared ?? null,
           }),
     };
+  }
+
+  /** Serving against the registry now; null (logged) when it cannot be read, so the window is still evaluated. */
+  async function readServing(modelId: string): Promise<ServingReport | null> {
+    try {
+      return servingAlertReport(await servingStatus(clickhouse, config, modelId));
+    } catch (err) {
+      log.warn({ modelId, err: (err as Error).message }, 'serving not read with the window');
+      return null;
+    }
   }
 
   /**

@@ -9,7 +9,14 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { HalflifeConfig } from '../platform/config.ts';
 import { ConflictError, NotFoundError } from '../platform/errors.ts';
 import { connectTemporal } from '../platform/temporal.ts';
-import { forceRetrainUpdate, monitorWorkflowId, statusQuery, type MonitorStatus } from '../workflows/messages.ts';
+import type { PromotionOutcome } from '../detectors/alerts/types.ts';
+import {
+  forceRetrainUpdate,
+  monitorWorkflowId,
+  promotionOutcomeSignal,
+  statusQuery,
+  type MonitorStatus,
+} from '../workflows/messages.ts';
 import type { ModelMonitorInput } from '../workflows/monitor/input.ts';
 
 /** A monitor's Update validator said no (paused, a retrain runs, nothing awaits approval...). The API answers 409. */
@@ -101,6 +108,22 @@ export class MonitorClient {
     return this.#call(model, (client) =>
       client.workflow.getHandle(monitorWorkflowId(model)).executeUpdate(definition, { args: [arg] }),
     );
+  }
+
+  /**
+   * Tell a model's monitor how a person's promotion or rollback ended (its `promotion-failed`
+   * alert rule fires on a failure, resolves on a promotion). False when no monitor runs for it.
+   */
+  async notePromotionOutcome(modelId: string, outcome: PromotionOutcome): Promise<boolean> {
+    try {
+      await this.#call(modelId, (client) =>
+        client.workflow.getHandle(monitorWorkflowId(modelId)).signal(promotionOutcomeSignal, outcome),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ import { crashPoint } from '../platform/fault-injection.ts';
 import { TERMINAL_STAGES, type ModelStage, type ModelVersion } from '../platform/registry/types.ts';
 import { failUnconfirmed, recordManualDecision } from './manual-decision.ts';
 import type { PromotionContext } from './promotion-context.ts';
+import { tellMonitor } from './promotion-outcome.ts';
 import { publishFullTraffic } from './publish-model-update.ts';
 import { restoreRouting, type RoutingRestore } from './restore-routing.ts';
 import { confirmServing, scorersToConfirm, type ServingConfirmation } from './serving-confirmation.ts';
@@ -94,6 +95,7 @@ async function stageBeforeProduction(ctx: PromotionContext, v: ModelVersion): Pr
  * A person's promotion (API, CLI): {@link promoteVersion}, recorded as a `promote` decision
  * unless the version already was production. When serving does not confirm it, it is recorded as
  * a `promotion-failed` decision and a {@link ServingNotConfirmedError} names the scorers and their reasons.
+ * Either way the model's monitor is told (`ctx.monitors`), for its `promotion-failed` alert rule.
  */
 export async function promoteVersionManually(
   ctx: PromotionContext,
@@ -102,6 +104,14 @@ export async function promoteVersionManually(
   const result = await promoteVersion(ctx, input);
   if (!result.confirmed) {
     const restored = result.undone?.restore.restoredVersion ?? null;
+    await tellMonitor(ctx, input.modelId, {
+      outcome: 'failed',
+      action: 'promotion',
+      version: input.version,
+      reason: `${input.reason}: not confirmed by serving: ${result.serving.summary}; undone (${restored ? `${restored} is production again` : 'no version is production'})`,
+      at: Date.now(),
+      source: input.actor,
+    });
     await failUnconfirmed(
       ctx.clickhouse,
       'promotion-failed',
@@ -120,5 +130,14 @@ export async function promoteVersionManually(
         published: result.published,
         serving: result.serving,
       });
+  if (!result.alreadyPromoted)
+    await tellMonitor(ctx, input.modelId, {
+      outcome: 'promoted',
+      action: 'promotion',
+      version: input.version,
+      reason: input.reason,
+      at: Date.now(),
+      source: input.actor,
+    });
   return { ...result, decisionId };
 }

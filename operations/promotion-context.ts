@@ -1,10 +1,17 @@
 import type { Kafka, Producer } from 'kafkajs';
+import type { PromotionOutcome } from '../detectors/alerts/types.ts';
 import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
 import { ClickHouseRegistryRepository, type RegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import { createKafka, createProducer } from '../platform/kafka.ts';
 import { ensureCompactedTopic } from '../platform/kafka-compaction.ts';
 import type { Logger } from '../platform/logger.ts';
+
+/** Tells a model's monitor how a person's promotion or rollback ended (operations/monitor-control.ts). */
+export interface PromotionOutcomeNotifier {
+  /** False when no monitor runs for the model. */
+  notePromotionOutcome(modelId: string, outcome: PromotionOutcome): Promise<boolean>;
+}
 
 /** What promoting, rejecting, rolling back and canary-checking a version need. */
 export interface PromotionContext {
@@ -14,6 +21,11 @@ export interface PromotionContext {
   log: Logger;
   /** The control-topic producer, connected on first use. */
   producer(): Promise<Producer>;
+  /**
+   * Who tells the model's monitor how a person's promotion or rollback ended, so its alert rules
+   * see it (a retrain's own outcome reaches its monitor as the child's result). @default nobody
+   */
+  monitors?: PromotionOutcomeNotifier;
 }
 
 export interface PromotionDeps {
@@ -24,6 +36,8 @@ export interface PromotionDeps {
   kafka?: Kafka;
   /** @default a ClickHouseRegistryRepository on `clickhouse` */
   registry?: RegistryRepository;
+  /** @default nobody (see {@link PromotionContext.monitors}) */
+  monitors?: PromotionOutcomeNotifier;
 }
 
 /**
@@ -39,6 +53,7 @@ export function openPromotionContext(deps: PromotionDeps): { ctx: PromotionConte
     config: deps.config,
     registry: deps.registry ?? new ClickHouseRegistryRepository(deps.clickhouse),
     log: deps.log,
+    ...(deps.monitors ? { monitors: deps.monitors } : {}),
     producer() {
       producer ??= (async () => {
         await ensureCompactedTopic(deps.config, deps.config.kafka.modelUpdatesTopic, kafka);

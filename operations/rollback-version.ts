@@ -2,6 +2,7 @@ import { ConflictError, ValidationError } from '../platform/errors.ts';
 import { TERMINAL_STAGES, type ModelVersion } from '../platform/registry/types.ts';
 import { failUnconfirmed, recordManualDecision } from './manual-decision.ts';
 import type { PromotionContext } from './promotion-context.ts';
+import { tellMonitor } from './promotion-outcome.ts';
 import { publishFullTraffic } from './publish-model-update.ts';
 import { restoreRouting, type RoutingRestore } from './restore-routing.ts';
 import { confirmServing, scorersToConfirm, type ServingConfirmation } from './serving-confirmation.ts';
@@ -116,7 +117,8 @@ export async function rollbackVersion(
  * A person's rollback of a model's production version (API, CLI): {@link rollbackVersion},
  * recorded as a `rollback` decision (on the restored version) unless it was already rolled back.
  * When serving does not confirm it, it is recorded as a `rollback-failed` decision and a
- * {@link ServingNotConfirmedError} names the scorers and their reasons.
+ * {@link ServingNotConfirmedError} names the scorers and their reasons, and the model's monitor is
+ * told (`ctx.monitors`), for its `promotion-failed` alert rule.
  */
 export async function rollbackProductionManually(
   ctx: PromotionContext,
@@ -127,6 +129,14 @@ export async function rollbackProductionManually(
   const result = await rollbackVersion(ctx, { ...input, version: current.version });
   const { serving } = result;
   if (!result.confirmed && serving) {
+    await tellMonitor(ctx, input.modelId, {
+      outcome: 'failed',
+      action: 'rollback',
+      version: current.version,
+      reason: `${input.reason}: not confirmed by serving: ${serving.summary}; undone (${current.version} is production again)`,
+      at: Date.now(),
+      source: input.actor,
+    });
     await failUnconfirmed(
       ctx.clickhouse,
       'rollback-failed',

@@ -6,6 +6,7 @@
  * and alerts read {@link servingDisagreement}.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { ServingReport } from '../detectors/alerts/types.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import { requestedSince, scoredVersions, scorersServing } from '../platform/clickhouse/serving-repository.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
@@ -76,6 +77,26 @@ export async function servingDisagreement(
   return {
     disagrees: status.agreement === 'disagrees',
     reasons: status.disagreements.map((d) => `${d.source}: ${d.reason}`),
+  };
+}
+
+/**
+ * Serving as the alert rules and the health rule read it: whether it agrees, the version the
+ * registry asks for, the versions live scorers route traffic to, and the reasons it disagrees.
+ * `pending` and `no-live-scorer` agree (nothing contradicts the registry yet).
+ */
+export function servingAlertReport(status: ServingStatus): ServingReport {
+  const served = status.scorers
+    .filter((s) => s.live)
+    .flatMap((s) => s.serving?.routes.filter((r) => r.share > 0).map((r) => r.version) ?? []);
+  return {
+    agrees: status.agreement !== 'disagrees',
+    requested: status.requested.production?.version ?? null,
+    serving: [...new Set(served)].sort(),
+    reason:
+      status.disagreements.map((d) => `${d.source}: ${d.reason}`).join('; ') ||
+      (status.agreement === 'agrees' ? 'every live scorer serves what the registry asks for' : status.agreement),
+    at: status.checkedAt,
   };
 }
 

@@ -46,6 +46,7 @@ export function createActivities(deps: TemporalWorkerDeps & { batcher?: WindowBa
     ...createMonitorActivities({
       clickhouse: deps.clickhouse,
       log: deps.log.child({ subsystem: 'monitor-activities' }),
+      config: deps.config,
       batcher: deps.batcher,
     }),
     ...createRetrainActivities({

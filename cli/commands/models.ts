@@ -11,6 +11,7 @@ import {
 import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { promoteVersionManually, type PromoteVersionResult } from '../../operations/promote-version.ts';
 import { openPromotionContext, type PromotionContext } from '../../operations/promotion-context.ts';
+import { MonitorClient } from '../../operations/monitor-control.ts';
 import { rollbackProductionManually, type RollbackVersionResult } from '../../operations/rollback-version.ts';
 import { servedByOf, servingStatus, servingSummary, type ServingStatus } from '../../operations/serving-status.ts';
 import type { ClickHouse } from '../../platform/clickhouse/client.ts';
@@ -70,11 +71,19 @@ async function withPromotion<T>(
   config: HalflifeConfig,
   fn: (ctx: PromotionContext) => Promise<T>,
 ): Promise<T> {
-  const { ctx, close } = openPromotionContext({ clickhouse: ch.client, config, log: createLogger('cli', 'warn') });
+  // The model's monitor hears how a promotion or rollback ended (its alert rules), when Temporal answers.
+  const monitors = new MonitorClient(config);
+  const { ctx, close } = openPromotionContext({
+    clickhouse: ch.client,
+    config,
+    log: createLogger('cli', 'warn'),
+    monitors,
+  });
   try {
     return await fn(ctx);
   } finally {
     await close();
+    await monitors.close();
   }
 }
 

@@ -160,12 +160,18 @@ function promotionCondition(severity: AlertSeverity, s: AlertSignals): ActiveCon
   const failure = s.promotionFailure;
   if (failure === null) return [];
   const what = failure.outcome === 'rolled-back' ? 'was rolled back' : 'failed';
+  const tried =
+    failure.action === 'rollback'
+      ? `the rollback from ${failure.version ?? 'production'}`
+      : failure.version
+        ? `version ${failure.version}`
+        : 'the retrain';
   return [
     {
       subject: null,
       severity,
-      summary: `${s.modelId}: ${failure.version ? `version ${failure.version} ` : 'a retrain '}${what}`,
-      description: `${s.modelId}: ${failure.version ? `version ${failure.version}` : 'the retrain'} ${what} (${failure.source}): ${failure.reason}. The version in service keeps serving; the alert resolves at the next promotion.`,
+      summary: `${s.modelId}: ${failure.action === 'rollback' || failure.version ? tried : 'a retrain'} ${what}`,
+      description: `${s.modelId}: ${tried} ${what} (${failure.source}): ${failure.reason}. The version in service keeps serving; the alert resolves at the next promotion.`,
       details: { ...failure },
     },
   ];

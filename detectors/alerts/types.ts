@@ -183,6 +183,8 @@ export interface PromotionOutcome {
   at: number;
   /** The retrain id, or who acted for a person's promotion or rollback. */
   source: string;
+  /** What was tried: promoting `version`, or rolling production back from it. @default "promotion" */
+  action?: 'promotion' | 'rollback';
 }
 
 /** What serving reports against the registry (from serving acknowledgements). */

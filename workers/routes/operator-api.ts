@@ -48,6 +48,7 @@ export function operatorRoutes(deps: OperatorApiDeps): RouteModule[] {
       clickhouse: deps.clickhouse,
       config: deps.config,
       log: log.child({ part: 'registry' }),
+      monitors,
     })).ctx;
   return [
     openApiRoutes(),

@@ -47,6 +47,12 @@ const ALERT_RULES = 'alert-rules';
 /** `patched` id of the health rule that holds quality to the SLO or the attainable level (detectors/monitor/health.ts). */
 const HEALTH_QUALITY_TARGET = 'health-quality-target';
 
+/**
+ * `patched` id of serving read with each window: the tick learns whether serving agrees with the
+ * registry, for the `serving-disagreement` alert rule and the health rule's serving input.
+ */
+const SERVING_WITH_WINDOW = 'serving-with-window';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -71,6 +77,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const coalescing = patched(COALESCE_LATE_WINDOWS);
   // Bounded decay fits change decisions: runs recorded before them keep the unbounded fit.
   const boundedDecayFits = patched(BOUNDED_DECAY_FITS);
+  // Runs recorded before it read no serving with their windows (the activity's input is unchanged).
+  const servingWithWindow = patched(SERVING_WITH_WINDOW);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -80,6 +88,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     staggered,
     coalescing,
     boundedDecayFits,
+    servingWithWindow,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

@@ -109,11 +109,14 @@ export class MonitorWorkflowState {
 
   /** The search attribute uses the health rule with a quality target (see {@link health}). */
   readonly #healthQualityTarget: boolean;
+  /** Each window's read also says whether serving agrees with the registry (the `patched` marker). */
+  readonly #servingWithWindow: boolean;
 
   /**
    * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
-   * `staggered`, `coalescing`, `boundedDecayFits`: whether this run's history carries those
-   * `patched` markers (staggered windows, coalesced late windows, bounded decay fits for the last three).
+   * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`: whether this run's history
+   * carries those `patched` markers (staggered windows, coalesced late windows, bounded decay fits,
+   * serving read with each window for the last four).
    */
   constructor(
     input: ModelMonitorInput,
@@ -126,6 +129,7 @@ export class MonitorWorkflowState {
       staggered = false,
       coalescing = false,
       boundedDecayFits = false,
+      servingWithWindow = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -135,10 +139,12 @@ export class MonitorWorkflowState {
       staggered?: boolean;
       coalescing?: boolean;
       boundedDecayFits?: boolean;
+      servingWithWindow?: boolean;
     },
   ) {
     this.input = input;
     this.#healthQualityTarget = healthQualityTarget;
+    this.#servingWithWindow = servingWithWindow;
     const newest = ruleRevision3 ? 3 : ruleRevision2 ? 2 : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
@@ -180,14 +186,19 @@ export class MonitorWorkflowState {
     return this.nextWindowStart + this.cadenceMs + this.settleMs;
   }
 
-  /** What the health rule is given from this monitor's state (ingest and serving: not seen here). */
+  /**
+   * What the health rule is given from this monitor's state; serving as the last window's read
+   * saw it (runs with that marker), ingest left to observers.
+   */
   healthInputs(): HealthInputs {
-    return monitorHealthInputs(this.state, {
+    const inputs = monitorHealthInputs(this.state, {
       settings: this.settings,
       policy: this.policy,
       cadenceMs: this.cadenceMs,
       settleMs: this.settleMs,
     });
+    const serving = this.alerts.memory.serving;
+    return this.#servingWithWindow && serving ? { ...inputs, servingDisagreement: !serving.agrees } : inputs;
   }
 
   /**
@@ -302,6 +313,7 @@ export class MonitorWorkflowState {
       start,
       end,
       referenceId: this.reference?.referenceId ?? null,
+      ...(this.#servingWithWindow ? { serving: true } : {}),
       ...(revision3
         ? {
             labelsArrivedBy: end + this.settleMs,
@@ -330,6 +342,8 @@ export class MonitorWorkflowState {
         window: { start, end },
       });
     }
+    // Serving as read with the window (kept as it was when it could not be read).
+    if (observation.serving) this.alerts.noteServing(observation.serving);
     const tick = monitorTick(this.state, this.reference, observation, this.policy, Date.now(), this.settings);
     this.state = tick.state;
     this.lastEvaluation = tick.evaluation;

@@ -258,6 +258,21 @@ describe('alert rules: one firing per key until its condition clears', () => {
     expect(step('promoted', 3)).toEqual(['resolve a later version was promoted']);
   });
 
+  it("a person's failed rollback says it was the rollback that failed, naming the version it tried to leave", () => {
+    const policy = alertPolicy([{ kind: 'promotion-failed' }]);
+    const memory = notePromotionOutcome(emptyAlertMemory(), {
+      outcome: 'failed',
+      action: 'rollback',
+      version: 'v4',
+      reason: 'rolled back: not confirmed by serving: scorer s1 refused',
+      at: T0,
+      source: 'alice',
+    });
+    const [fired] = evaluateAlerts(policy, signals({ promotionFailure: memory.promotionFailure }), memory).fire;
+    expect(fired?.summary).toBe('m: the rollback from v4 failed');
+    expect(fired?.description).toMatch(/^m: the rollback from v4 failed \(alice\): rolled back: not confirmed/);
+  });
+
   it('serving disagreement fires on a disagreeing report and resolves on an agreeing one', () => {
     const policy = alertPolicy([{ kind: 'serving-disagreement' }]);
     let memory = noteServingReport(emptyAlertMemory(), {
