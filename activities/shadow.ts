@@ -22,11 +22,11 @@ import {
   type ShadowEventRow,
   type ShadowResultRow,
 } from '../platform/clickhouse/shadow-repository.ts';
-import type { RawFeatures } from '../platform/onnx/features.ts';
+import { encodeSplitFeatures } from '../platform/onnx/features.ts';
 import { shadowModelId } from '../platform/registry/shadow.ts';
 import { heartbeat, ms, nonRetryable, type RetrainContext } from './retrain-context.ts';
 import { binaryLabel } from './snapshot.ts';
-import { loadVersion, scoreRows, summaryMetrics, type SummaryMetrics } from './scoring.ts';
+import { loadVersion, scoreEncodedRows, summaryMetrics, type SummaryMetrics } from './scoring.ts';
 
 export interface ShadowEvaluateInput {
   modelId: string;
@@ -120,7 +120,7 @@ export function createShadowActivity(ctx: RetrainContext) {
     const usable = events
       .map((e) => ({ e, y: binaryLabel(e.label, e.label_numeric === null ? null : Number(e.label_numeric)) }))
       .filter((x): x is { e: ShadowEventRow; y: 0 | 1 } => x.y !== null);
-    const rows: RawFeatures[] = usable.map((x) => ({ ...x.e.num_features, ...x.e.cat_features }));
+    const usableEvents = usable.map((x) => x.e);
     const batchSize = input.batchSize ?? 64;
 
     let championScores: Float64Array;
@@ -150,7 +150,8 @@ export function createShadowActivity(ctx: RetrainContext) {
     } else {
       const candidateRunner = await loadVersion(ctx, candidate);
       try {
-        const scored = await scoreRows(candidateRunner, rows, batchSize, () =>
+        const encoded = encodeSplitFeatures(candidate.features, usableEvents);
+        const scored = await scoreEncodedRows(candidateRunner, encoded, batchSize, () =>
           heartbeat({ evaluationId, step: 'candidate' }),
         );
         ({
@@ -166,7 +167,8 @@ export function createShadowActivity(ctx: RetrainContext) {
         championScoredBy = 'onnx';
         const championRunner = await loadVersion(ctx, championVersion);
         try {
-          const scored = await scoreRows(championRunner, rows, batchSize, () =>
+          const encoded = encodeSplitFeatures(championVersion.features, usableEvents);
+          const scored = await scoreEncodedRows(championRunner, encoded, batchSize, () =>
             heartbeat({ evaluationId, step: 'champion' }),
           );
           ({
