@@ -2,7 +2,13 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fitLogistic, predictProbability, type LogisticModel } from '../../training/logistic.ts';
 import { logisticToOnnx } from '../../training/logistic-onnx.ts';
-import { encodeBatch, encodeSplitFeatures, sliceBatch, type RawFeatures } from '../../platform/onnx/features.ts';
+import {
+  encodeBatch,
+  encodeSplitFeatures,
+  sliceBatch,
+  type RawFeatures,
+  type SplitFeatures,
+} from '../../platform/onnx/features.ts';
 import { OnnxModelError, OnnxPool } from '../../platform/onnx/pool.ts';
 import { encodeVarint } from '../../platform/onnx/protobuf.ts';
 import { Random } from '../../detectors/random.ts';
@@ -164,7 +170,7 @@ describe('in-process and runner-thread scoring', () => {
 describe('encodeSplitFeatures', () => {
   it('encodes stored events exactly as encodeBatch encodes their merged features', () => {
     const f = { numeric: ['a', 'b', 'c'], categorical: ['plan', 'a'] };
-    const events = [
+    const events: SplitFeatures[] = [
       { num_features: { a: 1.5, b: null, c: 3 }, cat_features: { plan: 'pro' } },
       { num_features: {}, cat_features: {} },
       { num_features: { a: 2, b: -1 }, cat_features: { a: 'x', plan: '' } },
