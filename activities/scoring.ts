@@ -2,7 +2,7 @@
 import { brierScore, logLoss } from '../detectors/quality/probabilistic.ts';
 import { rocAuc } from '../detectors/quality/roc-auc.ts';
 import { loadModelRunner, type ModelRunner } from '../platform/onnx/runner.ts';
-import type { RawFeatures } from '../platform/onnx/features.ts';
+import { encodeBatch, sliceBatch, type EncodedBatch, type RawFeatures } from '../platform/onnx/features.ts';
 import type { ModelVersion } from '../platform/registry/types.ts';
 import type { RetrainContext } from './retrain-context.ts';
 
@@ -32,23 +32,35 @@ export async function scoreRows(
   batchSize = 256,
   onBatch?: () => void,
 ): Promise<BatchScores> {
-  const scores = new Float64Array(rows.length).fill(Number.NaN);
-  const latencyMs = new Float64Array(rows.length);
+  return scoreEncodedRows(runner, encodeBatch(runner.ref.features, rows), batchSize, onBatch);
+}
+
+/** {@link scoreRows} of rows encoded once for the runner's features (batches are views into them). */
+export async function scoreEncodedRows(
+  runner: ModelRunner,
+  encoded: EncodedBatch,
+  batchSize = 256,
+  onBatch?: () => void,
+): Promise<BatchScores> {
+  const n = encoded.rows;
+  const scores = new Float64Array(n).fill(Number.NaN);
+  const latencyMs = new Float64Array(n);
   const batchMs: number[] = [];
   let errors = 0;
-  for (let start = 0; start < rows.length; start += batchSize) {
-    const batch = rows.slice(start, start + batchSize);
+  for (let start = 0; start < n; start += batchSize) {
+    const end = Math.min(n, start + batchSize);
+    const size = end - start;
     try {
-      const result = await runner.score(batch);
+      const result = await runner.scoreEncoded(sliceBatch(runner.ref.features, encoded, start, end));
       batchMs.push(result.runMs);
-      for (let i = 0; i < batch.length; i++) {
+      for (let i = 0; i < size; i++) {
         const p = result.scores[i] as number;
         if (p >= 0 && p <= 1) scores[start + i] = p;
         else errors++;
-        latencyMs[start + i] = result.runMs / batch.length;
+        latencyMs[start + i] = result.runMs / size;
       }
     } catch {
-      errors += batch.length;
+      errors += size;
     }
     onBatch?.();
   }

@@ -22,11 +22,11 @@ import {
   type ShadowEventRow,
   type ShadowResultRow,
 } from '../platform/clickhouse/shadow-repository.ts';
-import type { RawFeatures } from '../platform/onnx/features.ts';
+import { encodeSplitFeatures } from '../platform/onnx/features.ts';
 import { shadowModelId } from '../platform/registry/shadow.ts';
 import { heartbeat, ms, nonRetryable, type RetrainContext } from './retrain-context.ts';
 import { binaryLabel } from './snapshot.ts';
-import { loadVersion, scoreRows, summaryMetrics, type SummaryMetrics } from './scoring.ts';
+import { loadVersion, scoreEncodedRows, summaryMetrics, type SummaryMetrics } from './scoring.ts';
 
 export interface ShadowEvaluateInput {
   modelId: string;
@@ -65,6 +65,8 @@ export interface ShadowEvaluateResult {
     /** Events left out because they were in the challenger's training split. */
     excludedTrainingEvents: number;
     latencyP99Ms: { candidate: number | null; champion: number | null };
+    /** Wall time of each step, ms: reading the events, scoring each model, storing the pairs, the verdict. */
+    stepsMs: { read: number; candidate: number; champion: number; store: number; verdict: number };
   };
 }
 
@@ -100,6 +102,13 @@ export function createShadowActivity(ctx: RetrainContext) {
       evaluationId,
     });
 
+    const stepsMs = { read: 0, candidate: 0, champion: 0, store: 0, verdict: 0 };
+    let stepStart = performance.now();
+    const step = (name: keyof typeof stepsMs) => {
+      const now = performance.now();
+      stepsMs[name] = Math.round(now - stepStart);
+      stepStart = now;
+    };
     const excludedTrainingEvents = await trainingSplitSize(ctx.clickhouse, candidate.lineageId);
     const query = {
       modelId: input.modelId,
@@ -116,11 +125,12 @@ export function createShadowActivity(ctx: RetrainContext) {
             championVersion: input.championVersion,
             candidateVersion: input.candidateVersion,
           });
+    step('read');
     heartbeat({ evaluationId, events: events.length });
     const usable = events
       .map((e) => ({ e, y: binaryLabel(e.label, e.label_numeric === null ? null : Number(e.label_numeric)) }))
       .filter((x): x is { e: ShadowEventRow; y: 0 | 1 } => x.y !== null);
-    const rows: RawFeatures[] = usable.map((x) => ({ ...x.e.num_features, ...x.e.cat_features }));
+    const usableEvents = usable.map((x) => x.e);
     const batchSize = input.batchSize ?? 64;
 
     let championScores: Float64Array;
@@ -150,7 +160,8 @@ export function createShadowActivity(ctx: RetrainContext) {
     } else {
       const candidateRunner = await loadVersion(ctx, candidate);
       try {
-        const scored = await scoreRows(candidateRunner, rows, batchSize, () =>
+        const encoded = encodeSplitFeatures(candidate.features, usableEvents);
+        const scored = await scoreEncodedRows(candidateRunner, encoded, batchSize, () =>
           heartbeat({ evaluationId, step: 'candidate' }),
         );
         ({
@@ -162,11 +173,13 @@ export function createShadowActivity(ctx: RetrainContext) {
       } finally {
         await candidateRunner.unload();
       }
+      step('candidate');
       if (championVersion && championVersion.artifactUri) {
         championScoredBy = 'onnx';
         const championRunner = await loadVersion(ctx, championVersion);
         try {
-          const scored = await scoreRows(championRunner, rows, batchSize, () =>
+          const encoded = encodeSplitFeatures(championVersion.features, usableEvents);
+          const scored = await scoreEncodedRows(championRunner, encoded, batchSize, () =>
             heartbeat({ evaluationId, step: 'champion' }),
           );
           ({
@@ -178,6 +191,7 @@ export function createShadowActivity(ctx: RetrainContext) {
         } finally {
           await championRunner.unload();
         }
+        step('champion');
       } else {
         // A champion outside the registry (e.g. the user's own serving): use the scores it
         // recorded live, on the events it scored.
@@ -228,6 +242,7 @@ export function createShadowActivity(ctx: RetrainContext) {
       });
     });
     await insertShadowResults(ctx.clickhouse, stored);
+    step('store');
     if (source === 'live') {
       championErrors = usable.length - stored.length;
     }
@@ -248,6 +263,7 @@ export function createShadowActivity(ctx: RetrainContext) {
         guardrails: { maxLatencyP99Ratio: 2, ...input.guardrails },
       },
     );
+    step('verdict');
     const result: ShadowEvaluateResult = {
       evaluationId,
       n: pairedLabels.length,
@@ -264,9 +280,10 @@ export function createShadowActivity(ctx: RetrainContext) {
           candidate: candidateBatchMs.length > 0 ? p99(candidateBatchMs) : null,
           champion: championBatchMs.length > 0 ? p99(championBatchMs) : null,
         },
+        stepsMs,
       },
     };
-    log.info({ n: result.n, decision: verdict.decision }, 'shadow evaluation');
+    log.info({ n: result.n, decision: verdict.decision, stepsMs }, 'shadow evaluation');
     return result;
   };
 }

@@ -1,15 +1,17 @@
 /**
- * Scorer benchmark: the scorer's ONNX path (OnnxPool worker threads, the packed input encoding)
- * on the demo's logistic regression, single-row calls and batches, side by side with Python
- * onnxruntime on the same ONNX file and machine in one run (bench/peers/onnx_peer.py).
- *
- *   npm run bench -- scorer [--rows 200000] [--single 5000] [--batch 256] [--shadow-events 1000000]
+ * Scorer benchmark: the scorer's ONNX path (OnnxPool, the packed input encoding) on the demo's
+ * logistic regression, single-row calls and batches, side by side with Python onnxruntime on the
+ * same ONNX file and machine in one run (bench/peers/onnx_peer.py). halflife is measured twice:
+ * as the scorer runs it (`inline: 'auto'`: on the calling thread when a batch's timed cost fits
+ * the 1 ms budget) and with every batch in a runner thread (`inline: 'never'`), each with the
+ * event loop's delay (perf_hooks.monitorEventLoopDelay) while it scores.
  *
  * Then shadow evaluation (activities/shadow.ts `shadowEvaluate`, replay source) over
  * `--shadow-events` labelled events in a throwaway embedded ClickHouse (0 skips it).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import os from 'node:os';
 import path from 'node:path';
 import { createRetrainContext } from '../activities/retrain.ts';
@@ -22,6 +24,7 @@ import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
+import { encodeBatch, sliceBatch } from '../platform/onnx/features.ts';
 import { OnnxPool } from '../platform/onnx/pool.ts';
 import { loadModelRunner } from '../platform/onnx/runner.ts';
 import { projectRoot } from '../platform/paths.ts';
@@ -31,16 +34,46 @@ import { demoRow, demoSchedule } from '../workers/demo.ts';
 
 const FEATURES = { numeric: ['f1', 'f2', 'f3'], categorical: [] as string[] };
 
+const USAGE = `usage: npm run bench -- scorer [options]
+
+  --rows N            rows scored in batches (default 200000)
+  --single N          single-row calls, awaited one at a time (default 5000)
+  --batch N           rows per batch (default 256, the scorer's maxBatch)
+  --shadow-events N   labelled events of the shadow replay (default 1000000; 0 skips it)
+  --json              one JSON object on stdout instead of text
+  --help              this text
+`;
+
 interface Figures {
   eventsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** The event loop's delay while scoring (1 ms timer resolution): p99 and max, ms. */
+  loopDelayP99Ms?: number;
+  loopDelayMaxMs?: number;
+  /** Batches run on the calling thread / in a runner thread. */
+  ranInCaller?: number;
+  ranInThread?: number;
+}
+
+interface ShadowFigures {
+  events: number;
+  seconds: number;
+  eventsPerSec: number;
+  seedSeconds: number;
+  verdict: string;
+  /** Wall time of each step, ms (read + encode, scoring per model, statistics + storing). */
+  steps: Record<string, number>;
 }
 
 const quantile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 
 export async function main(argv: readonly string[]): Promise<void> {
+  if (argv.includes('--help')) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const arg = (name: string, d: number) => {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? Number(argv[i + 1]) : d;
@@ -48,6 +81,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   const rows = arg('rows', 200_000);
   const single = arg('single', 5000);
   const batch = arg('batch', 256);
+  const shadowEvents = arg('shadow-events', 1_000_000);
+  const json = argv.includes('--json');
+  const progress = (line: string) => {
+    if (!json) process.stderr.write(`${line}\n`);
+  };
 
   const world = { epoch: 0, ...demoSchedule(1).world };
   const rng = new Random(7);
@@ -63,68 +101,92 @@ export async function main(argv: readonly string[]): Promise<void> {
   writeFileSync(file, bytes);
   const store = new LocalArtifactStore(dir);
   const stored = await store.put('m/model.onnx', bytes);
-
-  const pool = new OnnxPool();
-  const runner = await loadModelRunner(pool, store, {
-    modelId: 'bench',
-    version: 'v1',
-    artifactUri: stored.uri,
-    sha256: stored.sha256,
-    features: FEATURES,
-  });
   const data = Array.from({ length: rows }, () => demoRow(world, 0, rng).features);
-  for (let i = 0; i < 200; i++) await runner.score([data[i]!]);
 
-  // Single-row: one request per onnxruntime call, awaited in turn (latency of one scored request).
-  const lat: number[] = [];
-  let t0 = performance.now();
-  for (let i = 0; i < single; i++) {
-    const s = performance.now();
-    await runner.score([data[i % rows]!]);
-    lat.push(performance.now() - s);
-  }
-  const singleS = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
-  const ts: Figures = { eventsPerSec: single / singleS, p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99) };
+  const measure = async (inline: 'auto' | 'never') => {
+    const pool = new OnnxPool({ inline });
+    const runner = await loadModelRunner(pool, store, {
+      modelId: 'bench',
+      version: 'v1',
+      artifactUri: stored.uri,
+      sha256: stored.sha256,
+      features: FEATURES,
+    });
+    for (let i = 0; i < 200; i++) await runner.score([data[i]!]);
+    const where = { caller: 0, thread: 0 };
+    const loop = monitorEventLoopDelay({ resolution: 1 });
 
-  // Batched: the scorer's batches (maxBatch 256 by default), two in flight (one per runner thread).
-  const blat: number[] = [];
-  t0 = performance.now();
-  const batches: Array<typeof data> = [];
-  for (let i = 0; i < rows; i += batch) batches.push(data.slice(i, i + batch));
-  let next = 0;
-  await Promise.all(
-    [0, 1].map(async () => {
-      while (next < batches.length) {
-        const b = batches[next++]!;
-        const s = performance.now();
-        await runner.score(b);
-        blat.push(performance.now() - s);
-      }
-    }),
-  );
-  const batchS = (performance.now() - t0) / 1000;
-  blat.sort((a, b) => a - b);
-  const tb: Figures = { eventsPerSec: rows / batchS, p50Ms: quantile(blat, 0.5), p99Ms: quantile(blat, 0.99) };
-  await runner.unload();
-  await pool.close();
+    // Single-row: one request per onnxruntime call, awaited in turn (latency of one scored request).
+    const lat: number[] = [];
+    loop.enable();
+    let t0 = performance.now();
+    for (let i = 0; i < single; i++) {
+      const s = performance.now();
+      where[(await runner.score([data[i % rows]!])).ranIn]++;
+      lat.push(performance.now() - s);
+    }
+    const singleS = (performance.now() - t0) / 1000;
+    loop.disable();
+    lat.sort((a, b) => a - b);
+    const singleFig: Figures = {
+      eventsPerSec: single / singleS,
+      p50Ms: quantile(lat, 0.5),
+      p99Ms: quantile(lat, 0.99),
+      loopDelayP99Ms: loop.percentile(99) / 1e6,
+      loopDelayMaxMs: loop.max / 1e6,
+      ranInCaller: where.caller,
+      ranInThread: where.thread,
+    };
 
-  const shadowEvents = arg('shadow-events', 1_000_000);
-  const shadowLine =
-    shadowEvents > 0
-      ? await shadowBench(
-          shadowEvents,
-          bytes,
-          logisticToOnnx(
-            fitLogistic(
-              { features: FEATURES, rows: train.map((r) => r.features), labels: train.map((r) => 1 - r.label) },
-              { l2: 1 },
-              7,
-            ).model,
-          ),
-        )
-      : null;
+    // Batched: the scorer's batches (maxBatch 256 by default), two in flight (one per runner thread).
+    where.caller = where.thread = 0;
+    loop.reset();
+    loop.enable();
+    const blat: number[] = [];
+    t0 = performance.now();
+    const batches: Array<typeof data> = [];
+    for (let i = 0; i < rows; i += batch) batches.push(data.slice(i, i + batch));
+    let next = 0;
+    await Promise.all(
+      [0, 1].map(async () => {
+        while (next < batches.length) {
+          const b = batches[next++]!;
+          const s = performance.now();
+          where[(await runner.score(b)).ranIn]++;
+          blat.push(performance.now() - s);
+        }
+      }),
+    );
+    const batchS = (performance.now() - t0) / 1000;
+    loop.disable();
+    blat.sort((a, b) => a - b);
+    const batchedFig: Figures = {
+      eventsPerSec: rows / batchS,
+      p50Ms: quantile(blat, 0.5),
+      p99Ms: quantile(blat, 0.99),
+      loopDelayP99Ms: loop.percentile(99) / 1e6,
+      loopDelayMaxMs: loop.max / 1e6,
+      ranInCaller: where.caller,
+      ranInThread: where.thread,
+    };
+    // The same batches encoded beforehand (views into one Float32Array), as the Python peer's
+    // numpy matrix is: the ONNX call alone, without reading JSON-shaped rows.
+    const encoded = encodeBatch(FEATURES, data);
+    t0 = performance.now();
+    for (let i = 0; i < rows; i += batch)
+      await runner.scoreEncoded(sliceBatch(FEATURES, encoded, i, Math.min(rows, i + batch)));
+    const preEncodedEventsPerSec = rows / ((performance.now() - t0) / 1000);
+    const inlineCost = pool.inlineCost(runner.key);
+    await runner.unload();
+    await pool.close();
+    return { single: singleFig, batched: batchedFig, preEncodedEventsPerSec, inlineCost };
+  };
+  progress('halflife, as the scorer runs it (inline auto)…');
+  const auto = await measure('auto');
+  progress('halflife, every batch in a runner thread…');
+  const threads = await measure('never');
 
+  progress('python onnxruntime peer…');
   const python = path.join(projectRoot, '.halflife/venv-dev/bin/python');
   const peer = JSON.parse(
     execFileSync(
@@ -137,24 +199,96 @@ export async function main(argv: readonly string[]): Promise<void> {
     single: Figures;
     batched: Figures;
   };
+
+  const shadow =
+    shadowEvents > 0
+      ? await shadowBench(
+          shadowEvents,
+          bytes,
+          logisticToOnnx(
+            fitLogistic(
+              { features: FEATURES, rows: train.map((r) => r.features), labels: train.map((r) => 1 - r.label) },
+              { l2: 1 },
+              7,
+            ).model,
+          ),
+          progress,
+        )
+      : null;
+
+  const machine = {
+    date: new Date().toISOString(),
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    loadAverage: os.loadavg(),
+  };
+  const ratio = (a: Figures, b: Figures) => a.eventsPerSec / b.eventsPerSec;
+  const result = {
+    machine,
+    model: 'demo logistic regression (3 numeric features), packed input',
+    rows,
+    single,
+    batch,
+    halflife: auto,
+    halflifeThreadsOnly: threads,
+    python: peer,
+    ratios: {
+      single: ratio(auto.single, peer.single),
+      batched: ratio(auto.batched, peer.batched),
+      singleThreadsOnly: ratio(threads.single, peer.single),
+      batchedThreadsOnly: ratio(threads.batched, peer.batched),
+      batchedPreEncoded: auto.preEncodedEventsPerSec / peer.batched.eventsPerSec,
+    },
+    shadow,
+  };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
   const fmt = (f: Figures) =>
-    `${Math.round(f.eventsPerSec).toLocaleString('en')} ev/s, p50 ${f.p50Ms.toFixed(3)} ms, p99 ${f.p99Ms.toFixed(3)} ms`;
+    `${Math.round(f.eventsPerSec).toLocaleString('en')} ev/s, p50 ${f.p50Ms.toFixed(3)} ms, p99 ${f.p99Ms.toFixed(3)} ms` +
+    (f.loopDelayMaxMs === undefined
+      ? ''
+      : `; event-loop delay p99 ${f.loopDelayP99Ms!.toFixed(2)} ms, max ${f.loopDelayMaxMs.toFixed(2)} ms; batches in caller/thread ${f.ranInCaller}/${f.ranInThread}`);
   const out = [
-    `scorer ONNX path, demo logistic regression, ${rows.toLocaleString('en')} rows; load average ${os
-      .loadavg()
+    `scorer ONNX path, ${result.model}, ${rows.toLocaleString('en')} rows; ${machine.date}; ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; load average ${machine.loadAverage
       .map((l) => l.toFixed(2))
       .join(' ')}`,
-    `single-row  halflife OnnxPool: ${fmt(ts)}`,
-    `single-row  ${peer.engine}: ${fmt(peer.single)}  (halflife/python throughput ${(ts.eventsPerSec / peer.single.eventsPerSec).toFixed(2)}×)`,
-    `batch ${batch}   halflife OnnxPool (2 threads): ${fmt(tb)}`,
-    `batch ${batch}   ${peer.engine} (1 thread): ${fmt(peer.batched)}  (halflife/python throughput ${(tb.eventsPerSec / peer.batched.eventsPerSec).toFixed(2)}×)`,
+    `in-process cost model: ${auto.inlineCost ? `${(auto.inlineCost.fixedMs * 1000).toFixed(1)} µs + ${(auto.inlineCost.perRowMs * 1000).toFixed(3)} µs/row` : 'threads only'}`,
+    `single-row  halflife OnnxPool (auto):    ${fmt(auto.single)}`,
+    `single-row  halflife OnnxPool (threads): ${fmt(threads.single)}`,
+    `single-row  ${peer.engine}: ${fmt(peer.single)}`,
+    `            halflife/python throughput ${result.ratios.single.toFixed(2)}× (threads only ${result.ratios.singleThreadsOnly.toFixed(2)}×)`,
+    `batch ${batch}   halflife OnnxPool (auto):    ${fmt(auto.batched)}`,
+    `batch ${batch}   halflife OnnxPool (threads, 2 in flight): ${fmt(threads.batched)}`,
+    `batch ${batch}   halflife OnnxPool (auto), rows encoded beforehand: ${Math.round(auto.preEncodedEventsPerSec).toLocaleString('en')} ev/s (${result.ratios.batchedPreEncoded.toFixed(2)}× python)`,
+    `batch ${batch}   ${peer.engine} (1 thread): ${fmt(peer.batched)}`,
+    `            halflife/python throughput ${result.ratios.batched.toFixed(2)}× (threads only ${result.ratios.batchedThreadsOnly.toFixed(2)}×)`,
   ];
-  if (shadowLine) out.push(shadowLine);
+  if (shadow)
+    out.push(
+      `shadow replay ${shadow.events.toLocaleString('en')} paired events: ${shadow.seconds.toFixed(1)} s = ${Math.round(shadow.eventsPerSec).toLocaleString('en')} events/s (verdict ${shadow.verdict}); steps ${Object.entries(
+        shadow.steps,
+      )
+        .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+        .join(', ')}; seeding took ${shadow.seedSeconds.toFixed(1)} s; load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
 /** Seed n labelled events in a fresh chDB (batches through the ingest repository), then time one replay shadow evaluation over all of them. */
-async function shadowBench(n: number, champion: Uint8Array, candidate: Uint8Array): Promise<string> {
+async function shadowBench(
+  n: number,
+  champion: Uint8Array,
+  candidate: Uint8Array,
+  progress: (line: string) => void,
+): Promise<ShadowFigures> {
+  progress(`shadow: seeding ${n.toLocaleString('en')} labelled events…`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-bench-shadow-'));
   const config = loadConfig({ env: {}, overrides: { dataDir, logLevel: 'warn' } });
   const ch = await openClickHouse(config);
@@ -223,6 +357,7 @@ async function shadowBench(n: number, champion: Uint8Array, candidate: Uint8Arra
       );
     }
     const seedS = (performance.now() - seedStart) / 1000;
+    progress('shadow: evaluating…');
     const { ctx, close } = createRetrainContext({ clickhouse: ch.client, config, log: createLogger('bench', 'warn') });
     try {
       const shadowEvaluate = createShadowActivity(ctx);
@@ -237,11 +372,15 @@ async function shadowBench(n: number, champion: Uint8Array, candidate: Uint8Arra
         maxEvents: n,
         batchSize: 1024,
       });
-      const sec = (performance.now() - s) / 1000;
-      return `shadow replay ${result.n.toLocaleString('en')} paired events: ${sec.toFixed(1)} s = ${Math.round(result.n / sec).toLocaleString('en')} events/s (both models scored through OnnxPool, bootstrap CI + McNemar; verdict ${result.verdict.decision}); seeding ${n.toLocaleString('en')} events + labels took ${seedS.toFixed(1)} s; load average ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`;
+      const seconds = (performance.now() - s) / 1000;
+      return {
+        events: result.n,
+        seconds,
+        eventsPerSec: result.n / seconds,
+        seedSeconds: seedS,
+        verdict: result.verdict.decision,
+        steps: result.statistics.stepsMs,
+      };
     } finally {
       await close();
     }

@@ -31,6 +31,26 @@ export class Random {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
+  /**
+   * The mean of one bootstrap resample of `values`: n draws `values[floor(next() × n)]`, the same
+   * draws and state as n calls of {@link next}, with the generator inlined (the hot loop of a
+   * bootstrap over a million events).
+   */
+  resampledMean(values: Float64Array): number {
+    const n = values.length;
+    let state = this.state;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      sum += values[Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n)] as number;
+    }
+    this.state = state;
+    return sum / n;
+  }
+
   /** Uniform on [low, high). */
   uniform(low = 0, high = 1): number {
     return low + (high - low) * this.next();

@@ -20,7 +20,8 @@
  * - Reports what it serves (platform/registry/serving-report.ts) on `kafka.servingReportsTopic`:
  *   on start, on every update applied or refused (with the scorer's reason), every
  *   `serving.heartbeatMs`, and when it stops. Promotions wait for these reports.
- * - onnxruntime runs in worker threads ({@link OnnxPool}), never on the event loop.
+ * - onnxruntime runs through {@link OnnxPool}: on the event loop only for batches whose timed cost
+ *   fits its budget (1 ms), in worker threads otherwise.
  * - Offsets are committed after the events are acknowledged: a crash re-scores at most the
  *   uncommitted requests, and ingest stores each (model_id, event_id) once.
  */

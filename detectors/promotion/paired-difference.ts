@@ -81,11 +81,7 @@ export function pairedBootstrapImprovement(
   }
   const random = new Random(o.seed);
   const replicates: number[] = [];
-  for (let r = 0; r < o.replicates; r++) {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += differences[Math.floor(random.next() * n)] as number;
-    replicates.push(sum / n);
-  }
+  for (let r = 0; r < o.replicates; r++) replicates.push(random.resampledMean(differences));
   const { interval } = percentileInterval(replicates, o.level);
   const improvement = (sign * (challengerSum - championSum)) / n;
   return {

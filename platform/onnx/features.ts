@@ -41,13 +41,56 @@ export function categoricalValue(v: unknown): string {
 }
 
 export function encodeBatch(features: FeatureNames, rows: readonly RawFeatures[]): EncodedBatch {
+  const numericNames = features.numeric;
+  const categoricalNames = features.categorical;
+  const dn = numericNames.length;
+  const dc = categoricalNames.length;
+  const n = rows.length;
+  const numeric = new Float32Array(n * dn);
+  const categorical = new Array<string>(n * dc);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i] as RawFeatures;
+    for (let j = 0; j < dn; j++) numeric[i * dn + j] = numericValue(row[numericNames[j] as string]);
+    for (let j = 0; j < dc; j++) categorical[i * dc + j] = categoricalValue(row[categoricalNames[j] as string]);
+  }
+  return { rows: n, numeric, categorical };
+}
+
+/** A stored event's features: numeric and categorical maps (a name in both takes the categorical value). */
+export interface SplitFeatures {
+  num_features: Readonly<Record<string, number | null>>;
+  cat_features: Readonly<Record<string, string>>;
+}
+
+/**
+ * {@link encodeBatch} of `{ ...num_features, ...cat_features }` for each event, without building
+ * the merged objects.
+ */
+export function encodeSplitFeatures(features: FeatureNames, events: readonly SplitFeatures[]): EncodedBatch {
+  const numericNames = features.numeric;
+  const categoricalNames = features.categorical;
+  const dn = numericNames.length;
+  const dc = categoricalNames.length;
+  const n = events.length;
+  const numeric = new Float32Array(n * dn);
+  const categorical = new Array<string>(n * dc);
+  const valueOf = (e: SplitFeatures, name: string): unknown =>
+    Object.hasOwn(e.cat_features, name) ? e.cat_features[name] : e.num_features[name];
+  for (let i = 0; i < n; i++) {
+    const e = events[i] as SplitFeatures;
+    for (let j = 0; j < dn; j++) numeric[i * dn + j] = numericValue(valueOf(e, numericNames[j] as string));
+    for (let j = 0; j < dc; j++) categorical[i * dc + j] = categoricalValue(valueOf(e, categoricalNames[j] as string));
+  }
+  return { rows: n, numeric, categorical };
+}
+
+/** Rows [start, end) of an encoded batch; the numeric rows are a view, not a copy. */
+export function sliceBatch(features: FeatureNames, batch: EncodedBatch, start: number, end: number): EncodedBatch {
   const dn = features.numeric.length;
   const dc = features.categorical.length;
-  const numeric = new Float32Array(rows.length * dn);
-  const categorical = new Array<string>(rows.length * dc);
-  rows.forEach((row, i) => {
-    for (let j = 0; j < dn; j++) numeric[i * dn + j] = numericValue(row[features.numeric[j] as string]);
-    for (let j = 0; j < dc; j++) categorical[i * dc + j] = categoricalValue(row[features.categorical[j] as string]);
-  });
-  return { rows: rows.length, numeric, categorical };
+  return {
+    rows: end - start,
+    numeric: batch.numeric.subarray(start * dn, end * dn),
+    categorical: dc === 0 ? [] : batch.categorical.slice(start * dc, end * dc),
+  };
 }

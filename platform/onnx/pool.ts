@@ -1,22 +1,47 @@
 /**
- * A pool of worker threads running onnxruntime-node. `run()` of onnxruntime blocks the thread
- * it is called on (onnxruntime#19611), so scoring never happens on the event loop: every
- * loaded model lives in every runner thread, and each batch goes to the least busy one.
- * A runner that dies is replaced and its models are reloaded; its in-flight batches fail.
+ * Where onnxruntime-node runs a model: on the calling thread or in a pool of worker threads.
+ *
+ * `run()` of onnxruntime-node blocks the thread it is called on for the whole inference (it is
+ * only deferred with setImmediate, onnxruntime#19611). Handing a batch to a worker thread
+ * (post a message, wake the thread, copy the scores back) costs tens of microseconds, more than
+ * a small model's whole run. So each loaded model is timed once at load (one row and a full
+ * batch, best of a few runs), and a batch whose estimated run fits `inlineBudgetMs` runs on the
+ * calling thread — the event loop is then blocked no longer than that budget — while larger
+ * batches and slower models go to the least busy runner thread. Every loaded model lives in every
+ * runner thread too. A runner that dies is replaced and its models are reloaded; its in-flight
+ * batches fail.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HalflifeError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { EncodedBatch, FeatureNames } from './features.ts';
+import { closeSession, openSession, runSession, type OnnxSession } from './session.mjs';
 
 export interface OnnxPoolOptions {
   /** Runner threads. @default min(2, available cores) */
   threads?: number;
   /** onnxruntime intra-op threads per session (1 avoids oversubscribing with several runners). @default 1 */
   intraOpThreads?: number;
+  /**
+   * 'auto': a batch runs on the calling thread when its estimated run fits `inlineBudgetMs`;
+   * 'never': always in a runner thread; 'always': always on the calling thread. @default 'auto'
+   */
+  inline?: 'auto' | 'never' | 'always';
+  /** The longest a batch may block the caller's event loop when run in-process (ms). @default 1 */
+  inlineBudgetMs?: number;
   log?: Logger;
 }
+
+/** The cost model of running a model in-process: runMs ≈ fixedMs + perRowMs × rows. */
+export interface InlineCost {
+  fixedMs: number;
+  perRowMs: number;
+}
+
+/** Rows of the load-time timing batch (the scorer's default batch size). */
+const CALIBRATION_ROWS = 256;
+const CALIBRATION_REPEATS = 5;
 
 export interface LoadedModelInfo {
   /** 'packed' (`numeric`/`categorical` inputs) or 'per-column' (one input per feature). */
@@ -31,8 +56,18 @@ export class OnnxModelError extends ValidationError {}
 
 export interface RunResult {
   scores: Float64Array;
-  /** Time inside onnxruntime (in the runner thread), ms. */
+  /** Time inside onnxruntime (on whichever thread ran it), ms. */
   runMs: number;
+  /** Where the batch ran. */
+  ranIn: 'caller' | 'thread';
+}
+
+interface LoadedModel {
+  bytes: Uint8Array;
+  features: FeatureNames;
+  info: LoadedModelInfo;
+  /** The in-process session, when some batches of this model fit the budget. */
+  inline: { session: OnnxSession; cost: InlineCost } | null;
 }
 
 interface Pending {
@@ -52,14 +87,18 @@ export class OnnxPool {
   readonly #threads: number;
   readonly #intraOp: number;
   readonly #log: Logger | undefined;
+  readonly #inlineMode: 'auto' | 'never' | 'always';
+  readonly #inlineBudgetMs: number;
   readonly #runners: Runner[] = [];
-  readonly #models = new Map<string, { bytes: Uint8Array; features: FeatureNames; info: LoadedModelInfo }>();
+  readonly #models = new Map<string, LoadedModel>();
   #nextId = 1;
   #closed = false;
 
   constructor(options: OnnxPoolOptions = {}) {
     this.#threads = Math.max(1, options.threads ?? Math.min(2, os.availableParallelism()));
     this.#intraOp = options.intraOpThreads ?? 1;
+    this.#inlineMode = options.inline ?? 'auto';
+    this.#inlineBudgetMs = options.inlineBudgetMs ?? 1;
     this.#log = options.log;
     for (let i = 0; i < this.#threads; i++) this.#runners.push(this.#spawn());
   }
@@ -78,34 +117,56 @@ export class OnnxPool {
     const existing = this.#models.get(key);
     if (existing) return existing.info;
     let infos: unknown[];
+    let inline: LoadedModel['inline'];
     try {
       infos = await Promise.all(this.#runners.map((r) => this.#call(r, { op: 'load', key, bytes, features })));
+      inline = this.#inlineMode === 'never' ? null : await this.#openInline(key, bytes, features);
     } catch (err) {
       await Promise.allSettled(this.#runners.map((r) => this.#call(r, { op: 'unload', key })));
       throw new OnnxModelError(`model ${key} rejected: ${(err as Error).message}`);
     }
     const info = (infos[0] as { info: LoadedModelInfo }).info;
-    this.#models.set(key, { bytes, features, info });
+    this.#models.set(key, { bytes, features, info, inline });
     return info;
+  }
+
+  /** The in-process cost model of a loaded model, or null when it always runs in a thread. */
+  inlineCost(key: string): InlineCost | null {
+    return this.#models.get(key)?.inline?.cost ?? null;
   }
 
   async run(key: string, batch: EncodedBatch): Promise<RunResult> {
     this.#assertOpen();
-    if (!this.#models.has(key)) throw new HalflifeError(`model ${key} is not loaded`);
-    if (batch.rows === 0) return { scores: new Float64Array(0), runMs: 0 };
+    const model = this.#models.get(key);
+    if (!model) throw new HalflifeError(`model ${key} is not loaded`);
+    if (batch.rows === 0) return { scores: new Float64Array(0), runMs: 0, ranIn: 'caller' };
+    const inline = model.inline;
+    if (
+      inline &&
+      (this.#inlineMode === 'always' || inline.cost.fixedMs + inline.cost.perRowMs * batch.rows <= this.#inlineBudgetMs)
+    ) {
+      const { scores, runMs } = await runSession(inline.session, batch.rows, batch.numeric, batch.categorical);
+      return { scores, runMs, ranIn: 'caller' };
+    }
     const runner = this.#runners.reduce((best, r) => (r.inflight < best.inflight ? r : best));
+    // A view into a larger buffer would be copied whole by postMessage: send just its rows.
+    const numeric =
+      batch.numeric.byteLength === batch.numeric.buffer.byteLength ? batch.numeric : batch.numeric.slice();
     const reply = (await this.#call(runner, {
       op: 'run',
       key,
       rows: batch.rows,
-      numeric: batch.numeric,
+      numeric,
       categorical: batch.categorical,
-    })) as RunResult;
-    return { scores: reply.scores, runMs: reply.runMs };
+    })) as { scores: Float64Array; runMs: number };
+    return { scores: reply.scores, runMs: reply.runMs, ranIn: 'thread' };
   }
 
   async unload(key: string): Promise<void> {
-    if (!this.#models.delete(key)) return;
+    const model = this.#models.get(key);
+    if (!model) return;
+    this.#models.delete(key);
+    await closeSession(model.inline?.session);
     await Promise.allSettled(this.#runners.map((r) => this.#call(r, { op: 'unload', key })));
   }
 
@@ -113,7 +174,40 @@ export class OnnxPool {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all(this.#runners.map((r) => r.worker.terminate()));
+    for (const m of this.#models.values()) await closeSession(m.inline?.session).catch(() => undefined);
     this.#models.clear();
+  }
+
+  /**
+   * Open the model on this thread and time it: one row gives the fixed cost, a full batch the
+   * cost per row (best of a few runs each). A model
+   * whose single row already exceeds the budget is closed again: it always runs in a thread.
+   */
+  async #openInline(
+    key: string,
+    bytes: Uint8Array,
+    features: FeatureNames,
+  ): Promise<{ session: OnnxSession; cost: InlineCost } | null> {
+    const session = await openSession(bytes, features, { intraOpThreads: this.#intraOp });
+    const time = async (rows: number) => {
+      const numeric = new Float32Array(rows * features.numeric.length);
+      const categorical = new Array<string>(rows * features.categorical.length).fill('');
+      let best = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < CALIBRATION_REPEATS; i++)
+        best = Math.min(best, (await runSession(session, rows, numeric, categorical)).runMs);
+      return best;
+    };
+    const one = await time(1);
+    if (this.#inlineMode === 'auto' && one > this.#inlineBudgetMs) {
+      await closeSession(session);
+      this.#log?.debug({ key, oneRowMs: one }, 'ONNX model runs in runner threads only');
+      return null;
+    }
+    // Both parts over-estimated (the batch's whole time is charged per row, the single row's as
+    // fixed), so timing noise can only send a batch to a thread, never block the loop longer.
+    const cost = { fixedMs: one, perRowMs: (await time(CALIBRATION_ROWS)) / CALIBRATION_ROWS };
+    this.#log?.debug({ key, ...cost, budgetMs: this.#inlineBudgetMs }, 'ONNX model timed for in-process runs');
+    return { session, cost };
   }
 
   #assertOpen(): void {

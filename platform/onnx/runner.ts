@@ -3,7 +3,7 @@
  * the registry's sha256 (a mismatch is never loaded), loaded into an {@link OnnxPool}.
  */
 import type { ArtifactStore } from '../registry/artifact-store.ts';
-import { encodeBatch, type FeatureNames, type RawFeatures } from './features.ts';
+import { encodeBatch, type EncodedBatch, type FeatureNames, type RawFeatures } from './features.ts';
 import type { LoadedModelInfo, OnnxPool, RunResult } from './pool.ts';
 
 export interface ModelRef {
@@ -20,6 +20,8 @@ export interface ModelRunner {
   readonly info: LoadedModelInfo;
   /** Probability of class 1 for each row, in order. */
   score(rows: readonly RawFeatures[]): Promise<RunResult>;
+  /** Probability of class 1 for rows already encoded for this model's features. */
+  scoreEncoded(batch: EncodedBatch): Promise<RunResult>;
   unload(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function loadModelRunner(pool: OnnxPool, artifacts: ArtifactStore, 
     key,
     info,
     score: (rows) => pool.run(key, encodeBatch(ref.features, rows)),
+    scoreEncoded: (batch) => pool.run(key, batch),
     unload: () => pool.unload(key),
   };
 }

@@ -2,7 +2,13 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fitLogistic, predictProbability, type LogisticModel } from '../../training/logistic.ts';
 import { logisticToOnnx } from '../../training/logistic-onnx.ts';
-import { encodeBatch, type RawFeatures } from '../../platform/onnx/features.ts';
+import {
+  encodeBatch,
+  encodeSplitFeatures,
+  sliceBatch,
+  type RawFeatures,
+  type SplitFeatures,
+} from '../../platform/onnx/features.ts';
 import { OnnxModelError, OnnxPool } from '../../platform/onnx/pool.ts';
 import { encodeVarint } from '../../platform/onnx/protobuf.ts';
 import { Random } from '../../detectors/random.ts';
@@ -116,7 +122,67 @@ describe('built-in logistic regression → ONNX', () => {
     const elapsed = performance.now() - t0;
     clearInterval(timer);
     expect(out.scores).toHaveLength(200_000);
+    expect(out.ranIn).toBe('thread');
     // If run() blocked this thread no interval callback could fire while it ran.
     if (elapsed > 20) expect(ticks).toBeGreaterThan(2);
+  });
+});
+
+describe('in-process and runner-thread scoring', () => {
+  const inProcess = new OnnxPool({ threads: 1, inline: 'always' });
+  const threaded = new OnnxPool({ threads: 1, inline: 'never' });
+  afterAll(() => Promise.all([inProcess.close(), threaded.close()]));
+
+  it('give identical scores for the same rows, whole or as views into one encoded batch', async () => {
+    const { model } = fitLogistic({ features, ...mixedData(12, 2000) });
+    const bytes = logisticToOnnx(model);
+    await inProcess.load('m', bytes, features);
+    await threaded.load('m', bytes, features);
+    const rows = mixedData(13, 1000).rows;
+    const all = encodeBatch(features, rows);
+    const a = await inProcess.run('m', all);
+    const b = await threaded.run('m', all);
+    expect(a.ranIn).toBe('caller');
+    expect(b.ranIn).toBe('thread');
+    expect([...a.scores]).toEqual([...b.scores]);
+    for (const [start, end] of [
+      [0, 1],
+      [1, 300],
+      [300, 1000],
+    ] as const) {
+      const part = sliceBatch(features, all, start, end);
+      const fromCaller = await inProcess.run('m', part);
+      const fromThread = await threaded.run('m', part);
+      expect([...fromCaller.scores]).toEqual([...a.scores.subarray(start, end)]);
+      expect([...fromThread.scores]).toEqual([...a.scores.subarray(start, end)]);
+    }
+    expect(inProcess.inlineCost('m')).not.toBeNull();
+    expect(threaded.inlineCost('m')).toBeNull();
+  });
+
+  it('rejects a model that fails in-process the same way as in a thread', async () => {
+    const bytes = new TextEncoder().encode('not a model at all');
+    await expect(inProcess.load('bad', bytes, features)).rejects.toThrow(/not a loadable ONNX model/);
+    expect(inProcess.has('bad')).toBe(false);
+  });
+});
+
+describe('encodeSplitFeatures', () => {
+  it('encodes stored events exactly as encodeBatch encodes their merged features', () => {
+    const f = { numeric: ['a', 'b', 'c'], categorical: ['plan', 'a'] };
+    const events: SplitFeatures[] = [
+      { num_features: { a: 1.5, b: null, c: 3 }, cat_features: { plan: 'pro' } },
+      { num_features: {}, cat_features: {} },
+      { num_features: { a: 2, b: -1 }, cat_features: { a: 'x', plan: '' } },
+      { num_features: { c: Number.NaN }, cat_features: { plan: 'team', other: 'y' } },
+    ];
+    const split = encodeSplitFeatures(f, events);
+    const merged = encodeBatch(
+      f,
+      events.map((e) => ({ ...e.num_features, ...e.cat_features })),
+    );
+    expect(split.rows).toBe(4);
+    expect([...split.numeric]).toEqual([...merged.numeric]);
+    expect(split.categorical).toEqual(merged.categorical);
   });
 });

@@ -13,6 +13,18 @@ describe('Random (mulberry32 + Box–Muller)', () => {
     expect(Array.from({ length: 5 }, () => c.next())).not.toEqual(xs);
   });
 
+  it('resampledMean draws exactly what n calls of next() draw, and leaves the same state', () => {
+    const values = Float64Array.from({ length: 1001 }, (_, i) => Math.sin(i) * 10);
+    const a = new Random(99);
+    const b = new Random(99);
+    for (let r = 0; r < 3; r++) {
+      let sum = 0;
+      for (let i = 0; i < values.length; i++) sum += values[Math.floor(a.next() * values.length)] as number;
+      expect(b.resampledMean(values)).toBe(sum / values.length);
+    }
+    expect(b.next()).toBe(a.next());
+  });
+
   it('has the right moments (tolerances: 4 standard errors for n = 100k)', () => {
     const r = new Random(123);
     const u = Array.from({ length: 100_000 }, () => r.next());
