@@ -17,7 +17,10 @@
  * quality matrix prices every period (and gives the clairvoyant oracle's cost, a DP over it).
  * The best period is then run through the CLI, which must retrain exactly where the period says
  * and score exactly what the matrix says — every CLI run's window qualities are checked against
- * the matrix for its own schedule, so the matrix and the CLI cannot drift apart silently.
+ * the matrix for its own schedule, so the matrix and the CLI cannot drift apart silently. A
+ * retrain whose policy chose another training window (the data-quality guard starts it after
+ * broken windows) is replayed on the window the CLI reports: the model of those rows, with the
+ * labels that had arrived by the decision, is trained once and scored on every later window.
  *
  * Usage: npx tsx bench/real-data.ts [--datasets employment-ma,california-housing,flight-delays]
  *          [--retrain-costs 150,1500] [--dir .halflife/real-data] [--json] [--write-md]
@@ -37,7 +40,7 @@ import { memoTrainer } from './decisions.ts';
 import { benchVenvPython } from './lib/bench-venv.ts';
 import { machine } from './lib/cli.ts';
 import { replaceSection } from './lib/markdown-section.ts';
-import { type CostModel, oracleSchedule, scheduleCost } from './lib/oracle.ts';
+import { type CostModel, oracleSchedule } from './lib/oracle.ts';
 import { bestPeriodic, periodicRetrainSteps } from './lib/periodic.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -150,8 +153,14 @@ export interface RealMatrix {
   cadenceMs: number;
   /** Events per window (every event, labelled or not). */
   events: number[];
-  /** quality[k][t]: realised accuracy in window t of the model retrained at window k (0: the first model); NaN without labels. */
+  /** quality[k][t]: realised accuracy in window t of the model retrained at window k on the fixed training window (0: the first model); NaN without labels. */
   quality: Float64Array[];
+  /**
+   * The quality row of a retrain decided at window `k`'s start on the rows of [from, to) (from null:
+   * all history) whose labels had arrived by then — the engine's training set. A retrain's window
+   * is the policy's choice: rule revision 3's data-quality guard starts it after broken windows.
+   */
+  rowFor: (k: number, from: number | null, to: number) => Float64Array;
 }
 
 /** Every window's model (trained as the engine trains it) scored on every later window. */
@@ -166,27 +175,13 @@ export function buildRealMatrix(rows: readonly BacktestRow[], spec: DatasetSpec)
     const t = Math.floor((r.time - monitoredStart) / cadenceMs);
     if (t >= 0) (windows[t] as BacktestRow[]).push(r);
   }
-  const between = (from: number, to: number) => rows.filter((r) => r.time >= from && r.time < to);
+  const labelDelayMs = spec.labelDelay === undefined ? 0 : parseDuration(spec.labelDelay);
+  // As the engine: a label arrives at its row's label time, else its event time plus the delay.
+  const arrived = (r: BacktestRow, by: number): boolean =>
+    r.label !== null && (r.labelTime ?? r.time + labelDelayMs) < by;
   const settings = { qualityMetric: 'accuracy' as const };
   const trainer = memoTrainer(builtInTrainer());
-  const train = (k: number): BacktestModel => {
-    const end = monitoredStart + k * cadenceMs;
-    const trained = trainVersion(
-      trainer,
-      k === 0 ? between(origin, monitoredStart) : between(end - windowMs, end),
-      spec.numeric,
-      spec.categorical,
-      1,
-      0.2,
-      settings,
-    );
-    if ('error' in trained) throw new Error(`${spec.name}, window ${k}: ${trained.error}`);
-    return trained.model;
-  };
-  const quality: Float64Array[] = [];
-  const started = Date.now();
-  for (let k = 0; k < steps; k++) {
-    const model = k === 0 && spec.hasPrediction ? null : train(k);
+  const scoreFrom = (k: number, model: BacktestModel | null): Float64Array => {
     const row = new Float64Array(steps).fill(Number.NaN);
     for (let t = k; t < steps; t++) {
       const w = windows[t] as BacktestRow[];
@@ -198,11 +193,34 @@ export function buildRealMatrix(rows: readonly BacktestRow[], spec: DatasetSpec)
           settings,
         ) ?? Number.NaN;
     }
-    quality.push(row);
+    return row;
+  };
+  const train = (k: number, from: number | null, to: number, decidedAt: number): BacktestModel => {
+    const rowsOf = rows.filter((r) => (from === null || r.time >= from) && r.time < to && arrived(r, decidedAt));
+    const trained = trainVersion(trainer, rowsOf, spec.numeric, spec.categorical, 1, 0.2, settings);
+    if ('error' in trained) throw new Error(`${spec.name}, window ${k}: ${trained.error}`);
+    return trained.model;
+  };
+  const rows0 = new Map<string, Float64Array>();
+  const rowFor = (k: number, from: number | null, to: number): Float64Array => {
+    const key = `${k} ${from} ${to}`;
+    let row = rows0.get(key);
+    if (!row) {
+      row = scoreFrom(k, train(k, from, to, monitoredStart + k * cadenceMs));
+      rows0.set(key, row);
+    }
+    return row;
+  };
+  const quality: Float64Array[] = [];
+  const started = Date.now();
+  for (let k = 0; k < steps; k++) {
+    const end = monitoredStart + k * cadenceMs;
+    if (k === 0) quality.push(spec.hasPrediction ? scoreFrom(0, null) : scoreFrom(0, train(0, origin, end, end)));
+    else quality.push(rowFor(k, end - windowMs, end));
     if (k % 25 === 0 || k === steps - 1)
       log(`  ${spec.name}: quality matrix ${k + 1}/${steps} models (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   }
-  return { steps, monitoredStart, cadenceMs, events: windows.map((w) => w.length), quality };
+  return { steps, monitoredStart, cadenceMs, events: windows.map((w) => w.length), quality, rowFor };
 }
 
 /** The matrix as the oracle's cost model, priced by true cost: staleness against a perfect 1.0 (windows without labels cost nothing). */
@@ -237,6 +255,8 @@ interface CliDecision {
   time: string;
   kind: string;
   reason: string;
+  /** What a retrain trained on (the policy's training window, after the data-quality guard). */
+  retrain?: { training_start: string | null; training_end: string };
 }
 interface CliReport {
   retrains: number;
@@ -318,19 +338,29 @@ export function priceRun(
   report: CliReport,
   matrix: RealMatrix,
   retrainCost: number,
-): PolicyRun & { retrainSteps: number[] } {
+): PolicyRun & { retrainSteps: number[]; retrainRows: Float64Array[] } {
   const lastEnd = matrix.monitoredStart + matrix.steps * matrix.cadenceMs;
-  const retrainTimes = report.decisions.filter((d) => d.kind === 'retrain').map((d) => Date.parse(d.time));
-  const retrainSteps = retrainTimes
-    .filter((t) => t < lastEnd)
-    .map((t) => Math.round((t - matrix.monitoredStart) / matrix.cadenceMs));
+  const retrainDecisions = report.decisions.filter((d) => d.kind === 'retrain');
+  const retrainTimes = retrainDecisions.map((d) => Date.parse(d.time));
+  const serves = retrainDecisions.filter((_d, i) => (retrainTimes[i] as number) < lastEnd);
+  const retrainSteps = serves.map((d) => Math.round((Date.parse(d.time) - matrix.monitoredStart) / matrix.cadenceMs));
+  // Each retrain's model is the one trained on the window the CLI reports it trained on.
+  const retrainRows = serves.map((d, i) => {
+    if (!d.retrain) throw new Error(`${policy}: the retrain at ${d.time} reports no training window`);
+    const from = d.retrain.training_start === null ? null : Date.parse(d.retrain.training_start);
+    return matrix.rowFor(retrainSteps[i] as number, from, Date.parse(d.retrain.training_end));
+  });
   let staleness = 0;
   let unlabelled = 0;
   let qualitySum = 0;
   let serving = 0;
+  let servingRow = matrix.quality[0] as Float64Array;
   let next = 0;
   report.windows.forEach((w, t) => {
-    while (next < retrainSteps.length && (retrainSteps[next] as number) <= t) serving = retrainSteps[next++] as number;
+    while (next < retrainSteps.length && (retrainSteps[next] as number) <= t) {
+      serving = retrainSteps[next] as number;
+      servingRow = retrainRows[next++] as Float64Array;
+    }
     // The window's quality in hindsight (every label): the monitor's own reading at close may lack
     // late labels or be pooled with neighbours, which decides but does not price.
     const quality = w.hindsight_quality;
@@ -338,7 +368,7 @@ export function priceRun(
       unlabelled += 1;
       return;
     }
-    const expected = (matrix.quality[serving] as Float64Array)[t] as number;
+    const expected = servingRow[t] as number;
     // The CLI prints 6 decimals.
     if (!(Math.abs(quality - expected) <= 1e-6))
       throw new Error(
@@ -364,6 +394,7 @@ export function priceRun(
     meanQuality: qualitySum / Math.max(1, report.windows.length - unlabelled),
     unlabelledWindows: unlabelled,
     retrainSteps,
+    retrainRows,
   };
 }
 
@@ -379,29 +410,43 @@ export interface RetrainValue {
   reason: string;
 }
 
+/** Staleness (true cost, without retrains) of a run whose models are these quality rows, each serving from its step on. */
+function stalenessOf(matrix: RealMatrix, served: ReadonlyArray<{ step: number; row: Float64Array }>): number {
+  let staleness = 0;
+  let row = matrix.quality[0] as Float64Array;
+  let next = 0;
+  for (let t = 0; t < matrix.steps; t++) {
+    while (next < served.length && (served[next]?.step as number) <= t) row = served[next++]?.row as Float64Array;
+    const q = row[t] as number;
+    if (!Number.isNaN(q)) staleness += VALUE_PER_QUALITY_UNIT * (matrix.events[t] as number) * (1 - q);
+  }
+  return staleness;
+}
+
+/** Each retrain of a run priced with the models the run actually trained (its own training windows). */
 export function retrainValues(
-  model: CostModel,
-  steps: readonly number[],
+  matrix: RealMatrix,
+  run: { retrainSteps: readonly number[]; retrainRows: readonly Float64Array[] },
   decisions: readonly CliDecision[],
-  monitoredStart: number,
-  cadenceMs: number,
 ): RetrainValue[] {
-  const base = scheduleCost(model, steps).stalenessCost;
-  return steps.map((step, i) => {
-    const serving = i === 0 ? 0 : (steps[i - 1] as number);
+  const served = run.retrainSteps.map((step, i) => ({ step, row: run.retrainRows[i] as Float64Array }));
+  const base = stalenessOf(matrix, served);
+  return served.map(({ step }, i) => {
+    const serving = i === 0 ? (matrix.quality[0] as Float64Array) : (served[i - 1]?.row as Float64Array);
     const decision = decisions.find(
-      (d) => d.kind === 'retrain' && Math.round((Date.parse(d.time) - monitoredStart) / cadenceMs) === step,
+      (d) =>
+        d.kind === 'retrain' && Math.round((Date.parse(d.time) - matrix.monitoredStart) / matrix.cadenceMs) === step,
     );
     return {
       step,
-      time: new Date(monitoredStart + step * cadenceMs).toISOString(),
+      time: new Date(matrix.monitoredStart + step * matrix.cadenceMs).toISOString(),
       saved:
-        scheduleCost(
-          model,
-          steps.filter((s) => s !== step),
-        ).stalenessCost - base,
-      servingQuality: model.qualityAt(serving, step - 1),
-      freshQuality: model.qualityAt(step - 1, step - 1),
+        stalenessOf(
+          matrix,
+          served.filter((_s, j) => j !== i),
+        ) - base,
+      servingQuality: serving[step - 1] as number,
+      freshQuality: (matrix.quality[step - 1] as Float64Array)[step - 1] as number,
       reason: decision?.reason ?? '',
     };
   });
@@ -448,7 +493,7 @@ async function runDataset(spec: DatasetSpec, dir: string, retrainCosts: readonly
     const period = periodText(search.period, spec.cadence);
     const oracle = oracleSchedule(model);
     let costAwareDecisions: CliDecision[] = [];
-    const cli = (kind: string): PolicyRun & { retrainSteps: number[] } => {
+    const cli = (kind: string): PolicyRun & { retrainSteps: number[]; retrainRows: Float64Array[] } => {
       const policyFile = path.join(policies, `${spec.name}-${kind}-c${retrainCost}.yaml`);
       writeFileSync(policyFile, policyYaml(kind, spec, retrainCost, period));
       const args = [
@@ -497,7 +542,11 @@ async function runDataset(spec: DatasetSpec, dir: string, retrainCosts: readonly
     const drift = cli('drift-triggered');
     const never = cli('never');
     const noBlock = cli('cost-aware-no-dq-block');
-    const strip = ({ retrainSteps: _steps, ...r }: PolicyRun & { retrainSteps: number[] }): PolicyRun => r;
+    const strip = ({
+      retrainSteps: _steps,
+      retrainRows: _rows,
+      ...r
+    }: PolicyRun & { retrainSteps: number[]; retrainRows: Float64Array[] }): PolicyRun => r;
     results.push({
       dataset: spec.name,
       rows: rows.length,
@@ -508,13 +557,7 @@ async function runDataset(spec: DatasetSpec, dir: string, retrainCosts: readonly
       retrainCost,
       bestPeriod: period,
       oracle: { trueCost: oracle.totalCost, retrains: oracle.retrainSteps.length },
-      costAwareRetrains: retrainValues(
-        model,
-        costAware.retrainSteps,
-        costAwareDecisions,
-        matrix.monitoredStart,
-        matrix.cadenceMs,
-      ),
+      costAwareRetrains: retrainValues(matrix, costAware, costAwareDecisions),
       runs: [
         costAware,
         { ...periodic, policy: 'best periodic' },
