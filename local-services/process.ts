@@ -43,6 +43,32 @@ export function runningPid(pidFile: string): number | undefined {
   return isAlive(pid) ? pid : undefined;
 }
 
+/**
+ * Who a service was started for: `<pidFile>.owner` holds the pid of the daemon that started it and
+ * stops it when it exits. A service started by `halflife services up` has no owner and outlives
+ * every daemon.
+ */
+export function ownerFile(pidFile: string): string {
+  return `${pidFile}.owner`;
+}
+
+export function recordOwner(pidFile: string, ownerPid: number): void {
+  writeFileSync(ownerFile(pidFile), `${ownerPid}\n`);
+}
+
+/**
+ * The pid of the daemon that started this service and died without stopping it (kill -9, a
+ * crash): its service is the next daemon's to adopt and stop. undefined when the service has no
+ * owner or its owner still runs.
+ */
+export function orphanedBy(pidFile: string): number | undefined {
+  const file = ownerFile(pidFile);
+  if (!existsSync(file)) return undefined;
+  const owner = Number(readFileSync(file, 'utf8').trim());
+  if (!Number.isInteger(owner) || owner <= 0) return undefined;
+  return isAlive(owner) ? undefined : owner;
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -56,6 +82,7 @@ export function isAlive(pid: number): boolean {
 export async function stopProcess(pidFile: string, graceMs = 15_000): Promise<'stopped' | 'killed' | 'not-running'> {
   const pid = runningPid(pidFile);
   rmSafe(pidFile);
+  rmSafe(ownerFile(pidFile));
   if (pid === undefined) return 'not-running';
   signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;

@@ -1,7 +1,7 @@
 import type { HalflifeConfig } from '../platform/config.ts';
 import { DependencyError } from '../platform/errors.ts';
 import { kafkaBroker } from './kafka.ts';
-import { portOpen, runningPid, stopProcess, waitFor } from './process.ts';
+import { orphanedBy, portOpen, recordOwner, runningPid, stopProcess, waitFor } from './process.ts';
 import type { LocalService } from './service.ts';
 import { temporalDevServer } from './temporal.ts';
 
@@ -58,6 +58,12 @@ export interface UpOptions {
   timeoutMs?: number;
   /** Called as soon as a service process is spawned, before it is healthy (so a caller interrupted mid-start can still stop it). */
   onStarted?: (service: LocalService) => void;
+  /**
+   * The pid of the process that stops what it starts (the daemon): recorded beside each service it
+   * starts, and services left running by an earlier owner that died are adopted (returned and passed
+   * to `onStarted` as if started here). @default undefined (started services outlive the caller)
+   */
+  owner?: number;
 }
 
 /**
@@ -70,7 +76,16 @@ export async function servicesUp(config: HalflifeConfig, options: UpOptions = {}
   const services = localServices(config);
   for (const service of services) {
     if (runningPid(service.pidFile) !== undefined) {
-      progress(`${service.name}: already running at ${service.address}`);
+      const deadOwner = options.owner === undefined ? undefined : orphanedBy(service.pidFile);
+      if (deadOwner === undefined) {
+        progress(`${service.name}: already running at ${service.address}`);
+        continue;
+      }
+      // Its daemon was killed without stopping it: this one stops it when it exits.
+      progress(`${service.name}: running at ${service.address}, left by daemon ${deadOwner} that exited; adopted`);
+      recordOwner(service.pidFile, options.owner as number);
+      started.push(service);
+      options.onStarted?.(service);
       continue;
     }
     for (const port of service.ports) {
@@ -82,6 +97,7 @@ export async function servicesUp(config: HalflifeConfig, options: UpOptions = {}
     }
     progress(`${service.name}: starting at ${service.address} (log: ${service.logFile})`);
     service.start();
+    if (options.owner !== undefined) recordOwner(service.pidFile, options.owner);
     started.push(service);
     options.onStarted?.(service);
   }

@@ -61,6 +61,8 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
   try {
     await servicesUp(config, {
       onProgress: (line) => log.info(line),
+      // Services this daemon starts (or adopts from one killed before it could stop them) are its own.
+      owner: process.pid,
       // The local services are stopped last: a part that hangs while stopping cannot keep them running.
       onStarted: (service: LocalService) =>
         shutdown.add({ name: service.name, run: () => servicesDown(config, [service]), timeoutMs: 30_000 }),
