@@ -244,13 +244,8 @@ function prepare(observations: readonly QualityObservation[], options: DecayFitO
   return { age, y, w, sign, floorMin, floorMax };
 }
 
-/**
- * Best (q0, floor) for a fixed half-life: weighted least squares on the basis [e, 1 − e].
- * `bounded`: q0 is kept within the metric's bounds too (the exact box-constrained optimum).
- */
-function curveAt(data: Prepared, h: number, bounded = false): CurveAtH {
-  if (bounded) return boundedCurveAt(data, h);
-  const k = LN2 / h;
+/** The weighted sums of the least-squares fit on the basis [e, 1 − e] at decay rate `k`, and each point's e. */
+function weightedSums(data: Prepared, k: number) {
   let see = 0;
   let sef = 0;
   let sff = 0;
@@ -258,6 +253,7 @@ function curveAt(data: Prepared, h: number, bounded = false): CurveAtH {
   let sfy = 0;
   let sw = 0;
   let swy = 0;
+  let syy = 0;
   const e: number[] = [];
   for (let i = 0; i < data.age.length; i++) {
     const ei = Math.exp(-k * (data.age[i] ?? 0));
@@ -272,7 +268,18 @@ function curveAt(data: Prepared, h: number, bounded = false): CurveAtH {
     sfy += wi * fi * yi;
     sw += wi;
     swy += wi * yi;
+    syy += wi * yi * yi;
   }
+  return { see, sef, sff, sey, sfy, sw, swy, syy, e };
+}
+
+/**
+ * Best (q0, floor) for a fixed half-life: weighted least squares on the basis [e, 1 − e].
+ * `bounded`: q0 is kept within the metric's bounds too (the exact box-constrained optimum).
+ */
+function curveAt(data: Prepared, h: number, bounded = false): CurveAtH {
+  if (bounded) return boundedCurveAt(data, h);
+  const { see, sef, sff, sey, sfy, sw, swy, e } = weightedSums(data, LN2 / h);
   const det = see * sff - sef * sef;
   let q0: number;
   let floor: number;
@@ -308,31 +315,7 @@ function curveAt(data: Prepared, h: number, bounded = false): CurveAtH {
  * the best of the unconstrained optimum (if inside), the optima along each edge, and the corners.
  */
 function boundedCurveAt(data: Prepared, h: number): CurveAtH {
-  const k = LN2 / h;
-  let see = 0;
-  let sef = 0;
-  let sff = 0;
-  let sey = 0;
-  let sfy = 0;
-  let sw = 0;
-  let swy = 0;
-  let syy = 0;
-  const e: number[] = [];
-  for (let i = 0; i < data.age.length; i++) {
-    const ei = Math.exp(-k * (data.age[i] ?? 0));
-    const fi = 1 - ei;
-    const wi = data.w[i] ?? 0;
-    const yi = data.y[i] ?? 0;
-    e.push(ei);
-    see += wi * ei * ei;
-    sef += wi * ei * fi;
-    sff += wi * fi * fi;
-    sey += wi * ei * yi;
-    sfy += wi * fi * yi;
-    sw += wi;
-    swy += wi * yi;
-    syy += wi * yi * yi;
-  }
+  const { see, sef, sff, sey, sfy, sw, swy, syy, e } = weightedSums(data, LN2 / h);
   const lo = data.floorMin ?? Number.NEGATIVE_INFINITY;
   const hi = data.floorMax ?? Number.POSITIVE_INFINITY;
   const clamp = (v: number) => Math.min(hi, Math.max(lo, v));
