@@ -44,7 +44,7 @@ import type { ColumnsToCount } from './binned-counts-query.ts';
 import { queryRows } from './client.ts';
 import { countsFromMap, floatArrayParam, num } from './sql-values.ts';
 import { checkedTimeWindow, type TimeWindow } from './time-window.ts';
-import type { VersionInWindow } from './window-repository.ts';
+import { labelledGroupOf, type LabelledGroupRow, type VersionInWindow } from './window-repository.ts';
 
 /** One window of a batch: a model's events in [start, end), counted into `columns` when given. */
 export interface BatchedWindowRequest extends TimeWindow {
@@ -248,14 +248,7 @@ export async function batchedWindowStatistics(
     out[i]!.scoreBins = [...bins].sort((a, b) => a[0] - b[0]).map(([bin, events]) => ({ bin, events }));
   });
   for (const r of labelledRows) {
-    out[Number(r.w) - 1]!.labelled.push({
-      bin: Number(r.bin),
-      positive: Number(r.positive) === 1,
-      events: num(r.events),
-      scoreSum: Number(r.score_sum),
-      scoreSquareSum: Number(r.score_sq),
-      labelDelayHoursP50: r.delay_p50 === null ? null : Number(r.delay_p50),
-    });
+    out[Number(r.w) - 1]!.labelled.push(labelledGroupOf(r));
   }
   for (const r of deadRows) out[Number(r.w) - 1]!.deadLettered = num(r.n);
   const trained = new Map(trainedRows.map((r) => [`${r.model_id}\u0000${r.version}`, num(r.created)]));
@@ -444,14 +437,8 @@ interface CategoricalRow {
   n: string;
 }
 
-interface LabelledRow {
+interface LabelledRow extends LabelledGroupRow {
   w: number;
-  bin: number;
-  positive: number;
-  events: string;
-  score_sum: number;
-  score_sq: number;
-  delay_p50: number | null;
 }
 
 /** The cuts of every numeric column of every window, as three parallel arrays. */

@@ -129,14 +129,7 @@ export async function labelledScoreGroups(
   const ts = windowFilter('ts', window);
   const arrived =
     arrivedBefore === null ? null : namedWindowFilter('label_ts', 'arrived', { start: null, end: arrivedBefore });
-  const rows = await queryRows<{
-    bin: number;
-    positive: number;
-    events: string;
-    score_sum: number;
-    score_sq: number;
-    delay_p50: number | null;
-  }>(
+  const rows = await queryRows<LabelledGroupRow>(
     client,
     `SELECT ${scoreBin('e.prediction_score')} AS bin,
             l.label_numeric >= 0.5 AS positive,
@@ -149,14 +142,28 @@ export async function labelledScoreGroups(
      GROUP BY bin, positive`,
     { model: modelId, ...ts.params, bins, ...arrived?.params },
   );
-  return rows.map((r) => ({
+  return rows.map(labelledGroupOf);
+}
+
+/** A labelled score group as the labelled-score queries return it (the batched one too). */
+export interface LabelledGroupRow {
+  bin: number;
+  positive: number;
+  events: string | number;
+  score_sum: number;
+  score_sq: number;
+  delay_p50?: number | null;
+}
+
+export function labelledGroupOf(r: LabelledGroupRow): LabelledScoreGroup {
+  return {
     bin: Number(r.bin),
     positive: Number(r.positive) === 1,
     events: Number(r.events),
     scoreSum: Number(r.score_sum),
     scoreSquareSum: Number(r.score_sq),
-    labelDelayHoursP50: r.delay_p50 === null ? null : Number(r.delay_p50),
-  }));
+    labelDelayHoursP50: r.delay_p50 === null || r.delay_p50 === undefined ? null : Number(r.delay_p50),
+  };
 }
 
 /** Late labels of one earlier window (its start), grouped as {@link labelledScoreGroups} groups them. */
@@ -215,15 +222,8 @@ export async function lateLabelledScoreGroups(
       bins,
     },
   );
-  return rows.map((r) => ({
-    windowStart: Number(r.window_start),
-    bin: Number(r.bin),
-    positive: Number(r.positive) === 1,
-    events: Number(r.events),
-    scoreSum: Number(r.score_sum),
-    scoreSquareSum: Number(r.score_sq),
-    labelDelayHoursP50: null,
-  }));
+  // Late labels carry no delay median: their delay is by construction past the window's close.
+  return rows.map((r) => ({ windowStart: Number(r.window_start), ...labelledGroupOf({ ...r, delay_p50: null }) }));
 }
 
 /**
