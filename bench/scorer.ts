@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import os from 'node:os';
 import path from 'node:path';
 import { createRetrainContext } from '../activities/retrain.ts';
@@ -54,6 +54,25 @@ interface Figures {
   /** Batches run on the calling thread / in a runner thread. */
   ranInCaller?: number;
   ranInThread?: number;
+}
+
+/** One timed run's figures: its throughput, latency quantiles (sorts `latencies`), event-loop delay and where batches ran. */
+function figuresOf(
+  eventsPerSec: number,
+  latencies: number[],
+  loop: IntervalHistogram,
+  where: { caller: number; thread: number },
+): Figures {
+  latencies.sort((a, b) => a - b);
+  return {
+    eventsPerSec,
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+    loopDelayP99Ms: loop.percentile(99) / 1e6,
+    loopDelayMaxMs: loop.max / 1e6,
+    ranInCaller: where.caller,
+    ranInThread: where.thread,
+  };
 }
 
 interface ShadowFigures {
@@ -127,16 +146,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     const singleS = (performance.now() - t0) / 1000;
     loop.disable();
-    lat.sort((a, b) => a - b);
-    const singleFig: Figures = {
-      eventsPerSec: single / singleS,
-      p50Ms: quantile(lat, 0.5),
-      p99Ms: quantile(lat, 0.99),
-      loopDelayP99Ms: loop.percentile(99) / 1e6,
-      loopDelayMaxMs: loop.max / 1e6,
-      ranInCaller: where.caller,
-      ranInThread: where.thread,
-    };
+    const singleFig = figuresOf(single / singleS, lat, loop, where);
 
     // Batched: the scorer's batches (maxBatch 256 by default), two in flight (one per runner thread).
     where.caller = where.thread = 0;
@@ -159,16 +169,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     );
     const batchS = (performance.now() - t0) / 1000;
     loop.disable();
-    blat.sort((a, b) => a - b);
-    const batchedFig: Figures = {
-      eventsPerSec: rows / batchS,
-      p50Ms: quantile(blat, 0.5),
-      p99Ms: quantile(blat, 0.99),
-      loopDelayP99Ms: loop.percentile(99) / 1e6,
-      loopDelayMaxMs: loop.max / 1e6,
-      ranInCaller: where.caller,
-      ranInThread: where.thread,
-    };
+    const batchedFig = figuresOf(rows / batchS, blat, loop, where);
     // The same batches encoded beforehand (views into one Float32Array), as the Python peer's
     // numpy matrix is: the ONNX call alone, without reading JSON-shaped rows.
     const encoded = encodeBatch(FEATURES, data);
