@@ -270,13 +270,7 @@ export function monitorTick(
   let changePoint: WindowEvaluation['changePoint'] = { detected: false, statistic: null };
   const quality = base.window.quality;
   if (quality) {
-    const detector = state.changeDetector
-      ? PageHinkley.restore(state.changeDetector)
-      : new PageHinkley(CHANGE_DETECTOR);
-    const update = detector.update(quality.value);
-    state.changeDetector = detector.serialize();
-    changePoint = { detected: update.drift, statistic: update.decreaseStatistic };
-    if (update.drift) state.lastChangePointAt = observation.end;
+    changePoint = observeChangePoint(state, quality.value, observation.end);
 
     if (state.version !== null && state.versionTrainedAt !== null) {
       const ageHours = Math.max(0, (observation.end - state.versionTrainedAt) / HOUR);
@@ -322,16 +316,10 @@ function tickWithPooledQuality(
   const update = updateQualityEvidence(state, window, observation, base, settings, evidence);
   const quality = state.windows.at(-1)?.quality ?? null;
 
-  let changePoint: WindowEvaluation['changePoint'] = { detected: false, statistic: null };
-  if (quality && window.dataQualityOk !== false) {
-    const detector = state.changeDetector
-      ? PageHinkley.restore(state.changeDetector)
-      : new PageHinkley(CHANGE_DETECTOR);
-    const result = detector.update(quality.value);
-    state.changeDetector = detector.serialize();
-    changePoint = { detected: result.drift, statistic: result.decreaseStatistic };
-    if (result.drift) state.lastChangePointAt = observation.end;
-  }
+  const changePoint: WindowEvaluation['changePoint'] =
+    quality && window.dataQualityOk !== false
+      ? observeChangePoint(state, quality.value, observation.end)
+      : { detected: false, statistic: null };
   state.points = capPoints(state.points, state.version ?? '', settings);
 
   const nowAgeHours = state.versionTrainedAt === null ? 0 : Math.max(0, (now - state.versionTrainedAt) / HOUR);
@@ -459,4 +447,13 @@ function sum(values: readonly number[]): number {
 /** Deep copy of plain JSON data (works in the workflow sandbox too). */
 function structuredCloneJson<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** Feed a window's quality to the state's change detector (Page–Hinkley on decreases); a detection marks the window's end. */
+function observeChangePoint(state: MonitorState, quality: number, windowEnd: number): WindowEvaluation['changePoint'] {
+  const detector = state.changeDetector ? PageHinkley.restore(state.changeDetector) : new PageHinkley(CHANGE_DETECTOR);
+  const update = detector.update(quality);
+  state.changeDetector = detector.serialize();
+  if (update.drift) state.lastChangePointAt = windowEnd;
+  return { detected: update.drift, statistic: update.decreaseStatistic };
 }
