@@ -73,31 +73,68 @@ export function isTransientKafkaError(err: unknown): boolean {
   return false;
 }
 
+/**
+ * A connection that dropped under an established session (the socket ended or was reset while
+ * kafkajs still wrote to it — seen on a loaded machine as "write after end" right after start).
+ * kafkajs reconnects, and a consumer that crashed on it restarts: worth a warning, not an error.
+ * A broker that is really gone shows up next as refused connections, which stay errors, and as
+ * ingest stalled in readiness.
+ */
+const DROPPED_CONNECTION_ERRORS = new Set([
+  'Connection error: write after end',
+  'Connection error: write EPIPE',
+  'Connection error: read ECONNRESET',
+]);
+
 const CRASH = /^Crash: \w+: (.*)$/;
 
 /**
  * The level of kafkajs log entries: their own, except transient broker answers, a consumer crash
- * on one and the restart announced after it (debug). Keeps, per consumer group, whether its last
+ * on one and the restart announced after it (debug), and a dropped connection kafkajs reconnects,
+ * the crash on it and its restart (warn). Keeps, per consumer group, whether its last
  * crash was transient: kafkajs logs the restart in a separate entry.
  */
 export function kafkajsLevels(): (entry: LogEntry) => 'error' | 'warn' | 'info' | 'debug' {
-  const transientCrash = new Set<string>();
+  // Per consumer group: the level its last crash was written at, for the restart that follows.
+  const recoverableCrash = new Map<string, 'error' | 'warn' | 'info' | 'debug'>();
   return (entry) => {
     const log = entry.log as { message?: string; error?: unknown; groupId?: unknown };
     const own = PINO_LEVEL[entry.level] ?? 'info';
-    if (entry.namespace === 'Connection')
-      return typeof log.error === 'string' && TRANSIENT_RESPONSE_ERRORS.has(log.error) ? 'debug' : own;
+    if (entry.namespace === 'Connection') {
+      if (typeof log.error === 'string' && TRANSIENT_RESPONSE_ERRORS.has(log.error)) return 'debug';
+      if (typeof log.message === 'string' && DROPPED_CONNECTION_ERRORS.has(log.message)) return lower(own, 'warn');
+      return own;
+    }
     if (entry.namespace !== 'Consumer' || typeof log.message !== 'string') return own;
     const group = String(log.groupId ?? '');
     const crash = CRASH.exec(log.message);
     if (crash) {
-      if (!TRANSIENT_RESPONSE_ERRORS.has(crash[1]!)) return own;
-      transientCrash.add(group);
-      return 'debug';
+      const level = TRANSIENT_RESPONSE_ERRORS.has(crash[1]!)
+        ? 'debug'
+        : DROPPED_CONNECTION_ERRORS.has(crash[1]!)
+          ? lower(own, 'warn')
+          : undefined;
+      if (level === undefined) {
+        recoverableCrash.delete(group);
+        return own;
+      }
+      recoverableCrash.set(group, level);
+      return level;
     }
-    if (log.message.startsWith('Restarting the consumer') && transientCrash.delete(group)) return 'debug';
+    if (log.message.startsWith('Restarting the consumer')) {
+      const level = recoverableCrash.get(group);
+      recoverableCrash.delete(group);
+      if (level) return level;
+    }
     return own;
   };
+}
+
+const SEVERITY = { debug: 0, info: 1, warn: 2, error: 3 } as const;
+
+/** The less severe of two levels (a recovered failure never raises kafkajs' own level). */
+function lower<L extends keyof typeof SEVERITY>(own: L, cap: 'warn'): L | 'warn' {
+  return SEVERITY[own] <= SEVERITY[cap] ? own : cap;
 }
 
 /** The level a kafkajs log entry is written at, taken alone (see {@link kafkajsLevels}). */

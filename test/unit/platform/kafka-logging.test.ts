@@ -55,6 +55,26 @@ describe('kafkajs log levels', () => {
     expect(isTransientKafkaError(new Error('Connection error: connect ECONNREFUSED'))).toBe(false);
   });
 
+  it('writes a dropped connection kafkajs recovers from, the consumer crash on it and its restart, as warnings', () => {
+    const levelOf = kafkajsLevels();
+    const entry = (namespace: string, message: string): LogEntry => ({
+      namespace,
+      level: logLevel.ERROR,
+      label: 'ERROR',
+      log: { timestamp: '', message, groupId: 'g' },
+    });
+    expect(levelOf(entry('Connection', 'Connection error: write after end'))).toBe('warn');
+    expect(levelOf(entry('Consumer', 'Crash: KafkaJSConnectionError: Connection error: write after end'))).toBe('warn');
+    expect(levelOf(entry('Consumer', 'Restarting the consumer in 300ms'))).toBe('warn');
+    // The restart after a crash on a real failure is still an error, whatever came before.
+    expect(levelOf(entry('Consumer', 'Crash: KafkaJSConnectionError: Connection error: connect ECONNREFUSED'))).toBe(
+      'error',
+    );
+    expect(levelOf(entry('Consumer', 'Restarting the consumer in 300ms'))).toBe('error');
+    // A broker that refuses connections is not a dropped one.
+    expect(levelOf(entry('Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092'))).toBe('error');
+  });
+
   it('gives an idempotent producer unbounded retries, so kafkajs has nothing to warn about', () => {
     const warnings: string[] = [];
     const kafka = new Kafka({
