@@ -85,3 +85,64 @@ export interface SegmentSloBreach {
   n: number;
   slo: number;
 }
+
+/** A reference's segments counted into its own cuts, once per reference and segment policy. */
+export interface SegmentReferenceCounts {
+  /** The reference and the policy's keys and K it was counted for (`segmentPlanId`). */
+  id: string;
+  segments: { key: string; value: string; counted: CountedWindow }[];
+}
+
+/** A window's segments counted into the reference's cuts, with their labelled events. */
+export interface SegmentWindowCounts {
+  key: string;
+  value: string;
+  counted: CountedWindow;
+  labelled: { events: number; histogram: LabelledScoreHistogram } | null;
+}
+
+/** What a window observation carries about segments. */
+export interface SegmentObservation {
+  /** The plan the window was counted with (`segmentPlanId`). */
+  planId: string;
+  /** The reference's segment counts when the monitor asked for them (a new reference or plan); null otherwise. */
+  reference: SegmentReferenceCounts | null;
+  window: SegmentWindowCounts[];
+}
+
+/** Identifies the reference's segment counts a window is judged against: the reference, the keys and K. */
+export function segmentPlanId(referenceId: string, policy: Pick<SegmentPolicy, 'keys' | 'topK'>): string {
+  return `${referenceId}|${policy.topK}|${policy.keys.map(segmentKeyName).join(',')}`;
+}
+
+const emptyCounted = (): CountedWindow => ({
+  rows: 0,
+  features: {},
+  prediction: null,
+  predictionClass: null,
+  predictionValue: null,
+  typeViolations: {},
+});
+
+/** Each segment of the reference or the window, its reference side and window side (empty when absent), in the reference's order. */
+export function pairSegments(
+  reference: SegmentReferenceCounts,
+  window: readonly SegmentWindowCounts[],
+): SegmentCounts[] {
+  const id = (key: string, value: string) => `${key}\u0000${value}`;
+  const current = new Map(window.map((w) => [id(w.key, w.value), w]));
+  const out: SegmentCounts[] = reference.segments.map((r) => {
+    const w = current.get(id(r.key, r.value));
+    current.delete(id(r.key, r.value));
+    return {
+      key: r.key,
+      value: r.value,
+      reference: r.counted,
+      window: w?.counted ?? emptyCounted(),
+      labelled: w?.labelled ?? null,
+    };
+  });
+  for (const w of current.values())
+    out.push({ key: w.key, value: w.value, reference: emptyCounted(), window: w.counted, labelled: w.labelled });
+  return out;
+}
