@@ -111,6 +111,8 @@ export function evaluateSegments(
     if (judged) {
       const reference = segmentReferenceProfiles(whole, s.reference);
       for (const [name, profile] of Object.entries(reference.features)) {
+        // A segment's own key is one value within it: nothing to compare.
+        if (name === s.key) continue;
         const current = s.window.features[name];
         if (current) raw.push({ segment: index, result: compareBinnedFeature(profile, current, { name }) });
       }

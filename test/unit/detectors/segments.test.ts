@@ -2,6 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { CategoricalProfile } from '../../../detectors/drift/profiles.ts';
 import type { CountedWindow } from '../../../detectors/drift/window-comparison.ts';
+import { assessHealth, type HealthInputs } from '../../../detectors/monitor/health.ts';
+import { monitorHealthInputs } from '../../../detectors/monitor/health-inputs.ts';
+import { initialMonitorState } from '../../../detectors/monitor/tick.ts';
+import type { MonitorState } from '../../../detectors/monitor/types.ts';
 import { evaluatePolicy } from '../../../detectors/policy/evaluate.ts';
 import type { DecisionValue } from '../../../detectors/policy/state.ts';
 import type { RetrainPolicy } from '../../../detectors/policy/types.ts';
@@ -202,5 +206,45 @@ describe('segments policy section', () => {
         segments: { keys: [{ feature: 'c' }], topK: 0 },
       }),
     ).toThrow(/at least 1/);
+  });
+});
+
+describe('segment SLO in the health rule', () => {
+  const healthy: HealthInputs = {
+    paused: false,
+    evaluated: true,
+    dataQualityOk: true,
+    quality: { value: 0.9, lower: 0.88, upper: 0.92 },
+    target: { value: 0.85, source: 'slo' },
+    timeToBreachHours: null,
+    breachWarningHours: 24,
+    datasetDrift: false,
+    ingest: null,
+    ingestLagLimitSeconds: 60,
+    servingDisagreement: null,
+  };
+
+  it('marks the model degraded for a segment below its SLO while the whole window holds up, naming the segment', () => {
+    expect(assessHealth(healthy).health).toBe('healthy');
+    const breached = assessHealth({ ...healthy, segmentSloBreaches: ['country=DE'] });
+    expect(breached.health).toBe('degraded');
+    expect(breached.findings[0]!.reason).toContain('country=DE');
+  });
+
+  it('takes the breaches from the monitor state the tick left', () => {
+    const state: MonitorState = {
+      ...initialMonitorState('m'),
+      segments: {
+        reference: null,
+        sloBreaches: [{ segment: 'country=DE', value: 0.6, upper: 0.65, n: 600, slo: 0.8 }],
+      },
+    };
+    const inputs = monitorHealthInputs(state, {
+      settings: { qualitySlo: null, qualityMetric: 'accuracy' },
+      policy: { trigger: { kind: 'manual' } },
+      cadenceMs: 3_600_000,
+      settleMs: 0,
+    });
+    expect(inputs.segmentSloBreaches).toEqual(['country=DE']);
   });
 });
