@@ -27,6 +27,8 @@ import {
   snapshotEventWindow,
 } from '../platform/clickhouse/window-repository.ts';
 import { NotFoundError } from '../platform/errors.ts';
+import { planSegments, windowSegmentCounts, type SegmentPlan } from '../operations/segment-counts.ts';
+import { segmentPlanId, type SegmentPolicy } from '../detectors/segments/types.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import { registeredReference } from '../operations/register-model.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -124,6 +126,19 @@ export function createMonitorActivities({
     return cached;
   };
 
+  // A reference's segments (top K per key, counted per segment) are planned once per reference and policy.
+  const segmentPlans = new Map<string, Promise<SegmentPlan>>();
+  const segmentPlanOf = (reference: StoredReference, policy: SegmentPolicy): Promise<SegmentPlan> => {
+    const id = segmentPlanId(reference.referenceId, policy);
+    let cached = segmentPlans.get(id);
+    if (!cached) {
+      cached = withQueryPriority('background', () => planSegments(clickhouse, reference, policy));
+      cached.catch(() => segmentPlans.delete(id));
+      segmentPlans.set(id, cached);
+    }
+    return cached;
+  };
+
   /** The window's aggregates: per-feature counts over the reference bins, versions, quality histograms. */
   async function collectWindow(input: {
     modelId: string;
@@ -140,6 +155,11 @@ export function createMonitorActivities({
     lateLabels?: { since: number; from: number; cadenceMs: number; windows?: { start: number; end: number }[] } | null;
     /** Also say whether serving agrees with the registry (for the alert and health rules). @default false */
     serving?: boolean;
+    /**
+     * Also count the policy's segments with the window; `planKnown` is the segment plan whose
+     * reference counts the monitor already holds (they are returned only for another plan). @default none
+     */
+    segments?: { policy: SegmentPolicy; planKnown: string | null } | null;
   }): Promise<WindowObservationWithServing> {
     const window = { start: input.start, end: input.end };
     // Read beside the window: a few small queries on the registry and the serving reports.
@@ -148,11 +168,19 @@ export function createMonitorActivities({
     if (reference) assertCountableReference(reference);
     Context.current().heartbeat('reading the window');
     const arrivedBy = input.labelsArrivedBy ?? null;
-    const request = { modelId: input.modelId, ...window, reference, labelsArrivedBy: arrivedBy };
+    const plan = reference && input.segments ? await segmentPlanOf(reference, input.segments.policy) : null;
+    const request = {
+      modelId: input.modelId,
+      ...window,
+      reference,
+      labelsArrivedBy: arrivedBy,
+      ...(plan ? { segments: plan.toCount } : {}),
+    };
     // Windows of a model whose last window was large are counted on their own, with the query
     // that spells out each cut (fastest per row); the rest are read in batches with other monitors'.
+    // Segmented windows are read on their own too: the batched queries do not group by segment yet.
     const read =
-      (lastWindowEvents.get(input.modelId) ?? 0) > maxBatchedEvents
+      plan || (lastWindowEvents.get(input.modelId) ?? 0) > maxBatchedEvents
         ? await withQueryPriority('background', () => readWindowAlone(clickhouse, request, SCORE_BINS))
         : await batcher.read(request);
     const { versions, trainedAt, counts } = read;
@@ -194,6 +222,20 @@ export function createMonitorActivities({
       quality: counts?.quality ?? null,
       scoreHistogram: scoreHistogramFromBins(read.scoreBins, SCORE_BINS),
       labelled: labelledFromGroups(read.labelled, SCORE_BINS),
+      ...(plan && input.segments
+        ? {
+            segments: {
+              planId: plan.reference.id,
+              reference: input.segments.planKnown === plan.reference.id ? null : plan.reference,
+              window: windowSegmentCounts(
+                plan.toCount,
+                read.segments?.counted ?? [],
+                read.segments?.labelled ?? [],
+                SCORE_BINS,
+              ),
+            },
+          }
+        : {}),
       ...(arrivedBy === null
         ? {}
         : {

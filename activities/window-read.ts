@@ -24,11 +24,15 @@ import {
 import {
   deadLettersInWindow,
   labelledScoreGroups,
+  labelledScoreGroupsBySegment,
   scoreBinCounts,
   versionsInWindow,
   versionsTrainedAt,
+  type CountedSegment,
+  type SegmentLabelledGroups,
   type VersionInWindow,
 } from '../platform/clickhouse/window-repository.ts';
+import type { SegmentsToCount } from '../platform/clickhouse/segment-grouping.ts';
 
 /** One window of one model to read. */
 export interface WindowReadRequest {
@@ -39,6 +43,8 @@ export interface WindowReadRequest {
   reference: StoredReference | null;
   /** Count only labels that arrived (label_ts) before this instant, the decision time. @default null (every stored label) */
   labelsArrivedBy?: number | null;
+  /** Also count these segment keys' segments, in the same queries as the whole window. @default none */
+  segments?: readonly SegmentsToCount[];
 }
 
 /** The window counted against its reference, with its data-quality inputs. */
@@ -60,6 +66,8 @@ export interface WindowRead {
   deadLettered: number;
   scoreBins: ScoreBinCount[];
   labelled: LabelledScoreGroup[];
+  /** Per segment, when segments were asked for. @default undefined */
+  segments?: { counted: CountedSegment[]; labelled: SegmentLabelledGroups[] };
 }
 
 /** One window read on its own, by the single-window queries. */
@@ -70,7 +78,8 @@ export async function readWindowAlone(
 ): Promise<WindowRead> {
   const { modelId, reference } = request;
   const window = { start: request.start, end: request.end };
-  const counted = reference ? await windowCounts(client, { modelId, ...window, reference }) : null;
+  const segments = request.segments ?? [];
+  const counted = reference ? await windowCounts(client, { modelId, ...window, reference, segments }) : null;
   const versions = await versionsInWindow(client, modelId, window);
   const trainedAt = await versionsTrainedAt(
     client,
@@ -92,8 +101,16 @@ export async function readWindowAlone(
     // windowCounts counted the window's dead letters; without a reference, count them here.
     deadLettered: counted?.deadLettered ?? (await deadLettersInWindow(client, modelId, window)),
     scoreBins: await scoreBinCounts(client, modelId, window, scoreBins),
-    labelled: await labelledScoreGroups(client, modelId, window, scoreBins, request.labelsArrivedBy ?? null),
+    ...(await labelledGroups()),
   };
+
+  async function labelledGroups(): Promise<Pick<WindowRead, 'labelled' | 'segments'>> {
+    const arrivedBy = request.labelsArrivedBy ?? null;
+    if (segments.length === 0 || !counted)
+      return { labelled: await labelledScoreGroups(client, modelId, window, scoreBins, arrivedBy) };
+    const groups = await labelledScoreGroupsBySegment(client, modelId, window, scoreBins, arrivedBy, segments);
+    return { labelled: groups.whole, segments: { counted: counted.segments ?? [], labelled: groups.segments } };
+  }
 }
 
 /**

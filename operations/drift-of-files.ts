@@ -24,16 +24,21 @@ import {
   selectColumns,
   type RawTable,
 } from '../platform/tabular.ts';
+import { evaluateSegments, type SegmentReport } from '../detectors/segments/evaluate-segments.ts';
+import { DEFAULT_SEGMENT_MIN_EVENTS, DEFAULT_SEGMENT_TOP_K, pairSegments } from '../detectors/segments/types.ts';
 import { buildReference } from './build-reference.ts';
+import { planSegments, windowSegmentCounts } from './segment-counts.ts';
 import { isParquet, readParquet } from './parquet-table.ts';
 import { driftForWindow } from './window-drift.ts';
 
 export type DriftEngine = 'memory' | 'clickhouse';
 
-/** The report: `{"features": [...], "dataset_drift": bool}`, what `halflife drift --json` prints. */
+/** The report: `{"features": [...], "dataset_drift": bool}`, what `halflife drift --json` prints (with `segments` when asked for). */
 export interface DriftOutput {
   features: FeatureDriftResult[];
   dataset_drift: boolean;
+  /** Per segment of the `segment` columns, BH across segments × features. @default absent */
+  segments?: SegmentReport;
 }
 
 export interface FileDriftOptions {
@@ -49,6 +54,12 @@ export interface FileDriftOptions {
   engine?: DriftEngine;
   /** Called every 250 000 rows read. @default none */
   onProgress?: (file: string, rows: number) => void;
+  /** Columns whose values split the rows into segments (compared as categories); needs the clickhouse engine. @default [] */
+  segments?: string[];
+  /** Segments kept per segment column, the largest in the reference first; the rest pool into `__other__`. @default DEFAULT_SEGMENT_TOP_K */
+  topK?: number;
+  /** Rows a segment needs in each file to be judged. @default DEFAULT_SEGMENT_MIN_EVENTS */
+  minSegmentRows?: number;
 }
 
 export interface FileDrift {
@@ -74,24 +85,38 @@ export async function driftOfFiles(options: FileDriftOptions): Promise<FileDrift
       isParquet(file) && engine ? readParquet(engine.ch, file, progress) : readCsv(file, progress);
     const reference = await read(options.reference);
     const current = await read(options.current);
-    const forced = options.categorical ?? [];
+    const segments = options.segments ?? [];
+    if (segments.length > 0 && engineName !== 'clickhouse')
+      throw new ValidationError('--segment counts segments in ClickHouse: use it with --engine clickhouse');
+    for (const name of segments)
+      for (const table of [reference, current])
+        if (!table.columns.includes(name))
+          throw new ValidationError(`${table.file}: --segment names column "${name}", which the file does not have`);
+    const forced = [...new Set([...(options.categorical ?? []), ...segments])];
     for (const name of forced) {
       if (!reference.columns.includes(name))
         throw new ValidationError(
           `${reference.file}: --categorical names column "${name}", which the file does not have`,
         );
     }
-    const columns = selectColumns(reference, current, options.columns);
+    const selected = selectColumns(reference, current, options.columns);
+    // A segment column is read whether or not it is compared.
+    const columns = [...selected, ...segments.filter((n) => !selected.includes(n))];
     const kinds = detectKinds([reference, current], columns, { categorical: forced });
     const t0 = performance.now();
     const output =
       engineName === 'clickhouse' && engine
-        ? await compareInClickHouse(engine.ch, reference, current, columns, kinds, bins)
+        ? await compareInClickHouse(engine.ch, reference, current, columns, kinds, bins, {
+            keys: segments,
+            topK: options.topK ?? DEFAULT_SEGMENT_TOP_K,
+            minEvents: options.minSegmentRows ?? DEFAULT_SEGMENT_MIN_EVENTS,
+            compared: selected,
+          })
         : compareInMemory(reference, current, columns, kinds, bins);
     return {
       output,
       rows: reference.lines.length + current.lines.length,
-      columns: columns.length,
+      columns: selected.length,
       compareSeconds: (performance.now() - t0) / 1000,
     };
   } finally {
@@ -150,7 +175,9 @@ async function compareInClickHouse(
   columns: string[],
   kinds: Map<string, FeatureKind>,
   bins: number,
+  segmentOptions: { keys: string[]; topK: number; minEvents: number; compared: string[] },
 ): Promise<DriftOutput> {
+  const compared = segmentOptions.compared;
   await applyMigrations(ch.client);
   const modelId = 'halflife-drift-cli';
   const referenceStart = Date.UTC(2000, 0, 1);
@@ -199,17 +226,27 @@ async function compareInClickHouse(
     nBins: bins,
     final: false,
   });
-  const { report } = await driftForWindow(ch.client, {
+  const segmentPolicy = {
+    keys: segmentOptions.keys.map((feature) => ({ feature })),
+    topK: segmentOptions.topK,
+    minEvents: segmentOptions.minEvents,
+  };
+  const plan = segmentPolicy.keys.length > 0 ? await planSegments(ch.client, stored, segmentPolicy) : null;
+  const { report, counts } = await driftForWindow(ch.client, {
     modelId,
     start: currentStart,
     end: currentStart + current.lines.length,
     reference: stored,
     final: false,
+    ...(plan ? { segments: plan.toCount } : {}),
   });
   // Columns with no values at all in the reference have no profile; report them untested, in file order.
   const byName = new Map(report.features.map((f) => [f.name, f]));
-  const features = columns.map((name) => byName.get(name) ?? untested(name, kinds.get(name) ?? 'categorical'));
-  return { features, dataset_drift: report.dataset_drift };
+  const features = compared.map((name) => byName.get(name) ?? untested(name, kinds.get(name) ?? 'categorical'));
+  if (!plan) return { features, dataset_drift: report.dataset_drift };
+  const window = windowSegmentCounts(plan.toCount, counts.segments ?? [], [], 1);
+  const segments = evaluateSegments(stored, pairSegments(plan.reference, window), segmentPolicy);
+  return { features, dataset_drift: report.dataset_drift, segments };
 }
 
 function untested(name: string, kind: FeatureKind): FeatureDriftResult {

@@ -25,15 +25,19 @@ import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
 import type { EventWindow } from '../platform/clickhouse/event-window.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
 import { checkedTimeWindow } from '../platform/clickhouse/time-window.ts';
+import type { SegmentsToCount } from '../platform/clickhouse/segment-grouping.ts';
 import {
-  countWindowColumns,
+  countWindowSegments,
   deadLettersInWindow,
+  type CountedSegment,
   topValueShares,
   unknownFeatureKeys,
 } from '../platform/clickhouse/window-repository.ts';
 
 export interface WindowCountsOptions extends EventWindow {
   reference: StoredReference;
+  /** Also count these segment keys' segments, in the same query. @default none */
+  segments?: readonly SegmentsToCount[];
 }
 
 /** One window counted into a reference's bins. O(features × bins); JSON-safe. */
@@ -52,6 +56,8 @@ export interface WindowCounts extends WindowColumnCounts {
   appeared: AppearedFeatures | null;
   /** Wall time of the SQL side. */
   queryMs: number;
+  /** The segments counted with the window, when asked for. @default undefined */
+  segments?: CountedSegment[];
 }
 
 /**
@@ -63,7 +69,12 @@ export async function windowCounts(client: ClickHouseClient, options: WindowCoun
   const t0 = performance.now();
   const window = checkedTimeWindow(options.start, options.end);
   assertCountableReference(options.reference);
-  const counted = await countWindowColumns(client, { ...options.reference, otherCategory: OTHER_CATEGORY }, options);
+  const { whole: counted, segments } = await countWindowSegments(
+    client,
+    { ...options.reference, otherCategory: OTHER_CATEGORY },
+    options,
+    options.segments ?? [],
+  );
   const deadLettered = await deadLettersInWindow(client, options.modelId, window);
   // Rare follow-ups, only when the counts point at them: the exact most frequent value of a
   // feature whose values crowded into one bin, and the names of keys the reference lacks.
@@ -88,6 +99,7 @@ export async function windowCounts(client: ClickHouseClient, options: WindowCoun
     quality: windowQualityCounts(options.reference, counted, topValues),
     appeared,
     queryMs: performance.now() - t0,
+    ...(options.segments && options.segments.length > 0 ? { segments } : {}),
   };
 }
 

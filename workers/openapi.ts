@@ -26,6 +26,12 @@ const KNOWN: Record<string, PlainDoc> = {
     tags: ['decisions'],
   },
   'GET /v1/decisions/:id': { role: 'viewer', summary: 'one decision with its full provenance', tags: ['decisions'] },
+  'GET /v1/models/:model/segments': {
+    role: 'viewer',
+    summary:
+      "a model's newest per-segment drift, data quality and quality (top K segments per key + other, BH across segments × features), with its decision",
+    tags: ['decisions'],
+  },
   'POST /v1/events': {
     role: 'operator',
     summary: 'ingest scoring events (JSON object, array or NDJSON); invalid ones are dead-lettered',

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_BIN_COUNT } from '../../detectors/drift/bins.ts';
 import { driftOfFiles, type DriftOutput } from '../../operations/drift-of-files.ts';
+import type { SegmentReport } from '../../detectors/segments/evaluate-segments.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import { commaList } from '../option-values.ts';
 import { emit, table } from '../output.ts';
@@ -12,7 +13,10 @@ interface DriftOptions {
   categorical?: string;
   columns?: string;
   bins: string;
-  engine: string;
+  engine?: string;
+  segment?: string;
+  topK: string;
+  minSegmentRows: string;
 }
 
 export function registerDriftCommand(program: Command): void {
@@ -32,9 +36,18 @@ export function registerDriftCommand(program: Command): void {
     .option('--bins <n>', 'reference-quantile bins for PSI/JS/Hellinger', String(DEFAULT_BIN_COUNT))
     .option(
       '--engine <engine>',
-      'memory: exact KS on raw values; clickhouse: counts into fixed bins in a throwaway embedded ClickHouse (binned KS)',
-      'memory',
+      'memory: exact KS on raw values; clickhouse: counts into fixed bins in a throwaway embedded ClickHouse (binned KS) (default: memory, clickhouse with --segment)',
     )
+    .option(
+      '--segment <names>',
+      'comma-separated columns whose values split the rows into segments: each segment compared with its own rows in the reference, BH across segments × columns',
+    )
+    .option(
+      '--top-k <n>',
+      'segments kept per --segment column, largest in the reference first (the rest: __other__)',
+      '10',
+    )
+    .option('--min-segment-rows <n>', 'rows a segment needs in each file to be judged', '100')
     .addHelpText(
       'after',
       '\nEmpty cells are missing (in numeric columns also NA, N/A, NaN, null, None). Text in a numeric\ncolumn is an error naming file, line and column (exit 3); --categorical makes the column categorical.\nParquet files are read by the embedded ClickHouse; NULL is missing, and "line" in a message is the\nrow number + 1 (as if a header line came first). Drifted = an effect size over its threshold AND\nBH-adjusted p < 0.05.',
@@ -43,15 +56,26 @@ export function registerDriftCommand(program: Command): void {
       const bins = Number(opts.bins);
       if (!Number.isInteger(bins) || bins < 1 || bins > 1000)
         throw new ValidationError(`--bins must be an integer in 1..1000, got ${opts.bins}`);
-      if (opts.engine !== 'memory' && opts.engine !== 'clickhouse')
-        throw new ValidationError(`--engine must be memory or clickhouse, got ${opts.engine}`);
+      const segments = commaList(opts.segment) ?? [];
+      const engine = opts.engine ?? (segments.length > 0 ? 'clickhouse' : 'memory');
+      if (engine !== 'memory' && engine !== 'clickhouse')
+        throw new ValidationError(`--engine must be memory or clickhouse, got ${engine}`);
+      const topK = Number(opts.topK);
+      if (!Number.isInteger(topK) || topK < 1 || topK > 100)
+        throw new ValidationError(`--top-k must be an integer in 1..100, got ${opts.topK}`);
+      const minSegmentRows = Number(opts.minSegmentRows);
+      if (!Number.isInteger(minSegmentRows) || minSegmentRows < 1)
+        throw new ValidationError(`--min-segment-rows must be a whole number ≥ 1, got ${opts.minSegmentRows}`);
       const drift = await driftOfFiles({
         reference: opts.reference,
         current: opts.current,
         categorical: commaList(opts.categorical) ?? [],
         columns: commaList(opts.columns),
         bins,
-        engine: opts.engine,
+        engine,
+        segments,
+        topK,
+        minSegmentRows,
         onProgress: (file, rows) => process.stderr.write(`reading ${file}: ${rows.toLocaleString('en-US')} rows\n`),
       });
       if (drift.rows >= 250_000)
@@ -90,5 +114,22 @@ function render(output: DriftOutput): string {
     ),
     '',
     `dataset drift: ${output.dataset_drift ? 'YES' : 'no'} (${drifted} of ${tested} tested columns drifted)`,
+    ...(output.segments ? ['', renderSegments(output.segments)] : []),
+  ].join('\n');
+}
+
+function renderSegments(report: SegmentReport): string {
+  const rows = report.segments.map((s) => [
+    s.segment,
+    s.referenceEvents,
+    s.events,
+    s.judged ? (s.drift?.drifted.length ? 'DRIFT' : 'ok') : 'not judged',
+    s.drift?.drifted.join(', ') || (s.note ?? ''),
+    s.dataQuality?.broken ? s.dataQuality.breakage.join('; ') : '',
+  ]);
+  return [
+    table(['segment', 'n_ref', 'n_cur', 'verdict', 'drifted columns', 'broken'], rows),
+    '',
+    `segments drifted: ${report.drifted.length > 0 ? report.drifted.join(', ') : 'none'} (Benjamini–Hochberg over ${report.multipleTesting.tests} segment × column tests)`,
   ].join('\n');
 }

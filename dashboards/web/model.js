@@ -2,6 +2,7 @@
 // Model view: quality per version with the fitted decay curve, drift heatmap, data quality,
 // ingest, decision timeline (click → provenance) and the shadow/canary comparisons.
 import { alertsPanel } from './alerts.js';
+import { segmentsPanel } from './segments.js';
 import { api, app } from './api.js';
 import { decayChart, decisionTimeline, destroy, driftHeatmap, intervalPlot, timeChart } from './charts.js';
 import {
@@ -35,6 +36,7 @@ export async function renderModel(main, modelId, { full }) {
     d.versions.map((v) => v.stage),
     d.health,
     d.stage,
+    d.segments?.decisionId,
     d.serving?.agreement,
     d.serving?.scoredBy,
     showNoAction,
@@ -199,6 +201,7 @@ export async function renderModel(main, modelId, { full }) {
       ),
       heatEl,
     ),
+    segmentsPanel(d.segments),
     h(
       'div',
       { class: 'grid2' },

@@ -84,5 +84,8 @@ export function monitorHealthInputs(state: MonitorState, context: HealthContext)
     ingest: null,
     ingestLagLimitSeconds: Math.max(MIN_INGEST_LAG_LIMIT_SECONDS, context.settleMs / 1000),
     servingDisagreement: null,
+    ...(state.segments && state.segments.sloBreaches.length > 0
+      ? { segmentSloBreaches: state.segments.sloBreaches.map((b) => b.segment) }
+      : {}),
   };
 }

@@ -60,6 +60,8 @@ export interface HealthInputs {
   ingestLagLimitSeconds: number;
   /** Serving scores with another version than the registry's production one; null when not observed. */
   servingDisagreement: boolean | null;
+  /** Segments whose quality breaches the policy's segment SLO in the last window (detectors/segments/). @default undefined */
+  segmentSloBreaches?: string[] | null;
 }
 
 /**
@@ -105,7 +107,10 @@ export function assessHealth(inputs: HealthInputs): HealthAssessment {
 
   const degraded = belowTarget(inputs);
   if (degraded) add('degraded', degraded);
-  else if (inputs.timeToBreachHours !== null && inputs.timeToBreachHours <= inputs.breachWarningHours)
+  // A segment below its SLO is degraded even when the whole window holds up (a small segment can sink unseen in the mix).
+  if (inputs.segmentSloBreaches && inputs.segmentSloBreaches.length > 0)
+    add('degraded', `quality is below the segment SLO in ${inputs.segmentSloBreaches.join(', ')}`);
+  if (!degraded && inputs.timeToBreachHours !== null && inputs.timeToBreachHours <= inputs.breachWarningHours)
     add('decaying', `the decay fit crosses the SLO in ${inputs.timeToBreachHours.toFixed(1)} h`);
   if (inputs.datasetDrift === true) add('drifting', 'the input data drifted from the reference');
 

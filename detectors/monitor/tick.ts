@@ -30,6 +30,7 @@ import type { PolicyState, WindowSummary } from '../policy/state.ts';
 import type { RetrainPolicy } from '../policy/types.ts';
 import { qualityFromScoreHistogram } from '../quality/score-histogram.ts';
 import { calibrate } from '../quality/recalibration.ts';
+import { tickSegments } from '../segments/tick-segments.ts';
 import { PageHinkley } from '../sequential/page-hinkley.ts';
 import { updateQualityEvidence } from './quality-evidence.ts';
 import {
@@ -254,6 +255,8 @@ export function monitorTick(
   const revision3 = (settings.ruleRevision ?? 1) >= 3;
   const evidence = resolveEvidence(policy.evidence, featureCountOf(reference));
   const base = evaluateWindow(reference, observation, settings, evidence);
+  const segments = tickSegments(state, reference, observation, policy, settings);
+  if (segments) base.segments = segments;
 
   // The version in service is the one that scored most of the window (a canary is a minority).
   // A change that halflife did not make itself (the team deployed a version) starts its age too.
@@ -357,6 +360,7 @@ export function policyStateOf(
       : {}),
     ruleRevision: settings.ruleRevision ?? 1,
     textRevision: settings.textRevision ?? 1,
+    ...(state.segments ? { segmentSloBreaches: state.segments.sloBreaches } : {}),
     windows: state.windows,
     decay: state.decay,
     freshQuality: state.freshQuality,

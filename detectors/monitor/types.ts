@@ -12,6 +12,8 @@ import type { ApprovalState, PolicyDecision, WindowSummary } from '../policy/sta
 import type { LabelledScoreHistogram } from '../quality/score-histogram.ts';
 import type { CbpeModel } from '../quality/cbpe.ts';
 import type { SerializedPageHinkley } from '../sequential/page-hinkley.ts';
+import type { SegmentReport } from '../segments/evaluate-segments.ts';
+import type { SegmentObservation, SegmentReferenceCounts, SegmentSloBreach } from '../segments/types.ts';
 
 /** The reference a window is compared with: profiles fixed once per model version. */
 export interface MonitorReference {
@@ -57,6 +59,8 @@ export interface WindowObservation {
   lateLabelled?: { start: number; events: number; histogram: LabelledScoreHistogram }[] | null;
   /** Feature keys the reference does not know (absent: not counted). @default null */
   appeared?: AppearedFeatures | null;
+  /** The window's segments, when the policy names segment keys (detectors/segments/). @default null */
+  segments?: SegmentObservation | null;
 }
 
 /** A quality point of one model version at an age, for the decay fit. */
@@ -187,6 +191,8 @@ export interface MonitorState {
   maturing?: MaturingWindow[];
   /** The previous observation's `labelsArrivedBy`: labels arriving after it are new to the monitor. @default null */
   labelsArrivedBy?: number | null;
+  /** The reference's segment counts the windows are judged against, and the latest window's segment SLO breaches. @default undefined */
+  segments?: { reference: SegmentReferenceCounts | null; sloBreaches: SegmentSloBreach[] };
 }
 
 /** What one tick found, kept in the decision's provenance. */
@@ -205,6 +211,8 @@ export interface WindowEvaluation {
     pooledWindows?: number;
   };
   changePoint: { detected: boolean; statistic: number | null };
+  /** Per-segment drift, data quality and quality, when the policy names segment keys. @default undefined */
+  segments?: SegmentReport | null;
 }
 
 export interface TickResult {

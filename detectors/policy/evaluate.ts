@@ -10,6 +10,7 @@ import {
   type TrainingWindowChoice,
   type WindowSummary,
 } from './state.ts';
+import { withSegmentSlo } from '../segments/slo-rule.ts';
 import { evaluateTrigger } from './triggers.ts';
 import type { RetrainPolicy } from './types.ts';
 import { composeDecisionReason, heldTriggerReason } from '../texts/decision-reason.ts';
@@ -55,6 +56,8 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
       outcome.inputs = { ...outcome.inputs, qualityNote: note };
     }
   }
+  // A segment whose quality breaches its SLO is named, and fires the trigger when the policy says so.
+  Object.assign(outcome, withSegmentSlo(outcome, policy.segments, state.segmentSloBreaches));
   const fired = outcome.fired || manual !== null;
   const trigger =
     manual !== null

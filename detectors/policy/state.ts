@@ -2,6 +2,7 @@ import type { DecayFit } from '../decay/types.ts';
 import type { VersionEarlyQuality } from '../economics/staleness.ts';
 import type { RetrainEconomics } from '../economics/types.ts';
 import type { TriggerKind } from './types.ts';
+import type { SegmentSloBreach } from '../segments/types.ts';
 
 /**
  * What the policy evaluator is given and what it returns. Plain JSON both ways: the state is
@@ -93,6 +94,8 @@ export interface PolicyState {
    * one-at-a-time. @default null
    */
   manualRequest?: { by: string; reason: string; force: boolean } | null;
+  /** Segments whose quality breaches the policy's segment SLO in the latest window (detectors/segments/). @default null */
+  segmentSloBreaches?: SegmentSloBreach[] | null;
 }
 
 /** The newest revision of the cost-aware rule (what a state without `ruleRevision` gets). */

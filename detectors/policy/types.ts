@@ -12,6 +12,7 @@
  */
 
 import type { AlertPolicy } from '../alerts/types.ts';
+import type { SegmentPolicy } from '../segments/types.ts';
 
 /** A duration such as "90s", "30m", "6h", "2d" or "1w" (one number, one unit). */
 export type DurationText = string;
@@ -207,6 +208,8 @@ export interface RetrainPolicy {
    * hash stays what it was; {@link resolveEvidence} applies the defaults. @default DEFAULT_EVIDENCE
    */
   evidence?: EvidencePolicy;
+  /** Drift, data quality and quality per segment, and a segment SLO (detectors/segments/). @default none: whole windows only */
+  segments?: SegmentPolicy;
 }
 
 /** Identifies the exact policy that drove a decision (the hash is sha256 of its canonical JSON). */

@@ -296,3 +296,23 @@ export async function ingestPerBucket(
     { model: modelId, bucket: Math.max(1000, Math.round(bucketMs / 1000) * 1000), ...ts.params, ...received.params },
   );
 }
+
+/** The newest window decision of a model that carries a segment report: its id, time and the report (JSON text). */
+export interface SegmentReportRow {
+  decision_id: string;
+  at: string;
+  segments: string;
+}
+
+/** The model's newest per-segment results (decisions' `statistics.segments`), or null when no decision has them. */
+export async function latestSegmentReport(client: ClickHouseClient, modelId: string): Promise<SegmentReportRow | null> {
+  const rows = await queryRows<SegmentReportRow>(
+    client,
+    `SELECT decision_id, toUnixTimestamp64Milli(decided_at) AS at, JSONExtractRaw(statistics, 'segments') AS segments
+     FROM decisions FINAL
+     WHERE model_id = {model:String} AND JSONExtractRaw(statistics, 'segments') NOT IN ('', 'null')
+     ORDER BY decided_at DESC, decision_id DESC LIMIT 1`,
+    { model: modelId },
+  );
+  return rows[0] ?? null;
+}

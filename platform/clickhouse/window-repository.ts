@@ -9,9 +9,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CountedWindow } from '../../detectors/drift/window-comparison.ts';
 import type { LabelledScoreGroup, ScoreBinCount } from '../../detectors/monitor/window-histograms.ts';
+import type { SegmentKey } from '../../detectors/segments/types.ts';
 import { countQuery, type ColumnsToCount } from './binned-counts-query.ts';
 import { queryRows } from './client.ts';
 import { eventWindowSql, type EventWindow } from './event-window.ts';
+import { MISSING_SEGMENT, segmentGrouping, segmentValueSql, type SegmentsToCount } from './segment-grouping.ts';
 import { num } from './sql-values.ts';
 import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
 
@@ -25,12 +27,67 @@ export async function countWindowColumns(
   columns: ColumnsToCount,
   events: EventWindow,
 ): Promise<CountedWindow> {
+  return (await countWindowSegments(client, columns, events, [])).whole;
+}
+
+/** One segment of a window counted into the reference's bins. */
+export interface CountedSegment {
+  /** Index of the key in the request. */
+  key: number;
+  value: string;
+  counted: CountedWindow;
+}
+
+/**
+ * Count a window as {@link countWindowColumns} does and, in the same query, each segment of
+ * `segments`' keys (segment-grouping.ts). Without keys the query is the ungrouped one. Segments
+ * without events are absent.
+ */
+export async function countWindowSegments(
+  client: ClickHouseClient,
+  columns: ColumnsToCount,
+  events: EventWindow,
+  segments: readonly SegmentsToCount[],
+): Promise<{ whole: CountedWindow; segments: CountedSegment[] }> {
   const query = countQuery(columns);
+  const grouping = segmentGrouping(segments);
   const window = eventWindowSql(events);
-  const innerColumns = query.inner.length > 0 ? query.inner.join(',\n    ') : '1 AS one';
-  const sql = `SELECT\n  ${query.select.join(',\n  ')}\nFROM (\n  SELECT\n    ${innerColumns}\n  FROM ${window.source}\n)${window.settings}`;
-  const [row] = await queryRows<Record<string, unknown>>(client, sql, { ...query.params, ...window.params });
-  return query.read(row ?? {});
+  const inner = [...query.inner, ...grouping.inner];
+  const innerColumns = inner.length > 0 ? inner.join(',\n    ') : '1 AS one';
+  const groupBy = grouping.groupBy();
+  const sql = `SELECT\n  ${[...query.select, ...grouping.select].join(',\n  ')}\nFROM (\n  SELECT\n    ${innerColumns}\n  FROM ${window.source}\n)${groupBy ? `\n${groupBy}` : ''}${window.settings}`;
+  const rows = await queryRows<Record<string, unknown>>(client, sql, {
+    ...query.params,
+    ...grouping.params,
+    ...window.params,
+  });
+  let whole: CountedWindow | null = null;
+  const out: CountedSegment[] = [];
+  for (const row of rows) {
+    const segment = grouping.segmentOf(row);
+    if (segment === null) whole = query.read(row);
+    else out.push({ ...segment, counted: query.read(row) });
+  }
+  // An empty window still has its whole row when ungrouped; grouped, it has none.
+  return { whole: whole ?? query.read({}), segments: out };
+}
+
+/** The `k` most frequent values of a segment key in a window (`__missing__` for events without one), most frequent first. */
+export async function segmentTopValues(
+  client: ClickHouseClient,
+  events: EventWindow,
+  key: SegmentKey,
+  k: number,
+): Promise<{ value: string; events: number }[]> {
+  const window = eventWindowSql(events);
+  const rows = await queryRows<{ value: string; events: string }>(
+    client,
+    `SELECT ifNull(${segmentValueSql(key, 'key')}, {missing:String}) AS value, count() AS events
+     FROM ${window.source}
+     GROUP BY value ORDER BY events DESC, value LIMIT {k:UInt32}${window.settings}`,
+    { ...window.params, key: 'feature' in key ? key.feature : key.metadata, missing: MISSING_SEGMENT, k },
+  );
+  return rows.map((r) => ({ value: r.value, events: Number(r.events) }));
 }
 
 /** Records of this model dead-lettered in the window, by `received_at` (the only time a rejected record has). */
@@ -126,23 +183,60 @@ export async function labelledScoreGroups(
   /** Only labels that had arrived (label_ts) before this instant. @default every stored label */
   arrivedBefore: number | null = null,
 ): Promise<LabelledScoreGroup[]> {
+  return (await labelledScoreGroupsBySegment(client, modelId, window, bins, arrivedBefore, [])).whole;
+}
+
+/** A segment's labelled score groups. */
+export interface SegmentLabelledGroups {
+  key: number;
+  value: string;
+  groups: LabelledScoreGroup[];
+}
+
+/**
+ * {@link labelledScoreGroups} and, in the same query, each segment's (segment-grouping.ts).
+ * Without keys the query is the ungrouped one.
+ */
+export async function labelledScoreGroupsBySegment(
+  client: ClickHouseClient,
+  modelId: string,
+  window: TimeWindow,
+  bins: number,
+  arrivedBefore: number | null,
+  segments: readonly SegmentsToCount[],
+): Promise<{ whole: LabelledScoreGroup[]; segments: SegmentLabelledGroups[] }> {
   const ts = windowFilter('ts', window);
   const arrived =
     arrivedBefore === null ? null : namedWindowFilter('label_ts', 'arrived', { start: null, end: arrivedBefore });
-  const rows = await queryRows<LabelledGroupRow>(
+  const grouping = segmentGrouping(segments);
+  const segmentColumns = grouping.inner.map((c) => `, ${c}`).join('');
+  const rows = await queryRows<LabelledGroupRow & Record<string, unknown>>(
     client,
     `SELECT ${scoreBin('e.prediction_score')} AS bin,
             l.label_numeric >= 0.5 AS positive,
             count() AS events, sum(e.prediction_score) AS score_sum, sum(e.prediction_score * e.prediction_score) AS score_sq,
-            quantileTDigest(0.5)(dateDiff('second', e.ts, l.label_ts) / 3600.0) AS delay_p50
-     FROM (SELECT event_id, prediction_score, ts FROM scoring_events FINAL
+            quantileTDigest(0.5)(dateDiff('second', e.ts, l.label_ts) / 3600.0) AS delay_p50${grouping.select.map((c) => `, ${c}`).join('')}
+     FROM (SELECT event_id, prediction_score, ts${segmentColumns} FROM scoring_events FINAL
            WHERE model_id = {model:String} AND ${ts.sql}
              AND prediction_score IS NOT NULL) AS e
      INNER JOIN (SELECT event_id, label_numeric, label_ts FROM labels FINAL WHERE label_numeric IS NOT NULL${arrived ? ` AND ${arrived.sql}` : ''}) AS l USING (event_id)
-     GROUP BY bin, positive`,
-    { model: modelId, ...ts.params, bins, ...arrived?.params },
+     ${grouping.groupBy(['bin', 'positive'])}`,
+    { model: modelId, ...ts.params, bins, ...arrived?.params, ...grouping.params },
   );
-  return rows.map(labelledGroupOf);
+  const whole: LabelledScoreGroup[] = [];
+  const bySegment = new Map<string, SegmentLabelledGroups>();
+  for (const row of rows) {
+    const segment = grouping.segmentOf(row);
+    if (segment === null) {
+      whole.push(labelledGroupOf(row));
+      continue;
+    }
+    const id = `${segment.key}\u0000${segment.value}`;
+    const entry = bySegment.get(id) ?? { ...segment, groups: [] };
+    entry.groups.push(labelledGroupOf(row));
+    bySegment.set(id, entry);
+  }
+  return { whole, segments: [...bySegment.values()] };
 }
 
 /** A labelled score group as the labelled-score queries return it (the batched one too). */

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { queryBind } from 'chdb';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Random } from '../../detectors/random.ts';
 import type { DriftOutput } from '../../operations/drift-of-files.ts';
 
 /** `halflife drift` run as users run it: the real binary in a child process, on committed CSV fixtures. */
@@ -245,5 +246,84 @@ describe('halflife drift (CLI on CSV files)', () => {
       'income',
     );
     expect(code).toBe(0);
+  });
+
+  describe('--segment', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-drift-segments-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    /** Rows of four countries; with `shiftDE` only DE's x moves. Seeded. */
+    const csv = (name: string, rows: number, seed: number, shiftDE: boolean): string => {
+      const random = new Random(seed);
+      const lines = ['country,x,z'];
+      for (let i = 0; i < rows; i++) {
+        const country = ['DE', 'FR', 'US', 'DE', 'FR', 'US', 'IT'][i % 7]!;
+        const x = random.normal(shiftDE && country === 'DE' ? 1 : 0, 1);
+        lines.push(`${country},${x.toFixed(4)},${random.normal(0, 1).toFixed(4)}`);
+      }
+      const file = path.join(dir, name);
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      return file;
+    };
+
+    it('names the one segment that drifted, BH across segments × columns, with the clickhouse engine by default', async () => {
+      const reference = csv('reference.csv', 6000, 1, false);
+      const current = csv('current.csv', 3000, 2, true);
+      const json = await halflife(
+        '--reference',
+        reference,
+        '--current',
+        current,
+        '--segment',
+        'country',
+        '--top-k',
+        '3',
+        '--json',
+      );
+      expect(json.code, json.stderr).toBe(0);
+      const out = JSON.parse(json.stdout) as DriftOutput;
+      expect(out.features.map((f) => f.name)).toEqual(['country', 'x', 'z']);
+      const segments = out.segments!;
+      expect(segments.segments.map((s) => s.segment)).toEqual([
+        'country=DE',
+        'country=FR',
+        'country=US',
+        'country=__other__',
+      ]);
+      expect(segments.drifted).toEqual(['country=DE']);
+      expect(segments.segments[0]!.drift!.drifted).toEqual(['x']);
+      // x and z in each of four segments (a segment's own key is one value within it).
+      expect(segments.multipleTesting.tests).toBe(8);
+      const text = await halflife(
+        '--reference',
+        reference,
+        '--current',
+        current,
+        '--segment',
+        'country',
+        '--top-k',
+        '3',
+      );
+      expect(text.stdout).toMatch(/^country=DE\s+\d+\s+\d+\s+DRIFT\s+x\b/m);
+      expect(text.stdout).toMatch(/segments drifted: country=DE \(Benjamini–Hochberg over 8 segment × column tests\)/);
+    });
+
+    it('rejects a segment column the files lack, and the memory engine, naming what to do', async () => {
+      const reference = csv('reference-2.csv', 200, 3, false);
+      const missing = await halflife('--reference', reference, '--current', reference, '--segment', 'region');
+      expect(missing.code).toBe(3);
+      expect(missing.stderr).toMatch(/--segment names column "region", which the file does not have/);
+      const memory = await halflife(
+        '--reference',
+        reference,
+        '--current',
+        reference,
+        '--segment',
+        'country',
+        '--engine',
+        'memory',
+      );
+      expect(memory.code).toBe(3);
+      expect(memory.stderr).toMatch(/use it with --engine clickhouse/);
+    });
   });
 });

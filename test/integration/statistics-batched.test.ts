@@ -28,13 +28,19 @@ import {
 } from '../../platform/clickhouse/window-batch-repository.ts';
 import {
   countWindowColumns,
+  countWindowSegments,
   deadLettersInWindow,
   labelledScoreGroups,
+  labelledScoreGroupsBySegment,
   scoreBinCounts,
   versionsInWindow,
   versionsTrainedAt,
 } from '../../platform/clickhouse/window-repository.ts';
 import type { ScoringEventRow } from '../../platform/contracts.ts';
+import { countIntoBins } from '../../detectors/drift/bins.ts';
+import type { NumericCounts } from '../../detectors/drift/profiles.ts';
+import type { SegmentsToCount } from '../../platform/clickhouse/segment-grouping.ts';
+import { planSegments } from '../../operations/segment-counts.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
 /**
@@ -95,7 +101,8 @@ function events(random: Random, modelId: string, from: number, to: number, perMi
       prediction_score: random.bernoulli(0.03) ? null : random.next(),
       prediction_class: random.bernoulli(0.4) ? 'pos' : 'neg',
       prediction_value: random.bernoulli(0.5) ? random.normal(10, 3) : null,
-      metadata: {},
+      // A metadata segment key: absent on every 7th event, so `__missing__` is a segment.
+      metadata: i % 7 === 0 ? {} : { channel: ['web', 'app', 'pos', 'kiosk'][i % 4]! },
       contract_version: 1,
       source: 'test',
       source_ref: '',
@@ -400,5 +407,96 @@ describe('batched window statistics equal the single-window queries', () => {
         count(await readWindowAlone(ch.client, { ...requests[1]!, labelsArrivedBy: null }, BINS)),
       );
     }
+  });
+
+  describe('segments, counted in the same query as the whole window', () => {
+    const SEGMENTS: SegmentsToCount[] = [
+      { key: { feature: 'color' }, values: ['red', 'green'] },
+      { key: { metadata: 'channel' }, values: ['web', 'app', '__missing__'] },
+    ];
+    /** The model's stored events of a window, one per id (what FINAL reads). */
+    const stored = (m: Model, start: number, end: number): ScoringEventRow[] => {
+      const byId = new Map<string, ScoringEventRow>();
+      for (const e of m.events) if (e.ts >= start && e.ts < end) byId.set(e.event_id, e);
+      return [...byId.values()];
+    };
+    const segmentOf = (e: ScoringEventRow, key: number): string => {
+      const raw = key === 0 ? e.cat_features.color : e.metadata.channel;
+      const value = raw ?? '__missing__';
+      return SEGMENTS[key]!.values.includes(value) ? value : '__other__';
+    };
+
+    it('leaves the whole window as the ungrouped query counts it, and counts each segment as its events say', async () => {
+      const m = models[0]!;
+      const reference = references.get(m.id)!;
+      const columns = columnsOf(reference)!;
+      const window = { modelId: m.id, start: T0 + 20 * MINUTE, end: T0 + 30 * MINUTE };
+      const grouped = await countWindowSegments(ch.client, columns, window, SEGMENTS);
+      const plain = await countWindowColumns(ch.client, columns, window);
+      expectClose(grouped.whole, plain);
+      expect((await countWindowSegments(ch.client, columns, window, [])).whole).toEqual(plain);
+
+      const events = stored(m, window.start, window.end);
+      const cuts = (reference.features.x as { cuts: number[] }).cuts;
+      for (const [key, spec] of SEGMENTS.entries()) {
+        const segments = grouped.segments.filter((g) => g.key === key);
+        expect(segments.map((g) => g.value).sort()).toEqual([...spec.values, '__other__'].sort());
+        expect(segments.reduce((n, g) => n + g.counted.rows, 0)).toBe(plain.rows);
+        for (const g of segments) {
+          const own = events.filter((e) => segmentOf(e, key) === g.value);
+          expect(g.counted.rows, g.value).toBe(own.length);
+          expect((g.counted.features.x as NumericCounts).counts, g.value).toEqual(
+            countIntoBins(
+              own.map((e) => e.num_features.x ?? null),
+              cuts,
+            ),
+          );
+        }
+      }
+    });
+
+    it('groups the labelled score groups by segment in the same query, the whole window unchanged', async () => {
+      const m = models[0]!;
+      const window = { start: T0 + 20 * MINUTE, end: T0 + 30 * MINUTE };
+      const arrivedBy = window.end + 5 * MINUTE;
+      const grouped = await labelledScoreGroupsBySegment(ch.client, m.id, window, BINS, arrivedBy, SEGMENTS);
+      const plain = await labelledScoreGroups(ch.client, m.id, window, BINS, arrivedBy);
+      const byBin = (a: { bin: number; positive: boolean }, b: { bin: number; positive: boolean }) =>
+        a.bin - b.bin || Number(a.positive) - Number(b.positive);
+      // The t-digest median is approximate per group; counts and sums are exact.
+      const exact = (gs: typeof plain) => [...gs].sort(byBin).map(({ labelDelayHoursP50: _, ...g }) => g);
+      expectClose(exact(grouped.whole), exact(plain));
+      for (const key of [0, 1]) {
+        const total = grouped.segments
+          .filter((s) => s.key === key)
+          .flatMap((s) => s.groups)
+          .reduce((n, g) => n + g.events, 0);
+        expect(total).toBe(plain.reduce((n, g) => n + g.events, 0));
+      }
+    });
+
+    it('keeps the top K values of the reference window per key, and counts the reference per segment', async () => {
+      const m = models[0]!;
+      const reference = references.get(m.id)!;
+      const plan = await planSegments(ch.client, reference, {
+        keys: [{ feature: 'color' }, { metadata: 'channel' }],
+        topK: 2,
+      });
+      const events = stored(m, reference.start, reference.end);
+      const volume = (pick: (e: ScoringEventRow) => string | undefined) => {
+        const counts = new Map<string, number>();
+        for (const e of events) counts.set(pick(e) ?? '__missing__', (counts.get(pick(e) ?? '__missing__') ?? 0) + 1);
+        return [...counts]
+          .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+          .slice(0, 2)
+          .map(([v]) => v);
+      };
+      expect(plan.toCount[0]!.values).toEqual(volume((e) => e.cat_features.color));
+      expect(plan.toCount[1]!.values).toEqual(volume((e) => e.metadata.channel));
+      const colorRows = plan.reference.segments.filter((s) => s.key === 'color');
+      expect(colorRows.map((s) => s.value)).toEqual([...plan.toCount[0]!.values, '__other__']);
+      expect(colorRows.reduce((n, s) => n + s.counted.rows, 0)).toBe(events.length);
+      expect(plan.reference.segments.filter((s) => s.key === 'metadata.channel').length).toBe(3);
+    });
   });
 });

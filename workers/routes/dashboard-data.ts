@@ -1,3 +1,4 @@
+import { segmentResults } from './decisions.ts';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import {
@@ -451,6 +452,8 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
           shadowEvaluations(clickhouse, modelId),
           promotionVerdicts(clickhouse, modelId),
         ]);
+        // Per-segment drift and quality of the newest judged window (a policy with segment keys).
+        const segments = await segmentResults(clickhouse, modelId);
 
         const windows = windowRows.map(windowOf);
         const windowMs = windowLength(windows);
@@ -595,6 +598,7 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
             };
           }),
           shadowEvaluations: shadowRows.map(shadowSummary),
+          segments,
           ingestBucketMs: bucketMs,
           ingest: denseBuckets(
             ingest.map((r) => ({

@@ -1,3 +1,5 @@
+import type { SegmentReport } from '../../detectors/segments/evaluate-segments.ts';
+import { latestSegmentReport } from '../../platform/clickhouse/dashboard-repository.ts';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { halfLifeEvidence } from '../../detectors/decay/evidence.ts';
@@ -49,7 +51,17 @@ export function withTexts(d: DecisionRecord) {
   };
 }
 
-/** Decisions with provenance: GET /v1/decisions, GET /v1/decisions/:id (viewer and up). */
+/** The newest segment report of a model with the decision it belongs to, or null. */
+export async function segmentResults(
+  clickhouse: ClickHouseClient,
+  modelId: string,
+): Promise<{ decisionId: string; at: number; report: SegmentReport } | null> {
+  const row = await latestSegmentReport(clickhouse, modelId);
+  if (!row) return null;
+  return { decisionId: row.decision_id, at: Number(row.at), report: JSON.parse(row.segments) as SegmentReport };
+}
+
+/** Decisions with provenance: GET /v1/decisions, GET /v1/decisions/:id, GET /v1/models/:model/segments (viewer and up). */
 export function decisionRoutes(clickhouse: ClickHouseClient): RouteModule {
   return (app, guard) => {
     app.get('/v1/decisions', { preHandler: guard('viewer') }, async (request, reply) => {
@@ -68,6 +80,20 @@ export function decisionRoutes(clickhouse: ClickHouseClient): RouteModule {
       });
       return decisions.map(withTexts);
     });
+    // The newest per-segment drift, data quality and quality (from the decision that recorded them).
+    app.get<{ Params: { model: string } }>(
+      '/v1/models/:model/segments',
+      { preHandler: guard('viewer') },
+      async (request, reply) => {
+        const segments = await segmentResults(clickhouse, request.params.model);
+        if (!segments)
+          return reply.code(404).send({
+            error: 'not-found',
+            message: `no segment results for model ${request.params.model}: its policy names no segment keys, or no window was judged since`,
+          });
+        return segments;
+      },
+    );
     app.get<{ Params: { id: string } }>(
       '/v1/decisions/:id',
       { preHandler: guard('viewer') },

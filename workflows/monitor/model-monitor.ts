@@ -53,6 +53,9 @@ const HEALTH_QUALITY_TARGET = 'health-quality-target';
  */
 const SERVING_WITH_WINDOW = 'serving-with-window';
 
+/** `patched` id of segments: the policy's segment keys counted with each window, judged in the tick, named in decisions. */
+const SEGMENTS = 'segments';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -79,6 +82,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const boundedDecayFits = patched(BOUNDED_DECAY_FITS);
   // Runs recorded before it read no serving with their windows (the activity's input is unchanged).
   const servingWithWindow = patched(SERVING_WITH_WINDOW);
+  // Runs recorded before it count no segments (the activity's input is unchanged without them).
+  const segments = patched(SEGMENTS);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -89,6 +94,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     coalescing,
     boundedDecayFits,
     servingWithWindow,
+    segments,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

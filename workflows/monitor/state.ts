@@ -111,12 +111,14 @@ export class MonitorWorkflowState {
   readonly #healthQualityTarget: boolean;
   /** Each window's read also says whether serving agrees with the registry (the `patched` marker). */
   readonly #servingWithWindow: boolean;
+  /** The policy's segment keys are counted and judged with each window (the `patched` marker). */
+  readonly #segments: boolean;
 
   /**
    * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
    * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`: whether this run's history
    * carries those `patched` markers (staggered windows, coalesced late windows, bounded decay fits,
-   * serving read with each window for the last four).
+   * serving read with each window for the last four), `segments`: the policy's segments judged with each window.
    */
   constructor(
     input: ModelMonitorInput,
@@ -130,6 +132,7 @@ export class MonitorWorkflowState {
       coalescing = false,
       boundedDecayFits = false,
       servingWithWindow = false,
+      segments = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -140,11 +143,13 @@ export class MonitorWorkflowState {
       coalescing?: boolean;
       boundedDecayFits?: boolean;
       servingWithWindow?: boolean;
+      segments?: boolean;
     },
   ) {
     this.input = input;
     this.#healthQualityTarget = healthQualityTarget;
     this.#servingWithWindow = servingWithWindow;
+    this.#segments = segments;
     const newest = ruleRevision3 ? 3 : ruleRevision2 ? 2 : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
@@ -314,6 +319,10 @@ export class MonitorWorkflowState {
       end,
       referenceId: this.reference?.referenceId ?? null,
       ...(this.#servingWithWindow ? { serving: true } : {}),
+      // Segments are counted in the window's own queries; the reference's segment counts come once per reference and plan.
+      ...(this.#segments && this.policy.segments && this.reference
+        ? { segments: { policy: this.policy.segments, planKnown: this.state.segments?.reference?.id ?? null } }
+        : {}),
       ...(revision3
         ? {
             labelsArrivedBy: end + this.settleMs,
@@ -407,6 +416,7 @@ export class MonitorWorkflowState {
         changePoint: extra.evaluation?.changePoint ?? null,
         decay: this.state.decay,
         economics: extra.decision?.economics ?? null,
+        ...(extra.evaluation?.segments ? { segments: extra.evaluation.segments } : {}),
       },
       thresholds: extra.decision?.thresholds ?? null,
       windows: extra.evaluation ? [{ start: extra.evaluation.window.start, end: extra.evaluation.window.end }] : null,
@@ -420,6 +430,8 @@ export class MonitorWorkflowState {
         approval: extra.decision?.approval ?? null,
         inputs: extra.decision?.inputs ?? null,
         referenceId: this.reference?.referenceId ?? null,
+        // The segments that drove the decision (SLO breaches, then drifted, then broken).
+        ...(extra.evaluation?.segments ? { segmentDrivers: extra.evaluation.segments.drivers } : {}),
         ...(typeof extra.details === 'object' && extra.details !== null ? extra.details : {}),
       },
     });

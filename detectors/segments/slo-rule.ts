@@ -1,0 +1,33 @@
+/**
+ * The segment SLO rule in the retrain decision: a breach (evaluate-segments.ts) names the
+ * segments in the decision's inputs and, when the policy's `segments.slo.action` is `retrain`,
+ * fires the trigger like any other (the guards still apply: a breach does not skip cooldown,
+ * budget, data quality or approval).
+ */
+import type { DecisionValue } from '../policy/state.ts';
+import type { SegmentPolicy, SegmentSloBreach } from './types.ts';
+
+/** The breaches in words: `country=DE accuracy 0.712 (n=412) below 0.8`. */
+export function segmentSloStatement(breaches: readonly SegmentSloBreach[]): string {
+  return breaches
+    .map((b) => `${b.segment} at ${b.value.toFixed(3)} (n=${b.n}, upper ${b.upper.toFixed(3)}) below ${b.slo}`)
+    .join(', ');
+}
+
+/** What a trigger outcome becomes with the segment SLO rule applied (the input is not modified). */
+export function withSegmentSlo<T extends { fired: boolean; reason: string; inputs: Record<string, DecisionValue> }>(
+  outcome: T,
+  policy: SegmentPolicy | undefined,
+  breaches: readonly SegmentSloBreach[] | null | undefined,
+): T {
+  if (!policy?.slo || !breaches || breaches.length === 0) return outcome;
+  const statement = `segment quality below its SLO: ${segmentSloStatement(breaches)}`;
+  const inputs = {
+    ...outcome.inputs,
+    segmentSloBreaches: breaches.map((b) => b.segment).join(','),
+    segmentSlo: policy.slo.min,
+  };
+  if (policy.slo.action === 'retrain' && !outcome.fired)
+    return { ...outcome, fired: true, reason: `${statement} (policy trigger: ${outcome.reason})`, inputs };
+  return { ...outcome, reason: `${outcome.reason}; ${statement}`, inputs };
+}

@@ -1,0 +1,148 @@
+/**
+ * Segments: drift, data quality and realised quality per slice of a model's traffic (a country,
+ * a channel, a model variant), beside the whole-window statistics. JSON-safe throughout: segment
+ * counts travel in a window observation (a Temporal payload) and the report in a decision's
+ * provenance.
+ */
+import type { CountedWindow } from '../drift/window-comparison.ts';
+import type { LabelledScoreHistogram } from '../quality/score-histogram.ts';
+
+/** What splits the traffic: a categorical feature (`cat_features`) or an event metadata field (`metadata`). */
+export type SegmentKey = { feature: string } | { metadata: string };
+
+/**
+ * A segment SLO: quality in any judged segment with at least `minEvents` labelled events below
+ * `min` (the upper end of its 95% interval below it, so sampling noise in a small segment does not
+ * breach). `action` says what a breach does: `health` marks the model degraded and is named in the
+ * decision; `retrain` also fires the retrain trigger (the policy's guards still apply).
+ */
+export interface SegmentSlo {
+  /** Lowest acceptable quality in the monitor's metric (accuracy or ROC AUC), 0–1. */
+  min: number;
+  /** Labelled events a segment needs before its quality is held to the SLO. @default 200 */
+  minEvents: number;
+  /** What a breach does. @default "health" */
+  action: 'health' | 'retrain';
+}
+
+/** The segments section of a retrain policy. */
+export interface SegmentPolicy {
+  /** Segment keys; each splits the traffic on its own (segments of different keys overlap). */
+  keys: SegmentKey[];
+  /** Segments kept per key, the largest in the reference first; every other value pools into `__other__`. @default 10 */
+  topK: number;
+  /** Scored events a segment needs, in the window and in the reference, to be judged for drift and data quality. @default 100 */
+  minEvents: number;
+  /** A segment SLO feeding health and, when asked, the retrain decision. @default none */
+  slo?: SegmentSlo;
+}
+
+export const DEFAULT_SEGMENT_TOP_K = 10;
+export const DEFAULT_SEGMENT_MIN_EVENTS = 100;
+export const DEFAULT_SEGMENT_SLO_MIN_EVENTS = 200;
+/** Values outside a key's top K. */
+export const OTHER_SEGMENT = '__other__';
+/** Events that carry no value for the key. */
+export const MISSING_SEGMENT = '__missing__';
+/** Most segments a key may keep: the grouped query returns one row per segment. */
+export const MAX_SEGMENT_TOP_K = 100;
+
+/** The name of a key in reports: the feature's name, or `metadata.<field>`. */
+export function segmentKeyName(key: SegmentKey): string {
+  return 'feature' in key ? key.feature : `metadata.${key.metadata}`;
+}
+
+/** A segment's name in reports and provenance: `country=DE`. */
+export function segmentName(key: string, value: string): string {
+  return `${key}=${value}`;
+}
+
+/** The values a key keeps (its top K in the reference, largest first); every other value is {@link OTHER_SEGMENT}. */
+export interface SegmentValues {
+  key: SegmentKey;
+  values: string[];
+}
+
+/** One segment's counts: the reference's events of the segment and the window's, counted into the reference's cuts. */
+export interface SegmentCounts {
+  /** {@link segmentKeyName} of the key. */
+  key: string;
+  value: string;
+  reference: CountedWindow;
+  window: CountedWindow;
+  /** The segment's labelled events in the window, by score bin and label; null when none. */
+  labelled: { events: number; histogram: LabelledScoreHistogram } | null;
+}
+
+/** A segment whose quality is below the SLO. */
+export interface SegmentSloBreach {
+  /** `key=value`. */
+  segment: string;
+  value: number;
+  /** Upper end of its 95% interval (the value itself when there is none). */
+  upper: number;
+  /** Labelled events behind the value. */
+  n: number;
+  slo: number;
+}
+
+/** A reference's segments counted into its own cuts, once per reference and segment policy. */
+export interface SegmentReferenceCounts {
+  /** The reference and the policy's keys and K it was counted for (`segmentPlanId`). */
+  id: string;
+  segments: { key: string; value: string; counted: CountedWindow }[];
+}
+
+/** A window's segments counted into the reference's cuts, with their labelled events. */
+export interface SegmentWindowCounts {
+  key: string;
+  value: string;
+  counted: CountedWindow;
+  labelled: { events: number; histogram: LabelledScoreHistogram } | null;
+}
+
+/** What a window observation carries about segments. */
+export interface SegmentObservation {
+  /** The plan the window was counted with (`segmentPlanId`). */
+  planId: string;
+  /** The reference's segment counts when the monitor asked for them (a new reference or plan); null otherwise. */
+  reference: SegmentReferenceCounts | null;
+  window: SegmentWindowCounts[];
+}
+
+/** Identifies the reference's segment counts a window is judged against: the reference, the keys and K. */
+export function segmentPlanId(referenceId: string, policy: Pick<SegmentPolicy, 'keys' | 'topK'>): string {
+  return `${referenceId}|${policy.topK}|${policy.keys.map(segmentKeyName).join(',')}`;
+}
+
+const emptyCounted = (): CountedWindow => ({
+  rows: 0,
+  features: {},
+  prediction: null,
+  predictionClass: null,
+  predictionValue: null,
+  typeViolations: {},
+});
+
+/** Each segment of the reference or the window, its reference side and window side (empty when absent), in the reference's order. */
+export function pairSegments(
+  reference: SegmentReferenceCounts,
+  window: readonly SegmentWindowCounts[],
+): SegmentCounts[] {
+  const id = (key: string, value: string) => `${key}\u0000${value}`;
+  const current = new Map(window.map((w) => [id(w.key, w.value), w]));
+  const out: SegmentCounts[] = reference.segments.map((r) => {
+    const w = current.get(id(r.key, r.value));
+    current.delete(id(r.key, r.value));
+    return {
+      key: r.key,
+      value: r.value,
+      reference: r.counted,
+      window: w?.counted ?? emptyCounted(),
+      labelled: w?.labelled ?? null,
+    };
+  });
+  for (const w of current.values())
+    out.push({ key: w.key, value: w.value, reference: emptyCounted(), window: w.counted, labelled: w.labelled });
+  return out;
+}
