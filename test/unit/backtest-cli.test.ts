@@ -38,18 +38,32 @@ function halflife(...args: string[]) {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/halflife.mjs'), 'backtest', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 150_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe('halflife backtest (CLI)', () => {
+// Each test starts the CLI (a fresh Node process loading TypeScript): on a loaded machine that
+// alone can take longer than the unit project's 30 s default.
+describe('halflife backtest (CLI)', { timeout: 180_000 }, () => {
   it('the committed fixture stays small', () => {
     expect(statSync(FIXTURE).size).toBeLessThan(300_000);
   });
 
   it('--json gives decisions, retrains, costs and windows', () => {
-    const r = halflife('--data', FIXTURE, '--policy', POLICY, '--cadence', '6h', '--reference', '1d', '--json');
+    // --quiet: a run that lasts over 2 s reports progress on stderr; nothing else may be written there.
+    const r = halflife(
+      '--data',
+      FIXTURE,
+      '--policy',
+      POLICY,
+      '--cadence',
+      '6h',
+      '--reference',
+      '1d',
+      '--json',
+      '--quiet',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as Record<string, unknown> & {
