@@ -53,6 +53,9 @@ const HEALTH_QUALITY_TARGET = 'health-quality-target';
  */
 const SERVING_WITH_WINDOW = 'serving-with-window';
 
+/** `patched` id of estimation revision 2 (see `MonitorSettings.estimationRevision`). */
+const ESTIMATION_REVISION_2 = 'estimation-revision-2';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -79,6 +82,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const boundedDecayFits = patched(BOUNDED_DECAY_FITS);
   // Runs recorded before it read no serving with their windows (the activity's input is unchanged).
   const servingWithWindow = patched(SERVING_WITH_WINDOW);
+  // Runs recorded before it estimate accuracy only, from histogram bin centres at 0.5, without an interval.
+  const estimationRevision2 = patched(ESTIMATION_REVISION_2);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -89,6 +94,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     coalescing,
     boundedDecayFits,
     servingWithWindow,
+    estimationRevision2,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
