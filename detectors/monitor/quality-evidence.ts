@@ -61,10 +61,12 @@ export function updateQualityEvidence(
     broken: window.dataQualityOk === false,
   };
   // Estimation revision 2 keeps the estimate's interval (health and the SLO alert rule read it).
-  if (estimate?.method !== undefined && current.estimated !== null)
+  if (estimate?.method !== undefined && current.estimated !== null) {
     current.estimatedInterval = estimate.interval
       ? { lower: estimate.interval.lower, upper: estimate.interval.upper }
       : null;
+    if (metric === 'accuracy' && estimate.threshold !== undefined) current.estimatedThreshold = estimate.threshold;
+  }
   if (observation.labelled && observation.labelled.events > 0)
     current = addLabels(current, observation.labelled.events, observation.labelled.histogram);
 
@@ -176,7 +178,7 @@ function describe(
   if (pool)
     return `realised ${metric} ${pool.value.toFixed(4)} from ${pool.labelled} labelled events pooled over ${pool.starts.length} windows since ${texts >= 2 ? formatInstant(pool.starts[0]) : new Date(pool.starts[0] as number).toISOString()} (this window has ${current.labelled}, < ${min})`;
   if (current.estimated !== null && current.estimatedInterval !== undefined)
-    return `${describeEstimate(metric, current.estimated, current.estimatedInterval, current.labelled)} (< ${min} to measure it); realised quality follows when the window, pooled with the next ones, has ${min}`;
+    return `${describeEstimate(metric, current.estimated, current.estimatedInterval, current.estimatedThreshold)}: ${current.labelled} labelled events so far (< ${min}); realised quality follows when the window, pooled with the next ones, has ${min}`;
   if (current.estimated !== null)
     return `estimated ${metric} ${current.estimated.toFixed(4)} (label-free): ${current.labelled} labelled events so far (< ${min}); realised quality follows when the window, pooled with the next ones, has ${min}`;
   const why = estimateReasons.length > 0 ? ` (${estimateReasons.join('; ')})` : '';

@@ -101,6 +101,8 @@ export interface MaturingWindow {
   estimated: number | null;
   /** Its interval (estimation revision 2). @default undefined */
   estimatedInterval?: { lower: number; upper: number } | null;
+  /** The decision threshold an estimated accuracy is at (estimation revision 2). @default undefined */
+  estimatedThreshold?: number;
   /** Whether breakage was found in it: its labels measure broken data, so it is never pooled. */
   broken: boolean;
   /** Start of the pool it belonged to after the last tick: a pool leaves the kept windows whole. @default undefined */

@@ -96,13 +96,14 @@ export function estimateWindowQuality(
   };
 }
 
-/** "estimated ROC AUC 0.812 [0.791, 0.833], CBPE, 0 labels": an estimate as texts state it. */
+/** "estimated ROC AUC 0.812 [0.791, 0.833], CBPE at threshold 0.65": an estimate as texts state it. */
 export function describeEstimate(
   metric: string,
   value: number,
   interval: { lower: number; upper: number } | null | undefined,
-  labels: number,
+  threshold: number | null | undefined,
 ): string {
   const band = interval ? ` [${interval.lower.toFixed(3)}, ${interval.upper.toFixed(3)}]` : '';
-  return `estimated ${metricName(metric)} ${value.toFixed(3)}${band}, CBPE, ${labels} label${labels === 1 ? '' : 's'}`;
+  const at = threshold === null || threshold === undefined ? '' : ` at threshold ${threshold}`;
+  return `estimated ${metricName(metric)} ${value.toFixed(3)}${band}, CBPE${at}`;
 }

@@ -124,7 +124,7 @@ describe('the monitor estimates what the policy measures (estimation revision 2)
     expect(window.quality).toMatchObject({ metric: 'auc', source: 'estimated', value: estimated.value });
     expect(window.quality!.interval).toEqual({ lower: estimated.interval!.lower, upper: estimated.interval!.upper });
     expect(tick.evaluation.quality.reason).toContain(
-      `estimated ROC AUC ${estimated.value!.toFixed(3)} [${estimated.interval!.lower.toFixed(3)}, ${estimated.interval!.upper.toFixed(3)}], CBPE, 0 labels`,
+      `estimated ROC AUC ${estimated.value!.toFixed(3)} [${estimated.interval!.lower.toFixed(3)}, ${estimated.interval!.upper.toFixed(3)}], CBPE: 0 labelled events so far`,
     );
     expect(lastWindowQuality(tick.state)).toEqual({
       value: estimated.value,
