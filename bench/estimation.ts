@@ -57,6 +57,8 @@ export interface MetricError {
   halflifeRows: number;
   /** halflife's error over NannyML's (target ≤ 1). */
   ratio: number;
+  /** Largest |halflife's estimate − NannyML's| over the chunks. */
+  maxDifference: number;
 }
 
 export interface ChunkingResult {
@@ -123,7 +125,7 @@ export function compare(data: NannymlOutput): ChunkingResult[] {
   const model = fitCbpe(data.reference.labels, data.reference.scores, { threshold });
   const grouping = estimationGrouping(model);
   return data.chunkings.map(({ chunkSize, chunks }) => {
-    const errors = new Map<Metric, { nannyml: number[]; halflife: number[]; rows: number[] }>();
+    const errors = new Map<Metric, { nannyml: number[]; halflife: number[]; rows: number[]; difference: number[] }>();
     const groupBias: number[] = [];
     const centreBias: number[] = [];
     const covered = { accuracy: 0, roc_auc: 0 };
@@ -139,7 +141,8 @@ export function compare(data: NannymlOutput): ChunkingResult[] {
         const ours = value(fromGroups, metric);
         const oursRows = value(fromRows, metric);
         if (realised === null || theirs === null || ours === null || oursRows === null) continue;
-        const e = errors.get(metric) ?? { nannyml: [], halflife: [], rows: [] };
+        const e = errors.get(metric) ?? { nannyml: [], halflife: [], rows: [], difference: [] };
+        e.difference.push(Math.abs(ours - theirs));
         e.nannyml.push(Math.abs(theirs - realised));
         e.halflife.push(Math.abs(ours - realised));
         e.rows.push(Math.abs(oursRows - realised));
@@ -169,6 +172,7 @@ export function compare(data: NannymlOutput): ChunkingResult[] {
             halflife,
             halflifeRows: mean(e.rows),
             ratio: halflife / nannyml,
+            maxDifference: Math.max(...e.difference),
           },
         ];
       }),
@@ -198,13 +202,13 @@ function markdown(
     `Machine: ${host.cpu} (${host.nproc} cores), ${host.memory} RAM, Node ${host.node}; load ${load}; ${(host.date ?? '').slice(0, 10)}.`,
     `Command: \`${command}\` (deterministic; NannyML ${'0.13.1'} in .halflife/venv-bench).`,
     '',
-    '| dataset | chunk rows | chunks | threshold | metric | NannyML MAE | halflife MAE (score groups) | halflife MAE (rows) | halflife / NannyML |',
-    '|---|---:|---:|---:|---|---:|---:|---:|---:|',
+    '| dataset | chunk rows | chunks | threshold | metric | NannyML MAE | halflife MAE (score groups) | halflife MAE (rows) | halflife / NannyML | largest difference from NannyML in a chunk |',
+    '|---|---:|---:|---:|---|---:|---:|---:|---:|---:|',
   ];
   for (const r of results)
     for (const e of r.errors)
       lines.push(
-        `| ${r.dataset} | ${r.chunkSize} | ${e.chunks} | ${r.threshold} | ${e.metric} | ${fmt(e.nannyml)} | ${fmt(e.halflife)} | ${fmt(e.halflifeRows)} | ${e.ratio.toFixed(2)} |`,
+        `| ${r.dataset} | ${r.chunkSize} | ${e.chunks} | ${Number(r.threshold.toFixed(4))} | ${e.metric} | ${fmt(e.nannyml)} | ${fmt(e.halflife)} | ${fmt(e.halflifeRows)} | ${e.ratio.toFixed(6)} | ${e.maxDifference.toExponential(1)} |`,
       );
   lines.push(
     '',
@@ -258,7 +262,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     for (const r of results)
       for (const e of r.errors)
         process.stdout.write(
-          `${r.dataset.padEnd(11)} ${String(r.chunkSize).padStart(6)} ${e.metric.padEnd(9)} NannyML ${e.nannyml.toFixed(5)}  halflife ${e.halflife.toFixed(5)} (rows ${e.halflifeRows.toFixed(5)})  ×${e.ratio.toFixed(2)}\n`,
+          `${r.dataset.padEnd(11)} ${String(r.chunkSize).padStart(6)} ${e.metric.padEnd(9)} NannyML ${e.nannyml.toFixed(5)}  halflife ${e.halflife.toFixed(5)} (rows ${e.halflifeRows.toFixed(5)})  ×${e.ratio.toFixed(6)}  max |Δ| ${e.maxDifference.toExponential(1)}\n`,
         );
   }
   if (args.flag('write-md')) {

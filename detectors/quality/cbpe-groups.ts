@@ -8,12 +8,13 @@
  * expected confusion matrix is exact), and an equal-width score bin (so groups stay narrow when
  * the map is the identity or Platt). Each group carries its event count, Σ score and Σ score².
  *
- * What is exact: accuracy and its interval for the identity and isotonic maps (the identity's
- * Σ p and Σ p(1 − p) are Σ s and Σ s − Σ s²); ROC AUC for the isotonic map, since pairs inside a
- * group of equal probability contribute p(1 − p) each whichever way they are ordered, which is
- * what counting them as ties gives. What is approximate: ROC AUC under the identity or Platt map
- * (pairs inside a bin are counted as ties), and Platt's probabilities (taken at the group's mean
- * score). Histogram bin centres, the previous form, biased accuracy by ~3·10⁻⁴ on ACS employment.
+ * What is exact: accuracy and its interval for the identity and isotonic maps (p is linear in
+ * the score on each group, so Σ p and Σ p(1 − p) follow from Σ s and Σ s²); ROC AUC on the
+ * isotonic map's steps, since pairs inside a group of equal probability contribute p(1 − p) each
+ * whichever way they are ordered, which is what counting them as ties gives. What is approximate:
+ * ROC AUC where p varies inside a group (the identity map, the lines between isotonic steps,
+ * Platt: pairs inside a bin are counted as ties), and Platt's probabilities (taken at the group's
+ * mean score). Histogram bin centres, the previous form, biased accuracy by ~3·10⁻⁴ on ACS employment.
  */
 import type { CbpeEstimate, CbpeModel, ExpectedConfusion } from './cbpe.ts';
 import { expectedRocAucOfGroups, type ProbabilityGroup } from './cbpe-roc-auc.ts';
@@ -25,7 +26,12 @@ export const DEFAULT_ESTIMATION_BINS = 100;
 
 /** How a window's scores are grouped for estimation: plain JSON, sent with the window query. */
 export interface EstimationGrouping {
-  /** Upper score of each isotonic step but the last, ascending (a score s is in step #{u < s}); [] for other maps. */
+  /**
+   * Where the isotonic map changes form, ascending: a score s is in segment #{b < s}. A step map:
+   * each step's upper score but the last. An interpolated map: each step's upper score and the
+   * next step's lower score, so segments alternate between a step (constant) and the line to the
+   * next step. [] for other maps.
+   */
   steps: number[];
   /** The model's decision threshold: score ≥ threshold is a positive prediction. */
   threshold: number;
@@ -49,8 +55,35 @@ export function estimationGrouping(
   threshold: number = model.options.threshold,
   bins: number = DEFAULT_ESTIMATION_BINS,
 ): EstimationGrouping {
-  const steps = model.calibrator.kind === 'isotonic' ? model.calibrator.upperScores.slice(0, -1) : [];
-  return { steps, threshold, bins };
+  return { steps: segmentBounds(model), threshold, bins };
+}
+
+/** The segment bounds of the model's map (see {@link EstimationGrouping.steps}). */
+function segmentBounds(model: CbpeModel): number[] {
+  const c = model.calibrator;
+  if (c.kind !== 'isotonic') return [];
+  if (!c.lowerScores) return c.upperScores.slice(0, -1);
+  const bounds: number[] = [];
+  for (let k = 0; k + 1 < c.upperScores.length; k++)
+    bounds.push(c.upperScores[k] as number, c.lowerScores[k + 1] as number);
+  return bounds;
+}
+
+/** p = intercept + slope × score on segment `step` of the isotonic map (constant on a step, linear between steps). */
+function segmentLine(
+  c: Extract<CbpeModel['calibrator'], { kind: 'isotonic' }>,
+  step: number,
+): { intercept: number; slope: number } {
+  const last = c.values.length - 1;
+  if (!c.lowerScores) return { intercept: c.values[Math.min(step, last)] as number, slope: 0 };
+  const k = step >> 1;
+  if (step % 2 === 0 || k >= last) return { intercept: c.values[Math.min(k, last)] as number, slope: 0 };
+  const x0 = c.upperScores[k] as number;
+  const x1 = c.lowerScores[k + 1] as number;
+  const y0 = c.values[k] as number;
+  const y1 = c.values[k + 1] as number;
+  const slope = (y1 - y0) / (x1 - x0);
+  return { intercept: y0 - slope * x0, slope };
 }
 
 /** The keys of one score, as the window query computes them (platform/clickhouse/estimation-repository.ts). */
@@ -88,22 +121,23 @@ function inScoreOrder(groups: readonly ScoreGroup[]): ScoreGroup[] {
 
 /** Σ p and Σ p(1 − p) of a group's events under the model's map. */
 function groupProbability(model: CbpeModel, g: ScoreGroup): ProbabilityGroup {
-  const mean = g.scoreSum / g.events;
-  if (model.calibrator.kind === 'identity') {
-    const positive = g.scoreSum;
-    return {
-      events: g.events,
-      positive,
-      negative: g.events - positive,
-      variance: Math.max(0, g.scoreSum - g.scoreSquareSum),
-    };
+  const c = model.calibrator;
+  if (c.kind === 'platt') {
+    // Platt: at the group's mean score (approximate; groups are one score bin wide).
+    const p = calibrate(c, Math.min(1, Math.max(0, g.scoreSum / g.events)));
+    return { events: g.events, positive: g.events * p, negative: g.events * (1 - p), variance: g.events * p * (1 - p) };
   }
-  // Isotonic: one probability per step (the group's key), exact; Platt: at the group's mean score.
-  const p =
-    model.calibrator.kind === 'isotonic'
-      ? (model.calibrator.values[Math.min(g.step, model.calibrator.values.length - 1)] as number)
-      : calibrate(model.calibrator, Math.min(1, Math.max(0, mean)));
-  return { events: g.events, positive: g.events * p, negative: g.events * (1 - p), variance: g.events * p * (1 - p) };
+  // p = a + b·s on the whole group (identity: 0 + 1·s; isotonic: the group's segment), so
+  // Σp = a·n + b·Σs and Σp² = a²·n + 2ab·Σs + b²·Σs², exactly.
+  const { intercept: a, slope: b } = c.kind === 'identity' ? { intercept: 0, slope: 1 } : segmentLine(c, g.step);
+  const positive = a * g.events + b * g.scoreSum;
+  const squares = a * a * g.events + 2 * a * b * g.scoreSum + b * b * g.scoreSquareSum;
+  return {
+    events: g.events,
+    positive,
+    negative: g.events - positive,
+    variance: Math.max(0, positive - squares),
+  };
 }
 
 /**

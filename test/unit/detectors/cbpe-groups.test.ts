@@ -34,23 +34,26 @@ function windowScores(seed: number, n: number, grid: number | null, skew: number
 }
 
 describe('CBPE from score groups', () => {
-  it('keys a score by the isotonic step calibrate() puts it in, its side of the threshold and its bin', () => {
-    const ref = reference(1, 4000, 100);
-    const model = fitCbpe(ref.labels, ref.scores, { recalibration: 'isotonic', threshold: 0.65 });
-    const grouping = estimationGrouping(model);
-    expect(model.calibrator.kind).toBe('isotonic');
-    if (model.calibrator.kind !== 'isotonic') return;
-    for (const s of [...model.calibrator.upperScores, 0, 0.005, 0.64, 0.65, 0.651, 1]) {
-      const key = scoreGroupKey(grouping, s);
-      expect(model.calibrator.values[Math.min(key.step, model.calibrator.values.length - 1)]).toBe(
-        calibrate(model.calibrator, s),
-      );
-      expect(key.above).toBe(s >= 0.65);
-      expect(key.bin).toBe(Math.min(99, Math.floor(s * 100)));
+  it('gives each score the probability calibrate() gives it: on a step, between steps, at the threshold', () => {
+    for (const grid of [100, null]) {
+      const ref = reference(1, 4000, grid);
+      const model = fitCbpe(ref.labels, ref.scores, { recalibration: 'isotonic', threshold: 0.65 });
+      const grouping = estimationGrouping(model);
+      expect(model.calibrator.kind).toBe('isotonic');
+      if (model.calibrator.kind !== 'isotonic') return;
+      const { upperScores, lowerScores } = model.calibrator;
+      const between = upperScores.slice(0, -1).map((u, k) => (u + lowerScores![k + 1]!) / 2);
+      for (const s of [...model.calibrator.upperScores, ...between, 0, 0.005, 0.64, 0.65, 0.651, 1]) {
+        const one = estimateCbpeFromGroups(model, groupScores(grouping, [s]), grouping);
+        const c = one.expectedConfusion;
+        expect(c.truePositives + c.falseNegatives).toBeCloseTo(calibrate(model.calibrator, s), 12);
+        expect(scoreGroupKey(grouping, s).above).toBe(s >= 0.65);
+        expect(scoreGroupKey(grouping, s).bin).toBe(Math.min(99, Math.floor(s * 100)));
+      }
     }
   });
 
-  it('gives the rows’ estimate exactly under an isotonic map (accuracy, ROC AUC and their intervals), tied scores or not', () => {
+  it('gives the rows’ estimate under an isotonic map: accuracy exactly, ROC AUC exactly on a score grid and closely between steps', () => {
     for (const grid of [100, null]) {
       const ref = reference(2, 5000, grid);
       const model = fitCbpe(ref.labels, ref.scores, { recalibration: 'isotonic', threshold: 0.42 });
@@ -64,7 +67,10 @@ describe('CBPE from score groups', () => {
       expect(fromGroups.threshold).toBe(0.42);
       expect(fromGroups.accuracy).toBeCloseTo(fromRows.accuracy as number, 12);
       expect(fromGroups.accuracyInterval!.lower).toBeCloseTo(fromRows.accuracyInterval!.lower, 12);
-      expect(fromGroups.rocAuc).toBeCloseTo(fromRows.rocAuc as number, 12);
+      // ROC AUC: exact on a score grid (each group one probability); between steps p varies inside a group.
+      if (grid === null)
+        expect(Math.abs((fromGroups.rocAuc as number) - (fromRows.rocAuc as number))).toBeLessThan(1e-4);
+      else expect(fromGroups.rocAuc).toBeCloseTo(fromRows.rocAuc as number, 12);
       expect(fromGroups.precision).toBeCloseTo(fromRows.precision as number, 12);
       expect(fromGroups.recall).toBeCloseTo(fromRows.recall as number, 12);
       // The interval's spread ranks events within a group together: close, not identical, without ties.
