@@ -29,6 +29,8 @@ import {
 import { NotFoundError } from '../platform/errors.ts';
 import { planSegments, windowSegmentCounts, type SegmentPlan } from '../operations/segment-counts.ts';
 import { segmentPlanId, type SegmentPolicy } from '../detectors/segments/types.ts';
+import { estimationScoreGroups, type EstimationQuery } from '../platform/clickhouse/estimation-repository.ts';
+import { decisionThresholdOf } from '../platform/registry/decision-threshold.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import { registeredReference } from '../operations/register-model.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -160,6 +162,8 @@ export function createMonitorActivities({
      * reference counts the monitor already holds (they are returned only for another plan). @default none
      */
     segments?: { policy: SegmentPolicy; planKnown: string | null } | null;
+    /** Also group the window's scores for label-free estimation, as the reference's estimator asks. @default null */
+    estimation?: EstimationQuery | null;
   }): Promise<WindowObservationWithServing> {
     const window = { start: input.start, end: input.end };
     // Read beside the window: a few small queries on the registry and the serving reports.
@@ -206,8 +210,26 @@ export function createMonitorActivities({
           )
         : null;
 
+    const estimation = input.estimation
+      ? await withQueryPriority('background', () =>
+          estimationScoreGroups(clickhouse, input.modelId, window, input.estimation!),
+        )
+      : null;
+
     return {
       ...(serving ? { serving: await serving } : {}),
+      ...(input.estimation && estimation
+        ? {
+            estimationGroups: {
+              grouping: {
+                steps: input.estimation.steps,
+                threshold: input.estimation.threshold,
+                bins: input.estimation.bins,
+              },
+              ...estimation,
+            },
+          }
+        : {}),
       start: input.start,
       end: input.end,
       events,
@@ -303,18 +325,23 @@ export function createMonitorActivities({
       throw err;
     }
     const sample = await labelledScoreSample(clickhouse, input.modelId, window, MAX_CBPE_REFERENCE);
+    // Accuracy is estimated at the version's own decision threshold (0.5 when it records none).
+    const threshold = decisionThresholdOf(
+      input.modelVersion ? await registry.getVersion(input.modelId, input.modelVersion) : null,
+    );
     let cbpe: MonitorReference['cbpe'] = null;
     if (sample.length >= MIN_CBPE_REFERENCE) {
       try {
         cbpe = fitCbpe(
           sample.map((s) => s.label),
           sample.map((s) => s.score),
+          { threshold: threshold.value },
         );
       } catch (err) {
         log.warn({ modelId: input.modelId, err: (err as Error).message }, 'label-free estimator not fitted');
       }
     }
-    return monitorReference(profiles, input.modelVersion ?? '', cbpe);
+    return { ...monitorReference(profiles, input.modelVersion ?? '', cbpe), decisionThreshold: threshold };
   }
 
   async function recordDecision(decision: DecisionRecord): Promise<{ stored: boolean }> {

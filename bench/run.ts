@@ -20,6 +20,7 @@ const script = (file: string) => async () => ({
 const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[]) => Promise<void> }>> = {
   ingest: script('./ingest.ts'),
   alerts: () => import('./alerts.ts'),
+  estimation: () => import('./estimation.ts'),
   fleet: script('./fleet.ts'),
   decisions: () => import('./decisions.ts'),
   detection: () => import('./detection.ts'),

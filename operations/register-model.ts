@@ -26,6 +26,7 @@ import { describeOnnx, type OnnxModelDescription } from '../platform/onnx/model-
 import { OnnxPool } from '../platform/onnx/pool.ts';
 import { sha256Hex, type ArtifactStore } from '../platform/registry/artifact-store.ts';
 import type { ModelVersion } from '../platform/registry/types.ts';
+import { DECISION_THRESHOLD_PARAM, isDecisionThreshold } from '../platform/registry/decision-threshold.ts';
 import { categoricalColumn, detectKinds, numericColumn, readCsv, type RawTable } from '../platform/tabular.ts';
 import { buildReference } from './build-reference.ts';
 import { isParquet, readParquet } from './parquet-table.ts';
@@ -54,6 +55,8 @@ export interface RegisterModelInput {
   reference?: ReferenceSource;
   /** @default 'candidate' */
   stage?: 'candidate' | 'production';
+  /** The score at or above which the version predicts positive (label-free accuracy is estimated at it). @default none recorded (0.5 assumed) */
+  decisionThreshold?: number;
   actor: string;
   /** @default 'registered by <actor>' */
   reason?: string;
@@ -78,6 +81,10 @@ export async function registerModel(
   input: RegisterModelInput,
 ): Promise<RegisterModelResult> {
   const stage = input.stage ?? 'candidate';
+  if (input.decisionThreshold !== undefined && !isDecisionThreshold(input.decisionThreshold))
+    throw new ValidationError(
+      `decision threshold ${input.decisionThreshold} must be a number between 0 and 1 (the score at or above which the model predicts positive), e.g. 0.65`,
+    );
   const reason = input.reason ?? `registered by ${input.actor}`;
   // 1. The reference: its columns, and (from stored events) the stored reference itself.
   let fileReference: { table: RawTable; kinds: ReferenceColumns } | null = null;
@@ -135,6 +142,7 @@ export async function registerModel(
       monitorOnly: !input.artifact,
       ...(input.artifact ? { artifactName: input.artifact.name, convention } : {}),
       ...(referenceId ? { referenceId } : {}),
+      ...(input.decisionThreshold === undefined ? {} : { [DECISION_THRESHOLD_PARAM]: input.decisionThreshold }),
     },
     features,
     codeVersion: 'external',

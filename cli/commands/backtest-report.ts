@@ -11,6 +11,10 @@ import { table } from '../output.ts';
 export interface ReportOptions {
   data: string;
   cadence: string;
+  /** --window-rows, when windows are cut by row count. @default undefined */
+  windowRows?: string;
+  /** --window-period, when windows are calendar periods. @default undefined */
+  windowPeriod?: string;
   labelDelay: string;
   plot?: string;
 }
@@ -32,6 +36,7 @@ export function reportJson(r: BacktestReport, opts: ReportOptions, policyFile?: 
     model: r.model,
     trainer: r.trainer,
     cadence: opts.cadence,
+    windows_by: windowsBy(opts),
     label_delay: opts.labelDelay,
     reference: { start: iso(r.reference.start), end: iso(r.reference.end), rows: r.reference.rows },
     rows: r.rows,
@@ -98,6 +103,19 @@ export function reportJson(r: BacktestReport, opts: ReportOptions, policyFile?: 
       quality: round(w.quality),
       hindsight_quality: round(w.hindsightQuality),
       estimated_quality: round(w.estimatedQuality),
+      estimate: w.estimate
+        ? {
+            metric: w.estimate.metric,
+            value: round(w.estimate.value),
+            lower: round(w.estimate.lower),
+            upper: round(w.estimate.upper),
+            threshold: w.estimate.threshold,
+            trustworthy: w.estimate.trustworthy,
+            realised: round(w.estimate.realised),
+            reference_estimate: round(w.estimate.referenceEstimate),
+            alert: w.estimate.alert,
+          }
+        : null,
       quality_used: w.qualityUsed,
       ...(w.qualityReason === undefined ? {} : { quality_reason: w.qualityReason }),
       drift:
@@ -132,7 +150,7 @@ export function renderReport(r: BacktestReport, opts: ReportOptions, _policyFile
   const broken = r.windows.filter((w) => w.dataQuality.broken).length;
   const lines = [
     `backtest: policy ${r.policy.name} v${r.policy.version} (${r.policy.trigger}) on ${opts.data}`,
-    `  ${r.rows} rows (${r.labelledRows} labelled), reference ${formatInstant(r.reference.start)} → ${formatInstant(r.reference.end)} (${r.reference.rows} rows), ${r.windows.length} windows of ${opts.cadence}${r.labelDelayMs > 0 ? `, labels arrive ${opts.labelDelay} late` : ''}`,
+    `  ${r.rows} rows (${r.labelledRows} labelled), reference ${formatInstant(r.reference.start)} → ${formatInstant(r.reference.end)} (${r.reference.rows} rows), ${r.windows.length} ${windowsText(opts)}${r.labelDelayMs > 0 ? `, labels arrive ${opts.labelDelay} late` : ''}`,
     `  trainer: ${r.trainer}; first model: ${r.versions[0]?.source === 'file' ? "the file's scores" : 'trained on the reference period'}`,
     '',
     `retrains: ${r.retrains}${r.failedRetrains > 0 ? ` (+${r.failedRetrains} failed)` : ''}${r.trueCostParts && r.trueCostParts.retrainsServingNothing > 0 ? ` (${r.trueCostParts.retrainsServingNothing} decided as the last window closed: serves nothing)` : ''}`,
@@ -188,8 +206,65 @@ export function renderReport(r: BacktestReport, opts: ReportOptions, _policyFile
     '',
     `quality over time (${per} window${per > 1 ? 's' : ''} per row):`,
     table(['from', 'events', 'quality', 'drifted windows', 'broken windows', 'version', 'staleness cost'], rows),
+    ...estimateLines(r),
   );
   return lines.join('\n');
+}
+
+/** How the windows were cut, in the JSON report. */
+function windowsBy(opts: ReportOptions): { rows: number } | { period: string } | { duration: string } {
+  if (opts.windowRows !== undefined) return { rows: Number(opts.windowRows) };
+  if (opts.windowPeriod !== undefined) return { period: opts.windowPeriod };
+  return { duration: opts.cadence };
+}
+
+/** "windows of 1h", "windows of 5000 rows", "calendar weeks (UTC)". */
+function windowsText(opts: ReportOptions): string {
+  if (opts.windowRows !== undefined) return `windows of ${opts.windowRows} rows`;
+  if (opts.windowPeriod !== undefined) return `windows of a calendar ${opts.windowPeriod} (UTC)`;
+  return `windows of ${opts.cadence}`;
+}
+
+/**
+ * The label-free estimate beside realised, per window (about 24 rows, the windows with an alert
+ * always shown), and how far off it was on average.
+ */
+function estimateLines(r: BacktestReport): string[] {
+  const estimated = r.windows.filter((w) => w.estimate);
+  if (estimated.length === 0) return [];
+  const first = estimated[0]!.estimate!;
+  const metric = first.metric === 'auc' ? 'ROC AUC' : first.metric;
+  const errors = estimated
+    .filter((w) => w.estimate!.realised !== null)
+    .map((w) => Math.abs(w.estimate!.value - (w.estimate!.realised as number)));
+  const inside = estimated.filter(
+    (w) =>
+      w.estimate!.realised !== null &&
+      w.estimate!.lower !== null &&
+      w.estimate!.upper !== null &&
+      (w.estimate!.realised as number) >= w.estimate!.lower &&
+      (w.estimate!.realised as number) <= w.estimate!.upper,
+  ).length;
+  const alerts = estimated.filter((w) => w.estimate!.alert !== null);
+  const per = Math.max(1, Math.ceil(estimated.length / 24));
+  const shown = estimated.filter((w, i) => i % per === 0 || w.estimate!.alert !== null);
+  const band = (e: NonNullable<BacktestReport['windows'][number]['estimate']>) =>
+    e.lower === null || e.upper === null ? '—' : `[${e.lower.toFixed(4)}, ${e.upper.toFixed(4)}]`;
+  return [
+    '',
+    `label-free estimate (CBPE) of ${metric}${first.metric === 'accuracy' ? ` at threshold ${first.threshold}` : ''} beside realised (every label, in hindsight): ${estimated.length} windows, mean absolute error ${q(errors.length > 0 ? errors.reduce((a, b) => a + b, 0) / errors.length : null)}, realised inside the 95% interval in ${inside} of ${errors.length}; estimate alerts in ${alerts.length} window(s)${per > 1 ? ` (every ${per}th window shown, and each alert)` : ''}:`,
+    table(
+      ['from', 'estimated', '95% interval', 'realised', 'alert'],
+      shown.map((w) => [
+        formatInstant(w.start),
+        q(w.estimate!.value),
+        band(w.estimate!),
+        q(w.estimate!.realised),
+        w.estimate!.alert ?? (w.estimate!.trustworthy ? '' : 'not trustworthy'),
+      ]),
+      { wrap: [4] },
+    ),
+  ];
 }
 
 /** One row per policy, cheapest true cost first (then by total cost, then by name). */
@@ -256,7 +331,7 @@ export function renderComparison(runs: readonly RunInfo[], opts: ReportOptions):
   const best = rows[0]?.trueCost ?? null;
   const first = runs[0]?.report;
   const lines = [
-    `backtest: ${runs.length} policies on ${opts.data}, windows of ${opts.cadence}${opts.labelDelay !== '0s' ? `, labels ${opts.labelDelay} late` : ''}`,
+    `backtest: ${runs.length} policies on ${opts.data}, ${windowsText(opts)}${opts.labelDelay !== '0s' ? `, labels ${opts.labelDelay} late` : ''}`,
     first?.costModel == null
       ? 'costs: not priced (pass --value-per-quality-unit and --retrain-cost, or include a cost-aware policy)'
       : `priced alike: ${first.costModel.valuePerQualityUnit} per event per quality unit; ${first.costModel.retrainCost} + risk ${first.costModel.riskCost} per retrain`,

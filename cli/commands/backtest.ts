@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { BacktestInputError, runBacktest } from '../../detectors/backtest/engine.ts';
 import type { BacktestCostModel, BacktestRow } from '../../detectors/backtest/types.ts';
+import { CALENDAR_PERIODS, isCalendarPeriod, type BacktestWindowing } from '../../detectors/backtest/windowing.ts';
 import { tryParseDuration } from '../../detectors/policy/duration.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { categoricalColumn, detectKinds, numericColumn, readCsv, type RawTable } from '../../platform/tabular.ts';
@@ -32,6 +33,11 @@ export interface BacktestCliOptions {
   features?: string;
   categorical?: string;
   cadence: string;
+  /** Windows of this many rows instead of --cadence. */
+  windowRows?: string;
+  /** Windows of one calendar day, week or month (UTC) instead of --cadence. */
+  windowPeriod?: string;
+  decisionThreshold?: string;
   reference: string;
   valuePerQualityUnit?: string;
   retrainCost?: string;
@@ -64,6 +70,15 @@ export function registerBacktestCommand(program: Command): void {
     .option('--features <names>', 'feature columns, comma-separated (default: every other column)')
     .option('--categorical <names>', 'which features are categorical, comma-separated (default: non-numeric ones)')
     .option('--cadence <duration>', 'window length, as the monitor cadence', '1h')
+    .option('--window-rows <n>', 'windows of n rows each instead of --cadence (as NannyML chunks by size)')
+    .option(
+      '--window-period <period>',
+      'windows of one calendar day, week (from Monday) or month, UTC, instead of --cadence',
+    )
+    .option(
+      '--decision-threshold <score>',
+      "the served model's decision threshold (score ≥ it predicts positive): label-free accuracy is estimated at it (default 0.5)",
+    )
     .option('--reference <duration>', 'reference period at the start of the history', '1d')
     .option(
       '--label-delay <duration>',
@@ -135,9 +150,11 @@ export function policyFiles(entries: readonly string[]): string[] {
 
 async function backtestFile(opts: BacktestCliOptions): Promise<RunInfo[]> {
   const cadenceMs = durationOption('--cadence', opts.cadence);
+  const windowing = windowingOption(opts, cadenceMs);
+  const decisionThreshold = thresholdOption(opts.decisionThreshold);
   const referenceMs = durationOption('--reference', opts.reference);
   const labelDelayMs = durationOption('--label-delay', opts.labelDelay, true);
-  if (referenceMs < cadenceMs)
+  if (windowing.kind === 'duration' && referenceMs < cadenceMs)
     throw new ConfigError(
       `--reference ${opts.reference} is shorter than --cadence ${opts.cadence}: the reference needs at least one window`,
     );
@@ -172,6 +189,8 @@ async function backtestFile(opts: BacktestCliOptions): Promise<RunInfo[]> {
         hasPrediction: columns.prediction !== null,
         policy,
         cadenceMs,
+        windowing,
+        ...(decisionThreshold === null ? {} : { decisionThreshold }),
         referenceWindowMs: referenceMs,
         trainer: builtInTrainer(),
         costModel: shared ?? costModelOf(policy, opts),
@@ -327,6 +346,44 @@ export function parseTimestamp(text: string): number | null {
   }
   const ms = Date.parse(t);
   return Number.isFinite(ms) ? ms : null;
+}
+
+/** How windows are cut: --window-rows, --window-period or (default) --cadence. */
+export function windowingOption(
+  opts: Pick<BacktestCliOptions, 'windowRows' | 'windowPeriod'>,
+  cadenceMs: number,
+): BacktestWindowing {
+  if (opts.windowRows !== undefined && opts.windowPeriod !== undefined)
+    throw new ConfigError(
+      `--window-rows ${opts.windowRows} and --window-period ${opts.windowPeriod}: give one way to cut windows (or neither, for --cadence)`,
+    );
+  if (opts.windowRows !== undefined) {
+    const rows = Number(opts.windowRows);
+    if (!(Number.isInteger(rows) && rows >= 1))
+      throw new ConfigError(
+        `--window-rows ${opts.windowRows}: give a whole number of rows per window, at least 1 (e.g. --window-rows 5000)`,
+      );
+    return { kind: 'rows', rows };
+  }
+  if (opts.windowPeriod !== undefined) {
+    if (!isCalendarPeriod(opts.windowPeriod))
+      throw new ConfigError(
+        `--window-period ${opts.windowPeriod}: give one of ${CALENDAR_PERIODS.join(', ')} (calendar periods in UTC; for another length use --cadence, e.g. --cadence 6h)`,
+      );
+    return { kind: 'period', period: opts.windowPeriod };
+  }
+  return { kind: 'duration', ms: cadenceMs };
+}
+
+/** --decision-threshold as a number in [0, 1]; null when not given. */
+export function thresholdOption(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const value = Number(text);
+  if (!(text.trim() !== '' && Number.isFinite(value) && value >= 0 && value <= 1))
+    throw new ConfigError(
+      `--decision-threshold ${text}: give the score at or above which the model predicts positive, a number between 0 and 1 (e.g. 0.65)`,
+    );
+  return value;
 }
 
 function durationOption(option: string, text: string, zeroAllowed = false): number {

@@ -257,6 +257,10 @@ export function registerModelsCommand(program: Command): void {
       'candidate',
     )
     .option('--version <version>', 'the version name, v<n> (default: the next one)')
+    .option(
+      '--decision-threshold <score>',
+      'the score at or above which the version predicts positive, e.g. 0.65 (label-free accuracy is estimated at it; default: none recorded, 0.5 assumed)',
+    )
     .option('--reason <text>', 'why (recorded)')
     .option('--as <name>', 'who registers it (recorded); default: $USER')
     .option('--json', 'machine-readable output')
@@ -270,9 +274,18 @@ export function registerModelsCommand(program: Command): void {
           categorical?: string;
           stage: string;
           version?: string;
+          decisionThreshold?: string;
           reason?: string;
         },
       ) => {
+        const decisionThreshold = opts.decisionThreshold === undefined ? undefined : Number(opts.decisionThreshold);
+        if (
+          decisionThreshold !== undefined &&
+          !(Number.isFinite(decisionThreshold) && decisionThreshold >= 0 && decisionThreshold <= 1)
+        )
+          throw new ValidationError(
+            `--decision-threshold ${opts.decisionThreshold}: give the score at or above which the version predicts positive, a number between 0 and 1 (e.g. 0.65)`,
+          );
         if (opts.stage !== 'candidate' && opts.stage !== 'production')
           throw new ValidationError(`--stage ${opts.stage}: a registered version starts as candidate or production`);
         if (opts.reference && opts.referenceWindow)
@@ -311,6 +324,7 @@ export function registerModelsCommand(program: Command): void {
               : {}),
             ...(window ? { reference: { window } } : {}),
             stage,
+            ...(decisionThreshold === undefined ? {} : { decisionThreshold }),
             as: actor,
             ...(opts.reason ? { reason: opts.reason } : {}),
           },
@@ -331,6 +345,7 @@ export function registerModelsCommand(program: Command): void {
                 ...(artifact ? { artifact } : {}),
                 ...(reference ? { reference } : {}),
                 stage,
+                ...(decisionThreshold === undefined ? {} : { decisionThreshold }),
                 actor,
                 ...(opts.reason ? { reason: opts.reason } : {}),
               },

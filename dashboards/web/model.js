@@ -66,9 +66,14 @@ export async function renderModel(main, modelId, { full }) {
     card(
       'Quality (last window)',
       lastWindow?.quality ? pct(lastWindow.quality.value) : '–',
-      lastWindow?.quality
-        ? `${lastWindow.quality.metric}, ${lastWindow.quality.source}${lastWindow.realised?.interval ? `, 95% CI ${pct(lastWindow.realised.interval.lower)}–${pct(lastWindow.realised.interval.upper)}` : ''}`
-        : 'no quality yet',
+      h(
+        'span',
+        null,
+        lastWindow?.quality
+          ? `${lastWindow.quality.metric}, ${lastWindow.quality.source}${lastWindow.realised?.interval ? `, 95% CI ${pct(lastWindow.realised.interval.lower)}–${pct(lastWindow.realised.interval.upper)}` : ''}`
+          : 'no quality yet',
+        estimateText(lastWindow),
+      ),
     ),
     card(
       'Half-life',
@@ -174,7 +179,7 @@ export async function renderModel(main, modelId, { full }) {
         h(
           'p',
           { class: 'sub' },
-          `Accuracy per ${windowText} (realised from labels, else estimated), coloured by the version that served it; dashed red: SLO.`,
+          `Quality per ${windowText} (realised from labels, else estimated), coloured by the version that served it; dashed red: SLO. Where the label-free estimate (CBPE) exists it is drawn beside realised, with its 95% band.`,
         ),
         qualityEl,
       ),
@@ -262,6 +267,7 @@ export async function renderModel(main, modelId, { full }) {
     points: true,
     pointSize: 5,
   }));
+  qSeries.push(...estimateSeries(d.windows));
   if (slo !== null)
     qSeries.push({
       label: `SLO ${pct(slo, 0)}`,
@@ -583,4 +589,63 @@ function comparisons(modelId, d) {
       );
     }),
   );
+}
+
+/**
+ * The last window's label-free estimate (CBPE) with its 95% interval and the threshold accuracy
+ * was estimated at, beside realised; null when the window has none.
+ */
+function estimateText(w) {
+  const e = w?.estimated;
+  if (!e || e.value === null) return null;
+  const band = e.interval ? ` (95% CI ${pct(e.interval.lower)}–${pct(e.interval.upper)})` : '';
+  const at = e.threshold !== null && e.threshold !== undefined ? ` at threshold ${e.threshold}` : '';
+  const realised =
+    w.realised?.value === null || w.realised?.value === undefined
+      ? ', no labels yet'
+      : `; realised ${pct(w.realised.value)} (${w.realised.n} labels)`;
+  return h(
+    'span',
+    { id: 'card-estimate', class: 'estimate' },
+    h('br'),
+    `estimated ${pct(e.value)}${band}, CBPE${at}${e.trustworthy ? '' : ', not trusted'}${realised}`,
+  );
+}
+
+/** Realised and estimated quality per window, the estimate with its 95% band (percent); none without estimates. */
+function estimateSeries(windows) {
+  if (!windows.some((w) => w.estimated?.value !== null && w.estimated?.value !== undefined)) return [];
+  const at = (f) =>
+    windows.map((w) => {
+      const v = f(w);
+      return v === null || v === undefined ? null : v * 100;
+    });
+  const grey = '#718096';
+  return [
+    { label: 'realised', color: '#2d3748', width: 1.5, values: at((w) => w.realised?.value), spanGaps: true },
+    {
+      label: 'estimated (CBPE)',
+      color: '#d69e2e',
+      width: 2,
+      dash: [6, 3],
+      values: at((w) => w.estimated?.value),
+      spanGaps: true,
+    },
+    {
+      label: 'estimate 95% low',
+      color: grey,
+      width: 1,
+      dash: [2, 3],
+      values: at((w) => w.estimated?.interval?.lower),
+      spanGaps: true,
+    },
+    {
+      label: 'estimate 95% high',
+      color: grey,
+      width: 1,
+      dash: [2, 3],
+      values: at((w) => w.estimated?.interval?.upper),
+      spanGaps: true,
+    },
+  ];
 }

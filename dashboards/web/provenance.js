@@ -135,7 +135,7 @@ function statistics(s, statement, halfLife) {
     if (s.quality.estimated)
       pairs.push([
         'quality (estimated, CBPE)',
-        `${pct(s.quality.estimated.value)}${s.quality.estimated.trustworthy ? '' : ' (not trusted)'}`,
+        `${pct(s.quality.estimated.value)} ${s.quality.metric}${s.quality.estimated.interval ? `, 95% CI ${pct(s.quality.estimated.interval.lower)}–${pct(s.quality.estimated.interval.upper)}` : ''}${s.quality.estimated.threshold !== undefined && s.quality.metric === 'accuracy' ? ` at threshold ${s.quality.estimated.threshold}` : ''}, ${s.quality.estimated.n} events${s.quality.estimated.trustworthy ? '' : ' (not trusted)'}`,
       ]);
     pairs.push(['quality used', s.quality.used ?? '–']);
   }

@@ -59,6 +59,14 @@ function healthCondition(states: readonly string[], severity: AlertSeverity, s: 
   ];
 }
 
+/**
+ * The highest quality a window's figure allows: an estimate with an interval breaches only when
+ * its upper bound is below the SLO (sampling noise is not a breach); other values as they are.
+ */
+function credibleHigh(quality: NonNullable<WindowSummary['quality']>): number {
+  return quality.source === 'estimated' && quality.interval ? quality.interval.upper : quality.value;
+}
+
 function sloConditions(
   consecutive: number,
   within: string | undefined,
@@ -69,10 +77,12 @@ function sloConditions(
   const slo = s.slo;
   const recent = lastWindows(s.windows, consecutive);
   const belowInWindows =
-    recent !== null && recent.every((w) => w.quality !== null && w.quality !== undefined && w.quality.value < slo);
+    recent !== null &&
+    recent.every((w) => w.quality !== null && w.quality !== undefined && credibleHigh(w.quality) < slo);
   const last = s.windows[s.windows.length - 1]?.quality ?? null;
   if (belowInWindows || s.timeToBreachHours === 0) {
-    const figure = last ? `${last.metric} ${fixed(last.value)} (${last.source})` : 'quality';
+    const band = last?.interval ? ` [${fixed(last.interval.lower)}, ${fixed(last.interval.upper)}]` : '';
+    const figure = last ? `${last.metric} ${fixed(last.value)}${band} (${last.source})` : 'quality';
     return [
       {
         subject: 'breached',

@@ -33,7 +33,12 @@ import { initialMonitorState, monitorTick, startVersion } from '../monitor/tick.
 import { DEFAULT_MONITOR_SETTINGS } from '../monitor/types.ts';
 import type { MonitorReference, MonitorSettings, MonitorState, WindowObservation } from '../monitor/types.ts';
 import { equalWidthBin } from '../quality/calibration.ts';
-import { fitCbpe } from '../quality/cbpe.ts';
+import { groupScores } from '../quality/cbpe-groups.ts';
+import { qualitySlo } from '../monitor/health-inputs.ts';
+import { windowEstimationGrouping } from '../monitor/window-estimate.ts';
+import { windowEstimate } from './estimate-check.ts';
+import { windowEndByTime, windowingOrigin, type BacktestWindowing } from './windowing.ts';
+import { estimateCbpe, fitCbpe } from '../quality/cbpe.ts';
 import {
   buildScoreHistogram,
   DEFAULT_SCORE_HISTOGRAM_BINS,
@@ -58,6 +63,8 @@ export class BacktestInputError extends Error {
   }
 }
 
+/** The threshold a version is estimated at when none is given (as the registry's default). */
+const DEFAULT_DECISION_THRESHOLD = 0.5;
 /** Labelled reference events needed to fit the label-free estimator (as the monitor activity). */
 const MIN_CBPE_REFERENCE = 500;
 /** Fewest labelled rows a training window needs (both classes present). */
@@ -75,6 +82,8 @@ interface Serving {
 interface Reference {
   profiles: MonitorReference;
   rows: number;
+  /** The estimator's estimate of the monitor's metric over the reference period (the reference band's centre). */
+  estimateOnReference: number | null;
 }
 
 /** "retrain: retrain: …" and "no action: wait: …" read as one verdict: the kind is reported beside the reason. */
@@ -89,12 +98,20 @@ export function reasonWithoutVerdict(reason: string): string {
 
 export async function runBacktest(options: BacktestOptions): Promise<BacktestReport> {
   const { policy, cadenceMs, referenceWindowMs, trainer, hasPrediction } = options;
-  if (!(cadenceMs > 0)) throw new BacktestInputError(`cadence must be longer than zero, got ${cadenceMs} ms`);
+  const windowing: BacktestWindowing = options.windowing ?? { kind: 'duration', ms: cadenceMs };
+  if (windowing.kind === 'duration' && !(windowing.ms > 0))
+    throw new BacktestInputError(`cadence must be longer than zero, got ${windowing.ms} ms`);
+  if (windowing.kind === 'rows' && !(Number.isInteger(windowing.rows) && windowing.rows >= 1))
+    throw new BacktestInputError(`rows per window must be a whole number of at least 1, got ${windowing.rows}`);
+  const threshold = options.decisionThreshold ?? null;
+  if (threshold !== null && !(threshold >= 0 && threshold <= 1))
+    throw new BacktestInputError(`decision threshold must be between 0 and 1, got ${threshold}`);
   if (!(referenceWindowMs > 0))
     throw new BacktestInputError(`reference window must be longer than zero, got ${referenceWindowMs} ms`);
   const numeric = [...options.numeric];
   const categorical = [...(options.categorical ?? [])];
   const settings: MonitorSettings = { ...DEFAULT_MONITOR_SETTINGS, ...options.settings };
+  const slo = qualitySlo({ settings, policy });
   const costModel = options.costModel ? { ...options.costModel, riskCost: options.costModel.riskCost ?? 0 } : null;
   const validationShare = options.validationShare ?? 0.2;
   const seed = options.seed ?? 1;
@@ -174,6 +191,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
       numeric,
       categorical,
       (r) => r.label !== null && arrivalOf(r) < referenceEnd,
+      threshold,
+      settings.qualityMetric,
     );
     monitoring = true;
     windowStart = referenceEnd;
@@ -215,6 +234,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
       settings,
     );
     const dq = tick.evaluation.dataQuality;
+    const estimated = tick.evaluation.quality.estimated;
     windows.push({
       start: windowStart,
       end,
@@ -224,7 +244,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
       version: current.version,
       quality: realised,
       hindsightQuality: hindsight,
-      estimatedQuality: tick.evaluation.quality.estimated?.value ?? null,
+      estimatedQuality: estimated?.value ?? null,
+      estimate: windowEstimate(estimated, scores, rows, settings, slo, reference?.estimateOnReference ?? null),
       qualityUsed: tick.evaluation.quality.used,
       ...(tick.evaluation.quality.reason === undefined ? {} : { qualityReason: tick.evaluation.quality.reason }),
       drift: drift
@@ -296,6 +317,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
           numeric,
           categorical,
           (r) => r.label !== null && arrivalOf(r) < end,
+          threshold,
+          settings.qualityMetric,
         );
         decision.retrain = {
           newVersion: version,
@@ -317,8 +340,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
   /** Close every window that ends at or before `time` (rows at `time` belong to a later window). */
   const advanceTo = (time: number, index: number): void => {
     let empty = 0;
-    while (time >= windowStart + cadenceMs) {
-      closeWindow(windowStart + cadenceMs, index);
+    for (let end = windowEndByTime(windowing, windowStart); end !== null && time >= end;) {
+      closeWindow(end, index);
+      end = windowEndByTime(windowing, windowStart);
       if (++empty > MAX_EMPTY_WINDOWS)
         throw new BacktestInputError(
           `row ${index + 1}: more than ${MAX_EMPTY_WINDOWS} empty windows before it; is the timestamp in the unit you think (seconds vs milliseconds)?`,
@@ -334,9 +358,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
       throw new BacktestInputError(
         `row ${index + 1}: rows must be in time order (${new Date(row.time).toISOString()} comes after ${new Date(previousTime).toISOString()})`,
       );
+    const previousRowTime = previousTime;
     previousTime = row.time;
     if (origin === null) {
-      origin = Math.floor(row.time / cadenceMs) * cadenceMs;
+      origin = windowingOrigin(windowing, row.time);
     }
     const referenceEnd = origin + referenceWindowMs;
     if (!monitoring && row.time >= referenceEnd) {
@@ -344,6 +369,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
       startMonitoring(referenceEnd);
     }
     if (monitoring) advanceTo(row.time, index);
+    // By row count: a full window closes when the next row arrives, at that row's instant.
+    if (monitoring && windowing.kind === 'rows' && index - windowFirstIndex >= windowing.rows)
+      closeWindow(Math.max(row.time, previousRowTime + 1), index);
     history.push(row);
     if (row.label !== null) labelledRows += 1;
   }
@@ -352,7 +380,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
     throw new BacktestInputError(
       `all ${history.length} rows fall in the reference period (the first ${formatHours(referenceWindowMs)}); nothing is left to backtest: shorten the reference or give more data`,
     );
-  if (history.length > windowFirstIndex) closeWindow(windowStart + cadenceMs, history.length);
+  if (history.length > windowFirstIndex)
+    closeWindow(windowEndByTime(windowing, windowStart) ?? previousTime + 1, history.length);
 
   const stalenessCost = costModel ? windows.reduce((s, w) => s + (w.stalenessCost ?? 0), 0) : null;
   const retrainCost = costModel ? retrains * (costModel.retrainCost + costModel.riskCost) : null;
@@ -480,6 +509,9 @@ function buildReference(
   numeric: readonly string[],
   categorical: readonly string[],
   known: (row: BacktestRow) => boolean,
+  /** The version's decision threshold; null: none recorded (0.5). */
+  threshold: number | null,
+  metric: MonitorSettings['qualityMetric'],
 ): Reference {
   const features: MonitorReference['features'] = {};
   for (const name of numeric) features[name] = numericReferenceProfile(numericColumn(rows, name));
@@ -488,7 +520,7 @@ function buildReference(
   let cbpe: MonitorReference['cbpe'] = null;
   if (labels.length >= MIN_CBPE_REFERENCE) {
     try {
-      cbpe = fitCbpe(labels, labelledScores);
+      cbpe = fitCbpe(labels, labelledScores, { threshold: threshold ?? DEFAULT_DECISION_THRESHOLD });
     } catch {
       cbpe = null; // e.g. a single class: the monitor then has realised quality only
     }
@@ -500,9 +532,25 @@ function buildReference(
       features,
       prediction: scores.length > 0 ? numericReferenceProfile(scores) : null,
       cbpe,
+      decisionThreshold:
+        threshold === null
+          ? { value: DEFAULT_DECISION_THRESHOLD, source: 'default' }
+          : { value: threshold, source: 'version' },
     },
     rows: rows.length,
+    estimateOnReference: estimateOnReference(cbpe, scores, metric),
   };
+}
+
+/** The estimator's estimate of `metric` over the reference's scores; null without an estimator. */
+function estimateOnReference(
+  cbpe: MonitorReference['cbpe'],
+  scores: readonly number[],
+  metric: MonitorSettings['qualityMetric'],
+): number | null {
+  if (!cbpe || scores.length === 0) return null;
+  const estimate = estimateCbpe(cbpe, scores);
+  return metric === 'auc' ? estimate.rocAuc : estimate.accuracy;
 }
 
 /** The window's aggregates, as `collectWindow` computes them in ClickHouse (the labels: those that had `arrived`). */
@@ -570,6 +618,22 @@ function buildObservation(
         : null,
     labelsArrivedBy: end,
     lateLabelled: lateLabelsByWindow(late),
+    estimationGroups: estimationGroupsOf(reference, scores),
+  };
+}
+
+/** The window's scores grouped as the window query groups them for the reference's estimator. */
+function estimationGroupsOf(
+  reference: MonitorReference | null,
+  scores: readonly number[],
+): WindowObservation['estimationGroups'] {
+  const grouping = windowEstimationGrouping(reference);
+  if (!grouping || !reference?.cbpe || scores.length === 0) return null;
+  const [low, high] = reference.cbpe.referenceScoreRange;
+  return {
+    grouping,
+    groups: groupScores(grouping, scores),
+    outside: scores.filter((s) => s < low || s > high).length,
   };
 }
 

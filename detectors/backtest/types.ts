@@ -5,6 +5,7 @@
  */
 import type { MonitorSettings } from '../monitor/types.ts';
 import type { RetrainPolicy } from '../policy/types.ts';
+import type { BacktestWindowing } from './windowing.ts';
 
 /** One event of the history: when it was scored, its features, the file's score and its label. */
 export interface BacktestRow {
@@ -72,6 +73,13 @@ export interface BacktestOptions {
   policy: RetrainPolicy;
   /** Window length (the monitor's cadence). */
   cadenceMs: number;
+  /** How the history is cut into windows. @default { kind: 'duration', ms: cadenceMs } */
+  windowing?: BacktestWindowing;
+  /**
+   * The decision threshold of the file's model and of every trained version (score ≥ it predicts
+   * positive): label-free accuracy is estimated at it. @default null (none recorded: 0.5)
+   */
+  decisionThreshold?: number | null;
   /** Length of the reference period at the start of the history (a whole number of cadences is natural). */
   referenceWindowMs: number;
   trainer: BacktestTrainer;
@@ -130,6 +138,24 @@ export interface BacktestWindow {
   quality: number | null;
   /** Label-free estimate from the reference's CBPE calibrator, when available. */
   estimatedQuality: number | null;
+  /**
+   * The label-free estimate with its interval beside the realised value of the same metric at the
+   * same threshold (every label of the window, in hindsight), and the alert the estimate alone
+   * raises (its upper bound below the SLO or the reference band); null without an estimate.
+   * @default undefined
+   */
+  estimate?: {
+    metric: string;
+    value: number;
+    lower: number | null;
+    upper: number | null;
+    threshold: number;
+    trustworthy: boolean;
+    realised: number | null;
+    /** The estimate over the reference period: the reference band is [this − 0.02, …]. */
+    referenceEstimate: number | null;
+    alert: string | null;
+  } | null;
   /** Which quality the monitor used for its decay fit and triggers (as it stood when the window closed). */
   qualityUsed: 'realised' | 'estimated' | null;
   /** Why that source, in words. @default undefined */

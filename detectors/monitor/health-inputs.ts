@@ -51,7 +51,8 @@ export function qualityTarget(state: MonitorState, context: Pick<HealthContext, 
 
 /**
  * The last window's quality with a normal-approximation 95% interval from its labelled events
- * (realised accuracy or AUC); an estimated (label-free) value has no interval here.
+ * (realised accuracy or AUC), or a label-free estimate with the interval it was recorded with
+ * (none before estimation revision 2).
  */
 export function lastWindowQuality(state: MonitorState): HealthInputs['quality'] {
   const last = state.windows[state.windows.length - 1];
@@ -61,6 +62,9 @@ export function lastWindowQuality(state: MonitorState): HealthInputs['quality'] 
   let point: MonitorState['points'][number] | undefined;
   for (let i = state.points.length - 1; i >= 0 && point === undefined; i--)
     if (state.points[i]!.version === state.version) point = state.points[i];
+  // A label-free estimate carries its own interval (estimation revision 2).
+  if (quality.source === 'estimated' && quality.interval)
+    return { value: quality.value, lower: quality.interval.lower, upper: quality.interval.upper };
   const matches = point !== undefined && point.quality === quality.value;
   if (quality.source !== 'realised' || !matches || point === undefined)
     return { value: quality.value, lower: null, upper: null };

@@ -9,6 +9,7 @@
  * trustworthy, until enough labels arrive; else none. A broken window's labels measure broken
  * data: it is never pooled and gives the decay fit no point (a retrain cannot fix a pipeline).
  */
+import { describeEstimate } from './window-estimate.ts';
 import type { ResolvedEvidence } from '../policy/evidence.ts';
 import { formatInstant, plural } from '../texts/format.ts';
 import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
@@ -59,6 +60,13 @@ export function updateQualityEvidence(
     estimated: estimate && estimate.trustworthy && estimate.value !== null ? estimate.value : null,
     broken: window.dataQualityOk === false,
   };
+  // Estimation revision 2 keeps the estimate's interval (health and the SLO alert rule read it).
+  if (estimate?.method !== undefined && current.estimated !== null) {
+    current.estimatedInterval = estimate.interval
+      ? { lower: estimate.interval.lower, upper: estimate.interval.upper }
+      : null;
+    if (metric === 'accuracy' && estimate.threshold !== undefined) current.estimatedThreshold = estimate.threshold;
+  }
   if (observation.labelled && observation.labelled.events > 0)
     current = addLabels(current, observation.labelled.events, observation.labelled.histogram);
 
@@ -116,7 +124,15 @@ export function updateQualityEvidence(
         });
       continue;
     }
-    summary.quality = m.estimated === null ? null : { metric, value: m.estimated, source: 'estimated' };
+    summary.quality =
+      m.estimated === null
+        ? null
+        : {
+            metric,
+            value: m.estimated,
+            source: 'estimated',
+            ...(m.estimatedInterval === undefined ? {} : { interval: m.estimatedInterval }),
+          };
     if (m.estimated !== null && !m.broken && m.version !== null && m.trainedAt !== null)
       rebuilt.push({
         version: m.version,
@@ -161,6 +177,8 @@ function describe(
     return `realised ${metric} ${pool.value.toFixed(4)} from ${pool.labelled} labelled events (≥ ${min})`;
   if (pool)
     return `realised ${metric} ${pool.value.toFixed(4)} from ${pool.labelled} labelled events pooled over ${pool.starts.length} windows since ${texts >= 2 ? formatInstant(pool.starts[0]) : new Date(pool.starts[0] as number).toISOString()} (this window has ${current.labelled}, < ${min})`;
+  if (current.estimated !== null && current.estimatedInterval !== undefined)
+    return `${describeEstimate(metric, current.estimated, current.estimatedInterval, current.estimatedThreshold)}: ${current.labelled} labelled events so far (< ${min}); realised quality follows when the window, pooled with the next ones, has ${min}`;
   if (current.estimated !== null)
     return `estimated ${metric} ${current.estimated.toFixed(4)} (label-free): ${current.labelled} labelled events so far (< ${min}); realised quality follows when the window, pooled with the next ones, has ${min}`;
   const why = estimateReasons.length > 0 ? ` (${estimateReasons.join('; ')})` : '';

@@ -33,6 +33,7 @@ import { calibrate } from '../quality/recalibration.ts';
 import { tickSegments } from '../segments/tick-segments.ts';
 import { PageHinkley } from '../sequential/page-hinkley.ts';
 import { updateQualityEvidence } from './quality-evidence.ts';
+import { estimateWindowQuality } from './window-estimate.ts';
 import {
   DEFAULT_MONITOR_SETTINGS,
   type MonitorReference,
@@ -140,7 +141,10 @@ export function evaluateWindow(
       interval: estimate.interval ? { lower: estimate.interval.lower, upper: estimate.interval.upper } : null,
     };
   }
-  const estimated = estimateQuality(reference, observation, settings);
+  const estimated =
+    (settings.estimationRevision ?? 1) >= 2
+      ? estimateWindowQuality(reference, observation, settings)
+      : estimateQuality(reference, observation, settings);
   // Revision 3 decides the source once labels are pooled (quality-evidence.ts); until then, the
   // window's own labels count when they reach the policy's minimum.
   const minLabelled = revision3 ? evidence.minLabelledEvents : settings.minLabelledEvents;
@@ -156,7 +160,15 @@ export function evaluateWindow(
     // Revisions 1–2 failed a window on any alert (shift and few rows included); replays keep that.
     dataQualityOk: revision3 ? !dataQuality.broken : legacyQualityOk(qualityInputs),
     drift: drift ? { datasetDrift: drift.dataset_drift, driftedShare: drift.share_drifted } : null,
-    quality: value === null || used === null ? null : { metric: settings.qualityMetric, value, source: used },
+    quality:
+      value === null || used === null
+        ? null
+        : {
+            metric: settings.qualityMetric,
+            value,
+            source: used,
+            ...(used === 'estimated' && estimated?.interval ? { interval: estimated.interval } : {}),
+          },
   };
   if (revision3) {
     window.broken = breakageDetails(dataQuality);
@@ -166,8 +178,8 @@ export function evaluateWindow(
 }
 
 /**
- * Label-free accuracy from the window's score histogram and the reference's calibrator:
- * expected accuracy = mean over events of max(c(p), 1 − c(p)) at threshold 0.5.
+ * Label-free accuracy from the window's score histogram and the reference's calibrator, as
+ * estimation revision 1 computed it (bin centres, the fitted threshold, accuracy only).
  */
 function estimateQuality(
   reference: MonitorReference | null,

@@ -11,6 +11,7 @@ import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from 
 import type { ApprovalState, PolicyDecision, WindowSummary } from '../policy/state.ts';
 import type { LabelledScoreHistogram } from '../quality/score-histogram.ts';
 import type { CbpeModel } from '../quality/cbpe.ts';
+import type { EstimationGrouping, ScoreGroup } from '../quality/cbpe-groups.ts';
 import type { SerializedPageHinkley } from '../sequential/page-hinkley.ts';
 import type { SegmentReport } from '../segments/evaluate-segments.ts';
 import type { SegmentObservation, SegmentReferenceCounts, SegmentSloBreach } from '../segments/types.ts';
@@ -24,6 +25,11 @@ export interface MonitorReference {
   prediction: NumericReferenceProfile | null;
   /** Label-free estimator fitted on the reference's labelled events, when there were enough. */
   cbpe: CbpeModel | null;
+  /**
+   * The decision threshold the estimator was fitted at: the version's own (`version`, its
+   * registry params' `decisionThreshold`) or 0.5 when it records none (`default`). @default undefined (0.5, not recorded)
+   */
+  decisionThreshold?: { value: number; source: 'version' | 'default' };
 }
 
 /** One window's aggregates, as the statistics activity computes them in ClickHouse. */
@@ -61,6 +67,11 @@ export interface WindowObservation {
   appeared?: AppearedFeatures | null;
   /** The window's segments, when the policy names segment keys (detectors/segments/). @default null */
   segments?: SegmentObservation | null;
+  /**
+   * The window's scores grouped as the reference's estimator asked (`grouping`, quality/cbpe-groups.ts),
+   * with the events outside the reference's score range (estimation revision 2). @default null
+   */
+  estimationGroups?: { grouping: EstimationGrouping; groups: ScoreGroup[]; outside: number } | null;
 }
 
 /** A quality point of one model version at an age, for the decay fit. */
@@ -92,6 +103,10 @@ export interface MaturingWindow {
   negatives: number[] | null;
   /** The label-free estimate at close, when trustworthy: stands in until enough labels arrive. */
   estimated: number | null;
+  /** Its interval (estimation revision 2). @default undefined */
+  estimatedInterval?: { lower: number; upper: number } | null;
+  /** The decision threshold an estimated accuracy is at (estimation revision 2). @default undefined */
+  estimatedThreshold?: number;
   /** Whether breakage was found in it: its labels measure broken data, so it is never pooled. */
   broken: boolean;
   /** Start of the pool it belonged to after the last tick: a pool leaves the kept windows whole. @default undefined */
@@ -152,6 +167,15 @@ export interface MonitorSettings {
    * replay re-derives the reasons they recorded. @default 2
    */
   textRevision: 1 | 2;
+  /**
+   * Revision of the label-free estimate (monitor/window-estimate.ts). 1: accuracy only, at the
+   * estimator's fitted threshold (0.5), from score-histogram bin centres, without an interval.
+   * 2: the policy's metric (accuracy or ROC AUC) at the version's own decision threshold, from
+   * score groups the window query returns, with its interval, which health and the SLO alert
+   * rule use. The ModelMonitor workflow keeps 1 for runs that started before it (no `patched`
+   * marker). @default 2
+   */
+  estimationRevision?: 1 | 2;
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
@@ -165,6 +189,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxCoalescedWindows: 24,
   boundedDecayFits: true,
   textRevision: 2,
+  estimationRevision: 2,
 };
 
 /** Everything a monitor remembers between ticks (and across continue-as-new). */
@@ -203,7 +228,18 @@ export interface WindowEvaluation {
   quality: {
     metric: string;
     realised: { value: number | null; n: number; interval: { lower: number; upper: number } | null } | null;
-    estimated: { value: number | null; n: number; trustworthy: boolean; reasons: string[] } | null;
+    estimated: {
+      value: number | null;
+      n: number;
+      trustworthy: boolean;
+      reasons: string[];
+      /** Sampling interval assuming calibration holds (estimation revision 2). @default undefined */
+      interval?: { lower: number; upper: number; level: number } | null;
+      /** The decision threshold accuracy was estimated at (estimation revision 2). @default undefined */
+      threshold?: number;
+      /** @default undefined */
+      method?: 'CBPE';
+    } | null;
     used: 'realised' | 'estimated' | null;
     /** Which source was used and why, in words (rule revision 3). @default undefined */
     reason?: string;

@@ -31,6 +31,8 @@ export interface WindowSummary {
     source: 'realised' | 'estimated';
     /** Windows a realised value is pooled over, when more than one (rule revision 3). @default undefined */
     pooledWindows?: number;
+    /** An estimated value's interval (estimation revision 2). @default undefined */
+    interval?: { lower: number; upper: number } | null;
   } | null;
 }
 

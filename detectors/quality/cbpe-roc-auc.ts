@@ -18,49 +18,65 @@ export interface ExpectedRocAuc {
   standardError: number;
 }
 
+/** Events of equal score (or, from a window query, of one score group), in rising score order. */
+export interface ProbabilityGroup {
+  events: number;
+  /** Σ p over the group's events. */
+  positive: number;
+  /** Σ (1 − p). */
+  negative: number;
+  /** Σ p (1 − p). */
+  variance: number;
+}
+
 /** Null when the window has no expected positives or no expected negatives. */
 export function expectedRocAuc(scores: readonly number[], probabilities: readonly number[]): ExpectedRocAuc | null {
   const n = scores.length;
   const order = Array.from(scores.keys()).sort((a, b) => (scores[a] as number) - (scores[b] as number));
-  // Tie groups in score order: [start, end] into `order`.
-  const groups: [number, number][] = [];
+  const groups: ProbabilityGroup[] = [];
   for (let start = 0; start < n;) {
+    const group: ProbabilityGroup = { events: 0, positive: 0, negative: 0, variance: 0 };
     let end = start;
-    while (end + 1 < n && scores[order[end + 1] as number] === scores[order[start] as number]) end += 1;
-    groups.push([start, end]);
-    start = end + 1;
+    while (end < n && scores[order[end] as number] === scores[order[start] as number]) {
+      const p = probabilities[order[end] as number] as number;
+      group.events += 1;
+      group.positive += p;
+      group.negative += 1 - p;
+      group.variance += p * (1 - p);
+      end += 1;
+    }
+    groups.push(group);
+    start = end;
   }
+  return expectedRocAucOfGroups(groups);
+}
+
+/**
+ * The expected ROC AUC of events grouped in rising score order, pairs inside a group counted as
+ * ties (the rows' tie groups give exactly {@link expectedRocAuc}); null without expected
+ * positives or negatives.
+ */
+export function expectedRocAucOfGroups(groups: readonly ProbabilityGroup[]): ExpectedRocAuc | null {
   let positiveWeight = 0;
   let negativeWeight = 0;
   let negativesBelow = 0;
   let pairSum = 0;
-  for (const [start, end] of groups) {
-    let groupPositive = 0;
-    let groupNegative = 0;
-    for (let k = start; k <= end; k++) {
-      const p = probabilities[order[k] as number] as number;
-      groupPositive += p;
-      groupNegative += 1 - p;
-    }
-    pairSum += groupPositive * (negativesBelow + 0.5 * groupNegative);
-    negativesBelow += groupNegative;
-    positiveWeight += groupPositive;
-    negativeWeight += groupNegative;
+  for (const g of groups) {
+    pairSum += g.positive * (negativesBelow + 0.5 * g.negative);
+    negativesBelow += g.negative;
+    positiveWeight += g.positive;
+    negativeWeight += g.negative;
   }
   if (!(positiveWeight > 0 && negativeWeight > 0)) return null;
   const denominator = positiveWeight * negativeWeight;
   const value = pairSum / denominator;
   let variance = 0;
   let eventsBelow = 0;
-  for (const [start, end] of groups) {
-    const size = end - start + 1;
+  for (const g of groups) {
     const gradient =
-      (eventsBelow + 0.5 * size - positiveWeight - value * (negativeWeight - positiveWeight)) / denominator;
-    for (let k = start; k <= end; k++) {
-      const p = probabilities[order[k] as number] as number;
-      variance += gradient * gradient * p * (1 - p);
-    }
-    eventsBelow += size;
+      (eventsBelow + 0.5 * g.events - positiveWeight - value * (negativeWeight - positiveWeight)) / denominator;
+    variance += gradient * gradient * g.variance;
+    eventsBelow += g.events;
   }
   return { value, standardError: Math.sqrt(variance) };
 }

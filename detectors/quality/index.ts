@@ -13,3 +13,4 @@ export * from './binary-report.ts';
 export * from './recalibration.ts';
 export * from './cbpe-roc-auc.ts';
 export * from './cbpe.ts';
+export * from './cbpe-groups.ts';

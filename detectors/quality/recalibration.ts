@@ -2,8 +2,10 @@
  * Recalibration maps fitted on a labelled reference, stored as plain JSON.
  *
  * - isotonic: pool-adjacent-violators on the labels ordered by score (tied scores merged first),
- *   giving a non-decreasing step function (no interpolation between steps, unlike sklearn's
- *   IsotonicRegression; scores outside the fitted range take the nearest step). Flexible; needs a few hundred events.
+ *   giving non-decreasing steps; a score between two steps is interpolated linearly between the
+ *   last score of one and the first of the next, as scikit-learn's IsotonicRegression predicts
+ *   (calibrators stored before `lowerScores` existed stay step functions); scores outside the
+ *   fitted range take the nearest step. Flexible; needs a few hundred events.
  * - platt: logistic regression of the label on logit(score), fitted by Newton's method with the
  *   plain maximum-likelihood targets (Platt's smoothed targets are not used). Two parameters, so
  *   it works on small references but only fixes sigmoid-shaped miscalibration.
@@ -16,6 +18,12 @@ export interface IsotonicCalibrator {
   upperScores: number[];
   /** Calibrated probability of each step, non-decreasing. */
   values: number[];
+  /**
+   * Lowest score of each step, ascending. Present: a score between two steps is interpolated
+   * linearly (scikit-learn's IsotonicRegression); absent (fitted before): the next step's value.
+   * @default undefined
+   */
+  lowerScores?: number[];
 }
 
 export interface PlattCalibrator {
@@ -76,10 +84,12 @@ export function fitIsotonic(
   }
   // Pool adjacent violators over the distinct-score blocks.
   const upper: number[] = [];
+  const lower: number[] = [];
   const sums: number[] = [];
   const blockWeights: number[] = [];
   for (let t = 0; t < tiedUpper.length; t++) {
     upper.push(tiedUpper[t] as number);
+    lower.push(tiedUpper[t] as number);
     sums.push(tiedSums[t] as number);
     blockWeights.push(tiedWeights[t] as number);
     while (upper.length >= 2) {
@@ -90,11 +100,17 @@ export function fitIsotonic(
       blockWeights[k - 1] = (blockWeights[k - 1] as number) + (blockWeights[k] as number);
       upper[k - 1] = upper[k] as number;
       upper.pop();
+      lower.pop();
       sums.pop();
       blockWeights.pop();
     }
   }
-  return { kind: 'isotonic', upperScores: upper, values: sums.map((s, k) => s / (blockWeights[k] as number)) };
+  return {
+    kind: 'isotonic',
+    upperScores: upper,
+    values: sums.map((s, k) => s / (blockWeights[k] as number)),
+    lowerScores: lower,
+  };
 }
 
 const clipLogit = (p: number) => {
@@ -173,6 +189,15 @@ export function calibrate(calibrator: Calibrator, score: number): number {
         const mid = (low + high) >> 1;
         if (score <= (upperScores[mid] as number)) high = mid;
         else low = mid + 1;
+      }
+      const lowerScores = calibrator.lowerScores;
+      // Between the previous step's last score and this step's first: linear, as scikit-learn.
+      if (lowerScores && low > 0 && score < (lowerScores[low] as number)) {
+        const x0 = upperScores[low - 1] as number;
+        const x1 = lowerScores[low] as number;
+        const y0 = values[low - 1] as number;
+        const y1 = values[low] as number;
+        return y0 + ((y1 - y0) * (score - x0)) / (x1 - x0);
       }
       return values[low] as number;
     }

@@ -55,6 +55,8 @@ export interface SeededModel {
   decisions: { decisionId: string; kind: DecisionKind; at: number }[];
   promoteDecisionId: string | null;
   rejectDecisionId: string | null;
+  /** The last window's recorded label-free estimate, when it recorded one. @default undefined */
+  lastEstimate?: ReturnType<typeof seededEstimate>;
 }
 
 export interface SeededRun {
@@ -153,6 +155,7 @@ async function seedChurn(
   let state: MonitorState = initialMonitorState(modelId);
   let latestFit: DecayFit | null = null;
   let latestFitVersion: string | null = null;
+  let lastEstimate: ReturnType<typeof seededEstimate> | undefined;
   let promoteDecisionId: string | null = null;
   let rejectDecisionId: string | null = null;
 
@@ -261,7 +264,7 @@ async function seedChurn(
       quality: {
         metric: 'accuracy',
         realised: { value: quality, n: labelled, interval: { lower: quality - half, upper: quality + half } },
-        estimated: { value: quality + (random() - 0.5) * 0.02, n, trustworthy: true, reasons: [] },
+        estimated: (lastEstimate = seededEstimate(quality + (random() - 0.5) * 0.02, n)),
         used: 'realised',
       },
     };
@@ -517,10 +520,25 @@ async function seedChurn(
     windows: 60,
     latestFit,
     latestFitVersion,
+    lastEstimate,
     productionVersion: 'v2',
     decisions,
     promoteDecisionId,
     rejectDecisionId,
+  };
+}
+
+/** A label-free estimate as estimation revision 2 records it: CBPE at the version's threshold, with its 95% interval. */
+function seededEstimate(value: number, n: number) {
+  const half = 1.96 * Math.sqrt((value * (1 - value)) / n);
+  return {
+    value,
+    n,
+    trustworthy: true,
+    reasons: [],
+    interval: { lower: value - half, upper: value + half, level: 0.95 },
+    threshold: 0.5,
+    method: 'CBPE' as const,
   };
 }
 

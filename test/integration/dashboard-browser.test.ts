@@ -292,8 +292,22 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
     expect(await page.locator('#chart-decay .u-legend').textContent()).toContain('v2 fitted decay');
 
     // Quality over time: hourly windows, said so; 24-hour UTC ticks; the axis within 0–100%.
-    expect(await page.textContent('#page-model')).toContain('Accuracy per 1 h window');
+    expect(await page.textContent('#page-model')).toContain('Quality per 1 h window');
     const quality = await chartView(page, 'quality');
+    // The label-free estimate beside realised, with its 95% band (the seeded windows record both).
+    for (const series of ['realised', 'estimated (CBPE)', 'estimate 95% low', 'estimate 95% high'])
+      expect(quality.labels).toContain(series);
+    const lastEstimate = run.churn.lastEstimate!;
+    const column = (label: string) => quality.data[quality.labels.indexOf(label)]!;
+    expect(column('estimated (CBPE)').at(-1)).toBeCloseTo(lastEstimate.value * 100, 6);
+    expect(column('estimate 95% low').at(-1)).toBeCloseTo(lastEstimate.interval.lower * 100, 6);
+    expect(column('estimate 95% high').at(-1)).toBeCloseTo(lastEstimate.interval.upper * 100, 6);
+    const estimateCard = (await page.textContent('#card-estimate')) ?? '';
+    expect(estimateCard).toContain(
+      `estimated ${(lastEstimate.value * 100).toFixed(1)}% (95% CI ${(lastEstimate.interval.lower * 100).toFixed(1)}%–${(lastEstimate.interval.upper * 100).toFixed(1)}%), CBPE at threshold 0.5`,
+    );
+    expect(estimateCard).toMatch(/; realised \d+\.\d% \(\d+ labels\)$/);
+    await page.locator('#chart-quality').screenshot({ path: path.join(SHOTS, '2d-model-quality-estimate.png') });
     expect24HourTicks(quality.xTicks);
     expectReadablePercentTicks(quality.yTicks);
     expect(quality.yScale.min).toBeGreaterThanOrEqual(0);
@@ -355,7 +369,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
 
     // Window length from the cadence: 30 s windows, ingest per 30 s.
     expect(api.windowMs).toBe(30_000);
-    expect(text).toContain('Accuracy per 30 s window');
+    expect(text).toContain('Quality per 30 s window');
     expect(await page.textContent('#ingest-sub')).toBe('Scoring events, labelled events and dead letters per 30 s.');
 
     // No half-life from a straight line through two windows; the curve is not extended to 0%.

@@ -23,6 +23,8 @@ import {
   type StoredReference,
 } from '../../platform/clickhouse/reference-repository.ts';
 import { Random } from '../../detectors/random.ts';
+import { groupScores, type ScoreGroup } from '../../detectors/quality/cbpe-groups.ts';
+import { estimationScoreGroups } from '../../platform/clickhouse/estimation-repository.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
 /**
@@ -487,6 +489,21 @@ describe('statistics push-down (embedded chDB)', () => {
         numericWindowCounts(column, (ref.features[name] as NumericReferenceProfile).cuts),
       );
     }
+  });
+
+  it("groups a window's scores for label-free estimation exactly as the in-process grouping, scores on step bounds and the threshold included", async () => {
+    const scores = current.filter((e) => e.score !== null).map((e) => e.score as number);
+    // Step bounds and the threshold are scores of the window itself: ties land on the edges.
+    const steps = [...new Set(scores.filter((_, i) => i % 97 === 0))].sort((a, b) => a - b);
+    const grouping = { steps, threshold: scores[5] as number, bins: 100 };
+    const range: [number, number] = [0.05, 0.7];
+    const window = { start: CUR_START, end: CUR_START + DAY };
+    const pushed = await estimationScoreGroups(ch.client, modelId, window, { ...grouping, referenceRange: range });
+    const key = (g: ScoreGroup) => `${g.bin}:${g.step}:${g.above}`;
+    const sorted = (gs: ScoreGroup[]) => [...gs].sort((a, b) => key(a).localeCompare(key(b)));
+    expectClose(sorted(pushed.groups), sorted(groupScores(grouping, scores)));
+    expect(pushed.outside).toBe(scores.filter((s) => s < range[0] || s > range[1]).length);
+    expect(pushed.groups.reduce((n, g) => n + g.events, 0)).toBe(scores.length);
   });
 
   it('rejects an empty window and unknown features', async () => {

@@ -111,7 +111,14 @@ function windowOf(r: WindowDecisionRow) {
       : null,
     realised: realised ? { value: num(realised.value), n: num(realised.n), interval: obj(realised.interval) } : null,
     estimated: estimated
-      ? { value: num(estimated.value), n: num(estimated.n), trustworthy: estimated.trustworthy === true }
+      ? {
+          value: num(estimated.value),
+          n: num(estimated.n),
+          trustworthy: estimated.trustworthy === true,
+          // Estimation revision 2: the interval and the threshold it was estimated at.
+          interval: obj(estimated.interval),
+          threshold: num(estimated.threshold),
+        }
       : null,
     drift:
       r.drift_dataset === null && features.length === 0
@@ -176,7 +183,7 @@ export function deriveHealth(
 ): Health {
   const ttb = obj(last?.decay?.timeToBreach);
   const slo = num(ttb?.slo);
-  const interval = obj(last?.realised?.interval);
+  const interval = obj(last?.quality?.source === 'estimated' ? last.estimated?.interval : last?.realised?.interval);
   const windowHours = last && last.start !== null && last.end !== null ? (last.end - last.start) / HOUR : 1;
   return monitorHealth({
     paused: lastKind === 'pause',
@@ -187,8 +194,8 @@ export function deriveHealth(
         ? null
         : {
             value: last.quality.value,
-            lower: last.quality.source === 'realised' ? num(interval?.lower) : null,
-            upper: last.quality.source === 'realised' ? num(interval?.upper) : null,
+            lower: num(interval?.lower),
+            upper: num(interval?.upper),
           },
     target: slo === null ? null : { value: slo, source: 'slo' },
     timeToBreachHours: num(ttb?.hours),

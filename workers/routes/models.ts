@@ -54,6 +54,14 @@ export const registerBody = z
       .optional()
       .describe('a CSV or Parquet file (by its name), or a window of stored events'),
     stage: z.enum(['candidate', 'production']).optional().describe('@default candidate'),
+    decisionThreshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe(
+        'the score at or above which the version predicts positive; label-free accuracy is estimated at it. @default none recorded (0.5 assumed)',
+      ),
     reason: z.string().max(1000).optional(),
     as: z.string().min(1).max(128).optional(),
   })
@@ -229,6 +237,7 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
                 : {}),
               ...(reference ? { reference } : {}),
               stage: body.stage ?? 'candidate',
+              ...(body.decisionThreshold === undefined ? {} : { decisionThreshold: body.decisionThreshold }),
               actor: actorOf(identity, body.as),
               ...(body.reason ? { reason: body.reason } : {}),
             },

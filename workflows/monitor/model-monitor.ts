@@ -55,6 +55,8 @@ const SERVING_WITH_WINDOW = 'serving-with-window';
 
 /** `patched` id of segments: the policy's segment keys counted with each window, judged in the tick, named in decisions. */
 const SEGMENTS = 'segments';
+/** `patched` id of estimation revision 2 (see `MonitorSettings.estimationRevision`). */
+const ESTIMATION_REVISION_2 = 'estimation-revision-2';
 
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
@@ -84,6 +86,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const servingWithWindow = patched(SERVING_WITH_WINDOW);
   // Runs recorded before it count no segments (the activity's input is unchanged without them).
   const segments = patched(SEGMENTS);
+  // Runs recorded before it estimate accuracy only, from histogram bin centres at 0.5, without an interval.
+  const estimationRevision2 = patched(ESTIMATION_REVISION_2);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -95,6 +99,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     boundedDecayFits,
     servingWithWindow,
     segments,
+    estimationRevision2,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

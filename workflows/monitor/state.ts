@@ -20,6 +20,7 @@ import type { MonitorActivities } from '../../activities/monitor.ts';
 import type { PromotionOutcome, ServingReport } from '../../detectors/alerts/types.ts';
 import { assessHealth, monitorHealthRevision1, type HealthInputs } from '../../detectors/monitor/health.ts';
 import { monitorHealthInputs } from '../../detectors/monitor/health-inputs.ts';
+import { windowEstimationGrouping } from '../../detectors/monitor/window-estimate.ts';
 import { planWindow, staggerOffsetMs, windowStartAt, type WindowPlan } from '../../detectors/monitor/schedule.ts';
 import {
   featureCountOf,
@@ -41,6 +42,7 @@ import type { PolicyDecision } from '../../detectors/policy/state.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { formatDuration, formatInstant, plural } from '../../detectors/texts/format.ts';
 import type { DecisionKind } from '../../platform/clickhouse/decisions-repository.ts';
+import type { EstimationQuery } from '../../platform/clickhouse/estimation-repository.ts';
 import {
   retrainWorkflowId,
   type Actor,
@@ -118,7 +120,9 @@ export class MonitorWorkflowState {
    * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
    * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`: whether this run's history
    * carries those `patched` markers (staggered windows, coalesced late windows, bounded decay fits,
-   * serving read with each window for the last four), `segments`: the policy's segments judged with each window.
+   * serving read with each window for the last four), `segments`: the policy's segments judged with each window,
+   * `estimationRevision2` (the label-free estimate of the policy's metric at the version's threshold,
+   * with its interval).
    */
   constructor(
     input: ModelMonitorInput,
@@ -133,6 +137,7 @@ export class MonitorWorkflowState {
       boundedDecayFits = false,
       servingWithWindow = false,
       segments = false,
+      estimationRevision2 = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -144,6 +149,7 @@ export class MonitorWorkflowState {
       boundedDecayFits?: boolean;
       servingWithWindow?: boolean;
       segments?: boolean;
+      estimationRevision2?: boolean;
     },
   ) {
     this.input = input;
@@ -161,6 +167,9 @@ export class MonitorWorkflowState {
       boundedDecayFits: boundedDecayFits
         ? (input.settings?.boundedDecayFits ?? DEFAULT_MONITOR_SETTINGS.boundedDecayFits)
         : false,
+      estimationRevision: estimationRevision2
+        ? (input.settings?.estimationRevision ?? DEFAULT_MONITOR_SETTINGS.estimationRevision)
+        : 1,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
     this.cadenceMs = parseDuration(input.cadence ?? '1h');
@@ -323,6 +332,7 @@ export class MonitorWorkflowState {
       ...(this.#segments && this.policy.segments && this.reference
         ? { segments: { policy: this.policy.segments, planKnown: this.state.segments?.reference?.id ?? null } }
         : {}),
+      ...((this.settings.estimationRevision ?? 1) >= 2 ? { estimation: this.#estimationQuery() } : {}),
       ...(revision3
         ? {
             labelsArrivedBy: end + this.settleMs,
@@ -359,6 +369,14 @@ export class MonitorWorkflowState {
     await this.#act(tick.decision, tick.evaluation, 'system', lateWindows(plan, this.cadenceMs));
     await this.#updateAlerts();
     this.publishSearchAttributes();
+  }
+
+  /** How the window's scores are grouped for the reference's estimator; null without one. */
+  #estimationQuery(): EstimationQuery | null {
+    const grouping = windowEstimationGrouping(this.reference);
+    return grouping && this.reference?.cbpe
+      ? { ...grouping, referenceRange: this.reference.cbpe.referenceScoreRange }
+      : null;
   }
 
   // ---- alerts -------------------------------------------------------------------------------

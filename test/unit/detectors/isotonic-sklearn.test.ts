@@ -19,7 +19,7 @@ const fixture = JSON.parse(
 
 describe('fitIsotonic against scikit-learn IsotonicRegression (test/fixtures/generate_estimation_fixtures.py)', () => {
   for (const c of fixture.cases) {
-    it(`${c.name}: the same map at every fitted score and outside the range, whatever the row order`, () => {
+    it(`${c.name}: the same map at every fitted score, between them (interpolated) and outside the range, whatever the row order`, () => {
       const fitted = c.orders.map((o) => fitIsotonic(o.labels, o.scores, o.weights ?? undefined));
       for (const [k, o] of c.orders.entries()) {
         const calibrator = fitted[k]!;
@@ -55,6 +55,18 @@ describe('fitIsotonic against scikit-learn IsotonicRegression (test/fixtures/gen
       order.map((i) => scores[i]!),
     );
     expect(calibrator.upperScores).toHaveLength(49);
+  });
+
+  it('a calibrator stored without lowerScores (fitted before interpolation) stays a step function', () => {
+    // Steps: [0.1] → 0, [0.2, 0.6] → 0.5 (pooled), [0.8] → 1.
+    const fitted = fitIsotonic([0, 1, 0, 1], [0.1, 0.2, 0.6, 0.8]);
+    expect(fitted.lowerScores).toEqual([0.1, 0.2, 0.8]);
+    expect(fitted.upperScores).toEqual([0.1, 0.6, 0.8]);
+    expect(calibrate(fitted, 0.4)).toBeCloseTo(0.5, 12);
+    expect(calibrate(fitted, 0.7)).toBeCloseTo(0.75, 12);
+    const { lowerScores: _lower, ...stored } = fitted;
+    expect(calibrate(stored, 0.7)).toBe(1);
+    expect(calibrate(stored, 0.15)).toBe(0.5);
   });
 
   it('weights: a zero weight drops the event, and bad weights are named', () => {
