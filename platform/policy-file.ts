@@ -9,6 +9,7 @@ import { DURATION_PATTERN, tryParseDuration } from '../detectors/policy/duration
 import { DEFAULT_EVIDENCE } from '../detectors/policy/evidence.ts';
 import type { PolicyRef, RetrainPolicy } from '../detectors/policy/types.ts';
 import { alertPolicySchema } from './alert-policy-schema.ts';
+import { multivariatePolicySchema } from './multivariate-policy-schema.ts';
 import { ValidationError, type ValidationIssue } from './errors.ts';
 
 /**
@@ -261,6 +262,8 @@ export const policySchema = z
     alerts: alertPolicySchema.optional(),
     // Optional, not defaulted: a policy that does not set it keeps the content hash it had.
     evidence: evidenceSchema.optional(),
+    // Optional, not defaulted, for the same reason.
+    multivariate: multivariatePolicySchema.optional(),
   })
   .strict()
   .meta({

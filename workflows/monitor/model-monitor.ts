@@ -53,6 +53,12 @@ const HEALTH_QUALITY_TARGET = 'health-quality-target';
  */
 const SERVING_WITH_WINDOW = 'serving-with-window';
 
+/**
+ * `patched` id of the multivariate drift tests: a window's read also samples rows and runs the tests
+ * the policy's `multivariate` section enables, and they join the dataset drift verdict.
+ */
+const MULTIVARIATE_DRIFT = 'multivariate-drift';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -79,6 +85,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const boundedDecayFits = patched(BOUNDED_DECAY_FITS);
   // Runs recorded before it read no serving with their windows (the activity's input is unchanged).
   const servingWithWindow = patched(SERVING_WITH_WINDOW);
+  // Runs recorded before it never ran the multivariate tests, so their drift verdicts replay unchanged.
+  const multivariateDrift = patched(MULTIVARIATE_DRIFT);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -89,6 +97,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     coalescing,
     boundedDecayFits,
     servingWithWindow,
+    multivariateDrift,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

@@ -111,12 +111,14 @@ export class MonitorWorkflowState {
   readonly #healthQualityTarget: boolean;
   /** Each window's read also says whether serving agrees with the registry (the `patched` marker). */
   readonly #servingWithWindow: boolean;
+  /** Each window's read also runs the multivariate drift tests the policy enables (the `patched` marker). */
+  readonly #multivariateDrift: boolean;
 
   /**
    * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
-   * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`: whether this run's history
-   * carries those `patched` markers (staggered windows, coalesced late windows, bounded decay fits,
-   * serving read with each window for the last four).
+   * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`, `multivariateDrift`: whether
+   * this run's history carries those `patched` markers (staggered windows, coalesced late windows,
+   * bounded decay fits, serving read with each window, the multivariate drift tests for the last five).
    */
   constructor(
     input: ModelMonitorInput,
@@ -130,6 +132,7 @@ export class MonitorWorkflowState {
       coalescing = false,
       boundedDecayFits = false,
       servingWithWindow = false,
+      multivariateDrift = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -140,11 +143,13 @@ export class MonitorWorkflowState {
       coalescing?: boolean;
       boundedDecayFits?: boolean;
       servingWithWindow?: boolean;
+      multivariateDrift?: boolean;
     },
   ) {
     this.input = input;
     this.#healthQualityTarget = healthQualityTarget;
     this.#servingWithWindow = servingWithWindow;
+    this.#multivariateDrift = multivariateDrift;
     const newest = ruleRevision3 ? 3 : ruleRevision2 ? 2 : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
@@ -314,6 +319,9 @@ export class MonitorWorkflowState {
       end,
       referenceId: this.reference?.referenceId ?? null,
       ...(this.#servingWithWindow ? { serving: true } : {}),
+      ...(this.#multivariateDrift && this.policy.multivariate?.enabled
+        ? { multivariate: this.policy.multivariate }
+        : {}),
       ...(revision3
         ? {
             labelsArrivedBy: end + this.settleMs,

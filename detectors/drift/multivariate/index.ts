@@ -1,4 +1,5 @@
 /** Multivariate drift: tests of the joint distribution on sampled rows. Pure, no I/O. */
+export * from './combine.ts';
 export * from './domain-classifier.ts';
 export * from './logistic.ts';
 export * from './mann-whitney.ts';

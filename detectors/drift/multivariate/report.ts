@@ -4,7 +4,6 @@
  * verdict (any test drifted). A published JSON contract (snake_case, JSON-safe): recorded with
  * every decision under `statistics.drift.multivariate` and printed by `halflife drift`.
  */
-import type { DriftReport } from '../report.ts';
 import { DEFAULT_DOMAIN_CLASSIFIER, domainClassifierDrift } from './domain-classifier.ts';
 import { mmdTest } from './mmd.ts';
 import { pcaReconstructionDrift } from './pca-reconstruction.ts';
@@ -176,13 +175,4 @@ export function multivariateDrift(
     tests: results,
     sample: rows,
   };
-}
-
-/** A window's drift report with its multivariate tests: dataset drift when either the per-feature rule or a multivariate test says so. */
-export function withMultivariate(
-  report: DriftReport,
-  multivariate: MultivariateDriftReport | null,
-): DriftReport & { multivariate?: MultivariateDriftReport } {
-  if (!multivariate) return report;
-  return { ...report, dataset_drift: report.dataset_drift || multivariate.dataset_drift, multivariate };
 }
