@@ -11,6 +11,13 @@ import { DEFAULT_BIN_COUNT } from '../detectors/drift/bins.ts';
 import { compareFeature } from '../detectors/drift/compare-feature.ts';
 import { resultBeforeTests, type FeatureDriftResult, type FeatureKind } from '../detectors/drift/feature-result.ts';
 import { driftReport } from '../detectors/drift/report.ts';
+import { multivariateDrift, type MultivariateDriftReport } from '../detectors/drift/multivariate/report.ts';
+import type { SampledRows } from '../detectors/drift/multivariate/sample.ts';
+import {
+  DEFAULT_MULTIVARIATE_SETTINGS,
+  type MultivariateDriftSettings,
+} from '../detectors/drift/multivariate/settings.ts';
+import { Random } from '../detectors/random.ts';
 import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
 import { insertFileEvents, type FileEventRow } from '../platform/clickhouse/file-drift-repository.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
@@ -26,6 +33,7 @@ import {
 } from '../platform/tabular.ts';
 import { buildReference } from './build-reference.ts';
 import { isParquet, readParquet } from './parquet-table.ts';
+import { multivariateWindowDrift } from './multivariate-window.ts';
 import { driftForWindow } from './window-drift.ts';
 
 export type DriftEngine = 'memory' | 'clickhouse';
@@ -33,7 +41,10 @@ export type DriftEngine = 'memory' | 'clickhouse';
 /** The report: `{"features": [...], "dataset_drift": bool}`, what `halflife drift --json` prints. */
 export interface DriftOutput {
   features: FeatureDriftResult[];
+  /** True when the per-column rule or (when run) a multivariate test says so. */
   dataset_drift: boolean;
+  /** The multivariate tests on a sample of each file, when asked for. @default absent */
+  multivariate?: MultivariateDriftReport | null;
 }
 
 export interface FileDriftOptions {
@@ -49,6 +60,11 @@ export interface FileDriftOptions {
   engine?: DriftEngine;
   /** Called every 250 000 rows read. @default none */
   onProgress?: (file: string, rows: number) => void;
+  /**
+   * Also run the multivariate tests on a sample of each file (`enabled` is implied; the rest
+   * defaults as in a policy). @default null (not run)
+   */
+  multivariate?: Partial<MultivariateDriftSettings> | null;
 }
 
 export interface FileDrift {
@@ -84,10 +100,11 @@ export async function driftOfFiles(options: FileDriftOptions): Promise<FileDrift
     const columns = selectColumns(reference, current, options.columns);
     const kinds = detectKinds([reference, current], columns, { categorical: forced });
     const t0 = performance.now();
+    const multivariate = options.multivariate ? { ...options.multivariate, enabled: true } : null;
     const output =
       engineName === 'clickhouse' && engine
-        ? await compareInClickHouse(engine.ch, reference, current, columns, kinds, bins)
-        : compareInMemory(reference, current, columns, kinds, bins);
+        ? await compareInClickHouse(engine.ch, reference, current, columns, kinds, bins, multivariate)
+        : compareInMemory(reference, current, columns, kinds, bins, multivariate);
     return {
       output,
       rows: reference.lines.length + current.lines.length,
@@ -129,6 +146,7 @@ function compareInMemory(
   columns: string[],
   kinds: Map<string, FeatureKind>,
   bins: number,
+  multivariate: Partial<MultivariateDriftSettings> | null,
 ): DriftOutput {
   const results = columns.map((name) => {
     const kind = kinds.get(name) ?? 'categorical';
@@ -136,7 +154,42 @@ function compareInMemory(
     return compareFeature(ref, cur, { name, kind, bins });
   });
   const report = driftReport(results);
-  return { features: report.features, dataset_drift: report.dataset_drift };
+  if (!multivariate) return { features: report.features, dataset_drift: report.dataset_drift };
+  const sampleRows = multivariate.sampleRows ?? DEFAULT_MULTIVARIATE_SETTINGS.sampleRows;
+  const tests = multivariateDrift(
+    sampleOf(reference, columns, kinds, sampleRows),
+    sampleOf(current, columns, kinds, sampleRows),
+    multivariate,
+  );
+  return {
+    features: report.features,
+    dataset_drift: report.dataset_drift || !!tests?.dataset_drift,
+    multivariate: tests,
+  };
+}
+
+/** Up to `limit` rows of a file, chosen by a seeded shuffle of its row numbers (the same file gives the same sample). */
+function sampleOf(table: RawTable, columns: string[], kinds: Map<string, FeatureKind>, limit: number): SampledRows {
+  const n = table.lines.length;
+  const order = Array.from({ length: n }, (_, i) => i);
+  const random = new Random(1);
+  const take = Math.min(limit, n);
+  for (let i = 0; i < take; i++) {
+    const j = i + Math.floor(random.next() * (n - i));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  const rows = order.slice(0, take);
+  const sample: SampledRows = { rows: take, numeric: {}, categorical: {} };
+  for (const name of columns) {
+    if (kinds.get(name) === 'numeric') {
+      const column = numericColumn(table, name);
+      sample.numeric[name] = rows.map((r) => column[r] ?? null);
+    } else {
+      const column = categoricalColumn(table, name);
+      sample.categorical[name] = rows.map((r) => column[r] ?? null);
+    }
+  }
+  return sample;
 }
 
 /**
@@ -150,6 +203,7 @@ async function compareInClickHouse(
   columns: string[],
   kinds: Map<string, FeatureKind>,
   bins: number,
+  multivariate: Partial<MultivariateDriftSettings> | null,
 ): Promise<DriftOutput> {
   await applyMigrations(ch.client);
   const modelId = 'halflife-drift-cli';
@@ -209,7 +263,15 @@ async function compareInClickHouse(
   // Columns with no values at all in the reference have no profile; report them untested, in file order.
   const byName = new Map(report.features.map((f) => [f.name, f]));
   const features = columns.map((name) => byName.get(name) ?? untested(name, kinds.get(name) ?? 'categorical'));
-  return { features, dataset_drift: report.dataset_drift };
+  if (!multivariate) return { features, dataset_drift: report.dataset_drift };
+  // The monitor's path: a hash sample of each side read in SQL.
+  const tests = await multivariateWindowDrift(ch.client, {
+    reference: stored,
+    window: { modelId, start: currentStart, end: currentStart + current.lines.length },
+    settings: multivariate,
+    final: false,
+  });
+  return { features, dataset_drift: report.dataset_drift || !!tests?.dataset_drift, multivariate: tests };
 }
 
 function untested(name: string, kind: FeatureKind): FeatureDriftResult {

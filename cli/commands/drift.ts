@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_BIN_COUNT } from '../../detectors/drift/bins.ts';
+import { DEFAULT_MULTIVARIATE_SETTINGS } from '../../detectors/drift/multivariate/settings.ts';
 import { driftOfFiles, type DriftOutput } from '../../operations/drift-of-files.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import { commaList } from '../option-values.ts';
@@ -13,6 +14,8 @@ interface DriftOptions {
   columns?: string;
   bins: string;
   engine: string;
+  multivariate?: boolean;
+  sampleRows: string;
 }
 
 export function registerDriftCommand(program: Command): void {
@@ -23,7 +26,7 @@ export function registerDriftCommand(program: Command): void {
     )
     .requiredOption('--reference <file>', 'reference CSV (header line, then rows) or Parquet (*.parquet)')
     .requiredOption('--current <file>', 'current CSV or Parquet with the same columns')
-    .option('--json', 'print {"features": [...], "dataset_drift": bool}')
+    .option('--json', 'print {"features": [...], "dataset_drift": bool, "multivariate": {...} (with --multivariate)}')
     .option(
       '--categorical <names>',
       'comma-separated columns to compare as categories (default: numeric when most cells are numbers)',
@@ -35,6 +38,15 @@ export function registerDriftCommand(program: Command): void {
       'memory: exact KS on raw values; clickhouse: counts into fixed bins in a throwaway embedded ClickHouse (binned KS)',
       'memory',
     )
+    .option(
+      '--multivariate',
+      'also run the multivariate tests (domain classifier, PCA reconstruction error, MMD) on a sample of each file; any that drifts makes the dataset drift',
+    )
+    .option(
+      '--sample-rows <n>',
+      'rows of each file the multivariate tests sample',
+      String(DEFAULT_MULTIVARIATE_SETTINGS.sampleRows),
+    )
     .addHelpText(
       'after',
       '\nEmpty cells are missing (in numeric columns also NA, N/A, NaN, null, None). Text in a numeric\ncolumn is an error naming file, line and column (exit 3); --categorical makes the column categorical.\nParquet files are read by the embedded ClickHouse; NULL is missing, and "line" in a message is the\nrow number + 1 (as if a header line came first). Drifted = an effect size over its threshold AND\nBH-adjusted p < 0.05.',
@@ -45,6 +57,9 @@ export function registerDriftCommand(program: Command): void {
         throw new ValidationError(`--bins must be an integer in 1..1000, got ${opts.bins}`);
       if (opts.engine !== 'memory' && opts.engine !== 'clickhouse')
         throw new ValidationError(`--engine must be memory or clickhouse, got ${opts.engine}`);
+      const sampleRows = Number(opts.sampleRows);
+      if (!Number.isInteger(sampleRows) || sampleRows < 20 || sampleRows > 20_000)
+        throw new ValidationError(`--sample-rows must be an integer in 20..20000, got ${opts.sampleRows}`);
       const drift = await driftOfFiles({
         reference: opts.reference,
         current: opts.current,
@@ -52,6 +67,7 @@ export function registerDriftCommand(program: Command): void {
         columns: commaList(opts.columns),
         bins,
         engine: opts.engine,
+        multivariate: opts.multivariate ? { sampleRows } : null,
         onProgress: (file, rows) => process.stderr.write(`reading ${file}: ${rows.toLocaleString('en-US')} rows\n`),
       });
       if (drift.rows >= 250_000)
@@ -83,12 +99,36 @@ function render(output: DriftOutput): string {
   ]);
   const drifted = output.features.filter((f) => f.drifted).length;
   const tested = output.features.filter((f) => f.tested).length;
+  const multivariate = output.multivariate;
+  const drivers = (d: { feature: string; share: number }[]) =>
+    d.map((x) => `${x.feature} ${(x.share * 100).toFixed(0)}%`).join(', ');
   return [
     table(
       ['column', 'kind', 'n_ref', 'n_cur', 'test', 'statistic', 'p_adj', 'wass_norm', 'psi', 'js', 'linf', 'verdict'],
       rows,
     ),
+    ...(multivariate
+      ? [
+          '',
+          table(
+            ['multivariate test', 'statistic', 'value', 'p', 'level', 'verdict', 'driven by'],
+            multivariate.tests.map((t) => [
+              t.test,
+              t.statistic.name,
+              fmt(t.statistic.value),
+              fmt(t.pvalue),
+              fmt(t.level),
+              t.drifted ? 'DRIFT' : 'ok',
+              drivers(t.driving_features),
+            ]),
+          ),
+        ]
+      : multivariate === null
+        ? ['', 'multivariate tests: nothing to compare (fewer than two shared columns or too few rows)']
+        : []),
     '',
-    `dataset drift: ${output.dataset_drift ? 'YES' : 'no'} (${drifted} of ${tested} tested columns drifted)`,
+    `dataset drift: ${output.dataset_drift ? 'YES' : 'no'} (${drifted} of ${tested} tested columns drifted${
+      multivariate ? `; multivariate tests drifted: ${multivariate.drifted_tests.join(', ') || 'none'}` : ''
+    })`,
   ].join('\n');
 }
