@@ -30,6 +30,7 @@ import {
   numericMatrices,
   sharedCategorical,
   sharedNumeric,
+  sharedVectors,
   stackRows,
   standardise,
   type Matrix,
@@ -55,11 +56,18 @@ export const DEFAULT_DOMAIN_CLASSIFIER = { folds: 5, seed: 1, maxCategories: 8, 
 export interface BaseColumns {
   reference: Matrix;
   window: Matrix;
-  /** Per column: its name and the feature it comes from. */
-  columns: { name: string; feature: string; numeric: boolean }[];
+  /**
+   * Per column: its name, the feature it comes from, whether it is numeric (a one-hot label is
+   * not), and whether it enters products and squares (a vector's coordinates do not: hundreds of
+   * embedding dimensions would make tens of thousands of terms).
+   */
+  columns: { name: string; feature: string; numeric: boolean; interacts: boolean }[];
 }
 
-/** Numeric features (missing: the reference's mean) and one-hot categorical labels of both sides. */
+/**
+ * Numeric features (missing: the reference's mean), one-hot categorical labels, then the
+ * coordinates of vector features (a missing vector: the reference's mean vector) of both sides.
+ */
 export function baseColumns(
   reference: SampledRows,
   window: SampledRows,
@@ -67,7 +75,12 @@ export function baseColumns(
 ): BaseColumns {
   const numericNames = sharedNumeric(reference, window);
   const numeric = numericMatrices(reference, window, numericNames);
-  const columns: BaseColumns['columns'] = numericNames.map((name) => ({ name, feature: name, numeric: true }));
+  const columns: BaseColumns['columns'] = numericNames.map((name) => ({
+    name,
+    feature: name,
+    numeric: true,
+    interacts: true,
+  }));
   const oneHot: { feature: string; label: string }[] = [];
   for (const feature of sharedCategorical(reference, window)) {
     const counts = new Map<string, number>();
@@ -81,8 +94,25 @@ export function baseColumns(
     if (labels.length < 2) continue;
     for (const label of labels) {
       oneHot.push({ feature, label });
-      columns.push({ name: `${feature}=${label}`, feature, numeric: false });
+      columns.push({ name: `${feature}=${label}`, feature, numeric: false, interacts: true });
     }
+  }
+  const vectors: { feature: string; mean: Float64Array }[] = [];
+  for (const feature of sharedVectors(reference, window)) {
+    const present = (reference.vectors?.[feature] ?? []).filter((v): v is number[] => Array.isArray(v));
+    const dimension = present[0]?.length ?? 0;
+    if (dimension === 0) continue;
+    const mean = new Float64Array(dimension);
+    let n = 0;
+    for (const v of present)
+      if (v.length === dimension) {
+        n += 1;
+        for (let j = 0; j < dimension; j++) mean[j] = (mean[j] as number) + (v[j] as number);
+      }
+    for (let j = 0; j < dimension; j++) mean[j] = (mean[j] as number) / Math.max(1, n);
+    vectors.push({ feature, mean });
+    for (let j = 0; j < dimension; j++)
+      columns.push({ name: `${feature}[${j}]`, feature, numeric: true, interacts: false });
   }
   const widen = (side: SampledRows, numericPart: Matrix): Matrix => {
     const out = matrix(side.rows, columns.length);
@@ -91,6 +121,13 @@ export function baseColumns(
       oneHot.forEach((h, k) => {
         out.data[i * columns.length + numericPart.cols + k] = side.categorical[h.feature]?.[i] === h.label ? 1 : 0;
       });
+      let at = i * columns.length + numericPart.cols + oneHot.length;
+      for (const { feature, mean } of vectors) {
+        const v = side.vectors?.[feature]?.[i];
+        const usable = Array.isArray(v) && v.length === mean.length && v.every(Number.isFinite);
+        for (let j = 0; j < mean.length; j++) out.data[at + j] = usable ? (v[j] as number) : (mean[j] as number);
+        at += mean.length;
+      }
     }
     return out;
   };
@@ -105,15 +142,21 @@ export interface Term {
 
 /**
  * The terms scikit-learn's PolynomialFeatures(degree=2, include_bias=False) makes, in its order
- * (every column, then x_i·x_j for i ≤ j), limited to products among the first
- * `maxInteractionColumns` columns and to squares of numeric ones (a one-hot square is itself).
+ * (every column, then x_i·x_j for i ≤ j), limited to columns that `interact` (@default all): products
+ * among the first `maxInteractionColumns` of them, squares of the numeric ones (a one-hot square
+ * is itself).
  */
-export function quadraticTerms(numeric: readonly boolean[], maxInteractionColumns: number): Term[] {
+export function quadraticTerms(
+  numeric: readonly boolean[],
+  maxInteractionColumns: number,
+  interacts: readonly boolean[] = numeric.map(() => true),
+): Term[] {
   const terms: Term[] = numeric.map((_, a) => ({ a, b: null }));
-  const limit = Math.min(numeric.length, maxInteractionColumns);
+  const interacting = numeric.map((_, a) => a).filter((a) => interacts[a]);
+  const inProducts = new Set(interacting.slice(0, maxInteractionColumns));
   for (let a = 0; a < numeric.length; a++)
     for (let b = a; b < numeric.length; b++) {
-      if (a === b ? !numeric[a] : a >= limit || b >= limit) continue;
+      if (a === b ? !(numeric[a] && interacts[a]) : !inProducts.has(a) || !inProducts.has(b)) continue;
       terms.push({ a, b });
     }
   return terms;
@@ -209,6 +252,7 @@ export function domainClassifierDrift(
   const terms = quadraticTerms(
     base.columns.map((c) => c.numeric),
     options.maxInteractionColumns ?? DEFAULT_DOMAIN_CLASSIFIER.maxInteractionColumns,
+    base.columns.map((c) => c.interacts),
   );
   const folds = stratifiedFolds(labels, k, options.seed ?? DEFAULT_DOMAIN_CLASSIFIER.seed);
   const scores = outOfFoldScores(x, labels, folds, terms, options.logistic);

@@ -138,6 +138,28 @@ describe('categorical features and vectors', () => {
     expect(quiet.tests[0]!.drifted).toBe(false);
   });
 
+  it('the classifier reads a vector feature coordinate by coordinate (no products), beside the numeric ones', () => {
+    const side = (n: number, shift: number, seed: number): SampledRows => {
+      const random = new Random(seed);
+      const embedding: (number[] | null)[] = [];
+      const x: number[] = [];
+      for (let i = 0; i < n; i++) {
+        embedding.push(i % 50 === 0 ? null : Array.from({ length: 16 }, (_, k) => random.normal(k < 4 ? shift : 0)));
+        x.push(random.normal());
+      }
+      return { rows: n, numeric: { x }, categorical: {}, vectors: { embedding } };
+    };
+    const drifted = domainClassifierDrift(side(500, 0, 1), side(500, 0.4, 2))!;
+    // x and x² are the only expanded terms: 1 + 16 base columns, 1 square.
+    expect(drifted.columns).toBe(17);
+    expect(drifted.terms).toBe(18);
+    expect(drifted.auc).toBeGreaterThan(0.65);
+    expect(drifted.pvalue).toBeLessThan(1e-6);
+    expect(drifted.importance[0]!.feature).toBe('embedding');
+    const quiet = domainClassifierDrift(side(500, 0, 3), side(500, 0, 4))!;
+    expect(quiet.pvalue).toBeGreaterThan(0.01);
+  });
+
   it('nothing to compare: no report', () => {
     const empty: SampledRows = { rows: 0, numeric: {}, categorical: {} };
     expect(multivariateDrift(empty, empty)).toBeNull();
