@@ -24,6 +24,7 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[])
   decisions: () => import('./decisions.ts'),
   detection: () => import('./detection.ts'),
   drift: () => import('./drift.ts'),
+  multivariate: () => import('./multivariate.ts'),
   'real-data': () => import('./real-data.ts'),
   scorer: () => import('./scorer.ts'),
 };
