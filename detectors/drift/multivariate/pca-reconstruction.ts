@@ -9,7 +9,11 @@
  * The band (what the reference's own rows give for a sample of the window's size) is a
  * bootstrap: means of resampled reference row errors, cut at the test level's two tails.
  * NannyML draws its band as mean ± 3σ of reference chunks instead; the bootstrap needs no
- * chunks, so it works for any window size and gives a p-value.
+ * chunks, so it works for any window size and gives a p-value. The reference rows' errors are
+ * cross-fitted (each fold's rows reconstructed by a PCA fitted on the other folds, with the same
+ * number of components): a PCA reconstructs the rows it was fitted on better than new ones, so
+ * in-sample errors would put the band too low and call sampling noise drift — NannyML fits on the
+ * whole reference, where this matters less, halflife on a sample of a thousand rows.
  */
 import { Random } from '../../random.ts';
 import { columnScaling, standardise, type Matrix } from './sample.ts';
@@ -26,8 +30,8 @@ export interface PcaModel {
   explainedVarianceRatio: Float64Array;
 }
 
-/** Fit on the reference: StandardScaler then PCA(n_components = explainedVariance) as scikit-learn picks it. */
-export function fitPca(reference: Matrix, explainedVariance = 0.65): PcaModel {
+/** Fit on the reference: StandardScaler then PCA(n_components = explainedVariance) as scikit-learn picks it, or `forceKept` components. */
+export function fitPca(reference: Matrix, explainedVariance = 0.65, forceKept?: number): PcaModel {
   if (!(explainedVariance > 0 && explainedVariance <= 1))
     throw new RangeError(`explained variance target must be in (0, 1], got ${explainedVariance}`);
   const scaling = columnScaling(reference);
@@ -58,6 +62,7 @@ export function fitPca(reference: Matrix, explainedVariance = 0.65): PcaModel {
     kept += 1;
     if (cumulative > explainedVariance) break;
   }
+  if (forceKept !== undefined) kept = Math.max(1, Math.min(d, forceKept));
   const components = new Float64Array(kept * d);
   for (let k = 0; k < kept; k++) for (let j = 0; j < d; j++) components[k * d + j] = eigen.vectors[j * d + k] as number;
   return { mean: scaling.mean, scale: scaling.scale, components, kept, features: d, explainedVarianceRatio: ratio };
@@ -84,6 +89,37 @@ export function reconstructionResiduals(model: PcaModel, rows: Matrix): Matrix {
     }
   }
   return z;
+}
+
+/**
+ * Each reference row's residual from a PCA that did not see it: the rows dealt into `folds` folds
+ * in turn (row i to fold i mod folds; the rows come in hash order), each fold reconstructed by a
+ * PCA with `components` components fitted on the others. Residuals are in the units of `model`'s
+ * standardisation, so they compare with a window's.
+ */
+export function crossFittedResiduals(reference: Matrix, model: PcaModel, folds = 5): Matrix {
+  const d = reference.cols;
+  const out: Matrix = { rows: reference.rows, cols: d, data: new Float64Array(reference.rows * d) };
+  const k = Math.min(folds, reference.rows);
+  for (let fold = 0; fold < k; fold++) {
+    const train: number[] = [];
+    const test: number[] = [];
+    for (let i = 0; i < reference.rows; i++) (i % k === fold ? test : train).push(i);
+    if (train.length < 2 || test.length === 0) continue;
+    const trainRows: Matrix = { rows: train.length, cols: d, data: new Float64Array(train.length * d) };
+    train.forEach((row, r) => trainRows.data.set(reference.data.subarray(row * d, (row + 1) * d), r * d));
+    const foldModel = fitPca(trainRows, 0.65, model.kept);
+    const testRows: Matrix = { rows: test.length, cols: d, data: new Float64Array(test.length * d) };
+    test.forEach((row, r) => testRows.data.set(reference.data.subarray(row * d, (row + 1) * d), r * d));
+    const residuals = reconstructionResiduals(foldModel, testRows);
+    // Back to the full model's units: a residual in the fold's standardised units times its scale, over the model's.
+    test.forEach((row, r) => {
+      for (let j = 0; j < d; j++)
+        out.data[row * d + j] =
+          ((residuals.data[r * d + j] as number) * (foldModel.scale[j] as number)) / (model.scale[j] as number);
+    });
+  }
+  return out;
 }
 
 /** Each row's distance to its reconstruction from the kept components (standardised units). */
@@ -167,7 +203,7 @@ export function pcaReconstructionDrift(
 ): PcaDriftResult | null {
   if (reference.rows < 2 || window.rows < 1 || reference.cols === 0) return null;
   const model = fitPca(reference, options.explainedVariance ?? 0.65);
-  const referenceResiduals = reconstructionResiduals(model, reference);
+  const referenceResiduals = crossFittedResiduals(reference, model);
   const windowResiduals = reconstructionResiduals(model, window);
   const referenceErrors = rowNorms(referenceResiduals);
   const windowErrors = rowNorms(windowResiduals);

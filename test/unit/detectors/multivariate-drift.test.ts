@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { compareFeature } from '../../../detectors/drift/compare-feature.ts';
 import {
   domainClassifierDrift,
+  fitPca,
+  matrixFromRows,
+  pcaReconstructionDrift,
+  reconstructionErrors,
   multivariateDrift,
   withMultivariate,
   type SampledRows,
@@ -99,6 +103,30 @@ describe('no change', () => {
     }
     // Binomial(40, 0.1): P(X > 9) < 0.01; the pooled-fold test is conservative besides.
     expect(rejections).toBeLessThanOrEqual(9);
+  });
+});
+
+describe('the PCA band under no change', () => {
+  it('holds its level on small samples (the reference errors are cross-fitted, not in-sample)', () => {
+    const level = 0.05;
+    let rejections = 0;
+    let inSampleBelow = 0;
+    for (let seed = 0; seed < 30; seed++) {
+      const a = correlatedRows(300, 0.8, 3000 + seed);
+      const b = correlatedRows(300, 0.8, 4000 + seed);
+      const names = ['x1', 'x2', 'x3'];
+      const m = (side: SampledRows) =>
+        matrixFromRows(side.numeric.x1!.map((_, i) => names.map((n) => side.numeric[n]![i]!)));
+      const r = pcaReconstructionDrift(m(a), m(b), names, { level })!;
+      if (r.error < r.band.lower || r.error > r.band.upper) rejections += 1;
+      // In-sample errors of the same reference are smaller: the reason for cross-fitting.
+      const model = fitPca(m(a));
+      const inSample = reconstructionErrors(model, m(a)).reduce((s, e) => s + e, 0) / 300;
+      if (inSample < r.band.referenceMean) inSampleBelow += 1;
+    }
+    // Binomial(30, 0.05): P(X > 5) < 0.01.
+    expect(rejections).toBeLessThanOrEqual(5);
+    expect(inSampleBelow).toBe(30);
   });
 });
 
