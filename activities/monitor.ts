@@ -36,6 +36,8 @@ import { registeredReference } from '../operations/register-model.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import { servingAlertReport, servingStatus } from '../operations/serving-status.ts';
+import { multivariateWindowDrift, type ReferenceSampleCache } from '../operations/multivariate-window.ts';
+import type { MultivariateDriftSettings } from '../detectors/drift/multivariate/settings.ts';
 
 export interface MonitorActivityDeps {
   clickhouse: ClickHouseClient;
@@ -140,6 +142,7 @@ export function createMonitorActivities({
     }
     return cached;
   };
+  const referenceSamples: ReferenceSampleCache = new Map();
 
   /** The window's aggregates: per-feature counts over the reference bins, versions, quality histograms. */
   async function collectWindow(input: {
@@ -164,6 +167,8 @@ export function createMonitorActivities({
     segments?: { policy: SegmentPolicy; planKnown: string | null } | null;
     /** Also group the window's scores for label-free estimation, as the reference's estimator asks. @default null */
     estimation?: EstimationQuery | null;
+    /** Also run the multivariate drift tests on a sample of the window and of the reference. @default null (not run) */
+    multivariate?: MultivariateDriftSettings | null;
   }): Promise<WindowObservationWithServing> {
     const window = { start: input.start, end: input.end };
     // Read beside the window: a few small queries on the registry and the serving reports.
@@ -216,6 +221,20 @@ export function createMonitorActivities({
         )
       : null;
 
+    // A sample of rows of the window and (once per process) of the reference, tested in this process.
+    let multivariate: WindowObservation['multivariate'] = null;
+    if (input.multivariate?.enabled && reference) {
+      Context.current().heartbeat('multivariate drift');
+      const settings = input.multivariate;
+      multivariate = await withQueryPriority('background', () =>
+        multivariateWindowDrift(
+          clickhouse,
+          { reference, window: { modelId: input.modelId, ...window }, settings },
+          referenceSamples,
+        ),
+      );
+    }
+
     return {
       ...(serving ? { serving: await serving } : {}),
       ...(input.estimation && estimation
@@ -230,6 +249,7 @@ export function createMonitorActivities({
             },
           }
         : {}),
+      ...(input.multivariate?.enabled ? { multivariate } : {}),
       start: input.start,
       end: input.end,
       events,

@@ -11,6 +11,13 @@ import { DEFAULT_BIN_COUNT } from '../detectors/drift/bins.ts';
 import { compareFeature } from '../detectors/drift/compare-feature.ts';
 import { resultBeforeTests, type FeatureDriftResult, type FeatureKind } from '../detectors/drift/feature-result.ts';
 import { driftReport } from '../detectors/drift/report.ts';
+import { multivariateDrift, type MultivariateDriftReport } from '../detectors/drift/multivariate/report.ts';
+import type { SampledRows } from '../detectors/drift/multivariate/sample.ts';
+import {
+  DEFAULT_MULTIVARIATE_SETTINGS,
+  type MultivariateDriftSettings,
+} from '../detectors/drift/multivariate/settings.ts';
+import { Random } from '../detectors/random.ts';
 import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
 import { insertFileEvents, type FileEventRow } from '../platform/clickhouse/file-drift-repository.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
@@ -29,6 +36,7 @@ import { DEFAULT_SEGMENT_MIN_EVENTS, DEFAULT_SEGMENT_TOP_K, pairSegments } from 
 import { buildReference } from './build-reference.ts';
 import { planSegments, windowSegmentCounts } from './segment-counts.ts';
 import { isParquet, readParquet } from './parquet-table.ts';
+import { multivariateWindowDrift } from './multivariate-window.ts';
 import { driftForWindow } from './window-drift.ts';
 
 export type DriftEngine = 'memory' | 'clickhouse';
@@ -36,9 +44,12 @@ export type DriftEngine = 'memory' | 'clickhouse';
 /** The report: `{"features": [...], "dataset_drift": bool}`, what `halflife drift --json` prints (with `segments` when asked for). */
 export interface DriftOutput {
   features: FeatureDriftResult[];
+  /** True when the per-column rule or (when run) a multivariate test says so. */
   dataset_drift: boolean;
   /** Per segment of the `segment` columns, BH across segments × features. @default absent */
   segments?: SegmentReport;
+  /** The multivariate tests on a sample of each file, when asked for. @default absent */
+  multivariate?: MultivariateDriftReport | null;
 }
 
 export interface FileDriftOptions {
@@ -60,6 +71,11 @@ export interface FileDriftOptions {
   topK?: number;
   /** Rows a segment needs in each file to be judged. @default DEFAULT_SEGMENT_MIN_EVENTS */
   minSegmentRows?: number;
+  /**
+   * Also run the multivariate tests on a sample of each file (`enabled` is implied; the rest
+   * defaults as in a policy). @default null (not run)
+   */
+  multivariate?: Partial<MultivariateDriftSettings> | null;
 }
 
 export interface FileDrift {
@@ -104,15 +120,25 @@ export async function driftOfFiles(options: FileDriftOptions): Promise<FileDrift
     const columns = [...selected, ...segments.filter((n) => !selected.includes(n))];
     const kinds = detectKinds([reference, current], columns, { categorical: forced });
     const t0 = performance.now();
+    const multivariate = options.multivariate ? { ...options.multivariate, enabled: true } : null;
     const output =
       engineName === 'clickhouse' && engine
-        ? await compareInClickHouse(engine.ch, reference, current, columns, kinds, bins, {
-            keys: segments,
-            topK: options.topK ?? DEFAULT_SEGMENT_TOP_K,
-            minEvents: options.minSegmentRows ?? DEFAULT_SEGMENT_MIN_EVENTS,
-            compared: selected,
-          })
-        : compareInMemory(reference, current, columns, kinds, bins);
+        ? await compareInClickHouse(
+            engine.ch,
+            reference,
+            current,
+            columns,
+            kinds,
+            bins,
+            {
+              keys: segments,
+              topK: options.topK ?? DEFAULT_SEGMENT_TOP_K,
+              minEvents: options.minSegmentRows ?? DEFAULT_SEGMENT_MIN_EVENTS,
+              compared: selected,
+            },
+            multivariate,
+          )
+        : compareInMemory(reference, current, columns, kinds, bins, multivariate);
     return {
       output,
       rows: reference.lines.length + current.lines.length,
@@ -154,6 +180,7 @@ function compareInMemory(
   columns: string[],
   kinds: Map<string, FeatureKind>,
   bins: number,
+  multivariate: Partial<MultivariateDriftSettings> | null,
 ): DriftOutput {
   const results = columns.map((name) => {
     const kind = kinds.get(name) ?? 'categorical';
@@ -161,7 +188,42 @@ function compareInMemory(
     return compareFeature(ref, cur, { name, kind, bins });
   });
   const report = driftReport(results);
-  return { features: report.features, dataset_drift: report.dataset_drift };
+  if (!multivariate) return { features: report.features, dataset_drift: report.dataset_drift };
+  const sampleRows = multivariate.sampleRows ?? DEFAULT_MULTIVARIATE_SETTINGS.sampleRows;
+  const tests = multivariateDrift(
+    sampleOf(reference, columns, kinds, sampleRows),
+    sampleOf(current, columns, kinds, sampleRows),
+    multivariate,
+  );
+  return {
+    features: report.features,
+    dataset_drift: report.dataset_drift || !!tests?.dataset_drift,
+    multivariate: tests,
+  };
+}
+
+/** Up to `limit` rows of a file, chosen by a seeded shuffle of its row numbers (the same file gives the same sample). */
+function sampleOf(table: RawTable, columns: string[], kinds: Map<string, FeatureKind>, limit: number): SampledRows {
+  const n = table.lines.length;
+  const order = Array.from({ length: n }, (_, i) => i);
+  const random = new Random(1);
+  const take = Math.min(limit, n);
+  for (let i = 0; i < take; i++) {
+    const j = i + Math.floor(random.next() * (n - i));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  const rows = order.slice(0, take);
+  const sample: SampledRows = { rows: take, numeric: {}, categorical: {} };
+  for (const name of columns) {
+    if (kinds.get(name) === 'numeric') {
+      const column = numericColumn(table, name);
+      sample.numeric[name] = rows.map((r) => column[r] ?? null);
+    } else {
+      const column = categoricalColumn(table, name);
+      sample.categorical[name] = rows.map((r) => column[r] ?? null);
+    }
+  }
+  return sample;
 }
 
 /**
@@ -176,6 +238,7 @@ async function compareInClickHouse(
   kinds: Map<string, FeatureKind>,
   bins: number,
   segmentOptions: { keys: string[]; topK: number; minEvents: number; compared: string[] },
+  multivariate: Partial<MultivariateDriftSettings> | null,
 ): Promise<DriftOutput> {
   const compared = segmentOptions.compared;
   await applyMigrations(ch.client);
@@ -243,10 +306,28 @@ async function compareInClickHouse(
   // Columns with no values at all in the reference have no profile; report them untested, in file order.
   const byName = new Map(report.features.map((f) => [f.name, f]));
   const features = compared.map((name) => byName.get(name) ?? untested(name, kinds.get(name) ?? 'categorical'));
-  if (!plan) return { features, dataset_drift: report.dataset_drift };
-  const window = windowSegmentCounts(plan.toCount, counts.segments ?? [], [], 1);
-  const segments = evaluateSegments(stored, pairSegments(plan.reference, window), segmentPolicy);
-  return { features, dataset_drift: report.dataset_drift, segments };
+  const segments = plan
+    ? evaluateSegments(
+        stored,
+        pairSegments(plan.reference, windowSegmentCounts(plan.toCount, counts.segments ?? [], [], 1)),
+        segmentPolicy,
+      )
+    : null;
+  // The monitor's path: a hash sample of each side read in SQL.
+  const tests = multivariate
+    ? await multivariateWindowDrift(ch.client, {
+        reference: stored,
+        window: { modelId, start: currentStart, end: currentStart + current.lines.length },
+        settings: multivariate,
+        final: false,
+      })
+    : undefined;
+  return {
+    features,
+    dataset_drift: report.dataset_drift || !!tests?.dataset_drift,
+    ...(segments ? { segments } : {}),
+    ...(multivariate ? { multivariate: tests ?? null } : {}),
+  };
 }
 
 function untested(name: string, kind: FeatureKind): FeatureDriftResult {

@@ -10,6 +10,7 @@ import { DEFAULT_EVIDENCE } from '../detectors/policy/evidence.ts';
 import type { PolicyRef, RetrainPolicy } from '../detectors/policy/types.ts';
 import { alertPolicySchema } from './alert-policy-schema.ts';
 import { segmentPolicySchema } from './segment-policy-schema.ts';
+import { multivariatePolicySchema } from './multivariate-policy-schema.ts';
 import { ValidationError, type ValidationIssue } from './errors.ts';
 
 /**
@@ -264,6 +265,8 @@ export const policySchema = z
     evidence: evidenceSchema.optional(),
     // Optional, not defaulted: a policy without segments keeps its hash.
     segments: segmentPolicySchema.optional(),
+    // Optional, not defaulted, for the same reason.
+    multivariate: multivariatePolicySchema.optional(),
   })
   .strict()
   .meta({

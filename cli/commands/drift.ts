@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_BIN_COUNT } from '../../detectors/drift/bins.ts';
+import { DEFAULT_MULTIVARIATE_SETTINGS } from '../../detectors/drift/multivariate/settings.ts';
 import { driftOfFiles, type DriftOutput } from '../../operations/drift-of-files.ts';
 import type { SegmentReport } from '../../detectors/segments/evaluate-segments.ts';
 import { ValidationError } from '../../platform/errors.ts';
@@ -17,6 +18,8 @@ interface DriftOptions {
   segment?: string;
   topK: string;
   minSegmentRows: string;
+  multivariate?: boolean;
+  sampleRows: string;
 }
 
 export function registerDriftCommand(program: Command): void {
@@ -27,7 +30,7 @@ export function registerDriftCommand(program: Command): void {
     )
     .requiredOption('--reference <file>', 'reference CSV (header line, then rows) or Parquet (*.parquet)')
     .requiredOption('--current <file>', 'current CSV or Parquet with the same columns')
-    .option('--json', 'print {"features": [...], "dataset_drift": bool}')
+    .option('--json', 'print {"features": [...], "dataset_drift": bool, "multivariate": {...} (with --multivariate)}')
     .option(
       '--categorical <names>',
       'comma-separated columns to compare as categories (default: numeric when most cells are numbers)',
@@ -48,6 +51,15 @@ export function registerDriftCommand(program: Command): void {
       '10',
     )
     .option('--min-segment-rows <n>', 'rows a segment needs in each file to be judged', '100')
+    .option(
+      '--multivariate',
+      'also run the multivariate tests (domain classifier, PCA reconstruction error, MMD) on a sample of each file; any that drifts makes the dataset drift',
+    )
+    .option(
+      '--sample-rows <n>',
+      'rows of each file the multivariate tests sample',
+      String(DEFAULT_MULTIVARIATE_SETTINGS.sampleRows),
+    )
     .addHelpText(
       'after',
       '\nEmpty cells are missing (in numeric columns also NA, N/A, NaN, null, None). Text in a numeric\ncolumn is an error naming file, line and column (exit 3); --categorical makes the column categorical.\nParquet files are read by the embedded ClickHouse; NULL is missing, and "line" in a message is the\nrow number + 1 (as if a header line came first). Drifted = an effect size over its threshold AND\nBH-adjusted p < 0.05.',
@@ -66,6 +78,9 @@ export function registerDriftCommand(program: Command): void {
       const minSegmentRows = Number(opts.minSegmentRows);
       if (!Number.isInteger(minSegmentRows) || minSegmentRows < 1)
         throw new ValidationError(`--min-segment-rows must be a whole number ≥ 1, got ${opts.minSegmentRows}`);
+      const sampleRows = Number(opts.sampleRows);
+      if (!Number.isInteger(sampleRows) || sampleRows < 20 || sampleRows > 20_000)
+        throw new ValidationError(`--sample-rows must be an integer in 20..20000, got ${opts.sampleRows}`);
       const drift = await driftOfFiles({
         reference: opts.reference,
         current: opts.current,
@@ -76,6 +91,7 @@ export function registerDriftCommand(program: Command): void {
         segments,
         topK,
         minSegmentRows,
+        multivariate: opts.multivariate ? { sampleRows } : null,
         onProgress: (file, rows) => process.stderr.write(`reading ${file}: ${rows.toLocaleString('en-US')} rows\n`),
       });
       if (drift.rows >= 250_000)
@@ -107,13 +123,37 @@ function render(output: DriftOutput): string {
   ]);
   const drifted = output.features.filter((f) => f.drifted).length;
   const tested = output.features.filter((f) => f.tested).length;
+  const multivariate = output.multivariate;
+  const drivers = (d: { feature: string; share: number }[]) =>
+    d.map((x) => `${x.feature} ${(x.share * 100).toFixed(0)}%`).join(', ');
   return [
     table(
       ['column', 'kind', 'n_ref', 'n_cur', 'test', 'statistic', 'p_adj', 'wass_norm', 'psi', 'js', 'linf', 'verdict'],
       rows,
     ),
+    ...(multivariate
+      ? [
+          '',
+          table(
+            ['multivariate test', 'statistic', 'value', 'p', 'level', 'verdict', 'driven by'],
+            multivariate.tests.map((t) => [
+              t.test,
+              t.statistic.name,
+              fmt(t.statistic.value),
+              fmt(t.pvalue),
+              fmt(t.level),
+              t.drifted ? 'DRIFT' : 'ok',
+              drivers(t.driving_features),
+            ]),
+          ),
+        ]
+      : multivariate === null
+        ? ['', 'multivariate tests: nothing to compare (fewer than two shared columns or too few rows)']
+        : []),
     '',
-    `dataset drift: ${output.dataset_drift ? 'YES' : 'no'} (${drifted} of ${tested} tested columns drifted)`,
+    `dataset drift: ${output.dataset_drift ? 'YES' : 'no'} (${drifted} of ${tested} tested columns drifted${
+      multivariate ? `; multivariate tests drifted: ${multivariate.drifted_tests.join(', ') || 'none'}` : ''
+    })`,
     ...(output.segments ? ['', renderSegments(output.segments)] : []),
   ].join('\n');
 }

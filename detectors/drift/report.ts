@@ -3,6 +3,7 @@
  * with the dataset verdict. A published JSON contract (snake_case, JSON-safe): `halflife drift --json` prints it.
  */
 import type { FeatureDriftResult } from './feature-result.ts';
+import type { MultivariateDriftReport } from './multivariate/report.ts';
 import type { DatasetVerdict, VerdictOptions } from './verdict.ts';
 import { decideDrift } from './verdict.ts';
 import type { DriftThresholds } from './thresholds.ts';
@@ -14,6 +15,8 @@ export interface DriftReport extends DatasetVerdict {
   dataset_drift_share: number;
   thresholds: DriftThresholds;
   multiple_testing: 'benjamini-hochberg';
+  /** The multivariate tests, when they ran: `dataset_drift` is also true when one of them drifted. @default absent */
+  multivariate?: MultivariateDriftReport;
 }
 
 /** Adjust, decide and summarise a set of per-feature results (from compareFeature / compareBinnedFeature). */

@@ -23,6 +23,7 @@ import {
 import { stuckValueInputs } from '../drift/window-comparison.ts';
 import type { FeatureDriftResult } from '../drift/feature-result.ts';
 import type { CategoricalProfile, NumericCounts } from '../drift/profiles.ts';
+import { withMultivariate } from '../drift/multivariate/combine.ts';
 import { driftReport } from '../drift/report.ts';
 import { evaluatePolicy } from '../policy/evaluate.ts';
 import { resolveEvidence, type ResolvedEvidence } from '../policy/evidence.ts';
@@ -121,7 +122,9 @@ export function evaluateWindow(
       );
     }
   }
-  const drift = featureResults.length > 0 ? driftReport(featureResults) : null;
+  // The multivariate tests (run on samples by the window's read, when the policy asks) join the dataset verdict.
+  const drift =
+    featureResults.length > 0 ? withMultivariate(driftReport(featureResults), observation.multivariate ?? null) : null;
   // ClickHouse counts data quality in the same pass (type violations included); a backtest derives it from the profiles.
   const qualityInputs = {
     rows: observation.events,
@@ -159,7 +162,13 @@ export function evaluateWindow(
     events: observation.events,
     // Revisions 1–2 failed a window on any alert (shift and few rows included); replays keep that.
     dataQualityOk: revision3 ? !dataQuality.broken : legacyQualityOk(qualityInputs),
-    drift: drift ? { datasetDrift: drift.dataset_drift, driftedShare: drift.share_drifted } : null,
+    drift: drift
+      ? {
+          datasetDrift: drift.dataset_drift,
+          driftedShare: drift.share_drifted,
+          ...(drift.multivariate ? { multivariateTests: [...drift.multivariate.drifted_tests] } : {}),
+        }
+      : null,
     quality:
       value === null || used === null
         ? null

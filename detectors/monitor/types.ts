@@ -5,6 +5,7 @@
  * replaying a history re-derives exactly the same decisions.
  */
 import type { DecayFit } from '../decay/types.ts';
+import type { MultivariateDriftReport } from '../drift/multivariate/report.ts';
 import type { DriftReport } from '../drift/report.ts';
 import type { AppearedFeatures, DataQualityReport, FeatureQualityCounts } from '../drift/data-quality.ts';
 import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from '../drift/profiles.ts';
@@ -72,6 +73,8 @@ export interface WindowObservation {
    * with the events outside the reference's score range (estimation revision 2). @default null
    */
   estimationGroups?: { grouping: EstimationGrouping; groups: ScoreGroup[]; outside: number } | null;
+  /** Multivariate drift of a sample of the window against one of the reference, when the policy runs the tests. @default null */
+  multivariate?: MultivariateDriftReport | null;
 }
 
 /** A quality point of one model version at an age, for the decay fit. */

@@ -23,7 +23,8 @@ export interface WindowSummary {
   /** Labelled events behind its realised quality (of the pool, when pooled), or that have arrived for it. @default undefined */
   labelled?: number;
   /** Drift verdict summary, or `null` when drift was not evaluated. */
-  drift?: { datasetDrift: boolean; driftedShare: number } | null;
+  /** `multivariateTests`: the multivariate tests that drifted, when they ran (a dataset drift none of the features show). */
+  drift?: { datasetDrift: boolean; driftedShare: number; multivariateTests?: string[] } | null;
   /** Model quality in the window, realised (labels) or estimated (label-free), or `null` when unknown. */
   quality?: {
     metric: string;

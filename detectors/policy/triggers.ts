@@ -174,12 +174,13 @@ function drift(trigger: DriftTrigger, state: PolicyState, evidence: ResolvedEvid
     reason:
       latest === null
         ? 'no drift evaluated since the last retrain'
-        : `${what} in ${run} consecutive window(s), need ${trigger.consecutiveWindows}`,
+        : `${what} in ${run} consecutive window(s), need ${trigger.consecutiveWindows}${latest.multivariateTests?.length ? ` (multivariate: ${latest.multivariateTests.join(', ')})` : ''}`,
     thresholds: { signal: trigger.signal, share: trigger.share, consecutiveWindows: trigger.consecutiveWindows },
     inputs: {
       consecutiveDriftedWindows: run,
       latestDatasetDrift: latest?.datasetDrift ?? null,
       latestDriftedShare: latest?.driftedShare ?? null,
+      ...(latest?.multivariateTests ? { latestMultivariateTests: latest.multivariateTests.join(', ') } : {}),
     },
     economics: null,
   };

@@ -13,6 +13,7 @@
 
 import type { AlertPolicy } from '../alerts/types.ts';
 import type { SegmentPolicy } from '../segments/types.ts';
+import type { MultivariateDriftSettings } from '../drift/multivariate/settings.ts';
 
 /** A duration such as "90s", "30m", "6h", "2d" or "1w" (one number, one unit). */
 export type DurationText = string;
@@ -210,6 +211,11 @@ export interface RetrainPolicy {
   evidence?: EvidencePolicy;
   /** Drift, data quality and quality per segment, and a segment SLO (detectors/segments/). @default none: whole windows only */
   segments?: SegmentPolicy;
+  /**
+   * Multivariate drift tests on sampled rows of each window (detectors/drift/multivariate/). Absent
+   * in a policy that does not set them (off), so its content hash stays what it was. @default off
+   */
+  multivariate?: MultivariateDriftSettings;
 }
 
 /** Identifies the exact policy that drove a decision (the hash is sha256 of its canonical JSON). */

@@ -326,4 +326,82 @@ describe('halflife drift (CLI on CSV files)', () => {
       expect(memory.stderr).toMatch(/use it with --engine clickhouse/);
     });
   });
+
+  describe('--multivariate', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-drift-multivariate-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    /** A CSV of x1, x2 (correlation rho, both N(0, 1)), x3 and a channel label. */
+    const csv = (name: string, rho: number, seed: number): string => {
+      const random = new Random(seed);
+      const lines = ['x1,x2,x3,channel'];
+      for (let i = 0; i < 1500; i++) {
+        const a = random.normal();
+        const b = rho * a + Math.sqrt(1 - rho * rho) * random.normal();
+        lines.push(
+          `${a.toFixed(5)},${b.toFixed(5)},${random.normal().toFixed(5)},${random.bernoulli(0.3) ? 'web' : 'app'}`,
+        );
+      }
+      const file = path.join(dir, name);
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      return file;
+    };
+
+    it('reports a correlation change that no column shows, with both engines', async () => {
+      const reference = csv('reference.csv', 0.8, 1);
+      const current = csv('current.csv', -0.8, 2);
+      for (const engine of ['memory', 'clickhouse']) {
+        const { code, stdout, stderr } = await halflife(
+          '--reference',
+          reference,
+          '--current',
+          current,
+          '--multivariate',
+          '--json',
+          '--engine',
+          engine,
+        );
+        expect(code, stderr).toBe(0);
+        const out = JSON.parse(stdout) as DriftOutput;
+        for (const f of out.features) expect(f.drifted).toBe(false);
+        expect(out.dataset_drift).toBe(true);
+        expect(out.multivariate!.sample).toEqual({ reference: 1000, window: 1000 });
+        expect([...out.multivariate!.drifted_tests].sort()).toEqual(['domain-classifier', 'mmd', 'pca-reconstruction']);
+        const classifier = out.multivariate!.tests.find((t) => t.test === 'domain-classifier')!;
+        expect(
+          classifier.driving_features
+            .slice(0, 2)
+            .map((d) => d.feature)
+            .sort(),
+        ).toEqual(['x1', 'x2']);
+      }
+      const table = await halflife('--reference', reference, '--current', current, '--multivariate');
+      expect(table.stdout).toMatch(/^domain-classifier\s+roc_auc\s+0\.\d+.*DRIFT\s+x\d \d+%, x\d \d+%/m);
+      expect(table.stdout).toMatch(/dataset drift: YES \(0 of 4 tested columns drifted; multivariate tests drifted: /);
+    });
+
+    it('leaves a stable pair of files alone, and is off unless asked for', async () => {
+      const reference = csv('stable-reference.csv', 0.8, 3);
+      const current = csv('stable-current.csv', 0.8, 4);
+      const on = JSON.parse(
+        (await halflife('--reference', reference, '--current', current, '--multivariate', '--json')).stdout,
+      ) as DriftOutput;
+      expect(on.dataset_drift).toBe(false);
+      expect(on.multivariate!.drifted_tests).toEqual([]);
+      const off = JSON.parse(
+        (await halflife('--reference', reference, '--current', current, '--json')).stdout,
+      ) as DriftOutput;
+      expect(off.multivariate).toBeUndefined();
+      const bad = await halflife(
+        '--reference',
+        reference,
+        '--current',
+        current,
+        '--multivariate',
+        '--sample-rows',
+        '5',
+      );
+      expect(bad.code).toBe(3);
+      expect(bad.stderr).toMatch(/--sample-rows must be an integer in 20\.\.20000, got 5/);
+    });
+  });
 });

@@ -57,6 +57,11 @@ const SERVING_WITH_WINDOW = 'serving-with-window';
 const SEGMENTS = 'segments';
 /** `patched` id of estimation revision 2 (see `MonitorSettings.estimationRevision`). */
 const ESTIMATION_REVISION_2 = 'estimation-revision-2';
+/**
+ * `patched` id of the multivariate drift tests: a window's read also samples rows and runs the tests
+ * the policy's `multivariate` section enables, and they join the dataset drift verdict.
+ */
+const MULTIVARIATE_DRIFT = 'multivariate-drift';
 
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
@@ -88,6 +93,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const segments = patched(SEGMENTS);
   // Runs recorded before it estimate accuracy only, from histogram bin centres at 0.5, without an interval.
   const estimationRevision2 = patched(ESTIMATION_REVISION_2);
+  // Runs recorded before it never ran the multivariate tests, so their drift verdicts replay unchanged.
+  const multivariateDrift = patched(MULTIVARIATE_DRIFT);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -100,6 +107,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     servingWithWindow,
     segments,
     estimationRevision2,
+    multivariateDrift,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

@@ -116,13 +116,16 @@ export class MonitorWorkflowState {
   /** The policy's segment keys are counted and judged with each window (the `patched` marker). */
   readonly #segments: boolean;
 
+  /** Each window's read also runs the multivariate drift tests the policy enables (the `patched` marker). */
+  readonly #multivariateDrift: boolean;
+
   /**
    * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
-   * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`: whether this run's history
-   * carries those `patched` markers (staggered windows, coalesced late windows, bounded decay fits,
-   * serving read with each window for the last four), `segments`: the policy's segments judged with each window,
-   * `estimationRevision2` (the label-free estimate of the policy's metric at the version's threshold,
-   * with its interval).
+   * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`, `multivariateDrift`: whether
+   * this run's history carries those `patched` markers (staggered windows, coalesced late windows,
+   * bounded decay fits, serving read with each window, the multivariate drift tests for the last five),
+   * `segments` (the policy's segments judged with each window), `estimationRevision2` (the
+   * label-free estimate of the policy's metric at the version's threshold, with its interval).
    */
   constructor(
     input: ModelMonitorInput,
@@ -138,6 +141,7 @@ export class MonitorWorkflowState {
       servingWithWindow = false,
       segments = false,
       estimationRevision2 = false,
+      multivariateDrift = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -150,12 +154,14 @@ export class MonitorWorkflowState {
       servingWithWindow?: boolean;
       segments?: boolean;
       estimationRevision2?: boolean;
+      multivariateDrift?: boolean;
     },
   ) {
     this.input = input;
     this.#healthQualityTarget = healthQualityTarget;
     this.#servingWithWindow = servingWithWindow;
     this.#segments = segments;
+    this.#multivariateDrift = multivariateDrift;
     const newest = ruleRevision3 ? 3 : ruleRevision2 ? 2 : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
@@ -333,6 +339,9 @@ export class MonitorWorkflowState {
         ? { segments: { policy: this.policy.segments, planKnown: this.state.segments?.reference?.id ?? null } }
         : {}),
       ...((this.settings.estimationRevision ?? 1) >= 2 ? { estimation: this.#estimationQuery() } : {}),
+      ...(this.#multivariateDrift && this.policy.multivariate?.enabled
+        ? { multivariate: this.policy.multivariate }
+        : {}),
       ...(revision3
         ? {
             labelsArrivedBy: end + this.settleMs,

@@ -1,0 +1,54 @@
+/**
+ * A bounded, deterministic sample of a window's rows for the multivariate drift tests: the rows
+ * with the smallest hash of their event id, so the same window always gives the same sample, a
+ * re-read (a retried activity, a replayed decision) sees the same rows, and no row is favoured by
+ * when it arrived. Only the named features come back, as arrays (null where a row lacks one).
+ * ClickHouse sorts by the hash and keeps the first `limit` rows: memory O(limit), one read of
+ * the window's feature maps.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { SampledRows } from '../../detectors/drift/multivariate/sample.ts';
+import { queryRows } from './client.ts';
+import { eventWindowSql, type EventWindow } from './event-window.ts';
+
+export interface SampleColumns {
+  numeric: readonly string[];
+  categorical: readonly string[];
+}
+
+interface SampleRow {
+  num: (number | string | null)[];
+  cat: (string | null)[];
+}
+
+/** Up to `limit` rows of the window, by ascending cityHash64(event_id); throws ValidationError on bad bounds. */
+export async function sampleWindowRows(
+  client: ClickHouseClient,
+  events: EventWindow,
+  columns: SampleColumns,
+  limit: number,
+): Promise<SampledRows> {
+  const window = eventWindowSql(events);
+  const rows = await queryRows<SampleRow>(
+    client,
+    `SELECT
+  arrayMap(k -> if(mapContains(num_features, k), num_features[k], NULL), {numeric:Array(String)}) AS num,
+  arrayMap(k -> if(mapContains(cat_features, k), cat_features[k], NULL), {categorical:Array(String)}) AS cat
+FROM ${window.source}
+ORDER BY cityHash64(event_id), event_id
+LIMIT {limit:UInt32}${window.settings}`,
+    { ...window.params, numeric: [...columns.numeric], categorical: [...columns.categorical], limit },
+  );
+  const sample: SampledRows = { rows: rows.length, numeric: {}, categorical: {} };
+  columns.numeric.forEach((name, k) => {
+    sample.numeric[name] = rows.map((r) => {
+      const v = r.num[k];
+      const value = v === null || v === undefined ? Number.NaN : Number(v);
+      return Number.isFinite(value) ? value : null;
+    });
+  });
+  columns.categorical.forEach((name, k) => {
+    sample.categorical[name] = rows.map((r) => r.cat[k] ?? null);
+  });
+  return sample;
+}

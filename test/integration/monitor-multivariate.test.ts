@@ -1,0 +1,163 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeRetrainActivities } from '../../activities/retrain.ts';
+import type { MultivariateDriftReport } from '../../detectors/drift/multivariate/report.ts';
+import type { DriftReport } from '../../detectors/drift/report.ts';
+import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule.ts';
+import { Random } from '../../detectors/random.ts';
+import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
+import { insertFileEvents, type FileEventRow } from '../../platform/clickhouse/file-drift-repository.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { installed } from '../../platform/paths.ts';
+import { parsePolicy } from '../../platform/policy-file.ts';
+import { registerSearchAttributes } from '../../platform/temporal.ts';
+import {
+  createActivities,
+  decisionLogSink,
+  nonRetryableErrors,
+  workflowBundle,
+} from '../../workers/temporal-worker.ts';
+import { monitorWorkflowId } from '../../workflows/messages.ts';
+import { testConfig, uniqueName } from '../helpers/stack.ts';
+
+const HOUR = 3_600_000;
+const EVENTS_PER_WINDOW = 2000;
+
+/** A window's events: x1, x2 ~ N(0, 1) with correlation rho, x3 ~ N(0, 1) alone, a channel label, and a score of x1. */
+function events(modelId: string, start: number, rho: number, seed: number): FileEventRow[] {
+  const random = new Random(seed);
+  const rows: FileEventRow[] = [];
+  for (let i = 0; i < EVENTS_PER_WINDOW; i++) {
+    const x1 = random.normal();
+    const x2 = rho * x1 + Math.sqrt(1 - rho * rho) * random.normal();
+    rows.push({
+      event_id: `${modelId}-${seed}-${i}`,
+      model_id: modelId,
+      model_version: 'v1',
+      ts: start + Math.floor((i * HOUR) / EVENTS_PER_WINDOW),
+      num_features: { x1, x2, x3: random.normal() },
+      cat_features: { channel: random.bernoulli(0.3) ? 'web' : 'app' },
+      missing_features: [],
+      contract_version: 1,
+      source: 'test',
+      source_ref: '',
+    });
+  }
+  return rows;
+}
+
+/**
+ * A correlation change in the window — x1 and x2 keep their marginals, their correlation goes
+ * from 0.8 to −0.8 — through the real ModelMonitor workflow, activities and chDB: the window's
+ * decision records dataset drift from the multivariate tests, with the features that drive it,
+ * while every per-feature test stays quiet. Time-skipping test server.
+ */
+describe('multivariate drift in a monitor tick (time-skipping test server)', () => {
+  let env: TestWorkflowEnvironment;
+  let ch: ClickHouse;
+  let activities: ReturnType<typeof createActivities>;
+  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
+  const modelId = uniqueName('multivariate');
+  let firstWindowStart = 0;
+  let decisions: DecisionRecord[] = [];
+
+  beforeAll(async () => {
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
+    });
+    await registerSearchAttributes(env.connection, 'default');
+    ch = await openClickHouse(config);
+    await applyMigrations(ch.client);
+    const log = createLogger('test', 'warn');
+    activities = createActivities({ config, clickhouse: ch.client, log });
+    const startedAt = await env.currentTimeMs();
+    firstWindowStart = windowStartAt(startedAt, HOUR, staggerOffsetMs(modelId, HOUR));
+    // The first window becomes the reference; the second has the correlation flipped; the third is back.
+    await insertFileEvents(ch.client, events(modelId, firstWindowStart, 0.8, 1));
+    await insertFileEvents(ch.client, events(modelId, firstWindowStart + HOUR, -0.8, 2));
+    await insertFileEvents(ch.client, events(modelId, firstWindowStart + 2 * HOUR, 0.8, 3));
+    const policy = parsePolicy({
+      name: 'multivariate',
+      version: '1',
+      model: modelId,
+      trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.8, consecutiveWindows: 2 },
+      multivariate: { enabled: true },
+    });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: config.temporal.taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities,
+      sinks: decisionLogSink(log),
+      interceptors: { activity: [nonRetryableErrors] },
+    });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('ModelMonitor', {
+        workflowId: monitorWorkflowId(modelId),
+        taskQueue: config.temporal.taskQueue,
+        args: [{ modelId, policy: policy.policy, policyRef: policy.ref, cadence: '1h', settle: '0s' }],
+      });
+      // Three windows closed and evaluated: wait for their decisions, not for a time.
+      for (;;) {
+        decisions = (await listDecisions(ch.client, { modelId, limit: 10 })).reverse();
+        if (decisions.filter((d) => d.kind === 'no-action').length >= 3) break;
+        await env.sleep(HOUR / 2);
+      }
+      await handle.terminate('test over');
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    if (activities) await closeRetrainActivities(activities);
+    await ch?.close();
+    await env?.teardown();
+  });
+
+  const driftOf = (d: DecisionRecord) => (d.statistics as { drift: DriftReport | null }).drift;
+  const windowOf = (d: DecisionRecord) => (d.statistics as { window: { start: number } }).window;
+
+  it('the first window has no reference to be compared with: it becomes the reference', () => {
+    const [first] = decisions.filter((d) => d.kind === 'no-action');
+    expect(windowOf(first!).start).toBe(firstWindowStart);
+    expect(driftOf(first!)).toBeNull();
+  });
+
+  it('a window like the reference: the tests ran and found nothing', () => {
+    const [, , third] = decisions.filter((d) => d.kind === 'no-action');
+    expect(windowOf(third!).start).toBe(firstWindowStart + 2 * HOUR);
+    const drift = driftOf(third!)!;
+    const multivariate = drift.multivariate as MultivariateDriftReport;
+    expect(multivariate.tests.map((t) => t.test).sort()).toEqual(['domain-classifier', 'mmd', 'pca-reconstruction']);
+    for (const test of multivariate.tests) expect(test.drifted).toBe(false);
+    expect(multivariate.dataset_drift).toBe(false);
+    expect(drift.dataset_drift).toBe(false);
+  });
+
+  it('the flipped correlation: dataset drift from the multivariate tests while every feature stays quiet', () => {
+    const [, second] = decisions.filter((d) => d.kind === 'no-action');
+    expect(windowOf(second!).start).toBe(firstWindowStart + HOUR);
+    const drift = driftOf(second!)!;
+    for (const feature of drift.features) expect(feature.drifted).toBe(false);
+    expect(drift.n_drifted).toBe(0);
+    expect(drift.dataset_drift).toBe(true);
+    const multivariate = drift.multivariate as MultivariateDriftReport;
+    expect(multivariate.sample).toEqual({ reference: 1000, window: 1000 });
+    expect([...multivariate.drifted_tests].sort()).toEqual(['domain-classifier', 'mmd', 'pca-reconstruction']);
+    const classifier = multivariate.tests.find((t) => t.test === 'domain-classifier')!;
+    expect(classifier.statistic.value).toBeGreaterThan(0.8);
+    expect(classifier.pvalue).toBeLessThan(classifier.level);
+    expect(
+      classifier.driving_features
+        .slice(0, 2)
+        .map((f) => f.feature)
+        .sort(),
+    ).toEqual(['x1', 'x2']);
+    expect(classifier.features).toEqual(['channel', 'x1', 'x2', 'x3']);
+    // The window summary the policy and the alert rules read names the tests.
+    const summary = (second!.statistics as { window: { drift: { multivariateTests?: string[] } } }).window.drift;
+    expect(summary.multivariateTests?.sort()).toEqual(['domain-classifier', 'mmd', 'pca-reconstruction']);
+  });
+});
