@@ -31,6 +31,8 @@ import type { RetrainPolicy } from '../policy/types.ts';
 import { qualityFromScoreHistogram } from '../quality/score-histogram.ts';
 import { calibrate } from '../quality/recalibration.ts';
 import { PageHinkley } from '../sequential/page-hinkley.ts';
+import { retrainOutcomes } from '../probes/outcomes.ts';
+import { abandonProbe } from '../probes/progress.ts';
 import { updateQualityEvidence } from './quality-evidence.ts';
 import {
   DEFAULT_MONITOR_SETTINGS,
@@ -348,7 +350,7 @@ function tickWithPooledQuality(
 export function policyStateOf(
   state: MonitorState,
   settings: Pick<MonitorSettings, 'ruleRevision'> &
-    Partial<Pick<MonitorSettings, 'textRevision'>> = DEFAULT_MONITOR_SETTINGS,
+    Partial<Pick<MonitorSettings, 'textRevision' | 'qualityMetric'>> = DEFAULT_MONITOR_SETTINGS,
   extra: { featureCount?: number | null; qualityNote?: string | null } = {},
 ): PolicyState {
   return {
@@ -368,6 +370,17 @@ export function policyStateOf(
     recentVersions: earlyQualityByVersion(state.points, state.version),
     approval: state.approval,
     manualRequest: state.manualRequest,
+    // Rule revision 4: probes pair per-event correctness, so they measure accuracy only.
+    ...((settings.ruleRevision ?? 1) >= 4 && (settings.qualityMetric ?? 'accuracy') === 'accuracy'
+      ? {
+          probes: {
+            version: state.version,
+            inFlight: state.probes?.inFlight ?? null,
+            results: state.probes?.results ?? [],
+            retrainOutcomes: retrainOutcomes(state.points),
+          },
+        }
+      : {}),
   };
 }
 
@@ -416,6 +429,8 @@ export function startVersion(
   // A new concept: the change detector and the decay fit start over.
   state.changeDetector = null;
   state.decay = null;
+  // A probe compares with the champion it started beside: it ends with it.
+  if (state.probes?.inFlight) state.probes = abandonProbe(state.probes);
   return state;
 }
 

@@ -12,6 +12,7 @@ import type { ApprovalState, PolicyDecision, WindowSummary } from '../policy/sta
 import type { LabelledScoreHistogram } from '../quality/score-histogram.ts';
 import type { CbpeModel } from '../quality/cbpe.ts';
 import type { SerializedPageHinkley } from '../sequential/page-hinkley.ts';
+import type { ProbeMemory } from '../probes/types.ts';
 
 /** The reference a window is compared with: profiles fixed once per model version. */
 export interface MonitorReference {
@@ -123,10 +124,13 @@ export interface MonitorSettings {
    * (`evidence`) apply, windows with too few labels are pooled, labels count only once arrived
    * and late labels fill in earlier windows; after a change the trigger waits for enough
    * labelled rows. The ModelMonitor workflow keeps the revision a run started with (`patched`
-   * markers in its history), so replay re-derives its decisions.
-   * @default 3
+   * markers in its history), so replay re-derives its decisions. 4: challenger probes
+   * (detectors/probes/) measure what a fresh model attains on the same events, and a stuck value
+   * is breakage only where it replaces spread (a value the reference already had with mass,
+   * grown more frequent while the window keeps its spread, is shift).
+   * @default 4
    */
-  ruleRevision: 1 | 2 | 3;
+  ruleRevision: 1 | 2 | 3 | 4;
   /**
    * Most cadences one evaluation covers when the monitor wakes with several windows due (it fell
    * behind): they are evaluated as one coalesced window and older ones are skipped, both recorded
@@ -157,7 +161,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxWindows: 168,
   maxPointsPerVersion: 500,
   maxVersions: 8,
-  ruleRevision: 3,
+  ruleRevision: 4,
   maxCoalescedWindows: 24,
   boundedDecayFits: true,
   textRevision: 2,
@@ -187,6 +191,8 @@ export interface MonitorState {
   maturing?: MaturingWindow[];
   /** The previous observation's `labelsArrivedBy`: labels arriving after it are new to the monitor. @default null */
   labelsArrivedBy?: number | null;
+  /** Challenger probes: the one being scored and the finished ones (rule revision 4). @default undefined (none yet) */
+  probes?: ProbeMemory;
 }
 
 /** What one tick found, kept in the decision's provenance. */
