@@ -129,7 +129,13 @@ export function evaluateWindow(
     features: observation.quality ?? qualityCounts,
     appeared: observation.appeared ?? null,
   };
-  const dataQuality = dataQualityReport(qualityInputs, revision3 ? { min_rows: evidence.minWindowRows } : {});
+  // Revision 4: a value the reference had, grown frequent while the window keeps its spread, is shift.
+  const dataQuality = dataQualityReport(
+    qualityInputs,
+    revision3
+      ? { min_rows: evidence.minWindowRows, ...((settings.ruleRevision ?? 1) >= 4 ? { stuck_shift_aware: true } : {}) }
+      : {},
+  );
 
   let realised: WindowEvaluation['quality']['realised'] = null;
   if (observation.labelled && observation.labelled.events > 0) {
