@@ -30,6 +30,8 @@ export interface ProbeTriggerInput {
   recentQuality: number | null;
   /** The version's own fresh quality when no measured version backs the attainable level, else null. */
   freshQuality: number | null;
+  /** Whether the attainable level is the early-life quality of fresh versions measured in service. */
+  attainableMeasured: boolean;
 }
 
 export interface ProbeTriggerOutcome {
@@ -90,7 +92,7 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
   if (input.fired) {
     const loss =
       input.yardstick !== null && input.recentQuality !== null ? Math.max(0, input.yardstick - input.recentQuality) : 0;
-    const chance = chanceRetrainDoesNotHelp(view);
+    const chance = chanceRetrainDoesNotHelp(view, input.attainableMeasured);
     const { value, cost } = beforeRetrainValue({
       chanceUseless: chance,
       hurdle: input.hurdle,
@@ -106,6 +108,7 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
       cost,
       // The retrain is for a loss of `loss`: a challenger ahead by less than half of it does not justify it.
       worthwhileGap: loss / 2,
+      windows,
       reason: `probe first: a retrain of this model did not help with chance ${chance.toFixed(2)}, so checking saves ${value.toFixed(0)} in expectation against ${cost.toFixed(0)} for the probe and ${windows} window(s) of waiting`,
     };
     return out(plan.reason, plan);

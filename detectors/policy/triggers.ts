@@ -403,6 +403,7 @@ function costAware(
           nowAgeHours,
           yardstick,
           freshQuality: attainable.source === 'versions' ? null : fallbackFresh,
+          attainableMeasured: measuredAttainable.source === 'versions',
           recentQuality: [...own].reverse().find((w) => w.quality !== null)?.quality ?? null,
         })
       : null;

@@ -50,12 +50,14 @@ export function holdUntil(result: ProbeResult): number {
 /**
  * How often a retrain of this model paid, from what was measured: retrains whose new version's
  * early quality was compared with the old version's last windows, and probes (a better
- * challenger is a retrain that would have paid). Laplace-smoothed: with nothing measured, even
- * odds. The `before-retrain` probe weighs this against its own cost.
+ * challenger is a retrain that would have paid); when the attainable level comes from fresh
+ * versions measured in service, that counts as one retrain that helped. Laplace-smoothed: with
+ * nothing measured, even odds. The `before-retrain` probe weighs this against its own cost.
  */
-export function chanceRetrainDoesNotHelp(view: ProbeView | undefined): number {
+export function chanceRetrainDoesNotHelp(view: ProbeView | undefined, attainableMeasured = false): number {
   const outcomes = view?.retrainOutcomes ?? { helped: 0, didNotHelp: 0 };
-  let helped = outcomes.helped;
+  // Fresh versions of this model measured in service at the attainable level: one retrain that reached it.
+  let helped = outcomes.helped + (attainableMeasured ? 1 : 0);
   let didNotHelp = outcomes.didNotHelp;
   for (const r of view?.results ?? []) {
     if (r.verdict === 'challenger-better') helped++;

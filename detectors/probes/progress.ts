@@ -61,7 +61,7 @@ export function failProbe(
 /**
  * One more window scored by both. The probe finishes when it has `minPairedEvents` and its
  * interval is decisive — above 0, or below the plan's worthwhile gap — or after `maxWindows`
- * windows whatever it has.
+ * windows (a probe before a retrain: the windows it was planned for) whatever it has.
  */
 export function recordProbeWindow(
   memory: ProbeMemory,
@@ -81,7 +81,11 @@ export function recordProbeWindow(
     gap !== null &&
     next.counts.events >= policy.minPairedEvents &&
     (gap.lower > 0 || gap.upper < next.plan.worthwhileGap);
-  if (!decisive && next.windows < policy.maxWindows) return { memory: { ...memory, inFlight: next }, result: null };
+  const last =
+    next.plan.kind === 'before-retrain'
+      ? Math.min(policy.maxWindows, next.plan.windows ?? policy.maxWindows)
+      : policy.maxWindows;
+  if (!decisive && next.windows < last) return { memory: { ...memory, inFlight: next }, result: null };
   const result = finish(next, now);
   return { memory: { inFlight: null, results: keep([...memory.results, result]) }, result };
 }

@@ -51,6 +51,11 @@ export interface ProbePlan {
    * does not exclude 0 upwards) found no better model; one whose interval spans it is inconclusive.
    */
   worthwhileGap: number;
+  /**
+   * Windows it is planned to score: a probe before a retrain reads its gap after these (the wait
+   * it was priced for); an exploring probe may go on to the policy's `maxWindows`. @default maxWindows
+   */
+  windows?: number;
   reason: string;
 }
 

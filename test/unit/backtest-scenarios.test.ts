@@ -312,7 +312,8 @@ describe('enough data after a change', () => {
 describe('challenger probes in the backtest', () => {
   it('a probe trains on the window a retrain would, scores the next windows, is recorded per window and priced in true cost', async () => {
     const rows = scenario({ seed: 8, days: 4, perHour: 100, theta: (t) => (t < T0 + 2 * DAY ? 9 : 6.5) });
-    const r = await backtest(rows, policy(COST_AWARE));
+    // A wide prior on the gap a fresh model might find: the value of knowing pays for probes early.
+    const r = await backtest(rows, policy(COST_AWARE, { probes: { priorGap: 0.05 } }));
     const started = r.windows.filter((w) => w.probe?.started);
     expect(r.probes).toBe(started.length);
     expect(r.probes).toBeGreaterThanOrEqual(1);
@@ -335,7 +336,8 @@ describe('challenger probes in the backtest', () => {
     // After the change, a probe found the challenger better, and a retrain followed it.
     const better = finished.find((w) => w.probe!.result!.verdict === 'challenger-better' && w.end > T0 + 2 * DAY);
     expect(better).toBeDefined();
-    expect(retrains(r).some((d) => d.time >= better!.end && d.time <= better!.end + 2 * HOUR)).toBe(true);
+    // (once its training window is clean of the step: a probe is information, it trains on whatever the window holds)
+    expect(retrains(r).some((d) => d.time >= better!.end && d.time <= better!.end + 12 * HOUR)).toBe(true);
     // Priced: each probe at the policy's probe cost ("auto": 5% of the retrain cost of 100).
     expect(r.trueCostParts?.probes).toBe(r.probes);
     expect(r.trueCostParts?.probeCost).toBeCloseTo(5 * r.probes, 9);
