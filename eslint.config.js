@@ -62,7 +62,12 @@ const EXCEPTIONS = [
     // A policy file is validated with the very duration grammar and time-zone check the evaluator applies,
     // and documents the evaluator's own evidence defaults.
     file: 'platform/policy-file.ts',
-    imports: ['detectors/policy/duration.ts', 'detectors/policy/blackout.ts', 'detectors/policy/evidence.ts'],
+    imports: [
+      'detectors/policy/duration.ts',
+      'detectors/policy/blackout.ts',
+      'detectors/policy/evidence.ts',
+      'detectors/probes/policy.ts',
+    ],
   },
   {
     // The alerts section of a policy is validated with the same duration grammar and the rule kinds the evaluator knows.

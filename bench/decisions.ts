@@ -117,6 +117,9 @@ export interface PolicyOutcome {
   stalenessCost: number;
   retrainCost: number;
   totalCost: number;
+  /** Challenger probes the policy ran and what they cost (included in `totalCost`). @default 0 */
+  probes?: number;
+  probeCost?: number;
   ratioToOracle: number;
   /** Total cost ÷ the expected-cost oracle's (null when it is not run). */
   ratioToExpectedCostOracle: number | null;
@@ -155,8 +158,10 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const matrix = buildQualityMatrix(spec, { trainer, onProgress: log });
   const { scenario, steps, costModel } = matrix;
 
+  let lastProbes = { probes: 0, probeCost: 0 };
   const run = async (p: RetrainPolicy): Promise<number[]> => {
     const { report, retrainSteps } = await backtestOnMatrix(matrix, p, trainer);
+    lastProbes = { probes: report.probes, probeCost: report.trueCostParts?.probeCost ?? 0 };
     // Sanity: the engine's realised quality is the matrix's (same models, same windows).
     let version = 0;
     report.windows.forEach((w, t) => {
@@ -172,15 +177,21 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
 
   const oracle = oracleSchedule(costModel);
   const outcomes: PolicyOutcome[] = [];
-  const priced = (name: string, retrainSteps: readonly number[]): PolicyOutcome => {
+  const priced = (
+    name: string,
+    retrainSteps: readonly number[],
+    probed: { probes: number; probeCost: number } = { probes: 0, probeCost: 0 },
+  ): PolicyOutcome => {
     const c = scheduleCost(costModel, retrainSteps);
+    const total = c.totalCost + probed.probeCost;
     return {
       policy: name,
       retrains: c.retrainSteps.length,
       stalenessCost: c.stalenessCost,
       retrainCost: c.retrainCost,
-      totalCost: c.totalCost,
-      ratioToOracle: c.totalCost / oracle.totalCost,
+      totalCost: total,
+      ...(probed.probes > 0 ? probed : {}),
+      ratioToOracle: total / oracle.totalCost,
       ratioToExpectedCostOracle: null,
     };
   };
@@ -191,7 +202,8 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
         ...withoutGuards(options.policy),
       }
     : benchPolicy('cost-aware', costAwareTrigger, spec.trainingWindow);
-  outcomes.push(priced('cost-aware', await run(underTest)));
+  const costAwareSteps = await run(underTest);
+  outcomes.push(priced('cost-aware', costAwareSteps, lastProbes));
 
   // Every whole-hour period, priced on the matrix; the best one replayed through the engine.
   const search = bestPeriodic(costModel);

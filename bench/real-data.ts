@@ -264,6 +264,9 @@ interface CliReport {
   total_cost: number | null;
   /** The backtest's own policy-independent cost, where the CLI reports one. */
   true_cost?: number | null;
+  true_cost_parts?: { probe_cost?: number } | null;
+  /** Challenger probes the run started (rule revision 4). */
+  probes?: number;
   decisions: CliDecision[];
   windows: CliWindow[];
 }
@@ -289,6 +292,9 @@ function policyYaml(kind: string, spec: DatasetSpec, retrainCost: number, period
   switch (kind) {
     case 'cost-aware':
       return [...head, ...costAware, ...training, ''].join('\n');
+    case 'cost-aware-no-probes':
+      // The probe's effect: the same trigger and guards without challenger probes.
+      return [...head, ...costAware, 'probes:', '  enabled: false', ...training, ''].join('\n');
     case 'cost-aware-no-dq-block':
       // A diagnostic: the same trigger and default guards, but the data-quality check does not block.
       return [...head, ...costAware, 'guards:', '  requireDataQuality: false', ...training, ''].join('\n');
@@ -319,6 +325,9 @@ export interface PolicyRun {
   trueCost: number;
   stalenessPart: number;
   retrainPart: number;
+  /** Challenger probes started and their price (probes × the policy's probe cost), part of `trueCost`. */
+  probes: number;
+  probePart: number;
   /** Retrains that serve at least one window (a retrain as the last window closes is not counted). */
   retrains: number;
   retrainsAtTheEnd: number;
@@ -380,12 +389,15 @@ export function priceRun(
   if (report.windows.length !== matrix.steps)
     throw new Error(`${policy}: the CLI closed ${report.windows.length} windows, the matrix has ${matrix.steps}`);
   const retrains = retrainSteps.length;
+  const probePart = report.true_cost_parts?.probe_cost ?? 0;
   return {
     policy,
     command,
-    trueCost: staleness + retrainCost * retrains,
+    trueCost: staleness + retrainCost * retrains + probePart,
     stalenessPart: staleness,
     retrainPart: retrainCost * retrains,
+    probes: report.probes ?? 0,
+    probePart,
     retrains,
     retrainsAtTheEnd: retrainTimes.length - retrains,
     blocked: report.decisions.filter((d) => d.kind === 'blocked').length,
@@ -542,6 +554,7 @@ async function runDataset(spec: DatasetSpec, dir: string, retrainCosts: readonly
     const drift = cli('drift-triggered');
     const never = cli('never');
     const noBlock = cli('cost-aware-no-dq-block');
+    const noProbes = cli('cost-aware-no-probes');
     const strip = ({
       retrainSteps: _steps,
       retrainRows: _rows,
@@ -564,6 +577,7 @@ async function runDataset(spec: DatasetSpec, dir: string, retrainCosts: readonly
         drift,
         never,
         { ...noBlock, policy: 'cost-aware, no data-quality block' },
+        { ...noProbes, policy: 'cost-aware, no probes' },
       ].map(strip),
       targets: {
         costAwareAtMostBestPeriodic: costAware.trueCost <= periodic.trueCost,
@@ -579,19 +593,20 @@ async function runDataset(spec: DatasetSpec, dir: string, retrainCosts: readonly
 
 export function markdownTable(results: readonly DatasetResult[]): string {
   const lines = [
-    'Cells: true cost (× best periodic; retrains, blocked decisions). True cost = Σ events × (1 − accuracy) + C × retrains (V = 1 per event).',
+    'Cells: true cost (× best periodic; retrains, challenger probes, blocked decisions). True cost = Σ events × (1 − accuracy) + C × retrains + probe cost × probes (V = 1 per event; probe cost "auto" = 5% of C).',
     '',
-    '| dataset | C | cost-aware | best periodic (period) | drift-triggered | never | oracle | cost-aware ≤ best periodic | ≤ never | diagnostic: cost-aware, data-quality guard not blocking |',
-    '|---|---:|---|---|---|---|---|---|---|---|',
+    '| dataset | C | cost-aware | best periodic (period) | drift-triggered | never | oracle | cost-aware ≤ best periodic | ≤ never | diagnostic: cost-aware without probes | diagnostic: cost-aware, data-quality guard not blocking |',
+    '|---|---:|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     const base = (r.runs.find((x) => x.policy === 'best periodic') as PolicyRun).trueCost;
     const cell = (name: string) => {
       const x = r.runs.find((y) => y.policy === name) as PolicyRun;
-      return `${x.trueCost.toFixed(0)} (×${(x.trueCost / base).toFixed(3)}; ${x.retrains} rt, ${x.blocked} blocked)`;
+      const probes = (x.probes ?? 0) > 0 ? `, ${x.probes} probes` : '';
+      return `${x.trueCost.toFixed(0)} (×${(x.trueCost / base).toFixed(3)}; ${x.retrains} rt${probes}, ${x.blocked} blocked)`;
     };
     lines.push(
-      `| ${r.dataset} | ${r.retrainCost} | ${cell('cost-aware')} | ${cell('best periodic')} ${r.bestPeriod} | ${cell('drift-triggered')} | ${cell('never')} | ${r.oracle.trueCost.toFixed(0)} (×${(r.oracle.trueCost / base).toFixed(3)}; ${r.oracle.retrains} rt) | ${r.targets.costAwareAtMostBestPeriodic ? 'yes' : '**no**'} | ${r.targets.costAwareAtMostNever ? 'yes' : '**no**'} | ${cell('cost-aware, no data-quality block')} |`,
+      `| ${r.dataset} | ${r.retrainCost} | ${cell('cost-aware')} | ${cell('best periodic')} ${r.bestPeriod} | ${cell('drift-triggered')} | ${cell('never')} | ${r.oracle.trueCost.toFixed(0)} (×${(r.oracle.trueCost / base).toFixed(3)}; ${r.oracle.retrains} rt) | ${r.targets.costAwareAtMostBestPeriodic ? 'yes' : '**no**'} | ${r.targets.costAwareAtMostNever ? 'yes' : '**no**'} | ${cell('cost-aware, no probes')} | ${cell('cost-aware, no data-quality block')} |`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isKnownTimeZone } from '../detectors/policy/blackout.ts';
 import { DURATION_PATTERN, tryParseDuration } from '../detectors/policy/duration.ts';
 import { DEFAULT_EVIDENCE } from '../detectors/policy/evidence.ts';
+import { DEFAULT_PROBES } from '../detectors/probes/policy.ts';
 import type { PolicyRef, RetrainPolicy } from '../detectors/policy/types.ts';
 import { alertPolicySchema } from './alert-policy-schema.ts';
 import { segmentPolicySchema } from './segment-policy-schema.ts';
@@ -246,6 +247,30 @@ const evidenceSchema = z
     'Window minimums: labelled events per realised quality value (fewer are pooled), points for a decay curve, rows for a drift verdict, labelled rows a retrain needs after a change or broken data. Omit for the defaults.',
   );
 
+const probesSchema = z
+  .object({
+    enabled: z
+      .boolean({ error: 'expected true or false: whether the cost-aware trigger may probe' })
+      .default(DEFAULT_PROBES.enabled),
+    probeCost: z
+      .union([z.literal('auto'), nonNegative('the price of one probe (a training run and a scoring pass)')], {
+        error: 'expected "auto" or a number ≥ 0: the price of one probe in the trigger\'s money unit',
+      })
+      .default(DEFAULT_PROBES.probeCost),
+    minPairedEvents: positiveInt('paired labelled events a probe scores before its gap is read').default(
+      DEFAULT_PROBES.minPairedEvents,
+    ),
+    maxWindows: positiveInt('windows a probe scores at most').default(DEFAULT_PROBES.maxWindows),
+    priorGap: requiredNumber('prior scale of the gap a fresh model might find, in quality units')
+      .min(0, { error: 'must be ≥ 0: prior scale of the gap, in quality units' })
+      .max(1, { error: 'must be ≤ 1: prior scale of the gap, in quality units' })
+      .default(DEFAULT_PROBES.priorGap),
+  })
+  .strict()
+  .describe(
+    'Challenger probes of the cost-aware trigger: a challenger trained on the training window, never deployed, scored beside the champion on the next labelled windows. Probes are on by default (cost "auto": 5% of the retrain cost); omit for the defaults.',
+  );
+
 /** The retrain policy schema. Its output is a {@link RetrainPolicy}. */
 export const policySchema = z
   .object({
@@ -267,6 +292,8 @@ export const policySchema = z
     segments: segmentPolicySchema.optional(),
     // Optional, not defaulted, for the same reason.
     multivariate: multivariatePolicySchema.optional(),
+    // Optional, not defaulted, for the same reason.
+    probes: probesSchema.optional(),
   })
   .strict()
   .meta({

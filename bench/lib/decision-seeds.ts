@@ -12,10 +12,14 @@
  */
 import { seedRange } from './cli.ts';
 
-export const TUNING_SEEDS: readonly number[] = [1, 2, 3, 101, 102, 103, 104, 105];
+/**
+ * 4101–4105 were the report seeds of rule revision 3 (run once, 2026-12-05, BENCHMARKS.md):
+ * spent on that report, they are tuning seeds now.
+ */
+export const TUNING_SEEDS: readonly number[] = [1, 2, 3, 101, 102, 103, 104, 105, 4101, 4102, 4103, 4104, 4105];
 
-/** Not yet run by anyone (as of the commit that added them): the report of the current round. */
-export const REPORT_SEEDS: readonly number[] = [4101, 4102, 4103, 4104, 4105];
+/** Not yet run by anyone (as of the commit that added them, for rule revision 4): the report of the current round. */
+export const REPORT_SEEDS: readonly number[] = [5201, 5202, 5203, 5204, 5205];
 
 /** A `--seeds` value: the named sets "tuning" and "report", or a list like "1-3,101". */
 export function parseSeeds(text: string): number[] {

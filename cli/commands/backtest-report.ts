@@ -64,6 +64,7 @@ export function reportJson(r: BacktestReport, opts: ReportOptions, policyFile?: 
     })),
     retrains: r.retrains,
     failed_retrains: r.failedRetrains,
+    probes: r.probes,
     true_cost: round(r.trueCost),
     true_cost_parts:
       r.trueCostParts === null
@@ -73,6 +74,8 @@ export function reportJson(r: BacktestReport, opts: ReportOptions, policyFile?: 
             retrains: round(r.trueCostParts.retrains),
             retrains_serving_nothing: r.trueCostParts.retrainsServingNothing,
             unlabelled_windows: r.trueCostParts.unlabelledWindows,
+            probes: r.trueCostParts.probes ?? 0,
+            probe_cost: round(r.trueCostParts.probeCost ?? 0),
           },
     total_cost: round(r.totalCost),
     staleness_cost: round(r.stalenessCost),
@@ -129,7 +132,43 @@ export function reportJson(r: BacktestReport, opts: ReportOptions, policyFile?: 
       data_quality: w.dataQuality,
       staleness_cost: round(w.stalenessCost),
       true_cost: round(w.trueCost),
+      ...(w.probe === undefined ? {} : { probe: probeJson(w.probe) }),
     })),
+  };
+}
+
+/** A window's challenger probe: started (why, on which training window), scored, finished (gap, interval, verdict). */
+function probeJson(p: NonNullable<BacktestReport['windows'][number]['probe']>) {
+  return {
+    id: p.id,
+    ...(p.started
+      ? {
+          started: {
+            kind: p.started.kind,
+            reason: p.started.reason,
+            value: round(p.started.value),
+            cost: round(p.started.cost),
+            training_start: iso(p.started.trainingStart),
+            training_end: iso(p.started.trainingEnd),
+            training_rows: p.started.trainingRows,
+          },
+        }
+      : {}),
+    ...(p.scored === undefined ? {} : { scored: p.scored }),
+    ...(p.result
+      ? {
+          result: {
+            verdict: p.result.verdict,
+            events: p.result.events,
+            windows: p.result.windows,
+            champion: round(p.result.champion),
+            challenger: round(p.result.challenger),
+            gap: round(p.result.gap),
+            interval: { lower: round(p.result.lower), upper: round(p.result.upper), level: p.result.level },
+            ...(p.result.error ? { error: p.result.error } : {}),
+          },
+        }
+      : {}),
   };
 }
 

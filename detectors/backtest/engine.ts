@@ -29,6 +29,8 @@ import { categoricalProfile, numericReferenceProfile, numericWindowCounts, topVa
 import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from '../drift/profiles.ts';
 import { windowQualityCounts } from '../drift/window-comparison.ts';
 import { LabelQueue, type PendingLabel } from './label-queue.ts';
+import { BacktestProbes } from './probe-runner.ts';
+import { resolveProbePolicy } from '../probes/policy.ts';
 import { initialMonitorState, monitorTick, startVersion } from '../monitor/tick.ts';
 import { DEFAULT_MONITOR_SETTINGS } from '../monitor/types.ts';
 import type { MonitorReference, MonitorSettings, MonitorState, WindowObservation } from '../monitor/types.ts';
@@ -119,6 +121,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
   if (!(labelDelayMs >= 0)) throw new BacktestInputError(`label delay must be zero or more, got ${labelDelayMs} ms`);
   const arrivalOf = (row: BacktestRow): number => row.labelTime ?? row.time + labelDelayMs;
   const inFlight = new LabelQueue();
+  const probes = new BacktestProbes(
+    resolveProbePolicy(policy.probes, policy.trigger.kind === 'cost-aware' ? policy.trigger.retrainCost : 0),
+  );
 
   const history: BacktestRow[] = [];
   let labelledRows = 0;
@@ -223,6 +228,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
     );
     if (policy.guards.approval.required)
       state = { ...state, approval: { status: 'approved', by: 'backtest', at: end } };
+    // A probe in flight scores this window beside the champion before the tick reads its result.
+    const scoredProbe = probes.scoreWindow(state, rows, scores, arrivalOf, end);
+    state = scoredProbe.state;
+    let probeRecord = scoredProbe.record;
     const tick = monitorTick(state, reference?.profiles ?? null, observation, policy, end, settings);
     state = tick.state;
     const realised = tick.evaluation.quality.realised?.value ?? null;
@@ -262,6 +271,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
           : null,
       trueCost: costModel && hindsight !== null ? costModel.valuePerQualityUnit * rows.length * (1 - hindsight) : null,
     });
+    const windowRecord = windows.at(-1) as BacktestWindow;
 
     const decision: BacktestDecision = {
       time: end,
@@ -308,6 +318,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
         });
         state = startVersion(state, version, end, trained.freshQuality, end, end);
         state = { ...state, approval: { status: 'none' } };
+        probes.drop();
         // The new version's reference is the data of its training window, scored by itself.
         reference = buildReference(
           `${version}@${end}`,
@@ -331,6 +342,24 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
         };
       }
     }
+    if (tick.decision.kind !== 'retrain' && tick.decision.probe !== undefined) {
+      // The challenger trains on what a retrain would: the decision's window, labels arrived by now.
+      const w = tick.decision.trainingWindow;
+      const from = w.start === null ? 0 : lowerBound(history, w.start);
+      const to = Math.min(lowerBound(history, w.end), endIndex);
+      const trainingRows = history.slice(from, to).filter((r) => r.label !== null && arrivalOf(r) < end);
+      const started = probes.start(
+        state,
+        tick.decision,
+        trainingRows,
+        (rows) => trainVersion(trainer, rows, numeric, categorical, seed, validationShare, settings),
+        end,
+      );
+      state = started.state;
+      if (started.record !== null)
+        probeRecord = probeRecord === null ? started.record : { ...probeRecord, ...started.record, id: probeRecord.id };
+    }
+    if (probeRecord !== null) windowRecord.probe = probeRecord;
     decisions.push(decision);
     options.onWindow?.({ windows: windows.length, rows: endIndex, retrains, time: end });
     windowStart = end;
@@ -399,6 +428,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
         retrains: (retrains - servingNothing) * (costModel.retrainCost + costModel.riskCost),
         retrainsServingNothing: servingNothing,
         unlabelledWindows: windows.filter((w) => w.hindsightQuality === null).length,
+        probes: probes.started,
+        probeCost: probes.started * probes.probeCost,
       }
     : null;
   return {
@@ -418,9 +449,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
     stalenessCost,
     retrainCost,
     totalCost: stalenessCost !== null && retrainCost !== null ? stalenessCost + retrainCost : null,
-    trueCost: trueParts === null ? null : trueParts.staleness + trueParts.retrains,
+    trueCost: trueParts === null ? null : trueParts.staleness + trueParts.retrains + trueParts.probeCost,
     trueCostParts: trueParts,
     labelDelayMs,
+    probes: probes.started,
   };
 }
 

@@ -6,6 +6,7 @@
 import type { MonitorSettings } from '../monitor/types.ts';
 import type { RetrainPolicy } from '../policy/types.ts';
 import type { BacktestWindowing } from './windowing.ts';
+import type { ProbePlan, ProbeResult } from '../probes/types.ts';
 
 /** One event of the history: when it was scored, its features, the file's score and its label. */
 export interface BacktestRow {
@@ -50,7 +51,7 @@ export interface BacktestTrainer {
  *   trained on bad data validates low and so looks cheap: do not compare policies by it.
  * - `trueCost` (policy-independent): per window, valuePerQualityUnit × events × (1 − quality),
  *   quality measured in hindsight on every labelled event of the window; per retrain that served
- *   a window, retrainCost + riskCost. Compare policies by this.
+ *   a window, retrainCost + riskCost; per challenger probe, the policy's probe cost. Compare policies by this.
  */
 export interface BacktestCostModel {
   /** Money lost per scored event per 1.0 of quality lost. */
@@ -174,6 +175,19 @@ export interface BacktestWindow {
   drift: { detected: boolean; driftedShare: number; driftedFeatures: string[] } | null;
   /** Staleness cost of the window, or null when unpriced or unlabelled. */
   stalenessCost: number | null;
+  /** A challenger probe scored in this window, started at its close, or finished (rule revision 4). @default undefined */
+  probe?: BacktestProbeRecord;
+}
+
+/** What a window did with a challenger probe. */
+export interface BacktestProbeRecord {
+  id: string;
+  /** Labelled events of the window both models scored. @default undefined (none scored) */
+  scored?: number;
+  /** The probe finished at this window's close: the gap, its interval and the verdict. @default undefined */
+  result?: ProbeResult;
+  /** A probe started at this window's close: why, and the training window its challenger was trained on. @default undefined */
+  started?: ProbePlan & { trainingStart: number | null; trainingEnd: number; trainingRows: number };
 }
 
 export interface BacktestVersion {
@@ -215,7 +229,12 @@ export interface BacktestReport {
     retrainsServingNothing: number;
     /** Windows without a single labelled event: not priced. */
     unlabelledWindows: number;
+    /** Challenger probes started, and what they cost (probes × the policy's probe cost). @default 0 */
+    probes?: number;
+    probeCost?: number;
   } | null;
   /** The label delay the run assumed for rows without their own label time (ms). */
   labelDelayMs: number;
+  /** Challenger probes started (rule revision 4, cost-aware). */
+  probes: number;
 }

@@ -64,6 +64,17 @@ export interface FeatureQualityCounts {
   std?: number | null;
   /** The reference's standard deviation (numeric). @default undefined (no zero-variance check) */
   reference_std?: number | null;
+  /** The reference's most frequent value (numeric). @default undefined */
+  reference_top_value?: number | null;
+  /** The reference's smallest and largest values (numeric): a boundary such as a top-code. @default undefined */
+  reference_min?: number | null;
+  reference_max?: number | null;
+  /**
+   * Share of the window's non-missing values in the reference bin that holds its most frequent
+   * value (numeric): a value that holds little of its own bin's mass is one of many values crowding
+   * a narrow range, not a single value replacing spread. @default undefined
+   */
+  top_value_bin_share?: number | null;
 }
 
 export interface QualityThresholds {
@@ -89,6 +100,20 @@ export interface QualityThresholds {
   zero_variance_min_values: number;
   /** Share of rows carrying feature keys unknown to the reference. @default 0.05 */
   appeared_rate: number;
+  /**
+   * Tell a stuck value from shift (rule revision 4): a value far more frequent than in the
+   * reference is breakage only where it replaces spread. It is shift when the reference already
+   * had it with real mass — its most frequent value or a boundary (a top-code such as 52 years),
+   * in a feature whose values repeat (reference most frequent share ≥ `stuck_reference_mass`) —
+   * and the window keeps at least `stuck_spread_kept` of the reference's standard deviation; or
+   * when it holds under half of its own reference bin's share of the window (many values crowd a
+   * narrow range: the population moved). Off: every such rise is breakage. @default false
+   */
+  stuck_shift_aware: boolean;
+  /** Reference share of the most frequent value from which a feature's values count as repeating. @default 0.01 */
+  stuck_reference_mass: number;
+  /** Share of the reference's standard deviation a window must keep for a grown value to be shift. @default 0.5 */
+  stuck_spread_kept: number;
 }
 
 export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
@@ -103,6 +128,9 @@ export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
   stuck_min_values: 20,
   zero_variance_min_values: 5,
   appeared_rate: 0.05,
+  stuck_shift_aware: false,
+  stuck_reference_mass: 0.01,
+  stuck_spread_kept: 0.5,
 };
 
 /** What a failing check means for retraining (see the module comment). */
@@ -113,6 +141,7 @@ export type QualityCheckName =
   | 'type-violations'
   | 'dead-letters'
   | 'stuck-value'
+  | 'frequent-value'
   | 'zero-variance'
   | 'feature-vanished'
   | 'feature-appeared'
@@ -125,6 +154,7 @@ const CHECK_KINDS: Record<QualityCheckName, QualityCheckKind> = {
   'type-violations': 'breakage',
   'dead-letters': 'breakage',
   'stuck-value': 'breakage',
+  'frequent-value': 'shift',
   'zero-variance': 'breakage',
   'feature-vanished': 'breakage',
   'feature-appeared': 'breakage',
@@ -209,6 +239,37 @@ function binomialZ(count: number, n: number, p0: number): number {
   return (count - n * p) / Math.sqrt(n * p * (1 - p));
 }
 
+/**
+ * Why a value grown far more frequent than in the reference is shift rather than a stuck value,
+ * or null when it is a stuck value (see `QualityThresholds.stuck_shift_aware`).
+ */
+function grownValueIsShift(
+  counts: FeatureQualityCounts,
+  top: number,
+  referenceTop: number,
+  thresholds: QualityThresholds,
+): string | null {
+  const value = counts.top_value;
+  const binShare = counts.top_value_bin_share;
+  if (binShare != null && binShare > 0 && top < 0.5 * binShare)
+    return `${pct(top / binShare)} of the ${pct(binShare)} of values in its reference bin: many values crowd a narrow range, shift`;
+  if (typeof value !== 'number' || referenceTop < thresholds.stuck_reference_mass) return null;
+  const where =
+    value === counts.reference_top_value
+      ? "the reference's most frequent value"
+      : value === counts.reference_max
+        ? "the reference's largest value"
+        : value === counts.reference_min
+          ? "the reference's smallest value"
+          : null;
+  if (where === null) return null;
+  const std = counts.std;
+  const referenceStd = counts.reference_std;
+  if (std == null || referenceStd == null || !(referenceStd > 0) || std < thresholds.stuck_spread_kept * referenceStd)
+    return null;
+  return `${where}, the window keeping its spread (std ${std.toPrecision(3)} vs reference ${referenceStd.toPrecision(3)}): a value the reference had grown frequent, shift`;
+}
+
 /** The failing checks of one feature. */
 export function featureChecks(
   counts: FeatureQualityCounts,
@@ -262,7 +323,21 @@ export function featureChecks(
   if (top != null && referenceTop != null && present >= thresholds.stuck_min_values) {
     const rise = top - referenceTop;
     const p0 = Math.max(referenceTop, 1 / present);
-    if (rise >= thresholds.stuck_share_increase && binomialZ(top * present, present, p0) >= 3) {
+    const grew = rise >= thresholds.stuck_share_increase && binomialZ(top * present, present, p0) >= 3;
+    const shift =
+      grew && thresholds.stuck_shift_aware ? grownValueIsShift(counts, top, referenceTop, thresholds) : null;
+    if (shift !== null)
+      out.push(
+        check(
+          'frequent-value',
+          name,
+          top,
+          referenceTop,
+          thresholds.stuck_share_increase,
+          `value ${valueText(counts.top_value)} in ${pct(top)} of ${present} values (reference: most frequent value ${pct(referenceTop)}): ${shift}`,
+        ),
+      );
+    else if (grew) {
       stuck = true;
       out.push(
         check(

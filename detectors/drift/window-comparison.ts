@@ -4,7 +4,7 @@
  * counting itself happens next to the data, in one query per window
  * (platform/clickhouse/window-repository.ts `countWindowColumns`).
  */
-import { assertValidCuts } from './bins.ts';
+import { assertValidCuts, binIndex } from './bins.ts';
 import { compareBinnedFeature, type CompareOptions } from './compare-feature.ts';
 import { outOfRangeFromCounts, topCategory, unseenFromProfiles, type FeatureQualityCounts } from './data-quality.ts';
 import type { FeatureDriftResult } from './feature-result.ts';
@@ -174,17 +174,33 @@ export function stuckValueInputs(
   profile: NumericReferenceProfile,
   counts: NumericCounts,
   top: { value: number; share: number } | null | undefined,
-): Pick<FeatureQualityCounts, 'top_value_share' | 'top_value' | 'reference_top_value_share' | 'std' | 'reference_std'> {
+): Pick<
+  FeatureQualityCounts,
+  | 'top_value_share'
+  | 'top_value'
+  | 'reference_top_value_share'
+  | 'std'
+  | 'reference_std'
+  | 'reference_top_value'
+  | 'reference_min'
+  | 'reference_max'
+  | 'top_value_bin_share'
+> {
   const n = counts.counts.reduce((s, c) => s + c, 0);
+  const single = !top && n > 0 && counts.min !== undefined && counts.min === counts.max;
+  const topValue = top ? top.value : single ? (counts.min as number) : null;
   return {
     ...(top ? { top_value_share: top.share, top_value: top.value } : {}),
     // One value left in the window: its share is 1 whether or not it was counted.
-    ...(!top && n > 0 && counts.min !== undefined && counts.min === counts.max
-      ? { top_value_share: 1, top_value: counts.min }
-      : {}),
+    ...(single ? { top_value_share: 1, top_value: counts.min } : {}),
     reference_top_value_share: profile.topShare ?? null,
     std: n > 0 ? (counts.std ?? null) : null,
     reference_std: profile.std,
+    reference_top_value: profile.topValue ?? null,
+    reference_min: profile.min,
+    reference_max: profile.max,
+    top_value_bin_share:
+      topValue === null || n === 0 ? null : (counts.counts[binIndex(topValue, profile.cuts)] ?? 0) / n,
   };
 }
 

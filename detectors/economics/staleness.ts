@@ -28,8 +28,11 @@ export interface VersionEarlyQuality {
 export interface AttainableQuality {
   /** Quality a freshly trained version can be expected to reach, or `null` when nothing is known. */
   value: number | null;
-  /** `versions`: median of recent versions' early-life quality; `fresh-quality`: the fallback given (e.g. validation); `none`. */
-  source: 'versions' | 'fresh-quality' | 'none';
+  /**
+   * `versions`: median of recent versions' early-life quality; `fresh-quality`: the fallback given
+   * (e.g. validation); `probe`: a challenger measured on the same events (rule revision 4); `none`.
+   */
+  source: 'versions' | 'fresh-quality' | 'probe' | 'none';
   /** How many versions the median is over. */
   versions: number;
 }

@@ -33,6 +33,8 @@ import { qualityFromScoreHistogram } from '../quality/score-histogram.ts';
 import { calibrate } from '../quality/recalibration.ts';
 import { tickSegments } from '../segments/tick-segments.ts';
 import { PageHinkley } from '../sequential/page-hinkley.ts';
+import { retrainOutcomes } from '../probes/outcomes.ts';
+import { abandonProbe } from '../probes/progress.ts';
 import { updateQualityEvidence } from './quality-evidence.ts';
 import { estimateWindowQuality } from './window-estimate.ts';
 import {
@@ -132,7 +134,13 @@ export function evaluateWindow(
     features: observation.quality ?? qualityCounts,
     appeared: observation.appeared ?? null,
   };
-  const dataQuality = dataQualityReport(qualityInputs, revision3 ? { min_rows: evidence.minWindowRows } : {});
+  // Revision 4: a value the reference had, grown frequent while the window keeps its spread, is shift.
+  const dataQuality = dataQualityReport(
+    qualityInputs,
+    revision3
+      ? { min_rows: evidence.minWindowRows, ...((settings.ruleRevision ?? 1) >= 4 ? { stuck_shift_aware: true } : {}) }
+      : {},
+  );
 
   let realised: WindowEvaluation['quality']['realised'] = null;
   if (observation.labelled && observation.labelled.events > 0) {
@@ -372,7 +380,7 @@ function tickWithPooledQuality(
 export function policyStateOf(
   state: MonitorState,
   settings: Pick<MonitorSettings, 'ruleRevision'> &
-    Partial<Pick<MonitorSettings, 'textRevision'>> = DEFAULT_MONITOR_SETTINGS,
+    Partial<Pick<MonitorSettings, 'textRevision' | 'qualityMetric'>> = DEFAULT_MONITOR_SETTINGS,
   extra: { featureCount?: number | null; qualityNote?: string | null } = {},
 ): PolicyState {
   return {
@@ -393,6 +401,17 @@ export function policyStateOf(
     recentVersions: earlyQualityByVersion(state.points, state.version),
     approval: state.approval,
     manualRequest: state.manualRequest,
+    // Rule revision 4: probes pair per-event correctness, so they measure accuracy only.
+    ...((settings.ruleRevision ?? 1) >= 4 && (settings.qualityMetric ?? 'accuracy') === 'accuracy'
+      ? {
+          probes: {
+            version: state.version,
+            inFlight: state.probes?.inFlight ?? null,
+            results: state.probes?.results ?? [],
+            retrainOutcomes: retrainOutcomes(state.points),
+          },
+        }
+      : {}),
   };
 }
 
@@ -441,6 +460,8 @@ export function startVersion(
   // A new concept: the change detector and the decay fit start over.
   state.changeDetector = null;
   state.decay = null;
+  // A probe compares with the champion it started beside: it ends with it.
+  if (state.probes?.inFlight) state.probes = abandonProbe(state.probes);
   return state;
 }
 

@@ -16,6 +16,7 @@ import type { EstimationGrouping, ScoreGroup } from '../quality/cbpe-groups.ts';
 import type { SerializedPageHinkley } from '../sequential/page-hinkley.ts';
 import type { SegmentReport } from '../segments/evaluate-segments.ts';
 import type { SegmentObservation, SegmentReferenceCounts, SegmentSloBreach } from '../segments/types.ts';
+import type { ProbeMemory } from '../probes/types.ts';
 
 /** The reference a window is compared with: profiles fixed once per model version. */
 export interface MonitorReference {
@@ -145,10 +146,13 @@ export interface MonitorSettings {
    * (`evidence`) apply, windows with too few labels are pooled, labels count only once arrived
    * and late labels fill in earlier windows; after a change the trigger waits for enough
    * labelled rows. The ModelMonitor workflow keeps the revision a run started with (`patched`
-   * markers in its history), so replay re-derives its decisions.
-   * @default 3
+   * markers in its history), so replay re-derives its decisions. 4: challenger probes
+   * (detectors/probes/) measure what a fresh model attains on the same events, and a stuck value
+   * is breakage only where it replaces spread (a value the reference already had with mass,
+   * grown more frequent while the window keeps its spread, is shift).
+   * @default 4
    */
-  ruleRevision: 1 | 2 | 3;
+  ruleRevision: 1 | 2 | 3 | 4;
   /**
    * Most cadences one evaluation covers when the monitor wakes with several windows due (it fell
    * behind): they are evaluated as one coalesced window and older ones are skipped, both recorded
@@ -188,7 +192,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxWindows: 168,
   maxPointsPerVersion: 500,
   maxVersions: 8,
-  ruleRevision: 3,
+  ruleRevision: 4,
   maxCoalescedWindows: 24,
   boundedDecayFits: true,
   textRevision: 2,
@@ -221,6 +225,8 @@ export interface MonitorState {
   labelsArrivedBy?: number | null;
   /** The reference's segment counts the windows are judged against, and the latest window's segment SLO breaches. @default undefined */
   segments?: { reference: SegmentReferenceCounts | null; sloBreaches: SegmentSloBreach[] };
+  /** Challenger probes: the one being scored and the finished ones (rule revision 4). @default undefined (none yet) */
+  probes?: ProbeMemory;
 }
 
 /** What one tick found, kept in the decision's provenance. */

@@ -33,7 +33,7 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
   const manual = state.manualRequest ?? null;
   const revision3 = (state.ruleRevision ?? LATEST_RULE_REVISION) >= 3;
   const evidence = resolveEvidence(policy.evidence, state.featureCount ?? null);
-  const outcome = evaluateTrigger(policy.trigger, state, now, policy.trainingWindow, evidence);
+  const outcome = evaluateTrigger(policy.trigger, state, now, policy.trainingWindow, evidence, policy.probes);
   let trainingWindow = chooseTrainingWindow(policy, state, now, outcome.stepChangeAt ?? null);
   if (revision3) {
     // After a change, train on enough of the new data: wait for labelled rows, not only for time.
@@ -115,6 +115,10 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
     },
     economics: outcome.economics,
     trainingWindow,
+    // A challenger is trained on the data a retrain would use: not while broken data blocks it.
+    ...(outcome.probe && kind !== 'retrain' && guards.every((g) => g.guard !== 'data-quality' || g.passed)
+      ? { probe: outcome.probe }
+      : {}),
   };
 }
 

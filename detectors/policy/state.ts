@@ -1,6 +1,7 @@
 import type { DecayFit } from '../decay/types.ts';
 import type { VersionEarlyQuality } from '../economics/staleness.ts';
 import type { RetrainEconomics } from '../economics/types.ts';
+import type { ProbePlan, ProbeView } from '../probes/types.ts';
 import type { TriggerKind } from './types.ts';
 import type { SegmentSloBreach } from '../segments/types.ts';
 
@@ -92,6 +93,12 @@ export interface PolicyState {
   /** Approval of the retrain the policy wants (when approval is required). @default { status: 'none' } */
   approval?: ApprovalState;
   /**
+   * Challenger probes (rule revision 4, cost-aware trigger, accuracy): the one being scored, the
+   * finished ones and the version in service. Absent: the trigger neither probes nor reads probes.
+   * @default undefined
+   */
+  probes?: ProbeView;
+  /**
    * A person asked for a retrain (`forceRetrain`). It fires whatever the trigger kind and counts as
    * approval; with `force` it also overrides cooldown, budget, blackout and data quality — but never
    * one-at-a-time. @default null
@@ -102,7 +109,7 @@ export interface PolicyState {
 }
 
 /** The newest revision of the cost-aware rule (what a state without `ruleRevision` gets). */
-export const LATEST_RULE_REVISION = 3;
+export const LATEST_RULE_REVISION = 4;
 
 export type GuardName = 'one-at-a-time' | 'data-quality' | 'cooldown' | 'budget' | 'blackout' | 'approval';
 
@@ -150,4 +157,10 @@ export interface PolicyDecision {
   /** The cost-aware trigger's full computation. */
   economics: RetrainEconomics | null;
   trainingWindow: TrainingWindowChoice;
+  /**
+   * A challenger probe to start now, on `trainingWindow` (rule revision 4): the runner trains a
+   * challenger without deploying it and scores it beside the champion on the next windows.
+   * @default undefined
+   */
+  probe?: ProbePlan;
 }

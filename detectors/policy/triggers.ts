@@ -8,11 +8,17 @@ import {
   netStalenessCost,
   startedBelowAttainable,
   stepStaleness,
+  STEP_RULE_MIN_Z,
 } from '../economics/staleness.ts';
 import type { QualityWindow, VersionEarlyQuality } from '../economics/staleness.ts';
 import type { RetrainEconomics, StepEvidence } from '../economics/types.ts';
+import { probeEvidence, type ProbeEvidence } from '../probes/evidence.ts';
+import { resolveProbePolicy } from '../probes/policy.ts';
+import type { ProbePlan, ProbePolicy } from '../probes/types.ts';
 import { describeEconomics } from '../texts/economics-statement.ts';
 import { formatDuration, formatDurationText, formatInstant } from '../texts/format.ts';
+import { heldTriggerReason } from '../texts/decision-reason.ts';
+import { planProbe } from './probe-trigger.ts';
 import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 import { HOUR_MS, durationHours, parseDuration } from './duration.ts';
 import { resolveEvidence, type ResolvedEvidence } from './evidence.ts';
@@ -39,6 +45,8 @@ export interface TriggerOutcome {
   economics: RetrainEconomics | null;
   /** Start of the quality step the trigger localised (cost-aware only): a change point for the training window. */
   stepChangeAt?: number | null;
+  /** A challenger probe to start now (cost-aware, rule revision 4). @default undefined */
+  probe?: ProbePlan | null;
 }
 
 /** How many recent windows the observed-traffic estimate averages over. */
@@ -54,10 +62,11 @@ export function evaluateTrigger(
   now: number,
   trainingWindow?: TrainingWindowPolicy,
   evidence: ResolvedEvidence = resolveEvidence(undefined, state.featureCount ?? null),
+  probes?: Partial<ProbePolicy>,
 ): TriggerOutcome {
   switch (trigger.kind) {
     case 'cost-aware':
-      return costAware(trigger, state, now, trainingWindow);
+      return costAware(trigger, state, now, trainingWindow, probes);
     case 'threshold':
       return threshold(trigger, state);
     case 'periodic':
@@ -218,6 +227,7 @@ function costAware(
   state: PolicyState,
   now: number,
   trainingWindow?: TrainingWindowPolicy,
+  probePolicy?: Partial<ProbePolicy>,
 ): TriggerOutcome {
   const observed = observedTraffic(state);
   const eventsPerHour =
@@ -246,7 +256,18 @@ function costAware(
     (fit.q0 === null || observedQualities.length === 0
       ? fit.q0
       : Math.min(Math.max(fit.q0, Math.min(...observedQualities)), Math.max(...observedQualities)));
-  const attainable = attainableQuality(state.recentVersions ?? [], fallbackFresh, direction);
+  const measuredAttainable = attainableQuality(state.recentVersions ?? [], fallbackFresh, direction);
+  // Rule revision 4: a challenger probe measures what a fresh model attains on the same events.
+  const probes =
+    (state.ruleRevision ?? LATEST_RULE_REVISION) >= 4 && state.probes !== undefined && direction === 'higher-is-better'
+      ? resolveProbePolicy(probePolicy, trigger.retrainCost)
+      : null;
+  const probed: ProbeEvidence | null = probes?.enabled ? probeEvidence(state.probes, now) : null;
+  const raised = probed?.raisedAttainable ?? null;
+  const attainable =
+    raised !== null && (measuredAttainable.value === null || raised > measuredAttainable.value)
+      ? { value: raised, source: 'probe' as const, versions: measuredAttainable.versions }
+      : measuredAttainable;
   const step = localiseStep(own, direction);
   // The version's early life: its first windows, only when the kept windows reach back to its start.
   const since = state.lastRetrainAt ?? null;
@@ -275,7 +296,7 @@ function costAware(
   // come from easier concepts (see economics/staleness.ts, `cumulativeYardstick`).
   const yardstick =
     revision >= 2
-      ? cumulativeYardstick(attainable.value, early, step !== null || belowAttainable, direction)
+      ? cumulativeYardstick(attainable.value, early, step !== null || belowAttainable || raised !== null, direction)
       : attainable.value;
   if (attainable.value !== null && yardstick !== null) {
     const net = (sinceMs?: number, until?: number) =>
@@ -297,19 +318,27 @@ function costAware(
     const attainableEvents =
       attainable.source === 'versions'
         ? attainableEventsOf(state.recentVersions ?? [])
-        : EARLY_WINDOWS * (events / Math.max(1, counted.length));
+        : attainable.source === 'probe'
+          ? (probed?.latest?.events ?? 1)
+          : EARLY_WINDOWS * (events / Math.max(1, counted.length));
     attainableSe = Math.sqrt((p * (1 - p)) / Math.max(1, attainableEvents)) * (attainable.versions > 1 ? 1.25 : 1);
     const windowVar = counted.reduce((s, w) => s + w.events * p * (1 - p), 0);
     accumulatedSd = trigger.valuePerQualityUnit * Math.sqrt((events * attainableSe) ** 2 + windowVar);
     accumulatedEstimate = estimate;
     accumulated = estimate - CUMULATIVE_EVIDENCE_Z * accumulatedSd;
   }
+  const probeFinding =
+    raised !== null && probed?.latest
+      ? `a challenger trained on the latest training window beat it on the same ${probed.latest.events} events by ${(probed.latest.gap ?? 0).toFixed(3)} (95% interval ${(probed.latest.lower ?? 0).toFixed(3)} to ${(probed.latest.upper ?? 0).toFixed(3)})`
+      : null;
   const blindSpot =
-    step !== null
-      ? `quality stepped down from ${step.before.toFixed(3)} to ${step.after.toFixed(3)} at ${instant(step.at)} (z ${step.z.toFixed(1)})`
-      : belowAttainable && early !== null
-        ? `the version started at ${early.quality.toFixed(3)}, below the attainable ${(attainable.value as number).toFixed(3)}`
-        : null;
+    probeFinding !== null
+      ? probeFinding
+      : step !== null
+        ? `quality stepped down from ${step.before.toFixed(3)} to ${step.after.toFixed(3)} at ${instant(step.at)} (z ${step.z.toFixed(1)})`
+        : belowAttainable && early !== null
+          ? `the version started at ${early.quality.toFixed(3)}, below the attainable ${(attainable.value as number).toFixed(3)}`
+          : null;
   // Rule revision 2: a step is priced for as long as it is expected to last (economics/staleness.ts).
   let stepEvidence: StepEvidence | null | undefined;
   if (revision >= 2) {
@@ -352,16 +381,43 @@ function costAware(
   // Retraining now would train across the step just seen: wait until the training window is clean.
   const cleanAt =
     economics.shouldRetrain && step !== null ? cleanTrainingAt(step.at, trainingSpanMs(trainingWindow), now) : null;
-  const fired = economics.shouldRetrain && cleanAt === null;
+  let fired = economics.shouldRetrain && cleanAt === null;
+  let reason =
+    cleanAt === null
+      ? economics.reason
+      : texts >= 2
+        ? describeEconomics(economics, { cleanTrainingAt: cleanAt, stepAt: step?.at ?? null }).text
+        : `wait for a clean training window: ${economics.reason}; but the training window still holds data from before the step at ${new Date((step as { at: number }).at).toISOString()}, clean from ${new Date(cleanAt).toISOString()}`;
+  // Rule revision 4: probe first, hold after a probe that found no better model, or explore.
+  const probing =
+    probes !== null && probed !== null && probes.enabled
+      ? planProbe({
+          state,
+          fired,
+          policy: probes,
+          evidence: probed,
+          // Only a step the step rule would price lifts a hold: runs of noise reach the localiser's bar.
+          stepAt: step !== null && step.z >= STEP_RULE_MIN_Z ? step.at : null,
+          hurdle: trigger.retrainCost + trigger.deploymentRisk.probability * trigger.deploymentRisk.cost,
+          valuePerQualityUnit: trigger.valuePerQualityUnit,
+          eventsPerHour,
+          nowAgeHours,
+          yardstick,
+          freshQuality: attainable.source === 'versions' ? null : fallbackFresh,
+          attainableMeasured: measuredAttainable.source === 'versions',
+          recentQuality: [...own].reverse().find((w) => w.quality !== null)?.quality ?? null,
+        })
+      : null;
+  if (probeFinding !== null && !reason.includes(probeFinding)) reason = `${reason}; ${probeFinding}`;
+  if (probing?.hold != null) {
+    fired = false;
+    reason = heldTriggerReason(probing.hold, reason);
+  }
   return {
     fired,
     stepChangeAt: step?.at ?? null,
-    reason:
-      cleanAt === null
-        ? economics.reason
-        : texts >= 2
-          ? describeEconomics(economics, { cleanTrainingAt: cleanAt, stepAt: step?.at ?? null }).text
-          : `wait for a clean training window: ${economics.reason}; but the training window still holds data from before the step at ${new Date((step as { at: number }).at).toISOString()}, clean from ${new Date(cleanAt).toISOString()}`,
+    ...(probing === null ? {} : { probe: probing.plan }),
+    reason,
     thresholds: {
       valuePerQualityUnit: trigger.valuePerQualityUnit,
       horizon: trigger.horizon,
@@ -391,6 +447,7 @@ function costAware(
       startedBelowAttainable: belowAttainable,
       cleanTrainingAt: cleanAt,
       netBenefit: economics.netBenefit,
+      ...(probing === null ? {} : probing.inputs),
       ...(stepEvidence === undefined
         ? {}
         : {

@@ -14,6 +14,7 @@
 import type { AlertPolicy } from '../alerts/types.ts';
 import type { SegmentPolicy } from '../segments/types.ts';
 import type { MultivariateDriftSettings } from '../drift/multivariate/settings.ts';
+import type { ProbePolicy } from '../probes/types.ts';
 
 /** A duration such as "90s", "30m", "6h", "2d" or "1w" (one number, one unit). */
 export type DurationText = string;
@@ -216,6 +217,12 @@ export interface RetrainPolicy {
    * in a policy that does not set them (off), so its content hash stays what it was. @default off
    */
   multivariate?: MultivariateDriftSettings;
+  /**
+   * Challenger probes of the cost-aware trigger (rule revision 4): price and schedule. Absent in
+   * a policy that does not set them, so its content hash stays what it was;
+   * `resolveProbePolicy` applies the defaults (probes on). @default DEFAULT_PROBES
+   */
+  probes?: ProbePolicy;
 }
 
 /** Identifies the exact policy that drove a decision (the hash is sha256 of its canonical JSON). */

@@ -259,7 +259,10 @@ describe('labels that arrive late', () => {
   const rows = scenario({ seed: 7, days: 5, perHour: 200, theta: (t) => (t < T0 + 2 * DAY ? 9 : 7) });
 
   it('a window sees only the labels that had arrived; late ones fill it in, and retrains train on arrived labels only', async () => {
-    const r = await backtest(rows, policy(COST_AWARE), { labelDelayMs: 3 * HOUR });
+    // Without challenger probes: a probe before a retrain waits for labels too, and whether it
+    // runs depends on how long that wait is, so with probes the two runs' timing is not ordered.
+    const p = policy(COST_AWARE, { probes: { enabled: false } });
+    const r = await backtest(rows, p, { labelDelayMs: 3 * HOUR });
     expect(r.labelDelayMs).toBe(3 * HOUR);
     expect(r.windows.every((w) => w.labelledAtClose === 0)).toBe(true);
     expect(r.windows.every((w) => w.labelled === w.events)).toBe(true);
@@ -276,7 +279,7 @@ describe('labels that arrive late', () => {
       expect(d.retrain!.trainingRows + d.retrain!.validationRows).toBe(arrivedRows.length);
     }
     // Blind to the change until its labels arrive, it retrains no sooner than the same history with labels on time.
-    const onTime = await backtest(rows, policy(COST_AWARE));
+    const onTime = await backtest(rows, p);
     const first = (x: BacktestReport) => retrains(x).find((d) => d.time > T0 + 2 * DAY)?.time ?? Infinity;
     expect(first(r)).toBeGreaterThanOrEqual(first(onTime));
     expect(first(r)).toBeLessThan(T0 + 3 * DAY);
@@ -303,5 +306,48 @@ describe('enough data after a change', () => {
     ).toBe(true);
     // One retrain per change: the first one trains on the new concept alone.
     expect(retrains(patient).filter((d) => d.time > T0 + 2 * DAY)).toHaveLength(1);
+  });
+});
+
+describe('challenger probes in the backtest', () => {
+  it('a probe trains on the window a retrain would, scores the next windows, is recorded per window and priced in true cost', async () => {
+    const rows = scenario({ seed: 8, days: 4, perHour: 100, theta: (t) => (t < T0 + 2 * DAY ? 9 : 6.5) });
+    // A wide prior on the gap a fresh model might find: the value of knowing pays for probes early.
+    const r = await backtest(rows, policy(COST_AWARE, { probes: { priorGap: 0.05 } }));
+    const started = r.windows.filter((w) => w.probe?.started);
+    expect(r.probes).toBe(started.length);
+    expect(r.probes).toBeGreaterThanOrEqual(1);
+    for (const w of started) {
+      // The fixed 12 h window ending at the decision, as a retrain at that decision would train on.
+      expect(w.probe!.started!.trainingEnd).toBe(w.end);
+      expect(w.probe!.started!.trainingStart).toBe(w.end - 12 * HOUR);
+      expect(w.probe!.started!.trainingRows).toBe(
+        rows.filter((x) => x.time >= w.end - 12 * HOUR && x.time < w.end).length,
+      );
+    }
+    const finished = r.windows.filter((w) => w.probe?.result);
+    expect(finished.length).toBeGreaterThanOrEqual(r.probes - 1);
+    for (const w of finished) {
+      const res = w.probe!.result!;
+      expect(res.events).toBeGreaterThan(0);
+      expect(res.lower as number).toBeLessThanOrEqual(res.gap as number);
+      expect(res.upper as number).toBeGreaterThanOrEqual(res.gap as number);
+    }
+    // After the change, a probe found the challenger better, and a retrain followed it.
+    const better = finished.find((w) => w.probe!.result!.verdict === 'challenger-better' && w.end > T0 + 2 * DAY);
+    expect(better).toBeDefined();
+    // (once its training window is clean of the step: a probe is information, it trains on whatever the window holds)
+    expect(retrains(r).some((d) => d.time >= better!.end && d.time <= better!.end + 12 * HOUR)).toBe(true);
+    // Priced: each probe at the policy's probe cost ("auto": 5% of the retrain cost of 100).
+    expect(r.trueCostParts?.probes).toBe(r.probes);
+    expect(r.trueCostParts?.probeCost).toBeCloseTo(5 * r.probes, 9);
+    expect(r.trueCost).toBeCloseTo(
+      r.trueCostParts!.staleness + r.trueCostParts!.retrains + r.trueCostParts!.probeCost!,
+      9,
+    );
+    // Without probes the schedule is the rule's own, and nothing is charged for probes.
+    const off = await backtest(rows, policy(COST_AWARE, { probes: { enabled: false } }));
+    expect(off.probes).toBe(0);
+    expect(off.windows.some((w) => w.probe)).toBe(false);
   });
 });

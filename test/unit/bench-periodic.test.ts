@@ -77,15 +77,16 @@ describe('best periodic schedule, every whole-window period', () => {
 });
 
 describe('decision seeds', () => {
-  it('keeps the report seeds apart from the tuning seeds (1–3 were report seeds once: tuning now)', () => {
-    expect(TUNING_SEEDS).toEqual(expect.arrayContaining([1, 2, 3, 101, 102, 103, 104, 105]));
+  it('keeps the report seeds apart from the tuning seeds (1–3 and 4101–4105 were report seeds once: tuning now)', () => {
+    expect(TUNING_SEEDS).toEqual(expect.arrayContaining([1, 2, 3, 101, 102, 103, 104, 105, 4101, 4105]));
     for (const s of REPORT_SEEDS) expect(TUNING_SEEDS).not.toContain(s);
     expect(parseSeeds('report')).toEqual(REPORT_SEEDS);
     expect(parseSeeds('tuning')).toEqual(TUNING_SEEDS);
     expect(parseSeeds('1-3,101')).toEqual([1, 2, 3, 101]);
     expect(seedSet(parseSeeds('report'))).toBe('report');
     expect(seedSet([1, 101])).toBe('tuning');
-    expect(seedSet([1, 4101])).toBe('other');
+    expect(seedSet([1, 4101])).toBe('tuning');
+    expect(seedSet([1, REPORT_SEEDS[0] as number])).toBe('other');
     expect(() => parseSeeds('fresh')).toThrow(/"tuning", "report"/);
   });
 });

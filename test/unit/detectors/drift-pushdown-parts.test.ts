@@ -141,6 +141,11 @@ describe('a counted window against its reference', () => {
         reference_top_value_share: amount.topShare,
         std: amountCounts.std,
         reference_std: amount.std,
+        // What tells a stuck value from shift: the reference's own value and bounds (no window top value, no bin share).
+        reference_top_value: amount.topValue,
+        reference_min: amount.min,
+        reference_max: amount.max,
+        top_value_bin_share: null,
       },
       {
         name: 'colour',

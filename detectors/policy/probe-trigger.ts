@@ -1,0 +1,139 @@
+/**
+ * The cost-aware trigger's use of challenger probes (rule revision 4): after the economics have
+ * spoken, hold a retrain while a probe runs or after one found no better model, and decide
+ * whether to start a probe — before a retrain, or to explore — by the value of what it would
+ * tell (detectors/probes/schedule.ts). Pure.
+ */
+import { chanceRetrainDoesNotHelp, type ProbeEvidence } from '../probes/evidence.ts';
+import type { ResolvedProbePolicy } from '../probes/policy.ts';
+import { beforeRetrainValue, exploreValue, probeWindowsNeeded } from '../probes/schedule.ts';
+import type { ProbePlan } from '../probes/types.ts';
+import { formatInstant } from '../texts/format.ts';
+import { HOUR_MS } from './duration.ts';
+import type { DecisionValue, PolicyState } from './state.ts';
+
+export interface ProbeTriggerInput {
+  state: PolicyState;
+  /** Whether the economics (and the clean-window wait) say retrain now. */
+  fired: boolean;
+  policy: ResolvedProbePolicy;
+  evidence: ProbeEvidence;
+  /** Onset of a step the trigger localised, when it is credible enough to price (the step rule's bar), else null. */
+  stepAt: number | null;
+  /** Retrain + deployment risk. */
+  hurdle: number;
+  valuePerQualityUnit: number;
+  eventsPerHour: number;
+  nowAgeHours: number;
+  /** What the staleness is priced against, and the latest window's quality. */
+  yardstick: number | null;
+  recentQuality: number | null;
+  /** The version's own fresh quality when no measured version backs the attainable level, else null. */
+  freshQuality: number | null;
+  /** Whether the attainable level is the early-life quality of fresh versions measured in service. */
+  attainableMeasured: boolean;
+}
+
+export interface ProbeTriggerOutcome {
+  /** Why a firing trigger is held (prefixed to its reason), or null. */
+  hold: string | null;
+  plan: ProbePlan | null;
+  inputs: Record<string, DecisionValue>;
+}
+
+export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
+  const { state, policy, evidence } = input;
+  const view = state.probes;
+  const latest = evidence.latest;
+  const inputs: Record<string, DecisionValue> = {
+    probeCost: policy.probeCost,
+    probeVerdict: latest?.verdict ?? null,
+    probeGap: latest?.gap ?? null,
+    probeGapLower: latest?.lower ?? null,
+    probeGapUpper: latest?.upper ?? null,
+    probeEvents: latest?.events ?? null,
+    probeId: latest?.id ?? null,
+    probeHeldUntil: null,
+    probeInFlight: view?.inFlight?.id ?? null,
+  };
+  const out = (hold: string | null, plan: ProbePlan | null): ProbeTriggerOutcome => ({
+    hold,
+    plan,
+    inputs: { ...inputs, probePlanned: plan?.kind ?? null, probeValue: plan?.value ?? null },
+  });
+  if (view?.inFlight) {
+    return out(
+      input.fired ? `waiting for the challenger probe started ${formatInstant(view.inFlight.startedAt)}` : null,
+      null,
+    );
+  }
+  // A credible step after the probe is new evidence: the hold and the back-off no longer apply.
+  const newer = latest !== null && input.stepAt !== null && input.stepAt >= latest.completedAt;
+  if (evidence.heldUntil !== null && latest !== null && !newer) {
+    inputs.probeHeldUntil = evidence.heldUntil;
+    const what = `a challenger trained on the training window of ${formatInstant(latest.startedAt)} did not beat it by a gap worth a retrain on the same ${latest.events} events (gap ${(latest.gap ?? 0).toFixed(3)}, 95% interval ${(latest.lower ?? 0).toFixed(3)} to ${(latest.upper ?? 0).toFixed(3)}, worth it from ${latest.plan.worthwhileGap.toFixed(3)})`;
+    return out(
+      input.fired
+        ? `no fresh model shown to be better: ${what}; held until ${formatInstant(evidence.heldUntil)}`
+        : null,
+      null,
+    );
+  }
+  if (state.retrainInFlight === true || latest?.verdict === 'challenger-better') return out(null, null);
+  if (evidence.backoffUntil !== null && !newer) {
+    inputs.probeBackoffUntil = evidence.backoffUntil;
+    return out(null, null);
+  }
+
+  const last = state.windows?.at(-1);
+  const windowHours = last ? Math.max(0, last.end - last.start) / HOUR_MS : 1;
+  const labelledPerWindow = last?.labelled ?? last?.events ?? 0;
+  const windows = probeWindowsNeeded(policy.minPairedEvents, labelledPerWindow, policy.maxWindows);
+  if (input.fired) {
+    const loss =
+      input.yardstick !== null && input.recentQuality !== null ? Math.max(0, input.yardstick - input.recentQuality) : 0;
+    const chance = chanceRetrainDoesNotHelp(view, input.attainableMeasured);
+    const { value, cost } = beforeRetrainValue({
+      chanceUseless: chance,
+      hurdle: input.hurdle,
+      probeCost: policy.probeCost,
+      stalenessPerHour: input.valuePerQualityUnit * input.eventsPerHour * loss,
+      probeHours: windows * windowHours,
+    });
+    inputs.probeChanceRetrainUseless = chance;
+    if (value <= cost) return out(null, null);
+    const plan: ProbePlan = {
+      kind: 'before-retrain',
+      value,
+      cost,
+      // The retrain is for a loss of `loss`: a challenger ahead by less than half of it does not justify it.
+      worthwhileGap: loss / 2,
+      windows,
+      reason: `probe first: a retrain of this model did not help with chance ${chance.toFixed(2)}, so checking saves ${value.toFixed(0)} in expectation against ${cost.toFixed(0)} for the probe and ${windows} window(s) of waiting`,
+    };
+    return out(plan.reason, plan);
+  }
+  // Explore: the gap's prior scale is the policy's, or the shortfall against the version's own
+  // fresh quality when nothing measured backs the attainable level.
+  const shortfall =
+    input.freshQuality !== null && input.recentQuality !== null
+      ? Math.max(0, input.freshQuality - input.recentQuality)
+      : 0;
+  const scale = Math.max(policy.priorGap, shortfall);
+  const value = exploreValue({
+    valuePerQualityUnit: input.valuePerQualityUnit,
+    eventsServed: input.eventsPerHour * input.nowAgeHours,
+    hurdle: input.hurdle,
+    priorGap: scale,
+  });
+  inputs.probeExploreValue = value;
+  if (value <= policy.probeCost) return out(null, null);
+  return out(null, {
+    kind: 'explore',
+    value,
+    cost: policy.probeCost,
+    // The gap at which the staleness served so far would pay for a retrain.
+    worthwhileGap: input.hurdle / Math.max(1e-9, input.valuePerQualityUnit * input.eventsPerHour * input.nowAgeHours),
+    reason: `probe: knowing whether a fresh model beats this one is worth ${value.toFixed(0)} (gap prior ${scale.toFixed(3)}, ${Math.round(input.eventsPerHour * input.nowAgeHours)} events served) > probe cost ${policy.probeCost.toFixed(0)}`,
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * What finished probes tell the cost-aware rule about the version in service:
+ * - `challenger-better`: a fresh model beats it on the same events — the attainable quality the
+ *   staleness is priced against is at least the challenger's level (the champion's accuracy on
+ *   the probe's events plus the interval's lower end), and the version counts as stale;
+ * - `no-better`: no fresh model beats it by a gap worth a retrain — the trigger does not retrain
+ *   it, and no probe runs, until the hold ends: as long again as the version had served when the
+ *   probe started (so the waits double), and at least the probe's own length. A credible step
+ *   down after the probe is new evidence and lifts the hold;
+ * - `inconclusive`: the trigger decides as it would without a probe; no probe runs until the
+ *   same back-off ends.
+ * Only probes of the version in service count.
+ */
+import type { ProbeResult, ProbeView } from './types.ts';
+
+const HOUR_MS = 3_600_000;
+
+export interface ProbeEvidence {
+  /** The newest finished probe of the version in service, or null. */
+  latest: ProbeResult | null;
+  /** The challenger's level at the gap's lower end, when the challenger is better. */
+  raisedAttainable: number | null;
+  /** When the latest probe says no fresh model beats the version: until when that holds. */
+  heldUntil: number | null;
+  /** No new probe of this version before this instant (after a no-better or inconclusive probe). */
+  backoffUntil: number | null;
+}
+
+export function probeEvidence(view: ProbeView | undefined, now: number): ProbeEvidence {
+  const latest = [...(view?.results ?? [])].reverse().find((r) => r.version === view?.version) ?? null;
+  if (latest === null) return { latest, raisedAttainable: null, heldUntil: null, backoffUntil: null };
+  if (latest.verdict === 'challenger-better' && latest.champion !== null && latest.lower !== null)
+    return { latest, raisedAttainable: latest.champion + latest.lower, heldUntil: null, backoffUntil: null };
+  const until = holdUntil(latest);
+  const pending = until > now ? until : null;
+  return {
+    latest,
+    raisedAttainable: null,
+    heldUntil: latest.verdict === 'no-better' ? pending : null,
+    backoffUntil: pending,
+  };
+}
+
+/** End of the hold after a probe that found no better model. */
+export function holdUntil(result: ProbeResult): number {
+  const probeLength = Math.max(0, result.completedAt - result.startedAt);
+  return result.completedAt + Math.max(probeLength, result.versionAgeHours * HOUR_MS);
+}
+
+/**
+ * How often a retrain of this model paid, from what was measured: retrains whose new version's
+ * early quality was compared with the old version's last windows, and probes (a better
+ * challenger is a retrain that would have paid); when the attainable level comes from fresh
+ * versions measured in service, that counts as one retrain that helped. Laplace-smoothed: with
+ * nothing measured, even odds. The `before-retrain` probe weighs this against its own cost.
+ */
+export function chanceRetrainDoesNotHelp(view: ProbeView | undefined, attainableMeasured = false): number {
+  const outcomes = view?.retrainOutcomes ?? { helped: 0, didNotHelp: 0 };
+  // Fresh versions of this model measured in service at the attainable level: one retrain that reached it.
+  let helped = outcomes.helped + (attainableMeasured ? 1 : 0);
+  let didNotHelp = outcomes.didNotHelp;
+  for (const r of view?.results ?? []) {
+    if (r.verdict === 'challenger-better') helped++;
+    else if (r.verdict === 'no-better') didNotHelp++;
+  }
+  return (didNotHelp + 0.5) / (helped + didNotHelp + 1);
+}

@@ -1,0 +1,127 @@
+/**
+ * Challenger probes: a challenger trained on the training window a retrain would use, never
+ * deployed, scored beside the champion on the labelled events that follow. Pure types; plain
+ * JSON, because the monitor carries them in its state and records them with its decisions.
+ */
+
+/**
+ * How a policy prices and schedules probes (top-level `probes` of a retrain policy; cost-aware
+ * trigger, rule revision 4). Absent from a policy that does not set it, so its content hash stays
+ * what it was; {@link resolveProbePolicy} applies the defaults.
+ */
+export interface ProbePolicy {
+  /** Whether the cost-aware trigger may probe. @default true */
+  enabled: boolean;
+  /**
+   * Price of one probe: one training run and a scoring pass, compute only (no review, no
+   * deployment, no risk), in the trigger's money unit. "auto": a twentieth of the trigger's
+   * `retrainCost`. @default "auto"
+   */
+  probeCost: number | 'auto';
+  /** Paired labelled events a probe scores before its gap is read. @default 200 */
+  minPairedEvents: number;
+  /** Windows a probe scores at most; then its gap is read on what it has. @default 4 */
+  maxWindows: number;
+  /**
+   * Scale of the gap a fresh model might find that the monitor's own evidence cannot see (the
+   * prior of the value-of-information rule, in quality units). @default 0.005
+   */
+  priorGap: number;
+}
+
+/** Correctness of champion and challenger on the same labelled events. */
+export interface PairedCounts {
+  events: number;
+  championCorrect: number;
+  challengerCorrect: number;
+  /** Events both got right (with the two totals, this gives the per-event difference's spread). */
+  bothCorrect: number;
+}
+
+/** Why a probe was started (recorded with it). */
+export interface ProbePlan {
+  /** `before-retrain`: the trigger fired, and a retrain is worth checking first; `explore`: the value of knowing exceeds the probe's cost. */
+  kind: 'before-retrain' | 'explore';
+  /** Expected value of the information (explore) or the retrain cost at stake (before-retrain), in money. */
+  value: number;
+  /** What the probe costs: its price plus, before a retrain, the staleness of waiting for it. */
+  cost: number;
+  /**
+   * The smallest gap that would change the decision: a probe whose interval ends below it (and
+   * does not exclude 0 upwards) found no better model; one whose interval spans it is inconclusive.
+   */
+  worthwhileGap: number;
+  /**
+   * Windows it is planned to score: a probe before a retrain reads its gap after these (the wait
+   * it was priced for); an exploring probe may go on to the policy's `maxWindows`. @default maxWindows
+   */
+  windows?: number;
+  reason: string;
+}
+
+/** A probe being scored. */
+export interface ProbeInFlight {
+  /** `<champion version>@<startedAt>`. */
+  id: string;
+  /** The champion it is compared with. */
+  version: string;
+  startedAt: number;
+  /** How long the champion had served when it started, in hours. */
+  versionAgeHours: number;
+  trainingStart: number | null;
+  trainingEnd: number;
+  plan: ProbePlan;
+  /** Windows scored so far and their paired counts. */
+  windows: number;
+  counts: PairedCounts;
+}
+
+/**
+ * `challenger-better`: the interval of challenger − champion excludes 0 in the challenger's
+ * favour; `no-better`: its upper end is below the plan's worthwhile gap (no fresh model beats the
+ * champion by enough to matter); `inconclusive`: neither (too few events, or the challenger could
+ * not be trained).
+ */
+export type ProbeVerdict = 'challenger-better' | 'no-better' | 'inconclusive';
+
+/** A finished probe: the measured gap on the same events, with its interval. */
+export interface ProbeResult {
+  id: string;
+  version: string;
+  startedAt: number;
+  completedAt: number;
+  versionAgeHours: number;
+  trainingStart: number | null;
+  trainingEnd: number;
+  plan: ProbePlan;
+  windows: number;
+  events: number;
+  /** Accuracy of each on the paired events. */
+  champion: number | null;
+  challenger: number | null;
+  /** challenger − champion, and its interval (paired t on the per-event correctness difference). */
+  gap: number | null;
+  lower: number | null;
+  upper: number | null;
+  level: number;
+  verdict: ProbeVerdict;
+  /** Why the challenger could not be trained, when it could not. @default undefined */
+  error?: string;
+}
+
+/** What a monitor remembers of its probes. */
+export interface ProbeMemory {
+  inFlight: ProbeInFlight | null;
+  /** Finished probes, oldest first (the newest {@link MAX_PROBE_RESULTS}). */
+  results: ProbeResult[];
+}
+
+/** What the policy evaluator sees: the memory and the version in service. */
+export interface ProbeView extends ProbeMemory {
+  version: string | null;
+  /** Retrains of this model whose gain was measured in service (quality points before and after). */
+  retrainOutcomes: { helped: number; didNotHelp: number };
+}
+
+/** Finished probes a monitor keeps. */
+export const MAX_PROBE_RESULTS = 8;
