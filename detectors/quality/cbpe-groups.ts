@@ -16,9 +16,8 @@
  * Platt: pairs inside a bin are counted as ties), and Platt's probabilities (taken at the group's
  * mean score). Histogram bin centres, the previous form, biased accuracy by ~3·10⁻⁴ on ACS employment.
  */
-import type { CbpeEstimate, CbpeModel, ExpectedConfusion } from './cbpe.ts';
+import { estimateFromConfusion, type CbpeEstimate, type CbpeModel, type ExpectedConfusion } from './cbpe.ts';
 import { expectedRocAucOfGroups, type ProbabilityGroup } from './cbpe-roc-auc.ts';
-import { twoSidedZ } from './distributions.ts';
 import { calibrate } from './recalibration.ts';
 
 /** Equal-width score bins of the grouping. @default 100 */
@@ -168,34 +167,11 @@ export function estimateCbpeFromGroups(
     }
   });
   const level = model.options.level;
-  const z = twoSidedZ(level);
   const reasons = [...model.check.reasons];
   if (n > 0 && outOfRangeEvents / n > model.options.maxOutOfRangeShare)
     reasons.push(
       `warning: ${((100 * outOfRangeEvents) / n).toFixed(1)}% of scores fall outside the reference score range; calibration there is extrapolated`,
     );
-  const accuracy = n > 0 ? (c.truePositives + c.trueNegatives) / n : null;
-  const half = n > 0 ? (z * Math.sqrt(varianceSum)) / n : 0;
-  const predictedPositive = c.truePositives + c.falsePositives;
-  const actualPositive = c.truePositives + c.falseNegatives;
-  const f1Denominator = 2 * c.truePositives + c.falsePositives + c.falseNegatives;
   const auc = n > 0 ? expectedRocAucOfGroups(probabilities) : null;
-  const aucHalf = auc ? z * auc.standardError : 0;
-  return {
-    n,
-    trustworthy: model.check.trustworthy,
-    reasons,
-    expectedConfusion: c,
-    accuracy,
-    accuracyInterval:
-      accuracy === null ? null : { lower: Math.max(0, accuracy - half), upper: Math.min(1, accuracy + half), level },
-    precision: predictedPositive > 0 ? c.truePositives / predictedPositive : null,
-    recall: actualPositive > 0 ? c.truePositives / actualPositive : null,
-    f1: f1Denominator > 0 ? (2 * c.truePositives) / f1Denominator : null,
-    rocAuc: auc?.value ?? null,
-    rocAucInterval: auc
-      ? { lower: Math.max(0, auc.value - aucHalf), upper: Math.min(1, auc.value + aucHalf), level }
-      : null,
-    threshold: grouping.threshold,
-  };
+  return estimateFromConfusion(model, reasons, c, n, varianceSum, auc, level, grouping.threshold);
 }

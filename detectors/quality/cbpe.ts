@@ -259,13 +259,32 @@ export function estimateCbpe(
       `warning: ${((100 * outOfRange) / n).toFixed(1)}% of scores fall outside the reference score range; calibration there is extrapolated`,
     );
   }
+  const auc = n > 0 ? expectedRocAuc(scores, probabilities) : null;
+  return estimateFromConfusion(model, reasons, c, n, varianceSum, auc, o.level, threshold);
+}
+
+/**
+ * The estimate's metrics from an expected confusion matrix (Σ over events), the variance sum of
+ * its correct-prediction indicators and the expected ROC AUC: one formula for the rows' estimate
+ * and the score groups' (cbpe-groups.ts).
+ */
+export function estimateFromConfusion(
+  model: CbpeModel,
+  reasons: string[],
+  c: ExpectedConfusion,
+  n: number,
+  varianceSum: number,
+  auc: { value: number; standardError: number } | null,
+  level: number,
+  threshold: number,
+): CbpeEstimate {
   const accuracy = n > 0 ? (c.truePositives + c.trueNegatives) / n : null;
-  const half = n > 0 ? (twoSidedZ(o.level) * Math.sqrt(varianceSum)) / n : 0;
+  const z = twoSidedZ(level);
+  const half = n > 0 ? (z * Math.sqrt(varianceSum)) / n : 0;
   const predictedPositive = c.truePositives + c.falsePositives;
   const actualPositive = c.truePositives + c.falseNegatives;
   const f1Denominator = 2 * c.truePositives + c.falsePositives + c.falseNegatives;
-  const auc = n > 0 ? expectedRocAuc(scores, probabilities) : null;
-  const aucHalf = auc ? twoSidedZ(o.level) * auc.standardError : 0;
+  const aucHalf = auc ? z * auc.standardError : 0;
   return {
     n,
     trustworthy: model.check.trustworthy,
@@ -273,15 +292,13 @@ export function estimateCbpe(
     expectedConfusion: c,
     accuracy,
     accuracyInterval:
-      accuracy === null
-        ? null
-        : { lower: Math.max(0, accuracy - half), upper: Math.min(1, accuracy + half), level: o.level },
+      accuracy === null ? null : { lower: Math.max(0, accuracy - half), upper: Math.min(1, accuracy + half), level },
     precision: predictedPositive > 0 ? c.truePositives / predictedPositive : null,
     recall: actualPositive > 0 ? c.truePositives / actualPositive : null,
     f1: f1Denominator > 0 ? (2 * c.truePositives) / f1Denominator : null,
     rocAuc: auc?.value ?? null,
     rocAucInterval: auc
-      ? { lower: Math.max(0, auc.value - aucHalf), upper: Math.min(1, auc.value + aucHalf), level: o.level }
+      ? { lower: Math.max(0, auc.value - aucHalf), upper: Math.min(1, auc.value + aucHalf), level }
       : null,
     threshold,
   };
