@@ -28,6 +28,13 @@ export class SimulatedProduction {
       world: DriftingWorldOptions;
       eventsPerWindow: number;
       initialTheta: number;
+      /**
+       * Event ids are `<prefix>-<window start>-<i>`. The snapshot's holdout split and the
+       * multivariate sample are hashes of event ids, so a test that asserts on a trained model
+       * passes a fixed prefix: every run then trains and validates on the same rows.
+       * @default modelId
+       */
+      eventIdPrefix?: string;
       /** How long after its event a label arrives (its label_ts). @default 60_000 */
       labelDelayMs?: number;
     },
@@ -41,7 +48,13 @@ export class SimulatedProduction {
   async emit(start: number, end: number): Promise<void> {
     if (this.emitted.has(start)) return;
     this.emitted.add(start);
-    const rows = worldWindow(this.options.world, start, end, this.options.eventsPerWindow, this.options.modelId);
+    const rows = worldWindow(
+      this.options.world,
+      start,
+      end,
+      this.options.eventsPerWindow,
+      this.options.eventIdPrefix ?? this.options.modelId,
+    );
     const production = await this.#registry.productionVersion(this.options.modelId);
     let version = 'v1';
     let scores: number[];

@@ -286,6 +286,7 @@ describe('alerts from a real monitor reach webhook receivers (time-skipping serv
     const start = Math.floor(Date.now() / HOUR) * HOUR;
     const world = new SimulatedProduction(ch.client, {
       modelId,
+      eventIdPrefix: 'alerted-world', // fixed ids: the same holdout split and samples every run
       dataDir: config.dataDir,
       world: { seed: 4, thetaStart: 8, thetaPerDay: 0, epoch: start, labelNoise: 0.05 },
       eventsPerWindow: 400,

@@ -51,6 +51,7 @@ describe('approvals that time out, and Updates that make no sense (time-skipping
     const start = Math.floor(Date.now() / CADENCE) * CADENCE;
     world = new SimulatedProduction(ch.client, {
       modelId,
+      eventIdPrefix: 'approval-world', // fixed ids: the same holdout split and samples every run
       dataDir: config.dataDir,
       world: { seed: 2, thetaStart: 8, thetaPerDay: 0, epoch: start, labelNoise: 0.05 },
       eventsPerWindow: 500,

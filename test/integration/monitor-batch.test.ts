@@ -53,6 +53,7 @@ describe('a daily batch model with labels a day late (40 simulated days)', () =>
     const start = Math.floor(Date.now() / DAY) * DAY;
     world = new SimulatedProduction(ch.client, {
       modelId,
+      eventIdPrefix: 'batch-daily', // fixed ids: the same holdout split and samples every run
       dataDir: config.dataDir,
       world: { seed: 3, thetaStart: 8, thetaPerDay: 0.15, epoch: start, labelNoise: 0.03 },
       eventsPerWindow: EVENTS_PER_DAY,
@@ -168,9 +169,11 @@ describe('a daily batch model with labels a day late (40 simulated days)', () =>
         (d.details as { requestedBy?: string }).requestedBy === retrain!.decisionId,
     );
     expect(outcome?.kind, timeline()).toBe('promote');
-    // The new version is measured above the floor once its own labels arrive (a day late).
+    // The new version is measured above the floor once its own labels arrive (a day late): over its
+    // first three measured days, as one day's 58 labels put a single reading ±0.04 around the truth.
     const after = ticks().filter((d) => d.decidedAt > outcome!.decidedAt && inputs(d).latestSource === 'realised');
-    expect(after.length).toBeGreaterThan(0);
-    expect(inputs(after[0]!).latestValue as number, timeline()).toBeGreaterThan(THRESHOLD);
+    expect(after.length).toBeGreaterThanOrEqual(3);
+    const firstDays = after.slice(0, 3).map((d) => inputs(d).latestValue as number);
+    expect(firstDays.reduce((a, b) => a + b, 0) / firstDays.length, timeline()).toBeGreaterThan(THRESHOLD);
   });
 });

@@ -47,6 +47,7 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
     const start = Math.floor(Date.now() / CADENCE) * CADENCE;
     world = new SimulatedProduction(ch.client, {
       modelId,
+      eventIdPrefix: 'sea-world', // fixed ids: the same holdout split and samples every run
       dataDir: config.dataDir,
       world: { seed: 11, thetaStart: 8, thetaPerDay: 0.15, epoch: start, labelNoise: 0.05 },
       eventsPerWindow: 1000,
