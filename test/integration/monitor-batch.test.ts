@@ -17,6 +17,7 @@ import {
 } from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import { sleepInSteps } from '../helpers/time-skipping.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
 
@@ -106,7 +107,7 @@ describe('a daily batch model with labels a day late (40 simulated days)', () =>
         taskQueue: config.temporal.taskQueue,
         args: [input],
       });
-      await env.sleep(40 * DAY + 2 * HOUR);
+      await sleepInSteps(env, 40 * DAY + 2 * HOUR, DAY);
       await handle.terminate('test over');
     });
     decisions = (await listDecisions(ch.client, { modelId, limit: 1000 })).reverse();

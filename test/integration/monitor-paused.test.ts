@@ -17,6 +17,7 @@ import {
 } from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId, pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import { sleepInSteps } from '../helpers/time-skipping.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
 const HOUR = 3_600_000;
@@ -65,7 +66,7 @@ describe('a paused ModelMonitor (time-skipping test server)', () => {
       const historyLength = async () => (await handle.fetchHistory()).events?.length ?? 0;
       const beforeSleep = await historyLength();
       // Three days paused: every window comes due while nothing may be evaluated.
-      await env.sleep(72 * HOUR);
+      await sleepInSteps(env, 72 * HOUR, 12 * HOUR);
       pausedStage = (await handle.query(statusQuery)).stage;
       eventsWhilePaused = (await historyLength()) - beforeSleep;
       await handle.executeUpdate(resumeUpdate, { args: [{ actor: 'test', reason: 'back' }] });

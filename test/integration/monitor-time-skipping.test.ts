@@ -18,6 +18,7 @@ import {
 import { monitorWorkflowId, statusQuery, type MonitorStatus } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
+import { sleepInSteps } from '../helpers/time-skipping.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
 const HOUR = 3_600_000;
@@ -98,7 +99,7 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
         args: [input],
       });
       // 30 days and one tick: skipped time stops while activities run, so every window is evaluated.
-      await env.sleep(30 * DAY + CADENCE);
+      await sleepInSteps(env, 30 * DAY + CADENCE, DAY);
       finalStatus = await handle.query(statusQuery);
       await handle.terminate('test over');
     });
