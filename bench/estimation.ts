@@ -4,6 +4,9 @@
  *
  *   npm run bench -- estimation [--from DIR] [--chunk-sizes 'car-loan=5000,2500;employment=5000,20000'] [--json] [--write-md]
  *
+ * It also runs the multiclass CBPE and regression DLE comparison (estimation-beyond-binary.ts) on
+ * NannyML's multiclass and car-price sets; `--kinds` picks which of the three run.
+ *
  * The Python side (bench/estimation/nannyml_cbpe.py, in .halflife/venv-bench) fits NannyML's CBPE
  * on each dataset's reference and estimates the analysis period in chunks of N rows, writing the
  * rows and, per chunk, NannyML's estimate and the realised value (NannyML's, from scikit-learn).
@@ -22,6 +25,14 @@ import { estimateCbpe, fitCbpe, type CbpeEstimate, type CbpeModel } from '../det
 import { estimateCbpeFromGroups, estimationGrouping, groupScores } from '../detectors/quality/cbpe-groups.ts';
 import { calibrate } from '../detectors/quality/recalibration.ts';
 import { benchVenvPython } from './lib/bench-venv.ts';
+import {
+  beyondBinaryMarkdown,
+  compareMulticlass,
+  compareRegression,
+  type BeyondBinaryError,
+  type MulticlassOutput,
+  type RegressionOutput,
+} from './estimation-beyond-binary.ts';
 import { argReader, machine } from './lib/cli.ts';
 import { replaceSection } from './lib/markdown-section.ts';
 
@@ -29,6 +40,8 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const METRICS = ['roc_auc', 'accuracy', 'precision', 'recall', 'f1'] as const;
 type Metric = (typeof METRICS)[number];
 const DEFAULT_CHUNK_SIZES = 'car-loan=5000,2500;employment=5000,20000';
+const DEFAULT_BEYOND_BINARY_CHUNK_SIZES = '6000,2000';
+const KINDS = ['binary', 'multiclass', 'regression'] as const;
 
 interface Rows {
   scores: number[];
@@ -185,10 +198,15 @@ export function compare(data: NannymlOutput): ChunkingResult[] {
 
 const USAGE = `usage: npm run bench -- estimation [options]
 
-  --chunk-sizes SPEC  rows per chunk per dataset (default '${DEFAULT_CHUNK_SIZES}')
-  --from DIR          reuse nannyml_cbpe.py's output in DIR instead of running it
+  --kinds LIST        which comparisons to run, of ${KINDS.join(',')} (default all)
+  --chunk-sizes SPEC  binary: rows per chunk per dataset (default '${DEFAULT_CHUNK_SIZES}')
+  --beyond-binary-chunk-sizes LIST
+                      multiclass and regression: rows per chunk (default '${DEFAULT_BEYOND_BINARY_CHUNK_SIZES}')
+  --from DIR          reuse the Python side's output in DIR (nannyml_cbpe.py, nannyml_multiclass_regression.py)
+                      instead of running it
   --json              print the results as JSON
-  --write-md          write the table into BENCHMARKS.md (between its estimation markers)
+  --write-md          write the tables into BENCHMARKS.md (between its estimation and
+                      estimation-multiclass-regression markers)
   --help              this text`;
 
 function markdown(
@@ -229,27 +247,61 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const log = (line: string) => process.stderr.write(`[estimation] ${line}\n`);
+  const kinds = args.option('kinds', KINDS.join(',')).split(',');
+  const unknown = kinds.filter((k) => !(KINDS as readonly string[]).includes(k));
+  if (unknown.length > 0) throw new Error(`--kinds: unknown ${unknown.join(', ')}; choose from ${KINDS.join(', ')}`);
+  const binary = kinds.includes('binary');
+  const beyond = kinds.filter((k) => k === 'multiclass' || k === 'regression');
   let dir = args.option('from', '');
   if (dir === '') {
     dir = path.join(os.tmpdir(), `halflife-bench-estimation-${process.pid}`);
     const python = benchVenvPython(log);
-    log(`NannyML's CBPE (bench/estimation/nannyml_cbpe.py) → ${dir}`);
-    execFileSync(
-      python,
-      [
-        path.join(ROOT, 'bench', 'estimation', 'nannyml_cbpe.py'),
-        '--out',
-        dir,
-        '--chunk-sizes',
-        args.option('chunk-sizes', DEFAULT_CHUNK_SIZES),
-      ],
-      { stdio: ['ignore', 'inherit', 'inherit'] },
-    );
+    if (binary) {
+      log(`NannyML's CBPE (bench/estimation/nannyml_cbpe.py) → ${dir}`);
+      execFileSync(
+        python,
+        [
+          path.join(ROOT, 'bench', 'estimation', 'nannyml_cbpe.py'),
+          '--out',
+          dir,
+          '--chunk-sizes',
+          args.option('chunk-sizes', DEFAULT_CHUNK_SIZES),
+        ],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      );
+    }
+    if (beyond.length > 0) {
+      log(`NannyML's multiclass CBPE and DLE (bench/estimation/nannyml_multiclass_regression.py) → ${dir}`);
+      execFileSync(
+        python,
+        [
+          path.join(ROOT, 'bench', 'estimation', 'nannyml_multiclass_regression.py'),
+          '--out',
+          dir,
+          '--chunk-sizes',
+          args.option('beyond-binary-chunk-sizes', DEFAULT_BEYOND_BINARY_CHUNK_SIZES),
+        ],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      );
+    }
   }
   const results: ChunkingResult[] = [];
-  for (const dataset of ['car-loan', 'employment']) {
+  for (const dataset of binary ? ['car-loan', 'employment'] : []) {
     log(`halflife's CBPE on ${dataset}`);
     results.push(...compare(JSON.parse(readFileSync(path.join(dir, `${dataset}.json`), 'utf8')) as NannymlOutput));
+  }
+  const beyondBinary: BeyondBinaryError[] = [];
+  if (beyond.includes('multiclass')) {
+    log(`halflife's multiclass CBPE on NannyML's synthetic multiclass set`);
+    beyondBinary.push(
+      ...compareMulticlass(JSON.parse(readFileSync(path.join(dir, 'multiclass.json'), 'utf8')) as MulticlassOutput),
+    );
+  }
+  if (beyond.includes('regression')) {
+    log(`halflife's DLE on NannyML's synthetic car-price set (fits two loss models: a minute under load)`);
+    beyondBinary.push(
+      ...compareRegression(JSON.parse(readFileSync(path.join(dir, 'regression.json'), 'utf8')) as RegressionOutput),
+    );
   }
   const host = machine();
   const load = os
@@ -257,18 +309,39 @@ export async function main(argv: readonly string[]): Promise<void> {
     .map((l) => l.toFixed(2))
     .join(' ');
   if (args.flag('json')) {
-    process.stdout.write(`${JSON.stringify({ machine: { ...host, loadavg: load }, results }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ machine: { ...host, loadavg: load }, results, beyondBinary }, null, 2)}\n`,
+    );
   } else {
     for (const r of results)
       for (const e of r.errors)
         process.stdout.write(
           `${r.dataset.padEnd(11)} ${String(r.chunkSize).padStart(6)} ${e.metric.padEnd(9)} NannyML ${e.nannyml.toFixed(5)}  halflife ${e.halflife.toFixed(5)} (rows ${e.halflifeRows.toFixed(5)})  ×${e.ratio.toFixed(6)}  max |Δ| ${e.maxDifference.toExponential(1)}\n`,
         );
+    for (const e of beyondBinary)
+      process.stdout.write(
+        `${e.dataset.padEnd(11)} ${String(e.chunkSize).padStart(6)} ${e.metric.padEnd(9)} NannyML ${e.nannyml.toFixed(5)}  halflife ${e.halflife.toFixed(5)}  ×${e.ratio.toFixed(3)}  realised inside 95% interval ${(100 * e.coverage).toFixed(0)}%\n`,
+      );
   }
   if (args.flag('write-md')) {
     const file = path.join(ROOT, 'BENCHMARKS.md');
-    const body = markdown(results, host, load, 'npm run bench -- estimation --write-md');
-    writeFileSync(file, replaceSection(readFileSync(file, 'utf8'), 'estimation', body));
+    let text = readFileSync(file, 'utf8');
+    if (binary)
+      text = replaceSection(
+        text,
+        'estimation',
+        markdown(results, host, load, 'npm run bench -- estimation --write-md'),
+      );
+    if (beyondBinary.length > 0)
+      text = replaceSection(
+        text,
+        'estimation-multiclass-regression',
+        beyondBinaryMarkdown(beyondBinary, [
+          `Machine: ${host.cpu} (${host.nproc} cores), ${host.memory} RAM, Node ${host.node}; load ${load}; ${(host.date ?? '').slice(0, 10)}.`,
+          `Command: \`npm run bench -- estimation --kinds ${beyond.join(',')} --write-md\` (deterministic; NannyML 0.13.1 in .halflife/venv-bench).`,
+        ]),
+      );
+    writeFileSync(file, text);
     log('BENCHMARKS.md updated');
   }
 }

@@ -14,3 +14,5 @@ export type {
   PromotionTestKind,
   PromotionVerdict,
 } from './verdict.ts';
+export { pairedLossSums, pairedLossTest, pairedSignedRankTest, perEventLosses } from './paired-loss.ts';
+export type { PairedLoss, PairedLossSums, PairedLossTest, SignedRankTest } from './paired-loss.ts';

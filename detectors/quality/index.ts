@@ -14,3 +14,8 @@ export * from './recalibration.ts';
 export * from './cbpe-roc-auc.ts';
 export * from './cbpe.ts';
 export * from './cbpe-groups.ts';
+export * from './multiclass-f1.ts';
+export * from './multiclass-log-loss.ts';
+export * from './cbpe-multiclass.ts';
+export * from './boosted-trees.ts';
+export * from './dle.ts';
