@@ -74,11 +74,11 @@ export interface SegmentCounts {
   /** The segment's labelled events in the window, by score bin and label; null when none. */
   labelled: { events: number; histogram: LabelledScoreHistogram } | null;
   /** The segment's scores grouped for label-free estimation (as the window's own); null or absent when not read. */
-  estimation?: SegmentScoreGroups | null;
+  estimation?: SegmentEstimationGroups | null;
 }
 
 /** A segment's scores grouped as the reference's estimator asks (quality/cbpe-groups.ts), with its events outside the reference's score range. */
-export interface SegmentScoreGroups {
+export interface SegmentEstimationGroups {
   groups: ScoreGroup[];
   outside: number;
 }
@@ -109,7 +109,7 @@ export interface SegmentWindowCounts {
   counted: CountedWindow;
   labelled: { events: number; histogram: LabelledScoreHistogram } | null;
   /** Its scores grouped for label-free estimation, when the window's were. @default undefined */
-  estimation?: SegmentScoreGroups | null;
+  estimation?: SegmentEstimationGroups | null;
 }
 
 /** What a window observation carries about segments. */
