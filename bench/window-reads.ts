@@ -21,6 +21,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
   readWindowAlone,
@@ -265,3 +266,7 @@ both, read as before (segmented windows alone, an estimation query per model) an
     if (!given) rmSync(dir, { recursive: true, force: true });
   }
 }
+
+// Run when executed directly (bench/run.ts imports main instead).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  await main(process.argv.slice(2));
