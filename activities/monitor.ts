@@ -29,7 +29,7 @@ import {
 import { NotFoundError } from '../platform/errors.ts';
 import { planSegments, windowSegmentCounts, type SegmentPlan } from '../operations/segment-counts.ts';
 import { segmentPlanId, type SegmentPolicy } from '../detectors/segments/types.ts';
-import { estimationScoreGroups, type EstimationQuery } from '../platform/clickhouse/estimation-repository.ts';
+import type { EstimationQuery } from '../platform/clickhouse/estimation-repository.ts';
 import { decisionThresholdOf } from '../platform/registry/decision-threshold.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import { registeredReference } from '../operations/register-model.ts';
@@ -184,12 +184,13 @@ export function createMonitorActivities({
       reference,
       labelsArrivedBy: arrivedBy,
       ...(plan ? { segments: plan.toCount } : {}),
+      ...(input.estimation ? { estimation: input.estimation } : {}),
     };
     // Windows of a model whose last window was large are counted on their own, with the query
-    // that spells out each cut (fastest per row); the rest are read in batches with other monitors'.
-    // Segmented windows are read on their own too: the batched queries do not group by segment yet.
+    // that spells out each cut (fastest per row); the rest, segments and estimation groups
+    // included, are read in batches with other monitors'.
     const read =
-      plan || (lastWindowEvents.get(input.modelId) ?? 0) > maxBatchedEvents
+      (lastWindowEvents.get(input.modelId) ?? 0) > maxBatchedEvents
         ? await withQueryPriority('background', () => readWindowAlone(clickhouse, request, SCORE_BINS))
         : await batcher.read(request);
     const { versions, trainedAt, counts } = read;
@@ -215,12 +216,6 @@ export function createMonitorActivities({
           )
         : null;
 
-    const estimation = input.estimation
-      ? await withQueryPriority('background', () =>
-          estimationScoreGroups(clickhouse, input.modelId, window, input.estimation!),
-        )
-      : null;
-
     // A sample of rows of the window and (once per process) of the reference, tested in this process.
     let multivariate: WindowObservation['multivariate'] = null;
     if (input.multivariate?.enabled && reference) {
@@ -237,7 +232,7 @@ export function createMonitorActivities({
 
     return {
       ...(serving ? { serving: await serving } : {}),
-      ...(input.estimation && estimation
+      ...(input.estimation && read.estimation
         ? {
             estimationGroups: {
               grouping: {
@@ -245,7 +240,7 @@ export function createMonitorActivities({
                 threshold: input.estimation.threshold,
                 bins: input.estimation.bins,
               },
-              ...estimation,
+              ...read.estimation,
             },
           }
         : {}),
@@ -274,6 +269,7 @@ export function createMonitorActivities({
                 read.segments?.counted ?? [],
                 read.segments?.labelled ?? [],
                 SCORE_BINS,
+                read.segments?.estimation,
               ),
             },
           }

@@ -5,7 +5,8 @@
  * (platform/clickhouse/window-batch-repository.ts). Both count the window into its reference's
  * bins, settle the same follow-ups from those counts (detectors/drift/window-follow-ups.ts:
  * stuck-value candidates, unknown keys), and count only the labels arrived by the window's
- * arrival instant; the integration test `statistics-batched` holds them equal.
+ * arrival instant; segments and the estimation groups come from the same queries (grouped by
+ * segment); the integration test `statistics-batched` holds them equal.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { OTHER_CATEGORY } from '../detectors/drift/categories.ts';
@@ -33,6 +34,12 @@ import {
   type VersionInWindow,
 } from '../platform/clickhouse/window-repository.ts';
 import type { SegmentsToCount } from '../platform/clickhouse/segment-grouping.ts';
+import {
+  estimationScoreGroupsBySegment,
+  type EstimationQuery,
+  type SegmentScoreGroups,
+  type WindowScoreGroups,
+} from '../platform/clickhouse/estimation-repository.ts';
 
 /** One window of one model to read. */
 export interface WindowReadRequest {
@@ -43,8 +50,10 @@ export interface WindowReadRequest {
   reference: StoredReference | null;
   /** Count only labels that arrived (label_ts) before this instant, the decision time. @default null (every stored label) */
   labelsArrivedBy?: number | null;
-  /** Also count these segment keys' segments, in the same queries as the whole window. @default none */
+  /** Also count these segment keys' segments, in the same queries as the whole window (only with a reference). @default none */
   segments?: readonly SegmentsToCount[];
+  /** Also group the window's scores (and each segment's) for label-free estimation. @default null */
+  estimation?: EstimationQuery | null;
 }
 
 /** The window counted against its reference, with its data-quality inputs. */
@@ -66,8 +75,10 @@ export interface WindowRead {
   deadLettered: number;
   scoreBins: ScoreBinCount[];
   labelled: LabelledScoreGroup[];
+  /** The window's scores grouped for estimation, when asked for. @default undefined */
+  estimation?: WindowScoreGroups;
   /** Per segment, when segments were asked for. @default undefined */
-  segments?: { counted: CountedSegment[]; labelled: SegmentLabelledGroups[] };
+  segments?: { counted: CountedSegment[]; labelled: SegmentLabelledGroups[]; estimation?: SegmentScoreGroups[] };
 }
 
 /** One window read on its own, by the single-window queries. */
@@ -104,12 +115,25 @@ export async function readWindowAlone(
     ...(await labelledGroups()),
   };
 
-  async function labelledGroups(): Promise<Pick<WindowRead, 'labelled' | 'segments'>> {
+  async function labelledGroups(): Promise<Pick<WindowRead, 'labelled' | 'segments' | 'estimation'>> {
     const arrivedBy = request.labelsArrivedBy ?? null;
-    if (segments.length === 0 || !counted)
-      return { labelled: await labelledScoreGroups(client, modelId, window, scoreBins, arrivedBy) };
-    const groups = await labelledScoreGroupsBySegment(client, modelId, window, scoreBins, arrivedBy, segments);
-    return { labelled: groups.whole, segments: { counted: counted.segments ?? [], labelled: groups.segments } };
+    const keys = counted ? segments : [];
+    const estimation = request.estimation
+      ? await estimationScoreGroupsBySegment(client, modelId, window, request.estimation, keys)
+      : null;
+    const estimated = estimation ? { estimation: estimation.whole } : {};
+    if (keys.length === 0)
+      return { labelled: await labelledScoreGroups(client, modelId, window, scoreBins, arrivedBy), ...estimated };
+    const groups = await labelledScoreGroupsBySegment(client, modelId, window, scoreBins, arrivedBy, keys);
+    return {
+      labelled: groups.whole,
+      ...estimated,
+      segments: {
+        counted: counted?.segments ?? [],
+        labelled: groups.segments,
+        ...(estimation ? { estimation: estimation.segments } : {}),
+      },
+    };
   }
 }
 
@@ -131,6 +155,8 @@ export async function readWindowsBatched(
       end: r.end,
       columns: r.reference ? { ...r.reference, otherCategory: OTHER_CATEGORY } : null,
       labelsArrivedBy: r.labelsArrivedBy ?? null,
+      ...(r.segments ? { segments: r.segments } : {}),
+      ...(r.estimation ? { estimation: r.estimation } : {}),
     })),
     scoreBins,
     timings,

@@ -19,15 +19,16 @@ import { compareFeature } from '../detectors/drift/compare-feature.ts';
 import { driftReport } from '../detectors/drift/report.ts';
 import { buildReference } from '../operations/build-reference.ts';
 import { driftForWindow } from '../operations/window-drift.ts';
-import { openClickHouse, queryRows, type ClickHouse } from '../platform/clickhouse/client.ts';
+import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import { latestReference } from '../platform/clickhouse/reference-repository.ts';
 import { loadConfig } from '../platform/config.ts';
 import { argReader, machine } from './lib/cli.ts';
 import { benchVenvPython } from './lib/bench-venv.ts';
+import { BENCH_CATEGORICAL, BENCH_NUMERIC, countRows, generateEvents } from './lib/synthetic-events.ts';
 
-const NUMERIC = 20;
-const CATEGORICAL = 5;
+const NUMERIC = BENCH_NUMERIC;
+const CATEGORICAL = BENCH_CATEGORICAL;
 const MODEL = 'bench-drift';
 const REF_START = Date.UTC(2025, 0, 1);
 /** Windows are one per size, spaced far apart; row i of a window has ts = start + i ms. */
@@ -45,44 +46,6 @@ function peakRssMiB(): number {
 
 async function open(dir: string): Promise<ClickHouse> {
   return openClickHouse(loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: 'warn' } }));
-}
-
-/**
- * Seeded synthetic events generated inside ClickHouse: numeric f_j ~ N(j, (j+1)²) by
- * Box–Muller over cityHash64 uniforms; categorical c_j uniform over 3 + 4j labels; a score.
- * The current windows shift f0..f4 by 0.3 σ, double the spread of f5 and skew c0.
- */
-async function generate(ch: ClickHouse, start: number, rows: number, seed: number, shifted: boolean): Promise<void> {
-  const chunk = 1_000_000;
-  for (let offset = 0; offset < rows; offset += chunk) {
-    const n = Math.min(chunk, rows - offset);
-    await ch.client.command({
-      query: `INSERT INTO scoring_events (event_id, model_id, model_version, ts, num_features, cat_features, missing_features, prediction_score, prediction_class, contract_version, source, source_ref)
-        SELECT concat(toString({seed:UInt32}), '-', toString(number)), {model:String}, 'v1', fromUnixTimestamp64Milli(toInt64({start:Int64} + number)),
-          mapFromArrays(
-            arrayMap(j -> concat('f', toString(j)), range(${NUMERIC})),
-            arrayMap(j -> j + (j + 1) * (if({shifted:UInt8} AND j < 5, 0.3, 0) + if({shifted:UInt8} AND j = 5, 2, 1)
-              * sqrt(-2 * log((cityHash64({seed:UInt32}, number, j, 1) % 1000000 + 1) / 1000001))
-              * cos(2 * pi() * (cityHash64({seed:UInt32}, number, j, 2) % 1000000) / 1000000)), range(${NUMERIC}))),
-          mapFromArrays(
-            arrayMap(j -> concat('c', toString(j)), range(${CATEGORICAL})),
-            arrayMap(j -> concat('k', toString(if({shifted:UInt8} AND j = 0 AND cityHash64({seed:UInt32}, number, 7) % 10 < 3, 0,
-              cityHash64({seed:UInt32}, number, j, 3) % (3 + 4 * j)))), range(${CATEGORICAL}))),
-          [], (cityHash64({seed:UInt32}, number, 4) % 1000000) / 1000000, if(cityHash64({seed:UInt32}, number, 5) % 3 = 0, 'pos', 'neg'), 1, 'bench', ''
-        FROM numbers({offset:UInt64}, {n:UInt64})`,
-      query_params: { seed, model: MODEL, start, shifted: shifted ? 1 : 0, offset, n },
-    });
-    log(`  inserted ${(offset + n).toLocaleString('en-US')} / ${rows.toLocaleString('en-US')} rows`);
-  }
-}
-
-async function countRows(ch: ClickHouse, start: number, rows: number): Promise<number> {
-  const r = await queryRows<{ n: number }>(
-    ch.client,
-    'SELECT count() AS n FROM scoring_events WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({s:Int64}) AND ts < fromUnixTimestamp64Milli({e:Int64})',
-    { model: MODEL, s: start, e: start + rows },
-  );
-  return Number(r[0]?.n ?? 0);
 }
 
 /** Column-oriented JSON: the engine has it; the client's format type does not list it. */
@@ -264,14 +227,14 @@ imports are outside their timers (as halflife's imports are outside its own).
   const ch = await open(dir);
   await applyMigrations(ch.client);
   const t0 = performance.now();
-  if ((await countRows(ch, REF_START, referenceRows)) !== referenceRows) {
+  if ((await countRows(ch, MODEL, REF_START, referenceRows)) !== referenceRows) {
     log(`generating the reference window: ${referenceRows.toLocaleString('en-US')} rows`);
-    await generate(ch, REF_START, referenceRows, 1, false);
+    await generateEvents(ch, { model: MODEL, start: REF_START, rows: referenceRows, seed: 1, log });
   }
   for (const rows of sizes) {
-    if ((await countRows(ch, windowStart(rows), rows)) !== rows) {
+    if ((await countRows(ch, MODEL, windowStart(rows), rows)) !== rows) {
       log(`generating a current window: ${rows.toLocaleString('en-US')} rows`);
-      await generate(ch, windowStart(rows), rows, 1000 + rows, true);
+      await generateEvents(ch, { model: MODEL, start: windowStart(rows), rows, seed: 1000 + rows, drift: true, log });
     }
   }
   await ch.client.command({ query: 'OPTIMIZE TABLE scoring_events FINAL' });

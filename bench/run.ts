@@ -26,6 +26,7 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[])
   detection: () => import('./detection.ts'),
   drift: () => import('./drift.ts'),
   segments: () => import('./segments.ts'),
+  'window-reads': () => import('./window-reads.ts'),
   multivariate: () => import('./multivariate.ts'),
   'real-data': () => import('./real-data.ts'),
   scorer: () => import('./scorer.ts'),

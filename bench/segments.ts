@@ -1,10 +1,16 @@
 /**
  * Segment query benchmark: what counting a window per segment costs beside counting it whole.
- * A 10M-row window × 20 numeric + 5 categorical features in embedded ClickHouse, counted into a
+ * A 10M-row window × 20 numeric + 5 categorical features in embedded ClickHouse (bench/lib/
+ * synthetic-events.ts, the drift benchmark's rows with a metadata `region`), counted into a
  * 1M-row reference's bins by the window count query, once ungrouped (no segment keys: the query
  * every monitor runs) and once with one segment key of 20 kept segments plus `__other__`
  * (`GROUPING SETS ((), (s0))`: the whole window and every segment in one read of the rows).
  * Target: the segmented query ≤ 2× the ungrouped one.
+ *
+ * Beside the count query, the whole window read a segmented tick makes (activities/window-read.ts
+ * `readWindowAlone`: counts, versions, score histogram, labelled groups and the label-free
+ * estimation groups, with 10% of events labelled and an estimator fitted on the reference's
+ * labels), with and without the segment key: what a segment costs a tick, not only its counts.
  *
  *   npx tsx bench/segments.ts [--rows 10000000] [--reference-rows 1000000] [--top-k 20] [--repeat 3] [--json] [--dir D]
  *   npm run bench -- segments --rows 200000 --reference-rows 100000 --repeat 1      (a smoke run)
@@ -18,18 +24,33 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readWindowAlone } from '../activities/window-read.ts';
 import { OTHER_CATEGORY } from '../detectors/drift/categories.ts';
+import { estimationGrouping } from '../detectors/quality/cbpe-groups.ts';
+import { fitCbpe } from '../detectors/quality/cbpe.ts';
+import { DEFAULT_SCORE_HISTOGRAM_BINS } from '../detectors/quality/score-histogram.ts';
 import { buildReference } from '../operations/build-reference.ts';
 import { planSegments } from '../operations/segment-counts.ts';
-import { openClickHouse, queryRows, type ClickHouse } from '../platform/clickhouse/client.ts';
+import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
+import type { EstimationQuery } from '../platform/clickhouse/estimation-repository.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import { latestReference } from '../platform/clickhouse/reference-repository.ts';
-import { countWindowSegments } from '../platform/clickhouse/window-repository.ts';
+import { countWindowSegments, labelledScoreSample } from '../platform/clickhouse/window-repository.ts';
 import { loadConfig } from '../platform/config.ts';
 import { argReader, machine } from './lib/cli.ts';
+import {
+  BENCH_CATEGORICAL,
+  BENCH_NUMERIC,
+  countLabels,
+  countRows,
+  generateEvents,
+  generateLabels,
+} from './lib/synthetic-events.ts';
 
-const NUMERIC = 20;
-const CATEGORICAL = 5;
+const NUMERIC = BENCH_NUMERIC;
+const CATEGORICAL = BENCH_CATEGORICAL;
+/** Share of events labelled (an hour after the event), in the reference and the window. */
+const LABELLED_SHARE = 0.1;
 /** Values of the segment key (metadata `region`), Zipf-like volumes: 20 kept, the rest `__other__`. */
 const SEGMENT_VALUES = 30;
 const MODEL = 'bench-segments';
@@ -42,48 +63,6 @@ const log = (line: string): void => void process.stderr.write(`[segments-bench] 
 
 async function open(dir: string): Promise<ClickHouse> {
   return openClickHouse(loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: 'warn' } }));
-}
-
-/**
- * Seeded events generated inside ClickHouse (as bench/drift.ts does): numeric f_j ~ N(j, (j+1)²),
- * categorical c_j uniform over 3 + 4j labels, a score, and metadata `region` r0…r29 with volume
- * ∝ 1/(rank + 1). The window shifts f0 by 0.5 σ in r3 only.
- */
-async function generate(ch: ClickHouse, start: number, rows: number, seed: number, shifted: boolean): Promise<void> {
-  const chunk = 1_000_000;
-  for (let offset = 0; offset < rows; offset += chunk) {
-    const n = Math.min(chunk, rows - offset);
-    await ch.client.command({
-      query: `INSERT INTO scoring_events (event_id, model_id, model_version, ts, num_features, cat_features, missing_features, prediction_score, prediction_class, metadata, contract_version, source, source_ref)
-        SELECT event_id, model, 'v1', t, mapFromArrays(
-            arrayMap(j -> concat('f', toString(j)), range(${NUMERIC})),
-            arrayMap(j -> j + (j + 1) * (if({shifted:UInt8} AND j = 0 AND region = 'r3', 0.5, 0)
-              + sqrt(-2 * log((cityHash64({seed:UInt32}, number, j, 1) % 1000000 + 1) / 1000001))
-              * cos(2 * pi() * (cityHash64({seed:UInt32}, number, j, 2) % 1000000) / 1000000)), range(${NUMERIC}))),
-          mapFromArrays(
-            arrayMap(j -> concat('c', toString(j)), range(${CATEGORICAL})),
-            arrayMap(j -> concat('k', toString(cityHash64({seed:UInt32}, number, j, 3) % (3 + 4 * j))), range(${CATEGORICAL}))),
-          [], (cityHash64({seed:UInt32}, number, 4) % 1000000) / 1000000, if(cityHash64({seed:UInt32}, number, 5) % 3 = 0, 'pos', 'neg'),
-          map('region', region), 1, 'bench', ''
-        FROM (
-          SELECT number, concat(toString({seed:UInt32}), '-', toString(number)) AS event_id, {model:String} AS model,
-            fromUnixTimestamp64Milli(toInt64({start:Int64} + number)) AS t,
-            concat('r', toString(least(${SEGMENT_VALUES - 1}, toUInt32(floor(exp(log(${SEGMENT_VALUES + 1}) * (cityHash64({seed:UInt32}, number, 6) % 1000000) / 1000000)) - 1)))) AS region
-          FROM numbers({offset:UInt64}, {n:UInt64})
-        )`,
-      query_params: { seed, model: MODEL, start, shifted: shifted ? 1 : 0, offset, n },
-    });
-    log(`  inserted ${(offset + n).toLocaleString('en-US')} / ${rows.toLocaleString('en-US')} rows`);
-  }
-}
-
-async function countRows(ch: ClickHouse, start: number, rows: number): Promise<number> {
-  const r = await queryRows<{ n: number }>(
-    ch.client,
-    'SELECT count() AS n FROM scoring_events WHERE model_id = {model:String} AND ts >= fromUnixTimestamp64Milli({s:Int64}) AND ts < fromUnixTimestamp64Milli({e:Int64})',
-    { model: MODEL, s: start, e: start + rows },
-  );
-  return Number(r[0]?.n ?? 0);
 }
 
 interface Run {
@@ -114,8 +93,29 @@ async function measure(dir: string, rows: number, topK: number, repeat: number):
       rows: out.whole.rows,
     };
   };
+  // The label-free estimator as a monitor fits it on the reference (labelled sample, own threshold 0.5).
+  const sample = await labelledScoreSample(ch.client, MODEL, { start: reference.start, end: reference.end }, 50_000);
+  const cbpe = fitCbpe(
+    sample.map((x) => x.label),
+    sample.map((x) => x.score),
+  );
+  const estimation: EstimationQuery = { ...estimationGrouping(cbpe), referenceRange: cbpe.referenceScoreRange };
+  const read = async (segments: typeof plan.toCount): Promise<Run> => {
+    const load1 = os.loadavg()[0] ?? Number.NaN;
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await readWindowAlone(
+      ch.client,
+      { ...window, reference, labelsArrivedBy: window.end + 3_600_000, segments, estimation },
+      DEFAULT_SCORE_HISTOGRAM_BINS,
+    );
+    const cpu = process.cpuUsage(c0);
+    return { seconds: (performance.now() - t0) / 1000, cpu_seconds: (cpu.user + cpu.system) / 1e6, load1 };
+  };
   const plain: Run[] = [];
   const grouped: Run[] = [];
+  const plainRead: Run[] = [];
+  const groupedRead: Run[] = [];
   let segments = 0;
   let counted = 0;
   for (let i = 0; i < repeat; i++) {
@@ -125,21 +125,37 @@ async function measure(dir: string, rows: number, topK: number, repeat: number):
     grouped.push(b.run);
     segments = b.segments;
     counted = b.rows;
+    if (!flag('count-only')) {
+      plainRead.push(await read([]));
+      groupedRead.push(await read(plan.toCount));
+    }
   }
   await ch.close();
   const best = (runs: Run[], key: 'seconds' | 'cpu_seconds') => Math.min(...runs.map((r) => r[key]));
+  const side = (runs: Run[]) => ({
+    best_seconds: best(runs, 'seconds'),
+    best_cpu_seconds: best(runs, 'cpu_seconds'),
+    runs,
+  });
   return {
     window_rows: counted,
     segments,
     plan_seconds: planSeconds,
-    ungrouped: { best_seconds: best(plain, 'seconds'), best_cpu_seconds: best(plain, 'cpu_seconds'), runs: plain },
-    segmented: {
-      best_seconds: best(grouped, 'seconds'),
-      best_cpu_seconds: best(grouped, 'cpu_seconds'),
-      runs: grouped,
-    },
+    estimation_steps: estimation.steps.length,
+    ungrouped: side(plain),
+    segmented: side(grouped),
     ratio_wall: best(grouped, 'seconds') / best(plain, 'seconds'),
     ratio_cpu: best(grouped, 'cpu_seconds') / best(plain, 'cpu_seconds'),
+    ...(plainRead.length > 0
+      ? {
+          read: {
+            ungrouped: side(plainRead),
+            segmented: side(groupedRead),
+            ratio_wall: best(groupedRead, 'seconds') / best(plainRead, 'seconds'),
+            ratio_cpu: best(groupedRead, 'cpu_seconds') / best(plainRead, 'cpu_seconds'),
+          },
+        }
+      : {}),
   };
 }
 
@@ -152,10 +168,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   --reference-rows N    reference window rows (default 1000000)
   --top-k K             segments kept (default 20; 30 values, the rest pool into __other__)
   --repeat N            runs of each query, alternating, in one fresh process (default 3)
+  --count-only          time the count query only (not the whole window read)
   --json                print the result as JSON
   --dir D               data directory of the embedded ClickHouse (default .halflife/bench-segments; data is kept between runs)
 Times the window count query with no segment keys and with one key (GROUPING SETS), 20 numeric + 5
-categorical features, and reports best-of-N wall and CPU seconds and their ratio (target ≤ 2×).
+categorical features, and reports best-of-N wall and CPU seconds and their ratio (target ≤ 2×); then
+the whole window read of a tick (counts, labelled groups, estimation groups; 10% of events labelled)
+with and without the key.
 `);
     return;
   }
@@ -172,17 +191,33 @@ categorical features, and reports best-of-N wall and CPU seconds and their ratio
   await applyMigrations(ch.client);
   const t0 = performance.now();
   let fresh = false;
-  if ((await countRows(ch, REF_START, referenceRows)) !== referenceRows) {
-    log(`generating the reference window: ${referenceRows.toLocaleString('en-US')} rows`);
-    await generate(ch, REF_START, referenceRows, 1, false);
-    fresh = true;
+  const generated = async (label: string, start: number, n: number, seed: number, shifted: boolean) => {
+    if ((await countRows(ch, MODEL, start, n)) !== n) {
+      log(`generating the ${label}: ${n.toLocaleString('en-US')} rows`);
+      await generateEvents(ch, {
+        model: MODEL,
+        start,
+        rows: n,
+        seed,
+        regions: SEGMENT_VALUES,
+        regionShift: shifted,
+        log,
+      });
+      fresh = true;
+    }
+    // A data directory from before labels were generated gets its labels now.
+    if ((await countLabels(ch, MODEL, start, n)) === 0) {
+      log(`labelling ${100 * LABELLED_SHARE}% of the ${label}`);
+      await generateLabels(ch, { model: MODEL, start, rows: n, share: LABELLED_SHARE, delayMs: 3_600_000 });
+      fresh = true;
+    }
+  };
+  await generated('reference window', REF_START, referenceRows, 1, false);
+  await generated('window', WINDOW_START, rows, 1000 + rows, true);
+  if (fresh) {
+    await ch.client.command({ query: 'OPTIMIZE TABLE scoring_events FINAL' });
+    await ch.client.command({ query: 'OPTIMIZE TABLE labels FINAL' });
   }
-  if ((await countRows(ch, WINDOW_START, rows)) !== rows) {
-    log(`generating the window: ${rows.toLocaleString('en-US')} rows`);
-    await generate(ch, WINDOW_START, rows, 1000 + rows, true);
-    fresh = true;
-  }
-  if (fresh) await ch.client.command({ query: 'OPTIMIZE TABLE scoring_events FINAL' });
   log(`data ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   await buildReference(ch.client, { modelId: MODEL, start: REF_START, end: REF_START + referenceRows });
   await ch.close();
@@ -201,6 +236,13 @@ categorical features, and reports best-of-N wall and CPU seconds and their ratio
     ratio_cpu: number;
     segments: number;
     plan_seconds: number;
+    estimation_steps: number;
+    read?: {
+      ungrouped: { best_seconds: number; best_cpu_seconds: number };
+      segmented: { best_seconds: number; best_cpu_seconds: number };
+      ratio_wall: number;
+      ratio_cpu: number;
+    };
   };
   const result = {
     machine: machine(),
@@ -220,6 +262,14 @@ categorical features, and reports best-of-N wall and CPU seconds and their ratio
         `ungrouped: best ${measured.ungrouped.best_seconds.toFixed(2)} s (CPU ${measured.ungrouped.best_cpu_seconds.toFixed(2)} s)`,
         `segmented: best ${measured.segmented.best_seconds.toFixed(2)} s (CPU ${measured.segmented.best_cpu_seconds.toFixed(2)} s)`,
         `ratio: ${measured.ratio_wall.toFixed(2)}× wall, ${measured.ratio_cpu.toFixed(2)}× CPU (target ≤ 2×)`,
+        ...(measured.read
+          ? [
+              `whole window read (counts, labels, estimation at ${measured.estimation_steps} step bounds):`,
+              `  ungrouped: best ${measured.read.ungrouped.best_seconds.toFixed(2)} s (CPU ${measured.read.ungrouped.best_cpu_seconds.toFixed(2)} s)`,
+              `  segmented: best ${measured.read.segmented.best_seconds.toFixed(2)} s (CPU ${measured.read.segmented.best_cpu_seconds.toFixed(2)} s)`,
+              `  ratio: ${measured.read.ratio_wall.toFixed(2)}× wall, ${measured.read.ratio_cpu.toFixed(2)}× CPU`,
+            ]
+          : []),
       ].join('\n') + '\n',
     );
 }

@@ -20,6 +20,7 @@ import {
 import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
 import type { SegmentsToCount } from '../platform/clickhouse/segment-grouping.ts';
+import type { SegmentScoreGroups } from '../platform/clickhouse/estimation-repository.ts';
 import {
   countWindowSegments,
   segmentTopValues,
@@ -73,22 +74,30 @@ function ordered(toCount: readonly SegmentsToCount[], segments: readonly Counted
   return [...segments].sort((a, b) => rank(a) - rank(b));
 }
 
-/** A window's segment counts and labelled groups (from the grouped queries) as the observation carries them. */
+/**
+ * A window's segment counts, labelled groups and (when read) estimation groups, from the grouped
+ * queries, as the observation carries them.
+ */
 export function windowSegmentCounts(
   toCount: readonly SegmentsToCount[],
   counted: readonly CountedSegment[],
   labelled: readonly SegmentLabelledGroups[],
   scoreBins: number,
+  /** The segments' estimation groups; a segment without scored events gets empty groups. @default not read */
+  estimation?: readonly SegmentScoreGroups[],
 ): SegmentWindowCounts[] {
-  const labelledOf = new Map(labelled.map((l) => [`${l.key}\u0000${l.value}`, l.groups]));
+  const id = (s: { key: number; value: string }) => `${s.key}\u0000${s.value}`;
+  const labelledOf = new Map(labelled.map((l) => [id(l), l.groups]));
+  const estimationOf = new Map((estimation ?? []).map((e) => [id(e), { groups: e.groups, outside: e.outside }]));
   return ordered(toCount, counted).map((s) => {
-    const groups = labelledOf.get(`${s.key}\u0000${s.value}`) ?? [];
+    const groups = labelledOf.get(id(s)) ?? [];
     const l = labelledFromGroups(groups, scoreBins);
     return {
       key: segmentKeyName(toCount[s.key]!.key),
       value: s.value,
       counted: s.counted,
       labelled: l ? { events: l.events, histogram: l.histogram } : null,
+      ...(estimation ? { estimation: estimationOf.get(id(s)) ?? { groups: [], outside: 0 } } : {}),
     };
   });
 }

@@ -52,7 +52,8 @@ function histogramGroups(histogram: readonly number[], grouping: EstimationGroup
   return groups;
 }
 
-const sameGrouping = (a: EstimationGrouping, b: EstimationGrouping) =>
+/** Whether two groupings group scores the same way (a window's groups are read with the reference's). */
+export const sameGrouping = (a: EstimationGrouping, b: EstimationGrouping): boolean =>
   a.threshold === b.threshold && a.bins === b.bins && JSON.stringify(a.steps) === JSON.stringify(b.steps);
 
 /** The window's estimate of `settings.qualityMetric` (accuracy or ROC AUC); null without an estimator or scores. */

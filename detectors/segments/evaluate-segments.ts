@@ -7,6 +7,11 @@
  * of 25 features, 250 tests a window, so testing each segment on its own would call a few
  * segments drifted every window by chance. The effect-size gate applies per test, as for the
  * whole window.
+ *
+ * Quality: realised from the segment's labelled events, and estimated without labels (CBPE, the
+ * reference's estimator, from the segment's score groups read with the window) when the window's
+ * scores were grouped for estimation: a segment whose labels have not arrived still shows where
+ * its quality is heading. The segment SLO holds realised quality only.
  */
 import { compareBinnedFeature } from '../drift/compare-feature.ts';
 import { breakageDetails, dataQualityReport } from '../drift/data-quality.ts';
@@ -15,6 +20,8 @@ import { benjaminiHochberg } from '../drift/multiple-testing.ts';
 import { DEFAULT_ALPHA } from '../drift/thresholds.ts';
 import { applyVerdict, type VerdictOptions } from '../drift/verdict.ts';
 import { windowQualityCounts } from '../drift/window-comparison.ts';
+import { estimateCbpeFromGroups, type EstimationGrouping } from '../quality/cbpe-groups.ts';
+import type { CbpeModel } from '../quality/cbpe.ts';
 import { qualityFromScoreHistogram } from '../quality/score-histogram.ts';
 import { segmentReferenceProfiles, type WholeReference } from './segment-reference.ts';
 import {
@@ -62,6 +69,18 @@ export interface SegmentResult {
     n: number;
     interval: { lower: number; upper: number } | null;
   } | null;
+  /**
+   * Estimated quality without labels (CBPE at the grouping's threshold) from the segment's scores;
+   * absent when the window's scores were not grouped for estimation, null without scored events.
+   */
+  estimated?: {
+    metric: string;
+    value: number | null;
+    n: number;
+    interval: { lower: number; upper: number } | null;
+    /** Whether the estimator's own checks hold (calibration, range) and there is a value. */
+    trustworthy: boolean;
+  } | null;
   /** Whether the segment's quality breaches the policy's segment SLO. */
   sloBreached: boolean;
 }
@@ -84,6 +103,8 @@ export interface SegmentEvaluationOptions {
   qualityMetric?: 'accuracy' | 'auc';
   /** Verdict options for the per-segment drift tests (alpha, effect thresholds). @default library defaults */
   verdict?: Pick<VerdictOptions, 'alpha' | 'thresholds'>;
+  /** The reference's label-free estimator and the grouping the segments' scores were read with. @default none (no estimates) */
+  estimator?: { model: CbpeModel; grouping: EstimationGrouping } | null;
 }
 
 const numberOrNull = (x: number | undefined): number | null => (x === undefined || !Number.isFinite(x) ? null : x);
@@ -142,6 +163,7 @@ export function evaluateSegments(
       drift: judged ? { columns: [], drifted: [] } : null,
       dataQuality,
       quality: realisedQuality(s, metric),
+      ...(options.estimator && s.estimation ? { estimated: estimatedQuality(s, metric, options.estimator) } : {}),
       sloBreached: false,
     };
   });
@@ -209,5 +231,24 @@ function realisedQuality(s: SegmentCounts, metric: 'accuracy' | 'auc'): SegmentR
     value: estimate.value,
     n: q.n,
     interval: estimate.interval ? { lower: estimate.interval.lower, upper: estimate.interval.upper } : null,
+  };
+}
+
+function estimatedQuality(
+  s: SegmentCounts,
+  metric: 'accuracy' | 'auc',
+  estimator: { model: CbpeModel; grouping: EstimationGrouping },
+): SegmentResult['estimated'] {
+  const scored = s.estimation;
+  if (!scored || scored.groups.every((g) => g.events === 0)) return null;
+  const e = estimateCbpeFromGroups(estimator.model, scored.groups, estimator.grouping, scored.outside);
+  const value = metric === 'auc' ? e.rocAuc : e.accuracy;
+  const interval = metric === 'auc' ? e.rocAucInterval : e.accuracyInterval;
+  return {
+    metric,
+    value,
+    n: e.n,
+    interval: interval ? { lower: interval.lower, upper: interval.upper } : null,
+    trustworthy: e.trustworthy && e.n > 0 && value !== null,
   };
 }

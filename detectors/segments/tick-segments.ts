@@ -6,6 +6,7 @@
  */
 import type { MonitorReference, MonitorSettings, MonitorState, WindowObservation } from '../monitor/types.ts';
 import type { RetrainPolicy } from '../policy/types.ts';
+import { sameGrouping, windowEstimationGrouping } from '../monitor/window-estimate.ts';
 import { evaluateSegments, type SegmentReport } from './evaluate-segments.ts';
 import { pairSegments, type SegmentReferenceCounts } from './types.ts';
 
@@ -28,8 +29,14 @@ export function tickSegments(
     state.segments = { reference: null, sloBreaches: [] };
     return null;
   }
+  // Segments are estimated with the window's own grouping, when it is the reference estimator's.
+  const grouping = windowEstimationGrouping(reference);
+  const read = observation.estimationGroups?.grouping;
+  const estimator =
+    reference.cbpe && grouping && read && sameGrouping(read, grouping) ? { model: reference.cbpe, grouping } : null;
   const report = evaluateSegments(reference, pairSegments(counts, observed.window), policy.segments, {
     qualityMetric: settings.qualityMetric,
+    estimator,
   });
   state.segments = { reference: counts, sloBreaches: report.sloBreaches };
   return report;

@@ -5,6 +5,7 @@
  * provenance.
  */
 import type { CountedWindow } from '../drift/window-comparison.ts';
+import type { ScoreGroup } from '../quality/cbpe-groups.ts';
 import type { LabelledScoreHistogram } from '../quality/score-histogram.ts';
 
 /** What splits the traffic: a categorical feature (`cat_features`) or an event metadata field (`metadata`). */
@@ -72,6 +73,14 @@ export interface SegmentCounts {
   window: CountedWindow;
   /** The segment's labelled events in the window, by score bin and label; null when none. */
   labelled: { events: number; histogram: LabelledScoreHistogram } | null;
+  /** The segment's scores grouped for label-free estimation (as the window's own); null or absent when not read. */
+  estimation?: SegmentEstimationGroups | null;
+}
+
+/** A segment's scores grouped as the reference's estimator asks (quality/cbpe-groups.ts), with its events outside the reference's score range. */
+export interface SegmentEstimationGroups {
+  groups: ScoreGroup[];
+  outside: number;
 }
 
 /** A segment whose quality is below the SLO. */
@@ -99,6 +108,8 @@ export interface SegmentWindowCounts {
   value: string;
   counted: CountedWindow;
   labelled: { events: number; histogram: LabelledScoreHistogram } | null;
+  /** Its scores grouped for label-free estimation, when the window's were. @default undefined */
+  estimation?: SegmentEstimationGroups | null;
 }
 
 /** What a window observation carries about segments. */
@@ -140,9 +151,17 @@ export function pairSegments(
       reference: r.counted,
       window: w?.counted ?? emptyCounted(),
       labelled: w?.labelled ?? null,
+      ...(w?.estimation ? { estimation: w.estimation } : {}),
     };
   });
   for (const w of current.values())
-    out.push({ key: w.key, value: w.value, reference: emptyCounted(), window: w.counted, labelled: w.labelled });
+    out.push({
+      key: w.key,
+      value: w.value,
+      reference: emptyCounted(),
+      window: w.counted,
+      labelled: w.labelled,
+      ...(w.estimation ? { estimation: w.estimation } : {}),
+    });
   return out;
 }

@@ -22,6 +22,10 @@
  *   events only* (`event_id IN` the batch's events: the label side reads O(window), not every
  *   label ever stored), each window's labels cut at its own arrival instant (`labelsArrivedBy`);
  * - **dead letters** and **when each version was trained**;
+ * - **segments**: windows with segment keys get every statistic above per segment too, in the
+ *   same queries (the segment slots of batch-windows.ts: grouping sets keyed by window);
+ * - **estimation groups**: the scores of windows that estimate, grouped for CBPE at each
+ *   window's own grouping (per segment too), one query for the batch (estimation-repository.ts);
  * - **feature keys** the rows carry (what tells appeared features): the (window, name) groups
  *   above already count every key of both maps, so their sum is the count query's `key_occurrences`;
  * - and the two follow-ups the counts may call for, batched alike: the exact most frequent value
@@ -34,17 +38,42 @@
  * this is for windows of up to tens of thousands of events: larger ones are counted one by one
  * (activities/window-batcher.ts routes them).
  *
- * Every value travels as a query parameter; the SQL text is constant.
+ * Every value travels as a query parameter; the SQL text is constant (one text with segment
+ * slots, one without: a batch without segment keys runs the unsegmented text).
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from '../../detectors/drift/profiles.ts';
 import type { CountedWindow } from '../../detectors/drift/window-comparison.ts';
 import type { LabelledScoreGroup, ScoreBinCount } from '../../detectors/monitor/window-histograms.ts';
+import {
+  anySegments,
+  batchParams,
+  eventsOfWindows,
+  segmentSlotParams,
+  slotOf,
+  timedRows,
+  type BatchParams,
+  type BatchQueryTimings,
+} from './batch-windows.ts';
 import type { ColumnsToCount } from './binned-counts-query.ts';
-import { queryRows } from './client.ts';
+import {
+  batchedEstimationScoreGroups,
+  type EstimationQuery,
+  type SegmentScoreGroups,
+  type WindowScoreGroups,
+} from './estimation-repository.ts';
+import type { SegmentsToCount } from './segment-grouping.ts';
 import { countsFromMap, floatArrayParam, num } from './sql-values.ts';
-import { checkedTimeWindow, type TimeWindow } from './time-window.ts';
-import { labelledGroupOf, type LabelledGroupRow, type VersionInWindow } from './window-repository.ts';
+import type { TimeWindow } from './time-window.ts';
+import {
+  labelledGroupOf,
+  type CountedSegment,
+  type LabelledGroupRow,
+  type SegmentLabelledGroups,
+  type VersionInWindow,
+} from './window-repository.ts';
+
+export type { BatchQueryTimings };
 
 /** One window of a batch: a model's events in [start, end), counted into `columns` when given. */
 export interface BatchedWindowRequest extends TimeWindow {
@@ -53,6 +82,10 @@ export interface BatchedWindowRequest extends TimeWindow {
   columns: ColumnsToCount | null;
   /** Count only labels that arrived (label_ts) before this instant, the decision time. @default null (every stored label) */
   labelsArrivedBy?: number | null;
+  /** Also count these segment keys' segments in the same queries (only with `columns`). @default none */
+  segments?: readonly SegmentsToCount[];
+  /** Also group the window's scores for label-free estimation (per segment too, with `segments`). @default null */
+  estimation?: EstimationQuery | null;
 }
 
 /** Everything a monitor tick reads of one window. */
@@ -65,63 +98,34 @@ export interface BatchedWindowStatistics {
   deadLettered: number;
   scoreBins: ScoreBinCount[];
   labelled: LabelledScoreGroup[];
-}
-
-/** Wall time of each query of a batch (ms), summed over the batches it is passed to; in the embedded engine it includes the wait for the query lane. */
-export interface BatchQueryTimings {
-  versions?: number;
-  numeric?: number;
-  categorical?: number;
-  labelled?: number;
-  deadLetters?: number;
-  trainedAt?: number;
-  topValues?: number;
-  unknownKeys?: number;
+  /** The window's scores grouped for estimation, when asked for. @default undefined */
+  estimation?: WindowScoreGroups;
+  /** Per segment, when segment keys were asked for with columns. @default undefined */
+  segments?: { counted: CountedSegment[]; labelled: SegmentLabelledGroups[]; estimation?: SegmentScoreGroups[] };
 }
 
 /** Reserved slot names of the prediction columns: feature names start with a letter or `_` (contracts.ts). */
 const SCORE_SLOT = ':score';
 const VALUE_SLOT = ':value';
 
-/** The batch's windows, as parameters: window i+1 (SQL arrays are 1-based) is model models[i] in [starts[i], ends[i]). */
-type BatchParams = {
-  models: string[];
-  starts: number[];
-  ends: number[];
-  from: number;
-  to: number;
-};
-
-/**
- * The batch's scored events of their own windows, with `w` the 1-based window number. PREWHERE
- * narrows to the batch's models and the span of all its windows before FINAL de-duplicates (exact:
- * every copy of an event has the same model and ts, see event-window.ts); WHERE then keeps each
- * model's own window.
- */
-const eventsOfWindows = (columns: string, where = ''): string => `(
-  SELECT indexOf({models:Array(String)}, model_id) AS w, ${columns}
-  FROM scoring_events FINAL
-  PREWHERE model_id IN {models:Array(String)}
-    AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})
-  WHERE ts >= fromUnixTimestamp64Milli({starts:Array(Int64)}[w]) AND ts < fromUnixTimestamp64Milli({ends:Array(Int64)}[w])${where}
-  SETTINGS do_not_merge_across_partitions_select_final = 1
-)`;
+/** In a segmented batch, the columns that say which grouping a row belongs to (batch-windows.ts); '' otherwise. */
+const slot = (segmented: boolean, prefix = ''): string => (segmented ? `${prefix}sk, ${prefix}sv, ` : '');
 
 /** Per (window, numeric name): rows carrying it, finite values and their moments, and counts below each reference cut. */
-const NUMERIC_SLOTS_SQL = `
-SELECT g.w AS w, g.name AS name, g.present AS present, g.n AS n, g.mn AS mn, g.mx AS mx, g.mean AS mean, g.sd AS sd,
+const numericSlotsSql = (segmented: boolean): string => `
+SELECT g.w AS w, ${segmented ? 'g.sk AS sk, g.sv AS sv, ' : ''}g.name AS name, g.present AS present, g.n AS n, g.mn AS mn, g.mx AS mx, g.mean AS mean, g.sd AS sd,
        arrayMap(c -> arrayCount(x -> x < c, g.vs), s.cuts) AS below
 FROM (
-  SELECT w, name, count() AS present, countIf(ok) AS n, minIf(v, ok) AS mn, maxIf(v, ok) AS mx,
+  SELECT w, ${slot(segmented)}name, count() AS present, countIf(ok) AS n, minIf(v, ok) AS mn, maxIf(v, ok) AS mx,
          avgIf(v, ok) AS mean, stddevPopIf(v, ok) AS sd, groupArrayIf(v, ok) AS vs
   FROM (
-    SELECT w, name, v, isFinite(v) AS ok
-    FROM ${eventsOfWindows('num_features, prediction_score, prediction_value')}
+    SELECT w, ${slot(segmented)}name, v, isFinite(v) AS ok
+    FROM ${eventsOfWindows('num_features, prediction_score, prediction_value', '', segmented)}
     ARRAY JOIN
       arrayConcat(mapKeys(num_features), ['${SCORE_SLOT}', '${VALUE_SLOT}']) AS name,
       arrayConcat(mapValues(num_features), [ifNull(prediction_score, nan), ifNull(prediction_value, nan)]) AS v
   )
-  GROUP BY w, name
+  GROUP BY w, ${slot(segmented)}name
 ) AS g
 LEFT JOIN (
   SELECT tupleElement(t, 1) AS w, tupleElement(t, 2) AS name, tupleElement(t, 3) AS cuts
@@ -129,34 +133,34 @@ LEFT JOIN (
 ) AS s ON g.w = s.w AND g.name = s.name`;
 
 /** Per (window, categorical name, label): rows. */
-const CATEGORICAL_SQL = `
-SELECT w, name, label, count() AS n
-FROM ${eventsOfWindows('cat_features')}
+const categoricalSql = (segmented: boolean): string => `
+SELECT w, ${slot(segmented)}name, label, count() AS n
+FROM ${eventsOfWindows('cat_features', '', segmented)}
 ARRAY JOIN mapKeys(cat_features) AS name, mapValues(cat_features) AS label
-GROUP BY w, name, label`;
+GROUP BY w, ${slot(segmented)}name, label`;
 
 /** The score bin of the single-window queries (window-repository.ts `scoreBin`). */
 const scoreBin = (score: string): string => `least(toUInt32(floor(${score} * {bins:UInt32})), {bins:UInt32} - 1)`;
 
 /** Per (window, version): events, first event, predicted classes and score-histogram bins (all additive). */
-const VERSIONS_SQL = `
-SELECT w, model_version AS version, count() AS events, toUnixTimestamp64Milli(min(ts)) AS first_seen,
+const versionsSql = (segmented: boolean): string => `
+SELECT w, ${slot(segmented)}model_version AS version, count() AS events, toUnixTimestamp64Milli(min(ts)) AS first_seen,
        sumMapIf(map(assumeNotNull(prediction_class), toUInt64(1)), prediction_class IS NOT NULL) AS class_labels,
        count(prediction_class) AS class_n,
        sumMapIf(map(${scoreBin('assumeNotNull(prediction_score)')}, toUInt64(1)), prediction_score IS NOT NULL) AS score_bins
-FROM ${eventsOfWindows('model_version, ts, prediction_class, prediction_score')}
-GROUP BY w, version`;
+FROM ${eventsOfWindows('model_version, ts, prediction_class, prediction_score', '', segmented)}
+GROUP BY w, ${slot(segmented)}version`;
 
 /**
  * The windows' scored events joined with their labels (only those events' labels are read); a
  * window with an arrival instant keeps the labels that arrived before it (the newest label of an
  * event, as the single-window query: a correction arriving later leaves the event unlabelled).
  */
-const LABELLED_SQL = `
-SELECT e.w AS w, ${scoreBin('e.prediction_score')} AS bin, l.label_numeric >= 0.5 AS positive,
+const labelledSql = (segmented: boolean): string => `
+SELECT e.w AS w, ${segmented ? 'e.sk AS sk, e.sv AS sv, ' : ''}${scoreBin('e.prediction_score')} AS bin, l.label_numeric >= 0.5 AS positive,
        count() AS events, sum(e.prediction_score) AS score_sum, sum(e.prediction_score * e.prediction_score) AS score_sq,
        quantileTDigest(0.5)(dateDiff('second', e.ts, l.label_ts) / 3600.0) AS delay_p50
-FROM ${eventsOfWindows('event_id, ts, prediction_score', '\n    AND prediction_score IS NOT NULL')} AS e
+FROM ${eventsOfWindows('event_id, ts, prediction_score', '\n    AND prediction_score IS NOT NULL', segmented)} AS e
 INNER JOIN (
   SELECT event_id, label_numeric, label_ts FROM labels FINAL
   PREWHERE event_id IN (
@@ -168,7 +172,7 @@ INNER JOIN (
   WHERE label_numeric IS NOT NULL
 ) AS l USING (event_id)
 WHERE ifNull(l.label_ts < fromUnixTimestamp64Milli({arrivedBy:Array(Nullable(Int64))}[e.w]), 1)
-GROUP BY w, bin, positive`;
+GROUP BY w, ${slot(segmented)}bin, positive`;
 
 /** Dead letters of each window's model received in its window. */
 const DEAD_LETTERS_SQL = `
@@ -200,16 +204,21 @@ export async function batchedWindowStatistics(
   if (requests.length === 0) return [];
   const timed = <T>(name: keyof BatchQueryTimings, sql: string, params: Record<string, unknown>): Promise<T[]> =>
     timedRows<T>(client, name, sql, params, timings);
-  const batch = batchParams(requests);
+  const keys = requests.map((r) => (r.columns ? (r.segments ?? []) : []));
+  const segmented = anySegments(keys);
+  const batch: BatchParams & Record<string, unknown> = {
+    ...batchParams(requests),
+    ...(segmented ? segmentSlotParams(keys) : {}),
+  };
   const models = batch.models;
 
-  const versionRows = await timed<VersionRow>('versions', VERSIONS_SQL, { ...batch, bins: scoreBins });
+  const versionRows = await timed<VersionRow>('versions', versionsSql(segmented), { ...batch, bins: scoreBins });
   const counting = requests.some((r) => r.columns !== null);
   const numericRows = counting
-    ? await timed<NumericSlotRow>('numeric', NUMERIC_SLOTS_SQL, slotParams(requests, batch))
+    ? await timed<NumericSlotRow>('numeric', numericSlotsSql(segmented), slotParams(requests, batch))
     : [];
-  const categoricalRows = counting ? await timed<CategoricalRow>('categorical', CATEGORICAL_SQL, batch) : [];
-  const labelledRows = await timed<LabelledRow>('labelled', LABELLED_SQL, {
+  const categoricalRows = counting ? await timed<CategoricalRow>('categorical', categoricalSql(segmented), batch) : [];
+  const labelledRows = await timed<LabelledRow>('labelled', labelledSql(segmented), {
     ...batch,
     bins: scoreBins,
     arrivedBy: requests.map((r) => r.labelsArrivedBy ?? null),
@@ -223,6 +232,12 @@ export async function batchedWindowStatistics(
           versions,
         })
       : [];
+  const estimating = requests.flatMap((r, i) => (r.estimation ? [i] : []));
+  const estimation = await batchedEstimationScoreGroups(
+    client,
+    estimating.map((i) => ({ ...requests[i]!, estimation: requests[i]!.estimation!, segments: keys[i]! })),
+    timings,
+  );
 
   const out: BatchedWindowStatistics[] = requests.map(() => ({
     counted: null,
@@ -232,24 +247,46 @@ export async function batchedWindowStatistics(
     scoreBins: [],
     labelled: [],
   }));
-  const totals = requests.map(() => ({ rows: 0, classLabels: {} as Record<string, number>, classN: 0 }));
-  const scoreBinTotals = requests.map(() => new Map<number, number>());
-  for (const r of versionRows) {
-    const i = Number(r.w) - 1;
-    const events = num(r.events);
-    out[i]!.versions.push({ version: r.version, events, firstSeen: num(r.first_seen) });
-    totals[i]!.rows += events;
-    totals[i]!.classN += num(r.class_n);
-    addCounts(totals[i]!.classLabels, countsFromMap(r.class_labels));
-    for (const [bin, n] of Object.entries(countsFromMap(r.score_bins)))
-      scoreBinTotals[i]!.set(Number(bin), (scoreBinTotals[i]!.get(Number(bin)) ?? 0) + n);
-  }
-  scoreBinTotals.forEach((bins, i) => {
-    out[i]!.scoreBins = [...bins].sort((a, b) => a[0] - b[0]).map(([bin, events]) => ({ bin, events }));
+  const versionGroups = bySlot(versionRows);
+  const labelledGroups = bySlot(labelledRows);
+  const numeric = bySlot(numericRows);
+  const categorical = bySlot(categoricalRows);
+  requests.forEach((request, i) => {
+    const w = i + 1;
+    const whole = versionGroups.get(w)?.get(WHOLE) ?? [];
+    const scoreBinTotals = new Map<number, number>();
+    for (const r of whole) {
+      out[i]!.versions.push({ version: r.version, events: num(r.events), firstSeen: num(r.first_seen) });
+      for (const [bin, n] of Object.entries(countsFromMap(r.score_bins)))
+        scoreBinTotals.set(Number(bin), (scoreBinTotals.get(Number(bin)) ?? 0) + n);
+    }
+    out[i]!.scoreBins = [...scoreBinTotals].sort((a, b) => a[0] - b[0]).map(([bin, events]) => ({ bin, events }));
+    out[i]!.labelled = (labelledGroups.get(w)?.get(WHOLE) ?? []).map(labelledGroupOf);
+    const columns = request.columns;
+    if (!columns) return;
+    const countedOf = (slot: string) =>
+      countedWindow(
+        columns,
+        totalsOf(versionGroups.get(w)?.get(slot) ?? []),
+        numeric.get(w)?.get(slot) ?? [],
+        categorical.get(w)?.get(slot) ?? [],
+      );
+    out[i]!.counted = countedOf(WHOLE);
+    if (keys[i]!.length === 0) return;
+    // The segments with events (as the grouped single-window query: a segment without events has no row).
+    const segmentSlots = [...(versionGroups.get(w)?.keys() ?? [])].filter((slot) => slot !== WHOLE);
+    out[i]!.segments = {
+      counted: segmentSlots.map((slot) => ({ ...slotFromId(slot), counted: countedOf(slot) })),
+      labelled: [...(labelledGroups.get(w) ?? [])]
+        .filter(([slot]) => slot !== WHOLE)
+        .map(([slot, rows]) => ({ ...slotFromId(slot), groups: rows.map(labelledGroupOf) })),
+    };
   });
-  for (const r of labelledRows) {
-    out[Number(r.w) - 1]!.labelled.push(labelledGroupOf(r));
-  }
+  estimating.forEach((i, k) => {
+    const { whole, segments } = estimation[k]!;
+    out[i]!.estimation = whole;
+    if (out[i]!.segments) out[i]!.segments!.estimation = segments;
+  });
   for (const r of deadRows) out[Number(r.w) - 1]!.deadLettered = num(r.n);
   const trained = new Map(trainedRows.map((r) => [`${r.model_id}\u0000${r.version}`, num(r.created)]));
   out.forEach((o, i) => {
@@ -258,48 +295,44 @@ export async function batchedWindowStatistics(
       if (at !== undefined) o.trainedAt.set(v.version, at);
     }
   });
-
-  const numeric = groupByWindow(numericRows, (r) => r.w);
-  const categorical = groupByWindow(categoricalRows, (r) => r.w);
-  requests.forEach((request, i) => {
-    if (!request.columns) return;
-    out[i]!.counted = countedWindow(
-      request.columns,
-      totals[i]!,
-      numeric.get(i + 1) ?? [],
-      categorical.get(i + 1) ?? [],
-    );
-  });
   return out;
 }
 
-/** The batch's windows as parameters. Throws ValidationError on bad bounds, Error when a model appears twice. */
-function batchParams(requests: readonly ({ modelId: string } & TimeWindow)[]): BatchParams {
-  const windows = requests.map((r) => checkedTimeWindow(r.start, r.end));
-  const models = requests.map((r) => r.modelId);
-  if (new Set(models).size !== models.length) throw new Error('a batch holds at most one window per model');
-  return {
-    models,
-    starts: windows.map((w) => w.start),
-    ends: windows.map((w) => w.end),
-    from: Math.min(...windows.map((w) => w.start)),
-    to: Math.max(...windows.map((w) => w.end)),
-  };
+/** The grouping id of the whole window's rows; a segment's is `key\u0000value`. */
+const WHOLE = '';
+
+const slotFromId = (id: string): { key: number; value: string } => {
+  const at = id.indexOf('\u0000');
+  return { key: Number(id.slice(0, at)), value: id.slice(at + 1) };
+};
+
+/** Rows of a batch query by window (1-based) and grouping ({@link WHOLE} or a segment's id). */
+function bySlot<R extends { w: number; sk?: unknown; sv?: unknown }>(
+  rows: readonly R[],
+): Map<number, Map<string, R[]>> {
+  const out = new Map<number, Map<string, R[]>>();
+  for (const r of rows) {
+    const w = Number(r.w);
+    const segment = slotOf(r);
+    const id = segment === null ? WHOLE : `${segment.key}\u0000${segment.value}`;
+    const groups = out.get(w) ?? new Map<string, R[]>();
+    const list = groups.get(id) ?? [];
+    list.push(r);
+    groups.set(id, list);
+    out.set(w, groups);
+  }
+  return out;
 }
 
-async function timedRows<T>(
-  client: ClickHouseClient,
-  name: keyof BatchQueryTimings,
-  sql: string,
-  params: Record<string, unknown>,
-  timings: BatchQueryTimings | undefined,
-): Promise<T[]> {
-  const t0 = performance.now();
-  try {
-    return await queryRows<T>(client, sql, params);
-  } finally {
-    if (timings) timings[name] = (timings[name] ?? 0) + performance.now() - t0;
+/** Events and predicted classes of one grouping, from its (version) rows: all sums. */
+function totalsOf(rows: readonly VersionRow[]): { rows: number; classLabels: Record<string, number>; classN: number } {
+  const totals = { rows: 0, classLabels: {} as Record<string, number>, classN: 0 };
+  for (const r of rows) {
+    totals.rows += num(r.events);
+    totals.classN += num(r.class_n);
+    addCounts(totals.classLabels, countsFromMap(r.class_labels));
   }
+  return totals;
 }
 
 /**
@@ -544,15 +577,4 @@ function capped(labels: Record<string, number>, profile: CategoricalProfile, oth
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): void {
   for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
-}
-
-function groupByWindow<R>(rows: readonly R[], windowOf: (r: R) => number): Map<number, R[]> {
-  const out = new Map<number, R[]>();
-  for (const r of rows) {
-    const w = Number(windowOf(r));
-    const list = out.get(w) ?? [];
-    list.push(r);
-    out.set(w, list);
-  }
-  return out;
 }

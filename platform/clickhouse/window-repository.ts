@@ -68,7 +68,9 @@ export async function countWindowSegments(
     if (segment === null) whole = query.read(row);
     else out.push({ ...segment, counted: query.read(row) });
   }
-  // An empty window still has its whole row when ungrouped; grouped, it has none.
+  // An empty window still has its whole row when ungrouped; grouped, it has none: count it ungrouped.
+  if (whole === null && segments.length > 0)
+    return { whole: await countWindowColumns(client, columns, events), segments: out };
   return { whole: whole ?? query.read({}), segments: out };
 }
 

@@ -235,6 +235,31 @@ describe('segments in the monitor: a shift confined to one segment', () => {
     }
   });
 
+  it('estimates each segment without labels from its own scores, read in the batch with the window', () => {
+    const judged = ticks().filter((d) => segmentsOf(d));
+    for (const d of judged) {
+      for (const s of segmentsOf(d)!.segments) {
+        // Every event is scored: the estimate covers the segment's events.
+        expect(s.estimated, s.segment).toBeTruthy();
+        expect(s.estimated!.n, s.segment).toBe(s.events);
+        expect(s.estimated!.metric).toBe('accuracy');
+      }
+      // Where the model still fits (no shift outside DE), the estimate lands near the realised value.
+      for (const other of ['country=FR', 'country=US']) {
+        const s = segmentsOf(d)!.segments.find((x) => x.segment === other)!;
+        expect(Math.abs(s.estimated!.value! - s.quality!.value!), `${other} window ${windowIndex(d)}`).toBeLessThan(
+          0.05,
+        );
+      }
+      // In DE after the shift the labels stopped following the scores: CBPE, which assumes they
+      // still do, sees confident scores and estimates high while realised quality falls.
+      if (windowIndex(d) >= SHIFT_WINDOW) {
+        const de = segmentsOf(d)!.segments.find((x) => x.segment === 'country=DE')!;
+        expect(de.estimated!.value!).toBeGreaterThan(de.quality!.value! + 0.15);
+      }
+    }
+  });
+
   it('reports the model degraded for the segment', () => {
     expect(status.health).toBe('degraded');
     expect(status.healthFindings?.map((f) => f.reason).join(' ')).toContain('country=DE');

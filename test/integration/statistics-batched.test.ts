@@ -41,6 +41,13 @@ import { countIntoBins } from '../../detectors/drift/bins.ts';
 import type { NumericCounts } from '../../detectors/drift/profiles.ts';
 import type { SegmentsToCount } from '../../platform/clickhouse/segment-grouping.ts';
 import { planSegments } from '../../operations/segment-counts.ts';
+import { groupScores, type ScoreGroup } from '../../detectors/quality/cbpe-groups.ts';
+import {
+  batchedEstimationScoreGroups,
+  estimationScoreGroups,
+  estimationScoreGroupsBySegment,
+  type EstimationQuery,
+} from '../../platform/clickhouse/estimation-repository.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
 /**
@@ -497,6 +504,203 @@ describe('batched window statistics equal the single-window queries', () => {
       expect(colorRows.map((s) => s.value)).toEqual([...plan.toCount[0]!.values, '__other__']);
       expect(colorRows.reduce((n, s) => n + s.counted.rows, 0)).toBe(events.length);
       expect(plan.reference.segments.filter((s) => s.key === 'metadata.channel').length).toBe(3);
+    });
+  });
+  describe('segments and estimation groups in the batch', () => {
+    const SEGMENTS: SegmentsToCount[] = [
+      { key: { feature: 'color' }, values: ['red', 'green'] },
+      { key: { metadata: 'channel' }, values: ['web', 'app', '__missing__'] },
+    ];
+    const ONE_KEY: SegmentsToCount[] = [{ key: { metadata: 'channel' }, values: ['pos'] }];
+    /** The model's stored events of a window, one per id (what FINAL reads). */
+    const stored = (m: Model, start: number, end: number): ScoringEventRow[] => {
+      const byId = new Map<string, ScoringEventRow>();
+      for (const e of m.events) if (e.ts >= start && e.ts < end) byId.set(e.event_id, e);
+      return [...byId.values()];
+    };
+    const segmentValue = (segments: SegmentsToCount[], e: ScoringEventRow, key: number): string => {
+      const k = segments[key]!.key;
+      const raw = 'feature' in k ? e.cat_features[k.feature] : e.metadata[k.metadata];
+      const value = raw ?? '__missing__';
+      return segments[key]!.values.includes(value) ? value : '__other__';
+    };
+
+    /**
+     * Groupings as references' estimators ask for them: the identity map (no bounds), a step map
+     * with a repeated bound, and bounds beyond the spelled-out comparisons that include scores the
+     * window holds (a score equal to a bound is below it: the step counts bounds < score).
+     */
+    function groupingsFor(windowStart: number): (EstimationQuery | null)[] {
+      return models.map((m, i) => {
+        const scores = stored(m, windowStart + m.offset, windowStart + 10 * MINUTE + m.offset)
+          .map((e) => e.prediction_score)
+          .filter((s): s is number => s !== null);
+        if (i === 0) return { steps: [], threshold: 0.5, bins: 100, referenceRange: [0.05, 0.95] };
+        if (i === 1)
+          return { steps: [0.1, 0.25, 0.25, 0.4, 0.6, 0.8], threshold: 0.65, bins: 50, referenceRange: [0.1, 0.9] };
+        if (i === 3) return null;
+        const exact = scores.slice(0, 12);
+        const steps = [...exact, ...Array.from({ length: 40 }, (_, k) => (k + 0.5) / 40), exact[0] ?? 0.5].sort(
+          (a, b) => a - b,
+        );
+        return { steps, threshold: i === 2 ? 0.3 : 0.5, bins: 100, referenceRange: [0, 1] };
+      });
+    }
+    const byKey = (a: ScoreGroup, b: ScoreGroup) =>
+      a.bin - b.bin || a.step - b.step || Number(a.above) - Number(b.above);
+    const sorted = (groups: readonly ScoreGroup[]) => [...groups].sort(byKey);
+    /** Without the t-digest delay median, approximate per group (and merged in another order by a grouped query). */
+    const exactLabelled = (groups: WindowRead['labelled']) =>
+      [...groups]
+        .sort((a, b) => a.bin - b.bin || Number(a.positive) - Number(b.positive))
+        .map(({ labelDelayHoursP50: _, ...g }) => g);
+
+    const segmentedRequests = (windowStart: number): WindowReadRequest[] => {
+      const groupings = groupingsFor(windowStart);
+      return readRequestsFor(windowStart, 5 * MINUTE).map((r, i) => ({
+        ...r,
+        // Two keys, one key, none: a batch mixes segmented and unsegmented monitors (and one without a reference).
+        ...(i === 0 || i === BROKEN || i === 4 ? { segments: SEGMENTS } : i === 2 ? { segments: ONE_KEY } : {}),
+        ...(groupings[i] ? { estimation: groupings[i] } : {}),
+      }));
+    };
+
+    it('groups scores for estimation in one batched query as each window alone, and as the scores say', async () => {
+      for (const start of [T0 + 10 * MINUTE, T0 + 20 * MINUTE]) {
+        const groupings = groupingsFor(start);
+        const requests = models.flatMap((m, i) =>
+          groupings[i]
+            ? [
+                {
+                  modelId: m.id,
+                  start: start + m.offset,
+                  end: start + 10 * MINUTE + m.offset,
+                  estimation: groupings[i]!,
+                },
+              ]
+            : [],
+        );
+        const timings = {};
+        const batched = await batchedEstimationScoreGroups(ch.client, requests, timings);
+        expect(Object.keys(timings)).toEqual(['estimation']);
+        for (const [k, r] of requests.entries()) {
+          const alone = await estimationScoreGroups(ch.client, r.modelId, r, r.estimation);
+          expectClose(sorted(batched[k]!.whole.groups), sorted(alone.groups));
+          expect(batched[k]!.whole.outside).toBe(alone.outside);
+          // Both equal the in-memory grouping of the window's stored scores (cbpe-groups.ts `scoreGroupKey`).
+          const m = models.find((x) => x.id === r.modelId)!;
+          const scores = stored(m, r.start, r.end)
+            .map((e) => e.prediction_score)
+            .filter((s): s is number => s !== null);
+          expectClose(sorted(alone.groups), sorted(groupScores(r.estimation, scores)));
+          const [low, high] = r.estimation.referenceRange;
+          expect(alone.outside).toBe(scores.filter((s) => s < low || s > high).length);
+          if (r.estimation.steps.length > 0 && scores.length > 100)
+            expect(new Set(alone.groups.map((g) => g.step)).size).toBeGreaterThan(5);
+        }
+        expect(batched[0]!.whole.groups.length).toBeGreaterThan(10);
+      }
+    });
+
+    it('reads segmented and estimating windows in the batch as each alone: counts, labels and estimation per segment', async () => {
+      for (const start of [T0 + 20 * MINUTE, T0 + 30 * MINUTE]) {
+        const requests = segmentedRequests(start);
+        const batched = await readWindowsBatched(ch.client, requests, BINS);
+        const alone = await Promise.all(requests.map((r) => readWindowAlone(ch.client, r, BINS)));
+        for (const [i, read] of batched.entries()) {
+          const expected = alone[i]!;
+          expectClose(read.counts, expected.counts);
+          const byBin = (a: { bin: number }, b: { bin: number }) => a.bin - b.bin;
+          expect([...read.scoreBins].sort(byBin)).toEqual([...expected.scoreBins].sort(byBin));
+          expect(read.versions).toEqual(expect.arrayContaining(expected.versions));
+          expect(read.deadLettered).toBe(expected.deadLettered);
+          expectClose(exactLabelled(read.labelled), exactLabelled(expected.labelled));
+          expect(read.estimation === undefined).toBe(expected.estimation === undefined);
+          if (expected.estimation) {
+            expectClose(sorted(read.estimation!.groups), sorted(expected.estimation.groups));
+            expect(read.estimation!.outside).toBe(expected.estimation.outside);
+          }
+          expect(read.segments === undefined, `window ${i}`).toBe(expected.segments === undefined);
+          if (!expected.segments) continue;
+          const id = (s: { key: number; value: string }) => `${s.key}:${s.value}`;
+          const byId = <T extends { key: number; value: string }>(xs: readonly T[]) =>
+            [...xs].sort((a, b) => id(a).localeCompare(id(b)));
+          const counted = byId(read.segments!.counted);
+          expect(counted.map(id)).toEqual(byId(expected.segments.counted).map(id));
+          counted.forEach((s, k) => expectClose(s.counted, byId(expected.segments!.counted)[k]!.counted, id(s)));
+          const labelled = byId(read.segments!.labelled);
+          expect(labelled.map(id)).toEqual(byId(expected.segments.labelled).map(id));
+          labelled.forEach((s, k) =>
+            expectClose(exactLabelled(s.groups), exactLabelled(byId(expected.segments!.labelled)[k]!.groups), id(s)),
+          );
+          const estimated = byId(read.segments!.estimation ?? []);
+          expect(estimated.map(id)).toEqual(byId(expected.segments.estimation ?? []).map(id));
+          estimated.forEach((s, k) => {
+            const e = byId(expected.segments!.estimation!)[k]!;
+            expectClose(sorted(s.groups), sorted(e.groups), id(s));
+            expect(s.outside).toBe(e.outside);
+          });
+        }
+
+        // What the comparison covers is there: segments of both kinds of key, estimated per segment,
+        // each segment's groups as its stored scores say; none for the window without a reference.
+        const m = models[0]!;
+        const read = batched[0]!;
+        expect(
+          read
+            .segments!.counted.filter((s) => s.key === 0)
+            .map((s) => s.value)
+            .sort(),
+        ).toEqual(['__other__', 'green', 'red']);
+        expect(read.segments!.labelled.length).toBeGreaterThanOrEqual(6);
+        const events = stored(m, requests[0]!.start, requests[0]!.end);
+        for (const s of read.segments!.estimation!) {
+          const scores = events
+            .filter((e) => segmentValue(SEGMENTS, e, s.key) === s.value)
+            .map((e) => e.prediction_score)
+            .filter((x): x is number => x !== null);
+          expectClose(sorted(s.groups), sorted(groupScores(requests[0]!.estimation!, scores)), `${s.key}:${s.value}`);
+        }
+        expect(batched[4]!.segments).toBeUndefined();
+        expect(batched[2]!.segments!.counted.map((s) => s.value).sort()).toEqual(['__other__', 'pos']);
+        expect(batched[1]!.segments).toBeUndefined();
+      }
+    });
+
+    it('reads segmented windows through the batcher in one batch with the unsegmented ones', async () => {
+      const batcher = createWindowBatcher(ch.client);
+      const requests = segmentedRequests(T0 + 30 * MINUTE);
+      const results = await Promise.all(requests.map((r) => batcher.read(r)));
+      expect(batcher.stats()).toMatchObject({ batches: 1, windows: requests.length, waiting: 0 });
+      // One estimation query for the batch, whatever the number of estimating windows.
+      expect(batcher.stats().queryMs.estimation).toBeGreaterThan(0);
+      for (const [i, request] of requests.entries()) {
+        const alone = await readWindowAlone(ch.client, request, DEFAULT_SCORE_HISTOGRAM_BINS);
+        expectClose(results[i]!.counts, alone.counts);
+        expect(results[i]!.segments?.counted.length).toBe(alone.segments?.counted.length);
+      }
+    });
+
+    it('counts a segmented window alone by GROUPING SETS as the batch does when the window is empty', async () => {
+      const m = models[3]!;
+      const request: WindowReadRequest = {
+        modelId: m.id,
+        start: T0,
+        end: T0 + 10 * MINUTE,
+        reference: references.get(m.id)!,
+        segments: SEGMENTS,
+        estimation: { steps: [0.5], threshold: 0.5, bins: 10, referenceRange: [0, 1] },
+      };
+      const [batched] = await readWindowsBatched(ch.client, [request], BINS);
+      const alone = await readWindowAlone(ch.client, request, BINS);
+      expectClose(batched!.counts, alone.counts);
+      expect(alone.counts!.rows).toBe(0);
+      expect(alone.segments!.counted).toEqual([]);
+      expect(batched!.segments!.counted).toEqual([]);
+      expect(alone.estimation!.groups).toEqual([]);
+      expect(batched!.estimation!.groups).toEqual([]);
+      const grouped = await estimationScoreGroupsBySegment(ch.client, m.id, request, request.estimation!, SEGMENTS);
+      expect(grouped.segments).toEqual([]);
     });
   });
 });

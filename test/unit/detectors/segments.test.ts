@@ -9,7 +9,10 @@ import type { MonitorState } from '../../../detectors/monitor/types.ts';
 import { evaluatePolicy } from '../../../detectors/policy/evaluate.ts';
 import type { DecisionValue } from '../../../detectors/policy/state.ts';
 import type { RetrainPolicy } from '../../../detectors/policy/types.ts';
+import { estimationGrouping, groupScores } from '../../../detectors/quality/cbpe-groups.ts';
+import { estimateCbpe, fitCbpe } from '../../../detectors/quality/cbpe.ts';
 import { buildScoreHistogram } from '../../../detectors/quality/score-histogram.ts';
+import { Random } from '../../../detectors/random.ts';
 import { evaluateSegments } from '../../../detectors/segments/evaluate-segments.ts';
 import { withSegmentSlo } from '../../../detectors/segments/slo-rule.ts';
 import type { SegmentCounts } from '../../../detectors/segments/types.ts';
@@ -246,5 +249,65 @@ describe('segment SLO in the health rule', () => {
       settleMs: 0,
     });
     expect(inputs.segmentSloBreaches).toEqual(['country=DE']);
+  });
+});
+
+describe('estimated quality per segment', () => {
+  const random = new Random(15_001);
+  // A reference where scores are calibrated: label 1 with probability = score (grid scores, ties included).
+  const referenceScores = Array.from({ length: 4000 }, () => Math.round(random.next() * 100) / 100);
+  const referenceLabels = referenceScores.map((s) => (random.next() < s ? 1 : 0));
+  const model = fitCbpe(referenceLabels, referenceScores, { threshold: 0.6 });
+  const grouping = estimationGrouping(model);
+  // One segment scored near the extremes (confident: high accuracy), one near the threshold.
+  const confident = Array.from({ length: 500 }, () => Math.round((random.next() < 0.5 ? 0.05 : 0.9) * 100) / 100);
+  const unsure = Array.from({ length: 400 }, () => Math.round((0.5 + 0.2 * random.next()) * 100) / 100);
+  const segment = (value: string, scores: number[]): SegmentCounts => ({
+    key: 'country',
+    value,
+    reference: counted(300, {}),
+    window: counted(scores.length, {}),
+    labelled: null,
+    estimation: { groups: groupScores(grouping, scores), outside: 0 },
+  });
+  const counts = [segment('DE', confident), segment('FR', unsure)];
+
+  it('estimates each segment from its own score groups as CBPE does from its scores', () => {
+    for (const metric of ['accuracy', 'auc'] as const) {
+      const report = evaluateSegments(
+        whole,
+        counts,
+        { minEvents: 100 },
+        { qualityMetric: metric, estimator: { model, grouping } },
+      );
+      for (const [i, scores] of [confident, unsure].entries()) {
+        const rows = estimateCbpe(model, scores);
+        const estimated = report.segments[i]!.estimated!;
+        const expected = metric === 'auc' ? rows.rocAuc : rows.accuracy;
+        expect(estimated.metric).toBe(metric);
+        expect(estimated.n).toBe(scores.length);
+        expect(estimated.value).toBeCloseTo(expected!, 9);
+        expect(estimated.interval).not.toBeNull();
+      }
+      if (metric === 'accuracy')
+        expect(report.segments[0]!.estimated!.value!).toBeGreaterThan(report.segments[1]!.estimated!.value! + 0.2);
+    }
+  });
+
+  it('leaves estimates out without an estimator, and the SLO on realised quality', () => {
+    const report = evaluateSegments(whole, counts, {
+      minEvents: 100,
+      slo: { min: 0.99, minEvents: 10, action: 'health' },
+    });
+    expect(report.segments.every((s) => s.estimated === undefined)).toBe(true);
+    const estimated = evaluateSegments(
+      whole,
+      counts,
+      { minEvents: 100, slo: { min: 0.99, minEvents: 10, action: 'health' } },
+      { estimator: { model, grouping } },
+    );
+    // Estimated accuracy below 0.99 breaches nothing: the SLO holds realised quality, and there are no labels.
+    expect(estimated.sloBreaches).toEqual([]);
+    expect(estimated.segments[1]!.estimated!.value!).toBeLessThan(0.99);
   });
 });
