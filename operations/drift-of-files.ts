@@ -26,9 +26,11 @@ import { ValidationError } from '../platform/errors.ts';
 import {
   categoricalColumn,
   detectKinds,
+  detectVectorColumns,
   numericColumn,
   readCsv,
   selectColumns,
+  vectorColumn,
   type RawTable,
 } from '../platform/tabular.ts';
 import { evaluateSegments, type SegmentReport } from '../detectors/segments/evaluate-segments.ts';
@@ -115,7 +117,11 @@ export async function driftOfFiles(options: FileDriftOptions): Promise<FileDrift
           `${reference.file}: --categorical names column "${name}", which the file does not have`,
         );
     }
-    const selected = selectColumns(reference, current, options.columns);
+    const chosen = selectColumns(reference, current, options.columns);
+    // Vector columns (JSON arrays of numbers) are read by the multivariate tests only: a
+    // per-column test of an embedding's text would compare strings.
+    const vectors = detectVectorColumns([reference, current], chosen);
+    const selected = chosen.filter((n) => !vectors.has(n));
     // A segment column is read whether or not it is compared.
     const columns = [...selected, ...segments.filter((n) => !selected.includes(n))];
     const kinds = detectKinds([reference, current], columns, { categorical: forced });
@@ -137,8 +143,9 @@ export async function driftOfFiles(options: FileDriftOptions): Promise<FileDrift
               compared: selected,
             },
             multivariate,
+            [...vectors.keys()],
           )
-        : compareInMemory(reference, current, columns, kinds, bins, multivariate);
+        : compareInMemory(reference, current, columns, kinds, bins, multivariate, [...vectors.keys()]);
     return {
       output,
       rows: reference.lines.length + current.lines.length,
@@ -181,6 +188,7 @@ function compareInMemory(
   kinds: Map<string, FeatureKind>,
   bins: number,
   multivariate: Partial<MultivariateDriftSettings> | null,
+  vectors: readonly string[],
 ): DriftOutput {
   const results = columns.map((name) => {
     const kind = kinds.get(name) ?? 'categorical';
@@ -191,8 +199,8 @@ function compareInMemory(
   if (!multivariate) return { features: report.features, dataset_drift: report.dataset_drift };
   const sampleRows = multivariate.sampleRows ?? DEFAULT_MULTIVARIATE_SETTINGS.sampleRows;
   const tests = multivariateDrift(
-    sampleOf(reference, columns, kinds, sampleRows),
-    sampleOf(current, columns, kinds, sampleRows),
+    sampleOf(reference, columns, kinds, sampleRows, vectors),
+    sampleOf(current, columns, kinds, sampleRows, vectors),
     multivariate,
   );
   return {
@@ -203,7 +211,13 @@ function compareInMemory(
 }
 
 /** Up to `limit` rows of a file, chosen by a seeded shuffle of its row numbers (the same file gives the same sample). */
-function sampleOf(table: RawTable, columns: string[], kinds: Map<string, FeatureKind>, limit: number): SampledRows {
+function sampleOf(
+  table: RawTable,
+  columns: string[],
+  kinds: Map<string, FeatureKind>,
+  limit: number,
+  vectors: readonly string[],
+): SampledRows {
   const n = table.lines.length;
   const order = Array.from({ length: n }, (_, i) => i);
   const random = new Random(1);
@@ -223,6 +237,13 @@ function sampleOf(table: RawTable, columns: string[], kinds: Map<string, Feature
       sample.categorical[name] = rows.map((r) => column[r] ?? null);
     }
   }
+  if (vectors.length > 0) {
+    sample.vectors = {};
+    for (const name of vectors) {
+      const column = vectorColumn(table, name);
+      sample.vectors[name] = rows.map((r) => column[r] ?? null);
+    }
+  }
   return sample;
 }
 
@@ -239,6 +260,7 @@ async function compareInClickHouse(
   bins: number,
   segmentOptions: { keys: string[]; topK: number; minEvents: number; compared: string[] },
   multivariate: Partial<MultivariateDriftSettings> | null,
+  vectors: readonly string[],
 ): Promise<DriftOutput> {
   const compared = segmentOptions.compared;
   await applyMigrations(ch.client);
@@ -249,6 +271,10 @@ async function compareInClickHouse(
     name,
     kind: kinds.get(name) ?? 'categorical',
     columns: columnsOf(reference, current, name, kinds.get(name) ?? 'categorical'),
+  }));
+  const vectorData = vectors.map((name) => ({
+    name,
+    columns: [vectorColumn(reference, name), vectorColumn(current, name)],
   }));
   for (const [side, file, start] of [
     [0, reference, referenceStart],
@@ -266,6 +292,11 @@ async function compareInClickHouse(
           if (typeof v === 'number' && Number.isFinite(v)) num[d.name] = v;
           else if (typeof v === 'string') cat[d.name] = v;
         }
+        const vec: Record<string, number[]> = {};
+        for (const d of vectorData) {
+          const v = d.columns[side]?.[r];
+          if (v) vec[d.name] = v;
+        }
         values.push({
           event_id: `${side}-${r}`,
           model_id: modelId,
@@ -273,6 +304,7 @@ async function compareInClickHouse(
           ts: start + r,
           num_features: num,
           cat_features: cat,
+          ...(vectorData.length > 0 ? { vec_features: vec } : {}),
           missing_features: [],
           contract_version: 1,
           source: 'file',
@@ -320,6 +352,7 @@ async function compareInClickHouse(
         window: { modelId, start: currentStart, end: currentStart + current.lines.length },
         settings: multivariate,
         final: false,
+        vectors,
       })
     : undefined;
   return {

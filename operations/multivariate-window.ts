@@ -13,13 +13,21 @@ import type { ReferenceProfiles } from '../detectors/drift/window-comparison.ts'
 import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
 import type { EventWindow } from '../platform/clickhouse/event-window.ts';
 import { sampleWindowRows, type SampleColumns } from '../platform/clickhouse/row-sample-repository.ts';
+import { vectorDeclarations } from '../platform/clickhouse/vector-features-repository.ts';
 
-/** The reference's features by kind, in name order (the prediction columns are not features). */
-export function sampleColumnsOf(reference: Pick<ReferenceProfiles, 'features'>): SampleColumns {
+/**
+ * The reference's features by kind, in name order (the prediction columns are not features), and
+ * the model's declared vector features (the reference's profiles hold scalar features only).
+ */
+export function sampleColumnsOf(
+  reference: Pick<ReferenceProfiles, 'features'>,
+  vectors: readonly string[] = [],
+): SampleColumns {
   const names = Object.keys(reference.features).sort();
   return {
     numeric: names.filter((n) => reference.features[n]?.kind === 'numeric'),
     categorical: names.filter((n) => reference.features[n]?.kind === 'categorical'),
+    vectors: [...vectors].sort(),
   };
 }
 
@@ -39,6 +47,8 @@ export interface MultivariateWindowInput {
   settings: Partial<MultivariateDriftSettings>;
   /** Read `scoring_events FINAL`. @default true */
   final?: boolean;
+  /** Vector features to read. @default the window model's declared vector features */
+  vectors?: readonly string[];
 }
 
 /** Reference samples a process keeps (each ≤ sampleRows × features values). */
@@ -52,10 +62,13 @@ export async function multivariateWindowDrift(
 ): Promise<MultivariateDriftReport | null> {
   const settings = { ...DEFAULT_MULTIVARIATE_SETTINGS, ...input.settings };
   if (!settings.enabled) return null;
-  const columns = sampleColumnsOf(input.reference);
-  if (columns.numeric.length + columns.categorical.length === 0) return null;
+  const declared = input.vectors ?? [
+    ...((await vectorDeclarations(client, input.window.modelId)).get(input.window.modelId)?.keys() ?? []),
+  ];
+  const columns = sampleColumnsOf(input.reference, declared);
+  if (columns.numeric.length + columns.categorical.length + (columns.vectors?.length ?? 0) === 0) return null;
   const final = input.final ?? true;
-  const key = `${input.reference.referenceId}/${settings.sampleRows}`;
+  const key = `${input.reference.referenceId}/${settings.sampleRows}/${(columns.vectors ?? []).join(',')}`;
   let reference = cache.get(key);
   if (!reference) {
     const events: EventWindow = {

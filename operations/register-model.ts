@@ -28,6 +28,8 @@ import { sha256Hex, type ArtifactStore } from '../platform/registry/artifact-sto
 import type { ModelVersion } from '../platform/registry/types.ts';
 import { DECISION_THRESHOLD_PARAM, isDecisionThreshold } from '../platform/registry/decision-threshold.ts';
 import { categoricalColumn, detectKinds, numericColumn, readCsv, type RawTable } from '../platform/tabular.ts';
+import { declareVectorFeatures } from '../platform/clickhouse/vector-features-repository.ts';
+import { vectorDeclarationOf } from '../platform/vector-features.ts';
 import { buildReference } from './build-reference.ts';
 import { isParquet, readParquet } from './parquet-table.ts';
 
@@ -57,6 +59,12 @@ export interface RegisterModelInput {
   stage?: 'candidate' | 'production';
   /** The score at or above which the version predicts positive (label-free accuracy is estimated at it). @default none recorded (0.5 assumed) */
   decisionThreshold?: number;
+  /**
+   * The model's vector features (embeddings) and their exact dimension: declared for the model
+   * (every version), so ingest checks each event's vectors and the multivariate tests read them.
+   * @default none declared (earlier declarations stay)
+   */
+  vectorFeatures?: Record<string, number>;
   actor: string;
   /** @default 'registered by <actor>' */
   reason?: string;
@@ -86,6 +94,7 @@ export async function registerModel(
       `decision threshold ${input.decisionThreshold} must be a number between 0 and 1 (the score at or above which the model predicts positive), e.g. 0.65`,
     );
   const reason = input.reason ?? `registered by ${input.actor}`;
+  const vectorFeatures = vectorDeclarationOf(input.vectorFeatures ?? {});
   // 1. The reference: its columns, and (from stored events) the stored reference itself.
   let fileReference: { table: RawTable; kinds: ReferenceColumns } | null = null;
   let windowReference: StoredReference | null = null;
@@ -143,11 +152,14 @@ export async function registerModel(
       ...(input.artifact ? { artifactName: input.artifact.name, convention } : {}),
       ...(referenceId ? { referenceId } : {}),
       ...(input.decisionThreshold === undefined ? {} : { [DECISION_THRESHOLD_PARAM]: input.decisionThreshold }),
+      ...(vectorFeatures.size > 0 ? { vectorFeatures: Object.fromEntries(vectorFeatures) } : {}),
     },
     features,
     codeVersion: 'external',
     createdBy: input.actor,
   });
+
+  await declareVectorFeatures(ctx.clickhouse, input.modelId, vectorFeatures, input.actor);
 
   let previousProduction: string | null = null;
   if (stage === 'production') {

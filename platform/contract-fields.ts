@@ -76,6 +76,21 @@ export function finiteNumber(): Field<z.ZodNumber> {
   );
 }
 
+/**
+ * A non-empty array of finite numbers, at most `max` long (a vector feature). The check walks the
+ * array once; zod's reason for a broken one is reworded by contracts.ts (a union says only "Invalid input").
+ */
+export function vector(max: number): Field<z.ZodArray<z.ZodNumber>> {
+  return field(z.array(z.number().refine(Number.isFinite, 'must be a finite number')).min(1).max(max), (v) => {
+    if (!Array.isArray(v) || v.length === 0 || v.length > max) return false;
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x !== 'number' || !Number.isFinite(x)) return false;
+    }
+    return true;
+  });
+}
+
 /** A number in [min, max]. */
 export function numberBetween(min: number, max: number): Field<z.ZodNumber> {
   return field(z.number().min(min).max(max), (v) => typeof v === 'number' && v >= min && v <= max);

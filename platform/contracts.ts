@@ -14,6 +14,7 @@ import {
   record,
   remembered,
   text,
+  vector,
 } from './contract-fields.ts';
 import type { ValidationIssue } from './errors.ts';
 
@@ -39,6 +40,8 @@ export const CONTRACT_LIMITS = {
   subjectIdChars: 256,
   labelChars: 256,
   categoryChars: 1024,
+  /** Numbers in one vector feature (an embedding); the model declares each vector's exact length. */
+  vectorDimension: 4096,
 } as const;
 
 const contractVersion = optional(literal(CONTRACT_VERSION));
@@ -82,7 +85,16 @@ const featureName = remembered(
   }),
 );
 
-const featureValue = oneOf(finiteNumber(), text({ max: CONTRACT_LIMITS.categoryChars }), boolean(), nullValue());
+/** A fixed-length numeric array (an embedding); its exact length is the model's declaration (ingest checks it). */
+const vectorValue = vector(CONTRACT_LIMITS.vectorDimension);
+
+const featureValue = oneOf(
+  finiteNumber(),
+  text({ max: CONTRACT_LIMITS.categoryChars }),
+  boolean(),
+  nullValue(),
+  vectorValue,
+);
 
 const prediction = object(
   {
@@ -145,6 +157,8 @@ export interface ScoringEventRow {
   subject_id: string;
   num_features: Record<string, number>;
   cat_features: Record<string, string>;
+  /** Vector features (embeddings), stored as Float32 arrays. @default {} */
+  vec_features?: Record<string, number[]>;
   missing_features: string[];
   prediction_score: number | null;
   prediction_class: string | null;
@@ -197,12 +211,14 @@ export function scoringEventRow(e: ScoringEvent, from: RecordSource): ScoringEve
   // realistic event), and JSON.stringify encodes them alike.
   const num = Object.create(null) as Record<string, number>;
   const cat = Object.create(null) as Record<string, string>;
+  let vec: Record<string, number[]> | undefined;
   const missing: string[] = [];
   const features = e.features;
   for (const name in features) {
     const value = features[name];
     if (value === null) missing.push(name);
     else if (typeof value === 'number') num[name] = value;
+    else if (Array.isArray(value)) (vec ??= Object.create(null) as Record<string, number[]>)[name] = value;
     else cat[name] = String(value);
   }
   return {
@@ -213,6 +229,7 @@ export function scoringEventRow(e: ScoringEvent, from: RecordSource): ScoringEve
     subject_id: e.subject_id ?? '',
     num_features: num,
     cat_features: cat,
+    ...(vec ? { vec_features: vec } : {}),
     missing_features: missing,
     prediction_score: e.prediction.score ?? null,
     prediction_class: e.prediction.class === undefined ? null : String(e.prediction.class),
@@ -284,6 +301,10 @@ function invalid(error: z.ZodError, input: unknown): { ok: false; reason: string
     message: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
   }));
   // Only on the way out (the record is rejected anyway): say what zod's union cannot.
+  issues = issues.map((i) => {
+    const problem = vectorIssueAt(input, i.path);
+    return problem ? { path: problem.path, message: problem.message } : i;
+  });
   const overflow = findNonFinite(input);
   if (overflow)
     issues = [
@@ -291,4 +312,47 @@ function invalid(error: z.ZodError, input: unknown): { ok: false; reason: string
       ...issues.filter((i) => i.path !== overflow.path),
     ];
   return { ok: false, reason: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues };
+}
+
+/**
+ * What is wrong with an array sent as a feature value, when zod's union could only say "Invalid
+ * input": the first element that is not a finite number, or its length beyond the limit.
+ */
+function vectorIssueAt(input: unknown, path: string): ValidationIssue | undefined {
+  const match = /^features\.([^.]+)$/.exec(path);
+  if (!match || input === null || typeof input !== 'object') return undefined;
+  const features = (input as { features?: unknown }).features;
+  if (features === null || typeof features !== 'object') return undefined;
+  const name = match[1] as string;
+  const value = (features as Record<string, unknown>)[name];
+  if (!Array.isArray(value)) return undefined;
+  return vectorProblem(name, value);
+}
+
+/** The problem of a vector feature's array as sent, or undefined when its shape is fine. */
+export function vectorProblem(name: string, value: readonly unknown[]): ValidationIssue | undefined {
+  const max = CONTRACT_LIMITS.vectorDimension;
+  if (value.length === 0)
+    return {
+      path: `features.${name}`,
+      message: `an empty array: a vector feature holds the model's declared number of numbers (send null when the vector is missing)`,
+    };
+  if (value.length > max)
+    return {
+      path: `features.${name}`,
+      message: `a vector of ${value.length} numbers, more than the ${max} a vector feature may hold: reduce its dimension (e.g. PCA) before sending it`,
+    };
+  const at = value.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+  if (at < 0) return undefined;
+  const bad = value[at];
+  const found =
+    typeof bad === 'number'
+      ? String(bad)
+      : bad === null
+        ? 'null'
+        : `a ${typeof bad} (${JSON.stringify(bad)?.slice(0, 40)})`;
+  return {
+    path: `features.${name}.${at}`,
+    message: `element ${at} of vector feature ${name} is ${found}: every element must be a finite number (a missing vector is null as a whole; a JSON number beyond ±1.8e308 overflows)`,
+  };
 }

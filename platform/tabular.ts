@@ -181,3 +181,72 @@ export function categoricalColumn(table: RawTable, name: string): (string | null
   const column = table.cells[table.columns.indexOf(name)] ?? [];
   return column.map((cell) => (cell.trim() === '' ? null : cell));
 }
+
+/** A cell as a vector (a JSON array of numbers, as a CSV cell or a Parquet list column gives it); null when it is not one. */
+export function parseVectorCell(cell: string): number[] | null {
+  const t = cell.trim();
+  if (!t.startsWith('[') || !t.endsWith(']')) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(t);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) return null;
+  const out: number[] = [];
+  for (const v of parsed) {
+    // 64-bit integers come quoted from Parquet; NaN/±Inf as their names.
+    const x = typeof v === 'number' ? v : typeof v === 'string' ? parseNumericCell(v) : undefined;
+    if (typeof x !== 'number') return null;
+    out.push(x);
+  }
+  return out;
+}
+
+/**
+ * The vector columns among `columns`: those whose every non-empty cell, in every table, is a JSON
+ * array of numbers (`[0.1, -0.3, …]` in a CSV cell, a list column in Parquet), with their
+ * dimension. Throws ValidationError naming file, line and column when such a column's arrays
+ * differ in length, or hold a value that is not a finite number.
+ */
+export function detectVectorColumns(tables: readonly RawTable[], columns: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const name of columns) {
+    let dimension = 0;
+    let isVector = true;
+    let seen = 0;
+    for (const table of tables) {
+      const column = table.cells[table.columns.indexOf(name)] ?? [];
+      for (let r = 0; r < column.length && isVector; r++) {
+        const cell = (column[r] ?? '').trim();
+        if (cell === '') continue;
+        const v = parseVectorCell(cell);
+        if (!v) {
+          isVector = false;
+          break;
+        }
+        seen++;
+        if (dimension === 0) dimension = v.length;
+        const where = `${table.file}: line ${table.lines[r]}: column "${name}"`;
+        if (v.length !== dimension)
+          throw new ValidationError(
+            `${where}: a vector of ${v.length} numbers where earlier rows have ${dimension}: every row of a vector column has the same dimension (leave the cell empty when the vector is missing)`,
+          );
+        const bad = v.findIndex((x) => !Number.isFinite(x));
+        if (bad >= 0)
+          throw new ValidationError(
+            `${where}: element ${bad} of the vector is ${v[bad]}: every element must be a finite number (leave the cell empty when the vector is missing)`,
+          );
+      }
+      if (!isVector) break;
+    }
+    if (isVector && seen > 0) out.set(name, dimension);
+  }
+  return out;
+}
+
+/** A vector column's values (null where the cell is empty). */
+export function vectorColumn(table: RawTable, name: string): (number[] | null)[] {
+  const column = table.cells[table.columns.indexOf(name)] ?? [];
+  return column.map((cell) => (cell.trim() === '' ? null : parseVectorCell(cell)));
+}

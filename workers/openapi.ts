@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Role } from '../platform/auth.ts';
+import { labelSchema, scoringEventSchema } from '../platform/contracts.ts';
 import type { RouteModule } from './api.ts';
 import type { HalflifeRouteConfig, RouteDoc } from './routes/define.ts';
 
@@ -14,7 +15,12 @@ interface PlainDoc {
   role: Role | null;
   summary: string;
   tags: string[];
+  /** The request body's schema (JSON). @default none documented */
+  body?: z.ZodType;
 }
+
+/** One record or an array of them (NDJSON: one record per line). */
+const oneOrMany = (record: z.ZodType) => z.union([record, z.array(record)]);
 
 /** Routes of other modules that predate defineRoute. */
 const KNOWN: Record<string, PlainDoc> = {
@@ -34,10 +40,17 @@ const KNOWN: Record<string, PlainDoc> = {
   },
   'POST /v1/events': {
     role: 'operator',
-    summary: 'ingest scoring events (JSON object, array or NDJSON); invalid ones are dead-lettered',
+    summary:
+      'ingest scoring events (JSON object, array or NDJSON); invalid ones are dead-lettered. A feature is a number, a category (string or boolean), null (missing) or a vector (an array of finite numbers, the length the model declares with `halflife models register --vector name:dimension`)',
     tags: ['ingest'],
+    body: oneOrMany(scoringEventSchema),
   },
-  'POST /v1/labels': { role: 'operator', summary: 'ingest labels (JSON object, array or NDJSON)', tags: ['ingest'] },
+  'POST /v1/labels': {
+    role: 'operator',
+    summary: 'ingest labels (JSON object, array or NDJSON)',
+    tags: ['ingest'],
+    body: oneOrMany(labelSchema),
+  },
   'POST /v1/score': { role: 'operator', summary: 'score requests with the reference scorer', tags: ['scoring'] },
   'GET /metrics': {
     role: null,
@@ -93,8 +106,8 @@ function operation(method: string, url: string, doc: RouteDoc | PlainDoc): Opera
       400: { $ref: '#/components/responses/BadRequest' },
     },
   };
-  if (full?.body)
-    op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(full.body) } } };
+  const body = full?.body ?? ('body' in doc ? doc.body : undefined);
+  if (body) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(body) } } };
   return op;
 }
 

@@ -1,3 +1,4 @@
+import { parseVectorSpec } from '../../platform/vector-features.ts';
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -261,6 +262,12 @@ export function registerModelsCommand(program: Command): void {
       '--decision-threshold <score>',
       'the score at or above which the version predicts positive, e.g. 0.65 (label-free accuracy is estimated at it; default: none recorded, 0.5 assumed)',
     )
+    .option(
+      '--vector <name:dimension>',
+      'declare a vector feature (embedding) and its exact dimension, e.g. --vector embedding:32 (repeat for several); events must send it as an array of that many numbers',
+      (spec: string, specs: string[]) => [...specs, spec],
+      [] as string[],
+    )
     .option('--reason <text>', 'why (recorded)')
     .option('--as <name>', 'who registers it (recorded); default: $USER')
     .option('--json', 'machine-readable output')
@@ -268,6 +275,7 @@ export function registerModelsCommand(program: Command): void {
       async (
         model: string,
         opts: Common & {
+          vector: string[];
           artifact?: string;
           reference?: string;
           referenceWindow?: string;
@@ -290,6 +298,8 @@ export function registerModelsCommand(program: Command): void {
           throw new ValidationError(`--stage ${opts.stage}: a registered version starts as candidate or production`);
         if (opts.reference && opts.referenceWindow)
           throw new ValidationError('give --reference <file> or --reference-window <from..to>, not both');
+        const vectorFeatures =
+          opts.vector.length > 0 ? Object.fromEntries(opts.vector.map(parseVectorSpec)) : undefined;
         const cfg = config();
         const actor = cliActor(opts.as);
         const artifact = opts.artifact
@@ -325,6 +335,7 @@ export function registerModelsCommand(program: Command): void {
             ...(window ? { reference: { window } } : {}),
             stage,
             ...(decisionThreshold === undefined ? {} : { decisionThreshold }),
+            ...(vectorFeatures ? { vectorFeatures } : {}),
             as: actor,
             ...(opts.reason ? { reason: opts.reason } : {}),
           },
@@ -346,6 +357,7 @@ export function registerModelsCommand(program: Command): void {
                 ...(reference ? { reference } : {}),
                 stage,
                 ...(decisionThreshold === undefined ? {} : { decisionThreshold }),
+                ...(vectorFeatures ? { vectorFeatures } : {}),
                 actor,
                 ...(opts.reason ? { reason: opts.reason } : {}),
               },
@@ -369,6 +381,13 @@ export function registerModelsCommand(program: Command): void {
             ...(result.monitorOnly ? [] : [`sha256     ${v.sha256}`]),
             `features   numeric: ${v.features.numeric.join(', ') || '-'}; categorical: ${v.features.categorical.join(', ') || '-'}`,
             `reference  ${result.referenceId ?? 'none (the monitor will use its first window)'}`,
+            ...(vectorFeatures
+              ? [
+                  `vectors    ${Object.entries(vectorFeatures)
+                    .map(([n, d]) => `${n} (${d})`)
+                    .join(', ')}`,
+                ]
+              : []),
           ].join('\n'),
         );
       },

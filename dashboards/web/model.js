@@ -2,6 +2,7 @@
 // Model view: quality per version with the fitted decay curve, drift heatmap, data quality,
 // ingest, decision timeline (click → provenance) and the shadow/canary comparisons.
 import { alertsPanel } from './alerts.js';
+import { multivariatePanel } from './multivariate.js';
 import { segmentsPanel } from './segments.js';
 import { api, app } from './api.js';
 import { decayChart, decisionTimeline, destroy, driftHeatmap, intervalPlot, timeChart } from './charts.js';
@@ -206,6 +207,7 @@ export async function renderModel(main, modelId, { full }) {
       ),
       heatEl,
     ),
+    multivariatePanel(d.windows),
     segmentsPanel(d.segments),
     h(
       'div',

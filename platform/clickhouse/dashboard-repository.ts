@@ -22,6 +22,8 @@ export interface WindowDecisionRow {
   drift_dataset: number | null;
   drift_share: number | null;
   drift_features: string;
+  /** The multivariate tests' report (JSON text; empty or null when they did not run). */
+  drift_multivariate: string;
   data_quality: string;
   decay: string;
   change_point: string;
@@ -49,6 +51,7 @@ const WINDOW_COLUMNS = `model_id, decision_id, toUnixTimestamp64Milli(decided_at
   JSONExtract(statistics, 'drift', 'dataset_drift', 'Nullable(Bool)') AS drift_dataset,
   JSONExtract(statistics, 'drift', 'share_drifted', 'Nullable(Float64)') AS drift_share,
   JSONExtractRaw(statistics, 'drift', 'features') AS drift_features,
+  JSONExtractRaw(statistics, 'drift', 'multivariate') AS drift_multivariate,
   JSONExtractRaw(statistics, 'dataQuality') AS data_quality,
   JSONExtractRaw(statistics, 'decay') AS decay,
   JSONExtractRaw(statistics, 'changePoint') AS change_point,

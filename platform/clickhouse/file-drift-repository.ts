@@ -30,6 +30,8 @@ export interface FileEventRow {
   ts: number;
   num_features: Record<string, number>;
   cat_features: Record<string, string>;
+  /** Vector features (embeddings). @default {} */
+  vec_features?: Record<string, number[]>;
   missing_features: string[];
   contract_version: number;
   source: string;

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LabelRow, ScoringEventRow } from '../contracts.ts';
+import { vectorDeclarations } from './vector-features-repository.ts';
 import { queryRows } from './client.ts';
 import { withQueryPriority } from './query-scheduler.ts';
 
@@ -47,6 +48,8 @@ export interface IngestRepository {
   /** Keys ({@link labelKey}) of labels of these events that are already stored. */
   existingLabelIds(eventIds: readonly string[]): Promise<Set<string>>;
   existingDeadLetterIds(ids: readonly string[]): Promise<Set<string>>;
+  /** Every model's declared vector features (model → feature → dimension); absent: vectors are not checked against declarations. */
+  vectorDeclarations?(): Promise<Map<string, Map<string, number>>>;
   countEvents(options?: CountOptions): Promise<number>;
   countLabels(options?: CountOptions): Promise<number>;
   countDeadLetters(options?: CountOptions): Promise<number>;
@@ -85,6 +88,7 @@ const EVENT_COLUMNS = [
   'contract_version',
   'source',
   'source_ref',
+  'vec_features',
 ] as const;
 const LABEL_COLUMNS = [
   'event_id',
@@ -132,6 +136,7 @@ export function encodeScoringEvent(r: ScoringEventRow): string {
     r.contract_version,
     r.source,
     r.source_ref,
+    r.vec_features ?? {},
   ]);
 }
 export function encodeLabel(r: LabelRow): string {
@@ -253,6 +258,10 @@ export class ClickHouseIngestRepository implements IngestRepository {
       }
       return found;
     });
+  }
+
+  vectorDeclarations(): Promise<Map<string, Map<string, number>>> {
+    return withQueryPriority('ingest', () => vectorDeclarations(this.#client));
   }
 
   existingDeadLetterIds(ids: readonly string[]): Promise<Set<string>> {

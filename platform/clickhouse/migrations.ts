@@ -378,6 +378,28 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (model_id, notification_id, receiver, send, attempt)`,
     ],
   },
+  {
+    version: 65,
+    name: 'vector features (embeddings) and their declarations',
+    statements: [
+      // An event's vector features on its own row, not in a table of their own: the event's
+      // identity (model_id, event_id) de-duplicates them with it (ReplacingMergeTree, ingest's
+      // look-ups), erasing the event erases them, and the multivariate sample reads them in the
+      // same pass as its scalar features. Columnar storage keeps them out of every read that does
+      // not name the column (the per-feature window counts). Float32: what embeddings are.
+      `ALTER TABLE scoring_events ADD COLUMN IF NOT EXISTS vec_features Map(LowCardinality(String), Array(Float32)) DEFAULT map()`,
+      // What each model declares: its vector features and their exact dimension. The newest
+      // declaration of a (model, feature) wins; ingest checks every vector against it.
+      `CREATE TABLE IF NOT EXISTS vector_features (
+        model_id LowCardinality(String),
+        feature String,
+        dimension UInt32,
+        declared_by String,
+        declared_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(declared_at)
+      ORDER BY (model_id, feature)`,
+    ],
+  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -379,6 +379,75 @@ describe('halflife drift (CLI on CSV files)', () => {
       expect(table.stdout).toMatch(/dataset drift: YES \(0 of 4 tested columns drifted; multivariate tests drifted: /);
     });
 
+    it('reads a vector column (JSON arrays in CSV cells, a list column in Parquet) as one embedding', async () => {
+      /** x1, x2 (correlated 0.7) and an 8-d embedding ~ N(0, I), its first two coordinates shifted by `shift`. */
+      const vectors = (name: string, shift: number, seed: number): string => {
+        const random = new Random(seed);
+        const lines = ['x1,x2,emb'];
+        for (let i = 0; i < 1200; i++) {
+          const a = random.normal();
+          const b = 0.7 * a + Math.sqrt(1 - 0.49) * random.normal();
+          const emb = Array.from({ length: 8 }, (_, j) => (random.normal() + (j < 2 ? shift : 0)).toFixed(4));
+          lines.push(`${a.toFixed(5)},${b.toFixed(5)},"[${emb.join(',')}]"`);
+        }
+        const file = path.join(dir, name);
+        writeFileSync(file, `${lines.join('\n')}\n`);
+        return file;
+      };
+      const reference = vectors('vectors-reference.csv', 0, 5);
+      const shifted = vectors('vectors-shifted.csv', 0.6, 6);
+      const asParquet = (csv: string): string => {
+        const out = csv.replace(/\.csv$/, '.parquet');
+        queryBind(
+          "INSERT INTO FUNCTION file({out:String}, Parquet) SELECT x1, x2, CAST(emb AS Array(Float32)) AS emb FROM file({csv:String}, CSVWithNames, 'x1 Float64, x2 Float64, emb String') SETTINGS engine_file_truncate_on_insert = 1",
+          { out, csv },
+        );
+        return out;
+      };
+      const runs: [string, string, string][] = [
+        [reference, shifted, 'memory'],
+        [reference, shifted, 'clickhouse'],
+        [asParquet(reference), asParquet(shifted), 'memory'],
+      ];
+      for (const [ref, cur, engine] of runs) {
+        const { code, stdout, stderr } = await halflife(
+          '--reference',
+          ref,
+          '--current',
+          cur,
+          '--multivariate',
+          '--json',
+          '--engine',
+          engine,
+        );
+        expect(code, stderr).toBe(0);
+        const out = JSON.parse(stdout) as DriftOutput;
+        // The per-column tests leave the vector out; the scalar columns did not change.
+        expect(out.features.map((f) => f.name)).toEqual(['x1', 'x2']);
+        for (const f of out.features) expect(f.drifted).toBe(false);
+        const onVector = out.multivariate!.tests.find((t) => t.test === 'mmd' && t.features.join() === 'emb');
+        expect(onVector?.drifted, `${engine} ${ref}`).toBe(true);
+        const classifier = out.multivariate!.tests.find((t) => t.test === 'domain-classifier')!;
+        expect(classifier.drifted).toBe(true);
+        expect(classifier.driving_features[0]?.feature).toBe('emb');
+        expect(out.dataset_drift).toBe(true);
+      }
+      // Rows of different lengths: an error naming the file, the line and the column.
+      const ragged = path.join(dir, 'ragged.csv');
+      writeFileSync(ragged, 'x1,emb\n1,"[1,2,3]"\n2,"[1,2]"\n');
+      const bad = await halflife(
+        '--reference',
+        ragged,
+        '--current',
+        reference,
+        '--columns',
+        'x1,emb',
+        '--multivariate',
+      );
+      expect(bad.code).toBe(3);
+      expect(bad.stderr).toMatch(/ragged\.csv: line 3: column "emb": a vector of 2 numbers where earlier rows have 3/);
+    });
+
     it('leaves a stable pair of files alone, and is off unless asked for', async () => {
       const reference = csv('stable-reference.csv', 0.8, 3);
       const current = csv('stable-current.csv', 0.8, 4);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
+import { declareVectorFeatures } from '../../platform/clickhouse/vector-features-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import { IngestWorker } from '../../workers/ingest/kafka-worker.ts';
 import {
@@ -233,5 +234,51 @@ describe('ingest: Kafka → ClickHouse, exactly once', () => {
     ]);
     expect(progress.committed).toBe(progress.end);
     expect(progress.end).toBe(total);
+  });
+
+  it("takes vector features over Kafka as declared, and dead-letters the ones that break the model's declaration", async () => {
+    const modelId = uniqueName('vectors');
+    await declareVectorFeatures(ch.client, modelId, new Map([['embedding', 4]]), 'test');
+    const base = (i: number) => scoringEvent(i, modelId, { numeric: 2, categorical: 1 });
+    const vector = (i: number) => [i / 4, -1.25, 0.5, 3];
+    const events: OutMessage[] = Array.from({ length: 20 }, (_, i) => ({
+      key: `${modelId}-e${i}`,
+      value: JSON.stringify({ ...base(i), features: { ...(base(i).features as object), embedding: vector(i) } }),
+    }));
+    const bad = [
+      { features: { f0: 1, embedding: [1, 2, 3] }, expect: 'has dimension 4, this one has 3 numbers: send exactly 4' },
+      { features: { f0: 1, embedding: [1, 2, 'x', 4] }, expect: 'features.embedding.2: element 2 of vector feature' },
+      { features: { f0: 1, other: [1, 2] }, expect: `model ${modelId} declares no vector feature other` },
+      { features: { f0: 1, embedding: 0.5 }, expect: 'this one is a single number: send an array of 4 numbers' },
+    ].map((b, k) => ({ ...b, value: JSON.stringify({ ...base(100 + k), features: b.features }) }));
+    await produceAll(config, config.kafka.scoringEventsTopic, [
+      ...events,
+      ...bad.map((b) => ({ key: 'bad', value: b.value })),
+    ]);
+    // A repository of its own: its copy of the declarations is read when this worker's first batch comes.
+    const worker = new IngestWorker({ config, repository: new ClickHouseIngestRepository(ch.client) });
+    await worker.start();
+    const m = worker.metrics;
+    await waitUntil(
+      'every vector record accounted for',
+      () => m.inserted_events_total + m.dead_letters_total === events.length + bad.length,
+      120_000,
+    );
+    await worker.stop();
+    expect(m.inserted_events_total).toBe(events.length);
+    const stored = await queryRows<{ event_id: string; embedding: number[] }>(
+      ch.client,
+      "SELECT event_id, vec_features['embedding'] AS embedding FROM scoring_events FINAL WHERE model_id = {m:String} ORDER BY event_id",
+      { m: modelId },
+    );
+    expect(stored).toHaveLength(events.length);
+    for (const row of stored) expect(row.embedding).toEqual(vector(Number(row.event_id.split('-e').at(-1))));
+    const dead = await queryRows<{ payload: string; reason: string }>(
+      ch.client,
+      'SELECT payload, reason FROM dead_letters WHERE model_id = {m:String}',
+      { m: modelId },
+    );
+    expect(dead).toHaveLength(bad.length);
+    for (const b of bad) expect(dead.find((d) => d.payload === b.value)?.reason).toContain(b.expect);
   });
 });

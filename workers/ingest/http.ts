@@ -5,6 +5,7 @@ import { PendingBatch } from './pending-batch.ts';
 import { findNonFinite } from '../../platform/contracts.ts';
 import { prepareRecord, type RecordKind, type TimestampWindow } from './prepare-record.ts';
 import { storeBatch } from './store-batch.ts';
+import { VectorDeclarations } from './vector-declarations.ts';
 
 export interface HttpIngestResult {
   /** Records stored by this call. */
@@ -30,6 +31,8 @@ export async function ingestHttp(
   const rejected: HttpIngestResult['rejected'] = [];
   let valid = 0;
   const now = Date.now();
+  const declarations = kind === 'events' ? VectorDeclarations.of(repo) : null;
+  await declarations?.fresh(now);
   records.forEach((record, index) => {
     // The record as posted is validated as parsed (an overflowed 1e309 is Infinity here); the
     // payload kept for a dead letter writes such numbers as text, so it does not read as null.
@@ -52,7 +55,7 @@ export async function ingestHttp(
         parsed: { value: record },
       },
       kind,
-      { timestamps: options.timestamps, now },
+      { timestamps: options.timestamps, now, ...(declarations ? { vectors: declarations.lookup } : {}) },
     );
     if (prepared.kind === 'dead') rejected.push({ index, reason: prepared.row.reason });
     else valid++;

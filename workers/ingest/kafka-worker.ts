@@ -48,6 +48,7 @@ import {
   type TimestampWindow,
 } from './prepare-record.ts';
 import { emptyStoreResult, storeBatch } from './store-batch.ts';
+import { VectorDeclarations } from './vector-declarations.ts';
 
 /** How long joining the consumer group may take before ingest counts as stalled (ms). */
 const START_UP_GRACE_MS = 30_000;
@@ -299,6 +300,9 @@ export class IngestWorker extends EventEmitter {
       const messages = batch.messages;
       // One clock reading per fetched batch: the timestamp window and the batch age need no more.
       const now = Date.now();
+      const declarations = kind === 'events' && this.#repo ? VectorDeclarations.of(this.#repo) : null;
+      await declarations?.fresh(now);
+      const vectors = declarations?.lookup;
       for (let i = 0; i < messages.length; i++) {
         if (this.#stopping || (i % 1000 === 999 && (!isRunning() || isStale()))) break;
         const m = messages[i]!;
@@ -313,7 +317,12 @@ export class IngestWorker extends EventEmitter {
           ref: coordinate,
         };
         const pending = this.#pending;
-        const prepared = prepareRecord(record, kind, { timer: this.#timings, timestamps: this.#timestamps, now });
+        const prepared = prepareRecord(record, kind, {
+          timer: this.#timings,
+          timestamps: this.#timestamps,
+          now,
+          ...(vectors ? { vectors } : {}),
+        });
         if (!pending.add(prepared, now, this.#timings)) {
           this.metrics.duplicates_in_batch_total++;
           this.metrics.duplicates_total++;

@@ -15,6 +15,7 @@ import {
 } from '../../platform/contracts.ts';
 import type { DeadLetterRow } from '../../platform/clickhouse/ingest-repository.ts';
 import { SETTINGS, type HalflifeConfig } from '../../platform/config.ts';
+import { vectorDeclarationIssue, type VectorDeclarationLookup } from '../../platform/vector-features.ts';
 
 /** Largest payload kept in a dead letter; longer ones are cut and the reason says so. */
 export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 1024 * 1024;
@@ -154,6 +155,11 @@ export interface PrepareOptions {
   timestamps?: TimestampWindow;
   /** This machine's clock (ms), read once per batch by callers that prepare many. @default Date.now() */
   now?: number;
+  /**
+   * Each model's declared vector features: an event's vectors must match them (length, declared
+   * at all) and a declared vector may not arrive as a scalar. @default unchecked (the contract's shape only)
+   */
+  vectors?: VectorDeclarationLookup;
 }
 
 /**
@@ -188,9 +194,13 @@ export function prepareRecord(record: RawRecord, kind: RecordKind, options: Prep
   let prepared: Prepared;
   if (kind === 'events') {
     const v: Validated<ScoringEventRow> = validateScoringEvent(value, from);
-    prepared = v.ok
-      ? { kind: 'event', row: v.value }
-      : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','), modelId);
+    const issue =
+      v.ok && options.vectors ? vectorDeclarationIssue(v.value, options.vectors(v.value.model_id)) : undefined;
+    prepared = issue
+      ? deadLetter(record, `${issue.path}: ${issue.message}`, issue.path, modelId)
+      : v.ok
+        ? { kind: 'event', row: v.value }
+        : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','), modelId);
   } else {
     const v: Validated<LabelRow> = validateLabel(value, from);
     prepared = v.ok

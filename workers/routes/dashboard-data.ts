@@ -90,6 +90,47 @@ function decayOf(raw: string): Record<string, unknown> | null {
   return rest;
 }
 
+/**
+ * The multivariate tests of a window as the model page shows them: per test its statistic, p and
+ * level, verdict, the features that drive it, and (PCA) the reference's band; null when none ran.
+ */
+function multivariateOf(raw: string) {
+  const m = obj(json(raw));
+  if (!m || !Array.isArray(m.tests)) return null;
+  return {
+    datasetDrift: m.dataset_drift === true,
+    alpha: num(m.alpha),
+    sample: obj(m.sample),
+    tests: m.tests.map((t) => {
+      const o = obj(t) ?? {};
+      const statistic = obj(o.statistic) ?? {};
+      const details = obj(o.details) ?? {};
+      return {
+        test: String(o.test ?? ''),
+        features: Array.isArray(o.features) ? o.features.map(String) : [],
+        statistic: String(statistic.name ?? ''),
+        value: num(statistic.value),
+        pvalue: num(o.pvalue),
+        level: num(o.level),
+        drifted: o.drifted === true,
+        reason: String(o.reason ?? ''),
+        driving: (Array.isArray(o.driving_features) ? o.driving_features : []).map((f) => {
+          const d = obj(f) ?? {};
+          return { feature: String(d.feature ?? ''), share: num(d.share) };
+        }),
+        band:
+          num(details.band_lower) !== null
+            ? {
+                lower: num(details.band_lower),
+                upper: num(details.band_upper),
+                reference: num(details.reference_error),
+              }
+            : null,
+      };
+    }),
+  };
+}
+
 function windowOf(r: WindowDecisionRow) {
   const w = obj(json(r.window)) ?? {};
   const q = obj(json(r.quality)) ?? {};
@@ -143,6 +184,7 @@ function windowOf(r: WindowDecisionRow) {
               };
             }),
           },
+    multivariate: multivariateOf(r.drift_multivariate),
     dataQuality: dq
       ? {
           ok: dq.ok === true,

@@ -1,3 +1,4 @@
+import { CONTRACT_LIMITS } from '../../platform/contracts.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -61,6 +62,12 @@ export const registerBody = z
       .optional()
       .describe(
         'the score at or above which the version predicts positive; label-free accuracy is estimated at it. @default none recorded (0.5 assumed)',
+      ),
+    vectorFeatures: z
+      .record(z.string().max(128), z.number().int().min(1).max(CONTRACT_LIMITS.vectorDimension))
+      .optional()
+      .describe(
+        'the model\'s vector features (embeddings) and their exact dimension, e.g. {"embedding": 32}: events must send each as an array of that many numbers. @default none declared',
       ),
     reason: z.string().max(1000).optional(),
     as: z.string().min(1).max(128).optional(),
@@ -238,6 +245,7 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
               ...(reference ? { reference } : {}),
               stage: body.stage ?? 'candidate',
               ...(body.decisionThreshold === undefined ? {} : { decisionThreshold: body.decisionThreshold }),
+              ...(body.vectorFeatures ? { vectorFeatures: body.vectorFeatures } : {}),
               actor: actorOf(identity, body.as),
               ...(body.reason ? { reason: body.reason } : {}),
             },

@@ -194,7 +194,12 @@ export interface PcaDriftResult {
   importance: { feature: string; share: number }[];
 }
 
-/** PCA drift of `window` against `reference` (same columns, named by `features`); null with fewer than 2 reference rows or no feature. */
+/**
+ * PCA drift of `window` against `reference` (same columns, named by `features`); null with fewer
+ * than 2 reference rows or no feature, and when the target keeps every component (features that
+ * do not move together, e.g. two independent ones): the reconstruction is then exact, every error
+ * is rounding noise, and comparing noise with its own band would call drift at random.
+ */
 export function pcaReconstructionDrift(
   reference: Matrix,
   window: Matrix,
@@ -203,6 +208,7 @@ export function pcaReconstructionDrift(
 ): PcaDriftResult | null {
   if (reference.rows < 2 || window.rows < 1 || reference.cols === 0) return null;
   const model = fitPca(reference, options.explainedVariance ?? 0.65);
+  if (model.kept >= model.features) return null;
   const referenceResiduals = crossFittedResiduals(reference, model);
   const windowResiduals = reconstructionResiduals(model, window);
   const referenceErrors = rowNorms(referenceResiduals);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
+  baseColumns,
   designMatrix,
   fitLogistic,
   fitPca,
@@ -13,6 +14,7 @@ import {
   quadraticTerms,
   reconstructionErrors,
   stackRows,
+  type SampledRows,
 } from '../../../detectors/drift/multivariate/index.ts';
 import { rocAuc } from '../../../detectors/quality/roc-auc.ts';
 
@@ -25,6 +27,8 @@ interface DomainCase {
   auc: number;
   mannwhitney_u: number;
   mannwhitney_p: number;
+  /** Columns that enter products and squares (the first ones); the rest, a vector's coordinates, are linear. */
+  interacting: number;
   coefficients: number[];
   intercept: number;
 }
@@ -62,6 +66,7 @@ describe('domain classifier against scikit-learn (test/fixtures/multivariate/gen
     const terms = quadraticTerms(
       c.reference[0]!.map(() => true),
       100,
+      c.reference[0]!.map((_, j) => j < c.interacting),
     );
 
     it(`${c.name}: the same out-of-fold probabilities, AUC and Mann–Whitney test`, () => {
@@ -83,6 +88,24 @@ describe('domain classifier against scikit-learn (test/fixtures/multivariate/gen
       expect(model.intercept).toBeCloseTo(c.intercept, 5);
     });
   }
+});
+
+describe('a vector feature in the domain classifier', () => {
+  const c = fixture.domain_classifier.find((d) => d.interacting < d.reference[0]!.length)!;
+  it('baseColumns lays a vector out as the linear columns the scikit-learn case was fitted on', () => {
+    const side = (rows: number[][]): SampledRows => ({
+      rows: rows.length,
+      numeric: Object.fromEntries(Array.from({ length: c.interacting }, (_, j) => [`x${j}`, rows.map((r) => r[j]!)])),
+      categorical: {},
+      vectors: { embedding: rows.map((r) => r.slice(c.interacting)) },
+    });
+    const base = baseColumns(side(c.reference), side(c.window));
+    expect(base.columns.map((col) => col.interacts)).toEqual(c.reference[0]!.map((_, j) => j < c.interacting));
+    expect(base.columns.slice(c.interacting).every((col) => col.feature === 'embedding')).toBe(true);
+    expect(Array.from(stackRows(base.reference, base.window).data)).toEqual(
+      Array.from(stackRows(matrixFromRows(c.reference), matrixFromRows(c.window)).data),
+    );
+  });
 });
 
 describe('PCA reconstruction error against scikit-learn StandardScaler + PCA', () => {

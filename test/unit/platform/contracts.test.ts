@@ -50,12 +50,26 @@ describe('scoring event contract', () => {
     [{ ...good, prediction: { score: 1.5 } }, 'prediction.score'],
     [{ ...good, model_id: 'has space' }, 'model_id'],
     [{ ...good, extra: 1 }, 'unknown field(s) extra'],
-    [{ ...good, features: { x: [1, 2] } }, 'features.x'],
+    [{ ...good, features: { x: [1, 'two'] } }, 'features.x.1: element 1 of vector feature x is a string'],
+    [{ ...good, features: { x: [1, null] } }, 'features.x.1: element 1 of vector feature x is null'],
+    [{ ...good, features: { x: [] } }, 'features.x: an empty array'],
+    [{ ...good, features: { x: [[1], [2]] } }, 'features.x.0: element 0 of vector feature x is a object'],
+    [{ ...good, features: { x: Array(4097).fill(0) } }, 'features.x: a vector of 4097 numbers, more than the 4096'],
+    [{ ...good, features: { x: [1, Infinity] } }, 'features.x.1: Infinity is not a finite number'],
   ])('rejects %j naming %s', (input, field) => {
     const result = validateScoringEvent(input, from);
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.reason).toContain(field);
+  });
+
+  it('keeps a vector feature (an array of numbers) apart from the scalar features', () => {
+    const result = validateScoringEvent({ ...good, features: { ...good.features, embedding: [0.5, -1, 2e-3] } }, from);
+    expect(result.ok && result.value.vec_features).toEqual({ embedding: [0.5, -1, 2e-3] });
+    expect(result.ok && result.value.num_features).toEqual({ tenure: 14 });
+    // An event without vectors carries no vector map at all.
+    const plain = validateScoringEvent(good, from);
+    expect(plain.ok && 'vec_features' in plain.value).toBe(false);
   });
 
   it('accepts epoch milliseconds', () => {
@@ -111,6 +125,7 @@ describe('the fast check in front of the zod schema', () => {
     event(3, { prediction: { class: 7 }, subject_id: 'cust-9', metadata: { region: 'eu' }, contract_version: 1 }),
     event(4, { prediction: { class: false }, features: { b: true, s: '', n: -0.5, m: null } }),
     event(5, { model_id: 'a:b.c-d_e', prediction: { score: 1 } }),
+    event(6, { features: { n: 1, embedding: [0.25, -3, 1e-7, 12] } }),
   ];
   it.each(valid.map((e, i) => [i, e]))('takes a valid event and builds exactly the row zod builds (%i)', (_i, e) => {
     expect(scoringEventContract.accepts(e)).toBe(true);
@@ -137,6 +152,11 @@ describe('the fast check in front of the zod schema', () => {
     ['bad feature name', (e) => ({ ...e, features: { '1x': 1 } })],
     ['__proto__ feature', (e) => ({ ...e, features: JSON.parse('{"__proto__": 1}') as unknown })],
     ['object feature', (e) => ({ ...e, features: { x: { y: 1 } } })],
+    ['empty vector', (e) => ({ ...e, features: { x: [] } })],
+    ['vector with a string', (e) => ({ ...e, features: { x: [1, '2'] } })],
+    ['vector with null', (e) => ({ ...e, features: { x: [1, null] } })],
+    ['nested vector', (e) => ({ ...e, features: { x: [[1]] } })],
+    ['4097-long vector', (e) => ({ ...e, features: { x: Array(4097).fill(1) } })],
     ['long string feature', (e) => ({ ...e, features: { x: 'y'.repeat(1025) } })],
     [
       '1001 features',
