@@ -30,6 +30,11 @@ export class SimulatedProduction {
       initialTheta: number;
       /** How long after its event a label arrives (its label_ts). @default 60_000 */
       labelDelayMs?: number;
+      /**
+       * The hand-made version's name. One outside the registry's `v<n>` names never shares a name
+       * with a version halflife registers. @default 'v1'
+       */
+      initialVersion?: string;
     },
   ) {
     this.#registry = new ClickHouseRegistryRepository(clickhouse);
@@ -43,7 +48,7 @@ export class SimulatedProduction {
     this.emitted.add(start);
     const rows = worldWindow(this.options.world, start, end, this.options.eventsPerWindow, this.options.modelId);
     const production = await this.#registry.productionVersion(this.options.modelId);
-    let version = 'v1';
+    let version = this.options.initialVersion ?? 'v1';
     let scores: number[];
     if (production) {
       if (this.#runner?.ref.version !== production.version) {
