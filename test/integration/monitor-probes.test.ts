@@ -58,6 +58,7 @@ describe('ModelMonitor challenger probes (time-skipping test server)', () => {
     await registerSearchAttributes(env.connection, 'default');
     ch = await openClickHouse(config);
     await applyMigrations(ch.client);
+    // PROBE_TEST_LOG=1 logs every derived decision and training step (to see why a run went as it did).
     const log = createLogger('test', process.env.PROBE_TEST_LOG === '1' ? 'info' : 'warn');
     const now = Date.now();
     // A flat world: the concept does not move. The hand-made v1 scores with θ = 8; the truth is

@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
   addPairedCounts,
+  gapStandsUntil,
   pairedCountsOf,
   pairedCountsSince,
   pairedGap,
+  probeEvidence,
   probeIdOf,
   recordProbeWindow,
   startProbe,
   type PairedCounts,
   type ProbeProvenance,
+  type ProbeResult,
 } from '../../../detectors/probes/index.ts';
+import { stepStaleness } from '../../../detectors/economics/staleness.ts';
 import { Random } from '../../../detectors/random.ts';
 import { decisionTexts } from '../../../detectors/texts/decision-view.ts';
 import { probeStatement, withProbeSentence } from '../../../detectors/texts/probe-statement.ts';
@@ -169,5 +173,74 @@ describe('a probe with a registered challenger', () => {
     );
     expect(withProbeSentence(once, provenance)).toBe(once);
     expect(withProbeSentence('x', {})).toBe('x');
+  });
+});
+
+describe('a measured gap ages: evidence about the data it was measured on', () => {
+  const better = (startedAt: number, completedAt: number): ProbeResult => ({
+    id: `v1@${startedAt}`,
+    version: 'v1',
+    startedAt,
+    completedAt,
+    versionAgeHours: 500,
+    trainingStart: startedAt - 24 * H,
+    trainingEnd: startedAt,
+    plan: { kind: 'explore', value: 30, cost: 2.5, worthwhileGap: 0.01, reason: 'r' },
+    windows: 2,
+    events: 600,
+    champion: 0.7,
+    challenger: 0.8,
+    gap: 0.1,
+    lower: 0.06,
+    upper: 0.14,
+    level: 0.95,
+    verdict: 'challenger-better',
+  });
+  const view = (r: ProbeResult) => ({
+    version: 'v1',
+    inFlight: null,
+    results: [r],
+    retrainOutcomes: { helped: 0, didNotHelp: 0 },
+  });
+  const r = better(NOW - 12 * H, NOW); // measured over 12 h, read now
+
+  it('stands for as long again as the probe measured, then lapses', () => {
+    expect(gapStandsUntil(r)).toBe(NOW + 12 * H);
+    const fresh = probeEvidence(view(r), NOW + 12 * H, {});
+    expect(fresh.raisedAttainable).toBeCloseTo(0.76, 12);
+    expect(fresh.lapsed).toBeNull();
+    const old = probeEvidence(view(r), NOW + 12 * H + 1, {});
+    expect(old.raisedAttainable).toBeNull();
+    expect(old.lapsed).toMatch(/stood as long again/);
+    // Without the data since (callers from before ageing), it stands for the version's life.
+    expect(probeEvidence(view(r), NOW + 1000 * H).raisedAttainable).toBeCloseTo(0.76, 12);
+  });
+
+  it('lapses at once when the data drifts or the quality changes after the result, not before', () => {
+    const drift = (start: number) => ({ start, drift: { datasetDrift: true } });
+    expect(probeEvidence(view(r), NOW + H, { windows: [drift(NOW - 6 * H)] }).raisedAttainable).not.toBeNull();
+    const drifted = probeEvidence(view(r), NOW + H, { windows: [drift(NOW - 6 * H), drift(NOW)] });
+    expect(drifted.raisedAttainable).toBeNull();
+    expect(drifted.lapsed).toMatch(/the data drifted after the gap was measured/);
+    expect(probeEvidence(view(r), NOW + H, { changePointAt: NOW - H }).raisedAttainable).not.toBeNull();
+    expect(probeEvidence(view(r), NOW + H, { changePointAt: NOW + H }).lapsed).toMatch(/change point/);
+  });
+
+  it('a step priced against a probe’s gap is priced only for as long as the gap stands', () => {
+    const step = { at: NOW - 10 * H, before: 0.8, after: 0.7, z: 8 };
+    const options = {
+      attainable: 0.8,
+      attainableSe: 0.005,
+      eventsAfter: 3000,
+      versionStart: NOW - 500 * H,
+      now: NOW,
+      eventsPerHour: 300,
+      valuePerQualityUnit: 1,
+    };
+    const open = stepStaleness(step, options)!;
+    expect(open.expectedHours).toBe(490);
+    const capped = stepStaleness(step, { ...options, maxExpectedHours: 12 })!;
+    expect(capped.expectedHours).toBe(12);
+    expect(capped.value).toBeCloseTo((open.value * 12) / 490, 9);
   });
 });
