@@ -8,6 +8,7 @@ import { openPromotionContext, type PromotionDeps } from '../operations/promotio
 import { ClickHouseLineageRepository } from '../platform/clickhouse/lineage-repository.ts';
 import { OnnxPool } from '../platform/onnx/pool.ts';
 import { LocalArtifactStore, type ArtifactStore } from '../platform/registry/artifact-store.ts';
+import { createProbeActivity } from './probe.ts';
 import { createPromotionActivities } from './promotion.ts';
 import { createShadowActivity } from './shadow.ts';
 import { createSnapshotActivity } from './snapshot.ts';
@@ -50,6 +51,7 @@ export function createRetrainActivities(deps: RetrainDeps) {
     trainModel: createTrainModelActivity(ctx),
     validateOffline: createValidationActivity(ctx),
     shadowEvaluate: createShadowActivity(ctx),
+    scoreProbe: createProbeActivity(ctx),
     ...createPromotionActivities(ctx),
   };
   contexts.set(activities, { ctx, close });
@@ -68,3 +70,4 @@ export type { TrainModelInput, TrainModelResult } from './train-model.ts';
 export type { TrainerSpec } from '../training/trainer-spec.ts';
 export type { ValidateOfflineInput, ValidateOfflineResult } from './validation.ts';
 export type { ShadowEvaluateInput, ShadowEvaluateResult } from './shadow.ts';
+export type { ScoreProbeInput, ScoreProbeResult } from './probe.ts';

@@ -20,6 +20,11 @@ export interface TrainModelInput {
   snapshotId: string;
   trainer: TrainerSpec;
   seed: number;
+  /**
+   * `probe`: a challenger probe's challenger, registered in stage `probe` (never promoted,
+   * published or served) instead of `candidate`. @default 'retrain'
+   */
+  purpose?: 'retrain' | 'probe';
 }
 
 export interface TrainModelResult {
@@ -120,7 +125,7 @@ export function createTrainModelActivity(ctx: RetrainContext) {
     const parent = await ctx.registry.productionVersion(modelId);
     const version = await ctx.registry.registerVersion({
       modelId,
-      stage: 'candidate',
+      stage: input.purpose === 'probe' ? 'probe' : 'candidate',
       artifactUri: stored.uri,
       sha256: stored.sha256,
       parentVersion: parent?.version ?? null,
@@ -132,7 +137,7 @@ export function createTrainModelActivity(ctx: RetrainContext) {
       features: snapshot.features,
       codeVersion: output.codeVersion,
       seed: input.seed,
-      createdBy: `retrain:${retrainId}`,
+      createdBy: `${input.purpose === 'probe' ? 'probe' : 'retrain'}:${retrainId}`,
     });
     await rm(outDir, { recursive: true, force: true });
     log.info(
@@ -142,7 +147,7 @@ export function createTrainModelActivity(ctx: RetrainContext) {
         seconds: (performance.now() - started) / 1000,
         sha256: stored.sha256,
       },
-      'trained and registered a candidate',
+      input.purpose === 'probe' ? 'trained and registered a probe challenger' : 'trained and registered a candidate',
     );
     return {
       modelVersion: version.version,

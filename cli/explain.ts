@@ -104,6 +104,12 @@ export function renderDecision(d: DecisionRecord): string {
     lines.push(`  economics: ${e.label} (${e.rule} rule): ${e.headline}`);
     for (const detail of e.details) lines.push(`    - ${detail}`);
   }
+  if (texts.probe.length > 0) {
+    // Challenger probes (rule revision 4): the measured gap the rule used, and what it cost.
+    lines.push('');
+    lines.push('Challenger probe:');
+    for (const line of texts.probe) lines.push(`  ${line}`);
+  }
 
   const guards = details.guards as { guard: string; passed: boolean; overridden: boolean; detail: string }[] | null;
   if (details.trigger || (guards && guards.length > 0)) {

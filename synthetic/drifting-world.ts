@@ -20,6 +20,12 @@ export interface DriftingWorldOptions {
   epoch: number;
   /** Share of labels flipped. @default 0.05 */
   labelNoise: number;
+  /**
+   * Seed each window from its start relative to `epoch` instead of its absolute start, so a run
+   * whose windows keep their place relative to the epoch sees the same rows whenever it runs.
+   * @default false
+   */
+  seedFromEpoch?: boolean;
 }
 
 export interface WorldRow {
@@ -47,7 +53,8 @@ export function worldWindow(
   prefix = 'w',
 ): WorldRow[] {
   // One generator per window, seeded from the window start: windows are independent and repeatable.
-  const rng = new Random((options.seed * 1_000_003 + Math.floor(start / 1000)) >>> 0);
+  const at = options.seedFromEpoch ? start - options.epoch : start;
+  const rng = new Random((options.seed * 1_000_003 + Math.floor(at / 1000)) >>> 0);
   const rows: WorldRow[] = [];
   for (let i = 0; i < count; i++) {
     const ts = start + Math.floor(((end - start) * i) / count);

@@ -81,6 +81,16 @@ export async function openProvenance(decisionId) {
         ],
       ]),
       section('Statistics', statistics(s, d.economicsStatement, d.halfLife)),
+      d.probeStatement?.length
+        ? section(
+            'Challenger probe',
+            h(
+              'ul',
+              { id: 'prov-probe' },
+              d.probeStatement.map((line) => h('li', null, line)),
+            ),
+          )
+        : null,
       section('Thresholds', thresholds(d.thresholds)),
       section('Guards', guards(d.details?.guards)),
       section(

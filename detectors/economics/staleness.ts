@@ -240,6 +240,11 @@ export function stepStaleness(
     eventsPerHour: number;
     valuePerQualityUnit: number;
     direction?: 'higher-is-better' | 'lower-is-better';
+    /**
+     * The longest the loss can be expected to last, when what it is measured against stands only
+     * so long (a challenger probe's gap, detectors/probes/evidence.ts). @default Infinity
+     */
+    maxExpectedHours?: number;
   },
 ): StepEvidence | null {
   const sign = (options.direction ?? 'higher-is-better') === 'higher-is-better' ? 1 : -1;
@@ -250,7 +255,7 @@ export function stepStaleness(
   if (!(lossRate > 0)) return null;
   const ageAtStep = Math.max(0, (step.at - options.versionStart) / 3_600_000);
   const sinceStep = Math.max(0, (options.now - step.at) / 3_600_000);
-  const expectedHours = Math.max(ageAtStep, sinceStep);
+  const expectedHours = Math.min(Math.max(ageAtStep, sinceStep), Math.max(0, options.maxExpectedHours ?? Infinity));
   return {
     value: options.valuePerQualityUnit * options.eventsPerHour * lossRate * expectedHours,
     lossRate,

@@ -55,6 +55,7 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
     probeId: latest?.id ?? null,
     probeHeldUntil: null,
     probeInFlight: view?.inFlight?.id ?? null,
+    probeGapStandsUntil: evidence.raisedUntil ?? null,
   };
   const out = (hold: string | null, plan: ProbePlan | null): ProbeTriggerOutcome => ({
     hold,
@@ -79,7 +80,9 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
       null,
     );
   }
-  if (state.retrainInFlight === true || latest?.verdict === 'challenger-better') return out(null, null);
+  // A standing gap needs no new probe; a lapsed one may be measured again.
+  if (state.retrainInFlight === true || evidence.raisedAttainable !== null) return out(null, null);
+  if (evidence.lapsed) inputs.probeLapsed = evidence.lapsed;
   if (evidence.backoffUntil !== null && !newer) {
     inputs.probeBackoffUntil = evidence.backoffUntil;
     return out(null, null);

@@ -262,7 +262,10 @@ function costAware(
     (state.ruleRevision ?? LATEST_RULE_REVISION) >= 4 && state.probes !== undefined && direction === 'higher-is-better'
       ? resolveProbePolicy(probePolicy, trigger.retrainCost)
       : null;
-  const probed: ProbeEvidence | null = probes?.enabled ? probeEvidence(state.probes, now) : null;
+  // A measured gap is evidence about the data it was measured on: it ages (probes/evidence.ts).
+  const probed: ProbeEvidence | null = probes?.enabled
+    ? probeEvidence(state.probes, now, { windows: state.windows ?? [], changePointAt: state.lastChangePointAt ?? null })
+    : null;
   const raised = probed?.raisedAttainable ?? null;
   const attainable =
     raised !== null && (measuredAttainable.value === null || raised > measuredAttainable.value)
@@ -356,6 +359,10 @@ function costAware(
             eventsPerHour,
             valuePerQualityUnit: trigger.valuePerQualityUnit,
             direction,
+            // Against a probe's gap, the loss is priced only for as long as the gap stands.
+            ...(attainable.source === 'probe' && probed?.raisedUntil != null
+              ? { maxExpectedHours: (probed.raisedUntil - now) / HOUR_MS }
+              : {}),
           });
   }
   const economics = evaluateRetrainEconomics({

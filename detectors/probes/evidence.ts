@@ -2,7 +2,11 @@
  * What finished probes tell the cost-aware rule about the version in service:
  * - `challenger-better`: a fresh model beats it on the same events — the attainable quality the
  *   staleness is priced against is at least the challenger's level (the champion's accuracy on
- *   the probe's events plus the interval's lower end), and the version counts as stale;
+ *   the probe's events plus the interval's lower end), and the version counts as stale. The gap
+ *   is evidence about the data it was measured on, so it ages: it stands for as long again as
+ *   the probe measured (its start to its result), and lapses at once when the data moves after
+ *   the result — a window with dataset drift or a change point after it. A lapsed gap raises
+ *   nothing, and a new probe may measure again;
  * - `no-better`: no fresh model beats it by a gap worth a retrain — the trigger does not retrain
  *   it, and no probe runs, until the hold ends: as long again as the version had served when the
  *   probe started (so the waits double), and at least the probe's own length. A credible step
@@ -11,6 +15,7 @@
  *   same back-off ends.
  * Only probes of the version in service count.
  */
+import { formatInstant } from '../texts/format.ts';
 import type { ProbeResult, ProbeView } from './types.ts';
 
 const HOUR_MS = 3_600_000;
@@ -24,13 +29,38 @@ export interface ProbeEvidence {
   heldUntil: number | null;
   /** No new probe of this version before this instant (after a no-better or inconclusive probe). */
   backoffUntil: number | null;
+  /** Until when a challenger-better gap stands (it lapses then, or earlier when the data moves). @default undefined */
+  raisedUntil?: number | null;
+  /** Why a challenger-better gap no longer raises the attainable level, once it lapsed. @default undefined */
+  lapsed?: string | null;
 }
 
-export function probeEvidence(view: ProbeView | undefined, now: number): ProbeEvidence {
+/** What happened to the data since a probe's result: its gap lapses when the data moved. */
+export interface DataSince {
+  /** Windows (start and whether they showed dataset drift), oldest first. */
+  windows?: readonly { start: number; drift?: { datasetDrift: boolean } | null }[];
+  /** The latest change point in the quality series, if any. */
+  changePointAt?: number | null;
+}
+
+export function probeEvidence(view: ProbeView | undefined, now: number, since: DataSince | null = null): ProbeEvidence {
   const latest = [...(view?.results ?? [])].reverse().find((r) => r.version === view?.version) ?? null;
   if (latest === null) return { latest, raisedAttainable: null, heldUntil: null, backoffUntil: null };
-  if (latest.verdict === 'challenger-better' && latest.champion !== null && latest.lower !== null)
-    return { latest, raisedAttainable: latest.champion + latest.lower, heldUntil: null, backoffUntil: null };
+  if (latest.verdict === 'challenger-better' && latest.champion !== null && latest.lower !== null) {
+    // Without `since` (callers from before ageing) the gap stands for the version's life.
+    if (since === null)
+      return { latest, raisedAttainable: latest.champion + latest.lower, heldUntil: null, backoffUntil: null };
+    const raisedUntil = gapStandsUntil(latest);
+    const lapsed = gapLapse(latest, raisedUntil, now, since);
+    return {
+      latest,
+      raisedAttainable: lapsed === null ? latest.champion + latest.lower : null,
+      heldUntil: null,
+      backoffUntil: null,
+      raisedUntil,
+      lapsed,
+    };
+  }
   const until = holdUntil(latest);
   const pending = until > now ? until : null;
   return {
@@ -39,6 +69,23 @@ export function probeEvidence(view: ProbeView | undefined, now: number): ProbeEv
     heldUntil: latest.verdict === 'no-better' ? pending : null,
     backoffUntil: pending,
   };
+}
+
+/** Until when a challenger-better gap stands: as long again as the probe measured (at least a millisecond). */
+export function gapStandsUntil(result: ProbeResult): number {
+  return result.completedAt + Math.max(1, result.completedAt - result.startedAt);
+}
+
+/** Why a challenger-better gap no longer stands, or null while it does. */
+function gapLapse(result: ProbeResult, until: number, now: number, since: DataSince): string | null {
+  if (now > until)
+    return `the gap was measured on the windows to ${formatInstant(result.completedAt)} and stood as long again`;
+  const drifted = since.windows?.find((w) => w.start >= result.completedAt && w.drift?.datasetDrift === true);
+  if (drifted) return `the data drifted after the gap was measured (window of ${formatInstant(drifted.start)})`;
+  const change = since.changePointAt ?? null;
+  if (change !== null && change >= result.completedAt)
+    return `quality changed after the gap was measured (change point at ${formatInstant(change)})`;
+  return null;
 }
 
 /** End of the hold after a probe that found no better model. */

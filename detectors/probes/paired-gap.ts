@@ -50,12 +50,34 @@ export function addPairedCounts(a: PairedCounts, b: PairedCounts): PairedCounts 
   };
 }
 
-/** Paired counts of scored events (score ≥ threshold predicts 1), for runners that hold the events. */
+/**
+ * What a window added to a probe, for runners that re-read every event since the probe started
+ * (so late labels of earlier windows count once): the cumulative counts now minus those already
+ * recorded. A component that went down (a label corrected since) counts as nothing new.
+ */
+export function pairedCountsSince(cumulative: PairedCounts, recorded: PairedCounts): PairedCounts {
+  const d = (k: keyof PairedCounts) => Math.max(0, cumulative[k] - recorded[k]);
+  const events = d('events');
+  const championCorrect = Math.min(events, d('championCorrect'));
+  const challengerCorrect = Math.min(events, d('challengerCorrect'));
+  return {
+    events,
+    championCorrect,
+    challengerCorrect,
+    bothCorrect: Math.min(championCorrect, challengerCorrect, d('bothCorrect')),
+  };
+}
+
+/**
+ * Paired counts of scored events (score ≥ threshold predicts 1), for runners that hold the events.
+ * The challenger is read at `challengerThreshold` (its own decision threshold). @default threshold
+ */
 export function pairedCountsOf(
   labels: readonly number[],
   championScores: readonly number[],
   challengerScores: readonly number[],
   threshold = 0.5,
+  challengerThreshold = threshold,
 ): PairedCounts {
   let championCorrect = 0;
   let challengerCorrect = 0;
@@ -63,7 +85,7 @@ export function pairedCountsOf(
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i];
     const a = ((championScores[i] as number) >= threshold ? 1 : 0) === y;
-    const b = ((challengerScores[i] as number) >= threshold ? 1 : 0) === y;
+    const b = ((challengerScores[i] as number) >= challengerThreshold ? 1 : 0) === y;
     if (a) championCorrect++;
     if (b) challengerCorrect++;
     if (a && b) bothCorrect++;

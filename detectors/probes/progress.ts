@@ -8,6 +8,7 @@ import type { ResolvedProbePolicy } from './policy.ts';
 import {
   MAX_PROBE_RESULTS,
   type PairedCounts,
+  type ProbeChallenger,
   type ProbeInFlight,
   type ProbeMemory,
   type ProbePlan,
@@ -22,6 +23,11 @@ export const MIN_CONCLUSIVE_EVENTS = 30;
 
 export const EMPTY_PROBE_MEMORY: ProbeMemory = { inFlight: null, results: [] };
 
+/** A probe's id: the champion it compares with and when it started. */
+export function probeIdOf(version: string, startedAt: number): string {
+  return `${version}@${startedAt}`;
+}
+
 /** The challenger is trained and will be scored from the next window on. */
 export function startProbe(
   memory: ProbeMemory | undefined,
@@ -32,16 +38,19 @@ export function startProbe(
     trainingStart: number | null;
     trainingEnd: number;
     plan: ProbePlan;
+    /** The challenger the runner trained, when it registers one. @default undefined */
+    challengerModel?: ProbeChallenger;
   },
 ): ProbeMemory {
   const inFlight: ProbeInFlight = {
-    id: `${probe.version}@${probe.now}`,
+    id: probeIdOf(probe.version, probe.now),
     version: probe.version,
     startedAt: probe.now,
     versionAgeHours: probe.versionTrainedAt === null ? 0 : Math.max(0, (probe.now - probe.versionTrainedAt) / HOUR_MS),
     trainingStart: probe.trainingStart,
     trainingEnd: probe.trainingEnd,
     plan: probe.plan,
+    ...(probe.challengerModel === undefined ? {} : { challengerModel: probe.challengerModel }),
     windows: 0,
     counts: { events: 0, championCorrect: 0, challengerCorrect: 0, bothCorrect: 0 },
   };
@@ -124,6 +133,7 @@ function finish(p: ProbeInFlight, now: number, error?: string): ProbeResult {
     upper: gap?.upper ?? null,
     level: PROBE_LEVEL,
     verdict,
+    ...(p.challengerModel === undefined ? {} : { challengerModel: p.challengerModel }),
     ...(error === undefined ? {} : { error }),
   };
 }

@@ -59,6 +59,16 @@ export interface ProbePlan {
   reason: string;
 }
 
+/** The challenger a runner trained and registered for a probe (never served). */
+export interface ProbeChallenger {
+  /** Its registry version (stage `probe`). */
+  version: string;
+  /** Its training snapshot (lineage). */
+  lineageId: string;
+  /** Labelled rows it trained on. */
+  trainingRows: number;
+}
+
 /** A probe being scored. */
 export interface ProbeInFlight {
   /** `<champion version>@<startedAt>`. */
@@ -71,6 +81,8 @@ export interface ProbeInFlight {
   trainingStart: number | null;
   trainingEnd: number;
   plan: ProbePlan;
+  /** The trained challenger, when a runner registers it (the monitor). @default undefined */
+  challengerModel?: ProbeChallenger;
   /** Windows scored so far and their paired counts. */
   windows: number;
   counts: PairedCounts;
@@ -105,6 +117,8 @@ export interface ProbeResult {
   upper: number | null;
   level: number;
   verdict: ProbeVerdict;
+  /** The trained challenger, when a runner registers it (the monitor). @default undefined */
+  challengerModel?: ProbeChallenger;
   /** Why the challenger could not be trained, when it could not. @default undefined */
   error?: string;
 }
@@ -125,3 +139,32 @@ export interface ProbeView extends ProbeMemory {
 
 /** Finished probes a monitor keeps. */
 export const MAX_PROBE_RESULTS = 8;
+
+/** What a decision records of the probe it scored, started or read (details.probe). */
+export interface ProbeProvenance {
+  /** The probe scored before this decision's tick. */
+  scored?: {
+    id: string;
+    challengerVersion: string;
+    evaluationId: string;
+    /** Paired events added by this window, and in all since the probe started. */
+    added: number;
+    events: number;
+    window: { start: number; end: number };
+    thresholds: { champion: number; challenger: number };
+  };
+  /** A probe finished by this window: its gap, interval and verdict. */
+  result?: ProbeResult;
+  /** A probe given up because the champion it compared with no longer serves. */
+  abandoned?: { id: string; reason: string };
+  /** A probe started by this decision: its challenger and what it costs (priced apart from retrains). */
+  started?: {
+    id: string;
+    plan: ProbePlan;
+    trainingWindow: { start: number | null; end: number };
+    challenger: ProbeChallenger | null;
+    cost: number;
+    costSource: string;
+    error?: string;
+  };
+}

@@ -7,6 +7,7 @@
 import type { AccumulationFacts, RetrainEconomics } from '../economics/types.ts';
 import { displayReason } from './decision-reason.ts';
 import { describeEconomics, type EconomicsContext, type EconomicsStatement } from './economics-statement.ts';
+import { probeStatement } from './probe-statement.ts';
 
 /** The parts of a decision record these texts read (the repository's `DecisionRecord` fits). */
 export interface StoredDecision {
@@ -20,6 +21,8 @@ export interface DecisionTexts {
   reasonText: string;
   /** The economics statement, when the decision carries cost-aware economics. */
   economics: EconomicsStatement | null;
+  /** What the decision did with a challenger probe (scored, started, finished or used it); empty when nothing. */
+  probe: string[];
 }
 
 type Json = Record<string, unknown>;
@@ -34,6 +37,7 @@ export function decisionTexts(d: StoredDecision): DecisionTexts {
   return {
     reasonText: displayReason(d.reason),
     economics: economics === null ? null : describeEconomics(economics, economicsContext(d)),
+    probe: probeStatement(d.details),
   };
 }
 

@@ -18,3 +18,4 @@ export type { EconomicsContext, EconomicsStatement, EconomicsVerdict } from './e
 export { LATEST_TEXT_REVISION } from './revision.ts';
 export { decisionTexts, economicsContext, economicsOf } from './decision-view.ts';
 export type { DecisionTexts, StoredDecision } from './decision-view.ts';
+export { probeStatement } from './probe-statement.ts';

@@ -287,6 +287,10 @@ export class ClickHouseRegistryRepository implements RegistryRepository {
     if (current.stage === stage) return { changed: false, previousStage: current.stage, version: current };
     if (current.stage === 'tainted')
       throw new ConflictError(`${modelId} ${version} is tainted: it never serves again, so its stage is not restored`);
+    if (current.stage === 'probe')
+      throw new ConflictError(
+        `${modelId} ${version} is a probe challenger: it never serves, so it has no stage to restore`,
+      );
     if (stage === 'production') {
       const other = await this.productionVersion(modelId);
       if (other && other.version !== version)

@@ -5,7 +5,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './client.ts';
-import { windowFilter, type TimeWindow } from './time-window.ts';
+import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
 
 /** A labelled event to evaluate on, newest first. */
 export interface ShadowEventRow {
@@ -95,6 +95,49 @@ export async function livePairs(
   );
 }
 
+export interface ProbeEventsQuery {
+  modelId: string;
+  /** The champion the probe compares with: only events it served, with the scores it served. */
+  championVersion: string;
+  /** Events from the probe's start to the end of the window being closed. */
+  window: TimeWindow;
+  /** Labels that had arrived by then (label_ts before it), as the window's own quality counts them. */
+  labelsArrivedBy: number;
+  /** The challenger's training snapshot: its events are left out. */
+  trainingSnapshotId: string;
+  /** Oldest events first, at most this many (so a later call extends an earlier one's set). */
+  limit: number;
+}
+
+/**
+ * A challenger probe's events: labelled events the champion served since the probe started,
+ * with the label that had arrived by the decision (the newest such), oldest first.
+ */
+export async function probeEvents(client: ClickHouseClient, q: ProbeEventsQuery): Promise<ShadowEventRow[]> {
+  const ts = windowFilter('ts', q.window);
+  const arrived = namedWindowFilter('label_ts', 'arrived', { start: null, end: q.labelsArrivedBy });
+  return queryRows<ShadowEventRow>(
+    client,
+    `SELECT e.event_id AS event_id, e.num_features AS num_features, e.cat_features AS cat_features, e.prediction_score AS prediction_score,
+            e.model_version AS model_version, l.label AS label, l.label_numeric AS label_numeric
+     FROM (SELECT event_id, ts, num_features, cat_features, prediction_score, model_version FROM scoring_events FINAL
+           WHERE model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}
+             AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String})) AS e
+     INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric
+                 FROM labels WHERE ${arrived.sql} GROUP BY event_id) AS l
+       ON l.event_id = e.event_id
+     ORDER BY e.ts, e.event_id LIMIT {limit:UInt32}`,
+    {
+      m: q.modelId,
+      champion: q.championVersion,
+      ...ts.params,
+      ...arrived.params,
+      lineage: q.trainingSnapshotId,
+      limit: q.limit,
+    },
+  );
+}
+
 /** One paired event's result (`shadow_results`). */
 export interface ShadowResultRow {
   evaluation_id: string;
@@ -102,7 +145,8 @@ export interface ShadowResultRow {
   candidate_version: string;
   champion_version: string;
   event_id: string;
-  source: 'replay' | 'live';
+  /** `probe`: a challenger probe's events (the candidate is a probe version, never served). */
+  source: 'replay' | 'live' | 'probe';
   label: 0 | 1;
   champion_score: number;
   candidate_score: number;

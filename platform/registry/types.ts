@@ -1,7 +1,20 @@
 /** The model registry's vocabulary: versions, stages and their history. */
 import type { FeatureNames } from '../onnx/features.ts';
 
-export const MODEL_STAGES = ['candidate', 'shadow', 'canary', 'production', 'archived', 'rejected', 'tainted'] as const;
+/**
+ * `probe`: a challenger a monitor trained only to measure what a fresh model attains (challenger
+ * probes); registered for lineage and audit, never promoted, published or served.
+ */
+export const MODEL_STAGES = [
+  'candidate',
+  'shadow',
+  'canary',
+  'production',
+  'archived',
+  'rejected',
+  'tainted',
+  'probe',
+] as const;
 export type ModelStage = (typeof MODEL_STAGES)[number];
 
 export function isModelStage(s: string): s is ModelStage {
@@ -9,7 +22,7 @@ export function isModelStage(s: string): s is ModelStage {
 }
 
 /** Stages a version can never leave for serving again (it must be retrained and re-registered). */
-export const TERMINAL_STAGES: readonly ModelStage[] = ['rejected', 'tainted'];
+export const TERMINAL_STAGES: readonly ModelStage[] = ['rejected', 'tainted', 'probe'];
 /** Stages in which a version receives traffic (live or shadow). */
 export const SERVING_STAGES: readonly ModelStage[] = ['shadow', 'canary', 'production'];
 

@@ -37,6 +37,11 @@ export class SimulatedProduction {
       eventIdPrefix?: string;
       /** How long after its event a label arrives (its label_ts). @default 60_000 */
       labelDelayMs?: number;
+      /**
+       * The hand-made version's name. One outside the registry's `v<n>` names never shares a name
+       * with a version halflife registers. @default 'v1'
+       */
+      initialVersion?: string;
     },
   ) {
     this.#registry = new ClickHouseRegistryRepository(clickhouse);
@@ -56,7 +61,7 @@ export class SimulatedProduction {
       this.options.eventIdPrefix ?? this.options.modelId,
     );
     const production = await this.#registry.productionVersion(this.options.modelId);
-    let version = 'v1';
+    let version = this.options.initialVersion ?? 'v1';
     let scores: number[];
     if (production) {
       if (this.#runner?.ref.version !== production.version) {

@@ -624,6 +624,76 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
     await page.screenshot({ path: path.join(SHOTS, '4-provenance-retrain.png') });
   });
 
+  it("shows a challenger probe in a decision's provenance: challenger, events compared, gap and interval, cost", async () => {
+    await page.click('#drawer-close').catch(() => undefined);
+    const { recordDecision } = await import('../../platform/clickhouse/decisions-repository.ts');
+    const { recordProbeWindow, startProbe } = await import('../../detectors/probes/progress.ts');
+    // A probe as the monitor runs it: started on a training window, one window of paired counts.
+    const startedAt = Date.now() - 7 * 3_600_000;
+    const challenger = { version: 'v9', lineageId: 'snap-probe-seeded', trainingRows: 3_210 };
+    const memory = startProbe(undefined, {
+      version: 'v2',
+      versionTrainedAt: startedAt - 48 * 3_600_000,
+      now: startedAt,
+      trainingStart: startedAt - 24 * 3_600_000,
+      trainingEnd: startedAt,
+      plan: { kind: 'explore', value: 12, cost: 2.5, worthwhileGap: 0.01, reason: 'probe: knowing is worth 12' },
+      challengerModel: challenger,
+    });
+    const { result } = recordProbeWindow(
+      memory,
+      { events: 1000, championCorrect: 790, challengerCorrect: 915, bothCorrect: 760 },
+      startedAt + 6 * 3_600_000,
+      { minPairedEvents: 200, maxWindows: 4 },
+    );
+    const decisionId = `probe-${Date.now()}`;
+    await recordDecision(clickhouse.client, {
+      decisionId,
+      modelId: run.churn.modelId,
+      modelVersion: 'v2',
+      workflowId: `halflife-monitor-${run.churn.modelId}`,
+      runId: 'probe',
+      decidedAt: startedAt + 6 * 3_600_000,
+      kind: 'no-action',
+      actor: 'system',
+      reason: 'nothing says the version is stale yet',
+      policy: run.policy,
+      statistics: null,
+      thresholds: null,
+      windows: null,
+      trainingWindow: null,
+      lineageId: '',
+      details: {
+        probe: {
+          scored: {
+            id: result!.id,
+            challengerVersion: 'v9',
+            evaluationId: 'probe-seeded',
+            added: 1000,
+            events: 1000,
+            window: { start: startedAt, end: startedAt + 6 * 3_600_000 },
+            thresholds: { champion: 0.5, challenger: 0.5 },
+          },
+          result,
+        },
+      },
+    });
+    // A same-document navigation: the page keeps its sign-in.
+    await page.goto(
+      `${page.url().split('#')[0]}#/model/${encodeURIComponent(run.churn.modelId)}/decision/${encodeURIComponent(decisionId)}`,
+    );
+    await page.waitForSelector(`#provenance[data-decision="${decisionId}"] #prov-probe`);
+    const lines = await page.locator('#prov-probe li').allTextContents();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain(`probe ${result!.id} scored: challenger v9 beside the champion on 1000 paired events`);
+    expect(result!.verdict).toBe('challenger-better');
+    expect(lines[1]).toContain(
+      `probe ${result!.id} finished: challenger-better, gap ${result!.gap!.toFixed(3)} (challenger − champion, 95% interval ${result!.lower!.toFixed(3)} to ${result!.upper!.toFixed(3)}) on 1000 paired events`,
+    );
+    await page.screenshot({ path: path.join(SHOTS, '5-provenance-probe.png') });
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('updates live: a new decision appears without a reload', async () => {
     await page.click('#drawer-close');
     const { recordDecision } = await import('../../platform/clickhouse/decisions-repository.ts');

@@ -44,11 +44,35 @@ describe('replaying recorded workflow histories against the current code', () =>
     expect(recorded.filter((d) => /late labels \(\d+\) updated/.test(d.reason)).length).toBeGreaterThan(20);
   });
 
+  it('re-derives a rule revision 4 run: a challenger probe trained, scored in shadow, its gap read, then a retrain', async () => {
+    const recorded = JSON.parse(readFileSync(historyFile('model-monitor-probes.decisions.json'), 'utf8')) as {
+      decisionId: string;
+      kind: string;
+      reason: string;
+    }[];
+    const outcome = await replayHistory(
+      loadHistoryFile(historyFile('model-monitor-probes.json')),
+      'halflife-monitor-replay-model',
+    );
+    expect(outcome.error).toBeNull();
+    expect(outcome.decisions.map(({ decisionId, kind, reason }) => ({ decisionId, kind, reason }))).toEqual(recorded);
+    const started = recorded.findIndex((d) =>
+      /challenger probe started: v\d+ trained on \d+ labelled rows/.test(d.reason),
+    );
+    const finished = recorded.findIndex((d) => /challenger probe \S+ finished: challenger-better/.test(d.reason));
+    const retrain = recorded.findIndex((d) => d.kind === 'retrain');
+    expect(started).toBeGreaterThanOrEqual(0);
+    expect(finished).toBeGreaterThan(started);
+    expect(retrain).toBeGreaterThanOrEqual(finished);
+  });
+
   it('replays the retrain child and every committed history with Worker.runReplayHistories', async () => {
-    const histories = ['model-monitor.json', 'model-monitor-r3.json', 'retrain.json'].map((name) => ({
-      workflowId: name,
-      history: loadHistoryFile(historyFile(name)),
-    }));
+    const histories = ['model-monitor.json', 'model-monitor-r3.json', 'model-monitor-probes.json', 'retrain.json'].map(
+      (name) => ({
+        workflowId: name,
+        history: loadHistoryFile(historyFile(name)),
+      }),
+    );
     const { workflowBundle } = await import('../../workers/temporal-worker.ts');
     const results = [];
     for await (const result of Worker.runReplayHistories(
@@ -60,7 +84,7 @@ describe('replaying recorded workflow histories against the current code', () =>
     )) {
       results.push(result);
     }
-    expect(results).toHaveLength(3);
+    expect(results).toHaveLength(4);
     for (const result of results) expect(result.error, result.workflowId).toBeUndefined();
   });
 

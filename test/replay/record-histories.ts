@@ -7,7 +7,9 @@
  * `--label-delay-hours <h>` makes labels arrive that much after their events (default 1 minute),
  * so a window is measured by late labels; `--realised-only` makes the threshold trigger ignore
  * label-free estimates. `--name model-monitor-r3 --label-delay-hours 8 --realised-only` is the
- * rule revision 3 recording.
+ * rule revision 3 recording. `--probes` records a cost-aware monitor of a flat model that learned
+ * the wrong concept (a challenger probe measures the gap, then it retrains; no approval):
+ * `--name model-monitor-probes --probes` is the rule revision 4 recording.
  *
  * It runs a real ModelMonitor for 8 simulated days on the time-skipping test server, against a
  * real Kafka broker and embedded ClickHouse, with traffic from a drifting world; a person
@@ -52,6 +54,7 @@ function argument(name: string): string | undefined {
 const NAME = argument('--name') ?? 'model-monitor';
 const LABEL_DELAY_HOURS = Number(argument('--label-delay-hours') ?? 1 / 60);
 const REALISED_ONLY = process.argv.includes('--realised-only');
+const PROBES = process.argv.includes('--probes');
 
 async function run(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-record-'));
@@ -86,28 +89,45 @@ async function run(): Promise<void> {
   const world = new SimulatedProduction(ch.client, {
     modelId,
     dataDir,
-    world: { seed: 5, thetaStart: 8, thetaPerDay: 0.35, epoch: start, labelNoise: 0.05 },
+    // With probes: a flat world whose truth (θ = 10) the hand-made v1 (θ = 8) gets wrong on ~18% of rows.
+    world: PROBES
+      ? { seed: 5, thetaStart: 10, thetaPerDay: 0, epoch: start, labelNoise: 0.05 }
+      : { seed: 5, thetaStart: 8, thetaPerDay: 0.35, epoch: start, labelNoise: 0.05 },
     eventsPerWindow: 1000,
     initialTheta: 8,
     labelDelayMs: Math.round(LABEL_DELAY_HOURS * 3_600_000),
+    // With probes, a hand-made version outside the registry's names (probes take registry names).
+    ...(PROBES ? { initialVersion: 'v0' } : {}),
   });
   const log = createLogger('record', 'warn');
   const activities = createActivities({ config, clickhouse: ch.client, log });
   const decisions: DerivedDecision[] = [];
-  const policy = parsePolicy({
-    name: 'replay-floor',
-    version: '1',
-    model: modelId,
-    trigger: {
-      kind: 'threshold',
-      metric: 'accuracy',
-      threshold: 0.85,
-      consecutiveWindows: 2,
-      ...(REALISED_ONLY ? { acceptEstimated: false } : {}),
-    },
-    guards: { cooldown: '1d', approval: { required: true, timeout: '1d' } },
-    trainingWindow: { kind: 'fixed', duration: '2d' },
-  });
+  const policy = parsePolicy(
+    PROBES
+      ? {
+          name: 'replay-probes',
+          version: '1',
+          model: modelId,
+          trigger: { kind: 'cost-aware', valuePerQualityUnit: 1, retrainCost: 50 },
+          guards: { cooldown: '1d', budget: { maxRetrains: 5, per: '30d' }, approval: { required: false } },
+          trainingWindow: { kind: 'fixed', duration: '1d' },
+          probes: { priorGap: 0.05 },
+        }
+      : {
+          name: 'replay-floor',
+          version: '1',
+          model: modelId,
+          trigger: {
+            kind: 'threshold',
+            metric: 'accuracy',
+            threshold: 0.85,
+            consecutiveWindows: 2,
+            ...(REALISED_ONLY ? { acceptEstimated: false } : {}),
+          },
+          guards: { cooldown: '1d', approval: { required: true, timeout: '1d' } },
+          trainingWindow: { kind: 'fixed', duration: '2d' },
+        },
+  );
   const input: ModelMonitorInput = {
     modelId,
     policy: policy.policy,

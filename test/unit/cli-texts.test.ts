@@ -158,3 +158,37 @@ describe('halflife decisions / monitor status / explain read one way', () => {
     expect(renderDecision(recorded(1))).toMatch(/^Why: staleness now costs [\d.]+\/h against a cycle average/m);
   });
 });
+
+describe('halflife explain: a decision with a challenger probe', () => {
+  it('names the probe, its challenger and training window, the events compared, gap, interval and cost', () => {
+    const base = recorded(2);
+    const out = renderDecision({
+      ...base,
+      lineageId: 'snap-probe',
+      details: {
+        ...(base.details as object),
+        probe: {
+          started: {
+            id: 'v1@1',
+            plan: { kind: 'explore', value: 12, cost: 3, worthwhileGap: 0.01, reason: 'probe: worth 12' },
+            trainingWindow: { start: NOW - 24 * H, end: NOW },
+            challenger: { version: 'v4', lineageId: 'snap-probe', trainingRows: 2_400 },
+            cost: 3,
+            costSource: 'auto: 0.05 × retrain cost',
+          },
+        },
+      },
+    });
+    const lines = out.split('\n');
+    const at = lines.indexOf('Challenger probe:');
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toMatch(
+      new RegExp(
+        `^ {2}probe v1@1 started \\(explore\\): challenger v4 trained on the training window ${INSTANT.source} → ${INSTANT.source} on 2400 labelled rows \\(lineage snap-probe\\), registered as a probe, never served; cost 3 \\(auto: 0\\.05 × retrain cost\\)$`,
+      ),
+    );
+    expect(lines[at + 2]).toBe('    why: probe: worth 12');
+    // Without a probe there is no such section.
+    expect(renderDecision(base)).not.toContain('Challenger probe:');
+  });
+});

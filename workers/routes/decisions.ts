@@ -27,7 +27,8 @@ const listQuery = z
  * A stored decision as the API returns it: the record verbatim (its `reason` as written), plus
  * `reasonText` (the reason as people read it: older records' doubled prefixes removed),
  * `economicsStatement` (the one statement of a cost-aware outcome, or null) from detectors/texts,
- * and `halfLife` (whether the recorded decay fit had the evidence to report one, and the text).
+ * `probeStatement` (what it did with a challenger probe, one line each; empty when nothing), and
+ * `halfLife` (whether the recorded decay fit had the evidence to report one, and the text).
  */
 export function withTexts(d: DecisionRecord) {
   const texts = decisionTexts(d);
@@ -38,6 +39,7 @@ export function withTexts(d: DecisionRecord) {
     ...d,
     reasonText: texts.reasonText,
     economicsStatement: texts.economics,
+    probeStatement: texts.probe,
     halfLife:
       decay === null
         ? null

@@ -63,6 +63,13 @@ const ESTIMATION_REVISION_2 = 'estimation-revision-2';
  */
 const MULTIVARIATE_DRIFT = 'multivariate-drift';
 
+/**
+ * `patched` id of challenger probes (rule revision 4): when the cost-aware rule asks for a probe,
+ * a challenger is trained on the training window (registered as a probe, never served) and scored
+ * beside the champion on the following labelled windows; the paired gap is the rule's evidence.
+ */
+const CHALLENGER_PROBES = 'challenger-probes';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -95,6 +102,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const estimationRevision2 = patched(ESTIMATION_REVISION_2);
   // Runs recorded before it never ran the multivariate tests, so their drift verdicts replay unchanged.
   const multivariateDrift = patched(MULTIVARIATE_DRIFT);
+  // Runs recorded before it stay on rule revision 3 (no probes), so their decisions replay unchanged.
+  const challengerProbes = ruleRevision3 && patched(CHALLENGER_PROBES);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -108,6 +117,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     segments,
     estimationRevision2,
     multivariateDrift,
+    challengerProbes,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

@@ -57,6 +57,9 @@ import {
 import { DEFAULT_RETRAIN_SETTINGS, Retrain, type RetrainResult, type RetrainSettings } from '../retrain.ts';
 import { MonitorAlerts } from './alerts.ts';
 import type { ModelMonitorInput } from './input.ts';
+import type { ProbeProvenance } from '../../detectors/probes/types.ts';
+import { withProbeSentence } from '../../detectors/texts/probe-statement.ts';
+import { scoreProbeWindow, startProbeFor } from './probes.ts';
 
 const activities = proxyActivities<MonitorActivities>({
   startToCloseTimeout: '10m',
@@ -119,13 +122,17 @@ export class MonitorWorkflowState {
   /** Each window's read also runs the multivariate drift tests the policy enables (the `patched` marker). */
   readonly #multivariateDrift: boolean;
 
+  /** Challenger probes run when the rule asks for one (rule revision 4, the `patched` marker). */
+  readonly #challengerProbes: boolean;
+
   /**
    * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
    * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`, `multivariateDrift`: whether
    * this run's history carries those `patched` markers (staggered windows, coalesced late windows,
    * bounded decay fits, serving read with each window, the multivariate drift tests for the last five),
    * `segments` (the policy's segments judged with each window), `estimationRevision2` (the
-   * label-free estimate of the policy's metric at the version's threshold, with its interval).
+   * label-free estimate of the policy's metric at the version's threshold, with its interval),
+   * `challengerProbes` (rule revision 4: the probes the rule asks for are trained and scored).
    */
   constructor(
     input: ModelMonitorInput,
@@ -142,6 +149,7 @@ export class MonitorWorkflowState {
       segments = false,
       estimationRevision2 = false,
       multivariateDrift = false,
+      challengerProbes = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -155,6 +163,7 @@ export class MonitorWorkflowState {
       segments?: boolean;
       estimationRevision2?: boolean;
       multivariateDrift?: boolean;
+      challengerProbes?: boolean;
     },
   ) {
     this.input = input;
@@ -162,13 +171,14 @@ export class MonitorWorkflowState {
     this.#servingWithWindow = servingWithWindow;
     this.#segments = segments;
     this.#multivariateDrift = multivariateDrift;
-    const newest = ruleRevision3 ? 3 : ruleRevision2 ? 2 : 1;
+    this.#challengerProbes = challengerProbes && ruleRevision3;
+    const newest = this.#challengerProbes ? 4 : ruleRevision3 ? 3 : ruleRevision2 ? 2 : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
       // A revision the code of this run's history did not have is never used; a lower one asked for is.
       ruleRevision: Math.min(newest, input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) as
-        1 | 2 | 3,
+        1 | 2 | 3 | 4,
       textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
       boundedDecayFits: boundedDecayFits
         ? (input.settings?.boundedDecayFits ?? DEFAULT_MONITOR_SETTINGS.boundedDecayFits)
@@ -372,12 +382,49 @@ export class MonitorWorkflowState {
     }
     // Serving as read with the window (kept as it was when it could not be read).
     if (observation.serving) this.alerts.noteServing(observation.serving);
+    // Rule revision 4: the probe in flight scores this window beside the champion before the tick reads it.
+    const probes = this.#probesRun();
+    let probe: ProbeProvenance | null = null;
+    if (probes) {
+      const scored = await scoreProbeWindow({
+        modelId: this.modelId,
+        state: this.state,
+        policy: this.policy,
+        windowEnd: end,
+        labelsArrivedBy: end + this.settleMs,
+        now: Date.now(),
+      });
+      this.state = scored.state;
+      probe = scored.provenance;
+    }
     const tick = monitorTick(this.state, this.reference, observation, this.policy, Date.now(), this.settings);
     this.state = tick.state;
     this.lastEvaluation = tick.evaluation;
-    await this.#act(tick.decision, tick.evaluation, 'system', lateWindows(plan, this.cadenceMs));
+    if (probes && tick.decision.probe !== undefined && tick.decision.kind !== 'retrain') {
+      const started = await startProbeFor({
+        modelId: this.modelId,
+        state: this.state,
+        policy: this.policy,
+        decision: tick.decision,
+        settings: this.retrainSettings,
+        now: Date.now(),
+      });
+      this.state = started.state;
+      if (started.provenance) probe = { ...probe, ...started.provenance };
+    }
+    await this.#act(tick.decision, tick.evaluation, 'system', lateWindows(plan, this.cadenceMs), probe);
     await this.#updateAlerts();
     this.publishSearchAttributes();
+  }
+
+  /** Whether this run trains and scores the probes the rule asks for (revision 4, cost-aware, accuracy). */
+  #probesRun(): boolean {
+    return (
+      this.#challengerProbes &&
+      this.settings.ruleRevision >= 4 &&
+      this.policy.trigger.kind === 'cost-aware' &&
+      (this.settings.qualityMetric ?? 'accuracy') === 'accuracy'
+    );
   }
 
   /** How the window's scores are grouped for the reference's estimator; null without one. */
@@ -485,9 +532,16 @@ export class MonitorWorkflowState {
     evaluation: WindowEvaluation | null,
     actor: string,
     late: LateWindows | null = null,
+    probe: ProbeProvenance | null = null,
   ): Promise<string> {
-    const reason = (text: string) => (late ? `${late.summary}; ${text}` : text);
-    const details = late ? { lateWindows: late } : undefined;
+    const reason = (text: string) => {
+      const said = probe ? withProbeSentence(text, probe) : text;
+      return late ? `${late.summary}; ${said}` : said;
+    };
+    const details = late || probe ? { ...(late ? { lateWindows: late } : {}), ...(probe ? { probe } : {}) } : undefined;
+    // The challenger's training snapshot is the decision's lineage, as a retrain's is.
+    const lineageId = probe?.started?.challenger?.lineageId;
+    const extra: DecisionProvenance = { decision, evaluation, details, ...(lineageId ? { lineageId } : {}) };
     if (decision.kind === 'retrain') {
       const decisionId = await this.record('retrain', actor, reason(decision.reason), {
         decision,
@@ -499,7 +553,7 @@ export class MonitorWorkflowState {
     }
     if (decision.kind === 'blocked' && decision.blockedBy === 'approval' && decision.approval.status === 'needed') {
       this.state.approval = { status: 'pending', requestedAt: Date.now() };
-      return this.record('approval-requested', 'system', reason(decision.reason), { decision, evaluation, details });
+      return this.record('approval-requested', 'system', reason(decision.reason), extra);
     }
     if (decision.approval.status === 'expired' || decision.approval.status === 'rejected') {
       this.state.approval = { status: 'none' };
@@ -508,10 +562,10 @@ export class MonitorWorkflowState {
           'approval-expired',
           'system',
           reason('nobody approved the retrain before the approval timeout'),
-          { decision, evaluation, details },
+          extra,
         );
     }
-    return this.record(decision.kind, 'system', reason(decision.reason), { decision, evaluation, details });
+    return this.record(decision.kind, 'system', reason(decision.reason), extra);
   }
 
   /** Ask the policy again without a new window (after approve/forceRetrain) and act on it. */
