@@ -18,6 +18,7 @@ import {
 import { monitorWorkflowId } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { sleepInSteps } from '../helpers/time-skipping.ts';
+import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
 
@@ -39,7 +40,9 @@ describe('a daily batch model with labels a day late (40 simulated days)', () =>
   let ch: ClickHouse;
   let world: SimulatedProduction;
   let activities: ReturnType<typeof createActivities>;
-  const modelId = uniqueName('batch');
+  // A fixed id (this file's own test server and data directory): its stagger offset, the windows'
+  // rows (seeded from their place after the epoch) and the holdout split are the same every run.
+  const modelId = 'batch-daily';
   const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
   let decisions: DecisionRecord[] = [];
 
@@ -51,12 +54,11 @@ describe('a daily batch model with labels a day late (40 simulated days)', () =>
     ch = await openClickHouse(config);
     await applyMigrations(ch.client);
     const log = createLogger('test', 'warn');
-    const start = Math.floor(Date.now() / DAY) * DAY;
+    const start = windowStartAt(Date.now(), DAY, staggerOffsetMs(modelId, DAY));
     world = new SimulatedProduction(ch.client, {
       modelId,
-      eventIdPrefix: 'batch-daily', // fixed ids: the same holdout split and samples every run
       dataDir: config.dataDir,
-      world: { seed: 3, thetaStart: 8, thetaPerDay: 0.15, epoch: start, labelNoise: 0.03 },
+      world: { seed: 3, thetaStart: 8, thetaPerDay: 0.15, epoch: start, seedFromEpoch: true, labelNoise: 0.03 },
       eventsPerWindow: EVENTS_PER_DAY,
       initialTheta: 8,
       labelDelayMs: 26 * HOUR,

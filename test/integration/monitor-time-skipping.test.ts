@@ -19,6 +19,7 @@ import { monitorWorkflowId, statusQuery, type MonitorStatus } from '../../workfl
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
 import { sleepInSteps } from '../helpers/time-skipping.ts';
+import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
 const HOUR = 3_600_000;
@@ -32,7 +33,9 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
   let ch: ClickHouse;
   let world: SimulatedProduction;
   let activities: ReturnType<typeof createActivities>;
-  const modelId = uniqueName('sea');
+  // A fixed id (this file's own test server and data directory): its stagger offset, the windows'
+  // rows (seeded from their place after the epoch) and the holdout split are the same every run.
+  const modelId = 'sea-world';
   const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
   let decisions: DecisionRecord[] = [];
   let finalStatus: MonitorStatus;
@@ -45,12 +48,11 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
     ch = await openClickHouse(config);
     await applyMigrations(ch.client);
     const log = createLogger('test', 'warn');
-    const start = Math.floor(Date.now() / CADENCE) * CADENCE;
+    const start = windowStartAt(Date.now(), CADENCE, staggerOffsetMs(modelId, CADENCE));
     world = new SimulatedProduction(ch.client, {
       modelId,
-      eventIdPrefix: 'sea-world', // fixed ids: the same holdout split and samples every run
       dataDir: config.dataDir,
-      world: { seed: 11, thetaStart: 8, thetaPerDay: 0.15, epoch: start, labelNoise: 0.05 },
+      world: { seed: 11, thetaStart: 8, thetaPerDay: 0.15, epoch: start, seedFromEpoch: true, labelNoise: 0.05 },
       eventsPerWindow: 1000,
       initialTheta: 8,
       // Labels arrive with their events, so the quality recorded with a window is the quality the
