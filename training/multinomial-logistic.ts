@@ -10,9 +10,9 @@
  *
  * Categorical features are not supported yet: pass them one-hot encoded as numeric columns.
  */
-import { numericValue, type RawFeatures } from '../platform/onnx/features.ts';
+import type { RawFeatures } from '../platform/onnx/features.ts';
 import { choleskySolve } from './cholesky.ts';
-import { fitStandardisation, standardisedRow } from './standardise.ts';
+import { assertNumericFeatures, fitStandardisation, standardisedRow } from './standardise.ts';
 
 export interface MultinomialParams {
   /** L2 penalty strength on the weights (1/C of scikit-learn). @default 1 */
@@ -90,10 +90,7 @@ export function fitMultinomialLogistic(
   const classes = [...new Set(data.labels)].sort();
   if (classes.length < 2) throw new RangeError('training data has a single class: need at least 2');
   const names = data.features.numeric;
-  for (const [i, row] of data.rows.entries())
-    for (const name of names)
-      if (row[name] !== null && row[name] !== undefined && Number.isNaN(numericValue(row[name])))
-        throw new RangeError(`row ${i}: feature ${name} = ${JSON.stringify(row[name])} is not a number`);
+  assertNumericFeatures(names, data.rows);
   const standardisation = fitStandardisation(names, data.rows);
   const d = names.length + 1; // + intercept column
   const k = classes.length;

@@ -5,9 +5,9 @@
  * solved exactly by Cholesky. Categorical features are not supported yet: pass them one-hot
  * encoded as numeric columns.
  */
-import { numericValue, type RawFeatures } from '../platform/onnx/features.ts';
+import type { RawFeatures } from '../platform/onnx/features.ts';
 import { choleskySolve } from './cholesky.ts';
-import { fitStandardisation, standardisedRow } from './standardise.ts';
+import { assertNumericFeatures, fitStandardisation, standardisedRow } from './standardise.ts';
 
 export interface RidgeParams {
   /** L2 penalty on the weights (scikit-learn's alpha). @default 1 */
@@ -53,10 +53,7 @@ export function fitRidge(data: RegressionTrainingData, options: Partial<RidgePar
     if (!Number.isFinite(y)) throw new RangeError(`row ${i}: target ${String(y)} is not a finite number`);
   });
   const names = data.features.numeric;
-  for (const [i, row] of data.rows.entries())
-    for (const name of names)
-      if (row[name] !== null && row[name] !== undefined && Number.isNaN(numericValue(row[name])))
-        throw new RangeError(`row ${i}: feature ${name} = ${JSON.stringify(row[name])} is not a number`);
+  assertNumericFeatures(names, data.rows);
   const standardisation = fitStandardisation(names, data.rows);
   const d = names.length;
   const yMean = data.targets.reduce((a, b) => a + b, 0) / n;

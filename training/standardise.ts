@@ -11,6 +11,14 @@ export interface Standardisation {
   scale: number[];
 }
 
+/** Refuses a present value that is not a number (missing stands for the mean; a typo must not). */
+export function assertNumericFeatures(names: readonly string[], rows: readonly RawFeatures[]): void {
+  for (const [i, row] of rows.entries())
+    for (const name of names)
+      if (row[name] !== null && row[name] !== undefined && Number.isNaN(numericValue(row[name])))
+        throw new RangeError(`row ${i}: feature ${name} = ${JSON.stringify(row[name])} is not a number`);
+}
+
 /** Mean and scale of each named numeric feature over the rows; scale 1 for a constant feature. */
 export function fitStandardisation(names: readonly string[], rows: readonly RawFeatures[]): Standardisation {
   const mean: number[] = [];

@@ -133,5 +133,8 @@ describe('ridge regression vs scikit-learn, and its ONNX graph', () => {
       /alpha must be positive/,
     );
     expect(() => fitRidge({ features, rows: [{ a: 1 }], targets: [Number.NaN] })).toThrow(/row 0: target NaN/);
+    expect(() => fitRidge({ features, rows: [{ a: 1 }, { a: 'x' }], targets: [1, 2] })).toThrow(
+      /row 1: feature a = "x" is not a number/,
+    );
   });
 });
