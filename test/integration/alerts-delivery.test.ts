@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createAlertActivities } from '../../activities/alerts.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRetrainActivities } from '../../activities/retrain.ts';
 import { Random } from '../../detectors/random.ts';
 import { payloadDigest } from '../../operations/alerts/send-alert.ts';
 import { verifyAlertSignature } from '../../operations/alerts/signing.ts';
@@ -16,27 +14,21 @@ import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-rep
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import type { ScoringEventRow } from '../../platform/contracts.ts';
 import { createLogger } from '../../platform/logger.ts';
-import { installed } from '../../platform/paths.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
-import { registerSearchAttributes } from '../../platform/temporal.ts';
 import { TokenStore } from '../../platform/auth.ts';
 import { buildApi } from '../../workers/api.ts';
 import { createMetrics } from '../../workers/metrics.ts';
 import { openApiRoutes } from '../../workers/openapi.ts';
 import { replayHistory } from '../../workers/replay.ts';
 import { alertRoutes } from '../../workers/routes/alerts.ts';
-import {
-  createActivities,
-  decisionLogSink,
-  nonRetryableErrors,
-  workflowBundle,
-} from '../../workers/temporal-worker.ts';
+import { nonRetryableErrors, workflowBundle } from '../../workers/temporal-worker.ts';
 import { approveUpdate, monitorWorkflowId, servingReportSignal, statusQuery } from '../../workflows/messages.ts';
 import { resolveAlertSignal } from '../../workflows/alerts/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { AlertReceiver, waitFor } from '../helpers/alert-receiver.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
+import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
 const secret = () => randomBytes(12).toString('hex');
@@ -51,13 +43,10 @@ const ENV = {
 };
 
 describe('alerts from a real monitor reach webhook receivers (time-skipping server, loopback receivers)', () => {
-  let env: TestWorkflowEnvironment;
-  let ch: ClickHouse;
+  let harness: MonitorHarness;
   let worker: Worker;
   let running: Promise<void>;
-  let activities: ReturnType<typeof createActivities>;
   const receiver = new AlertReceiver();
-  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
   const secrets = { jsonPath: secret(), jsonKey: secret(), slackPath: secret(), amToken: secret() };
   const paths = {
     json: `/json/${secrets.jsonPath}`,
@@ -76,28 +65,15 @@ describe('alerts from a real monitor reach webhook receivers (time-skipping serv
     process.env[ENV.amUrl] = `${url}${paths.am}`;
     process.env[ENV.amToken] = secrets.amToken;
 
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
-    });
-    await registerSearchAttributes(env.connection, 'default');
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
-    const log = createLogger('test', 'warn');
-    activities = createActivities({ config, clickhouse: ch.client, log });
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: config.temporal.taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: {
-        ...activities,
-        // Production traffic arrives as time passes: a window's events exist once the window has closed.
-        collectWindow: async (input: Parameters<typeof activities.collectWindow>[0]) => {
-          await emitters.get(input.modelId)?.(input.start, input.end);
-          return activities.collectWindow(input);
-        },
+    harness = await startMonitorHarness();
+    const { activities } = harness;
+    worker = await harness.createWorker({
+      ...activities,
+      // Production traffic arrives as time passes: a window's events exist once the window has closed.
+      collectWindow: async (input: Parameters<typeof activities.collectWindow>[0]) => {
+        await emitters.get(input.modelId)?.(input.start, input.end);
+        return activities.collectWindow(input);
       },
-      sinks: decisionLogSink(log),
-      interceptors: { activity: [nonRetryableErrors] },
     });
     running = worker.run();
   });
@@ -105,15 +81,13 @@ describe('alerts from a real monitor reach webhook receivers (time-skipping serv
   afterAll(async () => {
     worker?.shutdown();
     await running;
-    if (activities) await closeRetrainActivities(activities);
-    for (const world of worlds) await world.close();
-    await ch?.close();
-    await env?.teardown();
+    await harness?.teardown(...worlds);
     await receiver.stop();
     for (const name of Object.values(ENV)) delete process.env[name];
   });
 
   it('sends a drift alert once in each format, through a receiver that fails and recovers, and a resolution when it clears', async () => {
+    const { env, ch, config } = harness;
     const modelId = uniqueName('alerted');
     // Windows 2–4 (0 is the reference) have x1 shifted by two standard deviations: drift.
     const windowsSeen: number[] = [];
@@ -282,6 +256,7 @@ describe('alerts from a real monitor reach webhook receivers (time-skipping serv
   });
 
   it('alerts on a retrain awaiting approval, on the failed retrain after it, and on serving disagreement', async () => {
+    const { env, ch, config } = harness;
     const modelId = uniqueName('events');
     const start = Math.floor(Date.now() / HOUR) * HOUR;
     const world = new SimulatedProduction(ch.client, {
@@ -444,6 +419,7 @@ describe('alerts from a real monitor reach webhook receivers (time-skipping serv
 
   /** Neither a receiver URL (or any part of it) nor a token or key in the alert tables, the decisions or the histories. */
   async function expectNoSecrets(modelId: string, workflowIds: string[]): Promise<void> {
+    const { env, ch } = harness;
     const values = [secrets.jsonPath, secrets.jsonKey, secrets.slackPath, secrets.amToken, receiver.url];
     const tables = await Promise.all(
       ['alert_notifications', 'alert_deliveries', 'decisions'].map((table) =>

@@ -1,22 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AlertNotification } from '../../detectors/alerts/types.ts';
-import { TokenStore } from '../../platform/auth.ts';
 import { recordAlertDelivery, recordAlertNotification } from '../../platform/clickhouse/alerts-repository.ts';
-import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { loadConfig } from '../../platform/config.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { buildApi } from '../../workers/api.ts';
-import { alertRoutes } from '../../workers/routes/alerts.ts';
-import { dashboardDataRoutes } from '../../workers/routes/dashboard-data.ts';
-import { dashboardStaticRoutes } from '../../workers/routes/dashboard-static.ts';
-import { decisionRoutes } from '../../workers/routes/decisions.ts';
+import type { ClickHouse } from '../../platform/clickhouse/client.ts';
 import { seedRun, type SeededRun } from '../helpers/seed-run.ts';
+import { CHROMIUM, SHOTS, startDashboard, type Dashboard } from '../helpers/dashboard-server.ts';
 
 /**
  * The alerts panel of the fleet and model pages in headless Chromium, on a seeded run plus alert
@@ -24,71 +14,33 @@ import { seedRun, type SeededRun } from '../helpers/seed-run.ts';
  * messages, and per receiver whether delivery succeeded and after how many attempts.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const VIEWER = 'viewer-token-alerts-0123456789';
-const SHOTS = path.resolve('test-results/dashboard');
 const HOUR = 3_600_000;
 
 describe.skipIf(!existsSync(CHROMIUM))('alerts on the web dashboard (headless Chromium)', () => {
-  let clickhouse: ClickHouse;
-  let api: FastifyInstance;
+  let dashboard: Dashboard;
   let baseUrl: string;
-  let context: BrowserContext;
   let page: Page;
   let run: SeededRun;
-  let dataDir: string;
-  let profileDir: string;
-  const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-dashboard-alerts-'));
-    profileDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-chromium-'));
-    mkdirSync(SHOTS, { recursive: true });
-    const config = loadConfig({ env: {}, overrides: { dataDir, logLevel: 'warn' } });
-    clickhouse = await openClickHouse(config);
-    await applyMigrations(clickhouse.client);
-    let clock: number | null = null;
-    const realNow = Date.now.bind(Date);
-    const spy = vi.spyOn(Date, 'now').mockImplementation(() => clock ?? realNow());
-    run = await seedRun(clickhouse.client, { prefix: 'alerts', setClock: (ms) => (clock = ms) });
-    spy.mockRestore();
-    await seedAlerts(clickhouse, run.churn.modelId);
-
-    const tokens = new TokenStore();
-    tokens.add(VIEWER, { name: 'dashboard-alerts-test', role: 'viewer' });
-    api = await buildApi({
-      tokens,
-      logger: createLogger('dashboard-alerts-test', 'warn'),
-      readiness: {},
-      routes: [
-        decisionRoutes(clickhouse.client),
-        alertRoutes(clickhouse.client),
-        dashboardDataRoutes(clickhouse.client, { config }),
-        dashboardStaticRoutes(),
-      ],
+    dashboard = await startDashboard({
+      name: 'dashboard-alerts',
+      viewerToken: VIEWER,
+      seed: async (clickhouse) => {
+        let clock: number | null = null;
+        const realNow = Date.now.bind(Date);
+        const spy = vi.spyOn(Date, 'now').mockImplementation(() => clock ?? realNow());
+        run = await seedRun(clickhouse.client, { prefix: 'alerts', setClock: (ms) => (clock = ms) });
+        spy.mockRestore();
+        await seedAlerts(clickhouse, run.churn.modelId);
+      },
     });
-    await api.listen({ host: '127.0.0.1', port: 0 });
-    const address = api.server.address();
-    baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1440, height: 1000 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(err.message));
+    ({ page, baseUrl } = dashboard);
   });
 
   afterAll(async () => {
-    await context?.close();
-    await api?.close();
-    await clickhouse?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await dashboard?.close();
   });
 
   it('the fleet page lists what fires now and the latest messages with their delivery', async () => {
@@ -135,7 +87,7 @@ describe.skipIf(!existsSync(CHROMIUM))('alerts on the web dashboard (headless Ch
       'Delivery',
     ]);
     await page.screenshot({ path: path.join(SHOTS, 'alerts-model.png'), fullPage: true });
-    expect(consoleErrors).toEqual([]);
+    expect(dashboard.consoleErrors).toEqual([]);
   });
 });
 

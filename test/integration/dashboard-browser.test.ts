@@ -1,21 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { TokenStore } from '../../platform/auth.ts';
-import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { loadConfig } from '../../platform/config.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { buildApi } from '../../workers/api.ts';
-import { dashboardDataRoutes } from '../../workers/routes/dashboard-data.ts';
-import { dashboardStaticRoutes } from '../../workers/routes/dashboard-static.ts';
-import { decisionRoutes } from '../../workers/routes/decisions.ts';
-import { alertRoutes } from '../../workers/routes/alerts.ts';
 import { seedRun, type SeededRun } from '../helpers/seed-run.ts';
+import { CHROMIUM, SHOTS, startDashboard, type Dashboard } from '../helpers/dashboard-server.ts';
 
 /**
  * The web dashboard in real headless Chromium (Debian's /usr/bin/chromium driven by
@@ -29,10 +18,8 @@ import { seedRun, type SeededRun } from '../helpers/seed-run.ts';
  * Screenshots go to test-results/dashboard/.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const VIEWER = 'viewer-token-0123456789abcdef';
 const UI_PORT = 8233;
-const SHOTS = path.resolve('test-results/dashboard');
 
 /** A reason that starts by repeating a decision kind or the economics verdict. */
 const KIND_PREFIX = /^(no action|no-action|retrain|wait|blocked by [a-z-]+):/;
@@ -113,79 +100,30 @@ function expect24HourTicks(ticks: string[]) {
 }
 
 describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () => {
-  let clickhouse: ClickHouse;
-  let api: FastifyInstance;
+  let dashboard: Dashboard;
   let baseUrl: string;
-  let context: BrowserContext;
   let page: Page;
   let run: SeededRun;
-  let dataDir: string;
-  let profileDir: string;
-  const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-dashboard-'));
-    profileDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-chromium-'));
-    mkdirSync(SHOTS, { recursive: true });
-    const config = loadConfig({
-      env: {},
-      overrides: { dataDir, logLevel: 'warn', services: { temporalUiPort: UI_PORT } },
+    dashboard = await startDashboard({
+      name: 'dashboard',
+      viewerToken: VIEWER,
+      configOverrides: { services: { temporalUiPort: UI_PORT } },
+      seed: async (clickhouse) => {
+        // Registry writes are stamped with Date.now(): move it along the seeded story.
+        let clock: number | null = null;
+        const realNow = Date.now.bind(Date);
+        const spy = vi.spyOn(Date, 'now').mockImplementation(() => clock ?? realNow());
+        run = await seedRun(clickhouse.client, { prefix: 'dash', setClock: (ms) => (clock = ms) });
+        spy.mockRestore();
+      },
     });
-    clickhouse = await openClickHouse(config);
-    await applyMigrations(clickhouse.client);
-
-    // Registry writes are stamped with Date.now(): move it along the seeded story.
-    let clock: number | null = null;
-    const realNow = Date.now.bind(Date);
-    const spy = vi.spyOn(Date, 'now').mockImplementation(() => clock ?? realNow());
-    run = await seedRun(clickhouse.client, { prefix: 'dash', setClock: (ms) => (clock = ms) });
-    spy.mockRestore();
-
-    const tokens = new TokenStore();
-    tokens.add(VIEWER, { name: 'dashboard-test', role: 'viewer' });
-    api = await buildApi({
-      tokens,
-      logger: createLogger('dashboard-test', 'warn'),
-      readiness: {},
-      routes: [
-        decisionRoutes(clickhouse.client),
-        alertRoutes(clickhouse.client),
-        dashboardDataRoutes(clickhouse.client, { config }),
-        dashboardStaticRoutes(),
-      ],
-    });
-    await api.listen({ host: '127.0.0.1', port: 0 });
-    const address = api.server.address();
-    baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1440, height: 1000 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(err.message));
+    ({ page, baseUrl } = dashboard);
   });
 
   afterAll(async () => {
-    await context?.close();
-    await api?.close();
-    await clickhouse?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(profileDir, { recursive: true, force: true });
+    await dashboard?.close();
   });
 
   it('shows only the sign-in form without a token, and refuses a bad one', async () => {
@@ -203,7 +141,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
   });
 
   it('renders the fleet from the seeded run', async () => {
-    consoleErrors.length = 0; // the refused sign-in above logs its 401
+    dashboard.consoleErrors.length = 0; // the refused sign-in above logs its 401
     await page.fill('#token', VIEWER);
     await page.click('#signin button[type=submit]');
     await page.waitForSelector('#fleet tbody tr[data-model]');
@@ -553,7 +491,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
     // The seeded story ends on the hour; traffic of the last minutes (what "scored by" looks at) is
     // scored by the production version, as a scorer without acknowledgements would do.
     const recent = Date.now() - 60_000;
-    await new ClickHouseIngestRepository(clickhouse.client).insertScoringEvents(
+    await new ClickHouseIngestRepository(dashboard.clickhouse.client).insertScoringEvents(
       Array.from({ length: 20 }, (_, i) => ({
         event_id: `dash-live-${i}`,
         model_id: run.churn.modelId,
@@ -647,7 +585,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
       { minPairedEvents: 200, maxWindows: 4 },
     );
     const decisionId = `probe-${Date.now()}`;
-    await recordDecision(clickhouse.client, {
+    await recordDecision(dashboard.clickhouse.client, {
       decisionId,
       modelId: run.churn.modelId,
       modelVersion: 'v2',
@@ -691,14 +629,14 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
       `probe ${result!.id} finished: challenger-better, gap ${result!.gap!.toFixed(3)} (challenger − champion, 95% interval ${result!.lower!.toFixed(3)} to ${result!.upper!.toFixed(3)}) on 1000 paired events`,
     );
     await page.screenshot({ path: path.join(SHOTS, '5-provenance-probe.png') });
-    expect(consoleErrors).toEqual([]);
+    expect(dashboard.consoleErrors).toEqual([]);
   });
 
   it('updates live: a new decision appears without a reload', async () => {
     await page.click('#drawer-close');
     const { recordDecision } = await import('../../platform/clickhouse/decisions-repository.ts');
     const liveId = `live-${Date.now()}`;
-    await recordDecision(clickhouse.client, {
+    await recordDecision(dashboard.clickhouse.client, {
       decisionId: liveId,
       modelId: run.churn.modelId,
       modelVersion: 'v2',
@@ -724,6 +662,6 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
     expect(await page.textContent('#decision-list tbody tr:first-child td.reason')).toBe(
       'cooldown guard: last retrain 0.0 h ago < cooldown 2m; trigger: live update test',
     );
-    expect(consoleErrors).toEqual([]);
+    expect(dashboard.consoleErrors).toEqual([]);
   });
 });

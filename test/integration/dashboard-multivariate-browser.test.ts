@@ -1,23 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multivariateDrift, type MultivariateDriftReport } from '../../detectors/drift/multivariate/report.ts';
 import type { SampledRows } from '../../detectors/drift/multivariate/sample.ts';
 import { Random } from '../../detectors/random.ts';
-import { TokenStore } from '../../platform/auth.ts';
-import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { recordDecision } from '../../platform/clickhouse/decisions-repository.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { loadConfig } from '../../platform/config.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { buildApi } from '../../workers/api.ts';
-import { alertRoutes } from '../../workers/routes/alerts.ts';
-import { dashboardDataRoutes } from '../../workers/routes/dashboard-data.ts';
-import { dashboardStaticRoutes } from '../../workers/routes/dashboard-static.ts';
-import { decisionRoutes } from '../../workers/routes/decisions.ts';
+import { CHROMIUM, SHOTS, startDashboard, type Dashboard } from '../helpers/dashboard-server.ts';
 
 /**
  * The multivariate drift panel of the model page in headless Chromium: for the newest window
@@ -28,9 +17,7 @@ import { decisionRoutes } from '../../workers/routes/decisions.ts';
  * records them with its decisions.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const VIEWER = 'viewer-token-multivariate-0123456789';
-const SHOTS = path.resolve('test-results/dashboard');
 const HOUR = 3_600_000;
 const MODEL = 'embedding-model';
 
@@ -51,14 +38,9 @@ function sample(seed: number, shifted: boolean): SampledRows {
 }
 
 describe.skipIf(!existsSync(CHROMIUM))('multivariate drift on the web dashboard (headless Chromium)', () => {
-  let clickhouse: ClickHouse;
-  let api: FastifyInstance;
+  let dashboard: Dashboard;
   let baseUrl: string;
-  let context: BrowserContext;
   let page: Page;
-  let dataDir: string;
-  let profileDir: string;
-  const consoleErrors: string[] = [];
   const reference = sample(1, false);
   // Enough permutations that MMD can reach its Bonferroni share of 0.01 over four tests (p ≥ 1 / (permutations + 1)).
   const settings = { permutations: 1000, bootstrapResamples: 500, mmdRows: 300 };
@@ -66,86 +48,53 @@ describe.skipIf(!existsSync(CHROMIUM))('multivariate drift on the web dashboard 
   const drifted = multivariateDrift(reference, sample(3, true), settings)!;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-dashboard-multivariate-'));
-    profileDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-chromium-'));
-    mkdirSync(SHOTS, { recursive: true });
-    const config = loadConfig({ env: {}, overrides: { dataDir, logLevel: 'warn' } });
-    clickhouse = await openClickHouse(config);
-    await applyMigrations(clickhouse.client);
-    const now = Date.now();
-    // Three window decisions: one before the tests were enabled, one quiet, the newest drifted.
-    const reports: (MultivariateDriftReport | null)[] = [null, quiet, drifted];
-    for (const [i, multivariate] of reports.entries()) {
-      const start = now - (4 - i) * HOUR;
-      await recordDecision(clickhouse.client, {
-        decisionId: `seeded/${i}`,
-        modelId: MODEL,
-        modelVersion: 'v1',
-        workflowId: `halflife-monitor-${MODEL}`,
-        runId: 'seeded',
-        decidedAt: start + HOUR,
-        kind: 'no-action',
-        actor: 'system',
-        reason: 'no trigger fired',
-        policy: { name: 'multivariate', version: '1', hash: '0'.repeat(64) },
-        statistics: {
-          window: { start, end: start + HOUR, events: 3000, dataQualityOk: true, drift: null, quality: null },
-          drift: {
-            features: [],
-            n_drifted: 0,
-            share_drifted: 0,
-            dataset_drift: multivariate?.dataset_drift ?? false,
-            ...(multivariate ? { multivariate } : {}),
-          },
-          dataQuality: null,
-          quality: null,
-        },
-        thresholds: null,
-        windows: [{ start, end: start + HOUR }],
-        trainingWindow: null,
-        lineageId: '',
-        details: {},
-      });
-    }
-
-    const tokens = new TokenStore();
-    tokens.add(VIEWER, { name: 'dashboard-multivariate-test', role: 'viewer' });
-    api = await buildApi({
-      tokens,
-      logger: createLogger('dashboard-multivariate-test', 'warn'),
-      readiness: {},
-      routes: [
-        decisionRoutes(clickhouse.client),
-        alertRoutes(clickhouse.client),
-        dashboardDataRoutes(clickhouse.client, { config }),
-        dashboardStaticRoutes(),
-      ],
+    dashboard = await startDashboard({
+      name: 'dashboard-multivariate',
+      viewerToken: VIEWER,
+      seed: async (clickhouse) => {
+        const now = Date.now();
+        // Three window decisions: one before the tests were enabled, one quiet, the newest drifted.
+        const reports: (MultivariateDriftReport | null)[] = [null, quiet, drifted];
+        for (const [i, multivariate] of reports.entries()) {
+          const start = now - (4 - i) * HOUR;
+          await recordDecision(clickhouse.client, {
+            decisionId: `seeded/${i}`,
+            modelId: MODEL,
+            modelVersion: 'v1',
+            workflowId: `halflife-monitor-${MODEL}`,
+            runId: 'seeded',
+            decidedAt: start + HOUR,
+            kind: 'no-action',
+            actor: 'system',
+            reason: 'no trigger fired',
+            policy: { name: 'multivariate', version: '1', hash: '0'.repeat(64) },
+            statistics: {
+              window: { start, end: start + HOUR, events: 3000, dataQualityOk: true, drift: null, quality: null },
+              drift: {
+                features: [],
+                n_drifted: 0,
+                share_drifted: 0,
+                dataset_drift: multivariate?.dataset_drift ?? false,
+                ...(multivariate ? { multivariate } : {}),
+              },
+              dataQuality: null,
+              quality: null,
+            },
+            thresholds: null,
+            windows: [{ start, end: start + HOUR }],
+            trainingWindow: null,
+            lineageId: '',
+            details: {},
+          });
+        }
+      },
+      failedResponsesAreErrors: true,
     });
-    await api.listen({ host: '127.0.0.1', port: 0 });
-    const address = api.server.address();
-    baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1440, height: 1000 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(err.message));
-    page.on('response', (res) => {
-      if (res.status() >= 400) consoleErrors.push(`${res.status()} ${res.url()}`);
-    });
+    ({ page, baseUrl } = dashboard);
   });
 
   afterAll(async () => {
-    await context?.close();
-    await api?.close();
-    await clickhouse?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await dashboard?.close();
   });
 
   it('the seeded reports are what the panel must show: the shifted window drifted, the other did not', () => {
@@ -197,6 +146,6 @@ describe.skipIf(!existsSync(CHROMIUM))('multivariate drift on the web dashboard 
         `${quiet.tests.find((q) => key(q) === key(t))?.drifted ? '●' : '○'}${t.drifted ? '●' : '○'}`,
       );
     await page.locator('#multivariate').screenshot({ path: path.join(SHOTS, 'multivariate-model.png') });
-    expect(consoleErrors).toEqual([]);
+    expect(dashboard.consoleErrors).toEqual([]);
   });
 });

@@ -1,25 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CategoricalProfile } from '../../detectors/drift/profiles.ts';
 import type { CountedWindow } from '../../detectors/drift/window-comparison.ts';
 import { buildScoreHistogram } from '../../detectors/quality/score-histogram.ts';
 import { evaluateSegments, type SegmentReport } from '../../detectors/segments/evaluate-segments.ts';
 import type { SegmentCounts } from '../../detectors/segments/types.ts';
-import { TokenStore } from '../../platform/auth.ts';
-import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { recordDecision } from '../../platform/clickhouse/decisions-repository.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { loadConfig } from '../../platform/config.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { buildApi } from '../../workers/api.ts';
-import { alertRoutes } from '../../workers/routes/alerts.ts';
-import { dashboardDataRoutes } from '../../workers/routes/dashboard-data.ts';
-import { dashboardStaticRoutes } from '../../workers/routes/dashboard-static.ts';
-import { decisionRoutes } from '../../workers/routes/decisions.ts';
+import { CHROMIUM, SHOTS, startDashboard, type Dashboard } from '../helpers/dashboard-server.ts';
 
 /**
  * The segments panel of the model page in headless Chromium: a segment × feature heatmap of the
@@ -28,9 +17,7 @@ import { decisionRoutes } from '../../workers/routes/decisions.ts';
  * country drifted in two features; its labels put it below the SLO).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const VIEWER = 'viewer-token-segments-0123456789';
-const SHOTS = path.resolve('test-results/dashboard');
 const HOUR = 3_600_000;
 const MODEL = 'segmented-model';
 
@@ -96,94 +83,56 @@ function report(): SegmentReport {
 }
 
 describe.skipIf(!existsSync(CHROMIUM))('segments on the web dashboard (headless Chromium)', () => {
-  let clickhouse: ClickHouse;
-  let api: FastifyInstance;
+  let dashboard: Dashboard;
   let baseUrl: string;
-  let context: BrowserContext;
   let page: Page;
-  let dataDir: string;
-  let profileDir: string;
-  const consoleErrors: string[] = [];
   const segments = report();
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-dashboard-segments-'));
-    profileDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-chromium-'));
-    mkdirSync(SHOTS, { recursive: true });
-    const config = loadConfig({ env: {}, overrides: { dataDir, logLevel: 'warn' } });
-    clickhouse = await openClickHouse(config);
-    await applyMigrations(clickhouse.client);
-    const now = Date.now();
-    // Two window decisions: an older one without segments, the newest with the segment report.
-    for (const [i, withSegments] of [
-      [0, false],
-      [1, true],
-    ] as const) {
-      const start = now - (3 - i) * HOUR;
-      await recordDecision(clickhouse.client, {
-        decisionId: `seeded/${i}`,
-        modelId: MODEL,
-        modelVersion: 'v1',
-        workflowId: `halflife-monitor-${MODEL}`,
-        runId: 'seeded',
-        decidedAt: start + HOUR,
-        kind: withSegments ? 'blocked' : 'no-action',
-        actor: 'system',
-        reason: withSegments ? 'segment quality below its SLO: country=FR' : 'no trigger fired',
-        policy: { name: 'segment-slo', version: '1', hash: '0'.repeat(64) },
-        statistics: {
-          window: { start, end: start + HOUR, events: 3000, dataQualityOk: true, drift: null, quality: null },
-          drift: null,
-          dataQuality: null,
-          quality: null,
-          ...(withSegments ? { segments } : {}),
-        },
-        thresholds: null,
-        windows: [{ start, end: start + HOUR }],
-        trainingWindow: null,
-        lineageId: '',
-        details: withSegments ? { segmentDrivers: segments.drivers } : {},
-      });
-    }
-
-    const tokens = new TokenStore();
-    tokens.add(VIEWER, { name: 'dashboard-segments-test', role: 'viewer' });
-    api = await buildApi({
-      tokens,
-      logger: createLogger('dashboard-segments-test', 'warn'),
-      readiness: {},
-      routes: [
-        decisionRoutes(clickhouse.client),
-        alertRoutes(clickhouse.client),
-        dashboardDataRoutes(clickhouse.client, { config }),
-        dashboardStaticRoutes(),
-      ],
+    dashboard = await startDashboard({
+      name: 'dashboard-segments',
+      viewerToken: VIEWER,
+      seed: async (clickhouse) => {
+        const now = Date.now();
+        // Two window decisions: an older one without segments, the newest with the segment report.
+        for (const [i, withSegments] of [
+          [0, false],
+          [1, true],
+        ] as const) {
+          const start = now - (3 - i) * HOUR;
+          await recordDecision(clickhouse.client, {
+            decisionId: `seeded/${i}`,
+            modelId: MODEL,
+            modelVersion: 'v1',
+            workflowId: `halflife-monitor-${MODEL}`,
+            runId: 'seeded',
+            decidedAt: start + HOUR,
+            kind: withSegments ? 'blocked' : 'no-action',
+            actor: 'system',
+            reason: withSegments ? 'segment quality below its SLO: country=FR' : 'no trigger fired',
+            policy: { name: 'segment-slo', version: '1', hash: '0'.repeat(64) },
+            statistics: {
+              window: { start, end: start + HOUR, events: 3000, dataQualityOk: true, drift: null, quality: null },
+              drift: null,
+              dataQuality: null,
+              quality: null,
+              ...(withSegments ? { segments } : {}),
+            },
+            thresholds: null,
+            windows: [{ start, end: start + HOUR }],
+            trainingWindow: null,
+            lineageId: '',
+            details: withSegments ? { segmentDrivers: segments.drivers } : {},
+          });
+        }
+      },
+      failedResponsesAreErrors: true,
     });
-    await api.listen({ host: '127.0.0.1', port: 0 });
-    const address = api.server.address();
-    baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1440, height: 1000 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (err) => consoleErrors.push(err.message));
-    page.on('response', (res) => {
-      if (res.status() >= 400) consoleErrors.push(`${res.status()} ${res.url()}`);
-    });
+    ({ page, baseUrl } = dashboard);
   });
 
   afterAll(async () => {
-    await context?.close();
-    await api?.close();
-    await clickhouse?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await dashboard?.close();
   });
 
   it('the API returns the newest per-segment results with their decision', async () => {
@@ -221,6 +170,6 @@ describe.skipIf(!existsSync(CHROMIUM))('segments on the web dashboard (headless 
     expect(await page.textContent('#segments tr[data-segment="country=FR"]')).toContain('below SLO');
     expect(await page.textContent('#segments tr[data-segment="country=IT"]')).toMatch(/60 events in the window/);
     await page.locator('#segments').screenshot({ path: path.join(SHOTS, 'segments-model.png') });
-    expect(consoleErrors).toEqual([]);
+    expect(dashboard.consoleErrors).toEqual([]);
   });
 });

@@ -1,38 +1,23 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRetrainActivities } from '../../activities/retrain.ts';
-import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { installed } from '../../platform/paths.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
-import { registerSearchAttributes } from '../../platform/temporal.ts';
-import {
-  createActivities,
-  decisionLogSink,
-  nonRetryableErrors,
-  workflowBundle,
-} from '../../workers/temporal-worker.ts';
 import { approveUpdate, monitorWorkflowId, setPolicyUpdate, statusQuery } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
-import { testConfig, uniqueName } from '../helpers/stack.ts';
+import { uniqueName } from '../helpers/stack.ts';
+import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
 const CADENCE = 6 * HOUR;
 
 describe('approvals that time out, and Updates that make no sense (time-skipping server)', () => {
-  let env: TestWorkflowEnvironment;
-  let ch: ClickHouse;
+  let harness: MonitorHarness;
   let world: SimulatedProduction;
-  let activities: ReturnType<typeof createActivities>;
   let worker: Worker;
   let running: Promise<void>;
   const modelId = uniqueName('approval');
-  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
   const policy = parsePolicy({
     name: 'needs-approval',
     version: '1',
@@ -42,12 +27,8 @@ describe('approvals that time out, and Updates that make no sense (time-skipping
   });
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
-    });
-    await registerSearchAttributes(env.connection, 'default');
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
+    harness = await startMonitorHarness();
+    const { ch, config, activities } = harness;
     const start = Math.floor(Date.now() / CADENCE) * CADENCE;
     world = new SimulatedProduction(ch.client, {
       modelId,
@@ -57,21 +38,12 @@ describe('approvals that time out, and Updates that make no sense (time-skipping
       eventsPerWindow: 500,
       initialTheta: 8,
     });
-    const log = createLogger('test', 'warn');
-    activities = createActivities({ config, clickhouse: ch.client, log });
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: config.temporal.taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: {
-        ...activities,
-        collectWindow: async (i: Parameters<typeof activities.collectWindow>[0]) => (
-          await world.emit(i.start, i.end),
-          activities.collectWindow(i)
-        ),
-      },
-      sinks: decisionLogSink(log),
-      interceptors: { activity: [nonRetryableErrors] },
+    worker = await harness.createWorker({
+      ...activities,
+      collectWindow: async (i: Parameters<typeof activities.collectWindow>[0]) => (
+        await world.emit(i.start, i.end),
+        activities.collectWindow(i)
+      ),
     });
     running = worker.run();
   });
@@ -79,13 +51,11 @@ describe('approvals that time out, and Updates that make no sense (time-skipping
   afterAll(async () => {
     worker?.shutdown();
     await running;
-    if (activities) await closeRetrainActivities(activities);
-    await world?.close();
-    await ch?.close();
-    await env?.teardown();
+    await harness?.teardown(world);
   });
 
   it('asks for approval, lets it expire after the timeout, and refuses a late approval', async () => {
+    const { env, ch, config } = harness;
     const input: ModelMonitorInput = { modelId, policy: policy.policy, policyRef: policy.ref, cadence: '6h' };
     const handle = await env.client.workflow.start('ModelMonitor', {
       workflowId: monitorWorkflowId(modelId),

@@ -1,26 +1,12 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRetrainActivities } from '../../activities/retrain.ts';
-import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { installed } from '../../platform/paths.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
-import { registerSearchAttributes } from '../../platform/temporal.ts';
-import {
-  createActivities,
-  decisionLogSink,
-  nonRetryableErrors,
-  workflowBundle,
-} from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { sleepInSteps } from '../helpers/time-skipping.ts';
 import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule.ts';
-import { testConfig, uniqueName } from '../helpers/stack.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
+import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -36,24 +22,16 @@ const THRESHOLD = 0.8;
  * (its minimum lowered to 100 paired events) promotes the new version.
  */
 describe('a daily batch model with labels a day late (40 simulated days)', () => {
-  let env: TestWorkflowEnvironment;
-  let ch: ClickHouse;
+  let harness: MonitorHarness;
   let world: SimulatedProduction;
-  let activities: ReturnType<typeof createActivities>;
   // A fixed id (this file's own test server and data directory): its stagger offset, the windows'
   // rows (seeded from their place after the epoch) and the holdout split are the same every run.
   const modelId = 'batch-daily';
-  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
   let decisions: DecisionRecord[] = [];
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
-    });
-    await registerSearchAttributes(env.connection, 'default');
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
-    const log = createLogger('test', 'warn');
+    harness = await startMonitorHarness();
+    const { env, ch, config, activities } = harness;
     const start = windowStartAt(Date.now(), DAY, staggerOffsetMs(modelId, DAY));
     world = new SimulatedProduction(ch.client, {
       modelId,
@@ -63,7 +41,6 @@ describe('a daily batch model with labels a day late (40 simulated days)', () =>
       initialTheta: 8,
       labelDelayMs: 26 * HOUR,
     });
-    activities = createActivities({ config, clickhouse: ch.client, log });
     const live = {
       ...activities,
       collectWindow: async (input: Parameters<typeof activities.collectWindow>[0]) => {
@@ -95,14 +72,7 @@ describe('a daily batch model with labels a day late (40 simulated days)', () =>
         shadow: { mode: 'non-inferiority', margin: 0.02, lookback: '10d', maxEvents: 20_000, minEvents: 100 },
       },
     };
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: config.temporal.taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: live,
-      sinks: decisionLogSink(log),
-      interceptors: { activity: [nonRetryableErrors] },
-    });
+    const worker = await harness.createWorker(live);
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('ModelMonitor', {
         workflowId: monitorWorkflowId(modelId),
@@ -116,10 +86,7 @@ describe('a daily batch model with labels a day late (40 simulated days)', () =>
   }, 600_000);
 
   afterAll(async () => {
-    if (activities) await closeRetrainActivities(activities);
-    await world?.close();
-    await ch?.close();
-    await env?.teardown();
+    await harness?.teardown(world);
   });
 
   const ticks = () => decisions.filter((d) => ['no-action', 'retrain', 'blocked'].includes(d.kind));

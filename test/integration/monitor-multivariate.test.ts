@@ -1,27 +1,14 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRetrainActivities } from '../../activities/retrain.ts';
 import type { MultivariateDriftReport } from '../../detectors/drift/multivariate/report.ts';
 import type { DriftReport } from '../../detectors/drift/report.ts';
 import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule.ts';
 import { Random } from '../../detectors/random.ts';
-import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 import { insertFileEvents, type FileEventRow } from '../../platform/clickhouse/file-drift-repository.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { installed } from '../../platform/paths.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
-import { registerSearchAttributes } from '../../platform/temporal.ts';
-import {
-  createActivities,
-  decisionLogSink,
-  nonRetryableErrors,
-  workflowBundle,
-} from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
-import { testConfig, uniqueName } from '../helpers/stack.ts';
+import { uniqueName } from '../helpers/stack.ts';
+import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
 const EVENTS_PER_WINDOW = 2000;
@@ -58,23 +45,14 @@ function events(modelId: string, start: number, rho: number, seed: number): File
  * while every per-feature test stays quiet. Time-skipping test server.
  */
 describe('multivariate drift in a monitor tick (time-skipping test server)', () => {
-  let env: TestWorkflowEnvironment;
-  let ch: ClickHouse;
-  let activities: ReturnType<typeof createActivities>;
-  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
+  let harness: MonitorHarness;
   const modelId = uniqueName('multivariate');
   let firstWindowStart = 0;
   let decisions: DecisionRecord[] = [];
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
-    });
-    await registerSearchAttributes(env.connection, 'default');
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
-    const log = createLogger('test', 'warn');
-    activities = createActivities({ config, clickhouse: ch.client, log });
+    harness = await startMonitorHarness();
+    const { env, ch, config } = harness;
     const startedAt = await env.currentTimeMs();
     firstWindowStart = windowStartAt(startedAt, HOUR, staggerOffsetMs(modelId, HOUR));
     // The first window becomes the reference; the second has the correlation flipped; the third is back.
@@ -88,14 +66,7 @@ describe('multivariate drift in a monitor tick (time-skipping test server)', () 
       trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.8, consecutiveWindows: 2 },
       multivariate: { enabled: true },
     });
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: config.temporal.taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities,
-      sinks: decisionLogSink(log),
-      interceptors: { activity: [nonRetryableErrors] },
-    });
+    const worker = await harness.createWorker();
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('ModelMonitor', {
         workflowId: monitorWorkflowId(modelId),
@@ -113,9 +84,7 @@ describe('multivariate drift in a monitor tick (time-skipping test server)', () 
   }, 300_000);
 
   afterAll(async () => {
-    if (activities) await closeRetrainActivities(activities);
-    await ch?.close();
-    await env?.teardown();
+    await harness?.teardown();
   });
 
   const driftOf = (d: DecisionRecord) => (d.statistics as { drift: DriftReport | null }).drift;

@@ -1,46 +1,24 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRetrainActivities } from '../../activities/retrain.ts';
-import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { installed } from '../../platform/paths.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
-import { registerSearchAttributes } from '../../platform/temporal.ts';
-import {
-  createActivities,
-  decisionLogSink,
-  nonRetryableErrors,
-  workflowBundle,
-} from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId, pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { sleepInSteps } from '../helpers/time-skipping.ts';
-import { testConfig, uniqueName } from '../helpers/stack.ts';
+import { uniqueName } from '../helpers/stack.ts';
+import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
 
 describe('a paused ModelMonitor (time-skipping test server)', () => {
-  let env: TestWorkflowEnvironment;
-  let ch: ClickHouse;
-  let activities: ReturnType<typeof createActivities>;
+  let harness: MonitorHarness;
   const modelId = uniqueName('paused');
-  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
   let eventsWhilePaused = 0;
   let ticksAfterResume = 0;
   let pausedStage = '';
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
-    });
-    await registerSearchAttributes(env.connection, 'default');
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
-    const log = createLogger('test', 'warn');
-    activities = createActivities({ config, clickhouse: ch.client, log });
+    harness = await startMonitorHarness();
+    const { env, config } = harness;
     const policy = parsePolicy({
       name: 'paused',
       version: '1',
@@ -48,14 +26,7 @@ describe('a paused ModelMonitor (time-skipping test server)', () => {
       trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.8, consecutiveWindows: 2 },
     });
     const input: ModelMonitorInput = { modelId, policy: policy.policy, policyRef: policy.ref, cadence: '1h' };
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: config.temporal.taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities,
-      sinks: decisionLogSink(log),
-      interceptors: { activity: [nonRetryableErrors] },
-    });
+    const worker = await harness.createWorker();
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('ModelMonitor', {
         workflowId: monitorWorkflowId(modelId),
@@ -77,9 +48,7 @@ describe('a paused ModelMonitor (time-skipping test server)', () => {
   }, 300_000);
 
   afterAll(async () => {
-    if (activities) await closeRetrainActivities(activities);
-    await ch?.close();
-    await env?.teardown();
+    await harness?.teardown();
   });
 
   it('waits for a message instead of polling: its history barely grows while paused', () => {
@@ -91,7 +60,7 @@ describe('a paused ModelMonitor (time-skipping test server)', () => {
 
   it('evaluates the windows it missed once resumed, and records both decisions', async () => {
     expect(ticksAfterResume).toBeGreaterThanOrEqual(72);
-    const kinds = (await listDecisions(ch.client, { modelId, limit: 1000 })).map((d) => d.kind);
+    const kinds = (await listDecisions(harness.ch.client, { modelId, limit: 1000 })).map((d) => d.kind);
     expect(kinds).toContain('pause');
     expect(kinds).toContain('resume');
   });

@@ -5,30 +5,17 @@
  * measures the gap on the same events, and retrains. The other learned the right one (nothing
  * fresh beats it): its monitor probes and does not retrain.
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRetrainActivities } from '../../activities/retrain.ts';
 import type { ProbeProvenance, ProbeResult } from '../../detectors/probes/types.ts';
-import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { queryRows } from '../../platform/clickhouse/client.ts';
 import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { installed } from '../../platform/paths.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
-import { registerSearchAttributes } from '../../platform/temporal.ts';
-import {
-  createActivities,
-  decisionLogSink,
-  nonRetryableErrors,
-  workflowBundle,
-} from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule.ts';
-import { testConfig, uniqueName } from '../helpers/stack.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
+import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -40,10 +27,7 @@ const probeOf = (d: DecisionRecord): ProbeProvenance | null =>
 const results = (ds: DecisionRecord[]): ProbeResult[] => ds.map(probeOf).flatMap((p) => (p?.result ? [p.result] : []));
 
 describe('ModelMonitor challenger probes (time-skipping test server)', () => {
-  let env: TestWorkflowEnvironment;
-  let ch: ClickHouse;
-  let activities: ReturnType<typeof createActivities>;
-  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
+  let harness: MonitorHarness;
   // Fixed ids and windows seeded from their place after the epoch: every run sees the same rows
   // (the time-skipping server and the data directory are this file's own).
   const beatable = 'probe-beatable';
@@ -52,14 +36,9 @@ describe('ModelMonitor challenger probes (time-skipping test server)', () => {
   const decisions = new Map<string, DecisionRecord[]>();
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
-    });
-    await registerSearchAttributes(env.connection, 'default');
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
     // PROBE_TEST_LOG=1 logs every derived decision and training step (to see why a run went as it did).
-    const log = createLogger('test', process.env.PROBE_TEST_LOG === '1' ? 'info' : 'warn');
+    harness = await startMonitorHarness({ logLevel: process.env.PROBE_TEST_LOG === '1' ? 'info' : 'warn' });
+    const { env, ch, config, activities } = harness;
     const now = Date.now();
     // A flat world: the concept does not move. The hand-made v1 scores with θ = 8; the truth is
     // θ = 10 for the beatable model (v1 is wrong on ~18% of the space) and θ = 8 for the optimal one.
@@ -88,7 +67,6 @@ describe('ModelMonitor challenger probes (time-skipping test server)', () => {
           labelDelayMs: 60_000,
         }),
       );
-    activities = createActivities({ config, clickhouse: ch.client, log });
     const live = {
       ...activities,
       collectWindow: async (input: Parameters<typeof activities.collectWindow>[0]) => {
@@ -96,14 +74,7 @@ describe('ModelMonitor challenger probes (time-skipping test server)', () => {
         return activities.collectWindow(input);
       },
     };
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: config.temporal.taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: live,
-      sinks: decisionLogSink(log),
-      interceptors: { activity: [nonRetryableErrors] },
-    });
+    const worker = await harness.createWorker(live);
     const inputOf = (modelId: string): ModelMonitorInput => {
       const policy = parsePolicy({
         name: 'flat-cost-aware',
@@ -145,10 +116,7 @@ describe('ModelMonitor challenger probes (time-skipping test server)', () => {
   }, 900_000);
 
   afterAll(async () => {
-    if (activities) await closeRetrainActivities(activities);
-    for (const w of worlds.values()) await w.close();
-    await ch?.close();
-    await env?.teardown();
+    await harness?.teardown(...worlds.values());
   });
 
   it('a flat but beatable model: the monitor probes, measures the gap on the same events, then retrains', async () => {
@@ -161,7 +129,7 @@ describe('ModelMonitor challenger probes (time-skipping test server)', () => {
     expect(first.challenger!.trainingRows).toBeGreaterThan(500);
     expect(first.cost).toBeCloseTo(0.05 * 50, 9);
     expect(first.costSource).toMatch(/auto/);
-    const registry = new ClickHouseRegistryRepository(ch.client);
+    const registry = new ClickHouseRegistryRepository(harness.ch.client);
     const challenger = await registry.requireVersion(beatable, first.challenger!.version);
     expect(challenger.stage).toBe('probe');
     expect(challenger.createdBy).toMatch(/^probe:/);
@@ -172,7 +140,7 @@ describe('ModelMonitor challenger probes (time-skipping test server)', () => {
       .at(-1)?.scored;
     expect(scored?.events).toBeGreaterThanOrEqual(200);
     const [stored] = await queryRows<{ n: string }>(
-      ch.client,
+      harness.ch.client,
       `SELECT count() AS n FROM shadow_results FINAL WHERE model_id = {m:String} AND evaluation_id = {e:String} AND source = 'probe'`,
       { m: beatable, e: scored!.evaluationId },
     );

@@ -1,31 +1,18 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRetrainActivities } from '../../activities/retrain.ts';
 import { Random } from '../../detectors/random.ts';
 import type { SegmentReport } from '../../detectors/segments/evaluate-segments.ts';
-import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 import {
   ClickHouseIngestRepository,
   encodeLabel,
   encodeScoringEvent,
 } from '../../platform/clickhouse/ingest-repository.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import type { ScoringEventRow } from '../../platform/contracts.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { installed } from '../../platform/paths.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
-import { registerSearchAttributes } from '../../platform/temporal.ts';
-import {
-  createActivities,
-  decisionLogSink,
-  nonRetryableErrors,
-  workflowBundle,
-} from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId, statusQuery, type MonitorStatus } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
-import { testConfig, uniqueName } from '../helpers/stack.ts';
+import { uniqueName } from '../helpers/stack.ts';
+import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
 const EVENTS_PER_WINDOW = 2000;
@@ -42,11 +29,8 @@ const COUNTRIES = ['DE', 'FR', 'US', 'DE', 'FR', 'US', 'DE', 'FR', 'US', 'IT'];
  * decision that the segment SLO fires waits for a person and the run stays a monitor's.
  */
 describe('segments in the monitor: a shift confined to one segment', () => {
-  let env: TestWorkflowEnvironment;
-  let ch: ClickHouse;
-  let activities: ReturnType<typeof createActivities>;
+  let harness: MonitorHarness;
   const modelId = uniqueName('segments');
-  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
   let decisions: DecisionRecord[] = [];
   let status: MonitorStatus;
 
@@ -97,20 +81,14 @@ describe('segments in the monitor: a shift confined to one segment', () => {
         }),
       );
     }
-    const repo = new ClickHouseIngestRepository(ch.client);
+    const repo = new ClickHouseIngestRepository(harness.ch.client);
     await repo.insertEncoded('scoring_events', events.map(encodeScoringEvent));
     await repo.insertEncoded('labels', labels);
   }
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
-    });
-    await registerSearchAttributes(env.connection, 'default');
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
-    const log = createLogger('test', 'warn');
-    activities = createActivities({ config, clickhouse: ch.client, log });
+    harness = await startMonitorHarness();
+    const { env, ch, config, activities } = harness;
     const live = {
       ...activities,
       collectWindow: async (input: Parameters<typeof activities.collectWindow>[0]) => {
@@ -137,14 +115,7 @@ describe('segments in the monitor: a shift confined to one segment', () => {
       policyRef: policy.ref,
       cadence: '1h',
     };
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: config.temporal.taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: live,
-      sinks: decisionLogSink(log),
-      interceptors: { activity: [nonRetryableErrors] },
-    });
+    const worker = await harness.createWorker(live);
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('ModelMonitor', {
         workflowId: monitorWorkflowId(modelId),
@@ -159,9 +130,7 @@ describe('segments in the monitor: a shift confined to one segment', () => {
   }, 600_000);
 
   afterAll(async () => {
-    if (activities) await closeRetrainActivities(activities);
-    await ch?.close();
-    await env?.teardown();
+    await harness?.teardown();
   });
 
   const ticks = () => decisions.filter((d) => ['no-action', 'retrain', 'blocked'].includes(d.kind));

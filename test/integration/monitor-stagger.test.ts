@@ -1,25 +1,12 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRetrainActivities } from '../../activities/retrain.ts';
 import { staggerOffsetMs } from '../../detectors/monitor/schedule.ts';
 import { plural } from '../../detectors/texts/format.ts';
-import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { installed } from '../../platform/paths.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
-import { registerSearchAttributes } from '../../platform/temporal.ts';
-import {
-  createActivities,
-  decisionLogSink,
-  nonRetryableErrors,
-  workflowBundle,
-} from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
-import { testConfig, uniqueName } from '../helpers/stack.ts';
+import { uniqueName } from '../helpers/stack.ts';
+import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
 /** How long ClickHouse is "down" after the monitors start. */
@@ -40,29 +27,20 @@ interface LateWindows {
  * one. Time-skipping test server; the windows are empty (no traffic is needed to be scheduled).
  */
 describe('ModelMonitor schedules (time-skipping test server)', () => {
-  let env: TestWorkflowEnvironment;
-  let ch: ClickHouse;
-  let activities: ReturnType<typeof createActivities>;
-  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
+  let harness: MonitorHarness;
   const fleet = Array.from({ length: 4 }, (_, i) => uniqueName(`fleet-${i}`));
   const late = uniqueName('late');
   let startedAt = 0;
   const decisionsOf = async (modelId: string) =>
-    (await listDecisions(ch.client, { modelId, limit: 100 })).reverse().filter((d) => d.kind === 'no-action');
+    (await listDecisions(harness.ch.client, { modelId, limit: 100 })).reverse().filter((d) => d.kind === 'no-action');
   /** Windows due after the first one's end when its read succeeds: when the outage ends, or up to a retry later. */
   const dueAfterOutage = (firstEnd: number, after: number) =>
     Math.floor((startedAt + OUTAGE + after - firstEnd) / HOUR);
   const windowOf = (d: DecisionRecord) => (d.statistics as { window: { start: number; end: number } }).window;
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
-    });
-    await registerSearchAttributes(env.connection, 'default');
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
-    const log = createLogger('test', 'warn');
-    activities = createActivities({ config, clickhouse: ch.client, log });
+    harness = await startMonitorHarness();
+    const { env, config, activities } = harness;
     const input = (modelId: string, settings: ModelMonitorInput['settings'] = {}): ModelMonitorInput => {
       const policy = parsePolicy({
         name: 'schedule',
@@ -83,14 +61,7 @@ describe('ModelMonitor schedules (time-skipping test server)', () => {
         return activities.collectWindow(request);
       },
     };
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: config.temporal.taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: flaky,
-      sinks: decisionLogSink(log),
-      interceptors: { activity: [nonRetryableErrors] },
-    });
+    const worker = await harness.createWorker(flaky);
     await worker.runUntil(async () => {
       const handles = [];
       for (const modelId of [...fleet, late])
@@ -107,9 +78,7 @@ describe('ModelMonitor schedules (time-skipping test server)', () => {
   }, 300_000);
 
   afterAll(async () => {
-    if (activities) await closeRetrainActivities(activities);
-    await ch?.close();
-    await env?.teardown();
+    await harness?.teardown();
   });
 
   it("cuts each model's windows at its own offset within the cadence", async () => {

@@ -1,26 +1,13 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRetrainActivities } from '../../activities/retrain.ts';
-import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { queryRows } from '../../platform/clickhouse/client.ts';
 import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { installed } from '../../platform/paths.ts';
-import { registerSearchAttributes } from '../../platform/temporal.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
-import {
-  createActivities,
-  decisionLogSink,
-  nonRetryableErrors,
-  workflowBundle,
-} from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId, statusQuery, type MonitorStatus } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
 import { sleepInSteps } from '../helpers/time-skipping.ts';
 import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule.ts';
-import { testConfig, uniqueName } from '../helpers/stack.ts';
+import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -29,25 +16,17 @@ const THRESHOLD = 0.85;
 const COOLDOWN = 2 * DAY;
 
 describe('ModelMonitor over 30 simulated days (time-skipping test server)', () => {
-  let env: TestWorkflowEnvironment;
-  let ch: ClickHouse;
+  let harness: MonitorHarness;
   let world: SimulatedProduction;
-  let activities: ReturnType<typeof createActivities>;
   // A fixed id (this file's own test server and data directory): its stagger offset, the windows'
   // rows (seeded from their place after the epoch) and the holdout split are the same every run.
   const modelId = 'sea-world';
-  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
   let decisions: DecisionRecord[] = [];
   let finalStatus: MonitorStatus;
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
-    });
-    await registerSearchAttributes(env.connection, 'default');
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
-    const log = createLogger('test', 'warn');
+    harness = await startMonitorHarness();
+    const { env, ch, config, activities } = harness;
     const start = windowStartAt(Date.now(), CADENCE, staggerOffsetMs(modelId, CADENCE));
     world = new SimulatedProduction(ch.client, {
       modelId,
@@ -61,7 +40,6 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
       // built from recorded qualities, would differ from the rule. Late labels have their own tests.
       labelDelayMs: 0,
     });
-    activities = createActivities({ config, clickhouse: ch.client, log });
     const live = {
       ...activities,
       // Production traffic arrives as time passes: a window's events exist once the window has closed.
@@ -86,14 +64,7 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
       maxTicksPerRun: 40,
       retrain: { shadow: { mode: 'non-inferiority', margin: 0.02, lookback: '1d', maxEvents: 20_000 } },
     };
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: config.temporal.taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: live,
-      sinks: decisionLogSink(log),
-      interceptors: { activity: [nonRetryableErrors] },
-    });
+    const worker = await harness.createWorker(live);
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('ModelMonitor', {
         workflowId: monitorWorkflowId(modelId),
@@ -109,10 +80,7 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
   }, 600_000);
 
   afterAll(async () => {
-    if (activities) await closeRetrainActivities(activities);
-    await world?.close();
-    await ch?.close();
-    await env?.teardown();
+    await harness?.teardown(world);
   });
 
   const tickDecisions = () => decisions.filter((d) => ['no-action', 'retrain', 'blocked'].includes(d.kind));
@@ -196,7 +164,7 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
     expect(finalStatus.ticks).toBe(tickDecisions().length);
     expect(finalStatus.version).not.toBe('v1');
     const versions = await queryRows<{ n: string }>(
-      ch.client,
+      harness.ch.client,
       'SELECT count() AS n FROM model_versions FINAL WHERE model_id = {m:String}',
       { m: modelId },
     );

@@ -1,32 +1,20 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRetrainActivities } from '../../activities/retrain.ts';
 import type { MultivariateDriftReport } from '../../detectors/drift/multivariate/report.ts';
 import type { DriftReport } from '../../detectors/drift/report.ts';
 import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule.ts';
 import { Random } from '../../detectors/random.ts';
 import { eraseSubject } from '../../operations/erase-subject.ts';
 import { registerModel } from '../../operations/register-model.ts';
-import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { queryRows } from '../../platform/clickhouse/client.ts';
 import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { installed } from '../../platform/paths.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
 import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
-import { registerSearchAttributes } from '../../platform/temporal.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
-import {
-  createActivities,
-  decisionLogSink,
-  nonRetryableErrors,
-  workflowBundle,
-} from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
-import { testConfig, uniqueName } from '../helpers/stack.ts';
+import { uniqueName } from '../helpers/stack.ts';
+import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
 const EVENTS_PER_WINDOW = 1500;
@@ -65,10 +53,7 @@ function events(modelId: string, start: number, shift: number, seed: number): Re
  * unshifted window is not. Erasing a subject erases their vectors with their events.
  */
 describe('vector features through ingest and a monitor tick (time-skipping test server)', () => {
-  let env: TestWorkflowEnvironment;
-  let ch: ClickHouse;
-  let activities: ReturnType<typeof createActivities>;
-  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
+  let harness: MonitorHarness;
   const modelId = uniqueName('vectors');
   let firstWindowStart = 0;
   let decisions: DecisionRecord[] = [];
@@ -76,12 +61,8 @@ describe('vector features through ingest and a monitor tick (time-skipping test 
   let accepted = 0;
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
-    });
-    await registerSearchAttributes(env.connection, 'default');
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
+    harness = await startMonitorHarness();
+    const { env, ch, config } = harness;
     await registerModel(
       {
         clickhouse: ch.client,
@@ -90,8 +71,6 @@ describe('vector features through ingest and a monitor tick (time-skipping test 
       },
       { modelId, vectorFeatures: { embedding: DIMENSION }, actor: 'test' },
     );
-    const log = createLogger('test', 'warn');
-    activities = createActivities({ config, clickhouse: ch.client, log });
     const startedAt = await env.currentTimeMs();
     firstWindowStart = windowStartAt(startedAt, HOUR, staggerOffsetMs(modelId, HOUR));
     // The first window becomes the reference; the second has the embedding shifted; the third is back.
@@ -127,14 +106,7 @@ describe('vector features through ingest and a monitor tick (time-skipping test 
       trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.8, consecutiveWindows: 2 },
       multivariate: { enabled: true },
     });
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: config.temporal.taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities,
-      sinks: decisionLogSink(log),
-      interceptors: { activity: [nonRetryableErrors] },
-    });
+    const worker = await harness.createWorker();
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('ModelMonitor', {
         workflowId: monitorWorkflowId(modelId),
@@ -152,9 +124,7 @@ describe('vector features through ingest and a monitor tick (time-skipping test 
   }, 300_000);
 
   afterAll(async () => {
-    if (activities) await closeRetrainActivities(activities);
-    await ch?.close();
-    await env?.teardown();
+    await harness?.teardown();
   });
 
   const driftOf = (d: DecisionRecord) => (d.statistics as { drift: DriftReport | null }).drift;
@@ -170,13 +140,13 @@ describe('vector features through ingest and a monitor tick (time-skipping test 
       expect.stringContaining(`model ${modelId} declares no vector feature other: declare it first`),
     ]);
     const [dead] = await queryRows<{ n: string }>(
-      ch.client,
+      harness.ch.client,
       "SELECT count() AS n FROM dead_letters WHERE model_id = {m:String} AND payload LIKE '%bad-%'",
       { m: modelId },
     );
     expect(Number(dead?.n)).toBe(3);
     const [stored] = await queryRows<{ n: string; dims: number[] }>(
-      ch.client,
+      harness.ch.client,
       `SELECT count() AS n, groupUniqArray(length(vec_features['embedding'])) AS dims
        FROM scoring_events FINAL WHERE model_id = {m:String}`,
       { m: modelId },
@@ -187,7 +157,7 @@ describe('vector features through ingest and a monitor tick (time-skipping test 
 
   it('posting the same events again stores nothing twice (vectors included)', async () => {
     const again = await ingestHttp(
-      new ClickHouseIngestRepository(ch.client),
+      new ClickHouseIngestRepository(harness.ch.client),
       events(modelId, firstWindowStart + HOUR, SHIFT, 2).slice(0, 50),
       'events',
       { timestamps: { min: 0, maxAheadMs: 10 * HOUR } },
@@ -234,14 +204,14 @@ describe('vector features through ingest and a monitor tick (time-skipping test 
     const subject = 'subject-2-7';
     const vectorsOf = async () => {
       const [row] = await queryRows<{ n: string }>(
-        ch.client,
+        harness.ch.client,
         "SELECT count() AS n FROM scoring_events WHERE subject_id = {s:String} AND length(vec_features['embedding']) > 0",
         { s: subject },
       );
       return Number(row?.n);
     };
     expect(await vectorsOf()).toBe(EVENTS_PER_WINDOW / 100);
-    const report = await eraseSubject(ch.client, { subjectId: subject, actor: 'test' });
+    const report = await eraseSubject(harness.ch.client, { subjectId: subject, actor: 'test' });
     expect(report.deleted.scoring_events).toBe(EVENTS_PER_WINDOW / 100);
     expect(report.remaining?.scoring_events).toBe(0);
     expect(await vectorsOf()).toBe(0);
