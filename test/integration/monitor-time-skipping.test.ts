@@ -72,7 +72,7 @@ describe('ModelMonitor over 30 simulated days (time-skipping test server)', () =
         args: [input],
       });
       // 30 days and one tick: skipped time stops while activities run, so every window is evaluated.
-      await sleepInSteps(env, 30 * DAY + CADENCE, DAY);
+      await sleepInSteps(env, 30 * DAY + CADENCE, CADENCE);
       finalStatus = await handle.query(statusQuery);
       await handle.terminate('test over');
     });
