@@ -27,6 +27,7 @@ import {
   snapshotEventWindow,
 } from '../platform/clickhouse/window-repository.ts';
 import { NotFoundError } from '../platform/errors.ts';
+import { ownLabelledScores } from '../platform/clickhouse/shadow-repository.ts';
 import { planSegments, windowSegmentCounts, type SegmentPlan } from '../operations/segment-counts.ts';
 import { segmentPlanId, type SegmentPolicy } from '../detectors/segments/types.ts';
 import type { EstimationQuery } from '../platform/clickhouse/estimation-repository.ts';
@@ -318,10 +319,15 @@ export function createMonitorActivities({
     let window = input.window;
     if (!window && input.lineageId) window = (await snapshotEventWindow(clickhouse, input.lineageId)) ?? undefined;
     if (!window) return null;
-    // From a training snapshot the reference is the training data, whichever version scored it
-    // (so the prediction profile is the champion's scores on that data); from a window of live
-    // traffic it is that version's own traffic.
+    // From a training snapshot the features are the training data, but its events carry the scores
+    // of the version that served them: the new version's prediction profile and its label-free
+    // estimator come from its own scores on labelled events (its shadow evaluation), or are absent.
+    // From a window of live traffic the reference is that version's own traffic.
     const fromTraining = !input.window;
+    const ownScores =
+      fromTraining && input.modelVersion
+        ? await ownLabelledScores(clickhouse, input.modelId, input.modelVersion, MAX_CBPE_REFERENCE)
+        : null;
     let profiles: Awaited<ReturnType<typeof buildReferenceProfiles>>;
     try {
       profiles = await buildReferenceProfiles(clickhouse, {
@@ -329,6 +335,7 @@ export function createMonitorActivities({
         modelVersion: fromTraining ? undefined : (input.modelVersion ?? undefined),
         start: window.start,
         end: window.end,
+        ...(ownScores ? { predictionScores: ownScores.map((s) => s.score) } : {}),
       });
     } catch (err) {
       if (err instanceof NotFoundError) {
@@ -340,7 +347,7 @@ export function createMonitorActivities({
       }
       throw err;
     }
-    const sample = await labelledScoreSample(clickhouse, input.modelId, window, MAX_CBPE_REFERENCE);
+    const sample = ownScores ?? (await labelledScoreSample(clickhouse, input.modelId, window, MAX_CBPE_REFERENCE));
     // Accuracy is estimated at the version's own decision threshold (0.5 when it records none).
     const threshold = decisionThresholdOf(
       input.modelVersion ? await registry.getVersion(input.modelId, input.modelVersion) : null,

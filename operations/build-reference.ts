@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_BIN_COUNT } from '../detectors/drift/bins.ts';
 import { DEFAULT_MAX_CATEGORIES, OTHER_CATEGORY, capCategories } from '../detectors/drift/categories.ts';
 import {
+  numericReferenceProfile,
   toReferenceProfile,
   type CategoricalProfile,
   type NumericCounts,
@@ -46,6 +47,12 @@ export interface BuildReferenceOptions {
   final?: boolean;
   /** Override the id. @default derived from the inputs, so a retried build is idempotent */
   referenceId?: string;
+  /**
+   * The version's own scores for the prediction profile, when the window's events were scored by
+   * another version (a reference built from a retrain's training data); empty: no prediction
+   * profile. @default the events' stored scores
+   */
+  predictionScores?: readonly number[];
 }
 
 /** Deterministic id of a reference build, so a retried activity writes the same row. */
@@ -57,6 +64,7 @@ export function referenceIdFor(inputs: {
   nBins: number;
   maxCategories: number;
   features?: readonly string[];
+  predictionScores?: readonly number[];
 }): string {
   const key = JSON.stringify([
     inputs.modelId,
@@ -66,6 +74,10 @@ export function referenceIdFor(inputs: {
     inputs.nBins,
     inputs.maxCategories,
     inputs.features ? [...inputs.features].sort() : null,
+    // Only when given, so the ids of references built from stored scores stay as they were.
+    ...(inputs.predictionScores === undefined
+      ? []
+      : [createHash('sha256').update(inputs.predictionScores.join(',')).digest('hex')]),
   ]);
   return `ref_${createHash('sha256').update(key).digest('hex').slice(0, 20)}`;
 }
@@ -220,6 +232,7 @@ export async function buildReference(
         nBins,
         maxCategories,
         features: options.features,
+        predictionScores: options.predictionScores,
       }),
     modelId: options.modelId,
     modelVersion,
@@ -230,7 +243,14 @@ export async function buildReference(
     nBins,
     maxCategories,
     features,
-    prediction: second.prediction ? toReferenceProfile(second.prediction, cutsById.get('p:score') ?? []) : null,
+    prediction:
+      options.predictionScores !== undefined
+        ? options.predictionScores.length > 0
+          ? numericReferenceProfile(options.predictionScores, nBins)
+          : null
+        : second.prediction
+          ? toReferenceProfile(second.prediction, cutsById.get('p:score') ?? [])
+          : null,
     // Predicted classes are few by nature; never capped.
     predictionClass: first.predictionClass ?? null,
     predictionValue: second.predictionValue

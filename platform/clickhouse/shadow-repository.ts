@@ -162,3 +162,27 @@ export async function insertShadowResults(client: ClickHouseClient, rows: readon
     await client.insert({ table: 'shadow_results', values: rows.slice(i, i + 50_000), format: 'JSONEachRow' });
   }
 }
+
+/**
+ * A version's own scores on labelled events, from its shadow evaluations (probes excluded), one
+ * per event, a hash sample of at most `limit`: what a version promoted from a retrain is
+ * calibrated and profiled on, since the training events carry the scores of the model that
+ * served them.
+ */
+export async function ownLabelledScores(
+  client: ClickHouseClient,
+  modelId: string,
+  version: string,
+  limit: number,
+): Promise<{ score: number; label: number }[]> {
+  const rows = await queryRows<{ score: number; label: number }>(
+    client,
+    `SELECT any(candidate_score) AS score, any(label) AS label
+     FROM shadow_results FINAL
+     WHERE model_id = {model:String} AND candidate_version = {version:String} AND source != 'probe'
+     GROUP BY event_id
+     ORDER BY cityHash64(event_id) LIMIT {limit:UInt32}`,
+    { model: modelId, version, limit },
+  );
+  return rows.map((r) => ({ score: Number(r.score), label: Number(r.label) }));
+}
