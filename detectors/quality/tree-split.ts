@@ -96,8 +96,8 @@ function numericSplit(
     }
   }
   // Bins empty in this leaf between the two sides change no training row. The split sits at the
-  // end of that gap away from the missing values' side, so an unseen value in the gap goes with
-  // the missing (where LightGBM puts it too).
+  // right end of that gap (an unseen value in it goes left) unless the leaf's missing rows go
+  // right, then at its left end: where LightGBM puts it.
   if (best && (best.missingLeft || missingCount === 0))
     while (best.bin + 1 < bins - 1 && h.count[offset + best.bin + 1] === 0) best.bin += 1;
   return best;
