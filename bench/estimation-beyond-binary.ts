@@ -35,6 +35,8 @@ export interface MulticlassOutput extends Chunkings<'accuracy' | 'f1'> {
 }
 export interface RegressionOutput extends Chunkings<'mae' | 'rmse'> {
   featureNames: string[];
+  /** Indices of the features that are category codes (NannyML's string columns). */
+  categoricalFeatures: number[];
   reference: { features: number[][]; predictions: number[]; truth: number[] };
   analysis: { features: number[][]; predictions: number[]; truth: number[] };
 }
@@ -107,7 +109,7 @@ export function compareMulticlass(data: MulticlassOutput): BeyondBinaryError[] {
 }
 
 export function compareRegression(data: RegressionOutput): BeyondBinaryError[] {
-  const model = fitDle(data.reference, data.reference.truth);
+  const model = fitDle(data.reference, data.reference.truth, { categoricalFeatures: data.categoricalFeatures });
   const a = data.analysis;
   return summarise('regression', data, ['mae', 'rmse'] as const, model.trustworthy, (start, end) => {
     const e: DleEstimate = estimateDle(model, {

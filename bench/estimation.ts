@@ -298,7 +298,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     );
   }
   if (beyond.includes('regression')) {
-    log(`halflife's DLE on NannyML's synthetic car-price set (fits two loss models: a minute under load)`);
+    log(
+      `halflife's DLE on NannyML's synthetic car-price set (fits two loss models and five out-of-fold refits: minutes under load)`,
+    );
     beyondBinary.push(
       ...compareRegression(JSON.parse(readFileSync(path.join(dir, 'regression.json'), 'utf8')) as RegressionOutput),
     );

@@ -102,6 +102,8 @@ def regression(sizes):
         "dataset": "regression",
         "nannyml": nml.__version__,
         "featureNames": NUMERIC + CATEGORICAL,
+        # NannyML treats string columns as categorical and LightGBM splits them as categories.
+        "categoricalFeatures": [len(NUMERIC) + i for i in range(len(CATEGORICAL))],
         "reference": rows(reference),
         "analysis": rows(analysis),
         "chunkings": [],

@@ -3,25 +3,25 @@
  * DLE). On the labelled reference, two models learn the loss itself from the model's inputs and
  * its prediction — one the absolute error |y − ŷ|, one the squared error (y − ŷ)² — so an
  * unlabelled window's MAE is the mean of the predicted absolute errors and its RMSE the root of
- * the mean predicted squared error. The learner is gradient-boosted trees (boosted-trees.ts):
- * NannyML uses LightGBM for the same reason — the error of a regression model depends on
- * interactions between inputs and on the prediction's own level, which trees find unaided.
+ * the mean predicted squared error (each clipped at 0 first, as NannyML does). The learner is
+ * gradient-boosted trees (boosted-trees.ts) fitted, like NannyML's LightGBM, with LightGBM's
+ * documented defaults on every labelled reference event, categorical features split as
+ * categories: the error of a regression model depends on interactions between inputs and on the
+ * prediction's own level, which trees find unaided. The defaults are LightGBM's, not tuned on any
+ * benchmark.
  *
  * Intervals are the sampling spread of the *realised* metric if the loss models hold, event by
  * event, so they widen where the window's errors are larger: the two models give each event's
  * Var(|e| | x) = E[e² | x] − E[|e| | x]², so MAE ± z·√(Σ Var)/n; for the mean squared error,
- * Var(e² | x) is taken as κ·E[e² | x]² with κ measured on held-out reference rows, and the bounds
- * are square-rooted for RMSE. Like CBPE it sees covariate shift and is blind to concept
+ * Var(e² | x) is taken as κ·E[e² | x]², and the bounds are square-rooted for RMSE. κ must come
+ * from errors the model did not train on (in-sample residuals are too small), so it is measured
+ * out of fold: the squared-error model is refitted `dispersionFolds` times, each time without one
+ * fold of the reference (every k-th event), and predicts that fold. Those refits only size the
+ * interval; the estimate itself comes from the models fitted on every event. Like CBPE it sees covariate shift and is blind to concept
  * drift (the error's dependence on the inputs changing). Trees do not extrapolate: beyond the
  * reference's range of a feature, the learned error stays at its value at the edge.
  */
-import {
-  BOOSTED_TREES_DEFAULTS,
-  fitBoostedTrees,
-  predictBoostedTrees,
-  type BoostedTrees,
-  type BoostedTreesOptions,
-} from './boosted-trees.ts';
+import { fitBoostedTrees, predictBoostedTrees, type BoostedTrees, type BoostedTreesOptions } from './boosted-trees.ts';
 import { twoSidedZ } from './distributions.ts';
 import { DEFAULT_CONFIDENCE_LEVEL } from './intervals.ts';
 import { assertSameLength } from './types.ts';
@@ -30,8 +30,12 @@ import type { MetricEstimate } from './types.ts';
 export interface DleOptions {
   /** @default 0.95 */
   level: number;
-  /** The loss models' learner. @default BOOSTED_TREES_DEFAULTS */
+  /** The loss models' learner. @default BOOSTED_TREES_DEFAULTS (LightGBM's defaults) */
   trees: Partial<BoostedTreesOptions>;
+  /** Indices of the features that hold category codes (integers ≥ 0; NaN or negative for missing). @default [] */
+  categoricalFeatures: readonly number[];
+  /** Folds of the out-of-fold refits that measure κ for the RMSE interval. @default 5 */
+  dispersionFolds: number;
   /** Fewer labelled reference events than this cannot be trusted. @default 1000 */
   minReferenceSize: number;
 }
@@ -39,10 +43,15 @@ export interface DleOptions {
 export const DLE_DEFAULTS: Readonly<DleOptions> = Object.freeze({
   level: DEFAULT_CONFIDENCE_LEVEL,
   trees: {},
+  categoricalFeatures: [],
+  dispersionFolds: 5,
   minReferenceSize: 1000,
 });
 
-/** Rows of numeric features (NaN for missing; categories as codes) with the model's predictions. */
+/**
+ * Rows of numeric features (NaN for missing; categories as integer codes, named in
+ * `categoricalFeatures`) with the model's predictions.
+ */
 export interface RegressionRows {
   features: readonly (readonly number[])[];
   predictions: readonly number[];
@@ -52,7 +61,7 @@ export interface DleModel {
   options: DleOptions;
   absoluteError: BoostedTrees;
   squaredError: BoostedTrees;
-  /** κ: Var(e² | x) / E[e² | x]², from the squared-error model's held-out reference rows. */
+  /** κ: Var(e² | x) / E[e² | x]², from the squared-error model's out-of-fold predictions. */
   squaredErrorDispersion: number;
   trustworthy: boolean;
   reasons: string[];
@@ -91,7 +100,12 @@ export function fitDle(
   options: Partial<DleOptions> = {},
 ): DleModel {
   const o: DleOptions = { ...DLE_DEFAULTS, ...options };
-  checkRows(reference, 'fitDle');
+  const d = checkRows(reference, 'fitDle');
+  for (const f of o.categoricalFeatures)
+    if (!Number.isInteger(f) || f < 0 || f >= d)
+      throw new RangeError(`fitDle: categoricalFeatures names ${f}, but events have features 0..${d - 1}`);
+  if (!Number.isInteger(o.dispersionFolds) || o.dispersionFolds < 2)
+    throw new RangeError(`fitDle: dispersionFolds is ${o.dispersionFolds}; it must be an integer of at least 2`);
   assertSameLength(reference.predictions, truth, 'fitDle truth');
   truth.forEach((y, i) => {
     if (!Number.isFinite(y)) throw new RangeError(`fitDle: reference event ${i}'s true value is ${String(y)}`);
@@ -103,25 +117,45 @@ export function fitDle(
   const inputs = reference.features.map((r, i) => inputRow(r, reference.predictions[i] as number));
   const absolute = truth.map((y, i) => Math.abs(y - (reference.predictions[i] as number)));
   const squared = absolute.map((e) => e * e);
-  const absoluteError = fitBoostedTrees(inputs, absolute, o.trees);
-  const squaredError = fitBoostedTrees(inputs, squared, o.trees);
-  const every = { ...BOOSTED_TREES_DEFAULTS, ...o.trees }.holdoutEvery;
-  let residualSquares = 0;
-  let predictedSquares = 0;
-  inputs.forEach((row, i) => {
-    if (!(every > 1 && i % every === every - 1)) return;
-    const g = Math.max(0, predictBoostedTrees(squaredError, row));
-    residualSquares += ((squared[i] as number) - g) ** 2;
-    predictedSquares += g * g;
-  });
+  const trees = { ...o.trees, categoricalFeatures: o.categoricalFeatures };
+  const absoluteError = fitBoostedTrees(inputs, absolute, trees);
+  const squaredError = fitBoostedTrees(inputs, squared, trees);
   return {
     options: o,
     absoluteError,
     squaredError,
-    squaredErrorDispersion: predictedSquares > 0 ? residualSquares / predictedSquares : Number.NaN,
+    squaredErrorDispersion: outOfFoldDispersion(inputs, squared, trees, o.dispersionFolds),
     trustworthy: reasons.length === 0,
     reasons,
   };
+}
+
+/**
+ * κ = Σ (e² − ĝ)² / Σ ĝ² over every reference event, ĝ predicted by a squared-error model fitted
+ * without the event's fold (events i with i mod k = j form fold j).
+ */
+function outOfFoldDispersion(
+  inputs: readonly (readonly number[])[],
+  squared: readonly number[],
+  trees: Partial<BoostedTreesOptions>,
+  folds: number,
+): number {
+  let residualSquares = 0;
+  let predictedSquares = 0;
+  for (let fold = 0; fold < folds; fold++) {
+    const train = inputs.flatMap((_, i) => (i % folds === fold ? [] : [i]));
+    const model = fitBoostedTrees(
+      train.map((i) => inputs[i] as number[]),
+      train.map((i) => squared[i] as number),
+      trees,
+    );
+    for (let i = fold; i < inputs.length; i += folds) {
+      const g = Math.max(0, predictBoostedTrees(model, inputs[i] as number[]));
+      residualSquares += ((squared[i] as number) - g) ** 2;
+      predictedSquares += g * g;
+    }
+  }
+  return predictedSquares > 0 ? residualSquares / predictedSquares : Number.NaN;
 }
 
 /** Estimate MAE and RMSE of an unlabelled window. */
@@ -158,7 +192,9 @@ export function estimateDle(model: DleModel, window: RegressionRows): DleEstimat
   const mseHalf = (z * Math.sqrt(squaredVariance)) / n;
   const intervalOr = (lower: number, upper: number): MetricEstimate['interval'] =>
     Number.isFinite(lower) && Number.isFinite(upper) ? { lower, upper, level, method: 'normal' } : null;
-  const noInterval = Number.isFinite(mseHalf) ? {} : { note: 'no held-out reference rows: no RMSE interval' };
+  const noInterval = Number.isFinite(mseHalf)
+    ? {}
+    : { note: 'the squared error predicted out of fold is 0 everywhere: no RMSE interval' };
   return {
     ...base,
     mae: { value: mae, n, interval: intervalOr(Math.max(0, mae - maeHalf), mae + maeHalf) },
