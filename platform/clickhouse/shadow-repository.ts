@@ -5,6 +5,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './client.ts';
+import { labelsOfEvents } from './labels-of-events.ts';
 import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
 
 /** A labelled event to evaluate on, newest first. */
@@ -52,7 +53,8 @@ export async function replayEvents(client: ClickHouseClient, q: ShadowEventsQuer
      FROM (SELECT event_id, ts, num_features, cat_features, prediction_score, model_version FROM scoring_events FINAL
            WHERE model_id = {m:String} AND ${ts.sql}
              AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train')) AS e
-     INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric FROM labels GROUP BY event_id) AS l
+     INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric
+                 FROM labels ${labelsOfEvents(`model_id = {m:String} AND ${ts.sql}`)} GROUP BY event_id) AS l
        ON l.event_id = e.event_id
      ORDER BY e.ts DESC, e.event_id LIMIT {limit:UInt32}`,
     { m: q.modelId, ...ts.params, lineage: q.trainingSnapshotId, limit: q.limit },
@@ -80,7 +82,9 @@ export async function livePairs(
            WHERE model_id = {shadow:String} AND model_version = {candidate:String}
              AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train')) AS s
        ON s.event_id = e.event_id
-     INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric FROM labels GROUP BY event_id) AS l
+     INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric
+                 FROM labels ${labelsOfEvents(`model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}`)}
+                 GROUP BY event_id) AS l
        ON l.event_id = e.event_id
      ORDER BY e.ts DESC, e.event_id LIMIT {limit:UInt32}`,
     {
@@ -124,7 +128,8 @@ export async function probeEvents(client: ClickHouseClient, q: ProbeEventsQuery)
            WHERE model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}
              AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String})) AS e
      INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric
-                 FROM labels WHERE ${arrived.sql} GROUP BY event_id) AS l
+                 FROM labels ${labelsOfEvents(`model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}`)}
+                 WHERE ${arrived.sql} GROUP BY event_id) AS l
        ON l.event_id = e.event_id
      ORDER BY e.ts, e.event_id LIMIT {limit:UInt32}`,
     {
