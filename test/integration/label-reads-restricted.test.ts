@@ -20,7 +20,7 @@ import {
 } from '../../platform/clickhouse/ingest-repository.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { versionServingMetrics } from '../../platform/clickhouse/serving-metrics-repository.ts';
-import { livePairs, probeEvents, replayEvents } from '../../platform/clickhouse/shadow-repository.ts';
+import { livePairs, probePairs, replayEvents } from '../../platform/clickhouse/shadow-repository.ts';
 import {
   labelledScoreGroups,
   labelledScoreGroupsBySegment,
@@ -223,8 +223,9 @@ describe('label reads restricted to the labels they can join return what the unr
     );
     expect(pairs.length).toBeGreaterThan(20);
     const probe = await expectSame((c) =>
-      probeEvents(c, {
+      probePairs(c, {
         modelId: model,
+        evaluationId: 'none',
         championVersion: 'v2',
         window: { start: T0 + 20 * MINUTE, end: T0 + 40 * MINUTE },
         labelsArrivedBy: T0 + 50 * MINUTE,

@@ -1,0 +1,162 @@
+/**
+ * scoreProbe scores only the events its probe has not scored yet, and counts exactly what
+ * re-reading and re-scoring every event since the probe started counts: at each of three ticks,
+ * the probe's result equals that of a fresh probe (nothing stored, so everything read and scored)
+ * on the same window and arrival instant — with labels that arrive after an earlier tick, labels
+ * corrected between ticks, a label corrected to something that is not a class, and the oldest-N
+ * cap — and its stored pairs are the fresh probe's.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeRetrainActivities, createRetrainActivities, type RetrainActivities } from '../../activities/retrain.ts';
+import type { ScoreProbeInput, ScoreProbeResult } from '../../activities/probe.ts';
+import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import {
+  ClickHouseIngestRepository,
+  encodeLabel,
+  encodeScoringEvent,
+} from '../../platform/clickhouse/ingest-repository.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { OnnxPool } from '../../platform/onnx/pool.ts';
+import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
+import type { ModelVersion } from '../../platform/registry/types.ts';
+import { testConfig } from '../helpers/stack.ts';
+import { registerTrainedModel, seaSample, seedLabelledEvents, T0 } from './training-fixtures.ts';
+
+const SECOND = 1000;
+const N = 2000;
+/** The three ticks: each window from the probe's start to its end, labels as arrived two minutes after. */
+const TICKS = [600, 1200, 2000].map((s) => ({ end: T0 + s * SECOND, arrivedBy: T0 + (s + 120) * SECOND }));
+
+interface StoredPair {
+  event_id: string;
+  label: number;
+  champion_score: number;
+  candidate_score: number;
+}
+
+describe('a probe scores each event once and counts what a full re-read counts (chDB, onnxruntime)', () => {
+  let ch: ClickHouse;
+  let acts: RetrainActivities;
+  let pool: OnnxPool;
+  let challenger: ModelVersion;
+  const modelId = 'probe-incremental';
+
+  beforeAll(async () => {
+    const config = testConfig();
+    ch = await openClickHouse(config);
+    await applyMigrations(ch.client);
+    pool = new OnnxPool({ threads: 1 });
+    acts = createRetrainActivities({ clickhouse: ch.client, config, log: createLogger('test', 'warn'), pool });
+    const registry = new ClickHouseRegistryRepository(ch.client);
+    const artifacts = LocalArtifactStore.forDataDir(config.dataDir);
+    ({ version: challenger } = await registerTrainedModel(registry, artifacts, modelId, {
+      seed: 31,
+      n: 3000,
+      concept: 0,
+      stage: 'probe',
+    }));
+    // The champion (v0, outside the registry) served a score that leans on f1 alone; labels a minute later.
+    const ids = await seedLabelledEvents(ch.client, modelId, {
+      seed: 5,
+      n: N,
+      score: (row) => Math.min(1, Math.max(0, ((row.f1 as number) - 3) / 5)),
+    });
+    const repo = new ClickHouseIngestRepository(ch.client);
+    // Events of the first window whose labels arrive after the first tick's instant.
+    const late = seaSample(6, 200);
+    await repo.insertEncoded(
+      'scoring_events',
+      late.rows.map((row, i) =>
+        encodeScoringEvent({
+          event_id: `late-${i}`,
+          model_id: modelId,
+          model_version: 'v0',
+          ts: T0 + i * 2 * SECOND + 500,
+          subject_id: '',
+          num_features: { f1: row.f1 as number, f2: row.f2 as number, f3: row.f3 as number },
+          cat_features: { region: row.region as string },
+          missing_features: [],
+          prediction_score: Math.min(1, Math.max(0, ((row.f1 as number) - 3) / 5)),
+          prediction_class: null,
+          prediction_value: null,
+          metadata: {},
+          contract_version: 1,
+          source: 'test',
+          source_ref: '',
+        }),
+      ),
+    );
+    const label = (eventId: string, value: string, at: number) =>
+      encodeLabel({
+        event_id: eventId,
+        label: value,
+        label_numeric: value === '0' || value === '1' ? Number(value) : null,
+        label_ts: at,
+        contract_version: 1,
+        source: 'test',
+        source_ref: '',
+      });
+    await repo.insertEncoded('labels', [
+      ...late.labels.map((y, i) => label(`late-${i}`, String(y), TICKS[0]!.arrivedBy + 180 * SECOND)),
+      // Corrections between the first and second ticks (relabelled), and between the second and third (not a class).
+      ...ids
+        .slice(0, 500)
+        .flatMap((id, i) => (i % 10 === 3 ? [label(id, i % 20 === 3 ? '1' : '0', T0 + 1000 * SECOND)] : [])),
+      ...ids.slice(0, 500).flatMap((id, i) => (i % 50 === 7 ? [label(id, 'maybe', T0 + 1500 * SECOND)] : [])),
+    ]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await closeRetrainActivities(acts);
+    await pool.close();
+    await ch.close();
+  });
+
+  const probe = (probeId: string, tick: (typeof TICKS)[number], maxEvents: number): Promise<ScoreProbeResult> => {
+    const input: ScoreProbeInput = {
+      modelId,
+      probeId,
+      championVersion: 'v0',
+      challengerVersion: challenger.version,
+      window: { start: T0, end: tick.end },
+      labelsArrivedBy: tick.arrivedBy,
+      maxEvents,
+    };
+    return acts.scoreProbe(input);
+  };
+
+  const storedPairs = async (evaluationId: string): Promise<Map<string, StoredPair>> => {
+    const rows = await queryRows<StoredPair>(
+      ch.client,
+      `SELECT event_id, label, champion_score, candidate_score FROM shadow_results FINAL WHERE evaluation_id = {e:String}`,
+      { e: evaluationId },
+    );
+    return new Map(rows.map((r) => [r.event_id, r]));
+  };
+
+  for (const maxEvents of [20_000, 900])
+    it(`at each tick the counts equal a full re-read's (at most ${maxEvents} events)`, async () => {
+      let scoredOnce = 0;
+      let last: ScoreProbeResult | null = null;
+      for (const [k, tick] of TICKS.entries()) {
+        const incremental = await probe(`incremental-${maxEvents}`, tick, maxEvents);
+        const full = await probe(`full-${maxEvents}-${k}`, tick, maxEvents);
+        const { evaluationId: _a, scored, ...counted } = incremental;
+        const { evaluationId: _b, scored: fullScored, ...fullCounted } = full;
+        expect(counted).toEqual(fullCounted);
+        expect(fullScored).toBe(full.read);
+        // Only the events no earlier tick scored.
+        if (k === 0) expect(scored).toBe(full.read);
+        else expect(scored).toBeLessThan(full.read);
+        scoredOnce += scored ?? 0;
+        last = incremental;
+      }
+      expect(last!.counts.events).toBeGreaterThan(800);
+      const incrementalPairs = await storedPairs(last!.evaluationId);
+      expect(incrementalPairs.size).toBe(scoredOnce);
+      const fullPairs = await storedPairs((await probe(`full-${maxEvents}-final`, TICKS[2]!, maxEvents)).evaluationId);
+      for (const [id, pair] of fullPairs) expect(incrementalPairs.get(id), id).toEqual(pair);
+    });
+});
