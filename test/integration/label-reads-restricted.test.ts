@@ -28,6 +28,7 @@ import {
   lateLabelledScoreGroups,
 } from '../../platform/clickhouse/window-repository.ts';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
+import { expectClose } from '../helpers/expect-close.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 import { unrestricted, withoutLabelRestriction } from '../helpers/unrestricted-labels.ts';
 
@@ -53,46 +54,6 @@ function event(random: Random, modelId: string, id: string, ts: number, version 
     source: 'test',
     source_ref: '',
   };
-}
-
-/** What orders rows that come back in no set order: their text and whole-number fields. */
-function rowKey(row: unknown): string {
-  if (row === null || typeof row !== 'object') return JSON.stringify(row);
-  return JSON.stringify(
-    Object.entries(row as Record<string, unknown>)
-      .filter(([, v]) => typeof v !== 'number' || Number.isInteger(v))
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => [k, v !== null && typeof v === 'object' ? rowKey(v) : v]),
-  );
-}
-
-/**
- * `actual` equals `expected` up to the order of unordered rows (GROUP BY output) and the order of
- * floating-point summation (sums within 1e-12 relative); counts, labels, ids exactly.
- */
-function expectClose(actual: unknown, expected: unknown, path = '$'): void {
-  if (typeof expected === 'number' && typeof actual === 'number') {
-    const scale = Math.max(1, Math.abs(expected));
-    expect(Math.abs(actual - expected) / scale, `${path}: ${actual} vs ${expected}`).toBeLessThan(1e-12);
-    return;
-  }
-  if (Array.isArray(expected)) {
-    expect(Array.isArray(actual), path).toBe(true);
-    const a = [...(actual as unknown[])].sort((x, y) => rowKey(x).localeCompare(rowKey(y)));
-    const e = [...expected].sort((x, y) => rowKey(x).localeCompare(rowKey(y)));
-    expect(a.length, `${path}.length`).toBe(e.length);
-    e.forEach((v, i) => expectClose(a[i], v, `${path}[${i}]`));
-    return;
-  }
-  if (expected !== null && typeof expected === 'object') {
-    expect(actual !== null && typeof actual === 'object', path).toBe(true);
-    const a = actual as Record<string, unknown>;
-    const e = expected as Record<string, unknown>;
-    expect(Object.keys(a).sort(), path).toEqual(Object.keys(e).sort());
-    for (const k of Object.keys(e)) expectClose(a[k], e[k], `${path}.${k}`);
-    return;
-  }
-  expect(actual, path).toEqual(expected);
 }
 
 describe('label reads restricted to the labels they can join return what the unrestricted reads return', () => {
@@ -162,7 +123,7 @@ describe('label reads restricted to the labels they can join return what the unr
     const open = unrestricted(ch.client);
     const all = await read(open.client);
     expect(open.removed(), 'the read has a label restriction to take out').toBeGreaterThan(0);
-    expectClose(restricted, all);
+    expectClose(restricted, all, { tolerance: 1e-12, unordered: true });
     return restricted;
   }
 
