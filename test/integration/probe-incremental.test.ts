@@ -7,22 +7,19 @@
  * cap — and its stored pairs are the fresh probe's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRetrainActivities, createRetrainActivities, type RetrainActivities } from '../../activities/retrain.ts';
 import type { ScoreProbeInput, ScoreProbeResult } from '../../activities/probe.ts';
-import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
-import {
-  ClickHouseIngestRepository,
-  encodeLabel,
-  encodeScoringEvent,
-} from '../../platform/clickhouse/ingest-repository.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { OnnxPool } from '../../platform/onnx/pool.ts';
-import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
+import { queryRows } from '../../platform/clickhouse/client.ts';
+import { ClickHouseIngestRepository, encodeLabel } from '../../platform/clickhouse/ingest-repository.ts';
+import type { RawFeatures } from '../../platform/onnx/features.ts';
 import type { ModelVersion } from '../../platform/registry/types.ts';
 import { testConfig } from '../helpers/stack.ts';
-import { registerTrainedModel, seaSample, seedLabelledEvents, T0 } from './training-fixtures.ts';
+import {
+  openRetrainTestStack,
+  registerTrainedModel,
+  seedLabelledEvents,
+  T0,
+  type RetrainTestStack,
+} from './training-fixtures.ts';
 
 const SECOND = 1000;
 const N = 2000;
@@ -37,57 +34,32 @@ interface StoredPair {
 }
 
 describe('a probe scores each event once and counts what a full re-read counts (chDB, onnxruntime)', () => {
-  let ch: ClickHouse;
-  let acts: RetrainActivities;
-  let pool: OnnxPool;
+  let stack: RetrainTestStack;
   let challenger: ModelVersion;
   const modelId = 'probe-incremental';
+  // The champion (v0, outside the registry) served a score that leans on f1 alone.
+  const championScore = (row: RawFeatures) => Math.min(1, Math.max(0, ((row.f1 as number) - 3) / 5));
 
   beforeAll(async () => {
-    const config = testConfig();
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
-    pool = new OnnxPool({ threads: 1 });
-    acts = createRetrainActivities({ clickhouse: ch.client, config, log: createLogger('test', 'warn'), pool });
-    const registry = new ClickHouseRegistryRepository(ch.client);
-    const artifacts = LocalArtifactStore.forDataDir(config.dataDir);
-    ({ version: challenger } = await registerTrainedModel(registry, artifacts, modelId, {
+    stack = await openRetrainTestStack(testConfig());
+    ({ version: challenger } = await registerTrainedModel(stack.registry, stack.artifacts, modelId, {
       seed: 31,
       n: 3000,
       concept: 0,
       stage: 'probe',
     }));
-    // The champion (v0, outside the registry) served a score that leans on f1 alone; labels a minute later.
-    const ids = await seedLabelledEvents(ch.client, modelId, {
-      seed: 5,
-      n: N,
-      score: (row) => Math.min(1, Math.max(0, ((row.f1 as number) - 3) / 5)),
+    // Labels a minute after their events; then, over the first 400 s, events whose labels arrive
+    // 20 minutes later: after the first tick's instant, before the second's or the third's.
+    const ids = await seedLabelledEvents(stack.ch.client, modelId, { seed: 5, n: N, score: championScore });
+    await seedLabelledEvents(stack.ch.client, modelId, {
+      seed: 6,
+      n: 200,
+      prefix: 'late',
+      start: T0 + 500,
+      stepMs: 2 * SECOND,
+      score: championScore,
+      labelDelayMs: 20 * 60 * SECOND,
     });
-    const repo = new ClickHouseIngestRepository(ch.client);
-    // Events of the first window whose labels arrive after the first tick's instant.
-    const late = seaSample(6, 200);
-    await repo.insertEncoded(
-      'scoring_events',
-      late.rows.map((row, i) =>
-        encodeScoringEvent({
-          event_id: `late-${i}`,
-          model_id: modelId,
-          model_version: 'v0',
-          ts: T0 + i * 2 * SECOND + 500,
-          subject_id: '',
-          num_features: { f1: row.f1 as number, f2: row.f2 as number, f3: row.f3 as number },
-          cat_features: { region: row.region as string },
-          missing_features: [],
-          prediction_score: Math.min(1, Math.max(0, ((row.f1 as number) - 3) / 5)),
-          prediction_class: null,
-          prediction_value: null,
-          metadata: {},
-          contract_version: 1,
-          source: 'test',
-          source_ref: '',
-        }),
-      ),
-    );
     const label = (eventId: string, value: string, at: number) =>
       encodeLabel({
         event_id: eventId,
@@ -98,8 +70,7 @@ describe('a probe scores each event once and counts what a full re-read counts (
         source: 'test',
         source_ref: '',
       });
-    await repo.insertEncoded('labels', [
-      ...late.labels.map((y, i) => label(`late-${i}`, String(y), TICKS[0]!.arrivedBy + 180 * SECOND)),
+    await new ClickHouseIngestRepository(stack.ch.client).insertEncoded('labels', [
       // Corrections between the first and second ticks (relabelled), and between the second and third (not a class).
       ...ids
         .slice(0, 500)
@@ -109,9 +80,7 @@ describe('a probe scores each event once and counts what a full re-read counts (
   }, 120_000);
 
   afterAll(async () => {
-    await closeRetrainActivities(acts);
-    await pool.close();
-    await ch.close();
+    await stack?.close();
   });
 
   const probe = (probeId: string, tick: (typeof TICKS)[number], maxEvents: number): Promise<ScoreProbeResult> => {
@@ -124,12 +93,12 @@ describe('a probe scores each event once and counts what a full re-read counts (
       labelsArrivedBy: tick.arrivedBy,
       maxEvents,
     };
-    return acts.scoreProbe(input);
+    return stack.acts.scoreProbe(input);
   };
 
   const storedPairs = async (evaluationId: string): Promise<Map<string, StoredPair>> => {
     const rows = await queryRows<StoredPair>(
-      ch.client,
+      stack.ch.client,
       `SELECT event_id, label, champion_score, candidate_score FROM shadow_results FINAL WHERE evaluation_id = {e:String}`,
       { e: evaluationId },
     );
