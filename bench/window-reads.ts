@@ -7,6 +7,7 @@
  *   npm run bench -- window-reads [--models 100] [--events 300] [--reference-events 2000] [--top-k 5]
  *                                 [--max-batch 32] [--repeat 3] [--json] [--dir D]
  *   npm run bench -- window-reads --models 8 --repeat 1        (a smoke run)
+ *   npm run bench -- window-reads --alone [--other-labels 0,1000000,5000000]   (bench/window-reads-alone.ts)
  *
  * Data (bench/lib/synthetic-events.ts): per model, a reference window and a current window of
  * 20 numeric + 5 categorical features with a metadata `region` (the segment key, 8 values, top K
@@ -42,6 +43,7 @@ import type { SegmentsToCount } from '../platform/clickhouse/segment-grouping.ts
 import { labelledScoreSample } from '../platform/clickhouse/window-repository.ts';
 import { loadConfig } from '../platform/config.ts';
 import { argReader, machine } from './lib/cli.ts';
+import { ALONE_HELP, aloneMode } from './window-reads-alone.ts';
 import { generateEvents, generateLabels } from './lib/synthetic-events.ts';
 
 const REF_START = Date.UTC(2025, 0, 1);
@@ -129,6 +131,11 @@ interface Side {
 /** Entry point (also for bench/run.ts): `argv` are the options after the benchmark's name. */
 export async function main(argv: readonly string[]): Promise<void> {
   ({ flag, option } = argReader(argv));
+  if (flag('alone')) {
+    if (flag('help') || argv.includes('-h')) process.stdout.write(ALONE_HELP);
+    else await aloneMode(argv);
+    return;
+  }
   if (flag('help') || argv.includes('-h')) {
     process.stdout.write(`usage: npm run bench -- window-reads [options]   (or: npx tsx bench/window-reads.ts [options])
   --models N             models, one window each per tick (default 100)
@@ -139,6 +146,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   --repeat N             ticks per workload and way, alternating (default 3)
   --json                 print the result as JSON
   --dir D                data directory of the embedded ClickHouse (default: a new temporary one, removed after)
+  --alone                one model's window read alone as stored labels grow (--alone --help for its options)
 Queries per tick and SQL ms per model-tick for a tick of N models, plain / segments / estimation /
 both, read as before (segmented windows alone, an estimation query per model) and now (batched).
 `);

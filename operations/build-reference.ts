@@ -158,7 +158,8 @@ export async function buildReference(
   // column's finite count, min and max, and every categorical column's label counts.
   const skeleton: Skeleton = {
     features: Object.fromEntries(names.map((n) => [n, isNumeric(n) ? emptyNumeric() : emptyCategorical()])),
-    prediction: discovery.predictions.score > 0 ? emptyNumeric() : null,
+    // Given the version's own scores, the stored ones (another version's) are not counted at all.
+    prediction: discovery.predictions.score > 0 && options.predictionScores === undefined ? emptyNumeric() : null,
     predictionClass: discovery.predictions.class > 0 ? emptyCategorical() : null,
     predictionValue: discovery.predictions.value > 0 ? emptyNumeric() : null,
   };

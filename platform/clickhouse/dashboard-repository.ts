@@ -7,6 +7,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './client.ts';
+import { labelsOfEvents } from './labels-of-events.ts';
 import { sinceFilter } from './time-window.ts';
 
 /** A decision a monitor tick made, with the parts of its statistics the pages draw (JSON text). */
@@ -291,7 +292,8 @@ export async function ingestPerBucket(
        UNION ALL
        SELECT ${bucket('e.ts')} AS start, 0, count(), 0
          FROM (SELECT event_id, ts FROM scoring_events FINAL WHERE model_id = {model:String} AND ${ts.sql}) AS e
-         INNER JOIN (SELECT DISTINCT event_id FROM labels) AS l USING (event_id) GROUP BY start
+         INNER JOIN (SELECT DISTINCT event_id FROM labels ${labelsOfEvents(`model_id = {model:String} AND ${ts.sql}`)}) AS l
+           USING (event_id) GROUP BY start
        UNION ALL
        SELECT ${bucket('received_at')} AS start, 0, 0, count()
          FROM dead_letters FINAL WHERE model_id = {model:String} AND ${received.sql} GROUP BY start

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './client.ts';
+import { labelsOfEvents } from './labels-of-events.ts';
 import { sinceFilter } from './time-window.ts';
 
 /**
@@ -58,7 +59,9 @@ export async function versionServingMetrics(
             countIf(e.metadata['fallback_from'] = {fallback:String} AND {fallback:String} != '') AS fallbacks
      FROM (SELECT event_id, prediction_score, metadata FROM scoring_events FINAL
            WHERE model_id = {m:String} AND model_version = {v:String} AND ${ts.sql}) AS e
-     LEFT JOIN (SELECT event_id, toNullable(toFloat64(argMax(label_numeric, label_ts))) AS y FROM labels GROUP BY event_id HAVING y IN (0, 1)) AS l
+     LEFT JOIN (SELECT event_id, toNullable(toFloat64(argMax(label_numeric, label_ts))) AS y
+                FROM labels ${labelsOfEvents(`model_id = {m:String} AND model_version = {v:String} AND ${ts.sql}`)}
+                GROUP BY event_id HAVING y IN (0, 1)) AS l
        ON l.event_id = e.event_id
      SETTINGS join_use_nulls = 1`,
     { m: q.modelId, v: q.version, ...ts.params, fallback: q.fallbackOf ?? '' },

@@ -5,6 +5,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './client.ts';
+import { labelsOfEvents } from './labels-of-events.ts';
 import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
 
 /** A labelled event to evaluate on, newest first. */
@@ -52,7 +53,8 @@ export async function replayEvents(client: ClickHouseClient, q: ShadowEventsQuer
      FROM (SELECT event_id, ts, num_features, cat_features, prediction_score, model_version FROM scoring_events FINAL
            WHERE model_id = {m:String} AND ${ts.sql}
              AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train')) AS e
-     INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric FROM labels GROUP BY event_id) AS l
+     INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric
+                 FROM labels ${labelsOfEvents(`model_id = {m:String} AND ${ts.sql}`)} GROUP BY event_id) AS l
        ON l.event_id = e.event_id
      ORDER BY e.ts DESC, e.event_id LIMIT {limit:UInt32}`,
     { m: q.modelId, ...ts.params, lineage: q.trainingSnapshotId, limit: q.limit },
@@ -80,7 +82,9 @@ export async function livePairs(
            WHERE model_id = {shadow:String} AND model_version = {candidate:String}
              AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train')) AS s
        ON s.event_id = e.event_id
-     INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric FROM labels GROUP BY event_id) AS l
+     INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric
+                 FROM labels ${labelsOfEvents(`model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}`)}
+                 GROUP BY event_id) AS l
        ON l.event_id = e.event_id
      ORDER BY e.ts DESC, e.event_id LIMIT {limit:UInt32}`,
     {
@@ -109,24 +113,49 @@ export interface ProbeEventsQuery {
   limit: number;
 }
 
+/** A probe's labelled event without its features, and what the probe's evaluation already stored of it. */
+export interface ProbePairRow {
+  event_id: string;
+  /** The score the champion served. */
+  prediction_score: number | null;
+  label: string;
+  label_numeric: number | null;
+  /** The challenger's score, label and champion score this evaluation stored; null when it never scored the event. */
+  stored_score: number | null;
+  stored_label: number | null;
+  stored_champion_score: number | null;
+}
+
 /**
  * A challenger probe's events: labelled events the champion served since the probe started,
- * with the label that had arrived by the decision (the newest such), oldest first.
+ * with the label that had arrived by the decision (the newest such), oldest first; each with what
+ * the probe's evaluation (`evaluationId`) stored of it in `shadow_results`. No features: those of
+ * the events still to score are read by {@link eventFeatures}.
  */
-export async function probeEvents(client: ClickHouseClient, q: ProbeEventsQuery): Promise<ShadowEventRow[]> {
+export async function probePairs(
+  client: ClickHouseClient,
+  q: ProbeEventsQuery & { evaluationId: string },
+): Promise<ProbePairRow[]> {
   const ts = windowFilter('ts', q.window);
   const arrived = namedWindowFilter('label_ts', 'arrived', { start: null, end: q.labelsArrivedBy });
-  return queryRows<ShadowEventRow>(
+  const rows = await queryRows<ProbePairRow>(
     client,
-    `SELECT e.event_id AS event_id, e.num_features AS num_features, e.cat_features AS cat_features, e.prediction_score AS prediction_score,
-            e.model_version AS model_version, l.label AS label, l.label_numeric AS label_numeric
-     FROM (SELECT event_id, ts, num_features, cat_features, prediction_score, model_version FROM scoring_events FINAL
-           WHERE model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}
-             AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String})) AS e
-     INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric
-                 FROM labels WHERE ${arrived.sql} GROUP BY event_id) AS l
-       ON l.event_id = e.event_id
-     ORDER BY e.ts, e.event_id LIMIT {limit:UInt32}`,
+    `SELECT p.event_id AS event_id, p.prediction_score AS prediction_score, p.label AS label, p.label_numeric AS label_numeric,
+            s.candidate_score AS stored_score, s.label AS stored_label, s.champion_score AS stored_champion_score
+     FROM (SELECT e.event_id AS event_id, e.ts AS ts, e.prediction_score AS prediction_score, l.label AS label, l.label_numeric AS label_numeric
+           FROM (SELECT event_id, ts, prediction_score FROM scoring_events FINAL
+                 WHERE model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}
+                   AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String})) AS e
+           INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric
+                       FROM labels ${labelsOfEvents(`model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}`)}
+                       WHERE ${arrived.sql} GROUP BY event_id) AS l
+             ON l.event_id = e.event_id
+           ORDER BY e.ts, e.event_id LIMIT {limit:UInt32}) AS p
+     LEFT JOIN (SELECT event_id, candidate_score, label, champion_score FROM shadow_results FINAL
+                WHERE model_id = {m:String} AND evaluation_id = {evaluation:String}) AS s
+       ON s.event_id = p.event_id
+     ORDER BY p.ts, p.event_id
+     SETTINGS join_use_nulls = 1`,
     {
       m: q.modelId,
       champion: q.championVersion,
@@ -134,7 +163,31 @@ export async function probeEvents(client: ClickHouseClient, q: ProbeEventsQuery)
       ...arrived.params,
       lineage: q.trainingSnapshotId,
       limit: q.limit,
+      evaluation: q.evaluationId,
     },
+  );
+  return rows.map((r) => ({
+    ...r,
+    prediction_score: r.prediction_score === null ? null : Number(r.prediction_score),
+    label_numeric: r.label_numeric === null ? null : Number(r.label_numeric),
+    stored_score: r.stored_score === null ? null : Number(r.stored_score),
+    stored_label: r.stored_label === null ? null : Number(r.stored_label),
+    stored_champion_score: r.stored_champion_score === null ? null : Number(r.stored_champion_score),
+  }));
+}
+
+/** The features of a model's events by id (the newest delivery of each); ids not stored are absent. */
+export async function eventFeatures(
+  client: ClickHouseClient,
+  modelId: string,
+  eventIds: readonly string[],
+): Promise<Pick<ShadowEventRow, 'event_id' | 'num_features' | 'cat_features'>[]> {
+  if (eventIds.length === 0) return [];
+  return queryRows(
+    client,
+    `SELECT event_id, num_features, cat_features FROM scoring_events FINAL
+     WHERE model_id = {m:String} AND event_id IN {ids:Array(String)}`,
+    { m: modelId, ids: [...eventIds] },
   );
 }
 

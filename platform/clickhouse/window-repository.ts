@@ -4,7 +4,8 @@
  * histograms with and without labels, and when each version was trained; and, to build a
  * version's reference, the window its training snapshot covers and a labelled score sample.
  * Each query aggregates in ClickHouse: what comes back is O(features × bins), never rows (the
- * labelled sample is capped).
+ * labelled sample is capped). A label side reads only the labels its events can join
+ * (labels-of-events.ts), never every label stored.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CountedWindow } from '../../detectors/drift/window-comparison.ts';
@@ -13,6 +14,7 @@ import type { SegmentKey } from '../../detectors/segments/types.ts';
 import { countQuery, type ColumnsToCount } from './binned-counts-query.ts';
 import { queryRows } from './client.ts';
 import { eventWindowSql, type EventWindow } from './event-window.ts';
+import { labelsArrivedIn, labelsOfEvents } from './labels-of-events.ts';
 import { MISSING_SEGMENT, segmentGrouping, segmentValueSql, type SegmentsToCount } from './segment-grouping.ts';
 import { num } from './sql-values.ts';
 import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
@@ -152,6 +154,10 @@ export async function versionsTrainedAt(
 /** The bin of a score among `bins` equal-width bins over [0, 1] (1 goes to the last bin). */
 const scoreBin = (score: string): string => `least(toUInt32(floor(${score} * {bins:UInt32})), {bins:UInt32} - 1)`;
 
+/** The model's scored events in a time filter, as `scoring_events` SQL: the events a label side can join. */
+const scoredEventsIn = (tsSql: string): string =>
+  `model_id = {model:String} AND ${tsSql} AND prediction_score IS NOT NULL`;
+
 /** Events with a score, per equal-width score bin (empty bins absent). */
 export async function scoreBinCounts(
   client: ClickHouseClient,
@@ -221,7 +227,8 @@ export async function labelledScoreGroupsBySegment(
      FROM (SELECT event_id, prediction_score, ts${segmentColumns} FROM scoring_events FINAL
            WHERE model_id = {model:String} AND ${ts.sql}
              AND prediction_score IS NOT NULL) AS e
-     INNER JOIN (SELECT event_id, label_numeric, label_ts FROM labels FINAL WHERE label_numeric IS NOT NULL${arrived ? ` AND ${arrived.sql}` : ''}) AS l USING (event_id)
+     INNER JOIN (SELECT event_id, label_numeric, label_ts FROM labels FINAL ${labelsOfEvents(scoredEventsIn(ts.sql))}
+                 WHERE label_numeric IS NOT NULL${arrived ? ` AND ${arrived.sql}` : ''}) AS l USING (event_id)
      ${grouping.groupBy(['bin', 'positive'])}`,
     { model: modelId, ...ts.params, bins, ...arrived?.params, ...grouping.params },
   );
@@ -271,8 +278,10 @@ export interface LateLabelGroup extends LabelledScoreGroup {
  * Labels that arrived (label_ts) in [arrived.start, arrived.end) for the model's events scored in
  * one of `windows` (ascending, not overlapping: the monitor's earlier windows, whatever their
  * offset within the cadence or length), grouped by that window's start, score bin and label: what
- * late labels add to windows already evaluated. The labels are picked by arrival first, so the
- * events are looked up by key, not scanned. A corrected label that arrives late counts again
+ * late labels add to windows already evaluated. The labels are picked by arrival first (the ids
+ * of labels that arrived in the range: the label side and the events are both looked up by key),
+ * so neither side is read whole; what still grows with stored labels is the scan of `labels`'
+ * arrival column that finds those ids. A corrected label that arrives late counts again
  * (rare; the newest label of an event is the one joined). Throws RangeError on unordered windows.
  */
 export async function lateLabelledScoreGroups(
@@ -302,7 +311,8 @@ export async function lateLabelledScoreGroups(
             ${scoreBin('e.prediction_score')} AS bin,
             l.label_numeric >= 0.5 AS positive,
             count() AS events, sum(e.prediction_score) AS score_sum, sum(e.prediction_score * e.prediction_score) AS score_sq
-     FROM (SELECT event_id, label_numeric FROM labels FINAL WHERE label_numeric IS NOT NULL AND ${arrival.sql}) AS l
+     FROM (SELECT event_id, label_numeric FROM labels FINAL ${labelsArrivedIn(arrival.sql)}
+           WHERE label_numeric IS NOT NULL AND ${arrival.sql}) AS l
      INNER JOIN (SELECT event_id, prediction_score, ms, arrayCount(s -> s <= ms, {starts:Array(Int64)}) AS k
                  FROM (SELECT event_id, prediction_score, toUnixTimestamp64Milli(ts) AS ms FROM scoring_events FINAL
                        WHERE model_id = {model:String} AND ${ts.sql} AND prediction_score IS NOT NULL
@@ -362,7 +372,8 @@ export async function labelledScoreSample(
      FROM (SELECT event_id, prediction_score FROM scoring_events FINAL
            WHERE model_id = {model:String} AND ${ts.sql}
              AND prediction_score IS NOT NULL) AS e
-     INNER JOIN (SELECT event_id, label_numeric FROM labels FINAL WHERE label_numeric IS NOT NULL) AS l USING (event_id)
+     INNER JOIN (SELECT event_id, label_numeric FROM labels FINAL ${labelsOfEvents(scoredEventsIn(ts.sql))}
+                 WHERE label_numeric IS NOT NULL) AS l USING (event_id)
      ORDER BY cityHash64(event_id) LIMIT {limit:UInt32}`,
     { model: modelId, ...ts.params, limit },
   );

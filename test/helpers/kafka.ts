@@ -1,5 +1,8 @@
 import type { Kafka } from 'kafkajs';
 import { inject } from 'vitest';
+import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import { createKafka, createProducer, ensureTopics } from '../../platform/kafka.ts';
 import { testConfig, uniqueName } from './stack.ts';
@@ -86,6 +89,22 @@ export function ingestTestConfig(
 /** Create the config's two ingest topics. */
 export async function createIngestTopics(config: HalflifeConfig): Promise<void> {
   await ensureTopics(config, [config.kafka.scoringEventsTopic, config.kafka.labelsTopic]);
+}
+
+/** What an ingest test stores into: the config's chDB, migrated, with its ingest repository; and the config's topics, created. */
+export async function openIngestStore(
+  config: HalflifeConfig,
+): Promise<{ ch: ClickHouse; repo: ClickHouseIngestRepository }> {
+  const ch = await openClickHouse(config);
+  try {
+    await applyMigrations(ch.client);
+    await createIngestTopics(config);
+  } catch (error) {
+    // beforeAll failed: nothing else will close it.
+    await ch.close();
+    throw error;
+  }
+  return { ch, repo: new ClickHouseIngestRepository(ch.client) };
 }
 
 /** Per topic: sum over partitions of (high watermark) and of the group's committed offset. */

@@ -10,6 +10,7 @@ import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-rep
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
 import { monitorWorkflowId, retrainWorkflowId } from '../../workflows/messages.ts';
+import { demoPolicy } from './policies.ts';
 
 /**
  * A model as the `npm start` demo leaves it, for the dashboard's texts: 30-second windows, a
@@ -29,31 +30,7 @@ const SETTINGS: MonitorSettings = { ...DEFAULT_MONITOR_SETTINGS, qualitySlo: 0.8
 /** Windows recorded before the monitor's run moved to text revision 2. */
 const LEGACY_WINDOWS = 4;
 
-export const DEMO_POLICY: RetrainPolicy = {
-  name: 'demo-cost-aware',
-  version: '1',
-  model: '',
-  description: '',
-  trigger: {
-    kind: 'cost-aware',
-    valuePerQualityUnit: 0.05,
-    traffic: { kind: 'observed', fallbackPerHour: 0 },
-    horizon: '1d',
-    retrainCost: 60,
-    deploymentRisk: { probability: 0.1, cost: 100 },
-    quantile: 0.5,
-    rule: 'forecast-then-cumulative',
-  },
-  guards: {
-    cooldown: '2m',
-    budget: { maxRetrains: 20, per: '1d' },
-    oneAtATime: true,
-    blackout: [],
-    approval: { required: false, timeout: '1h' },
-    requireDataQuality: true,
-  },
-  trainingWindow: { kind: 'fixed', duration: '5m' },
-};
+export const DEMO_POLICY: RetrainPolicy = demoPolicy({ name: 'demo-cost-aware', model: '' });
 const POLICY_REF = {
   name: DEMO_POLICY.name,
   version: DEMO_POLICY.version,

@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
+import type { ClickHouse } from '../../platform/clickhouse/client.ts';
+import type { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import { IngestWorker } from '../../workers/ingest/kafka-worker.ts';
 import {
-  createIngestTopics,
   groupProgress,
   ingestTestConfig,
   label,
+  openIngestStore,
   produceAll,
   scoringEvent,
   waitUntil,
@@ -29,10 +28,7 @@ describe('ingest while ClickHouse fails', () => {
 
   beforeAll(async () => {
     config = ingestTestConfig({ batchSize: 5000, batchMaxWaitMs: 200, maxRetryBackoffMs: 400 });
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
-    repo = new ClickHouseIngestRepository(ch.client);
-    await createIngestTopics(config);
+    ({ ch, repo } = await openIngestStore(config));
   });
 
   afterAll(async () => {

@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import { queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { declareVectorFeatures } from '../../platform/clickhouse/vector-features-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import { IngestWorker } from '../../workers/ingest/kafka-worker.ts';
 import {
-  createIngestTopics,
   groupProgress,
   ingestTestConfig,
   label,
+  openIngestStore,
   produceAll,
   scoringEvent,
   waitUntil,
@@ -29,10 +28,7 @@ describe('ingest: Kafka → ClickHouse, exactly once', () => {
 
   beforeAll(async () => {
     config = ingestTestConfig();
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
-    repo = new ClickHouseIngestRepository(ch.client);
-    await createIngestTopics(config);
+    ({ ch, repo } = await openIngestStore(config));
   });
 
   afterAll(async () => {

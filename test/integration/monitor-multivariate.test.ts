@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MultivariateDriftReport } from '../../detectors/drift/multivariate/report.ts';
-import type { DriftReport } from '../../detectors/drift/report.ts';
 import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule.ts';
 import { Random } from '../../detectors/random.ts';
-import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
+import type { DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 import { insertFileEvents, type FileEventRow } from '../../platform/clickhouse/file-drift-repository.ts';
-import { parsePolicy } from '../../platform/policy-file.ts';
-import { monitorWorkflowId } from '../../workflows/messages.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
+import { driftOf, multivariateMonitorDecisions, windowOf } from '../helpers/multivariate-monitor.ts';
 
 const HOUR = 3_600_000;
 const EVENTS_PER_WINDOW = 2000;
@@ -52,43 +50,19 @@ describe('multivariate drift in a monitor tick (time-skipping test server)', () 
 
   beforeAll(async () => {
     harness = await startMonitorHarness();
-    const { env, ch, config } = harness;
+    const { env, ch } = harness;
     const startedAt = await env.currentTimeMs();
     firstWindowStart = windowStartAt(startedAt, HOUR, staggerOffsetMs(modelId, HOUR));
     // The first window becomes the reference; the second has the correlation flipped; the third is back.
     await insertFileEvents(ch.client, events(modelId, firstWindowStart, 0.8, 1));
     await insertFileEvents(ch.client, events(modelId, firstWindowStart + HOUR, -0.8, 2));
     await insertFileEvents(ch.client, events(modelId, firstWindowStart + 2 * HOUR, 0.8, 3));
-    const policy = parsePolicy({
-      name: 'multivariate',
-      version: '1',
-      model: modelId,
-      trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.8, consecutiveWindows: 2 },
-      multivariate: { enabled: true },
-    });
-    const worker = await harness.createWorker();
-    await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('ModelMonitor', {
-        workflowId: monitorWorkflowId(modelId),
-        taskQueue: config.temporal.taskQueue,
-        args: [{ modelId, policy: policy.policy, policyRef: policy.ref, cadence: '1h', settle: '0s' }],
-      });
-      // Three windows closed and evaluated: wait for their decisions, not for a time.
-      for (;;) {
-        decisions = (await listDecisions(ch.client, { modelId, limit: 10 })).reverse();
-        if (decisions.filter((d) => d.kind === 'no-action').length >= 3) break;
-        await env.sleep(HOUR / 2);
-      }
-      await handle.terminate('test over');
-    });
+    decisions = await multivariateMonitorDecisions(harness, modelId, 'multivariate');
   }, 300_000);
 
   afterAll(async () => {
     await harness?.teardown();
   });
-
-  const driftOf = (d: DecisionRecord) => (d.statistics as { drift: DriftReport | null }).drift;
-  const windowOf = (d: DecisionRecord) => (d.statistics as { window: { start: number } }).window;
 
   it('the first window has no reference to be compared with: it becomes the reference', () => {
     const [first] = decisions.filter((d) => d.kind === 'no-action');

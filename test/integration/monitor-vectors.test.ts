@@ -1,20 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MultivariateDriftReport } from '../../detectors/drift/multivariate/report.ts';
-import type { DriftReport } from '../../detectors/drift/report.ts';
 import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule.ts';
 import { Random } from '../../detectors/random.ts';
 import { eraseSubject } from '../../operations/erase-subject.ts';
 import { registerModel } from '../../operations/register-model.ts';
 import { queryRows } from '../../platform/clickhouse/client.ts';
-import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
+import type { DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
-import { parsePolicy } from '../../platform/policy-file.ts';
 import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
-import { monitorWorkflowId } from '../../workflows/messages.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
+import { driftOf, multivariateMonitorDecisions, windowOf } from '../helpers/multivariate-monitor.ts';
 
 const HOUR = 3_600_000;
 const EVENTS_PER_WINDOW = 1500;
@@ -99,36 +97,12 @@ describe('vector features through ingest and a monitor tick (time-skipping test 
       accepted += result.accepted;
       rejected = [...rejected, ...result.rejected];
     }
-    const policy = parsePolicy({
-      name: 'vectors',
-      version: '1',
-      model: modelId,
-      trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.8, consecutiveWindows: 2 },
-      multivariate: { enabled: true },
-    });
-    const worker = await harness.createWorker();
-    await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('ModelMonitor', {
-        workflowId: monitorWorkflowId(modelId),
-        taskQueue: config.temporal.taskQueue,
-        args: [{ modelId, policy: policy.policy, policyRef: policy.ref, cadence: '1h', settle: '0s' }],
-      });
-      // Three windows closed and evaluated: wait for their decisions, not for a time.
-      for (;;) {
-        decisions = (await listDecisions(ch.client, { modelId, limit: 10 })).reverse();
-        if (decisions.filter((d) => d.kind === 'no-action').length >= 3) break;
-        await env.sleep(HOUR / 2);
-      }
-      await handle.terminate('test over');
-    });
+    decisions = await multivariateMonitorDecisions(harness, modelId, 'vectors');
   }, 300_000);
 
   afterAll(async () => {
     await harness?.teardown();
   });
-
-  const driftOf = (d: DecisionRecord) => (d.statistics as { drift: DriftReport | null }).drift;
-  const windowOf = (d: DecisionRecord) => (d.statistics as { window: { start: number } }).window;
 
   it('ingest stores every valid event with its vector, and dead-letters each broken vector with its reason', async () => {
     expect(accepted).toBe(3 * EVENTS_PER_WINDOW);

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { createMonitorActivities } from '../../activities/monitor.ts';
+import { numericReferenceProfile } from '../../detectors/drift/profiles.ts';
 import { estimateCbpe } from '../../detectors/quality/cbpe.ts';
 import { Random } from '../../detectors/random.ts';
+import { buildReference } from '../../operations/build-reference.ts';
 import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import {
   ClickHouseIngestRepository,
@@ -135,6 +138,28 @@ describe('the reference of a version promoted from a retrain (real chDB)', () =>
     expect(Math.abs((estimate.accuracy as number) - realised)).toBeLessThan(0.02);
   });
 
+  it("given the version's own scores, the build reads no stored score and the rest of the reference is unchanged", async () => {
+    const window = { modelId: MODEL, start: T0, end: T0 + N * 1000 };
+    const stored = sentQueries(ch.client);
+    const fromStored = await buildReference(stored.client, { ...window, referenceId: 'from-stored-scores' });
+    const own = sentQueries(ch.client);
+    const fromOwn = await buildReference(own.client, {
+      ...window,
+      referenceId: 'from-own-scores',
+      predictionScores: v2Scores,
+    });
+    // Only the discovery query (which columns exist) names the stored score; the stored-score build counts it too.
+    const scoreReads = (queries: string[]) =>
+      queries.filter((q) => q.includes('prediction_score') && !q.includes('score_n'));
+    expect(scoreReads(stored.queries).length).toBeGreaterThan(0);
+    expect(scoreReads(own.queries)).toEqual([]);
+    const { referenceId: _a, createdAt: _b, prediction, ...rest } = fromOwn;
+    const { referenceId: _c, createdAt: _d, prediction: storedPrediction, ...storedRest } = fromStored;
+    expect(rest).toEqual(storedRest);
+    expect(storedPrediction).not.toBeNull();
+    expect(prediction).toEqual(numericReferenceProfile(v2Scores, fromStored.nBins));
+  });
+
   it('a version with no shadow evaluation of its own gets no prediction profile and no estimator', async () => {
     const reference = await activities.buildReference({ modelId: MODEL, modelVersion: 'v3', lineageId: SNAPSHOT });
     expect(reference).not.toBeNull();
@@ -144,3 +169,19 @@ describe('the reference of a version promoted from a retrain (real chDB)', () =>
     expect(reference!.features.x).toBeDefined();
   });
 });
+
+/** A client that records the text of every query sent through it. */
+function sentQueries(client: ClickHouseClient): { client: ClickHouseClient; queries: string[] } {
+  const queries: string[] = [];
+  const recording = new Proxy(client, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (prop !== 'query' || typeof value !== 'function') return value;
+      return (params: { query: string }) => {
+        queries.push(params.query);
+        return (value as (p: unknown) => unknown).call(target, params);
+      };
+    },
+  });
+  return { client: recording, queries };
+}

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
+import type { ClickHouse } from '../../platform/clickhouse/client.ts';
+import type { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import { ensureTopics } from '../../platform/kafka.ts';
 import { createLogger } from '../../platform/logger.ts';
@@ -12,10 +11,10 @@ import { fitLogistic } from '../../training/logistic.ts';
 import { IngestWorker } from '../../workers/ingest/kafka-worker.ts';
 import { Scorer } from '../../workers/scorer.ts';
 import {
-  createIngestTopics,
   groupProgress,
   ingestTestConfig,
   label,
+  openIngestStore,
   produceAll,
   scoringEvent,
   waitUntil,
@@ -36,10 +35,7 @@ describe('restarts resume from committed offsets on every topic', () => {
 
   beforeAll(async () => {
     config = ingestTestConfig({ batchSize: 2000, batchMaxWaitMs: 200 });
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
-    repo = new ClickHouseIngestRepository(ch.client);
-    await createIngestTopics(config);
+    ({ ch, repo } = await openIngestStore(config));
   });
 
   afterAll(async () => {

@@ -1,17 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictProbability, type LogisticModel } from '../../training/logistic.ts';
-import { closeRetrainActivities, createRetrainActivities, type RetrainActivities } from '../../activities/retrain.ts';
-import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
-import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import type { RetrainActivities } from '../../activities/retrain.ts';
+import { queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { OnnxPool } from '../../platform/onnx/pool.ts';
 import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { shadowModelId } from '../../platform/registry/shadow.ts';
 import type { ModelVersion } from '../../platform/registry/types.ts';
 import { testConfig } from '../helpers/stack.ts';
-import { registerTrainedModel, seedLabelledEvents, T0 } from './training-fixtures.ts';
+import {
+  openRetrainTestStack,
+  registerTrainedModel,
+  seedLabelledEvents,
+  T0,
+  type RetrainTestStack,
+} from './training-fixtures.ts';
 
 /**
  * Events follow SEA concept 0 (θ = 8). Models: A and B are both fitted on concept 0 (different
@@ -21,7 +24,7 @@ describe('shadow evaluation: paired statistics on the same events (chDB)', () =>
   let config: HalflifeConfig;
   let ch: ClickHouse;
   let acts: RetrainActivities;
-  let pool: OnnxPool;
+  let stack: RetrainTestStack;
   let A: ModelVersion;
   let B: ModelVersion;
   let S: ModelVersion;
@@ -33,12 +36,9 @@ describe('shadow evaluation: paired statistics on the same events (chDB)', () =>
 
   beforeAll(async () => {
     config = testConfig();
-    ch = await openClickHouse(config);
-    await applyMigrations(ch.client);
-    pool = new OnnxPool({ threads: 1 });
-    acts = createRetrainActivities({ clickhouse: ch.client, config, log: createLogger('test', 'warn'), pool });
-    const registry = new ClickHouseRegistryRepository(ch.client);
-    const artifacts = LocalArtifactStore.forDataDir(config.dataDir);
+    stack = await openRetrainTestStack(config);
+    ({ ch, acts } = stack);
+    const { registry, artifacts } = stack;
     A = (
       await registerTrainedModel(registry, artifacts, modelId, { seed: 24, n: 5000, concept: 0, stage: 'production' })
     ).version;
@@ -55,9 +55,7 @@ describe('shadow evaluation: paired statistics on the same events (chDB)', () =>
     await seedLabelledEvents(ch.client, modelId, { seed: 5, n: N });
   });
   afterAll(async () => {
-    await closeRetrainActivities(acts);
-    await pool.close();
-    await ch.close();
+    await stack?.close();
   });
 
   it('rejects a worse challenger, with the statistics in the verdict', async () => {

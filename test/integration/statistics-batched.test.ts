@@ -48,6 +48,7 @@ import {
   estimationScoreGroupsBySegment,
   type EstimationQuery,
 } from '../../platform/clickhouse/estimation-repository.ts';
+import { expectClose } from '../helpers/expect-close.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
 /**
@@ -116,24 +117,6 @@ function events(random: Random, modelId: string, from: number, to: number, perMi
     });
   }
   return out;
-}
-
-/** Every number of `actual` within rounding of `expected`'s; everything else equal. */
-function expectClose(actual: unknown, expected: unknown, path = '$'): void {
-  if (typeof expected === 'number' && typeof actual === 'number') {
-    const scale = Math.max(1, Math.abs(expected));
-    if (Math.abs(actual - expected) / scale > 1e-9) throw new Error(`${path}: ${actual} vs ${expected}`);
-    return;
-  }
-  if (expected !== null && typeof expected === 'object') {
-    expect(actual !== null && typeof actual === 'object', path).toBe(true);
-    const a = actual as Record<string, unknown>;
-    const e = expected as Record<string, unknown>;
-    expect(Object.keys(a).sort(), path).toEqual(Object.keys(e).sort());
-    for (const k of Object.keys(e)) expectClose(a[k], e[k], `${path}.${k}`);
-    return;
-  }
-  expect(actual, path).toEqual(expected);
 }
 
 describe('batched window statistics equal the single-window queries', () => {
@@ -627,17 +610,22 @@ describe('batched window statistics equal the single-window queries', () => {
             [...xs].sort((a, b) => id(a).localeCompare(id(b)));
           const counted = byId(read.segments!.counted);
           expect(counted.map(id)).toEqual(byId(expected.segments.counted).map(id));
-          counted.forEach((s, k) => expectClose(s.counted, byId(expected.segments!.counted)[k]!.counted, id(s)));
+          counted.forEach((s, k) => expectClose(s.counted, byId(expected.segments!.counted)[k]!.counted, {}, id(s)));
           const labelled = byId(read.segments!.labelled);
           expect(labelled.map(id)).toEqual(byId(expected.segments.labelled).map(id));
           labelled.forEach((s, k) =>
-            expectClose(exactLabelled(s.groups), exactLabelled(byId(expected.segments!.labelled)[k]!.groups), id(s)),
+            expectClose(
+              exactLabelled(s.groups),
+              exactLabelled(byId(expected.segments!.labelled)[k]!.groups),
+              {},
+              id(s),
+            ),
           );
           const estimated = byId(read.segments!.estimation ?? []);
           expect(estimated.map(id)).toEqual(byId(expected.segments.estimation ?? []).map(id));
           estimated.forEach((s, k) => {
             const e = byId(expected.segments!.estimation!)[k]!;
-            expectClose(sorted(s.groups), sorted(e.groups), id(s));
+            expectClose(sorted(s.groups), sorted(e.groups), {}, id(s));
             expect(s.outside).toBe(e.outside);
           });
         }
@@ -659,7 +647,12 @@ describe('batched window statistics equal the single-window queries', () => {
             .filter((e) => segmentValue(SEGMENTS, e, s.key) === s.value)
             .map((e) => e.prediction_score)
             .filter((x): x is number => x !== null);
-          expectClose(sorted(s.groups), sorted(groupScores(requests[0]!.estimation!, scores)), `${s.key}:${s.value}`);
+          expectClose(
+            sorted(s.groups),
+            sorted(groupScores(requests[0]!.estimation!, scores)),
+            {},
+            `${s.key}:${s.value}`,
+          );
         }
         expect(batched[4]!.segments).toBeUndefined();
         expect(batched[2]!.segments!.counted.map((s) => s.value).sort()).toEqual(['__other__', 'pos']);

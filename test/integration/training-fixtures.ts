@@ -2,10 +2,20 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { fitLogistic, type LogisticModel } from '../../training/logistic.ts';
 import { logisticToOnnx } from '../../training/logistic-onnx.ts';
+import { closeRetrainActivities, createRetrainActivities, type RetrainActivities } from '../../activities/retrain.ts';
+import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import type { HalflifeConfig } from '../../platform/config.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { OnnxPool } from '../../platform/onnx/pool.ts';
+import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
 import type { RawFeatures } from '../../platform/onnx/features.ts';
-import type { RegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
+import {
+  ClickHouseRegistryRepository,
+  type RegistryRepository,
+} from '../../platform/clickhouse/registry-repository.ts';
 import type { ArtifactStore } from '../../platform/registry/artifact-store.ts';
 import type { ModelStage, ModelVersion } from '../../platform/registry/types.ts';
 import { seaStream, take } from '../../synthetic/index.ts';
@@ -47,6 +57,8 @@ export interface SeedOptions {
   prefix?: string;
   /** Recorded prediction score of event i. @default 0.5 */
   score?: (row: RawFeatures, i: number) => number;
+  /** How long after its event each label arrives (ms). @default 60000 */
+  labelDelayMs?: number;
 }
 
 /** Insert n labelled scoring events for `modelId`. Returns their ids. */
@@ -79,7 +91,7 @@ export async function seedLabelledEvents(client: ClickHouseClient, modelId: stri
       event_id: id,
       label: String(sample.labels[i]),
       label_numeric: sample.labels[i] as number,
-      label_ts: start + i * step + 60_000,
+      label_ts: start + i * step + (o.labelDelayMs ?? 60_000),
       contract_version: 1,
       source: 'http',
       source_ref: 'test',
@@ -89,6 +101,36 @@ export async function seedLabelledEvents(client: ClickHouseClient, modelId: stri
   await repo.insertScoringEvents(events);
   await repo.insertLabels(labels);
   return events.map((e) => e.event_id);
+}
+
+/** The retrain activities over `config`'s chDB (migrated) with one onnxruntime thread, as the retrain step tests run them. */
+export interface RetrainTestStack {
+  ch: ClickHouse;
+  pool: OnnxPool;
+  acts: RetrainActivities;
+  registry: ClickHouseRegistryRepository;
+  artifacts: ArtifactStore;
+  /** Closes the activities, the thread and chDB. */
+  close(): Promise<void>;
+}
+
+export async function openRetrainTestStack(config: HalflifeConfig): Promise<RetrainTestStack> {
+  const ch = await openClickHouse(config);
+  await applyMigrations(ch.client);
+  const pool = new OnnxPool({ threads: 1 });
+  const acts = createRetrainActivities({ clickhouse: ch.client, config, log: createLogger('test', 'warn'), pool });
+  return {
+    ch,
+    pool,
+    acts,
+    registry: new ClickHouseRegistryRepository(ch.client),
+    artifacts: LocalArtifactStore.forDataDir(config.dataDir),
+    async close() {
+      await closeRetrainActivities(acts);
+      await pool.close();
+      await ch.close();
+    },
+  };
 }
 
 /** Fit a logistic regression on SEA data of a concept and register it. */

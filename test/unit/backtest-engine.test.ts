@@ -4,6 +4,7 @@ import { BacktestInputError, runBacktest } from '../../detectors/backtest/engine
 import type { BacktestOptions, BacktestRow } from '../../detectors/backtest/types.ts';
 import type { PolicyTrigger, RetrainPolicy } from '../../detectors/policy/types.ts';
 import { seaStream, take } from '../../synthetic/index.ts';
+import { costAwareTrigger, policyWith } from '../helpers/policies.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5);
@@ -27,35 +28,15 @@ function stream(seed: number, withPrediction = false): BacktestRow[] {
 }
 
 function policy(trigger: PolicyTrigger, guards: Partial<RetrainPolicy['guards']> = {}): RetrainPolicy {
-  return {
+  return policyWith(trigger, {
     name: `test-${trigger.kind}`,
-    version: '1',
     model: 'sea',
-    description: '',
-    trigger,
-    guards: {
-      cooldown: '1h',
-      budget: { maxRetrains: 100, per: '7d' },
-      oneAtATime: true,
-      blackout: [],
-      approval: { required: false, timeout: '1h' },
-      requireDataQuality: false,
-      ...guards,
-    },
+    guards,
     trainingWindow: { kind: 'fixed', duration: '12h' },
-  };
+  });
 }
 
-const costAware: PolicyTrigger = {
-  kind: 'cost-aware',
-  valuePerQualityUnit: 1,
-  traffic: { kind: 'observed', fallbackPerHour: 0 },
-  horizon: '7d',
-  retrainCost: 100,
-  deploymentRisk: { probability: 0, cost: 0 },
-  quantile: 0.5,
-  rule: 'forecast-then-cumulative',
-};
+const costAware = costAwareTrigger({ retrainCost: 100 });
 
 function options(
   rows: BacktestOptions['rows'],

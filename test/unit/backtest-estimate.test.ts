@@ -6,6 +6,7 @@ import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { Random } from '../../detectors/random.ts';
 import { builtInTrainer } from '../../training/backtest-trainer.ts';
 import { thresholdOption, windowingOption } from '../../cli/commands/backtest.ts';
+import { policyWith } from '../helpers/policies.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5); // a Monday
@@ -27,22 +28,14 @@ function history(seed: number, perHour: number, hours: number): BacktestRow[] {
   return rows;
 }
 
-const never: RetrainPolicy = {
-  name: 'never',
-  version: '1',
-  model: 'm',
-  description: '',
-  trigger: { kind: 'manual' },
-  guards: {
-    cooldown: '1h',
-    budget: { maxRetrains: 1, per: '7d' },
-    oneAtATime: true,
-    blackout: [],
-    approval: { required: false, timeout: '1h' },
-    requireDataQuality: false,
+const never: RetrainPolicy = policyWith(
+  { kind: 'manual' },
+  {
+    name: 'never',
+    guards: { budget: { maxRetrains: 1, per: '7d' } },
+    trainingWindow: { kind: 'fixed', duration: '12h' },
   },
-  trainingWindow: { kind: 'fixed', duration: '12h' },
-};
+);
 
 describe('backtest: the label-free estimate beside realised, and windows by rows or calendar period', () => {
   it('reports per window the estimate at the model’s threshold with its interval, realised at that threshold, and an alert on the shifted windows', async () => {

@@ -4,39 +4,16 @@ import { renderDecision } from '../../cli/explain.ts';
 import { table, wrapText } from '../../cli/output.ts';
 import { fitDecay } from '../../detectors/decay/index.ts';
 import { evaluatePolicy } from '../../detectors/policy/index.ts';
-import type { PolicyState, RetrainPolicy } from '../../detectors/policy/index.ts';
+import type { PolicyState } from '../../detectors/policy/index.ts';
 import type { DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 import type { MonitorStatus } from '../../workflows/messages.ts';
+import { demoPolicy } from '../helpers/policies.ts';
 
 const H = 3_600_000;
 const NOW = Date.UTC(2026, 11, 4, 17, 45, 9);
 const INSTANT = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/;
 
-const POLICY: RetrainPolicy = {
-  name: 'p',
-  version: '1',
-  model: 'm',
-  description: '',
-  trigger: {
-    kind: 'cost-aware',
-    valuePerQualityUnit: 0.05,
-    traffic: { kind: 'fixed', eventsPerHour: 14_400 },
-    horizon: '1d',
-    retrainCost: 60,
-    deploymentRisk: { probability: 0.1, cost: 100 },
-    quantile: 0.5,
-    rule: 'forecast-then-cumulative',
-  },
-  guards: {
-    cooldown: '2m',
-    budget: { maxRetrains: 20, per: '1d' },
-    oneAtATime: true,
-    blackout: [],
-    approval: { required: false, timeout: '1h' },
-    requireDataQuality: true,
-  },
-  trainingWindow: { kind: 'fixed', duration: '5m' },
-};
+const POLICY = demoPolicy({ trigger: { traffic: { kind: 'fixed', eventsPerHour: 14_400 } } });
 
 /** A decision record as the monitor stores it, from the real policy on a declining version. */
 function recorded(textRevision: number): DecisionRecord {

@@ -4,7 +4,8 @@ import { cumulativeYardstick, STEP_RULE_MIN_Z, stepStaleness } from '../../../de
 import type { StepChange } from '../../../detectors/economics/staleness.ts';
 import { fitDecay } from '../../../detectors/decay/fit.ts';
 import { evaluatePolicy } from '../../../detectors/policy/index.ts';
-import type { PolicyState, PolicyTrigger, RetrainPolicy, WindowSummary } from '../../../detectors/policy/index.ts';
+import type { PolicyState, WindowSummary } from '../../../detectors/policy/index.ts';
+import { costAwarePolicy } from '../../helpers/policies.ts';
 
 /** Rule revision 2 of the cost-aware trigger: the step rule and the cumulative yardstick. */
 
@@ -96,32 +97,7 @@ describe('evaluateRetrainEconomics with a priced step', () => {
 });
 
 describe('cost-aware trigger, rule revision 2 against revision 1', () => {
-  const trigger: PolicyTrigger = {
-    kind: 'cost-aware',
-    valuePerQualityUnit: 1,
-    traffic: { kind: 'observed', fallbackPerHour: 0 },
-    horizon: '7d',
-    retrainCost: 150,
-    deploymentRisk: { probability: 0, cost: 0 },
-    quantile: 0.5,
-    rule: 'forecast-then-cumulative',
-  };
-  const policy: RetrainPolicy = {
-    name: 'p',
-    version: '1',
-    model: 'm',
-    description: '',
-    trigger,
-    guards: {
-      cooldown: '1h',
-      budget: { maxRetrains: 100, per: '7d' },
-      oneAtATime: true,
-      blackout: [],
-      approval: { required: false, timeout: '1h' },
-      requireDataQuality: false,
-    },
-    trainingWindow: { kind: 'fixed', duration: '4h' },
-  };
+  const policy = costAwarePolicy();
   const windows = (qualities: number[]): WindowSummary[] =>
     qualities.map((value, i) => ({
       start: NOW - (qualities.length - i) * H,

@@ -15,33 +15,17 @@ import type {
   TrainingWindowPolicy,
   WindowSummary,
 } from '../../../detectors/policy/index.ts';
+import { costAwareTrigger, policyWith, REVIEWED_GUARDS } from '../../helpers/policies.ts';
 
 const H = 3_600_000;
 const NOW = Date.parse('2026-03-04T12:00:00Z'); // a Wednesday
-
-const GUARDS: PolicyGuards = {
-  cooldown: '6h',
-  budget: { maxRetrains: 4, per: '7d' },
-  oneAtATime: true,
-  blackout: [],
-  approval: { required: false, timeout: '24h' },
-  requireDataQuality: true,
-};
 
 function policy(
   trigger: PolicyTrigger,
   guards: Partial<PolicyGuards> = {},
   trainingWindow: TrainingWindowPolicy = { kind: 'fixed', duration: '30d' },
 ): RetrainPolicy {
-  return {
-    name: 'p',
-    version: '1',
-    model: 'm',
-    description: '',
-    trigger,
-    guards: { ...GUARDS, ...guards },
-    trainingWindow,
-  };
+  return policyWith(trigger, { guards: { ...REVIEWED_GUARDS, ...guards }, trainingWindow });
 }
 
 /** Hourly windows ending at NOW, oldest first. */
@@ -183,17 +167,13 @@ describe('evaluatePolicy: cost-aware trigger', () => {
       weight: 1000,
     })),
   );
-  const costAware = (over: Partial<Extract<PolicyTrigger, { kind: 'cost-aware' }>> = {}): PolicyTrigger => ({
-    kind: 'cost-aware',
-    valuePerQualityUnit: 0.05,
-    traffic: { kind: 'observed', fallbackPerHour: 0 },
-    horizon: '7d',
-    retrainCost: 300,
-    deploymentRisk: { probability: 0.05, cost: 1000 },
-    quantile: 0.5,
-    rule: 'forecast-then-cumulative',
-    ...over,
-  });
+  const costAware = (over: Partial<Extract<PolicyTrigger, { kind: 'cost-aware' }>> = {}): PolicyTrigger =>
+    costAwareTrigger({
+      valuePerQualityUnit: 0.05,
+      retrainCost: 300,
+      deploymentRisk: { probability: 0.05, cost: 1000 },
+      ...over,
+    });
 
   it('retrains when the forecast staleness cost exceeds retrain cost + risk, using observed traffic', () => {
     const state: PolicyState = {

@@ -5,6 +5,7 @@ import { type CostModel, oracleSchedule, scheduleCost } from '../../../bench/lib
 import { evaluatePolicy } from '../../../detectors/policy/index.ts';
 import type { RetrainPolicy, WindowSummary } from '../../../detectors/policy/index.ts';
 import { gaussian, prng } from './decay-fixtures.ts';
+import { costAwarePolicy } from '../../helpers/policies.ts';
 
 /**
  * End to end on a simulated stream: hourly windows, a decay fit per tick, the cost-aware policy
@@ -28,31 +29,12 @@ function simulate(
     valuePerQualityUnit: 0.05,
     retrainCost,
   };
-  const policy: RetrainPolicy = {
+  const policy: RetrainPolicy = costAwarePolicy({
     name: 'sim',
-    version: '1',
-    model: 'm',
-    description: '',
-    trigger: {
-      kind: 'cost-aware',
-      valuePerQualityUnit: 0.05,
-      traffic: { kind: 'observed', fallbackPerHour: 0 },
-      horizon: '7d',
-      retrainCost,
-      deploymentRisk: { probability: 0, cost: 0 },
-      quantile: 0.5,
-      rule: 'forecast-then-cumulative',
-    },
-    guards: {
-      cooldown: '0h',
-      budget: { maxRetrains: 1000, per: '7d' },
-      oneAtATime: true,
-      blackout: [],
-      approval: { required: false, timeout: '1h' },
-      requireDataQuality: true,
-    },
+    trigger: { valuePerQualityUnit: 0.05, retrainCost },
+    guards: { cooldown: '0h', budget: { maxRetrains: 1000, per: '7d' }, requireDataQuality: true },
     trainingWindow: { kind: 'all' },
-  };
+  });
   const noise = gaussian(prng(1));
   let last = 0;
   const retrains: number[] = [];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { evaluatePolicy } from '../../../detectors/policy/index.ts';
-import type { PolicyGuards, PolicyState, RetrainPolicy, WindowSummary } from '../../../detectors/policy/index.ts';
+import type { PolicyState, WindowSummary } from '../../../detectors/policy/index.ts';
 import {
   beforeRetrainValue,
   chanceRetrainDoesNotHelp,
@@ -18,6 +18,7 @@ import {
   type ProbeView,
 } from '../../../detectors/probes/index.ts';
 import { Random } from '../../../detectors/random.ts';
+import { costAwarePolicy, REVIEWED_GUARDS } from '../../helpers/policies.ts';
 
 /** Challenger probes (rule revision 4): the paired gap, the probe's life, its value, and the trigger's use of it. */
 
@@ -155,32 +156,7 @@ describe('the value of a probe', () => {
   });
 });
 
-const GUARDS: PolicyGuards = {
-  cooldown: '6h',
-  budget: { maxRetrains: 4, per: '7d' },
-  oneAtATime: true,
-  blackout: [],
-  approval: { required: false, timeout: '24h' },
-  requireDataQuality: true,
-};
-const POLICY: RetrainPolicy = {
-  name: 'p',
-  version: '1',
-  model: 'm',
-  description: '',
-  trigger: {
-    kind: 'cost-aware',
-    valuePerQualityUnit: 1,
-    traffic: { kind: 'observed', fallbackPerHour: 0 },
-    horizon: '7d',
-    retrainCost: 150,
-    deploymentRisk: { probability: 0, cost: 0 },
-    quantile: 0.5,
-    rule: 'forecast-then-cumulative',
-  },
-  guards: GUARDS,
-  trainingWindow: { kind: 'fixed', duration: '4h' },
-};
+const POLICY = costAwarePolicy({ guards: REVIEWED_GUARDS });
 
 /** `n` hourly windows of 300 events ending at `end`, quality from `quality(i)`. */
 function flat(n: number, end: number, quality: (i: number) => number): WindowSummary[] {

@@ -9,7 +9,8 @@ import {
 import type { QualityWindow } from '../../../detectors/economics/staleness.ts';
 import { earlyQualityByVersion } from '../../../detectors/monitor/tick.ts';
 import { evaluatePolicy } from '../../../detectors/policy/index.ts';
-import type { PolicyState, PolicyTrigger, RetrainPolicy, WindowSummary } from '../../../detectors/policy/index.ts';
+import type { PolicyState, WindowSummary } from '../../../detectors/policy/index.ts';
+import { costAwarePolicy } from '../../helpers/policies.ts';
 
 const H = 3_600_000;
 const NOW = Date.parse('2026-03-04T12:00:00Z');
@@ -101,32 +102,7 @@ describe('step localisation', () => {
 });
 
 describe('cost-aware trigger with the new evidence', () => {
-  const trigger: PolicyTrigger = {
-    kind: 'cost-aware',
-    valuePerQualityUnit: 1,
-    traffic: { kind: 'observed', fallbackPerHour: 0 },
-    horizon: '7d',
-    retrainCost: 150,
-    deploymentRisk: { probability: 0, cost: 0 },
-    quantile: 0.5,
-    rule: 'forecast-then-cumulative',
-  };
-  const policy: RetrainPolicy = {
-    name: 'p',
-    version: '1',
-    model: 'm',
-    description: '',
-    trigger,
-    guards: {
-      cooldown: '1h',
-      budget: { maxRetrains: 100, per: '7d' },
-      oneAtATime: true,
-      blackout: [],
-      approval: { required: false, timeout: '1h' },
-      requireDataQuality: false,
-    },
-    trainingWindow: { kind: 'fixed', duration: '4h' },
-  };
+  const policy = costAwarePolicy();
   const windows = (qualities: number[]): WindowSummary[] =>
     qw(qualities).map((w) => ({
       start: w.start,

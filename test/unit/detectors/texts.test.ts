@@ -3,7 +3,7 @@ import { fitDecay } from '../../../detectors/decay/index.ts';
 import { evaluateRetrainEconomics } from '../../../detectors/economics/index.ts';
 import type { RetrainEconomics } from '../../../detectors/economics/index.ts';
 import { evaluatePolicy } from '../../../detectors/policy/index.ts';
-import type { PolicyState, RetrainPolicy } from '../../../detectors/policy/index.ts';
+import type { PolicyState } from '../../../detectors/policy/index.ts';
 import { Random } from '../../../detectors/random.ts';
 import {
   composeDecisionReason,
@@ -16,6 +16,7 @@ import {
   formatMoney,
   reasonHeadline,
 } from '../../../detectors/texts/index.ts';
+import { demoPolicy } from '../../helpers/policies.ts';
 
 const H = 3_600_000;
 
@@ -102,31 +103,11 @@ describe('decision reasons: the kind is a field, never repeated', () => {
   });
 });
 
-const COST_AWARE: RetrainPolicy = {
-  name: 'p',
-  version: '1',
-  model: 'm',
-  description: '',
-  trigger: {
-    kind: 'cost-aware',
-    valuePerQualityUnit: 1,
-    traffic: { kind: 'fixed', eventsPerHour: 300 },
-    horizon: '7d',
-    retrainCost: 60,
-    deploymentRisk: { probability: 0.1, cost: 100 },
-    quantile: 0.5,
-    rule: 'forecast-then-cumulative',
-  },
-  guards: {
-    cooldown: '2m',
-    budget: { maxRetrains: 4, per: '7d' },
-    oneAtATime: true,
-    blackout: [],
-    approval: { required: false, timeout: '1d' },
-    requireDataQuality: true,
-  },
+const COST_AWARE = demoPolicy({
+  trigger: { valuePerQualityUnit: 1, traffic: { kind: 'fixed', eventsPerHour: 300 }, horizon: '7d' },
+  guards: { budget: { maxRetrains: 4, per: '7d' }, approval: { required: false, timeout: '1d' } },
   trainingWindow: { kind: 'fixed', duration: '6h' },
-};
+});
 
 /** Hourly windows of the version in service since `start`, at the given qualities. */
 function windowsOf(start: number, qualities: number[]): PolicyState['windows'] {
