@@ -27,7 +27,11 @@ describe('ingest while ClickHouse fails', () => {
   let repo: ClickHouseIngestRepository;
 
   beforeAll(async () => {
-    config = ingestTestConfig({ batchSize: 5000, batchMaxWaitMs: 200, maxRetryBackoffMs: 400 });
+    // Batches close when full, never by age: the first batch then holds events as well as labels
+    // (3,000 labels cannot fill 5,000), so phase 2 always has events to store while labels fail.
+    // Closed by age (200 ms), a loaded host could fetch the labels alone first and close a
+    // labels-only batch that no phase-2 retry can store: the condition below never came true.
+    config = ingestTestConfig({ batchSize: 5000, batchMaxWaitMs: 10_000, maxRetryBackoffMs: 400 });
     ({ ch, repo } = await openIngestStore(config));
   });
 
