@@ -23,6 +23,7 @@ import {
 } from '../platform/clickhouse/shadow-repository.ts';
 import { encodeSplitFeatures } from '../platform/onnx/features.ts';
 import { shadowModelId } from '../platform/registry/shadow.ts';
+import { threadedEventBootstrap } from './bootstrap-threads.ts';
 import { heartbeat, ms, nonRetryable, type RetrainContext } from './retrain-context.ts';
 import { binaryLabel } from './snapshot.ts';
 import { loadVersion, scoreEncodedRows, summaryMetrics, type SummaryMetrics } from './scoring.ts';
@@ -74,6 +75,8 @@ export interface ShadowEvaluateResult {
 }
 
 export function createShadowActivity(ctx: RetrainContext) {
+  // Over many events the bootstrap's replicates are spread over the machine's cores (same values).
+  const eventResampler = threadedEventBootstrap();
   return async function shadowEvaluate(input: ShadowEvaluateInput): Promise<ShadowEvaluateResult> {
     const source = input.source ?? 'replay';
     const maxEvents = input.maxEvents ?? 20_000;
@@ -274,6 +277,7 @@ export function createShadowActivity(ctx: RetrainContext) {
           ...(input.mode === 'superiority' ? { minimumImprovement: input.margin } : { margin: input.margin }),
           minEvents: input.minEvents ?? 500,
           guardrails: { maxLatencyP99Ratio: 2, ...input.guardrails },
+          eventResampler,
         },
       );
     } finally {

@@ -54,6 +54,19 @@ export class Random {
     return sum / n;
   }
 
+  /**
+   * The generator `draws` calls of {@link next} after `new Random(seed)`, in O(1): mulberry32's
+   * state only adds a constant each call. A bootstrap's replicates can so be computed in any
+   * order, or on several threads, with exactly the draws of one sequential run.
+   */
+  static afterDraws(seed: number, draws: number): Random {
+    if (!Number.isSafeInteger(draws) || draws < 0)
+      throw new RangeError(`afterDraws: draws must be a non-negative safe integer, got ${draws}`);
+    // draws · C mod 2³²: only draws mod 2³² matters, and Math.imul keeps the low 32 bits.
+    const step = Math.imul(draws % 4294967296, 0x6d2b79f5) >>> 0;
+    return new Random(((seed >>> 0) + step) >>> 0);
+  }
+
   /** Uniform on [low, high). */
   uniform(low = 0, high = 1): number {
     return low + (high - low) * this.next();

@@ -45,6 +45,31 @@ export interface PairedBootstrapOptions {
   threshold: number;
   /** Resample value counts when the differences take at most this many distinct values; 0 always resamples events. @default 16 */
   valueCountsUpTo: number;
+  /**
+   * Computes the replicate means when events are resampled, e.g. spread over threads; it must
+   * return exactly {@link eventBootstrapMeans}'s values. @default eventBootstrapMeans (this thread)
+   */
+  eventResampler: EventResampler;
+}
+
+/** `replicates` bootstrap means of `differences`, replicate r drawn as {@link eventBootstrapMean} draws it. */
+export type EventResampler = (differences: Float64Array, seed: number, replicates: number) => number[];
+
+/**
+ * Replicate r of an event-resampling bootstrap: the mean of n draws with replacement, from the
+ * generator r·n draws after `new Random(seed)` — so replicates 0, 1, 2… computed in any order or
+ * on any thread are exactly one sequential run's.
+ */
+export function eventBootstrapMean(differences: Float64Array, seed: number, replicate: number): number {
+  return Random.afterDraws(seed, replicate * differences.length).resampledMean(differences);
+}
+
+/** All replicates of an event-resampling bootstrap on this thread. */
+export function eventBootstrapMeans(differences: Float64Array, seed: number, replicates: number): number[] {
+  const random = new Random(seed);
+  const means: number[] = [];
+  for (let r = 0; r < replicates; r++) means.push(random.resampledMean(differences));
+  return means;
 }
 
 export const PAIRED_BOOTSTRAP_DEFAULTS: Readonly<PairedBootstrapOptions> = Object.freeze({
@@ -53,6 +78,7 @@ export const PAIRED_BOOTSTRAP_DEFAULTS: Readonly<PairedBootstrapOptions> = Objec
   level: 0.95,
   threshold: 0.5,
   valueCountsUpTo: 16,
+  eventResampler: eventBootstrapMeans,
 });
 
 /** The distinct values of `xs` and how often each occurs, or null when there are more than `limit`. */
@@ -107,10 +133,10 @@ export function pairedBootstrapImprovement(
     challengerSum += b;
     differences[i] = sign * (b - a);
   }
-  const random = new Random(o.seed);
-  const replicates: number[] = [];
+  let replicates: number[] = [];
   const few = valueCounts(differences, o.valueCountsUpTo);
   if (few) {
+    const random = new Random(o.seed);
     const probabilities = few.counts.map((c) => c / n);
     for (let r = 0; r < o.replicates; r++) {
       const counts = multinomialCounts(random, n, probabilities);
@@ -119,7 +145,9 @@ export function pairedBootstrapImprovement(
       replicates.push(sum / n);
     }
   } else {
-    for (let r = 0; r < o.replicates; r++) replicates.push(random.resampledMean(differences));
+    replicates = o.eventResampler(differences, o.seed, o.replicates);
+    if (replicates.length !== o.replicates)
+      throw new RangeError(`eventResampler returned ${replicates.length} replicates, ${o.replicates} asked`);
   }
   const { interval } = percentileInterval(replicates, o.level);
   const improvement = (sign * (challengerSum - championSum)) / n;
