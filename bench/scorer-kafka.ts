@@ -7,7 +7,7 @@
  * its request being sent to its event being read back.
  */
 import { ensureCompactedTopic } from '../platform/kafka-compaction.ts';
-import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts';
+import { createKafka, createProducer, ensureTopics, whileLeadersSettle } from '../platform/kafka.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { FeatureNames, RawFeatures } from '../platform/onnx/features.ts';
@@ -117,7 +117,10 @@ export async function kafkaScorerBench(options: {
     const admin = kafka.admin();
     await admin.connect();
     const eventsOnTopic = async () =>
-      (await admin.fetchTopicOffsets(scoringEventsTopic)).reduce((a, p) => a + Number(p.high), 0);
+      (await whileLeadersSettle(() => admin.fetchTopicOffsets(scoringEventsTopic))).reduce(
+        (a, p) => a + Number(p.high),
+        0,
+      );
 
     progress('kafka: scoring the backlog…');
     scorer = new Scorer({ config, log: createLogger('bench-scorer', 'warn'), groupId: `bench-${run}`, maxBatch });

@@ -242,6 +242,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         )
       : null;
 
+  // A failed Kafka phase (the broker, a topic's leaders) is reported, not allowed to lose the other figures.
   const kafka =
     kafkaRequests > 0
       ? await kafkaScorerBench({
@@ -253,7 +254,7 @@ export async function main(argv: readonly string[]): Promise<void> {
           liveSeconds: kafkaSeconds,
           ...(brokers ? { brokers } : {}),
           progress,
-        })
+        }).catch((err: unknown) => ({ error: (err as Error).message }))
       : null;
 
   const machine = {
@@ -319,7 +320,8 @@ export async function main(argv: readonly string[]): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );
-  if (kafka)
+  if (kafka && 'error' in kafka) out.push(`kafka end to end: failed: ${kafka.error}`);
+  else if (kafka)
     out.push(
       `kafka end to end (${kafka.partitions} partitions, batches ≤ ${kafka.maxBatch}, events produced acks=all): backlog of ${kafka.backlog.requests.toLocaleString('en')} requests ${Math.round(kafka.backlog.eventsPerSec).toLocaleString('en')} events/s (${kafka.backlog.seconds.toFixed(1)} s; producing the requests ${Math.round(kafka.backlog.producerPerSec).toLocaleString('en')}/s); live ${kafka.live.rate}/s for ${kafka.live.seconds} s: request sent → event read p50 ${kafka.live.latencyP50Ms} ms, p99 ${kafka.live.latencyP99Ms} ms`,
     );
