@@ -323,7 +323,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (kafka && 'error' in kafka) out.push(`kafka end to end: failed: ${kafka.error}`);
   else if (kafka)
     out.push(
-      `kafka end to end (${kafka.partitions} partitions, batches ≤ ${kafka.maxBatch}, events produced acks=all): backlog of ${kafka.backlog.requests.toLocaleString('en')} requests ${Math.round(kafka.backlog.eventsPerSec).toLocaleString('en')} events/s (${kafka.backlog.seconds.toFixed(1)} s; producing the requests ${Math.round(kafka.backlog.producerPerSec).toLocaleString('en')}/s); live ${kafka.live.rate}/s for ${kafka.live.seconds} s: request sent → event read p50 ${kafka.live.latencyP50Ms} ms, p99 ${kafka.live.latencyP99Ms} ms`,
+      `kafka end to end (${kafka.partitions} partitions, batches ≤ ${kafka.maxBatch}, events produced acks=all): backlog of ${kafka.backlog.requests.toLocaleString('en')} requests ${Math.round(kafka.backlog.eventsPerSec).toLocaleString('en')} events/s (${kafka.backlog.seconds.toFixed(1)} s; producing the requests ${Math.round(kafka.backlog.producerPerSec).toLocaleString('en')}/s); live ${kafka.live.rate}/s for ${kafka.live.seconds} s (${kafka.live.events.toLocaleString('en')} of ${kafka.live.sent.toLocaleString('en')} events timed): request sent → event read p50 ${kafka.live.latencyP50Ms} ms, p99 ${kafka.live.latencyP99Ms} ms`,
     );
   process.stdout.write(`${out.join('\n')}\n`);
 }
