@@ -12,6 +12,7 @@ import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { FeatureNames, RawFeatures } from '../platform/onnx/features.ts';
 import { LocalArtifactStore } from '../platform/registry/artifact-store.ts';
+import type { Consumer } from 'kafkajs';
 import { Scorer } from '../workers/scorer.ts';
 import { startBroker } from './lib/broker.ts';
 
@@ -63,6 +64,7 @@ export async function kafkaScorerBench(options: {
   const producer = createProducer(kafka);
   const admin = kafka.admin();
   let scorer: Scorer | undefined;
+  let reader: Consumer | undefined;
   try {
     await ensureTopics(config, [scoringRequestsTopic, scoringEventsTopic], kafka);
     await ensureCompactedTopic(config, modelUpdatesTopic, kafka);
@@ -142,11 +144,12 @@ export async function kafkaScorerBench(options: {
 
     progress(`kafka: live requests at ${options.liveRate}/s for ${options.liveSeconds} s…`);
     const latencies: number[] = [];
-    const reader = kafka.consumer({ groupId: `bench-reader-${run}` });
-    await reader.connect();
-    await reader.subscribe({ topic: scoringEventsTopic, fromBeginning: false });
-    const readerReady = new Promise<void>((resolve) => reader.on(reader.events.GROUP_JOIN, () => resolve()));
-    await reader.run({
+    const events = kafka.consumer({ groupId: `bench-reader-${run}` });
+    reader = events;
+    await events.connect();
+    await events.subscribe({ topic: scoringEventsTopic, fromBeginning: false });
+    const readerReady = new Promise<void>((resolve) => events.on(events.events.GROUP_JOIN, () => resolve()));
+    await events.run({
       eachMessage: async ({ message }) => {
         const metadata = (JSON.parse(message.value!.toString()) as { metadata?: Record<string, string> }).metadata;
         if (metadata?.sent_at !== undefined) latencies.push(Date.now() - Number(metadata.sent_at));
@@ -174,7 +177,8 @@ export async function kafkaScorerBench(options: {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    await reader.disconnect();
+    await events.disconnect();
+    reader = undefined;
     if (latencies.length < liveTotal * 0.95)
       throw new Error(`kafka bench: only ${latencies.length} of ${liveTotal} live events read back`);
     latencies.sort((a, b) => a - b);
@@ -197,6 +201,8 @@ export async function kafkaScorerBench(options: {
       },
     };
   } finally {
+    // Left connected, a reader keeps retrying the stopped broker and the process alive.
+    await reader?.disconnect().catch(() => undefined);
     await scorer?.stop().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
