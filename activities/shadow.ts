@@ -15,15 +15,15 @@ import { promotionVerdict, type PromotionMetric, type PromotionVerdict } from '.
 import type { GuardrailOptions } from '../detectors/promotion/guardrails.ts';
 import { p99 } from '../detectors/promotion/guardrails.ts';
 import {
-  insertShadowResults,
   livePairs,
   replayEvents,
+  storeShadowResults,
   trainingSplitSize,
   type ShadowEventRow,
-  type ShadowResultRow,
 } from '../platform/clickhouse/shadow-repository.ts';
 import { encodeSplitFeatures } from '../platform/onnx/features.ts';
 import { shadowModelId } from '../platform/registry/shadow.ts';
+import { threadedEventBootstrap } from './bootstrap-threads.ts';
 import { heartbeat, ms, nonRetryable, type RetrainContext } from './retrain-context.ts';
 import { binaryLabel } from './snapshot.ts';
 import { loadVersion, scoreEncodedRows, summaryMetrics, type SummaryMetrics } from './scoring.ts';
@@ -65,12 +65,18 @@ export interface ShadowEvaluateResult {
     /** Events left out because they were in the challenger's training split. */
     excludedTrainingEvents: number;
     latencyP99Ms: { candidate: number | null; champion: number | null };
-    /** Wall time of each step, ms: reading the events, scoring each model, storing the pairs, the verdict. */
-    stepsMs: { read: number; candidate: number; champion: number; store: number; verdict: number };
+    /**
+     * Wall time of each step, ms: reading the events, scoring each model, encoding the pairs and
+     * starting their inserts, the verdict (while the engine writes them), then waiting for the
+     * last of the inserts.
+     */
+    stepsMs: { read: number; candidate: number; champion: number; store: number; verdict: number; storeWait: number };
   };
 }
 
 export function createShadowActivity(ctx: RetrainContext) {
+  // Over many events the bootstrap's replicates are spread over the machine's cores (same values).
+  const eventResampler = threadedEventBootstrap();
   return async function shadowEvaluate(input: ShadowEvaluateInput): Promise<ShadowEvaluateResult> {
     const source = input.source ?? 'replay';
     const maxEvents = input.maxEvents ?? 20_000;
@@ -102,7 +108,7 @@ export function createShadowActivity(ctx: RetrainContext) {
       evaluationId,
     });
 
-    const stepsMs = { read: 0, candidate: 0, champion: 0, store: 0, verdict: 0 };
+    const stepsMs = { read: 0, candidate: 0, champion: 0, store: 0, verdict: 0, storeWait: 0 };
     let stepStart = performance.now();
     const step = (name: keyof typeof stepsMs) => {
       const now = performance.now();
@@ -217,53 +223,69 @@ export function createShadowActivity(ctx: RetrainContext) {
     const pairedLabels: number[] = [];
     const pairedChampion: number[] = [];
     const pairedCandidate: number[] = [];
-    const stored: ShadowResultRow[] = [];
-    const now = Date.now();
-    usable.forEach((x, i) => {
+    const pairedEventIds: string[] = [];
+    const pairedChampionLatency: number[] = [];
+    const pairedCandidateLatency: number[] = [];
+    for (let i = 0; i < usable.length; i++) {
       const c = championScores[i] as number;
       const k = candidateScores[i] as number;
-      if (Number.isNaN(c) || Number.isNaN(k)) return;
+      if (Number.isNaN(c) || Number.isNaN(k)) continue;
+      const x = usable[i] as { e: ShadowEventRow; y: 0 | 1 };
       pairedLabels.push(x.y);
       pairedChampion.push(c);
       pairedCandidate.push(k);
-      stored.push({
-        evaluation_id: evaluationId,
-        model_id: input.modelId,
-        candidate_version: input.candidateVersion,
-        champion_version: input.championVersion,
-        event_id: x.e.event_id,
-        source,
-        label: x.y,
-        champion_score: c,
-        candidate_score: k,
-        champion_latency_ms: Number.isNaN(championLatency[i] as number) ? 0 : (championLatency[i] as number),
-        candidate_latency_ms: Number.isNaN(candidateLatency[i] as number) ? 0 : (candidateLatency[i] as number),
-        evaluated_at: now,
-      });
+      pairedEventIds.push(x.e.event_id);
+      const cl = championLatency[i] as number;
+      const kl = candidateLatency[i] as number;
+      pairedChampionLatency.push(Number.isNaN(cl) ? 0 : cl);
+      pairedCandidateLatency.push(Number.isNaN(kl) ? 0 : kl);
+    }
+    // Every pair is stored (auditors read them). The rows are encoded now and the engine writes
+    // them on its own threads while the verdict is computed here; both are awaited below.
+    const storing = storeShadowResults(ctx.clickhouse, {
+      evaluation_id: evaluationId,
+      model_id: input.modelId,
+      candidate_version: input.candidateVersion,
+      champion_version: input.championVersion,
+      source,
+      evaluated_at: Date.now(),
+      event_ids: pairedEventIds,
+      labels: pairedLabels,
+      champion_scores: pairedChampion,
+      candidate_scores: pairedCandidate,
+      champion_latency_ms: pairedChampionLatency,
+      candidate_latency_ms: pairedCandidateLatency,
     });
-    await insertShadowResults(ctx.clickhouse, stored);
     step('store');
     if (source === 'live') {
-      championErrors = usable.length - stored.length;
+      championErrors = usable.length - pairedLabels.length;
     }
 
-    const verdict = promotionVerdict(
-      { labels: pairedLabels, champion: pairedChampion, challenger: pairedCandidate },
-      {
-        ...(championBatchMs.length > 0 ? { championLatenciesMs: championBatchMs } : {}),
-        ...(candidateBatchMs.length > 0 ? { challengerLatenciesMs: candidateBatchMs } : {}),
-        championServing: { requests: usable.length, errors: championErrors },
-        challengerServing: { requests: usable.length, errors: candidateErrors },
-      },
-      {
-        metric,
-        test: input.mode,
-        ...(input.mode === 'superiority' ? { minimumImprovement: input.margin } : { margin: input.margin }),
-        minEvents: input.minEvents ?? 500,
-        guardrails: { maxLatencyP99Ratio: 2, ...input.guardrails },
-      },
-    );
-    step('verdict');
+    let verdict: PromotionVerdict;
+    try {
+      verdict = promotionVerdict(
+        { labels: pairedLabels, champion: pairedChampion, challenger: pairedCandidate },
+        {
+          ...(championBatchMs.length > 0 ? { championLatenciesMs: championBatchMs } : {}),
+          ...(candidateBatchMs.length > 0 ? { challengerLatenciesMs: candidateBatchMs } : {}),
+          championServing: { requests: usable.length, errors: championErrors },
+          challengerServing: { requests: usable.length, errors: candidateErrors },
+        },
+        {
+          metric,
+          test: input.mode,
+          ...(input.mode === 'superiority' ? { minimumImprovement: input.margin } : { margin: input.margin }),
+          minEvents: input.minEvents ?? 500,
+          guardrails: { maxLatencyP99Ratio: 2, ...input.guardrails },
+          eventResampler,
+        },
+      );
+    } finally {
+      // Settles the stored rows whether or not the verdict threw (no rejection left unobserved).
+      step('verdict');
+      await storing;
+      step('storeWait');
+    }
     const result: ShadowEvaluateResult = {
       evaluationId,
       n: pairedLabels.length,

@@ -7,7 +7,9 @@
  * event loop's delay (perf_hooks.monitorEventLoopDelay) while it scores.
  *
  * Then shadow evaluation (activities/shadow.ts `shadowEvaluate`, replay source) over
- * `--shadow-events` labelled events in a throwaway embedded ClickHouse (0 skips it).
+ * `--shadow-events` labelled events in a throwaway embedded ClickHouse (0 skips it), and the
+ * scorer's Kafka path end to end on a local broker (bench/scorer-kafka.ts; `--kafka-requests 0`
+ * skips it).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,7 @@ import { projectRoot } from '../platform/paths.ts';
 import { LocalArtifactStore } from '../platform/registry/artifact-store.ts';
 import { Random } from '../detectors/random.ts';
 import { demoRow, demoSchedule } from '../workers/demo.ts';
+import { kafkaScorerBench } from './scorer-kafka.ts';
 
 const FEATURES = { numeric: ['f1', 'f2', 'f3'], categorical: [] as string[] };
 
@@ -40,6 +43,12 @@ const USAGE = `usage: npm run bench -- scorer [options]
   --single N          single-row calls, awaited one at a time (default 5000)
   --batch N           rows per batch (default 256, the scorer's maxBatch)
   --shadow-events N   labelled events of the shadow replay (default 1000000; 0 skips it)
+  --shadow-metric M   the shadow verdict's metric: logLoss (default; the bootstrap resamples events)
+                      or accuracy (the bootstrap draws counts of the differences' values)
+  --kafka-requests N  the Kafka path end to end (consume → score → produce) on a local broker:
+                      N pre-produced requests (default 200000; 0 skips it), then live ones
+  --kafka-rate R      live requests per second (default 2000), for --kafka-seconds S (default 10)
+  --brokers host:port use this broker instead of starting one
   --json              one JSON object on stdout instead of text
   --help              this text
 `;
@@ -77,11 +86,14 @@ function figuresOf(
 
 interface ShadowFigures {
   events: number;
+  metric: 'logLoss' | 'accuracy';
+  /** How the verdict's bootstrap resampled: events, or counts of the differences' values. */
+  resampling: 'events' | 'value-counts' | null;
   seconds: number;
   eventsPerSec: number;
   seedSeconds: number;
   verdict: string;
-  /** Wall time of each step, ms (read + encode, scoring per model, statistics + storing). */
+  /** Wall time of each step, ms (activities/shadow.ts `stepsMs`: read, scoring per model, encoding and starting the inserts, the verdict while the engine writes, the wait for the last insert). */
   steps: Record<string, number>;
 }
 
@@ -101,6 +113,18 @@ export async function main(argv: readonly string[]): Promise<void> {
   const single = arg('single', 5000);
   const batch = arg('batch', 256);
   const shadowEvents = arg('shadow-events', 1_000_000);
+  const metricAt = argv.indexOf('--shadow-metric');
+  const shadowMetric = metricAt >= 0 ? argv[metricAt + 1] : 'logLoss';
+  if (shadowMetric !== 'logLoss' && shadowMetric !== 'accuracy') {
+    process.stderr.write(`--shadow-metric must be logLoss or accuracy, got ${String(shadowMetric)}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const kafkaRequests = arg('kafka-requests', 200_000);
+  const kafkaRate = arg('kafka-rate', 2000);
+  const kafkaSeconds = arg('kafka-seconds', 10);
+  const brokersAt = argv.indexOf('--brokers');
+  const brokers = brokersAt >= 0 ? argv[brokersAt + 1] : undefined;
   const json = argv.includes('--json');
   const progress = (line: string) => {
     if (!json) process.stderr.write(`${line}\n`);
@@ -205,6 +229,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     shadowEvents > 0
       ? await shadowBench(
           shadowEvents,
+          shadowMetric,
           bytes,
           logisticToOnnx(
             fitLogistic(
@@ -215,6 +240,21 @@ export async function main(argv: readonly string[]): Promise<void> {
           ),
           progress,
         )
+      : null;
+
+  // A failed Kafka phase (the broker, a topic's leaders) is reported, not allowed to lose the other figures.
+  const kafka =
+    kafkaRequests > 0
+      ? await kafkaScorerBench({
+          model: bytes,
+          features: FEATURES,
+          rows: data,
+          requests: kafkaRequests,
+          liveRate: kafkaRate,
+          liveSeconds: kafkaSeconds,
+          ...(brokers ? { brokers } : {}),
+          progress,
+        }).catch((err: unknown) => ({ error: (err as Error).message }))
       : null;
 
   const machine = {
@@ -243,6 +283,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       batchedPreEncoded: auto.preEncodedEventsPerSec / peer.batched.eventsPerSec,
     },
     shadow,
+    kafka,
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -270,7 +311,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   ];
   if (shadow)
     out.push(
-      `shadow replay ${shadow.events.toLocaleString('en')} paired events: ${shadow.seconds.toFixed(1)} s = ${Math.round(shadow.eventsPerSec).toLocaleString('en')} events/s (verdict ${shadow.verdict}); steps ${Object.entries(
+      `shadow replay ${shadow.events.toLocaleString('en')} paired events: ${shadow.seconds.toFixed(1)} s = ${Math.round(shadow.eventsPerSec).toLocaleString('en')} events/s (${shadow.metric}, bootstrap resampling ${shadow.resampling}; verdict ${shadow.verdict}); steps ${Object.entries(
         shadow.steps,
       )
         .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
@@ -279,12 +320,18 @@ export async function main(argv: readonly string[]): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );
+  if (kafka && 'error' in kafka) out.push(`kafka end to end: failed: ${kafka.error}`);
+  else if (kafka)
+    out.push(
+      `kafka end to end (${kafka.partitions} partitions, batches ≤ ${kafka.maxBatch}, events produced acks=all): backlog of ${kafka.backlog.requests.toLocaleString('en')} requests ${Math.round(kafka.backlog.eventsPerSec).toLocaleString('en')} events/s (${kafka.backlog.seconds.toFixed(1)} s; producing the requests ${Math.round(kafka.backlog.producerPerSec).toLocaleString('en')}/s); live ${kafka.live.rate}/s for ${kafka.live.seconds} s (${kafka.live.events.toLocaleString('en')} of ${kafka.live.sent.toLocaleString('en')} events timed): request sent → event read p50 ${kafka.live.latencyP50Ms} ms, p99 ${kafka.live.latencyP99Ms} ms`,
+    );
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
 /** Seed n labelled events in a fresh chDB (batches through the ingest repository), then time one replay shadow evaluation over all of them. */
 async function shadowBench(
   n: number,
+  metric: 'logLoss' | 'accuracy',
   champion: Uint8Array,
   candidate: Uint8Array,
   progress: (line: string) => void,
@@ -372,10 +419,13 @@ async function shadowBench(
         mode: 'non-inferiority',
         maxEvents: n,
         batchSize: 1024,
+        metric,
       });
       const seconds = (performance.now() - s) / 1000;
       return {
         events: result.n,
+        metric,
+        resampling: result.verdict.statistics.improvement?.resampling ?? null,
         seconds,
         eventsPerSec: result.n / seconds,
         seedSeconds: seedS,

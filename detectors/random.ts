@@ -38,17 +38,33 @@ export class Random {
    */
   resampledMean(values: Float64Array): number {
     const n = values.length;
-    let state = this.state;
+    // x / 2³² · n and x · (n / 2³²) round the same real number once (dividing by a power of two
+    // is exact), and | 0 is floor for these non-negative values below 2³¹: the same indices.
+    const scale = n / 4294967296;
+    let state = this.state | 0;
     let sum = 0;
     for (let i = 0; i < n; i++) {
-      state = (state + 0x6d2b79f5) >>> 0;
+      state = (state + 0x6d2b79f5) | 0;
       let t = state;
       t = Math.imul(t ^ (t >>> 15), t | 1);
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      sum += values[Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n)] as number;
+      sum += values[(((t ^ (t >>> 14)) >>> 0) * scale) | 0] as number;
     }
-    this.state = state;
+    this.state = state >>> 0;
     return sum / n;
+  }
+
+  /**
+   * The generator `draws` calls of {@link next} after `new Random(seed)`, in O(1): mulberry32's
+   * state only adds a constant each call. A bootstrap's replicates can so be computed in any
+   * order, or on several threads, with exactly the draws of one sequential run.
+   */
+  static afterDraws(seed: number, draws: number): Random {
+    if (!Number.isSafeInteger(draws) || draws < 0)
+      throw new RangeError(`afterDraws: draws must be a non-negative safe integer, got ${draws}`);
+    // draws · C mod 2³²: only draws mod 2³² matters, and Math.imul keeps the low 32 bits.
+    const step = Math.imul(draws % 4294967296, 0x6d2b79f5) >>> 0;
+    return new Random(((seed >>> 0) + step) >>> 0);
   }
 
   /** Uniform on [low, high). */

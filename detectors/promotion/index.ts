@@ -1,8 +1,19 @@
 /** Champion vs challenger promotion statistics and the promotion verdict. */
 export { mcnemarTest, discordantPairs, DEFAULT_MCNEMAR_EXACT_BELOW } from './mcnemar.ts';
 export type { McNemarResult } from './mcnemar.ts';
-export { pairedBootstrapImprovement, pairedAucImprovement, PAIRED_BOOTSTRAP_DEFAULTS } from './paired-difference.ts';
-export type { ImprovementInterval, PairedBootstrapOptions, PromotionMetric } from './paired-difference.ts';
+export {
+  eventBootstrapMean,
+  eventBootstrapMeans,
+  pairedBootstrapImprovement,
+  pairedAucImprovement,
+  PAIRED_BOOTSTRAP_DEFAULTS,
+} from './paired-difference.ts';
+export type {
+  EventResampler,
+  ImprovementInterval,
+  PairedBootstrapOptions,
+  PromotionMetric,
+} from './paired-difference.ts';
 export { evaluateGuardrails, p99, GUARDRAIL_DEFAULTS } from './guardrails.ts';
 export type { GuardrailInput, GuardrailOptions, GuardrailResult, ServingCounts } from './guardrails.ts';
 export { promotionVerdict, PROMOTION_DEFAULTS } from './verdict.ts';

@@ -3,11 +3,16 @@
  * "Improvement" is signed so that positive always means the challenger is better.
  *
  * Accuracy, log loss and Brier are means of per-event contributions, so the paired bootstrap
- * resamples events and averages the per-event differences (seeded, percentile interval).
+ * resamples events and averages the per-event differences (seeded, percentile interval). When
+ * the differences take only a few distinct values (accuracy: −1, 0 or 1), resampling n events
+ * with replacement is exactly a multinomial draw of how many of each value the resample holds,
+ * so each resample draws those counts (O(values), not O(n)): the same bootstrap distribution,
+ * not the same draws. Continuous differences (log loss, Brier) resample events.
  * ROC AUC is not a per-event mean; it uses the paired DeLong variance of AUC₁ − AUC₀
  * (DeLong, DeLong & Clarke-Pearson 1988), which accounts for the correlation of the two models.
  */
 import { Random } from '../random.ts';
+import { multinomialCounts } from '../sampling/binomial.ts';
 import { twoSidedZ } from '../quality/distributions.ts';
 import { percentileInterval } from '../quality/intervals.ts';
 import { brierContribution, logLossContribution } from '../quality/probabilistic.ts';
@@ -25,6 +30,8 @@ export interface ImprovementInterval {
   upper: number;
   level: number;
   method: 'paired-bootstrap-percentile' | 'paired-delong';
+  /** Bootstrap only: whether each resample drew n events or the counts of the differences' few distinct values. */
+  resampling?: 'events' | 'value-counts';
 }
 
 export interface PairedBootstrapOptions {
@@ -36,6 +43,33 @@ export interface PairedBootstrapOptions {
   level: number;
   /** Score >= threshold predicts positive (accuracy only). @default 0.5 */
   threshold: number;
+  /** Resample value counts when the differences take at most this many distinct values; 0 always resamples events. @default 16 */
+  valueCountsUpTo: number;
+  /**
+   * Computes the replicate means when events are resampled, e.g. spread over threads; it must
+   * return exactly {@link eventBootstrapMeans}'s values. @default eventBootstrapMeans (this thread)
+   */
+  eventResampler: EventResampler;
+}
+
+/** `replicates` bootstrap means of `differences`, replicate r drawn as {@link eventBootstrapMean} draws it. */
+export type EventResampler = (differences: Float64Array, seed: number, replicates: number) => number[];
+
+/**
+ * Replicate r of an event-resampling bootstrap: the mean of n draws with replacement, from the
+ * generator r·n draws after `new Random(seed)` — so replicates 0, 1, 2… computed in any order or
+ * on any thread are exactly one sequential run's.
+ */
+export function eventBootstrapMean(differences: Float64Array, seed: number, replicate: number): number {
+  return Random.afterDraws(seed, replicate * differences.length).resampledMean(differences);
+}
+
+/** All replicates of an event-resampling bootstrap on this thread. */
+export function eventBootstrapMeans(differences: Float64Array, seed: number, replicates: number): number[] {
+  const random = new Random(seed);
+  const means: number[] = [];
+  for (let r = 0; r < replicates; r++) means.push(random.resampledMean(differences));
+  return means;
 }
 
 export const PAIRED_BOOTSTRAP_DEFAULTS: Readonly<PairedBootstrapOptions> = Object.freeze({
@@ -43,7 +77,27 @@ export const PAIRED_BOOTSTRAP_DEFAULTS: Readonly<PairedBootstrapOptions> = Objec
   seed: 20240611,
   level: 0.95,
   threshold: 0.5,
+  valueCountsUpTo: 16,
+  eventResampler: eventBootstrapMeans,
 });
+
+/** The distinct values of `xs` and how often each occurs, or null when there are more than `limit`. */
+function valueCounts(xs: Float64Array, limit: number): { values: number[]; counts: number[] } | null {
+  if (limit <= 0) return null;
+  const values: number[] = [];
+  const counts: number[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i] as number;
+    const j = values.indexOf(x);
+    if (j >= 0) counts[j]! += 1;
+    else {
+      if (values.length === limit) return null;
+      values.push(x);
+      counts.push(1);
+    }
+  }
+  return { values, counts };
+}
 
 /** Per-event loss-like contribution; the metric is the mean. Higher is better only for accuracy. */
 function contribution(
@@ -79,9 +133,22 @@ export function pairedBootstrapImprovement(
     challengerSum += b;
     differences[i] = sign * (b - a);
   }
-  const random = new Random(o.seed);
-  const replicates: number[] = [];
-  for (let r = 0; r < o.replicates; r++) replicates.push(random.resampledMean(differences));
+  let replicates: number[] = [];
+  const few = valueCounts(differences, o.valueCountsUpTo);
+  if (few) {
+    const random = new Random(o.seed);
+    const probabilities = few.counts.map((c) => c / n);
+    for (let r = 0; r < o.replicates; r++) {
+      const counts = multinomialCounts(random, n, probabilities);
+      let sum = 0;
+      for (let j = 0; j < counts.length; j++) sum += (counts[j] as number) * (few.values[j] as number);
+      replicates.push(sum / n);
+    }
+  } else {
+    replicates = o.eventResampler(differences, o.seed, o.replicates);
+    if (replicates.length !== o.replicates)
+      throw new RangeError(`eventResampler returned ${replicates.length} replicates, ${o.replicates} asked`);
+  }
   const { interval } = percentileInterval(replicates, o.level);
   const improvement = (sign * (challengerSum - championSum)) / n;
   return {
@@ -93,6 +160,7 @@ export function pairedBootstrapImprovement(
     upper: interval?.upper ?? improvement,
     level: o.level,
     method: 'paired-bootstrap-percentile',
+    resampling: few ? 'value-counts' : 'events',
   };
 }
 

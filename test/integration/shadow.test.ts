@@ -119,6 +119,53 @@ describe('shadow evaluation: paired statistics on the same events (chDB)', () =>
     );
     expect(Number(rows[0]!.n)).toBe(3000);
     expect(rows[0]!.diff).toBeGreaterThan(0);
+    // Every stored pair is what was scored: each model's score re-computed from the event's
+    // features, the label and the evaluation's own fields, column by column.
+    const stored = await queryRows<{
+      event_id: string;
+      label: number;
+      champion_score: number;
+      candidate_score: number;
+      source: string;
+      model_id: string;
+      candidate_version: string;
+      champion_version: string;
+      evaluated_ms: string;
+      f: Record<string, number>;
+      c: Record<string, string>;
+      y: number;
+    }>(
+      ch.client,
+      `SELECT r.event_id AS event_id, r.label AS label, r.champion_score AS champion_score, r.candidate_score AS candidate_score,
+              r.source AS source, r.model_id AS model_id, r.candidate_version AS candidate_version, r.champion_version AS champion_version,
+              toUnixTimestamp64Milli(r.evaluated_at) AS evaluated_ms, e.num_features AS f, e.cat_features AS c, l.label_numeric AS y
+       FROM shadow_results AS r FINAL
+       INNER JOIN (SELECT event_id, num_features, cat_features FROM scoring_events FINAL WHERE model_id = {m:String}) AS e ON e.event_id = r.event_id
+       INNER JOIN (SELECT event_id, argMax(label_numeric, label_ts) AS label_numeric FROM labels GROUP BY event_id) AS l ON l.event_id = r.event_id
+       WHERE r.evaluation_id = {e:String}`,
+      { e: result.evaluationId, m: modelId },
+    );
+    expect(stored).toHaveLength(3000);
+    expect(new Set(stored.map((r) => r.event_id)).size).toBe(3000);
+    let positives = 0;
+    for (const r of stored) {
+      expect(r.label).toBe(Number(r.y));
+      positives += r.label;
+      expect(Math.abs(r.candidate_score - predictProbability(modelB, { ...r.f, ...r.c }))).toBeLessThan(1e-5);
+      expect(Math.abs(r.champion_score - predictProbability(modelS, { ...r.f, ...r.c }))).toBeLessThan(1e-5);
+      expect([r.source, r.model_id, r.candidate_version, r.champion_version]).toEqual([
+        'replay',
+        modelId,
+        B.version,
+        S.version,
+      ]);
+      expect(Math.abs(Number(r.evaluated_ms) - Date.now())).toBeLessThan(600_000);
+    }
+    expect(positives).toBe(result.statistics.candidate.positives);
+    const storedLogLoss =
+      stored.reduce((a, r) => a - (r.label === 1 ? Math.log(r.candidate_score) : Math.log(1 - r.candidate_score)), 0) /
+      stored.length;
+    expect(Math.abs(storedLogLoss - result.statistics.candidate.logLoss!)).toBeLessThan(1e-9);
 
     // Accuracy as the metric: McNemar must agree before promotion.
     const acc = await acts.shadowEvaluate({

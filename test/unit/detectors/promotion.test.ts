@@ -106,6 +106,86 @@ describe('paired differences', () => {
   });
 });
 
+describe('paired bootstrap of accuracy by value counts', () => {
+  // The per-event differences of accuracy are −1, 0 or 1, so each resample draws the three
+  // counts. Same bootstrap distribution as resampling events, different draws: the intervals
+  // must agree within Monte Carlo error. With B replicates the 2.5% and 97.5% quantiles of a
+  // near-normal bootstrap distribution have a standard error ≈ 0.06·σ* each (σ* the bootstrap
+  // standard deviation); two independent runs differ by ≈ 0.085·σ*; the tolerance is 5 of those.
+  const tolerance = (sd: number, n: number, replicates: number) =>
+    5 * Math.SQRT2 * (Math.sqrt((0.025 * 0.975) / replicates) / 0.05844) * (sd / Math.sqrt(n));
+
+  it.each([
+    ['better challenger', 20_000, 31, 1.0, 1.3],
+    ['equal models', 20_000, 32, 1.0, 1.0],
+    ['small n', 600, 33, 1.0, 1.2],
+  ] as const)('%s: interval agrees with resampling events', (_name, n, seed, championSignal, challengerSignal) => {
+    const s = pairedStream(n, seed, championSignal, challengerSignal);
+    const counts = pairedBootstrapImprovement('accuracy', s.labels, s.champion, s.challenger);
+    const events = pairedBootstrapImprovement('accuracy', s.labels, s.champion, s.challenger, {
+      valueCountsUpTo: 0,
+      seed: 99,
+    });
+    expect(counts.resampling).toBe('value-counts');
+    expect(events.resampling).toBe('events');
+    expect(counts.improvement).toBe(events.improvement);
+    expect(counts.champion).toBe(events.champion);
+    expect(counts.challenger).toBe(events.challenger);
+    const d = s.labels.map((y, i) => {
+      const correct = (p: number) => ((p >= 0.5 ? 1 : 0) === y ? 1 : 0);
+      return correct(s.challenger[i] as number) - correct(s.champion[i] as number);
+    });
+    const mean = d.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+    const tol = tolerance(sd, n, 2000);
+    expect(Math.abs(counts.lower - events.lower)).toBeLessThan(tol);
+    expect(Math.abs(counts.upper - events.upper)).toBeLessThan(tol);
+    // Both are the bootstrap of a mean: close to the normal interval at this n.
+    const half = (1.959963984540054 * sd) / Math.sqrt(n);
+    expect(Math.abs(counts.lower - (mean - half))).toBeLessThan(tol + 0.1 * half);
+    expect(Math.abs(counts.upper - (mean + half))).toBeLessThan(tol + 0.1 * half);
+    // The verdicts agree.
+    const verdict = (valueCountsUpTo: number) =>
+      pairedBootstrapImprovement('accuracy', s.labels, s.champion, s.challenger, { valueCountsUpTo }).lower > 0;
+    expect(verdict(16)).toBe(verdict(0));
+  });
+
+  it('the replicate distribution matches resampling events: mean and spread within Monte Carlo error', () => {
+    // Quantiles at several levels, 20,000 replicates each way: their standard errors shrink by √10.
+    const s = pairedStream(2000, 41, 1.0, 1.15);
+    const replicates = 20_000;
+    const d = s.labels.map((y, i) => {
+      const correct = (p: number) => ((p >= 0.5 ? 1 : 0) === y ? 1 : 0);
+      return correct(s.challenger[i] as number) - correct(s.champion[i] as number);
+    });
+    const mean = d.reduce((a, b) => a + b, 0) / d.length;
+    const sd = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / d.length);
+    for (const level of [0.5, 0.8, 0.95]) {
+      const counts = pairedBootstrapImprovement('accuracy', s.labels, s.champion, s.challenger, {
+        replicates,
+        level,
+      });
+      const events = pairedBootstrapImprovement('accuracy', s.labels, s.champion, s.challenger, {
+        replicates,
+        level,
+        valueCountsUpTo: 0,
+      });
+      const tol = tolerance(sd, d.length, replicates) * 1.5;
+      expect(Math.abs(counts.lower - events.lower)).toBeLessThan(tol);
+      expect(Math.abs(counts.upper - events.upper)).toBeLessThan(tol);
+    }
+  });
+
+  it('continuous differences (log loss) still resample events, with the same draws as before', () => {
+    const s = pairedStream(1000, 5, 1.0, 1.2);
+    const boot = pairedBootstrapImprovement('logLoss', s.labels, s.champion, s.challenger);
+    expect(boot.resampling).toBe('events');
+    expect(pairedBootstrapImprovement('logLoss', s.labels, s.champion, s.challenger, { valueCountsUpTo: 0 })).toEqual(
+      boot,
+    );
+  });
+});
+
 describe('promotion verdict', () => {
   const guardrailsOk = { championLatenciesMs: fastLatencies(1, 10), challengerLatenciesMs: fastLatencies(2, 10.2) };
 

@@ -46,4 +46,20 @@ describe('Random (mulberry32 + Box–Muller)', () => {
     const revived = Random.restore(JSON.parse(JSON.stringify(r.serialize())) as ReturnType<Random['serialize']>);
     expect([revived.normal(), revived.next()]).toEqual([r.normal(), r.next()]);
   });
+
+  it('afterDraws(seed, k) is the generator k draws on, in O(1)', () => {
+    for (const seed of [0, 7, 20240611, 4294967295]) {
+      const sequential = new Random(seed);
+      const values = Array.from({ length: 3001 }, () => sequential.next());
+      for (const k of [0, 1, 2, 999, 1000, 2024, 3000]) expect(Random.afterDraws(seed, k).next()).toBe(values[k]);
+    }
+    // The period is 2³², and jumps compose.
+    expect(Random.afterDraws(9, 2 ** 32 + 5).serialize()).toEqual(Random.afterDraws(9, 5).serialize());
+    const a = 1_999_000_000;
+    const b = 3_000_000_123;
+    expect(Random.afterDraws(Random.afterDraws(9, a).serialize().seed, b).serialize()).toEqual(
+      Random.afterDraws(9, a + b).serialize(),
+    );
+    expect(() => Random.afterDraws(1, -1)).toThrow(/non-negative/);
+  });
 });
