@@ -14,7 +14,7 @@ import type { ResolvedEvidence } from '../policy/evidence.ts';
 import { formatInstant, plural } from '../texts/format.ts';
 import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 import type { WindowSummary } from '../policy/state.ts';
-import { addLabels, poolWindows, type PooledQuality } from './label-pooling.ts';
+import { addLabels, addOutcomes, poolWindows, type PooledQuality } from './label-pooling.ts';
 import type {
   MaturingWindow,
   MonitorSettings,
@@ -43,7 +43,7 @@ export function updateQualityEvidence(
   window: WindowSummary,
   observation: WindowObservation,
   base: Pick<WindowEvaluation, 'quality'>,
-  settings: Pick<MonitorSettings, 'qualityMetric'> & Partial<Pick<MonitorSettings, 'textRevision'>>,
+  settings: Pick<MonitorSettings, 'qualityMetric'> & Partial<Pick<MonitorSettings, 'textRevision' | 'worthlessError'>>,
   evidence: Pick<ResolvedEvidence, 'minLabelledEvents'>,
 ): QualityEvidenceUpdate {
   const min = evidence.minLabelledEvents;
@@ -67,7 +67,8 @@ export function updateQualityEvidence(
       : null;
     if (metric === 'accuracy' && estimate.threshold !== undefined) current.estimatedThreshold = estimate.threshold;
   }
-  if (observation.labelled && observation.labelled.events > 0)
+  if (observation.outcomes) current = addOutcomes(current, observation.outcomes);
+  else if (observation.labelled && observation.labelled.events > 0)
     current = addLabels(current, observation.labelled.events, observation.labelled.histogram);
 
   // Late labels fill in earlier windows still kept; labels of windows no longer kept are dropped.
@@ -90,7 +91,7 @@ export function updateQualityEvidence(
   state.maturing = maturing;
   state.labelsArrivedBy = observation.labelsArrivedBy ?? observation.end;
 
-  const pools = poolWindows(maturing, min, metric);
+  const pools = poolWindows(maturing, min, metric, settings.worthlessError ?? null);
   const poolOf = new Map<number, PooledQuality>();
   for (const pool of pools) for (const start of pool.starts) poolOf.set(start, pool);
   state.maturing = maturing.map((m) => {
