@@ -22,6 +22,7 @@ import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
 import { WindowBatcher, type WindowBatcherOptions } from './window-batcher.ts';
 import { readWindowAlone } from './window-read.ts';
 import { modelKindOf, type ModelKindDeclaration } from '../platform/clickhouse/model-kind-repository.ts';
+import { lateOutcomeSums } from '../platform/clickhouse/outcome-sums-repository.ts';
 import {
   labelledScoreSample,
   lateLabelledScoreGroups,
@@ -224,8 +225,17 @@ export function createMonitorActivities({
     const lateWindows = late
       ? disjointBefore(late.windows ?? cadenceWindows(late.from, input.start, late.cadenceMs), input.start)
       : [];
+    const lateDue =
+      late !== undefined && late !== null && arrivedBy !== null && lateWindows.length > 0 && late.since < arrivedBy;
+    // A multiclass or regression model's late labels are summed for its metrics instead.
+    const lateOutcomes =
+      lateDue && outcomes
+        ? await withQueryPriority('background', () =>
+            lateOutcomeSums(clickhouse, input.modelId, outcomes, lateWindows, { start: late.since, end: arrivedBy }),
+          )
+        : null;
     const lateGroups =
-      late && arrivedBy !== null && lateWindows.length > 0 && late.since < arrivedBy
+      late && arrivedBy !== null && lateWindows.length > 0 && late.since < arrivedBy && !outcomes
         ? await withQueryPriority('background', () =>
             lateLabelledScoreGroups(
               clickhouse,
@@ -301,6 +311,7 @@ export function createMonitorActivities({
         : {
             labelsArrivedBy: arrivedBy,
             lateLabelled: lateGroups === null ? null : lateLabelledFromGroups(lateGroups, SCORE_BINS),
+            ...(outcomes ? { lateOutcomes } : {}),
             appeared: counts?.appeared ?? null,
           }),
     };

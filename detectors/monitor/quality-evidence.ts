@@ -15,6 +15,7 @@ import { formatInstant, plural } from '../texts/format.ts';
 import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 import type { WindowSummary } from '../policy/state.ts';
 import { addLabels, addOutcomes, poolWindows, type PooledQuality } from './label-pooling.ts';
+import { outcomeEvents } from '../quality/outcome-sums.ts';
 import type {
   MaturingWindow,
   MonitorSettings,
@@ -81,6 +82,14 @@ export function updateQualityEvidence(
   ];
   let lateWindows = 0;
   let lateLabels = 0;
+  for (const late of observation.lateOutcomes ?? []) {
+    const i = maturing.findIndex((m) => m.start === late.start);
+    const events = outcomeEvents(late.sums);
+    if (i < 0 || events <= 0 || maturing[i] === current) continue;
+    maturing[i] = addOutcomes(maturing[i] as MaturingWindow, late.sums);
+    lateWindows += 1;
+    lateLabels += events;
+  }
   for (const late of observation.lateLabelled ?? []) {
     const i = maturing.findIndex((m) => m.start === late.start);
     if (i < 0 || late.events <= 0 || maturing[i] === current) continue;

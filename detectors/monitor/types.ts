@@ -84,6 +84,12 @@ export interface WindowObservation {
    * binary model, whose quality comes from `labelled`. @default undefined
    */
   outcomes?: OutcomeSums | null;
+  /**
+   * A multiclass or regression model's labels that arrived after the previous observation's
+   * `labelsArrivedBy` for events of earlier windows, summed per window start (what `lateLabelled`
+   * is for a binary model). @default null
+   */
+  lateOutcomes?: { start: number; sums: OutcomeSums }[] | null;
 }
 
 /** A quality point of one model version at an age, for the decay fit. */

@@ -11,7 +11,7 @@ import { Random } from '../../detectors/random.ts';
 import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { outcomeSums } from '../../platform/clickhouse/outcome-sums-repository.ts';
+import { lateOutcomeSums, outcomeSums } from '../../platform/clickhouse/outcome-sums-repository.ts';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
@@ -204,6 +204,47 @@ describe('outcome sums of multiclass and regression windows (embedded chDB)', ()
       errors.reduce((a, e) => a + e ** 4, 0),
       3,
     );
+  });
+
+  it('labels arriving after the decision are summed per earlier window, as the detectors sum them', async () => {
+    const halves = [
+      { start: START, end: START + 12 * HOUR },
+      { start: START + 12 * HOUR, end: END },
+    ];
+    const arrived = { start: ARRIVED_BY, end: END + 48 * HOUR };
+    const late = await lateOutcomeSums(
+      ch.client,
+      multiclassModel,
+      { kind: 'multiclass', classes: CLASSES },
+      halves,
+      arrived,
+    );
+    expect(late.map((l) => l.start)).toEqual(halves.map((h) => h.start));
+    late.forEach(({ start, sums }, k) => {
+      const rows = multiclass.filter(
+        (e) => e.ts >= start && e.ts < halves[k]!.end && e.labelTs >= ARRIVED_BY && CLASSES.includes(e.truth),
+      );
+      const predicted = (e: MulticlassEvent): number =>
+        e.predictedClass !== null
+          ? CLASSES.indexOf(e.predictedClass)
+          : e.probabilities!.indexOf(Math.max(...e.probabilities!));
+      expect((sums as MulticlassSums).confusion).toEqual(
+        multiclassConfusion(
+          rows.map((e) => CLASSES.indexOf(e.truth)),
+          rows.map(predicted),
+          3,
+        ),
+      );
+    });
+    const lateRegression = await lateOutcomeSums(ch.client, regressionModel, { kind: 'regression' }, halves, arrived);
+    const rows = regression.filter((e) => e.labelTs >= ARRIVED_BY);
+    expect(lateRegression.reduce((n, l) => n + (l.sums as RegressionOutcomeSums).n, 0)).toBe(rows.length);
+    const first = rows.filter((e) => e.ts < halves[0]!.end);
+    const direct = regressionQuality(
+      first.map((e) => e.truth),
+      first.map((e) => e.prediction),
+    );
+    expect(realisedFromSums('rmse', lateRegression[0]!.sums)!.value).toBeCloseTo(direct.rmse.value!, 9);
   });
 
   it('a window before its labels arrive has no labelled events', async () => {

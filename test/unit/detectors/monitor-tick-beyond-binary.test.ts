@@ -184,6 +184,24 @@ describe('the monitor tick on a regression model', () => {
     expect(qualities[0]!).toBeGreaterThan(qualities.at(-1)!);
   });
 
+  it('late labels fill in an earlier window: its sums grow and its quality is realised from them', () => {
+    const rng = new Random(8);
+    const first = observation(T0, 500, regressionWindow(rng, 4, 10));
+    let tick = monitorTick(initialMonitorState('m'), null, first, policy, T0 + 6 * HOUR);
+    // Ten labels by the first decision: too few (30) for a realised value.
+    expect(tick.state.windows[0]!.quality).toBeNull();
+    const late = regressionWindow(rng, 4, 300);
+    const second = {
+      ...observation(T0 + 6 * HOUR, 500, regressionWindow(rng, 4, 0)),
+      lateOutcomes: [{ start: T0, sums: late }],
+    };
+    tick = monitorTick(tick.state, null, second, policy, T0 + 12 * HOUR);
+    const filled = tick.state.windows[0]!;
+    expect(filled.labelled).toBe(310);
+    expect(filled.quality).toMatchObject({ metric: 'rmse', source: 'realised' });
+    expect(tick.evaluation.quality.reason).toMatch(/late labels \(300\) updated 1 earlier window/);
+  });
+
   it('without labelled events there is no quality, and the reason says the label-free estimate is not run', () => {
     const empty = regressionWindow(new Random(6), 4, 0);
     const tick = monitorTick(initialMonitorState('m'), null, observation(T0, 500, empty), policy, T0 + 6 * HOUR);
