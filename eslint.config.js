@@ -60,13 +60,14 @@ const EXCEPTIONS = [
   },
   {
     // A policy file is validated with the very duration grammar and time-zone check the evaluator applies,
-    // and documents the evaluator's own evidence defaults.
+    // and documents the evaluator's own evidence defaults and quality metrics.
     file: 'platform/policy-file.ts',
     imports: [
       'detectors/policy/duration.ts',
       'detectors/policy/blackout.ts',
       'detectors/policy/evidence.ts',
       'detectors/probes/policy.ts',
+      'detectors/quality/quality-metric.ts',
     ],
   },
   {

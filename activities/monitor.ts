@@ -21,6 +21,8 @@ import { assertCountableReference } from '../detectors/drift/window-comparison.t
 import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
 import { WindowBatcher, type WindowBatcherOptions } from './window-batcher.ts';
 import { readWindowAlone } from './window-read.ts';
+import { modelKindOf, type ModelKindDeclaration } from '../platform/clickhouse/model-kind-repository.ts';
+import { lateOutcomeSums } from '../platform/clickhouse/outcome-sums-repository.ts';
 import {
   labelledScoreSample,
   lateLabelledScoreGroups,
@@ -83,6 +85,9 @@ function disjointBefore(windows: readonly { start: number; end: number }[], unti
 
 /** Labelled events needed to fit the label-free estimator on a reference. */
 const MIN_CBPE_REFERENCE = 500;
+/** How long a model's kind read from the registry is used before it is read again (ms). */
+const KIND_MAX_AGE_MS = 60_000;
+
 /** Cap on labelled reference events pulled for CBPE fitting (scores and labels only). */
 const MAX_CBPE_REFERENCE = 50_000;
 
@@ -145,6 +150,18 @@ export function createMonitorActivities({
   };
   const referenceSamples: ReferenceSampleCache = new Map();
 
+  // A model's kind (registry) is re-read at most once a minute: a re-registration applies from then.
+  const kinds = new Map<string, { at: number; kind: Promise<ModelKindDeclaration> }>();
+  const kindOf = (modelId: string): Promise<ModelKindDeclaration> => {
+    const now = Date.now();
+    const cached = kinds.get(modelId);
+    if (cached && now - cached.at < KIND_MAX_AGE_MS) return cached.kind;
+    const kind = modelKindOf(clickhouse, modelId);
+    kind.catch(() => kinds.delete(modelId));
+    kinds.set(modelId, { at: now, kind });
+    return kind;
+  };
+
   /** The window's aggregates: per-feature counts over the reference bins, versions, quality histograms. */
   async function collectWindow(input: {
     modelId: string;
@@ -179,7 +196,11 @@ export function createMonitorActivities({
     Context.current().heartbeat('reading the window');
     const arrivedBy = input.labelsArrivedBy ?? null;
     const plan = reference && input.segments ? await segmentPlanOf(reference, input.segments.policy) : null;
+    // A multiclass or regression model's labelled outcomes are summed for its metrics; a binary model's observation is unchanged.
+    const kind = await kindOf(input.modelId);
+    const outcomes = kind.kind === 'binary' ? null : kind;
     const request = {
+      ...(outcomes ? { outcomes } : {}),
       modelId: input.modelId,
       ...window,
       reference,
@@ -204,8 +225,17 @@ export function createMonitorActivities({
     const lateWindows = late
       ? disjointBefore(late.windows ?? cadenceWindows(late.from, input.start, late.cadenceMs), input.start)
       : [];
+    const lateDue =
+      late !== undefined && late !== null && arrivedBy !== null && lateWindows.length > 0 && late.since < arrivedBy;
+    // A multiclass or regression model's late labels are summed for its metrics instead.
+    const lateOutcomes =
+      lateDue && outcomes
+        ? await withQueryPriority('background', () =>
+            lateOutcomeSums(clickhouse, input.modelId, outcomes, lateWindows, { start: late.since, end: arrivedBy }),
+          )
+        : null;
     const lateGroups =
-      late && arrivedBy !== null && lateWindows.length > 0 && late.since < arrivedBy
+      late && arrivedBy !== null && lateWindows.length > 0 && late.since < arrivedBy && !outcomes
         ? await withQueryPriority('background', () =>
             lateLabelledScoreGroups(
               clickhouse,
@@ -232,6 +262,7 @@ export function createMonitorActivities({
     }
 
     return {
+      ...(outcomes ? { outcomes: read.outcomes ?? null } : {}),
       ...(serving ? { serving: await serving } : {}),
       ...(input.estimation && read.estimation
         ? {
@@ -280,6 +311,7 @@ export function createMonitorActivities({
         : {
             labelsArrivedBy: arrivedBy,
             lateLabelled: lateGroups === null ? null : lateLabelledFromGroups(lateGroups, SCORE_BINS),
+            ...(outcomes ? { lateOutcomes } : {}),
             appeared: counts?.appeared ?? null,
           }),
     };

@@ -34,6 +34,8 @@ import {
   type VersionInWindow,
 } from '../platform/clickhouse/window-repository.ts';
 import type { SegmentsToCount } from '../platform/clickhouse/segment-grouping.ts';
+import { outcomeSums, type OutcomeWindowRequest } from '../platform/clickhouse/outcome-sums-repository.ts';
+import type { OutcomeSums } from '../detectors/quality/outcome-sums.ts';
 import {
   estimationScoreGroupsBySegment,
   type EstimationQuery,
@@ -54,6 +56,8 @@ export interface WindowReadRequest {
   segments?: readonly SegmentsToCount[];
   /** Also group the window's scores (and each segment's) for label-free estimation. @default null */
   estimation?: EstimationQuery | null;
+  /** A multiclass or regression model's kind: also sum the window's labelled outcomes for its metrics. @default null (binary) */
+  outcomes?: OutcomeWindowRequest['kind'] | null;
 }
 
 /** The window counted against its reference, with its data-quality inputs. */
@@ -79,6 +83,8 @@ export interface WindowRead {
   estimation?: WindowScoreGroups;
   /** Per segment, when segments were asked for. @default undefined */
   segments?: { counted: CountedSegment[]; labelled: SegmentLabelledGroups[]; estimation?: SegmentScoreGroups[] };
+  /** The labelled outcomes summed, when asked for (a multiclass or regression model). @default undefined */
+  outcomes?: OutcomeSums;
 }
 
 /** One window read on its own, by the single-window queries. */
@@ -113,6 +119,10 @@ export async function readWindowAlone(
     deadLettered: counted?.deadLettered ?? (await deadLettersInWindow(client, modelId, window)),
     scoreBins: await scoreBinCounts(client, modelId, window, scoreBins),
     ...(await labelledGroups()),
+    // The outcome sums' query is the batched one, with a batch of one window.
+    ...(request.outcomes
+      ? { outcomes: (await outcomeSums(client, [outcomeRequest(request, request.outcomes)]))[0]! }
+      : {}),
   };
 
   async function labelledGroups(): Promise<Pick<WindowRead, 'labelled' | 'segments' | 'estimation'>> {
@@ -180,13 +190,22 @@ export async function readWindowsBatched(
     timings,
   );
   const unknownKeysOf = new Map(named.map((i, k) => [i, unknownKeys[k]!]));
+  const summing = requests.flatMap((r, i) => (r.outcomes ? [i] : []));
+  const sums = await outcomeSums(
+    client,
+    summing.map((i) => outcomeRequest(requests[i]!, requests[i]!.outcomes!)),
+    timings,
+  );
+  const sumsOf = new Map(summing.map((i, k) => [i, sums[k]!]));
 
   return requests.map((request, i) => {
     const { counted, ...rest } = statistics[i]!;
     const reference = request.reference;
     const followUp = followUps[i];
+    const outcomes = sumsOf.get(i);
     return {
       ...rest,
+      ...(outcomes ? { outcomes } : {}),
       counts:
         reference && counted && followUp
           ? {
@@ -204,3 +223,9 @@ export async function readWindowsBatched(
 }
 
 const bounds = (r: WindowReadRequest) => ({ modelId: r.modelId, start: r.start, end: r.end });
+
+const outcomeRequest = (r: WindowReadRequest, kind: OutcomeWindowRequest['kind']): OutcomeWindowRequest => ({
+  ...bounds(r),
+  kind,
+  labelsArrivedBy: r.labelsArrivedBy ?? null,
+});

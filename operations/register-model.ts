@@ -29,6 +29,8 @@ import type { ModelVersion } from '../platform/registry/types.ts';
 import { DECISION_THRESHOLD_PARAM, isDecisionThreshold } from '../platform/registry/decision-threshold.ts';
 import { categoricalColumn, detectKinds, numericColumn, readCsv, type RawTable } from '../platform/tabular.ts';
 import { declareVectorFeatures } from '../platform/clickhouse/vector-features-repository.ts';
+import { declareModelKind, type ModelKindDeclaration } from '../platform/clickhouse/model-kind-repository.ts';
+import { kindDeclarationProblem } from '../detectors/quality/quality-metric.ts';
 import { vectorDeclarationOf } from '../platform/vector-features.ts';
 import { buildReference } from './build-reference.ts';
 import { isParquet, readParquet } from './parquet-table.ts';
@@ -65,6 +67,13 @@ export interface RegisterModelInput {
    * @default none declared (earlier declarations stay)
    */
   vectorFeatures?: Record<string, number>;
+  /**
+   * What kind of model this is, declared for the model (every version): binary (a score per
+   * event), multiclass with its classes in order (events carry `prediction.probabilities` over
+   * them), or regression (`prediction.value`). The monitor's metrics follow it.
+   * @default none declared (a model without a declaration is binary; an earlier declaration stays)
+   */
+  kind?: ModelKindDeclaration;
   actor: string;
   /** @default 'registered by <actor>' */
   reason?: string;
@@ -95,6 +104,10 @@ export async function registerModel(
     );
   const reason = input.reason ?? `registered by ${input.actor}`;
   const vectorFeatures = vectorDeclarationOf(input.vectorFeatures ?? {});
+  if (input.kind) {
+    const problem = kindDeclarationProblem(input.kind.kind, input.kind.kind === 'multiclass' ? input.kind.classes : []);
+    if (problem) throw new ValidationError(problem);
+  }
   // 1. The reference: its columns, and (from stored events) the stored reference itself.
   let fileReference: { table: RawTable; kinds: ReferenceColumns } | null = null;
   let windowReference: StoredReference | null = null;
@@ -153,6 +166,9 @@ export async function registerModel(
       ...(referenceId ? { referenceId } : {}),
       ...(input.decisionThreshold === undefined ? {} : { [DECISION_THRESHOLD_PARAM]: input.decisionThreshold }),
       ...(vectorFeatures.size > 0 ? { vectorFeatures: Object.fromEntries(vectorFeatures) } : {}),
+      ...(input.kind
+        ? { kind: input.kind.kind, ...(input.kind.kind === 'multiclass' ? { classes: input.kind.classes } : {}) }
+        : {}),
     },
     features,
     codeVersion: 'external',
@@ -160,6 +176,7 @@ export async function registerModel(
   });
 
   await declareVectorFeatures(ctx.clickhouse, input.modelId, vectorFeatures, input.actor);
+  if (input.kind) await declareModelKind(ctx.clickhouse, input.modelId, input.kind, input.actor);
 
   let previousProduction: string | null = null;
   if (stage === 'production') {
@@ -307,4 +324,24 @@ function referenceFromTable(
     cappedCategorical,
     rowCount: table.lines.length,
   };
+}
+
+/**
+ * The `kind` input of {@link registerModel} from a request's or command's kind and classes; empty
+ * when neither is given. Throws ValidationError naming the fix for classes without a multiclass kind.
+ */
+export function modelKindInput(
+  kind: string | undefined,
+  classes: readonly string[] | undefined,
+): { kind?: ModelKindDeclaration } {
+  if (kind === undefined) {
+    if (classes && classes.length > 0)
+      throw new ValidationError('classes are given without a kind: add kind multiclass (--kind multiclass)');
+    return {};
+  }
+  const list = [...(classes ?? [])];
+  const problem = kindDeclarationProblem(kind, list);
+  if (problem) throw new ValidationError(problem);
+  if (kind === 'multiclass') return { kind: { kind, classes: list } };
+  return { kind: kind === 'regression' ? { kind } : { kind: 'binary' } };
 }

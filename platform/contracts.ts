@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import {
   boolean,
+  field,
   finiteNumber,
   integerBetween,
   isoDateTime,
@@ -40,6 +41,8 @@ export const CONTRACT_LIMITS = {
   subjectIdChars: 256,
   labelChars: 256,
   categoryChars: 1024,
+  /** Classes in one class-probability vector. */
+  classes: 1000,
   /** Numbers in one vector feature (an embedding); the model declares each vector's exact length. */
   vectorDimension: 4096,
 } as const;
@@ -96,18 +99,46 @@ const featureValue = oneOf(
   vectorValue,
 );
 
+/** How far a class-probability vector's sum may stray from 1 (= detectors/quality PROBABILITY_SUM_TOLERANCE). */
+export const PROBABILITY_SUM_TOLERANCE = 1e-6;
+
+/** Whether a record of probabilities sums to 1 within the tolerance. */
+function sumsToOne(probabilities: Record<string, number>): boolean {
+  let sum = 0;
+  for (const name in probabilities) sum += probabilities[name] as number;
+  return Math.abs(sum - 1) <= PROBABILITY_SUM_TOLERANCE;
+}
+
+/** A multiclass model's class probabilities, keyed by class: each in [0, 1], summing to 1. */
+const classProbabilities = (() => {
+  const entries = record(text({ min: 1, max: CONTRACT_LIMITS.labelChars }), numberBetween(0, 1), {
+    min: { count: 2, message: 'at least two classes' },
+    max: { count: CONTRACT_LIMITS.classes, message: `at most ${CONTRACT_LIMITS.classes} classes` },
+  });
+  return field(
+    entries.schema.refine(
+      sumsToOne,
+      `must sum to 1 (within ${PROBABILITY_SUM_TOLERANCE}): send the model's softmax output, one entry per class`,
+    ),
+    (v) => entries.accepts(v) && sumsToOne(v),
+  );
+})();
+
 const prediction = object(
   {
     /** Probability of the positive class, for binary classifiers. */
     score: optional(numberBetween(0, 1)),
+    /** Probability of each class, keyed by class, for multiclass classifiers. */
+    probabilities: optional(classProbabilities),
     /** Predicted class, for classifiers. */
     class: optional(oneOf(text({ min: 1, max: CONTRACT_LIMITS.labelChars }), number(), boolean())),
     /** Predicted value, for regressors. */
     value: optional(finiteNumber()),
   },
   {
-    holds: (p) => p.score !== undefined || p.class !== undefined || p.value !== undefined,
-    message: 'needs at least one of score, class, value',
+    holds: (p) =>
+      p.score !== undefined || p.class !== undefined || p.value !== undefined || p.probabilities !== undefined,
+    message: 'needs at least one of score, class, value, probabilities',
   },
 );
 
@@ -163,6 +194,8 @@ export interface ScoringEventRow {
   prediction_score: number | null;
   prediction_class: string | null;
   prediction_value: number | null;
+  /** A multiclass prediction's class probabilities. @default {} */
+  prediction_probabilities?: Record<string, number>;
   metadata: Record<string, string>;
   contract_version: number;
   source: string;
@@ -234,6 +267,7 @@ export function scoringEventRow(e: ScoringEvent, from: RecordSource): ScoringEve
     prediction_score: e.prediction.score ?? null,
     prediction_class: e.prediction.class === undefined ? null : String(e.prediction.class),
     prediction_value: e.prediction.value ?? null,
+    ...(e.prediction.probabilities ? { prediction_probabilities: e.prediction.probabilities } : {}),
     metadata: e.metadata ?? {},
     contract_version: CONTRACT_VERSION,
     source: from.source,

@@ -8,6 +8,7 @@ import { isKnownTimeZone } from '../detectors/policy/blackout.ts';
 import { DURATION_PATTERN, tryParseDuration } from '../detectors/policy/duration.ts';
 import { DEFAULT_EVIDENCE } from '../detectors/policy/evidence.ts';
 import { DEFAULT_PROBES } from '../detectors/probes/policy.ts';
+import { QUALITY_METRICS, type QualityMetric } from '../detectors/quality/quality-metric.ts';
 import type { PolicyRef, RetrainPolicy } from '../detectors/policy/types.ts';
 import { alertPolicySchema } from './alert-policy-schema.ts';
 import { segmentPolicySchema } from './segment-policy-schema.ts';
@@ -271,6 +272,26 @@ const probesSchema = z
     'Challenger probes of the cost-aware trigger: a challenger trained on the training window, never deployed, scored beside the champion on the next labelled windows. Probes are on by default (cost "auto": 5% of the retrain cost); omit for the defaults.',
   );
 
+/** The quality metric the monitor tracks; whether it fits the model's kind is checked against the registry. */
+const qualityPolicySchema = z
+  .object({
+    metric: z.enum(QUALITY_METRICS as [QualityMetric, ...QualityMetric[]], {
+      error: `expected one of ${QUALITY_METRICS.join(', ')}`,
+    }),
+    worthlessError: z
+      .number({ error: 'expected a number: the error at which the model is of no use' })
+      .positive({ error: "must be positive: the error (in the target's units) at which the model is of no use" })
+      .optional(),
+  })
+  .strict()
+  .refine((q) => !((q.metric === 'mae' || q.metric === 'rmse') && q.worthlessError === undefined), {
+    error: "mae and rmse need worthlessError: the error (in the target's units) at which the model is of no use",
+    path: ['worthlessError'],
+  })
+  .describe(
+    'The quality metric the monitor tracks (binary: accuracy, auc; multiclass: accuracy, macro_f1, log_loss; regression: mae, rmse, r2), turned into a quality in [0, 1] where higher is better.',
+  );
+
 /** The retrain policy schema. Its output is a {@link RetrainPolicy}. */
 export const policySchema = z
   .object({
@@ -294,6 +315,8 @@ export const policySchema = z
     multivariate: multivariatePolicySchema.optional(),
     // Optional, not defaulted, for the same reason.
     probes: probesSchema.optional(),
+    // Optional, not defaulted, for the same reason.
+    quality: qualityPolicySchema.optional(),
   })
   .strict()
   .meta({

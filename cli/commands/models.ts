@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { archiveVersion } from '../../operations/archive-version.ts';
 import {
+  modelKindInput,
   readReferenceFile,
   registerModel,
   type ReferenceSource,
@@ -268,6 +269,11 @@ export function registerModelsCommand(program: Command): void {
       (spec: string, specs: string[]) => [...specs, spec],
       [] as string[],
     )
+    .option(
+      '--kind <kind>',
+      'binary, multiclass or regression, declared for the model: multiclass events send prediction.probabilities over --classes, regression events prediction.value (default: none declared, binary)',
+    )
+    .option('--classes <list>', "a multiclass model's classes in order, comma-separated, e.g. cat,dog,bird")
     .option('--reason <text>', 'why (recorded)')
     .option('--as <name>', 'who registers it (recorded); default: $USER')
     .option('--json', 'machine-readable output')
@@ -275,6 +281,8 @@ export function registerModelsCommand(program: Command): void {
       async (
         model: string,
         opts: Common & {
+          kind?: string;
+          classes?: string;
           vector: string[];
           artifact?: string;
           reference?: string;
@@ -300,6 +308,11 @@ export function registerModelsCommand(program: Command): void {
           throw new ValidationError('give --reference <file> or --reference-window <from..to>, not both');
         const vectorFeatures =
           opts.vector.length > 0 ? Object.fromEntries(opts.vector.map(parseVectorSpec)) : undefined;
+        const classes = opts.classes
+          ?.split(',')
+          .map((c) => c.trim())
+          .filter(Boolean);
+        const kind = modelKindInput(opts.kind, classes);
         const cfg = config();
         const actor = cliActor(opts.as);
         const artifact = opts.artifact
@@ -336,6 +349,7 @@ export function registerModelsCommand(program: Command): void {
             stage,
             ...(decisionThreshold === undefined ? {} : { decisionThreshold }),
             ...(vectorFeatures ? { vectorFeatures } : {}),
+            ...(opts.kind ? { kind: opts.kind, ...(classes ? { classes } : {}) } : {}),
             as: actor,
             ...(opts.reason ? { reason: opts.reason } : {}),
           },
@@ -358,6 +372,7 @@ export function registerModelsCommand(program: Command): void {
                 stage,
                 ...(decisionThreshold === undefined ? {} : { decisionThreshold }),
                 ...(vectorFeatures ? { vectorFeatures } : {}),
+                ...kind,
                 actor,
                 ...(opts.reason ? { reason: opts.reason } : {}),
               },
@@ -381,6 +396,11 @@ export function registerModelsCommand(program: Command): void {
             ...(result.monitorOnly ? [] : [`sha256     ${v.sha256}`]),
             `features   numeric: ${v.features.numeric.join(', ') || '-'}; categorical: ${v.features.categorical.join(', ') || '-'}`,
             `reference  ${result.referenceId ?? 'none (the monitor will use its first window)'}`,
+            ...(kind.kind
+              ? [
+                  `kind       ${kind.kind.kind}${kind.kind.kind === 'multiclass' ? ` (${kind.kind.classes.join(', ')})` : ''}`,
+                ]
+              : []),
             ...(vectorFeatures
               ? [
                   `vectors    ${Object.entries(vectorFeatures)

@@ -5,6 +5,8 @@ import { reassessStatus } from '../../detectors/monitor/health.ts';
 import { MonitorClient } from '../../operations/monitor-control.ts';
 import { servingStatus, type ServingStatus } from '../../operations/serving-status.ts';
 import { getDecision, listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
+import { modelKindOf, type ModelKindDeclaration } from '../../platform/clickhouse/model-kind-repository.ts';
+import { assertPolicyFitsModel } from '../../operations/policy-fits-model.ts';
 import { loadConfig, type HalflifeConfig } from '../../platform/config.ts';
 import { NotFoundError, ValidationError } from '../../platform/errors.ts';
 import { loadPolicyFile } from '../../platform/policy-file.ts';
@@ -53,6 +55,7 @@ export function registerMonitorCommands(program: Command): void {
         throw new ValidationError(
           `policy ${opts.policy} is for model "${loaded.policy.model}", not "${model}": fix its \`model\` field`,
         );
+      await checkPolicyFitsModel(config(), loaded.policy);
       const input: ModelMonitorInput = {
         modelId: model,
         policy: loaded.policy,
@@ -176,6 +179,7 @@ export function registerMonitorCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (model: string, file: string, opts: CommonOptions) => {
       const loaded = loadPolicyFile(file);
+      await checkPolicyFitsModel(config(), loaded.policy);
       const ref = await update(config(), model, setPolicyUpdate, {
         policy: loaded.policy,
         ref: loaded.ref,
@@ -253,4 +257,15 @@ function alertVariablesText(policy: RetrainPolicy): string[] {
     `alerts: ${alerts.rules.length} rule(s) (${alerts.rules.map((r) => r.name).join(', ')}) to ${alerts.receivers.length} receiver(s)${alerts.receivers.length ? ` (${alerts.receivers.map((r) => `${r.name}: ${r.format}`).join(', ')})` : ': recorded and shown, not sent'}`,
     ...(variables.length ? [`the worker's environment needs: ${variables.join(', ')}`] : []),
   ];
+}
+
+/** Refuse a policy whose quality metric does not fit the model's declared kind (read from the store). */
+async function checkPolicyFitsModel(cfg: HalflifeConfig, policy: RetrainPolicy): Promise<void> {
+  const kind = await readFromStore<ModelKindDeclaration>(
+    cfg,
+    `/v1/models/${encodeURIComponent(policy.model)}/kind`,
+    (ch) => modelKindOf(ch.client, policy.model),
+    'models kind',
+  );
+  assertPolicyFitsModel(policy, kind);
 }

@@ -2,7 +2,7 @@
 // Charts: time series and the decay curve with uPlot (vendored), the drift heatmap, decision
 // timeline and confidence-interval plots as plain DOM/SVG. Every axis says what and in which unit.
 import uPlot from '/ui/vendor/uPlot.esm.js';
-import { h, svg, versionColor, instant, percentTickLabels, timeTickLabels } from './util.js';
+import { h, svg, versionColor, instant, percentTickLabels, qualityLabel, timeTickLabels } from './util.js';
 
 const utcDate = (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC');
 
@@ -242,7 +242,7 @@ export function decayChart(el, { versions, slo, height = 320 }) {
           },
           axes: [
             { label: `version age (${unit.name} since training)`, size: 44 },
-            pctAxis(`${latest?.metric ?? 'quality'} (%)`),
+            pctAxis(`${qualityLabel(latest?.metric)} (%)`),
           ],
           series,
           hooks: { drawClear: [drawBand], draw: [marker] },

@@ -15,6 +15,7 @@ import {
   instant,
   kindBadge,
   pct,
+  qualityLabel,
   relative,
   versionColor,
 } from './util.js';
@@ -71,7 +72,7 @@ export async function renderModel(main, modelId, { full }) {
         'span',
         null,
         lastWindow?.quality
-          ? `${lastWindow.quality.metric}, ${lastWindow.quality.source}${lastWindow.realised?.interval ? `, 95% CI ${pct(lastWindow.realised.interval.lower)}–${pct(lastWindow.realised.interval.upper)}` : ''}`
+          ? `${qualityLabel(lastWindow.quality.metric)}, ${lastWindow.quality.source}${lastWindow.realised?.interval ? `, 95% CI ${pct(lastWindow.realised.interval.lower)}–${pct(lastWindow.realised.interval.upper)}` : ''}${figureText(lastWindow.quality.metric, lastWindow.realised?.figure)}`
           : 'no quality yet',
         estimateText(lastWindow),
       ),
@@ -597,6 +598,12 @@ function comparisons(modelId, d) {
  * The last window's label-free estimate (CBPE) with its 95% interval and the threshold accuracy
  * was estimated at, beside realised; null when the window has none.
  */
+/** A multiclass or regression metric's own figure beside its quality, e.g. "; log_loss 0.631 (quality = exp(−log loss))". */
+function figureText(metric, figure) {
+  if (!figure || figure.value === null || figure.value === undefined) return '';
+  return `; ${metric} ${Number(figure.value).toPrecision(4)} (${figure.transform})`;
+}
+
 function estimateText(w) {
   const e = w?.estimated;
   if (!e || e.value === null) return null;

@@ -133,6 +133,13 @@ export function percentTickLabels(ticks) {
   return ticks.map((v) => `${v.toFixed(decimals)}%`);
 }
 
+/** Metrics whose value is the monitor's quality itself; every other (log loss, MAE, RMSE, R²) is turned into one. */
+const QUALITY_METRICS = new Set(['accuracy', 'auc', 'macro_f1', 'quality']);
+
+/** How a quality axis or card names what it shows: the metric, or the quality derived from it. */
+export const qualityLabel = (metric) =>
+  !metric || QUALITY_METRICS.has(metric) ? metric || 'quality' : `quality from ${metric}`;
+
 export const healthBadge = (health) => h('span', { class: `badge h-${health}`, 'data-health': health }, health);
 export const kindBadge = (kind) => h('span', { class: `badge k-${kind}` }, kind);
 

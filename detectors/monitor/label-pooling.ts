@@ -15,6 +15,8 @@
  * Pure; deterministic.
  */
 import { qualityFromScoreHistogram, type LabelledScoreHistogram } from '../quality/score-histogram.ts';
+import { addOutcomeSums, outcomeEvents, realisedFromSums, type OutcomeSums } from '../quality/outcome-sums.ts';
+import { qualityInterval, qualityOfMetric, type QualityMetric } from '../quality/quality-metric.ts';
 import type { MaturingWindow } from './types.ts';
 
 /** Score bins kept per maturing window: 0.5 is an edge, so accuracy at 0.5 stays exact. */
@@ -60,6 +62,15 @@ export function addLabels(window: MaturingWindow, events: number, histogram: Lab
   };
 }
 
+/** Add a multiclass or regression window's (or late) outcome sums to a maturing window. Returns a new object. */
+export function addOutcomes(window: MaturingWindow, sums: OutcomeSums): MaturingWindow {
+  return {
+    ...window,
+    labelled: window.labelled + outcomeEvents(sums),
+    outcomes: window.outcomes ? addOutcomeSums(window.outcomes, sums) : sums,
+  };
+}
+
 /**
  * Pools over the maturing windows (oldest first): each the shortest run of consecutive windows of
  * one version, with no broken window, holding at least `minLabelled` labelled events. Windows
@@ -68,7 +79,8 @@ export function addLabels(window: MaturingWindow, events: number, histogram: Lab
 export function poolWindows(
   windows: readonly MaturingWindow[],
   minLabelled: number,
-  metric: 'accuracy' | 'auc',
+  metric: QualityMetric,
+  worthlessError: number | null = null,
 ): PooledQuality[] {
   const pools: PooledQuality[] = [];
   let run: MaturingWindow[] = [];
@@ -87,7 +99,7 @@ export function poolWindows(
     run.push(w);
     labelled += w.labelled;
     if (labelled >= Math.max(1, minLabelled)) {
-      const quality = pooledValue(run, metric);
+      const quality = pooledValue(run, metric, worthlessError);
       if (quality !== null) {
         const last = run[run.length - 1] as MaturingWindow;
         pools.push({
@@ -107,8 +119,10 @@ export function poolWindows(
 
 function pooledValue(
   run: readonly MaturingWindow[],
-  metric: 'accuracy' | 'auc',
+  metric: QualityMetric,
+  worthlessError: number | null,
 ): { value: number; interval: { lower: number; upper: number } | null } | null {
+  if (run.some((w) => w.outcomes !== undefined)) return pooledOutcomes(run, metric, worthlessError);
   const positives = new Array<number>(MATURING_BINS).fill(0);
   const negatives = new Array<number>(MATURING_BINS).fill(0);
   for (const w of run) {
@@ -121,5 +135,22 @@ function pooledValue(
   return {
     value: estimate.value,
     interval: estimate.interval ? { lower: estimate.interval.lower, upper: estimate.interval.upper } : null,
+  };
+}
+
+/** A multiclass or regression pool's quality: its windows' outcome sums added, the metric's figure turned into quality. */
+function pooledOutcomes(
+  run: readonly MaturingWindow[],
+  metric: QualityMetric,
+  worthlessError: number | null,
+): { value: number; interval: { lower: number; upper: number } | null } | null {
+  let sums: OutcomeSums | null = null;
+  for (const w of run) if (w.outcomes) sums = sums ? addOutcomeSums(sums, w.outcomes) : w.outcomes;
+  // The pool's value is what the evidence uses; macro-F1's bootstrap interval would cost O(events) per replicate per pool per tick.
+  const figure = sums ? realisedFromSums(metric, sums, { interval: metric !== 'macro_f1' }) : null;
+  if (!figure || figure.value === null || !Number.isFinite(figure.value)) return null;
+  return {
+    value: qualityOfMetric(metric, figure.value, worthlessError),
+    interval: figure.interval && qualityInterval(metric, figure.interval, worthlessError),
   };
 }

@@ -14,7 +14,8 @@ import type { ResolvedEvidence } from '../policy/evidence.ts';
 import { formatInstant, plural } from '../texts/format.ts';
 import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 import type { WindowSummary } from '../policy/state.ts';
-import { addLabels, poolWindows, type PooledQuality } from './label-pooling.ts';
+import { addLabels, addOutcomes, poolWindows, type PooledQuality } from './label-pooling.ts';
+import { outcomeEvents } from '../quality/outcome-sums.ts';
 import type {
   MaturingWindow,
   MonitorSettings,
@@ -43,7 +44,7 @@ export function updateQualityEvidence(
   window: WindowSummary,
   observation: WindowObservation,
   base: Pick<WindowEvaluation, 'quality'>,
-  settings: Pick<MonitorSettings, 'qualityMetric'> & Partial<Pick<MonitorSettings, 'textRevision'>>,
+  settings: Pick<MonitorSettings, 'qualityMetric'> & Partial<Pick<MonitorSettings, 'textRevision' | 'worthlessError'>>,
   evidence: Pick<ResolvedEvidence, 'minLabelledEvents'>,
 ): QualityEvidenceUpdate {
   const min = evidence.minLabelledEvents;
@@ -67,7 +68,8 @@ export function updateQualityEvidence(
       : null;
     if (metric === 'accuracy' && estimate.threshold !== undefined) current.estimatedThreshold = estimate.threshold;
   }
-  if (observation.labelled && observation.labelled.events > 0)
+  if (observation.outcomes) current = addOutcomes(current, observation.outcomes);
+  else if (observation.labelled && observation.labelled.events > 0)
     current = addLabels(current, observation.labelled.events, observation.labelled.histogram);
 
   // Late labels fill in earlier windows still kept; labels of windows no longer kept are dropped.
@@ -80,6 +82,14 @@ export function updateQualityEvidence(
   ];
   let lateWindows = 0;
   let lateLabels = 0;
+  for (const late of observation.lateOutcomes ?? []) {
+    const i = maturing.findIndex((m) => m.start === late.start);
+    const events = outcomeEvents(late.sums);
+    if (i < 0 || events <= 0 || maturing[i] === current) continue;
+    maturing[i] = addOutcomes(maturing[i] as MaturingWindow, late.sums);
+    lateWindows += 1;
+    lateLabels += events;
+  }
   for (const late of observation.lateLabelled ?? []) {
     const i = maturing.findIndex((m) => m.start === late.start);
     if (i < 0 || late.events <= 0 || maturing[i] === current) continue;
@@ -90,7 +100,7 @@ export function updateQualityEvidence(
   state.maturing = maturing;
   state.labelsArrivedBy = observation.labelsArrivedBy ?? observation.end;
 
-  const pools = poolWindows(maturing, min, metric);
+  const pools = poolWindows(maturing, min, metric, settings.worthlessError ?? null);
   const poolOf = new Map<number, PooledQuality>();
   for (const pool of pools) for (const start of pool.starts) poolOf.set(start, pool);
   state.maturing = maturing.map((m) => {

@@ -30,6 +30,15 @@ import { resolveEvidence, type ResolvedEvidence } from '../policy/evidence.ts';
 import type { PolicyState, WindowSummary } from '../policy/state.ts';
 import type { RetrainPolicy } from '../policy/types.ts';
 import { qualityFromScoreHistogram } from '../quality/score-histogram.ts';
+import { realisedFromSums } from '../quality/outcome-sums.ts';
+import {
+  defaultMetricOf,
+  isBeyondBinary,
+  qualityInterval,
+  qualityOfMetric,
+  qualityTransformText,
+  type QualityMetric,
+} from '../quality/quality-metric.ts';
 import { calibrate } from '../quality/recalibration.ts';
 import { tickSegments } from '../segments/tick-segments.ts';
 import { PageHinkley } from '../sequential/page-hinkley.ts';
@@ -143,7 +152,9 @@ export function evaluateWindow(
   );
 
   let realised: WindowEvaluation['quality']['realised'] = null;
-  if (observation.labelled && observation.labelled.events > 0) {
+  if (observation.outcomes) {
+    realised = realisedOfOutcomes(observation, settings);
+  } else if (observation.labelled && observation.labelled.events > 0) {
     const q = qualityFromScoreHistogram(observation.labelled.histogram);
     const estimate = settings.qualityMetric === 'auc' ? q.rocAuc : q.threshold.accuracy;
     realised = {
@@ -152,8 +163,15 @@ export function evaluateWindow(
       interval: estimate.interval ? { lower: estimate.interval.lower, upper: estimate.interval.upper } : null,
     };
   }
-  const estimated =
-    (settings.estimationRevision ?? 1) >= 2
+  // The label-free estimates of multiclass (CBPE on probability vectors) and regression (DLE) are not run by the monitor yet.
+  const estimated = observation.outcomes
+    ? {
+        value: null,
+        n: 0,
+        trustworthy: false,
+        reasons: [`the monitor does not run the label-free estimate of a ${observation.outcomes.kind} model yet`],
+      }
+    : (settings.estimationRevision ?? 1) >= 2
       ? estimateWindowQuality(reference, observation, settings)
       : estimateQuality(reference, observation, settings);
   // Revision 3 decides the source once labels are pooled (quality-evidence.ts); until then, the
@@ -192,6 +210,77 @@ export function evaluateWindow(
     window.labelled = realised?.n ?? 0;
   }
   return { window, drift, dataQuality, quality: { metric: settings.qualityMetric, realised, estimated, used } };
+}
+
+/**
+ * A multiclass or regression window's realised quality: the metric's figure from the outcome
+ * sums, turned into quality (quality-metric.ts) with its interval; null without labelled events
+ * or when the metric does not apply to the model's kind.
+ */
+function realisedOfOutcomes(
+  observation: WindowObservation,
+  settings: Pick<MonitorSettings, 'qualityMetric' | 'worthlessError'>,
+): WindowEvaluation['quality']['realised'] {
+  const sums = observation.outcomes;
+  if (!sums) return null;
+  const metric = settings.qualityMetric;
+  const figure = realisedFromSums(metric, sums);
+  if (figure === null || figure.n === 0) return null;
+  const worthless = settings.worthlessError ?? null;
+  return {
+    value: figure.value === null ? null : qualityOfMetric(metric, figure.value, worthless),
+    n: figure.n,
+    interval: figure.interval && qualityInterval(metric, figure.interval, worthless),
+    figure: { value: figure.value, interval: figure.interval, transform: qualityTransformText(metric, worthless) },
+  };
+}
+
+/**
+ * The settings a tick runs with: the policy's quality metric (and `worthlessError`) over the
+ * monitor's. A multiclass or regression window (with outcome sums) whose policy names no metric
+ * takes its kind's default; a binary window keeps the monitor's setting when the policy names a
+ * metric only other kinds have (a policy mismatched with its model is refused when applied).
+ */
+export function tickSettings(
+  settings: MonitorSettings,
+  policy: Pick<RetrainPolicy, 'quality'>,
+  observation: Pick<WindowObservation, 'outcomes'> | null,
+): MonitorSettings {
+  const outcomes = observation?.outcomes ?? null;
+  const named = policy.quality?.metric ?? null;
+  let metric: QualityMetric = settings.qualityMetric;
+  if (outcomes) metric = named ?? defaultMetricOf(outcomes.kind);
+  else if (named !== null && !isBeyondBinary(named)) metric = named;
+  if (metric === settings.qualityMetric && policy.quality?.worthlessError === undefined) return settings;
+  return {
+    ...settings,
+    qualityMetric: metric,
+    ...(policy.quality?.worthlessError === undefined ? {} : { worthlessError: policy.quality.worthlessError }),
+  };
+}
+
+/**
+ * The policy as the evaluator reads it: a threshold trigger on a multiclass or regression metric
+ * is written in the metric's own units (a log loss above 0.9, an RMSE above 12), while windows
+ * carry quality (quality-metric.ts); the threshold becomes quality, higher is better, compared
+ * with every window's quality (its reason then speaks of quality). Other policies are returned as they are.
+ */
+export function policyInQualityUnits(
+  policy: RetrainPolicy,
+  settings: Pick<MonitorSettings, 'qualityMetric' | 'worthlessError'>,
+): RetrainPolicy {
+  const trigger = policy.trigger;
+  const metric = settings.qualityMetric;
+  if (trigger.kind !== 'threshold' || trigger.metric !== metric || !isBeyondBinary(metric)) return policy;
+  return {
+    ...policy,
+    trigger: {
+      ...trigger,
+      metric: 'quality',
+      direction: 'higher-is-better',
+      threshold: qualityOfMetric(metric, trigger.threshold, settings.worthlessError ?? null),
+    },
+  };
 }
 
 /**
@@ -281,6 +370,8 @@ export function monitorTick(
 ): TickResult {
   const state: MonitorState = structuredCloneJson(previous);
   state.ticks += 1;
+  settings = tickSettings(settings, policy, observation);
+  policy = policyInQualityUnits(policy, settings);
   const revision3 = (settings.ruleRevision ?? 1) >= 3;
   const evidence = resolveEvidence(policy.evidence, featureCountOf(reference));
   const base = evaluateWindow(reference, observation, settings, evidence);

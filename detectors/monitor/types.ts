@@ -12,6 +12,8 @@ import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from 
 import type { ApprovalState, PolicyDecision, WindowSummary } from '../policy/state.ts';
 import type { LabelledScoreHistogram } from '../quality/score-histogram.ts';
 import type { CbpeModel } from '../quality/cbpe.ts';
+import type { OutcomeSums } from '../quality/outcome-sums.ts';
+import type { QualityMetric } from '../quality/quality-metric.ts';
 import type { EstimationGrouping, ScoreGroup } from '../quality/cbpe-groups.ts';
 import type { SerializedPageHinkley } from '../sequential/page-hinkley.ts';
 import type { SegmentReport } from '../segments/evaluate-segments.ts';
@@ -76,6 +78,18 @@ export interface WindowObservation {
   estimationGroups?: { grouping: EstimationGrouping; groups: ScoreGroup[]; outside: number } | null;
   /** Multivariate drift of a sample of the window against one of the reference, when the policy runs the tests. @default null */
   multivariate?: MultivariateDriftReport | null;
+  /**
+   * A multiclass or regression model's labelled events summed for its metrics (confusion counts
+   * and log-loss sums; error and target sums), labels cut at `labelsArrivedBy`. Absent for a
+   * binary model, whose quality comes from `labelled`. @default undefined
+   */
+  outcomes?: OutcomeSums | null;
+  /**
+   * A multiclass or regression model's labels that arrived after the previous observation's
+   * `labelsArrivedBy` for events of earlier windows, summed per window start (what `lateLabelled`
+   * is for a binary model). @default null
+   */
+  lateOutcomes?: { start: number; sums: OutcomeSums }[] | null;
 }
 
 /** A quality point of one model version at an age, for the decay fit. */
@@ -113,14 +127,22 @@ export interface MaturingWindow {
   estimatedThreshold?: number;
   /** Whether breakage was found in it: its labels measure broken data, so it is never pooled. */
   broken: boolean;
+  /** A multiclass or regression model's outcome sums so far (additive: pooled by adding). @default undefined */
+  outcomes?: OutcomeSums;
   /** Start of the pool it belonged to after the last tick: a pool leaves the kept windows whole. @default undefined */
   pool?: number;
 }
 
 /** Settings of a monitor that are not part of the retrain policy. */
 export interface MonitorSettings {
-  /** Quality metric the monitor tracks and the decay model fits. @default "accuracy" */
-  qualityMetric: 'accuracy' | 'auc';
+  /**
+   * Quality metric the monitor tracks and the decay model fits. The policy's `quality.metric`
+   * overrides it for the tick (multiclass and regression metrics come only from there).
+   * @default "accuracy"
+   */
+  qualityMetric: QualityMetric;
+  /** For mae and rmse: the error at which quality is 0 (the policy's `quality.worthlessError`). @default undefined */
+  worthlessError?: number | null;
   /**
    * Labelled events a window needs before its realised quality is used, under rule revisions 1
    * and 2. Revision 3 takes the policy's `evidence.minLabelledEvents` (default 30) and pools
@@ -236,7 +258,16 @@ export interface WindowEvaluation {
   dataQuality: DataQualityReport;
   quality: {
     metric: string;
-    realised: { value: number | null; n: number; interval: { lower: number; upper: number } | null } | null;
+    realised: {
+      value: number | null;
+      n: number;
+      interval: { lower: number; upper: number } | null;
+      /**
+       * For a multiclass or regression metric: its figure in its own units (value, interval) and
+       * how quality was derived from it (quality-metric.ts). @default undefined
+       */
+      figure?: { value: number | null; interval: { lower: number; upper: number } | null; transform: string };
+    } | null;
     estimated: {
       value: number | null;
       n: number;

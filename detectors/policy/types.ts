@@ -15,6 +15,7 @@ import type { AlertPolicy } from '../alerts/types.ts';
 import type { SegmentPolicy } from '../segments/types.ts';
 import type { MultivariateDriftSettings } from '../drift/multivariate/settings.ts';
 import type { ProbePolicy } from '../probes/types.ts';
+import type { QualityMetric } from '../quality/quality-metric.ts';
 
 /** A duration such as "90s", "30m", "6h", "2d" or "1w" (one number, one unit). */
 export type DurationText = string;
@@ -190,6 +191,20 @@ export interface EvidencePolicy {
   minTrainingLabelled: number | 'auto';
 }
 
+/**
+ * Which quality metric the monitor tracks (detectors/quality/quality-metric.ts): it must apply
+ * to the model's kind (binary: accuracy, auc; multiclass: accuracy, macro_f1, log_loss;
+ * regression: mae, rmse, r2). Every metric becomes a quality in [0, 1], higher is better.
+ */
+export interface QualityPolicy {
+  metric: QualityMetric;
+  /**
+   * For mae and rmse: the error (in the target's units) at which the model is of no use, e.g.
+   * the error of always predicting the mean; quality = 1 − error / worthlessError. @default none (required for mae and rmse)
+   */
+  worthlessError?: number;
+}
+
 /** A complete, validated, defaults-applied retrain policy. */
 export interface RetrainPolicy {
   /** Policy name, e.g. "fraud-scorer-cost". */
@@ -223,6 +238,12 @@ export interface RetrainPolicy {
    * `resolveProbePolicy` applies the defaults (probes on). @default DEFAULT_PROBES
    */
   probes?: ProbePolicy;
+  /**
+   * The quality metric. Absent in a policy that does not set it, so its content hash stays what
+   * it was: binary models then track the monitor setting (accuracy), multiclass accuracy and
+   * regression rmse (which needs `worthlessError`, so a regression policy sets it). @default absent
+   */
+  quality?: QualityPolicy;
 }
 
 /** Identifies the exact policy that drove a decision (the hash is sha256 of its canonical JSON). */

@@ -35,7 +35,8 @@ export function tickSegments(
   const estimator =
     reference.cbpe && grouping && read && sameGrouping(read, grouping) ? { model: reference.cbpe, grouping } : null;
   const report = evaluateSegments(reference, pairSegments(counts, observed.window), policy.segments, {
-    qualityMetric: settings.qualityMetric,
+    // Per-segment quality is measured on binary scores only (a multiclass or regression model's segments have none).
+    qualityMetric: settings.qualityMetric === 'auc' ? 'auc' : 'accuracy',
     estimator,
   });
   state.segments = { reference: counts, sloBreaches: report.sloBreaches };

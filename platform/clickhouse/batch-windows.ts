@@ -31,6 +31,7 @@ export interface BatchQueryTimings {
   topValues?: number;
   unknownKeys?: number;
   estimation?: number;
+  outcomes?: number;
 }
 
 /** The batch's windows, as parameters: window i+1 (SQL arrays are 1-based) is model models[i] in [starts[i], ends[i]). */

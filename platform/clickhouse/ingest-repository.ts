@@ -89,6 +89,7 @@ const EVENT_COLUMNS = [
   'source',
   'source_ref',
   'vec_features',
+  'prediction_probabilities',
 ] as const;
 const LABEL_COLUMNS = [
   'event_id',
@@ -137,6 +138,7 @@ export function encodeScoringEvent(r: ScoringEventRow): string {
     r.source,
     r.source_ref,
     r.vec_features ?? {},
+    r.prediction_probabilities ?? {},
   ]);
 }
 export function encodeLabel(r: LabelRow): string {

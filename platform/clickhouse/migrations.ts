@@ -400,6 +400,26 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (model_id, feature)`,
     ],
   },
+  {
+    version: 66,
+    name: 'model kinds and class-probability vectors',
+    statements: [
+      // What kind of model a model id is (binary, the default when it has no row; multiclass with
+      // its classes in order; regression): declared at registration, newest declaration wins. The
+      // monitor reads it to know which metrics apply and which sums a window needs.
+      `CREATE TABLE IF NOT EXISTS model_kinds (
+        model_id LowCardinality(String),
+        kind LowCardinality(String),
+        classes Array(String),
+        declared_by String,
+        declared_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(declared_at)
+      ORDER BY model_id`,
+      // A multiclass event's class probabilities on its own row, as vector features are
+      // (migration 65): de-duplicated and erased with the event, read only by the queries that name it.
+      `ALTER TABLE scoring_events ADD COLUMN IF NOT EXISTS prediction_probabilities Map(LowCardinality(String), Float64) DEFAULT map()`,
+    ],
+  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { QUALITY_METRICS, qualityOfMetric } from '../../detectors/quality/quality-metric.ts';
 import { formatDuration, formatEstimateHours, formatInstant } from '../../detectors/texts/format.ts';
 import { Random } from '../../detectors/random.ts';
 
@@ -14,6 +15,7 @@ interface DashboardUtil {
   relative(ms: number, now: number): string;
   timeTickLabels(ticks: number[]): string[];
   percentTickLabels(ticks: number[]): string[];
+  qualityLabel(metric: string | undefined): string;
 }
 
 let util: DashboardUtil;
@@ -35,6 +37,14 @@ describe('the dashboard writes the one format of detectors/texts', () => {
       const interval = { lower: hours * 0.7, upper: ms % 3 === 0 ? null : hours * 1.6, level: 0.9 };
       expect(util.estimateHours(hours, interval)).toBe(formatEstimateHours(hours, interval));
     }
+  });
+
+  it('a quality axis names the metric when quality is the metric, and "quality from" it when quality is derived from it', () => {
+    for (const metric of QUALITY_METRICS) {
+      const identity = [-0.5, 0.05, 0.3, 0.9].every((v) => qualityOfMetric(metric, v, 1) === v);
+      expect(util.qualityLabel(metric)).toBe(identity ? metric : `quality from ${metric}`);
+    }
+    expect(util.qualityLabel(undefined)).toBe('quality');
   });
 
   it('relative times read "… ago" / "in …" in the same duration form', () => {

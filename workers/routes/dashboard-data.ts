@@ -150,7 +150,15 @@ function windowOf(r: WindowDecisionRow) {
     quality: wq
       ? { metric: String(wq.metric ?? q.metric ?? ''), value: num(wq.value), source: String(wq.source ?? '') }
       : null,
-    realised: realised ? { value: num(realised.value), n: num(realised.n), interval: obj(realised.interval) } : null,
+    realised: realised
+      ? {
+          value: num(realised.value),
+          n: num(realised.n),
+          interval: obj(realised.interval),
+          // A multiclass or regression metric's own figure and how quality was derived from it.
+          ...(obj(realised.figure) ? { figure: obj(realised.figure) } : {}),
+        }
+      : null,
     estimated: estimated
       ? {
           value: num(estimated.value),

@@ -6,13 +6,19 @@ import path from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { archiveVersion } from '../../operations/archive-version.ts';
-import { readReferenceFile, registerModel, type ReferenceSource } from '../../operations/register-model.ts';
+import {
+  modelKindInput,
+  readReferenceFile,
+  registerModel,
+  type ReferenceSource,
+} from '../../operations/register-model.ts';
 import { promoteVersionManually } from '../../operations/promote-version.ts';
 import type { PromotionContext } from '../../operations/promotion-context.ts';
 import { rollbackProductionManually } from '../../operations/rollback-version.ts';
 import { servedByOf, servingStatus } from '../../operations/serving-status.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import { ClickHouseLineageRepository } from '../../platform/clickhouse/lineage-repository.ts';
+import { modelKindOf } from '../../platform/clickhouse/model-kind-repository.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
 import { NotFoundError } from '../../platform/errors.ts';
 import type { ArtifactStore } from '../../platform/registry/artifact-store.ts';
@@ -69,6 +75,17 @@ export const registerBody = z
       .describe(
         'the model\'s vector features (embeddings) and their exact dimension, e.g. {"embedding": 32}: events must send each as an array of that many numbers. @default none declared',
       ),
+    kind: z
+      .enum(['binary', 'multiclass', 'regression'])
+      .optional()
+      .describe(
+        'what kind of model this is (declared for the model): binary (prediction.score), multiclass (prediction.probabilities over `classes`) or regression (prediction.value). @default none declared (binary)',
+      ),
+    classes: z
+      .array(z.string().min(1).max(CONTRACT_LIMITS.labelChars))
+      .max(1000)
+      .optional()
+      .describe("a multiclass model's classes, in order (at least two). @default none"),
     reason: z.string().max(1000).optional(),
     as: z.string().min(1).max(128).optional(),
   })
@@ -126,6 +143,22 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
         access: 'read',
       },
       ({ params }) => servingStatus(deps.clickhouse, deps.config, params.model),
+    );
+
+    defineRoute(
+      app,
+      guard,
+      {
+        method: 'GET',
+        url: '/v1/models/:model/kind',
+        role: 'viewer',
+        tags: ['models'],
+        summary:
+          "a model's kind: binary (the default, when none was declared), multiclass with its classes, or regression",
+        params: modelParams,
+        access: 'read',
+      },
+      ({ params }) => modelKindOf(deps.clickhouse, params.model),
     );
 
     defineRoute(
@@ -246,6 +279,7 @@ export function modelRoutes(deps: ModelRoutesDeps): RouteModule {
               stage: body.stage ?? 'candidate',
               ...(body.decisionThreshold === undefined ? {} : { decisionThreshold: body.decisionThreshold }),
               ...(body.vectorFeatures ? { vectorFeatures: body.vectorFeatures } : {}),
+              ...modelKindInput(body.kind, body.classes),
               actor: actorOf(identity, body.as),
               ...(body.reason ? { reason: body.reason } : {}),
             },

@@ -6,6 +6,8 @@ import { servingStatus } from '../../operations/serving-status.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import type { MonitorStatus } from '../../workflows/messages.ts';
 import { parsePolicy, parsePolicyYaml, type LoadedPolicy } from '../../platform/policy-file.ts';
+import { modelKindOf } from '../../platform/clickhouse/model-kind-repository.ts';
+import { assertPolicyFitsModel } from '../../operations/policy-fits-model.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import {
   approveUpdate,
@@ -121,6 +123,7 @@ export function monitorRoutes(
         const loaded = loadPolicy(body);
         if (loaded.policy.model !== params.model)
           throw new ValidationError(`the policy is for model "${loaded.policy.model}", not "${params.model}"`);
+        assertPolicyFitsModel(loaded.policy, await modelKindOf(clickhouse, params.model));
         return monitors.update(params.model, setPolicyUpdate, {
           policy: loaded.policy,
           ref: loaded.ref,

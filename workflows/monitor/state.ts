@@ -423,7 +423,9 @@ export class MonitorWorkflowState {
       this.#challengerProbes &&
       this.settings.ruleRevision >= 4 &&
       this.policy.trigger.kind === 'cost-aware' &&
-      (this.settings.qualityMetric ?? 'accuracy') === 'accuracy'
+      (this.settings.qualityMetric ?? 'accuracy') === 'accuracy' &&
+      // Probes pair binary correctness: a policy naming its quality metric (every multiclass and regression policy) runs none.
+      this.policy.quality === undefined
     );
   }
 

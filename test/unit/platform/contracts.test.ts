@@ -72,6 +72,28 @@ describe('scoring event contract', () => {
     expect(plain.ok && 'vec_features' in plain.value).toBe(false);
   });
 
+  it("keeps a multiclass prediction's class probabilities, keyed by class", () => {
+    const prediction = { probabilities: { cat: 0.7, dog: 0.2, bird: 0.1 } };
+    const result = validateScoringEvent({ ...good, prediction }, from);
+    expect(result.ok && result.value.prediction_probabilities).toEqual(prediction.probabilities);
+    // The fast path takes it too (epoch milliseconds: an ISO timestamp always defers to zod).
+    expect(scoringEventContract.accepts({ ...good, timestamp: 1_764_158_400_000, prediction })).toBe(true);
+    const plain = validateScoringEvent(good, from);
+    expect(plain.ok && 'prediction_probabilities' in plain.value).toBe(false);
+  });
+
+  it.each([
+    [{ cat: 0.7, dog: 0.2 }, 'must sum to 1'],
+    [{ cat: 1.2, dog: -0.2 }, 'prediction.probabilities.cat'],
+    [{ cat: 1 }, 'at least two classes'],
+    [{ cat: 0.5, dog: 'half' }, 'prediction.probabilities.dog'],
+  ])('dead-letters the probabilities %j naming %s', (probabilities, reason) => {
+    expect(scoringEventContract.accepts({ ...good, prediction: { probabilities } })).toBe(false);
+    const result = validateScoringEvent({ ...good, prediction: { probabilities } }, from);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason).toContain(reason);
+  });
+
   it('accepts epoch milliseconds', () => {
     const result = validateScoringEvent({ ...good, timestamp: 1_764_158_400_000 }, from);
     expect(result.ok && result.value.ts).toBe(1_764_158_400_000);

@@ -1,0 +1,257 @@
+/**
+ * The labelled outcomes of multiclass and regression models' windows, summed in ClickHouse for
+ * their quality metrics (detectors/quality/outcome-sums.ts): what comes back is O(K²) per
+ * multiclass window and one row per regression window, whatever the window's size.
+ *
+ * - **multiclass**: per (window, predicted class, true class) the labelled events, and of those
+ *   with a probability vector Σ −ln p(true class) and its square (p clipped to [ε, 1 − ε], as
+ *   scikit-learn's log loss). The predicted class is `prediction.class` when the event sent it,
+ *   else the class of highest probability (the first listed on a tie);
+ * - **regression**: per window n, Σ|e|, Σe², Σe⁴, Σy, Σy² of e = label − prediction.value.
+ *
+ * Windows are batched as the other window queries (batch-windows.ts: one text for any batch,
+ * every value a parameter), labels joined by event id (only the batch's events' labels are read)
+ * and cut at each window's own arrival instant. A window read on its own is a batch of one.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { MulticlassSums, OutcomeSums, RegressionOutcomeSums } from '../../detectors/quality/outcome-sums.ts';
+import { batchParams, eventsOfWindows, timedRows, type BatchQueryTimings } from './batch-windows.ts';
+import { queryRows } from './client.ts';
+import { num } from './sql-values.ts';
+import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
+
+/** −ln p is taken of p clipped to [ε, 1 − ε] (= detectors/quality/probabilistic.ts LOG_LOSS_EPSILON). */
+const LOG_LOSS_EPSILON = Number.EPSILON;
+
+/** One window of a multiclass or regression model to sum. */
+export interface OutcomeWindowRequest extends TimeWindow {
+  modelId: string;
+  /** The model's kind; a multiclass model's classes in order (the confusion matrix's rows and columns). */
+  kind: { kind: 'multiclass'; classes: readonly string[] } | { kind: 'regression' };
+  /** Count only labels that arrived (label_ts) before this instant. @default null (every stored label) */
+  labelsArrivedBy?: number | null;
+}
+
+/** The batch's labels of its events only, newest per event, cut per window at its arrival instant. */
+const labelsOfEvents = (labelColumns: string, eventWhere: string): string => `
+INNER JOIN (
+  SELECT event_id, ${labelColumns}, label_ts FROM labels FINAL
+  PREWHERE event_id IN (
+    SELECT event_id FROM scoring_events
+    PREWHERE model_id IN {models:Array(String)}
+      AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})${eventWhere}
+  )
+) AS l USING (event_id)
+WHERE ifNull(l.label_ts < fromUnixTimestamp64Milli({arrivedBy:Array(Nullable(Int64))}[e.w]), 1)`;
+
+const MULTICLASS_SQL = `
+SELECT w, predicted, truth, count() AS events, countIf(has_p) AS loss_n, sumIf(loss, has_p) AS loss_sum,
+       sumIf(loss * loss, has_p) AS loss_sq
+FROM (
+  SELECT e.w AS w, l.label AS truth, length(e.prediction_probabilities) > 0 AS has_p,
+         ifNull(e.prediction_class,
+                mapKeys(e.prediction_probabilities)[indexOf(mapValues(e.prediction_probabilities), arrayMax(mapValues(e.prediction_probabilities)))]) AS predicted,
+         -log(least(greatest(e.prediction_probabilities[l.label], {eps:Float64}), 1 - {eps:Float64})) AS loss
+  FROM ${eventsOfWindows('event_id, prediction_class, prediction_probabilities', '\n    AND (prediction_class IS NOT NULL OR length(prediction_probabilities) > 0)')} AS e
+  ${labelsOfEvents('label', '')}
+)
+GROUP BY w, predicted, truth`;
+
+const REGRESSION_SQL = `
+SELECT w, count() AS n, sum(abs(err)) AS sae, sum(err * err) AS sse, sum(err * err * err * err) AS s4,
+       sum(y) AS sy, sum(y * y) AS syy
+FROM (
+  SELECT e.w AS w, assumeNotNull(l.label_numeric) AS y, y - assumeNotNull(e.prediction_value) AS err
+  FROM ${eventsOfWindows('event_id, prediction_value', '\n    AND prediction_value IS NOT NULL')} AS e
+  ${labelsOfEvents('label_numeric', '\n      AND prediction_value IS NOT NULL')}
+    AND l.label_numeric IS NOT NULL AND isFinite(l.label_numeric)
+)
+GROUP BY w`;
+
+/** The late-label query's per-event columns, by kind: the sums above, per earlier window (k) instead of per batch window. */
+const LATE_MULTICLASS_SQL = (ts: string, arrival: string) => `
+SELECT k, predicted, truth, count() AS events, countIf(has_p) AS loss_n, sumIf(loss, has_p) AS loss_sum,
+       sumIf(loss * loss, has_p) AS loss_sq
+FROM (
+  SELECT e.k AS k, l.label AS truth, length(e.prediction_probabilities) > 0 AS has_p,
+         ifNull(e.prediction_class,
+                mapKeys(e.prediction_probabilities)[indexOf(mapValues(e.prediction_probabilities), arrayMax(mapValues(e.prediction_probabilities)))]) AS predicted,
+         -log(least(greatest(e.prediction_probabilities[l.label], {eps:Float64}), 1 - {eps:Float64})) AS loss
+  FROM (SELECT event_id, label FROM labels FINAL WHERE ${arrival}) AS l
+  INNER JOIN (SELECT event_id, prediction_class, prediction_probabilities, ms, arrayCount(s -> s <= ms, {starts:Array(Int64)}) AS k
+              FROM (SELECT event_id, prediction_class, prediction_probabilities, toUnixTimestamp64Milli(ts) AS ms FROM scoring_events FINAL
+                    WHERE model_id = {model:String} AND ${ts}
+                      AND (prediction_class IS NOT NULL OR length(prediction_probabilities) > 0)
+                      AND event_id IN (SELECT event_id FROM labels WHERE ${arrival}))) AS e USING (event_id)
+  WHERE e.k > 0 AND e.ms < {ends:Array(Int64)}[e.k]
+)
+GROUP BY k, predicted, truth`;
+
+const LATE_REGRESSION_SQL = (ts: string, arrival: string) => `
+SELECT k, count() AS n, sum(abs(err)) AS sae, sum(err * err) AS sse, sum(err * err * err * err) AS s4,
+       sum(y) AS sy, sum(y * y) AS syy
+FROM (
+  SELECT e.k AS k, assumeNotNull(l.label_numeric) AS y, y - assumeNotNull(e.prediction_value) AS err
+  FROM (SELECT event_id, label_numeric FROM labels FINAL
+        WHERE label_numeric IS NOT NULL AND isFinite(label_numeric) AND ${arrival}) AS l
+  INNER JOIN (SELECT event_id, prediction_value, ms, arrayCount(s -> s <= ms, {starts:Array(Int64)}) AS k
+              FROM (SELECT event_id, prediction_value, toUnixTimestamp64Milli(ts) AS ms FROM scoring_events FINAL
+                    WHERE model_id = {model:String} AND ${ts} AND prediction_value IS NOT NULL
+                      AND event_id IN (SELECT event_id FROM labels WHERE ${arrival}))) AS e USING (event_id)
+  WHERE e.k > 0 AND e.ms < {ends:Array(Int64)}[e.k]
+)
+GROUP BY k`;
+
+/**
+ * Labels that arrived in `arrived` for events of one model's earlier `windows` (ascending, not
+ * overlapping), summed per window: what late labels add to windows already evaluated (as
+ * window-repository.ts `lateLabelledScoreGroups` for binary models; a correction arriving late
+ * counts again). Only windows with late labels are returned. Throws RangeError on unordered windows.
+ */
+export async function lateOutcomeSums(
+  client: ClickHouseClient,
+  modelId: string,
+  kind: OutcomeWindowRequest['kind'],
+  windows: readonly TimeWindow[],
+  arrived: TimeWindow,
+): Promise<{ start: number; sums: OutcomeSums }[]> {
+  if (windows.length === 0) return [];
+  windows.forEach((w, i) => {
+    if (!(w.start < w.end) || (i > 0 && w.start < windows[i - 1]!.end))
+      throw new RangeError(`late-label windows must be ascending and not overlap (window ${i}: ${w.start}..${w.end})`);
+  });
+  const ts = windowFilter('ts', { start: windows[0]!.start, end: windows[windows.length - 1]!.end });
+  const arrival = namedWindowFilter('label_ts', 'arrived', arrived);
+  const params = {
+    model: modelId,
+    ...ts.params,
+    ...arrival.params,
+    starts: windows.map((w) => w.start),
+    ends: windows.map((w) => w.end),
+    eps: LOG_LOSS_EPSILON,
+  };
+  const byWindow = new Map<number, OutcomeSums>();
+  const sumsOf = (k: number): OutcomeSums => {
+    let sums = byWindow.get(k);
+    if (!sums) byWindow.set(k, (sums = emptySums(kind)));
+    return sums;
+  };
+  if (kind.kind === 'multiclass') {
+    const rows = await queryRows<MulticlassRow & { k: number }>(
+      client,
+      LATE_MULTICLASS_SQL(ts.sql, arrival.sql),
+      params,
+    );
+    for (const r of rows) addMulticlassRow(sumsOf(Number(r.k)) as MulticlassSums, r);
+  } else {
+    const rows = await queryRows<RegressionRow & { k: number }>(
+      client,
+      LATE_REGRESSION_SQL(ts.sql, arrival.sql),
+      params,
+    );
+    for (const r of rows) setRegressionRow(sumsOf(Number(r.k)) as RegressionOutcomeSums, r);
+  }
+  return [...byWindow].sort((a, b) => a[0] - b[0]).map(([k, sums]) => ({ start: windows[k - 1]!.start, sums }));
+}
+
+interface MulticlassRow {
+  predicted: string;
+  truth: string;
+  events: string;
+  loss_n: string;
+  loss_sum: number;
+  loss_sq: number;
+}
+
+interface RegressionRow {
+  n: string;
+  sae: number;
+  sse: number;
+  s4: number;
+  sy: number;
+  syy: number;
+}
+
+/**
+ * The outcome sums of every window of `requests` (at most one window per model), in request
+ * order: zero sums for a window without labelled events. Throws ValidationError on bad bounds.
+ */
+export async function outcomeSums(
+  client: ClickHouseClient,
+  requests: readonly OutcomeWindowRequest[],
+  timings?: BatchQueryTimings,
+): Promise<OutcomeSums[]> {
+  const out: OutcomeSums[] = requests.map((r) => emptySums(r.kind));
+  const multiclass = requests.flatMap((r, i) => (r.kind.kind === 'multiclass' ? [i] : []));
+  const regression = requests.flatMap((r, i) => (r.kind.kind === 'regression' ? [i] : []));
+  if (multiclass.length > 0) {
+    const batch = multiclass.map((i) => requests[i]!);
+    const rows = await timedRows<MulticlassRow & { w: number }>(
+      client,
+      'outcomes',
+      MULTICLASS_SQL,
+      { ...batchParams(batch), arrivedBy: batch.map((r) => r.labelsArrivedBy ?? null), eps: LOG_LOSS_EPSILON },
+      timings,
+    );
+    for (const r of rows) addMulticlassRow(out[multiclass[Number(r.w) - 1]!] as MulticlassSums, r);
+  }
+  if (regression.length > 0) {
+    const batch = regression.map((i) => requests[i]!);
+    const rows = await timedRows<RegressionRow & { w: number }>(
+      client,
+      'outcomes',
+      REGRESSION_SQL,
+      { ...batchParams(batch), arrivedBy: batch.map((r) => r.labelsArrivedBy ?? null) },
+      timings,
+    );
+    for (const r of rows) setRegressionRow(out[regression[Number(r.w) - 1]!] as RegressionOutcomeSums, r);
+  }
+  return out;
+}
+
+function emptySums(kind: OutcomeWindowRequest['kind']): OutcomeSums {
+  if (kind.kind === 'regression')
+    return {
+      kind: 'regression',
+      n: 0,
+      sumAbsoluteError: 0,
+      sumSquaredError: 0,
+      sumFourthPowerError: 0,
+      sumTruth: 0,
+      sumSquaredTruth: 0,
+    };
+  const k = kind.classes.length;
+  return {
+    kind: 'multiclass',
+    classes: [...kind.classes],
+    confusion: Array.from({ length: k }, () => new Array<number>(k).fill(0)),
+    lossN: 0,
+    lossSum: 0,
+    lossSquares: 0,
+    unknownClass: 0,
+  };
+}
+
+/** One (predicted, true) group into the window's sums; a class the model does not list is counted apart. */
+function addMulticlassRow(sums: MulticlassSums, r: MulticlassRow): void {
+  const t = sums.classes.indexOf(r.truth);
+  const p = sums.classes.indexOf(r.predicted);
+  const events = num(r.events);
+  if (t < 0 || p < 0) {
+    sums.unknownClass += events;
+    return;
+  }
+  sums.confusion[t]![p]! += events;
+  sums.lossN += num(r.loss_n);
+  sums.lossSum += Number(r.loss_sum);
+  sums.lossSquares += Number(r.loss_sq);
+}
+
+function setRegressionRow(sums: RegressionOutcomeSums, r: RegressionRow): void {
+  sums.n = num(r.n);
+  sums.sumAbsoluteError = Number(r.sae);
+  sums.sumSquaredError = Number(r.sse);
+  sums.sumFourthPowerError = Number(r.s4);
+  sums.sumTruth = Number(r.sy);
+  sums.sumSquaredTruth = Number(r.syy);
+}
