@@ -135,7 +135,11 @@ export function oneOf<const T extends readonly [Field, Field, ...Field[]]>(
   ...fields: T
 ): Field<z.ZodUnion<Schemas<T>>> {
   const checks = fields.map((f) => f.accepts);
-  return field(z.union(fields.map((f) => f.schema) as unknown as Schemas<T>), (v) => {
+  // A union says only "Invalid input" when the value is missing; say what is wrong instead.
+  const union = z.union(fields.map((f) => f.schema) as unknown as Schemas<T>, {
+    error: (issue) => (issue.input === undefined ? 'required: the field is missing' : undefined),
+  });
+  return field(union, (v) => {
     for (let i = 0; i < checks.length; i++) if (checks[i]!(v)) return true;
     return false;
   });

@@ -98,6 +98,12 @@ describe('scoring event contract', () => {
     const result = validateScoringEvent({ ...good, timestamp: 1_764_158_400_000 }, from);
     expect(result.ok && result.value.ts).toBe(1_764_158_400_000);
   });
+
+  it('says a missing timestamp is missing, not merely invalid', () => {
+    const { timestamp: _, ...withoutTimestamp } = good;
+    const result = validateScoringEvent(withoutTimestamp, from);
+    expect(!result.ok && result.reason).toBe('timestamp: required: the field is missing');
+  });
 });
 
 describe('label contract', () => {
@@ -113,6 +119,12 @@ describe('label contract', () => {
     expect(!overflow.ok && overflow.reason).toMatch(/^label: Infinity is not a finite number/);
     const nul = validateLabel({ event_id: 'e\u0000', label: 1, timestamp: 0 }, from);
     expect(!nul.ok && nul.reason).toContain('event_id: no control characters');
+  });
+
+  it('says a missing label or timestamp is missing', () => {
+    const result = validateLabel({ event_id: 'e1' }, from);
+    expect(!result.ok && result.reason).toContain('label: required: the field is missing');
+    expect(!result.ok && result.reason).toContain('timestamp: required: the field is missing');
   });
 
   it('rejects a label without event_id', () => {
