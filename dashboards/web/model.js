@@ -228,7 +228,7 @@ export async function renderModel(main, modelId, { full }) {
         h(
           'p',
           { class: 'sub', id: 'ingest-sub' },
-          `Scoring events, labelled events and dead letters per ${bucketText}.`,
+          `Scoring events, labelled events and dead letters per ${bucketText}; the bucket in progress appears once it closes.`,
         ),
         ingestEl,
       ),

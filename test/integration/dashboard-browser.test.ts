@@ -308,7 +308,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web dashboard in headless Chromium', () 
     // Window length from the cadence: 30 s windows, ingest per 30 s.
     expect(api.windowMs).toBe(30_000);
     expect(text).toContain('Quality per 30 s window');
-    expect(await page.textContent('#ingest-sub')).toBe('Scoring events, labelled events and dead letters per 30 s.');
+    expect(await page.textContent('#ingest-sub')).toBe(
+      'Scoring events, labelled events and dead letters per 30 s; the bucket in progress appears once it closes.',
+    );
 
     // No half-life from a straight line through two windows; the curve is not extended to 0%.
     expect(await page.textContent('#halflife-label')).toBe(

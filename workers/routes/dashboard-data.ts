@@ -333,11 +333,15 @@ function windowLength(windows: { start: number | null; end: number | null }[]): 
   return lengths.length === 0 ? null : (lengths[Math.floor(lengths.length / 2)] as number);
 }
 
-/** Buckets from the first to the last with data, the empty ones as zeros (a gap in ingest is a gap, not a flat line). */
-function denseBuckets<T extends { start: number; events: number; labelled: number; deadLetters: number }>(
+/** Buckets from the first to the last closed one with data, the empty ones as zeros (a gap in ingest is a gap, not a flat line). */
+export function denseBuckets<T extends { start: number; events: number; labelled: number; deadLetters: number }>(
   rows: T[],
   bucketMs: number,
+  now: number = Date.now(),
 ): { start: number; events: number; labelled: number; deadLetters: number }[] {
+  // The bucket still filling (and its labels still to come) would draw as a fall to zero at the
+  // right edge of every live chart: it is left out while an earlier bucket has closed.
+  while (rows.length > 1 && rows[rows.length - 1]!.start + bucketMs > now) rows = rows.slice(0, -1);
   if (rows.length === 0) return [];
   const byStart = new Map(rows.map((r) => [r.start, r]));
   const out = [];
