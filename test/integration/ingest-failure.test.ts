@@ -60,10 +60,10 @@ describe('ingest while ClickHouse fails', () => {
     await ch.client.command({ query: 'DETACH TABLE scoring_events' });
     await ch.client.command({ query: 'DETACH TABLE labels' });
     const worker = new IngestWorker({ config, repository: repo, initialRetryBackoffMs: 50 });
-    const seen = { paused: 0, resumed: 0, retries: [] as number[] };
+    const seen = { paused: 0, resumed: 0, retries: [] as { attempt: number; delayMs: number }[] };
     worker.on('paused', () => seen.paused++);
     worker.on('resumed', () => seen.resumed++);
-    worker.on('retry', (r: { delayMs: number }) => seen.retries.push(r.delayMs));
+    worker.on('retry', (r: { attempt: number; delayMs: number }) => seen.retries.push(r));
     const m = worker.metrics;
     const attached = { events: false, labels: false };
     try {
@@ -117,8 +117,14 @@ describe('ingest while ClickHouse fails', () => {
     expect(seen.resumed).toBe(seen.paused);
     expect(m.paused).toBe(0);
     // Exponential: later delays are longer, capped by maxRetryBackoffMs.
-    expect(Math.max(...seen.retries)).toBeLessThanOrEqual(config.ingest.maxRetryBackoffMs);
-    expect(seen.retries.at(-1)!).toBeGreaterThan(seen.retries[0]!);
+    // Each batch's back-off starts again from the first delay, and two batches can be retrying,
+    // so compare attempts, not the order of the events: a third attempt waits 2–8× the first
+    // (jitter keeps a delay within its back-off's upper half).
+    const delays = (which: (attempt: number) => boolean) =>
+      seen.retries.filter((r) => which(r.attempt)).map((r) => r.delayMs);
+    expect(Math.max(...delays(() => true))).toBeLessThanOrEqual(config.ingest.maxRetryBackoffMs);
+    expect(delays((a) => a >= 3).length).toBeGreaterThan(0);
+    expect(Math.min(...delays((a) => a >= 3))).toBeGreaterThan(Math.max(...delays((a) => a === 1)));
     expect(await repo.countEvents({ final: false, modelId })).toBe(N);
     expect(await repo.countEvents({ final: true, modelId })).toBe(N);
     expect(await repo.countLabels({ final: false })).toBe(L);
