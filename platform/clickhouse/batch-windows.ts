@@ -17,6 +17,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './client.ts';
+import { labelsOfEvents } from './labels-of-events.ts';
 import { MISSING_SEGMENT, OTHER_SEGMENT, type SegmentsToCount } from './segment-grouping.ts';
 import { checkedTimeWindow, type TimeWindow } from './time-window.ts';
 
@@ -88,6 +89,20 @@ export const eventsOfWindows = (columns: string, where = '', segmented = false):
   )
 )`;
 };
+
+/**
+ * The batch's labels of its events (labels-of-events.ts), the newest of each event, joined to
+ * {@link eventsOfWindows} aliased `e` and cut per window at its arrival instant ({arrivedBy}).
+ * `labelColumns` are the labels' columns the query reads; `labelWhere` further conditions on them,
+ * `eventWhere` on the events whose ids restrict the read.
+ */
+export const batchLabelsJoin = (labelColumns: string, eventWhere = '', labelWhere = ''): string => `
+INNER JOIN (
+  SELECT event_id, ${labelColumns}, label_ts FROM labels FINAL
+  ${labelsOfEvents(`model_id IN {models:Array(String)}
+      AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})${eventWhere}`)}${labelWhere ? `\n  WHERE ${labelWhere}` : ''}
+) AS l USING (event_id)
+WHERE ifNull(l.label_ts < fromUnixTimestamp64Milli({arrivedBy:Array(Nullable(Int64))}[e.w]), 1)`;
 
 /** The segment keys of each window of a batch as parameters of {@link eventsOfWindows}(…, segmented). */
 export function segmentSlotParams(

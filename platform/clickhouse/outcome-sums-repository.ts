@@ -15,12 +15,16 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { MulticlassSums, OutcomeSums, RegressionOutcomeSums } from '../../detectors/quality/outcome-sums.ts';
-import { batchParams, eventsOfWindows, timedRows, type BatchQueryTimings } from './batch-windows.ts';
+import { batchLabelsJoin, batchParams, eventsOfWindows, timedRows, type BatchQueryTimings } from './batch-windows.ts';
 import { queryRows } from './client.ts';
+import { labelsArrivedIn } from './labels-of-events.ts';
 import { num } from './sql-values.ts';
 import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
 
-/** −ln p is taken of p clipped to [ε, 1 − ε] (= detectors/quality/probabilistic.ts LOG_LOSS_EPSILON). */
+/**
+ * −ln p is taken of p clipped to [ε, 1 − ε] (= detectors/quality/probabilistic.ts LOG_LOSS_EPSILON;
+ * platform/ may import only types from detectors/).
+ */
 const LOG_LOSS_EPSILON = Number.EPSILON;
 
 /** One window of a multiclass or regression model to sum. */
@@ -32,72 +36,67 @@ export interface OutcomeWindowRequest extends TimeWindow {
   labelsArrivedBy?: number | null;
 }
 
-/** The batch's labels of its events only, newest per event, cut per window at its arrival instant. */
-const labelsOfEvents = (labelColumns: string, eventWhere: string): string => `
-INNER JOIN (
-  SELECT event_id, ${labelColumns}, label_ts FROM labels FINAL
-  PREWHERE event_id IN (
-    SELECT event_id FROM scoring_events
-    PREWHERE model_id IN {models:Array(String)}
-      AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})${eventWhere}
-  )
-) AS l USING (event_id)
-WHERE ifNull(l.label_ts < fromUnixTimestamp64Milli({arrivedBy:Array(Nullable(Int64))}[e.w]), 1)`;
-
-const MULTICLASS_SQL = `
-SELECT w, predicted, truth, count() AS events, countIf(has_p) AS loss_n, sumIf(loss, has_p) AS loss_sum,
-       sumIf(loss * loss, has_p) AS loss_sq
-FROM (
-  SELECT e.w AS w, l.label AS truth, length(e.prediction_probabilities) > 0 AS has_p,
+/** A multiclass event's columns for the sums: its predicted class (`prediction.class`, else the class of highest probability, the first listed on a tie) and −ln p(true class) when it sent probabilities. */
+const MULTICLASS_EVENT_COLUMNS = `l.label AS truth, length(e.prediction_probabilities) > 0 AS has_p,
          ifNull(e.prediction_class,
                 mapKeys(e.prediction_probabilities)[indexOf(mapValues(e.prediction_probabilities), arrayMax(mapValues(e.prediction_probabilities)))]) AS predicted,
-         -log(least(greatest(e.prediction_probabilities[l.label], {eps:Float64}), 1 - {eps:Float64})) AS loss
-  FROM ${eventsOfWindows('event_id, prediction_class, prediction_probabilities', '\n    AND (prediction_class IS NOT NULL OR length(prediction_probabilities) > 0)')} AS e
-  ${labelsOfEvents('label', '')}
+         -log(least(greatest(e.prediction_probabilities[l.label], {eps:Float64}), 1 - {eps:Float64})) AS loss`;
+const MULTICLASS_SUMS = `predicted, truth, count() AS events, countIf(has_p) AS loss_n, sumIf(loss, has_p) AS loss_sum,
+       sumIf(loss * loss, has_p) AS loss_sq`;
+const MULTICLASS_EVENTS = '(prediction_class IS NOT NULL OR length(prediction_probabilities) > 0)';
+
+/** A regression event's label y and error e = y − prediction.value, and their sums. */
+const REGRESSION_EVENT_COLUMNS = 'assumeNotNull(l.label_numeric) AS y, y - assumeNotNull(e.prediction_value) AS err';
+const REGRESSION_SUMS = `count() AS n, sum(abs(err)) AS sae, sum(err * err) AS sse, sum(err * err * err * err) AS s4,
+       sum(y) AS sy, sum(y * y) AS syy`;
+const USABLE_NUMERIC_LABEL = 'label_numeric IS NOT NULL AND isFinite(label_numeric)';
+
+const MULTICLASS_SQL = `
+SELECT w, ${MULTICLASS_SUMS}
+FROM (
+  SELECT e.w AS w, ${MULTICLASS_EVENT_COLUMNS}
+  FROM ${eventsOfWindows('event_id, prediction_class, prediction_probabilities', `\n    AND ${MULTICLASS_EVENTS}`)} AS e
+  ${batchLabelsJoin('label')}
 )
 GROUP BY w, predicted, truth`;
 
 const REGRESSION_SQL = `
-SELECT w, count() AS n, sum(abs(err)) AS sae, sum(err * err) AS sse, sum(err * err * err * err) AS s4,
-       sum(y) AS sy, sum(y * y) AS syy
+SELECT w, ${REGRESSION_SUMS}
 FROM (
-  SELECT e.w AS w, assumeNotNull(l.label_numeric) AS y, y - assumeNotNull(e.prediction_value) AS err
+  SELECT e.w AS w, ${REGRESSION_EVENT_COLUMNS}
   FROM ${eventsOfWindows('event_id, prediction_value', '\n    AND prediction_value IS NOT NULL')} AS e
-  ${labelsOfEvents('label_numeric', '\n      AND prediction_value IS NOT NULL')}
-    AND l.label_numeric IS NOT NULL AND isFinite(l.label_numeric)
+  ${batchLabelsJoin('label_numeric', '\n      AND prediction_value IS NOT NULL', USABLE_NUMERIC_LABEL)}
 )
 GROUP BY w`;
 
-/** The late-label query's per-event columns, by kind: the sums above, per earlier window (k) instead of per batch window. */
+/**
+ * The late-label queries: the sums above per earlier window (k) instead of per batch window. The
+ * labels read are those of events whose newest label arrived in the range (labels-of-events.ts),
+ * the events those labels belong to.
+ */
+const lateEvents = (columns: string, ts: string, arrival: string, where: string) => `(
+  SELECT event_id, ${columns}, ms, arrayCount(s -> s <= ms, {starts:Array(Int64)}) AS k
+  FROM (SELECT event_id, ${columns}, toUnixTimestamp64Milli(ts) AS ms FROM scoring_events FINAL
+        WHERE model_id = {model:String} AND ${ts} AND ${where}
+          AND event_id IN (SELECT event_id FROM labels WHERE ${arrival}))) AS e`;
+
 const LATE_MULTICLASS_SQL = (ts: string, arrival: string) => `
-SELECT k, predicted, truth, count() AS events, countIf(has_p) AS loss_n, sumIf(loss, has_p) AS loss_sum,
-       sumIf(loss * loss, has_p) AS loss_sq
+SELECT k, ${MULTICLASS_SUMS}
 FROM (
-  SELECT e.k AS k, l.label AS truth, length(e.prediction_probabilities) > 0 AS has_p,
-         ifNull(e.prediction_class,
-                mapKeys(e.prediction_probabilities)[indexOf(mapValues(e.prediction_probabilities), arrayMax(mapValues(e.prediction_probabilities)))]) AS predicted,
-         -log(least(greatest(e.prediction_probabilities[l.label], {eps:Float64}), 1 - {eps:Float64})) AS loss
-  FROM (SELECT event_id, label FROM labels FINAL WHERE ${arrival}) AS l
-  INNER JOIN (SELECT event_id, prediction_class, prediction_probabilities, ms, arrayCount(s -> s <= ms, {starts:Array(Int64)}) AS k
-              FROM (SELECT event_id, prediction_class, prediction_probabilities, toUnixTimestamp64Milli(ts) AS ms FROM scoring_events FINAL
-                    WHERE model_id = {model:String} AND ${ts}
-                      AND (prediction_class IS NOT NULL OR length(prediction_probabilities) > 0)
-                      AND event_id IN (SELECT event_id FROM labels WHERE ${arrival}))) AS e USING (event_id)
+  SELECT e.k AS k, ${MULTICLASS_EVENT_COLUMNS}
+  FROM (SELECT event_id, label FROM labels FINAL ${labelsArrivedIn(arrival)} WHERE ${arrival}) AS l
+  INNER JOIN ${lateEvents('prediction_class, prediction_probabilities', ts, arrival, MULTICLASS_EVENTS)} USING (event_id)
   WHERE e.k > 0 AND e.ms < {ends:Array(Int64)}[e.k]
 )
 GROUP BY k, predicted, truth`;
 
 const LATE_REGRESSION_SQL = (ts: string, arrival: string) => `
-SELECT k, count() AS n, sum(abs(err)) AS sae, sum(err * err) AS sse, sum(err * err * err * err) AS s4,
-       sum(y) AS sy, sum(y * y) AS syy
+SELECT k, ${REGRESSION_SUMS}
 FROM (
-  SELECT e.k AS k, assumeNotNull(l.label_numeric) AS y, y - assumeNotNull(e.prediction_value) AS err
-  FROM (SELECT event_id, label_numeric FROM labels FINAL
-        WHERE label_numeric IS NOT NULL AND isFinite(label_numeric) AND ${arrival}) AS l
-  INNER JOIN (SELECT event_id, prediction_value, ms, arrayCount(s -> s <= ms, {starts:Array(Int64)}) AS k
-              FROM (SELECT event_id, prediction_value, toUnixTimestamp64Milli(ts) AS ms FROM scoring_events FINAL
-                    WHERE model_id = {model:String} AND ${ts} AND prediction_value IS NOT NULL
-                      AND event_id IN (SELECT event_id FROM labels WHERE ${arrival}))) AS e USING (event_id)
+  SELECT e.k AS k, ${REGRESSION_EVENT_COLUMNS}
+  FROM (SELECT event_id, label_numeric FROM labels FINAL ${labelsArrivedIn(arrival)}
+        WHERE ${USABLE_NUMERIC_LABEL} AND ${arrival}) AS l
+  INNER JOIN ${lateEvents('prediction_value', ts, arrival, 'prediction_value IS NOT NULL')} USING (event_id)
   WHERE e.k > 0 AND e.ms < {ends:Array(Int64)}[e.k]
 )
 GROUP BY k`;

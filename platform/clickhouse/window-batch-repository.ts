@@ -47,6 +47,7 @@ import type { CountedWindow } from '../../detectors/drift/window-comparison.ts';
 import type { LabelledScoreGroup, ScoreBinCount } from '../../detectors/monitor/window-histograms.ts';
 import {
   anySegments,
+  batchLabelsJoin,
   batchParams,
   eventsOfWindows,
   segmentSlotParams,
@@ -161,17 +162,7 @@ SELECT e.w AS w, ${segmented ? 'e.sk AS sk, e.sv AS sv, ' : ''}${scoreBin('e.pre
        count() AS events, sum(e.prediction_score) AS score_sum, sum(e.prediction_score * e.prediction_score) AS score_sq,
        quantileTDigest(0.5)(dateDiff('second', e.ts, l.label_ts) / 3600.0) AS delay_p50
 FROM ${eventsOfWindows('event_id, ts, prediction_score', '\n    AND prediction_score IS NOT NULL', segmented)} AS e
-INNER JOIN (
-  SELECT event_id, label_numeric, label_ts FROM labels FINAL
-  PREWHERE event_id IN (
-    SELECT event_id FROM scoring_events
-    PREWHERE model_id IN {models:Array(String)}
-      AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})
-      AND prediction_score IS NOT NULL
-  )
-  WHERE label_numeric IS NOT NULL
-) AS l USING (event_id)
-WHERE ifNull(l.label_ts < fromUnixTimestamp64Milli({arrivedBy:Array(Nullable(Int64))}[e.w]), 1)
+${batchLabelsJoin('label_numeric', '\n      AND prediction_score IS NOT NULL', 'label_numeric IS NOT NULL')}
 GROUP BY w, ${slot(segmented)}bin, positive`;
 
 /** Dead letters of each window's model received in its window. */
