@@ -216,13 +216,24 @@ export async function main(argv: readonly string[]): Promise<void> {
   const peer = JSON.parse(
     execFileSync(
       python,
-      [path.join(projectRoot, 'bench/peers/onnx_peer.py'), file, String(rows), String(single), String(batch)],
+      [
+        path.join(projectRoot, 'bench/peers/onnx_peer.py'),
+        file,
+        String(rows),
+        String(single),
+        String(batch),
+        FEATURES.numeric.join(','),
+      ],
       { encoding: 'utf8' },
     ),
   ) as {
     engine: string;
+    /** From a numpy matrix built beforehand: the onnxruntime call alone. */
     single: Figures;
     batched: Figures;
+    /** From JSON-shaped rows (dicts), the matrix built inside the timer: the scorer's own work. */
+    singleFromRows: Figures;
+    batchedFromRows: Figures;
   };
 
   const shadow =
@@ -281,6 +292,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       singleThreadsOnly: ratio(threads.single, peer.single),
       batchedThreadsOnly: ratio(threads.batched, peer.batched),
       batchedPreEncoded: auto.preEncodedEventsPerSec / peer.batched.eventsPerSec,
+      // Like for like: both sides build the model's input from JSON-shaped rows inside the timer.
+      singleFromRows: ratio(auto.single, peer.singleFromRows),
+      batchedFromRows: ratio(auto.batched, peer.batchedFromRows),
     },
     shadow,
     kafka,
@@ -303,11 +317,15 @@ export async function main(argv: readonly string[]): Promise<void> {
     `single-row  halflife OnnxPool (threads): ${fmt(threads.single)}`,
     `single-row  ${peer.engine}: ${fmt(peer.single)}`,
     `            halflife/python throughput ${result.ratios.single.toFixed(2)}× (threads only ${result.ratios.singleThreadsOnly.toFixed(2)}×)`,
+    `single-row  ${peer.engine}, from JSON-shaped rows: ${fmt(peer.singleFromRows)}`,
+    `            halflife/python throughput, both from rows: ${result.ratios.singleFromRows.toFixed(2)}×`,
     `batch ${batch}   halflife OnnxPool (auto):    ${fmt(auto.batched)}`,
     `batch ${batch}   halflife OnnxPool (threads, 2 in flight): ${fmt(threads.batched)}`,
     `batch ${batch}   halflife OnnxPool (auto), rows encoded beforehand: ${Math.round(auto.preEncodedEventsPerSec).toLocaleString('en')} ev/s (${result.ratios.batchedPreEncoded.toFixed(2)}× python)`,
     `batch ${batch}   ${peer.engine} (1 thread): ${fmt(peer.batched)}`,
     `            halflife/python throughput ${result.ratios.batched.toFixed(2)}× (threads only ${result.ratios.batchedThreadsOnly.toFixed(2)}×)`,
+    `batch ${batch}   ${peer.engine} (1 thread), from JSON-shaped rows: ${fmt(peer.batchedFromRows)}`,
+    `            halflife/python throughput, both from rows: ${result.ratios.batchedFromRows.toFixed(2)}×`,
   ];
   if (shadow)
     out.push(
