@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   accuracyFromMulticlassConfusion,
@@ -7,27 +6,9 @@ import {
   multiclassLogLoss,
   multiclassMacroF1,
 } from '../../../detectors/quality/index.ts';
+import { multiclassRealisedCases } from '../../helpers/outcome-fixtures.ts';
 
-/** scikit-learn vectors from test/fixtures/multiclass-regression/generate_realised.py. */
-const fixture = JSON.parse(
-  readFileSync(new URL('../../fixtures/multiclass-regression/realised.json', import.meta.url), 'utf8'),
-) as {
-  cases: {
-    name: string;
-    classes: number;
-    truth: number[];
-    probabilities: number[][];
-    expected: {
-      predicted: number[];
-      accuracy: number;
-      macro_f1: number;
-      log_loss: number;
-      log_loss_interval: [number, number];
-      macro_f1_bootstrap_interval: [number, number];
-      confusion: number[][];
-    };
-  }[];
-};
+const fixture = { cases: multiclassRealisedCases() };
 
 const argmax = (row: readonly number[]) => row.reduce((best, p, k) => (p > (row[best] as number) ? k : best), 0);
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { multiclassLogLossContribution } from '../../../detectors/quality/multiclass-log-loss.ts';
 import {
@@ -15,41 +14,10 @@ import {
   qualityInterval,
   qualityOfMetric,
 } from '../../../detectors/quality/quality-metric.ts';
+import { multiclassRealisedCases, regressionOutcomeCases } from '../../helpers/outcome-fixtures.ts';
 
-/** scikit-learn vectors from test/fixtures/multiclass-regression/generate_realised.py and generate_outcome_intervals.py. */
-const multiclassFixture = JSON.parse(
-  readFileSync(new URL('../../fixtures/multiclass-regression/realised.json', import.meta.url), 'utf8'),
-) as {
-  cases: {
-    name: string;
-    classes: number;
-    truth: number[];
-    probabilities: number[][];
-    expected: {
-      accuracy: number;
-      macro_f1: number;
-      log_loss: number;
-      log_loss_interval: [number, number];
-      confusion: number[][];
-    };
-  }[];
-};
-const regressionFixture = JSON.parse(
-  readFileSync(new URL('../../fixtures/multiclass-regression/outcome_intervals.json', import.meta.url), 'utf8'),
-) as {
-  cases: {
-    name: string;
-    y_true: number[];
-    y_pred: number[];
-    expected: {
-      mae: number;
-      rmse: number;
-      r2: number;
-      mae_interval: [number, number];
-      rmse_interval: [number, number];
-    };
-  }[];
-};
+const multiclassFixture = { cases: multiclassRealisedCases() };
+const regressionFixture = { cases: regressionOutcomeCases() };
 
 function multiclassSums(c: (typeof multiclassFixture.cases)[number]): MulticlassSums {
   const losses = c.truth.map((t, i) => multiclassLogLossContribution(c.probabilities[i]!, t));
