@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LabelRow, ScoringEventRow } from '../contracts.ts';
 import { vectorDeclarations } from './vector-features-repository.ts';
+import { modelKinds, type ModelKindDeclaration } from './model-kind-repository.ts';
 import { queryRows } from './client.ts';
 import { withQueryPriority } from './query-scheduler.ts';
 import { chdbRawInsert, insertCompactRows } from './raw-insert.ts';
@@ -50,6 +51,8 @@ export interface IngestRepository {
   existingDeadLetterIds(ids: readonly string[]): Promise<Set<string>>;
   /** Every model's declared vector features (model → feature → dimension); absent: vectors are not checked against declarations. */
   vectorDeclarations?(): Promise<Map<string, Map<string, number>>>;
+  /** Every declared model's kind; absent: events are not checked against their model's kind. */
+  modelKinds?(): Promise<Map<string, ModelKindDeclaration>>;
   countEvents(options?: CountOptions): Promise<number>;
   countLabels(options?: CountOptions): Promise<number>;
   countDeadLetters(options?: CountOptions): Promise<number>;
@@ -243,6 +246,10 @@ export class ClickHouseIngestRepository implements IngestRepository {
 
   vectorDeclarations(): Promise<Map<string, Map<string, number>>> {
     return withQueryPriority('ingest', () => vectorDeclarations(this.#client));
+  }
+
+  modelKinds(): Promise<Map<string, ModelKindDeclaration>> {
+    return withQueryPriority('ingest', () => modelKinds(this.#client));
   }
 
   existingDeadLetterIds(ids: readonly string[]): Promise<Set<string>> {

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
+import { declareModelKind } from '../../platform/clickhouse/model-kind-repository.ts';
 import { declareVectorFeatures } from '../../platform/clickhouse/vector-features-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
+import { ingestHttp } from '../../workers/ingest/http.ts';
 import { IngestWorker } from '../../workers/ingest/kafka-worker.ts';
 import {
   groupProgress,
@@ -276,5 +278,77 @@ describe('ingest: Kafka → ClickHouse, exactly once', () => {
     );
     expect(dead).toHaveLength(bad.length);
     for (const b of bad) expect(dead.find((d) => d.payload === b.value)?.reason).toContain(b.expect);
+  });
+
+  it("checks events against their model's declared kind, over Kafka and HTTP, and leaves undeclared (binary) models alone", async () => {
+    const multiclass = uniqueName('kind-mc');
+    const regression = uniqueName('kind-reg');
+    const binary = uniqueName('kind-bin');
+    await declareModelKind(ch.client, multiclass, { kind: 'multiclass', classes: ['cat', 'dog', 'bird'] }, 'test');
+    await declareModelKind(ch.client, regression, { kind: 'regression' }, 'test');
+    const event = (model: string, i: number, prediction: Record<string, unknown>): Record<string, unknown> => ({
+      ...scoringEvent(i, model, { numeric: 2, categorical: 0 }),
+      prediction,
+    });
+    const good = [
+      event(multiclass, 0, { probabilities: { cat: 0.7, dog: 0.2, bird: 0.1 } }),
+      event(multiclass, 1, { probabilities: { cat: 0.1, dog: 0.2, bird: 0.7 }, class: 'bird' }),
+      event(multiclass, 2, { class: 'dog' }),
+      event(regression, 3, { value: 12.5 }),
+      // Undeclared: binary, not checked beyond the contract (a class of any name is kept).
+      event(binary, 4, { score: 0.4, class: 'anything' }),
+    ];
+    const bad = [
+      {
+        e: event(multiclass, 10, { probabilities: { cat: 0.7, dgo: 0.2, bird: 0.1 } }),
+        expect: 'class "dgo" is not one of model',
+      },
+      { e: event(multiclass, 11, { probabilities: { cat: 0.8, dog: 0.2 } }), expect: 'no probability for "bird"' },
+      { e: event(multiclass, 12, { class: 'fish' }), expect: `--classes cat,dog,bird,fish` },
+      { e: event(multiclass, 13, { score: 0.3 }), expect: 'send prediction.probabilities, one entry per class' },
+      { e: event(regression, 14, { score: 0.3 }), expect: 'send its predicted number as prediction.value' },
+    ];
+    // Kafka, through a repository of its own (its copy of the kinds is read with its first batch).
+    await produceAll(config, config.kafka.scoringEventsTopic, [
+      ...good.map((e) => ({ key: 'kind', value: JSON.stringify(e) })),
+      ...bad.map((b) => ({ key: 'kind', value: JSON.stringify(b.e) })),
+    ]);
+    const worker = new IngestWorker({ config, repository: new ClickHouseIngestRepository(ch.client) });
+    await worker.start();
+    const m = worker.metrics;
+    await waitUntil(
+      'every kind record accounted for',
+      () => m.inserted_events_total + m.dead_letters_total >= good.length + bad.length,
+      120_000,
+    );
+    await worker.stop();
+    const models = [multiclass, regression, binary];
+    const stored = await queryRows<{ event_id: string }>(
+      ch.client,
+      'SELECT event_id FROM scoring_events FINAL WHERE has({models:Array(String)}, model_id) ORDER BY event_id',
+      { models },
+    );
+    expect(stored.map((r) => r.event_id).sort()).toEqual(good.map((e) => e.event_id as string).sort());
+    const dead = await queryRows<{ payload: string; reason: string }>(
+      ch.client,
+      'SELECT payload, reason FROM dead_letters WHERE has({models:Array(String)}, model_id)',
+      { models },
+    );
+    expect(dead).toHaveLength(bad.length);
+    for (const b of bad) expect(dead.find((d) => d.payload === JSON.stringify(b.e))?.reason).toContain(b.expect);
+
+    // HTTP: the same check answers the request, per record.
+    const posted = await ingestHttp(
+      new ClickHouseIngestRepository(ch.client),
+      [
+        { ...good[0]!, event_id: `${multiclass}-http-ok` },
+        { ...bad[0]!.e, event_id: `${multiclass}-http-bad` },
+      ],
+      'events',
+    );
+    expect(posted.accepted).toBe(1);
+    expect(posted.rejected).toEqual([
+      { index: 1, reason: expect.stringContaining('prediction.probabilities.dgo: class "dgo"') },
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import { findNonFinite } from '../../platform/contracts.ts';
 import { prepareRecord, type RecordKind, type TimestampWindow } from './prepare-record.ts';
 import { storeBatch } from './store-batch.ts';
 import { VectorDeclarations } from './vector-declarations.ts';
+import { ModelKindDeclarations } from './model-kind-declarations.ts';
 
 export interface HttpIngestResult {
   /** Records stored by this call. */
@@ -32,7 +33,8 @@ export async function ingestHttp(
   let valid = 0;
   const now = Date.now();
   const declarations = kind === 'events' ? VectorDeclarations.of(repo) : null;
-  await declarations?.fresh(now);
+  const kinds = kind === 'events' ? ModelKindDeclarations.of(repo) : null;
+  await Promise.all([declarations?.fresh(now), kinds?.fresh(now)]);
   records.forEach((record, index) => {
     // The record as posted is validated as parsed (an overflowed 1e309 is Infinity here); the
     // payload kept for a dead letter writes such numbers as text, so it does not read as null.
@@ -55,7 +57,12 @@ export async function ingestHttp(
         parsed: { value: record },
       },
       kind,
-      { timestamps: options.timestamps, now, ...(declarations ? { vectors: declarations.lookup } : {}) },
+      {
+        timestamps: options.timestamps,
+        now,
+        ...(declarations ? { vectors: declarations.lookup } : {}),
+        ...(kinds ? { kinds: kinds.lookup } : {}),
+      },
     );
     if (prepared.kind === 'dead') rejected.push({ index, reason: prepared.row.reason });
     else valid++;

@@ -49,6 +49,7 @@ import {
 } from './prepare-record.ts';
 import { emptyStoreResult, storeBatch } from './store-batch.ts';
 import { VectorDeclarations } from './vector-declarations.ts';
+import { ModelKindDeclarations } from './model-kind-declarations.ts';
 
 /** How long joining the consumer group may take before ingest counts as stalled (ms). */
 const START_UP_GRACE_MS = 30_000;
@@ -301,8 +302,10 @@ export class IngestWorker extends EventEmitter {
       // One clock reading per fetched batch: the timestamp window and the batch age need no more.
       const now = Date.now();
       const declarations = kind === 'events' && this.#repo ? VectorDeclarations.of(this.#repo) : null;
-      await declarations?.fresh(now);
+      const kindCopy = kind === 'events' && this.#repo ? ModelKindDeclarations.of(this.#repo) : null;
+      await Promise.all([declarations?.fresh(now), kindCopy?.fresh(now)]);
       const vectors = declarations?.lookup;
+      const kinds = kindCopy?.lookup;
       for (let i = 0; i < messages.length; i++) {
         if (this.#stopping || (i % 1000 === 999 && (!isRunning() || isStale()))) break;
         const m = messages[i]!;
@@ -322,6 +325,7 @@ export class IngestWorker extends EventEmitter {
           timestamps: this.#timestamps,
           now,
           ...(vectors ? { vectors } : {}),
+          ...(kinds ? { kinds } : {}),
         });
         if (!pending.add(prepared, now, this.#timings)) {
           this.metrics.duplicates_in_batch_total++;

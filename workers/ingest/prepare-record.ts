@@ -16,6 +16,7 @@ import {
 import type { DeadLetterRow } from '../../platform/clickhouse/ingest-repository.ts';
 import { SETTINGS, type HalflifeConfig } from '../../platform/config.ts';
 import { vectorDeclarationIssue, type VectorDeclarationLookup } from '../../platform/vector-features.ts';
+import { predictionKindIssue, type ModelKindLookup } from '../../platform/prediction-kind.ts';
 
 /** Largest payload kept in a dead letter; longer ones are cut and the reason says so. */
 export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 1024 * 1024;
@@ -160,6 +161,11 @@ export interface PrepareOptions {
    * at all) and a declared vector may not arrive as a scalar. @default unchecked (the contract's shape only)
    */
   vectors?: VectorDeclarationLookup;
+  /**
+   * Each model's declared kind: a multiclass event's probabilities and class must name the
+   * model's classes, a regression event must carry its predicted number. @default unchecked
+   */
+  kinds?: ModelKindLookup;
 }
 
 /**
@@ -194,8 +200,10 @@ export function prepareRecord(record: RawRecord, kind: RecordKind, options: Prep
   let prepared: Prepared;
   if (kind === 'events') {
     const v: Validated<ScoringEventRow> = validateScoringEvent(value, from);
-    const issue =
-      v.ok && options.vectors ? vectorDeclarationIssue(v.value, options.vectors(v.value.model_id)) : undefined;
+    const issue = !v.ok
+      ? undefined
+      : ((options.vectors ? vectorDeclarationIssue(v.value, options.vectors(v.value.model_id)) : undefined) ??
+        (options.kinds ? predictionKindIssue(v.value, options.kinds(v.value.model_id)) : undefined));
     prepared = issue
       ? deadLetter(record, `${issue.path}: ${issue.message}`, issue.path, modelId)
       : v.ok

@@ -1,0 +1,59 @@
+/**
+ * Ingest's copy of a small per-model declaration table (vector features, model kinds), so each
+ * record is checked against it without a query per record: the whole table, re-read before a
+ * batch or a request when the copy is older than `maxAgeMs`. A new declaration therefore applies
+ * to records ingested from `maxAgeMs` after it.
+ */
+
+/** How old a copy may be before a batch re-reads it (ms). */
+export const DECLARATIONS_MAX_AGE_MS = 2000;
+
+export class DeclaredCopy<T> {
+  #byModel = new Map<string, T>();
+  #readAt = Number.NEGATIVE_INFINITY;
+  #reading: Promise<void> | null = null;
+  readonly #load: () => Promise<Map<string, T>>;
+  readonly #maxAgeMs: number;
+
+  constructor(load: () => Promise<Map<string, T>>, maxAgeMs = DECLARATIONS_MAX_AGE_MS) {
+    this.#load = load;
+    this.#maxAgeMs = maxAgeMs;
+  }
+
+  /**
+   * Re-read the table when the copy is older than allowed (one read at a time). A failed re-read
+   * keeps the copy it has (the store is failing: the batch's insert will say so); with no copy yet
+   * it throws, so no record is judged against declarations never read.
+   */
+  async fresh(now = Date.now()): Promise<void> {
+    if (now - this.#readAt < this.#maxAgeMs) return;
+    this.#reading ??= this.#load()
+      .then((byModel) => {
+        this.#byModel = byModel;
+        this.#readAt = now;
+      })
+      .finally(() => {
+        this.#reading = null;
+      });
+    try {
+      await this.#reading;
+    } catch (err) {
+      if (this.#readAt === Number.NEGATIVE_INFINITY) throw err;
+    }
+  }
+
+  /** One model's declaration; undefined when it declared none. */
+  readonly lookup = (modelId: string): T | undefined => this.#byModel.get(modelId);
+}
+
+/** One copy per repository and table, shared by every caller ingesting through that repository. */
+export function copyPer<R extends object, T>(
+  copies: WeakMap<R, DeclaredCopy<T>>,
+  repository: R,
+  load: (() => Promise<Map<string, T>>) | undefined,
+): DeclaredCopy<T> | null {
+  if (!load) return null;
+  let copy = copies.get(repository);
+  if (!copy) copies.set(repository, (copy = new DeclaredCopy(load)));
+  return copy;
+}
