@@ -45,50 +45,32 @@ def main() -> None:
 
     for i in range(200):
         sess.run(None, feed(x[i : i + 1]))
-    lat = []
-    t0 = time.perf_counter()
-    for i in range(single):
-        s = time.perf_counter()
-        sess.run(None, feed(x[i % rows : i % rows + 1]))
-        lat.append(time.perf_counter() - s)
-    single_s = time.perf_counter() - t0
-    blat = []
-    t0 = time.perf_counter()
-    done = 0
-    while done < rows:
-        s = time.perf_counter()
-        sess.run(None, feed(x[done : done + batch]))
-        blat.append(time.perf_counter() - s)
-        done += batch
-    batch_s = time.perf_counter() - t0
+
+    def timed(slice_input, size):
+        """Throughput and latencies of one call per `size` events over the rows (single: `single` calls)."""
+        starts = range(single) if size == 1 else range(0, rows, size)
+        lat = []
+        t0 = time.perf_counter()
+        for i in starts:
+            s = time.perf_counter()
+            sess.run(None, feed(slice_input(i % rows, size)))
+            lat.append(time.perf_counter() - s)
+        seconds = time.perf_counter() - t0
+        lat.sort()
+        q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
+        events = single if size == 1 else rows
+        shape = {"calls": single} if size == 1 else {"batch": size, "events": rows}
+        return {**shape, "eventsPerSec": events / seconds, "p50Ms": q(0.5), "p99Ms": q(0.99)}
+
+    from_matrix = lambda i, n: x[i : i + n]
     # The same two paths from JSON-shaped rows, the matrix built inside the timer.
-    rlat = []
-    t0 = time.perf_counter()
-    for i in range(single):
-        s = time.perf_counter()
-        sess.run(None, feed(encode(dict_rows[i % rows : i % rows + 1])))
-        rlat.append(time.perf_counter() - s)
-    single_rows_s = time.perf_counter() - t0
-    rblat = []
-    t0 = time.perf_counter()
-    done = 0
-    while done < rows:
-        s = time.perf_counter()
-        sess.run(None, feed(encode(dict_rows[done : done + batch])))
-        rblat.append(time.perf_counter() - s)
-        done += batch
-    batch_rows_s = time.perf_counter() - t0
-    lat.sort()
-    blat.sort()
-    rlat.sort()
-    rblat.sort()
-    q = lambda a, p: a[min(len(a) - 1, int(p * len(a)))] * 1000
+    from_rows = lambda i, n: encode(dict_rows[i : i + n])
     print(json.dumps({
         "engine": f"python onnxruntime {ort.__version__}",
-        "single": {"calls": single, "eventsPerSec": single / single_s, "p50Ms": q(lat, 0.5), "p99Ms": q(lat, 0.99)},
-        "batched": {"batch": batch, "events": rows, "eventsPerSec": rows / batch_s, "p50Ms": q(blat, 0.5), "p99Ms": q(blat, 0.99)},
-        "singleFromRows": {"calls": single, "eventsPerSec": single / single_rows_s, "p50Ms": q(rlat, 0.5), "p99Ms": q(rlat, 0.99)},
-        "batchedFromRows": {"batch": batch, "events": rows, "eventsPerSec": rows / batch_rows_s, "p50Ms": q(rblat, 0.5), "p99Ms": q(rblat, 0.99)},
+        "single": timed(from_matrix, 1),
+        "batched": timed(from_matrix, batch),
+        "singleFromRows": timed(from_rows, 1),
+        "batchedFromRows": timed(from_rows, batch),
     }))
 
 
