@@ -33,7 +33,8 @@ import { parseArgs } from 'node:util';
 import { staggerOffsetMs, windowStartAt } from '../detectors/monitor/schedule.ts';
 import { parseDuration } from '../detectors/policy/duration.ts';
 import { Random } from '../detectors/random.ts';
-import { freePort, portOpen } from '../local-services/process.ts';
+import { freePort } from '../local-services/process.ts';
+import { freeTemporalPort } from '../local-services/temporal.ts';
 import { MonitorClient } from '../operations/monitor-control.ts';
 import { loadConfig } from '../platform/config.ts';
 import { parsePolicy } from '../platform/policy-file.ts';
@@ -136,18 +137,10 @@ interface Decision {
   kind: string;
 }
 
-/** A port p with p, p+10 and p+11 free (the Temporal dev server also takes its HTTP and metrics ports there). */
-async function temporalPort(): Promise<number> {
-  for (;;) {
-    const p = await freePort();
-    if (p + 11 < 65536 && !(await portOpen(p + 10)) && !(await portOpen(p + 11))) return p;
-  }
-}
-
 async function startDaemon(dataDir: string): Promise<Daemon> {
   const [apiPort, temporal, temporalUi, kafka, kafkaController] = [
     await freePort(),
-    await temporalPort(),
+    await freeTemporalPort(),
     await freePort(),
     await freePort(),
     await freePort(),

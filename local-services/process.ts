@@ -140,6 +140,41 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether this process could listen on 127.0.0.1:`port` right now (nobody listens there). */
+export function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port p whose neighbours p + offset are free too, for a server that derives side ports
+ * from its main one: a free main port alone let a side port collide with another stack's
+ * listener on a busy machine.
+ */
+export async function freePortWithSides(
+  offsets: readonly number[],
+  options: {
+    /** Candidates tried before giving up. @default 100 */
+    attempts?: number;
+    /** Where candidates come from. @default freePort */
+    pick?: () => Promise<number>;
+  } = {},
+): Promise<number> {
+  const { attempts = 100, pick = freePort } = options;
+  for (let i = 0; i < attempts; i++) {
+    const p = await pick();
+    if (p + Math.max(...offsets) >= 65536) continue;
+    let free = true;
+    for (const offset of offsets) if (!(free = await canListen(p + offset))) break;
+    if (free) return p;
+  }
+  throw new Error(`no free port with free neighbours at +${offsets.join(', +')} after ${attempts} tries`);
+}
+
 /** Poll `check` until it returns true or `timeoutMs` passes; the last error explains a failure. */
 export async function waitFor(
   what: string,

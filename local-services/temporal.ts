@@ -4,7 +4,7 @@ import { Connection } from '@temporalio/client';
 import { installed, serviceDirs } from '../platform/paths.ts';
 import { SEARCH_ATTRIBUTES } from '../platform/temporal.ts';
 import type { LocalService } from './service.ts';
-import { portOpen, startProcess } from './process.ts';
+import { freePortWithSides, portOpen, startProcess } from './process.ts';
 
 export interface TemporalDevServerOptions {
   dataDir: string;
@@ -16,6 +16,12 @@ export interface TemporalDevServerOptions {
   /** Serve the Web UI. @default true */
   ui?: boolean;
 }
+
+/** The dev server's HTTP and metrics ports, relative to its gRPC port. */
+const SIDE_PORT_OFFSETS = { http: 10, metrics: 11 } as const;
+
+/** A free gRPC port whose HTTP and metrics side ports are free too (for tests and throwaway stacks). */
+export const freeTemporalPort = (): Promise<number> => freePortWithSides(Object.values(SIDE_PORT_OFFSETS));
 
 /** The `temporal server start-dev` process (SQLite-backed, persistent across restarts). */
 export function temporalDevServer(options: TemporalDevServerOptions): LocalService {
@@ -41,9 +47,9 @@ export function temporalDevServer(options: TemporalDevServerOptions): LocalServi
         String(options.port),
         // Pin the side ports too, so two stacks on one machine do not collide.
         '--http-port',
-        String(options.port + 10),
+        String(options.port + SIDE_PORT_OFFSETS.http),
         '--metrics-port',
-        String(options.port + 11),
+        String(options.port + SIDE_PORT_OFFSETS.metrics),
         '--namespace',
         options.namespace,
         '--log-level',

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../platform/config.ts';
 import { freePort } from '../local-services/process.ts';
+import { freeTemporalPort } from '../local-services/temporal.ts';
 import { servicesDown, servicesUp } from '../local-services/stack.ts';
 
 /**
@@ -26,7 +27,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-test-'));
   const [temporalPort, temporalUiPort, kafkaPort, kafkaControllerPort] = [
-    await freePort(),
+    await freeTemporalPort(),
     await freePort(),
     await freePort(),
     await freePort(),

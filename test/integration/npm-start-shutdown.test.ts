@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, portOpen } from '../../local-services/process.ts';
+import { freeTemporalPort } from '../../local-services/temporal.ts';
 import { waitUntil } from '../helpers/kafka.ts';
 
 /**
@@ -71,7 +72,7 @@ describe('npm start: a clean start, and Ctrl-C', () => {
 
   it('starts without error lines; two SIGINTs to the process group stop the daemon cleanly and every process and port it started', async () => {
     const ports = {
-      HALFLIFE_TEMPORAL_PORT: await freePort(),
+      HALFLIFE_TEMPORAL_PORT: await freeTemporalPort(),
       HALFLIFE_TEMPORAL_UI_PORT: await freePort(),
       HALFLIFE_KAFKA_PORT: await freePort(),
       HALFLIFE_KAFKA_CONTROLLER_PORT: await freePort(),

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local-services/process.ts';
+import { freeTemporalPort } from '../../local-services/temporal.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { runDaemon, type Daemon } from '../../workers/daemon.ts';
 import { waitUntil } from '../helpers/kafka.ts';
@@ -77,7 +78,7 @@ describe('readiness through Kafka and Temporal outages', () => {
 
   beforeAll(async () => {
     kafkaPort = await freePort();
-    temporalPort = await freePort();
+    temporalPort = await freeTemporalPort();
     const config = loadConfig({
       env: {},
       overrides: {

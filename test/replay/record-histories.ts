@@ -31,6 +31,7 @@ import { installed } from '../../platform/paths.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
 import { registerSearchAttributes } from '../../platform/temporal.ts';
 import { freePort } from '../../local-services/process.ts';
+import { freeTemporalPort } from '../../local-services/temporal.ts';
 import { servicesDown, servicesUp } from '../../local-services/stack.ts';
 import { createActivities, nonRetryableErrors, workflowBundle } from '../../workers/temporal-worker.ts';
 import {
@@ -59,7 +60,7 @@ const PROBES = process.argv.includes('--probes');
 async function run(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'halflife-record-'));
   const ports = {
-    temporalPort: await freePort(),
+    temporalPort: await freeTemporalPort(),
     temporalUiPort: await freePort(),
     kafkaPort: await freePort(),
     kafkaControllerPort: await freePort(),
