@@ -35,7 +35,8 @@ import { Random } from '../detectors/random.ts';
 import { buildReference } from '../operations/build-reference.ts';
 import type { BatchQueryTimings } from '../platform/clickhouse/batch-windows.ts';
 import { openClickHouse, queryRows, type ClickHouse } from '../platform/clickhouse/client.ts';
-import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-repository.ts';
+import { ClickHouseIngestRepository, encodedColumns, encodeLabel } from '../platform/clickhouse/ingest-repository.ts';
+import { chdbRawInsert, insertCompactRows } from '../platform/clickhouse/raw-insert.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
 import { modelKindOf, modelKinds } from '../platform/clickhouse/model-kind-repository.ts';
@@ -56,6 +57,8 @@ const HELP = `usage: npm run bench -- window-fleet-shape [options]   (or: npx ts
   --realtime        pace the simulated seconds at wall-clock speed (default: as fast as ingest stores)
   --json            print the result as JSON on stdout (progress goes to stderr)
   --dir D           data directory of the embedded ClickHouse (default: a new temporary one, removed after)
+  --projection-cost what the labels' arrival projection (migration 70) costs ingest instead: posts of
+                    --max-post labels into labels and into a copy without it, alternating (--posts, default 40)
 Per simulated minute: active parts and rows of scoring_events and labels, the events posts' look-up +
 insert ms (p50/p99), and a tick's reads of the sampled windows (the batched window read, late labels,
 serving, kind) two ways — per model, as before, and batched — in SQL ms and queries per window, with
@@ -172,6 +175,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   const { flag, option } = argReader(argv);
   if (flag('help') || argv.includes('-h')) {
     process.stdout.write(HELP);
+    return;
+  }
+  if (flag('projection-cost')) {
+    await projectionCost(Number(option('max-post', '2000')), Number(option('posts', '40')), flag('json'));
     return;
   }
   const models = Number(option('models', '1000'));
@@ -390,6 +397,71 @@ function countingClient(client: ClickHouseClient): { client: ClickHouseClient; q
   });
   return { client: counted, queries: () => queries };
 }
+
+/**
+ * What the labels' arrival projection costs ingest: the same posts of fleet labels inserted by
+ * ingest's raw insert into `labels` (with the projection) and into a copy of its schema without
+ * it, alternating which goes first; ms per post (median) and in all.
+ */
+async function projectionCost(perPost: number, posts: number, json: boolean): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-projection-cost-'));
+  const ch = await openClickHouse(loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: 'warn' } }));
+  try {
+    await applyMigrations(ch.client);
+    await ch.client.command({ query: PLAIN_LABELS_SQL });
+    const times: Record<string, number[]> = { labels: [], labels_plain: [] };
+    const t0 = Date.now();
+    let seq = 0;
+    for (let post = 0; post < posts; post++) {
+      const lines = Array.from({ length: perPost }, () => {
+        const i = seq++;
+        return encodeLabel({
+          event_id: `fleet-${String(i % 1000).padStart(4, '0')}-${i}`,
+          label: String(i % 2),
+          label_numeric: i % 2,
+          label_ts: t0 + i,
+          contract_version: 1,
+          source: 'http',
+          source_ref: '',
+        });
+      });
+      for (const table of post % 2 ? ['labels', 'labels_plain'] : ['labels_plain', 'labels']) {
+        const s = performance.now();
+        await insertCompactRows(ch.client, chdbRawInsert(ch.client), {
+          table,
+          columns: encodedColumns('labels'),
+          body: Buffer.from(lines.join('\n')),
+          settings: { optimize_on_insert: 0 },
+        });
+        times[table]!.push(performance.now() - s);
+      }
+    }
+    const result = {
+      machine: machine(),
+      options: { perPost, posts },
+      load_1min: os.loadavg()[0],
+      with_projection: {
+        median_ms: round(quantile(times.labels!, 0.5)),
+        total_ms: round(times.labels!.reduce((a, b) => a + b, 0)),
+      },
+      without: {
+        median_ms: round(quantile(times.labels_plain!, 0.5)),
+        total_ms: round(times.labels_plain!.reduce((a, b) => a + b, 0)),
+      },
+    };
+    process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${JSON.stringify(result)}\n`);
+  } finally {
+    await ch.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `labels` as migrations 1 and 40 left it: the copy without the arrival projection. */
+const PLAIN_LABELS_SQL = `CREATE TABLE labels_plain (
+  event_id String, label String, label_numeric Nullable(Float64), label_ts DateTime64(3, 'UTC'),
+  contract_version UInt16, source LowCardinality(String), source_ref String,
+  ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
+) ENGINE = ReplacingMergeTree(label_ts) ORDER BY event_id SETTINGS index_granularity = 256`;
 
 async function activeParts(client: ClickHouseClient): Promise<Record<string, { parts: number; rows: number }>> {
   const rows = await queryRows<{ table: string; parts: string; rows: string }>(
