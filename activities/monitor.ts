@@ -21,13 +21,9 @@ import { assertCountableReference } from '../detectors/drift/window-comparison.t
 import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
 import { WindowBatcher, type WindowBatcherOptions } from './window-batcher.ts';
 import { readWindowAlone } from './window-read.ts';
-import { modelKindOf, type ModelKindDeclaration } from '../platform/clickhouse/model-kind-repository.ts';
+import { modelKinds, type ModelKindDeclaration } from '../platform/clickhouse/model-kind-repository.ts';
 import { lateOutcomeSums } from '../platform/clickhouse/outcome-sums-repository.ts';
-import {
-  labelledScoreSample,
-  lateLabelledScoreGroups,
-  snapshotEventWindow,
-} from '../platform/clickhouse/window-repository.ts';
+import { labelledScoreSample, snapshotEventWindow } from '../platform/clickhouse/window-repository.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { ownLabelledScores } from '../platform/clickhouse/shadow-repository.ts';
 import { planSegments, windowSegmentCounts, type SegmentPlan } from '../operations/segment-counts.ts';
@@ -38,7 +34,8 @@ import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-re
 import { registeredReference } from '../operations/register-model.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
-import { servingAlertReport, servingStatus } from '../operations/serving-status.ts';
+import { servingAlertReport, servingStatuses } from '../operations/serving-status.ts';
+import { CoalescedLookup } from './coalesced-lookup.ts';
 import { multivariateWindowDrift, type ReferenceSampleCache } from '../operations/multivariate-window.ts';
 import type { MultivariateDriftSettings } from '../detectors/drift/multivariate/settings.ts';
 
@@ -87,6 +84,8 @@ function disjointBefore(windows: readonly { start: number; end: number }[], unti
 const MIN_CBPE_REFERENCE = 500;
 /** How long a model's kind read from the registry is used before it is read again (ms). */
 const KIND_MAX_AGE_MS = 60_000;
+/** The kind of a model that declared none. */
+const BINARY: ModelKindDeclaration = { kind: 'binary' };
 
 /** Cap on labelled reference events pulled for CBPE fitting (scores and labels only). */
 const MAX_CBPE_REFERENCE = 50_000;
@@ -150,13 +149,21 @@ export function createMonitorActivities({
   };
   const referenceSamples: ReferenceSampleCache = new Map();
 
+  // The per-model reads beside a window (its kind, serving) are read for every monitor asking at
+  // once, in the background like the window itself: one query set per group, not one per model.
+  // Every declared kind is one small table's rows.
+  const kindLookup = new CoalescedLookup(() => withQueryPriority('background', () => modelKinds(clickhouse)));
+  const servingLookup = new CoalescedLookup((models) =>
+    withQueryPriority('background', () => servingStatuses(clickhouse, config, models)),
+  );
+
   // A model's kind (registry) is re-read at most once a minute: a re-registration applies from then.
   const kinds = new Map<string, { at: number; kind: Promise<ModelKindDeclaration> }>();
   const kindOf = (modelId: string): Promise<ModelKindDeclaration> => {
     const now = Date.now();
     const cached = kinds.get(modelId);
     if (cached && now - cached.at < KIND_MAX_AGE_MS) return cached.kind;
-    const kind = modelKindOf(clickhouse, modelId);
+    const kind = kindLookup.get(modelId).then((k) => k ?? BINARY);
     kind.catch(() => kinds.delete(modelId));
     kinds.set(modelId, { at: now, kind });
     return kind;
@@ -199,6 +206,15 @@ export function createMonitorActivities({
     // A multiclass or regression model's labelled outcomes are summed for its metrics; a binary model's observation is unchanged.
     const kind = await kindOf(input.modelId);
     const outcomes = kind.kind === 'binary' ? null : kind;
+    // Labels that arrived since the last decision for events of earlier windows: another time
+    // range than the window's. A binary model's are read with the window (in its batch); a
+    // multiclass or regression model's are summed for its metrics, for this model alone.
+    const late = input.lateLabels;
+    const lateWindows = late
+      ? disjointBefore(late.windows ?? cadenceWindows(late.from, input.start, late.cadenceMs), input.start)
+      : [];
+    const lateDue =
+      late !== undefined && late !== null && arrivedBy !== null && lateWindows.length > 0 && late.since < arrivedBy;
     const request = {
       ...(outcomes ? { outcomes } : {}),
       modelId: input.modelId,
@@ -207,6 +223,9 @@ export function createMonitorActivities({
       labelsArrivedBy: arrivedBy,
       ...(plan ? { segments: plan.toCount } : {}),
       ...(input.estimation ? { estimation: input.estimation } : {}),
+      ...(lateDue && !outcomes
+        ? { lateLabels: { windows: lateWindows, arrived: { start: late.since, end: arrivedBy } } }
+        : {}),
     };
     // Windows of a model whose last window was large are counted on their own, with the query
     // that spells out each cut (fastest per row); the rest, segments and estimation groups
@@ -219,33 +238,13 @@ export function createMonitorActivities({
     const events = versions.reduce((total, v) => total + v.events, 0);
     lastWindowEvents.set(input.modelId, events);
 
-    // Labels that arrived since the last decision for events of earlier windows: another time
-    // range than the window's, read for this model alone.
-    const late = input.lateLabels;
-    const lateWindows = late
-      ? disjointBefore(late.windows ?? cadenceWindows(late.from, input.start, late.cadenceMs), input.start)
-      : [];
-    const lateDue =
-      late !== undefined && late !== null && arrivedBy !== null && lateWindows.length > 0 && late.since < arrivedBy;
-    // A multiclass or regression model's late labels are summed for its metrics instead.
     const lateOutcomes =
       lateDue && outcomes
         ? await withQueryPriority('background', () =>
             lateOutcomeSums(clickhouse, input.modelId, outcomes, lateWindows, { start: late.since, end: arrivedBy }),
           )
         : null;
-    const lateGroups =
-      late && arrivedBy !== null && lateWindows.length > 0 && late.since < arrivedBy && !outcomes
-        ? await withQueryPriority('background', () =>
-            lateLabelledScoreGroups(
-              clickhouse,
-              input.modelId,
-              lateWindows,
-              { start: late.since, end: arrivedBy },
-              SCORE_BINS,
-            ),
-          )
-        : null;
+    const lateGroups = read.lateLabelled ?? null;
 
     // A sample of rows of the window and (once per process) of the reference, tested in this process.
     let multivariate: WindowObservation['multivariate'] = null;
@@ -320,7 +319,9 @@ export function createMonitorActivities({
   /** Serving against the registry now; null (logged) when it cannot be read, so the window is still evaluated. */
   async function readServing(modelId: string): Promise<ServingReport | null> {
     try {
-      return servingAlertReport(await servingStatus(clickhouse, config, modelId));
+      const status = await servingLookup.get(modelId);
+      if (!status) throw new Error(`no serving status was read for ${modelId}`);
+      return servingAlertReport(status);
     } catch (err) {
       log.warn({ modelId, err: (err as Error).message }, 'serving not read with the window');
       return null;

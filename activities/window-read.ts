@@ -22,14 +22,18 @@ import {
   batchedWindowStatistics,
   type BatchQueryTimings,
 } from '../platform/clickhouse/window-batch-repository.ts';
+import { batchedLateLabelledScoreGroups } from '../platform/clickhouse/late-label-batch-repository.ts';
+import type { TimeWindow } from '../platform/clickhouse/time-window.ts';
 import {
   deadLettersInWindow,
   labelledScoreGroups,
+  lateLabelledScoreGroups,
   labelledScoreGroupsBySegment,
   scoreBinCounts,
   versionsInWindow,
   versionsTrainedAt,
   type CountedSegment,
+  type LateLabelGroup,
   type SegmentLabelledGroups,
   type VersionInWindow,
 } from '../platform/clickhouse/window-repository.ts';
@@ -58,6 +62,11 @@ export interface WindowReadRequest {
   estimation?: EstimationQuery | null;
   /** A multiclass or regression model's kind: also sum the window's labelled outcomes for its metrics. @default null (binary) */
   outcomes?: OutcomeWindowRequest['kind'] | null;
+  /**
+   * Also read the labels that arrived in `arrived` for the model's events of its earlier `windows`
+   * (ascending, not overlapping), grouped per earlier window: a binary model's late labels. @default null
+   */
+  lateLabels?: { windows: readonly TimeWindow[]; arrived: TimeWindow } | null;
 }
 
 /** The window counted against its reference, with its data-quality inputs. */
@@ -85,6 +94,8 @@ export interface WindowRead {
   segments?: { counted: CountedSegment[]; labelled: SegmentLabelledGroups[]; estimation?: SegmentScoreGroups[] };
   /** The labelled outcomes summed, when asked for (a multiclass or regression model). @default undefined */
   outcomes?: OutcomeSums;
+  /** The late labels of the earlier windows, when asked for. @default undefined */
+  lateLabelled?: LateLabelGroup[];
 }
 
 /** One window read on its own, by the single-window queries. */
@@ -122,6 +133,17 @@ export async function readWindowAlone(
     // The outcome sums' query is the batched one, with a batch of one window.
     ...(request.outcomes
       ? { outcomes: (await outcomeSums(client, [outcomeRequest(request, request.outcomes)]))[0]! }
+      : {}),
+    ...(request.lateLabels
+      ? {
+          lateLabelled: await lateLabelledScoreGroups(
+            client,
+            modelId,
+            request.lateLabels.windows,
+            request.lateLabels.arrived,
+            scoreBins,
+          ),
+        }
       : {}),
   };
 
@@ -197,6 +219,17 @@ export async function readWindowsBatched(
     timings,
   );
   const sumsOf = new Map(summing.map((i, k) => [i, sums[k]!]));
+  // The earlier windows' late labels: one query for the batch, not one per model.
+  const late = await batchedLateLabelledScoreGroups(
+    client,
+    requests.map((r) => ({
+      modelId: r.modelId,
+      windows: r.lateLabels?.windows ?? [],
+      arrived: r.lateLabels?.arrived ?? { start: r.start, end: r.end },
+    })),
+    scoreBins,
+    timings,
+  );
 
   return requests.map((request, i) => {
     const { counted, ...rest } = statistics[i]!;
@@ -206,6 +239,7 @@ export async function readWindowsBatched(
     return {
       ...rest,
       ...(outcomes ? { outcomes } : {}),
+      ...(request.lateLabels ? { lateLabelled: late[i]! } : {}),
       counts:
         reference && counted && followUp
           ? {

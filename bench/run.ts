@@ -27,6 +27,7 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[])
   drift: () => import('./drift.ts'),
   segments: () => import('./segments.ts'),
   'window-reads': () => import('./window-reads.ts'),
+  'window-fleet-shape': () => import('./window-fleet-shape.ts'),
   multivariate: () => import('./multivariate.ts'),
   'real-data': () => import('./real-data.ts'),
   scorer: () => import('./scorer.ts'),

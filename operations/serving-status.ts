@@ -8,7 +8,15 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ServingReport } from '../detectors/alerts/types.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
-import { requestedSince, scoredVersions, scorersServing } from '../platform/clickhouse/serving-repository.ts';
+import {
+  requestedSince,
+  requestedSinceOf,
+  scoredVersions,
+  scoredVersionsOf,
+  scorersServing,
+  scorersServingOf,
+  servingVersionsOf,
+} from '../platform/clickhouse/serving-repository.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import {
   compareServing,
@@ -50,6 +58,53 @@ export async function servingStatus(
     scorersServing(clickhouse, modelId),
     scoredVersions(clickhouse, modelId, now - SCORED_WINDOW_MS),
   ]);
+  return statusOf(config, modelId, now, { versions, since, scorers, scored });
+}
+
+/**
+ * {@link servingStatus} of many models read together: four queries whatever the number of models
+ * (a monitor fleet reads serving with every window; one model's four queries each were most of
+ * a tick's queries). Every model of `modelIds` gets its status, equal to its own servingStatus.
+ */
+export async function servingStatuses(
+  clickhouse: ClickHouseClient,
+  config: Pick<HalflifeConfig, 'serving'>,
+  modelIds: readonly string[],
+  now: number = Date.now(),
+): Promise<Map<string, ServingStatus>> {
+  const models = [...new Set(modelIds)];
+  const [versions, since, scorers, scored] = await Promise.all([
+    servingVersionsOf(clickhouse, models),
+    requestedSinceOf(clickhouse, models),
+    scorersServingOf(clickhouse, models),
+    scoredVersionsOf(clickhouse, models, now - SCORED_WINDOW_MS),
+  ]);
+  return new Map(
+    models.map((m) => [
+      m,
+      statusOf(config, m, now, {
+        versions: versions.get(m) ?? [],
+        since: since.get(m) ?? null,
+        scorers: scorers.get(m) ?? [],
+        scored: scored.get(m) ?? [],
+      }),
+    ]),
+  );
+}
+
+/** A model's serving status from what was read of it (versions newest first). */
+function statusOf(
+  config: Pick<HalflifeConfig, 'serving'>,
+  modelId: string,
+  now: number,
+  read: {
+    versions: readonly { version: string; stage: string; sha256: string }[];
+    since: number | null;
+    scorers: ScorerServing[];
+    scored: ScoredVersion[];
+  },
+): ServingStatus {
+  const { versions, since, scorers, scored } = read;
   const production = versions.find((v) => v.stage === 'production');
   const requested: RequestedServing = {
     registered: versions.length > 0,

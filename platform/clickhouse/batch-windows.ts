@@ -33,6 +33,7 @@ export interface BatchQueryTimings {
   unknownKeys?: number;
   estimation?: number;
   outcomes?: number;
+  lateLabels?: number;
 }
 
 /** The batch's windows, as parameters: window i+1 (SQL arrays are 1-based) is model models[i] in [starts[i], ends[i]). */

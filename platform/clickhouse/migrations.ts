@@ -420,6 +420,21 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE scoring_events ADD COLUMN IF NOT EXISTS prediction_probabilities Map(LowCardinality(String), Float64) DEFAULT map()`,
     ],
   },
+  {
+    version: 70,
+    name: 'labels found by arrival time',
+    statements: [
+      // A monitor's late labels are the labels that arrived since its last decision. Labels are
+      // ordered by event id, so finding those that arrived in a minute scanned the arrival column of
+      // every label ever stored, once per read (BENCHMARKS.md "Window reads at fleet shape"). A
+      // projection ordered by arrival keeps (label_ts, event_id) beside each part, so that look-up
+      // reads the labels that arrived in the range only. It is part of the table: inserts, merges
+      // and erasure (ALTER … DELETE) keep it; on a ReplacingMergeTree a merge rebuilds it.
+      "ALTER TABLE labels MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild'",
+      'ALTER TABLE labels ADD PROJECTION IF NOT EXISTS labels_by_arrival (SELECT event_id, label_ts ORDER BY label_ts)',
+      'ALTER TABLE labels MATERIALIZE PROJECTION labels_by_arrival SETTINGS mutations_sync = 1',
+    ],
+  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -119,13 +119,8 @@ interface ModelRow {
   refused_ms: string | number;
 }
 
-/** Each scorer seen in the last day with its routing of `modelId` (as of its newest report on it). */
-export async function scorersServing(client: ClickHouseClient, modelId: string): Promise<ScorerServing[]> {
-  const seen = await scorersSeen(client);
-  if (seen.length === 0) return [];
-  const rows = await queryRows<ModelRow>(
-    client,
-    `SELECT scorer_id,
+/** Per scorer, its newest report on a model: the columns grouped by (scorer_id) or (model_id, scorer_id). */
+const MODEL_ROW_COLUMNS = `scorer_id,
        argMax(serves_nothing, seq) AS r_serves_nothing, argMax(version, seq) AS r_version, argMax(sha256, seq) AS r_sha256,
        toUnixTimestamp64Milli(argMax(serving_since, seq)) AS since_ms, argMax(serving_update_key, seq) AS r_update_key,
        argMax(routes, seq) AS r_routes, argMax(shadow, seq) AS r_shadow,
@@ -133,12 +128,51 @@ export async function scorersServing(client: ClickHouseClient, modelId: string):
        argMaxIf(update_key, seq, event = 'refused') AS refused_key,
        argMaxIf(update_version, seq, event = 'refused') AS refused_version,
        argMaxIf(reason, seq, event = 'refused') AS refused_reason,
-       toUnixTimestamp64Milli(argMaxIf(reported_at, seq, event = 'refused')) AS refused_ms
+       toUnixTimestamp64Milli(argMaxIf(reported_at, seq, event = 'refused')) AS refused_ms`;
+
+/** Each scorer seen in the last day with its routing of `modelId` (as of its newest report on it). */
+export async function scorersServing(client: ClickHouseClient, modelId: string): Promise<ScorerServing[]> {
+  const seen = await scorersSeen(client);
+  if (seen.length === 0) return [];
+  const rows = await queryRows<ModelRow>(
+    client,
+    `SELECT ${MODEL_ROW_COLUMNS}
      FROM serving_reports FINAL
      WHERE model_id = {m:String} AND scorer_id IN {ids:Array(String)}
      GROUP BY scorer_id`,
     { m: modelId, ids: seen.map((s) => s.scorerId) },
   );
+  return scorersWithRouting(seen, rows);
+}
+
+/** {@link scorersServing} of many models with one query: every model of `modelIds` gets its list (empty without scorers). */
+export async function scorersServingOf(
+  client: ClickHouseClient,
+  modelIds: readonly string[],
+): Promise<Map<string, ScorerServing[]>> {
+  const seen = modelIds.length > 0 ? await scorersSeen(client) : [];
+  if (seen.length === 0) return new Map(modelIds.map((m) => [m, []]));
+  const rows = await queryRows<ModelRow & { model_id: string }>(
+    client,
+    `SELECT model_id, ${MODEL_ROW_COLUMNS}
+     FROM serving_reports FINAL
+     WHERE model_id IN {models:Array(String)} AND scorer_id IN {ids:Array(String)}
+     GROUP BY model_id, scorer_id`,
+    { models: [...modelIds], ids: seen.map((s) => s.scorerId) },
+  );
+  return new Map(
+    modelIds.map((m) => [
+      m,
+      scorersWithRouting(
+        seen,
+        rows.filter((r) => r.model_id === m),
+      ),
+    ]),
+  );
+}
+
+/** The scorers seen, each with its routing of one model from that model's rows. */
+function scorersWithRouting(seen: readonly ScorerSeen[], rows: readonly ModelRow[]): ScorerServing[] {
   const byScorer = new Map(rows.map((r) => [r.scorer_id, r]));
   return seen.map((s) => {
     const r = byScorer.get(s.scorerId);
@@ -228,4 +262,81 @@ export async function requestedSince(client: ClickHouseClient, modelId: string):
   );
   const latest = Math.max(num(row?.stage_ms), num(row?.update_ms));
   return latest > 0 ? latest : null;
+}
+
+/** {@link scoredVersions} of many models with one query: every model of `modelIds` gets its list (most events first). */
+export async function scoredVersionsOf(
+  client: ClickHouseClient,
+  modelIds: readonly string[],
+  since: number,
+): Promise<Map<string, ScoredVersion[]>> {
+  const out = new Map<string, ScoredVersion[]>(modelIds.map((m) => [m, []]));
+  if (modelIds.length === 0) return out;
+  const filter = sinceFilter('ts', since);
+  const rows = await queryRows<{
+    model_id: string;
+    r_version: string;
+    events: string | number;
+    last_ms: string | number;
+  }>(
+    client,
+    `SELECT model_id, model_version AS r_version, count() AS events, toUnixTimestamp64Milli(max(ts)) AS last_ms
+     FROM scoring_events WHERE model_id IN {models:Array(String)} AND ${filter.sql}
+     GROUP BY model_id, model_version ORDER BY model_id, events DESC, r_version`,
+    { models: [...modelIds], ...filter.params },
+  );
+  for (const r of rows)
+    out.get(r.model_id)?.push({ version: r.r_version, events: num(r.events), lastAt: num(r.last_ms) });
+  return out;
+}
+
+/** {@link requestedSince} of many models with one query (null: the model has no stage change or update). */
+export async function requestedSinceOf(
+  client: ClickHouseClient,
+  modelIds: readonly string[],
+): Promise<Map<string, number | null>> {
+  const out = new Map<string, number | null>(modelIds.map((m) => [m, null]));
+  if (modelIds.length === 0) return out;
+  const rows = await queryRows<{ model_id: string; ms: string | number }>(
+    client,
+    `SELECT model_id, toUnixTimestamp64Milli(max(at)) AS ms FROM model_stage_events
+     WHERE model_id IN {models:Array(String)} GROUP BY model_id
+     UNION ALL
+     SELECT model_id, toUnixTimestamp64Milli(max(published_at)) AS ms FROM model_updates
+     WHERE model_id IN {models:Array(String)} GROUP BY model_id`,
+    { models: [...modelIds] },
+  );
+  for (const r of rows) {
+    const ms = num(r.ms);
+    if (ms > 0) out.set(r.model_id, Math.max(out.get(r.model_id) ?? 0, ms));
+  }
+  return out;
+}
+
+/** A registered version as serving reads it. */
+export interface ServingVersion {
+  version: string;
+  stage: string;
+  sha256: string;
+}
+
+/**
+ * The registered versions of many models with one query, each model's newest first (the order of
+ * the registry's `listVersions`): what the registry asks serving for.
+ */
+export async function servingVersionsOf(
+  client: ClickHouseClient,
+  modelIds: readonly string[],
+): Promise<Map<string, ServingVersion[]>> {
+  const out = new Map<string, ServingVersion[]>(modelIds.map((m) => [m, []]));
+  if (modelIds.length === 0) return out;
+  const rows = await queryRows<ServingVersion & { model_id: string }>(
+    client,
+    `SELECT model_id, version, stage, sha256 FROM model_versions FINAL
+     WHERE model_id IN {models:Array(String)}
+     ORDER BY model_id, toUInt64OrZero(substring(version, 2)) DESC, version DESC`,
+    { models: [...modelIds] },
+  );
+  for (const r of rows) out.get(r.model_id)?.push({ version: r.version, stage: r.stage, sha256: r.sha256 });
+  return out;
 }

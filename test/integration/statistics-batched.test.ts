@@ -32,6 +32,8 @@ import {
   deadLettersInWindow,
   labelledScoreGroups,
   labelledScoreGroupsBySegment,
+  lateLabelledScoreGroups,
+  type LateLabelGroup,
   scoreBinCounts,
   versionsInWindow,
   versionsTrainedAt,
@@ -49,6 +51,9 @@ import {
   type EstimationQuery,
 } from '../../platform/clickhouse/estimation-repository.ts';
 import { expectClose } from '../helpers/expect-close.ts';
+import { servingStatus, servingStatuses } from '../../operations/serving-status.ts';
+import { insertServingReports } from '../../platform/clickhouse/serving-repository.ts';
+import type { ServingReport } from '../../platform/registry/serving-report.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
 /**
@@ -397,6 +402,157 @@ describe('batched window statistics equal the single-window queries', () => {
         count(await readWindowAlone(ch.client, { ...requests[1]!, labelsArrivedBy: null }, BINS)),
       );
     }
+  });
+
+  it("reads each window's late labels in the batch as each model's own late-label query", async () => {
+    // Each model's earlier windows (by its own bounds: staggered, not aligned to one another) and
+    // its own arrival range: late labels (3 h), corrections (2 h, the newest wins), labels that are
+    // not numbers (2.5 h), and ids two models share (a and c). One window asks for none.
+    const windowsOf = (m: Model, cuts: number[]) =>
+      cuts.slice(0, -1).map((c, k) => ({ start: T0 + m.offset + c, end: T0 + m.offset + cuts[k + 1]! }));
+    const late: (WindowReadRequest['lateLabels'] | undefined)[] = [
+      {
+        windows: windowsOf(
+          models[0]!,
+          [0, 10, 20, 30].map((k) => k * MINUTE),
+        ),
+        arrived: { start: T0 + 3_600_000, end: T0 + 4 * 3_600_000 },
+      },
+      {
+        windows: windowsOf(models[1]!, [0, 12 * MINUTE + 7, 30 * MINUTE]),
+        arrived: { start: T0 + 2 * 3_600_000, end: T0 + 2 * 3_600_000 + 20 * MINUTE },
+      },
+      {
+        windows: windowsOf(
+          models[2]!,
+          [0, 10, 20, 30].map((k) => k * MINUTE),
+        ),
+        arrived: { start: T0 + 40 * MINUTE, end: T0 + 3 * 3_600_000 + 10 * MINUTE },
+      },
+      { windows: windowsOf(models[3]!, [0, 30 * MINUTE]), arrived: { start: T0, end: T0 + 10 * 3_600_000 } },
+      undefined,
+      {
+        windows: windowsOf(
+          models[BROKEN]!,
+          [0, 5, 20, 30].map((k) => k * MINUTE),
+        ),
+        arrived: { start: T0, end: T0 + 10 * 3_600_000 },
+      },
+    ];
+    const requests = readRequestsFor(T0 + 30 * MINUTE, 5 * MINUTE).map((r, i) =>
+      late[i] ? { ...r, lateLabels: late[i] } : r,
+    );
+    const byGroup = (a: LateLabelGroup, b: LateLabelGroup) =>
+      a.windowStart - b.windowStart || a.bin - b.bin || Number(a.positive) - Number(b.positive);
+    const batched = await readWindowsBatched(ch.client, requests, BINS);
+    for (const [i, request] of requests.entries()) {
+      if (!request.lateLabels) {
+        expect(batched[i]!.lateLabelled).toBeUndefined();
+        continue;
+      }
+      const own = await lateLabelledScoreGroups(
+        ch.client,
+        request.modelId,
+        request.lateLabels.windows,
+        request.lateLabels.arrived,
+        BINS,
+      );
+      expectClose([...batched[i]!.lateLabelled!].sort(byGroup), [...own].sort(byGroup));
+      // The window read alone reads them too, by the single-model query.
+      const alone = await readWindowAlone(ch.client, request, BINS);
+      expectClose([...alone.lateLabelled!].sort(byGroup), [...own].sort(byGroup));
+    }
+    // What the comparison covers is there: late labels in several earlier windows, none for the empty model.
+    const events = (i: number) => batched[i]!.lateLabelled!.reduce((s, g) => s + g.events, 0);
+    for (const i of [0, 1, 2, BROKEN]) expect(events(i)).toBeGreaterThan(0);
+    expect(new Set(batched[0]!.lateLabelled!.map((g) => g.windowStart)).size).toBe(3);
+    expect(events(3)).toBe(0);
+    // Arrival ranges are each window's own: every label of the model, or only the corrections.
+    expect(events(BROKEN)).toBeGreaterThan(events(1));
+  });
+
+  it("reads serving for many models at once as each model's own serving status", async () => {
+    const registry = new ClickHouseRegistryRepository(ch.client);
+    const [a, b, c] = models;
+    const sha = (d: string) => d.repeat(64);
+    const register = (modelId: string, version: string, digit: string) =>
+      registry.registerVersion({
+        modelId,
+        version,
+        artifactUri: 'file:///dev/null',
+        sha256: sha(digit),
+        trainer: 'test',
+        features: { numeric: ['x'], categorical: [] },
+        codeVersion: 'test',
+        createdBy: 'test',
+      });
+    // a: v2 (registered in beforeAll) in production; b: v1 in production and v2 in canary; c: a candidate only.
+    await registry.setStage(a!.id, 'v2', 'production', 'test', 'serving test');
+    await register(b!.id, 'v1', '1');
+    await register(b!.id, 'v2', '2');
+    await registry.setStage(b!.id, 'v1', 'production', 'test', 'serving test');
+    await registry.setStage(b!.id, 'v2', 'canary', 'test', 'serving test');
+    await register(c!.id, 'v1', '3');
+    const now = Date.now();
+    const report = (seq: number, event: ServingReport['event'], modelId: string, extra: Partial<ServingReport> = {}) =>
+      ({
+        type: 'serving-report',
+        schema_version: 1,
+        scorer_id: `${a!.id}-scorer`,
+        seq,
+        event,
+        model_id: modelId,
+        serving: null,
+        update: null,
+        reason: '',
+        heartbeat_ms: 60_000,
+        host: 'test',
+        pid: 1,
+        reported_at: now,
+        ...extra,
+      }) as ServingReport;
+    const routing = (version: string, digit: string) => ({
+      version,
+      sha256: sha(digit),
+      since: now - 1000,
+      update_key: `k-${version}`,
+      routes: [{ version, share: 1, sha256: sha(digit) }],
+      shadow: [],
+    });
+    await insertServingReports(ch.client, [
+      report(1, 'started', ''),
+      // a is served what the registry asks for; b is served v1 only; c's update was refused.
+      report(2, 'serving', a!.id, { serving: routing('v2', '0') }),
+      report(3, 'serving', b!.id, { serving: routing('v1', '1') }),
+      report(4, 'refused', c!.id, {
+        update: { key: 'k-c', version: 'v1', sha256: sha('3') },
+        reason: 'bad input schema',
+      }),
+      report(5, 'heartbeat', ''),
+    ]);
+    // b's events of the last minutes: scored by v1 and by v2 (what the events say serves).
+    const recent = events(random, b!.id, now - 6 * 1000, now, 60, `${b!.id}-recent`).map((e, i) => ({
+      ...e,
+      ts: now - 1000 * (i + 1),
+      model_version: i % 3 === 0 ? 'v2' : 'v1',
+    }));
+    await new ClickHouseIngestRepository(ch.client).insertEncoded('scoring_events', recent.map(encodeScoringEvent));
+    const ids = [...models.map((m) => m.id), uniqueName('never-registered')];
+    const config = testConfig();
+    const together = await servingStatuses(ch.client, config, ids, now);
+    expect([...together.keys()]).toEqual(ids);
+    for (const id of ids) expect(together.get(id)).toEqual(await servingStatus(ch.client, config, id, now));
+    // What the comparison covers is there: registry, scorer routing, a refusal, an unregistered model.
+    expect(together.get(a!.id)!.requested.production?.version).toBe('v2');
+    expect(together.get(a!.id)!.scorers.find((s) => s.live)?.serving?.version).toBe('v2');
+    expect(together.get(b!.id)!.requested.canary.map((v) => v.version)).toEqual(['v2']);
+    expect(together.get(c!.id)!.scorers.some((s) => s.refusal?.reason === 'bad input schema')).toBe(true);
+    expect(together.get(ids[ids.length - 1]!)!.requested.registered).toBe(false);
+    expect(together.get(a!.id)!.scored).toEqual([]);
+    expect(together.get(b!.id)!.scored.map((v) => [v.version, v.events])).toEqual([
+      ['v1', 4],
+      ['v2', 2],
+    ]);
   });
 
   describe('segments, counted in the same query as the whole window', () => {
