@@ -25,7 +25,7 @@ import { encodeSplitFeatures } from '../platform/onnx/features.ts';
 import { decisionThresholdOf } from '../platform/registry/decision-threshold.ts';
 import { heartbeat, nonRetryable, type RetrainContext } from './retrain-context.ts';
 import { loadVersion, scoreEncodedRows } from './scoring.ts';
-import { binaryLabel } from './snapshot.ts';
+import { binaryLabel } from '../training/training-target.ts';
 
 export interface ScoreProbeInput {
   modelId: string;

@@ -3,28 +3,36 @@ import { brierScore, logLoss } from '../detectors/quality/probabilistic.ts';
 import { rocAuc } from '../detectors/quality/roc-auc.ts';
 import { loadModelRunner, type ModelRunner } from '../platform/onnx/runner.ts';
 import { encodeBatch, sliceBatch, type EncodedBatch, type RawFeatures } from '../platform/onnx/features.ts';
+import { outputWidth, type ModelOutput } from '../platform/onnx/pool.ts';
+import { outputProblem } from '../platform/onnx/session.mjs';
 import type { ModelVersion } from '../platform/registry/types.ts';
 import type { RetrainContext } from './retrain-context.ts';
 
 export interface BatchScores {
+  /** `width` values a row (see RunResult): NaN for a row that failed. */
   scores: Float64Array;
+  width: number;
   /** Per row: the onnxruntime time of its batch divided by the batch size (ms). */
   latencyMs: Float64Array;
   /** onnxruntime time per batch (ms). */
   batchMs: number[];
-  /** Rows whose batch failed or whose score is not a probability (scored as NaN). */
+  /** Rows whose batch failed or whose output is not what the model's kind outputs (scored as NaN). */
   errors: number;
 }
 
-export async function loadVersion(ctx: RetrainContext, v: ModelVersion): Promise<ModelRunner> {
+/** Load a registered version; `output` is what its model's kind outputs. @default binary */
+export async function loadVersion(ctx: RetrainContext, v: ModelVersion, output?: ModelOutput): Promise<ModelRunner> {
   return loadModelRunner(ctx.pool(), ctx.artifacts, {
     modelId: v.modelId,
     version: v.version,
     artifactUri: v.artifactUri,
     sha256: v.sha256,
     features: v.features,
+    ...(output ? { output } : {}),
   });
 }
+
+const BINARY: ModelOutput = { kind: 'binary' };
 
 export async function scoreRows(
   runner: ModelRunner,
@@ -43,7 +51,9 @@ export async function scoreEncodedRows(
   onBatch?: () => void,
 ): Promise<BatchScores> {
   const n = encoded.rows;
-  const scores = new Float64Array(n).fill(Number.NaN);
+  const output = runner.ref.output ?? BINARY;
+  const width = outputWidth(output);
+  const scores = new Float64Array(n * width).fill(Number.NaN);
   const latencyMs = new Float64Array(n);
   const batchMs: number[] = [];
   let errors = 0;
@@ -54,8 +64,8 @@ export async function scoreEncodedRows(
       const result = await runner.scoreEncoded(sliceBatch(runner.ref.features, encoded, start, end));
       batchMs.push(result.runMs);
       for (let i = 0; i < size; i++) {
-        const p = result.scores[i] as number;
-        if (p >= 0 && p <= 1) scores[start + i] = p;
+        if (outputProblem(output, result.scores, i) === null)
+          for (let j = 0; j < width; j++) scores[(start + i) * width + j] = result.scores[i * width + j] as number;
         else errors++;
         latencyMs[start + i] = result.runMs / size;
       }
@@ -64,7 +74,7 @@ export async function scoreEncodedRows(
     }
     onBatch?.();
   }
-  return { scores, latencyMs, batchMs, errors };
+  return { scores, width, latencyMs, batchMs, errors };
 }
 
 export interface SummaryMetrics {

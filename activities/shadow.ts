@@ -25,8 +25,12 @@ import { encodeSplitFeatures } from '../platform/onnx/features.ts';
 import { shadowModelId } from '../platform/registry/shadow.ts';
 import { threadedEventBootstrap } from './bootstrap-threads.ts';
 import { heartbeat, ms, nonRetryable, type RetrainContext } from './retrain-context.ts';
-import { binaryLabel } from './snapshot.ts';
+import { binaryLabel } from '../training/training-target.ts';
 import { loadVersion, scoreEncodedRows, summaryMetrics, type SummaryMetrics } from './scoring.ts';
+import { modelKindOf } from '../platform/clickhouse/model-kind-repository.ts';
+import type { OutputsSummary } from '../detectors/quality/outputs-summary.ts';
+import { shadowBeyondBinary } from './shadow-beyond-binary.ts';
+import { retrainMetric, type RetrainQuality } from './validation-beyond-binary.ts';
 
 export interface ShadowEvaluateInput {
   modelId: string;
@@ -48,6 +52,11 @@ export interface ShadowEvaluateInput {
   guardrails?: Partial<GuardrailOptions>;
   /** Rows per onnxruntime call in a replay. @default 64 */
   batchSize?: number;
+  /**
+   * The policy's quality section: a multiclass or regression model is compared on its metric's
+   * per-event loss (shadow-beyond-binary.ts). @default the kind's default metric
+   */
+  quality?: RetrainQuality;
 }
 
 export interface ShadowEvaluateResult {
@@ -58,8 +67,9 @@ export interface ShadowEvaluateResult {
     source: 'replay' | 'live';
     /** How the champion's scores were obtained. */
     championScoredBy: 'onnx' | 'recorded';
-    candidate: SummaryMetrics;
-    champion: SummaryMetrics;
+    /** A binary model's summary, or a multiclass or regression model's. */
+    candidate: SummaryMetrics | OutputsSummary;
+    champion: SummaryMetrics | OutputsSummary;
     candidateErrors: number;
     championErrors: number;
     /** Events left out because they were in the challenger's training split. */
@@ -116,6 +126,17 @@ export function createShadowActivity(ctx: RetrainContext) {
       stepStart = now;
     };
     const excludedTrainingEvents = await trainingSplitSize(ctx.clickhouse, candidate.lineageId);
+    const kind = await modelKindOf(ctx.clickhouse, input.modelId);
+    if (kind.kind !== 'binary' && source !== 'replay')
+      throw nonRetryable(
+        'ValidationError',
+        `a ${kind.kind} model's shadow evaluation replays stored events (source 'replay'); live shadow pairs carry binary scores only`,
+      );
+    if (kind.kind !== 'binary' && !championVersion?.artifactUri)
+      throw nonRetryable(
+        'ValidationError',
+        `champion ${input.championVersion} is not a registered version with an artifact: a ${kind.kind} challenger is compared on both models' recomputed outputs`,
+      );
     const query = {
       modelId: input.modelId,
       window: { start, end },
@@ -133,6 +154,46 @@ export function createShadowActivity(ctx: RetrainContext) {
           });
     step('read');
     heartbeat({ evaluationId, events: events.length });
+    if (kind.kind !== 'binary' && championVersion) {
+      const metricOfPolicy = retrainMetric(kind, input.quality);
+      const outcome = await shadowBeyondBinary(ctx, {
+        kind,
+        metric: metricOfPolicy,
+        candidate,
+        champion: championVersion,
+        events,
+        batchSize: input.batchSize ?? 64,
+        mode: input.mode,
+        margin: input.margin,
+        minEvents: input.minEvents ?? 500,
+        guardrails: input.guardrails ?? {},
+        eventResampler,
+      });
+      step('verdict');
+      log.info(
+        { n: outcome.n, kind: kind.kind, loss: outcome.loss, decision: outcome.verdict.decision },
+        'shadow evaluation',
+      );
+      return {
+        evaluationId,
+        n: outcome.n,
+        verdict: outcome.verdict,
+        statistics: {
+          source,
+          championScoredBy: 'onnx',
+          candidate: outcome.candidate,
+          champion: outcome.champion,
+          candidateErrors: outcome.candidateErrors,
+          championErrors: outcome.championErrors,
+          excludedTrainingEvents,
+          latencyP99Ms: {
+            candidate: outcome.candidateBatchMs.length > 0 ? p99(outcome.candidateBatchMs) : null,
+            champion: outcome.championBatchMs.length > 0 ? p99(outcome.championBatchMs) : null,
+          },
+          stepsMs,
+        },
+      };
+    }
     const usable = events
       .map((e) => ({ e, y: binaryLabel(e.label, e.label_numeric === null ? null : Number(e.label_numeric)) }))
       .filter((x): x is { e: ShadowEventRow; y: 0 | 1 } => x.y !== null);

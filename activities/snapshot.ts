@@ -15,6 +15,8 @@ import {
 import type { FeatureNames } from '../platform/onnx/features.ts';
 import { heartbeat, ms, nonRetryable, type RetrainContext } from './retrain-context.ts';
 import { CSV_ID_COLUMN, CSV_LABEL_COLUMN, csvHeader, csvLine } from '../training/csv.ts';
+import { targetCell, targetValue } from '../training/training-target.ts';
+import { modelKindOf } from '../platform/clickhouse/model-kind-repository.ts';
 
 export interface SnapshotInput {
   retrainId: string;
@@ -31,11 +33,11 @@ export interface SnapshotResult {
   snapshotId: string;
   /** Events of the model in the window (labelled or not). */
   rowCount: number;
-  /** Events with a usable 0/1 label: train + holdout. */
+  /** Events with a label usable for the model's kind (0/1, a declared class, a number): train + holdout. */
   labelledRows: number;
   trainRows: number;
   holdoutRows: number;
-  /** Labelled events left out because their label is not binary. */
+  /** Labelled events left out because their label does not fit the model's kind. */
   skippedRows: number;
   contentHash: string;
   window: { start: string; end: string };
@@ -57,16 +59,6 @@ export function snapshotIdFor(modelId: string, retrainId: string): string {
 export function isHoldout(eventId: string, fraction: number): boolean {
   const h = createHash('sha256').update(eventId).digest();
   return h.readUInt32BE(0) / 2 ** 32 < fraction;
-}
-
-/** A label as 0/1, or null when it is not a binary outcome. */
-export function binaryLabel(label: string, numeric: number | null): 0 | 1 | null {
-  if (numeric === 0 || numeric === 1) return numeric;
-  if (numeric !== null) return null;
-  const s = label.trim().toLowerCase();
-  if (s === '1' || s === 'true' || s === 'yes' || s === 'positive') return 1;
-  if (s === '0' || s === 'false' || s === 'no' || s === 'negative') return 0;
-  return null;
 }
 
 function toResult(s: TrainingSnapshot, reused: boolean): SnapshotResult {
@@ -104,6 +96,8 @@ export function createSnapshotActivity(ctx: RetrainContext) {
     const excluded = [...new Set(input.excludeSubjects ?? [])];
     const query = { modelId, window: { start, end }, excludedSubjects: excluded };
     const log = ctx.log.child({ modelId, retrainId, snapshotId });
+    // The label column holds what the model's declared kind predicts (training/training-target.ts).
+    const target = await modelKindOf(ctx.clickhouse, modelId);
     const summary = await labelledEventsSummary(ctx.clickhouse, query);
     const total = await eventsInWindow(ctx.clickhouse, modelId, query.window);
     const categorical = [...new Set(summary.categorical)].sort();
@@ -137,13 +131,13 @@ export function createSnapshotActivity(ctx: RetrainContext) {
       if (page.length === 0) break;
       const lineage = [];
       for (const r of page) {
-        const y = binaryLabel(r.label, r.label_numeric === null ? null : Number(r.label_numeric));
+        const y = targetValue(target, r.label, r.label_numeric === null ? null : Number(r.label_numeric));
         if (y === null) {
           skipped++;
           continue;
         }
         const split = isHoldout(r.event_id, holdoutFraction) ? 'holdout' : 'train';
-        const line = csvLine(features, r.event_id, { ...r.num_features, ...r.cat_features }, y);
+        const line = csvLine(features, r.event_id, { ...r.num_features, ...r.cat_features }, targetCell(target, y));
         if (split === 'train') {
           train.push(line);
           trainRows++;
@@ -191,7 +185,14 @@ export function createSnapshotActivity(ctx: RetrainContext) {
     };
     await ctx.lineage.insertSnapshot(snapshot);
     log.info(
-      { trainRows, holdoutRows, skipped, features: numeric.length + categorical.length, contentHash },
+      {
+        kind: target.kind,
+        trainRows,
+        holdoutRows,
+        skipped,
+        features: numeric.length + categorical.length,
+        contentHash,
+      },
       'training snapshot written',
     );
     return toResult(snapshot, false);

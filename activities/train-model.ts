@@ -12,6 +12,8 @@ import { OnnxModelError } from '../platform/onnx/pool.ts';
 import { crashPoint } from '../platform/fault-injection.ts';
 import { TrainerError, type Trainer } from '../training/trainer.ts';
 import { trainerFor, type TrainerSpec } from '../training/trainer-spec.ts';
+import { modelKindOf } from '../platform/clickhouse/model-kind-repository.ts';
+import { modelOutputOf } from '../platform/registry/model-output.ts';
 import { heartbeat, nonRetryable, retryable, type RetrainContext } from './retrain-context.ts';
 
 export interface TrainModelInput {
@@ -69,9 +71,11 @@ export function createTrainModelActivity(ctx: RetrainContext) {
     if (snapshot.modelId !== modelId)
       throw nonRetryable('TrainingInputError', `snapshot ${snapshotId} belongs to ${snapshot.modelId}, not ${modelId}`);
 
+    // The built-in trainer and the model's output follow the model's declared kind.
+    const target = await modelKindOf(ctx.clickhouse, modelId);
     let trainer: Trainer;
     try {
-      trainer = trainerFor(input.trainer);
+      trainer = trainerFor(input.trainer, target);
     } catch (err) {
       throw nonRetryable('TrainingInputError', (err as Error).message);
     }
@@ -84,6 +88,7 @@ export function createTrainModelActivity(ctx: RetrainContext) {
         trainFile: await ctx.artifacts.localPath(snapshot.trainUri),
         featureNames: snapshot.features,
         params: input.trainer.params ?? {},
+        target,
         seed: input.seed,
         outDir,
         heartbeat,
@@ -105,11 +110,12 @@ export function createTrainModelActivity(ctx: RetrainContext) {
       );
     }
     const bytes = new Uint8Array(await readFile(output.onnxPath));
+    const features = output.features ?? snapshot.features;
     // A model that onnxruntime cannot load or that does not follow the serving contract is a
     // failed training, not a candidate.
     const probeKey = `probe:${retrainKey}:${randomUUID()}`;
     try {
-      await ctx.pool().load(probeKey, bytes, snapshot.features);
+      await ctx.pool().load(probeKey, bytes, features, modelOutputOf(target));
     } catch (err) {
       if (err instanceof OnnxModelError)
         throw nonRetryable('TrainingInputError', `${trainer.name} produced an unusable model: ${err.message}`, {
@@ -134,7 +140,7 @@ export function createTrainModelActivity(ctx: RetrainContext) {
       trainer: trainer.name,
       params: output.params,
       metrics: output.metrics,
-      features: snapshot.features,
+      features,
       codeVersion: output.codeVersion,
       seed: input.seed,
       createdBy: `${input.purpose === 'probe' ? 'probe' : 'retrain'}:${retrainId}`,

@@ -9,6 +9,10 @@ import { OnnxModelError } from '../platform/onnx/pool.ts';
 import { heartbeat, nonRetryable, type RetrainContext } from './retrain-context.ts';
 import { readTrainingCsv } from '../training/csv.ts';
 import { loadVersion, scoreRows, summaryMetrics, type SummaryMetrics } from './scoring.ts';
+import { modelKindOf } from '../platform/clickhouse/model-kind-repository.ts';
+import type { OutputsSummary } from '../detectors/quality/outputs-summary.ts';
+import type { QualityMetric } from '../detectors/quality/quality-metric.ts';
+import { validateBeyondBinary, type RetrainQuality } from './validation-beyond-binary.ts';
 
 export interface ValidateOfflineInput {
   modelId: string;
@@ -19,14 +23,21 @@ export interface ValidateOfflineInput {
   minRocAuc?: number;
   /** Largest allowed candidate log loss minus champion log loss on the slice. @default 0.02 */
   maxLogLossIncrease?: number;
+  /** The policy's quality section: a multiclass or regression model is validated on its metric. @default the kind's default metric */
+  quality?: RetrainQuality;
 }
 
 export interface ValidateOfflineResult {
   holdoutRows: number;
-  candidate: SummaryMetrics | null;
-  champion: SummaryMetrics | null;
+  /** A binary model's summary, or a multiclass or regression model's (validation-beyond-binary.ts). */
+  candidate: SummaryMetrics | OutputsSummary | null;
+  champion: SummaryMetrics | OutputsSummary | null;
   passed: boolean;
   reasons: string[];
+  /** Multiclass and regression: the metric validated on. */
+  metric?: QualityMetric;
+  /** Multiclass and regression: the candidate's figure as quality in [0, 1] (a binary model's is its accuracy). */
+  freshQuality?: number | null;
 }
 
 const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
@@ -42,6 +53,8 @@ export function createValidationActivity(ctx: RetrainContext) {
       .catch((err: Error) => {
         throw nonRetryable('ValidationError', err.message);
       });
+    const kind = await modelKindOf(ctx.clickhouse, input.modelId);
+    if (kind.kind !== 'binary') return validateBeyondBinary(ctx, input, kind, snapshot, candidateVersion);
     const reasons: string[] = [];
     const holdout = await readTrainingCsv(await ctx.artifacts.localPath(snapshot.holdoutUri), snapshot.features);
     const holdoutRows = holdout.rows.length;

@@ -1,11 +1,17 @@
 /**
  * Whether a canary is healthy: the candidate's serving since the traffic split (events, failures
  * that fell back to the champion, saturated scores, mean-score shift, p99 latency, log loss on
- * labelled events) against the champion's over the same time.
+ * labelled events) against the champion's over the same time. A multiclass or regression model
+ * (its declared kind) has no score: its quality check is the log loss of its class
+ * probabilities, or the RMSE of its predictions, on labelled canary events.
  */
 import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
+import { LOG_LOSS_EPSILON } from '../detectors/quality/probabilistic.ts';
+import { modelKindOf } from '../platform/clickhouse/model-kind-repository.ts';
 import {
+  versionLossMetrics,
   versionServingMetrics,
+  type VersionLossMetrics,
   type VersionServingMetrics,
 } from '../platform/clickhouse/serving-metrics-repository.ts';
 
@@ -35,12 +41,16 @@ export interface CanaryCheckInput {
   maxLatencyP99Ratio?: number;
   /** Fewest labelled events per version for the log-loss check. @default 100 */
   minLabelled?: number;
+  /** Regression: largest allowed candidate RMSE / champion RMSE − 1 on labelled canary events. @default 0.1 */
+  maxRmseIncrease?: number;
 }
 
 export interface CanaryCheckResult {
   healthy: boolean;
   reasons: string[];
   metrics: { candidate: VersionServingMetrics; champion: VersionServingMetrics | null };
+  /** A multiclass or regression model's loss on labelled canary events (log loss; mean squared error). */
+  loss?: { kind: 'multiclass' | 'regression'; candidate: VersionLossMetrics; champion: VersionLossMetrics | null };
 }
 
 export async function canaryCheck(clickhouse: ClickHouseClient, input: CanaryCheckInput): Promise<CanaryCheckResult> {
@@ -52,8 +62,10 @@ export async function canaryCheck(clickhouse: ClickHouseClient, input: CanaryChe
     maxFallbackRate: 0.01,
     maxLatencyP99Ratio: 2,
     minLabelled: 100,
+    maxRmseIncrease: 0.1,
     ...input,
   };
+  const kind = (await modelKindOf(clickhouse, input.modelId)).kind;
   const candidate = await versionServingMetrics(clickhouse, {
     modelId: input.modelId,
     version: input.candidateVersion,
@@ -116,7 +128,9 @@ export async function canaryCheck(clickhouse: ClickHouseClient, input: CanaryChe
         `p99 latency ${candidate.latencyP99Ms.toFixed(2)} ms is ${(candidate.latencyP99Ms / champion.latencyP99Ms).toFixed(2)}× the champion's (> ${o.maxLatencyP99Ratio}×)`,
       );
     }
-    if (
+    if (kind !== 'binary') {
+      // Checked below, on the kind's own loss.
+    } else if (
       candidate.labelled >= o.minLabelled &&
       champion.labelled >= o.minLabelled &&
       candidate.logLoss !== null &&
@@ -136,8 +150,32 @@ export async function canaryCheck(clickhouse: ClickHouseClient, input: CanaryChe
       );
     }
   }
+  let loss: CanaryCheckResult['loss'];
+  if (kind !== 'binary' && champion && champion.events > 0) {
+    const of = (version: string) =>
+      versionLossMetrics(clickhouse, { modelId: input.modelId, version, since, kind, eps: LOG_LOSS_EPSILON });
+    loss = { kind, candidate: await of(input.candidateVersion), champion: await of(input.championVersion as string) };
+    const a = loss.candidate;
+    const b = loss.champion as VersionLossMetrics;
+    if (a.labelled < o.minLabelled || b.labelled < o.minLabelled || a.meanLoss === null || b.meanLoss === null)
+      reasons.push(
+        `too few labelled canary events for a quality check (${a.labelled} / ${b.labelled}; need ${o.minLabelled} each)`,
+      );
+    else if (kind === 'multiclass') {
+      const text = `log loss ${a.meanLoss.toFixed(4)} vs champion ${b.meanLoss.toFixed(4)} on labelled canary events`;
+      if (a.meanLoss - b.meanLoss > o.maxLogLossIncrease) fail(text);
+      else reasons.push(text);
+    } else {
+      const rmse = Math.sqrt(a.meanLoss);
+      const championRmse = Math.sqrt(b.meanLoss);
+      const text = `RMSE ${rmse.toPrecision(4)} vs champion ${championRmse.toPrecision(4)} on labelled canary events`;
+      if (rmse > championRmse * (1 + o.maxRmseIncrease))
+        fail(`${text} (more than ${Math.round(o.maxRmseIncrease * 100)}% above)`);
+      else reasons.push(text);
+    }
+  }
   if (healthy) reasons.unshift(`${candidate.events} canary events, no regression found`);
-  return { healthy, reasons, metrics: { candidate, champion } };
+  return { healthy, reasons, metrics: { candidate, champion }, ...(loss ? { loss } : {}) };
 }
 
 /** |mean score − positive rate| on a version's labelled events (calibration in the large), or null with too few labels. */

@@ -8,7 +8,9 @@
  */
 import { findModelUpdate, recordModelUpdate } from '../platform/clickhouse/model-updates-repository.ts';
 import { ConflictError, ValidationError } from '../platform/errors.ts';
+import { modelKindOf } from '../platform/clickhouse/model-kind-repository.ts';
 import {
+  kindOfEntry,
   modelUpdateSchema,
   MODEL_UPDATE_SCHEMA_VERSION,
   type ModelUpdateMessage,
@@ -72,12 +74,15 @@ export async function publishModelUpdate(
   if (subject && TERMINAL_STAGES.includes(subject.stage) && (input.trafficSplit[input.version] ?? 0) > 0)
     throw new ConflictError(`${input.modelId} ${input.version} is ${subject.stage}: it is never served`);
   const models: ModelUpdateMessage['models'] = {};
+  // The scorer reads a multiclass or regression model's output by the model's declared kind.
+  const kind = kindOfEntry(await modelKindOf(ctx.clickhouse, input.modelId));
   for (const v of new Set([...Object.keys(input.trafficSplit), ...shadow])) {
     if (v === input.version) {
       models[v] = {
         artifact_uri: input.artifactUri,
         sha256: input.sha256,
         features: subject?.features ?? { numeric: [], categorical: [] },
+        ...kind,
       };
       if (subject && subject.sha256 !== input.sha256)
         throw new ConflictError(
@@ -89,7 +94,7 @@ export async function publishModelUpdate(
     if (!other) throw new ValidationError(`traffic split names ${input.modelId} ${v}, which is not in the registry`);
     if (TERMINAL_STAGES.includes(other.stage))
       throw new ConflictError(`traffic split names ${input.modelId} ${v}, which is ${other.stage}`);
-    models[v] = artifactOf(other);
+    models[v] = { ...artifactOf(other), ...kind };
   }
   const message: ModelUpdateMessage = modelUpdateSchema.parse({
     type: 'model-update',

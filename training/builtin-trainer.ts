@@ -1,4 +1,8 @@
-/** The built-in trainer: {@link fitLogistic} on the snapshot's CSV, exported with {@link logisticToOnnx}. */
+/**
+ * The built-in trainers: {@link fitLogistic} on the snapshot's CSV, exported with
+ * {@link logisticToOnnx}, for binary models; multinomial logistic or ridge regression for
+ * multiclass and regression models (linear-trainers-builtin.ts), chosen by the model's kind.
+ */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -9,7 +13,9 @@ import { projectRoot } from '../platform/paths.ts';
 import { readTrainingCsv } from './csv.ts';
 import { fitLogistic, LOGISTIC_DEFAULTS, predictProbability, type LogisticParams } from './logistic.ts';
 import { logisticToOnnx } from './logistic-onnx.ts';
+import { MULTINOMIAL_TRAINER_NAME, RIDGE_TRAINER_NAME, trainLinearBuiltin } from './linear-trainers-builtin.ts';
 import { TrainerError, type Trainer, type TrainOutput, type TrainRequest } from './trainer.ts';
+import type { TrainingTarget } from './training-target.ts';
 
 let cachedCodeVersion: string | undefined;
 
@@ -109,3 +115,12 @@ export const builtinLogisticTrainer: Trainer = {
     return { onnxPath, metrics, params: { ...params }, codeVersion };
   },
 };
+
+/** The built-in trainer of a model's kind: logistic (binary), multinomial logistic (multiclass), ridge (regression). */
+export function builtinTrainerFor(target: TrainingTarget): Trainer {
+  if (target.kind === 'binary') return builtinLogisticTrainer;
+  return {
+    name: target.kind === 'multiclass' ? MULTINOMIAL_TRAINER_NAME : RIDGE_TRAINER_NAME,
+    train: (request) => trainLinearBuiltin(request, target, halflifeCodeVersion()),
+  };
+}

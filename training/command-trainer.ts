@@ -32,6 +32,10 @@ export interface CommandParamsFile {
   features: { numeric: string[]; categorical: string[] };
   id_column: string;
   label_column: string;
+  /** What the model predicts: its label column holds 0/1, a class name, or a number. */
+  kind: 'binary' | 'multiclass' | 'regression';
+  /** Multiclass: the classes in order; the model's probability output has one column per class in this order. */
+  classes?: string[];
 }
 
 export function commandTrainer(command: readonly string[], options: CommandTrainerOptions = {}): Trainer {
@@ -47,6 +51,8 @@ export function commandTrainer(command: readonly string[], options: CommandTrain
         features: request.featureNames,
         id_column: CSV_ID_COLUMN,
         label_column: CSV_LABEL_COLUMN,
+        kind: request.target?.kind ?? 'binary',
+        ...(request.target?.kind === 'multiclass' ? { classes: [...request.target.classes] } : {}),
       };
       await writeFile(paramsFile, JSON.stringify(file, null, 2));
       const args = [

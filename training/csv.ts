@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { ValidationError } from '../platform/errors.ts';
 import type { FeatureNames, RawFeatures } from '../platform/onnx/features.ts';
+import { BINARY_TARGET, targetDescription, targetValue, type TrainingTarget } from './training-target.ts';
 
 export const CSV_ID_COLUMN = 'event_id';
 export const CSV_LABEL_COLUMN = 'label';
@@ -25,7 +26,7 @@ export function csvLine(
   features: FeatureNames,
   eventId: string,
   values: Readonly<Record<string, unknown>>,
-  label: number,
+  label: number | string,
 ): string {
   return (
     [eventId, ...features.numeric.map((f) => values[f]), ...features.categorical.map((f) => values[f]), label]
@@ -37,11 +38,19 @@ export function csvLine(
 export interface LabelledRows {
   eventIds: string[];
   rows: RawFeatures[];
+  /** The target's number: 0/1, the class index in the declared order, or the value (training/training-target.ts). */
   labels: number[];
 }
 
-/** Read a training/holdout CSV: numeric columns as numbers (empty → null), categorical as strings (empty → null). */
-export async function readTrainingCsv(file: string, features: FeatureNames): Promise<LabelledRows> {
+/**
+ * Read a training/holdout CSV: numeric columns as numbers (empty → null), categorical as strings
+ * (empty → null), labels as the target's numbers. @default target binary
+ */
+export async function readTrainingCsv(
+  file: string,
+  features: FeatureNames,
+  target: TrainingTarget = BINARY_TARGET,
+): Promise<LabelledRows> {
   const records = parse(await readFile(file), { columns: true, skip_empty_lines: true }) as Array<
     Record<string, string>
   >;
@@ -49,10 +58,11 @@ export async function readTrainingCsv(file: string, features: FeatureNames): Pro
   const numeric = new Set(features.numeric);
   const all = [...features.numeric, ...features.categorical];
   records.forEach((rec, i) => {
-    const label = Number(rec[CSV_LABEL_COLUMN]);
-    if (label !== 0 && label !== 1)
+    const cell = rec[CSV_LABEL_COLUMN] ?? '';
+    const label = targetValue(target, cell, null);
+    if (label === null)
       throw new ValidationError(
-        `${file} row ${i + 2}: label must be 0 or 1, got ${JSON.stringify(rec[CSV_LABEL_COLUMN])}`,
+        `${file} row ${i + 2}: label must be ${targetDescription(target)}, got ${JSON.stringify(rec[CSV_LABEL_COLUMN])}`,
       );
     const row: Record<string, number | string | null> = {};
     for (const name of all) {

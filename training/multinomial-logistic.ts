@@ -28,7 +28,7 @@ export const MULTINOMIAL_DEFAULTS: Readonly<MultinomialParams> = Object.freeze({
 export interface MultinomialModel {
   kind: 'multinomial-logistic-regression';
   features: { numeric: string[]; categorical: [] };
-  /** Class names, sorted: the order of the probability vector. */
+  /** Class names: the order of the probability vector (the declared order, or sorted). */
   classes: string[];
   numeric: { mean: number[]; scale: number[] };
   /** weights[j][k]: feature j's weight for class k (on the standardised feature). */
@@ -42,6 +42,12 @@ export interface MultiClassTrainingData {
   rows: RawFeatures[];
   /** Each row's class name. */
   labels: string[];
+  /**
+   * The classes in the order the probability vector lists them (a model's declared classes); every
+   * label must be one of them and every class needs rows (its unpenalised intercept would run off
+   * to −∞ without). @default the labels' classes, sorted
+   */
+  classes?: readonly string[];
 }
 
 export interface MultinomialFit {
@@ -87,8 +93,18 @@ export function fitMultinomialLogistic(
     );
   const n = data.rows.length;
   if (n !== data.labels.length) throw new RangeError(`${n} rows but ${data.labels.length} labels`);
-  const classes = [...new Set(data.labels)].sort();
-  if (classes.length < 2) throw new RangeError('training data has a single class: need at least 2');
+  const classes = data.classes ? [...data.classes] : [...new Set(data.labels)].sort();
+  if (new Set(classes).size !== classes.length)
+    throw new RangeError(`the class list repeats a class: ${classes.join(', ')}`);
+  if (new Set(data.labels).size < 2) throw new RangeError('training data has a single class: need at least 2');
+  const unknown = data.labels.find((l) => !classes.includes(l));
+  if (unknown !== undefined)
+    throw new RangeError(`label ${JSON.stringify(unknown)} is not one of the classes ${classes.join(', ')}`);
+  const absent = classes.filter((c) => !data.labels.includes(c));
+  if (absent.length > 0)
+    throw new RangeError(
+      `no training rows of class ${absent.join(', ')}: widen the training window until every declared class has labelled events`,
+    );
   const names = data.features.numeric;
   assertNumericFeatures(names, data.rows);
   const standardisation = fitStandardisation(names, data.rows);

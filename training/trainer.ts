@@ -3,11 +3,14 @@
  * model into `outDir`, and reports metrics, the parameters it actually used and its code version.
  */
 import type { FeatureNames } from '../platform/onnx/features.ts';
+import type { TrainingTarget } from './training-target.ts';
 
 export interface TrainRequest {
   trainFile: string;
   featureNames: FeatureNames;
   params: Record<string, unknown>;
+  /** What the model predicts (its declared kind, a multiclass model's classes in order). @default binary */
+  target?: TrainingTarget;
   seed: number;
   outDir: string;
   /** Called during long work; details are recorded with the Temporal heartbeat. */
@@ -18,6 +21,8 @@ export interface TrainRequest {
 
 export interface TrainOutput {
   onnxPath: string;
+  /** The features the model takes, when fewer than the training file's (e.g. numeric only). @default the request's */
+  features?: FeatureNames;
   metrics: Record<string, unknown>;
   params: Record<string, unknown>;
   codeVersion: string;

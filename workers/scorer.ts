@@ -38,6 +38,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { RawFeatures } from '../platform/onnx/features.ts';
 import { OnnxPool } from '../platform/onnx/pool.ts';
 import { loadModelRunner, type ModelRunner } from '../platform/onnx/runner.ts';
+import { outputProblem } from '../platform/onnx/session.mjs';
 import { LocalArtifactStore, type ArtifactStore } from '../platform/registry/artifact-store.ts';
 import { isWithdrawal, modelUpdateSchema, type ModelUpdateMessage } from '../platform/registry/model-update.ts';
 import {
@@ -67,11 +68,37 @@ export const scoringRequestSchema = z
 
 export type ScoringRequest = z.infer<typeof scoringRequestSchema>;
 
+/** One scored request: a binary model's `score`, a multiclass model's `probabilities` and `class`, a regression model's `value`. */
 export interface ScoreResult {
   request_id: string;
   model_id: string;
   model_version: string;
-  score: number;
+  score?: number;
+  probabilities?: Record<string, number>;
+  class?: string;
+  value?: number;
+}
+
+/** A scoring event's `prediction` (docs/contracts.md) from row `row` of a runner's outputs. */
+export function predictionOf(
+  runner: Pick<ModelRunner, 'ref'>,
+  scores: Float64Array,
+  row: number,
+): Omit<ScoreResult, 'request_id' | 'model_id' | 'model_version'> {
+  const output = runner.ref.output;
+  if (output?.kind === 'multiclass') {
+    const classes = runner.ref.classes ?? [];
+    const probabilities: Record<string, number> = {};
+    let best = 0;
+    for (let j = 0; j < output.classes; j++) {
+      const p = scores[row * output.classes + j] as number;
+      probabilities[classes[j] ?? String(j)] = p;
+      if (p > (scores[row * output.classes + best] as number)) best = j;
+    }
+    return { probabilities, class: classes[best] ?? String(best) };
+  }
+  if (output?.kind === 'regression') return { value: scores[row] as number };
+  return { score: scores[row] as number };
 }
 
 export interface ScorerOptions {
@@ -404,7 +431,12 @@ export class Scorer {
       for (const version of wanted) {
         const spec = m.models[version]!;
         const reuse = current?.runners.get(version);
-        if (reuse && reuse.ref.sha256 === spec.sha256) {
+        if (
+          reuse &&
+          reuse.ref.sha256 === spec.sha256 &&
+          (reuse.ref.output?.kind ?? 'binary') === (spec.kind ?? 'binary') &&
+          (reuse.ref.classes ?? []).join('\u0000') === (spec.classes ?? []).join('\u0000')
+        ) {
           runners.set(version, reuse);
           continue;
         }
@@ -416,6 +448,11 @@ export class Scorer {
           artifactUri: spec.artifact_uri,
           sha256: spec.sha256,
           features: spec.features,
+          ...(spec.kind === 'multiclass' && spec.classes
+            ? { output: { kind: 'multiclass' as const, classes: spec.classes.length }, classes: spec.classes }
+            : spec.kind === 'regression'
+              ? { output: { kind: 'regression' as const } }
+              : {}),
         });
         runners.set(version, runner);
         loadedHere.push(runner);
@@ -498,7 +535,7 @@ export class Scorer {
       r: ScoringRequest,
       modelId: string,
       version: string,
-      score: number,
+      prediction: ReturnType<typeof predictionOf>,
       metadata: Record<string, string>,
     ) => ({
       contract_version: CONTRACT_VERSION,
@@ -507,20 +544,22 @@ export class Scorer {
       model_version: version,
       timestamp: r.timestamp ?? ts,
       features: r.features,
-      prediction: { score },
+      prediction,
       ...(r.subject_id ? { subject_id: r.subject_id } : {}),
       metadata: { ...r.metadata, ...metadata },
     });
     for (const { state, version, items, positions } of groups.values()) {
       const modelId = items[0]!.model_id;
-      let scored = await this.#run(state.runners.get(version)!, items);
+      let runner = state.runners.get(version)!;
+      let scored = await this.#run(runner, items);
       let servedBy = version;
       let fallbackFrom: string | undefined;
       if (!scored) {
         // The routed version failed: serve from the largest other live route, and say so.
         const fallback = state.routes.filter((r) => r.version !== version).map((r) => r.version)[0];
         if (fallback) {
-          scored = await this.#run(state.runners.get(fallback)!, items);
+          runner = state.runners.get(fallback)!;
+          scored = await this.#run(runner, items);
           servedBy = fallback;
           fallbackFrom = version;
           this.stats.fallbacks += items.length;
@@ -531,15 +570,15 @@ export class Scorer {
         continue;
       }
       items.forEach((r, i) => {
-        const score = scored.scores[i] as number;
+        const prediction = predictionOf(runner, scored.scores, i);
         ordered[positions[i] as number] = {
           request_id: r.request_id,
           model_id: modelId,
           model_version: servedBy,
-          score,
+          ...prediction,
         };
         events.push(
-          event(r, modelId, servedBy, score, {
+          event(r, modelId, servedBy, prediction, {
             latency_ms: scored.perRowMs.toFixed(4),
             ...(fallbackFrom ? { fallback_from: fallbackFrom } : {}),
           }),
@@ -547,11 +586,12 @@ export class Scorer {
       });
       this.stats.scored += items.length;
       for (const shadowVersion of state.shadow) {
-        const shadowScores = await this.#run(state.runners.get(shadowVersion)!, items);
+        const shadowRunner = state.runners.get(shadowVersion)!;
+        const shadowScores = await this.#run(shadowRunner, items);
         if (!shadowScores) continue;
         items.forEach((r, i) => {
           events.push(
-            event(r, shadowModelId(modelId), shadowVersion, shadowScores.scores[i] as number, {
+            event(r, shadowModelId(modelId), shadowVersion, predictionOf(shadowRunner, shadowScores.scores, i), {
               shadow: 'true',
               shadow_of: modelId,
               latency_ms: shadowScores.perRowMs.toFixed(4),
@@ -592,7 +632,11 @@ export class Scorer {
   ): Promise<{ scores: Float64Array; perRowMs: number } | null> {
     try {
       const out = await runner.score(items.map((r) => r.features as RawFeatures));
-      for (const s of out.scores) if (!(s >= 0 && s <= 1)) throw new Error(`score ${s} is not a probability`);
+      const output = runner.ref.output ?? { kind: 'binary' as const };
+      for (let i = 0; i < items.length; i++) {
+        const problem = outputProblem(output, out.scores, i);
+        if (problem) throw new Error(problem);
+      }
       return { scores: out.scores, perRowMs: out.runMs / items.length };
     } catch (err) {
       this.#log.error({ err: (err as Error).message, model: runner.key }, 'scoring failed');

@@ -9,6 +9,7 @@ import { ApplicationFailure, patched, proxyActivities, sleep, workflowInfo, log 
 import type { MonitorActivities } from '../activities/monitor.ts';
 import type { RetrainActivities } from '../activities/retrain.ts';
 import { parseDuration } from '../detectors/policy/duration.ts';
+import type { QualityPolicy } from '../detectors/policy/types.ts';
 import type { PromotionVerdict } from '../detectors/promotion/verdict.ts';
 import type { PolicyRef } from './messages.ts';
 
@@ -64,6 +65,11 @@ export interface RetrainInput {
   policy: PolicyRef;
   actor: string;
   settings: RetrainSettings;
+  /**
+   * The policy's quality section: a multiclass or regression model (its kind is read from the
+   * registry by the activities) is validated and shadow-tested on this metric. @default the kind's default metric
+   */
+  quality?: QualityPolicy;
 }
 
 export interface RetrainResult {
@@ -179,13 +185,22 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
     championNote = champion.reason;
   }
 
+  // The policy's metric reaches validation and shadow (a history without a quality section never asks).
+  const quality = input.quality !== undefined && patched('retrain-policy-quality') ? input.quality : undefined;
   const validation = await quick.validateOffline({
     modelId,
     candidateVersion: version,
     championVersion: championVersion ?? undefined,
     snapshotId: snapshot.snapshotId,
+    ...(quality ? { quality } : {}),
   });
-  const freshQuality = typeof validation.candidate?.accuracy === 'number' ? validation.candidate.accuracy : null;
+  // A multiclass or regression candidate's quality is its metric's (in [0, 1]); a binary one's its accuracy.
+  const freshQuality =
+    validation.freshQuality !== undefined
+      ? validation.freshQuality
+      : typeof validation.candidate?.accuracy === 'number'
+        ? validation.candidate.accuracy
+        : null;
   if (!validation.passed) {
     const reason = `offline validation failed: ${validation.reasons.join('; ')}`;
     await quick.rejectVersion({ modelId, version, actor: input.actor, reason });
@@ -227,6 +242,7 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
       mode: input.settings.shadow.mode,
       maxEvents: input.settings.shadow.maxEvents,
       ...(input.settings.shadow.minEvents === undefined ? {} : { minEvents: input.settings.shadow.minEvents }),
+      ...(quality ? { quality } : {}),
     });
     verdict = shadow.verdict;
     if (shadow.verdict.decision !== 'promote') {

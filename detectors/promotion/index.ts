@@ -6,6 +6,7 @@ export {
   eventBootstrapMeans,
   pairedBootstrapImprovement,
   pairedAucImprovement,
+  bootstrapMeanInterval,
   PAIRED_BOOTSTRAP_DEFAULTS,
 } from './paired-difference.ts';
 export type {
@@ -27,3 +28,5 @@ export type {
 } from './verdict.ts';
 export { pairedLossSums, pairedLossTest, pairedSignedRankTest, perEventLosses } from './paired-loss.ts';
 export type { PairedLoss, PairedLossSums, PairedLossTest, SignedRankTest } from './paired-loss.ts';
+export { pairedLossVerdict } from './loss-verdict.ts';
+export type { LossVerdictMetric, PairedLosses } from './loss-verdict.ts';

@@ -17,11 +17,13 @@ import { twoSidedZ } from '../quality/distributions.ts';
 import { percentileInterval } from '../quality/intervals.ts';
 import { brierContribution, logLossContribution } from '../quality/probabilistic.ts';
 import { delongComponents } from '../quality/roc-auc.ts';
+import type { PairedLoss } from './paired-loss.ts';
 
 export type PromotionMetric = 'accuracy' | 'logLoss' | 'brier' | 'rocAuc';
 
 export interface ImprovementInterval {
-  metric: PromotionMetric;
+  /** A binary model's metric, or the per-event loss of a multiclass or regression model. */
+  metric: PromotionMetric | PairedLoss;
   champion: number;
   challenger: number;
   /** Challenger better by this much (sign-adjusted so higher is better for every metric). */
@@ -133,6 +135,33 @@ export function pairedBootstrapImprovement(
     challengerSum += b;
     differences[i] = sign * (b - a);
   }
+  const { lower, upper, resampling } = bootstrapMeanInterval(differences, o);
+  const improvement = (sign * (challengerSum - championSum)) / n;
+  return {
+    metric,
+    champion: championSum / n,
+    challenger: challengerSum / n,
+    improvement,
+    lower: lower ?? improvement,
+    upper: upper ?? improvement,
+    level: o.level,
+    method: 'paired-bootstrap-percentile',
+    resampling,
+  };
+}
+
+/**
+ * The percentile interval of the mean of per-event differences under the paired bootstrap:
+ * value counts drawn as a multinomial when the differences take few values, events resampled
+ * (through `eventResampler`) otherwise. Null bounds when the replicates give no interval.
+ */
+export function bootstrapMeanInterval(
+  differences: Float64Array,
+  options: Partial<PairedBootstrapOptions> = {},
+): { lower: number | null; upper: number | null; resampling: 'events' | 'value-counts' } {
+  const o = { ...PAIRED_BOOTSTRAP_DEFAULTS, ...options };
+  const n = differences.length;
+  if (n === 0) throw new RangeError('bootstrapMeanInterval needs at least one event');
   let replicates: number[] = [];
   const few = valueCounts(differences, o.valueCountsUpTo);
   if (few) {
@@ -150,16 +179,9 @@ export function pairedBootstrapImprovement(
       throw new RangeError(`eventResampler returned ${replicates.length} replicates, ${o.replicates} asked`);
   }
   const { interval } = percentileInterval(replicates, o.level);
-  const improvement = (sign * (challengerSum - championSum)) / n;
   return {
-    metric,
-    champion: championSum / n,
-    challenger: challengerSum / n,
-    improvement,
-    lower: interval?.lower ?? improvement,
-    upper: interval?.upper ?? improvement,
-    level: o.level,
-    method: 'paired-bootstrap-percentile',
+    lower: interval?.lower ?? null,
+    upper: interval?.upper ?? null,
     resampling: few ? 'value-counts' : 'events',
   };
 }

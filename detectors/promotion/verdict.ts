@@ -14,6 +14,7 @@ import { DEFAULT_MCNEMAR_EXACT_BELOW, discordantPairs, mcnemarTest } from './mcn
 import type { McNemarResult } from './mcnemar.ts';
 import { eventBootstrapMeans, pairedAucImprovement, pairedBootstrapImprovement } from './paired-difference.ts';
 import type { EventResampler, ImprovementInterval, PromotionMetric } from './paired-difference.ts';
+import type { PairedLoss, PairedLossTest } from './paired-loss.ts';
 
 export type PromotionDecision = 'promote' | 'reject' | 'inconclusive';
 export type PromotionTestKind = 'superiority' | 'non-inferiority';
@@ -71,14 +72,18 @@ export interface PairedScores {
 
 export interface PromotionStatistics {
   n: number;
-  metric: PromotionMetric;
+  /** A binary model's metric, or a multiclass or regression model's per-event loss (loss-verdict.ts). */
+  metric: PromotionMetric | PairedLoss;
   test: PromotionTestKind;
   level: number;
   /** The bar the interval is compared with: minimumImprovement or −margin. */
   bar: number;
   improvement: ImprovementInterval | null;
-  mcnemar: McNemarResult;
+  /** McNemar on the paired correctness (null for a regression model: nothing is right or wrong). */
+  mcnemar: McNemarResult | null;
   guardrails: GuardrailResult;
+  /** Multiclass and regression: the paired t test of the per-event loss difference, beside the bootstrap interval. */
+  pairedT?: PairedLossTest | null;
 }
 
 export interface PromotionVerdict {
@@ -161,7 +166,7 @@ export function promotionVerdict(
     reasons.push(`the interval reaches below the ${barText}: the difference is within noise; collect more events`);
     return verdict('inconclusive');
   }
-  if (o.metric === 'accuracy' && o.test === 'superiority') {
+  if (o.metric === 'accuracy' && o.test === 'superiority' && mcnemar) {
     const alpha = 1 - o.level;
     if (mcnemar.pValue >= alpha) {
       reasons.push(

@@ -78,3 +78,48 @@ export async function versionServingMetrics(
     fallbacks: Number(row?.fallbacks ?? 0),
   };
 }
+
+/** A multiclass or regression version's loss on its labelled events since a time: what its canary compares. */
+export interface VersionLossMetrics {
+  /** Labelled events with a usable prediction (a probability for the true class; a value). */
+  labelled: number;
+  /** Multiclass: mean log loss; regression: mean squared error. */
+  meanLoss: number | null;
+}
+
+/**
+ * {@link VersionLossMetrics} of a multiclass version (log loss of `prediction.probabilities` at
+ * the label's class, clipped to [eps, 1 − eps]; a label the vector does not name is left out) or
+ * a regression version (squared error of `prediction.value` against the numeric label).
+ */
+export async function versionLossMetrics(
+  client: ClickHouseClient,
+  q: Omit<ServingMetricsQuery, 'fallbackOf'> & { kind: 'multiclass' | 'regression'; eps: number },
+): Promise<VersionLossMetrics> {
+  const ts = sinceFilter('ts', q.since);
+  const events = `SELECT event_id, prediction_probabilities, prediction_value FROM scoring_events FINAL
+           WHERE model_id = {m:String} AND model_version = {v:String} AND ${ts.sql}`;
+  const labelled = `FROM labels ${labelsOfEvents(`model_id = {m:String} AND model_version = {v:String} AND ${ts.sql}`)}`;
+  const multiclass = 'l.label IS NOT NULL AND mapContains(e.prediction_probabilities, l.label)';
+  const regression = 'l.y IS NOT NULL AND isFinite(l.y) AND e.prediction_value IS NOT NULL';
+  const sql =
+    q.kind === 'multiclass'
+      ? `SELECT countIf(${multiclass}) AS labelled,
+            avgOrNullIf(-log(least(greatest(e.prediction_probabilities[l.label], {eps:Float64}), 1 - {eps:Float64})), ${multiclass}) AS loss
+     FROM (${events}) AS e
+     LEFT JOIN (SELECT event_id, argMax(label, label_ts) AS label ${labelled} GROUP BY event_id) AS l
+       ON l.event_id = e.event_id
+     SETTINGS join_use_nulls = 1`
+      : `SELECT countIf(${regression}) AS labelled, avgOrNullIf(pow(l.y - e.prediction_value, 2), ${regression}) AS loss
+     FROM (${events}) AS e
+     LEFT JOIN (SELECT event_id, argMax(label_numeric, label_ts) AS y ${labelled} GROUP BY event_id) AS l
+       ON l.event_id = e.event_id
+     SETTINGS join_use_nulls = 1`;
+  const [row] = await queryRows<{ labelled: string; loss: number | null }>(client, sql, {
+    m: q.modelId,
+    v: q.version,
+    ...ts.params,
+    eps: q.eps,
+  });
+  return { labelled: Number(row?.labelled ?? 0), meanLoss: row?.loss ?? null };
+}

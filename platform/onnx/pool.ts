@@ -16,7 +16,16 @@ import { Worker } from 'node:worker_threads';
 import { HalflifeError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { EncodedBatch, FeatureNames } from './features.ts';
-import { closeSession, openSession, runSession, type OnnxSession } from './session.mjs';
+import { closeSession, openSession, runSession, type ModelOutput, type OnnxSession } from './session.mjs';
+
+export type { ModelOutput } from './session.mjs';
+
+const BINARY_OUTPUT: ModelOutput = { kind: 'binary' };
+
+/** Values a row of a model's scores takes: K class probabilities (multiclass), else one. */
+export function outputWidth(output: ModelOutput): number {
+  return output.kind === 'multiclass' ? output.classes : 1;
+}
 
 export interface OnnxPoolOptions {
   /** Runner threads. @default min(2, available cores) */
@@ -55,7 +64,9 @@ export interface LoadedModelInfo {
 export class OnnxModelError extends ValidationError {}
 
 export interface RunResult {
+  /** `width` values a row, row-major: a probability (binary), K class probabilities (multiclass), a prediction (regression). */
   scores: Float64Array;
+  width: number;
   /** Time inside onnxruntime (on whichever thread ran it), ms. */
   runMs: number;
   /** Where the batch ran. */
@@ -65,6 +76,7 @@ export interface RunResult {
 interface LoadedModel {
   bytes: Uint8Array;
   features: FeatureNames;
+  output: ModelOutput;
   info: LoadedModelInfo;
   /** The in-process session, when some batches of this model fit the budget. */
   inline: { session: OnnxSession; cost: InlineCost } | null;
@@ -111,22 +123,30 @@ export class OnnxPool {
     return this.#models.has(key);
   }
 
-  /** Load a model into every runner. Rejects with {@link OnnxModelError} when it cannot be served. */
-  async load(key: string, bytes: Uint8Array, features: FeatureNames): Promise<LoadedModelInfo> {
+  /**
+   * Load a model into every runner. Rejects with {@link OnnxModelError} when it cannot be served
+   * as a model of `output`'s kind. @default output binary
+   */
+  async load(
+    key: string,
+    bytes: Uint8Array,
+    features: FeatureNames,
+    output: ModelOutput = BINARY_OUTPUT,
+  ): Promise<LoadedModelInfo> {
     this.#assertOpen();
     const existing = this.#models.get(key);
     if (existing) return existing.info;
     let infos: unknown[];
     let inline: LoadedModel['inline'];
     try {
-      infos = await Promise.all(this.#runners.map((r) => this.#call(r, { op: 'load', key, bytes, features })));
-      inline = this.#inlineMode === 'never' ? null : await this.#openInline(key, bytes, features);
+      infos = await Promise.all(this.#runners.map((r) => this.#call(r, { op: 'load', key, bytes, features, output })));
+      inline = this.#inlineMode === 'never' ? null : await this.#openInline(key, bytes, features, output);
     } catch (err) {
       await Promise.allSettled(this.#runners.map((r) => this.#call(r, { op: 'unload', key })));
       throw new OnnxModelError(`model ${key} rejected: ${(err as Error).message}`);
     }
     const info = (infos[0] as { info: LoadedModelInfo }).info;
-    this.#models.set(key, { bytes, features, info, inline });
+    this.#models.set(key, { bytes, features, output, info, inline });
     return info;
   }
 
@@ -139,14 +159,15 @@ export class OnnxPool {
     this.#assertOpen();
     const model = this.#models.get(key);
     if (!model) throw new HalflifeError(`model ${key} is not loaded`);
-    if (batch.rows === 0) return { scores: new Float64Array(0), runMs: 0, ranIn: 'caller' };
+    const width = outputWidth(model.output);
+    if (batch.rows === 0) return { scores: new Float64Array(0), width, runMs: 0, ranIn: 'caller' };
     const inline = model.inline;
     if (
       inline &&
       (this.#inlineMode === 'always' || inline.cost.fixedMs + inline.cost.perRowMs * batch.rows <= this.#inlineBudgetMs)
     ) {
       const { scores, runMs } = await runSession(inline.session, batch.rows, batch.numeric, batch.categorical);
-      return { scores, runMs, ranIn: 'caller' };
+      return { scores, width, runMs, ranIn: 'caller' };
     }
     const runner = this.#runners.reduce((best, r) => (r.inflight < best.inflight ? r : best));
     // A view into a larger buffer would be copied whole by postMessage: send just its rows.
@@ -159,7 +180,7 @@ export class OnnxPool {
       numeric,
       categorical: batch.categorical,
     })) as { scores: Float64Array; runMs: number };
-    return { scores: reply.scores, runMs: reply.runMs, ranIn: 'thread' };
+    return { scores: reply.scores, width, runMs: reply.runMs, ranIn: 'thread' };
   }
 
   async unload(key: string): Promise<void> {
@@ -187,8 +208,9 @@ export class OnnxPool {
     key: string,
     bytes: Uint8Array,
     features: FeatureNames,
+    output: ModelOutput,
   ): Promise<{ session: OnnxSession; cost: InlineCost } | null> {
-    const session = await openSession(bytes, features, { intraOpThreads: this.#intraOp });
+    const session = await openSession(bytes, features, { intraOpThreads: this.#intraOp, output });
     const time = async (rows: number) => {
       const numeric = new Float32Array(rows * features.numeric.length);
       const categorical = new Array<string>(rows * features.categorical.length).fill('');
@@ -237,8 +259,8 @@ export class OnnxPool {
       const fresh = this.#spawn();
       this.#runners[index] = fresh;
       for (const [key, m] of this.#models) {
-        this.#call(fresh, { op: 'load', key, bytes: m.bytes, features: m.features }).catch((e: unknown) =>
-          this.#log?.error({ err: e, key }, 'reloading a model into a new runner failed'),
+        this.#call(fresh, { op: 'load', key, bytes: m.bytes, features: m.features, output: m.output }).catch(
+          (e: unknown) => this.#log?.error({ err: e, key }, 'reloading a model into a new runner failed'),
         );
       }
     };

@@ -4,7 +4,7 @@
  */
 import type { ArtifactStore } from '../registry/artifact-store.ts';
 import { encodeBatch, type EncodedBatch, type FeatureNames, type RawFeatures } from './features.ts';
-import type { LoadedModelInfo, OnnxPool, RunResult } from './pool.ts';
+import type { LoadedModelInfo, ModelOutput, OnnxPool, RunResult } from './pool.ts';
 
 export interface ModelRef {
   modelId: string;
@@ -12,15 +12,19 @@ export interface ModelRef {
   artifactUri: string;
   sha256: string;
   features: FeatureNames;
+  /** What the model outputs (its declared kind). @default binary */
+  output?: ModelOutput;
+  /** A multiclass model's class names, in the order of its probability output. */
+  classes?: readonly string[];
 }
 
 export interface ModelRunner {
   readonly ref: ModelRef;
   readonly key: string;
   readonly info: LoadedModelInfo;
-  /** Probability of class 1 for each row, in order. */
+  /** Each row's output, in order: probability of class 1, class probabilities, or prediction (see RunResult). */
   score(rows: readonly RawFeatures[]): Promise<RunResult>;
-  /** Probability of class 1 for rows already encoded for this model's features. */
+  /** {@link score} of rows already encoded for this model's features. */
   scoreEncoded(batch: EncodedBatch): Promise<RunResult>;
   unload(): Promise<void>;
 }
@@ -33,7 +37,7 @@ export function runnerKey(ref: Pick<ModelRef, 'modelId' | 'version' | 'sha256'>)
 export async function loadModelRunner(pool: OnnxPool, artifacts: ArtifactStore, ref: ModelRef): Promise<ModelRunner> {
   const key = runnerKey(ref);
   const bytes = await artifacts.get(ref.artifactUri, ref.sha256);
-  const info = await pool.load(key, bytes, ref.features);
+  const info = await pool.load(key, bytes, ref.features, ref.output);
   return {
     ref,
     key,

@@ -1,17 +1,21 @@
 import type { FeatureNames } from './features.ts';
 
+/** What a model outputs: a probability (binary), K class probabilities (multiclass), a number (regression). */
+export type ModelOutput = { kind: 'binary' } | { kind: 'multiclass'; classes: number } | { kind: 'regression' };
+
 export interface OnnxSession {
   readonly features: FeatureNames;
   readonly convention: 'packed' | 'per-column';
   readonly output: string;
   readonly inputs: string[];
   readonly outputs: string[];
+  readonly kind: ModelOutput;
 }
 
 export function openSession(
   bytes: Uint8Array,
   features: FeatureNames,
-  options: { intraOpThreads: number },
+  options: { intraOpThreads: number; output?: ModelOutput },
 ): Promise<OnnxSession>;
 export function runSession(
   model: OnnxSession,
@@ -19,6 +23,7 @@ export function runSession(
   numeric: Float32Array,
   categorical: string[],
 ): Promise<{ scores: Float64Array; runMs: number }>;
+export function outputProblem(output: ModelOutput, scores: ArrayLike<number>, row: number): string | null;
 export function closeSession(model: OnnxSession | undefined): Promise<void>;
 export function sessionInfo(model: OnnxSession): {
   convention: 'packed' | 'per-column';

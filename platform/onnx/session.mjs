@@ -5,8 +5,43 @@
 import * as ort from 'onnxruntime-node';
 
 const PROBABILITY_OUTPUTS = ['probability', 'probabilities', 'output_probability'];
+// A multiclass model's class-probability matrix [N, K]: halflife's graphs and skl2onnx name it so.
+const CLASS_PROBABILITY_OUTPUTS = ['probabilities', 'output_probability', 'probability'];
+// A regression model's prediction [N] or [N, 1]: halflife's graphs, skl2onnx ('variable') and others.
+const PREDICTION_OUTPUTS = ['prediction', 'variable', 'predictions', 'output', 'value'];
+// How far a probability vector's sum may stray from 1 (= detectors/quality PROBABILITY_SUM_TOLERANCE).
+const SUM_TOLERANCE = 1e-6;
 
-function describe(session, features) {
+const BINARY = { kind: 'binary' };
+
+function findOutput(session, output) {
+  const names = session.outputNames;
+  if (output.kind === 'multiclass') {
+    const found = CLASS_PROBABILITY_OUTPUTS.find((n) => names.includes(n));
+    if (!found)
+      throw new Error(
+        `model outputs [${names.join(', ')}] include none of ${CLASS_PROBABILITY_OUTPUTS.join(', ')} (a multiclass model outputs class probabilities [N, ${output.classes}], one column per declared class in order; with skl2onnx pass options {zipmap: False})`,
+      );
+    return found;
+  }
+  if (output.kind === 'regression') {
+    const found = PREDICTION_OUTPUTS.find((n) => names.includes(n));
+    if (!found)
+      throw new Error(
+        `model outputs [${names.join(', ')}] include none of ${PREDICTION_OUTPUTS.join(', ')} (a regression model outputs its prediction [N] or [N, 1])`,
+      );
+    return found;
+  }
+  const found = PROBABILITY_OUTPUTS.find((n) => names.includes(n));
+  if (!found) {
+    throw new Error(
+      `model outputs [${names.join(', ')}] include none of ${PROBABILITY_OUTPUTS.join(', ')} (a probability tensor [N] or [N, 1], or class probabilities [N, 2]; with skl2onnx pass options {zipmap: False})`,
+    );
+  }
+  return found;
+}
+
+function describe(session, features, output) {
   const inputs = [...session.inputNames];
   const needed = [];
   if (features.numeric.length > 0) needed.push('numeric');
@@ -27,13 +62,7 @@ function describe(session, features) {
       );
     }
   }
-  const output = PROBABILITY_OUTPUTS.find((n) => session.outputNames.includes(n));
-  if (!output) {
-    throw new Error(
-      `model outputs [${session.outputNames.join(', ')}] include none of ${PROBABILITY_OUTPUTS.join(', ')} (a probability tensor [N] or [N, 1], or class probabilities [N, 2]; with skl2onnx pass options {zipmap: False})`,
-    );
-  }
-  return { convention, output, inputs, outputs: [...session.outputNames] };
+  return { convention, output: findOutput(session, output), inputs, outputs: [...session.outputNames], kind: output };
 }
 
 function feeds(model, rows, numeric, categorical) {
@@ -70,6 +99,21 @@ function probabilities(model, out, rows) {
       `output ${model.output} is not a tensor (a ZipMap sequence of maps? pass options {zipmap: False} to skl2onnx)`,
     );
   const data = t.data;
+  if (model.kind.kind === 'multiclass') {
+    const k = model.kind.classes;
+    if (data.length !== rows * k)
+      throw new Error(
+        `output ${model.output} has ${data.length} values for ${rows} rows: expected ${rows * k} (${k} classes)`,
+      );
+    return Float64Array.from(data, Number);
+  }
+  if (model.kind.kind === 'regression') {
+    if (data.length !== rows)
+      throw new Error(
+        `output ${model.output} has ${data.length} values for ${rows} rows: expected one prediction a row`,
+      );
+    return Float64Array.from(data, Number);
+  }
   const scores = new Float64Array(rows);
   if (data.length === rows) for (let i = 0; i < rows; i++) scores[i] = Number(data[i]);
   else if (data.length === rows * 2) for (let i = 0; i < rows; i++) scores[i] = Number(data[2 * i + 1]);
@@ -80,7 +124,11 @@ function probabilities(model, out, rows) {
   return scores;
 }
 
-/** Score `rows` encoded rows; resolves to { scores, runMs } (runMs: time inside onnxruntime). */
+/**
+ * Score `rows` encoded rows; resolves to { scores, runMs } (runMs: time inside onnxruntime).
+ * `scores`: a binary model's probability a row; a multiclass model's K class probabilities a row,
+ * row-major; a regression model's prediction a row.
+ */
 export async function runSession(model, rows, numeric, categorical) {
   const t0 = performance.now();
   const out = await model.session.run(feeds(model, rows, numeric, categorical));
@@ -90,8 +138,9 @@ export async function runSession(model, rows, numeric, categorical) {
 
 /**
  * Create a session from model bytes and check it serves `features`: its inputs follow a
- * convention, it has a probability output, and a dry run on one all-missing row gives a
- * probability (type and shape errors surface at load time rather than on the first request).
+ * convention, it has the output its kind needs (`options.output`, binary by default), and a dry
+ * run on one all-missing row gives a probability, a probability vector or a finite number (type
+ * and shape errors surface at load time rather than on the first request).
  */
 export async function openSession(bytes, features, options) {
   let session;
@@ -105,20 +154,38 @@ export async function openSession(bytes, features, options) {
     throw new Error(`not a loadable ONNX model: ${err?.message ?? err}`, { cause: err });
   }
   try {
-    const model = { session, features, ...describe(session, features) };
+    const output = options.output ?? BINARY;
+    const model = { session, features, ...describe(session, features, output) };
     const probe = await runSession(
       model,
       1,
       new Float32Array(features.numeric.length).fill(0),
       new Array(features.categorical.length).fill(''),
     );
-    if (!(probe.scores[0] >= 0 && probe.scores[0] <= 1))
-      throw new Error(`probe row scored ${probe.scores[0]}, not a probability in [0, 1]`);
+    const problem = outputProblem(output, probe.scores, 0);
+    if (problem) throw new Error(`probe row: ${problem}`);
     return model;
   } catch (err) {
     await session.release?.();
     throw err;
   }
+}
+
+/** Why row `row` of a run's scores is not what a model of this kind outputs, or null. */
+export function outputProblem(output, scores, row) {
+  if (output.kind === 'multiclass') {
+    const k = output.classes;
+    let sum = 0;
+    for (let j = 0; j < k; j++) {
+      const p = scores[row * k + j];
+      if (!(p >= 0 && p <= 1)) return `class probability ${p} is not in [0, 1]`;
+      sum += p;
+    }
+    return Math.abs(sum - 1) <= SUM_TOLERANCE ? null : `class probabilities sum to ${sum}, not 1`;
+  }
+  const v = scores[row];
+  if (output.kind === 'regression') return Number.isFinite(v) ? null : `prediction ${v} is not a finite number`;
+  return v >= 0 && v <= 1 ? null : `scored ${v}, not a probability in [0, 1]`;
 }
 
 export async function closeSession(model) {

@@ -3,6 +3,9 @@
  * model's updates stay in order). Self-contained: every version it routes traffic to comes with
  * its artifact URI, sha256 and features, so a scorer needs no registry access to apply it.
  *
+ * A multiclass or regression model's entry says so (`kind`, and a multiclass model's `classes` in
+ * the order of its probability output), so the scorer reads its output as what it is.
+ *
  * The topic is compacted: only the newest update of each model is guaranteed to stay, and that
  * is the one a starting scorer applies (never an older one). An empty `traffic_split` withdraws
  * the model: the scorer serves nothing for it until the next update (a GDPR withdrawal with no
@@ -28,8 +31,19 @@ export const modelUpdateSchema = z
     models: z.record(
       z.string(),
       z
-        .object({ artifact_uri: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), features: featureNames })
-        .strict(),
+        .object({
+          artifact_uri: z.string().min(1),
+          sha256: z.string().regex(/^[0-9a-f]{64}$/),
+          features: featureNames,
+          /** What the model predicts when it is not a binary classifier; absent: binary. */
+          kind: z.enum(['multiclass', 'regression']).optional(),
+          /** A multiclass model's classes, in the order of its probability output. */
+          classes: z.array(z.string().min(1)).min(2).optional(),
+        })
+        .strict()
+        .refine((v) => (v.kind === 'multiclass') === (v.classes !== undefined), {
+          message: 'a multiclass model names its classes (and only a multiclass model does)',
+        }),
     ),
     reason: z.string(),
     idempotency_key: z.string().min(1),
@@ -52,4 +66,12 @@ export type ModelUpdateMessage = z.infer<typeof modelUpdateSchema>;
 /** True when the update serves nothing for its model (withdrawn). */
 export function isWithdrawal(m: Pick<ModelUpdateMessage, 'traffic_split'>): boolean {
   return Object.values(m.traffic_split).every((share) => !(share > 0));
+}
+
+/** What a version's entry says about the model's kind (nothing for a binary model, whose messages are unchanged). */
+export function kindOfEntry(
+  kind: { kind: 'binary' } | { kind: 'multiclass'; classes: string[] } | { kind: 'regression' },
+): { kind?: 'multiclass' | 'regression'; classes?: string[] } {
+  if (kind.kind === 'multiclass') return { kind: 'multiclass', classes: [...kind.classes] };
+  return kind.kind === 'regression' ? { kind: 'regression' } : {};
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictProbability, type LogisticModel } from '../../training/logistic.ts';
 import type { RetrainActivities } from '../../activities/retrain.ts';
+import type { SummaryMetrics } from '../../activities/scoring.ts';
 import { queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
@@ -73,7 +74,7 @@ describe('shadow evaluation: paired statistics on the same events (chDB)', () =>
       expect(result.verdict.decision).toBe('reject');
       const imp = result.verdict.statistics.improvement!;
       expect(imp.upper).toBeLessThan(mode === 'superiority' ? 0.01 : -0.01);
-      expect(result.verdict.statistics.mcnemar.pValue).toBeGreaterThanOrEqual(0);
+      expect(result.verdict.statistics.mcnemar!.pValue).toBeGreaterThanOrEqual(0);
       expect(result.verdict.reasons.join(' ')).toMatch(/whole interval is below/);
       expect(result.statistics.championScoredBy).toBe('onnx');
       // Small enough for Temporal history.
@@ -161,7 +162,7 @@ describe('shadow evaluation: paired statistics on the same events (chDB)', () =>
       ]);
       expect(Math.abs(Number(r.evaluated_ms) - Date.now())).toBeLessThan(600_000);
     }
-    expect(positives).toBe(result.statistics.candidate.positives);
+    expect(positives).toBe((result.statistics.candidate as SummaryMetrics).positives);
     const storedLogLoss =
       stored.reduce((a, r) => a - (r.label === 1 ? Math.log(r.candidate_score) : Math.log(1 - r.candidate_score)), 0) /
       stored.length;
@@ -179,7 +180,7 @@ describe('shadow evaluation: paired statistics on the same events (chDB)', () =>
       metric: 'accuracy',
     });
     expect(acc.verdict.decision).toBe('promote');
-    expect(acc.verdict.statistics.mcnemar.pValue).toBeLessThan(0.05);
+    expect(acc.verdict.statistics.mcnemar!.pValue).toBeLessThan(0.05);
     expect(acc.verdict.reasons.join(' ')).toMatch(/McNemar p = .* confirms/);
   });
 

@@ -612,6 +612,8 @@ export class MonitorWorkflowState {
           policy: this.policyRef,
           actor,
           settings: this.retrainSettings,
+          // A multiclass or regression policy's metric: what the retrain validates and shadow-tests on.
+          ...(this.policy.quality ? { quality: this.policy.quality } : {}),
         },
       ],
     });
