@@ -11,19 +11,9 @@ import { ValidationError } from '../platform/errors.ts';
 
 /** Throws ValidationError naming the problem and the fix when `policy` does not fit a model of `kind`. */
 export function assertPolicyFitsModel(
-  policy: Pick<RetrainPolicy, 'model' | 'quality' | 'trigger' | 'guards'>,
+  policy: Pick<RetrainPolicy, 'model' | 'quality'>,
   kind: ModelKindDeclaration,
 ): void {
-  const problem = policyQualityProblem(kind.kind, policy.quality) ?? retrainProblem(policy, kind);
+  const problem = policyQualityProblem(kind.kind, policy.quality);
   if (problem) throw new ValidationError(`policy for ${policy.model} (a ${kind.kind} model): ${problem}`);
-}
-
-/**
- * The Retrain workflow trains, shadows and promotes binary models only: a multiclass or
- * regression model's retrain decision must reach a person (approval, or the manual trigger)
- * rather than start a binary training run on its labels.
- */
-function retrainProblem(policy: Pick<RetrainPolicy, 'trigger' | 'guards'>, kind: ModelKindDeclaration): string | null {
-  if (kind.kind === 'binary' || policy.trigger.kind === 'manual' || policy.guards.approval.required) return null;
-  return `halflife does not retrain ${kind.kind} models yet: set guards.approval.required: true (a retrain decision then asks a person) or use the manual trigger`;
 }

@@ -22,15 +22,14 @@ describe('a policy against the kind of its model', () => {
     );
   });
 
-  it('a multiclass or regression model needs its metric named, and a person in the retrain loop', () => {
+  it('a multiclass or regression model needs its metric named, and retrains on it like a binary model', () => {
     const multiclass = { kind: 'multiclass' as const, classes: ['a', 'b', 'c'] };
     expect(() => assertPolicyFitsModel(policy({}), multiclass)).toThrow(/names its quality metric/);
     expect(() => assertPolicyFitsModel(policy({ quality: { metric: 'r2' } }), multiclass)).toThrow(
       /use one of accuracy, macro_f1, log_loss/,
     );
-    expect(() => assertPolicyFitsModel(policy({ quality: { metric: 'log_loss' } }), multiclass)).toThrow(
-      /does not retrain multiclass models yet: set guards.approval.required: true/,
-    );
+    // Retrain trains, shadow-tests and promotes these kinds: no person needs to stand in for it.
+    expect(() => assertPolicyFitsModel(policy({ quality: { metric: 'log_loss' } }), multiclass)).not.toThrow();
     const approved = { guards: { approval: { required: true } } };
     expect(() =>
       assertPolicyFitsModel(policy({ quality: { metric: 'log_loss' }, ...approved }), multiclass),
