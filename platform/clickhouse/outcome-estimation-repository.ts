@@ -5,7 +5,8 @@
  * - a multiclass window's calibrated probability sums (detectors/quality/cbpe-multiclass-sums.ts):
  *   every event's probability vector is calibrated class by class here, with the reference
  *   estimator's calibrators as parameters (identity, Platt, isotonic with or without
- *   interpolation between steps), renormalised, and summed per predicted class — O(classes²) out;
+ *   interpolation between steps; an isotonic step found by binary search), renormalised, and
+ *   summed per predicted class — O(classes²) out;
  * - a regression window's rows for DLE: its features and prediction, a bounded sample (the rows
  *   with the smallest hash of their event id, as row-sample-repository.ts samples, so a re-read
  *   sees the same rows): the loss models are trees in the process, not SQL;
@@ -28,19 +29,57 @@ const PLATT_CLIP = 1e-12;
 const PREDICTED = `ifNull(prediction_class,
     mapKeys(prediction_probabilities)[indexOf(mapValues(prediction_probabilities), arrayMax(mapValues(prediction_probabilities)))])`;
 
-/** The 1-based step of x in an isotonic calibrator: the first upper bound ≥ x, the last when x is above all. */
-const STEP = 'least(arrayCount(u -> u < x, up) + 1, length(up))';
+/**
+ * Class k's calibrated probability of the event (recalibration.ts `calibrate`), spelled out for
+ * the calibrator's kind, its values as parameters `{c<k>_…}`. An isotonic step is found by
+ * binary search: `roundDown(−x, …)` over the negated upper bounds (−∞ in front: above every
+ * bound) gives the least bound ≥ x, which `transform` maps to its 1-based step.
+ */
+function calibratedClass(
+  table: CalibrationTable,
+  k: number,
+  params: Record<string, unknown>,
+): { expression: string; aliases: string[] } {
+  const x = `prediction_probabilities[{c${k}_class:String}]`;
+  const kind = table.kind[k];
+  if (kind === 0) return { expression: x, aliases: [] };
+  if (kind === 1) {
+    params[`c${k}_slope`] = String(table.slope[k]);
+    params[`c${k}_intercept`] = String(table.intercept[k]);
+    const clipped = `least(greatest(${x}, {platt_clip:Float64}), 1 - {platt_clip:Float64})`;
+    return {
+      expression: `1 / (1 + exp(-({c${k}_slope:Float64} * log(${clipped} / (1 - ${clipped})) + {c${k}_intercept:Float64})))`,
+      aliases: [],
+    };
+  }
+  const upper = table.upper[k] ?? [];
+  const lower = table.lower[k] ?? [];
+  const m = upper.length;
+  params[`c${k}_neg`] = floatArrayParam([Number.NEGATIVE_INFINITY, ...upper.map((u) => -u).reverse()]);
+  params[`c${k}_step`] = [m, ...upper.map((_, j) => m - j)];
+  params[`c${k}_values`] = floatArrayParam(table.values[k] ?? []);
+  const j = `step_${k}`;
+  const step = `toUInt32(transform(roundDown(-${x}, {c${k}_neg:Array(Float64)}), {c${k}_neg:Array(Float64)}, {c${k}_step:Array(UInt32)}, 0)) AS ${j}`;
+  const v = `{c${k}_values:Array(Float64)}`;
+  if (lower.length === 0) return { expression: `${v}[${j}]`, aliases: [step] };
+  params[`c${k}_upper`] = floatArrayParam(upper);
+  params[`c${k}_lower`] = floatArrayParam(lower);
+  const up = `{c${k}_upper:Array(Float64)}`;
+  const lo = `{c${k}_lower:Array(Float64)}`;
+  // Between the previous step's last score and this step's first: linear, as scikit-learn.
+  return {
+    expression: `if(${j} > 1 AND ${x} < ${lo}[${j}],
+      ${v}[${j} - 1] + (${v}[${j}] - ${v}[${j} - 1]) * (${x} - ${up}[${j} - 1]) / (${lo}[${j}] - ${up}[${j} - 1]),
+      ${v}[${j}])`,
+    aliases: [step],
+  };
+}
 
-/** One class's calibrator applied to x (recalibration.ts `calibrate`), its table entries as lambda arguments. */
-const CALIBRATE = `multiIf(
-        kd = 0, x,
-        kd = 1, 1 / (1 + exp(-(a * log(least(greatest(x, {platt_clip:Float64}), 1 - {platt_clip:Float64})
-                                      / (1 - least(greatest(x, {platt_clip:Float64}), 1 - {platt_clip:Float64}))) + b))),
-        length(lo) > 0 AND ${STEP} > 1 AND x < lo[${STEP}],
-          v[${STEP} - 1] + (v[${STEP}] - v[${STEP} - 1]) * (x - up[${STEP} - 1]) / (lo[${STEP}] - up[${STEP} - 1]),
-        v[${STEP}])`;
-
-const MULTICLASS_ESTIMATION_SQL = (source: string, settings: string) => `
+const MULTICLASS_ESTIMATION_SQL = (
+  source: string,
+  settings: string,
+  calibrated: readonly { expression: string; aliases: string[] }[],
+) => `
 SELECT pi, count() AS events, sumForEach(q) AS expected,
        sum(q[pi] * (1 - q[pi])) AS correct_variance,
        sum(el) AS expected_loss, sum(greatest(0, el2 - el * el)) AS loss_variance
@@ -51,9 +90,8 @@ FROM (
   FROM (
     SELECT indexOf({classes:Array(String)}, ${PREDICTED}) AS pi,
            arrayMap(c -> prediction_probabilities[c], {classes:Array(String)}) AS p,
-           arrayMap((x, kd, a, b, up, lo, v) -> ${CALIBRATE},
-                    p, {cal_kind:Array(UInt8)}, {cal_slope:Array(Float64)}, {cal_intercept:Array(Float64)},
-                    {cal_upper:Array(Array(Float64))}, {cal_lower:Array(Array(Float64))}, {cal_values:Array(Array(Float64))}) AS raw,
+           ${calibrated.flatMap((c) => c.aliases.map((a) => `${a},`)).join(' ')}
+           [${calibrated.map((c) => `toFloat64(${c.expression})`).join(', ')}] AS raw,
            arraySum(raw) AS total,
            if(total > 0, arrayMap(r -> r / total, raw), arrayMap(r -> 1 / length(raw), raw)) AS q,
            arrayMap(x -> -log(least(greatest(x, {eps:Float64}), 1 - {eps:Float64})), p) AS losses
@@ -62,10 +100,6 @@ FROM (
   )
 )
 GROUP BY pi${settings}`;
-
-/** Nested Array(Array(Float64)) parameter as text (see floatArrayParam). */
-const nestedFloatParam = (rows: readonly (readonly number[])[]): string =>
-  `[${rows.map((r) => floatArrayParam(r)).join(',')}]`;
 
 export interface MulticlassEstimationRead {
   sums: MulticlassEstimationSums;
@@ -87,6 +121,14 @@ export async function multiclassEstimationSums(
   if (table.kind.length !== k)
     throw new RangeError(`the calibration table has ${table.kind.length} classes; the model has ${k}`);
   const window = eventWindowSql(events);
+  const params: Record<string, unknown> = {
+    ...window.params,
+    classes: [...classes],
+    eps: LOG_LOSS_EPSILON,
+    platt_clip: PLATT_CLIP,
+  };
+  classes.forEach((c, k) => (params[`c${k}_class`] = c));
+  const calibrated = classes.map((_, k) => calibratedClass(table, k, params));
   const rows = await queryRows<{
     pi: number;
     events: string;
@@ -94,18 +136,7 @@ export async function multiclassEstimationSums(
     correct_variance: number;
     expected_loss: number;
     loss_variance: number;
-  }>(client, MULTICLASS_ESTIMATION_SQL(window.source, window.settings), {
-    ...window.params,
-    classes: [...classes],
-    cal_kind: table.kind,
-    cal_slope: floatArrayParam(table.slope),
-    cal_intercept: floatArrayParam(table.intercept),
-    cal_upper: nestedFloatParam(table.upper),
-    cal_lower: nestedFloatParam(table.lower),
-    cal_values: nestedFloatParam(table.values),
-    eps: LOG_LOSS_EPSILON,
-    platt_clip: PLATT_CLIP,
-  });
+  }>(client, MULTICLASS_ESTIMATION_SQL(window.source, window.settings, calibrated), params);
   const sums: MulticlassEstimationSums = {
     expectedConfusion: Array.from({ length: k }, () => new Array<number>(k).fill(0)),
     predicted: new Array<number>(k).fill(0),
