@@ -38,6 +38,8 @@ import { servingAlertReport, servingStatuses } from '../operations/serving-statu
 import { CoalescedLookup } from './coalesced-lookup.ts';
 import { multivariateWindowDrift, type ReferenceSampleCache } from '../operations/multivariate-window.ts';
 import type { MultivariateDriftSettings } from '../detectors/drift/multivariate/settings.ts';
+import { outcomeWindowEstimate, type OutcomeEstimatorCache } from '../operations/outcome-estimate.ts';
+import { unavailableOutcomeEstimate } from '../detectors/quality/outcome-estimate.ts';
 
 export interface MonitorActivityDeps {
   clickhouse: ClickHouseClient;
@@ -148,6 +150,8 @@ export function createMonitorActivities({
     return cached;
   };
   const referenceSamples: ReferenceSampleCache = new Map();
+  // Multiclass and regression estimators, fitted once per reference (operations/outcome-estimate.ts).
+  const outcomeEstimators: OutcomeEstimatorCache = new Map();
 
   // The per-model reads beside a window (its kind, serving) are read for every monitor asking at
   // once, in the background like the window itself: one query set per group, not one per model.
@@ -194,6 +198,11 @@ export function createMonitorActivities({
     estimation?: EstimationQuery | null;
     /** Also run the multivariate drift tests on a sample of the window and of the reference. @default null (not run) */
     multivariate?: MultivariateDriftSettings | null;
+    /**
+     * Also estimate a multiclass or regression window's metrics label-free, with the estimator
+     * fitted on the reference's events of `version` ('' for all). @default null (not estimated)
+     */
+    outcomeEstimate?: { version: string } | null;
   }): Promise<WindowObservationWithServing> {
     const window = { start: input.start, end: input.end };
     // Read beside the window: a few small queries on the registry and the serving reports.
@@ -260,8 +269,30 @@ export function createMonitorActivities({
       );
     }
 
+    // A multiclass or regression window's label-free estimate: a few numbers, never the estimator or rows.
+    let outcomeEstimate: WindowObservation['outcomeEstimate'] = null;
+    if (input.outcomeEstimate && outcomes && reference) {
+      Context.current().heartbeat('label-free estimate');
+      const request = {
+        reference,
+        version: input.outcomeEstimate.version,
+        kind: outcomes,
+        window: { modelId: input.modelId, ...window },
+        windowEvents: events,
+      };
+      outcomeEstimate = await withQueryPriority('background', () =>
+        outcomeWindowEstimate(clickhouse, request, outcomeEstimators),
+      ).catch((err: unknown) => {
+        // The estimator refusing its data is not a passing fault: the window is evaluated without it.
+        if (!(err instanceof RangeError)) throw err;
+        log.warn({ modelId: input.modelId, err: err.message }, 'label-free estimate not made');
+        return unavailableOutcomeEstimate(outcomes.kind, events, [`no label-free estimate: ${err.message}`]);
+      });
+    }
+
     return {
       ...(outcomes ? { outcomes: read.outcomes ?? null } : {}),
+      ...(input.outcomeEstimate && outcomes ? { outcomeEstimate } : {}),
       ...(serving ? { serving: await serving } : {}),
       ...(input.estimation && read.estimation
         ? {

@@ -31,6 +31,7 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[])
   multivariate: () => import('./multivariate.ts'),
   'real-data': () => import('./real-data.ts'),
   scorer: () => import('./scorer.ts'),
+  'outcome-estimate': () => import('./outcome-estimate.ts'),
 };
 
 const [name, ...rest] = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));

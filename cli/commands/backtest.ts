@@ -1,6 +1,7 @@
 /**
  * `halflife backtest`: replay a labelled scoring history (CSV) through the monitor's tick and one
- * or more retrain policies, training the built-in logistic regression whenever a policy
+ * or more retrain policies, training the built-in logistic regression (multinomial logistic or
+ * ridge regression for `--kind multiclass|regression`, backtest-outcomes.ts) whenever a policy
  * retrains, and report the decisions, the quality over time and what each schedule cost —
  * with several policies, a comparison table (and, with --plot, a chart file).
  */
@@ -15,7 +16,9 @@ import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { categoricalColumn, detectKinds, numericColumn, readCsv, type RawTable } from '../../platform/tabular.ts';
 import { ConfigError, ValidationError } from '../../platform/errors.ts';
 import { loadPolicyFile, type LoadedPolicy } from '../../platform/policy-file.ts';
-import { builtInTrainer } from '../../training/backtest-trainer.ts';
+import { builtInMulticlassTrainer, builtInRegressionTrainer, builtInTrainer } from '../../training/backtest-trainer.ts';
+import { runOutcomeBacktest } from '../../detectors/backtest/outcome-engine.ts';
+import { outcomeHistory } from './backtest-outcomes.ts';
 import { commaList } from '../option-values.ts';
 import { emit } from '../output.ts';
 import { backtestPlotHtml } from './backtest-plot.ts';
@@ -45,6 +48,12 @@ export interface BacktestCliOptions {
   labelTime?: string;
   plot?: string;
   quiet?: boolean;
+  /** binary, multiclass or regression. @default "binary" */
+  kind?: string;
+  /** A multiclass model's classes, comma-separated. @default the probability columns' suffixes */
+  classes?: string;
+  /** Prefix of a multiclass history's probability columns. @default "p_" */
+  probabilityPrefix?: string;
 }
 
 export function registerBacktestCommand(program: Command): void {
@@ -97,6 +106,16 @@ export function registerBacktestCommand(program: Command): void {
       '--retrain-cost <money>',
       "price of one retrain (default: the (first) cost-aware policy's retrainCost + expected deployment risk)",
     )
+    .option(
+      '--kind <kind>',
+      'the model: binary (a score column), multiclass (a probability column per class, the class name as label) or regression (numeric prediction and label)',
+      'binary',
+    )
+    .option(
+      '--classes <names>',
+      'multiclass: the classes, comma-separated (default: the probability columns, p_<class>)',
+    )
+    .option('--probability-prefix <prefix>', 'multiclass: the probability columns are <prefix><class>', 'p_')
     .option('--plot <file.html>', 'write a chart of quality and cumulative true cost per policy (self-contained HTML)')
     .option('--quiet', 'no progress on stderr')
     .addHelpText(
@@ -167,6 +186,22 @@ async function backtestFile(opts: BacktestCliOptions): Promise<RunInfo[]> {
   const progress = new Progress(!opts.quiet, path.basename(file));
 
   const table = await readCsv(file, { onProgress: (_f, n) => progress.reading(n) });
+  const kind = kindOption(opts);
+  if (kind !== 'binary') {
+    try {
+      return await backtestOutcomes(
+        table,
+        kind,
+        opts,
+        policies,
+        shared,
+        { cadenceMs, windowing, referenceMs, labelDelayMs },
+        progress,
+      );
+    } finally {
+      progress.done();
+    }
+  }
   const columns = resolveColumns(file, table.columns, opts);
   // Kinds as `halflife drift` decides them: numeric when most cells are numbers, unless listed categorical.
   const kinds = detectKinds([table], [...columns.numeric, ...columns.categorical], {
@@ -204,6 +239,74 @@ async function backtestFile(opts: BacktestCliOptions): Promise<RunInfo[]> {
     throw err;
   } finally {
     progress.done();
+  }
+  return runs;
+}
+
+/** --kind as one of the three kinds; --classes only with multiclass. */
+function kindOption(opts: BacktestCliOptions): 'binary' | 'multiclass' | 'regression' {
+  const kind = opts.kind ?? 'binary';
+  if (kind !== 'binary' && kind !== 'multiclass' && kind !== 'regression')
+    throw new ConfigError(`--kind ${kind}: give binary, multiclass or regression`);
+  if (opts.classes !== undefined && kind !== 'multiclass')
+    throw new ConfigError(`--classes names a multiclass model's classes: pass --kind multiclass with it`);
+  if (opts.decisionThreshold !== undefined && kind !== 'binary')
+    throw new ConfigError(`--decision-threshold is a binary model's: a ${kind} model has none`);
+  return kind;
+}
+
+/** A multiclass or regression history through the outcome engine, one run per policy. */
+async function backtestOutcomes(
+  table: RawTable,
+  kind: 'multiclass' | 'regression',
+  opts: BacktestCliOptions,
+  policies: readonly (LoadedPolicy & { file: string })[],
+  shared: BacktestCostModel | null,
+  timing: { cadenceMs: number; windowing: BacktestWindowing; referenceMs: number; labelDelayMs: number },
+  progress: Progress,
+): Promise<RunInfo[]> {
+  const history = outcomeHistory(
+    table,
+    {
+      kind,
+      timestamp: opts.timestamp,
+      label: opts.label,
+      labelTime: opts.labelTime ?? null,
+      ...(opts.prediction === undefined ? {} : { prediction: opts.prediction }),
+      ...(opts.classes === undefined ? {} : { classes: opts.classes }),
+      ...(opts.probabilityPrefix === undefined ? {} : { probabilityPrefix: opts.probabilityPrefix }),
+      ...(opts.features === undefined ? {} : { features: opts.features }),
+      ...(opts.categorical === undefined ? {} : { categorical: opts.categorical }),
+    },
+    parseTimestamp,
+  );
+  history.rows.sort((a, b) => a.time - b.time);
+  const trainer =
+    history.kind.kind === 'multiclass' ? builtInMulticlassTrainer(history.kind.classes) : builtInRegressionTrainer();
+  const runs: RunInfo[] = [];
+  try {
+    for (const { policy, file: policyFile } of policies) {
+      progress.policy(policy.name);
+      const report = await runOutcomeBacktest({
+        kind: history.kind,
+        rows: history.rows,
+        numeric: history.numeric,
+        categorical: history.categorical,
+        hasPrediction: history.hasPrediction,
+        policy,
+        cadenceMs: timing.cadenceMs,
+        windowing: timing.windowing,
+        referenceWindowMs: timing.referenceMs,
+        trainer,
+        costModel: shared ?? costModelOf(policy, opts),
+        labelDelayMs: timing.labelDelayMs,
+        onWindow: (done) => progress.windows(done.windows, done.time, done.retrains),
+      });
+      runs.push({ report, file: policyFile });
+    }
+  } catch (err) {
+    if (err instanceof BacktestInputError) throw new ValidationError(`${table.file}: ${err.message}`);
+    throw err;
   }
   return runs;
 }

@@ -10,6 +10,7 @@
  * data: it is never pooled and gives the decay fit no point (a retrain cannot fix a pipeline).
  */
 import { describeEstimate } from './window-estimate.ts';
+import { describeOutcomeEstimate } from './outcome-estimate.ts';
 import type { ResolvedEvidence } from '../policy/evidence.ts';
 import { formatInstant, plural } from '../texts/format.ts';
 import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
@@ -67,6 +68,12 @@ export function updateQualityEvidence(
       ? { lower: estimate.interval.lower, upper: estimate.interval.upper }
       : null;
     if (metric === 'accuracy' && estimate.threshold !== undefined) current.estimatedThreshold = estimate.threshold;
+    if (estimate.figure && estimate.figure.value !== null && estimate.method !== undefined)
+      current.estimatedFigure = {
+        method: estimate.method,
+        value: estimate.figure.value,
+        interval: estimate.figure.interval,
+      };
   }
   if (observation.outcomes) current = addOutcomes(current, observation.outcomes);
   else if (observation.labelled && observation.labelled.events > 0)
@@ -187,6 +194,8 @@ function describe(
     return `realised ${metric} ${pool.value.toFixed(4)} from ${pool.labelled} labelled events (≥ ${min})`;
   if (pool)
     return `realised ${metric} ${pool.value.toFixed(4)} from ${pool.labelled} labelled events pooled over ${pool.starts.length} windows since ${texts >= 2 ? formatInstant(pool.starts[0]) : new Date(pool.starts[0] as number).toISOString()} (this window has ${current.labelled}, < ${min})`;
+  if (current.estimated !== null && current.estimatedFigure !== undefined)
+    return `${describeOutcomeEstimate(metric, current.estimated, current.estimatedFigure)}: ${current.labelled} labelled events so far (< ${min}); realised quality follows when the window, pooled with the next ones, has ${min}`;
   if (current.estimated !== null && current.estimatedInterval !== undefined)
     return `${describeEstimate(metric, current.estimated, current.estimatedInterval, current.estimatedThreshold)}: ${current.labelled} labelled events so far (< ${min}); realised quality follows when the window, pooled with the next ones, has ${min}`;
   if (current.estimated !== null)

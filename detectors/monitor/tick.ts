@@ -45,6 +45,7 @@ import { PageHinkley } from '../sequential/page-hinkley.ts';
 import { retrainOutcomes } from '../probes/outcomes.ts';
 import { abandonProbe } from '../probes/progress.ts';
 import { updateQualityEvidence } from './quality-evidence.ts';
+import { estimateOfOutcomes } from './outcome-estimate.ts';
 import { estimateWindowQuality } from './window-estimate.ts';
 import {
   DEFAULT_MONITOR_SETTINGS,
@@ -163,14 +164,9 @@ export function evaluateWindow(
       interval: estimate.interval ? { lower: estimate.interval.lower, upper: estimate.interval.upper } : null,
     };
   }
-  // The label-free estimates of multiclass (CBPE on probability vectors) and regression (DLE) are not run by the monitor yet.
+  // Multiclass (CBPE from probability sums) and regression (DLE on sampled rows): estimated by the window read.
   const estimated = observation.outcomes
-    ? {
-        value: null,
-        n: 0,
-        trustworthy: false,
-        reasons: [`the monitor does not run the label-free estimate of a ${observation.outcomes.kind} model yet`],
-      }
+    ? estimateOfOutcomes(observation, settings)
     : (settings.estimationRevision ?? 1) >= 2
       ? estimateWindowQuality(reference, observation, settings)
       : estimateQuality(reference, observation, settings);

@@ -12,6 +12,7 @@ import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from 
 import type { ApprovalState, PolicyDecision, WindowSummary } from '../policy/state.ts';
 import type { LabelledScoreHistogram } from '../quality/score-histogram.ts';
 import type { CbpeModel } from '../quality/cbpe.ts';
+import type { OutcomeEstimate } from '../quality/outcome-estimate.ts';
 import type { OutcomeSums } from '../quality/outcome-sums.ts';
 import type { QualityMetric } from '../quality/quality-metric.ts';
 import type { EstimationGrouping, ScoreGroup } from '../quality/cbpe-groups.ts';
@@ -90,6 +91,13 @@ export interface WindowObservation {
    * is for a binary model). @default null
    */
   lateOutcomes?: { start: number; sums: OutcomeSums }[] | null;
+  /**
+   * A multiclass or regression model's label-free estimate of the window (multiclass CBPE from
+   * its calibrated probability sums, regression DLE on a sample of its rows), computed by the
+   * window read with the estimator fitted on the reference; null when none could be made (its
+   * reasons say why). Absent: not asked for (runs before the `kind-estimation` marker). @default undefined
+   */
+  outcomeEstimate?: OutcomeEstimate | null;
 }
 
 /** A quality point of one model version at an age, for the decay fit. */
@@ -125,6 +133,11 @@ export interface MaturingWindow {
   estimatedInterval?: { lower: number; upper: number } | null;
   /** The decision threshold an estimated accuracy is at (estimation revision 2). @default undefined */
   estimatedThreshold?: number;
+  /**
+   * A multiclass or regression estimate in the metric's own units and its method, for the texts
+   * (`estimated` is its quality). @default undefined
+   */
+  estimatedFigure?: { method: 'CBPE' | 'DLE'; value: number; interval: { lower: number; upper: number } | null };
   /** Whether breakage was found in it: its labels measure broken data, so it is never pooled. */
   broken: boolean;
   /** A multiclass or regression model's outcome sums so far (additive: pooled by adding). @default undefined */
@@ -277,8 +290,13 @@ export interface WindowEvaluation {
       interval?: { lower: number; upper: number; level: number } | null;
       /** The decision threshold accuracy was estimated at (estimation revision 2). @default undefined */
       threshold?: number;
-      /** @default undefined */
-      method?: 'CBPE';
+      /** CBPE (binary, multiclass) or DLE (regression). @default undefined */
+      method?: 'CBPE' | 'DLE';
+      /**
+       * For a multiclass or regression metric: the estimate in the metric's own units and how
+       * quality was derived from it (quality-metric.ts). @default undefined
+       */
+      figure?: { value: number | null; interval: { lower: number; upper: number } | null; transform: string };
     } | null;
     used: 'realised' | 'estimated' | null;
     /** Which source was used and why, in words (rule revision 3). @default undefined */

@@ -70,6 +70,12 @@ const MULTIVARIATE_DRIFT = 'multivariate-drift';
  */
 const CHALLENGER_PROBES = 'challenger-probes';
 
+/**
+ * `patched` id of the label-free estimate of multiclass and regression models: a window's read
+ * also estimates their metrics (CBPE, DLE) with the estimator fitted on the reference.
+ */
+const KIND_ESTIMATION = 'kind-estimation';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -104,6 +110,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const multivariateDrift = patched(MULTIVARIATE_DRIFT);
   // Runs recorded before it stay on rule revision 3 (no probes), so their decisions replay unchanged.
   const challengerProbes = ruleRevision3 && patched(CHALLENGER_PROBES);
+  // Runs recorded before it said a multiclass or regression window has no estimate, and replay so.
+  const kindEstimation = patched(KIND_ESTIMATION);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -118,6 +126,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     estimationRevision2,
     multivariateDrift,
     challengerProbes,
+    kindEstimation,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

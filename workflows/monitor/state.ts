@@ -125,6 +125,9 @@ export class MonitorWorkflowState {
   /** Challenger probes run when the rule asks for one (rule revision 4, the `patched` marker). */
   readonly #challengerProbes: boolean;
 
+  /** Multiclass and regression windows are estimated label-free by their read (the `patched` marker). */
+  readonly #kindEstimation: boolean;
+
   /**
    * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
    * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`, `multivariateDrift`: whether
@@ -132,7 +135,8 @@ export class MonitorWorkflowState {
    * bounded decay fits, serving read with each window, the multivariate drift tests for the last five),
    * `segments` (the policy's segments judged with each window), `estimationRevision2` (the
    * label-free estimate of the policy's metric at the version's threshold, with its interval),
-   * `challengerProbes` (rule revision 4: the probes the rule asks for are trained and scored).
+   * `challengerProbes` (rule revision 4: the probes the rule asks for are trained and scored),
+   * `kindEstimation` (multiclass and regression windows estimated label-free by their read).
    */
   constructor(
     input: ModelMonitorInput,
@@ -150,6 +154,7 @@ export class MonitorWorkflowState {
       estimationRevision2 = false,
       multivariateDrift = false,
       challengerProbes = false,
+      kindEstimation = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -164,6 +169,7 @@ export class MonitorWorkflowState {
       estimationRevision2?: boolean;
       multivariateDrift?: boolean;
       challengerProbes?: boolean;
+      kindEstimation?: boolean;
     },
   ) {
     this.input = input;
@@ -172,6 +178,7 @@ export class MonitorWorkflowState {
     this.#segments = segments;
     this.#multivariateDrift = multivariateDrift;
     this.#challengerProbes = challengerProbes && ruleRevision3;
+    this.#kindEstimation = kindEstimation;
     const newest = this.#challengerProbes ? 4 : ruleRevision3 ? 3 : ruleRevision2 ? 2 : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
@@ -352,6 +359,8 @@ export class MonitorWorkflowState {
       ...(this.#multivariateDrift && this.policy.multivariate?.enabled
         ? { multivariate: this.policy.multivariate }
         : {}),
+      // A multiclass or regression model's window is estimated label-free with the reference's estimator (ignored for binary).
+      ...(this.#kindEstimation && this.reference ? { outcomeEstimate: { version: this.reference.modelVersion } } : {}),
       ...(revision3
         ? {
             labelsArrivedBy: end + this.settleMs,

@@ -1,0 +1,213 @@
+/**
+ * The label-free estimate of a multiclass or regression model's window, for the monitor's window
+ * read: the estimator is fitted once per reference on the reference's labelled events of its
+ * version, kept by the caller (`OutcomeEstimatorCache`, one per worker process), and applied to
+ * the window where its data is:
+ *
+ * - multiclass CBPE: the window query calibrates every event's probabilities with the fitted
+ *   calibrators and returns their sums per predicted class (O(classes²));
+ * - regression DLE: the loss models are boosted trees, so a bounded sample of the window's rows
+ *   (features and prediction; `sampleRows`, by hash of the event id) is read and estimated here.
+ *
+ * What leaves is an `OutcomeEstimate` of a few numbers per metric; the fitted estimator and the
+ * rows never do. Fitting is deterministic (seeded), so a restarted worker refits the same
+ * estimator from the same reference.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { OTHER_CATEGORY } from '../detectors/drift/categories.ts';
+import { fitMulticlassCbpe, type MulticlassCbpeModel } from '../detectors/quality/cbpe-multiclass.ts';
+import { calibrationTable, estimateMulticlassFromSums } from '../detectors/quality/cbpe-multiclass-sums.ts';
+import { estimateDle, fitDle, type DleModel } from '../detectors/quality/dle.ts';
+import {
+  multiclassOutcomeEstimate,
+  regressionOutcomeEstimate,
+  unavailableOutcomeEstimate,
+  type OutcomeEstimate,
+} from '../detectors/quality/outcome-estimate.ts';
+import type { ModelKindDeclaration } from '../platform/clickhouse/model-kind-repository.ts';
+import {
+  labelledProbabilityRows,
+  labelledRegressionRows,
+  multiclassEstimationSums,
+  sampleRegressionRows,
+  type FeatureColumns,
+  type RegressionRow,
+} from '../platform/clickhouse/outcome-estimation-repository.ts';
+import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
+
+export interface OutcomeEstimateOptions {
+  /** Labelled reference events a multiclass estimator is fitted on at most (by hash of the event id). @default 50000 */
+  maxMulticlassReference: number;
+  /** Labelled reference events a DLE estimator is fitted on at most: its fit (seven boosted-tree fits, on the worker's thread) grows with them. @default 5000 */
+  maxRegressionReference: number;
+  /** Rows of a regression window DLE estimates from at most. @default 5000 */
+  sampleRows: number;
+}
+
+export const OUTCOME_ESTIMATE_DEFAULTS: Readonly<OutcomeEstimateOptions> = Object.freeze({
+  maxMulticlassReference: 50_000,
+  maxRegressionReference: 5_000,
+  sampleRows: 5_000,
+});
+
+/** A fitted estimator (null when it could not be fitted, with why). */
+type FittedEstimator =
+  | { kind: 'multiclass'; classes: string[]; model: MulticlassCbpeModel | null; reasons: string[] }
+  | {
+      kind: 'regression';
+      columns: FeatureColumns;
+      /** Each categorical feature's reference categories: a category's code is its index. */
+      categories: string[][];
+      model: DleModel | null;
+      reasons: string[];
+    };
+
+/** Fitted estimators by reference, version and kind: a reference never changes once stored. */
+export type OutcomeEstimatorCache = Map<string, Promise<FittedEstimator>>;
+
+type BeyondBinary = Exclude<ModelKindDeclaration, { kind: 'binary' }>;
+
+export interface OutcomeEstimateRequest {
+  reference: StoredReference;
+  /** The version the reference describes (its estimator is fitted on that version's outputs); '' for all. */
+  version: string;
+  kind: BeyondBinary;
+  window: { modelId: string; start: number; end: number };
+  /** Events of the window (all versions), as the window read counted them. */
+  windowEvents: number;
+}
+
+/** The window's estimate of every metric the model's kind has an estimator for. */
+export async function outcomeWindowEstimate(
+  client: ClickHouseClient,
+  request: OutcomeEstimateRequest,
+  cache: OutcomeEstimatorCache,
+  options: Partial<OutcomeEstimateOptions> = {},
+): Promise<OutcomeEstimate> {
+  const o = { ...OUTCOME_ESTIMATE_DEFAULTS, ...options };
+  const fitted = await estimatorOf(client, request, cache, o);
+  const { window, windowEvents } = request;
+  if (!fitted.model) return unavailableOutcomeEstimate(fitted.kind, windowEvents, fitted.reasons);
+  if (fitted.kind === 'multiclass') {
+    const read = await multiclassEstimationSums(client, window, fitted.classes, calibrationTable(fitted.model));
+    const left = windowEvents - read.sums.predicted.reduce((a, b) => a + b, 0);
+    const notes = left > 0 ? [`${left} of the window's events have no usable probability vector: not estimated`] : [];
+    return multiclassOutcomeEstimate(estimateMulticlassFromSums(fitted.model, read.sums), windowEvents, notes);
+  }
+  const rows = await sampleRegressionRows(client, window, fitted.columns, o.sampleRows);
+  const estimate = estimateDle(fitted.model, {
+    features: rows.map((r) => encodeRow(r, fitted.categories)),
+    predictions: rows.map((r) => r.prediction),
+  });
+  return regressionOutcomeEstimate(estimate, windowEvents);
+}
+
+function estimatorOf(
+  client: ClickHouseClient,
+  request: OutcomeEstimateRequest,
+  cache: OutcomeEstimatorCache,
+  options: OutcomeEstimateOptions,
+): Promise<FittedEstimator> {
+  const { reference, version, kind } = request;
+  const key = JSON.stringify([reference.referenceId, version, kind]);
+  let fitted = cache.get(key);
+  if (!fitted) {
+    fitted = fitEstimator(client, reference, version, kind, options);
+    fitted.catch(() => cache.delete(key));
+    cache.set(key, fitted);
+  }
+  return fitted;
+}
+
+async function fitEstimator(
+  client: ClickHouseClient,
+  reference: StoredReference,
+  version: string,
+  kind: BeyondBinary,
+  options: OutcomeEstimateOptions,
+): Promise<FittedEstimator> {
+  const events = { modelId: reference.modelId, modelVersion: version, start: reference.start, end: reference.end };
+  const of = version === '' ? '' : ` of version ${version}`;
+  if (kind.kind === 'multiclass') {
+    const rows = await labelledProbabilityRows(client, events, kind.classes, options.maxMulticlassReference);
+    if (rows.length === 0)
+      return {
+        kind: 'multiclass',
+        classes: kind.classes,
+        model: null,
+        reasons: [`no CBPE estimator: the reference has no labelled events with probabilities${of}`],
+      };
+    const model = fitMulticlassCbpe(
+      rows.map((r) => r.truth),
+      rows.map((r) => normalisedVector(r.probabilities)),
+    );
+    return { kind: 'multiclass', classes: kind.classes, model, reasons: [] };
+  }
+  const columns = featureColumns(reference);
+  const categories = columns.categorical.map((name) => referenceCategories(reference, name));
+  const rows = await labelledRegressionRows(client, events, columns, options.maxRegressionReference);
+  if (rows.length === 0)
+    return {
+      kind: 'regression',
+      columns,
+      categories,
+      model: null,
+      reasons: [`no DLE estimator: the reference has no labelled events with a numeric prediction${of}`],
+    };
+  const categorical = columns.categorical.map((_, j) => columns.numeric.length + j);
+  const model = fitDle(
+    {
+      features: rows.map((r) => encodeRow(r, categories)),
+      predictions: rows.map((r) => r.prediction),
+    },
+    rows.map((r) => r.truth),
+    { categoricalFeatures: categorical },
+  );
+  return { kind: 'regression', columns, categories, model, reasons: [] };
+}
+
+/** The reference's features by kind, each sorted by name: the loss models' input columns. */
+function featureColumns(reference: StoredReference): FeatureColumns {
+  const entries = Object.entries(reference.features).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    numeric: entries.filter(([, p]) => p.kind === 'numeric').map(([name]) => name),
+    categorical: entries.filter(([, p]) => p.kind === 'categorical').map(([name]) => name),
+  };
+}
+
+/** A categorical feature's reference categories, sorted (the pooled rest last, when there is one). */
+function referenceCategories(reference: StoredReference, name: string): string[] {
+  const profile = reference.features[name];
+  if (!profile || profile.kind !== 'categorical') return [];
+  const named = Object.keys(profile.counts)
+    .filter((c) => c !== OTHER_CATEGORY)
+    .sort();
+  return OTHER_CATEGORY in profile.counts ? [...named, OTHER_CATEGORY] : named;
+}
+
+/**
+ * A row as the loss models read it: numeric features (NaN when missing), then each categorical
+ * feature's code (its index among the reference's categories; a category the reference pooled
+ * takes the pooled code, an unseen one without a pool is missing).
+ */
+function encodeRow(row: RegressionRow, categories: readonly string[][]): number[] {
+  const numeric = row.numeric.map((v) => (v === null ? Number.NaN : v));
+  const codes = row.categorical.map((value, j) => {
+    const known = categories[j] ?? [];
+    if (value === null) return Number.NaN;
+    const index = known.indexOf(value);
+    if (index >= 0) return index;
+    const other = known.indexOf(OTHER_CATEGORY);
+    return other >= 0 ? other : Number.NaN;
+  });
+  return [...numeric, ...codes];
+}
+
+/**
+ * A stored probability vector scaled to sum to 1: ingest accepts sums within its tolerance, the
+ * estimator checks a tighter one.
+ */
+function normalisedVector(p: readonly number[]): number[] {
+  const total = p.reduce((a, b) => a + b, 0);
+  return total > 0 ? p.map((x) => x / total) : [...p];
+}

@@ -1,0 +1,298 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fitMulticlassCbpe, type MulticlassCbpeModel } from '../../detectors/quality/cbpe-multiclass.ts';
+import {
+  calibrationTable,
+  estimateMulticlassFromSums,
+  multiclassEstimationSums as sumsOfRows,
+} from '../../detectors/quality/cbpe-multiclass-sums.ts';
+import { estimateDle, fitDle } from '../../detectors/quality/dle.ts';
+import { Random } from '../../detectors/random.ts';
+import { outcomeWindowEstimate, type OutcomeEstimatorCache } from '../../operations/outcome-estimate.ts';
+import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import {
+  labelledProbabilityRows,
+  multiclassEstimationSums,
+  sampleRegressionRows,
+} from '../../platform/clickhouse/outcome-estimation-repository.ts';
+import type { StoredReference } from '../../platform/clickhouse/reference-repository.ts';
+import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
+import { testConfig, uniqueName } from '../helpers/stack.ts';
+
+/**
+ * The label-free estimators' reads (embedded chDB) against the detectors on the same rows: a
+ * multiclass window's calibrated probability sums, computed in SQL with every kind of calibrator
+ * (isotonic interpolated between steps, isotonic as steps, Platt, identity), equal the sums of the
+ * rows; the estimate from them equals the one from the rows; a regression window's DLE estimate
+ * through the operation (fitted on the reference's labelled rows, on a sample of the window) equals
+ * DLE fitted and applied to the same rows directly.
+ */
+
+const HOUR = 3_600_000;
+const REFERENCE = { start: Date.UTC(2025, 7, 1), end: Date.UTC(2025, 7, 1) + 6 * HOUR };
+const WINDOW = { start: REFERENCE.end, end: REFERENCE.end + 6 * HOUR };
+const CLASSES = ['cat', 'dog', 'bird'];
+
+function base(modelId: string, id: string, ts: number): ScoringEventRow {
+  return {
+    event_id: id,
+    model_id: modelId,
+    model_version: 'v1',
+    ts,
+    subject_id: '',
+    num_features: {},
+    cat_features: {},
+    missing_features: [],
+    prediction_score: null,
+    prediction_class: null,
+    prediction_value: null,
+    metadata: {},
+    contract_version: 1,
+    source: 'test',
+    source_ref: '',
+  };
+}
+
+const label = (id: string, truth: string | number): LabelRow => ({
+  event_id: id,
+  label: String(truth),
+  label_numeric: typeof truth === 'number' ? truth : null,
+  label_ts: REFERENCE.start,
+  contract_version: 1,
+  source: 'test',
+  source_ref: '',
+});
+
+/** Over-confident softmax of two features (truth drawn from the un-sharpened softmax). */
+function multiclassRows(n: number, shift: number, random: Random) {
+  return Array.from({ length: n }, () => {
+    const x1 = random.normal(shift, 1);
+    const x2 = random.normal(0, 1);
+    const logits = [1.5 * x1, -1.5 * x1 + 0.5 * x2, 1.2 * x2];
+    const softmax = (scale: number) => {
+      const e = logits.map((z) => Math.exp(z * scale));
+      const s = e.reduce((a, b) => a + b, 0);
+      return e.map((v) => v / s);
+    };
+    const p = softmax(1);
+    const u = random.next();
+    return { truth: u < p[0]! ? 0 : u < p[0]! + p[1]! ? 1 : 2, probabilities: softmax(2) };
+  });
+}
+
+/** A regression model whose error grows with |x| and depends on a category. */
+function regressionRows(n: number, shift: number, random: Random) {
+  return Array.from({ length: n }, () => {
+    const x = random.normal(shift, 1);
+    const colour = random.next() < 0.5 ? 'red' : 'blue';
+    const y = 10 * x + random.normal(0, 1);
+    const spread = 1 + 2 * Math.abs(x) + (colour === 'red' ? 2 : 0);
+    return { x, colour, y, prediction: y + random.normal(0, spread) };
+  });
+}
+
+describe('label-free estimation reads of multiclass and regression windows (embedded chDB)', () => {
+  let ch: ClickHouse;
+  const multiclassModel = uniqueName('mc-est');
+  const regressionModel = uniqueName('reg-est');
+  const random = new Random(23);
+  const mcReference = multiclassRows(1500, 0, random);
+  const mcWindow = multiclassRows(800, 1, random);
+  const regReference = regressionRows(1500, 0, random);
+  const regWindow = regressionRows(900, 1, random);
+  const at = (window: { start: number; end: number }, i: number, n: number) =>
+    window.start + Math.floor(((window.end - window.start) * i) / n);
+
+  beforeAll(async () => {
+    ch = await openClickHouse(testConfig());
+    await applyMigrations(ch.client);
+    const repository = new ClickHouseIngestRepository(ch.client);
+    const mcEvent = (prefix: string, window: typeof WINDOW, rows: typeof mcReference) =>
+      rows.map((r, i): ScoringEventRow => ({
+        ...base(multiclassModel, `${prefix}-${i}`, at(window, i, rows.length)),
+        prediction_probabilities: Object.fromEntries(CLASSES.map((c, k) => [c, r.probabilities[k]!])),
+      }));
+    const regEvent = (prefix: string, window: typeof WINDOW, rows: typeof regReference) =>
+      rows.map((r, i): ScoringEventRow => ({
+        ...base(regressionModel, `${prefix}-${i}`, at(window, i, rows.length)),
+        num_features: { x: r.x },
+        cat_features: { colour: r.colour },
+        prediction_value: r.prediction,
+      }));
+    await repository.insertScoringEvents([
+      ...mcEvent('mc-ref', REFERENCE, mcReference),
+      ...mcEvent('mc-win', WINDOW, mcWindow),
+      ...regEvent('reg-ref', REFERENCE, regReference),
+      ...regEvent('reg-win', WINDOW, regWindow),
+    ]);
+    await repository.insertLabels([
+      ...mcReference.map((r, i) => label(`mc-ref-${i}`, CLASSES[r.truth]!)),
+      ...regReference.map((r, i) => label(`reg-ref-${i}`, r.y)),
+    ]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await ch?.close();
+  });
+
+  it('reads the labelled reference rows: true class and probability vector of each', async () => {
+    const rows = await labelledProbabilityRows(
+      ch.client,
+      { modelId: multiclassModel, modelVersion: 'v1', ...REFERENCE },
+      CLASSES,
+      10_000,
+    );
+    expect(rows).toHaveLength(1500);
+    const byVector = new Map(mcReference.map((r) => [r.probabilities.join(','), r.truth]));
+    for (const r of rows) expect(byVector.get(r.probabilities.join(','))).toBe(r.truth);
+  });
+
+  it('sums calibrated probabilities in SQL as the detectors do, for every kind of calibrator', async () => {
+    const fitted = fitMulticlassCbpe(
+      mcReference.map((r) => r.truth),
+      mcReference.map((r) => r.probabilities),
+    );
+    const isotonic = fitted.perClass.find((m) => m.calibrator.kind === 'isotonic');
+    expect(isotonic).toBeDefined();
+    const steps = isotonic!.calibrator;
+    if (steps.kind !== 'isotonic') throw new Error('unreachable');
+    // One class per calibrator kind: isotonic interpolated, isotonic steps only, Platt; then identity.
+    const variants: MulticlassCbpeModel[] = [
+      {
+        ...fitted,
+        perClass: [
+          { ...fitted.perClass[0]!, calibrator: steps },
+          {
+            ...fitted.perClass[1]!,
+            calibrator: { kind: 'isotonic', upperScores: steps.upperScores, values: steps.values },
+          },
+          { ...fitted.perClass[2]!, calibrator: { kind: 'platt', slope: 0.7, intercept: -0.2 } },
+        ],
+      },
+      { ...fitted, perClass: fitted.perClass.map((m) => ({ ...m, calibrator: { kind: 'identity' as const } })) },
+    ];
+    for (const model of variants) {
+      const { sums, unknownPredicted } = await multiclassEstimationSums(
+        ch.client,
+        { modelId: multiclassModel, ...WINDOW },
+        CLASSES,
+        calibrationTable(model),
+      );
+      expect(unknownPredicted).toBe(0);
+      const direct = sumsOfRows(
+        model,
+        mcWindow.map((r) => r.probabilities),
+      );
+      expect(sums.predicted).toEqual(direct.predicted);
+      sums.expectedConfusion.forEach((row, t) =>
+        row.forEach((x, p) => expect(x).toBeCloseTo(direct.expectedConfusion[t]![p]!, 8)),
+      );
+      expect(sums.correctVariance).toBeCloseTo(direct.correctVariance, 8);
+      expect(sums.expectedLoss).toBeCloseTo(direct.expectedLoss, 8);
+      expect(sums.lossVariance).toBeCloseTo(direct.lossVariance, 8);
+      const fromSql = estimateMulticlassFromSums(model, sums);
+      const fromRows = estimateMulticlassFromSums(model, direct);
+      expect(fromSql.accuracy.value).toBeCloseTo(fromRows.accuracy.value!, 10);
+      expect(fromSql.macroF1.value).toBeCloseTo(fromRows.macroF1.value!, 10);
+      expect(fromSql.logLoss.value).toBeCloseTo(fromRows.logLoss.value!, 10);
+    }
+  });
+
+  it('estimates a multiclass window through the operation, the estimator fitted once per reference', async () => {
+    const cache: OutcomeEstimatorCache = new Map();
+    const reference = storedReference(multiclassModel, {});
+    const request = {
+      reference,
+      version: 'v1',
+      kind: { kind: 'multiclass' as const, classes: CLASSES },
+      window: { modelId: multiclassModel, ...WINDOW },
+      windowEvents: 800,
+    };
+    const estimate = await outcomeWindowEstimate(ch.client, request, cache);
+    expect(estimate).toMatchObject({ kind: 'multiclass', method: 'CBPE', n: 800, windowEvents: 800 });
+    const model = fitMulticlassCbpe(
+      mcReference.map((r) => r.truth),
+      mcReference.map((r) => r.probabilities),
+    );
+    const direct = estimateMulticlassFromSums(
+      model,
+      sumsOfRows(
+        model,
+        mcWindow.map((r) => r.probabilities),
+      ),
+    );
+    expect(estimate.figures.accuracy!.value).toBeCloseTo(direct.accuracy.value!, 8);
+    expect(estimate.figures.log_loss!.value).toBeCloseTo(direct.logLoss.value!, 8);
+    expect(cache.size).toBe(1);
+    await outcomeWindowEstimate(ch.client, request, cache);
+    expect(cache.size).toBe(1);
+    // A version with no labelled reference events has no estimator, and says so.
+    const none = await outcomeWindowEstimate(ch.client, { ...request, version: 'v9' }, cache);
+    expect(none).toMatchObject({ trustworthy: false, figures: {} });
+    expect(none.reasons[0]).toMatch(/no CBPE estimator: the reference has no labelled events .* of version v9/);
+  });
+
+  it('estimates a regression window by DLE on a sample of its rows, as DLE on those rows directly', async () => {
+    const reference = storedReference(regressionModel, {
+      colour: { kind: 'categorical', counts: { blue: 700, red: 800 }, missing: 0 },
+      x: { kind: 'numeric' } as unknown as StoredReference['features'][string],
+    });
+    const estimate = await outcomeWindowEstimate(
+      ch.client,
+      {
+        reference,
+        version: 'v1',
+        kind: { kind: 'regression' },
+        window: { modelId: regressionModel, ...WINDOW },
+        windowEvents: 900,
+      },
+      new Map(),
+      { sampleRows: 600 },
+    );
+    expect(estimate).toMatchObject({ kind: 'regression', method: 'DLE', n: 600, windowEvents: 900 });
+    expect(estimate.reasons).toContain("DLE on a sample of 600 of the window's 900 events");
+    // The same fit and the same sample, directly: features [x, colour code] with blue = 0, red = 1.
+    const encode = (x: number, colour: string) => [x, colour === 'blue' ? 0 : 1];
+    const model = fitDle(
+      {
+        features: regReference.map((r) => encode(r.x, r.colour)),
+        predictions: regReference.map((r) => r.prediction),
+      },
+      regReference.map((r) => r.y),
+      { categoricalFeatures: [1] },
+    );
+    const sample = await sampleRegressionRows(
+      ch.client,
+      { modelId: regressionModel, ...WINDOW },
+      { numeric: ['x'], categorical: ['colour'] },
+      600,
+    );
+    const direct = estimateDle(model, {
+      features: sample.map((r) => encode(r.numeric[0]!, r.categorical[0]!)),
+      predictions: sample.map((r) => r.prediction),
+    });
+    // Rows reach the fit in another order (by hash), so the trees may differ in the last digits.
+    expect(estimate.figures.mae!.value).toBeCloseTo(direct.mae.value!, 6);
+    expect(estimate.figures.rmse!.value).toBeCloseTo(direct.rmse.value!, 6);
+    // The shift (larger |x|) raised the error above the reference's, and the estimate saw it.
+    const referenceMae = regReference.reduce((s, r) => s + Math.abs(r.y - r.prediction), 0) / regReference.length;
+    const windowMae = regWindow.reduce((s, r) => s + Math.abs(r.y - r.prediction), 0) / regWindow.length;
+    expect(windowMae).toBeGreaterThan(referenceMae * 1.2);
+    expect(Math.abs(estimate.figures.mae!.value! - windowMae)).toBeLessThan(0.1 * windowMae);
+  });
+
+  function storedReference(modelId: string, features: StoredReference['features']): StoredReference {
+    return {
+      referenceId: `ref-${modelId}`,
+      modelId,
+      modelVersion: 'v1',
+      createdAt: REFERENCE.start,
+      ...REFERENCE,
+      nBins: 10,
+      maxCategories: 50,
+      features,
+      prediction: null,
+    } as StoredReference;
+  }
+});
