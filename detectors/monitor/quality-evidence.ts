@@ -191,9 +191,9 @@ function describe(
   if (current.broken)
     return `broken data: the window's ${metric} is not evidence of staleness (${current.labelled} labelled events)`;
   if (pool && pool.starts.length === 1)
-    return `realised ${metric} ${pool.value.toFixed(4)} from ${pool.labelled} labelled events (≥ ${min})`;
+    return `realised ${realisedFigure(metric, pool.value)} from ${pool.labelled} labelled events (≥ ${min})`;
   if (pool)
-    return `realised ${metric} ${pool.value.toFixed(4)} from ${pool.labelled} labelled events pooled over ${pool.starts.length} windows since ${texts >= 2 ? formatInstant(pool.starts[0]) : new Date(pool.starts[0] as number).toISOString()} (this window has ${current.labelled}, < ${min})`;
+    return `realised ${realisedFigure(metric, pool.value)} from ${pool.labelled} labelled events pooled over ${pool.starts.length} windows since ${texts >= 2 ? formatInstant(pool.starts[0]) : new Date(pool.starts[0] as number).toISOString()} (this window has ${current.labelled}, < ${min})`;
   if (current.estimated !== null && current.estimatedFigure !== undefined)
     return `${describeOutcomeEstimate(metric, current.estimated, current.estimatedFigure)}: ${current.labelled} labelled events so far (< ${min}); realised quality follows when the window, pooled with the next ones, has ${min}`;
   if (current.estimated !== null && current.estimatedInterval !== undefined)
@@ -202,4 +202,14 @@ function describe(
     return `estimated ${metric} ${current.estimated.toFixed(4)} (label-free): ${current.labelled} labelled events so far (< ${min}); realised quality follows when the window, pooled with the next ones, has ${min}`;
   const why = estimateReasons.length > 0 ? ` (${estimateReasons.join('; ')})` : '';
   return `no ${metric} yet: ${current.labelled} labelled events so far (< ${min}) and no trustworthy label-free estimate${why}`;
+}
+
+/**
+ * A pooled realised value, named for what it is: the quality itself for a metric that is its own
+ * quality (accuracy, AUC, macro-F1), else the quality with the metric it came from (a log loss of
+ * 0.66 pools as quality 0.5186, which must not read as a log loss).
+ */
+function realisedFigure(metric: string, quality: number): string {
+  const own = metric !== 'log_loss' && metric !== 'r2' && metric !== 'mae' && metric !== 'rmse';
+  return own ? `${metric} ${quality.toFixed(4)}` : `quality ${quality.toFixed(4)} (from ${metric})`;
 }

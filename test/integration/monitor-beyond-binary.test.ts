@@ -205,6 +205,8 @@ describe('multiclass and regression models through the monitor (time-skipping te
       expect(q.realised!.n).toBe(EVENTS_PER_WINDOW);
       expect(q.realised!.figure!.transform).toBe('quality = exp(−log loss)');
       expect(q.realised!.value).toBeCloseTo(Math.exp(-q.realised!.figure!.value!), 12);
+      // The reason names the pooled value as the quality it is, not as a log loss.
+      expect(d.reason).toContain(`realised quality ${q.realised!.value!.toFixed(4)} (from log_loss) from`);
       return q.realised!.figure!.value!;
     });
     expect(figures.slice(0, SHIFTED_FROM).every((f) => f < 0.7)).toBe(true);
