@@ -2,7 +2,17 @@
 // Charts: time series and the decay curve with uPlot (vendored), the drift heatmap, decision
 // timeline and confidence-interval plots as plain DOM/SVG. Every axis says what and in which unit.
 import uPlot from '/ui/vendor/uPlot.esm.js';
-import { h, svg, versionColor, instant, percentTickLabels, qualityLabel, timeTickLabels } from './util.js';
+import {
+  h,
+  svg,
+  versionColor,
+  instant,
+  niceTickLabels,
+  niceTicks,
+  percentTickLabels,
+  qualityLabel,
+  timeTickLabels,
+} from './util.js';
 
 const utcDate = (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC');
 
@@ -582,16 +592,18 @@ export function intervalPlot(rows, { refs = [], unit, axisLabel, width = 560 }) 
     );
   });
   root.append(svg('line', { x1: left, x2: width - right, y1: plotBottom, y2: plotBottom, stroke: '#adb5bd' }));
-  for (let i = 0; i <= 4; i++) {
-    const v = lo + ((hi - lo) * i) / 4;
+  const ticks = niceTicks(lo, hi, 5);
+  const tickLabels = niceTickLabels(ticks, unit);
+  ticks.forEach((v, i) => {
+    root.append(svg('line', { x1: x(v), x2: x(v), y1: plotBottom, y2: plotBottom + 4, stroke: '#adb5bd' }));
     root.append(
       svg(
         'text',
-        { x: x(v), y: plotBottom + 14, 'text-anchor': 'middle', 'font-size': 10, fill: '#5f6b7a' },
-        `${v.toFixed(1)}${unit}`,
+        { x: x(v), y: plotBottom + 14, 'text-anchor': 'middle', 'font-size': 10, fill: '#5f6b7a', class: 'tick' },
+        tickLabels[i],
       ),
     );
-  }
+  });
   root.append(
     svg(
       'text',

@@ -7,6 +7,7 @@ import { segmentsPanel } from './segments.js';
 import { api, app } from './api.js';
 import { decayChart, decisionTimeline, destroy, driftHeatmap, intervalPlot, timeChart } from './charts.js';
 import {
+  barText,
   duration,
   estimateHours,
   fixed,
@@ -531,8 +532,8 @@ function comparisons(modelId, d) {
           at: stats.bar * scale,
           label:
             stats.test === 'non-inferiority'
-              ? `margin ${(stats.bar * scale).toFixed(1)}${unit}`
-              : `bar ${(stats.bar * scale).toFixed(2)}${unit}`,
+              ? `margin ${barText(stats.bar * scale, isAccuracy)}${unit}`
+              : `bar ${barText(stats.bar * scale, isAccuracy)}${unit}`,
           color: '#c53030',
           dash: true,
         });

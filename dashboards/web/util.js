@@ -133,6 +133,34 @@ export function percentTickLabels(ticks) {
   return ticks.map((v) => `${v.toFixed(decimals)}%`);
 }
 
+/**
+ * Round tick values across [lo, hi]: a step of 1, 2 or 5 × 10^k giving about `target` ticks, each a
+ * multiple of the step (arbitrary fractions of the span labelled to one decimal misread the axis:
+ * "-0.0" at −0.06, "0.0" at 0.03).
+ */
+export function niceTicks(lo, hi, target = 5) {
+  if (!(hi > lo)) return [lo];
+  const magnitude = 10 ** Math.floor(Math.log10((hi - lo) / target));
+  const count = (step) => Math.floor(hi / step + 1e-9) - Math.ceil(lo / step - 1e-9) + 1;
+  // The 1-2-5 step whose tick count is nearest the target (at least two ticks; ties: the coarser).
+  let step = 10 * magnitude;
+  for (const s of [0.5, 1, 2, 5, 10, 20].map((m) => m * magnitude))
+    if (count(s) >= 2 && Math.abs(count(s) - target) <= Math.abs(count(step) - target)) step = s;
+  // Rounded to the step's own decimals so 0.30000000000000004 is 0.3 and −0 is 0.
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  const ticks = [];
+  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++)
+    ticks.push(Number((k * step).toFixed(decimals)) + 0);
+  return ticks;
+}
+
+/** Labels of {@link niceTicks}: the step's decimals, the unit after each. */
+export function niceTickLabels(ticks, unit = '') {
+  const step = ticks.length > 1 ? ticks[1] - ticks[0] : 1;
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  return ticks.map((v) => `${(v === 0 ? 0 : v).toFixed(decimals)}${unit}`);
+}
+
 /** Metrics whose value is the monitor's quality itself; every other (log loss, MAE, RMSE, R²) is turned into one. */
 const QUALITY_METRICS = new Set(['accuracy', 'auc', 'macro_f1', 'quality']);
 
@@ -148,4 +176,12 @@ const PALETTE = ['#3b5bdb', '#e8590c', '#2f9e44', '#ae3ec9', '#1098ad', '#f08c00
 export function versionColor(version) {
   const n = Number(String(version).replace(/^v/, ''));
   return PALETTE[(Number.isFinite(n) ? n - 1 : 0) % PALETTE.length];
+}
+
+/**
+ * A promotion bar as text: percentage points to one decimal, a loss difference to two significant
+ * digits (a log-loss margin of −0.01 printed to one decimal read "-0.0").
+ */
+export function barText(value, isAccuracy) {
+  return isAccuracy ? value.toFixed(1) : String(Number(value.toPrecision(2)));
 }

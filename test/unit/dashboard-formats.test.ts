@@ -16,6 +16,9 @@ interface DashboardUtil {
   timeTickLabels(ticks: number[]): string[];
   percentTickLabels(ticks: number[]): string[];
   qualityLabel(metric: string | undefined): string;
+  barText(value: number, isAccuracy: boolean): string;
+  niceTicks(lo: number, hi: number, target?: number): number[];
+  niceTickLabels(ticks: number[], unit?: string): string[];
 }
 
 let util: DashboardUtil;
@@ -36,6 +39,31 @@ describe('the dashboard writes the one format of detectors/texts', () => {
       const hours = Math.abs(ms) / 3_600_000;
       const interval = { lower: hours * 0.7, upper: ms % 3 === 0 ? null : hours * 1.6, level: 0.9 };
       expect(util.estimateHours(hours, interval)).toBe(formatEstimateHours(hours, interval));
+    }
+  });
+
+  it('a promotion bar reads in percentage points to one decimal, a loss margin to two significant digits', () => {
+    expect(util.barText(-1, true)).toBe('-1.0');
+    expect(util.barText(-0.01, false)).toBe('-0.01');
+    expect(util.barText(0.0123, false)).toBe('0.012');
+    expect(util.barText(0, false)).toBe('0');
+  });
+
+  it("an interval plot ticks round values across its span, each labelled with the step's decimals", () => {
+    // The shadow plot's log-loss axis: −0.064 to 0.30 read "-0.0, 0.0, 0.1, 0.2, 0.3" at fifths of the span.
+    const ticks = util.niceTicks(-0.064, 0.3);
+    expect(ticks).toEqual([0, 0.1, 0.2, 0.3]);
+    expect(util.niceTickLabels(ticks)).toEqual(['0.0', '0.1', '0.2', '0.3']);
+    expect(util.niceTickLabels(util.niceTicks(68.1, 97.1), '%')).toEqual(['70%', '75%', '80%', '85%', '90%', '95%']);
+    expect(util.niceTicks(-0.012, 0.004)).toEqual([-0.01, -0.005, 0]);
+    for (let i = 0; i < 200; i++) {
+      const lo = Math.sin(i) * 10 ** ((i % 7) - 3);
+      const hi = lo + Math.abs(Math.cos(i)) * 10 ** ((i % 5) - 2) + 1e-9;
+      const t = util.niceTicks(lo, hi);
+      expect(t.length).toBeGreaterThanOrEqual(2);
+      expect(t.length).toBeLessThanOrEqual(7);
+      expect(t.every((v) => v >= lo - 1e-9 && v <= hi + 1e-9)).toBe(true);
+      expect(new Set(util.niceTickLabels(t)).size).toBe(t.length);
     }
   });
 
