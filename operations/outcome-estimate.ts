@@ -35,7 +35,7 @@ import {
   type RegressionRow,
 } from '../platform/clickhouse/outcome-estimation-repository.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
-import { fitDleInThread } from './dle-fit-thread.ts';
+import { fitDleInThread, type DleFitThreadOptions } from './dle-fit-thread.ts';
 
 export interface OutcomeEstimateOptions {
   /** Labelled reference events a multiclass estimator is fitted on at most (by hash of the event id). @default 50000 */
@@ -44,12 +44,15 @@ export interface OutcomeEstimateOptions {
   maxRegressionReference: number;
   /** Rows of a regression window DLE estimates from at most. @default 5000 */
   sampleRows: number;
+  /** The DLE fit's thread (tests swap its entry). @default {} (dle-fit-thread.ts's defaults) */
+  dleFitThread: Partial<DleFitThreadOptions>;
 }
 
 export const OUTCOME_ESTIMATE_DEFAULTS: Readonly<OutcomeEstimateOptions> = Object.freeze({
   maxMulticlassReference: 50_000,
   maxRegressionReference: 5_000,
   sampleRows: 5_000,
+  dleFitThread: {},
 });
 
 /** A fitted estimator (null when it could not be fitted, with why). */
@@ -172,6 +175,7 @@ async function fitEstimator(
       },
       rows.map((r) => r.truth),
       { categoricalFeatures: categorical },
+      options.dleFitThread,
     );
     return { kind: 'regression', columns, categories, model, reasons: [] };
   } catch (error) {
