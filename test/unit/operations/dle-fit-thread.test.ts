@@ -28,7 +28,7 @@ describe('a DLE fit in a worker thread', () => {
     const options = { categoricalFeatures: [2] };
     const threaded = await fitDleInThread(reference, reference.truth, options);
     expect(threaded).toStrictEqual(fitDle(reference, reference.truth, options));
-  });
+  }, 120_000);
 
   it('keeps this thread serving while it fits: timers scheduled after the fit started fire before it ends', async () => {
     const reference = regressionEvents(3000, 8);
