@@ -8,14 +8,18 @@
  *   isotonically), beside the same estimate computed in process from the rows already in memory
  *   (what reading the rows out would add to is not counted), and the two estimates compared;
  * - regression DLE: fitting the estimator on `--dle-reference` labelled rows (5 numeric and 1
- *   categorical feature) — the one-off cost per reference, on the worker's thread — and
- *   estimating a 5,000-row sample.
+ *   categorical feature) — the one-off cost per reference — and estimating a 5,000-row sample;
+ *   the fit is timed on this thread and in a worker thread (operations/dle-fit-thread.ts, as the
+ *   monitor runs it), each with the longest stall of this thread's event loop while it ran (what
+ *   ingest and the API beside it in the daemon would wait).
  *
  *   npm run bench -- outcome-estimate [--windows 20000,200000] [--dle-reference 1500,5000] [--repeat 3] [--json]
  *
  * Timings are wall seconds of this process (medians of --repeat runs), with the 1-minute load.
  */
 import { mkdtempSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import os from 'node:os';
 import path from 'node:path';
 import { estimateMulticlassCbpe, fitMulticlassCbpe } from '../detectors/quality/cbpe-multiclass.ts';
@@ -28,6 +32,7 @@ import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import { multiclassEstimationSums } from '../platform/clickhouse/outcome-estimation-repository.ts';
 import type { ScoringEventRow } from '../platform/contracts.ts';
 import { loadConfig } from '../platform/config.ts';
+import { fitDleInThread } from '../operations/dle-fit-thread.ts';
 import { argReader, machine } from './lib/cli.ts';
 
 const CLASSES = ['a', 'b', 'c'];
@@ -66,6 +71,21 @@ const median = (values: number[]): number => {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 };
+
+/** Timed like `timed` (once), with the longest delay of this thread's event loop meanwhile (ms). */
+async function stallOf<T>(run: () => Promise<T> | T): Promise<{ seconds: number; stallMs: number; result: T }> {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  // The histogram measures from its timer's first turn: let it turn before the fit starts.
+  await sleep(30);
+  const t = performance.now();
+  const result = await run();
+  const seconds = (performance.now() - t) / 1000;
+  // A stall is recorded when the loop next turns: let it.
+  await sleep(30);
+  delay.disable();
+  return { seconds, stallMs: delay.max / 1e6, result };
+}
 
 async function timed<T>(repeat: number, run: () => Promise<T> | T): Promise<{ seconds: number; result: T }> {
   const seconds: number[] = [];
@@ -155,13 +175,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   for (const n of dleReferences) {
     log(`DLE on ${n} reference rows`);
     const rows = regressionRows(n, random);
-    const fit = await timed(1, () =>
-      fitDle(
-        { features: rows.map((r) => r.features), predictions: rows.map((r) => r.prediction) },
-        rows.map((r) => r.truth),
-        { categoricalFeatures: [5] },
-      ),
-    );
+    const reference = { features: rows.map((r) => r.features), predictions: rows.map((r) => r.prediction) };
+    const truth = rows.map((r) => r.truth);
+    const fit = await stallOf(() => fitDle(reference, truth, { categoricalFeatures: [5] }));
+    log(`DLE on ${n} reference rows, in a worker thread`);
+    const threaded = await stallOf(() => fitDleInThread(reference, truth, { categoricalFeatures: [5] }));
     const estimate = await timed(repeat, () =>
       estimateDle(fit.result, {
         features: window.map((r) => r.features),
@@ -171,6 +189,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     dle.push({
       reference_rows: n,
       fit_seconds: fit.seconds,
+      fit_stall_ms: fit.stallMs,
+      thread_fit_seconds: threaded.seconds,
+      thread_fit_stall_ms: threaded.stallMs,
       estimate_5000_seconds: estimate.seconds,
       load1: os.loadavg()[0],
     });
@@ -191,11 +212,11 @@ export async function main(argv: readonly string[]): Promise<void> {
         `| ${m.events} | ${(m.sql_seconds as number).toFixed(3)} | ${(m.in_process_seconds as number).toFixed(3)} | ${(m.accuracy_sql as number).toFixed(6)} | ${(m.accuracy_rows as number).toFixed(6)} |`,
     ),
     '',
-    '| DLE reference rows | fit (s) | estimate on 5,000 rows (s) |',
-    '|---:|---:|---:|',
+    '| DLE reference rows | fit on this thread (s) | its event-loop stall (ms) | fit in a worker thread (s) | its event-loop stall (ms) | estimate on 5,000 rows (s) |',
+    '|---:|---:|---:|---:|---:|---:|',
     ...dle.map(
       (d) =>
-        `| ${d.reference_rows} | ${(d.fit_seconds as number).toFixed(2)} | ${(d.estimate_5000_seconds as number).toFixed(3)} |`,
+        `| ${d.reference_rows} | ${(d.fit_seconds as number).toFixed(2)} | ${(d.fit_stall_ms as number).toFixed(0)} | ${(d.thread_fit_seconds as number).toFixed(2)} | ${(d.thread_fit_stall_ms as number).toFixed(0)} | ${(d.estimate_5000_seconds as number).toFixed(3)} |`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -11,13 +11,14 @@
  *
  * What leaves is an `OutcomeEstimate` of a few numbers per metric; the fitted estimator and the
  * rows never do. Fitting is deterministic (seeded), so a restarted worker refits the same
- * estimator from the same reference.
+ * estimator from the same reference. A DLE fit takes seconds, so it runs in a worker thread
+ * (`dle-fit-thread.ts`): the calling thread keeps serving meanwhile.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { OTHER_CATEGORY } from '../detectors/drift/categories.ts';
 import { fitMulticlassCbpe, type MulticlassCbpeModel } from '../detectors/quality/cbpe-multiclass.ts';
 import { calibrationTable, estimateMulticlassFromSums } from '../detectors/quality/cbpe-multiclass-sums.ts';
-import { estimateDle, fitDle, type DleModel } from '../detectors/quality/dle.ts';
+import { estimateDle, type DleModel } from '../detectors/quality/dle.ts';
 import {
   multiclassOutcomeEstimate,
   regressionOutcomeEstimate,
@@ -34,20 +35,24 @@ import {
   type RegressionRow,
 } from '../platform/clickhouse/outcome-estimation-repository.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
+import { fitDleInThread, type DleFitThreadOptions } from './dle-fit-thread.ts';
 
 export interface OutcomeEstimateOptions {
   /** Labelled reference events a multiclass estimator is fitted on at most (by hash of the event id). @default 50000 */
   maxMulticlassReference: number;
-  /** Labelled reference events a DLE estimator is fitted on at most: its fit (seven boosted-tree fits, on the worker's thread) grows with them. @default 5000 */
+  /** Labelled reference events a DLE estimator is fitted on at most: its fit (seven boosted-tree fits, in a thread of its own) grows with them. @default 5000 */
   maxRegressionReference: number;
   /** Rows of a regression window DLE estimates from at most. @default 5000 */
   sampleRows: number;
+  /** The DLE fit's thread (tests swap its entry). @default {} (dle-fit-thread.ts's defaults) */
+  dleFitThread: Partial<DleFitThreadOptions>;
 }
 
 export const OUTCOME_ESTIMATE_DEFAULTS: Readonly<OutcomeEstimateOptions> = Object.freeze({
   maxMulticlassReference: 50_000,
   maxRegressionReference: 5_000,
   sampleRows: 5_000,
+  dleFitThread: {},
 });
 
 /** A fitted estimator (null when it could not be fitted, with why). */
@@ -60,6 +65,8 @@ type FittedEstimator =
       categories: string[][];
       model: DleModel | null;
       reasons: string[];
+      /** The fit failed (its thread crashed or threw): not kept, so the next window fits again. */
+      failed?: boolean;
     };
 
 /** Fitted estimators by reference, version and kind: a reference never changes once stored. */
@@ -113,7 +120,12 @@ function estimatorOf(
   let fitted = cache.get(key);
   if (!fitted) {
     fitted = fitEstimator(client, reference, version, kind, options);
-    fitted.catch(() => cache.delete(key));
+    fitted.then(
+      (f) => {
+        if (f.kind === 'regression' && f.failed) cache.delete(key);
+      },
+      () => cache.delete(key),
+    );
     cache.set(key, fitted);
   }
   return fitted;
@@ -155,15 +167,28 @@ async function fitEstimator(
       reasons: [`no DLE estimator: the reference has no labelled events with a numeric prediction${of}`],
     };
   const categorical = columns.categorical.map((_, j) => columns.numeric.length + j);
-  const model = fitDle(
-    {
-      features: rows.map((r) => encodeRow(r, categories)),
-      predictions: rows.map((r) => r.prediction),
-    },
-    rows.map((r) => r.truth),
-    { categoricalFeatures: categorical },
-  );
-  return { kind: 'regression', columns, categories, model, reasons: [] };
+  try {
+    const model = await fitDleInThread(
+      {
+        features: rows.map((r) => encodeRow(r, categories)),
+        predictions: rows.map((r) => r.prediction),
+      },
+      rows.map((r) => r.truth),
+      { categoricalFeatures: categorical },
+      options.dleFitThread,
+    );
+    return { kind: 'regression', columns, categories, model, reasons: [] };
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return {
+      kind: 'regression',
+      columns,
+      categories,
+      model: null,
+      reasons: [`no DLE estimator: ${why}; it is fitted again on the next window`],
+      failed: true,
+    };
+  }
 }
 
 /** The reference's features by kind, each sorted by name: the loss models' input columns. */

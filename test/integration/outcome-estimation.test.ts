@@ -282,6 +282,35 @@ describe('label-free estimation reads of multiclass and regression windows (embe
     expect(Math.abs(estimate.figures.mae!.value! - windowMae)).toBeLessThan(0.1 * windowMae);
   });
 
+  it("a DLE fit whose thread dies is the estimate's reason, not an error, and is fitted again on the next window", async () => {
+    const reference = storedReference(regressionModel, {
+      colour: { kind: 'categorical', counts: { blue: 700, red: 800 }, missing: 0 },
+      x: { kind: 'numeric' } as unknown as StoredReference['features'][string],
+    });
+    const request = {
+      reference,
+      version: 'v1',
+      kind: { kind: 'regression' as const },
+      window: { modelId: regressionModel, ...WINDOW },
+      windowEvents: 900,
+    };
+    const cache: OutcomeEstimatorCache = new Map();
+    const exits = new URL('../fixtures/dle-fit-thread/exit-worker.mjs', import.meta.url);
+    const failed = await outcomeWindowEstimate(ch.client, request, cache, {
+      sampleRows: 600,
+      dleFitThread: { workerUrl: exits },
+    });
+    expect(failed).toMatchObject({ kind: 'regression', method: 'DLE', n: 0, trustworthy: false, figures: {} });
+    expect(failed.reasons).toEqual([
+      "no DLE estimator: the DLE fit's thread exited with code 3 before answering; it is fitted again on the next window",
+    ]);
+    await expect.poll(() => cache.size).toBe(0);
+    const next = await outcomeWindowEstimate(ch.client, request, cache, { sampleRows: 600 });
+    expect(next).toMatchObject({ kind: 'regression', method: 'DLE', n: 600 });
+    expect(next.figures.mae!.value).toBeGreaterThan(0);
+    expect(cache.size).toBe(1);
+  });
+
   function storedReference(modelId: string, features: StoredReference['features']): StoredReference {
     return {
       referenceId: `ref-${modelId}`,
