@@ -10,6 +10,7 @@
  * wholly below the bar or a guardrail fails; otherwise inconclusive. Accuracy under superiority
  * also needs McNemar's agreement.
  */
+import { decideOnInterval, formatFigure } from './interval-decision.ts';
 import { evaluateGuardrails, type GuardrailInput } from './guardrails.ts';
 import { discordantPairs, mcnemarTest, type McNemarResult } from './mcnemar.ts';
 import { bootstrapMeanInterval, type ImprovementInterval } from './paired-difference.ts';
@@ -35,7 +36,7 @@ export interface PairedLosses {
   correct?: { champion: readonly boolean[]; challenger: readonly boolean[] };
 }
 
-const fmt = (x: number) => (Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(4) : x.toExponential(2));
+const fmt = formatFigure;
 
 const NAMES: Record<LossVerdictMetric, string> = {
   logLoss: 'log loss',
@@ -132,32 +133,19 @@ export function pairedLossVerdict(
   reasons.push(
     `${figures}; ${gain} ${fmt(improvement.improvement)} (${pct}% CI ${fmt(improvement.lower)} to ${fmt(improvement.upper)}, paired bootstrap${pairedT ? `; paired t ${fmt(pairedT.lower)} to ${fmt(pairedT.upper)}` : ''})`,
   );
-  const barText =
-    o.test === 'superiority' ? `minimum improvement ${fmt(bar)}` : `non-inferiority margin ${fmt(o.margin)}`;
-  if (improvement.upper < bar) {
-    reasons.push(`the whole interval is below the ${barText}`);
-    return verdict('reject');
-  }
-  if (improvement.lower <= bar) {
-    reasons.push(`the interval reaches below the ${barText}: the difference is within noise; collect more events`);
-    return verdict('inconclusive');
-  }
-  if (metric === 'accuracy' && o.test === 'superiority' && mcnemar) {
-    const alpha = 1 - o.level;
-    if (mcnemar.pValue >= alpha) {
-      reasons.push(
-        `McNemar p = ${fmt(mcnemar.pValue)} (${mcnemar.method}, b=${mcnemar.championOnlyCorrect}, c=${mcnemar.challengerOnlyCorrect}) does not confirm the accuracy gain at α = ${fmt(alpha)}`,
-      );
-      return verdict('inconclusive');
-    }
-    reasons.push(`McNemar p = ${fmt(mcnemar.pValue)} (${mcnemar.method}) confirms the accuracy gain`);
-  }
-  reasons.push(
-    o.test === 'superiority'
-      ? `the whole interval is above the ${barText}`
-      : `the whole interval is above −${fmt(o.margin)}: not worse than the champion by more than the margin`,
+  return verdict(
+    decideOnInterval(
+      {
+        improvement,
+        bar,
+        test: o.test,
+        margin: o.margin,
+        level: o.level,
+        accuracy: metric === 'accuracy',
+        mcnemar,
+        notEvaluated: guardrails.notEvaluated,
+      },
+      reasons,
+    ),
   );
-  if (guardrails.notEvaluated.length > 0)
-    reasons.push(...guardrails.notEvaluated.map((g) => `guardrail not evaluated: ${g}`));
-  return verdict('promote');
 }

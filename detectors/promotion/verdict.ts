@@ -8,6 +8,7 @@
  * guardrail fails. Anything in between is inconclusive: keep shadowing and collect more events.
  */
 import { assertBinaryLabels, assertProbabilities, assertSameLength } from '../quality/types.ts';
+import { decideOnInterval, formatFigure } from './interval-decision.ts';
 import { evaluateGuardrails } from './guardrails.ts';
 import type { GuardrailInput, GuardrailOptions, GuardrailResult } from './guardrails.ts';
 import { DEFAULT_MCNEMAR_EXACT_BELOW, discordantPairs, mcnemarTest } from './mcnemar.ts';
@@ -92,7 +93,7 @@ export interface PromotionVerdict {
   statistics: PromotionStatistics;
 }
 
-const fmt = (x: number) => (Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(4) : x.toExponential(2));
+const fmt = formatFigure;
 
 export function promotionVerdict(
   scores: PairedScores,
@@ -155,33 +156,19 @@ export function promotionVerdict(
   const pct = Math.round(o.level * 100);
   const summary = `${o.metric}: champion ${fmt(improvement.champion)}, challenger ${fmt(improvement.challenger)}; improvement ${fmt(improvement.improvement)} (${pct}% CI ${fmt(improvement.lower)} to ${fmt(improvement.upper)}, ${improvement.method})`;
   reasons.push(summary);
-  const barText =
-    o.test === 'superiority' ? `minimum improvement ${fmt(bar)}` : `non-inferiority margin ${fmt(o.margin)}`;
-
-  if (improvement.upper < bar) {
-    reasons.push(`the whole interval is below the ${barText}`);
-    return verdict('reject');
-  }
-  if (improvement.lower <= bar) {
-    reasons.push(`the interval reaches below the ${barText}: the difference is within noise; collect more events`);
-    return verdict('inconclusive');
-  }
-  if (o.metric === 'accuracy' && o.test === 'superiority' && mcnemar) {
-    const alpha = 1 - o.level;
-    if (mcnemar.pValue >= alpha) {
-      reasons.push(
-        `McNemar p = ${fmt(mcnemar.pValue)} (${mcnemar.method}, b=${mcnemar.championOnlyCorrect}, c=${mcnemar.challengerOnlyCorrect}) does not confirm the accuracy gain at α = ${fmt(alpha)}`,
-      );
-      return verdict('inconclusive');
-    }
-    reasons.push(`McNemar p = ${fmt(mcnemar.pValue)} (${mcnemar.method}) confirms the accuracy gain`);
-  }
-  reasons.push(
-    o.test === 'superiority'
-      ? `the whole interval is above the ${barText}`
-      : `the whole interval is above −${fmt(o.margin)}: not worse than the champion by more than the margin`,
+  return verdict(
+    decideOnInterval(
+      {
+        improvement,
+        bar,
+        test: o.test,
+        margin: o.margin,
+        level: o.level,
+        accuracy: o.metric === 'accuracy',
+        mcnemar,
+        notEvaluated: guardrails.notEvaluated,
+      },
+      reasons,
+    ),
   );
-  if (guardrails.notEvaluated.length > 0)
-    reasons.push(...guardrails.notEvaluated.map((g) => `guardrail not evaluated: ${g}`));
-  return verdict('promote');
 }
