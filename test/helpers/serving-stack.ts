@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../../platform/logger.ts';
 import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { IngestWorker } from '../../workers/ingest/kafka-worker.ts';
 import { Scorer } from '../../workers/scorer.ts';
+import { createTemporalWorker } from '../../workers/temporal-worker.ts';
 import { ServingReportsConsumer } from '../../workers/serving-reports/consumer.ts';
 import { seaSample } from '../integration/training-fixtures.ts';
 import { testConfig, uniqueName } from './stack.ts';
@@ -150,4 +151,19 @@ export async function startServingStack(overrides: Record<string, unknown> = {})
     },
   };
   return stack;
+}
+
+/** The daemon's Temporal worker on the stack's task queue, running; the function it returns stops it. */
+export async function runTemporalWorker(stack: ServingStack): Promise<() => Promise<void>> {
+  const { worker, close } = await createTemporalWorker({
+    config: stack.config,
+    clickhouse: stack.ch.client,
+    log: stack.log,
+  });
+  const running = worker.run();
+  return async () => {
+    worker.shutdown();
+    await running;
+    await close();
+  };
 }

@@ -12,11 +12,10 @@ import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import type { ModelVersion } from '../../platform/registry/types.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
 import { Scorer } from '../../workers/scorer.ts';
-import { createTemporalWorker } from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId, statusQuery } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { waitUntil } from '../helpers/kafka.ts';
-import { startServingStack, type ServingStack } from '../helpers/serving-stack.ts';
+import { runTemporalWorker, startServingStack, type ServingStack } from '../helpers/serving-stack.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { registerTrainedModel } from './training-fixtures.ts';
 
@@ -49,17 +48,7 @@ describe('alerts from serving: disagreement seen by the monitor tick, refused pr
 
   beforeAll(async () => {
     stack = await startServingStack({ temporal: { taskQueue: uniqueName('alerts-serving-tq') } });
-    const { worker, close } = await createTemporalWorker({
-      config: stack.config,
-      clickhouse: stack.ch.client,
-      log: stack.log,
-    });
-    const running = worker.run();
-    stopWorker = async () => {
-      worker.shutdown();
-      await running;
-      await close();
-    };
+    stopWorker = await runTemporalWorker(stack);
     versions.v1 = (
       await registerTrainedModel(stack.registry, stack.artifacts, model, { seed: 1, n: 600, concept: 0 })
     ).version;

@@ -12,9 +12,8 @@ import { queryRows } from '../../platform/clickhouse/client.ts';
 import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
 import { ConflictError } from '../../platform/errors.ts';
 import { sha256Hex } from '../../platform/registry/artifact-store.ts';
-import { createTemporalWorker } from '../../workers/temporal-worker.ts';
 import { waitUntil } from '../helpers/kafka.ts';
-import { startServingStack, type ServingStack } from '../helpers/serving-stack.ts';
+import { runTemporalWorker, startServingStack, type ServingStack } from '../helpers/serving-stack.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { registerTrainedModel, seedLabelledEvents, T0 } from './training-fixtures.ts';
 
@@ -99,17 +98,7 @@ describe('GDPR withdrawal: an erasure that taints the production version takes i
   beforeAll(async () => {
     stack = await startServingStack({ temporal: { taskQueue: uniqueName('gdpr-tq') } });
     acts = createRetrainActivities({ clickhouse: stack.ch.client, config: stack.config, log: stack.log });
-    const { worker, close } = await createTemporalWorker({
-      config: stack.config,
-      clickhouse: stack.ch.client,
-      log: stack.log,
-    });
-    const running = worker.run();
-    stopWorker = async () => {
-      worker.shutdown();
-      await running;
-      await close();
-    };
+    stopWorker = await runTemporalWorker(stack);
     monitors = new MonitorClient(stack.config);
     await waitUntil(
       'the scorer to be live',

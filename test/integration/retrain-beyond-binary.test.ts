@@ -6,10 +6,9 @@ import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-rep
 import { declareModelKind, type ModelKindDeclaration } from '../../platform/clickhouse/model-kind-repository.ts';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
-import { createTemporalWorker } from '../../workers/temporal-worker.ts';
 import { DEFAULT_RETRAIN_SETTINGS, type RetrainInput, type RetrainResult } from '../../workflows/retrain.ts';
 import { waitUntil } from '../helpers/kafka.ts';
-import { startServingStack, type ServingStack } from '../helpers/serving-stack.ts';
+import { runTemporalWorker, startServingStack, type ServingStack } from '../helpers/serving-stack.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { T0 } from './training-fixtures.ts';
 
@@ -87,17 +86,7 @@ describe('multiclass and regression models: train → shadow → promote, served
 
   beforeAll(async () => {
     stack = await startServingStack({ temporal: { taskQueue: uniqueName('retrain-kinds-tq') } });
-    const { worker, close } = await createTemporalWorker({
-      config: stack.config,
-      clickhouse: stack.ch.client,
-      log: stack.log,
-    });
-    const running = worker.run();
-    stopWorker = async () => {
-      worker.shutdown();
-      await running;
-      await close();
-    };
+    stopWorker = await runTemporalWorker(stack);
     await declareModelKind(stack.ch.client, multiclass, { kind: 'multiclass', classes: CLASSES }, 'test');
     await declareModelKind(stack.ch.client, regression, { kind: 'regression' }, 'test');
     await seed(stack, multiclass, { kind: 'multiclass', classes: CLASSES }, 1);

@@ -7,10 +7,9 @@ import { latestModelUpdate } from '../../platform/clickhouse/model-updates-repos
 import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
 import { Scorer } from '../../workers/scorer.ts';
-import { createTemporalWorker } from '../../workers/temporal-worker.ts';
 import { DEFAULT_RETRAIN_SETTINGS, type RetrainInput, type RetrainResult } from '../../workflows/retrain.ts';
 import { waitUntil } from '../helpers/kafka.ts';
-import { startServingStack, type ServingStack } from '../helpers/serving-stack.ts';
+import { runTemporalWorker, startServingStack, type ServingStack } from '../helpers/serving-stack.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { registerTrainedModel, seedLabelledEvents, T0 } from './training-fixtures.ts';
 
@@ -28,17 +27,7 @@ describe('Retrain: the promotion stands only when serving confirms it', () => {
 
   beforeAll(async () => {
     stack = await startServingStack({ temporal: { taskQueue: uniqueName('retrain-serving-tq') } });
-    const { worker, close } = await createTemporalWorker({
-      config: stack.config,
-      clickhouse: stack.ch.client,
-      log: stack.log,
-    });
-    const running = worker.run();
-    stopWorker = async () => {
-      worker.shutdown();
-      await running;
-      await close();
-    };
+    stopWorker = await runTemporalWorker(stack);
     const { version: v1 } = await registerTrainedModel(stack.registry, stack.artifacts, model, {
       seed: 1,
       n: 600,
