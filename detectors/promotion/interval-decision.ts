@@ -4,6 +4,7 @@
  * reject when the whole interval is below the bar, inconclusive when it reaches below it (or when
  * McNemar does not confirm an accuracy gain a superiority test asks for), else promote.
  */
+import type { GuardrailResult } from './guardrails.ts';
 import type { McNemarResult } from './mcnemar.ts';
 import type { PromotionDecision } from './verdict.ts';
 
@@ -22,6 +23,26 @@ export interface IntervalDecisionInput {
   mcnemar: McNemarResult | null;
   /** Guardrails that could not be evaluated: said, never blocking. */
   notEvaluated: readonly string[];
+}
+
+/**
+ * What every verdict decides before looking at the interval: a failed guardrail rejects, too few
+ * paired events (or no interval) is inconclusive; null when the interval decides. Reasons are
+ * appended to `reasons`.
+ */
+export function decideBeforeInterval(
+  input: { guardrails: GuardrailResult; n: number; minEvents: number },
+  reasons: string[],
+): PromotionDecision | null {
+  if (input.guardrails.violations.length > 0) {
+    reasons.push(...input.guardrails.violations.map((v) => `guardrail failed: ${v}`));
+    return 'reject';
+  }
+  if (input.n < input.minEvents) {
+    reasons.push(`only ${input.n} paired events; at least ${input.minEvents} are needed for a decision`);
+    return 'inconclusive';
+  }
+  return null;
 }
 
 /** The decision, its reasons appended to `reasons`. */

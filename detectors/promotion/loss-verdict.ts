@@ -10,7 +10,7 @@
  * wholly below the bar or a guardrail fails; otherwise inconclusive. Accuracy under superiority
  * also needs McNemar's agreement.
  */
-import { decideOnInterval, formatFigure } from './interval-decision.ts';
+import { decideBeforeInterval, decideOnInterval, formatFigure } from './interval-decision.ts';
 import { evaluateGuardrails, type GuardrailInput } from './guardrails.ts';
 import { discordantPairs, mcnemarTest, type McNemarResult } from './mcnemar.ts';
 import { bootstrapMeanInterval, type ImprovementInterval } from './paired-difference.ts';
@@ -118,14 +118,9 @@ export function pairedLossVerdict(
   };
   const reasons: string[] = [];
   const verdict = (decision: PromotionDecision): PromotionVerdict => ({ decision, reasons, statistics });
-  if (guardrails.violations.length > 0) {
-    reasons.push(...guardrails.violations.map((v) => `guardrail failed: ${v}`));
-    return verdict('reject');
-  }
-  if (n < o.minEvents || improvement === null) {
-    reasons.push(`only ${n} paired events; at least ${o.minEvents} are needed for a decision`);
-    return verdict('inconclusive');
-  }
+  // Without events there is no interval, whatever the minimum says.
+  const early = decideBeforeInterval({ guardrails, n, minEvents: Math.max(1, o.minEvents) }, reasons);
+  if (early || improvement === null) return verdict(early ?? 'inconclusive');
   const pct = Math.round(o.level * 100);
   const name = NAMES[metric];
   const figures = `${name}: champion ${fmt(improvement.champion)}, challenger ${fmt(improvement.challenger)}`;

@@ -8,7 +8,7 @@
  * guardrail fails. Anything in between is inconclusive: keep shadowing and collect more events.
  */
 import { assertBinaryLabels, assertProbabilities, assertSameLength } from '../quality/types.ts';
-import { decideOnInterval, formatFigure } from './interval-decision.ts';
+import { decideBeforeInterval, decideOnInterval, formatFigure } from './interval-decision.ts';
 import { evaluateGuardrails } from './guardrails.ts';
 import type { GuardrailInput, GuardrailOptions, GuardrailResult } from './guardrails.ts';
 import { DEFAULT_MCNEMAR_EXACT_BELOW, discordantPairs, mcnemarTest } from './mcnemar.ts';
@@ -141,14 +141,8 @@ export function promotionVerdict(
   const reasons: string[] = [];
   const verdict = (decision: PromotionDecision): PromotionVerdict => ({ decision, reasons, statistics });
 
-  if (guardrails.violations.length > 0) {
-    reasons.push(...guardrails.violations.map((v) => `guardrail failed: ${v}`));
-    return verdict('reject');
-  }
-  if (n < o.minEvents) {
-    reasons.push(`only ${n} paired events; at least ${o.minEvents} are needed for a decision`);
-    return verdict('inconclusive');
-  }
+  const early = decideBeforeInterval({ guardrails, n, minEvents: o.minEvents }, reasons);
+  if (early) return verdict(early);
   if (improvement === null) {
     reasons.push(`${o.metric} difference undefined: need at least 2 events of each class`);
     return verdict('inconclusive');

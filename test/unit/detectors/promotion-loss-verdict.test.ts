@@ -117,6 +117,9 @@ describe('the shadow verdict of multiclass and regression models on paired per-e
     );
     expect(guarded.decision).toBe('reject');
     expect(guarded.reasons[0]).toMatch(/guardrail failed/);
+    const none = pairedLossVerdict({ metric: 'absoluteError', champion: [], challenger: [] }, {}, { minEvents: 0 });
+    expect(none.decision).toBe('inconclusive');
+    expect(none.reasons).toEqual(['only 0 paired events; at least 1 are needed for a decision']);
     expect(() => pairedLossVerdict({ metric: 'squaredError', champion: [1, 2], challenger: [1] })).toThrow(
       /2 champion losses but 1 challenger losses/,
     );
