@@ -7,6 +7,7 @@ import {
 } from '../../detectors/quality/cbpe-multiclass-sums.ts';
 import { estimateDle, fitDle } from '../../detectors/quality/dle.ts';
 import { Random } from '../../detectors/random.ts';
+import { knownShiftClassEvent } from '../helpers/known-shift-classes.ts';
 import { outcomeWindowEstimate, type OutcomeEstimatorCache } from '../../operations/outcome-estimate.ts';
 import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
@@ -65,21 +66,8 @@ const label = (id: string, truth: string | number): LabelRow => ({
 });
 
 /** Over-confident softmax of two features (truth drawn from the un-sharpened softmax). */
-function multiclassRows(n: number, shift: number, random: Random) {
-  return Array.from({ length: n }, () => {
-    const x1 = random.normal(shift, 1);
-    const x2 = random.normal(0, 1);
-    const logits = [1.5 * x1, -1.5 * x1 + 0.5 * x2, 1.2 * x2];
-    const softmax = (scale: number) => {
-      const e = logits.map((z) => Math.exp(z * scale));
-      const s = e.reduce((a, b) => a + b, 0);
-      return e.map((v) => v / s);
-    };
-    const p = softmax(1);
-    const u = random.next();
-    return { truth: u < p[0]! ? 0 : u < p[0]! + p[1]! ? 1 : 2, probabilities: softmax(2) };
-  });
-}
+const multiclassRows = (n: number, shift: number, random: Random) =>
+  Array.from({ length: n }, () => knownShiftClassEvent(random, shift, 2));
 
 /** A regression model whose error grows with |x| and depends on a category. */
 function regressionRows(n: number, shift: number, random: Random) {

@@ -10,32 +10,10 @@ import {
   predictBoostedTrees,
 } from '../../../detectors/quality/index.ts';
 import { Random } from '../../../detectors/random.ts';
+import { knownShiftClassEvents } from '../../helpers/known-shift-classes.ts';
 
-/**
- * Data with a known shift: three classes whose true probabilities are a softmax of two features;
- * the model serves `temperature`-distorted probabilities. The window moves the features' mean,
- * which changes how often the model is right without changing P(y | x).
- */
-function multiclassEvents(n: number, shift: number, temperature: number, seed: number) {
-  const random = new Random(seed);
-  const truth: number[] = [];
-  const probabilities: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    const x1 = random.normal(shift, 1);
-    const x2 = random.normal(0, 1);
-    const logits = [1.5 * x1, -1.5 * x1 + 0.5 * x2, 1.2 * x2];
-    const softmax = (scale: number) => {
-      const e = logits.map((z) => Math.exp(z * scale));
-      const s = e.reduce((a, b) => a + b, 0);
-      return e.map((v) => v / s);
-    };
-    const p = softmax(1);
-    const u = random.next();
-    truth.push(u < p[0]! ? 0 : u < p[0]! + p[1]! ? 1 : 2);
-    probabilities.push(softmax(temperature));
-  }
-  return { truth, probabilities };
-}
+const multiclassEvents = (n: number, shift: number, temperature: number, seed: number) =>
+  knownShiftClassEvents(new Random(seed), n, shift, temperature);
 
 const argmax = (row: readonly number[]) => row.reduce((best, p, k) => (p > (row[best] as number) ? k : best), 0);
 
