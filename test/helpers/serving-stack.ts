@@ -1,4 +1,7 @@
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { inject } from 'vitest';
+import { promoteVersion } from '../../operations/promote-version.ts';
 import { openPromotionContext, type PromotionContext } from '../../operations/promotion-context.ts';
 import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
@@ -8,11 +11,13 @@ import type { HalflifeConfig } from '../../platform/config.ts';
 import { createKafka, createProducer, ensureTopics } from '../../platform/kafka.ts';
 import { createLogger, type Logger } from '../../platform/logger.ts';
 import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
+import type { ModelVersion } from '../../platform/registry/types.ts';
 import { IngestWorker } from '../../workers/ingest/kafka-worker.ts';
 import { Scorer } from '../../workers/scorer.ts';
 import { createTemporalWorker } from '../../workers/temporal-worker.ts';
 import { ServingReportsConsumer } from '../../workers/serving-reports/consumer.ts';
 import { seaSample } from '../integration/training-fixtures.ts';
+import { waitUntil } from './kafka.ts';
 import { testConfig, uniqueName } from './stack.ts';
 
 /**
@@ -166,4 +171,47 @@ export async function runTemporalWorker(stack: ServingStack): Promise<() => Prom
     await running;
     await close();
   };
+}
+
+/** A serving host's own artifact directory: it holds only the versions shipped to it. */
+export interface ServingHost {
+  store: LocalArtifactStore;
+  /** Copy a version's artifact and its sha256 sidecar to the host. */
+  ship(version: ModelVersion): Promise<void>;
+}
+
+/**
+ * Replace the stack's scorer with one that loads artifacts from a serving host's own store, ship
+ * `first` there and promote it until that scorer confirms it serves it. A version never shipped is
+ * one the host cannot load, so its promotion is refused.
+ */
+export async function serveFromHost(stack: ServingStack, modelId: string, first: ModelVersion): Promise<ServingHost> {
+  const store = new LocalArtifactStore(path.join(stack.config.dataDir, 'serving-host-artifacts'));
+  const host: ServingHost = {
+    store,
+    async ship(version) {
+      const target = await store.resolve(version.artifactUri);
+      await mkdir(path.dirname(target), { recursive: true });
+      await copyFile(await stack.artifacts.localPath(version.artifactUri), target);
+      await writeFile(`${target}.sha256`, `${version.sha256}\n`);
+    },
+  };
+  await host.ship(first);
+  await stack.scorer.stop();
+  stack.scorer = new Scorer({
+    config: stack.config,
+    log: stack.log,
+    artifacts: store,
+    groupId: uniqueName('host-scorer'),
+  });
+  await stack.scorer.start();
+  await waitUntil(
+    `the host scorer to serve ${first.version}, confirmed`,
+    async () =>
+      (await promoteVersion(stack.promotion, { retrainId: 'boot', modelId, version: first.version, actor: 't' }))
+        .serving.status === 'confirmed',
+    30_000,
+    500,
+  );
+  return host;
 }

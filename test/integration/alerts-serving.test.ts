@@ -1,21 +1,23 @@
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MonitorClient } from '../../operations/monitor-control.ts';
-import { promoteVersion, promoteVersionManually } from '../../operations/promote-version.ts';
+import { promoteVersionManually } from '../../operations/promote-version.ts';
 import { publishModelUpdate } from '../../operations/publish-model-update.ts';
 import { ServingNotConfirmedError } from '../../operations/serving-confirmation.ts';
 import { listAlerts } from '../../platform/clickhouse/alerts-repository.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
-import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import type { ModelVersion } from '../../platform/registry/types.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
-import { Scorer } from '../../workers/scorer.ts';
 import { monitorWorkflowId, statusQuery } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { waitUntil } from '../helpers/kafka.ts';
-import { runTemporalWorker, startServingStack, type ServingStack } from '../helpers/serving-stack.ts';
+import {
+  runTemporalWorker,
+  serveFromHost,
+  startServingStack,
+  type ServingHost,
+  type ServingStack,
+} from '../helpers/serving-stack.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { registerTrainedModel } from './training-fixtures.ts';
 
@@ -34,15 +36,7 @@ describe('alerts from serving: disagreement seen by the monitor tick, refused pr
   const monitors = { client: undefined as unknown as MonitorClient };
   const model = uniqueName('alerts-serving');
   const versions: Record<string, ModelVersion> = {};
-  let hostStore: LocalArtifactStore;
-
-  /** Copy a version's artifact (and its sha256 sidecar) to the serving host. */
-  const shipToHost = async (v: ModelVersion) => {
-    const target = await hostStore.resolve(v.artifactUri);
-    await mkdir(path.dirname(target), { recursive: true });
-    await copyFile(await stack.artifacts.localPath(v.artifactUri), target);
-    await writeFile(`${target}.sha256`, `${v.sha256}\n`);
-  };
+  let host: ServingHost;
   const alerts = (kind: string, type: 'firing' | 'resolved') =>
     listAlerts(stack.ch.client, { modelId: model, kinds: [kind] }).then((rows) => rows.filter((a) => a.type === type));
 
@@ -55,24 +49,7 @@ describe('alerts from serving: disagreement seen by the monitor tick, refused pr
     versions.v2 = (
       await registerTrainedModel(stack.registry, stack.artifacts, model, { seed: 2, n: 600, concept: 1 })
     ).version;
-    hostStore = new LocalArtifactStore(path.join(stack.config.dataDir, 'serving-host-artifacts'));
-    await shipToHost(versions.v1);
-    await stack.scorer.stop();
-    stack.scorer = new Scorer({
-      config: stack.config,
-      log: stack.log,
-      artifacts: hostStore,
-      groupId: uniqueName('host-scorer'),
-    });
-    await stack.scorer.start();
-    await waitUntil(
-      'the host scorer to serve v1, confirmed',
-      async () =>
-        (await promoteVersion(stack.promotion, { retrainId: 'boot', modelId: model, version: 'v1', actor: 't' }))
-          .serving.status === 'confirmed',
-      30_000,
-      500,
-    );
+    host = await serveFromHost(stack, model, versions.v1);
 
     const { policy, ref } = parsePolicy({
       name: 'serving-alerts',
@@ -134,7 +111,7 @@ describe('alerts from serving: disagreement seen by the monitor tick, refused pr
     const before = new Set((await alerts('serving-disagreement', 'firing')).map((a) => a.episodeId));
     const fresh = async () => (await alerts('serving-disagreement', 'firing')).filter((a) => !before.has(a.episodeId));
     // Serving moves behind the registry's back: v2 reaches the host and an update routes to it by hand.
-    await shipToHost(versions.v2!);
+    await host.ship(versions.v2!);
     await publishModelUpdate(stack.promotion, {
       modelId: model,
       version: 'v2',

@@ -1,15 +1,9 @@
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promoteVersion } from '../../operations/promote-version.ts';
 import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
 import { latestModelUpdate } from '../../platform/clickhouse/model-updates-repository.ts';
-import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
-import { Scorer } from '../../workers/scorer.ts';
 import { DEFAULT_RETRAIN_SETTINGS, type RetrainInput, type RetrainResult } from '../../workflows/retrain.ts';
-import { waitUntil } from '../helpers/kafka.ts';
-import { runTemporalWorker, startServingStack, type ServingStack } from '../helpers/serving-stack.ts';
+import { runTemporalWorker, serveFromHost, startServingStack, type ServingStack } from '../helpers/serving-stack.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { registerTrainedModel, seedLabelledEvents, T0 } from './training-fixtures.ts';
 
@@ -33,29 +27,8 @@ describe('Retrain: the promotion stands only when serving confirms it', () => {
       n: 600,
       concept: 0,
     });
-    // The serving host's own artifact directory: a copy of v1 (and its sidecar), nothing else.
-    const hostStore = new LocalArtifactStore(path.join(stack.config.dataDir, 'serving-host-artifacts'));
-    const source = await stack.artifacts.localPath(v1.artifactUri);
-    const target = await hostStore.resolve(v1.artifactUri);
-    await mkdir(path.dirname(target), { recursive: true });
-    await copyFile(source, target);
-    await writeFile(`${target}.sha256`, `${v1.sha256}\n`);
-    await stack.scorer.stop();
-    stack.scorer = new Scorer({
-      config: stack.config,
-      log: stack.log,
-      artifacts: hostStore,
-      groupId: uniqueName('host-scorer'),
-    });
-    await stack.scorer.start();
-    await waitUntil(
-      'the host scorer to serve v1, confirmed',
-      async () =>
-        (await promoteVersion(stack.promotion, { retrainId: 'boot', modelId: model, version: 'v1', actor: 't' }))
-          .serving.status === 'confirmed',
-      30_000,
-      500,
-    );
+    // The serving host's own artifact directory holds v1 only.
+    await serveFromHost(stack, model, v1);
     await seedLabelledEvents(stack.ch.client, model, { seed: 3, n: 1500, concept: 1 });
   });
   afterAll(async () => {
