@@ -17,6 +17,9 @@
  * - POST /v1/events latency (client side) p50/p99/max and the events/s the API accepted while
  *   the ticks ran;
  * - daemon CPU (% of one core) and RSS, and the Temporal server's CPU;
+ * - where the daemon's memory is (its /metrics): RSS split into anonymous and file pages (the
+ *   native libraries' code), the main thread's V8 heap and external memory, the embedded engine's
+ *   tracked memory, mark cache and allocator, and the workflows the Temporal worker keeps cached;
  * - SQL time per window read (the window batcher's counters at /metrics) and the longest wait of
  *   ingest's queries for the embedded engine's query lane;
  * - labels stored so far.
@@ -63,6 +66,8 @@ throughput while ticks run, CPU, RSS, SQL time per window read. Progress on stde
   --post-every D       how often the load generator posts (default 1s)
   --max-post N         most events per POST (default 2000)
   --start-concurrency N  monitors started at once (default 32)
+  --ready-timeout D    how long the daemon may take to start its services and become ready (default 5m)
+  --start-attempts N   daemon start-ups, and starts of each monitor, tried before giving up (default 3)
   --data-dir DIR       the daemon's data directory (default: a new temporary one, removed after)
   --keep               keep the data directory
   --out FILE           also write the JSON report here
@@ -85,6 +90,8 @@ const { values: args } = parseArgs({
     'post-every': { type: 'string', default: '1s' },
     'max-post': { type: 'string', default: '2000' },
     'start-concurrency': { type: 'string', default: '32' },
+    'ready-timeout': { type: 'string', default: '5m' },
+    'start-attempts': { type: 'string', default: '3' },
     'data-dir': { type: 'string' },
     keep: { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -103,13 +110,15 @@ const MINUTES = positive('minutes');
 const RATE = positive('rate');
 const MAX_POST = positive('max-post');
 const START_CONCURRENCY = positive('start-concurrency');
+const START_ATTEMPTS = positive('start-attempts');
 const CADENCE_MS = parseDuration(args.cadence);
 const SETTLE_MS = parseDuration(args.settle);
 const LABEL_DELAY_MS = parseDuration(args['label-delay']);
 const POST_EVERY_MS = parseDuration(args['post-every']);
+const READY_TIMEOUT_MS = parseDuration(args['ready-timeout']);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-function positive(name: 'models' | 'minutes' | 'rate' | 'max-post' | 'start-concurrency'): number {
+function positive(name: 'models' | 'minutes' | 'rate' | 'max-post' | 'start-concurrency' | 'start-attempts'): number {
   const v = Number(args[name]);
   if (!(v > 0)) {
     process.stderr.write(`--${name} ${args[name]}: a positive number\n${USAGE}`);
@@ -201,15 +210,35 @@ async function startDaemon(dataDir: string): Promise<Daemon> {
   });
   child.stdout!.resume();
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     const ready = await fetch(`${daemon.api}/readyz`)
       .then((r) => r.ok)
       .catch(() => false);
     if (ready) return daemon;
     const code = await Promise.race([exited, sleep(1000).then(() => undefined)]);
-    if (code !== undefined || Date.now() > deadline)
+    if (code !== undefined || Date.now() > deadline) {
+      // A daemon that is still starting has spawned Temporal and Kafka: stop it, it stops them.
+      await stopDaemon(daemon);
       throw new Error(`the daemon did not become ready (exit ${code ?? 'timeout'}):\n${errors.join('\n')}`);
+    }
+  }
+}
+
+/**
+ * A loaded machine can fail a daemon's start-up (a broker that does not yet host a topic it just
+ * created): start it again, up to --start-attempts times, on the same data directory.
+ */
+async function startDaemonRetrying(dataDir: string): Promise<Daemon> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDaemon(dataDir);
+    } catch (err) {
+      if (attempt >= START_ATTEMPTS) throw err;
+      log(
+        `  the daemon did not start (attempt ${attempt} of ${START_ATTEMPTS}): ${(err as Error).message.split('\n')[0]}; again`,
+      );
+    }
   }
 }
 
@@ -405,7 +434,9 @@ async function scrape(daemon: Daemon): Promise<Record<string, number>> {
     .catch(() => '');
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
-    const m = /^(halflife_(?:monitor_window_\w+|clickhouse_\w+)(?:\{[^}]*\})?) (\S+)$/.exec(line);
+    const m = /^(halflife_(?:monitor_window_\w+|clickhouse_\w+|memory_bytes|temporal_\w+)(?:\{[^}]*\})?) (\S+)$/.exec(
+      line,
+    );
     if (m) out[m[1]!] = Number(m[2]);
   }
   return out;
@@ -525,6 +556,27 @@ function interval(a: Sample, b: Sample, traffic: Traffic) {
     windowReadsWaiting: b.metrics.halflife_monitor_window_reads_waiting ?? null,
     ingestQueryWaitAvgMs: ingestQueries > 0 ? round((ingestWait * 1000) / ingestQueries) : null,
     labelsStored: sum(traffic.labelPosts.filter((p) => p.at < b.at).map((p) => p.accepted)),
+    memory: memoryBreakdown(b.metrics),
+  };
+}
+
+/** Where the daemon's memory was at a sample (MB), from its /metrics gauges; null where not reported. */
+function memoryBreakdown(metrics: Record<string, number>) {
+  const mb = (name: string) => (metrics[name] === undefined ? null : Math.round(metrics[name] / 2 ** 20));
+  const processPart = (part: string) => mb(`halflife_memory_bytes{part="${part}"}`);
+  const enginePart = (part: string) => mb(`halflife_clickhouse_memory_bytes{part="${part}"}`);
+  return {
+    rssMb: processPart('rss'),
+    rssAnonymousMb: processPart('rss_anonymous'),
+    rssFileMb: processPart('rss_file'),
+    heapUsedMb: processPart('heap_used'),
+    heapTotalMb: processPart('heap_total'),
+    externalMb: processPart('external'),
+    engineTrackedMb: enginePart('tracked'),
+    engineMarkCacheMb: enginePart('mark_cache'),
+    engineAllocatorResidentMb: enginePart('allocator_resident'),
+    engineAllocatorRetainedMb: enginePart('allocator_retained'),
+    cachedWorkflows: metrics.halflife_temporal_cached_workflows ?? null,
   };
 }
 
@@ -534,7 +586,7 @@ async function main(): Promise<void> {
   log(`fleet: ${N} models, ${MINUTES} min at ${args.cadence}, ${RATE} events/s each; data in ${dataDir}`);
   const { model, onnx, referenceCsv } = trainModel();
   log('starting the daemon…');
-  const daemon = await startDaemon(dataDir);
+  const daemon = await startDaemonRetrying(dataDir);
   const pids = servicePids(dataDir);
   let traffic: Traffic | undefined;
   try {
@@ -568,7 +620,15 @@ async function main(): Promise<void> {
     let started = 0;
     try {
       await inPool(N, START_CONCURRENCY, async (i) => {
-        await monitors.start(inputs[i]!);
+        // A loaded Temporal server can time a start out; starting again joins the one that began.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await monitors.start(inputs[i]!);
+            break;
+          } catch (err) {
+            if (attempt >= START_ATTEMPTS) throw err;
+          }
+        }
         if (++started % 100 === 0) log(`  started ${started}/${N}`);
       });
     } finally {
@@ -599,6 +659,7 @@ async function main(): Promise<void> {
           `${r.eventsPerSecond} ev/s, CPU ${r.daemonCpuPct ?? '-'}% RSS ${r.daemonRssMb ?? '-'} MB, ` +
           `SQL ${r.sqlMsPerWindow ?? '-'} ms/window (${r.windowsPerBatch ?? '-'} per batch), ${r.windowReadsWaiting ?? '-'} reads waiting`,
       );
+      log(`          memory: ${renderMemory(r.memory)}`);
     }
     await traffic.stop();
     const trafficEndedAt = Date.now();
@@ -669,6 +730,12 @@ async function main(): Promise<void> {
         temporalCpuAvgPct: whole.temporalCpuPct,
         sqlMsPerWindow: whole.sqlMsPerWindow,
         windowsPerBatch: whole.windowsPerBatch,
+        /** Where the daemon's memory was at the last sample. */
+        memoryAtEnd: whole.memory,
+        /** And at the sample with the largest RSS. */
+        memoryAtMaxRss: memoryBreakdown(
+          samples.reduce((a, b) => ((b.daemon?.rssMb ?? 0) > (a.daemon?.rssMb ?? 0) ? b : a)).metrics,
+        ),
       },
       minutes,
     };
@@ -697,7 +764,12 @@ function renderSummary(report: {
     eventsPerSecondTarget: number;
     failedPosts: number;
   };
-  resources: { daemonCpuAvgPct: number | null; daemonRssMaxMb: number; temporalCpuAvgPct: number | null };
+  resources: {
+    daemonCpuAvgPct: number | null;
+    daemonRssMaxMb: number;
+    temporalCpuAvgPct: number | null;
+    memoryAtMaxRss: ReturnType<typeof memoryBreakdown>;
+  };
 }): string {
   const { settings: s, machine: m, startup, ticks: t, ingest: i, resources: r } = report;
   return [
@@ -707,7 +779,18 @@ function renderSummary(report: {
     `  tick latency: p50 ${t.lagP50S} s, p99 ${t.lagP99S} s, max ${t.lagMaxS} s; within 10 s: ${t.within10s}, within 60 s: ${t.within60s}`,
     `  POST /v1/events: p50 ${i.postP50Ms} ms, p99 ${i.postP99Ms} ms, max ${i.postMaxMs} ms; ${i.eventsPerSecondAccepted}/${i.eventsPerSecondTarget} ev/s accepted; ${i.failedPosts} failed`,
     `  daemon: CPU ${r.daemonCpuAvgPct}% of a core, RSS max ${r.daemonRssMaxMb} MB; Temporal server CPU ${r.temporalCpuAvgPct}%`,
+    `  memory at max RSS: ${renderMemory(r.memoryAtMaxRss)}`,
   ].join('\n');
+}
+
+function renderMemory(m: ReturnType<typeof memoryBreakdown>): string {
+  return (
+    `RSS ${m.rssMb ?? '-'} MB = anonymous ${m.rssAnonymousMb ?? '-'} + file ${m.rssFileMb ?? '-'}; ` +
+    `V8 heap ${m.heapUsedMb ?? '-'}/${m.heapTotalMb ?? '-'} MB, external ${m.externalMb ?? '-'} MB; ` +
+    `engine tracked ${m.engineTrackedMb ?? '-'} MB (mark cache ${m.engineMarkCacheMb ?? '-'}), ` +
+    `allocator resident ${m.engineAllocatorResidentMb ?? '-'} MB, retained ${m.engineAllocatorRetainedMb ?? '-'} MB; ` +
+    `${m.cachedWorkflows ?? '-'} workflows cached`
+  );
 }
 
 await main();

@@ -22,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[])
   alerts: () => import('./alerts.ts'),
   estimation: () => import('./estimation.ts'),
   fleet: script('./fleet.ts'),
+  'workflow-cache': script('./workflow-cache.ts'),
   decisions: () => import('./decisions.ts'),
   detection: () => import('./detection.ts'),
   drift: () => import('./drift.ts'),

@@ -169,6 +169,12 @@ export const SETTINGS = {
       unset: '16 per CPU core, at least 32',
       doc: 'Activities the worker runs at once (window reads wait in batches, so more only queue in memory).',
     }),
+    maxCachedWorkflows: setting({
+      env: 'HALFLIFE_MAX_CACHED_WORKFLOWS',
+      schema: z.coerce.number().int().min(2, 'at least 2 (the SDK needs two workflows in its cache)'),
+      default: 250,
+      doc: 'Workflows the worker keeps in memory between their tasks; a monitor outside the cache replays its history at its next tick (ARCHITECTURE.md, "Memory").',
+    }),
   },
   services: {
     temporalPort: setting({

@@ -157,6 +157,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
           scorer,
           windowReads: windowBatcher,
           queryScheduler: clickhouse.scheduler,
+          temporalWorker: worker,
         }),
         ...dashboardRoutes({
           config,

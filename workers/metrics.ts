@@ -24,6 +24,8 @@ import type { IngestMetrics } from './ingest/metrics.ts';
 import type { Scorer } from './scorer.ts';
 import type { WindowBatcherStats } from '../activities/window-batcher.ts';
 import { QUERY_PRIORITIES, type QueryScheduler } from '../platform/clickhouse/query-scheduler.ts';
+import { engineMemory, type EngineMemory } from '../platform/clickhouse/engine-memory-repository.ts';
+import { processMemory } from './process-memory.ts';
 
 /**
  * Prometheus metrics at GET /metrics.
@@ -38,6 +40,9 @@ import { QUERY_PRIORITIES, type QueryScheduler } from '../platform/clickhouse/qu
  * - Scorer latency: the scorer's one entry point (`scoreAndEmit`, used by Kafka and HTTP) is
  *   timed per batch; the scorer's own counters come from `Scorer.stats`.
  * - HTTP request durations per route, and Node process metrics (CPU, memory, event loop lag).
+ * - Where the memory is: the process's RSS split into anonymous and file pages, the main
+ *   thread's V8 heap and external memory, the ClickHouse engine's tracked memory, caches and
+ *   allocator, and the workflows the Temporal worker keeps cached (ARCHITECTURE.md, "Memory").
  *
  * Access: no token when the API listens on a loopback address (the default, 127.0.0.1: only
  * local processes, e.g. a local Prometheus or agent, can reach it and the numbers carry no
@@ -54,6 +59,8 @@ export interface MetricsDeps {
   windowReads?: { stats(): WindowBatcherStats };
   /** The embedded engine's query lane (platform/clickhouse/query-scheduler.ts). */
   queryScheduler?: QueryScheduler | null;
+  /** The Temporal worker, for the workflows it keeps cached. */
+  temporalWorker?: { getStatus(): { numCachedWorkflows: number } };
   /** How long ClickHouse-derived values are reused between scrapes (ms). @default 5000 */
   cacheMs?: number;
 }
@@ -230,6 +237,68 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
       this.reset();
       const stats = lane?.stats();
       if (stats) for (const priority of QUERY_PRIORITIES) this.set({ priority }, stats[priority].waitMsMax / 1000);
+    },
+  });
+
+  // Where the memory is (workers/process-memory.ts, platform/clickhouse/engine-memory-repository.ts).
+  new Gauge({
+    name: 'halflife_memory_bytes',
+    help: "Process memory by part: rss, rss_anonymous, rss_file (mapped library code), and the main thread's V8 heap_used, heap_total, external, array_buffers.",
+    labelNames: ['part'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const m = processMemory();
+      const parts: Record<string, number | null> = {
+        rss: m.rss,
+        rss_anonymous: m.rssAnonymous,
+        rss_file: m.rssFile,
+        heap_used: m.heapUsed,
+        heap_total: m.heapTotal,
+        external: m.external,
+        array_buffers: m.arrayBuffers,
+      };
+      for (const [part, bytes] of Object.entries(parts)) if (bytes !== null) this.set({ part }, bytes);
+    },
+  });
+  let engineCached: { at: number; value: Promise<EngineMemory | null> } | undefined;
+  const engine = (): Promise<EngineMemory | null> => {
+    if (engineCached && Date.now() - engineCached.at < (deps.cacheMs ?? 5000)) return engineCached.value;
+    const value = engineMemory(deps.clickhouse).catch((err: unknown) => {
+      deps.log.warn({ err: (err as Error).message }, 'metrics: ClickHouse memory unavailable');
+      engineCached = undefined;
+      return null;
+    });
+    engineCached = { at: Date.now(), value };
+    return value;
+  };
+  new Gauge({
+    name: 'halflife_clickhouse_memory_bytes',
+    help: "ClickHouse engine memory by part: tracked (the engine's own total), mark_cache, uncompressed_cache, primary_index_cache, query_cache, allocator_resident and allocator_retained (jemalloc). Embedded: part of this process; remote: the server's.",
+    labelNames: ['part'],
+    registers: [registry],
+    async collect() {
+      const m = await engine();
+      this.reset();
+      if (!m) return;
+      const parts: Record<string, number | null> = {
+        tracked: m.tracked,
+        mark_cache: m.markCache,
+        uncompressed_cache: m.uncompressedCache,
+        primary_index_cache: m.primaryIndexCache,
+        query_cache: m.queryCache,
+        allocator_resident: m.allocatorResident,
+        allocator_retained: m.allocatorRetained,
+      };
+      for (const [part, bytes] of Object.entries(parts)) if (bytes !== null) this.set({ part }, bytes);
+    },
+  });
+  new Gauge({
+    name: 'halflife_temporal_cached_workflows',
+    help: "Workflows the Temporal worker keeps in its cache (each holds its state in the worker's workflow thread until evicted).",
+    registers: [registry],
+    collect() {
+      this.set(deps.temporalWorker?.getStatus().numCachedWorkflows ?? 0);
     },
   });
 

@@ -1,5 +1,4 @@
-import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { availableParallelism } from 'node:os';
 import { createAlertActivities } from '../activities/alerts.ts';
@@ -21,16 +20,9 @@ import type { DerivedDecision } from '../workflows/messages.ts';
 import { temporalAddress } from '../platform/temporal.ts';
 import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
 import { installTemporalRuntime, sdkLevelOf } from './temporal-runtime.ts';
+import { workflowBundle } from './workflow-bundle.ts';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
-
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-
-/** Bundle the workflow code once per process (webpack takes a few seconds). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
-  return bundle;
-}
+export { workflowBundle } from './workflow-bundle.ts';
 
 export interface TemporalWorkerDeps {
   config: HalflifeConfig;
@@ -72,6 +64,7 @@ export async function createTemporalWorker(
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities(deps.config),
+    ...workflowCacheOptions(deps.config),
     workflowBundle: await workflowBundle(),
     activities,
     sinks: decisionLogSink(deps.log),
@@ -92,6 +85,24 @@ export async function createTemporalWorker(
 export function maxConcurrentActivities(config: Pick<HalflifeConfig, 'temporal'>): number {
   return config.temporal.maxConcurrentActivities ?? Math.max(32, 16 * availableParallelism());
 }
+
+/**
+ * The workflow cache: each cached workflow keeps its state in the worker's workflow thread and
+ * the SDK's core between tasks. The SDK's default is sized from the heap limit (about 2,300 on a
+ * 4 GB heap), so a fleet's monitors would all stay cached; halflife bounds it by setting and
+ * lets the ones beyond it replay their history at their next tick.
+ * At most as many workflow tasks run at once as the cache holds (the SDK requires it).
+ */
+export function workflowCacheOptions(config: Pick<HalflifeConfig, 'temporal'>): {
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+} {
+  const cache = config.temporal.maxCachedWorkflows;
+  return { maxCachedWorkflows: cache, maxConcurrentWorkflowTaskExecutions: Math.min(SDK_WORKFLOW_TASKS, cache) };
+}
+
+/** The SDK's default for workflow tasks at once. */
+const SDK_WORKFLOW_TASKS = 40;
 
 /**
  * Bad input and missing things do not get better by retrying: such errors fail the activity
@@ -146,12 +157,3 @@ export function decisionLogSink(log: Logger) {
     },
   };
 }
-
-const quietBundlerLogger = {
-  log: () => {},
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: (message: string) => process.stderr.write(`workflow bundler: ${message}\n`),
-  error: (message: string) => process.stderr.write(`workflow bundler: ${message}\n`),
-};

@@ -1,0 +1,124 @@
+import type { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
+import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { parsePolicy } from '../../platform/policy-file.ts';
+import { connectTemporal } from '../../platform/temporal.ts';
+import { createTemporalWorker } from '../../workers/temporal-worker.ts';
+import { monitorWorkflowId, statusQuery } from '../../workflows/messages.ts';
+import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import { waitUntil } from '../helpers/kafka.ts';
+import { testConfig, uniqueName } from '../helpers/stack.ts';
+
+const MONITORS = 5;
+const CACHE = 2;
+const TICKS = 5;
+
+/**
+ * A fleet larger than the worker's workflow cache (temporal.maxCachedWorkflows): the daemon's
+ * worker (createTemporalWorker) with room for two workflows runs five monitors at a 2 s cadence
+ * on the real Temporal dev server. Each monitor is evicted between its ticks and replays its
+ * history when its next task comes; it must carry on where it was: every window decided once, in
+ * order, none skipped (on a loaded machine a late monitor may coalesce whole windows, which it says).
+ */
+describe('monitors beyond the workflow cache (real Temporal)', () => {
+  const config = testConfig({ temporal: { taskQueue: uniqueName('tq'), maxCachedWorkflows: CACHE } });
+  const modelIds = Array.from({ length: MONITORS }, (_, i) => uniqueName(`evicted-${i}`));
+  let ch: ClickHouse;
+  let temporalClient: { connection: Connection; client: Client };
+  let stopWorker = async () => {};
+  let mostCached = 0;
+
+  beforeAll(async () => {
+    ch = await openClickHouse(config);
+    await applyMigrations(ch.client);
+    const { worker, close } = await createTemporalWorker({
+      config,
+      clickhouse: ch.client,
+      log: createLogger('test', 'warn'),
+    });
+    const running = worker.run();
+    stopWorker = async () => {
+      worker.shutdown();
+      await running;
+      await close();
+    };
+    temporalClient = await connectTemporal(config);
+    const { client } = temporalClient;
+    for (const modelId of modelIds) {
+      const { policy, ref } = parsePolicy({
+        name: 'eviction',
+        version: '1',
+        model: modelId,
+        trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.8, consecutiveWindows: 2 },
+      });
+      const input: ModelMonitorInput = { modelId, policy, policyRef: ref, cadence: '2s', settle: '0s' };
+      await client.workflow.start('ModelMonitor', {
+        workflowId: monitorWorkflowId(modelId),
+        taskQueue: config.temporal.taskQueue,
+        args: [input],
+      });
+    }
+    // A query of a monitor outside the cache is answered by replaying it too.
+    await waitUntil(
+      `${TICKS} ticks of each of ${MONITORS} monitors`,
+      async () => {
+        mostCached = Math.max(mostCached, worker.getStatus().numCachedWorkflows);
+        for (const modelId of modelIds) {
+          const status = await client.workflow.getHandle(monitorWorkflowId(modelId)).query(statusQuery);
+          if (status.ticks < TICKS) return false;
+        }
+        return true;
+      },
+      240_000,
+      500,
+    );
+    for (const modelId of modelIds) await client.workflow.getHandle(monitorWorkflowId(modelId)).terminate('test over');
+  }, 300_000);
+
+  afterAll(async () => {
+    await temporalClient?.connection.close();
+    await stopWorker();
+    await ch?.close();
+  });
+
+  const windowOf = (d: DecisionRecord) => (d.statistics as { window: { start: number; end: number } }).window;
+
+  it('keeps no more workflows cached than the setting allows', () => {
+    expect(mostCached).toBeGreaterThan(0);
+    expect(mostCached).toBeLessThanOrEqual(CACHE);
+  });
+
+  it('replays evicted monitors from their full history on the normal task queue', async () => {
+    const NORMAL = temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL;
+    for (const modelId of modelIds) {
+      const history = await temporalClient.client.workflow.getHandle(monitorWorkflowId(modelId)).fetchHistory();
+      const scheduled = (history.events ?? []).filter((e) => e.workflowTaskScheduledEventAttributes);
+      // The first task is on the normal queue; a cached workflow's later ones go to the worker's
+      // sticky queue. Later ones on the normal queue are tasks for a worker that no longer had it.
+      const afterFirst = scheduled
+        .slice(1)
+        .filter((e) => e.workflowTaskScheduledEventAttributes!.taskQueue?.kind === NORMAL);
+      expect(afterFirst.length, modelId).toBeGreaterThan(0);
+    }
+  });
+
+  it('decides every window once and in order after each replay', async () => {
+    for (const modelId of modelIds) {
+      const decisions = (await listDecisions(ch.client, { modelId, limit: 1000 }))
+        .reverse()
+        .filter((d) => (d.statistics as { window?: unknown } | null)?.window !== undefined);
+      expect(decisions.length, modelId).toBeGreaterThanOrEqual(TICKS);
+      const windows = decisions.map(windowOf);
+      for (let k = 1; k < windows.length; k++) {
+        expect(windows[k]!.start, `${modelId} window ${k}`).toBe(windows[k - 1]!.end);
+        // A monitor that fell behind on a loaded machine coalesces whole cadences: never a part of one.
+        expect((windows[k]!.end - windows[k]!.start) % 2000).toBe(0);
+      }
+      expect(new Set(decisions.map((d) => d.decisionId)).size).toBe(decisions.length);
+    }
+  });
+});
