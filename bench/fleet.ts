@@ -74,6 +74,11 @@ throughput while ticks run, CPU, RSS, SQL time per window read. Progress on stde
   --json               print the JSON report on stdout
   -h, --help           this text
 
+The daemon's settings come from the environment, e.g. the workflow cache:
+  HALFLIFE_MAX_CACHED_WORKFLOWS=200 npm run bench -- fleet --models 300
+Each minute also prints where the daemon's memory is (its /metrics: RSS anonymous and file pages,
+V8 heap, external, the engine's tracked memory and allocator, workflows cached).
+
 The defaults finish in about six minutes. The figures in BENCHMARKS.md ("Fleet") are taken on a
 quiet machine, one run per N, e.g. the target fleet:
   npm run bench -- fleet --models 1000 --minutes 30 --json --out fleet-1000.json

@@ -172,8 +172,8 @@ export const SETTINGS = {
     maxCachedWorkflows: setting({
       env: 'HALFLIFE_MAX_CACHED_WORKFLOWS',
       schema: z.coerce.number().int().min(2, 'at least 2 (the SDK needs two workflows in its cache)'),
-      default: 250,
-      doc: 'Workflows the worker keeps in memory between their tasks; a monitor outside the cache replays its history at its next tick (ARCHITECTURE.md, "Memory").',
+      default: 1000,
+      doc: 'Workflows the worker keeps in memory between their tasks (a monitor: well under 1 MB). A monitor outside the cache replays its run\'s history at its next tick, about 1 ms of CPU per history event (~18 a tick): keep it at or above the number of monitors at short cadences (ARCHITECTURE.md, "Memory").',
     }),
   },
   services: {

@@ -88,9 +88,9 @@ export function maxConcurrentActivities(config: Pick<HalflifeConfig, 'temporal'>
 
 /**
  * The workflow cache: each cached workflow keeps its state in the worker's workflow thread and
- * the SDK's core between tasks. The SDK's default is sized from the heap limit (about 2,300 on a
- * 4 GB heap), so a fleet's monitors would all stay cached; halflife bounds it by setting and
- * lets the ones beyond it replay their history at their next tick.
+ * the SDK's core between tasks. The SDK sizes its default from the V8 heap limit (2,310 on a
+ * 4 GB heap), which says nothing about the fleet; halflife sets it (temporal.maxCachedWorkflows)
+ * and the monitors beyond it replay their history at their next tick.
  * At most as many workflow tasks run at once as the cache holds (the SDK requires it).
  */
 export function workflowCacheOptions(config: Pick<HalflifeConfig, 'temporal'>): {

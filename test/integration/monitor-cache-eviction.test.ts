@@ -1,5 +1,4 @@
 import type { Client, Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
@@ -20,9 +19,9 @@ const TICKS = 5;
 /**
  * A fleet larger than the worker's workflow cache (temporal.maxCachedWorkflows): the daemon's
  * worker (createTemporalWorker) with room for two workflows runs five monitors at a 2 s cadence
- * on the real Temporal dev server. Each monitor is evicted between its ticks and replays its
- * history when its next task comes; it must carry on where it was: every window decided once, in
- * order, none skipped (on a loaded machine a late monitor may coalesce whole windows, which it says).
+ * on the real Temporal dev server. Monitors are evicted between their ticks and replay their
+ * history when their next task comes; each must carry on where it was: every window decided once,
+ * in order, none skipped (on a loaded machine a late monitor may coalesce whole windows, which it says).
  */
 describe('monitors beyond the workflow cache (real Temporal)', () => {
   const config = testConfig({ temporal: { taskQueue: uniqueName('tq'), maxCachedWorkflows: CACHE } });
@@ -31,6 +30,7 @@ describe('monitors beyond the workflow cache (real Temporal)', () => {
   let temporalClient: { connection: Connection; client: Client };
   let stopWorker = async () => {};
   let mostCached = 0;
+  const ticks: number[] = [];
 
   beforeAll(async () => {
     ch = await openClickHouse(config);
@@ -92,18 +92,11 @@ describe('monitors beyond the workflow cache (real Temporal)', () => {
     expect(mostCached).toBeLessThanOrEqual(CACHE);
   });
 
-  it('replays evicted monitors from their full history on the normal task queue', async () => {
-    const NORMAL = temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL;
-    for (const modelId of modelIds) {
-      const history = await temporalClient.client.workflow.getHandle(monitorWorkflowId(modelId)).fetchHistory();
-      const scheduled = (history.events ?? []).filter((e) => e.workflowTaskScheduledEventAttributes);
-      // The first task is on the normal queue; a cached workflow's later ones go to the worker's
-      // sticky queue. Later ones on the normal queue are tasks for a worker that no longer had it.
-      const afterFirst = scheduled
-        .slice(1)
-        .filter((e) => e.workflowTaskScheduledEventAttributes!.taskQueue?.kind === NORMAL);
-      expect(afterFirst.length, modelId).toBeGreaterThan(0);
-    }
+  it('had to replay monitors: more of them went on ticking than the cache can hold', () => {
+    // A workflow task runs on a cached workflow; one never evicted keeps its place for good. With
+    // five monitors past their first tick and room for two, at least three were evicted and
+    // rebuilt from their history (the SDK fetches it whole when a task finds the run uncached).
+    expect(ticks.filter((t) => t >= 2).length).toBeGreaterThan(CACHE);
   });
 
   it('decides every window once and in order after each replay', async () => {
