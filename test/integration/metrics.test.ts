@@ -72,6 +72,30 @@ describe('daemon: /metrics, /openapi.json and file tokens', () => {
     }
   });
 
+  it("says where the daemon's memory is: RSS by kind of page, V8, the embedded engine, cached workflows", async () => {
+    const text = await (await fetch(`${daemon.apiUrl}/metrics`)).text();
+    const value = (name: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      expect(line, name).toBeDefined();
+      return Number(line!.slice(name.length + 1));
+    };
+    const rss = value('halflife_memory_bytes{part="rss"}');
+    const anonymous = value('halflife_memory_bytes{part="rss_anonymous"}');
+    const file = value('halflife_memory_bytes{part="rss_file"}');
+    expect(anonymous).toBeGreaterThan(0);
+    // The embedded engine's library alone is over 100 MB of resident code pages.
+    expect(file).toBeGreaterThan(100 * 2 ** 20);
+    // Sampled a moment apart, the parts add up to RSS within a few percent.
+    expect(Math.abs(anonymous + file - rss) / rss).toBeLessThan(0.05);
+    expect(value('halflife_memory_bytes{part="heap_used"}')).toBeLessThanOrEqual(
+      value('halflife_memory_bytes{part="heap_total"}'),
+    );
+    expect(value('halflife_clickhouse_memory_bytes{part="tracked"}')).toBeGreaterThan(0);
+    expect(value('halflife_clickhouse_memory_bytes{part="allocator_resident"}')).toBeGreaterThan(0);
+    expect(value('halflife_clickhouse_memory_bytes{part="mark_cache"}')).toBeGreaterThanOrEqual(0);
+    expect(value('halflife_temporal_cached_workflows')).toBeGreaterThanOrEqual(0);
+  });
+
   it('documents its API and accepts tokens created while it runs', async () => {
     const doc = (await (await fetch(`${daemon.apiUrl}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { 'x-halflife-role': string }>>;
