@@ -8,7 +8,8 @@
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BacktestInputError, runBacktest } from '../../detectors/backtest/engine.ts';
+import { runBacktest } from '../../detectors/backtest/engine.ts';
+import { BacktestInputError } from '../../detectors/backtest/input-error.ts';
 import type { BacktestCostModel, BacktestRow } from '../../detectors/backtest/types.ts';
 import { CALENDAR_PERIODS, isCalendarPeriod, type BacktestWindowing } from '../../detectors/backtest/windowing.ts';
 import { tryParseDuration } from '../../detectors/policy/duration.ts';
