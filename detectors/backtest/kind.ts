@@ -5,8 +5,13 @@
  * observed, and whether challenger probes run. Everything else — windows, guards, label arrival,
  * retrain bookkeeping, costs — is the replay's, the same for every kind.
  */
-import type { MonitorReference, MonitorSettings, MonitorState, WindowEvaluation } from '../monitor/types.ts';
-import type { WindowObservation } from '../monitor/types.ts';
+import type {
+  MonitorReference,
+  MonitorSettings,
+  MonitorState,
+  WindowEvaluation,
+  WindowObservation,
+} from '../monitor/types.ts';
 import type { PolicyDecision } from '../policy/state.ts';
 import type { HistoryRow } from './history-row.ts';
 import type { BacktestProbeRecord, BacktestWindow } from './types.ts';
