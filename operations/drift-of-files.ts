@@ -4,9 +4,6 @@
  * KS, raw Wasserstein); `clickhouse` loads both files into a throwaway embedded ClickHouse and runs
  * the production path (reference built in SQL, the current file counted into its bins).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { DEFAULT_BIN_COUNT } from '../detectors/drift/bins.ts';
 import { compareFeature } from '../detectors/drift/compare-feature.ts';
 import { resultBeforeTests, type FeatureDriftResult, type FeatureKind } from '../detectors/drift/feature-result.ts';
@@ -18,10 +15,9 @@ import {
   type MultivariateDriftSettings,
 } from '../detectors/drift/multivariate/settings.ts';
 import { Random } from '../detectors/random.ts';
-import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
+import type { ClickHouse } from '../platform/clickhouse/client.ts';
 import { insertFileEvents, type FileEventRow } from '../platform/clickhouse/file-drift-repository.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
-import { loadConfig } from '../platform/config.ts';
 import { ValidationError } from '../platform/errors.ts';
 import {
   categoricalColumn,
@@ -38,6 +34,7 @@ import { DEFAULT_SEGMENT_MIN_EVENTS, DEFAULT_SEGMENT_TOP_K, pairSegments } from 
 import { buildReference } from './build-reference.ts';
 import { planSegments, windowSegmentCounts } from './segment-counts.ts';
 import { isParquet, readParquet } from './parquet-table.ts';
+import { openThrowawayClickHouse } from './throwaway-clickhouse.ts';
 import { multivariateWindowDrift } from './multivariate-window.ts';
 import { driftForWindow } from './window-drift.ts';
 
@@ -96,7 +93,7 @@ export async function driftOfFiles(options: FileDriftOptions): Promise<FileDrift
   // One throwaway embedded ClickHouse (chDB allows one data directory per process), opened
   // only when Parquet is read or the clickhouse engine counts.
   const needed = engineName === 'clickhouse' || isParquet(options.reference) || isParquet(options.current);
-  const engine = needed ? await openThrowaway() : undefined;
+  const engine = needed ? await openThrowawayClickHouse('halflife-drift-') : undefined;
   try {
     const progress = options.onProgress ? { onProgress: options.onProgress } : {};
     const read = (file: string): Promise<RawTable> =>
@@ -155,18 +152,6 @@ export async function driftOfFiles(options: FileDriftOptions): Promise<FileDrift
   } finally {
     await engine?.close();
   }
-}
-
-async function openThrowaway(): Promise<{ ch: ClickHouse; close: () => Promise<void> }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-drift-'));
-  const ch = await openClickHouse(loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: 'warn' } }));
-  return {
-    ch,
-    close: async () => {
-      await ch.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 function columnsOf(

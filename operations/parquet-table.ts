@@ -13,13 +13,19 @@ import type { RawTable, ReadOptions } from '../platform/tabular.ts';
 export async function readParquet(
   ch: Pick<ClickHouse, 'client'>,
   file: string,
-  options: ReadOptions = {},
+  options: ReadOptions & {
+    /**
+     * Timestamp columns as ISO-8601 in UTC, so they read as the instants they are whatever the
+     * process's time zone (a timestamp without a zone parses as local time). @default false
+     */
+    isoDateTimes?: boolean;
+  } = {},
 ): Promise<RawTable> {
   if (!existsSync(file)) throw new ValidationError(`${file}: file not found`);
   if (!statSync(file).isFile()) throw new ValidationError(`${file}: not a regular file`);
   let parquet: { columns: string[]; rows: unknown[][] };
   try {
-    parquet = await readParquetFile(ch.client, file);
+    parquet = await readParquetFile(ch.client, file, options.isoDateTimes ?? false);
   } catch (err) {
     throw new ValidationError(`${file}: not a readable Parquet file (${(err as Error).message.split('\n')[0]})`);
   }

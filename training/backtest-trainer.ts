@@ -3,7 +3,7 @@
  * the decision benchmarks train whenever a policy retrains, in memory — logistic regression for
  * binary models, multinomial logistic and ridge regression for multiclass and regression ones.
  */
-import type { OutcomeTrainer } from '../detectors/backtest/outcome-engine.ts';
+import type { OutcomeTrainer } from '../detectors/backtest/outcome-types.ts';
 import type { BacktestTrainer } from '../detectors/backtest/types.ts';
 import { fitLogistic, predictProbability, type LogisticParams } from './logistic.ts';
 import { fitMultinomialLogistic, predictClassProbabilities, type MultinomialParams } from './multinomial-logistic.ts';

@@ -8,7 +8,9 @@
  * halves of one stream with them.
  */
 import { builtInTrainer } from '../../training/backtest-trainer.ts';
-import { qualityOf, runBacktest, trainVersion } from '../../detectors/backtest/engine.ts';
+import { qualityOf } from '../../detectors/backtest/binary-quality.ts';
+import { trainVersion } from '../../detectors/backtest/binary-training.ts';
+import { runBacktest } from '../../detectors/backtest/engine.ts';
 import type { BacktestModel, BacktestReport, BacktestRow, BacktestTrainer } from '../../detectors/backtest/types.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { type CostModel, stalenessPerEvent } from './oracle.ts';

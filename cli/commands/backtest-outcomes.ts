@@ -1,6 +1,6 @@
 /**
  * `halflife backtest --kind multiclass|regression`: the history's columns for these kinds, read
- * into the outcome engine's rows (detectors/backtest/outcome-engine.ts). Every bad cell or
+ * into the outcome engine's rows (detectors/backtest/outcome-types.ts). Every bad cell or
  * missing column is an error naming file, line, column and what would be right.
  *
  * - multiclass: one probability column per class, `<prefix><class>` (`--probability-prefix`,
@@ -10,7 +10,7 @@
  * - regression: the prediction column (`--prediction`, default `prediction`) and the label column
  *   hold numbers.
  */
-import type { OutcomeBacktestRow } from '../../detectors/backtest/outcome-engine.ts';
+import type { OutcomeBacktestRow } from '../../detectors/backtest/outcome-types.ts';
 import type { OutcomeKind } from '../../detectors/backtest/outcome-rows.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import {

@@ -1,5 +1,5 @@
 /**
- * `halflife backtest`: replay a labelled scoring history (CSV) through the monitor's tick and one
+ * `halflife backtest`: replay a labelled scoring history (CSV or Parquet) through the monitor's tick and one
  * or more retrain policies, training the built-in logistic regression (multinomial logistic or
  * ridge regression for `--kind multiclass|regression`, backtest-outcomes.ts) whenever a policy
  * retrains, and report the decisions, the quality over time and what each schedule cost —
@@ -8,12 +8,14 @@
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BacktestInputError, runBacktest } from '../../detectors/backtest/engine.ts';
+import { runBacktest } from '../../detectors/backtest/engine.ts';
+import { BacktestInputError } from '../../detectors/backtest/input-error.ts';
 import type { BacktestCostModel, BacktestRow } from '../../detectors/backtest/types.ts';
 import { CALENDAR_PERIODS, isCalendarPeriod, type BacktestWindowing } from '../../detectors/backtest/windowing.ts';
 import { tryParseDuration } from '../../detectors/policy/duration.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
-import { categoricalColumn, detectKinds, numericColumn, readCsv, type RawTable } from '../../platform/tabular.ts';
+import { categoricalColumn, detectKinds, numericColumn, type RawTable } from '../../platform/tabular.ts';
+import { readTableFile } from '../../operations/table-file.ts';
 import { ConfigError, ValidationError } from '../../platform/errors.ts';
 import { loadPolicyFile, type LoadedPolicy } from '../../platform/policy-file.ts';
 import { builtInMulticlassTrainer, builtInRegressionTrainer, builtInTrainer } from '../../training/backtest-trainer.ts';
@@ -62,7 +64,10 @@ export function registerBacktestCommand(program: Command): void {
     .description(
       'replay a labelled scoring history through one or more retrain policies: decisions, quality over time, costs',
     )
-    .requiredOption('--data <file>', 'CSV with a header: timestamp, features, optional prediction score, label')
+    .requiredOption(
+      '--data <file>',
+      'CSV with a header, or Parquet (*.parquet), with the same columns: timestamp, features, optional prediction score, label',
+    )
     .requiredOption(
       '--policy <file|dir>',
       'retrain policy YAML (see examples/policies); repeat it, or name a directory of .yaml files, to compare policies',
@@ -185,7 +190,7 @@ async function backtestFile(opts: BacktestCliOptions): Promise<RunInfo[]> {
   const file = opts.data;
   const progress = new Progress(!opts.quiet, path.basename(file));
 
-  const table = await readCsv(file, { onProgress: (_f, n) => progress.reading(n) });
+  const table = await readTableFile(file, { onProgress: (_f, n) => progress.reading(n) });
   const kind = kindOption(opts);
   if (kind !== 'binary') {
     try {

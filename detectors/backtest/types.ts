@@ -1,7 +1,7 @@
 /**
  * Types of `halflife backtest`: a labelled scoring history replayed through the monitor's tick
  * (same windowing, detectors, decay model and policy code as the ModelMonitor workflow) with
- * in-process training whenever the policy retrains. Pure types; the engine is `engine.ts`.
+ * in-process training whenever the policy retrains. Pure types; the replay is `replay.ts`.
  */
 import type { MonitorSettings } from '../monitor/types.ts';
 import type { RetrainPolicy } from '../policy/types.ts';
@@ -62,28 +62,24 @@ export interface BacktestCostModel {
   riskCost?: number;
 }
 
-export interface BacktestOptions {
+/** What a backtest of any kind is given (the row type is the kind's). */
+export interface ReplayOptions<Row> {
   /** The history, in time order (an array, any iterable or an async iterable). */
-  rows: Iterable<BacktestRow> | AsyncIterable<BacktestRow>;
+  rows: Iterable<Row> | AsyncIterable<Row>;
   /** Numeric feature names. */
   numeric: readonly string[];
   /** Categorical feature names. @default [] */
   categorical?: readonly string[];
-  /** Whether rows carry the serving model's score; if not, the first model is trained on the reference period. */
+  /** Whether rows carry the serving model's prediction; if not, the first model is trained on the reference period. */
   hasPrediction: boolean;
   policy: RetrainPolicy;
   /** Window length (the monitor's cadence). */
   cadenceMs: number;
   /** How the history is cut into windows. @default { kind: 'duration', ms: cadenceMs } */
   windowing?: BacktestWindowing;
-  /**
-   * The decision threshold of the file's model and of every trained version (score ≥ it predicts
-   * positive): label-free accuracy is estimated at it. @default null (none recorded: 0.5)
-   */
-  decisionThreshold?: number | null;
   /** Length of the reference period at the start of the history (a whole number of cadences is natural). */
   referenceWindowMs: number;
-  trainer: BacktestTrainer;
+  trainer: { readonly name: string };
   /** Prices the schedule; when null the report's costs are null. @default null */
   costModel?: BacktestCostModel | null;
   /** Monitor settings (quality metric, labelled events needed per window, …). @default DEFAULT_MONITOR_SETTINGS */
@@ -100,6 +96,16 @@ export interface BacktestOptions {
   labelDelayMs?: number;
   /** Called after each window with the windows done so far (for progress output). */
   onWindow?: (done: { windows: number; rows: number; retrains: number; time: number }) => void;
+}
+
+/** A binary model's backtest: scores in [0, 1] and 0/1 labels. */
+export interface BacktestOptions extends ReplayOptions<BacktestRow> {
+  /**
+   * The decision threshold of the file's model and of every trained version (score ≥ it predicts
+   * positive): label-free accuracy is estimated at it. @default null (none recorded: 0.5)
+   */
+  decisionThreshold?: number | null;
+  trainer: BacktestTrainer;
 }
 
 export interface BacktestDecision {

@@ -11,12 +11,18 @@ import type { ClickHouseClient } from '@clickhouse/client';
 export async function readParquetFile(
   client: ClickHouseClient,
   file: string,
+  /** Timestamp columns as ISO-8601 in UTC ("2026-01-05T00:00:00.000Z") instead of "2026-01-05 00:00:00.000". @default false */
+  isoDateTimes = false,
 ): Promise<{ columns: string[]; rows: unknown[][] }> {
   const result = await client.query({
     query: 'SELECT * FROM file({file:String}, Parquet)',
     query_params: { file: path.resolve(file) },
     format: 'JSONCompactEachRowWithNames',
-    clickhouse_settings: { output_format_json_quote_denormals: 1, output_format_json_quote_64bit_integers: 1 },
+    clickhouse_settings: {
+      output_format_json_quote_denormals: 1,
+      output_format_json_quote_64bit_integers: 1,
+      ...(isoDateTimes ? { date_time_output_format: 'iso' } : {}),
+    },
   });
   const [names, ...rows] = await result.json<unknown[]>();
   return { columns: ((names ?? []) as unknown[]).map(String), rows };

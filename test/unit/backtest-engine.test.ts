@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { builtInTrainer } from '../../training/backtest-trainer.ts';
-import { BacktestInputError, runBacktest } from '../../detectors/backtest/engine.ts';
+import { runBacktest } from '../../detectors/backtest/engine.ts';
+import { BacktestInputError } from '../../detectors/backtest/input-error.ts';
 import type { BacktestOptions, BacktestRow } from '../../detectors/backtest/types.ts';
 import type { PolicyTrigger, RetrainPolicy } from '../../detectors/policy/types.ts';
 import { seaStream, take } from '../../synthetic/index.ts';
