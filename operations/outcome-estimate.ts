@@ -156,7 +156,7 @@ async function rowsToFit<T>(
   heldOut: () => Promise<HeldOutRows<T>>,
 ): Promise<{ rows: T[]; fit: EstimatorFit } | null> {
   const ownRows = await own();
-  // A reference of every version ('' ) names no version whose held-out rows could stand in.
+  // A reference of every version ('') names no version whose held-out rows could stand in.
   const held = ownRows.length >= minimum || version === '' ? null : await heldOut();
   const source = chooseEstimatorSource({ own: ownRows.length, holdout: held?.rows.length ?? 0, minimum });
   if (source === null) return null;
