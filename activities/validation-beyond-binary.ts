@@ -3,7 +3,9 @@
  * held-out rows, and the candidate passes when it scores every row and beats a model with no
  * skill on the policy's metric (a uniform guess, the most frequent class, the mean or median of
  * the truth). The champion's figure is reported beside it; the shadow evaluation decides between
- * them. The candidate's figure, as quality, starts the new version's decay curve.
+ * them. The candidate's figure, as quality, starts the new version's decay curve. The candidate's
+ * outputs on the held-out rows are kept with their labels (validation-outputs.ts): a promoted
+ * version's label-free estimator is fitted on them until it has labelled events of its own.
  */
 import type { ModelKindDeclaration } from '../platform/clickhouse/model-kind-repository.ts';
 import type { TrainingSnapshot } from '../platform/clickhouse/lineage-repository.ts';
@@ -29,6 +31,7 @@ import type { QualityPolicy } from '../detectors/policy/types.ts';
 import { readTrainingCsv, type LabelledRows } from '../training/csv.ts';
 import { heartbeat, type RetrainContext } from './retrain-context.ts';
 import { loadVersion, scoreRows } from './scoring.ts';
+import { storeHeldOutOutputs, type ScoredHoldoutRow } from './validation-outputs.ts';
 
 /** The policy's quality section, as the retrain receives it. */
 export type RetrainQuality = QualityPolicy;
@@ -52,30 +55,32 @@ export function retrainMetric(kind: ModelKindDeclaration, quality: RetrainQualit
   return metric && metricsOfKind(kind.kind).includes(metric) ? metric : defaultMetricOf(kind.kind);
 }
 
-/** A model's summary on the rows (null when it cannot be loaded), and how many rows it failed to score. */
+/** A model's summary on the rows, how many rows it failed to score, and the rows it scored. */
 async function summarise(
   ctx: RetrainContext,
   version: ModelVersion,
   kind: Exclude<ModelKindDeclaration, { kind: 'binary' }>,
   holdout: LabelledRows,
   step: string,
-): Promise<{ summary: OutputsSummary; errors: number }> {
+): Promise<{ summary: OutputsSummary; errors: number; scored: ScoredHoldoutRow[] }> {
   const runner = await loadVersion(ctx, version, modelOutputOf(kind));
   try {
     const scored = await scoreRows(runner, holdout.rows, 1024, () => heartbeat({ step }));
     const truth: number[] = [];
     const outputs: number[][] = [];
     const predictions: number[] = [];
+    const rows: ScoredHoldoutRow[] = [];
     holdout.labels.forEach((y, i) => {
       const row = Array.from(scored.scores.subarray(i * scored.width, (i + 1) * scored.width));
       if (row.some((v) => Number.isNaN(v))) return;
       truth.push(y);
+      rows.push({ eventId: holdout.eventIds[i] ?? '', truth: y, outputs: row });
       if (kind.kind === 'multiclass') outputs.push(row);
       else predictions.push(row[0] as number);
     });
     const summary =
       kind.kind === 'multiclass' ? multiclassSummary(truth, outputs) : regressionSummary(truth, predictions);
-    return { summary, errors: scored.errors };
+    return { summary, errors: scored.errors, scored: rows };
   } finally {
     await runner.unload();
   }
@@ -110,7 +115,7 @@ export async function validateBeyondBinary(
   };
   if (holdoutRows === 0) return result(false, ['the held-out slice is empty: not enough labelled data to validate']);
 
-  let candidate: { summary: OutputsSummary; errors: number };
+  let candidate: { summary: OutputsSummary; errors: number; scored: ScoredHoldoutRow[] };
   try {
     candidate = await summarise(ctx, candidateVersion, kind, holdout, 'candidate');
   } catch (err) {
@@ -118,6 +123,17 @@ export async function validateBeyondBinary(
       return result(false, [`candidate ${input.candidateVersion} cannot be loaded: ${(err as Error).message}`]);
     throw err;
   }
+  // Kept whatever the verdict: a few numbers a held-out row, and a retried validation rewrites the same rows.
+  const stored = await storeHeldOutOutputs(
+    ctx,
+    { modelId: input.modelId, version: input.candidateVersion, snapshotId: snapshot.snapshotId },
+    kind,
+    candidate.scored,
+  );
+  ctx.log.info(
+    { modelId: input.modelId, version: input.candidateVersion, snapshotId: snapshot.snapshotId, rows: stored },
+    "held-out outputs stored for the version's label-free estimator",
+  );
   const reasons: string[] = [];
   let passed = true;
   if (candidate.errors > 0) {

@@ -1,8 +1,11 @@
 /**
  * The label-free estimate of a multiclass or regression model's window, for the monitor's window
  * read: the estimator is fitted once per reference on the reference's labelled events of its
- * version, kept by the caller (`OutcomeEstimatorCache`, one per worker process), and applied to
- * the window where its data is:
+ * version — or, when the version has fewer than the estimator needs (a version a retrain trained
+ * and promoted has none: its reference is its training snapshot), on its outputs on the
+ * snapshot's held-out rows, stored at validation (detectors/quality/estimator-source.ts) —, kept
+ * by the caller (`OutcomeEstimatorCache`, one per worker process), and applied to the window
+ * where its data is:
  *
  * - multiclass CBPE: the window query calibrates every event's probabilities with the fitted
  *   calibrators and returns their sums per predicted class (O(classes²));
@@ -16,9 +19,19 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { OTHER_CATEGORY } from '../detectors/drift/categories.ts';
-import { fitMulticlassCbpe, type MulticlassCbpeModel } from '../detectors/quality/cbpe-multiclass.ts';
+import {
+  fitMulticlassCbpe,
+  MULTICLASS_CBPE_DEFAULTS,
+  type MulticlassCbpeModel,
+} from '../detectors/quality/cbpe-multiclass.ts';
 import { calibrationTable, estimateMulticlassFromSums } from '../detectors/quality/cbpe-multiclass-sums.ts';
-import { estimateDle, type DleModel } from '../detectors/quality/dle.ts';
+import { DLE_DEFAULTS, estimateDle, type DleModel } from '../detectors/quality/dle.ts';
+import {
+  chooseEstimatorSource,
+  estimatorFitReasons,
+  noEstimatorReason,
+  type EstimatorFit,
+} from '../detectors/quality/estimator-source.ts';
 import {
   multiclassOutcomeEstimate,
   regressionOutcomeEstimate,
@@ -35,6 +48,11 @@ import {
   type RegressionRow,
 } from '../platform/clickhouse/outcome-estimation-repository.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
+import {
+  validationProbabilityRows,
+  validationRegressionRows,
+  type HeldOutRows,
+} from '../platform/clickhouse/validation-outputs-repository.ts';
 import { fitDleInThread, type DleFitThreadOptions } from './dle-fit-thread.ts';
 
 export interface OutcomeEstimateOptions {
@@ -57,9 +75,16 @@ export const OUTCOME_ESTIMATE_DEFAULTS: Readonly<OutcomeEstimateOptions> = Objec
 
 /** A fitted estimator (null when it could not be fitted, with why). */
 type FittedEstimator =
-  | { kind: 'multiclass'; classes: string[]; model: MulticlassCbpeModel | null; reasons: string[] }
+  | {
+      kind: 'multiclass';
+      classes: string[];
+      model: MulticlassCbpeModel | null;
+      reasons: string[];
+      fittedOn?: EstimatorFit;
+    }
   | {
       kind: 'regression';
+      fittedOn?: EstimatorFit;
       columns: FeatureColumns;
       /** Each categorical feature's reference categories: a category's code is its index. */
       categories: string[][];
@@ -99,14 +124,53 @@ export async function outcomeWindowEstimate(
     const read = await multiclassEstimationSums(client, window, fitted.classes, calibrationTable(fitted.model));
     const left = windowEvents - read.sums.predicted.reduce((a, b) => a + b, 0);
     const notes = left > 0 ? [`${left} of the window's events have no usable probability vector: not estimated`] : [];
-    return multiclassOutcomeEstimate(estimateMulticlassFromSums(fitted.model, read.sums), windowEvents, notes);
+    return withFit(
+      multiclassOutcomeEstimate(estimateMulticlassFromSums(fitted.model, read.sums), windowEvents, [
+        ...notes,
+        ...fitted.reasons,
+      ]),
+      fitted.fittedOn,
+    );
   }
   const rows = await sampleRegressionRows(client, window, fitted.columns, o.sampleRows);
   const estimate = estimateDle(fitted.model, {
     features: rows.map((r) => encodeRow(r, fitted.categories)),
     predictions: rows.map((r) => r.prediction),
   });
-  return regressionOutcomeEstimate(estimate, windowEvents);
+  return withFit(regressionOutcomeEstimate(estimate, windowEvents, fitted.reasons), fitted.fittedOn);
+}
+
+function withFit(estimate: OutcomeEstimate, fittedOn: EstimatorFit | undefined): OutcomeEstimate {
+  return fittedOn ? { ...estimate, fittedOn } : estimate;
+}
+
+/**
+ * The rows to fit on: the version's own labelled events in the reference's window, or its held-out
+ * snapshot rows scored at validation when the own events fall short of `minimum` and the held-out
+ * rows are more (detectors/quality/estimator-source.ts). Null when neither has a row.
+ */
+async function rowsToFit<T>(
+  version: string,
+  minimum: number,
+  own: () => Promise<T[]>,
+  heldOut: () => Promise<HeldOutRows<T>>,
+): Promise<{ rows: T[]; fit: EstimatorFit } | null> {
+  const ownRows = await own();
+  // A reference of every version ('') names no version whose held-out rows could stand in.
+  const held = ownRows.length >= minimum || version === '' ? null : await heldOut();
+  const source = chooseEstimatorSource({ own: ownRows.length, holdout: held?.rows.length ?? 0, minimum });
+  if (source === null) return null;
+  if (source === 'validation-holdout' && held)
+    return {
+      rows: held.rows,
+      fit: {
+        source,
+        rows: held.rows.length,
+        version,
+        snapshotId: held.snapshotIds.length === 1 ? (held.snapshotIds[0] as string) : null,
+      },
+    };
+  return { rows: ownRows, fit: { source: 'reference-events', rows: ownRows.length, version } };
 }
 
 function estimatorOf(
@@ -139,33 +203,52 @@ async function fitEstimator(
   options: OutcomeEstimateOptions,
 ): Promise<FittedEstimator> {
   const events = { modelId: reference.modelId, modelVersion: version, start: reference.start, end: reference.end };
-  const of = version === '' ? '' : ` of version ${version}`;
+  const heldOutOf = { modelId: reference.modelId, version };
   if (kind.kind === 'multiclass') {
-    const rows = await labelledProbabilityRows(client, events, kind.classes, options.maxMulticlassReference);
-    if (rows.length === 0)
+    const minimum = MULTICLASS_CBPE_DEFAULTS.minReferenceSize;
+    const chosen = await rowsToFit(
+      version,
+      minimum,
+      () => labelledProbabilityRows(client, events, kind.classes, options.maxMulticlassReference),
+      () => validationProbabilityRows(client, heldOutOf, kind.classes, options.maxMulticlassReference),
+    );
+    if (!chosen)
       return {
         kind: 'multiclass',
         classes: kind.classes,
         model: null,
-        reasons: [`no CBPE estimator: the reference has no labelled events with probabilities${of}`],
+        reasons: [noEstimatorReason('CBPE', 'with probabilities', version)],
       };
     const model = fitMulticlassCbpe(
-      rows.map((r) => r.truth),
-      rows.map((r) => normalisedVector(r.probabilities)),
+      chosen.rows.map((r) => r.truth),
+      chosen.rows.map((r) => normalisedVector(r.probabilities)),
     );
-    return { kind: 'multiclass', classes: kind.classes, model, reasons: [] };
+    return {
+      kind: 'multiclass',
+      classes: kind.classes,
+      model,
+      reasons: estimatorFitReasons(chosen.fit, 'CBPE', minimum),
+      fittedOn: chosen.fit,
+    };
   }
   const columns = featureColumns(reference);
   const categories = columns.categorical.map((name) => referenceCategories(reference, name));
-  const rows = await labelledRegressionRows(client, events, columns, options.maxRegressionReference);
-  if (rows.length === 0)
+  const minimum = DLE_DEFAULTS.minReferenceSize;
+  const chosen = await rowsToFit(
+    version,
+    minimum,
+    () => labelledRegressionRows(client, events, columns, options.maxRegressionReference),
+    () => validationRegressionRows(client, heldOutOf, columns, options.maxRegressionReference),
+  );
+  if (!chosen)
     return {
       kind: 'regression',
       columns,
       categories,
       model: null,
-      reasons: [`no DLE estimator: the reference has no labelled events with a numeric prediction${of}`],
+      reasons: [noEstimatorReason('DLE', 'with a numeric prediction', version)],
     };
+  const rows = chosen.rows;
   const categorical = columns.categorical.map((_, j) => columns.numeric.length + j);
   try {
     const model = await fitDleInThread(
@@ -177,7 +260,14 @@ async function fitEstimator(
       { categoricalFeatures: categorical },
       options.dleFitThread,
     );
-    return { kind: 'regression', columns, categories, model, reasons: [] };
+    return {
+      kind: 'regression',
+      columns,
+      categories,
+      model,
+      reasons: estimatorFitReasons(chosen.fit, 'DLE', minimum),
+      fittedOn: chosen.fit,
+    };
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     return {

@@ -36,7 +36,12 @@ export function estimatedQuality(
   const metric = settings.qualityMetric;
   const worthless = settings.worthlessError ?? null;
   const figure = estimate.figures[metric];
-  const base = { n: estimate.n, method: estimate.method, reasons: [...estimate.reasons] };
+  const base = {
+    n: estimate.n,
+    method: estimate.method,
+    reasons: [...estimate.reasons],
+    ...(estimate.fittedOn ? { fittedOn: estimate.fittedOn } : {}),
+  };
   if (!figure)
     return {
       ...base,

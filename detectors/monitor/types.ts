@@ -20,6 +20,7 @@ import type { SerializedPageHinkley } from '../sequential/page-hinkley.ts';
 import type { SegmentReport } from '../segments/evaluate-segments.ts';
 import type { SegmentObservation, SegmentReferenceCounts, SegmentSloBreach } from '../segments/types.ts';
 import type { ProbeMemory } from '../probes/types.ts';
+import type { EstimatorFit } from '../quality/estimator-source.ts';
 
 /** The reference a window is compared with: profiles fixed once per model version. */
 export interface MonitorReference {
@@ -297,6 +298,12 @@ export interface WindowEvaluation {
        * quality was derived from it (quality-metric.ts). @default undefined
        */
       figure?: { value: number | null; interval: { lower: number; upper: number } | null; transform: string };
+      /**
+       * A multiclass or regression estimator's source: the version's own labelled events in the
+       * reference's window, or its held-out snapshot rows scored at validation (quality/estimator-source.ts).
+       * @default undefined (not recorded)
+       */
+      fittedOn?: EstimatorFit;
     } | null;
     used: 'realised' | 'estimated' | null;
     /** Which source was used and why, in words (rule revision 3). @default undefined */

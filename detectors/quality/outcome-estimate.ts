@@ -9,6 +9,7 @@
  */
 import type { MulticlassSumsEstimate } from './cbpe-multiclass-sums.ts';
 import type { DleEstimate } from './dle.ts';
+import type { EstimatorFit } from './estimator-source.ts';
 import type { QualityMetric } from './quality-metric.ts';
 import type { MetricEstimate } from './types.ts';
 
@@ -32,6 +33,8 @@ export interface OutcomeEstimate {
   reasons: string[];
   /** The metrics the method estimates. */
   figures: Partial<Record<QualityMetric, EstimatedFigure>>;
+  /** What the estimator was fitted on (estimator-source.ts). @default undefined (no estimator, or not recorded) */
+  fittedOn?: EstimatorFit;
 }
 
 function figureOf(estimate: MetricEstimate): EstimatedFigure {

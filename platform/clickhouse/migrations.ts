@@ -435,6 +435,30 @@ export const MIGRATIONS: Migration[] = [
       'ALTER TABLE labels MATERIALIZE PROJECTION labels_by_arrival SETTINGS mutations_sync = 1',
     ],
   },
+  {
+    version: 71,
+    name: 'outputs of a trained version on its held-out snapshot rows',
+    statements: [
+      // What a multiclass or regression candidate output for each held-out row of its training
+      // snapshot at validation, with the label it was measured against: the rows its label-free
+      // estimator is fitted on once it is promoted, before labelled events of its own exist (the
+      // snapshot's events carry the outputs of the version that served them). The features stay
+      // in scoring_events (joined by event id), so erasure and de-duplication hold as for the
+      // event; the newest scoring of an event by a version wins.
+      `CREATE TABLE IF NOT EXISTS validation_outputs (
+        model_id LowCardinality(String),
+        model_version String,
+        snapshot_id String,
+        event_id String,
+        label String,
+        label_numeric Nullable(Float64),
+        prediction_probabilities Map(LowCardinality(String), Float64),
+        prediction_value Nullable(Float64),
+        scored_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(scored_at)
+      ORDER BY (model_id, model_version, event_id)`,
+    ],
+  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -215,12 +215,19 @@ export interface FeatureColumns {
   categorical: readonly string[];
 }
 
-type RawRegressionRow = { num: (number | string | null)[]; cat: (string | null)[]; prediction: number; y?: number };
+export type RawRegressionRow = {
+  num: (number | string | null)[];
+  cat: (string | null)[];
+  prediction: number;
+  y?: number;
+};
 
-const FEATURE_COLUMNS = `arrayMap(k -> if(mapContains(num_features, k), num_features[k], NULL), {numeric:Array(String)}) AS num,
+/** A row's features as the loss models read them (`num`, `cat`), in the order of `{numeric}` and `{categorical}`. */
+export const FEATURE_COLUMNS = `arrayMap(k -> if(mapContains(num_features, k), num_features[k], NULL), {numeric:Array(String)}) AS num,
   arrayMap(k -> if(mapContains(cat_features, k), cat_features[k], NULL), {categorical:Array(String)}) AS cat`;
 
-function regressionRow(r: RawRegressionRow): RegressionRow {
+/** A read row's features and prediction (a non-finite number read as missing). */
+export function regressionRow(r: RawRegressionRow): RegressionRow {
   return {
     numeric: r.num.map((v) => {
       const value = v === null || v === undefined ? Number.NaN : Number(v);

@@ -136,6 +136,22 @@ export async function seedModel(
       evaluated_at: t0,
     })),
   });
+  // v2's outputs on the held-out rows it was validated on (a regressor's, for brevity).
+  await client.insert({
+    table: 'validation_outputs',
+    format: 'JSONEachRow',
+    values: [...events.alice, ...events.bob].map((id, i) => ({
+      model_id: model,
+      model_version: 'v2',
+      snapshot_id: `${model}-snap`,
+      event_id: id,
+      label: String(i),
+      label_numeric: i,
+      prediction_probabilities: {},
+      prediction_value: i + 0.5,
+      scored_at: t0,
+    })),
+  });
 
   // v1: imported, production first.
   const a1 = await artifacts.put(`${model}/v1/model.onnx`, Buffer.from('not really onnx v1'));

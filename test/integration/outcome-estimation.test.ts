@@ -18,6 +18,10 @@ import {
   sampleRegressionRows,
 } from '../../platform/clickhouse/outcome-estimation-repository.ts';
 import type { StoredReference } from '../../platform/clickhouse/reference-repository.ts';
+import {
+  storeValidationOutputs,
+  type ValidationOutputRow,
+} from '../../platform/clickhouse/validation-outputs-repository.ts';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
@@ -297,6 +301,86 @@ describe('label-free estimation reads of multiclass and regression windows (embe
     expect(next).toMatchObject({ kind: 'regression', method: 'DLE', n: 600 });
     expect(next.figures.mae!.value).toBeGreaterThan(0);
     expect(cache.size).toBe(1);
+  });
+
+  /** Outputs of `version` on held-out rows, as validation stores them: the reference events' own. */
+  function heldOut(modelId: string, version: string, n: number, multiclass: boolean): ValidationOutputRow[] {
+    return Array.from({ length: n }, (_, i) => {
+      const mc = mcReference[i]!;
+      const reg = regReference[i]!;
+      return {
+        model_id: modelId,
+        model_version: version,
+        snapshot_id: `snap-${version}`,
+        event_id: multiclass ? `mc-ref-${i}` : `reg-ref-${i}`,
+        label: multiclass ? CLASSES[mc.truth]! : String(reg.y),
+        label_numeric: multiclass ? null : reg.y,
+        prediction_probabilities: multiclass
+          ? Object.fromEntries(CLASSES.map((c, k) => [c, mc.probabilities[k]!]))
+          : {},
+        prediction_value: multiclass ? null : reg.prediction,
+        scored_at: REFERENCE.end,
+      };
+    });
+  }
+
+  it('fits a version without labelled events of its own on its held-out rows scored at validation, and says so', async () => {
+    // v2 served none of the reference's events; validation stored its outputs on 1,500 held-out
+    // rows — here the same rows and outputs as v1's own events, so both estimators must agree.
+    await storeValidationOutputs(ch.client, [
+      ...heldOut(multiclassModel, 'v2', 1500, true),
+      ...heldOut(regressionModel, 'v2', 1500, false),
+      ...heldOut(regressionModel, 'v3', 300, false),
+    ]);
+    const mcRequest = {
+      reference: storedReference(multiclassModel, {}),
+      kind: { kind: 'multiclass' as const, classes: CLASSES },
+      window: { modelId: multiclassModel, ...WINDOW },
+      windowEvents: 800,
+    };
+    const own = await outcomeWindowEstimate(ch.client, { ...mcRequest, version: 'v1' }, new Map());
+    const fromHoldout = await outcomeWindowEstimate(ch.client, { ...mcRequest, version: 'v2' }, new Map());
+    expect(own.fittedOn).toEqual({ source: 'reference-events', rows: 1500, version: 'v1' });
+    expect(fromHoldout.fittedOn).toEqual({
+      source: 'validation-holdout',
+      rows: 1500,
+      version: 'v2',
+      snapshotId: 'snap-v2',
+    });
+    expect(fromHoldout.reasons).toContain(
+      'CBPE fitted on 1,500 held-out snapshot rows scored by v2 at validation (snapshot snap-v2): the version has no labelled events of its own in its reference yet',
+    );
+    expect(fromHoldout.trustworthy).toBe(own.trustworthy);
+    for (const metric of ['accuracy', 'macro_f1', 'log_loss'] as const)
+      expect(fromHoldout.figures[metric]!.value).toBeCloseTo(own.figures[metric]!.value!, 12);
+
+    const regRequest = {
+      reference: storedReference(regressionModel, {
+        colour: { kind: 'categorical', counts: { blue: 700, red: 800 }, missing: 0 },
+        x: { kind: 'numeric' } as unknown as StoredReference['features'][string],
+      }),
+      kind: { kind: 'regression' as const },
+      window: { modelId: regressionModel, ...WINDOW },
+      windowEvents: 900,
+    };
+    const ownDle = await outcomeWindowEstimate(ch.client, { ...regRequest, version: 'v1' }, new Map(), {
+      sampleRows: 600,
+    });
+    // The held-out rows' features are their events' own, read from scoring_events by event id.
+    const holdoutDle = await outcomeWindowEstimate(ch.client, { ...regRequest, version: 'v2' }, new Map(), {
+      sampleRows: 600,
+    });
+    expect(holdoutDle.fittedOn).toMatchObject({ source: 'validation-holdout', rows: 1500, version: 'v2' });
+    expect(holdoutDle.trustworthy).toBe(true);
+    expect(holdoutDle.figures.mae!.value).toBeCloseTo(ownDle.figures.mae!.value!, 10);
+    expect(holdoutDle.figures.rmse!.value).toBeCloseTo(ownDle.figures.rmse!.value!, 10);
+
+    // Fewer held-out rows than DLE needs: an estimate that is not trusted, and says why.
+    const few = await outcomeWindowEstimate(ch.client, { ...regRequest, version: 'v3' }, new Map(), {
+      sampleRows: 600,
+    });
+    expect(few).toMatchObject({ trustworthy: false, fittedOn: { source: 'validation-holdout', rows: 300 } });
+    expect(few.reasons).toContain("the version's 300 held-out rows are fewer than the 1,000 DLE needs to be trusted");
   });
 
   function storedReference(modelId: string, features: StoredReference['features']): StoredReference {

@@ -149,6 +149,15 @@ describe('multiclass and regression models: train → shadow → promote, served
       // The fresh quality is the policy's metric as quality: exp(−log loss), or 1 − RMSE / 8.
       expect(first.result.freshQuality).toBeGreaterThan(kind === 'multiclass' ? 0.5 : 0.7);
       expect(first.result.freshQuality).toBeLessThanOrEqual(1);
+      // Validation kept v1's outputs on its snapshot's held-out rows: its label-free estimator's rows until it has labels.
+      const [kept] = await queryRows<{ n: string; snapshots: string[] }>(
+        stack.ch.client,
+        `SELECT count() AS n, groupUniqArray(snapshot_id) AS snapshots FROM validation_outputs FINAL
+         WHERE model_id = {m:String} AND model_version = 'v1'`,
+        { m: modelId },
+      );
+      expect(Number(kept!.n)).toBeGreaterThan(200);
+      expect(kept!.snapshots).toEqual([first.result.lineageId]);
 
       const second = await retrain(modelId, 'v1', {});
       expect(second.result.outcome, second.result.reason).toBe('promoted');

@@ -176,6 +176,28 @@ describe('the estimate in a tick', () => {
     expect(tick.state.points.at(-1)).toMatchObject({ source: 'estimated' });
   });
 
+  it("records what the estimator was fitted on: a trained version's held-out snapshot rows", () => {
+    const fittedOn = { source: 'validation-holdout' as const, rows: 1240, version: 'v3', snapshotId: 'snap-1' };
+    const tick = monitorTick(
+      initialMonitorState('m'),
+      null,
+      observation(noLabels(), { ...estimate, fittedOn }),
+      multiclassPolicy,
+      T0 + 2 * HOUR,
+    );
+    expect(tick.evaluation.quality.used).toBe('estimated');
+    expect(tick.evaluation.quality.estimated!.fittedOn).toEqual(fittedOn);
+    // An estimate that does not say (a run recorded before) records nothing.
+    const before = monitorTick(
+      initialMonitorState('m'),
+      null,
+      observation(noLabels(), estimate),
+      multiclassPolicy,
+      T0 + 2 * HOUR,
+    );
+    expect(before.evaluation.quality.estimated).not.toHaveProperty('fittedOn');
+  });
+
   it('says why there is no estimate when none could be made', () => {
     const none = unavailableOutcomeEstimate('multiclass', 1000, [
       'no CBPE estimator: the reference has no labelled events with probabilities of version v1',
