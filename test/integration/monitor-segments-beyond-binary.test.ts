@@ -198,7 +198,9 @@ describe('segments of multiclass and regression models in the monitor: one segme
   /** The decisions of the written windows (later windows are empty). */
   const ticks = (kind: Kind) =>
     (decisions.get(kind) ?? []).filter(
-      (d) => ['no-action', 'retrain', 'blocked'].includes(d.kind) && windowIndex(kind, d) !== undefined,
+      (d) =>
+        ['no-action', 'retrain', 'approval-requested', 'blocked'].includes(d.kind) &&
+        windowIndex(kind, d) !== undefined,
     );
   const segmentsOf = (d: DecisionRecord) => (d.statistics as { segments?: SegmentReport }).segments;
   const windowIndex = (kind: Kind, d: DecisionRecord): number | undefined =>
@@ -273,8 +275,9 @@ describe('segments of multiclass and regression models in the monitor: one segme
           expect(details.trigger.reason).toContain(`(${metricOf[kind]} `);
           expect(details.segmentDrivers[0]).toBe('country=DE');
           expect(String(details.inputs.segmentSloBreaches)).toBe('country=DE');
-          expect(d.kind).toBe('blocked');
-          expect(details.blockedBy).toBe('approval');
+          // The policy's guards still apply: a person approves the retrain (asked once, then waited for).
+          expect(['approval-requested', 'blocked']).toContain(d.kind);
+          if (d.kind === 'blocked') expect(details.blockedBy).toBe('approval');
         }
         for (const d of ticks(kind).filter((t) => windowIndex(kind, t)! < SHIFT_WINDOW)) {
           expect(d.kind).toBe('no-action');
@@ -282,10 +285,12 @@ describe('segments of multiclass and regression models in the monitor: one segme
         }
       });
 
-      it('reports the model degraded for the segment', () => {
-        const status = statuses.get(kind)!;
-        expect(status.health).toBe('degraded');
-        expect(status.healthFindings?.map((f) => f.reason).join(' ')).toContain('country=DE');
+      it('finds the model degraded for the segment', () => {
+        // No version is served here (the model is only registered), so serving's mismatch leads the
+        // findings; the segment's finding is among them.
+        const findings = statuses.get(kind)!.healthFindings ?? [];
+        const degraded = findings.filter((f) => f.state === 'degraded');
+        expect(degraded.map((f) => f.reason).join(' ')).toContain('country=DE');
       });
     });
   }
