@@ -191,9 +191,11 @@ export function createMonitorActivities({
     serving?: boolean;
     /**
      * Also count the policy's segments with the window; `planKnown` is the segment plan whose
-     * reference counts the monitor already holds (they are returned only for another plan). @default none
+     * reference counts the monitor already holds (they are returned only for another plan);
+     * `outcomes`: a multiclass or regression model's labelled outcomes are summed per segment
+     * too (ignored for binary models, whose segments carry their labelled score groups). @default none
      */
-    segments?: { policy: SegmentPolicy; planKnown: string | null } | null;
+    segments?: { policy: SegmentPolicy; planKnown: string | null; outcomes?: boolean } | null;
     /** Also group the window's scores for label-free estimation, as the reference's estimator asks. @default null */
     estimation?: EstimationQuery | null;
     /** Also run the multivariate drift tests on a sample of the window and of the reference. @default null (not run) */
@@ -231,6 +233,7 @@ export function createMonitorActivities({
       reference,
       labelsArrivedBy: arrivedBy,
       ...(plan ? { segments: plan.toCount } : {}),
+      ...(plan && outcomes && input.segments?.outcomes ? { outcomesBySegment: true } : {}),
       ...(input.estimation ? { estimation: input.estimation } : {}),
       ...(lateDue && !outcomes
         ? { lateLabels: { windows: lateWindows, arrived: { start: late.since, end: arrivedBy } } }
@@ -332,6 +335,7 @@ export function createMonitorActivities({
                 read.segments?.labelled ?? [],
                 SCORE_BINS,
                 read.segments?.estimation,
+                read.segments?.outcomes,
               ),
             },
           }

@@ -38,7 +38,11 @@ import {
   type VersionInWindow,
 } from '../platform/clickhouse/window-repository.ts';
 import type { SegmentsToCount } from '../platform/clickhouse/segment-grouping.ts';
-import { outcomeSums, type OutcomeWindowRequest } from '../platform/clickhouse/outcome-sums-repository.ts';
+import {
+  outcomeSumsBySegment,
+  type OutcomeWindowRequest,
+  type SegmentOutcomeSums,
+} from '../platform/clickhouse/outcome-sums-repository.ts';
 import type { OutcomeSums } from '../detectors/quality/outcome-sums.ts';
 import {
   estimationScoreGroupsBySegment,
@@ -62,6 +66,8 @@ export interface WindowReadRequest {
   estimation?: EstimationQuery | null;
   /** A multiclass or regression model's kind: also sum the window's labelled outcomes for its metrics. @default null (binary) */
   outcomes?: OutcomeWindowRequest['kind'] | null;
+  /** Also sum each segment's labelled outcomes (with `outcomes` and `segments`), in the same query as the window's. @default false */
+  outcomesBySegment?: boolean;
   /**
    * Also read the labels that arrived in `arrived` for the model's events of its earlier `windows`
    * (ascending, not overlapping), grouped per earlier window: a binary model's late labels. @default null
@@ -91,7 +97,13 @@ export interface WindowRead {
   /** The window's scores grouped for estimation, when asked for. @default undefined */
   estimation?: WindowScoreGroups;
   /** Per segment, when segments were asked for. @default undefined */
-  segments?: { counted: CountedSegment[]; labelled: SegmentLabelledGroups[]; estimation?: SegmentScoreGroups[] };
+  segments?: {
+    counted: CountedSegment[];
+    labelled: SegmentLabelledGroups[];
+    estimation?: SegmentScoreGroups[];
+    /** Each segment's labelled outcomes summed, when asked for (segments without labelled events have none). */
+    outcomes?: SegmentOutcomeSums[];
+  };
   /** The labelled outcomes summed, when asked for (a multiclass or regression model). @default undefined */
   outcomes?: OutcomeSums;
   /** The late labels of the earlier windows, when asked for. @default undefined */
@@ -108,6 +120,10 @@ export async function readWindowAlone(
   const window = { start: request.start, end: request.end };
   const segments = request.segments ?? [];
   const counted = reference ? await windowCounts(client, { modelId, ...window, reference, segments }) : null;
+  // The outcome sums' query is the batched one, with a batch of one window (per segment too when asked).
+  const outcomes = request.outcomes
+    ? (await outcomeSumsBySegment(client, [outcomeRequest(request, request.outcomes, counted ? segments : [])]))[0]!
+    : null;
   const versions = await versionsInWindow(client, modelId, window);
   const trainedAt = await versionsTrainedAt(
     client,
@@ -130,10 +146,7 @@ export async function readWindowAlone(
     deadLettered: counted?.deadLettered ?? (await deadLettersInWindow(client, modelId, window)),
     scoreBins: await scoreBinCounts(client, modelId, window, scoreBins),
     ...(await labelledGroups()),
-    // The outcome sums' query is the batched one, with a batch of one window.
-    ...(request.outcomes
-      ? { outcomes: (await outcomeSums(client, [outcomeRequest(request, request.outcomes)]))[0]! }
-      : {}),
+    ...(outcomes ? { outcomes: outcomes.whole } : {}),
     ...(request.lateLabels
       ? {
           lateLabelled: await lateLabelledScoreGroups(
@@ -164,6 +177,7 @@ export async function readWindowAlone(
         counted: counted?.segments ?? [],
         labelled: groups.segments,
         ...(estimation ? { estimation: estimation.segments } : {}),
+        ...(outcomes && request.outcomesBySegment ? { outcomes: outcomes.segments } : {}),
       },
     };
   }
@@ -213,9 +227,15 @@ export async function readWindowsBatched(
   );
   const unknownKeysOf = new Map(named.map((i, k) => [i, unknownKeys[k]!]));
   const summing = requests.flatMap((r, i) => (r.outcomes ? [i] : []));
-  const sums = await outcomeSums(
+  const sums = await outcomeSumsBySegment(
     client,
-    summing.map((i) => outcomeRequest(requests[i]!, requests[i]!.outcomes!)),
+    summing.map((i) =>
+      outcomeRequest(
+        requests[i]!,
+        requests[i]!.outcomes!,
+        statistics[i]!.segments ? (requests[i]!.segments ?? []) : [],
+      ),
+    ),
     timings,
   );
   const sumsOf = new Map(summing.map((i, k) => [i, sums[k]!]));
@@ -238,7 +258,10 @@ export async function readWindowsBatched(
     const outcomes = sumsOf.get(i);
     return {
       ...rest,
-      ...(outcomes ? { outcomes } : {}),
+      ...(outcomes ? { outcomes: outcomes.whole } : {}),
+      ...(rest.segments && outcomes && request.outcomesBySegment
+        ? { segments: { ...rest.segments, outcomes: outcomes.segments } }
+        : {}),
       ...(request.lateLabels ? { lateLabelled: late[i]! } : {}),
       counts:
         reference && counted && followUp
@@ -258,8 +281,14 @@ export async function readWindowsBatched(
 
 const bounds = (r: WindowReadRequest) => ({ modelId: r.modelId, start: r.start, end: r.end });
 
-const outcomeRequest = (r: WindowReadRequest, kind: OutcomeWindowRequest['kind']): OutcomeWindowRequest => ({
+/** A window's outcome sums request; its segment keys only when its segments are summed too. */
+const outcomeRequest = (
+  r: WindowReadRequest,
+  kind: OutcomeWindowRequest['kind'],
+  segments: readonly SegmentsToCount[],
+): OutcomeWindowRequest => ({
   ...bounds(r),
   kind,
   labelsArrivedBy: r.labelsArrivedBy ?? null,
+  ...(r.outcomesBySegment && segments.length > 0 ? { segments } : {}),
 });

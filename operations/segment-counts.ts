@@ -21,6 +21,7 @@ import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
 import type { SegmentsToCount } from '../platform/clickhouse/segment-grouping.ts';
 import type { SegmentScoreGroups } from '../platform/clickhouse/estimation-repository.ts';
+import type { SegmentOutcomeSums } from '../platform/clickhouse/outcome-sums-repository.ts';
 import {
   countWindowSegments,
   segmentTopValues,
@@ -75,8 +76,8 @@ function ordered(toCount: readonly SegmentsToCount[], segments: readonly Counted
 }
 
 /**
- * A window's segment counts, labelled groups and (when read) estimation groups, from the grouped
- * queries, as the observation carries them.
+ * A window's segment counts, labelled groups and (when read) estimation groups and outcome sums,
+ * from the grouped queries, as the observation carries them.
  */
 export function windowSegmentCounts(
   toCount: readonly SegmentsToCount[],
@@ -85,10 +86,13 @@ export function windowSegmentCounts(
   scoreBins: number,
   /** The segments' estimation groups; a segment without scored events gets empty groups. @default not read */
   estimation?: readonly SegmentScoreGroups[],
+  /** A multiclass or regression model's segments' outcome sums; a segment without labelled events gets null. @default not read */
+  outcomes?: readonly SegmentOutcomeSums[],
 ): SegmentWindowCounts[] {
   const id = (s: { key: number; value: string }) => `${s.key}\u0000${s.value}`;
   const labelledOf = new Map(labelled.map((l) => [id(l), l.groups]));
   const estimationOf = new Map((estimation ?? []).map((e) => [id(e), { groups: e.groups, outside: e.outside }]));
+  const outcomesOf = new Map((outcomes ?? []).map((o) => [id(o), o.sums]));
   return ordered(toCount, counted).map((s) => {
     const groups = labelledOf.get(id(s)) ?? [];
     const l = labelledFromGroups(groups, scoreBins);
@@ -98,6 +102,7 @@ export function windowSegmentCounts(
       counted: s.counted,
       labelled: l ? { events: l.events, histogram: l.histogram } : null,
       ...(estimation ? { estimation: estimationOf.get(id(s)) ?? { groups: [], outside: 0 } } : {}),
+      ...(outcomes ? { outcomes: outcomesOf.get(id(s)) ?? null } : {}),
     };
   });
 }

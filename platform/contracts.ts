@@ -168,10 +168,16 @@ export const scoringEventContract = object({
 export const scoringEventSchema = scoringEventContract.schema;
 export type ScoringEvent = z.infer<typeof scoringEventSchema>;
 
-/** A label (the observed outcome of a scoring event), as a client sends it. */
+/**
+ * A label (the observed outcome of a scoring event), as a client sends it. `model_id` is
+ * optional: a label joins its event by `event_id`; naming the model lets ingest check the label
+ * against the model's declared kind (a multiclass model's classes, a regression model's number),
+ * which it cannot do for a label alone (its event may not have arrived yet).
+ */
 export const labelContract = object({
   contract_version: contractVersion,
   event_id: idText(CONTRACT_LIMITS.eventIdChars),
+  model_id: optional(identifier),
   label: oneOf(text({ min: 1, max: CONTRACT_LIMITS.labelChars }), finiteNumber(), boolean()),
   timestamp,
 });

@@ -1,7 +1,8 @@
 // Segments on the model page: a segment × feature heatmap of the newest judged window (colour =
 // Jensen–Shannon distance against the segment's own reference, ● = drifted after
 // Benjamini–Hochberg across segments × features) and each segment's realised quality with its
-// 95% interval against the segment SLO.
+// 95% interval against the segment SLO; a multiclass or regression model's quality beside the
+// metric it was derived from (log loss, RMSE, …).
 import { jsColor } from './charts.js';
 import { h, instant } from './util.js';
 
@@ -49,11 +50,14 @@ export function segmentsPanel(segments) {
   }
   const rows = report.segments.map((s) => {
     const q = s.quality;
+    // The metric in its own units: a multiclass or regression model's figure, else the quality itself.
+    const metric = q ? `${q.metric} ${three(q.figure ? q.figure.value : q.value)}` : '–';
     return h(
       'tr',
       { 'data-segment': s.segment, 'data-breached': s.sloBreached ? 'true' : 'false' },
       h('td', null, s.segment),
       h('td', { class: 'num' }, String(s.events)),
+      h('td', { class: 'num segment-metric', title: q?.figure ? q.figure.transform : '' }, metric),
       h('td', { class: 'num' }, q ? three(q.value) : '–'),
       h('td', { class: 'num' }, q?.interval ? `${three(q.interval.lower)}–${three(q.interval.upper)}` : '–'),
       h('td', { class: 'num' }, q ? String(q.n) : '0'),
@@ -94,7 +98,9 @@ export function segmentsPanel(segments) {
         h(
           'tr',
           null,
-          ...['Segment', 'Events', 'Quality', '95% interval', 'Labelled', 'Verdict'].map((t) => h('th', null, t)),
+          ...['Segment', 'Events', 'Metric', 'Quality', '95% interval', 'Labelled', 'Verdict'].map((t) =>
+            h('th', null, t),
+          ),
         ),
       ),
       h('tbody', null, ...rows),

@@ -11,7 +11,10 @@
  * Quality: realised from the segment's labelled events, and estimated without labels (CBPE, the
  * reference's estimator, from the segment's score groups read with the window) when the window's
  * scores were grouped for estimation: a segment whose labels have not arrived still shows where
- * its quality is heading. The segment SLO holds realised quality only.
+ * its quality is heading. The segment SLO holds realised quality only. A multiclass or regression
+ * model's segment carries its outcome sums (the window's sums over the segment's events), folded
+ * into the policy's metric and turned into quality by the functions the whole window uses, so a
+ * segment's figure is the whole window's computed on its events.
  */
 import { compareBinnedFeature } from '../drift/compare-feature.ts';
 import { breakageDetails, dataQualityReport } from '../drift/data-quality.ts';
@@ -22,6 +25,13 @@ import { applyVerdict, type VerdictOptions } from '../drift/verdict.ts';
 import { windowQualityCounts } from '../drift/window-comparison.ts';
 import { estimateCbpeFromGroups, type EstimationGrouping } from '../quality/cbpe-groups.ts';
 import type { CbpeModel } from '../quality/cbpe.ts';
+import { realisedFromSums, type OutcomeSums } from '../quality/outcome-sums.ts';
+import {
+  qualityInterval,
+  qualityOfMetric,
+  qualityTransformText,
+  type QualityMetric,
+} from '../quality/quality-metric.ts';
 import { qualityFromScoreHistogram } from '../quality/score-histogram.ts';
 import { segmentReferenceProfiles, type WholeReference } from './segment-reference.ts';
 import {
@@ -68,6 +78,15 @@ export interface SegmentResult {
     value: number | null;
     n: number;
     interval: { lower: number; upper: number } | null;
+    /**
+     * A multiclass or regression model's metric in its own units, its interval and how `value`
+     * was derived from it (as the whole window's `quality.realised.figure`). @default absent (binary: value is the metric)
+     */
+    figure?: {
+      value: number | null;
+      interval: { lower: number; upper: number } | null;
+      transform: string;
+    };
   } | null;
   /**
    * Estimated quality without labels (CBPE at the grouping's threshold) from the segment's scores;
@@ -99,8 +118,10 @@ export interface SegmentReport {
 }
 
 export interface SegmentEvaluationOptions {
-  /** The monitor's quality metric. @default "accuracy" */
-  qualityMetric?: 'accuracy' | 'auc';
+  /** The monitor's quality metric (a multiclass or regression model's is read from its segments' outcome sums). @default "accuracy" */
+  qualityMetric?: QualityMetric;
+  /** The error at which an MAE or RMSE model is of no use (the policy's `quality.worthlessError`). @default none */
+  worthlessError?: number | null;
   /** Verdict options for the per-segment drift tests (alpha, effect thresholds). @default library defaults */
   verdict?: Pick<VerdictOptions, 'alpha' | 'thresholds'>;
   /** The reference's label-free estimator and the grouping the segments' scores were read with. @default none (no estimates) */
@@ -162,8 +183,14 @@ export function evaluateSegments(
       note,
       drift: judged ? { columns: [], drifted: [] } : null,
       dataQuality,
-      quality: realisedQuality(s, metric),
-      ...(options.estimator && s.estimation ? { estimated: estimatedQuality(s, metric, options.estimator) } : {}),
+      quality:
+        s.outcomes !== undefined
+          ? realisedOfOutcomes(s.outcomes, metric, options.worthlessError ?? null)
+          : realisedQuality(s, metric),
+      // The estimator is a binary model's (CBPE on scores): accuracy unless the metric is ROC AUC.
+      ...(options.estimator && s.estimation
+        ? { estimated: estimatedQuality(s, metric === 'auc' ? 'auc' : 'accuracy', options.estimator) }
+        : {}),
       sloBreached: false,
     };
   });
@@ -198,7 +225,15 @@ export function evaluateSegments(
       const upper = q.interval?.upper ?? q.value;
       if (upper < slo.min) {
         r.sloBreached = true;
-        sloBreaches.push({ segment: r.segment, value: q.value, upper, n: q.n, slo: slo.min });
+        const figure = q.figure?.value ?? null;
+        sloBreaches.push({
+          segment: r.segment,
+          value: q.value,
+          upper,
+          n: q.n,
+          slo: slo.min,
+          ...(figure !== null ? { figure: { metric: q.metric, value: figure } } : {}),
+        });
       }
     }
     sloBreaches.sort((a, b) => a.upper - b.upper);
@@ -222,7 +257,8 @@ export function evaluateSegments(
   };
 }
 
-function realisedQuality(s: SegmentCounts, metric: 'accuracy' | 'auc'): SegmentResult['quality'] {
+function realisedQuality(s: SegmentCounts, metric: QualityMetric): SegmentResult['quality'] {
+  if (metric !== 'accuracy' && metric !== 'auc') return null;
   if (!s.labelled || s.labelled.events === 0) return null;
   const q = qualityFromScoreHistogram(s.labelled.histogram);
   const estimate = metric === 'auc' ? q.rocAuc : q.threshold.accuracy;
@@ -231,6 +267,28 @@ function realisedQuality(s: SegmentCounts, metric: 'accuracy' | 'auc'): SegmentR
     value: estimate.value,
     n: q.n,
     interval: estimate.interval ? { lower: estimate.interval.lower, upper: estimate.interval.upper } : null,
+  };
+}
+
+/**
+ * A multiclass or regression segment's realised quality: the metric from its outcome sums
+ * (realisedFromSums, as the whole window's), turned into quality with its interval; null without
+ * labelled events or when the metric does not apply to the sums' kind.
+ */
+function realisedOfOutcomes(
+  sums: OutcomeSums | null,
+  metric: QualityMetric,
+  worthlessError: number | null,
+): SegmentResult['quality'] {
+  if (!sums) return null;
+  const figure = realisedFromSums(metric, sums);
+  if (figure === null || figure.n === 0) return null;
+  return {
+    metric,
+    value: figure.value === null ? null : qualityOfMetric(metric, figure.value, worthlessError),
+    n: figure.n,
+    interval: figure.interval && qualityInterval(metric, figure.interval, worthlessError),
+    figure: { value: figure.value, interval: figure.interval, transform: qualityTransformText(metric, worthlessError) },
   };
 }
 

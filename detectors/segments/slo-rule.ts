@@ -7,10 +7,16 @@
 import type { DecisionValue } from '../policy/state.ts';
 import type { SegmentPolicy, SegmentSloBreach } from './types.ts';
 
-/** The breaches in words: `country=DE accuracy 0.712 (n=412) below 0.8`. */
+/**
+ * The breaches in words: `country=DE at 0.712 (n=412, upper 0.748) below 0.8`; a quality derived
+ * from another metric names it: `country=DE at 0.412 (log_loss 0.887, n=412, upper 0.448) below 0.5`.
+ */
 export function segmentSloStatement(breaches: readonly SegmentSloBreach[]): string {
   return breaches
-    .map((b) => `${b.segment} at ${b.value.toFixed(3)} (n=${b.n}, upper ${b.upper.toFixed(3)}) below ${b.slo}`)
+    .map((b) => {
+      const figure = b.figure ? `${b.figure.metric} ${b.figure.value.toFixed(3)}, ` : '';
+      return `${b.segment} at ${b.value.toFixed(3)} (${figure}n=${b.n}, upper ${b.upper.toFixed(3)}) below ${b.slo}`;
+    })
     .join(', ');
 }
 

@@ -16,7 +16,7 @@ export function tickSegments(
   reference: MonitorReference | null,
   observation: WindowObservation,
   policy: RetrainPolicy,
-  settings: Pick<MonitorSettings, 'qualityMetric'>,
+  settings: Pick<MonitorSettings, 'qualityMetric' | 'worthlessError'>,
 ): SegmentReport | null {
   const observed = observation.segments;
   if (!observed || !policy.segments || !reference) {
@@ -35,8 +35,10 @@ export function tickSegments(
   const estimator =
     reference.cbpe && grouping && read && sameGrouping(read, grouping) ? { model: reference.cbpe, grouping } : null;
   const report = evaluateSegments(reference, pairSegments(counts, observed.window), policy.segments, {
-    // Per-segment quality is measured on binary scores only (a multiclass or regression model's segments have none).
-    qualityMetric: settings.qualityMetric === 'auc' ? 'auc' : 'accuracy',
+    // A binary model's segments are measured on their scores; a multiclass or regression model's
+    // on their outcome sums, in the policy's metric (the tick's settings carry it).
+    qualityMetric: settings.qualityMetric,
+    worthlessError: settings.worthlessError ?? null,
     estimator,
   });
   state.segments = { reference: counts, sloBreaches: report.sloBreaches };

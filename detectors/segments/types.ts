@@ -6,6 +6,7 @@
  */
 import type { CountedWindow } from '../drift/window-comparison.ts';
 import type { ScoreGroup } from '../quality/cbpe-groups.ts';
+import type { OutcomeSums } from '../quality/outcome-sums.ts';
 import type { LabelledScoreHistogram } from '../quality/score-histogram.ts';
 
 /** What splits the traffic: a categorical feature (`cat_features`) or an event metadata field (`metadata`). */
@@ -18,7 +19,11 @@ export type SegmentKey = { feature: string } | { metadata: string };
  * decision; `retrain` also fires the retrain trigger (the policy's guards still apply).
  */
 export interface SegmentSlo {
-  /** Lowest acceptable quality in the monitor's metric (accuracy or ROC AUC), 0–1. */
+  /**
+   * Lowest acceptable quality, 0–1: the monitor's metric (accuracy or ROC AUC) for a binary
+   * model; for a multiclass or regression model the policy's metric turned into quality as for
+   * the whole window (quality-metric.ts: exp(−log loss), 1 − MAE / worthlessError, …).
+   */
   min: number;
   /** Labelled events a segment needs before its quality is held to the SLO. @default 200 */
   minEvents: number;
@@ -75,6 +80,8 @@ export interface SegmentCounts {
   labelled: { events: number; histogram: LabelledScoreHistogram } | null;
   /** The segment's scores grouped for label-free estimation (as the window's own); null or absent when not read. */
   estimation?: SegmentEstimationGroups | null;
+  /** A multiclass or regression model's labelled outcomes of the segment, summed; null without any, absent when not read. */
+  outcomes?: OutcomeSums | null;
 }
 
 /** A segment's scores grouped as the reference's estimator asks (quality/cbpe-groups.ts), with its events outside the reference's score range. */
@@ -87,12 +94,15 @@ export interface SegmentEstimationGroups {
 export interface SegmentSloBreach {
   /** `key=value`. */
   segment: string;
+  /** The segment's quality. */
   value: number;
   /** Upper end of its 95% interval (the value itself when there is none). */
   upper: number;
   /** Labelled events behind the value. */
   n: number;
   slo: number;
+  /** A multiclass or regression model's metric in its own units, when quality was derived from it. @default absent */
+  figure?: { metric: string; value: number };
 }
 
 /** A reference's segments counted into its own cuts, once per reference and segment policy. */
@@ -110,6 +120,8 @@ export interface SegmentWindowCounts {
   labelled: { events: number; histogram: LabelledScoreHistogram } | null;
   /** Its scores grouped for label-free estimation, when the window's were. @default undefined */
   estimation?: SegmentEstimationGroups | null;
+  /** A multiclass or regression model's labelled outcomes of the segment, summed, when asked for. @default undefined */
+  outcomes?: OutcomeSums | null;
 }
 
 /** What a window observation carries about segments. */
@@ -152,6 +164,7 @@ export function pairSegments(
       window: w?.counted ?? emptyCounted(),
       labelled: w?.labelled ?? null,
       ...(w?.estimation ? { estimation: w.estimation } : {}),
+      ...(w?.outcomes ? { outcomes: w.outcomes } : {}),
     };
   });
   for (const w of current.values())
@@ -162,6 +175,7 @@ export function pairSegments(
       window: w.counted,
       labelled: w.labelled,
       ...(w.estimation ? { estimation: w.estimation } : {}),
+      ...(w.outcomes ? { outcomes: w.outcomes } : {}),
     });
   return out;
 }

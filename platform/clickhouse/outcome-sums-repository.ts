@@ -12,12 +12,27 @@
  * Windows are batched as the other window queries (batch-windows.ts: one text for any batch,
  * every value a parameter), labels joined by event id (only the batch's events' labels are read)
  * and cut at each window's own arrival instant. A window read on its own is a batch of one.
+ *
+ * Segments: a window with segment keys gets the same sums per segment of each key in the same
+ * query (the segment slots of batch-windows.ts: each event once for the whole window and once
+ * per key, grouped by (window, slot, value) as well), so a segment's sums are exactly the whole
+ * window's sums over the segment's events, and a key's segments add up to the whole window.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { MulticlassSums, OutcomeSums, RegressionOutcomeSums } from '../../detectors/quality/outcome-sums.ts';
-import { batchLabelsJoin, batchParams, eventsOfWindows, timedRows, type BatchQueryTimings } from './batch-windows.ts';
+import {
+  anySegments,
+  batchLabelsJoin,
+  batchParams,
+  eventsOfWindows,
+  segmentSlotParams,
+  slotOf,
+  timedRows,
+  type BatchQueryTimings,
+} from './batch-windows.ts';
 import { queryRows } from './client.ts';
 import { labelsArrivedIn } from './labels-of-events.ts';
+import type { SegmentsToCount } from './segment-grouping.ts';
 import { num } from './sql-values.ts';
 import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
 
@@ -34,6 +49,21 @@ export interface OutcomeWindowRequest extends TimeWindow {
   kind: { kind: 'multiclass'; classes: readonly string[] } | { kind: 'regression' };
   /** Count only labels that arrived (label_ts) before this instant. @default null (every stored label) */
   labelsArrivedBy?: number | null;
+  /** Also sum each segment of these keys in the same query. @default none */
+  segments?: readonly SegmentsToCount[];
+}
+
+/** One segment's sums: the key's index in the request's `segments`, the segment's value. */
+export interface SegmentOutcomeSums {
+  key: number;
+  value: string;
+  sums: OutcomeSums;
+}
+
+/** A window's sums, and each segment's (empty without segment keys; a segment without labelled events has none). */
+export interface WindowOutcomeSums {
+  whole: OutcomeSums;
+  segments: SegmentOutcomeSums[];
 }
 
 /** A multiclass event's columns for the sums: its predicted class (`prediction.class`, else the class of highest probability, the first listed on a tie) and −ln p(true class) when it sent probabilities. */
@@ -51,23 +81,26 @@ const REGRESSION_SUMS = `count() AS n, sum(abs(err)) AS sae, sum(err * err) AS s
        sum(y) AS sy, sum(y * y) AS syy`;
 const USABLE_NUMERIC_LABEL = 'label_numeric IS NOT NULL AND isFinite(label_numeric)';
 
-const MULTICLASS_SQL = `
-SELECT w, ${MULTICLASS_SUMS}
+/** In a segmented batch, the columns that say which grouping a row belongs to (batch-windows.ts); '' otherwise. */
+const slot = (segmented: boolean, prefix = ''): string => (segmented ? `${prefix}sk, ${prefix}sv, ` : '');
+
+const multiclassSql = (segmented: boolean): string => `
+SELECT w, ${slot(segmented)}${MULTICLASS_SUMS}
 FROM (
-  SELECT e.w AS w, ${MULTICLASS_EVENT_COLUMNS}
-  FROM ${eventsOfWindows('event_id, prediction_class, prediction_probabilities', `\n    AND ${MULTICLASS_EVENTS}`)} AS e
+  SELECT e.w AS w, ${segmented ? 'e.sk AS sk, e.sv AS sv, ' : ''}${MULTICLASS_EVENT_COLUMNS}
+  FROM ${eventsOfWindows('event_id, prediction_class, prediction_probabilities', `\n    AND ${MULTICLASS_EVENTS}`, segmented)} AS e
   ${batchLabelsJoin('label')}
 )
-GROUP BY w, predicted, truth`;
+GROUP BY w, ${slot(segmented)}predicted, truth`;
 
-const REGRESSION_SQL = `
-SELECT w, ${REGRESSION_SUMS}
+const regressionSql = (segmented: boolean): string => `
+SELECT w, ${slot(segmented)}${REGRESSION_SUMS}
 FROM (
-  SELECT e.w AS w, ${REGRESSION_EVENT_COLUMNS}
-  FROM ${eventsOfWindows('event_id, prediction_value', '\n    AND prediction_value IS NOT NULL')} AS e
+  SELECT e.w AS w, ${segmented ? 'e.sk AS sk, e.sv AS sv, ' : ''}${REGRESSION_EVENT_COLUMNS}
+  FROM ${eventsOfWindows('event_id, prediction_value', '\n    AND prediction_value IS NOT NULL', segmented)} AS e
   ${batchLabelsJoin('label_numeric', '\n      AND prediction_value IS NOT NULL', USABLE_NUMERIC_LABEL)}
 )
-GROUP BY w`;
+GROUP BY w${segmented ? ', sk, sv' : ''}`;
 
 /**
  * The late-label queries: the sums above per earlier window (k) instead of per batch window. The
@@ -180,31 +213,72 @@ export async function outcomeSums(
   requests: readonly OutcomeWindowRequest[],
   timings?: BatchQueryTimings,
 ): Promise<OutcomeSums[]> {
-  const out: OutcomeSums[] = requests.map((r) => emptySums(r.kind));
+  return (await outcomeSumsBySegment(client, requests, timings)).map((s) => s.whole);
+}
+
+/**
+ * {@link outcomeSums} and, for windows with segment keys, each segment's sums from the same
+ * query. A batch without segment keys runs the unsegmented text.
+ */
+export async function outcomeSumsBySegment(
+  client: ClickHouseClient,
+  requests: readonly OutcomeWindowRequest[],
+  timings?: BatchQueryTimings,
+): Promise<WindowOutcomeSums[]> {
+  const out: WindowOutcomeSums[] = requests.map((r) => ({ whole: emptySums(r.kind), segments: [] }));
+  // Each window's segment sums by slot id (`key\u0000value`), created at their first row.
+  const segmentMaps = requests.map(() => new Map<string, SegmentOutcomeSums>());
+  const sumsOf = (i: number, row: { sk?: unknown; sv?: unknown }): OutcomeSums => {
+    const segment = slotOf(row);
+    if (segment === null) return out[i]!.whole;
+    const id = `${segment.key}\u0000${segment.value}`;
+    let entry = segmentMaps[i]!.get(id);
+    if (!entry) segmentMaps[i]!.set(id, (entry = { ...segment, sums: emptySums(requests[i]!.kind) }));
+    return entry.sums;
+  };
   const multiclass = requests.flatMap((r, i) => (r.kind.kind === 'multiclass' ? [i] : []));
   const regression = requests.flatMap((r, i) => (r.kind.kind === 'regression' ? [i] : []));
+  const paramsOf = (batch: readonly OutcomeWindowRequest[]) => {
+    const keys = batch.map((r) => r.segments);
+    const segmented = anySegments(keys);
+    return {
+      segmented,
+      params: {
+        ...batchParams(batch),
+        ...(segmented ? segmentSlotParams(keys) : {}),
+        arrivedBy: batch.map((r) => r.labelsArrivedBy ?? null),
+      },
+    };
+  };
   if (multiclass.length > 0) {
-    const batch = multiclass.map((i) => requests[i]!);
-    const rows = await timedRows<MulticlassRow & { w: number }>(
+    const { segmented, params } = paramsOf(multiclass.map((i) => requests[i]!));
+    const rows = await timedRows<MulticlassRow & { w: number; sk?: number; sv?: string }>(
       client,
       'outcomes',
-      MULTICLASS_SQL,
-      { ...batchParams(batch), arrivedBy: batch.map((r) => r.labelsArrivedBy ?? null), eps: LOG_LOSS_EPSILON },
+      multiclassSql(segmented),
+      { ...params, eps: LOG_LOSS_EPSILON },
       timings,
     );
-    for (const r of rows) addMulticlassRow(out[multiclass[Number(r.w) - 1]!] as MulticlassSums, r);
+    for (const r of rows) {
+      const i = multiclass[Number(r.w) - 1]!;
+      addMulticlassRow(sumsOf(i, r) as MulticlassSums, r);
+    }
   }
   if (regression.length > 0) {
-    const batch = regression.map((i) => requests[i]!);
-    const rows = await timedRows<RegressionRow & { w: number }>(
+    const { segmented, params } = paramsOf(regression.map((i) => requests[i]!));
+    const rows = await timedRows<RegressionRow & { w: number; sk?: number; sv?: string }>(
       client,
       'outcomes',
-      REGRESSION_SQL,
-      { ...batchParams(batch), arrivedBy: batch.map((r) => r.labelsArrivedBy ?? null) },
+      regressionSql(segmented),
+      params,
       timings,
     );
-    for (const r of rows) setRegressionRow(out[regression[Number(r.w) - 1]!] as RegressionOutcomeSums, r);
+    for (const r of rows) {
+      const i = regression[Number(r.w) - 1]!;
+      setRegressionRow(sumsOf(i, r) as RegressionOutcomeSums, r);
+    }
   }
+  out.forEach((o, i) => (o.segments = [...segmentMaps[i]!.values()]));
   return out;
 }
 

@@ -351,4 +351,80 @@ describe('ingest: Kafka → ClickHouse, exactly once', () => {
       { index: 1, reason: expect.stringContaining('prediction.probabilities.dgo: class "dgo"') },
     ]);
   });
+  it('checks labels that name their model against its declared kind, over Kafka and HTTP; labels naming no model are stored as before', async () => {
+    const multiclass = uniqueName('label-mc');
+    const regression = uniqueName('label-reg');
+    const binary = uniqueName('label-bin');
+    await declareModelKind(ch.client, multiclass, { kind: 'multiclass', classes: ['cat', 'dog', 'bird'] }, 'test');
+    await declareModelKind(ch.client, regression, { kind: 'regression' }, 'test');
+    const at = 1_760_000_100_000;
+    const labelOf = (id: string, value: unknown, model?: string): Record<string, unknown> => ({
+      event_id: `${multiclass}-${id}`,
+      ...(model ? { model_id: model } : {}),
+      label: value,
+      timestamp: at,
+    });
+    const good = [
+      labelOf('ok-class', 'dog', multiclass),
+      labelOf('ok-value', 12.5, regression),
+      // A binary (undeclared) model's labels are not checked beyond the contract.
+      labelOf('ok-binary', 'yes', binary),
+      // No model named: nothing says which model's classes apply; stored as before.
+      labelOf('ok-unnamed', 'fish'),
+    ];
+    const bad = [
+      {
+        l: labelOf('bad-class', 'fish', multiclass),
+        expect: `label: label "fish" is not one of model ${multiclass}'s classes ("cat", "dog", "bird"): send one of them, or re-declare the classes (halflife models register ${multiclass} --kind multiclass --classes cat,dog,bird,fish)`,
+      },
+      {
+        l: labelOf('bad-text', '12.5', regression),
+        expect: `label "12.5" of model ${regression} is not a number, and ${regression} is a regression model: send it as a JSON number (12.5, not "12.5")`,
+      },
+      { l: labelOf('bad-bool', true, regression), expect: 'send the observed value as a finite JSON number' },
+    ];
+    await produceAll(config, config.kafka.labelsTopic, [
+      ...good.map((l) => ({ key: 'label-kind', value: JSON.stringify(l) })),
+      ...bad.map((b) => ({ key: 'label-kind', value: JSON.stringify(b.l) })),
+    ]);
+    const worker = new IngestWorker({ config, repository: new ClickHouseIngestRepository(ch.client) });
+    await worker.start();
+    const m = worker.metrics;
+    await waitUntil(
+      'every label accounted for',
+      () => m.inserted_labels_total + m.dead_letters_total >= good.length + bad.length,
+      120_000,
+    );
+    await worker.stop();
+    const ids = [...good, ...bad.map((b) => b.l)].map((l) => l.event_id as string);
+    const stored = await queryRows<{ event_id: string; label: string }>(
+      ch.client,
+      'SELECT event_id, label FROM labels FINAL WHERE has({ids:Array(String)}, event_id) ORDER BY event_id',
+      { ids },
+    );
+    expect(stored.map((r) => r.event_id).sort()).toEqual(good.map((l) => l.event_id as string).sort());
+    const dead = await queryRows<{ payload: string; reason: string; error_path: string; topic: string }>(
+      ch.client,
+      `SELECT payload, reason, error_path, topic FROM dead_letters
+       WHERE topic = {topic:String} AND position(payload, {prefix:String}) > 0`,
+      { topic: config.kafka.labelsTopic, prefix: multiclass },
+    );
+    expect(dead).toHaveLength(bad.length);
+    for (const b of bad) {
+      const d = dead.find((x) => x.payload === JSON.stringify(b.l));
+      expect(d?.reason, String(b.l.event_id)).toContain(b.expect);
+      expect(d?.error_path).toBe('label');
+    }
+
+    // HTTP: the same check answers the request, per label.
+    const posted = await ingestHttp(
+      new ClickHouseIngestRepository(ch.client),
+      [labelOf('http-ok', 'bird', multiclass), labelOf('http-bad', 'Bird', multiclass)],
+      'labels',
+    );
+    expect(posted.accepted).toBe(1);
+    expect(posted.rejected).toEqual([
+      { index: 1, reason: expect.stringContaining('label: label "Bird" is not one of') },
+    ]);
+  });
 });

@@ -33,7 +33,8 @@ export async function ingestHttp(
   let valid = 0;
   const now = Date.now();
   const declarations = kind === 'events' ? VectorDeclarations.of(repo) : null;
-  const kinds = kind === 'events' ? ModelKindDeclarations.of(repo) : null;
+  // Kinds check events and the labels that name their model.
+  const kinds = ModelKindDeclarations.of(repo);
   await Promise.all([declarations?.fresh(now), kinds?.fresh(now)]);
   records.forEach((record, index) => {
     // The record as posted is validated as parsed (an overflowed 1e309 is Infinity here); the

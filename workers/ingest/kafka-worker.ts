@@ -302,7 +302,8 @@ export class IngestWorker extends EventEmitter {
       // One clock reading per fetched batch: the timestamp window and the batch age need no more.
       const now = Date.now();
       const declarations = kind === 'events' && this.#repo ? VectorDeclarations.of(this.#repo) : null;
-      const kindCopy = kind === 'events' && this.#repo ? ModelKindDeclarations.of(this.#repo) : null;
+      // Kinds check events and the labels that name their model.
+      const kindCopy = this.#repo ? ModelKindDeclarations.of(this.#repo) : null;
       await Promise.all([declarations?.fresh(now), kindCopy?.fresh(now)]);
       const vectors = declarations?.lookup;
       const kinds = kindCopy?.lookup;

@@ -16,7 +16,7 @@ import {
 import type { DeadLetterRow } from '../../platform/clickhouse/ingest-repository.ts';
 import { SETTINGS, type HalflifeConfig } from '../../platform/config.ts';
 import { vectorDeclarationIssue, type VectorDeclarationLookup } from '../../platform/vector-features.ts';
-import { predictionKindIssue, type ModelKindLookup } from '../../platform/prediction-kind.ts';
+import { labelKindIssue, predictionKindIssue, type ModelKindLookup } from '../../platform/prediction-kind.ts';
 
 /** Largest payload kept in a dead letter; longer ones are cut and the reason says so. */
 export const MAX_DEAD_LETTER_PAYLOAD_BYTES = 1024 * 1024;
@@ -163,7 +163,9 @@ export interface PrepareOptions {
   vectors?: VectorDeclarationLookup;
   /**
    * Each model's declared kind: a multiclass event's probabilities and class must name the
-   * model's classes, a regression event must carry its predicted number. @default unchecked
+   * model's classes, a regression event must carry its predicted number; a label that names its
+   * model (`model_id`) must be one of a multiclass model's classes or a regression model's
+   * number. @default unchecked
    */
   kinds?: ModelKindLookup;
 }
@@ -211,9 +213,18 @@ export function prepareRecord(record: RawRecord, kind: RecordKind, options: Prep
         : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','), modelId);
   } else {
     const v: Validated<LabelRow> = validateLabel(value, from);
-    prepared = v.ok
-      ? { kind: 'label', row: v.value }
-      : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','));
+    // A label naming its model is checked against the model's kind (the contract has checked model_id).
+    const labelModel = v.ok && options.kinds ? extractModelId(value) : '';
+    const issue =
+      labelModel !== ''
+        ? labelKindIssue(labelModel, (value as { label: unknown }).label, options.kinds!(labelModel))
+        : undefined;
+    // A label's dead letter is not the model's: the model's dead-letter rate counts its rejected events.
+    prepared = issue
+      ? deadLetter(record, `${issue.path}: ${issue.message}`, issue.path)
+      : v.ok
+        ? { kind: 'label', row: v.value }
+        : deadLetter(record, v.reason, v.issues.map((i) => i.path).join(','));
   }
   if (prepared.kind !== 'dead') {
     const ts = prepared.kind === 'event' ? prepared.row.ts : prepared.row.label_ts;

@@ -76,6 +76,13 @@ const CHALLENGER_PROBES = 'challenger-probes';
  */
 const KIND_ESTIMATION = 'kind-estimation';
 
+/**
+ * `patched` id of per-segment quality for multiclass and regression models: a window's read also
+ * sums each segment's labelled outcomes (in the same query as the window's), so their segments
+ * report realised quality and can breach the segment SLO.
+ */
+const SEGMENT_OUTCOMES = 'segment-outcomes';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -112,6 +119,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const challengerProbes = ruleRevision3 && patched(CHALLENGER_PROBES);
   // Runs recorded before it said a multiclass or regression window has no estimate, and replay so.
   const kindEstimation = patched(KIND_ESTIMATION);
+  // Runs recorded before it read no segment outcomes: their segments replay with drift and data quality only.
+  const segmentOutcomes = patched(SEGMENT_OUTCOMES);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -127,6 +136,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     multivariateDrift,
     challengerProbes,
     kindEstimation,
+    segmentOutcomes,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

@@ -128,6 +128,9 @@ export class MonitorWorkflowState {
   /** Multiclass and regression windows are estimated label-free by their read (the `patched` marker). */
   readonly #kindEstimation: boolean;
 
+  /** Multiclass and regression windows' segments also sum their labelled outcomes (the `patched` marker). */
+  readonly #segmentOutcomes: boolean;
+
   /**
    * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
    * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`, `multivariateDrift`: whether
@@ -136,7 +139,8 @@ export class MonitorWorkflowState {
    * `segments` (the policy's segments judged with each window), `estimationRevision2` (the
    * label-free estimate of the policy's metric at the version's threshold, with its interval),
    * `challengerProbes` (rule revision 4: the probes the rule asks for are trained and scored),
-   * `kindEstimation` (multiclass and regression windows estimated label-free by their read).
+   * `kindEstimation` (multiclass and regression windows estimated label-free by their read),
+   * `segmentOutcomes` (their segments' labelled outcomes summed with the window, for per-segment quality).
    */
   constructor(
     input: ModelMonitorInput,
@@ -155,6 +159,7 @@ export class MonitorWorkflowState {
       multivariateDrift = false,
       challengerProbes = false,
       kindEstimation = false,
+      segmentOutcomes = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -170,6 +175,7 @@ export class MonitorWorkflowState {
       multivariateDrift?: boolean;
       challengerProbes?: boolean;
       kindEstimation?: boolean;
+      segmentOutcomes?: boolean;
     },
   ) {
     this.input = input;
@@ -179,6 +185,7 @@ export class MonitorWorkflowState {
     this.#multivariateDrift = multivariateDrift;
     this.#challengerProbes = challengerProbes && ruleRevision3;
     this.#kindEstimation = kindEstimation;
+    this.#segmentOutcomes = segmentOutcomes;
     const newest = this.#challengerProbes ? 4 : ruleRevision3 ? 3 : ruleRevision2 ? 2 : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
@@ -353,7 +360,14 @@ export class MonitorWorkflowState {
       ...(this.#servingWithWindow ? { serving: true } : {}),
       // Segments are counted in the window's own queries; the reference's segment counts come once per reference and plan.
       ...(this.#segments && this.policy.segments && this.reference
-        ? { segments: { policy: this.policy.segments, planKnown: this.state.segments?.reference?.id ?? null } }
+        ? {
+            segments: {
+              policy: this.policy.segments,
+              planKnown: this.state.segments?.reference?.id ?? null,
+              // A multiclass or regression model's segments are also summed for their quality (ignored for binary).
+              ...(this.#segmentOutcomes ? { outcomes: true } : {}),
+            },
+          }
         : {}),
       ...((this.settings.estimationRevision ?? 1) >= 2 ? { estimation: this.#estimationQuery() } : {}),
       ...(this.#multivariateDrift && this.policy.multivariate?.enabled

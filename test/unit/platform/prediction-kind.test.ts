@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateScoringEvent } from '../../../platform/contracts.ts';
-import { predictionKindIssue } from '../../../platform/prediction-kind.ts';
+import { labelKindIssue, predictionKindIssue } from '../../../platform/prediction-kind.ts';
+import { prepareRecord } from '../../../workers/ingest/prepare-record.ts';
 
 const rowWith = (prediction: Record<string, unknown>) => {
   const v = validateScoringEvent(
@@ -57,5 +58,76 @@ describe("an event's prediction against its model's declared kind", () => {
       path: 'prediction.value',
       message: 'model m is a regression model: send its predicted number as prediction.value',
     });
+  });
+});
+
+describe("a label naming its model, against the model's declared kind", () => {
+  const label = (fields: Record<string, unknown>) => ({
+    event_id: 'e1',
+    timestamp: Date.UTC(2026, 10, 1),
+    ...fields,
+  });
+  const kinds = (modelId: string) =>
+    modelId === 'grades' ? multiclass : modelId === 'price' ? ({ kind: 'regression' } as const) : undefined;
+  const prepare = (fields: Record<string, unknown>) =>
+    prepareRecord(
+      {
+        source: 'http',
+        topic: '',
+        partition: -1,
+        offset: '-1',
+        key: null,
+        value: Buffer.from(JSON.stringify(label(fields))),
+        ref: 'test',
+        parsed: { value: label(fields) },
+      },
+      'labels',
+      { kinds },
+    );
+
+  it('takes a declared class, a regression number, and any label of a binary or undeclared model', () => {
+    expect(labelKindIssue('grades', 'dog', multiclass)).toBeUndefined();
+    expect(labelKindIssue('price', -3.25, { kind: 'regression' })).toBeUndefined();
+    expect(labelKindIssue('m', 'anything', undefined)).toBeUndefined();
+    expect(labelKindIssue('m', 'anything', { kind: 'binary' })).toBeUndefined();
+    // A number names the class of the same text.
+    expect(labelKindIssue('digits', 2, { kind: 'multiclass', classes: ['1', '2'] })).toBeUndefined();
+  });
+
+  it('names the value, the classes and the fix for a class the model does not declare', () => {
+    expect(labelKindIssue('grades', 'fish', multiclass)).toEqual({
+      path: 'label',
+      message:
+        'label "fish" is not one of model grades\'s classes ("cat", "dog", "bird"): send one of them, or re-declare the classes (halflife models register grades --kind multiclass --classes cat,dog,bird,fish)',
+    });
+  });
+
+  it('names the value and the fix for a regression label that is not a number', () => {
+    expect(labelKindIssue('price', '12.5', { kind: 'regression' })?.message).toBe(
+      'label "12.5" of model price is not a number, and price is a regression model: send it as a JSON number (12.5, not "12.5")',
+    );
+    expect(labelKindIssue('price', true, { kind: 'regression' })?.message).toContain(
+      'send the observed value as a finite JSON number',
+    );
+    expect(labelKindIssue('price', 'n/a', { kind: 'regression' })?.path).toBe('label');
+  });
+
+  it('dead-letters at ingest a label naming its model that does not fit it; stores one that does or names none', () => {
+    const dead = prepare({ model_id: 'grades', label: 'fish' });
+    expect(dead.kind).toBe('dead');
+    if (dead.kind !== 'dead') return;
+    expect(dead.row.reason).toMatch(/^label: label "fish" is not one of model grades's classes/);
+    expect(dead.row.error_path).toBe('label');
+    // A label's dead letter does not count in the model's (events') dead-letter rate.
+    expect(dead.row.model_id).toBe('');
+    expect(prepare({ model_id: 'price', label: '12.5' }).kind).toBe('dead');
+    const stored = prepare({ model_id: 'grades', label: 'dog' });
+    expect(stored.kind).toBe('label');
+    if (stored.kind === 'label') expect(stored.row).not.toHaveProperty('model_id');
+    expect(prepare({ model_id: 'price', label: 12.5 }).kind).toBe('label');
+    // Without model_id nothing says which model: the label is stored as before.
+    expect(prepare({ label: 'fish' }).kind).toBe('label');
+    // A model_id that is not an identifier is the contract's to refuse.
+    expect(prepare({ model_id: 'no spaces', label: 'dog' }).kind).toBe('dead');
   });
 });
