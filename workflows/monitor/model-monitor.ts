@@ -71,6 +71,12 @@ const MULTIVARIATE_DRIFT = 'multivariate-drift';
 const CHALLENGER_PROBES = 'challenger-probes';
 
 /**
+ * `patched` id of rule revision 5: the step rule prices a step down for as long as the model's own
+ * quality excursions last, when its window history shows they revert (detectors/economics/persistence.ts).
+ */
+const STEP_PERSISTENCE = 'step-persistence';
+
+/**
  * `patched` id of the label-free estimate of multiclass and regression models: a window's read
  * also estimates their metrics (CBPE, DLE) with the estimator fitted on the reference.
  */
@@ -112,6 +118,9 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const challengerProbes = ruleRevision3 && patched(CHALLENGER_PROBES);
   // Runs recorded before it said a multiclass or regression window has no estimate, and replay so.
   const kindEstimation = patched(KIND_ESTIMATION);
+  // Runs recorded before it stay on rule revision 4 (a step priced over the version's age). Asked
+  // last, so histories recorded before it meet the markers they recorded in the order they did.
+  const stepPersistence = challengerProbes && patched(STEP_PERSISTENCE);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -127,6 +136,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     multivariateDrift,
     challengerProbes,
     kindEstimation,
+    stepPersistence,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

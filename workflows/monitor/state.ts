@@ -136,7 +136,8 @@ export class MonitorWorkflowState {
    * `segments` (the policy's segments judged with each window), `estimationRevision2` (the
    * label-free estimate of the policy's metric at the version's threshold, with its interval),
    * `challengerProbes` (rule revision 4: the probes the rule asks for are trained and scored),
-   * `kindEstimation` (multiclass and regression windows estimated label-free by their read).
+   * `kindEstimation` (multiclass and regression windows estimated label-free by their read),
+   * `stepPersistence` (rule revision 5: a step priced for as long as the model's excursions last).
    */
   constructor(
     input: ModelMonitorInput,
@@ -155,6 +156,7 @@ export class MonitorWorkflowState {
       multivariateDrift = false,
       challengerProbes = false,
       kindEstimation = false,
+      stepPersistence = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -170,6 +172,7 @@ export class MonitorWorkflowState {
       multivariateDrift?: boolean;
       challengerProbes?: boolean;
       kindEstimation?: boolean;
+      stepPersistence?: boolean;
     },
   ) {
     this.input = input;
@@ -179,13 +182,22 @@ export class MonitorWorkflowState {
     this.#multivariateDrift = multivariateDrift;
     this.#challengerProbes = challengerProbes && ruleRevision3;
     this.#kindEstimation = kindEstimation;
-    const newest = this.#challengerProbes ? 4 : ruleRevision3 ? 3 : ruleRevision2 ? 2 : 1;
+    const newest =
+      this.#challengerProbes && stepPersistence
+        ? 5
+        : this.#challengerProbes
+          ? 4
+          : ruleRevision3
+            ? 3
+            : ruleRevision2
+              ? 2
+              : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
       // A revision the code of this run's history did not have is never used; a lower one asked for is.
       ruleRevision: Math.min(newest, input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) as
-        1 | 2 | 3 | 4,
+        1 | 2 | 3 | 4 | 5,
       textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
       boundedDecayFits: boundedDecayFits
         ? (input.settings?.boundedDecayFits ?? DEFAULT_MONITOR_SETTINGS.boundedDecayFits)
