@@ -13,7 +13,14 @@
  * behind oracle retrains, oracle retrains never followed, retrains the oracle did not make, and
  * retrains made ahead of the oracle's; a table per scenario at the end.
  *
- * Usage: npx tsx bench/tune-decisions.ts [--seeds tuning|1-3,101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--timeline] [--noise] [--explain]
+ * `--revisions 4,5` runs the cost-aware policy at each rule revision on the same quality matrix
+ * and compares their schedules (retrains and probes); where they differ (or with `--price`, always)
+ * it builds the stream's quality matrix and prints each one's total cost (challenger probes
+ * included) beside the best periodic schedule (every whole-hour period, priced on the matrix) and
+ * the oracle. Identical schedules cost the same, so the matrix — most of the time — is skipped for
+ * them. `--json` prints the rows as JSON.
+ *
+ * Usage: npx tsx bench/tune-decisions.ts [--seeds tuning|1-3,101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--revisions 4,5 [--price] [--json]] [--timeline] [--noise] [--explain]
  */
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../training/backtest-trainer.ts';
@@ -21,8 +28,11 @@ import { type CostModel, oracleSchedule, scheduleCost } from './lib/oracle.ts';
 import { decomposeGap, gapLine, gapTable, gapTotals, type GapBreakdown } from './decision-gap.ts';
 import { buildScenario, COSTS, parseStreamKinds, STREAM_OPTIONS, type ScenarioSpec } from './lib/decision-streams.ts';
 import { parseSeeds, seedSet } from './lib/decision-seeds.ts';
-import { backtestOnMatrix, buildQualityMatrix } from './lib/quality-matrix.ts';
+import { backtestOnMatrix, buildQualityMatrix, matrixFrame } from './lib/quality-matrix.ts';
+import type { BacktestReport } from '../detectors/backtest/types.ts';
 import { benchPolicy, costAwareTrigger, memoTrainer } from './decisions.ts';
+import { bestPeriodic, hoursText } from './lib/periodic.ts';
+import { LATEST_RULE_REVISION } from '../detectors/policy/state.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -32,11 +42,14 @@ async function main(): Promise<void> {
       noise: { type: 'boolean' },
       explain: { type: 'boolean' },
       rule: { type: 'string' },
+      revisions: { type: 'string' },
+      price: { type: 'boolean' },
+      json: { type: 'boolean' },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npx tsx bench/tune-decisions.ts [--seeds tuning|1-3,101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--timeline] [--noise] [--explain]\n',
+      'Usage: npx tsx bench/tune-decisions.ts [--seeds tuning|1-3,101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--revisions 4,5 [--price] [--json]] [--timeline] [--noise] [--explain]\n',
     );
     return;
   }
@@ -49,6 +62,7 @@ async function main(): Promise<void> {
   const days = Number(values.days ?? 14);
   const kinds = parseStreamKinds(values.kinds);
   const ratios = new Map<string, number[]>();
+  const rows: RevisionRow[] = [];
   for (const kind of kinds) {
     for (const seed of seeds) {
       const spec: ScenarioSpec = { kind, seed, days, eventsPerHour: 300, referenceHours: 12, trainingWindow: '4h' };
@@ -67,6 +81,52 @@ async function main(): Promise<void> {
         process.stdout.write(
           `${kind} ${seed}: oracle on its own noise ${clairvoyant.totalCost.toFixed(0)}, oracle planned on independent noise ${blind.totalCost.toFixed(0)} (×${r.toFixed(3)}, 150 events a window)\n`,
         );
+        continue;
+      }
+      if (values.revisions !== undefined) {
+        const revisions = values.revisions.split(',').map(Number);
+        if (revisions.some((r) => !Number.isInteger(r) || r < 1 || r > LATEST_RULE_REVISION))
+          throw new Error(
+            `--revisions "${values.revisions}": rule revisions 1–${LATEST_RULE_REVISION}, comma-separated`,
+          );
+        // Each revision's schedule first (one backtest each); the matrix only when they differ.
+        const frame = matrixFrame(spec, scenario);
+        const runs: { revision: number; report: BacktestReport; retrainSteps: number[]; probeSteps: number[] }[] = [];
+        for (const revision of revisions) {
+          const policy = benchPolicy('ca', costAwareTrigger, spec.trainingWindow);
+          const { report, retrainSteps } = await backtestOnMatrix(frame, policy, trainer, {
+            ruleRevision: revision as 1 | 2 | 3 | 4 | 5,
+          });
+          runs.push({ revision, report, retrainSteps, probeSteps: probeTimes(report) });
+        }
+        const key = (r: { retrainSteps: number[]; probeSteps: number[] }) =>
+          `${r.retrainSteps.join(' ')}|${r.probeSteps.join(' ')}`;
+        const same = runs.every((r) => key(r) === key(runs[0] as (typeof runs)[number]));
+        const row: RevisionRow = { kind, seed, same, bestPeriodic: null, oracle: null, revisions: {} };
+        if (!same || values.price) {
+          const { costModel } = buildQualityMatrix(spec, { scenario, trainer });
+          const periodic = bestPeriodic(costModel);
+          row.bestPeriodic = { cost: periodic.cost.totalCost, period: hoursText(periodic.period) };
+          row.oracle = oracleSchedule(costModel).totalCost;
+          for (const r of runs) {
+            const priced = scheduleCost(costModel, r.retrainSteps);
+            row.revisions[r.revision] = {
+              cost: priced.totalCost + (r.report.trueCostParts?.probeCost ?? 0),
+              retrains: priced.retrainSteps.length,
+              probes: r.report.probes,
+              stepRetrains: stepRetrains(r.report),
+            };
+          }
+        } else
+          for (const r of runs)
+            row.revisions[r.revision] = {
+              cost: null,
+              retrains: r.retrainSteps.length,
+              probes: r.report.probes,
+              stepRetrains: stepRetrains(r.report),
+            };
+        rows.push(row);
+        process.stdout.write(`${revisionLine(row)}\n`);
         continue;
       }
       const matrix = buildQualityMatrix(spec, { scenario, trainer });
@@ -107,6 +167,11 @@ async function main(): Promise<void> {
       }
     }
   }
+  if (values.revisions !== undefined) {
+    process.stdout.write(`${revisionSummary(rows)}\n`);
+    if (values.json) process.stdout.write(`${JSON.stringify({ seeds, days, kinds, rows }, null, 2)}\n`);
+    return;
+  }
   const all: number[] = [];
   for (const [kind, rs] of ratios) {
     all.push(...rs);
@@ -120,6 +185,57 @@ async function main(): Promise<void> {
       `\nGap to the oracle, mean per stream as a share of the oracle's cost (parts add up to × oracle − 1):\n${gapTable(groups)}\n`,
     );
   }
+}
+
+interface RevisionRow {
+  kind: string;
+  seed: number;
+  /** Whether every revision made the same retrains and probes (then they cost the same). */
+  same: boolean;
+  /** Priced only when the schedules differ (or with `--price`). */
+  bestPeriodic: { cost: number; period: string } | null;
+  oracle: number | null;
+  revisions: Record<number, { cost: number | null; retrains: number; probes: number; stepRetrains: number }>;
+}
+
+/** Monitored steps at which a challenger probe started. */
+function probeTimes(report: BacktestReport): number[] {
+  return report.windows.flatMap((w, t) => (w.probe?.started ? [t] : []));
+}
+
+function stepRetrains(report: BacktestReport): number {
+  return report.decisions.filter((d) => d.kind === 'retrain' && /step down/.test(d.reason)).length;
+}
+
+function revisionLine(row: RevisionRow): string {
+  const cells = Object.entries(row.revisions).map(
+    ([r, o]) =>
+      `rev ${r} ${o.cost === null ? '' : `${o.cost.toFixed(0)} `}(${o.retrains} rt, ${o.stepRetrains} by the step rule, ${o.probes} probes${o.cost !== null && row.bestPeriodic ? `; ÷ periodic ${(o.cost / row.bestPeriodic.cost).toFixed(3)}` : ''})`,
+  );
+  const priced =
+    row.bestPeriodic === null
+      ? ' — same schedule'
+      : ` | best periodic ${row.bestPeriodic.cost.toFixed(0)} (${row.bestPeriodic.period}) | oracle ${(row.oracle as number).toFixed(0)}`;
+  return `${row.kind} ${row.seed}: ${cells.join(' | ')}${priced}`;
+}
+
+/** Per revision, over the streams priced: total cost, mean × oracle, streams above the best periodic (a tie within 0.5% counts). */
+function revisionSummary(rows: readonly RevisionRow[]): string {
+  const revisions = [...new Set(rows.flatMap((r) => Object.keys(r.revisions)))];
+  const same = rows.filter((r) => r.same).length;
+  const lines = revisions.map((rev) => {
+    const mine = rows.flatMap((r) => {
+      const o = r.revisions[Number(rev)];
+      return o === undefined || o.cost === null || r.bestPeriodic === null || r.oracle === null
+        ? []
+        : [{ cost: o.cost, periodic: r.bestPeriodic.cost, oracle: r.oracle, name: `${r.kind} ${r.seed}` }];
+    });
+    const total = mine.reduce((s, m) => s + m.cost, 0);
+    const ratio = mine.reduce((s, m) => s + m.cost / m.oracle, 0) / Math.max(1, mine.length);
+    const above = mine.filter((m) => m.cost > m.periodic * 1.005).map((m) => m.name);
+    return `rev ${rev}: ${mine.length} streams priced, total ${total.toFixed(0)}, mean ×${ratio.toFixed(3)} the oracle, above the best periodic on ${above.length} (${above.join(', ')})`;
+  });
+  return [`${same} of ${rows.length} streams: the same schedule at every revision`, ...lines].join('\n');
 }
 
 main().catch((err: unknown) => {

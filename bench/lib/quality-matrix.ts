@@ -13,6 +13,7 @@ import { trainVersion } from '../../detectors/backtest/binary-training.ts';
 import { runBacktest } from '../../detectors/backtest/engine.ts';
 import type { BacktestModel, BacktestReport, BacktestRow, BacktestTrainer } from '../../detectors/backtest/types.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
+import type { MonitorSettings } from '../../detectors/monitor/types.ts';
 import { type CostModel, stalenessPerEvent } from './oracle.ts';
 import { parseDuration } from '../../detectors/policy/duration.ts';
 import { buildScenario, COSTS, type Scenario, type ScenarioSpec } from './decision-streams.ts';
@@ -111,9 +112,11 @@ export async function backtestOnMatrix(
   matrix: Pick<QualityMatrix, 'scenario' | 'steps' | 'monitoredStart'>,
   policy: RetrainPolicy,
   trainer: BacktestTrainer,
+  settings?: Partial<MonitorSettings>,
 ): Promise<{ report: BacktestReport; retrainSteps: number[] }> {
   const { scenario, steps, monitoredStart } = matrix;
   const report = await runBacktest({
+    ...(settings === undefined ? {} : { settings }),
     rows: scenario.rows,
     numeric: scenario.numeric,
     hasPrediction: false,
@@ -129,6 +132,21 @@ export async function backtestOnMatrix(
     .filter((s) => s < steps);
   return { report, retrainSteps };
 }
+/**
+ * What `backtestOnMatrix` needs of a matrix, without training and scoring every step's model: a
+ * policy's schedule costs one backtest, so comparing two policies' schedules is cheap, and only
+ * schedules that differ need the matrix to be priced.
+ */
+export function matrixFrame(
+  spec: ScenarioSpec,
+  scenario: Scenario = buildScenario(spec),
+): Pick<QualityMatrix, 'scenario' | 'steps' | 'monitoredStart'> {
+  const origin = Math.floor((scenario.rows[0] as BacktestRow).time / CADENCE_MS) * CADENCE_MS;
+  const monitoredStart = origin + spec.referenceHours * CADENCE_MS;
+  const steps = Math.ceil(((scenario.rows.at(-1) as BacktestRow).time + 1 - monitoredStart) / CADENCE_MS);
+  return { scenario, steps, monitoredStart };
+}
+
 /**
  * The cost models of `count` twins of a stream: the same concept path, events drawn from other
  * sample seeds, so their trained models and windows have luck independent of the stream's.

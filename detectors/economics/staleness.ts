@@ -245,6 +245,12 @@ export function stepStaleness(
      * so long (a challenger probe's gap, detectors/probes/evidence.ts). @default Infinity
      */
     maxExpectedHours?: number;
+    /**
+     * How long the model's quality excursions last (persistence.ts, rule revision 5): the step is
+     * priced for that long instead of the version's age, unless it has already lasted longer.
+     * @default null (the version's age)
+     */
+    persistenceHours?: number | null;
   },
 ): StepEvidence | null {
   const sign = (options.direction ?? 'higher-is-better') === 'higher-is-better' ? 1 : -1;
@@ -255,12 +261,14 @@ export function stepStaleness(
   if (!(lossRate > 0)) return null;
   const ageAtStep = Math.max(0, (step.at - options.versionStart) / 3_600_000);
   const sinceStep = Math.max(0, (options.now - step.at) / 3_600_000);
-  const expectedHours = Math.min(Math.max(ageAtStep, sinceStep), Math.max(0, options.maxExpectedHours ?? Infinity));
+  const persistence = options.persistenceHours ?? null;
+  const lasting = persistence === null ? ageAtStep : Math.min(ageAtStep, persistence);
+  const expectedHours = Math.min(Math.max(lasting, sinceStep), Math.max(0, options.maxExpectedHours ?? Infinity));
   return {
     value: options.valuePerQualityUnit * options.eventsPerHour * lossRate * expectedHours,
     lossRate,
     expectedHours,
-    description: `quality stepped down from ${step.before.toFixed(3)} to ${step.after.toFixed(3)} at ${new Date(step.at).toISOString()} (z ${step.z.toFixed(1)}), ${(sign * (options.attainable - step.after)).toFixed(3)} below the attainable ${options.attainable.toFixed(3)}; the version had served ${ageAtStep.toFixed(1)} h before it`,
+    description: `quality stepped down from ${step.before.toFixed(3)} to ${step.after.toFixed(3)} at ${new Date(step.at).toISOString()} (z ${step.z.toFixed(1)}), ${(sign * (options.attainable - step.after)).toFixed(3)} below the attainable ${options.attainable.toFixed(3)}; the version had served ${ageAtStep.toFixed(1)} h before it${persistence !== null && persistence < ageAtStep ? `; its quality's excursions last about ${persistence.toFixed(1)} h` : ''}`,
     change: {
       at: step.at,
       before: step.before,
@@ -268,6 +276,7 @@ export function stepStaleness(
       z: step.z,
       attainable: options.attainable,
       ageAtStepHours: ageAtStep,
+      ...(persistence === null ? {} : { persistenceHours: persistence }),
     },
   };
 }

@@ -12,7 +12,10 @@ export interface StepEvidence {
   value: number;
   /** Lower bound of the quality lost per event since the step (metric units, ≥ 0). */
   lossRate: number;
-  /** Hours the loss is expected to last: the longer of the version's age at the step and the step's own age. */
+  /**
+   * Hours the loss is expected to last: the longer of the version's age at the step (revision 5:
+   * or how long the model's excursions last, if shorter) and the step's own age.
+   */
   expectedHours: number;
   /** For the decision's reason. */
   description: string;
@@ -33,6 +36,8 @@ export interface StepFacts {
   attainable: number;
   /** How long the version had served before the step, in hours. */
   ageAtStepHours: number;
+  /** How long the model's quality excursions last, when its history measured it (rule revision 5). @default undefined */
+  persistenceHours?: number;
 }
 
 /**

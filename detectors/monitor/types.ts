@@ -185,10 +185,12 @@ export interface MonitorSettings {
    * markers in its history), so replay re-derives its decisions. 4: challenger probes
    * (detectors/probes/) measure what a fresh model attains on the same events, and a stuck value
    * is breakage only where it replaces spread (a value the reference already had with mass,
-   * grown more frequent while the window keeps its spread, is shift).
-   * @default 4
+   * grown more frequent while the window keeps its spread, is shift). 5: the step rule prices a
+   * step down for as long as the model's own quality excursions last, when its window history
+   * shows excursions beyond sampling noise that revert (detectors/economics/persistence.ts).
+   * @default 5
    */
-  ruleRevision: 1 | 2 | 3 | 4;
+  ruleRevision: 1 | 2 | 3 | 4 | 5;
   /**
    * Most cadences one evaluation covers when the monitor wakes with several windows due (it fell
    * behind): they are evaluated as one coalesced window and older ones are skipped, both recorded
@@ -228,7 +230,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxWindows: 168,
   maxPointsPerVersion: 500,
   maxVersions: 8,
-  ruleRevision: 4,
+  ruleRevision: 5,
   maxCoalescedWindows: 24,
   boundedDecayFits: true,
   textRevision: 2,

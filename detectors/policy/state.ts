@@ -75,7 +75,9 @@ export interface PolicyState {
    * Revision of the cost-aware rule (see `MonitorSettings.ruleRevision`): 1 as shipped until
    * 2026-11; 2 adds the step rule (a step down priced for as long as it is expected to last);
    * 3 adds the data-quality guard over the training window, the window minimums and the wait
-   * for enough labelled rows after a change. Replayed workflow histories keep the revision they
+   * for enough labelled rows after a change; 4 challenger probes; 5 prices a step for as long as
+   * the model's own quality excursions last when its history shows they revert (economics/persistence.ts).
+   * Replayed workflow histories keep the revision they
    * were recorded under. @default LATEST_RULE_REVISION
    */
   ruleRevision?: number;
@@ -109,7 +111,7 @@ export interface PolicyState {
 }
 
 /** The newest revision of the cost-aware rule (what a state without `ruleRevision` gets). */
-export const LATEST_RULE_REVISION = 4;
+export const LATEST_RULE_REVISION = 5;
 
 export type GuardName = 'one-at-a-time' | 'data-quality' | 'cooldown' | 'budget' | 'blackout' | 'approval';
 

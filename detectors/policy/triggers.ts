@@ -11,6 +11,7 @@ import {
   STEP_RULE_MIN_Z,
 } from '../economics/staleness.ts';
 import type { QualityWindow, VersionEarlyQuality } from '../economics/staleness.ts';
+import { lossPersistence } from '../economics/persistence.ts';
 import type { RetrainEconomics, StepEvidence } from '../economics/types.ts';
 import { probeEvidence, type ProbeEvidence } from '../probes/evidence.ts';
 import { resolveProbePolicy } from '../probes/policy.ts';
@@ -88,6 +89,21 @@ export function evaluateTrigger(
 export function windowsSinceRetrain(state: PolicyState): WindowSummary[] {
   const since = state.lastRetrainAt ?? Number.NEGATIVE_INFINITY;
   return (state.windows ?? []).filter((w) => w.start >= since);
+}
+
+/** A window as the staleness evidence reads it. */
+function qualityWindow(w: WindowSummary): QualityWindow {
+  return { start: w.start, end: w.end, events: w.events, quality: w.quality?.value ?? null };
+}
+
+/**
+ * When the versions whose windows the state keeps began: recent retrains (their start, in the
+ * monitor) and the version in service's deployment, so that its windows are exactly its own.
+ */
+function retrainTimesOf(state: PolicyState): number[] {
+  const times = [...(state.recentRetrains ?? [])];
+  if (state.lastRetrainAt != null) times.push(state.lastRetrainAt);
+  return [...new Set(times)].sort((a, b) => a - b);
 }
 
 /** Count the trailing run of windows satisfying `hit`, among windows where `measured` holds. */
@@ -359,6 +375,15 @@ function costAware(
             eventsPerHour,
             valuePerQualityUnit: trigger.valuePerQualityUnit,
             direction,
+            // Revision 5: for as long as the model's own excursions last (economics/persistence.ts).
+            ...(revision >= 5 && step !== null
+              ? {
+                  persistenceHours: lossPersistence(
+                    (state.windows ?? []).filter((w) => w.dataQualityOk !== false).map(qualityWindow),
+                    { retrainTimes: retrainTimesOf(state), currentStepAt: step.at, direction },
+                  ).hours,
+                }
+              : {}),
             // Against a probe's gap, the loss is priced only for as long as the gap stands.
             ...(attainable.source === 'probe' && probed?.raisedUntil != null
               ? { maxExpectedHours: (probed.raisedUntil - now) / HOUR_MS }

@@ -71,6 +71,12 @@ const MULTIVARIATE_DRIFT = 'multivariate-drift';
 const CHALLENGER_PROBES = 'challenger-probes';
 
 /**
+ * `patched` id of rule revision 5: the step rule prices a step down for as long as the model's own
+ * quality excursions last, when its window history shows they revert (detectors/economics/persistence.ts).
+ */
+const STEP_PERSISTENCE = 'step-persistence';
+
+/**
  * `patched` id of the label-free estimate of multiclass and regression models: a window's read
  * also estimates their metrics (CBPE, DLE) with the estimator fitted on the reference.
  */
@@ -121,6 +127,9 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const kindEstimation = patched(KIND_ESTIMATION);
   // Runs recorded before it read no segment outcomes: their segments replay with drift and data quality only.
   const segmentOutcomes = patched(SEGMENT_OUTCOMES);
+  // Runs recorded before it stay on rule revision 4 (a step priced over the version's age). Asked
+  // last, so histories recorded before it meet the markers they recorded in the order they did.
+  const stepPersistence = challengerProbes && patched(STEP_PERSISTENCE);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -137,6 +146,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     challengerProbes,
     kindEstimation,
     segmentOutcomes,
+    stepPersistence,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

@@ -141,6 +141,7 @@ export class MonitorWorkflowState {
    * `challengerProbes` (rule revision 4: the probes the rule asks for are trained and scored),
    * `kindEstimation` (multiclass and regression windows estimated label-free by their read),
    * `segmentOutcomes` (their segments' labelled outcomes summed with the window, for per-segment quality).
+   * `stepPersistence` (rule revision 5: a step priced for as long as the model's excursions last).
    */
   constructor(
     input: ModelMonitorInput,
@@ -160,6 +161,7 @@ export class MonitorWorkflowState {
       challengerProbes = false,
       kindEstimation = false,
       segmentOutcomes = false,
+      stepPersistence = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -176,6 +178,7 @@ export class MonitorWorkflowState {
       challengerProbes?: boolean;
       kindEstimation?: boolean;
       segmentOutcomes?: boolean;
+      stepPersistence?: boolean;
     },
   ) {
     this.input = input;
@@ -186,13 +189,22 @@ export class MonitorWorkflowState {
     this.#challengerProbes = challengerProbes && ruleRevision3;
     this.#kindEstimation = kindEstimation;
     this.#segmentOutcomes = segmentOutcomes;
-    const newest = this.#challengerProbes ? 4 : ruleRevision3 ? 3 : ruleRevision2 ? 2 : 1;
+    const newest =
+      this.#challengerProbes && stepPersistence
+        ? 5
+        : this.#challengerProbes
+          ? 4
+          : ruleRevision3
+            ? 3
+            : ruleRevision2
+              ? 2
+              : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
       // A revision the code of this run's history did not have is never used; a lower one asked for is.
       ruleRevision: Math.min(newest, input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) as
-        1 | 2 | 3 | 4,
+        1 | 2 | 3 | 4 | 5,
       textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
       boundedDecayFits: boundedDecayFits
         ? (input.settings?.boundedDecayFits ?? DEFAULT_MONITOR_SETTINGS.boundedDecayFits)
