@@ -11,19 +11,12 @@ export interface GuardrailOptions {
   minLatencySamples: number;
   /** Largest allowed challenger error rate minus champion error rate (absolute). @default 0.001 */
   maxErrorRateIncrease: number;
-  /**
-   * A challenger p99 below this many ms passes the latency guardrail whatever the ratio: per-row
-   * latencies of a small model served live are fractions of a millisecond, where the ratio
-   * measures the machine's noise, not the model. @default 0
-   */
-  latencyFloorMs: number;
 }
 
 export const GUARDRAIL_DEFAULTS: Readonly<GuardrailOptions> = Object.freeze({
   maxLatencyP99Ratio: 1.2,
   minLatencySamples: 100,
   maxErrorRateIncrease: 0.001,
-  latencyFloorMs: 0,
 });
 
 export interface ServingCounts {
@@ -77,11 +70,7 @@ export function evaluateGuardrails(input: GuardrailInput, options: Partial<Guard
     result.challengerLatencyP99Ms = p99(b);
     result.latencyP99Ratio =
       result.championLatencyP99Ms > 0 ? result.challengerLatencyP99Ms / result.championLatencyP99Ms : null;
-    if (
-      result.latencyP99Ratio !== null &&
-      result.latencyP99Ratio > o.maxLatencyP99Ratio &&
-      result.challengerLatencyP99Ms >= o.latencyFloorMs
-    ) {
+    if (result.latencyP99Ratio !== null && result.latencyP99Ratio > o.maxLatencyP99Ratio) {
       result.violations.push(
         `latency p99 ${result.challengerLatencyP99Ms.toFixed(2)} ms is ${result.latencyP99Ratio.toFixed(2)}x the champion's ${result.championLatencyP99Ms.toFixed(2)} ms (limit ${o.maxLatencyP99Ratio}x)`,
       );

@@ -11,6 +11,7 @@ import { queryRows } from './client.ts';
 export const ERASURE_TABLES = [
   'labels',
   'shadow_results',
+  'shadow_outcome_results',
   'dead_letters',
   'training_lineage',
   'scoring_events',
@@ -31,6 +32,7 @@ const WHERE: Record<ErasureTable, string> = {
   training_lineage: 'subject_id = {s:String}',
   labels: 'event_id IN {ids:Array(String)}',
   shadow_results: 'event_id IN {ids:Array(String)}',
+  shadow_outcome_results: 'event_id IN {ids:Array(String)}',
   // Bad records are kept whole as text: match the subject or their events inside the JSON payload.
   dead_letters:
     "(JSONExtractString(payload, 'subject_id') = {s:String} OR JSONExtractString(payload, 'event_id') IN {ids:Array(String)})",

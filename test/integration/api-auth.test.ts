@@ -169,6 +169,7 @@ describe('operator API: token roles, injection, access log', () => {
           expect((r.body as { deleted: Record<string, number> }).deleted).toEqual({
             labels: 0,
             shadow_results: 0,
+            shadow_outcome_results: 0,
             dead_letters: 0,
             training_lineage: 0,
             scoring_events: 0,

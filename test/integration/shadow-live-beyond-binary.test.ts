@@ -16,7 +16,7 @@ import { uniqueName } from '../helpers/stack.ts';
 import { T0 } from './training-fixtures.ts';
 
 const HISTORY = 1200;
-const MIN_PAIRS = 150;
+const MIN_PAIRS = 100;
 const CLASSES = ['low', 'mid', 'high'];
 type Features = { f1: number; f2: number; f3: number };
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { evaluateGuardrails } from '../../../detectors/promotion/guardrails.ts';
 import { chooseLiveSource } from '../../../detectors/promotion/live-choice.ts';
+import { pairedLossSummary } from '../../../detectors/promotion/paired-loss-summary.ts';
 import {
   pairOutcomes,
   probabilityVector,
@@ -125,17 +125,34 @@ describe('which events a live-shadowed verdict rests on', () => {
   });
 });
 
-describe('the latency guardrail below its floor', () => {
-  const fast = (ms: number) => Array.from({ length: 200 }, (_, i) => ms * (1 + (i % 10) / 100));
-  it('a challenger p99 under latencyFloorMs passes whatever the ratio; at or above it the ratio is judged', () => {
-    const noisy = { championLatenciesMs: fast(0.01), challengerLatenciesMs: fast(0.05) };
-    expect(evaluateGuardrails(noisy, { maxLatencyP99Ratio: 2 }).violations).toHaveLength(1);
-    const floored = evaluateGuardrails(noisy, { maxLatencyP99Ratio: 2, latencyFloorMs: 1 });
-    expect(floored.violations).toEqual([]);
-    expect(floored.latencyP99Ratio).toBeCloseTo(5, 9);
-    const slow = { championLatenciesMs: fast(1), challengerLatenciesMs: fast(3) };
-    expect(evaluateGuardrails(slow, { maxLatencyP99Ratio: 2, latencyFloorMs: 1 }).violations[0]).toMatch(
-      /latency p99 3\.\d+ ms is 3\.00x/,
-    );
+describe('a stored evaluation as the API shows it', () => {
+  it("the paired difference's normal interval from the query's aggregates (z = scipy.stats.norm.ppf(0.975))", () => {
+    const c = fixture.cases.find((x) => x.loss === 'squaredError')!;
+    const a = c.expected.champion_loss;
+    const b = c.expected.challenger_loss;
+    const n = a.length;
+    const d = a.map((x, i) => x - b[i]!);
+    const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+    const sd = Math.sqrt(d.reduce((s, x) => s + (x - mean(d)) ** 2, 0) / (n - 1));
+    const summary = pairedLossSummary({
+      n,
+      championLoss: mean(a),
+      candidateLoss: mean(b),
+      differenceMean: mean(d),
+      differenceSd: sd,
+    });
+    const half = (1.959963984540054 * sd) / Math.sqrt(n);
+    expect(summary.difference.value).toBeCloseTo(mean(d), 12);
+    expect(summary.difference.lower!).toBeCloseTo(mean(d) - half, 9);
+    expect(summary.difference.upper!).toBeCloseTo(mean(d) + half, 9);
+    expect([summary.champion, summary.candidate, summary.level]).toEqual([mean(a), mean(b), 0.95]);
+    const one = pairedLossSummary({
+      n: 1,
+      championLoss: 1,
+      candidateLoss: 0.5,
+      differenceMean: 0.5,
+      differenceSd: null,
+    });
+    expect(one.difference).toEqual({ value: 0.5, lower: null, upper: null });
   });
 });
