@@ -11,6 +11,7 @@ import { LocalArtifactStore, type ArtifactStore } from '../platform/registry/art
 import { createProbeActivity } from './probe.ts';
 import { createPromotionActivities } from './promotion.ts';
 import { createShadowActivity } from './shadow.ts';
+import { createLiveShadowActivities } from './shadow-live.ts';
 import { createSnapshotActivity } from './snapshot.ts';
 import type { RetrainContext } from './retrain-context.ts';
 import { createTrainModelActivity } from './train-model.ts';
@@ -51,6 +52,7 @@ export function createRetrainActivities(deps: RetrainDeps) {
     trainModel: createTrainModelActivity(ctx),
     validateOffline: createValidationActivity(ctx),
     shadowEvaluate: createShadowActivity(ctx),
+    ...createLiveShadowActivities(ctx),
     scoreProbe: createProbeActivity(ctx),
     ...createPromotionActivities(ctx),
   };
@@ -70,4 +72,5 @@ export type { TrainModelInput, TrainModelResult } from './train-model.ts';
 export type { TrainerSpec } from '../training/trainer-spec.ts';
 export type { ValidateOfflineInput, ValidateOfflineResult } from './validation.ts';
 export type { ShadowEvaluateInput, ShadowEvaluateResult } from './shadow.ts';
+export type { LiveShadowPairsInput, StartLiveShadowInput, StartLiveShadowResult } from './shadow-live.ts';
 export type { ScoreProbeInput, ScoreProbeResult } from './probe.ts';

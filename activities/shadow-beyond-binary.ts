@@ -1,22 +1,31 @@
 /**
- * The shadow evaluation of a multiclass or regression challenger: champion and challenger
- * re-score the SAME recent labelled events (a replay, never the challenger's training split),
- * each event's loss is taken under the policy's metric — multiclass log loss (or 0/1 error for
- * accuracy), regression squared error (RMSE, R²) or absolute error (MAE) — and
- * detectors/promotion's paired loss verdict decides on the interval of the mean difference.
- * Both models must be registered versions (their class probabilities or predictions are
- * recomputed; a recorded score is not enough).
+ * The shadow evaluation of a multiclass or regression challenger: champion and challenger on the
+ * SAME labelled events (never the challenger's training split), each event's loss under the
+ * policy's metric — multiclass log loss (or 0/1 error for accuracy), regression squared error
+ * (RMSE, R²) or absolute error (MAE) — and detectors/promotion's paired loss verdict on the
+ * interval of the mean difference. The outputs come from one of two sources:
+ *
+ * - live: what the scorer served while the challenger was in shadow — the champion's production
+ *   event and the challenger's `<model>.shadow` event of the same request, each with its class
+ *   probabilities or predicted number;
+ * - replay: both registered versions re-score recent stored events (their outputs are
+ *   recomputed; a recorded score is not enough).
+ *
+ * Every paired event is stored in `shadow_outcome_results` with both outputs, the truth and both
+ * losses, so an auditor reads the events the verdict rests on.
  */
 import type { EventResampler } from '../detectors/promotion/index.ts';
-import { pairedLossVerdict, perEventLosses, type LossVerdictMetric } from '../detectors/promotion/index.ts';
+import { pairedLossVerdict, type LossVerdictMetric } from '../detectors/promotion/index.ts';
 import {
-  argmax,
-  multiclassSummary,
-  regressionSummary,
-  type OutputsSummary,
-} from '../detectors/quality/outputs-summary.ts';
+  pairOutcomes,
+  probabilityVector,
+  valueOutput,
+  type OutcomePairInput,
+} from '../detectors/promotion/outcome-pairs.ts';
+import { multiclassSummary, regressionSummary, type OutputsSummary } from '../detectors/quality/outputs-summary.ts';
 import type { QualityMetric } from '../detectors/quality/quality-metric.ts';
 import type { ModelKindDeclaration } from '../platform/clickhouse/model-kind-repository.ts';
+import { storeShadowOutcomes, type LiveOutcomePairRow } from '../platform/clickhouse/shadow-outcome-repository.ts';
 import type { ShadowEventRow } from '../platform/clickhouse/shadow-repository.ts';
 import { encodeSplitFeatures } from '../platform/onnx/features.ts';
 import { modelOutputOf } from '../platform/registry/model-output.ts';
@@ -28,6 +37,14 @@ import type { PromotionVerdict } from '../detectors/promotion/index.ts';
 import type { GuardrailOptions } from '../detectors/promotion/guardrails.ts';
 
 type Kind = Exclude<ModelKindDeclaration, { kind: 'binary' }>;
+
+/**
+ * The live latency guardrail: reported, not judged. A live latency is the scorer's batch time over
+ * its rows, and a shadow version's run follows the champion's in the same batch, inline or in a
+ * worker thread as the pool chose when it loaded: on a loaded 2-core machine a challenger of the
+ * same size measured 3.3–3.4× its champion's p99. The canary judges latency on traffic of its own.
+ */
+const LIVE_GUARDRAILS = { maxLatencyP99Ratio: Number.POSITIVE_INFINITY };
 
 /** The per-event comparison of the policy's metric: macro-F1 is not a mean over events, so its model is compared on log loss. */
 export function lossOfMetric(kind: Kind, metric: QualityMetric): LossVerdictMetric {
@@ -47,6 +64,17 @@ export interface BeyondBinaryShadow {
   championBatchMs: number[];
 }
 
+/** Where the outputs come from: stored events both versions re-score, or the pairs the scorer served live. */
+export type BeyondBinaryOutputs =
+  | {
+      source: 'replay';
+      candidate: ModelVersion;
+      champion: ModelVersion;
+      events: readonly ShadowEventRow[];
+      batchSize: number;
+    }
+  | { source: 'live'; pairs: readonly LiveOutcomePairRow[] };
+
 async function scoreWith(
   ctx: RetrainContext,
   version: ModelVersion,
@@ -65,97 +93,189 @@ async function scoreWith(
   }
 }
 
+/** One labelled event with each side's output and the latency it was produced in. */
+interface SidedEvent extends OutcomePairInput {
+  eventId: string;
+  championLatencyMs: number;
+  challengerLatencyMs: number;
+}
+
+interface Gathered {
+  events: SidedEvent[];
+  /** Per-batch (replay) or per-event (live) latencies, ms. */
+  championBatchMs: number[];
+  candidateBatchMs: number[];
+  /** Rows a side failed to score in a replay (a live side's missing outputs are counted by the pairing). */
+  championErrors: number;
+  candidateErrors: number;
+}
+
+const truthOf = (kind: Kind, label: string, numeric: number | null) =>
+  targetValue(kind, label, numeric === null ? null : Number(numeric));
+
+async function replayOutputs(
+  ctx: RetrainContext,
+  kind: Kind,
+  o: Extract<BeyondBinaryOutputs, { source: 'replay' }>,
+): Promise<Gathered> {
+  const usable = o.events
+    .map((e) => ({ e, y: truthOf(kind, e.label, e.label_numeric) }))
+    .filter((x): x is { e: ShadowEventRow; y: number } => x.y !== null);
+  const rows = usable.map((x) => x.e);
+  const candidate = await scoreWith(ctx, o.candidate, kind, rows, o.batchSize, 'candidate');
+  const champion = await scoreWith(ctx, o.champion, kind, rows, o.batchSize, 'champion');
+  const width = candidate.width;
+  const outputAt = (s: BatchScores, i: number) => Array.from(s.scores.subarray(i * width, (i + 1) * width));
+  return {
+    events: usable.map((x, i) => ({
+      eventId: x.e.event_id,
+      truth: x.y,
+      champion: outputAt(champion, i),
+      challenger: outputAt(candidate, i),
+      championLatencyMs: champion.latencyMs[i] ?? 0,
+      challengerLatencyMs: candidate.latencyMs[i] ?? 0,
+    })),
+    championBatchMs: champion.batchMs,
+    candidateBatchMs: candidate.batchMs,
+    championErrors: champion.errors,
+    candidateErrors: candidate.errors,
+  };
+}
+
+function liveOutputs(kind: Kind, pairs: readonly LiveOutcomePairRow[]): Gathered {
+  const latency = (text: string) => {
+    const v = Number(text);
+    return text !== '' && Number.isFinite(v) ? v : Number.NaN;
+  };
+  const outputOf = (probabilities: Record<string, number>, value: number | null) =>
+    kind.kind === 'multiclass' ? probabilityVector(probabilities, kind.classes) : valueOutput(value);
+  const events: SidedEvent[] = [];
+  for (const p of pairs) {
+    const y = truthOf(kind, p.label, p.label_numeric);
+    if (y === null) continue;
+    events.push({
+      eventId: p.event_id,
+      truth: y,
+      champion: outputOf(p.champion_probabilities, p.champion_value),
+      challenger: outputOf(p.candidate_probabilities, p.candidate_value),
+      championLatencyMs: latency(p.champion_latency),
+      challengerLatencyMs: latency(p.candidate_latency),
+    });
+  }
+  const known = (values: number[]) => values.filter((v) => !Number.isNaN(v));
+  return {
+    events,
+    championBatchMs: known(events.map((e) => e.championLatencyMs)),
+    candidateBatchMs: known(events.map((e) => e.challengerLatencyMs)),
+    championErrors: 0,
+    candidateErrors: 0,
+  };
+}
+
 export async function shadowBeyondBinary(
   ctx: RetrainContext,
   args: {
     kind: Kind;
     metric: QualityMetric;
-    candidate: ModelVersion;
-    champion: ModelVersion;
-    events: readonly ShadowEventRow[];
-    batchSize: number;
+    outputs: BeyondBinaryOutputs;
     mode: 'superiority' | 'non-inferiority';
     margin: number;
     minEvents: number;
     guardrails: Partial<GuardrailOptions>;
     eventResampler: EventResampler;
+    /** Where the paired events are stored. */
+    store: { evaluationId: string; modelId: string; candidateVersion: string; championVersion: string };
   },
 ): Promise<BeyondBinaryShadow> {
   const { kind } = args;
-  const usable = args.events
-    .map((e) => ({ e, y: targetValue(kind, e.label, e.label_numeric === null ? null : Number(e.label_numeric)) }))
-    .filter((x): x is { e: ShadowEventRow; y: number } => x.y !== null);
-  const rows = usable.map((x) => x.e);
-  const candidate = await scoreWith(ctx, args.candidate, kind, rows, args.batchSize, 'candidate');
-  const champion = await scoreWith(ctx, args.champion, kind, rows, args.batchSize, 'champion');
-  const width = candidate.width;
-  const truth: number[] = [];
-  const championOutputs: number[][] = [];
-  const candidateOutputs: number[][] = [];
-  usable.forEach((x, i) => {
-    const a = Array.from(champion.scores.subarray(i * width, (i + 1) * width));
-    const b = Array.from(candidate.scores.subarray(i * width, (i + 1) * width));
-    // Paired events only: both models produced an output.
-    if (a.some((v) => Number.isNaN(v)) || b.some((v) => Number.isNaN(v))) return;
-    truth.push(x.y);
-    championOutputs.push(a);
-    candidateOutputs.push(b);
-  });
+  const gathered =
+    args.outputs.source === 'replay'
+      ? await replayOutputs(ctx, kind, args.outputs)
+      : liveOutputs(kind, args.outputs.pairs);
   const loss = lossOfMetric(kind, args.metric);
-  const lossesOf = (outputs: number[][]): number[] =>
-    loss === 'accuracy'
-      ? outputs.map((p, i) => (argmax(p) === truth[i] ? 0 : 1))
-      : kind.kind === 'multiclass'
-        ? perEventLosses('logLoss', truth, outputs)
-        : perEventLosses(
-            loss as 'squaredError' | 'absoluteError',
-            truth,
-            outputs.map((p) => p[0] as number),
-          );
-  const correct =
-    kind.kind === 'multiclass'
+  // Paired events only: both models produced an output.
+  const pairs = pairOutcomes(kind.kind, loss, gathered.events);
+  const requests = gathered.events.length;
+  const championErrors = gathered.championErrors + (args.outputs.source === 'live' ? pairs.championMissing : 0);
+  const candidateErrors = gathered.candidateErrors + (args.outputs.source === 'live' ? pairs.challengerMissing : 0);
+  const pairedEvents = pairs.paired.map((i) => gathered.events[i] as SidedEvent);
+  const storing = storeShadowOutcomes(ctx.clickhouse, {
+    evaluation_id: args.store.evaluationId,
+    model_id: args.store.modelId,
+    candidate_version: args.store.candidateVersion,
+    champion_version: args.store.championVersion,
+    source: args.outputs.source,
+    kind: kind.kind,
+    loss,
+    evaluated_at: Date.now(),
+    event_ids: pairedEvents.map((e) => e.eventId),
+    ...(kind.kind === 'multiclass'
       ? {
-          champion: championOutputs.map((p, i) => argmax(p) === truth[i]),
-          challenger: candidateOutputs.map((p, i) => argmax(p) === truth[i]),
+          label_classes: pairs.truth.map((y) => kind.classes[y] as string),
+          champion_probabilities: pairs.champion.map((p) => byClass(kind.classes, p)),
+          candidate_probabilities: pairs.challenger.map((p) => byClass(kind.classes, p)),
         }
-      : undefined;
-  const verdict = pairedLossVerdict(
-    {
-      metric: loss,
-      champion: lossesOf(championOutputs),
-      challenger: lossesOf(candidateOutputs),
-      ...(correct ? { correct } : {}),
-    },
-    {
-      ...(champion.batchMs.length > 0 ? { championLatenciesMs: champion.batchMs } : {}),
-      ...(candidate.batchMs.length > 0 ? { challengerLatenciesMs: candidate.batchMs } : {}),
-      championServing: { requests: usable.length, errors: champion.errors },
-      challengerServing: { requests: usable.length, errors: candidate.errors },
-    },
-    {
-      test: args.mode,
-      ...(args.mode === 'superiority' ? { minimumImprovement: args.margin } : { margin: args.margin }),
-      minEvents: args.minEvents,
-      guardrails: { maxLatencyP99Ratio: 2, ...args.guardrails },
-      eventResampler: args.eventResampler,
-    },
-  );
+      : {
+          label_values: pairs.truth,
+          champion_values: pairs.champion.map((p) => p[0] as number),
+          candidate_values: pairs.challenger.map((p) => p[0] as number),
+        }),
+    champion_losses: pairs.championLosses,
+    candidate_losses: pairs.challengerLosses,
+    champion_latency_ms: pairedEvents.map((e) => (Number.isNaN(e.championLatencyMs) ? 0 : e.championLatencyMs)),
+    candidate_latency_ms: pairedEvents.map((e) => (Number.isNaN(e.challengerLatencyMs) ? 0 : e.challengerLatencyMs)),
+  });
+  let verdict: PromotionVerdict;
+  try {
+    verdict = pairedLossVerdict(
+      {
+        metric: loss,
+        champion: pairs.championLosses,
+        challenger: pairs.challengerLosses,
+        ...(pairs.correct ? { correct: pairs.correct } : {}),
+      },
+      {
+        ...(gathered.championBatchMs.length > 0 ? { championLatenciesMs: gathered.championBatchMs } : {}),
+        ...(gathered.candidateBatchMs.length > 0 ? { challengerLatenciesMs: gathered.candidateBatchMs } : {}),
+        championServing: { requests, errors: championErrors },
+        challengerServing: { requests, errors: candidateErrors },
+      },
+      {
+        test: args.mode,
+        ...(args.mode === 'superiority' ? { minimumImprovement: args.margin } : { margin: args.margin }),
+        minEvents: args.minEvents,
+        guardrails: {
+          maxLatencyP99Ratio: 2,
+          ...(args.outputs.source === 'live' ? LIVE_GUARDRAILS : {}),
+          ...args.guardrails,
+        },
+        eventResampler: args.eventResampler,
+      },
+    );
+  } finally {
+    // Settles the stored rows whether or not the verdict threw (no rejection left unobserved).
+    await storing;
+  }
   const summarise = (outputs: number[][]) =>
     kind.kind === 'multiclass'
-      ? multiclassSummary(truth, outputs)
+      ? multiclassSummary(pairs.truth, outputs)
       : regressionSummary(
-          truth,
+          pairs.truth,
           outputs.map((p) => p[0] as number),
         );
   return {
-    n: truth.length,
+    n: pairs.truth.length,
     verdict,
     loss,
-    candidate: summarise(candidateOutputs),
-    champion: summarise(championOutputs),
-    candidateErrors: candidate.errors,
-    championErrors: champion.errors,
-    candidateBatchMs: candidate.batchMs,
-    championBatchMs: champion.batchMs,
+    candidate: summarise(pairs.challenger),
+    champion: summarise(pairs.champion),
+    candidateErrors,
+    championErrors,
+    candidateBatchMs: gathered.candidateBatchMs,
+    championBatchMs: gathered.championBatchMs,
   };
+}
+
+function byClass(classes: readonly string[], probabilities: readonly number[]): Record<string, number> {
+  return Object.fromEntries(classes.map((c, j) => [c, probabilities[j] as number]));
 }

@@ -7,8 +7,11 @@
  *
  * Sources: 'replay' re-scores events stored in ClickHouse with both models; 'live' pairs the
  * production events of the champion with the shadow events the scorer emitted for the
- * challenger (model id `<model>.shadow`, same event ids). Events that trained the challenger
- * are always left out, so its score is out-of-sample.
+ * challenger (model id `<model>.shadow`, same event ids); 'prefer-live' takes the live pairs of
+ * `liveWindow` when at least `minEvents` of them are labelled and replays otherwise, and says
+ * which it took and why (`statistics.live`). Events that trained the challenger are always left
+ * out, so its score is out-of-sample. A multiclass or regression model's pairs carry its class
+ * probabilities or predicted numbers (shadow-beyond-binary.ts).
  */
 import { createHash } from 'node:crypto';
 import { promotionVerdict, type PromotionMetric, type PromotionVerdict } from '../detectors/promotion/index.ts';
@@ -28,6 +31,8 @@ import { heartbeat, ms, nonRetryable, type RetrainContext } from './retrain-cont
 import { binaryLabel } from '../training/training-target.ts';
 import { loadVersion, scoreEncodedRows, summaryMetrics, type SummaryMetrics } from './scoring.ts';
 import { modelKindOf } from '../platform/clickhouse/model-kind-repository.ts';
+import { liveOutcomePairs, livePairCount } from '../platform/clickhouse/shadow-outcome-repository.ts';
+import { chooseLiveSource, type LiveChoice } from '../detectors/promotion/live-choice.ts';
 import type { OutputsSummary } from '../detectors/quality/outputs-summary.ts';
 import { shadowBeyondBinary } from './shadow-beyond-binary.ts';
 import { retrainMetric, type RetrainQuality } from './validation-beyond-binary.ts';
@@ -45,7 +50,12 @@ export interface ShadowEvaluateInput {
   /** @default 'logLoss' */
   metric?: PromotionMetric;
   /** @default 'replay' */
-  source?: 'replay' | 'live';
+  source?: 'replay' | 'live' | 'prefer-live';
+  /**
+   * The events the challenger scored in shadow (from when it was published in shadow to the
+   * verdict), for 'prefer-live'. @default `window`
+   */
+  liveWindow?: { start: number | string; end: number | string };
   /** Fewer paired events is always inconclusive. @default 500 */
   minEvents?: number;
   /** @default { maxLatencyP99Ratio: 2 } (replay latencies are measured on a shared machine) */
@@ -64,7 +74,13 @@ export interface ShadowEvaluateResult {
   n: number;
   verdict: PromotionVerdict;
   statistics: {
+    /** The source the verdict rests on. */
     source: 'replay' | 'live';
+    /**
+     * 'prefer-live' only: the labelled live pairs found in the live window, the minimum that
+     * makes them the source, and the reason for the choice.
+     */
+    live?: LiveChoice;
     /** How the champion's scores were obtained. */
     championScoredBy: 'onnx' | 'recorded';
     /** A binary model's summary, or a multiclass or regression model's. */
@@ -88,8 +104,10 @@ export function createShadowActivity(ctx: RetrainContext) {
   // Over many events the bootstrap's replicates are spread over the machine's cores (same values).
   const eventResampler = threadedEventBootstrap();
   return async function shadowEvaluate(input: ShadowEvaluateInput): Promise<ShadowEvaluateResult> {
-    const source = input.source ?? 'replay';
+    const requested = input.source ?? 'replay';
     const maxEvents = input.maxEvents ?? 20_000;
+    const minEvents = input.minEvents ?? 500;
+    const liveWindow = input.liveWindow ?? input.window;
     const metric = input.metric ?? 'logLoss';
     const start = ms(input.window.start);
     const end = ms(input.window.end);
@@ -107,7 +125,16 @@ export function createShadowActivity(ctx: RetrainContext) {
       );
     const evaluationId = `shadow-${createHash('sha256')
       .update(
-        JSON.stringify([input.modelId, input.candidateVersion, input.championVersion, start, end, maxEvents, source]),
+        JSON.stringify([
+          input.modelId,
+          input.candidateVersion,
+          input.championVersion,
+          start,
+          end,
+          maxEvents,
+          requested,
+          ...(requested === 'prefer-live' ? [ms(liveWindow.start), ms(liveWindow.end)] : []),
+        ]),
       )
       .digest('hex')
       .slice(0, 24)}`;
@@ -127,15 +154,24 @@ export function createShadowActivity(ctx: RetrainContext) {
     };
     const excludedTrainingEvents = await trainingSplitSize(ctx.clickhouse, candidate.lineageId);
     const kind = await modelKindOf(ctx.clickhouse, input.modelId);
-    if (kind.kind !== 'binary' && source !== 'replay')
+    const live = {
+      modelId: input.modelId,
+      shadowModelId: shadowModelId(input.modelId),
+      championVersion: input.championVersion,
+      candidateVersion: input.candidateVersion,
+      trainingSnapshotId: candidate.lineageId,
+    };
+    let choice: LiveChoice | undefined;
+    if (requested === 'prefer-live') {
+      const window = { start: ms(liveWindow.start), end: ms(liveWindow.end) };
+      choice = chooseLiveSource(await livePairCount(ctx.clickhouse, { ...live, window }), minEvents, window);
+    }
+    const source: 'replay' | 'live' = requested === 'prefer-live' ? (choice?.used ? 'live' : 'replay') : requested;
+    const liveQueryWindow = choice ? choice.window : { start, end };
+    if (kind.kind !== 'binary' && source === 'replay' && !championVersion?.artifactUri)
       throw nonRetryable(
         'ValidationError',
-        `a ${kind.kind} model's shadow evaluation replays stored events (source 'replay'); live shadow pairs carry binary scores only`,
-      );
-    if (kind.kind !== 'binary' && !championVersion?.artifactUri)
-      throw nonRetryable(
-        'ValidationError',
-        `champion ${input.championVersion} is not a registered version with an artifact: a ${kind.kind} challenger is compared on both models' recomputed outputs`,
+        `champion ${input.championVersion} is not a registered version with an artifact: a ${kind.kind} challenger is compared on both models' recomputed outputs in a replay (a live shadow pairs what each served)`,
       );
     const query = {
       modelId: input.modelId,
@@ -143,35 +179,46 @@ export function createShadowActivity(ctx: RetrainContext) {
       trainingSnapshotId: candidate.lineageId,
       limit: maxEvents,
     };
-    const events =
-      source === 'replay'
-        ? await replayEvents(ctx.clickhouse, query)
-        : await livePairs(ctx.clickhouse, {
-            ...query,
-            shadowModelId: shadowModelId(input.modelId),
-            championVersion: input.championVersion,
-            candidateVersion: input.candidateVersion,
-          });
-    step('read');
-    heartbeat({ evaluationId, events: events.length });
-    if (kind.kind !== 'binary' && championVersion) {
+    if (kind.kind !== 'binary') {
+      const outputs =
+        source === 'live'
+          ? {
+              source,
+              pairs: await liveOutcomePairs(ctx.clickhouse, { ...live, window: liveQueryWindow, limit: maxEvents }),
+            }
+          : {
+              source,
+              candidate,
+              champion: championVersion!,
+              events: await replayEvents(ctx.clickhouse, query),
+              batchSize: input.batchSize ?? 64,
+            };
+      step('read');
+      heartbeat({
+        evaluationId,
+        source,
+        events: outputs.source === 'live' ? outputs.pairs.length : outputs.events.length,
+      });
       const metricOfPolicy = retrainMetric(kind, input.quality);
       const outcome = await shadowBeyondBinary(ctx, {
         kind,
         metric: metricOfPolicy,
-        candidate,
-        champion: championVersion,
-        events,
-        batchSize: input.batchSize ?? 64,
+        outputs,
         mode: input.mode,
         margin: input.margin,
-        minEvents: input.minEvents ?? 500,
+        minEvents,
         guardrails: input.guardrails ?? {},
         eventResampler,
+        store: {
+          evaluationId,
+          modelId: input.modelId,
+          candidateVersion: input.candidateVersion,
+          championVersion: input.championVersion,
+        },
       });
       step('verdict');
       log.info(
-        { n: outcome.n, kind: kind.kind, loss: outcome.loss, decision: outcome.verdict.decision },
+        { n: outcome.n, kind: kind.kind, loss: outcome.loss, source, decision: outcome.verdict.decision },
         'shadow evaluation',
       );
       return {
@@ -180,7 +227,8 @@ export function createShadowActivity(ctx: RetrainContext) {
         verdict: outcome.verdict,
         statistics: {
           source,
-          championScoredBy: 'onnx',
+          ...(choice ? { live: choice } : {}),
+          championScoredBy: source === 'live' ? 'recorded' : 'onnx',
           candidate: outcome.candidate,
           champion: outcome.champion,
           candidateErrors: outcome.candidateErrors,
@@ -194,6 +242,12 @@ export function createShadowActivity(ctx: RetrainContext) {
         },
       };
     }
+    const events =
+      source === 'replay'
+        ? await replayEvents(ctx.clickhouse, query)
+        : await livePairs(ctx.clickhouse, { ...query, ...live, window: liveQueryWindow });
+    step('read');
+    heartbeat({ evaluationId, events: events.length });
     const usable = events
       .map((e) => ({ e, y: binaryLabel(e.label, e.label_numeric === null ? null : Number(e.label_numeric)) }))
       .filter((x): x is { e: ShadowEventRow; y: 0 | 1 } => x.y !== null);
@@ -336,7 +390,7 @@ export function createShadowActivity(ctx: RetrainContext) {
           metric,
           test: input.mode,
           ...(input.mode === 'superiority' ? { minimumImprovement: input.margin } : { margin: input.margin }),
-          minEvents: input.minEvents ?? 500,
+          minEvents,
           guardrails: { maxLatencyP99Ratio: 2, ...input.guardrails },
           eventResampler,
         },
@@ -353,6 +407,7 @@ export function createShadowActivity(ctx: RetrainContext) {
       verdict,
       statistics: {
         source,
+        ...(choice ? { live: choice } : {}),
         championScoredBy,
         candidate: summaryMetrics(pairedLabels, pairedCandidate),
         champion: summaryMetrics(pairedLabels, pairedChampion),

@@ -33,6 +33,14 @@ export interface RetrainSettings {
     lookback: string;
     maxEvents: number;
     minEvents?: number;
+    /**
+     * A live shadow before the verdict: the challenger is published in shadow beside the
+     * production champion, so the scorer scores every request with both, for at most `maxWait`,
+     * checking every `pollEvery` whether `minEvents` of those pairs are labelled; the verdict then
+     * rests on the live pairs, or on a replay of the lookback when too few were labelled by then.
+     * @default undefined (the verdict replays stored events); pollEvery "1m"
+     */
+    live?: { maxWait: string; pollEvery?: string };
   };
   /** Canary traffic shares and how long each is watched; empty = promote straight after shadow. `darkLaunch` stops after shadow. */
   canary: { steps: number[]; stepDuration: string; minEvents: number; darkLaunch: boolean };
@@ -217,6 +225,8 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
   }
 
   let verdict: PromotionVerdict | null = null;
+  // Which events a live-shadowed verdict rests on, for the promotion's provenance (a rejection records the whole result).
+  let shadowSource: Record<string, unknown> | null = null;
   // Every outcome from here on names the trained version and the verdict reached so far.
   const trainedOutcome = (outcome: RetrainResult['outcome'], reason: string): RetrainResult => ({
     outcome,
@@ -228,6 +238,18 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
     verdict,
   });
   if (championVersion !== null) {
+    // The live shadow (a history without the setting never asks).
+    const liveWindow =
+      input.settings.shadow.live !== undefined && patched('retrain-live-shadow')
+        ? await liveShadow(quick, {
+            retrainId,
+            modelId,
+            candidateVersion: version,
+            championVersion,
+            live: input.settings.shadow.live,
+            minEvents: input.settings.shadow.minEvents ?? 500,
+          })
+        : null;
     const lookbackStart = input.trainingWindow.end - parseDuration(input.settings.shadow.lookback);
     const sinceChange = input.trainingWindow.kind === 'since-change-point' && input.trainingWindow.start !== null;
     const shadow = await training.shadowEvaluate({
@@ -243,8 +265,10 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
       maxEvents: input.settings.shadow.maxEvents,
       ...(input.settings.shadow.minEvents === undefined ? {} : { minEvents: input.settings.shadow.minEvents }),
       ...(quality ? { quality } : {}),
+      ...(liveWindow ? { source: 'prefer-live' as const, liveWindow } : {}),
     });
     verdict = shadow.verdict;
+    if (liveWindow) shadowSource = { evaluationId: shadow.evaluationId, n: shadow.n, ...pickSource(shadow) };
     if (shadow.verdict.decision !== 'promote') {
       const reason = `shadow evaluation: ${shadow.verdict.decision}: ${shadow.verdict.reasons.join('; ')}`;
       await quick.rejectVersion({ modelId, version, actor: input.actor, reason });
@@ -304,12 +328,61 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
   await decide(
     'promote',
     reason,
-    { validation, verdict, training: trained.metrics, promoted },
+    { validation, verdict, training: trained.metrics, promoted, ...(shadowSource ? { shadowSource } : {}) },
     version,
     snapshot.snapshotId,
   );
   log.info('promoted', { modelId, version });
   return trainedOutcome('promoted', reason);
+}
+
+const CLOCK_MARGIN_MS = MINUTE;
+
+/**
+ * Publish the challenger in shadow and wait until `minEvents` of the pairs it and the champion
+ * scored are labelled, or `maxWait` has passed. Returns the live window the verdict reads (null
+ * when the champion is not a served production version: the verdict replays).
+ */
+async function liveShadow(
+  quick: ReturnType<typeof proxyActivities<RetrainActivities>>,
+  args: {
+    retrainId: string;
+    modelId: string;
+    candidateVersion: string;
+    championVersion: string;
+    live: NonNullable<RetrainSettings['shadow']['live']>;
+    minEvents: number;
+  },
+): Promise<{ start: number; end: number } | null> {
+  // Events carry the request's own timestamp: a minute's margin for the clocks that set them.
+  const start = Date.now() - CLOCK_MARGIN_MS;
+  const started = await quick.startLiveShadow({
+    retrainId: args.retrainId,
+    modelId: args.modelId,
+    candidateVersion: args.candidateVersion,
+    championVersion: args.championVersion,
+  });
+  if (!started.started) {
+    log.info('no live shadow', { modelId: args.modelId, reason: started.reason });
+    return null;
+  }
+  const deadline = Date.now() + parseDuration(args.live.maxWait);
+  const every = parseDuration(args.live.pollEvery ?? '1m');
+  for (;;) {
+    const { labelledPairs } = await quick.liveShadowPairs({
+      modelId: args.modelId,
+      candidateVersion: args.candidateVersion,
+      championVersion: args.championVersion,
+      window: { start, end: Date.now() + CLOCK_MARGIN_MS },
+    });
+    if (labelledPairs >= args.minEvents || Date.now() >= deadline) break;
+    await sleep(Math.max(1, Math.min(every, deadline - Date.now())));
+  }
+  return { start, end: Date.now() + CLOCK_MARGIN_MS };
+}
+
+function pickSource(shadow: { statistics: { source: string; live?: unknown } }): Record<string, unknown> {
+  return { source: shadow.statistics.source, ...(shadow.statistics.live ? { live: shadow.statistics.live } : {}) };
 }
 
 function failureMessage(err: unknown): string {

@@ -12,6 +12,7 @@ export const ERASURE_TABLES = [
   'labels',
   'shadow_results',
   'validation_outputs',
+  'shadow_outcome_results',
   'dead_letters',
   'training_lineage',
   'scoring_events',
@@ -33,6 +34,7 @@ const WHERE: Record<ErasureTable, string> = {
   labels: 'event_id IN {ids:Array(String)}',
   shadow_results: 'event_id IN {ids:Array(String)}',
   validation_outputs: 'event_id IN {ids:Array(String)}',
+  shadow_outcome_results: 'event_id IN {ids:Array(String)}',
   // Bad records are kept whole as text: match the subject or their events inside the JSON payload.
   dead_letters:
     "(JSONExtractString(payload, 'subject_id') = {s:String} OR JSONExtractString(payload, 'event_id') IN {ids:Array(String)})",

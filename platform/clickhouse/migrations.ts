@@ -459,6 +459,38 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (model_id, model_version, event_id)`,
     ],
   },
+  {
+    version: 72,
+    name: 'shadow pairs of multiclass and regression models',
+    statements: [
+      // A multiclass or regression champion and challenger on the same labelled event: each side's
+      // output (class probabilities by class, or the predicted number), the truth, and the per-event
+      // loss the verdict compared. A table of their own: shadow_results holds a binary label and two
+      // scores, which every binary reader (calibration, the dashboard) takes as such.
+      `CREATE TABLE IF NOT EXISTS shadow_outcome_results (
+        evaluation_id String,
+        model_id LowCardinality(String),
+        candidate_version String,
+        champion_version String,
+        event_id String,
+        source LowCardinality(String),
+        kind LowCardinality(String),
+        loss LowCardinality(String),
+        label_class String,
+        label_value Nullable(Float64),
+        champion_probabilities Map(LowCardinality(String), Float64),
+        candidate_probabilities Map(LowCardinality(String), Float64),
+        champion_value Nullable(Float64),
+        candidate_value Nullable(Float64),
+        champion_loss Float64,
+        candidate_loss Float64,
+        champion_latency_ms Float64,
+        candidate_latency_ms Float64,
+        evaluated_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(evaluated_at)
+      ORDER BY (model_id, evaluation_id, event_id)`,
+    ],
+  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -170,6 +170,7 @@ describe('operator API: token roles, injection, access log', () => {
             labels: 0,
             shadow_results: 0,
             validation_outputs: 0,
+            shadow_outcome_results: 0,
             dead_letters: 0,
             training_lineage: 0,
             scoring_events: 0,

@@ -152,6 +152,32 @@ export async function seedModel(
       scored_at: t0,
     })),
   });
+  // A multiclass evaluation's pairs of two of alice's events.
+  await client.insert({
+    table: 'shadow_outcome_results',
+    format: 'JSONEachRow',
+    values: events.alice.slice(0, 2).map((id) => ({
+      evaluation_id: `${model}-eval-kinds`,
+      model_id: model,
+      candidate_version: 'v2',
+      champion_version: 'v1',
+      event_id: id,
+      source: 'live',
+      kind: 'multiclass',
+      loss: 'logLoss',
+      label_class: 'a',
+      label_value: null,
+      champion_probabilities: { a: 0.6, b: 0.4 },
+      candidate_probabilities: { a: 0.7, b: 0.3 },
+      champion_value: null,
+      candidate_value: null,
+      champion_loss: -Math.log(0.6),
+      candidate_loss: -Math.log(0.7),
+      champion_latency_ms: 1,
+      candidate_latency_ms: 1,
+      evaluated_at: t0,
+    })),
+  });
 
   // v1: imported, production first.
   const a1 = await artifacts.put(`${model}/v1/model.onnx`, Buffer.from('not really onnx v1'));

@@ -75,11 +75,13 @@ describe('GDPR erasure', () => {
     const before = await everyTable(ch);
     const report = await erase({ subject: alice, dryRun: true });
     expect(report.dryRun).toBe(true);
-    // 4 events (+1 shadow scoring), 4 labels, 2 dead letters (one by subject, one by event id), 4 shadow results, 4 held-out validation outputs, 4 lineage rows.
+    // 4 events (+1 shadow scoring), 4 labels, 2 dead letters (one by subject, one by event id), 4 shadow results
+    // (and 2 multiclass shadow pairs), 4 held-out validation outputs, 4 lineage rows.
     expect(report.deleted).toEqual({
       labels: 4,
       shadow_results: 4,
       validation_outputs: 4,
+      shadow_outcome_results: 2,
       dead_letters: 2,
       training_lineage: 4,
       scoring_events: 5,
@@ -97,6 +99,7 @@ describe('GDPR erasure', () => {
       labels: 0,
       shadow_results: 0,
       validation_outputs: 0,
+      shadow_outcome_results: 0,
       dead_letters: 0,
       training_lineage: 0,
       scoring_events: 0,

@@ -9,6 +9,11 @@ import {
 } from '../../detectors/monitor/health.ts';
 import { MIN_INGEST_LAG_LIMIT_SECONDS } from '../../detectors/monitor/health-inputs.ts';
 import { pairedAccuracy } from '../../detectors/promotion/paired-accuracy.ts';
+import { pairedLossSummary } from '../../detectors/promotion/paired-loss-summary.ts';
+import {
+  shadowOutcomeEvaluations,
+  type ShadowOutcomeEvaluationRow,
+} from '../../platform/clickhouse/shadow-outcome-repository.ts';
 import { decayCurveBand } from '../../detectors/decay/band.ts';
 import { halfLifeEvidence } from '../../detectors/decay/evidence.ts';
 import type { DecayFit } from '../../detectors/decay/types.ts';
@@ -504,7 +509,7 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
             .send({ error: 'bad-request', message: issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
         }
         const modelId = model.data;
-        const [versions, stageEvents, windowRows, decisionRows, shadowRows, verdictRows] = await Promise.all([
+        const [versions, stageEvents, windowRows, decisionRows, shadowRows, verdictRows, lossRows] = await Promise.all([
           modelVersions(clickhouse, modelId),
           stageEventRows(clickhouse, modelId),
           recentWindowDecisions(clickhouse, modelId, query.data.windows),
@@ -512,6 +517,8 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
           // Champion vs challenger on the same events: accuracy of each and the paired difference.
           shadowEvaluations(clickhouse, modelId),
           promotionVerdicts(clickhouse, modelId),
+          // A multiclass or regression model's evaluations: each side's mean per-event loss.
+          shadowOutcomeEvaluations(clickhouse, modelId),
         ]);
         // Per-segment drift and quality of the newest judged window (a policy with segment keys).
         const segments = await segmentResults(clickhouse, modelId);
@@ -659,6 +666,7 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
             };
           }),
           shadowEvaluations: shadowRows.map(shadowSummary),
+          lossEvaluations: lossRows.map(lossEvaluationSummary),
           segments,
           ingestBucketMs: bucketMs,
           ingest: denseBuckets(
@@ -698,6 +706,31 @@ function shadowSummary(s: ShadowEvaluationRow) {
       level,
     ),
     logLoss: { candidate: Number(s.ll_candidate), champion: Number(s.ll_champion) },
+    from: Number(s.first),
+    to: Number(s.last),
+  };
+}
+
+/** A multiclass or regression evaluation: each side's mean per-event loss, the paired difference with a normal interval (95%). */
+function lossEvaluationSummary(s: ShadowOutcomeEvaluationRow) {
+  const summary = pairedLossSummary({
+    n: Number(s.n),
+    championLoss: Number(s.loss_champion),
+    candidateLoss: Number(s.loss_candidate),
+    differenceMean: Number(s.diff_mean),
+    differenceSd: s.diff_sd === null ? null : Number(s.diff_sd),
+  });
+  return {
+    evaluationId: s.evaluation_id,
+    candidate: s.candidate,
+    champion: s.champion,
+    source: s.source,
+    kind: s.kind,
+    loss: s.loss,
+    n: summary.n,
+    level: summary.level,
+    meanLoss: { candidate: summary.candidate, champion: summary.champion },
+    difference: summary.difference,
     from: Number(s.first),
     to: Number(s.last),
   };

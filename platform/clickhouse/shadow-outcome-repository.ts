@@ -1,0 +1,285 @@
+/**
+ * The shadow evaluation of a multiclass or regression challenger (activities/shadow.ts): the live
+ * pairs the scorer served — the champion's production events joined by event id with the
+ * challenger's shadow events (`<model>.shadow`), each side's class probabilities or predicted
+ * number, and the event's newest label — and the per-event pairs every evaluation stores
+ * (`shadow_outcome_results`), read back per evaluation for the API.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { queryRows } from './client.ts';
+import { labelsOfEvents } from './labels-of-events.ts';
+import { chdbRawInsert, insertCompactRows } from './raw-insert.ts';
+import { windowFilter, type TimeWindow } from './time-window.ts';
+
+export interface LivePairsQuery {
+  modelId: string;
+  /** The model id the scorer emits the challenger's shadow events under (`<model>.shadow`). */
+  shadowModelId: string;
+  championVersion: string;
+  candidateVersion: string;
+  /** Events scored in this window (event time). */
+  window: TimeWindow;
+  /** The challenger's training snapshot: its `train` events are left out. */
+  trainingSnapshotId: string;
+}
+
+/** One live pair: the features, what each side served, and the newest label. */
+export interface LiveOutcomePairRow {
+  event_id: string;
+  num_features: Record<string, number>;
+  cat_features: Record<string, string>;
+  champion_probabilities: Record<string, number>;
+  champion_value: number | null;
+  candidate_probabilities: Record<string, number>;
+  candidate_value: number | null;
+  /** `latency_ms` of each event's metadata (ms per row of its batch), '' when absent. */
+  champion_latency: string;
+  candidate_latency: string;
+  label: string;
+  label_numeric: number | null;
+}
+
+/** The three sides of a live pair: champion events, challenger shadow events, labels; one SQL for the rows and the count. */
+function livePairsFrom(q: LivePairsQuery) {
+  const ts = windowFilter('ts', q.window);
+  const sql = `(SELECT event_id, ts, num_features, cat_features, prediction_probabilities, prediction_value, metadata FROM scoring_events FINAL
+           WHERE model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}) AS e
+     INNER JOIN (SELECT event_id, prediction_probabilities, prediction_value, metadata FROM scoring_events FINAL
+           WHERE model_id = {shadow:String} AND model_version = {candidate:String} AND ${ts.sql}
+             AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String} AND split = 'train')) AS s
+       ON s.event_id = e.event_id
+     INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric
+                 FROM labels ${labelsOfEvents(`model_id = {shadow:String} AND model_version = {candidate:String} AND ${ts.sql}`)}
+                 GROUP BY event_id) AS l
+       ON l.event_id = e.event_id`;
+  const params = {
+    m: q.modelId,
+    shadow: q.shadowModelId,
+    champion: q.championVersion,
+    candidate: q.candidateVersion,
+    ...ts.params,
+    lineage: q.trainingSnapshotId,
+  };
+  return { sql, params };
+}
+
+/** Labelled events the champion served and the challenger scored in shadow in the window, newest first. */
+export async function liveOutcomePairs(
+  client: ClickHouseClient,
+  q: LivePairsQuery & { limit: number },
+): Promise<LiveOutcomePairRow[]> {
+  const from = livePairsFrom(q);
+  const rows = await queryRows<LiveOutcomePairRow>(
+    client,
+    `SELECT e.event_id AS event_id, e.num_features AS num_features, e.cat_features AS cat_features,
+            e.prediction_probabilities AS champion_probabilities, e.prediction_value AS champion_value,
+            s.prediction_probabilities AS candidate_probabilities, s.prediction_value AS candidate_value,
+            e.metadata['latency_ms'] AS champion_latency, s.metadata['latency_ms'] AS candidate_latency,
+            l.label AS label, l.label_numeric AS label_numeric
+     FROM ${from.sql}
+     ORDER BY e.ts DESC, e.event_id LIMIT {limit:UInt32}`,
+    { ...from.params, limit: q.limit },
+  );
+  const numberOrNull = (v: number | string | null) => (v === null ? null : Number(v));
+  return rows.map((r) => ({
+    ...r,
+    champion_value: numberOrNull(r.champion_value),
+    candidate_value: numberOrNull(r.candidate_value),
+    label_numeric: numberOrNull(r.label_numeric),
+  }));
+}
+
+/** How many labelled live pairs the window holds (any kind): what a retrain waits for before its verdict. */
+export async function livePairCount(client: ClickHouseClient, q: LivePairsQuery): Promise<number> {
+  const from = livePairsFrom(q);
+  const [row] = await queryRows<{ n: string }>(client, `SELECT count() AS n FROM ${from.sql}`, from.params);
+  return Number(row?.n ?? 0);
+}
+
+/** One evaluation's paired events, by column (same order, same length in every array). */
+export interface ShadowOutcomeColumns {
+  evaluation_id: string;
+  model_id: string;
+  candidate_version: string;
+  champion_version: string;
+  source: 'replay' | 'live';
+  kind: 'multiclass' | 'regression';
+  /** The per-event loss compared: logLoss, accuracy (0/1 error), squaredError or absoluteError. */
+  loss: string;
+  /** Epoch ms. */
+  evaluated_at: number;
+  event_ids: readonly string[];
+  /** Multiclass: the true class per event. */
+  label_classes?: readonly string[];
+  /** Regression: the true value per event. */
+  label_values?: readonly number[];
+  /** Multiclass: each side's class probabilities by class. */
+  champion_probabilities?: readonly Record<string, number>[];
+  candidate_probabilities?: readonly Record<string, number>[];
+  /** Regression: each side's predicted number. */
+  champion_values?: readonly number[];
+  candidate_values?: readonly number[];
+  champion_losses: readonly number[];
+  candidate_losses: readonly number[];
+  champion_latency_ms: readonly number[];
+  candidate_latency_ms: readonly number[];
+}
+
+const COLUMNS = [
+  'evaluation_id',
+  'model_id',
+  'candidate_version',
+  'champion_version',
+  'event_id',
+  'source',
+  'kind',
+  'loss',
+  'label_class',
+  'label_value',
+  'champion_probabilities',
+  'candidate_probabilities',
+  'champion_value',
+  'candidate_value',
+  'champion_loss',
+  'candidate_loss',
+  'champion_latency_ms',
+  'candidate_latency_ms',
+  'evaluated_at',
+] as const;
+
+/** Rows per insert (each insert is one part). */
+const INSERT_ROWS = 50_000;
+
+/** Store one evaluation's per-event pairs (a retried evaluation writes the same rows: the table keeps one per event). */
+export async function storeShadowOutcomes(client: ClickHouseClient, r: ShadowOutcomeColumns): Promise<void> {
+  const n = r.event_ids.length;
+  const perEvent = [
+    'label_classes',
+    'label_values',
+    'champion_probabilities',
+    'candidate_probabilities',
+    'champion_values',
+    'candidate_values',
+    'champion_losses',
+    'candidate_losses',
+    'champion_latency_ms',
+    'candidate_latency_ms',
+  ] as const;
+  for (const key of perEvent) {
+    const values = r[key];
+    if (values !== undefined && values.length !== n)
+      throw new RangeError(`storeShadowOutcomes: ${n} event ids but ${values.length} ${key}`);
+  }
+  const raw = chdbRawInsert(client);
+  for (let start = 0; start < n; start += INSERT_ROWS) {
+    const end = Math.min(n, start + INSERT_ROWS);
+    const lines: string[] = [];
+    for (let i = start; i < end; i++)
+      lines.push(
+        JSON.stringify([
+          r.evaluation_id,
+          r.model_id,
+          r.candidate_version,
+          r.champion_version,
+          r.event_ids[i],
+          r.source,
+          r.kind,
+          r.loss,
+          r.label_classes?.[i] ?? '',
+          r.label_values?.[i] ?? null,
+          r.champion_probabilities?.[i] ?? {},
+          r.candidate_probabilities?.[i] ?? {},
+          r.champion_values?.[i] ?? null,
+          r.candidate_values?.[i] ?? null,
+          r.champion_losses[i],
+          r.candidate_losses[i],
+          r.champion_latency_ms[i],
+          r.candidate_latency_ms[i],
+          r.evaluated_at,
+        ]),
+      );
+    await insertCompactRows(client, raw, {
+      table: 'shadow_outcome_results',
+      columns: COLUMNS,
+      body: Buffer.from(lines.join('\n')),
+    });
+  }
+}
+
+/** One multiclass or regression evaluation, aggregated over its stored pairs. */
+export interface ShadowOutcomeEvaluationRow {
+  evaluation_id: string;
+  candidate: string;
+  champion: string;
+  source: string;
+  kind: string;
+  loss: string;
+  n: string;
+  /** Mean per-event loss of each side (for accuracy: the error rate). */
+  loss_candidate: number;
+  loss_champion: number;
+  /** Mean and sample standard deviation of d = champion's − challenger's loss (positive: the challenger did better). */
+  diff_mean: number;
+  diff_sd: number | null;
+  /** Epoch ms of the first and last stored pair. */
+  first: string;
+  last: string;
+}
+
+/** The model's multiclass or regression evaluations, oldest last-evaluated first. */
+export async function shadowOutcomeEvaluations(
+  client: ClickHouseClient,
+  modelId: string,
+): Promise<ShadowOutcomeEvaluationRow[]> {
+  return queryRows<ShadowOutcomeEvaluationRow>(
+    client,
+    `SELECT evaluation_id, candidate_version AS candidate, champion_version AS champion, any(source) AS source,
+            any(kind) AS kind, any(loss) AS loss, count() AS n,
+            avg(candidate_loss) AS loss_candidate, avg(champion_loss) AS loss_champion,
+            avg(champion_loss - candidate_loss) AS diff_mean, stddevSamp(champion_loss - candidate_loss) AS diff_sd,
+            toUnixTimestamp64Milli(min(evaluated_at)) AS first, toUnixTimestamp64Milli(max(evaluated_at)) AS last
+     FROM shadow_outcome_results FINAL WHERE model_id = {model:String}
+     GROUP BY evaluation_id, candidate_version, champion_version ORDER BY last`,
+    { model: modelId },
+  );
+}
+
+/** One stored pair, as an auditor reads it. */
+export interface ShadowOutcomePairRow {
+  event_id: string;
+  label_class: string;
+  label_value: number | null;
+  champion_probabilities: Record<string, number>;
+  candidate_probabilities: Record<string, number>;
+  champion_value: number | null;
+  candidate_value: number | null;
+  champion_loss: number;
+  candidate_loss: number;
+}
+
+/** An evaluation's stored pairs, by event id, at most `limit`. */
+export async function shadowOutcomePairs(
+  client: ClickHouseClient,
+  modelId: string,
+  evaluationId: string,
+  limit: number,
+): Promise<ShadowOutcomePairRow[]> {
+  const rows = await queryRows<ShadowOutcomePairRow>(
+    client,
+    `SELECT event_id, label_class, label_value, champion_probabilities, candidate_probabilities, champion_value,
+            candidate_value, champion_loss, candidate_loss
+     FROM shadow_outcome_results FINAL
+     WHERE model_id = {model:String} AND evaluation_id = {evaluation:String}
+     ORDER BY event_id LIMIT {limit:UInt32}`,
+    { model: modelId, evaluation: evaluationId, limit },
+  );
+  const numberOrNull = (v: number | string | null) => (v === null ? null : Number(v));
+  return rows.map((r) => ({
+    ...r,
+    label_value: numberOrNull(r.label_value),
+    champion_value: numberOrNull(r.champion_value),
+    candidate_value: numberOrNull(r.candidate_value),
+    champion_loss: Number(r.champion_loss),
+    candidate_loss: Number(r.candidate_loss),
+  }));
+}
