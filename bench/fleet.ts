@@ -163,6 +163,8 @@ async function startDaemon(dataDir: string): Promise<Daemon> {
   const { CLICKHOUSE_URL: _c, KAFKA_BROKERS: _k, TEMPORAL_ADDRESS: _t, ...env } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers/daemon.ts')], {
     cwd: ROOT,
+    // Its own process group: a Ctrl-C reaches the bench alone, which ends the run and stops the daemon.
+    detached: true,
     env: {
       ...env,
       HALFLIFE_DATA_DIR: dataDir,
@@ -521,6 +523,21 @@ const quantile = (xs: readonly number[], q: number): number | null => {
 };
 const round = (v: number | null, digits = 1) => (v === null ? null : Number(v.toFixed(digits)));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Ctrl-C (or SIGTERM) ends the measurement early: the report covers the minutes measured so far,
+ * and the daemon — with the Temporal server and Kafka broker it started — is stopped as at the end.
+ */
+let stopEarly: () => void = () => {};
+const stoppedEarly = new Promise<void>((resolve) => (stopEarly = resolve));
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    if (stopping) return log(`${signal}: already stopping — the daemon and its services are being stopped`);
+    stopping = true;
+    log(`${signal}: ending the run early; the report covers the minutes so far`);
+    stopEarly();
+  });
 const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
 
 interface Sample {
@@ -654,7 +671,9 @@ async function main(): Promise<void> {
     await sample();
     const end = monitorsStartedAt + MINUTES * 60_000;
     for (let minute = 1; Date.now() < end; minute++) {
-      await sleep(Math.max(0, monitorsStartedAt + minute * 60_000 - Date.now()));
+      await Promise.race([sleep(Math.max(0, monitorsStartedAt + minute * 60_000 - Date.now())), stoppedEarly]);
+      // A run stopped within a minute still reports that part-minute.
+      if (stopping && samples.length > 1) break;
       await sample();
       const [a, b] = [samples.at(-2)!, samples.at(-1)!];
       const r = interval(a, b, traffic);
@@ -669,7 +688,7 @@ async function main(): Promise<void> {
     await traffic.stop();
     const trafficEndedAt = Date.now();
     // The windows due by now are counted; wait (up to a minute) for their decisions to come in.
-    const graceEnd = Date.now() + 60_000;
+    const graceEnd = stopping ? Date.now() : Date.now() + 60_000;
     while (
       Date.now() < graceEnd &&
       windowOutcomes(daemon.decisions, monitorsStartedAt, trafficEndedAt).some((w) => w.decidedAt === null)
