@@ -13,6 +13,7 @@
  * Pure: no clock, no I/O; instants are epoch milliseconds.
  */
 import { localiseStep, type QualityWindow } from './staleness.ts';
+import { weightedLineResiduals } from './weighted-line.ts';
 
 export interface LossPersistence {
   /**
@@ -105,7 +106,7 @@ export function lossPersistence(
     const stepAt = v === current ? options.currentStepAt : (localiseStep(list, options.direction)?.at ?? null);
     const stretch = stepAt === null ? list : list.filter((w) => w.start < stepAt).slice(0, -STEP_ONSET_MARGIN);
     if (stretch.length < 4) continue; // a line through 3 points leaves one residual: no evidence
-    const r = detrended(stretch);
+    const r = weightedLineResiduals(stretch);
     for (let i = 0; i < stretch.length; i++) {
       const w = stretch[i] as QualityWindow & { quality: number };
       const p = Math.min(0.99, Math.max(0.01, w.quality));
@@ -163,22 +164,6 @@ export function lossPersistence(
     autocorrelation: rho,
     reason: `quality wanders ${Math.sqrt(dispersion).toFixed(1)}× beyond sampling noise and returns (lag-1 autocorrelation ${rho.toFixed(2)}, up to ${upper.toFixed(2)}: excursions last about ${windowsLong.toFixed(1)} windows)`,
   };
-}
-
-/** Residuals of the event-weighted least-squares line of quality on window start. */
-function detrended(ws: readonly (QualityWindow & { quality: number })[]): number[] {
-  const n = ws.reduce((s, w) => s + w.events, 0);
-  const t0 = (ws[0] as QualityWindow).start;
-  const mt = ws.reduce((s, w) => s + w.events * (w.start - t0), 0) / n;
-  const mq = ws.reduce((s, w) => s + w.events * w.quality, 0) / n;
-  let stt = 0;
-  let stq = 0;
-  for (const w of ws) {
-    stt += w.events * (w.start - t0 - mt) ** 2;
-    stq += w.events * (w.start - t0 - mt) * (w.quality - mq);
-  }
-  const slope = stt > 0 ? stq / stt : 0;
-  return ws.map((w) => w.quality - mq - slope * (w.start - t0 - mt));
 }
 
 function meanWindowHours(ws: readonly QualityWindow[]): number {

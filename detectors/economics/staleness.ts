@@ -15,6 +15,7 @@
  * Pure: no clock, no I/O; instants are epoch milliseconds.
  */
 import type { StepEvidence } from './types.ts';
+import { weightedLineResiduals } from './weighted-line.ts';
 
 /** Early-life realised quality of one model version (its first few windows after deployment). */
 export interface VersionEarlyQuality {
@@ -133,19 +134,9 @@ export function localiseStep(
 
 /** Residual sum of squares of the event-weighted least-squares line of quality on window start. */
 function linearRss(ws: readonly { start: number; events: number; quality: number }[]): number {
-  const n = ws.reduce((s, w) => s + w.events, 0);
-  const t0 = ws[0]?.start ?? 0;
-  const mt = ws.reduce((s, w) => s + w.events * (w.start - t0), 0) / n;
-  const mq = ws.reduce((s, w) => s + w.events * w.quality, 0) / n;
-  let stt = 0;
-  let stq = 0;
-  for (const w of ws) {
-    stt += w.events * (w.start - t0 - mt) ** 2;
-    stq += w.events * (w.start - t0 - mt) * (w.quality - mq);
-  }
-  const slope = stt > 0 ? stq / stt : 0;
+  const residuals = weightedLineResiduals(ws);
   let rss = 0;
-  for (const w of ws) rss += w.events * (w.quality - mq - slope * (w.start - t0 - mt)) ** 2;
+  ws.forEach((w, i) => (rss += w.events * (residuals[i] as number) ** 2));
   return rss;
 }
 
