@@ -2,9 +2,11 @@
  * Coalesces the window reads of many monitors into batches (platform/clickhouse/window-batch-repository.ts).
  *
  * Every monitor tick asks for its window; requests that arrive while a batch is being read, or
- * within `lingerMs` of the first one, are read together by the next batch. So a quiet fleet
- * reads one window per batch, and a busy one reads many per batch at nearly the cost of one:
- * the batch size grows with the load, which is what keeps a fleet's SQL time per tick bounded.
+ * within `lingerMs` of the first one, are read together by the next batch. While windows arrive
+ * fast (a fleet's staggered ticks), a batch also waits, up to `fillWaitMs`, for as many as the
+ * recent arrival rate says will fill it (./batch-fill.ts). So a quiet fleet reads one window per
+ * batch, and a busy one reads many per batch at nearly the cost of one: the batch size grows with
+ * the load, which is what keeps a fleet's SQL time per tick bounded.
  * A batch holds at most one window per model (a model's second window waits for the next).
  * What a batch reads, and that it equals a window read on its own: ./window-read.ts.
  */
@@ -12,6 +14,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
 import { checkedTimeWindow } from '../platform/clickhouse/time-window.ts';
 import type { BatchQueryTimings } from '../platform/clickhouse/window-batch-repository.ts';
+import { ArrivalLog, batchFillWaitMs } from './batch-fill.ts';
 import { readWindowsBatched, type WindowRead, type WindowReadRequest } from './window-read.ts';
 
 export interface WindowBatcherOptions {
@@ -19,6 +22,15 @@ export interface WindowBatcherOptions {
   maxBatch?: number;
   /** How long the first request of an idle batcher waits for others to join it (ms). @default 20 */
   lingerMs?: number;
+  /**
+   * Longest a window waits for its batch to fill while windows arrive fast enough to fill it
+   * (ms); 0 reads whatever waits at once. Adds at most this to a tick's lag. @default 2000
+   */
+  fillWaitMs?: number;
+  /** Arrivals of the last this many ms set the rate a batch expects to fill at. @default 5000 */
+  arrivalWindowMs?: number;
+  /** Reads a batch: the engine's batched window read unless a test replaces it. @default readWindowsBatched */
+  readBatch?: (requests: WindowReadRequest[], timings: BatchQueryTimings) => Promise<WindowRead[]>;
   /** Histogram bins of the score histograms. */
   scoreBins: number;
 }
@@ -36,32 +48,42 @@ export interface WindowBatcherStats {
 
 interface Pending {
   request: WindowReadRequest;
+  /** When it arrived (Date.now()). */
+  arrivedAt: number;
   resolve: (read: WindowRead) => void;
   reject: (err: unknown) => void;
 }
 
 export class WindowBatcher {
-  readonly #client: ClickHouseClient;
   readonly #maxBatch: number;
   readonly #lingerMs: number;
-  readonly #scoreBins: number;
+  readonly #fillWaitMs: number;
+  readonly #arrivalWindowMs: number;
+  readonly #arrivals: ArrivalLog;
+  readonly #readBatch: (requests: WindowReadRequest[], timings: BatchQueryTimings) => Promise<WindowRead[]>;
   #pending: Pending[] = [];
   #running = false;
   #timer: NodeJS.Timeout | null = null;
   readonly #stats: WindowBatcherStats = { batches: 0, windows: 0, sqlMs: 0, queryMs: {}, waiting: 0 };
 
   constructor(client: ClickHouseClient, options: WindowBatcherOptions) {
-    this.#client = client;
     this.#maxBatch = Math.max(1, options.maxBatch ?? 32);
     this.#lingerMs = Math.max(0, options.lingerMs ?? 20);
-    this.#scoreBins = options.scoreBins;
+    this.#fillWaitMs = Math.max(0, options.fillWaitMs ?? 2000);
+    this.#arrivalWindowMs = Math.max(1, options.arrivalWindowMs ?? 5000);
+    this.#arrivals = new ArrivalLog(this.#arrivalWindowMs);
+    const scoreBins = options.scoreBins;
+    this.#readBatch =
+      options.readBatch ?? ((requests, timings) => readWindowsBatched(client, requests, scoreBins, timings));
   }
 
   /** One window, read with whichever windows are waiting too. Throws ValidationError on bad bounds. */
   read(request: WindowReadRequest): Promise<WindowRead> {
     checkedTimeWindow(request.start, request.end);
     return new Promise((resolve, reject) => {
-      this.#pending.push({ request, resolve, reject });
+      const now = Date.now();
+      this.#arrivals.add(now, request.modelId);
+      this.#pending.push({ request, arrivedAt: now, resolve, reject });
       this.#schedule();
     });
   }
@@ -70,12 +92,28 @@ export class WindowBatcher {
     return { ...this.#stats, queryMs: { ...this.#stats.queryMs }, waiting: this.#pending.length };
   }
 
+  /** (Re)plans the next batch: now, or when it is expected to be full (recomputed at each arrival). */
   #schedule(): void {
-    if (this.#running || this.#timer || this.#pending.length === 0) return;
+    if (this.#running || this.#pending.length === 0) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const now = Date.now();
+    const oldestWaitedMs = now - this.#pending[0]!.arrivedAt;
+    const waiting = new Set(this.#pending.map((p) => p.request.modelId));
+    const ready = Math.min(waiting.size, this.#maxBatch);
+    const fill = batchFillWaitMs(
+      { ready, oldestWaitedMs, recentArrivals: this.#arrivals.countOthers(now, waiting) },
+      { maxBatch: this.#maxBatch, maxWaitMs: this.#fillWaitMs, rateWindowMs: this.#arrivalWindowMs },
+    );
+    const wait = ready >= this.#maxBatch ? 0 : Math.max(fill, this.#lingerMs - oldestWaitedMs);
+    if (wait <= 0) {
+      void this.#runBatch();
+      return;
+    }
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.#runBatch();
-    }, this.#lingerMs);
+    }, wait);
   }
 
   async #runBatch(): Promise<void> {
@@ -93,10 +131,8 @@ export class WindowBatcher {
     const t0 = performance.now();
     try {
       const results = await withQueryPriority('background', () =>
-        readWindowsBatched(
-          this.#client,
+        this.#readBatch(
           batch.map((p) => p.request),
-          this.#scoreBins,
           this.#stats.queryMs,
         ),
       );
@@ -108,8 +144,8 @@ export class WindowBatcher {
       this.#stats.windows += batch.length;
       this.#stats.sqlMs += performance.now() - t0;
       this.#running = false;
-      // Whatever arrived meanwhile has waited already: read it at once.
-      if (this.#pending.length > 0) void this.#runBatch();
+      // Whatever arrived meanwhile is read now, or once enough more have joined it.
+      this.#schedule();
     }
   }
 }

@@ -26,6 +26,7 @@
  * Also: registration time, monitor start-up time, machine, date and load. `--json` prints the
  * whole report on stdout; progress goes to stderr as the run goes.
  */
+import { QUERY_PRIORITIES } from '../platform/clickhouse/query-scheduler.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -564,6 +565,13 @@ function interval(a: Sample, b: Sample, traffic: Traffic) {
   const ingestWait = delta('halflife_clickhouse_query_wait_seconds_total{priority="ingest"}');
   const posts = traffic.posts.filter((p) => p.at >= a.at && p.at < b.at);
   const ms = posts.map((p) => p.ms);
+  // How busy the embedded engine's one-query lane was, and with whose queries (% of wall time).
+  const laneBusy = Object.fromEntries(
+    QUERY_PRIORITIES.map((p) => [
+      p,
+      round((delta(`halflife_clickhouse_query_seconds_total{priority="${p}"}`) / seconds) * 100),
+    ]),
+  ) as Record<(typeof QUERY_PRIORITIES)[number], number | null>;
   return {
     postP50Ms: round(quantile(ms, 0.5), 0),
     postP99Ms: round(quantile(ms, 0.99), 0),
@@ -577,6 +585,7 @@ function interval(a: Sample, b: Sample, traffic: Traffic) {
     windowsPerBatch: batches > 0 ? round(reads / batches) : null,
     windowReadsWaiting: b.metrics.halflife_monitor_window_reads_waiting ?? null,
     ingestQueryWaitAvgMs: ingestQueries > 0 ? round((ingestWait * 1000) / ingestQueries) : null,
+    laneBusyPct: laneBusy,
     labelsStored: sum(traffic.labelPosts.filter((p) => p.at < b.at).map((p) => p.accepted)),
     memory: memoryBreakdown(b.metrics),
   };
@@ -681,7 +690,8 @@ async function main(): Promise<void> {
       log(
         `  min ${String(minute).padStart(3)}: ${decided} decisions, POST p50 ${r.postP50Ms ?? '-'} ms p99 ${r.postP99Ms ?? '-'} ms, ` +
           `${r.eventsPerSecond} ev/s, CPU ${r.daemonCpuPct ?? '-'}% RSS ${r.daemonRssMb ?? '-'} MB, ` +
-          `SQL ${r.sqlMsPerWindow ?? '-'} ms/window (${r.windowsPerBatch ?? '-'} per batch), ${r.windowReadsWaiting ?? '-'} reads waiting`,
+          `SQL ${r.sqlMsPerWindow ?? '-'} ms/window (${r.windowsPerBatch ?? '-'} per batch), ${r.windowReadsWaiting ?? '-'} reads waiting, ` +
+          `lane busy ${QUERY_PRIORITIES.map((p) => `${p} ${r.laneBusyPct[p] ?? '-'}%`).join(' ')}`,
       );
       log(`          memory: ${renderMemory(r.memory)}`);
     }

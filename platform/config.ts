@@ -166,7 +166,7 @@ export const SETTINGS = {
     maxConcurrentActivities: setting({
       env: 'HALFLIFE_MAX_CONCURRENT_ACTIVITIES',
       schema: positiveInt,
-      unset: '16 per CPU core, at least 32',
+      unset: '32 per CPU core, at least 128',
       doc: 'Activities the worker runs at once (window reads wait in batches, so more only queue in memory).',
     }),
     maxCachedWorkflows: setting({

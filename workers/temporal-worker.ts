@@ -81,9 +81,12 @@ export async function createTemporalWorker(
 /**
  * Activities at once: monitor window reads mostly wait for their batch (a few milliseconds of
  * engine time each), so the limit is about memory, not CPU; retrains are one per model at a time.
+ * It must leave room beyond a full batch of window reads waiting to fill (up to the batcher's
+ * `maxBatch` of 32 slots for up to its fill wait) for the ticks' other activities, or a fleet's
+ * decisions queue behind its reads.
  */
 export function maxConcurrentActivities(config: Pick<HalflifeConfig, 'temporal'>): number {
-  return config.temporal.maxConcurrentActivities ?? Math.max(32, 16 * availableParallelism());
+  return config.temporal.maxConcurrentActivities ?? Math.max(128, 32 * availableParallelism());
 }
 
 /**
