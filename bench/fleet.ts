@@ -38,7 +38,7 @@ import { staggerOffsetMs, windowStartAt } from '../detectors/monitor/schedule.ts
 import { parseDuration } from '../detectors/policy/duration.ts';
 import { Random } from '../detectors/random.ts';
 import { freePort } from '../local-services/process.ts';
-import { freeTemporalPort } from '../local-services/temporal.ts';
+import { freeTemporalPort, temporalMetricsPort } from '../local-services/temporal.ts';
 import { MonitorClient } from '../operations/monitor-control.ts';
 import { loadConfig } from '../platform/config.ts';
 import { parsePolicy } from '../platform/policy-file.ts';
@@ -450,6 +450,29 @@ async function scrape(daemon: Daemon): Promise<Record<string, number>> {
   return out;
 }
 
+/**
+ * The Temporal dev server's own counters this benchmark reads: its store's commits (a workflow
+ * task is several) and how long workflow tasks waited for the worker.
+ */
+async function scrapeTemporal(daemon: Daemon): Promise<Record<string, number>> {
+  const port = Number(daemon.temporalAddress.split(':').at(-1));
+  const text = await fetch(`http://127.0.0.1:${temporalMetricsPort(port)}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
+  const out: Record<string, number> = {};
+  const add = (key: string, v: number) => (out[key] = (out[key] ?? 0) + v);
+  for (const line of text.split('\n')) {
+    const m = /^(persistence_latency|task_schedule_to_start_latency)_(sum|count)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const [, name, part, labels, value] = m;
+    if (name === 'persistence_latency' && /operation="(UpdateWorkflowExecution|CreateTasks)"/.test(labels!))
+      add(`store_${part}`, Number(value));
+    if (name === 'task_schedule_to_start_latency' && /task_type="Workflow"/.test(labels!))
+      add(`workflow_task_wait_${part}`, Number(value));
+  }
+  return out;
+}
+
 // ---- windows -------------------------------------------------------------------------------
 
 interface WindowOutcome {
@@ -546,6 +569,8 @@ interface Sample {
   daemon: ProcessSample | null;
   temporal: ProcessSample | null;
   metrics: Record<string, number>;
+  /** The Temporal server's counters (scrapeTemporal). */
+  temporalMetrics: Record<string, number>;
 }
 
 /** Resources, ingest and SQL between two samples. */
@@ -572,6 +597,9 @@ function interval(a: Sample, b: Sample, traffic: Traffic) {
       round((delta(`halflife_clickhouse_query_seconds_total{priority="${p}"}`) / seconds) * 100),
     ]),
   ) as Record<(typeof QUERY_PRIORITIES)[number], number | null>;
+  const temporalDelta = (name: string) => (b.temporalMetrics[name] ?? 0) - (a.temporalMetrics[name] ?? 0);
+  const commits = temporalDelta('store_count');
+  const workflowTasks = temporalDelta('workflow_task_wait_count');
   return {
     postP50Ms: round(quantile(ms, 0.5), 0),
     postP99Ms: round(quantile(ms, 0.99), 0),
@@ -586,6 +614,15 @@ function interval(a: Sample, b: Sample, traffic: Traffic) {
     windowReadsWaiting: b.metrics.halflife_monitor_window_reads_waiting ?? null,
     ingestQueryWaitAvgMs: ingestQueries > 0 ? round((ingestWait * 1000) / ingestQueries) : null,
     laneBusyPct: laneBusy,
+    // Temporal's store: workflow-execution updates and task writes a second, their mean latency,
+    // and the share of wall time the store spent in them (SQLite writes one at a time).
+    temporalStore: {
+      commitsPerSecond: round(commits / seconds),
+      commitMs: commits > 0 ? round((temporalDelta('store_sum') * 1000) / commits) : null,
+      busyPct: round((temporalDelta('store_sum') / seconds) * 100),
+      workflowTaskWaitMs:
+        workflowTasks > 0 ? round((temporalDelta('workflow_task_wait_sum') * 1000) / workflowTasks) : null,
+    },
     labelsStored: sum(traffic.labelPosts.filter((p) => p.at < b.at).map((p) => p.accepted)),
     memory: memoryBreakdown(b.metrics),
   };
@@ -676,6 +713,7 @@ async function main(): Promise<void> {
         daemon: processSample(daemon.child.pid!),
         temporal: pids.temporal ? processSample(pids.temporal) : null,
         metrics: await scrape(daemon),
+        temporalMetrics: await scrapeTemporal(daemon),
       });
     await sample();
     const end = monitorsStartedAt + MINUTES * 60_000;
@@ -692,6 +730,10 @@ async function main(): Promise<void> {
           `${r.eventsPerSecond} ev/s, CPU ${r.daemonCpuPct ?? '-'}% RSS ${r.daemonRssMb ?? '-'} MB, ` +
           `SQL ${r.sqlMsPerWindow ?? '-'} ms/window (${r.windowsPerBatch ?? '-'} per batch), ${r.windowReadsWaiting ?? '-'} reads waiting, ` +
           `lane busy ${QUERY_PRIORITIES.map((p) => `${p} ${r.laneBusyPct[p] ?? '-'}%`).join(' ')}`,
+      );
+      log(
+        `          Temporal store: ${r.temporalStore.commitsPerSecond ?? '-'} writes/s of ${r.temporalStore.commitMs ?? '-'} ms ` +
+          `(busy ${r.temporalStore.busyPct ?? '-'}%), workflow tasks waited ${r.temporalStore.workflowTaskWaitMs ?? '-'} ms on average`,
       );
       log(`          memory: ${renderMemory(r.memory)}`);
     }

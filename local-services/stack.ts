@@ -33,6 +33,7 @@ export function localServices(config: HalflifeConfig): LocalService[] {
         dataDir: config.dataDir,
         port: config.services.temporalPort,
         uiPort: config.services.temporalUiPort,
+        sqliteSync: config.services.temporalSqliteSync,
         namespace: config.temporal.namespace,
       }),
     );

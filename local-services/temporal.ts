@@ -15,10 +15,15 @@ export interface TemporalDevServerOptions {
   namespace: string;
   /** Serve the Web UI. @default true */
   ui?: boolean;
+  /** SQLite `synchronous` of the store, which runs in WAL mode. @default 'full' */
+  sqliteSync?: 'full' | 'normal';
 }
 
 /** The dev server's HTTP and metrics ports, relative to its gRPC port. */
 const SIDE_PORT_OFFSETS = { http: 10, metrics: 11 } as const;
+
+/** The dev server's Prometheus metrics port for its gRPC port. */
+export const temporalMetricsPort = (port: number): number => port + SIDE_PORT_OFFSETS.metrics;
 
 /** A free gRPC port whose HTTP and metrics side ports are free too (for tests and throwaway stacks). */
 export const freeTemporalPort = (): Promise<number> => freePortWithSides(Object.values(SIDE_PORT_OFFSETS));
@@ -54,6 +59,13 @@ export function temporalDevServer(options: TemporalDevServerOptions): LocalServi
         options.namespace,
         '--log-level',
         'warn',
+        // SQLite's default rollback journal syncs several times per commit, and every workflow
+        // task is commits: a 1,000-model fleet saturated the store at ~40 commits/s of ~22 ms
+        // each (BENCHMARKS.md, "Fleet"). WAL appends one record per commit (persistent: set once).
+        '--sqlite-pragma',
+        'journal_mode=wal',
+        '--sqlite-pragma',
+        `synchronous=${options.sqliteSync ?? 'full'}`,
         ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
       ];
       if (options.ui === false) args.push('--headless');

@@ -189,6 +189,12 @@ export const SETTINGS = {
       default: 8233,
       doc: 'Local Temporal Web UI port.',
     }),
+    temporalSqliteSync: setting({
+      env: 'HALFLIFE_TEMPORAL_SQLITE_SYNC',
+      schema: z.enum(['full', 'normal']),
+      default: 'full',
+      doc: 'Local Temporal dev server\'s SQLite `synchronous` (its store is in WAL mode): `full` syncs the log at every commit and survives a power loss; `normal` syncs only at checkpoints — a killed process loses nothing, a power loss may lose the last commits (ARCHITECTURE.md, "Temporal\'s local store").',
+    }),
     kafkaPort: setting({
       env: 'HALFLIFE_KAFKA_PORT',
       schema: port,
