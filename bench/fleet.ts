@@ -610,6 +610,13 @@ function interval(a: Sample, b: Sample, traffic: Traffic) {
     temporalCpuPct: cpu(a.temporal, b.temporal),
     windowReads: reads,
     sqlMsPerWindow: reads > 0 ? round((sqlSeconds * 1000) / reads) : null,
+    // The same, per query of a batch (embedded: each includes its wait for the query lane).
+    sqlMsPerWindowByQuery: Object.fromEntries(
+      Object.keys(b.metrics)
+        .map((k) => [k, /^halflife_monitor_window_sql_seconds_total\{query="([^"]+)"\}$/.exec(k)?.[1]] as const)
+        .filter((e): e is readonly [string, string] => e[1] !== undefined)
+        .map(([k, query]) => [query, reads > 0 ? round((delta(k) * 1000) / reads) : null]),
+    ),
     windowsPerBatch: batches > 0 ? round(reads / batches) : null,
     windowReadsWaiting: b.metrics.halflife_monitor_window_reads_waiting ?? null,
     ingestQueryWaitAvgMs: ingestQueries > 0 ? round((ingestWait * 1000) / ingestQueries) : null,
@@ -730,6 +737,11 @@ async function main(): Promise<void> {
           `${r.eventsPerSecond} ev/s, CPU ${r.daemonCpuPct ?? '-'}% RSS ${r.daemonRssMb ?? '-'} MB, ` +
           `SQL ${r.sqlMsPerWindow ?? '-'} ms/window (${r.windowsPerBatch ?? '-'} per batch), ${r.windowReadsWaiting ?? '-'} reads waiting, ` +
           `lane busy ${QUERY_PRIORITIES.map((p) => `${p} ${r.laneBusyPct[p] ?? '-'}%`).join(' ')}`,
+      );
+      log(
+        `          SQL ms/window by query: ${Object.entries(r.sqlMsPerWindowByQuery)
+          .map(([q, ms]) => `${q} ${ms ?? '-'}`)
+          .join(', ')}`,
       );
       log(
         `          Temporal store: ${r.temporalStore.commitsPerSecond ?? '-'} writes/s of ${r.temporalStore.commitMs ?? '-'} ms ` +
