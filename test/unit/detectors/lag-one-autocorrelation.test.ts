@@ -40,7 +40,7 @@ const WEEK = 7 * 86_400_000;
 const T0 = Date.parse('2026-01-05T00:00:00Z');
 
 /** Weekly windows of equal events, one per value. */
-function windows(values: readonly number[], events: number): QualityWindow[] {
+function windows(values: readonly number[], events: number): (QualityWindow & { quality: number })[] {
   return values.map((quality, i) => ({ start: T0 + i * WEEK, end: T0 + (i + 1) * WEEK, events, quality }));
 }
 
