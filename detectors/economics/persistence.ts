@@ -13,6 +13,7 @@
  * Pure: no clock, no I/O; instants are epoch milliseconds.
  */
 import { localiseStep, type QualityWindow } from './staleness.ts';
+import { lagOneSums } from './lag-one.ts';
 import { weightedLineResiduals } from './weighted-line.ts';
 
 export interface LossPersistence {
@@ -97,32 +98,19 @@ export function lossPersistence(
     groups.set(v, list);
   }
   const current = versionOf(Number.POSITIVE_INFINITY);
-  let pairs = 0;
-  let count = 0;
-  let sumSq = 0;
-  let sumLag = 0;
+  // Each stretch's residuals standardised by each window's sampling error, so windows of
+  // different sizes weigh alike.
+  const standardised: number[][] = [];
   let dof = 0;
   for (const [v, list] of groups) {
     const stepAt = v === current ? options.currentStepAt : (localiseStep(list, options.direction)?.at ?? null);
     const stretch = stepAt === null ? list : list.filter((w) => w.start < stepAt).slice(0, -STEP_ONSET_MARGIN);
     if (stretch.length < 4) continue; // a line through 3 points leaves one residual: no evidence
     const r = weightedLineResiduals(stretch);
-    for (let i = 0; i < stretch.length; i++) {
-      const w = stretch[i] as QualityWindow & { quality: number };
-      const p = Math.min(0.99, Math.max(0.01, w.quality));
-      // Standardised by each window's sampling error, so windows of different sizes weigh alike.
-      const se2 = (p * (1 - p)) / w.events;
-      sumSq += (r[i] as number) ** 2 / se2;
-      count++;
-      if (i > 0) {
-        const q = stretch[i - 1] as QualityWindow & { quality: number };
-        const pq = Math.min(0.99, Math.max(0.01, q.quality));
-        sumLag += ((r[i] as number) * (r[i - 1] as number)) / Math.sqrt(se2 * ((pq * (1 - pq)) / q.events));
-        pairs++;
-      }
-    }
+    standardised.push(stretch.map((w, i) => (r[i] as number) / binomialError(w.quality, w.events)));
     dof += stretch.length - 2;
   }
+  const { pairs, values: count, sumSquares: sumSq, sumLagProducts: sumLag } = lagOneSums(standardised);
   const base = { pairs, windows: count };
   if (pairs < PERSISTENCE_MIN_PAIRS || dof <= 0)
     return {
@@ -143,6 +131,10 @@ export function lossPersistence(
     };
   // Sampling noise is uncorrelated from window to window: the lag-1 covariance is all excess,
   // and the excess variance is the observed one less the sampling variance (1 per standardised window).
+  // Not the textbook acf(1) (Σ x_t x_(t+1) ÷ Σ x_t², which the sums equal for one stretch of equal,
+  // evenly spaced windows — test/unit/detectors/lag-one-autocorrelation.test.ts checks it against
+  // statsmodels): the lag sum is averaged over pairs and the squares over degrees of freedom, the
+  // sampling variance comes off the denominator, and the result is clipped to [0, 0.95].
   const excess = dispersion - 1;
   const rho = Math.min(MAX_AUTOCORRELATION, Math.max(0, sumLag / pairs / Math.max(excess, 1e-9)));
   // Its uncertainty: one standard error (≈ 1/√pairs) toward longer excursions.
@@ -164,6 +156,12 @@ export function lossPersistence(
     autocorrelation: rho,
     reason: `quality wanders ${Math.sqrt(dispersion).toFixed(1)}× beyond sampling noise and returns (lag-1 autocorrelation ${rho.toFixed(2)}, up to ${upper.toFixed(2)}: excursions last about ${windowsLong.toFixed(1)} windows)`,
   };
+}
+
+/** A window's binomial sampling error, p clamped to [0.01, 0.99] so a perfect window still has one. */
+function binomialError(quality: number, events: number): number {
+  const p = Math.min(0.99, Math.max(0.01, quality));
+  return Math.sqrt((p * (1 - p)) / events);
 }
 
 function meanWindowHours(ws: readonly QualityWindow[]): number {
