@@ -522,9 +522,10 @@ export function decisionTimeline(el, decisions, onOpen) {
 
 /**
  * Interval plot: rows of estimate with a confidence interval, with reference lines.
- * rows: [{ label, value, lower, upper, color }]; refs: [{ at, label, color, dash }]; values in display units.
+ * rows: [{ label, value, lower, upper, color }]; refs: [{ at, label, color, dash }]; values in display units,
+ * written by `format` (two decimals unless given).
  */
-export function intervalPlot(rows, { refs = [], unit, axisLabel, width = 560 }) {
+export function intervalPlot(rows, { refs = [], unit, axisLabel, width = 560, format = (v) => v.toFixed(2) }) {
   const rowH = 34;
   const left = 200;
   const right = 24;
@@ -587,7 +588,7 @@ export function intervalPlot(rows, { refs = [], unit, axisLabel, width = 560 }) 
           fill: '#1d2430',
           'text-anchor': 'middle',
         },
-        `${r.value.toFixed(2)}${unit}${Number.isFinite(r.lower) ? ` [${r.lower.toFixed(2)}, ${r.upper.toFixed(2)}]` : ''}`,
+        `${format(r.value)}${unit}${Number.isFinite(r.lower) ? ` [${format(r.lower)}, ${format(r.upper)}]` : ''}`,
       ),
     );
   });
@@ -612,4 +613,134 @@ export function intervalPlot(rows, { refs = [], unit, axisLabel, width = 560 }) 
     ),
   );
   return h('div', { class: 'forest' }, root);
+}
+
+/**
+ * How a paired evaluation's mean improvement settled as pairs accumulated: the running mean of
+ * d = champion's − challenger's loss over the first n pairs with its interval (filled band), the
+ * bar the verdict had to clear and no change (0), and at the last pair the verdict's own interval
+ * (a black error bar). `points`: [{ n, mean, lower, upper }]; `verdict`: { improvement, lower,
+ * upper } or null; `barLabel`: 'bar' or 'margin'; `level`: the intervals' level as text. The y range follows the curve from a tenth of the pairs on, so the first few
+ * pairs' very wide intervals do not flatten the rest (they are clipped, not dropped).
+ */
+export function runningMeanChart(
+  el,
+  { points, bar, barLabel = 'bar', level = '95%', verdict, yLabel, format, height = 240 },
+) {
+  const xs = points.map((p) => p.n);
+  const last = xs.at(-1);
+  const settled = points.filter((p) => p.n >= last / 10);
+  const ys = [
+    ...settled.flatMap((p) => [p.mean, p.lower, p.upper]),
+    0,
+    ...(Number.isFinite(bar) ? [bar] : []),
+    ...(verdict ? [verdict.lower, verdict.upper, verdict.improvement] : []),
+  ].filter((v) => v !== null && Number.isFinite(v));
+  const lo = Math.min(...ys);
+  const hi = Math.max(...ys);
+  const pad = (hi - lo || Math.abs(hi) || 1) * 0.08;
+  const line = (label, stroke, values, extra = {}) => ({
+    series: {
+      label,
+      stroke,
+      width: 1.5,
+      points: { show: false },
+      spanGaps: true,
+      value: (_u, v) => (v === null || v === undefined ? '–' : format(v)),
+      ...extra,
+    },
+    values,
+  });
+  const flat = (value) => xs.map(() => value);
+  // A bar of 0 is no change itself: one line, named for both.
+  const barIsZero = bar === 0;
+  const lines = [
+    line(
+      'mean improvement',
+      '#3b5bdb',
+      points.map((p) => p.mean),
+      { width: 2.5 },
+    ),
+    line(
+      `${level} interval low`,
+      '#748ffc',
+      points.map((p) => p.lower),
+      { width: 1, dash: [3, 3] },
+    ),
+    line(
+      `${level} interval high`,
+      '#748ffc',
+      points.map((p) => p.upper),
+      { width: 1, dash: [3, 3] },
+    ),
+    barIsZero
+      ? line(`no change (the ${barLabel})`, '#c53030', flat(0), { width: 1.5, dash: [5, 4] })
+      : line('no change', '#868e96', flat(0), { width: 1 }),
+  ];
+  if (Number.isFinite(bar) && !barIsZero)
+    lines.push(line(`${barLabel} ${format(bar)}`, '#c53030', flat(bar), { dash: [5, 4] }));
+  const band = (u) => {
+    const ctx = u.ctx;
+    const known = points.filter((p) => p.lower !== null && p.upper !== null);
+    if (known.length < 2) return;
+    ctx.save();
+    ctx.beginPath();
+    known.forEach((p, i) => {
+      const x = u.valToPos(p.n, 'x', true);
+      const y = u.valToPos(p.upper, 'y', true);
+      if (i === 0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+    });
+    for (const p of [...known].reverse()) ctx.lineTo(u.valToPos(p.n, 'x', true), u.valToPos(p.lower, 'y', true));
+    ctx.closePath();
+    ctx.fillStyle = '#3b5bdb1f';
+    ctx.fill();
+    ctx.restore();
+  };
+  const verdictBar = (u) => {
+    if (!verdict) return;
+    const ctx = u.ctx;
+    const dpr = devicePixelRatioSafe();
+    const x = u.valToPos(last, 'x', true) - 6 * dpr;
+    const [top, bottom] = [u.valToPos(verdict.upper, 'y', true), u.valToPos(verdict.lower, 'y', true)];
+    ctx.save();
+    ctx.strokeStyle = '#1d2430';
+    ctx.lineWidth = 2 * dpr;
+    ctx.beginPath();
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, bottom);
+    for (const y of [top, bottom]) {
+      ctx.moveTo(x - 4 * dpr, y);
+      ctx.lineTo(x + 4 * dpr, y);
+    }
+    ctx.stroke();
+    ctx.fillStyle = '#1d2430';
+    ctx.beginPath();
+    ctx.arc(x, u.valToPos(verdict.improvement, 'y', true), 3.5 * dpr, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.restore();
+  };
+  return sized(
+    el,
+    (width) =>
+      new uPlot(
+        {
+          width,
+          height,
+          scales: {
+            x: { time: false, range: (_u, min, max) => (min === max ? [0, max + 1] : [0, max]) },
+            y: { range: () => [lo - pad, hi + pad] },
+          },
+          axes: [
+            { label: 'paired events so far', size: 44 },
+            { label: yLabel, size: 64 },
+          ],
+          series: [{ label: 'pairs', value: (_u, v) => (v === null ? '–' : String(v)) }, ...lines.map((l) => l.series)],
+          hooks: { drawClear: [band], draw: [verdictBar] },
+          legend: { live: false },
+        },
+        [xs, ...lines.map((l) => l.values)],
+        el,
+      ),
+  );
 }

@@ -1,7 +1,9 @@
 /* global location, Event */
 // Model view: quality per version with the fitted decay curve, drift heatmap, data quality,
-// ingest, decision timeline (click → provenance) and the shadow/canary comparisons.
+// ingest, decision timeline (click → provenance), the shadow/canary comparisons and (multiclass,
+// regression) the shadow evaluations on per-event loss.
 import { alertsPanel } from './alerts.js';
+import { drawLossEvaluations, lossDecisionIds, lossEvaluationsPanel } from './loss-evaluations.js';
 import { multivariatePanel } from './multivariate.js';
 import { segmentsPanel } from './segments.js';
 import { api, app } from './api.js';
@@ -246,17 +248,20 @@ export async function renderModel(main, modelId, { full }) {
       timelineEl,
       decisionList(modelId, d.decisions),
     ),
-    h(
-      'section',
-      { class: 'panel', id: 'comparisons' },
-      h('h2', null, 'Shadow / canary comparisons'),
-      h(
-        'p',
-        { class: 'sub' },
-        'Challenger vs champion on the same events: the improvement the promotion test used (with its confidence interval and the bar it had to clear), and accuracy of each side from shadow_results (95% Wilson intervals).',
-      ),
-      comparisons(modelId, d),
-    ),
+    lossEvaluationsPanel(modelId, d.lossEvaluations),
+    comparisonsShown(d).length || d.shadowEvaluations.length || !d.lossEvaluations?.length
+      ? h(
+          'section',
+          { class: 'panel', id: 'comparisons' },
+          h('h2', null, 'Shadow / canary comparisons'),
+          h(
+            'p',
+            { class: 'sub' },
+            'Challenger vs champion on the same events: the improvement the promotion test used (with its confidence interval and the bar it had to clear), and accuracy of each side from shadow_results (95% Wilson intervals).',
+          ),
+          comparisons(modelId, d),
+        )
+      : null,
   );
   main.replaceChildren(page);
 
@@ -366,6 +371,13 @@ export async function renderModel(main, modelId, { full }) {
   } else ingestEl.replaceChildren(noData('No data yet: no scoring events, labels or dead letters in this range.'));
 
   decisionTimeline(timelineEl, d.decisions, (id) => openDecision(modelId, id));
+  Object.assign(app.charts, drawLossEvaluations(page, d.lossEvaluations));
+}
+
+/** The binary comparisons: every promotion verdict but those the loss-evaluation panel shows. */
+function comparisonsShown(d) {
+  const shownThere = lossDecisionIds(d.lossEvaluations ?? []);
+  return d.comparisons.filter((c) => !shownThere.has(c.decisionId));
 }
 
 // What the events are actually scored by (the scorers' reports and the events themselves), next to
@@ -498,12 +510,12 @@ function decisionList(modelId, decisions) {
 }
 
 function comparisons(modelId, d) {
-  if (!d.comparisons.length && !d.shadowEvaluations.length)
-    return h('p', { class: 'muted' }, 'No shadow evaluations yet.');
+  const shown = comparisonsShown(d);
+  if (!shown.length && !d.shadowEvaluations.length) return h('p', { class: 'muted' }, 'No shadow evaluations yet.');
   return h(
     'div',
     { class: 'grid2' },
-    d.comparisons.map((c) => {
+    shown.map((c) => {
       const imp = c.verdict?.statistics?.improvement;
       const stats = c.verdict?.statistics;
       const isAccuracy = imp?.metric === 'accuracy';

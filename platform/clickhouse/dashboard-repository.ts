@@ -246,8 +246,11 @@ export interface PromotionVerdictRow {
   reason: string;
   /** The promotion verdict, JSON text ('' or 'null' when none). */
   verdict: string;
+  /** The shadow evaluation the verdict rests on ('' when the decision does not name it, e.g. a promotion after a replay). */
   evaluation_id: string;
   champion: string;
+  /** A live shadow's choice of source (labelled live pairs, the minimum, the reason), JSON text ('' when none). */
+  live_choice: string;
 }
 
 /** The model's promote / reject / rollback decisions with their verdicts, oldest first. */
@@ -256,8 +259,9 @@ export async function promotionVerdicts(client: ClickHouseClient, modelId: strin
     client,
     `SELECT decision_id, toUnixTimestamp64Milli(decided_at) AS at, kind, model_version AS version, reason,
             if(JSONExtractRaw(statistics, 'verdict') NOT IN ('', 'null'), JSONExtractRaw(statistics, 'verdict'), JSONExtractRaw(statistics, 'shadow', 'verdict')) AS verdict,
-            JSONExtractString(statistics, 'shadow', 'evaluationId') AS evaluation_id,
-            JSONExtractString(details, 'championVersion') AS champion
+            if(JSONExtractString(statistics, 'shadow', 'evaluationId') != '', JSONExtractString(statistics, 'shadow', 'evaluationId'), JSONExtractString(statistics, 'shadowSource', 'evaluationId')) AS evaluation_id,
+            JSONExtractString(details, 'championVersion') AS champion,
+            if(JSONExtractRaw(statistics, 'shadow', 'statistics', 'live') != '', JSONExtractRaw(statistics, 'shadow', 'statistics', 'live'), JSONExtractRaw(statistics, 'shadowSource', 'live')) AS live_choice
      FROM decisions FINAL WHERE model_id = {model:String} AND kind IN ('promote', 'reject', 'rollback') ORDER BY decided_at`,
     { model: modelId },
   );

@@ -221,10 +221,18 @@ export interface ShadowOutcomeEvaluationRow {
   /** Mean and sample standard deviation of d = champion's − challenger's loss (positive: the challenger did better). */
   diff_mean: number;
   diff_sd: number | null;
+  /** Pairs where the challenger's loss was lower (d > 0) and where it was higher (d < 0); the rest tie. */
+  challenger_lower: string;
+  challenger_higher: string;
+  /** Exact 5th, 25th, 50th, 75th and 95th percentiles of d. */
+  diff_quantiles: number[];
   /** Epoch ms of the first and last stored pair. */
   first: string;
   last: string;
 }
+
+/** The percentiles of d an evaluation row carries, in `diff_quantiles` order (the query's literal levels). */
+export const DIFFERENCE_QUANTILES = [0.05, 0.25, 0.5, 0.75, 0.95] as const;
 
 /** The model's multiclass or regression evaluations, oldest last-evaluated first. */
 export async function shadowOutcomeEvaluations(
@@ -237,11 +245,61 @@ export async function shadowOutcomeEvaluations(
             any(kind) AS kind, any(loss) AS loss, count() AS n,
             avg(candidate_loss) AS loss_candidate, avg(champion_loss) AS loss_champion,
             avg(champion_loss - candidate_loss) AS diff_mean, stddevSamp(champion_loss - candidate_loss) AS diff_sd,
+            countIf(champion_loss > candidate_loss) AS challenger_lower,
+            countIf(champion_loss < candidate_loss) AS challenger_higher,
+            quantilesExact(0.05, 0.25, 0.5, 0.75, 0.95)(champion_loss - candidate_loss) AS diff_quantiles,
             toUnixTimestamp64Milli(min(evaluated_at)) AS first, toUnixTimestamp64Milli(max(evaluated_at)) AS last
      FROM shadow_outcome_results FINAL WHERE model_id = {model:String}
      GROUP BY evaluation_id, candidate_version, champion_version ORDER BY last`,
     { model: modelId },
   );
+}
+
+/** The running sums of d over an evaluation's first `n` pairs (d = champion's − challenger's loss). */
+export interface ShadowOutcomeCheckpointRow {
+  evaluation_id: string;
+  n: number;
+  sum_difference: number;
+  sum_squared_difference: number;
+}
+
+/**
+ * Running sums of d over each evaluation's pairs, at about `points` evenly spaced pair counts and
+ * at the last pair. The pairs are taken in a fixed pseudo-random order (by a hash of the event
+ * id): the stored pairs carry no event time, and an id's own order may follow time or a scheme.
+ */
+export async function shadowOutcomeCheckpoints(
+  client: ClickHouseClient,
+  modelId: string,
+  evaluationIds: readonly string[],
+  points: number,
+): Promise<ShadowOutcomeCheckpointRow[]> {
+  if (evaluationIds.length === 0) return [];
+  if (!Number.isInteger(points) || points < 1)
+    throw new RangeError(`shadowOutcomeCheckpoints: points must be a positive integer, got ${points}`);
+  const rows = await queryRows<{ evaluation_id: string; n: string; s1: number; s2: number }>(
+    client,
+    `SELECT evaluation_id, k AS n, s1, s2 FROM (
+       SELECT evaluation_id,
+              row_number() OVER running AS k,
+              sum(d) OVER running AS s1,
+              sum(d * d) OVER running AS s2,
+              count() OVER (PARTITION BY evaluation_id) AS total
+       FROM (SELECT evaluation_id, event_id, champion_loss - candidate_loss AS d
+             FROM shadow_outcome_results FINAL
+             WHERE model_id = {model:String} AND evaluation_id IN {evaluations:Array(String)})
+       WINDOW running AS (PARTITION BY evaluation_id ORDER BY sipHash64(event_id), event_id
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))
+     WHERE k = total OR k % greatest(1, intDiv(total, {points:UInt32})) = 0
+     ORDER BY evaluation_id, n`,
+    { model: modelId, evaluations: [...evaluationIds], points },
+  );
+  return rows.map((r) => ({
+    evaluation_id: r.evaluation_id,
+    n: Number(r.n),
+    sum_difference: Number(r.s1),
+    sum_squared_difference: Number(r.s2),
+  }));
 }
 
 /** One stored pair, as an auditor reads it. */

@@ -9,11 +9,11 @@ import {
 } from '../../detectors/monitor/health.ts';
 import { MIN_INGEST_LAG_LIMIT_SECONDS } from '../../detectors/monitor/health-inputs.ts';
 import { pairedAccuracy } from '../../detectors/promotion/paired-accuracy.ts';
-import { pairedLossSummary } from '../../detectors/promotion/paired-loss-summary.ts';
 import {
+  shadowOutcomeCheckpoints,
   shadowOutcomeEvaluations,
-  type ShadowOutcomeEvaluationRow,
 } from '../../platform/clickhouse/shadow-outcome-repository.ts';
+import { lossEvaluations, RUNNING_POINTS, runningEvaluationIds } from './loss-evaluations.ts';
 import { decayCurveBand } from '../../detectors/decay/band.ts';
 import { halfLifeEvidence } from '../../detectors/decay/evidence.ts';
 import type { DecayFit } from '../../detectors/decay/types.ts';
@@ -522,6 +522,13 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
         ]);
         // Per-segment drift and quality of the newest judged window (a policy with segment keys).
         const segments = await segmentResults(clickhouse, modelId);
+        // How the newest multiclass or regression evaluations' mean improvement settled over their pairs.
+        const lossCheckpoints = await shadowOutcomeCheckpoints(
+          clickhouse,
+          modelId,
+          runningEvaluationIds(lossRows),
+          RUNNING_POINTS,
+        );
 
         const windows = windowRows.map(windowOf);
         const windowMs = windowLength(windows);
@@ -666,7 +673,7 @@ export function dashboardDataRoutes(clickhouse: ClickHouseClient, options: Dashb
             };
           }),
           shadowEvaluations: shadowRows.map(shadowSummary),
-          lossEvaluations: lossRows.map(lossEvaluationSummary),
+          lossEvaluations: lossEvaluations(lossRows, verdictRows, lossCheckpoints),
           segments,
           ingestBucketMs: bucketMs,
           ingest: denseBuckets(
@@ -706,31 +713,6 @@ function shadowSummary(s: ShadowEvaluationRow) {
       level,
     ),
     logLoss: { candidate: Number(s.ll_candidate), champion: Number(s.ll_champion) },
-    from: Number(s.first),
-    to: Number(s.last),
-  };
-}
-
-/** A multiclass or regression evaluation: each side's mean per-event loss, the paired difference with a normal interval (95%). */
-function lossEvaluationSummary(s: ShadowOutcomeEvaluationRow) {
-  const summary = pairedLossSummary({
-    n: Number(s.n),
-    championLoss: Number(s.loss_champion),
-    candidateLoss: Number(s.loss_candidate),
-    differenceMean: Number(s.diff_mean),
-    differenceSd: s.diff_sd === null ? null : Number(s.diff_sd),
-  });
-  return {
-    evaluationId: s.evaluation_id,
-    candidate: s.candidate,
-    champion: s.champion,
-    source: s.source,
-    kind: s.kind,
-    loss: s.loss,
-    n: summary.n,
-    level: summary.level,
-    meanLoss: { candidate: summary.candidate, champion: summary.champion },
-    difference: summary.difference,
     from: Number(s.first),
     to: Number(s.last),
   };

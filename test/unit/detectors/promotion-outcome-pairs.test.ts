@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { chooseLiveSource } from '../../../detectors/promotion/live-choice.ts';
-import { pairedLossSummary } from '../../../detectors/promotion/paired-loss-summary.ts';
+import { pairedLossSummary, runningImprovement } from '../../../detectors/promotion/paired-loss-summary.ts';
 import {
   pairOutcomes,
   probabilityVector,
@@ -19,7 +19,14 @@ const fixture = JSON.parse(
     truth: number[];
     champion: number[][] | number[];
     challenger: number[][] | number[];
-    expected: { champion_loss: number[]; challenger_loss: number[] };
+    expected: {
+      champion_loss: number[];
+      challenger_loss: number[];
+      /** scipy.stats.ttest_rel(champion, challenger): mean difference and its 95% interval. */
+      improvement: number;
+      lower: number;
+      upper: number;
+    };
     accuracy?: {
       champion_error: number[];
       challenger_error: number[];
@@ -154,5 +161,43 @@ describe('a stored evaluation as the API shows it', () => {
       differenceSd: null,
     });
     expect(one.difference).toEqual({ value: 0.5, lower: null, upper: null });
+  });
+
+  it('the running mean of d with its paired t interval: at all pairs, scipy.stats.ttest_rel(...).confidence_interval()', () => {
+    for (const c of fixture.cases) {
+      const a = c.expected.champion_loss;
+      const b = c.expected.challenger_loss;
+      const d = a.map((x, i) => x - b[i]!);
+      // Running sums every 50 pairs and at the last, as the checkpoint query returns them.
+      const checkpoints = [];
+      let s1 = 0;
+      let s2 = 0;
+      for (const [i, x] of d.entries()) {
+        s1 += x;
+        s2 += x * x;
+        if ((i + 1) % 50 === 0 || i === d.length - 1)
+          checkpoints.push({ n: i + 1, sumDifference: s1, sumSquaredDifference: s2 });
+      }
+      const path = runningImprovement(checkpoints);
+      expect(path.map((p) => p.n)).toEqual(checkpoints.map((x) => x.n));
+      const last = path.at(-1)!;
+      expect(last.mean).toBeCloseTo(c.expected.improvement, 10);
+      expect(last.lower!).toBeCloseTo(c.expected.lower, 8);
+      expect(last.upper!).toBeCloseTo(c.expected.upper, 8);
+      // Every earlier point is the mean of its own prefix, inside its own interval.
+      for (const p of path) {
+        const prefix = d.slice(0, p.n);
+        expect(p.mean).toBeCloseTo(prefix.reduce((s, x) => s + x, 0) / p.n, 10);
+        expect(p.lower!).toBeLessThanOrEqual(p.mean);
+        expect(p.upper!).toBeGreaterThanOrEqual(p.mean);
+      }
+    }
+    // One pair has a mean but no interval; a pair count below one is refused, saying so.
+    expect(runningImprovement([{ n: 1, sumDifference: 0.3, sumSquaredDifference: 0.09 }])).toEqual([
+      { n: 1, mean: 0.3, lower: null, upper: null },
+    ]);
+    expect(() => runningImprovement([{ n: 0, sumDifference: 0, sumSquaredDifference: 0 }])).toThrow(
+      /pair count of at least 1, got 0/,
+    );
   });
 });
