@@ -19,7 +19,7 @@ import {
 } from '../../../detectors/quality/outcome-estimate.ts';
 import type { MulticlassSums, RegressionOutcomeSums } from '../../../detectors/quality/outcome-sums.ts';
 import { Random } from '../../../detectors/random.ts';
-import { knownShiftClassEvents } from '../../helpers/known-shift-classes.ts';
+import { knownShiftClassEvents } from '../../../synthetic/index.ts';
 import { parsePolicy } from '../../../platform/policy-file.ts';
 
 const HOUR = 3_600_000;

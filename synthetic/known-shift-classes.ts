@@ -1,10 +1,10 @@
 /**
- * Multiclass events with a known covariate shift, for the estimation tests: three classes whose
- * true probabilities are a softmax of two features; the model serves them sharpened by
- * `temperature` (over-confident above 1, so some classes need recalibrating). `shift` moves the
+ * Multiclass events with a known covariate shift, for the estimation tests and benchmark: three
+ * classes whose true probabilities are a softmax of two features; the model serves them sharpened
+ * by `temperature` (over-confident above 1, so some classes need recalibrating). `shift` moves the
  * first feature's mean, which changes how often the model is right without changing P(y | x).
  */
-import type { Random } from '../../detectors/random.ts';
+import type { Random } from '../detectors/random.ts';
 
 export interface KnownShiftClassEvent {
   /** The drawn class: 0, 1 or 2. */
