@@ -33,6 +33,7 @@ import { multiclassEstimationSums } from '../platform/clickhouse/outcome-estimat
 import type { ScoringEventRow } from '../platform/contracts.ts';
 import { loadConfig } from '../platform/config.ts';
 import { fitDleInThread } from '../operations/dle-fit-thread.ts';
+import { knownShiftClassEvent } from '../synthetic/index.ts';
 import { argReader, machine } from './lib/cli.ts';
 
 const CLASSES = ['a', 'b', 'c'];
@@ -42,20 +43,9 @@ const HOUR = 3_600_000;
 
 const log = (line: string): void => void process.stderr.write(`[outcome-estimate-bench] ${line}\n`);
 
+/** The estimation tests' known-shift classes, the first feature shifted by 0.5, served twice as sharp as true. */
 function multiclassRows(n: number, random: Random) {
-  return Array.from({ length: n }, () => {
-    const x1 = random.normal(0.5, 1);
-    const x2 = random.normal(0, 1);
-    const logits = [1.5 * x1, -1.5 * x1 + 0.5 * x2, 1.2 * x2];
-    const softmax = (scale: number) => {
-      const e = logits.map((z) => Math.exp(z * scale));
-      const s = e.reduce((a, b) => a + b, 0);
-      return e.map((v) => v / s);
-    };
-    const p = softmax(1);
-    const u = random.next();
-    return { truth: u < p[0]! ? 0 : u < p[0]! + p[1]! ? 1 : 2, probabilities: softmax(2) };
-  });
+  return Array.from({ length: n }, () => knownShiftClassEvent(random, 0.5, 2));
 }
 
 function regressionRows(n: number, random: Random) {

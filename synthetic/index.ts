@@ -9,3 +9,5 @@ export { agrawalStream, AGRAWAL_FUNCTIONS } from './agrawal.ts';
 export type { AgrawalOptions, AgrawalRecord } from './agrawal.ts';
 export { decayingScores } from './decaying-scores.ts';
 export type { DecayPattern, DecayingScores, DecayingScoresOptions } from './decaying-scores.ts';
+export { knownShiftClassEvent, knownShiftClassEvents } from './known-shift-classes.ts';
+export type { KnownShiftClassEvent } from './known-shift-classes.ts';

@@ -11,7 +11,7 @@
  *   hold numbers.
  */
 import type { OutcomeBacktestRow } from '../../detectors/backtest/outcome-types.ts';
-import type { OutcomeKind } from '../../detectors/backtest/outcome-rows.ts';
+import type { OutcomeKind } from '../../detectors/quality/outcome-sums.ts';
 import { ValidationError } from '../../platform/errors.ts';
 import {
   categoricalColumn,

@@ -14,7 +14,8 @@ import {
   unavailableOutcomeEstimate,
   type OutcomeEstimate,
 } from '../quality/outcome-estimate.ts';
-import type { OutcomeKind, OutcomePrediction } from './outcome-rows.ts';
+import type { OutcomeKind } from '../quality/outcome-sums.ts';
+import type { OutcomePrediction } from './outcome-rows.ts';
 import type { OutcomeBacktestRow } from './outcome-types.ts';
 
 /** A version's reference: profiles, its labelled rows, and the estimator fitted on them when first needed. */

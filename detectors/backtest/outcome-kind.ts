@@ -13,20 +13,20 @@ import type { MonitorReference } from '../monitor/types.ts';
 import { resolveEvidence } from '../policy/evidence.ts';
 import type { RetrainPolicy } from '../policy/types.ts';
 import { unavailableOutcomeEstimate } from '../quality/outcome-estimate.ts';
-import { outcomeEvents, realisedFromSums, type OutcomeSums } from '../quality/outcome-sums.ts';
+import {
+  emptyOutcomeSums,
+  outcomeEvents,
+  realisedFromSums,
+  type OutcomeKind,
+  type OutcomeSums,
+} from '../quality/outcome-sums.ts';
 import { metricProblem, qualityOfMetric } from '../quality/quality-metric.ts';
 import { numericColumn } from './history-row.ts';
 import { trainWithHoldout } from './holdout-training.ts';
 import { BacktestInputError } from './input-error.ts';
 import type { BacktestKind, KindContext } from './kind.ts';
 import { estimateOutcomeWindow, type OutcomeReference } from './outcome-estimator.ts';
-import {
-  addOutcome,
-  emptyOutcomeSums,
-  outcomeSumsOf,
-  type OutcomeKind,
-  type OutcomePrediction,
-} from './outcome-rows.ts';
+import { addOutcome, outcomeSumsOf, type OutcomePrediction } from './outcome-rows.ts';
 import type { OutcomeBacktestRow, OutcomeModel, OutcomeTrainer } from './outcome-types.ts';
 import { windowFeatureCounts } from './window-features.ts';
 

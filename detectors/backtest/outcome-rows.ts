@@ -4,10 +4,13 @@
  * and the realised metric see a backtest window exactly as a monitored one.
  */
 import { multiclassLogLossContribution } from '../quality/multiclass-log-loss.ts';
-import type { MulticlassSums, OutcomeSums, RegressionOutcomeSums } from '../quality/outcome-sums.ts';
-
-/** A model's kind as the backtest knows it: a multiclass model's classes in order, or regression. */
-export type OutcomeKind = { kind: 'multiclass'; classes: readonly string[] } | { kind: 'regression' };
+import {
+  emptyOutcomeSums,
+  type MulticlassSums,
+  type OutcomeKind,
+  type OutcomeSums,
+  type RegressionOutcomeSums,
+} from '../quality/outcome-sums.ts';
 
 /** One prediction: a probability vector in class order (multiclass) or a value (regression). */
 export type OutcomePrediction = readonly number[] | number;
@@ -16,29 +19,6 @@ export type OutcomePrediction = readonly number[] | number;
 export interface LabelledOutcome {
   prediction: OutcomePrediction;
   label: number;
-}
-
-export function emptyOutcomeSums(kind: OutcomeKind): OutcomeSums {
-  if (kind.kind === 'regression')
-    return {
-      kind: 'regression',
-      n: 0,
-      sumAbsoluteError: 0,
-      sumSquaredError: 0,
-      sumFourthPowerError: 0,
-      sumTruth: 0,
-      sumSquaredTruth: 0,
-    };
-  const k = kind.classes.length;
-  return {
-    kind: 'multiclass',
-    classes: [...kind.classes],
-    confusion: Array.from({ length: k }, () => new Array<number>(k).fill(0)),
-    lossN: 0,
-    lossSum: 0,
-    lossSquares: 0,
-    unknownClass: 0,
-  };
 }
 
 /** The predicted class of a probability vector: the largest, the first listed on a tie (as the window query). */

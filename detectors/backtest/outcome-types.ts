@@ -1,6 +1,7 @@
 /** Types of the backtest of multiclass and regression models (outcome-engine.ts). */
 import type { HistoryRow } from './history-row.ts';
-import type { OutcomeKind, OutcomePrediction } from './outcome-rows.ts';
+import type { OutcomeKind } from '../quality/outcome-sums.ts';
+import type { OutcomePrediction } from './outcome-rows.ts';
 import type { ReplayOptions } from './types.ts';
 
 /**

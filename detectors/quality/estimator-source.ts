@@ -49,9 +49,9 @@ export function chooseEstimatorSource(input: EstimatorSourceInput): EstimatorFit
   return input.own > 0 ? 'reference-events' : null;
 }
 
-/** "1,240": a count as people read it (the grouping fixed, whatever the locale). */
+/** "1,240": a count as people read it, in the CLI's form (en-US grouping, whatever the process's locale). */
 export function formatCount(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return n.toLocaleString('en-US');
 }
 
 /**

@@ -45,6 +45,33 @@ export interface RegressionOutcomeSums {
 
 export type OutcomeSums = MulticlassSums | RegressionOutcomeSums;
 
+/** A model's kind as its sums know it: a multiclass model's classes in order, or regression. */
+export type OutcomeKind = { kind: 'multiclass'; classes: readonly string[] } | { kind: 'regression' };
+
+/** The sums of no labelled event: what a window without labels has, and what outcomes are added to. */
+export function emptyOutcomeSums(kind: OutcomeKind): OutcomeSums {
+  if (kind.kind === 'regression')
+    return {
+      kind: 'regression',
+      n: 0,
+      sumAbsoluteError: 0,
+      sumSquaredError: 0,
+      sumFourthPowerError: 0,
+      sumTruth: 0,
+      sumSquaredTruth: 0,
+    };
+  const k = kind.classes.length;
+  return {
+    kind: 'multiclass',
+    classes: [...kind.classes],
+    confusion: Array.from({ length: k }, () => new Array<number>(k).fill(0)),
+    lossN: 0,
+    lossSum: 0,
+    lossSquares: 0,
+    unknownClass: 0,
+  };
+}
+
 /** Labelled events the sums rest on. */
 export function outcomeEvents(s: OutcomeSums): number {
   if (s.kind === 'regression') return s.n;

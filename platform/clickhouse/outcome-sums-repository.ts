@@ -19,7 +19,13 @@
  * window's sums over the segment's events, and a key's segments add up to the whole window.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { MulticlassSums, OutcomeSums, RegressionOutcomeSums } from '../../detectors/quality/outcome-sums.ts';
+import {
+  emptyOutcomeSums,
+  type MulticlassSums,
+  type OutcomeKind,
+  type OutcomeSums,
+  type RegressionOutcomeSums,
+} from '../../detectors/quality/outcome-sums.ts';
 import {
   anySegments,
   batchLabelsJoin,
@@ -46,7 +52,7 @@ const LOG_LOSS_EPSILON = Number.EPSILON;
 export interface OutcomeWindowRequest extends TimeWindow {
   modelId: string;
   /** The model's kind; a multiclass model's classes in order (the confusion matrix's rows and columns). */
-  kind: { kind: 'multiclass'; classes: readonly string[] } | { kind: 'regression' };
+  kind: OutcomeKind;
   /** Count only labels that arrived (label_ts) before this instant. @default null (every stored label) */
   labelsArrivedBy?: number | null;
   /** Also sum each segment of these keys in the same query. @default none */
@@ -165,7 +171,7 @@ export async function lateOutcomeSums(
   const byWindow = new Map<number, OutcomeSums>();
   const sumsOf = (k: number): OutcomeSums => {
     let sums = byWindow.get(k);
-    if (!sums) byWindow.set(k, (sums = emptySums(kind)));
+    if (!sums) byWindow.set(k, (sums = emptyOutcomeSums(kind)));
     return sums;
   };
   if (kind.kind === 'multiclass') {
@@ -225,7 +231,7 @@ export async function outcomeSumsBySegment(
   requests: readonly OutcomeWindowRequest[],
   timings?: BatchQueryTimings,
 ): Promise<WindowOutcomeSums[]> {
-  const out: WindowOutcomeSums[] = requests.map((r) => ({ whole: emptySums(r.kind), segments: [] }));
+  const out: WindowOutcomeSums[] = requests.map((r) => ({ whole: emptyOutcomeSums(r.kind), segments: [] }));
   // Each window's segment sums by slot id (`key\u0000value`), created at their first row.
   const segmentMaps = requests.map(() => new Map<string, SegmentOutcomeSums>());
   const sumsOf = (i: number, row: { sk?: unknown; sv?: unknown }): OutcomeSums => {
@@ -233,7 +239,7 @@ export async function outcomeSumsBySegment(
     if (segment === null) return out[i]!.whole;
     const id = `${segment.key}\u0000${segment.value}`;
     let entry = segmentMaps[i]!.get(id);
-    if (!entry) segmentMaps[i]!.set(id, (entry = { ...segment, sums: emptySums(requests[i]!.kind) }));
+    if (!entry) segmentMaps[i]!.set(id, (entry = { ...segment, sums: emptyOutcomeSums(requests[i]!.kind) }));
     return entry.sums;
   };
   const multiclass = requests.flatMap((r, i) => (r.kind.kind === 'multiclass' ? [i] : []));
@@ -280,29 +286,6 @@ export async function outcomeSumsBySegment(
   }
   out.forEach((o, i) => (o.segments = [...segmentMaps[i]!.values()]));
   return out;
-}
-
-function emptySums(kind: OutcomeWindowRequest['kind']): OutcomeSums {
-  if (kind.kind === 'regression')
-    return {
-      kind: 'regression',
-      n: 0,
-      sumAbsoluteError: 0,
-      sumSquaredError: 0,
-      sumFourthPowerError: 0,
-      sumTruth: 0,
-      sumSquaredTruth: 0,
-    };
-  const k = kind.classes.length;
-  return {
-    kind: 'multiclass',
-    classes: [...kind.classes],
-    confusion: Array.from({ length: k }, () => new Array<number>(k).fill(0)),
-    lossN: 0,
-    lossSum: 0,
-    lossSquares: 0,
-    unknownClass: 0,
-  };
 }
 
 /** One (predicted, true) group into the window's sums; a class the model does not list is counted apart. */

@@ -7,6 +7,7 @@ import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-rep
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { declareModelKind } from '../../platform/clickhouse/model-kind-repository.ts';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
+import { multiclassOutcome, regressionOutcome } from '../helpers/outcome-history.ts';
 import { testConfig } from '../helpers/stack.ts';
 
 const CLASSES = ['a', 'b', 'c'];
@@ -22,16 +23,18 @@ function events(modelId: string, version: string, kind: 'multiclass' | 'regressi
   const outputs: number[][] = [];
   for (let i = 0; i < N; i++) {
     const id = `${modelId}-${version}-${i}`;
-    const truth = kind === 'multiclass' ? random.integer(0, 2) : random.normal(50, 10);
+    let truth: number;
     let probabilities: Record<string, number> = {};
     let value: number | null = null;
     if (kind === 'multiclass') {
-      const exp = CLASSES.map((_, k) => Math.exp(random.normal() + (k === truth ? quality : 0)));
-      const total = exp.reduce((x, y) => x + y, 0);
-      probabilities = Object.fromEntries(CLASSES.map((c, k) => [c, exp[k]! / total]));
-      outputs.push(CLASSES.map((c) => probabilities[c]!));
+      const outcome = multiclassOutcome(random, CLASSES.length, quality);
+      truth = outcome.truth;
+      probabilities = Object.fromEntries(CLASSES.map((c, k) => [c, outcome.probabilities[k]!]));
+      outputs.push(outcome.probabilities);
     } else {
-      value = truth + random.normal(0, quality);
+      const outcome = regressionOutcome(random, quality, { mean: 50, sd: 10 });
+      truth = outcome.truth;
+      value = outcome.prediction;
       outputs.push([value]);
     }
     truths.push(truth);

@@ -2,20 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule.ts';
 import type { WindowEvaluation } from '../../detectors/monitor/types.ts';
 import { Random } from '../../detectors/random.ts';
-import { registerModel } from '../../operations/register-model.ts';
 import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
-import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
-import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
+import {
+  multiclassOutcome,
+  OUTCOME_CLASSES,
+  regressionOutcome,
+  registerOutcomeModels,
+} from '../helpers/outcome-history.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
 const EVENTS_PER_WINDOW = 400;
-const CLASSES = ['low', 'mid', 'high'];
 /** Windows 0–1 as trained; from window 2 the inputs shift and the models' quality falls. */
 const WINDOWS = 4;
 const SHIFTED_FROM = 2;
@@ -31,10 +33,8 @@ function multiclassEvents(modelId: string, start: number, sharpness: number, see
   const events: Record<string, unknown>[] = [];
   const labels: Record<string, unknown>[] = [];
   for (let i = 0; i < EVENTS_PER_WINDOW; i++) {
-    const truth = random.integer(0, 2);
-    const exp = CLASSES.map((_, k) => Math.exp(random.normal() + (k === truth ? sharpness : 0)));
-    const total = exp.reduce((a, b) => a + b, 0);
-    const probabilities = Object.fromEntries(CLASSES.map((c, k) => [c, exp[k]! / total]));
+    const outcome = multiclassOutcome(random, OUTCOME_CLASSES.length, sharpness);
+    const probabilities = Object.fromEntries(OUTCOME_CLASSES.map((c, k) => [c, outcome.probabilities[k]!]));
     const ts = start + Math.floor((i * HOUR) / (2 * EVENTS_PER_WINDOW));
     events.push({
       event_id: `mc-${seed}-${i}`,
@@ -45,7 +45,7 @@ function multiclassEvents(modelId: string, start: number, sharpness: number, see
       prediction: { probabilities },
     });
     // Labels arrive within the window, before its decision.
-    labels.push({ event_id: `mc-${seed}-${i}`, label: CLASSES[truth], timestamp: ts + 10 * 60_000 });
+    labels.push({ event_id: `mc-${seed}-${i}`, label: OUTCOME_CLASSES[outcome.truth], timestamp: ts + 10 * 60_000 });
   }
   return { events, labels };
 }
@@ -56,7 +56,7 @@ function regressionEvents(modelId: string, start: number, errorSd: number, seed:
   const events: Record<string, unknown>[] = [];
   const labels: Record<string, unknown>[] = [];
   for (let i = 0; i < EVENTS_PER_WINDOW; i++) {
-    const truth = random.normal(100, 20);
+    const outcome = regressionOutcome(random, errorSd);
     const ts = start + Math.floor((i * HOUR) / (2 * EVENTS_PER_WINDOW));
     events.push({
       event_id: `reg-${seed}-${i}`,
@@ -64,9 +64,9 @@ function regressionEvents(modelId: string, start: number, errorSd: number, seed:
       model_version: 'v1',
       timestamp: ts,
       features: { x: random.normal() },
-      prediction: { value: truth + random.normal(0, errorSd) },
+      prediction: { value: outcome.prediction },
     });
-    labels.push({ event_id: `reg-${seed}-${i}`, label: truth, timestamp: ts + 10 * 60_000 });
+    labels.push({ event_id: `reg-${seed}-${i}`, label: outcome.truth, timestamp: ts + 10 * 60_000 });
   }
   return { events, labels };
 }
@@ -90,17 +90,7 @@ describe('multiclass and regression models through the monitor (time-skipping te
   beforeAll(async () => {
     harness = await startMonitorHarness();
     const { env, ch, config } = harness;
-    const context = {
-      clickhouse: ch.client,
-      registry: new ClickHouseRegistryRepository(ch.client),
-      artifacts: LocalArtifactStore.forDataDir(config.dataDir),
-    };
-    await registerModel(context, {
-      modelId: multiclassModel,
-      kind: { kind: 'multiclass', classes: CLASSES },
-      actor: 'test',
-    });
-    await registerModel(context, { modelId: regressionModel, kind: { kind: 'regression' }, actor: 'test' });
+    await registerOutcomeModels(harness, { multiclass: multiclassModel, regression: regressionModel });
 
     const startedAt = await env.currentTimeMs();
     const repo = new ClickHouseIngestRepository(ch.client);

@@ -3,20 +3,18 @@ import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule
 import type { WindowEvaluation } from '../../detectors/monitor/types.ts';
 import { realisedFromSums } from '../../detectors/quality/outcome-sums.ts';
 import { Random } from '../../detectors/random.ts';
-import { registerModel } from '../../operations/register-model.ts';
 import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { outcomeSums } from '../../platform/clickhouse/outcome-sums-repository.ts';
-import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
-import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
+import { knownShiftClassEvent } from '../../synthetic/index.ts';
+import { OUTCOME_CLASSES, registerOutcomeModels } from '../helpers/outcome-history.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
-const CLASSES = ['low', 'mid', 'high'];
 /** Window 0 is labelled and becomes the reference; windows 1–3 shift further each time and their labels are withheld. */
 const WINDOWS = 4;
 const REFERENCE_EVENTS = 1500;
@@ -31,7 +29,8 @@ type Labels = { event_id: string; label: string | number; timestamp: number }[];
 
 /**
  * Multiclass events whose served probabilities are calibrated (the true class is drawn from
- * them): the shift is covariate only, which CBPE can see.
+ * them: the known-shift classes at temperature 1): the shift, a narrowing spread of x1, is
+ * covariate only, which CBPE can see.
  */
 function multiclassWindow(modelId: string, start: number, w: number) {
   const random = new Random(100 + w);
@@ -39,14 +38,7 @@ function multiclassWindow(modelId: string, start: number, w: number) {
   const events: Record<string, unknown>[] = [];
   const labels: Labels = [];
   for (let i = 0; i < n; i++) {
-    const x1 = random.normal(0, MULTICLASS_SPREAD[w]!);
-    const x2 = random.normal(0, 1);
-    const logits = [1.5 * x1, -1.5 * x1 + 0.5 * x2, 1.2 * x2];
-    const e = logits.map(Math.exp);
-    const total = e.reduce((a, b) => a + b, 0);
-    const p = e.map((v) => v / total);
-    const u = random.next();
-    const truth = u < p[0]! ? 0 : u < p[0]! + p[1]! ? 1 : 2;
+    const { x1, x2, truth, probabilities } = knownShiftClassEvent(random, 0, 1, MULTICLASS_SPREAD[w]!);
     const ts = start + Math.floor((i * HOUR) / (2 * n));
     const id = `mc-${w}-${i}`;
     events.push({
@@ -55,9 +47,9 @@ function multiclassWindow(modelId: string, start: number, w: number) {
       model_version: 'v1',
       timestamp: ts,
       features: { x1, x2 },
-      prediction: { probabilities: Object.fromEntries(CLASSES.map((c, k) => [c, p[k]!])) },
+      prediction: { probabilities: Object.fromEntries(OUTCOME_CLASSES.map((c, k) => [c, probabilities[k]!])) },
     });
-    labels.push({ event_id: id, label: CLASSES[truth]!, timestamp: ts + 60_000 });
+    labels.push({ event_id: id, label: OUTCOME_CLASSES[truth]!, timestamp: ts + 60_000 });
   }
   return { events, labels };
 }
@@ -110,17 +102,7 @@ describe('label-free estimates of multiclass and regression models through the m
   beforeAll(async () => {
     harness = await startMonitorHarness();
     const { env, ch, config } = harness;
-    const context = {
-      clickhouse: ch.client,
-      registry: new ClickHouseRegistryRepository(ch.client),
-      artifacts: LocalArtifactStore.forDataDir(config.dataDir),
-    };
-    await registerModel(context, {
-      modelId: multiclassModel,
-      kind: { kind: 'multiclass', classes: CLASSES },
-      actor: 'test',
-    });
-    await registerModel(context, { modelId: regressionModel, kind: { kind: 'regression' }, actor: 'test' });
+    await registerOutcomeModels(harness, { multiclass: multiclassModel, regression: regressionModel });
 
     const startedAt = await env.currentTimeMs();
     const repo = new ClickHouseIngestRepository(ch.client);
@@ -188,7 +170,7 @@ describe('label-free estimates of multiclass and regression models through the m
       await ingestHttp(repo, withheld.get(modelId)!, 'labels', TIMESTAMPS);
       const kind =
         modelId === multiclassModel
-          ? { kind: 'multiclass' as const, classes: CLASSES }
+          ? { kind: 'multiclass' as const, classes: OUTCOME_CLASSES }
           : { kind: 'regression' as const };
       const first = starts.get(modelId)!;
       // One window a call: a batch holds one window per model.

@@ -3,18 +3,21 @@ import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule
 import type { WindowEvaluation } from '../../detectors/monitor/types.ts';
 import { Random } from '../../detectors/random.ts';
 import type { SegmentReport } from '../../detectors/segments/evaluate-segments.ts';
-import { registerModel } from '../../operations/register-model.ts';
 import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 import {
   ClickHouseIngestRepository,
   encodeLabel,
   encodeScoringEvent,
 } from '../../platform/clickhouse/ingest-repository.ts';
-import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
 import type { ScoringEventRow } from '../../platform/contracts.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
-import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { monitorWorkflowId, statusQuery, type MonitorStatus } from '../../workflows/messages.ts';
+import {
+  multiclassOutcome,
+  OUTCOME_CLASSES,
+  regressionOutcome,
+  registerOutcomeModels,
+} from '../helpers/outcome-history.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
@@ -25,7 +28,6 @@ const WINDOWS = 6;
 /** Windows from this one on degrade country=DE only (a fifth of the traffic). */
 const SHIFT_WINDOW = 3;
 const COUNTRIES = ['DE', 'FR', 'US', 'FR', 'US', 'DE', 'US', 'FR', 'US', 'IT'];
-const CLASSES = ['low', 'mid', 'high'];
 /** The segment SLOs: log loss 0.8 and RMSE 9 (with worthlessError 20) as quality. */
 const MULTICLASS_SLO = Math.exp(-0.8);
 const REGRESSION_SLO = 0.55;
@@ -68,19 +70,16 @@ describe('segments of multiclass and regression models in the monitor: one segme
       let prediction: Pick<ScoringEventRow, 'prediction_value' | 'prediction_probabilities'>;
       let label: { label: string; label_numeric: number | null };
       if (kind === 'multiclass') {
-        const truth = random.integer(0, 2);
-        const sharpness = degraded ? 0.2 : 3;
-        const exp = CLASSES.map((_, k) => Math.exp(random.normal() + (k === truth ? sharpness : 0)));
-        const total = exp.reduce((a, b) => a + b, 0);
+        const outcome = multiclassOutcome(random, OUTCOME_CLASSES.length, degraded ? 0.2 : 3);
         prediction = {
           prediction_value: null,
-          prediction_probabilities: Object.fromEntries(CLASSES.map((c, k) => [c, exp[k]! / total])),
+          prediction_probabilities: Object.fromEntries(OUTCOME_CLASSES.map((c, k) => [c, outcome.probabilities[k]!])),
         };
-        label = { label: CLASSES[truth]!, label_numeric: null };
+        label = { label: OUTCOME_CLASSES[outcome.truth]!, label_numeric: null };
       } else {
-        const truth = random.normal(100, 20);
-        prediction = { prediction_value: truth + random.normal(0, degraded ? 12 : 4) };
-        label = { label: String(truth), label_numeric: truth };
+        const outcome = regressionOutcome(random, degraded ? 12 : 4);
+        prediction = { prediction_value: outcome.prediction };
+        label = { label: String(outcome.truth), label_numeric: outcome.truth };
       }
       events.push({
         event_id: id,
@@ -118,17 +117,7 @@ describe('segments of multiclass and regression models in the monitor: one segme
   beforeAll(async () => {
     harness = await startMonitorHarness();
     const { env, ch, config } = harness;
-    const context = {
-      clickhouse: ch.client,
-      registry: new ClickHouseRegistryRepository(ch.client),
-      artifacts: LocalArtifactStore.forDataDir(config.dataDir),
-    };
-    await registerModel(context, {
-      modelId: models.multiclass,
-      kind: { kind: 'multiclass', classes: CLASSES },
-      actor: 'test',
-    });
-    await registerModel(context, { modelId: models.regression, kind: { kind: 'regression' }, actor: 'test' });
+    await registerOutcomeModels(harness, models);
     // Every window of both models, written before the monitors start (at the windows they will evaluate).
     const startedAt = await env.currentTimeMs();
     for (const kind of ['multiclass', 'regression'] as const) {

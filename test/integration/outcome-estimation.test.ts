@@ -7,7 +7,7 @@ import {
 } from '../../detectors/quality/cbpe-multiclass-sums.ts';
 import { estimateDle, fitDle } from '../../detectors/quality/dle.ts';
 import { Random } from '../../detectors/random.ts';
-import { knownShiftClassEvent } from '../helpers/known-shift-classes.ts';
+import { knownShiftClassEvent } from '../../synthetic/index.ts';
 import { outcomeWindowEstimate, type OutcomeEstimatorCache } from '../../operations/outcome-estimate.ts';
 import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';

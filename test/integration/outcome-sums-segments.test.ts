@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWindowAlone, readWindowsBatched, type WindowReadRequest } from '../../activities/window-read.ts';
-import { addOutcome, emptyOutcomeSums, type OutcomeKind } from '../../detectors/backtest/outcome-rows.ts';
-import { addOutcomeSums, type OutcomeSums } from '../../detectors/quality/outcome-sums.ts';
+import { addOutcome } from '../../detectors/backtest/outcome-rows.ts';
+import {
+  addOutcomeSums,
+  emptyOutcomeSums,
+  type OutcomeKind,
+  type OutcomeSums,
+} from '../../detectors/quality/outcome-sums.ts';
 import { Random } from '../../detectors/random.ts';
 import { buildReference } from '../../operations/build-reference.ts';
 import { planSegments } from '../../operations/segment-counts.ts';

@@ -2,68 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../../detectors/random.ts';
 import { queryRows } from '../../platform/clickhouse/client.ts';
 import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
-import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
-import { declareModelKind, type ModelKindDeclaration } from '../../platform/clickhouse/model-kind-repository.ts';
-import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
+import { declareModelKind } from '../../platform/clickhouse/model-kind-repository.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
 import { DEFAULT_RETRAIN_SETTINGS, type RetrainInput, type RetrainResult } from '../../workflows/retrain.ts';
 import { waitUntil } from '../helpers/kafka.ts';
+import { OUTCOME_CLASSES, seedFeatureHistory } from '../helpers/outcome-history.ts';
 import { runTemporalWorker, startServingStack, type ServingStack } from '../helpers/serving-stack.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { T0 } from './training-fixtures.ts';
 
 const EVENTS = 1500;
-const CLASSES = ['low', 'mid', 'high'];
-
-/**
- * Labelled events in the features the serving stack's traffic sends (f1, f2, f3 in [0, 10] and a
- * region): a class from f1 + f2 (multiclass) or a number from all three (regression), with noise.
- */
-async function seed(stack: ServingStack, modelId: string, kind: ModelKindDeclaration, seedValue: number) {
-  const random = new Random(seedValue);
-  const events: ScoringEventRow[] = [];
-  const labels: LabelRow[] = [];
-  for (let i = 0; i < EVENTS; i++) {
-    const f1 = 10 * random.next();
-    const f2 = 10 * random.next();
-    const f3 = 10 * random.next();
-    const id = `${modelId}-e${String(i).padStart(5, '0')}`;
-    const s = f1 + f2 + random.normal(0, 1.5);
-    const label =
-      kind.kind === 'multiclass'
-        ? (CLASSES[s < 8 ? 0 : s < 12 ? 1 : 2] as string)
-        : String(2 * f1 - f2 + 0.5 * f3 + random.normal(0, 1));
-    events.push({
-      event_id: id,
-      model_id: modelId,
-      model_version: 'v0',
-      ts: T0 + i * 1000,
-      subject_id: `subj-${i % 50}`,
-      num_features: { f1, f2, f3 },
-      cat_features: { region: i % 2 ? 'eu' : 'us' },
-      missing_features: [],
-      prediction_score: null,
-      prediction_class: null,
-      prediction_value: null,
-      metadata: {},
-      contract_version: 1,
-      source: 'http',
-      source_ref: 'test',
-    });
-    labels.push({
-      event_id: id,
-      label,
-      label_numeric: kind.kind === 'regression' ? Number(label) : null,
-      label_ts: T0 + i * 1000 + 60_000,
-      contract_version: 1,
-      source: 'http',
-      source_ref: 'test',
-    });
-  }
-  const repo = new ClickHouseIngestRepository(stack.ch.client);
-  await repo.insertScoringEvents(events);
-  await repo.insertLabels(labels);
-}
 
 /**
  * A multiclass and a regression model through the Retrain workflow on the real stack (Temporal dev
@@ -87,10 +35,14 @@ describe('multiclass and regression models: train → shadow → promote, served
   beforeAll(async () => {
     stack = await startServingStack({ temporal: { taskQueue: uniqueName('retrain-kinds-tq') } });
     stopWorker = await runTemporalWorker(stack);
-    await declareModelKind(stack.ch.client, multiclass, { kind: 'multiclass', classes: CLASSES }, 'test');
+    await declareModelKind(stack.ch.client, multiclass, { kind: 'multiclass', classes: OUTCOME_CLASSES }, 'test');
     await declareModelKind(stack.ch.client, regression, { kind: 'regression' }, 'test');
-    await seed(stack, multiclass, { kind: 'multiclass', classes: CLASSES }, 1);
-    await seed(stack, regression, { kind: 'regression' }, 2);
+    // Labelled events in the features the serving stack's traffic sends (f1, f2, f3 and a region).
+    for (const [modelId, kind, seed] of [
+      [multiclass, 'multiclass', 1],
+      [regression, 'regression', 2],
+    ] as const)
+      await seedFeatureHistory(stack.ch.client, { modelId, kind, events: EVENTS, random: new Random(seed), start: T0 });
   });
   afterAll(async () => {
     await stopWorker?.();
@@ -195,7 +147,7 @@ describe('multiclass and regression models: train → shadow → promote, served
       expect(served).toBeDefined();
       expect(served!.score).toBeNull();
       if (kind === 'multiclass') {
-        expect(Object.keys(served!.probabilities).sort()).toEqual([...CLASSES].sort());
+        expect(Object.keys(served!.probabilities).sort()).toEqual([...OUTCOME_CLASSES].sort());
         const total = Object.values(served!.probabilities).reduce((a, b) => a + b, 0);
         expect(Math.abs(total - 1)).toBeLessThan(1e-6);
         const best = Object.entries(served!.probabilities).sort((a, b) => b[1] - a[1])[0]![0];

@@ -2,73 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../../detectors/random.ts';
 import { queryRows } from '../../platform/clickhouse/client.ts';
 import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
-import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { declareModelKind, type ModelKindDeclaration } from '../../platform/clickhouse/model-kind-repository.ts';
 import { shadowOutcomeEvaluations, shadowOutcomePairs } from '../../platform/clickhouse/shadow-outcome-repository.ts';
-import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
 import { createKafka, createProducer } from '../../platform/kafka.ts';
 import { shadowModelId } from '../../platform/registry/shadow.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
 import { DEFAULT_RETRAIN_SETTINGS, type RetrainInput, type RetrainResult } from '../../workflows/retrain.ts';
 import { waitUntil } from '../helpers/kafka.ts';
+import { OUTCOME_CLASSES, seedFeatureHistory, truthFromFeatures } from '../helpers/outcome-history.ts';
 import { runTemporalWorker, startServingStack, type ServingStack } from '../helpers/serving-stack.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { T0 } from './training-fixtures.ts';
 
 const HISTORY = 1200;
 const MIN_PAIRS = 100;
-const CLASSES = ['low', 'mid', 'high'];
-type Features = { f1: number; f2: number; f3: number };
-
-/** The truth behind both models' data, history and live traffic alike (features f1, f2, f3 in [0, 10]). */
-function truthOf(kind: ModelKindDeclaration, f: Features, random: Random): string {
-  if (kind.kind === 'multiclass') {
-    const s = f.f1 + f.f2 + random.normal(0, 1.5);
-    return CLASSES[s < 8 ? 0 : s < 12 ? 1 : 2] as string;
-  }
-  return String(2 * f.f1 - f.f2 + 0.5 * f.f3 + random.normal(0, 1));
-}
-
-async function seedHistory(stack: ServingStack, modelId: string, kind: ModelKindDeclaration, seed: number) {
-  const random = new Random(seed);
-  const events: ScoringEventRow[] = [];
-  const labels: LabelRow[] = [];
-  for (let i = 0; i < HISTORY; i++) {
-    const f = { f1: 10 * random.next(), f2: 10 * random.next(), f3: 10 * random.next() };
-    const id = `${modelId}-h${i}`;
-    const label = truthOf(kind, f, random);
-    events.push({
-      event_id: id,
-      model_id: modelId,
-      model_version: 'v0',
-      ts: T0 + i * 1000,
-      subject_id: `subj-${i % 50}`,
-      num_features: f,
-      cat_features: { region: i % 2 ? 'eu' : 'us' },
-      missing_features: [],
-      prediction_score: null,
-      prediction_class: null,
-      prediction_value: null,
-      metadata: {},
-      contract_version: 1,
-      source: 'http',
-      source_ref: 'test',
-    });
-    labels.push({
-      event_id: id,
-      label,
-      label_numeric: kind.kind === 'regression' ? Number(label) : null,
-      label_ts: T0 + i * 1000 + 60_000,
-      contract_version: 1,
-      source: 'http',
-      source_ref: 'test',
-    });
-  }
-  const repo = new ClickHouseIngestRepository(stack.ch.client);
-  await repo.insertScoringEvents(events);
-  await repo.insertLabels(labels);
-}
-
 /**
  * The live shadow of a multiclass and a regression challenger on the real stack (Temporal dev
  * server, Kafka, chDB, the reference scorer with onnxruntime-node): v1 is trained and served; the
@@ -81,8 +28,11 @@ describe('the live shadow of multiclass and regression challengers', () => {
   let stack: ServingStack;
   let stopWorker: () => Promise<void>;
   const models = {
-    multiclass: { id: uniqueName('mc-live'), kind: { kind: 'multiclass', classes: CLASSES } as ModelKindDeclaration },
-    regression: { id: uniqueName('reg-live'), kind: { kind: 'regression' } as ModelKindDeclaration },
+    multiclass: {
+      id: uniqueName('mc-live'),
+      kind: { kind: 'multiclass', classes: OUTCOME_CLASSES } satisfies ModelKindDeclaration,
+    },
+    regression: { id: uniqueName('reg-live'), kind: { kind: 'regression' } satisfies ModelKindDeclaration },
   };
   const quality = {
     multiclass: { metric: 'log_loss' as const },
@@ -94,7 +44,15 @@ describe('the live shadow of multiclass and regression challengers', () => {
     stopWorker = await runTemporalWorker(stack);
     for (const [i, m] of Object.values(models).entries()) {
       await declareModelKind(stack.ch.client, m.id, m.kind, 'test');
-      await seedHistory(stack, m.id, m.kind, i + 1);
+      // The history v1 trains on, in the features the serving stack's traffic sends (f1, f2, f3 and a region).
+      await seedFeatureHistory(stack.ch.client, {
+        modelId: m.id,
+        kind: m.kind.kind,
+        events: HISTORY,
+        random: new Random(i + 1),
+        start: T0,
+        eventId: (e) => `${m.id}-h${e}`,
+      });
     }
   });
   afterAll(async () => {
@@ -176,7 +134,7 @@ describe('the live shadow of multiclass and regression challengers', () => {
             messages: fresh.map((r) => {
               sent.add(r.event_id);
               const f = { f1: r.f.f1 ?? 0, f2: r.f.f2 ?? 0, f3: r.f.f3 ?? 0 };
-              const label = truthOf(m.kind, f, random);
+              const label = truthFromFeatures(m.kind.kind, f, random);
               return {
                 key: r.event_id,
                 value: JSON.stringify({

@@ -53,6 +53,14 @@ function backtest(
 
 const retrains = (r: BacktestReport) => r.decisions.filter((d) => d.kind === 'retrain');
 
+/**
+ * For the tests over 5 to 13 days of hourly windows: every window is a full monitor tick and the
+ * decisions retrain, one to five CPU seconds a test, which at nice 19 on a loaded machine have
+ * taken 64 s (load 21). The length is what they assert on (an incident and the day after it; at
+ * most one retrain in 12 days; labels 3 hours late across a change), so they get the time.
+ */
+const LONG_HISTORY = { timeout: 300_000 };
+
 describe('an incident of broken data: retrains never train on it', () => {
   const kinds = ['stuck-at-zero', 'missing', 'stuck-in-range'] as const;
   const expected = {
@@ -72,48 +80,53 @@ describe('an incident of broken data: retrains never train on it', () => {
       ];
       const rows = scenario({ seed: 3, days: 6, perHour: 200, incidents });
 
-      it(`${kind} for ${hours} h: every window it touches is broken; cost-aware and periodic retrains keep out of it`, async () => {
-        const costAware = await backtest(rows, policy(COST_AWARE));
-        // Periodic every 5 h falls due inside and right after the incident.
-        const periodic = await backtest(
-          rows,
-          policy(
-            { kind: 'periodic', every: '5h' },
-            { guards: { cooldown: '1h', budget: { maxRetrains: 100, per: '7d' } } },
-          ),
-        );
-        for (const report of [costAware, periodic]) {
-          const touched = report.windows.filter((w) => w.end > incidents[0]!.start && w.start < incidents[0]!.end);
-          expect(touched.length).toBe(hours + 1);
-          // The window where it ends holds 20 minutes of it (a third): above the stuck and missing thresholds.
-          expect(touched.every((w) => w.dataQuality.broken)).toBe(true);
-          expect(report.windows.filter((w) => w.dataQuality.broken)).toHaveLength(hours + 1);
-          for (const d of retrains(report)) {
-            const share = brokenShare({ start: d.retrain!.trainingStart, end: d.retrain!.trainingEnd }, incidents);
-            expect(share, `${report.policy.trigger} retrain at ${new Date(d.time).toISOString()}`).toBeLessThanOrEqual(
-              0.1,
-            );
+      it(
+        `${kind} for ${hours} h: every window it touches is broken; cost-aware and periodic retrains keep out of it`,
+        LONG_HISTORY,
+        async () => {
+          const costAware = await backtest(rows, policy(COST_AWARE));
+          // Periodic every 5 h falls due inside and right after the incident.
+          const periodic = await backtest(
+            rows,
+            policy(
+              { kind: 'periodic', every: '5h' },
+              { guards: { cooldown: '1h', budget: { maxRetrains: 100, per: '7d' } } },
+            ),
+          );
+          for (const report of [costAware, periodic]) {
+            const touched = report.windows.filter((w) => w.end > incidents[0]!.start && w.start < incidents[0]!.end);
+            expect(touched.length).toBe(hours + 1);
+            // The window where it ends holds 20 minutes of it (a third): above the stuck and missing thresholds.
+            expect(touched.every((w) => w.dataQuality.broken)).toBe(true);
+            expect(report.windows.filter((w) => w.dataQuality.broken)).toHaveLength(hours + 1);
+            for (const d of retrains(report)) {
+              const share = brokenShare({ start: d.retrain!.trainingStart, end: d.retrain!.trainingEnd }, incidents);
+              expect(
+                share,
+                `${report.policy.trigger} retrain at ${new Date(d.time).toISOString()}`,
+              ).toBeLessThanOrEqual(0.1);
+            }
           }
-        }
-        // The incident is not staleness: cost-aware does not retrain over it.
-        expect(
-          retrains(costAware).filter((d) => d.time >= incidents[0]!.start && d.time < incidents[0]!.end + DAY),
-        ).toEqual([]);
-        // Periodic falls due during the incident: blocked, naming the check and its figures.
-        const blocked = periodic.decisions.filter((d) => d.kind === 'blocked');
-        expect(blocked.length).toBeGreaterThan(0);
-        for (const d of blocked) expect(d.reason).toMatch(/^data-quality guard: /);
-        expect(blocked[0]!.reason).toMatch(expected[kind]);
-        // After the incident it retrains again, from the end of the broken data.
-        const after = retrains(periodic).find((d) => d.time > incidents[0]!.end);
-        expect(after).toBeDefined();
-        expect(after!.retrain!.trainingStart).toBeGreaterThanOrEqual(incidents[0]!.end - HOUR);
-      });
+          // The incident is not staleness: cost-aware does not retrain over it.
+          expect(
+            retrains(costAware).filter((d) => d.time >= incidents[0]!.start && d.time < incidents[0]!.end + DAY),
+          ).toEqual([]);
+          // Periodic falls due during the incident: blocked, naming the check and its figures.
+          const blocked = periodic.decisions.filter((d) => d.kind === 'blocked');
+          expect(blocked.length).toBeGreaterThan(0);
+          for (const d of blocked) expect(d.reason).toMatch(/^data-quality guard: /);
+          expect(blocked[0]!.reason).toMatch(expected[kind]);
+          // After the incident it retrains again, from the end of the broken data.
+          const after = retrains(periodic).find((d) => d.time > incidents[0]!.end);
+          expect(after).toBeDefined();
+          expect(after!.retrain!.trainingStart).toBeGreaterThanOrEqual(incidents[0]!.end - HOUR);
+        },
+      );
     }
 });
 
 describe('an incident under rule revision 2 (the failure measured)', () => {
-  it('a value stuck in range for 12 h: revision 2 saw nothing and trained on it', async () => {
+  it('a value stuck in range for 12 h: revision 2 saw nothing and trained on it', LONG_HISTORY, async () => {
     const incidents: Incident[] = [
       {
         feature: 'x1',
@@ -154,7 +167,7 @@ describe('stable and covariate-only streams: at most one retrain in 12 days, shi
     });
 
   for (const seed of [1, 2])
-    it(`stable, seed ${seed}`, async () => {
+    it(`stable, seed ${seed}`, LONG_HISTORY, async () => {
       const r = await backtest(stable(seed), policy(COST_AWARE));
       expect(r.retrains).toBeLessThanOrEqual(1);
       expect(r.decisions.filter((d) => d.kind === 'blocked')).toEqual([]);
@@ -162,7 +175,7 @@ describe('stable and covariate-only streams: at most one retrain in 12 days, shi
     });
 
   for (const seed of [1, 2])
-    it(`covariate-only, seed ${seed}: out of range is reported as shift, never as breakage`, async () => {
+    it(`covariate-only, seed ${seed}: out of range is reported as shift, never as breakage`, LONG_HISTORY, async () => {
       const rows = covariate(seed);
       const r = await backtest(rows, policy(COST_AWARE));
       expect(r.retrains).toBeLessThanOrEqual(1);
@@ -258,32 +271,36 @@ describe('labels that arrive late', () => {
   // θ moves 9 → 7 after two days; labels take 3 hours.
   const rows = scenario({ seed: 7, days: 5, perHour: 200, theta: (t) => (t < T0 + 2 * DAY ? 9 : 7) });
 
-  it('a window sees only the labels that had arrived; late ones fill it in, and retrains train on arrived labels only', async () => {
-    // Without challenger probes: a probe before a retrain waits for labels too, and whether it
-    // runs depends on how long that wait is, so with probes the two runs' timing is not ordered.
-    const p = policy(COST_AWARE, { probes: { enabled: false } });
-    const r = await backtest(rows, p, { labelDelayMs: 3 * HOUR });
-    expect(r.labelDelayMs).toBe(3 * HOUR);
-    expect(r.windows.every((w) => w.labelledAtClose === 0)).toBe(true);
-    expect(r.windows.every((w) => w.labelled === w.events)).toBe(true);
-    // Later decisions say that late labels updated earlier windows.
-    expect(
-      r.decisions.filter((d) => /late labels \(\d+\) updated \d+ earlier window/.test(d.reason)).length,
-    ).toBeGreaterThan(50);
-    // The concept change is seen through late labels: it retrains after it.
-    const after = retrains(r).filter((d) => d.time > T0 + 2 * DAY);
-    expect(after.length).toBeGreaterThanOrEqual(1);
-    for (const d of retrains(r)) {
-      // Labels of the last 3 hours had not arrived: at most the window's rows before them are trained on.
-      const arrivedRows = rows.filter((x) => x.time >= (d.retrain!.trainingStart ?? 0) && x.time + 3 * HOUR < d.time);
-      expect(d.retrain!.trainingRows + d.retrain!.validationRows).toBe(arrivedRows.length);
-    }
-    // Blind to the change until its labels arrive, it retrains no sooner than the same history with labels on time.
-    const onTime = await backtest(rows, p);
-    const first = (x: BacktestReport) => retrains(x).find((d) => d.time > T0 + 2 * DAY)?.time ?? Infinity;
-    expect(first(r)).toBeGreaterThanOrEqual(first(onTime));
-    expect(first(r)).toBeLessThan(T0 + 3 * DAY);
-  });
+  it(
+    'a window sees only the labels that had arrived; late ones fill it in, and retrains train on arrived labels only',
+    LONG_HISTORY,
+    async () => {
+      // Without challenger probes: a probe before a retrain waits for labels too, and whether it
+      // runs depends on how long that wait is, so with probes the two runs' timing is not ordered.
+      const p = policy(COST_AWARE, { probes: { enabled: false } });
+      const r = await backtest(rows, p, { labelDelayMs: 3 * HOUR });
+      expect(r.labelDelayMs).toBe(3 * HOUR);
+      expect(r.windows.every((w) => w.labelledAtClose === 0)).toBe(true);
+      expect(r.windows.every((w) => w.labelled === w.events)).toBe(true);
+      // Later decisions say that late labels updated earlier windows.
+      expect(
+        r.decisions.filter((d) => /late labels \(\d+\) updated \d+ earlier window/.test(d.reason)).length,
+      ).toBeGreaterThan(50);
+      // The concept change is seen through late labels: it retrains after it.
+      const after = retrains(r).filter((d) => d.time > T0 + 2 * DAY);
+      expect(after.length).toBeGreaterThanOrEqual(1);
+      for (const d of retrains(r)) {
+        // Labels of the last 3 hours had not arrived: at most the window's rows before them are trained on.
+        const arrivedRows = rows.filter((x) => x.time >= (d.retrain!.trainingStart ?? 0) && x.time + 3 * HOUR < d.time);
+        expect(d.retrain!.trainingRows + d.retrain!.validationRows).toBe(arrivedRows.length);
+      }
+      // Blind to the change until its labels arrive, it retrains no sooner than the same history with labels on time.
+      const onTime = await backtest(rows, p);
+      const first = (x: BacktestReport) => retrains(x).find((d) => d.time > T0 + 2 * DAY)?.time ?? Infinity;
+      expect(first(r)).toBeGreaterThanOrEqual(first(onTime));
+      expect(first(r)).toBeLessThan(T0 + 3 * DAY);
+    },
+  );
 });
 
 describe('enough data after a change', () => {

@@ -108,31 +108,37 @@ describe('bounded decay fits on stationary noise', () => {
       for (const events of [40, 300, 3000]) cases.push({ windows, cadenceMs, events });
   const seeds = Array.from({ length: 12 }, (_, i) => 1000 + i);
 
-  it('never retrains from the forecast rule, and every fit stays in the metric range and above one window', () => {
-    let fitted = 0;
-    for (const c of cases)
-      for (const seed of seeds) {
-        const { fits, forecastRetrains } = runStationary(seed, c.windows, c.cadenceMs, c.events, {});
-        const label = `seed ${seed}, ${c.windows} windows of ${c.cadenceMs / MINUTE} min, ${c.events} events`;
-        expect(forecastRetrains, label).toBe(0);
-        for (const fit of fits) {
-          fitted += 1;
-          expect(within(fit.q0, 0, 1) && within(fit.floor, 0, 1), `${label}: q0 ${fit.q0}, floor ${fit.floor}`).toBe(
-            true,
-          );
-          expect(fit.windowHours, label).toBeCloseTo(c.cadenceMs / 3_600_000, 12);
-          if (fit.model === 'exponential')
-            expect(fit.halfLifeHours as number, label).toBeGreaterThan(c.cadenceMs / 3_600_000);
-          if (halfLifeEvidence(fit).reportable)
-            expect(fit.halfLifeInterval!.lower, label).toBeGreaterThanOrEqual(c.cadenceMs / 3_600_000);
+  // A search of the whole grid, 288 stationary streams, for a fit that invents a half-life: the
+  // grid is the point. A few CPU seconds, which at nice 19 on a loaded machine took 82 s (load 21).
+  it(
+    'never retrains from the forecast rule, and every fit stays in the metric range and above one window',
+    { timeout: 300_000 },
+    () => {
+      let fitted = 0;
+      for (const c of cases)
+        for (const seed of seeds) {
+          const { fits, forecastRetrains } = runStationary(seed, c.windows, c.cadenceMs, c.events, {});
+          const label = `seed ${seed}, ${c.windows} windows of ${c.cadenceMs / MINUTE} min, ${c.events} events`;
+          expect(forecastRetrains, label).toBe(0);
+          for (const fit of fits) {
+            fitted += 1;
+            expect(within(fit.q0, 0, 1) && within(fit.floor, 0, 1), `${label}: q0 ${fit.q0}, floor ${fit.floor}`).toBe(
+              true,
+            );
+            expect(fit.windowHours, label).toBeCloseTo(c.cadenceMs / 3_600_000, 12);
+            if (fit.model === 'exponential')
+              expect(fit.halfLifeHours as number, label).toBeGreaterThan(c.cadenceMs / 3_600_000);
+            if (halfLifeEvidence(fit).reportable)
+              expect(fit.halfLifeInterval!.lower, label).toBeGreaterThanOrEqual(c.cadenceMs / 3_600_000);
+          }
         }
-      }
-    expect(fitted).toBeGreaterThan(cases.length * seeds.length);
-  });
+      expect(fitted).toBeGreaterThan(cases.length * seeds.length);
+    },
+  );
 
-  it('has teeth: unbounded, the same streams give fits outside the metric range', () => {
+  it("has teeth: unbounded, the grid's four-window streams (the incident's shape) give fits outside the metric range", () => {
     let outOfRange = 0;
-    for (const c of cases)
+    for (const c of cases.filter((x) => x.windows === 4))
       for (const seed of seeds)
         outOfRange += runStationary(seed, c.windows, c.cadenceMs, c.events, { boundedDecayFits: false }).fits.filter(
           (f) => !within(f.q0, 0, 1),

@@ -17,9 +17,13 @@ import {
   unavailableOutcomeEstimate,
   type OutcomeEstimate,
 } from '../../../detectors/quality/outcome-estimate.ts';
-import type { MulticlassSums, RegressionOutcomeSums } from '../../../detectors/quality/outcome-sums.ts';
+import {
+  emptyOutcomeSums,
+  type MulticlassSums,
+  type RegressionOutcomeSums,
+} from '../../../detectors/quality/outcome-sums.ts';
 import { Random } from '../../../detectors/random.ts';
-import { knownShiftClassEvents } from '../../helpers/known-shift-classes.ts';
+import { knownShiftClassEvents } from '../../../synthetic/index.ts';
 import { parsePolicy } from '../../../platform/policy-file.ts';
 
 const HOUR = 3_600_000;
@@ -102,15 +106,8 @@ const noLabels = (): MulticlassSums => ({
   unknownClass: 0,
 });
 
-const noRegressionLabels = (): RegressionOutcomeSums => ({
-  kind: 'regression',
-  n: 0,
-  sumAbsoluteError: 0,
-  sumSquaredError: 0,
-  sumFourthPowerError: 0,
-  sumTruth: 0,
-  sumSquaredTruth: 0,
-});
+const noRegressionLabels = (): RegressionOutcomeSums =>
+  emptyOutcomeSums({ kind: 'regression' }) as RegressionOutcomeSums;
 
 function observation(
   outcomes: WindowObservation['outcomes'],

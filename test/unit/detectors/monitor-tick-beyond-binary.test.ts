@@ -3,7 +3,11 @@ import { initialMonitorState, monitorTick } from '../../../detectors/monitor/tic
 import type { MonitorState, WindowObservation } from '../../../detectors/monitor/types.ts';
 import { multiclassConfusion } from '../../../detectors/quality/multiclass-f1.ts';
 import { multiclassLogLossContribution } from '../../../detectors/quality/multiclass-log-loss.ts';
-import type { MulticlassSums, RegressionOutcomeSums } from '../../../detectors/quality/outcome-sums.ts';
+import {
+  emptyOutcomeSums,
+  type MulticlassSums,
+  type RegressionOutcomeSums,
+} from '../../../detectors/quality/outcome-sums.ts';
 import { Random } from '../../../detectors/random.ts';
 import { parsePolicy } from '../../../platform/policy-file.ts';
 
@@ -42,15 +46,7 @@ function multiclassWindow(rng: Random, sharpness: number, n = 600): MulticlassSu
 
 /** A regression window whose errors have the given spread. */
 function regressionWindow(rng: Random, errorSd: number, n = 500): RegressionOutcomeSums {
-  const s: RegressionOutcomeSums = {
-    kind: 'regression',
-    n: 0,
-    sumAbsoluteError: 0,
-    sumSquaredError: 0,
-    sumFourthPowerError: 0,
-    sumTruth: 0,
-    sumSquaredTruth: 0,
-  };
+  const s = emptyOutcomeSums({ kind: 'regression' }) as RegressionOutcomeSums;
   for (let i = 0; i < n; i++) {
     const y = rng.normal(100, 20);
     const e = rng.normal(0, errorSd);

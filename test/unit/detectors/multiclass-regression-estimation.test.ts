@@ -10,7 +10,7 @@ import {
   predictBoostedTrees,
 } from '../../../detectors/quality/index.ts';
 import { Random } from '../../../detectors/random.ts';
-import { knownShiftClassEvents } from '../../helpers/known-shift-classes.ts';
+import { knownShiftClassEvents } from '../../../synthetic/index.ts';
 
 const multiclassEvents = (n: number, shift: number, temperature: number, seed: number) =>
   knownShiftClassEvents(new Random(seed), n, shift, temperature);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { multiclassLogLossContribution } from '../../../detectors/quality/multiclass-log-loss.ts';
 import {
   addOutcomeSums,
+  emptyOutcomeSums,
   outcomeEvents,
   realisedFromSums,
   type MulticlassSums,
@@ -33,15 +34,7 @@ function multiclassSums(c: (typeof multiclassFixture.cases)[number]): Multiclass
 }
 
 function regressionSums(c: (typeof regressionFixture.cases)[number]): RegressionOutcomeSums {
-  const s: RegressionOutcomeSums = {
-    kind: 'regression',
-    n: 0,
-    sumAbsoluteError: 0,
-    sumSquaredError: 0,
-    sumFourthPowerError: 0,
-    sumTruth: 0,
-    sumSquaredTruth: 0,
-  };
+  const s = emptyOutcomeSums({ kind: 'regression' }) as RegressionOutcomeSums;
   c.y_true.forEach((y, i) => {
     const e = y - c.y_pred[i]!;
     s.n += 1;

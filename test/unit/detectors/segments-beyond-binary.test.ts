@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { addOutcome, emptyOutcomeSums } from '../../../detectors/backtest/outcome-rows.ts';
+import { addOutcome } from '../../../detectors/backtest/outcome-rows.ts';
 import type { CountedWindow } from '../../../detectors/drift/window-comparison.ts';
 import { initialMonitorState, monitorTick } from '../../../detectors/monitor/tick.ts';
 import type { MonitorReference, MonitorState, WindowObservation } from '../../../detectors/monitor/types.ts';
-import { addOutcomeSums, realisedFromSums, type OutcomeSums } from '../../../detectors/quality/outcome-sums.ts';
+import {
+  addOutcomeSums,
+  emptyOutcomeSums,
+  realisedFromSums,
+  type OutcomeSums,
+} from '../../../detectors/quality/outcome-sums.ts';
 import { qualityInterval, qualityOfMetric } from '../../../detectors/quality/quality-metric.ts';
 import { Random } from '../../../detectors/random.ts';
 import { evaluateSegments } from '../../../detectors/segments/evaluate-segments.ts';
