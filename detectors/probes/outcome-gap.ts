@@ -12,7 +12,8 @@
  * O(1) in the monitor's state, as the binary probe keeps its counts. The interval of d maps to
  * quality through the metric's transform with the champion's mean loss held at its value on the
  * same events (the transform is monotone, so bounds map to bounds): accuracy, MAE and R² are
- * linear in the mean loss (the gap is d scaled), log loss and RMSE are not (exp(−L), 1 − √L / w).
+ * linear in the mean loss, so their interval is d's scaled (unclipped, as the binary probe's);
+ * log loss and RMSE are not (exp(−L), 1 − √L / w), and a mean loss below 0 counts as 0.
  *
  * Macro-F1 is not a mean over events (its shadow verdict compares log loss instead), so a
  * macro-F1 policy's probe would measure a gap in another unit than its windows: it runs none.
@@ -168,6 +169,21 @@ function qualityOfMeanLoss(sums: PairedOutcomeSums, meanLoss: number): number | 
   }
 }
 
+/** Quality per unit of mean loss for the metrics linear in it (accuracy, MAE, R²); null for log loss and RMSE. */
+function linearScale(sums: PairedOutcomeSums): number | null {
+  const n = sums.events;
+  switch (sums.metric) {
+    case 'accuracy':
+      return 1;
+    case 'mae':
+      return 1 / (sums.worthlessError as number);
+    case 'r2':
+      return 1 / (sums.sumSquaredTruth / n - (sums.sumTruth / n) ** 2);
+    default:
+      return null;
+  }
+}
+
 /** Gap and interval in quality units, or null with fewer than 2 events (or no quality to map to). */
 export function pairedOutcomeGap(sums: PairedOutcomeSums, level = 0.95): PairedGap | null {
   const n = sums.events;
@@ -180,13 +196,22 @@ export function pairedOutcomeGap(sums: PairedOutcomeSums, level = 0.95): PairedG
   const championLoss = sums.championLoss / n;
   const champion = qualityOfMeanLoss(sums, championLoss);
   const challenger = qualityOfMeanLoss(sums, sums.challengerLoss / n);
-  // d's interval: the challenger's mean loss is the champion's minus d.
-  const atLower = qualityOfMeanLoss(sums, championLoss - test.lower);
-  const atUpper = qualityOfMeanLoss(sums, championLoss - test.upper);
-  if (champion === null || challenger === null || atLower === null || atUpper === null) return null;
+  if (champion === null || challenger === null) return null;
   const gap = challenger - champion;
-  const lower = Math.min(atLower, atUpper) - champion;
-  const upper = Math.max(atLower, atUpper) - champion;
+  let lower: number;
+  let upper: number;
+  const scale = linearScale(sums);
+  if (scale !== null) {
+    // Linear in the mean loss: the interval of d scaled, unclipped (as the binary probe's).
+    lower = scale * test.lower;
+    upper = scale * test.upper;
+  } else {
+    // d's interval: the challenger's mean loss is the champion's minus d.
+    const atLower = qualityOfMeanLoss(sums, championLoss - test.lower) as number;
+    const atUpper = qualityOfMeanLoss(sums, championLoss - test.upper) as number;
+    lower = Math.min(atLower, atUpper) - champion;
+    upper = Math.max(atLower, atUpper) - champion;
+  }
   // The interval's half-width over its t quantile: the gap's standard error in quality units.
   const t = studentTQuantile(1 - (1 - level) / 2, n - 1);
   return { events: n, champion, challenger, gap, lower, upper, level, se: (upper - lower) / 2 / t };
