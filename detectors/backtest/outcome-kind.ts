@@ -153,6 +153,7 @@ export function outcomeKind(
       };
     },
     estimateCheck: () => null,
-    probes: probeMetric === null ? null : new BacktestProbes(probePolicy, outcomePairing(kind.kind, probeMetric, worthless)),
+    probes:
+      probeMetric === null ? null : new BacktestProbes(probePolicy, outcomePairing(kind.kind, probeMetric, worthless)),
   };
 }

@@ -10,7 +10,12 @@
 import type { MonitorState } from '../monitor/types.ts';
 import type { PolicyDecision } from '../policy/state.ts';
 import { pairOutcomes, type OutcomeKind as PairedKind } from '../promotion/outcome-pairs.ts';
-import { pairedOutcomeSumsOf, probeLossOf, type OutcomeProbeMetric, type PairedOutcomeSums } from '../probes/outcome-gap.ts';
+import {
+  pairedOutcomeSumsOf,
+  probeLossOf,
+  type OutcomeProbeMetric,
+  type PairedOutcomeSums,
+} from '../probes/outcome-gap.ts';
 import { pairedCountsOf } from '../probes/paired-gap.ts';
 import type { ResolvedProbePolicy } from '../probes/policy.ts';
 import { abandonProbe, failProbe, recordProbeWindow, startProbe } from '../probes/progress.ts';
@@ -67,7 +72,11 @@ export function outcomePairing(
   };
 }
 
-export class BacktestProbes<Row extends { label: number | null } = BacktestRow, Prediction = number, Model = BacktestModel> {
+export class BacktestProbes<
+  Row extends { label: number | null } = BacktestRow,
+  Prediction = number,
+  Model = BacktestModel,
+> {
   private challenger: Model | null = null;
   private pending: PendingPair<Prediction>[] = [];
   /** Probes started (each priced at the policy's probe cost in `trueCost`). */

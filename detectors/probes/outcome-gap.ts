@@ -111,8 +111,7 @@ export function pairedOutcomeSumsOf(
 }
 
 export function addPairedOutcomeSums(a: PairedOutcomeSums, b: PairedOutcomeSums): PairedOutcomeSums {
-  if (a.metric !== b.metric)
-    throw new RangeError(`paired outcome sums of ${a.metric} and ${b.metric} cannot be added`);
+  if (a.metric !== b.metric) throw new RangeError(`paired outcome sums of ${a.metric} and ${b.metric} cannot be added`);
   return {
     metric: a.metric,
     worthlessError: a.worthlessError,

@@ -55,7 +55,12 @@ function multiclassHistory(days: number, seesX2: boolean, seed: number) {
     const p = softmax(logits(x1, x2, 1));
     const u = random.uniform();
     const label = u < (p[0] as number) ? 0 : u < (p[0] as number) + (p[1] as number) ? 1 : 2;
-    rows.push({ time: T0 + i * 36_000, features: { x1, x2 }, prediction: softmax(logits(x1, x2, seesX2 ? 1 : 0)), label });
+    rows.push({
+      time: T0 + i * 36_000,
+      features: { x1, x2 },
+      prediction: softmax(logits(x1, x2, seesX2 ? 1 : 0)),
+      label,
+    });
   }
   return rows;
 }
@@ -106,7 +111,8 @@ describe('challenger probes of regression and multiclass models in the backtest'
       expect(better!.metric).toBe(metric);
       // The served model misses x2's variance of 1: RMSE √2 against 1 (quality 1 − 1.41/4 ≈ 0.65 against 0.75);
       // MAE √(2·2/π) ≈ 1.13 against √(2/π) ≈ 0.80 (quality ≈ 0.72 against 0.80).
-      const expectedGap = metric === 'rmse' ? (Math.SQRT2 - 1) / 4 : (Math.sqrt(4 / Math.PI) - Math.sqrt(2 / Math.PI)) / 4;
+      const expectedGap =
+        metric === 'rmse' ? (Math.SQRT2 - 1) / 4 : (Math.sqrt(4 / Math.PI) - Math.sqrt(2 / Math.PI)) / 4;
       expect(better!.gap!).toBeGreaterThan(expectedGap - 0.03);
       expect(better!.gap!).toBeLessThan(expectedGap + 0.03);
       expect(better!.lower!).toBeGreaterThan(0);

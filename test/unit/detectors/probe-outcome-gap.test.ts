@@ -151,7 +151,9 @@ describe('pairedOutcomeGap: challenger − champion in the policy metric as qual
   });
 
   it('needs two events; a constant truth has no R²', () => {
-    expect(pairedOutcomeGap(sumsOf('regression', 'rmse', 10, [{ truth: 1, champion: [2], challenger: [1] }]))).toBeNull();
+    expect(
+      pairedOutcomeGap(sumsOf('regression', 'rmse', 10, [{ truth: 1, champion: [2], challenger: [1] }])),
+    ).toBeNull();
     const flat = repeat([{ truth: 3, champion: [2], challenger: [3.5] }], 5);
     expect(pairedOutcomeGap(sumsOf('regression', 'r2', null, flat))).toBeNull();
   });
@@ -162,7 +164,14 @@ describe('pairedOutcomeGap: challenger − champion in the policy metric as qual
     const first = sumsOf('regression', 'mae', 5, events.slice(0, 2));
     const rest = sumsOf('regression', 'mae', 5, events.slice(2));
     const added = addPairedOutcomeSums(first, rest);
-    for (const k of ['events', 'championLoss', 'challengerLoss', 'sumSquaredDifference', 'sumTruth', 'sumSquaredTruth'] as const) {
+    for (const k of [
+      'events',
+      'championLoss',
+      'challengerLoss',
+      'sumSquaredDifference',
+      'sumTruth',
+      'sumSquaredTruth',
+    ] as const) {
       expect(added[k]).toBeCloseTo(whole[k], 12);
       expect(pairedOutcomeSumsSince(whole, first)[k]).toBeCloseTo(rest[k], 12);
     }
@@ -192,7 +201,13 @@ describe('a multiclass or regression probe’s life', () => {
       plan,
       outcomeMetric: { metric: 'rmse', worthlessError: 10 },
     });
-    const window = repeat([{ truth: 0, champion: [2], challenger: [1] }, { truth: 0, champion: [1], challenger: [1.2] }], 60);
+    const window = repeat(
+      [
+        { truth: 0, champion: [2], challenger: [1] },
+        { truth: 0, champion: [1], challenger: [1.2] },
+      ],
+      60,
+    );
     const policy = { minPairedEvents: 200, maxWindows: 4 };
     const one = recordProbeWindow(memory, sumsOf('regression', 'rmse', 10, window), 2000, policy);
     expect(one.result).toBeNull();
