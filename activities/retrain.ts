@@ -8,6 +8,7 @@ import { openPromotionContext, type PromotionDeps } from '../operations/promotio
 import { ClickHouseLineageRepository } from '../platform/clickhouse/lineage-repository.ts';
 import { OnnxPool } from '../platform/onnx/pool.ts';
 import { LocalArtifactStore, type ArtifactStore } from '../platform/registry/artifact-store.ts';
+import { createOutcomeProbeActivity } from './outcome-probe.ts';
 import { createProbeActivity } from './probe.ts';
 import { createPromotionActivities } from './promotion.ts';
 import { createShadowActivity } from './shadow.ts';
@@ -54,6 +55,7 @@ export function createRetrainActivities(deps: RetrainDeps) {
     shadowEvaluate: createShadowActivity(ctx),
     ...createLiveShadowActivities(ctx),
     scoreProbe: createProbeActivity(ctx),
+    scoreOutcomeProbe: createOutcomeProbeActivity(ctx),
     ...createPromotionActivities(ctx),
   };
   contexts.set(activities, { ctx, close });
@@ -74,3 +76,4 @@ export type { ValidateOfflineInput, ValidateOfflineResult } from './validation.t
 export type { ShadowEvaluateInput, ShadowEvaluateResult } from './shadow.ts';
 export type { LiveShadowPairsInput, StartLiveShadowInput, StartLiveShadowResult } from './shadow-live.ts';
 export type { ScoreProbeInput, ScoreProbeResult } from './probe.ts';
+export type { ScoreOutcomeProbeInput, ScoreOutcomeProbeResult } from './outcome-probe.ts';

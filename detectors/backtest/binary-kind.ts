@@ -14,7 +14,7 @@ import { windowEstimate } from './estimate-check.ts';
 import { BacktestInputError } from './input-error.ts';
 import type { BacktestKind, KindContext } from './kind.ts';
 import { LabelQueue } from './label-queue.ts';
-import { BacktestProbes } from './probe-runner.ts';
+import { BacktestProbes, BINARY_PAIRING } from './probe-runner.ts';
 import type { BacktestModel, BacktestRow, BacktestTrainer } from './types.ts';
 
 export function binaryKind(
@@ -66,6 +66,7 @@ export function binaryKind(
       windowEstimate(estimated, predictions, rows, settings, slo, reference?.estimateOnReference ?? null),
     probes: new BacktestProbes(
       resolveProbePolicy(policy.probes, policy.trigger.kind === 'cost-aware' ? policy.trigger.retrainCost : 0),
+      BINARY_PAIRING,
     ),
   };
 }

@@ -4,8 +4,8 @@
  * decay fits run on the policy's metric (accuracy, macro-F1, log loss; MAE, RMSE, R²) turned into
  * quality as in the monitor; the label-free estimate is the monitor's (outcome-estimator.ts; DLE
  * only for windows whose labels fall short of the policy's minimum, its fit being the costly
- * part); challenger probes pair binary correctness and do not run (as in the monitor, whose
- * policies naming a quality metric run none).
+ * part); challenger probes pair each event's loss in the policy's metric (probe-runner.ts,
+ * probes/outcome-gap.ts), as in the monitor, except under macro-F1, which is not a mean over events.
  */
 import { categoricalProfile, numericReferenceProfile } from '../drift/profiles.ts';
 import { tickSettings } from '../monitor/tick.ts';
@@ -29,6 +29,9 @@ import { estimateOutcomeWindow, type OutcomeReference } from './outcome-estimato
 import { addOutcome, outcomeSumsOf, type OutcomePrediction } from './outcome-rows.ts';
 import type { OutcomeBacktestRow, OutcomeModel, OutcomeTrainer } from './outcome-types.ts';
 import { windowFeatureCounts } from './window-features.ts';
+import { BacktestProbes, outcomePairing } from './probe-runner.ts';
+import { outcomeProbeMetric } from '../probes/outcome-gap.ts';
+import { resolveProbePolicy } from '../probes/policy.ts';
 
 /** A label on its way: when it arrives, its event's window, and the outcome it completes. */
 interface PendingOutcome {
@@ -63,6 +66,12 @@ export function outcomeKind(
         labels.flatMap((label, i) => (label === null ? [] : [{ prediction: predictions[i]!, label }])),
       ),
     );
+  // Probes of the metrics measured per event, as in the monitor (macro-F1 runs none: probes/outcome-gap.ts).
+  const probeMetric = context.settings.kindProbes === true ? outcomeProbeMetric(kind.kind, metric) : null;
+  const probePolicy = resolveProbePolicy(
+    policy.probes,
+    policy.trigger.kind === 'cost-aware' ? policy.trigger.retrainCost : 0,
+  );
   const minLabelled = resolveEvidence(policy.evidence, numeric.length + categorical.length).minLabelledEvents;
   let inFlight: PendingOutcome[] = [];
 
@@ -144,6 +153,7 @@ export function outcomeKind(
       };
     },
     estimateCheck: () => null,
-    probes: null,
+    probes:
+      probeMetric === null ? null : new BacktestProbes(probePolicy, outcomePairing(kind.kind, probeMetric, worthless)),
   };
 }

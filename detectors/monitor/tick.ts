@@ -42,6 +42,7 @@ import {
 import { calibrate } from '../quality/recalibration.ts';
 import { tickSegments } from '../segments/tick-segments.ts';
 import { PageHinkley } from '../sequential/page-hinkley.ts';
+import { isOutcomeProbeMetric } from '../probes/outcome-gap.ts';
 import { retrainOutcomes } from '../probes/outcomes.ts';
 import { abandonProbe } from '../probes/progress.ts';
 import { updateQualityEvidence } from './quality-evidence.ts';
@@ -467,7 +468,7 @@ function tickWithPooledQuality(
 export function policyStateOf(
   state: MonitorState,
   settings: Pick<MonitorSettings, 'ruleRevision'> &
-    Partial<Pick<MonitorSettings, 'textRevision' | 'qualityMetric'>> = DEFAULT_MONITOR_SETTINGS,
+    Partial<Pick<MonitorSettings, 'textRevision' | 'qualityMetric' | 'kindProbes'>> = DEFAULT_MONITOR_SETTINGS,
   extra: { featureCount?: number | null; qualityNote?: string | null } = {},
 ): PolicyState {
   return {
@@ -488,8 +489,11 @@ export function policyStateOf(
     recentVersions: earlyQualityByVersion(state.points, state.version),
     approval: state.approval,
     manualRequest: state.manualRequest,
-    // Rule revision 4: probes pair per-event correctness, so they measure accuracy only.
-    ...((settings.ruleRevision ?? 1) >= 4 && (settings.qualityMetric ?? 'accuracy') === 'accuracy'
+    // Rule revision 4: probes pair per-event correctness (accuracy) or, with kind probes, a
+    // multiclass or regression model's per-event loss (probes/outcome-gap.ts).
+    ...((settings.ruleRevision ?? 1) >= 4 &&
+    ((settings.qualityMetric ?? 'accuracy') === 'accuracy' ||
+      (settings.kindProbes === true && isOutcomeProbeMetric(settings.qualityMetric ?? 'accuracy')))
       ? {
           probes: {
             version: state.version,

@@ -221,6 +221,14 @@ export interface MonitorSettings {
    * marker). @default 2
    */
   estimationRevision?: 1 | 2;
+  /**
+   * Challenger probes of multiclass and regression models (rule revision 4 and later): a policy
+   * whose metric is log loss, MAE, RMSE or R² gets probes as an accuracy policy does, their gap
+   * in its metric as quality (detectors/probes/outcome-gap.ts). The ModelMonitor workflow keeps
+   * it off for runs that started before it (no `patched` marker), so replay re-derives their
+   * decisions. @default true
+   */
+  kindProbes?: boolean;
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
@@ -235,6 +243,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   boundedDecayFits: true,
   textRevision: 2,
   estimationRevision: 2,
+  kindProbes: true,
 };
 
 /** Everything a monitor remembers between ticks (and across continue-as-new). */

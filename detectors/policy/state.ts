@@ -95,7 +95,8 @@ export interface PolicyState {
   /** Approval of the retrain the policy wants (when approval is required). @default { status: 'none' } */
   approval?: ApprovalState;
   /**
-   * Challenger probes (rule revision 4, cost-aware trigger, accuracy): the one being scored, the
+   * Challenger probes (rule revision 4, cost-aware trigger; accuracy, or a multiclass or regression
+   * metric measured per event: probes/outcome-gap.ts): the one being scored, the
    * finished ones and the version in service. Absent: the trigger neither probes nor reads probes.
    * @default undefined
    */

@@ -5,3 +5,4 @@ export * from './progress.ts';
 export * from './evidence.ts';
 export * from './schedule.ts';
 export * from './outcomes.ts';
+export * from './outcome-gap.ts';

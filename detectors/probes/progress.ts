@@ -3,7 +3,14 @@
  * backtest engine or workflow — has trained the challenger), fed each following window's paired
  * counts, finished when its gap can be read. Pure; returns new memory.
  */
-import { addPairedCounts, pairedGap } from './paired-gap.ts';
+import {
+  addPairedOutcomeSums,
+  emptyPairedOutcomeSums,
+  pairedOutcomeGap,
+  type OutcomeProbeMetric,
+  type PairedOutcomeSums,
+} from './outcome-gap.ts';
+import { addPairedCounts, pairedGap, type PairedGap } from './paired-gap.ts';
 import type { ResolvedProbePolicy } from './policy.ts';
 import {
   MAX_PROBE_RESULTS,
@@ -40,6 +47,11 @@ export function startProbe(
     plan: ProbePlan;
     /** The challenger the runner trained, when it registers one. @default undefined */
     challengerModel?: ProbeChallenger;
+    /**
+     * A multiclass or regression model's probe: the policy metric its gap is measured in (and
+     * MAE's and RMSE's worthless error). @default undefined (binary: paired correctness)
+     */
+    outcomeMetric?: { metric: OutcomeProbeMetric; worthlessError: number | null };
   },
 ): ProbeMemory {
   const inFlight: ProbeInFlight = {
@@ -53,6 +65,9 @@ export function startProbe(
     ...(probe.challengerModel === undefined ? {} : { challengerModel: probe.challengerModel }),
     windows: 0,
     counts: { events: 0, championCorrect: 0, challengerCorrect: 0, bothCorrect: 0 },
+    ...(probe.outcomeMetric === undefined
+      ? {}
+      : { outcomes: emptyPairedOutcomeSums(probe.outcomeMetric.metric, probe.outcomeMetric.worthlessError) }),
   };
   return { inFlight, results: memory?.results ?? [] };
 }
@@ -67,25 +82,37 @@ export function failProbe(
   return { inFlight: null, results: keep([...(memory?.results ?? []), finish(started, probe.now, error)]) };
 }
 
+/** The probe's gap so far: from its paired sums (multiclass, regression) or its paired counts (binary). */
+export function probeGapOf(p: Pick<ProbeInFlight, 'counts' | 'outcomes'>): PairedGap | null {
+  return p.outcomes === undefined ? pairedGap(p.counts, PROBE_LEVEL) : pairedOutcomeGap(p.outcomes, PROBE_LEVEL);
+}
+
 /**
- * One more window scored by both. The probe finishes when it has `minPairedEvents` and its
+ * One more window scored by both (its paired counts, or a multiclass or regression probe's sums). The probe finishes when it has `minPairedEvents` and its
  * interval is decisive — above 0, or below the plan's worthwhile gap — or after `maxWindows`
  * windows (a probe before a retrain: the windows it was planned for) whatever it has.
  */
 export function recordProbeWindow(
   memory: ProbeMemory,
-  counts: PairedCounts,
+  added: PairedCounts | PairedOutcomeSums,
   now: number,
   policy: Pick<ResolvedProbePolicy, 'minPairedEvents' | 'maxWindows'>,
 ): { memory: ProbeMemory; result: ProbeResult | null } {
   const current = memory.inFlight;
   if (current === null) return { memory, result: null };
-  const next: ProbeInFlight = {
-    ...current,
-    windows: current.windows + 1,
-    counts: addPairedCounts(current.counts, counts),
-  };
-  const gap = pairedGap(next.counts, PROBE_LEVEL);
+  const next: ProbeInFlight =
+    'metric' in added
+      ? {
+          ...current,
+          windows: current.windows + 1,
+          counts: { ...current.counts, events: current.counts.events + added.events },
+          outcomes: addPairedOutcomeSums(
+            current.outcomes ?? emptyPairedOutcomeSums(added.metric, added.worthlessError),
+            added,
+          ),
+        }
+      : { ...current, windows: current.windows + 1, counts: addPairedCounts(current.counts, added) };
+  const gap = probeGapOf(next);
   const decisive =
     gap !== null &&
     next.counts.events >= policy.minPairedEvents &&
@@ -105,7 +132,7 @@ export function abandonProbe(memory: ProbeMemory | undefined): ProbeMemory {
 }
 
 function finish(p: ProbeInFlight, now: number, error?: string): ProbeResult {
-  const gap = error === undefined ? pairedGap(p.counts, PROBE_LEVEL) : null;
+  const gap = error === undefined ? probeGapOf(p) : null;
   const enough = gap !== null && p.counts.events >= MIN_CONCLUSIVE_EVENTS;
   const verdict: ProbeResult['verdict'] =
     gap === null || !enough
@@ -126,6 +153,7 @@ function finish(p: ProbeInFlight, now: number, error?: string): ProbeResult {
     plan: p.plan,
     windows: p.windows,
     events: p.counts.events,
+    ...(p.outcomes === undefined ? {} : { metric: p.outcomes.metric }),
     champion: gap?.champion ?? null,
     challenger: gap?.challenger ?? null,
     gap: gap?.gap ?? null,

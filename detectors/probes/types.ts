@@ -3,6 +3,7 @@
  * deployed, scored beside the champion on the labelled events that follow. Pure types; plain
  * JSON, because the monitor carries them in its state and records them with its decisions.
  */
+import type { OutcomeProbeMetric, PairedOutcomeSums } from './outcome-gap.ts';
 
 /**
  * How a policy prices and schedules probes (top-level `probes` of a retrain policy; cost-aware
@@ -83,9 +84,14 @@ export interface ProbeInFlight {
   plan: ProbePlan;
   /** The trained challenger, when a runner registers it (the monitor). @default undefined */
   challengerModel?: ProbeChallenger;
-  /** Windows scored so far and their paired counts. */
+  /** Windows scored so far and their paired counts (of a multiclass or regression probe: `events` only). */
   windows: number;
   counts: PairedCounts;
+  /**
+   * A multiclass or regression probe's paired sums in the policy's metric (outcome-gap.ts), which
+   * its gap is read from. @default undefined (a binary probe: paired correctness in `counts`)
+   */
+  outcomes?: PairedOutcomeSums;
 }
 
 /**
@@ -108,10 +114,15 @@ export interface ProbeResult {
   plan: ProbePlan;
   windows: number;
   events: number;
-  /** Accuracy of each on the paired events. */
+  /**
+   * The policy metric the gap is in, for a multiclass or regression probe (its quality: see
+   * detectors/quality/quality-metric.ts). @default undefined (accuracy of a binary model)
+   */
+  metric?: OutcomeProbeMetric;
+  /** Quality (accuracy, for a binary model) of each on the paired events. */
   champion: number | null;
   challenger: number | null;
-  /** challenger − champion, and its interval (paired t on the per-event correctness difference). */
+  /** challenger − champion, and its interval (paired t on the per-event correctness or loss difference). */
   gap: number | null;
   lower: number | null;
   upper: number | null;
@@ -151,7 +162,10 @@ export interface ProbeProvenance {
     added: number;
     events: number;
     window: { start: number; end: number };
-    thresholds: { champion: number; challenger: number };
+    /** Each side's decision threshold (a binary probe). @default undefined (multiclass or regression) */
+    thresholds?: { champion: number; challenger: number };
+    /** The policy metric the pairs are compared on (a multiclass or regression probe). @default undefined */
+    metric?: OutcomeProbeMetric;
   };
   /** A probe finished by this window: its gap, interval and verdict. */
   result?: ProbeResult;

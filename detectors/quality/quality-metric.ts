@@ -143,8 +143,7 @@ export function kindDeclarationProblem(kind: string, classes: readonly string[])
 /**
  * Why a policy's quality section does not fit the model's kind, or null. A multiclass or
  * regression model's policy must name its metric (the monitor would otherwise fall back to a
- * default the team did not choose, and challenger probes, which pair binary correctness, run
- * only for policies without a quality section).
+ * default the team did not choose, and challenger probes measure the gap in the named metric).
  */
 export function policyQualityProblem(
   kind: ModelKind,

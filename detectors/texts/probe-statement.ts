@@ -68,7 +68,7 @@ function resultLine(what: string, r: Json): string {
   const upper = number(r.upper);
   const measured =
     gap !== null && lower !== null && upper !== null
-      ? `gap ${gap.toFixed(3)} (challenger − champion, 95% interval ${lower.toFixed(3)} to ${upper.toFixed(3)}) on ${number(r.events) ?? 0} paired events`
+      ? `gap ${gap.toFixed(3)}${metricNote(text(r.metric))} (challenger − champion, 95% interval ${lower.toFixed(3)} to ${upper.toFixed(3)}) on ${number(r.events) ?? 0} paired events`
       : `no gap measured${text(r.error) ? ` (${text(r.error)})` : ''}`;
   const window =
     number(r.trainingEnd) !== null ? `; challenger trained to ${formatInstant(number(r.trainingEnd))}` : '';
@@ -81,7 +81,7 @@ export function withProbeSentence(reason: string, probe: ProbeProvenance): strin
   const r = probe.result;
   if (r && r.gap !== null && r.lower !== null && r.upper !== null)
     parts.push(
-      `challenger probe ${r.id} finished: ${r.verdict}, gap ${r.gap.toFixed(3)} (95% interval ${r.lower.toFixed(3)} to ${r.upper.toFixed(3)}) on ${r.events} paired events`,
+      `challenger probe ${r.id} finished: ${r.verdict}, gap ${r.gap.toFixed(3)}${metricNote(r.metric ?? null)} (95% interval ${r.lower.toFixed(3)} to ${r.upper.toFixed(3)}) on ${r.events} paired events`,
     );
   else if (r) parts.push(`challenger probe ${r.id} finished: ${r.verdict}${r.error ? ` (${r.error})` : ''}`);
   if (probe.abandoned) parts.push(`challenger probe ${probe.abandoned.id} given up: ${probe.abandoned.reason}`);
@@ -92,4 +92,9 @@ export function withProbeSentence(reason: string, probe: ProbeProvenance): strin
     );
   const said = parts.filter((p) => !reason.includes(p));
   return said.length === 0 ? reason : `${reason}; ${said.join('; ')}`;
+}
+
+/** Which quality a multiclass or regression probe's gap is in (a binary probe's is accuracy, unsaid). */
+function metricNote(metric: string | null): string {
+  return metric ? ` in ${metric} as quality` : '';
 }

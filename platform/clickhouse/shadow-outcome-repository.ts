@@ -9,7 +9,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './client.ts';
 import { labelsOfEvents } from './labels-of-events.ts';
 import { chdbRawInsert, insertCompactRows } from './raw-insert.ts';
-import { windowFilter, type TimeWindow } from './time-window.ts';
+import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
+import type { ProbeEventsQuery } from './shadow-repository.ts';
 
 export interface LivePairsQuery {
   modelId: string;
@@ -102,7 +103,8 @@ export interface ShadowOutcomeColumns {
   model_id: string;
   candidate_version: string;
   champion_version: string;
-  source: 'replay' | 'live';
+  /** `probe`: a challenger probe's events (the candidate is a probe version, never served). */
+  source: 'replay' | 'live' | 'probe';
   kind: 'multiclass' | 'regression';
   /** The per-event loss compared: logLoss, accuracy (0/1 error), squaredError or absoluteError. */
   loss: string;
@@ -339,5 +341,84 @@ export async function shadowOutcomePairs(
     candidate_value: numberOrNull(r.candidate_value),
     champion_loss: Number(r.champion_loss),
     candidate_loss: Number(r.candidate_loss),
+  }));
+}
+
+/**
+ * A multiclass or regression probe's labelled event without its features: what the champion
+ * served, the label that had arrived by the decision, and what the probe's evaluation already
+ * stored of it in `shadow_outcome_results` (the challenger's output, the truth and the champion's
+ * output it was paired with).
+ */
+export interface OutcomeProbePairRow {
+  event_id: string;
+  prediction_probabilities: Record<string, number>;
+  prediction_value: number | null;
+  label: string;
+  label_numeric: number | null;
+  /** 1 when the evaluation stored the event, else 0 (then the stored columns are empty). */
+  stored: number;
+  stored_label_class: string;
+  stored_label_value: number | null;
+  stored_champion_probabilities: Record<string, number>;
+  stored_champion_value: number | null;
+  stored_candidate_probabilities: Record<string, number>;
+  stored_candidate_value: number | null;
+}
+
+/**
+ * A multiclass or regression probe's events, as {@link probePairs} reads a binary probe's:
+ * labelled events the champion served since the probe started (outside the challenger's training
+ * snapshot), the newest label arrived by the decision, oldest first; each with what the probe's
+ * evaluation stored of it.
+ */
+export async function outcomeProbePairs(
+  client: ClickHouseClient,
+  q: ProbeEventsQuery & { evaluationId: string },
+): Promise<OutcomeProbePairRow[]> {
+  const ts = windowFilter('ts', q.window);
+  const arrived = namedWindowFilter('label_ts', 'arrived', { start: null, end: q.labelsArrivedBy });
+  const rows = await queryRows<OutcomeProbePairRow>(
+    client,
+    `SELECT p.event_id AS event_id, p.prediction_probabilities AS prediction_probabilities, p.prediction_value AS prediction_value,
+            p.label AS label, p.label_numeric AS label_numeric, s.event_id != '' AS stored,
+            s.label_class AS stored_label_class, s.label_value AS stored_label_value,
+            s.champion_probabilities AS stored_champion_probabilities, s.champion_value AS stored_champion_value,
+            s.candidate_probabilities AS stored_candidate_probabilities, s.candidate_value AS stored_candidate_value
+     FROM (SELECT e.event_id AS event_id, e.ts AS ts, e.prediction_probabilities AS prediction_probabilities,
+                  e.prediction_value AS prediction_value, l.label AS label, l.label_numeric AS label_numeric
+           FROM (SELECT event_id, ts, prediction_probabilities, prediction_value FROM scoring_events FINAL
+                 WHERE model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}
+                   AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String})) AS e
+           INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric
+                       FROM labels ${labelsOfEvents(`model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}`)}
+                       WHERE ${arrived.sql} GROUP BY event_id) AS l
+             ON l.event_id = e.event_id
+           ORDER BY e.ts, e.event_id LIMIT {limit:UInt32}) AS p
+     LEFT JOIN (SELECT event_id, label_class, label_value, champion_probabilities, champion_value,
+                       candidate_probabilities, candidate_value
+                FROM shadow_outcome_results FINAL
+                WHERE model_id = {m:String} AND evaluation_id = {evaluation:String}) AS s
+       ON s.event_id = p.event_id
+     ORDER BY p.ts, p.event_id`,
+    {
+      m: q.modelId,
+      champion: q.championVersion,
+      ...ts.params,
+      ...arrived.params,
+      lineage: q.trainingSnapshotId,
+      limit: q.limit,
+      evaluation: q.evaluationId,
+    },
+  );
+  const numberOrNull = (v: number | string | null) => (v === null ? null : Number(v));
+  return rows.map((r) => ({
+    ...r,
+    stored: Number(r.stored),
+    prediction_value: numberOrNull(r.prediction_value),
+    label_numeric: numberOrNull(r.label_numeric),
+    stored_label_value: numberOrNull(r.stored_label_value),
+    stored_champion_value: numberOrNull(r.stored_champion_value),
+    stored_candidate_value: numberOrNull(r.stored_candidate_value),
   }));
 }

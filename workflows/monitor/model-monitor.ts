@@ -89,6 +89,13 @@ const KIND_ESTIMATION = 'kind-estimation';
  */
 const SEGMENT_OUTCOMES = 'segment-outcomes';
 
+/**
+ * `patched` id of challenger probes of multiclass and regression models: a policy whose metric is
+ * accuracy (multiclass), log loss, MAE, RMSE or R² gets probes, scored by `scoreOutcomeProbe` on
+ * each event's loss in that metric (detectors/probes/outcome-gap.ts).
+ */
+const KIND_PROBES = 'kind-probes';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -130,6 +137,9 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it stay on rule revision 4 (a step priced over the version's age). Asked
   // last, so histories recorded before it meet the markers they recorded in the order they did.
   const stepPersistence = challengerProbes && patched(STEP_PERSISTENCE);
+  // Runs recorded before it ran no probes of multiclass or regression models (and their decisions
+  // saw none). Asked after the others, so older histories meet their markers in recorded order.
+  const kindProbes = challengerProbes && patched(KIND_PROBES);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -147,6 +157,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     kindEstimation,
     segmentOutcomes,
     stepPersistence,
+    kindProbes,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

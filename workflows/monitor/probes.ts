@@ -4,14 +4,19 @@
  * on the decision's training window through the retrain's own steps (snapshot with lineage, then
  * the trainer), registered in stage `probe` — never promoted, published or served; before each
  * following tick it scores the champion's labelled events since the probe started (activities/
- * probe.ts), and the paired counts go into the probe's memory (detectors/probes), which reads the
- * gap the rule uses. Workflow code: deterministic, commands only through activities.
+ * probe.ts; a multiclass or regression model's by activities/outcome-probe.ts), and the paired
+ * counts (or loss sums) go into the probe's memory (detectors/probes), which reads the gap the rule uses. Workflow code: deterministic, commands only through activities.
  */
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { RetrainActivities } from '../../activities/retrain.ts';
 import type { MonitorState } from '../../detectors/monitor/types.ts';
 import type { PolicyDecision } from '../../detectors/policy/state.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
+import {
+  pairedOutcomeSumsSince,
+  type OutcomeProbeMetric,
+  type PairedOutcomeSums,
+} from '../../detectors/probes/outcome-gap.ts';
 import { pairedCountsSince } from '../../detectors/probes/paired-gap.ts';
 import { resolveProbePolicy, type ResolvedProbePolicy } from '../../detectors/probes/policy.ts';
 import { abandonProbe, failProbe, probeIdOf, recordProbeWindow, startProbe } from '../../detectors/probes/progress.ts';
@@ -80,6 +85,43 @@ export async function scoreProbeWindow(args: {
     };
   }
   const window = { start: inFlight.trainingEnd, end: args.windowEnd };
+  if (inFlight.outcomes !== undefined) {
+    // A multiclass or regression model's probe: paired loss sums in the policy's metric.
+    const recorded = inFlight.outcomes;
+    const scored = await scoring.scoreOutcomeProbe({
+      modelId: args.modelId,
+      probeId: inFlight.id,
+      championVersion: inFlight.version,
+      challengerVersion: inFlight.challengerModel.version,
+      window,
+      labelsArrivedBy: args.labelsArrivedBy,
+      metric: recorded.metric,
+      worthlessError: recorded.worthlessError,
+      maxEvents: MAX_PROBE_EVENTS,
+    });
+    const added: PairedOutcomeSums = pairedOutcomeSumsSince(scored.sums, recorded);
+    const { memory, result } = recordProbeWindow(
+      state.probes ?? { inFlight, results: [] },
+      added,
+      args.now,
+      probePolicyOf(args.policy),
+    );
+    return {
+      state: { ...state, probes: memory },
+      provenance: {
+        scored: {
+          id: inFlight.id,
+          challengerVersion: inFlight.challengerModel.version,
+          evaluationId: scored.evaluationId,
+          added: added.events,
+          events: inFlight.counts.events + added.events,
+          window,
+          metric: recorded.metric,
+        },
+        ...(result === null ? {} : { result }),
+      },
+    };
+  }
   const scored = await scoring.scoreProbe({
     modelId: args.modelId,
     probeId: inFlight.id,
@@ -125,6 +167,11 @@ export async function startProbeFor(args: {
   decision: PolicyDecision;
   settings: RetrainSettings;
   now: number;
+  /**
+   * A multiclass or regression model's probe: the policy metric its gap is measured in.
+   * @default undefined (binary: paired correctness)
+   */
+  outcomeMetric?: { metric: OutcomeProbeMetric; worthlessError: number | null };
 }): Promise<{ state: MonitorState; provenance: ProbeProvenance | null }> {
   const { state, decision, now } = args;
   const plan = decision.probe;
@@ -138,6 +185,7 @@ export async function startProbeFor(args: {
     trainingStart: trainingWindow.start,
     trainingEnd: trainingWindow.end,
     plan,
+    ...(args.outcomeMetric === undefined ? {} : { outcomeMetric: args.outcomeMetric }),
   };
   const priced = probePolicyOf(args.policy);
   const provenance = (challenger: ProbeChallenger | null, error?: string): ProbeProvenance => ({

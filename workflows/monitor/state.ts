@@ -28,6 +28,7 @@ import {
   monitorTick,
   policyStateOf,
   startVersion,
+  tickSettings,
 } from '../../detectors/monitor/tick.ts';
 import {
   DEFAULT_MONITOR_SETTINGS,
@@ -60,6 +61,8 @@ import type { ModelMonitorInput } from './input.ts';
 import type { ProbeProvenance } from '../../detectors/probes/types.ts';
 import { withProbeSentence } from '../../detectors/texts/probe-statement.ts';
 import { scoreProbeWindow, startProbeFor } from './probes.ts';
+import { isOutcomeProbeMetric, type OutcomeProbeMetric } from '../../detectors/probes/outcome-gap.ts';
+import type { OutcomeSums } from '../../detectors/quality/outcome-sums.ts';
 
 const activities = proxyActivities<MonitorActivities>({
   startToCloseTimeout: '10m',
@@ -128,6 +131,9 @@ export class MonitorWorkflowState {
   /** Multiclass and regression windows are estimated label-free by their read (the `patched` marker). */
   readonly #kindEstimation: boolean;
 
+  /** Multiclass and regression models get challenger probes in their policy's metric (the `patched` marker). */
+  readonly #kindProbes: boolean;
+
   /** Multiclass and regression windows' segments also sum their labelled outcomes (the `patched` marker). */
   readonly #segmentOutcomes: boolean;
 
@@ -142,6 +148,7 @@ export class MonitorWorkflowState {
    * `kindEstimation` (multiclass and regression windows estimated label-free by their read),
    * `segmentOutcomes` (their segments' labelled outcomes summed with the window, for per-segment quality).
    * `stepPersistence` (rule revision 5: a step priced for as long as the model's excursions last).
+   * `kindProbes` (multiclass and regression models probed in their policy's metric).
    */
   constructor(
     input: ModelMonitorInput,
@@ -162,6 +169,7 @@ export class MonitorWorkflowState {
       kindEstimation = false,
       segmentOutcomes = false,
       stepPersistence = false,
+      kindProbes = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -179,6 +187,7 @@ export class MonitorWorkflowState {
       kindEstimation?: boolean;
       segmentOutcomes?: boolean;
       stepPersistence?: boolean;
+      kindProbes?: boolean;
     },
   ) {
     this.input = input;
@@ -188,6 +197,7 @@ export class MonitorWorkflowState {
     this.#multivariateDrift = multivariateDrift;
     this.#challengerProbes = challengerProbes && ruleRevision3;
     this.#kindEstimation = kindEstimation;
+    this.#kindProbes = kindProbes && this.#challengerProbes;
     this.#segmentOutcomes = segmentOutcomes;
     const newest =
       this.#challengerProbes && stepPersistence
@@ -212,6 +222,11 @@ export class MonitorWorkflowState {
       estimationRevision: estimationRevision2
         ? (input.settings?.estimationRevision ?? DEFAULT_MONITOR_SETTINGS.estimationRevision)
         : 1,
+      // Runs recorded before kind probes: their multiclass and regression decisions saw no probes.
+      kindProbes:
+        kindProbes && this.#challengerProbes
+          ? (input.settings?.kindProbes ?? DEFAULT_MONITOR_SETTINGS.kindProbes)
+          : false,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
     this.cadenceMs = parseDuration(input.cadence ?? '1h');
@@ -418,7 +433,7 @@ export class MonitorWorkflowState {
     // Serving as read with the window (kept as it was when it could not be read).
     if (observation.serving) this.alerts.noteServing(observation.serving);
     // Rule revision 4: the probe in flight scores this window beside the champion before the tick reads it.
-    const probes = this.#probesRun();
+    const probes = this.#probesRun(observation);
     let probe: ProbeProvenance | null = null;
     if (probes) {
       const scored = await scoreProbeWindow({
@@ -443,6 +458,7 @@ export class MonitorWorkflowState {
         decision: tick.decision,
         settings: this.retrainSettings,
         now: Date.now(),
+        ...(probes === 'binary' ? {} : { outcomeMetric: probes }),
       });
       this.state = started.state;
       if (started.provenance) probe = { ...probe, ...started.provenance };
@@ -452,16 +468,26 @@ export class MonitorWorkflowState {
     this.publishSearchAttributes();
   }
 
-  /** Whether this run trains and scores the probes the rule asks for (revision 4, cost-aware, accuracy). */
-  #probesRun(): boolean {
-    return (
-      this.#challengerProbes &&
-      this.settings.ruleRevision >= 4 &&
-      this.policy.trigger.kind === 'cost-aware' &&
-      (this.settings.qualityMetric ?? 'accuracy') === 'accuracy' &&
-      // Probes pair binary correctness: a policy naming its quality metric (every multiclass and regression policy) runs none.
-      this.policy.quality === undefined
-    );
+  /**
+   * Whether this run trains and scores the probes the rule asks for (revision 4, cost-aware), and
+   * which: a binary model's on accuracy ('binary'), a multiclass or regression model's (its window
+   * carries outcome sums) in the policy's metric when it is measured per event; null: none.
+   */
+  #probesRun(observation: {
+    outcomes?: OutcomeSums | null;
+  }): 'binary' | { metric: OutcomeProbeMetric; worthlessError: number | null } | null {
+    if (!(this.#challengerProbes && this.settings.ruleRevision >= 4 && this.policy.trigger.kind === 'cost-aware'))
+      return null;
+    if (observation.outcomes === undefined)
+      // Probes pair binary correctness: a binary policy naming its quality metric runs none.
+      return (this.settings.qualityMetric ?? 'accuracy') === 'accuracy' && this.policy.quality === undefined
+        ? 'binary'
+        : null;
+    if (!this.#kindProbes || this.settings.kindProbes !== true) return null;
+    const metric = tickSettings(this.settings, this.policy, { outcomes: observation.outcomes ?? null }).qualityMetric;
+    return metric === 'accuracy' || isOutcomeProbeMetric(metric)
+      ? { metric, worthlessError: this.policy.quality?.worthlessError ?? null }
+      : null;
   }
 
   /** How the window's scores are grouped for the reference's estimator; null without one. */
