@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runOutcomeBacktest } from '../../detectors/backtest/outcome-engine.ts';
-import type { OutcomeKind } from '../../detectors/backtest/outcome-rows.ts';
+import type { OutcomeKind } from '../../detectors/quality/outcome-sums.ts';
 import type { OutcomeBacktestRow } from '../../detectors/backtest/outcome-types.ts';
 import type { BacktestReport } from '../../detectors/backtest/types.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
