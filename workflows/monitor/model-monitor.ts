@@ -89,6 +89,14 @@ const KIND_ESTIMATION = 'kind-estimation';
  */
 const SEGMENT_OUTCOMES = 'segment-outcomes';
 
+/**
+ * `patched` id of per-segment label-free estimates for multiclass and regression models: a
+ * window's estimate also estimates each segment (the same read: the calibrated sums grouped by
+ * segment, each segment's own DLE sample), so their segments show where quality is heading
+ * before labels arrive, as a binary model's do.
+ */
+const SEGMENT_ESTIMATES = 'segment-estimates';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -130,6 +138,9 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it stay on rule revision 4 (a step priced over the version's age). Asked
   // last, so histories recorded before it meet the markers they recorded in the order they did.
   const stepPersistence = challengerProbes && patched(STEP_PERSISTENCE);
+  // Runs recorded before it estimated no segment of these kinds: their segments replay with realised
+  // quality only. Asked after every other marker.
+  const segmentEstimates = patched(SEGMENT_ESTIMATES);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -147,6 +158,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     kindEstimation,
     segmentOutcomes,
     stepPersistence,
+    segmentEstimates,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

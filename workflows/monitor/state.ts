@@ -131,6 +131,9 @@ export class MonitorWorkflowState {
   /** Multiclass and regression windows' segments also sum their labelled outcomes (the `patched` marker). */
   readonly #segmentOutcomes: boolean;
 
+  /** Multiclass and regression windows' segments are also estimated label-free with the window (the `patched` marker). */
+  readonly #segmentEstimates: boolean;
+
   /**
    * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
    * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`, `multivariateDrift`: whether
@@ -141,7 +144,8 @@ export class MonitorWorkflowState {
    * `challengerProbes` (rule revision 4: the probes the rule asks for are trained and scored),
    * `kindEstimation` (multiclass and regression windows estimated label-free by their read),
    * `segmentOutcomes` (their segments' labelled outcomes summed with the window, for per-segment quality).
-   * `stepPersistence` (rule revision 5: a step priced for as long as the model's excursions last).
+   * `stepPersistence` (rule revision 5: a step priced for as long as the model's excursions last),
+   * `segmentEstimates` (their segments estimated label-free with the window's estimate).
    */
   constructor(
     input: ModelMonitorInput,
@@ -162,6 +166,7 @@ export class MonitorWorkflowState {
       kindEstimation = false,
       segmentOutcomes = false,
       stepPersistence = false,
+      segmentEstimates = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -179,6 +184,7 @@ export class MonitorWorkflowState {
       kindEstimation?: boolean;
       segmentOutcomes?: boolean;
       stepPersistence?: boolean;
+      segmentEstimates?: boolean;
     },
   ) {
     this.input = input;
@@ -189,6 +195,7 @@ export class MonitorWorkflowState {
     this.#challengerProbes = challengerProbes && ruleRevision3;
     this.#kindEstimation = kindEstimation;
     this.#segmentOutcomes = segmentOutcomes;
+    this.#segmentEstimates = segmentEstimates;
     const newest =
       this.#challengerProbes && stepPersistence
         ? 5
@@ -378,6 +385,8 @@ export class MonitorWorkflowState {
               planKnown: this.state.segments?.reference?.id ?? null,
               // A multiclass or regression model's segments are also summed for their quality (ignored for binary).
               ...(this.#segmentOutcomes ? { outcomes: true } : {}),
+              // …and estimated label-free with the window's estimate (ignored for binary and without it).
+              ...(this.#segmentEstimates && this.#kindEstimation ? { estimates: true } : {}),
             },
           }
         : {}),
