@@ -38,7 +38,11 @@ import { servingAlertReport, servingStatuses } from '../operations/serving-statu
 import { CoalescedLookup } from './coalesced-lookup.ts';
 import { multivariateWindowDrift, type ReferenceSampleCache } from '../operations/multivariate-window.ts';
 import type { MultivariateDriftSettings } from '../detectors/drift/multivariate/settings.ts';
-import { outcomeWindowEstimate, type OutcomeEstimatorCache } from '../operations/outcome-estimate.ts';
+import {
+  outcomeWindowEstimates,
+  type OutcomeEstimatorCache,
+  type SegmentOutcomeEstimate,
+} from '../operations/outcome-estimate.ts';
 import { unavailableOutcomeEstimate } from '../detectors/quality/outcome-estimate.ts';
 
 export interface MonitorActivityDeps {
@@ -193,9 +197,12 @@ export function createMonitorActivities({
      * Also count the policy's segments with the window; `planKnown` is the segment plan whose
      * reference counts the monitor already holds (they are returned only for another plan);
      * `outcomes`: a multiclass or regression model's labelled outcomes are summed per segment
-     * too (ignored for binary models, whose segments carry their labelled score groups). @default none
+     * too (ignored for binary models, whose segments carry their labelled score groups);
+     * `estimates`: with `outcomeEstimate`, a multiclass or regression model's segments are
+     * estimated label-free too, in the window estimate's read (ignored for binary models, whose
+     * segments are estimated from their score groups). @default none
      */
-    segments?: { policy: SegmentPolicy; planKnown: string | null; outcomes?: boolean } | null;
+    segments?: { policy: SegmentPolicy; planKnown: string | null; outcomes?: boolean; estimates?: boolean } | null;
     /** Also group the window's scores for label-free estimation, as the reference's estimator asks. @default null */
     estimation?: EstimationQuery | null;
     /** Also run the multivariate drift tests on a sample of the window and of the reference. @default null (not run) */
@@ -273,7 +280,9 @@ export function createMonitorActivities({
     }
 
     // A multiclass or regression window's label-free estimate: a few numbers, never the estimator or rows.
+    // Its segments' (when asked) come from the same read: the sums grouped by segment, or each segment's sample.
     let outcomeEstimate: WindowObservation['outcomeEstimate'] = null;
+    let segmentEstimates: SegmentOutcomeEstimate[] | undefined;
     if (input.outcomeEstimate && outcomes && reference) {
       Context.current().heartbeat('label-free estimate');
       const request = {
@@ -283,14 +292,35 @@ export function createMonitorActivities({
         window: { modelId: input.modelId, ...window },
         windowEvents: events,
       };
-      outcomeEstimate = await withQueryPriority('background', () =>
-        outcomeWindowEstimate(clickhouse, request, outcomeEstimators),
+      const bySegment =
+        plan && input.segments?.estimates
+          ? {
+              toCount: plan.toCount,
+              events: (read.segments?.counted ?? []).map((s) => ({
+                key: s.key,
+                value: s.value,
+                events: s.counted.rows,
+              })),
+            }
+          : null;
+      const estimates = await withQueryPriority('background', () =>
+        outcomeWindowEstimates(clickhouse, request, outcomeEstimators, {}, bySegment),
       ).catch((err: unknown) => {
         // The estimator refusing its data is not a passing fault: the window is evaluated without it.
         if (!(err instanceof RangeError)) throw err;
         log.warn({ modelId: input.modelId, err: err.message }, 'label-free estimate not made');
-        return unavailableOutcomeEstimate(outcomes.kind, events, [`no label-free estimate: ${err.message}`]);
+        const reasons = [`no label-free estimate: ${err.message}`];
+        return {
+          whole: unavailableOutcomeEstimate(outcomes.kind, events, reasons),
+          segments: (bySegment?.events ?? []).map((s) => ({
+            key: s.key,
+            value: s.value,
+            estimate: unavailableOutcomeEstimate(outcomes.kind, s.events, reasons),
+          })),
+        };
       });
+      outcomeEstimate = estimates.whole;
+      if (bySegment) segmentEstimates = estimates.segments;
     }
 
     return {
@@ -336,6 +366,7 @@ export function createMonitorActivities({
                 SCORE_BINS,
                 read.segments?.estimation,
                 read.segments?.outcomes,
+                segmentEstimates,
               ),
             },
           }

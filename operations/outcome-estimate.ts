@@ -24,7 +24,12 @@ import {
   MULTICLASS_CBPE_DEFAULTS,
   type MulticlassCbpeModel,
 } from '../detectors/quality/cbpe-multiclass.ts';
-import { calibrationTable, estimateMulticlassFromSums } from '../detectors/quality/cbpe-multiclass-sums.ts';
+import {
+  calibrationTable,
+  emptyEstimationSums,
+  estimateMulticlassFromSums,
+  type MulticlassEstimationSums,
+} from '../detectors/quality/cbpe-multiclass-sums.ts';
 import { DLE_DEFAULTS, estimateDle, type DleModel } from '../detectors/quality/dle.ts';
 import {
   chooseEstimatorSource,
@@ -42,12 +47,13 @@ import type { ModelKindDeclaration } from '../platform/clickhouse/model-kind-rep
 import {
   labelledProbabilityRows,
   labelledRegressionRows,
-  multiclassEstimationSums,
-  sampleRegressionRows,
+  multiclassEstimationSumsBySegment,
+  sampleRegressionRowsBySegment,
   type FeatureColumns,
   type RegressionRow,
 } from '../platform/clickhouse/outcome-estimation-repository.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
+import type { SegmentsToCount } from '../platform/clickhouse/segment-grouping.ts';
 import {
   validationProbabilityRows,
   validationRegressionRows,
@@ -109,6 +115,20 @@ export interface OutcomeEstimateRequest {
   windowEvents: number;
 }
 
+/** A window's segments to estimate: the keys as the window's other queries count them, and each segment's events. */
+export interface OutcomeEstimateSegments {
+  toCount: readonly SegmentsToCount[];
+  /** Events of each segment in the window (as the window read counted them); a segment not listed is not estimated. */
+  events: readonly { key: number; value: string; events: number }[];
+}
+
+/** One segment's estimate: the key's index in `toCount`, the segment's value. */
+export interface SegmentOutcomeEstimate {
+  key: number;
+  value: string;
+  estimate: OutcomeEstimate;
+}
+
 /** The window's estimate of every metric the model's kind has an estimator for. */
 export async function outcomeWindowEstimate(
   client: ClickHouseClient,
@@ -116,28 +136,84 @@ export async function outcomeWindowEstimate(
   cache: OutcomeEstimatorCache,
   options: Partial<OutcomeEstimateOptions> = {},
 ): Promise<OutcomeEstimate> {
+  return (await outcomeWindowEstimates(client, request, cache, options)).whole;
+}
+
+/**
+ * The window's estimate and, with `segments`, each segment's, from the same read: a multiclass
+ * window's calibrated sums grouped by segment in the window's query; a regression window's sample
+ * read with each segment's (up to `sampleRows` of the segment's own rows, the rows the segment's
+ * events alone would give). A segment's estimate is the window's estimator run on its events.
+ */
+export async function outcomeWindowEstimates(
+  client: ClickHouseClient,
+  request: OutcomeEstimateRequest,
+  cache: OutcomeEstimatorCache,
+  options: Partial<OutcomeEstimateOptions> = {},
+  segments: OutcomeEstimateSegments | null = null,
+): Promise<{ whole: OutcomeEstimate; segments: SegmentOutcomeEstimate[] }> {
   const o = { ...OUTCOME_ESTIMATE_DEFAULTS, ...options };
   const fitted = await estimatorOf(client, request, cache, o);
   const { window, windowEvents } = request;
-  if (!fitted.model) return unavailableOutcomeEstimate(fitted.kind, windowEvents, fitted.reasons);
+  const keys = segments?.toCount ?? [];
+  const listed = segments?.events ?? [];
+  const id = (s: { key: number; value: string }) => `${s.key}\u0000${s.value}`;
+  const fitReasons = fitted.reasons;
+  if (!fitted.model)
+    return {
+      whole: unavailableOutcomeEstimate(fitted.kind, windowEvents, fitReasons),
+      segments: listed.map((s) => ({
+        key: s.key,
+        value: s.value,
+        estimate: unavailableOutcomeEstimate(fitted.kind, s.events, fitReasons),
+      })),
+    };
   if (fitted.kind === 'multiclass') {
-    const read = await multiclassEstimationSums(client, window, fitted.classes, calibrationTable(fitted.model));
-    const left = windowEvents - read.sums.predicted.reduce((a, b) => a + b, 0);
-    const notes = left > 0 ? [`${left} of the window's events have no usable probability vector: not estimated`] : [];
-    return withFit(
-      multiclassOutcomeEstimate(estimateMulticlassFromSums(fitted.model, read.sums), windowEvents, [
-        ...notes,
-        ...fitted.reasons,
-      ]),
+    const model = fitted.model;
+    const read = await multiclassEstimationSumsBySegment(client, window, fitted.classes, calibrationTable(model), keys);
+    const estimate = (sums: MulticlassEstimationSums, events: number, of: 'window' | 'segment') => {
+      const left = events - sums.predicted.reduce((a, b) => a + b, 0);
+      const notes = left > 0 ? [`${left} of the ${of}'s events have no usable probability vector: not estimated`] : [];
+      return withFit(
+        multiclassOutcomeEstimate(estimateMulticlassFromSums(model, sums), events, [...notes, ...fitReasons]),
+        fitted.fittedOn,
+      );
+    };
+    const sumsOf = new Map(read.segments.map((s) => [id(s), s.sums]));
+    return {
+      whole: estimate(read.sums, windowEvents, 'window'),
+      segments: listed.map((s) => ({
+        key: s.key,
+        value: s.value,
+        estimate: estimate(sumsOf.get(id(s)) ?? emptyEstimationSums(fitted.classes.length), s.events, 'segment'),
+      })),
+    };
+  }
+  const model = fitted.model;
+  const categories = fitted.categories;
+  const sample = await sampleRegressionRowsBySegment(client, window, fitted.columns, o.sampleRows, keys);
+  const estimate = (rows: readonly RegressionRow[], events: number, of: 'window' | 'segment') =>
+    withFit(
+      regressionOutcomeEstimate(
+        estimateDle(model, {
+          features: rows.map((r) => encodeRow(r, categories)),
+          predictions: rows.map((r) => r.prediction),
+        }),
+        events,
+        fitReasons,
+        of,
+      ),
       fitted.fittedOn,
     );
-  }
-  const rows = await sampleRegressionRows(client, window, fitted.columns, o.sampleRows);
-  const estimate = estimateDle(fitted.model, {
-    features: rows.map((r) => encodeRow(r, fitted.categories)),
-    predictions: rows.map((r) => r.prediction),
-  });
-  return withFit(regressionOutcomeEstimate(estimate, windowEvents, fitted.reasons), fitted.fittedOn);
+  const rowsOf = new Map(sample.segments.map((s) => [id(s), s.rows]));
+  return {
+    whole: estimate(sample.whole, windowEvents, 'window'),
+    segments: listed.map((s) => ({
+      key: s.key,
+      value: s.value,
+      estimate: estimate(rowsOf.get(id(s)) ?? [], s.events, 'segment'),
+    })),
+  };
 }
 
 function withFit(estimate: OutcomeEstimate, fittedOn: EstimatorFit | undefined): OutcomeEstimate {

@@ -22,6 +22,7 @@ import type { StoredReference } from '../platform/clickhouse/reference-repositor
 import type { SegmentsToCount } from '../platform/clickhouse/segment-grouping.ts';
 import type { SegmentScoreGroups } from '../platform/clickhouse/estimation-repository.ts';
 import type { SegmentOutcomeSums } from '../platform/clickhouse/outcome-sums-repository.ts';
+import type { SegmentOutcomeEstimate } from './outcome-estimate.ts';
 import {
   countWindowSegments,
   segmentTopValues,
@@ -76,8 +77,8 @@ function ordered(toCount: readonly SegmentsToCount[], segments: readonly Counted
 }
 
 /**
- * A window's segment counts, labelled groups and (when read) estimation groups and outcome sums,
- * from the grouped queries, as the observation carries them.
+ * A window's segment counts, labelled groups and (when read) estimation groups, outcome sums and
+ * label-free estimates, from the grouped queries, as the observation carries them.
  */
 export function windowSegmentCounts(
   toCount: readonly SegmentsToCount[],
@@ -88,11 +89,14 @@ export function windowSegmentCounts(
   estimation?: readonly SegmentScoreGroups[],
   /** A multiclass or regression model's segments' outcome sums; a segment without labelled events gets null. @default not read */
   outcomes?: readonly SegmentOutcomeSums[],
+  /** A multiclass or regression model's segments' label-free estimates; a segment without one gets null. @default not made */
+  outcomeEstimates?: readonly SegmentOutcomeEstimate[],
 ): SegmentWindowCounts[] {
   const id = (s: { key: number; value: string }) => `${s.key}\u0000${s.value}`;
   const labelledOf = new Map(labelled.map((l) => [id(l), l.groups]));
   const estimationOf = new Map((estimation ?? []).map((e) => [id(e), { groups: e.groups, outside: e.outside }]));
   const outcomesOf = new Map((outcomes ?? []).map((o) => [id(o), o.sums]));
+  const estimateOf = new Map((outcomeEstimates ?? []).map((e) => [id(e), e.estimate]));
   return ordered(toCount, counted).map((s) => {
     const groups = labelledOf.get(id(s)) ?? [];
     const l = labelledFromGroups(groups, scoreBins);
@@ -103,6 +107,7 @@ export function windowSegmentCounts(
       labelled: l ? { events: l.events, histogram: l.histogram } : null,
       ...(estimation ? { estimation: estimationOf.get(id(s)) ?? { groups: [], outside: 0 } } : {}),
       ...(outcomes ? { outcomes: outcomesOf.get(id(s)) ?? null } : {}),
+      ...(outcomeEstimates ? { outcomeEstimate: estimateOf.get(id(s)) ?? null } : {}),
     };
   });
 }

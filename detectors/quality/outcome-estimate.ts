@@ -63,14 +63,15 @@ export function multiclassOutcomeEstimate(
   };
 }
 
-/** A regression window's DLE estimate (on `estimate.n` sampled rows of `windowEvents`), for the observation. */
+/** A regression window's (or segment's, `of`) DLE estimate (on `estimate.n` sampled rows of `windowEvents`), for the observation. */
 export function regressionOutcomeEstimate(
   estimate: DleEstimate,
   windowEvents: number,
   extraReasons: readonly string[] = [],
+  of: 'window' | 'segment' = 'window',
 ): OutcomeEstimate {
   const sampled =
-    estimate.n < windowEvents ? [`DLE on a sample of ${estimate.n} of the window's ${windowEvents} events`] : [];
+    estimate.n < windowEvents ? [`DLE on a sample of ${estimate.n} of the ${of}'s ${windowEvents} events`] : [];
   return {
     kind: 'regression',
     method: 'DLE',

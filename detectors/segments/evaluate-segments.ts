@@ -14,7 +14,9 @@
  * its quality is heading. The segment SLO holds realised quality only. A multiclass or regression
  * model's segment carries its outcome sums (the window's sums over the segment's events), folded
  * into the policy's metric and turned into quality by the functions the whole window uses, so a
- * segment's figure is the whole window's computed on its events.
+ * segment's figure is the whole window's computed on its events; and, when the window was
+ * estimated, the estimate its estimator (CBPE over K classes, DLE) made of the segment's events
+ * (segment-estimate.ts).
  */
 import { compareBinnedFeature } from '../drift/compare-feature.ts';
 import { breakageDetails, dataQualityReport } from '../drift/data-quality.ts';
@@ -33,6 +35,7 @@ import {
   type QualityMetric,
 } from '../quality/quality-metric.ts';
 import { qualityFromScoreHistogram } from '../quality/score-histogram.ts';
+import { segmentOutcomeEstimate, type SegmentEstimate } from './segment-estimate.ts';
 import { segmentReferenceProfiles, type WholeReference } from './segment-reference.ts';
 import {
   DEFAULT_SEGMENT_MIN_EVENTS,
@@ -89,17 +92,12 @@ export interface SegmentResult {
     };
   } | null;
   /**
-   * Estimated quality without labels (CBPE at the grouping's threshold) from the segment's scores;
-   * absent when the window's scores were not grouped for estimation, null without scored events.
+   * Estimated quality without labels: a binary model's by CBPE at the grouping's threshold from
+   * the segment's scores; a multiclass or regression model's by the window's estimator (CBPE, DLE)
+   * on the segment's events, in the policy's metric. Absent when the window was not estimated,
+   * null without scored events (binary) or without an estimate of the segment.
    */
-  estimated?: {
-    metric: string;
-    value: number | null;
-    n: number;
-    interval: { lower: number; upper: number } | null;
-    /** Whether the estimator's own checks hold (calibration, range) and there is a value. */
-    trustworthy: boolean;
-  } | null;
+  estimated?: SegmentEstimate | null;
   /** Whether the segment's quality breaches the policy's segment SLO. */
   sloBreached: boolean;
 }
@@ -190,6 +188,10 @@ export function evaluateSegments(
       // The estimator is a binary model's (CBPE on scores): accuracy unless the metric is ROC AUC.
       ...(options.estimator && s.estimation
         ? { estimated: estimatedQuality(s, metric === 'auc' ? 'auc' : 'accuracy', options.estimator) }
+        : {}),
+      // A multiclass or regression model's: the window's estimator on the segment's events.
+      ...(s.outcomeEstimate !== undefined
+        ? { estimated: segmentOutcomeEstimate(s.outcomeEstimate, metric, options.worthlessError ?? null) }
         : {}),
       sloBreached: false,
     };

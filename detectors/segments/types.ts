@@ -6,6 +6,7 @@
  */
 import type { CountedWindow } from '../drift/window-comparison.ts';
 import type { ScoreGroup } from '../quality/cbpe-groups.ts';
+import type { OutcomeEstimate } from '../quality/outcome-estimate.ts';
 import type { OutcomeSums } from '../quality/outcome-sums.ts';
 import type { LabelledScoreHistogram } from '../quality/score-histogram.ts';
 
@@ -82,6 +83,8 @@ export interface SegmentCounts {
   estimation?: SegmentEstimationGroups | null;
   /** A multiclass or regression model's labelled outcomes of the segment, summed; null without any, absent when not read. */
   outcomes?: OutcomeSums | null;
+  /** A multiclass or regression model's label-free estimate of the segment (its events alone); absent when not made. */
+  outcomeEstimate?: OutcomeEstimate | null;
 }
 
 /** A segment's scores grouped as the reference's estimator asks (quality/cbpe-groups.ts), with its events outside the reference's score range. */
@@ -122,6 +125,11 @@ export interface SegmentWindowCounts {
   estimation?: SegmentEstimationGroups | null;
   /** A multiclass or regression model's labelled outcomes of the segment, summed, when asked for. @default undefined */
   outcomes?: OutcomeSums | null;
+  /**
+   * A multiclass or regression model's label-free estimate of the segment (CBPE, DLE: the window's
+   * estimator on the segment's events), when asked for. @default undefined
+   */
+  outcomeEstimate?: OutcomeEstimate | null;
 }
 
 /** What a window observation carries about segments. */
@@ -165,6 +173,7 @@ export function pairSegments(
       labelled: w?.labelled ?? null,
       ...(w?.estimation ? { estimation: w.estimation } : {}),
       ...(w?.outcomes ? { outcomes: w.outcomes } : {}),
+      ...(w?.outcomeEstimate ? { outcomeEstimate: w.outcomeEstimate } : {}),
     };
   });
   for (const w of current.values())
@@ -176,6 +185,7 @@ export function pairSegments(
       labelled: w.labelled,
       ...(w.estimation ? { estimation: w.estimation } : {}),
       ...(w.outcomes ? { outcomes: w.outcomes } : {}),
+      ...(w.outcomeEstimate ? { outcomeEstimate: w.outcomeEstimate } : {}),
     });
   return out;
 }

@@ -18,6 +18,7 @@ import { queryRows } from './client.ts';
 import { eventWindowSql, type EventWindow } from './event-window.ts';
 import { labelsOfEvents } from './labels-of-events.ts';
 import { floatArrayParam, num } from './sql-values.ts';
+import { segmentGrouping, type SegmentGrouping, type SegmentsToCount } from './segment-grouping.ts';
 import { windowFilter } from './time-window.ts';
 
 /** −ln p is taken of p clipped to [ε, 1 − ε] (= detectors/quality/probabilistic.ts LOG_LOSS_EPSILON). */
@@ -79,17 +80,23 @@ const MULTICLASS_ESTIMATION_SQL = (
   source: string,
   settings: string,
   calibrated: readonly { expression: string; aliases: string[] }[],
-) => `
-SELECT pi, count() AS events, sumForEach(q) AS expected,
+  grouping: SegmentGrouping,
+) => {
+  // A segment key's columns: computed with the event's vector, carried up to the grouping.
+  const segmentColumns = grouping.select.filter((_, i) => i % 2 === 0);
+  const carried = segmentColumns.map((c) => `, ${c}`).join('');
+  return `
+SELECT pi, ${grouping.select.map((c) => `${c}, `).join('')}count() AS events, sumForEach(q) AS expected,
        sum(q[pi] * (1 - q[pi])) AS correct_variance,
        sum(el) AS expected_loss, sum(greatest(0, el2 - el * el)) AS loss_variance
 FROM (
-  SELECT pi, q,
+  SELECT pi, q${carried},
          arraySum(arrayMap((qt, lt) -> qt * lt, q, losses)) AS el,
          arraySum(arrayMap((qt, lt) -> qt * lt * lt, q, losses)) AS el2
   FROM (
     SELECT indexOf({classes:Array(String)}, ${PREDICTED}) AS pi,
            arrayMap(c -> prediction_probabilities[c], {classes:Array(String)}) AS p,
+           ${grouping.inner.map((c) => `${c},`).join(' ')}
            ${calibrated.flatMap((c) => c.aliases.map((a) => `${a},`)).join(' ')}
            [${calibrated.map((c) => `toFloat64(${c.expression})`).join(', ')}] AS raw,
            arraySum(raw) AS total,
@@ -99,12 +106,24 @@ FROM (
     WHERE length(prediction_probabilities) > 0
   )
 )
-GROUP BY pi${settings}`;
+${grouping.groupBy(['pi'])}${settings}`;
+};
 
 export interface MulticlassEstimationRead {
   sums: MulticlassEstimationSums;
   /** Events with a probability vector whose predicted class is not one of the model's (not in the sums). */
   unknownPredicted: number;
+}
+
+/** One segment's calibrated probability sums: the key's index in the request's segments, the segment's value. */
+export interface SegmentMulticlassEstimationRead extends MulticlassEstimationRead {
+  key: number;
+  value: string;
+}
+
+/** A window's calibrated probability sums, and each segment's (a segment without a probability vector has none). */
+export interface MulticlassEstimationReadBySegment extends MulticlassEstimationRead {
+  segments: SegmentMulticlassEstimationRead[];
 }
 
 /**
@@ -117,40 +136,63 @@ export async function multiclassEstimationSums(
   classes: readonly string[],
   table: CalibrationTable,
 ): Promise<MulticlassEstimationRead> {
+  const { sums, unknownPredicted } = await multiclassEstimationSumsBySegment(client, events, classes, table, []);
+  return { sums, unknownPredicted };
+}
+
+/**
+ * The window's calibrated probability sums and, in the same query (`GROUPING SETS`, as
+ * segment-grouping.ts), each segment's of `segments`' keys: a segment's sums are the window's
+ * sums over the segment's events. Without keys the query is the ungrouped one. Throws
+ * ValidationError on bad bounds.
+ */
+export async function multiclassEstimationSumsBySegment(
+  client: ClickHouseClient,
+  events: EventWindow,
+  classes: readonly string[],
+  table: CalibrationTable,
+  segments: readonly SegmentsToCount[],
+): Promise<MulticlassEstimationReadBySegment> {
   const k = classes.length;
   if (table.kind.length !== k)
     throw new RangeError(`the calibration table has ${table.kind.length} classes; the model has ${k}`);
   const window = eventWindowSql(events);
+  const grouping = segmentGrouping(segments);
   const params: Record<string, unknown> = {
     ...window.params,
+    ...grouping.params,
     classes: [...classes],
     eps: LOG_LOSS_EPSILON,
     platt_clip: PLATT_CLIP,
   };
   classes.forEach((c, k) => (params[`c${k}_class`] = c));
   const calibrated = classes.map((_, k) => calibratedClass(table, k, params));
-  const rows = await queryRows<{
-    pi: number;
-    events: string;
-    expected: number[];
-    correct_variance: number;
-    expected_loss: number;
-    loss_variance: number;
-  }>(client, MULTICLASS_ESTIMATION_SQL(window.source, window.settings, calibrated), params);
-  const sums: MulticlassEstimationSums = {
-    expectedConfusion: Array.from({ length: k }, () => new Array<number>(k).fill(0)),
-    predicted: new Array<number>(k).fill(0),
-    correctVariance: 0,
-    expectedLoss: 0,
-    lossVariance: 0,
-  };
-  let unknownPredicted = 0;
+  const rows = await queryRows<
+    {
+      pi: number;
+      events: string;
+      expected: number[];
+      correct_variance: number;
+      expected_loss: number;
+      loss_variance: number;
+    } & Record<string, unknown>
+  >(client, MULTICLASS_ESTIMATION_SQL(window.source, window.settings, calibrated, grouping), params);
+  const whole: MulticlassEstimationRead = { sums: emptySums(k), unknownPredicted: 0 };
+  const bySegment = new Map<string, SegmentMulticlassEstimationRead>();
   for (const r of rows) {
+    const segment = grouping.segmentOf(r);
+    let read = whole;
+    if (segment) {
+      const id = `${segment.key}\u0000${segment.value}`;
+      read = bySegment.get(id) ?? { ...segment, sums: emptySums(k), unknownPredicted: 0 };
+      bySegment.set(id, read as SegmentMulticlassEstimationRead);
+    }
     const p = Number(r.pi) - 1;
     if (p < 0) {
-      unknownPredicted += num(r.events);
+      read.unknownPredicted += num(r.events);
       continue;
     }
+    const sums = read.sums;
     sums.predicted[p] = num(r.events);
     r.expected.forEach((x, t) => {
       sums.expectedConfusion[t]![p] = Number(x);
@@ -159,8 +201,17 @@ export async function multiclassEstimationSums(
     sums.expectedLoss += Number(r.expected_loss);
     sums.lossVariance += Number(r.loss_variance);
   }
-  return { sums, unknownPredicted };
+  return { ...whole, segments: [...bySegment.values()] };
 }
+
+/** Empty sums of `k` classes (platform/ may import only types from detectors/). */
+const emptySums = (k: number): MulticlassEstimationSums => ({
+  expectedConfusion: Array.from({ length: k }, () => new Array<number>(k).fill(0)),
+  predicted: new Array<number>(k).fill(0),
+  correctVariance: 0,
+  expectedLoss: 0,
+  lossVariance: 0,
+});
 
 /** The events of a window as a scoring-events filter (for the labels they can join). */
 function eventFilter(events: EventWindow): { sql: string; params: Record<string, unknown> } {
@@ -256,6 +307,71 @@ LIMIT {limit:UInt32}${window.settings}`,
     { ...window.params, numeric: [...columns.numeric], categorical: [...columns.categorical], limit },
   );
   return rows.map(regressionRow);
+}
+
+/** One segment's sample: the key's index in the request's segments, the segment's value, its rows. */
+export interface SegmentRegressionRows {
+  key: number;
+  value: string;
+  rows: RegressionRow[];
+}
+
+/**
+ * The window's sample as {@link sampleRegressionRows} and, in the same query, each segment's of
+ * `segments`' keys: up to `limit` of the segment's own rows, smallest hash of the event id first —
+ * the rows {@link sampleRegressionRows} would take of the segment's events alone. Each row is read
+ * once, with the samples it belongs to (rank by hash within the window and within its segment of
+ * each key). Without keys the query is the ungrouped one. Throws ValidationError on bad bounds.
+ */
+export async function sampleRegressionRowsBySegment(
+  client: ClickHouseClient,
+  events: EventWindow,
+  columns: FeatureColumns,
+  limit: number,
+  segments: readonly SegmentsToCount[],
+): Promise<{ whole: RegressionRow[]; segments: SegmentRegressionRows[] }> {
+  if (segments.length === 0) return { whole: await sampleRegressionRows(client, events, columns, limit), segments: [] };
+  const window = eventWindowSql(events);
+  const grouping = segmentGrouping(segments);
+  const order = 'ORDER BY cityHash64(event_id), event_id';
+  const ranks = segments.map((_, i) => `row_number() OVER (PARTITION BY s${i} ${order}) AS r${i}`);
+  const flags = segments.map((_, i) => `r${i} <= {limit:UInt32} AS in${i}, s${i}`);
+  const rows = await queryRows<RawRegressionRow & { in_whole: number } & Record<string, unknown>>(
+    client,
+    `SELECT num, cat, prediction, r_whole <= {limit:UInt32} AS in_whole, ${flags.join(', ')}
+FROM (
+  SELECT event_id, ${FEATURE_COLUMNS}, assumeNotNull(prediction_value) AS prediction,
+         ${grouping.inner.join(',\n         ')},
+         row_number() OVER (${order}) AS r_whole,
+         ${ranks.join(',\n         ')}
+  FROM ${window.source}
+  WHERE prediction_value IS NOT NULL AND isFinite(assumeNotNull(prediction_value))
+)
+WHERE r_whole <= {limit:UInt32} OR ${segments.map((_, i) => `r${i} <= {limit:UInt32}`).join(' OR ')}
+${order}${window.settings}`,
+    {
+      ...window.params,
+      ...grouping.params,
+      numeric: [...columns.numeric],
+      categorical: [...columns.categorical],
+      limit,
+    },
+  );
+  const whole: RegressionRow[] = [];
+  const bySegment = new Map<string, SegmentRegressionRows>();
+  for (const r of rows) {
+    const row = regressionRow(r);
+    if (Number(r.in_whole) === 1) whole.push(row);
+    segments.forEach((_, i) => {
+      if (Number(r[`in${i}`]) !== 1) return;
+      const value = String(r[`s${i}`]);
+      const id = `${i}\u0000${value}`;
+      const segment = bySegment.get(id) ?? { key: i, value, rows: [] };
+      segment.rows.push(row);
+      bySegment.set(id, segment);
+    });
+  }
+  return { whole, segments: [...bySegment.values()] };
 }
 
 /** Up to `limit` labelled rows of the window (finite prediction and numeric label), as {@link sampleRegressionRows}. */

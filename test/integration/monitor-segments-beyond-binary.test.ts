@@ -12,12 +12,7 @@ import {
 import type { ScoringEventRow } from '../../platform/contracts.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
 import { monitorWorkflowId, statusQuery, type MonitorStatus } from '../../workflows/messages.ts';
-import {
-  multiclassOutcome,
-  OUTCOME_CLASSES,
-  regressionOutcome,
-  registerOutcomeModels,
-} from '../helpers/outcome-history.ts';
+import { OUTCOME_CLASSES, registerOutcomeModels } from '../helpers/outcome-history.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
@@ -25,8 +20,13 @@ const HOUR = 3_600_000;
 const EVENTS_PER_WINDOW = 1000;
 /** Windows written before the monitors start; the first becomes the reference. */
 const WINDOWS = 6;
-/** Windows from this one on degrade country=DE only (a fifth of the traffic). */
+/**
+ * Windows from this one on degrade country=DE only (a fifth of the traffic), and shift the inputs
+ * of country=IT (a tenth, the key's `__other__` segment) while withholding its labels.
+ */
 const SHIFT_WINDOW = 3;
+/** The segment whose inputs shift without labels: IT, outside the key's top 3. */
+const UNLABELLED = 'country=__other__';
 const COUNTRIES = ['DE', 'FR', 'US', 'FR', 'US', 'DE', 'US', 'FR', 'US', 'IT'];
 /** The segment SLOs: log loss 0.8 and RMSE 9 (with worthlessError 20) as quality. */
 const MULTICLASS_SLO = Math.exp(-0.8);
@@ -39,10 +39,14 @@ type Kind = 'multiclass' | 'regression';
  * workflow (time-skipping test server, real chDB), as monitor-segments.test.ts does for a binary
  * model (every window written before the monitors start, as monitor-beyond-binary.test.ts does):
  * traffic from four countries; from the fourth window on only country=DE degrades (the
- * classifier tells the classes apart less well; the regressor's errors triple). The policies
- * name `country` as a segment key with a segment SLO that retrains; the trigger is manual and
+ * classifier is confidently wrong more often; the regressor's errors grow). The policies name
+ * `country` as a segment key with a segment SLO that retrains; the trigger is manual and
  * approval is required, so the decision the segment SLO fires waits for a person. DE's quality,
- * from its own outcome sums, falls below the SLO while the whole window's barely moves.
+ * from its own outcome sums, falls below the SLO while the whole window's barely moves. From the
+ * same window on, IT's inputs shift (the classifier's probabilities flatten; the regressor's
+ * inputs move to large |x|, where its errors are largest) and its labels are withheld: every
+ * segment is estimated label-free with the window (patched('segment-estimates')), and IT's
+ * segment (`__other__`) shows its estimate dropping while the whole window's stays up.
  */
 describe('segments of multiclass and regression models in the monitor: one segment degrades', () => {
   let harness: MonitorHarness;
@@ -65,21 +69,31 @@ describe('segments of multiclass and regression models in the monitor: one segme
       const ts = start + Math.floor(((end - start) * i) / EVENTS_PER_WINDOW);
       const country = COUNTRIES[i % COUNTRIES.length]!;
       const degraded = index >= SHIFT_WINDOW && country === 'DE';
+      // IT's inputs shift (flat probabilities; large |x|, where the regressor errs most) and its labels never come.
+      const shifted = index >= SHIFT_WINDOW && country === 'IT';
+      const x = shifted ? random.normal(2.5, 0.3) : random.normal();
       const id = `${modelId}-${index}-${i}`;
-      const x = random.normal();
       let prediction: Pick<ScoringEventRow, 'prediction_value' | 'prediction_probabilities'>;
       let label: { label: string; label_numeric: number | null };
       if (kind === 'multiclass') {
-        const outcome = multiclassOutcome(random, OUTCOME_CLASSES.length, degraded ? 0.2 : 3);
+        const truth = random.integer(0, 2);
+        // DE's degraded model is as sure as ever but often sure of the wrong class (only labels
+        // show it); IT's shifted inputs flatten its probabilities (the estimate shows it).
+        const wrong = degraded && random.next() < 0.45;
+        const favoured = wrong ? (truth + random.integer(1, 2)) % 3 : truth;
+        const sharpness = shifted ? 0.2 : 3;
+        const exp = OUTCOME_CLASSES.map((_, k) => Math.exp(random.normal() + (k === favoured ? sharpness : 0)));
+        const total = exp.reduce((a, b) => a + b, 0);
         prediction = {
           prediction_value: null,
-          prediction_probabilities: Object.fromEntries(OUTCOME_CLASSES.map((c, k) => [c, outcome.probabilities[k]!])),
+          prediction_probabilities: Object.fromEntries(OUTCOME_CLASSES.map((c, k) => [c, exp[k]! / total])),
         };
-        label = { label: OUTCOME_CLASSES[outcome.truth]!, label_numeric: null };
+        label = { label: OUTCOME_CLASSES[truth]!, label_numeric: null };
       } else {
-        const outcome = regressionOutcome(random, degraded ? 12 : 4);
-        prediction = { prediction_value: outcome.prediction };
-        label = { label: String(outcome.truth), label_numeric: outcome.truth };
+        // The target follows x; the error grows with |x| (DE's degraded model errs everywhere).
+        const truth = 100 + 20 * x + random.normal(0, 2);
+        prediction = { prediction_value: truth + random.normal(0, degraded ? 12 : 1 + 2.5 * Math.abs(x)) };
+        label = { label: String(truth), label_numeric: truth };
       }
       events.push({
         event_id: id,
@@ -98,16 +112,17 @@ describe('segments of multiclass and regression models in the monitor: one segme
         source: 'test',
         source_ref: '',
       } as ScoringEventRow);
-      labels.push(
-        encodeLabel({
-          event_id: id,
-          ...label,
-          label_ts: ts + 10 * 60_000,
-          contract_version: 1,
-          source: 'test',
-          source_ref: '',
-        }),
-      );
+      if (!shifted)
+        labels.push(
+          encodeLabel({
+            event_id: id,
+            ...label,
+            label_ts: ts + 10 * 60_000,
+            contract_version: 1,
+            source: 'test',
+            source_ref: '',
+          }),
+        );
     }
     const repo = new ClickHouseIngestRepository(harness.ch.client);
     await repo.insertEncoded('scoring_events', events.map(encodeScoringEvent));
@@ -196,6 +211,8 @@ describe('segments of multiclass and regression models in the monitor: one segme
     emitted.get(`${kind}:${(d.statistics as { window?: { start: number } } | null)?.window?.start}`);
   const metricOf = { multiclass: 'log_loss', regression: 'rmse' } as const;
   const sloOf = { multiclass: MULTICLASS_SLO, regression: REGRESSION_SLO } as const;
+  /** How far the unlabelled segment's estimated quality falls once its inputs shift, at least. */
+  const DROP = { multiclass: 0.2, regression: 0.08 } as const;
 
   for (const kind of ['multiclass', 'regression'] as const) {
     describe(kind, () => {
@@ -210,6 +227,11 @@ describe('segments of multiclass and regression models in the monitor: one segme
           const whole = (d.statistics as WindowEvaluation).quality.realised!;
           let labelled = 0;
           for (const s of report.segments) {
+            // The shifted segment's labels are withheld: no realised quality.
+            if (s.segment === UNLABELLED && windowIndex(kind, d)! >= SHIFT_WINDOW) {
+              expect(s.quality, s.segment).toBeNull();
+              continue;
+            }
             const q = s.quality!;
             expect(q.metric, s.segment).toBe(metricOf[kind]);
             expect(q.n, s.segment).toBe(s.events);
@@ -247,6 +269,47 @@ describe('segments of multiclass and regression models in the monitor: one segme
             expect(s.quality!.value!, other).toBeGreaterThan(de.quality!.value! + 0.2);
           }
         }
+      });
+
+      it("estimates each segment without labels: the unlabelled segment's estimate drops while the whole window's stays up", () => {
+        const judged = ticks(kind).filter((d) => segmentsOf(d));
+        const before: number[] = [];
+        const wholeBefore: number[] = [];
+        for (const d of judged) {
+          const index = windowIndex(kind, d)!;
+          const whole = (d.statistics as WindowEvaluation).quality.estimated!;
+          const report = segmentsOf(d)!;
+          // Every segment is estimated, as the whole window is: the same method and estimator source.
+          for (const s of report.segments) {
+            const e = s.estimated!;
+            expect(e, `${s.segment} window ${index}`).toBeTruthy();
+            expect(e.metric).toBe(metricOf[kind]);
+            expect(e.method).toBe(kind === 'multiclass' ? 'CBPE' : 'DLE');
+            expect(e.method).toBe(whole.method);
+            expect(e.fittedOn).toEqual(whole.fittedOn);
+            expect(e.fittedOn!.source).toBe('reference-events');
+            expect(e.n, s.segment).toBe(s.events);
+            expect(e.value, s.segment).not.toBeNull();
+            expect(e.figure!.value, s.segment).not.toBeNull();
+          }
+          const unlabelled = report.segments.find((s) => s.segment === UNLABELLED)!.estimated!.value!;
+          if (index < SHIFT_WINDOW) {
+            before.push(unlabelled);
+            wholeBefore.push(whole.value!);
+            continue;
+          }
+          const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+          const segmentDrop = mean(before) - unlabelled;
+          const wholeDrop = mean(wholeBefore) - whole.value!;
+          // The segment's estimate drops well below where it was; the whole window's (of which it
+          // is a tenth) moves far less and stays above it …
+          expect(segmentDrop, `window ${index}`).toBeGreaterThan(DROP[kind]);
+          expect(wholeDrop, `window ${index}`).toBeLessThan(segmentDrop / 3);
+          expect(whole.value!, `window ${index}`).toBeGreaterThan(unlabelled + DROP[kind]);
+          // … and no label of it came: its realised quality is absent, so only the estimate shows it.
+          expect(report.segments.find((s) => s.segment === UNLABELLED)!.quality).toBeNull();
+        }
+        expect(before).toHaveLength(SHIFT_WINDOW - 1);
       });
 
       it('lets the segment SLO drive the decision and names the segment and its metric in the provenance', () => {

@@ -96,6 +96,14 @@ const SEGMENT_OUTCOMES = 'segment-outcomes';
  */
 const KIND_PROBES = 'kind-probes';
 
+/**
+ * `patched` id of per-segment label-free estimates for multiclass and regression models: a
+ * window's estimate also estimates each segment (the same read: the calibrated sums grouped by
+ * segment, each segment's own DLE sample), so their segments show where quality is heading
+ * before labels arrive, as a binary model's do.
+ */
+const SEGMENT_ESTIMATES = 'segment-estimates';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -140,6 +148,9 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it ran no probes of multiclass or regression models (and their decisions
   // saw none). Asked after the others, so older histories meet their markers in recorded order.
   const kindProbes = challengerProbes && patched(KIND_PROBES);
+  // Runs recorded before it estimated no segment of these kinds: their segments replay with realised
+  // quality only. Asked after every other marker.
+  const segmentEstimates = patched(SEGMENT_ESTIMATES);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -158,6 +169,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     segmentOutcomes,
     stepPersistence,
     kindProbes,
+    segmentEstimates,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

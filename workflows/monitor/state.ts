@@ -137,6 +137,9 @@ export class MonitorWorkflowState {
   /** Multiclass and regression windows' segments also sum their labelled outcomes (the `patched` marker). */
   readonly #segmentOutcomes: boolean;
 
+  /** Multiclass and regression windows' segments are also estimated label-free with the window (the `patched` marker). */
+  readonly #segmentEstimates: boolean;
+
   /**
    * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
    * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`, `multivariateDrift`: whether
@@ -147,8 +150,9 @@ export class MonitorWorkflowState {
    * `challengerProbes` (rule revision 4: the probes the rule asks for are trained and scored),
    * `kindEstimation` (multiclass and regression windows estimated label-free by their read),
    * `segmentOutcomes` (their segments' labelled outcomes summed with the window, for per-segment quality).
-   * `stepPersistence` (rule revision 5: a step priced for as long as the model's excursions last).
-   * `kindProbes` (multiclass and regression models probed in their policy's metric).
+   * `stepPersistence` (rule revision 5: a step priced for as long as the model's excursions last),
+   * `kindProbes` (multiclass and regression models probed in their policy's metric),
+   * `segmentEstimates` (their segments estimated label-free with the window's estimate).
    */
   constructor(
     input: ModelMonitorInput,
@@ -170,6 +174,7 @@ export class MonitorWorkflowState {
       segmentOutcomes = false,
       stepPersistence = false,
       kindProbes = false,
+      segmentEstimates = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -188,6 +193,7 @@ export class MonitorWorkflowState {
       segmentOutcomes?: boolean;
       stepPersistence?: boolean;
       kindProbes?: boolean;
+      segmentEstimates?: boolean;
     },
   ) {
     this.input = input;
@@ -199,6 +205,7 @@ export class MonitorWorkflowState {
     this.#kindEstimation = kindEstimation;
     this.#kindProbes = kindProbes && this.#challengerProbes;
     this.#segmentOutcomes = segmentOutcomes;
+    this.#segmentEstimates = segmentEstimates;
     const newest =
       this.#challengerProbes && stepPersistence
         ? 5
@@ -393,6 +400,8 @@ export class MonitorWorkflowState {
               planKnown: this.state.segments?.reference?.id ?? null,
               // A multiclass or regression model's segments are also summed for their quality (ignored for binary).
               ...(this.#segmentOutcomes ? { outcomes: true } : {}),
+              // …and estimated label-free with the window's estimate (ignored for binary and without it).
+              ...(this.#segmentEstimates && this.#kindEstimation ? { estimates: true } : {}),
             },
           }
         : {}),
