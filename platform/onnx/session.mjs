@@ -3,6 +3,7 @@
 // arrays into the same tensors and read the same output: their scores are identical.
 // Plain JavaScript so the runner thread starts under plain Node, tsx and vitest alike.
 import * as ort from 'onnxruntime-node';
+import { timedRun } from './run-clock.mjs';
 
 const PROBABILITY_OUTPUTS = ['probability', 'probabilities', 'output_probability'];
 // A multiclass model's class-probability matrix [N, K]: halflife's graphs and skl2onnx name it so.
@@ -125,14 +126,14 @@ function probabilities(model, out, rows) {
 }
 
 /**
- * Score `rows` encoded rows; resolves to { scores, runMs } (runMs: time inside onnxruntime).
+ * Score `rows` encoded rows; resolves to { scores, runMs } (runMs: time inside onnxruntime, taken
+ * by run-clock.mjs without the event loop's turn before it or time the thread was preempted).
  * `scores`: a binary model's probability a row; a multiclass model's K class probabilities a row,
  * row-major; a regression model's prediction a row.
  */
 export async function runSession(model, rows, numeric, categorical) {
-  const t0 = performance.now();
-  const out = await model.session.run(feeds(model, rows, numeric, categorical));
-  const runMs = performance.now() - t0;
+  const input = feeds(model, rows, numeric, categorical);
+  const { value: out, runMs } = await timedRun(() => model.session.run(input));
   return { scores: probabilities(model, out, rows), runMs };
 }
 
