@@ -40,7 +40,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { RawFeatures } from '../platform/onnx/features.ts';
 import { OnnxPool } from '../platform/onnx/pool.ts';
 import { loadModelRunner, type ModelRunner } from '../platform/onnx/runner.ts';
-import { outputProblem } from '../platform/onnx/session.mjs';
+import { outputProblem, type RunClock } from '../platform/onnx/session.mjs';
 import { LocalArtifactStore, type ArtifactStore } from '../platform/registry/artifact-store.ts';
 import { isWithdrawal, modelUpdateSchema, type ModelUpdateMessage } from '../platform/registry/model-update.ts';
 import {
@@ -569,15 +569,17 @@ export class Scorer {
       let live: { runner: ModelRunner; scored: Scored; servedBy: string; fallbackFrom?: string } | null = null;
       const shadowRuns = new Map<string, { runner: ModelRunner; scored: Scored }>();
       const sides = [{ shadow: false, version }, ...state.shadow.map((v) => ({ shadow: true, version: v }))];
+      // Only latencies that are compared pay for the run clock (session.mjs).
+      const clock = sides.length > 1 ? 'run' : 'wall';
       for (const side of runOrder(sides, turn)) {
         if (side.shadow) {
           const runner = state.runners.get(side.version)!;
-          const scored = await this.#run(runner, items);
+          const scored = await this.#run(runner, items, clock);
           if (scored) shadowRuns.set(side.version, { runner, scored });
           continue;
         }
         const runner = state.runners.get(version)!;
-        const scored = await this.#run(runner, items);
+        const scored = await this.#run(runner, items, clock);
         if (scored) {
           live = { runner, scored, servedBy: version };
           continue;
@@ -586,7 +588,7 @@ export class Scorer {
         const fallback = state.routes.filter((r) => r.version !== version).map((r) => r.version)[0];
         if (!fallback) continue;
         const fallbackRunner = state.runners.get(fallback)!;
-        const fallbackScored = await this.#run(fallbackRunner, items);
+        const fallbackScored = await this.#run(fallbackRunner, items, clock);
         this.stats.fallbacks += items.length;
         if (fallbackScored)
           live = { runner: fallbackRunner, scored: fallbackScored, servedBy: fallback, fallbackFrom: version };
@@ -658,9 +660,12 @@ export class Scorer {
     );
   }
 
-  async #run(runner: ModelRunner, items: readonly ScoringRequest[]): Promise<Scored | null> {
+  async #run(runner: ModelRunner, items: readonly ScoringRequest[], clock: RunClock): Promise<Scored | null> {
     try {
-      const out = await runner.score(items.map((r) => r.features as RawFeatures));
+      const out = await runner.score(
+        items.map((r) => r.features as RawFeatures),
+        clock,
+      );
       const output = runner.ref.output ?? { kind: 'binary' as const };
       for (let i = 0; i < items.length; i++) {
         const problem = outputProblem(output, out.scores, i);
