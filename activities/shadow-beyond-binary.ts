@@ -38,14 +38,6 @@ import type { GuardrailOptions } from '../detectors/promotion/guardrails.ts';
 
 type Kind = Exclude<ModelKindDeclaration, { kind: 'binary' }>;
 
-/**
- * The live latency guardrail: reported, not judged. A live latency is the scorer's batch time over
- * its rows, and a shadow version's run follows the champion's in the same batch, inline or in a
- * worker thread as the pool chose when it loaded: on a loaded 2-core machine a challenger of the
- * same size measured 3.3–3.4× its champion's p99. The canary judges latency on traffic of its own.
- */
-const LIVE_GUARDRAILS = { maxLatencyP99Ratio: Number.POSITIVE_INFINITY };
-
 /** The per-event comparison of the policy's metric: macro-F1 is not a mean over events, so its model is compared on log loss. */
 export function lossOfMetric(kind: Kind, metric: QualityMetric): LossVerdictMetric {
   if (kind.kind === 'multiclass') return metric === 'accuracy' ? 'accuracy' : 'logLoss';
@@ -244,11 +236,9 @@ export async function shadowBeyondBinary(
         test: args.mode,
         ...(args.mode === 'superiority' ? { minimumImprovement: args.margin } : { margin: args.margin }),
         minEvents: args.minEvents,
-        guardrails: {
-          maxLatencyP99Ratio: 2,
-          ...(args.outputs.source === 'live' ? LIVE_GUARDRAILS : {}),
-          ...args.guardrails,
-        },
+        // As a binary model's shadow: live latencies are each side's onnxruntime time in the same
+        // batches, taking turns to run first (workers/scorer.ts), so their p99s compare.
+        guardrails: { maxLatencyP99Ratio: 2, ...args.guardrails },
         eventResampler: args.eventResampler,
       },
     );

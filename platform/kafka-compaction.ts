@@ -1,6 +1,6 @@
 import type { ConfigResourceTypes, Kafka } from 'kafkajs';
 import type { HalflifeConfig } from './config.ts';
-import { connectAdmin, createKafka, whileLeadersSettle } from './kafka.ts';
+import { connectAdmin, createKafka, waitForTopics, whileLeadersSettle } from './kafka.ts';
 
 /**
  * The model-update topic is compacted and keyed by model: Kafka keeps at least the newest update
@@ -22,12 +22,23 @@ type KafkaConfig = Pick<HalflifeConfig, 'kafka' | 'services'> & Partial<Pick<Hal
 
 /**
  * Create `topic` compacted, or make an existing one compacted (a topic created by an older
- * halflife with the default delete policy). Idempotent. Returns what it did.
+ * halflife with the default delete policy), and return once its partitions are served
+ * (waitForTopics). Idempotent. Returns what it did.
  */
 export async function ensureCompactedTopic(
   config: KafkaConfig,
   topic: string,
   kafka: Kafka = createKafka(config),
+): Promise<'created' | 'altered' | 'unchanged'> {
+  const done = await makeCompacted(config, topic, kafka);
+  await waitForTopics(config, [topic]);
+  return done;
+}
+
+async function makeCompacted(
+  config: KafkaConfig,
+  topic: string,
+  kafka: Kafka,
 ): Promise<'created' | 'altered' | 'unchanged'> {
   const admin = await connectAdmin(config, kafka);
   try {

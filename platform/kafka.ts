@@ -194,14 +194,24 @@ export async function connectAdmin(config: KafkaConfig, kafka: Kafka): Promise<A
 }
 
 /**
- * Create the topics that do not exist yet, with `kafka.partitions` partitions. Idempotent:
- * existing topics are left as they are (their partition count is not changed).
+ * Create the topics that do not exist yet, with `kafka.partitions` partitions, and return once
+ * every partition of every topic is served (see {@link waitForTopics}). Idempotent: existing
+ * topics are left as they are (their partition count is not changed).
  */
 export async function ensureTopics(
   config: KafkaConfig,
   topics: string[],
   kafka: Kafka = createKafka(config),
 ): Promise<string[]> {
+  const missing = await createMissingTopics(config, topics, kafka);
+  // Listed is not ready: a topic created a moment ago — by us, or by another process racing us,
+  // when our listing or TOPIC_ALREADY_EXISTS returns at once — answers produce and fetch requests
+  // with "This server does not host this topic-partition" until its partitions are served.
+  await waitForTopics(config, topics);
+  return missing;
+}
+
+async function createMissingTopics(config: KafkaConfig, topics: string[], kafka: Kafka): Promise<string[]> {
   const admin = await connectAdmin(config, kafka);
   try {
     const existing = new Set(await admin.listTopics());
@@ -217,6 +227,76 @@ export async function ensureTopics(
       if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
     }
     return missing;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Broker answers that mean a topic's partitions are not served yet (or the topic not known yet). */
+const TOPIC_SETTLING = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+]);
+
+/**
+ * Wait until every partition of every topic has a leader that answers for it (its offsets are
+ * read from it), polling every `pollMs`; a {@link DependencyError} naming the topics still not
+ * ready, and why, after `timeoutMs`. It polls through a client of its own that logs nothing:
+ * the "not yet" answers it waits out are expected, and a topic that never comes is this error.
+ * @default timeoutMs 30000, pollMs 100
+ */
+export async function waitForTopics(
+  config: KafkaConfig,
+  topics: readonly string[],
+  options: { timeoutMs?: number; pollMs?: number } = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const pollMs = options.pollMs ?? 100;
+  const kafka = new Kafka({
+    clientId: `${config.kafka.clientId}-topic-wait`,
+    brokers: kafkaBrokers(config),
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+    // This loop is the retry: each request is asked once.
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = await connectAdmin(config, kafka);
+  const deadline = performance.now() + timeoutMs;
+  let waiting = [...new Set(topics)];
+  try {
+    for (;;) {
+      const why = new Map<string, string>();
+      for (const topic of waiting) {
+        try {
+          const [metadata] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+          const partitions = metadata?.partitions ?? [];
+          const leaderless = partitions.filter((p) => p.partitionErrorCode !== 0 || p.leader < 0);
+          if (partitions.length === 0) why.set(topic, 'the broker lists no partitions for it');
+          else if (leaderless.length > 0)
+            why.set(topic, `partitions ${leaderless.map((p) => p.partitionId).join(', ')} have no leader`);
+          else await admin.fetchTopicOffsets(topic);
+        } catch (err) {
+          const type = (err as { type?: string }).type ?? '';
+          if (!TOPIC_SETTLING.has(type)) throw err;
+          why.set(
+            topic,
+            type === 'UNKNOWN_TOPIC_OR_PARTITION' ? 'the broker does not host it' : (err as Error).message,
+          );
+        }
+      }
+      if (why.size === 0) return;
+      waiting = [...why.keys()];
+      if (performance.now() >= deadline) {
+        const list = [...why].map(([topic, reason]) => `${topic} (${reason})`).join('; ');
+        throw new DependencyError(
+          `Kafka topic${why.size > 1 ? 's' : ''} not ready after ${timeoutMs / 1000} s: ${list}. A topic needs a leader for every partition before halflife produces to or consumes from it: check the broker (\`halflife services status\`, its log) or that the topic exists.`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
   } finally {
     await admin.disconnect();
   }

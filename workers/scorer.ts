@@ -9,7 +9,9 @@
  * - Shadow versions score the same requests; their events go out under the model id
  *   `<model>.shadow` (metadata shadow=true, shadow_of=<model>), so production quality and drift
  *   statistics of `<model>` never include them, while labels (joined by event id) still reach
- *   them for live shadow evaluation.
+ *   them for live shadow evaluation. Each batch's routed version and its shadows take turns
+ *   running first, and each run is timed alone (platform/onnx/run-clock.mjs), so the latencies the
+ *   live shadow's guardrail compares measure the models, not the order they ran in.
  * - Consumes the model-update control topic (compacted, keyed by model; its own consumer group,
  *   from the beginning) and hot-swaps: new versions are verified (sha256) and loaded first, then
  *   the routing is swapped under the same lock that scoring holds per batch — swaps happen between
@@ -38,7 +40,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { RawFeatures } from '../platform/onnx/features.ts';
 import { OnnxPool } from '../platform/onnx/pool.ts';
 import { loadModelRunner, type ModelRunner } from '../platform/onnx/runner.ts';
-import { outputProblem } from '../platform/onnx/session.mjs';
+import { outputProblem, type RunClock } from '../platform/onnx/session.mjs';
 import { LocalArtifactStore, type ArtifactStore } from '../platform/registry/artifact-store.ts';
 import { isWithdrawal, modelUpdateSchema, type ModelUpdateMessage } from '../platform/registry/model-update.ts';
 import {
@@ -49,6 +51,7 @@ import {
   type ServingReportEvent,
 } from '../platform/registry/serving-report.ts';
 import { shadowModelId } from '../platform/registry/shadow.ts';
+import { runOrder } from './run-order.ts';
 import type { Guard } from './api.ts';
 
 export const scoringRequestSchema = z
@@ -136,6 +139,12 @@ export interface ScorerStats {
   reportsFailed: number;
 }
 
+/** One version's run over a batch: its outputs and its onnxruntime time per row. */
+interface Scored {
+  scores: Float64Array;
+  perRowMs: number;
+}
+
 interface ServingState {
   updateKeys: Set<string>;
   /** The update this routing came from, and when it was put in place. */
@@ -145,6 +154,8 @@ interface ServingState {
   routes: Array<{ version: string; upTo: number }>;
   shadow: string[];
   runners: Map<string, ModelRunner>;
+  /** Batches scored per routed version: whose turn it is to run first (run-order.ts). */
+  turns: Map<string, number>;
 }
 
 /** Position of a request in [0, 1): stable across processes and restarts. */
@@ -488,6 +499,7 @@ export class Scorer {
       routes,
       shadow: m.shadow.filter((v) => runners.has(v)),
       runners,
+      turns: new Map(),
     };
     await this.#exclusive(async () => {
       this.#states = new Map(this.#states).set(m.model_id, next);
@@ -550,25 +562,42 @@ export class Scorer {
     });
     for (const { state, version, items, positions } of groups.values()) {
       const modelId = items[0]!.model_id;
-      let runner = state.runners.get(version)!;
-      let scored = await this.#run(runner, items);
-      let servedBy = version;
-      let fallbackFrom: string | undefined;
-      if (!scored) {
+      // The routed version and its shadows take turns running first (run-order.ts), so their
+      // latencies are comparable: the live shadow's verdict judges the challenger's against the champion's.
+      const turn = state.turns.get(version) ?? 0;
+      state.turns.set(version, turn + 1);
+      let live: { runner: ModelRunner; scored: Scored; servedBy: string; fallbackFrom?: string } | null = null;
+      const shadowRuns = new Map<string, { runner: ModelRunner; scored: Scored }>();
+      const sides = [{ shadow: false, version }, ...state.shadow.map((v) => ({ shadow: true, version: v }))];
+      // Only latencies that are compared pay for the run clock (session.mjs).
+      const clock = sides.length > 1 ? 'run' : 'wall';
+      for (const side of runOrder(sides, turn)) {
+        if (side.shadow) {
+          const runner = state.runners.get(side.version)!;
+          const scored = await this.#run(runner, items, clock);
+          if (scored) shadowRuns.set(side.version, { runner, scored });
+          continue;
+        }
+        const runner = state.runners.get(version)!;
+        const scored = await this.#run(runner, items, clock);
+        if (scored) {
+          live = { runner, scored, servedBy: version };
+          continue;
+        }
         // The routed version failed: serve from the largest other live route, and say so.
         const fallback = state.routes.filter((r) => r.version !== version).map((r) => r.version)[0];
-        if (fallback) {
-          runner = state.runners.get(fallback)!;
-          scored = await this.#run(runner, items);
-          servedBy = fallback;
-          fallbackFrom = version;
-          this.stats.fallbacks += items.length;
-        }
+        if (!fallback) continue;
+        const fallbackRunner = state.runners.get(fallback)!;
+        const fallbackScored = await this.#run(fallbackRunner, items, clock);
+        this.stats.fallbacks += items.length;
+        if (fallbackScored)
+          live = { runner: fallbackRunner, scored: fallbackScored, servedBy: fallback, fallbackFrom: version };
       }
-      if (!scored) {
+      if (!live) {
         this.stats.unscorable += items.length;
         continue;
       }
+      const { runner, scored, servedBy, fallbackFrom } = live;
       items.forEach((r, i) => {
         const prediction = predictionOf(runner, scored.scores, i);
         ordered[positions[i] as number] = {
@@ -586,16 +615,21 @@ export class Scorer {
       });
       this.stats.scored += items.length;
       for (const shadowVersion of state.shadow) {
-        const shadowRunner = state.runners.get(shadowVersion)!;
-        const shadowScores = await this.#run(shadowRunner, items);
-        if (!shadowScores) continue;
+        const shadowRun = shadowRuns.get(shadowVersion);
+        if (!shadowRun) continue;
         items.forEach((r, i) => {
           events.push(
-            event(r, shadowModelId(modelId), shadowVersion, predictionOf(shadowRunner, shadowScores.scores, i), {
-              shadow: 'true',
-              shadow_of: modelId,
-              latency_ms: shadowScores.perRowMs.toFixed(4),
-            }),
+            event(
+              r,
+              shadowModelId(modelId),
+              shadowVersion,
+              predictionOf(shadowRun.runner, shadowRun.scored.scores, i),
+              {
+                shadow: 'true',
+                shadow_of: modelId,
+                latency_ms: shadowRun.scored.perRowMs.toFixed(4),
+              },
+            ),
           );
         });
         this.stats.shadowScored += items.length;
@@ -626,12 +660,12 @@ export class Scorer {
     );
   }
 
-  async #run(
-    runner: ModelRunner,
-    items: readonly ScoringRequest[],
-  ): Promise<{ scores: Float64Array; perRowMs: number } | null> {
+  async #run(runner: ModelRunner, items: readonly ScoringRequest[], clock: RunClock): Promise<Scored | null> {
     try {
-      const out = await runner.score(items.map((r) => r.features as RawFeatures));
+      const out = await runner.score(
+        items.map((r) => r.features as RawFeatures),
+        clock,
+      );
       const output = runner.ref.output ?? { kind: 'binary' as const };
       for (let i = 0; i < items.length; i++) {
         const problem = outputProblem(output, out.scores, i);

@@ -10,6 +10,7 @@ import type { MonitorActivities } from '../activities/monitor.ts';
 import type { RetrainActivities } from '../activities/retrain.ts';
 import { parseDuration } from '../detectors/policy/duration.ts';
 import type { QualityPolicy } from '../detectors/policy/types.ts';
+import type { GuardrailOptions } from '../detectors/promotion/guardrails.ts';
 import type { PromotionVerdict } from '../detectors/promotion/verdict.ts';
 import type { PolicyRef } from './messages.ts';
 
@@ -41,6 +42,12 @@ export interface RetrainSettings {
      * @default undefined (the verdict replays stored events); pollEvery "1m"
      */
     live?: { maxWait: string; pollEvery?: string };
+    /**
+     * The challenger's operational guardrails (detectors/promotion/guardrails.ts): its p99
+     * latency against the champion's on the same events, replayed or served live, and its error
+     * rate. @default { maxLatencyP99Ratio: 2, minLatencySamples: 100, maxErrorRateIncrease: 0.001 }
+     */
+    guardrails?: Partial<GuardrailOptions>;
   };
   /** Canary traffic shares and how long each is watched; empty = promote straight after shadow. `darkLaunch` stops after shadow. */
   canary: { steps: number[]; stepDuration: string; minEvents: number; darkLaunch: boolean };
@@ -264,6 +271,7 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
       mode: input.settings.shadow.mode,
       maxEvents: input.settings.shadow.maxEvents,
       ...(input.settings.shadow.minEvents === undefined ? {} : { minEvents: input.settings.shadow.minEvents }),
+      ...(input.settings.shadow.guardrails ? { guardrails: input.settings.shadow.guardrails } : {}),
       ...(quality ? { quality } : {}),
       ...(liveWindow ? { source: 'prefer-live' as const, liveWindow } : {}),
     });

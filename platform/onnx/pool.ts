@@ -16,7 +16,14 @@ import { Worker } from 'node:worker_threads';
 import { HalflifeError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { EncodedBatch, FeatureNames } from './features.ts';
-import { closeSession, openSession, runSession, type ModelOutput, type OnnxSession } from './session.mjs';
+import {
+  closeSession,
+  openSession,
+  runSession,
+  type ModelOutput,
+  type OnnxSession,
+  type RunClock,
+} from './session.mjs';
 
 export type { ModelOutput } from './session.mjs';
 
@@ -155,7 +162,8 @@ export class OnnxPool {
     return this.#models.get(key)?.inline?.cost ?? null;
   }
 
-  async run(key: string, batch: EncodedBatch): Promise<RunResult> {
+  /** Score a batch; `clock` says how its runMs is taken (session.mjs). @default 'wall' */
+  async run(key: string, batch: EncodedBatch, clock: RunClock = 'wall'): Promise<RunResult> {
     this.#assertOpen();
     const model = this.#models.get(key);
     if (!model) throw new HalflifeError(`model ${key} is not loaded`);
@@ -166,7 +174,7 @@ export class OnnxPool {
       inline &&
       (this.#inlineMode === 'always' || inline.cost.fixedMs + inline.cost.perRowMs * batch.rows <= this.#inlineBudgetMs)
     ) {
-      const { scores, runMs } = await runSession(inline.session, batch.rows, batch.numeric, batch.categorical);
+      const { scores, runMs } = await runSession(inline.session, batch.rows, batch.numeric, batch.categorical, clock);
       return { scores, width, runMs, ranIn: 'caller' };
     }
     const runner = this.#runners.reduce((best, r) => (r.inflight < best.inflight ? r : best));
@@ -179,6 +187,7 @@ export class OnnxPool {
       rows: batch.rows,
       numeric,
       categorical: batch.categorical,
+      clock,
     })) as { scores: Float64Array; runMs: number };
     return { scores: reply.scores, width, runMs: reply.runMs, ranIn: 'thread' };
   }

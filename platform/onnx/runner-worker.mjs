@@ -18,7 +18,7 @@ parentPort.on('message', async (msg) => {
     } else if (op === 'run') {
       const model = sessions.get(msg.key);
       if (!model) throw new Error(`model ${msg.key} is not loaded in this runner`);
-      const { scores, runMs } = await runSession(model, msg.rows, msg.numeric, msg.categorical);
+      const { scores, runMs } = await runSession(model, msg.rows, msg.numeric, msg.categorical, msg.clock);
       parentPort.postMessage({ id, ok: true, scores, runMs }, [scores.buffer]);
     } else if (op === 'unload') {
       const model = sessions.get(msg.key);

@@ -5,6 +5,7 @@
 import type { ArtifactStore } from '../registry/artifact-store.ts';
 import { encodeBatch, type EncodedBatch, type FeatureNames, type RawFeatures } from './features.ts';
 import type { LoadedModelInfo, ModelOutput, OnnxPool, RunResult } from './pool.ts';
+import type { RunClock } from './session.mjs';
 
 export interface ModelRef {
   modelId: string;
@@ -22,8 +23,11 @@ export interface ModelRunner {
   readonly ref: ModelRef;
   readonly key: string;
   readonly info: LoadedModelInfo;
-  /** Each row's output, in order: probability of class 1, class probabilities, or prediction (see RunResult). */
-  score(rows: readonly RawFeatures[]): Promise<RunResult>;
+  /**
+   * Each row's output, in order: probability of class 1, class probabilities, or prediction (see
+   * RunResult). `clock` 'run' times onnxruntime's own run, for comparing two models' latencies. @default 'wall'
+   */
+  score(rows: readonly RawFeatures[], clock?: RunClock): Promise<RunResult>;
   /** {@link score} of rows already encoded for this model's features. */
   scoreEncoded(batch: EncodedBatch): Promise<RunResult>;
   unload(): Promise<void>;
@@ -42,7 +46,7 @@ export async function loadModelRunner(pool: OnnxPool, artifacts: ArtifactStore, 
     ref,
     key,
     info,
-    score: (rows) => pool.run(key, encodeBatch(ref.features, rows)),
+    score: (rows, clock) => pool.run(key, encodeBatch(ref.features, rows), clock),
     scoreEncoded: (batch) => pool.run(key, batch),
     unload: () => pool.unload(key),
   };

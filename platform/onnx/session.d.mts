@@ -22,7 +22,10 @@ export function runSession(
   rows: number,
   numeric: Float32Array,
   categorical: string[],
+  /** 'run': onnxruntime's own run time (run-clock.mjs), for comparing two runs; 'wall': from the call. @default 'wall' */
+  clock?: RunClock,
 ): Promise<{ scores: Float64Array; runMs: number }>;
+export type RunClock = 'wall' | 'run';
 export function outputProblem(output: ModelOutput, scores: ArrayLike<number>, row: number): string | null;
 export function closeSession(model: OnnxSession | undefined): Promise<void>;
 export function sessionInfo(model: OnnxSession): {

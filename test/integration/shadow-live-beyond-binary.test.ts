@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { p99 } from '../../detectors/promotion/guardrails.ts';
 import { Random } from '../../detectors/random.ts';
 import { queryRows } from '../../platform/clickhouse/client.ts';
 import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
@@ -16,6 +18,20 @@ import { T0 } from './training-fixtures.ts';
 
 const HISTORY = 1200;
 const MIN_PAIRS = 100;
+/**
+ * The latency guardrail these retrains are judged by (challenger p99 / champion p99, each side's
+ * onnxruntime time in the same batches): far above two equal models' ratio (about 1; up to ~2 on
+ * this loaded machine) and far below the slow challenger's (its ~1 ms a row against a ridge
+ * model's hundredths of a millisecond), so neither verdict rests on the machine's load.
+ */
+const LATENCY_LIMIT = 10;
+/** A command trainer whose regression model is ridge plus 64 dead-weight [512, 512] products a row (~1 ms). */
+const SLOW_TRAINER = {
+  kind: 'command' as const,
+  command: [path.resolve('node_modules/.bin/tsx'), path.resolve('test/fixtures/slow-trainer/slow-ridge.ts')],
+  params: { alpha: 30, width: 512, depth: 64 },
+};
+
 /**
  * The live shadow of a multiclass and a regression challenger on the real stack (Temporal dev
  * server, Kafka, chDB, the reference scorer with onnxruntime-node): v1 is trained and served; the
@@ -64,6 +80,7 @@ describe('the live shadow of multiclass and regression challengers', () => {
     kind: keyof typeof models,
     championVersion: string | null,
     live: { maxWait: string; pollEvery: string } | undefined,
+    trainer?: RetrainInput['settings']['trainer'],
   ) {
     const { client, connection } = await connectTemporal(stack.config);
     const retrainId = uniqueName('retrain');
@@ -78,7 +95,7 @@ describe('the live shadow of multiclass and regression challengers', () => {
       settings: {
         ...DEFAULT_RETRAIN_SETTINGS,
         // A milder penalty than v1's default: a different model, not a worse one.
-        trainer: {
+        trainer: trainer ?? {
           kind: 'builtin',
           params: championVersion === null ? {} : kind === 'multiclass' ? { l2: 3 } : { alpha: 30 },
         },
@@ -88,6 +105,7 @@ describe('the live shadow of multiclass and regression challengers', () => {
           lookback: '1d',
           maxEvents: 20_000,
           minEvents: MIN_PAIRS,
+          guardrails: { maxLatencyP99Ratio: LATENCY_LIMIT },
           ...(live ? { live } : {}),
         },
       },
@@ -272,9 +290,32 @@ describe('the live shadow of multiclass and regression challengers', () => {
         expect(Number(evaluation!.loss_champion)).toBeCloseTo(improvement.champion, 9);
         expect(Number(evaluation!.loss_candidate)).toBeCloseTo(improvement.challenger, 9);
         expect(stack.scorer.routing(modelId)).toEqual({ live: [{ version: 'v2', share: 1 }], shadow: [] });
+
+        // The latency guardrail was judged, on the latencies the scorer served each side with,
+        // and an equal challenger passes it.
+        const guardrails = result.verdict!.statistics.guardrails;
+        expect(guardrails.notEvaluated.filter((why) => why.startsWith('latency'))).toEqual([]);
+        expect(guardrails.violations).toEqual([]);
+        const latencies = await servedLatencies(modelId, provenance.evaluationId);
+        expect(guardrails.championLatencyP99Ms).toBeCloseTo(p99(latencies.champion), 9);
+        expect(guardrails.challengerLatencyP99Ms).toBeCloseTo(p99(latencies.challenger), 9);
+        expect(guardrails.latencyP99Ratio).toBeGreaterThan(0);
+        expect(guardrails.latencyP99Ratio).toBeLessThan(LATENCY_LIMIT);
+        phase(`${k}: latency p99 ratio ${guardrails.latencyP99Ratio!.toFixed(2)} (an equal challenger)`);
       }
     },
   );
+
+  /** The per-row latencies each side was served with, as the evaluation stored them with its pairs. */
+  async function servedLatencies(modelId: string, evaluationId: string) {
+    const rows = await queryRows<{ champion: number; challenger: number }>(
+      stack.ch.client,
+      `SELECT champion_latency_ms AS champion, candidate_latency_ms AS challenger FROM shadow_outcome_results FINAL
+       WHERE model_id = {m:String} AND evaluation_id = {e:String}`,
+      { m: modelId, e: evaluationId },
+    );
+    return { champion: rows.map((r) => Number(r.champion)), challenger: rows.map((r) => Number(r.challenger)) };
+  }
 
   it('falls back to a replay when too few live pairs are labelled by the end of the wait, and says so', async () => {
     const modelId = models.regression.id;
@@ -296,4 +337,55 @@ describe('the live shadow of multiclass and regression challengers', () => {
       true,
     );
   });
+  it(
+    'rejects a live challenger that predicts as well but runs genuinely slower, on its latency alone',
+    { timeout: 420_000 },
+    async () => {
+      const modelId = models.regression.id;
+      const retrain = await startRetrain('regression', 'v3', { maxWait: '5m', pollEvery: '2s' }, SLOW_TRAINER);
+      await waitUntil(
+        'v4 in shadow beside v3',
+        () => stack.scorer.routing(modelId)?.shadow.includes('v4') ?? false,
+        120_000,
+        200,
+      );
+      const since = Date.now();
+      stack.startTraffic([modelId]);
+      const labeller = labelLiveEvents(since - 1000);
+      let result: RetrainResult;
+      try {
+        result = await retrain.result;
+      } finally {
+        await stack.stopTraffic();
+        await labeller.stop();
+      }
+      expect(result.version).toBe('v4');
+      expect(result.outcome, result.reason).toBe('rejected');
+      const statistics = result.verdict!.statistics;
+      // The verdict rests on the live pairs, and their quality alone clears the non-inferiority bar.
+      expect(statistics.n).toBeGreaterThanOrEqual(MIN_PAIRS);
+      expect(statistics.improvement!.lower).toBeGreaterThan(statistics.bar);
+      // The latency guardrail alone rejects it.
+      expect(statistics.guardrails.violations).toHaveLength(1);
+      expect(statistics.guardrails.violations[0]).toMatch(/^latency p99 .*\(limit 10x\)$/);
+      expect(statistics.guardrails.latencyP99Ratio).toBeGreaterThan(LATENCY_LIMIT);
+      stack.log.warn(
+        { ratio: statistics.guardrails.latencyP99Ratio, n: statistics.n },
+        'live shadow test: latency p99 ratio of the slow challenger',
+      );
+      expect(result.verdict!.reasons).toEqual([`guardrail failed: ${statistics.guardrails.violations[0]}`]);
+      const [rejection] = (await listDecisions(stack.ch.client, { modelId, kinds: ['reject'] })).filter(
+        (d) => d.modelVersion === 'v4',
+      );
+      expect(rejection!.reason).toMatch(/guardrail failed: latency p99/);
+      const evaluation = (await shadowOutcomeEvaluations(stack.ch.client, modelId)).find(
+        (e) => e.candidate === 'v4' && e.source === 'live',
+      );
+      const served = await servedLatencies(modelId, evaluation!.evaluation_id);
+      expect(statistics.guardrails.challengerLatencyP99Ms).toBeCloseTo(p99(served.challenger), 9);
+      // Taken out of serving; the champion serves on.
+      await waitUntil('v4 out of shadow', () => (stack.scorer.routing(modelId)?.shadow.length ?? 1) === 0, 60_000, 200);
+      expect(stack.scorer.routing(modelId)).toEqual({ live: [{ version: 'v3', share: 1 }], shadow: [] });
+    },
+  );
 });

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeSession, openSession, runSession, type OnnxSession } from '../../platform/onnx/session.mjs';
+import { runDelayNs, runTimeMs, timedRun } from '../../platform/onnx/run-clock.mjs';
+import { ridgeToOnnx } from '../../training/linear-onnx.ts';
+
+const busy = (ms: number) => {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+};
+
+describe('the run clock: a run is timed without the loop turn before it or time preempted', () => {
+  it('reads the run-queue delay of a schedstat line and nothing else', () => {
+    expect(runDelayNs('71183942 14559316 35\n')).toBe(14_559_316);
+    expect(runDelayNs('0 0 0')).toBe(0);
+    expect(runDelayNs('')).toBeNaN();
+    expect(runDelayNs('12')).toBeNaN();
+    expect(runDelayNs('1 x 2')).toBeNaN();
+    expect(runDelayNs('1 -5 2')).toBeNaN();
+  });
+
+  it('takes the time spent waiting on the run queue off the wall time, and keeps the wall time when unknown', () => {
+    expect(runTimeMs(5.2, 1_000_000, 5_000_000)).toBeCloseTo(1.2, 12);
+    expect(runTimeMs(5.2, 7, 7)).toBe(5.2);
+    expect(runTimeMs(5.2, Number.NaN, 5_000_000)).toBe(5.2);
+    expect(runTimeMs(5.2, 1_000_000, Number.NaN)).toBe(5.2);
+    // A counter that went backwards is not believed; a delay a hair over the wall time gives 0, not less.
+    expect(runTimeMs(5.2, 9_000_000, 1_000_000)).toBe(5.2);
+    expect(runTimeMs(1, 0, 1_000_050)).toBe(0);
+  });
+
+  it('passes on the value and the rejection of what it times', async () => {
+    await expect(timedRun(async () => 42)).resolves.toMatchObject({ value: 42 });
+    await expect(timedRun(() => Promise.reject(new Error('no')))).rejects.toThrow('no');
+  });
+
+  describe('on an onnxruntime session', () => {
+    let session: OnnxSession;
+    const features = { numeric: ['a', 'b', 'c'], categorical: [] };
+    const numeric = new Float32Array(20 * 3).fill(1);
+    beforeAll(async () => {
+      const bytes = ridgeToOnnx({
+        kind: 'ridge-regression',
+        features: { numeric: features.numeric, categorical: [] },
+        numeric: { mean: [0, 0, 0], scale: [1, 1, 1] },
+        weight: [1, 2, 3],
+        bias: 0.5,
+      });
+      session = await openSession(bytes, features, { intraOpThreads: 1, output: { kind: 'regression' } });
+    });
+    afterAll(() => closeSession(session));
+
+    // The scorer's shadow run starts from inside its champion's continuation: onnxruntime-node
+    // queues the run with setImmediate, behind whatever the loop has queued by then. Here that is
+    // 200 ms of other work, far more than this model's run (tens of microseconds).
+    it('a run queued behind other work on the event loop reports its own time, not the wait', async () => {
+      const champion = await runSession(session, 20, numeric, [], 'run');
+      setImmediate(() => busy(200));
+      const called = performance.now();
+      const shadow = await runSession(session, 20, numeric, [], 'run');
+      const wall = performance.now() - called;
+      expect(wall).toBeGreaterThanOrEqual(200);
+      expect(shadow.runMs).toBeLessThan(100);
+      expect(champion.runMs).toBeLessThan(100);
+      expect(Array.from(shadow.scores.subarray(0, 1))).toEqual([0.5 + 1 + 2 + 3]);
+    });
+
+    it("the default wall clock, the scorer's when nothing is compared, counts the wait", async () => {
+      setImmediate(() => busy(200));
+      const { runMs } = await runSession(session, 20, numeric, []);
+      expect(runMs).toBeGreaterThanOrEqual(200);
+    });
+  });
+});
