@@ -85,21 +85,14 @@ export async function scoreProbeWindow(args: {
     };
   }
   const window = { start: inFlight.trainingEnd, end: args.windowEnd };
-  if (inFlight.outcomes !== undefined) {
-    // A multiclass or regression model's probe: paired loss sums in the policy's metric.
-    const recorded = inFlight.outcomes;
-    const scored = await scoring.scoreOutcomeProbe({
-      modelId: args.modelId,
-      probeId: inFlight.id,
-      championVersion: inFlight.version,
-      challengerVersion: inFlight.challengerModel.version,
-      window,
-      labelsArrivedBy: args.labelsArrivedBy,
-      metric: recorded.metric,
-      worthlessError: recorded.worthlessError,
-      maxEvents: MAX_PROBE_EVENTS,
-    });
-    const added: PairedOutcomeSums = pairedOutcomeSumsSince(scored.sums, recorded);
+  const challengerVersion = inFlight.challengerModel.version;
+  // The pairs this window added, folded into the probe's memory (a verdict once enough), and
+  // what is recorded of them; `side` is what only one kind of probe says.
+  const recordAdded = (
+    added: PairedCounts | PairedOutcomeSums,
+    evaluationId: string,
+    side: Pick<NonNullable<ProbeProvenance['scored']>, 'thresholds' | 'metric'>,
+  ) => {
     const { memory, result } = recordProbeWindow(
       state.probes ?? { inFlight, results: [] },
       added,
@@ -111,48 +104,45 @@ export async function scoreProbeWindow(args: {
       provenance: {
         scored: {
           id: inFlight.id,
-          challengerVersion: inFlight.challengerModel.version,
-          evaluationId: scored.evaluationId,
+          challengerVersion,
+          evaluationId,
           added: added.events,
           events: inFlight.counts.events + added.events,
           window,
-          metric: recorded.metric,
+          ...side,
         },
         ...(result === null ? {} : { result }),
       },
     };
+  };
+  if (inFlight.outcomes !== undefined) {
+    // A multiclass or regression model's probe: paired loss sums in the policy's metric.
+    const recorded = inFlight.outcomes;
+    const scored = await scoring.scoreOutcomeProbe({
+      modelId: args.modelId,
+      probeId: inFlight.id,
+      championVersion: inFlight.version,
+      challengerVersion,
+      window,
+      labelsArrivedBy: args.labelsArrivedBy,
+      metric: recorded.metric,
+      worthlessError: recorded.worthlessError,
+      maxEvents: MAX_PROBE_EVENTS,
+    });
+    const added: PairedOutcomeSums = pairedOutcomeSumsSince(scored.sums, recorded);
+    return recordAdded(added, scored.evaluationId, { metric: recorded.metric });
   }
   const scored = await scoring.scoreProbe({
     modelId: args.modelId,
     probeId: inFlight.id,
     championVersion: inFlight.version,
-    challengerVersion: inFlight.challengerModel.version,
+    challengerVersion,
     window,
     labelsArrivedBy: args.labelsArrivedBy,
     maxEvents: MAX_PROBE_EVENTS,
   });
   const added: PairedCounts = pairedCountsSince(scored.counts, inFlight.counts);
-  const { memory, result } = recordProbeWindow(
-    state.probes ?? { inFlight, results: [] },
-    added,
-    args.now,
-    probePolicyOf(args.policy),
-  );
-  return {
-    state: { ...state, probes: memory },
-    provenance: {
-      scored: {
-        id: inFlight.id,
-        challengerVersion: inFlight.challengerModel.version,
-        evaluationId: scored.evaluationId,
-        added: added.events,
-        events: inFlight.counts.events + added.events,
-        window,
-        thresholds: scored.thresholds,
-      },
-      ...(result === null ? {} : { result }),
-    },
-  };
+  return recordAdded(added, scored.evaluationId, { thresholds: scored.thresholds });
 }
 
 /**
