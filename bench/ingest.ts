@@ -261,7 +261,7 @@ async function main(): Promise<void> {
     const config0 = baseConfig(broker.brokers, dataDir, { topic: preTopic, groupId: 'g', batchSize: 1, partitions });
     const ch = await openClickHouse(config0);
     await applyMigrations(ch.client);
-    const repo = new ClickHouseIngestRepository(ch.client);
+    const repo = ClickHouseIngestRepository.forIngest(ch);
     await ensureTopics(config0, [preTopic, `${preTopic}-labels`]);
     progress(`pre-producing ${events} events to ${preTopic} (${partitions} partitions)`);
     const modelPre = `bench-${run}`;

@@ -198,7 +198,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const config = loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: 'warn' } });
   const ch: ClickHouse = await openClickHouse(config);
-  const repo = new ClickHouseIngestRepository(ch.client);
+  // As the daemon writes: its own connection, look-ups staged (ClickHouseIngestRepository.forIngest).
+  const repo = ClickHouseIngestRepository.forIngest(ch);
   const rng = new Random(7);
   const modelIds = Array.from({ length: models }, (_, i) => `fleet-${String(i).padStart(4, '0')}`);
   // Simulated time: whole minutes, ending an hour before now (ingest refuses timestamps ahead of its clock).
@@ -304,7 +305,7 @@ async function fleetReference(ch: ClickHouse, rng: Random, t0: number): Promise<
   const modelId = 'fleet-reference';
   const start = t0 - 3_600_000;
   const events = Array.from({ length: 2000 }, (_, i) => fleetEvent(rng, `ref-${i}`, modelId, start + i).event);
-  await ingestHttp(new ClickHouseIngestRepository(ch.client), events, 'events');
+  await ingestHttp(ClickHouseIngestRepository.forIngest(ch), events, 'events');
   return buildReference(ch.client, { modelId, start, end: start + 2000 });
 }
 

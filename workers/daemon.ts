@@ -79,7 +79,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
 
     startNothingMore();
 
-    const repository = new ClickHouseIngestRepository(clickhouse.client);
+    const repository = ClickHouseIngestRepository.forIngest(clickhouse);
     const ingest = new IngestWorker({ config, repository, logger: log.child({ subsystem: 'ingest' }) });
     await ingest.start();
     shutdown.add({ name: 'ingest', run: () => ingest.stop() });

@@ -15,6 +15,13 @@ export interface ClickHouse {
   kind: ClickHouseKind;
   /** The database every unqualified table name refers to. */
   database: string;
+  /**
+   * What ingest writes and looks ids up through. Embedded: a second connection to the same
+   * engine — a chDB connection runs one statement at a time, so on the shared one an insert
+   * waited behind the monitor read ahead of it (ClickHouseIngestRepository.forIngest). Remote:
+   * `client` itself (a server runs queries concurrently).
+   */
+  ingestClient: ClickHouseClient;
   /** Embedded only: the order parameterised queries enter chDB's one-at-a-time lane (query-scheduler.ts). */
   scheduler: QueryScheduler | null;
   close(): Promise<void>;
@@ -47,24 +54,42 @@ export async function openClickHouse(config: Pick<HalflifeConfig, 'clickhouse'>)
       request_timeout: 300_000,
       clickhouse_settings: { date_time_input_format: 'best_effort' },
     });
-    return { client, kind: 'remote', database, scheduler: null, close: () => client.close() };
+    return { client, ingestClient: client, kind: 'remote', database, scheduler: null, close: () => client.close() };
   }
   const dataPath = config.clickhouse.path;
   if (!dataPath) throw new DependencyError('clickhouse.path is not set: load the configuration with loadConfig()');
   mkdirSync(dataPath, { recursive: true });
+  const scheduler = new QueryScheduler();
+  const client = scheduledClient(dataPath, scheduler);
+  // The database name is validated by the config schema (identifier characters only).
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  // Each chDB connection keeps its current database, so USE sticks for its later queries.
+  await client.command({ query: `USE ${database}` });
+  // Same engine, same data; its own statement queue (and the same lane for any parameters).
+  const ingestClient = scheduledClient(dataPath, scheduler);
+  await ingestClient.command({ query: `USE ${database}` });
+  return {
+    client,
+    ingestClient,
+    kind: 'embedded',
+    database,
+    scheduler,
+    close: async () => {
+      await ingestClient.close();
+      await client.close();
+    },
+  };
+}
+
+/** A client on a new chDB connection to the engine at `dataPath`, its parameterised queries through `scheduler`. */
+function scheduledClient(dataPath: string, scheduler: QueryScheduler): ClickHouseClient {
   // chdb types its connection against its own copy of @clickhouse/client-common; the runtime
   // contract is the same, so bridge the nominal type difference here, once.
   const chdb = createChdbConnection({ path: dataPath });
-  const scheduler = new QueryScheduler();
   const connection = scheduledConnection(chdb, scheduler) as unknown as NonNullable<
     Parameters<typeof createClient>[0]
   >['connection'];
-  const client = createClient({ connection });
-  // The database name is validated by the config schema (identifier characters only).
-  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
-  // chDB keeps one session per process, so USE sticks for every later query.
-  await client.command({ query: `USE ${database}` });
-  return { client, kind: 'embedded', database, scheduler, close: () => client.close() };
+  return createClient({ connection });
 }
 
 /** The connection methods that may carry query parameters. */

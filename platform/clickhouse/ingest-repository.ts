@@ -5,11 +5,14 @@ import { modelKinds, type ModelKindDeclaration } from './model-kind-repository.t
 import { queryRows } from './client.ts';
 import { withQueryPriority } from './query-scheduler.ts';
 import { chdbRawInsert, insertCompactRows } from './raw-insert.ts';
+import { withStagedKeys } from './staged-keys.ts';
+import type { ClickHouse } from './client.ts';
 
 /**
  * The ClickHouse side of ingest: inserts into scoring_events / labels / dead_letters and the
  * look-ups ingest uses to drop rows that are already stored (its exactly-once guarantee, see
- * workers/ingest/kafka-worker.ts). Every value goes through query parameters; identifiers are constants.
+ * workers/ingest/kafka-worker.ts). Every value goes through query parameters or, for the embedded
+ * engine's look-ups, through inserted rows (staged-keys.ts); identifiers are constants.
  */
 
 /** A record that failed parsing or validation, kept whole with where it came from and why. */
@@ -187,13 +190,41 @@ const LOOKUP_CHUNK = 50_000;
  */
 const IDS_SUBQUERY = "(SELECT arrayJoin(JSONExtract({ids:String}, 'Array(String)')))";
 
+/** How the repository's id look-ups hand their ids to the engine. */
+export type LookupTransport = 'parameters' | 'staged';
+
+export interface IngestRepositoryOptions {
+  /**
+   * `parameters`: the ids as one query parameter (any ClickHouse; in embedded chDB the look-up
+   * waits its turn in the one-query lane). `staged`: the ids inserted into a scratch table and
+   * read back by a query without parameters (staged-keys.ts) — embedded chDB on its own
+   * connection, beside the monitor reads; one process per scratch table, so not for a server
+   * shared by several ingest processes. {@link ClickHouseIngestRepository.forIngest} picks.
+   * @default 'parameters'
+   */
+  lookups?: LookupTransport;
+}
+
 export class ClickHouseIngestRepository implements IngestRepository {
   readonly #client: ClickHouseClient;
   readonly #raw: ReturnType<typeof chdbRawInsert>;
+  readonly #lookups: LookupTransport;
 
-  constructor(client: ClickHouseClient) {
+  constructor(client: ClickHouseClient, options: IngestRepositoryOptions = {}) {
     this.#client = client;
     this.#raw = chdbRawInsert(client);
+    this.#lookups = options.lookups ?? 'parameters';
+  }
+
+  /**
+   * The repository ingest writes through: on the embedded engine its own connection with staged
+   * look-ups, so neither its inserts nor its look-ups queue behind monitor reads; on a server
+   * the shared client with parameters.
+   */
+  static forIngest(clickhouse: Pick<ClickHouse, 'kind' | 'client' | 'ingestClient'>): ClickHouseIngestRepository {
+    return clickhouse.kind === 'embedded'
+      ? new ClickHouseIngestRepository(clickhouse.ingestClient, { lookups: 'staged' })
+      : new ClickHouseIngestRepository(clickhouse.client);
   }
 
   insertScoringEvents(rows: readonly ScoringEventRow[]): Promise<InsertTiming> {
@@ -210,6 +241,7 @@ export class ClickHouseIngestRepository implements IngestRepository {
 
   existingEventIds(modelIds: readonly string[], eventIds: readonly string[]): Promise<Set<string>> {
     // On the write path: ahead of monitor reads in the embedded engine's one-query lane.
+    if (this.#lookups === 'staged') return this.#stagedEventIds(modelIds, eventIds);
     return withQueryPriority('ingest', async () => {
       const found = new Set<string>();
       if (eventIds.length === 0) return found;
@@ -229,6 +261,7 @@ export class ClickHouseIngestRepository implements IngestRepository {
 
   existingLabelIds(eventIds: readonly string[]): Promise<Set<string>> {
     // On the write path: ahead of monitor reads in the embedded engine's one-query lane.
+    if (this.#lookups === 'staged') return this.#stagedLabelIds(eventIds);
     return withQueryPriority('ingest', async () => {
       const found = new Set<string>();
       const ids = [...new Set(eventIds)];
@@ -253,6 +286,7 @@ export class ClickHouseIngestRepository implements IngestRepository {
   }
 
   existingDeadLetterIds(ids: readonly string[]): Promise<Set<string>> {
+    if (this.#lookups === 'staged') return this.#stagedDeadLetterIds(ids);
     // On the write path: ahead of monitor reads in the embedded engine's one-query lane.
     return withQueryPriority('ingest', async () => {
       const found = new Set<string>();
@@ -266,6 +300,54 @@ export class ClickHouseIngestRepository implements IngestRepository {
       }
       return found;
     });
+  }
+
+  // Staged look-ups: the same questions as above, the keys read from a scratch table.
+  // (model_id, event_id) IN … is the table's primary key: its granules are pruned as before.
+
+  async #stagedEventIds(modelIds: readonly string[], eventIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    if (eventIds.length === 0) return found;
+    const keys = eventIds.map((id, i) => [modelIds[i] ?? '', id] as const);
+    const rows = await withStagedKeys(this.#client, 'events', keys, (table) =>
+      queryRows<{ model_id: string; event_id: string }>(
+        this.#client,
+        `SELECT model_id, event_id FROM scoring_events WHERE (model_id, event_id) IN (SELECT model_id, event_id FROM ${table})`,
+      ),
+    );
+    for (const r of rows) found.add(eventKey(r.model_id, r.event_id));
+    return found;
+  }
+
+  async #stagedLabelIds(eventIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    if (eventIds.length === 0) return found;
+    const keys = [...new Set(eventIds)].map((id) => [id] as const);
+    const rows = await withStagedKeys(this.#client, 'labels', keys, (table) =>
+      queryRows<{ event_id: string; ts: string | number }>(
+        this.#client,
+        `SELECT event_id, toUnixTimestamp64Milli(label_ts) AS ts FROM labels WHERE event_id IN (SELECT event_id FROM ${table})`,
+      ),
+    );
+    for (const r of rows) found.add(labelKey(r.event_id, Number(r.ts)));
+    return found;
+  }
+
+  async #stagedDeadLetterIds(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    if (ids.length === 0) return found;
+    const rows = await withStagedKeys(
+      this.#client,
+      'deadLetters',
+      ids.map((id) => [id] as const),
+      (table) =>
+        queryRows<{ dead_letter_id: string }>(
+          this.#client,
+          `SELECT dead_letter_id FROM dead_letters WHERE dead_letter_id IN (SELECT dead_letter_id FROM ${table})`,
+        ),
+    );
+    for (const r of rows) found.add(r.dead_letter_id);
+    return found;
   }
 
   countEvents(options: CountOptions = {}): Promise<number> {

@@ -491,6 +491,26 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (model_id, evaluation_id, event_id)`,
     ],
   },
+  {
+    version: 73,
+    name: 'scratch tables of ingest look-ups (embedded engine)',
+    statements: [
+      // The embedded engine's ingest connection looks ids up without query parameters (which
+      // would put it in chDB's one-at-a-time lane behind monitor reads): it inserts the batch's
+      // keys here and reads them back in the look-up (staged-keys.ts). Memory tables: a restart
+      // empties them, which is all they need.
+      `CREATE TABLE IF NOT EXISTS ingest_lookup_events (
+        model_id String,
+        event_id String
+      ) ENGINE = Memory`,
+      `CREATE TABLE IF NOT EXISTS ingest_lookup_labels (
+        event_id String
+      ) ENGINE = Memory`,
+      `CREATE TABLE IF NOT EXISTS ingest_lookup_dead_letters (
+        dead_letter_id String
+      ) ENGINE = Memory`,
+    ],
+  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

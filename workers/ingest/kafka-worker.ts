@@ -168,7 +168,7 @@ export class IngestWorker extends EventEmitter {
     if (!this.#repo) {
       this.#clickhouse = await openClickHouse(config);
       await applyMigrations(this.#clickhouse.client);
-      this.#repo = new ClickHouseIngestRepository(this.#clickhouse.client);
+      this.#repo = ClickHouseIngestRepository.forIngest(this.#clickhouse);
     }
     const kafka =
       this.#options.kafka ?? createKafka(config, { clientId: `${config.kafka.clientId}-ingest`, logger: this.#log });

@@ -1,0 +1,61 @@
+/**
+ * Look-ups whose keys travel as inserted rows instead of query parameters.
+ *
+ * Why: chDB's Node binding runs one *parameterised* query at a time for the whole process
+ * (query-scheduler.ts), and a connection runs its own statements one at a time. Ingest's id
+ * look-ups used to take their ids as a parameter, so each waited for the monitor read ahead of it
+ * in that lane, and its inserts waited behind whatever ran on the shared connection. On its own
+ * connection, with the keys inserted into a scratch table (migration 73) and read back by a query
+ * without parameters, a look-up runs beside the monitor reads. No value ever enters SQL text: the
+ * keys reach the engine the way every ingested row does, as data of an insert.
+ *
+ * A scratch table holds one look-up's keys at a time: look-ups through one client take turns
+ * (they would anyway — one connection runs one statement at a time).
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { chdbRawInsert, insertCompactRows } from './raw-insert.ts';
+
+/** The scratch tables and their columns (migration 73). */
+export const STAGING_TABLES = {
+  events: { table: 'ingest_lookup_events', columns: ['model_id', 'event_id'] },
+  labels: { table: 'ingest_lookup_labels', columns: ['event_id'] },
+  deadLetters: { table: 'ingest_lookup_dead_letters', columns: ['dead_letter_id'] },
+} as const;
+
+export type StagingTable = keyof typeof STAGING_TABLES;
+
+/** One turn at a time per client: the tail of its queue of look-ups. */
+const turns = new WeakMap<ClickHouseClient, Promise<unknown>>();
+
+/**
+ * Insert `rows` (each a tuple of the scratch table's columns) into `staging`'s scratch table and
+ * run `read` (a query without parameters naming that table) while they are there.
+ */
+export function withStagedKeys<T>(
+  client: ClickHouseClient,
+  staging: StagingTable,
+  rows: readonly (readonly string[])[],
+  read: (table: string) => Promise<T>,
+): Promise<T> {
+  const { table, columns } = STAGING_TABLES[staging];
+  const previous = turns.get(client) ?? Promise.resolve();
+  const turn = previous.then(async () => {
+    await client.command({ query: `TRUNCATE TABLE ${table}` });
+    try {
+      await insertCompactRows(client, chdbRawInsert(client), {
+        table,
+        columns,
+        body: Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')),
+      });
+      return await read(table);
+    } finally {
+      // Ids of data subjects should not outlive the look-up, even in memory.
+      await client.command({ query: `TRUNCATE TABLE ${table}` });
+    }
+  });
+  turns.set(
+    client,
+    turn.catch(() => undefined),
+  );
+  return turn;
+}

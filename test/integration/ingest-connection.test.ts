@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import {
+  ClickHouseIngestRepository,
+  encodeDeadLetter,
+  encodeLabel,
+  encodeScoringEvent,
+  eventKey,
+  labelKey,
+  type DeadLetterRow,
+} from '../../platform/clickhouse/ingest-repository.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import { STAGING_TABLES } from '../../platform/clickhouse/staged-keys.ts';
+import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
+import { testConfig } from '../helpers/stack.ts';
+
+const T0 = Date.UTC(2026, 10, 1);
+
+function event(modelId: string, eventId: string, i: number): ScoringEventRow {
+  return {
+    event_id: eventId,
+    model_id: modelId,
+    model_version: 'v1',
+    ts: T0 + i * 1000,
+    subject_id: `s-${i}`,
+    num_features: { x: i },
+    cat_features: {},
+    missing_features: [],
+    prediction_score: 0.5,
+    prediction_class: null,
+    prediction_value: null,
+    metadata: {},
+    contract_version: 1,
+    source: 'http',
+    source_ref: 'test',
+  };
+}
+
+function label(eventId: string, labelTs: number): LabelRow {
+  return {
+    event_id: eventId,
+    label: 'true',
+    label_numeric: 1,
+    label_ts: labelTs,
+    contract_version: 1,
+    source: 'http',
+    source_ref: 'test',
+  };
+}
+
+function deadLetter(id: string): DeadLetterRow {
+  return {
+    dead_letter_id: id,
+    source: 'http',
+    topic: '',
+    partition: -1,
+    offset: -1,
+    record_key: '',
+    payload: '{}',
+    reason: 'test',
+    error_path: '',
+    model_id: '',
+  };
+}
+
+// Ids a look-up must treat as data, never as SQL.
+const HOSTILE = ["e'); DROP TABLE scoring_events; --", 'e\u0000nul', 'e,"quoted"\n', 'ümlaut-事件', ''];
+
+describe("ingest's own connection (embedded chDB)", () => {
+  let ch: ClickHouse;
+  let staged: ClickHouseIngestRepository;
+  let parameters: ClickHouseIngestRepository;
+
+  beforeAll(async () => {
+    ch = await openClickHouse(testConfig());
+    await applyMigrations(ch.client);
+    staged = ClickHouseIngestRepository.forIngest(ch);
+    parameters = new ClickHouseIngestRepository(ch.client);
+    const stored = [
+      ...HOSTILE.map((id, i) => event('model-a', id, i)),
+      event('model-a', 'shared-id', 10),
+      ...Array.from({ length: 300 }, (_, i) => event(`model-${i % 7}`, `e-${i}`, 100 + i)),
+    ];
+    await staged.insertEncoded('scoring_events', stored.map(encodeScoringEvent));
+    await staged.insertEncoded(
+      'labels',
+      [label('e-1', T0), label('e-1', T0 + 5000), label(HOSTILE[0]!, T0)].map(encodeLabel),
+    );
+    await staged.insertEncoded(
+      'dead_letters',
+      ['http:abc', HOSTILE[0]!].map((id) => encodeDeadLetter(deadLetter(id))),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await ch?.close();
+  });
+
+  it('finds exactly the stored keys whether the ids travel staged or as a parameter', async () => {
+    const models = [...HOSTILE.map(() => 'model-a'), 'model-a', 'model-b', 'model-3', 'model-3', 'model-9'];
+    const ids = [...HOSTILE, 'shared-id', 'shared-id', 'e-3', 'e-4', 'e-5'];
+    const viaStaged = await staged.existingEventIds(models, ids);
+    const viaParameters = await parameters.existingEventIds(models, ids);
+    expect([...viaStaged].sort()).toEqual([...viaParameters].sort());
+    // e-3 is model-3's (3 % 7); e-4 is model-4's, not model-3's; e-5 is model-5's, not model-9's;
+    // shared-id is model-a's only.
+    expect([...viaStaged].sort()).toEqual(
+      [
+        ...HOSTILE.map((id) => eventKey('model-a', id)),
+        eventKey('model-a', 'shared-id'),
+        eventKey('model-3', 'e-3'),
+      ].sort(),
+    );
+
+    const labelIds = ['e-1', HOSTILE[0]!, 'e-2', 'e-1'];
+    const labelsStaged = await staged.existingLabelIds(labelIds);
+    expect([...labelsStaged].sort()).toEqual([...(await parameters.existingLabelIds(labelIds))].sort());
+    expect([...labelsStaged].sort()).toEqual(
+      [labelKey('e-1', T0), labelKey('e-1', T0 + 5000), labelKey(HOSTILE[0]!, T0)].sort(),
+    );
+
+    const deadIds = ['http:abc', 'http:def', HOSTILE[0]!];
+    const deadStaged = await staged.existingDeadLetterIds(deadIds);
+    expect([...deadStaged].sort()).toEqual([...(await parameters.existingDeadLetterIds(deadIds))].sort());
+    expect([...deadStaged].sort()).toEqual(['http:abc', HOSTILE[0]!].sort());
+  });
+
+  it('answers concurrent look-ups each from its own keys and leaves no keys behind', async () => {
+    const asks = Array.from({ length: 12 }, (_, k) => {
+      const ids = Array.from({ length: 50 }, (_, j) => `e-${(k * 50 + j) % 400}`);
+      return { ids, models: ids.map((id) => `model-${Number(id.slice(2)) % 7}`) };
+    });
+    const answers = await Promise.all(asks.map((a) => staged.existingEventIds(a.models, a.ids)));
+    answers.forEach((found, k) => {
+      const expected = asks[k]!.ids.filter((id) => Number(id.slice(2)) < 300);
+      expect(found.size).toBe(expected.length);
+    });
+    for (const { table } of Object.values(STAGING_TABLES)) {
+      const rows = await queryRows<{ n: string }>(ch.ingestClient, `SELECT count() AS n FROM ${table}`);
+      expect(Number(rows[0]!.n)).toBe(0);
+    }
+  });
+
+  it('writes and looks ids up while a parameterised monitor read holds the one-query lane', async () => {
+    // A read that holds chDB's lane (and the shared connection) for several seconds.
+    let readDone = false;
+    const read = queryRows(
+      ch.client,
+      'SELECT sum(sleepEachRow({seconds:Float64})) AS s FROM numbers(6) SETTINGS max_block_size = 6, function_sleep_max_microseconds_per_block = 30000000',
+      { seconds: 1 },
+    ).then(() => {
+      readDone = true;
+    });
+    // Let the read start first.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const fresh = Array.from({ length: 200 }, (_, i) => event('model-lane', `lane-${i}`, 1000 + i));
+    await staged.insertEncoded('scoring_events', fresh.map(encodeScoringEvent));
+    const found = await staged.existingEventIds(
+      fresh.map((e) => e.model_id),
+      fresh.map((e) => e.event_id),
+    );
+    const writtenDuringRead = !readDone;
+    expect(found.size).toBe(200);
+
+    // The same look-up with its ids as a parameter, on the shared connection, waits for the read.
+    await parameters.existingEventIds(['model-lane'], ['lane-0']);
+    const parameterWaited = readDone;
+    await read;
+    expect(writtenDuringRead).toBe(true);
+    expect(parameterWaited).toBe(true);
+  }, 60_000);
+});
