@@ -37,14 +37,16 @@ export async function modelKinds(
   client: ClickHouseClient,
   modelId?: string,
 ): Promise<Map<string, ModelKindDeclaration>> {
+  // Every model's: no parameter, so ingest's periodic re-read (its own connection) never waits in
+  // the embedded engine's one-query lane behind a monitor read (ARCHITECTURE.md).
   const rows = await queryRows<{ model_id: string; kind: string; classes: string[] }>(
     client,
     `SELECT model_id, argMax(kind, declared_at) AS kind, argMax(classes, declared_at) AS classes
 FROM model_kinds
-WHERE {all:Bool} OR model_id = {model:String}
+${modelId === undefined ? '' : 'WHERE model_id = {model:String}'}
 GROUP BY model_id
 ORDER BY model_id`,
-    { all: modelId === undefined, model: modelId ?? '' },
+    modelId === undefined ? {} : { model: modelId },
   );
   return new Map(rows.map((r) => [r.model_id, declarationOf(r.kind as ModelKind, r.classes)]));
 }

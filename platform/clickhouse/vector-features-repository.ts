@@ -33,12 +33,14 @@ export async function vectorDeclarations(
 ): Promise<Map<string, Map<string, number>>> {
   const rows = await queryRows<{ model_id: string; feature: string; dimension: number }>(
     client,
+    // Every model's: no parameter, so ingest's periodic re-read (its own connection) never waits
+    // in the embedded engine's one-query lane behind a monitor read (ARCHITECTURE.md).
     `SELECT model_id, feature, argMax(dimension, declared_at) AS dimension
 FROM vector_features
-WHERE {all:Bool} OR model_id = {model:String}
+${modelId === undefined ? '' : 'WHERE model_id = {model:String}'}
 GROUP BY model_id, feature
 ORDER BY model_id, feature`,
-    { all: modelId === undefined, model: modelId ?? '' },
+    modelId === undefined ? {} : { model: modelId },
   );
   const out = new Map<string, Map<string, number>>();
   for (const r of rows) {

@@ -12,6 +12,7 @@ import {
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { STAGING_TABLES } from '../../platform/clickhouse/staged-keys.ts';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
+import { ingestHttp } from '../../workers/ingest/http.ts';
 import { testConfig } from '../helpers/stack.ts';
 
 const T0 = Date.UTC(2026, 10, 1);
@@ -141,7 +142,7 @@ describe("ingest's own connection (embedded chDB)", () => {
     }
   });
 
-  it('writes and looks ids up while a parameterised monitor read holds the one-query lane', async () => {
+  it('takes a POST of events (declarations, look-ups, insert) and its re-POST while a parameterised monitor read holds the one-query lane', async () => {
     // A read that holds chDB's lane (and the shared connection) for several seconds.
     let readDone = false;
     const read = queryRows(
@@ -154,14 +155,20 @@ describe("ingest's own connection (embedded chDB)", () => {
     // Let the read start first.
     await new Promise((resolve) => setTimeout(resolve, 300));
 
-    const fresh = Array.from({ length: 200 }, (_, i) => event('model-lane', `lane-${i}`, 1000 + i));
-    await staged.insertEncoded('scoring_events', fresh.map(encodeScoringEvent));
-    const found = await staged.existingEventIds(
-      fresh.map((e) => e.model_id),
-      fresh.map((e) => e.event_id),
-    );
+    // A POST /v1/events as the API runs it: declarations re-read, validation, look-ups, insert.
+    const posted = Array.from({ length: 200 }, (_, i) => ({
+      event_id: `lane-${i}`,
+      model_id: 'model-lane',
+      model_version: 'v1',
+      timestamp: new Date(Date.now() - 60_000 + i).toISOString(),
+      features: { x: i },
+      prediction: { score: 0.5 },
+    }));
+    const first = await ingestHttp(staged, posted, 'events');
+    const again = await ingestHttp(staged, posted, 'events');
     const writtenDuringRead = !readDone;
-    expect(found.size).toBe(200);
+    expect(first).toMatchObject({ accepted: 200, duplicates: 0, rejected: [] });
+    expect(again).toMatchObject({ accepted: 0, duplicates: 200, rejected: [] });
 
     // The same look-up with its ids as a parameter, on the shared connection, waits for the read.
     await parameters.existingEventIds(['model-lane'], ['lane-0']);
