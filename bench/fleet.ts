@@ -446,6 +446,15 @@ async function scrape(daemon: Daemon): Promise<Record<string, number>> {
       line,
     );
     if (m) out[m[1]!] = Number(m[2]);
+    // The event loop's delay since the previous scrape (prom-client resets it at each collect).
+    const lag = /^(nodejs_eventloop_lag_(?:p50|p99|max)_seconds) (\S+)$/.exec(line);
+    if (lag) out[lag[1]!] = Number(lag[2]);
+    // POST /v1/events as the server timed it (handler and body parsing), cumulative buckets.
+    const post = /^halflife_http_request_duration_seconds_bucket\{([^}]*)\} (\S+)$/.exec(line);
+    if (post && /method="POST"/.test(post[1]!) && /route="\/v1\/events"/.test(post[1]!)) {
+      const le = /le="([^"]+)"/.exec(post[1]!)?.[1];
+      if (le) out[`post_bucket_${le}`] = (out[`post_bucket_${le}`] ?? 0) + Number(post[2]);
+    }
   }
   return out;
 }
@@ -604,6 +613,13 @@ function interval(a: Sample, b: Sample, traffic: Traffic) {
     postP50Ms: round(quantile(ms, 0.5), 0),
     postP99Ms: round(quantile(ms, 0.99), 0),
     postMaxMs: round(ms.length ? Math.max(...ms) : null, 0),
+    // The server's own time for the POSTs (from its histogram: the upper bound of the bucket the
+    // quantile falls in) and the event loop's delay: client time − server time is time the
+    // request waited to be read, mostly behind a busy event loop.
+    serverPostP50Ms: bucketQuantile(a.metrics, b.metrics, 0.5),
+    serverPostP99Ms: bucketQuantile(a.metrics, b.metrics, 0.99),
+    eventLoopLagP99Ms: lagMs(b.metrics.nodejs_eventloop_lag_p99_seconds),
+    eventLoopLagMaxMs: lagMs(b.metrics.nodejs_eventloop_lag_max_seconds),
     eventsPerSecond: Math.round(sum(posts.map((p) => p.accepted)) / seconds),
     daemonCpuPct: cpu(a.daemon, b.daemon),
     daemonRssMb: b.daemon ? Math.round(b.daemon.rssMb) : null,
@@ -633,6 +649,23 @@ function interval(a: Sample, b: Sample, traffic: Traffic) {
     labelsStored: sum(traffic.labelPosts.filter((p) => p.at < b.at).map((p) => p.accepted)),
     memory: memoryBreakdown(b.metrics),
   };
+}
+
+const lagMs = (seconds: number | undefined) => (seconds === undefined ? null : round(seconds * 1000, 0));
+
+/** The `q` quantile of POST /v1/events' server-side durations between two samples: a bucket's upper bound (ms). */
+function bucketQuantile(a: Record<string, number>, b: Record<string, number>, q: number): number | null {
+  const buckets = Object.keys(b)
+    .filter((k) => k.startsWith('post_bucket_'))
+    .map((k) => {
+      const le = k.slice('post_bucket_'.length);
+      return { le: le === '+Inf' ? Infinity : Number(le), n: (b[k] ?? 0) - (a[k] ?? 0) };
+    })
+    .sort((x, y) => x.le - y.le);
+  const total = buckets.at(-1)?.n ?? 0;
+  if (total <= 0) return null;
+  const hit = buckets.find((x) => x.n >= q * total);
+  return hit ? (Number.isFinite(hit.le) ? hit.le * 1000 : Infinity) : null;
 }
 
 /** Where the daemon's memory was at a sample (MB), from its /metrics gauges; null where not reported. */
@@ -746,6 +779,10 @@ async function main(): Promise<void> {
       log(
         `          Temporal store: ${r.temporalStore.commitsPerSecond ?? '-'} writes/s of ${r.temporalStore.commitMs ?? '-'} ms ` +
           `(busy ${r.temporalStore.busyPct ?? '-'}%), workflow tasks waited ${r.temporalStore.workflowTaskWaitMs ?? '-'} ms on average`,
+      );
+      log(
+        `          POST /v1/events in the server: p50 ≤ ${r.serverPostP50Ms ?? '-'} ms, p99 ≤ ${r.serverPostP99Ms ?? '-'} ms; ` +
+          `event loop delay p99 ${r.eventLoopLagP99Ms ?? '-'} ms, max ${r.eventLoopLagMaxMs ?? '-'} ms`,
       );
       log(`          memory: ${renderMemory(r.memory)}`);
     }
