@@ -447,7 +447,7 @@ async function scrape(daemon: Daemon): Promise<Record<string, number>> {
     );
     if (m) out[m[1]!] = Number(m[2]);
     // The event loop's delay since the previous scrape (prom-client resets it at each collect).
-    const lag = /^(nodejs_eventloop_lag_(?:p50|p99|max)_seconds) (\S+)$/.exec(line);
+    const lag = /^halflife_(nodejs_eventloop_lag_(?:p50|p99|max)_seconds) (\S+)$/.exec(line);
     if (lag) out[lag[1]!] = Number(lag[2]);
     // POST /v1/events as the server timed it (handler and body parsing), cumulative buckets.
     const post = /^halflife_http_request_duration_seconds_bucket\{([^}]*)\} (\S+)$/.exec(line);
