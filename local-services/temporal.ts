@@ -15,7 +15,7 @@ export interface TemporalDevServerOptions {
   namespace: string;
   /** Serve the Web UI. @default true */
   ui?: boolean;
-  /** SQLite `synchronous` of the store, which runs in WAL mode. @default 'full' */
+  /** SQLite `synchronous` of the store, which runs in WAL mode. @default 'normal' */
   sqliteSync?: 'full' | 'normal';
 }
 
@@ -65,7 +65,7 @@ export function temporalDevServer(options: TemporalDevServerOptions): LocalServi
         '--sqlite-pragma',
         'journal_mode=wal',
         '--sqlite-pragma',
-        `synchronous=${options.sqliteSync ?? 'full'}`,
+        `synchronous=${options.sqliteSync ?? 'normal'}`,
         ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
       ];
       if (options.ui === false) args.push('--headless');
