@@ -193,7 +193,7 @@ export const SETTINGS = {
       env: 'HALFLIFE_TEMPORAL_SQLITE_SYNC',
       schema: z.enum(['full', 'normal']),
       default: 'normal',
-      doc: 'Local Temporal dev server\'s SQLite `synchronous` (its store is in WAL mode): `normal` syncs only at checkpoints — a killed process loses nothing, a power loss may roll back the last commits, whose workflow tasks Temporal re-runs; `full` syncs the log at every commit (~3× the time per commit here, the store\'s capacity a third) and survives a power loss (ARCHITECTURE.md, "Temporal\'s local store").',
+      doc: "Local Temporal dev server's SQLite `synchronous` (its store is in WAL mode): `normal` syncs only at checkpoints — a killed process loses nothing, a power loss may roll back the last commits, whose workflow tasks Temporal re-runs; `full` syncs the log at every commit (~3× the time per commit here, the store's capacity a third) and survives a power loss (ARCHITECTURE.md, \"Temporal's local store\").",
     }),
     kafkaPort: setting({
       env: 'HALFLIFE_KAFKA_PORT',
