@@ -12,7 +12,8 @@
  * broken window, whose labels measure broken data) are joined until they hold the minimum.
  * It is recomputed from the kept labels every tick, so a late label moves a window's value and
  * its decay point, and a window that gathered enough labels of its own leaves its pool.
- * Pure; deterministic.
+ * Windows the greedy pools leave short are pooled with the windows before them from rule revision
+ * 6 on (`poolWithEarlier`). Pure; deterministic.
  */
 import { qualityFromScoreHistogram, type LabelledScoreHistogram } from '../quality/score-histogram.ts';
 import { addOutcomeSums, outcomeEvents, realisedFromSums, type OutcomeSums } from '../quality/outcome-sums.ts';
@@ -115,6 +116,51 @@ export function poolWindows(
     }
   }
   return pools;
+}
+
+/**
+ * Rule revision 6: a window the pools above leave short of `minLabelled` — typically the newest,
+ * whose last labels have not arrived (a daily batch with a day's delay closes a 30-day window
+ * with 29) — is pooled with the windows just before it: itself and the fewest preceding windows
+ * of its version, with no broken window among them, that together hold the minimum. Its value is
+ * realised (the estimate cannot see a change in P(y | x)), over the most recent labels there are.
+ * A window with no labels of its own borrows nothing: a value of earlier windows alone says
+ * nothing about it, so the estimate stands in. These pools are its quality only: their labels are
+ * already in the earlier windows' own pools, so they make no decay point (pooling forward stays
+ * the one partition of the labels). Returns the pool per window start, oldest window first.
+ */
+export function poolWithEarlier(
+  windows: readonly MaturingWindow[],
+  pooled: ReadonlySet<number>,
+  minLabelled: number,
+  metric: QualityMetric,
+  worthlessError: number | null = null,
+): Map<number, PooledQuality> {
+  const out = new Map<number, PooledQuality>();
+  const min = Math.max(1, minLabelled);
+  windows.forEach((w, i) => {
+    if (pooled.has(w.start) || w.broken || w.labelled <= 0) return;
+    const run: MaturingWindow[] = [w];
+    let labelled = w.labelled;
+    for (let j = i - 1; j >= 0 && labelled < min; j--) {
+      const earlier = windows[j] as MaturingWindow;
+      if (earlier.broken || earlier.version !== w.version) break;
+      run.unshift(earlier);
+      labelled += earlier.labelled;
+    }
+    if (labelled < min) return;
+    const quality = pooledValue(run, metric, worthlessError);
+    if (quality === null) return;
+    out.set(w.start, {
+      starts: run.map((r) => r.start),
+      version: w.version,
+      trainedAt: (run[0] as MaturingWindow).trainedAt,
+      end: w.end,
+      labelled,
+      ...quality,
+    });
+  });
+  return out;
 }
 
 function pooledValue(

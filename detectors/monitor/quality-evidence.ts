@@ -4,8 +4,11 @@
  * realised values; each kept window's quality and decay point is rebuilt from them, and the
  * tick's note says which source the latest window used and why.
  *
- * Sources, in order: realised quality when the window, alone or pooled with the windows before
- * it, holds the policy's `minLabelledEvents`; else the label-free estimate (CBPE) when it is
+ * Sources, in order: realised quality when the window, alone or pooled with its neighbours of
+ * the same version, holds the policy's `minLabelledEvents` — pooled with the windows after it
+ * (greedy from the oldest, the pools the decay points come from), and from rule revision 6 a
+ * window those pools leave short, with labels of its own, pooled with the windows before it
+ * (label-pooling.ts `poolWithEarlier`); else the label-free estimate (CBPE) when it is
  * trustworthy, until enough labels arrive; else none. A broken window's labels measure broken
  * data: it is never pooled and gives the decay fit no point (a retrain cannot fix a pipeline).
  */
@@ -15,7 +18,7 @@ import type { ResolvedEvidence } from '../policy/evidence.ts';
 import { formatInstant, plural } from '../texts/format.ts';
 import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 import type { WindowSummary } from '../policy/state.ts';
-import { addLabels, addOutcomes, poolWindows, type PooledQuality } from './label-pooling.ts';
+import { addLabels, addOutcomes, poolWindows, poolWithEarlier, type PooledQuality } from './label-pooling.ts';
 import { outcomeEvents } from '../quality/outcome-sums.ts';
 import type {
   MaturingWindow,
@@ -45,7 +48,8 @@ export function updateQualityEvidence(
   window: WindowSummary,
   observation: WindowObservation,
   base: Pick<WindowEvaluation, 'quality'>,
-  settings: Pick<MonitorSettings, 'qualityMetric'> & Partial<Pick<MonitorSettings, 'textRevision' | 'worthlessError'>>,
+  settings: Pick<MonitorSettings, 'qualityMetric'> &
+    Partial<Pick<MonitorSettings, 'textRevision' | 'worthlessError' | 'ruleRevision'>>,
   evidence: Pick<ResolvedEvidence, 'minLabelledEvents'>,
 ): QualityEvidenceUpdate {
   const min = evidence.minLabelledEvents;
@@ -115,6 +119,12 @@ export function updateQualityEvidence(
     const { pool: _previous, ...rest } = m;
     return pool === undefined ? rest : { ...rest, pool };
   });
+  // Revision 6: a window short of the minimum by labels still to come (or too few events) is not
+  // left to the estimate while the windows before it hold the rest; these pools make no decay point.
+  const borrowed =
+    (settings.ruleRevision ?? 1) >= 6
+      ? poolWithEarlier(maturing, new Set(poolOf.keys()), min, metric, settings.worthlessError ?? null)
+      : new Map<number, PooledQuality>();
 
   const summaries = new Map(state.windows.map((w) => [w.start, w]));
   const rebuilt: QualityPoint[] = [];
@@ -141,8 +151,10 @@ export function updateQualityEvidence(
         });
       continue;
     }
-    summary.quality =
-      m.estimated === null
+    const earlier = borrowed.get(m.start);
+    summary.quality = earlier
+      ? { metric, value: earlier.value, source: 'realised', pooledWindows: earlier.starts.length }
+      : m.estimated === null
         ? null
         : {
             metric,
@@ -150,6 +162,8 @@ export function updateQualityEvidence(
             source: 'estimated',
             ...(m.estimatedInterval === undefined ? {} : { interval: m.estimatedInterval }),
           };
+    // A window pooled with earlier ones keeps its estimated point until its labels join a pool of
+    // their own: a realised point would count the earlier windows' labels twice in the fit.
     if (m.estimated !== null && !m.broken && m.version !== null && m.trainedAt !== null)
       rebuilt.push({
         version: m.version,
@@ -170,12 +184,13 @@ export function updateQualityEvidence(
     ),
   ];
 
-  const pool = poolOf.get(current.start);
+  const pool = poolOf.get(current.start) ?? borrowed.get(current.start);
   const texts = settings.textRevision ?? LATEST_TEXT_REVISION;
+  const revision6 = (settings.ruleRevision ?? 1) >= 6;
   const windowsText = texts >= 2 ? plural(lateWindows, 'earlier window') : `${lateWindows} earlier window(s)`;
   const late = lateWindows > 0 ? `; late labels (${lateLabels}) updated ${windowsText}` : '';
   return {
-    note: `${describe(current, pool, min, metric, estimate?.reasons ?? [], texts)}${late}`,
+    note: `${describe(current, pool, min, metric, estimate?.reasons ?? [], texts, revision6 ? window.events : null)}${late}`,
     pooledWindows: pool?.starts.length ?? 0,
   };
 }
@@ -187,21 +202,33 @@ function describe(
   metric: string,
   estimateReasons: readonly string[],
   texts: number,
+  /** The window's events from rule revision 6 (its texts say what a short window was pooled with); null before. */
+  events: number | null,
 ): string {
   if (current.broken)
     return `broken data: the window's ${metric} is not evidence of staleness (${current.labelled} labelled events)`;
   if (pool && pool.starts.length === 1)
     return `realised ${realisedFigure(metric, pool.value)} from ${pool.labelled} labelled events (≥ ${min})`;
+  if (pool && events !== null)
+    return `realised ${realisedFigure(metric, pool.value)} from ${pool.labelled} labelled events pooled over ${pool.starts.length} windows since ${formatInstant(pool.starts[0] as number)}, this one and ${pool.starts.length === 2 ? 'the window' : `the ${pool.starts.length - 1} windows`} before it (this window has ${current.labelled} of ${plural(events, 'event')} labelled so far, < ${min})`;
   if (pool)
     return `realised ${realisedFigure(metric, pool.value)} from ${pool.labelled} labelled events pooled over ${pool.starts.length} windows since ${texts >= 2 ? formatInstant(pool.starts[0]) : new Date(pool.starts[0] as number).toISOString()} (this window has ${current.labelled}, < ${min})`;
+  // Revision 6 says why the window was not pooled with the windows before it.
+  const unpooled =
+    events === null
+      ? ''
+      : current.labelled === 0
+        ? '; no labels of its own to pool with earlier windows'
+        : `; with the windows before it of its version (up to a broken one) still < ${min}`;
+  const follows = `${unpooled}; realised quality follows when the window, pooled with the next ones, has ${min}`;
   if (current.estimated !== null && current.estimatedFigure !== undefined)
-    return `${describeOutcomeEstimate(metric, current.estimated, current.estimatedFigure)}: ${current.labelled} labelled events so far (< ${min}); realised quality follows when the window, pooled with the next ones, has ${min}`;
+    return `${describeOutcomeEstimate(metric, current.estimated, current.estimatedFigure)}: ${current.labelled} labelled events so far (< ${min})${follows}`;
   if (current.estimated !== null && current.estimatedInterval !== undefined)
-    return `${describeEstimate(metric, current.estimated, current.estimatedInterval, current.estimatedThreshold)}: ${current.labelled} labelled events so far (< ${min}); realised quality follows when the window, pooled with the next ones, has ${min}`;
+    return `${describeEstimate(metric, current.estimated, current.estimatedInterval, current.estimatedThreshold)}: ${current.labelled} labelled events so far (< ${min})${follows}`;
   if (current.estimated !== null)
-    return `estimated ${metric} ${current.estimated.toFixed(4)} (label-free): ${current.labelled} labelled events so far (< ${min}); realised quality follows when the window, pooled with the next ones, has ${min}`;
+    return `estimated ${metric} ${current.estimated.toFixed(4)} (label-free): ${current.labelled} labelled events so far (< ${min})${follows}`;
   const why = estimateReasons.length > 0 ? ` (${estimateReasons.join('; ')})` : '';
-  return `no ${metric} yet: ${current.labelled} labelled events so far (< ${min}) and no trustworthy label-free estimate${why}`;
+  return `no ${metric} yet: ${current.labelled} labelled events so far (< ${min}) and no trustworthy label-free estimate${why}${unpooled}`;
 }
 
 /**

@@ -188,9 +188,12 @@ export interface MonitorSettings {
    * grown more frequent while the window keeps its spread, is shift). 5: the step rule prices a
    * step down for as long as the model's own quality excursions last, when its window history
    * shows excursions beyond sampling noise that revert (detectors/economics/persistence.ts).
-   * @default 5
+   * 6: a window short of `evidence.minLabelledEvents` (its last labels not yet arrived, or too
+   * few events) that has labels of its own is pooled with the windows before it, so it is judged
+   * on realised quality rather than the estimate (monitor/label-pooling.ts `poolWithEarlier`).
+   * @default 6
    */
-  ruleRevision: 1 | 2 | 3 | 4 | 5;
+  ruleRevision: 1 | 2 | 3 | 4 | 5 | 6;
   /**
    * Most cadences one evaluation covers when the monitor wakes with several windows due (it fell
    * behind): they are evaluated as one coalesced window and older ones are skipped, both recorded
@@ -238,7 +241,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxWindows: 168,
   maxPointsPerVersion: 500,
   maxVersions: 8,
-  ruleRevision: 5,
+  ruleRevision: 6,
   maxCoalescedWindows: 24,
   boundedDecayFits: true,
   textRevision: 2,

@@ -76,7 +76,8 @@ export interface PolicyState {
    * 2026-11; 2 adds the step rule (a step down priced for as long as it is expected to last);
    * 3 adds the data-quality guard over the training window, the window minimums and the wait
    * for enough labelled rows after a change; 4 challenger probes; 5 prices a step for as long as
-   * the model's own quality excursions last when its history shows they revert (economics/persistence.ts).
+   * the model's own quality excursions last when its history shows they revert (economics/persistence.ts);
+   * 6 pools a window short of the minimum labels with the windows before it (monitor/label-pooling.ts).
    * Replayed workflow histories keep the revision they
    * were recorded under. @default LATEST_RULE_REVISION
    */
@@ -112,7 +113,7 @@ export interface PolicyState {
 }
 
 /** The newest revision of the cost-aware rule (what a state without `ruleRevision` gets). */
-export const LATEST_RULE_REVISION = 5;
+export const LATEST_RULE_REVISION = 6;
 
 export type GuardName = 'one-at-a-time' | 'data-quality' | 'cooldown' | 'budget' | 'blackout' | 'approval';
 

@@ -256,8 +256,25 @@ describe('realised quality in low-volume windows', () => {
     const pooled = r.windows.filter((w) => /pooled over 3 windows/.test(w.qualityReason ?? ''));
     expect(pooled.length).toBeGreaterThan(20);
     for (const w of pooled) expect(w.qualityUsed).toBe('realised');
-    // Between pools the windows wait, named with their count.
-    expect(r.windows.some((w) => /12 labelled events so far \(< 30\)/.test(w.qualityReason ?? ''))).toBe(true);
+    // Revision 6: a window that opens a pool is pooled with the windows before it; only a version's
+    // first two windows, with too few before them, wait — named with their count.
+    expect(
+      pooled.every((w) =>
+        /, this one and the 2 windows before it \(this window has 12 of 12 events/.test(w.qualityReason ?? ''),
+      ),
+    ).toBe(true);
+    const waiting = (x: BacktestReport) =>
+      x.windows.filter((w) =>
+        /^no accuracy yet: 12 labelled events so far \(< 30\)|: 12 labelled events so far \(< 30\)/.test(
+          w.qualityReason ?? '',
+        ),
+      );
+    const versions = new Set(r.windows.map((w) => w.version)).size;
+    expect(waiting(r).length).toBeGreaterThan(0);
+    expect(waiting(r).length).toBeLessThanOrEqual(2 * versions);
+    // Under revision 5 the windows between pools waited, on the estimate or on nothing.
+    const revision5 = await backtest(rows, policy(COST_AWARE), { settings: { ruleRevision: 5 } });
+    expect(waiting(revision5).length).toBeGreaterThan(20);
   });
 
   it('the policy sets the minimum', async () => {

@@ -104,6 +104,13 @@ const KIND_PROBES = 'kind-probes';
  */
 const SEGMENT_ESTIMATES = 'segment-estimates';
 
+/**
+ * `patched` id of rule revision 6: a window short of the policy's minimum labels (its last labels
+ * not yet arrived, or too few events) that has labels of its own is pooled with the windows before
+ * it, so its decision uses realised quality rather than the estimate (detectors/monitor/label-pooling.ts).
+ */
+const POOLED_WITH_EARLIER = 'pooled-with-earlier-windows';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -151,6 +158,9 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it estimated no segment of these kinds: their segments replay with realised
   // quality only. Asked after every other marker.
   const segmentEstimates = patched(SEGMENT_ESTIMATES);
+  // Runs recorded before it stay on rule revision 5 (a short window waits for the windows after
+  // it, the estimate standing in), so their decisions replay unchanged. Asked after every other marker.
+  const pooledWithEarlier = stepPersistence && patched(POOLED_WITH_EARLIER);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -170,6 +180,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     stepPersistence,
     kindProbes,
     segmentEstimates,
+    pooledWithEarlier,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

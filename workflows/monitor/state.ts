@@ -153,6 +153,7 @@ export class MonitorWorkflowState {
    * `stepPersistence` (rule revision 5: a step priced for as long as the model's excursions last),
    * `kindProbes` (multiclass and regression models probed in their policy's metric),
    * `segmentEstimates` (their segments estimated label-free with the window's estimate).
+   * `pooledWithEarlier` (rule revision 6: a window short of the minimum labels pooled with the windows before it).
    */
   constructor(
     input: ModelMonitorInput,
@@ -175,6 +176,7 @@ export class MonitorWorkflowState {
       stepPersistence = false,
       kindProbes = false,
       segmentEstimates = false,
+      pooledWithEarlier = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -194,6 +196,7 @@ export class MonitorWorkflowState {
       stepPersistence?: boolean;
       kindProbes?: boolean;
       segmentEstimates?: boolean;
+      pooledWithEarlier?: boolean;
     },
   ) {
     this.input = input;
@@ -207,21 +210,23 @@ export class MonitorWorkflowState {
     this.#segmentOutcomes = segmentOutcomes;
     this.#segmentEstimates = segmentEstimates;
     const newest =
-      this.#challengerProbes && stepPersistence
-        ? 5
-        : this.#challengerProbes
-          ? 4
-          : ruleRevision3
-            ? 3
-            : ruleRevision2
-              ? 2
-              : 1;
+      this.#challengerProbes && stepPersistence && pooledWithEarlier
+        ? 6
+        : this.#challengerProbes && stepPersistence
+          ? 5
+          : this.#challengerProbes
+            ? 4
+            : ruleRevision3
+              ? 3
+              : ruleRevision2
+                ? 2
+                : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
       // A revision the code of this run's history did not have is never used; a lower one asked for is.
       ruleRevision: Math.min(newest, input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) as
-        1 | 2 | 3 | 4 | 5,
+        1 | 2 | 3 | 4 | 5 | 6,
       textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
       boundedDecayFits: boundedDecayFits
         ? (input.settings?.boundedDecayFits ?? DEFAULT_MONITOR_SETTINGS.boundedDecayFits)

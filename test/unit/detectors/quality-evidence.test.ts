@@ -1,7 +1,13 @@
 // Realised quality as labels arrive: pooling, late labels, the label queue, and the source the tick reports.
 import { describe, expect, it } from 'vitest';
 import { LabelQueue } from '../../../detectors/backtest/label-queue.ts';
-import { addLabels, MATURING_BINS, poolWindows, rebin } from '../../../detectors/monitor/label-pooling.ts';
+import {
+  addLabels,
+  MATURING_BINS,
+  poolWindows,
+  poolWithEarlier,
+  rebin,
+} from '../../../detectors/monitor/label-pooling.ts';
 import { initialMonitorState, monitorTick } from '../../../detectors/monitor/tick.ts';
 import {
   DEFAULT_MONITOR_SETTINGS,
@@ -177,5 +183,145 @@ describe('the tick under revision 3: late labels reach the windows they belong t
     }
     // Pool heads stay on 0, 3, 6, 9 as old windows leave.
     expect(new Set(heads.flat())).toEqual(new Set([0, 3, 6, 9]));
+  });
+});
+
+describe('rule revision 6: a window short of the minimum is pooled with the windows before it', () => {
+  const random = new Random(4);
+  const w = (i: number, n: number, extra: Partial<MaturingWindow> = {}) => {
+    const l = labelled(random, n, 0.8);
+    return {
+      window: n > 0 ? addLabels(maturing(T0 + i * HOUR, extra), n, l.histogram) : maturing(T0 + i * HOUR, extra),
+      ...l,
+    };
+  };
+
+  it('takes the fewest windows just before it that make the minimum; its value is that of all their labels', () => {
+    const a = w(0, 30);
+    const b = w(1, 29);
+    const windows = [a.window, b.window];
+    const forward = poolWindows(windows, 30, 'accuracy');
+    expect(forward.map((p) => p.starts)).toEqual([[T0]]);
+    const earlier = poolWithEarlier(windows, new Set([T0]), 30, 'accuracy');
+    expect([...earlier.keys()]).toEqual([T0 + HOUR]);
+    const pool = earlier.get(T0 + HOUR);
+    expect(pool?.starts).toEqual([T0, T0 + HOUR]);
+    expect(pool?.labelled).toBe(59);
+    const all = buildScoreHistogram([...a.labels, ...b.labels], [...a.scores, ...b.scores]);
+    expect(pool?.value).toBe(
+      qualityFromScoreHistogram({ positives: rebin(all.positives), negatives: rebin(all.negatives) }).threshold.accuracy
+        .value,
+    );
+
+    // Three windows of 12 before one of 10: two of them are enough (10 + 12 + 12 = 34).
+    const small = [w(0, 12), w(1, 12), w(2, 12), w(3, 10)].map((x) => x.window);
+    expect(poolWithEarlier(small, new Set(), 30, 'accuracy').get(T0 + 3 * HOUR)?.starts).toEqual([
+      T0 + HOUR,
+      T0 + 2 * HOUR,
+      T0 + 3 * HOUR,
+    ]);
+  });
+
+  it('never across a broken window or another version, never for a window without labels, never for a pooled one', () => {
+    const afterBroken = [w(0, 40), w(1, 40, { broken: true }), w(2, 20)].map((x) => x.window);
+    expect(poolWithEarlier(afterBroken, new Set([T0]), 30, 'accuracy').size).toBe(0);
+    const afterVersion = [w(0, 40), w(1, 20, { version: 'v2' })].map((x) => x.window);
+    expect(poolWithEarlier(afterVersion, new Set([T0]), 30, 'accuracy').size).toBe(0);
+    const unlabelled = [w(0, 40), w(1, 0)].map((x) => x.window);
+    expect(poolWithEarlier(unlabelled, new Set([T0]), 30, 'accuracy').size).toBe(0);
+    const broken = [w(0, 40), w(1, 20, { broken: true })].map((x) => x.window);
+    expect(poolWithEarlier(broken, new Set([T0]), 30, 'accuracy').size).toBe(0);
+    // Windows of a forward pool keep it.
+    const forward = [w(0, 12), w(1, 20)].map((x) => x.window);
+    expect(poolWithEarlier(forward, new Set([T0, T0 + HOUR]), 30, 'accuracy').size).toBe(0);
+  });
+
+  const policy = parsePolicy({
+    name: 'p',
+    version: '1',
+    model: 'm',
+    trigger: { kind: 'cost-aware', valuePerQualityUnit: 1, retrainCost: 1000 },
+  }).policy;
+  const DAY = 24 * HOUR;
+  /** A 30-day window of one event a day whose last label has not arrived: 29 of 30 labelled at its close. */
+  const observation = (start: number, extra: Partial<WindowObservation> = {}): WindowObservation => ({
+    start,
+    end: start + 30 * DAY,
+    events: 30,
+    versions: [{ version: 'v1', events: 30, trainedAt: T0 }],
+    deadLettered: 0,
+    features: {},
+    prediction: null,
+    scoreHistogram: null,
+    labelled: null,
+    labelsArrivedBy: start + 30 * DAY,
+    lateLabelled: null,
+    ...extra,
+  });
+
+  function twoWindows(ruleRevision: 5 | 6) {
+    const settings = { ...DEFAULT_MONITOR_SETTINGS, ruleRevision };
+    const random = new Random(5);
+    const first = labelled(random, 29, 0.8);
+    const last = labelled(random, 1, 0.8);
+    const second = labelled(random, 29, 0.6);
+    const one = monitorTick(
+      initialMonitorState('m'),
+      null,
+      observation(T0, { labelled: { events: 29, histogram: first.histogram, labelDelayHoursP50: null } }),
+      policy,
+      T0 + 30 * DAY,
+      settings,
+    );
+    const two = monitorTick(
+      one.state,
+      null,
+      observation(T0 + 30 * DAY, {
+        labelled: { events: 29, histogram: second.histogram, labelDelayHoursP50: null },
+        lateLabelled: [{ start: T0, events: 1, histogram: last.histogram }],
+      }),
+      policy,
+      T0 + 60 * DAY,
+      settings,
+    );
+    const pooled = buildScoreHistogram(
+      [...first.labels, ...last.labels, ...second.labels],
+      [...first.scores, ...last.scores, ...second.scores],
+    );
+    return { one, two, pooledValue: qualityFromScoreHistogram(pooled).threshold.accuracy.value };
+  }
+
+  it('the tick: 29 of 30 labels at the close are pooled with the matured window before, and the reason says so', () => {
+    const { one, two, pooledValue } = twoWindows(6);
+    // The first window has none before it: it waits, and says why.
+    expect(one.evaluation.window.quality).toBeNull();
+    expect(one.evaluation.quality.reason).toMatch(
+      /^no accuracy yet: 29 labelled events so far \(< 30\) and no trustworthy label-free estimate; with the windows before it of its version \(up to a broken one\) still < 30$/,
+    );
+    expect(two.evaluation.window.quality).toEqual({
+      metric: 'accuracy',
+      value: pooledValue,
+      source: 'realised',
+      pooledWindows: 2,
+    });
+    expect(two.evaluation.quality.used).toBe('realised');
+    expect(two.evaluation.quality.pooledWindows).toBe(2);
+    expect(two.evaluation.quality.reason).toBe(
+      `realised accuracy ${pooledValue!.toFixed(4)} from 59 labelled events pooled over 2 windows since 2026-03-02 00:00:00 UTC, this one and the window before it (this window has 29 of 30 events labelled so far, < 30); late labels (1) updated 1 earlier window`,
+    );
+    expect(two.decision.reason).toContain(`; quality: ${two.evaluation.quality.reason}`);
+    // The matured window has its own realised value and decay point; the borrowed pool makes none.
+    expect(two.state.windows[0]?.quality).toMatchObject({ source: 'realised' });
+    expect(two.state.points).toMatchObject([{ start: T0, weight: 30, source: 'realised' }]);
+    expect(two.state.points).toHaveLength(1);
+  });
+
+  it('under revision 5 the same window waits for the windows after it', () => {
+    const { two } = twoWindows(5);
+    expect(two.evaluation.window.quality).toBeNull();
+    expect(two.evaluation.quality.reason).toMatch(
+      /^no accuracy yet: 29 labelled events so far \(< 30\) and no trustworthy label-free estimate; late labels/,
+    );
+    expect(two.state.points).toMatchObject([{ start: T0, weight: 30, source: 'realised' }]);
   });
 });
