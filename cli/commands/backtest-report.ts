@@ -121,6 +121,8 @@ export function reportJson(r: BacktestReport, opts: ReportOptions, policyFile?: 
         : null,
       quality_used: w.qualityUsed,
       ...(w.qualityReason === undefined ? {} : { quality_reason: w.qualityReason }),
+      ...(w.qualityUsedValue === undefined ? {} : { quality_used_value: round(w.qualityUsedValue) }),
+      ...(w.qualityPooledWindows === undefined ? {} : { quality_pooled_windows: w.qualityPooledWindows }),
       drift:
         w.drift === null
           ? null

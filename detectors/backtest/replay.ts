@@ -223,6 +223,10 @@ export async function replayHistory<
       estimate: kind.estimateCheck(estimated, window, reference),
       qualityUsed: tick.evaluation.quality.used,
       ...(tick.evaluation.quality.reason === undefined ? {} : { qualityReason: tick.evaluation.quality.reason }),
+      qualityUsedValue: tick.evaluation.window.quality?.value ?? null,
+      ...(tick.evaluation.quality.pooledWindows === undefined
+        ? {}
+        : { qualityPooledWindows: tick.evaluation.quality.pooledWindows }),
       drift: drift
         ? { detected: drift.dataset_drift, driftedShare: drift.share_drifted, driftedFeatures: drift.drifted_features }
         : null,

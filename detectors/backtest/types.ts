@@ -167,6 +167,13 @@ export interface BacktestWindow {
   qualityUsed: 'realised' | 'estimated' | null;
   /** Why that source, in words. @default undefined */
   qualityReason?: string;
+  /**
+   * The quality value the decision used (realised, possibly pooled, or the estimate), which
+   * `quality` (this window's own labels at its close) need not be; null when none. @default undefined
+   */
+  qualityUsedValue?: number | null;
+  /** Windows that value is pooled over, when more than this one (rule revision 3 on). @default undefined */
+  qualityPooledWindows?: number;
   /** Labels that had arrived when the window closed (the rest arrive late). */
   labelledAtClose: number;
   /** Realised quality in hindsight, over every labelled event of the window whenever its label arrived. */

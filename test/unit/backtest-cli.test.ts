@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { scenario } from '../helpers/scenario-streams.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE = path.join(ROOT, 'test/fixtures/backtest/sea-abrupt.csv');
@@ -29,6 +30,9 @@ interface RunJson {
   windows: {
     quality: number | null;
     quality_used: string | null;
+    quality_used_value?: number | null;
+    quality_pooled_windows?: number;
+    quality_reason?: string;
     labelled_at_close: number;
     data_quality: { broken: boolean; checks: unknown[] };
   }[];
@@ -208,5 +212,61 @@ describe('halflife backtest (CLI)', { timeout: 180_000 }, () => {
     const bad = halflife('--data', FIXTURE, '--policy', POLICY, '--label-delay', 'soon');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--label-delay "soon"');
+  });
+
+  it('a daily batch with a day’s label delay: --json windows say their quality was pooled with the window before', () => {
+    // One event a night for five years, 30-day windows: each closes with 29 of its 30 labels.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-backtest-'));
+    const data = path.join(dir, 'daily.csv');
+    const rows = scenario({ seed: 12, days: 5 * 365, perHour: 1, batchHours: [2] });
+    writeFileSync(
+      data,
+      [
+        'timestamp,x1,x2,x3,label',
+        ...rows.map((r) =>
+          [new Date(r.time).toISOString(), r.features.x1, r.features.x2, r.features.x3, r.label].join(','),
+        ),
+      ].join('\n'),
+    );
+    const policy = path.join(dir, 'daily.yaml');
+    writeFileSync(
+      policy,
+      [
+        'name: daily-batch',
+        'version: 1',
+        'model: daily',
+        'trigger: { kind: cost-aware, valuePerQualityUnit: 1, retrainCost: 150 }',
+        'trainingWindow: { kind: fixed, duration: 1095d }',
+      ].join('\n'),
+    );
+    const r = halflife(
+      '--data',
+      data,
+      '--policy',
+      policy,
+      '--no-prediction',
+      '--cadence',
+      '30d',
+      '--reference',
+      '1095d',
+      '--label-delay',
+      '1d',
+      '--json',
+      '--quiet',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as RunJson;
+    const full = out.windows.slice(1, -1);
+    expect(full.length).toBeGreaterThan(20);
+    for (const w of full) {
+      expect(w.labelled_at_close).toBe(29);
+      expect(w.quality_used).toBe('realised');
+      expect(w.quality_pooled_windows).toBe(2);
+      expect(w.quality_used_value).toEqual(expect.any(Number));
+      expect(w.quality_reason).toMatch(
+        / from 59 labelled events pooled over 2 windows since .*this window has 29 of 30 events/,
+      );
+    }
+    for (const d of out.decisions.slice(1, -1)) expect(d.reason).toMatch(/quality: realised accuracy [0-9.]+ from 59 /);
   });
 });
