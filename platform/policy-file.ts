@@ -228,7 +228,7 @@ const trainingWindowSchema = z.discriminatedUnion(
 const evidenceSchema = z
   .object({
     minLabelledEvents: positiveInt(
-      'labelled events behind a realised quality value (fewer are pooled with the next windows)',
+      'labelled events behind a realised quality value (a window with fewer is pooled with its neighbours of the same version)',
     ).default(DEFAULT_EVIDENCE.minLabelledEvents),
     minDecayPoints: requiredNumber('quality points before the decay is fitted as a curve')
       .int({ error: 'must be a whole number: quality points before the decay is fitted as a curve' })

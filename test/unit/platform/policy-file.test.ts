@@ -141,7 +141,7 @@ describe('window minimums (evidence)', () => {
 
   it('bad values name the field and what is accepted', () => {
     expect(messages({ ...MINIMAL, evidence: { minLabelledEvents: 0 } })).toEqual([
-      'policy.evidence.minLabelledEvents: must be at least 1: labelled events behind a realised quality value (fewer are pooled with the next windows)',
+      'policy.evidence.minLabelledEvents: must be at least 1: labelled events behind a realised quality value (a window with fewer is pooled with its neighbours of the same version)',
     ]);
     expect(messages({ ...MINIMAL, evidence: { minDecayPoints: 2 } })).toEqual([
       'policy.evidence.minDecayPoints: must be at least 3: a curve has three parameters',
