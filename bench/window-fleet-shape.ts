@@ -67,7 +67,7 @@ const HELP = `usage: npm run bench -- window-fleet-shape [options]   (or: npx ts
   --dir D           data directory of the embedded ClickHouse (default: a new temporary one, removed after)
   --projection-cost what the labels' arrival projection (migration 70) costs ingest instead: posts of
                     --max-post labels into labels and into a copy without it, alternating (--posts, default 40)
-  --events-layout-cost  what the events' layout (migration 73) costs ingest instead: posts of --max-post
+  --events-layout-cost  what the events' layout (migration 74) costs ingest instead: posts of --max-post
                     fleet events into scoring_events, into a copy without its by-time projection and into
                     the layout before (sorted by model and id), in turn (--posts, default 40); ms and bytes
 Per simulated minute: active parts and rows of scoring_events and labels, the events posts' look-up +
@@ -520,7 +520,7 @@ async function projectionCost(perPost: number, posts: number, json: boolean): Pr
 
 /**
  * Raw inserts of the same posts of fleet events (1,000 models, one second each) into the events'
- * layouts, in turn: as migration 73 left it (minute in the key, event id bloom filter, the
+ * layouts, in turn: as migration 74 left it (minute in the key, event id bloom filter, the
  * by-time projection), the same without the projection, and sorted by (model, id) as before it.
  */
 async function eventsLayoutCost(perPost: number, posts: number, json: boolean): Promise<void> {

@@ -80,7 +80,7 @@ const MINUTE_MS = 60_000;
 
 /**
  * The minute an event's timestamp falls in (ms since the epoch): `toStartOfMinute(ts)` of the
- * `scoring_events` sorting key (migration 73), computed the same way on both sides.
+ * `scoring_events` sorting key (migration 74), computed the same way on both sides.
  */
 export function eventMinute(ts: number): number {
   return Math.floor(ts / MINUTE_MS) * MINUTE_MS;
@@ -214,7 +214,7 @@ const IDS_SUBQUERY = "(SELECT arrayJoin(JSONExtract({ids:String}, 'Array(String)
 
 /**
  * The (model, timestamp) pairs of a look-up, matched by the `events_by_time` projection of
- * `scoring_events` (ordered by (ts, model_id), migration 73): it reads the granules of the batch's
+ * `scoring_events` (ordered by (ts, model_id), migration 74): it reads the granules of the batch's
  * own instants, however much history is stored, and one old event in a batch adds its own instant,
  * not a range up to now. Timestamps as epoch ms (Int64: any date).
  */

@@ -5,7 +5,7 @@
  * (query-scheduler.ts), and a connection runs its own statements one at a time. Ingest's id
  * look-ups used to take their ids as a parameter, so each waited for the monitor read ahead of it
  * in that lane, and its inserts waited behind whatever ran on the shared connection. On its own
- * connection, with the keys inserted into a scratch table (migration 73) and read back by a query
+ * connection, with the keys inserted into a scratch table (migrations 73, 74) and read back by a query
  * without parameters, a look-up runs beside the monitor reads. No value ever enters SQL text: the
  * keys reach the engine the way every ingested row does, as data of an insert.
  *

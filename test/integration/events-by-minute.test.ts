@@ -1,5 +1,5 @@
 /**
- * `scoring_events` sorted by (model_id, toStartOfMinute(ts), event_id) (migration 73): a window
+ * `scoring_events` sorted by (model_id, toStartOfMinute(ts), event_id) (migration 74): a window
  * read and ingest's duplicate look-up read what their own minutes hold, not the stored history;
  * duplicates still collapse; the migration keeps every event stored before it.
  */
@@ -194,7 +194,7 @@ describe('scoring events sorted by minute (embedded chDB)', () => {
     await withClickHouse(async (ch) => {
       await applyMigrations(
         ch.client,
-        MIGRATIONS.filter((m) => m.version < 73),
+        MIGRATIONS.filter((m) => m.version < 74),
       );
       const repo = new ClickHouseIngestRepository(ch.client);
       const start = Date.UTC(2026, 0, 31, 23, 50);
@@ -207,7 +207,7 @@ describe('scoring events sorted by minute (embedded chDB)', () => {
       expect(await repo.countEvents({ final: false })).toBe(1001);
 
       const upgraded = await applyMigrations(ch.client);
-      expect(upgraded.applied).toContain(73);
+      expect(upgraded.applied).toContain(74);
       const [table] = await queryRows<{ sorting_key: string }>(
         ch.client,
         'SELECT sorting_key FROM system.tables WHERE database = {db:String} AND name = {t:String}',
@@ -258,16 +258,16 @@ describe('scoring events sorted by minute (embedded chDB)', () => {
 
   it('completes the migration when re-run after a crash between the swap and the drop', async () => {
     await withClickHouse(async (ch) => {
-      const before = MIGRATIONS.filter((m) => m.version < 73);
+      const before = MIGRATIONS.filter((m) => m.version < 74);
       await applyMigrations(ch.client, before);
       const repo = new ClickHouseIngestRepository(ch.client);
       await repo.insertScoringEvents(history(['crash'], Date.UTC(2026, 4, 1), 5, 20, 'c'));
-      const migration = MIGRATIONS.find((m) => m.version === 73)!;
+      const migration = MIGRATIONS.find((m) => m.version === 74)!;
       const swap = migration.statements.findIndex((s) => s.startsWith('EXCHANGE TABLES'));
       // Every statement up to and including the swap ran; the process died before the drop.
       for (const statement of migration.statements.slice(0, swap + 1)) await ch.client.command({ query: statement });
       const resumed = await applyMigrations(ch.client);
-      expect(resumed.applied).toEqual(MIGRATIONS.filter((m) => m.version >= 73).map((m) => m.version));
+      expect(resumed.applied).toEqual(MIGRATIONS.filter((m) => m.version >= 74).map((m) => m.version));
       expect(await repo.countEvents({ final: false })).toBe(100);
       const [table] = await queryRows<{ sorting_key: string }>(
         ch.client,
