@@ -16,7 +16,8 @@
  * --realtime (merges then get the wall time they get in the daemon).
  *
  * After each simulated minute: the active parts and rows of both tables; the look-up + insert time
- * of each events post (p50 / p99); and a tick of --sample models' windows of that minute (labels
+ * of each events post (p50 / p99), its duplicate look-up alone (p50 / p99, and the rows the minute's
+ * last look-up read, replayed once with the engine's statistics); and a tick of --sample models' windows of that minute (labels
  * arrived by its end; the late labels of their earlier windows that arrived during it) read in
  * batches of --max-batch as the window batcher reads them, with what a monitor tick reads beside
  * its window — two ways, alternating on the same data: per model (late labels, serving and kind
@@ -35,7 +36,14 @@ import { Random } from '../detectors/random.ts';
 import { buildReference } from '../operations/build-reference.ts';
 import type { BatchQueryTimings } from '../platform/clickhouse/batch-windows.ts';
 import { openClickHouse, queryRows, type ClickHouse } from '../platform/clickhouse/client.ts';
-import { ClickHouseIngestRepository, encodedColumns, encodeLabel } from '../platform/clickhouse/ingest-repository.ts';
+import {
+  ClickHouseIngestRepository,
+  encodedColumns,
+  encodeLabel,
+  encodeScoringEvent,
+  type IngestRepository,
+  type StoredEventIdentity,
+} from '../platform/clickhouse/ingest-repository.ts';
 import { chdbRawInsert, insertCompactRows } from '../platform/clickhouse/raw-insert.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
@@ -59,8 +67,11 @@ const HELP = `usage: npm run bench -- window-fleet-shape [options]   (or: npx ts
   --dir D           data directory of the embedded ClickHouse (default: a new temporary one, removed after)
   --projection-cost what the labels' arrival projection (migration 70) costs ingest instead: posts of
                     --max-post labels into labels and into a copy without it, alternating (--posts, default 40)
+  --events-layout-cost  what the events' layout (migration 74) costs ingest instead: posts of --max-post
+                    fleet events into scoring_events, into a copy without its by-time projection and into
+                    the layout before (sorted by model and id), in turn (--posts, default 40); ms and bytes
 Per simulated minute: active parts and rows of scoring_events and labels, the events posts' look-up +
-insert ms (p50/p99), and a tick's reads of the sampled windows (the batched window read, late labels,
+insert ms (p50/p99), their duplicate look-ups alone (ms p50/p99, and the rows one of them reads), and a tick's reads of the sampled windows (the batched window read, late labels,
 serving, kind) two ways — per model, as before, and batched — in SQL ms and queries per window, with
 the per-query split and the rows/bytes each query of one batch read. Use \`npm run -s bench\` with --json.
 `;
@@ -92,6 +103,7 @@ function fleetEvent(rng: Random, id: string, modelId: string, ts: number): { eve
 
 /** Which batched query a SQL text is (by what it reads), for the per-query statistics. */
 function queryName(sql: string): string {
+  if (/FROM scoring_events\s+WHERE \(model_id, ts\) IN/.test(sql)) return 'eventLookup';
   if (/FROM dead_letters/.test(sql)) return 'deadLetters';
   if (/FROM model_versions/.test(sql)) return 'trainedAt';
   if (/ASOF/.test(sql)) return 'estimation';
@@ -134,6 +146,28 @@ function statisticsClient(client: ClickHouseClient, into: Record<string, ReadSta
   });
 }
 
+/** `repo` with each `existingEventIds` call's ms pushed to `into` (the rest delegated as is). */
+function timedEventLookups(repo: ClickHouseIngestRepository, into: number[]): IngestRepository {
+  return {
+    insertEncoded: (table, lines) => repo.insertEncoded(table, lines),
+    existingEventIds: async (events) => {
+      const t0 = performance.now();
+      try {
+        return await repo.existingEventIds(events);
+      } finally {
+        into.push(performance.now() - t0);
+      }
+    },
+    existingLabelIds: (ids) => repo.existingLabelIds(ids),
+    existingDeadLetterIds: (ids) => repo.existingDeadLetterIds(ids),
+    vectorDeclarations: () => repo.vectorDeclarations(),
+    modelKinds: () => repo.modelKinds(),
+    countEvents: (o) => repo.countEvents(o),
+    countLabels: (o) => repo.countLabels(o),
+    countDeadLetters: (o) => repo.countDeadLetters(o),
+  };
+}
+
 const quantile = (xs: readonly number[], q: number): number | null => {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
@@ -157,6 +191,11 @@ interface MinuteReport {
   parts: Record<string, { parts: number; rows: number }>;
   post_ms_p50: number | null;
   post_ms_p99: number | null;
+  /** The events posts' duplicate look-ups (`existingEventIds`), ms p50 / p99: part of the post's time. */
+  event_lookup_ms_p50: number | null;
+  event_lookup_ms_p99: number | null;
+  /** What the look-up of the minute's last events post read, replayed once (the engine's statistics). */
+  event_lookup_read: ReadStatistics;
   windows_read: number;
   /**
    * A tick's reads of the sampled windows, two ways on the same data: `per_model` as monitors read
@@ -175,6 +214,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   const { flag, option } = argReader(argv);
   if (flag('help') || argv.includes('-h')) {
     process.stdout.write(HELP);
+    return;
+  }
+  if (flag('events-layout-cost')) {
+    await eventsLayoutCost(Number(option('max-post', '2000')), Number(option('posts', '40')), flag('json'));
     return;
   }
   if (flag('projection-cost')) {
@@ -200,6 +243,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   const ch: ClickHouse = await openClickHouse(config);
   // As the daemon writes: its own connection, look-ups staged (ClickHouseIngestRepository.forIngest).
   const repo = ClickHouseIngestRepository.forIngest(ch);
+  const lookupMs: number[] = [];
+  const ingestRepo = timedEventLookups(repo, lookupMs);
   const rng = new Random(7);
   const modelIds = Array.from({ length: models }, (_, i) => `fleet-${String(i).padStart(4, '0')}`);
   // Simulated time: whole minutes, ending an hour before now (ingest refuses timestamps ahead of its clock).
@@ -216,6 +261,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const pendingLabels: { due: number; label: object }[] = [];
     let sequence = 0;
     let postMs: number[] = [];
+    let lastPost: StoredEventIdentity[] = [];
     const wall0 = performance.now();
     for (let second = 0; second < minutes * 60; second++) {
       const now = t0 + (second + 1) * 1000;
@@ -231,14 +277,21 @@ export async function main(argv: readonly string[]): Promise<void> {
           });
         }
       for (let i = 0; i < events.length; i += maxPost) {
+        const post = events.slice(i, i + maxPost);
         const p0 = performance.now();
-        await ingestHttp(repo, events.slice(i, i + maxPost), 'events');
+        await ingestHttp(ingestRepo, post, 'events');
         postMs.push(performance.now() - p0);
+        lastPost = (post as { event_id: string; model_id: string; timestamp: number }[]).map((e) => ({
+          modelId: e.model_id,
+          eventId: e.event_id,
+          ts: e.timestamp,
+        }));
       }
       let due = 0;
       while (due < pendingLabels.length && pendingLabels[due]!.due <= now) due++;
       const labels = pendingLabels.splice(0, due).map((l) => ({ ...l.label, timestamp: now }));
-      for (let i = 0; i < labels.length; i += maxPost) await ingestHttp(repo, labels.slice(i, i + maxPost), 'labels');
+      for (let i = 0; i < labels.length; i += maxPost)
+        await ingestHttp(ingestRepo, labels.slice(i, i + maxPost), 'labels');
       if (realtime) {
         const ahead = wall0 + (second + 1) * 1000 - performance.now();
         if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
@@ -267,6 +320,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       for (const way of ways) reads[way] = await tickReads(ch.client, requests, maxBatch, config, way);
       const oneBatch: Record<string, ReadStatistics> = {};
       await readWindowsBatched(statisticsClient(ch.client, oneBatch), requests.slice(0, maxBatch), SCORE_BINS);
+      // The last post's look-up again (all found now): what one look-up reads at this much history.
+      const lookupRead: Record<string, ReadStatistics> = {};
+      await new ClickHouseIngestRepository(statisticsClient(ch.client, lookupRead)).existingEventIds(lastPost);
       const row: MinuteReport = {
         minute,
         events_stored: sequence,
@@ -274,6 +330,9 @@ export async function main(argv: readonly string[]): Promise<void> {
         parts: await activeParts(ch.client),
         post_ms_p50: round(quantile(postMs, 0.5)),
         post_ms_p99: round(quantile(postMs, 0.99)),
+        event_lookup_ms_p50: round(quantile(lookupMs, 0.5)),
+        event_lookup_ms_p99: round(quantile(lookupMs, 0.99)),
+        event_lookup_read: lookupRead.eventLookup ?? { rows_read: 0, bytes_read: 0, elapsed_ms: 0 },
         windows_read: requests.length,
         per_model: reads.per_model!,
         batched: reads.batched!,
@@ -281,6 +340,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         load_1min: os.loadavg()[0]!,
       };
       postMs = [];
+      lookupMs.length = 0;
       report.minutes.push(row);
       const show = (r: TickReads) =>
         `${r.ms_per_window} ms/window, ${r.queries_per_window} queries/window (${Object.entries(r.parts_ms_per_window)
@@ -288,7 +348,8 @@ export async function main(argv: readonly string[]): Promise<void> {
           .join(', ')})`;
       log(
         `minute ${minute}: ${row.events_stored} events; parts events ${row.parts.scoring_events?.parts ?? 0} / labels ${row.parts.labels?.parts ?? 0}; ` +
-          `post p50 ${row.post_ms_p50} p99 ${row.post_ms_p99} ms; per model: ${show(row.per_model)}; batched: ${show(row.batched)}; ` +
+          `post p50 ${row.post_ms_p50} p99 ${row.post_ms_p99} ms (event look-up p50 ${row.event_lookup_ms_p50} p99 ${row.event_lookup_ms_p99} ms, ` +
+          `${row.event_lookup_read.rows_read} rows read); per model: ${show(row.per_model)}; batched: ${show(row.batched)}; ` +
           `wall ${((performance.now() - wall0) / 1000).toFixed(0)} s, load ${row.load_1min.toFixed(1)}`,
       );
     }
@@ -449,6 +510,105 @@ async function projectionCost(perPost: number, posts: number, json: boolean): Pr
         median_ms: round(quantile(times.labels_plain!, 0.5)),
         total_ms: round(times.labels_plain!.reduce((a, b) => a + b, 0)),
       },
+    };
+    process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${JSON.stringify(result)}\n`);
+  } finally {
+    await ch.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Raw inserts of the same posts of fleet events (1,000 models, one second each) into the events'
+ * layouts, in turn: as migration 74 left it (minute in the key, event id bloom filter, the
+ * by-time projection), the same without the projection, and sorted by (model, id) as before it.
+ */
+async function eventsLayoutCost(perPost: number, posts: number, json: boolean): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-events-layout-cost-'));
+  const ch = await openClickHouse(loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: 'warn' } }));
+  try {
+    await applyMigrations(ch.client);
+    const layouts = {
+      scoring_events: null,
+      events_no_projection: 'ORDER BY (model_id, toStartOfMinute(ts), event_id)',
+      events_by_id: 'ORDER BY (model_id, event_id)',
+    } as const;
+    for (const [table, order] of Object.entries(layouts)) {
+      if (order === null) continue;
+      await ch.client.command({
+        query: `CREATE TABLE ${table} AS scoring_events ENGINE = ReplacingMergeTree(ingested_at) PARTITION BY toYYYYMM(ts) ${order} SETTINGS deduplicate_merge_projection_mode = 'rebuild'`,
+      });
+      await ch.client.command({ query: `ALTER TABLE ${table} DROP PROJECTION IF EXISTS events_by_time` });
+      await ch.client.command({
+        query:
+          table === 'events_by_id'
+            ? `ALTER TABLE ${table} DROP INDEX IF EXISTS event_id_bloom`
+            : `ALTER TABLE ${table} ADD INDEX IF NOT EXISTS event_id_bloom event_id TYPE bloom_filter(0.01) GRANULARITY 1`,
+      });
+    }
+    const tables = Object.keys(layouts);
+    const times: Record<string, number[]> = Object.fromEntries(tables.map((t) => [t, []]));
+    const rng = new Random(11);
+    const t0 = Date.now() - 3_600_000;
+    let seq = 0;
+    for (let post = 0; post < posts; post++) {
+      const lines = Array.from({ length: perPost }, () => {
+        const i = seq++;
+        const modelId = `fleet-${String(i % 1000).padStart(4, '0')}`;
+        const { event } = fleetEvent(rng, `${modelId}-${i}`, modelId, t0 + Math.floor(i / 5));
+        const e = event as { event_id: string; model_id: string; timestamp: number; features: Record<string, unknown> };
+        return encodeScoringEvent({
+          event_id: e.event_id,
+          model_id: e.model_id,
+          model_version: 'v1',
+          ts: e.timestamp,
+          subject_id: '',
+          num_features: { f1: Number(e.features.f1), f2: Number(e.features.f2), f3: Number(e.features.f3) },
+          cat_features: { region: String(e.features.region) },
+          missing_features: [],
+          prediction_score: 0.5,
+          prediction_class: null,
+          prediction_value: null,
+          metadata: {},
+          contract_version: 1,
+          source: 'http',
+          source_ref: '',
+        });
+      });
+      const order = [...tables.slice(post % tables.length), ...tables.slice(0, post % tables.length)];
+      for (const table of order) {
+        const s = performance.now();
+        await insertCompactRows(ch.client, chdbRawInsert(ch.client), {
+          table,
+          columns: encodedColumns('scoring_events'),
+          body: Buffer.from(lines.join('\n')),
+          settings: { optimize_on_insert: 0 },
+        });
+        times[table]!.push(performance.now() - s);
+      }
+    }
+    const bytes = await queryRows<{ table: string; bytes: string }>(
+      ch.client,
+      `SELECT table, sum(bytes) AS bytes FROM (
+         SELECT table, data_compressed_bytes AS bytes FROM system.parts WHERE active AND database = currentDatabase()
+         UNION ALL SELECT table, data_compressed_bytes FROM system.projection_parts WHERE active AND database = currentDatabase())
+       WHERE table IN {tables:Array(String)} GROUP BY table`,
+      { tables },
+    );
+    const result = {
+      machine: machine(),
+      options: { perPost, posts },
+      load_1min: os.loadavg()[0],
+      layouts: Object.fromEntries(
+        tables.map((t) => [
+          t,
+          {
+            median_ms: round(quantile(times[t]!, 0.5)),
+            total_ms: round(times[t]!.reduce((a, b) => a + b, 0)),
+            compressed_bytes: Number(bytes.find((b) => b.table === t)?.bytes ?? 0),
+          },
+        ]),
+      ),
     };
     process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${JSON.stringify(result)}\n`);
   } finally {

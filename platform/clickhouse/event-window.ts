@@ -6,9 +6,9 @@
  * read and de-duplicated every row of the partitions (all feature maps) before filtering the
  * window; and since `ts` is not in the sorting key it also merged across partitions, which
  * defers partition pruning. Both are needless here: a duplicate row is the same event
- * redelivered (ingest keys it by (model_id, event_id) and drops ids it has already stored),
- * so all copies of an event carry the same ts, hence lie in the same window and the same
- * monthly partition. Filtering first (PREWHERE, applied before FINAL) and de-duplicating per
+ * redelivered (ingest keys it by (model_id, event_id, minute of ts) and drops ids it has already
+ * stored; the table's key holds the minute since migration 74), so all copies of an event carry
+ * the same ts (at least the same minute), hence lie in the same window and the same monthly partition. Filtering first (PREWHERE, applied before FINAL) and de-duplicating per
  * partition therefore gives exactly the rows of FINAL-then-filter, reading only the window's
  * maps (see BENCHMARKS.md "Drift report": 1M of 11M rows in a partition, 3.6 → 2.2 CPU s).
  */

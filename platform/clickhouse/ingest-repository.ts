@@ -48,7 +48,7 @@ export interface IngestRepository {
    */
   insertEncoded(table: IngestTable, lines: readonly string[]): Promise<InsertTiming>;
   /** Keys ({@link eventKey}) of the given events that are already stored. */
-  existingEventIds(modelIds: readonly string[], eventIds: readonly string[]): Promise<Set<string>>;
+  existingEventIds(events: readonly StoredEventIdentity[]): Promise<Set<string>>;
   /** Keys ({@link labelKey}) of labels of these events that are already stored. */
   existingLabelIds(eventIds: readonly string[]): Promise<Set<string>>;
   existingDeadLetterIds(ids: readonly string[]): Promise<Set<string>>;
@@ -68,9 +68,31 @@ export interface CountOptions {
   modelId?: string;
 }
 
-/** Identity of a scoring event: the table's ReplacingMergeTree key (model_id, event_id). */
-export function eventKey(modelId: string, eventId: string): string {
-  return `${modelId}\u0000${eventId}`;
+/** What identifies a scoring event in storage: its model, its id and its timestamp's minute. */
+export interface StoredEventIdentity {
+  modelId: string;
+  eventId: string;
+  /** The event's timestamp, ms since the epoch (UTC). */
+  ts: number;
+}
+
+const MINUTE_MS = 60_000;
+
+/**
+ * The minute an event's timestamp falls in (ms since the epoch): `toStartOfMinute(ts)` of the
+ * `scoring_events` sorting key (migration 74), computed the same way on both sides.
+ */
+export function eventMinute(ts: number): number {
+  return Math.floor(ts / MINUTE_MS) * MINUTE_MS;
+}
+
+/**
+ * Identity of a scoring event: the table's ReplacingMergeTree key (model_id,
+ * toStartOfMinute(ts), event_id). A re-send carries the same timestamp (the contract), so it
+ * has the same key; one with another timestamp in another minute is another event.
+ */
+export function eventKey(modelId: string, eventId: string, ts: number): string {
+  return `${modelId}\u0000${eventId}\u0000${eventMinute(ts)}`;
 }
 
 /** Identity of a label: a correction (newer label_ts) of the same event is a new label. */
@@ -190,6 +212,15 @@ const LOOKUP_CHUNK = 50_000;
  */
 const IDS_SUBQUERY = "(SELECT arrayJoin(JSONExtract({ids:String}, 'Array(String)')))";
 
+/**
+ * The (model, timestamp) pairs of a look-up, matched by the `events_by_time` projection of
+ * `scoring_events` (ordered by (ts, model_id), migration 74): it reads the granules of the batch's
+ * own instants, however much history is stored, and one old event in a batch adds its own instant,
+ * not a range up to now. Timestamps as epoch ms (Int64: any date).
+ */
+const INSTANTS_SUBQUERY = `(SELECT tupleElement(p, 1), fromUnixTimestamp64Milli(tupleElement(p, 2), 'UTC')
+  FROM (SELECT arrayJoin(JSONExtract({instants:String}, 'Array(Tuple(String, Int64))')) AS p))`;
+
 /** How the repository's id look-ups hand their ids to the engine. */
 export type LookupTransport = 'parameters' | 'staged';
 
@@ -239,21 +270,26 @@ export class ClickHouseIngestRepository implements IngestRepository {
     return this.insertEncoded('dead_letters', rows.map(encodeDeadLetter));
   }
 
-  existingEventIds(modelIds: readonly string[], eventIds: readonly string[]): Promise<Set<string>> {
+  existingEventIds(events: readonly StoredEventIdentity[]): Promise<Set<string>> {
     // On the write path: ahead of monitor reads in the embedded engine's one-query lane.
-    if (this.#lookups === 'staged') return this.#stagedEventIds(modelIds, eventIds);
+    if (this.#lookups === 'staged') return this.#stagedEventIds(events);
     return withQueryPriority('ingest', async () => {
       const found = new Set<string>();
-      if (eventIds.length === 0) return found;
-      const models = [...new Set(modelIds)];
-      for (let i = 0; i < eventIds.length; i += LOOKUP_CHUNK) {
-        // model_id IN … lets the primary key (model_id, event_id) prune granules.
-        const rows = await queryRows<{ model_id: string; event_id: string }>(
+      for (let i = 0; i < events.length; i += LOOKUP_CHUNK) {
+        const chunk = events.slice(i, i + LOOKUP_CHUNK);
+        const instants = new Map<string, [string, number]>();
+        for (const e of chunk) instants.set(`${e.modelId}\u0000${e.ts}`, [e.modelId, e.ts]);
+        // A re-send carries its event's timestamp (the contract), so it is found at that instant.
+        const rows = await queryRows<{ model_id: string; event_id: string; ms: string | number }>(
           this.#client,
-          `SELECT model_id, event_id FROM scoring_events WHERE model_id IN {models:Array(String)} AND event_id IN ${IDS_SUBQUERY}`,
-          { models, ids: JSON.stringify(eventIds.slice(i, i + LOOKUP_CHUNK)) },
+          `SELECT model_id, event_id, toUnixTimestamp64Milli(ts) AS ms FROM scoring_events
+           WHERE (model_id, ts) IN ${INSTANTS_SUBQUERY} AND event_id IN ${IDS_SUBQUERY}`,
+          {
+            instants: JSON.stringify([...instants.values()]),
+            ids: JSON.stringify([...new Set(chunk.map((e) => e.eventId))]),
+          },
         );
-        for (const r of rows) found.add(eventKey(r.model_id, r.event_id));
+        for (const r of rows) found.add(eventKey(r.model_id, r.event_id, Number(r.ms)));
       }
       return found;
     });
@@ -303,19 +339,21 @@ export class ClickHouseIngestRepository implements IngestRepository {
   }
 
   // Staged look-ups: the same questions as above, the keys read from a scratch table.
-  // (model_id, event_id) IN … is the table's primary key: its granules are pruned as before.
 
-  async #stagedEventIds(modelIds: readonly string[], eventIds: readonly string[]): Promise<Set<string>> {
+  async #stagedEventIds(events: readonly StoredEventIdentity[]): Promise<Set<string>> {
     const found = new Set<string>();
-    if (eventIds.length === 0) return found;
-    const keys = eventIds.map((id, i) => [modelIds[i] ?? '', id] as const);
+    if (events.length === 0) return found;
+    const keys = events.map((e) => [e.modelId, e.eventId, e.ts] as const);
+    // (model_id, ts) IN … is read from the events_by_time projection: the batch's own instants.
     const rows = await withStagedKeys(this.#client, 'events', keys, (table) =>
-      queryRows<{ model_id: string; event_id: string }>(
+      queryRows<{ model_id: string; event_id: string; ms: string | number }>(
         this.#client,
-        `SELECT model_id, event_id FROM scoring_events WHERE (model_id, event_id) IN (SELECT model_id, event_id FROM ${table})`,
+        `SELECT model_id, event_id, toUnixTimestamp64Milli(ts) AS ms FROM scoring_events
+         WHERE (model_id, ts) IN (SELECT model_id, fromUnixTimestamp64Milli(ts_ms, 'UTC') FROM ${table})
+           AND event_id IN (SELECT event_id FROM ${table})`,
       ),
     );
-    for (const r of rows) found.add(eventKey(r.model_id, r.event_id));
+    for (const r of rows) found.add(eventKey(r.model_id, r.event_id, Number(r.ms)));
     return found;
   }
 

@@ -5,7 +5,7 @@
  * (query-scheduler.ts), and a connection runs its own statements one at a time. Ingest's id
  * look-ups used to take their ids as a parameter, so each waited for the monitor read ahead of it
  * in that lane, and its inserts waited behind whatever ran on the shared connection. On its own
- * connection, with the keys inserted into a scratch table (migration 73) and read back by a query
+ * connection, with the keys inserted into a scratch table (migrations 73, 74) and read back by a query
  * without parameters, a look-up runs beside the monitor reads. No value ever enters SQL text: the
  * keys reach the engine the way every ingested row does, as data of an insert.
  *
@@ -15,9 +15,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { chdbRawInsert, insertCompactRows } from './raw-insert.ts';
 
-/** The scratch tables and their columns (migration 73). */
+/** The scratch tables and their columns (migrations 73 and 74). */
 export const STAGING_TABLES = {
-  events: { table: 'ingest_lookup_events', columns: ['model_id', 'event_id'] },
+  events: { table: 'ingest_lookup_event_instants', columns: ['model_id', 'event_id', 'ts_ms'] },
   labels: { table: 'ingest_lookup_labels', columns: ['event_id'] },
   deadLetters: { table: 'ingest_lookup_dead_letters', columns: ['dead_letter_id'] },
 } as const;
@@ -34,7 +34,7 @@ const turns = new WeakMap<ClickHouseClient, Promise<unknown>>();
 export function withStagedKeys<T>(
   client: ClickHouseClient,
   staging: StagingTable,
-  rows: readonly (readonly string[])[],
+  rows: readonly (readonly (string | number)[])[],
   read: (table: string) => Promise<T>,
 ): Promise<T> {
   const { table, columns } = STAGING_TABLES[staging];

@@ -64,6 +64,17 @@ function deadLetter(id: string): DeadLetterRow {
   };
 }
 
+/** The timestamp `event(…, eventId, i)` gave a stored id (the look-up finds an event at its instant). */
+function storedTs(eventId: string): number {
+  const hostile = HOSTILE.indexOf(eventId);
+  if (hostile >= 0) return T0 + hostile * 1000;
+  if (eventId === 'shared-id') return T0 + 10 * 1000;
+  return T0 + (100 + Number(eventId.slice(2))) * 1000;
+}
+
+const identities = (models: readonly string[], ids: readonly string[]) =>
+  ids.map((eventId, i) => ({ modelId: models[i]!, eventId, ts: storedTs(eventId) }));
+
 // Ids a look-up must treat as data, never as SQL.
 const HOSTILE = ["e'); DROP TABLE scoring_events; --", 'e\u0000nul', 'e,"quoted"\n', 'ümlaut-事件', ''];
 
@@ -100,16 +111,16 @@ describe("ingest's own connection (embedded chDB)", () => {
   it('finds exactly the stored keys whether the ids travel staged or as a parameter', async () => {
     const models = [...HOSTILE.map(() => 'model-a'), 'model-a', 'model-b', 'model-3', 'model-3', 'model-9'];
     const ids = [...HOSTILE, 'shared-id', 'shared-id', 'e-3', 'e-4', 'e-5'];
-    const viaStaged = await staged.existingEventIds(models, ids);
-    const viaParameters = await parameters.existingEventIds(models, ids);
+    const viaStaged = await staged.existingEventIds(identities(models, ids));
+    const viaParameters = await parameters.existingEventIds(identities(models, ids));
     expect([...viaStaged].sort()).toEqual([...viaParameters].sort());
     // e-3 is model-3's (3 % 7); e-4 is model-4's, not model-3's; e-5 is model-5's, not model-9's;
     // shared-id is model-a's only.
     expect([...viaStaged].sort()).toEqual(
       [
-        ...HOSTILE.map((id) => eventKey('model-a', id)),
-        eventKey('model-a', 'shared-id'),
-        eventKey('model-3', 'e-3'),
+        ...HOSTILE.map((id) => eventKey('model-a', id, storedTs(id))),
+        eventKey('model-a', 'shared-id', storedTs('shared-id')),
+        eventKey('model-3', 'e-3', storedTs('e-3')),
       ].sort(),
     );
 
@@ -131,7 +142,7 @@ describe("ingest's own connection (embedded chDB)", () => {
       const ids = Array.from({ length: 50 }, (_, j) => `e-${(k * 50 + j) % 400}`);
       return { ids, models: ids.map((id) => `model-${Number(id.slice(2)) % 7}`) };
     });
-    const answers = await Promise.all(asks.map((a) => staged.existingEventIds(a.models, a.ids)));
+    const answers = await Promise.all(asks.map((a) => staged.existingEventIds(identities(a.models, a.ids))));
     answers.forEach((found, k) => {
       const expected = asks[k]!.ids.filter((id) => Number(id.slice(2)) < 300);
       expect(found.size).toBe(expected.length);
@@ -171,7 +182,9 @@ describe("ingest's own connection (embedded chDB)", () => {
     expect(again).toMatchObject({ accepted: 0, duplicates: 200, rejected: [] });
 
     // The same look-up with its ids as a parameter, on the shared connection, waits for the read.
-    await parameters.existingEventIds(['model-lane'], ['lane-0']);
+    await parameters.existingEventIds([
+      { modelId: 'model-lane', eventId: 'lane-0', ts: Date.parse(posted[0]!.timestamp) },
+    ]);
     const parameterWaited = readDone;
     await read;
     expect(writtenDuringRead).toBe(true);

@@ -8,6 +8,7 @@ import {
   type IngestRepository,
   type IngestTable,
   type InsertTiming,
+  type StoredEventIdentity,
 } from '../../platform/clickhouse/ingest-repository.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
 import { OrderedBatchWriter } from '../../workers/ingest/ordered-batch-writer.ts';
@@ -219,8 +220,8 @@ class MemoryRepository implements IngestRepository {
   }
   async insertScoringEvents(rows: readonly ScoringEventRow[]) {
     for (const r of rows) {
-      if (this.events.has(eventKey(r.model_id, r.event_id))) throw new Error(`doubled ${r.event_id}`);
-      this.events.set(eventKey(r.model_id, r.event_id), r);
+      if (this.events.has(eventKey(r.model_id, r.event_id, r.ts))) throw new Error(`doubled ${r.event_id}`);
+      this.events.set(eventKey(r.model_id, r.event_id, r.ts), r);
     }
     this.inserts.events += rows.length;
     return this.timing(rows.length);
@@ -242,8 +243,8 @@ class MemoryRepository implements IngestRepository {
     this.inserts.dead += rows.length;
     return this.timing(rows.length);
   }
-  async existingEventIds(modelIds: readonly string[], eventIds: readonly string[]) {
-    return new Set(eventIds.map((id, i) => eventKey(modelIds[i]!, id)).filter((k) => this.events.has(k)));
+  async existingEventIds(events: readonly StoredEventIdentity[]) {
+    return new Set(events.map((e) => eventKey(e.modelId, e.eventId, e.ts)).filter((k) => this.events.has(k)));
   }
   async existingLabelIds(eventIds: readonly string[]) {
     const ids = new Set(eventIds);

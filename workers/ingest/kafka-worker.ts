@@ -5,8 +5,9 @@
  * Why this is exactly-once *in storage* (Kafka delivery itself is at-least-once):
  *  1. Offsets are committed only after every insert of a batch succeeded, so a crash loses
  *     nothing: uncommitted records are redelivered.
- *  2. A redelivered record is recognised by its identity — (model_id, event_id) for events,
- *     (event_id, label_ts) for labels, `kafka:<topic>:<partition>:<offset>` for dead letters —
+ *  2. A redelivered record is recognised by its identity — (model_id, event_id, minute of its
+ *     timestamp) for events, (event_id, label_ts) for labels, `kafka:<topic>:<partition>:<offset>`
+ *     for dead letters —
  *     three times over: within a batch (first wins; later copies are counted as duplicates),
  *     against an earlier batch still being written (an in-process set of in-flight keys,
  *     `InFlightKeys` in ordered-batch-writer.ts: its rows are not visible to a look-up yet) and

@@ -8,13 +8,12 @@ import {
   encodeScoringEvent,
   eventKey,
   labelKey,
+  type StoredEventIdentity,
 } from '../../platform/clickhouse/ingest-repository.ts';
 import type { Prepared } from './prepare-record.ts';
 
 /** An event in a batch: its look-up identity and its encoded row. */
-export interface BatchedEvent {
-  modelId: string;
-  eventId: string;
+export interface BatchedEvent extends StoredEventIdentity {
   line: string;
 }
 
@@ -59,10 +58,15 @@ export class PendingBatch {
     const t0 = timer ? performance.now() : 0;
     let added: boolean;
     if (p.kind === 'event') {
-      const key = eventKey(p.row.model_id, p.row.event_id);
+      const key = eventKey(p.row.model_id, p.row.event_id, p.row.ts);
       added = !this.events.has(key);
       if (added)
-        this.events.set(key, { modelId: p.row.model_id, eventId: p.row.event_id, line: encodeScoringEvent(p.row) });
+        this.events.set(key, {
+          modelId: p.row.model_id,
+          eventId: p.row.event_id,
+          ts: p.row.ts,
+          line: encodeScoringEvent(p.row),
+        });
     } else if (p.kind === 'label') {
       const key = labelKey(p.row.event_id, p.row.label_ts);
       added = !this.labels.has(key);

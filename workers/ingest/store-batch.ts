@@ -64,11 +64,7 @@ export async function storeBatch(
     result.insertedEvents += await step(
       'scoring_events',
       batch.events,
-      (rows) =>
-        repo.existingEventIds(
-          rows.map((e) => e.modelId),
-          rows.map((e) => e.eventId),
-        ),
+      (rows) => repo.existingEventIds(rows),
       (e) => e.line,
     );
     result.done.events = true;
