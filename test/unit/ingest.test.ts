@@ -8,6 +8,7 @@ import {
   type IngestRepository,
   type IngestTable,
   type InsertTiming,
+  type LabelIdentity,
 } from '../../platform/clickhouse/ingest-repository.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
 import { OrderedBatchWriter } from '../../workers/ingest/ordered-batch-writer.ts';
@@ -245,11 +246,8 @@ class MemoryRepository implements IngestRepository {
   async existingEventIds(modelIds: readonly string[], eventIds: readonly string[]) {
     return new Set(eventIds.map((id, i) => eventKey(modelIds[i]!, id)).filter((k) => this.events.has(k)));
   }
-  async existingLabelIds(eventIds: readonly string[]) {
-    const ids = new Set(eventIds);
-    return new Set(
-      [...this.labels.values()].filter((l) => ids.has(l.event_id)).map((l) => labelKey(l.event_id, l.label_ts)),
-    );
+  async existingLabelIds(labels: readonly LabelIdentity[]) {
+    return new Set(labels.map((l) => labelKey(l.eventId, l.labelTs)).filter((k) => this.labels.has(k)));
   }
   async existingDeadLetterIds(ids: readonly string[]) {
     return new Set(ids.filter((id) => this.dead.has(id)));
