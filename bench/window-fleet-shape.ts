@@ -246,7 +246,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       let due = 0;
       while (due < pendingLabels.length && pendingLabels[due]!.due <= now) due++;
       const labels = pendingLabels.splice(0, due).map((l) => ({ ...l.label, timestamp: now }));
-      for (let i = 0; i < labels.length; i += maxPost) await ingestHttp(lookups.repo, labels.slice(i, i + maxPost), 'labels');
+      for (let i = 0; i < labels.length; i += maxPost)
+        await ingestHttp(lookups.repo, labels.slice(i, i + maxPost), 'labels');
       if (realtime) {
         const ahead = wall0 + (second + 1) * 1000 - performance.now();
         if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));

@@ -45,11 +45,19 @@ describe("ingest's label look-up is bounded by the batch's label times", () => {
   });
 
   it('drops redeliveries and stores corrections, reading as many rows with 200k older labels as without', async () => {
-    const first = await ingestHttp(repo, Array.from({ length: BATCH }, (_, i) => batchLabel(i)), 'labels');
+    const first = await ingestHttp(
+      repo,
+      Array.from({ length: BATCH }, (_, i) => batchLabel(i)),
+      'labels',
+    );
     expect(first).toMatchObject({ accepted: BATCH, duplicates: 0, rejected: [] });
     stats.take();
 
-    const redelivered = await ingestHttp(repo, Array.from({ length: BATCH }, (_, i) => batchLabel(i)), 'labels');
+    const redelivered = await ingestHttp(
+      repo,
+      Array.from({ length: BATCH }, (_, i) => batchLabel(i)),
+      'labels',
+    );
     expect(redelivered).toMatchObject({ accepted: 0, duplicates: BATCH });
     const alone = lookupRows();
     expect(alone).toBeGreaterThanOrEqual(BATCH);
@@ -71,7 +79,11 @@ describe("ingest's label look-up is bounded by the batch's label times", () => {
     );
     expect(Number(parts[0]!.n)).toBe(1);
 
-    const again = await ingestHttp(repo, Array.from({ length: BATCH }, (_, i) => batchLabel(i)), 'labels');
+    const again = await ingestHttp(
+      repo,
+      Array.from({ length: BATCH }, (_, i) => batchLabel(i)),
+      'labels',
+    );
     expect(again).toMatchObject({ accepted: 0, duplicates: BATCH });
     const amongOlder = lookupRows();
     // The batch's own rows and at most a granule of neighbours on each side (256-row granules).
