@@ -274,7 +274,7 @@ export class ClickHouseIngestRepository implements IngestRepository {
    */
   existingLabelIds(labels: readonly LabelIdentity[]): Promise<Set<string>> {
     // On the write path: ahead of monitor reads in the embedded engine's one-query lane.
-    if (this.#lookups === 'staged') return this.#stagedLabelIds(eventIds);
+    if (this.#lookups === 'staged') return this.#stagedLabelIds(labels);
     return withQueryPriority('ingest', async () => {
       const found = new Set<string>();
       // In time order, so each chunk's range is as narrow as the batch allows.
@@ -342,14 +342,18 @@ export class ClickHouseIngestRepository implements IngestRepository {
     return found;
   }
 
-  async #stagedLabelIds(eventIds: readonly string[]): Promise<Set<string>> {
+  async #stagedLabelIds(labels: readonly LabelIdentity[]): Promise<Set<string>> {
     const found = new Set<string>();
-    if (eventIds.length === 0) return found;
-    const keys = [...new Set(eventIds)].map((id) => [id] as const);
+    if (labels.length === 0) return found;
+    const keys = labels.map((l) => [l.eventId, l.labelTs] as const);
+    // Bounded by the batch's label times, as the parameterised look-up (existingLabelIds).
     const rows = await withStagedKeys(this.#client, 'labels', keys, (table) =>
       queryRows<{ event_id: string; ts: string | number }>(
         this.#client,
-        `SELECT event_id, toUnixTimestamp64Milli(label_ts) AS ts FROM labels WHERE event_id IN (SELECT event_id FROM ${table})`,
+        `SELECT event_id, toUnixTimestamp64Milli(label_ts) AS ts FROM labels
+         WHERE label_ts >= fromUnixTimestamp64Milli((SELECT min(label_ts_ms) FROM ${table}))
+           AND label_ts <= fromUnixTimestamp64Milli((SELECT max(label_ts_ms) FROM ${table}))
+           AND event_id IN (SELECT event_id FROM ${table})`,
       ),
     );
     for (const r of rows) found.add(labelKey(r.event_id, Number(r.ts)));

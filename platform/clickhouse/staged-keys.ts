@@ -15,10 +15,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { chdbRawInsert, insertCompactRows } from './raw-insert.ts';
 
-/** The scratch tables and their columns (migration 73). */
+/** The scratch tables and their columns (migration 73; the labels' label time, migration 74). */
 export const STAGING_TABLES = {
   events: { table: 'ingest_lookup_events', columns: ['model_id', 'event_id'] },
-  labels: { table: 'ingest_lookup_labels', columns: ['event_id'] },
+  labels: { table: 'ingest_lookup_labels', columns: ['event_id', 'label_ts_ms'] },
   deadLetters: { table: 'ingest_lookup_dead_letters', columns: ['dead_letter_id'] },
 } as const;
 
@@ -34,7 +34,7 @@ const turns = new WeakMap<ClickHouseClient, Promise<unknown>>();
 export function withStagedKeys<T>(
   client: ClickHouseClient,
   staging: StagingTable,
-  rows: readonly (readonly string[])[],
+  rows: readonly (readonly (string | number)[])[],
   read: (table: string) => Promise<T>,
 ): Promise<T> {
   const { table, columns } = STAGING_TABLES[staging];
