@@ -104,6 +104,7 @@ function fleetEvent(rng: Random, id: string, modelId: string, ts: number): { eve
 /** Which batched query a SQL text is (by what it reads), for the per-query statistics. */
 function queryName(sql: string): string {
   if (/FROM scoring_events\s+WHERE \(model_id, ts\) IN/.test(sql)) return 'eventLookup';
+  if (/FROM labels/.test(sql) && /\{ids:String\}|ingest_lookup_labels/.test(sql)) return 'labelLookup';
   if (/FROM dead_letters/.test(sql)) return 'deadLetters';
   if (/FROM model_versions/.test(sql)) return 'trainedAt';
   if (/ASOF/.test(sql)) return 'estimation';
@@ -206,6 +207,12 @@ interface MinuteReport {
   batched: TickReads;
   /** Per query, rows and bytes read by one batch of --max-batch windows read as now (the engine's statistics). */
   one_batch_read: Record<string, ReadStatistics>;
+  /**
+   * Ingest's duplicate look-ups of the labels posted this minute (`existingLabelIds`, one per post):
+   * ms p50 / p99 and rows the engine read per look-up (its statistics), so their growth with stored
+   * labels shows.
+   */
+  label_lookup: { lookups: number; ms_p50: number | null; ms_p99: number | null; rows_read_per_lookup: number | null };
   load_1min: number;
 }
 
@@ -245,6 +252,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const repo = ClickHouseIngestRepository.forIngest(ch);
   const lookupMs: number[] = [];
   const ingestRepo = timedEventLookups(repo, lookupMs);
+  const lookups = labelLookupRepository(ch);
   const rng = new Random(7);
   const modelIds = Array.from({ length: models }, (_, i) => `fleet-${String(i).padStart(4, '0')}`);
   // Simulated time: whole minutes, ending an hour before now (ingest refuses timestamps ahead of its clock).
@@ -291,7 +299,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       while (due < pendingLabels.length && pendingLabels[due]!.due <= now) due++;
       const labels = pendingLabels.splice(0, due).map((l) => ({ ...l.label, timestamp: now }));
       for (let i = 0; i < labels.length; i += maxPost)
-        await ingestHttp(ingestRepo, labels.slice(i, i + maxPost), 'labels');
+        await ingestHttp(lookups.repo, labels.slice(i, i + maxPost), 'labels');
       if (realtime) {
         const ahead = wall0 + (second + 1) * 1000 - performance.now();
         if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
@@ -337,6 +345,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         per_model: reads.per_model!,
         batched: reads.batched!,
         one_batch_read: oneBatch,
+        label_lookup: lookups.take(),
         load_1min: os.loadavg()[0]!,
       };
       postMs = [];
@@ -349,7 +358,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       log(
         `minute ${minute}: ${row.events_stored} events; parts events ${row.parts.scoring_events?.parts ?? 0} / labels ${row.parts.labels?.parts ?? 0}; ` +
           `post p50 ${row.post_ms_p50} p99 ${row.post_ms_p99} ms (event look-up p50 ${row.event_lookup_ms_p50} p99 ${row.event_lookup_ms_p99} ms, ` +
-          `${row.event_lookup_read.rows_read} rows read); per model: ${show(row.per_model)}; batched: ${show(row.batched)}; ` +
+          `${row.event_lookup_read.rows_read} rows read); label look-ups ${row.label_lookup.lookups}: ` +
+          `p50 ${row.label_lookup.ms_p50} p99 ${row.label_lookup.ms_p99} ms, ${row.label_lookup.rows_read_per_lookup} rows read each; ` +
+          `labelled ${row.one_batch_read.labelled?.rows_read ?? 0} rows, late labels ${row.one_batch_read.lateLabels?.rows_read ?? 0} rows; per model: ${show(row.per_model)}; batched: ${show(row.batched)}; ` +
           `wall ${((performance.now() - wall0) / 1000).toFixed(0)} s, load ${row.load_1min.toFixed(1)}`,
       );
     }
@@ -359,6 +370,50 @@ export async function main(argv: readonly string[]): Promise<void> {
     await ch.close();
     if (!given) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * An ingest repository whose label look-ups (`existingLabelIds`) are timed and whose queries keep
+ * the engine's statistics, for the label posts: `take()` returns what the posts since the last
+ * call cost and starts again.
+ */
+function labelLookupRepository(ch: ClickHouse): {
+  repo: ClickHouseIngestRepository;
+  take: () => MinuteReport['label_lookup'];
+} {
+  const stats: Record<string, ReadStatistics> = {};
+  let ms: number[] = [];
+  class TimedLookups extends ClickHouseIngestRepository {
+    override async existingLabelIds(
+      ...args: Parameters<ClickHouseIngestRepository['existingLabelIds']>
+    ): Promise<Set<string>> {
+      const s = performance.now();
+      try {
+        return await super.existingLabelIds(...args);
+      } finally {
+        ms.push(performance.now() - s);
+      }
+    }
+  }
+  return {
+    // As ClickHouseIngestRepository.forIngest builds it: its own connection and staged look-ups when embedded.
+    repo:
+      ch.kind === 'embedded'
+        ? new TimedLookups(statisticsClient(ch.ingestClient, stats), { lookups: 'staged' })
+        : new TimedLookups(statisticsClient(ch.client, stats)),
+    take: () => {
+      const rows = stats.labelLookup?.rows_read ?? 0;
+      const out = {
+        lookups: ms.length,
+        ms_p50: round(quantile(ms, 0.5)),
+        ms_p99: round(quantile(ms, 0.99)),
+        rows_read_per_lookup: ms.length > 0 ? Math.round(rows / ms.length) : null,
+      };
+      ms = [];
+      delete stats.labelLookup;
+      return out;
+    },
+  };
 }
 
 /** The fleet's reference: 2,000 events of the fleet's distribution an hour before the traffic, binned as a registered reference is. */

@@ -49,8 +49,8 @@ export interface IngestRepository {
   insertEncoded(table: IngestTable, lines: readonly string[]): Promise<InsertTiming>;
   /** Keys ({@link eventKey}) of the given events that are already stored. */
   existingEventIds(events: readonly StoredEventIdentity[]): Promise<Set<string>>;
-  /** Keys ({@link labelKey}) of labels of these events that are already stored. */
-  existingLabelIds(eventIds: readonly string[]): Promise<Set<string>>;
+  /** Keys ({@link labelKey}) of these labels that are already stored (same event id and label time). */
+  existingLabelIds(labels: readonly LabelIdentity[]): Promise<Set<string>>;
   existingDeadLetterIds(ids: readonly string[]): Promise<Set<string>>;
   /** Every model's declared vector features (model → feature → dimension); absent: vectors are not checked against declarations. */
   vectorDeclarations?(): Promise<Map<string, Map<string, number>>>;
@@ -93,6 +93,12 @@ export function eventMinute(ts: number): number {
  */
 export function eventKey(modelId: string, eventId: string, ts: number): string {
   return `${modelId}\u0000${eventId}\u0000${eventMinute(ts)}`;
+}
+
+/** What identifies a label ({@link labelKey}): its event and its time (ms since epoch). */
+export interface LabelIdentity {
+  eventId: string;
+  labelTs: number;
 }
 
 /** Identity of a label: a correction (newer label_ts) of the same event is a new label. */
@@ -295,17 +301,34 @@ export class ClickHouseIngestRepository implements IngestRepository {
     });
   }
 
-  existingLabelIds(eventIds: readonly string[]): Promise<Set<string>> {
+  /**
+   * A stored label with the same key has the same label_ts, so only labels stored with a time in
+   * the batch's range can match: the engine reads them through the labels' arrival projection
+   * (migration 70), or by event id when that selects fewer granules (a batch spread over a long
+   * time). By event id alone, a batch's random ids each touched their own granule of every part:
+   * most of the table, more with every label stored (BENCHMARKS.md "Label reads bounded").
+   */
+  existingLabelIds(labels: readonly LabelIdentity[]): Promise<Set<string>> {
     // On the write path: ahead of monitor reads in the embedded engine's one-query lane.
-    if (this.#lookups === 'staged') return this.#stagedLabelIds(eventIds);
+    if (this.#lookups === 'staged') return this.#stagedLabelIds(labels);
     return withQueryPriority('ingest', async () => {
       const found = new Set<string>();
-      const ids = [...new Set(eventIds)];
-      for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+      // In time order, so each chunk's range is as narrow as the batch allows.
+      const byTime = [...labels].sort((a, b) => a.labelTs - b.labelTs);
+      for (let i = 0; i < byTime.length; i += LOOKUP_CHUNK) {
+        const chunk = byTime.slice(i, i + LOOKUP_CHUNK);
+        let from = Infinity;
+        let to = -Infinity;
+        for (const l of chunk) {
+          if (l.labelTs < from) from = l.labelTs;
+          if (l.labelTs > to) to = l.labelTs;
+        }
         const rows = await queryRows<{ event_id: string; ts: string | number }>(
           this.#client,
-          `SELECT event_id, toUnixTimestamp64Milli(label_ts) AS ts FROM labels WHERE event_id IN ${IDS_SUBQUERY}`,
-          { ids: JSON.stringify(ids.slice(i, i + LOOKUP_CHUNK)) },
+          `SELECT event_id, toUnixTimestamp64Milli(label_ts) AS ts FROM labels
+           WHERE label_ts >= fromUnixTimestamp64Milli({from:Int64}) AND label_ts <= fromUnixTimestamp64Milli({to:Int64})
+             AND event_id IN ${IDS_SUBQUERY}`,
+          { from, to, ids: JSON.stringify([...new Set(chunk.map((l) => l.eventId))]) },
         );
         for (const r of rows) found.add(labelKey(r.event_id, Number(r.ts)));
       }
@@ -357,14 +380,18 @@ export class ClickHouseIngestRepository implements IngestRepository {
     return found;
   }
 
-  async #stagedLabelIds(eventIds: readonly string[]): Promise<Set<string>> {
+  async #stagedLabelIds(labels: readonly LabelIdentity[]): Promise<Set<string>> {
     const found = new Set<string>();
-    if (eventIds.length === 0) return found;
-    const keys = [...new Set(eventIds)].map((id) => [id] as const);
+    if (labels.length === 0) return found;
+    const keys = labels.map((l) => [l.eventId, l.labelTs] as const);
+    // Bounded by the batch's label times, as the parameterised look-up (existingLabelIds).
     const rows = await withStagedKeys(this.#client, 'labels', keys, (table) =>
       queryRows<{ event_id: string; ts: string | number }>(
         this.#client,
-        `SELECT event_id, toUnixTimestamp64Milli(label_ts) AS ts FROM labels WHERE event_id IN (SELECT event_id FROM ${table})`,
+        `SELECT event_id, toUnixTimestamp64Milli(label_ts) AS ts FROM labels
+         WHERE label_ts >= fromUnixTimestamp64Milli((SELECT min(label_ts_ms) FROM ${table}))
+           AND label_ts <= fromUnixTimestamp64Milli((SELECT max(label_ts_ms) FROM ${table}))
+           AND event_id IN (SELECT event_id FROM ${table})`,
       ),
     );
     for (const r of rows) found.add(labelKey(r.event_id, Number(r.ts)));

@@ -550,6 +550,20 @@ export const MIGRATIONS: Migration[] = [
       'DROP TABLE IF EXISTS ingest_lookup_events',
     ],
   },
+  {
+    version: 75,
+    name: "ingest's staged label look-ups carry the label time",
+    statements: [
+      // A stored label with the same key has the same label_ts, so a label look-up only reads
+      // labels stored at the batch's label times (ingest-repository.ts existingLabelIds): the
+      // staged keys carry the time. A Memory table (a restart empties it): rebuilt, not altered.
+      'DROP TABLE IF EXISTS ingest_lookup_labels',
+      `CREATE TABLE ingest_lookup_labels (
+        event_id String,
+        label_ts_ms Int64
+      ) ENGINE = Memory`,
+    ],
+  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -5,27 +5,27 @@
  * (query-scheduler.ts), and a connection runs its own statements one at a time. Ingest's id
  * look-ups used to take their ids as a parameter, so each waited for the monitor read ahead of it
  * in that lane, and its inserts waited behind whatever ran on the shared connection. On its own
- * connection, with the keys inserted into a scratch table (migrations 73, 74) and read back by a query
+ * connection, with the keys inserted into a scratch table (migrations 73–75) and read back by a query
  * without parameters, a look-up runs beside the monitor reads. No value ever enters SQL text: the
  * keys reach the engine the way every ingested row does, as data of an insert.
  *
- * A scratch table holds one look-up's keys at a time: look-ups through one client take turns
- * (they would anyway — one connection runs one statement at a time).
+ * A scratch table holds one look-up's keys at a time: look-ups through it take turns, whatever
+ * connection they use (on one connection they would anyway — it runs one statement at a time).
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { chdbRawInsert, insertCompactRows } from './raw-insert.ts';
 
-/** The scratch tables and their columns (migrations 73 and 74). */
+/** The scratch tables and their columns (migration 73; the events' instants 74, the labels' times 75). */
 export const STAGING_TABLES = {
   events: { table: 'ingest_lookup_event_instants', columns: ['model_id', 'event_id', 'ts_ms'] },
-  labels: { table: 'ingest_lookup_labels', columns: ['event_id'] },
+  labels: { table: 'ingest_lookup_labels', columns: ['event_id', 'label_ts_ms'] },
   deadLetters: { table: 'ingest_lookup_dead_letters', columns: ['dead_letter_id'] },
 } as const;
 
 export type StagingTable = keyof typeof STAGING_TABLES;
 
-/** One turn at a time per client: the tail of its queue of look-ups. */
-const turns = new WeakMap<ClickHouseClient, Promise<unknown>>();
+/** One look-up at a time per scratch table (a table of the engine, whichever connection reads it): the tail of its queue. */
+const turns = new Map<string, Promise<unknown>>();
 
 /**
  * Insert `rows` (each a tuple of the scratch table's columns) into `staging`'s scratch table and
@@ -38,7 +38,7 @@ export function withStagedKeys<T>(
   read: (table: string) => Promise<T>,
 ): Promise<T> {
   const { table, columns } = STAGING_TABLES[staging];
-  const previous = turns.get(client) ?? Promise.resolve();
+  const previous = turns.get(table) ?? Promise.resolve();
   const turn = previous.then(async () => {
     await client.command({ query: `TRUNCATE TABLE ${table}` });
     try {
@@ -54,7 +54,7 @@ export function withStagedKeys<T>(
     }
   });
   turns.set(
-    client,
+    table,
     turn.catch(() => undefined),
   );
   return turn;

@@ -124,7 +124,13 @@ describe("ingest's own connection (embedded chDB)", () => {
       ].sort(),
     );
 
-    const labelIds = ['e-1', HOSTILE[0]!, 'e-2', 'e-1'];
+    // Asked by (event id, label time): e-1's two stored labels, HOSTILE[0]'s, and e-2 at a time it has none.
+    const labelIds = [
+      { eventId: 'e-1', labelTs: T0 },
+      { eventId: HOSTILE[0]!, labelTs: T0 },
+      { eventId: 'e-2', labelTs: T0 + 1 },
+      { eventId: 'e-1', labelTs: T0 + 5000 },
+    ];
     const labelsStaged = await staged.existingLabelIds(labelIds);
     expect([...labelsStaged].sort()).toEqual([...(await parameters.existingLabelIds(labelIds))].sort());
     expect([...labelsStaged].sort()).toEqual(

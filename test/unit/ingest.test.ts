@@ -8,6 +8,7 @@ import {
   type IngestRepository,
   type IngestTable,
   type InsertTiming,
+  type LabelIdentity,
   type StoredEventIdentity,
 } from '../../platform/clickhouse/ingest-repository.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
@@ -246,11 +247,8 @@ class MemoryRepository implements IngestRepository {
   async existingEventIds(events: readonly StoredEventIdentity[]) {
     return new Set(events.map((e) => eventKey(e.modelId, e.eventId, e.ts)).filter((k) => this.events.has(k)));
   }
-  async existingLabelIds(eventIds: readonly string[]) {
-    const ids = new Set(eventIds);
-    return new Set(
-      [...this.labels.values()].filter((l) => ids.has(l.event_id)).map((l) => labelKey(l.event_id, l.label_ts)),
-    );
+  async existingLabelIds(labels: readonly LabelIdentity[]) {
+    return new Set(labels.map((l) => labelKey(l.eventId, l.labelTs)).filter((k) => this.labels.has(k)));
   }
   async existingDeadLetterIds(ids: readonly string[]) {
     return new Set(ids.filter((id) => this.dead.has(id)));

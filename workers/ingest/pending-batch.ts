@@ -17,9 +17,10 @@ export interface BatchedEvent extends StoredEventIdentity {
   line: string;
 }
 
-/** A label in a batch: the id its look-up uses and its encoded row. */
+/** A label in a batch: its look-up identity (event id, label time) and its encoded row. */
 export interface BatchedLabel {
   eventId: string;
+  labelTs: number;
   line: string;
 }
 
@@ -70,7 +71,7 @@ export class PendingBatch {
     } else if (p.kind === 'label') {
       const key = labelKey(p.row.event_id, p.row.label_ts);
       added = !this.labels.has(key);
-      if (added) this.labels.set(key, { eventId: p.row.event_id, line: encodeLabel(p.row) });
+      if (added) this.labels.set(key, { eventId: p.row.event_id, labelTs: p.row.label_ts, line: encodeLabel(p.row) });
     } else {
       const key = p.row.dead_letter_id;
       added = !this.deadLetters.has(key);

@@ -73,7 +73,7 @@ export async function storeBatch(
     result.insertedLabels += await step(
       'labels',
       batch.labels,
-      (rows) => repo.existingLabelIds(rows.map((l) => l.eventId)),
+      (rows) => repo.existingLabelIds(rows),
       (l) => l.line,
     );
     result.done.labels = true;
