@@ -104,6 +104,14 @@ const KIND_PROBES = 'kind-probes';
  */
 const SEGMENT_ESTIMATES = 'segment-estimates';
 
+/**
+ * `patched` id of telling a stuck value from a ceiling by the window's event order
+ * (`MonitorSettings.stuckValueOrder`): a grown value whose repeats interleave with other values
+ * (a runs test on the counts the window read returns) at a value the reference had is shift, so
+ * it no longer blocks a retrain; repeats in stretches stay breakage.
+ */
+const STUCK_VALUE_ORDER = 'stuck-value-order';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -151,6 +159,9 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it estimated no segment of these kinds: their segments replay with realised
   // quality only. Asked after every other marker.
   const segmentEstimates = patched(SEGMENT_ESTIMATES);
+  // Runs recorded before it judged a grown value without its event order (rule revision 4's
+  // stuck-value check): they replay so. Asked after every other marker.
+  const stuckValueOrder = challengerProbes && patched(STUCK_VALUE_ORDER);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -170,6 +181,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     stepPersistence,
     kindProbes,
     segmentEstimates,
+    stuckValueOrder,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

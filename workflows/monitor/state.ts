@@ -152,7 +152,9 @@ export class MonitorWorkflowState {
    * `segmentOutcomes` (their segments' labelled outcomes summed with the window, for per-segment quality).
    * `stepPersistence` (rule revision 5: a step priced for as long as the model's excursions last),
    * `kindProbes` (multiclass and regression models probed in their policy's metric),
-   * `segmentEstimates` (their segments estimated label-free with the window's estimate).
+   * `segmentEstimates` (their segments estimated label-free with the window's estimate),
+   * `stuckValueOrder` (a grown value judged by its event order: interleaved repeats at a value the
+   * reference had are a ceiling reached more often, shift).
    */
   constructor(
     input: ModelMonitorInput,
@@ -175,6 +177,7 @@ export class MonitorWorkflowState {
       stepPersistence = false,
       kindProbes = false,
       segmentEstimates = false,
+      stuckValueOrder = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -194,6 +197,7 @@ export class MonitorWorkflowState {
       stepPersistence?: boolean;
       kindProbes?: boolean;
       segmentEstimates?: boolean;
+      stuckValueOrder?: boolean;
     },
   ) {
     this.input = input;
@@ -233,6 +237,11 @@ export class MonitorWorkflowState {
       kindProbes:
         kindProbes && this.#challengerProbes
           ? (input.settings?.kindProbes ?? DEFAULT_MONITOR_SETTINGS.kindProbes)
+          : false,
+      // Runs recorded before the marker judged a grown value without its event order.
+      stuckValueOrder:
+        stuckValueOrder && this.#challengerProbes
+          ? (input.settings?.stuckValueOrder ?? DEFAULT_MONITOR_SETTINGS.stuckValueOrder)
           : false,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
