@@ -27,7 +27,7 @@
  *    With the window's event order (`stuck_order_aware`): a grown value whose repeats interleave
  *    with other values (runs test, value-runs.ts: left-tail p > 0.01, in a window where one single
  *    stretch would have p ≤ 0.01) at a boundary or the most frequent value of the reference, or in
- *    a feature whose values repeat, while the other values keep half the reference's spread, is a
+ *    a feature whose values repeat, while the other values keep a quarter of the reference's spread, is a
  *    ceiling or floor reached more often (shift); repeats in stretches stay stuck;
  *  - zero variance: every one of ≥ 5 values equal where the reference had spread, and (when the
  *    reference's most frequent value share r is known) r^n ≤ 0.001, so it is not chance;
@@ -138,7 +138,7 @@ export interface QualityThresholds {
    * call stuck is shift when its repeats interleave (runs test p > `stuck_runs_p`, in a window
    * where one stretch would have p ≤ `stuck_runs_p`), it is a boundary or the most frequent value
    * of the reference or the feature's values repeat (reference most frequent share ≥
-   * `stuck_reference_mass`), and the other values keep `stuck_spread_kept` of the reference's
+   * `stuck_reference_mass`), and the other values keep `stuck_others_spread` of the reference's
    * standard deviation. Never turns shift into breakage. Off: the order is not read. @default false
    */
   stuck_order_aware: boolean;
@@ -149,6 +149,15 @@ export interface QualityThresholds {
    * (p < 1e-20), a value hit at random is below it one time in a hundred. @default 0.01
    */
   stuck_runs_p: number;
+  /**
+   * Share of the reference's standard deviation the values other than the grown one must keep for
+   * interleaved repeats to be a ceiling (with `stuck_order_aware`). Lower than `stuck_spread_kept`
+   * because a shift toward a ceiling compresses the values below it (a normal shifted to its clip
+   * point keeps 0.6 of its deviation below it, one shifted a deviation past it 0.45), and a
+   * reference spanning two regimes has more spread than either; a quarter still tells a sensor
+   * that lost its range (the rest collapsed too). @default 0.25
+   */
+  stuck_others_spread: number;
 }
 
 export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
@@ -168,6 +177,7 @@ export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
   stuck_spread_kept: 0.5,
   stuck_order_aware: false,
   stuck_runs_p: 0.01,
+  stuck_others_spread: 0.25,
 };
 
 /** What a failing check means for retraining (see the module comment). */
@@ -347,7 +357,7 @@ function interleavedValueIsShift(
     othersStd == null ||
     referenceStd == null ||
     !(referenceStd > 0) ||
-    othersStd < thresholds.stuck_spread_kept * referenceStd
+    othersStd < thresholds.stuck_others_spread * referenceStd
   )
     return null;
   return `${where}, its repeats interleaved with other values ${runsText(test)}, the others keeping their spread (std ${othersStd.toPrecision(3)} vs reference ${referenceStd.toPrecision(3)}): a ceiling or floor reached more often, shift`;
