@@ -420,8 +420,7 @@ export function featureChecks(
     const valueShift =
       grew && thresholds.stuck_shift_aware ? grownValueIsShift(counts, top, referenceTop, thresholds) : null;
     // The event order only ever turns a stuck verdict into shift, never the reverse.
-    const runs =
-      grew && thresholds.stuck_order_aware && counts.top_value_runs ? runsTest(counts.top_value_runs) : null;
+    const runs = grew && thresholds.stuck_order_aware && counts.top_value_runs ? runsTest(counts.top_value_runs) : null;
     const orderShift =
       valueShift === null && runs !== null ? interleavedValueIsShift(counts, runs, referenceTop, thresholds) : null;
     const shift = valueShift ?? orderShift;
@@ -445,14 +444,7 @@ export function featureChecks(
               : `, interleaved ${runsText(runs)} but not at a value the reference had or without the others' spread`;
       out.push(
         withRuns(
-          check(
-            'stuck-value',
-            name,
-            top,
-            referenceTop,
-            thresholds.stuck_share_increase,
-            `${figures}${order}: stuck`,
-          ),
+          check('stuck-value', name, top, referenceTop, thresholds.stuck_share_increase, `${figures}${order}: stuck`),
         ),
       );
     }

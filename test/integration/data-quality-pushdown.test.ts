@@ -142,7 +142,12 @@ describe('data quality and label arrival in SQL (embedded chDB)', () => {
     expect(exact!.share).toBeCloseTo(0.4, 2);
     // Its runs in event order, counted by window functions, as counted here over the events in (ts, id) order.
     const ordered = [...current].sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    expect(x?.top_value_runs).toEqual(valueRuns(ordered.map((e) => e.x), 4.2));
+    expect(x?.top_value_runs).toEqual(
+      valueRuns(
+        ordered.map((e) => e.x),
+        4.2,
+      ),
+    );
     expect(x?.top_value_runs).toEqual({ runs: 1200, matches: 1200, others: 1800 });
     // Not a candidate (its values spread over the bins as in the reference): not counted.
     expect(drift.counts.quality.find((q) => q.name === 'level')?.top_value_share).toBeUndefined();

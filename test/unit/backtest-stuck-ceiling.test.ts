@@ -57,42 +57,50 @@ const x1Checks = (r: BacktestReport) =>
   r.windows.flatMap((w) => w.dataQuality.checks.filter((c) => c.feature === 'x1').map((c) => c.check));
 
 describe('a sensor clipped at its maximum', () => {
-  it('a shift toward the ceiling is reported as a frequent value (shift) and never blocks a retrain', { timeout: 300_000 }, async () => {
-    const rows = stream(null);
-    const ordered = await backtest(rows, true);
-    expect(blocked(ordered)).toEqual([]);
-    expect(ordered.windows.filter((w) => w.dataQuality.broken)).toEqual([]);
-    // The value grew frequent after the shift (until retrains' references held it too), read as shift.
-    const after = ordered.windows.filter((w) => w.start >= SHIFT_AT);
-    expect(after.length).toBe(48);
-    const frequent = after.filter((w) => w.dataQuality.checks.some((c) => c.check === 'frequent-value'));
-    expect(frequent.length).toBeGreaterThanOrEqual(5);
-    expect(x1Checks(ordered)).not.toContain('stuck-value');
-    expect(frequent[0]!.dataQuality.checks.find((c) => c.check === 'frequent-value')!.detail).toMatch(
-      /^x1: value 10 in \d+\.\d% of \d+ values .*the reference's largest value, its repeats interleaved with other values in \d+ runs where a random order gives .*: a ceiling or floor reached more often, shift$/,
-    );
-    expect(ordered.decisions.filter((d) => d.kind === 'retrain' && d.time >= SHIFT_AT).length).toBeGreaterThan(5);
-    // Judged without the order (rule revision 4 alone), the same shift blocked retrains as a stuck value.
-    const unordered = await backtest(rows, false);
-    expect(x1Checks(unordered)).toContain('stuck-value');
-    expect(blocked(unordered).length).toBeGreaterThan(0);
-    expect(blocked(unordered)[0]!.reason).toMatch(/^data-quality guard: .*x1: value 10 in .*: stuck/);
-  });
+  it(
+    'a shift toward the ceiling is reported as a frequent value (shift) and never blocks a retrain',
+    { timeout: 300_000 },
+    async () => {
+      const rows = stream(null);
+      const ordered = await backtest(rows, true);
+      expect(blocked(ordered)).toEqual([]);
+      expect(ordered.windows.filter((w) => w.dataQuality.broken)).toEqual([]);
+      // The value grew frequent after the shift (until retrains' references held it too), read as shift.
+      const after = ordered.windows.filter((w) => w.start >= SHIFT_AT);
+      expect(after.length).toBe(48);
+      const frequent = after.filter((w) => w.dataQuality.checks.some((c) => c.check === 'frequent-value'));
+      expect(frequent.length).toBeGreaterThanOrEqual(5);
+      expect(x1Checks(ordered)).not.toContain('stuck-value');
+      expect(frequent[0]!.dataQuality.checks.find((c) => c.check === 'frequent-value')!.detail).toMatch(
+        /^x1: value 10 in \d+\.\d% of \d+ values .*the reference's largest value, its repeats interleaved with other values in \d+ runs where a random order gives .*: a ceiling or floor reached more often, shift$/,
+      );
+      expect(ordered.decisions.filter((d) => d.kind === 'retrain' && d.time >= SHIFT_AT).length).toBeGreaterThan(5);
+      // Judged without the order (rule revision 4 alone), the same shift blocked retrains as a stuck value.
+      const unordered = await backtest(rows, false);
+      expect(x1Checks(unordered)).toContain('stuck-value');
+      expect(blocked(unordered).length).toBeGreaterThan(0);
+      expect(blocked(unordered)[0]!.reason).toMatch(/^data-quality guard: .*x1: value 10 in .*: stuck/);
+    },
+  );
 
-  it('the sensor pegged at its maximum for 6 hours is still a stuck value, blocking with its runs named', { timeout: 300_000 }, async () => {
-    const pegged = { start: T0 + 2 * DAY + 7 * HOUR + 20 * 60_000, end: T0 + 2 * DAY + 13 * HOUR + 20 * 60_000 };
-    const report = await backtest(stream(pegged), true);
-    const touched = report.windows.filter((w) => w.end > pegged.start && w.start < pegged.end);
-    expect(touched.length).toBe(7);
-    expect(touched.every((w) => w.dataQuality.broken)).toBe(true);
-    expect(report.windows.filter((w) => w.dataQuality.broken)).toHaveLength(7);
-    const stops = blocked(report);
-    expect(stops.length).toBeGreaterThan(0);
-    // The windows where it starts and ends hold a stretch of it beside varied readings: named with their runs.
-    const edge = touched[0]!.dataQuality.checks.find((c) => c.check === 'stuck-value')!;
-    expect(edge.detail).toMatch(
-      /^x1: value 10 in \d+\.\d% of 200 values .*, its repeats in stretches in 2 runs where a random order gives [0-9.]+ \(z -\d+\.\d, p [0-9.e<-]+\): stuck$/,
-    );
-    for (const d of stops) expect(d.reason).toMatch(/^data-quality guard: .*x1: value 10 in .*stuck/);
-  });
+  it(
+    'the sensor pegged at its maximum for 6 hours is still a stuck value, blocking with its runs named',
+    { timeout: 300_000 },
+    async () => {
+      const pegged = { start: T0 + 2 * DAY + 7 * HOUR + 20 * 60_000, end: T0 + 2 * DAY + 13 * HOUR + 20 * 60_000 };
+      const report = await backtest(stream(pegged), true);
+      const touched = report.windows.filter((w) => w.end > pegged.start && w.start < pegged.end);
+      expect(touched.length).toBe(7);
+      expect(touched.every((w) => w.dataQuality.broken)).toBe(true);
+      expect(report.windows.filter((w) => w.dataQuality.broken)).toHaveLength(7);
+      const stops = blocked(report);
+      expect(stops.length).toBeGreaterThan(0);
+      // The windows where it starts and ends hold a stretch of it beside varied readings: named with their runs.
+      const edge = touched[0]!.dataQuality.checks.find((c) => c.check === 'stuck-value')!;
+      expect(edge.detail).toMatch(
+        /^x1: value 10 in \d+\.\d% of 200 values .*, its repeats in stretches in 2 runs where a random order gives [0-9.]+ \(z -\d+\.\d, p [0-9.e<-]+\): stuck$/,
+      );
+      for (const d of stops) expect(d.reason).toMatch(/^data-quality guard: .*x1: value 10 in .*stuck/);
+    },
+  );
 });

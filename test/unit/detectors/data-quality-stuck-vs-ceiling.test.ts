@@ -75,7 +75,9 @@ describe('a stuck value told from a ceiling by event order', () => {
     expect(check).toMatchObject({ check: 'stuck-value', kind: 'breakage' });
     expect(check?.runs?.runs).toBeLessThanOrEqual(5);
     expect(check?.runs?.p).toBeLessThan(1e-20);
-    expect(check?.detail).toMatch(/, its repeats in stretches in \d runs where a random order gives [0-9.]+ \(z -\d+\.\d, p [0-9.e-]+\): stuck$/);
+    expect(check?.detail).toMatch(
+      /, its repeats in stretches in \d runs where a random order gives [0-9.]+ \(z -\d+\.\d, p [0-9.e-]+\): stuck$/,
+    );
   });
 
   it('a sensor frozen at its maximum (a stretch at the ceiling) is still breakage', () => {
@@ -89,7 +91,9 @@ describe('a stuck value told from a ceiling by event order', () => {
     const window = sensor(400, 20).map((v) => (random.bernoulli(0.3) ? 23.4 : v));
     const [check] = featureChecks(counts(reference, window), ORDER_AWARE);
     expect(check).toMatchObject({ check: 'stuck-value', kind: 'breakage' });
-    expect(check?.detail).toMatch(/, interleaved in \d+ runs .* but not at a value the reference had or without the others' spread: stuck$/);
+    expect(check?.detail).toMatch(
+      /, interleaved in \d+ runs .* but not at a value the reference had or without the others' spread: stuck$/,
+    );
   });
 
   it('the order never turns shift into breakage: a top-code in a stretch stays what the value-aware check said', () => {
@@ -121,7 +125,9 @@ describe('a legitimately discrete feature', () => {
     expect(checksOf(c, VALUE_AWARE)).toEqual([['stuck-value', 'breakage']]);
     const [check] = featureChecks(c, ORDER_AWARE);
     expect(check).toMatchObject({ check: 'frequent-value', kind: 'shift' });
-    expect(check?.detail).toMatch(/a value of a feature whose values repeat \(reference most frequent 3\d\.\d%\), its repeats interleaved/);
+    expect(check?.detail).toMatch(
+      /a value of a feature whose values repeat \(reference most frequent 3\d\.\d%\), its repeats interleaved/,
+    );
   });
 
   it('the same value in one stretch is stuck', () => {
@@ -141,8 +147,8 @@ describe('tiny windows', () => {
 
   it('thirty values: a ceiling hit at random positions is shift; a stretch of twelve is stuck', () => {
     const interleaved = [
-      40, 31.2, 40, 28.4, 35.1, 40, 33.3, 40, 29.9, 38.2, 40, 30.5, 40, 36.7, 32.2, 40, 34.8, 40, 27.5, 40, 37.1,
-      33.9, 40, 30.8, 40, 35.5, 40, 31.7, 36.1, 40,
+      40, 31.2, 40, 28.4, 35.1, 40, 33.3, 40, 29.9, 38.2, 40, 30.5, 40, 36.7, 32.2, 40, 34.8, 40, 27.5, 40, 37.1, 33.9,
+      40, 30.8, 40, 35.5, 40, 31.7, 36.1, 40,
     ];
     const [shift] = featureChecks(counts(reference, interleaved), ORDER_AWARE);
     expect(shift).toMatchObject({ check: 'frequent-value', kind: 'shift' });
@@ -158,6 +164,8 @@ describe('tiny windows', () => {
     const [check] = featureChecks(counts(reference, window), ORDER_AWARE);
     expect(check).toMatchObject({ check: 'stuck-value', kind: 'breakage' });
     expect(check?.runs?.minimumP).toBeGreaterThan(DEFAULT_QUALITY_THRESHOLDS.stuck_runs_p);
-    expect(check?.detail).toMatch(/too few other values for the order to tell \(one stretch would have p 0\.083\): stuck$/);
+    expect(check?.detail).toMatch(
+      /too few other values for the order to tell \(one stretch would have p 0\.083\): stuck$/,
+    );
   });
 });

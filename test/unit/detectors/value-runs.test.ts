@@ -58,6 +58,10 @@ describe('runs test of a value indicator', () => {
   });
 
   it('skips non-finite values as the window read does', () => {
-    expect(valueRuns([1, Number.NaN, 1, 2, Number.POSITIVE_INFINITY, 1], 1)).toEqual({ runs: 3, matches: 3, others: 1 });
+    expect(valueRuns([1, Number.NaN, 1, 2, Number.POSITIVE_INFINITY, 1], 1)).toEqual({
+      runs: 3,
+      matches: 3,
+      others: 1,
+    });
   });
 });
