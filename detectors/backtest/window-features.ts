@@ -4,7 +4,8 @@
  */
 import { categoricalProfile, numericWindowCounts, topValueOf } from '../drift/profiles.ts';
 import type { CategoricalProfile, NumericCounts } from '../drift/profiles.ts';
-import { windowQualityCounts } from '../drift/window-comparison.ts';
+import { windowQualityCounts, type TopValue } from '../drift/window-comparison.ts';
+import { valueRuns } from '../drift/value-runs.ts';
 import type { MonitorReference, WindowObservation } from '../monitor/types.ts';
 import { numericColumn, type HistoryRow } from './history-row.ts';
 
@@ -16,14 +17,17 @@ export function windowFeatureCounts(
 ): Pick<WindowObservation, 'features' | 'quality'> {
   const profiles = reference?.profiles ?? null;
   const features: Record<string, NumericCounts | CategoricalProfile> = {};
-  const topValues: Record<string, { value: number; share: number } | null> = {};
+  const topValues: Record<string, TopValue | null> = {};
   if (profiles) {
     for (const [name, profile] of Object.entries(profiles.features)) {
       if (profile.kind === 'numeric') {
         const column = numericColumn(rows, name);
         features[name] = numericWindowCounts(column, profile.cuts);
         // Counted for every feature here (in process it is cheap); SQL counts it for candidates only.
-        topValues[name] = topValueOf(column.map((v) => (v === null ? Number.NaN : v)));
+        // The rows are in time order (the backtest sorts them), so the runs are in event order.
+        const values = column.map((v) => (v === null ? Number.NaN : v));
+        const top = topValueOf(values);
+        topValues[name] = top && { ...top, runs: valueRuns(values, top.value) };
       } else features[name] = categoricalProfile(rows.map((r) => r.features[name] ?? null));
     }
   }

@@ -24,6 +24,11 @@
  *  - stuck value: the most frequent value's share of the non-missing values ≥ 0.2 above the
  *    reference's most frequent value share, at least 3 standard errors, over ≥ 20 values (a
  *    sensor frozen at an in-range reading for 12 minutes of an hour is 20%);
+ *    With the window's event order (`stuck_order_aware`): a grown value whose repeats interleave
+ *    with other values (runs test, value-runs.ts: left-tail p > 0.01, in a window where one single
+ *    stretch would have p ≤ 0.01) at a boundary or the most frequent value of the reference, or in
+ *    a feature whose values repeat, while the other values keep a quarter of the reference's spread, is a
+ *    ceiling or floor reached more often (shift); repeats in stretches stay stuck;
  *  - zero variance: every one of ≥ 5 values equal where the reference had spread, and (when the
  *    reference's most frequent value share r is known) r^n ≤ 0.001, so it is not chance;
  *  - a feature appearing: keys unknown to the reference in ≥ 5% of rows;
@@ -34,6 +39,7 @@
 import type { FeatureKind } from './feature-result.ts';
 import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from './profiles.ts';
 import { alignCategories } from './categories.ts';
+import { runsTest, type RunsTest, type ValueRuns } from './value-runs.ts';
 
 /** Counts for one feature in one window. */
 export interface FeatureQualityCounts {
@@ -75,6 +81,16 @@ export interface FeatureQualityCounts {
    * a narrow range, not a single value replacing spread. @default undefined
    */
   top_value_bin_share?: number | null;
+  /**
+   * The most frequent value's runs in event-time order (value-runs.ts): how its repeats are spread
+   * over the window, counted by the window's read for stuck-value candidates. @default undefined (no order evidence)
+   */
+  top_value_runs?: ValueRuns | null;
+  /**
+   * Population standard deviation of the window's finite values other than the most frequent one
+   * (numeric): whether the rest of the window keeps its spread. @default undefined
+   */
+  others_std?: number | null;
 }
 
 export interface QualityThresholds {
@@ -114,6 +130,34 @@ export interface QualityThresholds {
   stuck_reference_mass: number;
   /** Share of the reference's standard deviation a window must keep for a grown value to be shift. @default 0.5 */
   stuck_spread_kept: number;
+  /**
+   * Tell a stuck value from a ceiling by the window's event order (the ModelMonitor's
+   * `stuck-value-order` marker, `MonitorSettings.stuckValueOrder`): a frozen sensor or a filled-in
+   * reading repeats its value in stretches of consecutive events; a ceiling or floor reached more
+   * often after a shift is hit between varied readings. A value that a value-aware check would
+   * call stuck is shift when its repeats interleave (runs test p > `stuck_runs_p`, in a window
+   * where one stretch would have p ≤ `stuck_runs_p`), it is a boundary or the most frequent value
+   * of the reference or the feature's values repeat (reference most frequent share ≥
+   * `stuck_reference_mass`), and the other values keep `stuck_others_spread` of the reference's
+   * standard deviation. Never turns shift into breakage. Off: the order is not read. @default false
+   */
+  stuck_order_aware: boolean;
+  /**
+   * Left-tail runs probability (value-runs.ts) at or under which a value's repeats come in
+   * stretches (stuck); above it, in a window large enough for one stretch to reach it, they
+   * interleave. 0.01: a fill of a tenth of a window of a few hundred events is far below it
+   * (p < 1e-20), a value hit at random is below it one time in a hundred. @default 0.01
+   */
+  stuck_runs_p: number;
+  /**
+   * Share of the reference's standard deviation the values other than the grown one must keep for
+   * interleaved repeats to be a ceiling (with `stuck_order_aware`). Lower than `stuck_spread_kept`
+   * because a shift toward a ceiling compresses the values below it (a normal shifted to its clip
+   * point keeps 0.6 of its deviation below it, one shifted a deviation past it 0.45), and a
+   * reference spanning two regimes has more spread than either; a quarter still tells a sensor
+   * that lost its range (the rest collapsed too). @default 0.25
+   */
+  stuck_others_spread: number;
 }
 
 export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
@@ -131,6 +175,9 @@ export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
   stuck_shift_aware: false,
   stuck_reference_mass: 0.01,
   stuck_spread_kept: 0.5,
+  stuck_order_aware: false,
+  stuck_runs_p: 0.01,
+  stuck_others_spread: 0.25,
 };
 
 /** What a failing check means for retraining (see the module comment). */
@@ -176,6 +223,8 @@ export interface QualityCheck {
   threshold: number;
   /** The check in words, with its figures, e.g. "x1: value 0 in 100.0% of values (reference at most 0.4%)". */
   detail: string;
+  /** A stuck or frequent value's runs test in event order, when the order was read (`stuck_order_aware`). @default absent */
+  runs?: RunsTest;
 }
 
 export interface FeatureQuality {
@@ -270,6 +319,50 @@ function grownValueIsShift(
   return `${where}, the window keeping its spread (std ${std.toPrecision(3)} vs reference ${referenceStd.toPrecision(3)}): a value the reference had grown frequent, shift`;
 }
 
+/** A runs test in words: "in 3 runs where a random order gives 148 (z −12.1, p 2.4e-37)". */
+function runsText(test: RunsTest): string {
+  const p = test.p < 1e-300 ? '< 1e-300' : Number(test.p.toPrecision(2)).toString();
+  return `in ${test.runs} runs where a random order gives ${Number(test.expected.toPrecision(3))} (z ${test.z.toFixed(1)}, p ${p})`;
+}
+
+/**
+ * Why a value a value-aware check calls stuck is a ceiling or floor reached more often (shift),
+ * judged by the window's event order, or null when it stays stuck (see
+ * `QualityThresholds.stuck_order_aware`).
+ */
+function interleavedValueIsShift(
+  counts: FeatureQualityCounts,
+  test: RunsTest,
+  referenceTop: number,
+  thresholds: QualityThresholds,
+): string | null {
+  // A window too small or too lopsided for one stretch to stand out is no evidence of interleaving.
+  if (test.minimumP > thresholds.stuck_runs_p || test.p <= thresholds.stuck_runs_p) return null;
+  const value = counts.top_value;
+  if (typeof value !== 'number') return null;
+  const where =
+    value === counts.reference_max
+      ? "the reference's largest value"
+      : value === counts.reference_min
+        ? "the reference's smallest value"
+        : value === counts.reference_top_value
+          ? "the reference's most frequent value"
+          : referenceTop >= thresholds.stuck_reference_mass
+            ? `a value of a feature whose values repeat (reference most frequent ${pct(referenceTop)})`
+            : null;
+  if (where === null) return null;
+  const othersStd = counts.others_std;
+  const referenceStd = counts.reference_std;
+  if (
+    othersStd == null ||
+    referenceStd == null ||
+    !(referenceStd > 0) ||
+    othersStd < thresholds.stuck_others_spread * referenceStd
+  )
+    return null;
+  return `${where}, its repeats interleaved with other values ${runsText(test)}, the others keeping their spread (std ${othersStd.toPrecision(3)} vs reference ${referenceStd.toPrecision(3)}): a ceiling or floor reached more often, shift`;
+}
+
 /** The failing checks of one feature. */
 export function featureChecks(
   counts: FeatureQualityCounts,
@@ -324,29 +417,34 @@ export function featureChecks(
     const rise = top - referenceTop;
     const p0 = Math.max(referenceTop, 1 / present);
     const grew = rise >= thresholds.stuck_share_increase && binomialZ(top * present, present, p0) >= 3;
-    const shift =
+    const valueShift =
       grew && thresholds.stuck_shift_aware ? grownValueIsShift(counts, top, referenceTop, thresholds) : null;
+    // The event order only ever turns a stuck verdict into shift, never the reverse.
+    const runs = grew && thresholds.stuck_order_aware && counts.top_value_runs ? runsTest(counts.top_value_runs) : null;
+    const orderShift =
+      valueShift === null && runs !== null ? interleavedValueIsShift(counts, runs, referenceTop, thresholds) : null;
+    const shift = valueShift ?? orderShift;
+    const figures = `value ${valueText(counts.top_value)} in ${pct(top)} of ${present} values (reference: most frequent value ${pct(referenceTop)})`;
+    const withRuns = (c: QualityCheck): QualityCheck => (runs ? { ...c, runs } : c);
     if (shift !== null)
       out.push(
-        check(
-          'frequent-value',
-          name,
-          top,
-          referenceTop,
-          thresholds.stuck_share_increase,
-          `value ${valueText(counts.top_value)} in ${pct(top)} of ${present} values (reference: most frequent value ${pct(referenceTop)}): ${shift}`,
+        withRuns(
+          check('frequent-value', name, top, referenceTop, thresholds.stuck_share_increase, `${figures}: ${shift}`),
         ),
       );
     else if (grew) {
       stuck = true;
+      const order =
+        runs === null
+          ? ''
+          : runs.minimumP > thresholds.stuck_runs_p
+            ? `, ${runsText(runs)}: too few other values for the order to tell (one stretch would have p ${Number(runs.minimumP.toPrecision(2))})`
+            : runs.p <= thresholds.stuck_runs_p
+              ? `, its repeats in stretches ${runsText(runs)}`
+              : `, interleaved ${runsText(runs)} but not at a value the reference had or without the others' spread`;
       out.push(
-        check(
-          'stuck-value',
-          name,
-          top,
-          referenceTop,
-          thresholds.stuck_share_increase,
-          `value ${valueText(counts.top_value)} in ${pct(top)} of ${present} values (reference: most frequent value ${pct(referenceTop)}): stuck`,
+        withRuns(
+          check('stuck-value', name, top, referenceTop, thresholds.stuck_share_increase, `${figures}${order}: stuck`),
         ),
       );
     }

@@ -9,6 +9,7 @@ import { compareBinnedFeature, type CompareOptions } from './compare-feature.ts'
 import { outOfRangeFromCounts, topCategory, unseenFromProfiles, type FeatureQualityCounts } from './data-quality.ts';
 import type { FeatureDriftResult } from './feature-result.ts';
 import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from './profiles.ts';
+import type { ValueRuns } from './value-runs.ts';
 
 /** Report names of the prediction columns (role 'prediction'). */
 export const PREDICTION_NAMES = {
@@ -99,7 +100,7 @@ const referenceMissingRate = (missing: number, rows: number): number => (rows > 
 export function windowQualityCounts(
   reference: ReferenceProfiles,
   window: CountedWindow,
-  topValues: Readonly<Record<string, { value: number; share: number } | null>> = {},
+  topValues: Readonly<Record<string, TopValue | null>> = {},
 ): FeatureQualityCounts[] {
   const rows = window.rows;
   const out: FeatureQualityCounts[] = [];
@@ -166,14 +167,26 @@ export function windowQualityCounts(
 }
 
 /**
+ * A window's most frequent finite value of a numeric feature, its share of the finite values, and
+ * (when the read counted them) its runs in event-time order (value-runs.ts).
+ */
+export interface TopValue {
+  value: number;
+  share: number;
+  /** @default undefined (the order was not read) */
+  runs?: ValueRuns | null;
+}
+
+/**
  * The stuck-value inputs of a numeric feature: the window's most frequent value (when it was
- * counted: only for candidates, data-quality.ts `stuckValueCandidates`), the reference's, and
- * both spreads for the zero-variance check.
+ * counted: only for candidates, data-quality.ts `stuckValueCandidates`) with its runs in event
+ * order, the reference's, both spreads for the zero-variance check, and the spread of the
+ * window's other values.
  */
 export function stuckValueInputs(
   profile: NumericReferenceProfile,
   counts: NumericCounts,
-  top: { value: number; share: number } | null | undefined,
+  top: TopValue | null | undefined,
 ): Pick<
   FeatureQualityCounts,
   | 'top_value_share'
@@ -185,6 +198,8 @@ export function stuckValueInputs(
   | 'reference_min'
   | 'reference_max'
   | 'top_value_bin_share'
+  | 'top_value_runs'
+  | 'others_std'
 > {
   const n = counts.counts.reduce((s, c) => s + c, 0);
   const single = !top && n > 0 && counts.min !== undefined && counts.min === counts.max;
@@ -201,7 +216,25 @@ export function stuckValueInputs(
     reference_max: profile.max,
     top_value_bin_share:
       topValue === null || n === 0 ? null : (counts.counts[binIndex(topValue, profile.cuts)] ?? 0) / n,
+    ...(top?.runs ? { top_value_runs: top.runs } : {}),
+    ...(top ? { others_std: othersStd(counts, n, top) } : {}),
   };
+}
+
+/**
+ * Population standard deviation of the finite values other than `top.value`, from the window's
+ * mean and deviation: about the window's mean μ, the others hold Σ(x−μ)² = nσ² − n₁(v−μ)² and
+ * Σ(x−μ) = −n₁(v−μ) (no cancellation of large squares). Null without moments or other values.
+ */
+function othersStd(counts: NumericCounts, n: number, top: TopValue): number | null {
+  if (counts.mean === undefined || counts.std === undefined || n <= 0) return null;
+  const matches = top.runs ? top.runs.matches : Math.round(top.share * n);
+  const rest = n - matches;
+  if (rest <= 0) return null;
+  const d = top.value - counts.mean;
+  const meanShift = (matches * d) / rest;
+  const variance = (n * counts.std * counts.std - matches * d * d) / rest - meanShift * meanShift;
+  return Math.sqrt(Math.max(0, variance));
 }
 
 /**

@@ -145,11 +145,17 @@ export function evaluateWindow(
     features: observation.quality ?? qualityCounts,
     appeared: observation.appeared ?? null,
   };
-  // Revision 4: a value the reference had, grown frequent while the window keeps its spread, is shift.
+  // Revision 4: a value the reference had, grown frequent while the window keeps its spread, is
+  // shift; with `stuckValueOrder`, so is one whose repeats interleave in event order (a ceiling).
+  const revision4 = (settings.ruleRevision ?? 1) >= 4;
   const dataQuality = dataQualityReport(
     qualityInputs,
     revision3
-      ? { min_rows: evidence.minWindowRows, ...((settings.ruleRevision ?? 1) >= 4 ? { stuck_shift_aware: true } : {}) }
+      ? {
+          min_rows: evidence.minWindowRows,
+          ...(revision4 ? { stuck_shift_aware: true } : {}),
+          ...(revision4 && settings.stuckValueOrder === true ? { stuck_order_aware: true } : {}),
+        }
       : {},
   );
 

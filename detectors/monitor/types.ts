@@ -232,6 +232,16 @@ export interface MonitorSettings {
    * decisions. @default true
    */
   kindProbes?: boolean;
+  /**
+   * Tell a stuck value from a ceiling by the window's event order (rule revision 4 and later;
+   * detectors/drift/data-quality.ts `stuck_order_aware`, the runs test in value-runs.ts): a value
+   * grown far more frequent whose repeats interleave with other values, at a value the reference
+   * had, with the other values keeping their spread, is a ceiling or floor reached more often
+   * (shift, never a block); repeats in stretches stay a stuck value (breakage). The ModelMonitor
+   * workflow keeps it off for runs that started before it (no `stuck-value-order` marker), so
+   * replay re-derives their decisions. @default true
+   */
+  stuckValueOrder?: boolean;
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
@@ -247,6 +257,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   textRevision: 2,
   estimationRevision: 2,
   kindProbes: true,
+  stuckValueOrder: true,
 };
 
 /** Everything a monitor remembers between ticks (and across continue-as-new). */

@@ -43,7 +43,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from '../../detectors/drift/profiles.ts';
-import type { CountedWindow } from '../../detectors/drift/window-comparison.ts';
+import type { CountedWindow, TopValue } from '../../detectors/drift/window-comparison.ts';
 import type { LabelledScoreGroup, ScoreBinCount } from '../../detectors/monitor/window-histograms.ts';
 import {
   anySegments,
@@ -67,7 +67,14 @@ import type { SegmentsToCount } from './segment-grouping.ts';
 import { countsFromMap, floatArrayParam, num } from './sql-values.ts';
 import type { TimeWindow } from './time-window.ts';
 import {
+  eventOrderWindows,
+  FIRST_AND_LAST,
   labelledGroupOf,
+  STARTS_STRETCH,
+  STRETCH_COLUMNS,
+  TOP_VALUE_COLUMNS,
+  topValueOfRow,
+  type TopValueRow,
   type CountedSegment,
   type LabelledGroupRow,
   type SegmentLabelledGroups,
@@ -327,21 +334,29 @@ function totalsOf(rows: readonly VersionRow[]): { rows: number; classLabels: Rec
 }
 
 /**
- * Per (window, numeric feature) asked for: the most frequent finite value, its rows and the
- * finite values, counted exactly as window-repository.ts `topValueShares` counts them (ties: the
- * largest value).
+ * Per (window, numeric feature) asked for: the most frequent finite value, its rows, the finite
+ * values and the value's runs in event-time order, counted exactly as window-repository.ts
+ * `topValueShares` counts them (ties: the largest value; events ordered by (ts, event_id) within
+ * each window and feature).
  */
 const TOP_VALUES_SQL = `
-SELECT w, name, argMax(v, (c, v)) AS value, max(c) AS top, sum(c) AS finite
+SELECT w, name, ${TOP_VALUE_COLUMNS}
 FROM (
-  SELECT w, name, v, count() AS c
-  FROM ${eventsOfWindows('num_features')}
-  ARRAY JOIN mapKeys(num_features) AS name, mapValues(num_features) AS v
-  WHERE isFinite(v)
-    AND (w, name) IN (
-      SELECT tupleElement(t, 1), tupleElement(t, 2)
-      FROM (SELECT arrayJoin(arrayZip({topWindows:Array(UInt64)}, {topNames:Array(String)})) AS t)
+  SELECT w, name, ${STRETCH_COLUMNS}
+  FROM (
+    SELECT w, name, v, ${STARTS_STRETCH} AS starts, ${FIRST_AND_LAST}
+    FROM (
+      SELECT w, name, v, ts, event_id
+      FROM ${eventsOfWindows('ts, event_id, num_features')}
+      ARRAY JOIN mapKeys(num_features) AS name, mapValues(num_features) AS v
+      WHERE isFinite(v)
+        AND (w, name) IN (
+          SELECT tupleElement(t, 1), tupleElement(t, 2)
+          FROM (SELECT arrayJoin(arrayZip({topWindows:Array(UInt64)}, {topNames:Array(String)})) AS t)
+        )
     )
+    WINDOW ${eventOrderWindows('PARTITION BY w, name ')}
+  )
   GROUP BY w, name, v
 )
 GROUP BY w, name`;
@@ -353,18 +368,18 @@ export interface TopValueRequest extends TimeWindow {
 }
 
 /**
- * The most frequent finite value of each feature asked for, per window, and its share of the
- * finite values (null when the feature has none): window-repository.ts `topValueShares` for a
- * batch of windows (at most one per model), in one query.
+ * The most frequent finite value of each feature asked for, per window, its share of the finite
+ * values and its runs in event order (null when the feature has none): window-repository.ts
+ * `topValueShares` for a batch of windows (at most one per model), in one query.
  */
 export async function batchedTopValueShares(
   client: ClickHouseClient,
   requests: readonly TopValueRequest[],
   timings?: BatchQueryTimings,
-): Promise<Record<string, { value: number; share: number } | null>[]> {
+): Promise<Record<string, TopValue | null>[]> {
   const out = requests.map((r) => Object.fromEntries(r.features.map((name) => [name, null]))) as Record<
     string,
-    { value: number; share: number } | null
+    TopValue | null
   >[];
   if (requests.every((r) => r.features.length === 0)) return out;
   const topWindows: number[] = [];
@@ -375,7 +390,7 @@ export async function batchedTopValueShares(
       topNames.push(name);
     }
   });
-  const rows = await timedRows<{ w: number; name: string; value: number | null; top: string; finite: string }>(
+  const rows = await timedRows<{ w: number; name: string } & TopValueRow>(
     client,
     'topValues',
     TOP_VALUES_SQL,
@@ -383,10 +398,8 @@ export async function batchedTopValueShares(
     timings,
   );
   for (const r of rows) {
-    const finite = num(r.finite);
     const slot = out[Number(r.w) - 1];
-    if (slot && r.name in slot && finite > 0 && r.value != null)
-      slot[r.name] = { value: Number(r.value), share: num(r.top) / finite };
+    if (slot && r.name in slot) slot[r.name] = topValueOfRow(r);
   }
   return out;
 }

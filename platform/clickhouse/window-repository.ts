@@ -8,7 +8,7 @@
  * (labels-of-events.ts), never every label stored.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { CountedWindow } from '../../detectors/drift/window-comparison.ts';
+import type { CountedWindow, TopValue } from '../../detectors/drift/window-comparison.ts';
 import type { LabelledScoreGroup, ScoreBinCount } from '../../detectors/monitor/window-histograms.ts';
 import type { SegmentKey } from '../../detectors/segments/types.ts';
 import { countQuery, type ColumnsToCount } from './binned-counts-query.ts';
@@ -381,36 +381,86 @@ export async function labelledScoreSample(
 }
 
 /**
- * The most frequent finite value of each of `features` (numeric) in the window and its share of
- * the finite values, counted exactly: one GROUP BY per feature. Meant for the few features whose
- * counts suggest a stuck value (detectors/drift/data-quality.ts `stuckValueCandidates`), not for
- * every feature of every window. A feature with no finite value maps to null. Of values equally
- * frequent, the largest is named, so the answer does not depend on the order rows are read in.
+ * The most frequent finite value of each of `features` (numeric) in the window, its share of
+ * the finite values, and its runs in event-time order (detectors/drift/value-runs.ts: how its
+ * repeats are spread, what tells a stuck stretch from a ceiling), counted exactly: one query per
+ * feature. Meant for the few features whose counts suggest a stuck value
+ * (detectors/drift/data-quality.ts `stuckValueCandidates`), not for every feature of every window.
+ * A feature with no finite value maps to null. Of values equally frequent, the largest is named,
+ * so the answer does not depend on the order rows are read in; events are ordered by (ts, event_id).
  */
 export async function topValueShares(
   client: ClickHouseClient,
   features: readonly string[],
   events: EventWindow,
-): Promise<Record<string, { value: number; share: number } | null>> {
-  const out: Record<string, { value: number; share: number } | null> = {};
+): Promise<Record<string, TopValue | null>> {
+  const out: Record<string, TopValue | null> = {};
   const window = eventWindowSql(events);
   for (const name of features) {
-    const [row] = await queryRows<{ value: number | null; top: string; finite: string }>(
+    const [row] = await queryRows<TopValueRow>(
       client,
-      `SELECT argMax(v, (c, v)) AS value, max(c) AS top, sum(c) AS finite
+      `SELECT ${TOP_VALUE_COLUMNS}
        FROM (
-         SELECT v, count() AS c
-         FROM (SELECT arrayElementOrNull(num_features, {name:String}) AS v FROM ${window.source})
-         WHERE v IS NOT NULL AND isFinite(v)
+         SELECT ${STRETCH_COLUMNS}
+         FROM (
+           SELECT v, ${STARTS_STRETCH} AS starts, ${FIRST_AND_LAST}
+           FROM (SELECT ts, event_id, assumeNotNull(arrayElementOrNull(num_features, {name:String})) AS v
+                 FROM ${window.source}
+                 WHERE arrayElementOrNull(num_features, {name:String}) IS NOT NULL)
+           WHERE isFinite(v)
+           WINDOW ${eventOrderWindows('')}
+         )
          GROUP BY v
        )${window.settings}`,
       { ...window.params, name },
     );
-    const finite = num(row?.finite ?? 0);
-    out[name] = finite > 0 && row?.value != null ? { value: Number(row.value), share: num(row.top) / finite } : null;
+    out[name] = row ? topValueOfRow(row) : null;
   }
   return out;
 }
+
+/**
+ * The SQL pieces of a most-frequent-value query with its runs, shared with the batched query
+ * (window-batch-repository.ts): per value, its rows and how many stretches of consecutive events
+ * it occupies (an event starts a stretch when the previous event's value differs), and the
+ * window's first and last values; then the most frequent value (ties: the largest) with those.
+ */
+export const eventOrderWindows = (partition: string): string =>
+  `ordered AS (${partition}ORDER BY ts, event_id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW),
+      whole AS (${partition}ORDER BY ts, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)`;
+export const STARTS_STRETCH = `(row_number() OVER ordered = 1 OR lagInFrame(v) OVER ordered != v)`;
+export const FIRST_AND_LAST = `first_value(v) OVER whole AS first_v, last_value(v) OVER whole AS last_v`;
+export const STRETCH_COLUMNS = `v, count() AS c, countIf(starts) AS stretches, any(first_v) AS first_v, any(last_v) AS last_v`;
+export const TOP_VALUE_COLUMNS = `argMax(v, (c, v)) AS value, max(c) AS top, sum(c) AS finite,
+       argMax(stretches, (c, v)) AS top_stretches,
+       argMax(v, (c, v)) = any(first_v) AS top_first, argMax(v, (c, v)) = any(last_v) AS top_last`;
+
+/** A row of {@link TOP_VALUE_COLUMNS}. */
+export interface TopValueRow {
+  value: number | null;
+  top: string | number;
+  finite: string | number;
+  top_stretches: string | number;
+  top_first: number | boolean;
+  top_last: number | boolean;
+}
+
+/**
+ * The most frequent value, its share and its runs from a {@link TopValueRow}: with other values
+ * present, the indicator's runs are the value's stretches, the other values' stretches between
+ * them (one fewer), and one more at each end the value does not hold. Null when nothing is finite.
+ */
+export function topValueOfRow(row: TopValueRow): TopValue | null {
+  const finite = num(row.finite);
+  if (!(finite > 0) || row.value == null) return null;
+  const matches = num(row.top);
+  const others = finite - matches;
+  const stretches = num(row.top_stretches);
+  const runs = others === 0 ? 1 : 2 * stretches - 1 + (truthy(row.top_first) ? 0 : 1) + (truthy(row.top_last) ? 0 : 1);
+  return { value: Number(row.value), share: matches / finite, runs: { runs, matches, others } };
+}
+
+const truthy = (x: number | boolean | string): boolean => x === true || Number(x) === 1;
 
 /**
  * Feature keys the window's rows carry that are not in `known`, with the rows carrying each,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topValueOf } from '../../detectors/drift/profiles.ts';
+import { valueRuns } from '../../detectors/drift/value-runs.ts';
 import type { NumericReferenceProfile } from '../../detectors/drift/profiles.ts';
 import { labelledFromGroups, lateLabelledFromGroups } from '../../detectors/monitor/window-histograms.ts';
 import { buildScoreHistogram } from '../../detectors/quality/score-histogram.ts';
@@ -139,6 +140,15 @@ describe('data quality and label arrival in SQL (embedded chDB)', () => {
     const exact = topValueOf(current.map((e) => e.x));
     expect(x).toMatchObject({ top_value: 4.2, top_value_share: exact!.share });
     expect(exact!.share).toBeCloseTo(0.4, 2);
+    // Its runs in event order, counted by window functions, as counted here over the events in (ts, id) order.
+    const ordered = [...current].sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    expect(x?.top_value_runs).toEqual(
+      valueRuns(
+        ordered.map((e) => e.x),
+        4.2,
+      ),
+    );
+    expect(x?.top_value_runs).toEqual({ runs: 1200, matches: 1200, others: 1800 });
     // Not a candidate (its values spread over the bins as in the reference): not counted.
     expect(drift.counts.quality.find((q) => q.name === 'level')?.top_value_share).toBeUndefined();
     expect(drift.counts.appeared).toEqual({ occurrences: 900, names: [{ name: 'x_v2', rows: 900 }] });

@@ -388,6 +388,11 @@ describe('batched window statistics equal the single-window queries', () => {
       const x = broken.quality.find((q) => q.name === 'x')!;
       expect(x.top_value).toBe(STUCK_VALUE);
       expect(x.top_value_share).toBeGreaterThan(0.4);
+      // Its runs in event order (window functions): the same from the batched query, and adding up.
+      const runs = x.top_value_runs!;
+      expect(runs.matches / (runs.matches + runs.others)).toBeCloseTo(x.top_value_share!, 12);
+      expect(runs.runs).toBeGreaterThan(2);
+      expect(batched[BROKEN]!.counts!.quality.find((q) => q.name === 'x')!.top_value_runs).toEqual(runs);
       // Keys the reference never saw, counted and named (another follow-up).
       expect(broken.appeared!.occurrences).toBeGreaterThan(0.3 * broken.rows);
       expect(broken.appeared!.names!.map((n) => n.name).sort()).toEqual(['brand_new', 'channel']);

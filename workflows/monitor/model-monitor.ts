@@ -111,6 +111,14 @@ const SEGMENT_ESTIMATES = 'segment-estimates';
  */
 const POOLED_WITH_EARLIER = 'pooled-with-earlier-windows';
 
+/**
+ * `patched` id of telling a stuck value from a ceiling by the window's event order
+ * (`MonitorSettings.stuckValueOrder`): a grown value whose repeats interleave with other values
+ * (a runs test on the counts the window read returns) at a value the reference had is shift, so
+ * it no longer blocks a retrain; repeats in stretches stay breakage.
+ */
+const STUCK_VALUE_ORDER = 'stuck-value-order';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -161,6 +169,9 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it stay on rule revision 5 (a short window waits for the windows after
   // it, the estimate standing in), so their decisions replay unchanged. Asked after every other marker.
   const pooledWithEarlier = stepPersistence && patched(POOLED_WITH_EARLIER);
+  // Runs recorded before it judged a grown value without its event order (rule revision 4's
+  // stuck-value check): they replay so. Asked after every other marker.
+  const stuckValueOrder = challengerProbes && patched(STUCK_VALUE_ORDER);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -181,6 +192,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     kindProbes,
     segmentEstimates,
     pooledWithEarlier,
+    stuckValueOrder,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

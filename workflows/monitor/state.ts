@@ -153,7 +153,10 @@ export class MonitorWorkflowState {
    * `stepPersistence` (rule revision 5: a step priced for as long as the model's excursions last),
    * `kindProbes` (multiclass and regression models probed in their policy's metric),
    * `segmentEstimates` (their segments estimated label-free with the window's estimate).
-   * `pooledWithEarlier` (rule revision 6: a window short of the minimum labels pooled with the windows before it).
+   * `pooledWithEarlier` (rule revision 6: a window short of the minimum labels pooled with the windows before it),
+   * `segmentEstimates` (their segments estimated label-free with the window's estimate),
+   * `stuckValueOrder` (a grown value judged by its event order: interleaved repeats at a value the
+   * reference had are a ceiling reached more often, shift).
    */
   constructor(
     input: ModelMonitorInput,
@@ -177,6 +180,7 @@ export class MonitorWorkflowState {
       kindProbes = false,
       segmentEstimates = false,
       pooledWithEarlier = false,
+      stuckValueOrder = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -197,6 +201,7 @@ export class MonitorWorkflowState {
       kindProbes?: boolean;
       segmentEstimates?: boolean;
       pooledWithEarlier?: boolean;
+      stuckValueOrder?: boolean;
     },
   ) {
     this.input = input;
@@ -238,6 +243,11 @@ export class MonitorWorkflowState {
       kindProbes:
         kindProbes && this.#challengerProbes
           ? (input.settings?.kindProbes ?? DEFAULT_MONITOR_SETTINGS.kindProbes)
+          : false,
+      // Runs recorded before the marker judged a grown value without its event order.
+      stuckValueOrder:
+        stuckValueOrder && this.#challengerProbes
+          ? (input.settings?.stuckValueOrder ?? DEFAULT_MONITOR_SETTINGS.stuckValueOrder)
           : false,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
