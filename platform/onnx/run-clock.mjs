@@ -77,3 +77,16 @@ export async function timedRun(start) {
   const wallMs = Number.isNaN(t0) ? t1 - began : t1 - t0;
   return { value, runMs: runTimeMs(wallMs, delayBefore, delayAfter) };
 }
+
+/**
+ * {@link timedRun} of a synchronous run (onnxruntime-node's native binding, session.mjs): there
+ * is no turn before it to leave out, only the time preempted. Returns { value, runMs }.
+ */
+export function timedSyncRun(run) {
+  const delayBefore = readRunDelayNs();
+  const t0 = performance.now();
+  const value = run();
+  const wallMs = performance.now() - t0;
+  const delayAfter = Number.isNaN(delayBefore) ? Number.NaN : readRunDelayNs();
+  return { value, runMs: runTimeMs(wallMs, delayBefore, delayAfter) };
+}
