@@ -3,11 +3,13 @@
 // latencies taken in the same batches). Plain JavaScript: runner threads load it too.
 //
 // Two things are not the model's time, and are left out:
-// - the event loop's turn before the run: onnxruntime-node's run() only queues the inference with
-//   setImmediate (onnxruntime#19611). A clock started at the call counts whatever runs first — for
-//   a run called from inside another run's continuation (the scorer's shadow run after its
-//   champion's) a whole turn of the loop: timers, I/O callbacks, other immediates. So the clock
-//   starts in an immediate queued right before onnxruntime's, which runs next to it.
+// - the event loop's turn before the run: onnxruntime-node's public run() only queues the
+//   inference with setImmediate (onnxruntime#19611). A clock started at the call counts whatever
+//   runs first — for a run called from inside another run's continuation (the scorer's shadow run
+//   after its champion's) a whole turn of the loop: timers, I/O callbacks, other immediates. So the
+//   clock starts in an immediate queued right before onnxruntime's, which runs next to it
+//   (timedRun). A run through the native binding (session.mjs 'direct') has no such turn
+//   (timedSyncRun).
 // - time this thread spent preempted, waiting on the CPU run queue while other processes ran
 //   (Linux reports it per thread in /proc/thread-self/schedstat, run_delay, in ns): on a loaded
 //   machine a single preemption adds milliseconds to a run of microseconds. Where the file cannot

@@ -6,8 +6,8 @@
 // Two ways to run a session, with the same native session code underneath:
 // - 'direct': onnxruntime-node's native binding, whose run() is synchronous. The public
 //   InferenceSession.run wraps that same call in a setImmediate turn (onnxruntime#19611), checks
-//   feeds and fetches and re-wraps the outputs: ~3 µs of a single-row call's ~10 (BENCHMARKS.md,
-//   "Scoring and shadow evaluation"). The binding is not public API, so it is used only with the
+//   feeds and fetches and re-wraps the outputs: about a third of a single-row call's CPU time
+//   (BENCHMARKS.md, "Scoring and shadow evaluation"). The binding is not public API, so it is used only with the
 //   exact onnxruntime-node version it was read against (DIRECT_RUN_VERSION) and when it has the
 //   shape this file calls; anything else falls back to 'public'. A direct run blocks the thread
 //   like a public one, but without the turn before it: OnnxPool bounds how long consecutive
