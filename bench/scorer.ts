@@ -4,7 +4,11 @@
  * same ONNX file and machine in one run (bench/peers/onnx_peer.py). halflife is measured twice:
  * as the scorer runs it (`inline: 'auto'`: on the calling thread when a batch's timed cost fits
  * the 1 ms budget) and with every batch in a runner thread (`inline: 'never'`), each with the
- * event loop's delay (perf_hooks.monitorEventLoopDelay) while it scores.
+ * event loop's delay (perf_hooks.monitorEventLoopDelay) while it scores; and once more as the
+ * scorer runs it but through onnxruntime-node's public InferenceSession API (`direct: false`,
+ * platform/onnx/session.mjs), the path before sessions ran through its native binding directly.
+ * Single-row figures carry the process's CPU time a call on both sides (`cpuMicrosPerCall`): on
+ * the shared, loaded machine the throughput ratio moves with the load, the CPU-time ratio much less.
  *
  * Then shadow evaluation (activities/shadow.ts `shadowEvaluate`, replay source) over
  * `--shadow-events` labelled events in a throwaway embedded ClickHouse (0 skips it), and the
@@ -41,6 +45,9 @@ const USAGE = `usage: npm run bench -- scorer [options]
 
   --rows N            rows scored in batches (default 200000)
   --single N          single-row calls, awaited one at a time (default 5000)
+  --warmup N          single-row calls before anything is timed, on both sides (default 5000: the
+                      first few thousand calls of a fresh Node process run before V8 has optimised
+                      the scorer's code, and its compiler threads' CPU time counts)
   --batch N           rows per batch (default 256, the scorer's maxBatch)
   --shadow-events N   labelled events of the shadow replay (default 1000000; 0 skips it)
   --shadow-metric M   the shadow verdict's metric: logLoss (default; the bootstrap resamples events)
@@ -55,6 +62,8 @@ const USAGE = `usage: npm run bench -- scorer [options]
 
 interface Figures {
   eventsPerSec: number;
+  /** The process's CPU time a call (user + system, every thread), µs: single-row runs only. */
+  cpuMicrosPerCall?: number;
   p50Ms: number;
   p99Ms: number;
   /** The event loop's delay while scoring (1 ms timer resolution): p99 and max, ms. */
@@ -71,10 +80,12 @@ function figuresOf(
   latencies: number[],
   loop: IntervalHistogram,
   where: { caller: number; thread: number },
+  cpuMicrosPerCall?: number,
 ): Figures {
   latencies.sort((a, b) => a - b);
   return {
     eventsPerSec,
+    ...(cpuMicrosPerCall === undefined ? {} : { cpuMicrosPerCall }),
     p50Ms: quantile(latencies, 0.5),
     p99Ms: quantile(latencies, 0.99),
     loopDelayP99Ms: loop.percentile(99) / 1e6,
@@ -111,6 +122,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   };
   const rows = arg('rows', 200_000);
   const single = arg('single', 5000);
+  const warmup = arg('warmup', 5000);
   const batch = arg('batch', 256);
   const shadowEvents = arg('shadow-events', 1_000_000);
   const metricAt = argv.indexOf('--shadow-metric');
@@ -146,8 +158,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   const stored = await store.put('m/model.onnx', bytes);
   const data = Array.from({ length: rows }, () => demoRow(world, 0, rng).features);
 
-  const measure = async (inline: 'auto' | 'never') => {
-    const pool = new OnnxPool({ inline });
+  const measure = async (inline: 'auto' | 'never', direct = true) => {
+    const pool = new OnnxPool({ inline, direct });
     const runner = await loadModelRunner(pool, store, {
       modelId: 'bench',
       version: 'v1',
@@ -155,13 +167,14 @@ export async function main(argv: readonly string[]): Promise<void> {
       sha256: stored.sha256,
       features: FEATURES,
     });
-    for (let i = 0; i < 200; i++) await runner.score([data[i]!]);
+    for (let i = 0; i < warmup; i++) await runner.score([data[i % rows]!]);
     const where = { caller: 0, thread: 0 };
     const loop = monitorEventLoopDelay({ resolution: 1 });
 
     // Single-row: one request per onnxruntime call, awaited in turn (latency of one scored request).
     const lat: number[] = [];
     loop.enable();
+    const cpu0 = process.cpuUsage();
     let t0 = performance.now();
     for (let i = 0; i < single; i++) {
       const s = performance.now();
@@ -169,8 +182,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       lat.push(performance.now() - s);
     }
     const singleS = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     loop.disable();
-    const singleFig = figuresOf(single / singleS, lat, loop, where);
+    const singleFig = figuresOf(single / singleS, lat, loop, where, (cpu.user + cpu.system) / single);
 
     // Batched: the scorer's batches (maxBatch 256 by default), two in flight (one per runner thread).
     where.caller = where.thread = 0;
@@ -204,12 +218,14 @@ export async function main(argv: readonly string[]): Promise<void> {
     const inlineCost = pool.inlineCost(runner.key);
     await runner.unload();
     await pool.close();
-    return { single: singleFig, batched: batchedFig, preEncodedEventsPerSec, inlineCost };
+    return { single: singleFig, batched: batchedFig, preEncodedEventsPerSec, inlineCost, mode: runner.info.mode };
   };
   progress('halflife, as the scorer runs it (inline auto)…');
   const auto = await measure('auto');
   progress('halflife, every batch in a runner thread…');
   const threads = await measure('never');
+  progress("halflife, as the scorer runs it, through onnxruntime-node's public API…");
+  const publicApi = await measure('auto', false);
 
   progress('python onnxruntime peer…');
   const python = path.join(projectRoot, '.halflife/venv-dev/bin/python');
@@ -223,6 +239,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         String(single),
         String(batch),
         FEATURES.numeric.join(','),
+        String(warmup),
       ],
       { encoding: 'utf8' },
     ),
@@ -277,14 +294,18 @@ export async function main(argv: readonly string[]): Promise<void> {
     loadAverage: os.loadavg(),
   };
   const ratio = (a: Figures, b: Figures) => a.eventsPerSec / b.eventsPerSec;
+  // Calls per CPU-second, halflife's over Python's: the throughput ratio with the waits for a core taken out.
+  const cpuRatio = (a: Figures, b: Figures) => b.cpuMicrosPerCall! / a.cpuMicrosPerCall!;
   const result = {
     machine,
     model: 'demo logistic regression (3 numeric features), packed input',
     rows,
     single,
+    warmup,
     batch,
     halflife: auto,
     halflifeThreadsOnly: threads,
+    halflifePublicApi: publicApi,
     python: peer,
     ratios: {
       single: ratio(auto.single, peer.single),
@@ -295,6 +316,12 @@ export async function main(argv: readonly string[]): Promise<void> {
       // Like for like: both sides build the model's input from JSON-shaped rows inside the timer.
       singleFromRows: ratio(auto.single, peer.singleFromRows),
       batchedFromRows: ratio(auto.batched, peer.batchedFromRows),
+      singlePublicApi: ratio(publicApi.single, peer.single),
+      singleFromRowsPublicApi: ratio(publicApi.single, peer.singleFromRows),
+      batchedFromRowsPublicApi: ratio(publicApi.batched, peer.batchedFromRows),
+      singleCpu: cpuRatio(auto.single, peer.single),
+      singleFromRowsCpu: cpuRatio(auto.single, peer.singleFromRows),
+      singleFromRowsCpuPublicApi: cpuRatio(publicApi.single, peer.singleFromRows),
     },
     shadow,
     kafka,
@@ -305,6 +332,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   const fmt = (f: Figures) =>
     `${Math.round(f.eventsPerSec).toLocaleString('en')} ev/s, p50 ${f.p50Ms.toFixed(3)} ms, p99 ${f.p99Ms.toFixed(3)} ms` +
+    (f.cpuMicrosPerCall === undefined ? '' : `, CPU ${f.cpuMicrosPerCall.toFixed(2)} µs/call`) +
     (f.loopDelayMaxMs === undefined
       ? ''
       : `; event-loop delay p99 ${f.loopDelayP99Ms!.toFixed(2)} ms, max ${f.loopDelayMaxMs.toFixed(2)} ms; batches in caller/thread ${f.ranInCaller}/${f.ranInThread}`);
@@ -315,17 +343,18 @@ export async function main(argv: readonly string[]): Promise<void> {
     `in-process cost model: ${auto.inlineCost ? `${(auto.inlineCost.fixedMs * 1000).toFixed(1)} µs + ${(auto.inlineCost.perRowMs * 1000).toFixed(3)} µs/row` : 'threads only'}`,
     `single-row  halflife OnnxPool (auto):    ${fmt(auto.single)}`,
     `single-row  halflife OnnxPool (threads): ${fmt(threads.single)}`,
+    `single-row  halflife OnnxPool (auto, onnxruntime-node's public API): ${fmt(publicApi.single)}`,
     `single-row  ${peer.engine}: ${fmt(peer.single)}`,
-    `            halflife/python throughput ${result.ratios.single.toFixed(2)}× (threads only ${result.ratios.singleThreadsOnly.toFixed(2)}×)`,
+    `            halflife/python throughput ${result.ratios.single.toFixed(2)}× (threads only ${result.ratios.singleThreadsOnly.toFixed(2)}×, public API ${result.ratios.singlePublicApi.toFixed(2)}×); calls per CPU-second ${result.ratios.singleCpu.toFixed(2)}×`,
     `single-row  ${peer.engine}, from JSON-shaped rows: ${fmt(peer.singleFromRows)}`,
-    `            halflife/python throughput, both from rows: ${result.ratios.singleFromRows.toFixed(2)}×`,
+    `            halflife/python throughput, both from rows: ${result.ratios.singleFromRows.toFixed(2)}× (public API ${result.ratios.singleFromRowsPublicApi.toFixed(2)}×); calls per CPU-second ${result.ratios.singleFromRowsCpu.toFixed(2)}× (public API ${result.ratios.singleFromRowsCpuPublicApi.toFixed(2)}×)`,
     `batch ${batch}   halflife OnnxPool (auto):    ${fmt(auto.batched)}`,
     `batch ${batch}   halflife OnnxPool (threads, 2 in flight): ${fmt(threads.batched)}`,
     `batch ${batch}   halflife OnnxPool (auto), rows encoded beforehand: ${Math.round(auto.preEncodedEventsPerSec).toLocaleString('en')} ev/s (${result.ratios.batchedPreEncoded.toFixed(2)}× python)`,
     `batch ${batch}   ${peer.engine} (1 thread): ${fmt(peer.batched)}`,
     `            halflife/python throughput ${result.ratios.batched.toFixed(2)}× (threads only ${result.ratios.batchedThreadsOnly.toFixed(2)}×)`,
     `batch ${batch}   ${peer.engine} (1 thread), from JSON-shaped rows: ${fmt(peer.batchedFromRows)}`,
-    `            halflife/python throughput, both from rows: ${result.ratios.batchedFromRows.toFixed(2)}×`,
+    `            halflife/python throughput, both from rows: ${result.ratios.batchedFromRows.toFixed(2)}× (public API ${result.ratios.batchedFromRowsPublicApi.toFixed(2)}×)`,
   ];
   if (shadow)
     out.push(

@@ -1,6 +1,6 @@
 """Python onnxruntime peer of bench/scorer.ts: the same ONNX file, the same rows, single-row and batched.
 
-Usage: onnx_peer.py MODEL.onnx ROWS SINGLE_CALLS BATCH [FEATURE,...]  -> one JSON line on stdout.
+Usage: onnx_peer.py MODEL.onnx ROWS SINGLE_CALLS BATCH [FEATURE,... [WARMUP_CALLS]]  -> one JSON line on stdout.
 Inputs follow halflife's packed convention: `numeric` [N, F] float32 (no categorical features).
 
 Each path is timed twice: from a numpy matrix built beforehand (the onnxruntime call alone), and
@@ -20,6 +20,7 @@ import onnxruntime as ort
 def main() -> None:
     model, rows, single, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     features = sys.argv[5].split(",") if len(sys.argv) > 5 else ["f1", "f2", "f3"]
+    warmup = int(sys.argv[6]) if len(sys.argv) > 6 else 200
     opts = ort.SessionOptions()
     # One intra-op thread, as halflife's runner threads use.
     opts.intra_op_num_threads = 1
@@ -43,24 +44,34 @@ def main() -> None:
             f["categorical"] = np.empty((a.shape[0], 0), dtype=object)
         return f
 
-    for i in range(200):
-        sess.run(None, feed(x[i : i + 1]))
+    for i in range(warmup):
+        sess.run(None, feed(x[i % rows : i % rows + 1]))
 
     def timed(slice_input, size):
         """Throughput and latencies of one call per `size` events over the rows (single: `single` calls)."""
         starts = range(single) if size == 1 else range(0, rows, size)
         lat = []
+        c0 = time.process_time()
         t0 = time.perf_counter()
         for i in starts:
             s = time.perf_counter()
             sess.run(None, feed(slice_input(i % rows, size)))
             lat.append(time.perf_counter() - s)
         seconds = time.perf_counter() - t0
+        cpu_seconds = time.process_time() - c0
         lat.sort()
         q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
         events = single if size == 1 else rows
         shape = {"calls": single} if size == 1 else {"batch": size, "events": rows}
-        return {**shape, "eventsPerSec": events / seconds, "p50Ms": q(0.5), "p99Ms": q(0.99)}
+        return {
+            **shape,
+            "eventsPerSec": events / seconds,
+            "p50Ms": q(0.5),
+            "p99Ms": q(0.99),
+            # The process's CPU time a call: on a loaded machine, what the call cost without the
+            # time it waited for a core.
+            "cpuMicrosPerCall": cpu_seconds * 1e6 / len(starts),
+        }
 
     from_matrix = lambda i, n: x[i : i + n]
     # The same two paths from JSON-shaped rows, the matrix built inside the timer.

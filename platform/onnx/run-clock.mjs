@@ -3,11 +3,13 @@
 // latencies taken in the same batches). Plain JavaScript: runner threads load it too.
 //
 // Two things are not the model's time, and are left out:
-// - the event loop's turn before the run: onnxruntime-node's run() only queues the inference with
-//   setImmediate (onnxruntime#19611). A clock started at the call counts whatever runs first — for
-//   a run called from inside another run's continuation (the scorer's shadow run after its
-//   champion's) a whole turn of the loop: timers, I/O callbacks, other immediates. So the clock
-//   starts in an immediate queued right before onnxruntime's, which runs next to it.
+// - the event loop's turn before the run: onnxruntime-node's public run() only queues the
+//   inference with setImmediate (onnxruntime#19611). A clock started at the call counts whatever
+//   runs first — for a run called from inside another run's continuation (the scorer's shadow run
+//   after its champion's) a whole turn of the loop: timers, I/O callbacks, other immediates. So the
+//   clock starts in an immediate queued right before onnxruntime's, which runs next to it
+//   (timedRun). A run through the native binding (session.mjs 'direct') has no such turn
+//   (timedSyncRun).
 // - time this thread spent preempted, waiting on the CPU run queue while other processes ran
 //   (Linux reports it per thread in /proc/thread-self/schedstat, run_delay, in ns): on a loaded
 //   machine a single preemption adds milliseconds to a run of microseconds. Where the file cannot
@@ -75,5 +77,18 @@ export async function timedRun(start) {
   const delayAfter = Number.isNaN(delayBefore) ? Number.NaN : readRunDelayNs();
   // A run that settled before the marker fired (never with onnxruntime-node's deferral) keeps the wall time from the call.
   const wallMs = Number.isNaN(t0) ? t1 - began : t1 - t0;
+  return { value, runMs: runTimeMs(wallMs, delayBefore, delayAfter) };
+}
+
+/**
+ * {@link timedRun} of a synchronous run (onnxruntime-node's native binding, session.mjs): there
+ * is no turn before it to leave out, only the time preempted. Returns { value, runMs }.
+ */
+export function timedSyncRun(run) {
+  const delayBefore = readRunDelayNs();
+  const t0 = performance.now();
+  const value = run();
+  const wallMs = performance.now() - t0;
+  const delayAfter = Number.isNaN(delayBefore) ? Number.NaN : readRunDelayNs();
   return { value, runMs: runTimeMs(wallMs, delayBefore, delayAfter) };
 }

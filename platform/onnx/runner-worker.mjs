@@ -12,7 +12,11 @@ parentPort.on('message', async (msg) => {
   const { id, op } = msg;
   try {
     if (op === 'load') {
-      const model = await openSession(msg.bytes, msg.features, { intraOpThreads, output: msg.output });
+      const model = await openSession(msg.bytes, msg.features, {
+        intraOpThreads,
+        output: msg.output,
+        direct: msg.direct,
+      });
       sessions.set(msg.key, model);
       parentPort.postMessage({ id, ok: true, info: sessionInfo(model) });
     } else if (op === 'run') {

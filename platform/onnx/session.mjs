@@ -2,8 +2,23 @@
 // runner threads (runner-worker.mjs) and the in-process path of OnnxPool, so both wrap the same
 // arrays into the same tensors and read the same output: their scores are identical.
 // Plain JavaScript so the runner thread starts under plain Node, tsx and vitest alike.
+//
+// Two ways to run a session, with the same native session code underneath:
+// - 'direct': onnxruntime-node's native binding, whose run() is synchronous. The public
+//   InferenceSession.run wraps that same call in a setImmediate turn (onnxruntime#19611), checks
+//   feeds and fetches and re-wraps the outputs: about a third of a single-row call's CPU time
+//   (BENCHMARKS.md, "Scoring and shadow evaluation"). The binding is not public API, so it is used only with the
+//   exact onnxruntime-node version it was read against (DIRECT_RUN_VERSION) and when it has the
+//   shape this file calls; anything else falls back to 'public'. A direct run blocks the thread
+//   like a public one, but without the turn before it: OnnxPool bounds how long consecutive
+//   in-process runs may hold the event loop.
+// - 'public': InferenceSession.create and run.
+import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
-import { timedRun } from './run-clock.mjs';
+import { timedRun, timedSyncRun } from './run-clock.mjs';
+
+/** The onnxruntime-node release whose native binding (dist/binding.js) this file calls directly. */
+export const DIRECT_RUN_VERSION = '1.30.0';
 
 const PROBABILITY_OUTPUTS = ['probability', 'probabilities', 'output_probability'];
 // A multiclass model's class-probability matrix [N, K]: halflife's graphs and skl2onnx name it so.
@@ -15,8 +30,54 @@ const SUM_TOLERANCE = 1e-6;
 
 const BINARY = { kind: 'binary' };
 
-function findOutput(session, output) {
-  const names = session.outputNames;
+/**
+ * onnxruntime-node's binding module ({ binding, initOrt }) when onnxruntime-node `installed` is
+ * the release this file was read against and the module has that shape; null otherwise.
+ */
+export function directBindingFor(installed) {
+  if (installed !== DIRECT_RUN_VERSION) return null;
+  try {
+    const module = createRequire(import.meta.url)('onnxruntime-node/dist/binding.js');
+    return typeof module?.initOrt === 'function' && typeof module.binding?.InferenceSession === 'function'
+      ? module
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+const directBinding = directBindingFor(ort.env.versions?.node);
+
+/** Whether sessions open as 'direct' here (the installed onnxruntime-node is the one it was read against). */
+export const directRunAvailable = directBinding !== null;
+
+// A tensor the binding reads: what onnxruntime-common's Tensor exposes to it, without the
+// constructor's checks (feeds() makes them itself).
+const cpuValue = (type, data, dims) => ({ type, data, dims, location: 'cpu' });
+
+const EMPTY_NUMERIC = new Float32Array(0);
+
+/**
+ * A native session and its input and output names, or null when the binding does not have the
+ * shape this file calls (then the public API is used). Throws when onnxruntime refuses the model.
+ */
+function openDirect(bytes, sessionOptions) {
+  directBinding.initOrt();
+  const native = new directBinding.binding.InferenceSession();
+  // As InferenceSession.create passes them on (no execution providers: the CPU one).
+  native.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, { ...sessionOptions, executionProviders: [] });
+  const names = (metadata) =>
+    Array.isArray(metadata) && metadata.every((m) => typeof m?.name === 'string') ? metadata.map((m) => m.name) : null;
+  const inputNames = names(native.inputMetadata);
+  const outputNames = names(native.outputMetadata);
+  if (!inputNames || !outputNames || typeof native.run !== 'function' || typeof native.dispose !== 'function') {
+    native.dispose?.();
+    return null;
+  }
+  return { native, inputNames, outputNames };
+}
+
+function findOutput(names, output) {
   if (output.kind === 'multiclass') {
     const found = CLASS_PROBABILITY_OUTPUTS.find((n) => names.includes(n));
     if (!found)
@@ -42,8 +103,8 @@ function findOutput(session, output) {
   return found;
 }
 
-function describe(session, features, output) {
-  const inputs = [...session.inputNames];
+function describe(inputNames, outputNames, features, output) {
+  const inputs = [...inputNames];
   const needed = [];
   if (features.numeric.length > 0) needed.push('numeric');
   if (features.categorical.length > 0) needed.push('categorical');
@@ -63,17 +124,33 @@ function describe(session, features, output) {
       );
     }
   }
-  return { convention, output: findOutput(session, output), inputs, outputs: [...session.outputNames], kind: output };
+  return { convention, output: findOutput(outputNames, output), inputs, outputs: [...outputNames], kind: output };
 }
 
-function feeds(model, rows, numeric, categorical) {
+function checkLengths(model, rows, numeric, categorical) {
+  const dn = model.features.numeric.length;
+  const dc = model.features.categorical.length;
+  // The binding reads the first rows × columns values of a longer array without a word.
+  if (numeric.length !== rows * dn)
+    throw new Error(
+      `numeric input has ${numeric.length} values for ${rows} rows of ${dn} features: expected ${rows * dn}`,
+    );
+  if (categorical.length !== rows * dc)
+    throw new Error(
+      `categorical input has ${categorical.length} values for ${rows} rows of ${dc} features: expected ${rows * dc}`,
+    );
+}
+
+/** The model's inputs for one run; `tensor(type, data, dims)` makes each one. */
+function feeds(model, rows, numeric, categorical, tensor) {
+  checkLengths(model, rows, numeric, categorical);
   const { features } = model;
   const dn = features.numeric.length;
   const dc = features.categorical.length;
   if (model.convention === 'packed') {
     const f = {};
-    if (dn > 0) f.numeric = new ort.Tensor('float32', numeric, [rows, dn]);
-    if (dc > 0) f.categorical = new ort.Tensor('string', categorical, [rows, dc]);
+    if (dn > 0) f.numeric = tensor('float32', numeric, [rows, dn]);
+    if (dc > 0) f.categorical = tensor('string', categorical, [rows, dc]);
     return f;
   }
   const f = {};
@@ -82,15 +159,55 @@ function feeds(model, rows, numeric, categorical) {
     if (j >= 0) {
       const col = new Float32Array(rows);
       for (let i = 0; i < rows; i++) col[i] = numeric[i * dn + j];
-      f[name] = new ort.Tensor('float32', col, [rows, 1]);
+      f[name] = tensor('float32', col, [rows, 1]);
     } else {
       const k = features.categorical.indexOf(name);
       const col = new Array(rows);
       for (let i = 0; i < rows; i++) col[i] = categorical[i * dc + k];
-      f[name] = new ort.Tensor('string', col, [rows, 1]);
+      f[name] = tensor('string', col, [rows, 1]);
     }
   }
   return f;
+}
+
+const publicTensor = (type, data, dims) => new ort.Tensor(type, data, dims);
+
+/**
+ * A direct session's packed inputs, one object per input kept for the session's life: a direct
+ * run reads them synchronously, so no other run can see them changed under it (a public run
+ * reads its feeds a turn later, so it gets fresh ones).
+ */
+function packedFeeds(model, rows, numeric, categorical) {
+  checkLengths(model, rows, numeric, categorical);
+  const f = model.packed;
+  if (f.numeric) {
+    f.numeric.data = numeric;
+    f.numeric.dims[0] = rows;
+  }
+  if (f.categorical) {
+    f.categorical.data = categorical;
+    f.categorical.dims[0] = rows;
+  }
+  return f;
+}
+
+/** Forget the caller's arrays once a direct run has read them. */
+function releaseFeeds(model) {
+  const f = model.packed;
+  if (f?.numeric) f.numeric.data = EMPTY_NUMERIC;
+  if (f?.categorical) f.categorical.data = [];
+}
+
+/** A direct session's run: the binding's synchronous call, fetching only the output read. */
+function runDirect(model, rows, numeric, categorical) {
+  const input = model.packed
+    ? packedFeeds(model, rows, numeric, categorical)
+    : feeds(model, rows, numeric, categorical, cpuValue);
+  try {
+    return model.native.run(input, model.fetches);
+  } finally {
+    if (model.packed) releaseFeeds(model);
+  }
 }
 
 function probabilities(model, out, rows) {
@@ -128,21 +245,42 @@ function probabilities(model, out, rows) {
 /**
  * Score `rows` encoded rows; resolves to { scores, runMs }. runMs with `clock` 'run': time inside
  * onnxruntime, taken by run-clock.mjs without the event loop's turn before it or time the thread
- * was preempted (~4.5 µs more a call: an extra immediate and two procfs reads, a third of a
- * single-row call, so only where two runs' latencies are compared); with 'wall' (the default):
- * the wall time from the call.
+ * was preempted (~4.5 µs more a call: two procfs reads, and for a public session an extra
+ * immediate; so only where two runs' latencies are compared); with 'wall' (the default): the wall
+ * time from the call.
  * `scores`: a binary model's probability a row; a multiclass model's K class probabilities a row,
  * row-major; a regression model's prediction a row.
  */
 export async function runSession(model, rows, numeric, categorical, clock = 'wall') {
-  const input = feeds(model, rows, numeric, categorical);
+  if (model.native) return runSessionNow(model, rows, numeric, categorical, clock);
+  const input = feeds(model, rows, numeric, categorical, publicTensor);
   if (clock === 'run') {
-    const { value: out, runMs } = await timedRun(() => model.session.run(input));
+    const { value: out, runMs } = await timedRun(() => model.session.run(input, model.fetchNames));
     return { scores: probabilities(model, out, rows), runMs };
   }
   const t0 = performance.now();
-  const out = await model.session.run(input);
+  const out = await model.session.run(input, model.fetchNames);
   return { scores: probabilities(model, out, rows), runMs: performance.now() - t0 };
+}
+
+/**
+ * {@link runSession} of a 'direct' session, returned rather than resolved: the run happens in the
+ * call. Throws for a 'public' session.
+ */
+export function runSessionNow(model, rows, numeric, categorical, clock = 'wall') {
+  if (!model.native) throw new Error('runSessionNow needs a direct session (sessionMode(model) is "public")');
+  if (clock === 'run') {
+    const { value: out, runMs } = timedSyncRun(() => runDirect(model, rows, numeric, categorical));
+    return { scores: probabilities(model, out, rows), runMs };
+  }
+  const t0 = performance.now();
+  const out = runDirect(model, rows, numeric, categorical);
+  return { scores: probabilities(model, out, rows), runMs: performance.now() - t0 };
+}
+
+/** 'direct' (the binding's synchronous run) or 'public' (InferenceSession). */
+export function sessionMode(model) {
+  return model.native ? 'direct' : 'public';
 }
 
 /**
@@ -152,19 +290,36 @@ export async function runSession(model, rows, numeric, categorical, clock = 'wal
  * and shape errors surface at load time rather than on the first request).
  */
 export async function openSession(bytes, features, options) {
-  let session;
+  const sessionOptions = {
+    intraOpNumThreads: options.intraOpThreads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  };
+  const output = options.output ?? BINARY;
+  let opened;
   try {
-    session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: options.intraOpThreads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-    });
+    opened = options.direct !== false && directRunAvailable ? openDirect(bytes, sessionOptions) : null;
+    if (!opened) {
+      const session = await ort.InferenceSession.create(bytes, sessionOptions);
+      opened = { session, inputNames: session.inputNames, outputNames: session.outputNames };
+    }
   } catch (err) {
     throw new Error(`not a loadable ONNX model: ${err?.message ?? err}`, { cause: err });
   }
+  const model = { native: opened.native ?? null, session: opened.session ?? null, features };
   try {
-    const output = options.output ?? BINARY;
-    const model = { session, features, ...describe(session, features, output) };
+    Object.assign(model, describe(opened.inputNames, opened.outputNames, features, output));
+    // Only the output read is fetched: a classifier's label or a second output is never copied out.
+    model.fetchNames = [model.output];
+    model.fetches = { [model.output]: null };
+    if (model.native && model.convention === 'packed') {
+      const dn = features.numeric.length;
+      const dc = features.categorical.length;
+      model.packed = {
+        ...(dn > 0 ? { numeric: cpuValue('float32', EMPTY_NUMERIC, [0, dn]) } : {}),
+        ...(dc > 0 ? { categorical: cpuValue('string', [], [0, dc]) } : {}),
+      };
+    }
     const probe = await runSession(
       model,
       1,
@@ -175,7 +330,7 @@ export async function openSession(bytes, features, options) {
     if (problem) throw new Error(`probe row: ${problem}`);
     return model;
   } catch (err) {
-    await session.release?.();
+    await closeSession(model);
     throw err;
   }
 }
@@ -198,10 +353,22 @@ export function outputProblem(output, scores, row) {
 }
 
 export async function closeSession(model) {
-  await model?.session.release?.();
+  if (model?.native) {
+    // The binding throws on a second dispose (and on a run after the first: "Session already disposed").
+    if (!model.disposed) model.native.dispose();
+    model.disposed = true;
+    return;
+  }
+  await model?.session?.release?.();
 }
 
 /** What OnnxPool reports about a loaded model. */
 export function sessionInfo(model) {
-  return { convention: model.convention, output: model.output, inputs: model.inputs, outputs: model.outputs };
+  return {
+    convention: model.convention,
+    output: model.output,
+    inputs: model.inputs,
+    outputs: model.outputs,
+    mode: sessionMode(model),
+  };
 }

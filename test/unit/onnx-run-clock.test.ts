@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeSession, openSession, runSession, type OnnxSession } from '../../platform/onnx/session.mjs';
-import { runDelayNs, runTimeMs, timedRun } from '../../platform/onnx/run-clock.mjs';
+import { closeSession, openSession, runSession, sessionMode, type OnnxSession } from '../../platform/onnx/session.mjs';
+import { runDelayNs, runTimeMs, timedRun, timedSyncRun } from '../../platform/onnx/run-clock.mjs';
 import { ridgeToOnnx } from '../../training/linear-onnx.ts';
 
 const busy = (ms: number) => {
@@ -31,27 +31,52 @@ describe('the run clock: a run is timed without the loop turn before it or time 
   it('passes on the value and the rejection of what it times', async () => {
     await expect(timedRun(async () => 42)).resolves.toMatchObject({ value: 42 });
     await expect(timedRun(() => Promise.reject(new Error('no')))).rejects.toThrow('no');
+    expect(timedSyncRun(() => 42)).toMatchObject({ value: 42 });
+    expect(() =>
+      timedSyncRun(() => {
+        throw new Error('no');
+      }),
+    ).toThrow('no');
   });
 
-  describe('on an onnxruntime session', () => {
+  it('times a synchronous run by its own wall time', () => {
+    const { runMs } = timedSyncRun(() => busy(30));
+    expect(runMs).toBeGreaterThan(0);
+    // Preemption is taken off, never added: no more than the wall time around the call.
+    const called = performance.now();
+    const again = timedSyncRun(() => busy(30));
+    expect(again.runMs).toBeLessThanOrEqual(performance.now() - called);
+  });
+
+  const features = { numeric: ['a', 'b', 'c'], categorical: [] };
+  const numeric = new Float32Array(20 * 3).fill(1);
+  const openRidge = async (mode: 'public' | 'direct') => {
+    const bytes = ridgeToOnnx({
+      kind: 'ridge-regression',
+      features: { numeric: features.numeric, categorical: [] },
+      numeric: { mean: [0, 0, 0], scale: [1, 1, 1] },
+      weight: [1, 2, 3],
+      bias: 0.5,
+    });
+    const session = await openSession(bytes, features, {
+      intraOpThreads: 1,
+      output: { kind: 'regression' },
+      direct: mode === 'direct',
+    });
+    expect(sessionMode(session)).toBe(mode);
+    return session;
+  };
+
+  describe('on an onnxruntime session run through the public API', () => {
     let session: OnnxSession;
-    const features = { numeric: ['a', 'b', 'c'], categorical: [] };
-    const numeric = new Float32Array(20 * 3).fill(1);
     beforeAll(async () => {
-      const bytes = ridgeToOnnx({
-        kind: 'ridge-regression',
-        features: { numeric: features.numeric, categorical: [] },
-        numeric: { mean: [0, 0, 0], scale: [1, 1, 1] },
-        weight: [1, 2, 3],
-        bias: 0.5,
-      });
-      session = await openSession(bytes, features, { intraOpThreads: 1, output: { kind: 'regression' } });
+      session = await openRidge('public');
     });
     afterAll(() => closeSession(session));
 
-    // The scorer's shadow run starts from inside its champion's continuation: onnxruntime-node
-    // queues the run with setImmediate, behind whatever the loop has queued by then. Here that is
-    // 200 ms of other work, far more than this model's run (tens of microseconds).
+    // The scorer's shadow run starts from inside its champion's continuation: onnxruntime-node's
+    // public run queues the run with setImmediate, behind whatever the loop has queued by then.
+    // Here that is 200 ms of other work, far more than this model's run (tens of microseconds).
     it('a run queued behind other work on the event loop reports its own time, not the wait', async () => {
       const champion = await runSession(session, 20, numeric, [], 'run');
       setImmediate(() => busy(200));
@@ -68,6 +93,32 @@ describe('the run clock: a run is timed without the loop turn before it or time 
       setImmediate(() => busy(200));
       const { runMs } = await runSession(session, 20, numeric, []);
       expect(runMs).toBeGreaterThanOrEqual(200);
+    });
+  });
+
+  describe("on an onnxruntime session run through the native binding (session.mjs 'direct')", () => {
+    let session: OnnxSession;
+    beforeAll(async () => {
+      session = await openRidge('direct');
+    });
+    afterAll(() => closeSession(session));
+
+    // Not queued: the run happens in the call, before the work the loop has queued.
+    it('a run does not wait behind other work on the event loop, on either clock', async () => {
+      for (const clock of ['run', 'wall'] as const) {
+        let queuedRan = false;
+        setImmediate(() => {
+          busy(200);
+          queuedRan = true;
+        });
+        const { runMs, scores } = await runSession(session, 20, numeric, [], clock);
+        // Resolved before the queued work ran: its 200 ms are in neither clock.
+        expect(queuedRan).toBe(false);
+        expect(runMs).toBeLessThan(200);
+        expect(Array.from(scores.subarray(0, 1))).toEqual([0.5 + 1 + 2 + 3]);
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(queuedRan).toBe(true);
+      }
     });
   });
 });
