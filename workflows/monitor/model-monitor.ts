@@ -104,6 +104,13 @@ const KIND_PROBES = 'kind-probes';
  */
 const SEGMENT_ESTIMATES = 'segment-estimates';
 
+/**
+ * `patched` id of re-asking the policy in the model's metric: approve and forceRetrain re-evaluate
+ * a multiclass or regression model's policy (or a binary one naming its metric) as its ticks do —
+ * in the policy's metric, thresholds in quality units — not in accuracy with raw thresholds.
+ */
+const KIND_REEVALUATION = 'kind-reevaluation';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -151,6 +158,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it estimated no segment of these kinds: their segments replay with realised
   // quality only. Asked after every other marker.
   const segmentEstimates = patched(SEGMENT_ESTIMATES);
+  // Runs recorded before it re-asked every policy in accuracy with raw thresholds, and replay so. Asked last.
+  const kindReevaluation = patched(KIND_REEVALUATION);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -170,6 +179,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     stepPersistence,
     kindProbes,
     segmentEstimates,
+    kindReevaluation,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
