@@ -36,6 +36,9 @@ export interface LiveOutcomePairRow {
   /** `latency_ms` of each event's metadata (ms per row of its batch), '' when absent. */
   champion_latency: string;
   candidate_latency: string;
+  /** The scorer run each latency was measured in (metadata `latency_run`), '' when not sent. */
+  champion_latency_run: string;
+  candidate_latency_run: string;
   label: string;
   label_numeric: number | null;
 }
@@ -76,6 +79,7 @@ export async function liveOutcomePairs(
             e.prediction_probabilities AS champion_probabilities, e.prediction_value AS champion_value,
             s.prediction_probabilities AS candidate_probabilities, s.prediction_value AS candidate_value,
             e.metadata['latency_ms'] AS champion_latency, s.metadata['latency_ms'] AS candidate_latency,
+            e.metadata['latency_run'] AS champion_latency_run, s.metadata['latency_run'] AS candidate_latency_run,
             l.label AS label, l.label_numeric AS label_numeric
      FROM ${from.sql}
      ORDER BY e.ts DESC, e.event_id LIMIT {limit:UInt32}`,

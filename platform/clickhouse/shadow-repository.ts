@@ -24,6 +24,9 @@ export interface ShadowEventRow {
   shadow_score?: number | null;
   shadow_latency?: string;
   live_latency?: string;
+  /** Live pairs only: the scorer run each latency was measured in (metadata `latency_run`; '' when not sent). */
+  shadow_latency_run?: string;
+  live_latency_run?: string;
 }
 
 export interface ShadowEventsQuery {
@@ -76,7 +79,8 @@ export async function livePairs(
     client,
     `SELECT e.event_id AS event_id, e.num_features AS num_features, e.cat_features AS cat_features, e.prediction_score AS prediction_score,
             e.model_version AS model_version, s.prediction_score AS shadow_score, s.metadata['latency_ms'] AS shadow_latency,
-            e.metadata['latency_ms'] AS live_latency, l.label AS label, l.label_numeric AS label_numeric
+            e.metadata['latency_ms'] AS live_latency, s.metadata['latency_run'] AS shadow_latency_run,
+            e.metadata['latency_run'] AS live_latency_run, l.label AS label, l.label_numeric AS label_numeric
      FROM (SELECT event_id, ts, num_features, cat_features, prediction_score, model_version, metadata FROM scoring_events FINAL
            WHERE model_id = {m:String} AND model_version = {champion:String}
              AND ${ts.sql}) AS e
