@@ -91,9 +91,15 @@ const EXCEPTIONS = [
     imports: ['detectors/drift/multivariate/settings.ts'],
   },
   {
-    // A window's outcome sums start from the detectors' own zero sums, so the monitor and the backtest sum alike.
+    // A window's outcome sums start from the detectors' own zero sums, so the monitor and the backtest sum alike,
+    // and clip log loss's probabilities at the detectors' own ε, so SQL and detectors lose alike.
     file: 'platform/clickhouse/outcome-sums-repository.ts',
-    imports: ['detectors/quality/outcome-sums.ts'],
+    imports: ['detectors/quality/outcome-sums.ts', 'detectors/quality/probabilistic.ts'],
+  },
+  {
+    // The estimated log loss clips probabilities at the detectors' own ε, as the realised one does.
+    file: 'platform/clickhouse/outcome-estimation-repository.ts',
+    imports: ['detectors/quality/probabilistic.ts'],
   },
 ];
 

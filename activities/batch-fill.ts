@@ -56,8 +56,8 @@ export class ArrivalLog {
     this.#trim(now);
   }
 
-  /** Arrivals within the last `windowMs` before `now` of models not in `waiting`. */
-  countOthers(now: number, waiting: ReadonlySet<string>): number {
+  /** Arrivals within the last `windowMs` before `now` of models not in `waiting` (a set, or a map keyed by model). */
+  countOthers(now: number, waiting: { has(modelId: string): boolean }): number {
     this.#trim(now);
     let n = 0;
     for (const a of this.#arrivals) if (!waiting.has(a.modelId)) n += 1;

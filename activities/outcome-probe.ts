@@ -33,26 +33,15 @@ import { eventFeatures } from '../platform/clickhouse/shadow-repository.ts';
 import { encodeSplitFeatures } from '../platform/onnx/features.ts';
 import { modelOutputOf } from '../platform/registry/model-output.ts';
 import { targetValue } from '../training/training-target.ts';
-import { probeEvaluationId } from './probe.ts';
+import { probeEvaluationId, type ScoreProbeInput } from './probe.ts';
 import { heartbeat, nonRetryable, type RetrainContext } from './retrain-context.ts';
 import { loadVersion, scoreEncodedRows } from './scoring.ts';
 
-export interface ScoreOutcomeProbeInput {
-  modelId: string;
-  /** The probe's id (detectors/probes: `<champion>@<started>`). */
-  probeId: string;
-  championVersion: string;
-  challengerVersion: string;
-  /** Events from the probe's start to the end of the window being closed. */
-  window: { start: number; end: number };
-  /** Labels that had arrived by the decision. */
-  labelsArrivedBy: number;
-  /** The policy's metric the gap is measured in, and MAE's and RMSE's worthless error. */
+/** A binary probe's input, and the policy's metric the gap is measured in with MAE's and RMSE's worthless error. */
+export type ScoreOutcomeProbeInput = ScoreProbeInput & {
   metric: OutcomeProbeMetric;
   worthlessError: number | null;
-  /** Oldest events first, at most this many. @default 20000 */
-  maxEvents?: number;
-}
+};
 
 export interface ScoreOutcomeProbeResult {
   evaluationId: string;

@@ -34,7 +34,7 @@ import { targetValue } from '../training/training-target.ts';
 import { heartbeat, type RetrainContext } from './retrain-context.ts';
 import { loadVersion, scoreEncodedRows, type BatchScores } from './scoring.ts';
 import type { PromotionVerdict } from '../detectors/promotion/index.ts';
-import type { GuardrailOptions } from '../detectors/promotion/guardrails.ts';
+import { latencySamplesByRun, type GuardrailOptions } from '../detectors/promotion/guardrails.ts';
 
 type Kind = Exclude<ModelKindDeclaration, { kind: 'binary' }>;
 
@@ -94,7 +94,7 @@ interface SidedEvent extends OutcomePairInput {
 
 interface Gathered {
   events: SidedEvent[];
-  /** Per-batch (replay) or per-event (live) latencies, ms. */
+  /** Latency samples, ms: one per batch (replay) or per scorer run (live). */
   championBatchMs: number[];
   candidateBatchMs: number[];
   /** Rows a side failed to score in a replay (a live side's missing outputs are counted by the pairing). */
@@ -142,9 +142,13 @@ function liveOutputs(kind: Kind, pairs: readonly LiveOutcomePairRow[]): Gathered
   const outputOf = (probabilities: Record<string, number>, value: number | null) =>
     kind.kind === 'multiclass' ? probabilityVector(probabilities, kind.classes) : valueOutput(value);
   const events: SidedEvent[] = [];
+  const championRuns: string[] = [];
+  const candidateRuns: string[] = [];
   for (const p of pairs) {
     const y = truthOf(kind, p.label, p.label_numeric);
     if (y === null) continue;
+    championRuns.push(p.champion_latency_run);
+    candidateRuns.push(p.candidate_latency_run);
     events.push({
       eventId: p.event_id,
       truth: y,
@@ -154,11 +158,17 @@ function liveOutputs(kind: Kind, pairs: readonly LiveOutcomePairRow[]): Gathered
       challengerLatencyMs: latency(p.candidate_latency),
     });
   }
-  const known = (values: number[]) => values.filter((v) => !Number.isNaN(v));
   return {
     events,
-    championBatchMs: known(events.map((e) => e.championLatencyMs)),
-    candidateBatchMs: known(events.map((e) => e.challengerLatencyMs)),
+    // One sample per scorer run, as a replay's are per batch: the events of a run share its measurement.
+    championBatchMs: latencySamplesByRun(
+      events.map((e) => e.championLatencyMs),
+      championRuns,
+    ),
+    candidateBatchMs: latencySamplesByRun(
+      events.map((e) => e.challengerLatencyMs),
+      candidateRuns,
+    ),
     championErrors: 0,
     candidateErrors: 0,
   };

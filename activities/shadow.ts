@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { promotionVerdict, type PromotionMetric, type PromotionVerdict } from '../detectors/promotion/index.ts';
 import type { GuardrailOptions } from '../detectors/promotion/guardrails.ts';
-import { p99 } from '../detectors/promotion/guardrails.ts';
+import { latencySamplesByRun, p99 } from '../detectors/promotion/guardrails.ts';
 import {
   livePairs,
   replayEvents,
@@ -276,8 +276,15 @@ export function createShadowActivity(ctx: RetrainContext) {
       );
       championLatency = Float64Array.from(usable.map((x) => Number(x.e.live_latency || Number.NaN)));
       candidateLatency = Float64Array.from(usable.map((x) => Number(x.e.shadow_latency || Number.NaN)));
-      championBatchMs = [...championLatency].filter((v) => !Number.isNaN(v));
-      candidateBatchMs = [...candidateLatency].filter((v) => !Number.isNaN(v));
+      // One sample per scorer run, as a replay's are per batch: the events of a run share its measurement.
+      championBatchMs = latencySamplesByRun(
+        [...championLatency],
+        usable.map((x) => x.e.live_latency_run ?? ''),
+      );
+      candidateBatchMs = latencySamplesByRun(
+        [...candidateLatency],
+        usable.map((x) => x.e.shadow_latency_run ?? ''),
+      );
     } else {
       const candidateRunner = await loadVersion(ctx, candidate);
       try {

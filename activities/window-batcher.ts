@@ -62,6 +62,8 @@ export class WindowBatcher {
   readonly #arrivals: ArrivalLog;
   readonly #readBatch: (requests: WindowReadRequest[], timings: BatchQueryTimings) => Promise<WindowRead[]>;
   #pending: Pending[] = [];
+  /** Windows waiting per model, kept as they arrive and leave, so planning a batch never walks the queue. */
+  readonly #waitingPerModel = new Map<string, number>();
   #running = false;
   #timer: NodeJS.Timeout | null = null;
   readonly #stats: WindowBatcherStats = { batches: 0, windows: 0, sqlMs: 0, queryMs: {}, waiting: 0 };
@@ -84,6 +86,7 @@ export class WindowBatcher {
       const now = Date.now();
       this.#arrivals.add(now, request.modelId);
       this.#pending.push({ request, arrivedAt: now, resolve, reject });
+      this.#waitingPerModel.set(request.modelId, (this.#waitingPerModel.get(request.modelId) ?? 0) + 1);
       this.#schedule();
     });
   }
@@ -99,10 +102,9 @@ export class WindowBatcher {
     this.#timer = null;
     const now = Date.now();
     const oldestWaitedMs = now - this.#pending[0]!.arrivedAt;
-    const waiting = new Set(this.#pending.map((p) => p.request.modelId));
-    const ready = Math.min(waiting.size, this.#maxBatch);
+    const ready = Math.min(this.#waitingPerModel.size, this.#maxBatch);
     const fill = batchFillWaitMs(
-      { ready, oldestWaitedMs, recentArrivals: this.#arrivals.countOthers(now, waiting) },
+      { ready, oldestWaitedMs, recentArrivals: this.#arrivals.countOthers(now, this.#waitingPerModel) },
       { maxBatch: this.#maxBatch, maxWaitMs: this.#fillWaitMs, rateWindowMs: this.#arrivalWindowMs },
     );
     const wait = ready >= this.#maxBatch ? 0 : Math.max(fill, this.#lingerMs - oldestWaitedMs);
@@ -128,6 +130,11 @@ export class WindowBatcher {
       } else rest.push(p);
     }
     this.#pending = rest;
+    for (const modelId of models) {
+      const left = this.#waitingPerModel.get(modelId)! - 1;
+      if (left === 0) this.#waitingPerModel.delete(modelId);
+      else this.#waitingPerModel.set(modelId, left);
+    }
     const t0 = performance.now();
     try {
       const results = await withQueryPriority('background', () =>

@@ -4,6 +4,7 @@ import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import { loadConfig, type HalflifeConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { temporalAddress } from '../platform/temporal.ts';
+import { acquireDaemonLock } from '../local-services/daemon-lock.ts';
 import { servicesDown, servicesUp } from '../local-services/stack.ts';
 import type { LocalService } from '../local-services/service.ts';
 import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-repository.ts';
@@ -59,6 +60,10 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
   if (options.handleSignals !== false) stopOnSignals(shutdown, log);
 
   try {
+    // One daemon per data directory, checked before any service is started or adopted; released last.
+    const releaseLock = acquireDaemonLock(config.dataDir);
+    shutdown.add({ name: 'daemon lock', run: () => Promise.resolve(releaseLock()) });
+
     await servicesUp(config, {
       onProgress: (line) => log.info(line),
       // Services this daemon starts (or adopts from one killed before it could stop them) are its own.

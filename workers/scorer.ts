@@ -139,10 +139,12 @@ export interface ScorerStats {
   reportsFailed: number;
 }
 
-/** One version's run over a batch: its outputs and its onnxruntime time per row. */
+/** One version's run over a batch: its outputs, its onnxruntime time per row, and the run's id. */
 interface Scored {
   scores: Float64Array;
   perRowMs: number;
+  /** Unique per run: the events of one run carry one latency measurement (a live shadow counts it once). */
+  runId: string;
 }
 
 interface ServingState {
@@ -195,6 +197,8 @@ export class Scorer {
   #updateChain: Promise<void> = Promise.resolve();
   readonly #heartbeatMs: number;
   #seq = 0;
+  /** Runs timed so far: each run's id (its events' `latency_run`). */
+  #runs = 0;
   #heartbeat: NodeJS.Timeout | undefined;
   /** Reports go out one at a time, in order. */
   #reportChain: Promise<void> = Promise.resolve();
@@ -609,6 +613,7 @@ export class Scorer {
         events.push(
           event(r, modelId, servedBy, prediction, {
             latency_ms: scored.perRowMs.toFixed(4),
+            latency_run: scored.runId,
             ...(fallbackFrom ? { fallback_from: fallbackFrom } : {}),
           }),
         );
@@ -628,6 +633,7 @@ export class Scorer {
                 shadow: 'true',
                 shadow_of: modelId,
                 latency_ms: shadowRun.scored.perRowMs.toFixed(4),
+                latency_run: shadowRun.scored.runId,
               },
             ),
           );
@@ -671,7 +677,8 @@ export class Scorer {
         const problem = outputProblem(output, out.scores, i);
         if (problem) throw new Error(problem);
       }
-      return { scores: out.scores, perRowMs: out.runMs / items.length };
+      this.#runs += 1;
+      return { scores: out.scores, perRowMs: out.runMs / items.length, runId: `${this.instanceId}/${this.#runs}` };
     } catch (err) {
       this.#log.error({ err: (err as Error).message, model: runner.key }, 'scoring failed');
       return null;

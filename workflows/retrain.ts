@@ -232,7 +232,7 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
   }
 
   let verdict: PromotionVerdict | null = null;
-  // Which events a live-shadowed verdict rests on, for the promotion's provenance (a rejection records the whole result).
+  // Which evaluation, and which events, the verdict rests on, for the promotion's provenance (a rejection records the whole result).
   let shadowSource: Record<string, unknown> | null = null;
   // Every outcome from here on names the trained version and the verdict reached so far.
   const trainedOutcome = (outcome: RetrainResult['outcome'], reason: string): RetrainResult => ({
@@ -276,7 +276,10 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
       ...(liveWindow ? { source: 'prefer-live' as const, liveWindow } : {}),
     });
     verdict = shadow.verdict;
-    if (liveWindow) shadowSource = { evaluationId: shadow.evaluationId, n: shadow.n, ...pickSource(shadow) };
+    // Every promotion names the evaluation it rests on, replayed or live (histories from before
+    // the marker named only a live one).
+    if (patched('retrain-shadow-source') || liveWindow)
+      shadowSource = { evaluationId: shadow.evaluationId, n: shadow.n, ...pickSource(shadow) };
     if (shadow.verdict.decision !== 'promote') {
       const reason = `shadow evaluation: ${shadow.verdict.decision}: ${shadow.verdict.reasons.join('; ')}`;
       await quick.rejectVersion({ modelId, version, actor: input.actor, reason });

@@ -51,6 +51,31 @@ function sized(el, make) {
   return chart;
 }
 
+/**
+ * A uPlot chart on a numeric (not time) x axis, sized to `el`, without a live legend: the options
+ * the decay and running-mean charts share. `xRange`/`yRange`: uPlot scale ranges; `hooks`: their
+ * drawing over the plot.
+ */
+function numericXChart(el, { height, xRange, yRange, xLabel, yAxis, series, hooks, data }) {
+  return sized(
+    el,
+    (width) =>
+      new uPlot(
+        {
+          width,
+          height,
+          scales: { x: { time: false, range: xRange }, y: { range: yRange } },
+          axes: [{ label: xLabel, size: 44 }, yAxis],
+          series,
+          hooks,
+          legend: { live: false },
+        },
+        data,
+        el,
+      ),
+  );
+}
+
 export function destroy(chart) {
   if (!chart) return;
   chart.__ro?.disconnect();
@@ -239,29 +264,16 @@ export function decayChart(el, { versions, slo, height = 320 }) {
     ctx.fillText(`half-life ${hl.text.split(' (')[0]}`, x + 6 * dpr, u.bbox.top + 14 * dpr);
     ctx.restore();
   };
-  const chart = sized(
-    el,
-    (width) =>
-      new uPlot(
-        {
-          width,
-          height,
-          scales: {
-            x: { time: false, range: (_u, min, max) => (min === max ? [Math.max(0, min - 1), max + 1] : [min, max]) },
-            y: { range: () => [yMin, yMax] },
-          },
-          axes: [
-            { label: `version age (${unit.name} since training)`, size: 44 },
-            pctAxis(`${qualityLabel(latest?.metric)} (%)`),
-          ],
-          series,
-          hooks: { drawClear: [drawBand], draw: [marker] },
-          legend: { live: false },
-        },
-        data,
-        el,
-      ),
-  );
+  const chart = numericXChart(el, {
+    height,
+    xRange: (_u, min, max) => (min === max ? [Math.max(0, min - 1), max + 1] : [min, max]),
+    yRange: () => [yMin, yMax],
+    xLabel: `version age (${unit.name} since training)`,
+    yAxis: pctAxis(`${qualityLabel(latest?.metric)} (%)`),
+    series,
+    hooks: { drawClear: [drawBand], draw: [marker] },
+    data,
+  });
   chart.__ageUnit = unit.name;
   chart.__band = band ? band.curve : null;
   return chart;
@@ -720,27 +732,14 @@ export function runningMeanChart(
     ctx.fill();
     ctx.restore();
   };
-  return sized(
-    el,
-    (width) =>
-      new uPlot(
-        {
-          width,
-          height,
-          scales: {
-            x: { time: false, range: (_u, min, max) => (min === max ? [0, max + 1] : [0, max]) },
-            y: { range: () => [lo - pad, hi + pad] },
-          },
-          axes: [
-            { label: 'paired events so far', size: 44 },
-            { label: yLabel, size: 64 },
-          ],
-          series: [{ label: 'pairs', value: (_u, v) => (v === null ? '–' : String(v)) }, ...lines.map((l) => l.series)],
-          hooks: { drawClear: [band], draw: [verdictBar] },
-          legend: { live: false },
-        },
-        [xs, ...lines.map((l) => l.values)],
-        el,
-      ),
-  );
+  return numericXChart(el, {
+    height,
+    xRange: (_u, min, max) => (min === max ? [0, max + 1] : [0, max]),
+    yRange: () => [lo - pad, hi + pad],
+    xLabel: 'paired events so far',
+    yAxis: { label: yLabel, size: 64 },
+    series: [{ label: 'pairs', value: (_u, v) => (v === null ? '–' : String(v)) }, ...lines.map((l) => l.series)],
+    hooks: { drawClear: [band], draw: [verdictBar] },
+    data: [xs, ...lines.map((l) => l.values)],
+  });
 }

@@ -27,7 +27,7 @@ import { withMultivariate } from '../drift/multivariate/combine.ts';
 import { driftReport } from '../drift/report.ts';
 import { evaluatePolicy } from '../policy/evaluate.ts';
 import { resolveEvidence, type ResolvedEvidence } from '../policy/evidence.ts';
-import type { PolicyState, WindowSummary } from '../policy/state.ts';
+import type { PolicyDecision, PolicyState, WindowSummary } from '../policy/state.ts';
 import type { RetrainPolicy } from '../policy/types.ts';
 import { qualityFromScoreHistogram } from '../quality/score-histogram.ts';
 import { realisedFromSums } from '../quality/outcome-sums.ts';
@@ -468,6 +468,23 @@ function tickWithPooledQuality(
     changePoint,
   };
   return { state, evaluation, decision };
+}
+
+/**
+ * The policy asked again without a new window (a person's approval or retrain request) as the
+ * last tick asked it: in the model's metric (the last window's outcome sums name a multiclass or
+ * regression model's kind; none for a binary model), thresholds in quality units.
+ */
+export function reevaluatePolicy(
+  state: MonitorState,
+  policy: RetrainPolicy,
+  settings: MonitorSettings,
+  lastWindow: Pick<WindowObservation, 'outcomes'> | null,
+  extra: { featureCount?: number | null; qualityNote?: string | null },
+  now: number,
+): PolicyDecision {
+  const used = tickSettings(settings, policy, lastWindow);
+  return evaluatePolicy(policyInQualityUnits(policy, used), policyStateOf(state, used, extra), now);
 }
 
 /** What the policy evaluator sees of the monitor's state (and the rule revision of its settings). */

@@ -44,6 +44,28 @@ export interface GuardrailResult {
   notEvaluated: string[];
 }
 
+/**
+ * A live shadow's latency samples, one per timed run: the events a scorer scored in one run (a
+ * batch) each carry that run's time per row and its id, so counting them per event would count
+ * one measurement once per event of its batch (the p99 taken over copies, and
+ * `minLatencySamples` met by a few large batches). An event without a run id (another serving's
+ * own per-request latency) is a sample of its own; unknown latencies (NaN) are left out.
+ */
+export function latencySamplesByRun(latenciesMs: readonly number[], runs: readonly string[]): number[] {
+  const samples: number[] = [];
+  const seen = new Set<string>();
+  latenciesMs.forEach((ms, i) => {
+    if (Number.isNaN(ms)) return;
+    const run = runs[i] ?? '';
+    if (run !== '') {
+      if (seen.has(run)) return;
+      seen.add(run);
+    }
+    samples.push(ms);
+  });
+  return samples;
+}
+
 export function p99(values: readonly number[]): number {
   return sortedQuantile(
     [...values].sort((a, b) => a - b),

@@ -246,7 +246,7 @@ export interface PromotionVerdictRow {
   reason: string;
   /** The promotion verdict, JSON text ('' or 'null' when none). */
   verdict: string;
-  /** The shadow evaluation the verdict rests on ('' when the decision does not name it, e.g. a promotion after a replay). */
+  /** The shadow evaluation the verdict rests on ('' when the decision does not name it: a promotion after a replay, from before `retrain-shadow-source`). */
   evaluation_id: string;
   champion: string;
   /** A live shadow's choice of source (labelled live pairs, the minimum, the reason), JSON text ('' when none). */

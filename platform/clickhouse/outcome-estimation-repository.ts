@@ -14,6 +14,8 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CalibrationTable, MulticlassEstimationSums } from '../../detectors/quality/cbpe-multiclass-sums.ts';
+// −ln p is taken of p clipped to [ε, 1 − ε], the detectors' own clip.
+import { LOG_LOSS_EPSILON } from '../../detectors/quality/probabilistic.ts';
 import { queryRows } from './client.ts';
 import { eventWindowSql, type EventWindow } from './event-window.ts';
 import { labelsOfEvents } from './labels-of-events.ts';
@@ -21,8 +23,6 @@ import { floatArrayParam, num } from './sql-values.ts';
 import { segmentGrouping, type SegmentGrouping, type SegmentsToCount } from './segment-grouping.ts';
 import { windowFilter } from './time-window.ts';
 
-/** −ln p is taken of p clipped to [ε, 1 − ε] (= detectors/quality/probabilistic.ts LOG_LOSS_EPSILON). */
-const LOG_LOSS_EPSILON = Number.EPSILON;
 /** Platt scaling's logit is of p clipped to [1e−12, 1 − 1e−12] (= detectors/quality/recalibration.ts). */
 const PLATT_CLIP = 1e-12;
 

@@ -26,6 +26,8 @@ import {
   type OutcomeSums,
   type RegressionOutcomeSums,
 } from '../../detectors/quality/outcome-sums.ts';
+// −ln p is taken of p clipped to [ε, 1 − ε], the detectors' own clip.
+import { LOG_LOSS_EPSILON } from '../../detectors/quality/probabilistic.ts';
 import {
   anySegments,
   batchLabelsJoin,
@@ -41,12 +43,6 @@ import { labelsArrivedIn } from './labels-of-events.ts';
 import type { SegmentsToCount } from './segment-grouping.ts';
 import { num } from './sql-values.ts';
 import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
-
-/**
- * −ln p is taken of p clipped to [ε, 1 − ε] (= detectors/quality/probabilistic.ts LOG_LOSS_EPSILON;
- * platform/ may import only types from detectors/).
- */
-const LOG_LOSS_EPSILON = Number.EPSILON;
 
 /** One window of a multiclass or regression model to sum. */
 export interface OutcomeWindowRequest extends TimeWindow {

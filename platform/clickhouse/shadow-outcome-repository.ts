@@ -9,8 +9,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './client.ts';
 import { labelsOfEvents } from './labels-of-events.ts';
 import { chdbRawInsert, insertCompactRows } from './raw-insert.ts';
-import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
-import type { ProbeEventsQuery } from './shadow-repository.ts';
+import { windowFilter, type TimeWindow } from './time-window.ts';
+import { probeEventsSubquery, type ProbeEventsQuery } from './probe-events.ts';
 
 export interface LivePairsQuery {
   modelId: string;
@@ -36,6 +36,9 @@ export interface LiveOutcomePairRow {
   /** `latency_ms` of each event's metadata (ms per row of its batch), '' when absent. */
   champion_latency: string;
   candidate_latency: string;
+  /** The scorer run each latency was measured in (metadata `latency_run`), '' when not sent. */
+  champion_latency_run: string;
+  candidate_latency_run: string;
   label: string;
   label_numeric: number | null;
 }
@@ -76,6 +79,7 @@ export async function liveOutcomePairs(
             e.prediction_probabilities AS champion_probabilities, e.prediction_value AS champion_value,
             s.prediction_probabilities AS candidate_probabilities, s.prediction_value AS candidate_value,
             e.metadata['latency_ms'] AS champion_latency, s.metadata['latency_ms'] AS candidate_latency,
+            e.metadata['latency_run'] AS champion_latency_run, s.metadata['latency_run'] AS candidate_latency_run,
             l.label AS label, l.label_numeric AS label_numeric
      FROM ${from.sql}
      ORDER BY e.ts DESC, e.event_id LIMIT {limit:UInt32}`,
@@ -376,8 +380,7 @@ export async function outcomeProbePairs(
   client: ClickHouseClient,
   q: ProbeEventsQuery & { evaluationId: string },
 ): Promise<OutcomeProbePairRow[]> {
-  const ts = windowFilter('ts', q.window);
-  const arrived = namedWindowFilter('label_ts', 'arrived', { start: null, end: q.labelsArrivedBy });
+  const events = probeEventsSubquery(q, ['prediction_probabilities', 'prediction_value']);
   const rows = await queryRows<OutcomeProbePairRow>(
     client,
     `SELECT p.event_id AS event_id, p.prediction_probabilities AS prediction_probabilities, p.prediction_value AS prediction_value,
@@ -385,31 +388,14 @@ export async function outcomeProbePairs(
             s.label_class AS stored_label_class, s.label_value AS stored_label_value,
             s.champion_probabilities AS stored_champion_probabilities, s.champion_value AS stored_champion_value,
             s.candidate_probabilities AS stored_candidate_probabilities, s.candidate_value AS stored_candidate_value
-     FROM (SELECT e.event_id AS event_id, e.ts AS ts, e.prediction_probabilities AS prediction_probabilities,
-                  e.prediction_value AS prediction_value, l.label AS label, l.label_numeric AS label_numeric
-           FROM (SELECT event_id, ts, prediction_probabilities, prediction_value FROM scoring_events FINAL
-                 WHERE model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}
-                   AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String})) AS e
-           INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric
-                       FROM labels ${labelsOfEvents(`model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}`)}
-                       WHERE ${arrived.sql} GROUP BY event_id) AS l
-             ON l.event_id = e.event_id
-           ORDER BY e.ts, e.event_id LIMIT {limit:UInt32}) AS p
+     FROM (${events.sql}) AS p
      LEFT JOIN (SELECT event_id, label_class, label_value, champion_probabilities, champion_value,
                        candidate_probabilities, candidate_value
                 FROM shadow_outcome_results FINAL
                 WHERE model_id = {m:String} AND evaluation_id = {evaluation:String}) AS s
        ON s.event_id = p.event_id
      ORDER BY p.ts, p.event_id`,
-    {
-      m: q.modelId,
-      champion: q.championVersion,
-      ...ts.params,
-      ...arrived.params,
-      lineage: q.trainingSnapshotId,
-      limit: q.limit,
-      evaluation: q.evaluationId,
-    },
+    { ...events.params, evaluation: q.evaluationId },
   );
   const numberOrNull = (v: number | string | null) => (v === null ? null : Number(v));
   return rows.map((r) => ({

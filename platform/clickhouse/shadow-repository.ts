@@ -7,7 +7,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './client.ts';
 import { labelsOfEvents } from './labels-of-events.ts';
 import { chdbRawInsert, insertCompactRows } from './raw-insert.ts';
-import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
+import { probeEventsSubquery, type ProbeEventsQuery } from './probe-events.ts';
+import { windowFilter, type TimeWindow } from './time-window.ts';
 
 /** A labelled event to evaluate on, newest first. */
 export interface ShadowEventRow {
@@ -23,6 +24,9 @@ export interface ShadowEventRow {
   shadow_score?: number | null;
   shadow_latency?: string;
   live_latency?: string;
+  /** Live pairs only: the scorer run each latency was measured in (metadata `latency_run`; '' when not sent). */
+  shadow_latency_run?: string;
+  live_latency_run?: string;
 }
 
 export interface ShadowEventsQuery {
@@ -75,7 +79,8 @@ export async function livePairs(
     client,
     `SELECT e.event_id AS event_id, e.num_features AS num_features, e.cat_features AS cat_features, e.prediction_score AS prediction_score,
             e.model_version AS model_version, s.prediction_score AS shadow_score, s.metadata['latency_ms'] AS shadow_latency,
-            e.metadata['latency_ms'] AS live_latency, l.label AS label, l.label_numeric AS label_numeric
+            e.metadata['latency_ms'] AS live_latency, s.metadata['latency_run'] AS shadow_latency_run,
+            e.metadata['latency_run'] AS live_latency_run, l.label AS label, l.label_numeric AS label_numeric
      FROM (SELECT event_id, ts, num_features, cat_features, prediction_score, model_version, metadata FROM scoring_events FINAL
            WHERE model_id = {m:String} AND model_version = {champion:String}
              AND ${ts.sql}) AS e
@@ -98,20 +103,6 @@ export async function livePairs(
       limit: q.limit,
     },
   );
-}
-
-export interface ProbeEventsQuery {
-  modelId: string;
-  /** The champion the probe compares with: only events it served, with the scores it served. */
-  championVersion: string;
-  /** Events from the probe's start to the end of the window being closed. */
-  window: TimeWindow;
-  /** Labels that had arrived by then (label_ts before it), as the window's own quality counts them. */
-  labelsArrivedBy: number;
-  /** The challenger's training snapshot: its events are left out. */
-  trainingSnapshotId: string;
-  /** Oldest events first, at most this many (so a later call extends an earlier one's set). */
-  limit: number;
 }
 
 /** A probe's labelled event without its features, and what the probe's evaluation already stored of it. */
@@ -137,35 +128,18 @@ export async function probePairs(
   client: ClickHouseClient,
   q: ProbeEventsQuery & { evaluationId: string },
 ): Promise<ProbePairRow[]> {
-  const ts = windowFilter('ts', q.window);
-  const arrived = namedWindowFilter('label_ts', 'arrived', { start: null, end: q.labelsArrivedBy });
+  const events = probeEventsSubquery(q, ['prediction_score']);
   const rows = await queryRows<ProbePairRow>(
     client,
     `SELECT p.event_id AS event_id, p.prediction_score AS prediction_score, p.label AS label, p.label_numeric AS label_numeric,
             s.candidate_score AS stored_score, s.label AS stored_label, s.champion_score AS stored_champion_score
-     FROM (SELECT e.event_id AS event_id, e.ts AS ts, e.prediction_score AS prediction_score, l.label AS label, l.label_numeric AS label_numeric
-           FROM (SELECT event_id, ts, prediction_score FROM scoring_events FINAL
-                 WHERE model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}
-                   AND event_id NOT IN (SELECT event_id FROM training_lineage WHERE snapshot_id = {lineage:String})) AS e
-           INNER JOIN (SELECT event_id, argMax(label, label_ts) AS label, argMax(label_numeric, label_ts) AS label_numeric
-                       FROM labels ${labelsOfEvents(`model_id = {m:String} AND model_version = {champion:String} AND ${ts.sql}`)}
-                       WHERE ${arrived.sql} GROUP BY event_id) AS l
-             ON l.event_id = e.event_id
-           ORDER BY e.ts, e.event_id LIMIT {limit:UInt32}) AS p
+     FROM (${events.sql}) AS p
      LEFT JOIN (SELECT event_id, candidate_score, label, champion_score FROM shadow_results FINAL
                 WHERE model_id = {m:String} AND evaluation_id = {evaluation:String}) AS s
        ON s.event_id = p.event_id
      ORDER BY p.ts, p.event_id
      SETTINGS join_use_nulls = 1`,
-    {
-      m: q.modelId,
-      champion: q.championVersion,
-      ...ts.params,
-      ...arrived.params,
-      lineage: q.trainingSnapshotId,
-      limit: q.limit,
-      evaluation: q.evaluationId,
-    },
+    { ...events.params, evaluation: q.evaluationId },
   );
   return rows.map((r) => ({
     ...r,

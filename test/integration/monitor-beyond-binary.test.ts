@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule.ts';
 import type { WindowEvaluation } from '../../detectors/monitor/types.ts';
 import { Random } from '../../detectors/random.ts';
-import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
+import { getDecision, listDecisions, type DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
-import { monitorWorkflowId } from '../../workflows/messages.ts';
+import { approveUpdate, monitorWorkflowId, retrainWorkflowId } from '../../workflows/messages.ts';
 import {
   multiclassOutcome,
   OUTCOME_CLASSES,
@@ -85,6 +85,7 @@ describe('multiclass and regression models through the monitor (time-skipping te
   const multiclassModel = uniqueName('mc');
   const regressionModel = uniqueName('reg');
   let decisions = new Map<string, DecisionRecord[]>();
+  const approvedDecisions = new Map<string, DecisionRecord>();
   let rejected: { index: number; reason: string }[] = [];
 
   beforeAll(async () => {
@@ -167,7 +168,19 @@ describe('multiclass and regression models through the monitor (time-skipping te
         if ([...decisions.values()].every((ds) => ds.some((d) => d.kind === 'approval-requested'))) break;
         await env.sleep(HOUR / 2);
       }
+      // A person approves: the monitor asks the policy again, without a new window.
+      for (const handle of handles) {
+        const { decisionId } = await handle.executeUpdate(approveUpdate, { args: [{ actor: 'test-approver' }] });
+        const modelId = policies.find((p) => monitorWorkflowId(p.policy.model) === handle.workflowId)!.policy.model;
+        approvedDecisions.set(modelId, (await getDecision(ch.client, decisionId))!);
+      }
       await Promise.all(handles.map((h) => h.terminate('test over')));
+      // The retrains the approvals started are not this test's: stop them.
+      for (const modelId of [multiclassModel, regressionModel])
+        await env.client.workflow
+          .getHandle(retrainWorkflowId(modelId, 1))
+          .terminate('test over')
+          .catch(() => undefined);
     });
   }, 300_000);
 
@@ -222,5 +235,15 @@ describe('multiclass and regression models through the monitor (time-skipping te
     expect(figures.slice(0, SHIFTED_FROM).every((f) => f < 8)).toBe(true);
     expect(figures.slice(SHIFTED_FROM).every((f) => f > 8)).toBe(true);
     expect((decisions.get(regressionModel) ?? []).some((d) => d.kind === 'approval-requested')).toBe(true);
+  });
+  it("a person's approval re-asks the policy in the model's metric, as the windows did: the retrain starts", () => {
+    // Re-asked in accuracy with the thresholds in the metrics' own units (log loss 0.7, RMSE 8),
+    // quality (≤ 1) never breached them: the approval was recorded and nothing retrained.
+    for (const modelId of [multiclassModel, regressionModel]) {
+      const approved = approvedDecisions.get(modelId);
+      expect(approved?.kind).toBe('retrain');
+      expect(approved?.actor).toBe('test-approver');
+      expect(approved?.reason).toContain('quality');
+    }
   });
 });

@@ -119,6 +119,19 @@ describe('multiclass and regression models: train → shadow → promote, served
       expect(shadowStats.n).toBeGreaterThanOrEqual(100);
       expect(shadowStats.improvement!.lower).toBeGreaterThan(-0.01);
       expect(stack.scorer.routing(modelId)?.live).toEqual([{ version: 'v2', share: 1 }]);
+      // The promotion names the replayed evaluation it rests on, as a live one's does: its stored pairs.
+      const promotion = (await listDecisions(stack.ch.client, { modelId, limit: 50 })).find(
+        (d) => d.kind === 'promote' && d.modelVersion === 'v2',
+      );
+      const source = (promotion!.statistics as { shadowSource?: { evaluationId: string; n: number; source: string } })
+        .shadowSource;
+      expect(source).toMatchObject({ source: 'replay', n: shadowStats.n });
+      const [pairs] = await queryRows<{ n: string }>(
+        stack.ch.client,
+        `SELECT count() AS n FROM shadow_outcome_results FINAL WHERE model_id = {m:String} AND evaluation_id = {e:String}`,
+        { m: modelId, e: source!.evaluationId },
+      );
+      expect(Number(pairs!.n)).toBe(shadowStats.n);
 
       // The scorer serves v2 with onnxruntime and its events reach ClickHouse in the contract the monitor reads.
       const since = Date.now();

@@ -19,6 +19,12 @@ import { T0 } from './training-fixtures.ts';
 const HISTORY = 1200;
 const MIN_PAIRS = 100;
 /**
+ * Latency samples the guardrail needs from each side: one per scorer run (the traffic sends 20
+ * requests at a time, so MIN_PAIRS pairs come from about MIN_PAIRS / 20 runs). Enough for the
+ * ratios these tests judge, far from either side of the limit.
+ */
+const MIN_LATENCY_RUNS = 4;
+/**
  * The latency guardrail these retrains are judged by (challenger p99 / champion p99, each side's
  * onnxruntime time in the same batches): far above two equal models' ratio (about 1; up to ~2 on
  * this loaded machine) and far below the slow challenger's (its ~1 ms a row against a ridge
@@ -105,7 +111,7 @@ describe('the live shadow of multiclass and regression challengers', () => {
           lookback: '1d',
           maxEvents: 20_000,
           minEvents: MIN_PAIRS,
-          guardrails: { maxLatencyP99Ratio: LATENCY_LIMIT },
+          guardrails: { maxLatencyP99Ratio: LATENCY_LIMIT, minLatencySamples: MIN_LATENCY_RUNS },
           ...(live ? { live } : {}),
         },
       },
@@ -306,15 +312,43 @@ describe('the live shadow of multiclass and regression challengers', () => {
     },
   );
 
-  /** The per-row latencies each side was served with, as the evaluation stored them with its pairs. */
+  /**
+   * The per-row latencies each side was served with, as the evaluation stored them with its pairs,
+   * one per scorer run (the run each event's latency was measured in, from its served metadata).
+   */
   async function servedLatencies(modelId: string, evaluationId: string) {
-    const rows = await queryRows<{ champion: number; challenger: number }>(
+    const rows = await queryRows<{
+      champion: number;
+      challenger: number;
+      champion_run: string;
+      challenger_run: string;
+    }>(
       stack.ch.client,
-      `SELECT champion_latency_ms AS champion, candidate_latency_ms AS challenger FROM shadow_outcome_results FINAL
-       WHERE model_id = {m:String} AND evaluation_id = {e:String}`,
-      { m: modelId, e: evaluationId },
+      `SELECT r.champion_latency_ms AS champion, r.candidate_latency_ms AS challenger,
+              e.metadata['latency_run'] AS champion_run, s.metadata['latency_run'] AS challenger_run
+       FROM (SELECT event_id, champion_latency_ms, candidate_latency_ms FROM shadow_outcome_results FINAL
+             WHERE model_id = {m:String} AND evaluation_id = {e:String}) AS r
+       INNER JOIN (SELECT event_id, metadata FROM scoring_events FINAL WHERE model_id = {m:String}) AS e ON e.event_id = r.event_id
+       INNER JOIN (SELECT event_id, metadata FROM scoring_events FINAL WHERE model_id = {shadow:String}) AS s ON s.event_id = r.event_id`,
+      { m: modelId, shadow: shadowModelId(modelId), e: evaluationId },
     );
-    return { champion: rows.map((r) => Number(r.champion)), challenger: rows.map((r) => Number(r.challenger)) };
+    const perRun = (side: 'champion' | 'challenger') => {
+      const runs = new Map<string, number>();
+      for (const r of rows) {
+        const run = side === 'champion' ? r.champion_run : r.challenger_run;
+        expect(run).not.toBe('');
+        // The events of one run carry its one measurement.
+        if (runs.has(run)) expect(runs.get(run)).toBe(Number(r[side]));
+        runs.set(run, Number(r[side]));
+      }
+      return [...runs.values()];
+    };
+    const champion = perRun('champion');
+    const challenger = perRun('challenger');
+    // Runs scored several events each: counted per event, they would have been repeated samples.
+    expect(champion.length).toBeLessThan(rows.length);
+    expect(challenger.length).toBeLessThan(rows.length);
+    return { champion, challenger };
   }
 
   it('falls back to a replay when too few live pairs are labelled by the end of the wait, and says so', async () => {

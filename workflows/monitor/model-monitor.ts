@@ -119,6 +119,13 @@ const POOLED_WITH_EARLIER = 'pooled-with-earlier-windows';
  */
 const STUCK_VALUE_ORDER = 'stuck-value-order';
 
+/**
+ * `patched` id of re-asking the policy in the model's metric: approve and forceRetrain re-evaluate
+ * a multiclass or regression model's policy (or a binary one naming its metric) as its ticks do —
+ * in the policy's metric, thresholds in quality units — not in accuracy with raw thresholds.
+ */
+const KIND_REEVALUATION = 'kind-reevaluation';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -172,6 +179,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it judged a grown value without its event order (rule revision 4's
   // stuck-value check): they replay so. Asked after every other marker.
   const stuckValueOrder = challengerProbes && patched(STUCK_VALUE_ORDER);
+  // Runs recorded before it re-asked every policy in accuracy with raw thresholds, and replay so. Asked last.
+  const kindReevaluation = patched(KIND_REEVALUATION);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -193,6 +202,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     segmentEstimates,
     pooledWithEarlier,
     stuckValueOrder,
+    kindReevaluation,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

@@ -27,6 +27,7 @@ import {
   initialMonitorState,
   monitorTick,
   policyStateOf,
+  reevaluatePolicy,
   startVersion,
   tickSettings,
 } from '../../detectors/monitor/tick.ts';
@@ -104,6 +105,8 @@ export class MonitorWorkflowState {
   lastDecision: MonitorStatus['lastDecision'];
   /** The last window's evaluation: what approve and forceRetrain re-ask the policy with. */
   lastEvaluation: WindowEvaluation | null = null;
+  /** The last window's outcome sums (a multiclass or regression model's): which metric re-asking the policy uses. */
+  #lastOutcomes: OutcomeSums | null = null;
   retrain: RunningRetrain | null = null;
   /** Set when the loop should re-check before its window is due (resumed, retrain finished). */
   wakeUp = false;
@@ -140,6 +143,9 @@ export class MonitorWorkflowState {
   /** Multiclass and regression windows' segments are also estimated label-free with the window (the `patched` marker). */
   readonly #segmentEstimates: boolean;
 
+  /** Approve and forceRetrain re-ask the policy in the model's metric, as a tick does (the `patched` marker). */
+  readonly #kindReevaluation: boolean;
+
   /**
    * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
    * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`, `multivariateDrift`: whether
@@ -152,11 +158,11 @@ export class MonitorWorkflowState {
    * `segmentOutcomes` (their segments' labelled outcomes summed with the window, for per-segment quality).
    * `stepPersistence` (rule revision 5: a step priced for as long as the model's excursions last),
    * `kindProbes` (multiclass and regression models probed in their policy's metric),
-   * `segmentEstimates` (their segments estimated label-free with the window's estimate).
-   * `pooledWithEarlier` (rule revision 6: a window short of the minimum labels pooled with the windows before it),
    * `segmentEstimates` (their segments estimated label-free with the window's estimate),
+   * `pooledWithEarlier` (rule revision 6: a window short of the minimum labels pooled with the windows before it),
    * `stuckValueOrder` (a grown value judged by its event order: interleaved repeats at a value the
-   * reference had are a ceiling reached more often, shift).
+   * reference had are a ceiling reached more often, shift),
+   * `kindReevaluation` (approve and forceRetrain re-ask the policy in the model's metric).
    */
   constructor(
     input: ModelMonitorInput,
@@ -181,6 +187,7 @@ export class MonitorWorkflowState {
       segmentEstimates = false,
       pooledWithEarlier = false,
       stuckValueOrder = false,
+      kindReevaluation = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -202,6 +209,7 @@ export class MonitorWorkflowState {
       segmentEstimates?: boolean;
       pooledWithEarlier?: boolean;
       stuckValueOrder?: boolean;
+      kindReevaluation?: boolean;
     },
   ) {
     this.input = input;
@@ -214,6 +222,7 @@ export class MonitorWorkflowState {
     this.#kindProbes = kindProbes && this.#challengerProbes;
     this.#segmentOutcomes = segmentOutcomes;
     this.#segmentEstimates = segmentEstimates;
+    this.#kindReevaluation = kindReevaluation;
     const newest =
       this.#challengerProbes && stepPersistence && pooledWithEarlier
         ? 6
@@ -474,6 +483,7 @@ export class MonitorWorkflowState {
     const tick = monitorTick(this.state, this.reference, observation, this.policy, Date.now(), this.settings);
     this.state = tick.state;
     this.lastEvaluation = tick.evaluation;
+    this.#lastOutcomes = observation.outcomes ?? null;
     if (probes && tick.decision.probe !== undefined && tick.decision.kind !== 'retrain') {
       const started = await startProbeFor({
         modelId: this.modelId,
@@ -659,14 +669,15 @@ export class MonitorWorkflowState {
   async #reevaluate(actor: string): Promise<string> {
     if (!this.lastEvaluation)
       throw ApplicationFailure.nonRetryable('no window has been evaluated yet; wait for the first tick');
-    const decision = evaluatePolicy(
-      this.policy,
-      policyStateOf(this.state, this.settings, {
-        featureCount: featureCountOf(this.reference),
-        qualityNote: this.lastEvaluation.quality.reason ?? null,
-      }),
-      Date.now(),
-    );
+    const extra = {
+      featureCount: featureCountOf(this.reference),
+      qualityNote: this.lastEvaluation.quality.reason ?? null,
+    };
+    // Runs recorded before the marker re-asked a multiclass or regression policy in accuracy, with
+    // its thresholds in the metric's own units, and replay so.
+    const decision = this.#kindReevaluation
+      ? reevaluatePolicy(this.state, this.policy, this.settings, { outcomes: this.#lastOutcomes }, extra, Date.now())
+      : evaluatePolicy(this.policy, policyStateOf(this.state, this.settings, extra), Date.now());
     return this.#act(decision, this.lastEvaluation, actor);
   }
 

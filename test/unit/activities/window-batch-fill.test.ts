@@ -117,4 +117,23 @@ describe('WindowBatcher fills batches while a fleet ticks', () => {
     expect(readAt - start).toBeLessThanOrEqual(2000);
     expect(batches).toEqual([['late']]);
   });
+
+  it("keeps a model's second window waiting after its first is read: it waits for company as its first did", async () => {
+    const { batcher, batches } = recordingBatcher();
+    await tick(batcher, 40, 100);
+    batches.length = 0;
+    const start = Date.now();
+    const readAt: number[] = [];
+    const reads = [batcher.read(request('x')), batcher.read(request('x'))].map((r) =>
+      r.then(() => readAt.push(Date.now() - start)),
+    );
+    await vi.advanceTimersByTimeAsync(3000);
+    await Promise.all(reads);
+    // One window per model a batch; the second still counts as x's waiting window, so it waits for
+    // the others the rate promises (not read at once as if nothing waited), never past the fill wait.
+    expect(batches).toEqual([['x'], ['x']]);
+    expect(readAt[0]).toBeGreaterThan(1000);
+    expect(readAt[1]! - readAt[0]!).toBeGreaterThan(500);
+    expect(readAt[1]).toBeLessThanOrEqual(2000);
+  });
 });

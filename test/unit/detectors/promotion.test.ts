@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
+import { latencySamplesByRun } from '../../../detectors/promotion/guardrails.ts';
 import {
   evaluateGuardrails,
   mcnemarTest,
@@ -253,6 +254,25 @@ describe('promotion verdict', () => {
     const unknown = evaluateGuardrails({});
     expect(unknown.violations).toEqual([]);
     expect(unknown.notEvaluated).toHaveLength(2);
+  });
+
+  it("a live shadow's latencies count once per scorer run, not once per event of its batch", () => {
+    // Three runs of 50, 30 and 1 events (their per-row times), two events from a serving without run ids.
+    const latencies = [...Array(50).fill(0.02), ...Array(30).fill(0.05), 0.9, 0.03, 0.04, Number.NaN];
+    const runs = [...Array(50).fill('s/1'), ...Array(30).fill('s/2'), 's/3', '', '', 's/4'];
+    const samples = latencySamplesByRun(latencies, runs);
+    expect(samples).toEqual([0.02, 0.05, 0.9, 0.03, 0.04]);
+    // Counted per event, five measurements would pass a minimum of 80 samples; per run they are five.
+    const perEvent = evaluateGuardrails(
+      { championLatenciesMs: latencies.slice(0, 83), challengerLatenciesMs: latencies.slice(0, 83) },
+      { minLatencySamples: 80 },
+    );
+    expect(perEvent.notEvaluated).toEqual([expect.stringContaining('error rate')]);
+    const perRun = evaluateGuardrails(
+      { championLatenciesMs: samples, challengerLatenciesMs: samples },
+      { minLatencySamples: 80 },
+    );
+    expect(perRun.notEvaluated).toContainEqual(expect.stringContaining('latency p99'));
   });
 
   it('too few events is inconclusive even when the challenger looks much better', () => {
