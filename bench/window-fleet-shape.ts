@@ -151,6 +151,7 @@ function statisticsClient(client: ClickHouseClient, into: Record<string, ReadSta
 function timedEventLookups(repo: ClickHouseIngestRepository, into: number[]): IngestRepository {
   return {
     insertEncoded: (table, lines) => repo.insertEncoded(table, lines),
+    insertRows: (table, rows) => repo.insertRows(table, rows),
     existingEventIds: async (events) => {
       const t0 = performance.now();
       try {

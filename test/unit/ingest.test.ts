@@ -6,6 +6,7 @@ import {
   labelKey,
   type DeadLetterRow,
   type IngestRepository,
+  type EncodedRows,
   type IngestTable,
   type InsertTiming,
   type LabelIdentity,
@@ -22,6 +23,7 @@ import {
   type Prepared,
   type RawRecord,
 } from '../../workers/ingest/prepare-record.ts';
+import { readRowBinary } from '../helpers/row-binary-reader.ts';
 import { emptyStoreResult, storeBatch } from '../../workers/ingest/store-batch.ts';
 
 const event = (i: number, extra: Record<string, unknown> = {}) => ({
@@ -182,6 +184,37 @@ describe('PendingBatch', () => {
     expect(b.labels.size).toBe(2);
   });
 
+  it("holds each table's rows as RowBinary: whole when none was dropped, only the kept rows otherwise", () => {
+    const b = new PendingBatch();
+    for (const id of ['a', 'b', 'c', 'd', 'e']) b.add(eventRow(id));
+    b.add(prepareRecord(kafkaRecord('{', '9'), 'events'));
+    const all = b.encoded('scoring_events', [...b.events.values()]);
+    expect(readRowBinary('scoring_events', all.body, all.count).map((r) => r.event_id)).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+    ]);
+    const sent = (eventRow('c') as Extract<Prepared, { kind: 'event' }>).row;
+    expect(readRowBinary('scoring_events', all.body, all.count)[2]).toEqual({
+      ...sent,
+      vec_features: {},
+      prediction_probabilities: {},
+    });
+    // An earlier batch in flight holds b and d: the body gathers a, c, e (c and e adjacent, one piece).
+    const at = (eventRow('b') as Extract<Prepared, { kind: 'event' }>).row.ts;
+    b.events.delete(eventKey('m1', 'b', at));
+    b.events.delete(eventKey('m1', 'd', at));
+    const kept = b.encoded('scoring_events', [...b.events.values()]);
+    expect(readRowBinary('scoring_events', kept.body, kept.count).map((r) => r.event_id)).toEqual(['a', 'c', 'e']);
+    const dead = b.encoded('dead_letters', [...b.deadLetters.values()]);
+    expect(readRowBinary('dead_letters', dead.body, dead.count)).toMatchObject([
+      { dead_letter_id: 'kafka:t:2:9', payload: '{', partition: 2, offset: 9, record_key: 'k' },
+    ]);
+    expect(b.encoded('labels', [])).toEqual({ count: 0, body: Buffer.alloc(0) });
+  });
+
   it('commits offset + 1 as a string for each partition, beyond 2^53 too', () => {
     const b = new PendingBatch();
     b.noteOffset('t\u00000', 't', 0, '5');
@@ -218,6 +251,12 @@ class MemoryRepository implements IngestRepository {
     if (table === 'scoring_events') return this.insertScoringEvents(rows as unknown as ScoringEventRow[]);
     if (table === 'labels') return this.insertLabels(rows as unknown as LabelRow[]);
     return this.insertDeadLetters(rows as unknown as DeadLetterRow[]);
+  }
+  /** Reads the RowBinary back into row objects, so the encoding is checked on every insert. */
+  async insertRows(table: IngestTable, encoded: EncodedRows) {
+    if (table === 'scoring_events') return this.insertScoringEvents(readRowBinary(table, encoded.body, encoded.count));
+    if (table === 'labels') return this.insertLabels(readRowBinary(table, encoded.body, encoded.count));
+    return this.insertDeadLetters(readRowBinary('dead_letters', encoded.body, encoded.count));
   }
   async insertScoringEvents(rows: readonly ScoringEventRow[]) {
     for (const r of rows) {
@@ -379,11 +418,11 @@ describe('OrderedBatchWriter (two batches written at once)', () => {
   it('stores once an event that batch N+1 repeats while batch N is still being inserted', async () => {
     const repo = new MemoryRepository();
     const insertN = gate();
-    const insert = repo.insertEncoded.bind(repo);
+    const insert = repo.insertRows.bind(repo);
     let calls = 0;
-    repo.insertEncoded = async (table, lines) => {
+    repo.insertRows = async (table, rows) => {
       if (calls++ === 0) await insertN.wait; // batch N's insert hangs until released
-      return insert(table, lines);
+      return insert(table, rows);
     };
     const commits: string[] = [];
     const { w, submit } = writer(repo, commits);
@@ -405,10 +444,14 @@ describe('OrderedBatchWriter (two batches written at once)', () => {
   it('commits in submission order when the later insert finishes first', async () => {
     const repo = new MemoryRepository();
     const insertN = gate();
-    const insert = repo.insertEncoded.bind(repo);
-    repo.insertEncoded = async (table, lines) => {
-      if (lines.some((l) => l.includes('"slow-'))) await insertN.wait;
-      return insert(table, lines);
+    const insert = repo.insertRows.bind(repo);
+    repo.insertRows = async (table, rows) => {
+      if (
+        table === 'scoring_events' &&
+        readRowBinary(table, rows.body, rows.count).some((r) => r.event_id.startsWith('slow-'))
+      )
+        await insertN.wait;
+      return insert(table, rows);
     };
     const commits: string[] = [];
     const { w, submit } = writer(repo, commits);

@@ -3,7 +3,7 @@
  * before the insert, and a retry resumes where a failure left off.
  */
 import type { IngestRepository, IngestTable } from '../../platform/clickhouse/ingest-repository.ts';
-import type { PendingBatch } from './pending-batch.ts';
+import type { EncodedRange, PendingBatch } from './pending-batch.ts';
 
 export interface StoreResult {
   insertedEvents: number;
@@ -42,48 +42,37 @@ export async function storeBatch(
   batch: PendingBatch,
   result: StoreResult = emptyStoreResult(),
 ): Promise<StoreResult> {
-  const step = async <R>(
+  const step = async <R extends EncodedRange>(
     table: IngestTable,
     rows: Map<string, R>,
     existing: (rows: R[]) => Promise<Set<string>>,
-    line: (row: R) => string,
   ): Promise<number> => {
     if (rows.size === 0) return 0;
     const t0 = performance.now();
     const have = await existing([...rows.values()]);
-    const fresh: string[] = [];
-    for (const [key, row] of rows) if (!have.has(key)) fresh.push(line(row));
-    result.dedupeMs += performance.now() - t0;
-    const timing = await repo.insertEncoded(table, fresh);
+    const fresh: R[] = [];
+    for (const [key, row] of rows) if (!have.has(key)) fresh.push(row);
+    const t1 = performance.now();
+    result.dedupeMs += t1 - t0;
+    const encoded = batch.encoded(table, fresh);
+    result.serializeMs += performance.now() - t1;
+    const timing = await repo.insertRows(table, encoded);
     result.serializeMs += timing.serializeMs;
     result.insertMs += timing.insertMs;
     result.duplicatesStored += rows.size - fresh.length;
     return fresh.length;
   };
   if (!result.done.events) {
-    result.insertedEvents += await step(
-      'scoring_events',
-      batch.events,
-      (rows) => repo.existingEventIds(rows),
-      (e) => e.line,
-    );
+    result.insertedEvents += await step('scoring_events', batch.events, (rows) => repo.existingEventIds(rows));
     result.done.events = true;
   }
   if (!result.done.labels) {
-    result.insertedLabels += await step(
-      'labels',
-      batch.labels,
-      (rows) => repo.existingLabelIds(rows),
-      (l) => l.line,
-    );
+    result.insertedLabels += await step('labels', batch.labels, (rows) => repo.existingLabelIds(rows));
     result.done.labels = true;
   }
   if (!result.done.deadLetters) {
-    result.deadLetters += await step(
-      'dead_letters',
-      batch.deadLetters,
-      () => repo.existingDeadLetterIds([...batch.deadLetters.keys()]),
-      (line) => line,
+    result.deadLetters += await step('dead_letters', batch.deadLetters, () =>
+      repo.existingDeadLetterIds([...batch.deadLetters.keys()]),
     );
     result.done.deadLetters = true;
   }
