@@ -125,8 +125,40 @@ export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Pr
   });
 }
 
-/** A TCP port nobody listens on right now (for tests and throwaway stacks). */
-export function freePort(): Promise<number> {
+/** The kernel's range for the local ports of outgoing connections (Linux; the usual default elsewhere). */
+export function ephemeralPortRange(): { low: number; high: number } {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low! > 1024) return { low: low!, high: high! };
+  } catch {
+    // not Linux: fall through
+  }
+  return { low: 32768, high: 60999 };
+}
+
+/** Lowest port {@link freePort} hands out: clear of the well-known and most registered services' ports. */
+const FREE_PORT_FLOOR = 15000;
+
+/**
+ * A TCP port nobody listens on right now (for tests and throwaway stacks), below the kernel's
+ * ephemeral range. A port from `listen(0)` lies inside that range, so between picking it and a
+ * server binding it (a JVM takes seconds to start) any outgoing connection on the machine could be
+ * given it as its local port — Kafka then failed with "Address already in use". Below the range,
+ * only another listener can take it.
+ */
+export async function freePort(): Promise<number> {
+  const { low } = ephemeralPortRange();
+  if (low - FREE_PORT_FLOOR >= 1000) {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const port = FREE_PORT_FLOOR + Math.floor(Math.random() * (low - FREE_PORT_FLOOR));
+      if (await canListen(port)) return port;
+    }
+  }
+  return anyFreePort();
+}
+
+/** A port the kernel picks for `listen(0)` (inside its ephemeral range): {@link freePort}'s last resort. */
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

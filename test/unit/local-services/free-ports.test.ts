@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { canListen, freePort, freePortWithSides } from '../../../local-services/process.ts';
+import { canListen, ephemeralPortRange, freePort, freePortWithSides } from '../../../local-services/process.ts';
 
 const servers: net.Server[] = [];
 const listenOn = (port: number) =>
@@ -21,6 +21,15 @@ describe('free ports for throwaway stacks', () => {
     expect(await canListen(port)).toBe(true);
     await listenOn(port);
     expect(await canListen(port)).toBe(false);
+  });
+
+  it("hands out ports below the kernel's ephemeral range, which outgoing connections may take at any moment", async () => {
+    const { low } = ephemeralPortRange();
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    for (const port of ports) {
+      expect(port).toBeLessThan(low);
+      expect(port).toBeGreaterThanOrEqual(15000);
+    }
   });
 
   it('finds a main port whose side ports are free, so a server deriving them does not collide', async () => {
