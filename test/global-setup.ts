@@ -41,7 +41,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     },
   });
   const t0 = Date.now();
-  const started = await servicesUp(config, { onProgress: (line) => process.stderr.write(`[stack] ${line}\n`) });
+  let started: Awaited<ReturnType<typeof servicesUp>>;
+  try {
+    started = await servicesUp(config, { onProgress: (line) => process.stderr.write(`[stack] ${line}\n`) });
+  } catch (err) {
+    // A service that failed to start leaves the ones before it running: stop them (a Temporal
+    // server outlived a run whose Kafka could not bind its port).
+    await servicesDown(config).catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   process.stderr.write(`[stack] services ready in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
   project.provide('stack', {
     dataDir,
