@@ -4,7 +4,6 @@
  * duplicates still collapse; the migration keeps every event stored before it.
  */
 import { createHash } from 'node:crypto';
-import type { ClickHouseClient } from '@clickhouse/client';
 import { describe, expect, it } from 'vitest';
 import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
@@ -12,30 +11,12 @@ import { applyMigrations, MIGRATIONS } from '../../platform/clickhouse/migration
 import { scoreBinCounts, versionsInWindow } from '../../platform/clickhouse/window-repository.ts';
 import type { ScoringEventRow } from '../../platform/contracts.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
+import { readStatisticsClient } from '../helpers/read-statistics.ts';
 import { testConfig } from '../helpers/stack.ts';
 
 const MINUTE = 60_000;
 /** One granule of the table (its default index_granularity): what a key range may read beyond its rows. */
 const GRANULE = 8192;
-
-/** A client whose JSONEachRow reads add the engine's rows read to `into.rows` (same rows returned). */
-function countingRowsRead(client: ClickHouseClient, into: { rows: number }): ClickHouseClient {
-  return new Proxy(client, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (prop !== 'query' || typeof value !== 'function') return value;
-      return async (params: { query: string; format?: string }) => {
-        const run = value as (p: object) => Promise<{ json: <T>() => Promise<T> }>;
-        if (params.format !== 'JSONEachRow') return run.call(target, params);
-        const body = await (
-          await run.call(target, { ...params, format: 'JSON' })
-        ).json<{ data: unknown[]; statistics?: { rows_read: number } }>();
-        into.rows += Number(body.statistics?.rows_read ?? 0);
-        return { json: async () => body.data };
-      };
-    },
-  });
-}
 
 function event(modelId: string, id: string, ts: number, score = 0.5): ScoringEventRow {
   return {
@@ -98,16 +79,15 @@ describe('scoring events sorted by minute (embedded chDB)', () => {
       const current = history(models, windowStart, 1, 300, 'now');
       await repo.insertScoringEvents(current);
       const costs = async () => {
-        const read = { rows: 0 };
-        const counted = countingRowsRead(ch.client, read);
+        const { client: counted, take } = readStatisticsClient(ch.client);
+        const rowsRead = () => take().reduce((sum, q) => sum + q.rowsRead, 0);
         const versions = await versionsInWindow(counted, 'm-b', window);
         const bins = await scoreBinCounts(counted, 'm-b', window, 10);
-        const windowRows = read.rows;
-        read.rows = 0;
+        const windowRows = rowsRead();
         // The minute's events of every model again, as a redelivery: all found.
         const lookup = current.map((e) => ({ modelId: e.model_id, eventId: e.event_id, ts: e.ts }));
         const found = await new ClickHouseIngestRepository(counted).existingEventIds(lookup);
-        return { versions, bins, windowRows, lookupRows: read.rows, found: found.size };
+        return { versions, bins, windowRows, lookupRows: rowsRead(), found: found.size };
       };
       const before = await costs();
       expect(before.versions).toEqual([{ version: 'v1', events: 300, firstSeen: windowStart }]);
