@@ -77,6 +77,80 @@ export async function scoreEncodedRows(
   return { scores, width, latencyMs, batchMs, errors };
 }
 
+/** One side of a replay: a loaded version and the rows encoded for its features. */
+export interface ReplaySide {
+  runner: ModelRunner;
+  encoded: EncodedBatch;
+}
+
+/**
+ * Score the same rows with two versions batch by batch, alternating which side goes first
+ * (ABBA…), after one untimed warm-up run of each: their latency samples are then taken under the
+ * same load and neither pays a cold session. Scored one after the other, a loaded machine's burst
+ * during one side's pass alone made an equal challenger look ten times slower (CI, 2026-12-06).
+ */
+export async function scoreSideBySide(
+  first: ReplaySide,
+  second: ReplaySide,
+  batchSize = 256,
+  onBatch?: () => void,
+): Promise<[BatchScores, BatchScores]> {
+  const n = first.encoded.rows;
+  if (second.encoded.rows !== n)
+    throw new Error(
+      `scoreSideBySide: the two sides encode ${n} and ${second.encoded.rows} rows; they must score the same rows`,
+    );
+  const sides = [first, second];
+  const accumulators = sides.map((side) => {
+    const width = outputWidth(side.runner.ref.output ?? BINARY);
+    return {
+      side,
+      width,
+      output: side.runner.ref.output ?? BINARY,
+      scores: new Float64Array(n * width).fill(Number.NaN),
+      latencyMs: new Float64Array(n),
+      batchMs: [] as number[],
+      errors: 0,
+    };
+  });
+  if (n > 0) {
+    const end = Math.min(n, batchSize);
+    for (const { side } of accumulators)
+      await side.runner.scoreEncoded(sliceBatch(side.runner.ref.features, side.encoded, 0, end)).catch(() => undefined);
+  }
+  for (let start = 0, batch = 0; start < n; start += batchSize, batch++) {
+    const end = Math.min(n, start + batchSize);
+    const size = end - start;
+    const order = batch % 4 === 0 || batch % 4 === 3 ? accumulators : [...accumulators].reverse();
+    for (const a of order) {
+      try {
+        const result = await a.side.runner.scoreEncoded(
+          sliceBatch(a.side.runner.ref.features, a.side.encoded, start, end),
+        );
+        a.batchMs.push(result.runMs);
+        for (let i = 0; i < size; i++) {
+          if (outputProblem(a.output, result.scores, i) === null)
+            for (let j = 0; j < a.width; j++)
+              a.scores[(start + i) * a.width + j] = result.scores[i * a.width + j] as number;
+          else a.errors++;
+          a.latencyMs[start + i] = result.runMs / size;
+        }
+      } catch {
+        a.errors += size;
+      }
+    }
+    onBatch?.();
+  }
+  const [x, y] = accumulators.map(({ scores, width, latencyMs, batchMs, errors }) => ({
+    scores,
+    width,
+    latencyMs,
+    batchMs,
+    errors,
+  }));
+  return [x!, y!];
+}
+
 export interface SummaryMetrics {
   n: number;
   positives: number;

@@ -32,7 +32,7 @@ import { modelOutputOf } from '../platform/registry/model-output.ts';
 import type { ModelVersion } from '../platform/registry/types.ts';
 import { targetValue } from '../training/training-target.ts';
 import { heartbeat, type RetrainContext } from './retrain-context.ts';
-import { loadVersion, scoreEncodedRows, type BatchScores } from './scoring.ts';
+import { loadVersion, scoreSideBySide, type BatchScores } from './scoring.ts';
 import type { PromotionVerdict } from '../detectors/promotion/index.ts';
 import { latencySamplesByRun, type GuardrailOptions } from '../detectors/promotion/guardrails.ts';
 
@@ -67,21 +67,31 @@ export type BeyondBinaryOutputs =
     }
   | { source: 'live'; pairs: readonly LiveOutcomePairRow[] };
 
-async function scoreWith(
+/** Both versions scored on the same rows, side by side (see scoreSideBySide). */
+async function scoreBoth(
   ctx: RetrainContext,
-  version: ModelVersion,
+  candidate: ModelVersion,
+  champion: ModelVersion,
   kind: Kind,
   events: readonly ShadowEventRow[],
   batchSize: number,
-  step: string,
-): Promise<BatchScores> {
-  const runner = await loadVersion(ctx, version, modelOutputOf(kind));
+): Promise<{ candidate: BatchScores; champion: BatchScores }> {
+  const candidateRunner = await loadVersion(ctx, candidate, modelOutputOf(kind));
   try {
-    return await scoreEncodedRows(runner, encodeSplitFeatures(version.features, events), batchSize, () =>
-      heartbeat({ step }),
-    );
+    const championRunner = await loadVersion(ctx, champion, modelOutputOf(kind));
+    try {
+      const [candidateScores, championScores] = await scoreSideBySide(
+        { runner: candidateRunner, encoded: encodeSplitFeatures(candidate.features, events) },
+        { runner: championRunner, encoded: encodeSplitFeatures(champion.features, events) },
+        batchSize,
+        () => heartbeat({ step: 'candidate and champion' }),
+      );
+      return { candidate: candidateScores, champion: championScores };
+    } finally {
+      await championRunner.unload();
+    }
   } finally {
-    await runner.unload();
+    await candidateRunner.unload();
   }
 }
 
@@ -114,8 +124,7 @@ async function replayOutputs(
     .map((e) => ({ e, y: truthOf(kind, e.label, e.label_numeric) }))
     .filter((x): x is { e: ShadowEventRow; y: number } => x.y !== null);
   const rows = usable.map((x) => x.e);
-  const candidate = await scoreWith(ctx, o.candidate, kind, rows, o.batchSize, 'candidate');
-  const champion = await scoreWith(ctx, o.champion, kind, rows, o.batchSize, 'champion');
+  const { candidate, champion } = await scoreBoth(ctx, o.candidate, o.champion, kind, rows, o.batchSize);
   const width = candidate.width;
   const outputAt = (s: BatchScores, i: number) => Array.from(s.scores.subarray(i * width, (i + 1) * width));
   return {

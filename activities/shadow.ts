@@ -29,7 +29,14 @@ import { shadowModelId } from '../platform/registry/shadow.ts';
 import { threadedEventBootstrap } from './bootstrap-threads.ts';
 import { heartbeat, ms, nonRetryable, type RetrainContext } from './retrain-context.ts';
 import { binaryLabel } from '../training/training-target.ts';
-import { loadVersion, scoreEncodedRows, summaryMetrics, type SummaryMetrics } from './scoring.ts';
+import {
+  loadVersion,
+  scoreEncodedRows,
+  scoreSideBySide,
+  summaryMetrics,
+  type BatchScores,
+  type SummaryMetrics,
+} from './scoring.ts';
 import { modelKindOf } from '../platform/clickhouse/model-kind-repository.ts';
 import { liveOutcomePairs, livePairCount } from '../platform/clickhouse/shadow-outcome-repository.ts';
 import { chooseLiveSource, type LiveChoice } from '../detectors/promotion/live-choice.ts';
@@ -96,7 +103,16 @@ export interface ShadowEvaluateResult {
      * starting their inserts, the verdict (while the engine writes them), then waiting for the
      * last of the inserts.
      */
-    stepsMs: { read: number; candidate: number; champion: number; store: number; verdict: number; storeWait: number };
+    /** ms per step; a replay against a registered champion scores both in `sideBySide`, else the candidate alone in `candidate`. */
+    stepsMs: {
+      read: number;
+      candidate: number;
+      champion: number;
+      sideBySide: number;
+      store: number;
+      verdict: number;
+      storeWait: number;
+    };
   };
 }
 
@@ -145,7 +161,7 @@ export function createShadowActivity(ctx: RetrainContext) {
       evaluationId,
     });
 
-    const stepsMs = { read: 0, candidate: 0, champion: 0, store: 0, verdict: 0, storeWait: 0 };
+    const stepsMs = { read: 0, candidate: 0, champion: 0, sideBySide: 0, store: 0, verdict: 0, storeWait: 0 };
     let stepStart = performance.now();
     const step = (name: keyof typeof stepsMs) => {
       const now = performance.now();
@@ -286,40 +302,52 @@ export function createShadowActivity(ctx: RetrainContext) {
         usable.map((x) => x.e.shadow_latency_run ?? ''),
       );
     } else {
-      const candidateRunner = await loadVersion(ctx, candidate);
-      try {
-        const encoded = encodeSplitFeatures(candidate.features, usableEvents);
-        const scored = await scoreEncodedRows(candidateRunner, encoded, batchSize, () =>
-          heartbeat({ evaluationId, step: 'candidate' }),
-        );
-        ({
-          scores: candidateScores,
-          latencyMs: candidateLatency,
-          batchMs: candidateBatchMs,
-          errors: candidateErrors,
-        } = scored);
-      } finally {
-        await candidateRunner.unload();
-      }
-      step('candidate');
-      if (championVersion && championVersion.artifactUri) {
-        championScoredBy = 'onnx';
-        const championRunner = await loadVersion(ctx, championVersion);
+      const registeredChampion = championVersion?.artifactUri ? championVersion : null;
+      const replayed = await (async (): Promise<{ candidate: BatchScores; champion: BatchScores | null }> => {
+        const candidateRunner = await loadVersion(ctx, candidate);
         try {
-          const encoded = encodeSplitFeatures(championVersion.features, usableEvents);
-          const scored = await scoreEncodedRows(championRunner, encoded, batchSize, () =>
-            heartbeat({ evaluationId, step: 'champion' }),
-          );
-          ({
-            scores: championScores,
-            latencyMs: championLatency,
-            batchMs: championBatchMs,
-            errors: championErrors,
-          } = scored);
+          const candidateSide = {
+            runner: candidateRunner,
+            encoded: encodeSplitFeatures(candidate.features, usableEvents),
+          };
+          if (registeredChampion === null) {
+            const alone = await scoreEncodedRows(candidateRunner, candidateSide.encoded, batchSize, () =>
+              heartbeat({ evaluationId, step: 'candidate' }),
+            );
+            step('candidate');
+            return { candidate: alone, champion: null };
+          }
+          const championRunner = await loadVersion(ctx, registeredChampion);
+          try {
+            const [candidateScored, championScored] = await scoreSideBySide(
+              candidateSide,
+              { runner: championRunner, encoded: encodeSplitFeatures(registeredChampion.features, usableEvents) },
+              batchSize,
+              () => heartbeat({ evaluationId, step: 'candidate and champion' }),
+            );
+            step('sideBySide');
+            return { candidate: candidateScored, champion: championScored };
+          } finally {
+            await championRunner.unload();
+          }
         } finally {
-          await championRunner.unload();
+          await candidateRunner.unload();
         }
-        step('champion');
+      })();
+      ({
+        scores: candidateScores,
+        latencyMs: candidateLatency,
+        batchMs: candidateBatchMs,
+        errors: candidateErrors,
+      } = replayed.candidate);
+      if (replayed.champion !== null) {
+        championScoredBy = 'onnx';
+        ({
+          scores: championScores,
+          latencyMs: championLatency,
+          batchMs: championBatchMs,
+          errors: championErrors,
+        } = replayed.champion);
       } else {
         // A champion outside the registry (e.g. the user's own serving): use the scores it
         // recorded live, on the events it scored.

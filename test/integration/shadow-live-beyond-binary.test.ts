@@ -355,6 +355,8 @@ describe('the live shadow of multiclass and regression challengers', () => {
     const modelId = models.regression.id;
     const result = await (await startRetrain('regression', 'v2', { maxWait: '3s', pollEvery: '1s' })).result;
     expect(result.version).toBe('v3');
+    // An equal challenger on the replay: the next test's champion.
+    expect(result.outcome, result.reason).toBe('promoted');
     const [decision] = (await listDecisions(stack.ch.client, { modelId })).filter((d) => d.modelVersion === 'v3');
     const statistics = decision!.statistics as {
       shadow?: { statistics: { source: string; live: { used: boolean; labelledPairs: number; reason: string } } };
