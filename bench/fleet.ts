@@ -22,6 +22,8 @@
  *   tracked memory, mark cache and allocator, and the workflows the Temporal worker keeps cached;
  * - SQL time per window read (the window batcher's counters at /metrics) and the longest wait of
  *   ingest's queries for the embedded engine's query lane;
+ * - what the engine did: the events' and labels' active parts, merges run and rows they
+ *   rewrote, marks and rows selected per window read, the mark cache's hit rate;
  * - labels stored so far.
  * Also: registration time, monitor start-up time, machine, date and load. `--json` prints the
  * whole report on stdout; progress goes to stderr as the run goes.
@@ -78,7 +80,9 @@ throughput while ticks run, CPU, RSS, SQL time per window read. Progress on stde
 The daemon's settings come from the environment, e.g. the workflow cache:
   HALFLIFE_MAX_CACHED_WORKFLOWS=200 npm run bench -- fleet --models 300
 Each minute also prints where the daemon's memory is (its /metrics: RSS anonymous and file pages,
-V8 heap, external, the engine's tracked memory and allocator, workflows cached).
+V8 heap, external, the engine's tracked memory and allocator, workflows cached) and what the
+engine did (parts of the events and labels, merges and the rows they rewrote, marks and rows
+selected per window read, mark cache hits).
 
 The defaults finish in about six minutes. The figures in BENCHMARKS.md ("Fleet") are taken on a
 quiet machine, one run per N, e.g. the target fleet:
@@ -648,7 +652,45 @@ function interval(a: Sample, b: Sample, traffic: Traffic) {
     },
     labelsStored: sum(traffic.labelPosts.filter((p) => p.at < b.at).map((p) => p.accepted)),
     memory: memoryBreakdown(b.metrics),
+    engine: engineWork(a.metrics, b.metrics, reads),
   };
+}
+
+/**
+ * What the engine did in the interval: its tables' active parts at its end, the merges it ran
+ * and how much they rewrote, and the marks and rows its queries selected per window read — so a
+ * minute where every query got slower can be matched to a merge, a parts count or a cache.
+ */
+function engineWork(a: Record<string, number>, b: Record<string, number>, windowReads: number) {
+  const work = (event: string) => {
+    const key = `halflife_clickhouse_work_total{event="${event}"}`;
+    return b[key] === undefined ? null : b[key] - (a[key] ?? 0);
+  };
+  const parts = (table: string) => b[`halflife_clickhouse_parts{table="${table}"}`] ?? null;
+  const perWindow = (x: number | null) => (x === null || windowReads <= 0 ? null : Math.round(x / windowReads));
+  const hits = work('MarkCacheHits');
+  const misses = work('MarkCacheMisses');
+  return {
+    eventsParts: parts('scoring_events'),
+    labelsParts: parts('labels'),
+    mergesRunning: b.halflife_clickhouse_merges_running ?? null,
+    merges: work('Merge'),
+    mergedRows: work('MergedRows'),
+    mergeMs: work('MergesTimeMilliseconds'),
+    selectedMarksPerWindow: perWindow(work('SelectedMarks')),
+    selectedRowsPerWindow: perWindow(work('SelectedRows')),
+    markCacheHitPct:
+      hits !== null && misses !== null && hits + misses > 0 ? round((hits / (hits + misses)) * 100) : null,
+  };
+}
+
+function renderEngine(e: ReturnType<typeof engineWork>): string {
+  return (
+    `parts: events ${e.eventsParts ?? '-'}, labels ${e.labelsParts ?? '-'}; ` +
+    `${e.merges ?? '-'} merges (${e.mergedRows ?? '-'} rows, ${e.mergeMs ?? '-'} ms), ${e.mergesRunning ?? '-'} running; ` +
+    `selected per window read: ${e.selectedMarksPerWindow ?? '-'} marks, ${e.selectedRowsPerWindow ?? '-'} rows; ` +
+    `mark cache hits ${e.markCacheHitPct ?? '-'}%`
+  );
 }
 
 const lagMs = (seconds: number | undefined) => (seconds === undefined ? null : round(seconds * 1000, 0));
@@ -785,6 +827,7 @@ async function main(): Promise<void> {
           `event loop delay p99 ${r.eventLoopLagP99Ms ?? '-'} ms, max ${r.eventLoopLagMaxMs ?? '-'} ms`,
       );
       log(`          memory: ${renderMemory(r.memory)}`);
+      log(`          engine: ${renderEngine(r.engine)}`);
     }
     await traffic.stop();
     const trafficEndedAt = Date.now();

@@ -25,6 +25,7 @@ import type { Scorer } from './scorer.ts';
 import type { WindowBatcherStats } from '../activities/window-batcher.ts';
 import { QUERY_PRIORITIES, type QueryScheduler } from '../platform/clickhouse/query-scheduler.ts';
 import { engineMemory, type EngineMemory } from '../platform/clickhouse/engine-memory-repository.ts';
+import { engineActivity, type EngineActivity } from '../platform/clickhouse/engine-activity-repository.ts';
 import { processMemory } from './process-memory.ts';
 
 /**
@@ -291,6 +292,59 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
         allocator_retained: m.allocatorRetained,
       };
       for (const [part, bytes] of Object.entries(parts)) if (bytes !== null) this.set({ part }, bytes);
+    },
+  });
+  let activityCached: { at: number; value: Promise<EngineActivity | null> } | undefined;
+  const activity = (): Promise<EngineActivity | null> => {
+    if (activityCached && Date.now() - activityCached.at < (deps.cacheMs ?? 5000)) return activityCached.value;
+    const value = engineActivity(deps.clickhouse).catch((err: unknown) => {
+      deps.log.warn({ err: (err as Error).message }, 'metrics: ClickHouse parts and merges unavailable');
+      activityCached = undefined;
+      return null;
+    });
+    activityCached = { at: Date.now(), value };
+    return value;
+  };
+  new Gauge({
+    name: 'halflife_clickhouse_parts',
+    help: "Active parts of each of halflife's ClickHouse tables (a query reads every part its range touches; merges keep the count down).",
+    labelNames: ['table'],
+    registers: [registry],
+    async collect() {
+      const a = await activity();
+      this.reset();
+      for (const t of a?.tables ?? []) this.set({ table: t.table }, t.parts);
+    },
+  });
+  new Gauge({
+    name: 'halflife_clickhouse_table_rows',
+    help: "Rows in the active parts of each of halflife's ClickHouse tables.",
+    labelNames: ['table'],
+    registers: [registry],
+    async collect() {
+      const a = await activity();
+      this.reset();
+      for (const t of a?.tables ?? []) this.set({ table: t.table }, t.rows);
+    },
+  });
+  new Gauge({
+    name: 'halflife_clickhouse_merges_running',
+    help: 'Merges (and mutations) of halflife tables in progress.',
+    registers: [registry],
+    async collect() {
+      const a = await activity();
+      this.set(a?.mergesRunning ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'halflife_clickhouse_work_total',
+    help: "The engine's cumulative work counters since it started (system.events): Merge, MergedRows, MergesTimeMilliseconds, SelectedParts, SelectedMarks, SelectedRows, InsertedRows, MarkCacheHits, MarkCacheMisses. A rate over a minute says what the engine did in it.",
+    labelNames: ['event'],
+    registers: [registry],
+    async collect() {
+      const a = await activity();
+      this.reset();
+      if (a) for (const [event, value] of Object.entries(a.events)) this.set({ event }, value);
     },
   });
   new Gauge({

@@ -96,6 +96,23 @@ describe('daemon: /metrics, /openapi.json and file tokens', () => {
     expect(value('halflife_temporal_cached_workflows')).toBeGreaterThanOrEqual(0);
   });
 
+  it("says what the engine is doing: each table's parts and rows, merges, and its work counters", async () => {
+    const text = await (await fetch(`${daemon.apiUrl}/metrics`)).text();
+    const value = (name: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      expect(line, name).toBeDefined();
+      return Number(line!.slice(name.length + 1));
+    };
+    // The dead letter posted above is a row of a part of its table.
+    expect(value('halflife_clickhouse_parts{table="dead_letters"}')).toBeGreaterThanOrEqual(1);
+    expect(value('halflife_clickhouse_table_rows{table="dead_letters"}')).toBeGreaterThanOrEqual(1);
+    expect(value('halflife_clickhouse_merges_running')).toBeGreaterThanOrEqual(0);
+    // Migrations and that insert wrote rows; the metrics' own reads selected some.
+    expect(value('halflife_clickhouse_work_total{event="InsertedRows"}')).toBeGreaterThan(0);
+    expect(value('halflife_clickhouse_work_total{event="SelectedRows"}')).toBeGreaterThan(0);
+    expect(value('halflife_clickhouse_work_total{event="Merge"}')).toBeGreaterThanOrEqual(0);
+  });
+
   it('documents its API and accepts tokens created while it runs', async () => {
     const doc = (await (await fetch(`${daemon.apiUrl}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { 'x-halflife-role': string }>>;

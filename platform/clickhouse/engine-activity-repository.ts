@@ -1,0 +1,73 @@
+/**
+ * What the ClickHouse engine is doing under the queries: the active parts of halflife's tables,
+ * the merges running, and the engine's cumulative work counters (merges, marks and rows selected,
+ * rows inserted). A fleet benchmark reads them per minute to tell which engine event made every
+ * query slower at once (a large merge, a parts count, a cache turning over). For the embedded
+ * engine they describe this process's engine; for a server, the server's.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { queryRows } from './client.ts';
+
+/** Active parts of one table of the current database. */
+export interface TableParts {
+  table: string;
+  parts: number;
+  rows: number;
+  bytesOnDisk: number;
+}
+
+/** The engine's cumulative counters this module reports (system.events), by their engine names. */
+export const ENGINE_WORK_EVENTS = [
+  'Merge',
+  'MergedRows',
+  'MergesTimeMilliseconds',
+  'SelectedParts',
+  'SelectedMarks',
+  'SelectedRows',
+  'InsertedRows',
+  'MarkCacheHits',
+  'MarkCacheMisses',
+] as const;
+export type EngineWorkEvent = (typeof ENGINE_WORK_EVENTS)[number];
+
+export interface EngineActivity {
+  tables: TableParts[];
+  /** Merges (and mutations) in progress now. */
+  mergesRunning: number;
+  /** Cumulative since the engine started; an event the engine has not counted yet is 0. */
+  events: Record<EngineWorkEvent, number>;
+}
+
+/** Parts, running merges and work counters; no query parameters, so it runs beside a held lane. */
+export async function engineActivity(client: ClickHouseClient): Promise<EngineActivity> {
+  const tables = await queryRows<{ table: string; parts: string; rows: string; bytes: string }>(
+    client,
+    `SELECT table, count() AS parts, sum(rows) AS rows, sum(bytes_on_disk) AS bytes
+     FROM system.parts WHERE active AND database = currentDatabase() GROUP BY table ORDER BY table`,
+  );
+  const merges = await queryRows<{ n: string }>(
+    client,
+    'SELECT count() AS n FROM system.merges WHERE database = currentDatabase()',
+  );
+  const counted = await queryRows<{ event: string; value: string }>(
+    client,
+    // The names of ENGINE_WORK_EVENTS, written out: static SQL text, nothing interpolated.
+    `SELECT event, value FROM system.events
+     WHERE event IN ('Merge', 'MergedRows', 'MergesTimeMilliseconds', 'SelectedParts', 'SelectedMarks',
+                     'SelectedRows', 'InsertedRows', 'MarkCacheHits', 'MarkCacheMisses')`,
+  );
+  const events = Object.fromEntries(ENGINE_WORK_EVENTS.map((e) => [e, 0])) as Record<EngineWorkEvent, number>;
+  for (const row of counted)
+    if ((ENGINE_WORK_EVENTS as readonly string[]).includes(row.event))
+      events[row.event as EngineWorkEvent] = Number(row.value);
+  return {
+    tables: tables.map((t) => ({
+      table: t.table,
+      parts: Number(t.parts),
+      rows: Number(t.rows),
+      bytesOnDisk: Number(t.bytes),
+    })),
+    mergesRunning: Number(merges[0]?.n ?? 0),
+    events,
+  };
+}
