@@ -13,7 +13,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
 import { checkedTimeWindow } from '../platform/clickhouse/time-window.ts';
-import type { BatchQueryTimings } from '../platform/clickhouse/window-batch-repository.ts';
+import { countRowsRead, type BatchQueryTimings } from '../platform/clickhouse/window-batch-repository.ts';
 import { ArrivalLog, batchFillWaitMs } from './batch-fill.ts';
 import { readWindowsBatched, type WindowRead, type WindowReadRequest } from './window-read.ts';
 
@@ -42,6 +42,8 @@ export interface WindowBatcherStats {
   /** Σ wall time of the batches (ms) and per query (in the embedded engine, including the wait for the query lane). */
   sqlMs: number;
   queryMs: BatchQueryTimings;
+  /** Σ rows the engine read, per query (grows with stored history where a read is not bounded by its window). */
+  queryRowsRead: BatchQueryTimings;
   /** Windows waiting for a batch now. */
   waiting: number;
 }
@@ -66,7 +68,14 @@ export class WindowBatcher {
   readonly #waitingPerModel = new Map<string, number>();
   #running = false;
   #timer: NodeJS.Timeout | null = null;
-  readonly #stats: WindowBatcherStats = { batches: 0, windows: 0, sqlMs: 0, queryMs: {}, waiting: 0 };
+  readonly #stats: WindowBatcherStats = {
+    batches: 0,
+    windows: 0,
+    sqlMs: 0,
+    queryMs: {},
+    queryRowsRead: {},
+    waiting: 0,
+  };
 
   constructor(client: ClickHouseClient, options: WindowBatcherOptions) {
     this.#maxBatch = Math.max(1, options.maxBatch ?? 32);
@@ -74,6 +83,7 @@ export class WindowBatcher {
     this.#fillWaitMs = Math.max(0, options.fillWaitMs ?? 2000);
     this.#arrivalWindowMs = Math.max(1, options.arrivalWindowMs ?? 5000);
     this.#arrivals = new ArrivalLog(this.#arrivalWindowMs);
+    countRowsRead(this.#stats.queryMs, this.#stats.queryRowsRead);
     const scoreBins = options.scoreBins;
     this.#readBatch =
       options.readBatch ?? ((requests, timings) => readWindowsBatched(client, requests, scoreBins, timings));
@@ -92,7 +102,12 @@ export class WindowBatcher {
   }
 
   stats(): WindowBatcherStats {
-    return { ...this.#stats, queryMs: { ...this.#stats.queryMs }, waiting: this.#pending.length };
+    return {
+      ...this.#stats,
+      queryMs: { ...this.#stats.queryMs },
+      queryRowsRead: { ...this.#stats.queryRowsRead },
+      waiting: this.#pending.length,
+    };
   }
 
   /** (Re)plans the next batch: now, or when it is expected to be full (recomputed at each arrival). */

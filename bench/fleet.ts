@@ -637,6 +637,13 @@ function interval(a: Sample, b: Sample, traffic: Traffic) {
         .filter((e): e is readonly [string, string] => e[1] !== undefined)
         .map(([k, query]) => [query, reads > 0 ? round((delta(k) * 1000) / reads) : null]),
     ),
+    // Rows the engine read per window read, per query: a query bounded by its window stays flat.
+    rowsReadPerWindowByQuery: Object.fromEntries(
+      Object.keys(b.metrics)
+        .map((k) => [k, /^halflife_monitor_window_rows_read_total\{query="([^"]+)"\}$/.exec(k)?.[1]] as const)
+        .filter((e): e is readonly [string, string] => e[1] !== undefined)
+        .map(([k, query]) => [query, reads > 0 ? Math.round(delta(k) / reads) : null]),
+    ),
     windowsPerBatch: batches > 0 ? round(reads / batches) : null,
     windowReadsWaiting: b.metrics.halflife_monitor_window_reads_waiting ?? null,
     ingestQueryWaitAvgMs: ingestQueries > 0 ? round((ingestWait * 1000) / ingestQueries) : null,
@@ -828,6 +835,11 @@ async function main(): Promise<void> {
       );
       log(`          memory: ${renderMemory(r.memory)}`);
       log(`          engine: ${renderEngine(r.engine)}`);
+      log(
+        `          rows read per window by query: ${Object.entries(r.rowsReadPerWindowByQuery)
+          .map(([q, n]) => `${q} ${n ?? '-'}`)
+          .join(', ')}`,
+      );
     }
     await traffic.stop();
     const trafficEndedAt = Date.now();

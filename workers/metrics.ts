@@ -191,6 +191,16 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
       for (const [query, ms] of Object.entries(reads?.stats().queryMs ?? {})) this.inc({ query }, (ms ?? 0) / 1000);
     },
   });
+  new Counter({
+    name: 'halflife_monitor_window_rows_read_total',
+    help: 'Rows the engine read for the window reads, per query of a batch: a query whose reads grow with stored history, not with its windows, shows here.',
+    labelNames: ['query'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [query, rows] of Object.entries(reads?.stats().queryRowsRead ?? {})) this.inc({ query }, rows ?? 0);
+    },
+  });
   new Gauge({
     name: 'halflife_monitor_window_reads_waiting',
     help: 'Monitor windows waiting for their batch.',

@@ -82,6 +82,7 @@ import {
 } from './window-repository.ts';
 
 export type { BatchQueryTimings };
+export { countRowsRead } from './batch-windows.ts';
 
 /** One window of a batch: a model's events in [start, end), counted into `columns` when given. */
 export interface BatchedWindowRequest extends TimeWindow {

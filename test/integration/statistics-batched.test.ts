@@ -828,6 +828,11 @@ describe('batched window statistics equal the single-window queries', () => {
       expect(batcher.stats()).toMatchObject({ batches: 1, windows: requests.length, waiting: 0 });
       // One estimation query for the batch, whatever the number of estimating windows.
       expect(batcher.stats().queryMs.estimation).toBeGreaterThan(0);
+      // The rows the engine read, per query that ran: what /metrics shows to tell which read grows.
+      const { queryMs, queryRowsRead } = batcher.stats();
+      expect(Object.keys(queryRowsRead).sort()).toEqual(Object.keys(queryMs).sort());
+      expect(queryRowsRead.numeric).toBeGreaterThan(0);
+      expect(queryRowsRead.versions).toBeGreaterThan(0);
       for (const [i, request] of requests.entries()) {
         const alone = await readWindowAlone(ch.client, request, DEFAULT_SCORE_HISTOGRAM_BINS);
         expectClose(results[i]!.counts, alone.counts);
