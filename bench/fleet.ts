@@ -683,7 +683,8 @@ function engineWork(a: Record<string, number>, b: Record<string, number>, window
     mergesRunning: b.halflife_clickhouse_merges_running ?? null,
     merges: work('Merge'),
     mergedRows: work('MergedRows'),
-    mergeMs: work('MergesTimeMilliseconds'),
+    mergeMs: work('MergeTotalMilliseconds'),
+    mergeProjectionMs: work('MergeProjectionStageTotalMilliseconds'),
     selectedMarksPerWindow: perWindow(work('SelectedMarks')),
     selectedRowsPerWindow: perWindow(work('SelectedRows')),
     markCacheHitPct:
@@ -694,7 +695,7 @@ function engineWork(a: Record<string, number>, b: Record<string, number>, window
 function renderEngine(e: ReturnType<typeof engineWork>): string {
   return (
     `parts: events ${e.eventsParts ?? '-'}, labels ${e.labelsParts ?? '-'}; ` +
-    `${e.merges ?? '-'} merges (${e.mergedRows ?? '-'} rows, ${e.mergeMs ?? '-'} ms), ${e.mergesRunning ?? '-'} running; ` +
+    `${e.merges ?? '-'} merges (${e.mergedRows ?? '-'} rows, ${e.mergeMs ?? '-'} ms of which projections ${e.mergeProjectionMs ?? '-'} ms), ${e.mergesRunning ?? '-'} running; ` +
     `selected per window read: ${e.selectedMarksPerWindow ?? '-'} marks, ${e.selectedRowsPerWindow ?? '-'} rows; ` +
     `mark cache hits ${e.markCacheHitPct ?? '-'}%`
   );

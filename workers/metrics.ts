@@ -348,7 +348,7 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
   });
   new Gauge({
     name: 'halflife_clickhouse_work_total',
-    help: "The engine's cumulative work counters since it started (system.events): Merge, MergedRows, MergesTimeMilliseconds, SelectedParts, SelectedMarks, SelectedRows, InsertedRows, MarkCacheHits, MarkCacheMisses. A rate over a minute says what the engine did in it.",
+    help: "The engine's cumulative work counters since it started (system.events): Merge, MergedRows, MergeTotalMilliseconds, MergeProjectionStageTotalMilliseconds, SelectedParts, SelectedMarks, SelectedRows, InsertedRows, MarkCacheHits, MarkCacheMisses. A rate over a minute says what the engine did in it.",
     labelNames: ['event'],
     registers: [registry],
     async collect() {

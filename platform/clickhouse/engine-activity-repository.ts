@@ -20,7 +20,8 @@ export interface TableParts {
 export const ENGINE_WORK_EVENTS = [
   'Merge',
   'MergedRows',
-  'MergesTimeMilliseconds',
+  'MergeTotalMilliseconds',
+  'MergeProjectionStageTotalMilliseconds',
   'SelectedParts',
   'SelectedMarks',
   'SelectedRows',
@@ -29,6 +30,11 @@ export const ENGINE_WORK_EVENTS = [
   'MarkCacheMisses',
 ] as const;
 export type EngineWorkEvent = (typeof ENGINE_WORK_EVENTS)[number];
+
+/** The counters of ENGINE_WORK_EVENTS, their names written out: static SQL text, nothing interpolated. */
+export const ENGINE_WORK_SQL = `SELECT event, value FROM system.events
+WHERE event IN ('Merge', 'MergedRows', 'MergeTotalMilliseconds', 'MergeProjectionStageTotalMilliseconds',
+                'SelectedParts', 'SelectedMarks', 'SelectedRows', 'InsertedRows', 'MarkCacheHits', 'MarkCacheMisses')`;
 
 export interface EngineActivity {
   tables: TableParts[];
@@ -49,13 +55,7 @@ export async function engineActivity(client: ClickHouseClient): Promise<EngineAc
     client,
     'SELECT count() AS n FROM system.merges WHERE database = currentDatabase()',
   );
-  const counted = await queryRows<{ event: string; value: string }>(
-    client,
-    // The names of ENGINE_WORK_EVENTS, written out: static SQL text, nothing interpolated.
-    `SELECT event, value FROM system.events
-     WHERE event IN ('Merge', 'MergedRows', 'MergesTimeMilliseconds', 'SelectedParts', 'SelectedMarks',
-                     'SelectedRows', 'InsertedRows', 'MarkCacheHits', 'MarkCacheMisses')`,
-  );
+  const counted = await queryRows<{ event: string; value: string }>(client, ENGINE_WORK_SQL);
   const events = Object.fromEntries(ENGINE_WORK_EVENTS.map((e) => [e, 0])) as Record<EngineWorkEvent, number>;
   for (const row of counted)
     if ((ENGINE_WORK_EVENTS as readonly string[]).includes(row.event))
