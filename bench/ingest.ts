@@ -3,7 +3,7 @@
  * (workers/ingest/), real broker, embedded chDB, for a realistic event (20 numeric + 5
  * categorical features).
  *
- *   tsx bench/ingest.ts [--events 200000] [--batch-sizes 5000,20000,50000] [--rate 30000]
+ *   tsx bench/ingest.ts [--events 200000] [--batch-sizes 20000,100000] [--rate 30000]
  *                       [--live-seconds 15] [--brokers host:port] [--json] [--write-md]
  *
  * Two modes per batch size:
@@ -14,6 +14,11 @@
  * The breakdown comes from the worker's own cheap timers (metrics.time_ms). Insert runs on
  * chDB's native threads while JS keeps parsing the next batch, so the parts can sum to more
  * than the wall time.
+ * CPU per stored event is the primary figure on a shared machine (wall time grows with other
+ * jobs, CPU barely does): this process's threads by name from /proc (main = JavaScript; the
+ * engine's own threads; `node` = V8's GC helpers and libuv's pool, where chDB's calls run) and
+ * the broker's JVM, also net of what it burns idle. The pre-producers run in child processes,
+ * so `node --cpu-prof --import tsx bench/ingest.ts …` profiles ingest alone.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,16 +34,19 @@ import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts'
 import { IngestWorker } from '../workers/ingest/kafka-worker.ts';
 import type { IngestTimings } from '../workers/ingest/metrics.ts';
 import { startBroker } from './lib/broker.ts';
+import { cpuSince, threadCpu, type ThreadCpu } from './lib/thread-cpu.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const { values: args } = parseArgs({
   options: {
     events: { type: 'string', default: '200000' },
-    'batch-sizes': { type: 'string', default: '5000,20000,50000' },
+    'batch-sizes': { type: 'string', default: '20000,100000' },
     rate: { type: 'string', default: '30000' },
     'live-seconds': { type: 'string', default: '15' },
     partitions: { type: 'string', default: '4' },
+    producers: { type: 'string', default: '2' },
+    'broker-heap': { type: 'string', default: '1g' },
     brokers: { type: 'string' },
     json: { type: 'boolean', default: false },
     'write-md': { type: 'boolean', default: false },
@@ -46,6 +54,7 @@ const { values: args } = parseArgs({
     role: { type: 'string', default: 'bench' },
     topic: { type: 'string' },
     'model-id': { type: 'string' },
+    first: { type: 'string', default: '0' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -57,10 +66,12 @@ Sustained Kafka → ClickHouse ingest on a local broker: pre-produced (ingest al
 (producer running), batch sizes swept, end-to-end lag p50/p99, time per stage.
 
   --events N           events per pre-produced run (default 200000)
-  --batch-sizes a,b,c  ingest batch sizes to sweep (default 5000,20000,50000)
+  --batch-sizes a,b,c  ingest batch sizes to sweep (default 20000,100000)
   --rate N             live producer target events/s (default 30000)
   --live-seconds N     length of the live run (default 15)
   --partitions N       topic partitions (default 4)
+  --producers N        producer processes filling the pre-produced topic (default 2)
+  --broker-heap SIZE   heap of the broker this bench starts (default 1g)
   --brokers host:port  use this broker instead of starting one
   --json               machine-readable results on stdout
   --write-md           write the Ingest section of BENCHMARKS.md
@@ -114,6 +125,7 @@ async function produce(
   count: number,
   rate?: number,
   seconds?: number,
+  first = 0,
 ): Promise<{ sent: number; perSec: number }> {
   const config = baseConfig(brokers, os.tmpdir(), { topic, groupId: 'unused', batchSize: 1, partitions: 4 });
   const producer = createProducer(createKafka(config, { clientId: 'halflife-bench-producer' }));
@@ -127,7 +139,7 @@ async function produce(
       const now = Date.now();
       const messages = [];
       for (let i = 0; i < chunk && sent + i < count; i++)
-        messages.push({ key: String(sent + i), value: benchEvent(sent + i, modelId, now) });
+        messages.push({ key: String(first + sent + i), value: benchEvent(first + sent + i, modelId, now) });
       await producer.send({ topic, acks: -1, messages });
       sent += messages.length;
       if (rate) {
@@ -142,6 +154,93 @@ async function produce(
   return { sent, perSec: sent / ((performance.now() - t0) / 1000) };
 }
 
+/**
+ * Run the producer role in a child process (so its CPU is not the ingest process's): paced at
+ * `rate` for `seconds`, or, with rate 0, `count` events from index `first` as fast as it goes.
+ */
+function producerChild(
+  brokers: string,
+  topic: string,
+  modelId: string,
+  options: { rate: number; seconds: number; count: number; first: number },
+): Promise<{ sent: number; perSec: number }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'bench/ingest.ts',
+      '--role',
+      'producer',
+      '--brokers',
+      brokers,
+      '--topic',
+      topic,
+      '--model-id',
+      modelId,
+      '--rate',
+      String(options.rate),
+      '--live-seconds',
+      String(options.seconds),
+      '--events',
+      String(options.count),
+      '--first',
+      String(options.first),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`producer exited with ${code}`));
+      resolve(JSON.parse(out) as { sent: number; perSec: number });
+    }),
+  );
+}
+
+/** CPU µs per stored event of the ingest process (by thread name) and of the broker's JVM. */
+interface CpuPerEvent {
+  /** The ingest process: every thread, the engine's included. */
+  ingestProcess: number;
+  /** Its main thread: JavaScript (kafkajs, parsing, validation, encoding) and the main thread's GC. */
+  mainThread: number;
+  /** Its other threads by name (the engine's, V8's GC helpers, libuv), largest first. */
+  otherThreads: Record<string, number>;
+  /** The broker's JVM (null when the bench did not start the broker). */
+  broker: number | null;
+  /** The same less what the broker burns idle over the run's wall time (its own timers and GC). */
+  brokerLessIdle: number | null;
+  /** Wall seconds of the measurement, for CPU utilisation. */
+  wallSeconds: number;
+}
+
+/** The broker JVM's CPU seconds per wall second with no client traffic; measured once per bench. */
+let brokerIdleCpuPerSecond = 0;
+
+async function measureBrokerIdle(pid: number | undefined, seconds: number): Promise<number> {
+  if (pid === undefined) return 0;
+  const before = threadCpu(pid);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  return (cpuSince(before, threadCpu(pid)).get('total') ?? 0) / seconds;
+}
+
+function cpuPerEvent(ingest: ThreadCpu, broker: ThreadCpu | null, events: number, wallSeconds: number): CpuPerEvent {
+  const us = (seconds: number) => Math.round((seconds / events) * 1e6 * 100) / 100;
+  const others = [...ingest]
+    .filter(([name]) => name !== 'total' && name !== 'main')
+    .sort((a, b) => b[1] - a[1])
+    .filter(([, seconds]) => us(seconds) >= 0.05);
+  return {
+    ingestProcess: us(ingest.get('total') ?? 0),
+    mainThread: us(ingest.get('main') ?? 0),
+    otherThreads: Object.fromEntries(others.map(([name, seconds]) => [name, us(seconds)])),
+    broker: broker ? us(broker.get('total') ?? 0) : null,
+    brokerLessIdle: broker ? us((broker.get('total') ?? 0) - brokerIdleCpuPerSecond * wallSeconds) : null,
+    wallSeconds: Math.round(wallSeconds * 10) / 10,
+  };
+}
+
 interface RunResult {
   mode: 'pre-produced' | 'live';
   batchSize: number;
@@ -152,8 +251,22 @@ interface RunResult {
   lagP99Ms: number | null;
   producerPerSec: number | null;
   flushes: number;
+  /** Events/s between 10% and 90% of the events stored: the steady state, without start-up and tail. */
+  steadyEventsPerSec: number;
+  steadySeconds: number;
+  cpuUsPerEvent: CpuPerEvent;
+  /** 1-minute load average at the start and end of the run. */
+  load: [number, number];
   /** ms per 1000 events, by stage. */
   breakdownMsPer1k: Record<keyof IngestTimings, number>;
+}
+
+interface WorkerRun {
+  seconds: number;
+  worker: IngestWorker;
+  steadyEventsPerSec: number;
+  steadySeconds: number;
+  cpu: CpuPerEvent;
 }
 
 async function runWorker(
@@ -161,16 +274,26 @@ async function runWorker(
   repo: ClickHouseIngestRepository,
   expected: () => number,
   label: string,
-): Promise<{ seconds: number; worker: IngestWorker }> {
+  brokerPid: number | undefined,
+): Promise<WorkerRun> {
   const worker = new IngestWorker({ config, repository: repo, statsIntervalMs: 0 });
+  const cpuBefore = threadCpu();
+  const brokerBefore = brokerPid === undefined ? null : threadCpu(brokerPid);
+  const t0 = performance.now();
   await worker.start();
   const m = worker.metrics;
   let firstAt = 0;
   let lastReport = 0;
+  // Steady state: from 10% to 90% of the expected events stored (the ends are start-up and tail).
+  let tenPercent: { at: number; stored: number } | undefined;
+  let ninetyPercent: { at: number; stored: number } | undefined;
   for (;;) {
     await new Promise((r) => setTimeout(r, 20));
     const now = performance.now();
     if (firstAt === 0 && m.consumed_total > 0) firstAt = now;
+    const stored = m.inserted_events_total;
+    if (expected() > 0 && !tenPercent && stored >= expected() * 0.1) tenPercent = { at: now, stored };
+    if (expected() > 0 && !ninetyPercent && stored >= expected() * 0.9) ninetyPercent = { at: now, stored };
     if (now - lastReport > 1000) {
       lastReport = now;
       const secs = firstAt ? (now - firstAt) / 1000 : 0;
@@ -180,9 +303,24 @@ async function runWorker(
     }
     if (expected() > 0 && m.inserted_events_total >= expected()) break;
   }
-  const seconds = (performance.now() - firstAt) / 1000;
+  const end = performance.now();
+  const cpu = cpuPerEvent(
+    cpuSince(cpuBefore, threadCpu()),
+    brokerBefore && brokerPid !== undefined ? cpuSince(brokerBefore, threadCpu(brokerPid)) : null,
+    m.inserted_events_total,
+    (end - t0) / 1000,
+  );
+  const seconds = (end - firstAt) / 1000;
   await worker.stop();
-  return { seconds, worker };
+  const steadySeconds = tenPercent && ninetyPercent ? (ninetyPercent.at - tenPercent.at) / 1000 : seconds;
+  const steadyEvents = tenPercent && ninetyPercent ? ninetyPercent.stored - tenPercent.stored : m.inserted_events_total;
+  return {
+    seconds,
+    worker,
+    steadyEventsPerSec: steadySeconds > 0 ? Math.round(steadyEvents / steadySeconds) : 0,
+    steadySeconds: Math.round(steadySeconds * 10) / 10,
+    cpu,
+  };
 }
 
 function breakdown(t: IngestTimings, events: number): Record<keyof IngestTimings, number> {
@@ -227,13 +365,16 @@ function machine(): Record<string, string> {
 
 async function main(): Promise<void> {
   if (args.role === 'producer') {
+    // --rate 0: as fast as it goes, --events of them (pre-producing); else paced for --live-seconds.
+    const paced = Number(args.rate) > 0;
     const r = await produce(
       args.brokers!,
       args.topic!,
       args['model-id']!,
-      Number.MAX_SAFE_INTEGER,
-      Number(args.rate),
-      Number(args['live-seconds']),
+      paced ? Number.MAX_SAFE_INTEGER : Number(args.events),
+      paced ? Number(args.rate) : undefined,
+      paced ? Number(args['live-seconds']) : undefined,
+      Number(args.first),
     );
     process.stdout.write(JSON.stringify(r));
     return;
@@ -244,7 +385,8 @@ async function main(): Promise<void> {
   const rate = Number(args.rate);
   const liveSeconds = Number(args['live-seconds']);
   const loadBefore = os.loadavg()[0]!;
-  const broker = await startBroker({ brokers: args.brokers, onProgress: progress });
+  const producers = Math.max(1, Number(args.producers));
+  const broker = await startBroker({ brokers: args.brokers, heap: args['broker-heap'], onProgress: progress });
   // Interrupted: stop the broker we started, leave no JVM behind.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -265,12 +407,28 @@ async function main(): Promise<void> {
     await ensureTopics(config0, [preTopic, `${preTopic}-labels`]);
     progress(`pre-producing ${events} events to ${preTopic} (${partitions} partitions)`);
     const modelPre = `bench-${run}`;
-    const pre = await produce(broker.brokers, preTopic, modelPre, events);
+    // In child processes, so this process's CPU (and a --cpu-prof profile of it) is ingest's alone.
+    const share = Math.ceil(events / producers);
+    const produceStart = performance.now();
+    const parts = await Promise.all(
+      Array.from({ length: producers }, (_, p) =>
+        producerChild(broker.brokers, preTopic, modelPre, {
+          rate: 0,
+          seconds: 0,
+          count: Math.max(0, Math.min(share, events - p * share)),
+          first: p * share,
+        }),
+      ),
+    );
+    const pre = { sent: parts.reduce((n, r) => n + r.sent, 0), perSec: 0 };
+    pre.perSec = pre.sent / ((performance.now() - produceStart) / 1000);
     producePerSec = pre.perSec;
     progress(
-      `produced ${pre.sent} in ${(pre.sent / pre.perSec).toFixed(1)} s (${Math.round(pre.perSec)}/s, producer alone)`,
+      `produced ${pre.sent} in ${(pre.sent / pre.perSec).toFixed(1)} s (${Math.round(pre.perSec)}/s, ${producers} producer processes)`,
     );
 
+    brokerIdleCpuPerSecond = await measureBrokerIdle(broker.pid(), 10);
+    progress(`broker idle: ${brokerIdleCpuPerSecond.toFixed(3)} CPU s per s`);
     for (const batchSize of batchSizes) {
       await truncate(ch.client);
       const config = baseConfig(broker.brokers, dataDir, {
@@ -279,7 +437,14 @@ async function main(): Promise<void> {
         batchSize,
         partitions,
       });
-      const { seconds, worker } = await runWorker(config, repo, () => events, `pre-produced batch=${batchSize}`);
+      const loadStart = os.loadavg()[0]!;
+      const { seconds, worker, steadyEventsPerSec, steadySeconds, cpu } = await runWorker(
+        config,
+        repo,
+        () => events,
+        `pre-produced batch=${batchSize}`,
+        broker.pid(),
+      );
       const m = worker.metrics;
       results.push({
         mode: 'pre-produced',
@@ -291,9 +456,15 @@ async function main(): Promise<void> {
         lagP99Ms: null,
         producerPerSec: null,
         flushes: m.flushes_total,
+        steadyEventsPerSec,
+        steadySeconds,
+        cpuUsPerEvent: cpu,
+        load: [round2(loadStart), round2(os.loadavg()[0]!)],
         breakdownMsPer1k: breakdown(m.time_ms, m.inserted_events_total),
       });
-      progress(`pre-produced batch=${batchSize}: ${results.at(-1)!.eventsPerSec}/s`);
+      progress(
+        `pre-produced batch=${batchSize}: ${results.at(-1)!.eventsPerSec}/s (steady ${steadyEventsPerSec}/s over ${steadySeconds} s); CPU µs/event ${JSON.stringify(cpu)}`,
+      );
     }
 
     for (const batchSize of liveSeconds > 0 ? batchSizes : []) {
@@ -309,40 +480,18 @@ async function main(): Promise<void> {
       await ensureTopics(config, [topic, `${topic}-labels`]);
       let produced = 0;
       let producerPerSec = 0;
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'bench/ingest.ts',
-          '--role',
-          'producer',
-          '--brokers',
-          broker.brokers,
-          '--topic',
-          topic,
-          '--model-id',
-          modelId,
-          '--rate',
-          String(rate),
-          '--live-seconds',
-          String(liveSeconds),
-        ],
-        { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      const done = new Promise<void>((resolve, reject) =>
-        child.on('exit', (code) => {
-          if (code !== 0) return reject(new Error(`producer exited with ${code}`));
-          const r = JSON.parse(out) as { sent: number; perSec: number };
-          produced = r.sent;
-          producerPerSec = r.perSec;
-          resolve();
-        }),
-      );
-      const [{ seconds, worker }] = await Promise.all([
-        runWorker(config, repo, () => produced, `live rate=${rate}/s batch=${batchSize}`),
+      const done = producerChild(broker.brokers, topic, modelId, {
+        rate,
+        seconds: liveSeconds,
+        count: 0,
+        first: 0,
+      }).then((r) => {
+        produced = r.sent;
+        producerPerSec = r.perSec;
+      });
+      const loadStart = os.loadavg()[0]!;
+      const [{ seconds, worker, steadyEventsPerSec, steadySeconds, cpu }] = await Promise.all([
+        runWorker(config, repo, () => produced, `live rate=${rate}/s batch=${batchSize}`, broker.pid()),
         done,
       ]);
       const m = worker.metrics;
@@ -357,6 +506,10 @@ async function main(): Promise<void> {
         lagP99Ms: lag.p99,
         producerPerSec: Math.round(producerPerSec),
         flushes: m.flushes_total,
+        steadyEventsPerSec,
+        steadySeconds,
+        cpuUsPerEvent: cpu,
+        load: [round2(loadStart), round2(os.loadavg()[0]!)],
         breakdownMsPer1k: breakdown(m.time_ms, m.inserted_events_total),
       });
       progress(`live batch=${batchSize}: ${results.at(-1)!.eventsPerSec}/s, lag p50 ${lag.p50} ms p99 ${lag.p99} ms`);
@@ -385,10 +538,15 @@ async function main(): Promise<void> {
   if (args['write-md']) writeMarkdown(report);
 }
 
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
 function printTable(results: RunResult[]): void {
   for (const r of results) {
     process.stdout.write(
-      `${r.mode.padEnd(13)} batch=${String(r.batchSize).padEnd(6)} ${String(r.eventsPerSec).padStart(7)} ev/s  lag p50=${r.lagP50Ms ?? '-'} p99=${r.lagP99Ms ?? '-'} ms  ${JSON.stringify(r.breakdownMsPer1k)}\n`,
+      `${r.mode.padEnd(13)} batch=${String(r.batchSize).padEnd(6)} ${String(r.eventsPerSec).padStart(7)} ev/s (steady ${r.steadyEventsPerSec} over ${r.steadySeconds} s, load ${r.load.join('→')})  lag p50=${r.lagP50Ms ?? '-'} p99=${r.lagP99Ms ?? '-'} ms  ${JSON.stringify(r.breakdownMsPer1k)}\n` +
+        `${''.padEnd(13)} CPU µs/event: ingest process ${r.cpuUsPerEvent.ingestProcess} (main thread ${r.cpuUsPerEvent.mainThread}, ${JSON.stringify(r.cpuUsPerEvent.otherThreads)}), broker ${r.cpuUsPerEvent.broker ?? '-'} (${r.cpuUsPerEvent.brokerLessIdle ?? '-'} less idle)\n`,
     );
   }
 }
