@@ -44,6 +44,7 @@ import { PendingBatch } from './pending-batch.ts';
 import {
   prepareRecord,
   timestampWindowOf,
+  type PrepareOptions,
   type RawRecord,
   type RecordKind,
   type TimestampWindow,
@@ -308,6 +309,14 @@ export class IngestWorker extends EventEmitter {
       await Promise.all([declarations?.fresh(now), kindCopy?.fresh(now)]);
       const vectors = declarations?.lookup;
       const kinds = kindCopy?.lookup;
+      // One options object for the fetch, not one (with two spreads) per message.
+      const options: PrepareOptions = {
+        timer: this.#timings,
+        timestamps: this.#timestamps,
+        now,
+        ...(vectors ? { vectors } : {}),
+        ...(kinds ? { kinds } : {}),
+      };
       for (let i = 0; i < messages.length; i++) {
         if (this.#stopping || (i % 1000 === 999 && (!isRunning() || isStale()))) break;
         const m = messages[i]!;
@@ -322,13 +331,7 @@ export class IngestWorker extends EventEmitter {
           ref: coordinate,
         };
         const pending = this.#pending;
-        const prepared = prepareRecord(record, kind, {
-          timer: this.#timings,
-          timestamps: this.#timestamps,
-          now,
-          ...(vectors ? { vectors } : {}),
-          ...(kinds ? { kinds } : {}),
-        });
+        const prepared = prepareRecord(record, kind, options);
         if (!pending.add(prepared, now, this.#timings)) {
           this.metrics.duplicates_in_batch_total++;
           this.metrics.duplicates_total++;
