@@ -5,6 +5,7 @@
  * the state's segments as they were, so a monitor that never asked for them decides as before.
  */
 import type { MonitorReference, MonitorSettings, MonitorState, WindowObservation } from '../monitor/types.ts';
+import { qualityThresholdsOf } from '../policy/data-quality-bars.ts';
 import type { RetrainPolicy } from '../policy/types.ts';
 import { sameGrouping, windowEstimationGrouping } from '../monitor/window-estimate.ts';
 import { evaluateSegments, type SegmentReport } from './evaluate-segments.ts';
@@ -40,6 +41,7 @@ export function tickSegments(
     qualityMetric: settings.qualityMetric,
     worthlessError: settings.worthlessError ?? null,
     estimator,
+    qualityThresholds: qualityThresholdsOf(policy.dataQuality),
   });
   state.segments = { reference: counts, sloBreaches: report.sloBreaches };
   return report;

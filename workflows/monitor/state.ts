@@ -38,6 +38,7 @@ import {
   type MonitorState,
   type WindowEvaluation,
 } from '../../detectors/monitor/types.ts';
+import { followUpBarsOf } from '../../detectors/policy/data-quality-bars.ts';
 import { parseDuration } from '../../detectors/policy/duration.ts';
 import { evaluatePolicy } from '../../detectors/policy/evaluate.ts';
 import type { PolicyDecision } from '../../detectors/policy/state.ts';
@@ -435,6 +436,9 @@ export class MonitorWorkflowState {
         : {}),
       // A multiclass or regression model's window is estimated label-free with the reference's estimator (ignored for binary).
       ...(this.#kindEstimation && this.reference ? { outcomeEstimate: { version: this.reference.modelVersion } } : {}),
+      // The policy's data-quality bars decide which features' most frequent value is counted
+      // (the activity's input only: no command changes, so no marker).
+      ...(this.policy.dataQuality ? { followUps: followUpBarsOf(this.policy.dataQuality) } : {}),
       ...(revision3
         ? {
             labelsArrivedBy: end + this.settleMs,
