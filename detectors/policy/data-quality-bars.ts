@@ -56,3 +56,18 @@ export function followUpBarsOf(bars: Partial<DataQualityPolicy> | undefined): Fo
     appearedNamedRate: bars?.featureAppearedRate ?? DEFAULT_DATA_QUALITY.featureAppearedRate,
   };
 }
+
+/**
+ * The bars a policy sets away from their defaults, in words ("stuckRunsP 0.001 (default 0.01)"),
+ * for `halflife policy validate`; null when every bar is the default.
+ */
+export function changedBarsText(bars: Partial<DataQualityPolicy> | undefined): string | null {
+  if (!bars) return null;
+  const changed = SETTINGS.flatMap((setting) => {
+    const value = bars[setting];
+    return value === undefined || value === DEFAULT_DATA_QUALITY[setting]
+      ? []
+      : [`${setting} ${value} (default ${DEFAULT_DATA_QUALITY[setting]})`];
+  });
+  return changed.length > 0 ? changed.join(', ') : null;
+}

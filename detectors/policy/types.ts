@@ -170,7 +170,9 @@ export interface EvidencePolicy {
   /**
    * Labelled events behind a realised quality value. A window with fewer is pooled with the next
    * windows of the same version (labels that arrive late included) until together they have this
-   * many; until then the label-free estimate stands in when it is trustworthy. 30 labelled events
+   * many, and from rule revision 6 a window still short (typically the newest) that has labels of
+   * its own with the fewest windows just before it that make the minimum; until then the
+   * label-free estimate stands in when it is trustworthy. 30 labelled events
    * give an accuracy of 0.85 a 95% interval of about ±0.13: noisy alone, and the rules weigh every
    * window by its events, so noise averages out instead of deciding. @default 30
    */

@@ -9,6 +9,7 @@ import { DEFAULT_QUALITY_THRESHOLDS } from '../../../detectors/drift/data-qualit
 import { DEFAULT_FOLLOW_UP_BARS } from '../../../detectors/drift/window-follow-ups.ts';
 import {
   DEFAULT_DATA_QUALITY,
+  changedBarsText,
   followUpBarsOf,
   qualityThresholdsOf,
 } from '../../../detectors/policy/data-quality-bars.ts';
@@ -80,6 +81,11 @@ describe('policy dataQuality bars', () => {
     expect(again.policy).toEqual(first.policy);
     expect(again.ref.hash).toBe(first.ref.hash);
     expect(followUpBarsOf(again.policy.dataQuality)).toEqual({ stuckCandidateRise: 0.175, appearedNamedRate: 0.05 });
+    // What `halflife policy validate` prints of them.
+    expect(changedBarsText(again.policy.dataQuality)).toBe(
+      'deadLetterRate 0.05 (default 0.01), stuckShareIncrease 0.35 (default 0.2), zeroVarianceMinValues 12 (default 5), stuckRunsP 0.001 (default 0.01)',
+    );
+    expect(changedBarsText(parsePolicy({ ...MINIMAL, dataQuality: {} }).policy.dataQuality)).toBeNull();
     // Writing out a default changes nothing: the same effective policy has the same hash.
     const explicit = parsePolicy({ ...MINIMAL, dataQuality: { stuckRunsP: 0.01 } });
     const implicit = parsePolicy({ ...MINIMAL, dataQuality: {} });
