@@ -90,6 +90,11 @@ export interface SegmentResult {
       interval: { lower: number; upper: number } | null;
       transform: string;
     };
+    /**
+     * Windows the value is pooled over, this one included, when the segment was short of the SLO's
+     * labelled minimum (segment-pooling.ts, rule revision 6). @default absent (this window alone)
+     */
+    pooledWindows?: number;
   } | null;
   /**
    * Estimated quality without labels: a binary model's by CBPE at the grouping's threshold from

@@ -163,7 +163,8 @@ export class MonitorWorkflowState {
    * `pooledWithEarlier` (rule revision 6: a window short of the minimum labels pooled with the windows before it),
    * `stuckValueOrder` (a grown value judged by its event order: interleaved repeats at a value the
    * reference had are a ceiling reached more often, shift),
-   * `kindReevaluation` (approve and forceRetrain re-ask the policy in the model's metric).
+   * `kindReevaluation` (approve and forceRetrain re-ask the policy in the model's metric),
+   * `segmentPooling` (rule revision 6: a segment short of its SLO's labels pooled with the windows before it).
    */
   constructor(
     input: ModelMonitorInput,
@@ -189,6 +190,7 @@ export class MonitorWorkflowState {
       pooledWithEarlier = false,
       stuckValueOrder = false,
       kindReevaluation = false,
+      segmentPooling = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -211,6 +213,7 @@ export class MonitorWorkflowState {
       pooledWithEarlier?: boolean;
       stuckValueOrder?: boolean;
       kindReevaluation?: boolean;
+      segmentPooling?: boolean;
     },
   ) {
     this.input = input;
@@ -259,6 +262,10 @@ export class MonitorWorkflowState {
         stuckValueOrder && this.#challengerProbes
           ? (input.settings?.stuckValueOrder ?? DEFAULT_MONITOR_SETTINGS.stuckValueOrder)
           : false,
+      // Runs recorded before the marker judged each segment on its own window's labels.
+      segmentPooling: segmentPooling
+        ? (input.settings?.segmentPooling ?? DEFAULT_MONITOR_SETTINGS.segmentPooling)
+        : false,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
     this.cadenceMs = parseDuration(input.cadence ?? '1h');
