@@ -113,16 +113,36 @@ function withLabels(s: SegmentCounts, taken: readonly SegmentLabels[]): SegmentC
   return { ...s, labelled: { events, histogram } };
 }
 
-/** The window's segment labels to keep, and the kept windows (at most {@link SEGMENT_POOL_WINDOWS}, oldest first). */
+/**
+ * The kept windows with this one's segment labels added (at most {@link SEGMENT_POOL_WINDOWS},
+ * oldest first). Each segment keeps only its newest labels that reach `minLabelled` — no later
+ * pool can reach further back — so a large segment costs the state one window of labels; a
+ * window's plan, version and broken segments stay, so pools still stop where they must.
+ */
 export function keepSegmentLabels(
   earlier: readonly SegmentLabelWindow[],
   window: { start: number; planId: string; version: string | null; broken: readonly string[] },
   segments: readonly SegmentCounts[],
+  minLabelled: number,
 ): SegmentLabelWindow[] {
-  const kept: Record<string, SegmentLabels> = {};
+  const own: Record<string, SegmentLabels> = {};
   for (const s of segments) {
     const labels = segmentLabelsOf(s);
-    if (labels) kept[segmentName(s.key, s.value)] = labels;
+    if (labels) own[segmentName(s.key, s.value)] = labels;
   }
-  return [...earlier, { ...window, broken: [...window.broken], segments: kept }].slice(-SEGMENT_POOL_WINDOWS);
+  const windows = [...earlier, { ...window, broken: [...window.broken], segments: own }].slice(-SEGMENT_POOL_WINDOWS);
+  const held = new Map<string, number>();
+  const kept: SegmentLabelWindow[] = [];
+  for (let i = windows.length - 1; i >= 0; i--) {
+    const w = windows[i] as SegmentLabelWindow;
+    const segmentsKept: Record<string, SegmentLabels> = {};
+    for (const [name, labels] of Object.entries(w.segments)) {
+      const before = held.get(name) ?? 0;
+      if (before >= minLabelled) continue;
+      segmentsKept[name] = labels;
+      held.set(name, before + labels.labelled);
+    }
+    kept.push({ ...w, segments: segmentsKept });
+  }
+  return kept.reverse();
 }

@@ -57,8 +57,8 @@ export function tickSegments(
     version: dominantVersion(observation),
     broken: report.broken,
   };
+  const minLabelled = policy.segments.slo?.minEvents ?? DEFAULT_SEGMENT_SLO_MIN_EVENTS;
   if (pooling) {
-    const minLabelled = policy.segments.slo?.minEvents ?? DEFAULT_SEGMENT_SLO_MIN_EVENTS;
     const pools = poolSegmentsWithEarlier(
       segments,
       { ...window, broken: new Set(report.broken) },
@@ -82,7 +82,7 @@ export function tickSegments(
   state.segments = {
     reference: counts,
     sloBreaches: report.sloBreaches,
-    ...(pooling ? { labels: keepSegmentLabels(earlier, window, segments) } : {}),
+    ...(pooling ? { labels: keepSegmentLabels(earlier, window, segments, minLabelled) } : {}),
   };
   return report;
 }

@@ -133,7 +133,16 @@ describe('segment quality pooled with earlier windows', () => {
     expect(reports[3]!.segments.find((s) => s.value === 'web')!.quality).toMatchObject({ n: 1000 });
     expect(reports[3]!.segments.find((s) => s.value === 'web')!.quality!.pooledWindows).toBeUndefined();
     expect(state.segments?.sloBreaches.map((b) => b.segment)).toEqual(['metadata.channel=kiosk']);
-    expect(state.segments?.labels).toHaveLength(4);
+    // The state keeps only the labels a later pool could use: the large segment's newest window,
+    // the small one's newest windows that reach 200.
+    const kept = state.segments!.labels!;
+    expect(kept).toHaveLength(4);
+    expect(kept.map((w) => Object.keys(w.segments).sort())).toEqual([
+      [],
+      ['metadata.channel=kiosk'],
+      ['metadata.channel=kiosk'],
+      ['metadata.channel=kiosk', 'metadata.channel=web'],
+    ]);
   });
 
   it('never pools across a version change', () => {
