@@ -60,12 +60,13 @@ const EXCEPTIONS = [
   },
   {
     // A policy file is validated with the very duration grammar and time-zone check the evaluator applies,
-    // and documents the evaluator's own evidence defaults and quality metrics.
+    // and documents the evaluator's own evidence defaults, data-quality bars and quality metrics.
     file: 'platform/policy-file.ts',
     imports: [
       'detectors/policy/duration.ts',
       'detectors/policy/blackout.ts',
       'detectors/policy/evidence.ts',
+      'detectors/policy/data-quality-bars.ts',
       'detectors/probes/policy.ts',
       'detectors/quality/quality-metric.ts',
     ],

@@ -38,6 +38,7 @@ import { servingAlertReport, servingStatuses } from '../operations/serving-statu
 import { CoalescedLookup } from './coalesced-lookup.ts';
 import { multivariateWindowDrift, type ReferenceSampleCache } from '../operations/multivariate-window.ts';
 import type { MultivariateDriftSettings } from '../detectors/drift/multivariate/settings.ts';
+import type { FollowUpBars } from '../detectors/drift/window-follow-ups.ts';
 import {
   outcomeWindowEstimates,
   type OutcomeEstimatorCache,
@@ -212,6 +213,8 @@ export function createMonitorActivities({
      * fitted on the reference's events of `version` ('' for all). @default null (not estimated)
      */
     outcomeEstimate?: { version: string } | null;
+    /** The bars the window's follow-ups are settled at (the policy's `dataQuality`). @default DEFAULT_FOLLOW_UP_BARS */
+    followUps?: FollowUpBars | null;
   }): Promise<WindowObservationWithServing> {
     const window = { start: input.start, end: input.end };
     // Read beside the window: a few small queries on the registry and the serving reports.
@@ -242,6 +245,7 @@ export function createMonitorActivities({
       ...(plan ? { segments: plan.toCount } : {}),
       ...(plan && outcomes && input.segments?.outcomes ? { outcomesBySegment: true } : {}),
       ...(input.estimation ? { estimation: input.estimation } : {}),
+      ...(input.followUps ? { followUps: input.followUps } : {}),
       ...(lateDue && !outcomes
         ? { lateLabels: { windows: lateWindows, arrived: { start: late.since, end: arrivedBy } } }
         : {}),

@@ -12,7 +12,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { OTHER_CATEGORY } from '../detectors/drift/categories.ts';
 import type { AppearedFeatures, FeatureQualityCounts } from '../detectors/drift/data-quality.ts';
 import { windowQualityCounts, type WindowColumnCounts } from '../detectors/drift/window-comparison.ts';
-import { appearedFeatures, windowFollowUps } from '../detectors/drift/window-follow-ups.ts';
+import { appearedFeatures, windowFollowUps, type FollowUpBars } from '../detectors/drift/window-follow-ups.ts';
 import type { LabelledScoreGroup, ScoreBinCount } from '../detectors/monitor/window-histograms.ts';
 import { windowCounts } from '../operations/window-drift.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
@@ -73,6 +73,8 @@ export interface WindowReadRequest {
    * (ascending, not overlapping), grouped per earlier window: a binary model's late labels. @default null
    */
   lateLabels?: { windows: readonly TimeWindow[]; arrived: TimeWindow } | null;
+  /** The bars the window's follow-ups are settled at (the policy's `dataQuality`). @default DEFAULT_FOLLOW_UP_BARS */
+  followUps?: FollowUpBars | null;
 }
 
 /** The window counted against its reference, with its data-quality inputs. */
@@ -119,7 +121,10 @@ export async function readWindowAlone(
   const { modelId, reference } = request;
   const window = { start: request.start, end: request.end };
   const segments = request.segments ?? [];
-  const counted = reference ? await windowCounts(client, { modelId, ...window, reference, segments }) : null;
+  const followUps = request.followUps ? { followUps: request.followUps } : {};
+  const counted = reference
+    ? await windowCounts(client, { modelId, ...window, reference, segments, ...followUps })
+    : null;
   // The outcome sums' query is the batched one, with a batch of one window (per segment too when asked).
   const outcomes = request.outcomes
     ? (await outcomeSumsBySegment(client, [outcomeRequest(request, request.outcomes, counted ? segments : [])]))[0]!
@@ -209,7 +214,7 @@ export async function readWindowsBatched(
   );
   const followUps = requests.map((r, i) => {
     const counted = statistics[i]!.counted;
-    return r.reference && counted ? windowFollowUps(r.reference, counted) : null;
+    return r.reference && counted ? windowFollowUps(r.reference, counted, r.followUps ?? undefined) : null;
   });
   const stuck = requests.flatMap((_, i) => ((followUps[i]?.stuckCandidates.length ?? 0) > 0 ? [i] : []));
   const topValues = await batchedTopValueShares(

@@ -20,7 +20,7 @@ import {
   windowQualityCounts,
   type WindowColumnCounts,
 } from '../detectors/drift/window-comparison.ts';
-import { appearedFeatures, windowFollowUps } from '../detectors/drift/window-follow-ups.ts';
+import { appearedFeatures, windowFollowUps, type FollowUpBars } from '../detectors/drift/window-follow-ups.ts';
 import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
 import type { EventWindow } from '../platform/clickhouse/event-window.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
@@ -38,6 +38,8 @@ export interface WindowCountsOptions extends EventWindow {
   reference: StoredReference;
   /** Also count these segment keys' segments, in the same query. @default none */
   segments?: readonly SegmentsToCount[];
+  /** The bars the follow-ups are settled at (a policy's `dataQuality`). @default DEFAULT_FOLLOW_UP_BARS */
+  followUps?: FollowUpBars;
 }
 
 /** One window counted into a reference's bins. O(features × bins); JSON-safe. */
@@ -78,7 +80,7 @@ export async function windowCounts(client: ClickHouseClient, options: WindowCoun
   const deadLettered = await deadLettersInWindow(client, options.modelId, window);
   // Rare follow-ups, only when the counts point at them: the exact most frequent value of a
   // feature whose values crowded into one bin, and the names of keys the reference lacks.
-  const followUps = windowFollowUps(options.reference, counted);
+  const followUps = windowFollowUps(options.reference, counted, options.followUps);
   const topValues =
     followUps.stuckCandidates.length > 0 ? await topValueShares(client, followUps.stuckCandidates, options) : {};
   const appeared = appearedFeatures(

@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { isKnownTimeZone } from '../detectors/policy/blackout.ts';
 import { DURATION_PATTERN, tryParseDuration } from '../detectors/policy/duration.ts';
+import { DEFAULT_DATA_QUALITY } from '../detectors/policy/data-quality-bars.ts';
 import { DEFAULT_EVIDENCE } from '../detectors/policy/evidence.ts';
 import { DEFAULT_PROBES } from '../detectors/probes/policy.ts';
 import { QUALITY_METRICS, type QualityMetric } from '../detectors/quality/quality-metric.ts';
@@ -248,6 +249,100 @@ const evidenceSchema = z
     'Window minimums: labelled events per realised quality value (fewer are pooled), points for a decay curve, rows for a drift verdict, labelled rows a retrain needs after a change or broken data. Omit for the defaults.',
   );
 
+/** A share in (0, 1]: a bar of 0 would call every window broken (every rate is ≥ 0). */
+const shareBar = (setting: string, what: string, example: number) =>
+  requiredNumber(`${setting}, ${what}`)
+    .gt(0, { error: `must be above 0 and at most 1: ${setting}, ${what}, e.g. ${example}` })
+    .max(1, { error: `must be above 0 and at most 1: ${setting}, ${what}, e.g. ${example}` });
+/** A probability strictly between 0 and 1. */
+const openP = (setting: string, what: string, example: number) =>
+  requiredNumber(`${setting}, ${what}`)
+    .gt(0, { error: `must be strictly between 0 and 1: ${setting}, ${what}, e.g. ${example}` })
+    .lt(1, { error: `must be strictly between 0 and 1: ${setting}, ${what}, e.g. ${example}` });
+const standardErrors = (setting: string, what: string) =>
+  requiredNumber(`${setting}, ${what}`).min(0, { error: `must be ≥ 0: ${setting}, ${what}, e.g. 3` });
+const valueCount = (setting: string, what: string) =>
+  requiredNumber(`${setting}, ${what}`)
+    .int({ error: `must be a whole number: ${setting}, ${what}` })
+    .min(1, { error: `must be at least 1: ${setting}, ${what}` });
+
+const dq = DEFAULT_DATA_QUALITY;
+const dataQualitySchema = z
+  .object({
+    missingRateIncrease: shareBar(
+      'missingRateIncrease',
+      "rise of a feature's missing rate over the reference's that is breakage",
+      0.05,
+    ).default(dq.missingRateIncrease),
+    missingRateZ: standardErrors('missingRateZ', 'binomial standard errors the missing-rate rise must reach').default(
+      dq.missingRateZ,
+    ),
+    typeViolationRate: shareBar(
+      'typeViolationRate',
+      'share of values of the wrong type that is breakage',
+      0.01,
+    ).default(dq.typeViolationRate),
+    deadLetterRate: shareBar(
+      'deadLetterRate',
+      'share of events dead-lettered at ingest that is breakage',
+      0.01,
+    ).default(dq.deadLetterRate),
+    featureAppearedRate: shareBar(
+      'featureAppearedRate',
+      'share of rows with feature keys the reference lacks that is breakage',
+      0.05,
+    ).default(dq.featureAppearedRate),
+    outOfRangeRate: shareBar(
+      'outOfRangeRate',
+      "share of values outside the reference's range reported as shift",
+      0.05,
+    ).default(dq.outOfRangeRate),
+    unseenCategoryRate: shareBar(
+      'unseenCategoryRate',
+      'share of values in categories the reference lacks reported as shift',
+      0.05,
+    ).default(dq.unseenCategoryRate),
+    stuckShareIncrease: shareBar(
+      'stuckShareIncrease',
+      "rise of the most frequent value's share over the reference's that makes it stuck",
+      0.2,
+    ).default(dq.stuckShareIncrease),
+    stuckShareZ: standardErrors('stuckShareZ', 'binomial standard errors the stuck-value rise must reach').default(
+      dq.stuckShareZ,
+    ),
+    stuckMinValues: valueCount('stuckMinValues', 'non-missing values before the stuck-value check applies').default(
+      dq.stuckMinValues,
+    ),
+    zeroVarianceMinValues: valueCount(
+      'zeroVarianceMinValues',
+      'non-missing values before "all values equal" counts as stuck',
+    ).default(dq.zeroVarianceMinValues),
+    stuckReferenceMass: shareBar(
+      'stuckReferenceMass',
+      "the reference's most frequent value share from which a feature's values repeat",
+      0.01,
+    ).default(dq.stuckReferenceMass),
+    stuckSpreadKept: shareBar(
+      'stuckSpreadKept',
+      "share of the reference's standard deviation a window keeps for a grown value to be shift",
+      0.5,
+    ).default(dq.stuckSpreadKept),
+    stuckRunsP: openP(
+      'stuckRunsP',
+      "runs-test p at or under which a value's repeats come in stretches (stuck)",
+      0.01,
+    ).default(dq.stuckRunsP),
+    stuckOthersSpread: shareBar(
+      'stuckOthersSpread',
+      "share of the reference's standard deviation the other values keep for interleaved repeats to be a ceiling",
+      0.25,
+    ).default(dq.stuckOthersSpread),
+  })
+  .strict()
+  .describe(
+    "The bars between broken data (a retrain never trains on it), shifted data (reported, never a block) and fine data: missing, wrong-type, dead-lettered and appeared rates, out-of-range and unseen shares, and the stuck-value bars. Each default is the detector's; omit for the defaults.",
+  );
+
 const probesSchema = z
   .object({
     enabled: z
@@ -309,6 +404,8 @@ export const policySchema = z
     alerts: alertPolicySchema.optional(),
     // Optional, not defaulted: a policy that does not set it keeps the content hash it had.
     evidence: evidenceSchema.optional(),
+    // Optional, not defaulted: a policy that does not set it keeps the content hash it had.
+    dataQuality: dataQualitySchema.optional(),
     // Optional, not defaulted: a policy without segments keeps its hash.
     segments: segmentPolicySchema.optional(),
     // Optional, not defaulted, for the same reason.

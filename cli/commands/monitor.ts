@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Command } from 'commander';
 import { reassessStatus } from '../../detectors/monitor/health.ts';
+import { changedBarsText } from '../../detectors/policy/data-quality-bars.ts';
 import { MonitorClient } from '../../operations/monitor-control.ts';
 import { servingStatus, type ServingStatus } from '../../operations/serving-status.ts';
 import { getDecision, listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
@@ -168,6 +169,7 @@ export function registerMonitorCommands(program: Command): void {
         [
           `${file}: valid — policy ${loaded.ref.name} v${loaded.ref.version} for model ${loaded.policy.model}, ${loaded.policy.trigger.kind} trigger, sha256 ${loaded.ref.hash}`,
           ...alertVariablesText(loaded.policy),
+          ...dataQualityText(loaded.policy),
         ].join('\n'),
       );
     });
@@ -257,6 +259,12 @@ function alertVariablesText(policy: RetrainPolicy): string[] {
     `alerts: ${alerts.rules.length} rule(s) (${alerts.rules.map((r) => r.name).join(', ')}) to ${alerts.receivers.length} receiver(s)${alerts.receivers.length ? ` (${alerts.receivers.map((r) => `${r.name}: ${r.format}`).join(', ')})` : ': recorded and shown, not sent'}`,
     ...(variables.length ? [`the worker's environment needs: ${variables.join(', ')}`] : []),
   ];
+}
+
+/** The data-quality bars the policy moves from their defaults. */
+function dataQualityText(policy: RetrainPolicy): string[] {
+  const changed = changedBarsText(policy.dataQuality);
+  return policy.dataQuality ? [`data-quality bars: ${changed ?? 'the defaults'}`] : [];
 }
 
 /** Refuse a policy whose quality metric does not fit the model's declared kind (read from the store). */

@@ -15,7 +15,8 @@
  *    often exactly what is needed (seasonal values outside last season's range are not broken).
  *  - **evidence**: the window is small, so its verdicts are weak. Reported, never a block.
  *
- * Default thresholds (each configurable, each a rate over the window's rows):
+ * Default thresholds (each configurable — a policy's `dataQuality` section, detectors/policy/data-quality-bars.ts —
+ * each a rate over the window's rows):
  *  - missing rate rises ≥ 0.05 above the reference's missing rate (5 points: beyond the noise of
  *    a window of a few hundred rows), and by at least 3 binomial standard errors (so a handful
  *    of rows with one missing value is not breakage);
@@ -110,6 +111,8 @@ export interface QualityThresholds {
   min_rows: number;
   /** Rise of the most frequent value's share over the reference's that counts as stuck. @default 0.2 */
   stuck_share_increase: number;
+  /** Binomial standard errors that rise must also reach (a handful of values is not a stuck sensor). @default 3 */
+  stuck_share_z: number;
   /** Non-missing values a window needs before the stuck-value check applies. @default 20 */
   stuck_min_values: number;
   /** Non-missing values a window needs before zero variance counts. @default 5 */
@@ -169,6 +172,7 @@ export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
   dead_letter_rate: 0.01,
   min_rows: 100,
   stuck_share_increase: 0.2,
+  stuck_share_z: 3,
   stuck_min_values: 20,
   zero_variance_min_values: 5,
   appeared_rate: 0.05,
@@ -416,7 +420,8 @@ export function featureChecks(
   if (top != null && referenceTop != null && present >= thresholds.stuck_min_values) {
     const rise = top - referenceTop;
     const p0 = Math.max(referenceTop, 1 / present);
-    const grew = rise >= thresholds.stuck_share_increase && binomialZ(top * present, present, p0) >= 3;
+    const grew =
+      rise >= thresholds.stuck_share_increase && binomialZ(top * present, present, p0) >= thresholds.stuck_share_z;
     const valueShift =
       grew && thresholds.stuck_shift_aware ? grownValueIsShift(counts, top, referenceTop, thresholds) : null;
     // The event order only ever turns a stuck verdict into shift, never the reverse.

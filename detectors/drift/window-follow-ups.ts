@@ -18,13 +18,33 @@ export interface WindowFollowUps {
   nameAppeared: boolean;
 }
 
-export function windowFollowUps(reference: ReferenceProfiles, counted: CountedWindow): WindowFollowUps {
+/**
+ * The bars the follow-ups are settled at: the bin rise that makes a numeric feature a stuck-value
+ * candidate (half the stuck bar, see `stuckValueCandidates`) and the share of rows with unknown
+ * keys that has them named (the feature-appeared bar). A policy's `dataQuality` sets both
+ * (detectors/policy/data-quality-bars.ts `followUpBarsOf`).
+ */
+export interface FollowUpBars {
+  stuckCandidateRise: number;
+  appearedNamedRate: number;
+}
+
+/** The follow-up bars at the detector's default thresholds. @default */
+export const DEFAULT_FOLLOW_UP_BARS: FollowUpBars = {
+  stuckCandidateRise: DEFAULT_QUALITY_THRESHOLDS.stuck_share_increase / 2,
+  appearedNamedRate: DEFAULT_QUALITY_THRESHOLDS.appeared_rate,
+};
+
+export function windowFollowUps(
+  reference: ReferenceProfiles,
+  counted: CountedWindow,
+  bars: FollowUpBars = DEFAULT_FOLLOW_UP_BARS,
+): WindowFollowUps {
   const occurrences = appearedOccurrences(reference, counted);
   return {
-    stuckCandidates: stuckValueCandidates(reference.features, counted.features),
+    stuckCandidates: stuckValueCandidates(reference.features, counted.features, bars.stuckCandidateRise),
     appearedOccurrences: occurrences,
-    nameAppeared:
-      occurrences !== null && occurrences > 0 && occurrences >= DEFAULT_QUALITY_THRESHOLDS.appeared_rate * counted.rows,
+    nameAppeared: occurrences !== null && occurrences > 0 && occurrences >= bars.appearedNamedRate * counted.rows,
   };
 }
 

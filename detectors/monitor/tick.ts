@@ -19,6 +19,7 @@ import {
   unseenFromProfiles,
   breakageDetails,
   type FeatureQualityCounts,
+  type QualityThresholds,
 } from '../drift/data-quality.ts';
 import { stuckValueInputs } from '../drift/window-comparison.ts';
 import type { FeatureDriftResult } from '../drift/feature-result.ts';
@@ -26,6 +27,7 @@ import type { CategoricalProfile, NumericCounts } from '../drift/profiles.ts';
 import { withMultivariate } from '../drift/multivariate/combine.ts';
 import { driftReport } from '../drift/report.ts';
 import { evaluatePolicy } from '../policy/evaluate.ts';
+import { qualityThresholdsOf } from '../policy/data-quality-bars.ts';
 import { resolveEvidence, type ResolvedEvidence } from '../policy/evidence.ts';
 import type { PolicyDecision, PolicyState, WindowSummary } from '../policy/state.ts';
 import type { RetrainPolicy } from '../policy/types.ts';
@@ -95,6 +97,8 @@ export function evaluateWindow(
   observation: WindowObservation,
   settings: MonitorSettings = DEFAULT_MONITOR_SETTINGS,
   evidence: ResolvedEvidence = resolveEvidence(undefined, featureCountOf(reference)),
+  /** The policy's data-quality bars (`dataQuality`, policy/data-quality-bars.ts). @default {} (the detector's defaults) */
+  qualityBars: Partial<QualityThresholds> = {},
 ): Omit<WindowEvaluation, 'changePoint'> {
   const revision3 = (settings.ruleRevision ?? 1) >= 3;
   const featureResults: FeatureDriftResult[] = [];
@@ -148,15 +152,17 @@ export function evaluateWindow(
   // Revision 4: a value the reference had, grown frequent while the window keeps its spread, is
   // shift; with `stuckValueOrder`, so is one whose repeats interleave in event order (a ceiling).
   const revision4 = (settings.ruleRevision ?? 1) >= 4;
+  // The policy's bars apply under every revision: a policy without them gets the defaults, as before.
   const dataQuality = dataQualityReport(
     qualityInputs,
     revision3
       ? {
+          ...qualityBars,
           min_rows: evidence.minWindowRows,
           ...(revision4 ? { stuck_shift_aware: true } : {}),
           ...(revision4 && settings.stuckValueOrder === true ? { stuck_order_aware: true } : {}),
         }
-      : {},
+      : qualityBars,
   );
 
   let realised: WindowEvaluation['quality']['realised'] = null;
@@ -190,7 +196,7 @@ export function evaluateWindow(
     end: observation.end,
     events: observation.events,
     // Revisions 1–2 failed a window on any alert (shift and few rows included); replays keep that.
-    dataQualityOk: revision3 ? !dataQuality.broken : legacyQualityOk(qualityInputs),
+    dataQualityOk: revision3 ? !dataQuality.broken : legacyQualityOk(qualityInputs, qualityBars),
     drift: drift
       ? {
           datasetDrift: drift.dataset_drift,
@@ -377,7 +383,8 @@ export function monitorTick(
   policy = policyInQualityUnits(policy, settings);
   const revision3 = (settings.ruleRevision ?? 1) >= 3;
   const evidence = resolveEvidence(policy.evidence, featureCountOf(reference));
-  const base = evaluateWindow(reference, observation, settings, evidence);
+  const qualityBars = qualityThresholdsOf(policy.dataQuality);
+  const base = evaluateWindow(reference, observation, settings, evidence, qualityBars);
   const segments = tickSegments(state, reference, observation, policy, settings);
   if (segments) base.segments = segments;
 

@@ -19,6 +19,7 @@ import type { EstimationGrouping, ScoreGroup } from '../quality/cbpe-groups.ts';
 import type { SerializedPageHinkley } from '../sequential/page-hinkley.ts';
 import type { SegmentReport } from '../segments/evaluate-segments.ts';
 import type { SegmentObservation, SegmentReferenceCounts, SegmentSloBreach } from '../segments/types.ts';
+import type { SegmentLabelWindow } from '../segments/segment-pooling.ts';
 import type { ProbeMemory } from '../probes/types.ts';
 import type { EstimatorFit } from '../quality/estimator-source.ts';
 
@@ -242,6 +243,14 @@ export interface MonitorSettings {
    * replay re-derives their decisions. @default true
    */
   stuckValueOrder?: boolean;
+  /**
+   * Pool a segment short of its SLO's labelled minimum (`segments.slo.minEvents`) that has labels
+   * of its own with the same segment's labels of the windows just before it (rule revision 6 and
+   * later; detectors/segments/segment-pooling.ts), as revision 6 pools the whole window, so a
+   * low-volume segment is held to the SLO. The ModelMonitor workflow keeps it off for runs that
+   * started before it (no `segment-pooled-quality` marker), so replay re-derives their decisions. @default true
+   */
+  segmentPooling?: boolean;
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
@@ -258,6 +267,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   estimationRevision: 2,
   kindProbes: true,
   stuckValueOrder: true,
+  segmentPooling: true,
 };
 
 /** Everything a monitor remembers between ticks (and across continue-as-new). */
@@ -285,7 +295,12 @@ export interface MonitorState {
   /** The previous observation's `labelsArrivedBy`: labels arriving after it are new to the monitor. @default null */
   labelsArrivedBy?: number | null;
   /** The reference's segment counts the windows are judged against, and the latest window's segment SLO breaches. @default undefined */
-  segments?: { reference: SegmentReferenceCounts | null; sloBreaches: SegmentSloBreach[] };
+  segments?: {
+    reference: SegmentReferenceCounts | null;
+    sloBreaches: SegmentSloBreach[];
+    /** Recent windows' segment labels, for pooling a short segment with them (`segmentPooling`). @default undefined */
+    labels?: SegmentLabelWindow[];
+  };
   /** Challenger probes: the one being scored and the finished ones (rule revision 4). @default undefined (none yet) */
   probes?: ProbeMemory;
 }

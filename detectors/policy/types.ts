@@ -170,7 +170,9 @@ export interface EvidencePolicy {
   /**
    * Labelled events behind a realised quality value. A window with fewer is pooled with the next
    * windows of the same version (labels that arrive late included) until together they have this
-   * many; until then the label-free estimate stands in when it is trustworthy. 30 labelled events
+   * many, and from rule revision 6 a window still short (typically the newest) that has labels of
+   * its own with the fewest windows just before it that make the minimum; until then the
+   * label-free estimate stands in when it is trustworthy. 30 labelled events
    * give an accuracy of 0.85 a 95% interval of about ±0.13: noisy alone, and the rules weigh every
    * window by its events, so noise averages out instead of deciding. @default 30
    */
@@ -189,6 +191,52 @@ export interface EvidencePolicy {
    * wholly after the change is enough whatever it holds. @default "auto"
    */
   minTrainingLabelled: number | 'auto';
+}
+
+/**
+ * The bars that decide whether a window's data is broken or shifted (detectors/drift/data-quality.ts
+ * `QualityThresholds`). A team whose features legitimately have spiky values, or whose pipeline
+ * tolerates a few dead letters, sets them here; each default is the detector's own, so a policy
+ * without this section decides as before. Rates and shares are fractions of the window's rows (or
+ * of a feature's non-missing values). The rows under which a window is weak evidence are
+ * `evidence.minWindowRows`.
+ */
+export interface DataQualityPolicy {
+  /** Rise of a feature's missing rate above the reference's that is breakage. @default 0.05 */
+  missingRateIncrease: number;
+  /** Binomial standard errors the missing-rate rise must also reach. @default 3 */
+  missingRateZ: number;
+  /** Share of a feature's values of the wrong type that is breakage. @default 0.01 */
+  typeViolationRate: number;
+  /** Share of the window's events dead-lettered at ingest that is breakage. @default 0.01 */
+  deadLetterRate: number;
+  /** Share of rows carrying feature keys the reference lacks that is breakage (a feature appeared). @default 0.05 */
+  featureAppearedRate: number;
+  /** Share of a numeric feature's values outside the reference's range that is reported as shift. @default 0.05 */
+  outOfRangeRate: number;
+  /** Share of a categorical feature's values in categories the reference lacks that is reported as shift. @default 0.05 */
+  unseenCategoryRate: number;
+  /** Rise of the most frequent value's share over the reference's that makes it a stuck-value candidate. @default 0.2 */
+  stuckShareIncrease: number;
+  /** Binomial standard errors that rise must also reach. @default 3 */
+  stuckShareZ: number;
+  /** Non-missing values a window needs before the stuck-value check applies. @default 20 */
+  stuckMinValues: number;
+  /** Non-missing values a window needs before "all values equal" counts as stuck. @default 5 */
+  zeroVarianceMinValues: number;
+  /** The reference's most frequent value share from which a feature's values count as repeating (rule revision 4). @default 0.01 */
+  stuckReferenceMass: number;
+  /** Share of the reference's standard deviation a window must keep for a grown value the reference had to be shift (rule revision 4). @default 0.5 */
+  stuckSpreadKept: number;
+  /**
+   * Runs-test p (value-runs.ts, left tail) at or under which a grown value's repeats come in
+   * stretches (stuck, breakage); above it, in a window where one stretch would reach it, they
+   * interleave (a ceiling reached more often: shift). Lower: more interleaving counts as a
+   * ceiling; higher: more repeats count as stuck (`stuckValueOrder`). @default 0.01
+   */
+  stuckRunsP: number;
+  /** Share of the reference's standard deviation the other values must keep for interleaved repeats to be a ceiling (`stuckValueOrder`). @default 0.25 */
+  stuckOthersSpread: number;
 }
 
 /**
@@ -225,6 +273,12 @@ export interface RetrainPolicy {
    * hash stays what it was; {@link resolveEvidence} applies the defaults. @default DEFAULT_EVIDENCE
    */
   evidence?: EvidencePolicy;
+  /**
+   * The bars between broken, shifted and fine data (whole windows and segments). Absent in a
+   * policy that does not set them, so its content hash stays what it was; each absent field is
+   * the detector's default. @default DEFAULT_DATA_QUALITY
+   */
+  dataQuality?: DataQualityPolicy;
   /** Drift, data quality and quality per segment, and a segment SLO (detectors/segments/). @default none: whole windows only */
   segments?: SegmentPolicy;
   /**

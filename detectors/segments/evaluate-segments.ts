@@ -19,7 +19,7 @@
  * (segment-estimate.ts).
  */
 import { compareBinnedFeature } from '../drift/compare-feature.ts';
-import { breakageDetails, dataQualityReport } from '../drift/data-quality.ts';
+import { breakageDetails, dataQualityReport, type QualityThresholds } from '../drift/data-quality.ts';
 import type { FeatureDriftResult } from '../drift/feature-result.ts';
 import { benjaminiHochberg } from '../drift/multiple-testing.ts';
 import { DEFAULT_ALPHA } from '../drift/thresholds.ts';
@@ -90,6 +90,11 @@ export interface SegmentResult {
       interval: { lower: number; upper: number } | null;
       transform: string;
     };
+    /**
+     * Windows the value is pooled over, this one included, when the segment was short of the SLO's
+     * labelled minimum (segment-pooling.ts, rule revision 6). @default absent (this window alone)
+     */
+    pooledWindows?: number;
   } | null;
   /**
    * Estimated quality without labels: a binary model's by CBPE at the grouping's threshold from
@@ -124,6 +129,8 @@ export interface SegmentEvaluationOptions {
   verdict?: Pick<VerdictOptions, 'alpha' | 'thresholds'>;
   /** The reference's label-free estimator and the grouping the segments' scores were read with. @default none (no estimates) */
   estimator?: { model: CbpeModel; grouping: EstimationGrouping } | null;
+  /** The policy's data-quality bars (`dataQuality`), as for the whole window. @default {} (the detector's defaults) */
+  qualityThresholds?: Partial<QualityThresholds>;
 }
 
 const numberOrNull = (x: number | undefined): number | null => (x === undefined || !Number.isFinite(x) ? null : x);
@@ -164,11 +171,10 @@ export function evaluateSegments(
             role: 'prediction',
           }),
         });
-      const report = dataQualityReport({
-        rows: events,
-        dead_lettered: 0,
-        features: windowQualityCounts(reference, s.window),
-      });
+      const report = dataQualityReport(
+        { rows: events, dead_lettered: 0, features: windowQualityCounts(reference, s.window) },
+        options.qualityThresholds ?? {},
+      );
       dataQuality = { broken: report.broken, breakage: breakageDetails(report) };
     }
     return {

@@ -126,6 +126,13 @@ const STUCK_VALUE_ORDER = 'stuck-value-order';
  */
 const KIND_REEVALUATION = 'kind-reevaluation';
 
+/**
+ * `patched` id of per-segment quality pooled with the windows before it
+ * (`MonitorSettings.segmentPooling`, rule revision 6): a segment short of its SLO's labelled
+ * minimum is judged with the same segment's labels of the windows just before it.
+ */
+const SEGMENT_POOLED_QUALITY = 'segment-pooled-quality';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -179,8 +186,10 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it judged a grown value without its event order (rule revision 4's
   // stuck-value check): they replay so. Asked after every other marker.
   const stuckValueOrder = challengerProbes && patched(STUCK_VALUE_ORDER);
-  // Runs recorded before it re-asked every policy in accuracy with raw thresholds, and replay so. Asked last.
+  // Runs recorded before it re-asked every policy in accuracy with raw thresholds, and replay so.
   const kindReevaluation = patched(KIND_REEVALUATION);
+  // Runs recorded before it judged each segment on its own window's labels alone, and replay so. Asked last.
+  const segmentPooling = pooledWithEarlier && patched(SEGMENT_POOLED_QUALITY);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -203,6 +212,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     pooledWithEarlier,
     stuckValueOrder,
     kindReevaluation,
+    segmentPooling,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

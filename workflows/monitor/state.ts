@@ -38,6 +38,7 @@ import {
   type MonitorState,
   type WindowEvaluation,
 } from '../../detectors/monitor/types.ts';
+import { followUpBarsOf } from '../../detectors/policy/data-quality-bars.ts';
 import { parseDuration } from '../../detectors/policy/duration.ts';
 import { evaluatePolicy } from '../../detectors/policy/evaluate.ts';
 import type { PolicyDecision } from '../../detectors/policy/state.ts';
@@ -162,7 +163,8 @@ export class MonitorWorkflowState {
    * `pooledWithEarlier` (rule revision 6: a window short of the minimum labels pooled with the windows before it),
    * `stuckValueOrder` (a grown value judged by its event order: interleaved repeats at a value the
    * reference had are a ceiling reached more often, shift),
-   * `kindReevaluation` (approve and forceRetrain re-ask the policy in the model's metric).
+   * `kindReevaluation` (approve and forceRetrain re-ask the policy in the model's metric),
+   * `segmentPooling` (rule revision 6: a segment short of its SLO's labels pooled with the windows before it).
    */
   constructor(
     input: ModelMonitorInput,
@@ -188,6 +190,7 @@ export class MonitorWorkflowState {
       pooledWithEarlier = false,
       stuckValueOrder = false,
       kindReevaluation = false,
+      segmentPooling = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -210,6 +213,7 @@ export class MonitorWorkflowState {
       pooledWithEarlier?: boolean;
       stuckValueOrder?: boolean;
       kindReevaluation?: boolean;
+      segmentPooling?: boolean;
     },
   ) {
     this.input = input;
@@ -258,6 +262,10 @@ export class MonitorWorkflowState {
         stuckValueOrder && this.#challengerProbes
           ? (input.settings?.stuckValueOrder ?? DEFAULT_MONITOR_SETTINGS.stuckValueOrder)
           : false,
+      // Runs recorded before the marker judged each segment on its own window's labels.
+      segmentPooling: segmentPooling
+        ? (input.settings?.segmentPooling ?? DEFAULT_MONITOR_SETTINGS.segmentPooling)
+        : false,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
     this.cadenceMs = parseDuration(input.cadence ?? '1h');
@@ -435,6 +443,9 @@ export class MonitorWorkflowState {
         : {}),
       // A multiclass or regression model's window is estimated label-free with the reference's estimator (ignored for binary).
       ...(this.#kindEstimation && this.reference ? { outcomeEstimate: { version: this.reference.modelVersion } } : {}),
+      // The policy's data-quality bars decide which features' most frequent value is counted
+      // (the activity's input only: no command changes, so no marker).
+      ...(this.policy.dataQuality ? { followUps: followUpBarsOf(this.policy.dataQuality) } : {}),
       ...(revision3
         ? {
             labelsArrivedBy: end + this.settleMs,
