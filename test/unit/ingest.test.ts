@@ -424,6 +424,27 @@ describe('concurrent POSTs (workers/ingest/store-group.ts)', () => {
     expect(repo.dead.size).toBe(1);
   });
 
+  it("an events POST is answered once its group's events are written, before the group's labels", async () => {
+    let openLabels!: () => void;
+    const labelsHeld = new Promise<void>((resolve) => (openLabels = resolve));
+    class HeldLabels extends CountingRepository {
+      override async insertLabels(rows: readonly LabelRow[]) {
+        await labelsHeld;
+        return super.insertLabels(rows);
+      }
+    }
+    const repo = new HeldLabels();
+    const first = ingestHttp(repo, [event(1)], 'events');
+    // These two arrive while the first is written: one group, events then labels.
+    const labels = ingestHttp(repo, [{ event_id: 'e2', label: 1, timestamp: 1_760_000_000_000 }], 'labels');
+    const events = ingestHttp(repo, [event(2)], 'events');
+    expect(await first).toMatchObject({ accepted: 1 });
+    expect(await events).toMatchObject({ accepted: 1 });
+    expect(repo.labels.size).toBe(0);
+    openLabels();
+    expect(await labels).toMatchObject({ accepted: 1 });
+  });
+
   it('a failed group write fails each of its POSTs, and their re-POSTs store every record once', async () => {
     const repo = new CountingRepository();
     const label = (id: string) => ({ event_id: id, label: 1, timestamp: 1_760_000_000_000 });

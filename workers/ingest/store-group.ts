@@ -4,11 +4,12 @@
  * on ingest's one connection, which runs one statement at a time: during a burst a POST waited
  * for every other POST's statements. Here the batches that arrive while a group is being written
  * form the next group, with one look-up and one insert per table for all of them; a lone POST
- * starts at once. Groups are written one after another, so a group's look-up sees every earlier
+ * starts at once, and each POST is answered as soon as the tables it has rows in are written (an
+ * events POST does not wait for its group's labels). Groups are written one after another, so a group's look-up sees every earlier
  * group's rows: two concurrent POSTs of one record store it once (the first that arrived has it).
  */
 import type { IngestRepository, IngestTable } from '../../platform/clickhouse/ingest-repository.ts';
-import type { EncodedRange, PendingBatch } from './pending-batch.ts';
+import type { BatchedEvent, BatchedLabel, EncodedRange, PendingBatch } from './pending-batch.ts';
 
 export interface StoreGroupOptions {
   /**
@@ -26,9 +27,9 @@ export interface GroupedStoreResult {
   deadLetters: number;
   /** Waiting for the group ahead to finish (ms). */
   queueMs: number;
-  /** Its group's duplicate look-ups (ms). */
+  /** Its group's duplicate look-ups up to its own last table (ms). */
   lookupMs: number;
-  /** Its group's inserts (ms). */
+  /** Its group's inserts up to its own last table (ms). */
   insertMs: number;
   /** Batches in its group (itself included). */
   groupSize: number;
@@ -88,22 +89,21 @@ export class StoreGroups {
       rows += size;
     }
     const startedAt = performance.now();
+    const settled = new Set<number>();
     try {
-      const written = await writeGroup(
+      await writeGroup(
         this.#repo,
         group.map((m) => m.batch),
-      );
-      group.forEach((m, i) =>
-        m.resolve({
-          ...written.perBatch[i]!,
-          queueMs: startedAt - m.enqueuedAt,
-          lookupMs: written.lookupMs,
-          insertMs: written.insertMs,
-          groupSize: group.length,
-        }),
+        (i, written) => {
+          // A batch is answered once the tables it has rows in are written, not after the whole group.
+          settled.add(i);
+          group[i]!.resolve({ ...written, queueMs: startedAt - group[i]!.enqueuedAt, groupSize: group.length });
+        },
       );
     } catch (err) {
-      for (const m of group) m.reject(err);
+      group.forEach((m, i) => {
+        if (!settled.has(i)) m.reject(err);
+      });
     } finally {
       this.#running = false;
       void this.#next();
@@ -111,78 +111,90 @@ export class StoreGroups {
   }
 }
 
-interface GroupWrite {
-  perBatch: { insertedEvents: number; insertedLabels: number; deadLetters: number }[];
-  lookupMs: number;
-  insertMs: number;
+type BatchWrite = Omit<GroupedStoreResult, 'queueMs' | 'groupSize'>;
+
+const TABLE_ORDER: readonly IngestTable[] = ['scoring_events', 'labels', 'dead_letters'];
+
+function rowsOf(batch: PendingBatch, table: IngestTable): Map<string, EncodedRange> {
+  return table === 'scoring_events' ? batch.events : table === 'labels' ? batch.labels : batch.deadLetters;
 }
 
 /**
  * One look-up and one insert per table for all `batches`: a key in several batches is the first
- * one's; a key storage has is no one's. Tables in the order of storeBatch (events, labels, dead letters).
+ * one's; a key storage has is no one's. Tables in the order of storeBatch (events, labels, dead
+ * letters); `done(i)` is called for batch i as soon as its last table with rows is written.
  */
-async function writeGroup(repo: IngestRepository, batches: readonly PendingBatch[]): Promise<GroupWrite> {
-  const out: GroupWrite = {
-    perBatch: batches.map(() => ({ insertedEvents: 0, insertedLabels: 0, deadLetters: 0 })),
+async function writeGroup(
+  repo: IngestRepository,
+  batches: readonly PendingBatch[],
+  done: (index: number, written: BatchWrite) => void,
+): Promise<void> {
+  const written: BatchWrite[] = batches.map(() => ({
+    insertedEvents: 0,
+    insertedLabels: 0,
+    deadLetters: 0,
     lookupMs: 0,
     insertMs: 0,
-  };
-  const step = async <R extends EncodedRange>(
-    table: IngestTable,
-    rowsOf: (batch: PendingBatch) => Map<string, R>,
-    existing: (keys: string[], rows: R[]) => Promise<Set<string>>,
-  ): Promise<number[]> => {
-    // Each key goes to the first batch that holds it.
-    const owner = new Map<string, number>();
-    const rows: R[] = [];
-    batches.forEach((batch, i) => {
-      for (const [key, row] of rowsOf(batch))
-        if (!owner.has(key)) {
-          owner.set(key, i);
-          rows.push(row);
-        }
+  }));
+  // The last table each batch has rows in (-1: none, answered at once).
+  const last = batches.map((b) => TABLE_ORDER.findLastIndex((t) => rowsOf(b, t).size > 0));
+  last.forEach((l, i) => l < 0 && done(i, written[i]!));
+  let lookupMs = 0;
+  let insertMs = 0;
+  for (const [t, table] of TABLE_ORDER.entries()) {
+    const counts = await writeTable(repo, batches, table, (ms) => (lookupMs += ms), (ms) => (insertMs += ms));
+    batches.forEach((_b, i) => {
+      const w = written[i]!;
+      if (table === 'scoring_events') w.insertedEvents = counts[i]!;
+      else if (table === 'labels') w.insertedLabels = counts[i]!;
+      else w.deadLetters = counts[i]!;
+      if (last[i] === t) done(i, { ...w, lookupMs, insertMs });
     });
-    const counts = batches.map(() => 0);
-    if (rows.length === 0) return counts;
-    const t0 = performance.now();
-    const have = await existing([...owner.keys()], rows);
-    const t1 = performance.now();
-    out.lookupMs += t1 - t0;
-    const fresh: R[][] = batches.map(() => []);
-    for (const [key, i] of owner) if (!have.has(key)) fresh[i]!.push(rowsOf(batches[i]!).get(key)!);
-    const bodies: Buffer[] = [];
-    let count = 0;
-    batches.forEach((batch, i) => {
-      if (fresh[i]!.length === 0) return;
-      const encoded = batch.encoded(table, fresh[i]!);
-      bodies.push(encoded.body);
-      count += encoded.count;
-      counts[i] = encoded.count;
-    });
-    if (count > 0)
-      await repo.insertRows(table, { count, body: bodies.length === 1 ? bodies[0]! : Buffer.concat(bodies) });
-    out.insertMs += performance.now() - t1;
-    return counts;
-  };
-  const events = await step(
-    'scoring_events',
-    (b) => b.events,
-    (_keys, rows) => repo.existingEventIds(rows),
-  );
-  const labels = await step(
-    'labels',
-    (b) => b.labels,
-    (_keys, rows) => repo.existingLabelIds(rows),
-  );
-  const deadLetters = await step(
-    'dead_letters',
-    (b) => b.deadLetters,
-    (keys) => repo.existingDeadLetterIds(keys),
-  );
-  out.perBatch.forEach((r, i) => {
-    r.insertedEvents = events[i]!;
-    r.insertedLabels = labels[i]!;
-    r.deadLetters = deadLetters[i]!;
+  }
+}
+
+/** One table of a group: its look-up, then one insert of every batch's fresh rows; rows inserted per batch. */
+async function writeTable(
+  repo: IngestRepository,
+  batches: readonly PendingBatch[],
+  table: IngestTable,
+  lookedUp: (ms: number) => void,
+  inserted: (ms: number) => void,
+): Promise<number[]> {
+  // Each key goes to the first batch that holds it.
+  const owner = new Map<string, number>();
+  const rows: EncodedRange[] = [];
+  batches.forEach((batch, i) => {
+    for (const [key, row] of rowsOf(batch, table))
+      if (!owner.has(key)) {
+        owner.set(key, i);
+        rows.push(row);
+      }
   });
-  return out;
+  const counts = batches.map(() => 0);
+  if (rows.length === 0) return counts;
+  const t0 = performance.now();
+  const have =
+    table === 'scoring_events'
+      ? await repo.existingEventIds(rows as BatchedEvent[])
+      : table === 'labels'
+        ? await repo.existingLabelIds(rows as BatchedLabel[])
+        : await repo.existingDeadLetterIds([...owner.keys()]);
+  const t1 = performance.now();
+  lookedUp(t1 - t0);
+  const fresh: EncodedRange[][] = batches.map(() => []);
+  for (const [key, i] of owner) if (!have.has(key)) fresh[i]!.push(rowsOf(batches[i]!, table).get(key)!);
+  const bodies: Buffer[] = [];
+  let count = 0;
+  batches.forEach((batch, i) => {
+    if (fresh[i]!.length === 0) return;
+    const encoded = batch.encoded(table, fresh[i]!);
+    bodies.push(encoded.body);
+    count += encoded.count;
+    counts[i] = encoded.count;
+  });
+  if (count > 0)
+    await repo.insertRows(table, { count, body: bodies.length === 1 ? bodies[0]! : Buffer.concat(bodies) });
+  inserted(performance.now() - t1);
+  return counts;
 }
