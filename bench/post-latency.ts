@@ -86,7 +86,8 @@ const progress = (line: string) => process.stderr.write(`[bench:post-latency] ${
 
 function positive(name: string, text: string): number {
   const n = Number(text);
-  if (!(Number.isInteger(n) && n > 0)) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!(Number.isInteger(n) && n > 0))
+    throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
   return n;
 }
 
@@ -145,10 +146,17 @@ async function runLoad(): Promise<void> {
       .then(async (r) => {
         const answer = (await r.json()) as { accepted?: number };
         if (route === 'events')
-          posts.push({ at, ms: performance.now() - t0, events: records.length, accepted: answer.accepted ?? 0, ok: r.ok });
+          posts.push({
+            at,
+            ms: performance.now() - t0,
+            events: records.length,
+            accepted: answer.accepted ?? 0,
+            ok: r.ok,
+          });
       })
       .catch(() => {
-        if (route === 'events') posts.push({ at, ms: performance.now() - t0, events: records.length, accepted: 0, ok: false });
+        if (route === 'events')
+          posts.push({ at, ms: performance.now() - t0, events: records.length, accepted: 0, ok: false });
       })
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
@@ -161,9 +169,17 @@ async function runLoad(): Promise<void> {
     const events: object[] = [];
     for (let k = 0; k < count; k++) {
       const modelId = modelIds[sequence % modelIds.length]!;
-      const { event, label } = fleetEvent(rng, `${modelId}-p${maxPost}-${sequence++}`, modelId, now - Math.floor(rng.next() * 1000));
+      const { event, label } = fleetEvent(
+        rng,
+        `${modelId}-p${maxPost}-${sequence++}`,
+        modelId,
+        now - Math.floor(rng.next() * 1000),
+      );
       events.push(event);
-      pendingLabels.push({ due: now + labelDelayMs, label: { event_id: (event as { event_id: string }).event_id, label, timestamp: now } });
+      pendingLabels.push({
+        due: now + labelDelayMs,
+        label: { event_id: (event as { event_id: string }).event_id, label, timestamp: now },
+      });
     }
     for (let i = 0; i < events.length; i += maxPost) send('events', events.slice(i, i + maxPost));
     let due = 0;
@@ -224,9 +240,16 @@ async function runBench(): Promise<void> {
     const now = Date.now();
     // A reference for the window reads, an hour back, then --seed-events over the last 20 minutes.
     const refStart = now - 3_600_000;
-    const refEvents = Array.from({ length: 2000 }, (_, i) => fleetEvent(rng, `ref-${i}`, 'fleet-reference', refStart + i).event);
+    const refEvents = Array.from(
+      { length: 2000 },
+      (_, i) => fleetEvent(rng, `ref-${i}`, 'fleet-reference', refStart + i).event,
+    );
     await ingestHttp(repo, refEvents, 'events');
-    const reference = await buildReference(ch.client, { modelId: 'fleet-reference', start: refStart, end: refStart + 2000 });
+    const reference = await buildReference(ch.client, {
+      modelId: 'fleet-reference',
+      start: refStart,
+      end: refStart + 2000,
+    });
     progress(`seeding ${seedEvents} events and their labels`);
     const seedFrom = now - 20 * 60_000;
     for (let i = 0; i < seedEvents; i += 10_000) {
@@ -305,7 +328,10 @@ async function runBench(): Promise<void> {
         postMaxMs: quantile(ms, 1),
         acceptedPerSecond: Math.round(counted.reduce((s, p) => s + p.accepted, 0) / countedSeconds),
         stages: Object.fromEntries(
-          HTTP_INGEST_STAGES.map((s) => [s, { p50: quantile(observed[s] ?? [], 0.5), p99: quantile(observed[s] ?? [], 0.99) }]),
+          HTTP_INGEST_STAGES.map((s) => [
+            s,
+            { p50: quantile(observed[s] ?? [], 0.5), p99: quantile(observed[s] ?? [], 0.99) },
+          ]),
         ) as SizeResult['stages'],
         windowReads: readMs.length,
         windowReadMsP50: quantile(readMs, 0.5),
@@ -325,7 +351,12 @@ async function runBench(): Promise<void> {
     await ch.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  const report = { machine: machine(), loadAtStart, options: { sizes, rate, seconds, models, seedEvents, reader, groupRows: Number(args['group-rows']) }, results };
+  const report = {
+    machine: machine(),
+    loadAtStart,
+    options: { sizes, rate, seconds, models, seedEvents, reader, groupRows: Number(args['group-rows']) },
+    results,
+  };
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
 

@@ -142,7 +142,13 @@ async function writeGroup(
   let lookupMs = 0;
   let insertMs = 0;
   for (const [t, table] of TABLE_ORDER.entries()) {
-    const counts = await writeTable(repo, batches, table, (ms) => (lookupMs += ms), (ms) => (insertMs += ms));
+    const counts = await writeTable(
+      repo,
+      batches,
+      table,
+      (ms) => (lookupMs += ms),
+      (ms) => (insertMs += ms),
+    );
     batches.forEach((_b, i) => {
       const w = written[i]!;
       if (table === 'scoring_events') w.insertedEvents = counts[i]!;

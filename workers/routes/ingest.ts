@@ -38,7 +38,8 @@ export function ingestRoutes(
                 },
                 onResponse: async (request: object) => {
                   const t = timing.get(request);
-                  if (t && t.answeredAt > 0) stages.observe(kind, 'response', performance.now() - t.answeredAt, t.records);
+                  if (t && t.answeredAt > 0)
+                    stages.observe(kind, 'response', performance.now() - t.answeredAt, t.records);
                 },
               }
             : {}),
