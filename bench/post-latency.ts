@@ -14,8 +14,9 @@
  *
  * Reported per size: the client's POST /v1/events latency p50 / p99 / max and the events/s
  * accepted; the server's stages of an events POST (workers/ingest/http-stages.ts: read, parse,
- * declarations, validate, encode, queue, lookup, insert, response) p50 / p99; how many POSTs each
- * write group held; and the window reads done meanwhile. The first 5 s of each size are not counted.
+ * declarations, validate, encode, queue, lookup, insert, response) p50 / p99; and the window
+ * reads done meanwhile. The first 5 s of each size are not counted.
+ * POSTs still unanswered 30 s after the last one count as failed (the backlog did not drain).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -81,6 +82,8 @@ function readFileHead(): string {
 }
 
 const WARM_UP_MS = 5000;
+/** How long the load generator waits for unanswered POSTs after its last one (ms). */
+const DRAIN_MS = 30_000;
 const REGIONS = ['eu', 'us', 'apac'];
 const progress = (line: string) => process.stderr.write(`[bench:post-latency] ${line}\n`);
 
@@ -135,29 +138,22 @@ async function runLoad(): Promise<void> {
   const pendingLabels: { due: number; label: object }[] = [];
   let sequence = 0;
   let owed = 0;
+  /** Events POSTs not answered yet: when sent, and their size. */
+  const unanswered = new Set<{ at: number; t0: number; events: number }>();
   const send = (route: 'events' | 'labels', records: object[]) => {
-    const at = Date.now();
-    const t0 = performance.now();
+    const sent = { at: Date.now(), t0: performance.now(), events: records.length };
+    if (route === 'events') unanswered.add(sent);
+    const answered = (accepted: number, ok: boolean) => {
+      if (route !== 'events' || !unanswered.delete(sent)) return;
+      posts.push({ at: sent.at, ms: performance.now() - sent.t0, events: sent.events, accepted, ok });
+    };
     const p = fetch(`${url}/v1/${route}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify(records),
     })
-      .then(async (r) => {
-        const answer = (await r.json()) as { accepted?: number };
-        if (route === 'events')
-          posts.push({
-            at,
-            ms: performance.now() - t0,
-            events: records.length,
-            accepted: answer.accepted ?? 0,
-            ok: r.ok,
-          });
-      })
-      .catch(() => {
-        if (route === 'events')
-          posts.push({ at, ms: performance.now() - t0, events: records.length, accepted: 0, ok: false });
-      })
+      .then(async (r) => answered(((await r.json()) as { accepted?: number }).accepted ?? 0, r.ok))
+      .catch(() => answered(0, false))
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
   };
@@ -190,8 +186,13 @@ async function runLoad(): Promise<void> {
   const timer = setInterval(tick, 1000);
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   clearInterval(timer);
-  await Promise.allSettled([...inFlight]);
-  process.stdout.write(`${JSON.stringify(posts)}\n`);
+  // A backlog that has not drained DRAIN_MS after the last POST is reported as such: those POSTs
+  // count as failed, at the time they had waited (a lower bound of their latency).
+  await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, DRAIN_MS))]);
+  for (const sent of unanswered)
+    posts.push({ at: sent.at, ms: performance.now() - sent.t0, events: sent.events, accepted: 0, ok: false });
+  // What is still in flight is abandoned.
+  process.stdout.write(`${JSON.stringify(posts)}\n`, () => process.exit(0));
 }
 
 // ---- the server side and the report ------------------------------------------------------------
