@@ -216,6 +216,8 @@ interface SizeResult {
   stages: Record<HttpIngestStage, { p50: number | null; p99: number | null }>;
   windowReads: number;
   windowReadMsP50: number | null;
+  /** CPU of this process (API, ingest, the engine's threads, the reader) per 1,000 events accepted, counted part (ms). */
+  cpuMsPer1kEvents: number | null;
   loadAtEnd: number;
 }
 
@@ -309,10 +311,15 @@ async function runBench(): Promise<void> {
             }
           })
         : Promise.resolve();
-      const warmUp = setTimeout(() => (counting = true), WARM_UP_MS);
+      const cpuAt: { from: NodeJS.CpuUsage | null } = { from: null };
+      const warmUp = setTimeout(() => {
+        counting = true;
+        cpuAt.from = process.cpuUsage();
+      }, WARM_UP_MS);
       progress(`max ${maxPost} events a POST, ${rate} events/s, ${seconds} s, reader ${reader ? 'on' : 'off'}`);
       const posts = await loadGenerator(url, token, { rate, maxPost, seconds, models });
       clearTimeout(warmUp);
+      const cpu = cpuAt.from ? process.cpuUsage(cpuAt.from) : null;
       stopReader = true;
       await readerDone;
       const startedAt = Math.min(...posts.map((p) => p.at));
@@ -336,12 +343,15 @@ async function runBench(): Promise<void> {
         ) as SizeResult['stages'],
         windowReads: readMs.length,
         windowReadMsP50: quantile(readMs, 0.5),
+        cpuMsPer1kEvents: null,
         loadAtEnd: Math.round(os.loadavg()[0]! * 10) / 10,
       };
+      const accepted = counted.reduce((sum, p) => sum + p.accepted, 0);
+      if (cpu && accepted > 0) result.cpuMsPer1kEvents = Math.round(((cpu.user + cpu.system) / 1000 / accepted) * 1000);
       results.push(result);
       progress(
         `  POST p50 ${result.postP50Ms} ms, p99 ${result.postP99Ms} ms, max ${result.postMaxMs} ms; ` +
-          `${result.acceptedPerSecond}/${rate} ev/s accepted; ${result.failed} failed; ${result.windowReads} window batches read (p50 ${result.windowReadMsP50} ms); load ${result.loadAtEnd}`,
+          `${result.acceptedPerSecond}/${rate} ev/s accepted; ${result.failed} failed; ${result.windowReads} window batches read (p50 ${result.windowReadMsP50} ms); ${result.cpuMsPer1kEvents} CPU ms per 1k events; load ${result.loadAtEnd}`,
       );
       progress(
         `  stages p50/p99 ms: ${HTTP_INGEST_STAGES.map((s) => `${s} ${result.stages[s].p50}/${result.stages[s].p99}`).join(', ')}`,
