@@ -19,6 +19,7 @@ const script = (file: string) => async () => ({
 
 const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[]) => Promise<void> }>> = {
   ingest: script('./ingest.ts'),
+  'post-latency': script('./post-latency.ts'),
   'insert-formats': script('./insert-formats.ts'),
   alerts: () => import('./alerts.ts'),
   estimation: () => import('./estimation.ts'),

@@ -24,6 +24,11 @@ export type Guard = (role: Role) => (request: FastifyRequest, reply: FastifyRepl
 declare module 'fastify' {
   interface FastifyRequest {
     identity?: Identity;
+    /**
+     * When the body parser got the whole body and when it finished parsing (performance.now()),
+     * for routes that time their stages (workers/ingest/http-stages.ts).
+     */
+    bodyTiming?: { receivedAt: number; parsedAt: number };
   }
 }
 
@@ -54,12 +59,19 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const receivedAt = performance.now();
     if (!isUtf8(body as Buffer)) return done(notUtf8(), undefined);
-    json(request, (body as Buffer).toString('utf8'), done);
+    json(request, (body as Buffer).toString('utf8'), (err, value) => {
+      request.bodyTiming = { receivedAt, parsedAt: performance.now() };
+      done(err, value);
+    });
   });
-  app.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer' }, (_req, body, done) => {
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer' }, (request, body, done) => {
+    const receivedAt = performance.now();
     if (!isUtf8(body as Buffer)) return done(notUtf8(), undefined);
-    done(null, (body as Buffer).toString('utf8'));
+    const text = (body as Buffer).toString('utf8');
+    request.bodyTiming = { receivedAt, parsedAt: performance.now() };
+    done(null, text);
   });
 
   const guard: Guard = (role) => async (request, reply) => {

@@ -17,6 +17,7 @@ import { ServingReportsConsumer } from './serving-reports/consumer.ts';
 import { createTemporalWorker } from './temporal-worker.ts';
 import { decisionRoutes } from './routes/decisions.ts';
 import { ingestRoutes } from './routes/ingest.ts';
+import { HttpIngestStages } from './ingest/http-stages.ts';
 import { operatorRoutes } from './routes/operator-api.ts';
 import { metricsRoutes } from './metrics.ts';
 import { demoWanted, startDemo } from './demo.ts';
@@ -134,6 +135,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
     tokens.add(admin.token, { name: 'admin', role: 'admin' });
     tokens.useFile(tokensFile(config));
 
+    const httpIngestStages = new HttpIngestStages();
     const api = await buildApi({
       tokens,
       logger: log,
@@ -150,7 +152,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
           log,
           ingest: () => ingestObservation(ingest.metrics),
         }),
-        ingestRoutes(repository, timestampWindowOf(config)),
+        ingestRoutes(repository, timestampWindowOf(config), httpIngestStages),
         decisionRoutes(clickhouse.client),
         alertRoutes(clickhouse.client),
         scoreRoute(scorer),
@@ -159,6 +161,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
           clickhouse: clickhouse.client,
           log,
           ingest,
+          httpIngestStages,
           scorer,
           windowReads: windowBatcher,
           queryScheduler: clickhouse.scheduler,

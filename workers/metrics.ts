@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { HttpIngestStages } from './ingest/http-stages.ts';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
   decisionCounts,
@@ -55,6 +56,8 @@ export interface MetricsDeps {
   clickhouse: ClickHouseClient;
   log: Logger;
   ingest?: { metrics: IngestMetrics };
+  /** POST /v1/events and /v1/labels, stage by stage (workers/ingest/http-stages.ts). */
+  httpIngestStages?: HttpIngestStages;
   scorer?: Scorer;
   /** The Temporal worker's window reads (activities/window-batcher.ts). */
   windowReads?: { stats(): WindowBatcherStats };
@@ -544,6 +547,15 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [registry],
   });
+
+  const stageDuration = new Histogram({
+    name: 'halflife_http_ingest_stage_seconds',
+    help: 'HTTP ingest: time of each stage of POST /v1/events and /v1/labels (read, parse, declarations, validate, encode, queue, lookup, insert, response), by kind.',
+    labelNames: ['kind', 'stage'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  deps.httpIngestStages?.subscribe((kind, stage, ms) => stageDuration.observe({ kind, stage }, ms / 1000));
 
   const route: RouteModule = (app, guard) => {
     app.addHook('onResponse', async (request, reply) => {

@@ -41,7 +41,7 @@ const KNOWN: Record<string, PlainDoc> = {
   'POST /v1/events': {
     role: 'operator',
     summary:
-      'ingest scoring events (JSON object, array or NDJSON); invalid ones are dead-lettered. A feature is a number, a category (string or boolean), null (missing) or a vector (an array of finite numbers, the length the model declares with `halflife models register --vector name:dimension`)',
+      'ingest scoring events (JSON object, array or NDJSON); invalid ones are dead-lettered. Send batches of hundreds to a few thousand records, a few requests at a time (concurrent requests are written together; README "Sizing POSTs"); sustained high rates belong on Kafka. A feature is a number, a category (string or boolean), null (missing) or a vector (an array of finite numbers, the length the model declares with `halflife models register --vector name:dimension`)',
     tags: ['ingest'],
     body: oneOrMany(scoringEventSchema),
   },

@@ -27,6 +27,9 @@ export type StagingTable = keyof typeof STAGING_TABLES;
 /** One look-up at a time per scratch table (a table of the engine, whichever connection reads it): the tail of its queue. */
 const turns = new Map<string, Promise<unknown>>();
 
+/** Scratch tables this process emptied after its last look-up through them. */
+const clean = new Set<string>();
+
 /**
  * Insert `rows` (each a tuple of the scratch table's columns) into `staging`'s scratch table and
  * run `read` (a query without parameters naming that table) while they are there.
@@ -40,7 +43,10 @@ export function withStagedKeys<T>(
   const { table, columns } = STAGING_TABLES[staging];
   const previous = turns.get(table) ?? Promise.resolve();
   const turn = previous.then(async () => {
-    await client.command({ query: `TRUNCATE TABLE ${table}` });
+    // Only when an earlier look-up may have left keys behind (its truncate failed, or none ran yet
+    // in this process): one statement fewer per look-up on ingest's connection.
+    if (!clean.has(table)) await client.command({ query: `TRUNCATE TABLE ${table}` });
+    clean.delete(table);
     try {
       await insertCompactRows(client, chdbRawInsert(client), {
         table,
@@ -51,6 +57,7 @@ export function withStagedKeys<T>(
     } finally {
       // Ids of data subjects should not outlive the look-up, even in memory.
       await client.command({ query: `TRUNCATE TABLE ${table}` });
+      clean.add(table);
     }
   });
   turns.set(

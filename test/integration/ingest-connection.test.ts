@@ -196,4 +196,49 @@ describe("ingest's own connection (embedded chDB)", () => {
     expect(writtenDuringRead).toBe(true);
     expect(parameterWaited).toBe(true);
   }, 60_000);
+
+  it('concurrent POSTs that repeat each other store every event, label and dead letter once (one write group after another)', async () => {
+    const at = Date.now() - 120_000;
+    const events = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, k) => ({
+        event_id: `conc-${from + k}`,
+        model_id: 'model-conc',
+        model_version: 'v1',
+        timestamp: new Date(at + from + k).toISOString(),
+        features: { x: from + k },
+        prediction: { score: 0.5 },
+      }));
+    const bad = { event_id: 'conc-bad', model_id: 'model-conc' };
+    const posts = await Promise.all([
+      ingestHttp(staged, [...events(0, 100), bad], 'events'),
+      ingestHttp(staged, [...events(50, 150), bad], 'events'),
+      ingestHttp(staged, events(0, 150), 'events'),
+      ingestHttp(staged, [...events(100, 150), bad], 'events'),
+    ]);
+    expect(posts.reduce((sum, p) => sum + p.accepted, 0)).toBe(150);
+    expect(posts.map((p) => p.rejected.length)).toEqual([1, 1, 0, 1]);
+    // Not FINAL: a row written twice would still be two rows here.
+    expect(await staged.countEvents({ final: false, modelId: 'model-conc' })).toBe(150);
+    const [deadRows] = await queryRows<{ c: string }>(
+      ch.client,
+      'SELECT count() AS c FROM dead_letters WHERE position(payload, {id:String}) > 0',
+      { id: '"conc-bad"' },
+    );
+    expect(Number(deadRows!.c)).toBe(1);
+
+    const labels = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, k) => ({ event_id: `conc-${from + k}`, label: 1, timestamp: at + 60_000 }));
+    const labelPosts = await Promise.all([
+      ingestHttp(staged, labels(0, 100), 'labels'),
+      ingestHttp(staged, labels(50, 150), 'labels'),
+      ingestHttp(staged, labels(0, 150), 'labels'),
+    ]);
+    expect(labelPosts.reduce((sum, p) => sum + p.accepted, 0)).toBe(150);
+    const [labelRows] = await queryRows<{ c: string }>(
+      ch.client,
+      'SELECT count() AS c FROM labels WHERE startsWith(event_id, {prefix:String})',
+      { prefix: 'conc-' },
+    );
+    expect(Number(labelRows!.c)).toBe(150);
+  }, 60_000);
 });

@@ -70,6 +70,21 @@ describe('daemon: /metrics, /openapi.json and file tokens', () => {
     ]) {
       expect(text, name).toContain(name);
     }
+    // The POST's server time, stage by stage: each stage of its one request observed once.
+    for (const stage of [
+      'read',
+      'parse',
+      'declarations',
+      'validate',
+      'encode',
+      'queue',
+      'lookup',
+      'insert',
+      'response',
+    ])
+      expect(text, stage).toMatch(
+        new RegExp(`^halflife_http_ingest_stage_seconds_count\\{kind="events",stage="${stage}"\\} 1$`, 'm'),
+      );
   });
 
   it("says where the daemon's memory is: RSS by kind of page, V8, the embedded engine, cached workflows", async () => {

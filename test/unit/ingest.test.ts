@@ -389,6 +389,85 @@ describe('ingestHttp', () => {
   });
 });
 
+describe('concurrent POSTs (workers/ingest/store-group.ts)', () => {
+  /** Counts the look-ups and inserts per table: one per table for each group of POSTs. */
+  class CountingRepository extends MemoryRepository {
+    eventLookups = 0;
+    eventInserts = 0;
+    override async existingEventIds(events: readonly StoredEventIdentity[]) {
+      this.eventLookups++;
+      return super.existingEventIds(events);
+    }
+    override async insertRows(table: IngestTable, encoded: EncodedRows) {
+      if (table === 'scoring_events') this.eventInserts++;
+      return super.insertRows(table, encoded);
+    }
+  }
+
+  it('POSTs that arrive while one is written share one look-up and one insert, and a record in several is stored once', async () => {
+    const repo = new CountingRepository();
+    const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => event(from + i));
+    // Sent at once, as a load generator's POSTs of one second; the memory repository throws on a row stored twice.
+    const [a, b, c] = await Promise.all([
+      ingestHttp(repo, ids(1, 3), 'events'),
+      ingestHttp(repo, ids(2, 5), 'events'),
+      ingestHttp(repo, [...ids(1, 5), 'junk'], 'events'),
+    ]);
+    expect(repo.events.size).toBe(5);
+    expect(a!.accepted + b!.accepted + c!.accepted).toBe(5);
+    // The first starts at once, alone; the two that came meanwhile are the next group, in arrival order.
+    expect(a).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
+    expect(b).toEqual({ accepted: 2, duplicates: 2, rejected: [] });
+    expect(c).toEqual({ accepted: 0, duplicates: 5, rejected: [{ index: 5, reason: expect.any(String) }] });
+    expect(repo.eventLookups).toBe(2);
+    expect(repo.eventInserts).toBe(2);
+    expect(repo.dead.size).toBe(1);
+  });
+
+  it("an events POST is answered once its group's events are written, before the group's labels", async () => {
+    let openLabels!: () => void;
+    const labelsHeld = new Promise<void>((resolve) => (openLabels = resolve));
+    class HeldLabels extends CountingRepository {
+      override async insertLabels(rows: readonly LabelRow[]) {
+        await labelsHeld;
+        return super.insertLabels(rows);
+      }
+    }
+    const repo = new HeldLabels();
+    const first = ingestHttp(repo, [event(1)], 'events');
+    // These two arrive while the first is written: one group, events then labels.
+    const labels = ingestHttp(repo, [{ event_id: 'e2', label: 1, timestamp: 1_760_000_000_000 }], 'labels');
+    const events = ingestHttp(repo, [event(2)], 'events');
+    expect(await first).toMatchObject({ accepted: 1 });
+    expect(await events).toMatchObject({ accepted: 1 });
+    expect(repo.labels.size).toBe(0);
+    openLabels();
+    expect(await labels).toMatchObject({ accepted: 1 });
+  });
+
+  it('a failed group write fails each of its POSTs, and their re-POSTs store every record once', async () => {
+    const repo = new CountingRepository();
+    const label = (id: string) => ({ event_id: id, label: 1, timestamp: 1_760_000_000_000 });
+    repo.failLabelsTimes = 1;
+    // An events POST is written first, alone; the two labels POSTs wait and form one group, whose insert fails.
+    const [blocker, ...failing] = await Promise.allSettled([
+      ingestHttp(repo, [event(1)], 'events'),
+      ingestHttp(repo, [label('b'), label('c')], 'labels'),
+      ingestHttp(repo, [label('c'), label('d')], 'labels'),
+    ]);
+    expect(blocker.status).toBe('fulfilled');
+    expect(failing.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(repo.labels.size).toBe(0);
+    const again = await Promise.all([
+      ingestHttp(repo, [label('b'), label('c')], 'labels'),
+      ingestHttp(repo, [label('c'), label('d')], 'labels'),
+    ]);
+    expect(again[0]!.accepted + again[1]!.accepted).toBe(3);
+    expect(again[0]!.duplicates + again[1]!.duplicates).toBe(1);
+    expect([...repo.labels.values()].map((l) => l.event_id).sort()).toEqual(['b', 'c', 'd']);
+  });
+});
+
 describe('OrderedBatchWriter (two batches written at once)', () => {
   /** A gate an insert waits behind until the test opens it. */
   function gate(): { wait: Promise<void>; open: () => void } {

@@ -4,7 +4,8 @@ import type { IngestRepository } from '../../platform/clickhouse/ingest-reposito
 import { PendingBatch } from './pending-batch.ts';
 import { findNonFinite } from '../../platform/contracts.ts';
 import { prepareRecord, type RawRecord, type RecordKind, type TimestampWindow } from './prepare-record.ts';
-import { storeBatch } from './store-batch.ts';
+import { StoreGroups } from './store-group.ts';
+import type { HttpIngestStage } from './http-stages.ts';
 import { VectorDeclarations } from './vector-declarations.ts';
 import { ModelKindDeclarations } from './model-kind-declarations.ts';
 
@@ -26,8 +27,14 @@ export async function ingestHttp(
   repo: IngestRepository,
   records: readonly unknown[],
   kind: RecordKind,
-  options: { ref?: string; timestamps?: TimestampWindow } = {},
+  options: {
+    ref?: string;
+    timestamps?: TimestampWindow;
+    /** Told how long each stage of the request took (ms), as the stage ends (http-stages.ts). */
+    observe?: (stage: HttpIngestStage, ms: number) => void;
+  } = {},
 ): Promise<HttpIngestResult> {
+  const observe = options.observe ?? (() => undefined);
   const batch = new PendingBatch();
   const rejected: HttpIngestResult['rejected'] = [];
   let valid = 0;
@@ -35,7 +42,11 @@ export async function ingestHttp(
   const declarations = kind === 'events' ? VectorDeclarations.of(repo) : null;
   // Kinds check events and the labels that name their model.
   const kinds = ModelKindDeclarations.of(repo);
+  const t0 = performance.now();
   await Promise.all([declarations?.fresh(now), kinds?.fresh(now)]);
+  const t1 = performance.now();
+  observe('declarations', t1 - t0);
+  const encoding = { serialize_ms: 0 };
   const prepareOptions = {
     timestamps: options.timestamps,
     now,
@@ -65,10 +76,15 @@ export async function ingestHttp(
     }
     if (prepared.kind === 'dead') rejected.push({ index, reason: prepared.row.reason });
     else valid++;
-    batch.add(prepared);
+    batch.add(prepared, now, encoding);
   });
+  observe('validate', performance.now() - t1 - encoding.serialize_ms);
+  observe('encode', encoding.serialize_ms);
   const validInBatch = batch.events.size + batch.labels.size;
-  const stored = await storeBatch(repo, batch);
+  const stored = await StoreGroups.of(repo).store(batch);
+  observe('queue', stored.queueMs);
+  observe('lookup', stored.lookupMs);
+  observe('insert', stored.insertMs);
   const accepted = stored.insertedEvents + stored.insertedLabels;
   return { accepted, duplicates: valid - validInBatch + (validInBatch - accepted), rejected };
 }

@@ -101,13 +101,37 @@ describe('a model declares its vector features', () => {
       return new Map([['m', new Map([['e', reads]])]]);
     }, 1000);
     await copy.fresh(0);
-    await copy.fresh(500);
+    await copy.fresh(400);
     expect(reads).toBe(1);
     expect(copy.lookup('m')?.get('e')).toBe(1);
     await copy.fresh(1500);
     expect(copy.lookup('m')?.get('e')).toBe(2);
     fail = true;
     await copy.fresh(3000);
+    expect(copy.lookup('m')?.get('e')).toBe(2);
+  });
+
+  it('from half its age the copy is re-read without the caller waiting; past its age the caller waits', async () => {
+    let release: () => void = () => undefined;
+    let reads = 0;
+    const copy = new VectorDeclarations(async () => {
+      reads++;
+      if (reads > 1) await new Promise<void>((resolve) => (release = resolve));
+      return new Map([['m', new Map([['e', reads]])]]);
+    }, 1000);
+    await copy.fresh(0);
+    // Half-way: a re-read starts, the caller goes on with the copy it has.
+    await copy.fresh(600);
+    expect(reads).toBe(2);
+    expect(copy.lookup('m')?.get('e')).toBe(1);
+    // Too old: this caller waits for that same re-read.
+    let waited = false;
+    const late = copy.fresh(1100).then(() => (waited = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(waited).toBe(false);
+    release();
+    await late;
+    expect(reads).toBe(2);
     expect(copy.lookup('m')?.get('e')).toBe(2);
     const never = new VectorDeclarations(async () => {
       throw new Error('store down');

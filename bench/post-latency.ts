@@ -1,0 +1,416 @@
+/**
+ * POST /v1/events latency during tick bursts, stage by stage, without the whole fleet:
+ *
+ *   npm run bench -- post-latency [--sizes 100,500,2000] [--rate 5000] [--seconds 30] [--models 1000]
+ *                                 [--seed-events 300000] [--reader on|off] [--label-delay 5] [--json]
+ *
+ * One process holds the API (the daemon's ingest routes, embedded chDB, ingest on its own
+ * connection as ClickHouseIngestRepository.forIngest builds it) and, with `--reader on`, a reader
+ * that runs the monitors' batched window reads (activities/window-read.ts `readWindowsBatched`,
+ * 12 models' last minute a batch, back to back) on the query lane, as a fleet's tick burst keeps
+ * it busy. A child process is the fleet's load generator (bench/fleet.ts `startTraffic`): every
+ * second it posts --rate events of --models models in POSTs of at most N events (each of
+ * --sizes in turn, --seconds each) and, --label-delay later, their labels the same way.
+ *
+ * Reported per size: the client's POST /v1/events latency p50 / p99 / max and the events/s
+ * accepted; the server's stages of an events POST (workers/ingest/http-stages.ts: read, parse,
+ * declarations, validate, encode, queue, lookup, insert, response) p50 / p99; and the window
+ * reads done meanwhile. The first 5 s of each size are not counted.
+ * POSTs still unanswered 30 s after the last one count as failed (the backlog did not drain).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { readWindowsBatched, type WindowReadRequest } from '../activities/window-read.ts';
+import { DEFAULT_SCORE_HISTOGRAM_BINS } from '../detectors/quality/score-histogram.ts';
+import { Random } from '../detectors/random.ts';
+import { buildReference } from '../operations/build-reference.ts';
+import { TokenStore } from '../platform/auth.ts';
+import { openClickHouse } from '../platform/clickhouse/client.ts';
+import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-repository.ts';
+import { applyMigrations } from '../platform/clickhouse/migrations.ts';
+import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
+import { loadConfig } from '../platform/config.ts';
+import { createLogger } from '../platform/logger.ts';
+import { buildApi } from '../workers/api.ts';
+import { ingestHttp } from '../workers/ingest/http.ts';
+import { HTTP_INGEST_STAGES, HttpIngestStages, type HttpIngestStage } from '../workers/ingest/http-stages.ts';
+import { StoreGroups } from '../workers/ingest/store-group.ts';
+import { ingestRoutes } from '../workers/routes/ingest.ts';
+import { machine } from './lib/cli.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '100,500,2000' },
+    rate: { type: 'string', default: '5000' },
+    seconds: { type: 'string', default: '30' },
+    models: { type: 'string', default: '1000' },
+    'seed-events': { type: 'string', default: '300000' },
+    reader: { type: 'string', default: 'on' },
+    'group-rows': { type: 'string', default: '50000' },
+    'label-delay': { type: 'string', default: '5' },
+    json: { type: 'boolean', default: false },
+    // Internal: the load generator runs as a child process.
+    role: { type: 'string', default: 'bench' },
+    url: { type: 'string' },
+    token: { type: 'string' },
+    'max-post': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (args.help) {
+  process.stdout.write(
+    `${readFileHead()}\n  --sizes a,b,c   most events per POST, one run each (default 100,500,2000)\n` +
+      '  --rate N        events per second, all models (default 5000)\n' +
+      '  --seconds N     length of each run (default 30; the first 5 s are not counted)\n' +
+      '  --models N      models the events belong to (default 1000)\n' +
+      '  --seed-events N events stored before the runs, over the last 20 minutes (default 300000)\n' +
+      '  --reader on|off window reads on the query lane during the runs (default on)\n' +
+      '  --group-rows N  most rows one write group of concurrent POSTs holds; 1: each POST written alone (default 50000)\n' +
+      '  --label-delay S labels posted this long after their events (default 5)\n' +
+      '  --json          machine-readable results on stdout\n',
+  );
+  process.exit(0);
+}
+
+function readFileHead(): string {
+  return 'Usage: npm run bench -- post-latency [options]   POST /v1/events latency during tick bursts, by stage';
+}
+
+const WARM_UP_MS = 5000;
+/** How long the load generator waits for unanswered POSTs after its last one (ms). */
+const DRAIN_MS = 30_000;
+const REGIONS = ['eu', 'us', 'apac'];
+const progress = (line: string) => process.stderr.write(`[bench:post-latency] ${line}\n`);
+
+function positive(name: string, text: string): number {
+  const n = Number(text);
+  if (!(Number.isInteger(n) && n > 0))
+    throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** The fleet benchmark's event (bench/fleet.ts `row`): three numeric features, a region, a score. */
+function fleetEvent(rng: Random, id: string, modelId: string, ts: number): { event: object; label: number } {
+  const f = [10 * rng.next(), 10 * rng.next(), 10 * rng.next()];
+  const region = REGIONS[Math.floor(rng.next() * REGIONS.length)]!;
+  const label = f[0]! + f[1]! <= 9 ? 1 : 0;
+  return {
+    event: {
+      event_id: id,
+      model_id: modelId,
+      model_version: 'v1',
+      timestamp: ts,
+      features: { f1: f[0], f2: f[1], f3: f[2], region },
+      prediction: { score: 1 / (1 + Math.exp(f[0]! + f[1]! - 9)) },
+    },
+    label,
+  };
+}
+
+const modelIdsOf = (n: number) => Array.from({ length: n }, (_, i) => `fleet-${String(i).padStart(4, '0')}`);
+
+// ---- the load generator (child process) -------------------------------------------------------
+
+interface PostRecord {
+  at: number;
+  ms: number;
+  events: number;
+  accepted: number;
+  ok: boolean;
+}
+
+async function runLoad(): Promise<void> {
+  const url = args.url!;
+  const token = args.token!;
+  const rate = positive('rate', args.rate!);
+  const maxPost = positive('max-post', args['max-post']!);
+  const seconds = positive('seconds', args.seconds!);
+  const labelDelayMs = Number(args['label-delay']) * 1000;
+  const modelIds = modelIdsOf(positive('models', args.models!));
+  const rng = new Random(maxPost);
+  const posts: PostRecord[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+  const pendingLabels: { due: number; label: object }[] = [];
+  let sequence = 0;
+  let owed = 0;
+  /** Events POSTs not answered yet: when sent, and their size. */
+  const unanswered = new Set<{ at: number; t0: number; events: number }>();
+  const send = (route: 'events' | 'labels', records: object[]) => {
+    const sent = { at: Date.now(), t0: performance.now(), events: records.length };
+    if (route === 'events') unanswered.add(sent);
+    const answered = (accepted: number, ok: boolean) => {
+      if (route !== 'events' || !unanswered.delete(sent)) return;
+      posts.push({ at: sent.at, ms: performance.now() - sent.t0, events: sent.events, accepted, ok });
+    };
+    const p = fetch(`${url}/v1/${route}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(records),
+    })
+      .then(async (r) => answered(((await r.json()) as { accepted?: number }).accepted ?? 0, r.ok))
+      .catch(() => answered(0, false))
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  const tick = () => {
+    const now = Date.now();
+    owed += rate;
+    const count = Math.floor(owed);
+    owed -= count;
+    const events: object[] = [];
+    for (let k = 0; k < count; k++) {
+      const modelId = modelIds[sequence % modelIds.length]!;
+      const { event, label } = fleetEvent(
+        rng,
+        `${modelId}-p${maxPost}-${sequence++}`,
+        modelId,
+        now - Math.floor(rng.next() * 1000),
+      );
+      events.push(event);
+      pendingLabels.push({
+        due: now + labelDelayMs,
+        label: { event_id: (event as { event_id: string }).event_id, label, timestamp: now },
+      });
+    }
+    for (let i = 0; i < events.length; i += maxPost) send('events', events.slice(i, i + maxPost));
+    let due = 0;
+    while (due < pendingLabels.length && pendingLabels[due]!.due <= now) due++;
+    const labels = pendingLabels.splice(0, due).map((l) => ({ ...l.label, timestamp: now }));
+    for (let i = 0; i < labels.length; i += maxPost) send('labels', labels.slice(i, i + maxPost));
+  };
+  const timer = setInterval(tick, 1000);
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  clearInterval(timer);
+  // A backlog that has not drained DRAIN_MS after the last POST is reported as such: those POSTs
+  // count as failed, at the time they had waited (a lower bound of their latency).
+  await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, DRAIN_MS))]);
+  for (const sent of unanswered)
+    posts.push({ at: sent.at, ms: performance.now() - sent.t0, events: sent.events, accepted: 0, ok: false });
+  // What is still in flight is abandoned.
+  process.stdout.write(`${JSON.stringify(posts)}\n`, () => process.exit(0));
+}
+
+// ---- the server side and the report ------------------------------------------------------------
+
+function quantile(values: readonly number[], q: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+}
+
+interface SizeResult {
+  maxPost: number;
+  reader: boolean;
+  posts: number;
+  failed: number;
+  postP50Ms: number | null;
+  postP99Ms: number | null;
+  postMaxMs: number | null;
+  acceptedPerSecond: number;
+  /** Server stages of events POSTs: p50 / p99 ms. */
+  stages: Record<HttpIngestStage, { p50: number | null; p99: number | null }>;
+  windowReads: number;
+  windowReadMsP50: number | null;
+  /** CPU of this process (API, ingest, the engine's threads, the reader) per 1,000 events accepted, counted part (ms). */
+  cpuMsPer1kEvents: number | null;
+  loadAtEnd: number;
+}
+
+async function runBench(): Promise<void> {
+  const sizes = args.sizes!.split(',').map((s) => positive('sizes', s));
+  const rate = positive('rate', args.rate!);
+  const seconds = positive('seconds', args.seconds!);
+  const models = positive('models', args.models!);
+  const seedEvents = Number(args['seed-events']);
+  const reader = args.reader === 'on';
+  const loadAtStart = os.loadavg()[0]!;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-bench-post-'));
+  const config = loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: 'warn' } });
+  const ch = await openClickHouse(config);
+  const results: SizeResult[] = [];
+  try {
+    await applyMigrations(ch.client);
+    const repo = ClickHouseIngestRepository.forIngest(ch);
+    const groupRows = positive('group-rows', args['group-rows']!);
+    StoreGroups.configure(repo, { maxRows: groupRows });
+    const rng = new Random(7);
+    const modelIds = modelIdsOf(models);
+    const now = Date.now();
+    // A reference for the window reads, an hour back, then --seed-events over the last 20 minutes.
+    const refStart = now - 3_600_000;
+    const refEvents = Array.from(
+      { length: 2000 },
+      (_, i) => fleetEvent(rng, `ref-${i}`, 'fleet-reference', refStart + i).event,
+    );
+    await ingestHttp(repo, refEvents, 'events');
+    const reference = await buildReference(ch.client, {
+      modelId: 'fleet-reference',
+      start: refStart,
+      end: refStart + 2000,
+    });
+    progress(`seeding ${seedEvents} events and their labels`);
+    const seedFrom = now - 20 * 60_000;
+    for (let i = 0; i < seedEvents; i += 10_000) {
+      const events: object[] = [];
+      const labels: object[] = [];
+      for (let k = i; k < Math.min(seedEvents, i + 10_000); k++) {
+        const modelId = modelIds[k % models]!;
+        const ts = seedFrom + Math.floor((k / seedEvents) * 20 * 60_000);
+        const { event, label } = fleetEvent(rng, `${modelId}-seed-${k}`, modelId, ts);
+        events.push(event);
+        labels.push({ event_id: (event as { event_id: string }).event_id, label, timestamp: ts + 5000 });
+      }
+      await ingestHttp(repo, events, 'events');
+      await ingestHttp(repo, labels, 'labels');
+    }
+
+    const stages = new HttpIngestStages();
+    const observed: Record<string, number[]> = {};
+    let counting = false;
+    stages.subscribe((kind, stage, ms) => {
+      if (kind === 'events' && counting) (observed[stage] ??= []).push(ms);
+    });
+    const token = 'bench-post-latency-token';
+    const tokens = new TokenStore();
+    tokens.add(token, { name: 'bench', role: 'admin' });
+    const app = await buildApi({
+      tokens,
+      logger: createLogger('bench-post-latency', 'warn'),
+      readiness: {},
+      routes: [ingestRoutes(repo, undefined, stages)],
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+    for (const maxPost of sizes) {
+      for (const key of Object.keys(observed)) delete observed[key];
+      counting = false;
+      let stopReader = false;
+      const readMs: number[] = [];
+      const readerDone = reader
+        ? withQueryPriority('background', async () => {
+            let next = 0;
+            while (!stopReader) {
+              const end = Math.floor(Date.now() / 60_000) * 60_000;
+              const batch: WindowReadRequest[] = Array.from({ length: 12 }, () => ({
+                modelId: modelIds[next++ % models]!,
+                start: end - 60_000,
+                end,
+                reference,
+                labelsArrivedBy: end + 10_000,
+              }));
+              const t0 = performance.now();
+              await readWindowsBatched(ch.client, batch, DEFAULT_SCORE_HISTOGRAM_BINS);
+              if (counting) readMs.push(performance.now() - t0);
+            }
+          })
+        : Promise.resolve();
+      const cpuAt: { from: NodeJS.CpuUsage | null } = { from: null };
+      const warmUp = setTimeout(() => {
+        counting = true;
+        cpuAt.from = process.cpuUsage();
+      }, WARM_UP_MS);
+      progress(`max ${maxPost} events a POST, ${rate} events/s, ${seconds} s, reader ${reader ? 'on' : 'off'}`);
+      const posts = await loadGenerator(url, token, { rate, maxPost, seconds, models });
+      clearTimeout(warmUp);
+      const cpu = cpuAt.from ? process.cpuUsage(cpuAt.from) : null;
+      stopReader = true;
+      await readerDone;
+      const startedAt = Math.min(...posts.map((p) => p.at));
+      const counted = posts.filter((p) => p.at >= startedAt + WARM_UP_MS);
+      const ms = counted.map((p) => p.ms);
+      const countedSeconds = Math.max(1, seconds - WARM_UP_MS / 1000);
+      const result: SizeResult = {
+        maxPost,
+        reader,
+        posts: counted.length,
+        failed: counted.filter((p) => !p.ok).length,
+        postP50Ms: quantile(ms, 0.5),
+        postP99Ms: quantile(ms, 0.99),
+        postMaxMs: quantile(ms, 1),
+        acceptedPerSecond: Math.round(counted.reduce((s, p) => s + p.accepted, 0) / countedSeconds),
+        stages: Object.fromEntries(
+          HTTP_INGEST_STAGES.map((s) => [
+            s,
+            { p50: quantile(observed[s] ?? [], 0.5), p99: quantile(observed[s] ?? [], 0.99) },
+          ]),
+        ) as SizeResult['stages'],
+        windowReads: readMs.length,
+        windowReadMsP50: quantile(readMs, 0.5),
+        cpuMsPer1kEvents: null,
+        loadAtEnd: Math.round(os.loadavg()[0]! * 10) / 10,
+      };
+      const accepted = counted.reduce((sum, p) => sum + p.accepted, 0);
+      if (cpu && accepted > 0) result.cpuMsPer1kEvents = Math.round(((cpu.user + cpu.system) / 1000 / accepted) * 1000);
+      results.push(result);
+      progress(
+        `  POST p50 ${result.postP50Ms} ms, p99 ${result.postP99Ms} ms, max ${result.postMaxMs} ms; ` +
+          `${result.acceptedPerSecond}/${rate} ev/s accepted; ${result.failed} failed; ${result.windowReads} window batches read (p50 ${result.windowReadMsP50} ms); ${result.cpuMsPer1kEvents} CPU ms per 1k events; load ${result.loadAtEnd}`,
+      );
+      progress(
+        `  stages p50/p99 ms: ${HTTP_INGEST_STAGES.map((s) => `${s} ${result.stages[s].p50}/${result.stages[s].p99}`).join(', ')}`,
+      );
+    }
+    await app.close();
+  } finally {
+    await ch.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const report = {
+    machine: machine(),
+    loadAtStart,
+    options: { sizes, rate, seconds, models, seedEvents, reader, groupRows: Number(args['group-rows']) },
+    results,
+  };
+  if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+function loadGenerator(
+  url: string,
+  token: string,
+  o: { rate: number; maxPost: number; seconds: number; models: number },
+): Promise<PostRecord[]> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      '--role',
+      'load',
+      '--url',
+      url,
+      '--token',
+      token,
+      '--rate',
+      String(o.rate),
+      '--max-post',
+      String(o.maxPost),
+      '--seconds',
+      String(o.seconds),
+      '--models',
+      String(o.models),
+      '--label-delay',
+      args['label-delay']!,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`the load generator exited with ${code}`));
+      resolve(JSON.parse(out) as PostRecord[]);
+    });
+  });
+}
+
+if (args.role === 'load') await runLoad();
+else await runBench();
