@@ -19,6 +19,7 @@ import { decisionRoutes } from './routes/decisions.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { operatorRoutes } from './routes/operator-api.ts';
 import { metricsRoutes } from './metrics.ts';
+import { watchWorkflowThreads } from './workflow-thread-memory.ts';
 import { demoWanted, startDemo } from './demo.ts';
 import { dashboardRoutes } from './routes/dashboard-data.ts';
 import { alertRoutes } from './routes/alerts.ts';
@@ -114,6 +115,8 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
       log: log.child({ subsystem: 'temporal-worker' }),
     });
     const workerRun = worker.run();
+    const workflowThreads = watchWorkflowThreads();
+    shutdown.add({ name: 'workflow thread memory', run: () => Promise.resolve(workflowThreads.close()) });
     shutdown.add({
       name: 'temporal worker',
       run: async () => {
@@ -163,6 +166,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
           windowReads: windowBatcher,
           queryScheduler: clickhouse.scheduler,
           temporalWorker: worker,
+          workflowThreads,
         }),
         ...dashboardRoutes({
           config,
