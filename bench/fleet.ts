@@ -18,8 +18,9 @@
  *   the ticks ran;
  * - daemon CPU (% of one core) and RSS, and the Temporal server's CPU;
  * - where the daemon's memory is (its /metrics): RSS split into anonymous and file pages (the
- *   native libraries' code), the main thread's V8 heap and external memory, the embedded engine's
- *   tracked memory, mark cache and allocator, and the workflows the Temporal worker keeps cached;
+ *   native libraries' code), and anonymous split into the main thread's and the workflow thread's
+ *   V8 heaps, glibc malloc's heaps, the embedded engine's allocator (active pages, metadata) and
+ *   the rest; the engine's tracked memory, caches, parts' indexes and merges; workflows cached;
  * - SQL time per window read (the window batcher's counters at /metrics) and the longest wait of
  *   ingest's queries for the embedded engine's query lane;
  * - what the engine did: the events' and labels' active parts, merges run and rows they
@@ -79,10 +80,11 @@ throughput while ticks run, CPU, RSS, SQL time per window read. Progress on stde
 
 The daemon's settings come from the environment, e.g. the workflow cache:
   HALFLIFE_MAX_CACHED_WORKFLOWS=200 npm run bench -- fleet --models 300
-Each minute also prints where the daemon's memory is (its /metrics: RSS anonymous and file pages,
-V8 heap, external, the engine's tracked memory and allocator, workflows cached) and what the
-engine did (parts of the events and labels, merges and the rows they rewrote, marks and rows
-selected per window read, mark cache hits).
+Each minute also prints where the daemon's memory is (its /metrics): RSS = anonymous + file
+pages, anonymous = both V8 heaps (main, workflow thread) + malloc heaps + the engine allocator's
+active pages and metadata + rest; the engine's caches, parts' indexes and merges; workflows
+cached; and what the engine did (parts of the events and labels, merges and the rows they
+rewrote, marks and rows selected per window read, mark cache hits).
 
 The defaults finish in about six minutes. The figures in BENCHMARKS.md ("Fleet") are taken on a
 quiet machine, one run per N, e.g. the target fleet:
@@ -718,24 +720,53 @@ function bucketQuantile(a: Record<string, number>, b: Record<string, number>, q:
   return hit ? (Number.isFinite(hit.le) ? hit.le * 1000 : Infinity) : null;
 }
 
-/** Where the daemon's memory was at a sample (MB), from its /metrics gauges; null where not reported. */
+/**
+ * Where the daemon's memory was at a sample (MB), from its /metrics gauges; null where not
+ * reported. `restMb` is anonymous RSS less the parts measured apart — both V8 heaps (reserved),
+ * glibc malloc's heaps and the engine allocator's active pages and metadata — i.e. thread stacks,
+ * large native buffers mapped outside malloc's heaps, the engine's freed pages not yet returned,
+ * and code the engine compiled.
+ */
 function memoryBreakdown(metrics: Record<string, number>) {
   const mb = (name: string) => (metrics[name] === undefined ? null : Math.round(metrics[name] / 2 ** 20));
   const processPart = (part: string) => mb(`halflife_memory_bytes{part="${part}"}`);
   const enginePart = (part: string) => mb(`halflife_clickhouse_memory_bytes{part="${part}"}`);
-  return {
+  const parts = {
     rssMb: processPart('rss'),
     rssAnonymousMb: processPart('rss_anonymous'),
     rssFileMb: processPart('rss_file'),
     heapUsedMb: processPart('heap_used'),
     heapTotalMb: processPart('heap_total'),
     externalMb: processPart('external'),
+    workflowHeapUsedMb: processPart('workflow_heap_used'),
+    workflowHeapTotalMb: processPart('workflow_heap_total'),
+    mallocHeapsMb: processPart('malloc_heaps'),
     engineTrackedMb: enginePart('tracked'),
     engineMarkCacheMb: enginePart('mark_cache'),
+    engineQueryConditionCacheMb: enginePart('query_condition_cache'),
+    enginePrimaryKeyMb: enginePart('primary_key'),
+    engineIndexGranularityMb: enginePart('index_granularity'),
+    engineMergesMb: enginePart('merges'),
+    engineAllocatorAllocatedMb: enginePart('allocator_allocated'),
+    engineAllocatorActiveMb: enginePart('allocator_active'),
+    engineAllocatorMetadataMb: enginePart('allocator_metadata'),
     engineAllocatorResidentMb: enginePart('allocator_resident'),
     engineAllocatorRetainedMb: enginePart('allocator_retained'),
     cachedWorkflows: metrics.halflife_temporal_cached_workflows ?? null,
+    enginePoolThreads: metrics['halflife_clickhouse_pool_threads{state="total"}'] ?? null,
   };
+  const measured = [
+    parts.heapTotalMb,
+    parts.workflowHeapTotalMb,
+    parts.mallocHeapsMb,
+    parts.engineAllocatorActiveMb,
+    parts.engineAllocatorMetadataMb,
+  ];
+  const restMb =
+    parts.rssAnonymousMb === null || measured.some((p) => p === null)
+      ? null
+      : parts.rssAnonymousMb - measured.reduce<number>((sum, p) => sum + (p ?? 0), 0);
+  return { ...parts, restMb };
 }
 
 async function main(): Promise<void> {
@@ -965,12 +996,16 @@ function renderSummary(report: {
 }
 
 function renderMemory(m: ReturnType<typeof memoryBreakdown>): string {
+  const v = (x: number | null) => x ?? '-';
   return (
-    `RSS ${m.rssMb ?? '-'} MB = anonymous ${m.rssAnonymousMb ?? '-'} + file ${m.rssFileMb ?? '-'}; ` +
-    `V8 heap ${m.heapUsedMb ?? '-'}/${m.heapTotalMb ?? '-'} MB, external ${m.externalMb ?? '-'} MB; ` +
-    `engine tracked ${m.engineTrackedMb ?? '-'} MB (mark cache ${m.engineMarkCacheMb ?? '-'}), ` +
-    `allocator resident ${m.engineAllocatorResidentMb ?? '-'} MB, retained ${m.engineAllocatorRetainedMb ?? '-'} MB; ` +
-    `${m.cachedWorkflows ?? '-'} workflows cached`
+    `RSS ${v(m.rssMb)} MB = anonymous ${v(m.rssAnonymousMb)} + file ${v(m.rssFileMb)}; anonymous = ` +
+    `V8 main ${v(m.heapUsedMb)}/${v(m.heapTotalMb)} + V8 workflow thread ${v(m.workflowHeapUsedMb)}/${v(m.workflowHeapTotalMb)} + ` +
+    `malloc heaps ${v(m.mallocHeapsMb)} + engine allocator active ${v(m.engineAllocatorActiveMb)} (allocated ` +
+    `${v(m.engineAllocatorAllocatedMb)}) + metadata ${v(m.engineAllocatorMetadataMb)} + rest ${v(m.restMb)} MB; ` +
+    `external ${v(m.externalMb)} MB; engine tracked ${v(m.engineTrackedMb)} MB (mark cache ${v(m.engineMarkCacheMb)}, ` +
+    `condition cache ${v(m.engineQueryConditionCacheMb)}, primary key ${v(m.enginePrimaryKeyMb)}, granularity ` +
+    `${v(m.engineIndexGranularityMb)}, merges ${v(m.engineMergesMb)}), allocator resident ≤ ${v(m.engineAllocatorResidentMb)} MB, ` +
+    `retained ${v(m.engineAllocatorRetainedMb)} MB, ${v(m.enginePoolThreads)} pool threads; ${v(m.cachedWorkflows)} workflows cached`
   );
 }
 

@@ -20,6 +20,7 @@ import { ingestRoutes } from './routes/ingest.ts';
 import { HttpIngestStages } from './ingest/http-stages.ts';
 import { operatorRoutes } from './routes/operator-api.ts';
 import { metricsRoutes } from './metrics.ts';
+import { watchWorkflowThreads } from './workflow-thread-memory.ts';
 import { demoWanted, startDemo } from './demo.ts';
 import { dashboardRoutes } from './routes/dashboard-data.ts';
 import { alertRoutes } from './routes/alerts.ts';
@@ -115,6 +116,8 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
       log: log.child({ subsystem: 'temporal-worker' }),
     });
     const workerRun = worker.run();
+    const workflowThreads = watchWorkflowThreads();
+    shutdown.add({ name: 'workflow thread memory', run: () => Promise.resolve(workflowThreads.close()) });
     shutdown.add({
       name: 'temporal worker',
       run: async () => {
@@ -166,6 +169,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
           windowReads: windowBatcher,
           queryScheduler: clickhouse.scheduler,
           temporalWorker: worker,
+          workflowThreads,
         }),
         ...dashboardRoutes({
           config,

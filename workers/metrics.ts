@@ -27,7 +27,8 @@ import type { WindowBatcherStats } from '../activities/window-batcher.ts';
 import { QUERY_PRIORITIES, type QueryScheduler } from '../platform/clickhouse/query-scheduler.ts';
 import { engineMemory, type EngineMemory } from '../platform/clickhouse/engine-memory-repository.ts';
 import { engineActivity, type EngineActivity } from '../platform/clickhouse/engine-activity-repository.ts';
-import { processMemory } from './process-memory.ts';
+import { mallocHeaps, processMemory } from './process-memory.ts';
+import type { WorkflowThreadMemory } from './workflow-thread-memory.ts';
 
 /**
  * Prometheus metrics at GET /metrics.
@@ -65,6 +66,8 @@ export interface MetricsDeps {
   queryScheduler?: QueryScheduler | null;
   /** The Temporal worker, for the workflows it keeps cached. */
   temporalWorker?: { getStatus(): { numCachedWorkflows: number } };
+  /** The V8 heap of the Temporal SDK's workflow thread (workers/workflow-thread-memory.ts). */
+  workflowThreads?: WorkflowThreadMemory;
   /** How long ClickHouse-derived values are reused between scrapes (ms). @default 5000 */
   cacheMs?: number;
 }
@@ -257,10 +260,14 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
   // Where the memory is (workers/process-memory.ts, platform/clickhouse/engine-memory-repository.ts).
   new Gauge({
     name: 'halflife_memory_bytes',
-    help: "Process memory by part: rss, rss_anonymous, rss_file (mapped library code), and the main thread's V8 heap_used, heap_total, external, array_buffers.",
+    help: "Process memory by part: rss, rss_anonymous, rss_file (mapped library code); the main thread's V8 heap_used, heap_total, external, array_buffers; the Temporal workflow thread's V8 workflow_heap_used, workflow_heap_total (its own isolate, where the cached workflows live); malloc_heaps (glibc malloc's resident heaps: the Temporal core's and Node's native memory).",
     labelNames: ['part'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const [workflowHeap, malloc] = await Promise.all([
+        deps.workflowThreads?.heap() ?? Promise.resolve(null),
+        mallocHeaps(),
+      ]);
       this.reset();
       const m = processMemory();
       const parts: Record<string, number | null> = {
@@ -271,6 +278,9 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
         heap_total: m.heapTotal,
         external: m.external,
         array_buffers: m.arrayBuffers,
+        workflow_heap_used: workflowHeap?.used ?? null,
+        workflow_heap_total: workflowHeap?.total ?? null,
+        malloc_heaps: malloc,
       };
       for (const [part, bytes] of Object.entries(parts)) if (bytes !== null) this.set({ part }, bytes);
     },
@@ -288,7 +298,7 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
   };
   new Gauge({
     name: 'halflife_clickhouse_memory_bytes',
-    help: "ClickHouse engine memory by part: tracked (the engine's own total), mark_cache, uncompressed_cache, primary_index_cache, query_cache, allocator_resident and allocator_retained (jemalloc). Embedded: part of this process; remote: the server's.",
+    help: "ClickHouse engine memory by part: tracked (the engine's own total), mark_cache, uncompressed_cache, primary_index_cache, query_cache, query_condition_cache, primary_key and index_granularity (the active parts' indexes in memory), merges (running), and its allocator's (jemalloc) allocator_allocated, allocator_active, allocator_metadata, allocator_resident (an upper bound) and allocator_retained (mapped, not resident). Embedded: part of this process; remote: the server's.",
     labelNames: ['part'],
     registers: [registry],
     async collect() {
@@ -301,6 +311,13 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
         uncompressed_cache: m.uncompressedCache,
         primary_index_cache: m.primaryIndexCache,
         query_cache: m.queryCache,
+        query_condition_cache: m.queryConditionCache,
+        primary_key: m.primaryKey,
+        index_granularity: m.indexGranularity,
+        merges: m.merges,
+        allocator_allocated: m.allocatorAllocated,
+        allocator_active: m.allocatorActive,
+        allocator_metadata: m.allocatorMetadata,
         allocator_resident: m.allocatorResident,
         allocator_retained: m.allocatorRetained,
       };
@@ -358,6 +375,18 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
       const a = await activity();
       this.reset();
       if (a) for (const [event, value] of Object.entries(a.events)) this.set({ event }, value);
+    },
+  });
+  new Gauge({
+    name: 'halflife_clickhouse_pool_threads',
+    help: "Threads of the ClickHouse engine's global thread pool, by state: total (idle ones are kept for reuse, each with its stack and allocator cache; embedded: in this process) and active.",
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const m = await engine();
+      this.reset();
+      if (m?.poolThreads != null) this.set({ state: 'total' }, m.poolThreads);
+      if (m?.poolThreadsActive != null) this.set({ state: 'active' }, m.poolThreadsActive);
     },
   });
   new Gauge({

@@ -105,9 +105,28 @@ describe('daemon: /metrics, /openapi.json and file tokens', () => {
     expect(value('halflife_memory_bytes{part="heap_used"}')).toBeLessThanOrEqual(
       value('halflife_memory_bytes{part="heap_total"}'),
     );
+    // The workflow thread is an isolate of its own: its heap holds at least the workflow bundle's code.
+    const workflowHeap = value('halflife_memory_bytes{part="workflow_heap_total"}');
+    expect(workflowHeap).toBeGreaterThan(2 ** 20);
+    expect(value('halflife_memory_bytes{part="workflow_heap_used"}')).toBeLessThanOrEqual(workflowHeap);
+    const malloc = value('halflife_memory_bytes{part="malloc_heaps"}');
+    expect(malloc).toBeGreaterThan(0);
+    expect(malloc).toBeLessThan(anonymous);
     expect(value('halflife_clickhouse_memory_bytes{part="tracked"}')).toBeGreaterThan(0);
     expect(value('halflife_clickhouse_memory_bytes{part="allocator_resident"}')).toBeGreaterThan(0);
+    const allocated = value('halflife_clickhouse_memory_bytes{part="allocator_allocated"}');
+    expect(allocated).toBeGreaterThan(0);
+    expect(allocated).toBeLessThanOrEqual(value('halflife_clickhouse_memory_bytes{part="allocator_active"}'));
+    expect(value('halflife_clickhouse_memory_bytes{part="allocator_metadata"}')).toBeGreaterThan(0);
+    // The daemon's tables have parts whose primary indexes its start-up reads loaded.
+    expect(value('halflife_clickhouse_memory_bytes{part="primary_key"}')).toBeGreaterThanOrEqual(0);
+    expect(value('halflife_clickhouse_memory_bytes{part="index_granularity"}')).toBeGreaterThan(0);
+    expect(value('halflife_clickhouse_memory_bytes{part="merges"}')).toBeGreaterThanOrEqual(0);
+    expect(value('halflife_clickhouse_memory_bytes{part="query_condition_cache"}')).toBeGreaterThanOrEqual(0);
     expect(value('halflife_clickhouse_memory_bytes{part="mark_cache"}')).toBeGreaterThanOrEqual(0);
+    const poolThreads = value('halflife_clickhouse_pool_threads{state="total"}');
+    expect(poolThreads).toBeGreaterThan(0);
+    expect(value('halflife_clickhouse_pool_threads{state="active"}')).toBeLessThanOrEqual(poolThreads);
     expect(value('halflife_temporal_cached_workflows')).toBeGreaterThanOrEqual(0);
   });
 
