@@ -162,7 +162,9 @@ export class MonitorWorkflowState {
    * `pooledWithEarlier` (rule revision 6: a window short of the minimum labels pooled with the windows before it),
    * `stuckValueOrder` (a grown value judged by its event order: interleaved repeats at a value the
    * reference had are a ceiling reached more often, shift),
-   * `kindReevaluation` (approve and forceRetrain re-ask the policy in the model's metric).
+   * `kindReevaluation` (approve and forceRetrain re-ask the policy in the model's metric),
+   * `unmeasuredStepPersistence` (rule revision 7: with too short a history to tell, a step priced
+   * for as long again as it has lasted).
    */
   constructor(
     input: ModelMonitorInput,
@@ -188,6 +190,7 @@ export class MonitorWorkflowState {
       pooledWithEarlier = false,
       stuckValueOrder = false,
       kindReevaluation = false,
+      unmeasuredStepPersistence = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -210,6 +213,7 @@ export class MonitorWorkflowState {
       pooledWithEarlier?: boolean;
       stuckValueOrder?: boolean;
       kindReevaluation?: boolean;
+      unmeasuredStepPersistence?: boolean;
     },
   ) {
     this.input = input;
@@ -224,23 +228,25 @@ export class MonitorWorkflowState {
     this.#segmentEstimates = segmentEstimates;
     this.#kindReevaluation = kindReevaluation;
     const newest =
-      this.#challengerProbes && stepPersistence && pooledWithEarlier
-        ? 6
-        : this.#challengerProbes && stepPersistence
-          ? 5
-          : this.#challengerProbes
-            ? 4
-            : ruleRevision3
-              ? 3
-              : ruleRevision2
-                ? 2
-                : 1;
+      this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence
+        ? 7
+        : this.#challengerProbes && stepPersistence && pooledWithEarlier
+          ? 6
+          : this.#challengerProbes && stepPersistence
+            ? 5
+            : this.#challengerProbes
+              ? 4
+              : ruleRevision3
+                ? 3
+                : ruleRevision2
+                  ? 2
+                  : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
       // A revision the code of this run's history did not have is never used; a lower one asked for is.
       ruleRevision: Math.min(newest, input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) as
-        1 | 2 | 3 | 4 | 5 | 6,
+        1 | 2 | 3 | 4 | 5 | 6 | 7,
       textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
       boundedDecayFits: boundedDecayFits
         ? (input.settings?.boundedDecayFits ?? DEFAULT_MONITOR_SETTINGS.boundedDecayFits)
