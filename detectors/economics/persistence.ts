@@ -30,6 +30,13 @@ export interface LossPersistence {
   dispersion: number | null;
   /** Lag-1 autocorrelation of the excess (beyond sampling noise) component, clipped to [0, 1). */
   autocorrelation: number | null;
+  /**
+   * What the history showed: `too-little-history` (fewer than {@link PERSISTENCE_MIN_PAIRS} pairs:
+   * it cannot tell a step that lasts from an excursion that reverts), `sampling-noise` (stable
+   * stretches move by sampling noise alone: changes are regimes), `regime-like` (excursions last
+   * too long to tell from regimes), `excursions` (they revert: `hours` says how fast).
+   */
+  basis: 'too-little-history' | 'sampling-noise' | 'regime-like' | 'excursions';
   /** Why `hours` is what it is, in words. */
   reason: string;
 }
@@ -118,6 +125,7 @@ export function lossPersistence(
       hours: null,
       dispersion: null,
       autocorrelation: null,
+      basis: 'too-little-history',
       reason: `${pairs} consecutive window pairs in stable stretches (< ${PERSISTENCE_MIN_PAIRS}): too little history`,
     };
   const dispersion = sumSq / dof;
@@ -127,6 +135,7 @@ export function lossPersistence(
       hours: null,
       dispersion,
       autocorrelation: null,
+      basis: 'sampling-noise',
       reason: `window quality moves by sampling noise alone (dispersion ${dispersion.toFixed(2)} over ${dof} degrees of freedom)`,
     };
   // Sampling noise is uncorrelated from window to window: the lag-1 covariance is all excess,
@@ -145,6 +154,7 @@ export function lossPersistence(
       hours: null,
       dispersion,
       autocorrelation: rho,
+      basis: 'regime-like',
       reason: `excursions last too long to tell from regimes (lag-1 autocorrelation ${rho.toFixed(2)}, up to ${upper.toFixed(2)})`,
     };
   const hoursPerWindow = meanWindowHours(usable);
@@ -154,6 +164,7 @@ export function lossPersistence(
     hours: windowsLong * hoursPerWindow,
     dispersion,
     autocorrelation: rho,
+    basis: 'excursions',
     reason: `quality wanders ${Math.sqrt(dispersion).toFixed(1)}× beyond sampling noise and returns (lag-1 autocorrelation ${rho.toFixed(2)}, up to ${upper.toFixed(2)}: excursions last about ${windowsLong.toFixed(1)} windows)`,
   };
 }

@@ -242,6 +242,15 @@ export function stepStaleness(
      * @default null (the version's age)
      */
     persistenceHours?: number | null;
+    /**
+     * Rule revision 7: the model's history is too short to tell a step that lasts from an
+     * excursion that reverts (persistence.ts, fewer than its minimum window pairs). The version's
+     * age then stands on nothing, and the step is priced for as long again as it has lasted —
+     * ski rental's break-even: a retrain once the step has cost about as much as the retrain, so
+     * a step that reverts costs at most twice what foresight would pay. `pairs`: the window
+     * pairs there were. @default null (the version's age, as before revision 7)
+     */
+    unmeasuredPersistence?: { pairs: number; minPairs: number } | null;
   },
 ): StepEvidence | null {
   const sign = (options.direction ?? 'higher-is-better') === 'higher-is-better' ? 1 : -1;
@@ -253,13 +262,14 @@ export function stepStaleness(
   const ageAtStep = Math.max(0, (step.at - options.versionStart) / 3_600_000);
   const sinceStep = Math.max(0, (options.now - step.at) / 3_600_000);
   const persistence = options.persistenceHours ?? null;
-  const lasting = persistence === null ? ageAtStep : Math.min(ageAtStep, persistence);
+  const unmeasured = persistence === null ? (options.unmeasuredPersistence ?? null) : null;
+  const lasting = unmeasured !== null ? sinceStep : persistence === null ? ageAtStep : Math.min(ageAtStep, persistence);
   const expectedHours = Math.min(Math.max(lasting, sinceStep), Math.max(0, options.maxExpectedHours ?? Infinity));
   return {
     value: options.valuePerQualityUnit * options.eventsPerHour * lossRate * expectedHours,
     lossRate,
     expectedHours,
-    description: `quality stepped down from ${step.before.toFixed(3)} to ${step.after.toFixed(3)} at ${new Date(step.at).toISOString()} (z ${step.z.toFixed(1)}), ${(sign * (options.attainable - step.after)).toFixed(3)} below the attainable ${options.attainable.toFixed(3)}; the version had served ${ageAtStep.toFixed(1)} h before it${persistence !== null && persistence < ageAtStep ? `; its quality's excursions last about ${persistence.toFixed(1)} h` : ''}`,
+    description: `quality stepped down from ${step.before.toFixed(3)} to ${step.after.toFixed(3)} at ${new Date(step.at).toISOString()} (z ${step.z.toFixed(1)}), ${(sign * (options.attainable - step.after)).toFixed(3)} below the attainable ${options.attainable.toFixed(3)}; the version had served ${ageAtStep.toFixed(1)} h before it${persistence !== null && persistence < ageAtStep ? `; its quality's excursions last about ${persistence.toFixed(1)} h` : ''}${unmeasured === null ? '' : `; ${unmeasuredText(unmeasured, sinceStep)}`}`,
     change: {
       at: step.at,
       before: step.before,
@@ -268,8 +278,18 @@ export function stepStaleness(
       attainable: options.attainable,
       ageAtStepHours: ageAtStep,
       ...(persistence === null ? {} : { persistenceHours: persistence }),
+      ...(unmeasured === null ? {} : { unmeasuredPersistence: { ...unmeasured, lastedHours: sinceStep } }),
     },
   };
+}
+
+/** Why a step is priced for as long again as it has lasted (rule revision 7), in words. */
+export function unmeasuredText(
+  u: { pairs: number; minPairs: number },
+  lastedHours: number,
+  hours = (h: number) => `${h.toFixed(1)} h`,
+): string {
+  return `too little history to tell whether its steps last (${u.pairs} consecutive window pairs in stable stretches, < ${u.minPairs}): priced for as long again as it has lasted (${hours(lastedHours)}), not the version's age`;
 }
 
 /**

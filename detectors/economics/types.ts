@@ -14,7 +14,8 @@ export interface StepEvidence {
   lossRate: number;
   /**
    * Hours the loss is expected to last: the longer of the version's age at the step (revision 5:
-   * or how long the model's excursions last, if shorter) and the step's own age.
+   * or how long the model's excursions last, if shorter; revision 7: nothing, when the history is
+   * too short to tell) and the step's own age.
    */
   expectedHours: number;
   /** For the decision's reason. */
@@ -38,6 +39,12 @@ export interface StepFacts {
   ageAtStepHours: number;
   /** How long the model's quality excursions last, when its history measured it (rule revision 5). @default undefined */
   persistenceHours?: number;
+  /**
+   * Rule revision 7: the history was too short to measure how long its steps last (`pairs` window
+   * pairs, fewer than `minPairs`), so the step was priced for as long again as it had lasted
+   * (`lastedHours`), not the version's age. @default undefined
+   */
+  unmeasuredPersistence?: { pairs: number; minPairs: number; lastedHours: number };
 }
 
 /**

@@ -192,9 +192,12 @@ export interface MonitorSettings {
    * 6: a window short of `evidence.minLabelledEvents` (its last labels not yet arrived, or too
    * few events) that has labels of its own is pooled with the windows before it, so it is judged
    * on realised quality rather than the estimate (monitor/label-pooling.ts `poolWithEarlier`).
-   * @default 6
+   * 7: while the window history is too short to tell a step that lasts from an excursion that
+   * reverts (fewer than 6 consecutive window pairs in stable stretches), a step is priced for as
+   * long again as it has lasted, not for the version's age (economics/staleness.ts `stepStaleness`).
+   * @default 7
    */
-  ruleRevision: 1 | 2 | 3 | 4 | 5 | 6;
+  ruleRevision: 1 | 2 | 3 | 4 | 5 | 6 | 7;
   /**
    * Most cadences one evaluation covers when the monitor wakes with several windows due (it fell
    * behind): they are evaluated as one coalesced window and older ones are skipped, both recorded
@@ -260,7 +263,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxWindows: 168,
   maxPointsPerVersion: 500,
   maxVersions: 8,
-  ruleRevision: 6,
+  ruleRevision: 7,
   maxCoalescedWindows: 24,
   boundedDecayFits: true,
   textRevision: 2,

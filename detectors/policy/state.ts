@@ -77,7 +77,9 @@ export interface PolicyState {
    * 3 adds the data-quality guard over the training window, the window minimums and the wait
    * for enough labelled rows after a change; 4 challenger probes; 5 prices a step for as long as
    * the model's own quality excursions last when its history shows they revert (economics/persistence.ts);
-   * 6 pools a window short of the minimum labels with the windows before it (monitor/label-pooling.ts).
+   * 6 pools a window short of the minimum labels with the windows before it (monitor/label-pooling.ts);
+   * 7 prices a step for as long again as it has lasted, not the version's age, while the history
+   * is too short to tell lasting steps from excursions that revert (economics/staleness.ts `stepStaleness`).
    * Replayed workflow histories keep the revision they
    * were recorded under. @default LATEST_RULE_REVISION
    */
@@ -113,7 +115,7 @@ export interface PolicyState {
 }
 
 /** The newest revision of the cost-aware rule (what a state without `ruleRevision` gets). */
-export const LATEST_RULE_REVISION = 6;
+export const LATEST_RULE_REVISION = 7;
 
 export type GuardName = 'one-at-a-time' | 'data-quality' | 'cooldown' | 'budget' | 'blackout' | 'approval';
 

@@ -11,7 +11,7 @@ import {
   STEP_RULE_MIN_Z,
 } from '../economics/staleness.ts';
 import type { QualityWindow, VersionEarlyQuality } from '../economics/staleness.ts';
-import { lossPersistence } from '../economics/persistence.ts';
+import { lossPersistence, PERSISTENCE_MIN_PAIRS } from '../economics/persistence.ts';
 import type { RetrainEconomics, StepEvidence } from '../economics/types.ts';
 import { probeEvidence, type ProbeEvidence } from '../probes/evidence.ts';
 import { resolveProbePolicy } from '../probes/policy.ts';
@@ -360,6 +360,15 @@ function costAware(
           : null;
   // Rule revision 2: a step is priced for as long as it is expected to last (economics/staleness.ts).
   let stepEvidence: StepEvidence | null | undefined;
+  // Revision 5: for as long as the model's own excursions last (economics/persistence.ts).
+  const persistence =
+    revision >= 5 && step !== null
+      ? lossPersistence((state.windows ?? []).filter((w) => w.dataQualityOk !== false).map(qualityWindow), {
+          retrainTimes: retrainTimesOf(state),
+          currentStepAt: step.at,
+          direction,
+        })
+      : null;
   if (revision >= 2) {
     const eventsAfter =
       step === null ? 0 : own.filter((w) => w.quality !== null && w.start >= step.at).reduce((s, w) => s + w.events, 0);
@@ -375,14 +384,11 @@ function costAware(
             eventsPerHour,
             valuePerQualityUnit: trigger.valuePerQualityUnit,
             direction,
-            // Revision 5: for as long as the model's own excursions last (economics/persistence.ts).
-            ...(revision >= 5 && step !== null
-              ? {
-                  persistenceHours: lossPersistence(
-                    (state.windows ?? []).filter((w) => w.dataQualityOk !== false).map(qualityWindow),
-                    { retrainTimes: retrainTimesOf(state), currentStepAt: step.at, direction },
-                  ).hours,
-                }
+            ...(persistence === null ? {} : { persistenceHours: persistence.hours }),
+            // Revision 7: too little history to tell a lasting step from an excursion — the
+            // version's age stands on nothing; priced for as long again as the step has lasted.
+            ...(revision >= 7 && persistence?.basis === 'too-little-history'
+              ? { unmeasuredPersistence: { pairs: persistence.pairs, minPairs: PERSISTENCE_MIN_PAIRS } }
               : {}),
             // Against a probe's gap, the loss is priced only for as long as the gap stands.
             ...(attainable.source === 'probe' && probed?.raisedUntil != null

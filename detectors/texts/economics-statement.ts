@@ -11,6 +11,7 @@
  * deciding one.
  */
 import type { AccumulationFacts, RetrainEconomics, StepFacts } from '../economics/types.ts';
+import { unmeasuredText } from '../economics/staleness.ts';
 import { formatHours, formatInstant, formatMoney } from './format.ts';
 
 /**
@@ -165,7 +166,8 @@ export function accumulationText(value: number, a: AccumulationFacts | null): st
 }
 
 function stepText(s: StepFacts): string {
-  return `quality stepped down from ${s.before.toFixed(3)} to ${s.after.toFixed(3)} at ${formatInstant(s.at)} (z ${s.z.toFixed(1)}), ${Math.abs(s.attainable - s.after).toFixed(3)} below the attainable ${s.attainable.toFixed(3)}; the version had served ${formatHours(s.ageAtStepHours)} before it`;
+  const u = s.unmeasuredPersistence;
+  return `quality stepped down from ${s.before.toFixed(3)} to ${s.after.toFixed(3)} at ${formatInstant(s.at)} (z ${s.z.toFixed(1)}), ${Math.abs(s.attainable - s.after).toFixed(3)} below the attainable ${s.attainable.toFixed(3)}; the version had served ${formatHours(s.ageAtStepHours)} before it${u === undefined ? '' : `; ${unmeasuredText(u, u.lastedHours, formatHours)}`}`;
 }
 
 function noForecast(e: RetrainEconomics, context: EconomicsContext): string | null {

@@ -133,6 +133,13 @@ const KIND_REEVALUATION = 'kind-reevaluation';
  */
 const SEGMENT_POOLED_QUALITY = 'segment-pooled-quality';
 
+/**
+ * `patched` id of rule revision 7: while the window history is too short to tell a step that lasts
+ * from an excursion that reverts, the step rule prices a step for as long again as it has lasted,
+ * not for the version's age (detectors/economics/staleness.ts `stepStaleness`).
+ */
+const UNMEASURED_STEP_PERSISTENCE = 'unmeasured-step-persistence';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -188,8 +195,11 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const stuckValueOrder = challengerProbes && patched(STUCK_VALUE_ORDER);
   // Runs recorded before it re-asked every policy in accuracy with raw thresholds, and replay so.
   const kindReevaluation = patched(KIND_REEVALUATION);
-  // Runs recorded before it judged each segment on its own window's labels alone, and replay so. Asked last.
+  // Runs recorded before it judged each segment on its own window's labels alone, and replay so.
   const segmentPooling = pooledWithEarlier && patched(SEGMENT_POOLED_QUALITY);
+  // Runs recorded before it stay on rule revision 6 (a step priced over the version's age however
+  // short the history), so their decisions replay unchanged. Asked last.
+  const unmeasuredStepPersistence = pooledWithEarlier && patched(UNMEASURED_STEP_PERSISTENCE);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -213,6 +223,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     stuckValueOrder,
     kindReevaluation,
     segmentPooling,
+    unmeasuredStepPersistence,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

@@ -165,6 +165,8 @@ export class MonitorWorkflowState {
    * reference had are a ceiling reached more often, shift),
    * `kindReevaluation` (approve and forceRetrain re-ask the policy in the model's metric),
    * `segmentPooling` (rule revision 6: a segment short of its SLO's labels pooled with the windows before it).
+   * `unmeasuredStepPersistence` (rule revision 7: with too short a history to tell, a step priced
+   * for as long again as it has lasted).
    */
   constructor(
     input: ModelMonitorInput,
@@ -191,6 +193,7 @@ export class MonitorWorkflowState {
       stuckValueOrder = false,
       kindReevaluation = false,
       segmentPooling = false,
+      unmeasuredStepPersistence = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -214,6 +217,7 @@ export class MonitorWorkflowState {
       stuckValueOrder?: boolean;
       kindReevaluation?: boolean;
       segmentPooling?: boolean;
+      unmeasuredStepPersistence?: boolean;
     },
   ) {
     this.input = input;
@@ -228,23 +232,25 @@ export class MonitorWorkflowState {
     this.#segmentEstimates = segmentEstimates;
     this.#kindReevaluation = kindReevaluation;
     const newest =
-      this.#challengerProbes && stepPersistence && pooledWithEarlier
-        ? 6
-        : this.#challengerProbes && stepPersistence
-          ? 5
-          : this.#challengerProbes
-            ? 4
-            : ruleRevision3
-              ? 3
-              : ruleRevision2
-                ? 2
-                : 1;
+      this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence
+        ? 7
+        : this.#challengerProbes && stepPersistence && pooledWithEarlier
+          ? 6
+          : this.#challengerProbes && stepPersistence
+            ? 5
+            : this.#challengerProbes
+              ? 4
+              : ruleRevision3
+                ? 3
+                : ruleRevision2
+                  ? 2
+                  : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
       // A revision the code of this run's history did not have is never used; a lower one asked for is.
       ruleRevision: Math.min(newest, input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) as
-        1 | 2 | 3 | 4 | 5 | 6,
+        1 | 2 | 3 | 4 | 5 | 6 | 7,
       textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
       boundedDecayFits: boundedDecayFits
         ? (input.settings?.boundedDecayFits ?? DEFAULT_MONITOR_SETTINGS.boundedDecayFits)
