@@ -11,7 +11,7 @@ import { applyMigrations, MIGRATIONS } from '../../platform/clickhouse/migration
 import { scoreBinCounts, versionsInWindow } from '../../platform/clickhouse/window-repository.ts';
 import type { ScoringEventRow } from '../../platform/contracts.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
-import { readStatisticsClient } from '../helpers/read-statistics.ts';
+import { readStatisticsClient } from '../../platform/clickhouse/read-statistics.ts';
 import { testConfig } from '../helpers/stack.ts';
 
 const MINUTE = 60_000;

@@ -12,7 +12,7 @@ import { openClickHouse, queryRows, type ClickHouse } from '../../platform/click
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
-import { readStatisticsClient, rowsRead } from '../helpers/read-statistics.ts';
+import { readStatisticsClient, rowsRead } from '../../platform/clickhouse/read-statistics.ts';
 import { testConfig } from '../helpers/stack.ts';
 
 const T = Date.UTC(2026, 10, 20, 12, 0, 0);

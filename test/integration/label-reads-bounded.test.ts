@@ -21,7 +21,7 @@ import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { batchedWindowStatistics } from '../../platform/clickhouse/window-batch-repository.ts';
 import { labelledScoreGroups, lateLabelledScoreGroups } from '../../platform/clickhouse/window-repository.ts';
 import { expectClose } from '../helpers/expect-close.ts';
-import { readStatisticsClient, rowsRead } from '../helpers/read-statistics.ts';
+import { readStatisticsClient, rowsRead } from '../../platform/clickhouse/read-statistics.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 import { unrestricted } from '../helpers/unrestricted-labels.ts';
 
