@@ -42,32 +42,70 @@ export function batchFillWaitMs(state: BatchFillState, options: BatchFillOptions
   return Math.min(budget, Math.ceil(missing / perMs));
 }
 
-/** Arrivals (time, model) of the last `windowMs`, for the arrival rate. */
+/**
+ * Arrivals (time, model) of the last `windowMs`, for the arrival rate, and how many of them are of
+ * models not waiting. Kept as running counts (per model, and of models not waiting) that each
+ * arrival, expiry and change of a model's waiting adjusts, so a count is O(1) amortised: a fleet's
+ * batcher asks at every arrival, and walking the window each time cost O(arrivals in it).
+ */
 export class ArrivalLog {
   readonly #windowMs: number;
-  #arrivals: { at: number; modelId: string }[] = [];
+  /** Arrival times and models in order; entries before `#head` have expired. */
+  #times: number[] = [];
+  #models: string[] = [];
+  #head = 0;
+  /** Arrivals in the window per model. */
+  readonly #perModel = new Map<string, number>();
+  readonly #waiting = new Set<string>();
+  /** Arrivals in the window of models not in `#waiting`. */
+  #others = 0;
 
   constructor(windowMs: number) {
     this.#windowMs = windowMs;
   }
 
   add(now: number, modelId: string): void {
-    this.#arrivals.push({ at: now, modelId });
+    this.#times.push(now);
+    this.#models.push(modelId);
+    this.#perModel.set(modelId, (this.#perModel.get(modelId) ?? 0) + 1);
+    if (!this.#waiting.has(modelId)) this.#others += 1;
     this.#trim(now);
   }
 
-  /** Arrivals within the last `windowMs` before `now` of models not in `waiting` (a set, or a map keyed by model). */
-  countOthers(now: number, waiting: { has(modelId: string): boolean }): number {
+  /** Whether a model has a window waiting now: its arrivals stop (or start again) counting as others. */
+  setWaiting(modelId: string, waiting: boolean): void {
+    if (waiting === this.#waiting.has(modelId)) return;
+    const arrived = this.#perModel.get(modelId) ?? 0;
+    if (waiting) {
+      this.#waiting.add(modelId);
+      this.#others -= arrived;
+    } else {
+      this.#waiting.delete(modelId);
+      this.#others += arrived;
+    }
+  }
+
+  /** Arrivals within the last `windowMs` before `now` of models not waiting. */
+  countOthers(now: number): number {
     this.#trim(now);
-    let n = 0;
-    for (const a of this.#arrivals) if (!waiting.has(a.modelId)) n += 1;
-    return n;
+    return this.#others;
   }
 
   #trim(now: number): void {
     const from = now - this.#windowMs;
-    let drop = 0;
-    while (drop < this.#arrivals.length && this.#arrivals[drop]!.at <= from) drop += 1;
-    if (drop > 0) this.#arrivals = this.#arrivals.slice(drop);
+    while (this.#head < this.#times.length && this.#times[this.#head]! <= from) {
+      const modelId = this.#models[this.#head]!;
+      const left = this.#perModel.get(modelId)! - 1;
+      if (left === 0) this.#perModel.delete(modelId);
+      else this.#perModel.set(modelId, left);
+      if (!this.#waiting.has(modelId)) this.#others -= 1;
+      this.#head += 1;
+    }
+    // Drop the expired prefix once it is most of the arrays: each entry is copied O(1) times on average.
+    if (this.#head > 1024 && this.#head * 2 > this.#times.length) {
+      this.#times = this.#times.slice(this.#head);
+      this.#models = this.#models.slice(this.#head);
+      this.#head = 0;
+    }
   }
 }

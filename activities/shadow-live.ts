@@ -7,7 +7,7 @@
  * (operations/reject-version.ts), a promoted one's routing replaces it.
  */
 import { publishModelUpdate } from '../operations/publish-model-update.ts';
-import { livePairCount } from '../platform/clickhouse/shadow-outcome-repository.ts';
+import { livePairCount, type LivePairCounts } from '../platform/clickhouse/shadow-outcome-repository.ts';
 import { shadowModelId } from '../platform/registry/shadow.ts';
 import { ms, nonRetryable, type RetrainContext } from './retrain-context.ts';
 
@@ -60,12 +60,12 @@ export function createLiveShadowActivities(ctx: RetrainContext) {
       };
     },
 
-    /** Labelled pairs of the champion's production events and the challenger's shadow events in the window. */
-    async liveShadowPairs(input: LiveShadowPairsInput): Promise<{ labelledPairs: number }> {
+    /** Labelled pairs of the champion's production events and the challenger's shadow events in the window, and their scorer runs per side. */
+    async liveShadowPairs(input: LiveShadowPairsInput): Promise<LivePairCounts> {
       const candidate = await ctx.registry.requireVersion(input.modelId, input.candidateVersion).catch((e: Error) => {
         throw nonRetryable('ValidationError', e.message);
       });
-      const labelledPairs = await livePairCount(ctx.clickhouse, {
+      return livePairCount(ctx.clickhouse, {
         modelId: input.modelId,
         shadowModelId: shadowModelId(input.modelId),
         championVersion: input.championVersion,
@@ -73,7 +73,6 @@ export function createLiveShadowActivities(ctx: RetrainContext) {
         window: { start: ms(input.window.start), end: ms(input.window.end) },
         trainingSnapshotId: candidate.lineageId,
       });
-      return { labelledPairs };
     },
   };
 }

@@ -180,7 +180,11 @@ export function createShadowActivity(ctx: RetrainContext) {
     let choice: LiveChoice | undefined;
     if (requested === 'prefer-live') {
       const window = { start: ms(liveWindow.start), end: ms(liveWindow.end) };
-      choice = chooseLiveSource(await livePairCount(ctx.clickhouse, { ...live, window }), minEvents, window);
+      choice = chooseLiveSource(
+        (await livePairCount(ctx.clickhouse, { ...live, window })).labelledPairs,
+        minEvents,
+        window,
+      );
     }
     const source: 'replay' | 'live' = requested === 'prefer-live' ? (choice?.used ? 'live' : 'replay') : requested;
     const liveQueryWindow = choice ? choice.window : { start, end };

@@ -97,6 +97,7 @@ export class WindowBatcher {
       this.#arrivals.add(now, request.modelId);
       this.#pending.push({ request, arrivedAt: now, resolve, reject });
       this.#waitingPerModel.set(request.modelId, (this.#waitingPerModel.get(request.modelId) ?? 0) + 1);
+      this.#arrivals.setWaiting(request.modelId, true);
       this.#schedule();
     });
   }
@@ -119,7 +120,7 @@ export class WindowBatcher {
     const oldestWaitedMs = now - this.#pending[0]!.arrivedAt;
     const ready = Math.min(this.#waitingPerModel.size, this.#maxBatch);
     const fill = batchFillWaitMs(
-      { ready, oldestWaitedMs, recentArrivals: this.#arrivals.countOthers(now, this.#waitingPerModel) },
+      { ready, oldestWaitedMs, recentArrivals: this.#arrivals.countOthers(now) },
       { maxBatch: this.#maxBatch, maxWaitMs: this.#fillWaitMs, rateWindowMs: this.#arrivalWindowMs },
     );
     const wait = ready >= this.#maxBatch ? 0 : Math.max(fill, this.#lingerMs - oldestWaitedMs);
@@ -147,8 +148,10 @@ export class WindowBatcher {
     this.#pending = rest;
     for (const modelId of models) {
       const left = this.#waitingPerModel.get(modelId)! - 1;
-      if (left === 0) this.#waitingPerModel.delete(modelId);
-      else this.#waitingPerModel.set(modelId, left);
+      if (left === 0) {
+        this.#waitingPerModel.delete(modelId);
+        this.#arrivals.setWaiting(modelId, false);
+      } else this.#waitingPerModel.set(modelId, left);
     }
     const t0 = performance.now();
     try {

@@ -45,6 +45,7 @@ import {
   type StoredEventIdentity,
 } from '../platform/clickhouse/ingest-repository.ts';
 import { chdbRawInsert, insertCompactRows } from '../platform/clickhouse/raw-insert.ts';
+import { readStatisticsClient } from '../platform/clickhouse/read-statistics.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
 import { modelKindOf, modelKinds } from '../platform/clickhouse/model-kind-repository.ts';
@@ -122,29 +123,20 @@ interface ReadStatistics {
   elapsed_ms: number;
 }
 
-/** A client whose JSONEachRow queries run as JSON, keeping the engine's statistics of each by query name. */
+/**
+ * A client that adds the engine's statistics of each JSONEachRow query (rows and bytes read,
+ * elapsed) into `into`, by query name (platform/clickhouse/read-statistics.ts).
+ */
 function statisticsClient(client: ClickHouseClient, into: Record<string, ReadStatistics>): ClickHouseClient {
-  return new Proxy(client, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (prop !== 'query' || typeof value !== 'function') return value;
-      return async (params: { query: string; format?: string }) => {
-        const run = value as (p: object) => Promise<{ json: <T>() => Promise<T> }>;
-        if (params.format !== 'JSONEachRow') return run.call(target, params);
-        const result = await run.call(target, { ...params, format: 'JSON' });
-        const body = await result.json<{
-          data: unknown[];
-          statistics?: { rows_read: number; bytes_read: number; elapsed: number };
-        }>();
-        const name = queryName(params.query);
-        const s = (into[name] ??= { rows_read: 0, bytes_read: 0, elapsed_ms: 0 });
-        s.rows_read += Number(body.statistics?.rows_read ?? 0);
-        s.bytes_read += Number(body.statistics?.bytes_read ?? 0);
-        s.elapsed_ms += 1000 * Number(body.statistics?.elapsed ?? 0);
-        return { json: async () => body.data };
-      };
-    },
+  // Summed by name as they come, so nothing is kept per query over a long run.
+  const counted = readStatisticsClient(client, (q) => {
+    const s = (into[queryName(q.sql)] ??= { rows_read: 0, bytes_read: 0, elapsed_ms: 0 });
+    s.rows_read += q.rowsRead;
+    s.bytes_read += q.bytesRead;
+    s.elapsed_ms += q.elapsedMs;
+    counted.take();
   });
+  return counted.client;
 }
 
 /** `repo` with each `existingEventIds` call's ms pushed to `into` (the rest delegated as is). */
@@ -213,7 +205,14 @@ interface MinuteReport {
    * ms p50 / p99 and rows the engine read per look-up (its statistics), so their growth with stored
    * labels shows.
    */
-  label_lookup: { lookups: number; ms_p50: number | null; ms_p99: number | null; rows_read_per_lookup: number | null };
+  label_lookup: {
+    lookups: number;
+    ms_p50: number | null;
+    ms_p99: number | null;
+    rows_read_per_lookup: number | null;
+    /** The engine's own time per look-up (its statistics' elapsed, summed over the look-up's queries). */
+    engine_ms_per_lookup: number | null;
+  };
   load_1min: number;
 }
 
@@ -360,7 +359,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         `minute ${minute}: ${row.events_stored} events; parts events ${row.parts.scoring_events?.parts ?? 0} / labels ${row.parts.labels?.parts ?? 0}; ` +
           `post p50 ${row.post_ms_p50} p99 ${row.post_ms_p99} ms (event look-up p50 ${row.event_lookup_ms_p50} p99 ${row.event_lookup_ms_p99} ms, ` +
           `${row.event_lookup_read.rows_read} rows read); label look-ups ${row.label_lookup.lookups}: ` +
-          `p50 ${row.label_lookup.ms_p50} p99 ${row.label_lookup.ms_p99} ms, ${row.label_lookup.rows_read_per_lookup} rows read each; ` +
+          `p50 ${row.label_lookup.ms_p50} p99 ${row.label_lookup.ms_p99} ms, ${row.label_lookup.rows_read_per_lookup} rows read and ${row.label_lookup.engine_ms_per_lookup} engine ms each; ` +
           `labelled ${row.one_batch_read.labelled?.rows_read ?? 0} rows, late labels ${row.one_batch_read.lateLabels?.rows_read ?? 0} rows; per model: ${show(row.per_model)}; batched: ${show(row.batched)}; ` +
           `wall ${((performance.now() - wall0) / 1000).toFixed(0)} s, load ${row.load_1min.toFixed(1)}`,
       );
@@ -409,6 +408,7 @@ function labelLookupRepository(ch: ClickHouse): {
         ms_p50: round(quantile(ms, 0.5)),
         ms_p99: round(quantile(ms, 0.99)),
         rows_read_per_lookup: ms.length > 0 ? Math.round(rows / ms.length) : null,
+        engine_ms_per_lookup: ms.length > 0 ? round((stats.labelLookup?.elapsed_ms ?? 0) / ms.length) : null,
       };
       ms = [];
       delete stats.labelLookup;

@@ -3,7 +3,8 @@
  * a second daemon on the same directory stops before it starts or adopts a local service, naming
  * the first, instead of failing later on the embedded engine's own lock (which stays the last
  * guard). A file left by a daemon that died without removing it (kill -9, a crash) names a pid
- * that no longer runs: the next daemon takes it over.
+ * that no longer runs: the next daemon takes it over, under `<lock>.takeover` so that of daemons
+ * starting at once exactly one does.
  */
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,6 +33,11 @@ export class DaemonAlreadyRunning extends ConflictError {
 /** Lock files this process holds: a file naming this process's pid is its own only if listed here (else the pid was reused). */
 const heldHere = new Set<string>();
 
+/** How long a daemon waits for another's takeover of a stale lock before giving up. */
+const TAKEOVER_PATIENCE_MS = 5_000;
+/** Between looks at a takeover in progress. */
+const TAKEOVER_POLL_MS = 10;
+
 /**
  * Takes the data directory's daemon lock for `pid` (this process) and returns its release. Throws
  * DaemonAlreadyRunning when a live daemon holds it; takes over a file whose daemon is gone.
@@ -44,19 +50,23 @@ export function acquireDaemonLock(dataDir: string, pid: number = process.pid): (
   const mine = `${file}.${pid}`;
   writeFileSync(mine, `${pid}\n`);
   try {
-    // Each failed attempt removed a stale file, or lost it to another daemon taking it over.
-    for (let attempt = 0; attempt < 5; attempt++) {
+    const giveUpAt = Date.now() + TAKEOVER_PATIENCE_MS;
+    for (;;) {
       if (linkNew(mine, file)) {
         heldHere.add(file);
         return () => releaseDaemonLock(file, pid);
       }
       const holder = pidIn(file);
       if (holder !== undefined && holdsLock(file, holder, pid)) throw new DaemonAlreadyRunning(dataDir, holder);
-      setStaleAside(file, pid, dataDir);
+      // Stale: removed under the takeover guard (then linked again above), or another daemon is taking it over.
+      if (!removeStaleUnderGuard(file, mine, pid)) {
+        if (Date.now() >= giveUpAt)
+          throw new ConflictError(
+            `could not take the daemon lock ${file}: another daemon kept taking it over for ${TAKEOVER_PATIENCE_MS} ms; start one daemon at a time on ${dataDir}`,
+          );
+        pause(TAKEOVER_POLL_MS);
+      }
     }
-    throw new ConflictError(
-      `could not take the daemon lock ${file}: other daemons kept taking it; start one daemon at a time on ${dataDir}`,
-    );
   } finally {
     rmSync(mine, { force: true });
   }
@@ -73,25 +83,52 @@ function holdsLock(file: string, holder: number, pid: number): boolean {
 }
 
 /**
- * Moves a stale lock out of the way. The move is atomic, so of several daemons taking over one
- * stale file only one moves it; if what it moved is a live daemon's lock written meanwhile, it is
- * put back and that daemon named.
+ * Removes a stale lock while holding `<lock>.takeover` (created only where none exists), after
+ * checking again under it that the lock is still stale: every takeover passes through the guard
+ * one at a time, so a second daemon finds the first's live lock there and is refused, and a live
+ * lock is never moved. False when another live daemon holds the guard (look again shortly). A
+ * guard left by a daemon that died inside this function is set aside.
  */
-function setStaleAside(file: string, pid: number, dataDir: string): void {
-  const aside = `${file}.stale.${pid}`;
+function removeStaleUnderGuard(file: string, mine: string, pid: number): boolean {
+  const guard = `${file}.takeover`;
+  if (!linkNew(mine, guard)) {
+    const taker = pidIn(guard);
+    if (taker !== undefined && taker !== pid && isAlive(taker)) return false;
+    setDeadGuardAside(guard, pid);
+    return true;
+  }
   try {
-    renameSync(file, aside);
+    // Gone meanwhile: nothing to remove (removing now could remove a lock just linked in its place).
+    // Still there and stale: only a takeover removes a lock whose daemon is gone, and this one holds the guard.
+    const text = textOf(file);
+    const holder = text === undefined ? undefined : pidOfText(text);
+    if (text !== undefined && (holder === undefined || !holdsLock(file, holder, pid))) rmSync(file);
+  } finally {
+    rmSync(guard, { force: true });
+  }
+  return true;
+}
+
+/**
+ * Moves aside a takeover guard whose daemon died (the move is atomic: of several daemons only one
+ * moves it); if what it moved is a live daemon's guard created meanwhile, it is put back.
+ */
+function setDeadGuardAside(guard: string, pid: number): void {
+  const aside = `${guard}.stale.${pid}`;
+  try {
+    renameSync(guard, aside);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
-  const holder = pidIn(aside);
-  if (holder !== undefined && holdsLock(file, holder, pid)) {
-    linkNew(aside, file);
-    rmSync(aside, { force: true });
-    throw new DaemonAlreadyRunning(dataDir, holder);
-  }
+  const taker = pidIn(aside);
+  if (taker !== undefined && taker !== pid && isAlive(taker)) linkNew(aside, guard);
   rmSync(aside, { force: true });
+}
+
+/** Blocks this thread for `ms` (the lock is taken before anything else runs, synchronously). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Links `from` as `to` unless `to` exists; whether it did. */
@@ -107,13 +144,21 @@ function linkNew(from: string, to: string): boolean {
 
 /** The pid a lock file names; undefined when it is gone or names none. */
 function pidIn(file: string): number | undefined {
-  let text: string;
+  const text = textOf(file);
+  return text === undefined ? undefined : pidOfText(text);
+}
+
+function pidOfText(text: string): number | undefined {
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** A file's text; undefined when it is gone. */
+function textOf(file: string): string | undefined {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const pid = Number(text.trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }

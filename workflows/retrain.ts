@@ -10,7 +10,8 @@ import type { MonitorActivities } from '../activities/monitor.ts';
 import type { RetrainActivities } from '../activities/retrain.ts';
 import { parseDuration } from '../detectors/policy/duration.ts';
 import type { QualityPolicy } from '../detectors/policy/types.ts';
-import type { GuardrailOptions } from '../detectors/promotion/guardrails.ts';
+import { GUARDRAIL_DEFAULTS, type GuardrailOptions } from '../detectors/promotion/guardrails.ts';
+import { liveShadowWaitState } from '../detectors/promotion/live-shadow-wait.ts';
 import type { PromotionVerdict } from '../detectors/promotion/verdict.ts';
 import type { PolicyRef } from './messages.ts';
 
@@ -234,6 +235,7 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
   let verdict: PromotionVerdict | null = null;
   // Which evaluation, and which events, the verdict rests on, for the promotion's provenance (a rejection records the whole result).
   let shadowSource: Record<string, unknown> | null = null;
+  let liveShortfall = '';
   // Every outcome from here on names the trained version and the verdict reached so far.
   const trainedOutcome = (outcome: RetrainResult['outcome'], reason: string): RetrainResult => ({
     outcome,
@@ -246,7 +248,7 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
   });
   if (championVersion !== null) {
     // The live shadow (a history without the setting never asks).
-    const liveWindow =
+    const live =
       input.settings.shadow.live !== undefined && patched('retrain-live-shadow')
         ? await liveShadow(quick, {
             retrainId,
@@ -255,8 +257,14 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
             championVersion,
             live: input.settings.shadow.live,
             minEvents: input.settings.shadow.minEvents ?? 500,
+            minLatencySamples:
+              input.settings.shadow.guardrails?.minLatencySamples ?? GUARDRAIL_DEFAULTS.minLatencySamples,
           })
         : null;
+    const liveWindow = live?.window ?? null;
+    // What the live wait ended without (maxWait reached), said with the verdict's reason.
+    liveShortfall =
+      live && live.missing.length > 0 ? `; live shadow ended at maxWait with ${live.missing.join(', ')}` : '';
     const lookbackStart = input.trainingWindow.end - parseDuration(input.settings.shadow.lookback);
     const sinceChange = input.trainingWindow.kind === 'since-change-point' && input.trainingWindow.start !== null;
     const shadow = await training.shadowEvaluate({
@@ -281,7 +289,7 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
     if (patched('retrain-shadow-source') || liveWindow)
       shadowSource = { evaluationId: shadow.evaluationId, n: shadow.n, ...pickSource(shadow) };
     if (shadow.verdict.decision !== 'promote') {
-      const reason = `shadow evaluation: ${shadow.verdict.decision}: ${shadow.verdict.reasons.join('; ')}`;
+      const reason = `shadow evaluation: ${shadow.verdict.decision}: ${shadow.verdict.reasons.join('; ')}${liveShortfall}`;
       await quick.rejectVersion({ modelId, version, actor: input.actor, reason });
       await decide('reject', reason, { validation, shadow }, version, snapshot.snapshotId);
       return trainedOutcome('rejected', reason);
@@ -335,7 +343,7 @@ export async function Retrain(input: RetrainInput): Promise<RetrainResult> {
       ? championNote
         ? `promoted after offline validation: ${championNote}`
         : 'first version: promoted after offline validation'
-      : 'challenger passed validation, shadow evaluation and canary';
+      : `challenger passed validation, shadow evaluation and canary${liveShortfall}`;
   await decide(
     'promote',
     reason,
@@ -351,8 +359,10 @@ const CLOCK_MARGIN_MS = MINUTE;
 
 /**
  * Publish the challenger in shadow and wait until `minEvents` of the pairs it and the champion
- * scored are labelled, or `maxWait` has passed. Returns the live window the verdict reads (null
- * when the champion is not a served production version: the verdict replays).
+ * scored are labelled and both sides' pairs hold `minLatencySamples` scorer runs (histories
+ * before the `retrain-live-shadow-runs` marker waited for the pairs only), or `maxWait` has
+ * passed. Returns the live window the verdict reads (null when the champion is not a served
+ * production version: the verdict replays).
  */
 async function liveShadow(
   quick: ReturnType<typeof proxyActivities<RetrainActivities>>,
@@ -363,8 +373,9 @@ async function liveShadow(
     championVersion: string;
     live: NonNullable<RetrainSettings['shadow']['live']>;
     minEvents: number;
+    minLatencySamples: number;
   },
-): Promise<{ start: number; end: number } | null> {
+): Promise<{ window: { start: number; end: number } | null; missing: string[] }> {
   // Events carry the request's own timestamp: a minute's margin for the clocks that set them.
   const start = Date.now() - CLOCK_MARGIN_MS;
   const started = await quick.startLiveShadow({
@@ -375,21 +386,32 @@ async function liveShadow(
   });
   if (!started.started) {
     log.info('no live shadow', { modelId: args.modelId, reason: started.reason });
-    return null;
+    return { window: null, missing: [] };
   }
   const deadline = Date.now() + parseDuration(args.live.maxWait);
   const every = parseDuration(args.live.pollEvery ?? '1m');
+  // The latency guardrail counts scorer runs, not events: a few large batches label the pairs
+  // long before each side has run often enough for its p99.
+  const waitsForRuns = patched('retrain-live-shadow-runs');
+  let missing: string[] = [];
   for (;;) {
-    const { labelledPairs } = await quick.liveShadowPairs({
+    const progress = await quick.liveShadowPairs({
       modelId: args.modelId,
       candidateVersion: args.candidateVersion,
       championVersion: args.championVersion,
       window: { start, end: Date.now() + CLOCK_MARGIN_MS },
     });
-    if (labelledPairs >= args.minEvents || Date.now() >= deadline) break;
+    const state = waitsForRuns
+      ? liveShadowWaitState(progress, { minEvents: args.minEvents, minLatencySamples: args.minLatencySamples })
+      : { enough: progress.labelledPairs >= args.minEvents, missing: [] };
+    if (state.enough) break;
+    if (Date.now() >= deadline) {
+      missing = state.missing;
+      break;
+    }
     await sleep(Math.max(1, Math.min(every, deadline - Date.now())));
   }
-  return { start, end: Date.now() + CLOCK_MARGIN_MS };
+  return { window: { start, end: Date.now() + CLOCK_MARGIN_MS }, missing };
 }
 
 function pickSource(shadow: { statistics: { source: string; live?: unknown } }): Record<string, unknown> {

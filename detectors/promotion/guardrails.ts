@@ -98,7 +98,9 @@ export function evaluateGuardrails(input: GuardrailInput, options: Partial<Guard
       );
     }
   } else {
-    result.notEvaluated.push(`latency p99: needs ${o.minLatencySamples}+ latency samples from each model`);
+    result.notEvaluated.push(
+      `latency p99: needs ${o.minLatencySamples}+ latency samples (a live shadow's: scorer runs) from each model, had ${a?.length ?? 0} of the champion and ${b?.length ?? 0} of the challenger`,
+    );
   }
   const sa = input.championServing;
   const sb = input.challengerServing;

@@ -5,6 +5,7 @@ import { modelKinds, type ModelKindDeclaration } from './model-kind-repository.t
 import { queryRows } from './client.ts';
 import { withQueryPriority } from './query-scheduler.ts';
 import { chdbRawInsert, insertCompactRows } from './raw-insert.ts';
+import { labelTimeClusters } from './label-time-clusters.ts';
 import { withStagedKeys } from './staged-keys.ts';
 import type { ClickHouse } from './client.ts';
 import { insertBinary } from './binary-insert.ts';
@@ -320,19 +321,24 @@ export class ClickHouseIngestRepository implements IngestRepository {
   /**
    * A stored label with the same key has the same label_ts, so only labels stored with a time in
    * the batch's range can match: the engine reads them through the labels' arrival projection
-   * (migration 70), or by event id when that selects fewer granules (a batch spread over a long
+   * (migration 70), or by event id when that selects fewer granules (a range spread over a long
    * time). By event id alone, a batch's random ids each touched their own granule of every part:
-   * most of the table, more with every label stored (BENCHMARKS.md "Label reads bounded").
+   * most of the table, more with every label stored (BENCHMARKS.md "Label reads bounded"). So a
+   * batch whose label times lie far apart is looked up cluster by cluster (label-time-clusters.ts),
+   * each range narrow.
    */
   existingLabelIds(labels: readonly LabelIdentity[]): Promise<Set<string>> {
     // On the write path: ahead of monitor reads in the embedded engine's one-query lane.
     if (this.#lookups === 'staged') return this.#stagedLabelIds(labels);
     return withQueryPriority('ingest', async () => {
       const found = new Set<string>();
-      // In time order, so each chunk's range is as narrow as the batch allows.
-      const byTime = [...labels].sort((a, b) => a.labelTs - b.labelTs);
-      for (let i = 0; i < byTime.length; i += LOOKUP_CHUNK) {
-        const chunk = byTime.slice(i, i + LOOKUP_CHUNK);
+      // Each cluster in time order, so each chunk's range is as narrow as the batch allows.
+      const chunks = labelTimeClusters(labels).flatMap((cluster) =>
+        Array.from({ length: Math.ceil(cluster.length / LOOKUP_CHUNK) }, (_, k) =>
+          cluster.slice(k * LOOKUP_CHUNK, (k + 1) * LOOKUP_CHUNK),
+        ),
+      );
+      for (const chunk of chunks) {
         let from = Infinity;
         let to = -Infinity;
         for (const l of chunk) {
@@ -398,19 +404,20 @@ export class ClickHouseIngestRepository implements IngestRepository {
 
   async #stagedLabelIds(labels: readonly LabelIdentity[]): Promise<Set<string>> {
     const found = new Set<string>();
-    if (labels.length === 0) return found;
-    const keys = labels.map((l) => [l.eventId, l.labelTs] as const);
-    // Bounded by the batch's label times, as the parameterised look-up (existingLabelIds).
-    const rows = await withStagedKeys(this.#client, 'labels', keys, (table) =>
-      queryRows<{ event_id: string; ts: string | number }>(
-        this.#client,
-        `SELECT event_id, toUnixTimestamp64Milli(label_ts) AS ts FROM labels
-         WHERE label_ts >= fromUnixTimestamp64Milli((SELECT min(label_ts_ms) FROM ${table}))
-           AND label_ts <= fromUnixTimestamp64Milli((SELECT max(label_ts_ms) FROM ${table}))
-           AND event_id IN (SELECT event_id FROM ${table})`,
-      ),
-    );
-    for (const r of rows) found.add(labelKey(r.event_id, Number(r.ts)));
+    // Bounded by each time cluster's label times, as the parameterised look-up (existingLabelIds).
+    for (const cluster of labelTimeClusters(labels)) {
+      const keys = cluster.map((l) => [l.eventId, l.labelTs] as const);
+      const rows = await withStagedKeys(this.#client, 'labels', keys, (table) =>
+        queryRows<{ event_id: string; ts: string | number }>(
+          this.#client,
+          `SELECT event_id, toUnixTimestamp64Milli(label_ts) AS ts FROM labels
+           WHERE label_ts >= fromUnixTimestamp64Milli((SELECT min(label_ts_ms) FROM ${table}))
+             AND label_ts <= fromUnixTimestamp64Milli((SELECT max(label_ts_ms) FROM ${table}))
+             AND event_id IN (SELECT event_id FROM ${table})`,
+        ),
+      );
+      for (const r of rows) found.add(labelKey(r.event_id, Number(r.ts)));
+    }
     return found;
   }
 

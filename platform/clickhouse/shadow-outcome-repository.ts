@@ -94,11 +94,31 @@ export async function liveOutcomePairs(
   }));
 }
 
-/** How many labelled live pairs the window holds (any kind): what a retrain waits for before its verdict. */
-export async function livePairCount(client: ClickHouseClient, q: LivePairsQuery): Promise<number> {
+/** The labelled live pairs of a window, and the latency samples among them per side. */
+export interface LivePairCounts {
+  labelledPairs: number;
+  /**
+   * Latency samples each side's pairs hold, as the verdict counts them (`latencySamplesByRun`):
+   * one per distinct scorer run, plus one per event with a latency but no run id.
+   */
+  latencyRuns: { champion: number; candidate: number };
+}
+
+/** How many labelled live pairs the window holds (any kind), and their scorer runs: what a retrain waits for before its verdict. */
+export async function livePairCount(client: ClickHouseClient, q: LivePairsQuery): Promise<LivePairCounts> {
   const from = livePairsFrom(q);
-  const [row] = await queryRows<{ n: string }>(client, `SELECT count() AS n FROM ${from.sql}`, from.params);
-  return Number(row?.n ?? 0);
+  const runs = (side: 'e' | 's') =>
+    `uniqExactIf(${side}.metadata['latency_run'], ${side}.metadata['latency_run'] != '' AND ${side}.metadata['latency_ms'] != '')
+     + countIf(${side}.metadata['latency_run'] = '' AND ${side}.metadata['latency_ms'] != '')`;
+  const [row] = await queryRows<{ n: string; champion_runs: string; candidate_runs: string }>(
+    client,
+    `SELECT count() AS n, ${runs('e')} AS champion_runs, ${runs('s')} AS candidate_runs FROM ${from.sql}`,
+    from.params,
+  );
+  return {
+    labelledPairs: Number(row?.n ?? 0),
+    latencyRuns: { champion: Number(row?.champion_runs ?? 0), candidate: Number(row?.candidate_runs ?? 0) },
+  };
 }
 
 /** One evaluation's paired events, by column (same order, same length in every array). */

@@ -2,7 +2,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { recordDecision } from '../../platform/clickhouse/decisions-repository.ts';
 import { ClickHouseLineageRepository } from '../../platform/clickhouse/lineage-repository.ts';
 import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry-repository.ts';
+import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
 import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
+import { labelRow, scoringEventRow } from '../helpers/stored-rows.ts';
 
 /**
  * A small, fully linked model history for the audit, GDPR and API tests: an imported v1, a v2
@@ -33,43 +35,36 @@ export async function seedModel(
   const t0 = Date.parse('2026-01-01T00:00:00Z');
 
   const events: SeededModel['events'] = { alice: [], bob: [] };
-  const eventRows: Record<string, unknown>[] = [];
-  const labelRows: Record<string, unknown>[] = [];
+  const eventRows: ScoringEventRow[] = [];
+  const labelRows: LabelRow[] = [];
   for (const [who, subject] of Object.entries(subjects) as Array<['alice' | 'bob', string]>) {
     for (let i = 0; i < 4; i++) {
       const id = `${model}-${who}-${i}`;
       events[who].push(id);
-      eventRows.push({
-        event_id: id,
-        model_id: model,
-        model_version: 'v1',
-        ts: t0 + i * 60_000,
-        subject_id: subject,
-        num_features: { x: i },
-        cat_features: {},
-        missing_features: [],
-        prediction_score: 0.5,
-        prediction_class: null,
-        prediction_value: null,
-        metadata: {},
-        contract_version: 1,
-        source: 'test',
-        source_ref: 'seed',
-      });
-      labelRows.push({
-        event_id: id,
-        label: String(i % 2),
-        label_numeric: i % 2,
-        label_ts: t0 + i * 60_000 + 1000,
-        contract_version: 1,
-        source: 'test',
-        source_ref: 'seed',
-      });
+      eventRows.push(
+        scoringEventRow({
+          event_id: id,
+          model_id: model,
+          ts: t0 + i * 60_000,
+          subject_id: subject,
+          num_features: { x: i },
+          source_ref: 'seed',
+        }),
+      );
+      labelRows.push(
+        labelRow({
+          event_id: id,
+          label: String(i % 2),
+          label_numeric: i % 2,
+          label_ts: t0 + i * 60_000 + 1000,
+          source_ref: 'seed',
+        }),
+      );
     }
   }
   // One event scored in shadow too, so scored-by shows both scorings.
   eventRows.push({
-    ...eventRows[0],
+    ...eventRows[0]!,
     model_id: `${model}.shadow`,
     model_version: 'v2',
     metadata: { shadow: 'true', shadow_of: model },

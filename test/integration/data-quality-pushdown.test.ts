@@ -14,6 +14,7 @@ import type { StoredReference } from '../../platform/clickhouse/reference-reposi
 import { labelledScoreGroups, lateLabelledScoreGroups } from '../../platform/clickhouse/window-repository.ts';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
+import { scoringEventRow } from '../helpers/stored-rows.ts';
 
 /**
  * The data-quality and label-arrival statistics next to the data (embedded chDB), against
@@ -88,23 +89,15 @@ describe('data quality and label arrival in SQL (embedded chDB)', () => {
     ch = await openClickHouse(testConfig());
     await applyMigrations(ch.client);
     const repository = new ClickHouseIngestRepository(ch.client);
-    const rows = [...reference, ...current].map((e): ScoringEventRow => ({
-      event_id: e.id,
-      model_id: modelId,
-      model_version: 'v1',
-      ts: e.ts,
-      subject_id: '',
-      num_features: { x: e.x, level: e.level, ...(e.extra ? { x_v2: 1 } : {}) },
-      cat_features: {},
-      missing_features: [],
-      prediction_score: e.score,
-      prediction_class: null,
-      prediction_value: null,
-      metadata: {},
-      contract_version: 1,
-      source: 'test',
-      source_ref: '',
-    }));
+    const rows = [...reference, ...current].map((e): ScoringEventRow =>
+      scoringEventRow({
+        event_id: e.id,
+        model_id: modelId,
+        ts: e.ts,
+        num_features: { x: e.x, level: e.level, ...(e.extra ? { x_v2: 1 } : {}) },
+        prediction_score: e.score,
+      }),
+    );
     await repository.insertScoringEvents(rows);
     await repository.insertLabels(
       [...reference, ...current].map((e): LabelRow => ({

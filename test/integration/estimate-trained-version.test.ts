@@ -20,6 +20,7 @@ import type { RawFeatures } from '../../platform/onnx/features.ts';
 import { loadModelRunner } from '../../platform/onnx/runner.ts';
 import { modelOutputOf } from '../../platform/registry/model-output.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
+import { scoringEventRow } from '../helpers/stored-rows.ts';
 import { openRetrainTestStack, type RetrainTestStack } from './training-fixtures.ts';
 
 const HOUR = 3_600_000;
@@ -68,7 +69,7 @@ function event(modelId: string, id: string, version: string, ts: number, feature
     if (typeof value === 'number') num[name] = value;
     else if (typeof value === 'string') cat[name] = value;
   }
-  return {
+  return scoringEventRow({
     event_id: id,
     model_id: modelId,
     model_version: version,
@@ -76,15 +77,8 @@ function event(modelId: string, id: string, version: string, ts: number, feature
     subject_id: `subj-${id}`,
     num_features: num,
     cat_features: cat,
-    missing_features: [],
     prediction_score: null,
-    prediction_class: null,
-    prediction_value: null,
-    metadata: {},
-    contract_version: 1,
-    source: 'test',
-    source_ref: '',
-  };
+  });
 }
 
 const labelOf = (id: string, r: { label: string; value: number }, kind: Kind, ts: number): LabelRow => ({

@@ -11,31 +11,16 @@ import { applyMigrations, MIGRATIONS } from '../../platform/clickhouse/migration
 import { scoreBinCounts, versionsInWindow } from '../../platform/clickhouse/window-repository.ts';
 import type { ScoringEventRow } from '../../platform/contracts.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
-import { readStatisticsClient } from '../helpers/read-statistics.ts';
+import { readStatisticsClient } from '../../platform/clickhouse/read-statistics.ts';
 import { testConfig } from '../helpers/stack.ts';
+import { scoringEventRow } from '../helpers/stored-rows.ts';
 
 const MINUTE = 60_000;
 /** One granule of the table (its default index_granularity): what a key range may read beyond its rows. */
 const GRANULE = 8192;
 
 function event(modelId: string, id: string, ts: number, score = 0.5): ScoringEventRow {
-  return {
-    event_id: id,
-    model_id: modelId,
-    model_version: 'v1',
-    ts,
-    subject_id: '',
-    num_features: { f1: 1 },
-    cat_features: {},
-    missing_features: [],
-    prediction_score: score,
-    prediction_class: null,
-    prediction_value: null,
-    metadata: {},
-    contract_version: 1,
-    source: 'test',
-    source_ref: '',
-  };
+  return scoringEventRow({ event_id: id, model_id: modelId, ts, num_features: { f1: 1 }, prediction_score: score });
 }
 
 /** An id that sorts at random among the others, as producers' ids (UUIDs) do. */

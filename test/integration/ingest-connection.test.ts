@@ -14,40 +14,23 @@ import { STAGING_TABLES } from '../../platform/clickhouse/staged-keys.ts';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
 import { testConfig } from '../helpers/stack.ts';
+import { labelRow, scoringEventRow } from '../helpers/stored-rows.ts';
 
 const T0 = Date.UTC(2026, 10, 1);
 
-function event(modelId: string, eventId: string, i: number): ScoringEventRow {
-  return {
+const event = (modelId: string, eventId: string, i: number): ScoringEventRow =>
+  scoringEventRow({
     event_id: eventId,
     model_id: modelId,
-    model_version: 'v1',
     ts: T0 + i * 1000,
     subject_id: `s-${i}`,
     num_features: { x: i },
-    cat_features: {},
-    missing_features: [],
-    prediction_score: 0.5,
-    prediction_class: null,
-    prediction_value: null,
-    metadata: {},
-    contract_version: 1,
     source: 'http',
     source_ref: 'test',
-  };
-}
+  });
 
-function label(eventId: string, labelTs: number): LabelRow {
-  return {
-    event_id: eventId,
-    label: 'true',
-    label_numeric: 1,
-    label_ts: labelTs,
-    contract_version: 1,
-    source: 'http',
-    source_ref: 'test',
-  };
-}
+const label = (eventId: string, labelTs: number): LabelRow =>
+  labelRow({ event_id: eventId, label: 'true', label_ts: labelTs, source: 'http', source_ref: 'test' });
 
 function deadLetter(id: string): DeadLetterRow {
   return {

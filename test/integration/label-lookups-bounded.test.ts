@@ -12,7 +12,7 @@ import { openClickHouse, queryRows, type ClickHouse } from '../../platform/click
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
-import { readStatisticsClient, rowsRead } from '../helpers/read-statistics.ts';
+import { readStatisticsClient, rowsRead } from '../../platform/clickhouse/read-statistics.ts';
 import { testConfig } from '../helpers/stack.ts';
 
 const T = Date.UTC(2026, 10, 20, 12, 0, 0);
@@ -133,5 +133,52 @@ describe("ingest's label look-up is bounded by the batch's label times", () => {
     ];
     expect(await ingestHttp(repo, posted, 'labels')).toMatchObject({ accepted: 2, duplicates: 1 });
     expect(await ingestHttp(repo, posted, 'labels')).toMatchObject({ accepted: 0, duplicates: 3 });
+  });
+
+  it('a batch whose label times are weeks apart reads each time cluster, not the weeks between, staged or by parameter', async () => {
+    // Five older labels spread over the 30 days, redelivered with today's batch.
+    const older = await queryRows<{ event_id: string; label: string; ts: string }>(
+      ch.client,
+      `SELECT event_id, label, toUnixTimestamp64Milli(label_ts) AS ts FROM labels
+       WHERE event_id IN (SELECT lower(hex(cityHash64({seed:String}, toUInt64(arrayJoin({picks:Array(UInt32)}))))))`,
+      { seed: 'older', picks: [1000, 50_000, 100_000, 150_000, 190_000] },
+    );
+    expect(older).toHaveLength(5);
+    const spread = [
+      ...Array.from({ length: BATCH }, (_, i) => batchLabel(150 + (i % 150))),
+      ...older.map((o) => ({ event_id: o.event_id, label: Number(o.label), timestamp: Number(o.ts) })),
+    ];
+    const staged = readStatisticsClient(ch.ingestClient);
+    const stagedRepo = new ClickHouseIngestRepository(staged.client, { lookups: 'staged' });
+    const clusteredReads: number[] = [];
+    for (const [how, viaRepo, taken] of [
+      ['by parameter', repo, () => stats.take()],
+      ['staged', stagedRepo, () => staged.take()],
+    ] as const) {
+      taken();
+      expect(await ingestHttp(viaRepo, spread.slice(0, BATCH), 'labels'), how).toMatchObject({ accepted: 0 });
+      const alone = rowsRead(taken().filter((q) => /FROM labels/.test(q.sql)));
+      expect(await ingestHttp(viaRepo, spread, 'labels'), how).toMatchObject({
+        accepted: 0,
+        duplicates: spread.length,
+      });
+      // Today's rows, and each older label's granule with at most a neighbour granule on each side.
+      const read = rowsRead(taken().filter((q) => /FROM labels/.test(q.sql)));
+      expect(read, how).toBeLessThanOrEqual(alone + 5 * 3 * 256);
+      clusteredReads.push(read);
+    }
+    // One range from the oldest label time to today's (the look-up before time clusters): most of the table.
+    const oneRange = readStatisticsClient(ch.client);
+    const times = spread.map((l) => l.timestamp);
+    await queryRows(
+      oneRange.client,
+      `SELECT event_id, label_ts FROM labels
+       WHERE label_ts >= fromUnixTimestamp64Milli({from:Int64}) AND label_ts <= fromUnixTimestamp64Milli({to:Int64})
+         AND event_id IN (SELECT arrayJoin({ids:Array(String)}))`,
+      { from: Math.min(...times), to: Math.max(...times), ids: spread.map((l) => l.event_id) },
+    );
+    const oneRangeRows = rowsRead(oneRange.take());
+    expect(oneRangeRows).toBeGreaterThan(OLDER / 8);
+    expect(oneRangeRows).toBeGreaterThan(5 * Math.max(...clusteredReads));
   });
 });

@@ -21,8 +21,9 @@ import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { batchedWindowStatistics } from '../../platform/clickhouse/window-batch-repository.ts';
 import { labelledScoreGroups, lateLabelledScoreGroups } from '../../platform/clickhouse/window-repository.ts';
 import { expectClose } from '../helpers/expect-close.ts';
-import { readStatisticsClient, rowsRead } from '../helpers/read-statistics.ts';
+import { readStatisticsClient, rowsRead } from '../../platform/clickhouse/read-statistics.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
+import { scoringEventRow } from '../helpers/stored-rows.ts';
 import { unrestricted } from '../helpers/unrestricted-labels.ts';
 
 const MINUTE = 60_000;
@@ -87,23 +88,15 @@ describe("a tick's label reads stay bounded as unrelated labels are stored", () 
     await repo.insertEncoded(
       'scoring_events',
       events.map((e) =>
-        encodeScoringEvent({
-          event_id: e.id,
-          model_id: e.modelId,
-          model_version: 'v1',
-          ts: e.ts,
-          subject_id: '',
-          num_features: { x: e.score },
-          cat_features: {},
-          missing_features: [],
-          prediction_score: e.score,
-          prediction_class: null,
-          prediction_value: null,
-          metadata: {},
-          contract_version: 1,
-          source: 'test',
-          source_ref: '',
-        }),
+        encodeScoringEvent(
+          scoringEventRow({
+            event_id: e.id,
+            model_id: e.modelId,
+            ts: e.ts,
+            num_features: { x: e.score },
+            prediction_score: e.score,
+          }),
+        ),
       ),
     );
     // Every event labelled 30 s after it (the earlier window's late labels arrive in this window),

@@ -24,6 +24,7 @@ import {
 } from '../../platform/clickhouse/validation-outputs-repository.ts';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
+import { scoringEventRow } from '../helpers/stored-rows.ts';
 
 /**
  * The label-free estimators' reads (embedded chDB) against the detectors on the same rows: a
@@ -40,23 +41,7 @@ const WINDOW = { start: REFERENCE.end, end: REFERENCE.end + 6 * HOUR };
 const CLASSES = ['cat', 'dog', 'bird'];
 
 function base(modelId: string, id: string, ts: number): ScoringEventRow {
-  return {
-    event_id: id,
-    model_id: modelId,
-    model_version: 'v1',
-    ts,
-    subject_id: '',
-    num_features: {},
-    cat_features: {},
-    missing_features: [],
-    prediction_score: null,
-    prediction_class: null,
-    prediction_value: null,
-    metadata: {},
-    contract_version: 1,
-    source: 'test',
-    source_ref: '',
-  };
+  return scoringEventRow({ event_id: id, model_id: modelId, ts, prediction_score: null });
 }
 
 const label = (id: string, truth: string | number): LabelRow => ({

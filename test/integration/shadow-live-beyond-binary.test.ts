@@ -1,11 +1,16 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { p99 } from '../../detectors/promotion/guardrails.ts';
+import { latencySamplesByRun, p99 } from '../../detectors/promotion/guardrails.ts';
 import { Random } from '../../detectors/random.ts';
 import { queryRows } from '../../platform/clickhouse/client.ts';
 import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
 import { declareModelKind, type ModelKindDeclaration } from '../../platform/clickhouse/model-kind-repository.ts';
-import { shadowOutcomeEvaluations, shadowOutcomePairs } from '../../platform/clickhouse/shadow-outcome-repository.ts';
+import {
+  liveOutcomePairs,
+  livePairCount,
+  shadowOutcomeEvaluations,
+  shadowOutcomePairs,
+} from '../../platform/clickhouse/shadow-outcome-repository.ts';
 import { createKafka, createProducer } from '../../platform/kafka.ts';
 import { shadowModelId } from '../../platform/registry/shadow.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
@@ -230,7 +235,13 @@ describe('the live shadow of multiclass and regression challengers', () => {
           evaluationId: string;
           n: number;
           source: string;
-          live: { used: boolean; labelledPairs: number; minEvents: number; reason: string };
+          live: {
+            used: boolean;
+            labelledPairs: number;
+            minEvents: number;
+            reason: string;
+            window: { start: number; end: number };
+          };
         };
         expect(provenance.source).toBe('live');
         expect(provenance.live.used).toBe(true);
@@ -308,6 +319,35 @@ describe('the live shadow of multiclass and regression challengers', () => {
         expect(guardrails.latencyP99Ratio).toBeGreaterThan(0);
         expect(guardrails.latencyP99Ratio).toBeLessThan(LATENCY_LIMIT);
         phase(`${k}: latency p99 ratio ${guardrails.latencyP99Ratio!.toFixed(2)} (an equal challenger)`);
+
+        // The scorer runs the wait counted in SQL are the latency samples the verdict counts
+        // (one per run), and the wait ended with enough of them on each side.
+        const liveQuery = {
+          modelId,
+          shadowModelId: shadowModelId(modelId),
+          championVersion: 'v1',
+          candidateVersion: 'v2',
+          window: provenance.live.window,
+          trainingSnapshotId: result.lineageId!,
+        };
+        const counted = await livePairCount(stack.ch.client, liveQuery);
+        const livePairRows = await liveOutcomePairs(stack.ch.client, { ...liveQuery, limit: 1_000_000 });
+        const latencyOf = (ms: string) => (ms === '' ? Number.NaN : Number(ms));
+        expect(counted).toEqual({
+          labelledPairs: livePairRows.length,
+          latencyRuns: {
+            champion: latencySamplesByRun(
+              livePairRows.map((r) => latencyOf(r.champion_latency)),
+              livePairRows.map((r) => r.champion_latency_run),
+            ).length,
+            candidate: latencySamplesByRun(
+              livePairRows.map((r) => latencyOf(r.candidate_latency)),
+              livePairRows.map((r) => r.candidate_latency_run),
+            ).length,
+          },
+        });
+        expect(counted.latencyRuns.champion).toBeGreaterThanOrEqual(MIN_LATENCY_RUNS);
+        expect(counted.latencyRuns.candidate).toBeGreaterThanOrEqual(MIN_LATENCY_RUNS);
       }
     },
   );

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ArrivalLog, batchFillWaitMs } from '../../../activities/batch-fill.ts';
 import { WindowBatcher } from '../../../activities/window-batcher.ts';
+import { Random } from '../../../detectors/random.ts';
 import type { WindowRead, WindowReadRequest } from '../../../activities/window-read.ts';
 
 const options = { maxBatch: 32, maxWaitMs: 2000, rateWindowMs: 5000 };
@@ -32,11 +33,56 @@ describe('ArrivalLog', () => {
     log.add(0, 'a');
     log.add(500, 'b');
     log.add(900, 'a');
-    expect(log.countOthers(900, new Set())).toBe(3);
-    expect(log.countOthers(900, new Set(['a']))).toBe(1);
+    expect(log.countOthers(900)).toBe(3);
+    log.setWaiting('a', true);
+    expect(log.countOthers(900)).toBe(1);
+    log.setWaiting('a', false);
     // The arrival at 0 has left the window at 1000.
-    expect(log.countOthers(1000, new Set())).toBe(2);
-    expect(log.countOthers(2000, new Set())).toBe(0);
+    expect(log.countOthers(1000)).toBe(2);
+    expect(log.countOthers(2000)).toBe(0);
+  });
+
+  /** What the running counts replace: every arrival of the window walked at every count. */
+  function naiveCount(
+    arrivals: { at: number; modelId: string }[],
+    now: number,
+    windowMs: number,
+    waiting: Set<string>,
+  ) {
+    return arrivals.filter((a) => a.at > now - windowMs && !waiting.has(a.modelId)).length;
+  }
+
+  it('equals the walk over every arrival of the window on random sequences of arrivals, waits and counts', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const random = new Random(seed);
+      const windowMs = 200 + Math.floor(random.next() * 2000);
+      const models = Array.from({ length: 1 + Math.floor(random.next() * 30) }, (_, i) => `m${i}`);
+      const log = new ArrivalLog(windowMs);
+      const arrivals: { at: number; modelId: string }[] = [];
+      const waiting = new Set<string>();
+      let now = 0;
+      let counted = 0;
+      for (let step = 0; step < 5000; step++) {
+        // Bursts (several at one instant) and gaps longer than the window both occur.
+        const r = random.next();
+        now += r < 0.3 ? 0 : r < 0.97 ? Math.floor(random.next() * 50) : windowMs + Math.floor(random.next() * 500);
+        const modelId = models[Math.floor(random.next() * models.length)]!;
+        const op = random.next();
+        if (op < 0.5) {
+          log.add(now, modelId);
+          arrivals.push({ at: now, modelId });
+        } else if (op < 0.75) {
+          const wait = random.next() < 0.5;
+          log.setWaiting(modelId, wait);
+          if (wait) waiting.add(modelId);
+          else waiting.delete(modelId);
+        } else {
+          expect(log.countOthers(now), `seed ${seed}, step ${step}`).toBe(naiveCount(arrivals, now, windowMs, waiting));
+          counted++;
+        }
+      }
+      expect(counted).toBeGreaterThan(1000);
+    }
   });
 });
 
