@@ -34,7 +34,11 @@ import { targetValue } from '../training/training-target.ts';
 import { heartbeat, type RetrainContext } from './retrain-context.ts';
 import { loadVersion, scoreSideBySide, type BatchScores } from './scoring.ts';
 import type { PromotionVerdict } from '../detectors/promotion/index.ts';
-import { latencySamplesByRun, type GuardrailOptions } from '../detectors/promotion/guardrails.ts';
+import {
+  latencySamplesByRun,
+  SHADOW_MAX_LATENCY_P99_RATIO,
+  type GuardrailOptions,
+} from '../detectors/promotion/guardrails.ts';
 
 type Kind = Exclude<ModelKindDeclaration, { kind: 'binary' }>;
 
@@ -257,7 +261,7 @@ export async function shadowBeyondBinary(
         minEvents: args.minEvents,
         // As a binary model's shadow: live latencies are each side's onnxruntime time in the same
         // batches, taking turns to run first (workers/scorer.ts), so their p99s compare.
-        guardrails: { maxLatencyP99Ratio: 2, ...args.guardrails },
+        guardrails: { maxLatencyP99Ratio: SHADOW_MAX_LATENCY_P99_RATIO, ...args.guardrails },
         eventResampler: args.eventResampler,
       },
     );

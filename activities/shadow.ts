@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { promotionVerdict, type PromotionMetric, type PromotionVerdict } from '../detectors/promotion/index.ts';
 import type { GuardrailOptions } from '../detectors/promotion/guardrails.ts';
-import { latencySamplesByRun, p99 } from '../detectors/promotion/guardrails.ts';
+import { latencySamplesByRun, p99, SHADOW_MAX_LATENCY_P99_RATIO } from '../detectors/promotion/guardrails.ts';
 import {
   livePairs,
   replayEvents,
@@ -65,7 +65,7 @@ export interface ShadowEvaluateInput {
   liveWindow?: { start: number | string; end: number | string };
   /** Fewer paired events is always inconclusive. @default 500 */
   minEvents?: number;
-  /** @default { maxLatencyP99Ratio: 2 } (replay latencies are measured on a shared machine) */
+  /** @default { maxLatencyP99Ratio: SHADOW_MAX_LATENCY_P99_RATIO } (2: shadow latencies are measured on a shared machine) */
   guardrails?: Partial<GuardrailOptions>;
   /** Rows per onnxruntime call in a replay. @default 64 */
   batchSize?: number;
@@ -430,7 +430,7 @@ export function createShadowActivity(ctx: RetrainContext) {
           test: input.mode,
           ...(input.mode === 'superiority' ? { minimumImprovement: input.margin } : { margin: input.margin }),
           minEvents,
-          guardrails: { maxLatencyP99Ratio: 2, ...input.guardrails },
+          guardrails: { maxLatencyP99Ratio: SHADOW_MAX_LATENCY_P99_RATIO, ...input.guardrails },
           eventResampler,
         },
       );

@@ -46,7 +46,7 @@ export interface RetrainSettings {
     /**
      * The challenger's operational guardrails (detectors/promotion/guardrails.ts): its p99
      * latency against the champion's on the same events, replayed or served live, and its error
-     * rate. @default { maxLatencyP99Ratio: 2, minLatencySamples: 100, maxErrorRateIncrease: 0.001 }
+     * rate. @default { maxLatencyP99Ratio: 2 (SHADOW_MAX_LATENCY_P99_RATIO), minLatencySamples: 100, maxErrorRateIncrease: 0.001 }
      */
     guardrails?: Partial<GuardrailOptions>;
   };

@@ -19,6 +19,13 @@ export const GUARDRAIL_DEFAULTS: Readonly<GuardrailOptions> = Object.freeze({
   maxErrorRateIncrease: 0.001,
 });
 
+/**
+ * The latency limit a shadow evaluation applies unless its settings say otherwise: looser than
+ * GUARDRAIL_DEFAULTS' 1.2 because a shadow's latencies (a replay's batches, a live scorer's runs)
+ * are measured on a machine shared with everything else, where equal models differ by up to ~2×.
+ */
+export const SHADOW_MAX_LATENCY_P99_RATIO = 2;
+
 export interface ServingCounts {
   requests: number;
   errors: number;
