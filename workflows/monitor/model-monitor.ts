@@ -126,6 +126,14 @@ const STUCK_VALUE_ORDER = 'stuck-value-order';
  */
 const KIND_REEVALUATION = 'kind-reevaluation';
 
+/**
+ * `patched` id of the late-label horizon (`MonitorSettings.lateLabelHorizon`): a tick asks late
+ * labels only for windows young enough that labels can still arrive for them (the policy's
+ * `evidence.lateLabelHorizon`, auto from the model's label delays), so its read no longer grows
+ * with the kept windows; older windows are mature and count no late labels.
+ */
+const LATE_LABEL_HORIZON = 'late-label-horizon';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -181,6 +189,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const stuckValueOrder = challengerProbes && patched(STUCK_VALUE_ORDER);
   // Runs recorded before it re-asked every policy in accuracy with raw thresholds, and replay so. Asked last.
   const kindReevaluation = patched(KIND_REEVALUATION);
+  // Runs recorded before it asked and counted late labels for every kept window, and replay so. Asked last.
+  const lateLabelHorizon = patched(LATE_LABEL_HORIZON);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -203,6 +213,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     pooledWithEarlier,
     stuckValueOrder,
     kindReevaluation,
+    lateLabelHorizon,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

@@ -21,6 +21,7 @@ import type { PromotionOutcome, ServingReport } from '../../detectors/alerts/typ
 import { assessHealth, monitorHealthRevision1, type HealthInputs } from '../../detectors/monitor/health.ts';
 import { monitorHealthInputs } from '../../detectors/monitor/health-inputs.ts';
 import { windowEstimationGrouping } from '../../detectors/monitor/window-estimate.ts';
+import { lateLabelWindows } from '../../detectors/monitor/late-label-horizon.ts';
 import { planWindow, staggerOffsetMs, windowStartAt, type WindowPlan } from '../../detectors/monitor/schedule.ts';
 import {
   featureCountOf,
@@ -162,7 +163,8 @@ export class MonitorWorkflowState {
    * `pooledWithEarlier` (rule revision 6: a window short of the minimum labels pooled with the windows before it),
    * `stuckValueOrder` (a grown value judged by its event order: interleaved repeats at a value the
    * reference had are a ceiling reached more often, shift),
-   * `kindReevaluation` (approve and forceRetrain re-ask the policy in the model's metric).
+   * `kindReevaluation` (approve and forceRetrain re-ask the policy in the model's metric),
+   * `lateLabelHorizon` (late labels asked and counted only for windows inside the late-label horizon).
    */
   constructor(
     input: ModelMonitorInput,
@@ -188,6 +190,7 @@ export class MonitorWorkflowState {
       pooledWithEarlier = false,
       stuckValueOrder = false,
       kindReevaluation = false,
+      lateLabelHorizon = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -210,6 +213,7 @@ export class MonitorWorkflowState {
       pooledWithEarlier?: boolean;
       stuckValueOrder?: boolean;
       kindReevaluation?: boolean;
+      lateLabelHorizon?: boolean;
     },
   ) {
     this.input = input;
@@ -258,6 +262,10 @@ export class MonitorWorkflowState {
         stuckValueOrder && this.#challengerProbes
           ? (input.settings?.stuckValueOrder ?? DEFAULT_MONITOR_SETTINGS.stuckValueOrder)
           : false,
+      // Runs recorded before the marker asked and counted late labels for every kept window.
+      lateLabelHorizon: lateLabelHorizon
+        ? (input.settings?.lateLabelHorizon ?? DEFAULT_MONITOR_SETTINGS.lateLabelHorizon)
+        : false,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
     this.cadenceMs = parseDuration(input.cadence ?? '1h');
@@ -446,9 +454,14 @@ export class MonitorWorkflowState {
                     since,
                     from,
                     cadenceMs: this.cadenceMs,
-                    windows: (this.state.maturing ?? [])
-                      .filter((m) => m.end <= start)
-                      .map((m) => ({ start: m.start, end: m.end })),
+                    // Only windows inside the late-label horizon: older ones are mature (the tick counts none of theirs).
+                    windows: lateLabelWindows(
+                      this.state.maturing ?? [],
+                      start,
+                      since,
+                      this.state.lateLabelHorizon,
+                      this.settings.lateLabelHorizon === true,
+                    ),
                   }
                 : null,
           }
