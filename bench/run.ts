@@ -31,6 +31,7 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[])
   segments: () => import('./segments.ts'),
   'window-reads': () => import('./window-reads.ts'),
   'window-fleet-shape': () => import('./window-fleet-shape.ts'),
+  'late-label-span': () => import('./late-label-span.ts'),
   'label-granularity': () => import('./label-granularity.ts'),
   multivariate: () => import('./multivariate.ts'),
   'real-data': () => import('./real-data.ts'),

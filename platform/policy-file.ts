@@ -226,6 +226,9 @@ const trainingWindowSchema = z.discriminatedUnion(
   { error: 'expected trainingWindow.kind "fixed", "since-change-point" or "all"' },
 );
 
+const LATE_LABEL_HORIZON_HINT =
+  'expected "auto" or a duration longer than zero like "2h" or "3d": how long after a window closes its late labels still count (omit it for "auto")';
+
 const evidenceSchema = z
   .object({
     minLabelledEvents: positiveInt(
@@ -243,10 +246,16 @@ const evidenceSchema = z
         error: 'expected "auto" or a whole number ≥ 1 of labelled rows',
       })
       .default(DEFAULT_EVIDENCE.minTrainingLabelled),
+    // No default written in: a policy that leaves it out keeps its content hash ("auto").
+    lateLabelHorizon: z
+      .string({ error: LATE_LABEL_HORIZON_HINT })
+      .refine((v) => v === 'auto' || (tryParseDuration(v) ?? 0) > 0, { error: LATE_LABEL_HORIZON_HINT })
+      .describe('"auto" (sized from the model\'s label delays) or a duration like "2h" or "3d". @default "auto"')
+      .optional(),
   })
   .strict()
   .describe(
-    'Window minimums: labelled events per realised quality value (fewer are pooled), points for a decay curve, rows for a drift verdict, labelled rows a retrain needs after a change or broken data. Omit for the defaults.',
+    'Window minimums: labelled events per realised quality value (fewer are pooled), points for a decay curve, rows for a drift verdict, labelled rows a retrain needs after a change or broken data, and how long after a window closes its late labels count (lateLabelHorizon: "auto", the default, sizes it from the model\'s label delays). Omit for the defaults.',
   );
 
 /** A share in (0, 1]: a bar of 0 would call every window broken (every rate is ≥ 0). */

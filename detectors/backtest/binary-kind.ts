@@ -59,6 +59,7 @@ export function binaryKind(
         reference,
         version,
         versionTrainedAt,
+        delayP99Hours(rows.flatMap((r, i) => (arrived[i] ? [arrivalOf(r) - r.time] : []))),
       );
       return { observation, labelledAtClose: observation.labelled?.events ?? 0 };
     },
@@ -69,4 +70,14 @@ export function binaryKind(
       BINARY_PAIRING,
     ),
   };
+}
+
+/**
+ * The 99th percentile (nearest rank) of the delays (ms) of the labels a window saw, in hours, as
+ * production's labelled read gives it (for the late-label horizon); null when none.
+ */
+function delayP99Hours(delaysMs: number[]): number | null {
+  if (delaysMs.length === 0) return null;
+  const sorted = delaysMs.sort((a, b) => a - b);
+  return Math.max(0, sorted[Math.ceil(0.99 * sorted.length) - 1] as number) / 3_600_000;
 }

@@ -25,6 +25,8 @@ export function binaryObservation(
   withReference: BinaryReference | null,
   version: string,
   trainedAt: number | null,
+  /** The p99 delay (hours) of the labels that arrived in time, as production's read gives it. @default null */
+  labelDelayHoursP99: number | null = null,
 ): WindowObservation {
   const reference = withReference?.profiles ?? null;
   const bins = DEFAULT_SCORE_HISTOGRAM_BINS;
@@ -49,7 +51,12 @@ export function binaryObservation(
     quality,
     labelled:
       labels.length > 0
-        ? { events: labels.length, histogram: buildScoreHistogram(labels, labelledScores), labelDelayHoursP50: null }
+        ? {
+            events: labels.length,
+            histogram: buildScoreHistogram(labels, labelledScores),
+            labelDelayHoursP50: null,
+            labelDelayHoursP99,
+          }
         : null,
     labelsArrivedBy: end,
     lateLabelled: lateLabelsByWindow(late),

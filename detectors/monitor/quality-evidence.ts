@@ -19,6 +19,7 @@ import { formatInstant, plural } from '../texts/format.ts';
 import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 import type { WindowSummary } from '../policy/state.ts';
 import { addLabels, addOutcomes, poolWindows, poolWithEarlier, type PooledQuality } from './label-pooling.ts';
+import { addDelays, describeMatureWindows, insideLateLabelHorizon, lateLabelHorizon } from './late-label-horizon.ts';
 import { outcomeEvents } from '../quality/outcome-sums.ts';
 import type {
   MaturingWindow,
@@ -49,8 +50,8 @@ export function updateQualityEvidence(
   observation: WindowObservation,
   base: Pick<WindowEvaluation, 'quality'>,
   settings: Pick<MonitorSettings, 'qualityMetric'> &
-    Partial<Pick<MonitorSettings, 'textRevision' | 'worthlessError' | 'ruleRevision'>>,
-  evidence: Pick<ResolvedEvidence, 'minLabelledEvents'>,
+    Partial<Pick<MonitorSettings, 'textRevision' | 'worthlessError' | 'ruleRevision' | 'lateLabelHorizon'>>,
+  evidence: Pick<ResolvedEvidence, 'minLabelledEvents'> & Partial<Pick<ResolvedEvidence, 'lateLabelHorizon'>>,
 ): QualityEvidenceUpdate {
   const min = evidence.minLabelledEvents;
   const metric = settings.qualityMetric;
@@ -82,6 +83,20 @@ export function updateQualityEvidence(
   if (observation.outcomes) current = addOutcomes(current, observation.outcomes);
   else if (observation.labelled && observation.labelled.events > 0)
     current = addLabels(current, observation.labelled.events, observation.labelled.histogram);
+  // The late-label horizon: windows that closed longer ago than it before the last decision are
+  // mature, and their late labels (which production no longer reads) are not counted here either.
+  const horizonApplies = settings.lateLabelHorizon ?? true;
+  const since = state.labelsArrivedBy ?? null;
+  const horizon = horizonApplies ? state.lateLabelHorizon : null;
+  const arrivedBy = observation.labelsArrivedBy ?? observation.end;
+  // Its own labels at their p99 delay (unknown: the longest they can have had).
+  const ownP99Hours = observation.labelled?.labelDelayHoursP99;
+  if (horizonApplies)
+    current = addDelays(
+      current,
+      ownP99Hours === null || ownP99Hours === undefined ? arrivedBy - window.start : ownP99Hours * HOUR,
+      current.labelled,
+    );
 
   // Late labels fill in earlier windows still kept; labels of windows no longer kept are dropped.
   // A pool leaves whole (its first window decides): re-pooling what is left of it would shift
@@ -93,23 +108,27 @@ export function updateQualityEvidence(
   ];
   let lateWindows = 0;
   let lateLabels = 0;
+  const open = (m: MaturingWindow): boolean => since === null || insideLateLabelHorizon(m, since, horizon);
+  // Late labels at the longest delay they can have had: arrived by now, for an event after the window's start.
+  const lateDelays = (m: MaturingWindow, events: number): MaturingWindow =>
+    horizonApplies ? addDelays(m, arrivedBy - m.start, events) : m;
   for (const late of observation.lateOutcomes ?? []) {
     const i = maturing.findIndex((m) => m.start === late.start);
     const events = outcomeEvents(late.sums);
-    if (i < 0 || events <= 0 || maturing[i] === current) continue;
-    maturing[i] = addOutcomes(maturing[i] as MaturingWindow, late.sums);
+    if (i < 0 || events <= 0 || maturing[i] === current || !open(maturing[i] as MaturingWindow)) continue;
+    maturing[i] = lateDelays(addOutcomes(maturing[i] as MaturingWindow, late.sums), events);
     lateWindows += 1;
     lateLabels += events;
   }
   for (const late of observation.lateLabelled ?? []) {
     const i = maturing.findIndex((m) => m.start === late.start);
-    if (i < 0 || late.events <= 0 || maturing[i] === current) continue;
-    maturing[i] = addLabels(maturing[i] as MaturingWindow, late.events, late.histogram);
+    if (i < 0 || late.events <= 0 || maturing[i] === current || !open(maturing[i] as MaturingWindow)) continue;
+    maturing[i] = lateDelays(addLabels(maturing[i] as MaturingWindow, late.events, late.histogram), late.events);
     lateWindows += 1;
     lateLabels += late.events;
   }
   state.maturing = maturing;
-  state.labelsArrivedBy = observation.labelsArrivedBy ?? observation.end;
+  state.labelsArrivedBy = arrivedBy;
 
   const pools = poolWindows(maturing, min, metric, settings.worthlessError ?? null);
   const poolOf = new Map<number, PooledQuality>();
@@ -184,13 +203,21 @@ export function updateQualityEvidence(
     ),
   ];
 
+  // The horizon the next tick asks and counts late labels within (it grows and shrinks with the delays seen).
+  let mature = '';
+  if (horizonApplies) {
+    state.lateLabelHorizon = lateLabelHorizon(state.maturing, evidence.lateLabelHorizon ?? 'auto');
+    const words = describeMatureWindows(state.maturing, arrivedBy, state.lateLabelHorizon);
+    if (words !== null) mature = `; ${words}`;
+  }
+
   const pool = poolOf.get(current.start) ?? borrowed.get(current.start);
   const texts = settings.textRevision ?? LATEST_TEXT_REVISION;
   const revision6 = (settings.ruleRevision ?? 1) >= 6;
   const windowsText = texts >= 2 ? plural(lateWindows, 'earlier window') : `${lateWindows} earlier window(s)`;
   const late = lateWindows > 0 ? `; late labels (${lateLabels}) updated ${windowsText}` : '';
   return {
-    note: `${describe(current, pool, min, metric, estimate?.reasons ?? [], texts, revision6 ? window.events : null)}${late}`,
+    note: `${describe(current, pool, min, metric, estimate?.reasons ?? [], texts, revision6 ? window.events : null)}${late}${mature}`,
     pooledWindows: pool?.starts.length ?? 0,
   };
 }

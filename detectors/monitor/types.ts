@@ -58,7 +58,13 @@ export interface WindowObservation {
   /** Data-quality counts per feature from the statistics pass (with type violations); absent: derived from the profiles. */
   quality?: FeatureQualityCounts[] | null;
   /** Labelled events of the window (labels joined by event_id), split by label, or null when none. */
-  labelled: { events: number; histogram: LabelledScoreHistogram; labelDelayHoursP50: number | null } | null;
+  labelled: {
+    events: number;
+    histogram: LabelledScoreHistogram;
+    labelDelayHoursP50: number | null;
+    /** The 99th percentile of its label delays (hours), what the auto late-label horizon reads. @default undefined (unknown) */
+    labelDelayHoursP99?: number | null;
+  } | null;
   /**
    * Labels counted are those that had arrived (`label_ts`) by this instant, the decision time, as
    * in production (rule revision 3). @default null (every stored label)
@@ -146,6 +152,19 @@ export interface MaturingWindow {
   outcomes?: OutcomeSums;
   /** Start of the pool it belonged to after the last tick: a pool leaves the kept windows whole. @default undefined */
   pool?: number;
+  /**
+   * Its labels by delay so far: [half-octave delay bucket, labels] (late-label-horizon.ts), what
+   * the auto late-label horizon is sized from. @default undefined (none recorded)
+   */
+  labelDelays?: [number, number][];
+}
+
+/** The late-label horizon a tick fixed for the next one (late-label-horizon.ts). */
+export interface LateLabelHorizon {
+  /** Labels count for a window while it closed less than this long before the previous decision. */
+  ms: number;
+  /** Where it came from: the policy's duration, or auto with the observed p99 (ms) it was sized from. */
+  source: { kind: 'policy' } | { kind: 'auto'; p99Ms: number; clamped: 'min' | 'max' | null };
 }
 
 /** Settings of a monitor that are not part of the retrain policy. */
@@ -254,6 +273,14 @@ export interface MonitorSettings {
    * started before it (no `segment-pooled-quality` marker), so replay re-derives their decisions. @default true
    */
   segmentPooling?: boolean;
+  /**
+   * Late labels count only for windows inside the late-label horizon (the policy's
+   * `evidence.lateLabelHorizon`, late-label-horizon.ts): older windows are mature and their late
+   * labels are neither read nor counted. The ModelMonitor workflow keeps it off for runs that
+   * started before it (no `late-label-horizon` marker): every kept window keeps receiving them,
+   * so replay re-derives their decisions. @default true
+   */
+  lateLabelHorizon?: boolean;
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
@@ -271,6 +298,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   kindProbes: true,
   stuckValueOrder: true,
   segmentPooling: true,
+  lateLabelHorizon: true,
 };
 
 /** Everything a monitor remembers between ticks (and across continue-as-new). */
@@ -297,6 +325,11 @@ export interface MonitorState {
   maturing?: MaturingWindow[];
   /** The previous observation's `labelsArrivedBy`: labels arriving after it are new to the monitor. @default null */
   labelsArrivedBy?: number | null;
+  /**
+   * The late-label horizon the last tick fixed for the next (late-label-horizon.ts): late labels
+   * are asked and counted only for windows inside it. @default undefined (every kept window)
+   */
+  lateLabelHorizon?: LateLabelHorizon | null;
   /** The reference's segment counts the windows are judged against, and the latest window's segment SLO breaches. @default undefined */
   segments?: {
     reference: SegmentReferenceCounts | null;

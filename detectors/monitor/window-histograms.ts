@@ -21,6 +21,8 @@ export interface LabelledScoreGroup {
   scoreSquareSum: number;
   /** Median hours from the event to its label; null when unknown. */
   labelDelayHoursP50: number | null;
+  /** 99th percentile of the hours from the event to its label; null or absent when unknown. @default undefined */
+  labelDelayHoursP99?: number | null;
 }
 
 const zeros = (n: number): number[] => new Array<number>(n).fill(0);
@@ -35,7 +37,8 @@ export function scoreHistogramFromBins(rows: readonly ScoreBinCount[], binCount:
 
 /**
  * The labelled events of a window split by label, with score sums per bin, and their label
- * delay (the groups' medians weighted by their events); null when no event was labelled.
+ * delay (the groups' medians weighted by their events; the p99 the largest group's p99, an upper
+ * bound of the window's, which is all the late-label horizon needs); null when no event was labelled.
  */
 export function labelledFromGroups(
   groups: readonly LabelledScoreGroup[],
@@ -51,6 +54,7 @@ export function labelledFromGroups(
   };
   let events = 0;
   let delayWeighted = 0;
+  let delayP99: number | null = null;
   for (const g of groups) {
     const b = g.bin;
     const n = g.events;
@@ -62,8 +66,15 @@ export function labelledFromGroups(
     histogram.scoreSums[b] = (histogram.scoreSums[b] ?? 0) + g.scoreSum;
     histogram.scoreSquareSums[b] = (histogram.scoreSquareSums[b] ?? 0) + g.scoreSquareSum;
     delayWeighted += n * (g.labelDelayHoursP50 ?? 0);
+    const p99 = g.labelDelayHoursP99;
+    if (p99 !== null && p99 !== undefined && Number.isFinite(p99)) delayP99 = Math.max(delayP99 ?? 0, p99);
   }
-  return { events, histogram, labelDelayHoursP50: events > 0 ? delayWeighted / events : null };
+  return {
+    events,
+    histogram,
+    labelDelayHoursP50: events > 0 ? delayWeighted / events : null,
+    ...(delayP99 === null ? {} : { labelDelayHoursP99: delayP99 }),
+  };
 }
 
 /** Late labels grouped per window (one row per window, bin and label) into one labelled histogram per window start, oldest first. */

@@ -2,6 +2,7 @@
  * The window minimums of a policy (`evidence`), with their defaults applied and "auto" sized to
  * the model. Pure; importable from workflow code.
  */
+import { parseDuration } from './duration.ts';
 import type { EvidencePolicy } from './types.ts';
 
 export const DEFAULT_EVIDENCE: EvidencePolicy = {
@@ -23,6 +24,8 @@ export interface ResolvedEvidence {
   minTrainingLabelled: number;
   /** How `minTrainingLabelled` was chosen, for decision reasons. */
   minTrainingLabelledSource: string;
+  /** How long late labels count after a window closes: "auto" or milliseconds (late-label-horizon.ts). */
+  lateLabelHorizon: 'auto' | number;
 }
 
 /** The policy's minimums with defaults applied; "auto" from the model's feature count (unknown: the floor). */
@@ -44,5 +47,7 @@ export function resolveEvidence(
     minTrainingLabelledSource: auto
       ? `auto: ${AUTO_TRAINING_ROWS_PER_PARAMETER} × (${featureCount ?? 'unknown'} features + 1), at least ${AUTO_TRAINING_ROWS_MINIMUM}`
       : 'policy evidence.minTrainingLabelled',
+    lateLabelHorizon:
+      e.lateLabelHorizon === undefined || e.lateLabelHorizon === 'auto' ? 'auto' : parseDuration(e.lateLabelHorizon),
   };
 }

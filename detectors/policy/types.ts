@@ -191,6 +191,16 @@ export interface EvidencePolicy {
    * wholly after the change is enough whatever it holds. @default "auto"
    */
   minTrainingLabelled: number | 'auto';
+  /**
+   * How long after a window closes its late labels still count (a duration like "2h", or "auto").
+   * Older windows are mature: their realised quality is final, and a tick neither reads nor
+   * counts their late labels, so its cost stays flat as windows are kept. "auto" sizes it from the
+   * model's own label delays: their p99 × 2, at least 2 cadences, at most every kept window (all
+   * of them until 100 delays are seen). Set a duration when labels come in far-apart waves, which
+   * auto cannot see past (detectors/monitor/late-label-horizon.ts). Absent in a policy that does
+   * not set it, so its content hash stays what it was. @default "auto"
+   */
+  lateLabelHorizon?: 'auto' | string;
 }
 
 /**

@@ -168,7 +168,8 @@ GROUP BY w, ${slot(segmented)}version`;
 const labelledSql = (segmented: boolean): string => `
 SELECT e.w AS w, ${segmented ? 'e.sk AS sk, e.sv AS sv, ' : ''}${scoreBin('e.prediction_score')} AS bin, l.label_numeric >= 0.5 AS positive,
        count() AS events, sum(e.prediction_score) AS score_sum, sum(e.prediction_score * e.prediction_score) AS score_sq,
-       quantileTDigest(0.5)(dateDiff('second', e.ts, l.label_ts) / 3600.0) AS delay_p50
+       quantilesTDigest(0.5, 0.99)(dateDiff('second', e.ts, l.label_ts) / 3600.0) AS delay_q,
+       delay_q[1] AS delay_p50, delay_q[2] AS delay_p99
 FROM ${eventsOfWindows('event_id, ts, prediction_score', '\n    AND prediction_score IS NOT NULL', segmented)} AS e
 ${batchLabelsJoin('label_numeric', '\n      AND prediction_score IS NOT NULL', 'label_numeric IS NOT NULL')}
 GROUP BY w, ${slot(segmented)}bin, positive`;

@@ -223,7 +223,8 @@ export async function labelledScoreGroupsBySegment(
     `SELECT ${scoreBin('e.prediction_score')} AS bin,
             l.label_numeric >= 0.5 AS positive,
             count() AS events, sum(e.prediction_score) AS score_sum, sum(e.prediction_score * e.prediction_score) AS score_sq,
-            quantileTDigest(0.5)(dateDiff('second', e.ts, l.label_ts) / 3600.0) AS delay_p50${grouping.select.map((c) => `, ${c}`).join('')}
+            quantilesTDigest(0.5, 0.99)(dateDiff('second', e.ts, l.label_ts) / 3600.0) AS delay_q,
+            delay_q[1] AS delay_p50, delay_q[2] AS delay_p99${grouping.select.map((c) => `, ${c}`).join('')}
      FROM (SELECT event_id, prediction_score, ts${segmentColumns} FROM scoring_events FINAL
            WHERE model_id = {model:String} AND ${ts.sql}
              AND prediction_score IS NOT NULL) AS e
@@ -256,6 +257,7 @@ export interface LabelledGroupRow {
   score_sum: number;
   score_sq: number;
   delay_p50?: number | null;
+  delay_p99?: number | null;
 }
 
 export function labelledGroupOf(r: LabelledGroupRow): LabelledScoreGroup {
@@ -266,6 +268,7 @@ export function labelledGroupOf(r: LabelledGroupRow): LabelledScoreGroup {
     scoreSum: Number(r.score_sum),
     scoreSquareSum: Number(r.score_sq),
     labelDelayHoursP50: r.delay_p50 === null || r.delay_p50 === undefined ? null : Number(r.delay_p50),
+    ...(r.delay_p99 === null || r.delay_p99 === undefined ? {} : { labelDelayHoursP99: Number(r.delay_p99) }),
   };
 }
 

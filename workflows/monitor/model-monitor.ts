@@ -140,6 +140,14 @@ const SEGMENT_POOLED_QUALITY = 'segment-pooled-quality';
  */
 const UNMEASURED_STEP_PERSISTENCE = 'unmeasured-step-persistence';
 
+/**
+ * `patched` id of the late-label horizon (`MonitorSettings.lateLabelHorizon`): a tick asks late
+ * labels only for windows young enough that labels can still arrive for them (the policy's
+ * `evidence.lateLabelHorizon`, auto from the model's label delays), so its read no longer grows
+ * with the kept windows; older windows are mature and count no late labels.
+ */
+const LATE_LABEL_HORIZON = 'late-label-horizon';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -198,8 +206,10 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it judged each segment on its own window's labels alone, and replay so.
   const segmentPooling = pooledWithEarlier && patched(SEGMENT_POOLED_QUALITY);
   // Runs recorded before it stay on rule revision 6 (a step priced over the version's age however
-  // short the history), so their decisions replay unchanged. Asked last.
+  // short the history), so their decisions replay unchanged.
   const unmeasuredStepPersistence = pooledWithEarlier && patched(UNMEASURED_STEP_PERSISTENCE);
+  // Runs recorded before it asked and counted late labels for every kept window, and replay so. Asked last.
+  const lateLabelHorizon = patched(LATE_LABEL_HORIZON);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -224,6 +234,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     kindReevaluation,
     segmentPooling,
     unmeasuredStepPersistence,
+    lateLabelHorizon,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

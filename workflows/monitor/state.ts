@@ -21,6 +21,7 @@ import type { PromotionOutcome, ServingReport } from '../../detectors/alerts/typ
 import { assessHealth, monitorHealthRevision1, type HealthInputs } from '../../detectors/monitor/health.ts';
 import { monitorHealthInputs } from '../../detectors/monitor/health-inputs.ts';
 import { windowEstimationGrouping } from '../../detectors/monitor/window-estimate.ts';
+import { lateLabelWindows } from '../../detectors/monitor/late-label-horizon.ts';
 import { planWindow, staggerOffsetMs, windowStartAt, type WindowPlan } from '../../detectors/monitor/schedule.ts';
 import {
   featureCountOf,
@@ -167,6 +168,7 @@ export class MonitorWorkflowState {
    * `segmentPooling` (rule revision 6: a segment short of its SLO's labels pooled with the windows before it).
    * `unmeasuredStepPersistence` (rule revision 7: with too short a history to tell, a step priced
    * for as long again as it has lasted).
+   * `lateLabelHorizon` (late labels asked and counted only for windows inside the late-label horizon).
    */
   constructor(
     input: ModelMonitorInput,
@@ -194,6 +196,7 @@ export class MonitorWorkflowState {
       kindReevaluation = false,
       segmentPooling = false,
       unmeasuredStepPersistence = false,
+      lateLabelHorizon = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -218,6 +221,7 @@ export class MonitorWorkflowState {
       kindReevaluation?: boolean;
       segmentPooling?: boolean;
       unmeasuredStepPersistence?: boolean;
+      lateLabelHorizon?: boolean;
     },
   ) {
     this.input = input;
@@ -271,6 +275,10 @@ export class MonitorWorkflowState {
       // Runs recorded before the marker judged each segment on its own window's labels.
       segmentPooling: segmentPooling
         ? (input.settings?.segmentPooling ?? DEFAULT_MONITOR_SETTINGS.segmentPooling)
+        : false,
+      // Runs recorded before the marker asked and counted late labels for every kept window.
+      lateLabelHorizon: lateLabelHorizon
+        ? (input.settings?.lateLabelHorizon ?? DEFAULT_MONITOR_SETTINGS.lateLabelHorizon)
         : false,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
@@ -463,9 +471,14 @@ export class MonitorWorkflowState {
                     since,
                     from,
                     cadenceMs: this.cadenceMs,
-                    windows: (this.state.maturing ?? [])
-                      .filter((m) => m.end <= start)
-                      .map((m) => ({ start: m.start, end: m.end })),
+                    // Only windows inside the late-label horizon: older ones are mature (the tick counts none of theirs).
+                    windows: lateLabelWindows(
+                      this.state.maturing ?? [],
+                      start,
+                      since,
+                      this.state.lateLabelHorizon,
+                      this.settings.lateLabelHorizon === true,
+                    ),
                   }
                 : null,
           }
