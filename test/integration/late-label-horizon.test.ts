@@ -25,6 +25,7 @@ import type { MonitorState } from '../../detectors/monitor/types.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
 import { readStatisticsClient, rowsRead } from '../../platform/clickhouse/read-statistics.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
+import { labelRow, scoringEventRow } from '../helpers/stored-rows.ts';
 
 const MINUTE = 60_000;
 const T = Date.UTC(2026, 10, 21, 12, 0, 0);
@@ -57,37 +58,28 @@ describe("a tick's late-label read with the late-label horizon", () => {
     await repo.insertEncoded(
       'scoring_events',
       events.map((e) =>
-        encodeScoringEvent({
-          event_id: e.id,
-          model_id: model,
-          model_version: 'v1',
-          ts: e.ts,
-          subject_id: '',
-          num_features: { x: e.score },
-          cat_features: {},
-          missing_features: [],
-          prediction_score: e.score,
-          prediction_class: null,
-          prediction_value: null,
-          metadata: {},
-          contract_version: 1,
-          source: 'test',
-          source_ref: '',
-        }),
+        encodeScoringEvent(
+          scoringEventRow({
+            event_id: e.id,
+            model_id: model,
+            ts: e.ts,
+            num_features: { x: e.score },
+            prediction_score: e.score,
+          }),
+        ),
       ),
     );
     await repo.insertEncoded(
       'labels',
       events.map((e, i) =>
-        encodeLabel({
-          event_id: e.id,
-          label: String(i % 3 === 0 ? 1 : 0),
-          label_numeric: i % 3 === 0 ? 1 : 0,
-          label_ts: e.ts + LABEL_DELAY,
-          contract_version: 1,
-          source: 'test',
-          source_ref: '',
-        }),
+        encodeLabel(
+          labelRow({
+            event_id: e.id,
+            label: String(i % 3 === 0 ? 1 : 0),
+            label_numeric: i % 3 === 0 ? 1 : 0,
+            label_ts: e.ts + LABEL_DELAY,
+          }),
+        ),
       ),
     );
   }, 120_000);
