@@ -4,45 +4,10 @@ import type { QualityWindow } from '../../../detectors/economics/staleness.ts';
 import { stepStaleness } from '../../../detectors/economics/staleness.ts';
 import { evaluatePolicy } from '../../../detectors/policy/index.ts';
 import type { PolicyState, WindowSummary } from '../../../detectors/policy/index.ts';
+import { H, hourly, NOW, sampled } from '../../helpers/hourly-quality.ts';
 import { costAwarePolicy } from '../../helpers/policies.ts';
 
 /** Rule revision 5: a step priced for as long as the model's own quality excursions last. */
-
-const H = 3_600_000;
-const NOW = Date.parse('2026-03-04T12:00:00Z');
-const EVENTS = 300;
-
-/** A seeded uniform generator (mulberry32), so every run draws the same windows. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Each window's accuracy: EVENTS Bernoulli draws at the window's true accuracy. */
-function sampled(trueAccuracy: readonly number[], seed: number): number[] {
-  const u = uniform(seed);
-  return trueAccuracy.map((p) => {
-    let hits = 0;
-    for (let i = 0; i < EVENTS; i++) if (u() < p) hits++;
-    return hits / EVENTS;
-  });
-}
-
-/** Hourly windows ending at NOW. */
-function hourly(qualities: readonly number[]): QualityWindow[] {
-  return qualities.map((quality, i) => ({
-    start: NOW - (qualities.length - i) * H,
-    end: NOW - (qualities.length - i - 1) * H,
-    events: EVENTS,
-    quality,
-  }));
-}
 
 /** A true accuracy of 0.9 with a drop to 0.7 for one window in every six: excursions that revert at once. */
 const bouncing = (n: number): number[] => Array.from({ length: n }, (_, i) => (i % 6 === 3 ? 0.7 : 0.9));

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { lossPersistence, PERSISTENCE_MIN_PAIRS } from '../../../detectors/economics/persistence.ts';
-import type { QualityWindow } from '../../../detectors/economics/staleness.ts';
 import { stepStaleness } from '../../../detectors/economics/staleness.ts';
 import { evaluatePolicy } from '../../../detectors/policy/index.ts';
 import type { PolicyState } from '../../../detectors/policy/index.ts';
 import { describeEconomics } from '../../../detectors/texts/economics-statement.ts';
+import { H, hourly, NOW, sampled } from '../../helpers/hourly-quality.ts';
 import { costAwarePolicy } from '../../helpers/policies.ts';
 
 /**
@@ -13,42 +13,6 @@ import { costAwarePolicy } from '../../helpers/policies.ts';
  * version's age (a file's model that served 243 days before monitoring started had its first
  * two-window dip priced over 264 days on the California housing data).
  */
-
-const H = 3_600_000;
-const NOW = Date.parse('2026-03-04T12:00:00Z');
-const EVENTS = 300;
-
-/** A seeded uniform generator (mulberry32), so every run draws the same windows. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Each window's accuracy: EVENTS Bernoulli draws at the window's true accuracy. */
-function sampled(trueAccuracy: readonly number[], seed: number): number[] {
-  const u = uniform(seed);
-  return trueAccuracy.map((p) => {
-    let hits = 0;
-    for (let i = 0; i < EVENTS; i++) if (u() < p) hits++;
-    return hits / EVENTS;
-  });
-}
-
-/** Hourly windows ending at NOW. */
-function hourly(qualities: readonly number[]): QualityWindow[] {
-  return qualities.map((quality, i) => ({
-    start: NOW - (qualities.length - i) * H,
-    end: NOW - (qualities.length - i - 1) * H,
-    events: EVENTS,
-    quality,
-  }));
-}
 
 describe('lossPersistence says what its history showed', () => {
   const options = { retrainTimes: [], currentStepAt: null };
