@@ -3,22 +3,17 @@
  * each window's accuracy is EVENTS seeded Bernoulli draws, so every run sees the same windows.
  */
 import type { QualityWindow } from '../../detectors/economics/staleness.ts';
+import { Random } from '../../detectors/random.ts';
 
 export const H = 3_600_000;
 export const NOW = Date.parse('2026-03-04T12:00:00Z');
 /** Events a window. */
 export const EVENTS = 300;
 
-/** A seeded uniform generator (mulberry32). */
+/** A seeded uniform generator: detectors/random.ts's mulberry32. */
 export function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 /** Each window's accuracy: EVENTS Bernoulli draws at the window's true accuracy. */
