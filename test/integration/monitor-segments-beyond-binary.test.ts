@@ -219,6 +219,7 @@ describe('segments of multiclass and regression models in the monitor: one segme
       it("reports each segment's realised quality from its own outcome sums, in the policy's metric", () => {
         const judged = ticks(kind).filter((d) => segmentsOf(d));
         expect(judged.length).toBe(WINDOWS - 1);
+        let pooled = 0;
         for (const d of judged) {
           const report = segmentsOf(d)!;
           expect(report.segments.map((s) => s.segment).sort()).toEqual(
@@ -234,15 +235,24 @@ describe('segments of multiclass and regression models in the monitor: one segme
             }
             const q = s.quality!;
             expect(q.metric, s.segment).toBe(metricOf[kind]);
-            expect(q.n, s.segment).toBe(s.events);
+            if (q.pooledWindows !== undefined) {
+              // Short of the SLO's labelled minimum (__other__'s 100 events): judged with its labels
+              // of the windows just before it too (rule revision 6, segment-pooled-quality).
+              expect(q.pooledWindows, s.segment).toBeGreaterThanOrEqual(2);
+              expect(q.n, s.segment).toBeGreaterThan(s.events);
+              pooled++;
+            } else expect(q.n, s.segment).toBe(s.events);
             expect(q.figure!.value, s.segment).not.toBeNull();
             expect(q.interval!.lower).toBeLessThanOrEqual(q.value!);
             expect(q.interval!.upper).toBeGreaterThanOrEqual(q.value!);
-            labelled += q.n;
+            // Every event of a labelled segment is labelled here: its own share of the window.
+            labelled += s.events;
           }
           // The segments of the key partition the window's labelled events.
           expect(labelled).toBe(whole.n);
         }
+        // The small segment was pooled once it had windows before it.
+        expect(pooled).toBeGreaterThan(0);
       });
 
       it('holds DE to its SLO once it degrades, while the whole window barely moves', () => {
