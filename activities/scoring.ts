@@ -43,6 +43,62 @@ export async function scoreRows(
   return scoreEncodedRows(runner, encodeBatch(runner.ref.features, rows), batchSize, onBatch);
 }
 
+/**
+ * One runner's scores over rows encoded for it, filled batch by batch: a row whose batch failed,
+ * or whose output is not what the model's kind outputs, stays NaN and counts as an error.
+ */
+class BatchScorer {
+  readonly #runner: ModelRunner;
+  readonly #encoded: EncodedBatch;
+  readonly #output: ModelOutput;
+  readonly #result: BatchScores;
+
+  constructor(runner: ModelRunner, encoded: EncodedBatch) {
+    this.#runner = runner;
+    this.#encoded = encoded;
+    this.#output = runner.ref.output ?? BINARY;
+    const width = outputWidth(this.#output);
+    this.#result = {
+      scores: new Float64Array(encoded.rows * width).fill(Number.NaN),
+      width,
+      latencyMs: new Float64Array(encoded.rows),
+      batchMs: [],
+      errors: 0,
+    };
+  }
+
+  get result(): BatchScores {
+    return this.#result;
+  }
+
+  /** An untimed run of rows [start, end), its scores discarded: the session's first run warms it. */
+  async warmUp(start: number, end: number): Promise<void> {
+    await this.#runner.scoreEncoded(this.#slice(start, end)).catch(() => undefined);
+  }
+
+  /** Score rows [start, end) into the result, their batch's time a latency sample. */
+  async score(start: number, end: number): Promise<void> {
+    const size = end - start;
+    const r = this.#result;
+    try {
+      const run = await this.#runner.scoreEncoded(this.#slice(start, end));
+      r.batchMs.push(run.runMs);
+      for (let i = 0; i < size; i++) {
+        if (outputProblem(this.#output, run.scores, i) === null)
+          for (let j = 0; j < r.width; j++) r.scores[(start + i) * r.width + j] = run.scores[i * r.width + j] as number;
+        else r.errors++;
+        r.latencyMs[start + i] = run.runMs / size;
+      }
+    } catch {
+      r.errors += size;
+    }
+  }
+
+  #slice(start: number, end: number): EncodedBatch {
+    return sliceBatch(this.#runner.ref.features, this.#encoded, start, end);
+  }
+}
+
 /** {@link scoreRows} of rows encoded once for the runner's features (batches are views into them). */
 export async function scoreEncodedRows(
   runner: ModelRunner,
@@ -50,31 +106,12 @@ export async function scoreEncodedRows(
   batchSize = 256,
   onBatch?: () => void,
 ): Promise<BatchScores> {
-  const n = encoded.rows;
-  const output = runner.ref.output ?? BINARY;
-  const width = outputWidth(output);
-  const scores = new Float64Array(n * width).fill(Number.NaN);
-  const latencyMs = new Float64Array(n);
-  const batchMs: number[] = [];
-  let errors = 0;
-  for (let start = 0; start < n; start += batchSize) {
-    const end = Math.min(n, start + batchSize);
-    const size = end - start;
-    try {
-      const result = await runner.scoreEncoded(sliceBatch(runner.ref.features, encoded, start, end));
-      batchMs.push(result.runMs);
-      for (let i = 0; i < size; i++) {
-        if (outputProblem(output, result.scores, i) === null)
-          for (let j = 0; j < width; j++) scores[(start + i) * width + j] = result.scores[i * width + j] as number;
-        else errors++;
-        latencyMs[start + i] = result.runMs / size;
-      }
-    } catch {
-      errors += size;
-    }
+  const scorer = new BatchScorer(runner, encoded);
+  for (let start = 0; start < encoded.rows; start += batchSize) {
+    await scorer.score(start, Math.min(encoded.rows, start + batchSize));
     onBatch?.();
   }
-  return { scores, width, latencyMs, batchMs, errors };
+  return scorer.result;
 }
 
 /** One side of a replay: a loaded version and the rows encoded for its features. */
@@ -100,55 +137,15 @@ export async function scoreSideBySide(
     throw new Error(
       `scoreSideBySide: the two sides encode ${n} and ${second.encoded.rows} rows; they must score the same rows`,
     );
-  const sides = [first, second];
-  const accumulators = sides.map((side) => {
-    const width = outputWidth(side.runner.ref.output ?? BINARY);
-    return {
-      side,
-      width,
-      output: side.runner.ref.output ?? BINARY,
-      scores: new Float64Array(n * width).fill(Number.NaN),
-      latencyMs: new Float64Array(n),
-      batchMs: [] as number[],
-      errors: 0,
-    };
-  });
-  if (n > 0) {
-    const end = Math.min(n, batchSize);
-    for (const { side } of accumulators)
-      await side.runner.scoreEncoded(sliceBatch(side.runner.ref.features, side.encoded, 0, end)).catch(() => undefined);
-  }
+  const scorers = [new BatchScorer(first.runner, first.encoded), new BatchScorer(second.runner, second.encoded)];
+  if (n > 0) for (const scorer of scorers) await scorer.warmUp(0, Math.min(n, batchSize));
   for (let start = 0, batch = 0; start < n; start += batchSize, batch++) {
     const end = Math.min(n, start + batchSize);
-    const size = end - start;
-    const order = batch % 4 === 0 || batch % 4 === 3 ? accumulators : [...accumulators].reverse();
-    for (const a of order) {
-      try {
-        const result = await a.side.runner.scoreEncoded(
-          sliceBatch(a.side.runner.ref.features, a.side.encoded, start, end),
-        );
-        a.batchMs.push(result.runMs);
-        for (let i = 0; i < size; i++) {
-          if (outputProblem(a.output, result.scores, i) === null)
-            for (let j = 0; j < a.width; j++)
-              a.scores[(start + i) * a.width + j] = result.scores[i * a.width + j] as number;
-          else a.errors++;
-          a.latencyMs[start + i] = result.runMs / size;
-        }
-      } catch {
-        a.errors += size;
-      }
-    }
+    const order = batch % 4 === 0 || batch % 4 === 3 ? scorers : [...scorers].reverse();
+    for (const scorer of order) await scorer.score(start, end);
     onBatch?.();
   }
-  const [x, y] = accumulators.map(({ scores, width, latencyMs, batchMs, errors }) => ({
-    scores,
-    width,
-    latencyMs,
-    batchMs,
-    errors,
-  }));
-  return [x!, y!];
+  return [scorers[0]!.result, scorers[1]!.result];
 }
 
 export interface SummaryMetrics {
