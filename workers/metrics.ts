@@ -25,8 +25,8 @@ import type { IngestMetrics } from './ingest/metrics.ts';
 import type { Scorer } from './scorer.ts';
 import type { WindowBatcherStats } from '../activities/window-batcher.ts';
 import { QUERY_PRIORITIES, type QueryScheduler } from '../platform/clickhouse/query-scheduler.ts';
-import { engineMemory, type EngineMemory } from '../platform/clickhouse/engine-memory-repository.ts';
-import { engineActivity, type EngineActivity } from '../platform/clickhouse/engine-activity-repository.ts';
+import { engineMemory } from '../platform/clickhouse/engine-memory-repository.ts';
+import { engineActivity } from '../platform/clickhouse/engine-activity-repository.ts';
 import { mallocHeaps, processMemory } from './process-memory.ts';
 import type { WorkflowThreadMemory } from './workflow-thread-memory.ts';
 
@@ -285,17 +285,8 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
       for (const [part, bytes] of Object.entries(parts)) if (bytes !== null) this.set({ part }, bytes);
     },
   });
-  let engineCached: { at: number; value: Promise<EngineMemory | null> } | undefined;
-  const engine = (): Promise<EngineMemory | null> => {
-    if (engineCached && Date.now() - engineCached.at < (deps.cacheMs ?? 5000)) return engineCached.value;
-    const value = engineMemory(deps.clickhouse).catch((err: unknown) => {
-      deps.log.warn({ err: (err as Error).message }, 'metrics: ClickHouse memory unavailable');
-      engineCached = undefined;
-      return null;
-    });
-    engineCached = { at: Date.now(), value };
-    return value;
-  };
+  // Engine figures are read once per cache period, whatever the number of metrics that show them.
+  const engine = cachedRead(deps, () => engineMemory(deps.clickhouse), 'metrics: ClickHouse memory unavailable');
   new Gauge({
     name: 'halflife_clickhouse_memory_bytes',
     help: "ClickHouse engine memory by part: tracked (the engine's own total), mark_cache, uncompressed_cache, primary_index_cache, query_cache, query_condition_cache, primary_key and index_granularity (the active parts' indexes in memory), merges (running), and its allocator's (jemalloc) allocator_allocated, allocator_active, allocator_metadata, allocator_resident (an upper bound) and allocator_retained (mapped, not resident). Embedded: part of this process; remote: the server's.",
@@ -324,17 +315,11 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
       for (const [part, bytes] of Object.entries(parts)) if (bytes !== null) this.set({ part }, bytes);
     },
   });
-  let activityCached: { at: number; value: Promise<EngineActivity | null> } | undefined;
-  const activity = (): Promise<EngineActivity | null> => {
-    if (activityCached && Date.now() - activityCached.at < (deps.cacheMs ?? 5000)) return activityCached.value;
-    const value = engineActivity(deps.clickhouse).catch((err: unknown) => {
-      deps.log.warn({ err: (err as Error).message }, 'metrics: ClickHouse parts and merges unavailable');
-      activityCached = undefined;
-      return null;
-    });
-    activityCached = { at: Date.now(), value };
-    return value;
-  };
+  const activity = cachedRead(
+    deps,
+    () => engineActivity(deps.clickhouse),
+    'metrics: ClickHouse parts and merges unavailable',
+  );
   new Gauge({
     name: 'halflife_clickhouse_parts',
     help: "Active parts of each of halflife's ClickHouse tables (a query reads every part its range touches; merges keep the count down).",
@@ -609,4 +594,26 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
 /** The daemon's entry: the /metrics route module. */
 export function metricsRoutes(deps: MetricsDeps): RouteModule {
   return createMetrics(deps).route;
+}
+
+/**
+ * `read` at most once per `deps.cacheMs` (@default 5000): concurrent and repeated callers share one
+ * answer. A failed read is logged, answers null and is retried by the next caller.
+ */
+function cachedRead<T>(
+  deps: { cacheMs?: number; log: Logger },
+  read: () => Promise<T>,
+  failure: string,
+): () => Promise<T | null> {
+  let cached: { at: number; value: Promise<T | null> } | undefined;
+  return () => {
+    if (cached && Date.now() - cached.at < (deps.cacheMs ?? 5000)) return cached.value;
+    const value = read().catch((err: unknown) => {
+      deps.log.warn({ err: (err as Error).message }, failure);
+      cached = undefined;
+      return null;
+    });
+    cached = { at: Date.now(), value };
+    return value;
+  };
 }
