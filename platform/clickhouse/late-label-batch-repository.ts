@@ -17,7 +17,9 @@
  * so the newest label of each event still wins), and each window keeps the newest labels that
  * arrived in its own range — exactly the single-model query's rows. The event side is the batch's
  * models in the span of all their earlier windows, filtered in PREWHERE before FINAL (exact: every
- * copy of an event has the same model and ts, event-window.ts).
+ * copy of an event has the same model and ts, event-window.ts), and restricted by the join alone:
+ * filtering it by the late ids too evaluated their subquery a second time, a third read of the
+ * events' span, for no fewer granules (BENCHMARKS.md "Events in 1,024-row granules").
  *
  * Every value travels as a query parameter; the SQL text is constant.
  */
@@ -73,7 +75,7 @@ INNER JOIN (
   SELECT w, event_id, prediction_score, ms, arrayCount(s -> s <= ms, {lateStarts:Array(Array(Int64))}[w]) AS k
   FROM (${eventsOfBatch(
     'indexOf({models:Array(String)}, model_id) AS w, event_id, prediction_score, toUnixTimestamp64Milli(ts) AS ms',
-    `prediction_score IS NOT NULL AND event_id IN (${lateIds})`,
+    'prediction_score IS NOT NULL',
     true,
   )}
   )
