@@ -33,6 +33,7 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[])
   'window-fleet-shape': () => import('./window-fleet-shape.ts'),
   'late-label-span': () => import('./late-label-span.ts'),
   'label-granularity': () => import('./label-granularity.ts'),
+  'event-granularity': () => import('./event-granularity.ts'),
   multivariate: () => import('./multivariate.ts'),
   'real-data': () => import('./real-data.ts'),
   scorer: () => import('./scorer.ts'),

@@ -19,7 +19,7 @@
  * models in the span of all their earlier windows, filtered in PREWHERE before FINAL (exact: every
  * copy of an event has the same model and ts, event-window.ts), and restricted by the join alone:
  * filtering it by the late ids too evaluated their subquery a second time, a third read of the
- * events' span, for no fewer granules (BENCHMARKS.md "Events in 1,024-row granules").
+ * events' span, for no fewer granules (BENCHMARKS.md "A tick's reads by the events' granularity").
  *
  * Every value travels as a query parameter; the SQL text is constant.
  */

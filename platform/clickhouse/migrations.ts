@@ -564,30 +564,6 @@ export const MIGRATIONS: Migration[] = [
       ) ENGINE = Memory`,
     ],
   },
-  {
-    version: 76,
-    name: 'events in 1,024-row granules',
-    statements: [
-      // A window reads one model's minute: at a fleet's 5 events/s that is 300 rows, and an
-      // 8,192-row granule holds ~27 model-minutes, so every window query and the late-label read
-      // decompressed ~27× the rows they used (BENCHMARKS.md "Events in 1,024-row granules": a batch
-      // of 32 windows read 409,600 rows per query at 8,192 and 40,960 at 1,024; insert time the
-      // same). The index costs ~8× the marks: ~4 MB of marks per 100M events. Granularity is fixed
-      // when a table is created: rebuilt and swapped as in migration 74, each step re-runnable
-      // after a crash.
-      'DROP TABLE IF EXISTS scoring_events_rebuilt',
-      `CREATE TABLE scoring_events_rebuilt AS scoring_events
-      ENGINE = ReplacingMergeTree(ingested_at)
-      PARTITION BY toYYYYMM(ts)
-      ORDER BY (model_id, toStartOfMinute(ts), event_id)
-      SETTINGS deduplicate_merge_projection_mode = 'rebuild', index_granularity = 1024`,
-      'ALTER TABLE scoring_events_rebuilt ADD INDEX IF NOT EXISTS event_id_bloom event_id TYPE bloom_filter(0.01) GRANULARITY 1',
-      'ALTER TABLE scoring_events_rebuilt ADD PROJECTION IF NOT EXISTS events_by_time (SELECT model_id, event_id, ts ORDER BY (ts, model_id))',
-      'INSERT INTO scoring_events_rebuilt SELECT * FROM scoring_events',
-      'EXCHANGE TABLES scoring_events AND scoring_events_rebuilt',
-      'DROP TABLE scoring_events_rebuilt',
-    ],
-  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
