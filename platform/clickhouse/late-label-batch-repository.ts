@@ -11,21 +11,18 @@
  *
  * Each window of the batch (window w, 1-based, model models[w]) asks for the labels that arrived in
  * its own range [arrivedStarts[w], arrivedEnds[w]) for its model's events scored in its own earlier
- * windows (lateStarts[w][k], lateEnds[w][k]). The ids of labels that arrived in the union of the
- * ranges are found by arrival (the labels' arrival projection); the label side is read for the
- * batch's events among them (labels FINAL restricted by key: every version of those ids is seen,
- * so the newest label of each event still wins), and each window keeps the newest labels that
- * arrived in its own range — exactly the single-model query's rows. The event side is the batch's
- * models in the span of all their earlier windows, filtered in PREWHERE before FINAL (exact: every
- * copy of an event has the same model and ts, event-window.ts), and restricted by the join alone:
- * filtering it by the late ids too evaluated their subquery a second time, a third read of the
- * events' span, for no fewer granules (BENCHMARKS.md "A tick's reads by the events' granularity").
+ * windows (lateStarts[w][k], lateEnds[w][k]). The label side is the newest label of each of the
+ * batch's events among those that arrived since the earliest range's start (see lateLabelsSql),
+ * and each window keeps the events whose newest label arrived in its own range — exactly the
+ * single-model query's rows. The event side is the batch's models in the span of all their earlier
+ * windows, filtered in PREWHERE before FINAL (exact: every copy of an event has the same model and
+ * ts, event-window.ts), and restricted by the join.
  *
  * Every value travels as a query parameter; the SQL text is constant.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { timedRows, type BatchQueryTimings } from './batch-windows.ts';
-import { namedWindowFilter, type TimeWindow } from './time-window.ts';
+import type { TimeWindow } from './time-window.ts';
 import { labelledGroupOf, type LateLabelGroup } from './window-repository.ts';
 
 /** One model's late-label read: its earlier windows and the arrival range of the labels wanted. */
@@ -51,25 +48,27 @@ const eventsOfBatch = (columns: string, where: string, final: boolean): string =
       AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})${where ? `\n    WHERE ${where}` : ''}${final ? '\n    SETTINGS do_not_merge_across_partitions_select_final = 1' : ''}`;
 
 /**
- * `arrivedAny`: labels that arrived in the union of the batch's arrival ranges. The ids joined are
- * those of labels that arrived in it among the batch's events (`lateIds`): found by key through
- * the batch's event ids or by arrival through the labels' arrival projection (migration 70),
- * whichever reads less, never by scanning every label's arrival. Both sides are then read for
- * those ids only: O(the batch's late labels), not O(the fleet's) nor O(labels stored). (Filtering
- * events by the ids of every label that arrived — the fleet's, hundreds of thousands — cost ~10×
- * more: a set that large goes through primary-key analysis.)
+ * `arrivedFrom`: the start of the union of the batch's arrival ranges. The label side is the
+ * newest label of each of the batch's events among the labels that arrived since then — newest by
+ * label time, then by insert, as ReplacingMergeTree(label_ts) keeps it — read from the labels'
+ * arrival projection (migration 76: ids, times and labels) or by key through the batch's event
+ * ids, whichever selects fewer granules: O(labels arrived since the batch's earliest range) or
+ * O(the batch's events), never O(labels stored). Exact: an event with a label in its window's
+ * range has its newest label at or after the range's start, so the labels before it never win.
+ * Each window then keeps the events whose newest label arrived in its own range, as FINAL would.
  */
-const lateLabelsSql = (arrivedAny: string): string => {
-  const lateIds = `SELECT event_id FROM labels WHERE ${arrivedAny}
-      AND event_id IN (${eventsOfBatch('event_id', '', false)})`;
-  return `
+const lateLabelsSql = `
 SELECT e.w AS w, {lateStarts:Array(Array(Int64))}[e.w][e.k] AS window_start,
-       ${scoreBin('e.prediction_score')} AS bin, l.label_numeric >= 0.5 AS positive,
+       ${scoreBin('e.prediction_score')} AS bin, l.newest_label >= 0.5 AS positive,
        count() AS events, sum(e.prediction_score) AS score_sum, sum(e.prediction_score * e.prediction_score) AS score_sq
 FROM (
-  SELECT event_id, label_numeric, label_ts FROM labels FINAL
-  PREWHERE event_id IN (${lateIds})
-  WHERE label_numeric IS NOT NULL
+  SELECT event_id, tupleElement(argMax(tuple(label_numeric), (label_ts, ingested_at)), 1) AS newest_label,
+         max(label_ts) AS newest_at
+  FROM labels
+  WHERE label_ts >= fromUnixTimestamp64Milli({arrivedFrom:Int64})
+    AND event_id IN (${eventsOfBatch('event_id', '', false)})
+  GROUP BY event_id
+  HAVING newest_label IS NOT NULL
 ) AS l
 INNER JOIN (
   SELECT w, event_id, prediction_score, ms, arrayCount(s -> s <= ms, {lateStarts:Array(Array(Int64))}[w]) AS k
@@ -81,10 +80,9 @@ INNER JOIN (
   )
 ) AS e USING (event_id)
 WHERE e.k > 0 AND e.ms < {lateEnds:Array(Array(Int64))}[e.w][e.k]
-  AND l.label_ts >= fromUnixTimestamp64Milli({arrivedStarts:Array(Int64)}[e.w])
-  AND l.label_ts < fromUnixTimestamp64Milli({arrivedEnds:Array(Int64)}[e.w])
+  AND l.newest_at >= fromUnixTimestamp64Milli({arrivedStarts:Array(Int64)}[e.w])
+  AND l.newest_at < fromUnixTimestamp64Milli({arrivedEnds:Array(Int64)}[e.w])
 GROUP BY w, window_start, bin, positive`;
-};
 
 /**
  * The late labels of every request (at most one per model), grouped per earlier window, score bin
@@ -115,10 +113,6 @@ export async function batchedLateLabelledScoreGroups(
       throw new RangeError(`late-label arrival range of ${modelId} is empty (${arrived.start}..${arrived.end})`);
   }
   const picked = asking.map((i) => requests[i]!);
-  const arrivedAny = namedWindowFilter('label_ts', 'arrived', {
-    start: Math.min(...picked.map((r) => r.arrived.start)),
-    end: Math.max(...picked.map((r) => r.arrived.end)),
-  });
   const rows = await timedRows<{
     w: number;
     window_start: string;
@@ -130,7 +124,7 @@ export async function batchedLateLabelledScoreGroups(
   }>(
     client,
     'lateLabels',
-    lateLabelsSql(arrivedAny.sql),
+    lateLabelsSql,
     {
       models,
       lateStarts: picked.map((r) => r.windows.map((w) => w.start)),
@@ -139,7 +133,7 @@ export async function batchedLateLabelledScoreGroups(
       to: Math.max(...picked.map((r) => r.windows[r.windows.length - 1]!.end)),
       arrivedStarts: picked.map((r) => r.arrived.start),
       arrivedEnds: picked.map((r) => r.arrived.end),
-      ...arrivedAny.params,
+      arrivedFrom: Math.min(...picked.map((r) => r.arrived.start)),
       bins,
     },
     timings,

@@ -564,6 +564,22 @@ export const MIGRATIONS: Migration[] = [
       ) ENGINE = Memory`,
     ],
   },
+  {
+    version: 76,
+    name: 'labels found by arrival with their values',
+    statements: [
+      // A tick's late labels are the newest label of each of its events that arrived since the
+      // tick before. The arrival projection (migration 70) held ids and times only, so the labels
+      // themselves were read again by key, a 256-row granule per id: with ids that sort at random
+      // (UUIDs) 1.3M rows for a batch's 5,000 late labels (BENCHMARKS.md "A tick's reads by the
+      // events' granularity"). With the label and its insert time beside them, the newest label of
+      // each id that arrived in a range is read from the projection alone. It replaces the old one:
+      // its readers (ingest's label look-up, labels by arrival) read the same columns from it.
+      'ALTER TABLE labels ADD PROJECTION IF NOT EXISTS labels_by_arrival_values (SELECT event_id, label_ts, label_numeric, ingested_at ORDER BY label_ts)',
+      'ALTER TABLE labels MATERIALIZE PROJECTION labels_by_arrival_values SETTINGS mutations_sync = 1',
+      'ALTER TABLE labels DROP PROJECTION IF EXISTS labels_by_arrival',
+    ],
+  },
 ];
 
 const HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
