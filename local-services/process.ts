@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,10 +37,15 @@ export function startProcess(
 
 /** The pid recorded in a pid file, if that process is still alive. */
 export function runningPid(pidFile: string): number | undefined {
+  const pid = recordedPid(pidFile);
+  return pid !== undefined && isAlive(pid) ? pid : undefined;
+}
+
+/** The pid recorded in a pid file, alive or not. */
+function recordedPid(pidFile: string): number | undefined {
   if (!existsSync(pidFile)) return undefined;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  return isAlive(pid) ? pid : undefined;
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
 /**
@@ -78,21 +83,100 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** SIGTERM the process group, wait for a clean exit, SIGKILL after `graceMs`. Removes the pid file. */
-export async function stopProcess(pidFile: string, graceMs = 15_000): Promise<'stopped' | 'killed' | 'not-running'> {
-  const pid = runningPid(pidFile);
+/** How {@link stopProcess} ended: the group exited on SIGTERM, was SIGKILLed after the grace, or was not running. */
+export type StopResult = 'stopped' | 'killed' | 'not-running';
+
+/** One signal {@link stopProcess} sent to a process group, for the caller's structured log. */
+export interface StopSignal {
+  pid: number;
+  signal: 'SIGTERM' | 'SIGKILL';
+  /** Processes of the group still running when the signal was sent. */
+  members: number[];
+}
+
+export interface StopOptions {
+  /** How long the group may take to exit after SIGTERM before it is SIGKILLed (ms). @default 15000 */
+  graceMs?: number;
+  /** How long to wait for the group to go after SIGKILL before giving up (ms). @default 5000 */
+  killWaitMs?: number;
+  /** Called before each signal is sent. @default no-op */
+  onSignal?: (sent: StopSignal) => void;
+}
+
+/**
+ * SIGTERM the process group, wait until no process of it runs, SIGKILL the group after
+ * `graceMs`. The group is waited for, not only its leader: a leader that exits first would
+ * otherwise leave its children running with nothing pointing at them. The pid file is removed
+ * only once the group is gone, so a daemon killed meanwhile leaves it for the next one to adopt.
+ * Throws when the group survives SIGKILL (its pid file is kept).
+ */
+export async function stopProcess(pidFile: string, options: StopOptions = {}): Promise<StopResult> {
+  const { graceMs = 15_000, killWaitMs = 5_000, onSignal = () => {} } = options;
+  // By the group, not the leader: a leader gone before its children still names their group.
+  const pid = recordedPid(pidFile);
+  if (pid === undefined || groupMembers(pid).length === 0) {
+    rmSafe(pidFile);
+    rmSafe(ownerFile(pidFile));
+    return 'not-running';
+  }
+  onSignal({ pid, signal: 'SIGTERM', members: groupMembers(pid) });
+  signalGroup(pid, 'SIGTERM');
+  let result: StopResult = 'stopped';
+  if (!(await groupGone(pid, graceMs))) {
+    onSignal({ pid, signal: 'SIGKILL', members: groupMembers(pid) });
+    signalGroup(pid, 'SIGKILL');
+    result = 'killed';
+    if (!(await groupGone(pid, killWaitMs)))
+      throw new Error(
+        `process group ${pid} (${pidFile}) still runs ${killWaitMs} ms after SIGKILL: ${groupMembers(pid).join(', ')}`,
+      );
+  }
   rmSafe(pidFile);
   rmSafe(ownerFile(pidFile));
-  if (pid === undefined) return 'not-running';
-  signalGroup(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return 'stopped';
+  return result;
+}
+
+/** SIGKILL the group a pid file names, at once and synchronously (the last resort before a process exits). */
+export function killProcessGroup(pidFile: string): number | undefined {
+  const pid = recordedPid(pidFile);
+  if (pid === undefined || groupMembers(pid).length === 0) return undefined;
+  signalGroup(pid, 'SIGKILL');
+  return pid;
+}
+
+async function groupGone(pgid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (groupMembers(pgid).length === 0) return true;
+    if (Date.now() >= deadline) return false;
     await sleep(100);
   }
-  signalGroup(pid, 'SIGKILL');
-  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
-  return 'killed';
+}
+
+/**
+ * Running processes of a process group (zombies have exited: only their parent's wait is
+ * missing). Read from /proc; elsewhere, the leader alone if it is alive.
+ */
+export function groupMembers(pgid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return isAlive(pgid) ? [pgid] : [];
+  }
+  const members: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The command name is in parentheses and may hold spaces: the fields after it are state, ppid, pgrp.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') members.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return members;
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

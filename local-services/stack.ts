@@ -1,7 +1,7 @@
 import type { HalflifeConfig } from '../platform/config.ts';
 import { DependencyError } from '../platform/errors.ts';
 import { kafkaBroker } from './kafka.ts';
-import { orphanedBy, portOpen, recordOwner, runningPid, stopProcess, waitFor } from './process.ts';
+import { orphanedBy, portOpen, recordOwner, runningPid, stopProcess, waitFor, type StopOptions } from './process.ts';
 import type { LocalService } from './service.ts';
 import { temporalDevServer } from './temporal.ts';
 
@@ -65,6 +65,8 @@ export interface UpOptions {
    * to `onStarted` as if started here). @default undefined (started services outlive the caller)
    */
   owner?: number;
+  /** The services to start. @default localServices(config) */
+  services?: LocalService[];
 }
 
 /**
@@ -74,7 +76,7 @@ export interface UpOptions {
 export async function servicesUp(config: HalflifeConfig, options: UpOptions = {}): Promise<LocalService[]> {
   const progress = options.onProgress ?? (() => {});
   const started: LocalService[] = [];
-  const services = localServices(config);
+  const services = options.services ?? localServices(config);
   for (const service of services) {
     if (runningPid(service.pidFile) !== undefined) {
       const deadOwner = options.owner === undefined ? undefined : orphanedBy(service.pidFile);
@@ -116,11 +118,13 @@ export async function servicesDown(
   config: HalflifeConfig,
   only?: LocalService[],
   onProgress: (line: string) => void = () => {},
+  /** Grace before SIGKILL and the like. @default stopProcess's defaults */
+  stop: StopOptions = {},
 ): Promise<void> {
   const services = only ?? localServices(config);
   // Reverse order of start; each gets a clean SIGTERM first.
   for (const service of [...services].reverse()) {
-    const result = await stopProcess(service.pidFile);
+    const result = await stopProcess(service.pidFile, stop);
     onProgress(`${service.name}: ${result}`);
   }
 }
