@@ -5,7 +5,7 @@ import { loadConfig, type HalflifeConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { temporalAddress } from '../platform/temporal.ts';
 import { acquireDaemonLock } from '../local-services/daemon-lock.ts';
-import { servicesDown, servicesUp } from '../local-services/stack.ts';
+import { servicesUp } from '../local-services/stack.ts';
 import type { LocalService } from '../local-services/service.ts';
 import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-repository.ts';
 import { buildApi } from './api.ts';
@@ -25,6 +25,7 @@ import { demoWanted, startDemo } from './demo.ts';
 import { dashboardRoutes } from './routes/dashboard-data.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { ShutdownSequence, stopOnSignals } from './shutdown.ts';
+import { serviceStopStep } from './service-stop.ts';
 import { clickhouseReadiness, ingestReadiness, kafkaReadiness, temporalReadiness } from './readiness.ts';
 
 export interface DaemonOptions {
@@ -51,7 +52,9 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
   const config = options.config ?? loadConfig({ file: options.configFile });
   const log = createLogger('daemon', config.logLevel);
   const shutdown = new ShutdownSequence({ log });
-  const stop = () => shutdown.stop();
+  const stop = async () => {
+    await shutdown.stop();
+  };
   /** Start nothing more once a signal asked to stop (start-up may still be under way). */
   const startNothingMore = () => {
     if (shutdown.stopping) throw new StoppedDuringStartup();
@@ -71,8 +74,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
       // Services this daemon starts (or adopts from one killed before it could stop them) are its own.
       owner: process.pid,
       // The local services are stopped last: a part that hangs while stopping cannot keep them running.
-      onStarted: (service: LocalService) =>
-        shutdown.add({ name: service.name, run: () => servicesDown(config, [service]), timeoutMs: 30_000 }),
+      onStarted: (service: LocalService) => shutdown.add(serviceStopStep(service, { log })),
     });
     startNothingMore();
 

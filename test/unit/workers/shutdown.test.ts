@@ -46,8 +46,46 @@ describe('ShutdownSequence', () => {
         throw new Error('boom');
       },
     });
-    await sequence.stop();
+    const outcome = await sequence.stop();
     expect(ran).toEqual(['services']);
+    expect(outcome).toEqual({
+      clean: false,
+      failures: [
+        { part: 'fails', reason: 'error' },
+        { part: 'hangs', reason: 'timeout' },
+      ],
+    });
+  });
+
+  it('kills a step that missed its deadline, and counts a forced stop as a failure', async () => {
+    const killed: string[] = [];
+    const sequence = new ShutdownSequence({ log, stepTimeoutMs: 50 });
+    sequence.add({ name: 'kafka', run: async () => 'escalated' as const, kill: () => killed.push('kafka') });
+    sequence.add({ name: 'temporal', run: () => new Promise<void>(() => {}), kill: () => killed.push('temporal') });
+    const outcome = await sequence.stop();
+    expect(killed).toEqual(['temporal']);
+    expect(outcome.failures).toEqual([
+      { part: 'temporal', reason: 'timeout' },
+      { part: 'kafka', reason: 'escalated' },
+    ]);
+  });
+
+  it('past the whole deadline, kills the step under way and every step not yet run', async () => {
+    const killed: string[] = [];
+    const ran: string[] = [];
+    const sequence = new ShutdownSequence({ log, stepTimeoutMs: 10_000, deadlineMs: 100 });
+    sequence.add({ name: 'daemon lock', run: async () => void ran.push('daemon lock') });
+    sequence.add({ name: 'kafka', run: async () => void ran.push('kafka'), kill: () => killed.push('kafka') });
+    sequence.add({ name: 'ingest', run: () => new Promise<void>(() => {}), kill: () => killed.push('ingest') });
+    const outcome = await sequence.stop();
+    // Not run: the process exits next, so the services' kill is all that stops them.
+    expect(ran).toEqual([]);
+    expect(killed).toEqual(['ingest', 'kafka']);
+    expect(outcome.failures).toEqual([
+      { part: 'ingest', reason: 'timeout' },
+      { part: 'kafka', reason: 'not-run' },
+      { part: 'daemon lock', reason: 'not-run' },
+    ]);
   });
 });
 
@@ -79,5 +117,16 @@ describe('stopOnSignals', () => {
     await sequence.stop();
     await new Promise((resolve) => setImmediate(resolve));
     expect(exits).toEqual([0]);
+  });
+
+  it('exits 1 when a part failed to stop', async () => {
+    const sequence = new ShutdownSequence({ log });
+    sequence.add({ name: 'temporal', run: async () => 'escalated' as const });
+    const exits: number[] = [];
+    remove = stopOnSignals(sequence, log, ((code: number) => void exits.push(code)) as typeof process.exit);
+    process.emit('SIGTERM', 'SIGTERM');
+    await sequence.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(exits).toEqual([1]);
   });
 });
