@@ -40,7 +40,7 @@ import { parseArgs } from 'node:util';
 import { staggerOffsetMs, windowStartAt } from '../detectors/monitor/schedule.ts';
 import { parseDuration } from '../detectors/policy/duration.ts';
 import { Random } from '../detectors/random.ts';
-import { freePort } from '../local-services/process.ts';
+import { freePort, stopProcess } from '../local-services/process.ts';
 import { freeTemporalPort, temporalMetricsPort } from '../local-services/temporal.ts';
 import { MonitorClient } from '../operations/monitor-control.ts';
 import { loadConfig } from '../platform/config.ts';
@@ -49,6 +49,7 @@ import { fitLogistic, predictProbability, type LogisticModel } from '../training
 import { logisticToOnnx } from '../training/logistic-onnx.ts';
 import type { ModelMonitorInput } from '../workflows/monitor/input.ts';
 import { machine } from './lib/cli.ts';
+import { inPool, RunStop } from './lib/run-stop.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'fleet-bench-admin-token-0123456789';
@@ -148,6 +149,8 @@ interface Daemon {
   dataDir: string;
   /** Decisions the daemon logged on a window: model, when derived, the window. */
   decisions: Decision[];
+  /** Set when this benchmark stops it: an exit before that ends the run. */
+  stopRequested: boolean;
 }
 
 interface Decision {
@@ -192,6 +195,7 @@ async function startDaemon(dataDir: string): Promise<Daemon> {
     temporalAddress: `127.0.0.1:${temporal}`,
     dataDir,
     decisions: [],
+    stopRequested: false,
   };
   // The daemon logs JSON on stderr, one line per decision (workers/temporal-worker.ts decisionLogSink).
   const errors: string[] = [];
@@ -229,8 +233,18 @@ async function startDaemon(dataDir: string): Promise<Daemon> {
     const ready = await fetch(`${daemon.api}/readyz`)
       .then((r) => r.ok)
       .catch(() => false);
-    if (ready) return daemon;
+    if (ready) {
+      // A daemon gone mid-run ends the run: there is nothing left to measure.
+      void exited.then((code) => {
+        if (!daemon.stopRequested) runStop.request(`the daemon exited (${code ?? child.signalCode})`);
+      });
+      return daemon;
+    }
     const code = await Promise.race([exited, sleep(1000).then(() => undefined)]);
+    if (runStop.stopping) {
+      await stopDaemon(daemon);
+      throw new StoppedEarly();
+    }
     if (code !== undefined || Date.now() > deadline) {
       // A daemon that is still starting has spawned Temporal and Kafka: stop it, it stops them.
       await stopDaemon(daemon);
@@ -248,7 +262,7 @@ async function startDaemonRetrying(dataDir: string): Promise<Daemon> {
     try {
       return await startDaemon(dataDir);
     } catch (err) {
-      if (attempt >= START_ATTEMPTS) throw err;
+      if (attempt >= START_ATTEMPTS || runStop.stopping) throw err;
       log(
         `  the daemon did not start (attempt ${attempt} of ${START_ATTEMPTS}): ${(err as Error).message.split('\n')[0]}; again`,
       );
@@ -256,12 +270,41 @@ async function startDaemonRetrying(dataDir: string): Promise<Daemon> {
   }
 }
 
+/**
+ * How long the daemon may take to stop after SIGINT before it is SIGKILLed: its own stop gives up
+ * and kills what is left after 80 s (workers/shutdown.ts `deadlineMs`), so this is a last resort.
+ */
+const DAEMON_STOP_WAIT_MS = 100_000;
+
+/** Start-up was interrupted by a stop request. */
+class StoppedEarly extends Error {
+  constructor() {
+    super('stopped before the daemon was ready');
+  }
+}
+
 async function stopDaemon(daemon: Daemon): Promise<void> {
-  if (daemon.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => daemon.child.once('exit', resolve));
-  daemon.child.kill('SIGINT');
-  await Promise.race([exited, sleep(60_000)]);
-  if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
+  daemon.stopRequested = true;
+  const { child } = daemon;
+  // An exit by a signal leaves exitCode null: both say the process is gone.
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  if (!gone()) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    await Promise.race([exited, sleep(DAEMON_STOP_WAIT_MS)]);
+    if (!gone()) {
+      log(`  the daemon did not stop within ${DAEMON_STOP_WAIT_MS / 1000} s: killing it`);
+      child.kill('SIGKILL');
+      await Promise.race([exited, sleep(5_000)]);
+    }
+  }
+  // A daemon killed (by us or anyone) leaves its detached Temporal server and Kafka broker running.
+  for (const service of ['temporal', 'kafka']) {
+    const result = await stopProcess(path.join(daemon.dataDir, 'run', `${service}.pid`)).catch(
+      (err: Error) => err.message,
+    );
+    if (result !== 'not-running') log(`  ${service}, left by the daemon: ${result}`);
+  }
 }
 
 // ---- the models and their traffic ---------------------------------------------------------
@@ -306,16 +349,11 @@ async function api(daemon: Daemon, method: string, url: string, body?: unknown):
   return text ? (JSON.parse(text) as unknown) : null;
 }
 
-/** Run `task(i)` for i in [0, n), `concurrency` at a time (each is a round trip to the daemon or Temporal). */
-async function inPool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < n; i = next++) await task(i);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, n)) }, worker));
-}
-
-async function registerFleet(daemon: Daemon, onnx: Uint8Array, referenceCsv: string): Promise<number> {
+async function registerFleet(
+  daemon: Daemon,
+  onnx: Uint8Array,
+  referenceCsv: string,
+): Promise<{ seconds: number; registered: number }> {
   const t0 = performance.now();
   const body = {
     artifact: { name: 'model.onnx', base64: Buffer.from(onnx).toString('base64') },
@@ -325,11 +363,16 @@ async function registerFleet(daemon: Daemon, onnx: Uint8Array, referenceCsv: str
     as: 'fleet-bench',
   };
   let done = 0;
-  await inPool(N, 4, async (i) => {
-    await api(daemon, 'POST', `/v1/models/${modelIds[i]}/versions`, body);
-    if (++done % 50 === 0) log(`  registered ${done}/${N}`);
-  });
-  return (performance.now() - t0) / 1000;
+  await inPool(
+    N,
+    4,
+    async (i) => {
+      await api(daemon, 'POST', `/v1/models/${modelIds[i]}/versions`, body);
+      if (++done % 50 === 0) log(`  registered ${done}/${N}`);
+    },
+    runStop,
+  );
+  return { seconds: (performance.now() - t0) / 1000, registered: done };
 }
 
 interface Traffic {
@@ -564,19 +607,12 @@ const round = (v: number | null, digits = 1) => (v === null ? null : Number(v.to
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Ctrl-C (or SIGTERM) ends the measurement early: the report covers the minutes measured so far,
- * and the daemon — with the Temporal server and Kafka broker it started — is stopped as at the end.
+ * Ctrl-C (or SIGTERM) ends the run early: nothing more is registered or started, the load stops,
+ * the report covers what was measured so far, and the daemon — with the Temporal server and Kafka
+ * broker it started — is stopped as at the end.
  */
-let stopEarly: () => void = () => {};
-const stoppedEarly = new Promise<void>((resolve) => (stopEarly = resolve));
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.on(signal, () => {
-    if (stopping) return log(`${signal}: already stopping — the daemon and its services are being stopped`);
-    stopping = true;
-    log(`${signal}: ending the run early; the report covers the minutes so far`);
-    stopEarly();
-  });
+const runStop = new RunStop(log);
+runStop.onSignals();
 const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
 
 interface Sample {
@@ -775,12 +811,37 @@ async function main(): Promise<void> {
   log(`fleet: ${N} models, ${MINUTES} min at ${args.cadence}, ${RATE} events/s each; data in ${dataDir}`);
   const { model, onnx, referenceCsv } = trainModel();
   log('starting the daemon…');
-  const daemon = await startDaemonRetrying(dataDir);
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemonRetrying(dataDir);
+  } catch (err) {
+    if (!(err instanceof StoppedEarly)) throw err;
+    log('stopped before the daemon was ready: nothing measured');
+    if (!args.keep && !args['data-dir']) rmSync(dataDir, { recursive: true, force: true });
+    return;
+  }
   const pids = servicePids(dataDir);
   let traffic: Traffic | undefined;
+  // The load generator stops at the first request, not when the run gets round to it.
+  runStop.onStop(() => traffic?.stop());
+  const partial = (startup: Record<string, number | null>) => {
+    const report = {
+      benchmark: 'fleet',
+      command: `npm run bench -- fleet ${process.argv.slice(2).join(' ')}`.trim(),
+      stoppedEarly: runStop.reason,
+      machine: { ...machine(), loadAtStart: load.map((l) => Number(l.toFixed(2))) },
+      settings: { models: N, minutes: MINUTES, cadence: args.cadence },
+      startup,
+    };
+    const json = JSON.stringify(report, null, 2);
+    if (args.out) writeFileSync(args.out, `${json}\n`);
+    log(`stopped during start-up: ${JSON.stringify(startup)}`);
+    if (args.json) process.stdout.write(`${json}\n`);
+  };
   try {
     log('registering the models…');
-    const registerSeconds = await registerFleet(daemon, onnx, referenceCsv);
+    const { seconds: registerSeconds, registered } = await registerFleet(daemon, onnx, referenceCsv);
+    if (runStop.stopping) return partial({ registerSeconds: round(registerSeconds), registered });
     log(`  ${N} registered in ${registerSeconds.toFixed(1)} s`);
 
     const monitors = new MonitorClient(
@@ -804,26 +865,40 @@ async function main(): Promise<void> {
     });
     const trafficStartedAt = Date.now();
     traffic = startTraffic(daemon, model);
+    if (runStop.stopping) await traffic.stop();
     log('starting the monitors…');
     const t0 = performance.now();
     let started = 0;
     try {
-      await inPool(N, START_CONCURRENCY, async (i) => {
-        // A loaded Temporal server can time a start out; starting again joins the one that began.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await monitors.start(inputs[i]!);
-            break;
-          } catch (err) {
-            if (attempt >= START_ATTEMPTS) throw err;
+      await inPool(
+        N,
+        START_CONCURRENCY,
+        async (i) => {
+          // A loaded Temporal server can time a start out; starting again joins the one that began.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await monitors.start(inputs[i]!);
+              break;
+            } catch (err) {
+              // Asked to stop: the monitor not started is reported as such, not as a failure.
+              if (runStop.stopping) return;
+              if (attempt >= START_ATTEMPTS) throw err;
+            }
           }
-        }
-        if (++started % 100 === 0) log(`  started ${started}/${N}`);
-      });
+          if (++started % 100 === 0) log(`  started ${started}/${N}`);
+        },
+        runStop,
+      );
     } finally {
       await monitors.close();
     }
     const startSeconds = (performance.now() - t0) / 1000;
+    if (runStop.stopping)
+      return partial({
+        registerSeconds: round(registerSeconds),
+        monitorStartSeconds: round(startSeconds),
+        monitorsStarted: started,
+      });
     const monitorsStartedAt = Date.now();
     log(`  ${N} monitors started in ${startSeconds.toFixed(1)} s`);
 
@@ -839,9 +914,9 @@ async function main(): Promise<void> {
     await sample();
     const end = monitorsStartedAt + MINUTES * 60_000;
     for (let minute = 1; Date.now() < end; minute++) {
-      await Promise.race([sleep(Math.max(0, monitorsStartedAt + minute * 60_000 - Date.now())), stoppedEarly]);
+      await Promise.race([sleep(Math.max(0, monitorsStartedAt + minute * 60_000 - Date.now())), runStop.requested]);
       // A run stopped within a minute still reports that part-minute.
-      if (stopping && samples.length > 1) break;
+      if (runStop.stopping && samples.length > 1) break;
       await sample();
       const [a, b] = [samples.at(-2)!, samples.at(-1)!];
       const r = interval(a, b, traffic);
@@ -876,7 +951,7 @@ async function main(): Promise<void> {
     await traffic.stop();
     const trafficEndedAt = Date.now();
     // The windows due by now are counted; wait (up to a minute) for their decisions to come in.
-    const graceEnd = stopping ? Date.now() : Date.now() + 60_000;
+    const graceEnd = runStop.stopping ? Date.now() : Date.now() + 60_000;
     while (
       Date.now() < graceEnd &&
       windowOutcomes(daemon.decisions, monitorsStartedAt, trafficEndedAt).some((w) => w.decidedAt === null)
