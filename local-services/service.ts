@@ -2,7 +2,8 @@ import type { ManagedProcess } from './process.ts';
 
 /** A service halflife can run on this machine for local use and tests. */
 export interface LocalService {
-  name: 'temporal' | 'kafka';
+  /** What the daemon's log calls it: 'temporal' or 'kafka' for the services halflife runs. */
+  name: string;
   /** Where clients connect (host:port). */
   address: string;
   /** Other addresses worth printing (e.g. the Temporal Web UI). */
