@@ -35,6 +35,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { staggerOffsetMs, windowStartAt } from '../detectors/monitor/schedule.ts';
@@ -151,6 +152,8 @@ interface Daemon {
   decisions: Decision[];
   /** Set when this benchmark stops it: an exit before that ends the run. */
   stopRequested: boolean;
+  /** Its last log lines other than decisions (shown when it fails to start or stop). */
+  lastLines: string[];
 }
 
 interface Decision {
@@ -196,9 +199,10 @@ async function startDaemon(dataDir: string): Promise<Daemon> {
     dataDir,
     decisions: [],
     stopRequested: false,
+    lastLines: [],
   };
   // The daemon logs JSON on stderr, one line per decision (workers/temporal-worker.ts decisionLogSink).
-  const errors: string[] = [];
+  const errors = daemon.lastLines;
   readline.createInterface({ input: child.stderr! }).on('line', (line) => {
     if (line.includes('"decisionId"')) {
       try {
@@ -290,13 +294,18 @@ async function stopDaemon(daemon: Daemon): Promise<void> {
   const gone = () => child.exitCode !== null || child.signalCode !== null;
   if (!gone()) {
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    const t0 = Date.now();
     child.kill('SIGINT');
-    await Promise.race([exited, sleep(DAEMON_STOP_WAIT_MS)]);
+    // Unref'd: a pending wait must not keep the bench alive once the daemon is gone.
+    await Promise.race([exited, delay(DAEMON_STOP_WAIT_MS, undefined, { ref: false })]);
     if (!gone()) {
       log(`  the daemon did not stop within ${DAEMON_STOP_WAIT_MS / 1000} s: killing it`);
       child.kill('SIGKILL');
-      await Promise.race([exited, sleep(5_000)]);
+      await Promise.race([exited, delay(5_000, undefined, { ref: false })]);
     }
+    log(`  the daemon exited (${child.exitCode ?? child.signalCode}) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    // Its stop log says which part failed, missed its deadline or was forced.
+    if (child.exitCode !== 0) log(daemon.lastLines.filter((l) => l.includes('"part"')).join('\n'));
   }
   // A daemon killed (by us or anyone) leaves its detached Temporal server and Kafka broker running.
   for (const service of ['temporal', 'kafka']) {
