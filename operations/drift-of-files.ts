@@ -5,6 +5,8 @@
  * the production path (reference built in SQL, the current file counted into its bins).
  */
 import { DEFAULT_BIN_COUNT } from '../detectors/drift/bins.ts';
+import { breakageDetails, type QualityThresholds } from '../detectors/drift/data-quality.ts';
+import type { FollowUpBars } from '../detectors/drift/window-follow-ups.ts';
 import { compareFeature } from '../detectors/drift/compare-feature.ts';
 import { resultBeforeTests, type FeatureDriftResult, type FeatureKind } from '../detectors/drift/feature-result.ts';
 import { driftReport } from '../detectors/drift/report.ts';
@@ -14,6 +16,11 @@ import {
   DEFAULT_MULTIVARIATE_SETTINGS,
   type MultivariateDriftSettings,
 } from '../detectors/drift/multivariate/settings.ts';
+import { windowQualityThresholds } from '../detectors/monitor/quality-thresholds.ts';
+import { DEFAULT_MONITOR_SETTINGS } from '../detectors/monitor/types.ts';
+import { followUpBarsOf, qualityThresholdsOf } from '../detectors/policy/data-quality-bars.ts';
+import { resolveEvidence } from '../detectors/policy/evidence.ts';
+import type { RetrainPolicy } from '../detectors/policy/types.ts';
 import { Random } from '../detectors/random.ts';
 import type { ClickHouse } from '../platform/clickhouse/client.ts';
 import { insertFileEvents, type FileEventRow } from '../platform/clickhouse/file-drift-repository.ts';
@@ -47,6 +54,11 @@ export interface DriftOutput {
   dataset_drift: boolean;
   /** Per segment of the `segment` columns, BH across segments × features. @default absent */
   segments?: SegmentReport;
+  /**
+   * The current file's data quality against the reference (the clickhouse engine: the monitor's
+   * window checks): whether it is broken, its breakage, and every alert (shift and evidence too). @default absent (memory engine)
+   */
+  data_quality?: { broken: boolean; breakage: string[]; alerts: string[] };
   /** The multivariate tests on a sample of each file, when asked for. @default absent */
   multivariate?: MultivariateDriftReport | null;
 }
@@ -75,6 +87,17 @@ export interface FileDriftOptions {
    * defaults as in a policy). @default null (not run)
    */
   multivariate?: Partial<MultivariateDriftSettings> | null;
+  /**
+   * The retrain policy whose `dataQuality` bars and `evidence.minWindowRows` judge data quality,
+   * at the newest rule revision, as a monitor started with it would. @default null (the detector's defaults at the newest revision)
+   */
+  policy?: RetrainPolicy | null;
+}
+
+/** How a file's (and its segments') data quality is judged: the thresholds and the follow-up bars. */
+interface QualityJudgement {
+  thresholds: Partial<QualityThresholds>;
+  followUps: FollowUpBars;
 }
 
 export interface FileDrift {
@@ -141,6 +164,7 @@ export async function driftOfFiles(options: FileDriftOptions): Promise<FileDrift
             },
             multivariate,
             [...vectors.keys()],
+            qualityJudgement(options.policy ?? null, selected.length),
           )
         : compareInMemory(reference, current, columns, kinds, bins, multivariate, [...vectors.keys()]);
     return {
@@ -246,6 +270,7 @@ async function compareInClickHouse(
   segmentOptions: { keys: string[]; topK: number; minEvents: number; compared: string[] },
   multivariate: Partial<MultivariateDriftSettings> | null,
   vectors: readonly string[],
+  quality: QualityJudgement,
 ): Promise<DriftOutput> {
   const compared = segmentOptions.compared;
   await applyMigrations(ch.client);
@@ -312,13 +337,19 @@ async function compareInClickHouse(
     minEvents: segmentOptions.minEvents,
   };
   const plan = segmentPolicy.keys.length > 0 ? await planSegments(ch.client, stored, segmentPolicy) : null;
-  const { report, counts } = await driftForWindow(ch.client, {
+  const {
+    report,
+    quality: dataQuality,
+    counts,
+  } = await driftForWindow(ch.client, {
     modelId,
     start: currentStart,
     end: currentStart + current.lines.length,
     reference: stored,
     final: false,
     ...(plan ? { segments: plan.toCount } : {}),
+    followUps: quality.followUps,
+    qualityThresholds: quality.thresholds,
   });
   // Columns with no values at all in the reference have no profile; report them untested, in file order.
   const byName = new Map(report.features.map((f) => [f.name, f]));
@@ -328,6 +359,7 @@ async function compareInClickHouse(
         stored,
         pairSegments(plan.reference, windowSegmentCounts(plan.toCount, counts.segments ?? [], [], 1)),
         segmentPolicy,
+        { qualityThresholds: quality.thresholds },
       )
     : null;
   // The monitor's path: a hash sample of each side read in SQL.
@@ -343,8 +375,26 @@ async function compareInClickHouse(
   return {
     features,
     dataset_drift: report.dataset_drift || !!tests?.dataset_drift,
+    data_quality: {
+      broken: dataQuality.broken,
+      breakage: breakageDetails(dataQuality),
+      alerts: dataQuality.alerts,
+    },
     ...(segments ? { segments } : {}),
     ...(multivariate ? { multivariate: tests ?? null } : {}),
+  };
+}
+
+/** The thresholds a monitor started with `policy` judges a window at (the newest rule revision). */
+function qualityJudgement(policy: RetrainPolicy | null, featureCount: number): QualityJudgement {
+  const evidence = resolveEvidence(policy?.evidence, featureCount);
+  return {
+    thresholds: windowQualityThresholds(
+      DEFAULT_MONITOR_SETTINGS,
+      qualityThresholdsOf(policy?.dataQuality),
+      evidence.minWindowRows,
+    ),
+    followUps: followUpBarsOf(policy?.dataQuality),
   };
 }
 

@@ -6,6 +6,7 @@ import type { SegmentReport } from '../../detectors/segments/evaluate-segments.t
 import { ValidationError } from '../../platform/errors.ts';
 import { commaList } from '../option-values.ts';
 import { emit, table } from '../output.ts';
+import { loadPolicyOption } from '../policy-option.ts';
 
 interface DriftOptions {
   reference: string;
@@ -20,6 +21,7 @@ interface DriftOptions {
   minSegmentRows: string;
   multivariate?: boolean;
   sampleRows: string;
+  policy?: string;
 }
 
 export function registerDriftCommand(program: Command): void {
@@ -30,7 +32,10 @@ export function registerDriftCommand(program: Command): void {
     )
     .requiredOption('--reference <file>', 'reference CSV (header line, then rows) or Parquet (*.parquet)')
     .requiredOption('--current <file>', 'current CSV or Parquet with the same columns')
-    .option('--json', 'print {"features": [...], "dataset_drift": bool, "multivariate": {...} (with --multivariate)}')
+    .option(
+      '--json',
+      'print {"features": [...], "dataset_drift": bool, "data_quality": {...} (clickhouse engine), "segments": {...} (with --segment), "multivariate": {...} (with --multivariate)}',
+    )
     .option(
       '--categorical <names>',
       'comma-separated columns to compare as categories (default: numeric when most cells are numbers)',
@@ -39,7 +44,7 @@ export function registerDriftCommand(program: Command): void {
     .option('--bins <n>', 'reference-quantile bins for PSI/JS/Hellinger', String(DEFAULT_BIN_COUNT))
     .option(
       '--engine <engine>',
-      'memory: exact KS on raw values; clickhouse: counts into fixed bins in a throwaway embedded ClickHouse (binned KS) (default: memory, clickhouse with --segment)',
+      'memory: exact KS on raw values; clickhouse: counts into fixed bins in a throwaway embedded ClickHouse (binned KS), with the data-quality checks (default: memory, clickhouse with --segment or --policy)',
     )
     .option(
       '--segment <names>',
@@ -60,6 +65,10 @@ export function registerDriftCommand(program: Command): void {
       'rows of each file the multivariate tests sample',
       String(DEFAULT_MULTIVARIATE_SETTINGS.sampleRows),
     )
+    .option(
+      '--policy <file>',
+      "retrain policy YAML (see examples/policies) whose dataQuality bars and evidence.minWindowRows judge the file's and each segment's data quality, at the newest rule revision (default: none, the detector's defaults)",
+    )
     .addHelpText(
       'after',
       '\nEmpty cells are missing (in numeric columns also NA, N/A, NaN, null, None). Text in a numeric\ncolumn is an error naming file, line and column (exit 3); --categorical makes the column categorical.\nParquet files are read by the embedded ClickHouse; NULL is missing, and "line" in a message is the\nrow number + 1 (as if a header line came first). Drifted = an effect size over its threshold AND\nBH-adjusted p < 0.05.',
@@ -69,9 +78,14 @@ export function registerDriftCommand(program: Command): void {
       if (!Number.isInteger(bins) || bins < 1 || bins > 1000)
         throw new ValidationError(`--bins must be an integer in 1..1000, got ${opts.bins}`);
       const segments = commaList(opts.segment) ?? [];
-      const engine = opts.engine ?? (segments.length > 0 ? 'clickhouse' : 'memory');
+      const engine = opts.engine ?? (segments.length > 0 || opts.policy !== undefined ? 'clickhouse' : 'memory');
       if (engine !== 'memory' && engine !== 'clickhouse')
         throw new ValidationError(`--engine must be memory or clickhouse, got ${engine}`);
+      if (opts.policy !== undefined && engine !== 'clickhouse')
+        throw new ValidationError(
+          '--policy judges data quality, which is checked in ClickHouse: use it with --engine clickhouse',
+        );
+      const policy = opts.policy === undefined ? null : loadPolicyOption(opts.policy).policy;
       const topK = Number(opts.topK);
       if (!Number.isInteger(topK) || topK < 1 || topK > 100)
         throw new ValidationError(`--top-k must be an integer in 1..100, got ${opts.topK}`);
@@ -92,6 +106,7 @@ export function registerDriftCommand(program: Command): void {
         topK,
         minSegmentRows,
         multivariate: opts.multivariate ? { sampleRows } : null,
+        policy,
         onProgress: (file, rows) => process.stderr.write(`reading ${file}: ${rows.toLocaleString('en-US')} rows\n`),
       });
       if (drift.rows >= 250_000)
@@ -154,8 +169,14 @@ function render(output: DriftOutput): string {
     `dataset drift: ${output.dataset_drift ? 'YES' : 'no'} (${drifted} of ${tested} tested columns drifted${
       multivariate ? `; multivariate tests drifted: ${multivariate.drifted_tests.join(', ') || 'none'}` : ''
     })`,
+    ...(output.data_quality ? ['', renderDataQuality(output.data_quality)] : []),
     ...(output.segments ? ['', renderSegments(output.segments)] : []),
   ].join('\n');
+}
+
+function renderDataQuality(quality: NonNullable<DriftOutput['data_quality']>): string {
+  if (quality.broken) return `data quality: BROKEN (${quality.breakage.join('; ')})`;
+  return `data quality: ok${quality.alerts.length > 0 ? ` (${quality.alerts.join('; ')})` : ''}`;
 }
 
 function renderSegments(report: SegmentReport): string {

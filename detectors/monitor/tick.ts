@@ -48,6 +48,7 @@ import { isOutcomeProbeMetric } from '../probes/outcome-gap.ts';
 import { retrainOutcomes } from '../probes/outcomes.ts';
 import { abandonProbe } from '../probes/progress.ts';
 import { updateQualityEvidence } from './quality-evidence.ts';
+import { windowQualityThresholds } from './quality-thresholds.ts';
 import { estimateOfOutcomes } from './outcome-estimate.ts';
 import { estimateWindowQuality } from './window-estimate.ts';
 import {
@@ -149,20 +150,10 @@ export function evaluateWindow(
     features: observation.quality ?? qualityCounts,
     appeared: observation.appeared ?? null,
   };
-  // Revision 4: a value the reference had, grown frequent while the window keeps its spread, is
-  // shift; with `stuckValueOrder`, so is one whose repeats interleave in event order (a ceiling).
-  const revision4 = (settings.ruleRevision ?? 1) >= 4;
   // The policy's bars apply under every revision: a policy without them gets the defaults, as before.
   const dataQuality = dataQualityReport(
     qualityInputs,
-    revision3
-      ? {
-          ...qualityBars,
-          min_rows: evidence.minWindowRows,
-          ...(revision4 ? { stuck_shift_aware: true } : {}),
-          ...(revision4 && settings.stuckValueOrder === true ? { stuck_order_aware: true } : {}),
-        }
-      : qualityBars,
+    windowQualityThresholds(settings, qualityBars, evidence.minWindowRows),
   );
 
   let realised: WindowEvaluation['quality']['realised'] = null;
@@ -385,7 +376,14 @@ export function monitorTick(
   const evidence = resolveEvidence(policy.evidence, featureCountOf(reference));
   const qualityBars = qualityThresholdsOf(policy.dataQuality);
   const base = evaluateWindow(reference, observation, settings, evidence, qualityBars);
-  const segments = tickSegments(state, reference, observation, policy, settings);
+  const segments = tickSegments(
+    state,
+    reference,
+    observation,
+    policy,
+    settings,
+    windowQualityThresholds(settings, qualityBars, evidence.minWindowRows),
+  );
   if (segments) base.segments = segments;
 
   // The version in service is the one that scored most of the window (a canary is a minority).

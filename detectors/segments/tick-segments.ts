@@ -7,7 +7,7 @@
  * with the same segment's labels of the windows just before it (segment-pooling.ts).
  */
 import type { MonitorReference, MonitorSettings, MonitorState, WindowObservation } from '../monitor/types.ts';
-import { qualityThresholdsOf } from '../policy/data-quality-bars.ts';
+import type { QualityThresholds } from '../drift/data-quality.ts';
 import type { RetrainPolicy } from '../policy/types.ts';
 import { sameGrouping, windowEstimationGrouping } from '../monitor/window-estimate.ts';
 import { evaluateSegments, type SegmentReport } from './evaluate-segments.ts';
@@ -22,6 +22,11 @@ export function tickSegments(
   policy: RetrainPolicy,
   settings: Pick<MonitorSettings, 'qualityMetric' | 'worthlessError'> &
     Partial<Pick<MonitorSettings, 'ruleRevision' | 'segmentPooling'>>,
+  /**
+   * The thresholds the whole window is judged at (monitor/quality-thresholds.ts: the policy's bars
+   * and the rule revision's), so a segment tells breakage from shift as its window does.
+   */
+  qualityThresholds: Partial<QualityThresholds>,
 ): SegmentReport | null {
   const observed = observation.segments;
   if (!observed || !policy.segments || !reference) {
@@ -45,7 +50,7 @@ export function tickSegments(
     qualityMetric: settings.qualityMetric,
     worthlessError: settings.worthlessError ?? null,
     estimator,
-    qualityThresholds: qualityThresholdsOf(policy.dataQuality),
+    qualityThresholds,
   };
   const segments = pairSegments(counts, observed.window);
   let report = evaluateSegments(reference, segments, policy.segments, options);

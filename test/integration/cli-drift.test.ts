@@ -473,4 +473,92 @@ describe('halflife drift (CLI on CSV files)', () => {
       expect(bad.stderr).toMatch(/--sample-rows must be an integer in 20\.\.20000, got 5/);
     });
   });
+
+  describe('--policy', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-drift-policy-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const write = (name: string, text: string): string => {
+      const file = path.join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+    /** Rows of three countries; with `missing`, x is empty in 2 rows of every 25 (8%) of every country. Seeded. */
+    const csv = (name: string, rows: number, seed: number, missing: boolean): string => {
+      const random = new Random(seed);
+      const lines = ['country,x'];
+      for (let i = 0; i < rows; i++) {
+        const x = missing && i % 25 < 2 ? '' : random.normal(0, 1).toFixed(4);
+        lines.push(`${['DE', 'FR', 'US'][i % 3]!},${x}`);
+      }
+      return write(name, `${lines.join('\n')}\n`);
+    };
+    const policy = (name: string, dataQuality: string): string =>
+      write(name, `name: p\nversion: 1\nmodel: m\ntrigger:\n  kind: periodic\n  every: 1h\n${dataQuality}`);
+    const reference = csv('reference.csv', 3000, 11, false);
+    const current = csv('current.csv', 1500, 12, true);
+    const drift = (...args: string[]) =>
+      halflife('--reference', reference, '--current', current, '--segment', 'country', ...args);
+
+    it("judges the file's and each segment's data quality at the policy's bars", async () => {
+      // An 8-point rise in missing x: breakage at the detector's 5-point bar, in the file and in every segment.
+      const byDefault = await drift('--json');
+      expect(byDefault.code, byDefault.stderr).toBe(0);
+      const strict = JSON.parse(byDefault.stdout) as DriftOutput;
+      expect(strict.data_quality).toMatchObject({
+        broken: true,
+        breakage: ['x: missing rate 0.080 vs reference 0.000'],
+      });
+      expect(strict.segments!.broken).toEqual(['country=DE', 'country=FR', 'country=US']);
+
+      // A policy whose missing-rate bar is 10 points: the same files are not broken.
+      const lax = policy('lax.yaml', 'dataQuality:\n  missingRateIncrease: 0.1\n');
+      const withPolicy = await drift('--json', '--policy', lax);
+      expect(withPolicy.code, withPolicy.stderr).toBe(0);
+      const laxOut = JSON.parse(withPolicy.stdout) as DriftOutput;
+      expect(laxOut.data_quality).toMatchObject({ broken: false, breakage: [] });
+      expect(laxOut.segments!.broken).toEqual([]);
+      expect(laxOut.segments!.segments.map((s) => s.dataQuality)).toEqual(
+        Array.from({ length: 3 }, () => ({ broken: false, breakage: [] })),
+      );
+      // The drift verdicts do not depend on the bars.
+      expect(laxOut.features).toEqual(strict.features);
+
+      const text = await drift('--policy', lax);
+      expect(text.stdout).toMatch(/^data quality: ok$/m);
+      expect(text.stdout).toMatch(/^country=DE\s+1000\s+500\s+ok\s*$/m);
+      expect((await drift()).stdout).toMatch(/^data quality: BROKEN \(x: missing rate 0\.080 vs reference 0\.000\)$/m);
+    });
+
+    it('rejects a bad policy and the memory engine (exit code 3) and a missing file (2, as backtest), naming what to fix', async () => {
+      const bad = policy('bad.yaml', 'dataQuality:\n  missingRateIncrease: -1\n');
+      const invalid = await drift('--policy', bad);
+      expect(invalid.code).toBe(3);
+      expect(invalid.stderr).toMatch(
+        /invalid retrain policy .*bad\.yaml: policy\.dataQuality\.missingRateIncrease: must be above 0/,
+      );
+      const missing = await drift('--policy', path.join(dir, 'nope.yaml'));
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/--policy .*nope\.yaml: no such file or directory/);
+      const memory = await halflife(
+        '--reference',
+        reference,
+        '--current',
+        current,
+        '--engine',
+        'memory',
+        '--policy',
+        policy('ok.yaml', ''),
+      );
+      expect(memory.code).toBe(3);
+      expect(memory.stderr).toMatch(/--policy judges data quality, .* use it with --engine clickhouse/);
+    });
+
+    it('is documented in --help with its default', async () => {
+      const help = await halflife('--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout.replace(/\s+/g, ' ')).toMatch(
+        /--policy <file> retrain policy YAML .* dataQuality bars .* \(default: none, the detector's defaults\)/,
+      );
+    });
+  });
 });

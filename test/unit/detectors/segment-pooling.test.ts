@@ -98,6 +98,7 @@ function run(ticks: number, segmentPooling: boolean, version: (tick: number) => 
       },
       policy,
       { ...DEFAULT_MONITOR_SETTINGS, segmentPooling },
+      {},
     );
     reports.push(report!);
   }
