@@ -95,7 +95,7 @@ async function main(): Promise<void> {
         for (const revision of revisions) {
           const policy = benchPolicy('ca', costAwareTrigger, spec.trainingWindow);
           const { report, retrainSteps } = await backtestOnMatrix(frame, policy, trainer, {
-            ruleRevision: revision as 1 | 2 | 3 | 4 | 5 | 6 | 7,
+            ruleRevision: revision as 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8,
           });
           runs.push({ revision, report, retrainSteps, probeSteps: probeTimes(report) });
         }

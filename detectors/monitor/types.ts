@@ -216,7 +216,7 @@ export interface MonitorSettings {
    * long again as it has lasted, not for the version's age (economics/staleness.ts `stepStaleness`).
    * @default 7
    */
-  ruleRevision: 1 | 2 | 3 | 4 | 5 | 6 | 7;
+  ruleRevision: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
   /**
    * Most cadences one evaluation covers when the monitor wakes with several windows due (it fell
    * behind): they are evaluated as one coalesced window and older ones are skipped, both recorded
@@ -290,7 +290,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxWindows: 168,
   maxPointsPerVersion: 500,
   maxVersions: 8,
-  ruleRevision: 7,
+  ruleRevision: 8,
   maxCoalescedWindows: 24,
   boundedDecayFits: true,
   textRevision: 2,

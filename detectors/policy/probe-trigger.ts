@@ -6,11 +6,12 @@
  */
 import { chanceRetrainDoesNotHelp, type ProbeEvidence } from '../probes/evidence.ts';
 import type { ResolvedProbePolicy } from '../probes/policy.ts';
+import { gapPosterior, posteriorExploreValue, type GapMeasurement } from '../probes/gap-posterior.ts';
 import { beforeRetrainValue, exploreValue, probeWindowsNeeded } from '../probes/schedule.ts';
 import type { ProbePlan } from '../probes/types.ts';
 import { formatInstant } from '../texts/format.ts';
 import { HOUR_MS } from './duration.ts';
-import type { DecisionValue, PolicyState } from './state.ts';
+import { LATEST_RULE_REVISION, type DecisionValue, type PolicyState } from './state.ts';
 
 export interface ProbeTriggerInput {
   state: PolicyState;
@@ -32,6 +33,11 @@ export interface ProbeTriggerInput {
   freshQuality: number | null;
   /** Whether the attainable level is the early-life quality of fresh versions measured in service. */
   attainableMeasured: boolean;
+  /**
+   * What this version's standing probes measured of the gap (rule revision 8): the explore value
+   * is then taken under the prior updated by them (probes/gap-posterior.ts). @default null (the prior alone)
+   */
+  gapMeasurements?: readonly GapMeasurement[] | null;
 }
 
 export interface ProbeTriggerOutcome {
@@ -72,7 +78,11 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
   const newer = latest !== null && input.stepAt !== null && input.stepAt >= latest.completedAt;
   if (evidence.heldUntil !== null && latest !== null && !newer) {
     inputs.probeHeldUntil = evidence.heldUntil;
-    const what = `a challenger trained on the training window of ${formatInstant(latest.startedAt)} did not beat it by a gap worth a retrain on the same ${latest.events} events (gap ${(latest.gap ?? 0).toFixed(3)}, 95% interval ${(latest.lower ?? 0).toFixed(3)} to ${(latest.upper ?? 0).toFixed(3)}, worth it from ${latest.plan.worthwhileGap.toFixed(3)})`;
+    const measured = `gap ${(latest.gap ?? 0).toFixed(3)}, 95% interval ${(latest.lower ?? 0).toFixed(3)} to ${(latest.upper ?? 0).toFixed(3)}, worth it from ${latest.plan.worthwhileGap.toFixed(3)}`;
+    const what =
+      latest.verdict === 'inconclusive'
+        ? `a challenger trained on the training window of ${formatInstant(latest.startedAt)} measured a gap below the one a retrain needs on the same ${latest.events} events (${measured}): too few events to rule a worthwhile gap out, but the retrain is expected not to pay`
+        : `a challenger trained on the training window of ${formatInstant(latest.startedAt)} did not beat it by a gap worth a retrain on the same ${latest.events} events (${measured})`;
     return out(
       input.fired
         ? `no fresh model shown to be better: ${what}; held until ${formatInstant(evidence.heldUntil)}`
@@ -105,12 +115,19 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
     });
     inputs.probeChanceRetrainUseless = chance;
     if (value <= cost) return out(null, null);
+    // The retrain is for a loss of `loss`: a challenger ahead by less than half of it does not justify it.
+    // Rule revision 8: nor one ahead by less than the gap at which the version's life so far (the
+    // Lindy estimate of what is left) pays for the retrain — the cumulative and forecast rules fire
+    // on a version's history, when its latest window may show no loss at all.
+    const lifeGap =
+      (state.ruleRevision ?? LATEST_RULE_REVISION) >= 8
+        ? input.hurdle / Math.max(1e-9, input.valuePerQualityUnit * input.eventsPerHour * input.nowAgeHours)
+        : 0;
     const plan: ProbePlan = {
       kind: 'before-retrain',
       value,
       cost,
-      // The retrain is for a loss of `loss`: a challenger ahead by less than half of it does not justify it.
-      worthwhileGap: loss / 2,
+      worthwhileGap: Math.max(loss / 2, lifeGap),
       windows,
       reason: `probe first: a retrain of this model did not help with chance ${chance.toFixed(2)}, so checking saves ${value.toFixed(0)} in expectation against ${cost.toFixed(0)} for the probe and ${windows} window(s) of waiting`,
     };
@@ -123,20 +140,34 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
       ? Math.max(0, input.freshQuality - input.recentQuality)
       : 0;
   const scale = Math.max(policy.priorGap, shortfall);
-  const value = exploreValue({
-    valuePerQualityUnit: input.valuePerQualityUnit,
-    eventsServed: input.eventsPerHour * input.nowAgeHours,
-    hurdle: input.hurdle,
-    priorGap: scale,
-  });
+  const eventsServed = input.eventsPerHour * input.nowAgeHours;
+  const measured = input.gapMeasurements ?? [];
+  const posterior = measured.length > 0 ? gapPosterior(scale, measured) : null;
+  const value =
+    posterior === null
+      ? exploreValue({
+          valuePerQualityUnit: input.valuePerQualityUnit,
+          eventsServed,
+          hurdle: input.hurdle,
+          priorGap: scale,
+        })
+      : posteriorExploreValue(input.valuePerQualityUnit, eventsServed, input.hurdle, posterior);
   inputs.probeExploreValue = value;
+  if (posterior !== null) {
+    inputs.probeGapPosteriorMean = posterior.mean;
+    inputs.probeGapPosteriorSd = posterior.sd;
+  }
   if (value <= policy.probeCost) return out(null, null);
+  const prior =
+    posterior === null
+      ? `gap prior ${scale.toFixed(3)}`
+      : `gap prior ${scale.toFixed(3)} updated by ${posterior.measurements} probe(s) of this version to ${posterior.mean.toFixed(3)} ± ${posterior.sd.toFixed(3)}`;
   return out(null, {
     kind: 'explore',
     value,
     cost: policy.probeCost,
     // The gap at which the staleness served so far would pay for a retrain.
     worthwhileGap: input.hurdle / Math.max(1e-9, input.valuePerQualityUnit * input.eventsPerHour * input.nowAgeHours),
-    reason: `probe: knowing whether a fresh model beats this one is worth ${value.toFixed(0)} (gap prior ${scale.toFixed(3)}, ${Math.round(input.eventsPerHour * input.nowAgeHours)} events served) > probe cost ${policy.probeCost.toFixed(0)}`,
+    reason: `probe: knowing whether a fresh model beats this one is worth ${value.toFixed(0)} (${prior}, ${Math.round(eventsServed)} events served) > probe cost ${policy.probeCost.toFixed(0)}`,
   });
 }

@@ -79,7 +79,12 @@ export interface PolicyState {
    * the model's own quality excursions last when its history shows they revert (economics/persistence.ts);
    * 6 pools a window short of the minimum labels with the windows before it (monitor/label-pooling.ts);
    * 7 prices a step for as long again as it has lasted, not the version's age, while the history
-   * is too short to tell lasting steps from excursions that revert (economics/staleness.ts `stepStaleness`).
+   * is too short to tell lasting steps from excursions that revert (economics/staleness.ts `stepStaleness`);
+   * 8 counts what a challenger probe measured beyond its verdict: an inconclusive probe whose measured
+   * gap is below the gap the retrain needs holds it, as one that found no better model does
+   * (probes/evidence.ts `estimateBelowWorthwhile`); a probe before a retrain needs at least the gap
+   * at which the version's life so far pays for the retrain; and the explore value is taken under the
+   * gap prior updated by the version's standing probes (probes/gap-posterior.ts).
    * Replayed workflow histories keep the revision they
    * were recorded under. @default LATEST_RULE_REVISION
    */
@@ -115,7 +120,7 @@ export interface PolicyState {
 }
 
 /** The newest revision of the cost-aware rule (what a state without `ruleRevision` gets). */
-export const LATEST_RULE_REVISION = 7;
+export const LATEST_RULE_REVISION = 8;
 
 export type GuardName = 'one-at-a-time' | 'data-quality' | 'cooldown' | 'budget' | 'blackout' | 'approval';
 

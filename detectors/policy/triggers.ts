@@ -14,6 +14,7 @@ import type { QualityWindow, VersionEarlyQuality } from '../economics/staleness.
 import { lossPersistence, PERSISTENCE_MIN_PAIRS } from '../economics/persistence.ts';
 import type { RetrainEconomics, StepEvidence } from '../economics/types.ts';
 import { probeEvidence, type ProbeEvidence } from '../probes/evidence.ts';
+import { standingGapMeasurements } from '../probes/gap-posterior.ts';
 import { resolveProbePolicy } from '../probes/policy.ts';
 import type { ProbePlan, ProbePolicy } from '../probes/types.ts';
 import { describeEconomics } from '../texts/economics-statement.ts';
@@ -280,7 +281,13 @@ function costAware(
       : null;
   // A measured gap is evidence about the data it was measured on: it ages (probes/evidence.ts).
   const probed: ProbeEvidence | null = probes?.enabled
-    ? probeEvidence(state.probes, now, { windows: state.windows ?? [], changePointAt: state.lastChangePointAt ?? null })
+    ? probeEvidence(
+        state.probes,
+        now,
+        { windows: state.windows ?? [], changePointAt: state.lastChangePointAt ?? null },
+        // Rule revision 8: an inconclusive probe whose measured gap is below the worthwhile one holds.
+        (state.ruleRevision ?? LATEST_RULE_REVISION) >= 8,
+      )
     : null;
   const raised = probed?.raisedAttainable ?? null;
   const attainable =
@@ -444,6 +451,14 @@ function costAware(
           freshQuality: attainable.source === 'versions' ? null : fallbackFresh,
           attainableMeasured: measuredAttainable.source === 'versions',
           recentQuality: [...own].reverse().find((w) => w.quality !== null)?.quality ?? null,
+          // Rule revision 8: the explore prior updated by what this version's probes measured.
+          gapMeasurements:
+            revision >= 8
+              ? standingGapMeasurements(state.probes, {
+                  windows: state.windows ?? [],
+                  changePointAt: state.lastChangePointAt ?? null,
+                })
+              : null,
         })
       : null;
   if (probeFinding !== null && !reason.includes(probeFinding)) reason = `${reason}; ${probeFinding}`;

@@ -12,7 +12,11 @@
  *   probe started (so the waits double), and at least the probe's own length. A credible step
  *   down after the probe is new evidence and lifts the hold;
  * - `inconclusive`: the trigger decides as it would without a probe; no probe runs until the
- *   same back-off ends.
+ *   same back-off ends. From rule revision 8, an inconclusive probe whose measured gap is below
+ *   its worthwhile gap holds as `no-better` does (`measuredGapHolds`): the interval could not rule
+ *   out a gap worth a retrain, but the best estimate of the gap is one that is not, so the retrain
+ *   it would make is expected to cost more than it saves (flight delays, 2015-03-14 and
+ *   2015-08-11: gaps 0.003 and 0 on ~300 events, each retrain saving less than C).
  * Only probes of the version in service count.
  */
 import { formatInstant } from '../texts/format.ts';
@@ -43,7 +47,12 @@ export interface DataSince {
   changePointAt?: number | null;
 }
 
-export function probeEvidence(view: ProbeView | undefined, now: number, since: DataSince | null = null): ProbeEvidence {
+export function probeEvidence(
+  view: ProbeView | undefined,
+  now: number,
+  since: DataSince | null = null,
+  measuredGapHolds = false,
+): ProbeEvidence {
   const latest = [...(view?.results ?? [])].reverse().find((r) => r.version === view?.version) ?? null;
   if (latest === null) return { latest, raisedAttainable: null, heldUntil: null, backoffUntil: null };
   if (latest.verdict === 'challenger-better' && latest.champion !== null && latest.lower !== null) {
@@ -66,7 +75,7 @@ export function probeEvidence(view: ProbeView | undefined, now: number, since: D
   return {
     latest,
     raisedAttainable: null,
-    heldUntil: latest.verdict === 'no-better' ? pending : null,
+    heldUntil: latest.verdict === 'no-better' || (measuredGapHolds && estimateBelowWorthwhile(latest)) ? pending : null,
     backoffUntil: pending,
   };
 }
@@ -86,6 +95,11 @@ function gapLapse(result: ProbeResult, until: number, now: number, since: DataSi
   if (change !== null && change >= result.completedAt)
     return `quality changed after the gap was measured (change point at ${formatInstant(change)})`;
   return null;
+}
+
+/** An inconclusive probe whose measured gap is below the gap its plan needed for a retrain to pay. */
+export function estimateBelowWorthwhile(result: ProbeResult): boolean {
+  return result.verdict === 'inconclusive' && result.gap !== null && result.gap < result.plan.worthwhileGap;
 }
 
 /** End of the hold after a probe that found no better model. */

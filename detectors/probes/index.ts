@@ -6,3 +6,4 @@ export * from './evidence.ts';
 export * from './schedule.ts';
 export * from './outcomes.ts';
 export * from './outcome-gap.ts';
+export * from './gap-posterior.ts';

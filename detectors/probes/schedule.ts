@@ -13,7 +13,8 @@
  *   k = value × events served: 2·(k·s·φ(z) − C·(1 − Φ(z))), z = C / (k·s). A probe runs when
  *   that exceeds its price. The value grows with the version's life, so a flat version is probed
  *   rarely and a long-lived one eventually; after a probe that found nothing the hold
- *   (evidence.ts) doubles the wait.
+ *   (evidence.ts) doubles the wait. From rule revision 8 the version's standing probes update the
+ *   prior (gap-posterior.ts), so a probe that found no gap also lowers what the next is worth.
  */
 import { normalCdf } from '../quality/distributions.ts';
 

@@ -148,6 +148,15 @@ const UNMEASURED_STEP_PERSISTENCE = 'unmeasured-step-persistence';
  */
 const LATE_LABEL_HORIZON = 'late-label-horizon';
 
+/**
+ * `patched` id of rule revision 8: what a challenger probe measured counts beyond its verdict — an
+ * inconclusive probe whose measured gap is below the gap a retrain needs holds the retrain
+ * (detectors/probes/evidence.ts `estimateBelowWorthwhile`), a probe before a retrain needs at least
+ * the gap at which the version's life pays for it, and the explore value is taken under the gap
+ * prior updated by the version's standing probes (detectors/probes/gap-posterior.ts).
+ */
+const PROBE_GAP_EVIDENCE = 'probe-gap-evidence';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -208,8 +217,11 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it stay on rule revision 6 (a step priced over the version's age however
   // short the history), so their decisions replay unchanged.
   const unmeasuredStepPersistence = pooledWithEarlier && patched(UNMEASURED_STEP_PERSISTENCE);
-  // Runs recorded before it asked and counted late labels for every kept window, and replay so. Asked last.
+  // Runs recorded before it asked and counted late labels for every kept window, and replay so.
   const lateLabelHorizon = patched(LATE_LABEL_HORIZON);
+  // Runs recorded before it stay on rule revision 7 (a probe counts by its verdict alone),
+  // so their decisions replay unchanged. Asked last.
+  const probeGapEvidence = unmeasuredStepPersistence && patched(PROBE_GAP_EVIDENCE);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -235,6 +247,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     segmentPooling,
     unmeasuredStepPersistence,
     lateLabelHorizon,
+    probeGapEvidence,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

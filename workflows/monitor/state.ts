@@ -168,7 +168,9 @@ export class MonitorWorkflowState {
    * `segmentPooling` (rule revision 6: a segment short of its SLO's labels pooled with the windows before it).
    * `unmeasuredStepPersistence` (rule revision 7: with too short a history to tell, a step priced
    * for as long again as it has lasted).
-   * `lateLabelHorizon` (late labels asked and counted only for windows inside the late-label horizon).
+   * `lateLabelHorizon` (late labels asked and counted only for windows inside the late-label horizon),
+   * `probeGapEvidence` (rule revision 8: what a probe measured counts beyond its verdict — an
+   * estimate below the worthwhile gap holds, the explore prior is updated by it).
    */
   constructor(
     input: ModelMonitorInput,
@@ -197,6 +199,7 @@ export class MonitorWorkflowState {
       segmentPooling = false,
       unmeasuredStepPersistence = false,
       lateLabelHorizon = false,
+      probeGapEvidence = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -222,6 +225,7 @@ export class MonitorWorkflowState {
       segmentPooling?: boolean;
       unmeasuredStepPersistence?: boolean;
       lateLabelHorizon?: boolean;
+      probeGapEvidence?: boolean;
     },
   ) {
     this.input = input;
@@ -236,25 +240,27 @@ export class MonitorWorkflowState {
     this.#segmentEstimates = segmentEstimates;
     this.#kindReevaluation = kindReevaluation;
     const newest =
-      this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence
-        ? 7
-        : this.#challengerProbes && stepPersistence && pooledWithEarlier
-          ? 6
-          : this.#challengerProbes && stepPersistence
-            ? 5
-            : this.#challengerProbes
-              ? 4
-              : ruleRevision3
-                ? 3
-                : ruleRevision2
-                  ? 2
-                  : 1;
+      this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence && probeGapEvidence
+        ? 8
+        : this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence
+          ? 7
+          : this.#challengerProbes && stepPersistence && pooledWithEarlier
+            ? 6
+            : this.#challengerProbes && stepPersistence
+              ? 5
+              : this.#challengerProbes
+                ? 4
+                : ruleRevision3
+                  ? 3
+                  : ruleRevision2
+                    ? 2
+                    : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
       // A revision the code of this run's history did not have is never used; a lower one asked for is.
       ruleRevision: Math.min(newest, input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) as
-        1 | 2 | 3 | 4 | 5 | 6 | 7,
+        1 | 2 | 3 | 4 | 5 | 6 | 7 | 8,
       textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
       boundedDecayFits: boundedDecayFits
         ? (input.settings?.boundedDecayFits ?? DEFAULT_MONITOR_SETTINGS.boundedDecayFits)
