@@ -10,7 +10,7 @@ import { modelKindOf, type ModelKindDeclaration } from '../../platform/clickhous
 import { assertPolicyFitsModel } from '../../operations/policy-fits-model.ts';
 import { loadConfig, type HalflifeConfig } from '../../platform/config.ts';
 import { NotFoundError, ValidationError } from '../../platform/errors.ts';
-import { loadPolicyFile } from '../../platform/policy-file.ts';
+import { loadPolicyOption } from '../policy-option.ts';
 import {
   approveUpdate,
   forceRetrainUpdate,
@@ -51,7 +51,7 @@ export function registerMonitorCommands(program: Command): void {
     .option('--settle <duration>', 'wait after a window closes, for late events', '1m')
     .option('--json', 'machine-readable output')
     .action(async (model: string, opts: { policy: string; cadence: string; settle: string; json?: boolean }) => {
-      const loaded = loadPolicyFile(opts.policy);
+      const loaded = loadPolicyOption(opts.policy);
       if (loaded.policy.model !== model)
         throw new ValidationError(
           `policy ${opts.policy} is for model "${loaded.policy.model}", not "${model}": fix its \`model\` field`,
@@ -164,7 +164,7 @@ export function registerMonitorCommands(program: Command): void {
     .description('check a policy file against the schema (exit 3 with every problem named)')
     .option('--json', 'machine-readable output')
     .action((file: string, opts: CommonOptions) => {
-      const loaded = loadPolicyFile(file);
+      const loaded = loadPolicyOption(file, 'policy file');
       emit(!!opts.json, loaded, () =>
         [
           `${file}: valid — policy ${loaded.ref.name} v${loaded.ref.version} for model ${loaded.policy.model}, ${loaded.policy.trigger.kind} trigger, sha256 ${loaded.ref.hash}`,
@@ -180,7 +180,7 @@ export function registerMonitorCommands(program: Command): void {
     .option('--as <name>', 'who is acting (recorded); default: $USER')
     .option('--json', 'machine-readable output')
     .action(async (model: string, file: string, opts: CommonOptions) => {
-      const loaded = loadPolicyFile(file);
+      const loaded = loadPolicyOption(file, 'policy file');
       await checkPolicyFitsModel(config(), loaded.policy);
       const ref = await update(config(), model, setPolicyUpdate, {
         policy: loaded.policy,

@@ -193,7 +193,7 @@ describe('halflife monitor / decisions / explain / replay against a running daem
     ]);
   });
 
-  it('names an unknown model and an invalid policy file, with their exit codes', async () => {
+  it('names an unknown model, an invalid policy file and a missing one, with their exit codes', async () => {
     const unknown = await halflife('monitor', 'status', 'no-such-model', '--json');
     expect(unknown.code).toBe(5);
     expect(unknown.stderr).toContain('no monitor is running');
@@ -206,6 +206,17 @@ describe('halflife monitor / decisions / explain / replay against a running daem
     expect(invalid.code).toBe(3);
     expect(invalid.stderr).toContain('cooldown');
     expect(invalid.stderr).toContain('threshold');
+    // A path that names no file: a clear message and exit 2, from every command that takes one.
+    const missing = path.join(dataDirOf(env), 'no-such-policy.yaml');
+    for (const [args, named] of [
+      [['policy', 'validate', missing], 'policy file'],
+      [['monitor', 'start', 'no-such-model', '--policy', missing], '--policy'],
+      [['policy', 'apply', 'no-such-model', missing], 'policy file'],
+    ] as const) {
+      const run = await halflife(...args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toContain(`${named} ${missing}: no such file or directory`);
+    }
   });
 });
 
