@@ -157,14 +157,18 @@ export class ShutdownSequence {
 }
 
 /**
- * Stop on SIGINT, SIGTERM and SIGHUP, then exit: 0 when every part stopped cleanly, 1 when one
- * failed, missed its deadline or had to be forced (the log names it). Handlers stay installed, so
+ * Stop on SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGUSR2 (`STOP_SIGNALS`; the last two are the
+ * Temporal SDK's shutdown signals too, and some process managers' restart), then exit: 0 when
+ * every part stopped cleanly, 1 when one failed, missed its deadline or had to be forced (the log
+ * names it). Handlers stay installed, so
  * a repeated signal never falls through to Node's default (exit at once, leaving the local
  * services running); it is logged and the shutdown under way goes on, bounded by its deadline.
  * Returns a function that removes the handlers.
  */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
+
 export function stopOnSignals(sequence: ShutdownSequence, log: Logger, exit = process.exit): () => void {
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const signals = STOP_SIGNALS;
   let received = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     received++;

@@ -26,6 +26,10 @@ export function installTemporalRuntime(log: Logger, threshold: LogLevel = 'INFO'
   if (Runtime._instance !== undefined) return false;
   const sdk = log.child({ subsystem: 'temporal-sdk' });
   Runtime.install({
+    // The process entry points own their signals (the daemon's stop sequence, the worker's own
+    // handler): by default the SDK shuts every worker down on SIGINT, SIGTERM, SIGQUIT and SIGUSR2,
+    // so a SIGQUIT or SIGUSR2 left the daemon running with its worker stopped.
+    shutdownSignals: [],
     logger: new DefaultLogger(threshold, (entry: LogEntry) => {
       const meta = entry.meta ?? {};
       const level =

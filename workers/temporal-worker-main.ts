@@ -1,7 +1,7 @@
 /**
  * The Temporal worker as its own process (`tsx workers/temporal-worker-main.ts`), for
  * deployments that run the parts separately (with a ClickHouse server) and for the crash tests.
- * SIGTERM/SIGINT: finish in-flight tasks, then exit 0.
+ * SIGTERM, SIGINT, SIGQUIT or SIGUSR2: finish in-flight tasks, then exit 0.
  */
 import { openClickHouse } from '../platform/clickhouse/client.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
@@ -23,9 +23,12 @@ async function run(): Promise<void> {
     .start()
     .catch((err: unknown) => log.error({ err }, 'serving reports consumer failed to start'));
   const { worker, close } = await createTemporalWorker({ config, clickhouse: clickhouse.client, log });
-  const stop = () => worker.shutdown();
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  // Once: a second signal while the worker drains must not throw from its handler.
+  const stop = () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  // The SDK's Runtime handles no signals (temporal-runtime.ts): these are this process's.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR2'] as const) process.once(signal, stop);
   log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
   await worker.run();
   await reportsStarted;

@@ -119,6 +119,22 @@ describe('stopOnSignals', () => {
     expect(exits).toEqual([0]);
   });
 
+  it('stops on SIGQUIT and SIGUSR2 too (the Temporal SDK no longer handles them)', async () => {
+    for (const signal of ['SIGQUIT', 'SIGUSR2'] as const) {
+      let stops = 0;
+      const sequence = new ShutdownSequence({ log });
+      sequence.add({ name: 'services', run: async () => void stops++ });
+      const exits: number[] = [];
+      remove = stopOnSignals(sequence, log, ((code: number) => void exits.push(code)) as typeof process.exit);
+      process.emit(signal, signal);
+      await sequence.stop();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect({ signal, stops, exits }).toEqual({ signal, stops: 1, exits: [0] });
+      remove();
+      remove = undefined;
+    }
+  });
+
   it('exits 1 when a part failed to stop', async () => {
     const sequence = new ShutdownSequence({ log });
     sequence.add({ name: 'temporal', run: async () => 'escalated' as const });
