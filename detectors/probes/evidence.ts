@@ -89,10 +89,18 @@ export function gapStandsUntil(result: ProbeResult): number {
 function gapLapse(result: ProbeResult, until: number, now: number, since: DataSince): string | null {
   if (now > until)
     return `the gap was measured on the windows to ${formatInstant(result.completedAt)} and stood as long again`;
-  const drifted = since.windows?.find((w) => w.start >= result.completedAt && w.drift?.datasetDrift === true);
+  return dataMovedSince(result.completedAt, since);
+}
+
+/**
+ * Why the data has moved since `at` — a later window with dataset drift, or a change point in the
+ * quality series at or after it — or null: what a probe measured before then no longer stands.
+ */
+export function dataMovedSince(at: number, since: DataSince): string | null {
+  const drifted = since.windows?.find((w) => w.start >= at && w.drift?.datasetDrift === true);
   if (drifted) return `the data drifted after the gap was measured (window of ${formatInstant(drifted.start)})`;
   const change = since.changePointAt ?? null;
-  if (change !== null && change >= result.completedAt)
+  if (change !== null && change >= at)
     return `quality changed after the gap was measured (change point at ${formatInstant(change)})`;
   return null;
 }

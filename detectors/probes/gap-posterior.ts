@@ -14,7 +14,7 @@
  * what the prior's one scale for the whole life already assumes.
  */
 import { normalCdf, twoSidedZ } from '../quality/distributions.ts';
-import type { DataSince } from './evidence.ts';
+import { dataMovedSince, type DataSince } from './evidence.ts';
 import type { ProbeResult, ProbeView } from './types.ts';
 
 /** A probe's gap and its standard error. */
@@ -45,17 +45,11 @@ export function gapMeasurementOf(result: ProbeResult): GapMeasurement | null {
 export function standingGapMeasurements(view: ProbeView | undefined, since: DataSince): GapMeasurement[] {
   const measurements: GapMeasurement[] = [];
   for (const result of view?.results ?? []) {
-    if (result.version !== view?.version || movedSince(result.completedAt, since)) continue;
+    if (result.version !== view?.version || dataMovedSince(result.completedAt, since) !== null) continue;
     const measurement = gapMeasurementOf(result);
     if (measurement !== null) measurements.push(measurement);
   }
   return measurements;
-}
-
-function movedSince(at: number, since: DataSince): boolean {
-  if (since.windows?.some((w) => w.start >= at && w.drift?.datasetDrift === true)) return true;
-  const change = since.changePointAt ?? null;
-  return change !== null && change >= at;
 }
 
 /** The prior N(0, priorScale²) updated by each measurement in turn (precision-weighted). */
