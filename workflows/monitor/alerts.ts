@@ -16,6 +16,7 @@ import {
   noteServingReport,
 } from '../../detectors/alerts/evaluate.ts';
 import { monitorAlertSignals, type MonitorAlertInputs } from '../../detectors/alerts/signals.ts';
+import { outlivingTurn } from './turn-scopes.ts';
 import type {
   AlertMemory,
   AlertNotice,
@@ -68,20 +69,23 @@ export class MonitorAlerts {
 
   async #start(notice: AlertNotice, policy: AlertPolicy, source: AlertNotification['source']): Promise<void> {
     try {
-      await startChild(AlertEpisode, {
-        workflowId: notice.episodeId,
-        // Delivery outlives the monitor's run (continue-as-new) and never holds it up.
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        args: [
-          {
-            alert: notice,
-            receivers: policy.receivers.filter((r) => notice.receivers.includes(r.name)),
-            retry: policy.retry,
-            renotifyEvery: policy.renotifyEvery ?? null,
-            source,
-          },
-        ],
-      });
+      // The episode outlives the turn that started it (turn-scopes.ts).
+      await outlivingTurn(() =>
+        startChild(AlertEpisode, {
+          workflowId: notice.episodeId,
+          // Delivery outlives the monitor's run (continue-as-new) and never holds it up.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          args: [
+            {
+              alert: notice,
+              receivers: policy.receivers.filter((r) => notice.receivers.includes(r.name)),
+              retry: policy.retry,
+              renotifyEvery: policy.renotifyEvery ?? null,
+              source,
+            },
+          ],
+        }),
+      );
     } catch (err) {
       log.warn('alert episode not started', { key: notice.key, episodeId: notice.episodeId, error: String(err) });
     }

@@ -15,6 +15,7 @@ import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } 
 import { registerMonitorHandlers } from './handlers.ts';
 import type { ModelMonitorInput } from './input.ts';
 import { MonitorWorkflowState } from './state.ts';
+import { TurnScopes } from './turn-scopes.ts';
 
 /** `patched` id of rule revision 2 of the decay fit and cost-aware trigger (see `MonitorSettings.ruleRevision`). */
 const COST_AWARE_RULE_REVISION_2 = 'cost-aware-rule-revision-2';
@@ -253,23 +254,28 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   monitor.publishSearchAttributes();
 
   let ticksThisRun = 0;
+  // Each turn in a scope released when it ends, so a long run does not keep every tick (turn-scopes.ts).
+  const turns = new TurnScopes();
   for (;;) {
-    const dueAt = monitor.nextWindowDueAt;
-    if (monitor.state.paused && Date.now() >= dueAt && patched(PAUSED_MONITOR_WAITS)) {
-      // A paused monitor past its due time waits for a message, not on a 1 ms timer per turn
-      // (which filled its history with timers and kept the time-skipping server busy).
-      await condition(() => monitor.wakeUp);
-    } else {
-      // Sleep until the window closes; a resume or a finished retrain wakes us early only to re-check.
-      await condition(
-        () => monitor.wakeUp || (!monitor.state.paused && Date.now() >= dueAt),
-        Math.max(1, dueAt - Date.now()),
-      );
-    }
-    monitor.wakeUp = false;
-    if (monitor.state.paused || Date.now() < dueAt) continue;
-
-    await monitor.evaluateNextWindow();
+    const evaluated = await turns.run(async () => {
+      const dueAt = monitor.nextWindowDueAt;
+      if (monitor.state.paused && Date.now() >= dueAt && patched(PAUSED_MONITOR_WAITS)) {
+        // A paused monitor past its due time waits for a message, not on a 1 ms timer per turn
+        // (which filled its history with timers and kept the time-skipping server busy).
+        await condition(() => monitor.wakeUp);
+      } else {
+        // Sleep until the window closes; a resume or a finished retrain wakes us early only to re-check.
+        await condition(
+          () => monitor.wakeUp || (!monitor.state.paused && Date.now() >= dueAt),
+          Math.max(1, dueAt - Date.now()),
+        );
+      }
+      monitor.wakeUp = false;
+      if (monitor.state.paused || Date.now() < dueAt) return false;
+      await monitor.evaluateNextWindow();
+      return true;
+    });
+    if (!evaluated) continue;
 
     ticksThisRun += 1;
     const longEnough =

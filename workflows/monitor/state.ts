@@ -64,6 +64,7 @@ import type { ModelMonitorInput } from './input.ts';
 import type { ProbeProvenance } from '../../detectors/probes/types.ts';
 import { withProbeSentence } from '../../detectors/texts/probe-statement.ts';
 import { scoreProbeWindow, startProbeFor } from './probes.ts';
+import { outlivingTurn } from './turn-scopes.ts';
 import { isOutcomeProbeMetric, type OutcomeProbeMetric } from '../../detectors/probes/outcome-gap.ts';
 import type { OutcomeSums } from '../../detectors/quality/outcome-sums.ts';
 
@@ -726,44 +727,47 @@ export class MonitorWorkflowState {
     this.state.manualRequest = null;
     this.state.approval = { status: 'none' };
     const startedAt = Date.now();
-    const handle = await startChild(Retrain, {
-      workflowId: retrainId,
-      // A monitor that continues-as-new waits for its retrain first; a terminated monitor leaves it running.
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [
-        {
-          retrainId,
-          modelId: this.modelId,
-          championVersion: this.state.version,
-          trainingWindow: {
-            kind: decision.trainingWindow.kind,
-            start: decision.trainingWindow.start,
-            end: decision.trainingWindow.end,
+    // The child and the callbacks on its result outlive the turn that started it (turn-scopes.ts).
+    await outlivingTurn(async () => {
+      const handle = await startChild(Retrain, {
+        workflowId: retrainId,
+        // A monitor that continues-as-new waits for its retrain first; a terminated monitor leaves it running.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        args: [
+          {
+            retrainId,
+            modelId: this.modelId,
+            championVersion: this.state.version,
+            trainingWindow: {
+              kind: decision.trainingWindow.kind,
+              start: decision.trainingWindow.start,
+              end: decision.trainingWindow.end,
+            },
+            decisionId,
+            policy: this.policyRef,
+            actor,
+            settings: this.retrainSettings,
+            // A multiclass or regression policy's metric: what the retrain validates and shadow-tests on.
+            ...(this.policy.quality ? { quality: this.policy.quality } : {}),
           },
-          decisionId,
-          policy: this.policyRef,
-          actor,
-          settings: this.retrainSettings,
-          // A multiclass or regression policy's metric: what the retrain validates and shadow-tests on.
-          ...(this.policy.quality ? { quality: this.policy.quality } : {}),
-        },
-      ],
+        ],
+      });
+      const retrain: RunningRetrain = { retrainId, startedAt, result: handle.result() };
+      this.retrain = retrain;
+      void retrain.result.then(
+        (result) => this.#onRetrainFinished(retrainId, startedAt, result),
+        (err: unknown) =>
+          this.#onRetrainFinished(retrainId, startedAt, {
+            outcome: 'failed',
+            reason: String(err),
+            version: null,
+            trainedAt: null,
+            freshQuality: null,
+            lineageId: null,
+            verdict: null,
+          }),
+      );
     });
-    const retrain: RunningRetrain = { retrainId, startedAt, result: handle.result() };
-    this.retrain = retrain;
-    void retrain.result.then(
-      (result) => this.#onRetrainFinished(retrainId, startedAt, result),
-      (err: unknown) =>
-        this.#onRetrainFinished(retrainId, startedAt, {
-          outcome: 'failed',
-          reason: String(err),
-          version: null,
-          trainedAt: null,
-          freshQuality: null,
-          lineageId: null,
-          verdict: null,
-        }),
-    );
     this.publishSearchAttributes();
   }
 

@@ -1,0 +1,107 @@
+/**
+ * What a long-running workflow keeps of its finished turns (workflows/monitor/turn-scopes.ts), on
+ * the time-skipping test server. The worker runs in debug mode, so the workflows' context is in
+ * this thread's heap and a forced collection weighs what is still reachable.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installed } from '../../platform/paths.ts';
+import type { TurnActivities } from '../fixtures/turn-scopes/workflows.ts';
+import { uniqueName } from '../helpers/stack.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const TURNS = 300;
+const BYTES = 32_000;
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+function heapAfterCollection(): number {
+  for (let i = 0; i < 3; i++) gc();
+  return process.memoryUsage().heapUsed;
+}
+
+describe('turn scopes: a finished turn is not kept by the run', () => {
+  let env: TestWorkflowEnvironment;
+  let bundle: WorkflowBundleWithSourceMap;
+  const activities: TurnActivities = { weigh: async ({ text }) => text.length };
+
+  beforeAll(async () => {
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
+    });
+    bundle = await bundleWorkflowCode({
+      workflowsPath: path.join(here, '../fixtures/turn-scopes/workflows.ts'),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  /** Heap kept by a workflow that ran `TURNS` turns and still runs, over the heap before it started. */
+  async function keptBy(workflowType: 'TurnsAtRoot' | 'TurnsInScopes', args: unknown[]): Promise<number> {
+    const taskQueue = uniqueName('turns');
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities,
+      debugMode: true,
+      maxCachedWorkflows: 10,
+    });
+    return worker.runUntil(async () => {
+      const before = heapAfterCollection();
+      const handle = await env.client.workflow.start(workflowType, {
+        taskQueue,
+        workflowId: uniqueName(workflowType),
+        args,
+      });
+      for (;;) {
+        const done = await handle.query<number>('turnsDone');
+        if (done >= TURNS) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const kept = heapAfterCollection() - before;
+      await handle.signal('release');
+      expect(await handle.result()).toBe(TURNS);
+      return kept;
+    });
+  }
+
+  it('keeps each turn at the root scope (the SDK behaviour TurnScopes exists for)', async () => {
+    const kept = await keptBy('TurnsAtRoot', [TURNS, BYTES]);
+    // Every turn's activity argument stays reachable: TURNS × BYTES (as UTF-16 or Latin-1, ≥ 1 byte a character).
+    expect(kept).toBeGreaterThan(0.8 * TURNS * BYTES);
+  }, 240_000);
+
+  it('keeps no turn when each runs in a released scope', async () => {
+    const kept = await keptBy('TurnsInScopes', [TURNS, BYTES, 16]);
+    // A few turns' worth at most (the current epoch's released turns keep only their scope, not their arguments).
+    expect(kept).toBeLessThan(0.1 * TURNS * BYTES);
+  }, 240_000);
+
+  it('leaves a child started through outlivingTurn running, and runs the activities of its callback', async () => {
+    const taskQueue = uniqueName('turns');
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities,
+    });
+    const result = await worker.runUntil(
+      env.client.workflow.execute('ChildOutlivesTurn', { taskQueue, workflowId: uniqueName('child-outlives') }),
+    );
+    // Cancelled with its turn, the child would have failed; an activity in a cancelled scope would have thrown.
+    expect(result).toBe('child done:5');
+    const history = await env.client.workflow.getHandle('slow-child-of-turn').fetchHistory();
+    const kinds = (history.events ?? []).map((e) => String(e.eventType));
+    expect(kinds.some((k) => /CANCEL/i.test(k))).toBe(false);
+  }, 240_000);
+});
