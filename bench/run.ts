@@ -5,17 +5,19 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** A benchmark written as a standalone script (it parses its own argv and runs on import). */
-const script = (file: string) => async () => ({
-  main: async (argv: readonly string[]) => {
-    const result = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...argv],
-      { stdio: 'inherit' },
-    );
-    process.exitCode = result.status ?? 1;
-  },
-});
+/** A benchmark written as a standalone script (it parses its own argv and runs on import), with Node's `flags`. */
+const script =
+  (file: string, flags: readonly string[] = []) =>
+  async () => ({
+    main: async (argv: readonly string[]) => {
+      const result = spawnSync(
+        process.execPath,
+        [...flags, '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...argv],
+        { stdio: 'inherit' },
+      );
+      process.exitCode = result.status ?? 1;
+    },
+  });
 
 const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[]) => Promise<void> }>> = {
   ingest: script('./ingest.ts'),
@@ -25,6 +27,8 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[])
   estimation: () => import('./estimation.ts'),
   fleet: script('./fleet.ts'),
   'workflow-cache': script('./workflow-cache.ts'),
+  // Node 20's WebSocket client (the inspector's protocol) is behind a flag.
+  'workflow-heap': script('./workflow-heap.ts', ['--experimental-websocket', '--no-warnings=ExperimentalWarning']),
   decisions: () => import('./decisions.ts'),
   detection: () => import('./detection.ts'),
   drift: () => import('./drift.ts'),

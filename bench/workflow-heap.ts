@@ -1,0 +1,266 @@
+/**
+ * What a running daemon's Temporal workflow thread keeps: a heap snapshot of that thread, and what
+ * grew between two snapshots. This is how the per-tick growth of every monitor (the SDK's root
+ * cancellation scope keeping each tick's activity arguments; workflows/monitor/turn-scopes.ts) was
+ * found: two snapshots a few ticks apart, compared by constructor and by object shape.
+ *
+ *   npm run bench -- workflow-heap snapshot --pid <daemon pid> --out a.heapsnapshot [--thread workflow|main] [--port 9229]
+ *   npm run bench -- workflow-heap compare a.heapsnapshot b.heapsnapshot [--top 25] [--json]
+ *
+ * `snapshot` sends the daemon SIGUSR1, which makes Node open its inspector on 127.0.0.1:<port>
+ * (Node's own behaviour for that signal; nothing else is exposed), attaches to the SDK's workflow
+ * thread through the inspector's NodeWorker domain and streams its heap snapshot to the file. The
+ * inspector stays open until the daemon exits: take snapshots of a benchmark's daemon, not of a
+ * production one reachable by other local users.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const USAGE = `Usage:
+  npm run bench -- workflow-heap snapshot --pid PID --out FILE [--thread workflow|main] [--port N]
+  npm run bench -- workflow-heap compare A B [--top N] [--json]
+
+  snapshot   a heap snapshot of a running daemon's workflow thread (or main thread) into FILE
+    --pid PID        the daemon's process id (its data directory's run/daemon.pid)
+    --out FILE       where the snapshot is written
+    --thread T       workflow (the SDK's workflow thread, default) or main
+    --port N         the inspector port Node opens on SIGUSR1 (default 9229)
+  compare    what grew from snapshot A to snapshot B: objects and bytes by constructor, and plain
+             objects by their first properties that hold heap values (small integers are stored
+             in the object and do not show): which of the program's values are kept
+    --top N          rows of each table (default 25)
+    --json           print the tables as JSON
+  -h, --help         this text
+
+With the fleet benchmark: run it with --keep, take a snapshot a few ticks apart, compare. Growth of
+about one object of a shape per monitor per tick is a tick's value kept by the run.
+`;
+
+/** The part of Node's (browser-style) WebSocket client used here; Node 20's types do not declare it. */
+interface InspectorSocket {
+  addEventListener(event: 'open' | 'error', listener: (event: unknown) => void): void;
+  addEventListener(event: 'message', listener: (event: { data: unknown }) => void): void;
+  send(data: string): void;
+  close(): void;
+}
+const WebSocketClient = (globalThis as { WebSocket?: new (url: string) => InspectorSocket }).WebSocket;
+
+interface Message {
+  id?: number;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: unknown;
+}
+
+async function snapshot(pid: number, out: string, thread: 'workflow' | 'main', port: number): Promise<void> {
+  process.kill(pid, 'SIGUSR1');
+  let targets: Array<{ webSocketDebuggerUrl: string }> = [];
+  for (let attempt = 0; attempt < 50 && targets.length === 0; attempt++) {
+    await new Promise((r) => setTimeout(r, 200));
+    targets = await fetch(`http://127.0.0.1:${port}/json/list`)
+      .then((r) => r.json() as Promise<typeof targets>)
+      .catch(() => []);
+  }
+  if (targets.length === 0) throw new Error(`no inspector answered on 127.0.0.1:${port} after SIGUSR1 to ${pid}`);
+  const socket = new WebSocketClient!(targets[0]!.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    socket.addEventListener('open', resolve);
+    socket.addEventListener('error', reject);
+  });
+  let nextId = 1;
+  const replies = new Map<number, (m: Message) => void>();
+  const chunks: string[] = [];
+  let workerSession: string | null = null;
+  let finished: () => void = () => {};
+  const done = new Promise<void>((r) => (finished = r));
+  const SNAPSHOT_ID = 1_000_000;
+  socket.addEventListener('message', (event) => {
+    const m = JSON.parse(String(event.data)) as Message;
+    if (m.id !== undefined && replies.has(m.id)) {
+      replies.get(m.id)!(m);
+      replies.delete(m.id);
+      if (m.id === SNAPSHOT_ID) finished();
+      return;
+    }
+    if (m.method === 'HeapProfiler.addHeapSnapshotChunk') chunks.push(String(m.params!.chunk));
+    if (m.method === 'NodeWorker.attachedToWorker') {
+      const info = m.params!.workerInfo as { url: string; title: string };
+      if (/workflow-worker-thread/.test(info.url + info.title)) workerSession ??= String(m.params!.sessionId);
+    }
+    if (m.method === 'NodeWorker.receivedMessageFromWorker') {
+      const inner = JSON.parse(String(m.params!.message)) as Message;
+      if (inner.method === 'HeapProfiler.addHeapSnapshotChunk') chunks.push(String(inner.params!.chunk));
+      if (inner.id === SNAPSHOT_ID) finished();
+    }
+  });
+  const send = (method: string, params: Record<string, unknown> = {}, id = nextId++) =>
+    new Promise<Message>((resolve) => {
+      replies.set(id, resolve);
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  const started = Date.now();
+  if (thread === 'main') {
+    await send('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, SNAPSHOT_ID);
+  } else {
+    await send('NodeWorker.enable', { waitForDebuggerOnStart: false });
+    for (let i = 0; i < 50 && workerSession === null; i++) await new Promise((r) => setTimeout(r, 100));
+    if (workerSession === null)
+      throw new Error(`the daemon ${pid} has no Temporal workflow thread (is its worker running?)`);
+    const message = JSON.stringify({
+      id: SNAPSHOT_ID,
+      method: 'HeapProfiler.takeHeapSnapshot',
+      params: { reportProgress: false },
+    });
+    socket.send(
+      JSON.stringify({
+        id: nextId++,
+        method: 'NodeWorker.sendMessageToWorker',
+        params: { sessionId: workerSession, message },
+      }),
+    );
+    await done;
+    await send('NodeWorker.detach', { sessionId: workerSession });
+  }
+  socket.close();
+  const text = chunks.join('');
+  writeFileSync(out, text);
+  process.stderr.write(
+    `${thread} thread of ${pid}: ${(text.length / 1e6).toFixed(1)} MB in ${Date.now() - started} ms → ${out}\n`,
+  );
+}
+
+interface Tally {
+  count: number;
+  bytes: number;
+}
+
+/** Objects and self bytes by constructor, and plain objects by their first eight properties that hold heap values. */
+function tally(file: string): { byConstructor: Map<string, Tally>; byShape: Map<string, Tally> } {
+  const snap = JSON.parse(readFileSync(file, 'utf8')) as {
+    snapshot: {
+      meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] };
+    };
+    nodes: number[];
+    edges: number[];
+    strings: string[];
+  };
+  const { meta } = snap.snapshot;
+  const nodeFields = meta.node_fields.length;
+  const edgeFields = meta.edge_fields.length;
+  const field = (fields: string[], wanted: string) => {
+    const at = fields.indexOf(wanted);
+    if (at < 0) throw new Error(`${file}: not a V8 heap snapshot (no ${wanted} field)`);
+    return at;
+  };
+  const type = field(meta.node_fields, 'type');
+  const name = field(meta.node_fields, 'name');
+  const size = field(meta.node_fields, 'self_size');
+  const edgeCount = field(meta.node_fields, 'edge_count');
+  const edgeType = field(meta.edge_fields, 'type');
+  const edgeName = field(meta.edge_fields, 'name_or_index');
+  const byConstructor = new Map<string, Tally>();
+  const byShape = new Map<string, Tally>();
+  const add = (map: Map<string, Tally>, key: string, bytes: number) => {
+    const t = map.get(key) ?? { count: 0, bytes: 0 };
+    t.count += 1;
+    t.bytes += bytes;
+    map.set(key, t);
+  };
+  let edge = 0;
+  for (let node = 0; node < snap.nodes.length; node += nodeFields) {
+    const kind = meta.node_types[0][snap.nodes[node + type]!]!;
+    const bytes = snap.nodes[node + size]!;
+    const label = kind === 'object' || kind === 'closure' ? snap.strings[snap.nodes[node + name]!]! : `(${kind})`;
+    add(byConstructor, /string/.test(kind) ? '(string)' : label, bytes);
+    const properties: string[] = [];
+    for (let e = 0; e < snap.nodes[node + edgeCount]!; e++, edge += edgeFields) {
+      if (meta.edge_types[0][snap.edges[edge + edgeType]!] === 'property' && properties.length < 8) {
+        properties.push(snap.strings[snap.edges[edge + edgeName]!]!);
+      }
+    }
+    if (kind === 'object' && label === 'Object' && properties.some((p) => p !== '__proto__')) {
+      add(byShape, properties.filter((p) => p !== '__proto__').join(','), bytes);
+    }
+  }
+  return { byConstructor, byShape };
+}
+
+function grown(before: Map<string, Tally>, after: Map<string, Tally>, top: number) {
+  return [...after]
+    .map(([key, t]) => {
+      const b = before.get(key) ?? { count: 0, bytes: 0 };
+      return { key, count: t.count - b.count, bytes: t.bytes - b.bytes, totalBytes: t.bytes };
+    })
+    .sort((x, y) => y.bytes - x.bytes)
+    .slice(0, top);
+}
+
+/** What grew from snapshot file `a` to `b`, the `top` largest rows of each table. */
+export function compareSnapshots(a: string, b: string, top: number) {
+  const [before, after] = [tally(a), tally(b)];
+  return {
+    byConstructor: grown(before.byConstructor, after.byConstructor, top),
+    byShape: grown(before.byShape, after.byShape, top),
+  };
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      pid: { type: 'string' },
+      out: { type: 'string' },
+      thread: { type: 'string', default: 'workflow' },
+      port: { type: 'string', default: '9229' },
+      top: { type: 'string', default: '25' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...files] = positionals;
+  if (values.help || command === undefined) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (command === 'snapshot') {
+    const pid = Number(values.pid);
+    if (!Number.isInteger(pid) || pid <= 0)
+      throw new Error('snapshot needs --pid <the daemon process id> (see --help)');
+    if (!values.out) throw new Error('snapshot needs --out <file> (see --help)');
+    if (values.thread !== 'workflow' && values.thread !== 'main')
+      throw new Error(`--thread is workflow or main, got ${values.thread}`);
+    if (WebSocketClient === undefined)
+      throw new Error('this Node has no WebSocket client: run it through `npm run bench` (which enables it)');
+    await snapshot(pid, values.out, values.thread, Number(values.port));
+    return;
+  }
+  if (command === 'compare') {
+    if (files.length !== 2) throw new Error('compare needs two snapshot files: compare A B (see --help)');
+    const result = compareSnapshots(files[0]!, files[1]!, Number(values.top));
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return;
+    }
+    for (const [title, rows] of [
+      ['by constructor', result.byConstructor],
+      ['plain objects by their first properties', result.byShape],
+    ] as const) {
+      process.stdout.write(`grown ${title}: objects  MB  (MB in B)\n`);
+      for (const r of rows) {
+        process.stdout.write(
+          `${String(r.count).padStart(9)} ${(r.bytes / 1e6).toFixed(2).padStart(7)} (${(r.totalBytes / 1e6).toFixed(2)})  ${r.key.slice(0, 110)}\n`,
+        );
+      }
+    }
+    return;
+  }
+  throw new Error(`unknown command ${command}: snapshot or compare (see --help)`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`workflow-heap: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  });
+}
