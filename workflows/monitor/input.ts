@@ -18,6 +18,13 @@ export interface ModelMonitorInput {
   settle?: string;
   /** Continue-as-new after this many ticks even if Temporal does not suggest it yet (keeps histories short). @default 500 */
   maxTicksPerRun?: number;
+  /**
+   * Continue-as-new once the run's history has grown past this many bytes (runs with the
+   * `bounded-run-history` marker). The worker keeps a cached run's history payloads in memory until
+   * the run ends (~16 kB a tick at fleet shape: the decision's provenance, the window's read), so this
+   * bounds what each monitor holds. @default 262144 (256 KiB)
+   */
+  maxRunHistoryBytes?: number;
   /** @default DEFAULT_MONITOR_SETTINGS (detectors/monitor/types.ts) */
   settings?: Partial<MonitorSettings>;
   /** @default DEFAULT_RETRAIN_SETTINGS (workflows/retrain.ts) */

@@ -158,6 +158,17 @@ const LATE_LABEL_HORIZON = 'late-label-horizon';
  */
 const PROBE_GAP_EVIDENCE = 'probe-gap-evidence';
 
+/**
+ * `patched` id of bounded run histories: a run continues-as-new once its history passes
+ * `maxRunHistoryBytes`, and upserts its search attributes only when they change. The worker keeps
+ * every payload of a cached run until the run ends; at N = 1,000 monitors a 1-minute cadence grew
+ * the daemon's native heap by ~16 kB a monitor a tick.
+ */
+const BOUNDED_RUN_HISTORY = 'bounded-run-history';
+
+/** History bytes after which a run with {@link BOUNDED_RUN_HISTORY} continues-as-new (~15 ticks at fleet shape). */
+const DEFAULT_MAX_RUN_HISTORY_BYTES = 256 * 1024;
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -221,8 +232,11 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it asked and counted late labels for every kept window, and replay so.
   const lateLabelHorizon = patched(LATE_LABEL_HORIZON);
   // Runs recorded before it stay on rule revision 7 (a probe counts by its verdict alone),
-  // so their decisions replay unchanged. Asked last.
+  // so their decisions replay unchanged.
   const probeGapEvidence = unmeasuredStepPersistence && patched(PROBE_GAP_EVIDENCE);
+  // Runs recorded before it upsert search attributes at every call and run up to their tick limit,
+  // and replay so. Asked last.
+  const boundedRunHistory = patched(BOUNDED_RUN_HISTORY);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -249,6 +263,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     unmeasuredStepPersistence,
     lateLabelHorizon,
     probeGapEvidence,
+    boundedRunHistory,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
@@ -278,8 +293,11 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     if (!evaluated) continue;
 
     ticksThisRun += 1;
+    const info = workflowInfo();
     const longEnough =
-      workflowInfo().continueAsNewSuggested || ticksThisRun >= (input.maxTicksPerRun ?? DEFAULT_MAX_TICKS_PER_RUN);
+      info.continueAsNewSuggested ||
+      ticksThisRun >= (input.maxTicksPerRun ?? DEFAULT_MAX_TICKS_PER_RUN) ||
+      (boundedRunHistory && info.historySize >= (input.maxRunHistoryBytes ?? DEFAULT_MAX_RUN_HISTORY_BYTES));
     // Never while a retrain child runs: its result would reach this run only, not the next.
     if (longEnough && !monitor.retrain) {
       await condition(allHandlersFinished);

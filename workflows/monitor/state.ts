@@ -143,6 +143,11 @@ export class MonitorWorkflowState {
   /** Multiclass and regression windows' segments also sum their labelled outcomes (the `patched` marker). */
   readonly #segmentOutcomes: boolean;
 
+  /** Search attributes are upserted only when they change (the `patched` marker): each upsert is a history event. */
+  readonly #searchAttributesWhenChanged: boolean;
+  /** The health and stage last upserted by this run. */
+  #publishedSearchAttributes: string | null = null;
+
   /** Multiclass and regression windows' segments are also estimated label-free with the window (the `patched` marker). */
   readonly #segmentEstimates: boolean;
 
@@ -170,6 +175,8 @@ export class MonitorWorkflowState {
    * `unmeasuredStepPersistence` (rule revision 7: with too short a history to tell, a step priced
    * for as long again as it has lasted).
    * `lateLabelHorizon` (late labels asked and counted only for windows inside the late-label horizon),
+   * `boundedRunHistory` (search attributes upserted only when they change; the run's history bounded in
+   * bytes by model-monitor.ts),
    * `probeGapEvidence` (rule revision 8: what a probe measured counts beyond its verdict — an
    * estimate below the worthwhile gap holds, the explore prior is updated by it).
    */
@@ -201,6 +208,7 @@ export class MonitorWorkflowState {
       unmeasuredStepPersistence = false,
       lateLabelHorizon = false,
       probeGapEvidence = false,
+      boundedRunHistory = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -227,9 +235,11 @@ export class MonitorWorkflowState {
       unmeasuredStepPersistence?: boolean;
       lateLabelHorizon?: boolean;
       probeGapEvidence?: boolean;
+      boundedRunHistory?: boolean;
     },
   ) {
     this.input = input;
+    this.#searchAttributesWhenChanged = boundedRunHistory;
     this.#healthQualityTarget = healthQualityTarget;
     this.#servingWithWindow = servingWithWindow;
     this.#segments = segments;
@@ -356,11 +366,17 @@ export class MonitorWorkflowState {
   }
 
   publishSearchAttributes(): void {
+    const health = this.health();
+    const stage = this.stage();
+    const published = `${health}/${stage}`;
+    // An unchanged upsert still adds an event (~750 bytes) the run keeps until it ends.
+    if (this.#searchAttributesWhenChanged && published === this.#publishedSearchAttributes) return;
     upsertSearchAttributes({
       HalflifeModelId: [this.modelId],
-      HalflifeHealth: [this.health()],
-      HalflifeStage: [this.stage()],
+      HalflifeHealth: [health],
+      HalflifeStage: [stage],
     });
+    this.#publishedSearchAttributes = published;
   }
 
   status(): MonitorStatus {

@@ -1,0 +1,136 @@
+import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
+import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { parsePolicy } from '../../platform/policy-file.ts';
+import { connectTemporal } from '../../platform/temporal.ts';
+import { createTemporalWorker } from '../../workers/temporal-worker.ts';
+import { monitorWorkflowId } from '../../workflows/messages.ts';
+import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import { waitUntil } from '../helpers/kafka.ts';
+import { testConfig, uniqueName } from '../helpers/stack.ts';
+
+const BUDGET_BYTES = 40_000;
+const TICKS = 12;
+
+interface RunFacts {
+  runId: string;
+  bytes: number;
+  ticks: number;
+  upserts: number;
+}
+
+/**
+ * A monitor's run is bounded in history bytes (the `bounded-run-history` marker): the worker keeps
+ * a cached run's payloads until the run ends, so the run continues-as-new once its history passes
+ * `maxRunHistoryBytes`, and upserts its search attributes only when they change. Real Temporal dev
+ * server, the daemon's worker, one monitor at a 1 s cadence with a 40 kB budget.
+ */
+describe('a monitor run bounded in history bytes (real Temporal)', () => {
+  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
+  const modelId = uniqueName('bounded-run');
+  let ch: ClickHouse;
+  let temporal: { connection: Connection; client: Client };
+  let stopWorker = async () => {};
+  const runs: RunFacts[] = [];
+
+  beforeAll(async () => {
+    ch = await openClickHouse(config);
+    await applyMigrations(ch.client);
+    const { worker, close } = await createTemporalWorker({
+      config,
+      clickhouse: ch.client,
+      log: createLogger('test', 'warn'),
+    });
+    const running = worker.run();
+    stopWorker = async () => {
+      worker.shutdown();
+      await running;
+      await close();
+    };
+    temporal = await connectTemporal(config);
+    const { policy, ref } = parsePolicy({
+      name: 'bounded',
+      version: '1',
+      model: modelId,
+      trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.8, consecutiveWindows: 2 },
+    });
+    const input: ModelMonitorInput = {
+      modelId,
+      policy,
+      policyRef: ref,
+      cadence: '1s',
+      settle: '0s',
+      maxRunHistoryBytes: BUDGET_BYTES,
+    };
+    const workflowId = monitorWorkflowId(modelId);
+    await temporal.client.workflow.start('ModelMonitor', {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+    });
+    await waitUntil(
+      `${TICKS} decided windows`,
+      async () => (await listDecisions(ch.client, { modelId, limit: 1000 })).length >= TICKS,
+      240_000,
+      500,
+    );
+    await temporal.client.workflow.getHandle(workflowId).terminate('test over');
+    // Every run, newest first, by the run each one continued from.
+    let runId: string | undefined = (await temporal.client.workflow.getHandle(workflowId).describe()).runId;
+    while (runId) {
+      const handle: WorkflowHandle = temporal.client.workflow.getHandle(workflowId, runId);
+      const description = await handle.describe();
+      const events = (await handle.fetchHistory()).events ?? [];
+      runs.push({
+        runId,
+        bytes: Number(description.raw.workflowExecutionInfo?.historySizeBytes ?? 0),
+        ticks: events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordDecision')
+          .length,
+        // The monitor's own upserts (the SDK upserts TemporalChangeVersion once a `patched` marker).
+        upserts: events.filter(
+          (e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.HalflifeHealth,
+        ).length,
+      });
+      runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+    }
+  }, 300_000);
+
+  afterAll(async () => {
+    await temporal?.connection.close();
+    await stopWorker();
+    await ch?.close();
+  });
+
+  it('continues as new once the history passes the budget, and never far past it', () => {
+    const finished = runs.slice(1); // the newest was terminated mid-run
+    expect(finished.length).toBeGreaterThanOrEqual(2);
+    for (const run of finished) {
+      expect(run.ticks, run.runId).toBeGreaterThanOrEqual(1);
+      // The check comes after each tick: a run ends within one tick's history of the budget.
+      expect(run.bytes, run.runId).toBeGreaterThanOrEqual(BUDGET_BYTES);
+      expect(run.bytes, run.runId).toBeLessThan(BUDGET_BYTES + 20_000);
+    }
+  });
+
+  it('decides every window once and in order across its runs', async () => {
+    const windows = (await listDecisions(ch.client, { modelId, limit: 1000 }))
+      .reverse()
+      .map((d) => (d.statistics as { window?: { start: number; end: number } } | null)?.window)
+      .filter((w): w is { start: number; end: number } => w !== undefined);
+    expect(windows.length).toBeGreaterThanOrEqual(TICKS);
+    for (let k = 1; k < windows.length; k++) expect(windows[k]!.start, `window ${k}`).toBe(windows[k - 1]!.end);
+  });
+
+  it('upserts its search attributes when they change, not at every tick', () => {
+    const ticks = runs.reduce((n, r) => n + r.ticks, 0);
+    const upserts = runs.reduce((n, r) => n + r.upserts, 0);
+    expect(ticks).toBeGreaterThanOrEqual(TICKS);
+    // One at each run's start, and one per change of health or stage (none expected here); a
+    // monitor that upserts at every call makes several a tick.
+    expect(upserts).toBeGreaterThanOrEqual(runs.length);
+    expect(upserts).toBeLessThanOrEqual(runs.length * 2);
+  });
+});
