@@ -42,6 +42,8 @@ import { staggerOffsetMs, windowStartAt } from '../detectors/monitor/schedule.ts
 import { parseDuration } from '../detectors/policy/duration.ts';
 import { Random } from '../detectors/random.ts';
 import { freePort, stopProcess } from '../local-services/process.ts';
+import type { LocalService } from '../local-services/service.ts';
+import { localServices } from '../local-services/stack.ts';
 import { freeTemporalPort, temporalMetricsPort } from '../local-services/temporal.ts';
 import { MonitorClient } from '../operations/monitor-control.ts';
 import { loadConfig } from '../platform/config.ts';
@@ -50,6 +52,7 @@ import { fitLogistic, predictProbability, type LogisticModel } from '../training
 import { logisticToOnnx } from '../training/logistic-onnx.ts';
 import type { ModelMonitorInput } from '../workflows/monitor/input.ts';
 import { machine } from './lib/cli.ts';
+import { fleetModelIds, parseFleetIdOptions } from './lib/fleet-ids.ts';
 import { inPool, RunStop } from './lib/run-stop.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -74,6 +77,10 @@ throughput while ticks run, CPU, RSS, SQL time per window read. Progress on stde
   --start-concurrency N  monitors started at once (default 32)
   --ready-timeout D    how long the daemon may take to start its services and become ready (default 5m)
   --start-attempts N   daemon start-ups, and starts of each monitor, tried before giving up (default 3)
+  --ids KIND           model ids: sequential (fleet-0000, fleet-0001, …) or random (UUID v4s from a
+                       seeded generator, the same ids again for the same --seed) (default sequential)
+  --seed N             seed of --ids random, 0 … 4294967295 (default: drawn at random; the run prints it
+                       and its report records it, so the ids can be had again)
   --data-dir DIR       the daemon's data directory (default: a new temporary one, removed after)
   --keep               keep the data directory
   --out FILE           also write the JSON report here
@@ -106,6 +113,8 @@ const { values: args } = parseArgs({
     'start-concurrency': { type: 'string', default: '32' },
     'ready-timeout': { type: 'string', default: '5m' },
     'start-attempts': { type: 'string', default: '3' },
+    ids: { type: 'string', default: 'sequential' },
+    seed: { type: 'string' },
     'data-dir': { type: 'string' },
     keep: { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -130,6 +139,7 @@ const SETTLE_MS = parseDuration(args.settle);
 const LABEL_DELAY_MS = parseDuration(args['label-delay']);
 const POST_EVERY_MS = parseDuration(args['post-every']);
 const READY_TIMEOUT_MS = parseDuration(args['ready-timeout']);
+const IDS = idOptions();
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function positive(name: 'models' | 'minutes' | 'rate' | 'max-post' | 'start-concurrency' | 'start-attempts'): number {
@@ -141,6 +151,15 @@ function positive(name: 'models' | 'minutes' | 'rate' | 'max-post' | 'start-conc
   return v;
 }
 
+function idOptions(): ReturnType<typeof parseFleetIdOptions> {
+  try {
+    return parseFleetIdOptions(args.ids, args.seed);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
 // ---- the daemon ----------------------------------------------------------------------------
 
 interface Daemon {
@@ -148,6 +167,8 @@ interface Daemon {
   api: string;
   temporalAddress: string;
   dataDir: string;
+  /** The Temporal dev server and Kafka broker its configuration runs (their pid files). */
+  services: LocalService[];
   /** Decisions the daemon logged on a window: model, when derived, the window. */
   decisions: Decision[];
   /** Set when this benchmark stops it: an exit before that ends the run. */
@@ -173,23 +194,26 @@ async function startDaemon(dataDir: string): Promise<Daemon> {
     await freePort(),
   ];
   // The embedded stack: no ClickHouse server, Kafka or Temporal from the environment.
-  const { CLICKHOUSE_URL: _c, KAFKA_BROKERS: _k, TEMPORAL_ADDRESS: _t, ...env } = process.env;
+  const { CLICKHOUSE_URL: _c, KAFKA_BROKERS: _k, TEMPORAL_ADDRESS: _t, ...inherited } = process.env;
+  const env = {
+    ...inherited,
+    HALFLIFE_DATA_DIR: dataDir,
+    HALFLIFE_DEMO: 'false',
+    HALFLIFE_API_PORT: String(apiPort),
+    HALFLIFE_API_TOKEN: TOKEN,
+    HALFLIFE_TEMPORAL_PORT: String(temporal),
+    HALFLIFE_TEMPORAL_UI_PORT: String(temporalUi),
+    HALFLIFE_KAFKA_PORT: String(kafka),
+    HALFLIFE_KAFKA_CONTROLLER_PORT: String(kafkaController),
+    HALFLIFE_LOG_LEVEL: 'info',
+  };
+  // The daemon's own configuration, read as it reads it: its services' pid files are where it writes them.
+  const services = localServices(loadConfig({ env, cwd: ROOT }));
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers/daemon.ts')], {
     cwd: ROOT,
     // Its own process group: a Ctrl-C reaches the bench alone, which ends the run and stops the daemon.
     detached: true,
-    env: {
-      ...env,
-      HALFLIFE_DATA_DIR: dataDir,
-      HALFLIFE_DEMO: 'false',
-      HALFLIFE_API_PORT: String(apiPort),
-      HALFLIFE_API_TOKEN: TOKEN,
-      HALFLIFE_TEMPORAL_PORT: String(temporal),
-      HALFLIFE_TEMPORAL_UI_PORT: String(temporalUi),
-      HALFLIFE_KAFKA_PORT: String(kafka),
-      HALFLIFE_KAFKA_CONTROLLER_PORT: String(kafkaController),
-      HALFLIFE_LOG_LEVEL: 'info',
-    },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const daemon: Daemon = {
@@ -197,6 +221,7 @@ async function startDaemon(dataDir: string): Promise<Daemon> {
     api: `http://127.0.0.1:${apiPort}`,
     temporalAddress: `127.0.0.1:${temporal}`,
     dataDir,
+    services,
     decisions: [],
     stopRequested: false,
     lastLines: [],
@@ -308,17 +333,15 @@ async function stopDaemon(daemon: Daemon): Promise<void> {
     if (child.exitCode !== 0) log(daemon.lastLines.filter((l) => l.includes('"part"')).join('\n'));
   }
   // A daemon killed (by us or anyone) leaves its detached Temporal server and Kafka broker running.
-  for (const service of ['temporal', 'kafka']) {
-    const result = await stopProcess(path.join(daemon.dataDir, 'run', `${service}.pid`)).catch(
-      (err: Error) => err.message,
-    );
-    if (result !== 'not-running') log(`  ${service}, left by the daemon: ${result}`);
+  for (const service of daemon.services) {
+    const result = await stopProcess(service.pidFile).catch((err: Error) => err.message);
+    if (result !== 'not-running') log(`  ${service.name}, left by the daemon: ${result}`);
   }
 }
 
 // ---- the models and their traffic ---------------------------------------------------------
 
-const modelIds = Array.from({ length: N }, (_, i) => `fleet-${String(i).padStart(4, '0')}`);
+const modelIds = fleetModelIds(N, IDS);
 
 /** A SEA-style world: label 1 when f1 + f2 ≤ 9, 10% of labels flipped. */
 function row(rng: Random): { features: Record<string, number | string>; label: number } {
@@ -818,6 +841,7 @@ async function main(): Promise<void> {
   const dataDir = args['data-dir'] ?? mkdtempSync(path.join(os.tmpdir(), 'halflife-fleet-'));
   const load = os.loadavg();
   log(`fleet: ${N} models, ${MINUTES} min at ${args.cadence}, ${RATE} events/s each; data in ${dataDir}`);
+  if (IDS.kind === 'random') log(`  model ids: random UUID v4s, --seed ${IDS.seed} (the same ids again with it)`);
   const { model, onnx, referenceCsv } = trainModel();
   log('starting the daemon…');
   let daemon: Daemon;
@@ -839,7 +863,13 @@ async function main(): Promise<void> {
       command: `npm run bench -- fleet ${process.argv.slice(2).join(' ')}`.trim(),
       stoppedEarly: runStop.reason,
       machine: { ...machine(), loadAtStart: load.map((l) => Number(l.toFixed(2))) },
-      settings: { models: N, minutes: MINUTES, cadence: args.cadence },
+      settings: {
+        models: N,
+        minutes: MINUTES,
+        cadence: args.cadence,
+        ids: IDS.kind,
+        ...(IDS.kind === 'random' ? { seed: IDS.seed } : {}),
+      },
       startup,
     };
     const json = JSON.stringify(report, null, 2);
@@ -995,6 +1025,8 @@ async function main(): Promise<void> {
         labelDelay: args['label-delay'],
         postEvery: args['post-every'],
         maxPost: MAX_POST,
+        ids: IDS.kind,
+        ...(IDS.kind === 'random' ? { seed: IDS.seed } : {}),
       },
       startup: { registerSeconds: round(registerSeconds), monitorStartSeconds: round(startSeconds) },
       ticks: tickSummary(windows),

@@ -114,12 +114,14 @@ export async function stopProcess(pidFile: string, options: StopOptions = {}): P
   const { graceMs = 15_000, killWaitMs = 5_000, onSignal = () => {} } = options;
   // By the group, not the leader: a leader gone before its children still names their group.
   const pid = recordedPid(pidFile);
-  if (pid === undefined || groupMembers(pid).length === 0) {
+  // One /proc scan both tells whether the group runs and names its members for the SIGTERM.
+  const members = pid === undefined ? [] : groupMembers(pid);
+  if (pid === undefined || members.length === 0) {
     rmSafe(pidFile);
     rmSafe(ownerFile(pidFile));
     return 'not-running';
   }
-  onSignal({ pid, signal: 'SIGTERM', members: groupMembers(pid) });
+  onSignal({ pid, signal: 'SIGTERM', members });
   signalGroup(pid, 'SIGTERM');
   let result: StopResult = 'stopped';
   if (!(await groupGone(pid, graceMs))) {

@@ -48,6 +48,7 @@ export interface ShutdownOutcome {
 interface RunState {
   /** The whole stop's deadline passed: the steps left were killed. */
   over: boolean;
+  /** The step under way (taken off the list): the whole stop's deadline kills it with those not yet run. */
   current: ShutdownStep | undefined;
 }
 
@@ -95,7 +96,7 @@ export class ShutdownSequence {
       if (outcome === 'deadline') {
         state.over = true;
         // The step under way and every one not yet run: services among them are SIGKILLed here.
-        const left = this.#steps.splice(0).reverse();
+        const left = [...(state.current ? [state.current] : []), ...this.#steps.splice(0).reverse()];
         this.#log.error(
           { deadlineMs: this.#deadlineMs, parts: left.map((s) => s.name) },
           'the stop ran out of time: killing the parts not yet stopped',
@@ -114,8 +115,6 @@ export class ShutdownSequence {
   async #run(failures: StepFailure[], state: RunState): Promise<void> {
     // Popped one at a time, so a step registered meanwhile is run too.
     for (let step = this.#steps.pop(); step !== undefined && !state.over; step = this.#steps.pop()) {
-      // Put back while it runs, so the whole stop's deadline kills it too.
-      this.#steps.push(step);
       state.current = step;
       const timeoutMs = step.timeoutMs ?? this.#stepTimeoutMs;
       let timer: NodeJS.Timeout | undefined;
@@ -138,9 +137,7 @@ export class ShutdownSequence {
         this.#kill(step);
       } finally {
         clearTimeout(timer);
-        // Gone already when the whole stop's deadline took every step.
-        const index = this.#steps.lastIndexOf(step);
-        if (index >= 0) this.#steps.splice(index, 1);
+        state.current = undefined;
       }
     }
   }
