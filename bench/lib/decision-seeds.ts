@@ -16,19 +16,22 @@ import { seedRange } from './cli.ts';
  * 4101–4105 were the report seeds of rule revision 3 (run once, 2026-12-05, BENCHMARKS.md):
  * spent on that report, they are tuning seeds now. 5201–5205 were rule revision 4's report seeds
  * (run once, 2026-12-05T04:53Z); their table was read and the next rule was tuned with them in
- * view, so they are tuning seeds too.
+ * view, so they are tuning seeds too. 6301–6305 were rule revision 5's report seeds (run once,
+ * 2026-12-05T17:54Z); their gradual misses were read while revisions 6–8 were made. 7401–7405 were
+ * rule revision 8's report seeds (run once, 2026-12-06T08:28Z); their abrupt and gradual losses
+ * were then traced (BENCHMARKS.md, "Where revision 8 loses on abrupt and gradual streams"), so
+ * they are tuning seeds now.
  */
 export const TUNING_SEEDS: readonly number[] = [
   1, 2, 3, 101, 102, 103, 104, 105, 4101, 4102, 4103, 4104, 4105, 5201, 5202, 5203, 5204, 5205, 6301, 6302, 6303, 6304,
-  6305,
+  6305, 7401, 7402, 7403, 7404, 7405,
 ];
 
 /**
- * 6301–6305 were rule revision 5's report seeds (run once, 2026-12-05T17:54Z); their gradual misses
- * were read while revisions 6–8 were made, so they are tuning seeds now. 7401–7405: drawn
- * 2026-12-06 for rule revision 8 and not run by anyone before its report.
+ * 7501–7505: drawn 2026-12-06 for the next rule revision and not run by anyone; run them once,
+ * after that revision is frozen.
  */
-export const REPORT_SEEDS: readonly number[] = [7401, 7402, 7403, 7404, 7405];
+export const REPORT_SEEDS: readonly number[] = [7501, 7502, 7503, 7504, 7505];
 
 /** A `--seeds` value: the named sets "tuning" and "report", or a list like "1-3,101". */
 export function parseSeeds(text: string): number[] {

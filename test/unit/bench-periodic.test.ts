@@ -77,8 +77,8 @@ describe('best periodic schedule, every whole-window period', () => {
 });
 
 describe('decision seeds', () => {
-  it('keeps the report seeds apart from the tuning seeds (1–3 and 4101–4105 were report seeds once: tuning now)', () => {
-    expect(TUNING_SEEDS).toEqual(expect.arrayContaining([1, 2, 3, 101, 102, 103, 104, 105, 4101, 4105]));
+  it('keeps the report seeds apart from the tuning seeds (1–3, 4101–4105 … 7401–7405 were report seeds once: tuning now)', () => {
+    expect(TUNING_SEEDS).toEqual(expect.arrayContaining([1, 2, 3, 101, 102, 103, 104, 105, 4101, 4105, 7401, 7405]));
     for (const s of REPORT_SEEDS) expect(TUNING_SEEDS).not.toContain(s);
     expect(parseSeeds('report')).toEqual(REPORT_SEEDS);
     expect(parseSeeds('tuning')).toEqual(TUNING_SEEDS);
@@ -86,6 +86,7 @@ describe('decision seeds', () => {
     expect(seedSet(parseSeeds('report'))).toBe('report');
     expect(seedSet([1, 101])).toBe('tuning');
     expect(seedSet([1, 4101])).toBe('tuning');
+    expect(seedSet([7401, 7402, 7403, 7404, 7405])).toBe('tuning');
     expect(seedSet([1, REPORT_SEEDS[0] as number])).toBe('other');
     expect(() => parseSeeds('fresh')).toThrow(/"tuning", "report"/);
   });
