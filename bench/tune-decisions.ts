@@ -13,6 +13,14 @@
  * behind oracle retrains, oracle retrains never followed, retrains the oracle did not make, and
  * retrains made ahead of the oracle's; a table per scenario at the end.
  *
+ * `--expected` compares with the expected-cost oracle instead (planned on the mean staleness of 4
+ * twins of the stream, priced on the stream, as bench/decisions.ts does; five quality matrices a
+ * stream, so minutes each): the ratio (challenger probes priced, as the report prices them), the
+ * `--explain` decomposition and the timeline are against its schedule, and `--explain` adds the
+ * probes' cost and what the same schedule would have cost with every retrain 1–4 windows earlier
+ * (a counterfactual on the matrix, not a rule: later decisions would change too) — whether the
+ * rule is late by habit.
+ *
  * `--revisions 4,5` runs the cost-aware policy at each rule revision on the same quality matrix
  * and compares their schedules (retrains and probes); where they differ (or with `--price`, always)
  * it builds the stream's quality matrix and prints each one's total cost (challenger probes
@@ -20,7 +28,7 @@
  * the oracle. Identical schedules cost the same, so the matrix — most of the time — is skipped for
  * them. `--json` prints the rows as JSON.
  *
- * Usage: npx tsx bench/tune-decisions.ts [--seeds tuning|1-3,101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--revisions 4,5 [--price] [--json]] [--timeline] [--noise] [--explain]
+ * Usage: npx tsx bench/tune-decisions.ts [--seeds tuning|1-3,101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--revisions 4,5 [--price] [--json]] [--timeline] [--noise] [--explain] [--expected]
  */
 import { parseArgs } from 'node:util';
 import { builtInTrainer } from '../training/backtest-trainer.ts';
@@ -28,9 +36,15 @@ import { type CostModel, oracleSchedule, scheduleCost } from './lib/oracle.ts';
 import { decomposeGap, gapLine, gapTable, gapTotals, type GapBreakdown } from './decision-gap.ts';
 import { buildScenario, COSTS, parseStreamKinds, STREAM_OPTIONS, type ScenarioSpec } from './lib/decision-streams.ts';
 import { parseSeeds, seedSet } from './lib/decision-seeds.ts';
-import { backtestOnMatrix, buildQualityMatrix, matrixFrame } from './lib/quality-matrix.ts';
+import {
+  backtestOnMatrix,
+  buildQualityMatrix,
+  matrixFrame,
+  meanStaleness,
+  twinCostModels,
+} from './lib/quality-matrix.ts';
 import type { BacktestReport } from '../detectors/backtest/types.ts';
-import { benchPolicy, costAwareTrigger, memoTrainer } from './decisions.ts';
+import { benchPolicy, costAwareTrigger, DEFAULT_TWINS, memoTrainer } from './decisions.ts';
 import { bestPeriodic, hoursText } from './lib/periodic.ts';
 import { LATEST_RULE_REVISION } from '../detectors/policy/state.ts';
 
@@ -41,6 +55,7 @@ async function main(): Promise<void> {
       timeline: { type: 'boolean' },
       noise: { type: 'boolean' },
       explain: { type: 'boolean' },
+      expected: { type: 'boolean' },
       rule: { type: 'string' },
       revisions: { type: 'string' },
       price: { type: 'boolean' },
@@ -49,7 +64,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npx tsx bench/tune-decisions.ts [--seeds tuning|1-3,101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--revisions 4,5 [--price] [--json]] [--timeline] [--noise] [--explain]\n',
+      'Usage: npx tsx bench/tune-decisions.ts [--seeds tuning|1-3,101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--revisions 4,5 [--price] [--json]] [--timeline] [--noise] [--explain] [--expected]\n',
     );
     return;
   }
@@ -62,6 +77,7 @@ async function main(): Promise<void> {
   const days = Number(values.days ?? 14);
   const kinds = parseStreamKinds(values.kinds);
   const ratios = new Map<string, number[]>();
+  const earliness = new Map<string, number[][]>();
   const rows: RevisionRow[] = [];
   for (const kind of kinds) {
     for (const seed of seeds) {
@@ -138,20 +154,44 @@ async function main(): Promise<void> {
       const policy = benchPolicy('ca', trigger, spec.trainingWindow);
       const { report, retrainSteps } = await backtestOnMatrix(matrix, policy, trainer);
       const mine = scheduleCost(costModel, retrainSteps);
-      const oracle = oracleSchedule(costModel);
-      const ratio = mine.totalCost / oracle.totalCost;
+      const probeCost = values.expected ? (report.trueCostParts?.probeCost ?? 0) : 0;
+      // The expected-cost oracle knows the concept's path, not the dice (bench/decisions.ts).
+      const oracle = values.expected
+        ? scheduleCost(
+            costModel,
+            oracleSchedule(meanStaleness(twinCostModels(spec, DEFAULT_TWINS, { trainer: builtInTrainer() })))
+              .retrainSteps,
+          )
+        : oracleSchedule(costModel);
+      const against = values.expected ? 'expected-cost oracle' : 'oracle';
+      const ratio = (mine.totalCost + probeCost) / oracle.totalCost;
       ratios.set(kind, [...(ratios.get(kind) ?? []), ratio]);
       process.stdout.write(
-        `${kind} ${seed}: cost-aware ${mine.totalCost.toFixed(0)} (${mine.retrainSteps.length} rt) oracle ${oracle.totalCost.toFixed(0)} (${oracle.retrainSteps.length} rt) ×${ratio.toFixed(2)}\n`,
+        `${kind} ${seed}: cost-aware ${mine.totalCost.toFixed(0)} (${mine.retrainSteps.length} rt${values.expected ? `, probes ${probeCost.toFixed(0)}` : ''}) ${against} ${oracle.totalCost.toFixed(0)} (${oracle.retrainSteps.length} rt) ×${ratio.toFixed(values.expected ? 3 : 2)}\n`,
       );
       if (values.explain) {
         const g = decomposeGap(costModel, mine.retrainSteps, oracle.retrainSteps);
         gaps.set(kind, [...(gaps.get(kind) ?? []), { g, retrainCost: COSTS.retrainCost }]);
         process.stdout.write(`${gapLine(`  gap ${kind} ${seed}`, g, COSTS.retrainCost)}\n`);
+        if (values.expected) {
+          const earlier = EARLIER_WINDOWS.map(
+            (d) =>
+              (scheduleCost(
+                costModel,
+                mine.retrainSteps.map((s) => Math.max(1, s - d)),
+              ).totalCost +
+                probeCost) /
+              oracle.totalCost,
+          );
+          earliness.set(kind, [...(earliness.get(kind) ?? []), earlier]);
+          process.stdout.write(
+            `    probes ${probeCost.toFixed(0)} (${(probeCost / oracle.totalCost).toFixed(3)}); every retrain ${EARLIER_WINDOWS.join(', ')} windows earlier: ${earlier.map((r) => `×${r.toFixed(3)}`).join(', ')}\n`,
+          );
+        }
       }
       if (values.timeline) {
         process.stdout.write(
-          `  cost-aware retrains at ${mine.retrainSteps.join(' ')}\n  oracle     retrains at ${oracle.retrainSteps.join(' ')}\n`,
+          `  cost-aware retrains at ${mine.retrainSteps.join(' ')}\n  ${against} retrains at ${oracle.retrainSteps.join(' ')}\n`,
         );
         let k = 0;
         let ko = 0;
@@ -178,14 +218,21 @@ async function main(): Promise<void> {
     process.stdout.write(`${kind}: mean ×${(rs.reduce((a, b) => a + b, 0) / rs.length).toFixed(3)}\n`);
   }
   process.stdout.write(`all: mean ×${(all.reduce((a, b) => a + b, 0) / all.length).toFixed(3)}\n`);
+  for (const [kind, rs] of earliness)
+    process.stdout.write(
+      `${kind}: every retrain ${EARLIER_WINDOWS.join(', ')} windows earlier: mean ${EARLIER_WINDOWS.map((_, i) => `×${(rs.reduce((a, r) => a + (r[i] as number), 0) / rs.length).toFixed(3)}`).join(', ')} the expected-cost oracle\n`,
+    );
   if (values.explain && gaps.size > 0) {
     const groups: [string, ReturnType<typeof gapTotals>][] = [...gaps].map(([kind, rows]) => [kind, gapTotals(rows)]);
     groups.push(['all', gapTotals([...gaps.values()].flat())]);
     process.stdout.write(
-      `\nGap to the oracle, mean per stream as a share of the oracle's cost (parts add up to × oracle − 1):\n${gapTable(groups)}\n`,
+      `\nGap to the ${values.expected ? 'expected-cost oracle' : 'oracle'}, mean per stream as a share of its cost (parts add up to × oracle − 1${values.expected ? ", less the probes' cost" : ''}):\n${gapTable(groups)}\n`,
     );
   }
 }
+
+/** The counterfactual shifts `--expected --explain` prices: every retrain this many windows earlier. */
+const EARLIER_WINDOWS = [1, 2, 3, 4] as const;
 
 interface RevisionRow {
   kind: string;
