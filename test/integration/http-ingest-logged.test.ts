@@ -7,6 +7,7 @@ import type { HalflifeConfig } from '../../platform/config.ts';
 import { ConfigError } from '../../platform/errors.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { buildApi } from '../../workers/api.ts';
+import { openApiRoutes } from '../../workers/openapi.ts';
 import { HttpIngestLog } from '../../workers/ingest/http-log.ts';
 import { IngestWorker } from '../../workers/ingest/kafka-worker.ts';
 import { timestampWindowOf } from '../../workers/ingest/prepare-record.ts';
@@ -38,7 +39,7 @@ describe('HTTP ingest acknowledged once logged (ack=logged)', () => {
       tokens,
       logger: createLogger('test', 'silent'),
       readiness: {},
-      routes: [ingestRoutes(repo, timestampWindowOf(config), undefined, acknowledgement)],
+      routes: [openApiRoutes(), ingestRoutes(repo, timestampWindowOf(config), undefined, acknowledgement)],
     });
     apps.push(app);
     return app;
@@ -206,4 +207,30 @@ describe('HTTP ingest acknowledged once logged (ack=logged)', () => {
     expect(() => ingestRoutes(repo, undefined, undefined, { default: 'logged' })).toThrow(ConfigError);
     expect(() => ingestRoutes(repo, undefined, undefined, { default: 'logged' })).toThrow(/ingest\.httpAcknowledge/);
   });
+
+  it('documents ?ack= and both answers in the OpenAPI document', async () => {
+    const app = await api({ default: 'stored', log });
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+      paths: Record<string, { post: OpenApiOperation }>;
+    }>();
+    for (const path of ['/v1/events', '/v1/labels']) {
+      const op = doc.paths[path]!.post;
+      const ack = op.parameters.find((p) => p.name === 'ack');
+      expect(ack, path).toMatchObject({ in: 'query', required: false, schema: { enum: ['stored', 'logged'] } });
+      const shape = (status: string) =>
+        Object.keys(op.responses[status]?.content?.['application/json']?.schema?.properties ?? {});
+      expect(shape('200')).toEqual(['accepted', 'duplicates', 'rejected']);
+      expect(shape('202')).toEqual(['logged', 'rejected']);
+      expect(op.responses['202']!.description).toContain('cannot count them');
+      expect(op.responses).toHaveProperty('503');
+    }
+  });
 });
+
+interface OpenApiOperation {
+  parameters: { name: string; in: string; required: boolean; schema: unknown }[];
+  responses: Record<
+    string,
+    { description: string; content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> }
+  >;
+}
