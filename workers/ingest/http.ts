@@ -112,7 +112,9 @@ async function validateHttp(
   // Kinds check events and the labels that name their model.
   const kinds = ModelKindDeclarations.of(repo);
   const t0 = performance.now();
-  await Promise.all([declarations?.fresh(now), kinds?.fresh(now)]);
+  // ack=logged does not wait for a re-read of an old copy: landing checks each record again.
+  const fresh = { wait: keepValid };
+  await Promise.all([declarations?.fresh(now, fresh), kinds?.fresh(now, fresh)]);
   const t1 = performance.now();
   observe('declarations', t1 - t0);
   const encoding = { serialize_ms: 0 };
