@@ -26,6 +26,7 @@
  * POSTs still unanswered 30 s after the last one count as failed (the backlog did not drain).
  */
 import { spawn } from 'node:child_process';
+import type { ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -345,9 +346,22 @@ async function runBench(): Promise<void> {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    // Requests the server is still answering: a run starts once the previous run's backlog is answered.
+    let serving = 0;
+    app.server.on('request', (_request, response: ServerResponse) => {
+      serving++;
+      response.on('close', () => serving--);
+    });
 
     for (const maxPost of sizes)
       for (const ack of acks) {
+        const idleFrom = performance.now();
+        while (serving > 0 && performance.now() - idleFrom < IDLE_WITHIN_MS)
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        if (performance.now() - idleFrom > 1000)
+          progress(
+            `  waited ${Math.round((performance.now() - idleFrom) / 1000)} s for the previous run's ${serving > 0 ? `backlog (${serving} requests still open)` : 'backlog'}`,
+          );
         for (const key of Object.keys(observed)) delete observed[key];
         counting = false;
         let stopReader = false;
@@ -450,6 +464,9 @@ function acknowledgeOf(text: string): HttpAcknowledge {
     );
   return text as HttpAcknowledge;
 }
+
+/** How long a run waits for the previous run's unanswered POSTs before it starts anyway (ms). */
+const IDLE_WITHIN_MS = 120_000;
 
 /** How long the records of a run may take to land after its last POST (ack=logged) before the lag is read. */
 const LAND_WITHIN_MS = 60_000;
