@@ -74,6 +74,7 @@ throughput while ticks run, CPU, RSS, SQL time per window read. Progress on stde
   --label-delay D      labels are posted this long after their events (default 30s)
   --post-every D       how often the load generator posts (default 1s)
   --max-post N         most events per POST (default 2000)
+  --post-ack A         POSTs answered once stored or once logged to Kafka: stored|logged (?ack=; default stored)
   --start-concurrency N  monitors started at once (default 32)
   --ready-timeout D    how long the daemon may take to start its services and become ready (default 5m)
   --start-attempts N   daemon start-ups, and starts of each monitor, tried before giving up (default 3)
@@ -110,6 +111,7 @@ const { values: args } = parseArgs({
     'label-delay': { type: 'string', default: '30s' },
     'post-every': { type: 'string', default: '1s' },
     'max-post': { type: 'string', default: '2000' },
+    'post-ack': { type: 'string', default: 'stored' },
     'start-concurrency': { type: 'string', default: '32' },
     'ready-timeout': { type: 'string', default: '5m' },
     'start-attempts': { type: 'string', default: '3' },
@@ -140,6 +142,11 @@ const LABEL_DELAY_MS = parseDuration(args['label-delay']);
 const POST_EVERY_MS = parseDuration(args['post-every']);
 const READY_TIMEOUT_MS = parseDuration(args['ready-timeout']);
 const IDS = idOptions();
+const POST_ACK = args['post-ack'];
+if (POST_ACK !== 'stored' && POST_ACK !== 'logged') {
+  process.stderr.write(`--post-ack ${POST_ACK}: stored or logged\n${USAGE}`);
+  process.exit(2);
+}
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function positive(name: 'models' | 'minutes' | 'rate' | 'max-post' | 'start-concurrency' | 'start-attempts'): number {
@@ -428,11 +435,13 @@ function startTraffic(daemon: Daemon, model: LogisticModel): Traffic {
   const send = (url: '/v1/events' | '/v1/labels', records: unknown[]) => {
     const t0 = performance.now();
     const at = Date.now();
-    const p = api(daemon, 'POST', url, records)
+    const p = api(daemon, 'POST', `${url}?ack=${POST_ACK}`, records)
       .then((answer) => {
-        const accepted = (answer as { accepted: number }).accepted;
-        if (url === '/v1/events') posts.push({ at, ms: performance.now() - t0, accepted });
-        else labelPosts.push({ at: Date.now(), accepted });
+        // ack=logged counts records logged: they are stored a moment later, duplicates dropped then.
+        const { accepted, logged } = answer as { accepted?: number; logged?: number };
+        const taken = accepted ?? logged ?? 0;
+        if (url === '/v1/events') posts.push({ at, ms: performance.now() - t0, accepted: taken });
+        else labelPosts.push({ at: Date.now(), accepted: taken });
       })
       .catch(() => {
         traffic.failures += 1;
@@ -1024,6 +1033,7 @@ async function main(): Promise<void> {
         eventsPerSecondPerModel: RATE,
         labelDelay: args['label-delay'],
         postEvery: args['post-every'],
+        postAck: POST_ACK,
         maxPost: MAX_POST,
         ids: IDS.kind,
         ...(IDS.kind === 'random' ? { seed: IDS.seed } : {}),

@@ -2,7 +2,8 @@
  * POST /v1/events latency during tick bursts, stage by stage, without the whole fleet:
  *
  *   npm run bench -- post-latency [--sizes 100,500,2000] [--rate 5000] [--seconds 30] [--models 1000]
- *                                 [--seed-events 300000] [--reader on|off] [--label-delay 5] [--json]
+ *                                 [--seed-events 300000] [--reader on|off] [--label-delay 5]
+ *                                 [--ack stored,logged] [--json]
  *
  * One process holds the API (the daemon's ingest routes, embedded chDB, ingest on its own
  * connection as ClickHouseIngestRepository.forIngest builds it) and, with `--reader on`, a reader
@@ -12,13 +13,20 @@
  * second it posts --rate events of --models models in POSTs of at most N events (each of
  * --sizes in turn, --seconds each) and, --label-delay later, their labels the same way.
  *
- * Reported per size: the client's POST /v1/events latency p50 / p99 / max and the events/s
- * accepted; the server's stages of an events POST (workers/ingest/http-stages.ts: read, parse,
- * declarations, validate, encode, queue, lookup, insert, response) p50 / p99; and the window
- * reads done meanwhile. The first 5 s of each size are not counted.
+ * With `--ack logged` the POSTs ask for `?ack=logged` (answered once Kafka holds the records): the
+ * bench then also starts a local broker, and the daemon's Kafka ingest worker on the same
+ * repository lands the records; with several modes each size runs once per mode, in turn.
+ *
+ * Reported per size and mode: the client's POST /v1/events latency p50 / p99 / max and the
+ * events/s accepted (logged); the lag from a POST being sent to its events being stored
+ * (`ingested_at`, set by the engine at insert) p50 / p99 / max; the server's stages of an events
+ * POST (workers/ingest/http-stages.ts: read, parse, declarations, validate, encode, queue, lookup,
+ * insert, log, response) p50 / p99; and the window reads done meanwhile. The first 5 s of each
+ * run are not counted.
  * POSTs still unanswered 30 s after the last one count as failed (the backlog did not drain).
  */
 import { spawn } from 'node:child_process';
+import type { ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +48,12 @@ import { ingestHttp } from '../workers/ingest/http.ts';
 import { HTTP_INGEST_STAGES, HttpIngestStages, type HttpIngestStage } from '../workers/ingest/http-stages.ts';
 import { StoreGroups } from '../workers/ingest/store-group.ts';
 import { ingestRoutes } from '../workers/routes/ingest.ts';
+import { HttpIngestLog } from '../workers/ingest/http-log.ts';
+import { IngestWorker } from '../workers/ingest/kafka-worker.ts';
+import { HTTP_ACKNOWLEDGEMENTS, type HttpAcknowledge } from '../workers/ingest/http-acknowledge.ts';
+import { ensureTopics } from '../platform/kafka.ts';
+import { queryRows } from '../platform/clickhouse/client.ts';
+import { startBroker, type BenchBroker } from './lib/broker.ts';
 import { machine } from './lib/cli.ts';
 
 const { values: args } = parseArgs({
@@ -52,6 +66,7 @@ const { values: args } = parseArgs({
     reader: { type: 'string', default: 'on' },
     'group-rows': { type: 'string', default: '50000' },
     'label-delay': { type: 'string', default: '5' },
+    ack: { type: 'string', default: 'stored' },
     json: { type: 'boolean', default: false },
     // Internal: the load generator runs as a child process.
     role: { type: 'string', default: 'bench' },
@@ -72,6 +87,7 @@ if (args.help) {
       '  --reader on|off window reads on the query lane during the runs (default on)\n' +
       '  --group-rows N  most rows one write group of concurrent POSTs holds; 1: each POST written alone (default 50000)\n' +
       '  --label-delay S labels posted this long after their events (default 5)\n' +
+      '  --ack a,b       how POSTs are acknowledged, one run per mode: stored, logged (Kafka; starts a broker) (default stored)\n' +
       '  --json          machine-readable results on stdout\n',
   );
   process.exit(0);
@@ -120,8 +136,11 @@ interface PostRecord {
   at: number;
   ms: number;
   events: number;
+  /** Events stored (ack=stored) or logged (ack=logged). */
   accepted: number;
   ok: boolean;
+  /** Sequence number of its first event (the others follow). */
+  first: number;
 }
 
 async function runLoad(): Promise<void> {
@@ -129,6 +148,7 @@ async function runLoad(): Promise<void> {
   const token = args.token!;
   const rate = positive('rate', args.rate!);
   const maxPost = positive('max-post', args['max-post']!);
+  const ack = acknowledgeOf(args.ack!);
   const seconds = positive('seconds', args.seconds!);
   const labelDelayMs = Number(args['label-delay']) * 1000;
   const modelIds = modelIdsOf(positive('models', args.models!));
@@ -139,20 +159,23 @@ async function runLoad(): Promise<void> {
   let sequence = 0;
   let owed = 0;
   /** Events POSTs not answered yet: when sent, and their size. */
-  const unanswered = new Set<{ at: number; t0: number; events: number }>();
-  const send = (route: 'events' | 'labels', records: object[]) => {
-    const sent = { at: Date.now(), t0: performance.now(), events: records.length };
+  const unanswered = new Set<{ at: number; t0: number; events: number; first: number }>();
+  const send = (route: 'events' | 'labels', records: object[], first = -1) => {
+    const sent = { at: Date.now(), t0: performance.now(), events: records.length, first };
     if (route === 'events') unanswered.add(sent);
     const answered = (accepted: number, ok: boolean) => {
       if (route !== 'events' || !unanswered.delete(sent)) return;
-      posts.push({ at: sent.at, ms: performance.now() - sent.t0, events: sent.events, accepted, ok });
+      posts.push({ at: sent.at, ms: performance.now() - sent.t0, events: sent.events, accepted, ok, first });
     };
-    const p = fetch(`${url}/v1/${route}`, {
+    const p = fetch(`${url}/v1/${route}?ack=${ack}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify(records),
     })
-      .then(async (r) => answered(((await r.json()) as { accepted?: number }).accepted ?? 0, r.ok))
+      .then(async (r) => {
+        const answer = (await r.json()) as { accepted?: number; logged?: number };
+        answered(answer.accepted ?? answer.logged ?? 0, r.ok);
+      })
       .catch(() => answered(0, false))
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
@@ -163,11 +186,12 @@ async function runLoad(): Promise<void> {
     const count = Math.floor(owed);
     owed -= count;
     const events: object[] = [];
+    const firstOfTick = sequence;
     for (let k = 0; k < count; k++) {
       const modelId = modelIds[sequence % modelIds.length]!;
       const { event, label } = fleetEvent(
         rng,
-        `${modelId}-p${maxPost}-${sequence++}`,
+        `${modelId}-p${maxPost}-${ack}-${sequence++}`,
         modelId,
         now - Math.floor(rng.next() * 1000),
       );
@@ -177,7 +201,7 @@ async function runLoad(): Promise<void> {
         label: { event_id: (event as { event_id: string }).event_id, label, timestamp: now },
       });
     }
-    for (let i = 0; i < events.length; i += maxPost) send('events', events.slice(i, i + maxPost));
+    for (let i = 0; i < events.length; i += maxPost) send('events', events.slice(i, i + maxPost), firstOfTick + i);
     let due = 0;
     while (due < pendingLabels.length && pendingLabels[due]!.due <= now) due++;
     const labels = pendingLabels.splice(0, due).map((l) => ({ ...l.label, timestamp: now }));
@@ -190,7 +214,14 @@ async function runLoad(): Promise<void> {
   // count as failed, at the time they had waited (a lower bound of their latency).
   await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, DRAIN_MS))]);
   for (const sent of unanswered)
-    posts.push({ at: sent.at, ms: performance.now() - sent.t0, events: sent.events, accepted: 0, ok: false });
+    posts.push({
+      at: sent.at,
+      ms: performance.now() - sent.t0,
+      events: sent.events,
+      accepted: 0,
+      ok: false,
+      first: sent.first,
+    });
   // What is still in flight is abandoned.
   process.stdout.write(`${JSON.stringify(posts)}\n`, () => process.exit(0));
 }
@@ -205,6 +236,7 @@ function quantile(values: readonly number[], q: number): number | null {
 
 interface SizeResult {
   maxPost: number;
+  ack: HttpAcknowledge;
   reader: boolean;
   posts: number;
   failed: number;
@@ -212,6 +244,12 @@ interface SizeResult {
   postP99Ms: number | null;
   postMaxMs: number | null;
   acceptedPerSecond: number;
+  /** From a counted POST being sent to each of its events stored (ingested_at), ms. */
+  lagP50Ms: number | null;
+  lagP99Ms: number | null;
+  lagMaxMs: number | null;
+  /** Events of the counted POSTs found stored when the lag was read. */
+  lagEvents: number;
   /** Server stages of events POSTs: p50 / p99 ms. */
   stages: Record<HttpIngestStage, { p50: number | null; p99: number | null }>;
   windowReads: number;
@@ -228,14 +266,35 @@ async function runBench(): Promise<void> {
   const models = positive('models', args.models!);
   const seedEvents = Number(args['seed-events']);
   const reader = args.reader === 'on';
+  const acks = args.ack!.split(',').map(acknowledgeOf);
   const loadAtStart = os.loadavg()[0]!;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-bench-post-'));
-  const config = loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: 'warn' } });
+  // ack=logged needs a broker, and the daemon's Kafka ingest worker to land what is logged.
+  const broker: BenchBroker | null = acks.includes('logged')
+    ? await startBroker({ heap: '512m', onProgress: progress })
+    : null;
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      dataDir: dir,
+      logLevel: 'warn',
+      ...(broker ? { kafka: { brokers: broker.brokers, partitions: 4 } } : {}),
+    },
+  });
   const ch = await openClickHouse(config);
   const results: SizeResult[] = [];
+  let worker: IngestWorker | null = null;
+  let log: HttpIngestLog | null = null;
   try {
     await applyMigrations(ch.client);
     const repo = ClickHouseIngestRepository.forIngest(ch);
+    if (broker) {
+      await ensureTopics(config, [config.kafka.scoringEventsTopic, config.kafka.labelsTopic]);
+      // As the daemon runs them: the worker and the API share one ingest repository.
+      worker = new IngestWorker({ config, repository: repo, statsIntervalMs: 0 });
+      await worker.start();
+      log = new HttpIngestLog(config);
+    }
     const groupRows = positive('group-rows', args['group-rows']!);
     StoreGroups.configure(repo, { maxRows: groupRows });
     const rng = new Random(7);
@@ -282,99 +341,186 @@ async function runBench(): Promise<void> {
       tokens,
       logger: createLogger('bench-post-latency', 'warn'),
       readiness: {},
-      routes: [ingestRoutes(repo, undefined, stages)],
+      routes: [ingestRoutes(repo, undefined, stages, { default: 'stored', ...(log ? { log } : {}) })],
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    // Requests the server is still answering: a run starts once the previous run's backlog is answered.
+    let serving = 0;
+    app.server.on('request', (_request, response: ServerResponse) => {
+      serving++;
+      response.on('close', () => serving--);
+    });
 
-    for (const maxPost of sizes) {
-      for (const key of Object.keys(observed)) delete observed[key];
-      counting = false;
-      let stopReader = false;
-      const readMs: number[] = [];
-      const readerDone = reader
-        ? withQueryPriority('background', async () => {
-            let next = 0;
-            while (!stopReader) {
-              const end = Math.floor(Date.now() / 60_000) * 60_000;
-              const batch: WindowReadRequest[] = Array.from({ length: 12 }, () => ({
-                modelId: modelIds[next++ % models]!,
-                start: end - 60_000,
-                end,
-                reference,
-                labelsArrivedBy: end + 10_000,
-              }));
-              const t0 = performance.now();
-              await readWindowsBatched(ch.client, batch, DEFAULT_SCORE_HISTOGRAM_BINS);
-              if (counting) readMs.push(performance.now() - t0);
-            }
-          })
-        : Promise.resolve();
-      const cpuAt: { from: NodeJS.CpuUsage | null } = { from: null };
-      const warmUp = setTimeout(() => {
-        counting = true;
-        cpuAt.from = process.cpuUsage();
-      }, WARM_UP_MS);
-      progress(`max ${maxPost} events a POST, ${rate} events/s, ${seconds} s, reader ${reader ? 'on' : 'off'}`);
-      const posts = await loadGenerator(url, token, { rate, maxPost, seconds, models });
-      clearTimeout(warmUp);
-      const cpu = cpuAt.from ? process.cpuUsage(cpuAt.from) : null;
-      stopReader = true;
-      await readerDone;
-      const startedAt = Math.min(...posts.map((p) => p.at));
-      const counted = posts.filter((p) => p.at >= startedAt + WARM_UP_MS);
-      const ms = counted.map((p) => p.ms);
-      const countedSeconds = Math.max(1, seconds - WARM_UP_MS / 1000);
-      const result: SizeResult = {
-        maxPost,
-        reader,
-        posts: counted.length,
-        failed: counted.filter((p) => !p.ok).length,
-        postP50Ms: quantile(ms, 0.5),
-        postP99Ms: quantile(ms, 0.99),
-        postMaxMs: quantile(ms, 1),
-        acceptedPerSecond: Math.round(counted.reduce((s, p) => s + p.accepted, 0) / countedSeconds),
-        stages: Object.fromEntries(
-          HTTP_INGEST_STAGES.map((s) => [
-            s,
-            { p50: quantile(observed[s] ?? [], 0.5), p99: quantile(observed[s] ?? [], 0.99) },
-          ]),
-        ) as SizeResult['stages'],
-        windowReads: readMs.length,
-        windowReadMsP50: quantile(readMs, 0.5),
-        cpuMsPer1kEvents: null,
-        loadAtEnd: Math.round(os.loadavg()[0]! * 10) / 10,
-      };
-      const accepted = counted.reduce((sum, p) => sum + p.accepted, 0);
-      if (cpu && accepted > 0) result.cpuMsPer1kEvents = Math.round(((cpu.user + cpu.system) / 1000 / accepted) * 1000);
-      results.push(result);
-      progress(
-        `  POST p50 ${result.postP50Ms} ms, p99 ${result.postP99Ms} ms, max ${result.postMaxMs} ms; ` +
-          `${result.acceptedPerSecond}/${rate} ev/s accepted; ${result.failed} failed; ${result.windowReads} window batches read (p50 ${result.windowReadMsP50} ms); ${result.cpuMsPer1kEvents} CPU ms per 1k events; load ${result.loadAtEnd}`,
-      );
-      progress(
-        `  stages p50/p99 ms: ${HTTP_INGEST_STAGES.map((s) => `${s} ${result.stages[s].p50}/${result.stages[s].p99}`).join(', ')}`,
-      );
-    }
+    for (const maxPost of sizes)
+      for (const ack of acks) {
+        const idleFrom = performance.now();
+        while (serving > 0 && performance.now() - idleFrom < IDLE_WITHIN_MS)
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        if (performance.now() - idleFrom > 1000)
+          progress(
+            `  waited ${Math.round((performance.now() - idleFrom) / 1000)} s for the previous run's ${serving > 0 ? `backlog (${serving} requests still open)` : 'backlog'}`,
+          );
+        for (const key of Object.keys(observed)) delete observed[key];
+        counting = false;
+        let stopReader = false;
+        const readMs: number[] = [];
+        const readerDone = reader
+          ? withQueryPriority('background', async () => {
+              let next = 0;
+              while (!stopReader) {
+                const end = Math.floor(Date.now() / 60_000) * 60_000;
+                const batch: WindowReadRequest[] = Array.from({ length: 12 }, () => ({
+                  modelId: modelIds[next++ % models]!,
+                  start: end - 60_000,
+                  end,
+                  reference,
+                  labelsArrivedBy: end + 10_000,
+                }));
+                const t0 = performance.now();
+                await readWindowsBatched(ch.client, batch, DEFAULT_SCORE_HISTOGRAM_BINS);
+                if (counting) readMs.push(performance.now() - t0);
+              }
+            })
+          : Promise.resolve();
+        const cpuAt: { from: NodeJS.CpuUsage | null } = { from: null };
+        const warmUp = setTimeout(() => {
+          counting = true;
+          cpuAt.from = process.cpuUsage();
+        }, WARM_UP_MS);
+        progress(
+          `max ${maxPost} events a POST, ack=${ack}, ${rate} events/s, ${seconds} s, reader ${reader ? 'on' : 'off'}`,
+        );
+        const posts = await loadGenerator(url, token, { rate, maxPost, seconds, models, ack });
+        clearTimeout(warmUp);
+        const cpu = cpuAt.from ? process.cpuUsage(cpuAt.from) : null;
+        stopReader = true;
+        await readerDone;
+        const startedAt = Math.min(...posts.map((p) => p.at));
+        const counted = posts.filter((p) => p.at >= startedAt + WARM_UP_MS);
+        const ms = counted.map((p) => p.ms);
+        const countedSeconds = Math.max(1, seconds - WARM_UP_MS / 1000);
+        const lag = await storeLag(ch.client, posts, counted, `%-p${maxPost}-${ack}-%`);
+        const result: SizeResult = {
+          maxPost,
+          ack,
+          reader,
+          posts: counted.length,
+          failed: counted.filter((p) => !p.ok).length,
+          postP50Ms: quantile(ms, 0.5),
+          postP99Ms: quantile(ms, 0.99),
+          postMaxMs: quantile(ms, 1),
+          acceptedPerSecond: Math.round(counted.reduce((s, p) => s + p.accepted, 0) / countedSeconds),
+          lagP50Ms: quantile(lag, 0.5),
+          lagP99Ms: quantile(lag, 0.99),
+          lagMaxMs: quantile(lag, 1),
+          lagEvents: lag.length,
+          stages: Object.fromEntries(
+            HTTP_INGEST_STAGES.map((s) => [
+              s,
+              { p50: quantile(observed[s] ?? [], 0.5), p99: quantile(observed[s] ?? [], 0.99) },
+            ]),
+          ) as SizeResult['stages'],
+          windowReads: readMs.length,
+          windowReadMsP50: quantile(readMs, 0.5),
+          cpuMsPer1kEvents: null,
+          loadAtEnd: Math.round(os.loadavg()[0]! * 10) / 10,
+        };
+        const accepted = counted.reduce((sum, p) => sum + p.accepted, 0);
+        if (cpu && accepted > 0)
+          result.cpuMsPer1kEvents = Math.round(((cpu.user + cpu.system) / 1000 / accepted) * 1000);
+        results.push(result);
+        progress(
+          `  POST p50 ${result.postP50Ms} ms, p99 ${result.postP99Ms} ms, max ${result.postMaxMs} ms; ` +
+            `sent → stored p50 ${result.lagP50Ms} ms, p99 ${result.lagP99Ms} ms, max ${result.lagMaxMs} ms (${result.lagEvents} events); ` +
+            `${result.acceptedPerSecond}/${rate} ev/s accepted; ${result.failed} failed; ${result.windowReads} window batches read (p50 ${result.windowReadMsP50} ms); ${result.cpuMsPer1kEvents} CPU ms per 1k events; load ${result.loadAtEnd}`,
+        );
+        progress(
+          `  stages p50/p99 ms: ${HTTP_INGEST_STAGES.map((s) => `${s} ${result.stages[s].p50}/${result.stages[s].p99}`).join(', ')}`,
+        );
+      }
     await app.close();
   } finally {
+    await log?.close();
+    await worker?.stop();
     await ch.close();
+    await broker?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   const report = {
     machine: machine(),
     loadAtStart,
-    options: { sizes, rate, seconds, models, seedEvents, reader, groupRows: Number(args['group-rows']) },
+    options: { sizes, acks, rate, seconds, models, seedEvents, reader, groupRows: Number(args['group-rows']) },
     results,
   };
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
 
+function acknowledgeOf(text: string): HttpAcknowledge {
+  if (!(HTTP_ACKNOWLEDGEMENTS as readonly string[]).includes(text))
+    throw new Error(
+      `--ack takes ${HTTP_ACKNOWLEDGEMENTS.join(' or ')} (comma-separated for several), got ${JSON.stringify(text)}`,
+    );
+  return text as HttpAcknowledge;
+}
+
+/** How long a run waits for the previous run's unanswered POSTs before it starts anyway (ms). */
+const IDLE_WITHIN_MS = 120_000;
+
+/** How long the records of a run may take to land after its last POST (ack=logged) before the lag is read. */
+const LAND_WITHIN_MS = 60_000;
+
+/**
+ * Per event of the `counted` POSTs: ms from its POST being sent to its row's `ingested_at`. Waits
+ * (up to LAND_WITHIN_MS) until every event the run's POSTs had accepted or logged is stored.
+ */
+async function storeLag(
+  client: Parameters<typeof queryRows>[0],
+  posts: readonly PostRecord[],
+  counted: readonly PostRecord[],
+  idPattern: string,
+): Promise<number[]> {
+  const expected = posts.reduce((sum, p) => sum + p.accepted, 0);
+  const deadline = performance.now() + LAND_WITHIN_MS;
+  const stored = async () =>
+    Number(
+      (
+        await queryRows<{ n: string }>(
+          client,
+          'SELECT count() AS n FROM scoring_events WHERE event_id LIKE {p:String}',
+          {
+            p: idPattern,
+          },
+        )
+      )[0]!.n,
+    );
+  let found = await stored();
+  while (found < expected && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    found = await stored();
+  }
+  if (found < expected)
+    progress(`  only ${found} of ${expected} events stored ${LAND_WITHIN_MS / 1000} s after the run`);
+  const sentAt = new Map<number, number>();
+  for (const p of counted) for (let k = 0; k < p.events; k++) sentAt.set(p.first + k, p.at);
+  const rows = await queryRows<{ event_id: string; at: string }>(
+    client,
+    'SELECT event_id, toUnixTimestamp64Milli(ingested_at) AS at FROM scoring_events WHERE event_id LIKE {p:String}',
+    { p: idPattern },
+  );
+  const lag: number[] = [];
+  for (const row of rows) {
+    const sent = sentAt.get(Number(row.event_id.slice(row.event_id.lastIndexOf('-') + 1)));
+    if (sent !== undefined) lag.push(Number(row.at) - sent);
+  }
+  return lag;
+}
+
 function loadGenerator(
   url: string,
   token: string,
-  o: { rate: number; maxPost: number; seconds: number; models: number },
+  o: { rate: number; maxPost: number; seconds: number; models: number; ack: HttpAcknowledge },
 ): Promise<PostRecord[]> {
   const child = spawn(
     process.execPath,
@@ -398,6 +544,8 @@ function loadGenerator(
       String(o.models),
       '--label-delay',
       args['label-delay']!,
+      '--ack',
+      o.ack,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );

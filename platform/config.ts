@@ -274,6 +274,12 @@ export const SETTINGS = {
       default: 86_400_000,
       doc: "How far a timestamp may lie ahead of the ingesting machine's clock (ms; clock skew); later ones are dead-lettered.",
     }),
+    httpAcknowledge: setting({
+      env: 'HALFLIFE_INGEST_HTTP_ACKNOWLEDGE',
+      schema: z.enum(['stored', 'logged']),
+      default: 'stored',
+      doc: 'When POST /v1/events and /v1/labels answer (a request overrides it with `?ack=`): `stored` once the valid records are in the store (200, `accepted`/`duplicates` counted); `logged` once the broker has them from all in-sync replicas on the topics Kafka ingest consumes (202, `logged`), which lands them exactly once a moment later — the POST no longer waits for the engine (README "Sizing POSTs"). Invalid records are rejected and dead-lettered either way.',
+    }),
   },
   serving: {
     heartbeatMs: setting({

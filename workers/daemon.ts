@@ -18,6 +18,7 @@ import { createTemporalWorker } from './temporal-worker.ts';
 import { decisionRoutes } from './routes/decisions.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { HttpIngestStages } from './ingest/http-stages.ts';
+import { HttpIngestLog } from './ingest/http-log.ts';
 import { operatorRoutes } from './routes/operator-api.ts';
 import { metricsRoutes } from './metrics.ts';
 import { watchWorkflowThreads } from './workflow-thread-memory.ts';
@@ -141,6 +142,9 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
     tokens.useFile(tokensFile(config));
 
     const httpIngestStages = new HttpIngestStages();
+    // POSTs with ack=logged produce to the topics the ingest worker above consumes; closed after the API.
+    const httpIngestLog = new HttpIngestLog(config, { logger: log.child({ subsystem: 'http-ingest' }) });
+    shutdown.add({ name: 'http ingest log', run: () => httpIngestLog.close() });
     const api = await buildApi({
       tokens,
       logger: log,
@@ -157,7 +161,10 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
           log,
           ingest: () => ingestObservation(ingest.metrics),
         }),
-        ingestRoutes(repository, timestampWindowOf(config), httpIngestStages),
+        ingestRoutes(repository, timestampWindowOf(config), httpIngestStages, {
+          default: config.ingest.httpAcknowledge,
+          log: httpIngestLog,
+        }),
         decisionRoutes(clickhouse.client),
         alertRoutes(clickhouse.client),
         scoreRoute(scorer),

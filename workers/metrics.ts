@@ -564,7 +564,7 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; route: R
 
   const stageDuration = new Histogram({
     name: 'halflife_http_ingest_stage_seconds',
-    help: 'HTTP ingest: time of each stage of POST /v1/events and /v1/labels (read, parse, declarations, validate, encode, queue, lookup, insert, response), by kind.',
+    help: 'HTTP ingest: time of each stage of POST /v1/events and /v1/labels (read, parse, declarations, validate, encode, queue, lookup, insert; log with ack=logged; response), by kind.',
     labelNames: ['kind', 'stage'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Role } from '../platform/auth.ts';
 import { labelSchema, scoringEventSchema } from '../platform/contracts.ts';
 import type { RouteModule } from './api.ts';
+import { ingestQuerySchema } from './ingest/http-acknowledge.ts';
 import type { HalflifeRouteConfig, RouteDoc } from './routes/define.ts';
 
 /**
@@ -17,10 +18,53 @@ interface PlainDoc {
   tags: string[];
   /** The request body's schema (JSON). @default none documented */
   body?: z.ZodType;
+  /** Query parameters. @default none */
+  query?: z.ZodType;
+  /** What it answers, by status. @default 200 `ok` */
+  responses?: Record<number, { description: string; schema?: z.ZodType }>;
+  /** More than the summary says. @default none */
+  description?: string;
 }
 
 /** One record or an array of them (NDJSON: one record per line). */
 const oneOrMany = (record: z.ZodType) => z.union([record, z.array(record)]);
+
+const rejectedRecords = z
+  .array(z.object({ index: z.number().int(), reason: z.string() }))
+  .describe('invalid records by position in the request, each stored as a dead letter with its reason');
+
+/** The answers of POST /v1/events and /v1/labels, as `?ack=` (or the setting ingest.httpAcknowledge) chose. */
+const INGEST_RESPONSES: PlainDoc['responses'] = {
+  200: {
+    description: 'ack=stored: every valid record is stored (or was already)',
+    schema: z.object({
+      accepted: z.number().int().describe('records stored by this request'),
+      duplicates: z
+        .number()
+        .int()
+        .describe('valid records already stored, or repeated in the request: not stored again'),
+      rejected: rejectedRecords,
+    }),
+  },
+  202: {
+    description:
+      'ack=logged: every valid record is on the Kafka ingest topic, acknowledged by all in-sync replicas; the Kafka ingest worker stores it a moment later, exactly once. Duplicates are dropped then, so this answer cannot count them: `logged` counts every valid record of the request',
+    schema: z.object({
+      logged: z.number().int().describe('valid records written to the log (duplicates included; dropped when stored)'),
+      rejected: rejectedRecords,
+    }),
+  },
+  207: {
+    description:
+      'some records were rejected (listed in `rejected`); the body is the 200 (ack=stored) or 202 (ack=logged) one',
+  },
+  503: {
+    description: 'ack=logged: Kafka did not acknowledge the records; nothing is acknowledged, send the request again',
+  },
+};
+
+const INGEST_DESCRIPTION =
+  '`ack=stored` answers once the valid records are stored; `ack=logged` once Kafka holds them (the POST no longer waits for the engine, which stores them a moment later, exactly once — README "Sizing POSTs"). `ack=logged` needs Kafka: an API without it answers 400 naming the setting.';
 
 /** Routes of other modules that predate defineRoute. */
 const KNOWN: Record<string, PlainDoc> = {
@@ -44,12 +88,18 @@ const KNOWN: Record<string, PlainDoc> = {
       'ingest scoring events (JSON object, array or NDJSON); invalid ones are dead-lettered. Send batches of hundreds to a few thousand records, a few requests at a time (concurrent requests are written together; README "Sizing POSTs"); sustained high rates belong on Kafka. A feature is a number, a category (string or boolean), null (missing) or a vector (an array of finite numbers, the length the model declares with `halflife models register --vector name:dimension`)',
     tags: ['ingest'],
     body: oneOrMany(scoringEventSchema),
+    query: ingestQuerySchema,
+    responses: INGEST_RESPONSES,
+    description: INGEST_DESCRIPTION,
   },
   'POST /v1/labels': {
     role: 'operator',
     summary: 'ingest labels (JSON object, array or NDJSON)',
     tags: ['ingest'],
     body: oneOrMany(labelSchema),
+    query: ingestQuerySchema,
+    responses: INGEST_RESPONSES,
+    description: INGEST_DESCRIPTION,
   },
   'POST /v1/score': { role: 'operator', summary: 'score requests with the reference scorer', tags: ['scoring'] },
   'GET /metrics': {
@@ -84,12 +134,22 @@ const ROLE_TEXT: Record<Role, string> = { viewer: 'viewer or higher', operator: 
 
 function operation(method: string, url: string, doc: RouteDoc | PlainDoc): Operation {
   const full = 'method' in doc ? doc : undefined;
+  const plain = 'method' in doc ? undefined : doc;
+  const answers = Object.fromEntries(
+    Object.entries(plain?.responses ?? {}).map(([status, r]) => [
+      status,
+      {
+        description: r.description,
+        ...(r.schema ? { content: { 'application/json': { schema: jsonSchema(r.schema) } } } : {}),
+      },
+    ]),
+  );
   const op: Operation = {
     operationId: `${method.toLowerCase()}${url.replace(/[/:{}.-]+(\w)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
     summary: doc.summary,
     tags: doc.tags,
     description: [
-      full?.description,
+      full?.description ?? plain?.description,
       doc.role ? `Role: ${ROLE_TEXT[doc.role]}.` : 'No token needed.',
       full?.access ? `Recorded in the access log as a ${full.access}.` : '',
     ]
@@ -97,9 +157,11 @@ function operation(method: string, url: string, doc: RouteDoc | PlainDoc): Opera
       .join(' '),
     security: doc.role ? [{ bearer: [] }] : [],
     'x-halflife-role': doc.role ?? 'none',
-    parameters: [...parameters(full?.params, 'path'), ...parameters(full?.query, 'query')],
+    parameters: [...parameters(full?.params, 'path'), ...parameters(full?.query ?? plain?.query, 'query')],
     responses: {
-      [String(full?.status ?? 200)]: { description: 'ok', content: { 'application/json': {} } },
+      ...(plain?.responses
+        ? answers
+        : { [String(full?.status ?? 200)]: { description: 'ok', content: { 'application/json': {} } } }),
       ...(doc.role
         ? { 401: { $ref: '#/components/responses/Unauthorized' }, 403: { $ref: '#/components/responses/Forbidden' } }
         : {}),

@@ -27,10 +27,14 @@ export class DeclaredCopy<T> {
    * declarations' wait was the largest stage of a POST in a burst (bench/post-latency.ts). A failed
    * re-read keeps the copy it has (the store is failing: the batch's insert will say so); with no
    * copy yet it throws, so no record is judged against declarations never read.
+   * `wait: false` (a POST with ack=logged, whose records Kafka ingest checks again against its own
+   * copy when it lands them) waits only for a first copy: an older one is used while it is re-read,
+   * so the POST does not queue behind the engine's statements at all.
    */
-  async fresh(now = Date.now()): Promise<void> {
+  async fresh(now = Date.now(), options: { wait?: boolean } = {}): Promise<void> {
     const age = now - this.#readAt;
     if (age < this.#maxAgeMs / 2) return;
+    const waitForOld = options.wait ?? true;
     this.#reading ??= this.#load()
       .then((byModel) => {
         this.#byModel = byModel;
@@ -40,7 +44,7 @@ export class DeclaredCopy<T> {
         this.#reading = null;
       });
     const reading = this.#reading;
-    if (age < this.#maxAgeMs) {
+    if (age < this.#maxAgeMs || (!waitForOld && this.#readAt !== Number.NEGATIVE_INFINITY)) {
       // Not waited for: its failure is the next caller's to see, once the copy is too old.
       reading.catch(() => undefined);
       return;

@@ -11,6 +11,8 @@
  *    and one insert per table, workers/ingest/store-group.ts);
  *  - `lookup`: the duplicate look-ups of its group;
  *  - `insert`: its group's inserts;
+ *  - `log` (`ack=logged`, instead of queue, look-up and insert): the valid records produced to
+ *    Kafka until all in-sync replicas acknowledged them;
  *  - `response`: the answer serialised and written.
  */
 import type { RecordKind } from './prepare-record.ts';
@@ -24,6 +26,7 @@ export const HTTP_INGEST_STAGES = [
   'queue',
   'lookup',
   'insert',
+  'log',
   'response',
 ] as const;
 export type HttpIngestStage = (typeof HTTP_INGEST_STAGES)[number];

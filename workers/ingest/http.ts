@@ -1,4 +1,7 @@
-/** HTTP ingest: the Kafka path's validation and storage for users without Kafka (workers/routes/ingest.ts). */
+/**
+ * HTTP ingest (workers/routes/ingest.ts): the Kafka path's validation, then the records stored
+ * (`ack=stored`) or produced to the Kafka path's topics (`ack=logged`, http-acknowledge.ts).
+ */
 import { createHash } from 'node:crypto';
 import type { IngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { PendingBatch } from './pending-batch.ts';
@@ -8,6 +11,7 @@ import { StoreGroups } from './store-group.ts';
 import type { HttpIngestStage } from './http-stages.ts';
 import { VectorDeclarations } from './vector-declarations.ts';
 import { ModelKindDeclarations } from './model-kind-declarations.ts';
+import type { HttpIngestLog } from './http-log.ts';
 
 export interface HttpIngestResult {
   /** Records stored by this call. */
@@ -16,6 +20,22 @@ export interface HttpIngestResult {
   duplicates: number;
   /** Invalid records, by position in the request, each stored as an `http:` dead letter. */
   rejected: Array<{ index: number; reason: string }>;
+}
+
+/** What the validation of a request's records came to. */
+interface ValidatedRequest {
+  /** Rows and dead letters, encoded (`logged`: the dead letters only). */
+  batch: PendingBatch;
+  rejected: HttpIngestResult['rejected'];
+  /** Positions of the valid records in the request. */
+  valid: number[];
+}
+
+interface HttpIngestOptions {
+  ref?: string;
+  timestamps?: TimestampWindow;
+  /** Told how long each stage of the request took (ms), as the stage ends (http-stages.ts). */
+  observe?: (stage: HttpIngestStage, ms: number) => void;
 }
 
 /**
@@ -27,23 +47,74 @@ export async function ingestHttp(
   repo: IngestRepository,
   records: readonly unknown[],
   kind: RecordKind,
-  options: {
-    ref?: string;
-    timestamps?: TimestampWindow;
-    /** Told how long each stage of the request took (ms), as the stage ends (http-stages.ts). */
-    observe?: (stage: HttpIngestStage, ms: number) => void;
-  } = {},
+  options: HttpIngestOptions = {},
 ): Promise<HttpIngestResult> {
+  const observe = options.observe ?? (() => undefined);
+  const { batch, rejected, valid } = await validateHttp(repo, records, kind, options, true);
+  const validInBatch = batch.events.size + batch.labels.size;
+  const stored = await StoreGroups.of(repo).store(batch);
+  observe('queue', stored.queueMs);
+  observe('lookup', stored.lookupMs);
+  observe('insert', stored.insertMs);
+  const accepted = stored.insertedEvents + stored.insertedLabels;
+  return { accepted, duplicates: valid.length - validInBatch + (validInBatch - accepted), rejected };
+}
+
+export interface HttpLogResult {
+  /** Valid records the broker acknowledged (from all in-sync replicas); they land once, duplicates dropped then. */
+  logged: number;
+  /** Invalid records, by position in the request, each stored as an `http:` dead letter. */
+  rejected: Array<{ index: number; reason: string }>;
+}
+
+/**
+ * Validate records posted over HTTP exactly as {@link ingestHttp} does and produce the valid ones
+ * to the topics Kafka ingest consumes (`?ack=logged`): resolved once the broker acknowledged them,
+ * not once they are stored. Rejected records are stored as dead letters meanwhile, as in
+ * {@link ingestHttp} (they never reach the log: ingest would give them another id per copy).
+ */
+export async function logHttp(
+  repo: IngestRepository,
+  log: HttpIngestLog,
+  records: readonly unknown[],
+  kind: RecordKind,
+  options: HttpIngestOptions = {},
+): Promise<HttpLogResult> {
+  const observe = options.observe ?? (() => undefined);
+  const { batch, rejected, valid } = await validateHttp(repo, records, kind, options, false);
+  const t0 = performance.now();
+  await Promise.all([
+    log
+      .append(
+        kind,
+        valid.map((i) => records[i] as object),
+      )
+      .then(() => observe('log', performance.now() - t0)),
+    batch.rows > 0 ? StoreGroups.of(repo).store(batch) : undefined,
+  ]);
+  return { logged: valid.length, rejected };
+}
+
+/** The contract checks of every record; `keepValid`: the valid rows are encoded into the batch too. */
+async function validateHttp(
+  repo: IngestRepository,
+  records: readonly unknown[],
+  kind: RecordKind,
+  options: HttpIngestOptions,
+  keepValid: boolean,
+): Promise<ValidatedRequest> {
   const observe = options.observe ?? (() => undefined);
   const batch = new PendingBatch();
   const rejected: HttpIngestResult['rejected'] = [];
-  let valid = 0;
+  const valid: number[] = [];
   const now = Date.now();
   const declarations = kind === 'events' ? VectorDeclarations.of(repo) : null;
   // Kinds check events and the labels that name their model.
   const kinds = ModelKindDeclarations.of(repo);
   const t0 = performance.now();
-  await Promise.all([declarations?.fresh(now), kinds?.fresh(now)]);
+  // ack=logged does not wait for a re-read of an old copy: landing checks each record again.
+  const fresh = { wait: keepValid };
+  await Promise.all([declarations?.fresh(now, fresh), kinds?.fresh(now, fresh)]);
   const t1 = performance.now();
   observe('declarations', t1 - t0);
   const encoding = { serialize_ms: 0 };
@@ -75,18 +146,12 @@ export async function ingestHttp(
       );
     }
     if (prepared.kind === 'dead') rejected.push({ index, reason: prepared.row.reason });
-    else valid++;
-    batch.add(prepared, now, encoding);
+    else valid.push(index);
+    if (keepValid || prepared.kind === 'dead') batch.add(prepared, now, encoding);
   });
   observe('validate', performance.now() - t1 - encoding.serialize_ms);
-  observe('encode', encoding.serialize_ms);
-  const validInBatch = batch.events.size + batch.labels.size;
-  const stored = await StoreGroups.of(repo).store(batch);
-  observe('queue', stored.queueMs);
-  observe('lookup', stored.lookupMs);
-  observe('insert', stored.insertMs);
-  const accepted = stored.insertedEvents + stored.insertedLabels;
-  return { accepted, duplicates: valid - validInBatch + (validInBatch - accepted), rejected };
+  if (keepValid) observe('encode', encoding.serialize_ms);
+  return { batch, rejected, valid };
 }
 
 /** A posted record as ingest's raw record; `kept` (payload and its sha256) only when it may be dead-lettered. */

@@ -1,24 +1,43 @@
-import { ingestHttp } from '../ingest/http.ts';
+import { ingestHttp, logHttp } from '../ingest/http.ts';
+import { requestedAcknowledge, type HttpAcknowledge } from '../ingest/http-acknowledge.ts';
+import { LogUnavailableError, type HttpIngestLog } from '../ingest/http-log.ts';
+import { ConfigError } from '../../platform/errors.ts';
 import { DEFAULT_TIMESTAMP_WINDOW, type RecordKind, type TimestampWindow } from '../ingest/prepare-record.ts';
 import type { IngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import type { RouteModule } from '../api.ts';
-import type { HttpIngestStages } from '../ingest/http-stages.ts';
+import type { HttpIngestStage, HttpIngestStages } from '../ingest/http-stages.ts';
 
 /** Most records one request may carry; larger loads belong on Kafka. */
 export const MAX_RECORDS = 50_000;
 
+/** When the ingest routes answer, and the log `logged` needs. */
+export interface HttpAcknowledgement {
+  /** `ingest.httpAcknowledge`: what a request without `?ack=` gets. */
+  default: HttpAcknowledge;
+  /** Kafka, for `logged`; none: `logged` is refused. */
+  log?: HttpIngestLog;
+}
+
+/** Why `logged` cannot be had here, and what to do instead. */
+const NO_LOG =
+  'ack=logged needs Kafka, and this API has none to produce to: post with ack=stored (or leave the setting ingest.httpAcknowledge / HALFLIFE_INGEST_HTTP_ACKNOWLEDGE at stored), or run the daemon, whose Kafka (kafka.brokers, or the local broker) the records are logged to';
+
 /**
- * POST /v1/events and /v1/labels (operator and up): the Kafka path's validation and storage
- * for users without Kafka. Body: one JSON object, a JSON array, or NDJSON
- * (`Content-Type: application/x-ndjson`). Invalid records are stored as dead letters and
- * listed in the answer; a re-POST of the same body stores nothing twice.
+ * POST /v1/events and /v1/labels (operator and up): the Kafka path's validation, then storage
+ * (`ack=stored`) or the Kafka path's topics (`ack=logged`). Body: one JSON object, a JSON array,
+ * or NDJSON (`Content-Type: application/x-ndjson`). Invalid records are stored as dead letters
+ * and listed in the answer; a re-POST of the same body stores nothing twice.
  */
 export function ingestRoutes(
   repository: IngestRepository,
   timestamps: TimestampWindow = DEFAULT_TIMESTAMP_WINDOW,
   /** Where each request's stage timings go (the /metrics histogram); none: not timed. */
   stages?: HttpIngestStages,
+  acknowledgement: HttpAcknowledgement = { default: 'stored' },
 ): RouteModule {
+  if (acknowledgement.default === 'logged' && !acknowledgement.log)
+    throw new ConfigError(`ingest.httpAcknowledge is logged, but ${NO_LOG}`);
+  const { log } = acknowledgement;
   return (app, guard) => {
     for (const [path, kind] of [
       ['/v1/events', 'events'],
@@ -45,6 +64,9 @@ export function ingestRoutes(
             : {}),
         },
         async (request, reply) => {
+          const requested = requestedAcknowledge(request.query, acknowledgement.default);
+          if ('error' in requested) return reply.code(400).send({ error: 'bad-request', message: requested.error });
+          if (requested.ack === 'logged' && !log) return reply.code(400).send({ error: 'no-log', message: NO_LOG });
           const parseFrom = performance.now();
           const records = parseBody(request.body);
           if ('error' in records) return reply.code(400).send({ error: 'bad-request', message: records.error });
@@ -62,11 +84,30 @@ export function ingestRoutes(
             // NDJSON lines are parsed here, JSON by the body parser.
             stages.observe(kind, 'parse', parsedAt - receivedAt + (performance.now() - parseFrom), count);
           }
-          const result = await ingestHttp(repository, records.values, kind, {
+          const options = {
             ref: `http:${request.identity?.name ?? 'anonymous'}`,
             timestamps,
-            ...(stages ? { observe: (stage, ms) => stages.observe(kind, stage, ms, count) } : {}),
-          });
+            ...(stages
+              ? { observe: (stage: HttpIngestStage, ms: number) => stages.observe(kind, stage, ms, count) }
+              : {}),
+          };
+          if (requested.ack === 'logged' && log) {
+            let logged;
+            try {
+              logged = await logHttp(repository, log, records.values, kind, options);
+            } catch (err) {
+              if (!(err instanceof LogUnavailableError)) throw err;
+              // Nothing is acknowledged: the client resends; what reached the log lands once anyway.
+              request.log.warn({ err: err.message }, 'ack=logged: Kafka did not acknowledge');
+              return reply.code(503).send({
+                error: 'log-unavailable',
+                message: `${err.message}. Nothing is acknowledged: send the request again (records already logged are stored once), or post with ack=stored`,
+              });
+            }
+            if (t) t.answeredAt = performance.now();
+            return reply.code(logged.rejected.length > 0 ? 207 : 202).send(logged);
+          }
+          const result = await ingestHttp(repository, records.values, kind, options);
           if (t) t.answeredAt = performance.now();
           return reply.code(result.rejected.length > 0 ? 207 : 200).send(result);
         },
