@@ -158,6 +158,14 @@ const LATE_LABEL_HORIZON = 'late-label-horizon';
  */
 const PROBE_GAP_EVIDENCE = 'probe-gap-evidence';
 
+/**
+ * `patched` id of a segment's own stuck-value baseline (`MonitorSettings.segmentStuckValues`): the
+ * reference's segment counts carry each segment's most frequent value per numeric feature, and a
+ * window's read counts the most frequent value of each segment's candidates, so a feature stuck
+ * inside one segment is that segment's breakage, judged against that segment's past.
+ */
+const SEGMENT_STUCK_VALUES = 'segment-stuck-values';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -223,6 +231,9 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it stay on rule revision 7 (a probe counts by its verdict alone),
   // so their decisions replay unchanged. Asked last.
   const probeGapEvidence = unmeasuredStepPersistence && patched(PROBE_GAP_EVIDENCE);
+  // Runs recorded before it judged no segment's stuck value (no baseline per segment), and replay
+  // so. Asked last.
+  const segmentStuckValues = patched(SEGMENT_STUCK_VALUES);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -249,6 +260,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     unmeasuredStepPersistence,
     lateLabelHorizon,
     probeGapEvidence,
+    segmentStuckValues,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
