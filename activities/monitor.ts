@@ -26,8 +26,13 @@ import { lateOutcomeSums } from '../platform/clickhouse/outcome-sums-repository.
 import { labelledScoreSample, snapshotEventWindow } from '../platform/clickhouse/window-repository.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { ownLabelledScores } from '../platform/clickhouse/shadow-repository.ts';
-import { planSegments, windowSegmentCounts, type SegmentPlan } from '../operations/segment-counts.ts';
-import { segmentPlanId, type SegmentPolicy } from '../detectors/segments/types.ts';
+import {
+  planSegments,
+  windowSegmentCounts,
+  withoutStuckBaselines,
+  type SegmentPlan,
+} from '../operations/segment-counts.ts';
+import { DEFAULT_SEGMENT_MIN_EVENTS, segmentPlanId, type SegmentPolicy } from '../detectors/segments/types.ts';
 import type { EstimationQuery } from '../platform/clickhouse/estimation-repository.ts';
 import { decisionThresholdOf } from '../platform/registry/decision-threshold.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
@@ -201,9 +206,17 @@ export function createMonitorActivities({
      * too (ignored for binary models, whose segments carry their labelled score groups);
      * `estimates`: with `outcomeEstimate`, a multiclass or regression model's segments are
      * estimated label-free too, in the window estimate's read (ignored for binary models, whose
-     * segments are estimated from their score groups). @default none
+     * segments are estimated from their score groups); `stuckValues`: the reference's segment counts
+     * carry each segment's stuck-value baseline, and each segment's candidates have their most
+     * frequent value counted with the window's. @default none
      */
-    segments?: { policy: SegmentPolicy; planKnown: string | null; outcomes?: boolean; estimates?: boolean } | null;
+    segments?: {
+      policy: SegmentPolicy;
+      planKnown: string | null;
+      outcomes?: boolean;
+      estimates?: boolean;
+      stuckValues?: boolean;
+    } | null;
     /** Also group the window's scores for label-free estimation, as the reference's estimator asks. @default null */
     estimation?: EstimationQuery | null;
     /** Also run the multivariate drift tests on a sample of the window and of the reference. @default null (not run) */
@@ -244,6 +257,14 @@ export function createMonitorActivities({
       labelsArrivedBy: arrivedBy,
       ...(plan ? { segments: plan.toCount } : {}),
       ...(plan && outcomes && input.segments?.outcomes ? { outcomesBySegment: true } : {}),
+      ...(plan && input.segments?.stuckValues
+        ? {
+            segmentStuckValues: {
+              reference: plan.reference,
+              minEvents: input.segments.policy.minEvents ?? DEFAULT_SEGMENT_MIN_EVENTS,
+            },
+          }
+        : {}),
       ...(input.estimation ? { estimation: input.estimation } : {}),
       ...(input.followUps ? { followUps: input.followUps } : {}),
       ...(lateDue && !outcomes
@@ -362,7 +383,12 @@ export function createMonitorActivities({
         ? {
             segments: {
               planId: plan.reference.id,
-              reference: input.segments.planKnown === plan.reference.id ? null : plan.reference,
+              reference:
+                input.segments.planKnown === plan.reference.id
+                  ? null
+                  : input.segments.stuckValues
+                    ? plan.reference
+                    : withoutStuckBaselines(plan.reference),
               window: windowSegmentCounts(
                 plan.toCount,
                 read.segments?.counted ?? [],
@@ -371,6 +397,7 @@ export function createMonitorActivities({
                 read.segments?.estimation,
                 read.segments?.outcomes,
                 segmentEstimates,
+                read.segments?.topValues,
               ),
             },
           }

@@ -14,13 +14,15 @@ import type { AppearedFeatures, FeatureQualityCounts } from '../detectors/drift/
 import { windowQualityCounts, type WindowColumnCounts } from '../detectors/drift/window-comparison.ts';
 import { appearedFeatures, windowFollowUps, type FollowUpBars } from '../detectors/drift/window-follow-ups.ts';
 import type { LabelledScoreGroup, ScoreBinCount } from '../detectors/monitor/window-histograms.ts';
-import { windowCounts } from '../operations/window-drift.ts';
+import { windowCounts, type SegmentStuckValuesRequest } from '../operations/window-drift.ts';
+import { segmentTopValueRequests } from '../operations/segment-counts.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
 import {
   batchedTopValueShares,
   batchedUnknownFeatureKeys,
   batchedWindowStatistics,
   type BatchQueryTimings,
+  type SegmentTopValues,
 } from '../platform/clickhouse/window-batch-repository.ts';
 import { batchedLateLabelledScoreGroups } from '../platform/clickhouse/late-label-batch-repository.ts';
 import type { TimeWindow } from '../platform/clickhouse/time-window.ts';
@@ -75,6 +77,11 @@ export interface WindowReadRequest {
   lateLabels?: { windows: readonly TimeWindow[]; arrived: TimeWindow } | null;
   /** The bars the window's follow-ups are settled at (the policy's `dataQuality`). @default DEFAULT_FOLLOW_UP_BARS */
   followUps?: FollowUpBars | null;
+  /**
+   * Also count the most frequent value of each segment's stuck-value candidates (with `segments`),
+   * picked against these reference segment counts, in the window's top-value query. @default null
+   */
+  segmentStuckValues?: SegmentStuckValuesRequest | null;
 }
 
 /** The window counted against its reference, with its data-quality inputs. */
@@ -105,6 +112,8 @@ export interface WindowRead {
     estimation?: SegmentScoreGroups[];
     /** Each segment's labelled outcomes summed, when asked for (segments without labelled events have none). */
     outcomes?: SegmentOutcomeSums[];
+    /** The segments' candidates' most frequent values, when asked for (segments with candidates only). */
+    topValues?: SegmentTopValues[];
   };
   /** The labelled outcomes summed, when asked for (a multiclass or regression model). @default undefined */
   outcomes?: OutcomeSums;
@@ -122,8 +131,9 @@ export async function readWindowAlone(
   const window = { start: request.start, end: request.end };
   const segments = request.segments ?? [];
   const followUps = request.followUps ? { followUps: request.followUps } : {};
+  const stuck = request.segmentStuckValues ? { segmentStuckValues: request.segmentStuckValues } : {};
   const counted = reference
-    ? await windowCounts(client, { modelId, ...window, reference, segments, ...followUps })
+    ? await windowCounts(client, { modelId, ...window, reference, segments, ...followUps, ...stuck })
     : null;
   // The outcome sums' query is the batched one, with a batch of one window (per segment too when asked).
   const outcomes = request.outcomes
@@ -183,6 +193,7 @@ export async function readWindowAlone(
         labelled: groups.segments,
         ...(estimation ? { estimation: estimation.segments } : {}),
         ...(outcomes && request.outcomesBySegment ? { outcomes: outcomes.segments } : {}),
+        ...(counted?.segmentTopValues ? { topValues: counted.segmentTopValues } : {}),
       },
     };
   }
@@ -216,10 +227,32 @@ export async function readWindowsBatched(
     const counted = statistics[i]!.counted;
     return r.reference && counted ? windowFollowUps(r.reference, counted, r.followUps ?? undefined) : null;
   });
-  const stuck = requests.flatMap((_, i) => ((followUps[i]?.stuckCandidates.length ?? 0) > 0 ? [i] : []));
+  // Each segment's candidates are picked against its own reference; counted in the same query as the window's.
+  const segmentAsks = requests.map((r, i) => {
+    const segments = statistics[i]!.segments;
+    return r.reference && r.segmentStuckValues && segments
+      ? segmentTopValueRequests(
+          r.reference,
+          r.segments ?? [],
+          r.segmentStuckValues.reference,
+          segments.counted,
+          r.segmentStuckValues.minEvents,
+          r.followUps ?? undefined,
+        )
+      : [];
+  });
+  const stuck = requests.flatMap((_, i) =>
+    (followUps[i]?.stuckCandidates.length ?? 0) > 0 || segmentAsks[i]!.length > 0 ? [i] : [],
+  );
   const topValues = await batchedTopValueShares(
     client,
-    stuck.map((i) => ({ ...bounds(requests[i]!), features: followUps[i]!.stuckCandidates })),
+    stuck.map((i) => ({
+      ...bounds(requests[i]!),
+      features: followUps[i]?.stuckCandidates ?? [],
+      ...(segmentAsks[i]!.length > 0
+        ? { segments: requests[i]!.segments ?? [], segmentFeatures: segmentAsks[i]! }
+        : {}),
+    })),
     timings,
   );
   const topValuesOf = new Map(stuck.map((i, k) => [i, topValues[k]!]));
@@ -261,11 +294,18 @@ export async function readWindowsBatched(
     const reference = request.reference;
     const followUp = followUps[i];
     const outcomes = sumsOf.get(i);
+    const segmentTopValues = request.segmentStuckValues ? (topValuesOf.get(i)?.segments ?? []) : null;
     return {
       ...rest,
       ...(outcomes ? { outcomes: outcomes.whole } : {}),
-      ...(rest.segments && outcomes && request.outcomesBySegment
-        ? { segments: { ...rest.segments, outcomes: outcomes.segments } }
+      ...(rest.segments
+        ? {
+            segments: {
+              ...rest.segments,
+              ...(outcomes && request.outcomesBySegment ? { outcomes: outcomes.segments } : {}),
+              ...(segmentTopValues ? { topValues: segmentTopValues } : {}),
+            },
+          }
         : {}),
       ...(request.lateLabels ? { lateLabelled: late[i]! } : {}),
       counts:
@@ -276,7 +316,7 @@ export async function readWindowsBatched(
               prediction: counted.prediction,
               predictionClass: counted.predictionClass,
               predictionValue: counted.predictionValue,
-              quality: windowQualityCounts(reference, counted, topValuesOf.get(i) ?? {}),
+              quality: windowQualityCounts(reference, counted, topValuesOf.get(i)?.whole ?? {}),
               appeared: appearedFeatures(followUp, unknownKeysOf.get(i) ?? []),
             }
           : null,

@@ -347,7 +347,12 @@ async function compareInClickHouse(
     end: currentStart + current.lines.length,
     reference: stored,
     final: false,
-    ...(plan ? { segments: plan.toCount } : {}),
+    ...(plan
+      ? {
+          segments: plan.toCount,
+          segmentStuckValues: { reference: plan.reference, minEvents: segmentPolicy.minEvents },
+        }
+      : {}),
     followUps: quality.followUps,
     qualityThresholds: quality.thresholds,
   });
@@ -357,7 +362,19 @@ async function compareInClickHouse(
   const segments = plan
     ? evaluateSegments(
         stored,
-        pairSegments(plan.reference, windowSegmentCounts(plan.toCount, counts.segments ?? [], [], 1)),
+        pairSegments(
+          plan.reference,
+          windowSegmentCounts(
+            plan.toCount,
+            counts.segments ?? [],
+            [],
+            1,
+            undefined,
+            undefined,
+            undefined,
+            counts.segmentTopValues,
+          ),
+        ),
         segmentPolicy,
         { qualityThresholds: quality.thresholds },
       )

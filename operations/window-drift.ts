@@ -26,6 +26,9 @@ import type { EventWindow } from '../platform/clickhouse/event-window.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
 import { checkedTimeWindow } from '../platform/clickhouse/time-window.ts';
 import type { SegmentsToCount } from '../platform/clickhouse/segment-grouping.ts';
+import type { SegmentReferenceCounts } from '../detectors/segments/types.ts';
+import { batchedTopValueShares, type SegmentTopValues } from '../platform/clickhouse/window-batch-repository.ts';
+import { segmentTopValueRequests } from './segment-counts.ts';
 import {
   countWindowSegments,
   deadLettersInWindow,
@@ -40,6 +43,19 @@ export interface WindowCountsOptions extends EventWindow {
   segments?: readonly SegmentsToCount[];
   /** The bars the follow-ups are settled at (a policy's `dataQuality`). @default DEFAULT_FOLLOW_UP_BARS */
   followUps?: FollowUpBars;
+  /**
+   * Also count the most frequent value of each segment's stuck-value candidates, judged against
+   * these reference segment counts (with `segments`): one query for every segment, the batched
+   * one with a batch of this window (the model's events of the window, every version). @default null
+   */
+  segmentStuckValues?: SegmentStuckValuesRequest | null;
+}
+
+/** The reference's segment counts (with their stuck-value baselines) a window's segments' candidates are picked against. */
+export interface SegmentStuckValuesRequest {
+  reference: SegmentReferenceCounts;
+  /** Events a segment needs on both sides to be judged (the policy's `segments.minEvents`). */
+  minEvents: number;
 }
 
 /** One window counted into a reference's bins. O(features × bins); JSON-safe. */
@@ -60,6 +76,8 @@ export interface WindowCounts extends WindowColumnCounts {
   queryMs: number;
   /** The segments counted with the window, when asked for. @default undefined */
   segments?: CountedSegment[];
+  /** The segments' candidates' most frequent values, when asked for (segments with candidates only). @default undefined */
+  segmentTopValues?: SegmentTopValues[];
 }
 
 /**
@@ -87,6 +105,28 @@ export async function windowCounts(client: ClickHouseClient, options: WindowCoun
     followUps,
     followUps.nameAppeared ? await unknownFeatureKeys(client, Object.keys(options.reference.features), options) : [],
   );
+  const stuck = options.segmentStuckValues;
+  const asked =
+    stuck && options.segments
+      ? segmentTopValueRequests(
+          options.reference,
+          options.segments,
+          stuck.reference,
+          segments,
+          stuck.minEvents,
+          options.followUps,
+        )
+      : null;
+  let segmentTopValues: SegmentTopValues[] | null = null;
+  if (asked)
+    segmentTopValues =
+      asked.length === 0
+        ? []
+        : (
+            await batchedTopValueShares(client, [
+              { modelId: options.modelId, ...window, features: [], segments: options.segments, segmentFeatures: asked },
+            ])
+          )[0]!.segments;
   return {
     referenceId: options.reference.referenceId,
     modelId: options.modelId,
@@ -102,6 +142,7 @@ export async function windowCounts(client: ClickHouseClient, options: WindowCoun
     appeared,
     queryMs: performance.now() - t0,
     ...(options.segments && options.segments.length > 0 ? { segments } : {}),
+    ...(segmentTopValues ? { segmentTopValues } : {}),
   };
 }
 

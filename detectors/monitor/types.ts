@@ -281,6 +281,15 @@ export interface MonitorSettings {
    * so replay re-derives their decisions. @default true
    */
   lateLabelHorizon?: boolean;
+  /**
+   * Judge a segment's stuck values against its own reference (detectors/segments/): each segment
+   * carries its reference's most frequent value per numeric feature, and its window's read counts
+   * the most frequent value of the segment's candidates, so a feature stuck inside one segment
+   * (one country's pipeline writing 0) is breakage there while the rest of the traffic is fine.
+   * The ModelMonitor workflow keeps it off for runs that started before it (no
+   * `segment-stuck-values` marker), so replay re-derives their decisions. @default true
+   */
+  segmentStuckValues?: boolean;
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
@@ -299,6 +308,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   stuckValueOrder: true,
   segmentPooling: true,
   lateLabelHorizon: true,
+  segmentStuckValues: true,
 };
 
 /** Everything a monitor remembers between ticks (and across continue-as-new). */

@@ -17,6 +17,10 @@
  * segment's figure is the whole window's computed on its events; and, when the window was
  * estimated, the estimate its estimator (CBPE over K classes, DLE) made of the segment's events
  * (segment-estimate.ts).
+ *
+ * Data quality: the whole window's checks on the segment's counts, at the same thresholds. The
+ * stuck-value check compares the segment's most frequent value with the segment's own reference
+ * (`referenceTopValues`, counted with its reference counts), when both were counted.
  */
 import { compareBinnedFeature } from '../drift/compare-feature.ts';
 import { breakageDetails, dataQualityReport, type QualityThresholds } from '../drift/data-quality.ts';
@@ -156,7 +160,7 @@ export function evaluateSegments(
       : `${events < minEvents ? `${events} events in the window` : `${referenceEvents} events in the reference`} (< ${minEvents})`;
     let dataQuality: SegmentResult['dataQuality'] = null;
     if (judged) {
-      const reference = segmentReferenceProfiles(whole, s.reference);
+      const reference = segmentReferenceProfiles(whole, s.reference, s.referenceTopValues);
       for (const [name, profile] of Object.entries(reference.features)) {
         // A segment's own key is one value within it: nothing to compare.
         if (name === s.key) continue;
@@ -172,7 +176,7 @@ export function evaluateSegments(
           }),
         });
       const report = dataQualityReport(
-        { rows: events, dead_lettered: 0, features: windowQualityCounts(reference, s.window) },
+        { rows: events, dead_lettered: 0, features: windowQualityCounts(reference, s.window, s.topValues) },
         options.qualityThresholds ?? {},
       );
       dataQuality = { broken: report.broken, breakage: breakageDetails(report) };

@@ -3,7 +3,8 @@
  * (carried in the monitor's state from the first window that brought them), and what the tick
  * keeps for the policy (the segment SLO's breaches). A window observed without segments leaves
  * the state's segments as they were, so a monitor that never asked for them decides as before.
- * With `segmentPooling` (rule revision 6), a segment short of the SLO's labelled minimum is judged
+ * With `segmentStuckValues`, a segment's stuck-value check has its own baseline (its reference's
+ * most frequent values) and its window's most frequent values. With `segmentPooling` (rule revision 6), a segment short of the SLO's labelled minimum is judged
  * with the same segment's labels of the windows just before it (segment-pooling.ts).
  */
 import type { MonitorReference, MonitorSettings, MonitorState, WindowObservation } from '../monitor/types.ts';
@@ -21,7 +22,7 @@ export function tickSegments(
   observation: WindowObservation,
   policy: RetrainPolicy,
   settings: Pick<MonitorSettings, 'qualityMetric' | 'worthlessError'> &
-    Partial<Pick<MonitorSettings, 'ruleRevision' | 'segmentPooling'>>,
+    Partial<Pick<MonitorSettings, 'ruleRevision' | 'segmentPooling' | 'segmentStuckValues'>>,
   /**
    * The thresholds the whole window is judged at (monitor/quality-thresholds.ts: the policy's bars
    * and the rule revision's), so a segment tells breakage from shift as its window does.
@@ -52,7 +53,12 @@ export function tickSegments(
     estimator,
     qualityThresholds,
   };
-  const segments = pairSegments(counts, observed.window);
+  const paired = pairSegments(counts, observed.window);
+  // Runs without the setting judge no segment's stuck value, whatever the counts carry.
+  const segments =
+    settings.segmentStuckValues === true
+      ? paired
+      : paired.map(({ referenceTopValues: _reference, topValues: _window, ...s }) => s);
   let report = evaluateSegments(reference, segments, policy.segments, options);
   const pooling = settings.segmentPooling === true && (settings.ruleRevision ?? 1) >= 6;
   const earlier = state.segments?.labels ?? [];

@@ -4,7 +4,7 @@
  * counts travel in a window observation (a Temporal payload) and the report in a decision's
  * provenance.
  */
-import type { CountedWindow } from '../drift/window-comparison.ts';
+import type { CountedWindow, TopValue } from '../drift/window-comparison.ts';
 import type { ScoreGroup } from '../quality/cbpe-groups.ts';
 import type { OutcomeEstimate } from '../quality/outcome-estimate.ts';
 import type { OutcomeSums } from '../quality/outcome-sums.ts';
@@ -77,6 +77,10 @@ export interface SegmentCounts {
   value: string;
   reference: CountedWindow;
   window: CountedWindow;
+  /** The reference's most frequent value per numeric feature of the segment: its stuck-value baseline. @default absent (no stuck-value check) */
+  referenceTopValues?: Record<string, SegmentReferenceTopValue | null>;
+  /** The window's most frequent value of the segment's stuck-value candidates, with its runs. @default absent */
+  topValues?: Record<string, TopValue | null>;
   /** The segment's labelled events in the window, by score bin and label; null when none. */
   labelled: { events: number; histogram: LabelledScoreHistogram } | null;
   /** The segment's scores grouped for label-free estimation (as the window's own); null or absent when not read. */
@@ -108,12 +112,32 @@ export interface SegmentSloBreach {
   figure?: { metric: string; value: number };
 }
 
+/** A segment's most frequent value of a numeric feature in the reference, and a lower bound of its share of the finite values. */
+export interface SegmentReferenceTopValue {
+  value: number;
+  share: number;
+}
+
 /** A reference's segments counted into its own cuts, once per reference and segment policy. */
 export interface SegmentReferenceCounts {
   /** The reference and the policy's keys and K it was counted for (`segmentPlanId`). */
   id: string;
-  segments: { key: string; value: string; counted: CountedWindow }[];
+  segments: {
+    key: string;
+    value: string;
+    counted: CountedWindow;
+    /**
+     * Per numeric feature, the segment's most frequent value in the reference: its own stuck-value
+     * baseline (a value stuck in one segment is judged against that segment's past, not the mix's).
+     * @default absent (counts made before it was counted: the segment has no stuck-value check)
+     */
+    topValues?: Record<string, SegmentReferenceTopValue | null>;
+  }[];
 }
+
+/** Whether the reference's segment counts carry each segment's stuck-value baseline. */
+export const hasStuckBaselines = (reference: SegmentReferenceCounts): boolean =>
+  reference.segments.every((s) => s.topValues !== undefined);
 
 /** A window's segments counted into the reference's cuts, with their labelled events. */
 export interface SegmentWindowCounts {
@@ -121,6 +145,11 @@ export interface SegmentWindowCounts {
   value: string;
   counted: CountedWindow;
   labelled: { events: number; histogram: LabelledScoreHistogram } | null;
+  /**
+   * The most frequent value (with its runs in event order) of the segment's stuck-value candidates
+   * (segment-stuck-candidates.ts), when asked for and the segment had any. @default undefined
+   */
+  topValues?: Record<string, TopValue | null>;
   /** Its scores grouped for label-free estimation, when the window's were. @default undefined */
   estimation?: SegmentEstimationGroups | null;
   /** A multiclass or regression model's labelled outcomes of the segment, summed, when asked for. @default undefined */
@@ -170,6 +199,8 @@ export function pairSegments(
       value: r.value,
       reference: r.counted,
       window: w?.counted ?? emptyCounted(),
+      ...(r.topValues ? { referenceTopValues: r.topValues } : {}),
+      ...(w?.topValues ? { topValues: w.topValues } : {}),
       labelled: w?.labelled ?? null,
       ...(w?.estimation ? { estimation: w.estimation } : {}),
       ...(w?.outcomes ? { outcomes: w.outcomes } : {}),
@@ -182,6 +213,7 @@ export function pairSegments(
       value: w.value,
       reference: emptyCounted(),
       window: w.counted,
+      ...(w.topValues ? { topValues: w.topValues } : {}),
       labelled: w.labelled,
       ...(w.estimation ? { estimation: w.estimation } : {}),
       ...(w.outcomes ? { outcomes: w.outcomes } : {}),

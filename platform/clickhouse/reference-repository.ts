@@ -10,6 +10,7 @@ import type { ReferenceProfiles } from '../../detectors/drift/window-comparison.
 import { NotFoundError } from '../errors.ts';
 import { queryRows } from './client.ts';
 import { eventWindowSql, type EventWindow } from './event-window.ts';
+import { segmentGrouping, type SegmentsToCount } from './segment-grouping.ts';
 import { countsFromMap, finiteOrNull, num } from './sql-values.ts';
 
 /** A stored reference: its profiles and how they were built. JSON-safe (a Temporal payload). */
@@ -97,6 +98,12 @@ export async function orderStatistics(
   return out;
 }
 
+/** A most frequent value and a lower bound of its share of the finite values (see {@link referenceTopValues}). */
+export interface ReferenceTopValue {
+  value: number;
+  share: number;
+}
+
 /**
  * Per numeric feature, its most frequent finite value and a lower bound of that value's share
  * of the finite values: Space-Saving with 64 counters (`approx_top_kIf`), whose count overstates
@@ -108,33 +115,66 @@ export async function referenceTopValues(
   client: ClickHouseClient,
   events: EventWindow,
   features: readonly string[],
-): Promise<Record<string, { value: number; share: number } | null>> {
-  if (features.length === 0) return {};
+): Promise<Record<string, ReferenceTopValue | null>> {
+  return (await referenceTopValuesBySegment(client, events, features, [])).whole;
+}
+
+/** One segment's most frequent values (segment-grouping.ts: `key` is the key's index in the request). */
+export interface SegmentReferenceTopValues {
+  key: number;
+  value: string;
+  topValues: Record<string, ReferenceTopValue | null>;
+}
+
+/**
+ * {@link referenceTopValues} of the whole window and, in the same query (grouped by
+ * segment-grouping.ts's GROUPING SETS, as the window's counts are), of each segment of
+ * `segments`' keys: each segment's own stuck-value baseline. Segments without events are absent.
+ */
+export async function referenceTopValuesBySegment(
+  client: ClickHouseClient,
+  events: EventWindow,
+  features: readonly string[],
+  segments: readonly SegmentsToCount[],
+): Promise<{ whole: Record<string, ReferenceTopValue | null>; segments: SegmentReferenceTopValues[] }> {
+  if (features.length === 0) return { whole: {}, segments: [] };
   const window = eventWindowSql(events);
-  const params: Record<string, unknown> = { ...window.params };
-  const inner: string[] = [];
-  const select: string[] = [];
+  const grouping = segmentGrouping(segments);
+  const params: Record<string, unknown> = { ...window.params, ...grouping.params };
+  const inner: string[] = [...grouping.inner];
+  const select: string[] = [...grouping.select];
   features.forEach((name, i) => {
     params[`n${i}`] = name;
     inner.push(`ifNull(arrayElementOrNull(num_features, {n${i}:String}), nan) AS v${i}`);
     select.push(`approx_top_kIf(1, 64)(v${i}, isFinite(v${i})) AS t${i}`, `countIf(isFinite(v${i})) AS n${i}`);
   });
-  const [row] = await queryRows<Record<string, unknown>>(
+  const groupBy = grouping.groupBy();
+  const rows = await queryRows<Record<string, unknown>>(
     client,
-    `SELECT ${select.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${window.source})${window.settings}`,
+    `SELECT ${select.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${window.source})${groupBy ? ` ${groupBy}` : ''}${window.settings}`,
     params,
   );
-  const out: Record<string, { value: number; share: number } | null> = {};
-  features.forEach((name, i) => {
-    const n = num(row?.[`n${i}`] ?? 0);
-    const [top] =
-      (row?.[`t${i}`] as { item: number; count: number | string; error: number | string }[] | undefined) ?? [];
-    out[name] =
-      n > 0 && top !== undefined
-        ? { value: Number(top.item), share: Math.max(0, num(top.count) - num(top.error)) / n }
-        : null;
-  });
-  return out;
+  const topValuesOf = (row: Record<string, unknown> | undefined): Record<string, ReferenceTopValue | null> => {
+    const out: Record<string, ReferenceTopValue | null> = {};
+    features.forEach((name, i) => {
+      const n = num(row?.[`n${i}`] ?? 0);
+      const [top] =
+        (row?.[`t${i}`] as { item: number; count: number | string; error: number | string }[] | undefined) ?? [];
+      out[name] =
+        n > 0 && top !== undefined
+          ? { value: Number(top.item), share: Math.max(0, num(top.count) - num(top.error)) / n }
+          : null;
+    });
+    return out;
+  };
+  let whole: Record<string, unknown> | undefined;
+  const out: SegmentReferenceTopValues[] = [];
+  for (const row of rows) {
+    const segment = grouping.segmentOf(row);
+    if (segment === null) whole = row;
+    else out.push({ ...segment, topValues: topValuesOf(row) });
+  }
+  return { whole: topValuesOf(whole), segments: out };
 }
 
 /** The `profiles` JSON column. */

@@ -29,8 +29,9 @@
  * - **feature keys** the rows carry (what tells appeared features): the (window, name) groups
  *   above already count every key of both maps, so their sum is the count query's `key_occurrences`;
  * - and the two follow-ups the counts may call for, batched alike: the exact most frequent value
- *   of stuck-value candidates ({@link batchedTopValueShares}) and the names of keys a window's
- *   reference does not know ({@link batchedUnknownFeatureKeys}).
+ *   of stuck-value candidates ({@link batchedTopValueShares}; a segment's candidates in the same
+ *   query, by segment slot) and the names of keys a window's reference does not know
+ *   ({@link batchedUnknownFeatureKeys}).
  *
  * Results equal the single-window queries of window-repository.ts on the same data (counts
  * exactly; means and deviations up to summation order), which the integration test
@@ -339,68 +340,131 @@ function totalsOf(rows: readonly VersionRow[]): { rows: number; classLabels: Rec
  * Per (window, numeric feature) asked for: the most frequent finite value, its rows, the finite
  * values and the value's runs in event-time order, counted exactly as window-repository.ts
  * `topValueShares` counts them (ties: the largest value; events ordered by (ts, event_id) within
- * each window and feature).
+ * each window and feature). Segmented: per (window, slot, segment value, feature), each event once
+ * per grouping it belongs to (batch-windows.ts), so a segment's candidates are counted on the
+ * segment's events alone, in the same query as the whole window's.
  */
-const TOP_VALUES_SQL = `
-SELECT w, name, ${TOP_VALUE_COLUMNS}
-FROM (
-  SELECT w, name, ${STRETCH_COLUMNS}
-  FROM (
-    SELECT w, name, v, ${STARTS_STRETCH} AS starts, ${FIRST_AND_LAST}
-    FROM (
-      SELECT w, name, v, ts, event_id
-      FROM ${eventsOfWindows('ts, event_id, num_features')}
-      ARRAY JOIN mapKeys(num_features) AS name, mapValues(num_features) AS v
-      WHERE isFinite(v)
-        AND (w, name) IN (
+const topValuesSql = (segmented: boolean): string => {
+  const group = segmented ? 'w, sk, sv, name' : 'w, name';
+  const asked = segmented
+    ? `(w, sk, sv, name) IN (
+          SELECT tupleElement(t, 1), tupleElement(t, 2), tupleElement(t, 3), tupleElement(t, 4)
+          FROM (SELECT arrayJoin(arrayZip({topWindows:Array(UInt64)}, {topSlots:Array(UInt64)}, {topSegments:Array(String)}, {topNames:Array(String)})) AS t)
+        )`
+    : `(w, name) IN (
           SELECT tupleElement(t, 1), tupleElement(t, 2)
           FROM (SELECT arrayJoin(arrayZip({topWindows:Array(UInt64)}, {topNames:Array(String)})) AS t)
-        )
+        )`;
+  return `
+SELECT ${group}, ${TOP_VALUE_COLUMNS}
+FROM (
+  SELECT ${group}, ${STRETCH_COLUMNS}
+  FROM (
+    SELECT ${group}, v, ${STARTS_STRETCH} AS starts, ${FIRST_AND_LAST}
+    FROM (
+      SELECT ${group}, v, ts, event_id
+      FROM ${eventsOfWindows('ts, event_id, num_features', '', segmented)}
+      ARRAY JOIN mapKeys(num_features) AS name, mapValues(num_features) AS v
+      WHERE isFinite(v)
+        AND ${asked}
     )
-    WINDOW ${eventOrderWindows('PARTITION BY w, name ')}
+    WINDOW ${eventOrderWindows(`PARTITION BY ${group} `)}
   )
-  GROUP BY w, name, v
+  GROUP BY ${group}, v
 )
-GROUP BY w, name`;
+GROUP BY ${group}`;
+};
 
 /** One window's stuck-value candidates: numeric features whose most frequent value to count exactly. */
 export interface TopValueRequest extends TimeWindow {
   modelId: string;
   features: readonly string[];
+  /** The window's segment keys (with `segmentFeatures`). @default none */
+  segments?: readonly SegmentsToCount[];
+  /** Per segment (its key's index in `segments` and its value), its candidates. @default none */
+  segmentFeatures?: readonly SegmentTopValueRequest[];
+}
+
+/** One segment's stuck-value candidates: `key` is the key's index in the window's segment keys. */
+export interface SegmentTopValueRequest {
+  key: number;
+  value: string;
+  features: readonly string[];
+}
+
+/** One segment's most frequent values, as {@link batchedTopValueShares} counts the whole window's. */
+export interface SegmentTopValues {
+  key: number;
+  value: string;
+  topValues: Record<string, TopValue | null>;
+}
+
+/** A window's most frequent values: the whole window's candidates, and each segment's asked for. */
+export interface WindowTopValues {
+  whole: Record<string, TopValue | null>;
+  segments: SegmentTopValues[];
 }
 
 /**
- * The most frequent finite value of each feature asked for, per window, its share of the finite
- * values and its runs in event order (null when the feature has none): window-repository.ts
- * `topValueShares` for a batch of windows (at most one per model), in one query.
+ * The most frequent finite value of each feature asked for, per window (and per segment asked
+ * for), its share of the finite values and its runs in event order (null when the feature has
+ * none): window-repository.ts `topValueShares` for a batch of windows (at most one per model), in
+ * one query — the segmented text when any window asks for a segment's.
  */
 export async function batchedTopValueShares(
   client: ClickHouseClient,
   requests: readonly TopValueRequest[],
   timings?: BatchQueryTimings,
-): Promise<Record<string, TopValue | null>[]> {
-  const out = requests.map((r) => Object.fromEntries(r.features.map((name) => [name, null]))) as Record<
-    string,
-    TopValue | null
-  >[];
-  if (requests.every((r) => r.features.length === 0)) return out;
+): Promise<WindowTopValues[]> {
+  const out: WindowTopValues[] = requests.map((r) => ({
+    whole: Object.fromEntries(r.features.map((name) => [name, null])),
+    segments: (r.segmentFeatures ?? [])
+      .filter((s) => s.features.length > 0)
+      .map((s) => ({ key: s.key, value: s.value, topValues: Object.fromEntries(s.features.map((n) => [n, null])) })),
+  }));
+  if (out.every((o) => Object.keys(o.whole).length === 0 && o.segments.length === 0)) return out;
+  const segmented = out.some((o) => o.segments.length > 0);
   const topWindows: number[] = [];
+  const topSlots: number[] = [];
+  const topSegments: string[] = [];
   const topNames: string[] = [];
-  requests.forEach((r, i) => {
-    for (const name of r.features) {
-      topWindows.push(i + 1);
+  const ask = (w: number, slot: number, segment: string, names: Iterable<string>) => {
+    for (const name of names) {
+      topWindows.push(w);
+      topSlots.push(slot);
+      topSegments.push(segment);
       topNames.push(name);
     }
+  };
+  out.forEach((o, i) => {
+    ask(i + 1, 0, '', Object.keys(o.whole));
+    for (const s of o.segments) ask(i + 1, s.key + 1, s.value, Object.keys(s.topValues));
   });
-  const rows = await timedRows<{ w: number; name: string } & TopValueRow>(
+  const params = segmented
+    ? {
+        ...batchParams(requests),
+        ...segmentSlotParams(requests.map((r) => r.segments ?? [])),
+        topWindows,
+        topSlots,
+        topSegments,
+        topNames,
+      }
+    : { ...batchParams(requests), topWindows, topNames };
+  const rows = await timedRows<{ w: number; name: string; sk?: unknown; sv?: unknown } & TopValueRow>(
     client,
     'topValues',
-    TOP_VALUES_SQL,
-    { ...batchParams(requests), topWindows, topNames },
+    topValuesSql(segmented),
+    params,
     timings,
   );
   for (const r of rows) {
-    const slot = out[Number(r.w) - 1];
+    const window = out[Number(r.w) - 1];
+    if (!window) continue;
+    const segment = slotOf(r);
+    const slot =
+      segment === null
+        ? window.whole
+        : window.segments.find((s) => s.key === segment.key && s.value === segment.value)?.topValues;
     if (slot && r.name in slot) slot[r.name] = topValueOfRow(r);
   }
   return out;

@@ -11,7 +11,7 @@ import { DEFAULT_SCORE_HISTOGRAM_BINS } from '../../detectors/quality/score-hist
 import { Random } from '../../detectors/random.ts';
 import { buildReference } from '../../operations/build-reference.ts';
 import type { ColumnsToCount } from '../../platform/clickhouse/binned-counts-query.ts';
-import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
+import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import {
   ClickHouseIngestRepository,
   encodeDeadLetter,
@@ -861,6 +861,126 @@ describe('batched window statistics equal the single-window queries', () => {
       expect(batched!.estimation!.groups).toEqual([]);
       const grouped = await estimationScoreGroupsBySegment(ch.client, m.id, request, request.estimation!, SEGMENTS);
       expect(grouped.segments).toEqual([]);
+    });
+  });
+  describe("each segment's most frequent value: its reference's baseline and its window's candidates", () => {
+    const SEGMENTS: SegmentsToCount[] = [
+      { key: { feature: 'color' }, values: ['red', 'green'] },
+      { key: { metadata: 'channel' }, values: ['web', 'app', '__missing__'] },
+    ];
+    const MAPS = ['cat_features', 'metadata'] as const;
+    const KEYS = ['color', 'channel'] as const;
+    type Top = { value: number; top: number; finite: number };
+
+    /**
+     * Per segment of key `key`, the most frequent finite value of `name` (ties: the largest), its
+     * rows and the finite values: a plain GROUP BY of the model's stored events of the window.
+     */
+    async function groupByTops(
+      modelId: string,
+      window: { start: number; end: number },
+      toCount: readonly SegmentsToCount[],
+      key: 0 | 1,
+      name: string,
+    ) {
+      const rows = await queryRows<{ s: string; v: number; c: string }>(
+        ch.client,
+        `SELECT s, v, count() AS c FROM (
+           SELECT if(has({values:Array(String)}, r), r, '__other__') AS s, arrayElementOrNull(num_features, {name:String}) AS v
+           FROM (SELECT ifNull(arrayElementOrNull(${MAPS[key]}, {key:String}), '__missing__') AS r, num_features
+                 FROM scoring_events FINAL
+                 WHERE model_id = {model:String}
+                   AND ts >= fromUnixTimestamp64Milli({start:Int64}) AND ts < fromUnixTimestamp64Milli({end:Int64})))
+         WHERE v IS NOT NULL AND isFinite(v)
+         GROUP BY s, v`,
+        { values: [...toCount[key]!.values], name, key: KEYS[key], model: modelId, ...window },
+      );
+      const out = new Map<string, Top>();
+      for (const r of rows) {
+        const c = Number(r.c);
+        const was = out.get(r.s);
+        const finite = (was?.finite ?? 0) + c;
+        const better = !was || c > was.top || (c === was.top && r.v > was.value);
+        out.set(r.s, better ? { value: r.v, top: c, finite } : { ...was, finite });
+      }
+      return out;
+    }
+
+    it("counts each segment's reference baseline in one query, as a GROUP BY of its rows says", async () => {
+      const m = models[BROKEN]!;
+      const reference = references.get(m.id)!;
+      const plan = await planSegments(ch.client, reference, { keys: SEGMENTS.map((s) => s.key), topK: 2 });
+      const window = { start: reference.start, end: reference.end };
+      for (const key of [0, 1] as const) {
+        const exact = await groupByTops(m.id, window, plan.toCount, key, 't');
+        const exactX = await groupByTops(m.id, window, plan.toCount, key, 'x');
+        const segments = plan.reference.segments.filter((s) => s.key === (key === 0 ? 'color' : 'metadata.channel'));
+        for (const s of segments) {
+          // `t` has 7 values, fewer than the sketch's counters: exact.
+          const t = exact.get(s.value)!;
+          expect(s.topValues!.t, `${s.key}=${s.value}`).toEqual({ value: t.value, share: t.top / t.finite });
+          // `x` is continuous: the sketch's share is a lower bound of the exact one.
+          const x = exactX.get(s.value)!;
+          expect(s.topValues!.x!.share, `${s.key}=${s.value}`).toBeLessThanOrEqual(x.top / x.finite);
+        }
+        expect(segments.length).toBeGreaterThanOrEqual(3);
+      }
+    });
+
+    it("counts each segment's candidates' most frequent value and runs in the window's top-value query, batched as alone", async () => {
+      const m = models[BROKEN]!;
+      const reference = references.get(m.id)!;
+      // Every value kept (6 colors with the missing one, 5 channels), so which segments are stuck is known.
+      const plan = await planSegments(ch.client, reference, { keys: SEGMENTS.map((s) => s.key), topK: 6 });
+      const requests = readRequestsFor(T0 + 20 * MINUTE, 5 * MINUTE).map((r, i) => ({
+        ...r,
+        ...(i === BROKEN || i === 0
+          ? { segments: plan.toCount, segmentStuckValues: { reference: plan.reference, minEvents: 20 } }
+          : {}),
+      }));
+      const timings: { topValues?: number } = {};
+      const batched = await readWindowsBatched(ch.client, requests, BINS, timings);
+      const alone = await readWindowAlone(ch.client, requests[BROKEN]!, BINS);
+      const tops = batched[BROKEN]!.segments!.topValues!;
+      const id = (s: { key: number; value: string }) => `${s.key}:${s.value}`;
+      const byId = <T extends { key: number; value: string }>(xs: readonly T[]) =>
+        [...xs].sort((a, b) => id(a).localeCompare(id(b)));
+      expect(byId(tops)).toEqual(byId(alone.segments!.topValues!));
+      // Stuck at 4.2 on every even event: the channels those fall on (web, pos; half of the missing
+      // ones), none of the others, and half of every color.
+      const stuck = tops.filter((s) => s.topValues.x?.value === STUCK_VALUE).map(id);
+      expect(stuck).toEqual(expect.arrayContaining(['1:web', '1:pos', '1:__missing__']));
+      // app and kiosk: x is no candidate (a feature with a few values, such as `sparse`, may be).
+      const xCandidates = tops.filter((s) => 'x' in s.topValues).map(id);
+      expect(xCandidates).not.toContain('1:app');
+      expect(xCandidates).not.toContain('1:kiosk');
+      const colors = tops.filter((s) => s.key === 0);
+      expect(colors.length).toBeGreaterThanOrEqual(5);
+      for (const s of colors) expect(s.topValues.x?.value, id(s)).toBe(STUCK_VALUE);
+      const window = { start: requests[BROKEN]!.start, end: requests[BROKEN]!.end };
+      // Every candidate of every segment, as a GROUP BY of the segment's rows says.
+      const names = [...new Set(tops.flatMap((s) => Object.keys(s.topValues)))];
+      expect(names).toContain('x');
+      for (const key of [0, 1] as const)
+        for (const name of names) {
+          const exact = await groupByTops(m.id, window, plan.toCount, key, name);
+          for (const s of tops.filter((t) => t.key === key && name in t.topValues)) {
+            const e = exact.get(s.value)!;
+            const top = s.topValues[name]!;
+            expect([top.value, top.share], `${id(s)} ${name}`).toEqual([e.value, e.top / e.finite]);
+            expect([top.runs!.matches, top.runs!.matches + top.runs!.others], `${id(s)} ${name}`).toEqual([
+              e.top,
+              e.finite,
+            ]);
+          }
+        }
+      // The healthy window asked alike: no segment's x is a candidate (a feature with a few values in a
+      // segment, such as `sparse`, may be), read in the same query and as alone.
+      const healthy = batched[0]!.segments!.topValues!;
+      expect(healthy.filter((s) => 'x' in s.topValues)).toEqual([]);
+      expect(byId(healthy)).toEqual(byId((await readWindowAlone(ch.client, requests[0]!, BINS)).segments!.topValues!));
+      expect(timings.topValues).toBeGreaterThan(0);
+      expectSameRead(batched[BROKEN]!, alone);
     });
   });
 });

@@ -169,6 +169,14 @@ const BOUNDED_RUN_HISTORY = 'bounded-run-history';
 /** History bytes after which a run with {@link BOUNDED_RUN_HISTORY} continues-as-new (~15 ticks at fleet shape). */
 const DEFAULT_MAX_RUN_HISTORY_BYTES = 256 * 1024;
 
+/**
+ * `patched` id of a segment's own stuck-value baseline (`MonitorSettings.segmentStuckValues`): the
+ * reference's segment counts carry each segment's most frequent value per numeric feature, and a
+ * window's read counts the most frequent value of each segment's candidates, so a feature stuck
+ * inside one segment is that segment's breakage, judged against that segment's past.
+ */
+const SEGMENT_STUCK_VALUES = 'segment-stuck-values';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -235,8 +243,11 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // so their decisions replay unchanged.
   const probeGapEvidence = unmeasuredStepPersistence && patched(PROBE_GAP_EVIDENCE);
   // Runs recorded before it upsert search attributes at every call and run up to their tick limit,
-  // and replay so. Asked last.
+  // and replay so.
   const boundedRunHistory = patched(BOUNDED_RUN_HISTORY);
+  // Runs recorded before it judged no segment's stuck value (no baseline per segment), and replay
+  // so. Asked last.
+  const segmentStuckValues = patched(SEGMENT_STUCK_VALUES);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -264,6 +275,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     lateLabelHorizon,
     probeGapEvidence,
     boundedRunHistory,
+    segmentStuckValues,
   });
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();

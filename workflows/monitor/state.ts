@@ -21,6 +21,7 @@ import type { PromotionOutcome, ServingReport } from '../../detectors/alerts/typ
 import { assessHealth, monitorHealthRevision1, type HealthInputs } from '../../detectors/monitor/health.ts';
 import { monitorHealthInputs } from '../../detectors/monitor/health-inputs.ts';
 import { windowEstimationGrouping } from '../../detectors/monitor/window-estimate.ts';
+import { hasStuckBaselines } from '../../detectors/segments/types.ts';
 import { lateLabelWindows } from '../../detectors/monitor/late-label-horizon.ts';
 import { planWindow, staggerOffsetMs, windowStartAt, type WindowPlan } from '../../detectors/monitor/schedule.ts';
 import {
@@ -179,6 +180,7 @@ export class MonitorWorkflowState {
    * bytes by model-monitor.ts),
    * `probeGapEvidence` (rule revision 8: what a probe measured counts beyond its verdict — an
    * estimate below the worthwhile gap holds, the explore prior is updated by it).
+   * `segmentStuckValues` (a segment's stuck values judged against its own reference's most frequent values).
    */
   constructor(
     input: ModelMonitorInput,
@@ -209,6 +211,7 @@ export class MonitorWorkflowState {
       lateLabelHorizon = false,
       probeGapEvidence = false,
       boundedRunHistory = false,
+      segmentStuckValues = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -236,6 +239,7 @@ export class MonitorWorkflowState {
       lateLabelHorizon?: boolean;
       probeGapEvidence?: boolean;
       boundedRunHistory?: boolean;
+      segmentStuckValues?: boolean;
     },
   ) {
     this.input = input;
@@ -297,6 +301,11 @@ export class MonitorWorkflowState {
       lateLabelHorizon: lateLabelHorizon
         ? (input.settings?.lateLabelHorizon ?? DEFAULT_MONITOR_SETTINGS.lateLabelHorizon)
         : false,
+      // Runs recorded before the marker judged no segment's stuck value.
+      segmentStuckValues:
+        segments && segmentStuckValues
+          ? (input.settings?.segmentStuckValues ?? DEFAULT_MONITOR_SETTINGS.segmentStuckValues)
+          : false,
     };
     this.retrainSettings = { ...DEFAULT_RETRAIN_SETTINGS, ...input.retrain };
     this.cadenceMs = parseDuration(input.cadence ?? '1h');
@@ -466,11 +475,13 @@ export class MonitorWorkflowState {
         ? {
             segments: {
               policy: this.policy.segments,
-              planKnown: this.state.segments?.reference?.id ?? null,
+              planKnown: this.#segmentPlanKnown(),
               // A multiclass or regression model's segments are also summed for their quality (ignored for binary).
               ...(this.#segmentOutcomes ? { outcomes: true } : {}),
               // …and estimated label-free with the window's estimate (ignored for binary and without it).
               ...(this.#segmentEstimates && this.#kindEstimation ? { estimates: true } : {}),
+              // Each segment's stuck-value baseline with its reference counts, its candidates' top values with the window.
+              ...(this.settings.segmentStuckValues ? { stuckValues: true } : {}),
             },
           }
         : {}),
@@ -575,6 +586,17 @@ export class MonitorWorkflowState {
     return metric === 'accuracy' || isOutcomeProbeMetric(metric)
       ? { metric, worthlessError: this.policy.quality?.worthlessError ?? null }
       : null;
+  }
+
+  /**
+   * The segment plan whose reference counts this monitor holds; null (so they come again) when it
+   * judges segments' stuck values and the held counts, carried from a run before the marker, have
+   * no stuck-value baselines.
+   */
+  #segmentPlanKnown(): string | null {
+    const held = this.state.segments?.reference ?? null;
+    if (held && this.settings.segmentStuckValues && !hasStuckBaselines(held)) return null;
+    return held?.id ?? null;
   }
 
   /** How the window's scores are grouped for the reference's estimator; null without one. */
