@@ -3,13 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
 import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { createLogger } from '../../platform/logger.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
-import { createTemporalWorker } from '../../workers/temporal-worker.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { waitUntil } from '../helpers/kafka.ts';
+import { runDaemonWorker } from '../helpers/daemon-worker.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
 const BUDGET_BYTES = 40_000;
@@ -39,17 +38,7 @@ describe('a monitor run bounded in history bytes (real Temporal)', () => {
   beforeAll(async () => {
     ch = await openClickHouse(config);
     await applyMigrations(ch.client);
-    const { worker, close } = await createTemporalWorker({
-      config,
-      clickhouse: ch.client,
-      log: createLogger('test', 'warn'),
-    });
-    const running = worker.run();
-    stopWorker = async () => {
-      worker.shutdown();
-      await running;
-      await close();
-    };
+    ({ stop: stopWorker } = await runDaemonWorker(config, ch.client));
     temporal = await connectTemporal(config);
     const { policy, ref } = parsePolicy({
       name: 'bounded',

@@ -45,17 +45,14 @@ describe('turn scopes: a finished turn is not kept by the run', () => {
     await env?.teardown();
   });
 
+  const workerOn = (taskQueue: string, options: { debugMode?: boolean } = {}) =>
+    Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, ...options });
+
   /** Heap kept by a workflow that ran `TURNS` turns and still runs, over the heap before it started. */
   async function keptBy(workflowType: 'TurnsAtRoot' | 'TurnsInScopes', args: unknown[]): Promise<number> {
     const taskQueue = uniqueName('turns');
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: bundle,
-      activities,
-      debugMode: true,
-      maxCachedWorkflows: 10,
-    });
+    // Debug mode: the workflows run in this thread, so its heap is theirs.
+    const worker = await workerOn(taskQueue, { debugMode: true });
     return worker.runUntil(async () => {
       const before = heapAfterCollection();
       const handle = await env.client.workflow.start(workflowType, {
@@ -89,12 +86,7 @@ describe('turn scopes: a finished turn is not kept by the run', () => {
 
   it('leaves a child started through outlivingTurn running, and runs the activities of its callback', async () => {
     const taskQueue = uniqueName('turns');
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: bundle,
-      activities,
-    });
+    const worker = await workerOn(taskQueue);
     const result = await worker.runUntil(
       env.client.workflow.execute('ChildOutlivesTurn', { taskQueue, workflowId: uniqueName('child-outlives') }),
     );
