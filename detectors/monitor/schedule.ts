@@ -15,14 +15,33 @@
  * came due while a person had the monitor paused are evaluated one by one after the resume.
  */
 
-/** A deterministic offset in [0, cadenceMs) for `modelId`: FNV-1a of its id, scaled to the cadence. */
-export function staggerOffsetMs(modelId: string, cadenceMs: number): number {
+/** FNV-1a of `text`, scaled to [0, 1): the same on every run and every machine. */
+function unitHash(text: string): number {
   let hash = 0x811c9dc5;
-  for (let i = 0; i < modelId.length; i++) {
-    hash ^= modelId.charCodeAt(i);
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  return Math.floor((hash / 2 ** 32) * cadenceMs);
+  return hash / 2 ** 32;
+}
+
+/** A deterministic offset in [0, cadenceMs) for `modelId`: FNV-1a of its id, scaled to the cadence. */
+export function staggerOffsetMs(modelId: string, cadenceMs: number): number {
+  return Math.floor(unitHash(modelId) * cadenceMs);
+}
+
+/** Share of a run's history budget by which runs' ends are spread (see {@link runHistoryBudget}). */
+export const DEFAULT_RUN_END_SPREAD = 0.5;
+
+/**
+ * The history bytes after which one run continues as new: `maxBytes` less a share in
+ * [0, spread) drawn from a hash of the run's id. Monitors started together grow their histories at
+ * the same pace, so with one budget all of them continued as new at the same tick: at N = 1,000 the
+ * Temporal server's store was 52–86% busy for three minutes and workflow tasks waited 6–14 s (fleet
+ * run M). Spread over half the budget, the ends fall over several ticks, and later runs drift apart.
+ */
+export function runHistoryBudget(maxBytes: number, runId: string, spread: number = DEFAULT_RUN_END_SPREAD): number {
+  return Math.floor(maxBytes * (1 - spread * unitHash(runId)));
 }
 
 /** Start of the window holding `now`, for windows of `cadenceMs` shifted by `offsetMs`. */

@@ -66,13 +66,34 @@ describe('replaying recorded workflow histories against the current code', () =>
     expect(retrain).toBeGreaterThanOrEqual(finished);
   });
 
+  it('re-derives a run on the consolidated marker: one patch marker, a probe, a retrain', async () => {
+    const recorded = JSON.parse(readFileSync(historyFile('model-monitor-markers.decisions.json'), 'utf8')) as {
+      decisionId: string;
+      kind: string;
+      reason: string;
+    }[];
+    const history = loadHistoryFile(historyFile('model-monitor-markers.json'));
+    // The run stands on one marker for every feature of the monitor up to 2026-12-06.
+    const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+    expect(markers).toHaveLength(1);
+    const outcome = await replayHistory(history, 'halflife-monitor-replay-model');
+    expect(outcome.error).toBeNull();
+    expect(outcome.decisions.map(({ decisionId, kind, reason }) => ({ decisionId, kind, reason }))).toEqual(recorded);
+    expect(recorded.map((d) => d.kind)).toEqual(expect.arrayContaining(['no-action', 'retrain']));
+    expect(recorded.some((d) => /challenger/.test(d.reason))).toBe(true);
+  });
+
   it('replays the retrain child and every committed history with Worker.runReplayHistories', async () => {
-    const histories = ['model-monitor.json', 'model-monitor-r3.json', 'model-monitor-probes.json', 'retrain.json'].map(
-      (name) => ({
-        workflowId: name,
-        history: loadHistoryFile(historyFile(name)),
-      }),
-    );
+    const histories = [
+      'model-monitor.json',
+      'model-monitor-r3.json',
+      'model-monitor-probes.json',
+      'model-monitor-markers.json',
+      'retrain.json',
+    ].map((name) => ({
+      workflowId: name,
+      history: loadHistoryFile(historyFile(name)),
+    }));
     const { workflowBundle } = await import('../../workers/temporal-worker.ts');
     const results = [];
     for await (const result of Worker.runReplayHistories(
@@ -84,7 +105,7 @@ describe('replaying recorded workflow histories against the current code', () =>
     )) {
       results.push(result);
     }
-    expect(results).toHaveLength(4);
+    expect(results).toHaveLength(5);
     for (const result of results) expect(result.error, result.workflowId).toBeUndefined();
   });
 

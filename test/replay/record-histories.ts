@@ -9,7 +9,8 @@
  * label-free estimates. `--name model-monitor-r3 --label-delay-hours 8 --realised-only` is the
  * rule revision 3 recording. `--probes` records a cost-aware monitor of a flat model that learned
  * the wrong concept (a challenger probe measures the gap, then it retrains; no approval):
- * `--name model-monitor-probes --probes` is the rule revision 4 recording.
+ * `--name model-monitor-probes --probes` is the rule revision 4 recording; `--name
+ * model-monitor-markers --probes` the one of the consolidated `patched` marker (2026-12-06).
  *
  * It runs a real ModelMonitor for 8 simulated days on the time-skipping test server, against a
  * real Kafka broker and embedded ClickHouse, with traffic from a drifting world; a person
@@ -135,6 +136,8 @@ async function run(): Promise<void> {
     policyRef: policy.ref,
     cadence: '6h',
     maxTicksPerRun: 1000,
+    // One run holds the whole recording: a bounded run would continue as new every ~15 ticks.
+    maxRunHistoryBytes: 64 * 2 ** 20,
   };
   const worker = await Worker.create({
     connection: env.nativeConnection,

@@ -22,7 +22,9 @@ export interface ModelMonitorInput {
    * Continue-as-new once the run's history has grown past this many bytes (runs with the
    * `bounded-run-history` marker). The worker keeps a cached run's history payloads in memory until
    * the run ends (~16 kB a tick at fleet shape: the decision's provenance, the window's read), so this
-   * bounds what each monitor holds. @default 262144 (256 KiB)
+   * bounds what each monitor holds. Runs started on the consolidated marker end at a budget drawn per
+   * run between half and all of it (detectors/monitor/schedule.ts `runHistoryBudget`), so a fleet does
+   * not continue as new in one wave. @default 262144 (256 KiB)
    */
   maxRunHistoryBytes?: number;
   /** @default DEFAULT_MONITOR_SETTINGS (detectors/monitor/types.ts) */

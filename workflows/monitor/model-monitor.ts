@@ -12,6 +12,7 @@
  * are in state.ts, the messages it answers in handlers.ts.
  */
 import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
+import { runHistoryBudget } from '../../detectors/monitor/schedule.ts';
 import { registerMonitorHandlers } from './handlers.ts';
 import type { ModelMonitorInput } from './input.ts';
 import { MonitorWorkflowState } from './state.ts';
@@ -177,77 +178,90 @@ const DEFAULT_MAX_RUN_HISTORY_BYTES = 256 * 1024;
  */
 const SEGMENT_STUCK_VALUES = 'segment-stuck-values';
 
+/**
+ * `patched` id that stands for every marker above, all of them true. A run that records it records
+ * no other of them: with the SDK's `TemporalChangeVersion` upsert for each marker (the list of
+ * markers so far each time), 28 markers put ~20 kB of history at every run's start — and with
+ * bounded runs a monitor starts a run every ~15 ticks. Runs recorded before it meet the individual
+ * markers as they recorded them, so it is asked first. Markers after it are asked as usual. Its
+ * runs also end at a history budget spread by run id (`runHistoryBudget`), not all at one tick.
+ */
+const MARKERS_OF_2026_12_06 = 'monitor-markers-2026-12-06';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
 export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
+  // One marker for a run started on this code; the individual markers for runs recorded before it.
+  const markersOf20261206 = patched(MARKERS_OF_2026_12_06);
+  const has = (marker: string): boolean => markersOf20261206 || patched(marker);
   // Rule revision 2 (2026-11-26) changes cost-aware decisions: runs recorded before it have no
   // marker and keep revision 1, so replaying their histories re-derives the same decisions.
-  const ruleRevision2 = patched(COST_AWARE_RULE_REVISION_2);
+  const ruleRevision2 = has(COST_AWARE_RULE_REVISION_2);
   // Runs recorded before alerts existed keep none, so replaying them issues no new commands.
-  const alerting = patched(ALERT_RULES);
+  const alerting = has(ALERT_RULES);
   // Decision reasons are recorded and re-derived on replay: runs recorded before revision 2 of the
   // texts keep revision 1.
-  const textRevision2 = patched(DECISION_TEXTS_REVISION_2);
+  const textRevision2 = has(DECISION_TEXTS_REVISION_2);
   // The health search attribute follows the rule with a quality target from this marker on;
   // histories recorded before it keep the first rule, so they replay with the same commands.
-  const healthQualityTarget = patched(HEALTH_QUALITY_TARGET);
+  const healthQualityTarget = has(HEALTH_QUALITY_TARGET);
   // Rule revision 3 likewise: runs recorded before it keep revision 2 (or 1). Asked after the
   // markers above, so the markers of histories recorded before or after the others come in the
   // order they were written.
-  const ruleRevision3 = ruleRevision2 && patched(DECISIONS_REVISION_3);
+  const ruleRevision3 = ruleRevision2 && has(DECISIONS_REVISION_3);
   // Runs recorded before these two keep epoch-aligned windows and evaluate late windows one by one.
-  const staggered = patched(STAGGERED_WINDOWS);
-  const coalescing = patched(COALESCE_LATE_WINDOWS);
+  const staggered = has(STAGGERED_WINDOWS);
+  const coalescing = has(COALESCE_LATE_WINDOWS);
   // Bounded decay fits change decisions: runs recorded before them keep the unbounded fit.
-  const boundedDecayFits = patched(BOUNDED_DECAY_FITS);
+  const boundedDecayFits = has(BOUNDED_DECAY_FITS);
   // Runs recorded before it read no serving with their windows (the activity's input is unchanged).
-  const servingWithWindow = patched(SERVING_WITH_WINDOW);
+  const servingWithWindow = has(SERVING_WITH_WINDOW);
   // Runs recorded before it count no segments (the activity's input is unchanged without them).
-  const segments = patched(SEGMENTS);
+  const segments = has(SEGMENTS);
   // Runs recorded before it estimate accuracy only, from histogram bin centres at 0.5, without an interval.
-  const estimationRevision2 = patched(ESTIMATION_REVISION_2);
+  const estimationRevision2 = has(ESTIMATION_REVISION_2);
   // Runs recorded before it never ran the multivariate tests, so their drift verdicts replay unchanged.
-  const multivariateDrift = patched(MULTIVARIATE_DRIFT);
+  const multivariateDrift = has(MULTIVARIATE_DRIFT);
   // Runs recorded before it stay on rule revision 3 (no probes), so their decisions replay unchanged.
-  const challengerProbes = ruleRevision3 && patched(CHALLENGER_PROBES);
+  const challengerProbes = ruleRevision3 && has(CHALLENGER_PROBES);
   // Runs recorded before it said a multiclass or regression window has no estimate, and replay so.
-  const kindEstimation = patched(KIND_ESTIMATION);
+  const kindEstimation = has(KIND_ESTIMATION);
   // Runs recorded before it read no segment outcomes: their segments replay with drift and data quality only.
-  const segmentOutcomes = patched(SEGMENT_OUTCOMES);
+  const segmentOutcomes = has(SEGMENT_OUTCOMES);
   // Runs recorded before it stay on rule revision 4 (a step priced over the version's age). Asked
   // last, so histories recorded before it meet the markers they recorded in the order they did.
-  const stepPersistence = challengerProbes && patched(STEP_PERSISTENCE);
+  const stepPersistence = challengerProbes && has(STEP_PERSISTENCE);
   // Runs recorded before it ran no probes of multiclass or regression models (and their decisions
   // saw none). Asked after the others, so older histories meet their markers in recorded order.
-  const kindProbes = challengerProbes && patched(KIND_PROBES);
+  const kindProbes = challengerProbes && has(KIND_PROBES);
   // Runs recorded before it estimated no segment of these kinds: their segments replay with realised
   // quality only. Asked after every other marker.
-  const segmentEstimates = patched(SEGMENT_ESTIMATES);
+  const segmentEstimates = has(SEGMENT_ESTIMATES);
   // Runs recorded before it stay on rule revision 5 (a short window waits for the windows after
   // it, the estimate standing in), so their decisions replay unchanged. Asked after every other marker.
-  const pooledWithEarlier = stepPersistence && patched(POOLED_WITH_EARLIER);
+  const pooledWithEarlier = stepPersistence && has(POOLED_WITH_EARLIER);
   // Runs recorded before it judged a grown value without its event order (rule revision 4's
   // stuck-value check): they replay so. Asked after every other marker.
-  const stuckValueOrder = challengerProbes && patched(STUCK_VALUE_ORDER);
+  const stuckValueOrder = challengerProbes && has(STUCK_VALUE_ORDER);
   // Runs recorded before it re-asked every policy in accuracy with raw thresholds, and replay so.
-  const kindReevaluation = patched(KIND_REEVALUATION);
+  const kindReevaluation = has(KIND_REEVALUATION);
   // Runs recorded before it judged each segment on its own window's labels alone, and replay so.
-  const segmentPooling = pooledWithEarlier && patched(SEGMENT_POOLED_QUALITY);
+  const segmentPooling = pooledWithEarlier && has(SEGMENT_POOLED_QUALITY);
   // Runs recorded before it stay on rule revision 6 (a step priced over the version's age however
   // short the history), so their decisions replay unchanged.
-  const unmeasuredStepPersistence = pooledWithEarlier && patched(UNMEASURED_STEP_PERSISTENCE);
+  const unmeasuredStepPersistence = pooledWithEarlier && has(UNMEASURED_STEP_PERSISTENCE);
   // Runs recorded before it asked and counted late labels for every kept window, and replay so.
-  const lateLabelHorizon = patched(LATE_LABEL_HORIZON);
+  const lateLabelHorizon = has(LATE_LABEL_HORIZON);
   // Runs recorded before it stay on rule revision 7 (a probe counts by its verdict alone),
   // so their decisions replay unchanged.
-  const probeGapEvidence = unmeasuredStepPersistence && patched(PROBE_GAP_EVIDENCE);
+  const probeGapEvidence = unmeasuredStepPersistence && has(PROBE_GAP_EVIDENCE);
   // Runs recorded before it upsert search attributes at every call and run up to their tick limit,
   // and replay so.
-  const boundedRunHistory = patched(BOUNDED_RUN_HISTORY);
+  const boundedRunHistory = has(BOUNDED_RUN_HISTORY);
   // Runs recorded before it judged no segment's stuck value (no baseline per segment), and replay
   // so. Asked last.
-  const segmentStuckValues = patched(SEGMENT_STUCK_VALUES);
+  const segmentStuckValues = has(SEGMENT_STUCK_VALUES);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -281,12 +295,18 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   monitor.publishSearchAttributes();
 
   let ticksThisRun = 0;
+  // Runs of the consolidated marker end at a budget spread by their run id, so a fleet started
+  // together does not continue as new in one wave; runs recorded before it end at the budget.
+  const maxRunHistoryBytes = input.maxRunHistoryBytes ?? DEFAULT_MAX_RUN_HISTORY_BYTES;
+  const historyBudget = markersOf20261206
+    ? runHistoryBudget(maxRunHistoryBytes, workflowInfo().runId)
+    : maxRunHistoryBytes;
   // Each turn in a scope released when it ends, so a long run does not keep every tick (turn-scopes.ts).
   const turns = new TurnScopes();
   for (;;) {
     const evaluated = await turns.run(async () => {
       const dueAt = monitor.nextWindowDueAt;
-      if (monitor.state.paused && Date.now() >= dueAt && patched(PAUSED_MONITOR_WAITS)) {
+      if (monitor.state.paused && Date.now() >= dueAt && has(PAUSED_MONITOR_WAITS)) {
         // A paused monitor past its due time waits for a message, not on a 1 ms timer per turn
         // (which filled its history with timers and kept the time-skipping server busy).
         await condition(() => monitor.wakeUp);
@@ -309,7 +329,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     const longEnough =
       info.continueAsNewSuggested ||
       ticksThisRun >= (input.maxTicksPerRun ?? DEFAULT_MAX_TICKS_PER_RUN) ||
-      (boundedRunHistory && info.historySize >= (input.maxRunHistoryBytes ?? DEFAULT_MAX_RUN_HISTORY_BYTES));
+      (boundedRunHistory && info.historySize >= historyBudget);
     // Never while a retrain child runs: its result would reach this run only, not the next.
     if (longEnough && !monitor.retrain) {
       await condition(allHandlersFinished);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { planWindow, staggerOffsetMs, windowStartAt, windowsDue } from '../../../detectors/monitor/schedule.ts';
+import {
+  planWindow,
+  runHistoryBudget,
+  staggerOffsetMs,
+  windowStartAt,
+  windowsDue,
+} from '../../../detectors/monitor/schedule.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -77,5 +83,31 @@ describe('planning the window a late monitor evaluates', () => {
     });
     const after = planWindow({ ...base, nextWindowStart: 9 * MINUTE, now: 12 * MINUTE, catchUpUntil: resumedAt });
     expect(after).toEqual({ start: 9 * MINUTE, end: 11 * MINUTE, windows: 2, skipped: null });
+  });
+});
+
+describe("spreading the ends of a fleet's runs", () => {
+  const runIds = Array.from({ length: 1000 }, (_, i) => `0193a5c2-${String(i).padStart(4, '0')}-7000-8000-00000000abcd`);
+
+  it('gives each run a fixed budget between half and all of the maximum', () => {
+    for (const runId of runIds) {
+      const budget = runHistoryBudget(256 * 1024, runId);
+      expect(budget).toBe(runHistoryBudget(256 * 1024, runId));
+      expect(budget).toBeGreaterThan(128 * 1024);
+      expect(budget).toBeLessThanOrEqual(256 * 1024);
+    }
+  });
+
+  it('spreads the budgets of runs started together instead of ending them at one tick', () => {
+    const budgets = runIds.map((runId) => runHistoryBudget(256 * 1024, runId));
+    // Ten bands of the spread range: each holds roughly a tenth of the runs.
+    const bands = Array.from({ length: 10 }, () => 0);
+    for (const b of budgets) bands[Math.min(9, Math.floor(((256 * 1024 - b) / (128 * 1024)) * 10))]! += 1;
+    for (const n of bands) expect(n).toBeGreaterThan(50);
+    for (const n of bands) expect(n).toBeLessThan(150);
+  });
+
+  it('keeps the maximum when the spread is zero', () => {
+    expect(runHistoryBudget(40_000, runIds[0]!, 0)).toBe(40_000);
   });
 });
