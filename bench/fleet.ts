@@ -48,8 +48,10 @@ import { freeTemporalPort, temporalMetricsPort } from '../local-services/tempora
 import { MonitorClient } from '../operations/monitor-control.ts';
 import { loadConfig } from '../platform/config.ts';
 import { parsePolicy } from '../platform/policy-file.ts';
+import { connectTemporal } from '../platform/temporal.ts';
 import { fitLogistic, predictProbability, type LogisticModel } from '../training/logistic.ts';
 import { logisticToOnnx } from '../training/logistic-onnx.ts';
+import { monitorWorkflowId } from '../workflows/messages.ts';
 import type { ModelMonitorInput } from '../workflows/monitor/input.ts';
 import { machine } from './lib/cli.ts';
 import { fleetModelIds, parseFleetIdOptions } from './lib/fleet-ids.ts';
@@ -75,6 +77,8 @@ throughput while ticks run, CPU, RSS, SQL time per window read. Progress on stde
   --post-every D       how often the load generator posts (default 1s)
   --max-post N         most events per POST (default 2000)
   --post-ack A         POSTs answered once stored or once logged to Kafka: stored|logged (?ack=; default stored)
+  --max-run-history B  bytes of history after which a monitor's run continues as new (the monitor
+                       input's maxRunHistoryBytes; default: the monitor's own, 256 KiB)
   --start-concurrency N  monitors started at once (default 32)
   --ready-timeout D    how long the daemon may take to start its services and become ready (default 5m)
   --start-attempts N   daemon start-ups, and starts of each monitor, tried before giving up (default 3)
@@ -112,6 +116,7 @@ const { values: args } = parseArgs({
     'post-every': { type: 'string', default: '1s' },
     'max-post': { type: 'string', default: '2000' },
     'post-ack': { type: 'string', default: 'stored' },
+    'max-run-history': { type: 'string' },
     'start-concurrency': { type: 'string', default: '32' },
     'ready-timeout': { type: 'string', default: '5m' },
     'start-attempts': { type: 'string', default: '3' },
@@ -147,9 +152,14 @@ if (POST_ACK !== 'stored' && POST_ACK !== 'logged') {
   process.stderr.write(`--post-ack ${POST_ACK}: stored or logged\n${USAGE}`);
   process.exit(2);
 }
+const MAX_RUN_HISTORY = args['max-run-history'] === undefined ? undefined : positive('max-run-history');
+/** Monitors whose current run's history size is read each minute: what the worker keeps of a cached run grows with it. */
+const HISTORY_SAMPLE = 40;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-function positive(name: 'models' | 'minutes' | 'rate' | 'max-post' | 'start-concurrency' | 'start-attempts'): number {
+function positive(
+  name: 'models' | 'minutes' | 'rate' | 'max-post' | 'start-concurrency' | 'start-attempts' | 'max-run-history',
+): number {
   const v = Number(args[name]);
   if (!(v > 0)) {
     process.stderr.write(`--${name} ${args[name]}: a positive number\n${USAGE}`);
@@ -663,6 +673,8 @@ interface Sample {
   metrics: Record<string, number>;
   /** The Temporal server's counters (scrapeTemporal). */
   temporalMetrics: Record<string, number>;
+  /** History sizes of a sample of monitors' current runs. */
+  runHistory: RunHistorySample | null;
 }
 
 /** Resources, ingest and SQL between two samples. */
@@ -909,7 +921,14 @@ async function main(): Promise<void> {
         },
         guards: { approval: { required: false } },
       });
-      return { modelId, policy: policy.policy, policyRef: policy.ref, cadence: args.cadence, settle: args.settle };
+      return {
+        modelId,
+        policy: policy.policy,
+        policyRef: policy.ref,
+        cadence: args.cadence,
+        settle: args.settle,
+        ...(MAX_RUN_HISTORY === undefined ? {} : { maxRunHistoryBytes: MAX_RUN_HISTORY }),
+      };
     });
     const trafficStartedAt = Date.now();
     traffic = startTraffic(daemon, model);
@@ -951,6 +970,7 @@ async function main(): Promise<void> {
     log(`  ${N} monitors started in ${startSeconds.toFixed(1)} s`);
 
     const samples: Sample[] = [];
+    const histories = await runHistorySampler(daemon, modelIds);
     const sample = async () =>
       samples.push({
         at: Date.now(),
@@ -958,6 +978,7 @@ async function main(): Promise<void> {
         temporal: pids.temporal ? processSample(pids.temporal) : null,
         metrics: await scrape(daemon),
         temporalMetrics: await scrapeTemporal(daemon),
+        runHistory: await histories.sample(),
       });
     await sample();
     const end = monitorsStartedAt + MINUTES * 60_000;
@@ -989,6 +1010,7 @@ async function main(): Promise<void> {
           `event loop delay p99 ${r.eventLoopLagP99Ms ?? '-'} ms, max ${r.eventLoopLagMaxMs ?? '-'} ms`,
       );
       log(`          memory: ${renderMemory(r.memory)}`);
+      log(`          current runs' history: ${renderRunHistory(b.runHistory)}`);
       log(`          engine: ${renderEngine(r.engine)}`);
       log(
         `          rows read per window by query: ${Object.entries(r.rowsReadPerWindowByQuery)
@@ -996,6 +1018,7 @@ async function main(): Promise<void> {
           .join(', ')}`,
       );
     }
+    await histories.close();
     await traffic.stop();
     const trafficEndedAt = Date.now();
     // The windows due by now are counted; wait (up to a minute) for their decisions to come in.
@@ -1013,6 +1036,7 @@ async function main(): Promise<void> {
         minute: i + 1,
         ...tickSummary(windows.filter((w) => w.due >= a.at && w.due < b.at)),
         ...interval(a, b, traffic!),
+        runHistory: b.runHistory,
       };
     });
     const whole = interval(samples[0]!, samples.at(-1)!, traffic);
@@ -1035,6 +1059,9 @@ async function main(): Promise<void> {
         postEvery: args['post-every'],
         postAck: POST_ACK,
         maxPost: MAX_POST,
+        maxRunHistoryBytes: MAX_RUN_HISTORY ?? 'monitor default',
+        /** glibc's arena limit, when the run set one (an environment knob of the daemon's memory). */
+        mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null,
         ids: IDS.kind,
         ...(IDS.kind === 'random' ? { seed: IDS.seed } : {}),
       },
@@ -1119,6 +1146,61 @@ function renderSummary(report: {
     `  daemon: CPU ${r.daemonCpuAvgPct}% of a core, RSS max ${r.daemonRssMaxMb} MB; Temporal server CPU ${r.temporalCpuAvgPct}%`,
     `  memory at max RSS: ${renderMemory(r.memoryAtMaxRss)}`,
   ].join('\n');
+}
+
+interface RunHistorySample {
+  /** Monitors whose current run was described. */
+  sampled: number;
+  meanBytes: number;
+  maxBytes: number;
+  /** The mean times the fleet's size: what all current runs' histories add up to. */
+  fleetEstimateMb: number;
+}
+
+/**
+ * Reads the history size of a fixed, evenly spread sample of the monitors' current runs. The
+ * worker keeps every payload of a cached run until the run ends (BENCHMARKS.md, "What a monitor's
+ * run keeps"), so the fleet's sum is a floor of what the daemon's native heap holds for them.
+ */
+async function runHistorySampler(daemon: Daemon, modelIds: readonly string[]) {
+  const { connection, client } = await connectTemporal(
+    loadConfig({
+      env: {},
+      overrides: { dataDir: daemon.dataDir, temporal: { address: daemon.temporalAddress }, logLevel: 'warn' },
+    }),
+  );
+  const step = Math.max(1, Math.floor(modelIds.length / HISTORY_SAMPLE));
+  const sampled = modelIds.filter((_, i) => i % step === 0).slice(0, HISTORY_SAMPLE);
+  return {
+    async sample(): Promise<RunHistorySample | null> {
+      const sizes: number[] = [];
+      for (const modelId of sampled) {
+        try {
+          const description = await client.workflow.getHandle(monitorWorkflowId(modelId)).describe();
+          sizes.push(Number(description.raw.workflowExecutionInfo?.historySizeBytes ?? 0));
+        } catch {
+          // A monitor between runs, or a loaded server: the sample is the others.
+        }
+      }
+      if (sizes.length === 0) return null;
+      const meanBytes = sum(sizes) / sizes.length;
+      return {
+        sampled: sizes.length,
+        meanBytes: Math.round(meanBytes),
+        maxBytes: Math.max(...sizes),
+        fleetEstimateMb: round((meanBytes * modelIds.length) / 2 ** 20)!,
+      };
+    },
+    close: () => connection.close(),
+  };
+}
+
+function renderRunHistory(h: RunHistorySample | null): string {
+  if (!h) return '-';
+  return (
+    `mean ${(h.meanBytes / 1024).toFixed(1)} kB, max ${(h.maxBytes / 1024).toFixed(1)} kB over ${h.sampled} monitors; ` +
+    `the fleet's ~${h.fleetEstimateMb} MB`
+  );
 }
 
 function renderMemory(m: ReturnType<typeof memoryBreakdown>): string {
