@@ -358,6 +358,8 @@ const USAGE = `Usage: npm run bench -- decisions [options]   (or: npx tsx bench/
   --quick          one seed (101), 7 days: a smoke run
   --json           print the results as JSON
   --write-md       write the decision tables of BENCHMARKS.md (between its decisions:begin/end markers)
+  --from-json FILE run nothing: print (or with --write-md write) the tables of a run saved with --json,
+                   so a report run once is written without running it again
 `;
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
@@ -370,10 +372,15 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       'write-md': { type: 'boolean' },
       twins: { type: 'string' },
       policy: { type: 'string' },
+      'from-json': { type: 'string' },
     },
   });
   if (values.help) {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (values['from-json']) {
+    writeSavedRun(values['from-json'], values['write-md'] === true);
     return;
   }
   const twins = Number(values.twins ?? DEFAULT_TWINS);
@@ -440,6 +447,47 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   }
   process.stdout.write(markdownTables(results, summary, twins));
   process.stdout.write(targetLines(out.targets));
+}
+
+/** A run saved with `--json` (its `out`), printed as markdown or written into BENCHMARKS.md. */
+function writeSavedRun(file: string, writeMd: boolean): void {
+  let saved: Parameters<typeof decisionSection>[0] & {
+    benchmark?: string;
+    results: ScenarioResult[];
+    summary: ReturnType<typeof summarise>;
+    days: number;
+    policy: unknown;
+  };
+  try {
+    // A JSON report may follow npm's or a log's lines: read from its first line that opens an object.
+    const text = readFileSync(file, 'utf8');
+    saved = JSON.parse(text.slice(text.search(/^\{/m)));
+  } catch (err) {
+    throw new Error(`--from-json ${file}: not a decision run saved with --json (${(err as Error).message})`, {
+      cause: err,
+    });
+  }
+  if (saved.benchmark !== 'decisions' || !Array.isArray(saved.results))
+    throw new Error(`--from-json ${file}: not a decision run saved with --json (no "benchmark": "decisions")`);
+  if (writeMd) {
+    if (!(saved.seedSet === 'report' && saved.days === 14 && saved.policy === 'built-in cost-aware'))
+      throw new Error(
+        `--from-json ${file} --write-md: only a report run (--seeds report, 14 days, the built-in policy) is written into BENCHMARKS.md`,
+      );
+    const md = path.join(import.meta.dirname, '..', 'BENCHMARKS.md');
+    writeFileSync(
+      md,
+      replaceSection(
+        readFileSync(md, 'utf8'),
+        'decisions',
+        decisionSection(saved, saved.results, saved.summary, saved.twins),
+      ),
+    );
+    process.stderr.write(`wrote the decision tables of ${file} into ${md}\n`);
+    return;
+  }
+  process.stdout.write(markdownTables(saved.results, saved.summary, saved.twins));
+  process.stdout.write(targetLines(saved.targets));
 }
 
 /** The generated part of BENCHMARKS.md's decision section: run facts, the tables, the targets. */
