@@ -173,7 +173,7 @@ export const SETTINGS = {
       env: 'HALFLIFE_MAX_CACHED_WORKFLOWS',
       schema: z.coerce.number().int().min(2, 'at least 2 (the SDK needs two workflows in its cache)'),
       default: 1000,
-      doc: 'Workflows the worker keeps in memory between their tasks (a monitor: ~1 MB of the workflow thread\'s heap after 30 one-minute windows, growing with the windows it keeps). A monitor outside the cache replays its run\'s history at its next tick, about 1 ms of CPU per history event (~18 a tick): keep it at or above the number of monitors at short cadences (ARCHITECTURE.md, "Memory").',
+      doc: "Workflows the worker keeps in memory between their tasks (a monitor: ~0.3–0.4 MB of the workflow thread's heap at fleet shape, flat over its run, and its run's history in the SDK core until the run continues as new). A monitor outside the cache replays its run's history at its next tick, about 1 ms of CPU per history event (~18 a tick): keep it at or above the number of monitors at short cadences (ARCHITECTURE.md, \"Memory\").",
     }),
   },
   services: {

@@ -186,7 +186,7 @@ export async function connectAdmin(config: KafkaConfig, kafka: Kafka): Promise<A
     await admin.connect();
   } catch (err) {
     throw new DependencyError(
-      `Kafka at ${kafkaBrokers(config).join(',')} is unreachable: ${(err as Error).message}. Start it with \`halflife services up\` or set KAFKA_BROKERS.`,
+      `Kafka at ${kafkaBrokers(config).join(',')} is unreachable: ${(err as Error).message}. Start it with \`halflife services up\` (or \`npm start\`), or point this command at the one running: set KAFKA_BROKERS, or HALFLIFE_KAFKA_PORT as the daemon was started with.`,
       { cause: err },
     );
   }

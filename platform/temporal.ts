@@ -26,7 +26,7 @@ export async function connectTemporal(config: HalflifeConfig): Promise<{ connect
     connection = await Connection.connect({ address, connectTimeout: 5000 });
   } catch (err) {
     throw new DependencyError(
-      `Temporal at ${address} is unreachable: ${(err as Error).message}. Start it with \`halflife services up\` or set TEMPORAL_ADDRESS.`,
+      `Temporal at ${address} is unreachable: ${(err as Error).message}. Start it with \`halflife services up\` (or \`npm start\`), or point this command at the one running: set TEMPORAL_ADDRESS, or HALFLIFE_TEMPORAL_PORT as the daemon was started with.`,
       { cause: err },
     );
   }
