@@ -87,7 +87,10 @@ describe('planning the window a late monitor evaluates', () => {
 });
 
 describe("spreading the ends of a fleet's runs", () => {
-  const runIds = Array.from({ length: 1000 }, (_, i) => `0193a5c2-${String(i).padStart(4, '0')}-7000-8000-00000000abcd`);
+  const runIds = Array.from(
+    { length: 1000 },
+    (_, i) => `0193a5c2-${String(i).padStart(4, '0')}-7000-8000-00000000abcd`,
+  );
 
   it('gives each run a fixed budget between half and all of the maximum', () => {
     for (const runId of runIds) {
