@@ -17,6 +17,8 @@ export interface KafkaBrokerOptions {
   heap: string;
   /** Partitions of auto-created topics. @default 4 */
   partitions: number;
+  /** Largest record batch the broker takes (`message.max.bytes`, from `kafka.maxMessageBytes`). @default 1048588 */
+  maxMessageBytes: number;
 }
 
 /** A single-node KRaft Kafka 4 broker run from the jars setup placed in .halflife/kafka/libs. */
@@ -108,6 +110,8 @@ function brokerProperties(o: KafkaBrokerOptions, logDir: string): string {
     'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${logDir}`,
     `num.partitions=${o.partitions}`,
+    // What the HTTP log checks each record against (http.ts): one setting for both.
+    `message.max.bytes=${o.maxMessageBytes}`,
     // One node: every internal topic has a single replica.
     'offsets.topic.replication.factor=1',
     'share.coordinator.state.topic.replication.factor=1',

@@ -46,6 +46,7 @@ export function localServices(config: HalflifeConfig): LocalService[] {
         controllerPort: config.services.kafkaControllerPort,
         heap: config.services.kafkaHeap,
         partitions: config.kafka.partitions,
+        maxMessageBytes: config.kafka.maxMessageBytes,
       }),
     );
   }

@@ -143,6 +143,13 @@ export const SETTINGS = {
       default: 4,
       doc: 'Partitions of topics halflife creates.',
     }),
+    maxMessageBytes: setting({
+      env: 'HALFLIFE_KAFKA_MAX_MESSAGE_BYTES',
+      schema: positiveInt,
+      // The broker's own default (1 MiB + its 12-byte log overhead): kafkajs checks no size.
+      default: 1_048_588,
+      doc: "Largest record batch the broker takes (its `message.max.bytes`, a topic's `max.message.bytes`); the local broker is started with it. A record POSTed with `ack=logged` whose message would be larger is rejected and dead-lettered, the rest of the request logged. Raise it together with the broker's.",
+    }),
   },
   temporal: {
     address: setting({
@@ -279,6 +286,12 @@ export const SETTINGS = {
       schema: z.enum(['stored', 'logged']),
       default: 'stored',
       doc: 'When POST /v1/events and /v1/labels answer (a request overrides it with `?ack=`): `stored` once the valid records are in the store (200, `accepted`/`duplicates` counted); `logged` once the broker has them from all in-sync replicas on the topics Kafka ingest consumes (202, `logged`), which lands them exactly once a moment later — the POST no longer waits for the engine (README "Sizing POSTs"). Invalid records are rejected and dead-lettered either way.',
+    }),
+    provenanceKey: setting({
+      env: 'HALFLIFE_INGEST_PROVENANCE_KEY',
+      schema: z.string().min(32, 'use at least 32 characters'),
+      unset: 'generated into `<dataDir>/ingest-provenance-key`',
+      doc: 'Secret that signs the `halflife-source` header of records POSTed with `ack=logged`; the Kafka ingest honours the header (the record keeps `http:<token name>` as its source) only when its signature verifies. Processes that produce and land the same records (an API and a separate ingest) need the same key.',
     }),
   },
   serving: {

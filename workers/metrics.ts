@@ -94,6 +94,10 @@ const INGEST_COUNTERS: Array<[keyof IngestMetrics, string]> = [
   ['flushes_total', 'batches written'],
   ['insert_failures_total', 'failed batch writes (each is retried)'],
   ['commit_failures_total', 'failed offset commits'],
+  [
+    'unverified_sources_total',
+    'records whose halflife-source header did not verify (landed with their Kafka coordinate)',
+  ],
 ];
 
 interface StoreSnapshot {

@@ -31,7 +31,9 @@ const oneOrMany = (record: z.ZodType) => z.union([record, z.array(record)]);
 
 const rejectedRecords = z
   .array(z.object({ index: z.number().int(), reason: z.string() }))
-  .describe('invalid records by position in the request, each stored as a dead letter with its reason');
+  .describe(
+    'invalid records by position in the request, each stored as a dead letter with its reason; with ack=logged also a valid record whose Kafka message would exceed kafka.maxMessageBytes (the reason names its size and the limit)',
+  );
 
 /** The answers of POST /v1/events and /v1/labels, as `?ack=` (or the setting ingest.httpAcknowledge) chose. */
 const INGEST_RESPONSES: PlainDoc['responses'] = {
@@ -64,7 +66,7 @@ const INGEST_RESPONSES: PlainDoc['responses'] = {
 };
 
 const INGEST_DESCRIPTION =
-  '`ack=stored` answers once the valid records are stored; `ack=logged` once Kafka holds them (the POST no longer waits for the engine, which stores them a moment later, exactly once — README "Sizing POSTs"). `ack=logged` needs Kafka: an API without it answers 400 naming the setting.';
+  '`ack=stored` answers once the valid records are stored; `ack=logged` once Kafka holds them (the POST no longer waits for the engine, which stores them a moment later, exactly once — README "Sizing POSTs"). `ack=logged` needs Kafka: an API without it answers 400 naming the setting. Either way a stored record keeps the source `http:<token name>` (ack=logged: carried in the signed Kafka header `halflife-source`). A record whose Kafka message would exceed `kafka.maxMessageBytes` is rejected under ack=logged like an invalid one (the rest are logged, 207); ack=stored stores it.';
 
 /** Routes of other modules that predate defineRoute. */
 const KNOWN: Record<string, PlainDoc> = {

@@ -24,6 +24,7 @@ export function registerConfigCommand(program: Command): void {
       const shown = structuredClone(config);
       if (shown.api.token) shown.api.token = '(set)';
       if (shown.clickhouse.password) shown.clickhouse.password = '(set)';
+      if (shown.ingest.provenanceKey) shown.ingest.provenanceKey = '(set)';
       emit(!!opts.json, shown, () => JSON.stringify(shown, null, 2));
     });
 }

@@ -12,16 +12,23 @@ import { HttpIngestLog } from '../../workers/ingest/http-log.ts';
 import { IngestWorker } from '../../workers/ingest/kafka-worker.ts';
 import { timestampWindowOf } from '../../workers/ingest/prepare-record.ts';
 import { ingestRoutes, type HttpAcknowledgement } from '../../workers/routes/ingest.ts';
+import { createKafka, createProducer, ensureTopics } from '../../platform/kafka.ts';
+import { singleRecordBatchBytes } from '../../platform/kafka-record-size.ts';
+import { signedSourceHeaders, SOURCE_HEADER } from '../../workers/ingest/provenance-header.ts';
+import { ingestProvenanceKey } from '../../workers/ingest/provenance-key.ts';
 import { groupProgress, ingestTestConfig, label, openIngestStore, scoringEvent, waitUntil } from '../helpers/kafka.ts';
 import { uniqueName } from '../helpers/stack.ts';
 
 /**
  * POST /v1/events and /v1/labels with `ack=logged` on the real broker and chDB: the answer comes
  * once Kafka holds the valid records, the Kafka ingest worker lands them exactly once (a re-POST
- * of the same body included), invalid records are rejected in the answer and kept as dead letters
- * at once, and `ack=stored` answers as before.
+ * of the same body included) with the HTTP source an `ack=stored` POST keeps, invalid records and
+ * records too large for the broker are rejected in the answer and kept as dead letters at once,
+ * a provenance header no one signed is ignored, and `ack=stored` answers as before.
  */
 const TOKEN = 'http-ingest-logged-token-0123';
+/** The source the token's records are stored with. */
+const SOURCE = 'http:logged-test';
 
 describe('HTTP ingest acknowledged once logged (ack=logged)', () => {
   let config: HalflifeConfig;
@@ -184,6 +191,159 @@ describe('HTTP ingest acknowledged once logged (ack=logged)', () => {
 
     await landed();
     expect(await count(storedCount, { model })).toBe(5);
+  });
+
+  /** Each stored event of `model`: its source and source_ref. */
+  const sources = (model: string) =>
+    queryRows<{ event_id: string; source: string; source_ref: string }>(
+      ch.client,
+      'SELECT event_id, source, source_ref FROM scoring_events WHERE model_id = {model:String} ORDER BY event_id',
+      { model },
+    );
+
+  it('a logged record keeps the HTTP source a stored one gets: http:<token name>, events and labels', async () => {
+    const app = await api({ default: 'stored', log });
+    const model = uniqueName('logged-source');
+    const events = Array.from({ length: 4 }, (_, i) => scoringEvent(i, model, { numeric: 2, categorical: 1 }));
+    expect((await post(app, '/v1/events?ack=logged', events.slice(0, 2))).status).toBe(202);
+    expect((await post(app, '/v1/events?ack=stored', events.slice(2))).status).toBe(200);
+    const labels = events.map((e, i) => label(e.event_id as string, i));
+    expect((await post(app, '/v1/labels?ack=logged', labels)).status).toBe(202);
+    await landed();
+    expect(await sources(model)).toEqual(
+      events.map((e) => ({ event_id: e.event_id, source: 'http', source_ref: SOURCE })),
+    );
+    const labelSources = await queryRows<{ source: string; source_ref: string }>(
+      ch.client,
+      'SELECT source, source_ref FROM labels WHERE event_id IN {ids:Array(String)}',
+      { ids: events.map((e) => e.event_id as string) },
+    );
+    expect(labelSources).toEqual(events.map(() => ({ source: 'http', source_ref: SOURCE })));
+  });
+
+  it('a provenance header no one signed is ignored: the record lands as kafka, with its coordinate, and is counted', async () => {
+    const model = uniqueName('forged-source');
+    const events = Array.from({ length: 5 }, (_, i) => scoringEvent(i, model, { numeric: 2, categorical: 1 }));
+    const values = events.map((e) => JSON.stringify(e));
+    const key = ingestProvenanceKey(config);
+    const otherKey = Buffer.from('a key that is not the daemon key, 32+ chars');
+    const messages = [
+      // Signed, but with another key.
+      { key: model, value: values[0]!, headers: signedSourceHeaders(otherKey, 'http:admin', values[0]!) },
+      // A genuine pair, copied from another record's message onto this one.
+      { key: model, value: values[1]!, headers: signedSourceHeaders(key, SOURCE, values[0]!) },
+      // A source and no signature.
+      { key: model, value: values[2]!, headers: { [SOURCE_HEADER]: 'http:admin' } },
+      // The genuine pair with its source changed.
+      {
+        key: model,
+        value: values[3]!,
+        headers: { ...signedSourceHeaders(key, SOURCE, values[3]!), [SOURCE_HEADER]: 'http:admin' },
+      },
+      // Signed with the daemon's key: whoever holds the key is believed, whatever produced it.
+      { key: model, value: values[4]!, headers: signedSourceHeaders(key, SOURCE, values[4]!) },
+    ];
+    const unverifiedBefore = worker.metrics.unverified_sources_total;
+    const producer = createProducer(createKafka(config, { clientId: 'halflife-test-forger' }));
+    await producer.connect();
+    try {
+      await producer.send({ topic: config.kafka.scoringEventsTopic, acks: -1, messages });
+    } finally {
+      await producer.disconnect();
+    }
+    await landed();
+    const rows = await sources(model);
+    expect(rows.map((r) => r.event_id)).toEqual(events.map((e) => e.event_id));
+    const coordinate = new RegExp(`^${config.kafka.scoringEventsTopic}:\\d+:\\d+$`);
+    for (const row of rows.slice(0, 4)) {
+      expect(row.source, row.event_id).toBe('kafka');
+      expect(row.source_ref, row.event_id).toMatch(coordinate);
+    }
+    expect(rows[4]).toMatchObject({ source: 'http', source_ref: SOURCE });
+    expect(worker.metrics.unverified_sources_total - unverifiedBefore).toBe(4);
+  });
+
+  it('measures a message as the broker does: a record batch of exactly the limit is taken, one byte more is refused', async () => {
+    const limit = config.kafka.maxMessageBytes;
+    expect(limit).toBe(1_048_588);
+    const topic = uniqueName('max-message');
+    await ensureTopics(config, [topic]);
+    /** A message of `bytes` record-batch bytes, with a key and headers as the log sends. */
+    const sized = (bytes: number) => {
+      const headers = signedSourceHeaders(ingestProvenanceKey(config), SOURCE, 'x');
+      const message = { key: 'model', value: Buffer.alloc(bytes - 200, 'x'), headers };
+      message.value = Buffer.alloc(message.value.length + bytes - singleRecordBatchBytes(message), 'x');
+      expect(singleRecordBatchBytes(message)).toBe(bytes);
+      return message;
+    };
+    const producer = createProducer(createKafka(config, { clientId: 'halflife-test-sizes' }));
+    await producer.connect();
+    try {
+      await producer.send({ topic, acks: -1, messages: [sized(limit)] });
+      await expect(producer.send({ topic, acks: -1, messages: [sized(limit + 1)] })).rejects.toThrow(
+        /larger than the max message size/,
+      );
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
+  it('a record too large for the broker is rejected and dead-lettered, naming its size, the limit and the setting; the rest are logged', async () => {
+    const app = await api({ default: 'stored', log });
+    const limit = config.kafka.maxMessageBytes;
+    const model = uniqueName('oversized');
+    /** A valid event whose message the log would produce is exactly `bytes` long. */
+    const eventOf = (i: number, bytes: number) => {
+      const event = scoringEvent(i, model, { numeric: 2, categorical: 0 });
+      // Within the contract: metadata ≤ 64 keys of ≤ 4,096 chars, ≤ 1,000 features of ≤ 1,024 chars.
+      event.metadata = Object.fromEntries(Array.from({ length: 64 }, (_, k) => [`m${k}`, 'm'.repeat(4096)]));
+      const features = event.features as Record<string, unknown>;
+      const gap = () => bytes - log.message('events', event, SOURCE).bytes;
+      let f = 0;
+      // Whole features of 1,024 chars (~1,035 bytes each) in bulk, then the rest feature by feature,
+      // each leaving room for the next one's name.
+      while (gap() > 5000) {
+        for (let n = Math.floor((gap() - 3000) / 1040); n > 0; n--) features[`p${f++}`] = 'p'.repeat(1024);
+      }
+      while (gap() > 0) {
+        const name = `p${f++}`;
+        features[name] = '';
+        const left = gap();
+        features[name] = 'p'.repeat(left > 1024 ? Math.min(1024, left - 20) : left);
+      }
+      expect(gap()).toBe(0);
+      return event;
+    };
+    const atLimit = eventOf(0, limit);
+    const overLimit = eventOf(1, limit + 1);
+    const small = scoringEvent(2, model, { numeric: 2, categorical: 0 });
+    const body = [atLimit, overLimit, small];
+    for (let round = 0; round < 2; round++) {
+      const answer = await post(app, '/v1/events?ack=logged', body);
+      expect(answer.status).toBe(207);
+      expect(answer.body.logged).toBe(2);
+      const rejected = answer.body.rejected as { index: number; reason: string }[];
+      expect(rejected.map((r) => r.index)).toEqual([1]);
+      expect(rejected[0]!.reason).toContain(`${limit + 1} bytes`);
+      expect(rejected[0]!.reason).toContain(`${limit}-byte limit`);
+      expect(rejected[0]!.reason).toContain('kafka.maxMessageBytes');
+      expect(rejected[0]!.reason).toContain('ack=stored');
+    }
+    await landed();
+    expect((await sources(model)).map((r) => r.event_id)).toEqual([atLimit.event_id, small.event_id]);
+    // Kept once, though posted twice: its id is its payload's digest, as for any rejected record.
+    const dead = await queryRows<{ reason: string; source: string; payload_bytes: string }>(
+      ch.client,
+      'SELECT reason, source, length(payload) AS payload_bytes FROM dead_letters WHERE model_id = {model:String}',
+      { model },
+    );
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.source).toBe('http');
+    expect(dead[0]!.reason).toContain('kafka.maxMessageBytes');
+    expect(Number(dead[0]!.payload_bytes)).toBeGreaterThan(limit - 1000);
+    // ack=stored does not go through Kafka: the same record is stored.
+    const stored = await post(app, '/v1/events?ack=stored', [overLimit]);
+    expect(stored).toEqual({ status: 200, body: { accepted: 1, duplicates: 0, rejected: [] } });
   });
 
   it('refuses a bad ack value, and ack=logged without Kafka, naming the setting', async () => {

@@ -6,12 +6,12 @@ import { createHash } from 'node:crypto';
 import type { IngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { PendingBatch } from './pending-batch.ts';
 import { findNonFinite } from '../../platform/contracts.ts';
-import { prepareRecord, type RawRecord, type RecordKind, type TimestampWindow } from './prepare-record.ts';
+import { deadLetter, prepareRecord, type RawRecord, type RecordKind, type TimestampWindow } from './prepare-record.ts';
 import { StoreGroups } from './store-group.ts';
 import type { HttpIngestStage } from './http-stages.ts';
 import { VectorDeclarations } from './vector-declarations.ts';
 import { ModelKindDeclarations } from './model-kind-declarations.ts';
-import type { HttpIngestLog } from './http-log.ts';
+import type { HttpIngestLog, LogMessage } from './http-log.ts';
 
 export interface HttpIngestResult {
   /** Records stored by this call. */
@@ -63,15 +63,20 @@ export async function ingestHttp(
 export interface HttpLogResult {
   /** Valid records the broker acknowledged (from all in-sync replicas); they land once, duplicates dropped then. */
   logged: number;
-  /** Invalid records, by position in the request, each stored as an `http:` dead letter. */
+  /**
+   * Invalid records, and valid ones too large for the log (`kafka.maxMessageBytes`), by position
+   * in the request, each stored as an `http:` dead letter.
+   */
   rejected: Array<{ index: number; reason: string }>;
 }
 
 /**
  * Validate records posted over HTTP exactly as {@link ingestHttp} does and produce the valid ones
- * to the topics Kafka ingest consumes (`?ack=logged`): resolved once the broker acknowledged them,
- * not once they are stored. Rejected records are stored as dead letters meanwhile, as in
- * {@link ingestHttp} (they never reach the log: ingest would give them another id per copy).
+ * to the topics Kafka ingest consumes (`?ack=logged`), each signed with its source (`ref`):
+ * resolved once the broker acknowledged them, not once they are stored. Rejected records are
+ * stored as dead letters meanwhile, as in {@link ingestHttp} (they never reach the log: ingest
+ * would give them another id per copy); so is a valid record whose message the broker would
+ * refuse for its size, which would otherwise fail the whole request.
  */
 export async function logHttp(
   repo: IngestRepository,
@@ -83,16 +88,39 @@ export async function logHttp(
   const observe = options.observe ?? (() => undefined);
   const { batch, rejected, valid } = await validateHttp(repo, records, kind, options, false);
   const t0 = performance.now();
+  const messages: LogMessage[] = [];
+  const tooLarge: HttpLogResult['rejected'] = [];
+  for (const index of valid) {
+    const record = records[index] as object;
+    const message = log.message(kind, record, options.ref ?? digestSource(record));
+    if (message.bytes <= log.maxMessageBytes) {
+      messages.push(message);
+      continue;
+    }
+    // Kept as any rejected record is: under the id of its payload's digest, so a re-POST stores it once.
+    const payload = Buffer.from(message.value);
+    const digest = createHash('sha256').update(payload).digest('hex');
+    const raw = httpRecord(record, { payload, digest }, options.ref ?? `http:${digest.slice(0, 16)}`);
+    const modelId = kind === 'events' ? String((record as { model_id: unknown }).model_id) : '';
+    const refused = deadLetter(raw, tooLargeReason(message.bytes, log.maxMessageBytes), '', modelId);
+    batch.add(refused);
+    tooLarge.push({ index, reason: refused.row.reason });
+  }
   await Promise.all([
-    log
-      .append(
-        kind,
-        valid.map((i) => records[i] as object),
-      )
-      .then(() => observe('log', performance.now() - t0)),
+    log.append(kind, messages).then(() => observe('log', performance.now() - t0)),
     batch.rows > 0 ? StoreGroups.of(repo).store(batch) : undefined,
   ]);
-  return { logged: valid.length, rejected };
+  const all = tooLarge.length === 0 ? rejected : [...rejected, ...tooLarge].sort((a, b) => a.index - b.index);
+  return { logged: messages.length, rejected: all };
+}
+
+function tooLargeReason(bytes: number, limit: number): string {
+  return `record too large for Kafka: its message is ${bytes} bytes, over the ${limit}-byte limit (kafka.maxMessageBytes, the broker's message.max.bytes); post it with ack=stored, or raise both`;
+}
+
+/** The source of a record posted without a named one: its payload's digest, as {@link ingestHttp} stores it. */
+function digestSource(record: object): string {
+  return `http:${createHash('sha256').update(JSON.stringify(record)).digest('hex').slice(0, 16)}`;
 }
 
 /** The contract checks of every record; `keepValid`: the valid rows are encoded into the batch too. */

@@ -52,6 +52,8 @@ import {
 import { emptyStoreResult, storeBatch } from './store-batch.ts';
 import { VectorDeclarations } from './vector-declarations.ts';
 import { ModelKindDeclarations } from './model-kind-declarations.ts';
+import { verifySource } from './provenance-header.ts';
+import { ingestProvenanceKey } from './provenance-key.ts';
 
 /** How long joining the consumer group may take before ingest counts as stalled (ms). */
 const START_UP_GRACE_MS = 30_000;
@@ -83,6 +85,11 @@ export interface IngestWorkerOptions {
    * long: kafkajs fetches at least every `maxWaitTimeInMs` (≤ 500 ms) while it can. @default 5000
    */
   stallAfterMs?: number;
+  /**
+   * Verifies the signed HTTP source a record POSTed with `ack=logged` carries (provenance-header.ts).
+   * @default ingestProvenanceKey(config)
+   */
+  provenanceKey?: Buffer;
   /** Test hook: called after a batch is stored and before its offsets are committed. */
   afterStore?: (batch: PendingBatch) => void | Promise<void>;
 }
@@ -137,6 +144,7 @@ export class IngestWorker extends EventEmitter {
   #abandoned = false;
   #timings: IngestTimings;
   readonly #timestamps: TimestampWindow;
+  readonly #provenanceKey: Buffer;
 
   constructor(options: IngestWorkerOptions) {
     super();
@@ -152,6 +160,7 @@ export class IngestWorker extends EventEmitter {
     this.#repo = options.repository;
     this.#timings = this.metrics.time_ms;
     this.#timestamps = timestampWindowOf(options.config);
+    this.#provenanceKey = options.provenanceKey ?? ingestProvenanceKey(options.config);
     this.#writer = new OrderedBatchWriter<FlushEvent>({
       store: (batch, dropped) => this.#store(batch, dropped),
       commit: (batch, stored) => this.#finish(batch, stored),
@@ -299,6 +308,8 @@ export class IngestWorker extends EventEmitter {
       const partitionKey = `${topic}\u0000${partition}`;
       const batchSize = this.#config.ingest.batchSize;
       let taken = 0;
+      let unverified = 0;
+      let unverifiedReason: string | undefined;
       let last: string | undefined;
       const messages = batch.messages;
       // One clock reading per fetched batch: the timestamp window and the batch age need no more.
@@ -321,15 +332,26 @@ export class IngestWorker extends EventEmitter {
         if (this.#stopping || (i % 1000 === 999 && (!isRunning() || isStale()))) break;
         const m = messages[i]!;
         const coordinate = `${topic}:${partition}:${m.offset}`;
-        const record: RawRecord = {
-          source: 'kafka',
-          topic,
-          partition,
-          offset: m.offset,
-          key: m.key,
-          value: m.value,
-          ref: coordinate,
-        };
+        // A POST's signed source is kept as an `ack=stored` POST keeps it; the dead letter stays
+        // keyed by the coordinate, so a redelivered copy is still stored once.
+        const provenance = verifySource(this.#provenanceKey, m.headers, m.value);
+        const record: RawRecord =
+          provenance.kind === 'verified'
+            ? {
+                source: 'http',
+                topic,
+                partition,
+                offset: m.offset,
+                key: m.key,
+                value: m.value,
+                ref: provenance.source,
+                deadLetterId: `kafka:${coordinate}`,
+              }
+            : { source: 'kafka', topic, partition, offset: m.offset, key: m.key, value: m.value, ref: coordinate };
+        if (provenance.kind === 'unverified') {
+          unverified++;
+          unverifiedReason ??= `${coordinate}: ${provenance.reason}`;
+        }
         const pending = this.#pending;
         const prepared = prepareRecord(record, kind, options);
         if (!pending.add(prepared, now, this.#timings)) {
@@ -358,6 +380,13 @@ export class IngestWorker extends EventEmitter {
         }
       }
       this.metrics.consumed_total += taken;
+      if (unverified > 0) {
+        this.metrics.unverified_sources_total += unverified;
+        this.#log.warn(
+          { records: unverified, first: unverifiedReason },
+          'provenance headers that do not verify: records landed with their Kafka coordinate, not as HTTP',
+        );
+      }
       // Moves kafkajs' fetch position only; the commit happens after the insert. A stale batch
       // (the partition was seeked or reassigned) is not resolved: kafkajs re-fetches from its new position.
       if (last !== undefined && !isStale()) resolveOffset(last);

@@ -34,6 +34,11 @@ export interface IngestMetrics {
   /** Failed attempts to write a batch (each is retried). */
   insert_failures_total: number;
   commit_failures_total: number;
+  /**
+   * Records whose `halflife-source` header did not verify (provenance-header.ts): landed with
+   * their Kafka coordinate as source, not as the HTTP source they claimed.
+   */
+  unverified_sources_total: number;
   /** Rows of the last flushed batch (events + labels + dead letters, before storage de-dupe). */
   batch_size_last: number;
   batch_rows_sum: number;
@@ -78,6 +83,7 @@ export function emptyMetrics(): IngestMetrics {
     flushes_total: 0,
     insert_failures_total: 0,
     commit_failures_total: 0,
+    unverified_sources_total: 0,
     batch_size_last: 0,
     batch_rows_sum: 0,
     insert_latency_ms_last: 0,

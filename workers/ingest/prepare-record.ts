@@ -111,7 +111,7 @@ export interface RawRecord {
   value: Buffer | null;
   /** Dead-letter id if this record is rejected. @default `<source>:<ref>` (built only when needed) */
   deadLetterId?: string;
-  /** Provenance kept on stored rows (`topic:partition:offset`). */
+  /** Provenance kept on stored rows: `topic:partition:offset`, or a POST's `http:<token name>`. */
   ref: string;
   /**
    * The record already parsed (HTTP: the body was JSON-parsed whole); `value` is then only the
@@ -127,10 +127,16 @@ export interface PrepareTimer {
 }
 
 /**
- * A record's dead letter. Module-level rather than a closure in prepareRecord: the closure was
- * allocated (and, under tsx, named through a defineProperty call) for every record, valid or not.
+ * A record's dead letter (also of a valid record refused for its size, http.ts). Module-level
+ * rather than a closure in prepareRecord: the closure was allocated (and, under tsx, named through
+ * a defineProperty call) for every record, valid or not.
  */
-function deadLetter(record: RawRecord, reason: string, errorPath: string, modelId = ''): Prepared {
+export function deadLetter(
+  record: RawRecord,
+  reason: string,
+  errorPath: string,
+  modelId = '',
+): Extract<Prepared, { kind: 'dead' }> {
   const { text, note } = payloadText(record.value);
   return {
     kind: 'dead',
