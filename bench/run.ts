@@ -33,6 +33,7 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[])
   detection: () => import('./detection.ts'),
   drift: () => import('./drift.ts'),
   segments: () => import('./segments.ts'),
+  'segment-stuck-values': () => import('./segment-stuck-values.ts'),
   'window-reads': () => import('./window-reads.ts'),
   'window-fleet-shape': () => import('./window-fleet-shape.ts'),
   'late-label-span': () => import('./late-label-span.ts'),
