@@ -1041,6 +1041,7 @@ async function main(): Promise<void> {
     });
     const whole = interval(samples[0]!, samples.at(-1)!, traffic);
     const eventMs = traffic.posts.map((p) => p.ms);
+    const decidedModels = new Set(daemon.decisions.map((d) => d.modelId));
     const report = {
       benchmark: 'fleet',
       command: `npm run bench -- fleet ${process.argv.slice(2).join(' ')}`.trim(),
@@ -1067,6 +1068,8 @@ async function main(): Promise<void> {
       },
       startup: { registerSeconds: round(registerSeconds), monitorStartSeconds: round(startSeconds) },
       ticks: tickSummary(windows),
+      /** Models of the run (by the ids it minted) with at least one decision on a window: a monitor that never decides shows here. */
+      modelsDecided: modelIds.filter((id) => decidedModels.has(id)).length,
       /** Every decision on a window during the run, by kind (a retrain would add training to the load). */
       decisionKinds: Object.fromEntries(
         [...new Set(daemon.decisions.map((d) => d.kind))].map((k) => [
@@ -1121,6 +1124,7 @@ function renderSummary(report: {
   machine: { nproc: string; date: string; loadAtStart: number[] };
   startup: { registerSeconds: number | null; monitorStartSeconds: number | null };
   ticks: ReturnType<typeof tickSummary>;
+  modelsDecided: number;
   ingest: {
     postP50Ms: number | null;
     postP99Ms: number | null;
@@ -1140,7 +1144,7 @@ function renderSummary(report: {
   return [
     `fleet: ${s.models} models at ${s.cadence}, ${s.minutes} min, ${s.eventsPerSecondPerModel} ev/s each (${m.nproc} cores, load ${m.loadAtStart.join(' ')}, ${m.date})`,
     `  start-up: registered in ${startup.registerSeconds} s, monitors started in ${startup.monitorStartSeconds} s`,
-    `  windows due: ${t.windowsDue}; decided ${t.decided} (${t.coalesced} as part of a coalesced window), skipped ${t.skipped}, undecided ${t.undecided}`,
+    `  windows due: ${t.windowsDue}; decided ${t.decided} (${t.coalesced} as part of a coalesced window), skipped ${t.skipped}, undecided ${t.undecided}; models with a decision: ${report.modelsDecided}/${s.models}`,
     `  tick latency: p50 ${t.lagP50S} s, p99 ${t.lagP99S} s, max ${t.lagMaxS} s; within 10 s: ${t.within10s}, within 60 s: ${t.within60s}`,
     `  POST /v1/events: p50 ${i.postP50Ms} ms, p99 ${i.postP99Ms} ms, max ${i.postMaxMs} ms; ${i.eventsPerSecondAccepted}/${i.eventsPerSecondTarget} ev/s accepted; ${i.failedPosts} failed`,
     `  daemon: CPU ${r.daemonCpuAvgPct}% of a core, RSS max ${r.daemonRssMaxMb} MB; Temporal server CPU ${r.temporalCpuAvgPct}%`,
