@@ -26,7 +26,8 @@
  * it builds the stream's quality matrix and prints each one's total cost (challenger probes
  * included) beside the best periodic schedule (every whole-hour period, priced on the matrix) and
  * the oracle. Identical schedules cost the same, so the matrix — most of the time — is skipped for
- * them. `--json` prints the rows as JSON.
+ * them. `--json` prints the rows as JSON. With `--expected`, a priced stream also gets the
+ * expected-cost oracle (its twins' matrices) and the summary the mean against it.
  *
  * Usage: npx tsx bench/tune-decisions.ts [--seeds tuning|1-3,101-105] [--days 14] [--kinds gradual,abrupt,recurring] [--rule forecast-then-cumulative|cumulative|forecast] [--revisions 4,5 [--price] [--json]] [--timeline] [--noise] [--explain] [--expected]
  */
@@ -47,6 +48,7 @@ import type { BacktestReport } from '../detectors/backtest/types.ts';
 import { benchPolicy, costAwareTrigger, DEFAULT_TWINS, memoTrainer } from './decisions.ts';
 import { bestPeriodic, hoursText } from './lib/periodic.ts';
 import { LATEST_RULE_REVISION } from '../detectors/policy/state.ts';
+import type { MonitorSettings } from '../detectors/monitor/types.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
         for (const revision of revisions) {
           const policy = benchPolicy('ca', costAwareTrigger, spec.trainingWindow);
           const { report, retrainSteps } = await backtestOnMatrix(frame, policy, trainer, {
-            ruleRevision: revision as 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8,
+            ruleRevision: revision as MonitorSettings['ruleRevision'],
           });
           runs.push({ revision, report, retrainSteps, probeSteps: probeTimes(report) });
         }
@@ -124,6 +126,13 @@ async function main(): Promise<void> {
           const periodic = bestPeriodic(costModel);
           row.bestPeriodic = { cost: periodic.cost.totalCost, period: hoursText(periodic.period) };
           row.oracle = oracleSchedule(costModel).totalCost;
+          // With --expected, also the expected-cost oracle (4 more quality matrices: the twins).
+          if (values.expected)
+            row.expectedOracle = scheduleCost(
+              costModel,
+              oracleSchedule(meanStaleness(twinCostModels(spec, DEFAULT_TWINS, { trainer: builtInTrainer() })))
+                .retrainSteps,
+            ).totalCost;
           for (const r of runs) {
             const priced = scheduleCost(costModel, r.retrainSteps);
             row.revisions[r.revision] = {
@@ -242,6 +251,8 @@ interface RevisionRow {
   /** Priced only when the schedules differ (or with `--price`). */
   bestPeriodic: { cost: number; period: string } | null;
   oracle: number | null;
+  /** The expected-cost oracle's cost, when priced with `--expected`. @default undefined */
+  expectedOracle?: number;
   revisions: Record<number, { cost: number | null; retrains: number; probes: number; stepRetrains: number }>;
 }
 
@@ -262,7 +273,7 @@ function revisionLine(row: RevisionRow): string {
   const priced =
     row.bestPeriodic === null
       ? ' — same schedule'
-      : ` | best periodic ${row.bestPeriodic.cost.toFixed(0)} (${row.bestPeriodic.period}) | oracle ${(row.oracle as number).toFixed(0)}`;
+      : ` | best periodic ${row.bestPeriodic.cost.toFixed(0)} (${row.bestPeriodic.period}) | oracle ${(row.oracle as number).toFixed(0)}${row.expectedOracle === undefined ? '' : ` | expected-cost oracle ${row.expectedOracle.toFixed(0)}`}`;
   return `${row.kind} ${row.seed}: ${cells.join(' | ')}${priced}`;
 }
 
@@ -275,12 +286,25 @@ function revisionSummary(rows: readonly RevisionRow[]): string {
       const o = r.revisions[Number(rev)];
       return o === undefined || o.cost === null || r.bestPeriodic === null || r.oracle === null
         ? []
-        : [{ cost: o.cost, periodic: r.bestPeriodic.cost, oracle: r.oracle, name: `${r.kind} ${r.seed}` }];
+        : [
+            {
+              cost: o.cost,
+              periodic: r.bestPeriodic.cost,
+              oracle: r.oracle,
+              expected: r.expectedOracle,
+              name: `${r.kind} ${r.seed}`,
+            },
+          ];
     });
     const total = mine.reduce((s, m) => s + m.cost, 0);
     const ratio = mine.reduce((s, m) => s + m.cost / m.oracle, 0) / Math.max(1, mine.length);
+    const expected = mine.flatMap((m) => (m.expected === undefined ? [] : [m.cost / m.expected]));
+    const expectedText =
+      expected.length === 0
+        ? ''
+        : `, mean ×${(expected.reduce((s, v) => s + v, 0) / expected.length).toFixed(3)} the expected-cost oracle`;
     const above = mine.filter((m) => m.cost > m.periodic * 1.005).map((m) => m.name);
-    return `rev ${rev}: ${mine.length} streams priced, total ${total.toFixed(0)}, mean ×${ratio.toFixed(3)} the oracle, above the best periodic on ${above.length} (${above.join(', ')})`;
+    return `rev ${rev}: ${mine.length} streams priced, total ${total.toFixed(0)}, mean ×${ratio.toFixed(3)} the oracle${expectedText}, above the best periodic on ${above.length} (${above.join(', ')})`;
   });
   return [`${same} of ${rows.length} streams: the same schedule at every revision`, ...lines].join('\n');
 }
