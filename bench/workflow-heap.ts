@@ -282,7 +282,7 @@ export function retainedReport(
         .sort((a, b) => b.meanBytes - a.meanBytes);
       const ownMeanBytes = kindRows.reduce((sum, r) => sum + r.meanBytes, 0);
       const shown = kindRows.slice(0, kinds);
-      if (kindRows.length > kinds)
+      if (kinds > 0 && kindRows.length > kinds)
         shown.push({
           kind: `(${kindRows.length - kinds} other kinds)`,
           meanBytes: kindRows.slice(kinds).reduce((sum, r) => sum + r.meanBytes, 0),
