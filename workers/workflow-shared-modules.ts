@@ -4,7 +4,7 @@
  * imports: its functions, classes, constants); a module it preloads is evaluated once, frozen and
  * shared by all. The detectors are pure — no I/O, no state kept between calls at module scope
  * (ARCHITECTURE.md) — so sharing them changes nothing a workflow computes, and a cached monitor no
- * longer carries ~180 kB of its own copies of them (BENCHMARKS.md "What a cached monitor weighs").
+ * longer carries ~120 kB of its own copies of them (BENCHMARKS.md "What a cached monitor weighs").
  * Preloading the detectors the workflow code imports loads the detectors they import too.
  */
 import { readdirSync, readFileSync } from 'node:fs';
