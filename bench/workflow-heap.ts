@@ -6,6 +6,12 @@
  *
  *   npm run bench -- workflow-heap snapshot --pid <daemon pid> --out a.heapsnapshot [--thread workflow|main] [--port 9229]
  *   npm run bench -- workflow-heap compare a.heapsnapshot b.heapsnapshot [--top 25] [--json]
+ *   npm run bench -- workflow-heap retained a.heapsnapshot [--class MonitorWorkflowState]… [--depth 2] [--json]
+ *
+ * `retained` answers what one cached monitor weighs and in which of its fields: every instance
+ * of a class (the monitor's state, the SDK's Activator of each workflow, its ReusableVMWorkflow)
+ * with its retained size — the bytes only it keeps alive, from the snapshot's dominator tree
+ * (bench/lib/heap-graph.ts) — split by the fields that hold them, mean over the instances.
  *
  * `snapshot` sends the daemon SIGUSR1, which makes Node open its inspector on 127.0.0.1:<port>
  * (Node's own behaviour for that signal; nothing else is exposed), attaches to the SDK's workflow
@@ -15,10 +21,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { instancesOf, readHeapGraph, retainedByField, retainedComposition } from './lib/heap-graph.ts';
 
 const USAGE = `Usage:
   npm run bench -- workflow-heap snapshot --pid PID --out FILE [--thread workflow|main] [--port N]
   npm run bench -- workflow-heap compare A B [--top N] [--json]
+  npm run bench -- workflow-heap retained A [--class NAME]... [--depth N] [--min-kb K] [--json]
 
   snapshot   a heap snapshot of a running daemon's workflow thread (or main thread) into FILE
     --pid PID        the daemon's process id (its data directory's run/daemon.pid)
@@ -30,10 +38,23 @@ const USAGE = `Usage:
              in the object and do not show): which of the program's values are kept
     --top N          rows of each table (default 25)
     --json           print the tables as JSON
+  retained   what each instance of a class keeps alive in snapshot A (its retained size: the
+             objects reachable from the roots only through it), split by the fields that hold
+             them, mean over the instances; a row "a + b" is held by both fields, "(self)" is
+             the instance's own bytes. What a cached monitor weighs and in which fields.
+    --class NAME     a class (constructor name) to report; repeat for several (default:
+                     MonitorWorkflowState, Activator (the SDK's per-workflow runtime) and
+                     ReusableVMWorkflow (the worker's handle of each workflow in the reused context))
+    --depth N        split a field's object by its own fields down to N levels (default 2)
+    --min-kb K       rows under K kB a mean instance are summed into one (default 0.5)
+    --kinds N        also what a mean instance retains by kind of object (constructor or system
+                     name), without what the classes before it retain: its N largest (default 12)
+    --json           print the tables as JSON
   -h, --help         this text
 
 With the fleet benchmark: run it with --keep, take a snapshot a few ticks apart, compare. Growth of
-about one object of a shape per monitor per tick is a tick's value kept by the run.
+about one object of a shape per monitor per tick is a tick's value kept by the run. \`retained\`
+on a snapshot says what each monitor holds, field by field.
 `;
 
 /** The part of Node's (browser-style) WebSocket client used here; Node 20's types do not declare it. */
@@ -204,6 +225,82 @@ export function compareSnapshots(a: string, b: string, top: number) {
   };
 }
 
+/** The classes `retained` reports without --class: a monitor's state and the SDK's per-workflow objects. */
+export const DEFAULT_RETAINED_CLASSES = ['MonitorWorkflowState', 'Activator', 'ReusableVMWorkflow'];
+
+export interface RetainedReport {
+  className: string;
+  instances: number;
+  /** Retained bytes of a mean instance, and the smallest and largest. */
+  meanBytes: number;
+  minBytes: number;
+  maxBytes: number;
+  /** Bytes a mean instance retains through each field (path), largest first; they add up to meanBytes. */
+  fields: { field: string; meanBytes: number }[];
+  /**
+   * What a mean instance retains by kind of object, without what instances of the classes
+   * reported before it retain (the Activator without its workflow's monitor state), largest first.
+   */
+  kinds: { kind: string; meanBytes: number }[];
+  /** The sum of `kinds`: the instance's retained bytes without those of the classes before it. */
+  ownMeanBytes: number;
+}
+
+/** What each instance of each class in snapshot `file` retains, split by field down to `depth` levels. */
+export function retainedReport(
+  file: string,
+  classes: readonly string[],
+  { depth = 2, minBytes = 512, kinds = 12 }: { depth?: number; minBytes?: number; kinds?: number } = {},
+): { heapBytes: number; classes: RetainedReport[] } {
+  const graph = readHeapGraph(file);
+  const reportedBefore = new Set<number>();
+  return {
+    heapBytes: graph.retained[0]!,
+    classes: classes.map((className) => {
+      const instances = instancesOf(graph, className);
+      const kindSums = new Map<string, number>();
+      for (const node of instances)
+        for (const [kind, bytes] of retainedComposition(graph, node, reportedBefore))
+          kindSums.set(kind, (kindSums.get(kind) ?? 0) + bytes);
+      for (const node of instances) reportedBefore.add(node);
+      const sums = new Map<string, number>();
+      for (const node of instances)
+        for (const [field, bytes] of retainedByField(graph, node, depth))
+          sums.set(field, (sums.get(field) ?? 0) + bytes);
+      const sizes = instances.map((n) => graph.retained[n]!);
+      const mean = (bytes: number) => (instances.length === 0 ? 0 : bytes / instances.length);
+      const rows = [...sums].map(([field, bytes]) => ({ field, meanBytes: mean(bytes) }));
+      const small = rows.filter((r) => Math.abs(r.meanBytes) < minBytes);
+      const fields = rows.filter((r) => Math.abs(r.meanBytes) >= minBytes).sort((a, b) => b.meanBytes - a.meanBytes);
+      if (small.length > 0)
+        fields.push({
+          field: `(${small.length} rows under ${minBytes / 1024} kB)`,
+          meanBytes: small.reduce((sum, r) => sum + r.meanBytes, 0),
+        });
+      const kindRows = [...kindSums]
+        .map(([kind, bytes]) => ({ kind, meanBytes: mean(bytes) }))
+        .sort((a, b) => b.meanBytes - a.meanBytes);
+      const ownMeanBytes = kindRows.reduce((sum, r) => sum + r.meanBytes, 0);
+      const shown = kindRows.slice(0, kinds);
+      if (kinds > 0 && kindRows.length > kinds)
+        shown.push({
+          kind: `(${kindRows.length - kinds} other kinds)`,
+          meanBytes: kindRows.slice(kinds).reduce((sum, r) => sum + r.meanBytes, 0),
+        });
+      return {
+        className,
+        instances: instances.length,
+        kinds: shown,
+        ownMeanBytes,
+        meanBytes: mean(sizes.reduce((a, b) => a + b, 0)),
+        minBytes: sizes.length ? Math.min(...sizes) : 0,
+        maxBytes: sizes.length ? Math.max(...sizes) : 0,
+        fields,
+      };
+    }),
+  };
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -214,6 +311,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       thread: { type: 'string', default: 'workflow' },
       port: { type: 'string', default: '9229' },
       top: { type: 'string', default: '25' },
+      class: { type: 'string', multiple: true },
+      depth: { type: 'string', default: '2' },
+      'min-kb': { type: 'string', default: '0.5' },
+      kinds: { type: 'string', default: '12' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -255,7 +356,40 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     return;
   }
-  throw new Error(`unknown command ${command}: snapshot or compare (see --help)`);
+  if (command === 'retained') {
+    if (files.length !== 1) throw new Error('retained needs one snapshot file: retained A (see --help)');
+    const depth = Number(values.depth);
+    if (!Number.isInteger(depth) || depth < 1) throw new Error(`--depth is a whole number ≥ 1, got ${values.depth}`);
+    const minKb = Number(values['min-kb']);
+    if (!Number.isFinite(minKb) || minKb < 0) throw new Error(`--min-kb is a number ≥ 0, got ${values['min-kb']}`);
+    const kinds = Number(values.kinds);
+    if (!Number.isInteger(kinds) || kinds < 0) throw new Error(`--kinds is a whole number ≥ 0, got ${values.kinds}`);
+    const report = retainedReport(files[0]!, values.class ?? DEFAULT_RETAINED_CLASSES, {
+      depth,
+      minBytes: minKb * 1024,
+      kinds,
+    });
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return;
+    }
+    const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+    process.stdout.write(`heap: ${(report.heapBytes / 1e6).toFixed(1)} MB reachable\n`);
+    for (const c of report.classes) {
+      process.stdout.write(
+        `\n${c.className}: ${c.instances} instances, retained kB mean ${kb(c.meanBytes)} (min ${kb(c.minBytes)}, max ${kb(c.maxBytes)})\n`,
+      );
+      for (const r of c.fields) process.stdout.write(`${kb(r.meanBytes).padStart(10)}  ${r.field}\n`);
+      if (c.kinds.length === 0) continue;
+      const before = report.classes.slice(0, report.classes.indexOf(c)).map((b) => b.className);
+      process.stdout.write(
+        `  by kind${before.length ? ` (without what ${before.join(', ')} retain)` : ''}: ${kb(c.ownMeanBytes)} kB\n`,
+      );
+      for (const r of c.kinds) process.stdout.write(`${kb(r.meanBytes).padStart(10)}  ${r.kind}\n`);
+    }
+    return;
+  }
+  throw new Error(`unknown command ${command}: snapshot, compare or retained (see --help)`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -6,11 +6,17 @@
 import { writeFileSync } from 'node:fs';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { quietBundlerLogger, workflowsPath } from './workflow-bundle.ts';
+import { sharedWorkflowModules } from './workflow-shared-modules.ts';
 
 const out = process.argv[2];
 if (!out) {
   process.stderr.write('usage: workflow-bundle-main.ts <output.json>\n');
   process.exit(2);
 }
-const bundle = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+const bundle = await bundleWorkflowCode({
+  workflowsPath,
+  logger: quietBundlerLogger,
+  // Evaluated once and shared by every cached workflow, not once per workflow (./workflow-shared-modules.ts).
+  preloadModules: sharedWorkflowModules(),
+});
 writeFileSync(out, JSON.stringify({ code: bundle.code, sourceMap: bundle.sourceMap }));

@@ -22,6 +22,8 @@ interface RunFacts {
   upserts: number;
   /** `patched` markers the run recorded. */
   markers: string[];
+  /** The runs before it, as its input says (absent in the first run's input). */
+  runsBefore: number | null;
 }
 
 /**
@@ -76,6 +78,9 @@ describe('a monitor run bounded in history bytes (real Temporal)', () => {
       const handle: WorkflowHandle = temporal.client.workflow.getHandle(workflowId, runId);
       const description = await handle.describe();
       const events = (await handle.fetchHistory()).events ?? [];
+      const started = events[0]?.workflowExecutionStartedEventAttributes;
+      const payload = started?.input?.payloads?.[0]?.data;
+      const startInput = payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as ModelMonitorInput) : null;
       runs.push({
         runId,
         bytes: Number(description.raw.workflowExecutionInfo?.historySizeBytes ?? 0),
@@ -91,6 +96,7 @@ describe('a monitor run bounded in history bytes (real Temporal)', () => {
             const id = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
             return id ? (JSON.parse(Buffer.from(id).toString('utf8')) as { id: string }).id : '?';
           }),
+        runsBefore: startInput?.carried?.runs ?? null,
       });
       runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
     }
@@ -123,6 +129,11 @@ describe('a monitor run bounded in history bytes (real Temporal)', () => {
       .filter((w): w is { start: number; end: number } => w !== undefined);
     expect(windows.length).toBeGreaterThanOrEqual(TICKS);
     for (let k = 1; k < windows.length; k++) expect(windows[k]!.start, `window ${k}`).toBe(windows[k - 1]!.end);
+  });
+
+  it('hands each next run the count of runs before it', () => {
+    // Oldest first: the first run was started without a carried state.
+    expect(runs.map((r) => r.runsBefore).reverse()).toEqual(runs.map((_, k) => (k === 0 ? null : k)));
   });
 
   it('upserts its search attributes when they change, not at every tick', () => {

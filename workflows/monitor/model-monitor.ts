@@ -291,6 +291,9 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     boundedRunHistory,
     segmentStuckValues,
   });
+  // The SDK keeps the run's input until the run ends; what it carried is the monitor's now, and its
+  // first tick replaces the state with a copy — the input's would be a second one kept for nothing.
+  delete input.carried;
   registerMonitorHandlers(monitor);
   monitor.publishSearchAttributes();
 

@@ -94,7 +94,10 @@ interface RunningRetrain {
 
 /** A model's monitor within one run; the next run rebuilds it from {@link nextRunInput}. */
 export class MonitorWorkflowState {
-  readonly input: ModelMonitorInput;
+  /** The run's input without what it carried from the run before (that is `state`, `reference`, … now). */
+  readonly input: Omit<ModelMonitorInput, 'carried'>;
+  /** Runs of this monitor before this one. */
+  readonly #runsBefore: number;
   readonly settings: MonitorSettings;
   readonly retrainSettings: RetrainSettings;
   readonly cadenceMs: number;
@@ -242,7 +245,9 @@ export class MonitorWorkflowState {
       segmentStuckValues?: boolean;
     },
   ) {
-    this.input = input;
+    const { carried, ...ownInput } = input;
+    this.input = ownInput;
+    this.#runsBefore = carried?.runs ?? 0;
     this.#searchAttributesWhenChanged = boundedRunHistory;
     this.#healthQualityTarget = healthQualityTarget;
     this.#servingWithWindow = servingWithWindow;
@@ -312,7 +317,6 @@ export class MonitorWorkflowState {
     this.settleMs = input.settle ? parseDuration(input.settle) : 0;
     this.policy = input.policy;
     this.policyRef = input.policyRef;
-    const carried = input.carried;
     this.state = carried?.state ?? initialMonitorState(input.modelId);
     this.reference = carried?.reference ?? null;
     // A model's windows are shifted by its own offset within the cadence, so a fleet's ticks spread
@@ -431,7 +435,7 @@ export class MonitorWorkflowState {
         nextWindowStart,
         retrainSequence,
         lastDecision,
-        runs: (this.input.carried?.runs ?? 0) + 1,
+        runs: this.#runsBefore + 1,
         catchUpUntil: this.catchUpUntil,
         ...(this.alerts.enabled ? { alerts: this.alerts.memory } : {}),
       },
