@@ -223,6 +223,22 @@ export default tseslint.config(
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
+    // Every cached workflow shares one instance of the detectors it imports (the bundle preloads them:
+    // workers/workflow-shared-modules.ts), so a module-scope variable would be shared state between
+    // workflows — and between their replays. Detectors keep none.
+    files: ['detectors/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['Program > VariableDeclaration', 'Program > ExportNamedDeclaration > VariableDeclaration'].map((at) => ({
+          selector: `${at}[kind=/^(let|var)$/]`,
+          message:
+            'detectors/ keep no module-scope variables: every cached workflow shares these modules (workers/workflow-shared-modules.ts). Pass state in and out.',
+        })),
+      ],
+    },
+  },
+  {
     // The dashboard's browser modules are plain JS that tsc does not check: a name imported that its
     // module no longer exports would only show as a blank page.
     files: ['dashboards/web/**/*.js'],
