@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HalflifeConfig } from './config.ts';
+import { dataDirSecret } from './data-dir-secret.ts';
 import { DependencyError, NotFoundError, ValidationError } from './errors.ts';
 
 /** Roles in increasing power: a viewer reads, an operator acts on models, an admin does everything. */
@@ -181,12 +182,7 @@ export function revokeToken(file: string, nameOrId: string, revokedBy: string): 
 export function adminToken(config: HalflifeConfig): { token: string; file?: string } {
   if (config.api.token) return { token: config.api.token };
   const file = path.join(config.dataDir, 'api-token');
-  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), file };
-  mkdirSync(config.dataDir, { recursive: true });
-  const token = `hl_${randomBytes(24).toString('base64url')}`;
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return { token, file };
+  return { token: dataDirSecret(file, () => `hl_${randomBytes(24).toString('base64url')}`), file };
 }
 
 /**

@@ -5,9 +5,9 @@
  * data directory can already act as the daemon.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HalflifeConfig } from '../../platform/config.ts';
+import { dataDirSecret } from '../../platform/data-dir-secret.ts';
 import { ConfigError } from '../../platform/errors.ts';
 
 export const PROVENANCE_KEY_FILE = 'ingest-provenance-key';
@@ -16,30 +16,10 @@ export const PROVENANCE_KEY_FILE = 'ingest-provenance-key';
 export function ingestProvenanceKey(config: Pick<HalflifeConfig, 'dataDir' | 'ingest'>): Buffer {
   if (config.ingest.provenanceKey) return Buffer.from(config.ingest.provenanceKey);
   const file = path.join(config.dataDir, PROVENANCE_KEY_FILE);
-  if (!existsSync(file)) generate(file);
-  const key = readFileSync(file, 'utf8').trim();
+  const key = dataDirSecret(file, () => randomBytes(32).toString('hex'));
   if (key.length < 32)
     throw new ConfigError(
       `${file} holds no provenance key (under 32 characters): delete it to have one generated, or set ingest.provenanceKey (HALFLIFE_INGEST_PROVENANCE_KEY)`,
     );
   return Buffer.from(key);
-}
-
-/**
- * Written whole under another name, then linked into place: the API and the Kafka ingest of one
- * data directory may both start at once, and neither may read a half-written key, nor replace the
- * key the other already signs or verifies with.
- */
-function generate(file: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(draft, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-  chmodSync(draft, 0o600);
-  try {
-    linkSync(draft, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    unlinkSync(draft);
-  }
 }
