@@ -19,7 +19,7 @@
  * inspector stays open until the daemon exits: take snapshots of a benchmark's daemon, not of a
  * production one reachable by other local users.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { instancesOf, readHeapGraph, retainedByField, retainedComposition } from './lib/heap-graph.ts';
 
@@ -157,28 +157,7 @@ interface Tally {
 
 /** Objects and self bytes by constructor, and plain objects by their first eight properties that hold heap values. */
 function tally(file: string): { byConstructor: Map<string, Tally>; byShape: Map<string, Tally> } {
-  const snap = JSON.parse(readFileSync(file, 'utf8')) as {
-    snapshot: {
-      meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] };
-    };
-    nodes: number[];
-    edges: number[];
-    strings: string[];
-  };
-  const { meta } = snap.snapshot;
-  const nodeFields = meta.node_fields.length;
-  const edgeFields = meta.edge_fields.length;
-  const field = (fields: string[], wanted: string) => {
-    const at = fields.indexOf(wanted);
-    if (at < 0) throw new Error(`${file}: not a V8 heap snapshot (no ${wanted} field)`);
-    return at;
-  };
-  const type = field(meta.node_fields, 'type');
-  const name = field(meta.node_fields, 'name');
-  const size = field(meta.node_fields, 'self_size');
-  const edgeCount = field(meta.node_fields, 'edge_count');
-  const edgeType = field(meta.edge_fields, 'type');
-  const edgeName = field(meta.edge_fields, 'name_or_index');
+  const g = readHeapGraph(file, { dominators: false });
   const byConstructor = new Map<string, Tally>();
   const byShape = new Map<string, Tally>();
   const add = (map: Map<string, Tally>, key: string, bytes: number) => {
@@ -187,17 +166,14 @@ function tally(file: string): { byConstructor: Map<string, Tally>; byShape: Map<
     t.bytes += bytes;
     map.set(key, t);
   };
-  let edge = 0;
-  for (let node = 0; node < snap.nodes.length; node += nodeFields) {
-    const kind = meta.node_types[0][snap.nodes[node + type]!]!;
-    const bytes = snap.nodes[node + size]!;
-    const label = kind === 'object' || kind === 'closure' ? snap.strings[snap.nodes[node + name]!]! : `(${kind})`;
+  for (let node = 0; node < g.nodeCount; node++) {
+    const kind = g.nodeTypes[g.nodeType[node]!]!;
+    const bytes = g.selfSize[node]!;
+    const label = kind === 'object' || kind === 'closure' ? g.strings[g.nodeName[node]!]! : `(${kind})`;
     add(byConstructor, /string/.test(kind) ? '(string)' : label, bytes);
     const properties: string[] = [];
-    for (let e = 0; e < snap.nodes[node + edgeCount]!; e++, edge += edgeFields) {
-      if (meta.edge_types[0][snap.edges[edge + edgeType]!] === 'property' && properties.length < 8) {
-        properties.push(snap.strings[snap.edges[edge + edgeName]!]!);
-      }
+    for (let e = g.firstEdge[node]!; e < g.firstEdge[node + 1]! && properties.length < 8; e++) {
+      if (g.edgeTypes[g.edgeType[e]!] === 'property') properties.push(g.strings[g.edgeName[e]!]!);
     }
     if (kind === 'object' && label === 'Object' && properties.some((p) => p !== '__proto__')) {
       add(byShape, properties.filter((p) => p !== '__proto__').join(','), bytes);

@@ -52,11 +52,16 @@ function fieldIndex(fields: string[], wanted: string, what: string): number {
 }
 
 /** Read a `.heapsnapshot` file and compute its dominators and retained sizes. */
-export function readHeapGraph(file: string): HeapGraph {
-  return heapGraph(JSON.parse(readFileSync(file, 'utf8')) as HeapSnapshotJson, file);
+/** @param dominators compute `idom` and `retained` (the costly part; a tally by node needs neither). @default true */
+export function readHeapGraph(file: string, { dominators = true }: { dominators?: boolean } = {}): HeapGraph {
+  return heapGraph(JSON.parse(readFileSync(file, 'utf8')) as HeapSnapshotJson, file, { dominators });
 }
 
-export function heapGraph(snap: HeapSnapshotJson, what = 'snapshot'): HeapGraph {
+export function heapGraph(
+  snap: HeapSnapshotJson,
+  what = 'snapshot',
+  { dominators = true }: { dominators?: boolean } = {},
+): HeapGraph {
   const { meta } = snap.snapshot;
   const nodeFields = meta.node_fields.length;
   const edgeFields = meta.edge_fields.length;
@@ -106,7 +111,7 @@ export function heapGraph(snap: HeapSnapshotJson, what = 'snapshot'): HeapGraph 
     idom: new Int32Array(nodeCount).fill(-1),
     retained: new Float64Array(nodeCount),
   };
-  computeDominators(graph);
+  if (dominators) computeDominators(graph);
   return graph;
 }
 
