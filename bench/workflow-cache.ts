@@ -31,6 +31,7 @@ import { registerSearchAttributes } from '../platform/temporal.ts';
 import { processMemory } from '../workers/process-memory.ts';
 import { installTemporalRuntime } from '../workers/temporal-runtime.ts';
 import { createTemporalWorker } from '../workers/temporal-worker.ts';
+import { halflifeDataConverter } from '../platform/temporal-payload-codec.ts';
 import { monitorWorkflowId } from '../workflows/messages.ts';
 import type { ModelMonitorInput } from '../workflows/monitor/input.ts';
 import { machine } from './lib/cli.ts';
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
   installTemporalRuntime(createLogger('temporal-sdk', 'warn'), 'WARN');
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
+    client: { dataConverter: halflifeDataConverter({ compress: config.temporal.compressPayloads }) },
   });
   const ch = await openClickHouse(config);
   let stopWorker = async () => {};

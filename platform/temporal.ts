@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { HalflifeConfig } from './config.ts';
 import { DependencyError } from './errors.ts';
+import { halflifeDataConverter } from './temporal-payload-codec.ts';
 
 /**
  * Custom search attributes halflife sets on its workflows so the Temporal UI and CLI can
@@ -30,7 +31,14 @@ export async function connectTemporal(config: HalflifeConfig): Promise<{ connect
       { cause: err },
     );
   }
-  return { connection, client: new Client({ connection, namespace: config.temporal.namespace }) };
+  return {
+    connection,
+    client: new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: halflifeDataConverter({ compress: config.temporal.compressPayloads }),
+    }),
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { temporal } from '@temporalio/proto';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DerivedDecision } from '../workflows/messages.ts';
 import { createLogger } from '../platform/logger.ts';
+import { halflifeDataConverter } from '../platform/temporal-payload-codec.ts';
 import { installTemporalRuntime } from './temporal-runtime.ts';
 import { workflowBundle } from './temporal-worker.ts';
 
@@ -40,6 +41,8 @@ export async function replayHistory(
     await Worker.runReplayHistory(
       {
         workflowBundle: bundle ?? (await workflowBundle()),
+        // Reads payloads halflife's codec compressed, and passes the rest (older histories) through.
+        dataConverter: halflifeDataConverter(),
         sinks: {
           decisions: {
             derived: {

@@ -18,6 +18,7 @@ import type {
 import type { WorkflowInfo } from '@temporalio/workflow';
 import type { DerivedDecision } from '../workflows/messages.ts';
 import { temporalAddress } from '../platform/temporal.ts';
+import { halflifeDataConverter } from '../platform/temporal-payload-codec.ts';
 import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
 import { installTemporalRuntime, sdkLevelOf } from './temporal-runtime.ts';
 import { workflowBundle } from './workflow-bundle.ts';
@@ -66,6 +67,7 @@ export async function createTemporalWorker(
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities(deps.config),
     ...workflowCacheOptions(deps.config),
     workflowBundle: await workflowBundle(),
+    dataConverter: halflifeDataConverter({ compress: deps.config.temporal.compressPayloads }),
     activities,
     sinks: decisionLogSink(deps.log),
     interceptors: { activity: [nonRetryableErrors, backgroundQueries] },

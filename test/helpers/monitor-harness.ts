@@ -14,6 +14,7 @@ import {
   workflowBundle,
 } from '../../workers/temporal-worker.ts';
 import { testConfig, uniqueName } from './stack.ts';
+import { halflifeDataConverter } from '../../platform/temporal-payload-codec.ts';
 
 export type MonitorActivities = ReturnType<typeof createActivities>;
 
@@ -55,6 +56,7 @@ export async function startMonitorHarness(options: MonitorHarnessOptions = {}): 
   const log = createLogger('test', options.logLevel ?? 'warn');
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
+    client: { dataConverter: halflifeDataConverter() },
   });
   let ch: ClickHouse | undefined;
   try {
@@ -80,6 +82,7 @@ export async function startMonitorHarness(options: MonitorHarnessOptions = {}): 
         connection: env.nativeConnection,
         taskQueue: config.temporal.taskQueue,
         workflowBundle: await workflowBundle(),
+        dataConverter: halflifeDataConverter(),
         activities: workerActivities,
         sinks: decisionLogSink(log),
         interceptors: { activity: [nonRetryableErrors] },

@@ -29,6 +29,7 @@ import { AlertReceiver, waitFor } from '../helpers/alert-receiver.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
+import { halflifeDataConverter } from '../../platform/temporal-payload-codec.ts';
 
 const HOUR = 3_600_000;
 const secret = () => randomBytes(12).toString('hex');
@@ -463,7 +464,7 @@ describe('delivery across a worker restart (Temporal dev server)', () => {
   });
 
   it('a delivery that is being retried when the worker stops is resumed by the next worker, and arrives once', async () => {
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: halflifeDataConverter() });
     const modelId = uniqueName('restart');
     const path = `/restart/${modelId}`;
     const urlEnv = 'ALERTS_IT_RESTART_URL';
@@ -477,6 +478,7 @@ describe('delivery across a worker restart (Temporal dev server)', () => {
         connection: workerConnection,
         taskQueue: config.temporal.taskQueue,
         workflowBundle: await workflowBundle(),
+        dataConverter: halflifeDataConverter(),
         activities: createAlertActivities({ clickhouse: ch.client, log }),
         interceptors: { activity: [nonRetryableErrors] },
       });
@@ -561,7 +563,7 @@ describe('delivery across a worker restart (Temporal dev server)', () => {
   });
 
   it('a long-firing alert re-sends to Alertmanager, continues as new with its sequence and refreshes, and resolves', async () => {
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: halflifeDataConverter() });
     const modelId = uniqueName('long');
     const path = `/am-long/${modelId}/api/v2/alerts`;
     const urlEnv = 'ALERTS_IT_LONG_AM_URL';
@@ -571,6 +573,7 @@ describe('delivery across a worker restart (Temporal dev server)', () => {
       connection: workerConnection,
       taskQueue: config.temporal.taskQueue,
       workflowBundle: await workflowBundle(),
+      dataConverter: halflifeDataConverter(),
       activities: createAlertActivities({ clickhouse: ch.client, log: createLogger('test', 'warn') }),
       interceptors: { activity: [nonRetryableErrors] },
     });

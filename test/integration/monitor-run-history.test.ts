@@ -6,8 +6,10 @@ import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/clien
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
+import { ZLIB_ENCODING, ZlibPayloadCodec } from '../../platform/temporal-payload-codec.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import { replayHistory } from '../../workers/replay.ts';
 import { waitUntil } from '../helpers/kafka.ts';
 import { runDaemonWorker } from '../helpers/daemon-worker.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
@@ -24,6 +26,10 @@ interface RunFacts {
   markers: string[];
   /** The runs before it, as its input says (absent in the first run's input). */
   runsBefore: number | null;
+  /** The run's history as fetched. */
+  history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+  /** Every activity argument and result as the history stores it: its encoding and size. */
+  activityPayloads: { encoding: string; bytes: number }[];
 }
 
 /**
@@ -77,12 +83,16 @@ describe('a monitor run bounded in history bytes (real Temporal)', () => {
     while (runId) {
       const handle: WorkflowHandle = temporal.client.workflow.getHandle(workflowId, runId);
       const description = await handle.describe();
-      const events = (await handle.fetchHistory()).events ?? [];
+      const history = await handle.fetchHistory();
+      const events = history.events ?? [];
       const started = events[0]?.workflowExecutionStartedEventAttributes;
-      const payload = started?.input?.payloads?.[0]?.data;
-      const startInput = payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as ModelMonitorInput) : null;
+      const [payload] = await new ZlibPayloadCodec().decode(started?.input?.payloads ?? []);
+      const startInput = payload?.data
+        ? (JSON.parse(Buffer.from(payload.data).toString('utf8')) as ModelMonitorInput)
+        : null;
       runs.push({
         runId,
+        history,
         bytes: Number(description.raw.workflowExecutionInfo?.historySizeBytes ?? 0),
         ticks: events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordDecision')
           .length,
@@ -97,6 +107,15 @@ describe('a monitor run bounded in history bytes (real Temporal)', () => {
             return id ? (JSON.parse(Buffer.from(id).toString('utf8')) as { id: string }).id : '?';
           }),
         runsBefore: startInput?.carried?.runs ?? null,
+        activityPayloads: events
+          .flatMap((e) => [
+            ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
+            ...(e.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
+          ])
+          .map((p) => ({
+            encoding: Buffer.from(p.metadata?.encoding ?? []).toString('utf8'),
+            bytes: p.data?.byteLength ?? 0,
+          })),
       });
       runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
     }
@@ -121,6 +140,26 @@ describe('a monitor run bounded in history bytes (real Temporal)', () => {
       expect(run.bytes, run.runId).toBeLessThan(budget + 20_000);
     }
   });
+
+  it("stores every activity payload of 1 kB or more compressed by the daemon's payload codec", () => {
+    const payloads = runs.flatMap((r) => r.activityPayloads);
+    const compressed = payloads.filter((p) => p.encoding === ZLIB_ENCODING);
+    // The decision records (an activity's argument, ~2 kB of JSON even for an empty window) at least.
+    expect(compressed.length).toBeGreaterThanOrEqual(TICKS);
+    for (const p of payloads.filter((q) => q.encoding !== ZLIB_ENCODING)) {
+      expect(p.encoding).toBe('json/plain');
+      expect(p.bytes).toBeLessThan(1024);
+    }
+    // Each next run was started from its predecessor's input, and read it: the codec reads what it wrote.
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('replays a finished run from its compressed history and re-derives each of its decisions', async () => {
+    const run = runs[1]!;
+    const outcome = await replayHistory(run.history, monitorWorkflowId(modelId));
+    expect(outcome.error).toBeNull();
+    expect(outcome.decisions).toHaveLength(run.ticks);
+  }, 120_000);
 
   it('decides every window once and in order across its runs', async () => {
     const windows = (await listDecisions(ch.client, { modelId, limit: 1000 }))

@@ -9,6 +9,7 @@ import { projectRoot } from '../../platform/paths.ts';
 import { DEFAULT_RETRAIN_SETTINGS, type RetrainInput, type RetrainResult } from '../../workflows/retrain.ts';
 import { seedLabelledEvents, T0 } from './training-fixtures.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
+import { halflifeDataConverter } from '../../platform/temporal-payload-codec.ts';
 
 /** Files under a directory, recursively. */
 function files(dir: string): string[] {
@@ -64,7 +65,7 @@ describe('Retrain survives its worker being killed (real Temporal dev server)', 
     await ch.close();
 
     connection = await Connection.connect({ address: config.temporal.address! });
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: halflifeDataConverter() });
     const retrainId = uniqueName('retrain');
     const input: RetrainInput = {
       retrainId,

@@ -44,6 +44,7 @@ import {
 } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { SimulatedProduction } from '../helpers/world.ts';
+import { halflifeDataConverter } from '../../platform/temporal-payload-codec.ts';
 
 const HOUR = 3_600_000;
 const CADENCE = 6 * HOUR;
@@ -82,6 +83,7 @@ async function run(): Promise<void> {
   });
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
+    client: { dataConverter: halflifeDataConverter() },
   });
   await registerSearchAttributes(env.connection, 'default');
   const ch = await openClickHouse(config);
@@ -143,6 +145,7 @@ async function run(): Promise<void> {
     connection: env.nativeConnection,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: await workflowBundle(),
+    dataConverter: halflifeDataConverter(),
     activities: {
       ...activities,
       collectWindow: async (i: Parameters<typeof activities.collectWindow>[0]) => (
