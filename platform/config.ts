@@ -174,7 +174,7 @@ export const SETTINGS = {
       env: 'HALFLIFE_COMPRESS_PAYLOADS',
       schema: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]),
       default: true,
-      doc: "Compress workflow payloads of 1 kB or more (zlib, encoding `binary/zlib`, as Go's `converter.NewZlibCodec` writes them): a monitor's tick writes ~2.6× fewer history bytes, so its cached run, the server's store and the run's history budget all go further. The Temporal UI and `temporal workflow show` then show those payloads compressed; `halflife replay` reads them. Payloads compressed earlier are read either way.",
+      doc: "Compress workflow payloads of 1 kB or more (zlib, encoding `binary/zlib`, as Go's `converter.NewZlibCodec` writes them): a monitor's tick writes ~2.4× fewer history bytes (8.2 against 19.6 kB at fleet shape), so its cached run, the server's store and the run's history budget all go further. The Temporal UI and `temporal workflow show` then show those payloads compressed; `halflife replay` reads them. Payloads compressed earlier are read either way.",
     }),
     maxConcurrentActivities: setting({
       env: 'HALFLIFE_MAX_CONCURRENT_ACTIVITIES',
