@@ -173,8 +173,8 @@ export const SETTINGS = {
     compressPayloads: setting({
       env: 'HALFLIFE_COMPRESS_PAYLOADS',
       schema: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]),
-      default: true,
-      doc: "Compress workflow payloads of 1 kB or more (zlib, encoding `binary/zlib`, as Go's `converter.NewZlibCodec` writes them): a monitor's tick writes ~2.4× fewer history bytes (8.2 against 19.6 kB at fleet shape), so its cached run, the server's store and the run's history budget all go further. The Temporal UI and `temporal workflow show` then show those payloads compressed; `halflife replay` reads them. Payloads compressed earlier are read either way.",
+      default: false,
+      doc: "Compress workflow payloads of 1 kB or more (zlib, encoding `binary/zlib`, as Go's `converter.NewZlibCodec` writes them): a monitor's tick then writes ~2.4× fewer history bytes (8.2 against 19.6 kB), so its runs continue as new less often and the server stores less. Off by default: at 1,000 monitors it did not shorten ticks or shrink the daemon, and its one run there fell further behind than the run without it (BENCHMARKS.md, runs O and O-off). With it on, the Temporal UI and `temporal workflow show` show those payloads as bytes; `halflife replay` reads them. Compressed payloads are read whether it is on or off.",
     }),
     maxConcurrentActivities: setting({
       env: 'HALFLIFE_MAX_CONCURRENT_ACTIVITIES',

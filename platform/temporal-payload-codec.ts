@@ -80,9 +80,10 @@ function decodeOne(payload: Payload): Payload {
 
 /**
  * The data converter every halflife client and worker uses: the SDK's default payload converter
- * behind {@link ZlibPayloadCodec}. A client or worker without it cannot read the compressed
- * payloads of halflife's workflows ("Unknown encoding: binary/zlib").
+ * behind {@link ZlibPayloadCodec}, compressing as `temporal.compressPayloads` says (off by
+ * default) and always reading what it compressed. A client or worker without it cannot read the
+ * compressed payloads of a deployment that turned compression on ("Unknown encoding: binary/zlib").
  */
-export function halflifeDataConverter(options: ZlibPayloadCodecOptions = {}): DataConverter {
+export function halflifeDataConverter(options: { compress: boolean; minBytes?: number }): DataConverter {
   return { payloadCodecs: [new ZlibPayloadCodec(options)] };
 }

@@ -41,8 +41,8 @@ export async function replayHistory(
     await Worker.runReplayHistory(
       {
         workflowBundle: bundle ?? (await workflowBundle()),
-        // Reads payloads halflife's codec compressed, and passes the rest (older histories) through.
-        dataConverter: halflifeDataConverter(),
+        // Reads payloads halflife's codec compressed and passes the rest through; a replay writes nothing.
+        dataConverter: halflifeDataConverter({ compress: false }),
         sinks: {
           decisions: {
             derived: {

@@ -56,7 +56,7 @@ export async function startMonitorHarness(options: MonitorHarnessOptions = {}): 
   const log = createLogger('test', options.logLevel ?? 'warn');
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
-    client: { dataConverter: halflifeDataConverter() },
+    client: { dataConverter: halflifeDataConverter({ compress: config.temporal.compressPayloads }) },
   });
   let ch: ClickHouse | undefined;
   try {
@@ -82,7 +82,7 @@ export async function startMonitorHarness(options: MonitorHarnessOptions = {}): 
         connection: env.nativeConnection,
         taskQueue: config.temporal.taskQueue,
         workflowBundle: await workflowBundle(),
-        dataConverter: halflifeDataConverter(),
+        dataConverter: halflifeDataConverter({ compress: config.temporal.compressPayloads }),
         activities: workerActivities,
         sinks: decisionLogSink(log),
         interceptors: { activity: [nonRetryableErrors] },

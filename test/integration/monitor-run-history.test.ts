@@ -39,7 +39,8 @@ interface RunFacts {
  * server, the daemon's worker, one monitor at a 1 s cadence with a 24 kB budget.
  */
 describe('a monitor run bounded in history bytes (real Temporal)', () => {
-  const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
+  // Compression on (off by default): the test also checks what the codec writes and that a replay reads it.
+  const config = testConfig({ temporal: { taskQueue: uniqueName('tq'), compressPayloads: true } });
   const modelId = uniqueName('bounded-run');
   let ch: ClickHouse;
   let temporal: { connection: Connection; client: Client };

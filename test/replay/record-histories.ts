@@ -83,7 +83,7 @@ async function run(): Promise<void> {
   });
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: installed.temporalTestServer } },
-    client: { dataConverter: halflifeDataConverter() },
+    client: { dataConverter: halflifeDataConverter({ compress: config.temporal.compressPayloads }) },
   });
   await registerSearchAttributes(env.connection, 'default');
   const ch = await openClickHouse(config);
@@ -145,7 +145,7 @@ async function run(): Promise<void> {
     connection: env.nativeConnection,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: await workflowBundle(),
-    dataConverter: halflifeDataConverter(),
+    dataConverter: halflifeDataConverter({ compress: config.temporal.compressPayloads }),
     activities: {
       ...activities,
       collectWindow: async (i: Parameters<typeof activities.collectWindow>[0]) => (
