@@ -214,9 +214,12 @@ export interface MonitorSettings {
    * 7: while the window history is too short to tell a step that lasts from an excursion that
    * reverts (fewer than 6 consecutive window pairs in stable stretches), a step is priced for as
    * long again as it has lasted, not for the version's age (economics/staleness.ts `stepStaleness`).
-   * @default 7
+   * 8: what a challenger probe measured counts beyond its verdict (detectors/probes/gap-posterior.ts,
+   * evidence.ts `estimateBelowWorthwhile`). 9: an exploring probe is priced by what a probe of its
+   * size can measure, the value of sample information (detectors/probes/sample-information.ts).
+   * @default 9
    */
-  ruleRevision: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+  ruleRevision: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
   /**
    * Most cadences one evaluation covers when the monitor wakes with several windows due (it fell
    * behind): they are evaluated as one coalesced window and older ones are skipped, both recorded
@@ -299,7 +302,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxWindows: 168,
   maxPointsPerVersion: 500,
   maxVersions: 8,
-  ruleRevision: 8,
+  ruleRevision: 9,
   maxCoalescedWindows: 24,
   boundedDecayFits: true,
   textRevision: 2,

@@ -8,6 +8,7 @@ import { chanceRetrainDoesNotHelp, type ProbeEvidence } from '../probes/evidence
 import type { ResolvedProbePolicy } from '../probes/policy.ts';
 import { gapPosterior, posteriorExploreValue, type GapMeasurement } from '../probes/gap-posterior.ts';
 import { beforeRetrainValue, exploreValue, probeWindowsNeeded } from '../probes/schedule.ts';
+import { plannedProbeSample, sampleExploreValue } from '../probes/sample-information.ts';
 import type { ProbePlan } from '../probes/types.ts';
 import { formatInstant } from '../texts/format.ts';
 import { HOUR_MS } from './duration.ts';
@@ -143,31 +144,70 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
   const eventsServed = input.eventsPerHour * input.nowAgeHours;
   const measured = input.gapMeasurements ?? [];
   const posterior = measured.length > 0 ? gapPosterior(scale, measured) : null;
+  // Rule revision 9: priced by what a probe of its size can measure, not as if it measured the gap exactly.
+  const sample =
+    (state.ruleRevision ?? LATEST_RULE_REVISION) >= 9
+      ? plannedProbeSample({
+          minPairedEvents: policy.minPairedEvents,
+          maxWindows: policy.maxWindows,
+          labelledPerWindow: recentLabelledPerWindow(state),
+          results: view?.results ?? [],
+          quality: input.recentQuality,
+        })
+      : null;
   const value =
-    posterior === null
-      ? exploreValue({
+    sample !== null
+      ? sampleExploreValue({
           valuePerQualityUnit: input.valuePerQualityUnit,
           eventsServed,
           hurdle: input.hurdle,
           priorGap: scale,
+          standardError: sample.standardError,
+          posterior,
         })
-      : posteriorExploreValue(input.valuePerQualityUnit, eventsServed, input.hurdle, posterior);
+      : posterior === null
+        ? exploreValue({
+            valuePerQualityUnit: input.valuePerQualityUnit,
+            eventsServed,
+            hurdle: input.hurdle,
+            priorGap: scale,
+          })
+        : posteriorExploreValue(input.valuePerQualityUnit, eventsServed, input.hurdle, posterior);
   inputs.probeExploreValue = value;
   if (posterior !== null) {
     inputs.probeGapPosteriorMean = posterior.mean;
     inputs.probeGapPosteriorSd = posterior.sd;
+  }
+  if (sample !== null) {
+    inputs.probeSampleEvents = sample.events;
+    inputs.probeSampleStandardError = Number.isFinite(sample.standardError) ? sample.standardError : null;
+    inputs.probeSampleVarianceSource = sample.varianceSource;
   }
   if (value <= policy.probeCost) return out(null, null);
   const prior =
     posterior === null
       ? `gap prior ${scale.toFixed(3)}`
       : `gap prior ${scale.toFixed(3)} updated by ${posterior.measurements} probe(s) of this version to ${posterior.mean.toFixed(3)} ± ${posterior.sd.toFixed(3)}`;
+  const measures =
+    sample === null
+      ? ''
+      : `, a probe of ${sample.events} paired events measuring it to ± ${sample.standardError.toFixed(3)}`;
   return out(null, {
     kind: 'explore',
     value,
     cost: policy.probeCost,
     // The gap at which the staleness served so far would pay for a retrain.
     worthwhileGap: input.hurdle / Math.max(1e-9, input.valuePerQualityUnit * input.eventsPerHour * input.nowAgeHours),
-    reason: `probe: knowing whether a fresh model beats this one is worth ${value.toFixed(0)} (${prior}, ${Math.round(eventsServed)} events served) > probe cost ${policy.probeCost.toFixed(0)}`,
+    reason: `probe: knowing whether a fresh model beats this one is worth ${value.toFixed(0)} (${prior}${measures}, ${Math.round(eventsServed)} events served) > probe cost ${policy.probeCost.toFixed(0)}`,
   });
+}
+
+/** Windows whose labels say how many a window brings (the latest may still be waiting for its own). */
+const LABELLED_WINDOWS = 6;
+
+/** Labelled events a window brings: the most among the latest windows (a window's events when it records no labels). */
+function recentLabelledPerWindow(state: PolicyState): number {
+  let most = 0;
+  for (const w of (state.windows ?? []).slice(-LABELLED_WINDOWS)) most = Math.max(most, w.labelled ?? w.events);
+  return most;
 }

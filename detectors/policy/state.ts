@@ -84,7 +84,10 @@ export interface PolicyState {
    * gap is below the gap the retrain needs holds it, as one that found no better model does
    * (probes/evidence.ts `estimateBelowWorthwhile`); a probe before a retrain needs at least the gap
    * at which the version's life so far pays for the retrain; and the explore value is taken under the
-   * gap prior updated by the version's standing probes (probes/gap-posterior.ts).
+   * gap prior updated by the version's standing probes (probes/gap-posterior.ts); 9 prices an exploring
+   * probe by what a probe of its size can measure — the value of sample information, the prior's scale
+   * shrunk to s² / √(s² + σ²) for the standard error σ of the gap on the paired events it would score
+   * (probes/sample-information.ts).
    * Replayed workflow histories keep the revision they
    * were recorded under. @default LATEST_RULE_REVISION
    */
@@ -120,7 +123,7 @@ export interface PolicyState {
 }
 
 /** The newest revision of the cost-aware rule (what a state without `ruleRevision` gets). */
-export const LATEST_RULE_REVISION = 8;
+export const LATEST_RULE_REVISION = 9;
 
 export type GuardName = 'one-at-a-time' | 'data-quality' | 'cooldown' | 'budget' | 'blackout' | 'approval';
 

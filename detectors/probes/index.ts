@@ -7,3 +7,4 @@ export * from './schedule.ts';
 export * from './outcomes.ts';
 export * from './outcome-gap.ts';
 export * from './gap-posterior.ts';
+export * from './sample-information.ts';

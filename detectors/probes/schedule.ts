@@ -15,6 +15,8 @@
  *   rarely and a long-lived one eventually; after a probe that found nothing the hold
  *   (evidence.ts) doubles the wait. From rule revision 8 the version's standing probes update the
  *   prior (gap-posterior.ts), so a probe that found no gap also lowers what the next is worth.
+ *   From rule revision 9 the value is that of what a probe of its size can measure, not of knowing
+ *   g exactly (sample-information.ts): a probe on few paired events is worth little.
  */
 import { normalCdf } from '../quality/distributions.ts';
 
