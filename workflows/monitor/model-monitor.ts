@@ -188,6 +188,13 @@ const SEGMENT_STUCK_VALUES = 'segment-stuck-values';
  */
 const MARKERS_OF_2026_12_06 = 'monitor-markers-2026-12-06';
 
+/**
+ * `patched` id of rule revision 9: an exploring probe is priced by what a probe of its size can
+ * measure — the value of sample information (detectors/probes/sample-information.ts), not of
+ * knowing the gap exactly. After {@link MARKERS_OF_2026_12_06}, so asked on its own.
+ */
+const EXPLORE_SAMPLE_INFORMATION = 'explore-sample-information';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -262,6 +269,10 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it judged no segment's stuck value (no baseline per segment), and replay
   // so. Asked last.
   const segmentStuckValues = has(SEGMENT_STUCK_VALUES);
+  // Runs recorded before it stay on rule revision 8 (an explore probe priced as if it measured the
+  // gap exactly), so their decisions replay unchanged. Not in the consolidated marker: asked on its
+  // own, after every other.
+  const exploreSampleInformation = probeGapEvidence && patched(EXPLORE_SAMPLE_INFORMATION);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -290,6 +301,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     probeGapEvidence,
     boundedRunHistory,
     segmentStuckValues,
+    exploreSampleInformation,
   });
   // The SDK keeps the run's input until the run ends; what it carried is the monitor's now, and its
   // first tick replaces the state with a copy — the input's would be a second one kept for nothing.

@@ -184,6 +184,8 @@ export class MonitorWorkflowState {
    * `probeGapEvidence` (rule revision 8: what a probe measured counts beyond its verdict — an
    * estimate below the worthwhile gap holds, the explore prior is updated by it).
    * `segmentStuckValues` (a segment's stuck values judged against its own reference's most frequent values).
+   * `exploreSampleInformation` (rule revision 9: an exploring probe priced by what a probe of its size
+   * can measure).
    */
   constructor(
     input: ModelMonitorInput,
@@ -215,6 +217,7 @@ export class MonitorWorkflowState {
       probeGapEvidence = false,
       boundedRunHistory = false,
       segmentStuckValues = false,
+      exploreSampleInformation = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -243,6 +246,7 @@ export class MonitorWorkflowState {
       probeGapEvidence?: boolean;
       boundedRunHistory?: boolean;
       segmentStuckValues?: boolean;
+      exploreSampleInformation?: boolean;
     },
   ) {
     const { carried, ...ownInput } = input;
@@ -259,28 +263,34 @@ export class MonitorWorkflowState {
     this.#segmentOutcomes = segmentOutcomes;
     this.#segmentEstimates = segmentEstimates;
     this.#kindReevaluation = kindReevaluation;
+    const revision8 =
+      this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence && probeGapEvidence;
     const newest =
-      this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence && probeGapEvidence
-        ? 8
-        : this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence
-          ? 7
-          : this.#challengerProbes && stepPersistence && pooledWithEarlier
-            ? 6
-            : this.#challengerProbes && stepPersistence
-              ? 5
-              : this.#challengerProbes
-                ? 4
-                : ruleRevision3
-                  ? 3
-                  : ruleRevision2
-                    ? 2
-                    : 1;
+      revision8 && exploreSampleInformation
+        ? 9
+        : revision8
+          ? 8
+          : this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence
+            ? 7
+            : this.#challengerProbes && stepPersistence && pooledWithEarlier
+              ? 6
+              : this.#challengerProbes && stepPersistence
+                ? 5
+                : this.#challengerProbes
+                  ? 4
+                  : ruleRevision3
+                    ? 3
+                    : ruleRevision2
+                      ? 2
+                      : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
       // A revision the code of this run's history did not have is never used; a lower one asked for is.
-      ruleRevision: Math.min(newest, input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) as
-        1 | 2 | 3 | 4 | 5 | 6 | 7 | 8,
+      ruleRevision: Math.min(
+        newest,
+        input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision,
+      ) as MonitorSettings['ruleRevision'],
       textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
       boundedDecayFits: boundedDecayFits
         ? (input.settings?.boundedDecayFits ?? DEFAULT_MONITOR_SETTINGS.boundedDecayFits)
