@@ -14,7 +14,7 @@ import type { BacktestCostModel, BacktestRow } from '../../detectors/backtest/ty
 import { CALENDAR_PERIODS, isCalendarPeriod, type BacktestWindowing } from '../../detectors/backtest/windowing.ts';
 import type { MonitorSettings } from '../../detectors/monitor/types.ts';
 import { tryParseDuration } from '../../detectors/policy/duration.ts';
-import { LATEST_RULE_REVISION } from '../../detectors/policy/state.ts';
+import { DEFAULT_RULE_REVISION, LATEST_RULE_REVISION } from '../../detectors/policy/state.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { categoricalColumn, detectKinds, numericColumn, type RawTable } from '../../platform/tabular.ts';
 import { readTableFile } from '../../operations/table-file.ts';
@@ -58,7 +58,7 @@ export interface BacktestCliOptions {
   classes?: string;
   /** Prefix of a multiclass history's probability columns. @default "p_" */
   probabilityPrefix?: string;
-  /** Revision of the cost-aware rule to replay with. @default the newest (LATEST_RULE_REVISION) */
+  /** Revision of the cost-aware rule to replay with. @default DEFAULT_RULE_REVISION */
   ruleRevision?: string;
 }
 
@@ -128,7 +128,7 @@ export function registerBacktestCommand(program: Command): void {
     .option('--plot <file.html>', 'write a chart of quality and cumulative true cost per policy (self-contained HTML)')
     .option(
       '--rule-revision <n>',
-      `the cost-aware rule revision to replay with, 1–${LATEST_RULE_REVISION} (default: the newest, ${LATEST_RULE_REVISION}): what the same history would have decided under an earlier rule`,
+      `the cost-aware rule revision to replay with, 1–${LATEST_RULE_REVISION} (default ${DEFAULT_RULE_REVISION}; ${LATEST_RULE_REVISION} is the newest, opt-in): what the same history would have decided under an earlier rule`,
     )
     .option('--quiet', 'no progress on stderr')
     .addHelpText(

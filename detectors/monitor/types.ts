@@ -216,8 +216,9 @@ export interface MonitorSettings {
    * long again as it has lasted, not for the version's age (economics/staleness.ts `stepStaleness`).
    * 8: what a challenger probe measured counts beyond its verdict (detectors/probes/gap-posterior.ts,
    * evidence.ts `estimateBelowWorthwhile`). 9: an exploring probe is priced by what a probe of its
-   * size can measure, the value of sample information (detectors/probes/sample-information.ts).
-   * @default 9
+   * size can measure, the value of sample information (detectors/probes/sample-information.ts);
+   * opt-in (`DEFAULT_RULE_REVISION`).
+   * @default 8
    */
   ruleRevision: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
   /**
@@ -302,7 +303,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   maxWindows: 168,
   maxPointsPerVersion: 500,
   maxVersions: 8,
-  ruleRevision: 9,
+  ruleRevision: 8,
   maxCoalescedWindows: 24,
   boundedDecayFits: true,
   textRevision: 2,

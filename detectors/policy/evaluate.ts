@@ -2,7 +2,7 @@ import { activeBlackout, describeBlackout } from './blackout.ts';
 import { HOUR_MS, parseDuration } from './duration.ts';
 import { resolveEvidence, type ResolvedEvidence } from './evidence.ts';
 import {
-  LATEST_RULE_REVISION,
+  DEFAULT_RULE_REVISION,
   type ApprovalOutcome,
   type GuardCheck,
   type PolicyDecision,
@@ -31,7 +31,7 @@ import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: number): PolicyDecision {
   const texts = state.textRevision ?? LATEST_TEXT_REVISION;
   const manual = state.manualRequest ?? null;
-  const revision3 = (state.ruleRevision ?? LATEST_RULE_REVISION) >= 3;
+  const revision3 = (state.ruleRevision ?? DEFAULT_RULE_REVISION) >= 3;
   const evidence = resolveEvidence(policy.evidence, state.featureCount ?? null);
   const outcome = evaluateTrigger(policy.trigger, state, now, policy.trainingWindow, evidence, policy.probes);
   let trainingWindow = chooseTrainingWindow(policy, state, now, outcome.stepChangeAt ?? null);

@@ -12,7 +12,7 @@ import { plannedProbeSample, sampleExploreValue } from '../probes/sample-informa
 import type { ProbePlan } from '../probes/types.ts';
 import { formatInstant } from '../texts/format.ts';
 import { HOUR_MS } from './duration.ts';
-import { LATEST_RULE_REVISION, type DecisionValue, type PolicyState } from './state.ts';
+import { DEFAULT_RULE_REVISION, type DecisionValue, type PolicyState } from './state.ts';
 
 export interface ProbeTriggerInput {
   state: PolicyState;
@@ -121,7 +121,7 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
     // Lindy estimate of what is left) pays for the retrain — the cumulative and forecast rules fire
     // on a version's history, when its latest window may show no loss at all.
     const lifeGap =
-      (state.ruleRevision ?? LATEST_RULE_REVISION) >= 8
+      (state.ruleRevision ?? DEFAULT_RULE_REVISION) >= 8
         ? input.hurdle / Math.max(1e-9, input.valuePerQualityUnit * input.eventsPerHour * input.nowAgeHours)
         : 0;
     const plan: ProbePlan = {
@@ -146,7 +146,7 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
   const posterior = measured.length > 0 ? gapPosterior(scale, measured) : null;
   // Rule revision 9: priced by what a probe of its size can measure, not as if it measured the gap exactly.
   const sample =
-    (state.ruleRevision ?? LATEST_RULE_REVISION) >= 9
+    (state.ruleRevision ?? DEFAULT_RULE_REVISION) >= 9
       ? plannedProbeSample({
           minPairedEvents: policy.minPairedEvents,
           maxWindows: policy.maxWindows,

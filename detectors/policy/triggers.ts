@@ -24,7 +24,7 @@ import { planProbe } from './probe-trigger.ts';
 import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 import { HOUR_MS, durationHours, parseDuration } from './duration.ts';
 import { resolveEvidence, type ResolvedEvidence } from './evidence.ts';
-import { LATEST_RULE_REVISION, type DecisionValue, type PolicyState, type WindowSummary } from './state.ts';
+import { DEFAULT_RULE_REVISION, type DecisionValue, type PolicyState, type WindowSummary } from './state.ts';
 import type {
   CostAwareTrigger,
   DriftTrigger,
@@ -125,7 +125,7 @@ function trailingRun(
 
 function threshold(trigger: ThresholdTrigger, state: PolicyState): TriggerOutcome {
   const windows = windowsSinceRetrain(state);
-  const revision3 = (state.ruleRevision ?? LATEST_RULE_REVISION) >= 3;
+  const revision3 = (state.ruleRevision ?? DEFAULT_RULE_REVISION) >= 3;
   const usable = (w: WindowSummary): boolean =>
     w.quality != null &&
     // Revision 3: a broken window's quality measures broken data, which a retrain cannot fix.
@@ -189,7 +189,7 @@ function drift(trigger: DriftTrigger, state: PolicyState, evidence: ResolvedEvid
   const drifted = (w: WindowSummary): boolean =>
     trigger.signal === 'dataset-drift' ? w.drift?.datasetDrift === true : (w.drift?.driftedShare ?? 0) >= trigger.share;
   // Revision 3: a verdict on fewer rows than the policy's minimum is weak evidence; it neither extends nor breaks a run.
-  const minRows = (state.ruleRevision ?? LATEST_RULE_REVISION) >= 3 ? evidence.minWindowRows : 0;
+  const minRows = (state.ruleRevision ?? DEFAULT_RULE_REVISION) >= 3 ? evidence.minWindowRows : 0;
   const measured = (w: WindowSummary): boolean => w.drift != null && w.events >= minRows;
   const run = trailingRun(windows, measured, drifted);
   const latest = [...windows].reverse().find(measured)?.drift ?? null;
@@ -257,7 +257,7 @@ function costAware(
   // Staleness is measured against what a fresh version attains (recent versions' early life),
   // not against the serving version's own validation quality (see economics/staleness.ts).
   // Revision 3: a broken window's quality measures the broken data, not the version's staleness.
-  const revision3 = (state.ruleRevision ?? LATEST_RULE_REVISION) >= 3;
+  const revision3 = (state.ruleRevision ?? DEFAULT_RULE_REVISION) >= 3;
   const own: QualityWindow[] = windowsSinceRetrain(state)
     .filter((w) => !revision3 || w.dataQualityOk !== false)
     .map((w) => ({
@@ -276,7 +276,7 @@ function costAware(
   const measuredAttainable = attainableQuality(state.recentVersions ?? [], fallbackFresh, direction);
   // Rule revision 4: a challenger probe measures what a fresh model attains on the same events.
   const probes =
-    (state.ruleRevision ?? LATEST_RULE_REVISION) >= 4 && state.probes !== undefined && direction === 'higher-is-better'
+    (state.ruleRevision ?? DEFAULT_RULE_REVISION) >= 4 && state.probes !== undefined && direction === 'higher-is-better'
       ? resolveProbePolicy(probePolicy, trigger.retrainCost)
       : null;
   // A measured gap is evidence about the data it was measured on: it ages (probes/evidence.ts).
@@ -286,7 +286,7 @@ function costAware(
         now,
         { windows: state.windows ?? [], changePointAt: state.lastChangePointAt ?? null },
         // Rule revision 8: an inconclusive probe whose measured gap is below the worthwhile one holds.
-        (state.ruleRevision ?? LATEST_RULE_REVISION) >= 8,
+        (state.ruleRevision ?? DEFAULT_RULE_REVISION) >= 8,
       )
     : null;
   const raised = probed?.raisedAttainable ?? null;
@@ -314,7 +314,7 @@ function costAware(
   let accumulatedEstimate: number | null = null;
   let accumulatedSd: number | null = null;
   let attainableSe: number | null = null;
-  const revision = state.ruleRevision ?? LATEST_RULE_REVISION;
+  const revision = state.ruleRevision ?? DEFAULT_RULE_REVISION;
   const texts = state.textRevision ?? LATEST_TEXT_REVISION;
   const instant = (t: number): string => (texts >= 2 ? formatInstant(t) : new Date(t).toISOString());
   // Revision 2: with no step and no sign the version started low, what it attained when fresh is

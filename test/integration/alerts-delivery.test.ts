@@ -464,7 +464,10 @@ describe('delivery across a worker restart (Temporal dev server)', () => {
   });
 
   it('a delivery that is being retried when the worker stops is resumed by the next worker, and arrives once', async () => {
-    const client = new Client({ connection, dataConverter: halflifeDataConverter({ compress: config.temporal.compressPayloads }) });
+    const client = new Client({
+      connection,
+      dataConverter: halflifeDataConverter({ compress: config.temporal.compressPayloads }),
+    });
     const modelId = uniqueName('restart');
     const path = `/restart/${modelId}`;
     const urlEnv = 'ALERTS_IT_RESTART_URL';
@@ -563,7 +566,10 @@ describe('delivery across a worker restart (Temporal dev server)', () => {
   });
 
   it('a long-firing alert re-sends to Alertmanager, continues as new with its sequence and refreshes, and resolves', async () => {
-    const client = new Client({ connection, dataConverter: halflifeDataConverter({ compress: config.temporal.compressPayloads }) });
+    const client = new Client({
+      connection,
+      dataConverter: halflifeDataConverter({ compress: config.temporal.compressPayloads }),
+    });
     const modelId = uniqueName('long');
     const path = `/am-long/${modelId}/api/v2/alerts`;
     const urlEnv = 'ALERTS_IT_LONG_AM_URL';

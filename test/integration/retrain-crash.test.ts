@@ -65,7 +65,10 @@ describe('Retrain survives its worker being killed (real Temporal dev server)', 
     await ch.close();
 
     connection = await Connection.connect({ address: config.temporal.address! });
-    const client = new Client({ connection, dataConverter: halflifeDataConverter({ compress: config.temporal.compressPayloads }) });
+    const client = new Client({
+      connection,
+      dataConverter: halflifeDataConverter({ compress: config.temporal.compressPayloads }),
+    });
     const retrainId = uniqueName('retrain');
     const input: RetrainInput = {
       retrainId,

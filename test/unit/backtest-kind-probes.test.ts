@@ -144,18 +144,14 @@ describe('challenger probes of regression and multiclass models in the backtest'
 
   it('multiclass (log loss): a flat model blind to one feature gets a probe and then a retrain; the right model neither', async () => {
     const quality = { metric: 'log_loss' };
-    // A prior of the gaps the team expects (a few points): from rule revision 9 an explore probe is
-    // priced by what its ~200 paired events can measure (±0.07 here), which gaps of the default
-    // prior's 0.005 are not, so under it the blind model waits for the rule's own evidence.
-    const expects = { probes: { priorGap: 0.05 } };
-    const blind = await backtest(MULTICLASS, multiclassHistory(6, false, 21), policy(quality, expects));
+    const blind = await backtest(MULTICLASS, multiclassHistory(6, false, 21), policy(quality));
     const better = results(blind).find((x) => x.verdict === 'challenger-better');
     expect(better).toBeDefined();
     expect(better!.metric).toBe('log_loss');
     const atResult = blind.windows.find((w) => w.probe?.result === better)!;
     expect(retrains(blind).some((d) => d.time >= atResult.end)).toBe(true);
 
-    const right = await backtest(MULTICLASS, multiclassHistory(8, true, 22), policy(quality, expects));
+    const right = await backtest(MULTICLASS, multiclassHistory(8, true, 22), policy(quality));
     expect(retrains(right)).toHaveLength(0);
     expect(results(right).every((x) => x.verdict !== 'challenger-better')).toBe(true);
     expect(right.probes).toBeLessThanOrEqual(4);

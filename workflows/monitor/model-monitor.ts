@@ -13,6 +13,7 @@
  */
 import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
 import { runHistoryBudget } from '../../detectors/monitor/schedule.ts';
+import { DEFAULT_MONITOR_SETTINGS } from '../../detectors/monitor/types.ts';
 import { registerMonitorHandlers } from './handlers.ts';
 import type { ModelMonitorInput } from './input.ts';
 import { MonitorWorkflowState } from './state.ts';
@@ -272,7 +273,12 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // Runs recorded before it stay on rule revision 8 (an explore probe priced as if it measured the
   // gap exactly), so their decisions replay unchanged. Not in the consolidated marker: asked on its
   // own, after every other.
-  const exploreSampleInformation = probeGapEvidence && patched(EXPLORE_SAMPLE_INFORMATION);
+  // Asked only by a monitor whose settings ask for revision 9 (opt-in), so a default run records
+  // one marker, not two; the settings are the run's input, so a replay asks the same.
+  const exploreSampleInformation =
+    probeGapEvidence &&
+    (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) >= 9 &&
+    patched(EXPLORE_SAMPLE_INFORMATION);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
