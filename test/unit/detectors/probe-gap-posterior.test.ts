@@ -13,6 +13,7 @@ import {
   type ProbeView,
 } from '../../../detectors/probes/index.ts';
 import { costAwarePolicy, REVIEWED_GUARDS } from '../../helpers/policies.ts';
+import { probeResult } from '../../helpers/probe-results.ts';
 
 /** Rule revision 8: what finished probes measured updates the explore prior, and an inconclusive estimate below the bar holds. */
 
@@ -20,28 +21,7 @@ const H = 3_600_000;
 const NOW = Date.parse('2026-03-04T12:00:00Z');
 const POLICY = costAwarePolicy({ guards: REVIEWED_GUARDS });
 
-function result(over: Partial<ProbeResult>): ProbeResult {
-  return {
-    id: `file@${NOW - 2 * H}`,
-    version: 'file',
-    startedAt: NOW - 2 * H,
-    completedAt: NOW - H,
-    versionAgeHours: 1000,
-    trainingStart: NOW - 6 * H,
-    trainingEnd: NOW - 2 * H,
-    plan: { kind: 'explore', value: 100, cost: 7.5, worthwhileGap: 0.03, reason: 'r' },
-    windows: 1,
-    events: 300,
-    champion: 0.71,
-    challenger: 0.71,
-    gap: 0,
-    lower: -0.02,
-    upper: 0.02,
-    level: 0.95,
-    verdict: 'no-better',
-    ...over,
-  };
-}
+const result = (over: Partial<ProbeResult>): ProbeResult => probeResult(NOW, over);
 
 /** `n` hourly windows of 300 events ending at `end`, flat at `quality`. */
 function flat(n: number, end: number, quality: number, drift: (i: number) => boolean = () => false): WindowSummary[] {

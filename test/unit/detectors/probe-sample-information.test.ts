@@ -15,6 +15,7 @@ import {
 } from '../../../detectors/probes/index.ts';
 import { Random } from '../../../detectors/random.ts';
 import { costAwarePolicy, REVIEWED_GUARDS } from '../../helpers/policies.ts';
+import { probeResult } from '../../helpers/probe-results.ts';
 
 /** Rule revision 9: an exploring probe is worth what a probe of its size can measure. */
 
@@ -25,28 +26,7 @@ const NOW = Date.parse('2026-03-04T12:00:00Z');
 const BASE = { valuePerQualityUnit: 1, eventsServed: 144_000, hurdle: 150, priorGap: 0.005 };
 const VARIANCE = unmeasuredPerEventVariance(0.71);
 
-function result(over: Partial<ProbeResult>): ProbeResult {
-  return {
-    id: `file@${NOW - 2 * H}`,
-    version: 'file',
-    startedAt: NOW - 2 * H,
-    completedAt: NOW - H,
-    versionAgeHours: 1000,
-    trainingStart: NOW - 6 * H,
-    trainingEnd: NOW - 2 * H,
-    plan: { kind: 'explore', value: 100, cost: 7.5, worthwhileGap: 0.03, reason: 'r' },
-    windows: 1,
-    events: 300,
-    champion: 0.71,
-    challenger: 0.71,
-    gap: 0,
-    lower: -0.02,
-    upper: 0.02,
-    level: 0.95,
-    verdict: 'no-better',
-    ...over,
-  };
-}
+const result = (over: Partial<ProbeResult>): ProbeResult => probeResult(NOW, over);
 
 /**
  * Monte Carlo of the value of sample information under a normal prior N(mean, sd²): g drawn from

@@ -19,6 +19,7 @@ import {
 } from '../../../detectors/probes/index.ts';
 import { Random } from '../../../detectors/random.ts';
 import { costAwarePolicy, REVIEWED_GUARDS } from '../../helpers/policies.ts';
+import { probeResult } from '../../helpers/probe-results.ts';
 
 /** Challenger probes (rule revision 4): the paired gap, the probe's life, its value, and the trigger's use of it. */
 
@@ -171,28 +172,17 @@ function flat(n: number, end: number, quality: (i: number) => number): WindowSum
   }));
 }
 
-function result(over: Partial<ProbeResult>): ProbeResult {
-  return {
-    id: `file@${NOW - 2 * H}`,
-    version: 'file',
-    startedAt: NOW - 2 * H,
-    completedAt: NOW - H,
+/** A probe that found the challenger better (0.78 against 0.71) on a version 2,000 hours old. */
+const result = (over: Partial<ProbeResult>): ProbeResult =>
+  probeResult(NOW, {
     versionAgeHours: 2000,
-    trainingStart: NOW - 6 * H,
-    trainingEnd: NOW - 2 * H,
-    plan: { kind: 'explore', value: 100, cost: 7.5, worthwhileGap: 0.03, reason: 'r' },
-    windows: 1,
-    events: 300,
-    champion: 0.71,
     challenger: 0.78,
     gap: 0.07,
     lower: 0.05,
     upper: 0.09,
-    level: 0.95,
     verdict: 'challenger-better',
     ...over,
-  };
-}
+  });
 
 /** A model deployed 2,000 h ago, flat at 0.71 for the 48 windows kept, with no other version to compare. */
 function flatModel(extra: Partial<PolicyState> = {}, probes?: Partial<ProbeView>): PolicyState {
