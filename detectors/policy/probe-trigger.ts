@@ -6,8 +6,8 @@
  */
 import { chanceRetrainDoesNotHelp, type ProbeEvidence } from '../probes/evidence.ts';
 import type { ResolvedProbePolicy } from '../probes/policy.ts';
-import { gapPosterior, posteriorExploreValue, type GapMeasurement } from '../probes/gap-posterior.ts';
-import { beforeRetrainValue, exploreValue, probeWindowsNeeded } from '../probes/schedule.ts';
+import { gapPosterior, type GapMeasurement } from '../probes/gap-posterior.ts';
+import { beforeRetrainValue, probeWindowsNeeded } from '../probes/schedule.ts';
 import { plannedProbeSample, sampleExploreValue } from '../probes/sample-information.ts';
 import type { ProbePlan } from '../probes/types.ts';
 import { formatInstant } from '../texts/format.ts';
@@ -155,24 +155,15 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
           quality: input.recentQuality,
         })
       : null;
-  const value =
-    sample !== null
-      ? sampleExploreValue({
-          valuePerQualityUnit: input.valuePerQualityUnit,
-          eventsServed,
-          hurdle: input.hurdle,
-          priorGap: scale,
-          standardError: sample.standardError,
-          posterior,
-        })
-      : posterior === null
-        ? exploreValue({
-            valuePerQualityUnit: input.valuePerQualityUnit,
-            eventsServed,
-            hurdle: input.hurdle,
-            priorGap: scale,
-          })
-        : posteriorExploreValue(input.valuePerQualityUnit, eventsServed, input.hurdle, posterior);
+  // At σ = 0 (revisions up to 8) this is the value of knowing the gap exactly, as before.
+  const value = sampleExploreValue({
+    valuePerQualityUnit: input.valuePerQualityUnit,
+    eventsServed,
+    hurdle: input.hurdle,
+    priorGap: scale,
+    standardError: sample?.standardError ?? 0,
+    posterior,
+  });
   inputs.probeExploreValue = value;
   if (posterior !== null) {
     inputs.probeGapPosteriorMean = posterior.mean;
