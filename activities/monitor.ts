@@ -15,7 +15,8 @@ import {
 import { fitCbpe } from '../detectors/quality/cbpe.ts';
 import { DEFAULT_SCORE_HISTOGRAM_BINS } from '../detectors/quality/score-histogram.ts';
 import { buildReference as buildReferenceProfiles } from '../operations/build-reference.ts';
-import { recordDecision as storeDecision, type DecisionRecord } from '../platform/clickhouse/decisions-repository.ts';
+import type { DecisionRecord } from '../platform/clickhouse/decisions-repository.ts';
+import { DecisionBatcher } from './decision-batcher.ts';
 import { loadReference, type StoredReference } from '../platform/clickhouse/reference-repository.ts';
 import { assertCountableReference } from '../detectors/drift/window-comparison.ts';
 import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
@@ -63,6 +64,8 @@ export interface MonitorActivityDeps {
   };
   /** The batcher to read windows through (its stats are the caller's to report). @default a new one with `batching` */
   batcher?: WindowBatcher;
+  /** How decisions are recorded (decision-batcher.ts). @default a new DecisionBatcher, one per process */
+  decisions?: DecisionBatcher;
 }
 
 /** A window batcher with the monitor's score-histogram bins. */
@@ -129,6 +132,7 @@ export function createMonitorActivities({
   config,
   batching = {},
   batcher: shared,
+  decisions = new DecisionBatcher(clickhouse),
 }: MonitorActivityDeps) {
   const registry = new ClickHouseRegistryRepository(clickhouse);
   const batcher = shared ?? new WindowBatcher(clickhouse, { ...batching, scoreBins: SCORE_BINS });
@@ -498,7 +502,7 @@ export function createMonitorActivities({
   }
 
   async function recordDecision(decision: DecisionRecord): Promise<{ stored: boolean }> {
-    return storeDecision(clickhouse, decision);
+    return decisions.record(decision);
   }
 
   return { collectWindow, buildReference, recordDecision };

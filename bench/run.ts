@@ -36,6 +36,7 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[])
   'segment-stuck-values': () => import('./segment-stuck-values.ts'),
   'window-reads': () => import('./window-reads.ts'),
   'window-fleet-shape': () => import('./window-fleet-shape.ts'),
+  'decision-records': script('./decision-records.ts'),
   'late-label-span': () => import('./late-label-span.ts'),
   'label-granularity': () => import('./label-granularity.ts'),
   'event-granularity': () => import('./event-granularity.ts'),

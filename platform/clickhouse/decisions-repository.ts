@@ -75,42 +75,64 @@ interface DecisionRow {
 
 /** Store a decision once: a second call with the same id (an activity retry) is a no-op. */
 export async function recordDecision(client: ClickHouseClient, d: DecisionRecord): Promise<{ stored: boolean }> {
-  const existing = await queryRows<{ n: string }>(
-    client,
-    'SELECT count() AS n FROM decisions WHERE model_id = {model:String} AND decision_id = {id:String}',
-    {
-      model: d.modelId,
-      id: d.decisionId,
-    },
-  );
-  if (Number(existing[0]?.n ?? 0) > 0) return { stored: false };
-  await client.insert({
-    table: 'decisions',
-    format: 'JSONEachRow',
-    values: [
-      {
-        decision_id: d.decisionId,
-        model_id: d.modelId,
-        model_version: d.modelVersion,
-        workflow_id: d.workflowId,
-        run_id: d.runId,
-        decided_at: d.decidedAt,
-        kind: d.kind,
-        actor: d.actor,
-        reason: d.reason,
-        policy_name: d.policy.name,
-        policy_version: d.policy.version,
-        policy_hash: d.policy.hash,
-        statistics: JSON.stringify(d.statistics ?? null),
-        thresholds: JSON.stringify(d.thresholds ?? null),
-        windows: JSON.stringify(d.windows ?? null),
-        training_window: JSON.stringify(d.trainingWindow ?? null),
-        lineage_id: d.lineageId,
-        details: JSON.stringify(d.details ?? null),
-      },
-    ],
+  const [stored] = await recordDecisions(client, [d]);
+  return { stored: stored ?? false };
+}
+
+/** Which of the batch's decision ids are stored already: read within the batch's decision times. */
+const STORED_DECISION_IDS_SQL = `
+SELECT DISTINCT decision_id FROM decisions
+WHERE model_id IN {models:Array(String)} AND decision_id IN {ids:Array(String)}
+  AND decided_at >= fromUnixTimestamp64Milli({from:Int64}) AND decided_at <= fromUnixTimestamp64Milli({to:Int64})`;
+
+/**
+ * Store many decisions with one look-up and one insert (a fleet's ticks record ~one a model a
+ * minute; one query and one part each cost the embedded engine's query lane and its merges that
+ * much). Each is stored once: an id stored already, or earlier in the same batch, is skipped.
+ * Returns, in order, whether each was stored by this call.
+ */
+export async function recordDecisions(client: ClickHouseClient, decisions: DecisionRecord[]): Promise<boolean[]> {
+  if (decisions.length === 0) return [];
+  const times = decisions.map((d) => d.decidedAt);
+  // A retry carries the decision time of its first attempt, so the look-up need not read older rows.
+  const existing = await queryRows<{ decision_id: string }>(client, STORED_DECISION_IDS_SQL, {
+    models: [...new Set(decisions.map((d) => d.modelId))],
+    ids: [...new Set(decisions.map((d) => d.decisionId))],
+    from: Math.min(...times),
+    to: Math.max(...times),
   });
-  return { stored: true };
+  const seen = new Set(existing.map((r) => r.decision_id));
+  const stored = decisions.map((d) => {
+    if (seen.has(d.decisionId)) return false;
+    seen.add(d.decisionId);
+    return true;
+  });
+  const rows = decisions.filter((_, i) => stored[i]).map(decisionRow);
+  if (rows.length > 0) await client.insert({ table: 'decisions', format: 'JSONEachRow', values: rows });
+  return stored;
+}
+
+function decisionRow(d: DecisionRecord): Record<string, unknown> {
+  return {
+    decision_id: d.decisionId,
+    model_id: d.modelId,
+    model_version: d.modelVersion,
+    workflow_id: d.workflowId,
+    run_id: d.runId,
+    decided_at: d.decidedAt,
+    kind: d.kind,
+    actor: d.actor,
+    reason: d.reason,
+    policy_name: d.policy.name,
+    policy_version: d.policy.version,
+    policy_hash: d.policy.hash,
+    statistics: JSON.stringify(d.statistics ?? null),
+    thresholds: JSON.stringify(d.thresholds ?? null),
+    windows: JSON.stringify(d.windows ?? null),
+    training_window: JSON.stringify(d.trainingWindow ?? null),
+    lineage_id: d.lineageId,
+    details: JSON.stringify(d.details ?? null),
+  };
 }
 
 const COLUMNS = `decision_id, model_id, model_version, workflow_id, run_id, toUnixTimestamp64Milli(decided_at) AS decided_at, kind, actor, reason,
