@@ -192,7 +192,9 @@ describe('ModelMonitor at rule revision 9 (time-skipping test server)', () => {
       });
       decisions.set(
         modelId,
-        (await listDecisions(ch.client, { modelId, limit: 1000 })).sort((a, b) => a.decidedAt - b.decidedAt || counterOf(a) - counterOf(b)),
+        (await listDecisions(ch.client, { modelId, limit: 1000 })).sort(
+          (a, b) => a.decidedAt - b.decidedAt || counterOf(a) - counterOf(b),
+        ),
       );
     }
   }, 600_000);
@@ -203,8 +205,7 @@ describe('ModelMonitor at rule revision 9 (time-skipping test server)', () => {
 
   const exploresOf = (modelId: string): ExploreRecord[] =>
     (decisions.get(modelId) ?? []).flatMap((d) => exploreRecordOf(d, epochs.get(modelId)!) ?? []);
-  const reasons = (modelId: string) =>
-    (decisions.get(modelId) ?? []).map((d) => `${d.kind}: ${d.reason}`).join('\n');
+  const reasons = (modelId: string) => (decisions.get(modelId) ?? []).map((d) => `${d.kind}: ${d.reason}`).join('\n');
 
   it("records revision 9's marker after the consolidated one; a default monitor records the consolidated one only", () => {
     expect(firstRuns.get(revision9)?.markers).toEqual([CONSOLIDATED_MARKER, REVISION_9_MARKER]);
@@ -260,7 +261,10 @@ describe('ModelMonitor at rule revision 9 (time-skipping test server)', () => {
         expectRelativelyClose(variance, 2 * (1 - r.window.quality!.value), what);
       } else {
         expect(varianceSource, what).toBe('probe');
-        const measured = [...results].reverse().map(measuredPerEventVariance).find((v) => v !== null);
+        const measured = [...results]
+          .reverse()
+          .map(measuredPerEventVariance)
+          .find((v) => v !== null);
         expect(measured, what).toBeDefined();
         expectRelativelyClose(variance, measured!, what);
       }
@@ -288,7 +292,12 @@ describe('ModelMonitor at rule revision 9 (time-skipping test server)', () => {
         // The prior updated by this version's probes, as recorded (the prior's own scale no longer counts).
         withPosterior += 1;
         const priced = (standardError: number) =>
-          sampleExploreValue({ ...r, priorGap: PRIOR_GAP, standardError, posterior: { ...r.posterior!, measurements: 1 } });
+          sampleExploreValue({
+            ...r,
+            priorGap: PRIOR_GAP,
+            standardError,
+            posterior: { ...r.posterior!, measurements: 1 },
+          });
         expectRelativelyClose(r.value, priced(sigma), what);
         // At σ = 0 the value of knowing the gap under the same posterior.
         expect(r.value, what).toBeLessThanOrEqual(priced(0));
