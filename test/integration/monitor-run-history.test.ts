@@ -12,6 +12,7 @@ import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { replayHistory } from '../../workers/replay.ts';
 import { waitUntil } from '../helpers/kafka.ts';
 import { runDaemonWorker } from '../helpers/daemon-worker.ts';
+import { patchMarkersOf } from '../helpers/patch-markers.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
 const BUDGET_BYTES = 24_000;
@@ -101,12 +102,7 @@ describe('a monitor run bounded in history bytes (real Temporal)', () => {
         upserts: events.filter(
           (e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.HalflifeHealth,
         ).length,
-        markers: events
-          .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
-          .map((e) => {
-            const id = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
-            return id ? (JSON.parse(Buffer.from(id).toString('utf8')) as { id: string }).id : '?';
-          }),
+        markers: patchMarkersOf(history),
         runsBefore: startInput?.carried?.runs ?? null,
         activityPayloads: events
           .flatMap((e) => [
