@@ -112,3 +112,20 @@ export class SimulatedProduction {
     await this.#pool.close();
   }
 }
+
+/**
+ * The monitor's activities with each window's traffic emitted by its model's world just before the
+ * window is read, so a time-skipping monitor reads traffic that "happened" during its window. (The
+ * constraint is a method so that any collectWindow whose input carries the window's model and bounds fits.)
+ */
+export function withWorldTraffic<
+  A extends { collectWindow(input: { modelId: string; start: number; end: number }): Promise<unknown> },
+>(activities: A, worlds: ReadonlyMap<string, SimulatedProduction>): A {
+  return {
+    ...activities,
+    collectWindow: async (input: Parameters<A['collectWindow']>[0]) => {
+      await worlds.get(input.modelId)?.emit(input.start, input.end);
+      return activities.collectWindow(input);
+    },
+  };
+}

@@ -14,7 +14,7 @@ import { parsePolicy } from '../../platform/policy-file.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { staggerOffsetMs, windowStartAt } from '../../detectors/monitor/schedule.ts';
-import { SimulatedProduction } from '../helpers/world.ts';
+import { SimulatedProduction, withWorldTraffic } from '../helpers/world.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
@@ -67,14 +67,7 @@ describe('ModelMonitor challenger probes (time-skipping test server)', () => {
           labelDelayMs: 60_000,
         }),
       );
-    const live = {
-      ...activities,
-      collectWindow: async (input: Parameters<typeof activities.collectWindow>[0]) => {
-        await worlds.get(input.modelId)?.emit(input.start, input.end);
-        return activities.collectWindow(input);
-      },
-    };
-    const worker = await harness.createWorker(live);
+    const worker = await harness.createWorker(withWorldTraffic(activities, worlds));
     const inputOf = (modelId: string): ModelMonitorInput => {
       const policy = parsePolicy({
         name: 'flat-cost-aware',

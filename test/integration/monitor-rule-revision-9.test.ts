@@ -21,7 +21,7 @@ import { monitorWorkflowId } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 import { patchMarkersOf } from '../helpers/patch-markers.ts';
-import { SimulatedProduction } from '../helpers/world.ts';
+import { SimulatedProduction, withWorldTraffic } from '../helpers/world.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -136,14 +136,7 @@ describe('ModelMonitor at rule revision 9 (time-skipping test server)', () => {
         }),
       );
     }
-    const live = {
-      ...activities,
-      collectWindow: async (input: Parameters<typeof activities.collectWindow>[0]) => {
-        await worlds.get(input.modelId)?.emit(input.start, input.end);
-        return activities.collectWindow(input);
-      },
-    };
-    const worker = await harness.createWorker(live);
+    const worker = await harness.createWorker(withWorldTraffic(activities, worlds));
     const inputOf = (modelId: string): ModelMonitorInput => {
       const policy = parsePolicy({
         name: 'flat-cost-aware',
