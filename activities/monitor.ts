@@ -17,7 +17,7 @@ import { DEFAULT_SCORE_HISTOGRAM_BINS } from '../detectors/quality/score-histogr
 import { buildReference as buildReferenceProfiles } from '../operations/build-reference.ts';
 import type { DecisionRecord } from '../platform/clickhouse/decisions-repository.ts';
 import { DecisionBatcher } from './decision-batcher.ts';
-import { loadReference, type StoredReference } from '../platform/clickhouse/reference-repository.ts';
+import { loadReferences, type StoredReference } from '../platform/clickhouse/reference-repository.ts';
 import { assertCountableReference } from '../detectors/drift/window-comparison.ts';
 import { withQueryPriority } from '../platform/clickhouse/query-scheduler.ts';
 import { WindowBatcher, type WindowBatcherOptions } from './window-batcher.ts';
@@ -37,7 +37,6 @@ import { DEFAULT_SEGMENT_MIN_EVENTS, segmentPlanId, type SegmentPolicy } from '.
 import type { EstimationQuery } from '../platform/clickhouse/estimation-repository.ts';
 import { decisionThresholdOf } from '../platform/registry/decision-threshold.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
-import { registeredReference } from '../operations/register-model.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import { servingAlertReport, servingStatuses } from '../operations/serving-status.ts';
@@ -141,10 +140,26 @@ export function createMonitorActivities({
   const lastWindowEvents = new Map<string, number>();
   // A reference never changes once stored (its id is derived from its inputs): read each once.
   const references = new Map<string, Promise<StoredReference>>();
+  // A fleet's monitors start together: their references (and, registered, their versions) are read
+  // for all of them at once, as their windows are, not one query each (BENCHMARKS.md "Run R").
+  const referenceLookup = new CoalescedLookup((ids) =>
+    withQueryPriority('background', () => loadReferences(clickhouse, ids)),
+  );
+  const versionLookup = new CoalescedLookup(async (keys) => {
+    const wanted = keys.map((key) => {
+      const [modelId = '', version = ''] = key.split('\u0000');
+      return { modelId, version };
+    });
+    const found = await withQueryPriority('background', () => registry.getVersions(wanted));
+    return new Map(found.map((v) => [`${v.modelId}\u0000${v.version}`, v]));
+  });
   const referenceById = (id: string): Promise<StoredReference> => {
     let cached = references.get(id);
     if (!cached) {
-      cached = loadReference(clickhouse, id);
+      cached = referenceLookup.get(id).then((found) => {
+        if (!found) throw new NotFoundError(`reference ${id} not found`);
+        return found;
+      });
       cached.catch(() => references.delete(id));
       references.set(id, cached);
     }
@@ -442,12 +457,17 @@ export function createMonitorActivities({
   }): Promise<MonitorReference | null> {
     // A version registered with its reference (operations/register-model.ts) is compared with that.
     if (input.window && input.modelVersion) {
-      const registered = await registeredReference({ clickhouse, registry }, input.modelId, input.modelVersion).catch(
-        (err: unknown) => {
-          if (err instanceof NotFoundError) return null;
-          throw err;
-        },
-      );
+      // The version's registered reference (operations/register-model.ts registeredReference), read
+      // with the other monitors' and kept in the cache the window reads use.
+      const version = await versionLookup.get(`${input.modelId}\u0000${input.modelVersion}`);
+      const referenceId = version?.params.referenceId;
+      const registered =
+        typeof referenceId === 'string' && referenceId !== ''
+          ? await referenceById(referenceId).catch((err: unknown) => {
+              if (err instanceof NotFoundError) return null;
+              throw err;
+            })
+          : null;
       if (registered) return monitorReference(registered, input.modelVersion, null);
     }
     let window = input.window;

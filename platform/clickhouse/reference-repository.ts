@@ -261,6 +261,22 @@ export async function loadReference(client: ClickHouseClient, referenceId: strin
   return fromRow(rows[0]);
 }
 
+/** Stored references by id with one query (a fleet's monitors starting together); ids not stored are left out. */
+export async function loadReferences(
+  client: ClickHouseClient,
+  referenceIds: readonly string[],
+): Promise<Map<string, StoredReference>> {
+  const found = new Map<string, StoredReference>();
+  if (referenceIds.length === 0) return found;
+  const rows = await queryRows<ReferenceRow>(
+    client,
+    `SELECT ${REFERENCE_COLUMNS} FROM references FINAL WHERE reference_id IN {ids:Array(String)} ORDER BY created_at DESC`,
+    { ids: [...new Set(referenceIds)] },
+  );
+  for (const row of rows) if (!found.has(row.reference_id)) found.set(row.reference_id, fromRow(row));
+  return found;
+}
+
 /** The newest reference of a model (optionally of one version), or null when it has none. */
 export async function latestReference(
   client: ClickHouseClient,

@@ -198,6 +198,22 @@ export class ClickHouseRegistryRepository implements RegistryRepository {
     return rows[0] ? fromRow(rows[0]) : null;
   }
 
+  /**
+   * Many versions with one query (a fleet's monitors starting together): each asked (model, version)
+   * that exists, in no particular order; the ones missing are left out.
+   */
+  async getVersions(keys: readonly { modelId: string; version: string }[]): Promise<ModelVersion[]> {
+    if (keys.length === 0) return [];
+    const rows = await queryRows<VersionRow>(
+      this.#client,
+      `${SELECT_VERSION} WHERE model_id IN {ms:Array(String)} AND version IN {vs:Array(String)}`,
+      { ms: [...new Set(keys.map((k) => k.modelId))], vs: [...new Set(keys.map((k) => k.version))] },
+    );
+    // The query reads every pairing of the asked models and versions: keep the pairs asked.
+    const asked = new Set(keys.map((k) => `${k.modelId}\u0000${k.version}`));
+    return rows.map(fromRow).filter((v) => asked.has(`${v.modelId}\u0000${v.version}`));
+  }
+
   async requireVersion(modelId: string, version: string): Promise<ModelVersion> {
     const v = await this.getVersion(modelId, version);
     if (!v)
