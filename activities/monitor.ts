@@ -41,6 +41,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import { servingAlertReport, servingStatuses } from '../operations/serving-status.ts';
 import { CoalescedLookup } from './coalesced-lookup.ts';
+import { registeredReference } from '../operations/register-model.ts';
 import { multivariateWindowDrift, type ReferenceSampleCache } from '../operations/multivariate-window.ts';
 import type { MultivariateDriftSettings } from '../detectors/drift/multivariate/settings.ts';
 import type { FollowUpBars } from '../detectors/drift/window-follow-ups.ts';
@@ -457,17 +458,18 @@ export function createMonitorActivities({
   }): Promise<MonitorReference | null> {
     // A version registered with its reference (operations/register-model.ts) is compared with that.
     if (input.window && input.modelVersion) {
-      // The version's registered reference (operations/register-model.ts registeredReference), read
-      // with the other monitors' and kept in the cache the window reads use.
-      const version = await versionLookup.get(`${input.modelId}\u0000${input.modelVersion}`);
-      const referenceId = version?.params.referenceId;
-      const registered =
-        typeof referenceId === 'string' && referenceId !== ''
-          ? await referenceById(referenceId).catch((err: unknown) => {
-              if (err instanceof NotFoundError) return null;
-              throw err;
-            })
-          : null;
+      // Read with the other monitors' starting at once, and kept in the cache the window reads use.
+      const registered = await registeredReference(
+        {
+          version: async (modelId, version) => (await versionLookup.get(`${modelId}\u0000${version}`)) ?? null,
+          reference: referenceById,
+        },
+        input.modelId,
+        input.modelVersion,
+      ).catch((err: unknown) => {
+        if (err instanceof NotFoundError) return null;
+        throw err;
+      });
       if (registered) return monitorReference(registered, input.modelVersion, null);
     }
     let window = input.window;

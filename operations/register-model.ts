@@ -17,7 +17,7 @@ import { capCategories, DEFAULT_MAX_CATEGORIES } from '../detectors/drift/catego
 import type { FeatureKind } from '../detectors/drift/feature-result.ts';
 import { categoricalProfile, numericReferenceProfile } from '../detectors/drift/profiles.ts';
 import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
-import { loadReference, storeReference, type StoredReference } from '../platform/clickhouse/reference-repository.ts';
+import { storeReference, type StoredReference } from '../platform/clickhouse/reference-repository.ts';
 import type { RegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import { checkedTimeWindow } from '../platform/clickhouse/time-window.ts';
 import { ValidationError } from '../platform/errors.ts';
@@ -192,18 +192,25 @@ export function readReferenceFile(client: ClickHouseClient, file: string): Promi
   return isParquet(file) ? readParquet({ client }, file) : readCsv(file);
 }
 
+/** How {@link registeredReference} reads a version and a stored reference (a monitor's are coalesced and cached). */
+export interface RegisteredReferenceReads {
+  version: (modelId: string, version: string) => Promise<ModelVersion | null>;
+  /** Throws NotFoundError when the reference is not stored. */
+  reference: (referenceId: string) => Promise<StoredReference>;
+}
+
 /**
  * The reference registered for a version (RegisterModelResult.referenceId, kept in the version's
  * params), or null: what a monitor compares the version's windows with instead of its first window.
  */
 export async function registeredReference(
-  ctx: Pick<RegisterModelContext, 'clickhouse' | 'registry'>,
+  read: RegisteredReferenceReads,
   modelId: string,
   version: string,
 ): Promise<StoredReference | null> {
-  const v = await ctx.registry.getVersion(modelId, version);
+  const v = await read.version(modelId, version);
   const id = v?.params.referenceId;
-  return typeof id === 'string' && id !== '' ? loadReference(ctx.clickhouse, id) : null;
+  return typeof id === 'string' && id !== '' ? read.reference(id) : null;
 }
 
 /** The model's features from its inputs: the packed convention names them in metadata, per-column inputs are the names. */
