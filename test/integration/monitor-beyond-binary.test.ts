@@ -14,6 +14,7 @@ import {
   registerOutcomeModels,
 } from '../helpers/outcome-history.ts';
 import { uniqueName } from '../helpers/stack.ts';
+import { timeWithRoomInWindows } from '../helpers/window-room.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
@@ -93,7 +94,7 @@ describe('multiclass and regression models through the monitor (time-skipping te
     const { env, ch, config } = harness;
     await registerOutcomeModels(harness, { multiclass: multiclassModel, regression: regressionModel });
 
-    const startedAt = await env.currentTimeMs();
+    const startedAt = await timeWithRoomInWindows(env, [multiclassModel, regressionModel], HOUR);
     const repo = new ClickHouseIngestRepository(ch.client);
     const starts = new Map<string, number>();
     for (const modelId of [multiclassModel, regressionModel]) {

@@ -13,6 +13,7 @@ import { knownShiftClassEvent } from '../../synthetic/index.ts';
 import { OUTCOME_CLASSES, registerOutcomeModels } from '../helpers/outcome-history.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
+import { timeWithRoomInWindows } from '../helpers/window-room.ts';
 
 const HOUR = 3_600_000;
 /** Window 0 is labelled and becomes the reference; windows 1–3 shift further each time and their labels are withheld. */
@@ -104,7 +105,7 @@ describe('label-free estimates of multiclass and regression models through the m
     const { env, ch, config } = harness;
     await registerOutcomeModels(harness, { multiclass: multiclassModel, regression: regressionModel });
 
-    const startedAt = await env.currentTimeMs();
+    const startedAt = await timeWithRoomInWindows(env, [multiclassModel, regressionModel], HOUR);
     const repo = new ClickHouseIngestRepository(ch.client);
     for (const modelId of [multiclassModel, regressionModel]) {
       const first = windowStartAt(startedAt, HOUR, staggerOffsetMs(modelId, HOUR));

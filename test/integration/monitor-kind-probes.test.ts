@@ -20,6 +20,7 @@ import { parsePolicy } from '../../platform/policy-file.ts';
 import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
+import { timeWithRoomInWindows } from '../helpers/window-room.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 import { uniqueName } from '../helpers/stack.ts';
 
@@ -70,7 +71,11 @@ describe('a regression model’s challenger probe in the monitor (time-skipping 
       artifacts: LocalArtifactStore.forDataDir(config.dataDir),
     };
     await registerModel(context, { modelId, kind: { kind: 'regression' }, actor: 'test' });
-    const first = windowStartAt(await env.currentTimeMs(), HOUR, staggerOffsetMs(modelId, HOUR));
+    const first = windowStartAt(
+      await timeWithRoomInWindows(env, [modelId], HOUR),
+      HOUR,
+      staggerOffsetMs(modelId, HOUR),
+    );
     const repo = new ClickHouseIngestRepository(ch.client);
     for (let w = 0; w < WINDOWS; w++) {
       const { events, labels } = window(modelId, first + w * HOUR, 40 + w);

@@ -5,6 +5,7 @@ import { Random } from '../../detectors/random.ts';
 import type { DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 import { insertFileEvents, type FileEventRow } from '../../platform/clickhouse/file-drift-repository.ts';
 import { uniqueName } from '../helpers/stack.ts';
+import { timeWithRoomInWindows } from '../helpers/window-room.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 import { driftOf, multivariateMonitorDecisions, windowOf } from '../helpers/multivariate-monitor.ts';
 
@@ -51,7 +52,7 @@ describe('multivariate drift in a monitor tick (time-skipping test server)', () 
   beforeAll(async () => {
     harness = await startMonitorHarness();
     const { env, ch } = harness;
-    const startedAt = await env.currentTimeMs();
+    const startedAt = await timeWithRoomInWindows(env, [modelId], HOUR);
     firstWindowStart = windowStartAt(startedAt, HOUR, staggerOffsetMs(modelId, HOUR));
     // The first window becomes the reference; the second has the correlation flipped; the third is back.
     await insertFileEvents(ch.client, events(modelId, firstWindowStart, 0.8, 1));

@@ -14,6 +14,7 @@ import { parsePolicy } from '../../platform/policy-file.ts';
 import { monitorWorkflowId, statusQuery, type MonitorStatus } from '../../workflows/messages.ts';
 import { OUTCOME_CLASSES, registerOutcomeModels } from '../helpers/outcome-history.ts';
 import { uniqueName } from '../helpers/stack.ts';
+import { timeWithRoomInWindows } from '../helpers/window-room.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
@@ -134,7 +135,7 @@ describe('segments of multiclass and regression models in the monitor: one segme
     const { env, ch, config } = harness;
     await registerOutcomeModels(harness, models);
     // Every window of both models, written before the monitors start (at the windows they will evaluate).
-    const startedAt = await env.currentTimeMs();
+    const startedAt = await timeWithRoomInWindows(env, [models.multiclass, models.regression], HOUR);
     for (const kind of ['multiclass', 'regression'] as const) {
       const first = windowStartAt(startedAt, HOUR, staggerOffsetMs(models[kind], HOUR));
       for (let w = 0; w < WINDOWS; w++) await emit(kind, first + w * HOUR, w);

@@ -6,6 +6,7 @@ import { parsePolicy } from '../../platform/policy-file.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { uniqueName } from '../helpers/stack.ts';
+import { timeWithRoomInWindows } from '../helpers/window-room.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
 const HOUR = 3_600_000;
@@ -50,7 +51,8 @@ describe('ModelMonitor schedules (time-skipping test server)', () => {
       });
       return { modelId, policy: policy.policy, policyRef: policy.ref, cadence: '1h', settle: '0s', settings };
     };
-    startedAt = await env.currentTimeMs();
+    // Ten minutes left in every model's first window, so all of them start in the window holding startedAt.
+    startedAt = await timeWithRoomInWindows(env, [...fleet, late], HOUR, 10 * 60_000);
     // ClickHouse "down" for the first five and a half cadences: the first tick's read keeps failing
     // and retrying, and the monitors' windows pile up behind it.
     const downUntil = startedAt + OUTAGE;

@@ -11,6 +11,7 @@ import { ClickHouseRegistryRepository } from '../../platform/clickhouse/registry
 import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import { ingestHttp } from '../../workers/ingest/http.ts';
 import { uniqueName } from '../helpers/stack.ts';
+import { timeWithRoomInWindows } from '../helpers/window-room.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 import { driftOf, multivariateMonitorDecisions, windowOf } from '../helpers/multivariate-monitor.ts';
 
@@ -69,7 +70,7 @@ describe('vector features through ingest and a monitor tick (time-skipping test 
       },
       { modelId, vectorFeatures: { embedding: DIMENSION }, actor: 'test' },
     );
-    const startedAt = await env.currentTimeMs();
+    const startedAt = await timeWithRoomInWindows(env, [modelId], HOUR);
     firstWindowStart = windowStartAt(startedAt, HOUR, staggerOffsetMs(modelId, HOUR));
     // The first window becomes the reference; the second has the embedding shifted; the third is back.
     const repo = new ClickHouseIngestRepository(ch.client);
