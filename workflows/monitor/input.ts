@@ -3,7 +3,7 @@
  * the demo and the tests import them as well as the workflow.
  */
 import type { AlertMemory } from '../../detectors/alerts/types.ts';
-import type { MonitorReference, MonitorSettings, MonitorState } from '../../detectors/monitor/types.ts';
+import type { MonitorReference, MonitorSettings, MonitorState, WindowEvaluation } from '../../detectors/monitor/types.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import type { MonitorStatus, PolicyRef } from '../messages.ts';
 import type { RetrainSettings } from '../retrain.ts';
@@ -47,4 +47,9 @@ export interface CarriedState {
   alerts?: AlertMemory;
   /** Windows due up to this time (missed while paused) are still being evaluated one by one. @default null */
   catchUpUntil?: number | null;
+  /**
+   * The last window's evaluation, so a forced retrain, an approval or the status between a new run's
+   * start and its first tick see the windows the runs before evaluated. @default null (runs before it)
+   */
+  lastEvaluation?: WindowEvaluation | null;
 }

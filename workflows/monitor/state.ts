@@ -338,6 +338,7 @@ export class MonitorWorkflowState {
     this.coalescing = coalescing;
     this.retrainSequence = carried?.retrainSequence ?? 0;
     this.lastDecision = carried?.lastDecision ?? null;
+    this.lastEvaluation = carried?.lastEvaluation ?? null;
     this.alerts = new MonitorAlerts(alerting, carried?.alerts);
   }
 
@@ -447,6 +448,7 @@ export class MonitorWorkflowState {
         lastDecision,
         runs: this.#runsBefore + 1,
         catchUpUntil: this.catchUpUntil,
+        lastEvaluation: this.lastEvaluation,
         ...(this.alerts.enabled ? { alerts: this.alerts.memory } : {}),
       },
     };
