@@ -274,21 +274,21 @@ export class MonitorWorkflowState {
         ? 10
         : revision8 && exploreSampleInformation
           ? 9
-        : revision8
-          ? 8
-          : this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence
-            ? 7
-            : this.#challengerProbes && stepPersistence && pooledWithEarlier
-              ? 6
-              : this.#challengerProbes && stepPersistence
-                ? 5
-                : this.#challengerProbes
-                  ? 4
-                  : ruleRevision3
-                    ? 3
-                    : ruleRevision2
-                      ? 2
-                      : 1;
+          : revision8
+            ? 8
+            : this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence
+              ? 7
+              : this.#challengerProbes && stepPersistence && pooledWithEarlier
+                ? 6
+                : this.#challengerProbes && stepPersistence
+                  ? 5
+                  : this.#challengerProbes
+                    ? 4
+                    : ruleRevision3
+                      ? 3
+                      : ruleRevision2
+                        ? 2
+                        : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
