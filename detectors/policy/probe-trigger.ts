@@ -131,10 +131,12 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
     const measured = (state.ruleRevision ?? DEFAULT_RULE_REVISION) >= 10 ? (input.beforeRetrainMeasurements ?? []) : [];
     if (measured.length > 0) {
       const posterior = gapPosterior(Math.max(policy.priorGap, loss), measured);
+      // The labels the next windows bring, as revision 9's explore sample: the latest window's alone
+      // would be 0 while its labels are still due, a probe priced as measuring nothing.
       const sample = plannedProbeSample({
         minPairedEvents: policy.minPairedEvents,
         maxWindows: policy.maxWindows,
-        labelledPerWindow,
+        labelledPerWindow: recentLabelledPerWindow(state),
         results: view?.results ?? [],
         quality: input.recentQuality,
       });

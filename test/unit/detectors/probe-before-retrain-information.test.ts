@@ -168,6 +168,17 @@ describe('the cost-aware trigger at rule revision 10', () => {
     expect(ten.probe!.reason).toContain("this version's probes measured the gap");
   });
 
+  it('prices the probe on the labels recent windows brought while the latest window’s are still due', () => {
+    // The latest window has no labels yet: priced on its 0 alone, the probe would measure nothing.
+    const state = stale(10, 2000, noBetter);
+    const windows = (state.windows ?? []).map((w, i, all) =>
+      i === all.length - 1 ? { ...w, labelled: 0, quality: null } : w,
+    );
+    const ten = evaluatePolicy(policy, { ...state, windows }, NOW);
+    expect(ten.inputs.probeSampleEvents).toBe(300);
+    expect(ten.probe?.kind).toBe('before-retrain');
+  });
+
   it('retrains without a new probe when the measured gap already pays; revision 8 probes first', () => {
     // Inconclusive, its estimate above the gap the retrain needs: 0.02 (−0.001 to 0.041).
     const above = { verdict: 'inconclusive' as const, gap: 0.02, lower: -0.001, upper: 0.041, challenger: 0.73 };
