@@ -40,11 +40,9 @@ interface ReportProbe {
   result?: {
     verdict: string;
     gap: number | null;
-    lower: number | null;
-    upper: number | null;
+    interval: { lower: number | null; upper: number | null; level: number };
     events: number;
     windows: number;
-    plan: { worthwhileGap: number };
   };
 }
 interface ReportWindow {
@@ -181,8 +179,8 @@ export async function probeLines(datasetName: string, report: Report, dir: strin
       reason: started.reason,
       verdict: result?.verdict ?? null,
       gap: result?.gap ?? null,
-      lower: result?.lower ?? null,
-      upper: result?.upper ?? null,
+      lower: result?.interval.lower ?? null,
+      upper: result?.interval.upper ?? null,
       events: result?.events ?? null,
       hindsightGap,
       driftSince,
