@@ -52,6 +52,8 @@ export interface ProbeTriggerInput {
 export interface ProbeTriggerOutcome {
   /** Why a firing trigger is held (prefixed to its reason), or null. */
   hold: string | null;
+  /** Rule revision 10: why a firing trigger retrains without the probe revision 8 would buy first (added to its reason). @default undefined */
+  note?: string;
   plan: ProbePlan | null;
   inputs: Record<string, DecisionValue>;
 }
@@ -158,11 +160,10 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
       const measuredGap = `this version's probes measured the gap a fresh model finds at ${posterior.mean.toFixed(3)} ± ${posterior.sd.toFixed(3)}, so a retrain is expected to save ${(priced.retrainNow + input.hurdle).toFixed(0)} against ${input.hurdle.toFixed(0)}`;
       const measures = `a probe of ${sample.events} paired events measuring it to ± ${sample.standardError.toFixed(3)}`;
       // Not worth probing again: the measurement decides — keep the version, or retrain on it.
+      const notWorth = `${measures} is worth ${value.toFixed(0)}, not its ${cost.toFixed(0)} (price and ${windows} window(s) of waiting)`;
       if (value <= cost && priced.retrainNow <= 0)
-        return out(
-          `no fresh model expected to pay: ${measuredGap}, and ${measures} is worth ${value.toFixed(0)}, not its ${cost.toFixed(0)} (price and ${windows} window(s) of waiting)`,
-          null,
-        );
+        return out(`no fresh model expected to pay: ${measuredGap}, and ${notWorth}`, null);
+      if (value <= cost) return { ...out(null, null), note: `no probe first: ${measuredGap}, and ${notWorth}` };
       reason = `probe first: ${measuredGap}; ${measures} is worth ${value.toFixed(0)} against ${cost.toFixed(0)} for the probe and ${windows} window(s) of waiting`;
     }
     if (value <= cost) return out(null, null);

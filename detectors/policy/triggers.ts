@@ -478,6 +478,7 @@ function costAware(
     fired = false;
     reason = heldTriggerReason(probing.hold, reason);
   }
+  if (probing?.note !== undefined) reason = `${reason}; ${probing.note}`;
   return {
     fired,
     stepChangeAt: step?.at ?? null,

@@ -187,6 +187,8 @@ describe('the cost-aware trigger at rule revision 10', () => {
     expect(ten.kind).toBe('retrain');
     expect(ten.probe).toBeUndefined();
     expect(ten.inputs.probeRetrainNowValue as number).toBeGreaterThan(0);
+    // The decision says why it did not probe first, as a hold would.
+    expect(ten.reason).toContain("no probe first: this version's probes measured the gap");
   });
 
   it('a credible step after the measurement lapses it: the step is new evidence, priced as revision 8 does', () => {
