@@ -217,10 +217,12 @@ export interface MonitorSettings {
    * 8: what a challenger probe measured counts beyond its verdict (detectors/probes/gap-posterior.ts,
    * evidence.ts `estimateBelowWorthwhile`). 9: an exploring probe is priced by what a probe of its
    * size can measure, the value of sample information (detectors/probes/sample-information.ts);
-   * opt-in (`DEFAULT_RULE_REVISION`).
+   * opt-in (`DEFAULT_RULE_REVISION`). 10: a probe before a retrain of a version whose gap its probes
+   * already measured is priced by what it can add to that measurement, and without one the measurement
+   * decides (detectors/probes/before-retrain-information.ts); opt-in.
    * @default 8
    */
-  ruleRevision: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+  ruleRevision: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
   /**
    * Most cadences one evaluation covers when the monitor wakes with several windows due (it fell
    * behind): they are evaluated as one coalesced window and older ones are skipped, both recorded

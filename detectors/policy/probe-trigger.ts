@@ -2,13 +2,15 @@
  * The cost-aware trigger's use of challenger probes (rule revision 4): after the economics have
  * spoken, hold a retrain while a probe runs or after one found no better model, and decide
  * whether to start a probe — before a retrain, or to explore — by the value of what it would
- * tell (detectors/probes/schedule.ts). Pure.
+ * tell (detectors/probes/schedule.ts; from rule revision 10, a probe before a retrain of a version
+ * whose gap is already measured: probes/before-retrain-information.ts). Pure.
  */
 import { chanceRetrainDoesNotHelp, type ProbeEvidence } from '../probes/evidence.ts';
 import type { ResolvedProbePolicy } from '../probes/policy.ts';
 import { gapPosterior, type GapMeasurement } from '../probes/gap-posterior.ts';
 import { beforeRetrainValue, probeWindowsNeeded } from '../probes/schedule.ts';
 import { plannedProbeSample, sampleExploreValue } from '../probes/sample-information.ts';
+import { beforeRetrainSampleValue } from '../probes/before-retrain-information.ts';
 import type { ProbePlan } from '../probes/types.ts';
 import { formatInstant } from '../texts/format.ts';
 import { HOUR_MS } from './duration.ts';
@@ -39,11 +41,19 @@ export interface ProbeTriggerInput {
    * is then taken under the prior updated by them (probes/gap-posterior.ts). @default null (the prior alone)
    */
   gapMeasurements?: readonly GapMeasurement[] | null;
+  /**
+   * Rule revision 10: this version's standing measurements of the gap as a probe before a retrain
+   * sees them — as `gapMeasurements`, and lapsed too by a credible step after them. With any, the
+   * probe is priced by what it can add to them (probes/before-retrain-information.ts). @default null
+   */
+  beforeRetrainMeasurements?: readonly GapMeasurement[] | null;
 }
 
 export interface ProbeTriggerOutcome {
   /** Why a firing trigger is held (prefixed to its reason), or null. */
   hold: string | null;
+  /** Rule revision 10: why a firing trigger retrains without the probe revision 8 would buy first (added to its reason). @default undefined */
+  note?: string;
   plan: ProbePlan | null;
   inputs: Record<string, DecisionValue>;
 }
@@ -107,14 +117,55 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
     const loss =
       input.yardstick !== null && input.recentQuality !== null ? Math.max(0, input.yardstick - input.recentQuality) : 0;
     const chance = chanceRetrainDoesNotHelp(view, input.attainableMeasured);
-    const { value, cost } = beforeRetrainValue({
+    const blind = beforeRetrainValue({
       chanceUseless: chance,
       hurdle: input.hurdle,
       probeCost: policy.probeCost,
       stalenessPerHour: input.valuePerQualityUnit * input.eventsPerHour * loss,
       probeHours: windows * windowHours,
     });
+    const cost = blind.cost;
+    let value = blind.value;
+    let reason = `probe first: a retrain of this model did not help with chance ${chance.toFixed(2)}, so checking saves ${value.toFixed(0)} in expectation against ${cost.toFixed(0)} for the probe and ${windows} window(s) of waiting`;
     inputs.probeChanceRetrainUseless = chance;
+    // Rule revision 10: once this version's gap is measured, a new probe is worth what it can add to
+    // that measurement, against the better of retraining and keeping the version without it.
+    const measured = (state.ruleRevision ?? DEFAULT_RULE_REVISION) >= 10 ? (input.beforeRetrainMeasurements ?? []) : [];
+    if (measured.length > 0) {
+      const posterior = gapPosterior(Math.max(policy.priorGap, loss), measured);
+      // The labels the next windows bring, as revision 9's explore sample: the latest window's alone
+      // would be 0 while its labels are still due, a probe priced as measuring nothing.
+      const sample = plannedProbeSample({
+        minPairedEvents: policy.minPairedEvents,
+        maxWindows: policy.maxWindows,
+        labelledPerWindow: recentLabelledPerWindow(state),
+        results: view?.results ?? [],
+        quality: input.recentQuality,
+      });
+      const priced = beforeRetrainSampleValue({
+        valuePerQualityUnit: input.valuePerQualityUnit,
+        eventsServed: input.eventsPerHour * input.nowAgeHours,
+        hurdle: input.hurdle,
+        posterior,
+        standardError: sample.standardError,
+      });
+      value = priced.value;
+      inputs.probeGapPosteriorMean = posterior.mean;
+      inputs.probeGapPosteriorSd = posterior.sd;
+      inputs.probeSampleEvents = sample.events;
+      inputs.probeSampleStandardError = Number.isFinite(sample.standardError) ? sample.standardError : null;
+      inputs.probeSampleVarianceSource = sample.varianceSource;
+      inputs.probeRetrainNowValue = priced.retrainNow;
+      inputs.probeBeforeRetrainValue = priced.value;
+      const measuredGap = `this version's probes measured the gap a fresh model finds at ${posterior.mean.toFixed(3)} ± ${posterior.sd.toFixed(3)}, so a retrain is expected to save ${(priced.retrainNow + input.hurdle).toFixed(0)} against ${input.hurdle.toFixed(0)}`;
+      const measures = `a probe of ${sample.events} paired events measuring it to ± ${sample.standardError.toFixed(3)}`;
+      // Not worth probing again: the measurement decides — keep the version, or retrain on it.
+      const notWorth = `${measures} is worth ${value.toFixed(0)}, not its ${cost.toFixed(0)} (price and ${windows} window(s) of waiting)`;
+      if (value <= cost && priced.retrainNow <= 0)
+        return out(`no fresh model expected to pay: ${measuredGap}, and ${notWorth}`, null);
+      if (value <= cost) return { ...out(null, null), note: `no probe first: ${measuredGap}, and ${notWorth}` };
+      reason = `probe first: ${measuredGap}; ${measures} is worth ${value.toFixed(0)} against ${cost.toFixed(0)} for the probe and ${windows} window(s) of waiting`;
+    }
     if (value <= cost) return out(null, null);
     // The retrain is for a loss of `loss`: a challenger ahead by less than half of it does not justify it.
     // Rule revision 8: nor one ahead by less than the gap at which the version's life so far (the
@@ -130,7 +181,7 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
       cost,
       worthwhileGap: Math.max(loss / 2, lifeGap),
       windows,
-      reason: `probe first: a retrain of this model did not help with chance ${chance.toFixed(2)}, so checking saves ${value.toFixed(0)} in expectation against ${cost.toFixed(0)} for the probe and ${windows} window(s) of waiting`,
+      reason,
     };
     return out(plan.reason, plan);
   }

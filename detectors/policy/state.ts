@@ -87,7 +87,10 @@ export interface PolicyState {
    * gap prior updated by the version's standing probes (probes/gap-posterior.ts); 9 prices an exploring
    * probe by what a probe of its size can measure — the value of sample information, the prior's scale
    * shrunk to s² / √(s² + σ²) for the standard error σ of the gap on the paired events it would score
-   * (probes/sample-information.ts).
+   * (probes/sample-information.ts); 10 prices a probe before a retrain of a version whose gap its standing
+   * probes already measured by the value of its sample information against the better of retraining and
+   * keeping the version, and without the probe retrains or not on that measurement
+   * (probes/before-retrain-information.ts).
    * Replayed workflow histories keep the revision they
    * were recorded under. @default DEFAULT_RULE_REVISION
    */
@@ -123,13 +126,14 @@ export interface PolicyState {
 }
 
 /** The newest revision of the cost-aware rule (the highest a policy or `backtest --rule-revision` may ask for). */
-export const LATEST_RULE_REVISION = 9;
+export const LATEST_RULE_REVISION = 10;
 
 /**
  * The revision a monitor and a backtest use unless asked for another, and what a state without
  * `ruleRevision` gets. Revision 9 is opt-in: on the tuning sets it changed no real-data cost and made
  * three gradual streams dearer (+0.9 to +8.5%) beside eleven abrupt ones cheaper (BENCHMARKS.md, "Rule
- * revision 9"), and it explores flat models on small windows far later.
+ * revision 9"), and it explores flat models on small windows far later. Revision 10 is opt-in too
+ * (BENCHMARKS.md, "Rule revision 10").
  */
 export const DEFAULT_RULE_REVISION = 8;
 

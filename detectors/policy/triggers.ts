@@ -459,6 +459,18 @@ function costAware(
                   changePointAt: state.lastChangePointAt ?? null,
                 })
               : null,
+          // Rule revision 10: a probe before a retrain priced by what it adds to those measurements,
+          // which a credible step after them also lapses (the gap before a step says little after it).
+          beforeRetrainMeasurements:
+            revision >= 10
+              ? standingGapMeasurements(state.probes, {
+                  windows: state.windows ?? [],
+                  changePointAt:
+                    step !== null && step.z >= STEP_RULE_MIN_Z
+                      ? Math.max(step.at, state.lastChangePointAt ?? step.at)
+                      : (state.lastChangePointAt ?? null),
+                })
+              : null,
         })
       : null;
   if (probeFinding !== null && !reason.includes(probeFinding)) reason = `${reason}; ${probeFinding}`;
@@ -466,6 +478,7 @@ function costAware(
     fired = false;
     reason = heldTriggerReason(probing.hold, reason);
   }
+  if (probing?.note !== undefined) reason = `${reason}; ${probing.note}`;
   return {
     fired,
     stepChangeAt: step?.at ?? null,

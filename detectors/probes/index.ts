@@ -8,3 +8,4 @@ export * from './outcomes.ts';
 export * from './outcome-gap.ts';
 export * from './gap-posterior.ts';
 export * from './sample-information.ts';
+export * from './before-retrain-information.ts';

@@ -196,6 +196,13 @@ const MARKERS_OF_2026_12_06 = 'monitor-markers-2026-12-06';
  */
 const EXPLORE_SAMPLE_INFORMATION = 'explore-sample-information';
 
+/**
+ * `patched` id of rule revision 10: a probe before a retrain of a version whose gap its probes already
+ * measured is priced by what it can add (detectors/probes/before-retrain-information.ts). Asked after
+ * {@link EXPLORE_SAMPLE_INFORMATION}, only by a monitor whose settings ask for revision 10.
+ */
+const BEFORE_RETRAIN_SAMPLE_INFORMATION = 'before-retrain-sample-information';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -279,6 +286,13 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     probeGapEvidence &&
     (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) >= 9 &&
     patched(EXPLORE_SAMPLE_INFORMATION);
+  // Runs recorded before it stay on rule revision 9 (a probe before a retrain priced by the chance
+  // alone), so their decisions replay unchanged; asked after revision 9's, and only by a monitor that
+  // asks for revision 10 (opt-in).
+  const beforeRetrainSampleInformation =
+    exploreSampleInformation &&
+    (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) >= 10 &&
+    patched(BEFORE_RETRAIN_SAMPLE_INFORMATION);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -308,6 +322,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     boundedRunHistory,
     segmentStuckValues,
     exploreSampleInformation,
+    beforeRetrainSampleInformation,
   });
   // The SDK keeps the run's input until the run ends; what it carried is the monitor's now, and its
   // first tick replaces the state with a copy — the input's would be a second one kept for nothing.

@@ -186,6 +186,8 @@ export class MonitorWorkflowState {
    * `segmentStuckValues` (a segment's stuck values judged against its own reference's most frequent values).
    * `exploreSampleInformation` (rule revision 9: an exploring probe priced by what a probe of its size
    * can measure).
+   * `beforeRetrainSampleInformation` (rule revision 10: a probe before a retrain of a version whose gap
+   * its probes measured priced by what it can add).
    */
   constructor(
     input: ModelMonitorInput,
@@ -218,6 +220,7 @@ export class MonitorWorkflowState {
       boundedRunHistory = false,
       segmentStuckValues = false,
       exploreSampleInformation = false,
+      beforeRetrainSampleInformation = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -247,6 +250,7 @@ export class MonitorWorkflowState {
       boundedRunHistory?: boolean;
       segmentStuckValues?: boolean;
       exploreSampleInformation?: boolean;
+      beforeRetrainSampleInformation?: boolean;
     },
   ) {
     const { carried, ...ownInput } = input;
@@ -266,23 +270,25 @@ export class MonitorWorkflowState {
     const revision8 =
       this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence && probeGapEvidence;
     const newest =
-      revision8 && exploreSampleInformation
-        ? 9
-        : revision8
-          ? 8
-          : this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence
-            ? 7
-            : this.#challengerProbes && stepPersistence && pooledWithEarlier
-              ? 6
-              : this.#challengerProbes && stepPersistence
-                ? 5
-                : this.#challengerProbes
-                  ? 4
-                  : ruleRevision3
-                    ? 3
-                    : ruleRevision2
-                      ? 2
-                      : 1;
+      revision8 && exploreSampleInformation && beforeRetrainSampleInformation
+        ? 10
+        : revision8 && exploreSampleInformation
+          ? 9
+          : revision8
+            ? 8
+            : this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence
+              ? 7
+              : this.#challengerProbes && stepPersistence && pooledWithEarlier
+                ? 6
+                : this.#challengerProbes && stepPersistence
+                  ? 5
+                  : this.#challengerProbes
+                    ? 4
+                    : ruleRevision3
+                      ? 3
+                      : ruleRevision2
+                        ? 2
+                        : 1;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,

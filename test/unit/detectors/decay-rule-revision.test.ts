@@ -110,7 +110,7 @@ describe('monitor tick: the rule revision reaches the fit and the policy', () =>
     ],
   };
 
-  it('revisions 2 to 9 (8 the default) fit with serial correlation and the population rate; revision 1 as before', () => {
+  it('revisions 2 to 10 (8 the default) fit with serial correlation and the population rate; revision 1 as before', () => {
     const v2 = fitVersionDecay(state, { ...DEFAULT_MONITOR_SETTINGS, ruleRevision: 2 }, 20);
     expect(v2?.slopeSeInflation).toBeDefined();
     expect(v2?.ratePrior?.versions).toBe(1);
@@ -120,6 +120,7 @@ describe('monitor tick: the rule revision reaches the fit and the policy', () =>
     expect(v1?.ratePrior).toBeUndefined();
     expect(policyStateOf(state).ruleRevision).toBe(8);
     expect(policyStateOf(state, { ruleRevision: 9 }).ruleRevision).toBe(9);
+    expect(policyStateOf(state, { ruleRevision: 10 }).ruleRevision).toBe(10);
     expect(policyStateOf(state, { ruleRevision: 1 }).ruleRevision).toBe(1);
   });
 });
