@@ -3,7 +3,12 @@
  * the demo and the tests import them as well as the workflow.
  */
 import type { AlertMemory } from '../../detectors/alerts/types.ts';
-import type { MonitorReference, MonitorSettings, MonitorState, WindowEvaluation } from '../../detectors/monitor/types.ts';
+import type {
+  MonitorReference,
+  MonitorSettings,
+  MonitorState,
+  WindowEvaluation,
+} from '../../detectors/monitor/types.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import type { MonitorStatus, PolicyRef } from '../messages.ts';
 import type { RetrainSettings } from '../retrain.ts';
