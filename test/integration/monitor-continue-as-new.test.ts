@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDecision } from '../../platform/clickhouse/decisions-repository.ts';
-import { parsePolicy } from '../../platform/policy-file.ts';
 import { forceRetrainUpdate, monitorWorkflowId, retrainWorkflowId, statusQuery } from '../../workflows/messages.ts';
-import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import { watchingMonitorInput } from '../helpers/monitor-input.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
 
@@ -29,20 +28,7 @@ describe('a monitor between continue-as-new and its next tick (time-skipping tes
   beforeAll(async () => {
     harness = await startMonitorHarness();
     const { env, config } = harness;
-    const policy = parsePolicy({
-      name: 'continued',
-      version: '1',
-      model: modelId,
-      trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.8, consecutiveWindows: 2 },
-    });
-    const input: ModelMonitorInput = {
-      modelId,
-      policy: policy.policy,
-      policyRef: policy.ref,
-      cadence: '1h',
-      settle: '0s',
-      maxTicksPerRun: TICKS_PER_RUN,
-    };
+    const input = watchingMonitorInput(modelId, 'continued', { maxTicksPerRun: TICKS_PER_RUN });
     const worker = await harness.createWorker();
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('ModelMonitor', {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
-import { parsePolicy } from '../../platform/policy-file.ts';
 import { monitorWorkflowId, pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/messages.ts';
-import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import { watchingMonitorInput } from '../helpers/monitor-input.ts';
 import { sleepInSteps } from '../helpers/time-skipping.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
@@ -19,13 +18,7 @@ describe('a paused ModelMonitor (time-skipping test server)', () => {
   beforeAll(async () => {
     harness = await startMonitorHarness();
     const { env, config } = harness;
-    const policy = parsePolicy({
-      name: 'paused',
-      version: '1',
-      model: modelId,
-      trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.8, consecutiveWindows: 2 },
-    });
-    const input: ModelMonitorInput = { modelId, policy: policy.policy, policyRef: policy.ref, cadence: '1h' };
+    const input = watchingMonitorInput(modelId, 'paused');
     const worker = await harness.createWorker();
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('ModelMonitor', {
