@@ -53,7 +53,7 @@ export interface CarriedState {
   /** Windows due up to this time (missed while paused) are still being evaluated one by one. @default null */
   catchUpUntil?: number | null;
   /**
-   * The last window's evaluation, so a forced retrain, an approval or the status between a new run's
+   * The last window's evaluation, so a forced retrain or an approval (and the alert rules) between a new run's
    * start and its first tick see the windows the runs before evaluated. @default null (runs before it)
    */
   lastEvaluation?: WindowEvaluation | null;
