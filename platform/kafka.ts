@@ -1,7 +1,8 @@
-import { Kafka, logLevel, Partitioners, type Admin, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
 import type { HalflifeConfig } from './config.ts';
 import { DependencyError } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { JavaCompatiblePartitioner } from './kafka-partitioner.ts';
 
 /**
  * The one way halflife talks to Kafka (kafkajs 2.2.4, unmaintained but protocol-negotiating,
@@ -316,8 +317,9 @@ const IDEMPOTENT_RETRY = {
 };
 
 /**
- * A producer with the partitioner chosen explicitly (the default murmur2 one, same as the
- * Java client), which also silences kafkajs' KAFKAJS_NO_PARTITIONER_WARNING. An idempotent one
+ * A producer with the partitioner chosen explicitly: the Java client's choice (kafkajs' default),
+ * computed without its per-message allocations (kafka-partitioner.ts); naming one also silences
+ * kafkajs' KAFKAJS_NO_PARTITIONER_WARNING. An idempotent one
  * retries without limit (kafkajs warns, rightly, that limited retries void idempotence).
  */
 export function createProducer(kafka: Kafka, options: Omit<ProducerConfig, 'createPartitioner'> = {}): Producer {
@@ -325,7 +327,7 @@ export function createProducer(kafka: Kafka, options: Omit<ProducerConfig, 'crea
     allowAutoTopicCreation: false,
     ...(options.idempotent ? { retry: IDEMPOTENT_RETRY } : {}),
     ...options,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: JavaCompatiblePartitioner,
   });
 }
 
