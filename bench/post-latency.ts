@@ -3,7 +3,7 @@
  *
  *   npm run bench -- post-latency [--sizes 100,500,2000] [--rate 5000] [--seconds 30] [--models 1000]
  *                                 [--seed-events 300000] [--reader on|off] [--label-delay 5]
- *                                 [--ack stored,logged] [--json]
+ *                                 [--ack stored,logged] [--arrival burst,spread] [--json]
  *
  * One process holds the API (the daemon's ingest routes, embedded chDB, ingest on its own
  * connection as ClickHouseIngestRepository.forIngest builds it) and, with `--reader on`, a reader
@@ -12,6 +12,10 @@
  * it busy. A child process is the fleet's load generator (bench/fleet.ts `startTraffic`): every
  * second it posts --rate events of --models models in POSTs of at most N events (each of
  * --sizes in turn, --seconds each) and, --label-delay later, their labels the same way.
+ *
+ * `--arrival burst` sends each second's POSTs (events and the labels due) at once, as one client
+ * flushing a second's buffer would; `spread` sends them evenly over the second, as many independent
+ * clients (or a client flushing as it fills) do. With several, each size and mode runs once per arrival.
  *
  * With `--ack logged` the POSTs ask for `?ack=logged` (answered once Kafka holds the records): the
  * bench then also starts a local broker, and the daemon's Kafka ingest worker on the same
@@ -26,6 +30,7 @@
  * POSTs still unanswered 30 s after the last one count as failed (the backlog did not drain).
  */
 import { spawn } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -67,6 +72,7 @@ const { values: args } = parseArgs({
     'group-rows': { type: 'string', default: '50000' },
     'label-delay': { type: 'string', default: '5' },
     ack: { type: 'string', default: 'stored' },
+    arrival: { type: 'string', default: 'burst' },
     json: { type: 'boolean', default: false },
     // Internal: the load generator runs as a child process.
     role: { type: 'string', default: 'bench' },
@@ -88,6 +94,7 @@ if (args.help) {
       '  --group-rows N  most rows one write group of concurrent POSTs holds; 1: each POST written alone (default 50000)\n' +
       '  --label-delay S labels posted this long after their events (default 5)\n' +
       '  --ack a,b       how POSTs are acknowledged, one run per mode: stored, logged (Kafka; starts a broker) (default stored)\n' +
+      "  --arrival a,b   when each second's POSTs are sent, one run per arrival: burst (all at once), spread (evenly over the second) (default burst)\n" +
       '  --json          machine-readable results on stdout\n',
   );
   process.exit(0);
@@ -149,6 +156,7 @@ async function runLoad(): Promise<void> {
   const rate = positive('rate', args.rate!);
   const maxPost = positive('max-post', args['max-post']!);
   const ack = acknowledgeOf(args.ack!);
+  const arrival = arrivalOf(args.arrival!);
   const seconds = positive('seconds', args.seconds!);
   const labelDelayMs = Number(args['label-delay']) * 1000;
   const modelIds = modelIdsOf(positive('models', args.models!));
@@ -191,7 +199,7 @@ async function runLoad(): Promise<void> {
       const modelId = modelIds[sequence % modelIds.length]!;
       const { event, label } = fleetEvent(
         rng,
-        `${modelId}-p${maxPost}-${ack}-${sequence++}`,
+        `${modelId}-p${maxPost}-${ack}-${arrival}-${sequence++}`,
         modelId,
         now - Math.floor(rng.next() * 1000),
       );
@@ -201,11 +209,22 @@ async function runLoad(): Promise<void> {
         label: { event_id: (event as { event_id: string }).event_id, label, timestamp: now },
       });
     }
-    for (let i = 0; i < events.length; i += maxPost) send('events', events.slice(i, i + maxPost), firstOfTick + i);
+    const second: (() => void)[] = [];
+    for (let i = 0; i < events.length; i += maxPost)
+      second.push(() => send('events', events.slice(i, i + maxPost), firstOfTick + i));
     let due = 0;
     while (due < pendingLabels.length && pendingLabels[due]!.due <= now) due++;
     const labels = pendingLabels.splice(0, due).map((l) => ({ ...l.label, timestamp: now }));
-    for (let i = 0; i < labels.length; i += maxPost) send('labels', labels.slice(i, i + maxPost));
+    for (let i = 0; i < labels.length; i += maxPost) second.push(() => send('labels', labels.slice(i, i + maxPost)));
+    if (arrival === 'burst') for (const post of second) post();
+    else {
+      // Events and labels interleaved, evenly over the second.
+      const order = interleave(
+        second.slice(0, Math.ceil(events.length / maxPost)),
+        second.slice(Math.ceil(events.length / maxPost)),
+      );
+      order.forEach((post, k) => setTimeout(post, Math.floor((k * 1000) / order.length)));
+    }
   };
   const timer = setInterval(tick, 1000);
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
@@ -237,6 +256,7 @@ function quantile(values: readonly number[], q: number): number | null {
 interface SizeResult {
   maxPost: number;
   ack: HttpAcknowledge;
+  arrival: Arrival;
   reader: boolean;
   posts: number;
   failed: number;
@@ -256,6 +276,8 @@ interface SizeResult {
   windowReadMsP50: number | null;
   /** CPU of this process (API, ingest, the engine's threads, the reader) per 1,000 events accepted, counted part (ms). */
   cpuMsPer1kEvents: number | null;
+  /** This process's event loop delay over the counted part, p50 / p99 / max ms: time every callback (a produce's acknowledgement included) waited for the loop. */
+  eventLoopDelayMs: { p50: number; p99: number; max: number } | null;
   loadAtEnd: number;
 }
 
@@ -267,6 +289,7 @@ async function runBench(): Promise<void> {
   const seedEvents = Number(args['seed-events']);
   const reader = args.reader === 'on';
   const acks = args.ack!.split(',').map(acknowledgeOf);
+  const arrivals = args.arrival!.split(',').map(arrivalOf);
   const loadAtStart = os.loadavg()[0]!;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-bench-post-'));
   // ack=logged needs a broker, and the daemon's Kafka ingest worker to land what is logged.
@@ -354,92 +377,105 @@ async function runBench(): Promise<void> {
     });
 
     for (const maxPost of sizes)
-      for (const ack of acks) {
-        const idleFrom = performance.now();
-        while (serving > 0 && performance.now() - idleFrom < IDLE_WITHIN_MS)
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        if (performance.now() - idleFrom > 1000)
+      for (const ack of acks)
+        for (const arrival of arrivals) {
+          const idleFrom = performance.now();
+          while (serving > 0 && performance.now() - idleFrom < IDLE_WITHIN_MS)
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          if (performance.now() - idleFrom > 1000)
+            progress(
+              `  waited ${Math.round((performance.now() - idleFrom) / 1000)} s for the previous run's ${serving > 0 ? `backlog (${serving} requests still open)` : 'backlog'}`,
+            );
+          for (const key of Object.keys(observed)) delete observed[key];
+          counting = false;
+          let stopReader = false;
+          const readMs: number[] = [];
+          const readerDone = reader
+            ? withQueryPriority('background', async () => {
+                let next = 0;
+                while (!stopReader) {
+                  const end = Math.floor(Date.now() / 60_000) * 60_000;
+                  const batch: WindowReadRequest[] = Array.from({ length: 12 }, () => ({
+                    modelId: modelIds[next++ % models]!,
+                    start: end - 60_000,
+                    end,
+                    reference,
+                    labelsArrivedBy: end + 10_000,
+                  }));
+                  const t0 = performance.now();
+                  await readWindowsBatched(ch.client, batch, DEFAULT_SCORE_HISTOGRAM_BINS);
+                  if (counting) readMs.push(performance.now() - t0);
+                }
+              })
+            : Promise.resolve();
+          const cpuAt: { from: NodeJS.CpuUsage | null } = { from: null };
+          const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+          const warmUp = setTimeout(() => {
+            counting = true;
+            cpuAt.from = process.cpuUsage();
+            loopDelay.enable();
+          }, WARM_UP_MS);
           progress(
-            `  waited ${Math.round((performance.now() - idleFrom) / 1000)} s for the previous run's ${serving > 0 ? `backlog (${serving} requests still open)` : 'backlog'}`,
+            `max ${maxPost} events a POST, ack=${ack}, ${arrival} arrival, ${rate} events/s, ${seconds} s, reader ${reader ? 'on' : 'off'}`,
           );
-        for (const key of Object.keys(observed)) delete observed[key];
-        counting = false;
-        let stopReader = false;
-        const readMs: number[] = [];
-        const readerDone = reader
-          ? withQueryPriority('background', async () => {
-              let next = 0;
-              while (!stopReader) {
-                const end = Math.floor(Date.now() / 60_000) * 60_000;
-                const batch: WindowReadRequest[] = Array.from({ length: 12 }, () => ({
-                  modelId: modelIds[next++ % models]!,
-                  start: end - 60_000,
-                  end,
-                  reference,
-                  labelsArrivedBy: end + 10_000,
-                }));
-                const t0 = performance.now();
-                await readWindowsBatched(ch.client, batch, DEFAULT_SCORE_HISTOGRAM_BINS);
-                if (counting) readMs.push(performance.now() - t0);
-              }
-            })
-          : Promise.resolve();
-        const cpuAt: { from: NodeJS.CpuUsage | null } = { from: null };
-        const warmUp = setTimeout(() => {
-          counting = true;
-          cpuAt.from = process.cpuUsage();
-        }, WARM_UP_MS);
-        progress(
-          `max ${maxPost} events a POST, ack=${ack}, ${rate} events/s, ${seconds} s, reader ${reader ? 'on' : 'off'}`,
-        );
-        const posts = await loadGenerator(url, token, { rate, maxPost, seconds, models, ack });
-        clearTimeout(warmUp);
-        const cpu = cpuAt.from ? process.cpuUsage(cpuAt.from) : null;
-        stopReader = true;
-        await readerDone;
-        const startedAt = Math.min(...posts.map((p) => p.at));
-        const counted = posts.filter((p) => p.at >= startedAt + WARM_UP_MS);
-        const ms = counted.map((p) => p.ms);
-        const countedSeconds = Math.max(1, seconds - WARM_UP_MS / 1000);
-        const lag = await storeLag(ch.client, posts, counted, `%-p${maxPost}-${ack}-%`);
-        const result: SizeResult = {
-          maxPost,
-          ack,
-          reader,
-          posts: counted.length,
-          failed: counted.filter((p) => !p.ok).length,
-          postP50Ms: quantile(ms, 0.5),
-          postP99Ms: quantile(ms, 0.99),
-          postMaxMs: quantile(ms, 1),
-          acceptedPerSecond: Math.round(counted.reduce((s, p) => s + p.accepted, 0) / countedSeconds),
-          lagP50Ms: quantile(lag, 0.5),
-          lagP99Ms: quantile(lag, 0.99),
-          lagMaxMs: quantile(lag, 1),
-          lagEvents: lag.length,
-          stages: Object.fromEntries(
-            HTTP_INGEST_STAGES.map((s) => [
-              s,
-              { p50: quantile(observed[s] ?? [], 0.5), p99: quantile(observed[s] ?? [], 0.99) },
-            ]),
-          ) as SizeResult['stages'],
-          windowReads: readMs.length,
-          windowReadMsP50: quantile(readMs, 0.5),
-          cpuMsPer1kEvents: null,
-          loadAtEnd: Math.round(os.loadavg()[0]! * 10) / 10,
-        };
-        const accepted = counted.reduce((sum, p) => sum + p.accepted, 0);
-        if (cpu && accepted > 0)
-          result.cpuMsPer1kEvents = Math.round(((cpu.user + cpu.system) / 1000 / accepted) * 1000);
-        results.push(result);
-        progress(
-          `  POST p50 ${result.postP50Ms} ms, p99 ${result.postP99Ms} ms, max ${result.postMaxMs} ms; ` +
-            `sent → stored p50 ${result.lagP50Ms} ms, p99 ${result.lagP99Ms} ms, max ${result.lagMaxMs} ms (${result.lagEvents} events); ` +
-            `${result.acceptedPerSecond}/${rate} ev/s accepted; ${result.failed} failed; ${result.windowReads} window batches read (p50 ${result.windowReadMsP50} ms); ${result.cpuMsPer1kEvents} CPU ms per 1k events; load ${result.loadAtEnd}`,
-        );
-        progress(
-          `  stages p50/p99 ms: ${HTTP_INGEST_STAGES.map((s) => `${s} ${result.stages[s].p50}/${result.stages[s].p99}`).join(', ')}`,
-        );
-      }
+          const posts = await loadGenerator(url, token, { rate, maxPost, seconds, models, ack, arrival });
+          clearTimeout(warmUp);
+          const cpu = cpuAt.from ? process.cpuUsage(cpuAt.from) : null;
+          loopDelay.disable();
+          stopReader = true;
+          await readerDone;
+          const startedAt = Math.min(...posts.map((p) => p.at));
+          const counted = posts.filter((p) => p.at >= startedAt + WARM_UP_MS);
+          const ms = counted.map((p) => p.ms);
+          const countedSeconds = Math.max(1, seconds - WARM_UP_MS / 1000);
+          const lag = await storeLag(ch.client, posts, counted, `%-p${maxPost}-${ack}-${arrival}-%`);
+          const result: SizeResult = {
+            maxPost,
+            ack,
+            arrival,
+            reader,
+            posts: counted.length,
+            failed: counted.filter((p) => !p.ok).length,
+            postP50Ms: quantile(ms, 0.5),
+            postP99Ms: quantile(ms, 0.99),
+            postMaxMs: quantile(ms, 1),
+            acceptedPerSecond: Math.round(counted.reduce((s, p) => s + p.accepted, 0) / countedSeconds),
+            lagP50Ms: quantile(lag, 0.5),
+            lagP99Ms: quantile(lag, 0.99),
+            lagMaxMs: quantile(lag, 1),
+            lagEvents: lag.length,
+            stages: Object.fromEntries(
+              HTTP_INGEST_STAGES.map((s) => [
+                s,
+                { p50: quantile(observed[s] ?? [], 0.5), p99: quantile(observed[s] ?? [], 0.99) },
+              ]),
+            ) as SizeResult['stages'],
+            windowReads: readMs.length,
+            windowReadMsP50: quantile(readMs, 0.5),
+            cpuMsPer1kEvents: null,
+            eventLoopDelayMs:
+              loopDelay.count > 0
+                ? {
+                    p50: Math.round(loopDelay.percentile(50) / 1e6),
+                    p99: Math.round(loopDelay.percentile(99) / 1e6),
+                    max: Math.round(loopDelay.max / 1e6),
+                  }
+                : null,
+            loadAtEnd: Math.round(os.loadavg()[0]! * 10) / 10,
+          };
+          const accepted = counted.reduce((sum, p) => sum + p.accepted, 0);
+          if (cpu && accepted > 0)
+            result.cpuMsPer1kEvents = Math.round(((cpu.user + cpu.system) / 1000 / accepted) * 1000);
+          results.push(result);
+          progress(
+            `  POST p50 ${result.postP50Ms} ms, p99 ${result.postP99Ms} ms, max ${result.postMaxMs} ms; ` +
+              `sent → stored p50 ${result.lagP50Ms} ms, p99 ${result.lagP99Ms} ms, max ${result.lagMaxMs} ms (${result.lagEvents} events); ` +
+              `${result.acceptedPerSecond}/${rate} ev/s accepted; ${result.failed} failed; ${result.windowReads} window batches read (p50 ${result.windowReadMsP50} ms); ${result.cpuMsPer1kEvents} CPU ms per 1k events; event loop delay p50/p99/max ${result.eventLoopDelayMs ? `${result.eventLoopDelayMs.p50}/${result.eventLoopDelayMs.p99}/${result.eventLoopDelayMs.max}` : '–'} ms; load ${result.loadAtEnd}`,
+          );
+          progress(
+            `  stages p50/p99 ms: ${HTTP_INGEST_STAGES.map((s) => `${s} ${result.stages[s].p50}/${result.stages[s].p99}`).join(', ')}`,
+          );
+        }
     await app.close();
   } finally {
     await log?.close();
@@ -451,10 +487,38 @@ async function runBench(): Promise<void> {
   const report = {
     machine: machine(),
     loadAtStart,
-    options: { sizes, acks, rate, seconds, models, seedEvents, reader, groupRows: Number(args['group-rows']) },
+    options: {
+      sizes,
+      acks,
+      arrivals,
+      rate,
+      seconds,
+      models,
+      seedEvents,
+      reader,
+      groupRows: Number(args['group-rows']),
+    },
     results,
   };
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+type Arrival = 'burst' | 'spread';
+
+function arrivalOf(text: string): Arrival {
+  if (text !== 'burst' && text !== 'spread')
+    throw new Error(`--arrival takes burst or spread (comma-separated for both), got ${JSON.stringify(text)}`);
+  return text;
+}
+
+/** a[0], b[0], a[1], b[1], … then the rest of the longer. */
+function interleave<T>(a: readonly T[], b: readonly T[]): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (i < a.length) out.push(a[i]!);
+    if (i < b.length) out.push(b[i]!);
+  }
+  return out;
 }
 
 function acknowledgeOf(text: string): HttpAcknowledge {
@@ -520,7 +584,7 @@ async function storeLag(
 function loadGenerator(
   url: string,
   token: string,
-  o: { rate: number; maxPost: number; seconds: number; models: number; ack: HttpAcknowledge },
+  o: { rate: number; maxPost: number; seconds: number; models: number; ack: HttpAcknowledge; arrival: Arrival },
 ): Promise<PostRecord[]> {
   const child = spawn(
     process.execPath,
@@ -546,6 +610,8 @@ function loadGenerator(
       args['label-delay']!,
       '--ack',
       o.ack,
+      '--arrival',
+      o.arrival,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
