@@ -56,3 +56,21 @@ export function appearedFeatures(
   if (followUps.appearedOccurrences === null) return null;
   return { occurrences: followUps.appearedOccurrences, names: followUps.nameAppeared ? [...names] : [] };
 }
+
+/**
+ * Whether the stuck-value check could read the runs of a window's most frequent value of `name`
+ * at `share`: only when that share rose above the reference's by the stuck bar (data-quality.ts:
+ * the order is read only for a value that grew). The stuck bar is twice the candidate rise, as
+ * a policy sets both (detectors/policy/data-quality-bars.ts `followUpBarsOf`). Counting runs
+ * sorts every event of the window, so a window read asks for them only then.
+ */
+export function readsValueRuns(
+  reference: ReferenceProfiles,
+  name: string,
+  share: number,
+  bars: FollowUpBars = DEFAULT_FOLLOW_UP_BARS,
+): boolean {
+  const profile = reference.features[name];
+  const referenceTop = profile?.kind === 'numeric' ? (profile.topShare ?? null) : null;
+  return referenceTop !== null && share - referenceTop >= 2 * bars.stuckCandidateRise;
+}
