@@ -7,7 +7,7 @@
  * so both ask the same follow-up questions of the same counts.
  */
 import { DEFAULT_QUALITY_THRESHOLDS, stuckValueCandidates, type AppearedFeatures } from './data-quality.ts';
-import { appearedOccurrences, type CountedWindow, type ReferenceProfiles } from './window-comparison.ts';
+import { appearedOccurrences, type CountedWindow, type ReferenceProfiles, type TopValue } from './window-comparison.ts';
 
 export interface WindowFollowUps {
   /** Numeric features whose most frequent value to count exactly. */
@@ -73,4 +73,24 @@ export function readsValueRuns(
   const profile = reference.features[name];
   const referenceTop = profile?.kind === 'numeric' ? (profile.topShare ?? null) : null;
   return referenceTop !== null && share - referenceTop >= 2 * bars.stuckCandidateRise;
+}
+
+/**
+ * A window's most frequent values with their runs kept only where {@link readsValueRuns} asks for
+ * them: what a window read hands on however it counted them (the batched query counts every
+ * candidate's runs; a window read alone counts only these), so both reads give the same counts.
+ */
+export function runsWhereRead(
+  reference: ReferenceProfiles,
+  topValues: Readonly<Record<string, TopValue | null>>,
+  bars: FollowUpBars = DEFAULT_FOLLOW_UP_BARS,
+): Record<string, TopValue | null> {
+  return Object.fromEntries(
+    Object.entries(topValues).map(([name, top]) => [
+      name,
+      top && top.runs !== undefined && !readsValueRuns(reference, name, top.share, bars)
+        ? { value: top.value, share: top.share }
+        : top,
+    ]),
+  );
 }

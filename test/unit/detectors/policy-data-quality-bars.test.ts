@@ -14,7 +14,7 @@ import {
   type CountedWindow,
   type ReferenceProfiles,
 } from '../../../detectors/drift/window-comparison.ts';
-import { readsValueRuns, windowFollowUps } from '../../../detectors/drift/window-follow-ups.ts';
+import { readsValueRuns, runsWhereRead, windowFollowUps } from '../../../detectors/drift/window-follow-ups.ts';
 import { followUpBarsOf, qualityThresholdsOf } from '../../../detectors/policy/data-quality-bars.ts';
 import { initialMonitorState, monitorTick } from '../../../detectors/monitor/tick.ts';
 import type { WindowObservation } from '../../../detectors/monitor/types.ts';
@@ -164,6 +164,14 @@ describe("the policy's bars in the window read's follow-ups", () => {
     }
     // A categorical feature or one without a reference top share has no stuck check to read runs.
     expect(readsValueRuns(referenceProfiles, 'missing', 1)).toBe(false);
+    // The batched read counts every candidate's runs: it hands on only those a read alone counts.
+    const grown = { value: 23.45, share: 0.6, runs: { runs: 3, matches: 240, others: 160 } };
+    const spread = { value: 23.45, share: 0.03, runs: { runs: 12, matches: 12, others: 388 } };
+    expect(runsWhereRead(referenceProfiles, { x: grown })).toEqual({ x: grown });
+    expect(runsWhereRead(referenceProfiles, { x: spread, y: null })).toEqual({
+      x: { value: 23.45, share: 0.03 },
+      y: null,
+    });
   });
 
   it('a lower featureAppearedRate has unknown keys named in smaller numbers', () => {
