@@ -12,7 +12,12 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { OTHER_CATEGORY } from '../detectors/drift/categories.ts';
 import type { AppearedFeatures, FeatureQualityCounts } from '../detectors/drift/data-quality.ts';
 import { windowQualityCounts, type WindowColumnCounts } from '../detectors/drift/window-comparison.ts';
-import { appearedFeatures, windowFollowUps, type FollowUpBars } from '../detectors/drift/window-follow-ups.ts';
+import {
+  appearedFeatures,
+  runsWhereRead,
+  windowFollowUps,
+  type FollowUpBars,
+} from '../detectors/drift/window-follow-ups.ts';
 import type { LabelledScoreGroup, ScoreBinCount } from '../detectors/monitor/window-histograms.ts';
 import { windowCounts, type SegmentStuckValuesRequest } from '../operations/window-drift.ts';
 import { segmentTopValueRequests } from '../operations/segment-counts.ts';
@@ -316,7 +321,11 @@ export async function readWindowsBatched(
               prediction: counted.prediction,
               predictionClass: counted.predictionClass,
               predictionValue: counted.predictionValue,
-              quality: windowQualityCounts(reference, counted, topValuesOf.get(i)?.whole ?? {}),
+              quality: windowQualityCounts(
+                reference,
+                counted,
+                runsWhereRead(reference, topValuesOf.get(i)?.whole ?? {}, request.followUps ?? undefined),
+              ),
               appeared: appearedFeatures(followUp, unknownKeysOf.get(i) ?? []),
             }
           : null,

@@ -20,7 +20,12 @@ import {
   windowQualityCounts,
   type WindowColumnCounts,
 } from '../detectors/drift/window-comparison.ts';
-import { appearedFeatures, windowFollowUps, type FollowUpBars } from '../detectors/drift/window-follow-ups.ts';
+import {
+  appearedFeatures,
+  readsValueRuns,
+  windowFollowUps,
+  type FollowUpBars,
+} from '../detectors/drift/window-follow-ups.ts';
 import type { ClickHouseClient } from '../platform/clickhouse/client.ts';
 import type { EventWindow } from '../platform/clickhouse/event-window.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
@@ -100,7 +105,11 @@ export async function windowCounts(client: ClickHouseClient, options: WindowCoun
   // feature whose values crowded into one bin, and the names of keys the reference lacks.
   const followUps = windowFollowUps(options.reference, counted, options.followUps);
   const topValues =
-    followUps.stuckCandidates.length > 0 ? await topValueShares(client, followUps.stuckCandidates, options) : {};
+    followUps.stuckCandidates.length > 0
+      ? await topValueShares(client, followUps.stuckCandidates, options, (name, share) =>
+          readsValueRuns(options.reference, name, share, options.followUps),
+        )
+      : {};
   const appeared = appearedFeatures(
     followUps,
     followUps.nameAppeared ? await unknownFeatureKeys(client, Object.keys(options.reference.features), options) : [],

@@ -7,7 +7,7 @@
  * so both ask the same follow-up questions of the same counts.
  */
 import { DEFAULT_QUALITY_THRESHOLDS, stuckValueCandidates, type AppearedFeatures } from './data-quality.ts';
-import { appearedOccurrences, type CountedWindow, type ReferenceProfiles } from './window-comparison.ts';
+import { appearedOccurrences, type CountedWindow, type ReferenceProfiles, type TopValue } from './window-comparison.ts';
 
 export interface WindowFollowUps {
   /** Numeric features whose most frequent value to count exactly. */
@@ -55,4 +55,42 @@ export function appearedFeatures(
 ): AppearedFeatures | null {
   if (followUps.appearedOccurrences === null) return null;
   return { occurrences: followUps.appearedOccurrences, names: followUps.nameAppeared ? [...names] : [] };
+}
+
+/**
+ * Whether the stuck-value check could read the runs of a window's most frequent value of `name`
+ * at `share`: only when that share rose above the reference's by the stuck bar (data-quality.ts:
+ * the order is read only for a value that grew). The stuck bar is twice the candidate rise, as
+ * a policy sets both (detectors/policy/data-quality-bars.ts `followUpBarsOf`). Counting runs
+ * sorts every event of the window, so a window read asks for them only then.
+ */
+export function readsValueRuns(
+  reference: ReferenceProfiles,
+  name: string,
+  share: number,
+  bars: FollowUpBars = DEFAULT_FOLLOW_UP_BARS,
+): boolean {
+  const profile = reference.features[name];
+  const referenceTop = profile?.kind === 'numeric' ? (profile.topShare ?? null) : null;
+  return referenceTop !== null && share - referenceTop >= 2 * bars.stuckCandidateRise;
+}
+
+/**
+ * A window's most frequent values with their runs kept only where {@link readsValueRuns} asks for
+ * them: what a window read hands on however it counted them (the batched query counts every
+ * candidate's runs; a window read alone counts only these), so both reads give the same counts.
+ */
+export function runsWhereRead(
+  reference: ReferenceProfiles,
+  topValues: Readonly<Record<string, TopValue | null>>,
+  bars: FollowUpBars = DEFAULT_FOLLOW_UP_BARS,
+): Record<string, TopValue | null> {
+  return Object.fromEntries(
+    Object.entries(topValues).map(([name, top]) => [
+      name,
+      top && top.runs !== undefined && !readsValueRuns(reference, name, top.share, bars)
+        ? { value: top.value, share: top.share }
+        : top,
+    ]),
+  );
 }

@@ -384,22 +384,53 @@ export async function labelledScoreSample(
 }
 
 /**
- * The most frequent finite value of each of `features` (numeric) in the window, its share of
- * the finite values, and its runs in event-time order (detectors/drift/value-runs.ts: how its
- * repeats are spread, what tells a stuck stretch from a ceiling), counted exactly: one query per
- * feature. Meant for the few features whose counts suggest a stuck value
+ * The most frequent finite value of each of `features` (numeric) in the window and its share of
+ * the finite values, counted exactly; and, for a value `wantsRuns` accepts, its runs in event-time
+ * order (detectors/drift/value-runs.ts: how its repeats are spread, what tells a stuck stretch
+ * from a ceiling). Meant for the few features whose counts suggest a stuck value
  * (detectors/drift/data-quality.ts `stuckValueCandidates`), not for every feature of every window.
  * A feature with no finite value maps to null. Of values equally frequent, the largest is named,
  * so the answer does not depend on the order rows are read in; events are ordered by (ts, event_id).
+ *
+ * The value comes from one GROUP BY. The runs need every finite value of the window sorted by
+ * (ts, event_id) in window functions: at 10M rows ~5 CPU s and ~1.8 GB more than the GROUP BY
+ * (BENCHMARKS.md "Drift report", 2026-12-07), so they are a second query, run only for a value
+ * `wantsRuns` accepts — the window read asks where the stuck-value check could read them
+ * (window-follow-ups.ts `readsValueRuns`). It is built from the batched read's pieces, so both
+ * count the same runs.
  */
 export async function topValueShares(
   client: ClickHouseClient,
   features: readonly string[],
   events: EventWindow,
+  /** Whether to count the runs of feature `name`'s most frequent value at `share`. @default always */
+  wantsRuns: (name: string, share: number) => boolean = () => true,
 ): Promise<Record<string, TopValue | null>> {
   const out: Record<string, TopValue | null> = {};
   const window = eventWindowSql(events);
+  const finiteValues = `SELECT ts, event_id, assumeNotNull(arrayElementOrNull(num_features, {name:String})) AS v
+                 FROM ${window.source}
+                 WHERE arrayElementOrNull(num_features, {name:String}) IS NOT NULL`;
   for (const name of features) {
+    const params = { ...window.params, name };
+    const [counted] = await queryRows<Pick<TopValueRow, 'value' | 'top' | 'finite'>>(
+      client,
+      `SELECT argMax(v, (c, v)) AS value, max(c) AS top, sum(c) AS finite
+       FROM (
+         SELECT v, count() AS c
+         FROM (${finiteValues})
+         WHERE isFinite(v)
+         GROUP BY v
+       )${window.settings}`,
+      params,
+    );
+    const finite = num(counted?.finite ?? 0);
+    const top =
+      finite > 0 && counted?.value != null ? { value: Number(counted.value), share: num(counted.top) / finite } : null;
+    if (top === null || !wantsRuns(name, top.share)) {
+      out[name] = top;
+      continue;
+    }
     const [row] = await queryRows<TopValueRow>(
       client,
       `SELECT ${TOP_VALUE_COLUMNS}
@@ -407,15 +438,13 @@ export async function topValueShares(
          SELECT ${STRETCH_COLUMNS}
          FROM (
            SELECT v, ${STARTS_STRETCH} AS starts, ${FIRST_AND_LAST}
-           FROM (SELECT ts, event_id, assumeNotNull(arrayElementOrNull(num_features, {name:String})) AS v
-                 FROM ${window.source}
-                 WHERE arrayElementOrNull(num_features, {name:String}) IS NOT NULL)
+           FROM (${finiteValues})
            WHERE isFinite(v)
            WINDOW ${eventOrderWindows('')}
          )
          GROUP BY v
        )${window.settings}`,
-      { ...window.params, name },
+      params,
     );
     out[name] = row ? topValueOfRow(row) : null;
   }

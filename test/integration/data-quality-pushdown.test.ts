@@ -11,7 +11,12 @@ import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/clien
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import type { StoredReference } from '../../platform/clickhouse/reference-repository.ts';
-import { labelledScoreGroups, lateLabelledScoreGroups } from '../../platform/clickhouse/window-repository.ts';
+import { readStatisticsClient } from '../../platform/clickhouse/read-statistics.ts';
+import {
+  labelledScoreGroups,
+  lateLabelledScoreGroups,
+  topValueShares,
+} from '../../platform/clickhouse/window-repository.ts';
 import type { LabelRow, ScoringEventRow } from '../../platform/contracts.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 import { scoringEventRow } from '../helpers/stored-rows.ts';
@@ -125,6 +130,21 @@ describe('data quality and label arrival in SQL (embedded chDB)', () => {
     const x = stored.features.x as NumericReferenceProfile;
     expect(x.topShare).toBeGreaterThanOrEqual(0);
     expect(x.topShare).toBeLessThanOrEqual(topValueOf(reference.map((e) => e.x))!.share);
+  });
+
+  it("counts a value's runs (the event-order sort) only where asked; the value itself by one GROUP BY either way", async () => {
+    const { client, take } = readStatisticsClient(ch.client);
+    const window = { modelId, start: CUR, end: CUR + DAY };
+    const withRuns = await topValueShares(client, ['x', 'level'], window);
+    expect(take().filter((q) => q.sql.includes('lagInFrame'))).toHaveLength(2);
+    const onlyX = await topValueShares(client, ['x', 'level'], window, (name) => name === 'x');
+    const queries = take();
+    // x: its value, then its runs; level: its value alone, never sorted by event order.
+    expect(queries).toHaveLength(3);
+    expect(queries.filter((q) => q.sql.includes('lagInFrame'))).toHaveLength(1);
+    expect(onlyX.x).toEqual(withRuns.x);
+    expect(onlyX.level).toEqual({ value: withRuns.level!.value, share: withRuns.level!.share });
+    expect(onlyX.level!.share).toBe(topValueOf(current.map((e) => e.level))!.share);
   });
 
   it('a window with a stuck value and a new key: both breakage, named with their figures; counted exactly', async () => {

@@ -2,7 +2,11 @@
 // backtest`, which runs the same tick), of its segments, and of the window read's follow-ups:
 // the same crafted window is shift under the defaults and breakage under a stricter bar.
 import { describe, expect, it } from 'vitest';
-import { type FeatureQualityCounts } from '../../../detectors/drift/data-quality.ts';
+import {
+  DEFAULT_QUALITY_THRESHOLDS,
+  featureChecks,
+  type FeatureQualityCounts,
+} from '../../../detectors/drift/data-quality.ts';
 import { numericReferenceProfile, numericWindowCounts, topValueOf } from '../../../detectors/drift/profiles.ts';
 import { valueRuns } from '../../../detectors/drift/value-runs.ts';
 import {
@@ -10,8 +14,8 @@ import {
   type CountedWindow,
   type ReferenceProfiles,
 } from '../../../detectors/drift/window-comparison.ts';
-import { windowFollowUps } from '../../../detectors/drift/window-follow-ups.ts';
-import { followUpBarsOf } from '../../../detectors/policy/data-quality-bars.ts';
+import { readsValueRuns, runsWhereRead, windowFollowUps } from '../../../detectors/drift/window-follow-ups.ts';
+import { followUpBarsOf, qualityThresholdsOf } from '../../../detectors/policy/data-quality-bars.ts';
 import { initialMonitorState, monitorTick } from '../../../detectors/monitor/tick.ts';
 import type { WindowObservation } from '../../../detectors/monitor/types.ts';
 import { Random } from '../../../detectors/random.ts';
@@ -137,6 +141,37 @@ describe("the policy's bars in the window read's follow-ups", () => {
     expect(
       windowFollowUps(referenceProfiles, small, followUpBarsOf({ stuckShareIncrease: 0.05 })).stuckCandidates,
     ).toEqual(['x']);
+  });
+
+  it("asks for a value's runs wherever the stuck check reads them, and not for a value that did not grow", () => {
+    // Counting runs sorts the whole window (BENCHMARKS.md "Drift report"): the window read asks only
+    // where the order-aware check would read them, at the default stuck bar and at a policy's.
+    for (const bars of [undefined, { stuckShareIncrease: 0.05 }]) {
+      const thresholds = { ...DEFAULT_QUALITY_THRESHOLDS, ...qualityThresholdsOf(bars), stuck_order_aware: true };
+      const asked: boolean[] = [];
+      const reads: boolean[] = [];
+      for (const share of [0, 0.03, 0.1, 0.19, 0.21, 0.3, 0.6]) {
+        const c = counts(sensor(400, 20).map((v, i) => (i < share * 400 ? 23.45 : v)));
+        const read = featureChecks(c, thresholds).some((check) => check.runs !== undefined);
+        const asks = readsValueRuns(referenceProfiles, 'x', c.top_value_share!, followUpBarsOf(bars));
+        if (read) expect(asks, `share ${share}`).toBe(true);
+        asked.push(asks);
+        reads.push(read);
+      }
+      // Not vacuous: the check read runs somewhere, and some windows were not asked for them.
+      expect(reads).toContain(true);
+      expect(asked).toContain(false);
+    }
+    // A categorical feature or one without a reference top share has no stuck check to read runs.
+    expect(readsValueRuns(referenceProfiles, 'missing', 1)).toBe(false);
+    // The batched read counts every candidate's runs: it hands on only those a read alone counts.
+    const grown = { value: 23.45, share: 0.6, runs: { runs: 3, matches: 240, others: 160 } };
+    const spread = { value: 23.45, share: 0.03, runs: { runs: 12, matches: 12, others: 388 } };
+    expect(runsWhereRead(referenceProfiles, { x: grown })).toEqual({ x: grown });
+    expect(runsWhereRead(referenceProfiles, { x: spread, y: null })).toEqual({
+      x: { value: 23.45, share: 0.03 },
+      y: null,
+    });
   });
 
   it('a lower featureAppearedRate has unknown keys named in smaller numbers', () => {
