@@ -77,6 +77,8 @@ throughput while ticks run, CPU, RSS, SQL time per window read. Progress on stde
   --post-every D       how often the load generator posts (default 1s)
   --max-post N         most events per POST (default 2000)
   --post-ack A         POSTs answered once stored or once logged to Kafka: stored|logged (?ack=; default stored)
+  --arrival A          when each --post-every's POSTs are sent: burst (all at once) or spread (evenly over
+                       the interval, as many independent clients send) (default burst)
   --max-run-history B  bytes of history after which a monitor's run continues as new (the monitor
                        input's maxRunHistoryBytes; default: the monitor's own, 256 KiB)
   --start-concurrency N  monitors started at once (default 32)
@@ -116,6 +118,7 @@ const { values: args } = parseArgs({
     'post-every': { type: 'string', default: '1s' },
     'max-post': { type: 'string', default: '2000' },
     'post-ack': { type: 'string', default: 'stored' },
+    arrival: { type: 'string', default: 'burst' },
     'max-run-history': { type: 'string' },
     'start-concurrency': { type: 'string', default: '32' },
     'ready-timeout': { type: 'string', default: '5m' },
@@ -148,6 +151,7 @@ const POST_EVERY_MS = parseDuration(args['post-every']);
 const READY_TIMEOUT_MS = parseDuration(args['ready-timeout']);
 const IDS = idOptions();
 const POST_ACK = args['post-ack'];
+const ARRIVAL = arrivalOf(args.arrival!);
 if (POST_ACK !== 'stored' && POST_ACK !== 'logged') {
   process.stderr.write(`--post-ack ${POST_ACK}: stored or logged\n${USAGE}`);
   process.exit(2);
@@ -156,6 +160,12 @@ const MAX_RUN_HISTORY = args['max-run-history'] === undefined ? undefined : posi
 /** Monitors whose current run's history size is read each minute: what the worker keeps of a cached run grows with it. */
 const HISTORY_SAMPLE = 40;
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function arrivalOf(text: string): 'burst' | 'spread' {
+  if (text !== 'burst' && text !== 'spread')
+    throw new Error(`--arrival takes burst or spread, got ${JSON.stringify(text)}`);
+  return text;
+}
 
 function positive(
   name: 'models' | 'minutes' | 'rate' | 'max-post' | 'start-concurrency' | 'start-attempts' | 'max-run-history',
@@ -442,6 +452,8 @@ function startTraffic(daemon: Daemon, model: LogisticModel): Traffic {
   const traffic: Traffic = { stop: async () => {}, posts, labelPosts, failures: 0 };
   let sequence = 0;
   let owed = 0;
+  /** Spread arrival: POSTs of the current interval not sent yet. */
+  const scheduled = new Set<NodeJS.Timeout>();
   const send = (url: '/v1/events' | '/v1/labels', records: unknown[]) => {
     const t0 = performance.now();
     const at = Date.now();
@@ -480,15 +492,40 @@ function startTraffic(daemon: Daemon, model: LogisticModel): Traffic {
         });
         pendingLabels.push({ due: now + LABEL_DELAY_MS, label: { event_id: id, label: r.label, timestamp: ts } });
       }
-    for (let i = 0; i < events.length; i += MAX_POST) send('/v1/events', events.slice(i, i + MAX_POST));
+    const eventPosts: (() => void)[] = [];
+    for (let i = 0; i < events.length; i += MAX_POST)
+      eventPosts.push(() => send('/v1/events', events.slice(i, i + MAX_POST)));
     let due = 0;
     while (due < pendingLabels.length && pendingLabels[due]!.due <= now) due++;
     const labels = pendingLabels.splice(0, due).map((l) => ({ ...l.label, timestamp: now }));
-    for (let i = 0; i < labels.length; i += MAX_POST) send('/v1/labels', labels.slice(i, i + MAX_POST));
+    const labelPosts: (() => void)[] = [];
+    for (let i = 0; i < labels.length; i += MAX_POST)
+      labelPosts.push(() => send('/v1/labels', labels.slice(i, i + MAX_POST)));
+    if (ARRIVAL === 'burst') {
+      for (const post of [...eventPosts, ...labelPosts]) post();
+      return;
+    }
+    // Events and labels interleaved, evenly over the interval.
+    const order: (() => void)[] = [];
+    for (let k = 0; k < Math.max(eventPosts.length, labelPosts.length); k++) {
+      if (k < eventPosts.length) order.push(eventPosts[k]!);
+      if (k < labelPosts.length) order.push(labelPosts[k]!);
+    }
+    order.forEach((post, k) => {
+      const timer = setTimeout(
+        () => {
+          scheduled.delete(timer);
+          post();
+        },
+        Math.floor((k * POST_EVERY_MS) / order.length),
+      );
+      scheduled.add(timer);
+    });
   };
   const timer = setInterval(tick, POST_EVERY_MS);
   traffic.stop = async () => {
     clearInterval(timer);
+    for (const pending of scheduled) clearTimeout(pending);
     await Promise.allSettled([...inFlight]);
   };
   return traffic;
@@ -1058,6 +1095,7 @@ async function main(): Promise<void> {
         eventsPerSecondPerModel: RATE,
         labelDelay: args['label-delay'],
         postEvery: args['post-every'],
+        arrival: ARRIVAL,
         postAck: POST_ACK,
         maxPost: MAX_POST,
         maxRunHistoryBytes: MAX_RUN_HISTORY ?? 'monitor default',
