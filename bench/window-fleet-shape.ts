@@ -46,6 +46,7 @@ import {
 } from '../platform/clickhouse/ingest-repository.ts';
 import { chdbRawInsert, insertCompactRows } from '../platform/clickhouse/raw-insert.ts';
 import { readStatisticsClient } from '../platform/clickhouse/read-statistics.ts';
+import { engineActivity, mergedParts } from '../platform/clickhouse/engine-activity-repository.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import type { StoredReference } from '../platform/clickhouse/reference-repository.ts';
 import { modelKindOf, modelKinds } from '../platform/clickhouse/model-kind-repository.ts';
@@ -64,6 +65,11 @@ const HELP = `usage: npm run bench -- window-fleet-shape [options]   (or: npx ts
   --sample K        windows read after each minute, spread over the models (default 60)
   --max-batch B     windows per batched read (default 12: the fleet's batches at N = 1,000 held 6–15)
   --realtime        pace the simulated seconds at wall-clock speed (default: as fast as ingest stores)
+  --table-settings S  MergeTree settings applied to the tables after the migrations, a variant to compare:
+                    "name=value,..." for both tables, "labels:name=value" or "scoring_events:name=value" for one
+  --ways W          how a tick's reads are read: "both" (default: per model and batched) or "batched"
+  (Merged parts are kept an hour after a later merge outdates them, to count them: the data directory
+  grows with every rewrite, ~2.5 GB after 14 minutes at --models 1000.)
   --json            print the result as JSON on stdout (progress goes to stderr)
   --dir D           data directory of the embedded ClickHouse (default: a new temporary one, removed after)
   --projection-cost what the labels' arrival projection (migration 70) costs ingest instead: posts of
@@ -74,7 +80,9 @@ const HELP = `usage: npm run bench -- window-fleet-shape [options]   (or: npx ts
 Per simulated minute: active parts and rows of scoring_events and labels, the events posts' look-up +
 insert ms (p50/p99), their duplicate look-ups alone (ms p50/p99, and the rows one of them reads), and a tick's reads of the sampled windows (the batched window read, late labels,
 serving, kind) two ways — per model, as before, and batched — in SQL ms and queries per window, with
-the per-query split and the rows/bytes each query of one batch read. Use \`npm run -s bench\` with --json.
+the per-query split and the rows/bytes each query of one batch read; and the engine's merges in the
+minute: per table the parts merges wrote (count, rows, bytes) and the rows merged per row stored so
+far (write amplification), the engine's merge ms and rows. Use \`npm run -s bench\` with --json.
 `;
 
 const FEATURES = ['f1', 'f2', 'f3'] as const;
@@ -213,7 +221,39 @@ interface MinuteReport {
     /** The engine's own time per look-up (its statistics' elapsed, summed over the look-up's queries). */
     engine_ms_per_lookup: number | null;
   };
+  /**
+   * The merges of the minute (the engine's background pool, while ingest and the reads ran): per
+   * table the parts merges wrote and, since the start, rows merges wrote per row stored (write
+   * amplification); and the engine's counters over all tables (merge ms, rows merges read).
+   */
+  merges: {
+    tables: Record<
+      string,
+      { merges: number; rows: number; bytes: number; write_amplification: number; active_bytes: number }
+    >;
+    engine: { merges: number; rows_read: number; ms: number; projection_ms: number };
+  };
   load_1min: number;
+}
+
+/** The tables whose merges are counted: the two that grow with traffic. */
+const MERGE_TABLES = ['scoring_events', 'labels'] as const;
+
+/**
+ * `--table-settings`: "name=value,labels:name=value" → ALTER statements. Names and values are
+ * checked to be plain identifiers and numbers or quoted words, since they are written into SQL.
+ */
+export function tableSettingStatements(text: string): string[] {
+  if (text.trim() === '') return [];
+  return text
+    .split(',')
+    .map((item) => {
+      const m = /^\s*(?:(scoring_events|labels):)?([a-z_]+)\s*=\s*(\d+|'[A-Za-z_]+')\s*$/.exec(item);
+      if (!m) throw new Error(`--table-settings: "${item}" is not [scoring_events:|labels:]name=number|'word'`);
+      const tables = m[1] ? [m[1]] : MERGE_TABLES;
+      return tables.map((t) => `ALTER TABLE ${t} MODIFY SETTING ${m[2]} = ${m[3]}`).join(';');
+    })
+    .flatMap((s) => s.split(';'));
 }
 
 /** Entry point (also for bench/run.ts): `argv` are the options after the benchmark's name. */
@@ -239,6 +279,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   const sample = Math.min(models, Number(option('sample', '60')));
   const maxBatch = Number(option('max-batch', '12'));
   const realtime = flag('realtime');
+  const tableSettings = tableSettingStatements(option('table-settings', ''));
+  const ways = option('ways', 'both');
+  if (ways !== 'both' && ways !== 'batched') throw new Error(`--ways must be both or batched, got ${ways}`);
   for (const [name, v] of Object.entries({ models, rate, minutes, maxPost, sample, maxBatch }))
     if (!(Number.isInteger(v) && v > 0)) throw new Error(`--${name} must be a positive integer, got ${v}`);
   if (!(labelDelayS >= 0)) throw new Error(`--label-delay must be ≥ 0 seconds, got ${labelDelayS}`);
@@ -259,12 +302,21 @@ export async function main(argv: readonly string[]): Promise<void> {
   const t0 = Math.floor(Date.now() / 60_000) * 60_000 - (minutes + 60) * 60_000;
   const report: { machine: Record<string, string>; options: object; minutes: MinuteReport[] } = {
     machine: machine(),
-    options: { models, rate, minutes, labelDelayS, maxPost, sample, maxBatch, realtime },
+    options: { models, rate, minutes, labelDelayS, maxPost, sample, maxBatch, realtime, tableSettings, ways },
     minutes: [],
   };
   try {
     await applyMigrations(ch.client);
+    // Merged parts stay listed for an hour after a later merge outdates them, so each minute's
+    // merges are counted from system.parts (chDB keeps no part_log); the merge selector reads
+    // active parts only, so this does not change which merges run.
+    for (const table of MERGE_TABLES)
+      await ch.client.command({ query: `ALTER TABLE ${table} MODIFY SETTING old_parts_lifetime = 3600` });
+    for (const statement of tableSettings) await ch.client.command({ query: statement });
     const reference = await fleetReference(ch, rng, t0);
+    const countedParts = new Set<string>();
+    const mergedRowsSoFar: Record<string, number> = {};
+    let engineBefore = (await engineActivity(ch.client)).events;
     const sampled = Array.from({ length: sample }, (_, k) => modelIds[Math.floor((k * models) / sample)]!);
     const pendingLabels: { due: number; label: object }[] = [];
     let sequence = 0;
@@ -323,14 +375,24 @@ export async function main(argv: readonly string[]): Promise<void> {
           : {}),
       }));
       // Alternating which way goes first, so neither always reads a warmer cache.
-      const ways = minute % 2 === 0 ? (['batched', 'per_model'] as const) : (['per_model', 'batched'] as const);
-      const reads: Partial<Record<(typeof ways)[number], TickReads>> = {};
-      for (const way of ways) reads[way] = await tickReads(ch.client, requests, maxBatch, config, way);
+      const order =
+        ways === 'batched'
+          ? (['batched'] as const)
+          : minute % 2 === 0
+            ? (['batched', 'per_model'] as const)
+            : (['per_model', 'batched'] as const);
+      const reads: Partial<Record<(typeof order)[number], TickReads>> = {};
+      for (const way of order) reads[way] = await tickReads(ch.client, requests, maxBatch, config, way);
       const oneBatch: Record<string, ReadStatistics> = {};
       await readWindowsBatched(statisticsClient(ch.client, oneBatch), requests.slice(0, maxBatch), SCORE_BINS);
       // The last post's look-up again (all found now): what one look-up reads at this much history.
       const lookupRead: Record<string, ReadStatistics> = {};
       await new ClickHouseIngestRepository(statisticsClient(ch.client, lookupRead)).existingEventIds(lastPost);
+      const merges = await minuteMerges(ch.client, countedParts, mergedRowsSoFar, engineBefore, {
+        scoring_events: sequence,
+        labels: await repo.countLabels({ final: false }),
+      });
+      engineBefore = merges.engineNow;
       const row: MinuteReport = {
         minute,
         events_stored: sequence,
@@ -342,10 +404,11 @@ export async function main(argv: readonly string[]): Promise<void> {
         event_lookup_ms_p99: round(quantile(lookupMs, 0.99)),
         event_lookup_read: lookupRead.eventLookup ?? { rows_read: 0, bytes_read: 0, elapsed_ms: 0 },
         windows_read: requests.length,
-        per_model: reads.per_model!,
+        per_model: reads.per_model ?? { ms_per_window: 0, parts_ms_per_window: {}, queries_per_window: 0 },
         batched: reads.batched!,
         one_batch_read: oneBatch,
         label_lookup: lookups.take(),
+        merges: merges.report,
         load_1min: os.loadavg()[0]!,
       };
       postMs = [];
@@ -361,6 +424,9 @@ export async function main(argv: readonly string[]): Promise<void> {
           `${row.event_lookup_read.rows_read} rows read); label look-ups ${row.label_lookup.lookups}: ` +
           `p50 ${row.label_lookup.ms_p50} p99 ${row.label_lookup.ms_p99} ms, ${row.label_lookup.rows_read_per_lookup} rows read and ${row.label_lookup.engine_ms_per_lookup} engine ms each; ` +
           `labelled ${row.one_batch_read.labelled?.rows_read ?? 0} rows, late labels ${row.one_batch_read.lateLabels?.rows_read ?? 0} rows; per model: ${show(row.per_model)}; batched: ${show(row.batched)}; ` +
+          `merged: ${Object.entries(row.merges.tables)
+            .map(([t, m]) => `${t} ${m.merges} merges ${m.rows} rows (WA ${m.write_amplification})`)
+            .join(', ')}, engine ${row.merges.engine.rows_read} rows in ${row.merges.engine.ms} ms; ` +
           `wall ${((performance.now() - wall0) / 1000).toFixed(0)} s, load ${row.load_1min.toFixed(1)}`,
       );
     }
@@ -680,6 +746,48 @@ const PLAIN_LABELS_SQL = `CREATE TABLE labels_plain (
   ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
 ) ENGINE = ReplacingMergeTree(label_ts) ORDER BY event_id SETTINGS index_granularity = 256`;
 
+/**
+ * The merges since the last call: the parts merges wrote per table (each part counted once, by
+ * name), rows merged per row stored since the start, and the engine's merge counters' deltas.
+ */
+async function minuteMerges(
+  client: ClickHouseClient,
+  counted: Set<string>,
+  mergedRowsSoFar: Record<string, number>,
+  engineBefore: Awaited<ReturnType<typeof engineActivity>>['events'],
+  stored: Record<(typeof MERGE_TABLES)[number], number>,
+): Promise<{ report: MinuteReport['merges']; engineNow: typeof engineBefore }> {
+  const parts = await mergedParts(client, MERGE_TABLES);
+  const activity = await engineActivity(client);
+  const tables: MinuteReport['merges']['tables'] = {};
+  for (const table of MERGE_TABLES) {
+    const fresh = parts.filter((p) => p.table === table && !counted.has(`${table}/${p.name}`));
+    for (const p of fresh) counted.add(`${table}/${p.name}`);
+    const rows = fresh.reduce((a, p) => a + p.rows, 0);
+    mergedRowsSoFar[table] = (mergedRowsSoFar[table] ?? 0) + rows;
+    tables[table] = {
+      merges: fresh.length,
+      rows,
+      bytes: fresh.reduce((a, p) => a + p.bytesOnDisk, 0),
+      write_amplification: round(mergedRowsSoFar[table]! / Math.max(1, stored[table]), 2)!,
+      active_bytes: activity.tables.find((t) => t.table === table)?.bytesOnDisk ?? 0,
+    };
+  }
+  const e = activity.events;
+  return {
+    report: {
+      tables,
+      engine: {
+        merges: e.Merge - engineBefore.Merge,
+        rows_read: e.MergedRows - engineBefore.MergedRows,
+        ms: e.MergeTotalMilliseconds - engineBefore.MergeTotalMilliseconds,
+        projection_ms: e.MergeProjectionStageTotalMilliseconds - engineBefore.MergeProjectionStageTotalMilliseconds,
+      },
+    },
+    engineNow: e,
+  };
+}
+
 async function activeParts(client: ClickHouseClient): Promise<Record<string, { parts: number; rows: number }>> {
   const rows = await queryRows<{ table: string; parts: string; rows: string }>(
     client,
@@ -692,13 +800,16 @@ async function activeParts(client: ClickHouseClient): Promise<Record<string, { p
 
 function printTable(rows: readonly MinuteReport[]): void {
   process.stdout.write(
-    '| minute | events | parts events / labels | post p50 / p99 ms | per model: ms/window (queries) | batched: ms/window (queries) | load |\n',
+    '| minute | events | parts events / labels | post p50 / p99 ms | per model: ms/window (queries) | batched: ms/window (queries) | merged rows events / labels (WA) | merge ms | load |\n',
   );
-  process.stdout.write(`|${' --- |'.repeat(7)}\n`);
+  process.stdout.write(`|${' --- |'.repeat(9)}\n`);
   for (const r of rows)
     process.stdout.write(
       `| ${r.minute} | ${r.events_stored} | ${r.parts.scoring_events?.parts ?? 0} / ${r.parts.labels?.parts ?? 0} | ` +
         `${r.post_ms_p50} / ${r.post_ms_p99} | ${r.per_model.ms_per_window} (${r.per_model.queries_per_window}) | ` +
-        `${r.batched.ms_per_window} (${r.batched.queries_per_window}) | ${r.load_1min.toFixed(1)} |\n`,
+        `${r.batched.ms_per_window} (${r.batched.queries_per_window}) | ` +
+        `${r.merges.tables.scoring_events?.rows} / ${r.merges.tables.labels?.rows} ` +
+        `(${r.merges.tables.scoring_events?.write_amplification} / ${r.merges.tables.labels?.write_amplification}) | ` +
+        `${r.merges.engine.ms} | ${r.load_1min.toFixed(1)} |\n`,
     );
 }

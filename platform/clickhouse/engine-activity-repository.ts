@@ -71,3 +71,34 @@ export async function engineActivity(client: ClickHouseClient): Promise<EngineAc
     events,
   };
 }
+
+/** A part a merge wrote (level > 0), active or already merged again. */
+export interface MergedPart {
+  table: string;
+  name: string;
+  level: number;
+  rows: number;
+  bytesOnDisk: number;
+}
+
+/**
+ * The parts merges wrote in `tables`, whether still active or outdated by a later merge: the
+ * embedded engine keeps no system.part_log, so merge work per table is counted from the parts
+ * themselves. Outdated parts stay listed only for the table's `old_parts_lifetime` (0 in chDB):
+ * a caller that counts them raises it first, or polls faster than the cleanup.
+ */
+export async function mergedParts(client: ClickHouseClient, tables: readonly string[]): Promise<MergedPart[]> {
+  const rows = await queryRows<{ table: string; name: string; level: string; rows: string; bytes: string }>(
+    client,
+    `SELECT table, name, level, rows, bytes_on_disk AS bytes FROM system.parts
+     WHERE database = currentDatabase() AND table IN {tables:Array(String)} AND level > 0`,
+    { tables },
+  );
+  return rows.map((r) => ({
+    table: r.table,
+    name: r.name,
+    level: Number(r.level),
+    rows: Number(r.rows),
+    bytesOnDisk: Number(r.bytes),
+  }));
+}
