@@ -8,6 +8,13 @@ const busy = (ms: number) => {
   while (performance.now() < until);
 };
 
+/** `iterations` steps of integer mixing: CPU work whose amount does not depend on the machine's load. */
+const work = (iterations: number): number => {
+  let h = 0x9747b28c;
+  for (let i = 0; i < iterations; i++) h = Math.imul(h ^ i, 0x5bd1e995);
+  return h;
+};
+
 describe('the run clock: a run is timed without the loop turn before it or time preempted', () => {
   it('reads the run-queue delay of a schedstat line and nothing else', () => {
     expect(runDelayNs('71183942 14559316 35\n')).toBe(14_559_316);
@@ -40,7 +47,9 @@ describe('the run clock: a run is timed without the loop turn before it or time 
   });
 
   it('times a synchronous run by its own wall time', () => {
-    const { runMs } = timedSyncRun(() => busy(30));
+    // A fixed amount of work, not a span of wall time: on a loaded machine a 30 ms busy-wait can be
+    // spent almost all on the run queue, and the clock rightly takes that off (to 0).
+    const { runMs } = timedSyncRun(() => work(20_000_000));
     expect(runMs).toBeGreaterThan(0);
     // Preemption is taken off, never added: no more than the wall time around the call.
     const called = performance.now();
