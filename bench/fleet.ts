@@ -53,6 +53,7 @@ import { fitLogistic, predictProbability, type LogisticModel } from '../training
 import { logisticToOnnx } from '../training/logistic-onnx.ts';
 import { monitorWorkflowId } from '../workflows/messages.ts';
 import type { ModelMonitorInput } from '../workflows/monitor/input.ts';
+import { arrivalOf, PostPacer } from './lib/arrival.ts';
 import { machine } from './lib/cli.ts';
 import { fleetModelIds, parseFleetIdOptions } from './lib/fleet-ids.ts';
 import { inPool, RunStop } from './lib/run-stop.ts';
@@ -160,12 +161,6 @@ const MAX_RUN_HISTORY = args['max-run-history'] === undefined ? undefined : posi
 /** Monitors whose current run's history size is read each minute: what the worker keeps of a cached run grows with it. */
 const HISTORY_SAMPLE = 40;
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-function arrivalOf(text: string): 'burst' | 'spread' {
-  if (text !== 'burst' && text !== 'spread')
-    throw new Error(`--arrival takes burst or spread, got ${JSON.stringify(text)}`);
-  return text;
-}
 
 function positive(
   name: 'models' | 'minutes' | 'rate' | 'max-post' | 'start-concurrency' | 'start-attempts' | 'max-run-history',
@@ -452,8 +447,7 @@ function startTraffic(daemon: Daemon, model: LogisticModel): Traffic {
   const traffic: Traffic = { stop: async () => {}, posts, labelPosts, failures: 0 };
   let sequence = 0;
   let owed = 0;
-  /** Spread arrival: POSTs of the current interval not sent yet. */
-  const scheduled = new Set<NodeJS.Timeout>();
+  const pacer = new PostPacer(ARRIVAL, POST_EVERY_MS);
   const send = (url: '/v1/events' | '/v1/labels', records: unknown[]) => {
     const t0 = performance.now();
     const at = Date.now();
@@ -501,31 +495,12 @@ function startTraffic(daemon: Daemon, model: LogisticModel): Traffic {
     const labelPosts: (() => void)[] = [];
     for (let i = 0; i < labels.length; i += MAX_POST)
       labelPosts.push(() => send('/v1/labels', labels.slice(i, i + MAX_POST)));
-    if (ARRIVAL === 'burst') {
-      for (const post of [...eventPosts, ...labelPosts]) post();
-      return;
-    }
-    // Events and labels interleaved, evenly over the interval.
-    const order: (() => void)[] = [];
-    for (let k = 0; k < Math.max(eventPosts.length, labelPosts.length); k++) {
-      if (k < eventPosts.length) order.push(eventPosts[k]!);
-      if (k < labelPosts.length) order.push(labelPosts[k]!);
-    }
-    order.forEach((post, k) => {
-      const timer = setTimeout(
-        () => {
-          scheduled.delete(timer);
-          post();
-        },
-        Math.floor((k * POST_EVERY_MS) / order.length),
-      );
-      scheduled.add(timer);
-    });
+    pacer.send(eventPosts, labelPosts);
   };
   const timer = setInterval(tick, POST_EVERY_MS);
   traffic.stop = async () => {
     clearInterval(timer);
-    for (const pending of scheduled) clearTimeout(pending);
+    pacer.cancel();
     await Promise.allSettled([...inFlight]);
   };
   return traffic;

@@ -59,6 +59,7 @@ import { HTTP_ACKNOWLEDGEMENTS, type HttpAcknowledge } from '../workers/ingest/h
 import { ensureTopics } from '../platform/kafka.ts';
 import { queryRows } from '../platform/clickhouse/client.ts';
 import { startBroker, type BenchBroker } from './lib/broker.ts';
+import { arrivalOf, PostPacer, type Arrival } from './lib/arrival.ts';
 import { machine } from './lib/cli.ts';
 
 const { values: args } = parseArgs({
@@ -157,6 +158,7 @@ async function runLoad(): Promise<void> {
   const maxPost = positive('max-post', args['max-post']!);
   const ack = acknowledgeOf(args.ack!);
   const arrival = arrivalOf(args.arrival!);
+  const pacer = new PostPacer(arrival, 1000);
   const seconds = positive('seconds', args.seconds!);
   const labelDelayMs = Number(args['label-delay']) * 1000;
   const modelIds = modelIdsOf(positive('models', args.models!));
@@ -209,22 +211,16 @@ async function runLoad(): Promise<void> {
         label: { event_id: (event as { event_id: string }).event_id, label, timestamp: now },
       });
     }
-    const second: (() => void)[] = [];
+    const eventPosts: (() => void)[] = [];
     for (let i = 0; i < events.length; i += maxPost)
-      second.push(() => send('events', events.slice(i, i + maxPost), firstOfTick + i));
+      eventPosts.push(() => send('events', events.slice(i, i + maxPost), firstOfTick + i));
     let due = 0;
     while (due < pendingLabels.length && pendingLabels[due]!.due <= now) due++;
     const labels = pendingLabels.splice(0, due).map((l) => ({ ...l.label, timestamp: now }));
-    for (let i = 0; i < labels.length; i += maxPost) second.push(() => send('labels', labels.slice(i, i + maxPost)));
-    if (arrival === 'burst') for (const post of second) post();
-    else {
-      // Events and labels interleaved, evenly over the second.
-      const order = interleave(
-        second.slice(0, Math.ceil(events.length / maxPost)),
-        second.slice(Math.ceil(events.length / maxPost)),
-      );
-      order.forEach((post, k) => setTimeout(post, Math.floor((k * 1000) / order.length)));
-    }
+    const labelPosts: (() => void)[] = [];
+    for (let i = 0; i < labels.length; i += maxPost)
+      labelPosts.push(() => send('labels', labels.slice(i, i + maxPost)));
+    pacer.send(eventPosts, labelPosts);
   };
   const timer = setInterval(tick, 1000);
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
@@ -501,24 +497,6 @@ async function runBench(): Promise<void> {
     results,
   };
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-}
-
-type Arrival = 'burst' | 'spread';
-
-function arrivalOf(text: string): Arrival {
-  if (text !== 'burst' && text !== 'spread')
-    throw new Error(`--arrival takes burst or spread (comma-separated for both), got ${JSON.stringify(text)}`);
-  return text;
-}
-
-/** a[0], b[0], a[1], b[1], … then the rest of the longer. */
-function interleave<T>(a: readonly T[], b: readonly T[]): T[] {
-  const out: T[] = [];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (i < a.length) out.push(a[i]!);
-    if (i < b.length) out.push(b[i]!);
-  }
-  return out;
 }
 
 function acknowledgeOf(text: string): HttpAcknowledge {
