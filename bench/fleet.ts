@@ -80,6 +80,9 @@ throughput while ticks run, CPU, RSS, SQL time per window read. Progress on stde
   --post-ack A         POSTs answered once stored or once logged to Kafka: stored|logged (?ack=; default stored)
   --arrival A          when each --post-every's POSTs are sent: burst (all at once) or spread (evenly over
                        the interval, as many independent clients send) (default burst)
+  --daemon-node-arg A  an option for the daemon's node, repeatable: e.g. --daemon-node-arg=--cpu-prof
+                       --daemon-node-arg=--cpu-prof-dir=/tmp/prof profiles its threads (node refuses
+                       --cpu-prof in NODE_OPTIONS) (default: none)
   --max-run-history B  bytes of history after which a monitor's run continues as new (the monitor
                        input's maxRunHistoryBytes; default: the monitor's own, 256 KiB)
   --start-concurrency N  monitors started at once (default 32)
@@ -120,6 +123,7 @@ const { values: args } = parseArgs({
     'max-post': { type: 'string', default: '2000' },
     'post-ack': { type: 'string', default: 'stored' },
     arrival: { type: 'string', default: 'burst' },
+    'daemon-node-arg': { type: 'string', multiple: true, default: [] },
     'max-run-history': { type: 'string' },
     'start-concurrency': { type: 'string', default: '32' },
     'ready-timeout': { type: 'string', default: '5m' },
@@ -231,7 +235,8 @@ async function startDaemon(dataDir: string): Promise<Daemon> {
   };
   // The daemon's own configuration, read as it reads it: its services' pid files are where it writes them.
   const services = localServices(loadConfig({ env, cwd: ROOT }));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers/daemon.ts')], {
+  const nodeArgs = [...args['daemon-node-arg'], '--import', 'tsx', path.join(ROOT, 'workers/daemon.ts')];
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: ROOT,
     // Its own process group: a Ctrl-C reaches the bench alone, which ends the run and stops the daemon.
     detached: true,
