@@ -203,7 +203,11 @@ describe('ModelMonitor at rule revision 9 (time-skipping test server)', () => {
 
   it("records revision 9's marker after the consolidated one; a default monitor records the consolidated one only", () => {
     // Both read their windows by a local activity, that marker asked after every other.
-    expect(firstRuns.get(revision9)?.markers).toEqual([CONSOLIDATED_MARKER, REVISION_9_MARKER, WINDOW_READ_LOCAL_MARKER]);
+    expect(firstRuns.get(revision9)?.markers).toEqual([
+      CONSOLIDATED_MARKER,
+      REVISION_9_MARKER,
+      WINDOW_READ_LOCAL_MARKER,
+    ]);
     expect(firstRuns.get(defaults)?.markers).toEqual([CONSOLIDATED_MARKER, WINDOW_READ_LOCAL_MARKER]);
   });
 

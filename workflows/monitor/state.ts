@@ -79,17 +79,18 @@ const activities = proxyActivities<MonitorActivities>({
 /**
  * The window read of runs with the `window-read-local-activity` marker: it runs in the workflow task
  * that asks for it, on this worker, and its result is recorded as one marker (no activity scheduled,
- * dispatched and completed on the server, no workflow task for its result). The regular read's start-
- * to-close timeout and retry: a read with the multivariate tests or a DLE fit can take minutes on a
- * loaded machine, and while it runs past the workflow task's timeout (10 s) the SDK keeps the task
- * alive by completing it and taking a new one about every 8 s. A retry whose backoff is at most
- * `localRetryThreshold` is waited out in the worker, inside the task; a longer one is a workflow
- * timer, the read tried again in a new task. The SDK's threshold (1 minute) would keep the first
- * four retries (5–40 s) inside the task, heartbeated every 8 s by a workflow task each — a fleet's
- * store busiest just when ClickHouse fails for all of it; at 5 s only the first retry (a passing
- * fault) stays inside, the rest are a timer and a workflow task each. No
- * heartbeat timeout: a local activity has no server-side task to heartbeat, and a worker that dies
- * mid-read loses its workflow task, which times out and runs again, read included.
+ * dispatched and completed on the server, no workflow task for its result). The workflow's clock
+ * does not move within a task, so the tick after it sees the time the read was asked, not answered.
+ * The regular read's start-to-close timeout and retry: a read with the multivariate tests or a DLE
+ * fit can take minutes on a loaded machine; past the workflow task's timeout (10 s) the SDK keeps
+ * the task alive by completing it and taking a new one about every 8 s. A retry whose backoff is at
+ * most `localRetryThreshold` is waited out in the worker, inside the task; a longer one is a
+ * workflow timer, the read tried again in a new task. The SDK's threshold (1 minute) would keep the
+ * first four retries (5–40 s) inside the task, kept alive by a workflow task every 8 s — the store
+ * busiest just when ClickHouse fails for the whole fleet; at 5 s only the first retry (a passing
+ * fault) stays inside, the rest are a timer and a workflow task each. No heartbeat timeout: a local
+ * activity has no server-side task to heartbeat, and a worker that dies mid-read loses its workflow
+ * task, which times out and runs again, read included.
  */
 const localActivities = proxyLocalActivities<MonitorActivities>({
   startToCloseTimeout: '10m',
