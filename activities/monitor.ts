@@ -126,6 +126,18 @@ export type WindowObservationWithServing = WindowObservation & {
   serving?: ServingReport | null;
 };
 
+/**
+ * Tells the server the read is alive (the regular read's 2-minute heartbeat timeout). A local
+ * activity — the window read of runs with `window-read-local-activity` — has no server-side task to
+ * heartbeat: the SDK documents its heartbeat as having no effect, yet the worker still encodes the
+ * details and passes them to its core, which knows no activity by a local one's task token and logs
+ * a warning. Not sent, then; the read itself goes on either way.
+ */
+function heartbeat(what: string): void {
+  const context = Context.current();
+  if (!context.info.isLocal) context.heartbeat(what);
+}
+
 export function createMonitorActivities({
   clickhouse,
   log,
@@ -254,7 +266,7 @@ export function createMonitorActivities({
     const serving = input.serving ? readServing(input.modelId) : null;
     const reference = input.referenceId ? await referenceById(input.referenceId) : null;
     if (reference) assertCountableReference(reference);
-    Context.current().heartbeat('reading the window');
+    heartbeat('reading the window');
     const arrivedBy = input.labelsArrivedBy ?? null;
     const plan = reference && input.segments ? await segmentPlanOf(reference, input.segments.policy) : null;
     // A multiclass or regression model's labelled outcomes are summed for its metrics; a binary model's observation is unchanged.
@@ -313,7 +325,7 @@ export function createMonitorActivities({
     // A sample of rows of the window and (once per process) of the reference, tested in this process.
     let multivariate: WindowObservation['multivariate'] = null;
     if (input.multivariate?.enabled && reference) {
-      Context.current().heartbeat('multivariate drift');
+      heartbeat('multivariate drift');
       const settings = input.multivariate;
       multivariate = await withQueryPriority('background', () =>
         multivariateWindowDrift(
@@ -329,7 +341,7 @@ export function createMonitorActivities({
     let outcomeEstimate: WindowObservation['outcomeEstimate'] = null;
     let segmentEstimates: SegmentOutcomeEstimate[] | undefined;
     if (input.outcomeEstimate && outcomes && reference) {
-      Context.current().heartbeat('label-free estimate');
+      heartbeat('label-free estimate');
       const request = {
         reference,
         version: input.outcomeEstimate.version,

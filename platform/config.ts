@@ -180,7 +180,7 @@ export const SETTINGS = {
       env: 'HALFLIFE_MAX_CONCURRENT_ACTIVITIES',
       schema: positiveInt,
       unset: '32 per CPU core, at least 128',
-      doc: 'Activities the worker runs at once (window reads wait in batches, so more only queue in memory).',
+      doc: "Activities the worker runs at once, and as many local activities (the monitors' window reads, which wait in batches, so more only queue in memory).",
     }),
     maxCachedWorkflows: setting({
       env: 'HALFLIFE_MAX_CACHED_WORKFLOWS',

@@ -65,6 +65,7 @@ export async function createTemporalWorker(
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
     maxConcurrentActivityTaskExecutions: maxConcurrentActivities(deps.config),
+    maxConcurrentLocalActivityExecutions: maxConcurrentLocalActivities(deps.config),
     ...workflowCacheOptions(deps.config),
     workflowBundle: await workflowBundle(),
     dataConverter: halflifeDataConverter({ compress: deps.config.temporal.compressPayloads }),
@@ -92,21 +93,37 @@ export function maxConcurrentActivities(config: Pick<HalflifeConfig, 'temporal'>
 }
 
 /**
+ * Local activities at once: the monitors' window reads (runs with `window-read-local-activity`),
+ * which wait for their batch as they did as regular activities, so sized the same way and by the
+ * same setting (the SDK's own default is 100 on any machine).
+ * @default `temporal.maxConcurrentActivities`: 32 per CPU core, at least 128
+ */
+export function maxConcurrentLocalActivities(config: Pick<HalflifeConfig, 'temporal'>): number {
+  return maxConcurrentActivities(config);
+}
+
+/**
  * The workflow cache: each cached workflow keeps its state in the worker's workflow thread and
  * the SDK's core between tasks. The SDK sizes its default from the V8 heap limit (2,310 on a
  * 4 GB heap), which says nothing about the fleet; halflife sets it (temporal.maxCachedWorkflows)
  * and the monitors beyond it replay their history at their next tick.
- * At most as many workflow tasks run at once as the cache holds (the SDK requires it).
+ * Workflow tasks at once: a task keeps its slot until the SDK completes it, and a task whose local
+ * activity (a window read, waiting up to 2 s for its batch) runs is not complete, so the SDK's 40
+ * for tasks at work plus one per local activity the worker runs at once — and at most as many as the
+ * cache holds (the SDK requires it).
  */
 export function workflowCacheOptions(config: Pick<HalflifeConfig, 'temporal'>): {
   maxCachedWorkflows: number;
   maxConcurrentWorkflowTaskExecutions: number;
 } {
   const cache = config.temporal.maxCachedWorkflows;
-  return { maxCachedWorkflows: cache, maxConcurrentWorkflowTaskExecutions: Math.min(SDK_WORKFLOW_TASKS, cache) };
+  return {
+    maxCachedWorkflows: cache,
+    maxConcurrentWorkflowTaskExecutions: Math.min(SDK_WORKFLOW_TASKS + maxConcurrentLocalActivities(config), cache),
+  };
 }
 
-/** The SDK's default for workflow tasks at once. */
+/** The SDK's default for workflow tasks at once: the tasks at work, not waiting for a local activity. */
 const SDK_WORKFLOW_TASKS = 40;
 
 /**

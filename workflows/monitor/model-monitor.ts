@@ -203,6 +203,14 @@ const EXPLORE_SAMPLE_INFORMATION = 'explore-sample-information';
  */
 const BEFORE_RETRAIN_SAMPLE_INFORMATION = 'before-retrain-sample-information';
 
+/**
+ * `patched` id of the window read as a local activity: `collectWindow` runs inside the workflow task
+ * that asks for it, on this worker, and is recorded as one marker — not scheduled on the server as an
+ * activity (ActivityTaskScheduled/Started/Completed, a matching dispatch and one more workflow task a
+ * tick, most of a tick's store commits at N = 1,000). Asked after every other marker.
+ */
+const WINDOW_READ_LOCAL_ACTIVITY = 'window-read-local-activity';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -293,6 +301,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     exploreSampleInformation &&
     (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) >= 10 &&
     patched(BEFORE_RETRAIN_SAMPLE_INFORMATION);
+  // Runs recorded before it read each window through a regular activity, and replay so.
+  const windowReadLocal = patched(WINDOW_READ_LOCAL_ACTIVITY);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -323,6 +333,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     segmentStuckValues,
     exploreSampleInformation,
     beforeRetrainSampleInformation,
+    windowReadLocal,
   });
   // The SDK keeps the run's input until the run ends; what it carried is the monitor's now, and its
   // first tick replaces the state with a copy — the input's would be a second one kept for nothing.

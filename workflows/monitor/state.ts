@@ -11,6 +11,7 @@ import {
   log,
   ParentClosePolicy,
   proxyActivities,
+  proxyLocalActivities,
   proxySinks,
   startChild,
   upsertSearchAttributes,
@@ -73,6 +74,28 @@ const activities = proxyActivities<MonitorActivities>({
   startToCloseTimeout: '10m',
   heartbeatTimeout: '2m',
   retry: { initialInterval: '5s', maximumInterval: '2m', backoffCoefficient: 2 },
+});
+
+/**
+ * The window read of runs with the `window-read-local-activity` marker: it runs in the workflow task
+ * that asks for it, on this worker, and its result is recorded as one marker (no activity scheduled,
+ * dispatched and completed on the server, no workflow task for its result). The workflow's clock
+ * does not move within a task, so the tick after it sees the time the read was asked, not answered.
+ * The regular read's start-to-close timeout and retry: a read with the multivariate tests or a DLE
+ * fit can take minutes on a loaded machine; past the workflow task's timeout (10 s) the SDK keeps
+ * the task alive by completing it and taking a new one about every 8 s. A retry whose backoff is at
+ * most `localRetryThreshold` is waited out in the worker, inside the task; a longer one is a
+ * workflow timer, the read tried again in a new task. The SDK's threshold (1 minute) would keep the
+ * first four retries (5–40 s) inside the task, kept alive by a workflow task every 8 s — the store
+ * busiest just when ClickHouse fails for the whole fleet; at 5 s only the first retry (a passing
+ * fault) stays inside, the rest are a timer and a workflow task each. No heartbeat timeout: a local
+ * activity has no server-side task to heartbeat, and a worker that dies mid-read loses its workflow
+ * task, which times out and runs again, read included.
+ */
+const localActivities = proxyLocalActivities<MonitorActivities>({
+  startToCloseTimeout: '10m',
+  retry: { initialInterval: '5s', maximumInterval: '2m', backoffCoefficient: 2 },
+  localRetryThreshold: '5s',
 });
 
 const { decisions } = proxySinks<MonitorSinks>();
@@ -158,6 +181,9 @@ export class MonitorWorkflowState {
   /** Approve and forceRetrain re-ask the policy in the model's metric, as a tick does (the `patched` marker). */
   readonly #kindReevaluation: boolean;
 
+  /** Each window is read by a local activity, not a regular one (the `patched` marker). */
+  readonly #windowReadLocal: boolean;
+
   /**
    * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
    * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`, `multivariateDrift`: whether
@@ -188,6 +214,7 @@ export class MonitorWorkflowState {
    * can measure).
    * `beforeRetrainSampleInformation` (rule revision 10: a probe before a retrain of a version whose gap
    * its probes measured priced by what it can add).
+   * `windowReadLocal` (each window read by a local activity, recorded as a marker).
    */
   constructor(
     input: ModelMonitorInput,
@@ -221,6 +248,7 @@ export class MonitorWorkflowState {
       segmentStuckValues = false,
       exploreSampleInformation = false,
       beforeRetrainSampleInformation = false,
+      windowReadLocal = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -251,6 +279,7 @@ export class MonitorWorkflowState {
       segmentStuckValues?: boolean;
       exploreSampleInformation?: boolean;
       beforeRetrainSampleInformation?: boolean;
+      windowReadLocal?: boolean;
     },
   ) {
     const { carried, ...ownInput } = input;
@@ -267,6 +296,7 @@ export class MonitorWorkflowState {
     this.#segmentOutcomes = segmentOutcomes;
     this.#segmentEstimates = segmentEstimates;
     this.#kindReevaluation = kindReevaluation;
+    this.#windowReadLocal = windowReadLocal;
     const revision8 =
       this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence && probeGapEvidence;
     const newest =
@@ -486,7 +516,8 @@ export class MonitorWorkflowState {
     const revision3 = this.settings.ruleRevision >= 3;
     const since = this.state.labelsArrivedBy ?? null;
     const from = this.state.maturing?.[0]?.start ?? null;
-    const observation = await activities.collectWindow({
+    const collectWindow = this.#windowReadLocal ? localActivities.collectWindow : activities.collectWindow;
+    const observation = await collectWindow({
       modelId: this.modelId,
       start,
       end,

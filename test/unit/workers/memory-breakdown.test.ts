@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllocatorTotals } from '../../../platform/clickhouse/engine-memory-repository.ts';
 import { loadConfig } from '../../../platform/config.ts';
 import { mallocHeapBytes, parseProcStatus } from '../../../workers/process-memory.ts';
-import { workflowCacheOptions } from '../../../workers/temporal-worker.ts';
+import { maxConcurrentLocalActivities, workflowCacheOptions } from '../../../workers/temporal-worker.ts';
 
 describe('the memory breakdown', () => {
   it("reads RSS's anonymous and file parts from /proc/<pid>/status, in bytes", () => {
@@ -66,10 +66,16 @@ describe('the memory breakdown', () => {
 describe('the workflow cache setting', () => {
   const config = (env: Record<string, string>) => loadConfig({ env });
 
-  it('bounds the cache by its default, with the SDK default number of workflow tasks at once', () => {
+  it('bounds the cache by its default, with the SDK default number of workflow tasks at work and one per local activity', () => {
+    expect(maxConcurrentLocalActivities(config({}))).toBeGreaterThanOrEqual(128);
     expect(workflowCacheOptions(config({}))).toEqual({
       maxCachedWorkflows: config({}).temporal.maxCachedWorkflows,
-      maxConcurrentWorkflowTaskExecutions: 40,
+      maxConcurrentWorkflowTaskExecutions: 40 + maxConcurrentLocalActivities(config({})),
+    });
+    // A task waiting for its window read keeps its slot: the local activities the setting allows add theirs.
+    expect(workflowCacheOptions(config({ HALFLIFE_MAX_CONCURRENT_ACTIVITIES: '10' }))).toEqual({
+      maxCachedWorkflows: config({}).temporal.maxCachedWorkflows,
+      maxConcurrentWorkflowTaskExecutions: 50,
     });
   });
 
