@@ -1,5 +1,10 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
+import { monitorWorkflowId } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import { waitUntil } from './kafka.ts';
 
 /**
  * The input of a monitor whose policy only watches: a threshold trigger on accuracy (0.8, two windows
@@ -19,4 +24,30 @@ export function watchingMonitorInput(
     trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.8, consecutiveWindows: 2 },
   });
   return { modelId, policy, policyRef: ref, cadence: '1h', settle: '0s', ...overrides };
+}
+
+/**
+ * Start the monitor `input` describes on `taskQueue` and wait until `windows` of its decisions are
+ * stored; the handle of the running monitor is returned (the caller ends it).
+ * @param timeoutMs how long the windows may take @default 120_000
+ * @param pollMs how often the decisions are counted @default 250
+ */
+export async function startMonitorUntilDecided(
+  { client, clickhouse, taskQueue }: { client: Client; clickhouse: ClickHouseClient; taskQueue: string },
+  input: ModelMonitorInput,
+  windows: number,
+  { timeoutMs = 120_000, pollMs = 250 }: { timeoutMs?: number; pollMs?: number } = {},
+): Promise<WorkflowHandle> {
+  const handle = await client.workflow.start('ModelMonitor', {
+    workflowId: monitorWorkflowId(input.modelId),
+    taskQueue,
+    args: [input],
+  });
+  await waitUntil(
+    `${windows} decided windows`,
+    async () => (await listDecisions(clickhouse, { modelId: input.modelId, limit: 1000 })).length >= windows,
+    timeoutMs,
+    pollMs,
+  );
+  return handle;
 }

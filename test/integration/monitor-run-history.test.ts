@@ -10,8 +10,8 @@ import { ZLIB_ENCODING, ZlibPayloadCodec } from '../../platform/temporal-payload
 import { monitorWorkflowId } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { replayHistory } from '../../workers/replay.ts';
-import { waitUntil } from '../helpers/kafka.ts';
 import { runDaemonWorker } from '../helpers/daemon-worker.ts';
+import { startMonitorUntilDecided } from '../helpers/monitor-input.ts';
 import { patchMarkersOf } from '../helpers/patch-markers.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
@@ -68,16 +68,11 @@ describe('a monitor run bounded in history bytes (real Temporal)', () => {
       maxRunHistoryBytes: BUDGET_BYTES,
     };
     const workflowId = monitorWorkflowId(modelId);
-    await temporal.client.workflow.start('ModelMonitor', {
-      workflowId,
-      taskQueue: config.temporal.taskQueue,
-      args: [input],
-    });
-    await waitUntil(
-      `${TICKS} decided windows`,
-      async () => (await listDecisions(ch.client, { modelId, limit: 1000 })).length >= TICKS,
-      240_000,
-      500,
+    await startMonitorUntilDecided(
+      { client: temporal.client, clickhouse: ch.client, taskQueue: config.temporal.taskQueue },
+      input,
+      TICKS,
+      { timeoutMs: 240_000, pollMs: 500 },
     );
     await temporal.client.workflow.getHandle(workflowId).terminate('test over');
     // Every run, newest first, by the run each one continued from.

@@ -4,13 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDecisions } from '../../platform/clickhouse/decisions-repository.ts';
 import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
-import { parsePolicy } from '../../platform/policy-file.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
-import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
 import { replayHistory } from '../../workers/replay.ts';
-import { waitUntil } from '../helpers/kafka.ts';
 import { runDaemonWorker } from '../helpers/daemon-worker.ts';
+import { startMonitorUntilDecided, watchingMonitorInput } from '../helpers/monitor-input.ts';
 import { patchMarkersOf } from '../helpers/patch-markers.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
@@ -48,24 +46,11 @@ describe('the window read as a local activity (real Temporal)', () => {
     await applyMigrations(ch.client);
     ({ stop: stopWorker } = await runDaemonWorker(config, ch.client));
     temporal = await connectTemporal(config);
-    const { policy, ref } = parsePolicy({
-      name: 'local-read',
-      version: '1',
-      model: modelId,
-      trigger: { kind: 'threshold', metric: 'accuracy', threshold: 0.8, consecutiveWindows: 2 },
-    });
-    const input: ModelMonitorInput = { modelId, policy, policyRef: ref, cadence: '1s', settle: '0s' };
-    const workflowId = monitorWorkflowId(modelId);
-    const handle = await temporal.client.workflow.start('ModelMonitor', {
-      workflowId,
-      taskQueue: config.temporal.taskQueue,
-      args: [input],
-    });
-    await waitUntil(
-      `${TICKS} decided windows`,
-      async () => (await listDecisions(ch.client, { modelId, limit: 1000 })).length >= TICKS,
-      120_000,
-      250,
+    const input = watchingMonitorInput(modelId, 'local-read', { cadence: '1s' });
+    const handle = await startMonitorUntilDecided(
+      { client: temporal.client, clickhouse: ch.client, taskQueue: config.temporal.taskQueue },
+      input,
+      TICKS,
     );
     await handle.terminate('test over');
     history = await handle.fetchHistory();
