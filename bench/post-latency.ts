@@ -30,7 +30,7 @@
  * POSTs still unanswered 30 s after the last one count as failed (the backlog did not drain).
  */
 import { spawn } from 'node:child_process';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -61,6 +61,7 @@ import { queryRows } from '../platform/clickhouse/client.ts';
 import { startBroker, type BenchBroker } from './lib/broker.ts';
 import { arrivalOf, PostPacer, type Arrival } from './lib/arrival.ts';
 import { machine } from './lib/cli.ts';
+import { cpuSince, threadCpu, type ThreadCpu } from './lib/thread-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -74,6 +75,7 @@ const { values: args } = parseArgs({
     'label-delay': { type: 'string', default: '5' },
     ack: { type: 'string', default: 'stored' },
     arrival: { type: 'string', default: 'burst' },
+    'landing-thread': { type: 'string', default: 'on' },
     json: { type: 'boolean', default: false },
     // Internal: the load generator runs as a child process.
     role: { type: 'string', default: 'bench' },
@@ -96,6 +98,7 @@ if (args.help) {
       '  --label-delay S labels posted this long after their events (default 5)\n' +
       '  --ack a,b       how POSTs are acknowledged, one run per mode: stored, logged (Kafka; starts a broker) (default stored)\n' +
       "  --arrival a,b   when each second's POSTs are sent, one run per arrival: burst (all at once), spread (evenly over the second) (default burst)\n" +
+      "  --landing-thread on|off  Kafka ingest lands records in a worker thread (ingest.landingThread) or on the API's event loop (default on)\n" +
       '  --json          machine-readable results on stdout\n',
   );
   process.exit(0);
@@ -274,6 +277,11 @@ interface SizeResult {
   cpuMsPer1kEvents: number | null;
   /** This process's event loop delay over the counted part, p50 / p99 / max ms: time every callback (a produce's acknowledgement included) waited for the loop. */
   eventLoopDelayMs: { p50: number; p99: number; max: number } | null;
+  /** The main thread's garbage collections over the counted part (perf_hooks 'gc' entries): how many, their total and longest pause, ms. */
+  mainThreadGc: { count: number; totalMs: number; maxMs: number };
+  /** CPU per 1,000 events accepted by thread (ms): the main (API) thread, the landing thread, the rest (engine, GC helpers, libuv). */
+  cpuMsPer1kEventsByThread: { main: number; landing: number; other: number } | null;
+  landingThread: boolean;
   loadAtEnd: number;
 }
 
@@ -286,6 +294,7 @@ async function runBench(): Promise<void> {
   const reader = args.reader === 'on';
   const acks = args.ack!.split(',').map(acknowledgeOf);
   const arrivals = args.arrival!.split(',').map(arrivalOf);
+  const landingThread = args['landing-thread'] !== 'off';
   const loadAtStart = os.loadavg()[0]!;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-bench-post-'));
   // ack=logged needs a broker, and the daemon's Kafka ingest worker to land what is logged.
@@ -310,7 +319,7 @@ async function runBench(): Promise<void> {
     if (broker) {
       await ensureTopics(config, [config.kafka.scoringEventsTopic, config.kafka.labelsTopic]);
       // As the daemon runs them: the worker and the API share one ingest repository.
-      worker = new IngestWorker({ config, repository: repo, statsIntervalMs: 0 });
+      worker = new IngestWorker({ config, repository: repo, statsIntervalMs: 0, landingThread });
       await worker.start();
       log = new HttpIngestLog(config);
     }
@@ -404,11 +413,22 @@ async function runBench(): Promise<void> {
                 }
               })
             : Promise.resolve();
-          const cpuAt: { from: NodeJS.CpuUsage | null } = { from: null };
+          const cpuAt: { from: NodeJS.CpuUsage | null; threads: ThreadCpu | null } = { from: null, threads: null };
           const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+          const gc = { count: 0, totalMs: 0, maxMs: 0 };
+          const gcObserver = new PerformanceObserver((list) => {
+            if (!counting) return;
+            for (const entry of list.getEntries()) {
+              gc.count++;
+              gc.totalMs += entry.duration;
+              gc.maxMs = Math.max(gc.maxMs, entry.duration);
+            }
+          });
+          gcObserver.observe({ entryTypes: ['gc'] });
           const warmUp = setTimeout(() => {
             counting = true;
             cpuAt.from = process.cpuUsage();
+            cpuAt.threads = threadCpu();
             loopDelay.enable();
           }, WARM_UP_MS);
           progress(
@@ -417,7 +437,9 @@ async function runBench(): Promise<void> {
           const posts = await loadGenerator(url, token, { rate, maxPost, seconds, models, ack, arrival });
           clearTimeout(warmUp);
           const cpu = cpuAt.from ? process.cpuUsage(cpuAt.from) : null;
+          const threads = cpuAt.threads ? cpuSince(cpuAt.threads, threadCpu()) : null;
           loopDelay.disable();
+          gcObserver.disconnect();
           stopReader = true;
           await readerDone;
           const startedAt = Math.min(...posts.map((p) => p.at));
@@ -457,16 +479,29 @@ async function runBench(): Promise<void> {
                     max: Math.round(loopDelay.max / 1e6),
                   }
                 : null,
+            mainThreadGc: { count: gc.count, totalMs: Math.round(gc.totalMs), maxMs: Math.round(gc.maxMs * 10) / 10 },
+            cpuMsPer1kEventsByThread: null,
+            landingThread,
             loadAtEnd: Math.round(os.loadavg()[0]! * 10) / 10,
           };
           const accepted = counted.reduce((sum, p) => sum + p.accepted, 0);
           if (cpu && accepted > 0)
             result.cpuMsPer1kEvents = Math.round(((cpu.user + cpu.system) / 1000 / accepted) * 1000);
+          if (threads && accepted > 0) {
+            const per1k = (seconds: number) => Math.round(((seconds * 1000) / accepted) * 1000);
+            const main = threads.get('main') ?? 0;
+            const landing = threads.get('ingest-landing') ?? 0;
+            result.cpuMsPer1kEventsByThread = {
+              main: per1k(main),
+              landing: per1k(landing),
+              other: per1k((threads.get('total') ?? 0) - main - landing),
+            };
+          }
           results.push(result);
           progress(
             `  POST p50 ${result.postP50Ms} ms, p99 ${result.postP99Ms} ms, max ${result.postMaxMs} ms; ` +
               `sent → stored p50 ${result.lagP50Ms} ms, p99 ${result.lagP99Ms} ms, max ${result.lagMaxMs} ms (${result.lagEvents} events); ` +
-              `${result.acceptedPerSecond}/${rate} ev/s accepted; ${result.failed} failed; ${result.windowReads} window batches read (p50 ${result.windowReadMsP50} ms); ${result.cpuMsPer1kEvents} CPU ms per 1k events; event loop delay p50/p99/max ${result.eventLoopDelayMs ? `${result.eventLoopDelayMs.p50}/${result.eventLoopDelayMs.p99}/${result.eventLoopDelayMs.max}` : '–'} ms; load ${result.loadAtEnd}`,
+              `${result.acceptedPerSecond}/${rate} ev/s accepted; ${result.failed} failed; ${result.windowReads} window batches read (p50 ${result.windowReadMsP50} ms); ${result.cpuMsPer1kEvents} CPU ms per 1k events (by thread ${JSON.stringify(result.cpuMsPer1kEventsByThread)}); main thread GC ${gc.count}× ${result.mainThreadGc.totalMs} ms, max ${result.mainThreadGc.maxMs} ms; landing thread ${landingThread ? 'on' : 'off'}; event loop delay p50/p99/max ${result.eventLoopDelayMs ? `${result.eventLoopDelayMs.p50}/${result.eventLoopDelayMs.p99}/${result.eventLoopDelayMs.max}` : '–'} ms; load ${result.loadAtEnd}`,
           );
           progress(
             `  stages p50/p99 ms: ${HTTP_INGEST_STAGES.map((s) => `${s} ${result.stages[s].p50}/${result.stages[s].p99}`).join(', ')}`,
@@ -492,6 +527,7 @@ async function runBench(): Promise<void> {
       models,
       seedEvents,
       reader,
+      landingThread,
       groupRows: Number(args['group-rows']),
     },
     results,

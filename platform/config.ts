@@ -293,6 +293,14 @@ export const SETTINGS = {
       default: 'stored',
       doc: 'When POST /v1/events and /v1/labels answer (a request overrides it with `?ack=`): `stored` once the valid records are in the store (200, `accepted`/`duplicates` counted); `logged` once the broker has them from all in-sync replicas on the topics Kafka ingest consumes (202, `logged`), which lands them exactly once a moment later — the POST no longer waits for the engine (README "Sizing POSTs"). Invalid records are rejected and dead-lettered either way.',
     }),
+    landingThread: setting({
+      env: 'HALFLIFE_INGEST_LANDING_THREAD',
+      schema: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]),
+      // The daemon's one event loop also answers the API: landing's per-record work there delayed
+      // POSTs during bursts (BENCHMARKS.md "Where the ~200 ms of `ack=logged` went").
+      default: true,
+      doc: "Run the Kafka ingest's consumer and its per-record work (fetch, decode, JSON parse, contract checks, RowBinary encoding, de-duplication keys) in a worker thread; the main thread keeps the engine's look-ups and inserts and commits offsets once a batch is stored. `false` does it all on the main thread's event loop, beside the API.",
+    }),
     provenanceKey: setting({
       env: 'HALFLIFE_INGEST_PROVENANCE_KEY',
       schema: z.string().min(32, 'use at least 32 characters'),

@@ -9,6 +9,10 @@ import { labelTimeClusters } from './label-time-clusters.ts';
 import { withStagedKeys } from './staged-keys.ts';
 import type { ClickHouse } from './client.ts';
 import { insertBinary } from './binary-insert.ts';
+import { eventKey, labelKey } from './ingest-keys.ts';
+
+// The identities live apart from the engine's client, so the landing thread can key rows without loading it.
+export { eventKey, eventMinute, labelKey } from './ingest-keys.ts';
 
 /**
  * The ClickHouse side of ingest: inserts into scoring_events / labels / dead_letters and the
@@ -93,34 +97,10 @@ export interface StoredEventIdentity {
   ts: number;
 }
 
-const MINUTE_MS = 60_000;
-
-/**
- * The minute an event's timestamp falls in (ms since the epoch): `toStartOfMinute(ts)` of the
- * `scoring_events` sorting key (migration 74), computed the same way on both sides.
- */
-export function eventMinute(ts: number): number {
-  return Math.floor(ts / MINUTE_MS) * MINUTE_MS;
-}
-
-/**
- * Identity of a scoring event: the table's ReplacingMergeTree key (model_id,
- * toStartOfMinute(ts), event_id). A re-send carries the same timestamp (the contract), so it
- * has the same key; one with another timestamp in another minute is another event.
- */
-export function eventKey(modelId: string, eventId: string, ts: number): string {
-  return `${modelId}\u0000${eventId}\u0000${eventMinute(ts)}`;
-}
-
 /** What identifies a label ({@link labelKey}): its event and its time (ms since epoch). */
 export interface LabelIdentity {
   eventId: string;
   labelTs: number;
-}
-
-/** Identity of a label: a correction (newer label_ts) of the same event is a new label. */
-export function labelKey(eventId: string, labelTs: number): string {
-  return `${eventId}\u0000${labelTs}`;
 }
 
 const EVENT_COLUMNS = [

@@ -13,9 +13,38 @@ export class ByteWriter {
   #buf: Buffer;
   #pos = 0;
 
-  /** @param initialBytes starting capacity; it doubles as needed. @default 65536 */
+  /**
+   * @param initialBytes starting capacity; it doubles as needed. @default 65536
+   * Never from Node's shared pool (`allocUnsafeSlow`): the memory is the writer's alone, so
+   * {@link release} can hand it to another thread.
+   */
   constructor(initialBytes = 65_536) {
-    this.#buf = Buffer.allocUnsafe(initialBytes);
+    this.#buf = Buffer.allocUnsafeSlow(initialBytes);
+  }
+
+  /** A writer holding `bytes` as already written (memory handed over by {@link release}). */
+  static adopt(bytes: Buffer): ByteWriter {
+    const writer = new ByteWriter(0);
+    writer.#buf = bytes;
+    writer.#pos = bytes.length;
+    return writer;
+  }
+
+  /**
+   * Hand the written bytes' memory over, without a copy (a transfer to another thread detaches
+   * it): the writer starts empty again.
+   */
+  release(): { buffer: ArrayBuffer; length: number } {
+    // An adopted view into a larger buffer is copied: only memory of its own can be handed over.
+    let own = this.#buf;
+    if (own.byteOffset !== 0) {
+      own = Buffer.allocUnsafeSlow(this.#pos);
+      this.#buf.copy(own, 0, 0, this.#pos);
+    }
+    const released = { buffer: own.buffer as ArrayBuffer, length: this.#pos };
+    this.#buf = Buffer.allocUnsafeSlow(0);
+    this.#pos = 0;
+    return released;
   }
 
   /** Bytes written so far. */
@@ -35,9 +64,9 @@ export class ByteWriter {
 
   #room(n: number): void {
     if (this.#pos + n <= this.#buf.length) return;
-    let size = this.#buf.length * 2;
+    let size = Math.max(64, this.#buf.length * 2);
     while (size < this.#pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
+    const next = Buffer.allocUnsafeSlow(size);
     this.#buf.copy(next, 0, 0, this.#pos);
     this.#buf = next;
   }

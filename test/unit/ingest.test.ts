@@ -215,6 +215,48 @@ describe('PendingBatch', () => {
     expect(b.encoded('labels', [])).toEqual({ count: 0, body: Buffer.alloc(0) });
   });
 
+  it('crosses to another thread whole: bytes transferred, not copied, and the same rows, keys and offsets on arrival', () => {
+    const b = new PendingBatch();
+    for (const id of ['a', 'b', 'c']) b.add(eventRow(id));
+    b.add(eventRow('b'));
+    b.add(
+      prepareRecord(kafkaRecord(JSON.stringify({ event_id: 'a', label: 1, timestamp: 1_760_000_000_500 })), 'labels'),
+    );
+    b.add(prepareRecord(kafkaRecord('{', '9'), 'events'));
+    b.noteOffset('t\u00002', 't', 2, '9');
+    const expected = {
+      events: [...b.events],
+      labels: [...b.labels],
+      deadLetters: [...b.deadLetters],
+      bodies: (['scoring_events', 'labels', 'dead_letters'] as const).map((t) => {
+        const rows = t === 'scoring_events' ? b.events : t === 'labels' ? b.labels : b.deadLetters;
+        return Buffer.from(b.encoded(t, [...rows.values()]).body);
+      }),
+    };
+    const { batch, transferList } = b.transfer();
+    // What postMessage does: a structured clone with the memory moved (the sender's copy detached).
+    const arrived = PendingBatch.fromTransfer(structuredClone(batch, { transfer: transferList }));
+    expect(transferList.every((buffer) => buffer.byteLength === 0)).toBe(true);
+    expect({ records: arrived.records, duplicates: arrived.duplicates, firstAt: arrived.firstAt }).toEqual({
+      records: 6,
+      duplicates: 1,
+      firstAt: b.firstAt,
+    });
+    expect([...arrived.events]).toEqual(expected.events);
+    expect([...arrived.labels]).toEqual(expected.labels);
+    expect([...arrived.deadLetters]).toEqual(expected.deadLetters);
+    expect(arrived.commitOffsets()).toEqual([{ topic: 't', partition: 2, offset: '10' }]);
+    const tables = ['scoring_events', 'labels', 'dead_letters'] as const;
+    const rowsOf = (t: (typeof tables)[number]) =>
+      t === 'scoring_events' ? arrived.events : t === 'labels' ? arrived.labels : arrived.deadLetters;
+    tables.forEach((t, k) => expect(arrived.encoded(t, [...rowsOf(t).values()]).body).toEqual(expected.bodies[k]));
+    // Rows an earlier batch holds are still cut out after the crossing.
+    const at = (eventRow('b') as Extract<Prepared, { kind: 'event' }>).row.ts;
+    arrived.events.delete(eventKey('m1', 'b', at));
+    const kept = arrived.encoded('scoring_events', [...arrived.events.values()]);
+    expect(readRowBinary('scoring_events', kept.body, kept.count).map((r) => r.event_id)).toEqual(['a', 'c']);
+  });
+
   it('commits offset + 1 as a string for each partition, beyond 2^53 too', () => {
     const b = new PendingBatch();
     b.noteOffset('t\u00000', 't', 0, '5');

@@ -56,6 +56,16 @@ export class DeclaredCopy<T> {
     }
   }
 
+  /** The copy as it is (a new map after each re-read): what the landing thread is sent. */
+  get current(): ReadonlyMap<string, T> {
+    return this.#byModel;
+  }
+
+  /** When the copy was read (ms since epoch); −Infinity before the first read. */
+  get readAt(): number {
+    return this.#readAt;
+  }
+
   /** One model's declaration; undefined when it declared none. */
   readonly lookup = (modelId: string): T | undefined => this.#byModel.get(modelId);
 }

@@ -23,49 +23,44 @@
  *  inert here: the tables are non-replicated without `non_replicated_deduplication_window`.
  *
  * Writing is pipelined: two batches are written at once (batch N+1's look-up and insert overlap
- * batch N's insert) and eachBatch keeps filling a third (then it waits, heart-beating), so
+ * batch N's insert) and landing keeps filling a third (then it waits, heart-beating), so
  * parsing overlaps chDB's native threads. Offsets are committed in batch order, each only once
  * its batch and every earlier one are stored ({@link OrderedBatchWriter}): a later insert that
  * finishes first waits. When ClickHouse fails, the consumed topics are paused, no further batch
  * is handed to the writer, and the failed batch is retried with exponential back-off and
  * jitter; consumption resumes once it is stored.
+ *
+ * Who does what: landing (landing.ts) — the consumer, and each record's decode, checks and
+ * encoding into the batch — runs in a worker thread of its own (`ingest.landingThread`, on by
+ * default: landing-thread.ts), or on this thread. This class stores the batches it hands over
+ * (look-ups and inserts through the engine, which stays on this thread), commits their offsets
+ * through landing's consumer, and watches Kafka and ClickHouse. A landing thread that fails is
+ * reported (`landing-failed`, an error log) and started again: what it held uncommitted is
+ * delivered again and stored once, as after a crash.
  */
 import { EventEmitter } from 'node:events';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import { openClickHouse, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
 import { ClickHouseIngestRepository, type IngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
-import { createKafka, ensureTopics, isTransientKafkaError } from '../../platform/kafka.ts';
 import { createLogger, type Logger } from '../../platform/logger.ts';
-import { emptyMetrics, type IngestMetrics, type IngestTimings } from './metrics.ts';
+import type { DeclaredCopy } from './declared-copy.ts';
+import { Landing, START_UP_GRACE_MS, type LandingControl, type LandingDeclarations } from './landing.ts';
+import { ThreadLanding } from './landing-thread.ts';
+import { emptyMetrics, type IngestMetrics } from './metrics.ts';
 import { OrderedBatchWriter } from './ordered-batch-writer.ts';
-import { PendingBatch } from './pending-batch.ts';
-import {
-  prepareRecord,
-  timestampWindowOf,
-  type PrepareOptions,
-  type RawRecord,
-  type RecordKind,
-  type TimestampWindow,
-} from './prepare-record.ts';
+import type { PendingBatch } from './pending-batch.ts';
 import { emptyStoreResult, storeBatch } from './store-batch.ts';
 import { VectorDeclarations } from './vector-declarations.ts';
 import { ModelKindDeclarations } from './model-kind-declarations.ts';
-import { verifySource } from './provenance-header.ts';
 import { ingestProvenanceKey } from './provenance-key.ts';
-
-/** How long joining the consumer group may take before ingest counts as stalled (ms). */
-const START_UP_GRACE_MS = 30_000;
-
-/** Batches written at once (see IngestWorker #writerFull). */
-const MAX_BATCHES_WRITING = 2;
 
 export interface IngestWorkerOptions {
   config: HalflifeConfig;
   /** Storage; default: the configured ClickHouse (opened, migrated and closed by the worker). */
   repository?: IngestRepository;
-  /** Kafka client; default: {@link createKafka} with client id `<clientId>-ingest`. */
+  /** Kafka client; default: one with client id `<clientId>-ingest`. A client given here lands on this thread. */
   kafka?: Kafka;
   logger?: Logger;
   /** A new consumer group starts at the beginning of the topics. @default true */
@@ -90,8 +85,15 @@ export interface IngestWorkerOptions {
    * @default ingestProvenanceKey(config)
    */
   provenanceKey?: Buffer;
+  /**
+   * Land records in a worker thread (landing-thread.ts) instead of on this thread's event loop.
+   * @default config.ingest.landingThread, unless `kafka` is given (a client cannot move threads)
+   */
+  landingThread?: boolean;
   /** Test hook: called after a batch is stored and before its offsets are committed. */
   afterStore?: (batch: PendingBatch) => void | Promise<void>;
+  /** Test hook: the first landing thread throws once it has handed off this many batches. */
+  landingThreadThrowsAfter?: number;
 }
 
 export interface FlushEvent {
@@ -107,27 +109,28 @@ export interface FlushEvent {
   ageMs: number;
 }
 
+/** First wait before a failed landing thread is started again; it doubles up to ingest.maxRetryBackoffMs. */
+const LANDING_RESTART_MS = 1000;
+
 /**
  * Events: `flush` (FlushEvent), `retry` ({ attempt, delayMs, error }), `paused`, `resumed`,
- * `commit-failed` ({ error }), `kafka-stalled`, `kafka-answers`.
+ * `commit-failed` ({ error }), `kafka-stalled`, `kafka-answers`, `landing-failed` ({ error }).
  */
 export class IngestWorker extends EventEmitter {
   readonly metrics: IngestMetrics = emptyMetrics();
   readonly #config: HalflifeConfig;
   readonly #options: IngestWorkerOptions;
   readonly #log: Logger;
-  readonly #topics: string[];
-  #kind: Map<string, RecordKind>;
   #repo: IngestRepository | undefined;
   #clickhouse: ClickHouse | undefined;
-  #consumer: Consumer | undefined;
-  #pending = new PendingBatch();
+  #landing: LandingControl | undefined;
+  /** Which landing handed each batch over: its consumer commits the batch's offsets. */
+  readonly #landingOf = new WeakMap<PendingBatch, LandingControl>();
   readonly #writer: OrderedBatchWriter<FlushEvent>;
   #timer: NodeJS.Timeout | undefined;
   #statsTimer: NodeJS.Timeout | undefined;
-  #inBatch = 0;
-  #inBatchDone: (() => void) | undefined;
-  #lastBatchEnd = 0;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #restartBackoff = LANDING_RESTART_MS;
   #paused = false;
   /** Consumption is paused because ClickHouse writes fail (not because of shutdown). */
   #clickhouseFailing = false;
@@ -135,32 +138,22 @@ export class IngestWorker extends EventEmitter {
   #lastKafkaAnswer = 0;
   /** Joined the group at least once: later consumer crashes are failures, earlier ones start-up. */
   #joined = false;
-  /** Per `topic:partition`: age (s) of the newest record taken while the partition is behind. */
-  readonly #lagSeconds = new Map<string, number>();
   #stopping = false;
   #started = false;
   #giveUp = false;
   /** A batch was left unstored at shutdown: later offsets must not be committed past it. */
   #abandoned = false;
-  #timings: IngestTimings;
-  readonly #timestamps: TimestampWindow;
   readonly #provenanceKey: Buffer;
+  readonly #inThread: boolean;
 
   constructor(options: IngestWorkerOptions) {
     super();
     this.#options = options;
     this.#config = options.config;
     this.#log = options.logger ?? createLogger('ingest', options.config.logLevel);
-    const { scoringEventsTopic, labelsTopic } = options.config.kafka;
-    this.#topics = [scoringEventsTopic, labelsTopic];
-    this.#kind = new Map<string, RecordKind>([
-      [scoringEventsTopic, 'events'],
-      [labelsTopic, 'labels'],
-    ]);
     this.#repo = options.repository;
-    this.#timings = this.metrics.time_ms;
-    this.#timestamps = timestampWindowOf(options.config);
     this.#provenanceKey = options.provenanceKey ?? ingestProvenanceKey(options.config);
+    this.#inThread = options.kafka === undefined && (options.landingThread ?? options.config.ingest.landingThread);
     this.#writer = new OrderedBatchWriter<FlushEvent>({
       store: (batch, dropped) => this.#store(batch, dropped),
       commit: (batch, stored) => this.#finish(batch, stored),
@@ -181,55 +174,14 @@ export class IngestWorker extends EventEmitter {
       await applyMigrations(this.#clickhouse.client);
       this.#repo = ClickHouseIngestRepository.forIngest(this.#clickhouse);
     }
-    const kafka =
-      this.#options.kafka ?? createKafka(config, { clientId: `${config.kafka.clientId}-ingest`, logger: this.#log });
-    if (this.#options.createTopics ?? true) await ensureTopics(config, this.#topics, kafka);
-    const consumer = kafka.consumer({
-      groupId: config.ingest.groupId,
-      // A SIGKILLed member holds its partitions until its session expires: keep that short.
-      // eachBatch heart-beats at least every second while it waits, so 10 s is ample.
-      sessionTimeout: this.#options.sessionTimeoutMs ?? 10_000,
-      rebalanceTimeout: 30_000,
-      heartbeatInterval: 1000,
-      // Large fetches: ingest is throughput-bound and batches are thousands of records.
-      maxBytesPerPartition: 8 * 1024 * 1024,
-      maxBytes: 64 * 1024 * 1024,
-      maxWaitTimeInMs: Math.min(500, config.ingest.batchMaxWaitMs),
-      allowAutoTopicCreation: false,
-    });
-    this.#consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics: this.#topics, fromBeginning: this.#options.fromBeginning ?? true });
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      this.#joined = true;
-      this.#kafkaAnswered();
-      this.#log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
-    });
-    consumer.on(consumer.events.CRASH, (e) => {
-      const { error, restart } = e.payload;
-      // A fresh broker answers "coordinator loading/not available" for a moment: kafkajs restarts
-      // the consumer and it joins. Such answers, and any crash while first joining, are start-up;
-      // anything else is a failure.
-      const startingUp = !this.#joined && performance.now() - this.#lastKafkaAnswer < START_UP_GRACE_MS;
-      if (restart && (startingUp || isTransientKafkaError(error)))
-        this.#log.debug({ err: error.message }, 'consumer restarting while the group coordinator starts');
-      else this.#log.error({ err: error, restart }, restart ? 'consumer crashed: restarting' : 'consumer crashed');
-    });
-    consumer.on(consumer.events.FETCH, () => this.#kafkaAnswered());
-    consumer.on(consumer.events.HEARTBEAT, () => this.#kafkaAnswered());
     this.#lastKafkaAnswer = performance.now();
-    this.#lastBatchEnd = performance.now();
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.#eachBatch(payload),
-    });
+    const landing = this.#newLanding();
+    this.#landing = landing;
+    await landing.start();
+    // A thread's start (its loader, its modules) is not Kafka's silence.
+    this.#lastKafkaAnswer = performance.now();
     const tick = Math.max(20, Math.min(250, Math.floor(config.ingest.batchMaxWaitMs / 4)));
-    this.#timer = setInterval(() => {
-      this.#maybeFlush();
-      this.#checkKafka();
-    }, tick);
+    this.#timer = setInterval(() => this.#checkKafka(), tick);
     const statsEvery = this.#options.statsIntervalMs ?? 10_000;
     if (statsEvery > 0) {
       this.#statsTimer = setInterval(
@@ -237,11 +189,11 @@ export class IngestWorker extends EventEmitter {
           this.#log.info(
             {
               ...this.#summary(),
-              pending: this.#pending.records,
+              pending: this.#landing?.pendingRecords ?? 0,
               writing: this.#writer.size,
               paused: this.#paused,
               kafkaStalled: this.metrics.kafka_stalled === 1,
-              inBatch: this.#inBatch,
+              inBatch: this.#landing?.inBatch ?? 0,
               lag: this.metrics.lag_total,
               lagSeconds: this.metrics.lag_seconds,
             },
@@ -253,10 +205,11 @@ export class IngestWorker extends EventEmitter {
     }
     this.#log.info(
       {
-        topics: this.#topics,
+        topics: [config.kafka.scoringEventsTopic, config.kafka.labelsTopic],
         groupId: config.ingest.groupId,
         batchSize: config.ingest.batchSize,
         batchMaxWaitMs: config.ingest.batchMaxWaitMs,
+        landingThread: this.#inThread,
       },
       'ingest worker started',
     );
@@ -273,22 +226,23 @@ export class IngestWorker extends EventEmitter {
     const t0 = Date.now();
     if (this.#timer) clearInterval(this.#timer);
     if (this.#statsTimer) clearInterval(this.#statsTimer);
-    this.#pauseAll();
-    if (this.#inBatch > 0) await new Promise<void>((resolve) => (this.#inBatchDone = resolve));
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    const landing = this.#landing;
+    await landing?.drain();
     const drainTimeout = this.#options.drainTimeoutMs ?? 60_000;
     const deadline = setTimeout(() => {
       this.#giveUp = true;
     }, drainTimeout);
     try {
       await this.#writer.idle();
-      if (this.#pending.records > 0 && !this.#abandoned) {
-        this.#startFlush();
+      if (!this.#abandoned) {
+        await landing?.flushPending();
         await this.#writer.idle();
       }
     } finally {
       clearTimeout(deadline);
     }
-    await this.#consumer?.disconnect();
+    await landing?.disconnect();
     await this.#clickhouse?.close();
     this.#log.info(
       { ms: Date.now() - t0, drained: !this.#abandoned, metrics: this.#summary() },
@@ -296,146 +250,123 @@ export class IngestWorker extends EventEmitter {
     );
   }
 
-  async #eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    const start = performance.now();
-    this.#timings.consume_ms += start - this.#lastBatchEnd;
-    this.#inBatch++;
-    try {
-      if (this.#stopping) return; // not taken, not resolved: redelivered after restart
-      const kind = this.#kind.get(batch.topic) ?? 'events'; // only the two subscribed topics arrive
-      const { topic, partition } = batch;
-      const partitionKey = `${topic}\u0000${partition}`;
-      const batchSize = this.#config.ingest.batchSize;
-      let taken = 0;
-      let unverified = 0;
-      let unverifiedReason: string | undefined;
-      let last: string | undefined;
-      const messages = batch.messages;
-      // One clock reading per fetched batch: the timestamp window and the batch age need no more.
-      const now = Date.now();
-      const declarations = kind === 'events' && this.#repo ? VectorDeclarations.of(this.#repo) : null;
-      // Kinds check events and the labels that name their model.
-      const kindCopy = this.#repo ? ModelKindDeclarations.of(this.#repo) : null;
-      await Promise.all([declarations?.fresh(now), kindCopy?.fresh(now)]);
-      const vectors = declarations?.lookup;
-      const kinds = kindCopy?.lookup;
-      // One options object for the fetch, not one (with two spreads) per message.
-      const options: PrepareOptions = {
-        timer: this.#timings,
-        timestamps: this.#timestamps,
-        now,
-        ...(vectors ? { vectors } : {}),
-        ...(kinds ? { kinds } : {}),
-      };
-      for (let i = 0; i < messages.length; i++) {
-        if (this.#stopping || (i % 1000 === 999 && (!isRunning() || isStale()))) break;
-        const m = messages[i]!;
-        const coordinate = `${topic}:${partition}:${m.offset}`;
-        // A POST's signed source is kept as an `ack=stored` POST keeps it; the dead letter stays
-        // keyed by the coordinate, so a redelivered copy is still stored once.
-        const provenance = verifySource(this.#provenanceKey, m.headers, m.value);
-        const record: RawRecord =
-          provenance.kind === 'verified'
-            ? {
-                source: 'http',
-                topic,
-                partition,
-                offset: m.offset,
-                key: m.key,
-                value: m.value,
-                ref: provenance.source,
-                deadLetterId: `kafka:${coordinate}`,
-              }
-            : { source: 'kafka', topic, partition, offset: m.offset, key: m.key, value: m.value, ref: coordinate };
-        if (provenance.kind === 'unverified') {
-          unverified++;
-          unverifiedReason ??= `${coordinate}: ${provenance.reason}`;
-        }
-        const pending = this.#pending;
-        const prepared = prepareRecord(record, kind, options);
-        if (!pending.add(prepared, now, this.#timings)) {
-          this.metrics.duplicates_in_batch_total++;
-          this.metrics.duplicates_total++;
-        }
-        // Recorded with every record, on the batch that holds it, so a flush started at any
-        // moment (here or by the timer) commits exactly what it stored.
-        pending.noteOffset(partitionKey, topic, partition, m.offset);
-        taken++;
-        last = m.offset;
-        // Let the writer's continuations run (its chDB calls finish on other threads) instead of
-        // parsing a whole multi-MB fetch in one go.
-        if (i % 2000 === 1999) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          await heartbeat();
-        }
-        if (pending.records >= batchSize) {
-          // Full: hand it to the writer; if the writer is full, wait (heart-beating) — at most
-          // one full batch waits behind the ones being written.
-          while (this.#writerFull() && !this.#stopping && isRunning()) {
-            await Promise.race([this.#writer.anyDone(), sleep(1000)]);
-            await heartbeat();
-          }
-          if (this.#pending === pending && !this.#writerFull()) this.#startFlush();
-        }
-      }
-      this.metrics.consumed_total += taken;
-      if (unverified > 0) {
-        this.metrics.unverified_sources_total += unverified;
-        this.#log.warn(
-          { records: unverified, first: unverifiedReason },
-          'provenance headers that do not verify: records landed with their Kafka coordinate, not as HTTP',
-        );
-      }
-      // Moves kafkajs' fetch position only; the commit happens after the insert. A stale batch
-      // (the partition was seeked or reassigned) is not resolved: kafkajs re-fetches from its new position.
-      if (last !== undefined && !isStale()) resolveOffset(last);
-      const lag = Number(batch.offsetLag());
-      const lagKey = `${topic}:${partition}`;
-      this.metrics.lag_total += lag - (this.metrics.lag[lagKey] ?? 0);
-      this.metrics.lag[lagKey] = lag;
-      const newest = last === undefined ? undefined : messages[taken - 1];
-      this.#lagSeconds.set(lagKey, lag > 0 && newest ? Math.max(0, (Date.now() - Number(newest.timestamp)) / 1000) : 0);
-      let lagSeconds = 0;
-      for (const seconds of this.#lagSeconds.values()) lagSeconds = Math.max(lagSeconds, seconds);
-      this.metrics.lag_seconds = lagSeconds;
-      this.#maybeFlush();
-    } finally {
-      this.#inBatch--;
-      if (this.#inBatch === 0) this.#inBatchDone?.();
-      this.#lastBatchEnd = performance.now();
+  #newLanding(): LandingControl {
+    const o = this.#options;
+    const common = {
+      config: this.#config,
+      metrics: this.metrics,
+      provenanceKey: this.#provenanceKey,
+      ...(o.fromBeginning !== undefined ? { fromBeginning: o.fromBeginning } : {}),
+      ...(o.createTopics !== undefined ? { createTopics: o.createTopics } : {}),
+      ...(o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: o.sessionTimeoutMs } : {}),
+    };
+    if (!this.#inThread) {
+      const landing: Landing = new Landing(
+        { ...common, logger: this.#log, ...(o.kafka ? { kafka: o.kafka } : {}) },
+        {
+          declarations: (now) => this.#declarations(now),
+          handOff: (batch) => this.#submit(batch, landing),
+          answered: () => this.#kafkaAnswered(),
+          joined: () => {
+            this.#joined = true;
+            this.#kafkaAnswered();
+          },
+          progressed: () => {},
+        },
+      );
+      return landing;
     }
+    const landing: ThreadLanding = new ThreadLanding(
+      {
+        ...common,
+        logger: this.#log,
+        // Only the first thread: the one started after a failure must not fail again.
+        ...(o.landingThreadThrowsAfter !== undefined && this.#landing === undefined
+          ? { throwAfterHandOffs: o.landingThreadThrowsAfter }
+          : {}),
+      },
+      {
+        handOff: (batch) => this.#submit(batch, landing),
+        answered: () => this.#kafkaAnswered(),
+        // Joining is an answer; the thread's count of answers is read only every 100 ms.
+        joined: () => {
+          this.#joined = true;
+          this.#kafkaAnswered();
+        },
+        declarationCopies: () => this.#declarationCopies(),
+        failed: (error) => this.#landingFailed(landing, error),
+      },
+    );
+    return landing;
   }
 
-  #maybeFlush(): void {
-    if (this.#writerFull() || this.#pending.records === 0 || (this.#stopping && this.#inBatch > 0)) return;
-    const full = this.#pending.records >= this.#config.ingest.batchSize;
-    const old = Date.now() - this.#pending.firstAt >= this.#config.ingest.batchMaxWaitMs;
-    if (full || old) this.#startFlush();
+  #declarationCopies(): { vectors: DeclaredCopy<unknown> | null; kinds: DeclaredCopy<unknown> | null } {
+    const repo = this.#repo;
+    return {
+      vectors: repo ? VectorDeclarations.of(repo) : null,
+      kinds: repo ? ModelKindDeclarations.of(repo) : null,
+    };
+  }
+
+  /** The declarations copies, fresh for records taken at `now` (declared-copy.ts). */
+  async #declarations(now: number): Promise<LandingDeclarations> {
+    const repo = this.#repo;
+    const vectors = repo ? VectorDeclarations.of(repo) : null;
+    // Kinds check events and the labels that name their model.
+    const kinds = repo ? ModelKindDeclarations.of(repo) : null;
+    await Promise.all([vectors?.fresh(now), kinds?.fresh(now)]);
+    return { ...(vectors ? { vectors: vectors.lookup } : {}), ...(kinds ? { kinds: kinds.lookup } : {}) };
   }
 
   /**
-   * Two batches are written at once: the second's look-up and insert overlap the first's insert.
-   * While ClickHouse is failing only one is, so an outage holds at most the batch being retried
-   * and one pending batch — plus a second batch if it had been handed over before the failure.
+   * The landing thread failed: say so, and start another. Its batches already handed over are
+   * still stored, but their offsets cannot be committed by the consumer that went with it, so
+   * they are delivered again — to the new thread — and found stored; what it had not handed
+   * over is delivered again too. Until the new thread's consumer answers, ingest is stalled.
    */
-  #writerFull(): boolean {
-    return this.#writer.size >= MAX_BATCHES_WRITING || (this.#paused && this.#writer.size > 0);
+  #landingFailed(landing: LandingControl, error: Error): void {
+    if (landing !== this.#landing) return;
+    this.#log.error(
+      { err: error.message, restartInMs: this.#restartBackoff },
+      'the landing thread failed: starting another; records it held uncommitted are delivered again and stored once',
+    );
+    this.emit('landing-failed', { error });
+    if (this.metrics.kafka_stalled === 0) {
+      this.metrics.kafka_stalled = 1;
+      this.#refreshPaused();
+      this.emit('kafka-stalled');
+    }
+    if (this.#stopping) return;
+    const delay = this.#restartBackoff;
+    this.#restartBackoff = Math.min(this.#config.ingest.maxRetryBackoffMs, delay * 2);
+    this.#restartTimer = setTimeout(() => {
+      if (this.#stopping) return;
+      const next = this.#newLanding();
+      this.#landing = next;
+      next.start().then(
+        () => {
+          this.#restartBackoff = LANDING_RESTART_MS;
+          if (this.#paused) next.pause();
+          this.#log.info({}, 'landing thread started again');
+        },
+        (err: unknown) => this.#landingFailed(next, err instanceof Error ? err : new Error(String(err))),
+      );
+    }, delay);
   }
 
-  #startFlush(): void {
-    const batch = this.#pending;
-    this.#pending = new PendingBatch();
-    this.#writer.submit(batch).then(
-      () => {
-        if (!this.#stopping) this.#maybeFlush();
-      },
-      (err: unknown) =>
-        this.#log.error(
-          { err: brief(err), rows: batch.rows },
-          'batch write failed unexpectedly: left uncommitted, it will be redelivered',
-        ),
-    );
+  #submit(batch: PendingBatch, landing: LandingControl): void {
+    this.#landingOf.set(batch, landing);
+    this.#writer
+      .submit(batch)
+      .then(
+        () => undefined,
+        (err: unknown) =>
+          this.#log.error(
+            { err: brief(err), rows: batch.rows },
+            'batch write failed unexpectedly: left uncommitted, it will be redelivered',
+          ),
+      )
+      .finally(() => landing.batchDone());
   }
 
   /** Store one batch, retrying with back-off (consumption paused) until it is stored or shutdown gives up. */
@@ -524,13 +455,15 @@ export class IngestWorker extends EventEmitter {
 
   async #commit(batch: PendingBatch): Promise<void> {
     const offsets = batch.commitOffsets();
-    if (offsets.length === 0 || !this.#consumer || this.#abandoned) return;
+    const landing = this.#landingOf.get(batch);
+    if (offsets.length === 0 || !landing || this.#abandoned) return;
     const t0 = performance.now();
     try {
-      await this.#consumer.commitOffsets(offsets);
+      await landing.commit(offsets);
     } catch (err) {
       // The rows are stored; an uncommitted offset only means a redelivery, which de-dupe absorbs
-      // (typical cause: a rebalance moved the partition while the batch was being written).
+      // (typical cause: a rebalance moved the partition while the batch was being written, or
+      // the landing thread that consumed it failed).
       this.metrics.commit_failures_total++;
       this.#log.warn(
         { err: (err as Error).message, offsets },
@@ -542,25 +475,22 @@ export class IngestWorker extends EventEmitter {
     }
   }
 
+  /** ClickHouse writes fail: landing stops fetching until a batch is stored again. */
   #pauseAll(): void {
-    if (this.#paused || !this.#consumer) return;
-    try {
-      this.#consumer.pause(this.#topics.map((topic) => ({ topic })));
-      this.#paused = true;
-      // The metric (and event) report pauses caused by ClickHouse failing, not by shutdown.
-      if (!this.#stopping) {
-        this.#clickhouseFailing = true;
-        this.#refreshPaused();
-        this.emit('paused');
-      }
-    } catch (err) {
-      this.#log.warn({ err: (err as Error).message }, 'could not pause consumption');
+    if (this.#paused || !this.#landing) return;
+    this.#landing.pause();
+    this.#paused = true;
+    // The metric (and event) report pauses caused by ClickHouse failing, not by shutdown.
+    if (!this.#stopping) {
+      this.#clickhouseFailing = true;
+      this.#refreshPaused();
+      this.emit('paused');
     }
   }
 
   #resumeAll(): void {
-    if (!this.#paused || !this.#consumer) return;
-    this.#consumer.resume(this.#topics.map((topic) => ({ topic })));
+    if (!this.#paused || !this.#landing) return;
+    this.#landing.resume();
     this.#paused = false;
     this.#clickhouseFailing = false;
     // Fetching starts again now: a pause is not a Kafka stall.

@@ -2,13 +2,8 @@
  * A batch being filled: rows by identity (first wins), each encoded in RowBinary for its table
  * when added, and the highest offset seen per partition.
  */
-import {
-  eventKey,
-  labelKey,
-  type EncodedRows,
-  type IngestTable,
-  type StoredEventIdentity,
-} from '../../platform/clickhouse/ingest-repository.ts';
+import type { EncodedRows, IngestTable, StoredEventIdentity } from '../../platform/clickhouse/ingest-repository.ts';
+import { eventKey, labelKey } from '../../platform/clickhouse/ingest-keys.ts';
 import { writeDeadLetter, writeLabel, writeScoringEvent } from '../../platform/clickhouse/ingest-row-binary.ts';
 import { ByteWriter } from '../../platform/clickhouse/row-binary.ts';
 import type { Prepared } from './prepare-record.ts';
@@ -30,9 +25,39 @@ export interface BatchedLabel extends EncodedRange {
 
 /** One table's rows of a batch, back to back. */
 class TableBytes {
-  readonly writer = new ByteWriter();
+  readonly writer: ByteWriter;
   /** Rows written, including those later dropped from the batch's maps. */
   written = 0;
+
+  constructor(writer = new ByteWriter()) {
+    this.writer = writer;
+  }
+}
+
+/** One table's bytes handed from the landing thread: the memory is transferred, not copied. */
+export interface TransferredTable {
+  buffer: ArrayBuffer;
+  length: number;
+  written: number;
+}
+
+/**
+ * A batch as the landing thread hands it to the thread that stores it (landing-thread.ts): the
+ * encoded bytes and the numbers travel as transferred memory; the de-duplication keys and ids
+ * as strings (their maps are rebuilt on arrival, in the order the rows were added).
+ */
+export interface TransferredBatch {
+  records: number;
+  duplicates: number;
+  firstAt: number;
+  offsets: Array<[string, { topic: string; partition: number; offset: string }]>;
+  tables: Partial<Record<IngestTable, TransferredTable>>;
+  /** Keys, model ids, event ids, and per event [ts, start, end]. */
+  events: { keys: string[]; modelIds: string[]; eventIds: string[]; numbers: Float64Array };
+  /** Keys, event ids, and per label [labelTs, start, end]. */
+  labels: { keys: string[]; eventIds: string[]; numbers: Float64Array };
+  /** Dead-letter ids, and per dead letter [start, end]. */
+  deadLetters: { keys: string[]; numbers: Float64Array };
 }
 
 export interface EncodeTimer {
@@ -140,6 +165,112 @@ export class PendingBatch {
     }
     pieces.push(all.subarray(start, end));
     return { count: rows.length, body: Buffer.concat(pieces) };
+  }
+
+  /**
+   * This batch for another thread, and the memory to transfer with it (postMessage's transfer
+   * list): the batch gives up its bytes and must not be used afterwards.
+   */
+  transfer(): { batch: TransferredBatch; transferList: ArrayBuffer[] } {
+    const transferList: ArrayBuffer[] = [];
+    const tables: TransferredBatch['tables'] = {};
+    for (const [table, bytes] of this.#bytes) {
+      const { buffer, length } = bytes.writer.release();
+      tables[table] = { buffer, length, written: bytes.written };
+      transferList.push(buffer);
+    }
+    const events: TransferredBatch['events'] = {
+      keys: [],
+      modelIds: [],
+      eventIds: [],
+      numbers: new Float64Array(this.events.size * 3),
+    };
+    let i = 0;
+    for (const [key, e] of this.events) {
+      events.keys.push(key);
+      events.modelIds.push(e.modelId);
+      events.eventIds.push(e.eventId);
+      events.numbers[i++] = e.ts;
+      events.numbers[i++] = e.start;
+      events.numbers[i++] = e.end;
+    }
+    const labels: TransferredBatch['labels'] = {
+      keys: [],
+      eventIds: [],
+      numbers: new Float64Array(this.labels.size * 3),
+    };
+    i = 0;
+    for (const [key, l] of this.labels) {
+      labels.keys.push(key);
+      labels.eventIds.push(l.eventId);
+      labels.numbers[i++] = l.labelTs;
+      labels.numbers[i++] = l.start;
+      labels.numbers[i++] = l.end;
+    }
+    const deadLetters: TransferredBatch['deadLetters'] = {
+      keys: [],
+      numbers: new Float64Array(this.deadLetters.size * 2),
+    };
+    i = 0;
+    for (const [key, d] of this.deadLetters) {
+      deadLetters.keys.push(key);
+      deadLetters.numbers[i++] = d.start;
+      deadLetters.numbers[i++] = d.end;
+    }
+    transferList.push(
+      events.numbers.buffer as ArrayBuffer,
+      labels.numbers.buffer as ArrayBuffer,
+      deadLetters.numbers.buffer as ArrayBuffer,
+    );
+    this.#bytes.clear();
+    return {
+      batch: {
+        records: this.records,
+        duplicates: this.duplicates,
+        firstAt: this.firstAt,
+        offsets: [...this.offsets],
+        tables,
+        events,
+        labels,
+        deadLetters,
+      },
+      transferList,
+    };
+  }
+
+  /** The batch another thread {@link transfer}red, as it was there. */
+  static fromTransfer(t: TransferredBatch): PendingBatch {
+    const batch = new PendingBatch();
+    batch.records = t.records;
+    batch.duplicates = t.duplicates;
+    batch.firstAt = t.firstAt;
+    for (const [key, offset] of t.offsets) batch.offsets.set(key, offset);
+    for (const [table, bytes] of Object.entries(t.tables) as Array<[IngestTable, TransferredTable]>) {
+      const adopted = new TableBytes(ByteWriter.adopt(Buffer.from(bytes.buffer, 0, bytes.length)));
+      adopted.written = bytes.written;
+      batch.#bytes.set(table, adopted);
+    }
+    const e = t.events;
+    for (let k = 0, n = 0; k < e.keys.length; k++, n += 3)
+      batch.events.set(e.keys[k]!, {
+        modelId: e.modelIds[k]!,
+        eventId: e.eventIds[k]!,
+        ts: e.numbers[n]!,
+        start: e.numbers[n + 1]!,
+        end: e.numbers[n + 2]!,
+      });
+    const l = t.labels;
+    for (let k = 0, n = 0; k < l.keys.length; k++, n += 3)
+      batch.labels.set(l.keys[k]!, {
+        eventId: l.eventIds[k]!,
+        labelTs: l.numbers[n]!,
+        start: l.numbers[n + 1]!,
+        end: l.numbers[n + 2]!,
+      });
+    const d = t.deadLetters;
+    for (let k = 0, n = 0; k < d.keys.length; k++, n += 2)
+      batch.deadLetters.set(d.keys[k]!, { start: d.numbers[n]!, end: d.numbers[n + 1]! });
+    return batch;
   }
 
   /**
