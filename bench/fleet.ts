@@ -57,6 +57,7 @@ import { arrivalOf, PostPacer } from './lib/arrival.ts';
 import { machine } from './lib/cli.ts';
 import { fleetModelIds, parseFleetIdOptions } from './lib/fleet-ids.ts';
 import { inPool, RunStop } from './lib/run-stop.ts';
+import { HTTP_INGEST_STAGES, type HttpIngestStage } from '../workers/ingest/http-stages.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'fleet-bench-admin-token-0123456789';
@@ -567,6 +568,9 @@ async function scrape(daemon: Daemon): Promise<Record<string, number>> {
     const lag = /^halflife_(nodejs_eventloop_lag_(?:p50|p99|max)_seconds) (\S+)$/.exec(line);
     if (lag) out[lag[1]!] = Number(lag[2]);
     // POST /v1/events as the server timed it (handler and body parsing), cumulative buckets.
+    // The server's stages of events POSTs (workers/ingest/http-stages.ts): time and count a stage.
+    const stage = /^halflife_http_ingest_stage_seconds_(sum|count)\{kind="events",stage="(\w+)"\} (\S+)$/.exec(line);
+    if (stage) out[`stage_${stage[1]}_${stage[2]}`] = Number(stage[3]);
     const post = /^halflife_http_request_duration_seconds_bucket\{([^}]*)\} (\S+)$/.exec(line);
     if (post && /method="POST"/.test(post[1]!) && /route="\/v1\/events"/.test(post[1]!)) {
       const le = /le="([^"]+)"/.exec(post[1]!)?.[1];
@@ -730,6 +734,13 @@ function interval(a: Sample, b: Sample, traffic: Traffic) {
     // request waited to be read, mostly behind a busy event loop.
     serverPostP50Ms: bucketQuantile(a.metrics, b.metrics, 0.5),
     serverPostP99Ms: bucketQuantile(a.metrics, b.metrics, 0.99),
+    // Mean ms of each server stage of an events POST: where its time goes during the ticks.
+    postStageMeanMs: Object.fromEntries(
+      HTTP_INGEST_STAGES.map((st) => {
+        const n = delta(`stage_count_${st}`);
+        return [st, n > 0 ? round((delta(`stage_sum_${st}`) * 1000) / n) : null];
+      }).filter(([, ms]) => ms !== null),
+    ) as Partial<Record<HttpIngestStage, number>>,
     eventLoopLagP99Ms: lagMs(b.metrics.nodejs_eventloop_lag_p99_seconds),
     eventLoopLagMaxMs: lagMs(b.metrics.nodejs_eventloop_lag_max_seconds),
     eventsPerSecond: Math.round(sum(posts.map((p) => p.accepted)) / seconds),
@@ -1024,7 +1035,10 @@ async function main(): Promise<void> {
       );
       log(
         `          POST /v1/events in the server: p50 ≤ ${r.serverPostP50Ms ?? '-'} ms, p99 ≤ ${r.serverPostP99Ms ?? '-'} ms; ` +
-          `event loop delay p99 ${r.eventLoopLagP99Ms ?? '-'} ms, max ${r.eventLoopLagMaxMs ?? '-'} ms`,
+          `event loop delay p99 ${r.eventLoopLagP99Ms ?? '-'} ms, max ${r.eventLoopLagMaxMs ?? '-'} ms; ` +
+          `stage means ms: ${Object.entries(r.postStageMeanMs)
+            .map(([st, ms]) => `${st} ${ms}`)
+            .join(', ')}`,
       );
       log(`          memory: ${renderMemory(r.memory)}`);
       log(`          current runs' history: ${renderRunHistory(b.runHistory)}`);
