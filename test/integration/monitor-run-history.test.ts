@@ -180,7 +180,9 @@ describe('a monitor run bounded in history bytes (real Temporal)', () => {
   it('upserts its search attributes when they change, not at every tick', () => {
     const ticks = runs.reduce((n, r) => n + r.ticks, 0);
     const upserts = runs.reduce((n, r) => n + r.upserts, 0);
-    expect(ticks).toBeGreaterThanOrEqual(TICKS);
+    // A record is stored before its workflow task completes: the last one stored may not be in the
+    // history at the terminate.
+    expect(ticks).toBeGreaterThanOrEqual(TICKS - 1);
     // One at each run's start, and one per change of health or stage (none expected here); a
     // monitor that upserts at every call makes several a tick.
     expect(upserts).toBeGreaterThanOrEqual(runs.length);
