@@ -7,7 +7,11 @@
  * merge, as much as a window read's smaller queries (BENCHMARKS.md "Run Q").
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { recordDecisions, type DecisionRecord } from '../platform/clickhouse/decisions-repository.ts';
+import {
+  recordDecisions,
+  type DecisionRecord,
+  type RepeatableRecord,
+} from '../platform/clickhouse/decisions-repository.ts';
 
 export interface DecisionBatcherOptions {
   /** How long the first decision of an idle batcher waits for others to join it (ms). @default 20 */
@@ -15,7 +19,7 @@ export interface DecisionBatcherOptions {
   /** Most decisions written by one batch. @default 256 */
   maxBatch?: number;
   /** Writes a batch: the repository's unless a test replaces it. @default recordDecisions */
-  writeBatch?: (decisions: DecisionRecord[]) => Promise<boolean[]>;
+  writeBatch?: (decisions: DecisionRecord[], repeatables: (RepeatableRecord | undefined)[]) => Promise<boolean[]>;
 }
 
 /** What the batcher has written since it started (tests, benchmarks). */
@@ -28,6 +32,7 @@ export interface DecisionBatcherStats {
 
 interface Pending {
   decision: DecisionRecord;
+  repeatable: RepeatableRecord | undefined;
   resolve: (stored: boolean) => void;
   reject: (err: unknown) => void;
 }
@@ -35,7 +40,10 @@ interface Pending {
 export class DecisionBatcher {
   readonly #lingerMs: number;
   readonly #maxBatch: number;
-  readonly #writeBatch: (decisions: DecisionRecord[]) => Promise<boolean[]>;
+  readonly #writeBatch: (
+    decisions: DecisionRecord[],
+    repeatables: (RepeatableRecord | undefined)[],
+  ) => Promise<boolean[]>;
   #pending: Pending[] = [];
   #running = false;
   #timer: NodeJS.Timeout | null = null;
@@ -44,13 +52,17 @@ export class DecisionBatcher {
   constructor(client: ClickHouseClient, options: DecisionBatcherOptions = {}) {
     this.#lingerMs = Math.max(0, options.lingerMs ?? 20);
     this.#maxBatch = Math.max(1, options.maxBatch ?? 256);
-    this.#writeBatch = options.writeBatch ?? ((decisions) => recordDecisions(client, decisions));
+    this.#writeBatch =
+      options.writeBatch ?? ((decisions, repeatables) => recordDecisions(client, decisions, repeatables));
   }
 
-  /** Store `decision` once (a retried activity's second call stores nothing); rejects when its batch fails. */
-  record(decision: DecisionRecord): Promise<{ stored: boolean }> {
+  /**
+   * Store `decision` once (a retried activity's second call stores nothing); `repeatable`: a call
+   * at another decision time replaces it (recordDecisions). Rejects when its batch fails.
+   */
+  record(decision: DecisionRecord, repeatable?: RepeatableRecord): Promise<{ stored: boolean }> {
     return new Promise((resolve, reject) => {
-      this.#pending.push({ decision, resolve: (stored) => resolve({ stored }), reject });
+      this.#pending.push({ decision, repeatable, resolve: (stored) => resolve({ stored }), reject });
       this.#schedule();
     });
   }
@@ -80,7 +92,10 @@ export class DecisionBatcher {
     this.#pending = this.#pending.slice(batch.length);
     const t0 = performance.now();
     try {
-      const stored = await this.#writeBatch(batch.map((p) => p.decision));
+      const stored = await this.#writeBatch(
+        batch.map((p) => p.decision),
+        batch.map((p) => p.repeatable),
+      );
       batch.forEach((p, i) => p.resolve(stored[i] ?? false));
     } catch (err) {
       for (const p of batch) p.reject(err);

@@ -15,7 +15,7 @@ import {
 import { fitCbpe } from '../detectors/quality/cbpe.ts';
 import { DEFAULT_SCORE_HISTOGRAM_BINS } from '../detectors/quality/score-histogram.ts';
 import { buildReference as buildReferenceProfiles } from '../operations/build-reference.ts';
-import type { DecisionRecord } from '../platform/clickhouse/decisions-repository.ts';
+import type { DecisionRecord, RepeatableRecord } from '../platform/clickhouse/decisions-repository.ts';
 import { DecisionBatcher } from './decision-batcher.ts';
 import { loadReferences, type StoredReference } from '../platform/clickhouse/reference-repository.ts';
 import { assertCountableReference } from '../detectors/drift/window-comparison.ts';
@@ -535,8 +535,13 @@ export function createMonitorActivities({
     return { ...monitorReference(profiles, input.modelVersion ?? '', cbpe), decisionThreshold: threshold };
   }
 
-  async function recordDecision(decision: DecisionRecord): Promise<{ stored: boolean }> {
-    return decisions.record(decision);
+  /**
+   * Store a decision once. `repeatable`: the record is a local activity's (the monitor's, runs with
+   * `decision-record-local-activity`), run again if its workflow task does not complete; the
+   * attempt that runs last replaces an earlier one's row (recordDecisions).
+   */
+  async function recordDecision(decision: DecisionRecord, repeatable?: RepeatableRecord): Promise<{ stored: boolean }> {
+    return decisions.record(decision, repeatable);
   }
 
   return { collectWindow, buildReference, recordDecision };

@@ -95,7 +95,8 @@ export function maxConcurrentActivities(config: Pick<HalflifeConfig, 'temporal'>
 /**
  * Local activities at once: the monitors' window reads (runs with `window-read-local-activity`),
  * which wait for their batch as they did as regular activities, so sized the same way and by the
- * same setting (the SDK's own default is 100 on any machine).
+ * same setting (the SDK's own default is 100 on any machine). A tick's decision record (runs with
+ * `decision-record-local-activity`) runs after its read, in the same task, so it needs no more.
  * @default `temporal.maxConcurrentActivities`: 32 per CPU core, at least 128
  */
 export function maxConcurrentLocalActivities(config: Pick<HalflifeConfig, 'temporal'>): number {

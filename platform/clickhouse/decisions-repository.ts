@@ -73,40 +73,116 @@ interface DecisionRow {
   details: string;
 }
 
-/** Store a decision once: a second call with the same id (an activity retry) is a no-op. */
-export async function recordDecision(client: ClickHouseClient, d: DecisionRecord): Promise<{ stored: boolean }> {
-  const [stored] = await recordDecisions(client, [d]);
+/**
+ * A record that may run again in a later attempt of the workflow task that asked for it: the
+ * monitor's record as a local activity runs inside the task, before the task completes, and a task
+ * that fails or times out first (its worker dies, its history cannot be written) runs again — the
+ * window read and the decision included, at that attempt's own time and possibly with another
+ * outcome. The attempt whose task completes is the one the history keeps, so it replaces the
+ * rows of its id an earlier attempt stored. `earlierAttemptsSince`: no earlier attempt was decided
+ * before it (the run's start: the id names the run).
+ */
+export interface RepeatableRecord {
+  earlierAttemptsSince: number;
+}
+
+/**
+ * Store a decision once: a second call with the same id (an activity retry) is a no-op; with
+ * `repeatable`, a second call at another decision time replaces the first.
+ */
+export async function recordDecision(
+  client: ClickHouseClient,
+  d: DecisionRecord,
+  repeatable?: RepeatableRecord,
+): Promise<{ stored: boolean }> {
+  const [stored] = await recordDecisions(client, [d], [repeatable]);
   return { stored: stored ?? false };
 }
 
-/** Which of the batch's decision ids are stored already: read within the batch's decision times. */
-const STORED_DECISION_IDS_SQL = `
-SELECT DISTINCT decision_id FROM decisions
-WHERE model_id IN {models:Array(String)} AND decision_id IN {ids:Array(String)}
-  AND decided_at >= fromUnixTimestamp64Milli({from:Int64}) AND decided_at <= fromUnixTimestamp64Milli({to:Int64})`;
+/**
+ * The batch's decision ids stored already, and when each row was decided: each model's rows read
+ * within its own records' decision times (from the earliest a repeatable record's earlier attempt
+ * may have been decided), so a long run's bound does not widen the other models' reads.
+ */
+function storedDecisionIdsSql(models: number): string {
+  const ranges = Array.from(
+    { length: models },
+    (_, k) =>
+      `(model_id = {model${k}:String} AND decided_at >= fromUnixTimestamp64Milli({from${k}:Int64}) AND decided_at <= fromUnixTimestamp64Milli({to${k}:Int64}))`,
+  );
+  return `
+SELECT decision_id, toUnixTimestamp64Milli(decided_at) AS decided_ms FROM decisions
+WHERE decision_id IN {ids:Array(String)} AND (${ranges.join(' OR ')})`;
+}
+
+/**
+ * Rows an earlier attempt of a repeatable record stored, by id and decision time (the table's
+ * ReplacingMergeTree collapses only rows of one sort key, which holds the decision time). A
+ * lightweight DELETE: the rows are masked at once, readers and FINAL skip them, a merge drops
+ * them; it runs only when a workflow task ran a record and did not complete.
+ */
+const DELETE_EARLIER_ATTEMPTS_SQL = `
+DELETE FROM decisions
+WHERE model_id IN {models:Array(String)}
+  AND concat(decision_id, '@', toString(toUnixTimestamp64Milli(decided_at))) IN {attempts:Array(String)}`;
 
 /**
  * Store many decisions with one look-up and one insert (a fleet's ticks record ~one a model a
  * minute; one query and one part each cost the embedded engine's query lane and its merges that
- * much). Each is stored once: an id stored already, or earlier in the same batch, is skipped.
+ * much). Each is stored once: an id stored already, or earlier in the same batch, is skipped —
+ * unless its record is `repeatable` (the same index of `repeatables`) and the stored row was
+ * decided at another time: that row is an earlier attempt's, deleted, and this one stored.
  * Returns, in order, whether each was stored by this call.
  */
-export async function recordDecisions(client: ClickHouseClient, decisions: DecisionRecord[]): Promise<boolean[]> {
+export async function recordDecisions(
+  client: ClickHouseClient,
+  decisions: DecisionRecord[],
+  repeatables: readonly (RepeatableRecord | undefined)[] = [],
+): Promise<boolean[]> {
   if (decisions.length === 0) return [];
-  const times = decisions.map((d) => d.decidedAt);
-  // A retry carries the decision time of its first attempt, so the look-up need not read older rows.
-  const existing = await queryRows<{ decision_id: string }>(client, STORED_DECISION_IDS_SQL, {
-    models: [...new Set(decisions.map((d) => d.modelId))],
-    ids: [...new Set(decisions.map((d) => d.decisionId))],
-    from: Math.min(...times),
-    to: Math.max(...times),
+  // Per model, the times to look in: a retry carries the decision time of its first attempt, so
+  // the look-up need not read older rows; a repeatable record's earlier attempt was decided no
+  // earlier than its bound.
+  const ranges = new Map<string, { from: number; to: number }>();
+  decisions.forEach((d, i) => {
+    const from = Math.min(d.decidedAt, repeatables[i]?.earlierAttemptsSince ?? d.decidedAt);
+    const range = ranges.get(d.modelId);
+    ranges.set(d.modelId, {
+      from: Math.min(from, range?.from ?? from),
+      to: Math.max(d.decidedAt, range?.to ?? d.decidedAt),
+    });
   });
-  const seen = new Set(existing.map((r) => r.decision_id));
-  const stored = decisions.map((d) => {
+  const models = [...ranges.keys()];
+  const params: Record<string, unknown> = { ids: [...new Set(decisions.map((d) => d.decisionId))] };
+  [...ranges].forEach(([modelId, { from, to }], k) =>
+    Object.assign(params, { [`model${k}`]: modelId, [`from${k}`]: from, [`to${k}`]: to }),
+  );
+  const existing = await queryRows<{ decision_id: string; decided_ms: string }>(
+    client,
+    storedDecisionIdsSql(ranges.size),
+    params,
+  );
+  const storedAt = new Map<string, number[]>();
+  for (const row of existing)
+    storedAt.set(row.decision_id, [...(storedAt.get(row.decision_id) ?? []), Number(row.decided_ms)]);
+  const seen = new Set<string>();
+  const earlierAttempts: string[] = [];
+  const stored = decisions.map((d, i) => {
     if (seen.has(d.decisionId)) return false;
     seen.add(d.decisionId);
-    return true;
+    const at = storedAt.get(d.decisionId) ?? [];
+    if (at.length === 0) return true;
+    if (!repeatables[i]) return false;
+    // A row at this decision time is this attempt's own (its retry): kept. Others are earlier attempts'.
+    const others = at.filter((t) => t !== d.decidedAt);
+    earlierAttempts.push(...others.map((t) => `${d.decisionId}@${t}`));
+    return others.length === at.length;
   });
+  if (earlierAttempts.length > 0)
+    await client.command({
+      query: DELETE_EARLIER_ATTEMPTS_SQL,
+      query_params: { models, attempts: [...new Set(earlierAttempts)] },
+    });
   const rows = decisions.filter((_, i) => stored[i]).map(decisionRow);
   if (rows.length > 0) await client.insert({ table: 'decisions', format: 'JSONEachRow', values: rows });
   return stored;

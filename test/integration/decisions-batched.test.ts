@@ -2,18 +2,29 @@
  * Decisions recorded in batches (platform/clickhouse/decisions-repository.ts `recordDecisions`,
  * activities/decision-batcher.ts) on the embedded engine: each decision is stored once — against
  * what is stored already, within a batch, and for a retry whose decision time is older than the
- * rest of its batch — and the monitors' concurrent records become one batch.
+ * rest of its batch — and the monitors' concurrent records become one batch. A repeatable record
+ * (the monitor's local activity, run again when its workflow task did not complete) stored twice
+ * reads back once through every reader, and a later attempt at another time replaces the earlier.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecisionBatcher } from '../../activities/decision-batcher.ts';
 import { openClickHouse, queryRows, type ClickHouse } from '../../platform/clickhouse/client.ts';
 import {
+  getDecision,
   listDecisions,
   recordDecision,
   recordDecisions,
   type DecisionRecord,
 } from '../../platform/clickhouse/decisions-repository.ts';
 import { applyMigrations } from '../../platform/clickhouse/migrations.ts';
+import { modelHistory } from '../../platform/clickhouse/audit-repository.ts';
+import {
+  latestDecisions,
+  latestWindowDecisions,
+  recentDecisions,
+  recentWindowDecisions,
+} from '../../platform/clickhouse/dashboard-repository.ts';
+import { decisionCounts, monitorTicks } from '../../platform/clickhouse/metrics-repository.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
 const T0 = Date.UTC(2026, 10, 30, 12);
@@ -103,5 +114,105 @@ describe('decisions recorded in batches (embedded ClickHouse)', () => {
     expect(answers[50]).toEqual({ stored: false });
     const stored = await storedCount(b);
     expect(ids.every((d) => stored.get(d.decisionId) === 1)).toBe(true);
+  });
+
+  describe('a repeatable record (a local activity run again by its workflow task)', () => {
+    const RUN_START = T0 - 10 * MINUTE;
+    const repeatable = { earlierAttemptsSince: RUN_START };
+    /** A monitor tick's record as the workflow makes it: the window in its statistics and windows. */
+    const tick = (modelId: string, n: number, decidedAt: number, kind: DecisionRecord['kind'], reason: string) => {
+      const window = { start: T0 + (n - 1) * MINUTE, end: T0 + n * MINUTE };
+      return {
+        ...decision(modelId, n, decidedAt),
+        workflowId: `halflife-monitor-${modelId}`,
+        decisionId: `halflife-monitor-${modelId}/run/${n}`,
+        kind,
+        reason,
+        statistics: { window, quality: { value: 0.9 } },
+        windows: [window],
+      };
+    };
+
+    /** What each reader of decisions says of `modelId`: the decision ids, kinds, reasons and times it sees. */
+    const readers = async (modelId: string) => {
+      const listed = await listDecisions(ch.client, { modelId });
+      const one = (rows: { decision_id: string; kind: string; at: string }[]) =>
+        rows
+          .filter((r) => r.decision_id.startsWith(`halflife-monitor-${modelId}/`))
+          .map((r) => [r.decision_id, r.kind, Number(r.at)]);
+      return {
+        list: listed.map((d) => [d.decisionId, d.kind, d.decidedAt]),
+        explain: await Promise.all(listed.map(async (d) => (await getDecision(ch.client, d.decisionId))?.reason)),
+        audit: (await modelHistory(ch.client, modelId)).entries.map((e) => [e.id, e.kind, Date.parse(e.at)]),
+        dashboardWindows: one(await recentWindowDecisions(ch.client, modelId, 100)),
+        dashboardDecisions: one(await recentDecisions(ch.client, modelId, 100)),
+        fleetLatest: one((await latestDecisions(ch.client)).filter((r) => r.model_id === modelId)),
+        fleetLatestWindow: one((await latestWindowDecisions(ch.client)).filter((r) => r.model_id === modelId)),
+        metricsByKind: (await decisionCounts(ch.client))
+          .filter((r) => r.model_id === modelId)
+          .map((r) => [r.kind, Number(r.n)]),
+        metricsTicks: (await monitorTicks(ch.client)).filter((r) => r.model_id === modelId).map((r) => Number(r.n)),
+      };
+    };
+
+    it('stored twice at one decision time (its retry), reads back once through every reader', async () => {
+      const m = uniqueName('decisions-repeat-same');
+      const record = tick(m, 1, T0 + MINUTE, 'no-action', 'tick 1');
+      const batcher = new DecisionBatcher(ch.client, { lingerMs: 0 });
+      expect(await batcher.record(record, repeatable)).toEqual({ stored: true });
+      expect(await batcher.record(record, repeatable)).toEqual({ stored: false });
+      expect((await storedCount(m)).get(record.decisionId)).toBe(1);
+      const id = record.decisionId;
+      const at = record.decidedAt;
+      expect(await readers(m)).toEqual({
+        list: [[id, 'no-action', at]],
+        explain: ['tick 1'],
+        audit: [[id, 'no-action', at]],
+        dashboardWindows: [[id, 'no-action', at]],
+        dashboardDecisions: [[id, 'no-action', at]],
+        fleetLatest: [[id, 'no-action', at]],
+        fleetLatestWindow: [[id, 'no-action', at]],
+        metricsByKind: [['no-action', 1]],
+        metricsTicks: [1],
+      });
+    });
+
+    it("replaced by a later attempt at another time and outcome: every reader sees the later attempt's row once", async () => {
+      const m = uniqueName('decisions-repeat-later');
+      const before = tick(m, 1, T0 + MINUTE, 'no-action', 'tick 1');
+      // The first attempt of tick 2 decided a retrain and stored it; its workflow task then failed, and
+      // the next attempt, 7 s later, read the window again and decided no action.
+      const first = tick(m, 2, T0 + 2 * MINUTE, 'retrain', 'tick 2, first attempt');
+      const second = tick(m, 2, T0 + 2 * MINUTE + 7_000, 'no-action', 'tick 2, second attempt');
+      expect(await recordDecisions(ch.client, [before, first], [repeatable, repeatable])).toEqual([true, true]);
+      expect(await recordDecisions(ch.client, [second], [repeatable])).toEqual([true]);
+      // Its own retry (same time) stores nothing more and keeps it.
+      expect(await recordDecisions(ch.client, [second], [repeatable])).toEqual([false]);
+      const rows = await queryRows<{ decision_id: string; at: string }>(
+        ch.client,
+        'SELECT decision_id, toUnixTimestamp64Milli(decided_at) AS at FROM decisions WHERE model_id = {m:String} ORDER BY at',
+        { m },
+      );
+      expect(rows.map((r) => [r.decision_id, Number(r.at)])).toEqual([
+        [before.decisionId, before.decidedAt],
+        [second.decisionId, second.decidedAt],
+      ]);
+      const readBack = await readers(m);
+      expect(readBack.list).toEqual([
+        [second.decisionId, 'no-action', second.decidedAt],
+        [before.decisionId, 'no-action', before.decidedAt],
+      ]);
+      expect(readBack.explain).toEqual(['tick 2, second attempt', 'tick 1']);
+      expect(readBack.audit).toEqual([
+        [before.decisionId, 'no-action', before.decidedAt],
+        [second.decisionId, 'no-action', second.decidedAt],
+      ]);
+      expect(readBack.dashboardWindows.map((r) => r[0])).toEqual([before.decisionId, second.decisionId]);
+      expect(readBack.dashboardDecisions.map((r) => r[0])).toEqual([second.decisionId, before.decisionId]);
+      expect(readBack.fleetLatest).toEqual([[second.decisionId, 'no-action', second.decidedAt]]);
+      expect(readBack.fleetLatestWindow).toEqual([[second.decisionId, 'no-action', second.decidedAt]]);
+      expect(readBack.metricsByKind).toEqual([['no-action', 2]]);
+      expect(readBack.metricsTicks).toEqual([2]);
+    });
   });
 });

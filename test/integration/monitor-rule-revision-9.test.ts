@@ -34,6 +34,7 @@ const EVENTS_PER_WINDOW = 1000;
 const CONSOLIDATED_MARKER = 'monitor-markers-2026-12-06';
 const REVISION_9_MARKER = 'explore-sample-information';
 const WINDOW_READ_LOCAL_MARKER = 'window-read-local-activity';
+const DECISION_RECORD_LOCAL_MARKER = 'decision-record-local-activity';
 
 /** What a cost-aware decision records of the explore value and what it was priced on. */
 interface ExploreRecord {
@@ -202,13 +203,18 @@ describe('ModelMonitor at rule revision 9 (time-skipping test server)', () => {
   const reasons = (modelId: string) => (decisions.get(modelId) ?? []).map((d) => `${d.kind}: ${d.reason}`).join('\n');
 
   it("records revision 9's marker after the consolidated one; a default monitor records the consolidated one only", () => {
-    // Both read their windows by a local activity, that marker asked after every other.
+    // Both read their windows and record their decisions by local activities, those markers asked after every other.
     expect(firstRuns.get(revision9)?.markers).toEqual([
       CONSOLIDATED_MARKER,
       REVISION_9_MARKER,
       WINDOW_READ_LOCAL_MARKER,
+      DECISION_RECORD_LOCAL_MARKER,
     ]);
-    expect(firstRuns.get(defaults)?.markers).toEqual([CONSOLIDATED_MARKER, WINDOW_READ_LOCAL_MARKER]);
+    expect(firstRuns.get(defaults)?.markers).toEqual([
+      CONSOLIDATED_MARKER,
+      WINDOW_READ_LOCAL_MARKER,
+      DECISION_RECORD_LOCAL_MARKER,
+    ]);
   });
 
   it('probes to explore at both revisions, and says what the probe can measure only at revision 9', () => {

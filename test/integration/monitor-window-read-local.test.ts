@@ -9,30 +9,24 @@ import { monitorWorkflowId } from '../../workflows/messages.ts';
 import { replayHistory } from '../../workers/replay.ts';
 import { runDaemonWorker } from '../helpers/daemon-worker.ts';
 import { startMonitorUntilDecided, watchingMonitorInput } from '../helpers/monitor-input.ts';
-import { patchMarkersOf } from '../helpers/patch-markers.ts';
+import { localActivityTypeOf, patchMarkersOf } from '../helpers/patch-markers.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
 
 const TICKS = 4;
 
 type HistoryEvent = proto.api.history.v1.IHistoryEvent;
 
-/** The activity type a local activity's marker names (the SDK's `core_local_activity` marker, its `data` JSON). */
-function localActivityTypeOf(event: HistoryEvent): string | null {
-  const marker = event.markerRecordedEventAttributes;
-  if (marker?.markerName !== 'core_local_activity') return null;
-  const data = marker.details?.data?.payloads?.[0]?.data;
-  if (!data) return '?';
-  const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string; activityType?: string };
-  return parsed.activity_type ?? parsed.activityType ?? '?';
-}
+/** The local-activity markers of `events` by activity type, in order (null for other events). */
+const localActivityTypes = (events: HistoryEvent[]) => events.map(localActivityTypeOf);
 
 /**
- * A new monitor reads each window through a local activity (the `window-read-local-activity`
- * marker): the read runs in the workflow task that asks for it and is recorded as a marker, so the
- * server schedules, dispatches and completes no `collectWindow` activity. Real Temporal dev server,
- * the daemon's worker, one monitor at a 1 s cadence.
+ * A new monitor reads each window and records each decision through local activities (the
+ * `window-read-local-activity` and `decision-record-local-activity` markers): both run in the
+ * workflow task the timer woke, each recorded as a marker, so a tick is one workflow task and the
+ * server schedules, dispatches and completes no activity at all. Real Temporal dev server, the
+ * daemon's worker, one monitor at a 1 s cadence.
  */
-describe('the window read as a local activity (real Temporal)', () => {
+describe('the window read and the decision record as local activities (real Temporal)', () => {
   const config = testConfig({ temporal: { taskQueue: uniqueName('tq') } });
   const modelId = uniqueName('local-read');
   let ch: ClickHouse;
@@ -63,45 +57,52 @@ describe('the window read as a local activity (real Temporal)', () => {
     await ch?.close();
   });
 
-  it("records the marker after the consolidated one at the run's start", () => {
-    expect(patchMarkersOf(history)).toEqual(['monitor-markers-2026-12-06', 'window-read-local-activity']);
+  it("records both markers after the consolidated one at the run's start", () => {
+    expect(patchMarkersOf(history)).toEqual([
+      'monitor-markers-2026-12-06',
+      'window-read-local-activity',
+      'decision-record-local-activity',
+    ]);
   });
 
-  it('records each window read as a local-activity marker and schedules no collectWindow activity', () => {
-    const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
-    const ticks = scheduled.filter((name) => name === 'recordDecision').length;
-    expect(ticks).toBeGreaterThanOrEqual(TICKS);
-    expect(scheduled).not.toContain('collectWindow');
-    const localReads = events.map(localActivityTypeOf).filter((type) => type === 'collectWindow');
-    // One read a decided window (a read whose decision was not yet recorded at the terminate may add one).
-    expect(localReads.length).toBeGreaterThanOrEqual(ticks);
-    expect(localReads.length).toBeLessThanOrEqual(ticks + 1);
-    // A read that heartbeated as a regular activity does would have failed or timed out: none did.
+  it('records each window read and each decision as local-activity markers and schedules no activity', () => {
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toEqual([]);
+    const types = localActivityTypes(events);
+    const records = types.filter((type) => type === 'recordDecision').length;
+    const reads = types.filter((type) => type === 'collectWindow').length;
+    // A decision stored before the terminate whose workflow task did not complete is not in the history.
+    expect(records).toBeGreaterThanOrEqual(TICKS - 1);
+    // One read a recorded decision (a read whose record was not yet in the history at the terminate may add one).
+    expect(reads).toBeGreaterThanOrEqual(records);
+    expect(reads).toBeLessThanOrEqual(records + 1);
+    // A local activity that failed or timed out records a failure in its marker: none did.
     expect(events.filter((e) => e.markerRecordedEventAttributes?.failure)).toEqual([]);
   });
 
-  it('replays the run and re-derives each of its decisions from the recorded reads', async () => {
-    // Decisions whose record completed before the terminate (the sink runs after it); ids are Longs.
-    const records = new Set(
-      events
-        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordDecision')
-        .map((e) => String(e.eventId)),
-    );
-    const decided = events.filter((e) =>
-      records.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '')),
-    ).length;
-    expect(decided).toBeGreaterThanOrEqual(TICKS - 1);
+  it('reads, decides and records a tick in one workflow task: the read marker, then the record marker', () => {
+    const types = localActivityTypes(events);
+    types.forEach((type, k) => {
+      if (type === 'recordDecision') expect(types[k - 1], `event ${k}`).toBe('collectWindow');
+    });
+    // A workflow task a fired timer, and the run's first (no task for a read's or a record's result).
+    const completedTasks = events.filter((e) => e.workflowTaskCompletedEventAttributes).length;
+    const firedTimers = events.filter((e) => e.timerFiredEventAttributes).length;
+    expect(firedTimers).toBeGreaterThanOrEqual(TICKS - 1);
+    expect(completedTasks).toBeLessThanOrEqual(firedTimers + 1);
+  });
+
+  it('replays the run and re-derives each decision its history records, as stored', async () => {
+    const recorded = localActivityTypes(events).filter((type) => type === 'recordDecision').length;
     const outcome = await replayHistory(history, monitorWorkflowId(modelId));
     expect(outcome.error).toBeNull();
-    // The last record's completion may have had no completed workflow task before the terminate.
-    expect(outcome.decisions.length).toBeGreaterThanOrEqual(decided - 1);
+    expect(outcome.decisions).toHaveLength(recorded);
     const stored = (await listDecisions(ch.client, { modelId, limit: 1000 })).reverse();
     const ofRecord = ({ decisionId, kind, reason }: { decisionId: string; kind: string; reason: string }) => ({
       decisionId,
       kind,
       reason,
     });
-    expect(outcome.decisions.map(ofRecord)).toEqual(stored.slice(0, outcome.decisions.length).map(ofRecord));
+    expect(outcome.decisions.map(ofRecord)).toEqual(stored.slice(0, recorded).map(ofRecord));
   }, 120_000);
 
   it('decides every window once and in order', async () => {
@@ -111,5 +112,8 @@ describe('the window read as a local activity (real Temporal)', () => {
       .filter((w): w is { start: number; end: number } => w !== undefined);
     expect(windows.length).toBeGreaterThanOrEqual(TICKS);
     for (let k = 1; k < windows.length; k++) expect(windows[k]!.start, `window ${k}`).toBe(windows[k - 1]!.end);
+    // One row a decision id (a record run again by its workflow task replaces its earlier attempt).
+    const ids = (await listDecisions(ch.client, { modelId, limit: 1000 })).map((d) => d.decisionId);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { DecisionBatcher } from '../../activities/decision-batcher.ts';
-import type { DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
+import type { DecisionRecord, RepeatableRecord } from '../../platform/clickhouse/decisions-repository.ts';
 
 const decision = (id: string): DecisionRecord => ({
   decisionId: id,
@@ -24,13 +24,18 @@ const decision = (id: string): DecisionRecord => ({
 
 /** A batcher whose writes are recorded and settled by the test; no engine is touched. */
 function recorded(maxBatch = 3) {
-  const writes: { ids: string[]; resolve: (stored: boolean[]) => void; reject: (e: unknown) => void }[] = [];
+  const writes: {
+    ids: string[];
+    repeatables: (RepeatableRecord | undefined)[];
+    resolve: (stored: boolean[]) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   const batcher = new DecisionBatcher({} as ClickHouseClient, {
     lingerMs: 0,
     maxBatch,
-    writeBatch: (decisions) =>
+    writeBatch: (decisions, repeatables) =>
       new Promise((resolve, reject) => {
-        writes.push({ ids: decisions.map((d) => d.decisionId), resolve, reject });
+        writes.push({ ids: decisions.map((d) => d.decisionId), repeatables, resolve, reject });
       }),
   });
   return { batcher, writes };
@@ -81,5 +86,19 @@ describe('decision batcher', () => {
     expect(writes[1]!.ids).toEqual(['a']);
     writes[1]!.resolve([true]);
     expect(await again).toEqual({ stored: true });
+  });
+
+  it("hands each decision's repeatable bound to its batch's write, in order", async () => {
+    const { batcher, writes } = recorded();
+    const answers = [
+      batcher.record(decision('a')),
+      batcher.record(decision('b'), { earlierAttemptsSince: 5 }),
+      batcher.record(decision('c')),
+    ];
+    await until(() => writes.length === 1);
+    expect(writes[0]!.ids).toEqual(['a', 'b', 'c']);
+    expect(writes[0]!.repeatables).toEqual([undefined, { earlierAttemptsSince: 5 }, undefined]);
+    writes[0]!.resolve([true, true, true]);
+    await Promise.all(answers);
   });
 });

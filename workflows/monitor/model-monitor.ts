@@ -211,6 +211,16 @@ const BEFORE_RETRAIN_SAMPLE_INFORMATION = 'before-retrain-sample-information';
  */
 const WINDOW_READ_LOCAL_ACTIVITY = 'window-read-local-activity';
 
+/**
+ * `patched` id of the monitor's decision record as a local activity: `recordDecision` runs inside
+ * the workflow task that decided, after the window read, so a tick (timer fired → read → decide →
+ * record) is one workflow task with two markers — no activity scheduled, dispatched and completed
+ * on the server and no workflow task for its result. A record can run again when its task does not
+ * complete; the attempt that completes replaces an earlier one's row (recordDecisions). Asked after
+ * {@link WINDOW_READ_LOCAL_ACTIVITY}.
+ */
+const DECISION_RECORD_LOCAL_ACTIVITY = 'decision-record-local-activity';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -303,6 +313,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     patched(BEFORE_RETRAIN_SAMPLE_INFORMATION);
   // Runs recorded before it read each window through a regular activity, and replay so.
   const windowReadLocal = patched(WINDOW_READ_LOCAL_ACTIVITY);
+  // Runs recorded before it recorded each decision through a regular activity, and replay so.
+  const decisionRecordLocal = patched(DECISION_RECORD_LOCAL_ACTIVITY);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -334,6 +346,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     exploreSampleInformation,
     beforeRetrainSampleInformation,
     windowReadLocal,
+    decisionRecordLocal,
   });
   // The SDK keeps the run's input until the run ends; what it carried is the monitor's now, and its
   // first tick replaces the state with a copy — the input's would be a second one kept for nothing.

@@ -47,7 +47,7 @@ import { evaluatePolicy } from '../../detectors/policy/evaluate.ts';
 import type { PolicyDecision } from '../../detectors/policy/state.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { formatDuration, formatInstant, plural } from '../../detectors/texts/format.ts';
-import type { DecisionKind } from '../../platform/clickhouse/decisions-repository.ts';
+import type { DecisionKind, DecisionRecord } from '../../platform/clickhouse/decisions-repository.ts';
 import type { EstimationQuery } from '../../platform/clickhouse/estimation-repository.ts';
 import {
   retrainWorkflowId,
@@ -77,9 +77,11 @@ const activities = proxyActivities<MonitorActivities>({
 });
 
 /**
- * The window read of runs with the `window-read-local-activity` marker: it runs in the workflow task
- * that asks for it, on this worker, and its result is recorded as one marker (no activity scheduled,
- * dispatched and completed on the server, no workflow task for its result). The workflow's clock
+ * The window read of runs with the `window-read-local-activity` marker, and the decision record of
+ * runs with `decision-record-local-activity`: each runs in the workflow task that asks for it, on
+ * this worker, and its result is recorded as one marker (no activity scheduled, dispatched and
+ * completed on the server, no workflow task for its result) — a tick is one task. A record that
+ * fails (the engine refuses it) is retried by the same policy as a read. The workflow's clock
  * does not move within a task, so the tick after it sees the time the read was asked, not answered.
  * The regular read's start-to-close timeout and retry: a read with the multivariate tests or a DLE
  * fit can take minutes on a loaded machine; past the workflow task's timeout (10 s) the SDK keeps
@@ -184,6 +186,9 @@ export class MonitorWorkflowState {
   /** Each window is read by a local activity, not a regular one (the `patched` marker). */
   readonly #windowReadLocal: boolean;
 
+  /** Each decision is recorded by a local activity, not a regular one (the `patched` marker). */
+  readonly #decisionRecordLocal: boolean;
+
   /**
    * `ruleRevision2`, `ruleRevision3`, `alerting`, `textRevision2`, `healthQualityTarget`,
    * `staggered`, `coalescing`, `boundedDecayFits`, `servingWithWindow`, `multivariateDrift`: whether
@@ -215,6 +220,7 @@ export class MonitorWorkflowState {
    * `beforeRetrainSampleInformation` (rule revision 10: a probe before a retrain of a version whose gap
    * its probes measured priced by what it can add).
    * `windowReadLocal` (each window read by a local activity, recorded as a marker).
+   * `decisionRecordLocal` (each decision recorded by a local activity, recorded as a marker).
    */
   constructor(
     input: ModelMonitorInput,
@@ -249,6 +255,7 @@ export class MonitorWorkflowState {
       exploreSampleInformation = false,
       beforeRetrainSampleInformation = false,
       windowReadLocal = false,
+      decisionRecordLocal = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -280,6 +287,7 @@ export class MonitorWorkflowState {
       exploreSampleInformation?: boolean;
       beforeRetrainSampleInformation?: boolean;
       windowReadLocal?: boolean;
+      decisionRecordLocal?: boolean;
     },
   ) {
     const { carried, ...ownInput } = input;
@@ -297,6 +305,7 @@ export class MonitorWorkflowState {
     this.#segmentEstimates = segmentEstimates;
     this.#kindReevaluation = kindReevaluation;
     this.#windowReadLocal = windowReadLocal;
+    this.#decisionRecordLocal = decisionRecordLocal;
     const revision8 =
       this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence && probeGapEvidence;
     const newest =
@@ -690,13 +699,23 @@ export class MonitorWorkflowState {
 
   // ---- decisions ----------------------------------------------------------------------------
 
-  /** Record a decision with provenance; the id is deterministic so a retried activity stores it once. */
+  /**
+   * Record a decision with provenance; the id is deterministic (the run and its count of decisions,
+   * rebuilt from the history on replay) so a retried activity stores it once. A local record (the
+   * `patched` marker) runs before its workflow task completes: a task that fails first runs again,
+   * record included, at its own time — that attempt replaces the rows of the id decided since the
+   * run began (recordDecisions).
+   */
   async record(kind: DecisionKind, actor: string, reason: string, extra: DecisionProvenance = {}): Promise<string> {
     this.#decisionCounter += 1;
     const info = workflowInfo();
     const decisionId = `${info.workflowId}/${info.runId}/${this.#decisionCounter}`;
     const at = Date.now();
-    await activities.recordDecision({
+    const recordDecision = this.#decisionRecordLocal
+      ? (record: DecisionRecord) =>
+          localActivities.recordDecision(record, { earlierAttemptsSince: info.runStartTime.getTime() })
+      : activities.recordDecision;
+    await recordDecision({
       decisionId,
       modelId: this.modelId,
       modelVersion: this.state.version ?? '',
