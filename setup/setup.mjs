@@ -93,6 +93,27 @@ function hashFiles(...files) {
   return h.digest('hex').slice(0, 16);
 }
 
+/**
+ * What `npm ci` installs from: the lock and package.json's dependency fields, not its scripts — a
+ * changed script must not reinstall node_modules (worktrees sharing one would lose it mid-test).
+ */
+function npmInputsHash() {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const fields = [
+    'dependencies',
+    'devDependencies',
+    'optionalDependencies',
+    'peerDependencies',
+    'overrides',
+    'engines',
+  ];
+  const h = createHash('sha256');
+  h.update(existsSync(lock) ? readFileSync(lock) : 'missing:package-lock.json');
+  h.update(JSON.stringify(fields.map((f) => [f, pkg[f] ?? null])));
+  h.update(process.version.split('.')[0]); // a Node major upgrade rebuilds native modules
+  return h.digest('hex').slice(0, 16);
+}
+
 function stampOk(name, hash, ...mustExist) {
   const file = path.join(stamps, name);
   return existsSync(file) && readFileSync(file, 'utf8').trim() === hash && mustExist.every((p) => existsSync(p));
@@ -135,7 +156,9 @@ const parts = [
   {
     name: 'npm',
     what: `npm dependencies (npm ${existsSync(lock) ? 'ci' : 'install'} from package-lock.json)`,
-    hash: hashFiles(lock, path.join(root, 'package.json')),
+    // package.json's dependency fields only: a changed script must not reinstall node_modules (worktrees
+    // that share one would lose it under a running test).
+    hash: npmInputsHash(),
     exists: [path.join(root, 'node_modules/.package-lock.json')],
     install() {
       // `npm ci` installs exactly what the lock says and never rewrites it; it refuses a lock that
