@@ -101,6 +101,8 @@ throughput while ticks run, CPU, RSS, SQL time per window read. Progress on stde
 
 The daemon's settings come from the environment, e.g. the workflow cache:
   HALFLIFE_MAX_CACHED_WORKFLOWS=200 npm run bench -- fleet --models 300
+It starts through workers/daemon.sh, as \`npm start\` does (HALFLIFE_MALLOC_TUNABLES= runs it without
+its malloc tunables).
 Each minute also prints where the daemon's memory is (its /metrics): RSS = anonymous + file
 pages, anonymous = both V8 heaps (main, workflow thread) + malloc heaps + the engine allocator's
 active pages and metadata + rest; the engine's caches, parts' indexes and merges; workflows
@@ -236,8 +238,8 @@ async function startDaemon(dataDir: string): Promise<Daemon> {
   };
   // The daemon's own configuration, read as it reads it: its services' pid files are where it writes them.
   const services = localServices(loadConfig({ env, cwd: ROOT }));
-  const nodeArgs = [...args['daemon-node-arg'], '--import', 'tsx', path.join(ROOT, 'workers/daemon.ts')];
-  const child = spawn(process.execPath, nodeArgs, {
+  // Through the launcher `npm start` uses (it execs node): the daemon starts with the same malloc tunables.
+  const child = spawn('sh', [path.join(ROOT, 'workers/daemon.sh'), ...args['daemon-node-arg']], {
     cwd: ROOT,
     // Its own process group: a Ctrl-C reaches the bench alone, which ends the run and stops the daemon.
     detached: true,
@@ -1095,6 +1097,8 @@ async function main(): Promise<void> {
         maxRunHistoryBytes: MAX_RUN_HISTORY ?? 'monitor default',
         /** glibc's arena limit, when the run set one (an environment knob of the daemon's memory). */
         mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null,
+        /** glibc's tunables workers/daemon.sh started the daemon with: 'default' (its own), '' (off), or those set. */
+        mallocTunables: process.env.GLIBC_TUNABLES ?? process.env.HALFLIFE_MALLOC_TUNABLES ?? 'default',
         ids: IDS.kind,
         ...(IDS.kind === 'random' ? { seed: IDS.seed } : {}),
       },

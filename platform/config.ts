@@ -52,6 +52,10 @@ function setting(declaration: Setting): Setting {
   return declaration;
 }
 
+/** What `workers/daemon.sh` sets by default (a unit test holds the two equal). */
+export const MALLOC_TUNABLES =
+  'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072';
+
 const port = z.coerce.number().int().min(1, 'a port is 1–65535').max(65535, 'a port is 1–65535');
 const positiveInt = z.coerce.number().int().positive();
 
@@ -355,6 +359,19 @@ export const SETTINGS = {
       schema: z.coerce.number().positive().max(20),
       default: 1,
       doc: 'Pace of the demo (its world, cadence and rollout durations shrink by this factor).',
+    }),
+  },
+  daemon: {
+    mallocTunables: setting({
+      env: 'HALFLIFE_MALLOC_TUNABLES',
+      schema: z
+        .string()
+        .regex(
+          /^$|^glibc\.malloc\.[a-z_]+=\d+(:glibc\.malloc\.[a-z_]+=\d+)*$/,
+          'glibc.malloc.<name>=<number>, joined by :',
+        ),
+      default: MALLOC_TUNABLES,
+      doc: "glibc malloc's tunables the daemon is started with (`GLIBC_TUNABLES`): two arenas and a fixed 128 KiB mmap and trim threshold, so large native buffers are mapped and handed back rather than left to fragment malloc's heaps — at 300 monitors malloc's heaps ~90 MB smaller (BENCHMARKS.md \"Fleet memory\"). Environment only: glibc reads it when the process starts, so `workers/daemon.sh` (`npm start`, the fleet benchmark) sets it before Node starts, a config file cannot; `halflife start` runs the daemon in its own process, without it. Empty turns it off; a `GLIBC_TUNABLES` already set is kept.",
     }),
   },
   logLevel: setting({

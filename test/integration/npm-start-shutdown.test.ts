@@ -109,6 +109,13 @@ describe('npm start: a clean start, and Ctrl-C', () => {
     expect(startLog).not.toContain('Limiting retries for the idempotent producer');
     expect(startLog).not.toMatch(/\[INFO\]|\[WARN\]/);
     const tree = descendants(npm.pid!);
+    // workers/daemon.sh exec'd node: the daemon is in npm's tree, started with glibc's malloc tunables
+    // (glibc may cut the variable in place where it parsed it, so only its start is compared).
+    const daemonPid = Number(readFileSync(path.join(dataDir, 'run', 'daemon.pid'), 'utf8').trim());
+    expect(tree).toContain(daemonPid);
+    expect(readFileSync(`/proc/${daemonPid}/cmdline`, 'utf8').split('\0')).toContain('workers/daemon.ts');
+    const environ = readFileSync(`/proc/${daemonPid}/environ`, 'utf8').split('\0');
+    expect(environ.filter((v) => v.startsWith('GLIBC_TUNABLES=glibc.malloc.arena_max=2'))).toHaveLength(1);
     const pidFiles = ['temporal.pid', 'kafka.pid'].map((f) => path.join(dataDir, 'run', f));
     const servicePids = pidFiles.filter(existsSync).map((f) => Number(readFileSync(f, 'utf8').trim()));
     expect(servicePids).toHaveLength(2);

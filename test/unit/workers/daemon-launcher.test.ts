@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MALLOC_TUNABLES } from '../../../platform/config.ts';
+import { projectRoot } from '../../../platform/paths.ts';
+
+/**
+ * workers/daemon.sh with a stand-in `node` first on PATH that reports what it was started with:
+ * its pid (the launcher must exec, not fork, so the daemon keeps the pid it was started with),
+ * GLIBC_TUNABLES and its arguments.
+ */
+function run(env: Record<string, string>, args: string[]) {
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'hl-launcher-'));
+  writeFileSync(
+    path.join(bin, 'node'),
+    '#!/bin/sh\necho "$$"\necho "${GLIBC_TUNABLES-<unset>}"\nfor a in "$@"; do echo "$a"; done\n',
+  );
+  chmodSync(path.join(bin, 'node'), 0o755);
+  const script = `echo $$; exec sh ${JSON.stringify(path.join(projectRoot, 'workers/daemon.sh'))} "$@"`;
+  return spawnSync('sh', ['-c', script, 'sh', ...args], {
+    env: { PATH: `${bin}:${process.env.PATH}`, ...env },
+    encoding: 'utf8',
+  });
+}
+
+function launch(env: Record<string, string>, args: string[] = []): { pid: number; tunables: string; args: string[] } {
+  const result = run(env, args);
+  expect(result.status, result.stderr).toBe(0);
+  const [shellPid, pid, tunables, ...rest] = result.stdout.trimEnd().split('\n');
+  expect(pid).toBe(shellPid);
+  return { pid: Number(pid), tunables: tunables!, args: rest };
+}
+
+describe('workers/daemon.sh', () => {
+  it('execs node with the setting’s malloc tunables, its arguments before the daemon', () => {
+    const started = launch({}, ['--cpu-prof']);
+    expect(started.tunables).toBe(MALLOC_TUNABLES);
+    expect(started.args).toEqual(['--cpu-prof', '--import', 'tsx', path.join(projectRoot, 'workers/daemon.ts')]);
+  });
+
+  it('takes HALFLIFE_MALLOC_TUNABLES, runs without them when it is empty, and keeps a GLIBC_TUNABLES already set', () => {
+    expect(launch({ HALFLIFE_MALLOC_TUNABLES: 'glibc.malloc.arena_max=4' }).tunables).toBe('glibc.malloc.arena_max=4');
+    expect(launch({ HALFLIFE_MALLOC_TUNABLES: '' }).tunables).toBe('<unset>');
+    expect(launch({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=8' }).tunables).toBe('glibc.malloc.arena_max=8');
+  });
+});
