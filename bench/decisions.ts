@@ -29,7 +29,7 @@
  * after the rule is frozen (bench/lib/decision-seeds.ts). `--write-md` writes the tables into
  * BENCHMARKS.md.
  *
- * Usage: npm run bench -- decisions [--seeds tuning|report|1-3] [--days 14] [--twins 4] [--policy FILE] [--json] [--write-md] [--quick]
+ * Usage: npm run bench -- decisions [--seeds tuning|report|1-3] [--days 14] [--twins 4] [--policy FILE] [--rule-revision N] [--json] [--write-md] [--quick]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -55,6 +55,8 @@ import { parseSeeds, REPORT_SEEDS, seedSet, TUNING_SEEDS } from './lib/decision-
 import { machine } from './lib/cli.ts';
 import { replaceSection } from './lib/markdown-section.ts';
 import { loadPolicyFile } from '../platform/policy-file.ts';
+import type { MonitorSettings } from '../detectors/monitor/types.ts';
+import { DEFAULT_RULE_REVISION, LATEST_RULE_REVISION } from '../detectors/policy/state.ts';
 
 export { buildScenario, COSTS, STREAM_KINDS, type ScenarioKind, type ScenarioSpec };
 
@@ -147,6 +149,8 @@ export interface ScenarioOptions {
   twins?: number;
   /** The cost-aware policy under test (its trigger and any other sections; the bench's guards and training window replace its own). @default the built-in cost-aware trigger */
   policy?: RetrainPolicy;
+  /** The cost-aware rule revision the policy under test is replayed at (`MonitorSettings.ruleRevision`). @default the default revision */
+  ruleRevision?: MonitorSettings['ruleRevision'];
   log?: (line: string) => void;
 }
 
@@ -159,8 +163,8 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
   const { scenario, steps, costModel } = matrix;
 
   let lastProbes = { probes: 0, probeCost: 0 };
-  const run = async (p: RetrainPolicy): Promise<number[]> => {
-    const { report, retrainSteps } = await backtestOnMatrix(matrix, p, trainer);
+  const run = async (p: RetrainPolicy, settings?: Partial<MonitorSettings>): Promise<number[]> => {
+    const { report, retrainSteps } = await backtestOnMatrix(matrix, p, trainer, settings);
     lastProbes = { probes: report.probes, probeCost: report.trueCostParts?.probeCost ?? 0 };
     // Sanity: the engine's realised quality is the matrix's (same models, same windows).
     let version = 0;
@@ -202,7 +206,11 @@ export async function runScenario(spec: ScenarioSpec, options: ScenarioOptions =
         ...withoutGuards(options.policy),
       }
     : benchPolicy('cost-aware', costAwareTrigger, spec.trainingWindow);
-  const costAwareSteps = await run(underTest);
+  // Only the policy under test has a rule revision: the baselines are not cost-aware.
+  const costAwareSteps = await run(
+    underTest,
+    options.ruleRevision === undefined ? undefined : { ruleRevision: options.ruleRevision },
+  );
   outcomes.push(priced('cost-aware', costAwareSteps, lastProbes));
 
   // Every whole-hour period, priced on the matrix; the best one replayed through the engine.
@@ -355,6 +363,8 @@ const USAGE = `Usage: npm run bench -- decisions [options]   (or: npx tsx bench/
   --twins N        twins behind the expected-cost oracle (default ${DEFAULT_TWINS}; 0 leaves it out)
   --policy FILE    the cost-aware policy under test, from a policy YAML (its trigger and other sections;
                    the bench's guards and 4h training window replace its own). Default: the built-in cost-aware trigger
+  --rule-revision N the cost-aware rule revision the policy under test is replayed at (1–${LATEST_RULE_REVISION};
+                   default ${DEFAULT_RULE_REVISION}); the baselines are not cost-aware and do not change
   --quick          one seed (101), 7 days: a smoke run
   --json           print the results as JSON
   --write-md       write the decision tables of BENCHMARKS.md (between its decisions:begin/end markers)
@@ -373,6 +383,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       twins: { type: 'string' },
       policy: { type: 'string' },
       'from-json': { type: 'string' },
+      'rule-revision': { type: 'string' },
     },
   });
   if (values.help) {
@@ -394,11 +405,15 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const policy = values.policy ? loadPolicyFile(values.policy).policy : undefined;
   if (policy && policy.trigger.kind !== 'cost-aware')
     throw new Error(`--policy ${values.policy}: the policy under test must be cost-aware, got ${policy.trigger.kind}`);
+  const ruleRevision = parseRuleRevision(values['rule-revision']);
   const specs = scenarioSpecs(seeds, days, kinds);
   const set = seedSet(seeds);
-  if (values['write-md'] && !(set === 'report' && days === 14 && kinds.length === STREAM_KINDS.length && !policy))
+  if (
+    values['write-md'] &&
+    !(set === 'report' && days === 14 && kinds.length === STREAM_KINDS.length && !policy && ruleRevision === undefined)
+  )
     throw new Error(
-      '--write-md writes the report table: use it with --seeds report and the default --days, --kinds and policy (print other runs with --json or as markdown)',
+      '--write-md writes the report table: use it with --seeds report and the default --days, --kinds, policy and rule revision (print other runs with --json or as markdown)',
     );
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const load = () => os.loadavg()[0] ?? Number.NaN;
@@ -410,7 +425,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     log('  the report seeds: run them once, after the rule is frozen for this round (bench/lib/decision-seeds.ts)');
   const results: ScenarioResult[] = [];
   for (const spec of specs) {
-    const r = await runScenario(spec, { twins, policy, log });
+    const r = await runScenario(spec, { twins, policy, log, ...(ruleRevision === undefined ? {} : { ruleRevision }) });
     log(
       `  ${spec.kind} seed ${spec.seed}: ${r.outcomes.map((o) => `${o.policy} ${o.totalCost.toFixed(0)} (${o.retrains})`).join(', ')}; best period ${r.bestPeriod} [${r.seconds.toFixed(1)} s]`,
     );
@@ -427,6 +442,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     days,
     twins,
     policy: policy ? { file: values.policy, name: policy.name, version: policy.version } : 'built-in cost-aware',
+    ruleRevision: ruleRevision ?? DEFAULT_RULE_REVISION,
     costs: COSTS,
     cadence: '1h',
     results,
@@ -447,6 +463,17 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   }
   process.stdout.write(markdownTables(results, summary, twins));
   process.stdout.write(targetLines(out.targets));
+}
+
+/** `--rule-revision`: a whole number from 1 to the newest revision, or undefined (the default revision). */
+function parseRuleRevision(text: string | undefined): MonitorSettings['ruleRevision'] | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!(text.trim() !== '' && Number.isInteger(value) && value >= 1 && value <= LATEST_RULE_REVISION))
+    throw new Error(
+      `--rule-revision ${text}: give a revision of the cost-aware rule, a whole number from 1 to ${LATEST_RULE_REVISION}`,
+    );
+  return value as MonitorSettings['ruleRevision'];
 }
 
 /** A run saved with `--json` (its `out`), printed as markdown or written into BENCHMARKS.md. */
