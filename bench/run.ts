@@ -2,20 +2,28 @@
  * Benchmark dispatcher: `npm run bench -- <name> [options]` runs bench/<name>.ts's `main(args)`.
  * Each benchmark prints its own usage; results go to BENCHMARKS.md by hand, with machine, date and command.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-/** A benchmark written as a standalone script (it parses its own argv and runs on import), with Node's `flags`. */
+/**
+ * A benchmark written as a standalone script (it parses its own argv and runs on import), with Node's `flags`.
+ * SIGINT and SIGTERM sent to this process alone (`kill <pid>`, a supervisor) are passed on, so the
+ * benchmark ends its run and stops what it started (a terminal's Ctrl-C reaches both anyway).
+ */
 const script =
   (file: string, flags: readonly string[] = []) =>
   async () => ({
     main: async (argv: readonly string[]) => {
-      const result = spawnSync(
+      const child = spawn(
         process.execPath,
         [...flags, '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...argv],
         { stdio: 'inherit' },
       );
-      process.exitCode = result.status ?? 1;
+      const forward = (signal: NodeJS.Signals) => child.kill(signal);
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, forward);
+      const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+      process.exitCode = code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : 15) : 1);
     },
   });
 

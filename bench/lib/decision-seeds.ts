@@ -21,18 +21,20 @@ import { seedRange } from './cli.ts';
  * rule revision 8's report seeds (run once, 2026-12-06T08:28Z); their abrupt and gradual losses
  * were then traced (BENCHMARKS.md, "Where revision 8 loses on abrupt and gradual streams"), so
  * they are tuning seeds now. 7501–7505 were drawn for the revision after 8; none was kept, and they
- * were run once on revision 8 (2026-12-06T14:50Z): spent, tuning seeds now.
+ * were run once on revision 8 (2026-12-06T14:50Z): spent, tuning seeds now. 7601–7605 were drawn for the
+ * revision after 8; revision 13 (not kept: it decides as 8 everywhere) was frozen and both were run on them
+ * once (2026-12-07T10:49–11:21Z): spent, tuning seeds now.
  */
 export const TUNING_SEEDS: readonly number[] = [
   1, 2, 3, 101, 102, 103, 104, 105, 4101, 4102, 4103, 4104, 4105, 5201, 5202, 5203, 5204, 5205, 6301, 6302, 6303, 6304,
-  6305, 7401, 7402, 7403, 7404, 7405, 7501, 7502, 7503, 7504, 7505,
+  6305, 7401, 7402, 7403, 7404, 7405, 7501, 7502, 7503, 7504, 7505, 7601, 7602, 7603, 7604, 7605,
 ];
 
 /**
- * 7601–7605: drawn 2026-12-06 for the next rule revision and not run by anyone; run them once,
+ * 7701–7705: drawn 2026-12-07 for the next rule revision and not run by anyone; run them once,
  * after that revision is frozen.
  */
-export const REPORT_SEEDS: readonly number[] = [7601, 7602, 7603, 7604, 7605];
+export const REPORT_SEEDS: readonly number[] = [7701, 7702, 7703, 7704, 7705];
 
 /** A `--seeds` value: the named sets "tuning" and "report", or a list like "1-3,101". */
 export function parseSeeds(text: string): number[] {
