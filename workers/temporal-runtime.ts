@@ -30,6 +30,9 @@ export function installTemporalRuntime(log: Logger, threshold: LogLevel = 'INFO'
     // handler): by default the SDK shuts every worker down on SIGINT, SIGTERM, SIGQUIT and SIGUSR2,
     // so a SIGQUIT or SIGUSR2 left the daemon running with its worker stopped.
     shutdownSignals: [],
+    // The SDK core's own (Rust) log lines go through the same logger, not to the console: left to
+    // its default, core prints its warnings to stdout, where they broke `halflife replay --json`.
+    telemetryOptions: { logging: { forward: {}, filter: { core: threshold, other: 'ERROR' } } },
     logger: new DefaultLogger(threshold, (entry: LogEntry) => {
       const meta = entry.meta ?? {};
       const level =
