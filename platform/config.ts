@@ -371,7 +371,7 @@ export const SETTINGS = {
           'glibc.malloc.<name>=<number>, joined by :',
         ),
       default: MALLOC_TUNABLES,
-      doc: "glibc malloc's tunables the daemon is started with (`GLIBC_TUNABLES`): two arenas and a fixed 128 KiB mmap and trim threshold, so large native buffers are mapped and handed back rather than left to fragment malloc's heaps — at 300 monitors malloc's heaps ~90 MB smaller, at 1,000 ~135 MB (BENCHMARKS.md \"Fleet memory\", \"Run Y5\"). Environment only: glibc reads it when the process starts, so `workers/daemon.sh` (`npm start`, the fleet benchmark) sets it before Node starts, a config file cannot; `halflife start` runs the daemon in its own process, without it. Empty turns it off; a `GLIBC_TUNABLES` already set is kept.",
+      doc: 'glibc malloc\'s tunables the daemon is started with (`GLIBC_TUNABLES`): two arenas and a fixed 128 KiB mmap and trim threshold, so large native buffers are mapped and handed back rather than left to fragment malloc\'s heaps — at 300 monitors malloc\'s heaps ~90 MB smaller; at 1,000 smaller at 10 minutes, within the runs\' spread at 30 (BENCHMARKS.md "Fleet memory", "Runs Y5, Y6 and Y7"). Environment only: glibc reads it when the process starts, so `workers/daemon.sh` (`npm start`, the fleet benchmark) sets it before Node starts, a config file cannot; `halflife start` runs the daemon in its own process, without it. Empty turns it off; a `GLIBC_TUNABLES` already set is kept.',
     }),
   },
   logLevel: setting({
