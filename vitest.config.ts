@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     // Temporal's worker (neon + wasm) misbehaves in worker threads: use forked processes.
     pool: 'forks',
+    // Tests that load onnxruntime-node themselves get its telemetry opt-out too (platform/onnx/telemetry-off.mjs).
+    env: { ORT_DISABLE_TELEMETRY: '1' },
     reporters: ['default'],
     projects: [
       {

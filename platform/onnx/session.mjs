@@ -14,6 +14,8 @@
 //   in-process runs may hold the event loop.
 // - 'public': InferenceSession.create and run.
 import { createRequire } from 'node:module';
+// Before onnxruntime-node: the library reads its telemetry opt-out when it loads.
+import './telemetry-off.mjs';
 import * as ort from 'onnxruntime-node';
 import { timedRun, timedSyncRun } from './run-clock.mjs';
 
