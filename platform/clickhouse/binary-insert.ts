@@ -5,7 +5,7 @@
  * only. So the body goes to a file and the engine reads it with `FROM INFILE`, which takes the
  * bytes as they are. A ClickHouse server gets the body as the request's stream.
  */
-import { mkdtempSync, rmdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { mkdtemp, rmdir, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,11 +44,15 @@ function head({ table, columns, settings }: BinaryInsertParams): { into: string;
   };
 }
 
+const spoolBases = (): string[] => ['/dev/shm', os.tmpdir()];
+/** Named after the process, so that whoever kills one mid-insert can remove what it left. */
+const bodyDirPrefix = (pid: number): string => `halflife-insert-${pid}-`;
+
 /** Where the bodies go: shared memory when there is some, else the temp dir (tried once a process). */
 function spoolBaseDirectory(): string | undefined {
-  for (const base of ['/dev/shm', os.tmpdir()]) {
+  for (const base of spoolBases()) {
     try {
-      const probe = mkdtempSync(path.join(base, 'halflife-insert-'));
+      const probe = mkdtempSync(path.join(base, bodyDirPrefix(process.pid)));
       rmdirSync(probe);
       if (PLAIN_PATH.test(probe)) return base;
     } catch {
@@ -87,7 +91,7 @@ export async function insertBinary(
     throw new Error('binary insert: no writable directory for the insert body (tried /dev/shm and the temp dir)');
   // A private directory per insert, gone when the insert is: one kept for the process's life was
   // left behind by every process that ended on a signal (a test worker gets SIGTERM; no 'exit').
-  const dir = await mkdtemp(path.join(spoolBase, 'halflife-insert-'));
+  const dir = await mkdtemp(path.join(spoolBase, bodyDirPrefix(process.pid)));
   const file = path.join(dir, 'body.bin');
   try {
     if (!PLAIN_PATH.test(file))
@@ -97,5 +101,22 @@ export async function insertBinary(
   } finally {
     await unlink(file).catch(() => undefined);
     await rmdir(dir).catch(() => undefined);
+  }
+}
+
+/**
+ * Remove the insert bodies a process killed mid-insert (SIGKILL) left behind. Only for a process
+ * that has exited: a live one's directory may be in use.
+ */
+export function removeInsertBodiesOf(pid: number): void {
+  for (const base of spoolBases()) {
+    let names: string[];
+    try {
+      names = readdirSync(base);
+    } catch {
+      continue;
+    }
+    for (const name of names)
+      if (name.startsWith(bodyDirPrefix(pid))) rmSync(path.join(base, name), { recursive: true, force: true });
   }
 }
