@@ -21,7 +21,7 @@
  * so `node --cpu-prof --import tsx bench/ingest.ts …` profiles ingest alone.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -525,6 +525,7 @@ async function main(): Promise<void> {
     await ch.close();
   } finally {
     await broker.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 
   const command = `npx tsx bench/ingest.ts ${process.argv.slice(2).join(' ')}`.trim();

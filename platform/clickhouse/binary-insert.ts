@@ -5,8 +5,8 @@
  * only. So the body goes to a file and the engine reads it with `FROM INFILE`, which takes the
  * bytes as they are. A ClickHouse server gets the body as the request's stream.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { unlink, writeFile } from 'node:fs/promises';
+import { mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdtemp, rmdir, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -44,13 +44,17 @@ function head({ table, columns, settings }: BinaryInsertParams): { into: string;
   };
 }
 
-/** A directory of its own for the bodies: shared memory when there is some, else the temp dir. */
-function spoolDirectory(): string | undefined {
-  for (const base of ['/dev/shm', os.tmpdir()]) {
+const spoolBases = (): string[] => ['/dev/shm', os.tmpdir()];
+/** Named after the process, so that whoever kills one mid-insert can remove what it left. */
+const bodyDirPrefix = (pid: number): string => `halflife-insert-${pid}-`;
+
+/** Where the bodies go: shared memory when there is some, else the temp dir (tried once a process). */
+function spoolBaseDirectory(): string | undefined {
+  for (const base of spoolBases()) {
     try {
-      const dir = mkdtempSync(path.join(base, 'halflife-insert-'));
-      if (PLAIN_PATH.test(dir)) return dir;
-      rmSync(dir, { recursive: true, force: true });
+      const probe = mkdtempSync(path.join(base, bodyDirPrefix(process.pid)));
+      rmdirSync(probe);
+      if (PLAIN_PATH.test(probe)) return base;
     } catch {
       // not writable here: try the next
     }
@@ -58,18 +62,8 @@ function spoolDirectory(): string | undefined {
   return undefined;
 }
 
-let spool: string | undefined;
-let spooled = 0;
-
-/** Remove the spool directory when the process ends (bodies are unlinked after each insert). */
-function spoolDir(): string | undefined {
-  if (spool === undefined) {
-    spool = spoolDirectory();
-    const dir = spool;
-    if (dir) process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return spool;
-}
+let spoolBase: string | undefined;
+let spoolBaseProbed = false;
 
 /**
  * Insert `body` (rows of `columns` in `format`). `embedded`: the client runs on chDB (body through
@@ -89,14 +83,40 @@ export async function insertBinary(
     result.stream.resume();
     return;
   }
-  const dir = spoolDir();
-  if (!dir)
+  if (!spoolBaseProbed) {
+    spoolBase = spoolBaseDirectory();
+    spoolBaseProbed = true;
+  }
+  if (!spoolBase)
     throw new Error('binary insert: no writable directory for the insert body (tried /dev/shm and the temp dir)');
-  const file = path.join(dir, `${process.pid}-${++spooled}.bin`);
-  await writeFile(file, params.body);
+  // A private directory per insert, gone when the insert is: one kept for the process's life was
+  // left behind by every process that ended on a signal (a test worker gets SIGTERM; no 'exit').
+  const dir = await mkdtemp(path.join(spoolBase, bodyDirPrefix(process.pid)));
+  const file = path.join(dir, 'body.bin');
   try {
+    if (!PLAIN_PATH.test(file))
+      throw new Error(`binary insert: ${JSON.stringify(file)} cannot be written into a statement`);
+    await writeFile(file, params.body);
     await client.command({ query: `${into} FROM INFILE '${file}'${settings} FORMAT ${params.format}` });
   } finally {
     await unlink(file).catch(() => undefined);
+    await rmdir(dir).catch(() => undefined);
+  }
+}
+
+/**
+ * Remove the insert bodies a process killed mid-insert (SIGKILL) left behind. Only for a process
+ * that has exited: a live one's directory may be in use.
+ */
+export function removeInsertBodiesOf(pid: number): void {
+  for (const base of spoolBases()) {
+    let names: string[];
+    try {
+      names = readdirSync(base);
+    } catch {
+      continue;
+    }
+    for (const name of names)
+      if (name.startsWith(bodyDirPrefix(pid))) rmSync(path.join(base, name), { recursive: true, force: true });
   }
 }

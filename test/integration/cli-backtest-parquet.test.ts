@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { queryBind } from 'chdb';
 import { afterAll, describe, expect, it } from 'vitest';
+import { scratchChdb } from '../helpers/chdb-scratch.ts';
 
 /**
  * `halflife backtest --data history.parquet` run as users run it (the real binary in a child
@@ -42,10 +42,11 @@ function report(stdout: string): unknown {
 describe('halflife backtest on Parquet histories', { timeout: 600_000 }, () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-backtest-parquet-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const chdb = scratchChdb();
   /** The CSV as Parquet: `select` picks (and may retype) its columns. */
   const parquet = (csv: string, name: string, select = '*'): string => {
     const out = path.join(dir, name);
-    queryBind(
+    chdb.queryBind(
       `INSERT INTO FUNCTION file({out:String}, Parquet) SELECT ${select} FROM file({csv:String}, CSVWithNames) SETTINGS engine_file_truncate_on_insert = 1`,
       { out, csv },
     );
@@ -53,7 +54,8 @@ describe('halflife backtest on Parquet histories', { timeout: 600_000 }, () => {
   };
   const columnsOf = (file: string): Record<string, string> =>
     Object.fromEntries(
-      queryBind('DESCRIBE file({file:String}, Parquet) FORMAT JSONEachRow', { file })
+      chdb
+        .queryBind('DESCRIBE file({file:String}, Parquet) FORMAT JSONEachRow', { file })
         .trim()
         .split('\n')
         .map((line) => {
@@ -105,7 +107,7 @@ describe('halflife backtest on Parquet histories', { timeout: 600_000 }, () => {
       "* REPLACE (if(prediction > 0.5, 'high', 'low') AS prediction)",
     );
     const fake = path.join(dir, 'not-really.parquet');
-    queryBind(
+    chdb.queryBind(
       'INSERT INTO FUNCTION file({out:String}, CSVWithNames) SELECT 1 AS a SETTINGS engine_file_truncate_on_insert = 1',
       { out: fake },
     );

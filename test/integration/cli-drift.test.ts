@@ -3,10 +3,10 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { queryBind } from 'chdb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '../../detectors/random.ts';
 import type { DriftOutput } from '../../operations/drift-of-files.ts';
+import { scratchChdb } from '../helpers/chdb-scratch.ts';
 
 /** `halflife drift` run as users run it: the real binary in a child process, on committed CSV fixtures. */
 const run = promisify(execFile);
@@ -27,6 +27,7 @@ async function halflife(...args: string[]): Promise<{ code: number; stdout: stri
 }
 
 describe('halflife drift (CLI on CSV files)', () => {
+  const chdb = scratchChdb();
   it('prints a readable table and the dataset verdict', async () => {
     const { code, stdout } = await halflife(
       '--reference',
@@ -179,7 +180,7 @@ describe('halflife drift (CLI on CSV files)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-drift-parquet-'));
     const parquet = (name: string): string => {
       const out = path.join(dir, name.replace(/\.csv$/, '.parquet'));
-      queryBind(
+      chdb.queryBind(
         'INSERT INTO FUNCTION file({out:String}, Parquet) SELECT * FROM file({csv:String}, CSVWithNames) SETTINGS engine_file_truncate_on_insert = 1',
         { out, csv: path.join(root, fixture(name)) },
       );
@@ -398,7 +399,7 @@ describe('halflife drift (CLI on CSV files)', () => {
       const shifted = vectors('vectors-shifted.csv', 0.6, 6);
       const asParquet = (csv: string): string => {
         const out = csv.replace(/\.csv$/, '.parquet');
-        queryBind(
+        chdb.queryBind(
           "INSERT INTO FUNCTION file({out:String}, Parquet) SELECT x1, x2, CAST(emb AS Array(Float32)) AS emb FROM file({csv:String}, CSVWithNames, 'x1 Float64, x2 Float64, emb String') SETTINGS engine_file_truncate_on_insert = 1",
           { out, csv },
         );

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { removeInsertBodiesOf } from '../../platform/clickhouse/binary-insert.ts';
 import { openClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
@@ -158,6 +159,7 @@ describe('ingest worker process: crash and shutdown', () => {
     const first = spawnIngest(config, { INGEST_TEST_KILL_AFTER_STORE: '3' });
     const firstExit = await first.exited;
     expect(firstExit.signal, dump(first)).toBe('SIGKILL');
+    removeInsertBodiesOf(first.proc.pid!);
     const afterFirst = await groupProgress(config, config.ingest.groupId, topics);
     expect(afterFirst.committed).toBeLessThan(afterFirst.end);
 
@@ -166,6 +168,7 @@ describe('ingest worker process: crash and shutdown', () => {
     await second.waitForLog('batch stored', 4);
     second.proc.kill('SIGKILL');
     expect((await second.exited).signal).toBe('SIGKILL');
+    removeInsertBodiesOf(second.proc.pid!);
     const afterSecond = await groupProgress(config, config.ingest.groupId, topics);
     expect(afterSecond.committed).toBeGreaterThan(afterFirst.committed);
     expect(afterSecond.committed, 'the kill must land mid-stream').toBeLessThan(afterSecond.end);

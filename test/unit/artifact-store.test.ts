@@ -1,11 +1,11 @@
-import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArtifactIntegrityError, LocalArtifactStore, sha256Hex } from '../../platform/registry/artifact-store.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 function store() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-artifacts-'));
+  const dir = tempDir('halflife-artifacts-');
   return { dir, store: new LocalArtifactStore(path.join(dir, 'artifacts')) };
 }
 

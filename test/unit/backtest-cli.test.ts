@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LATEST_RULE_REVISION } from '../../detectors/policy/state.ts';
 import { scenario } from '../helpers/scenario-streams.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE = path.join(ROOT, 'test/fixtures/backtest/sea-abrupt.csv');
@@ -108,7 +108,7 @@ describe('halflife backtest (CLI)', { timeout: 180_000 }, () => {
   });
 
   it('bad input exits 3 and names the file, line and column', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-backtest-'));
+    const dir = tempDir('halflife-backtest-');
     const bad = path.join(dir, 'bad.csv');
     writeFileSync(bad, 'timestamp,x1,label\n2026-01-05T00:00:00Z,1,0\nnot-a-time,2,1\n');
     const r = halflife('--data', bad, '--policy', POLICY, '--json');
@@ -164,7 +164,7 @@ describe('halflife backtest (CLI)', { timeout: 180_000 }, () => {
   });
 
   it('compares several policies, from files or a directory, priced alike, and writes a chart', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-backtest-'));
+    const dir = tempDir('halflife-backtest-');
     const policies = path.join(dir, 'policies');
     mkdirSync(policies);
     for (const f of [POLICY, NEVER, PERIODIC]) copyFileSync(f, path.join(policies, path.basename(f)));
@@ -210,7 +210,7 @@ describe('halflife backtest (CLI)', { timeout: 180_000 }, () => {
     expect(out.label_delay).toBe('2h');
     expect(out.windows.every((w) => w.labelled_at_close === 0)).toBe(true);
     // Or each label's own arrival time: here a column saying 2 hours, as the delay did.
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-backtest-'));
+    const dir = tempDir('halflife-backtest-');
     const withTimes = path.join(dir, 'label-times.csv');
     const [header, ...lines] = readFileSync(FIXTURE, 'utf8').trim().split('\n');
     writeFileSync(
@@ -232,7 +232,7 @@ describe('halflife backtest (CLI)', { timeout: 180_000 }, () => {
 
   it('a daily batch with a day’s label delay: --json windows say their quality was pooled with the window before', () => {
     // One event a night for five years, 30-day windows: each closes with 29 of its 30 labels.
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'halflife-backtest-'));
+    const dir = tempDir('halflife-backtest-');
     const data = path.join(dir, 'daily.csv');
     const rows = scenario({ seed: 12, days: 5 * 365, perHour: 1, batchHours: [2] });
     writeFileSync(

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURES = path.join(ROOT, 'test/fixtures/backtest-kinds');
@@ -137,7 +137,7 @@ describe('halflife backtest --kind multiclass|regression (CLI)', { timeout: 180_
   });
 
   it('names a missing or malformed column, with the line and what would be right', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'backtest-kinds-'));
+    const dir = tempDir('backtest-kinds-');
     const lines = readFileSync(fixture('multiclass-shift.csv'), 'utf8').trim().split('\n').slice(0, 200);
     const write = (name: string, rows: string[]) => {
       const file = path.join(dir, name);

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeSettings, ENV_VARS, loadConfig } from '../../../platform/config.ts';
 import { ConfigError } from '../../../platform/errors.ts';
 import { projectRoot } from '../../../platform/paths.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 describe('configuration', () => {
   it('has documented defaults for the local stack', () => {
@@ -17,7 +17,7 @@ describe('configuration', () => {
   });
 
   it('environment variables override the file, which overrides defaults', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hl-config-'));
+    const dir = tempDir('hl-config-');
     writeFileSync(path.join(dir, 'halflife.yaml'), 'api:\n  port: 9000\ningest:\n  batchSize: 500\n');
     const config = loadConfig({ env: { HALFLIFE_API_PORT: '9100', KAFKA_BROKERS: 'k1:9092,k2:9092' }, cwd: dir });
     expect(config.api.port).toBe(9100);
@@ -26,7 +26,7 @@ describe('configuration', () => {
   });
 
   it('rejects an unknown key in the file, naming it', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hl-config-'));
+    const dir = tempDir('hl-config-');
     writeFileSync(path.join(dir, 'halflife.yaml'), 'api:\n  prot: 9000\n');
     expect(() => loadConfig({ env: {}, cwd: dir })).toThrow(/api.*prot/);
   });

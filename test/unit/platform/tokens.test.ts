@@ -1,12 +1,12 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSince } from '../../../cli/commands/audit.ts';
 import { createToken, readTokensFile, revokeToken, TokenStore } from '../../../platform/auth.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 describe('tokens file', () => {
-  const file = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'hl-tokens-')), 'tokens.json');
+  const file = () => path.join(tempDir('hl-tokens-'), 'tokens.json');
 
   it('stores only the sha256, mode 0600, and identifies the token with its role', () => {
     const f = file();

@@ -1,5 +1,4 @@
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateScoringEvent, type ScoringEventRow } from '../../../platform/contracts.ts';
@@ -8,6 +7,7 @@ import { detectVectorColumns, parseVectorCell, readCsv, vectorColumn } from '../
 import { parseVectorSpec, vectorDeclarationIssue, vectorDeclarationOf } from '../../../platform/vector-features.ts';
 import { prepareRecord } from '../../../workers/ingest/prepare-record.ts';
 import { VectorDeclarations } from '../../../workers/ingest/vector-declarations.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const from = { source: 'http' as const, ref: 'test' };
 const event = (features: Record<string, unknown>) => ({
@@ -142,7 +142,7 @@ describe('a model declares its vector features', () => {
 
 describe('vector columns in files', () => {
   const csv = (text: string) => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'halflife-vec-')), 'f.csv');
+    const file = path.join(tempDir('halflife-vec-'), 'f.csv');
     writeFileSync(file, text);
     return readCsv(file);
   };

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MALLOC_TUNABLES } from '../../../platform/config.ts';
 import { projectRoot } from '../../../platform/paths.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 /**
  * workers/daemon.sh with a stand-in `node` first on PATH that reports what it was started with:
@@ -12,7 +12,7 @@ import { projectRoot } from '../../../platform/paths.ts';
  * GLIBC_TUNABLES and its arguments.
  */
 function run(env: Record<string, string>, args: string[]) {
-  const bin = mkdtempSync(path.join(os.tmpdir(), 'hl-launcher-'));
+  const bin = tempDir('hl-launcher-');
   writeFileSync(
     path.join(bin, 'node'),
     '#!/bin/sh\necho "$$"\necho "${GLIBC_TUNABLES-<unset>}"\nfor a in "$@"; do echo "$a"; done\n',
