@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -23,7 +24,7 @@ const script =
       const forward = (signal: NodeJS.Signals) => child.kill(signal);
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, forward);
       const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-      process.exitCode = code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : 15) : 1);
+      process.exitCode = code ?? (signal ? 128 + os.constants.signals[signal] : 1);
     },
   });
 

@@ -7,6 +7,7 @@ import { parsePolicy } from '../../platform/policy-file.ts';
 import { connectTemporal } from '../../platform/temporal.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import type { LateWindows } from '../../workflows/monitor/state.ts';
 import { waitUntil } from '../helpers/kafka.ts';
 import { runDaemonWorker } from '../helpers/daemon-worker.ts';
 import { testConfig, uniqueName } from '../helpers/stack.ts';
@@ -80,11 +81,6 @@ describe('monitors beyond the workflow cache (real Temporal)', () => {
     await ch?.close();
   });
 
-  /** The part of a decision's `lateWindows` detail this test reads (workflows/monitor/state.ts). */
-  interface LateWindowsRecord {
-    skipped: { start: number; end: number; windows: number } | null;
-  }
-
   const windowOf = (d: DecisionRecord) => (d.statistics as { window: { start: number; end: number } }).window;
 
   it('keeps no more workflows cached than the setting allows', () => {
@@ -114,7 +110,7 @@ describe('monitors beyond the workflow cache (real Temporal)', () => {
       for (let k = 1; k < windows.length; k++) {
         // A monitor that fell behind on a loaded machine coalesces whole cadences, never a part of
         // one; past maxCoalescedWindows it skips the oldest due windows — said in its decision.
-        const skipped = (decisions[k]!.details as { lateWindows?: LateWindowsRecord }).lateWindows?.skipped ?? null;
+        const skipped = (decisions[k]!.details as { lateWindows?: LateWindows }).lateWindows?.skipped ?? null;
         const expectedStart = skipped ? skipped.end : windows[k - 1]!.end;
         if (skipped) expect(skipped.start, `${modelId} window ${k} skipped from\n${story}`).toBe(windows[k - 1]!.end);
         expect(windows[k]!.start, `${modelId} window ${k}\n${story}`).toBe(expectedStart);

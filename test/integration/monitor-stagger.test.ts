@@ -5,6 +5,7 @@ import { listDecisions, type DecisionRecord } from '../../platform/clickhouse/de
 import { parsePolicy } from '../../platform/policy-file.ts';
 import { monitorWorkflowId } from '../../workflows/messages.ts';
 import type { ModelMonitorInput } from '../../workflows/monitor/input.ts';
+import type { LateWindows } from '../../workflows/monitor/state.ts';
 import { uniqueName } from '../helpers/stack.ts';
 import { timeWithRoomInWindows } from '../helpers/window-room.ts';
 import { startMonitorHarness, type MonitorHarness } from '../helpers/monitor-harness.ts';
@@ -14,12 +15,6 @@ const HOUR = 3_600_000;
 const OUTAGE = 5.5 * HOUR;
 /** Longest retry interval of the monitor's activities (workflows/monitor/state.ts), plus slack. */
 const RETRY_GAP = 3 * 60_000;
-
-interface LateWindows {
-  coalesced: number;
-  window: { start: number; end: number };
-  skipped: { start: number; end: number; windows: number } | null;
-}
 
 /**
  * A fleet's monitors tick at their own offsets within the cadence (not all in the same second),

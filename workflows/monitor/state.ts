@@ -975,8 +975,8 @@ export class MonitorWorkflowState {
   }
 }
 
-/** How a coalesced evaluation is recorded: which due windows it covered and which it skipped. */
-interface LateWindows {
+/** How a coalesced evaluation is recorded (a decision's `details.lateWindows`): which due windows it covered and which it skipped. */
+export interface LateWindows {
   /** Cadences the evaluated window spans. */
   coalesced: number;
   window: { start: number; end: number };
