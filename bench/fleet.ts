@@ -30,6 +30,7 @@
  * whole report on stdout; progress goes to stderr as the run goes.
  */
 import { QUERY_PRIORITIES } from '../platform/clickhouse/query-scheduler.ts';
+import { removeInsertBodiesOf } from '../platform/clickhouse/binary-insert.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -361,6 +362,11 @@ async function stopDaemon(daemon: Daemon): Promise<void> {
     log(`  the daemon exited (${child.exitCode ?? child.signalCode}) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     // Its stop log says which part failed, missed its deadline or was forced.
     if (child.exitCode !== 0) log(daemon.lastLines.filter((l) => l.includes('"part"')).join('\n'));
+  }
+  // A daemon killed mid-insert leaves the insert's body (in /dev/shm: memory) behind.
+  if (gone() && child.pid !== undefined) {
+    const left = removeInsertBodiesOf(child.pid);
+    if (left.removed.length > 0) log(`  removed ${left.removed.length} insert bodies (${left.bytes} bytes) it left`);
   }
   // A daemon killed (by us or anyone) leaves its detached Temporal server and Kafka broker running.
   for (const service of daemon.services) {

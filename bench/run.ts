@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { removeInsertBodiesOf } from '../platform/clickhouse/binary-insert.ts';
 
 /**
  * A benchmark written as a standalone script (it parses its own argv and runs on import), with Node's `flags`.
@@ -24,6 +25,8 @@ const script =
       const forward = (signal: NodeJS.Signals) => child.kill(signal);
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, forward);
       const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+      // One killed mid-insert (SIGKILL, the OOM killer) leaves the insert's body (in /dev/shm: memory) behind.
+      if (signal !== null && child.pid !== undefined) removeInsertBodiesOf(child.pid);
       process.exitCode = code ?? (signal ? 128 + os.constants.signals[signal] : 1);
     },
   });

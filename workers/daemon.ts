@@ -8,6 +8,7 @@ import { acquireDaemonLock } from '../local-services/daemon-lock.ts';
 import { servicesUp } from '../local-services/stack.ts';
 import type { LocalService } from '../local-services/service.ts';
 import { ClickHouseIngestRepository } from '../platform/clickhouse/ingest-repository.ts';
+import { sweepInsertBodiesOfDeadProcesses } from '../platform/clickhouse/binary-insert.ts';
 import { buildApi } from './api.ts';
 import { IngestWorker } from './ingest/kafka-worker.ts';
 import { ingestObservation } from './ingest/metrics.ts';
@@ -69,6 +70,8 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
     // One daemon per data directory, checked before any service is started or adopted; released last.
     const releaseLock = acquireDaemonLock(config.dataDir);
     shutdown.add({ name: 'daemon lock', run: () => Promise.resolve(releaseLock()) });
+    // What a predecessor killed mid-insert left in /dev/shm holds memory until reboot.
+    sweepInsertBodiesOfDeadProcesses(log);
 
     await servicesUp(config, {
       onProgress: (line) => log.info(line),

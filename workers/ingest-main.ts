@@ -5,6 +5,7 @@
  * redelivered, so even that loses nothing).
  */
 import { pathToFileURL } from 'node:url';
+import { sweepInsertBodiesOfDeadProcesses } from '../platform/clickhouse/binary-insert.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { IngestWorker } from './ingest/kafka-worker.ts';
@@ -19,6 +20,8 @@ const KILL_AFTER_STORE_ENV = 'INGEST_TEST_KILL_AFTER_STORE';
 export async function run(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('ingest', config.logLevel);
+  // What a predecessor killed mid-insert left in /dev/shm holds memory until reboot.
+  sweepInsertBodiesOfDeadProcesses(log);
   const killAfter = Number(process.env[KILL_AFTER_STORE_ENV] ?? 0);
   let stored = 0;
   const worker = new IngestWorker({

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { acquireDaemonLock, DaemonAlreadyRunning, daemonLockFile } from '../../local-services/daemon-lock.ts';
 import { freePort, isAlive } from '../../local-services/process.ts';
 import { projectRoot } from '../../platform/paths.ts';
@@ -96,13 +96,19 @@ describe('one daemon per data directory', () => {
     expect(existsSync(daemonLockFile(config.dataDir))).toBe(false);
   });
 
-  it('takes over the lock a killed daemon left, and removes it when it stops', async () => {
+  it('takes over the lock a killed daemon left, and removes it when it stops; the insert body it left is swept', async () => {
     const config = await daemonConfig();
     const lock = daemonLockFile(config.dataDir);
     mkdirSync(path.dirname(lock), { recursive: true });
-    writeFileSync(lock, `${await deadPid()}\n`);
+    const killed = await deadPid();
+    writeFileSync(lock, `${killed}\n`);
+    // Killed mid-insert: its body's directory (platform/clickhouse/binary-insert.ts) is left behind.
+    const body = mkdtempSync(path.join(os.tmpdir(), `halflife-insert-${killed}-`));
+    onTestFinished(() => rmSync(body, { recursive: true, force: true }));
+    writeFileSync(path.join(body, 'body.bin'), 'x');
     daemon = await runDaemon({ handleSignals: false, config });
     expect(readFileSync(lock, 'utf8').trim()).toBe(String(process.pid));
+    expect(existsSync(body)).toBe(false);
     expect((await fetch(`${daemon.apiUrl}/healthz`)).status).toBe(200);
     await daemon.stop();
     daemon = undefined;

@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { removeInsertBodiesOf } from '../../platform/clickhouse/binary-insert.ts';
 import { openClickHouse } from '../../platform/clickhouse/client.ts';
 import { ClickHouseIngestRepository } from '../../platform/clickhouse/ingest-repository.ts';
@@ -37,9 +40,15 @@ interface Child {
 /** Children of the running test, killed afterwards if a failed assertion left one running. */
 const children: ChildProcess[] = [];
 
-afterEach(() => {
+afterEach(async () => {
   for (const child of children.splice(0))
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+      // Killed mid-insert, it leaves the insert's body behind.
+      removeInsertBodiesOf(child.pid);
+    }
 });
 
 function spawnIngest(config: HalflifeConfig, extraEnv: Record<string, string> = {}): Child {
@@ -97,6 +106,19 @@ function spawnIngest(config: HalflifeConfig, extraEnv: Record<string, string> = 
         },
       ),
   };
+}
+
+/** The insert body directories of a process in the spool bases (platform/clickhouse/binary-insert.ts). */
+function insertBodiesOf(pid: number): string[] {
+  return ['/dev/shm', os.tmpdir()].flatMap((base) => {
+    try {
+      return readdirSync(base)
+        .filter((name) => name.startsWith(`halflife-insert-${pid}-`))
+        .map((name) => path.join(base, name));
+    } catch {
+      return [];
+    }
+  });
 }
 
 function dump(child: Child): string {
@@ -159,16 +181,22 @@ describe('ingest worker process: crash and shutdown', () => {
     const first = spawnIngest(config, { INGEST_TEST_KILL_AFTER_STORE: '3' });
     const firstExit = await first.exited;
     expect(firstExit.signal, dump(first)).toBe('SIGKILL');
-    removeInsertBodiesOf(first.proc.pid!);
+    // What a kill mid-insert leaves (this one is after its insert): the next ingest to start removes it.
+    const leftByFirst = mkdtempSync(path.join(os.tmpdir(), `halflife-insert-${first.proc.pid}-`));
+    onTestFinished(() => rmSync(leftByFirst, { recursive: true, force: true }));
+    writeFileSync(path.join(leftByFirst, 'body.bin'), Buffer.alloc(4096));
     const afterFirst = await groupProgress(config, config.ingest.groupId, topics);
     expect(afterFirst.committed).toBeLessThan(afterFirst.end);
 
     // 2. Killed from outside while batches are flowing.
     const second = spawnIngest(config);
     await second.waitForLog('batch stored', 4);
+    expect(insertBodiesOf(first.proc.pid!)).toEqual([]);
+    expect(second.logs.find((l) => l.msg === 'removed the insert bodies of processes that are gone')).toMatchObject({
+      directories: expect.arrayContaining([leftByFirst]),
+    });
     second.proc.kill('SIGKILL');
     expect((await second.exited).signal).toBe('SIGKILL');
-    removeInsertBodiesOf(second.proc.pid!);
     const afterSecond = await groupProgress(config, config.ingest.groupId, topics);
     expect(afterSecond.committed).toBeGreaterThan(afterFirst.committed);
     expect(afterSecond.committed, 'the kill must land mid-stream').toBeLessThan(afterSecond.end);
@@ -181,8 +209,11 @@ describe('ingest worker process: crash and shutdown', () => {
       90_000,
       250,
     );
+    // Whatever the kill mid-stream left went when the third started; the third leaves none of its own.
+    expect(insertBodiesOf(second.proc.pid!)).toEqual([]);
     third.proc.kill('SIGTERM');
     expect(await third.exited, dump(third)).toEqual({ code: 0, signal: null });
+    expect(insertBodiesOf(third.proc.pid!)).toEqual([]);
 
     const counts = await storedCounts(config, modelId);
     expect(counts).toEqual({
