@@ -28,12 +28,14 @@ import {
  *  - from the counts alone: a value lies in one reference bin, so none holds more than the
  *    window's fullest bin; when that is under `countBar`, nothing is asked
  *    ({@link stuckValuesToCount});
- *  - otherwise by order statistics (platform/clickhouse/window-repository.ts `topValueShares`): a
- *    value holding m = `countBar` rows fills ≥ m consecutive places of the sorted values, and any
- *    m consecutive places hold one whose rank is a multiple of m, so only the values ranked m, 2m,
- *    … (at most finite / m of them) can reach the bar, and only those are counted. One that
- *    reaches it is the most frequent value (every value as frequent is among them), counted as
- *    before; when none does, the read says so ({@link BelowCountBar}).
+ *  - otherwise by order statistics (platform/clickhouse/window-repository.ts `topValueShares`), in
+ *    one pass over the window's values: a value holding m = `countBar` rows fills ≥ m consecutive
+ *    places of the sorted values, and any m consecutive places hold two consecutive multiples of
+ *    s = ⌊m/2⌋; so a value that can reach the bar sits at two consecutive ranks s·k, s·(k+1) of
+ *    the few read ({@link screenRanks}). When no two consecutive ranks hold the same value, no
+ *    value reaches the bar and the read says so ({@link BelowCountBar}); otherwise only the values
+ *    repeated there are counted, and one that reaches the bar is the most frequent value (every
+ *    value as frequent is among them), counted as before.
  * Either way the check's verdict is the one a full count gives; a screened candidate carries a
  * bound on its most frequent share instead of the share ({@link stuckValueReads}).
  */
@@ -42,24 +44,25 @@ export interface StuckValueScreen {
   finite: number;
   /** The fewest rows one value needs for the check to flag it ({@link stuckCountBar}); `finite + 1` when none can. */
   countBar: number;
-  /** The ranks whose values alone can hold `countBar` rows ({@link screenRanks}); null: count every value. */
+  /** The ranks a value holding `countBar` rows sits at two consecutive ones of ({@link screenRanks}); null: count every value. */
   ranks: number[] | null;
 }
 
-/** The most ranks a screen reads: its count bar over a 17th of the window's values (the default stuck bar is a 5th). */
-export const STUCK_SCREEN_RANKS = 16;
+/** The most ranks a screen reads: its count bar over a 16th of the window's values (the default stuck bar is a 5th). */
+export const STUCK_SCREEN_RANKS = 32;
 
 /**
- * The ranks (1-based, in the window's sorted finite values) whose values are the only ones that
- * can hold m = `countBar` rows: m, 2m, … up to `finite`. A value holding m rows fills m or more
- * consecutive places, and any m consecutive places hold a multiple of m. Null when there are none
- * (no value can hold m rows) or more than {@link STUCK_SCREEN_RANKS} (a bar so low that reading
- * them saves little: the read counts every value).
+ * The ranks (1-based, in the window's sorted finite values) a screen reads: every multiple of
+ * s = ⌊m/2⌋ up to `finite`, m = `countBar`. A value holding m rows fills m or more consecutive
+ * places, which hold at least ⌊m/s⌋ ≥ 2 multiples of s, consecutive ones: it sits at two
+ * consecutive ranks. Null when fewer than two (then no value can hold m rows: finite < 2s ≤ m), or
+ * more than {@link STUCK_SCREEN_RANKS} (a bar so low that the read counts every value instead).
  */
 export function screenRanks(finite: number, countBar: number): number[] | null {
-  const count = Math.floor(finite / countBar);
-  if (!Number.isInteger(countBar) || countBar < 1 || count < 1 || count > STUCK_SCREEN_RANKS) return null;
-  return Array.from({ length: count }, (_, k) => (k + 1) * countBar);
+  const spacing = Math.floor(countBar / 2);
+  const count = spacing >= 1 ? Math.floor(finite / spacing) : 0;
+  if (!Number.isInteger(countBar) || count < 2 || count > STUCK_SCREEN_RANKS) return null;
+  return Array.from({ length: count }, (_, k) => (k + 1) * spacing);
 }
 
 /** A numeric feature whose window might hold a stuck value, with its screen. */

@@ -470,26 +470,30 @@ export async function topValueShares(
 }
 
 /** The most ranks a screen's query reads (window-follow-ups.ts `STUCK_SCREEN_RANKS`), in fixed slots. */
-const RANK_SLOTS = Array.from({ length: 16 }, (_, i) => `rank${i}`);
+const RANK_SLOTS = Array.from({ length: 32 }, (_, i) => `rank${i}`);
 
 /**
  * The screen of one feature by order statistics (the rule: window-follow-ups.ts
- * `StuckValueScreen`): the values at the screen's ranks m, 2m, … of the window's sorted finite
- * values (m = `countBar`), then their counts. Returns the most frequent of them with its count
- * and the window's finite values (a {@link TopValueRow}'s first columns) — the most frequent value
- * of the window whenever it holds at least m rows —, or null where the screen cannot settle the
- * feature and the caller counts every value: no ranks (a low bar), or a window whose finite
- * values are no longer the screen's `finite` (rows arrived since it was counted, and the ranks
- * were placed for the old number).
+ * `StuckValueScreen`): the values at the screen's ranks of the window's sorted finite values, in
+ * one pass; a value that can hold `countBar` rows sits at two consecutive ones. Returns the window's
+ * finite values with no value (`top` 0) when no two consecutive ranks hold the same value; else
+ * counts the values repeated there in a second pass and returns the most frequent of them with
+ * its count (a {@link TopValueRow}'s first columns) — the most frequent value of the window
+ * whenever it holds `countBar` rows. Null where the screen cannot settle the feature and the
+ * caller counts every value: no ranks (a low bar), or a window whose finite values are no longer
+ * the screen's `finite` (rows arrived since it was counted, and the ranks were placed for the old
+ * number).
  *
- * Measured against the GROUP BY it replaces (BENCHMARKS.md "Drift report", 2026-12-07): the ranks
- * come from `quantilesExact`, which keeps the values in one array (8 bytes each) and selects the
- * ranks in place (nth_element), where the GROUP BY keeps a hash table of every distinct value.
- * `quantilesExact` at level l returns the element at 0-based index ⌊l · size⌋ (QuantileExact.h),
- * so rank r is asked for at level (r − 0.5) / finite, half a place from either neighbour
- * (test/integration/stuck-value-screen.test.ts holds the ranks exact). Not used: SpaceSaving
- * (`approx_top_count`/`topK`), whose counts merged across threads are not known to keep its
- * error bound, so it could not settle the check exactly.
+ * Measured against the GROUP BY it replaces (BENCHMARKS.md "Drift report", 2026-12-07): reading a
+ * feature's values out of the window's maps is most of either query's CPU, so the screen reads
+ * them once where it settles the feature (a first version, which always counted the values at
+ * its ranks in a second pass, cost more CPU than the GROUP BY); `quantilesExact` keeps them in
+ * one array (8 bytes each) and selects the ranks in place (nth_element), where the GROUP BY keeps
+ * a hash table of every distinct value. `quantilesExact` at level l returns the element at 0-based
+ * index ⌊l · size⌋ (QuantileExact.h), so rank r is asked for at level (r − 0.5) / finite, half a
+ * place from either neighbour (test/integration/stuck-value-screen.test.ts holds the ranks exact).
+ * Not used: SpaceSaving (`approx_top_count`/`topK`), whose counts merged across threads are not
+ * known to keep its error bound, so it could not settle the check exactly.
  */
 async function screenedTopValue(
   client: ClickHouseClient,
@@ -499,7 +503,7 @@ async function screenedTopValue(
   screen: StuckValueScreen,
 ): Promise<Pick<TopValueRow, 'value' | 'top' | 'finite'> | null> {
   const ranks = screen.ranks;
-  if (ranks === null || ranks.length === 0 || ranks.length > RANK_SLOTS.length) return null;
+  if (ranks === null || ranks.length < 2 || ranks.length > RANK_SLOTS.length) return null;
   // Unused slots repeat the last rank, so the query's text is one.
   const levels = Object.fromEntries(
     RANK_SLOTS.map((slot, i) => [slot, ((ranks[i] ?? ranks.at(-1)!) - 0.5) / screen.finite]),
@@ -512,17 +516,20 @@ async function screenedTopValue(
     { ...params, ...levels },
   );
   if (num(ranked?.finite ?? 0) !== screen.finite) return null;
+  const at = (ranked?.at ?? []).slice(0, ranks.length).map(Number);
+  const repeated = [...new Set(at.filter((v, i) => i > 0 && v === at[i - 1]))];
+  if (repeated.length === 0) return { value: null, top: 0, finite: screen.finite };
   // Grouped by value as the GROUP BY groups them, every other value in one group.
   const [counted] = await queryRows<Pick<TopValueRow, 'value' | 'top' | 'finite'>>(
     client,
-    `SELECT argMaxIf(key, (c, key), ranked) AS value, maxIf(c, ranked) AS top, sum(c) AS finite
+    `SELECT argMaxIf(key, (c, key), repeated) AS value, maxIf(c, repeated) AS top, sum(c) AS finite
      FROM (
-       SELECT has({at:Array(Float64)}, v) AS ranked, if(ranked, v, 0) AS key, count() AS c
+       SELECT has({repeated:Array(Float64)}, v) AS repeated, if(repeated, v, 0) AS key, count() AS c
        FROM (${finiteValues})
        WHERE isFinite(v)
-       GROUP BY ranked, key
+       GROUP BY repeated, key
      )${settings}`,
-    { ...params, at: floatArrayParam((ranked?.at ?? []).map(Number)) },
+    { ...params, repeated: floatArrayParam(repeated) },
   );
   if (num(counted?.finite ?? 0) !== screen.finite) return null;
   return counted ?? null;

@@ -154,6 +154,8 @@ describe('the stuck-value screen (embedded chDB)', () => {
       const { drift, queries, full, followUps } = await readAlone(d, dataQuality);
       const [candidate] = followUps.stuckCandidates;
       expect(candidate!.fullestBin).toBeGreaterThanOrEqual(candidate!.countBar);
+      // One pass over the window's values: no two consecutive ranks hold the same value.
+      expect(queries.filter((q) => q.sql.includes('num_features, {name:String}'))).toHaveLength(1);
       expect(queries.filter((q) => q.sql.includes('quantilesExact'))).toHaveLength(1);
       expect(queries.filter(groupsEveryValue)).toEqual([]);
       const x = drift.counts.quality.find((q) => q.name === 'x')!;

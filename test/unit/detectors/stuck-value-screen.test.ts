@@ -80,52 +80,64 @@ describe('the count bar', () => {
 });
 
 describe('the ranks a screen reads', () => {
-  it('hold a value of m rows wherever its block of the sorted values falls, at either end too', () => {
-    for (let finite = 1; finite <= 60; finite++)
+  /** Whether the 1-based places a+1 … a+len hold two consecutive ranks. */
+  const holdsTwoInARow = (ranks: number[], a: number, len: number): boolean =>
+    ranks.some((r, i) => i > 0 && ranks[i - 1]! > a && r <= a + len);
+
+  it('put a value of m rows at two consecutive ranks wherever its block of the sorted values falls, at either end too', () => {
+    let checked = 0;
+    for (let finite = 1; finite <= 80; finite++)
       for (let m = 1; m <= finite; m++) {
         const ranks = screenRanks(finite, m);
+        const spacing = Math.floor(m / 2);
         if (ranks === null) {
-          expect(Math.floor(finite / m)).toBeGreaterThan(STUCK_SCREEN_RANKS);
+          // None: a bar of one row (every value reaches it), or more ranks than the query reads.
+          expect(spacing === 0 || Math.floor(finite / spacing) > STUCK_SCREEN_RANKS).toBe(true);
           continue;
         }
-        expect(ranks).toHaveLength(Math.floor(finite / m));
-        // The block fills 1-based places a+1 … a+m.
-        for (let a = 0; a + m <= finite; a++)
-          expect(
-            ranks.some((r) => r > a && r <= a + m),
-            `${m} rows at ${a + 1} of ${finite}`,
-          ).toBe(true);
+        expect(ranks).toHaveLength(Math.floor(finite / spacing));
+        for (let a = 0; a + m <= finite; a++) {
+          expect(holdsTwoInARow(ranks, a, m), `${m} rows at ${a + 1} of ${finite}`).toBe(true);
+          checked += 1;
+        }
       }
+    expect(checked).toBeGreaterThan(10_000);
   });
 
-  it('find every value of m rows or more among the values at the ranks, ties included', () => {
+  it('find every value of m rows or more repeated at consecutive ranks, ties included; a repeat means at least m/2 rows', () => {
     const random = new Random(2026_12_07);
     let found = 0;
     for (let trial = 0; trial < 3000; trial++) {
-      const finite = random.integer(1, 120);
+      const finite = random.integer(1, 200);
       // Few distinct values, so several reach m and tie.
       const values = Array.from({ length: finite }, () => random.integer(0, random.integer(1, 12)));
       const m = random.integer(1, finite);
       const ranks = screenRanks(finite, m);
       if (ranks === null) continue;
       const sorted = [...values].sort((a, b) => a - b);
-      const atRanks = new Set(ranks.map((r) => sorted[r - 1]));
+      const at = ranks.map((r) => sorted[r - 1]!);
+      const repeated = new Set(at.filter((v, i) => i > 0 && v === at[i - 1]));
       const counts = new Map<number, number>();
       for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-      for (const [v, c] of counts)
+      for (const [v, c] of counts) {
         if (c >= m) {
-          expect(atRanks.has(v), `value ${v} of ${c} rows, m ${m}, ${finite} values`).toBe(true);
+          expect(repeated.has(v), `value ${v} of ${c} rows, m ${m}, ${finite} values`).toBe(true);
           found += 1;
         }
+        // A value at two consecutive ranks fills the places between them.
+        if (repeated.has(v)) expect(c).toBeGreaterThan(Math.floor(m / 2));
+      }
     }
     expect(found).toBeGreaterThan(1000);
   });
 
   it('are none when no value can hold m rows, and none beyond the limit (the read counts every value)', () => {
     expect(screenRanks(5, 6)).toBeNull();
-    expect(screenRanks(169, 10)).toHaveLength(16);
-    expect(screenRanks(170, 10)).toBeNull();
-    expect(screenRanks(10_000_000, 2_000_001)).toEqual([2_000_001, 4_000_002, 6_000_003, 8_000_004]);
+    expect(screenRanks(100, 1)).toBeNull();
+    expect(screenRanks(329, 20)).toHaveLength(32);
+    expect(screenRanks(330, 20)).toBeNull();
+    // The default bar over a 10M-row window: nine ranks, half the bar apart.
+    expect(screenRanks(10_000_000, 2_000_010)).toEqual(Array.from({ length: 9 }, (_, k) => (k + 1) * 1_000_005));
   });
 });
 
