@@ -15,6 +15,9 @@ import { windowQualityCounts, type WindowColumnCounts } from '../detectors/drift
 import {
   appearedFeatures,
   runsWhereRead,
+  screensOf,
+  stuckValueReads,
+  stuckValuesToCount,
   windowFollowUps,
   type FollowUpBars,
 } from '../detectors/drift/window-follow-ups.ts';
@@ -92,7 +95,7 @@ export interface WindowReadRequest {
 /** The window counted against its reference, with its data-quality inputs. */
 export interface WindowReadCounts extends WindowColumnCounts {
   rows: number;
-  /** Data-quality inputs per feature (stuck values settled by their exact most frequent value). */
+  /** Data-quality inputs per feature (stuck-value candidates settled exactly: their most frequent value, or a bound under the stuck bar). */
   quality: FeatureQualityCounts[];
   /** Feature keys the reference does not know. */
   appeared: AppearedFeatures | null;
@@ -246,14 +249,15 @@ export async function readWindowsBatched(
         )
       : [];
   });
-  const stuck = requests.flatMap((_, i) =>
-    (followUps[i]?.stuckCandidates.length ?? 0) > 0 || segmentAsks[i]!.length > 0 ? [i] : [],
-  );
+  // The same stuck-value questions as a window read alone asks (window-follow-ups.ts).
+  const asked = followUps.map((f) => (f ? stuckValuesToCount(f) : []));
+  const stuck = requests.flatMap((_, i) => (asked[i]!.length > 0 || segmentAsks[i]!.length > 0 ? [i] : []));
   const topValues = await batchedTopValueShares(
     client,
     stuck.map((i) => ({
       ...bounds(requests[i]!),
-      features: followUps[i]?.stuckCandidates ?? [],
+      features: asked[i]!.map((c) => c.name),
+      screens: screensOf(asked[i]!),
       ...(segmentAsks[i]!.length > 0
         ? { segments: requests[i]!.segments ?? [], segmentFeatures: segmentAsks[i]! }
         : {}),
@@ -324,7 +328,10 @@ export async function readWindowsBatched(
               quality: windowQualityCounts(
                 reference,
                 counted,
-                runsWhereRead(reference, topValuesOf.get(i)?.whole ?? {}, request.followUps ?? undefined),
+                stuckValueReads(
+                  followUp,
+                  runsWhereRead(reference, topValuesOf.get(i)?.whole ?? {}, request.followUps ?? undefined),
+                ),
               ),
               appeared: appearedFeatures(followUp, unknownKeysOf.get(i) ?? []),
             }

@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { compareFeature } from '../detectors/drift/compare-feature.ts';
 import { driftReport } from '../detectors/drift/report.ts';
 import { buildReference } from '../operations/build-reference.ts';
-import { driftForWindow } from '../operations/window-drift.ts';
+import { followUpBarsOf, qualityThresholdsOf } from '../detectors/policy/data-quality-bars.ts';
+import { driftForWindow, type DriftForWindowOptions } from '../operations/window-drift.ts';
 import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import { latestReference } from '../platform/clickhouse/reference-repository.ts';
@@ -73,7 +74,13 @@ async function measurePushdown(dir: string, rows: number): Promise<Record<string
     const load1 = os.loadavg()[0] ?? Number.NaN;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const out = await driftForWindow(ch.client, { modelId: MODEL, start, end: start + rows, reference });
+    const out = await driftForWindow(ch.client, {
+      modelId: MODEL,
+      start,
+      end: start + rows,
+      reference,
+      ...stuckBars(),
+    });
     const cpu = process.cpuUsage(c0);
     runs.push({ seconds: (performance.now() - t0) / 1000, cpu_seconds: (cpu.user + cpu.system) / 1e6, load1 });
     report = out;
@@ -87,7 +94,21 @@ async function measurePushdown(dir: string, rows: number): Promise<Record<string
     peak_rss_mib: peakRssMiB(),
     drifted: report?.report.drifted_features,
     dataset_drift: report?.report.dataset_drift,
+    // How the window read settled each stuck-value candidate: its counted share, or the bound its screen gave.
+    stuck_candidates: Object.fromEntries(
+      (report?.counts.quality ?? [])
+        .filter((q) => q.top_value_share != null || q.top_value_share_at_most != null)
+        .map((q) => [q.name, { share: q.top_value_share ?? null, share_at_most: q.top_value_share_at_most ?? null }]),
+    ),
   };
+}
+
+/** A policy's stuck bar (`--stuck-share-increase`) as the window read's follow-up bars and check thresholds. */
+function stuckBars(): Pick<DriftForWindowOptions, 'followUps' | 'qualityThresholds'> {
+  const bar = option('stuck-share-increase', '');
+  if (bar === '') return {};
+  const policy = { stuckShareIncrease: Number(bar) };
+  return { followUps: followUpBarsOf(policy), qualityThresholds: qualityThresholdsOf(policy) };
 }
 
 /** The reference build (`buildReference` in SQL) over the reference window, `--repeat` times in this fresh process. */
@@ -198,6 +219,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   --no-peers            skip the Python peers (scipy, Evidently) and their Parquet export
   --json                print the result as JSON
   --dir D               data directory of the embedded ClickHouse (default .halflife/bench-drift; data is kept between runs)
+  --stuck-share-increase X   the policy's stuck bar for the push-down (default 0.2): 0.15 sends f5 (its spread
+                        doubled) through the stuck-value screen's ranks instead of settling it by its bins
 Each push-down run records wall seconds, CPU seconds and the 1-minute load average. The reference build
 is timed in its own fresh process too; ratios to the peers are given for the window alone and for
 reference build + window (the peers compute their reference statistics inside every run). The peers'
@@ -274,9 +297,13 @@ imports are outside their timers (as halflife's imports are outside its own).
   const pushdown: Record<string, unknown>[] = [];
   for (const rows of sizes) {
     log(`push-down drift report over ${rows.toLocaleString('en-US')} rows (3 runs, fresh process)`);
-    const r = child('pushdown', ['--dir', dir, '--rows', String(rows), '--repeat', option('repeat', '3')]);
+    const bar = option('stuck-share-increase', '');
+    const r = child('pushdown', [
+      ...['--dir', dir, '--rows', String(rows), '--repeat', option('repeat', '3')],
+      ...(bar === '' ? [] : ['--stuck-share-increase', bar]),
+    ]);
     log(
-      `  first ${Number(r.seconds_first).toFixed(2)} s, best ${Number(r.seconds_best).toFixed(2)} s, peak RSS ${Number(r.peak_rss_mib).toFixed(0)} MiB; runs ${runText(r)}`,
+      `  first ${Number(r.seconds_first).toFixed(2)} s, best ${Number(r.seconds_best).toFixed(2)} s, peak RSS ${Number(r.peak_rss_mib).toFixed(0)} MiB; runs ${runText(r)}; stuck-value candidates ${JSON.stringify(r.stuck_candidates ?? {})}`,
     );
     pushdown.push(r);
   }

@@ -23,6 +23,9 @@ import {
 import {
   appearedFeatures,
   readsValueRuns,
+  screensOf,
+  stuckValueReads,
+  stuckValuesToCount,
   windowFollowUps,
   type FollowUpBars,
 } from '../detectors/drift/window-follow-ups.ts';
@@ -101,15 +104,23 @@ export async function windowCounts(client: ClickHouseClient, options: WindowCoun
     options.segments ?? [],
   );
   const deadLettered = await deadLettersInWindow(client, options.modelId, window);
-  // Rare follow-ups, only when the counts point at them: the exact most frequent value of a
-  // feature whose values crowded into one bin, and the names of keys the reference lacks.
+  // Rare follow-ups, only when the counts point at them: whether a value of a feature whose
+  // values crowded into one bin reaches the stuck bar (settled exactly, the value counted where
+  // one does), and the names of keys the reference lacks.
   const followUps = windowFollowUps(options.reference, counted, options.followUps);
-  const topValues =
-    followUps.stuckCandidates.length > 0
-      ? await topValueShares(client, followUps.stuckCandidates, options, (name, share) =>
-          readsValueRuns(options.reference, name, share, options.followUps),
+  const toCount = stuckValuesToCount(followUps);
+  const topValues = stuckValueReads(
+    followUps,
+    toCount.length > 0
+      ? await topValueShares(
+          client,
+          toCount.map((c) => c.name),
+          options,
+          (name, share) => readsValueRuns(options.reference, name, share, options.followUps),
+          screensOf(toCount),
         )
-      : {};
+      : {},
+  );
   const appeared = appearedFeatures(
     followUps,
     followUps.nameAppeared ? await unknownFeatureKeys(client, Object.keys(options.reference.features), options) : [],

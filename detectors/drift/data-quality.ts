@@ -63,6 +63,14 @@ export interface FeatureQualityCounts {
    * counting is approximate), or absent when not measured. @default undefined (no stuck-value check)
    */
   top_value_share?: number | null;
+  /**
+   * Where the window's read settled, without counting the most frequent value, that no value
+   * reaches the stuck bar (the exact screen, window-follow-ups.ts `stuckValueReads`): a bound on
+   * its share, below the reference's most frequent share plus the stuck bar, and
+   * `top_value_share` is absent. The stuck-value check reads it as not stuck, as it would the
+   * counted share. @default undefined (counted, or not a candidate)
+   */
+  top_value_share_at_most?: number | null;
   /** The most frequent value itself, for the message. @default undefined */
   top_value?: number | string | null;
   /** The reference's most frequent value share. @default undefined (no stuck-value check) */
@@ -245,6 +253,12 @@ export interface FeatureQuality {
   unseen_rate: number;
   /** Most frequent value's share of the non-missing values, when measured. */
   top_value_share: number | null;
+  /**
+   * A bound on that share where the window's read settled that no value reaches the stuck bar
+   * without counting the value (`FeatureQualityCounts.top_value_share_at_most`); absent otherwise.
+   * @default undefined
+   */
+  top_value_share_at_most?: number;
   /** Failing checks in words (without the feature name). */
   alerts: string[];
 }
@@ -526,6 +540,7 @@ export function featureQuality(
     unseen,
     unseen_rate: rate(unseen, rows),
     top_value_share: counts.top_value_share ?? null,
+    ...(counts.top_value_share_at_most != null ? { top_value_share_at_most: counts.top_value_share_at_most } : {}),
     alerts: featureChecks(counts, thresholds).map((c) => c.detail),
   };
 }

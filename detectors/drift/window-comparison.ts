@@ -100,7 +100,7 @@ const referenceMissingRate = (missing: number, rows: number): number => (rows > 
 export function windowQualityCounts(
   reference: ReferenceProfiles,
   window: CountedWindow,
-  topValues: Readonly<Record<string, TopValue | null>> = {},
+  topValues: Readonly<Record<string, TopValueRead>> = {},
 ): FeatureQualityCounts[] {
   const rows = window.rows;
   const out: FeatureQualityCounts[] = [];
@@ -178,18 +178,36 @@ export interface TopValue {
 }
 
 /**
+ * What a window read knows of a stuck-value candidate's most frequent value when it settled,
+ * without counting that value, that no value reaches the stuck bar (the exact screen,
+ * window-follow-ups.ts `stuckValueReads`): a bound on its share of the finite values, below the
+ * reference's most frequent share plus the stuck bar. The stuck-value check reads such a feature
+ * as not stuck, exactly as it would the counted share.
+ */
+export interface TopValueBound {
+  shareAtMost: number;
+}
+
+/** A stuck-value candidate as a window read hands it on: counted, bounded, or null (no finite value). */
+export type TopValueRead = TopValue | TopValueBound | null;
+
+export const isTopValueBound = (top: TopValueRead | undefined): top is TopValueBound =>
+  top != null && 'shareAtMost' in top;
+
+/**
  * The stuck-value inputs of a numeric feature: the window's most frequent value (when it was
  * counted: only for candidates, data-quality.ts `stuckValueCandidates`) with its runs in event
- * order, the reference's, both spreads for the zero-variance check, and the spread of the
- * window's other values.
+ * order, or the bound the window's read settled it by instead, the reference's, both spreads
+ * for the zero-variance check, and the spread of the window's other values.
  */
 export function stuckValueInputs(
   profile: NumericReferenceProfile,
   counts: NumericCounts,
-  top: TopValue | null | undefined,
+  read: TopValueRead | undefined,
 ): Pick<
   FeatureQualityCounts,
   | 'top_value_share'
+  | 'top_value_share_at_most'
   | 'top_value'
   | 'reference_top_value_share'
   | 'std'
@@ -201,6 +219,7 @@ export function stuckValueInputs(
   | 'top_value_runs'
   | 'others_std'
 > {
+  const top = isTopValueBound(read) ? null : read;
   const n = counts.counts.reduce((s, c) => s + c, 0);
   const single = !top && n > 0 && counts.min !== undefined && counts.min === counts.max;
   const topValue = top ? top.value : single ? (counts.min as number) : null;
@@ -208,6 +227,7 @@ export function stuckValueInputs(
     ...(top ? { top_value_share: top.share, top_value: top.value } : {}),
     // One value left in the window: its share is 1 whether or not it was counted.
     ...(single ? { top_value_share: 1, top_value: counts.min } : {}),
+    ...(isTopValueBound(read) && !single ? { top_value_share_at_most: read.shareAtMost } : {}),
     reference_top_value_share: profile.topShare ?? null,
     std: n > 0 ? (counts.std ?? null) : null,
     reference_std: profile.std,

@@ -45,6 +45,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from '../../detectors/drift/profiles.ts';
 import type { CountedWindow, TopValue } from '../../detectors/drift/window-comparison.ts';
+import type { BelowCountBar, StuckValueScreen } from '../../detectors/drift/window-follow-ups.ts';
 import type { LabelledScoreGroup, ScoreBinCount } from '../../detectors/monitor/window-histograms.ts';
 import {
   anySegments,
@@ -379,6 +380,12 @@ GROUP BY ${group}`;
 export interface TopValueRequest extends TimeWindow {
   modelId: string;
   features: readonly string[];
+  /**
+   * Per feature of `features`, its screen: answered `'below-count-bar'` as window-repository.ts
+   * `topValueShares` answers it (these windows are small, so every value is counted, then held
+   * to the bar). @default none
+   */
+  screens?: Readonly<Record<string, StuckValueScreen>>;
   /** The window's segment keys (with `segmentFeatures`). @default none */
   segments?: readonly SegmentsToCount[];
   /** Per segment (its key's index in `segments` and its value), its candidates. @default none */
@@ -401,15 +408,16 @@ export interface SegmentTopValues {
 
 /** A window's most frequent values: the whole window's candidates, and each segment's asked for. */
 export interface WindowTopValues {
-  whole: Record<string, TopValue | null>;
+  whole: Record<string, TopValue | BelowCountBar | null>;
   segments: SegmentTopValues[];
 }
 
 /**
  * The most frequent finite value of each feature asked for, per window (and per segment asked
  * for), its share of the finite values and its runs in event order (null when the feature has
- * none): window-repository.ts `topValueShares` for a batch of windows (at most one per model), in
- * one query — the segmented text when any window asks for a segment's.
+ * none; `'below-count-bar'` for a screened feature none of whose values reaches its bar):
+ * window-repository.ts `topValueShares` for a batch of windows (at most one per model), in one
+ * query — the segmented text when any window asks for a segment's.
  */
 export async function batchedTopValueShares(
   client: ClickHouseClient,
@@ -461,10 +469,13 @@ export async function batchedTopValueShares(
     const window = out[Number(r.w) - 1];
     if (!window) continue;
     const segment = slotOf(r);
-    const slot =
-      segment === null
-        ? window.whole
-        : window.segments.find((s) => s.key === segment.key && s.value === segment.value)?.topValues;
+    if (segment === null) {
+      const screen = requests[Number(r.w) - 1]!.screens?.[r.name];
+      const belowBar = screen && num(r.finite) === screen.finite && num(r.top) < screen.countBar;
+      if (r.name in window.whole) window.whole[r.name] = belowBar ? 'below-count-bar' : topValueOfRow(r);
+      continue;
+    }
+    const slot = window.segments.find((s) => s.key === segment.key && s.value === segment.value)?.topValues;
     if (slot && r.name in slot) slot[r.name] = topValueOfRow(r);
   }
   return out;

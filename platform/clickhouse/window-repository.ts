@@ -9,6 +9,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CountedWindow, TopValue } from '../../detectors/drift/window-comparison.ts';
+import type { BelowCountBar, StuckValueScreen } from '../../detectors/drift/window-follow-ups.ts';
 import type { LabelledScoreGroup, ScoreBinCount } from '../../detectors/monitor/window-histograms.ts';
 import type { SegmentKey } from '../../detectors/segments/types.ts';
 import { countQuery, type ColumnsToCount } from './binned-counts-query.ts';
@@ -16,7 +17,7 @@ import { queryRows } from './client.ts';
 import { eventWindowSql, type EventWindow } from './event-window.ts';
 import { labelsArrivedIn, labelsOfEvents } from './labels-of-events.ts';
 import { MISSING_SEGMENT, segmentGrouping, segmentValueSql, type SegmentsToCount } from './segment-grouping.ts';
-import { num } from './sql-values.ts';
+import { floatArrayParam, num } from './sql-values.ts';
 import { namedWindowFilter, windowFilter, type TimeWindow } from './time-window.ts';
 
 /**
@@ -392,6 +393,11 @@ export async function labelledScoreSample(
  * A feature with no finite value maps to null. Of values equally frequent, the largest is named,
  * so the answer does not depend on the order rows are read in; events are ordered by (ts, event_id).
  *
+ * A feature with a screen (detectors/drift/window-follow-ups.ts `StuckValueScreen`) is answered
+ * `'below-count-bar'` when none of its values holds `countBar` of the window's finite values, and
+ * its most frequent value only when one does; while the window has the `finite` values the screen
+ * was set for (rows that arrived since are counted by the GROUP BY). See {@link screenedTopValue}.
+ *
  * The value comes from one GROUP BY. The runs need every finite value of the window sorted by
  * (ts, event_id) in window functions: at 10M rows ~5 CPU s and ~1.8 GB more than the GROUP BY
  * (BENCHMARKS.md "Drift report", 2026-12-07), so they are a second query, run only for a value
@@ -405,26 +411,38 @@ export async function topValueShares(
   events: EventWindow,
   /** Whether to count the runs of feature `name`'s most frequent value at `share`. @default always */
   wantsRuns: (name: string, share: number) => boolean = () => true,
-): Promise<Record<string, TopValue | null>> {
-  const out: Record<string, TopValue | null> = {};
+  /** Per feature, the screen that settles it without counting every value. @default none: every feature counted */
+  screens: Readonly<Record<string, StuckValueScreen>> = {},
+): Promise<Record<string, TopValue | BelowCountBar | null>> {
+  const out: Record<string, TopValue | BelowCountBar | null> = {};
   const window = eventWindowSql(events);
   const finiteValues = `SELECT ts, event_id, assumeNotNull(arrayElementOrNull(num_features, {name:String})) AS v
                  FROM ${window.source}
                  WHERE arrayElementOrNull(num_features, {name:String}) IS NOT NULL`;
   for (const name of features) {
     const params = { ...window.params, name };
-    const [counted] = await queryRows<Pick<TopValueRow, 'value' | 'top' | 'finite'>>(
-      client,
-      `SELECT argMax(v, (c, v)) AS value, max(c) AS top, sum(c) AS finite
+    const screen = screens[name];
+    const screened = screen ? await screenedTopValue(client, finiteValues, window.settings, params, screen) : null;
+    const counted =
+      screened ??
+      (
+        await queryRows<Pick<TopValueRow, 'value' | 'top' | 'finite'>>(
+          client,
+          `SELECT argMax(v, (c, v)) AS value, max(c) AS top, sum(c) AS finite
        FROM (
          SELECT v, count() AS c
          FROM (${finiteValues})
          WHERE isFinite(v)
          GROUP BY v
        )${window.settings}`,
-      params,
-    );
+          params,
+        )
+      )[0];
     const finite = num(counted?.finite ?? 0);
+    if (screen && finite === screen.finite && num(counted?.top ?? 0) < screen.countBar) {
+      out[name] = 'below-count-bar';
+      continue;
+    }
     const top =
       finite > 0 && counted?.value != null ? { value: Number(counted.value), share: num(counted.top) / finite } : null;
     if (top === null || !wantsRuns(name, top.share)) {
@@ -449,6 +467,72 @@ export async function topValueShares(
     out[name] = row ? topValueOfRow(row) : null;
   }
   return out;
+}
+
+/** The most ranks a screen's query reads (window-follow-ups.ts `STUCK_SCREEN_RANKS`), in fixed slots. */
+const RANK_SLOTS = Array.from({ length: 32 }, (_, i) => `rank${i}`);
+
+/**
+ * The screen of one feature by order statistics (the rule: window-follow-ups.ts
+ * `StuckValueScreen`): the values at the screen's ranks of the window's sorted finite values, in
+ * one pass; a value that can hold `countBar` rows sits at two consecutive ones. Returns the window's
+ * finite values with no value (`top` 0) when no two consecutive ranks hold the same value; else
+ * counts the values repeated there in a second pass and returns the most frequent of them with
+ * its count (a {@link TopValueRow}'s first columns) — the most frequent value of the window
+ * whenever it holds `countBar` rows. Null where the screen cannot settle the feature and the
+ * caller counts every value: no ranks (a low bar), or a window whose finite values are no longer
+ * the screen's `finite` (rows arrived since it was counted, and the ranks were placed for the old
+ * number).
+ *
+ * Measured against the GROUP BY it replaces (BENCHMARKS.md "Drift report", 2026-12-07): reading a
+ * feature's values out of the window's maps is most of either query's CPU, so the screen reads
+ * them once where it settles the feature (a first version, which always counted the values at
+ * its ranks in a second pass, cost more CPU than the GROUP BY); `quantilesExact` keeps them in
+ * one array (8 bytes each) and selects the ranks in place (nth_element), where the GROUP BY keeps
+ * a hash table of every distinct value. `quantilesExact` at level l returns the element at 0-based
+ * index ⌊l · size⌋ (QuantileExact.h), so rank r is asked for at level (r − 0.5) / finite, half a
+ * place from either neighbour (test/integration/stuck-value-screen.test.ts holds the ranks exact).
+ * Not used: SpaceSaving (`approx_top_count`/`topK`), whose counts merged across threads are not
+ * known to keep its error bound, so it could not settle the check exactly.
+ */
+async function screenedTopValue(
+  client: ClickHouseClient,
+  finiteValues: string,
+  settings: string,
+  params: Record<string, unknown>,
+  screen: StuckValueScreen,
+): Promise<Pick<TopValueRow, 'value' | 'top' | 'finite'> | null> {
+  const ranks = screen.ranks;
+  if (ranks === null || ranks.length < 2 || ranks.length > RANK_SLOTS.length) return null;
+  // Unused slots repeat the last rank, so the query's text is one.
+  const levels = Object.fromEntries(
+    RANK_SLOTS.map((slot, i) => [slot, ((ranks[i] ?? ranks.at(-1)!) - 0.5) / screen.finite]),
+  );
+  const [ranked] = await queryRows<{ finite: string | number; at: number[] }>(
+    client,
+    `SELECT count() AS finite, quantilesExact(${RANK_SLOTS.map((slot) => `{${slot}:Float64}`).join(', ')})(v) AS at
+     FROM (${finiteValues})
+     WHERE isFinite(v)${settings}`,
+    { ...params, ...levels },
+  );
+  if (num(ranked?.finite ?? 0) !== screen.finite) return null;
+  const at = (ranked?.at ?? []).slice(0, ranks.length).map(Number);
+  const repeated = [...new Set(at.filter((v, i) => i > 0 && v === at[i - 1]))];
+  if (repeated.length === 0) return { value: null, top: 0, finite: screen.finite };
+  // Grouped by value as the GROUP BY groups them, every other value in one group.
+  const [counted] = await queryRows<Pick<TopValueRow, 'value' | 'top' | 'finite'>>(
+    client,
+    `SELECT argMaxIf(key, (c, key), repeated) AS value, maxIf(c, repeated) AS top, sum(c) AS finite
+     FROM (
+       SELECT has({repeated:Array(Float64)}, v) AS repeated, if(repeated, v, 0) AS key, count() AS c
+       FROM (${finiteValues})
+       WHERE isFinite(v)
+       GROUP BY repeated, key
+     )${settings}`,
+    { ...params, repeated: floatArrayParam(repeated) },
+  );
+  if (num(counted?.finite ?? 0) !== screen.finite) return null;
+  return counted ?? null;
 }
 
 /**

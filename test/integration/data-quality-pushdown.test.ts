@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topValueOf } from '../../detectors/drift/profiles.ts';
 import { valueRuns } from '../../detectors/drift/value-runs.ts';
 import type { NumericReferenceProfile } from '../../detectors/drift/profiles.ts';
+import type { TopValue } from '../../detectors/drift/window-comparison.ts';
 import { labelledFromGroups, lateLabelledFromGroups } from '../../detectors/monitor/window-histograms.ts';
 import { buildScoreHistogram } from '../../detectors/quality/score-histogram.ts';
 import { Random } from '../../detectors/random.ts';
@@ -143,8 +144,10 @@ describe('data quality and label arrival in SQL (embedded chDB)', () => {
     expect(queries).toHaveLength(3);
     expect(queries.filter((q) => q.sql.includes('lagInFrame'))).toHaveLength(1);
     expect(onlyX.x).toEqual(withRuns.x);
-    expect(onlyX.level).toEqual({ value: withRuns.level!.value, share: withRuns.level!.share });
-    expect(onlyX.level!.share).toBe(topValueOf(current.map((e) => e.level))!.share);
+    // Asked without a screen: always counted (never 'below-count-bar').
+    const level = withRuns.level as TopValue;
+    expect(onlyX.level).toEqual({ value: level.value, share: level.share });
+    expect(level.share).toBe(topValueOf(current.map((e) => e.level))!.share);
   });
 
   it('a window with a stuck value and a new key: both breakage, named with their figures; counted exactly', async () => {

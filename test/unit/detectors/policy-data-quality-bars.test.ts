@@ -139,7 +139,9 @@ describe("the policy's bars in the window read's follow-ups", () => {
     const small = counted(sensor(400, 20).map((v, i) => (i >= 100 && i < 132 ? 23.45 : v)));
     expect(windowFollowUps(referenceProfiles, small).stuckCandidates).toEqual([]);
     expect(
-      windowFollowUps(referenceProfiles, small, followUpBarsOf({ stuckShareIncrease: 0.05 })).stuckCandidates,
+      windowFollowUps(referenceProfiles, small, followUpBarsOf({ stuckShareIncrease: 0.05 })).stuckCandidates.map(
+        (c) => c.name,
+      ),
     ).toEqual(['x']);
   });
 
