@@ -45,4 +45,21 @@ describe('workers/daemon.sh', () => {
     expect(launch({ HALFLIFE_MALLOC_TUNABLES: '' }).tunables).toBe('<unset>');
     expect(launch({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=8' }).tunables).toBe('glibc.malloc.arena_max=8');
   });
+
+  it('preloads the stack-trace switch when HALFLIFE_WORKFLOW_STACK_TRACES is false or 0, and only then', () => {
+    const preload = path.join(projectRoot, 'platform/temporal-stack-traces-off.cjs');
+    for (const value of ['false', '0']) {
+      const { args } = launch({ HALFLIFE_WORKFLOW_STACK_TRACES: value }, ['--cpu-prof']);
+      expect(args.slice(0, 2)).toEqual(['--cpu-prof', '--require']);
+      expect(path.resolve(args[2]!)).toBe(preload);
+      expect(args.slice(3)).toEqual(['--import', 'tsx', path.join(projectRoot, 'workers/daemon.ts')]);
+    }
+    // true, unset, and values the daemon's config check rejects with its own message: no preload.
+    for (const env of [
+      { HALFLIFE_WORKFLOW_STACK_TRACES: 'true' },
+      {},
+      { HALFLIFE_WORKFLOW_STACK_TRACES: 'off' },
+    ] as Record<string, string>[])
+      expect(launch(env).args).not.toContain('--require');
+  });
 });
