@@ -16,8 +16,12 @@
 'use strict';
 const v8 = require('node:v8');
 
-/** The SDK module that installs the hook (@temporalio/worker/lib/workflow/vm-shared.js). */
-const SDK_CALLER = /[\\/]@temporalio[\\/]worker[\\/]lib[\\/]workflow[\\/]vm-shared\.js/;
+/**
+ * The SDK module that installs the hook: @temporalio/worker/lib/workflow/vm-shared.js, or its
+ * source, src/workflow/vm-shared.ts, where source maps are on (tsx turns them on: the daemon's stack
+ * traces name the SDK's TypeScript sources).
+ */
+const SDK_CALLER = /[\\/]@temporalio[\\/]worker[\\/](?:lib|src)[\\/]workflow[\\/]vm-shared\.[jt]s\b/;
 /** What the SDK prints, once a thread, when it runs without the hook: the daemon logs it, structured. */
 const SDK_NOTICE = 'v8.promiseHooks.createHook is not available; stack trace collection will be disabled.';
 

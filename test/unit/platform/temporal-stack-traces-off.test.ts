@@ -34,8 +34,10 @@ thread.once('message', (installed) => {
 });
 `;
 
-function run(withPreload: boolean) {
-  const result = spawnSync(process.execPath, [...(withPreload ? ['--require', preload] : []), '-e', probe], {
+/** `sourceMaps`: as under tsx, which the daemon runs with — stack traces then name the SDK's .ts sources. */
+function run(withPreload: boolean, sourceMaps = false) {
+  const flags = [...(withPreload ? ['--require', preload] : []), ...(sourceMaps ? ['--enable-source-maps'] : [])];
+  const result = spawnSync(process.execPath, [...flags, '-e', probe], {
     cwd: projectRoot,
     encoding: 'utf8',
     timeout: PROCESS_TIMEOUT_MS - 10_000,
@@ -45,10 +47,13 @@ function run(withPreload: boolean) {
 }
 
 describe('platform/temporal-stack-traces-off.cjs', () => {
-  it(
-    'keeps the SDK from installing its stack-trace promise hook in a worker thread, and says nothing on stderr',
-    () => {
-      const off = run(true);
+  it.each([
+    ['without source maps', false],
+    ['with source maps, as under tsx', true],
+  ])(
+    'keeps the SDK from installing its stack-trace promise hook in a worker thread, and says nothing on stderr (%s)',
+    (_, sourceMaps) => {
+      const off = run(true, sourceMaps);
       expect(off).toMatchObject({ sdkHookInstalled: false, otherHooksWork: true, marked: true });
       // The SDK's console notice is the worker's log line to make, structured.
       expect(off.stderr).toBe('');
