@@ -18,7 +18,8 @@ if [ -n "$HALFLIFE_MALLOC_TUNABLES" ] && [ -z "${GLIBC_TUNABLES:-}" ]; then
   GLIBC_TUNABLES=$HALFLIFE_MALLOC_TUNABLES
   export GLIBC_TUNABLES
 fi
+# An absolute path: node takes `--require dir/file` without a leading ./ for a package name.
 case "${HALFLIFE_WORKFLOW_STACK_TRACES:-}" in
-  false | 0) set -- "$@" --require "$(dirname "$0")/../platform/temporal-stack-traces-off.cjs" ;;
+  false | 0) set -- "$@" --require "$(cd "$(dirname "$0")/.." && pwd)/platform/temporal-stack-traces-off.cjs" ;;
 esac
 exec node "$@" --import tsx "$(dirname "$0")/daemon.ts"
