@@ -239,6 +239,13 @@ export default tseslint.config(
     },
   },
   {
+    // Preloads given to `node --require` (workers/daemon.sh): CommonJS, because Node runs `--require`
+    // modules in worker threads too and `--import` ones only in the main thread.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', globalThis: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The dashboard's browser modules are plain JS that tsc does not check: a name imported that its
     // module no longer exports would only show as a blank page.
     files: ['dashboards/web/**/*.js'],

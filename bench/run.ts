@@ -39,6 +39,7 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (argv: readonly string[])
   estimation: () => import('./estimation.ts'),
   fleet: script('./fleet.ts'),
   'workflow-cache': script('./workflow-cache.ts'),
+  'workflow-replay': () => import('./workflow-replay.ts'),
   // Node 20's WebSocket client (the inspector's protocol) is behind a flag.
   'workflow-heap': script('./workflow-heap.ts', ['--experimental-websocket', '--no-warnings=ExperimentalWarning']),
   decisions: () => import('./decisions.ts'),

@@ -192,6 +192,12 @@ export const SETTINGS = {
       default: 1000,
       doc: "Workflows the worker keeps in memory between their tasks (a monitor: ~0.3–0.4 MB of the workflow thread's heap at fleet shape, flat over its run, and its run's history in the SDK core until the run continues as new). A monitor outside the cache replays its run's history at its next tick, about 1 ms of CPU per history event (~18 a tick): keep it at or above the number of monitors at short cadences (ARCHITECTURE.md, \"Memory\").",
     }),
+    workflowStackTraces: setting({
+      env: 'HALFLIFE_WORKFLOW_STACK_TRACES',
+      schema: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]),
+      default: true,
+      doc: 'Keep the Temporal SDK\'s workflow stack traces (the `__stack_trace` query: `temporal workflow stack`, the Web UI\'s Stack Trace tab). The SDK captures and formats a stack trace for every promise a workflow creates to answer it: replaying a monitor\'s history costs ~25% less CPU without (BENCHMARKS.md "Fleet"), ~6% of a core at 1,000 monitors on a 1-minute cadence. `false`: the query answers "Workflow stack traces are not enabled on this worker"; decisions, replay and `explain` are unchanged. Environment only: the SDK installs its hook in the workflow thread as it starts, before any halflife code runs there, so `workers/daemon.sh` (`npm start`, the fleet benchmark) preloads `platform/temporal-stack-traces-off.cjs` (`node --require`) when this is false; another entry needs that preload on its own command line (the worker logs whether stack traces are on).',
+    }),
   },
   services: {
     temporalPort: setting({

@@ -73,12 +73,37 @@ export async function createTemporalWorker(
     sinks: decisionLogSink(deps.log),
     interceptors: { activity: [nonRetryableErrors, backgroundQueries] },
   });
+  logWorkflowStackTraces(deps.config, deps.log);
   // Stops the runner threads and the Kafka producer the retrain activities started.
   const close = async () => {
     await closeRetrainActivities(activities);
     if (!deps.connection) await connection.close();
   };
   return { worker, connection, close, windowBatcher };
+}
+
+/** Set by platform/temporal-stack-traces-off.cjs where it was preloaded (in every thread of the process). */
+export const workflowStackTracesOff = (): boolean =>
+  (globalThis as Record<symbol, unknown>)[Symbol.for('halflife.workflowStackTracesOff')] === true;
+
+/**
+ * Whether the workflow threads keep stack traces is settled by how the process was started (the
+ * preload), not by the setting alone: say which, and when the two disagree, why.
+ */
+function logWorkflowStackTraces(config: Pick<HalflifeConfig, 'temporal'>, log: Logger): void {
+  const wanted = config.temporal.workflowStackTraces;
+  const off = workflowStackTracesOff();
+  if (wanted === !off) log.info({ workflowStackTraces: wanted }, `workflow stack traces ${wanted ? 'on' : 'off'}`);
+  else if (off)
+    log.warn(
+      { workflowStackTraces: false, setting: 'temporal.workflowStackTraces' },
+      'workflow stack traces off: this process was started with platform/temporal-stack-traces-off.cjs preloaded',
+    );
+  else
+    log.warn(
+      { workflowStackTraces: true, setting: 'temporal.workflowStackTraces' },
+      'temporal.workflowStackTraces is false, but stack traces stay on: the setting takes effect only where the process starts with platform/temporal-stack-traces-off.cjs preloaded (workers/daemon.sh, i.e. `npm start`, does so)',
+    );
 }
 
 /**
