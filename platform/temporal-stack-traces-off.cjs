@@ -4,8 +4,8 @@
  *
  * Why: @temporalio/worker installs a promise hook in its workflow thread that, for every promise a
  * workflow creates, captures and formats a stack trace (for the `__stack_trace` query). Replaying a
- * monitor's recorded history costs ~25% less CPU without it (BENCHMARKS.md "Fleet"), and the SDK
- * has no option to turn it off. It does have a path for runtimes without promise hooks: when
+ * monitor's recorded history costs ~28% less CPU without it (BENCHMARKS.md "The SDK's workflow
+ * stack traces"), and the SDK has no option to turn it off. It does have a path for runtimes without promise hooks: when
  * `v8.promiseHooks.createHook` throws, it runs without stack traces and answers the query with
  * "Workflow stack traces are not enabled on this worker". This makes that call throw — only that
  * call: other callers of createHook are passed through.
