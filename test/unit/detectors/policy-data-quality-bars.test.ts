@@ -9,17 +9,14 @@ import {
 } from '../../../detectors/drift/data-quality.ts';
 import { numericReferenceProfile, numericWindowCounts, topValueOf } from '../../../detectors/drift/profiles.ts';
 import { valueRuns } from '../../../detectors/drift/value-runs.ts';
-import {
-  stuckValueInputs,
-  type CountedWindow,
-  type ReferenceProfiles,
-} from '../../../detectors/drift/window-comparison.ts';
+import { stuckValueInputs, type CountedWindow } from '../../../detectors/drift/window-comparison.ts';
 import { readsValueRuns, runsWhereRead, windowFollowUps } from '../../../detectors/drift/window-follow-ups.ts';
 import { followUpBarsOf, qualityThresholdsOf } from '../../../detectors/policy/data-quality-bars.ts';
 import { initialMonitorState, monitorTick } from '../../../detectors/monitor/tick.ts';
 import type { WindowObservation } from '../../../detectors/monitor/types.ts';
 import { Random } from '../../../detectors/random.ts';
 import { parsePolicy } from '../../../platform/policy-file.ts';
+import { oneFeatureReference, oneFeatureWindow } from '../../helpers/one-feature-window.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5);
@@ -116,23 +113,9 @@ describe("the policy's data-quality bars in the monitor's tick", () => {
 
 describe("the policy's bars in the window read's follow-ups", () => {
   const profile = numericReferenceProfile(reference, 20);
-  const referenceProfiles: ReferenceProfiles = {
-    features: { x: profile },
-    prediction: null,
-    predictionClass: null,
-    predictionValue: null,
-    cappedCategorical: [],
-    rowCount: reference.length,
-  };
-  const counted = (values: number[], keyOccurrences?: number): CountedWindow => ({
-    rows: values.length,
-    features: { x: numericWindowCounts(values, profile.cuts) },
-    prediction: null,
-    predictionClass: null,
-    predictionValue: null,
-    typeViolations: {},
-    ...(keyOccurrences === undefined ? {} : { keyOccurrences }),
-  });
+  const referenceProfiles = oneFeatureReference(profile, reference.length);
+  const counted = (values: number[], keyOccurrences?: number): CountedWindow =>
+    oneFeatureWindow(values, profile, keyOccurrences === undefined ? {} : { keyOccurrences });
 
   it('a lower stuckShareIncrease counts the most frequent value of features the default would skip', () => {
     // 8% of the window at one value lifts its bin by under the default's 0.1, over the 0.025 a 0.05 bar asks.

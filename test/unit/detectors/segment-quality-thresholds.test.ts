@@ -2,7 +2,7 @@
 // policy's `dataQuality` bars and the rule revision's (monitor/quality-thresholds.ts), through
 // the monitor's tick (and so `halflife backtest`).
 import { describe, expect, it } from 'vitest';
-import { numericReferenceProfile, numericWindowCounts } from '../../../detectors/drift/profiles.ts';
+import { numericReferenceProfile } from '../../../detectors/drift/profiles.ts';
 import type { CountedWindow } from '../../../detectors/drift/window-comparison.ts';
 import { windowQualityThresholds } from '../../../detectors/monitor/quality-thresholds.ts';
 import { initialMonitorState, monitorTick } from '../../../detectors/monitor/tick.ts';
@@ -13,6 +13,7 @@ import {
 } from '../../../detectors/monitor/types.ts';
 import { Random } from '../../../detectors/random.ts';
 import { parsePolicy } from '../../../platform/policy-file.ts';
+import { oneFeatureWindow } from '../../helpers/one-feature-window.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5);
@@ -30,14 +31,7 @@ const reference: MonitorReference = {
   cbpe: null,
 };
 
-const counted = (values: (number | null)[]): CountedWindow => ({
-  rows: values.length,
-  features: { x: numericWindowCounts(values, profile.cuts) },
-  prediction: null,
-  predictionClass: null,
-  predictionValue: null,
-  typeViolations: {},
-});
+const counted = (values: (number | null)[]): CountedWindow => oneFeatureWindow(values, profile);
 
 /** A window of 400 events, all in segment `channel=web`, whose `x` went missing in 8% of them. */
 function observation(): WindowObservation {

@@ -8,14 +8,9 @@ import {
   featureChecks,
   type QualityThresholds,
 } from '../../../detectors/drift/data-quality.ts';
-import { numericReferenceProfile, numericWindowCounts, type NumericCounts } from '../../../detectors/drift/profiles.ts';
+import { numericReferenceProfile, type NumericCounts } from '../../../detectors/drift/profiles.ts';
 import { valueRuns } from '../../../detectors/drift/value-runs.ts';
-import {
-  windowQualityCounts,
-  type CountedWindow,
-  type ReferenceProfiles,
-  type TopValue,
-} from '../../../detectors/drift/window-comparison.ts';
+import { windowQualityCounts, type CountedWindow, type TopValue } from '../../../detectors/drift/window-comparison.ts';
 import {
   screenRanks,
   STUCK_SCREEN_RANKS,
@@ -27,6 +22,7 @@ import {
 } from '../../../detectors/drift/window-follow-ups.ts';
 import { followUpBarsOf, qualityThresholdsOf } from '../../../detectors/policy/data-quality-bars.ts';
 import { Random } from '../../../detectors/random.ts';
+import { oneFeatureReference, oneFeatureWindow } from '../../helpers/one-feature-window.ts';
 
 /** Whether the stuck-value check flags a value holding `count` of `finite` values (its z and minimum off). */
 function flags(count: number, finite: number, referenceTop: number, bar: number): boolean {
@@ -148,22 +144,8 @@ const sensor = (random: Random, n: number, mean: number, sd: number): number[] =
 const referenceRandom = new Random(5);
 const referenceValues = sensor(referenceRandom, 5000, 20, 6);
 const profile = numericReferenceProfile(referenceValues, 20);
-const reference: ReferenceProfiles = {
-  features: { x: profile },
-  prediction: null,
-  predictionClass: null,
-  predictionValue: null,
-  cappedCategorical: [],
-  rowCount: referenceValues.length,
-};
-const countedOf = (values: number[]): CountedWindow => ({
-  rows: values.length,
-  features: { x: numericWindowCounts(values, profile.cuts) },
-  prediction: null,
-  predictionClass: null,
-  predictionValue: null,
-  typeViolations: {},
-});
+const reference = oneFeatureReference(profile, referenceValues.length);
+const countedOf = (values: number[]): CountedWindow => oneFeatureWindow(values, profile);
 
 /** The window's most frequent value as the SQL counts it (ties: the largest), with its runs. */
 function counted(values: number[]): TopValue {
