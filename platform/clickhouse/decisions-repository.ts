@@ -127,6 +127,27 @@ WHERE model_id IN {models:Array(String)}
   AND concat(decision_id, '@', toString(toUnixTimestamp64Milli(decided_at))) IN {attempts:Array(String)}`;
 
 /**
+ * Rows of later decisions of the same run that an earlier attempt stored: a task that ran two ticks
+ * (a monitor behind its cadence decides its due windows back to back in one task) and then failed
+ * left both ticks' rows; the next attempt replaces the first tick's by id, and the second's — which
+ * that attempt will decide again, over another window — would read meanwhile as a decision of a
+ * window the history never decided. So a retried record also deletes the run's rows counted after
+ * it and decided between the run's start and this attempt (an attempt's own records are decided at
+ * its time or later). A lightweight DELETE, only when a retry found an earlier attempt.
+ */
+const DELETE_LATER_ORPHANS_SQL = `
+DELETE FROM decisions
+WHERE model_id = {model:String} AND run_id = {run:String}
+  AND decided_at >= fromUnixTimestamp64Milli({since:Int64}) AND decided_at < fromUnixTimestamp64Milli({before:Int64})
+  AND toUInt64OrZero(splitByChar('/', decision_id)[-1]) > {counter:UInt64}`;
+
+/** The decision's count within its run: the last part of its id (`<workflow>/<run>/<count>`). */
+function decisionCounter(decisionId: string): number | null {
+  const counter = Number(decisionId.slice(decisionId.lastIndexOf('/') + 1));
+  return Number.isSafeInteger(counter) && counter > 0 ? counter : null;
+}
+
+/**
  * Store many decisions with one look-up and one insert (a fleet's ticks record ~one a model a
  * minute; one query and one part each cost the embedded engine's query lane and its merges that
  * much). Each is stored once: an id stored already, or earlier in the same batch, is skipped —
@@ -167,6 +188,7 @@ export async function recordDecisions(
     storedAt.set(row.decision_id, [...(storedAt.get(row.decision_id) ?? []), Number(row.decided_ms)]);
   const seen = new Set<string>();
   const earlierAttempts: string[] = [];
+  const laterOrphans: { model: string; run: string; since: number; before: number; counter: number }[] = [];
   const stored = decisions.map((d, i) => {
     if (seen.has(d.decisionId)) return false;
     seen.add(d.decisionId);
@@ -176,8 +198,19 @@ export async function recordDecisions(
     // A row at this decision time is this attempt's own (its retry): kept. Others are earlier attempts'.
     const others = at.filter((t) => t !== d.decidedAt);
     earlierAttempts.push(...others.map((t) => `${d.decisionId}@${t}`));
+    const counter = decisionCounter(d.decisionId);
+    if (others.length > 0 && counter !== null)
+      laterOrphans.push({
+        model: d.modelId,
+        run: d.runId,
+        since: repeatables[i]!.earlierAttemptsSince,
+        before: d.decidedAt,
+        counter,
+      });
     return others.length === at.length;
   });
+  // Rare (a task retried after recording two ticks): one statement per retried record.
+  for (const orphans of laterOrphans) await client.command({ query: DELETE_LATER_ORPHANS_SQL, query_params: orphans });
   if (earlierAttempts.length > 0)
     await client.command({
       query: DELETE_EARLIER_ATTEMPTS_SQL,

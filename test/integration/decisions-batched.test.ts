@@ -155,6 +155,44 @@ describe('decisions recorded in batches (embedded ClickHouse)', () => {
       };
     };
 
+    it('retried, removes the later ticks its failed attempt stored, and nothing else', async () => {
+      const m = uniqueName('decisions-repeat-orphans');
+      // A monitor behind its cadence decided ticks 5 and 6 back to back in one workflow task, which then
+      // failed; the next attempt, 6 s later, decides tick 5 again over a wider (coalesced) window. Tick 4
+      // came before, in a task that completed; another run of the same model stored its own tick 6.
+      const completed = tick(m, 4, T0 + 4 * MINUTE, 'no-action', 'tick 4');
+      const first5 = tick(m, 5, T0 + 5 * MINUTE, 'no-action', 'tick 5, failed attempt');
+      const first6 = tick(m, 6, T0 + 5 * MINUTE + 100, 'no-action', 'tick 6, failed attempt');
+      const otherRun = { ...tick(m, 6, T0 + 5 * MINUTE + 200, 'no-action', 'other run'), runId: 'run-2' };
+      otherRun.decisionId = `halflife-monitor-${m}/run-2/6`;
+      expect(
+        await recordDecisions(ch.client, [completed, first5, first6, otherRun], [repeatable, repeatable, repeatable]),
+      ).toEqual([true, true, true, true]);
+      const retry5 = tick(m, 5, T0 + 5 * MINUTE + 6_000, 'no-action', 'tick 5, retry');
+      expect(await recordDecisions(ch.client, [retry5], [repeatable])).toEqual([true]);
+      const stored = async () =>
+        (
+          await queryRows<{ decision_id: string; at: string }>(
+            ch.client,
+            'SELECT decision_id, toUnixTimestamp64Milli(decided_at) AS at FROM decisions WHERE model_id = {m:String} ORDER BY decision_id',
+            { m },
+          )
+        ).map((r) => [r.decision_id, Number(r.at)]);
+      expect(await stored()).toEqual(
+        [
+          [completed.decisionId, completed.decidedAt],
+          [retry5.decisionId, retry5.decidedAt],
+          [otherRun.decisionId, otherRun.decidedAt],
+        ].sort((x, y) => (String(x[0]) < String(y[0]) ? -1 : 1)),
+      );
+      // The retry's own tick 6 is then stored as any new record.
+      const retry6 = tick(m, 6, T0 + 5 * MINUTE + 6_050, 'no-action', 'tick 6, retry');
+      expect(await recordDecisions(ch.client, [retry6], [repeatable])).toEqual([true]);
+      expect((await stored()).filter(([id]) => id === retry6.decisionId)).toEqual([
+        [retry6.decisionId, retry6.decidedAt],
+      ]);
+    });
+
     it('stored twice at one decision time (its retry), reads back once through every reader', async () => {
       const m = uniqueName('decisions-repeat-same');
       const record = tick(m, 1, T0 + MINUTE, 'no-action', 'tick 1');
