@@ -83,7 +83,7 @@ export async function createTemporalWorker(
 }
 
 /** Set by platform/temporal-stack-traces-off.cjs where it was preloaded (in every thread of the process). */
-export const workflowStackTracesOff = (): boolean =>
+const workflowStackTracesOff = (): boolean =>
   (globalThis as Record<symbol, unknown>)[Symbol.for('halflife.workflowStackTracesOff')] === true;
 
 /**
