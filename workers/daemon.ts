@@ -2,7 +2,7 @@ import { adminToken, TokenStore, tokensFile } from '../platform/auth.ts';
 import { openClickHouse, type ClickHouse } from '../platform/clickhouse/client.ts';
 import { applyMigrations } from '../platform/clickhouse/migrations.ts';
 import { loadConfig, type HalflifeConfig } from '../platform/config.ts';
-import { createLogger } from '../platform/logger.ts';
+import { createLogger, subsystemLog } from '../platform/logger.ts';
 import { temporalAddress } from '../platform/temporal.ts';
 import { acquireDaemonLock } from '../local-services/daemon-lock.ts';
 import { servicesUp } from '../local-services/stack.ts';
@@ -93,7 +93,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
     startNothingMore();
 
     const repository = ClickHouseIngestRepository.forIngest(clickhouse);
-    const ingest = new IngestWorker({ config, repository, logger: log.child({ subsystem: 'ingest' }) });
+    const ingest = new IngestWorker({ config, repository, logger: subsystemLog(log, 'ingest') });
     await ingest.start();
     shutdown.add({ name: 'ingest', run: () => ingest.stop() });
     startNothingMore();
@@ -119,7 +119,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
     } = await createTemporalWorker({
       config,
       clickhouse: clickhouse.client,
-      log: log.child({ subsystem: 'temporal-worker' }),
+      log: subsystemLog(log, 'temporal-worker'),
     });
     const workerRun = worker.run();
     const workflowThreads = watchWorkflowThreads();
@@ -134,7 +134,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
       },
     });
 
-    const scorer = new Scorer({ config, log: log.child({ subsystem: 'scorer' }) });
+    const scorer = new Scorer({ config, log });
     await scorer.start();
     shutdown.add({ name: 'scorer', run: () => scorer.stop() });
     startNothingMore();
@@ -146,7 +146,7 @@ export async function runDaemon(options: DaemonOptions = {}): Promise<Daemon> {
 
     const httpIngestStages = new HttpIngestStages();
     // POSTs with ack=logged produce to the topics the ingest worker above consumes; closed after the API.
-    const httpIngestLog = new HttpIngestLog(config, { logger: log.child({ subsystem: 'http-ingest' }) });
+    const httpIngestLog = new HttpIngestLog(config, { logger: subsystemLog(log, 'http-ingest') });
     shutdown.add({ name: 'http ingest log', run: () => httpIngestLog.close() });
     const api = await buildApi({
       tokens,

@@ -30,7 +30,7 @@ import { openPromotionContext } from '../operations/promotion-context.ts';
 import { ClickHouseRegistryRepository } from '../platform/clickhouse/registry-repository.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
 import { createKafka, createProducer, ensureTopics } from '../platform/kafka.ts';
-import type { Logger } from '../platform/logger.ts';
+import { subsystemLog, type Logger } from '../platform/logger.ts';
 import { projectRoot } from '../platform/paths.ts';
 import { LocalArtifactStore } from '../platform/registry/artifact-store.ts';
 import { parsePolicy } from '../platform/policy-file.ts';
@@ -203,7 +203,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   const { config, clickhouse } = options;
   const modelId = options.modelId ?? DEMO_MODEL;
   const speed = options.speed ?? config.demo.speed;
-  const log = options.log.child({ subsystem: 'demo', modelId });
+  const log = subsystemLog(options.log, 'demo').child({ modelId });
   const schedule = demoSchedule(speed, options.requestsPerSecond);
   const registry = new ClickHouseRegistryRepository(clickhouse);
 

@@ -36,7 +36,7 @@ import type { HalflifeConfig } from '../platform/config.ts';
 import { CONTRACT_VERSION } from '../platform/contracts.ts';
 import { createKafka, createProducer, ensureTopics, whileLeadersSettle } from '../platform/kafka.ts';
 import { ensureCompactedTopic } from '../platform/kafka-compaction.ts';
-import type { Logger } from '../platform/logger.ts';
+import { subsystemLog, type Logger } from '../platform/logger.ts';
 import type { RawFeatures } from '../platform/onnx/features.ts';
 import { OnnxPool } from '../platform/onnx/pool.ts';
 import { loadModelRunner, type ModelRunner } from '../platform/onnx/runner.ts';
@@ -205,7 +205,7 @@ export class Scorer {
 
   constructor(options: ScorerOptions) {
     this.#config = options.config;
-    this.#log = options.log.child({ subsystem: 'scorer' });
+    this.#log = subsystemLog(options.log, 'scorer');
     this.#kafka =
       options.kafka ??
       createKafka(options.config, { clientId: `${options.config.kafka.clientId}-scorer`, logger: options.log });

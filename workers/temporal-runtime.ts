@@ -5,7 +5,7 @@
  * logger, so the threshold is chosen per process.
  */
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
-import type { Logger } from '../platform/logger.ts';
+import { subsystemLog, type Logger } from '../platform/logger.ts';
 
 const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
@@ -24,7 +24,7 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
  */
 export function installTemporalRuntime(log: Logger, threshold: LogLevel = 'INFO'): boolean {
   if (Runtime._instance !== undefined) return false;
-  const sdk = log.child({ subsystem: 'temporal-sdk' });
+  const sdk = subsystemLog(log, 'temporal-sdk');
   Runtime.install({
     // The process entry points own their signals (the daemon's stop sequence, the worker's own
     // handler): by default the SDK shuts every worker down on SIGINT, SIGTERM, SIGQUIT and SIGUSR2,

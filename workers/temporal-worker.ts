@@ -6,7 +6,7 @@ import { createMonitorActivities, createWindowBatcher } from '../activities/moni
 import type { WindowBatcher } from '../activities/window-batcher.ts';
 import { closeRetrainActivities, createRetrainActivities } from '../activities/retrain.ts';
 import type { HalflifeConfig } from '../platform/config.ts';
-import type { Logger } from '../platform/logger.ts';
+import { subsystemLog, type Logger } from '../platform/logger.ts';
 import { ConfigError, NotFoundError, ValidationError } from '../platform/errors.ts';
 import { ApplicationFailure } from '@temporalio/common';
 import type {
@@ -38,16 +38,16 @@ export function createActivities(deps: TemporalWorkerDeps & { batcher?: WindowBa
   return {
     ...createMonitorActivities({
       clickhouse: deps.clickhouse,
-      log: deps.log.child({ subsystem: 'monitor-activities' }),
+      log: subsystemLog(deps.log, 'monitor-activities'),
       config: deps.config,
       batcher: deps.batcher,
     }),
     ...createRetrainActivities({
       clickhouse: deps.clickhouse,
       config: deps.config,
-      log: deps.log.child({ subsystem: 'retrain-activities' }),
+      log: subsystemLog(deps.log, 'retrain-activities'),
     }),
-    ...createAlertActivities({ clickhouse: deps.clickhouse, log: deps.log.child({ subsystem: 'alerts' }) }),
+    ...createAlertActivities({ clickhouse: deps.clickhouse, log: subsystemLog(deps.log, 'alerts') }),
   };
 }
 

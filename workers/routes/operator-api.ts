@@ -4,7 +4,7 @@ import { MonitorClient } from '../../operations/monitor-control.ts';
 import { openPromotionContext, type PromotionContext } from '../../operations/promotion-context.ts';
 import { AccessLogWriter } from '../../platform/clickhouse/access-log-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
-import type { Logger } from '../../platform/logger.ts';
+import { subsystemLog, type Logger } from '../../platform/logger.ts';
 import { LocalArtifactStore } from '../../platform/registry/artifact-store.ts';
 import type { RouteModule } from '../api.ts';
 import { openApiRoutes } from '../openapi.ts';
@@ -28,7 +28,7 @@ export interface OperatorApiDeps {
  * added after it, and the access log hook covers every route.
  */
 export function operatorRoutes(deps: OperatorApiDeps): RouteModule[] {
-  const log = deps.log.child({ subsystem: 'api' });
+  const log = subsystemLog(deps.log, 'api');
   const accessLog = new AccessLogWriter(deps.clickhouse, {
     onError: (err, lost) =>
       log.error({ err: (err as Error).message, entries: lost }, 'access log write failed; kept for the next attempt'),

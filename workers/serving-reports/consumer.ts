@@ -12,7 +12,7 @@ import { ClickHouseIngestRepository, encodeDeadLetter } from '../../platform/cli
 import { insertServingReports } from '../../platform/clickhouse/serving-repository.ts';
 import type { HalflifeConfig } from '../../platform/config.ts';
 import { createKafka, ensureTopics } from '../../platform/kafka.ts';
-import type { Logger } from '../../platform/logger.ts';
+import { subsystemLog, type Logger } from '../../platform/logger.ts';
 import { servingReportSchema, type ServingReport } from '../../platform/registry/serving-report.ts';
 
 export interface ServingReportsConsumerOptions {
@@ -36,7 +36,7 @@ export class ServingReportsConsumer {
   constructor(options: ServingReportsConsumerOptions) {
     this.#config = options.config;
     this.#clickhouse = options.clickhouse;
-    this.#log = options.log.child({ subsystem: 'serving-reports' });
+    this.#log = subsystemLog(options.log, 'serving-reports');
     this.#kafka =
       options.kafka ??
       createKafka(options.config, {
