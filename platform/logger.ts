@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type ChildLoggerOptions, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -16,6 +16,6 @@ export function createLogger(component: string, level = process.env.HALFLIFE_LOG
  * line with two `subsystem` keys, of which a JSON reader keeps only the last), so a nested
  * part is named under `part`.
  */
-export function subsystemLog(log: Logger, name: string): Logger {
-  return log.child('subsystem' in log.bindings() ? { part: name } : { subsystem: name });
+export function subsystemLog(log: Logger, name: string, options?: ChildLoggerOptions): Logger {
+  return log.child('subsystem' in log.bindings() ? { part: name } : { subsystem: name }, options);
 }

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { roleAllows, type Identity, type Role, type TokenStore } from '../platform/auth.ts';
-import type { Logger } from '../platform/logger.ts';
+import { subsystemLog, type Logger } from '../platform/logger.ts';
 
 /** Largest request body (bytes). */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -47,7 +47,7 @@ export interface ApiOptions {
  */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // Request logs at warn and above only: a scrape or health probe every few seconds is noise.
-  const logger = options.logger.child({ subsystem: 'api' }, { level: 'warn' }) as unknown as FastifyBaseLogger;
+  const logger = subsystemLog(options.logger, 'api', { level: 'warn' }) as unknown as FastifyBaseLogger;
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: options.bodyLimit ?? MAX_BODY_BYTES,
