@@ -111,4 +111,45 @@ describe('ClickHouse schema (embedded chDB)', () => {
       await ch.close();
     }
   });
+
+  it('merges events and labels in fewer rounds from migration 77, on a store that already holds rows', async () => {
+    const ch = await openClickHouse(testConfig());
+    try {
+      await applyMigrations(
+        ch.client,
+        MIGRATIONS.filter((m) => m.version < 77),
+      );
+      const engineOf = async (table: string) =>
+        (
+          await queryRows<{ engine_full: string }>(
+            ch.client,
+            'SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}',
+            { db: ch.database, table },
+          )
+        )[0]!.engine_full;
+      expect(await engineOf('scoring_events')).not.toMatch(/merge_selector_base/);
+      const labels = Array.from({ length: 100 }, (_, i) => ({
+        event_id: `e-${i}`,
+        label: String(i % 2),
+        label_numeric: i % 2,
+        label_ts: '2026-01-01 00:00:00.000',
+        contract_version: 1,
+        source: 'test',
+        source_ref: '',
+      }));
+      await ch.client.insert({ table: 'labels', values: labels, format: 'JSONEachRow' });
+
+      const upgraded = await applyMigrations(ch.client);
+      expect(upgraded.applied).toContain(77);
+      expect(await engineOf('scoring_events')).toMatch(/merge_selector_base = 10/);
+      const labelsEngine = await engineOf('labels');
+      expect(labelsEngine).toMatch(/merge_selector_base = 10/);
+      // The setting joins the table's others; it does not replace them.
+      expect(labelsEngine).toMatch(/index_granularity = 256/);
+      const [stored] = await queryRows<{ n: string }>(ch.client, 'SELECT count() AS n FROM labels FINAL');
+      expect(Number(stored!.n)).toBe(100);
+    } finally {
+      await ch.close();
+    }
+  });
 });
