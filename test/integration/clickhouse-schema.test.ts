@@ -8,6 +8,19 @@ import {
 } from '../../platform/clickhouse/migrations.ts';
 import { testConfig } from '../helpers/stack.ts';
 
+/** `count` labels of events e-0, e-1, …, alternately 0 and 1, as a store holds them before an upgrade. */
+function storedLabels(count: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    event_id: `e-${i}`,
+    label: String(i % 2),
+    label_numeric: i % 2,
+    label_ts: '2026-01-01 00:00:00.000',
+    contract_version: 1,
+    source: 'test',
+    source_ref: '',
+  }));
+}
+
 describe('ClickHouse schema (embedded chDB)', () => {
   it('applies migrations once, records the version, and refuses an edited migration', async () => {
     const ch = await openClickHouse(testConfig());
@@ -72,15 +85,7 @@ describe('ClickHouse schema (embedded chDB)', () => {
         ch.client,
         MIGRATIONS.filter((m) => m.version < 40),
       );
-      const labels = Array.from({ length: 1000 }, (_, i) => ({
-        event_id: `e-${i}`,
-        label: String(i % 2),
-        label_numeric: i % 2,
-        label_ts: '2026-01-01 00:00:00.000',
-        contract_version: 1,
-        source: 'test',
-        source_ref: '',
-      }));
+      const labels = storedLabels(1000);
       await ch.client.insert({ table: 'labels', values: labels, format: 'JSONEachRow' });
       // A correction of one label: the newer label_ts wins after the rebuild as before it.
       await ch.client.insert({
@@ -128,16 +133,7 @@ describe('ClickHouse schema (embedded chDB)', () => {
           )
         )[0]!.engine_full;
       expect(await engineOf('scoring_events')).not.toMatch(/merge_selector_base/);
-      const labels = Array.from({ length: 100 }, (_, i) => ({
-        event_id: `e-${i}`,
-        label: String(i % 2),
-        label_numeric: i % 2,
-        label_ts: '2026-01-01 00:00:00.000',
-        contract_version: 1,
-        source: 'test',
-        source_ref: '',
-      }));
-      await ch.client.insert({ table: 'labels', values: labels, format: 'JSONEachRow' });
+      await ch.client.insert({ table: 'labels', values: storedLabels(100), format: 'JSONEachRow' });
 
       const upgraded = await applyMigrations(ch.client);
       expect(upgraded.applied).toContain(77);
