@@ -21,6 +21,16 @@ function storedLabels(count: number) {
   }));
 }
 
+/** A table's engine with its settings, as `system.tables` shows it. */
+async function tableEngine(ch: Awaited<ReturnType<typeof openClickHouse>>, table: string): Promise<string> {
+  const [row] = await queryRows<{ engine_full: string }>(
+    ch.client,
+    'SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}',
+    { db: ch.database, table },
+  );
+  return row!.engine_full;
+}
+
 describe('ClickHouse schema (embedded chDB)', () => {
   it('applies migrations once, records the version, and refuses an edited migration', async () => {
     const ch = await openClickHouse(testConfig());
@@ -95,12 +105,7 @@ describe('ClickHouse schema (embedded chDB)', () => {
       });
       const upgraded = await applyMigrations(ch.client);
       expect(upgraded.applied).toContain(40);
-      const settings = await queryRows<{ engine_full: string }>(
-        ch.client,
-        'SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}',
-        { db: ch.database, table: 'labels' },
-      );
-      expect(settings[0]!.engine_full).toMatch(/index_granularity = 256/);
+      expect(await tableEngine(ch, 'labels')).toMatch(/index_granularity = 256/);
       const stored = await queryRows<{ n: number; positives: number; first: string }>(
         ch.client,
         "SELECT count() AS n, sum(label_numeric) AS positives, anyIf(label, event_id = 'e-0') AS first FROM labels FINAL",
@@ -124,21 +129,13 @@ describe('ClickHouse schema (embedded chDB)', () => {
         ch.client,
         MIGRATIONS.filter((m) => m.version < 77),
       );
-      const engineOf = async (table: string) =>
-        (
-          await queryRows<{ engine_full: string }>(
-            ch.client,
-            'SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}',
-            { db: ch.database, table },
-          )
-        )[0]!.engine_full;
-      expect(await engineOf('scoring_events')).not.toMatch(/merge_selector_base/);
+      expect(await tableEngine(ch, 'scoring_events')).not.toMatch(/merge_selector_base/);
       await ch.client.insert({ table: 'labels', values: storedLabels(100), format: 'JSONEachRow' });
 
       const upgraded = await applyMigrations(ch.client);
       expect(upgraded.applied).toContain(77);
-      expect(await engineOf('scoring_events')).toMatch(/merge_selector_base = 10/);
-      const labelsEngine = await engineOf('labels');
+      expect(await tableEngine(ch, 'scoring_events')).toMatch(/merge_selector_base = 10/);
+      const labelsEngine = await tableEngine(ch, 'labels');
       expect(labelsEngine).toMatch(/merge_selector_base = 10/);
       // The setting joins the table's others; it does not replace them.
       expect(labelsEngine).toMatch(/index_granularity = 256/);
