@@ -241,9 +241,11 @@ export interface MonitorSettings {
    * Revision of the decision texts (detectors/texts/revision.ts): 2 states reasons without
    * repeating the decision's kind, with one duration and time format and the economics statement.
    * The ModelMonitor workflow keeps 1 for runs that started before it (no `patched` marker), so
-   * replay re-derives the reasons they recorded. @default 2
+   * replay re-derives the reasons they recorded. 3 records a challenger probe the data-quality
+   * guard stops as that guard's block (before a retrain) or names it (exploring); runs without
+   * its marker keep 2. @default 3
    */
-  textRevision: 1 | 2;
+  textRevision: 1 | 2 | 3;
   /**
    * Revision of the label-free estimate (monitor/window-estimate.ts). 1: accuracy only, at the
    * estimator's fitted threshold (0.5), from score-histogram bin centres, without an interval.
@@ -308,7 +310,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   ruleRevision: 8,
   maxCoalescedWindows: 24,
   boundedDecayFits: true,
-  textRevision: 2,
+  textRevision: 3,
   estimationRevision: 2,
   kindProbes: true,
   stuckValueOrder: true,

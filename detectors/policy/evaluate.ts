@@ -13,7 +13,7 @@ import {
 import { withSegmentSlo } from '../segments/slo-rule.ts';
 import { evaluateTrigger } from './triggers.ts';
 import type { RetrainPolicy } from './types.ts';
-import { composeDecisionReason, heldTriggerReason } from '../texts/decision-reason.ts';
+import { composeDecisionReason, heldTriggerReason, probeStoppedReason } from '../texts/decision-reason.ts';
 import { formatDuration, formatDurationText, formatInstant, plural } from '../texts/format.ts';
 import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 
@@ -79,15 +79,29 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
       ? Math.max(...timeBased.map((g) => g.until as number))
       : null;
 
-  const kind: PolicyDecision['kind'] = !fired ? 'no-action' : blocking === null ? 'retrain' : 'blocked';
+  // A challenger trains on the data a retrain would: while broken data blocks that, no probe starts.
+  const dataQualityStop = guards.find((g) => g.guard === 'data-quality' && !g.passed && !g.overridden) ?? null;
+  const stoppedProbe = outcome.probe !== undefined && !fired && dataQualityStop !== null ? outcome.probe : null;
+  // Text revision 3: a probe before a retrain stopped so is the guard's block of the retrain the
+  // trigger wants (before, "probe first" was recorded window after window and nothing started).
+  const probeBlocked = texts >= 3 && stoppedProbe?.kind === 'before-retrain';
+  const kind: PolicyDecision['kind'] = probeBlocked
+    ? 'blocked'
+    : !fired
+      ? 'no-action'
+      : blocking === null
+        ? 'retrain'
+        : 'blocked';
   const reason =
-    texts >= 2
-      ? composeDecisionReason(trigger.reason, kind === 'blocked' ? blocking : null)
-      : kind === 'no-action'
-        ? `no action: ${trigger.reason}`
-        : kind === 'retrain'
-          ? `retrain: ${trigger.reason}`
-          : `blocked by ${blocking?.guard}: ${blocking?.detail}; trigger: ${trigger.reason}`;
+    texts >= 3 && stoppedProbe !== null && dataQualityStop !== null
+      ? probeStoppedReason(stoppedProbe, trigger.reason, dataQualityStop)
+      : texts >= 2
+        ? composeDecisionReason(trigger.reason, kind === 'blocked' ? blocking : null)
+        : kind === 'no-action'
+          ? `no action: ${trigger.reason}`
+          : kind === 'retrain'
+            ? `retrain: ${trigger.reason}`
+            : `blocked by ${blocking?.guard}: ${blocking?.detail}; trigger: ${trigger.reason}`;
 
   return {
     kind,
@@ -97,8 +111,8 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
     evaluatedAt: now,
     trigger,
     guardsApplied: guards,
-    blockedBy: kind === 'blocked' ? (blocking?.guard ?? null) : null,
-    notBefore: kind === 'blocked' ? notBefore : null,
+    blockedBy: probeBlocked ? 'data-quality' : kind === 'blocked' ? (blocking?.guard ?? null) : null,
+    notBefore: probeBlocked ? (dataQualityStop?.until ?? null) : kind === 'blocked' ? notBefore : null,
     approval,
     thresholds: {
       ...outcome.thresholds,
@@ -112,6 +126,7 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
       retrainInFlight: state.retrainInFlight ?? false,
       latestWindowEnd: state.windows?.at(-1)?.end ?? null,
       manualRequestBy: manual?.by ?? null,
+      ...(texts >= 3 && stoppedProbe !== null ? { probeStoppedBy: 'data-quality' } : {}),
     },
     economics: outcome.economics,
     trainingWindow,

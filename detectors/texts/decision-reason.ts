@@ -23,6 +23,21 @@ export function composeDecisionReason(triggerReason: string, blocking: BlockingG
 }
 
 /**
+ * Text revision 3: the reason of a decision whose challenger probe the data-quality guard stops —
+ * a probe trains on the data a retrain would. Before a retrain the guard blocks the retrain the
+ * trigger wants and the probe that would check it; an exploring probe is named as not started.
+ */
+export function probeStoppedReason(
+  plan: { kind: 'before-retrain' | 'explore'; reason: string },
+  triggerReason: string,
+  dataQuality: BlockingGuard,
+): string {
+  return plan.kind === 'before-retrain'
+    ? `${dataQuality.guard} guard: ${dataQuality.detail}; the challenger probe that would check the retrain trains on the same data, so neither starts; trigger: ${triggerReason}`
+    : `${triggerReason}; ${plan.reason}, but it is not started: ${dataQuality.guard} guard: ${dataQuality.detail}`;
+}
+
+/**
  * A trigger's reason when the data holds back the retrain it wants (too few labelled rows since a
  * change, say): what holds it first — "waiting for …", with what it waits for — then the
  * trigger's own reason, which says why the retrain will come. The decision's kind (`no-action`)

@@ -35,6 +35,7 @@ const CONSOLIDATED_MARKER = 'monitor-markers-2026-12-06';
 const REVISION_9_MARKER = 'explore-sample-information';
 const WINDOW_READ_LOCAL_MARKER = 'window-read-local-activity';
 const DECISION_RECORD_LOCAL_MARKER = 'decision-record-local-activity';
+const TEXTS_REVISION_3_MARKER = 'decision-texts-revision-3';
 
 /** What a cost-aware decision records of the explore value and what it was priced on. */
 interface ExploreRecord {
@@ -209,11 +210,13 @@ describe('ModelMonitor at rule revision 9 (time-skipping test server)', () => {
       REVISION_9_MARKER,
       WINDOW_READ_LOCAL_MARKER,
       DECISION_RECORD_LOCAL_MARKER,
+      TEXTS_REVISION_3_MARKER,
     ]);
     expect(firstRuns.get(defaults)?.markers).toEqual([
       CONSOLIDATED_MARKER,
       WINDOW_READ_LOCAL_MARKER,
       DECISION_RECORD_LOCAL_MARKER,
+      TEXTS_REVISION_3_MARKER,
     ]);
   });
 

@@ -192,12 +192,13 @@ describe('a monitor run bounded in history bytes (real Temporal)', () => {
   it("records one patch marker at a run's start for every feature up to 2026-12-06, not one per feature", () => {
     // 28 markers, each with the SDK's TemporalChangeVersion upsert, put ~20 kB at every run's start.
     // Markers added since are asked on their own, after it, and only where used (rule revision 9's,
-    // opt-in; the window read and the decision record as local activities, every run).
+    // opt-in; the window read and the decision record as local activities and text revision 3, every run).
     for (const run of runs)
       expect(run.markers, run.runId).toEqual([
         'monitor-markers-2026-12-06',
         'window-read-local-activity',
         'decision-record-local-activity',
+        'decision-texts-revision-3',
       ]);
   });
 });

@@ -57,11 +57,12 @@ describe('the window read and the decision record as local activities (real Temp
     await ch?.close();
   });
 
-  it("records both markers after the consolidated one at the run's start", () => {
+  it("records both markers after the consolidated one at the run's start (then text revision 3's, asked last)", () => {
     expect(patchMarkersOf(history)).toEqual([
       'monitor-markers-2026-12-06',
       'window-read-local-activity',
       'decision-record-local-activity',
+      'decision-texts-revision-3',
     ]);
   });
 

@@ -221,6 +221,13 @@ const WINDOW_READ_LOCAL_ACTIVITY = 'window-read-local-activity';
  */
 const DECISION_RECORD_LOCAL_ACTIVITY = 'decision-record-local-activity';
 
+/**
+ * `patched` id of revision 3 of the decision texts: a challenger probe the data-quality guard stops
+ * is recorded as that guard's block before a retrain, or named when exploring
+ * (detectors/texts/revision.ts). After every other marker, so asked on its own.
+ */
+const DECISION_TEXTS_REVISION_3 = 'decision-texts-revision-3';
+
 /** Ticks before a run continues-as-new when Temporal has not suggested it yet. */
 const DEFAULT_MAX_TICKS_PER_RUN = 500;
 
@@ -315,6 +322,8 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   const windowReadLocal = patched(WINDOW_READ_LOCAL_ACTIVITY);
   // Runs recorded before it recorded each decision through a regular activity, and replay so.
   const decisionRecordLocal = patched(DECISION_RECORD_LOCAL_ACTIVITY);
+  // Runs recorded before it recorded "probe first" while broken data stopped the probe, and replay so.
+  const textRevision3 = textRevision2 && patched(DECISION_TEXTS_REVISION_3);
   const monitor = new MonitorWorkflowState(input, {
     ruleRevision2,
     ruleRevision3,
@@ -347,6 +356,7 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     beforeRetrainSampleInformation,
     windowReadLocal,
     decisionRecordLocal,
+    textRevision3,
   });
   // The SDK keeps the run's input until the run ends; what it carried is the monitor's now, and its
   // first tick replaces the state with a copy — the input's would be a second one kept for nothing.

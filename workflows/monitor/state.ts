@@ -221,6 +221,7 @@ export class MonitorWorkflowState {
    * its probes measured priced by what it can add).
    * `windowReadLocal` (each window read by a local activity, recorded as a marker).
    * `decisionRecordLocal` (each decision recorded by a local activity, recorded as a marker).
+   * `textRevision3` (decision texts revision 3: a probe the data-quality guard stops said so).
    */
   constructor(
     input: ModelMonitorInput,
@@ -256,6 +257,7 @@ export class MonitorWorkflowState {
       beforeRetrainSampleInformation = false,
       windowReadLocal = false,
       decisionRecordLocal = false,
+      textRevision3 = false,
     }: {
       ruleRevision2: boolean;
       ruleRevision3?: boolean;
@@ -288,6 +290,7 @@ export class MonitorWorkflowState {
       beforeRetrainSampleInformation?: boolean;
       windowReadLocal?: boolean;
       decisionRecordLocal?: boolean;
+      textRevision3?: boolean;
     },
   ) {
     const { carried, ...ownInput } = input;
@@ -336,7 +339,13 @@ export class MonitorWorkflowState {
         newest,
         input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision,
       ) as MonitorSettings['ruleRevision'],
-      textRevision: textRevision2 ? (input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision) : 1,
+      // A text revision the code of this run's history did not have is never used.
+      textRevision: textRevision2
+        ? (Math.min(
+            textRevision3 ? 3 : 2,
+            input.settings?.textRevision ?? DEFAULT_MONITOR_SETTINGS.textRevision,
+          ) as MonitorSettings['textRevision'])
+        : 1,
       boundedDecayFits: boundedDecayFits
         ? (input.settings?.boundedDecayFits ?? DEFAULT_MONITOR_SETTINGS.boundedDecayFits)
         : false,

@@ -249,6 +249,43 @@ describe('the cost-aware trigger with challenger probes (rule revision 4)', () =
     expect(other.probe?.kind).toBe('before-retrain');
   });
 
+  it('broken data stops a probe: before a retrain it is the data-quality block, exploring it is named (text revision 3)', () => {
+    const broken = (w: WindowSummary[]): WindowSummary[] =>
+      w.map((x, i) =>
+        i < w.length - 2 ? x : { ...x, dataQualityOk: false, broken: ['x1: missing rate 0.400 vs reference 0.124'] },
+      );
+    const stale = flatModel({ freshQuality: 0.8, ruleRevision: 4 }, {});
+    const staleBroken = { ...stale, windows: broken(stale.windows ?? []) };
+    const blocked = evaluatePolicy(POLICY, staleBroken, NOW);
+    expect(blocked.kind).toBe('blocked');
+    expect(blocked.blockedBy).toBe('data-quality');
+    expect(blocked.probe).toBeUndefined();
+    expect(blocked.inputs.probeStoppedBy).toBe('data-quality');
+    expect(blocked.reason).toMatch(
+      /^data-quality guard: the latest window is broken: .*x1: missing rate 0\.400 vs reference 0\.124.*; the challenger probe that would check the retrain trains on the same data, so neither starts; trigger: probe first: /,
+    );
+    // Text revision 2 (runs recorded before it) recorded "probe first" as no action, and nothing started.
+    const legacy = evaluatePolicy(POLICY, { ...staleBroken, textRevision: 2 }, NOW);
+    expect(legacy.kind).toBe('no-action');
+    expect(legacy.blockedBy).toBeNull();
+    expect(legacy.probe).toBeUndefined();
+    expect(legacy.reason).toMatch(/^probe first: /);
+    expect(legacy.inputs.probeStoppedBy).toBeUndefined();
+
+    const flatBroken = flatModel({}, {});
+    const explore = evaluatePolicy(POLICY, { ...flatBroken, windows: broken(flatBroken.windows ?? []) }, NOW);
+    expect(explore.kind).toBe('no-action');
+    expect(explore.probe).toBeUndefined();
+    expect(explore.inputs.probeStoppedBy).toBe('data-quality');
+    expect(explore.reason).toMatch(
+      /; probe: knowing whether a fresh model beats this one is worth \d+ .*, but it is not started: data-quality guard: the latest window is broken: .*x1: missing rate 0\.400/,
+    );
+    // Clean data: the same states start their probes, and say nothing of a stop.
+    const clean = evaluatePolicy(POLICY, stale, NOW);
+    expect(clean.probe?.kind).toBe('before-retrain');
+    expect(clean.inputs.probeStoppedBy).toBeUndefined();
+  });
+
   it('waits for a probe in flight instead of retraining', () => {
     const inFlight = startProbe(undefined, {
       version: 'file',
