@@ -206,7 +206,12 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
     ruleRevisionHas(state.ruleRevision ?? DEFAULT_RULE_REVISION, 'explore-shortfall-interval') &&
     input.freshQuality !== null &&
     input.recentQuality !== null
-      ? qualityUpperEnd(input.recentWindow ?? null, input.recentQuality)
+      ? (qualityUpperEnd(input.recentWindow ?? null) ?? {
+          quality: input.recentQuality,
+          upper: input.recentQuality,
+          basis: 'point' as const,
+          labelled: null,
+        })
       : null;
   const shortfallFrom = upperEnd?.upper ?? input.recentQuality;
   const shortfall =
@@ -302,18 +307,18 @@ const PROPORTION_METRICS: ReadonlySet<string> = new Set(['accuracy']);
 /**
  * The upper end of a window's 95% interval of quality: an estimate's own interval; a realised share
  * q of n labelled events (the window's `labelled`, else its events) q + 1.96·√(q(1 − q)/n); else
- * the point `quality`. `quality` is the window's value as the trigger read it.
+ * the point. Null for a window without quality.
  */
-export function qualityUpperEnd(window: WindowSummary | null, quality: number): QualityUpperEnd {
-  const point: QualityUpperEnd = { quality, upper: quality, basis: 'point', labelled: null };
+export function qualityUpperEnd(window: WindowSummary | null): QualityUpperEnd | null {
   const q = window?.quality;
-  if (!window || !q) return point;
-  if (q.source === 'estimated') {
-    return q.interval ? { quality, upper: q.interval.upper, basis: 'interval', labelled: null } : point;
-  }
+  if (!window || !q) return null;
+  const point: QualityUpperEnd = { quality: q.value, upper: q.value, basis: 'point', labelled: null };
+  if (q.source === 'estimated')
+    return q.interval ? { quality: q.value, upper: q.interval.upper, basis: 'interval', labelled: null } : point;
   const n = window.labelled ?? window.events;
-  if (!PROPORTION_METRICS.has(q.metric) || !(n > 0) || quality < 0 || quality > 1) return point;
-  return { quality, upper: quality + Z_95 * Math.sqrt((quality * (1 - quality)) / n), basis: 'binomial', labelled: n };
+  if (!PROPORTION_METRICS.has(q.metric) || !(n > 0) || q.value < 0 || q.value > 1) return point;
+  const upper = q.value + Z_95 * Math.sqrt((q.value * (1 - q.value)) / n);
+  return { quality: q.value, upper, basis: 'binomial', labelled: n };
 }
 
 /** The explore reason's account of the upper end the shortfall was counted against (rule revision 14). */
