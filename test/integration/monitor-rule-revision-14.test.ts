@@ -24,7 +24,6 @@ const CONSOLIDATED_MARKER = 'monitor-markers-2026-12-06';
 const REVISION_14_MARKER = 'explore-shortfall-interval';
 const WINDOW_READ_LOCAL_MARKER = 'window-read-local-activity';
 const DECISION_RECORD_LOCAL_MARKER = 'decision-record-local-activity';
-const TEXTS_REVISION_3_MARKER = 'decision-texts-revision-3';
 
 const counterOf = (d: { decisionId: string }): number => Number(d.decisionId.split('/').at(-1));
 const inputsOf = (d: DecisionRecord): Record<string, unknown> =>
@@ -101,7 +100,6 @@ describe('ModelMonitor at rule revision 14 (time-skipping test server)', () => {
       REVISION_14_MARKER,
       WINDOW_READ_LOCAL_MARKER,
       DECISION_RECORD_LOCAL_MARKER,
-      TEXTS_REVISION_3_MARKER,
     ]);
   });
 
