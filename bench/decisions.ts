@@ -56,11 +56,7 @@ import { machine } from './lib/cli.ts';
 import { replaceSection } from './lib/markdown-section.ts';
 import { loadPolicyFile } from '../platform/policy-file.ts';
 import type { MonitorSettings } from '../detectors/monitor/types.ts';
-import {
-  DEFAULT_RULE_REVISION,
-  parseRuleRevision as ruleRevisionOfText,
-  RULE_REVISIONS,
-} from '../detectors/policy/state.ts';
+import { DEFAULT_RULE_REVISION, LATEST_RULE_REVISION } from '../detectors/policy/state.ts';
 
 export { buildScenario, COSTS, STREAM_KINDS, type ScenarioKind, type ScenarioSpec };
 
@@ -367,7 +363,7 @@ const USAGE = `Usage: npm run bench -- decisions [options]   (or: npx tsx bench/
   --twins N        twins behind the expected-cost oracle (default ${DEFAULT_TWINS}; 0 leaves it out)
   --policy FILE    the cost-aware policy under test, from a policy YAML (its trigger and other sections;
                    the bench's guards and 4h training window replace its own). Default: the built-in cost-aware trigger
-  --rule-revision N the cost-aware rule revision the policy under test is replayed at (${RULE_REVISIONS.join(', ')};
+  --rule-revision N the cost-aware rule revision the policy under test is replayed at (1–${LATEST_RULE_REVISION};
                    default ${DEFAULT_RULE_REVISION}); the baselines are not cost-aware and do not change
   --quick          one seed (101), 7 days: a smoke run
   --json           print the results as JSON
@@ -469,12 +465,15 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   process.stdout.write(targetLines(out.targets));
 }
 
-/** `--rule-revision`: one of `RULE_REVISIONS`, or undefined (the default revision). */
+/** `--rule-revision`: a whole number from 1 to the newest revision, or undefined (the default revision). */
 function parseRuleRevision(text: string | undefined): MonitorSettings['ruleRevision'] | undefined {
   if (text === undefined) return undefined;
-  const parsed = ruleRevisionOfText(text);
-  if (parsed.problem !== null) throw new Error(`--rule-revision ${text}: ${parsed.problem}`);
-  return parsed.revision;
+  const value = Number(text);
+  if (!(text.trim() !== '' && Number.isInteger(value) && value >= 1 && value <= LATEST_RULE_REVISION))
+    throw new Error(
+      `--rule-revision ${text}: give a revision of the cost-aware rule, a whole number from 1 to ${LATEST_RULE_REVISION}`,
+    );
+  return value as MonitorSettings['ruleRevision'];
 }
 
 /** A run saved with `--json` (its `out`), printed as markdown or written into BENCHMARKS.md. */

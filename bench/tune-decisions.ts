@@ -47,7 +47,8 @@ import {
 import type { BacktestReport } from '../detectors/backtest/types.ts';
 import { benchPolicy, costAwareTrigger, DEFAULT_TWINS, memoTrainer } from './decisions.ts';
 import { bestPeriodic, hoursText } from './lib/periodic.ts';
-import { parseRuleRevision } from '../detectors/policy/state.ts';
+import { LATEST_RULE_REVISION } from '../detectors/policy/state.ts';
+import type { MonitorSettings } from '../detectors/monitor/types.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -101,19 +102,18 @@ async function main(): Promise<void> {
         continue;
       }
       if (values.revisions !== undefined) {
-        const revisions = values.revisions.split(',').map((text) => {
-          const parsed = parseRuleRevision(text);
-          if (parsed.problem !== null)
-            throw new Error(`--revisions "${values.revisions}": ${text}: ${parsed.problem} (comma-separated)`);
-          return parsed.revision;
-        });
+        const revisions = values.revisions.split(',').map(Number);
+        if (revisions.some((r) => !Number.isInteger(r) || r < 1 || r > LATEST_RULE_REVISION))
+          throw new Error(
+            `--revisions "${values.revisions}": rule revisions 1–${LATEST_RULE_REVISION}, comma-separated`,
+          );
         // Each revision's schedule first (one backtest each); the matrix only when they differ.
         const frame = matrixFrame(spec, scenario);
         const runs: { revision: number; report: BacktestReport; retrainSteps: number[]; probeSteps: number[] }[] = [];
         for (const revision of revisions) {
           const policy = benchPolicy('ca', costAwareTrigger, spec.trainingWindow);
           const { report, retrainSteps } = await backtestOnMatrix(frame, policy, trainer, {
-            ruleRevision: revision,
+            ruleRevision: revision as MonitorSettings['ruleRevision'],
           });
           runs.push({ revision, report, retrainSteps, probeSteps: probeTimes(report) });
         }

@@ -14,7 +14,7 @@ import type { BacktestCostModel, BacktestRow } from '../../detectors/backtest/ty
 import { CALENDAR_PERIODS, isCalendarPeriod, type BacktestWindowing } from '../../detectors/backtest/windowing.ts';
 import type { MonitorSettings } from '../../detectors/monitor/types.ts';
 import { tryParseDuration } from '../../detectors/policy/duration.ts';
-import { DEFAULT_RULE_REVISION, parseRuleRevision, RULE_REVISIONS } from '../../detectors/policy/state.ts';
+import { DEFAULT_RULE_REVISION, LATEST_RULE_REVISION } from '../../detectors/policy/state.ts';
 import type { RetrainPolicy } from '../../detectors/policy/types.ts';
 import { categoricalColumn, detectKinds, numericColumn, type RawTable } from '../../platform/tabular.ts';
 import { readTableFile } from '../../operations/table-file.ts';
@@ -128,7 +128,7 @@ export function registerBacktestCommand(program: Command): void {
     .option('--plot <file.html>', 'write a chart of quality and cumulative true cost per policy (self-contained HTML)')
     .option(
       '--rule-revision <n>',
-      `the cost-aware rule revision to replay with, one of ${RULE_REVISIONS.join(', ')} (default ${DEFAULT_RULE_REVISION}; those after it are opt-in): what the same history would have decided under another rule`,
+      `the cost-aware rule revision to replay with, 1–${LATEST_RULE_REVISION} (default ${DEFAULT_RULE_REVISION}; ${LATEST_RULE_REVISION} is the newest, opt-in): what the same history would have decided under an earlier rule`,
     )
     .option('--quiet', 'no progress on stderr')
     .addHelpText(
@@ -514,9 +514,12 @@ export function thresholdOption(text: string | undefined): number | null {
 /** --rule-revision as a revision of the cost-aware rule, or null (the default, DEFAULT_RULE_REVISION). */
 export function ruleRevisionOption(text: string | undefined): MonitorSettings['ruleRevision'] | null {
   if (text === undefined) return null;
-  const parsed = parseRuleRevision(text);
-  if (parsed.problem !== null) throw new ConfigError(`--rule-revision ${text}: ${parsed.problem}`);
-  return parsed.revision;
+  const value = Number(text);
+  if (!(text.trim() !== '' && Number.isInteger(value) && value >= 1 && value <= LATEST_RULE_REVISION))
+    throw new ConfigError(
+      `--rule-revision ${text}: give a revision of the cost-aware rule, a whole number from 1 to ${LATEST_RULE_REVISION} (the newest)`,
+    );
+  return value as MonitorSettings['ruleRevision'];
 }
 
 function durationOption(option: string, text: string, zeroAllowed = false): number {

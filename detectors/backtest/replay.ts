@@ -32,7 +32,6 @@ import { DEFAULT_MONITOR_SETTINGS } from '../monitor/types.ts';
 import type { MonitorSettings, MonitorState } from '../monitor/types.ts';
 import { lowerBound, type HistoryRow } from './history-row.ts';
 import { BacktestInputError } from './input-error.ts';
-import { ruleRevisionProblem } from '../policy/state.ts';
 import type { BacktestKind, ClosingWindow, KindContext, KindReference } from './kind.ts';
 import { backtestReport } from './replay-report.ts';
 import type {
@@ -82,8 +81,6 @@ export async function replayHistory<
   if (!(referenceWindowMs > 0))
     throw new BacktestInputError(`reference window must be longer than zero, got ${referenceWindowMs} ms`);
   const settings: MonitorSettings = { ...DEFAULT_MONITOR_SETTINGS, ...options.settings };
-  const revisionProblem = ruleRevisionProblem(settings.ruleRevision);
-  if (revisionProblem !== null) throw new BacktestInputError(revisionProblem);
   const costModel = options.costModel ? { ...options.costModel, riskCost: options.costModel.riskCost ?? 0 } : null;
   const labelDelayMs = options.labelDelayMs ?? 0;
   if (!(labelDelayMs >= 0)) throw new BacktestInputError(`label delay must be zero or more, got ${labelDelayMs} ms`);

@@ -9,7 +9,7 @@ import type { MultivariateDriftReport } from '../drift/multivariate/report.ts';
 import type { DriftReport } from '../drift/report.ts';
 import type { AppearedFeatures, DataQualityReport, FeatureQualityCounts } from '../drift/data-quality.ts';
 import type { CategoricalProfile, NumericCounts, NumericReferenceProfile } from '../drift/profiles.ts';
-import type { ApprovalState, PolicyDecision, RuleRevision, WindowSummary } from '../policy/state.ts';
+import type { ApprovalState, PolicyDecision, WindowSummary } from '../policy/state.ts';
 import type { LabelledScoreHistogram } from '../quality/score-histogram.ts';
 import type { CbpeModel } from '../quality/cbpe.ts';
 import type { OutcomeEstimate } from '../quality/outcome-estimate.ts';
@@ -219,13 +219,10 @@ export interface MonitorSettings {
    * size can measure, the value of sample information (detectors/probes/sample-information.ts);
    * opt-in (`DEFAULT_RULE_REVISION`). 10: a probe before a retrain of a version whose gap its probes
    * already measured is priced by what it can add to that measurement, and without one the measurement
-   * decides (detectors/probes/before-retrain-information.ts); opt-in, and includes 9. 14: revision 8
-   * with the explore prior's shortfall counted against the upper end of the latest window's 95%
-   * interval of quality, not its point (detectors/policy/probe-trigger.ts); opt-in, without 9 or 10.
-   * 11–13 were variants measured and not kept (BENCHMARKS.md); they are not revisions.
+   * decides (detectors/probes/before-retrain-information.ts); opt-in.
    * @default 8
    */
-  ruleRevision: RuleRevision;
+  ruleRevision: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
   /**
    * Most cadences one evaluation covers when the monitor wakes with several windows due (it fell
    * behind): they are evaluated as one coalesced window and older ones are skipped, both recorded

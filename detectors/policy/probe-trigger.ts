@@ -14,13 +14,7 @@ import { beforeRetrainSampleValue } from '../probes/before-retrain-information.t
 import type { ProbePlan } from '../probes/types.ts';
 import { formatInstant } from '../texts/format.ts';
 import { HOUR_MS } from './duration.ts';
-import {
-  DEFAULT_RULE_REVISION,
-  ruleRevisionHas,
-  type DecisionValue,
-  type PolicyState,
-  type WindowSummary,
-} from './state.ts';
+import { DEFAULT_RULE_REVISION, type DecisionValue, type PolicyState } from './state.ts';
 
 export interface ProbeTriggerInput {
   state: PolicyState;
@@ -38,11 +32,6 @@ export interface ProbeTriggerInput {
   /** What the staleness is priced against, and the latest window's quality. */
   yardstick: number | null;
   recentQuality: number | null;
-  /**
-   * The window `recentQuality` is read from (rule revision 14: the explore prior's shortfall is
-   * counted against the upper end of its 95% interval). @default null
-   */
-  recentWindow?: WindowSummary | null;
   /** The version's own fresh quality when no measured version backs the attainable level, else null. */
   freshQuality: number | null;
   /** Whether the attainable level is the early-life quality of fresh versions measured in service. */
@@ -141,9 +130,7 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
     inputs.probeChanceRetrainUseless = chance;
     // Rule revision 10: once this version's gap is measured, a new probe is worth what it can add to
     // that measurement, against the better of retraining and keeping the version without it.
-    const measured = ruleRevisionHas(state.ruleRevision ?? DEFAULT_RULE_REVISION, 'before-retrain-sample-information')
-      ? (input.beforeRetrainMeasurements ?? [])
-      : [];
+    const measured = (state.ruleRevision ?? DEFAULT_RULE_REVISION) >= 10 ? (input.beforeRetrainMeasurements ?? []) : [];
     if (measured.length > 0) {
       const posterior = gapPosterior(Math.max(policy.priorGap, loss), measured);
       // The labels the next windows bring, as revision 9's explore sample: the latest window's alone
@@ -200,41 +187,25 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
   }
   // Explore: the gap's prior scale is the policy's, or the shortfall against the version's own
   // fresh quality when nothing measured backs the attainable level.
-  // Rule revision 14: the shortfall beyond the latest window's 95% interval — on a window of a few
-  // tens of labels, sampling noise alone falls 0.05–0.15 short of the fresh quality.
-  const upperEnd =
-    ruleRevisionHas(state.ruleRevision ?? DEFAULT_RULE_REVISION, 'explore-shortfall-interval') &&
-    input.freshQuality !== null &&
-    input.recentQuality !== null
-      ? (qualityUpperEnd(input.recentWindow ?? null) ?? {
-          quality: input.recentQuality,
-          upper: input.recentQuality,
-          basis: 'point' as const,
-          labelled: null,
-        })
-      : null;
-  const shortfallFrom = upperEnd?.upper ?? input.recentQuality;
   const shortfall =
-    input.freshQuality !== null && shortfallFrom !== null ? Math.max(0, input.freshQuality - shortfallFrom) : 0;
-  if (upperEnd !== null) {
-    inputs.probeShortfall = shortfall;
-    inputs.probeRecentQualityUpper = upperEnd.upper;
-    inputs.probeRecentQualityUpperBasis = upperEnd.basis;
-  }
+    input.freshQuality !== null && input.recentQuality !== null
+      ? Math.max(0, input.freshQuality - input.recentQuality)
+      : 0;
   const scale = Math.max(policy.priorGap, shortfall);
   const eventsServed = input.eventsPerHour * input.nowAgeHours;
   const measured = input.gapMeasurements ?? [];
   const posterior = measured.length > 0 ? gapPosterior(scale, measured) : null;
   // Rule revision 9: priced by what a probe of its size can measure, not as if it measured the gap exactly.
-  const sample = ruleRevisionHas(state.ruleRevision ?? DEFAULT_RULE_REVISION, 'explore-sample-information')
-    ? plannedProbeSample({
-        minPairedEvents: policy.minPairedEvents,
-        maxWindows: policy.maxWindows,
-        labelledPerWindow: recentLabelledPerWindow(state),
-        results: view?.results ?? [],
-        quality: input.recentQuality,
-      })
-    : null;
+  const sample =
+    (state.ruleRevision ?? DEFAULT_RULE_REVISION) >= 9
+      ? plannedProbeSample({
+          minPairedEvents: policy.minPairedEvents,
+          maxWindows: policy.maxWindows,
+          labelledPerWindow: recentLabelledPerWindow(state),
+          results: view?.results ?? [],
+          quality: input.recentQuality,
+        })
+      : null;
   // At σ = 0 (revisions up to 8) this is the value of knowing the gap exactly, as before.
   const value = sampleExploreValue({
     valuePerQualityUnit: input.valuePerQualityUnit,
@@ -263,14 +234,13 @@ export function planProbe(input: ProbeTriggerInput): ProbeTriggerOutcome {
     sample === null
       ? ''
       : `, a probe of ${sample.events} paired events measuring it to ± ${sample.standardError.toFixed(3)}`;
-  const counted = upperEnd === null ? '' : `; ${describeUpperEnd(upperEnd)}`;
   return out(null, {
     kind: 'explore',
     value,
     cost: policy.probeCost,
     // The gap at which the staleness served so far would pay for a retrain.
     worthwhileGap: input.hurdle / Math.max(1e-9, input.valuePerQualityUnit * input.eventsPerHour * input.nowAgeHours),
-    reason: `probe: knowing whether a fresh model beats this one is worth ${value.toFixed(0)} (${prior}${measures}, ${Math.round(eventsServed)} events served${counted}) > probe cost ${policy.probeCost.toFixed(0)}`,
+    reason: `probe: knowing whether a fresh model beats this one is worth ${value.toFixed(0)} (${prior}${measures}, ${Math.round(eventsServed)} events served) > probe cost ${policy.probeCost.toFixed(0)}`,
   });
 }
 
@@ -282,52 +252,4 @@ function recentLabelledPerWindow(state: PolicyState): number {
   let most = 0;
   for (const w of (state.windows ?? []).slice(-LABELLED_WINDOWS)) most = Math.max(most, w.labelled ?? w.events);
   return most;
-}
-
-/** The upper end of the latest window's 95% interval of quality, and what it rests on (rule revision 14). */
-export interface QualityUpperEnd {
-  quality: number;
-  upper: number;
-  /** `binomial` on `labelled` events; the estimate's own `interval`; or `point` (no interval to take). */
-  basis: 'binomial' | 'interval' | 'point';
-  /** Labelled events behind a binomial interval, else null. */
-  labelled: number | null;
-}
-
-/** 95% two-sided normal quantile, as the binomial interval is usually written. */
-const Z_95 = 1.96;
-
-/**
- * Metrics whose quality is a share of labelled events (accuracy: those predicted right), so its
- * sampling error is binomial. Others (auc, macro F1, transformed losses) are in [0, 1] without
- * being a share: no binomial interval, their point stands.
- */
-const PROPORTION_METRICS: ReadonlySet<string> = new Set(['accuracy']);
-
-/**
- * The upper end of a window's 95% interval of quality: an estimate's own interval; a realised share
- * q of n labelled events (the window's `labelled`, else its events) q + 1.96·√(q(1 − q)/n); else
- * the point. Null for a window without quality.
- */
-export function qualityUpperEnd(window: WindowSummary | null): QualityUpperEnd | null {
-  const q = window?.quality;
-  if (!window || !q) return null;
-  const point: QualityUpperEnd = { quality: q.value, upper: q.value, basis: 'point', labelled: null };
-  if (q.source === 'estimated')
-    return q.interval ? { quality: q.value, upper: q.interval.upper, basis: 'interval', labelled: null } : point;
-  const n = window.labelled ?? window.events;
-  if (!PROPORTION_METRICS.has(q.metric) || !(n > 0) || q.value < 0 || q.value > 1) return point;
-  const upper = q.value + Z_95 * Math.sqrt((q.value * (1 - q.value)) / n);
-  return { quality: q.value, upper, basis: 'binomial', labelled: n };
-}
-
-/** The explore reason's account of the upper end the shortfall was counted against (rule revision 14). */
-function describeUpperEnd(end: QualityUpperEnd): string {
-  const upper = end.upper.toFixed(3);
-  const q = end.quality.toFixed(3);
-  if (end.basis === 'binomial')
-    return `shortfall counted against the latest window's 95% upper end ${upper} (${q} on ${end.labelled} labelled events)`;
-  if (end.basis === 'interval')
-    return `shortfall counted against the latest window's 95% upper end ${upper} (estimated ${q})`;
-  return `shortfall counted against the latest window's quality ${q} (no interval)`;
 }

@@ -90,10 +90,7 @@ export interface PolicyState {
    * (probes/sample-information.ts); 10 prices a probe before a retrain of a version whose gap its standing
    * probes already measured by the value of its sample information against the better of retraining and
    * keeping the version, and without the probe retrains or not on that measurement
-   * (probes/before-retrain-information.ts); 14 is 8 with the explore prior's shortfall counted against
-   * the upper end of the latest window's 95% interval of quality, not its point (so a low-volume
-   * window's sampling noise is not read as a gap). 9, 10 and 14 are opt-in; 10 includes 9; 11–13 are
-   * not revisions ({@link RULE_REVISIONS}, {@link ruleRevisionHas}).
+   * (probes/before-retrain-information.ts).
    * Replayed workflow histories keep the revision they
    * were recorded under. @default DEFAULT_RULE_REVISION
    */
@@ -128,69 +125,15 @@ export interface PolicyState {
   segmentSloBreaches?: SegmentSloBreach[] | null;
 }
 
-/**
- * The revisions of the cost-aware rule a policy or `backtest --rule-revision` may ask for. Up to 8
- * each includes the ones before it; 9, 10 and 14 are 8 with opt-in parts ({@link ruleRevisionHas}).
- * 11–13 were variants measured and not kept (BENCHMARKS.md), so they are not revisions.
- */
-export const RULE_REVISIONS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14] as const;
-
-export type RuleRevision = (typeof RULE_REVISIONS)[number];
-
-/** The newest revision of the cost-aware rule. */
-export const LATEST_RULE_REVISION: RuleRevision = 14;
-
-/** The opt-in parts a revision after 8 adds to it. */
-export type RuleRevisionPart =
-  /** Revision 9: an exploring probe priced by the value of sample information (probes/sample-information.ts). */
-  | 'explore-sample-information'
-  /** Revision 10: a probe before a retrain priced by what it adds to the gap measured (probes/before-retrain-information.ts). */
-  | 'before-retrain-sample-information'
-  /** Revision 14: the explore prior counts only the shortfall beyond the latest window's 95% interval. */
-  | 'explore-shortfall-interval';
-
-/** The revisions that have each part: 10 includes 9's; 14 includes neither. */
-const REVISIONS_WITH: Record<RuleRevisionPart, readonly number[]> = {
-  'explore-sample-information': [9, 10],
-  'before-retrain-sample-information': [10],
-  'explore-shortfall-interval': [14],
-};
-
-/** Whether rule revision `revision` has the opt-in part `part`. */
-export function ruleRevisionHas(revision: number, part: RuleRevisionPart): boolean {
-  return REVISIONS_WITH[part].includes(revision);
-}
-
-/** Revisions measured as variants and not kept (BENCHMARKS.md): asked for, they are refused by name. */
-const NOT_KEPT_RULE_REVISIONS: readonly number[] = [11, 12, 13];
-
-/** Why `revision` is not a revision of the cost-aware rule (with the valid ones), or null when it is. */
-export function ruleRevisionProblem(revision: number): string | null {
-  if ((RULE_REVISIONS as readonly number[]).includes(revision)) return null;
-  const valid = `the revisions are ${RULE_REVISIONS.join(', ')}`;
-  return NOT_KEPT_RULE_REVISIONS.includes(revision)
-    ? `revision ${revision} of the cost-aware rule was a variant measured and not kept (BENCHMARKS.md): ${valid}`
-    : `no revision ${revision} of the cost-aware rule: ${valid}`;
-}
-
-/** An option's text (`--rule-revision 14`) as a revision of the cost-aware rule, or why it is not one. */
-export function parseRuleRevision(
-  text: string,
-): { revision: RuleRevision; problem: null } | { revision: null; problem: string } {
-  const value = Number(text);
-  if (!(text.trim() !== '' && Number.isInteger(value)))
-    return { revision: null, problem: `give a revision of the cost-aware rule: ${RULE_REVISIONS.join(', ')}` };
-  const problem = ruleRevisionProblem(value);
-  return problem === null ? { revision: value as RuleRevision, problem: null } : { revision: null, problem };
-}
+/** The newest revision of the cost-aware rule (the highest a policy or `backtest --rule-revision` may ask for). */
+export const LATEST_RULE_REVISION = 10;
 
 /**
  * The revision a monitor and a backtest use unless asked for another, and what a state without
  * `ruleRevision` gets. Revision 9 is opt-in: on the tuning sets it changed no real-data cost and made
  * three gradual streams dearer (+0.9 to +8.5%) beside eleven abrupt ones cheaper (BENCHMARKS.md, "Rule
  * revision 9"), and it explores flat models on small windows far later. Revision 10 is opt-in too
- * (BENCHMARKS.md, "Rule revision 10"). Revision 14 is opt-in: it changed no schedule on the tuning
- * streams and sets, only fewer explore probes on a low-volume real set (BENCHMARKS.md, "Rule revision 14").
+ * (BENCHMARKS.md, "Rule revision 10").
  */
 export const DEFAULT_RULE_REVISION = 8;
 

@@ -24,13 +24,7 @@ import { planProbe } from './probe-trigger.ts';
 import { LATEST_TEXT_REVISION } from '../texts/revision.ts';
 import { HOUR_MS, durationHours, parseDuration } from './duration.ts';
 import { resolveEvidence, type ResolvedEvidence } from './evidence.ts';
-import {
-  DEFAULT_RULE_REVISION,
-  ruleRevisionHas,
-  type DecisionValue,
-  type PolicyState,
-  type WindowSummary,
-} from './state.ts';
+import { DEFAULT_RULE_REVISION, type DecisionValue, type PolicyState, type WindowSummary } from './state.ts';
 import type {
   CostAwareTrigger,
   DriftTrigger,
@@ -457,11 +451,6 @@ function costAware(
           freshQuality: attainable.source === 'versions' ? null : fallbackFresh,
           attainableMeasured: measuredAttainable.source === 'versions',
           recentQuality: [...own].reverse().find((w) => w.quality !== null)?.quality ?? null,
-          // The same window, for the interval around its quality (rule revision 14).
-          recentWindow:
-            windowsSinceRetrain(state)
-              .filter((w) => (!revision3 || w.dataQualityOk !== false) && w.quality != null)
-              .at(-1) ?? null,
           // Rule revision 8: the explore prior updated by what this version's probes measured.
           gapMeasurements:
             revision >= 8
@@ -472,15 +461,16 @@ function costAware(
               : null,
           // Rule revision 10: a probe before a retrain priced by what it adds to those measurements,
           // which a credible step after them also lapses (the gap before a step says little after it).
-          beforeRetrainMeasurements: ruleRevisionHas(revision, 'before-retrain-sample-information')
-            ? standingGapMeasurements(state.probes, {
-                windows: state.windows ?? [],
-                changePointAt:
-                  step !== null && step.z >= STEP_RULE_MIN_Z
-                    ? Math.max(step.at, state.lastChangePointAt ?? step.at)
-                    : (state.lastChangePointAt ?? null),
-              })
-            : null,
+          beforeRetrainMeasurements:
+            revision >= 10
+              ? standingGapMeasurements(state.probes, {
+                  windows: state.windows ?? [],
+                  changePointAt:
+                    step !== null && step.z >= STEP_RULE_MIN_Z
+                      ? Math.max(step.at, state.lastChangePointAt ?? step.at)
+                      : (state.lastChangePointAt ?? null),
+                })
+              : null,
         })
       : null;
   if (probeFinding !== null && !reason.includes(probeFinding)) reason = `${reason}; ${probeFinding}`;

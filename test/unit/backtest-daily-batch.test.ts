@@ -9,7 +9,6 @@
 import { describe, expect, it } from 'vitest';
 import { runBacktest } from '../../detectors/backtest/engine.ts';
 import type { BacktestOptions, BacktestReport } from '../../detectors/backtest/types.ts';
-import type { MonitorSettings } from '../../detectors/monitor/types.ts';
 import { parsePolicy } from '../../platform/policy-file.ts';
 import { builtInTrainer } from '../../training/backtest-trainer.ts';
 import { DAY, scenario, T0 } from '../helpers/scenario-streams.ts';
@@ -87,17 +86,5 @@ describe('a daily batch model with a 1-day label delay', () => {
         / from 39 labelled events pooled over 2 windows .*this window has 18 of 21 events labelled so far, < 30/,
       );
     }
-  });
-});
-
-describe('the rule revision a backtest replays at', () => {
-  it('14 (opt-in) replays; 12, a variant measured and not kept, is refused before any window', async () => {
-    const r = await backtest(1, 30, { settings: { ruleRevision: 14 } });
-    expect(r.windows.length).toBeGreaterThan(30);
-    await expect(
-      backtest(1, 30, { settings: { ruleRevision: 12 as unknown as MonitorSettings['ruleRevision'] } }),
-    ).rejects.toThrow(
-      'revision 12 of the cost-aware rule was a variant measured and not kept (BENCHMARKS.md): the revisions are 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14',
-    );
   });
 });

@@ -14,7 +14,6 @@
 import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
 import { runHistoryBudget } from '../../detectors/monitor/schedule.ts';
 import { DEFAULT_MONITOR_SETTINGS } from '../../detectors/monitor/types.ts';
-import { ruleRevisionHas } from '../../detectors/policy/state.ts';
 import { registerMonitorHandlers } from './handlers.ts';
 import type { ModelMonitorInput } from './input.ts';
 import { MonitorWorkflowState } from './state.ts';
@@ -205,14 +204,6 @@ const EXPLORE_SAMPLE_INFORMATION = 'explore-sample-information';
 const BEFORE_RETRAIN_SAMPLE_INFORMATION = 'before-retrain-sample-information';
 
 /**
- * `patched` id of rule revision 14: the explore prior counts only the shortfall beyond the latest
- * window's 95% interval of quality (detectors/policy/probe-trigger.ts `qualityUpperEnd`). After
- * {@link MARKERS_OF_2026_12_06}, only by a monitor whose settings ask for revision 14 (which has
- * neither 9's nor 10's part, so neither of their markers is asked).
- */
-const EXPLORE_SHORTFALL_INTERVAL = 'explore-shortfall-interval';
-
-/**
  * `patched` id of the window read as a local activity: `collectWindow` runs inside the workflow task
  * that asks for it, on this worker, and is recorded as one marker — not scheduled on the server as an
  * activity (ActivityTaskScheduled/Started/Completed, a matching dispatch and one more workflow task a
@@ -316,24 +307,17 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
   // own, after every other.
   // Asked only by a monitor whose settings ask for revision 9 (opt-in), so a default run records
   // one marker, not two; the settings are the run's input, so a replay asks the same.
-  const askedRuleRevision = input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision;
   const exploreSampleInformation =
     probeGapEvidence &&
-    ruleRevisionHas(askedRuleRevision, 'explore-sample-information') &&
+    (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) >= 9 &&
     patched(EXPLORE_SAMPLE_INFORMATION);
   // Runs recorded before it stay on rule revision 9 (a probe before a retrain priced by the chance
   // alone), so their decisions replay unchanged; asked after revision 9's, and only by a monitor that
   // asks for revision 10 (opt-in).
   const beforeRetrainSampleInformation =
     exploreSampleInformation &&
-    ruleRevisionHas(askedRuleRevision, 'before-retrain-sample-information') &&
+    (input.settings?.ruleRevision ?? DEFAULT_MONITOR_SETTINGS.ruleRevision) >= 10 &&
     patched(BEFORE_RETRAIN_SAMPLE_INFORMATION);
-  // Rule revision 14 (opt-in) likewise: asked only by a monitor whose settings ask for it; a run
-  // without the marker stays on revision 8, so its decisions replay unchanged.
-  const exploreShortfallInterval =
-    probeGapEvidence &&
-    ruleRevisionHas(askedRuleRevision, 'explore-shortfall-interval') &&
-    patched(EXPLORE_SHORTFALL_INTERVAL);
   // Runs recorded before it read each window through a regular activity, and replay so.
   const windowReadLocal = patched(WINDOW_READ_LOCAL_ACTIVITY);
   // Runs recorded before it recorded each decision through a regular activity, and replay so.
@@ -370,7 +354,6 @@ export async function ModelMonitor(input: ModelMonitorInput): Promise<void> {
     segmentStuckValues,
     exploreSampleInformation,
     beforeRetrainSampleInformation,
-    exploreShortfallInterval,
     windowReadLocal,
     decisionRecordLocal,
     textRevision3,

@@ -219,8 +219,6 @@ export class MonitorWorkflowState {
    * can measure).
    * `beforeRetrainSampleInformation` (rule revision 10: a probe before a retrain of a version whose gap
    * its probes measured priced by what it can add).
-   * `exploreShortfallInterval` (rule revision 14: the explore prior counts only the shortfall beyond
-   * the latest window's 95% interval).
    * `windowReadLocal` (each window read by a local activity, recorded as a marker).
    * `decisionRecordLocal` (each decision recorded by a local activity, recorded as a marker).
    * `textRevision3` (decision texts revision 3: a probe the data-quality guard stops said so).
@@ -257,7 +255,6 @@ export class MonitorWorkflowState {
       segmentStuckValues = false,
       exploreSampleInformation = false,
       beforeRetrainSampleInformation = false,
-      exploreShortfallInterval = false,
       windowReadLocal = false,
       decisionRecordLocal = false,
       textRevision3 = false,
@@ -291,7 +288,6 @@ export class MonitorWorkflowState {
       segmentStuckValues?: boolean;
       exploreSampleInformation?: boolean;
       beforeRetrainSampleInformation?: boolean;
-      exploreShortfallInterval?: boolean;
       windowReadLocal?: boolean;
       decisionRecordLocal?: boolean;
       textRevision3?: boolean;
@@ -315,7 +311,7 @@ export class MonitorWorkflowState {
     this.#decisionRecordLocal = decisionRecordLocal;
     const revision8 =
       this.#challengerProbes && stepPersistence && pooledWithEarlier && unmeasuredStepPersistence && probeGapEvidence;
-    const newestUpTo10 =
+    const newest =
       revision8 && exploreSampleInformation && beforeRetrainSampleInformation
         ? 10
         : revision8 && exploreSampleInformation
@@ -335,8 +331,6 @@ export class MonitorWorkflowState {
                       : ruleRevision2
                         ? 2
                         : 1;
-    // 14 is 8 with a part of its own, not 9's or 10's: its marker is asked only by a monitor asking for 14.
-    const newest = revision8 && exploreShortfallInterval ? 14 : newestUpTo10;
     this.settings = {
       ...DEFAULT_MONITOR_SETTINGS,
       ...input.settings,
