@@ -109,7 +109,8 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
     policy: { name: policy.name, version: policy.version },
     model: policy.model,
     evaluatedAt: now,
-    trigger,
+    // The trigger fired; only the probe it wanted first held it, and the guard stops that probe.
+    trigger: probeBlocked ? { ...trigger, fired: true } : trigger,
     guardsApplied: guards,
     blockedBy: probeBlocked ? 'data-quality' : kind === 'blocked' ? (blocking?.guard ?? null) : null,
     notBefore: probeBlocked ? (dataQualityStop?.until ?? null) : kind === 'blocked' ? notBefore : null,

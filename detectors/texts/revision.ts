@@ -9,7 +9,7 @@
  * - 3: a challenger probe the data-quality guard stops is said so. Before 3 the decision read
  *   "probe first: …" (kind `no-action`) and no probe started, window after window, without naming
  *   the broken data; from 3 a probe before a retrain stopped so is the guard's block of that retrain
- *   (kind `blocked`, the failing checks named), and a stopped exploring probe is named in the
+ *   (kind `blocked`, the failing checks named, the trigger recorded as fired), and a stopped exploring probe is named in the
  *   no-action reason with the guard's detail.
  */
 export const LATEST_TEXT_REVISION = 3;

@@ -261,6 +261,8 @@ describe('the cost-aware trigger with challenger probes (rule revision 4)', () =
     expect(blocked.blockedBy).toBe('data-quality');
     expect(blocked.probe).toBeUndefined();
     expect(blocked.inputs.probeStoppedBy).toBe('data-quality');
+    // The trigger fired (explain: "fired"); the probe it wanted first was what held it.
+    expect(blocked.trigger.fired).toBe(true);
     expect(blocked.reason).toMatch(
       /^data-quality guard: the latest window is broken: .*x1: missing rate 0\.400 vs reference 0\.124.*; the challenger probe that would check the retrain trains on the same data, so neither starts; trigger: probe first: /,
     );
@@ -271,6 +273,7 @@ describe('the cost-aware trigger with challenger probes (rule revision 4)', () =
     expect(legacy.probe).toBeUndefined();
     expect(legacy.reason).toMatch(/^probe first: /);
     expect(legacy.inputs.probeStoppedBy).toBeUndefined();
+    expect(legacy.trigger.fired).toBe(false);
 
     const flatBroken = flatModel({}, {});
     const explore = evaluatePolicy(POLICY, { ...flatBroken, windows: broken(flatBroken.windows ?? []) }, NOW);
