@@ -176,6 +176,12 @@ def spread(times: pd.Series, start: pd.Timestamp, length: pd.Timedelta) -> pd.Se
     return start + length * (np.arange(n) / n)
 
 
+def spread_over_days(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a day (`DATE`) and their place in the file (`row`): each day's rows spread evenly over it, in file order."""
+    df = df.sort_values(["DATE", "row"], kind="stable")
+    return pd.concat(rows.assign(timestamp=spread(rows["row"], day, pd.Timedelta(days=1))) for day, rows in df.groupby("DATE", sort=True))
+
+
 def employment(out: str) -> dict:
     z = wheel(out, "nannyml")
     base = "nannyml/datasets/data/"
@@ -241,13 +247,7 @@ def flights(out: str) -> dict:
     df = pd.concat(parts, ignore_index=True).rename(columns={"Unnamed: 0": "row"})
     df = df[df["DEPARTURE_DELAY"].notna()]
     df["DATE"] = pd.to_datetime(df["DATE"], utc=True)
-    df = df.sort_values(["DATE", "row"], kind="stable")
-    pieces = []
-    for day, rows in df.groupby("DATE", sort=True):
-        rows = rows.copy()
-        rows["timestamp"] = spread(rows["row"], day, pd.Timedelta(days=1))
-        pieces.append(rows)
-    df = pd.concat(pieces)
+    df = spread_over_days(df)
     csv = pd.DataFrame({"timestamp": df["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
     csv["AIRLINE"] = df["AIRLINE"].values
     for c in ["TAXI_OUT", "AIR_TIME", "DISTANCE"]:
@@ -338,13 +338,7 @@ def birdstrikes(out: str) -> dict:
     damage = df["Effect Amount of damage"]
     if (damage == "").any():
         raise SystemExit(f"{path}: {int((damage == '').sum())} rows without a damage entry")
-    df = df.assign(DATE=pd.to_datetime(df["Flight Date"], format="%Y-%m-%d", utc=True), row=np.arange(len(df)))
-    parts = []
-    for day, rows in df.groupby("DATE", sort=True):
-        rows = rows.sort_values("row")
-        rows = rows.assign(timestamp=spread(rows["row"], day, pd.Timedelta(days=1)))
-        parts.append(rows)
-    df = pd.concat(parts)
+    df = spread_over_days(df.assign(DATE=pd.to_datetime(df["Flight Date"], format="%Y-%m-%d", utc=True), row=np.arange(len(df))))
     csv = pd.DataFrame({"timestamp": df["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
     csv["speed_knots"] = df["Speed IAS in knots"].values
     for source, name in BIRDSTRIKES_COLUMNS.items():
