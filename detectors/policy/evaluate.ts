@@ -80,21 +80,15 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
       : null;
 
   // A challenger trains on the data a retrain would: while broken data blocks that, no probe starts.
-  const dataQualityStop = guards.find((g) => g.guard === 'data-quality' && !g.passed && !g.overridden) ?? null;
-  const stoppedProbe = outcome.probe !== undefined && !fired && dataQualityStop !== null ? outcome.probe : null;
-  // Text revision 3: a probe before a retrain stopped so is the guard's block of the retrain the
-  // trigger wants (before, "probe first" was recorded window after window and nothing started).
-  const probeBlocked = texts >= 3 && stoppedProbe?.kind === 'before-retrain';
-  const kind: PolicyDecision['kind'] = probeBlocked
-    ? 'blocked'
-    : !fired
-      ? 'no-action'
-      : blocking === null
-        ? 'retrain'
-        : 'blocked';
+  const brokenData = guards.find((g) => g.guard === 'data-quality' && !g.passed) ?? null;
+  const stoppedProbe = outcome.probe !== undefined && !fired && brokenData !== null ? outcome.probe : null;
+  // Text revision 3: a trigger held only by a probe that cannot start has fired, and the guard blocks
+  // it (before, "probe first" was recorded window after window and nothing started).
+  const wantsRetrain = fired || (texts >= 3 && stoppedProbe?.kind === 'before-retrain');
+  const kind: PolicyDecision['kind'] = !wantsRetrain ? 'no-action' : blocking === null ? 'retrain' : 'blocked';
   const reason =
-    texts >= 3 && stoppedProbe !== null && dataQualityStop !== null
-      ? probeStoppedReason(stoppedProbe, trigger.reason, dataQualityStop)
+    texts >= 3 && stoppedProbe !== null && brokenData !== null
+      ? probeStoppedReason(stoppedProbe, trigger.reason, brokenData)
       : texts >= 2
         ? composeDecisionReason(trigger.reason, kind === 'blocked' ? blocking : null)
         : kind === 'no-action'
@@ -109,11 +103,10 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
     policy: { name: policy.name, version: policy.version },
     model: policy.model,
     evaluatedAt: now,
-    // The trigger fired; only the probe it wanted first held it, and the guard stops that probe.
-    trigger: probeBlocked ? { ...trigger, fired: true } : trigger,
+    trigger: wantsRetrain === fired ? trigger : { ...trigger, fired: true },
     guardsApplied: guards,
-    blockedBy: probeBlocked ? 'data-quality' : kind === 'blocked' ? (blocking?.guard ?? null) : null,
-    notBefore: probeBlocked ? (dataQualityStop?.until ?? null) : kind === 'blocked' ? notBefore : null,
+    blockedBy: kind === 'blocked' ? (blocking?.guard ?? null) : null,
+    notBefore: kind === 'blocked' ? notBefore : null,
     approval,
     thresholds: {
       ...outcome.thresholds,
@@ -132,9 +125,7 @@ export function evaluatePolicy(policy: RetrainPolicy, state: PolicyState, now: n
     economics: outcome.economics,
     trainingWindow,
     // A challenger is trained on the data a retrain would use: not while broken data blocks it.
-    ...(outcome.probe && kind !== 'retrain' && guards.every((g) => g.guard !== 'data-quality' || g.passed)
-      ? { probe: outcome.probe }
-      : {}),
+    ...(outcome.probe && kind !== 'retrain' && brokenData === null ? { probe: outcome.probe } : {}),
   };
 }
 
